@@ -1,0 +1,1 @@
+"""The faces of cmvcds: CLI, REST API, CDS Hooks, FHIR mapping, web pages, reports (top layer)."""

@@ -1,0 +1,1 @@
+"""The ``cmvcds`` command line (Typer). Each command lives in its own module."""

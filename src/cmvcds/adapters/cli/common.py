@@ -1,0 +1,86 @@
+"""What every command shares: reading case files, the knowledge and settings, error exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from cmvcds.domain.case import Case, parse_case
+from cmvcds.domain.settings import SiteSettings, parse_settings
+from cmvcds.errors import CaseFormatError, CmvcdsError, InputError
+from cmvcds.knowledge import Knowledge, load_knowledge
+
+__all__ = ["exits_on_error", "load_case", "read_case_file", "read_settings", "today"]
+
+
+def today() -> date:
+    """The real date; the only place the CLI reads the clock."""
+    return date.today()
+
+
+def read_case_file(path: Path) -> Any:
+    """The raw mapping of a YAML or JSON case file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error.strerror}", field="CASE") from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        first = str(error).splitlines()[0]
+        raise CaseFormatError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {first}") from None
+
+
+def load_case(path: Path, knowledge: Knowledge) -> Case:
+    return parse_case(read_case_file(path), knowledge, today=today())
+
+
+def read_settings(path: Path | None, knowledge: Knowledge) -> SiteSettings:
+    """The site settings from ``path``, else ``$CMVCDS_SETTINGS``, else none chosen."""
+    chosen = path or (Path(os.environ["CMVCDS_SETTINGS"]) if os.environ.get("CMVCDS_SETTINGS") else None)
+    if chosen is None:
+        return SiteSettings()
+    try:
+        raw = yaml.safe_load(chosen.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise InputError(f"cannot read settings file {chosen}: {error}") from None
+    return parse_settings(raw, knowledge, origin=str(chosen))
+
+
+def knowledge_pack() -> Knowledge:
+    """The shipped pack, or the one named by ``$CMVCDS_KNOWLEDGE``."""
+    return load_knowledge(os.environ.get("CMVCDS_KNOWLEDGE") or None)
+
+
+@contextmanager
+def exits_on_error() -> Iterator[None]:
+    """Turn a cmvcds error into one line per problem on stderr and its exit code; no traceback."""
+    try:
+        yield
+    except CmvcdsError as error:
+        for line in getattr(error, "problems", None) or [str(error)]:
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    except typer.Exit:
+        raise
+    except Exception as error:  # a bug: say so in one line, never a traceback to the user
+        typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+Renderer = Callable[[dict[str, Any]], str]

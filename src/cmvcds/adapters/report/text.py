@@ -1,0 +1,66 @@
+"""The assessment as a clinician reads it in a terminal: decisions first, then dates, doses,
+alerts and missing data, each line with its citations in brackets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["assessment_text"]
+
+
+def _cite(item: dict[str, Any]) -> str:
+    citations = item.get("citations") or []
+    return f"  [{'; '.join(citations)}]" if citations else ""
+
+
+def assessment_text(doc: dict[str, Any]) -> str:
+    """Render a ``cmvcds-assessment/1`` document as plain text."""
+    k = doc["knowledge"]
+    lines = [
+        f"cmvcds assessment — case {doc['case_id']} ({doc['context']}) on {doc['assessed_on']}",
+        f"knowledge {k['version']} (sha256 {k['sha256'][:12]}…)",
+        "",
+        "DECISIONS",
+    ]
+    for d in doc["decisions"]:
+        lines.append(f"  {d['id']}: {d['outcome'].upper()}{_cite(d)}")
+        lines += [f"    - {reason}" for reason in d.get("reasons", [])]
+        if d.get("genes"):
+            lines.append(f"    genes to sequence: {', '.join(d['genes'])}")
+    if doc["findings"]:
+        lines += ["", "FINDINGS"]
+        lines += [f"  {key}: {_flat(value)}" for key, value in doc["findings"].items()]
+    if doc["regimens"]:
+        lines += ["", "REGIMENS"]
+        for g in doc["regimens"]:
+            dose = f"{g.get('dose_mg')} mg" if g.get("dose_mg") is not None else "dose: see decision"
+            every = f" every {g['every_h']} h" if g.get("every_h") else f" {g.get('schedule') or ''}"
+            span = f" from {g.get('start', '?')} to {g.get('stop') or 'open'}"
+            lines.append(f"  {g['drug']} {dose}{every} {g['route']} ({g['indication']}){span}{_cite(g)}")
+            if g.get("stop_rule"):
+                lines.append(f"    stop: {g['stop_rule']}")
+    if doc["schedule"]:
+        lines += ["", "SCHEDULE"]
+        for s in doc["schedule"]:
+            window = s["earliest"] + (f" – {s['latest']}" if s.get("latest") else "")
+            reason = f": {s['reason']}" if s.get("reason") else ""
+            lines.append(f"  {window}  {s['event']}{reason}{_cite(s)}")
+    if doc["alerts"]:
+        lines += ["", "ALERTS"]
+        lines += [f"  [{a['severity']}] {a['code']}: {a['message']}{_cite(a)}" for a in doc["alerts"]]
+    if doc["missing"]:
+        lines += ["", "MISSING DATA"]
+        lines += [f"  {m['item']}: {m['why']}" for m in doc["missing"]]
+    if doc.get("settings"):
+        lines += ["", "SITE SETTINGS USED"]
+        lines += [f"  {name} = {value}" for name, value in doc["settings"].items()]
+    lines += ["", "Decision support only: it does not replace clinical judgement."]
+    return "\n".join(lines)
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return " – ".join(_flat(v) for v in value)
+    return str(value)

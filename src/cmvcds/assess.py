@@ -1,0 +1,145 @@
+"""``assess(case, knowledge)``: route a case to its pathways and merge what they conclude.
+
+Each context has its pathways (``PATHWAYS``); some apply to every context whose case carries the
+data they need (``ALWAYS``: therapy monitoring, genotype interpretation). A context whose pathway
+has not been built answers ``insufficient_data`` and says so — never an invented decision.
+The result carries the knowledge version and digest, the settings used, and every citation;
+``Assessment.to_dict()`` is the ``cmvcds-assessment/1`` JSON of design.md §4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from cmvcds.domain.case import Case
+from cmvcds.domain.results import Missing, PathwayResult
+from cmvcds.domain.settings import SiteSettings
+from cmvcds.domain.vocabulary import Context, DecisionId, Outcome
+from cmvcds.domain.results import Decision
+from cmvcds.knowledge import Knowledge
+
+__all__ = ["ASSESSMENT_FORMAT", "Assessment", "Pathway", "assess"]
+
+ASSESSMENT_FORMAT = "cmvcds-assessment/1"
+
+Pathway = Callable[[Case, Knowledge, date, SiteSettings], PathwayResult]
+
+#: The pathways of each context, in the order they run.
+PATHWAYS: Mapping[Context, tuple[Pathway, ...]] = {
+    Context.PREGNANCY: (),
+    Context.CONGENITAL: (),
+    Context.TRANSPLANT: (),
+    Context.HIV: (),
+    Context.IMMUNOCOMPROMISED: (),
+    Context.IMMUNOCOMPETENT: (),
+}
+
+#: Pathways that run for every context (each returns an empty result when it has nothing to say).
+ALWAYS: tuple[Pathway, ...] = ()
+
+#: The decision a context answers while its pathway is not available.
+_PRIMARY_DECISION: Mapping[Context, DecisionId] = {
+    Context.PREGNANCY: DecisionId.VALACYCLOVIR_PREVENTION,
+    Context.CONGENITAL: DecisionId.VALGANCICLOVIR_CONGENITAL,
+    Context.TRANSPLANT: DecisionId.ANTIVIRAL_TREATMENT,
+    Context.HIV: DecisionId.ANTIVIRAL_TREATMENT,
+    Context.IMMUNOCOMPROMISED: DecisionId.ANTIVIRAL_TREATMENT,
+    Context.IMMUNOCOMPETENT: DecisionId.ANTIVIRAL_TREATMENT,
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything cmvcds concludes about one case on one date, with its provenance."""
+
+    case_id: str
+    assessed_on: date
+    knowledge: Mapping[str, str]
+    context: Context
+    result: PathwayResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``cmvcds-assessment/1`` JSON document (design.md §4)."""
+        r = self.result
+        return {
+            "format": ASSESSMENT_FORMAT,
+            "case_id": self.case_id,
+            "assessed_on": self.assessed_on.isoformat(),
+            "knowledge": dict(self.knowledge),
+            "context": self.context.value,
+            "findings": _plain(r.findings),
+            "decisions": [_plain(d) for d in r.decisions],
+            "regimens": [_plain(g) for g in r.regimens],
+            "schedule": [_plain(s) for s in sorted(r.schedule, key=lambda s: (s.earliest, s.event))],
+            "alerts": [_plain(a) for a in r.alerts],
+            "missing": [_plain(m) for m in r.missing],
+            "settings": _plain(r.settings_used),
+        }
+
+
+def assess(
+    case: Case,
+    knowledge: Knowledge,
+    on: date | None = None,
+    settings: SiteSettings | None = None,
+) -> Assessment:
+    """Assess ``case`` on ``on`` (its ``assessed_on`` by default) with the given knowledge."""
+    day = on or case.assessed_on
+    site = settings or SiteSettings()
+    merged = PathwayResult()
+    pathways = PATHWAYS[case.context]
+    if not pathways:
+        merged.extend(_not_available(case.context))
+    for pathway in (*pathways, *ALWAYS):
+        merged.extend(pathway(case, knowledge, day, site))
+    return Assessment(case.id, day, knowledge.stamp(), case.context, merged)
+
+
+def _not_available(context: Context) -> PathwayResult:
+    why = f"the {context.value} pathway is not available in this version of cmvcds"
+    return PathwayResult(
+        decisions=[
+            Decision(
+                _PRIMARY_DECISION[context],
+                Outcome.INSUFFICIENT_DATA,
+                (f"No decision: {why}.",),
+                ("cmvcds2026-case-format",),
+            )
+        ],
+        missing=[Missing(f"pathway:{context.value}", why)],
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, enums, dates and decimals → JSON-ready values; None fields of results dropped."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if hasattr(value, "__dataclass_fields__"):
+        out = {}
+        for f in fields(value):
+            item = getattr(value, f.name)
+            if item is None or item == ():
+                if f.name not in _KEEP_EMPTY:
+                    continue
+            out[f.name] = _plain(item)
+        return out
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+#: Keys design.md shows even when empty or null.
+_KEEP_EMPTY = frozenset({"citations", "reasons", "stop", "every_h", "dose_mg"})

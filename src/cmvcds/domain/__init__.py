@@ -1,0 +1,1 @@
+"""Typed, pure values: vocabularies, results, the case model, units and gestational age."""

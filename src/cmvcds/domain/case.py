@@ -1,0 +1,518 @@
+"""The case format v1 (design.md §3): typed models, and the parser that refuses bad input.
+
+A case is one patient on one assessment date. ``parse_case`` turns the raw mapping read from YAML,
+JSON or a form into a ``Case`` or raises ``CaseFormatError`` listing *every* problem, each naming
+its field and the accepted form. Strictness is the point: an unknown key, a unit that is not
+accepted, a value outside the plausible range or a date that cannot be (a result after the
+assessment date, a test before birth, an assessment in the future) never reaches the engine.
+
+Observation values are converted once, here, to the canonical unit of their code (creatinine to
+mg/dL); viral loads keep their own unit (IU/mL and copies/mL are never converted into each other).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import date as Date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cmvcds.domain.gestational_age import DAYS_LMP_TO_EDD, GestationalAge
+from cmvcds.domain.vocabulary import Context
+from cmvcds.errors import CaseFormatError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.core import ObservationCatalogue, PlausibilityLimits, Vocabularies
+
+__all__ = [
+    "CASE_FORMAT",
+    "Case",
+    "Observation",
+    "Patient",
+    "Pregnancy",
+    "parse_case",
+]
+
+CASE_FORMAT = "cmvcds-case/1"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+
+
+class Serostatus(StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+class Patient(_Model):
+    sex: Sex | None = None
+    birth_date: Date | None = None
+    age_years: Decimal | None = None
+    weight_kg: Decimal | None = None
+    height_cm: Decimal | None = None
+    dialysis: Literal["none", "hemodialysis", "peritoneal", "crrt"] = "none"
+    child_pugh: Literal["A", "B", "C"] | None = None
+    can_take_oral: bool | None = None
+    birth_weight_for_gestational_age: Literal["low", "appropriate"] | None = None
+    intolerances: tuple[str, ...] = ()
+    icu: bool | None = None
+
+    def age_on(self, day: date) -> Decimal | None:
+        """Age in years on ``day`` (whole years from a birth date; as given otherwise)."""
+        if self.birth_date is not None:
+            years = day.year - self.birth_date.year
+            if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+                years -= 1
+            return Decimal(years)
+        return self.age_years
+
+    def age_days_on(self, day: date) -> int | None:
+        """Age in days on ``day`` (the day of birth is day 0); None without a birth date."""
+        return (day - self.birth_date).days if self.birth_date else None
+
+
+class Dating(_Model):
+    """A dating scan: on ``date`` the gestational age was ``gestational_age``."""
+
+    date: Date
+    gestational_age: str
+
+    @field_validator("gestational_age")
+    @classmethod
+    def _ga_form(cls, value: str) -> str:
+        GestationalAge.parse(value)
+        return value
+
+
+class Pregnancy(_Model):
+    lmp: Date | None = None
+    edd: Date | None = None
+    dating: Dating | None = None
+    fetuses: int = Field(default=1, ge=1)
+    symptom_onset: Date | None = None
+    amniocentesis_declined: bool = False
+    amniocentesis_booked: Date | None = None
+
+    def dating_lmp(self) -> tuple[date, str] | None:
+        """The LMP that dates this pregnancy and its basis (dating scan, then EDD, then LMP).
+
+        A first-trimester dating scan supersedes the LMP in obstetric practice; the EDD is itself
+        usually scan-derived. None when the pregnancy is not dated.
+        """
+        from datetime import timedelta
+
+        if self.dating is not None:
+            ga = GestationalAge.parse(self.dating.gestational_age)
+            return self.dating.date - timedelta(days=ga.days), "dating scan"
+        if self.edd is not None:
+            return self.edd - timedelta(days=DAYS_LMP_TO_EDD), "EDD"
+        if self.lmp is not None:
+            return self.lmp, "LMP"
+        return None
+
+
+class Observation(_Model):
+    """A dated result. ``value``/``unit`` are canonical after parsing; ``given`` keeps the input."""
+
+    date: Date
+    code: str
+    result: str | None = None
+    value: Decimal | None = None
+    unit: str | None = None
+    specimen: str | None = None
+    reported: Date | None = None
+    fetus: int | None = Field(default=None, ge=1)
+    given: str | None = Field(default=None, exclude=True)
+
+
+class Ultrasound(_Model):
+    date: Date
+    findings: tuple[str, ...] = ()
+    fetus: int | None = Field(default=None, ge=1)
+    bowel_grade: int | None = Field(default=None, ge=1, le=3)
+    placenta_mm: Decimal | None = Field(default=None, gt=0, lt=150)
+    ventricle_mm: Decimal | None = Field(default=None, gt=0, lt=60)
+    cisterna_magna_mm: Decimal | None = Field(default=None, gt=0, lt=60)
+    head_circumference_sd: Decimal | None = Field(default=None, gt=-15, lt=15)
+
+
+class TherapyCourse(_Model):
+    drug: str
+    dose_mg: Decimal | None = Field(default=None, gt=0)
+    dose_mg_per_kg: Decimal | None = Field(default=None, gt=0)
+    every_h: Decimal | None = Field(default=None, gt=0)
+    route: Literal["oral", "iv", "intravitreal"] | None = None
+    start: Date
+    stop: Date | None = None
+    indication: str | None = None
+
+
+class Diagnosis(_Model):
+    date: Date
+    specimen: Literal["urine", "saliva", "blood", "dried_blood_spot"]
+
+
+class Congenital(_Model):
+    gestational_age_at_birth: str | None = None
+    birth_weight_kg: Decimal | None = None
+    diagnosis: Diagnosis | None = None
+    manifestations: tuple[str, ...] = ()
+    hearing: Literal["normal", "unilateral_snhl", "bilateral_snhl", "not_tested"] | None = None
+
+    @field_validator("gestational_age_at_birth")
+    @classmethod
+    def _ga_form(cls, value: str | None) -> str | None:
+        if value is not None:
+            GestationalAge.parse(value)
+        return value
+
+
+class Transplant(_Model):
+    organ: Literal[
+        "kidney", "liver", "heart", "lung", "pancreas", "kidney-pancreas", "intestine", "hsct"
+    ]
+    date: Date | None = None
+    donor_cmv_igg: Serostatus | None = None
+    recipient_cmv_igg: Serostatus | None = None
+    allogeneic: bool | None = None
+    co_medications: tuple[str, ...] = ()
+    hsct_risk: tuple[str, ...] = ()
+
+
+class Retinitis(_Model):
+    zone: Literal[1, 2, 3] | None = None
+    active: bool | None = None
+    sight_threatening: bool | None = None
+
+
+class Hiv(_Model):
+    on_art: bool | None = None
+    art_start: Date | None = None
+    retinitis: Retinitis | None = None
+
+
+class Presentation(_Model):
+    disease: Literal["none", "asymptomatic_dnaemia", "cmv_syndrome", "tissue_invasive"] | None = None
+    organs: tuple[str, ...] = ()
+    severity: Literal["mild", "moderate", "severe", "life_threatening"] | None = None
+    symptom_onset: Date | None = None
+    course: Literal["improving", "stable", "worsening", "resolved"] | None = None
+
+
+class Genotype(_Model):
+    date: Date
+    mutations: tuple[str, ...] = ()
+    genes_tested: tuple[str, ...] = ()
+
+
+class Case(_Model):
+    """One patient on one assessment date, as the engine sees it (validated and normalised)."""
+
+    format: Literal["cmvcds-case/1"] = CASE_FORMAT
+    id: str = Field(min_length=1, max_length=128)
+    assessed_on: Date
+    context: Context
+    patient: Patient = Patient()
+    pregnancy: Pregnancy | None = None
+    observations: tuple[Observation, ...] = ()
+    ultrasound: tuple[Ultrasound, ...] = ()
+    therapy: tuple[TherapyCourse, ...] = ()
+    congenital: Congenital | None = None
+    transplant: Transplant | None = None
+    hiv: Hiv | None = None
+    presentation: Presentation | None = None
+    genotype: tuple[Genotype, ...] = ()
+
+    def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
+        """Observations of ``code`` (and ``specimen``), oldest first."""
+        found = (
+            o for o in self.observations if o.code == code and (specimen is None or o.specimen == specimen)
+        )
+        return tuple(sorted(found, key=lambda o: o.date))
+
+    def latest(self, code: str, specimen: str | None = None) -> Observation | None:
+        """The most recent observation of ``code`` with a value or result, or None."""
+        found = self.results(code, specimen)
+        return found[-1] if found else None
+
+
+def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> Case:
+    """Validate ``raw`` (a mapping from YAML/JSON/form) into a ``Case``; ``today`` is the real date.
+
+    ``assessed_on`` defaults to ``today`` and may not lie after it. Raises ``CaseFormatError``
+    whose ``problems`` lists every problem found, one line each, field first.
+    """
+    if not isinstance(raw, dict):
+        raise CaseFormatError("a case must be a mapping of keys to values", field="(case)")
+    data = dict(raw)
+    data.setdefault("assessed_on", today.isoformat())
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as error:
+        raise _format_error([_pydantic_problem(e) for e in error.errors()]) from None
+    problems = _Checker(case, knowledge, today).problems()
+    if problems:
+        raise _format_error(problems)
+    return _normalised(case, knowledge)
+
+
+def _format_error(problems: list[str]) -> CaseFormatError:
+    error = CaseFormatError(problems[0])
+    error.problems = problems  # type: ignore[attr-defined]
+    return error
+
+
+def _pydantic_problem(error: Any) -> str:
+    path = _path(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key (check the spelling; see the case format, design §3)"
+    if kind == "missing":
+        return f"{path}: required"
+    if kind.startswith("date"):
+        return f"{path}: {error.get('input')!r} is not a date; use ISO 8601, e.g. 2026-03-02"
+    if kind == "literal_error":
+        return f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
+    if kind == "enum":
+        return f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{path}: {message} (got {error.get('input')!r})"
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(case)"
+
+
+class _Checker:
+    """The checks that need knowledge or cross-field reasoning; collects every problem."""
+
+    def __init__(self, case: Case, knowledge: Knowledge, today: date) -> None:
+        self.case = case
+        self.catalogue = knowledge.table("observations", ObservationCatalogue)
+        self.limits = knowledge.table("plausibility", PlausibilityLimits)
+        self.words = knowledge.table("vocabularies", Vocabularies)
+        self.today = today
+        self.found: list[str] = []
+
+    def problems(self) -> list[str]:
+        self._dates()
+        self._patient()
+        self._pregnancy()
+        for i, observation in enumerate(self.case.observations):
+            self._observation(f"observations[{i}]", observation)
+        self._vocabulary()
+        return self.found
+
+    def _add(self, problem: str) -> None:
+        self.found.append(problem)
+
+    def _dates(self) -> None:
+        case = self.case
+        if case.assessed_on > self.today:
+            self._add(
+                f"assessed_on: {case.assessed_on} is in the future (today is {self.today}); "
+                "an assessment can only be made on what is known today"
+            )
+        birth = case.patient.birth_date
+        for path, day in self._dated_items():
+            if day > case.assessed_on:
+                self._add(f"{path}: {day} is after assessed_on ({case.assessed_on})")
+            if birth is not None and day < birth and not path.startswith(("pregnancy", "ultrasound")):
+                self._add(f"{path}: {day} is before the patient's birth_date ({birth})")
+        if birth is not None and birth > case.assessed_on:
+            self._add(f"patient.birth_date: {birth} is after assessed_on ({case.assessed_on})")
+
+    def _dated_items(self) -> list[tuple[str, date]]:
+        case = self.case
+        items: list[tuple[str, date]] = []
+        for i, o in enumerate(case.observations):
+            items.append((f"observations[{i}].date", o.date))
+            if o.reported is not None:
+                items.append((f"observations[{i}].reported", o.reported))
+                if o.reported < o.date:
+                    self._add(f"observations[{i}].reported: {o.reported} is before the sample date {o.date}")
+        items += [(f"ultrasound[{i}].date", u.date) for i, u in enumerate(case.ultrasound)]
+        items += [(f"therapy[{i}].start", t.start) for i, t in enumerate(case.therapy)]
+        items += [(f"genotype[{i}].date", g.date) for i, g in enumerate(case.genotype)]
+        for i, t in enumerate(case.therapy):
+            if t.stop is not None and t.stop < t.start:
+                self._add(f"therapy[{i}].stop: {t.stop} is before its start {t.start}")
+        if case.pregnancy and case.pregnancy.symptom_onset:
+            items.append(("pregnancy.symptom_onset", case.pregnancy.symptom_onset))
+        if case.pregnancy and case.pregnancy.lmp:
+            items.append(("pregnancy.lmp", case.pregnancy.lmp))
+        if case.pregnancy and case.pregnancy.dating:
+            items.append(("pregnancy.dating.date", case.pregnancy.dating.date))
+        if case.presentation and case.presentation.symptom_onset:
+            items.append(("presentation.symptom_onset", case.presentation.symptom_onset))
+        if case.congenital and case.congenital.diagnosis:
+            items.append(("congenital.diagnosis.date", case.congenital.diagnosis.date))
+        if case.transplant and case.transplant.date:
+            items.append(("transplant.date", case.transplant.date))
+        if case.hiv and case.hiv.art_start:
+            items.append(("hiv.art_start", case.hiv.art_start))
+        return items
+
+    def _range(self, path: str, value: Decimal, limits: tuple[Decimal, Decimal], unit: str) -> None:
+        low, high = limits
+        if not low <= value <= high:
+            self._add(f"{path}: {value} {unit} is implausible (accepted range {low}–{high} {unit})")
+
+    def _patient(self) -> None:
+        patient = self.case.patient
+        if patient.weight_kg is not None:
+            self._range("patient.weight_kg", patient.weight_kg, self.limits.weight_kg, "kg")
+        if patient.height_cm is not None:
+            self._range("patient.height_cm", patient.height_cm, self.limits.height_cm, "cm")
+        if patient.age_years is not None:
+            self._range("patient.age_years", patient.age_years, self.limits.age_years, "years")
+        if patient.age_years is not None and patient.birth_date is not None:
+            self._add("patient: give birth_date or age_years, not both")
+        if patient.birth_date is not None:
+            age = patient.age_on(self.case.assessed_on)
+            if age is not None and age > self.limits.age_years[1]:
+                self._add(f"patient.birth_date: an age of {age} years is implausible")
+        congenital = self.case.congenital
+        if congenital and congenital.birth_weight_kg is not None:
+            self._range("congenital.birth_weight_kg", congenital.birth_weight_kg, self.limits.weight_kg, "kg")
+        if congenital and congenital.gestational_age_at_birth:
+            self._ga("congenital.gestational_age_at_birth", GestationalAge.parse(congenital.gestational_age_at_birth))
+
+    def _ga(self, path: str, ga: GestationalAge) -> None:
+        limit = GestationalAge(self.limits.gestational_age_max_days)
+        if ga > limit:
+            self._add(f"{path}: gestational age {ga} is implausible (beyond {limit})")
+
+    def _pregnancy(self) -> None:
+        pregnancy = self.case.pregnancy
+        if pregnancy is None:
+            return
+        if pregnancy.fetuses > self.limits.fetuses_max:
+            self._add(f"pregnancy.fetuses: {pregnancy.fetuses} is implausible (at most {self.limits.fetuses_max})")
+        if pregnancy.dating is not None:
+            self._ga("pregnancy.dating.gestational_age", GestationalAge.parse(pregnancy.dating.gestational_age))
+        dated = pregnancy.dating_lmp()
+        if dated is not None:
+            lmp, basis = dated
+            if lmp > self.case.assessed_on:
+                self._add(f"pregnancy: the {basis} places the LMP ({lmp}) after assessed_on")
+            else:
+                self._ga(f"pregnancy ({basis})", GestationalAge.on(self.case.assessed_on, lmp))
+
+    def _observation(self, path: str, observation: Observation) -> None:
+        spec = self.catalogue.codes.get(observation.code)
+        if spec is None:
+            known = ", ".join(sorted(self.catalogue.codes))
+            self._add(f"{path}.code: unknown observation code {observation.code!r} (known: {known})")
+            return
+        if observation.result is not None and observation.result not in spec.results:
+            accepted = ", ".join(spec.results) or "none (give value and unit)"
+            self._add(f"{path}.result: {observation.result!r} is not accepted for {observation.code} ({accepted})")
+        if observation.specimen is not None and observation.specimen not in spec.specimens:
+            accepted = ", ".join(spec.specimens) or "none"
+            self._add(f"{path}.specimen: {observation.specimen!r} is not accepted for {observation.code} ({accepted})")
+        if observation.code == "cmv_dna" and observation.specimen is None:
+            self._add(f"{path}.specimen: required for cmv_dna ({', '.join(spec.specimens)})")
+        if observation.value is None and observation.result is None:
+            self._add(f"{path}: give a result or a value with its unit")
+        if observation.value is not None:
+            self._quantity(path, observation, spec)
+
+    def _quantity(self, path: str, observation: Observation, spec: Any) -> None:
+        if not spec.units:
+            self._add(f"{path}.value: {observation.code} takes a result, not a value")
+            return
+        unit = _match_unit(observation.unit, spec)
+        if unit is None:
+            accepted = ", ".join(u.unit for u in spec.units)
+            self._add(f"{path}.unit: {observation.unit!r} is not accepted for {observation.code} (accepted: {accepted})")
+            return
+        value = _canonical(observation.value, unit)
+        shown_unit = spec.canonical_unit if unit.divide_by is not None else unit.unit
+        if spec.plausible:
+            low, high = spec.plausible
+            if not low <= value <= high:
+                self._add(
+                    f"{path}.value: {observation.value} {observation.unit} is implausible for "
+                    f"{observation.code} (accepted range {low}–{high} {shown_unit})"
+                )
+
+    def _vocabulary(self) -> None:
+        words = self.words
+        case = self.case
+        for i, scan in enumerate(case.ultrasound):
+            for j, finding in enumerate(scan.findings):
+                if finding not in words.ultrasound_findings:
+                    self._add(f"ultrasound[{i}].findings[{j}]: unknown finding {finding!r} (see the vocabulary, design §3)")
+        if case.congenital:
+            for j, m in enumerate(case.congenital.manifestations):
+                if m not in words.congenital_manifestations:
+                    self._add(f"congenital.manifestations[{j}]: unknown manifestation {m!r}")
+        if case.presentation:
+            for j, organ in enumerate(case.presentation.organs):
+                if organ not in words.disease_organs:
+                    self._add(f"presentation.organs[{j}]: unknown organ {organ!r}")
+        if case.transplant:
+            for j, risk in enumerate(case.transplant.hsct_risk):
+                if risk not in words.hsct_risk:
+                    self._add(f"transplant.hsct_risk[{j}]: unknown risk factor {risk!r}")
+        for i, course in enumerate(case.therapy):
+            if course.drug not in words.drugs:
+                self._add(f"therapy[{i}].drug: unknown drug {course.drug!r} (use the INN in lower case)")
+        for j, drug in enumerate(case.patient.intolerances):
+            if drug not in words.drugs:
+                self._add(f"patient.intolerances[{j}]: unknown drug {drug!r}")
+        for i, result in enumerate(case.genotype):
+            for j, gene in enumerate(result.genes_tested):
+                if gene not in words.genes:
+                    self._add(f"genotype[{i}].genes_tested[{j}]: unknown gene {gene!r}")
+
+
+def _match_unit(given: str | None, spec: Any) -> Any:
+    if given is None:
+        return None
+    for unit in spec.units:
+        if given == unit.unit or given in unit.aliases or given.lower() == unit.unit.lower():
+            return unit
+    return None
+
+
+def _canonical(value: Decimal, unit: Any) -> Decimal:
+    if unit.divide_by is None:
+        return value
+    try:
+        return value / unit.divide_by
+    except InvalidOperation:
+        return value
+
+
+def _normalised(case: Case, knowledge: Knowledge) -> Case:
+    """Convert each observation's value to its canonical unit, keeping the input in ``given``."""
+    catalogue = knowledge.table("observations", ObservationCatalogue)
+    observations = []
+    for observation in case.observations:
+        spec = catalogue.codes[observation.code]
+        update: dict[str, Any] = {}
+        if observation.specimen is None and spec.default_specimen:
+            update["specimen"] = spec.default_specimen
+        if observation.value is not None:
+            unit = _match_unit(observation.unit, spec)
+            update["given"] = f"{observation.value} {observation.unit}"
+            update["value"] = _canonical(observation.value, unit)
+            update["unit"] = spec.canonical_unit if unit.divide_by is not None else unit.unit
+        observations.append(observation.model_copy(update=update))
+    return case.model_copy(update={"observations": tuple(observations)})

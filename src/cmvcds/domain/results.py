@@ -1,0 +1,117 @@
+"""Frozen result values every pathway returns and ``assess`` merges (design.md §4).
+
+Pathways never build JSON: they return these, each carrying its citations, and the adapters
+serialise them. ``PathwayResult.cite(fact)`` records the citations of a knowledge row and, when
+the row is not yet verified against its primary source, the ``unverified-fact`` alert that must
+accompany any output that used it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from cmvcds.domain.vocabulary import AlertCode, DecisionId, Outcome, ScheduleEvent, Severity
+
+
+class Cited(Protocol):
+    """Any knowledge row: it names its sources and says whether it was verified."""
+
+    @property
+    def citations(self) -> tuple[str, ...]: ...
+
+    @property
+    def verified(self) -> bool: ...
+
+    @property
+    def note(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: DecisionId
+    outcome: Outcome
+    reasons: tuple[str, ...]
+    citations: tuple[str, ...]
+    rules: tuple[str, ...] = ()
+    genes: tuple[str, ...] = ()
+    settings_used: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Regimen:
+    drug: str
+    indication: str
+    dose_mg: float | None
+    every_h: float | None
+    route: str
+    citations: tuple[str, ...]
+    daily_mg: float | None = None
+    schedule: str | None = None
+    start: date | None = None
+    stop: date | None = None
+    stop_rule: str | None = None
+    dose_mg_per_kg: float | None = None
+    oral_solution_ml: float | None = None
+    duration_days: int | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleItem:
+    event: ScheduleEvent
+    earliest: date
+    citations: tuple[str, ...]
+    latest: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: AlertCode
+    severity: Severity
+    message: str
+    citations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Missing:
+    item: str
+    why: str
+
+
+@dataclass
+class PathwayResult:
+    """What one pathway concludes; ``assess`` merges several of these into an Assessment."""
+
+    findings: dict[str, Any] = field(default_factory=dict)
+    decisions: list[Decision] = field(default_factory=list)
+    regimens: list[Regimen] = field(default_factory=list)
+    schedule: list[ScheduleItem] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    settings_used: dict[str, Any] = field(default_factory=dict)
+
+    def cite(self, fact: Cited, what: str) -> tuple[str, ...]:
+        """The citations of ``fact``; adds an ``unverified-fact`` alert if it is unverified."""
+        if not fact.verified:
+            self.flag_unverified(what, fact.citations, fact.note)
+        return fact.citations
+
+    def flag_unverified(self, what: str, citations: tuple[str, ...], note: str | None = None) -> None:
+        message = f"Not yet verified against its primary source: {what}."
+        if note:
+            message += f" {note}"
+        alert = Alert(AlertCode.UNVERIFIED_FACT, Severity.WARNING, message, citations)
+        if alert not in self.alerts:
+            self.alerts.append(alert)
+
+    def extend(self, other: PathwayResult) -> None:
+        """Merge ``other`` into this result, keeping the first of any duplicate alert."""
+        self.findings.update(other.findings)
+        self.decisions.extend(other.decisions)
+        self.regimens.extend(other.regimens)
+        self.schedule.extend(other.schedule)
+        self.alerts.extend(a for a in other.alerts if a not in self.alerts)
+        self.missing.extend(m for m in other.missing if m not in self.missing)
+        self.settings_used.update(other.settings_used)

@@ -1,0 +1,1 @@
+"""Pure clinical logic, one module per question; each returns ``domain.results`` values."""

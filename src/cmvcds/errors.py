@@ -1,0 +1,92 @@
+"""The one exception tree of cmvcds.
+
+Library code raises these and never prints; the CLI maps them to exit codes (2 for bad input,
+1 for anything else) and the API to ``application/problem+json`` (422 for bad input).
+
+    CmvcdsError                      anything cmvcds refuses or cannot do
+    ├── InputError                   the caller's input is wrong (exit code 2, HTTP 422)
+    │   ├── CaseFormatError          a case file breaks the case format (unknown key, bad type, date)
+    │   ├── ImplausibleValueError    a value outside what is physiologically possible
+    │   ├── UnitError                a unit that is not accepted for that measurement
+    │   └── SequenceInputError       a FASTA, VCF or mutation list that cannot be read
+    ├── KnowledgeError               the knowledge pack is malformed (file, row and field named)
+    ├── SettingsError                the site settings file is malformed or out of range
+    └── RegistryError                the study database refused an operation
+        ├── AccessDenied             the user may not see or change that record
+        └── AuditIntegrityError      the audit trail does not verify
+
+Every message names the value at fault, where it was found and the accepted form, so that a
+clinician can correct the input without reading code.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccessDenied",
+    "AuditIntegrityError",
+    "CaseFormatError",
+    "CmvcdsError",
+    "ImplausibleValueError",
+    "InputError",
+    "KnowledgeError",
+    "RegistryError",
+    "SequenceInputError",
+    "SettingsError",
+    "UnitError",
+]
+
+
+class CmvcdsError(Exception):
+    """Base of every error cmvcds raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class InputError(CmvcdsError):
+    """The input is wrong; the user can fix it."""
+
+    exit_code = 2
+
+
+class CaseFormatError(InputError):
+    """A case breaks the cmvcds-case/1 format."""
+
+
+class ImplausibleValueError(InputError):
+    """A value outside the physiological range, or a date that cannot be."""
+
+
+class UnitError(InputError):
+    """A unit that is not accepted for the measurement."""
+
+
+class SequenceInputError(InputError):
+    """A FASTA, VCF or mutation list that cannot be interpreted."""
+
+
+class KnowledgeError(CmvcdsError):
+    """The knowledge pack is malformed; the message names file, row and field."""
+
+
+class SettingsError(InputError):
+    """The site settings file is malformed or a value lies outside its allowed range."""
+
+
+class RegistryError(CmvcdsError):
+    """The study database refused an operation."""
+
+
+class AccessDenied(RegistryError):
+    """The user's role or site does not allow this."""
+
+
+class AuditIntegrityError(RegistryError):
+    """The audit trail's hash chain is broken."""

@@ -1,0 +1,1 @@
+"""Pydantic schemas of the knowledge tables, one module per domain (named in ``manifest.yaml``)."""

@@ -1,0 +1,84 @@
+"""Schema of the observation catalogue: codes, accepted units, conversions and plausible ranges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field, model_validator
+
+from cmvcds.knowledge.schemas.base import Fact, Strict
+
+
+class UnitSpec(Strict):
+    """An accepted unit; ``divide_by`` converts to the code's canonical unit (None: its own scale)."""
+
+    unit: str
+    aliases: tuple[str, ...] = ()
+    divide_by: Decimal | None = Decimal(1)
+
+
+class ObservationSpec(Fact):
+    """One observation code of the case format (design.md §3)."""
+
+    label: str
+    canonical_unit: str | None = None
+    units: tuple[UnitSpec, ...] = ()
+    plausible: tuple[Decimal, Decimal] | None = None
+    results: tuple[str, ...] = ()
+    specimens: tuple[str, ...] = ()
+    default_specimen: str | None = None
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> ObservationSpec:
+        if self.plausible and self.plausible[0] >= self.plausible[1]:
+            raise ValueError("plausible range must be increasing")
+        return self
+
+
+class ObservationCatalogue(Strict):
+    """``core/observations.yaml``: every observation code a case may carry."""
+
+    codes: dict[str, ObservationSpec] = Field(min_length=1)
+
+
+class PlausibilityLimits(Fact):
+    """Limits on case values outside observations (weight, height, gestational age, age)."""
+
+    weight_kg: tuple[Decimal, Decimal]
+    height_cm: tuple[Decimal, Decimal]
+    age_years: tuple[Decimal, Decimal]
+    gestational_age_max_days: int
+    fetuses_max: int
+
+
+class Vocabularies(Fact):
+    """``core/vocabularies.yaml``: the closed word lists of the case format."""
+
+    ultrasound_findings: tuple[str, ...]
+    congenital_manifestations: tuple[str, ...]
+    disease_organs: tuple[str, ...]
+    hsct_risk: tuple[str, ...]
+    drugs: tuple[str, ...]
+    genes: tuple[str, ...]
+
+
+class SettingSpec(Fact):
+    """An institutional setting a site may (and sometimes must) choose, with its allowed range.
+
+    ``allowed`` is a hard range (outside it the settings file is refused); ``guideline`` is the
+    range the cited guideline gives (outside it the output carries a ``config-range`` alert).
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_.]*$")
+    description: str
+    type: str = Field(pattern=r"^(number|integer|boolean|choice)$")
+    unit: str | None = None
+    choices: tuple[str, ...] = ()
+    allowed: tuple[Decimal, Decimal] | None = None
+    guideline: tuple[Decimal, Decimal] | None = None
+
+
+class SettingCatalogue(Strict):
+    """A domain's ``*_settings`` table: the settings its decisions may need."""
+
+    settings: tuple[SettingSpec, ...]

@@ -1,0 +1,1 @@
+"""The MEGAL-ITALI-style observational study database."""
