@@ -1,7 +1,10 @@
 """cmvcds: clinical decision support for cytomegalovirus antiviral therapy, every answer cited.
 
-The public API: parse a case, load the knowledge pack, assess. Everything else is reached through
-the CLI (``cmvcds``), the REST API and the CDS Hooks services.
+The public API: load the knowledge pack, parse a case, assess it. Everything else is reached
+through the CLI (``cmvcds``), the REST API and the CDS Hooks services.
+
+``cmvcds.assess`` is the function (the module of the same name is ``cmvcds.assess`` in
+``sys.modules``); it is bound here after the module is imported, so the name stays the function.
 """
 
 from cmvcds.assess import Assessment, assess

@@ -17,10 +17,9 @@ from enum import Enum
 from typing import Any
 
 from cmvcds.domain.case import Case
-from cmvcds.domain.results import Missing, PathwayResult
+from cmvcds.domain.results import Decision, Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import Context, DecisionId, Outcome
-from cmvcds.domain.results import Decision
 from cmvcds.knowledge import Knowledge
 
 __all__ = ["ASSESSMENT_FORMAT", "Assessment", "Pathway", "assess"]
@@ -75,7 +74,9 @@ class Assessment:
             "findings": _plain(r.findings),
             "decisions": [_plain(d) for d in r.decisions],
             "regimens": [_plain(g) for g in r.regimens],
-            "schedule": [_plain(s) for s in sorted(r.schedule, key=lambda s: (s.earliest, s.event))],
+            "schedule": [
+                _plain(s) for s in sorted(r.schedule, key=lambda s: (s.earliest, s.event))
+            ],
             "alerts": [_plain(a) for a in r.alerts],
             "missing": [_plain(m) for m in r.missing],
             "settings": _plain(r.settings_used),
@@ -129,9 +130,8 @@ def _plain(value: Any) -> Any:
         out = {}
         for f in fields(value):
             item = getattr(value, f.name)
-            if item is None or item == ():
-                if f.name not in _KEEP_EMPTY:
-                    continue
+            if (item is None or item == ()) and f.name not in _KEEP_EMPTY:
+                continue
             out[f.name] = _plain(item)
         return out
     if isinstance(value, Mapping):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import date as Date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -24,7 +24,13 @@ from cmvcds.domain.gestational_age import DAYS_LMP_TO_EDD, GestationalAge
 from cmvcds.domain.vocabulary import Context
 from cmvcds.errors import CaseFormatError
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.core import ObservationCatalogue, PlausibilityLimits, Vocabularies
+from cmvcds.knowledge.schemas.core import (
+    ObservationCatalogue,
+    ObservationSpec,
+    PlausibilityLimits,
+    UnitSpec,
+    Vocabularies,
+)
 
 __all__ = [
     "CASE_FORMAT",
@@ -35,11 +41,20 @@ __all__ = [
     "parse_case",
 ]
 
-CASE_FORMAT = "cmvcds-case/1"
+CASE_FORMAT: Literal["cmvcds-case/1"] = "cmvcds-case/1"
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _gestational_age_text(value: str) -> str:
+    """A validator's check that ``value`` reads as ``w+d`` (pydantic wants ValueError)."""
+    try:
+        GestationalAge.parse(value)
+    except CaseFormatError as error:
+        raise ValueError(error.message) from None
+    return value
 
 
 class Sex(StrEnum):
@@ -88,8 +103,7 @@ class Dating(_Model):
     @field_validator("gestational_age")
     @classmethod
     def _ga_form(cls, value: str) -> str:
-        GestationalAge.parse(value)
-        return value
+        return _gestational_age_text(value)
 
 
 class Pregnancy(_Model):
@@ -170,9 +184,7 @@ class Congenital(_Model):
     @field_validator("gestational_age_at_birth")
     @classmethod
     def _ga_form(cls, value: str | None) -> str | None:
-        if value is not None:
-            GestationalAge.parse(value)
-        return value
+        return None if value is None else _gestational_age_text(value)
 
 
 class Transplant(_Model):
@@ -200,7 +212,9 @@ class Hiv(_Model):
 
 
 class Presentation(_Model):
-    disease: Literal["none", "asymptomatic_dnaemia", "cmv_syndrome", "tissue_invasive"] | None = None
+    disease: Literal["none", "asymptomatic_dnaemia", "cmv_syndrome", "tissue_invasive"] | None = (
+        None
+    )
     organs: tuple[str, ...] = ()
     severity: Literal["mild", "moderate", "severe", "life_threatening"] | None = None
     symptom_onset: Date | None = None
@@ -234,7 +248,9 @@ class Case(_Model):
     def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
         """Observations of ``code`` (and ``specimen``), oldest first."""
         found = (
-            o for o in self.observations if o.code == code and (specimen is None or o.specimen == specimen)
+            o
+            for o in self.observations
+            if o.code == code and (specimen is None or o.specimen == specimen)
         )
         return tuple(sorted(found, key=lambda o: o.date))
 
@@ -280,9 +296,13 @@ def _pydantic_problem(error: Any) -> str:
     if kind.startswith("date"):
         return f"{path}: {error.get('input')!r} is not a date; use ISO 8601, e.g. 2026-03-02"
     if kind == "literal_error":
-        return f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
+        return (
+            f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
+        )
     if kind == "enum":
-        return f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
+        return (
+            f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
+        )
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{path}: {message} (got {error.get('input')!r})"
 
@@ -331,7 +351,11 @@ class _Checker:
         for path, day in self._dated_items():
             if day > case.assessed_on:
                 self._add(f"{path}: {day} is after assessed_on ({case.assessed_on})")
-            if birth is not None and day < birth and not path.startswith(("pregnancy", "ultrasound")):
+            if (
+                birth is not None
+                and day < birth
+                and not path.startswith(("pregnancy", "ultrasound"))
+            ):
                 self._add(f"{path}: {day} is before the patient's birth_date ({birth})")
         if birth is not None and birth > case.assessed_on:
             self._add(f"patient.birth_date: {birth} is after assessed_on ({case.assessed_on})")
@@ -344,7 +368,9 @@ class _Checker:
             if o.reported is not None:
                 items.append((f"observations[{i}].reported", o.reported))
                 if o.reported < o.date:
-                    self._add(f"observations[{i}].reported: {o.reported} is before the sample date {o.date}")
+                    self._add(
+                        f"observations[{i}].reported: {o.reported} is before the sample date {o.date}"
+                    )
         items += [(f"ultrasound[{i}].date", u.date) for i, u in enumerate(case.ultrasound)]
         items += [(f"therapy[{i}].start", t.start) for i, t in enumerate(case.therapy)]
         items += [(f"genotype[{i}].date", g.date) for i, g in enumerate(case.genotype)]
@@ -388,9 +414,17 @@ class _Checker:
                 self._add(f"patient.birth_date: an age of {age} years is implausible")
         congenital = self.case.congenital
         if congenital and congenital.birth_weight_kg is not None:
-            self._range("congenital.birth_weight_kg", congenital.birth_weight_kg, self.limits.weight_kg, "kg")
+            self._range(
+                "congenital.birth_weight_kg",
+                congenital.birth_weight_kg,
+                self.limits.weight_kg,
+                "kg",
+            )
         if congenital and congenital.gestational_age_at_birth:
-            self._ga("congenital.gestational_age_at_birth", GestationalAge.parse(congenital.gestational_age_at_birth))
+            self._ga(
+                "congenital.gestational_age_at_birth",
+                GestationalAge.parse(congenital.gestational_age_at_birth),
+            )
 
     def _ga(self, path: str, ga: GestationalAge) -> None:
         limit = GestationalAge(self.limits.gestational_age_max_days)
@@ -402,9 +436,14 @@ class _Checker:
         if pregnancy is None:
             return
         if pregnancy.fetuses > self.limits.fetuses_max:
-            self._add(f"pregnancy.fetuses: {pregnancy.fetuses} is implausible (at most {self.limits.fetuses_max})")
+            self._add(
+                f"pregnancy.fetuses: {pregnancy.fetuses} is implausible (at most {self.limits.fetuses_max})"
+            )
         if pregnancy.dating is not None:
-            self._ga("pregnancy.dating.gestational_age", GestationalAge.parse(pregnancy.dating.gestational_age))
+            self._ga(
+                "pregnancy.dating.gestational_age",
+                GestationalAge.parse(pregnancy.dating.gestational_age),
+            )
         dated = pregnancy.dating_lmp()
         if dated is not None:
             lmp, basis = dated
@@ -417,31 +456,41 @@ class _Checker:
         spec = self.catalogue.codes.get(observation.code)
         if spec is None:
             known = ", ".join(sorted(self.catalogue.codes))
-            self._add(f"{path}.code: unknown observation code {observation.code!r} (known: {known})")
+            self._add(
+                f"{path}.code: unknown observation code {observation.code!r} (known: {known})"
+            )
             return
         if observation.result is not None and observation.result not in spec.results:
             accepted = ", ".join(spec.results) or "none (give value and unit)"
-            self._add(f"{path}.result: {observation.result!r} is not accepted for {observation.code} ({accepted})")
+            self._add(
+                f"{path}.result: {observation.result!r} is not accepted for {observation.code} ({accepted})"
+            )
         if observation.specimen is not None and observation.specimen not in spec.specimens:
             accepted = ", ".join(spec.specimens) or "none"
-            self._add(f"{path}.specimen: {observation.specimen!r} is not accepted for {observation.code} ({accepted})")
+            self._add(
+                f"{path}.specimen: {observation.specimen!r} is not accepted for {observation.code} ({accepted})"
+            )
         if observation.code == "cmv_dna" and observation.specimen is None:
             self._add(f"{path}.specimen: required for cmv_dna ({', '.join(spec.specimens)})")
         if observation.value is None and observation.result is None:
             self._add(f"{path}: give a result or a value with its unit")
         if observation.value is not None:
-            self._quantity(path, observation, spec)
+            self._quantity(path, observation, observation.value, spec)
 
-    def _quantity(self, path: str, observation: Observation, spec: Any) -> None:
+    def _quantity(
+        self, path: str, observation: Observation, value: Decimal, spec: ObservationSpec
+    ) -> None:
         if not spec.units:
             self._add(f"{path}.value: {observation.code} takes a result, not a value")
             return
         unit = _match_unit(observation.unit, spec)
         if unit is None:
             accepted = ", ".join(u.unit for u in spec.units)
-            self._add(f"{path}.unit: {observation.unit!r} is not accepted for {observation.code} (accepted: {accepted})")
+            self._add(
+                f"{path}.unit: {observation.unit!r} is not accepted for {observation.code} (accepted: {accepted})"
+            )
             return
-        value = _canonical(observation.value, unit)
+        value = _canonical(value, unit)
         shown_unit = spec.canonical_unit if unit.divide_by is not None else unit.unit
         if spec.plausible:
             low, high = spec.plausible
@@ -457,7 +506,9 @@ class _Checker:
         for i, scan in enumerate(case.ultrasound):
             for j, finding in enumerate(scan.findings):
                 if finding not in words.ultrasound_findings:
-                    self._add(f"ultrasound[{i}].findings[{j}]: unknown finding {finding!r} (see the vocabulary, design §3)")
+                    self._add(
+                        f"ultrasound[{i}].findings[{j}]: unknown finding {finding!r} (see the vocabulary, design §3)"
+                    )
         if case.congenital:
             for j, m in enumerate(case.congenital.manifestations):
                 if m not in words.congenital_manifestations:
@@ -472,7 +523,9 @@ class _Checker:
                     self._add(f"transplant.hsct_risk[{j}]: unknown risk factor {risk!r}")
         for i, course in enumerate(case.therapy):
             if course.drug not in words.drugs:
-                self._add(f"therapy[{i}].drug: unknown drug {course.drug!r} (use the INN in lower case)")
+                self._add(
+                    f"therapy[{i}].drug: unknown drug {course.drug!r} (use the INN in lower case)"
+                )
         for j, drug in enumerate(case.patient.intolerances):
             if drug not in words.drugs:
                 self._add(f"patient.intolerances[{j}]: unknown drug {drug!r}")
@@ -482,7 +535,7 @@ class _Checker:
                     self._add(f"genotype[{i}].genes_tested[{j}]: unknown gene {gene!r}")
 
 
-def _match_unit(given: str | None, spec: Any) -> Any:
+def _match_unit(given: str | None, spec: ObservationSpec) -> UnitSpec | None:
     if given is None:
         return None
     for unit in spec.units:
@@ -491,13 +544,9 @@ def _match_unit(given: str | None, spec: Any) -> Any:
     return None
 
 
-def _canonical(value: Decimal, unit: Any) -> Decimal:
-    if unit.divide_by is None:
-        return value
-    try:
-        return value / unit.divide_by
-    except InvalidOperation:
-        return value
+def _canonical(value: Decimal, unit: UnitSpec) -> Decimal:
+    """``value`` in the code's canonical unit (unchanged for a unit that is its own scale)."""
+    return value if unit.divide_by is None else value / unit.divide_by
 
 
 def _normalised(case: Case, knowledge: Knowledge) -> Case:
@@ -511,6 +560,7 @@ def _normalised(case: Case, knowledge: Knowledge) -> Case:
             update["specimen"] = spec.default_specimen
         if observation.value is not None:
             unit = _match_unit(observation.unit, spec)
+            assert unit is not None  # the checker refused unknown units
             update["given"] = f"{observation.value} {observation.unit}"
             update["value"] = _canonical(observation.value, unit)
             update["unit"] = spec.canonical_unit if unit.divide_by is not None else unit.unit

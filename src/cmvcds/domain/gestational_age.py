@@ -33,7 +33,9 @@ class GestationalAge:
         """``"12+3"`` → 87 days. Days must be 0–6."""
         match = _PATTERN.match(str(text))
         if not match:
-            raise CaseFormatError(f"gestational age {text!r} is not of the form weeks+days, e.g. 12+3")
+            raise CaseFormatError(
+                f"gestational age {text!r} is not of the form weeks+days, e.g. 12+3"
+            )
         return cls(int(match.group(1)) * 7 + int(match.group(2)))
 
     @classmethod

@@ -98,7 +98,9 @@ class PathwayResult:
             self.flag_unverified(what, fact.citations, fact.note)
         return fact.citations
 
-    def flag_unverified(self, what: str, citations: tuple[str, ...], note: str | None = None) -> None:
+    def flag_unverified(
+        self, what: str, citations: tuple[str, ...], note: str | None = None
+    ) -> None:
         message = f"Not yet verified against its primary source: {what}."
         if note:
             message += f" {note}"

@@ -68,7 +68,9 @@ def _coerce(spec: SettingSpec, value: Any) -> Any:
         return value
     if spec.type == "choice":
         if value not in spec.choices:
-            raise SettingsError(f"{value!r} is not one of {', '.join(spec.choices)}", field=spec.name)
+            raise SettingsError(
+                f"{value!r} is not one of {', '.join(spec.choices)}", field=spec.name
+            )
         return value
     try:
         number = Decimal(str(value))
@@ -78,11 +80,16 @@ def _coerce(spec: SettingSpec, value: Any) -> Any:
         raise SettingsError(f"{value!r} is not a whole number", field=spec.name)
     if spec.allowed and not spec.allowed[0] <= number <= spec.allowed[1]:
         low, high = spec.allowed
-        raise SettingsError(f"{value} is outside the allowed range {low}–{high} {spec.unit or ''}".rstrip(), field=spec.name)
+        raise SettingsError(
+            f"{value} is outside the allowed range {low}–{high} {spec.unit or ''}".rstrip(),
+            field=spec.name,
+        )
     return int(number) if spec.type == "integer" else number
 
 
-def use_setting(result: PathwayResult, settings: SiteSettings, knowledge: Knowledge, name: str) -> Any | None:
+def use_setting(
+    result: PathwayResult, settings: SiteSettings, knowledge: Knowledge, name: str
+) -> Any | None:
     """The site's value of ``name``, recorded in ``result.settings_used``; None when unset.
 
     An unset setting adds a ``missing`` item naming it (the caller answers insufficient_data);
@@ -94,7 +101,10 @@ def use_setting(result: PathwayResult, settings: SiteSettings, knowledge: Knowle
     value = settings.get(name)
     if value is None:
         result.missing.append(
-            Missing(f"setting:{name}", f"the site has not set {name} ({spec.description}); add it to the settings file")
+            Missing(
+                f"setting:{name}",
+                f"the site has not set {name} ({spec.description}); add it to the settings file",
+            )
         )
         return None
     result.settings_used[name] = value

@@ -148,7 +148,9 @@ def _load_sources(root: Path) -> dict[str, Source]:
         for i, entry in enumerate(raw, start=1):
             source = _validate(Source, entry, relative, f"entry {i}")
             if source.id in sources:
-                raise KnowledgeError(f"{relative}: entry {i}: source id {source.id!r} is defined twice")
+                raise KnowledgeError(
+                    f"{relative}: entry {i}: source id {source.id!r} is defined twice"
+                )
             sources[source.id] = source
     if not sources:
         raise KnowledgeError(f"{folder}: no sources defined")
@@ -167,9 +169,13 @@ def _schema(reference: str, file: str) -> type[BaseModel]:
     return model
 
 
+#: libyaml's parser when present (ten times faster); the same safe subset of YAML either way.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(file: Path) -> Any:
     try:
-        return yaml.safe_load(file.read_text(encoding="utf-8"))
+        return yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
         raise KnowledgeError(f"{file.name}: not valid YAML: {error}") from None
 
@@ -216,12 +222,16 @@ def _validate(model: type[M], raw: Any, file: str, where: str | None) -> M:
         ) from None
 
 
-def _check_citations(raw: Any, file: str, sources: Mapping[str, Source], *, csv_rows: bool = False) -> None:
+def _check_citations(
+    raw: Any, file: str, sources: Mapping[str, Source], *, csv_rows: bool = False
+) -> None:
     """Refuse any ``citations``/``source``/``sources`` value that is not a defined source id."""
     for path, key, value in _citation_values(raw, ()):
         ids = value.split(";") if isinstance(value, str) else value
         if not isinstance(ids, list | tuple):
-            raise KnowledgeError(f"{file}: {_where(path, csv_rows)}: field {key}: expected source ids")
+            raise KnowledgeError(
+                f"{file}: {_where(path, csv_rows)}: field {key}: expected source ids"
+            )
         for source_id in ids:
             source_id = str(source_id).strip()
             if source_id and source_id not in sources:

@@ -30,7 +30,9 @@ class AssessFormat(StrEnum):
     HTML = "html"
 
 
-CaseArg = Annotated[Path, typer.Argument(help="Case file (YAML or JSON, cmvcds-case/1).", show_default=False)]
+CaseArg = Annotated[
+    Path, typer.Argument(help="Case file (YAML or JSON, cmvcds-case/1).", show_default=False)
+]
 SettingsOpt = Annotated[
     Path | None, typer.Option("--settings", help="Site settings file (default: $CMVCDS_SETTINGS).")
 ]
@@ -38,14 +40,18 @@ SettingsOpt = Annotated[
 
 def assess(
     case: CaseArg,
-    format: Annotated[AssessFormat, typer.Option("--format", help="Output format.")] = AssessFormat.TEXT,
+    format: Annotated[
+        AssessFormat, typer.Option("--format", help="Output format.")
+    ] = AssessFormat.TEXT,
     settings: SettingsOpt = None,
 ) -> None:
     """Assess a case: decisions, regimens, dates, alerts and missing data, each cited."""
     with exits_on_error():
         knowledge = knowledge_pack()
         parsed = load_case(case, knowledge)
-        document = run_assessment(parsed, knowledge, settings=read_settings(settings, knowledge)).to_dict()
+        document = run_assessment(
+            parsed, knowledge, settings=read_settings(settings, knowledge)
+        ).to_dict()
         if format is AssessFormat.JSON:
             emit(json.dumps(document, indent=2, ensure_ascii=False))
         elif format is AssessFormat.HTML:

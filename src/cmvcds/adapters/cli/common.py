@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -39,7 +39,9 @@ def read_case_file(path: Path) -> Any:
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         first = str(error).splitlines()[0]
-        raise CaseFormatError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {first}") from None
+        raise CaseFormatError(
+            f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {first}"
+        ) from None
 
 
 def load_case(path: Path, knowledge: Knowledge) -> Case:
@@ -48,7 +50,9 @@ def load_case(path: Path, knowledge: Knowledge) -> Case:
 
 def read_settings(path: Path | None, knowledge: Knowledge) -> SiteSettings:
     """The site settings from ``path``, else ``$CMVCDS_SETTINGS``, else none chosen."""
-    chosen = path or (Path(os.environ["CMVCDS_SETTINGS"]) if os.environ.get("CMVCDS_SETTINGS") else None)
+    chosen = path or (
+        Path(os.environ["CMVCDS_SETTINGS"]) if os.environ.get("CMVCDS_SETTINGS") else None
+    )
     if chosen is None:
         return SiteSettings()
     try:
@@ -83,4 +87,3 @@ def emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-Renderer = Callable[[dict[str, Any]], str]

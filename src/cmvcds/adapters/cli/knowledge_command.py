@@ -11,7 +11,9 @@ from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack
 
 
 def knowledge(
-    sources: Annotated[bool, typer.Option("--sources", help="List every source with its citation.")] = False,
+    sources: Annotated[
+        bool, typer.Option("--sources", help="List every source with its citation.")
+    ] = False,
     format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
 ) -> None:
     """Show the knowledge pack: version, release date, SHA-256, tables and sources."""
@@ -28,14 +30,25 @@ def knowledge(
         }
         if sources:
             document["sources"] = [
-                {"id": s.id, "kind": s.kind.value, "citation": s.citation(), "url": s.url,
-                 "locator": s.locator, "verified": s.verified}
+                {
+                    "id": s.id,
+                    "kind": s.kind.value,
+                    "citation": s.citation(),
+                    "url": s.url,
+                    "locator": s.locator,
+                    "verified": s.verified,
+                }
                 for s in pack.sources.values()
             ]
         if format == "json":
             emit(json.dumps(document, indent=2, ensure_ascii=False))
             return
-        lines = [f"cmvcds knowledge {pack.version} released {document['released']}", f"sha256 {pack.sha256}", "", "Tables:"]
+        lines = [
+            f"cmvcds knowledge {pack.version} released {document['released']}",
+            f"sha256 {pack.sha256}",
+            "",
+            "Tables:",
+        ]
         lines += [f"  {t['name']:<28} {t['file']}: {t['description']}" for t in document["tables"]]
         if sources:
             lines += ["", "Sources:"]

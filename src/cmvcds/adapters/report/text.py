@@ -33,10 +33,16 @@ def assessment_text(doc: dict[str, Any]) -> str:
     if doc["regimens"]:
         lines += ["", "REGIMENS"]
         for g in doc["regimens"]:
-            dose = f"{g.get('dose_mg')} mg" if g.get("dose_mg") is not None else "dose: see decision"
-            every = f" every {g['every_h']} h" if g.get("every_h") else f" {g.get('schedule') or ''}"
+            dose = (
+                f"{g.get('dose_mg')} mg" if g.get("dose_mg") is not None else "dose: see decision"
+            )
+            every = (
+                f" every {g['every_h']} h" if g.get("every_h") else f" {g.get('schedule') or ''}"
+            )
             span = f" from {g.get('start', '?')} to {g.get('stop') or 'open'}"
-            lines.append(f"  {g['drug']} {dose}{every} {g['route']} ({g['indication']}){span}{_cite(g)}")
+            lines.append(
+                f"  {g['drug']} {dose}{every} {g['route']} ({g['indication']}){span}{_cite(g)}"
+            )
             if g.get("stop_rule"):
                 lines.append(f"    stop: {g['stop_rule']}")
     if doc["schedule"]:
@@ -47,7 +53,9 @@ def assessment_text(doc: dict[str, Any]) -> str:
             lines.append(f"  {window}  {s['event']}{reason}{_cite(s)}")
     if doc["alerts"]:
         lines += ["", "ALERTS"]
-        lines += [f"  [{a['severity']}] {a['code']}: {a['message']}{_cite(a)}" for a in doc["alerts"]]
+        lines += [
+            f"  [{a['severity']}] {a['code']}: {a['message']}{_cite(a)}" for a in doc["alerts"]
+        ]
     if doc["missing"]:
         lines += ["", "MISSING DATA"]
         lines += [f"  {m['item']}: {m['why']}" for m in doc["missing"]]

@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`. Each sets itself up from a clean clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck knowledge-docs bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## The main job: the clinician's example assessment.
+run: $(STAMP)
+	$(BIN)/cmvcds assess examples/pregnancy.yaml
+
+## Everything CI checks: lint, types, the whole test suite (SQLite and PostgreSQL, real browser).
+test: $(STAMP)
+	bash tools/ensure_chromium.sh
+	$(BIN)/ruff check src tests tools bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests tools bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## Regenerate docs/knowledge/*.md from the knowledge pack.
+knowledge-docs: $(STAMP)
+	$(BIN)/python tools/render_knowledge.py
+
+bench: $(STAMP)
+	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

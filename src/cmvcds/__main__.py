@@ -1,0 +1,5 @@
+"""``python -m cmvcds`` is the ``cmvcds`` command."""
+
+from cmvcds.adapters.cli.main import app
+
+app()

@@ -1,0 +1,138 @@
+"""JSON Schemas of the published documents, built from the same enums the engine uses.
+
+``tools/render_schemas.py`` writes them to ``docs/schema/``; a test fails when those files are
+stale, and every assessment a test produces is validated against the schema.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from cmvcds.assess import ASSESSMENT_FORMAT
+from cmvcds.domain.vocabulary import (
+    AlertCode,
+    Context,
+    DecisionId,
+    Indication,
+    Outcome,
+    ScheduleEvent,
+    Severity,
+)
+
+__all__ = ["assessment_schema"]
+
+_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_CITATIONS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+
+
+def _enum(kind: type[StrEnum]) -> dict[str, Any]:
+    return {"type": "string", "enum": [member.value for member in kind]}
+
+
+def _object(
+    required: list[str], properties: dict[str, Any], *, closed: bool = True
+) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": not closed,
+    }
+
+
+def assessment_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``cmvcds-assessment/1`` (design.md §4)."""
+    number = {"type": ["number", "null"]}
+    decision = _object(
+        ["id", "outcome", "reasons", "citations"],
+        {
+            "id": _enum(DecisionId),
+            "outcome": _enum(Outcome),
+            "reasons": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "citations": _CITATIONS,
+            "rules": {"type": "array", "items": {"type": "string"}},
+            "genes": {"type": "array", "items": {"type": "string"}},
+            "settings_used": {"type": "array", "items": {"type": "string"}},
+        },
+    )
+    regimen = _object(
+        ["drug", "indication", "dose_mg", "every_h", "route", "citations"],
+        {
+            "drug": {"type": "string"},
+            "indication": _enum(Indication),
+            "dose_mg": number,
+            "every_h": number,
+            "daily_mg": number,
+            "schedule": {"type": "string"},
+            "route": {"type": "string"},
+            "start": _DATE,
+            "stop": {"anyOf": [_DATE, {"type": "null"}]},
+            "stop_rule": {"type": "string"},
+            "dose_mg_per_kg": number,
+            "oral_solution_ml": number,
+            "duration_days": {"type": ["integer", "null"]},
+            "citations": {**_CITATIONS, "minItems": 1},
+        },
+    )
+    schedule_item = _object(
+        ["event", "earliest", "citations"],
+        {
+            "event": _enum(ScheduleEvent),
+            "earliest": _DATE,
+            "latest": _DATE,
+            "reason": {"type": "string"},
+            "citations": {**_CITATIONS, "minItems": 1},
+        },
+    )
+    alert = _object(
+        ["code", "severity", "message", "citations"],
+        {
+            "code": _enum(AlertCode),
+            "severity": _enum(Severity),
+            "message": {"type": "string", "minLength": 1},
+            "citations": _CITATIONS,
+        },
+    )
+    missing = _object(["item", "why"], {"item": {"type": "string"}, "why": {"type": "string"}})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://cmvcds.org/schema/cmvcds-assessment-1.json",
+        "title": "cmvcds assessment v1",
+        **_object(
+            [
+                "format",
+                "case_id",
+                "assessed_on",
+                "knowledge",
+                "context",
+                "findings",
+                "decisions",
+                "regimens",
+                "schedule",
+                "alerts",
+                "missing",
+                "settings",
+            ],
+            {
+                "format": {"const": ASSESSMENT_FORMAT},
+                "case_id": {"type": "string"},
+                "assessed_on": _DATE,
+                "knowledge": _object(
+                    ["version", "sha256"],
+                    {
+                        "version": {"type": "string"},
+                        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    },
+                ),
+                "context": _enum(Context),
+                "findings": {"type": "object"},
+                "decisions": {"type": "array", "items": decision},
+                "regimens": {"type": "array", "items": regimen},
+                "schedule": {"type": "array", "items": schedule_item},
+                "alerts": {"type": "array", "items": alert},
+                "missing": {"type": "array", "items": missing},
+                "settings": {"type": "object"},
+            },
+        ),
+    }

@@ -1,0 +1,29 @@
+"""Shared fixtures: the shipped knowledge pack and a case builder from a baseline mapping."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+from cmvcds.domain.case import Case, parse_case
+from cmvcds.knowledge import Knowledge, load_knowledge
+
+#: The "real" today of the test suite; cases are assessed on or before it.
+TODAY = date(2026, 11, 21)
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return load_knowledge()
+
+
+@pytest.fixture
+def make_case(knowledge: Knowledge) -> Callable[[dict[str, Any]], Case]:
+    def build(raw: dict[str, Any]) -> Case:
+        return parse_case(copy.deepcopy(raw), knowledge, today=TODAY)
+
+    return build

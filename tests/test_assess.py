@@ -1,0 +1,108 @@
+"""``assess`` on every example: the JSON validates against the published schema, carries the
+knowledge stamp, and every citation resolves in the bibliography."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cmvcds.adapters.cli.main import app
+from cmvcds.adapters.schemas import assessment_schema
+from cmvcds.assess import assess
+from cmvcds.domain.case import parse_case
+from cmvcds.domain.vocabulary import Context
+from cmvcds.knowledge import Knowledge
+
+from .conftest import TODAY
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+CASES = [p for p in EXAMPLES if p.name != "settings.yaml"]
+SCHEMA = assessment_schema()
+#: The module (``cmvcds.assess`` the attribute is the function of the same name).
+assess_module = importlib.import_module("cmvcds.assess")
+runner = CliRunner()
+
+
+def _validate(document: dict[str, Any], knowledge: Knowledge) -> None:
+    jsonschema.validate(document, SCHEMA, format_checker=jsonschema.FormatChecker())
+    assert document["knowledge"] == knowledge.stamp()
+    for section in ("decisions", "regimens", "schedule", "alerts"):
+        for item in document[section]:
+            for source_id in item["citations"]:
+                assert source_id in knowledge.sources, f"{section}: unknown source {source_id}"
+
+
+def test_published_schema_file_is_current() -> None:
+    on_disk = json.loads((ROOT / "docs" / "schema" / "assessment.schema.json").read_text())
+    assert on_disk == SCHEMA, "run python tools/render_schemas.py"
+
+
+def test_there_is_an_example_per_context() -> None:
+    contexts = {yaml.safe_load(p.read_text())["context"] for p in CASES}
+    assert contexts == {c.value for c in Context}
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_example_assessment_validates(path: Path, knowledge: Knowledge) -> None:
+    settings = (
+        ["--settings", str(ROOT / "examples" / "settings.yaml")]
+        if (ROOT / "examples" / "settings.yaml").exists()
+        else []
+    )
+    result = runner.invoke(app, ["assess", str(path), "--format", "json", *settings])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    _validate(document, knowledge)
+    assert document["decisions"], (
+        "every assessment decides something, even if only insufficient_data"
+    )
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_example_text_output(path: Path) -> None:
+    result = runner.invoke(app, ["assess", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("cmvcds assessment — case ")
+    assert "DECISIONS" in result.stdout
+
+
+def test_unbuilt_pathway_answers_insufficient_data(
+    knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(assess_module, "PATHWAYS", {**assess_module.PATHWAYS, Context.HIV: ()})
+    monkeypatch.setattr(assess_module, "ALWAYS", ())
+    case = parse_case(
+        {"id": "x", "assessed_on": "2026-03-02", "context": "hiv"}, knowledge, today=TODAY
+    )
+    document = assess(case, knowledge).to_dict()
+    _validate(document, knowledge)
+    assert document["decisions"] == [
+        {
+            "id": "antiviral-treatment",
+            "outcome": "insufficient_data",
+            "reasons": ["No decision: the hiv pathway is not available in this version of cmvcds."],
+            "citations": ["cmvcds2026-case-format"],
+        }
+    ]
+    assert document["missing"] == [
+        {"item": "pathway:hiv", "why": "the hiv pathway is not available in this version of cmvcds"}
+    ]
+
+
+def test_schema_rejects_an_invented_alert_code(knowledge: Knowledge) -> None:
+    """The schema is closed: a code outside the vocabulary cannot pass as valid output."""
+    case = parse_case(
+        {"id": "x", "assessed_on": "2026-03-02", "context": "hiv"}, knowledge, today=TODAY
+    )
+    document = assess(case, knowledge).to_dict()
+    document["alerts"] = [{"code": "made-up", "severity": "info", "message": "m", "citations": []}]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, SCHEMA)

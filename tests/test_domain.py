@@ -1,0 +1,147 @@
+"""Domain values: gestational age arithmetic, unit conversion once at the edge, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cmvcds.domain.case import Case
+from cmvcds.domain.gestational_age import GestationalAge
+from cmvcds.domain.results import PathwayResult
+from cmvcds.domain.settings import SiteSettings, parse_settings, use_setting
+from cmvcds.errors import CaseFormatError, SettingsError
+from cmvcds.knowledge import Knowledge
+
+BASE: dict[str, Any] = {
+    "id": "domain-01",
+    "assessed_on": "2026-03-02",
+    "context": "pregnancy",
+    "patient": {"sex": "female", "birth_date": "1992-04-11"},
+    "pregnancy": {"lmp": "2025-12-20"},
+}
+
+
+def test_gestational_age_prints_and_parses() -> None:
+    assert GestationalAge.parse("20+1").days == 141
+    assert str(GestationalAge(168)) == "24+0"
+    assert str(GestationalAge.parse(" 12 + 3 ")) == "12+3"
+
+
+@pytest.mark.parametrize("text", ["12+7", "12", "12w3d", "-1+0", "+3"])
+def test_gestational_age_refuses_malformed(text: str) -> None:
+    with pytest.raises(CaseFormatError, match="weeks\\+days"):
+        GestationalAge.parse(text)
+
+
+def test_gestational_age_dates() -> None:
+    lmp = date(2025, 12, 20)
+    assert GestationalAge.on(date(2026, 3, 2), lmp) == GestationalAge.parse("10+2")
+    assert GestationalAge.parse("20+1").date(lmp) == date(2026, 5, 10)
+    assert GestationalAge.parse("24+0").date(lmp) == date(2026, 6, 6)
+    assert GestationalAge.parse("26+0").date(lmp) == date(2026, 6, 20)
+
+
+@given(st.integers(min_value=0, max_value=44 * 7))
+def test_gestational_age_round_trips(days: int) -> None:
+    ga = GestationalAge(days)
+    assert GestationalAge.parse(str(ga)) == ga
+
+
+def test_dating_prefers_scan_then_edd_then_lmp(make_case: Callable[[dict[str, Any]], Case]) -> None:
+    scan = {
+        **BASE,
+        "pregnancy": {
+            "lmp": "2025-12-10",
+            "edd": "2026-09-26",
+            "dating": {"date": "2026-02-01", "gestational_age": "6+1"},
+        },
+    }
+    assert make_case(scan).pregnancy.dating_lmp() == (date(2025, 12, 20), "dating scan")  # type: ignore[union-attr]
+    edd = {**BASE, "pregnancy": {"lmp": "2025-12-10", "edd": "2026-09-26"}}
+    assert make_case(edd).pregnancy.dating_lmp() == (date(2025, 12, 20), "EDD")  # type: ignore[union-attr]
+
+
+def test_creatinine_converted_once_to_mg_dl(make_case: Callable[[dict[str, Any]], Case]) -> None:
+    raw = {
+        **BASE,
+        "observations": [
+            {"date": "2026-02-20", "code": "creatinine", "value": 97.24, "unit": "µmol/L"}
+        ],
+    }
+    creatinine = make_case(raw).latest("creatinine")
+    assert creatinine is not None
+    assert creatinine.unit == "mg/dL"
+    assert creatinine.value == Decimal("1.1")
+    assert creatinine.given == "97.24 µmol/L"
+
+
+def test_lower_case_units_accepted(make_case: Callable[[dict[str, Any]], Case]) -> None:
+    raw = {
+        **BASE,
+        "observations": [
+            {"date": "2026-02-20", "code": "creatinine", "value": 0.8, "unit": "mg/dl"}
+        ],
+    }
+    assert make_case(raw).latest("creatinine").value == Decimal("0.8")  # type: ignore[union-attr]
+
+
+def test_viral_loads_keep_their_own_units(make_case: Callable[[dict[str, Any]], Case]) -> None:
+    raw = {
+        **BASE,
+        "observations": [
+            {
+                "date": "2026-02-20",
+                "code": "cmv_dna",
+                "specimen": "plasma",
+                "value": 1500,
+                "unit": "IU/mL",
+            },
+            {
+                "date": "2026-02-21",
+                "code": "cmv_dna",
+                "specimen": "plasma",
+                "value": 1500,
+                "unit": "copies/ml",
+            },
+        ],
+    }
+    loads = make_case(raw).results("cmv_dna", "plasma")
+    assert [(o.value, o.unit) for o in loads] == [(1500, "IU/mL"), (1500, "copies/mL")]
+
+
+def test_creatinine_limit_is_inclusive(make_case: Callable[[dict[str, Any]], Case]) -> None:
+    raw = {
+        **BASE,
+        "observations": [
+            {"date": "2026-02-20", "code": "creatinine", "value": 20, "unit": "mg/dL"}
+        ],
+    }
+    assert make_case(raw).latest("creatinine").value == 20  # type: ignore[union-attr]
+    raw["observations"][0]["value"] = 20.01
+    with pytest.raises(CaseFormatError, match="implausible"):
+        make_case(raw)
+
+
+def test_ga_44_0_accepted_44_1_refused(make_case: Callable[[dict[str, Any]], Case]) -> None:
+    at_limit = {**BASE, "pregnancy": {"dating": {"date": "2026-03-02", "gestational_age": "44+0"}}}
+    assert make_case(at_limit).pregnancy is not None
+    beyond = {**BASE, "pregnancy": {"dating": {"date": "2026-03-02", "gestational_age": "44+1"}}}
+    with pytest.raises(CaseFormatError, match="44\\+1 is implausible"):
+        make_case(beyond)
+
+
+def test_settings_are_refused_when_unknown(knowledge: Knowledge) -> None:
+    with pytest.raises(SettingsError, match="unknown setting"):
+        parse_settings({"no_such_setting": 1}, knowledge)
+
+
+def test_unset_setting_is_reported_missing(knowledge: Knowledge) -> None:
+    result = PathwayResult()
+    with pytest.raises(SettingsError, match="declares no such setting"):
+        use_setting(result, SiteSettings(), knowledge, "no_such_setting")
