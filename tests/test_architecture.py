@@ -23,6 +23,7 @@ RANK = {
     "registry": 5,
     "adapters": 6,
     "__init__": 7,
+    "__main__": 7,
 }
 
 

@@ -53,8 +53,8 @@ def test_gestational_age_round_trips(days: int) -> None:
     assert GestationalAge.parse(str(ga)) == ga
 
 
-def test_dating_prefers_scan_then_edd_then_lmp(make_case: Callable[[dict[str, Any]], Case]) -> None:
-    scan = {
+def test_every_dating_given_is_checked(make_case: Callable[[dict[str, Any]], Case]) -> None:
+    three = {
         **BASE,
         "pregnancy": {
             "lmp": "2025-12-10",
@@ -62,9 +62,14 @@ def test_dating_prefers_scan_then_edd_then_lmp(make_case: Callable[[dict[str, An
             "dating": {"date": "2026-02-01", "gestational_age": "6+1"},
         },
     }
-    assert make_case(scan).pregnancy.dating_lmp() == (date(2025, 12, 20), "dating scan")  # type: ignore[union-attr]
-    edd = {**BASE, "pregnancy": {"lmp": "2025-12-10", "edd": "2026-09-26"}}
-    assert make_case(edd).pregnancy.dating_lmp() == (date(2025, 12, 20), "EDD")  # type: ignore[union-attr]
+    assert make_case(three).pregnancy.implied_lmps() == [  # type: ignore[union-attr]
+        (date(2025, 12, 10), "LMP"),
+        (date(2025, 12, 20), "EDD"),
+        (date(2025, 12, 20), "dating scan"),
+    ]
+    implausible_edd = {**BASE, "pregnancy": {"lmp": "2025-12-20", "edd": "2026-01-10"}}
+    with pytest.raises(CaseFormatError, match=r"pregnancy \(EDD\): gestational age 47\+2"):
+        make_case(implausible_edd)
 
 
 def test_creatinine_converted_once_to_mg_dl(make_case: Callable[[dict[str, Any]], Case]) -> None:

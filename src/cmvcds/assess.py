@@ -20,6 +20,12 @@ from cmvcds.domain.case import Case
 from cmvcds.domain.results import Decision, Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import Context, DecisionId, Outcome
+from cmvcds.engine.congenital import evaluate as congenital_pathway
+from cmvcds.engine.hiv import evaluate as hiv_pathway
+from cmvcds.engine.immune import evaluate_immunocompetent, evaluate_immunocompromised
+from cmvcds.engine.monitoring import evaluate as monitoring_pathway
+from cmvcds.engine.pregnancy import evaluate as pregnancy_pathway
+from cmvcds.engine.transplant import evaluate as transplant_pathway
 from cmvcds.knowledge import Knowledge
 
 __all__ = ["ASSESSMENT_FORMAT", "Assessment", "Pathway", "assess"]
@@ -30,16 +36,16 @@ Pathway = Callable[[Case, Knowledge, date, SiteSettings], PathwayResult]
 
 #: The pathways of each context, in the order they run.
 PATHWAYS: Mapping[Context, tuple[Pathway, ...]] = {
-    Context.PREGNANCY: (),
-    Context.CONGENITAL: (),
-    Context.TRANSPLANT: (),
-    Context.HIV: (),
-    Context.IMMUNOCOMPROMISED: (),
-    Context.IMMUNOCOMPETENT: (),
+    Context.PREGNANCY: (pregnancy_pathway,),
+    Context.CONGENITAL: (congenital_pathway,),
+    Context.TRANSPLANT: (transplant_pathway,),
+    Context.HIV: (hiv_pathway,),
+    Context.IMMUNOCOMPROMISED: (evaluate_immunocompromised,),
+    Context.IMMUNOCOMPETENT: (evaluate_immunocompetent,),
 }
 
 #: Pathways that run for every context (each returns an empty result when it has nothing to say).
-ALWAYS: tuple[Pathway, ...] = ()
+ALWAYS: tuple[Pathway, ...] = (monitoring_pathway,)
 
 #: The decision a context answers while its pathway is not available.
 _PRIMARY_DECISION: Mapping[Context, DecisionId] = {

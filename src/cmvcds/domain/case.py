@@ -12,7 +12,7 @@ mg/dL); viral loads keep their own unit (IU/mL and copies/mL are never converted
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from datetime import date as Date
 from decimal import Decimal
 from enum import StrEnum
@@ -115,22 +115,21 @@ class Pregnancy(_Model):
     amniocentesis_declined: bool = False
     amniocentesis_booked: Date | None = None
 
-    def dating_lmp(self) -> tuple[date, str] | None:
-        """The LMP that dates this pregnancy and its basis (dating scan, then EDD, then LMP).
+    def implied_lmps(self) -> list[tuple[date, str]]:
+        """The LMP each dating given implies, with its basis (LMP, EDD, dating scan).
 
-        A first-trimester dating scan supersedes the LMP in obstetric practice; the EDD is itself
-        usually scan-derived. None when the pregnancy is not dated.
+        Which dating wins is the pregnancy pathway's decision (ACOG redating rules); the parser
+        only checks that each is plausible.
         """
-        from datetime import timedelta
-
+        implied: list[tuple[date, str]] = []
+        if self.lmp is not None:
+            implied.append((self.lmp, "LMP"))
+        if self.edd is not None:
+            implied.append((self.edd - timedelta(days=DAYS_LMP_TO_EDD), "EDD"))
         if self.dating is not None:
             ga = GestationalAge.parse(self.dating.gestational_age)
-            return self.dating.date - timedelta(days=ga.days), "dating scan"
-        if self.edd is not None:
-            return self.edd - timedelta(days=DAYS_LMP_TO_EDD), "EDD"
-        if self.lmp is not None:
-            return self.lmp, "LMP"
-        return None
+            implied.append((self.dating.date - timedelta(days=ga.days), "dating scan"))
+        return implied
 
 
 class Observation(_Model):
@@ -444,9 +443,7 @@ class _Checker:
                 "pregnancy.dating.gestational_age",
                 GestationalAge.parse(pregnancy.dating.gestational_age),
             )
-        dated = pregnancy.dating_lmp()
-        if dated is not None:
-            lmp, basis = dated
+        for lmp, basis in pregnancy.implied_lmps():
             if lmp > self.case.assessed_on:
                 self._add(f"pregnancy: the {basis} places the LMP ({lmp}) after assessed_on")
             else:

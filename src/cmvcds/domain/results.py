@@ -109,11 +109,12 @@ class PathwayResult:
             self.alerts.append(alert)
 
     def extend(self, other: PathwayResult) -> None:
-        """Merge ``other`` into this result, keeping the first of any duplicate alert."""
+        """Merge ``other`` into this result; an alert, schedule item or missing item that is
+        already present (same values) is kept once."""
         self.findings.update(other.findings)
         self.decisions.extend(other.decisions)
         self.regimens.extend(other.regimens)
-        self.schedule.extend(other.schedule)
+        self.schedule.extend(s for s in other.schedule if s not in self.schedule)
         self.alerts.extend(a for a in other.alerts if a not in self.alerts)
         self.missing.extend(m for m in other.missing if m not in self.missing)
         self.settings_used.update(other.settings_used)

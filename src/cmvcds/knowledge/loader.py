@@ -188,16 +188,21 @@ def _csv_rows(file: Path) -> Iterator[dict[str, str]]:
 
 def _csv_cells(model: type[BaseModel], row: dict[str, str]) -> dict[str, Any]:
     """Empty cells are absent; cells of tuple-typed fields are ``;``-separated lists."""
+    tuple_fields = _tuple_fields(model)
     cells: dict[str, Any] = {}
     for key, value in row.items():
         if value is None or value == "":
             continue
-        info = model.model_fields.get(key)
-        if info is not None and _is_tuple(info.annotation):
+        if key in tuple_fields:
             cells[key] = tuple(part.strip() for part in value.split(";") if part.strip())
         else:
             cells[key] = value
     return cells
+
+
+@cache
+def _tuple_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, info in model.model_fields.items() if _is_tuple(info.annotation))
 
 
 def _is_tuple(annotation: Any) -> bool:

@@ -1,0 +1,165 @@
+"""Load test of ``POST /cds-services/cmv-pregnancy-valacyclovir`` from a second process.
+
+Starts the app (uvicorn, as ``cmvcds serve`` does) on a free loopback port in a child process,
+then sends the golden pregnancy request from this process with a fixed concurrency, bounded in
+count and time. Prints requests/s and latency percentiles (target: ≥ 500 requests/s, p99 < 50 ms
+on a 2-core machine).
+
+    .venv/bin/python bench/bench_cds.py [--requests 4000] [--concurrency 16] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUEST = ROOT / "tests" / "cdshooks" / "fixtures" / "pregnancy-valacyclovir.request.json"
+PATH = "/cds-services/cmv-pregnancy-valacyclovir"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_server(port: int, workers: int, folder: str) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "CMVCDS_DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+        "CMVCDS_DEMO_CASES": "false",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "cmvcds.adapters.api.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    return subprocess.Popen(command, env=env, cwd=folder)
+
+
+async def wait_ready(base: str, limit_s: float = 30) -> None:
+    deadline = time.monotonic() + limit_s
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"{base}/api/v1/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit("the server did not start")
+
+
+async def _post(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    """One HTTP/1.1 keep-alive POST on an open connection: status and body."""
+    writer.write(request)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return status, await reader.readexactly(length)
+
+
+async def load(
+    port: int, body: bytes, total: int, concurrency: int, limit_s: float
+) -> tuple[list[float], int, float]:
+    """``concurrency`` keep-alive connections, each sending the next request when the last is
+    answered (a closed loop), until ``total`` requests or ``limit_s`` seconds. A minimal client
+    on raw sockets, so that the load generator takes little of the machine's two cores."""
+    request = (
+        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    latencies: list[float] = []
+    errors = 0
+    sent = 0
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
+    for reader, writer in connections:  # warm-up, not counted
+        for _ in range(5):
+            await _post(reader, writer, request)
+    start = time.perf_counter()
+    stop_at = start + limit_s
+
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent, errors
+        while sent < total and time.perf_counter() < stop_at:
+            sent += 1
+            t0 = time.perf_counter()
+            status, answer = await _post(reader, writer, request)
+            latencies.append(time.perf_counter() - t0)
+            if status != 200 or b'"cards":[{' not in answer:
+                errors += 1
+
+    await asyncio.gather(*(worker(r, w) for r, w in connections))
+    elapsed = time.perf_counter() - start
+    for _, writer in connections:
+        writer.close()
+    return latencies, errors, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--seconds", type=float, default=30.0, help="time limit of the measured run"
+    )
+    args = parser.parse_args()
+    body = json.dumps(json.loads(REQUEST.read_text())).encode()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as folder:
+        server = start_server(port, args.workers, folder)
+        try:
+            asyncio.run(wait_ready(base))
+            latencies, errors, elapsed = asyncio.run(
+                load(port, body, args.requests, args.concurrency, args.seconds)
+            )
+        finally:
+            server.terminate()
+            server.wait(10)
+    latencies.sort()
+    count = len(latencies)
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[min(count - 1, int(count * 0.99))] * 1000
+    rate = count / elapsed
+    print(
+        f"bench_cds: POST {PATH}: {count} requests in {elapsed:.1f} s, {rate:.0f} requests/s, "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {errors} "
+        f"(server workers {args.workers}, client concurrency {args.concurrency}, {os.cpu_count()} CPUs)"
+    )
+    if errors:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""``create_app(settings)``: the web pages, ``/api/v1`` and ``/cds-services`` in one FastAPI app.
+
+The registry's and the question-answering pages are mounted when their packages are present
+(``cmvcds.adapters.web.registry``, ``cmvcds.adapters.web.ask``), each exposing a ``router``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
+from cmvcds.adapters.api.routes import cmvcds_version
+from cmvcds.adapters.api.routes import router as api_router
+from cmvcds.adapters.api.search import KnowledgeIndex
+from cmvcds.adapters.api.service import Clinic, examples_folder
+from cmvcds.adapters.api.settings import Settings
+from cmvcds.adapters.api.store import CaseStore
+from cmvcds.domain.case import Case
+
+__all__ = ["create_app"]
+
+LOG = logging.getLogger("cmvcds.api")
+
+#: Optional page packages of other parts of cmvcds, mounted when importable.
+OPTIONAL_ROUTERS = {
+    "cmvcds.adapters.web.registry": ("Registry", "/registry"),
+    "cmvcds.adapters.web.ask": ("Ask", "/ask"),
+}
+
+
+def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -> FastAPI:
+    """The application for ``settings`` (from the environment by default)."""
+    settings = settings or Settings()
+    clinic = clinic or Clinic.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.store.engine.dispose()
+
+    app = FastAPI(
+        title="cmvcds",
+        version=cmvcds_version(),
+        summary="Clinical decision support for CMV antiviral therapy. Every answer cited.",
+        lifespan=lifespan,
+        responses=problem_responses(400, 422, 500),
+        docs_url=None,  # Swagger UI and ReDoc load their JavaScript from a CDN: not served
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.clinic = clinic
+    app.state.store = CaseStore(settings.database_url)
+    app.state.index = KnowledgeIndex(clinic.knowledge)
+    if settings.demo_cases:
+        folder = examples_folder(settings)
+        if folder is not None:
+            added = app.state.store.load_demo(folder)
+            LOG.info("demo cases: %d added from %s", added, folder)
+    install_problem_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+    )
+    app.include_router(api_router)
+
+    from cmvcds.adapters.cdshooks.routes import router as cds_router
+    from cmvcds.adapters.web.pages import STATIC_DIR
+    from cmvcds.adapters.web.pages import router as web_router
+    from cmvcds.adapters.web.render import environment
+
+    app.include_router(cds_router)
+    app.include_router(web_router)
+    nav: list[tuple[str, str]] = []
+    for name, (label, url) in OPTIONAL_ROUTERS.items():
+        module = _optional(name)
+        if module is not None and hasattr(module, "router"):
+            app.include_router(module.router)
+            nav.append((label, url))
+    environment().globals["extra_nav"] = nav
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated OpenAPI, with the case format (design.md §3) as the body of ``assess``.
+
+    The route reads the body as a plain mapping, so that the case parser (not FastAPI) names
+    every problem with the CLI's wording; the schema tells clients what a case looks like.
+    """
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, summary=app.summary, routes=app.routes
+    )
+    case = Case.model_json_schema(ref_template="#/components/schemas/Case{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(
+        {f"Case{name}": definition for name, definition in case.pop("$defs", {}).items()}
+    )
+    case["required"] = [
+        name for name in case.get("required", []) if name != "assessed_on"
+    ]  # defaults to today
+    components["Case"] = case
+    body = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"]
+    body["schema"] = {"$ref": "#/components/schemas/Case"}
+    app.openapi_schema = schema
+    return schema
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name and name.startswith(error.name):
+            return None
+        LOG.error("%s not mounted: %s", name, error)
+        return None
+    except Exception as error:  # another part's page package is broken: serve the rest
+        LOG.error("%s not mounted: %s: %s", name, type(error).__name__, error)
+        return None

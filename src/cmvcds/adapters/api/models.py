@@ -1,0 +1,148 @@
+"""Request and response models of ``/api/v1``: the published JSON of design.md §4–§6.
+
+Responses allow extra keys: the documents are versioned by their ``format`` and may grow; the
+keys listed here are the stable ones tests and clients rely on.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cmvcds.domain.vocabulary import Indication, Outcome
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KnowledgeStamp(_Open):
+    version: str
+    sha256: str
+
+
+class DecisionOut(_Open):
+    id: str
+    outcome: Outcome
+    reasons: list[str]
+    citations: list[str]
+
+
+class AssessmentDocument(_Open):
+    """``cmvcds-assessment/1``."""
+
+    format: Literal["cmvcds-assessment/1"]
+    case_id: str
+    assessed_on: date
+    knowledge: KnowledgeStamp
+    context: str
+    findings: dict[str, Any]
+    decisions: list[DecisionOut]
+    regimens: list[dict[str, Any]]
+    schedule: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    missing: list[dict[str, Any]]
+
+
+class DosePatient(_Closed):
+    """The patient of a dose calculation when no case is given (as ``cmvcds dose`` flags)."""
+
+    age_years: float | None = Field(default=None, ge=0, le=130)
+    birth_date: date | None = None
+    sex: Literal["female", "male"] | None = None
+    weight_kg: float | None = Field(default=None, gt=0, le=350)
+    height_cm: float | None = Field(default=None, gt=0, le=250)
+    creatinine: float | None = Field(default=None, gt=0, le=2000)
+    creatinine_unit: Literal["mg/dL", "umol/L"] = "mg/dL"
+    dialysis: Literal["none", "hemodialysis", "peritoneal", "crrt"] | None = None
+
+
+class DoseRequest(_Closed):
+    drug: str = Field(min_length=1, max_length=40, examples=["valganciclovir"])
+    indication: Indication
+    regimen: str | None = Field(default=None, max_length=40)
+    route: Literal["oral", "iv", "intravitreal"] | None = None
+    region: Literal["us", "eu"] = "us"
+    case: dict[str, Any] | None = Field(
+        default=None, description="A cmvcds-case/1 case; else `patient`."
+    )
+    patient: DosePatient | None = None
+
+
+class DoseDocument(_Open):
+    """``cmvcds-dose/1``."""
+
+    format: Literal["cmvcds-dose/1"]
+    drug: str
+    indication: str
+    outcome: Outcome
+    renal: dict[str, Any] | None = None
+    regimen: dict[str, Any] | None = None
+    alerts: list[dict[str, Any]]
+    citations: list[str]
+
+
+class ResistanceRequest(_Closed):
+    mutations: list[str] | None = Field(default=None, examples=[["UL97:M460V", "UL54:A809V"]])
+    genes_tested: list[str] | None = None
+    fasta: str | None = Field(default=None, max_length=2_000_000)
+    vcf: str | None = Field(default=None, max_length=20_000_000)
+    threshold: float | None = Field(default=None, gt=0, le=1)
+
+
+class ResistanceDocument(_Open):
+    """``cmvcds-resistance/1``."""
+
+    format: Literal["cmvcds-resistance/1"]
+    drugs: dict[str, Any]
+
+
+class TableInfo(BaseModel):
+    name: str
+    file: str
+    description: str
+
+
+class KnowledgeInfo(BaseModel):
+    version: str
+    released: date
+    sha256: str
+    tables: list[TableInfo]
+    sources: int
+
+
+class SourceOut(BaseModel):
+    id: str
+    kind: str
+    title: str
+    year: int
+    citation: str
+    url: str | None = None
+    doi: str | None = None
+    locator: str | None = None
+    verified: bool
+    note: str | None = None
+
+
+class SearchHit(BaseModel):
+    kind: Literal["source", "table"]
+    id: str
+    title: str
+    snippet: str
+    url: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class VersionInfo(BaseModel):
+    cmvcds: str
+    api: Literal["v1"]
+    knowledge: KnowledgeStamp

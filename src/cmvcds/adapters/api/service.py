@@ -1,0 +1,165 @@
+"""The one place the HTTP adapters reach the engine: raw input in, published JSON out.
+
+The REST API, the web pages and the CDS Hooks services all call these functions, so that a case
+gets the same answer (and the same error messages) whichever door it came through — the CLI's
+own functions, never a copy of the clinical logic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from cmvcds.adapters.api.settings import Settings
+from cmvcds.assess import assess
+from cmvcds.domain.case import Case, parse_case
+from cmvcds.domain.settings import SiteSettings, parse_settings
+from cmvcds.errors import CaseFormatError, SettingsError
+from cmvcds.knowledge import Knowledge, load_knowledge
+
+__all__ = ["Clinic", "NotAvailable", "engine_module", "read_case_text"]
+
+
+class NotAvailable(Exception):
+    """A part of the engine that this build does not (yet) contain."""
+
+
+def engine_module(name: str) -> ModuleType:
+    """``cmvcds.engine.<name>``, or ``NotAvailable`` while that pathway has not landed."""
+    try:
+        return importlib.import_module(f"cmvcds.engine.{name}")
+    except ModuleNotFoundError as error:
+        if error.name and error.name.startswith("cmvcds"):
+            raise NotAvailable(f"the {name} engine is not available in this build") from None
+        raise
+
+
+def read_case_text(text: str, filename: str = "case.yaml") -> Any:
+    """The raw mapping of an uploaded YAML or JSON document (a case or a FHIR Bundle)."""
+    try:
+        if filename.lower().endswith(".json") or text.lstrip().startswith("{"):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        first = str(error).splitlines()[0]
+        raise CaseFormatError(
+            f"{filename}: not valid JSON or YAML: {first}", field="file"
+        ) from None
+
+
+@dataclass
+class Clinic:
+    """The knowledge, site settings and clock an installation answers with."""
+
+    knowledge: Knowledge
+    site: SiteSettings = field(default_factory=SiteSettings)
+    today: Callable[[], date] = date.today
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Clinic:
+        knowledge = load_knowledge(settings.knowledge)
+        site = SiteSettings()
+        if settings.site_settings is not None:
+            try:
+                raw = yaml.safe_load(settings.site_settings.read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError) as error:
+                raise SettingsError(
+                    f"cannot read settings file {settings.site_settings}: {error}"
+                ) from None
+            site = parse_settings(raw, knowledge, origin=str(settings.site_settings))
+        return cls(knowledge, site)
+
+    def parse(self, raw: Any) -> Case:
+        return parse_case(raw, self.knowledge, today=self.today())
+
+    def assess(self, raw: Any) -> dict[str, Any]:
+        """The ``cmvcds-assessment/1`` document of a raw case mapping."""
+        return assess(self.parse(raw), self.knowledge, settings=self.site).to_dict()
+
+    def assess_case(self, case: Case) -> dict[str, Any]:
+        return assess(case, self.knowledge, settings=self.site).to_dict()
+
+    def dose(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The ``cmvcds-dose/1`` document; ``request`` as ``DoseRequest`` (api/models.py)."""
+        dosing = engine_module("dosing")
+        case = (
+            self.parse(request["case"])
+            if request.get("case")
+            else self.patient_case(request.get("patient") or {})
+        )
+        patient = dosing.dose_patient_from_case(case, case.assessed_on)
+        result = dosing.recommend_dose(
+            patient,
+            request["drug"],
+            request["indication"],
+            self.knowledge,
+            regimen=request.get("regimen"),
+            route=request.get("route"),
+            region=request.get("region") or "us",
+        )
+        document: dict[str, Any] = result.to_dict()
+        document["knowledge"] = self.knowledge.stamp()
+        return document
+
+    def patient_case(self, patient: dict[str, Any]) -> Case:
+        """A minimal case from the calculator's patient fields (as ``cmvcds dose`` flags)."""
+        fields = {"age_years", "sex", "weight_kg", "height_cm", "dialysis", "birth_date"}
+        today = self.today().isoformat()
+        raw: dict[str, Any] = {
+            "id": "dose-calculator",
+            "assessed_on": today,
+            "context": "immunocompromised",
+            "patient": {k: v for k, v in patient.items() if k in fields and v not in (None, "")},
+            "observations": [],
+        }
+        if patient.get("creatinine") not in (None, ""):
+            raw["observations"].append(
+                {
+                    "date": today,
+                    "code": "creatinine",
+                    "value": patient["creatinine"],
+                    "unit": patient.get("creatinine_unit") or "mg/dL",
+                }
+            )
+        return self.parse(raw)
+
+    def resistance(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The ``cmvcds-resistance/1`` document of a mutation list, FASTA or VCF text."""
+        engine = engine_module("resistance")
+        genes = request.get("genes_tested") or None
+        if request.get("mutations"):
+            report = engine.interpret_mutations(
+                request["mutations"], genes, self.knowledge, threshold=request.get("threshold")
+            )
+        elif request.get("fasta"):
+            report = engine.interpret_fasta(request["fasta"], self.knowledge, genes_tested=genes)
+        else:
+            report = engine.interpret_vcf(
+                request.get("vcf", ""),
+                self.knowledge,
+                threshold=request.get("threshold"),
+                genes_tested=genes,
+            )
+        document: dict[str, Any] = report.to_dict()
+        return document
+
+
+def examples_folder(settings: Settings) -> Path | None:
+    """Where the demo cases are: the setting, else ``./examples``, else the repository's."""
+    candidates = [
+        settings.examples_dir,
+        Path.cwd() / "examples",
+        Path(__file__).resolve().parents[4] / "examples",
+    ]
+    for candidate in candidates:
+        if candidate is not None and candidate.is_dir():
+            return candidate
+    return None

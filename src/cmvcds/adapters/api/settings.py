@@ -1,0 +1,54 @@
+"""Deployment settings of the web app, API and CDS Hooks services, read from the environment.
+
+Every setting has an environment variable ``CMVCDS_<NAME>`` (``CMVCDS_DATABASE_URL``,
+``CMVCDS_DEMO_CASES`` …). ``CMVCDS_SETTINGS`` names the *site settings* file of the clinical
+engine (design.md §4), the same file the CLI reads; ``CMVCDS_KNOWLEDGE`` an alternative pack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cmvcds.registry.db import DEFAULT_URL
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """What an installation chooses; defaults give a working single-user demo on SQLite."""
+
+    model_config = SettingsConfigDict(env_prefix="CMVCDS_", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_URL, description="SQLAlchemy URL of the database.")
+    knowledge: Path | None = Field(
+        default=None, description="Knowledge pack folder (default: the shipped pack)."
+    )
+    site_settings: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CMVCDS_SETTINGS", "site_settings"),
+        description="Site settings file of the clinical engine.",
+    )
+    demo_cases: bool = Field(
+        default=True, description="Load examples/*.yaml into the case list at start."
+    )
+    examples_dir: Path | None = Field(
+        default=None, description="Folder of demo cases (default: ./examples)."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    fhir_timeout_s: float = Field(
+        default=10.0, gt=0, description="Timeout of a FHIR server fetch (CDS Hooks)."
+    )
+    cds_trusted_issuers: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "CDS Hooks clients whose JWT is accepted: issuer → JWKS URL or JWKS file. "
+            "Empty: no authentication is required (a trusted network only)."
+        ),
+    )
+    public_url: str | None = Field(
+        default=None, description="Base URL as the EHR reaches us (card links, JWT audience)."
+    )

@@ -1,0 +1,150 @@
+"""The web app's own small tables: cases entered or uploaded, and CDS Hooks feedback.
+
+They live in the database of ``CMVCDS_DATABASE_URL`` beside the registry's tables (prefixed
+``web_`` and ``cds_``) and are created on start. A stored case keeps its raw input; its
+assessment is recomputed on view with the current knowledge, whose version the page shows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+from cmvcds.registry.db import make_engine
+
+__all__ = ["CaseStore", "StoredCase"]
+
+LOG = logging.getLogger("cmvcds.web")
+
+metadata = MetaData()
+
+web_cases = Table(
+    "web_cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(128), nullable=False),
+    Column("context", String(40), nullable=False),
+    Column("origin", String(40), nullable=False),
+    Column("raw_json", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+cds_feedback = Table(
+    "cds_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service_id", String(100), nullable=False),
+    Column("card_uuid", String(100), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("payload_json", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    key: int
+    case_id: str
+    context: str
+    origin: str
+    raw: dict[str, Any]
+
+
+class CaseStore:
+    """Cases and feedback in the configured database."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_engine(url)
+        metadata.create_all(self.engine)
+
+    def add(self, raw: dict[str, Any], origin: str) -> int:
+        row = {
+            "case_id": str(raw.get("id", "")),
+            "context": str(raw.get("context", "")),
+            "origin": origin,
+            "raw_json": json.dumps(raw, default=str, ensure_ascii=False),
+            "created_at": datetime.now(UTC),
+        }
+        with self.engine.begin() as connection:
+            result = connection.execute(insert(web_cases).values(**row))
+            key = result.inserted_primary_key
+        return int(key[0]) if key else 0
+
+    def get(self, key: int) -> StoredCase | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(web_cases).where(web_cases.c.id == key)).first()
+        return None if row is None else _stored(row)
+
+    def all(self) -> list[StoredCase]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(web_cases).order_by(web_cases.c.id)).all()
+        return [
+            StoredCase(r.id, r.case_id, r.context, r.origin, json.loads(r.raw_json)) for r in rows
+        ]
+
+    def has_origin(self, origin: str) -> bool:
+        with self.engine.connect() as connection:
+            count = connection.execute(
+                select(func.count()).select_from(web_cases).where(web_cases.c.origin == origin)
+            ).scalar_one()
+        return bool(count)
+
+    def load_demo(self, folder: Path) -> int:
+        """Add every ``*.yaml`` case of ``folder`` once (origin ``demo:<file>``); returns how many."""
+        added = 0
+        for file in sorted(folder.glob("*.yaml")):
+            origin = f"demo:{file.name}"[:40]
+            if self.has_origin(origin):
+                continue
+            try:
+                raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError) as error:
+                LOG.warning("demo case %s not loaded: %s", file, error)
+                continue
+            if isinstance(raw, dict) and raw.get("format", "cmvcds-case/1") == "cmvcds-case/1":
+                self.add(raw, origin)
+                added += 1
+        return added
+
+    def add_feedback(self, service_id: str, item: dict[str, Any]) -> None:
+        row = {
+            "service_id": service_id,
+            "card_uuid": str(item.get("card", "")),
+            "outcome": str(item.get("outcome", "")),
+            "payload_json": json.dumps(item, ensure_ascii=False),
+            "received_at": datetime.now(UTC),
+        }
+        with self.engine.begin() as connection:
+            connection.execute(insert(cds_feedback).values(**row))
+
+    def feedback(self, service_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(cds_feedback)
+                .where(cds_feedback.c.service_id == service_id)
+                .order_by(cds_feedback.c.id)
+            ).all()
+        return [json.loads(r.payload_json) for r in rows]
+
+
+def _stored(row: Any) -> StoredCase:
+    return StoredCase(row.id, row.case_id, row.context, row.origin, json.loads(row.raw_json))

@@ -1,0 +1,224 @@
+"""Cards from published JSON: pure functions, no I/O (an assessment or a dose check → cards).
+
+Wording rules: a summary is one sentence shorter than 140 characters (cut with an ellipsis when
+the data make it longer); the detail is GitHub-flavoured Markdown with the reasons, dates, doses,
+missing data and the knowledge version; the source names the first citation and links to its
+knowledge page; a card with a suggestion says ``at-most-one``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from cmvcds.adapters.cdshooks.models import SUMMARY_LIMIT, Action, Card, Link, Source, Suggestion
+
+__all__ = ["alert_cards", "card_uuid", "decision_cards", "problem_card", "summary"]
+
+NAMESPACE = uuid.UUID("6f1d3c52-8f0e-4a53-9d1f-6c8b1e0f4a21")
+
+DECISION_TITLES = {
+    "valacyclovir-prevention": "Valacyclovir to prevent fetal CMV infection (L. 648/96)",
+    "valacyclovir-fetal-treatment": "Valacyclovir for fetal CMV disease",
+    "valganciclovir-congenital": "Valganciclovir for congenital CMV",
+    "antiviral-prophylaxis": "CMV antiviral prophylaxis",
+    "preemptive-therapy": "Pre-emptive CMV therapy",
+    "antiviral-treatment": "CMV antiviral treatment",
+    "resistance-genotyping": "CMV resistance genotyping",
+}
+OUTCOME_WORDS = {
+    "recommended": "recommended",
+    "not_indicated": "not indicated",
+    "excluded": "excluded",
+    "specialist_review": "specialist review needed",
+    "insufficient_data": "insufficient data",
+}
+OUTCOME_INDICATOR: dict[str, Literal["info", "warning", "critical"]] = {
+    "recommended": "info",
+    "not_indicated": "info",
+    "excluded": "warning",
+    "specialist_review": "warning",
+    "insufficient_data": "info",
+}
+
+
+def summary(text: str) -> str:
+    """``text`` as a card summary: one line, shorter than 140 characters."""
+    line = " ".join(text.split())
+    if len(line) < SUMMARY_LIMIT:
+        return line
+    return line[: SUMMARY_LIMIT - 2].rstrip() + "…"
+
+
+def card_uuid(hook_instance: str, service_id: str, key: str) -> str:
+    """A stable card id: the same request gives the same ids (feedback and golden tests)."""
+    return str(uuid.uuid5(NAMESPACE, f"{service_id}/{hook_instance}/{key}"))
+
+
+def _source(citations: Sequence[str], base_url: str, knowledge: dict[str, str]) -> Source:
+    first = citations[0] if citations else None
+    label = f"cmvcds {knowledge.get('version', '')}" + (f": {first}" if first else "")
+    url = f"{base_url}/knowledge/sources/{first}" if first else f"{base_url}/knowledge"
+    return Source(label=label, url=url)
+
+
+def _links(citations: Sequence[str], base_url: str) -> list[Link]:
+    return [
+        Link(label=f"Source: {c}", url=f"{base_url}/knowledge/sources/{c}", type="absolute")
+        for c in list(citations)[:3]
+    ]
+
+
+def _bullets(items: Iterable[str]) -> list[str]:
+    return [f"- {item}" for item in items]
+
+
+def _regimen_line(g: dict[str, Any]) -> str:
+    dose = f"{g['dose_mg']} mg" if g.get("dose_mg") is not None else "dose: see the calculator"
+    every = (
+        f" every {g['every_h']} h"
+        if g.get("every_h")
+        else (f" {g['schedule']}" if g.get("schedule") else "")
+    )
+    span = f", {g.get('start', '?')} → {g.get('stop') or 'open'}"
+    stop = f" ({g['stop_rule']})" if g.get("stop_rule") else ""
+    return f"{g['drug']} {dose}{every} {g.get('route', '')}{span}{stop}"
+
+
+def decision_cards(
+    doc: dict[str, Any],
+    *,
+    base_url: str,
+    service_id: str,
+    hook_instance: str,
+    decision_ids: Iterable[str] | None = None,
+    unmapped: Sequence[str] = (),
+    suggestion: dict[str, Any] | None = None,
+) -> list[Card]:
+    """One card per decision of the assessment (those of ``decision_ids`` when given)."""
+    wanted = set(decision_ids) if decision_ids is not None else None
+    cards = []
+    findings = doc.get("findings") or {}
+    for d in doc.get("decisions", []):
+        if wanted is not None and d["id"] not in wanted:
+            continue
+        title = DECISION_TITLES.get(d["id"], d["id"])
+        words = [f"{title}: {OUTCOME_WORDS.get(d['outcome'], d['outcome'])}"]
+        if findings.get("gestational_age"):
+            words.append(f"GA {findings['gestational_age']}")
+        amnio = next(
+            (s for s in doc.get("schedule", []) if s.get("event") == "amniocentesis"), None
+        )
+        if amnio and d["outcome"] == "recommended":
+            words.append(f"amniocentesis from {amnio['earliest']}")
+        lines = ["**Why**", *_bullets(d.get("reasons", []))]
+        regimens = [g for g in doc.get("regimens", []) if d["outcome"] == "recommended"]
+        if regimens:
+            lines += ["", "**Regimen**", *_bullets(_regimen_line(g) for g in regimens)]
+        dates = [
+            s
+            for s in doc.get("schedule", [])
+            if s.get("event") in ("amniocentesis", "stop-valacyclovir")
+        ]
+        if dates:
+            lines += [
+                "",
+                "**Dates**",
+                *_bullets(f"{s['event']}: from {s['earliest']}" for s in dates),
+            ]
+        if doc.get("missing"):
+            lines += [
+                "",
+                "**Missing data**",
+                *_bullets(f"{m['item']}: {m['why']}" for m in doc["missing"]),
+            ]
+        unverified = [a for a in doc.get("alerts", []) if a.get("code") == "unverified-fact"]
+        if unverified:
+            lines += [
+                "",
+                f"{len(unverified)} fact(s) used are not yet verified against their primary source.",
+            ]
+        if unmapped:
+            lines += ["", "**Not read from the record**", *_bullets(unmapped[:10])]
+        knowledge = doc.get("knowledge") or {}
+        lines += [
+            "",
+            f"Knowledge {knowledge.get('version', '?')}; sources: {', '.join(d.get('citations', []))}.",
+        ]
+        card = Card(
+            uuid=card_uuid(hook_instance, service_id, d["id"]),
+            summary=summary("; ".join(words) + "."),
+            detail="\n".join(lines),
+            indicator=OUTCOME_INDICATOR.get(d["outcome"], "info"),
+            source=_source(d.get("citations", []), base_url, knowledge),
+            links=_links(d.get("citations", []), base_url),
+        )
+        if suggestion is not None and d["outcome"] == "recommended":
+            card.suggestions = [
+                Suggestion(
+                    label=suggestion["label"],
+                    uuid=card_uuid(hook_instance, service_id, f"{d['id']}/suggestion"),
+                    isRecommended=True,
+                    actions=[
+                        Action(
+                            type="create",
+                            description=suggestion["label"],
+                            resource=suggestion["resource"],
+                        )
+                    ],
+                )
+            ]
+            card.selectionBehavior = "at-most-one"
+        cards.append(card)
+    return cards
+
+
+def alert_cards(
+    doc: dict[str, Any],
+    *,
+    base_url: str,
+    service_id: str,
+    hook_instance: str,
+    codes: Iterable[str],
+    severities: Iterable[str] = ("warning", "critical"),
+) -> list[Card]:
+    """One card per alert whose code is in ``codes`` and severity in ``severities``."""
+    wanted, levels = set(codes), set(severities)
+    knowledge = doc.get("knowledge") or {}
+    cards = []
+    for i, a in enumerate(doc.get("alerts", [])):
+        if a.get("code") not in wanted or a.get("severity") not in levels:
+            continue
+        citations = a.get("citations", [])
+        cards.append(
+            Card(
+                uuid=card_uuid(hook_instance, service_id, f"alert/{i}/{a['code']}"),
+                summary=summary(a["message"]),
+                detail=f"{a['message']}\n\nAlert `{a['code']}`; knowledge {knowledge.get('version', '?')}; "
+                f"sources: {', '.join(citations) or 'none'}.",
+                indicator=a["severity"],
+                source=_source(citations, base_url, knowledge),
+                links=_links(citations, base_url),
+            )
+        )
+    return cards
+
+
+def problem_card(
+    title: str,
+    problems: Sequence[str],
+    *,
+    base_url: str,
+    service_id: str,
+    hook_instance: str,
+    version: str,
+) -> Card:
+    """The card shown when the record cannot be assessed (the parser's messages, listed)."""
+    return Card(
+        uuid=card_uuid(hook_instance, service_id, "problems"),
+        summary=summary(f"{title}: {len(problems)} problem(s) in the record; see details."),
+        detail="\n".join(["**Problems**", *_bullets(problems[:20])]),
+        indicator="warning",
+        source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
+    )

@@ -1,0 +1,103 @@
+"""``/cds-services``: discovery, the service calls and their feedback (CDS Hooks 2.0.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
+from cmvcds.adapters.api.problems import problem_responses
+from cmvcds.adapters.cdshooks.auth import JwtVerifier, Unauthorized
+from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback
+from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather
+from cmvcds.adapters.cdshooks.services import Service, discovery
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+
+
+def _services(request: Request, clinic: Any) -> dict[str, Service]:
+    cached: dict[str, Service] | None = getattr(request.app.state, "cds_services", None)
+    if cached is None:
+        cached = {s.id: s for s in discovery(clinic)}
+        request.app.state.cds_services = cached
+    return cached
+
+
+def _base_url(request: Request, public_url: str | None) -> str:
+    return (public_url or str(request.base_url)).rstrip("/")
+
+
+def _authorise(request: Request, settings: Any, authorization: str | None) -> None:
+    verifier: JwtVerifier | None = getattr(request.app.state, "cds_jwt", None)
+    if verifier is None:
+        verifier = request.app.state.cds_jwt = JwtVerifier(settings.cds_trusted_issuers)
+    if not verifier.enabled:
+        return
+    audience = f"{_base_url(request, settings.public_url)}{request.url.path}"
+    try:
+        verifier.verify(authorization, audience)
+    except Unauthorized as error:
+        raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+@router.get("", summary="CDS Hooks discovery")
+def services(request: Request, clinic: ClinicDep) -> dict[str, list[dict[str, Any]]]:
+    return {"services": [d for s in _services(request, clinic).values() for d in s.definitions()]}
+
+
+@router.post(
+    "/{service_id}",
+    response_model=CdsResponse,
+    response_model_exclude_none=True,
+    responses=problem_responses(401, 404, 412, 422),
+    summary="Call a CDS service",
+)
+def call(
+    service_id: str,
+    body: CdsRequest,
+    request: Request,
+    clinic: ClinicDep,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    service = _services(request, clinic).get(service_id)
+    if service is None:
+        raise HTTPException(404, f"no CDS service {service_id!r}")
+    _authorise(request, settings, authorization)
+    if body.hook not in service.hooks:
+        raise HTTPException(
+            400, f"service {service_id} answers {', '.join(service.hooks)}, not {body.hook}"
+        )
+    try:
+        data = gather(body, service.prefetch, service.required, timeout_s=settings.fhir_timeout_s)
+    except PreconditionFailed as error:
+        raise HTTPException(412, str(error)) from None
+    cards = service.handler(body, data, clinic, _base_url(request, settings.public_url), service)
+    # Cards are validated when built; serialise them once (no second validation by FastAPI).
+    return JSONResponse(CdsResponse(cards=cards).model_dump(mode="json", exclude_none=True))
+
+
+@router.post(
+    "/{service_id}/feedback",
+    responses=problem_responses(401, 404, 422),
+    summary="Feedback on the cards of a service (accepted / overridden)",
+)
+def feedback(
+    service_id: str,
+    request: Request,
+    clinic: ClinicDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    body: Annotated[Feedback, Body()],
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    if service_id not in _services(request, clinic):
+        raise HTTPException(404, f"no CDS service {service_id!r}")
+    _authorise(request, settings, authorization)
+    for item in body.feedback:
+        store.add_feedback(service_id, item.model_dump(mode="json", exclude_none=True))
+    return {}

@@ -1,0 +1,476 @@
+"""The CDS services: discovery as data (id, hook, prefetch templates built from the FHIR value
+sets), and one handler per service turning the gathered FHIR data into cards via the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from cmvcds.adapters.api.problems import problems_of
+from cmvcds.adapters.api.service import Clinic, NotAvailable, engine_module
+from cmvcds.adapters.cdshooks.cards import (
+    alert_cards,
+    card_uuid,
+    decision_cards,
+    problem_card,
+    summary,
+)
+from cmvcds.adapters.cdshooks.models import Action, Card, CdsRequest, Link, Source, Suggestion
+from cmvcds.adapters.fhir.mapping import (
+    MappedCase,
+    bundle_to_case,
+    medication_course,
+    resources_of,
+    value_sets,
+)
+from cmvcds.errors import InputError
+
+__all__ = ["Service", "discovery"]
+
+CMV_CODES = frozenset({"cmv_igg", "cmv_igm", "cmv_igg_avidity", "cmv_dna"})
+#: Alerts the therapy monitor shows (viral-load rise, dose drift, toxicity).
+MONITOR_ALERTS = (
+    "suspected-resistance",
+    "refractory-cmv",
+    "probable-refractory-cmv",
+    "check-dosing-adherence",
+    "neutropenia",
+    "thrombocytopenia",
+    "anemia",
+    "marrow-suppression",
+    "dose-below-target",
+    "dose-above-target",
+    "dose-renal-adjustment",
+    "high-drug-exposure",
+    "renal-exclusion",
+    "drug-interaction",
+)
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+Handler = Callable[[CdsRequest, dict[str, Any], Clinic, str, "Service"], list[Card]]
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    hooks: tuple[str, ...]
+    title: str
+    description: str
+    prefetch: dict[str, str]
+    required: tuple[str, ...]
+    handler: Handler
+
+    def definitions(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "hook": hook,
+                "id": self.id,
+                "title": self.title,
+                "description": self.description,
+                "prefetch": self.prefetch,
+            }
+            for hook in self.hooks
+        ]
+
+
+def _observation_query(codes: list[str]) -> str:
+    return "Observation?patient={{context.patientId}}&code=" + ",".join(codes)
+
+
+def discovery(clinic: Clinic) -> list[Service]:
+    """The services of this installation, their prefetch built from the knowledge's value sets."""
+    sets = value_sets(clinic.knowledge)
+    patient = "Patient/{{context.patientId}}"
+    pregnancy_codes = sets.loinc_codes(
+        *CMV_CODES,
+        "creatinine",
+        "egfr",
+        "weight",
+        "height",
+        "pregnancy_status",
+        "gestational_age",
+        "lmp",
+        "edd",
+    )
+    dose_codes = sets.loinc_codes(
+        "creatinine", "egfr", "weight", "height", "anc", "platelets", "hemoglobin"
+    )
+    return [
+        Service(
+            id="cmv-pregnancy-valacyclovir",
+            hooks=("patient-view",),
+            title="CMV in pregnancy: valacyclovir (AIFA L. 648/96)",
+            description=(
+                "For a pregnant patient with CMV serology or PCR results: is the maternal infection primary, "
+                "may she receive valacyclovir 8 g/day under Law 648/96, when is the amniocentesis and when to stop."
+            ),
+            prefetch={
+                "patient": patient,
+                "observations": _observation_query(pregnancy_codes),
+                "conditions": "Condition?patient={{context.patientId}}",
+                "medications": "MedicationRequest?patient={{context.patientId}}",
+            },
+            required=("patient", "observations"),
+            handler=_pregnancy,
+        ),
+        Service(
+            id="cmv-therapy-monitor",
+            hooks=("patient-view",),
+            title="CMV antiviral therapy monitor",
+            description=(
+                "For a patient on a CMV antiviral: a rising viral load on therapy (suspected resistance), "
+                "a dose that no longer fits renal function or weight, and marrow toxicity."
+            ),
+            prefetch={
+                "patient": patient,
+                "observations": _observation_query(sets.loinc_codes()),
+                "conditions": "Condition?patient={{context.patientId}}",
+                "medications": "MedicationRequest?patient={{context.patientId}}",
+            },
+            required=("patient", "observations", "medications"),
+            handler=_monitor,
+        ),
+        Service(
+            id="cmv-antiviral-dose-check",
+            hooks=("order-sign", "order-select"),
+            title="CMV antiviral dose check",
+            description=(
+                "Checks a draft order of a CMV antiviral against its label for this patient's renal function "
+                "and weight, and offers the labelled dose as a replacement."
+            ),
+            prefetch={"patient": patient, "observations": _observation_query(dose_codes)},
+            required=("patient", "observations"),
+            handler=_dose_check,
+        ),
+    ]
+
+
+def _resources(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: data[k] for k in keys if data.get(k) is not None}
+
+
+def _map(clinic: Clinic, data: dict[str, Any], context: str, request: CdsRequest) -> MappedCase:
+    patient_id = str(request.context.get("patientId", "patient"))
+    return bundle_to_case(
+        _resources(data, "patient", "observations", "conditions", "medications"),
+        clinic.knowledge,
+        context=context,
+        assessed_on=clinic.today(),
+        case_id=f"cds-{patient_id}"[:128],
+    )
+
+
+def _mapping_card(
+    error: InputError, service: Service, request: CdsRequest, clinic: Clinic, base: str
+) -> list[Card]:
+    lines = [f"{p['field']}: {p['message']}" for p in problems_of(error)]
+    return [
+        problem_card(
+            service.title,
+            lines,
+            base_url=base,
+            service_id=service.id,
+            hook_instance=request.hookInstance,
+            version=clinic.knowledge.version,
+        )
+    ]
+
+
+def _pregnancy(
+    request: CdsRequest, data: dict[str, Any], clinic: Clinic, base: str, service: Service
+) -> list[Card]:
+    try:
+        mapped = _map(clinic, data, "pregnancy", request)
+    except InputError as error:
+        return _mapping_card(error, service, request, clinic, base)
+    if mapped.pregnant is False or mapped.case["patient"].get("sex") == "male":
+        return []
+    has_cmv = (
+        any(o["code"] in CMV_CODES for o in mapped.case["observations"])
+        or "cmv_infection" in mapped.conditions
+    )
+    if not has_cmv:
+        return []
+    try:
+        doc = clinic.assess(mapped.case)
+    except InputError as error:
+        return _mapping_card(error, service, request, clinic, base)
+    suggestion = _suggestion(doc, request, clinic)
+    cards = decision_cards(
+        doc,
+        base_url=base,
+        service_id=service.id,
+        hook_instance=request.hookInstance,
+        decision_ids=("valacyclovir-prevention", "valacyclovir-fetal-treatment"),
+        unmapped=mapped.unmapped,
+        suggestion=suggestion,
+    )
+    cards += alert_cards(
+        doc,
+        base_url=base,
+        service_id=service.id,
+        hook_instance=request.hookInstance,
+        codes=("renal-exclusion", "amniocentesis-too-early", "late-transmission-possible"),
+    )
+    return cards
+
+
+def _suggestion(doc: dict[str, Any], request: CdsRequest, clinic: Clinic) -> dict[str, Any] | None:
+    """A draft MedicationRequest of the assessment's first regimen, when its drug has an RxNorm code."""
+    if not doc.get("regimens"):
+        return None
+    g = doc["regimens"][0]
+    sets = value_sets(clinic.knowledge)
+    code = next(
+        (m for m in sets.table.medications if m.system == RXNORM and m.drug == g["drug"]), None
+    )
+    if code is None or g.get("dose_mg") is None:
+        return None
+    repeat: dict[str, Any] = {
+        "boundsPeriod": {k: v for k, v in (("start", g.get("start")), ("end", g.get("stop"))) if v}
+    }
+    if g.get("every_h"):
+        repeat.update({"frequency": 1, "period": g["every_h"], "periodUnit": "h"})
+    text = f"{g['drug']} {g['dose_mg']} mg {g.get('schedule') or ''} {g.get('route', '')}".replace(
+        "  ", " "
+    ).strip()
+    resource = {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "subject": {"reference": f"Patient/{request.context.get('patientId', '')}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": code.code, "display": code.display}],
+            "text": g["drug"],
+        },
+        "dosageInstruction": [
+            {
+                "text": text,
+                "timing": {"repeat": repeat},
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": g["dose_mg"],
+                            "unit": "mg",
+                            "system": "http://unitsofmeasure.org",
+                            "code": "mg",
+                        }
+                    }
+                ],
+            }
+        ],
+    }
+    return {"label": f"Order {text}", "resource": resource}
+
+
+def _context_of(mapped: MappedCase) -> str:
+    if "congenital_cmv" in mapped.conditions:
+        return "congenital"
+    if mapped.pregnant:
+        return "pregnancy"
+    return "immunocompromised"
+
+
+def _monitor(
+    request: CdsRequest, data: dict[str, Any], clinic: Clinic, base: str, service: Service
+) -> list[Card]:
+    try:
+        probe = _map(clinic, data, "immunocompromised", request)
+        context = _context_of(probe)
+        mapped = probe if context == "immunocompromised" else _map(clinic, data, context, request)
+    except InputError as error:
+        return _mapping_card(error, service, request, clinic, base)
+    if not mapped.case["therapy"] and not any(
+        o["code"] == "cmv_dna" for o in mapped.case["observations"]
+    ):
+        return []
+    try:
+        doc = clinic.assess(mapped.case)
+    except InputError as error:
+        return _mapping_card(error, service, request, clinic, base)
+    return alert_cards(
+        doc,
+        base_url=base,
+        service_id=service.id,
+        hook_instance=request.hookInstance,
+        codes=MONITOR_ALERTS,
+    )
+
+
+def _dose_check(
+    request: CdsRequest, data: dict[str, Any], clinic: Clinic, base: str, service: Service
+) -> list[Card]:
+    from cmvcds.domain.vocabulary import Indication
+
+    sets = value_sets(clinic.knowledge)
+    orders = [
+        r
+        for _, r in resources_of(request.context.get("draftOrders"))
+        if r.get("resourceType") == "MedicationRequest"
+    ]
+    selections = request.context.get("selections")
+    if request.hook == "order-select" and isinstance(selections, list):
+        chosen = {str(s) for s in selections}
+        orders = [r for r in orders if f"MedicationRequest/{r.get('id')}" in chosen]
+    ours: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for resource in orders:
+        course = medication_course(resource, sets)
+        if isinstance(course, dict):
+            ours.append((resource, course))
+    if not ours:
+        return []
+    try:
+        dosing = engine_module("dosing")
+        mapped = _map(
+            clinic,
+            {"patient": data.get("patient"), "observations": data.get("observations")},
+            "immunocompromised",
+            request,
+        )
+        case = clinic.parse(mapped.case)
+    except NotAvailable:
+        return []
+    except InputError as error:
+        return _mapping_card(error, service, request, clinic, base)
+    patient = dosing.dose_patient_from_case(case, case.assessed_on)
+    cards: list[Card] = []
+    for resource, course in ours:
+        key = f"order/{resource.get('id', len(cards))}"
+        indication = course.get("indication")
+        if indication is None:
+            cards.append(
+                Card(
+                    uuid=card_uuid(request.hookInstance, service.id, key),
+                    summary=summary(
+                        f"{course['drug']} dose not checked: the order does not state its indication."
+                    ),
+                    detail="Give the indication as `reasonCode` text (one of: "
+                    + ", ".join(i.value for i in Indication)
+                    + ").",
+                    indicator="info",
+                    source=Source(label=f"cmvcds {clinic.knowledge.version}", url=f"{base}/dose"),
+                )
+            )
+            continue
+        order = dosing.PrescribedDose(
+            drug=course["drug"],
+            indication=indication,
+            dose_mg=_dec(course.get("dose_mg")),
+            dose_mg_per_kg=_dec(course.get("dose_mg_per_kg")),
+            every_h=_dec(course.get("every_h")),
+            route=course.get("route"),
+        )
+        try:
+            check = dosing.check_dose(order, patient, clinic.knowledge)
+        except InputError as error:
+            cards += _mapping_card(error, service, request, clinic, base)
+            continue
+        card = _check_card(check.to_dict(), resource, request, service, clinic, base, key)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _check_card(
+    check: dict[str, Any],
+    resource: dict[str, Any],
+    request: CdsRequest,
+    service: Service,
+    clinic: Clinic,
+    base: str,
+    key: str,
+) -> Card | None:
+    status = check["status"]
+    if status == "matches":
+        return None
+    recommendation = check["recommendation"]
+    citations = recommendation.get("citations") or []
+    source = Source(
+        label=f"cmvcds {clinic.knowledge.version}" + (f": {citations[0]}" if citations else ""),
+        url=f"{base}/knowledge/sources/{citations[0]}" if citations else f"{base}/dose",
+    )
+    renal = recommendation.get("renal") or {}
+    detail = [*check.get("reasons", [])]
+    if renal:
+        detail += [
+            "",
+            f"Renal function: {renal.get('method', '')} {renal.get('crcl_ml_min', '')} mL/min ({renal.get('band', '')}).",
+        ]
+    detail += ["", f"Sources: {', '.join(citations)}."]
+    if status == "no-recommendation":
+        return Card(
+            uuid=card_uuid(request.hookInstance, service.id, key),
+            summary=summary(
+                f"{recommendation['drug']}: no labelled dose to check this order against."
+            ),
+            detail="\n".join(detail),
+            indicator="warning",
+            source=source,
+            links=[Link(label="Dose calculator", url=f"{base}/dose", type="absolute")],
+        )
+    suggested = check.get("suggested") or {}
+    wording = {
+        "above": "above the labelled dose",
+        "below": "below the labelled dose",
+        "renal-adjustment": "above the renally adjusted dose",
+    }
+    target = f"{suggested.get('dose_mg')} mg {suggested.get('schedule', '')}".strip()
+    crcl = (
+        f" (CrCl {renal['crcl_ml_min']} mL/min)"
+        if status == "renal-adjustment" and renal.get("crcl_ml_min")
+        else ""
+    )
+    card = Card(
+        uuid=card_uuid(request.hookInstance, service.id, key),
+        summary=summary(
+            f"{recommendation['drug']} order {wording.get(status, status)}: label gives {target}{crcl}."
+        ),
+        detail="\n".join(detail),
+        indicator="critical" if status in ("above", "renal-adjustment") else "warning",
+        source=source,
+        links=[Link(label="Dose calculator", url=f"{base}/dose", type="absolute")],
+    )
+    if suggested.get("dose_mg") is not None:
+        replacement = _replaced(resource, suggested)
+        label = f"Change to {suggested['dose_mg']} mg {suggested.get('schedule', '')}".strip()
+        card.suggestions = [
+            Suggestion(
+                label=label,
+                uuid=card_uuid(request.hookInstance, service.id, f"{key}/replace"),
+                isRecommended=True,
+                actions=[Action(type="update", description=label, resource=replacement)],
+            )
+        ]
+        card.selectionBehavior = "at-most-one"
+    return card
+
+
+def _replaced(resource: dict[str, Any], suggested: dict[str, Any]) -> dict[str, Any]:
+    """The draft order with the suggested dose and interval (everything else unchanged)."""
+    import copy
+
+    new = copy.deepcopy(resource)
+    dosages = new.setdefault("dosageInstruction", [{}]) or [{}]
+    dosage = dosages[0]
+    dosage["doseAndRate"] = [
+        {
+            "doseQuantity": {
+                "value": suggested["dose_mg"],
+                "unit": "mg",
+                "system": "http://unitsofmeasure.org",
+                "code": "mg",
+            }
+        }
+    ]
+    repeat = dosage.setdefault("timing", {}).setdefault("repeat", {})
+    if suggested.get("every_h"):
+        repeat.update({"frequency": 1, "period": suggested["every_h"], "periodUnit": "h"})
+    dosage["text"] = f"{suggested['dose_mg']} mg {suggested.get('schedule', '')}".strip()
+    new["dosageInstruction"] = dosages
+    return new

@@ -1,0 +1,47 @@
+"""``cmvcds dossier CASE``: the Law 648/96 one-page HTML dossier of a pregnancy assessment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmvcds.adapters.cli.case_commands import CaseArg, SettingsOpt
+from cmvcds.adapters.cli.common import (
+    emit,
+    exits_on_error,
+    knowledge_pack,
+    load_case,
+    read_settings,
+)
+from cmvcds.adapters.report.dossier import dossier_html
+from cmvcds.assess import assess as run_assessment
+from cmvcds.errors import InputError
+
+
+def dossier(
+    case: CaseArg,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the HTML here (default: stdout).")
+    ] = None,
+    settings: SettingsOpt = None,
+) -> None:
+    """The printable 648/96 dossier (HTML) of a pregnancy case: eligibility, dates, dose, consent, sources."""
+    with exits_on_error():
+        knowledge = knowledge_pack()
+        parsed = load_case(case, knowledge)
+        if parsed.context.value != "pregnancy":
+            raise InputError(
+                f"the 648/96 dossier is for pregnancy cases (this case is {parsed.context.value})",
+                field="context",
+            )
+        document = run_assessment(
+            parsed, knowledge, settings=read_settings(settings, knowledge)
+        ).to_dict()
+        html = dossier_html(document, parsed, knowledge)
+        if output is None:
+            emit(html)
+        else:
+            output.write_text(html, encoding="utf-8")
+            emit(f"wrote {output}")

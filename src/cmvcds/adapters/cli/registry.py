@@ -1,0 +1,202 @@
+"""``cmvcds registry …``: create and migrate the study database, sites, users, dictionary,
+exports and audit verification. ``CMVCDS_DATABASE_URL`` (or ``--db``) picks the database.
+
+The command line acts with the operator's authority (it has the database's credentials);
+``export`` and ``analyse`` name the user they act for, and are logged under that user.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cmvcds.adapters.cli.common import emit, exits_on_error
+from cmvcds.errors import InputError
+from cmvcds.registry import analytics, audit, exports, migrate
+from cmvcds.registry.access import SYSTEM, Actor
+from cmvcds.registry.db import Registry
+from cmvcds.registry.dictionary import dictionary_csv
+from cmvcds.registry.models import Role
+from cmvcds.registry.services import crf, study
+
+app = typer.Typer(help="The observational study database (MEGAL-ITALI).", no_args_is_help=True)
+
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: $CMVCDS_DATABASE_URL).")
+]
+
+
+class Format(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+
+
+def _say(format: Format, document: dict[str, object], text: str) -> None:
+    emit(json.dumps(document, indent=2, default=str) if format is Format.JSON else text)
+
+
+@app.command("init")
+def init(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
+    """Create the database schema (or bring it up to date)."""
+    with exits_on_error():
+        registry = Registry(db)
+        revision = migrate.upgrade(registry.engine)
+        _say(format, {"database": registry.engine.url.render_as_string(), "revision": revision},
+             f"registry ready at revision {revision}")  # fmt: skip
+
+
+@app.command("migrate")
+def migrate_command(
+    db: DbOpt = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    format: FormatOpt = Format.TEXT,
+) -> None:
+    """Apply schema migrations up to REVISION (the newest by default)."""
+    with exits_on_error():
+        registry = Registry(db)
+        before = migrate.current_revision(registry.engine)
+        after = migrate.upgrade(registry.engine, revision)
+        _say(format, {"from": before, "to": after}, f"migrated from {before or 'empty'} to {after}")
+
+
+@app.command("create-site")
+def create_site(
+    code: Annotated[str, typer.Argument(help="Site code, e.g. FI01.")],
+    name: Annotated[str, typer.Argument(help="Site name.")],
+    db: DbOpt = None,
+    format: FormatOpt = Format.TEXT,
+) -> None:
+    """Add a participating site."""
+    with exits_on_error(), Registry(db).session(SYSTEM, reason="create site") as session:
+        site = study.create_site(session, SYSTEM, code=code, name=name)
+        _say(
+            format,
+            {"id": site.id, "code": site.code, "name": site.name},
+            f"site {site.code} created",
+        )
+
+
+@app.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[Role, typer.Option("--role", help="The user's role.")],
+    site: Annotated[str | None, typer.Option("--site", help="Site code (site roles only).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    db: DbOpt = None,
+    format: FormatOpt = Format.TEXT,
+) -> None:
+    """Add a user; the password is prompted for (or read from stdin), stored as an argon2 hash."""
+    with exits_on_error():
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        with Registry(db).session(SYSTEM, reason="create user") as session:
+            site_id = study.site_by_code(session, site).id if site else None
+            user = study.create_user(
+                session, SYSTEM, username=username, password=password, role=role, site_id=site_id
+            )
+            _say(format, {"id": user.id, "username": user.username, "role": user.role, "site": site},
+                 f"user {user.username} ({user.role}) created")  # fmt: skip
+
+
+@app.command("import-dictionary")
+def import_dictionary(
+    file: Annotated[Path, typer.Argument(help="REDCap data dictionary (CSV, 18 columns).")],
+    version: Annotated[str, typer.Option("--version", help="Version label of this dictionary.")],
+    db: DbOpt = None,
+    format: FormatOpt = Format.TEXT,
+) -> None:
+    """Make a REDCap data dictionary the forms in force (validated first)."""
+    with exits_on_error():
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"cannot read {file}: {error.strerror}", field="FILE") from None
+        with Registry(db).session(SYSTEM, reason="import dictionary") as session:
+            row = crf.import_dictionary(session, SYSTEM, text, version=version)
+            _say(
+                format,
+                {"version": row.version, "sha256": row.sha256},
+                f"dictionary {row.version} in force",
+            )
+
+
+@app.command("export-dictionary")
+def export_dictionary(db: DbOpt = None) -> None:
+    """Print the data dictionary in force (REDCap CSV)."""
+    with exits_on_error(), Registry(db).session(SYSTEM) as session:
+        emit(dictionary_csv(crf.current_crf(session).fields))
+
+
+def _acting(db: str | None, username: str) -> tuple[Registry, Actor]:
+    """The database and the user a command acts for."""
+    registry = Registry(db)
+    with registry.session(SYSTEM) as session:
+        return registry, study.actor_for(study.user_by_name(session, username))
+
+
+@app.command("export")
+def export(
+    user: Annotated[str, typer.Option("--user", help="The user the export is made for (logged).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into.")],
+    export_format: Annotated[
+        str, typer.Option("--export-format", help="redcap | odm | fhir.")
+    ] = "redcap",
+    profile: Annotated[
+        str, typer.Option("--profile", help="site (identified) | central (pseudonymised).")
+    ] = "central",
+    db: DbOpt = None,
+    format: FormatOpt = Format.TEXT,
+) -> None:
+    """Export the study data (withdrawn subjects excluded); the export is logged."""
+    with exits_on_error():
+        registry, actor = _acting(db, user)
+        with registry.session(actor) as session:
+            result = exports.export(session, actor, fmt=export_format, profile=profile)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in result.files.items():
+            (out / name).write_text(content, encoding="utf-8")
+        _say(format, {"files": sorted(result.files), "subjects": result.subjects, "sha256": result.sha256},
+             f"{result.subjects} subjects exported to {out} ({', '.join(sorted(result.files))})")  # fmt: skip
+
+
+@app.command("analyse")
+def analyse(
+    user: Annotated[str, typer.Option("--user", help="The user the analysis is run for.")],
+    analysis: Annotated[
+        str | None, typer.Option("--analysis", help="One analysis id (default: all).")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """The study's outcome analyses (OR with Woolf CI, χ², Fisher) and the safety table, as JSON."""
+    with exits_on_error():
+        registry, actor = _acting(db, user)
+        with registry.session(actor) as session:
+            if analysis:
+                document: dict[str, object] = {
+                    "analyses": [analytics.analyse(session, actor, analysis)]
+                }
+            else:
+                document = {"analyses": analytics.analyse_all(session, actor),
+                            "safety": analytics.safety_table(session, actor)}  # fmt: skip
+        emit(json.dumps(document, indent=2, default=str))
+
+
+@app.command("verify-audit")
+def verify_audit(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
+    """Recompute the audit trail's hash chain; exit 1 naming the first entry that does not verify."""
+    with exits_on_error(), Registry(db).session(SYSTEM) as session:
+        report = audit.verify(session)
+        _say(format, {"verified": True, "entries": report.entries, "head": report.head},
+             f"audit trail verified: {report.entries} entries, head {report.head[:16]}…")  # fmt: skip

@@ -1,0 +1,218 @@
+"""``cmvcds resistance``: the resistance report for a mutation list, a FASTA, a VCF or a batch.
+
+Batch file (``--batch``): no header, ``#`` starts a comment; each line is either
+``sample_id<TAB>mutations[<TAB>genes_tested]`` or the path of a FASTA or VCF file (the path as
+written is the sample id; relative paths are read from the working directory, else next to the
+batch file). JSON output is one report per line; text output is a summary table. A sample that
+cannot be read gives a line with its ``error`` and the batch goes on (exit code 2 at the end).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack
+from cmvcds.adapters.report.resistance_html import (
+    resistance_html,
+    resistance_summary_row,
+    resistance_text,
+)
+from cmvcds.engine.resistance import (
+    ResistanceReport,
+    interpret_fasta,
+    interpret_mutations,
+    interpret_vcf,
+)
+from cmvcds.errors import CmvcdsError, InputError
+from cmvcds.knowledge import Knowledge
+
+PROGRESS_EVERY = 100
+
+
+class ResistanceFormat(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+    HTML = "html"
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        if path.suffix.lower() == ".gz":
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                return handle.read()
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, EOFError) as error:
+        raise InputError(
+            f"cannot read {what} {path}: {getattr(error, 'strerror', None) or error}"
+        ) from None
+
+
+def _genes(text: str | None) -> list[str] | None:
+    return [g for g in text.replace(";", ",").split(",") if g.strip()] if text else None
+
+
+def _sequence_file(
+    text: str, path: Path, knowledge: Knowledge, genes: list[str] | None, threshold: float | None
+) -> ResistanceReport:
+    head = text.lstrip()[:200]
+    if head.startswith(">"):
+        return interpret_fasta(text, knowledge, genes_tested=genes)
+    if head.startswith("##fileformat=VCF") or head.startswith("#CHROM") or ".vcf" in path.suffixes:
+        return interpret_vcf(text, knowledge, threshold=threshold, genes_tested=genes)
+    raise InputError(
+        f"{path}: neither FASTA (starts with '>') nor VCF (starts with '##fileformat=VCF')"
+    )
+
+
+def resistance(
+    mutations: Annotated[
+        str | None, typer.Option("--mutations", help='Mutation list, e.g. "UL97:M460V,UL54:A809V".')
+    ] = None,
+    fasta: Annotated[
+        Path | None, typer.Option("--fasta", help="FASTA: gene, amplicon(s) or whole genome.")
+    ] = None,
+    vcf: Annotated[Path | None, typer.Option("--vcf", help="VCF against NC_006273.2.")] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option("--batch", help="TSV of sample_id<TAB>mutations, or FASTA/VCF paths."),
+    ] = None,
+    genes_tested: Annotated[
+        str | None, typer.Option("--genes-tested", help='Genes sequenced, e.g. "UL97,UL54".')
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", help="Reporting threshold for NGS variants (default 0.10)."),
+    ] = None,
+    format: Annotated[
+        ResistanceFormat, typer.Option("--format", help="Output format.")
+    ] = ResistanceFormat.TEXT,
+) -> None:
+    """Per-drug resistance report (levels, fold changes, mutations, evidence) from a genotype."""
+    with exits_on_error():
+        given = [
+            name
+            for name, value in (
+                ("--mutations", mutations),
+                ("--fasta", fasta),
+                ("--vcf", vcf),
+                ("--batch", batch),
+            )
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise InputError(
+                "give exactly one of --mutations, --fasta, --vcf or --batch"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        knowledge = knowledge_pack()
+        genes = _genes(genes_tested)
+        if batch is not None:
+            if format is ResistanceFormat.HTML:
+                raise InputError("--format html renders one sample; use json or text with --batch")
+            failed = _run_batch(batch, knowledge, genes, threshold, format)
+            if failed:
+                raise typer.Exit(2)
+            return
+        if mutations is not None:
+            report = interpret_mutations(mutations, genes, knowledge, threshold=threshold)
+        elif fasta is not None:
+            report = interpret_fasta(_read(fasta, "FASTA"), knowledge, genes_tested=genes)
+        else:
+            assert vcf is not None
+            report = interpret_vcf(
+                _read(vcf, "VCF"), knowledge, threshold=threshold, genes_tested=genes
+            )
+        document = report.to_dict()
+        if format is ResistanceFormat.JSON:
+            emit(json.dumps(document, indent=2, ensure_ascii=False))
+        elif format is ResistanceFormat.HTML:
+            emit(resistance_html(document, knowledge))
+        else:
+            emit(resistance_text(document))
+
+
+def _batch_items(path: Path) -> list[tuple[int, list[str]]]:
+    items = []
+    for number, line in enumerate(_read(path, "batch file").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        items.append((number, line.rstrip("\r\n").split("\t")))
+    return items
+
+
+def _sample(
+    fields: list[str],
+    base: Path,
+    knowledge: Knowledge,
+    genes: list[str] | None,
+    threshold: float | None,
+) -> tuple[str, ResistanceReport]:
+    if len(fields) >= 2:
+        sample_id, listed = fields[0].strip(), fields[1]
+        tested = _genes(fields[2]) if len(fields) > 2 and fields[2].strip() else genes
+        return sample_id, interpret_mutations(listed, tested, knowledge, threshold=threshold)
+    written = fields[0].strip()
+    path = Path(written)
+    if not path.is_absolute() and not path.exists():
+        path = base / written
+    return written, _sequence_file(_read(path, "file"), path, knowledge, genes, threshold)
+
+
+def _run_batch(
+    path: Path,
+    knowledge: Knowledge,
+    genes: list[str] | None,
+    threshold: float | None,
+    format: ResistanceFormat,
+) -> int:
+    items = _batch_items(path)
+    failed = 0
+    rows: list[list[str]] = []
+    drugs: list[str] = []
+    started = time.perf_counter()
+    for done, (number, fields) in enumerate(items, start=1):
+        sample_id = fields[0].strip()
+        try:
+            sample_id, report = _sample(fields, path.parent, knowledge, genes, threshold)
+            document: dict[str, Any] = {"sample_id": sample_id, **report.to_dict()}
+        except CmvcdsError as error:
+            failed += 1
+            document = {"sample_id": sample_id, "error": f"line {number}: {error}"}
+        if format is ResistanceFormat.JSON:
+            emit(json.dumps(document, ensure_ascii=False))
+        elif "error" in document:
+            rows.append([sample_id, f"ERROR {document['error']}"])
+        else:
+            drugs = drugs or list(document["drugs"])
+            rows.append(resistance_summary_row(document, drugs))
+        if len(items) > PROGRESS_EVERY and (done % PROGRESS_EVERY == 0 or done == len(items)):
+            typer.echo(
+                f"resistance batch: {done}/{len(items)} samples, {time.perf_counter() - started:.1f} s",
+                err=True,
+            )
+    if format is ResistanceFormat.TEXT:
+        emit(_table(["sample_id", *drugs, "mutations"], rows))
+    if failed:
+        typer.echo(
+            f"resistance batch: {failed} of {len(items)} samples could not be interpreted", err=True
+        )
+    return failed
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [
+        max(len(r[i]) if i < len(r) else 0 for r in [header, *rows]) for i in range(len(header))
+    ]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        for row in [header, *rows]
+    ]
+    legend = "levels: S susceptible, LOW low-level, MOD moderate, HIGH high-level, UNK unknown, NA not assessed"
+    return "\n".join([*lines, "", legend])

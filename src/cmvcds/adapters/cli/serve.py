@@ -1,0 +1,52 @@
+"""``cmvcds serve``: the web app, the REST API and the CDS Hooks services on one port.
+
+By default an SQLite database in the working directory and the demo cases of ``examples/``;
+``CMVCDS_DATABASE_URL`` (and the other ``CMVCDS_*`` settings) choose otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cmvcds.adapters.cli.common import exits_on_error
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default 8000).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Worker processes.")] = 1,
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Load the demo cases of examples/.")
+    ] = True,
+) -> None:
+    """Start the web app and API (http://127.0.0.1:8000 by default)."""
+    import os
+
+    import uvicorn
+
+    from cmvcds.adapters.api.service import Clinic
+    from cmvcds.adapters.api.settings import Settings
+
+    with exits_on_error():
+        if not demo:
+            os.environ["CMVCDS_DEMO_CASES"] = "false"
+        settings = Settings()
+        Clinic.from_settings(
+            settings
+        )  # a bad knowledge pack or site settings file: one line, exit 2
+        typer.echo(
+            f"cmvcds: http://{host or settings.host}:{port or settings.port}/  (database {settings.database_url})",
+            err=True,
+        )
+        uvicorn.run(
+            "cmvcds.adapters.api.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level="warning",
+        )

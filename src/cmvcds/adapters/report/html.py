@@ -1,0 +1,33 @@
+"""The assessment as one self-contained, printable HTML page (``cmvcds assess --format html``).
+
+The same template the web app shows, with the stylesheet inlined (print CSS included) so that
+the file opens anywhere and prints as the one-page summary for the 648/96 dossier.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cmvcds.adapters.web.charts import Landmark, pregnancy_timeline, viral_load_chart
+from cmvcds.adapters.web.render import STATIC_DIR, render
+
+__all__ = ["assessment_html", "assessment_parts"]
+
+
+def assessment_parts(
+    doc: dict[str, Any], case: dict[str, Any] | None = None, landmarks: tuple[Landmark, ...] = ()
+) -> dict[str, Any]:
+    """The template context of an assessment: the document and its charts (SVG or None)."""
+    return {
+        "doc": doc,
+        "timeline": pregnancy_timeline(doc, landmarks)
+        if doc.get("context") == "pregnancy"
+        else None,
+        "viral_load": viral_load_chart(doc, case),
+    }
+
+
+def assessment_html(doc: dict[str, Any], case: dict[str, Any] | None = None) -> str:
+    """A standalone HTML page of a ``cmvcds-assessment/1`` document (and its case, for charts)."""
+    css = (STATIC_DIR / "cmvcds.css").read_text(encoding="utf-8")
+    return render("report.html", css=css, source_base="", **assessment_parts(doc, case))

@@ -1,0 +1,194 @@
+"""The resistance report (``cmvcds-resistance/1``) as text and as a printable HTML page.
+
+Both renderings are built from the JSON document only (plus, for the HTML page, the knowledge
+pack's study titles and source citations), so that what a virologist signs is exactly what the
+API returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+
+from cmvcds.engine.resistance import Level
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.resistance import Evidence, Study
+
+__all__ = ["LEVEL_WORDING", "resistance_html", "resistance_summary_row", "resistance_text"]
+
+LEVEL_WORDING = {level.value: level.wording for level in Level}
+SHORT = {
+    "susceptible": "S",
+    "low": "LOW",
+    "moderate": "MOD",
+    "high": "HIGH",
+    "unknown": "UNK",
+    "not_assessed": "NA",
+}
+
+
+def _fold(value: list[float] | None) -> str:
+    if not value:
+        return "—"
+    low, high = value
+    return f"{low:g}×" if low == high else f"{low:g}–{high:g}×"
+
+
+def _coverage(doc: dict[str, Any]) -> list[str]:
+    lines = []
+    for gene, item in doc.get("coverage", {}).items():
+        spans = ", ".join(f"{a}–{b}" for a, b in item["codons"])
+        lines.append(f"{gene}: codons {spans} ({item['basis']})")
+    return lines
+
+
+def resistance_text(doc: dict[str, Any]) -> str:
+    """The report as plain text: drugs first, then mutations, minority variants and coverage."""
+    k = doc["knowledge"]
+    header = "cmvcds resistance report"
+    if doc.get("sample_id"):
+        header += f" — sample {doc['sample_id']}"
+    lines = [
+        header,
+        f"knowledge {k['version']} (sha256 {k['sha256'][:12]}…); input {doc.get('input', '?')}; "
+        f"reporting threshold {doc['threshold']:.0%}",
+        f"genes tested: {', '.join(doc['genes_tested']) or 'none'}",
+        "",
+        "DRUGS",
+    ]
+    for drug, call in doc["drugs"].items():
+        line = f"  {drug:<15} {LEVEL_WORDING[call['level']]}"
+        if call["fold_change"]:
+            line += f"  fold change {_fold(call['fold_change'])}"
+        if call["mutations"]:
+            line += f"  ({', '.join(call['mutations'])})"
+        lines.append(line)
+        if call.get("unknown"):
+            lines.append(f"    uncharacterised: {', '.join(call['unknown'])}")
+        if call.get("genes_not_tested"):
+            lines.append(f"    not sequenced: {', '.join(call['genes_not_tested'])}")
+        if call.get("not_covered"):
+            lines.append(
+                f"    known resistance codons not covered: {', '.join(call['not_covered'])}"
+            )
+        if call.get("phenotype_from"):
+            lines.append(f"    {call.get('note') or 'same phenotype as ' + call['phenotype_from']}")
+    lines += ["", "MUTATIONS"]
+    lines += [
+        f"  {m['id']:<20} {m['frequency']:>6.1%}  {m['status']}" for m in doc["mutations"]
+    ] or ["  none"]
+    if doc["minority"]:
+        lines += ["", f"MINORITY VARIANTS (below {doc['threshold']:.0%}; not used for the calls)"]
+        lines += [f"  {m['id']:<20} {m['frequency']:>6.1%}" for m in doc["minority"]]
+    lines += ["", "COVERAGE", *[f"  {c}" for c in _coverage(doc)]]
+    for title, key in (("WARNINGS", "warnings"), ("NOT YET VERIFIED", "unverified")):
+        if doc.get(key):
+            lines += ["", title, *[f"  - {w}" for w in doc[key]]]
+    return "\n".join(lines) + "\n"
+
+
+def resistance_summary_row(doc: dict[str, Any], drugs: list[str]) -> list[str]:
+    """One batch-table row: sample, a short level per drug, the mutations found."""
+    levels = [SHORT[doc["drugs"][d]["level"]] for d in drugs]
+    mutations = ", ".join(m["id"] for m in doc["mutations"]) or "—"
+    return [str(doc.get("sample_id", "")), *levels, mutations]
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>CMV antiviral resistance report{% if doc.sample_id %} — {{ doc.sample_id }}{% endif %}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:60em}
+h1{font-size:1.4em;margin-bottom:.2em}h2{font-size:1.1em;margin-top:1.4em;border-bottom:1px solid #999}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#eee}.meta{color:#444;font-size:.9em}.level{font-weight:600}
+.susceptible{background:#e3f1d8}.low{background:#fff3c4}.moderate{background:#ffd9a8}.high{background:#f4b6a6}
+.unknown{background:#e4e4f4}.not_assessed{background:#ddd}.small{font-size:.85em}
+.sign td{height:2.5em;border:none;border-bottom:1px solid #555}
+@media print{body{margin:1cm}a{color:#000;text-decoration:none}}
+</style></head><body>
+<h1>CMV antiviral resistance genotype report</h1>
+<p class="meta">{% if doc.sample_id %}Sample <b>{{ doc.sample_id }}</b> · {% endif %}input: {{ doc.input }} ·
+reference NC_006273.2 (Merlin) · reporting threshold {{ '%.0f' % (doc.threshold * 100) }}% ·
+knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…)</p>
+
+<h2>Interpretation by drug</h2>
+<table><tr><th>Drug</th><th>Level</th><th>Fold change (EC50)</th><th>Mutations responsible</th><th>Notes</th></tr>
+{% for drug, call in doc.drugs.items() %}
+<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}</td>
+<td>{{ fold(call.fold_change) }}</td><td>{{ call.mutations | join(', ') or '—' }}</td>
+<td class="small">{% if call.unknown %}Uncharacterised: {{ call.unknown | join(', ') }}. {% endif %}
+{% if call.genes_not_tested %}Not sequenced: {{ call.genes_not_tested | join(', ') }}. {% endif %}
+{% if call.not_covered %}Known resistance codons not covered: {{ call.not_covered | join(', ') }}. {% endif %}
+{% if call.note %}{{ call.note }}{% endif %}</td></tr>
+{% endfor %}</table>
+
+<h2>Mutations found</h2>
+{% if doc.mutations %}<table><tr><th>Mutation</th><th>Frequency</th><th>Status</th><th>Evidence (per drug)</th></tr>
+{% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%</td><td>{{ m.status }}</td>
+<td class="small">{% for drug, call in doc.drugs.items() if not call.phenotype_from %}{% for e in call.evidence if m.id in e.mutation.split('+') %}
+{{ drug }}: {{ e.level }}{% if e.fold_change %} ({{ fold(e.fold_change) }}){% endif %}{% if e.combination %} as {{ e.mutation }}{% endif %},
+{{ evidence_wording.get(e.evidence, e.evidence) }}, {{ e.studies }} stud{{ 'y' if e.studies == 1 else 'ies' }}{% if e.qualitative %}, resistant without a fold change{% endif %}<br>
+{% endfor %}{% endfor %}</td></tr>{% endfor %}</table>
+{% else %}<p>No amino-acid change from the reference in the genes tested.</p>{% endif %}
+
+{% if doc.minority %}<h2>Minority variants (below the threshold; not used for the calls)</h2>
+<table><tr><th>Mutation</th><th>Frequency</th></tr>
+{% for m in doc.minority %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%</td></tr>{% endfor %}</table>{% endif %}
+
+<h2>Genes and coverage</h2>
+<ul>{% for line in coverage %}<li>{{ line }}</li>{% endfor %}</ul>
+
+{% if doc.warnings or doc.unverified %}<h2>Warnings</h2><ul>
+{% for w in doc.warnings %}<li>{{ w }}</li>{% endfor %}
+{% for w in doc.unverified %}<li>Not yet verified against its primary source: {{ w }}</li>{% endfor %}</ul>{% endif %}
+
+<h2>Method</h2>
+<p class="small">Genotypic interpretation. Each mutation is assessed for each drug from the published fold changes
+in HerpesDRG-DB (status A, HCMV), using the strongest evidence class available (recombinant virus over
+laboratory-selected strain over clinical isolate) and the median fold change; a phenotype measured for a combination
+of mutations is applied only when the whole combination is present. Levels: fold change &lt; 2 susceptible,
+2–&lt; 5 low, 5–&lt; 15 moderate, ≥ 15 high. A change of uncharacterised effect makes the drug "unknown", a target
+gene not sequenced or not covered makes it "not assessed"; neither is ever reported as susceptible.
+Valganciclovir shares the phenotype of ganciclovir.</p>
+
+<h2>References</h2>
+<ol class="small">{% for ref in references %}<li>{{ ref.title }} <a href="https://doi.org/{{ ref.doi }}">doi:{{ ref.doi }}</a></li>{% endfor %}</ol>
+<ul class="small">{% for s in sources %}<li>{{ s }}</li>{% endfor %}</ul>
+
+<h2>Sign-off</h2>
+<table class="sign"><tr><td>Reported by:</td><td>Reviewed by (virologist):</td><td>Date:</td></tr></table>
+</body></html>
+"""
+
+_ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> str:
+    """A standalone, printable HTML page of a ``cmvcds-resistance/1`` document."""
+    dois = sorted(
+        {
+            r
+            for call in doc["drugs"].values()
+            for e in call.get("evidence", [])
+            for r in e["references"]
+        }
+    )
+    titles: dict[str, str] = {}
+    sources: list[str] = []
+    if knowledge is not None:
+        titles = {s.doi: s.title for s in knowledge.rows("resistance_studies", Study)}
+        ids = sorted({c for call in doc["drugs"].values() for c in call["citations"]})
+        sources = [knowledge.sources[i].citation() for i in ids if i in knowledge.sources]
+    references = [{"doi": d, "title": titles.get(d, "")} for d in dois]
+    template = _ENV.from_string(_TEMPLATE)
+    return template.render(
+        doc=doc,
+        evidence_wording={e.value: e.wording for e in Evidence},
+        wording=LEVEL_WORDING,
+        fold=_fold,
+        coverage=_coverage(doc),
+        references=references,
+        sources=sources,
+    )

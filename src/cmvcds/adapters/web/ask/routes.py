@@ -1,0 +1,128 @@
+"""Routes of the Ask page (``GET/POST /ask``) and of ``POST /api/v1/ask`` (design.md §6)."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field
+
+from cmvcds.adapters.api.problems import problem_responses, problems_of
+from cmvcds.adapters.api.service import Clinic, read_case_text
+from cmvcds.adapters.cli.ask import build_engine
+from cmvcds.engine.answers import AnswerEngine
+from cmvcds.engine.answers.service import MAX_QUESTION_CHARS
+from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge
+
+__all__ = ["AskRequest", "engine_for", "router"]
+
+router = APIRouter()
+TEMPLATES = Path(__file__).parent / "templates"
+_LOCK = threading.Lock()
+_ENGINES: dict[str, AnswerEngine] = {}
+
+
+def engine_for(knowledge: Knowledge) -> AnswerEngine:
+    """The answer engine of ``knowledge`` (built once per knowledge digest, then shared)."""
+    with _LOCK:
+        engine = _ENGINES.get(knowledge.sha256)
+        if engine is None:
+            engine = _ENGINES[knowledge.sha256] = build_engine(knowledge)
+        return engine
+
+
+class AskRequest(BaseModel):
+    """The body of ``POST /api/v1/ask``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    audience: Literal["clinician", "patient"] = "clinician"
+    case: dict[str, Any] | None = Field(
+        default=None, description="A cmvcds-case/1 document to personalise the answer."
+    )
+
+
+def _clinic(request: Request) -> Clinic:
+    clinic: Clinic = request.app.state.clinic
+    return clinic
+
+
+def _answer(clinic: Clinic, question: str, audience: str, case: Any | None) -> dict[str, Any]:
+    assessment = clinic.assess(case) if case is not None else None
+    return engine_for(clinic.knowledge).ask(question, audience, assessment)
+
+
+@router.post(
+    "/api/v1/ask",
+    tags=["ask"],
+    summary="Answer a clinical question from cited, reviewed knowledge (cmvcds-answer/1)",
+    responses=problem_responses(422),
+)
+def ask_api(body: AskRequest, request: Request) -> dict[str, Any]:
+    return _answer(_clinic(request), body.question, body.audience, body.case)
+
+
+@cache
+def _environment() -> Environment:
+    from cmvcds.adapters.web.render import TEMPLATE_DIR
+
+    return Environment(
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(TEMPLATE_DIR)]),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _page(request: Request, question: str, audience: str, case_text: str) -> HTMLResponse:
+    clinic = _clinic(request)
+    answer = None
+    problems: list[dict[str, str]] = []
+    status = 200
+    if question.strip():
+        try:
+            case = read_case_text(case_text) if case_text.strip() else None
+            answer = _answer(clinic, question, audience, case)
+        except InputError as error:
+            problems = problems_of(error)
+            status = 422
+    html = (
+        _environment()
+        .get_template("ask.html")
+        .render(
+            title="Ask",
+            question=question,
+            audience=audience,
+            case_text=case_text,
+            answer=answer,
+            problems=problems,
+            max_chars=MAX_QUESTION_CHARS,
+        )
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+@router.get("/ask", include_in_schema=False, response_class=HTMLResponse)
+def ask_page(
+    request: Request,
+    q: Annotated[str, Query(max_length=MAX_QUESTION_CHARS)] = "",
+    audience: Literal["clinician", "patient"] = "clinician",
+) -> HTMLResponse:
+    return _page(request, q, audience, "")
+
+
+@router.post("/ask", include_in_schema=False, response_class=HTMLResponse)
+def ask_form(
+    request: Request,
+    question: Annotated[str, Form(max_length=MAX_QUESTION_CHARS)] = "",
+    audience: Annotated[Literal["clinician", "patient"], Form()] = "clinician",
+    case: Annotated[str, Form(max_length=200_000)] = "",
+) -> HTMLResponse:
+    return _page(request, question, audience, case)

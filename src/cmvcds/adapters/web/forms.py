@@ -1,0 +1,122 @@
+"""HTML form fields ↔ the case format: input names *are* case paths (``patient.weight_kg``,
+``observations[2].value``), so that every problem the case parser reports lands on its input.
+
+Empty inputs and empty repeated rows are dropped; the rows kept are renumbered, and ``Remap``
+turns the parser's paths back into the form's row numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Remap", "errors_by_field", "form_to_raw"]
+
+_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
+#: Inputs whose text is a comma-separated list in the case format.
+LIST_FIELDS = frozenset(
+    {
+        "findings",
+        "intolerances",
+        "manifestations",
+        "organs",
+        "mutations",
+        "genes_tested",
+        "co_medications",
+        "hsct_risk",
+    }
+)
+#: Checkbox inputs (a present checkbox is true).
+BOOL_FIELDS = frozenset(
+    {
+        "amniocentesis_declined",
+        "can_take_oral",
+        "icu",
+        "allogeneic",
+        "on_art",
+        "active",
+        "sight_threatening",
+    }
+)
+
+
+@dataclass
+class Remap:
+    """Form row number of each kept row, per list: ``{"observations": {0: 2, 1: 5}}``."""
+
+    rows: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def to_form(self, path: str) -> str:
+        """``observations[0].value`` → ``observations[2].value`` (the row the user typed in)."""
+
+        def back(match: re.Match[str]) -> str:
+            name, index = match.group(1), match.group(2)
+            if index is None or name not in self.rows:
+                return match.group(0)
+            return f"{name}[{self.rows[name].get(int(index), int(index))}]"
+
+        return _PART.sub(back, path)
+
+
+def form_to_raw(form: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Remap]:
+    """The case mapping of a submitted form, and how its rows map back to the form's."""
+    raw: dict[str, Any] = {}
+    for name, value in form:
+        text = value.strip()
+        if text == "" or name.startswith("_"):
+            continue
+        leaf = name.rsplit(".", 1)[-1]
+        parsed: Any = text
+        if leaf in LIST_FIELDS:
+            parsed = [item.strip() for item in text.split(",") if item.strip()]
+        elif leaf in BOOL_FIELDS:
+            parsed = text.lower() in ("on", "true", "1", "yes")
+        _put(raw, name, parsed)
+    remap = Remap()
+    _compact(raw, remap)
+    return raw, remap
+
+
+def _put(target: dict[str, Any], path: str, value: Any) -> None:
+    parts = _PART.findall(path)
+    node: Any = target
+    for i, (name, index) in enumerate(parts):
+        last = i == len(parts) - 1
+        if index == "":
+            if last:
+                node[name] = value
+            else:
+                node = node.setdefault(name, {})
+        else:
+            rows = node.setdefault(name, {})  # dict of row number → row until compacted
+            row = rows.setdefault(int(index), {} if not last else value)
+            if last:
+                rows[int(index)] = value
+            node = row
+
+
+def _compact(node: Any, remap: Remap, prefix: str = "") -> None:
+    """Turn ``{row: {...}}`` dicts into lists in row order, recording original row numbers."""
+    if not isinstance(node, dict):
+        return
+    for key, value in list(node.items()):
+        if isinstance(value, dict) and value and all(isinstance(k, int) for k in value):
+            ordered = sorted(value.items())
+            node[key] = [row for _, row in ordered]
+            if not prefix:
+                remap.rows[key] = {new: old for new, (old, _) in enumerate(ordered)}
+            for row in node[key]:
+                _compact(row, remap, prefix=f"{prefix}{key}.")
+        else:
+            _compact(value, remap, prefix=f"{prefix}{key}.")
+
+
+def errors_by_field(problems: Iterable[Mapping[str, str]], remap: Remap) -> dict[str, list[str]]:
+    """Messages per form input name (``(case)`` for those that name no input)."""
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        name = remap.to_form(problem["field"])
+        found.setdefault(name, []).append(problem["message"])
+    return found

@@ -1,0 +1,315 @@
+"""Registry pages under ``/registry``: server-rendered, CSRF-protected, sessions that expire.
+
+Mount with ``app.include_router(router)``. The database is ``app.state.registry`` (a
+``cmvcds.registry.db.Registry``) when the app sets one, else ``Registry()`` on first use
+(``CMVCDS_DATABASE_URL``). The clock is the ``now`` dependency (tests override it).
+
+A subject that does not exist and one of another site give the same 404 page.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cmvcds.adapters.web.render import TEMPLATE_DIR
+from cmvcds.errors import AccessDenied, InputError, RegistryError
+from cmvcds.registry import analytics, exports
+from cmvcds.registry.access import Actor, Permission, require
+from cmvcds.registry.db import Registry
+from cmvcds.registry.dictionary import choices, shown
+from cmvcds.registry.models import AuditEntry, DataQuery, QueryStatus, WebSession
+from cmvcds.registry.security import SESSION_LIFETIME, check_csrf, login, logout, resolve_session
+from cmvcds.registry.services import crf, study, subjects
+
+__all__ = ["COOKIE", "now", "router"]
+
+router = APIRouter(prefix="/registry", include_in_schema=False)
+COOKIE = "cmvcds_registry"
+LOGIN_CSRF = "cmvcds_login_csrf"
+HERE = Path(__file__).parent / "templates"
+_ENV = Environment(
+    loader=ChoiceLoader([FileSystemLoader(HERE), FileSystemLoader(TEMPLATE_DIR)]),
+    autoescape=select_autoescape(("html",)),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.globals["extra_nav"] = []
+_ENV.filters["label"] = lambda code: str(code).replace("_", " ")
+
+
+def now() -> datetime:
+    """The clock of the pages (a dependency, so that tests can move time)."""
+    return datetime.now(UTC)
+
+
+def _registry(request: Request) -> Registry:
+    registry = getattr(request.app.state, "registry", None)
+    if registry is None:
+        registry = request.app.state.registry = Registry()
+    return registry
+
+
+class Viewer:
+    """The logged-in user of a request: actor, web session (CSRF token), and a DB session."""
+
+    def __init__(self, actor: Actor, web: WebSession, session: Session) -> None:
+        self.actor, self.web, self.session = actor, web, session
+
+    @property
+    def csrf(self) -> str:
+        return self.web.csrf_token
+
+
+def _viewer(
+    request: Request, clock: Annotated[datetime, Depends(now)]
+) -> Iterator[Viewer]:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise _to_login()
+    registry = _registry(request)
+    with registry.session(None) as probe:
+        try:
+            user, web = resolve_session(probe, token, now=clock)
+        except AccessDenied:
+            raise _to_login() from None
+        actor = study.actor_for(user)
+    with registry.session(actor) as session:
+        web = session.merge(web)
+        yield Viewer(actor, web, session)
+
+
+def _to_login() -> HTTPException:
+    return HTTPException(status_code=303, detail="please log in", headers={"Location": "/registry/login"})
+
+
+ViewerDep = Annotated[Viewer, Depends(_viewer)]
+
+
+def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_ENV.get_template(template).render(**context), status_code=status)
+
+
+def _denied(viewer: Viewer | None, message: str, status: int = 404) -> HTMLResponse:
+    return page("registry_error.html", status, title="Not available", viewer=viewer, message=message)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = page("registry_login.html", title="Registry login", csrf=token, error=None, viewer=None)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/login", response_model=None)
+def login_submit(
+    request: Request,
+    clock: Annotated[datetime, Depends(now)],
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF)
+    if not cookie or not secrets.compare_digest(cookie, csrf):
+        return page("registry_login.html", 403, title="Registry login", csrf=cookie or "", viewer=None,
+                    error="The form expired; please try again.")  # fmt: skip
+    try:
+        with _registry(request).session(None) as session:
+            started = login(session, username, password, now=clock)
+    except AccessDenied as error:
+        return page("registry_login.html", 401, title="Registry login", csrf=cookie, viewer=None, error=str(error))
+    response = RedirectResponse("/registry/", status_code=303)
+    response.set_cookie(
+        COOKIE, started.token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+    )  # fmt: skip
+    response.delete_cookie(LOGIN_CSRF)
+    return response
+
+
+@router.post("/logout")
+def logout_submit(request: Request, viewer: ViewerDep, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+    check_csrf(viewer.web, csrf)
+    logout(viewer.session, request.cookies.get(COOKIE, ""))
+    response = RedirectResponse("/registry/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(viewer: ViewerDep) -> HTMLResponse:
+    rows = analytics.dashboard(viewer.session, viewer.actor)
+    queries = []
+    if viewer.actor.can(Permission.READ_DATA):
+        query = select(DataQuery).where(DataQuery.status != QueryStatus.CLOSED).order_by(DataQuery.opened_at).limit(50)
+        if viewer.actor.role.site_scoped:
+            query = query.where(DataQuery.site_id == viewer.actor.site_id)
+        queries = list(viewer.session.scalars(query))
+    return page("registry_dashboard.html", title="Registry", viewer=viewer, rows=rows, queries=queries)
+
+
+@router.get("/subjects", response_class=HTMLResponse)
+def subject_list(viewer: ViewerDep) -> HTMLResponse:
+    try:
+        people = subjects.list_subjects(viewer.session, viewer.actor)
+    except AccessDenied as error:
+        return _denied(viewer, str(error), 403)
+    return page("registry_subjects.html", title="Subjects", viewer=viewer, subjects=people)
+
+
+@router.get("/subjects/{pseudonym}", response_class=HTMLResponse)
+def event_grid(viewer: ViewerDep, pseudonym: str) -> HTMLResponse:
+    try:
+        grid = crf.event_grid(viewer.session, viewer.actor, pseudonym)
+    except AccessDenied as error:
+        return _denied(viewer, str(error))
+    return page("registry_grid.html", title=pseudonym, viewer=viewer, pseudonym=pseudonym, grid=grid,
+                labels={e.name: e.label for e in crf.current_crf(viewer.session).design.events})  # fmt: skip
+
+
+def _form_context(viewer: Viewer, pseudonym: str, event: str, instrument: str, instance: int) -> dict[str, Any]:
+    forms = crf.current_crf(viewer.session)
+    values = crf.read_form(viewer.session, viewer.actor, pseudonym, event, instrument, instance=instance)
+    rows = [
+        {"row": row, "choices": choices(row), "value": values.get(row.field_name, ""), "shown": shown(row, values)}
+        for row in forms.forms.get(instrument, ())
+        if row.field_name != forms.record_id_field and row.field_type != "descriptive"
+    ]
+    open_queries = list(
+        viewer.session.scalars(
+            select(DataQuery).where(
+                DataQuery.instrument == instrument, DataQuery.event == event, DataQuery.instance == instance,
+                DataQuery.status != QueryStatus.CLOSED,
+                DataQuery.subject_id == subjects.get_subject(viewer.session, viewer.actor, pseudonym).id,
+            )
+        )
+    )  # fmt: skip
+    return {
+        "title": f"{pseudonym} · {event} · {instrument}", "viewer": viewer, "pseudonym": pseudonym,
+        "event": event, "instrument": instrument, "instance": instance, "rows": rows, "queries": open_queries,
+        "can_enter": viewer.actor.can(Permission.ENTER_DATA), "errors": {}, "message": None,
+    }  # fmt: skip
+
+
+@router.get("/subjects/{pseudonym}/{event}/{instrument}", response_class=HTMLResponse)
+def form_page(viewer: ViewerDep, pseudonym: str, event: str, instrument: str, instance: int = 1) -> HTMLResponse:
+    try:
+        return page("registry_form.html", **_form_context(viewer, pseudonym, event, instrument, instance))
+    except AccessDenied as error:
+        return _denied(viewer, str(error))
+
+
+@router.post("/subjects/{pseudonym}/{event}/{instrument}", response_class=HTMLResponse)
+async def form_submit(
+    request: Request, viewer: ViewerDep, pseudonym: str, event: str, instrument: str, instance: int = 1
+) -> HTMLResponse:
+    form = await request.form()
+    try:
+        check_csrf(viewer.web, str(form.get("csrf", "")))
+    except AccessDenied as error:
+        return _denied(viewer, str(error), 403)
+    values = {k[2:]: str(v) for k, v in form.multi_items() if k.startswith("f_")}
+    for key in {k[2:] for k in form if k.startswith("c_")}:  # checkboxes: c_<field> repeated
+        values[key] = ",".join(str(v) for v in form.getlist(f"c_{key}"))
+    reason = str(form.get("reason", "")) or None
+    try:
+        context = _form_context(viewer, pseudonym, event, instrument, instance)
+        previous = {r["row"].field_name: r["value"] for r in context["rows"]}
+        changed = {k: v for k, v in values.items() if previous.get(k, "") != v}
+        with viewer.session.begin_nested():
+            result = crf.save_form(viewer.session, viewer.actor, pseudonym, event, instrument, changed,
+                                   instance=instance, reason=reason)  # fmt: skip
+    except AccessDenied as error:
+        return _denied(viewer, str(error))
+    except (InputError, RegistryError) as error:
+        context = _form_context(viewer, pseudonym, event, instrument, instance)
+        for row in context["rows"]:
+            if row["row"].field_name in values:
+                row["value"] = values[row["row"].field_name]
+        context["message"] = str(error)
+        return page("registry_form.html", 422, **context)
+    context = _form_context(viewer, pseudonym, event, instrument, instance)
+    context["message"] = "Saved." + (f" {len(result.queries)} query opened for the monitor." if result.queries else "")
+    return page("registry_form.html", **context)
+
+
+@router.post("/queries/{query_id}", response_class=HTMLResponse, response_model=None)
+def query_action(
+    viewer: ViewerDep, query_id: str, action: Annotated[str, Form()], csrf: Annotated[str, Form()] = "",
+    answer: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        check_csrf(viewer.web, csrf)
+        if action == "answer":
+            crf.answer_query(viewer.session, viewer.actor, query_id, answer)
+        elif action == "close":
+            crf.close_query(viewer.session, viewer.actor, query_id)
+        else:
+            raise InputError(f"unknown action {action!r}")
+    except AccessDenied as error:
+        return _denied(viewer, str(error))
+    except InputError as error:
+        return _denied(viewer, str(error), 422)
+    return RedirectResponse("/registry/", status_code=303)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_viewer(viewer: ViewerDep, entity_id: str | None = None, limit: int = 200) -> HTMLResponse:
+    try:
+        require(viewer.actor, Permission.READ_AUDIT)
+    except AccessDenied as error:
+        return _denied(viewer, str(error), 403)
+    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(min(limit, 1000))
+    if viewer.actor.role.site_scoped:
+        query = query.where(AuditEntry.site_id == viewer.actor.site_id)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    return page("registry_audit.html", title="Audit trail", viewer=viewer, entries=list(viewer.session.scalars(query)))
+
+
+@router.get("/exports", response_class=HTMLResponse)
+def export_page(viewer: ViewerDep) -> HTMLResponse:
+    return page("registry_exports.html", title="Exports", viewer=viewer, formats=exports.FORMATS,
+                profiles=exports.PROFILES, error=None)  # fmt: skip
+
+
+@router.post("/exports", response_model=None)
+def export_submit(
+    viewer: ViewerDep, clock: Annotated[datetime, Depends(now)], fmt: Annotated[str, Form()],
+    profile: Annotated[str, Form()], csrf: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        check_csrf(viewer.web, csrf)
+        result = exports.export(viewer.session, viewer.actor, fmt=fmt, profile=profile, now=clock)
+    except (AccessDenied, InputError) as error:
+        return page("registry_exports.html", 403, title="Exports", viewer=viewer, formats=exports.FORMATS,
+                    profiles=exports.PROFILES, error=str(error))  # fmt: skip
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in result.files.items():
+            archive.writestr(name, text)
+    filename = f"registry-{fmt}-{profile}-{clock:%Y%m%d}.zip"
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
+@router.get("/analyses", response_class=HTMLResponse)
+def analyses_page(viewer: ViewerDep) -> HTMLResponse:
+    try:
+        results = analytics.analyse_all(viewer.session, viewer.actor)
+        safety = analytics.safety_table(viewer.session, viewer.actor)
+    except AccessDenied as error:
+        return _denied(viewer, str(error), 403)
+    return page("registry_analyses.html", title="Analyses", viewer=viewer, results=results, safety=safety)

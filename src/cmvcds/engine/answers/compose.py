@@ -1,0 +1,197 @@
+"""The ``cmvcds-answer/1`` document (design.md §6, "The answer to a question").
+
+Composition only arranges what retrieval chose: a summary (a fixed lead naming what was
+understood, then the best statement itself), sections by kind, references numbered in order of
+first use, the weakest review status of what was used, follow-up questions and the disclaimer.
+No clinical sentence is written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cmvcds.engine.answers.evidence import Evidence
+from cmvcds.engine.answers.vocabulary import Understanding
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.answers import AnswerTexts, QuestionVocabulary, ReviewStatus
+
+__all__ = ["ANSWER_FORMAT", "SECTION_ORDER", "compose", "compose_not_covered"]
+
+ANSWER_FORMAT = "cmvcds-answer/1"
+SECTION_ORDER = ("case", "guideline", "label", "research")
+AUDIENCES = ("clinician", "patient")
+
+
+def _about(understanding: Understanding, vocabulary: QuestionVocabulary) -> str:
+    labels = [vocabulary.drugs[d].label for d in understanding.drugs]
+    labels += [vocabulary.populations[p].label for p in understanding.populations]
+    labels += [vocabulary.topics[t].label for t in understanding.topics]
+    return "; ".join(labels) or "CMV"
+
+
+def _understood(understanding: Understanding, method: str) -> dict[str, Any]:
+    out: dict[str, Any] = understanding.to_dict()
+    out["method"] = method
+    out["unmatched_terms"] = list(understanding.unknown_terms)
+    return out
+
+
+def _text(item: Evidence, audience: str) -> str | None:
+    if audience == "patient":
+        return item.plain
+    return item.text
+
+
+def compose(
+    *,
+    question: str,
+    audience: str,
+    understanding: Understanding,
+    method: str,
+    items: Sequence[Evidence],
+    follow_up: Sequence[str],
+    knowledge: Knowledge,
+    texts: AnswerTexts,
+    vocabulary: QuestionVocabulary,
+    case: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The answer built from ``items`` (already chosen and ordered, case items first)."""
+    used = [(item, text) for item in items if (text := _text(item, audience))]
+    if not used:  # no plain-language variant chosen: the clinical wording, rather than nothing
+        used = [(item, item.text) for item in items]
+    numbers: dict[str, int] = {}
+    sections: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SECTION_ORDER}
+    in_reading_order = sorted(used, key=lambda u: SECTION_ORDER.index(u[0].kind))  # stable
+    for item, text in in_reading_order:
+        refs = [numbers.setdefault(c, len(numbers) + 1) for c in item.citations]
+        statement: dict[str, Any] = {
+            "id": item.id,
+            "text": text,
+            "citations": list(item.citations),
+            "refs": refs,
+            "locator": item.locator,
+            "origin": item.origin,
+            "review": item.status.value,
+            "verified": item.verified,
+        }
+        if not item.verified and item.note:
+            statement["note"] = item.note
+        sections[item.kind].append(statement)
+    references = []
+    for source_id, n in numbers.items():
+        source = knowledge.sources[source_id]
+        references.append(
+            {
+                "n": n,
+                "id": source_id,
+                "citation": source.citation(),
+                "url": source.url or (f"https://doi.org/{source.doi}" if source.doi else None),
+                "kind": source.kind.value,
+                "verified": source.verified,
+            }
+        )
+    review = _review([item for item, _ in used], texts)
+    notices = []
+    if review["status"] != ReviewStatus.APPROVED.value:
+        notices.append(texts.review_notice.format(status=ReviewStatus(review["status"]).wording))
+    if any(not item.verified for item, _ in used):
+        notices.append(texts.unverified_notice)
+    if understanding.unknown_terms:
+        notices.append(texts.unmatched_notice.format(terms=", ".join(understanding.unknown_terms)))
+    top_item, top_text = _summary_item(used)
+    if top_item.kind == "case" and case is not None:
+        lead = texts.summary_lead["case"].format(
+            case_id=case.get("case_id"), assessed_on=case.get("assessed_on")
+        )
+    else:
+        lead = texts.summary_lead[audience].format(about=_about(understanding, vocabulary))
+    document: dict[str, Any] = {
+        "format": ANSWER_FORMAT,
+        "question": question,
+        "audience": audience,
+        "covered": True,
+        "understood": _understood(understanding, method),
+        "summary": lead + top_text,
+        "sections": [
+            {"kind": kind, "title": texts.section_titles[kind], "statements": sections[kind]}
+            for kind in SECTION_ORDER
+            if sections[kind]
+        ],
+        "references": references,
+        "review": review,
+        "notices": notices,
+        "follow_up": list(follow_up),
+        "knowledge": knowledge.stamp(),
+        "disclaimer": texts.disclaimer[audience],
+    }
+    if case is not None:
+        document["case"] = {"case_id": case.get("case_id"), "assessed_on": case.get("assessed_on")}
+    if audience == "patient":
+        document["ask_doctor"] = _ask_doctor(understanding, vocabulary)
+    return document
+
+
+def compose_not_covered(
+    *,
+    question: str,
+    audience: str,
+    understanding: Understanding,
+    method: str,
+    nearest: Sequence[str],
+    knowledge: Knowledge,
+    texts: AnswerTexts,
+) -> dict[str, Any]:
+    """The honest answer to a question outside the knowledge: no statement, the nearest questions."""
+    return {
+        "format": ANSWER_FORMAT,
+        "question": question,
+        "audience": audience,
+        "covered": False,
+        "understood": _understood(understanding, method),
+        "summary": texts.not_covered,
+        "sections": [],
+        "references": [],
+        "review": {"status": None, "reviewed_by": None, "reviewed_on": None},
+        "notices": [],
+        "follow_up": list(nearest),
+        "knowledge": knowledge.stamp(),
+        "disclaimer": texts.disclaimer[audience],
+    }
+
+
+def _summary_item(used: Sequence[tuple[Evidence, str]]) -> tuple[Evidence, str]:
+    """The statement the summary repeats: the patient's own or the computed one first, else the
+    best-ranked guideline statement among the first three, else the best-ranked statement."""
+    first = used[0]
+    if first[0].origin in ("case", "question"):
+        return first
+    return next((u for u in used[:3] if u[0].kind == "guideline"), first)
+
+
+def _review(items: Sequence[Evidence], texts: AnswerTexts) -> dict[str, Any]:
+    """The weakest status of what was used; who approved and when, if all were approved."""
+    weakest = min((item.status for item in items), key=lambda s: s.rank)
+    out: dict[str, Any] = {"status": weakest.value, "reviewed_by": None, "reviewed_on": None}
+    out["counts"] = {s.value: sum(item.status is s for item in items) for s in ReviewStatus}
+    if weakest is ReviewStatus.APPROVED:
+        reviewers = sorted({item.review.reviewer for item in items if item.review.reviewer})
+        dates = [item.review.date for item in items if item.review.date]
+        out["reviewed_by"] = ", ".join(reviewers)
+        out["reviewed_on"] = max(dates).isoformat() if dates else None
+    return out
+
+
+def _ask_doctor(understanding: Understanding, vocabulary: QuestionVocabulary) -> list[str]:
+    asks: list[str] = []
+    for name in understanding.topics:
+        term = vocabulary.topics[name]
+        if term.ask_doctor and term.ask_doctor not in asks:
+            asks.append(term.ask_doctor)
+    for name in understanding.populations:
+        term = vocabulary.populations[name]
+        if term.ask_doctor and term.ask_doctor not in asks:
+            asks.append(term.ask_doctor)
+    if not asks:
+        asks.append(vocabulary.topics["treatment"].ask_doctor or "")
+    return [a for a in asks if a][:4]

@@ -1,0 +1,59 @@
+"""One unit of an answer: a knowledge statement, or a sentence generated from a table or case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cmvcds.knowledge.schemas.answers import ReviewRecord, ReviewStatus, Statement
+
+__all__ = ["Evidence", "from_statement"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A citable sentence with what it is about and how far it has been reviewed.
+
+    ``origin`` is ``statement`` (written in ``answers/statements.yaml``), ``table`` (generated
+    from a knowledge table by a reviewed template) or ``case`` (computed from the patient's
+    assessment for this question).
+    """
+
+    id: str
+    kind: str
+    text: str
+    citations: tuple[str, ...]
+    locator: str
+    topics: tuple[str, ...]
+    populations: tuple[str, ...] = ()
+    drugs: tuple[str, ...] = ()
+    plain: str | None = None
+    review: ReviewRecord = field(default_factory=ReviewRecord)
+    verified: bool = True
+    note: str | None = None
+    origin: str = "statement"
+    needs_drug: bool = False
+
+    @property
+    def status(self) -> ReviewStatus:
+        return self.review.status
+
+    def search_text(self) -> str:
+        """What BM25 and the semantic model index: the clinical sentence."""
+        return self.text
+
+
+def from_statement(statement: Statement) -> Evidence:
+    return Evidence(
+        id=statement.id,
+        kind=statement.kind.value,
+        text=statement.text,
+        citations=statement.citations,
+        locator=statement.locator,
+        topics=statement.topics,
+        populations=statement.populations,
+        drugs=statement.drugs,
+        plain=statement.plain,
+        review=statement.review,
+        verified=statement.verified,
+        note=statement.note,
+    )

@@ -1,0 +1,670 @@
+"""Statements generated from knowledge tables and from a patient's assessment.
+
+A dose, a renal band or a protocol threshold is never typed into an answer statement: a template
+of ``answers/templates.yaml`` gives the sentence shape, and the generator of the same id fills it
+from the table the template names. Two kinds of generator exist:
+
+- *static* ones run once, when the index is built (every labelled regimen with its renal bands;
+  the AIFA protocol's dates and exclusions; the congenital trial population);
+- *question* ones run for one question, with its numbers (the dose at the creatinine clearance
+  the question gives; the earliest amniocentesis after an infection at the gestational age it
+  gives).
+
+``case_evidence`` turns a ``cmvcds-assessment/1`` document into statements citing the
+assessment's own citations (her dates, his dose).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from cmvcds.domain.gestational_age import GestationalAge
+from cmvcds.engine.answers.evidence import Evidence
+from cmvcds.engine.answers.vocabulary import Understanding
+from cmvcds.errors import KnowledgeError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.answers import Template, TemplateSet
+from cmvcds.knowledge.schemas.base import Fact
+from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
+from cmvcds.knowledge.schemas.drugs import Band, DrugLabel, RegimenRow
+from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol, Threshold
+from cmvcds.knowledge.schemas.transplant import HivRules, TreatmentRules
+
+__all__ = ["case_evidence", "question_evidence", "table_evidence"]
+
+#: The topic each dosing indication speaks to.
+INDICATION_TOPICS: Mapping[str, str] = {
+    "induction": "treatment",
+    "maintenance": "treatment",
+    "prophylaxis": "prophylaxis",
+    "preemptive": "preemptive",
+    "refractory": "resistance",
+    "congenital": "treatment",
+    "pregnancy-prevention": "prophylaxis",
+    "fetal-treatment": "treatment",
+}
+_INDICATION_POPULATIONS: Mapping[str, str] = {
+    "congenital": "congenital",
+    "pregnancy-prevention": "pregnancy",
+    "fetal-treatment": "pregnancy",
+}
+_REFUSAL_WORDING = {
+    "excluded": "not recommended",
+    "not_indicated": "not indicated",
+    "specialist_review": "specialist review",
+}
+
+Generator = Callable[[Knowledge, Template], Iterator[Evidence]]
+QuestionGenerator = Callable[[Knowledge, Template, Understanding], Iterator[Evidence]]
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def number(value: Decimal | Fraction | int | float) -> str:
+    """``900``, ``2.5``, ``0.625``: no trailing zeros, no exponent."""
+    decimal = Decimal(str(float(value))) if isinstance(value, Fraction | float) else Decimal(value)
+    text = format(decimal.normalize(), "f")
+    return text
+
+
+def dose_wording(band: Band) -> str:
+    """``450 mg every 12 h``, ``2.5 mg/kg every 24 h``, ``450 mg twice weekly``."""
+    amount = (
+        f"{number(band.dose_mg)} mg"
+        if band.dose_mg is not None
+        else f"{number(band.dose_mg_per_kg or 0)} mg/kg"
+    )
+    if band.every_h is not None:
+        timing = f"every {number(band.every_h)} h{_in_days(band.every_h)}"
+        if band.dose_mg is not None and band.every_h < 24:
+            timing += f" ({number(band.dose_mg * 24 / band.every_h)} mg/day)"
+    else:
+        timing = band.schedule or ""
+    return f"{amount} {timing}".strip()
+
+
+def _in_days(hours: Decimal) -> str:
+    """`` (every 2 weeks)`` for 336 h, `` (every 2 days)`` for 48 h; nothing up to a day."""
+    if hours <= 24 or hours % 24:
+        return ""
+    days = int(hours // 24)
+    if days % 7 == 0:
+        weeks = days // 7
+        return " (once weekly)" if weeks == 1 else f" (every {weeks} weeks)"
+    return f" (every {days} days)"
+
+
+def band_wording(band: Band) -> str:
+    if band.dialysis:
+        return "on " + " or ".join(band.dialysis)
+    return band.wording("CrCl")
+
+
+def band_result(band: Band) -> str:
+    if band.refuse is not None:
+        return _REFUSAL_WORDING[band.refuse]
+    return dose_wording(band)
+
+
+def _verified(rows: Sequence[Fact]) -> tuple[bool, str | None]:
+    unverified = [r for r in rows if not r.verified]
+    notes = sorted({r.note for r in unverified if r.note})
+    return not unverified, (" ".join(notes) or None) if unverified else None
+
+
+def _citations(rows: Sequence[Fact]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        for c in row.citations:
+            seen.setdefault(c, None)
+    return tuple(seen)
+
+
+def _evidence(
+    template: Template,
+    key: str,
+    fields: Mapping[str, object],
+    rows: Sequence[Fact],
+    *,
+    locator: str,
+    drugs: tuple[str, ...] = (),
+    topics: tuple[str, ...] = (),
+    populations: tuple[str, ...] = (),
+    origin: str = "table",
+    needs_drug: bool = False,
+) -> Evidence:
+    verified, note = _verified(rows)
+    return Evidence(
+        id=f"{template.id}:{key}",
+        kind=template.kind.value,
+        text=template.text.format(**fields),
+        plain=template.plain.format(**fields) if template.plain else None,
+        citations=_citations(rows),
+        locator=locator,
+        topics=tuple(dict.fromkeys((*template.topics, *topics))),
+        populations=tuple(dict.fromkeys((*template.populations, *populations))),
+        drugs=drugs,
+        review=template.review,
+        verified=verified,
+        note=note,
+        origin=origin,
+        needs_drug=needs_drug,
+    )
+
+
+def _drug_labels(knowledge: Knowledge, pattern: str) -> Iterator[DrugLabel]:
+    for name in sorted(knowledge.tables):
+        value = knowledge.tables[name]
+        if fnmatch.fnmatch(name, pattern) and isinstance(value, DrugLabel):
+            yield value
+
+
+def _regimen_scope(row: RegimenRow) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The topics and populations of a regimen, from its indications and organs."""
+    topics = tuple(dict.fromkeys(INDICATION_TOPICS[i] for i in row.indications))
+    populations = [
+        _INDICATION_POPULATIONS[i] for i in row.indications if i in _INDICATION_POPULATIONS
+    ]
+    if row.organs:
+        populations += ["hsct" if o == "hsct" else "sot" for o in row.organs]
+    return topics, tuple(dict.fromkeys(populations))
+
+
+def _limits(row: RegimenRow) -> str:
+    """`` (from 12 years and 35 kg; through day 100 after transplant)``, or nothing."""
+    parts = []
+    ages = []
+    if row.min_age_years is not None:
+        ages.append(f"from {number(row.min_age_years)} years")
+    elif row.min_age_months is not None:
+        ages.append(f"from {row.min_age_months} months")
+    if row.max_age_years is not None:
+        ages.append(f"to {number(row.max_age_years)} years")
+    if row.min_weight_kg is not None:
+        ages.append(f"at least {number(row.min_weight_kg)} kg")
+    if ages:
+        parts.append(" and ".join(ages))
+    if row.until_post_transplant_day is not None:
+        parts.append(f"through day {row.until_post_transplant_day} after transplant")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _drug_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    """The label's checks (contraindications, limits) and interactions, in its own words."""
+    topics = {
+        "drug-checks": ("toxicity", "eligibility", "monitoring"),
+        "drug-interactions": ("interactions",),
+    }[template.id]
+    for label in _drug_labels(knowledge, template.table):
+        rules: Sequence[Any] = label.checks if template.id == "drug-checks" else label.interactions
+        for rule in rules:
+            extra: tuple[str, ...] = ()
+            if template.id == "drug-checks" and rule.measure in (
+                "creatinine_mg_dl",
+                "crcl_ml_min",
+                "crcl_ml_min_kg",
+                "urine_protein_mg_dl",
+                "dialysis",
+            ):
+                extra = ("renal",)
+            fields = {
+                "drug": label.drug.capitalize(),
+                "message": rule.message,
+                "section": rule.section or "label",
+            }
+            yield _evidence(
+                template,
+                f"{label.drug}:{rule.id}",
+                fields,
+                [rule],
+                locator=rule.section or "label",
+                drugs=(label.drug, *_named_drugs(rule, knowledge)),
+                topics=(*topics, *extra),
+                needs_drug=True,
+            )
+
+
+def _named_drugs(rule: Any, knowledge: Knowledge) -> tuple[str, ...]:
+    """The cmvcds drugs an interaction names (maribavir with ganciclovir → ganciclovir)."""
+    names = set(getattr(rule, "with_any", ()))
+    return tuple(label.drug for label in _drug_labels(knowledge, "drug_*") if label.drug in names)
+
+
+def _lower_first(text: str) -> str:
+    """``Prevention of CMV disease`` → ``prevention of CMV disease`` (acronyms kept)."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _region(row: RegimenRow) -> str:
+    return (
+        "" if set(row.regions) == {"us", "eu"} else f" ({'/'.join(r.upper() for r in row.regions)})"
+    )
+
+
+# ------------------------------------------------------------------ static generators
+
+
+def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    for label in _drug_labels(knowledge, template.table):
+        for row in label.regimens:
+            topics, populations = _regimen_scope(row)
+            if row.outcome is not None:
+                doses = f"{_REFUSAL_WORDING[row.outcome]}: {row.reason}"
+            else:
+                doses = (
+                    "; ".join(
+                        f"{band_wording(b)}: {band_result(b)}"
+                        if b.bounded or b.dialysis
+                        else band_result(b)
+                        for b in row.bands
+                    )
+                    if row.bands
+                    else "dose from the label's paediatric formula"
+                )
+            usual = next((b for b in row.bands if b.refuse is None), None)
+            fields = {
+                "drug": label.drug.capitalize(),
+                "drug_lower": label.drug,
+                "description": row.description,
+                "region": _region(row),
+                "doses": doses,
+                "section": row.section or "label",
+                "duration": f"; duration {row.duration}" if row.duration else "",
+                "usual": dose_wording(usual) if usual is not None else "set by the doctor",
+                "limits": _limits(row),
+            }
+            rows: list[Fact] = [row, *row.bands]
+            yield _evidence(
+                template,
+                f"{label.drug}:{row.id}",
+                fields,
+                rows,
+                locator=row.section or "label",
+                drugs=(label.drug,),
+                topics=(
+                    *topics,
+                    *(("renal",) if row.renal_bands else ()),
+                    *(("eligibility",) if fields["limits"] or row.outcome else ()),
+                ),
+                populations=populations,
+                needs_drug=True,
+            )
+
+
+def _pregnancy_protocol(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    if "pregnancy_protocol" not in knowledge.tables:
+        return
+    p = knowledge.table("pregnancy_protocol", PregnancyProtocol)
+    fields = {
+        "onset_before": p.prevention_onset_before.ga,
+        "after_onset_days": p.amniocentesis_after_onset.days,
+        "after_onset_weeks": number(Fraction(p.amniocentesis_after_onset.days, 7)),
+        "not_before": p.amniocentesis_not_before.ga,
+        "stop_without": p.stop_without_amniocentesis.ga,
+        "age": _threshold(p.exclusion_age),
+        "creatinine": _threshold(p.exclusion_creatinine),
+        "egfr": _threshold(p.exclusion_egfr),
+    }
+    rows_by_template: dict[str, list[Fact]] = {
+        "pregnancy-prevention-window": [p.prevention_onset_before],
+        "pregnancy-amniocentesis-timing": [p.amniocentesis_after_onset, p.amniocentesis_not_before],
+        "pregnancy-stop-without-amniocentesis": [p.stop_without_amniocentesis],
+        "pregnancy-exclusions": [p.exclusion_age, p.exclusion_creatinine, p.exclusion_egfr],
+    }
+    rows = rows_by_template.get(template.id)
+    if rows is None:
+        raise KnowledgeError(f"answers/templates.yaml: no pregnancy generator for {template.id!r}")
+    yield _evidence(template, "aifa", fields, rows, locator="Allegato 1", drugs=("valacyclovir",))
+
+
+def _threshold(threshold: Threshold) -> str:
+    """``> 1.1 mg/dL``: the comparison as printed, the limit and its unit."""
+    sign = {"lt": "<", "gt": ">", "le": "≤", "ge": "≥"}.get(
+        threshold.comparison, threshold.comparison
+    )
+    return f"{sign} {number(threshold.limit)} {threshold.unit}"
+
+
+def _congenital_criteria(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    if "congenital_criteria" not in knowledge.tables:
+        return
+    c = knowledge.table("congenital_criteria", CongenitalCriteria)
+    fields = {
+        "max_start_age_days": c.trial_population.max_start_age_days,
+        "min_ga_weeks": c.trial_population.min_gestational_age_weeks,
+        "min_weight_g": number(c.trial_population.min_weight_kg * 1000),
+        "diagnosis_days": c.diagnosis.max_age_days,
+        "specimens": " or ".join(c.diagnosis.confirming_specimens),
+        "late_specimens": " or ".join(s.replace("_", " ") for s in c.diagnosis.late_specimens)
+        or "none",
+        "months": c.plan.duration_months,
+        "drug": c.plan.drug,
+        "iv_drug": c.plan.iv_alternative_drug,
+    }
+    rows: dict[str, list[Fact]] = {
+        "congenital-trial-population": [c.trial_population],
+        "congenital-diagnosis-window": [c.diagnosis],
+        "congenital-plan": [c.plan],
+    }
+    if template.id not in rows:
+        raise KnowledgeError(f"answers/templates.yaml: no congenital generator for {template.id!r}")
+    yield _evidence(
+        template,
+        "criteria",
+        fields,
+        rows[template.id],
+        locator="congenital criteria",
+        drugs=(c.plan.drug,),
+    )
+
+
+def _immune_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    """The treatment-duration minimum (transplant) and the HIV retinitis numbers."""
+    if template.id == "sot-treatment-minimum":
+        if "cmv_treatment" not in knowledge.tables:
+            return
+        t = knowledge.table("cmv_treatment", TreatmentRules)
+        fields: dict[str, object] = {"min_days": number(t.min_treatment_days.value)}
+        rows: list[Fact] = [t.min_treatment_days]
+    elif template.id in ("hiv-stop-maintenance", "hiv-induction-and-art"):
+        if "hiv_cmv" not in knowledge.tables:
+            return
+        h = knowledge.table("hiv_cmv", HivRules)
+        fields = {
+            "cd4": number(h.cd4_cutoff_per_ul.value),
+            "window_low": number(h.cd4_window_months.low),
+            "window_high": number(h.cd4_window_months.high),
+            "therapy_low": number(h.min_therapy_months.low),
+            "therapy_high": number(h.min_therapy_months.high),
+            "induction_low": number(h.induction_days.low),
+            "induction_high": number(h.induction_days.high),
+            "art_days": number(h.art_start_within_days.value),
+        }
+        rows = (
+            [h.cd4_cutoff_per_ul, h.cd4_window_months, h.min_therapy_months]
+            if template.id == "hiv-stop-maintenance"
+            else [h.induction_days, h.art_start_within_days]
+        )
+    else:
+        raise KnowledgeError(f"answers/templates.yaml: no generator for {template.id!r}")
+    drugs = ("valganciclovir",) if template.id == "hiv-induction-and-art" else ()
+    yield _evidence(template, "rules", fields, rows, locator=template.table, drugs=drugs)
+
+
+STATIC: Mapping[str, Generator] = {
+    "sot-treatment-minimum": _immune_rules,
+    "hiv-stop-maintenance": _immune_rules,
+    "hiv-induction-and-art": _immune_rules,
+    "drug-regimens": _drug_regimens,
+    "drug-checks": _drug_rules,
+    "drug-interactions": _drug_rules,
+    "pregnancy-prevention-window": _pregnancy_protocol,
+    "pregnancy-amniocentesis-timing": _pregnancy_protocol,
+    "pregnancy-stop-without-amniocentesis": _pregnancy_protocol,
+    "pregnancy-exclusions": _pregnancy_protocol,
+    "congenital-trial-population": _congenital_criteria,
+    "congenital-diagnosis-window": _congenital_criteria,
+    "congenital-plan": _congenital_criteria,
+}
+
+
+# ------------------------------------------------------------------ question generators
+
+
+def _dose_at_crcl(
+    knowledge: Knowledge, template: Template, question: Understanding
+) -> Iterator[Evidence]:
+    crcl = question.numbers.get("crcl_ml_min")
+    if not isinstance(crcl, Decimal) or not question.drugs:
+        return
+    wanted = {t for t in question.topics if t in set(INDICATION_TOPICS.values())}
+    for label in _drug_labels(knowledge, template.table):
+        if label.drug not in question.drugs or label.renal_measure != "crcl_ml_min":
+            continue
+        for row in label.regimens:
+            topics, populations = _regimen_scope(row)
+            if row.outcome is not None or not row.renal_bands or not row.preferred:
+                continue
+            if "us" not in row.regions and any(
+                "us" in r.regions
+                for r in label.regimens
+                if r.name == row.name
+                and set(r.indications) & set(row.indications)
+                and r.outcome is None
+            ):
+                continue
+            if wanted and not wanted & set(topics):
+                continue
+            band = next(
+                (b for b in row.bands if not b.dialysis and b.contains(Fraction(crcl))), None
+            )
+            if band is None:
+                continue
+            fields = {
+                "crcl": number(crcl),
+                "band": band_wording(band),
+                "drug": label.drug,
+                "description": _lower_first(row.description),
+                "region": _region(row),
+                "result": band_result(band)
+                if band.refuse is None
+                else f"{band_result(band)}: {band.reason}",
+                "section": band.section or row.section or "label",
+            }
+            yield _evidence(
+                template,
+                f"{label.drug}:{row.id}:{number(crcl)}",
+                fields,
+                [row, band],
+                locator=band.section or row.section or "label",
+                drugs=(label.drug,),
+                topics=topics,
+                populations=populations,
+                origin="question",
+            )
+
+
+def _amniocentesis_date(
+    knowledge: Knowledge, template: Template, question: Understanding
+) -> Iterator[Evidence]:
+    ga_text = question.numbers.get("gestational_age")
+    if not isinstance(ga_text, str) or "pregnancy_protocol" not in knowledge.tables:
+        return
+    p = knowledge.table("pregnancy_protocol", PregnancyProtocol)
+    onset = GestationalAge.parse(ga_text)
+    after = GestationalAge(onset.days + p.amniocentesis_after_onset.days)
+    floor = GestationalAge.parse(p.amniocentesis_not_before.ga)
+    earliest = max(after, floor)
+    window = GestationalAge.parse(p.prevention_onset_before.ga)
+    fields = {
+        "onset": str(onset),
+        "after": str(after),
+        "floor": str(floor),
+        "earliest": str(earliest),
+        "days": p.amniocentesis_after_onset.days,
+        "window": "within" if onset < window else "outside",
+        "onset_before": str(window),
+    }
+    yield _evidence(
+        template,
+        f"onset-{onset.days}",
+        fields,
+        [p.amniocentesis_after_onset, p.amniocentesis_not_before, p.prevention_onset_before],
+        locator="Allegato 1 (rule A4)",
+        drugs=("valacyclovir",),
+        populations=("pregnancy",),
+        origin="question",
+    )
+
+
+QUESTION: Mapping[str, QuestionGenerator] = {
+    "dose-at-crcl": _dose_at_crcl,
+    "amniocentesis-after-onset": _amniocentesis_date,
+}
+
+
+def table_evidence(knowledge: Knowledge, templates: TemplateSet) -> list[Evidence]:
+    """Every statement the static templates generate from the pack's tables."""
+    out: list[Evidence] = []
+    for template in templates.templates:
+        if template.id in QUESTION:
+            continue
+        generator = STATIC.get(template.id)
+        if generator is None:
+            raise KnowledgeError(
+                f"answers/templates.yaml: template {template.id!r} has no generator"
+            )
+        out.extend(generator(knowledge, template))
+    return out
+
+
+def question_evidence(
+    knowledge: Knowledge, templates: TemplateSet, question: Understanding
+) -> list[Evidence]:
+    """The statements computed for this question from its numbers (a CrCl, a gestational age)."""
+    out: list[Evidence] = []
+    for template in templates.templates:
+        generator = QUESTION.get(template.id)
+        if generator is not None:
+            out.extend(generator(knowledge, template, question))
+    return out
+
+
+# ------------------------------------------------------------------ the patient's own assessment
+
+_DECISION_TOPICS: Mapping[str, tuple[str, ...]] = {
+    "valacyclovir-prevention": ("prophylaxis", "eligibility"),
+    "valacyclovir-fetal-treatment": ("treatment", "eligibility"),
+    "valganciclovir-congenital": ("treatment", "eligibility"),
+    "antiviral-prophylaxis": ("prophylaxis",),
+    "preemptive-therapy": ("preemptive",),
+    "antiviral-treatment": ("treatment",),
+    "resistance-genotyping": ("resistance",),
+}
+_CONTEXT_POPULATIONS: Mapping[str, tuple[str, ...]] = {
+    "pregnancy": ("pregnancy",),
+    "congenital": ("congenital",),
+    "transplant": ("sot", "hsct"),
+    "hiv": ("hiv",),
+    "immunocompromised": ("immunocompromised",),
+    "immunocompetent": ("immunocompetent",),
+}
+_OUTCOME_WORDING = {
+    "recommended": "recommended",
+    "not_indicated": "not indicated",
+    "excluded": "excluded (indicated, but an exclusion criterion applies)",
+    "specialist_review": "specialist review (outside the evidence base)",
+    "insufficient_data": "insufficient data",
+}
+#: Where a computed item has no citation of its own (a missing datum), it cites the case format.
+CASE_FORMAT_SOURCE = "cmvcds2026-case-format"
+
+
+def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list[Evidence]:
+    """Statements for this patient, from a ``cmvcds-assessment/1`` document (design.md §4)."""
+    sentences = templates.case
+    review = templates.case_review
+    populations = _CONTEXT_POPULATIONS.get(str(assessment.get("context")), ())
+    out: list[Evidence] = []
+
+    def add(
+        key: str,
+        text: str,
+        citations: Sequence[str],
+        topics: tuple[str, ...],
+        drugs: tuple[str, ...] = (),
+    ) -> None:
+        out.append(
+            Evidence(
+                id=f"case:{key}",
+                kind="case",
+                text=text,
+                plain=text,
+                citations=tuple(citations) or (CASE_FORMAT_SOURCE,),
+                locator=f"assessment of {assessment.get('case_id')} on {assessment.get('assessed_on')}",
+                topics=topics,
+                populations=populations,
+                drugs=drugs,
+                review=review,
+                origin="case",
+            )
+        )
+
+    for i, d in enumerate(assessment.get("decisions", [])):
+        text = sentences["decision"].format(
+            decision=d["id"],
+            outcome=_OUTCOME_WORDING.get(d["outcome"], d["outcome"]),
+            reasons=" ".join(d.get("reasons", [])),
+        )
+        add(
+            f"decision-{i}",
+            text.strip(),
+            d.get("citations", []),
+            _DECISION_TOPICS.get(d["id"], ("treatment",)),
+        )
+    for i, r in enumerate(assessment.get("regimens", [])):
+        if r.get("dose_mg") is not None:
+            dose = f"{number(Decimal(str(r['dose_mg'])))} mg"
+        elif r.get("dose_mg_per_kg") is not None:
+            dose = f"{number(Decimal(str(r['dose_mg_per_kg'])))} mg/kg"
+        else:
+            dose = "dose to be set"
+        schedule = r.get("schedule") or (
+            f"every {number(Decimal(str(r['every_h'])))} h" if r.get("every_h") else ""
+        )
+        period = ""
+        if r.get("start"):
+            period += f" from {r['start']}"
+        if r.get("stop"):
+            period += f" to {r['stop']}"
+        stop_rule = f" ({r['stop_rule']})" if r.get("stop_rule") else ""
+        text = sentences["regimen"].format(
+            drug=r["drug"],
+            dose=dose,
+            schedule=schedule,
+            route=r.get("route", ""),
+            period=period,
+            stop_rule=stop_rule,
+        )
+        add(
+            f"regimen-{i}",
+            text,
+            r.get("citations", []),
+            ("dose", "treatment", "duration"),
+            (r["drug"],),
+        )
+    first: dict[str, list[Mapping[str, Any]]] = {}
+    for item in assessment.get("schedule", []):
+        first.setdefault(item["event"], []).append(item)
+    for event, items in first.items():
+        dates = [i["earliest"] for i in items]
+        when = (
+            f"earliest {dates[0]}"
+            if len(dates) == 1
+            else f"{len(dates)} times, first {dates[0]}, last {dates[-1]}"
+        )
+        if items[0].get("latest"):
+            when += f", latest {items[0]['latest']}"
+        text = sentences["schedule"].format(event=event.replace("-", " "), when=when)
+        add(
+            f"schedule-{event}",
+            text,
+            items[0].get("citations", []),
+            ("timing", "monitoring", "diagnosis"),
+        )
+    for i, a in enumerate(assessment.get("alerts", [])):
+        if a.get("severity") == "info":
+            continue
+        text = sentences["alert"].format(severity=a["severity"], message=a["message"])
+        add(f"alert-{i}", text, a.get("citations", []), ("monitoring", "toxicity"))
+    for i, m in enumerate(assessment.get("missing", [])):
+        text = sentences["missing"].format(item=m["item"], why=m["why"])
+        add(f"missing-{i}", text, [], ("eligibility",))
+    return out

@@ -1,0 +1,257 @@
+"""Retrieval over the evidence: SQLite FTS5/BM25 and semantic similarity, fused by rank.
+
+Each evidence item is indexed twice. An in-memory SQLite FTS5 table holds its sentence and, in a
+second column, the labels and synonyms (English and Italian) of its populations, drugs and
+topics, so that "gravidanza" or "VGC" reach English statements by BM25. A sentence-embedding
+model (``embedding.py``), when installed, gives the cosine similarity of the question to each
+sentence. The two rankings are fused by reciprocal rank (k = 60) and the concepts the question
+names add a small bonus; items about another population or another drug are then set aside.
+No file is read or written: the index is a pure function of the knowledge.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cmvcds.engine.answers.embedding import Embedder, text_key
+from cmvcds.engine.answers.evidence import Evidence
+from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise
+from cmvcds.knowledge.schemas.answers import QuestionVocabulary
+
+__all__ = ["RRF_K", "Hit", "Ranker", "keywords_for", "select"]
+
+#: Reciprocal-rank-fusion constant (Cormack et al. 2009).
+RRF_K = 60
+#: Bonus added to the fused score for each concept of the question an item shares.
+CONCEPT_BONUS = 0.004
+#: How many BM25 hits enter the fusion.
+BM25_DEPTH = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    index: int
+    score: float
+    bm25_rank: int | None
+    semantic_rank: int | None
+    similarity: float | None
+
+
+class Ranker:
+    """BM25 and (optionally) semantic ranking of a fixed list of texts with keywords."""
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        keywords: Sequence[str],
+        embedder: Embedder | None,
+        vectors: Mapping[str, NDArray[np.float32]] | None = None,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(body, keywords, tokenize='unicode61 remove_diacritics 2')"
+        )
+        self._db.executemany(
+            "INSERT INTO docs(rowid, body, keywords) VALUES (?, ?, ?)",
+            [
+                (i + 1, normalise(t), normalise(k))
+                for i, (t, k) in enumerate(zip(texts, keywords, strict=True))
+            ],
+        )
+        self._db.commit()
+        self.size = len(texts)
+        self.embedder = embedder
+        self.matrix: NDArray[np.float32] | None = None
+        self.keys: tuple[str, ...] = ()
+        if embedder is not None:
+            self.keys = tuple(text_key(embedder.name, t) for t in texts)
+            known = vectors or {}
+            missing = [i for i, key in enumerate(self.keys) if key not in known]
+            fresh = embedder.passages([texts[i] for i in missing]) if missing else None
+            rows: list[NDArray[np.float32]] = []
+            fresh_row = 0
+            for _i, key in enumerate(self.keys):
+                if key in known:
+                    rows.append(np.asarray(known[key], dtype=np.float32))
+                else:
+                    assert fresh is not None
+                    rows.append(fresh[fresh_row])
+                    fresh_row += 1
+            self.matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+
+    def vectors(self) -> dict[str, NDArray[np.float32]]:
+        """The vectors by text key, for a cache kept by the caller."""
+        if self.matrix is None:
+            return {}
+        return {key: self.matrix[i] for i, key in enumerate(self.keys)}
+
+    def words(self) -> set[str]:
+        """Every word of the indexed texts (for telling known from unknown question words)."""
+        with self._lock:
+            self._db.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, 'row')"
+            )
+            return {row[0] for row in self._db.execute("SELECT term FROM vocab")}
+
+    def bm25(self, terms: Iterable[str]) -> list[int]:
+        """Indices of the texts matching any of ``terms``, best first."""
+        quoted = sorted({f'"{t}"' for t in terms if re.fullmatch(r"[a-z0-9][a-z0-9\-/]*", t)})
+        if not quoted:
+            return []
+        query = " OR ".join(quoted)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 1.0, 0.35) LIMIT ?",
+                (query, BM25_DEPTH),
+            ).fetchall()
+        return [int(r[0]) - 1 for r in rows]
+
+    def similarity(self, query: str) -> NDArray[np.float32] | None:
+        if self.embedder is None or self.matrix is None or not self.size:
+            return None
+        vector = self.embedder.query(query)
+        return np.asarray(self.matrix @ vector, dtype=np.float32)
+
+    def rank(
+        self, query: str, terms: Iterable[str], bonus: Sequence[float] | None = None
+    ) -> list[Hit]:
+        """All texts with a BM25 match or a similarity, by fused score (best first)."""
+        bm25_order = self.bm25(terms)
+        bm25_rank = {index: r for r, index in enumerate(bm25_order, start=1)}
+        similarity = self.similarity(query)
+        semantic_rank: dict[int, int] = {}
+        if similarity is not None:
+            order = np.argsort(-similarity, kind="stable")
+            semantic_rank = {int(index): r for r, index in enumerate(order, start=1)}
+        hits = []
+        for index in range(self.size):
+            b, s = bm25_rank.get(index), semantic_rank.get(index)
+            if b is None and s is None:
+                continue
+            score = (1 / (RRF_K + b) if b else 0.0) + (1 / (RRF_K + s) if s else 0.0)
+            if bonus is not None:
+                score += bonus[index]
+            hits.append(
+                Hit(
+                    index, score, b, s, float(similarity[index]) if similarity is not None else None
+                )
+            )
+        hits.sort(key=lambda h: (-h.score, h.index))
+        return hits
+
+
+def keywords_for(
+    populations: Iterable[str],
+    drugs: Iterable[str],
+    topics: Iterable[str],
+    vocabulary: QuestionVocabulary,
+) -> str:
+    """The labels and synonyms of an item's concepts: its second, lower-weighted FTS column."""
+    words: list[str] = []
+    for group, names in (
+        (vocabulary.populations, populations),
+        (vocabulary.drugs, drugs),
+        (vocabulary.topics, topics),
+    ):
+        for name in names:
+            term = group.get(name)
+            if term is not None:
+                words += [term.label, *term.synonyms]
+    return " ".join(words)
+
+
+def query_terms(understanding: Understanding, lexicon: Lexicon) -> list[str]:
+    """The question's words for BM25: every token that is not a stop word."""
+    return [t for t in understanding.tokens if t not in lexicon.ignorable and len(t) > 1]
+
+
+def concept_bonus(
+    items: Sequence[Evidence], understanding: Understanding, lexicon: Lexicon
+) -> list[float]:
+    populations = lexicon.expand_populations(understanding.populations)
+    bonus = []
+    for item in items:
+        shared = (
+            len(set(item.topics) & set(understanding.topics))
+            + len(set(item.drugs) & set(understanding.drugs))
+            + len(set(item.populations) & populations)
+            + (0 if populations or item.populations else 1)
+        )
+        bonus.append(CONCEPT_BONUS * shared)
+    return bonus
+
+
+def compatible(item: Evidence, understanding: Understanding, lexicon: Lexicon) -> bool:
+    """An item about another population or only about other drugs is not an answer here."""
+    populations = lexicon.expand_populations(understanding.populations)
+    if populations and item.populations and not set(item.populations) & populations:
+        return False
+    special = set(lexicon.vocabulary.special_populations)
+    if not populations and item.populations and set(item.populations) <= special:
+        return False
+    if item.needs_drug and not set(item.drugs) & set(understanding.drugs):
+        return False
+    return not (
+        understanding.drugs and item.drugs and not set(item.drugs) & set(understanding.drugs)
+    )
+
+
+#: With this many statements about the population asked for, general statements are left out.
+MIN_SPECIFIC = 3
+#: A hit found only by the semantic model must be this close to the best similarity.
+SEMANTIC_MARGIN = 0.05
+
+
+def _relevant(hit: Hit, best: float | None) -> bool:
+    if hit.bm25_rank is not None:
+        return True
+    return (
+        best is not None and hit.similarity is not None and hit.similarity >= best - SEMANTIC_MARGIN
+    )
+
+
+def select(
+    items: Sequence[Evidence],
+    ranker: Ranker,
+    understanding: Understanding,
+    lexicon: Lexicon,
+    limit: int,
+) -> list[tuple[Evidence, Hit]]:
+    """The best ``limit`` compatible items for the question; on the topic when it names one."""
+    hits = ranker.rank(
+        understanding.semantic_query,
+        query_terms(understanding, lexicon),
+        concept_bonus(items, understanding, lexicon),
+    )
+    best = max((h.similarity for h in hits if h.similarity is not None), default=None)
+    fitting = [
+        (items[h.index], h)
+        for h in hits
+        if compatible(items[h.index], understanding, lexicon) and _relevant(h, best)
+    ]
+    populations = lexicon.expand_populations(understanding.populations)
+    if populations:
+        specific = [(e, h) for e, h in fitting if set(e.populations) & populations]
+        if len(specific) >= MIN_SPECIFIC:
+            named = set(understanding.drugs)
+            fitting = [(e, h) for e, h in fitting if (e, h) in specific or set(e.drugs) & named]
+    if understanding.topics:
+        on_topic = [(e, h) for e, h in fitting if set(e.topics) & set(understanding.topics)]
+        if on_topic:
+            fitting = on_topic
+    if understanding.drugs:
+        about_drug = [(e, h) for e, h in fitting if set(e.drugs) & set(understanding.drugs)]
+        if about_drug:
+            fitting = (
+                about_drug
+                + [(e, h) for e, h in fitting if not e.drugs][: max(0, limit - len(about_drug))]
+            )
+    return fitting[:limit]

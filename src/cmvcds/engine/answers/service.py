@@ -1,0 +1,238 @@
+"""``AnswerEngine``: the index of a knowledge pack, and ``ask`` — question in, answer out.
+
+Building the engine reads the answer tables, generates the table statements, checks that every
+population, drug and topic a statement names is in the vocabulary, and indexes everything (BM25
+and, with an embedder, vectors). ``ask`` is then a pure function of the question, the audience
+and, for a personalised answer, the patient's assessment document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cmvcds.engine.answers.compose import AUDIENCES, compose, compose_not_covered
+from cmvcds.engine.answers.embedding import Embedder
+from cmvcds.engine.answers.evidence import Evidence, from_statement
+from cmvcds.engine.answers.generate import case_evidence, question_evidence, table_evidence
+from cmvcds.engine.answers.retrieval import Ranker, keywords_for, select
+from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
+from cmvcds.errors import InputError, KnowledgeError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.answers import (
+    AnswerTexts,
+    ExampleQuestion,
+    QuestionVocabulary,
+    StatementSet,
+    TemplateSet,
+)
+
+__all__ = ["MAX_QUESTION_CHARS", "AnswerEngine"]
+
+MAX_QUESTION_CHARS = 500
+#: Statements per answer (computed ones for the patient or the question come on top).
+ANSWER_SIZE = 7
+FOLLOW_UPS = 3
+
+
+@dataclass(frozen=True)
+class _Examples:
+    questions: tuple[ExampleQuestion, ...]
+    ranker: Ranker
+
+
+class AnswerEngine:
+    """Everything needed to answer questions from one knowledge pack."""
+
+    def __init__(
+        self,
+        knowledge: Knowledge,
+        embedder: Embedder | None = None,
+        vectors: Mapping[str, NDArray[np.float32]] | None = None,
+    ) -> None:
+        self.knowledge = knowledge
+        self.vocabulary = knowledge.table("answer_vocabulary", QuestionVocabulary)
+        self.texts = knowledge.table("answer_texts", AnswerTexts)
+        self.templates = knowledge.table("answer_templates", TemplateSet)
+        statements = knowledge.table("answer_statements", StatementSet)
+        self.items: tuple[Evidence, ...] = (
+            *(from_statement(s) for s in statements.statements),
+            *table_evidence(knowledge, self.templates),
+        )
+        self._check_concepts()
+        self.ranker = Ranker(
+            [item.search_text() for item in self.items],
+            [keywords_for(i.populations, i.drugs, i.topics, self.vocabulary) for i in self.items],
+            embedder,
+            vectors,
+        )
+        examples = self.texts.examples
+        self.examples = _Examples(
+            examples,
+            Ranker(
+                [e.question for e in examples],
+                [keywords_for(e.populations, e.drugs, e.topics, self.vocabulary) for e in examples],
+                embedder,
+                vectors,
+            ),
+        )
+        self.lexicon = Lexicon.build(self.vocabulary, corpus_words=self.ranker.words())
+        self.method = (
+            f"SQLite FTS5 BM25 + semantic similarity ({embedder.name}), reciprocal-rank fusion"
+            if embedder is not None
+            else "SQLite FTS5 BM25 only (no sentence-embedding model installed)"
+        )
+
+    def vectors(self) -> dict[str, NDArray[np.float32]]:
+        """Every text vector computed, by key (for a cache the caller keeps)."""
+        return {**self.ranker.vectors(), **self.examples.ranker.vectors()}
+
+    def _check_concepts(self) -> None:
+        for item in self.items:
+            for group, names in (
+                (self.vocabulary.populations, item.populations),
+                (self.vocabulary.drugs, item.drugs),
+                (self.vocabulary.topics, item.topics),
+            ):
+                unknown = [n for n in names if n not in group]
+                if unknown:
+                    raise KnowledgeError(
+                        f"answers: statement {item.id!r} names {unknown} not in answers/vocabulary.yaml"
+                    )
+            missing = [c for c in item.citations if c not in self.knowledge.sources]
+            if missing:
+                raise KnowledgeError(
+                    f"answers: statement {item.id!r} cites unknown sources {missing}"
+                )
+
+    def understand(self, question: str) -> Understanding:
+        return understand(question, self.lexicon)
+
+    def ask(
+        self,
+        question: str,
+        audience: str = "clinician",
+        assessment: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The ``cmvcds-answer/1`` document for ``question`` (design.md §6)."""
+        question = " ".join(question.split())
+        if not question:
+            raise InputError("the question is empty", field="question")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(
+                f"the question has {len(question)} characters; at most {MAX_QUESTION_CHARS}",
+                field="question",
+            )
+        if audience not in AUDIENCES:
+            raise InputError(
+                f"audience {audience!r} is not one of {', '.join(AUDIENCES)}", field="audience"
+            )
+        understanding = self.understand(question)
+        case_items = case_evidence(assessment, self.templates) if assessment is not None else []
+        if not self._in_scope(understanding) and not case_items:
+            return self._not_covered(question, audience, understanding)
+        computed = question_evidence(self.knowledge, self.templates, understanding)
+        chosen = [
+            item
+            for item, _ in select(self.items, self.ranker, understanding, self.lexicon, ANSWER_SIZE)
+        ]
+        computed_drugs = {
+            d for item in computed for d in item.drugs if item.id.startswith("dose-at-crcl")
+        }
+        chosen = [
+            i
+            for i in chosen
+            if not (i.id.startswith("drug-regimens:") and set(i.drugs) & computed_drugs)
+        ]
+        if not chosen and not computed and not case_items:
+            return self._not_covered(question, audience, understanding)
+        ordered = [*_relevant_case(case_items, understanding), *computed, *chosen]
+        return compose(
+            question=question,
+            audience=audience,
+            understanding=understanding,
+            method=self.method,
+            items=ordered,
+            follow_up=self.follow_up(understanding),
+            knowledge=self.knowledge,
+            texts=self.texts,
+            vocabulary=self.vocabulary,
+            case=assessment,
+        )
+
+    def _in_scope(self, u: Understanding) -> bool:
+        """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""
+        if u.anchored or u.drugs:
+            return True
+        return bool(u.populations or u.topics) and not u.unknown_terms
+
+    def _not_covered(
+        self, question: str, audience: str, understanding: Understanding
+    ) -> dict[str, Any]:
+        return compose_not_covered(
+            question=question,
+            audience=audience,
+            understanding=understanding,
+            method=self.method,
+            nearest=self.nearest(understanding),
+            knowledge=self.knowledge,
+            texts=self.texts,
+        )
+
+    def nearest(self, understanding: Understanding, count: int = FOLLOW_UPS) -> list[str]:
+        """The example questions closest to this one (for a question the knowledge does not cover)."""
+        terms = [t for t in understanding.tokens if t not in self.lexicon.ignorable]
+        hits = self.examples.ranker.rank(understanding.semantic_query, terms)
+        language = understanding.language
+        chosen = [self.examples.questions[h.index].in_language(language) for h in hits[:count]]
+        for example in self.examples.questions:
+            if len(chosen) >= count:
+                break
+            if example.in_language(language) not in chosen:
+                chosen.append(example.in_language(language))
+        return chosen
+
+    def follow_up(self, understanding: Understanding, count: int = FOLLOW_UPS) -> list[str]:
+        """Answerable questions on neighbouring topics for the same drugs or populations."""
+        populations = self.lexicon.expand_populations(understanding.populations)
+        neighbours: set[str] = set()
+        for topic in understanding.topics:
+            neighbours.update(self.vocabulary.topics[topic].neighbours)
+        neighbours -= set(understanding.topics)
+        asked = normalise(understanding.question)
+        scored: list[tuple[int, int, str]] = []
+        for order, example in enumerate(self.examples.questions):
+            if asked in (normalise(example.question), normalise(example.question_it or "")):
+                continue
+            example_populations = self.lexicon.expand_populations(example.populations)
+            if populations and example_populations and not populations & example_populations:
+                continue
+            if (
+                understanding.drugs
+                and example.drugs
+                and not set(example.drugs) & set(understanding.drugs)
+            ):
+                continue
+            score = (
+                3 * bool(example_populations & populations)
+                + 2 * bool(set(example.drugs) & set(understanding.drugs))
+                + 2 * bool(set(example.topics) & neighbours)
+                - (3 if set(example.topics) <= set(understanding.topics) else 0)
+            )
+            scored.append((-score, order, example.in_language(understanding.language)))
+        scored.sort()
+        return [q for _, _, q in scored[:count]]
+
+
+def _relevant_case(items: Sequence[Evidence], understanding: Understanding) -> list[Evidence]:
+    """The patient's own items: decisions and regimens always; dates and alerts when asked for."""
+    always = [
+        i for i in items if i.id.startswith(("case:decision", "case:regimen", "case:missing"))
+    ]
+    asked = set(understanding.topics)
+    rest = [i for i in items if i not in always and (not asked or asked & set(i.topics))]
+    return [*always, *rest]

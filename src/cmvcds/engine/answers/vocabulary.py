@@ -1,0 +1,352 @@
+"""Understanding a question: populations, drugs, topics and numbers, in English and Italian.
+
+The words come from the knowledge pack (``answers/vocabulary.yaml``): every synonym, brand name
+and abbreviation (GCV, VGC, FOS, CDV, LTV, MBV, VACV …) is data. Matching is on whole words or
+phrases after lower-casing and removing accents, so "Qual è la terapia in gravidanza?" finds the
+topic *treatment* and the population *pregnancy*. Numbers (a creatinine clearance, a weight, a
+gestational age, a creatinine) are read with their unit or the word that names them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cmvcds.knowledge.schemas.answers import QuestionVocabulary, Term
+
+__all__ = ["Lexicon", "Understanding", "normalise", "understand"]
+
+_ITALIAN_MARKERS = frozenset(
+    [
+        "il",
+        "lo",
+        "la",
+        "gli",
+        "le",
+        "della",
+        "delle",
+        "del",
+        "dei",
+        "nella",
+        "nel",
+        "quale",
+        "quali",
+        "qual",
+        "cosa",
+        "come",
+        "quando",
+        "quanto",
+        "durata",
+        "terapia",
+        "gravidanza",
+        "neonato",
+        "trapianto",
+        "dose",
+        "dosaggio",
+        "per",
+        "con",
+        "che",
+        "sono",
+        "deve",
+        "puo",
+        "dopo",
+        "prima",
+        "una",
+        "uno",
+        "un",
+        "di",
+        "da",
+    ]
+)
+_ENGLISH_MARKERS = frozenset(
+    [
+        "the",
+        "what",
+        "which",
+        "how",
+        "when",
+        "is",
+        "are",
+        "of",
+        "for",
+        "with",
+        "does",
+        "should",
+        "can",
+        "after",
+        "before",
+        "dose",
+        "treatment",
+        "pregnancy",
+        "transplant",
+    ]
+)
+
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+
+
+def normalise(text: str) -> str:
+    """Lower-case, accents removed, punctuation except ``+ - / . ,`` turned into spaces."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    folded = folded.replace("−", "-").replace("–", "-").replace("’", "'")
+    folded = re.sub(r"[^a-z0-9+\-/.,% ]", " ", folded)  # an apostrophe separates (l'amniocentesi)
+    folded = re.sub(r"(?<=[a-z])[.,](?=\s|$)", " ", folded)  # sentence punctuation after a word
+    folded = re.sub(r"[?!;:]", " ", folded)
+    return re.sub(r"\s+", " ", folded).strip()
+
+
+def _phrase_pattern(phrase: str) -> str:
+    return r"(?<![a-z0-9])" + re.escape(normalise(phrase)) + r"(?![a-z0-9])"
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What a question is about, as far as the vocabulary can tell."""
+
+    question: str
+    language: str
+    populations: tuple[str, ...]
+    drugs: tuple[str, ...]
+    topics: tuple[str, ...]
+    numbers: Mapping[str, Decimal | str]
+    anchored: bool
+    unknown_terms: tuple[str, ...]
+    tokens: tuple[str, ...] = field(default=())
+    semantic_query: str = ""
+
+    @property
+    def has_concepts(self) -> bool:
+        return bool(self.populations or self.drugs or self.topics or self.anchored)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "language": self.language,
+            "populations": list(self.populations),
+            "drugs": list(self.drugs),
+            "topics": list(self.topics),
+            "numbers": {k: _plain_number(v) for k, v in self.numbers.items()},
+        }
+
+
+def _plain_number(value: Decimal | str) -> float | int | str:
+    if isinstance(value, str):
+        return value
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The compiled vocabulary: one pattern per concept, and the word lists."""
+
+    populations: Mapping[str, re.Pattern[str]]
+    drugs: Mapping[str, re.Pattern[str]]
+    topics: Mapping[str, re.Pattern[str]]
+    includes: Mapping[str, tuple[str, ...]]
+    anchors: re.Pattern[str]
+    ignorable: frozenset[str]
+    stopwords: frozenset[str]
+    known_words: frozenset[str]
+    vocabulary: QuestionVocabulary
+
+    @classmethod
+    def build(cls, vocabulary: QuestionVocabulary, corpus_words: Iterable[str] = ()) -> Lexicon:
+        def compile_terms(terms: Mapping[str, Term]) -> dict[str, re.Pattern[str]]:
+            compiled = {}
+            for name, term in terms.items():
+                phrases = sorted({normalise(s) for s in term.synonyms}, key=len, reverse=True)
+                compiled[name] = re.compile("|".join(_phrase_pattern(p) for p in phrases))
+            return compiled
+
+        vocabulary_words = {
+            word
+            for group in (vocabulary.populations, vocabulary.drugs, vocabulary.topics)
+            for term in group.values()
+            for synonym in (*term.synonyms, term.label)
+            for word in normalise(synonym).split()
+        }
+        return cls(
+            populations=compile_terms(vocabulary.populations),
+            drugs=compile_terms(vocabulary.drugs),
+            topics=compile_terms(vocabulary.topics),
+            includes={k: t.includes for k, t in vocabulary.populations.items() if t.includes},
+            anchors=re.compile("|".join(_phrase_pattern(a) for a in vocabulary.anchors)),
+            ignorable=frozenset(
+                normalise(w) for w in (*vocabulary.stopwords, *vocabulary.general_words)
+            ),
+            stopwords=frozenset(normalise(w) for w in vocabulary.stopwords),
+            known_words=frozenset(vocabulary_words) | frozenset(normalise(w) for w in corpus_words),
+            vocabulary=vocabulary,
+        )
+
+    def expand_populations(self, populations: Iterable[str]) -> frozenset[str]:
+        """The populations named, with those a general one includes (transplant → sot, hsct)."""
+        out: set[str] = set()
+        for population in populations:
+            out.add(population)
+            out.update(self.includes.get(population, ()))
+        return frozenset(out)
+
+
+def understand(question: str, lexicon: Lexicon) -> Understanding:
+    """Read ``question`` with ``lexicon``: the concepts it names, its numbers, its language."""
+    text = normalise(question)
+    numbers, masked = _numbers(text)
+    spans: list[tuple[int, int]] = []
+
+    def found(patterns: Mapping[str, re.Pattern[str]]) -> list[str]:
+        hits = []
+        for name, pattern in patterns.items():
+            matches = list(pattern.finditer(masked))
+            if matches:
+                hits.append(name)
+                spans.extend(m.span() for m in matches)
+        return hits
+
+    populations = found(lexicon.populations)
+    drugs = found(lexicon.drugs)
+    topics = found(lexicon.topics)
+    anchors = list(lexicon.anchors.finditer(masked))
+    spans.extend(m.span() for m in anchors)
+    # A specific population named makes the general one that includes it redundant.
+    populations = [
+        p for p in populations if not set(lexicon.includes.get(p, ())) & set(populations)
+    ]
+    if numbers.get("crcl_ml_min") is not None or numbers.get("egfr_ml_min") is not None:
+        topics = _add(topics, "renal")
+    if "gestational_age" in numbers:
+        populations = _add(populations, "pregnancy")
+    if "congenital" in populations and "pregnancy" in populations and _mentions_birth(text):
+        populations.remove("pregnancy")
+    tokens = tuple(re.findall(r"[a-z][a-z0-9\-]*", text))
+    unknown = _unknown_terms(masked, spans, lexicon)
+    # The embedding model's cost grows with the tokens: it reads the words that carry meaning.
+    content = [t for t in tokens if t not in lexicon.stopwords]
+    return Understanding(
+        question=question,
+        language=_language(tokens),
+        populations=tuple(populations),
+        drugs=tuple(drugs),
+        topics=tuple(topics),
+        numbers=numbers,
+        anchored=bool(anchors),
+        unknown_terms=unknown,
+        tokens=tokens,
+        semantic_query=" ".join(content) or text,
+    )
+
+
+def _add(items: list[str], item: str) -> list[str]:
+    return items if item in items else [*items, item]
+
+
+def _mentions_birth(text: str) -> bool:
+    return bool(
+        re.search(r"(?<![a-z])(newborn|neonat\w*|infant\w*|baby|babies|neonato|neonati)", text)
+    )
+
+
+def _language(tokens: tuple[str, ...]) -> str:
+    italian = sum(t in _ITALIAN_MARKERS for t in tokens)
+    english = sum(t in _ENGLISH_MARKERS for t in tokens)
+    return "it" if italian > english else "en"
+
+
+def _unknown_terms(text: str, spans: list[tuple[int, int]], lexicon: Lexicon) -> tuple[str, ...]:
+    """Words of the question that neither the vocabulary nor the statements know."""
+    covered = [False] * len(text)
+    for start, end in spans:
+        for i in range(start, end):
+            covered[i] = True
+    unknown: list[str] = []
+    for match in re.finditer(r"[a-z][a-z\-]*", text):
+        word = match.group().strip("-")
+        if covered[match.start()] or len(word) < 3 or word in lexicon.ignorable:
+            continue
+        if all(_known(part, lexicon) for part in word.split("-") if part):
+            continue
+        if word not in unknown:
+            unknown.append(word)
+    return tuple(unknown)
+
+
+def _known(word: str, lexicon: Lexicon) -> bool:
+    return (
+        len(word) < 3
+        or word in lexicon.ignorable
+        or word in lexicon.known_words
+        or word.rstrip("s") in lexicon.known_words
+    )
+
+
+# ------------------------------------------------------------------ numbers
+
+_CRCL = re.compile(
+    r"(?:crcl|cl ?cr|creatinine clearance|clearance (?:della |di )?creatinina|clearance"
+    r"|cockcroft[- ]gault)\D{0,24}?" + _NUMBER + r"(?:\s*ml\s*/?\s*min)?"
+)
+_EGFR = re.compile(r"(?:egfr|e-gfr|gfr|filtrato(?: glomerulare)?)\D{0,20}?" + _NUMBER)
+_ML_MIN = re.compile(_NUMBER + r"\s*ml\s*/\s*min(?!\s*/\s*1\.73)")
+_WEIGHT = re.compile(_NUMBER + r"\s*(?:kg|kilos?|kilograms?|chili|chilogrammi)(?![a-z/])")
+_GRAMS = re.compile(r"(?<![\d.,])(\d{3,4})\s*(?:g|grams|grammi)(?![a-z/])")
+_GA_PLUS = re.compile(r"(?<![\d.])(\d{1,2})\s*\+\s*([0-6])(?!\d)")
+_GA_WEEKS = re.compile(
+    r"(?:(?:week|settimana|sett)\s*(\d{1,2}))|(?:(\d{1,2})\s*(?:a\s+)?(?:weeks?|wks?|settimane|settimana|sett)"
+    r"(?:\s+(?:of\s+)?(?:gestation|pregnancy|gestazione|gravidanza|ga))?)"
+)
+_CREATININE = re.compile(
+    r"(?:creatinine|creatinina|scr|serum creatinine)\D{0,16}?"
+    + _NUMBER
+    + r"\s*(mg\s*/\s*dl|umol\s*/\s*l|µmol\s*/\s*l)?"
+)
+_AGE = re.compile(r"(\d{1,3})\s*(?:-| )?(?:years?|yrs?|anni|y)(?:\s*-?\s*old)?(?![a-z])")
+
+
+def _decimal(text: str) -> Decimal:
+    return Decimal(text.replace(",", "."))
+
+
+def _numbers(text: str) -> tuple[dict[str, Decimal | str], str]:
+    """The numbers a question gives, keyed with their unit; and the text with them blanked."""
+    numbers: dict[str, Decimal | str] = {}
+    masked = text
+
+    def take(pattern: re.Pattern[str]) -> re.Match[str] | None:
+        nonlocal masked
+        match = pattern.search(masked)
+        if match:
+            masked = (
+                masked[: match.start()]
+                + " " * (match.end() - match.start())
+                + masked[match.end() :]
+            )
+        return match
+
+    if match := take(_EGFR):
+        numbers["egfr_ml_min"] = _decimal(match.group(1))
+    if match := take(_CRCL) or take(_ML_MIN):
+        numbers["crcl_ml_min"] = _decimal(match.group(1))
+    if match := take(_CREATININE):
+        value = _decimal(match.group(1))
+        unit = (match.group(2) or "").replace(" ", "")
+        numbers["creatinine"] = value
+        numbers["creatinine_unit"] = (
+            "umol/L" if "mol" in unit or (not unit and value > 20) else "mg/dL"
+        )
+    if match := take(_WEIGHT):
+        numbers["weight_kg"] = _decimal(match.group(1))
+    elif match := take(_GRAMS):
+        numbers["weight_kg"] = _decimal(match.group(1)) / 1000
+    if match := take(_GA_PLUS):
+        numbers["gestational_age"] = f"{int(match.group(1))}+{int(match.group(2))}"
+    elif re.search(r"gestation|pregnan|gravidanza|gestazione|incinta|gravida|\bga\b", text) and (
+        match := take(_GA_WEEKS)
+    ):
+        weeks = int(match.group(1) or match.group(2))
+        numbers["gestational_age"] = f"{weeks}+0"
+    if match := take(_AGE):
+        numbers["age_years"] = _decimal(match.group(1))
+    return numbers, masked

@@ -1,0 +1,327 @@
+"""Congenital CMV: does this infant qualify for 6 months of valganciclovir, and at what dose today?
+
+Rules N1–N4 of ../shared/clinical/pregnancy-congenital.md §4, with every criterion read from
+``data/congenital/criteria.yaml``:
+
+1. **Diagnosis.** Congenital infection is confirmed by CMV DNA in urine or saliva within the first
+   21 days of life; a positive newborn dried blood spot confirms it when it is found later.
+2. **Category.** Moderate/severe disease (any CNS involvement, or several systemic findings) is
+   treated; mild disease, isolated hearing loss and asymptomatic infection are not (policy row,
+   site-configurable because the 2024 ECCI consensus may differ).
+3. **Trial population.** Start by day 30 of life, gestational age ≥ 32 weeks, weight ≥ 1.8 kg
+   (Kimberlin 2015). Outside it: ``specialist_review``, still showing the dose a clinician
+   would use if they proceed.
+4. **Plan.** Valganciclovir (IV ganciclovir when oral is not possible) for 6 calendar months, the
+   dose from the dosing engine on the latest weight; the monitoring calendar when the course has
+   not started yet (once it is in ``therapy`` the monitoring pathway plans it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from cmvcds.domain.case import Case
+from cmvcds.domain.gestational_age import GestationalAge
+from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult
+from cmvcds.domain.settings import SiteSettings, use_setting
+from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
+from cmvcds.engine.monitoring import add_months, plan_schedule, therapy_courses
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
+
+__all__ = ["Diagnosis", "classify", "evaluate"]
+
+_DECISION = DecisionId.VALGANCICLOVIR_CONGENITAL
+_POSITIVE = ("detected", "detected_below_lloq")
+_SNHL = ("unilateral_snhl", "bilateral_snhl")
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """How congenital infection was shown: specimen, date, age in days, and the verdict."""
+
+    specimen: str
+    day: date
+    age_days: int
+    status: str  # confirmed | late | unconfirmed
+
+
+def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings) -> PathwayResult:
+    """The ``valganciclovir-congenital`` decision, its regimen and (before the start) its calendar."""
+    result = PathwayResult()
+    criteria = knowledge.table("congenital_criteria", CongenitalCriteria)
+    birth = case.patient.birth_date
+    if case.congenital is None or birth is None:
+        missing = [
+            m
+            for m, absent in (
+                ("patient.birth_date", birth is None),
+                ("congenital", case.congenital is None),
+            )
+            if absent
+        ]
+        for item in missing:
+            result.missing.append(
+                Missing(
+                    item, "needed to date the diagnosis and the start of therapy in days of life"
+                )
+            )
+        return _decide(result, Outcome.INSUFFICIENT_DATA, f"Missing: {', '.join(missing)}.", ())
+
+    diagnosis = _diagnosis(case, criteria, birth)
+    findings: dict[str, object] = {"age_days": (on - birth).days}
+    result.findings["congenital"] = findings
+    diag_cited = result.cite(
+        criteria.diagnosis, "confirmation of congenital infection (specimen and 21-day window)"
+    )
+    if diagnosis is None:
+        result.missing.append(
+            Missing(
+                "congenital.diagnosis",
+                "a positive CMV PCR (urine or saliva in the first 21 days of life)",
+            )
+        )
+        return _decide(
+            result,
+            Outcome.INSUFFICIENT_DATA,
+            "No positive CMV PCR to confirm congenital infection.",
+            diag_cited,
+        )
+    findings["diagnosis"] = {
+        "specimen": diagnosis.specimen,
+        "date": diagnosis.day,
+        "age_days": diagnosis.age_days,
+        "status": diagnosis.status,
+    }
+    if diagnosis.status == "unconfirmed":
+        window = criteria.diagnosis.max_age_days
+        result.missing.append(
+            Missing(
+                "cmv_dna:dried_blood_spot",
+                f"CMV DNA in {diagnosis.specimen} on day {diagnosis.age_days} does not prove congenital infection "
+                f"(urine or saliva by day {window} does); test the newborn dried blood spot",
+            )
+        )
+        return _decide(
+            result,
+            Outcome.INSUFFICIENT_DATA,
+            f"Congenital infection not confirmed: {diagnosis.specimen} PCR on day {diagnosis.age_days} of life.",
+            diag_cited,
+        )
+
+    category, category_cited = classify(case, criteria, result)
+    findings["category"] = category
+    policy = criteria.policy(category)
+    outcome = Outcome(policy.outcome)
+    cited = (
+        *diag_cited,
+        *category_cited,
+        *result.cite(policy, f"policy for {category.replace('_', ' ')} disease"),
+    )
+    chosen = (
+        use_setting(result, settings, knowledge, policy.setting)
+        if policy.setting and settings.get(policy.setting)
+        else None
+    )
+    if chosen is not None:
+        outcome = Outcome(chosen)
+    if outcome != Outcome.RECOMMENDED:
+        if policy.setting is not None:
+            result.alerts.append(
+                Alert(
+                    AlertCode.LOW_EVIDENCE,
+                    Severity.INFO,
+                    f"Policy: {policy.reason}. A site may choose specialist review instead "
+                    f"(setting {policy.setting}).",
+                    policy.citations,
+                )
+            )
+        return _decide(result, outcome, f"{policy.reason[0].upper()}{policy.reason[1:]}.", cited)
+
+    return _treat(result, case, knowledge, criteria, on, birth, diagnosis, cited)
+
+
+def classify(
+    case: Case, criteria: CongenitalCriteria, result: PathwayResult
+) -> tuple[str, tuple[str, ...]]:
+    """The disease category (moderate_severe, mild, isolated_snhl, asymptomatic) and its citations."""
+    assert case.congenital is not None
+    found = case.congenital.manifestations
+    snhl = case.congenital.hearing in _SNHL
+    groups = [criteria.group_of(m) for m in found]
+    rule = criteria.severity
+    cited = result.cite(rule, "moderate/severe disease definition")
+    for m in criteria.manifestations:
+        if m.name in found:
+            cited = (*cited, *result.cite(m, f"manifestation {m.name}"))
+    said = case.presentation.severity if case.presentation else None
+    if not found:
+        return ("isolated_snhl" if snhl else "asymptomatic"), cited
+    cns = "cns" in groups or (snhl and rule.snhl_counts_as_cns)
+    systemic = groups.count("systemic")
+    if cns:
+        return "moderate_severe", cited
+    if systemic >= rule.moderate_min_systemic:
+        return ("mild" if said == "mild" else "moderate_severe"), cited
+    return (
+        "moderate_severe" if said in ("moderate", "severe", "life_threatening") else "mild"
+    ), cited
+
+
+def _diagnosis(case: Case, criteria: CongenitalCriteria, birth: date) -> Diagnosis | None:
+    """The diagnosis of ``case.congenital.diagnosis``, else the earliest positive PCR that qualifies."""
+    rule = criteria.diagnosis
+    candidates: list[tuple[date, str]] = []
+    assert case.congenital is not None
+    if case.congenital.diagnosis is not None:
+        candidates.append((case.congenital.diagnosis.date, case.congenital.diagnosis.specimen))
+    for o in case.results("cmv_dna"):
+        if o.specimen is not None and (
+            o.result in _POSITIVE or (o.value is not None and o.value > 0)
+        ):
+            candidates.append((o.date, o.specimen))
+    if not candidates:
+        return None
+
+    def verdict(day: date, specimen: str) -> str:
+        age = (day - birth).days
+        if specimen in rule.confirming_specimens and age <= rule.max_age_days:
+            return "confirmed"
+        if specimen in rule.late_specimens:
+            return "late"
+        return "unconfirmed"
+
+    rank = {"confirmed": 0, "late": 1, "unconfirmed": 2}
+    day, specimen = min(candidates, key=lambda c: (rank[verdict(*c)], c[0], c[1]))
+    return Diagnosis(specimen, day, (day - birth).days, verdict(day, specimen))
+
+
+def _treat(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    criteria: CongenitalCriteria,
+    on: date,
+    birth: date,
+    diagnosis: Diagnosis,
+    cited: tuple[str, ...],
+) -> PathwayResult:
+    plan = criteria.plan
+    trial = criteria.trial_population
+    trial_cited = result.cite(trial, "trial population (Kimberlin 2015)")
+    courses = [
+        c for c in therapy_courses(case.therapy) if c.drug in (plan.drug, plan.iv_alternative_drug)
+    ]
+    start = courses[0].start if courses else on
+    stop = add_months(start, plan.duration_months)
+    age_at_start = (start - birth).days
+    weight = _weight_on(case, start)
+    assert case.congenital is not None
+    ga_text = case.congenital.gestational_age_at_birth
+    outside: list[str] = []
+    if diagnosis.status == "late":
+        outside.append(f"late diagnosis ({diagnosis.specimen} on day {diagnosis.age_days})")
+    if age_at_start > trial.max_start_age_days:
+        outside.append(
+            f"start on day {age_at_start} of life (trial: by day {trial.max_start_age_days})"
+        )
+    if ga_text is None:
+        result.missing.append(
+            Missing(
+                "congenital.gestational_age_at_birth",
+                "the trial enrolled infants born at ≥ 32 weeks",
+            )
+        )
+    elif GestationalAge.parse(ga_text).days < trial.min_gestational_age_weeks * 7:
+        outside.append(f"born at {ga_text} weeks (trial: ≥ {trial.min_gestational_age_weeks}+0)")
+    if weight is None:
+        result.missing.append(
+            Missing("weight", "the dose is per kg and the trial enrolled infants ≥ 1.8 kg")
+        )
+    elif weight < trial.min_weight_kg:
+        outside.append(f"weight {weight} kg at the start (trial: ≥ {trial.min_weight_kg} kg)")
+    result.findings["congenital"]["trial_population"] = "outside" if outside else "inside"
+
+    drug = plan.iv_alternative_drug if case.patient.can_take_oral is False else plan.drug
+    reasons = [
+        f"Congenital CMV confirmed ({diagnosis.specimen} PCR on day {diagnosis.age_days} of life); moderately to "
+        "severely symptomatic disease.",
+    ]
+    if drug != plan.drug:
+        reasons.append(
+            f"Oral therapy is not possible: IV {drug} until it is, then oral {plan.drug}."
+        )
+    if outside:
+        outcome = Outcome.SPECIALIST_REVIEW
+        reasons.append(
+            f"Outside the trial evidence: {'; '.join(outside)}. The dose below is what a clinician would use if they proceed."
+        )
+        result.alerts.append(
+            Alert(
+                AlertCode.OUTSIDE_EVIDENCE_BASE,
+                Severity.WARNING,
+                f"Valganciclovir for congenital CMV outside the trial population: {'; '.join(outside)}.",
+                trial_cited,
+            )
+        )
+    elif ga_text is None or weight is None:
+        outcome = Outcome.INSUFFICIENT_DATA
+        reasons.append("The trial criteria cannot be checked (see missing).")
+    else:
+        outcome = Outcome.RECOMMENDED
+        reasons.append(
+            f"Start by day {trial.max_start_age_days} of life; {plan.duration_months} months of therapy."
+        )
+
+    plan_cited = result.cite(plan, "6-month plan")
+    if weight is not None:
+        patient = dose_patient_from_case(case, on)
+        dose = recommend_dose(patient, drug, Indication.CONGENITAL, knowledge)
+        for alert in dose.alerts:
+            if alert not in result.alerts:
+                result.alerts.append(alert)
+        if dose.regimen is not None:
+            result.regimens.append(
+                dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
+            )
+        else:
+            reasons.append(f"No dose: {'; '.join(dose.reasons) or dose.outcome.value}.")
+            if outcome == Outcome.RECOMMENDED:
+                outcome = Outcome(dose.outcome.value)
+        cited = (*cited, *dose.citations)
+        if not courses:
+            plan_schedule(result, knowledge, case.context.value, drug, start, stop)
+    all_cited = tuple(dict.fromkeys((*cited, *trial_cited, *plan_cited)))
+    return _decide(result, outcome, reasons, all_cited)
+
+
+def _weight_on(case: Case, day: date) -> Decimal | None:
+    """The latest weight on or before ``day`` (else patient.weight_kg, the birth weight, the first weight)."""
+    weights = [o for o in case.results("weight") if o.value is not None]
+    before = [o for o in weights if o.date <= day]
+    if before:
+        return before[-1].value
+    if case.patient.weight_kg is not None:
+        return case.patient.weight_kg
+    if case.congenital is not None and case.congenital.birth_weight_kg is not None:
+        return case.congenital.birth_weight_kg
+    return weights[0].value if weights else None
+
+
+def _decide(
+    result: PathwayResult, outcome: Outcome, reasons: str | list[str], citations: tuple[str, ...]
+) -> PathwayResult:
+    texts = (reasons,) if isinstance(reasons, str) else tuple(reasons)
+    result.decisions.append(
+        Decision(
+            _DECISION,
+            outcome,
+            texts,
+            tuple(dict.fromkeys(citations)),
+            rules=("N1", "N2", "N3", "N4"),
+        )
+    )
+    return result

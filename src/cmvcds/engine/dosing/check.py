@@ -1,0 +1,174 @@
+"""``check_dose``: compare a prescribed dose with the labelled one and say what to change.
+
+An order matches when its dose per administration and its weekly amount both lie within the
+policy tolerance (``dosing_policy.check_tolerance_fraction``) of the recommendation. Otherwise:
+
+- ``dose-renal-adjustment`` — the order is above a dose the label lowered for renal function;
+- ``dose-above-target`` — above the labelled dose for another reason;
+- ``dose-below-target`` — below it.
+
+Each alert carries the suggested dose. The CDS Hooks order-sign service and the infant weight
+follow-up call this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from cmvcds.domain.results import Alert
+from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
+from cmvcds.engine.dosing.patient import DosePatient
+from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, alert_dict, schedule_wording
+from cmvcds.engine.renal import WeightBasis
+from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.drugs import DosingPolicy
+
+__all__ = ["DoseCheck", "PrescribedDose", "check_dose"]
+
+
+@dataclass(frozen=True)
+class PrescribedDose:
+    """An order: ``dose_mg`` (or ``dose_mg_per_kg``) every ``every_h`` hours, or ``doses_per_week``."""
+
+    drug: str
+    indication: Indication | str
+    dose_mg: Decimal | None = None
+    dose_mg_per_kg: Decimal | None = None
+    every_h: Decimal | None = None
+    doses_per_week: Decimal | None = None
+    route: str | None = None
+    regimen: str | None = None
+
+
+@dataclass(frozen=True)
+class DoseCheck:
+    """The verdict on an order: ``matches``, ``below``, ``above``, ``renal-adjustment`` or
+    ``no-recommendation`` (the recommendation was not ``recommended``; see its outcome)."""
+
+    status: str
+    order: PrescribedDose
+    recommendation: DoseResult
+    alerts: tuple[Alert, ...]
+    suggested: DoseRegimen | None
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "alerts": [alert_dict(a) for a in self.alerts],
+            "suggested": self.suggested.to_dict() if self.suggested else None,
+            "reasons": list(self.reasons),
+            "recommendation": self.recommendation.to_dict(),
+        }
+
+
+def check_dose(
+    order: PrescribedDose,
+    patient: DosePatient,
+    knowledge: Knowledge,
+    *,
+    region: str = "us",
+    weight_basis: WeightBasis = "actual",
+) -> DoseCheck:
+    """Compare ``order`` with ``recommend_dose`` for the same drug, indication and patient."""
+    recommendation = recommend_dose(
+        patient,
+        order.drug,
+        order.indication,
+        knowledge,
+        regimen=order.regimen,
+        route=order.route,
+        region=region,
+        weight_basis=weight_basis,
+    )
+    if recommendation.outcome is not Outcome.RECOMMENDED or recommendation.regimen is None:
+        why = f"No labelled dose to compare with: {recommendation.outcome.wording}."
+        return DoseCheck(
+            "no-recommendation",
+            order,
+            recommendation,
+            recommendation.alerts,
+            None,
+            (why, *recommendation.reasons),
+        )
+    target = recommendation.regimen
+    ordered_mg = _ordered_mg(order, patient)
+    per_week = _per_week(order)
+    ordered_week = ordered_mg * per_week
+    target_week = Fraction(target.dose_mg) * target.doses_per_week
+    tolerance = Fraction(knowledge.table("dosing_policy", DosingPolicy).check_tolerance_fraction)
+
+    def compare(value: Fraction, reference: Fraction) -> int:
+        if value > reference * (1 + tolerance):
+            return 1
+        if value < reference * (1 - tolerance):
+            return -1
+        return 0
+
+    weekly = compare(ordered_week, target_week)
+    per_dose = compare(ordered_mg, Fraction(target.dose_mg))
+    direction = weekly or per_dose
+    ordered_text = (
+        f"{_show(ordered_mg)} mg {_order_schedule(order)} ({_show(ordered_week / 7)} mg/day)"
+    )
+    target_text = (
+        f"{_show(Fraction(target.dose_mg))} mg {target.schedule} ({_show(target.daily_mg)} mg/day; {target.band}; "
+        f"{', '.join(target.citations)})"
+    )
+    if direction == 0:
+        return DoseCheck(
+            "matches",
+            order,
+            recommendation,
+            (),
+            target,
+            (f"Ordered {ordered_text} matches {target_text}.",),
+        )
+    if direction > 0 and target.renally_adjusted:
+        status, code = "renal-adjustment", AlertCode.DOSE_RENAL_ADJUSTMENT
+        message = f"Ordered {ordered_text}; renal function requires {target_text}."
+    elif direction > 0:
+        status, code = "above", AlertCode.DOSE_ABOVE_TARGET
+        message = f"Ordered {ordered_text} is above the labelled {target_text}."
+    else:
+        status, code = "below", AlertCode.DOSE_BELOW_TARGET
+        message = f"Ordered {ordered_text} is below the labelled {target_text}."
+    alert = Alert(code, Severity.WARNING, message, recommendation.citations)
+    return DoseCheck(
+        status, order, recommendation, (alert, *recommendation.alerts), target, (message,)
+    )
+
+
+def _ordered_mg(order: PrescribedDose, patient: DosePatient) -> Fraction:
+    if order.dose_mg is not None:
+        return Fraction(order.dose_mg)
+    if order.dose_mg_per_kg is not None:
+        if patient.weight_kg is None:
+            raise InputError("an order in mg/kg needs the patient's weight", field="weight")
+        return Fraction(order.dose_mg_per_kg) * Fraction(patient.weight_kg)
+    raise InputError("an order needs dose_mg or dose_mg_per_kg", field="dose_mg")
+
+
+def _per_week(order: PrescribedDose) -> Fraction:
+    if order.every_h is not None:
+        return Fraction(168) / Fraction(order.every_h)
+    if order.doses_per_week is not None:
+        return Fraction(order.doses_per_week)
+    raise InputError("an order needs every_h or doses_per_week", field="every_h")
+
+
+def _order_schedule(order: PrescribedDose) -> str:
+    if order.every_h is not None:
+        return schedule_wording(order.every_h)
+    return f"{order.doses_per_week} times weekly"
+
+
+def _show(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):.1f}"

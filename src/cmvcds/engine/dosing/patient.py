@@ -1,0 +1,113 @@
+"""``DosePatient``: what a dose needs to know about a patient, in canonical units named in fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.gestational_age import GestationalAge
+
+__all__ = ["DosePatient", "dose_patient_from_case"]
+
+
+@dataclass(frozen=True)
+class DosePatient:
+    """The patient as the dose calculator sees it; None means not known (never guessed).
+
+    ``age_years`` is in whole years for a birth date; ``age_months`` in whole calendar months
+    (derived from ``age_years`` when only that is known). ``creatinine_mg_dl`` is serum creatinine
+    in mg/dL (µmol/L ÷ 88.4). ``dialysis`` is ``none``, ``hemodialysis``, ``peritoneal`` or ``crrt``.
+    """
+
+    age_years: Decimal | None
+    age_days: int | None
+    sex: str | None
+    weight_kg: Decimal | None
+    height_cm: Decimal | None
+    creatinine_mg_dl: Decimal | None
+    egfr_ml_min_173: Decimal | None
+    measured_crcl_ml_min: Decimal | None
+    dialysis: str = "none"
+    birth_weight_for_gestational_age: str | None = None
+    gestational_age_at_birth_weeks: int | None = None
+    anc_per_ul: Decimal | None = None
+    platelets_per_ul: Decimal | None = None
+    hemoglobin_g_dl: Decimal | None = None
+    urine_protein_mg_dl: Decimal | None = None
+    co_medications: tuple[str, ...] = ()
+    age_months: int | None = None
+    transplant_organ: str | None = None
+    urine_protein_dipstick: str | None = None
+    child_pugh: str | None = None
+
+    @property
+    def whole_months(self) -> int | None:
+        """Age in whole months: as given, else from whole years (a lower bound)."""
+        if self.age_months is not None:
+            return self.age_months
+        if self.age_years is not None:
+            return int(self.age_years * 12)
+        return None
+
+
+def dose_patient_from_case(case: Case, on: date) -> DosePatient:
+    """The ``DosePatient`` of ``case`` on ``on``: the latest value of each measurement up to ``on``.
+
+    Weight and height: the latest ``weight``/``height`` observation, else ``patient.weight_kg``/
+    ``height_cm``. Co-medications: ``transplant.co_medications`` and every therapy course running
+    on ``on``.
+    """
+    patient = case.patient
+
+    def latest(code: str, specimen: str | None = None) -> Observation | None:
+        found = [o for o in case.results(code, specimen) if o.date <= on and o.value is not None]
+        return found[-1] if found else None
+
+    def value(code: str, specimen: str | None = None) -> Decimal | None:
+        observation = latest(code, specimen)
+        return observation.value if observation else None
+
+    protein = [o for o in case.results("urine_protein") if o.date <= on]
+    protein_value = protein[-1].value if protein else None
+    dipstick = protein[-1].result if protein and protein[-1].value is None else None
+
+    co_medications: list[str] = list(case.transplant.co_medications) if case.transplant else []
+    for course in case.therapy:
+        if course.start <= on and (course.stop is None or course.stop >= on):
+            co_medications.append(course.drug)
+
+    ga_weeks = None
+    if case.congenital and case.congenital.gestational_age_at_birth:
+        ga_weeks = GestationalAge.parse(case.congenital.gestational_age_at_birth).weeks
+
+    return DosePatient(
+        age_years=patient.age_on(on),
+        age_days=patient.age_days_on(on),
+        age_months=_whole_months(patient.birth_date, on) if patient.birth_date else None,
+        sex=patient.sex.value if patient.sex else None,
+        weight_kg=value("weight") or patient.weight_kg,
+        height_cm=value("height") or patient.height_cm,
+        creatinine_mg_dl=value("creatinine"),
+        egfr_ml_min_173=value("egfr"),
+        measured_crcl_ml_min=value("creatinine_clearance_24h"),
+        dialysis=patient.dialysis,
+        birth_weight_for_gestational_age=patient.birth_weight_for_gestational_age,
+        gestational_age_at_birth_weeks=ga_weeks,
+        anc_per_ul=value("anc"),
+        platelets_per_ul=value("platelets", "blood"),
+        hemoglobin_g_dl=value("hemoglobin"),
+        urine_protein_mg_dl=protein_value,
+        urine_protein_dipstick=dipstick,
+        co_medications=tuple(dict.fromkeys(co_medications)),
+        transplant_organ=case.transplant.organ if case.transplant else None,
+        child_pugh=patient.child_pugh,
+    )
+
+
+def _whole_months(birth: date, on: date) -> int:
+    months = (on.year - birth.year) * 12 + (on.month - birth.month)
+    if on.day < birth.day:
+        months -= 1
+    return max(months, 0)

@@ -1,0 +1,806 @@
+"""``recommend_dose``: a labelled regimen for one patient, drug and indication, or the reason not.
+
+The steps, each recorded in ``reasons`` for the pharmacist:
+
+1. the label rows of the drug for the indication and region (``--regimen``/``--route`` choose
+   among alternatives); no row → ``not_indicated``;
+2. the row for this patient's population (organ, age, weight); none → ``specialist_review``
+   (outside the label), or ``insufficient_data`` naming what is missing;
+3. the renal function the row is keyed on (Cockcroft-Gault CrCl, foscarnet's CrCl per kg, or the
+   valganciclovir label's Schwartz), computed exactly;
+4. the drug's checks (contraindications, hematologic limits) and interactions;
+5. the band and its dose (mg/kg × weight; the pediatric formula with its caps and rounding), the
+   formulation volume, and the ``then`` phase.
+
+Nothing is guessed: a missing input is a ``Missing`` item and the outcome ``insufficient_data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from cmvcds.domain.results import Alert, Missing, PathwayResult
+from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
+from cmvcds.engine.dosing.patient import DosePatient
+from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, RenalResult, schedule_wording
+from cmvcds.engine.renal import (
+    Clearance,
+    WeightBasis,
+    cockcroft_gault,
+    cockcroft_gault_per_kg,
+    ideal_weight_kg,
+    measured_per_kg,
+    mosteller_bsa,
+    schwartz_label,
+    schwartz_label_k,
+)
+from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.base import Fact
+from cmvcds.knowledge.schemas.drugs import (
+    Band,
+    Check,
+    DosingPolicy,
+    DrugLabel,
+    Formulation,
+    Interaction,
+    PediatricFormula,
+    RegimenRow,
+    RenalFormulas,
+)
+
+__all__ = ["drug_label", "drugs_available", "recommend_dose"]
+
+_REGIONS = ("us", "eu")
+
+#: The case item a clinician supplies for each measure a check needs.
+_ITEMS = {
+    "creatinine_mg_dl": "creatinine",
+    "urine_protein_mg_dl": "urine_protein",
+    "anc_per_ul": "anc",
+    "platelets_per_ul": "platelets",
+    "hemoglobin_g_dl": "hemoglobin",
+}
+
+
+def drugs_available(knowledge: Knowledge) -> tuple[str, ...]:
+    """The drugs the knowledge pack can dose (lowercase INN)."""
+    return tuple(sorted(n.removeprefix("drug_") for n in knowledge.tables if n.startswith("drug_")))
+
+
+def drug_label(knowledge: Knowledge, drug: str) -> DrugLabel:
+    """The label rows of ``drug``; an unknown drug is an input error listing the known ones."""
+    try:
+        value = knowledge.tables[f"drug_{drug}"]
+    except KeyError:
+        known = ", ".join(drugs_available(knowledge))
+        raise InputError(
+            f"no dosing table for drug {drug!r} (known: {known})", field="drug"
+        ) from None
+    if not isinstance(value, DrugLabel):
+        raise InputError(f"table drug_{drug} is not a drug label", field="drug")
+    return value
+
+
+def recommend_dose(
+    patient: DosePatient,
+    drug: str,
+    indication: Indication | str,
+    knowledge: Knowledge,
+    *,
+    regimen: str | None = None,
+    route: str | None = None,
+    region: str = "us",
+    weight_basis: WeightBasis = "actual",
+) -> DoseResult:
+    """The labelled dose of ``drug`` for ``indication`` in this patient (see the module docstring).
+
+    ``regimen`` names a label alternative (foscarnet ``60-q8h`` or ``90-q12h``), ``route`` a route
+    (``oral``/``iv``), ``region`` the label (``us`` default, ``eu`` SmPC). ``weight_basis`` other
+    than ``actual`` is an institutional policy for Cockcroft-Gault, named in the output.
+    Raises ``InputError`` for an unknown drug, indication, region, regimen name or route.
+    """
+    indication = _indication(indication)
+    if region not in _REGIONS:
+        raise InputError(f"unknown region {region!r} (us or eu)", field="region")
+    label = drug_label(knowledge, drug)
+    work = _Work(
+        label=label,
+        patient=patient,
+        indication=indication,
+        region=region,
+        formulas=knowledge.table("renal_formulas", RenalFormulas),
+        policy=knowledge.table("dosing_policy", DosingPolicy),
+        weight_basis=weight_basis,
+    )
+    return work.run(regimen, route)
+
+
+def _indication(value: Indication | str) -> Indication:
+    try:
+        return Indication(value)
+    except ValueError:
+        known = ", ".join(i.value for i in Indication)
+        raise InputError(
+            f"unknown indication {value!r} (known: {known})", field="indication"
+        ) from None
+
+
+@dataclass
+class _Work:
+    """One recommendation in progress: the evidence gathered so far."""
+
+    label: DrugLabel
+    patient: DosePatient
+    indication: Indication
+    region: str
+    formulas: RenalFormulas
+    policy: DosingPolicy
+    weight_basis: WeightBasis
+    collected: PathwayResult = field(default_factory=PathwayResult)
+    citations: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    renal: RenalResult | None = None
+    row: RegimenRow | None = None
+    checks: list[Check] | None = None
+    interactions: list[Interaction] | None = None
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def cite(self, fact: Fact, what: str) -> None:
+        """Record ``fact``'s sources; an unverified fact also raises the ``unverified-fact`` alert."""
+        sources = fact.citations if fact.verified else self.collected.cite(fact, what)
+        for source in sources:
+            if source not in self.citations:
+                self.citations.append(source)
+
+    def alert(self, code: str, severity: str, message: str, citations: tuple[str, ...]) -> None:
+        alert = Alert(AlertCode(code), Severity(severity), message, citations)
+        if alert not in self.collected.alerts:
+            self.collected.alerts.append(alert)
+
+    def need(self, item: str, why: str) -> None:
+        missing = Missing(item, why)
+        if missing not in self.collected.missing:
+            self.collected.missing.append(missing)
+
+    def result(self, outcome: Outcome, regimen: DoseRegimen | None = None) -> DoseResult:
+        return DoseResult(
+            outcome=outcome,
+            drug=self.label.drug,
+            indication=self.indication,
+            renal=self.renal,
+            regimen=regimen if outcome is Outcome.RECOMMENDED else None,
+            alerts=tuple(self.collected.alerts),
+            citations=tuple(self.citations),
+            reasons=tuple(self.reasons),
+            missing=tuple(self.collected.missing) if outcome is Outcome.INSUFFICIENT_DATA else (),
+            region=self.region,
+            regimen_id=self.row.id if self.row else None,
+        )
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def run(self, name: str | None, route: str | None) -> DoseResult:
+        rows = self._candidates(name, route)
+        if not rows:
+            self.reasons.append(
+                f"The {self.region.upper()} label rows of {self.label.drug} have no regimen for "
+                f"{self.indication.value}."
+            )
+            return self.result(Outcome.NOT_INDICATED)
+        row = self._for_patient(rows)
+        if row is None:
+            return self.result(
+                Outcome.INSUFFICIENT_DATA if self.collected.missing else Outcome.SPECIALIST_REVIEW
+            )
+        self.row = row
+        self.cite(row, f"{self.label.drug} regimen {row.id}")
+        if row.outcome is not None:
+            self.reasons.append(row.reason or "")
+            if row.alert:
+                self.alert(row.alert, "warning", row.reason or "", row.citations)
+            return self.result(Outcome(row.outcome))
+        self.reasons.append(f"Regimen: {row.description} ({_source(row)}).")
+
+        self._renal(row)
+        refusal = self._checks()
+        refusal = self._interactions() or refusal
+        if refusal is Outcome.EXCLUDED:
+            return self.result(Outcome.EXCLUDED)
+        weight = self._weight_if_needed(row)
+        if self.collected.missing:
+            return self.result(Outcome.INSUFFICIENT_DATA)
+        if refusal is not None:
+            return self.result(refusal)
+        phase = self._phase(row, weight)
+        if isinstance(phase, Outcome):
+            return self.result(phase)
+        return self.result(Outcome.RECOMMENDED, phase)
+
+    def _candidates(self, name: str | None, route: str | None) -> list[RegimenRow]:
+        rows = self.label.rows_for(self.indication.value, self.region)
+        if name is not None:
+            named = [r for r in rows if r.name == name]
+            if not named:
+                offered = sorted({r.name for r in rows}) or ["none"]
+                raise InputError(
+                    f"{self.label.drug} has no regimen {name!r} for {self.indication.value} "
+                    f"(offered: {', '.join(offered)})",
+                    field="regimen",
+                )
+            rows = named
+        else:
+            rows = [r for r in rows if r.preferred] or rows
+        if route is not None:
+            routed = [r for r in rows if r.route == route]
+            if not routed and rows:
+                offered = sorted({r.route for r in rows})
+                raise InputError(
+                    f"{self.label.drug} for {self.indication.value} is not given by route {route!r} "
+                    f"(offered: {', '.join(offered)})",
+                    field="route",
+                )
+            rows = routed
+        return rows
+
+    def _for_patient(self, rows: list[RegimenRow]) -> RegimenRow | None:
+        """The first row whose population includes the patient; else say why none does.
+
+        A row that could apply but lacks an input (age, weight, organ) makes the answer
+        ``insufficient_data`` naming it; rows that cannot apply make it ``specialist_review``.
+        """
+        mismatches: list[str] = []
+        outside: list[RegimenRow] = []
+        lacking: list[Missing] = []
+        for row in rows:
+            why, needs = self._population(row)
+            if not why and not needs:
+                return row
+            if why:
+                mismatches.append(f"{row.description}: {'; '.join(why)}")
+                outside.append(row)
+            else:  # one item per input, with the first reason given for it
+                for missing in needs:
+                    if all(m.item != missing.item for m in lacking):
+                        lacking.append(missing)
+        if lacking:
+            self.collected.missing.extend(m for m in lacking if m not in self.collected.missing)
+            return None
+        for row in outside:
+            self.cite(row, f"{self.label.drug} regimen {row.id}")
+        self.reasons.append(
+            f"Outside the {self.region.upper()} label of {self.label.drug} for {self.indication.value}: "
+            + " | ".join(mismatches)
+        )
+        self.alert(
+            "outside-evidence-base",
+            "warning",
+            f"No labelled {self.label.drug} regimen for {self.indication.value} covers this patient.",
+            tuple(self.citations),
+        )
+        return None
+
+    def _population(self, row: RegimenRow) -> tuple[list[str], list[Missing]]:
+        """Why ``row``'s population excludes the patient, and what is needed to know."""
+        p = self.patient
+        drug = self.label.drug
+        why: list[str] = []
+        needs: list[Missing] = []
+        if row.organs:
+            if p.transplant_organ is None:
+                needs.append(
+                    Missing(
+                        "transplant.organ",
+                        f"{drug} {self.indication.value}: the label regimen depends on the transplanted organ",
+                    )
+                )
+            elif p.transplant_organ not in row.organs:
+                why.append(f"organ {p.transplant_organ} (row: {', '.join(row.organs)})")
+        if row.min_age_years is not None or row.max_age_years is not None:
+            if p.age_years is None:
+                needs.append(Missing("age", f"{drug}: the label regimen depends on age"))
+            else:  # labels state ages in whole years ("up to 16 years" includes 16.9)
+                years = int(p.age_years)
+                if row.min_age_years is not None and years < row.min_age_years:
+                    why.append(f"age {p.age_years} y below {row.min_age_years} y")
+                if row.max_age_years is not None and years > row.max_age_years:
+                    why.append(f"age {p.age_years} y above {row.max_age_years} y")
+        if row.min_age_months is not None:
+            months = p.whole_months
+            if months is None:
+                needs.append(
+                    Missing(
+                        "age",
+                        f"{drug}: the label regimen starts at {row.min_age_months} months of age",
+                    )
+                )
+            elif months < row.min_age_months:
+                why.append(f"age {months} months below {row.min_age_months} months")
+        if row.min_weight_kg is not None:
+            if p.weight_kg is None:
+                needs.append(
+                    Missing("weight", f"{drug}: the label regimen starts at {row.min_weight_kg} kg")
+                )
+            elif p.weight_kg < row.min_weight_kg:
+                why.append(f"weight {p.weight_kg} kg below {row.min_weight_kg} kg")
+        return why, needs
+
+    # -- renal function ----------------------------------------------------------------------
+
+    def _renal_needed(self, row: RegimenRow) -> bool:
+        if row.formula is not None:
+            return True
+        if self.patient.dialysis != "none" and any(b.dialysis for b in row.bands):
+            return False
+        checks_crcl = any(
+            c.measure in ("crcl_ml_min", "crcl_ml_min_kg") for c in self._active_checks()
+        )
+        return row.renal_bands or checks_crcl
+
+    def _renal(self, row: RegimenRow) -> None:
+        if not self._renal_needed(row):
+            return
+        optional = not (row.renal_bands or row.formula) and not any(
+            c.required for c in self._active_checks() if c.measure.startswith("crcl")
+        )
+        before = len(self.collected.missing)
+        self._clearance(row)
+        if optional:  # only cautions depend on it: computed when the inputs are there, else skipped
+            del self.collected.missing[before:]
+
+    def _clearance(self, row: RegimenRow) -> None:
+        if row.formula is not None:
+            self._schwartz(row.formula)
+            return
+        p = self.patient
+        measure = self.label.renal_measure
+        if p.measured_crcl_ml_min is not None:
+            if measure == "crcl_ml_min_kg":
+                if p.weight_kg is None:
+                    self.need("weight", "the measured CrCl must be divided by weight (mL/min/kg)")
+                    return
+                clearance = measured_per_kg(
+                    crcl_ml_min=p.measured_crcl_ml_min,
+                    weight_kg=p.weight_kg,
+                    citations=self.label.citations,
+                )
+                self.renal = RenalResult(clearance, crcl_ml_min=Fraction(p.measured_crcl_ml_min))
+            else:
+                clearance = Clearance(
+                    value=Fraction(p.measured_crcl_ml_min),
+                    unit="mL/min",
+                    method="measured-24h",
+                    formula="measured 24-h urine creatinine clearance",
+                    inputs={"measured CrCl": f"{p.measured_crcl_ml_min} mL/min"},
+                    citations=self.label.citations,
+                )
+                self.renal = RenalResult(clearance)
+            return
+        why = f"{self.label.drug} is dosed on Cockcroft-Gault creatinine clearance (label)"
+        if p.creatinine_mg_dl is None:
+            extra = (
+                "; a reported eGFR is not the label's measure"
+                if p.egfr_ml_min_173 is not None
+                else ""
+            )
+            self.need("creatinine", why + extra)
+        if p.age_years is None:
+            self.need("age", why)
+        if p.sex is None:
+            self.need("sex", why)
+        if measure == "crcl_ml_min" and p.weight_kg is None:
+            self.need("weight", why)
+        if self.weight_basis != "actual" and p.height_cm is None:
+            self.need("height", f"the {self.weight_basis} body weight policy needs height")
+        if self.collected.missing:
+            return
+        assert p.creatinine_mg_dl is not None and p.age_years is not None and p.sex is not None
+        if measure == "crcl_ml_min_kg":
+            clearance = cockcroft_gault_per_kg(
+                self.formulas, age_years=p.age_years, creatinine_mg_dl=p.creatinine_mg_dl, sex=p.sex
+            )
+            ml_min = clearance.value * Fraction(p.weight_kg) if p.weight_kg is not None else None
+            self.renal = RenalResult(clearance, crcl_ml_min=ml_min)
+        else:
+            assert p.weight_kg is not None
+            clearance = cockcroft_gault(
+                self.formulas,
+                age_years=p.age_years,
+                weight_kg=p.weight_kg,
+                creatinine_mg_dl=p.creatinine_mg_dl,
+                sex=p.sex,
+                weight_basis=self.weight_basis,
+                height_cm=p.height_cm,
+            )
+            clearance = self._obesity_note(clearance)
+            self.renal = RenalResult(clearance)
+        self.cite(self.formulas.cockcroft_gault, "Cockcroft-Gault formula")
+
+    def _obesity_note(self, clearance: Clearance) -> Clearance:
+        p = self.patient
+        if (
+            self.weight_basis != "actual"
+            or p.height_cm is None
+            or p.weight_kg is None
+            or p.sex is None
+        ):
+            return clearance
+        ibw = ideal_weight_kg(self.formulas, height_cm=p.height_cm, sex=p.sex)
+        ratio = self.formulas.ibw_devine.obesity_ratio
+        if ibw > 0 and float(p.weight_kg) > float(ratio) * ibw:  # a note, not a decision
+            note = (
+                f"actual weight {p.weight_kg} kg is more than {ratio} × the ideal body weight "
+                f"({ibw:.1f} kg): the label uses body weight; an ideal or adjusted weight is an "
+                "institutional choice (weight_basis)"
+            )
+            return replace(clearance, notes=(*clearance.notes, note))
+        return clearance
+
+    def _schwartz(self, formula: PediatricFormula) -> None:
+        p = self.patient
+        why = "the pediatric dose is 7 × BSA × CrCl (label Schwartz)"
+        for item, value in (
+            ("height", p.height_cm),
+            ("weight", p.weight_kg),
+            ("creatinine", p.creatinine_mg_dl),
+            ("age", p.age_years),
+        ):
+            if value is None:
+                self.need(item, why)
+        if p.age_years is None:
+            return
+        years = int(p.age_years)
+        if years < 1 and p.birth_weight_for_gestational_age is None:
+            self.need(
+                "patient.birth_weight_for_gestational_age",
+                "the label's Schwartz constant under 1 year depends on birth weight for gestational age (0.33 low, 0.45 appropriate)",
+            )
+        if years >= 2 and p.sex is None:
+            self.need("sex", "the label's Schwartz constant from 2 years depends on sex")
+        if self.collected.missing:
+            return
+        k = schwartz_label_k(
+            self.formulas,
+            age_years=years,
+            sex=p.sex,
+            birth_weight_for_gestational_age=p.birth_weight_for_gestational_age,
+        )
+        if k is None:
+            self.reasons.append(f"No Schwartz constant in the label table for age {years} y.")
+            return
+        assert p.height_cm is not None and p.creatinine_mg_dl is not None
+        self.cite(k, f"label Schwartz constant k = {k.k}")
+        clearance = schwartz_label(
+            self.formulas,
+            k=k,
+            height_cm=p.height_cm,
+            creatinine_mg_dl=p.creatinine_mg_dl,
+            cap=formula.crcl_cap_ml_min_173,
+        )
+        self.renal = RenalResult(clearance)
+
+    # -- checks and interactions -------------------------------------------------------------
+
+    def _active_checks(self) -> list[Check]:
+        if self.checks is None:
+            route = self.row.route if self.row else None
+            self.checks = [
+                c
+                for c in self.label.checks
+                if self.region in c.regions
+                and (route is None or route in c.routes)
+                and (not c.indications or self.indication.value in c.indications)
+            ]
+        return self.checks
+
+    def _measure(self, check: Check) -> Fraction | None:
+        p = self.patient
+        if check.measure in ("crcl_ml_min", "crcl_ml_min_kg"):
+            if self.renal is None:
+                return None
+            unit = "mL/min" if check.measure == "crcl_ml_min" else "mL/min/kg"
+            if self.renal.clearance.unit == unit:
+                return self.renal.value
+            return self.renal.crcl_ml_min if unit == "mL/min" else None
+        if (
+            check.measure == "urine_protein_mg_dl"
+            and p.urine_protein_mg_dl is None
+            and p.urine_protein_dipstick
+        ):
+            mapped = self.policy.dipstick_mg_dl.get(p.urine_protein_dipstick)
+            return Fraction(mapped) if mapped is not None else None
+        value = {
+            "creatinine_mg_dl": p.creatinine_mg_dl,
+            "urine_protein_mg_dl": p.urine_protein_mg_dl,
+            "anc_per_ul": p.anc_per_ul,
+            "platelets_per_ul": p.platelets_per_ul,
+            "hemoglobin_g_dl": p.hemoglobin_g_dl,
+        }.get(check.measure)
+        return Fraction(value) if value is not None else None
+
+    def _checks(self) -> Outcome | None:
+        outcome: Outcome | None = None
+        for check in self._active_checks():
+            if check.measure == "dialysis":
+                fired = self.patient.dialysis in check.dialysis
+            elif check.measure == "child_pugh":
+                fired = self.patient.child_pugh in check.child_pugh
+            else:
+                value = self._measure(check)
+                if value is None:
+                    if check.required and not check.measure.startswith("crcl"):
+                        self.need(_ITEMS[check.measure], check.message)
+                    continue
+                fired = check.contains(value)
+            if not fired:
+                continue
+            self.cite(check, f"{self.label.drug} {check.id} limit")
+            self.alert(check.alert, check.severity, check.message, check.citations)
+            if check.effect == "exclude":
+                self.reasons.append(check.message)
+                outcome = Outcome.EXCLUDED
+            elif check.effect == "review" and outcome is None:
+                self.reasons.append(check.message)
+                outcome = Outcome.SPECIALIST_REVIEW
+        return outcome
+
+    def _interactions(self) -> Outcome | None:
+        outcome: Outcome | None = None
+        for rule in self._active_interactions():
+            self.cite(rule, f"{self.label.drug} interaction {rule.id}")
+            self.alert("drug-interaction", rule.severity, rule.message, rule.citations)
+            if rule.effect == "exclude":
+                self.reasons.append(rule.message)
+                outcome = Outcome.EXCLUDED
+        return outcome
+
+    def _active_interactions(self) -> list[Interaction]:
+        """The interaction rules this patient's co-medications trigger (computed once)."""
+        if self.interactions is None:
+            taken = set(self.patient.co_medications)
+            self.interactions = (
+                [
+                    rule
+                    for rule in self.label.interactions
+                    if self.region in rule.regions
+                    and taken.intersection(rule.with_any)
+                    and (not rule.only_with or taken.intersection(rule.only_with))
+                ]
+                if taken
+                else []
+            )
+        return self.interactions
+
+    def _dose_override(self) -> Interaction | None:
+        return next((rule for rule in self._active_interactions() if rule.effect == "dose"), None)
+
+    # -- the dose ----------------------------------------------------------------------------
+
+    def _weight_if_needed(self, row: RegimenRow) -> Decimal | None:
+        if self.label.weight_based(row.id) and self.patient.weight_kg is None:
+            self.need(
+                "weight", f"{self.label.drug} {self.indication.value} is dosed by body weight"
+            )
+        return self.patient.weight_kg
+
+    def _band(self, row: RegimenRow) -> Band | Outcome:
+        bands = row.bands
+        if not row.renal_bands and not any(b.dialysis for b in bands):
+            return bands[0]
+        dialysis = self.patient.dialysis
+        if dialysis != "none":
+            for band in bands:
+                if dialysis in band.dialysis:
+                    return band
+            self.reasons.append(
+                f"The label gives no {self.label.drug} dose on {dialysis} for this regimen."
+            )
+            return Outcome.SPECIALIST_REVIEW
+        assert self.renal is not None
+        value = self.renal.value
+        for band in bands:
+            if not band.dialysis and band.contains(value):
+                self._boundary(row, band, value)
+                return band
+        raise AssertionError("the bands tile [0, ∞); the loader checks it")
+
+    def _boundary(self, row: RegimenRow, band: Band, value: Fraction) -> None:
+        assert self.renal is not None
+        unit = self.renal.clearance.unit
+        margin = (
+            self.policy.boundary_margin_ml_min_kg
+            if unit == "mL/min/kg"
+            else self.policy.boundary_margin_ml_min
+        )
+        # proximity is informational (the band itself was chosen exactly): float is enough here
+        shown, width = float(value), float(margin)
+        near = [e for e in row.band_edges if abs(shown - float(e)) <= width]
+        if near:
+            self.cite(self.policy, "boundary-case margin")
+            self.alert(
+                "boundary-case",
+                "info",
+                f"{self.renal.clearance.method} {self.renal.clearance.rounded(3)} {unit} lies within {margin} "
+                f"of the band edge {near[0]}: a small change in creatinine or weight changes the dose; recheck renal function.",
+                self.policy.citations,
+            )
+
+    def _phase(self, row: RegimenRow, weight: Decimal | None) -> DoseRegimen | Outcome:
+        if row.formula is not None:
+            return self._pediatric(row, row.formula, weight)
+        chosen = self._band(row)
+        if isinstance(chosen, Outcome):
+            return chosen
+        band = chosen
+        self.cite(band, f"{self.label.drug} {row.id} band {band.crcl_wording}")
+        band_text = _band_text(band, self.renal)
+        if band.refuse is not None:
+            self.reasons.append(band.reason or "")
+            if self.renal is not None:
+                self.renal = RenalResult(self.renal.clearance, band_text, self.renal.crcl_ml_min)
+            return Outcome(band.refuse)
+        if self.renal is not None and self.renal.band is None:
+            self.renal = RenalResult(self.renal.clearance, band_text, self.renal.crcl_ml_min)
+        dose_mg_per_kg = band.dose_mg_per_kg
+        every_h = band.every_h
+        if dose_mg_per_kg is not None:
+            assert weight is not None
+            dose_mg = dose_mg_per_kg * weight
+        else:
+            assert band.dose_mg is not None
+            dose_mg = band.dose_mg
+        override = self._dose_override()
+        if override is not None:
+            assert override.dose_mg is not None and override.every_h is not None
+            self.reasons.append(f"{override.message} ({_source(override)})")
+            dose_mg, every_h, dose_mg_per_kg = override.dose_mg, override.every_h, None
+        if every_h is not None:
+            schedule = schedule_wording(every_h)
+            hours, part = every_h.as_integer_ratio()
+            per_week = Fraction(168 * part, hours)
+        else:
+            assert band.schedule is not None and band.doses_per_week is not None
+            schedule, per_week = band.schedule, Fraction(band.doses_per_week)
+        formulation = self.label.formulation(band.formulation or row.formulation)
+        volume = self._volume(dose_mg, formulation)
+        dose_text = f"{_plain(dose_mg)} mg"
+        if dose_mg_per_kg is not None:
+            dose_text = f"{_plain(dose_mg_per_kg)} mg/kg × {weight} kg = {dose_text}"
+        self.reasons.append(f"{band_text}: {dose_text} {schedule} ({_source(band, row)}).")
+        then = None
+        if row.then is not None:
+            following = self.label.regimen(row.then)
+            self.cite(following, f"{self.label.drug} regimen {following.id}")
+            outcome_or_phase = self._phase(following, weight)
+            if isinstance(outcome_or_phase, Outcome):
+                return outcome_or_phase
+            then = outcome_or_phase
+        return DoseRegimen(
+            dose_mg=dose_mg,
+            every_h=every_h,
+            schedule=schedule,
+            doses_per_week=per_week,
+            band=band_text,
+            citations=tuple(dict.fromkeys((*row.citations, *band.citations))),
+            dose_mg_per_kg=dose_mg_per_kg,
+            formulation=formulation.id if formulation else None,
+            oral_solution_ml=volume,
+            administration=row.administration,
+            section=band.section or row.section,
+            then=then,
+            renally_adjusted=_adjusted(row, band),
+            **self._row_fields(row),
+        )
+
+    def _row_fields(self, row: RegimenRow) -> dict[str, Any]:
+        """The fields of a regimen that come from its row whatever the band."""
+        return {
+            "route": row.route,
+            "row": f"{self.label.drug}/{row.id}",
+            "duration_days": row.duration_days,
+            "duration": row.duration,
+            "until_post_transplant_day": row.until_post_transplant_day,
+        }
+
+    def _volume(self, dose_mg: Decimal, formulation: Formulation | None) -> Decimal | None:
+        """mL of an oral solution for ``dose_mg`` (policy decimals), or None for other forms."""
+        if formulation is None or formulation.mg_per_ml is None:
+            return None
+        quantum = Decimal(1).scaleb(-self.policy.oral_solution_ml_decimals)
+        return _round(dose_mg / formulation.mg_per_ml, quantum)
+
+    def _pediatric(
+        self, row: RegimenRow, formula: PediatricFormula, weight: Decimal | None
+    ) -> DoseRegimen | Outcome:
+        p = self.patient
+        if p.dialysis != "none":
+            self.reasons.append(
+                f"The label's pediatric formula (7 × BSA × CrCl) gives no dose on {p.dialysis}."
+            )
+            return Outcome.SPECIALIST_REVIEW
+        if self.renal is None:
+            return Outcome.SPECIALIST_REVIEW
+        assert weight is not None and p.height_cm is not None
+        self.cite(formula, f"{self.label.drug} pediatric formula")
+        self.cite(self.formulas.mosteller, "Mosteller BSA")
+        bsa = mosteller_bsa(self.formulas, height_cm=p.height_cm, weight_kg=weight)
+        crcl = self.renal.value
+        calculated = formula.factor * bsa * Decimal(crcl.numerator) / Decimal(crcl.denominator)
+        capped = min(calculated, formula.dose_cap_mg)
+        dose = _round(capped / formula.round_to_mg, Decimal(1)) * formula.round_to_mg
+        if dose <= 0:
+            self.reasons.append(f"The calculated dose {calculated:.1f} mg rounds to 0 mg.")
+            return Outcome.SPECIALIST_REVIEW
+        band_text = (
+            f"pediatric formula {formula.factor} × BSA × CrCl "
+            f"(CrCl {self.renal.clearance.rounded(2)} {self.renal.clearance.unit}, at most {formula.crcl_cap_ml_min_173})"
+        )
+        self.renal = RenalResult(self.renal.clearance, band_text)
+        cap_text = (
+            f", capped at {formula.dose_cap_mg} mg" if calculated > formula.dose_cap_mg else ""
+        )
+        self.reasons.append(
+            f"{formula.factor} × BSA {bsa:.3f} m² × CrCl {float(crcl):.2f} mL/min/1.73 m² = {calculated:.1f} mg"
+            f"{cap_text}, rounded to the nearest {formula.round_to_mg} mg = {_plain(dose)} mg once daily ({_source(row)})."
+        )
+        tablet = self.label.formulation(formula.tablet_formulation)
+        solution = self.label.formulation(row.formulation)
+        administration = row.administration
+        if tablet is not None and tablet.strength_mg is not None:
+            window = tablet.strength_mg * formula.tablet_window_fraction
+            if abs(dose - tablet.strength_mg) <= window:
+                administration = (
+                    *administration,
+                    f"The dose is within {formula.tablet_window_fraction * 100:.0f}% of {tablet.strength_mg} mg: "
+                    f"one {tablet.strength_mg} mg tablet may be used if the child can swallow tablets.",
+                )
+        volume = self._volume(dose, solution)
+        return DoseRegimen(
+            dose_mg=dose,
+            every_h=formula.every_h,
+            schedule=schedule_wording(formula.every_h),
+            doses_per_week=Fraction(168) / Fraction(formula.every_h),
+            band=band_text,
+            citations=row.citations,
+            calculated_mg=calculated,
+            formulation=solution.id if solution else None,
+            oral_solution_ml=volume,
+            administration=administration,
+            section=row.section,
+            **self._row_fields(row),
+        )
+
+
+def _adjusted(row: RegimenRow, band: Band) -> bool:
+    """Whether ``band`` lowers the dose from the row's normal-renal-function band."""
+    if not row.renal_bands and not band.dialysis:
+        return False
+    return band is not row.top_band
+
+
+def _band_text(band: Band, renal: RenalResult | None) -> str:
+    if band.dialysis and not band.bounded:
+        return f"on {' or '.join(band.dialysis)}"
+    if not band.bounded:
+        return "no renal adjustment"
+    unit = renal.clearance.unit if renal else "mL/min"
+    return f"{band.crcl_wording} {unit}"
+
+
+def _source(row: Fact, parent: RegimenRow | None = None) -> str:
+    section = getattr(row, "section", None) or (parent.section if parent else None)
+    text = ", ".join(row.citations)
+    return f"{text} {section}" if section else text
+
+
+def _round(value: Decimal, quantum: Decimal) -> Decimal:
+    return value.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def _plain(value: Decimal) -> str:
+    text = f"{value.normalize():f}"
+    return text

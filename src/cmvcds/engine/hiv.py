@@ -1,0 +1,360 @@
+"""CMV in adults and adolescents with HIV (transplant-hiv.md §3, rules H1–H9).
+
+No primary prophylaxis and no pre-emptive therapy; retinitis: induction (intravitreal plus oral
+valganciclovir when sight-threatening), maintenance, and stopping maintenance once CD4 has stayed
+above the cut-off on ART for the site's window; restart when CD4 falls again. GI disease is treated
+like transplant disease; neurological disease needs a specialist. Numbers from ``hiv_cmv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.results import Missing, PathwayResult
+from cmvcds.domain.settings import SiteSettings
+from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.engine.monitoring import add_months
+from cmvcds.engine.transplant.common import Plan, Tables, add_alert, give, regimen, tables
+from cmvcds.engine.transplant.treatment import treat_disease
+from cmvcds.knowledge import Knowledge
+
+__all__ = ["evaluate"]
+
+
+def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings) -> PathwayResult:
+    """The HIV decisions for ``case`` on ``on``."""
+    result = PathwayResult()
+    t = tables(knowledge)
+    h = t.hiv
+    prophylaxis = Plan(result, knowledge, settings, DecisionId.ANTIVIRAL_PROPHYLAXIS)
+    preemptive = Plan(result, knowledge, settings, DecisionId.PREEMPTIVE_THERAPY)
+    treatment = Plan(result, knowledge, settings, DecisionId.ANTIVIRAL_TREATMENT)
+    cd4 = [o for o in case.results("cd4") if o.date <= on and o.value is not None]
+    on_art = case.hiv.on_art if case.hiv else None
+    if cd4:
+        result.findings["cd4"] = {
+            "value": int(cd4[-1].value or 0),
+            "date": cd4[-1].date.isoformat(),
+        }
+    if on_art is not True:
+        add_alert(
+            result,
+            AlertCode.START_ART,
+            Severity.WARNING,
+            f"Start ART (within about {int(h.art_start_within_days.value)} days of starting anti-CMV therapy "
+            "when CMV disease is treated).",
+            h.art_start_within_days.citations,
+        )
+        result.cite(h.art_start_within_days, "ART timing")
+    organs = case.presentation.organs if case.presentation else ()
+    retinitis = case.hiv.retinitis if case.hiv else None
+    has_retinitis = retinitis is not None or any(o in h.retinitis_organs.values for o in organs)
+    end_organ = has_retinitis or (
+        case.presentation is not None and case.presentation.disease == "tissue_invasive"
+    )
+    prophylaxis.rule("H2")
+    prophylaxis.because(
+        "no primary CMV prophylaxis with valganciclovir in HIV: ART keeps CD4 above the cut-off",
+        (h.cd4_cutoff_per_ul, "CD4 cut-off"),
+    )
+    prophylaxis.done(Outcome.NOT_INDICATED)
+    preemptive.rule("H2")
+    preemptive.because(
+        "asymptomatic CMV DNAemia is not treated pre-emptively; look for end-organ disease (fundoscopy)",
+        (h.cd4_cutoff_per_ul, "CD4 cut-off"),
+    )
+    preemptive.done(Outcome.NOT_INDICATED)
+    low_cd4 = bool(cd4) and cd4[-1].value is not None and cd4[-1].value < h.cd4_cutoff_per_ul.value
+    if low_cd4 and not has_retinitis:
+        add_alert(
+            result,
+            AlertCode.OPHTHALMOLOGY_FOLLOW_UP,
+            Severity.INFO,
+            f"CD4 below {int(h.cd4_cutoff_per_ul.value)} cells/µL: dilated fundoscopy to screen for CMV retinitis.",
+            h.ophthalmology_interval_days.citations,
+        )
+    if not end_organ:
+        return result
+    neuro = [o for o in organs if o in h.neurological_organs.values]
+    gut = [o for o in organs if o in h.gi_organs.values]
+    if neuro:
+        _neurological(case, on, t, treatment, neuro)
+    elif has_retinitis:
+        _retinitis(case, on, t, treatment, cd4, on_art)
+    elif gut:
+        treatment.rule("H8")
+        treatment.because(
+            f"gastrointestinal CMV disease: treat {int(h.gi_duration_days.low)}–{int(h.gi_duration_days.high)} "
+            "days or until symptoms resolve; no maintenance unless it relapses",
+            (h.gi_duration_days, "GI disease duration"),
+        )
+        treatment.done(
+            treat_disease(
+                case,
+                on,
+                t,
+                treatment,
+                population="hiv",
+                threshold_setting="pet_threshold_iu_ml.sot",
+            )
+        )
+    else:
+        treatment.rule("H1")
+        treatment.because(
+            f"CMV end-organ disease ({', '.join(organs) or 'unspecified'}) in HIV: specialist plan"
+        )
+        treatment.done(Outcome.SPECIALIST_REVIEW)
+    return result
+
+
+def _neurological(case: Case, on: date, t: Tables, plan: Plan, organs: list[str]) -> None:
+    plan.rule("H9")
+    plan.because(
+        f"{', '.join(organs)}: IV ganciclovir plus IV foscarnet induction, optimise ART; specialist",
+        (t.hiv.neurological_organs, "neurological CMV disease"),
+    )
+    for drug in ("ganciclovir", "foscarnet"):
+        regimen(
+            plan.result,
+            case,
+            plan.knowledge,
+            on,
+            drug,
+            Indication.INDUCTION,
+            start=on,
+            stop_rule="specialist: until clinical stabilisation, then maintenance",
+            population="hiv",
+            route="iv",
+        )
+    option = t.treatment.option("maribavir")
+    plan.because("maribavir excluded: poor CNS penetration", (option, "maribavir in CNS disease"))
+    add_alert(
+        plan.result,
+        AlertCode.POOR_CNS_OCULAR_PENETRATION,
+        Severity.WARNING,
+        "Maribavir is not suitable for CNS disease.",
+        option.citations,
+    )
+    plan.done(Outcome.SPECIALIST_REVIEW)
+
+
+def _anti_cmv_days(case: Case, on: date, t: Tables) -> int:
+    days: set[date] = set()
+    for course in case.therapy:
+        if course.drug in t.hiv.anti_cmv_drugs.values and course.start <= on:
+            end = min(course.stop or on, on)
+            days.update(
+                course.start + timedelta(days=i) for i in range((end - course.start).days + 1)
+            )
+    return len(days)
+
+
+def _retinitis(
+    case: Case, on: date, t: Tables, plan: Plan, cd4: Sequence[Observation], on_art: bool | None
+) -> None:
+    h = t.hiv
+    result = plan.result
+    retinitis = case.hiv.retinitis if case.hiv else None
+    add_alert(
+        result,
+        AlertCode.IMMUNE_RECOVERY_UVEITIS,
+        Severity.INFO,
+        "Immune recovery uveitis is common after ART-driven CD4 recovery: ophthalmology follow-up.",
+        result.cite(h.immune_recovery_uveitis, "immune recovery uveitis"),
+    )
+    add_alert(
+        result,
+        AlertCode.OPHTHALMOLOGY_FOLLOW_UP,
+        Severity.INFO,
+        f"Ophthalmology review about every {int(h.ophthalmology_interval_days.value)} days (retinitis activity, relapse, IRU).",
+        result.cite(h.ophthalmology_interval_days, "ophthalmology interval"),
+    )
+    active = retinitis.active if retinitis else None
+    if active is None:
+        result.missing.append(
+            Missing(
+                "hiv.retinitis.active",
+                "an ophthalmologist must say whether the retinitis is active",
+            )
+        )
+        plan.rule("H6")
+        plan.because("retinitis activity unknown: ophthalmology assessment needed")
+        plan.done(Outcome.INSUFFICIENT_DATA)
+        return
+    on_maintenance = any(
+        c.drug in h.anti_cmv_drugs.values and c.start <= on and (c.stop is None or c.stop >= on)
+        for c in case.therapy
+    )
+    treated_before = any(c.drug in h.anti_cmv_drugs.values and c.start <= on for c in case.therapy)
+    if active:
+        _induction(
+            case,
+            on,
+            t,
+            plan,
+            retinitis.zone if retinitis else None,
+            bool(retinitis and retinitis.sight_threatening),
+        )
+        return
+    if treated_before and not on_maintenance:
+        _restart_or_stay_off(case, on, t, plan, cd4)
+        return
+    _maintenance_or_stop(case, on, t, plan, cd4, on_art)
+
+
+def _induction(
+    case: Case, on: date, t: Tables, plan: Plan, zone: int | None, sight_threatening: bool
+) -> None:
+    h = t.hiv
+    days = plan.setting("hiv_induction_days")
+    if days is None:
+        plan.rule("H3" if zone == 1 or sight_threatening else "H4")
+        plan.because(
+            f"retinitis induction for {int(h.induction_days.low)}–{int(h.induction_days.high)} days; "
+            "the site's length hiv_induction_days is not set",
+            (h.induction_days, "induction length"),
+        )
+        plan.done(Outcome.INSUFFICIENT_DATA)
+        return
+    plan.cite_setting("hiv_induction_days")
+    stop = on + timedelta(days=int(days))
+    if zone == 1 or sight_threatening:
+        plan.rule("H3")
+        plan.because(
+            "sight-threatening (zone 1) retinitis: intravitreal ganciclovir or foscarnet injections "
+            f"plus oral valganciclovir induction for {days} days",
+            (h.induction_days, "induction length"),
+        )
+        plan.because(
+            "the intravitreal dose and number of injections are the ophthalmologist's (not in the dosing tables)"
+        )
+    else:
+        plan.rule("H4")
+        plan.because(
+            f"peripheral (zone {zone or '2–3'}) retinitis: oral valganciclovir induction for {days} days",
+            (h.induction_days, "induction length"),
+        )
+    _valganciclovir(
+        case, on, plan, Indication.INDUCTION, stop, f"induction for {days} days, then maintenance"
+    )
+
+
+def _maintenance_or_stop(
+    case: Case, on: date, t: Tables, plan: Plan, cd4: Sequence[Observation], on_art: bool | None
+) -> None:
+    """H5 / H6: continue maintenance until the stop criteria are all met."""
+    h = t.hiv
+    window = plan.setting("hiv_cd4_sustained_months")
+    minimum = plan.setting("hiv_min_therapy_months")
+    plan.rule("H6")
+    if window is None or minimum is None:
+        plan.because(
+            "the stop rule needs the site's hiv_cd4_sustained_months and hiv_min_therapy_months"
+        )
+        plan.done(Outcome.INSUFFICIENT_DATA)
+        return
+    plan.cite_setting("hiv_cd4_sustained_months")
+    cutoff = h.cd4_cutoff_per_ul.value
+    plan.cite(h.cd4_cutoff_per_ul, "CD4 cut-off")
+    unmet = []
+    if on_art is not True:
+        unmet.append("not on ART")
+    therapy_days = _anti_cmv_days(case, on, t)
+    first = min((c.start for c in case.therapy if c.drug in h.anti_cmv_drugs.values), default=None)
+    if first is None or add_months(first, int(minimum)) > on:
+        unmet.append(f"anti-CMV therapy for less than {minimum} months ({therapy_days} days)")
+    run_start = None
+    for count in cd4:
+        if count.value is not None and count.value <= cutoff:
+            run_start = None
+        elif run_start is None:
+            run_start = count.date
+    if run_start is None:
+        unmet.append(f"latest CD4 not above {cutoff} cells/µL")
+    elif add_months(run_start, int(window)) > on:
+        unmet.append(
+            f"CD4 above {cutoff} cells/µL only since {run_start} (less than {window} months)"
+        )
+    if unmet:
+        plan.rule("H5")
+        plan.because("continue maintenance: " + "; ".join(unmet))
+        _valganciclovir(
+            case,
+            on,
+            plan,
+            Indication.MAINTENANCE,
+            None,
+            "until the stop criteria are met (ART, inactive lesions, CD4, duration)",
+        )
+        return
+    plan.because(
+        f"stop maintenance: on ART, inactive retinitis, anti-CMV therapy ≥ {minimum} months, every CD4 above {cutoff} "
+        f"cells/µL since {run_start} (≥ {window} months); continue regular ophthalmology",
+        (h.cd4_window_months, "CD4 window"),
+        (h.min_therapy_months, "minimum therapy"),
+    )
+    assert run_start is not None
+    if add_months(run_start, int(h.cd4_window_months.high)) > on or (
+        first is not None and add_months(first, int(h.min_therapy_months.high)) > on
+    ):
+        add_alert(
+            plan.result,
+            AlertCode.CONFIG_RANGE,
+            Severity.INFO,
+            f"Stopping depends on the site's choice inside the guideline's {int(h.cd4_window_months.low)}–"
+            f"{int(h.cd4_window_months.high)} months (hiv_cd4_sustained_months = {window}, "
+            f"hiv_min_therapy_months = {minimum}).",
+            h.cd4_window_months.citations,
+        )
+    plan.done(Outcome.NOT_INDICATED)
+
+
+def _restart_or_stay_off(
+    case: Case, on: date, t: Tables, plan: Plan, cd4: Sequence[Observation]
+) -> None:
+    """H7: maintenance stopped earlier; restart when CD4 falls below the cut-off."""
+    h = t.hiv
+    plan.rule("H7")
+    cutoff = h.cd4_cutoff_per_ul.value
+    plan.cite(h.cd4_cutoff_per_ul, "CD4 cut-off for restarting")
+    latest = cd4[-1] if cd4 else None
+    if latest is None:
+        plan.because("maintenance stopped; no CD4 count to decide on restarting")
+        plan.result.missing.append(
+            Missing("cd4", "restarting maintenance depends on the CD4 count")
+        )
+        plan.done(Outcome.INSUFFICIENT_DATA)
+        return
+    if latest.value is not None and latest.value < cutoff:
+        plan.because(
+            f"CD4 {latest.value} cells/µL on {latest.date} is below {cutoff}: restart maintenance"
+        )
+        _valganciclovir(
+            case, on, plan, Indication.MAINTENANCE, None, "until the stop criteria are met again"
+        )
+        return
+    plan.because(
+        f"maintenance stopped; CD4 {latest.value} cells/µL on {latest.date}: stay off, regular ophthalmology"
+    )
+    plan.done(Outcome.NOT_INDICATED)
+
+
+def _valganciclovir(
+    case: Case, on: date, plan: Plan, indication: Indication, stop: date | None, stop_rule: str
+) -> None:
+    """Close ``plan`` with the dosing engine's valganciclovir regimen (specialist if it gives none)."""
+    plan.done(
+        give(
+            plan,
+            case,
+            on,
+            "valganciclovir",
+            indication,
+            start=on,
+            stop=stop,
+            stop_rule=stop_rule,
+            population="hiv",
+        )
+    )

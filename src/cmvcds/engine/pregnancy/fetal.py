@@ -1,0 +1,239 @@
+"""``valacyclovir-fetal-treatment``: Table 1 signs and rule A6 (with A8, I-5, I-7).
+
+A fetus with CMV DNA in amniotic fluid qualifies with at least one mild/moderate sign (an
+extracerebral sign, one isolated cerebral sign, or a fetal-blood abnormality) and no severe
+cerebral sign. Signs are read from the latest ultrasound examination and the latest fetal-blood
+results; thresholds are strict as printed. A finding whose measurement is missing cannot be
+classified: when it could be severe (ventriculomegaly, microcephaly, megacisterna magna) the
+decision waits for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from cmvcds.domain.case import Case, Ultrasound
+from cmvcds.domain.results import Missing, PathwayResult
+from cmvcds.domain.vocabulary import Outcome
+from cmvcds.engine.pregnancy.amniocentesis import Amniocentesis
+from cmvcds.knowledge.schemas.pregnancy import FetalSign, FetalSignTable, PregnancyProtocol
+
+__all__ = ["FetalSigns", "classify_exam", "fetal_blood_signs", "fetal_outcome", "signs_of_fetus"]
+
+
+@dataclass
+class FetalSigns:
+    """The Table 1 reading of one fetus: signs by category, findings not counted, and gaps."""
+
+    extracerebral: list[str] = field(default_factory=list)
+    isolated_cerebral: list[str] = field(default_factory=list)
+    severe_cerebral: list[str] = field(default_factory=list)
+    fetal_blood: list[str] = field(default_factory=list)
+    not_counted: list[str] = field(default_factory=list)
+    unmeasured: list[Missing] = field(default_factory=list)
+    could_be_severe: bool = False
+    exam: date | None = None
+    sampled_blood: bool = False
+    citations: list[str] = field(default_factory=list)
+
+    def as_finding(self) -> dict[str, object]:
+        shown: dict[str, object] = {"ultrasound": self.exam}
+        for name in (
+            "extracerebral",
+            "isolated_cerebral",
+            "severe_cerebral",
+            "fetal_blood",
+            "not_counted",
+        ):
+            values = getattr(self, name)
+            if values:
+                shown[name] = list(values)
+        return shown
+
+
+def classify_exam(exam: Ultrasound, table: FetalSignTable, result: PathwayResult) -> FetalSigns:
+    """Classify every finding of one ultrasound examination under Table 1."""
+    signs = FetalSigns(exam=exam.date)
+    for finding in sorted(set(exam.findings)):
+        rows = [row for row in table.signs if row.finding == finding]
+        if not rows:
+            signs.not_counted.append(f"{finding} (not a Table 1 sign)")
+            continue
+        row, measured = _row_for(exam, rows)
+        signs.citations += result.cite(rows[0], f"Table 1: {rows[0].label}")
+        if row is None and measured is None:
+            field_name = rows[0].when.field if rows[0].when else "measurement"
+            severe = any(r.category == "severe_cerebral" for r in rows)
+            signs.could_be_severe |= severe
+            signs.unmeasured.append(
+                Missing(
+                    f"ultrasound.{field_name}",
+                    f"{finding.replace('_', ' ')} on {exam.date} without {field_name}: Table 1 classifies it by "
+                    + "; ".join(r.label for r in rows),
+                )
+            )
+        elif row is None:
+            signs.not_counted.append(
+                f"{finding.replace('_', ' ')} ({measured}): below the Table 1 threshold"
+            )
+        else:
+            text = row.label + (f" ({measured})" if measured else "")
+            getattr(signs, row.category).append(text)
+    return signs
+
+
+def _row_for(exam: Ultrasound, rows: list[FetalSign]) -> tuple[FetalSign | None, str | None]:
+    """The row whose condition holds, and the measurement as shown; (None, None) if unmeasured."""
+    if all(row.when is None for row in rows):
+        return rows[0], None
+    shown: str | None = None
+    for row in rows:
+        when = row.when
+        if when is None:
+            continue
+        value: Decimal | int | None = getattr(exam, when.field)
+        if value is None:
+            return None, None
+        shown = f"{when.field.replace('_', ' ')} {value}{' ' + when.unit if when.unit else ''}"
+        if when.met_by(Decimal(value)):
+            return row, shown
+    return None, shown
+
+
+def fetal_blood_signs(
+    case: Case,
+    on: date,
+    fetus: int | None,
+    protocol: PregnancyProtocol,
+    signs: FetalSigns,
+    result: PathwayResult,
+) -> None:
+    """Fetal viraemia > 3,000 copies/mL and platelets < 100,000/mm³ (latest values, strict)."""
+    viraemia = [
+        o
+        for o in case.results("cmv_dna", "fetal_blood")
+        if o.date <= on and _same_fetus(o.fetus, fetus)
+    ]
+    platelets = [
+        o
+        for o in case.results("platelets", "fetal_blood")
+        if o.date <= on and _same_fetus(o.fetus, fetus)
+    ]
+    signs.sampled_blood = bool(viraemia or platelets)
+    if viraemia:
+        latest = viraemia[-1]
+        rule = protocol.fetal_viraemia
+        signs.citations += result.cite(rule, "Table 1: fetal viraemia threshold")
+        if latest.value is None or latest.unit != rule.unit:
+            signs.unmeasured.append(
+                Missing(
+                    "fetal_blood cmv_dna (copies/mL)",
+                    f"fetal viraemia on {latest.date} is not quantified in {rule.unit}; Table 1 needs {rule.text()}",
+                )
+            )
+        elif rule.met_by(latest.value):
+            signs.fetal_blood.append(
+                f"fetal viraemia {latest.value} copies/mL ({rule.text()}, {latest.date})"
+            )
+        else:
+            signs.not_counted.append(f"fetal viraemia {latest.value} copies/mL: not {rule.text()}")
+    if platelets:
+        latest = platelets[-1]
+        rule = protocol.fetal_platelets
+        signs.citations += result.cite(rule, "Table 1: fetal platelet threshold")
+        if latest.value is not None and rule.met_by(latest.value):
+            signs.fetal_blood.append(
+                f"fetal platelets {latest.value}/mm³ ({rule.text()}, {latest.date})"
+            )
+        elif latest.value is not None:
+            signs.not_counted.append(f"fetal platelets {latest.value}/mm³: not {rule.text()}")
+
+
+def signs_of_fetus(
+    case: Case,
+    on: date,
+    fetus: int | None,
+    table: FetalSignTable,
+    protocol: PregnancyProtocol,
+    result: PathwayResult,
+) -> FetalSigns:
+    """Table 1 reading of ``fetus`` (None: the only or an unspecified fetus)."""
+    exams = [u for u in case.ultrasound if u.date <= on and _same_fetus(u.fetus, fetus)]
+    latest = max(exams, key=lambda u: u.date) if exams else None
+    signs = classify_exam(latest, table, result) if latest else FetalSigns()
+    fetal_blood_signs(case, on, fetus, protocol, signs, result)
+    return signs
+
+
+def fetal_outcome(
+    signs: FetalSigns, table: FetalSignTable, result: PathwayResult
+) -> tuple[Outcome, list[str], list[Missing]]:
+    """Rule A6 for one infected fetus: outcome, reasons and what is missing."""
+    reasons: list[str] = []
+    missing = list(signs.unmeasured)
+    qualifying = signs.extracerebral + signs.fetal_blood
+    if signs.severe_cerebral:
+        reasons.append(
+            f"Severe cerebral sign: {'; '.join(signs.severe_cerebral)} — exclusion criterion for in-utero treatment (A6, A8)."
+        )
+        return Outcome.EXCLUDED, reasons, []
+    if signs.could_be_severe:
+        reasons.append(
+            "A cerebral finding without its measurement could be severe: it decides eligibility (A8)."
+        )
+        return Outcome.INSUFFICIENT_DATA, reasons, missing
+    if len(signs.isolated_cerebral) > 1:
+        result.cite(
+            table.isolated_means_single, "'isolated' cerebral sign read as exactly one (I-7)"
+        )
+        reasons.append(
+            f"Several cerebral signs ({'; '.join(signs.isolated_cerebral)}): not 'isolated' as Table 1 requires (I-7); specialist review."
+        )
+        return Outcome.SPECIALIST_REVIEW, reasons, missing
+    qualifying += signs.isolated_cerebral
+    if qualifying:
+        reasons.append(
+            f"Mild/moderate sign(s) of fetal disease: {'; '.join(qualifying)} (Table 1, A6)."
+        )
+        return Outcome.RECOMMENDED, reasons, []
+    if signs.exam is None and not signs.sampled_blood:
+        reasons.append(
+            "No fetal ultrasound examination or fetal-blood result: Table 1 signs cannot be assessed."
+        )
+        return (
+            Outcome.INSUFFICIENT_DATA,
+            reasons,
+            [
+                Missing(
+                    "ultrasound",
+                    "a fetal ultrasound examination is needed to look for the Table 1 signs",
+                )
+            ],
+        )
+    if missing:
+        reasons.append("A finding without its measurement may qualify (Table 1).")
+        return Outcome.INSUFFICIENT_DATA, reasons, missing
+    where = f"ultrasound of {signs.exam}" if signs.exam else "no ultrasound"
+    reasons.append(
+        f"No ultrasound sign of fetal disease ({where}) and no fetal-blood abnormality: an exclusion criterion of the "
+        "AIFA protocol for in-utero treatment (A6)."
+    )
+    if not signs.sampled_blood:
+        missing.append(
+            Missing(
+                "fetal_blood",
+                "no fetal-blood result: a fetal viraemia > 3,000 copies/mL or platelets < 100,000/mm³ would qualify (Table 1)",
+            )
+        )
+    return Outcome.EXCLUDED, reasons, missing
+
+
+def _same_fetus(item: int | None, fetus: int | None) -> bool:
+    return item is None or fetus is None or item == fetus
+
+
+def infected_fetuses(amnios: tuple[Amniocentesis, ...]) -> list[int | None]:
+    """The fetuses with a positive amniotic-fluid PCR (None: unspecified)."""
+    return sorted({a.fetus for a in amnios if a.positive}, key=lambda f: f or 0)

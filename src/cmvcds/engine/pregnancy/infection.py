@@ -1,0 +1,284 @@
+"""Maternal infection: status by the AIFA criteria (rule A1), the onset window (I-2), its timing.
+
+Status is one of ``primary`` (criterion ``seroconversion``, ``igg-igm-low-avidity`` or
+``igg-igm-intermediate-avidity-dna``), ``non_primary`` (pre-existing immunity: reinfection,
+reactivation or past infection), ``none`` (seronegative), ``not_established`` (IgG and IgM
+positive but criterion (c) not met: intermediate avidity with CMV DNA not detected) or
+``insufficient_data`` with what is missing. Every result is read from the dated observations in
+date order, so the order in which a case lists them never matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.results import Alert, Missing
+from cmvcds.domain.vocabulary import AlertCode, Severity
+from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol, TimingTable
+
+__all__ = [
+    "CRITERIA",
+    "MaternalInfection",
+    "OnsetWindow",
+    "PeriodBounds",
+    "classify_infection",
+    "detected",
+    "timing_label",
+]
+
+#: The AIFA criteria of primary infection, as a clinician reads them (rule A1).
+CRITERIA = {
+    "seroconversion": "(a) CMV IgG seroconversion",
+    "igg-igm-low-avidity": "(b) CMV IgG and IgM positive with low IgG avidity",
+    "igg-igm-intermediate-avidity-dna": (
+        "(c) CMV IgG and IgM positive, intermediate IgG avidity and CMV DNA in maternal whole blood, urine or saliva"
+    ),
+}
+
+_DETECTED = frozenset({"detected", "detected_below_lloq"})
+
+
+def detected(o: Observation) -> bool:
+    """A CMV DNA result that found virus (a quantified value > 0 counts as detected)."""
+    if o.result is not None:
+        return o.result in _DETECTED
+    return o.value is not None and o.value > 0
+
+
+@dataclass(frozen=True)
+class OnsetWindow:
+    """When the primary infection began: after ``earliest - 1`` and on or before ``latest``.
+
+    ``earliest`` is None when nothing bounds the onset from below ("on or before ``latest``").
+    """
+
+    earliest: date | None
+    latest: date
+    basis: str
+
+    def as_list(self) -> list[date | None]:
+        return [self.earliest, self.latest]
+
+
+@dataclass(frozen=True)
+class MaternalInfection:
+    status: str
+    reasons: tuple[str, ...]
+    criterion: str | None = None
+    onset: OnsetWindow | None = None
+    diagnosed_on: date | None = None
+    missing: tuple[Missing, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True)
+class PeriodBounds:
+    """The periconceptional window in days from the LMP (both ends inclusive)."""
+
+    from_day: int
+    to_day: int
+
+
+def timing_label(day: int, peri: PeriodBounds, timing: TimingTable) -> str:
+    """The period of an onset ``day`` days after the LMP (negative: before it)."""
+    if day < peri.from_day:
+        return "preconceptional"
+    if day <= peri.to_day:
+        return timing.periconceptional.label
+    for period in timing.trimesters:
+        if period.to_day is None or day <= period.to_day:
+            return period.label
+    return timing.trimesters[-1].label
+
+
+def classify_infection(case: Case, on: date, protocol: PregnancyProtocol) -> MaternalInfection:
+    """The maternal infection status from the observations dated on or before ``on``."""
+    seen = [o for o in case.observations if o.date <= on]
+    igg = _of(seen, "cmv_igg")
+    igm = _of(seen, "cmv_igm")
+    avidity = [o for o in _of(seen, "cmv_igg_avidity") if o.result is not None]
+    maternal = tuple(protocol.primary_dna_specimens.specimens)
+    dna = [o for o in _of(seen, "cmv_dna") if o.specimen in maternal]
+    plasma = [o for o in _of(seen, "cmv_dna") if o.specimen == "plasma" and detected(o)]
+    markers = sorted(
+        [o.date for o in igg + igm if o.result == "positive"]
+        + [o.date for o in dna + plasma if detected(o)]
+    )
+    found = _classify(igg, igm, avidity, dna, plasma, markers)
+    return _with_symptom_onset(found, case.pregnancy.symptom_onset if case.pregnancy else None)
+
+
+def _of(seen: Iterable[Observation], code: str) -> list[Observation]:
+    return sorted(
+        (o for o in seen if o.code == code),
+        key=lambda o: (o.date, o.result or "", o.specimen or ""),
+    )
+
+
+def _classify(
+    igg: list[Observation],
+    igm: list[Observation],
+    avidity: list[Observation],
+    dna: list[Observation],
+    plasma: list[Observation],
+    markers: list[date],
+) -> MaternalInfection:
+    positives = [o for o in igg if o.result == "positive"]
+    if not positives:
+        return _seronegative(igg, igm)
+    first = positives[0].date
+    if any(o.result == "negative" and o.date < first for o in igg):
+        # The onset lies after the last IgG-negative sample taken before any positive marker.
+        lower = [o.date for o in igg if o.result == "negative" and o.date < markers[0]]
+        last = max(o.date for o in igg if o.result == "negative" and o.date < first)
+        window = OnsetWindow(
+            lower[-1] + timedelta(days=1) if lower else None,
+            markers[0],
+            "seroconversion: after the last negative, on or before the first positive sample",
+        )
+        return MaternalInfection(
+            "primary",
+            (f"CMV IgG negative on {last} and positive on {first}: seroconversion (criterion a).",),
+            "seroconversion",
+            window,
+            first,
+        )
+    undated = OnsetWindow(None, markers[0], "on or before the first positive sample")
+    igm_positive = [o for o in igm if o.result == "positive"]
+    if not igm:
+        return _insufficient(
+            "CMV IgG positive without IgM: primary infection cannot be assessed.",
+            Missing(
+                "cmv_igm",
+                "CMV IgG is positive: IgM (and, if positive, IgG avidity) decide whether the infection is primary",
+            ),
+        )
+    if not igm_positive:
+        if all(o.result == "negative" for o in igm):
+            return MaternalInfection(
+                "non_primary",
+                (
+                    f"CMV IgG positive ({first}) with IgM negative: past infection (pre-existing immunity), not primary.",
+                ),
+            )
+        return _insufficient(
+            "CMV IgG positive with IgM equivocal.",
+            Missing(
+                "cmv_igm",
+                "IgM is equivocal: repeat it; a positive IgM with low avidity would establish primary infection",
+            ),
+        )
+    if not avidity:
+        return _insufficient(
+            "CMV IgG and IgM positive without IgG avidity: primary infection cannot be established.",
+            Missing(
+                "cmv_igg_avidity",
+                "IgG and IgM positive without avidity: primary infection cannot be established (criteria b and c need it)",
+            ),
+        )
+    first_avidity = avidity[0]
+    both = f"CMV IgG and IgM positive, IgG avidity {first_avidity.result} on {first_avidity.date}"
+    diagnosed = max(first, igm_positive[0].date, first_avidity.date)
+    if first_avidity.result == "low":
+        return MaternalInfection(
+            "primary", (f"{both}: criterion (b).",), "igg-igm-low-avidity", undated, diagnosed
+        )
+    if first_avidity.result == "high":
+        return MaternalInfection(
+            "non_primary",
+            (
+                f"{both}: non-primary infection (reinfection or reactivation) or past infection with persistent IgM.",
+            ),
+        )
+    found = [o for o in dna if detected(o)]
+    if found:
+        return MaternalInfection(
+            "primary",
+            (
+                f"{both}; CMV DNA detected in maternal {found[0].specimen.replace('_', ' ') if found[0].specimen else 'sample'} on {found[0].date}: criterion (c).",
+            ),
+            "igg-igm-intermediate-avidity-dna",
+            undated,
+            max(diagnosed, found[0].date),
+        )
+    plasma_note = (
+        f" CMV DNA was detected in plasma ({plasma[0].date}), which the AIFA text does not name (whole blood, urine or saliva)."
+        if plasma
+        else ""
+    )
+    if dna:
+        return MaternalInfection(
+            "not_established",
+            (
+                f"{both}; CMV DNA not detected in maternal whole blood, urine or saliva: criterion (c) is not met (rule A1).{plasma_note}",
+            ),
+        )
+    return _insufficient(
+        f"{both}; no CMV DNA test on maternal whole blood, urine or saliva.{plasma_note}",
+        Missing(
+            "cmv_dna (maternal whole blood, urine or saliva)",
+            "intermediate avidity: CMV DNA detected in maternal whole blood, urine or saliva would establish primary infection (criterion c)",
+        ),
+    )
+
+
+def _seronegative(igg: list[Observation], igm: list[Observation]) -> MaternalInfection:
+    if not igg:
+        return _insufficient(
+            "No CMV IgG result.",
+            Missing("cmv_igg", "CMV IgG and IgM are needed to assess the maternal infection"),
+        )
+    if any(o.result == "positive" for o in igm):
+        return _insufficient(
+            "CMV IgM positive with IgG not positive: a very early primary infection or a false-positive IgM.",
+            Missing(
+                "cmv_igg",
+                "repeat CMV IgG (and avidity) in 2-3 weeks: seroconversion would establish primary infection",
+            ),
+        )
+    if all(o.result == "negative" for o in igg):
+        return MaternalInfection(
+            "none",
+            (f"CMV IgG negative on {igg[-1].date}: no CMV infection (seronegative, susceptible).",),
+        )
+    return _insufficient(
+        "CMV IgG equivocal.", Missing("cmv_igg", "IgG is equivocal: repeat CMV IgG and IgM")
+    )
+
+
+def _insufficient(reason: str, missing: Missing) -> MaternalInfection:
+    return MaternalInfection("insufficient_data", (reason,), missing=(missing,))
+
+
+def _with_symptom_onset(found: MaternalInfection, symptom: date | None) -> MaternalInfection:
+    """I-2.1: a documented symptom onset consistent with the serology becomes the onset."""
+    window = found.onset
+    if symptom is None or window is None:
+        return found
+    if (window.earliest is None or window.earliest <= symptom) and symptom <= window.latest:
+        onset = OnsetWindow(
+            symptom, symptom, "documented symptom onset, consistent with the serology"
+        )
+        return MaternalInfection(
+            found.status, found.reasons, found.criterion, onset, found.diagnosed_on, found.missing
+        )
+    alert = Alert(
+        AlertCode.BOUNDARY_CASE,
+        Severity.WARNING,
+        f"The documented symptom onset ({symptom}) does not fit the serology (onset "
+        f"{'after ' + str(window.earliest - timedelta(days=1)) + ' and ' if window.earliest else ''}"
+        f"on or before {window.latest}); it is not used to date the infection.",
+        ("cmvcds2026-pregnancy-interpretations",),
+    )
+    return MaternalInfection(
+        found.status,
+        found.reasons,
+        found.criterion,
+        window,
+        found.diagnosed_on,
+        found.missing,
+        (alert,),
+    )

@@ -1,0 +1,417 @@
+"""The pregnancy pathway: ``evaluate(case, knowledge, on, settings) -> PathwayResult``.
+
+It dates the pregnancy, classifies the maternal infection, decides ``valacyclovir-prevention``
+(with regimen, amniocentesis and stop dates, monitoring) and, once an amniocentesis is known,
+``valacyclovir-fetal-treatment``. Every decision names the rules it applied (A1–A9, I-1 …; see
+``pregnancy/rules.yaml``) and cites the rows it used.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from cmvcds.domain.case import Case
+from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, ScheduleItem
+from cmvcds.domain.settings import SiteSettings, use_setting
+from cmvcds.domain.vocabulary import (
+    AlertCode,
+    DecisionId,
+    Indication,
+    Outcome,
+    ScheduleEvent,
+    Severity,
+)
+from cmvcds.engine.pregnancy.amniocentesis import Amniocentesis, amniocenteses, plan_amniocentesis
+from cmvcds.engine.pregnancy.dating import PregnancyDating, date_pregnancy
+from cmvcds.engine.pregnancy.exclusions import Exclusions, check_exclusions
+from cmvcds.engine.pregnancy.fetal import (
+    FetalSigns,
+    fetal_outcome,
+    infected_fetuses,
+    signs_of_fetus,
+)
+from cmvcds.engine.pregnancy.infection import (
+    CRITERIA,
+    MaternalInfection,
+    PeriodBounds,
+    classify_infection,
+    timing_label,
+)
+from cmvcds.engine.pregnancy.monitoring import monitoring_schedule
+from cmvcds.engine.pregnancy.prevention import (
+    course_of,
+    exclusion_outcome,
+    indication_for_prevention,
+)
+from cmvcds.engine.pregnancy.regimen import course_start, valacyclovir_regimen
+from cmvcds.engine.pregnancy.tables import PregnancyTables, pregnancy_tables
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.pregnancy import ga_days
+
+__all__ = ["KEY_AGES", "evaluate"]
+
+#: Gestational ages whose dates the findings list (the protocol's landmarks).
+KEY_AGES = ("20+1", "24+0", "26+0")
+
+_PERI_FROM = "pregnancy.periconceptional_from_day"
+_PERI_TO = "pregnancy.periconceptional_to_day"
+
+
+class _Evaluation:
+    """One evaluation: the inputs, the tables, and the result being built."""
+
+    def __init__(self, case: Case, knowledge: Knowledge, on: date, settings: SiteSettings) -> None:
+        self.case = case
+        self.knowledge = knowledge
+        self.on = on
+        self.settings = settings
+        self.t: PregnancyTables = pregnancy_tables(knowledge)
+        self.result = PathwayResult()
+        self._exclusions: Exclusions | None = None
+
+    # -- shared pieces ---------------------------------------------------------------------
+    def exclusions(self) -> Exclusions:
+        if self._exclusions is None:
+            self._exclusions = check_exclusions(
+                self.case, self.on, self.t.protocol, self.knowledge, self.result
+            )
+            if self._exclusions.findings:
+                self.result.findings["renal"] = dict(self._exclusions.findings)
+            if self._exclusions.renal:
+                self.result.alerts.append(
+                    Alert(
+                        AlertCode.RENAL_EXCLUSION,
+                        Severity.CRITICAL,
+                        "Renal exclusion criterion of the AIFA protocol: "
+                        + " ".join(self._exclusions.excluded),
+                        self._exclusions.citations,
+                    )
+                )
+        return self._exclusions
+
+    def periconceptional(self) -> tuple[PeriodBounds, bool]:
+        """The periconceptional window: the site's setting when chosen, else the default (I-6)."""
+        default = self.t.timing.periconceptional
+        days = [default.from_day, default.to_day]
+        chosen = 0
+        for i, name in enumerate((_PERI_FROM, _PERI_TO)):
+            if self.settings.get(name) is not None:
+                value: Any = use_setting(self.result, self.settings, self.knowledge, name)
+                days[i] = int(value)
+                chosen += 1
+        assert days[0] is not None and days[1] is not None
+        return PeriodBounds(days[0], days[1]), chosen == 2
+
+    # -- the evaluation --------------------------------------------------------------------
+    def run(self) -> PathwayResult:
+        case, result = self.case, self.result
+        pregnancy = case.pregnancy
+        if pregnancy is None:
+            self._undecidable(
+                "the case has no pregnancy section",
+                Missing("pregnancy", "a pregnancy case needs lmp, edd or a dating scan"),
+            )
+            return result
+        dating = date_pregnancy(pregnancy, self.t.dating, result)
+        if dating is None:
+            self._undecidable(
+                "the pregnancy is not dated",
+                Missing(
+                    "pregnancy.lmp",
+                    "give lmp, edd or dating {date, gestational_age}: every protocol date depends on it",
+                ),
+            )
+            return result
+        result.findings["gestational_age"] = dating.ga(self.on)
+        result.findings["dating"] = {"basis": dating.basis, "lmp": dating.lmp, "edd": dating.edd}
+        result.findings["key_dates"] = {ga: dating.date_of(ga_days(ga)) for ga in KEY_AGES}
+        if pregnancy.fetuses > 1:
+            result.findings["fetuses"] = pregnancy.fetuses
+        peri, site_window = self.periconceptional()
+        infection = classify_infection(case, self.on, self.t.protocol)
+        result.alerts.extend(infection.alerts)
+        result.findings["maternal_infection"] = self._infection_finding(
+            infection, dating, peri, site_window
+        )
+        amnios = amniocenteses(case, self.on)
+        window_start = dating.date_of(peri.from_day)
+        earliest = plan_amniocentesis(
+            infection, pregnancy, amnios, dating, self.t.protocol, window_start, result
+        )
+        self._prevention(infection, dating, amnios, earliest, window_start)
+        if amnios:
+            self._fetal_treatment(dating, amnios)
+        return result
+
+    def _undecidable(self, why: str, missing: Missing) -> None:
+        self.result.decisions.append(
+            Decision(
+                DecisionId.VALACYCLOVIR_PREVENTION,
+                Outcome.INSUFFICIENT_DATA,
+                (f"No decision: {why}.",),
+                self.t.protocol.prevention_onset_before.citations,
+            )
+        )
+        self.result.missing.append(missing)
+
+    def _infection_finding(
+        self,
+        infection: MaternalInfection,
+        dating: PregnancyDating,
+        peri: PeriodBounds,
+        site_window: bool,
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = {"status": infection.status}
+        if infection.criterion:
+            found["criterion"] = infection.criterion
+            found["criterion_text"] = CRITERIA[infection.criterion]
+        onset = infection.onset
+        if onset is None:
+            return found
+        found["onset_window"] = onset.as_list()
+        found["onset_basis"] = onset.basis
+        timing = self.t.timing
+        latest = timing_label(dating.day(onset.latest), peri, timing)
+        if onset.earliest is None:
+            found["timing"] = f"{latest} or earlier"
+        else:
+            first = timing_label(dating.day(onset.earliest), peri, timing)
+            found["timing"] = first if first == latest else f"{first} to {latest}"
+        if infection.diagnosed_on:
+            found["diagnosed_on"] = infection.diagnosed_on
+            found["diagnosed_at"] = dating.ga(infection.diagnosed_on)
+        self.result.cite(timing.trimesters_source, "trimester boundaries (14+0, 28+0)")
+        days = [dating.day(d) for d in (onset.earliest, onset.latest) if d is not None]
+        if not site_window and min(days) <= peri.to_day:
+            self.result.cite(
+                timing.periconceptional_source,
+                "periconceptional window (LMP - 7 days to LMP + 35 days; I-6)",
+            )
+        return found
+
+    def _prevention(
+        self,
+        infection: MaternalInfection,
+        dating: PregnancyDating,
+        amnios: tuple[Amniocentesis, ...],
+        earliest: date | None,
+        window_start: date,
+    ) -> None:
+        protocol, result, on = self.t.protocol, self.result, self.on
+        pregnancy = self.case.pregnancy
+        assert pregnancy is not None
+        base = protocol.prevention_onset_before.citations
+        prevention = DecisionId.VALACYCLOVIR_PREVENTION
+        indication = indication_for_prevention(infection, dating, protocol, window_start, result)
+        if indication.outcome is not None:
+            result.missing.extend(m for m in indication.missing if m not in result.missing)
+            result.decisions.append(
+                Decision(
+                    DecisionId.VALACYCLOVIR_PREVENTION,
+                    indication.outcome,
+                    indication.reasons,
+                    base,
+                    indication.rules,
+                )
+            )
+            return
+        assert earliest is not None
+        course = course_of(
+            amnios,
+            earliest,
+            pregnancy.amniocentesis_declined,
+            pregnancy.amniocentesis_booked,
+            dating,
+            protocol,
+            result,
+        )
+        rules = (*indication.rules, *course.rules)
+        stop_citations = _union(base, protocol.stop_without_amniocentesis.citations)
+        stop_item = (
+            ScheduleItem(
+                ScheduleEvent.STOP_VALACYCLOVIR,
+                course.stop,
+                stop_citations,
+                reason=f"prevention course: {course.stop_rule}",
+            )
+            if course.stop is not None
+            else None
+        )
+        if course.stop is not None and course.stop <= on:
+            # The course is over: its stop date matters when a result ended it or a course was given.
+            given = any(t.drug == "valacyclovir" for t in self.case.therapy)
+            if stop_item is not None and (course.by_result or given):
+                result.schedule.append(stop_item)
+            ended = f"The prevention course ends on {course.stop}: {course.ended_because}."
+            self._decide(
+                prevention,
+                Outcome.NOT_INDICATED,
+                (*indication.reasons, ended),
+                stop_citations,
+                rules,
+            )
+            return
+        outcome, why = exclusion_outcome(self.exclusions())
+        rules = (*rules, "A7", "I-4")
+        citations = _union(base, self.exclusions().citations)
+        if outcome is Outcome.INSUFFICIENT_DATA:
+            result.missing.extend(m for m in self.exclusions().missing if m not in result.missing)
+        if outcome is not None:
+            reasons = (*indication.reasons, *why)
+            result.decisions.append(
+                Decision(DecisionId.VALACYCLOVIR_PREVENTION, outcome, reasons, citations, rules)
+            )
+            return
+        start = course_start(self.case, on, infection.diagnosed_on or on)
+        regimen, dose_reasons = valacyclovir_regimen(
+            self.case, on, Indication.PREGNANCY_PREVENTION, self.knowledge, result,
+            start=start, stop=course.stop, stop_rule=course.stop_rule,
+        )  # fmt: skip
+        if regimen is None:
+            reasons = (*indication.reasons, "The dosing engine gives no regimen:", *dose_reasons)
+            result.decisions.append(
+                Decision(
+                    DecisionId.VALACYCLOVIR_PREVENTION,
+                    Outcome.INSUFFICIENT_DATA,
+                    reasons,
+                    citations,
+                    rules,
+                )
+            )
+            return
+        reasons = (
+            *indication.reasons,
+            "No exclusion criterion applies (A7).",
+            *self._dose_notes(),
+        )
+        result.decisions.append(
+            Decision(
+                DecisionId.VALACYCLOVIR_PREVENTION,
+                Outcome.RECOMMENDED,
+                reasons,
+                _union(citations, regimen.citations),
+                (*rules, "A3", "A9"),
+            )
+        )
+        result.regimens.append(regimen)
+        if stop_item is not None:
+            result.schedule.append(stop_item)
+        until = course.stop or dating.date_of(protocol.stop_without_amniocentesis.days)
+        result.schedule.extend(
+            monitoring_schedule(self.t.monitoring, "prevention", start, until, result)
+        )
+
+    def _dose_notes(self) -> list[str]:
+        protocol = self.t.protocol
+        fetuses = self.case.pregnancy.fetuses if self.case.pregnancy else 1
+        notes = [f"Start as soon as possible after the diagnosis; {protocol.written_consent.note}"]
+        self.result.cite(protocol.written_consent, "written informed consent (Law 648/96)")
+        if fetuses > 1:
+            self.result.cite(
+                protocol.multiple_pregnancy_dose, "dose unchanged in multiple pregnancy"
+            )
+            notes.append(f"Multiple pregnancy ({fetuses} fetuses): the dose is unchanged (A3).")
+        return notes
+
+    def _decide(
+        self,
+        decision: DecisionId,
+        outcome: Outcome,
+        reasons: list[str] | tuple[str, ...],
+        citations: tuple[str, ...],
+        rules: tuple[str, ...],
+    ) -> None:
+        self.result.decisions.append(Decision(decision, outcome, tuple(reasons), citations, rules))
+
+    def _fetal_treatment(self, dating: PregnancyDating, amnios: tuple[Amniocentesis, ...]) -> None:
+        """Rule A6 once an amniocentesis is known; a regimen until delivery when recommended."""
+        protocol, result, on = self.t.protocol, self.result, self.on
+        fetal = DecisionId.VALACYCLOVIR_FETAL_TREATMENT
+        base = protocol.fetal_treatment_until_delivery.citations
+        infected = infected_fetuses(amnios)
+        if not infected:
+            why = f"{_sentence(amnios[-1].describe())}: no fetal infection diagnosed; in-utero treatment does not apply (A6)."
+            self._decide(fetal, Outcome.NOT_INDICATED, (why,), base, ("A6",))
+            return
+        positive = next(a for a in amnios if a.positive)
+        reasons = [f"{_sentence(positive.describe())}: fetal CMV infection (A6)."]
+        readings: dict[str, FetalSigns] = {}
+        outcomes: list[Outcome] = []
+        missing: list[Missing] = []
+        for fetus in infected:
+            signs = signs_of_fetus(self.case, on, fetus, self.t.signs, protocol, result)
+            outcome, why_fetus, gaps = fetal_outcome(signs, self.t.signs, result)
+            label = f"fetus {fetus}" if fetus else "fetus"
+            readings[label] = signs
+            outcomes.append(outcome)
+            reasons += [f"{label.capitalize()}: {w}" if len(infected) > 1 else w for w in why_fetus]
+            missing += [g for g in gaps if g not in missing]
+        result.findings["fetal_signs"] = {label: s.as_finding() for label, s in readings.items()}
+        citations = _union(base, *(tuple(s.citations) for s in readings.values()))
+        rules: tuple[str, ...] = ("A6", "A8", "I-5", "I-7")
+        outcome = _combine(outcomes)
+        if outcome is Outcome.SPECIALIST_REVIEW and len(set(outcomes)) > 1:
+            message = "The fetuses differ in eligibility for in-utero treatment: specialist review."
+            result.alerts.append(Alert(AlertCode.BOUNDARY_CASE, Severity.WARNING, message, base))
+        if outcome is Outcome.RECOMMENDED:
+            exclusions = self.exclusions()
+            exclusion, why_excluded = exclusion_outcome(exclusions)
+            citations = _union(citations, exclusions.citations)
+            rules = (*rules, "A7", "I-4")
+            if exclusion is Outcome.INSUFFICIENT_DATA:
+                missing += [m for m in exclusions.missing if m not in missing]
+            if exclusion is not None:
+                outcome = exclusion
+                reasons += why_excluded
+        result.missing.extend(m for m in missing if m not in result.missing)
+        if outcome is not Outcome.RECOMMENDED:
+            self._decide(fetal, outcome, reasons, citations, rules)
+            return
+        start = course_start(self.case, on, positive.reported)
+        regimen, dose_reasons = valacyclovir_regimen(
+            self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result,
+            start=start, stop=None, stop_rule=f"until delivery (EDD {dating.edd}) (A6)",
+        )  # fmt: skip
+        if regimen is None:
+            reasons += ["The dosing engine gives no regimen:", *dose_reasons]
+            self._decide(fetal, Outcome.INSUFFICIENT_DATA, reasons, citations, rules)
+            return
+        result.cite(protocol.fetal_treatment_until_delivery, "in-utero treatment until delivery")
+        reasons += [
+            "No exclusion criterion applies (A7).",
+            "Treat until delivery; it may follow a prevention course (A6).",
+        ]
+        reasons += self._dose_notes()
+        citations = _union(citations, regimen.citations)
+        self._decide(fetal, Outcome.RECOMMENDED, reasons, citations, (*rules, "A3", "A9"))
+        result.regimens.append(regimen)
+        result.schedule += monitoring_schedule(
+            self.t.monitoring, "fetal-treatment", start, dating.edd, result
+        )
+
+
+def _combine(outcomes: list[Outcome]) -> Outcome:
+    """One decision for several infected fetuses: agreement, else specialist review."""
+    distinct = set(outcomes)
+    if len(distinct) == 1:
+        return outcomes[0]
+    if Outcome.INSUFFICIENT_DATA in distinct and distinct <= {
+        Outcome.INSUFFICIENT_DATA,
+        Outcome.RECOMMENDED,
+    }:
+        return Outcome.INSUFFICIENT_DATA
+    return Outcome.SPECIALIST_REVIEW
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _union(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c for group in groups for c in group))
+
+
+def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings) -> PathwayResult:
+    """The pregnancy pathway's conclusions about ``case`` on ``on``."""
+    return _Evaluation(case, knowledge, on, settings).run()

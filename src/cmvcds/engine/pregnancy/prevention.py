@@ -1,0 +1,203 @@
+"""``valacyclovir-prevention``: indication (A1, A2), course and stop (A5), exclusions (A7).
+
+The onset window decides the indication (I-1, I-2): inside the periconceptional window or before
+24+0 → indicated; straddling a boundary → specialist review, flagged; outside → not indicated.
+An indicated course runs from the diagnosis (the assessment date, or the start of a course
+already given) until the amniocentesis result is reported, or until 26+0 without one (I-3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from cmvcds.domain.results import Alert, Missing, PathwayResult
+from cmvcds.domain.vocabulary import AlertCode, Outcome, Severity
+from cmvcds.engine.pregnancy.amniocentesis import Amniocentesis
+from cmvcds.engine.pregnancy.dating import PregnancyDating
+from cmvcds.engine.pregnancy.exclusions import Exclusions
+from cmvcds.engine.pregnancy.infection import MaternalInfection, OnsetWindow
+from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
+
+__all__ = ["Course", "Indication", "course_of", "indication_for_prevention"]
+
+
+@dataclass(frozen=True)
+class Indication:
+    """Whether the prevention indication holds: ``outcome`` None means it does."""
+
+    outcome: Outcome | None
+    reasons: tuple[str, ...]
+    rules: tuple[str, ...]
+    missing: tuple[Missing, ...] = ()
+
+
+@dataclass(frozen=True)
+class Course:
+    """The prevention course's stop: a date (or None while a booked amniocentesis is pending) and why."""
+
+    stop: date | None
+    stop_rule: str
+    rules: tuple[str, ...]
+    ended_because: str | None = None
+    by_result: bool = False
+
+
+def where_onset(onset: OnsetWindow, start: date, limit: date) -> str:
+    """``in``, ``before`` (preconceptional), ``after`` or ``straddles`` the window [start, limit)."""
+    latest = onset.latest
+    earliest = onset.earliest
+    if latest < start:
+        return "before"
+    if earliest is None:
+        # I-2.3: "on or before" the first positive sample counts as inside when that sample is.
+        return "in" if latest < limit else "straddles"
+    if earliest >= limit:
+        return "after"
+    if earliest >= start and latest < limit:
+        return "in"
+    return "straddles"
+
+
+def indication_for_prevention(
+    infection: MaternalInfection,
+    dating: PregnancyDating,
+    protocol: PregnancyProtocol,
+    window_start: date,
+    result: PathwayResult,
+) -> Indication:
+    """Rules A1 and A2 (with I-1, I-2): is valacyclovir prevention indicated?"""
+    status = infection.status
+    if status == "insufficient_data":
+        return Indication(Outcome.INSUFFICIENT_DATA, infection.reasons, ("A1",), infection.missing)
+    if status == "none":
+        return Indication(
+            Outcome.NOT_INDICATED,
+            (*infection.reasons, "Prevention is for a primary infection (A1, A2)."),
+            ("A1",),
+        )
+    if status in ("non_primary", "not_established"):
+        return Indication(
+            Outcome.NOT_INDICATED,
+            (
+                *infection.reasons,
+                "Prevention is for a primary infection only (A1, A2); in-utero treatment may apply if an amniocentesis is positive (A6).",
+            ),
+            ("A1",),
+        )
+    onset = infection.onset
+    assert onset is not None  # a primary infection always has an onset window
+    limit_rule = protocol.prevention_onset_before
+    result.cite(limit_rule, "'first 24 weeks' read as onset before 24+0 (I-1)")
+    limit = dating.date_of(limit_rule.days)
+    where = where_onset(onset, window_start, limit)
+    span = _span(onset, dating)
+    rules = ("A1", "A2", "I-1", "I-2", "I-6")
+    reasons = [*infection.reasons, f"Onset {span} ({onset.basis})."]
+    if where == "before":
+        reasons.append(
+            f"The onset precedes the periconceptional window (from {window_start}): preconceptional infection, outside the indication (A2)."
+        )
+        return Indication(Outcome.NOT_INDICATED, tuple(reasons), rules)
+    if where == "after":
+        reasons.append(
+            f"The onset is at or after 24+0 ({limit}): outside the indication (A2, I-1)."
+        )
+        return Indication(Outcome.NOT_INDICATED, tuple(reasons), rules)
+    if where == "straddles":
+        edge = (
+            "24+0 (" + str(limit) + ")"
+            if (onset.earliest is None or onset.latest >= limit)
+            else f"the start of the periconceptional window ({window_start})"
+        )
+        reasons.append(
+            f"The onset window straddles {edge}: the indication cannot be decided from the serology (I-2); specialist review."
+        )
+        result.alerts.append(
+            Alert(
+                AlertCode.BOUNDARY_CASE,
+                Severity.WARNING,
+                f"Onset window {span} straddles {edge}; the prevention indication needs specialist review (I-2).",
+                limit_rule.citations,
+            )
+        )
+        return Indication(Outcome.SPECIALIST_REVIEW, tuple(reasons), rules)
+    reasons.append(
+        f"Onset within the periconceptional period or before 24+0 ({limit}): indicated (A2, I-1)."
+    )
+    if infection.diagnosed_on is not None and infection.diagnosed_on >= limit:
+        result.alerts.append(
+            Alert(
+                AlertCode.BOUNDARY_CASE,
+                Severity.WARNING,
+                f"Diagnosed on {infection.diagnosed_on} ({dating.ga(infection.diagnosed_on)}), after 24+0, with the onset before it: "
+                "eligible when 'first 24 weeks' is judged on the onset (I-1); not eligible if judged on the diagnosis date.",
+                limit_rule.citations,
+            )
+        )
+    return Indication(None, tuple(reasons), rules)
+
+
+def course_of(
+    amnios: tuple[Amniocentesis, ...],
+    earliest: date,
+    declined: bool,
+    booked: date | None,
+    dating: PregnancyDating,
+    protocol: PregnancyProtocol,
+    result: PathwayResult,
+) -> Course:
+    """When the prevention course stops (A5, I-3, I-8)."""
+    stop_rule_row = protocol.stop_without_amniocentesis
+    cutoff = dating.date_of(stop_rule_row.days)
+    positive = next((a for a in amnios if a.positive), None)
+    negative = next((a for a in reversed(amnios) if a.sampled >= earliest), None)
+    ending = positive or negative
+    if ending is not None:
+        then = (
+            "; prevention stops and in-utero treatment is assessed (A5, A6)"
+            if ending.positive
+            else " (A5)"
+        )
+        rules = ("A5", "A6") if ending.positive else ("A5", "I-8")
+        rule = f"on {ending.reported}: {ending.describe()}{then}"
+        return Course(ending.reported, rule, rules, ending.describe(), by_result=True)
+    result.cite(stop_rule_row, "'until the 26th week' read as stop at 26+0 (I-3)")
+    if declined:
+        return Course(
+            cutoff,
+            f"26+0 ({cutoff}): amniocentesis declined (A5, I-3)",
+            ("A5", "I-3"),
+            "amniocentesis declined",
+        )
+    if booked is not None and booked >= earliest:
+        return Course(
+            None,
+            f"when the amniocentesis booked for {booked} is reported (negative: stop; positive: stop and assess in-utero "
+            f"treatment); at 26+0 ({cutoff}) if it is not done (A5, I-3)",
+            ("A5", "I-3"),
+        )
+    return Course(
+        cutoff,
+        f"26+0 ({cutoff}) unless an amniocentesis (from {earliest}) is reported earlier (A5, I-3)",
+        ("A5", "I-3"),
+        "26+0 reached without an amniocentesis",
+    )
+
+
+def _span(onset: OnsetWindow, dating: PregnancyDating) -> str:
+    latest = f"{onset.latest} ({dating.ga(onset.latest)})"
+    if onset.earliest is None:
+        return f"on or before {latest}"
+    if onset.earliest == onset.latest:
+        return f"on {latest}"
+    return f"between {onset.earliest} ({dating.ga(onset.earliest)}) and {latest}"
+
+
+def exclusion_outcome(exclusions: Exclusions) -> tuple[Outcome | None, tuple[str, ...]]:
+    """Rule A7: excluded, insufficient data (renal or age unknown), or None (nothing excludes)."""
+    if exclusions.excluded:
+        return Outcome.EXCLUDED, exclusions.excluded
+    if exclusions.missing:
+        return Outcome.INSUFFICIENT_DATA, tuple(m.why for m in exclusions.missing)
+    return None, ()

@@ -1,0 +1,183 @@
+"""Resistance genotype interpretation (issue 7): mutation lists, FASTA and VCF → per-drug levels.
+
+Public API (pure; the caller reads files and passes their text):
+
+    interpret_mutations(["UL97:M460V"], genes_tested=None, knowledge) -> ResistanceReport
+    interpret_fasta(text, knowledge) -> ResistanceReport
+    interpret_vcf(text, knowledge, threshold=0.10) -> ResistanceReport
+    report.to_dict()  # the cmvcds-resistance/1 JSON object
+
+Modules: ``mutations`` (notation), ``genes`` (reference), ``alignment`` (FASTA), ``vcf``,
+``codons`` (translation of an alignment), ``levels`` and ``report`` (interpretation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cmvcds.engine.resistance.alignment import align_fasta
+from cmvcds.engine.resistance.codons import MIXTURE_FREQUENCY, Call, call_changes, covered_codons
+from cmvcds.engine.resistance.genes import reference_genes
+from cmvcds.engine.resistance.levels import Level, MutationStatus
+from cmvcds.engine.resistance.mutations import parse_mutation_list
+from cmvcds.engine.resistance.report import (
+    FORMAT,
+    Contribution,
+    DrugCall,
+    GeneCoverage,
+    Genotype,
+    MutationFinding,
+    ResistanceReport,
+    default_threshold,
+    interpret,
+)
+from cmvcds.engine.resistance.vcf import vcf_calls
+from cmvcds.errors import SequenceInputError
+from cmvcds.knowledge import Knowledge
+
+__all__ = [
+    "FORMAT",
+    "Call",
+    "Contribution",
+    "DrugCall",
+    "GeneCoverage",
+    "Genotype",
+    "Level",
+    "MutationFinding",
+    "MutationStatus",
+    "ResistanceReport",
+    "interpret",
+    "interpret_fasta",
+    "interpret_mutations",
+    "interpret_vcf",
+]
+
+
+def _threshold(knowledge: Knowledge, threshold: float | None) -> float:
+    value = default_threshold(knowledge) if threshold is None else threshold
+    if not 0 < value <= 1:
+        raise SequenceInputError(
+            f"reporting threshold {value} must lie in (0, 1], e.g. 0.10 for 10%"
+        )
+    return value
+
+
+def _genes(knowledge: Knowledge, names: Sequence[str]) -> tuple[str, ...]:
+    known = reference_genes(knowledge).genes
+    result = []
+    for name in names:
+        gene = name.strip().upper()
+        if gene not in known:
+            raise SequenceInputError(
+                f"genes tested: {name!r} is not a resistance gene ({', '.join(known)})"
+            )
+        if gene not in result:
+            result.append(gene)
+    return tuple(result)
+
+
+def interpret_mutations(
+    mutations: Sequence[str] | str,
+    genes_tested: Sequence[str] | None,
+    knowledge: Knowledge,
+    *,
+    threshold: float | None = None,
+) -> ResistanceReport:
+    """The report for a mutation list; genes tested default to the genes of the listed mutations."""
+    genes = reference_genes(knowledge)
+    ids = parse_mutation_list(mutations, genes)
+    tested = (
+        _genes(knowledge, genes_tested)
+        if genes_tested is not None
+        else _genes(knowledge, [m.partition(":")[0] for m in ids])
+    )
+    outside = [m for m in ids if m.partition(":")[0] not in tested]
+    if outside:
+        raise SequenceInputError(
+            f"mutations {', '.join(outside)} lie in genes not listed as tested"
+        )
+    coverage = tuple(GeneCoverage(g, ((1, genes.gene(g).codons),), "declared") for g in tested)
+    genotype = Genotype(
+        calls=tuple(Call(m, 1.0) for m in ids),
+        genes_tested=tested,
+        coverage=coverage,
+        threshold=_threshold(knowledge, threshold),
+    )
+    return interpret(genotype, knowledge)
+
+
+def interpret_fasta(
+    text: str, knowledge: Knowledge, *, genes_tested: Sequence[str] | None = None
+) -> ResistanceReport:
+    """The report for FASTA text (a gene, amplicons or a whole genome, either orientation)."""
+    genes = reference_genes(knowledge)
+    aligned = align_fasta(text, genes)
+    calls: list[Call] = []
+    coverage = []
+    for name in genes.genes:
+        if name not in aligned:
+            continue
+        intervals = tuple(covered_codons(aligned[name]))
+        if intervals:
+            coverage.append(GeneCoverage(name, intervals, "sequence"))
+            calls.extend(call_changes(genes.gene(name), aligned[name]))
+    tested = tuple(c.gene for c in coverage)
+    if genes_tested is not None:
+        declared = _genes(knowledge, genes_tested)
+        tested = tuple(g for g in tested if g in declared)
+    warnings = [] if coverage else ["no resistance gene was found in the FASTA input"]
+    mixtures = [c.id for c in calls if c.frequency == MIXTURE_FREQUENCY]
+    if mixtures:
+        warnings.append(
+            f"mixed bases (IUPAC codes) read as mixtures, proportion unknown (shown as "
+            f"{MIXTURE_FREQUENCY}): {', '.join(mixtures)}"
+        )
+    genotype = Genotype(
+        calls=tuple(calls),
+        genes_tested=tested,
+        coverage=tuple(c for c in coverage if c.gene in tested),
+        threshold=_threshold(knowledge, None),
+        warnings=tuple(warnings),
+        source="fasta",
+    )
+    return interpret(genotype, knowledge)
+
+
+def interpret_vcf(
+    text: str,
+    knowledge: Knowledge,
+    *,
+    threshold: float | None = None,
+    genes_tested: Sequence[str] | None = None,
+) -> ResistanceReport:
+    """The report for a VCF against NC_006273.2; genes tested default to genes with a record."""
+    genes = reference_genes(knowledge)
+    limit = _threshold(knowledge, threshold)
+    result = vcf_calls(text, genes, limit)
+    if genes_tested is not None:
+        tested = _genes(knowledge, genes_tested)
+        basis = "declared"
+    else:
+        tested = tuple(g for g in genes.genes if g in result.genes_seen)
+        basis = "variants"
+    warnings = list(result.warnings)
+    ignored = sorted(result.genes_seen - set(tested))
+    if ignored:
+        warnings.append(
+            f"variants in genes not declared as tested were left out: {', '.join(ignored)}"
+        )
+    if genes_tested is None:
+        warnings.append(
+            "genes tested were taken to be those with a VCF record in their coding sequence; "
+            "declare them (--genes-tested) when the assay covers more"
+        )
+    genotype = Genotype(
+        calls=tuple(c for c in result.calls if c.id.partition(":")[0] in tested),
+        genes_tested=tested,
+        coverage=tuple(GeneCoverage(g, ((1, genes.gene(g).codons),), basis) for g in tested),
+        threshold=limit,
+        minority=tuple(c for c in result.minority if c.id.partition(":")[0] in tested),
+        warnings=tuple(warnings),
+        source="vcf",
+    )
+    return interpret(genotype, knowledge)

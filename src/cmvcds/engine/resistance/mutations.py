@@ -1,0 +1,176 @@
+"""Amino-acid change notation: parse what laboratories write into ``GENE:change`` ids.
+
+Accepted, case-insensitive gene names and either ``:`` or a space before the change:
+
+    UL97:M460V   UL97 M460V   UL97:p.Met460Val   UL97:p.(M460V)     substitutions
+    UL27:E22*    UL27:E22X    UL27:p.Glu22Ter                        stops
+    UL97:del591-594   UL97:591-594del   UL97:p.Ala591_Cys594del   UL54:D981del2   deletions
+    UL97:ins600_601K  UL97:p.Ala600_Val601insLys                     insertions
+    UL97:fs600   UL97:p.Ala600fs                                     frameshifts
+
+Canonical ids: ``UL97:M460V``, ``UL27:E22*``, ``UL97:del591-594`` (``UL97:del617`` for one
+residue), ``UL97:ins600_601K`` (residues inserted between 600 and 601), ``UL97:fs600``. Each change
+is checked against the Merlin protein; a mismatch is an input error naming the residue found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cmvcds.engine.resistance.genes import ReferenceGenes
+from cmvcds.errors import SequenceInputError
+
+__all__ = ["Change", "parse_change_id", "parse_mutation", "parse_mutation_list", "shift_3prime"]
+
+THREE_LETTER = {
+    "ala": "A", "arg": "R", "asn": "N", "asp": "D", "cys": "C", "gln": "Q", "glu": "E",
+    "gly": "G", "his": "H", "ile": "I", "leu": "L", "lys": "K", "met": "M", "phe": "F",
+    "pro": "P", "ser": "S", "thr": "T", "trp": "W", "tyr": "Y", "val": "V", "ter": "*",
+}  # fmt: skip
+_AA = r"(?:[A-Za-z][a-z]{2}|[A-Z*])"
+_GENE = re.compile(r"^\s*(UL\d+)\s*[:\s]\s*(\S.*?)\s*$", re.I)
+_SUB = re.compile(rf"^({_AA})(\d+)({_AA}|X)$")
+_DEL = [
+    re.compile(r"^del(\d+)(?:[-_](\d+))?$", re.I),
+    re.compile(r"^(\d+)(?:[-_](\d+))?del$", re.I),
+    re.compile(rf"^{_AA}(\d+)(?:_{_AA}(\d+))?del$"),
+]
+_DEL_COUNT = re.compile(rf"^{_AA}(\d+)del(\d+)$")
+_INS = [
+    re.compile(r"^ins(\d+)_(\d+)([A-Z*]+)$"),
+    re.compile(rf"^{_AA}(\d+)_{_AA}(\d+)ins((?:{_AA})+)$"),
+]
+_FS = re.compile(rf"^(?:fs(\d+)|{_AA}(\d+)(?:{_AA})?fs(?:\*?\d+|Ter\d+)?)$")
+EXAMPLES = "UL97:M460V, UL97 M460V, UL97:p.Met460Val, UL97:del591-594 or UL97:ins600_601K"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A parsed change: gene, kind (sub, del, ins, fs), first and last residue, residues."""
+
+    gene: str
+    kind: str
+    start: int
+    end: int
+    ref: str = ""
+    alt: str = ""
+
+    @property
+    def id(self) -> str:
+        if self.kind == "sub":
+            return f"{self.gene}:{self.ref}{self.start}{self.alt}"
+        if self.kind == "del":
+            span = f"{self.start}" if self.start == self.end else f"{self.start}-{self.end}"
+            return f"{self.gene}:del{span}"
+        if self.kind == "ins":
+            return f"{self.gene}:ins{self.start}_{self.end}{self.alt}"
+        return f"{self.gene}:fs{self.start}"
+
+
+def _residue(text: str) -> str:
+    if len(text) == 3:
+        try:
+            return THREE_LETTER[text.lower()]
+        except KeyError:
+            raise ValueError(f"unknown amino acid {text!r}") from None
+    return "*" if text.upper() == "X" else text.upper()
+
+
+def _residues(text: str) -> str:
+    if re.fullmatch(r"[A-Z*]+", text):
+        return text
+    return "".join(_residue(text[i : i + 3]) for i in range(0, len(text), 3))
+
+
+def _change(gene: str, text: str) -> Change:
+    text = text.strip()
+    text = re.sub(r"^p\.", "", text)
+    text = re.sub(r"^\((.*)\)$", r"\1", text)
+    if m := _SUB.match(text):
+        return Change(gene, "sub", int(m[2]), int(m[2]), _residue(m[1]), _residue(m[3]))
+    for pattern in _DEL:
+        if m := pattern.match(text):
+            return Change(gene, "del", int(m[1]), int(m[2] or m[1]))
+    if m := _DEL_COUNT.match(text):
+        return Change(gene, "del", int(m[1]), int(m[1]) + int(m[2]) - 1)
+    for pattern in _INS:
+        if m := pattern.match(text):
+            return Change(gene, "ins", int(m[1]), int(m[2]), alt=_residues(m[3]))
+    if m := _FS.match(text):
+        return Change(gene, "fs", int(m[1] or m[2]), int(m[1] or m[2]))
+    raise ValueError(f"unrecognised change {text!r}")
+
+
+def parse_mutation(text: str, genes: ReferenceGenes) -> Change:
+    """One mutation as written by a laboratory, checked against the Merlin protein."""
+    match = _GENE.match(text)
+    if not match:
+        raise SequenceInputError(f"{text!r} is not a mutation; write it as {EXAMPLES}")
+    gene_name = match[1].upper()
+    if gene_name not in genes.genes:
+        known = ", ".join(genes.genes)
+        raise SequenceInputError(f"{text!r}: gene {gene_name} is not a resistance gene ({known})")
+    try:
+        change = _change(gene_name, match[2])
+    except ValueError as error:
+        raise SequenceInputError(f"{text!r}: {error}; write it as {EXAMPLES}") from None
+    protein = genes.gene(gene_name).protein
+    _check(change, protein, text)
+    return shift_3prime(change, protein)
+
+
+def shift_3prime(change: Change, protein: str) -> Change:
+    """An indel moved to its 3'-most equivalent position (HGVS): in ``...GAACRAL...`` (UL97
+    588-595) deleting 590-593 or 591-594 gives the same protein; both are ``del591-594``."""
+    start, end, alt = change.start, change.end, change.alt
+    if change.kind == "del":
+        while end < len(protein) and protein[start - 1] == protein[end]:
+            start, end = start + 1, end + 1
+    elif change.kind == "ins":
+        while end <= len(protein) and alt and protein[end - 1] == alt[0]:
+            alt = alt[1:] + alt[0]
+            start, end = start + 1, end + 1
+    else:
+        return change
+    return Change(change.gene, change.kind, start, end, change.ref, alt)
+
+
+def _check(change: Change, protein: str, text: str) -> None:
+    length = len(protein)
+    if not (1 <= change.start <= change.end <= length) and not (
+        change.kind == "ins" and change.end == change.start + 1 and 1 <= change.start < length
+    ):
+        raise SequenceInputError(f"{text!r}: position outside {change.gene} (1-{length})")
+    if change.kind == "ins" and change.end != change.start + 1:
+        raise SequenceInputError(f"{text!r}: an insertion lies between two adjacent residues")
+    if change.kind == "sub":
+        found = protein[change.start - 1]
+        if found != change.ref:
+            raise SequenceInputError(
+                f"{text!r}: {change.gene} residue {change.start} is {found} in the Merlin "
+                f"reference (NC_006273.2), not {change.ref}"
+            )
+        if change.alt == change.ref:
+            raise SequenceInputError(
+                f"{text!r}: {change.ref}{change.start}{change.alt} is not a change"
+            )
+
+
+def parse_mutation_list(items: str | Iterable[str], genes: ReferenceGenes) -> tuple[str, ...]:
+    """Canonical ids of a comma-, semicolon- or newline-separated list (duplicates removed)."""
+    texts = re.split(r"[,;\n]", items) if isinstance(items, str) else list(items)
+    ids: list[str] = []
+    for text in texts:
+        if text.strip():
+            mutation_id = parse_mutation(text, genes).id
+            if mutation_id not in ids:
+                ids.append(mutation_id)
+    return tuple(ids)
+
+
+def parse_change_id(mutation_id: str) -> Change:
+    """A canonical id back into its parts (no reference check; ids come from the engine)."""
+    gene, _, change = mutation_id.partition(":")
+    return _change(gene, change)

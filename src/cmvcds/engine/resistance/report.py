@@ -1,0 +1,420 @@
+"""The resistance report: per drug, a level, the mutations behind it and their evidence.
+
+Rules (data in ``knowledge/data/resistance``):
+
+- each mutation × drug is assessed from its own phenotype rows (:func:`levels.assess_rows`); a
+  phenotype measured for a combination is a rule about the combination and applies only when
+  every mutation of it was found — it is never attributed to one of its mutations;
+- a drug's level is the highest over the mutations (and combinations) found in its genes;
+- with no resistance found: a required gene not sequenced, or a known resistance codon not
+  covered, makes the drug ``not_assessed``; otherwise a change of uncharacterised effect in one of
+  its genes makes it ``unknown``; otherwise it is ``susceptible``;
+- a known polymorphism (HerpesDRG "Polymorphism") is susceptible for every drug of its gene;
+- minority variants (below the reporting threshold) are listed and never drive a call.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cmvcds.engine.resistance.codons import Call
+from cmvcds.engine.resistance.levels import Assessment, Level, MutationStatus, assess_rows
+from cmvcds.engine.resistance.mutations import parse_change_id
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.resistance import (
+    MutationPhenotype,
+    Phenotype,
+    ResistanceDrug,
+    ResistanceDrugs,
+    ResistanceLevels,
+)
+
+__all__ = ["Contribution", "DrugCall", "GeneCoverage", "Genotype", "ResistanceReport", "interpret"]
+
+FORMAT = "cmvcds-resistance/1"
+
+
+@dataclass(frozen=True)
+class GeneCoverage:
+    """Codons covered in one gene (1-based inclusive intervals) and how that is known."""
+
+    gene: str
+    codons: tuple[tuple[int, int], ...]
+    basis: (
+        str  # "sequence" (FASTA), "declared" (genes_tested), "variants" (a VCF record in the gene)
+    )
+
+
+@dataclass(frozen=True)
+class Genotype:
+    """What a sample showed, whatever the input: calls, minority variants, genes and coverage."""
+
+    calls: tuple[Call, ...]
+    genes_tested: tuple[str, ...]
+    coverage: tuple[GeneCoverage, ...]
+    threshold: float
+    minority: tuple[Call, ...] = ()
+    warnings: tuple[str, ...] = ()
+    source: str = "mutations"
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One mutation (or combination, ids joined by ``+``) assessed for one drug."""
+
+    mutation: str
+    level: Level
+    fold_change: tuple[float, float] | None
+    evidence: str
+    studies: int
+    references: tuple[str, ...]
+    qualitative: bool = False
+    polymorphism: bool = False
+    combination: bool = False
+
+
+@dataclass(frozen=True)
+class DrugCall:
+    drug: str
+    level: Level
+    fold_change: tuple[float, float] | None
+    mutations: tuple[str, ...]
+    citations: tuple[str, ...]
+    references: tuple[str, ...] = ()
+    contributions: tuple[Contribution, ...] = ()
+    unknown: tuple[str, ...] = ()
+    genes_not_tested: tuple[str, ...] = ()
+    not_covered: tuple[str, ...] = ()
+    phenotype_from: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class MutationFinding:
+    id: str
+    frequency: float
+    status: MutationStatus
+
+
+@dataclass(frozen=True)
+class ResistanceReport:
+    knowledge: Mapping[str, str]
+    threshold: float
+    genes_tested: tuple[str, ...]
+    mutations: tuple[MutationFinding, ...]
+    minority: tuple[Call, ...]
+    drugs: tuple[DrugCall, ...]
+    unknown: tuple[str, ...]
+    coverage: tuple[GeneCoverage, ...]
+    warnings: tuple[str, ...] = ()
+    unverified: tuple[str, ...] = ()
+    source: str = "mutations"
+
+    def drug(self, name: str) -> DrugCall:
+        return next(d for d in self.drugs if d.drug == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``cmvcds-resistance/1`` JSON object (design.md), keys in contract order."""
+        return {
+            "format": FORMAT,
+            "knowledge": dict(self.knowledge),
+            "threshold": self.threshold,
+            "genes_tested": list(self.genes_tested),
+            "mutations": [
+                {"id": m.id, "frequency": round(m.frequency, 4), "status": m.status.value}
+                for m in self.mutations
+            ],
+            "minority": [{"id": m.id, "frequency": round(m.frequency, 4)} for m in self.minority],
+            "drugs": {d.drug: _drug_dict(d) for d in self.drugs},
+            "unknown": list(self.unknown),
+            "coverage": {
+                c.gene: {"codons": [list(i) for i in c.codons], "basis": c.basis}
+                for c in self.coverage
+            },
+            "input": self.source,
+            "warnings": list(self.warnings),
+            "unverified": list(self.unverified),
+        }
+
+
+def _number(value: float) -> float | int:
+    return int(value) if value == int(value) else value
+
+
+def _drug_dict(call: DrugCall) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "level": call.level.value,
+        "fold_change": [_number(v) for v in call.fold_change] if call.fold_change else None,
+        "mutations": list(call.mutations),
+        "citations": list(call.citations),
+        "references": list(call.references),
+        "evidence": [
+            {
+                "mutation": c.mutation,
+                "level": c.level.value,
+                "fold_change": [_number(v) for v in c.fold_change] if c.fold_change else None,
+                "evidence": c.evidence,
+                "studies": c.studies,
+                "references": list(c.references),
+                **({"qualitative": True} if c.qualitative else {}),
+                **({"polymorphism": True} if c.polymorphism else {}),
+                **({"combination": True} if c.combination else {}),
+            }
+            for c in call.contributions
+        ],
+        "unknown": list(call.unknown),
+    }
+    if call.genes_not_tested:
+        result["genes_not_tested"] = list(call.genes_not_tested)
+    if call.not_covered:
+        result["not_covered"] = list(call.not_covered)
+    if call.phenotype_from:
+        result["phenotype_from"] = call.phenotype_from
+    if call.note:
+        result["note"] = call.note
+    return result
+
+
+@dataclass(frozen=True)
+class _Index:
+    """The mutation table arranged for interpretation (built once per knowledge pack)."""
+
+    levels: ResistanceLevels
+    drugs: tuple[ResistanceDrug, ...]
+    singles: Mapping[tuple[str, str], Assessment]
+    combinations: Mapping[str, tuple[tuple[frozenset[str], str, Assessment], ...]]  # by member
+    polymorphisms: frozenset[str]
+    with_data: frozenset[str]
+    resistance_codons: Mapping[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
+
+
+_INDEXES: dict[str, _Index] = {}  # memo of a pure function of the (immutable) pack
+
+
+def _index(knowledge: Knowledge) -> _Index:
+    cached = _INDEXES.get(knowledge.sha256)
+    if cached is not None:
+        return cached
+    levels = knowledge.table("resistance_levels", ResistanceLevels)
+    drugs = knowledge.table("resistance_drugs", ResistanceDrugs).drugs
+    rows = knowledge.rows("resistance_mutations", MutationPhenotype)
+    single_rows: dict[tuple[str, str], list[MutationPhenotype]] = defaultdict(list)
+    combo_rows: dict[tuple[frozenset[str], str], list[MutationPhenotype]] = defaultdict(list)
+    for row in rows:
+        if row.co_mutations:
+            combo_rows[(frozenset((row.mutation, *row.co_mutations)), row.drug)].append(row)
+        else:
+            single_rows[(row.mutation, row.drug)].append(row)
+    singles = {key: assess_rows(value, levels) for key, value in single_rows.items()}
+    by_member: dict[str, list[tuple[frozenset[str], str, Assessment]]] = defaultdict(list)
+    for (members, drug), value in combo_rows.items():
+        entry = (members, drug, assess_rows(value, levels))
+        for member in members:
+            by_member[member].append(entry)
+    codons: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for (mutation, drug), assessment in singles.items():
+        if assessment.level.is_resistance:
+            change = parse_change_id(mutation)
+            codons[(drug, change.gene)].update(range(change.start, change.end + 1))
+    index = _Index(
+        levels=levels,
+        drugs=drugs,
+        singles=singles,
+        combinations={k: tuple(v) for k, v in by_member.items()},
+        polymorphisms=frozenset(
+            r.mutation for r in rows if r.phenotype is Phenotype.POLYMORPHISM and not r.co_mutations
+        ),
+        with_data=frozenset(m for m, _ in single_rows),
+        resistance_codons={k: tuple(sorted(v)) for k, v in codons.items()},
+    )
+    _INDEXES[knowledge.sha256] = index
+    return index
+
+
+def default_threshold(knowledge: Knowledge) -> float:
+    return float(knowledge.table("resistance_levels", ResistanceLevels).default_threshold)
+
+
+def _contribution(
+    mutation: str, assessment: Assessment, *, combination: bool = False, polymorphism: bool = False
+) -> Contribution:
+    references = tuple(sorted({r.doi for r in assessment.rows if r.doi}))
+    return Contribution(
+        mutation=mutation,
+        level=assessment.level,
+        fold_change=assessment.fold_change,
+        evidence=assessment.evidence.value,
+        studies=len({r.doi or r.id for r in assessment.rows}),
+        references=references,
+        qualitative=assessment.qualitative,
+        polymorphism=polymorphism or assessment.polymorphism,
+        combination=combination,
+    )
+
+
+def _uncovered(index: _Index, drug: str, genotype: Genotype) -> list[str]:
+    missing: list[str] = []
+    covered = {c.gene: c.codons for c in genotype.coverage}
+    for (d, gene), codons in index.resistance_codons.items():
+        if d != drug or gene not in covered:
+            continue
+        intervals = covered[gene]
+        gaps = [c for c in codons if not any(lo <= c <= hi for lo, hi in intervals)]
+        missing.extend(f"{gene}:{c}" for c in gaps)
+    return missing
+
+
+def _call_drug(
+    index: _Index, drug: ResistanceDrug, genotype: Genotype, found: Sequence[str]
+) -> tuple[DrugCall, dict[str, bool]]:
+    """The drug's call, and for each mutation considered whether it is characterised for it."""
+    in_genes = [m for m in found if m.partition(":")[0] in drug.genes]
+    present = set(found)
+    contributions: list[Contribution] = []
+    explained: set[str] = set()
+    seen: set[frozenset[str]] = set()
+    for mutation in in_genes:
+        for members, combo_drug, assessment in index.combinations.get(mutation, ()):
+            if combo_drug == drug.drug and members <= present and members not in seen:
+                seen.add(members)
+                explained |= members
+                contributions.append(
+                    _contribution("+".join(sorted(members)), assessment, combination=True)
+                )
+    characterised: dict[str, bool] = {}
+    unknown: list[str] = []
+    for mutation in in_genes:
+        single = index.singles.get((mutation, drug.drug))
+        if single is not None:
+            contributions.append(_contribution(mutation, single))
+        elif mutation in index.polymorphisms:
+            contributions.append(
+                Contribution(
+                    mutation,
+                    Level.SUSCEPTIBLE,
+                    None,
+                    "known polymorphism",
+                    0,
+                    (),
+                    polymorphism=True,
+                )
+            )
+        elif mutation not in explained:
+            unknown.append(mutation)
+        characterised[mutation] = mutation not in unknown
+    contributions.sort(key=lambda c: (-c.level.rank, c.mutation))
+    top = max(
+        (c.level for c in contributions), key=lambda level: level.rank, default=Level.SUSCEPTIBLE
+    )
+    not_tested = tuple(g for g in drug.required_genes if g not in genotype.genes_tested)
+    not_covered = tuple(_uncovered(index, drug.drug, genotype))
+    resistant = [c for c in contributions if c.level.is_resistance]
+    if top.is_resistance:
+        level = top
+    elif not_tested or not_covered:
+        level = Level.NOT_ASSESSED
+    elif unknown:
+        level = Level.UNKNOWN
+    else:
+        level = Level.SUSCEPTIBLE
+    at_top = [c.fold_change for c in resistant if c.level is top and c.fold_change]
+    fold = (min(f[0] for f in at_top), max(f[1] for f in at_top)) if at_top else None
+    citations: tuple[str, ...] = ()
+    if contributions or level is not Level.SUSCEPTIBLE:
+        citations = tuple(
+            dict.fromkeys(
+                (
+                    *drug.citations,
+                    *index.levels.citations,
+                    "charles2024-herpesdrg",
+                    "herpesdrg-db-2026q2",
+                )
+            )
+        )
+    call = DrugCall(
+        drug=drug.drug,
+        level=level,
+        fold_change=fold,
+        mutations=tuple(c.mutation for c in resistant),
+        citations=citations,
+        references=tuple(sorted({r for c in resistant for r in c.references})),
+        contributions=tuple(contributions),
+        unknown=tuple(unknown),
+        genes_not_tested=not_tested,
+        not_covered=not_covered[:20],
+        note=drug.note,
+    )
+    return call, characterised
+
+
+def interpret(genotype: Genotype, knowledge: Knowledge) -> ResistanceReport:
+    """The report for ``genotype`` (pure: same genotype and pack, same report)."""
+    index = _index(knowledge)
+    found = [c.id for c in genotype.calls]
+    calls: dict[str, DrugCall] = {}
+    characterised: dict[str, bool] = {}
+    resistance: set[str] = set()
+    for drug in index.drugs:
+        if drug.phenotype_from:
+            continue
+        call, known = _call_drug(index, drug, genotype, found)
+        calls[drug.drug] = call
+        for mutation, ok in known.items():
+            characterised[mutation] = characterised.get(mutation, True) and ok
+        for contribution in call.contributions:
+            if contribution.level.is_resistance:
+                resistance.update(contribution.mutation.split("+"))
+    drugs = []
+    for drug in index.drugs:
+        if drug.phenotype_from:
+            base = calls[drug.phenotype_from]
+            citations = (
+                tuple(dict.fromkeys((*base.citations, *drug.citations))) if base.citations else ()
+            )
+            drugs.append(
+                replace(
+                    base,
+                    drug=drug.drug,
+                    phenotype_from=drug.phenotype_from,
+                    note=drug.note,
+                    citations=citations,
+                )
+            )
+        else:
+            drugs.append(calls[drug.drug])
+    findings = []
+    for found_call in genotype.calls:
+        if found_call.id in resistance:
+            status = MutationStatus.RESISTANCE
+        elif characterised.get(found_call.id, False):
+            status = MutationStatus.POLYMORPHISM
+        else:
+            status = MutationStatus.UNKNOWN
+        findings.append(MutationFinding(found_call.id, found_call.frequency, status))
+    unverified = _unverified(index)
+    return ResistanceReport(
+        knowledge=knowledge.stamp(),
+        threshold=genotype.threshold,
+        genes_tested=genotype.genes_tested,
+        mutations=tuple(findings),
+        minority=genotype.minority,
+        drugs=tuple(drugs),
+        unknown=tuple(f.id for f in findings if f.status is MutationStatus.UNKNOWN),
+        coverage=genotype.coverage,
+        warnings=genotype.warnings,
+        unverified=unverified,
+        source=genotype.source,
+    )
+
+
+def _unverified(index: _Index) -> tuple[str, ...]:
+    notes = []
+    if not index.levels.verified:
+        notes.append(f"Fold-change bands and reporting threshold: {index.levels.note}")
+    for drug in index.drugs:
+        if not drug.verified:
+            notes.append(f"Target genes of {drug.drug}: {drug.note}")
+    return tuple(notes)

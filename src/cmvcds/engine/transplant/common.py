@@ -1,0 +1,369 @@
+"""What the immune-status pathways share: their tables, a decision builder, regimens, monitoring.
+
+Every regimen comes from the dosing engine (``regimen``); every monitoring date from the
+``regimen_monitoring`` table (``schedule_monitoring``); every setting through ``use_setting`` so
+that it is shown in the output and, when unset, named as missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.results import (
+    Alert,
+    Cited,
+    Decision,
+    Missing,
+    PathwayResult,
+    Regimen,
+    ScheduleItem,
+)
+from cmvcds.domain.settings import SiteSettings, setting_specs, use_setting
+from cmvcds.domain.vocabulary import (
+    AlertCode,
+    DecisionId,
+    Indication,
+    Outcome,
+    ScheduleEvent,
+    Severity,
+)
+from cmvcds.engine.dosing.patient import dose_patient_from_case
+from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.errors import CmvcdsError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.transplant import (
+    HivRules,
+    HsctPrevention,
+    ImmuneRules,
+    RegimenMonitoring,
+    SotPrevention,
+    TreatmentRules,
+    Value,
+)
+
+__all__ = [
+    "BLOOD_SPECIMENS",
+    "Plan",
+    "Tables",
+    "Therapy",
+    "add_alert",
+    "age_years",
+    "current_course",
+    "give",
+    "is_below_lloq",
+    "plasma_loads",
+    "refuse_minor",
+    "refuse_missing",
+    "regimen",
+    "schedule_monitoring",
+    "tables",
+]
+
+#: Specimens whose CMV DNA is a blood viral load (the pre-emptive and clearance tests).
+BLOOD_SPECIMENS = ("plasma", "whole_blood")
+
+
+@dataclass(frozen=True)
+class Tables:
+    sot: SotPrevention
+    hsct: HsctPrevention
+    treatment: TreatmentRules
+    hiv: HivRules
+    immune: ImmuneRules
+    monitoring: RegimenMonitoring
+
+
+def tables(knowledge: Knowledge) -> Tables:
+    return Tables(
+        sot=knowledge.table("sot_prevention", SotPrevention),
+        hsct=knowledge.table("hsct_prevention", HsctPrevention),
+        treatment=knowledge.table("cmv_treatment", TreatmentRules),
+        hiv=knowledge.table("hiv_cmv", HivRules),
+        immune=knowledge.table("immune_cmv", ImmuneRules),
+        monitoring=knowledge.table("regimen_monitoring", RegimenMonitoring),
+    )
+
+
+@dataclass
+class Plan:
+    """One decision being built: its reasons, citations, rules and the settings it used."""
+
+    result: PathwayResult
+    knowledge: Knowledge
+    settings: SiteSettings
+    id: DecisionId
+    reasons: list[str] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    settings_used: list[str] = field(default_factory=list)
+    genes: tuple[str, ...] = ()
+
+    def cite(self, fact: Cited, what: str) -> None:
+        for source in self.result.cite(fact, what):
+            if source not in self.citations:
+                self.citations.append(source)
+
+    def because(self, reason: str, *facts: tuple[Cited, str]) -> None:
+        self.reasons.append(reason)
+        for fact, what in facts:
+            self.cite(fact, what)
+
+    def rule(self, *rule_ids: str) -> None:
+        self.rules.extend(r for r in rule_ids if r not in self.rules)
+
+    def setting(self, name: str) -> Any | None:
+        """The site's value of ``name`` (recorded), or None with a ``missing`` item naming it."""
+        if name not in self.settings_used:
+            self.settings_used.append(name)
+        return use_setting(self.result, self.settings, self.knowledge, name)
+
+    def optional_setting(self, name: str) -> Any | None:
+        """A setting whose absence only switches a criterion off (recorded when set)."""
+        value = self.settings.get(name)
+        if value is not None:
+            use_setting(self.result, self.settings, self.knowledge, name)
+            if name not in self.settings_used:
+                self.settings_used.append(name)
+        return value
+
+    def cite_setting(self, name: str) -> None:
+        spec = setting_specs(self.knowledge)[name]
+        self.cite(spec, f"setting {name}")
+
+    def done(self, outcome: Outcome) -> Decision:
+        decision = Decision(
+            self.id,
+            outcome,
+            tuple(self.reasons),
+            tuple(self.citations),
+            tuple(self.rules),
+            self.genes,
+            tuple(self.settings_used),
+        )
+        self.result.decisions.append(decision)
+        return decision
+
+
+def refuse_missing(plans: Iterable[Plan], missing: list[Missing]) -> bool:
+    """Close every plan as ``insufficient_data`` when required input is missing; True if so."""
+    if not missing:
+        return False
+    for plan in plans:
+        plan.result.missing.extend(m for m in missing if m not in plan.result.missing)
+        plan.because("required input missing: " + ", ".join(m.item for m in missing))
+        plan.done(Outcome.INSUFFICIENT_DATA)
+    return True
+
+
+def refuse_minor(plans: Iterable[Plan], age: Decimal, adult: Value, rules: str) -> bool:
+    """Close every plan as ``specialist_review`` (outside the evidence) under the adult age; True if so."""
+    if age >= adult.value:
+        return False
+    for plan in plans:
+        add_alert(
+            plan.result,
+            AlertCode.OUTSIDE_EVIDENCE_BASE,
+            Severity.WARNING,
+            f"Age {age} years: the {rules} rules are for adults (≥ {adult.value} years).",
+            plan.result.cite(adult, f"adult age for the {rules} rules"),
+        )
+        plan.because(
+            f"age {age} years: paediatric strategy and dosing differ", (adult, "adult age")
+        )
+        plan.done(Outcome.SPECIALIST_REVIEW)
+    return True
+
+
+def add_alert(
+    result: PathwayResult,
+    code: AlertCode,
+    severity: Severity,
+    message: str,
+    citations: Iterable[str] = (),
+) -> None:
+    alert = Alert(code, severity, message, tuple(citations))
+    if alert not in result.alerts:
+        result.alerts.append(alert)
+
+
+def age_years(case: Case, on: date) -> Decimal | None:
+    return case.patient.age_on(on)
+
+
+@dataclass(frozen=True)
+class Therapy:
+    """A course from the case's ``therapy`` list, as the rules read it."""
+
+    drug: str
+    start: date
+    stop: date | None
+    route: str | None
+    indication: str | None
+
+
+def current_course(case: Case, on: date, drugs: Iterable[str]) -> Therapy | None:
+    """The latest course of one of ``drugs`` running on ``on`` (no stop, or stop on/after ``on``).
+
+    Consecutive courses of the treatment drugs (an IV → oral switch) count from the first start.
+    """
+    wanted = tuple(drugs)
+    running = [
+        t
+        for t in case.therapy
+        if t.drug in wanted and t.start <= on and (t.stop is None or t.stop >= on)
+    ]
+    if not running:
+        return None
+    course = max(running, key=lambda t: t.start)
+    start = course.start
+    for earlier in sorted(case.therapy, key=lambda t: t.start, reverse=True):
+        if (
+            earlier.drug in wanted
+            and earlier.stop is not None
+            and earlier.start < start
+            and (start - earlier.stop).days <= 1
+        ):
+            start = earlier.start
+    return Therapy(course.drug, start, course.stop, course.route, course.indication)
+
+
+def plasma_loads(case: Case, on: date) -> tuple[Observation, ...]:
+    """Blood CMV DNA results on or before ``on``, oldest first."""
+    return tuple(
+        o for o in case.results("cmv_dna") if o.specimen in BLOOD_SPECIMENS and o.date <= on
+    )
+
+
+def is_below_lloq(observation: Observation) -> bool:
+    return observation.result in ("not_detected", "detected_below_lloq")
+
+
+def regimen(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    on: date,
+    drug: str,
+    indication: Indication,
+    *,
+    start: date,
+    stop: date | None = None,
+    stop_rule: str | None = None,
+    population: str,
+    regimen_name: str | None = None,
+    route: str | None = None,
+    schedule: bool = True,
+    regions: tuple[str, ...] = ("us",),
+) -> tuple[Outcome, Regimen | None]:
+    """The dosing engine's regimen for ``drug``; added (with its monitoring) when recommended.
+
+    ``regions`` are tried in order (the US label, then e.g. the EU SmPC where the US label has no
+    row for this use); only the alerts of the answer used are kept.
+    """
+    patient = dose_patient_from_case(case, on)
+    dose = None
+    for region in regions:
+        try:
+            dose = recommend_dose(
+                patient,
+                drug,
+                indication,
+                knowledge,
+                regimen=regimen_name,
+                route=route,
+                region=region,
+            )
+        except CmvcdsError as error:  # a drug or regimen the dosing tables do not hold
+            result.missing.append(
+                Missing(f"dose:{drug}", f"no {indication.value} dose of {drug}: {error}")
+            )
+            return Outcome.INSUFFICIENT_DATA, None
+        if dose.outcome is Outcome.RECOMMENDED or dose.outcome is Outcome.EXCLUDED:
+            break
+    assert dose is not None
+    for missing in dose.missing:
+        if missing not in result.missing:
+            result.missing.append(missing)
+    for alert in dose.alerts:
+        if alert not in result.alerts:
+            result.alerts.append(alert)
+    if dose.outcome is not Outcome.RECOMMENDED:
+        return dose.outcome, None
+    chosen = dose.as_regimen(start=start, stop=stop, stop_rule=stop_rule)
+    result.regimens.append(chosen)
+    if dose.region != regions[0]:
+        result.findings.setdefault("dose_label_region", {})[drug] = dose.region
+    if schedule:
+        schedule_monitoring(result, knowledge, drug, indication.value, population, start, stop, on)
+    return Outcome.RECOMMENDED, chosen
+
+
+def give(
+    plan: Plan,
+    case: Case,
+    on: date,
+    drug: str,
+    indication: Indication,
+    *,
+    start: date,
+    stop_rule: str,
+    population: str,
+    stop: date | None = None,
+    route: str | None = None,
+    regimen_name: str | None = None,
+) -> Outcome:
+    """``regimen`` for a plan: RECOMMENDED with the regimen, else SPECIALIST_REVIEW saying why."""
+    outcome, chosen = regimen(
+        plan.result,
+        case,
+        plan.knowledge,
+        on,
+        drug,
+        indication,
+        start=start,
+        stop=stop,
+        stop_rule=stop_rule,
+        population=population,
+        route=route,
+        regimen_name=regimen_name,
+    )
+    if chosen is None:
+        plan.because(
+            f"the dosing engine gives no {indication.value} dose of {drug} for this patient ({outcome.value}); "
+            "see its alerts"
+        )
+        return Outcome.SPECIALIST_REVIEW
+    return Outcome.RECOMMENDED
+
+
+def schedule_monitoring(
+    result: PathwayResult,
+    knowledge: Knowledge,
+    drug: str,
+    indication: str,
+    population: str,
+    start: date,
+    stop: date | None,
+    on: date,
+) -> None:
+    """One schedule item per planned check of ``drug`` from ``start`` (or ``on``) to ``stop``."""
+    monitoring = knowledge.table("regimen_monitoring", RegimenMonitoring)
+    last = stop or max(start, on) + timedelta(days=int(monitoring.open_course_horizon_days.value))
+    if stop is None:
+        result.cite(monitoring.open_course_horizon_days, "monitoring horizon of an open course")
+    for item in monitoring.items(drug, indication, population):
+        citations = result.cite(item, f"{item.event} every {item.every_days} days on {drug}")
+        day = start
+        while day <= last:
+            if day >= on:
+                entry = ScheduleItem(
+                    ScheduleEvent(item.event), day, citations, reason=f"{drug}: {item.reason}"
+                )
+                if entry not in result.schedule:
+                    result.schedule.append(entry)
+            day += timedelta(days=item.every_days)

@@ -1,0 +1,343 @@
+"""CMV prevention after HSCT (transplant-hiv.md §2, rules T11–T15).
+
+R+ allogeneic adults: letermovir from day 0–28 through day 100, to day 200 when the site counts a
+risk factor of the patient as "at risk of late CMV". R−: no letermovir; weekly PCR surveillance.
+DNAemia at or above the site's threshold: pre-emptive therapy (foscarnet when neutrophils are
+below the site's level) and letermovir stops.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from cmvcds.domain.case import Case
+from cmvcds.domain.results import Missing, ScheduleItem
+from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
+from cmvcds.engine.transplant.common import (
+    Plan,
+    Tables,
+    add_alert,
+    current_course,
+    plasma_loads,
+    refuse_minor,
+    refuse_missing,
+    regimen,
+)
+from cmvcds.engine.transplant.preemptive import Episode, episode, surveillance
+
+__all__ = ["hsct_prevention", "marrow_choice"]
+
+
+def marrow_choice(case: Case, on: date, plan: Plan, t: Tables) -> tuple[str, str | None] | None:
+    """Foscarnet when the neutrophil count is below the site's level, else (val)ganciclovir (T15, T16).
+
+    None when a neutrophil count exists but the site's level is not set.
+    """
+    anc = case.latest("anc")
+    if anc is not None and anc.date <= on and anc.value is not None:
+        level = plan.setting("hsct_pet_foscarnet_anc_per_ul")
+        if level is None:
+            return None
+        plan.cite_setting("hsct_pet_foscarnet_anc_per_ul")
+        if anc.value < Decimal(level):
+            plan.because(
+                f"neutrophils {anc.value}/µL on {anc.date} are below the site's level ({level}/µL): foscarnet",
+                (t.treatment.marrow_sparing, "foscarnet with marrow suppression"),
+            )
+            return "foscarnet", "iv"
+    else:
+        plan.because("no neutrophil count: check it before (val)ganciclovir")
+    gut = case.presentation is not None and "gastrointestinal" in case.presentation.organs
+    if case.patient.can_take_oral is False or gut:
+        return "ganciclovir", "iv"
+    return "valganciclovir", None
+
+
+def hsct_prevention(case: Case, on: date, t: Tables, prophylaxis: Plan, preemptive: Plan) -> None:
+    tx = case.transplant
+    assert tx is not None
+    prophylaxis.rule("T11")
+    missing = []
+    if tx.allogeneic is None:
+        missing.append(
+            Missing(
+                "transplant.allogeneic", "allogeneic and autologous HSCT are prevented differently"
+            )
+        )
+    if tx.recipient_cmv_igg is None:
+        missing.append(
+            Missing(
+                "transplant.recipient_cmv_igg",
+                "letermovir prophylaxis is for CMV-seropositive recipients",
+            )
+        )
+    if tx.date is None:
+        missing.append(
+            Missing("transplant.date", "prophylaxis and surveillance are dated from the HSCT")
+        )
+    age = case.patient.age_on(on)
+    if age is None:
+        missing.append(Missing("patient.age_years", "the HSCT rules apply to adults"))
+    if refuse_missing((prophylaxis, preemptive), missing):
+        return
+    assert tx.date is not None and age is not None
+    h = t.hsct
+    if not tx.allogeneic:
+        exceptions = [r for r in tx.hsct_risk if r in h.autologous_exceptions.values]
+        outcome = Outcome.SPECIALIST_REVIEW if exceptions else Outcome.NOT_INDICATED
+        why = (
+            f"autologous HSCT with {', '.join(exceptions)}: prevention per specialist"
+            if exceptions
+            else "autologous HSCT: no routine CMV prophylaxis or surveillance"
+        )
+        for plan in (prophylaxis, preemptive):
+            plan.because(why, (h.autologous_exceptions, "autologous HSCT exceptions"))
+            plan.done(outcome)
+        return
+    if refuse_minor((prophylaxis, preemptive), age, h.adult_age_years, "HSCT prevention"):
+        return
+    if tx.recipient_cmv_igg == "positive":
+        _recipient_positive(case, on, t, prophylaxis, preemptive)
+    else:
+        _recipient_negative(case, on, t, prophylaxis, preemptive)
+
+
+def _pet(case: Case, on: date, t: Tables, preemptive: Plan) -> Episode | None:
+    return episode(
+        case,
+        on,
+        t,
+        preemptive,
+        threshold_setting="pet_threshold_iu_ml.hsct",
+        population="hsct",
+        choose=lambda: marrow_choice(case, on, preemptive, t),
+    )
+
+
+def _recipient_positive(
+    case: Case, on: date, t: Tables, prophylaxis: Plan, preemptive: Plan
+) -> None:
+    result = prophylaxis.result
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    h = t.hsct
+    day = (on - tx.date).days
+    prophylaxis.rule("T12")
+    preemptive.rule("T15")
+    pet = _pet(case, on, t, preemptive)
+    if pet is not None and pet.active:
+        prophylaxis.because(
+            "clinically significant CMV infection: stop letermovir while pre-emptive therapy runs",
+            (h.letermovir_stop_day, "letermovir prophylaxis"),
+        )
+        prophylaxis.done(Outcome.NOT_INDICATED)
+        preemptive.done(pet.outcome)
+        return
+    stop_day = int(h.letermovir_stop_day.value)
+    prophylaxis.cite(h.letermovir_stop_day, "letermovir through day 100")
+    extended = _extension(case, on, t, prophylaxis)
+    if extended:
+        stop_day = int(h.letermovir_extended_stop_day.value)
+    stop = tx.date + timedelta(days=stop_day)
+    course = current_course(case, on, ("letermovir",))
+    window = h.letermovir_start_window_days
+    if on > stop:
+        prophylaxis.because(f"letermovir prophylaxis period ended on {stop} (day {stop_day})")
+        prophylaxis.done(Outcome.NOT_INDICATED)
+        _surveillance_after(case, on, t, preemptive, pet)
+        return
+    if course is None and day > window.high:
+        prophylaxis.because(
+            f"day {day}: later than the letermovir start window (day {int(window.low)}–{int(window.high)})",
+            (window, "letermovir start window"),
+        )
+        prophylaxis.done(Outcome.SPECIALIST_REVIEW)
+    else:
+        outcome, _ = regimen(
+            result,
+            case,
+            prophylaxis.knowledge,
+            on,
+            "letermovir",
+            Indication.PROPHYLAXIS,
+            start=course.start if course else on,
+            stop=stop,
+            stop_rule=f"through day {stop_day} after HSCT"
+            + (
+                ""
+                if extended
+                else f"; review at day {int(h.letermovir_extension_review_day.value)} for extension to day "
+                f"{int(h.letermovir_extended_stop_day.value)} if at risk of late CMV"
+            ),
+            population="hsct",
+            schedule=False,  # the weekly PCR is the pre-emptive surveillance below
+        )
+        if outcome is Outcome.RECOMMENDED:
+            prophylaxis.because(
+                f"R+ allogeneic HSCT: letermovir from day {int(window.low)}–{int(window.high)} through day {stop_day} ({stop})",
+                (window, "letermovir start window"),
+            )
+            citations = result.cite(h.letermovir_interacting_drugs, "letermovir interactions")
+            interacting = [
+                d for d in tx.co_medications if d in h.letermovir_interacting_drugs.values
+            ]
+            add_alert(
+                result,
+                AlertCode.DRUG_INTERACTION,
+                Severity.WARNING,
+                "Letermovir raises cyclosporine, tacrolimus and sirolimus levels (monitor trough levels)"
+                + (f"; on {', '.join(interacting)}" if interacting else "")
+                + (
+                    "; with cyclosporine, simvastatin and pitavastatin are contraindicated"
+                    if "cyclosporine" in tx.co_medications
+                    else ""
+                )
+                + ".",
+                citations,
+            )
+            add_alert(
+                result,
+                AlertCode.HSV_VZV_PROPHYLAXIS_NEEDED,
+                Severity.WARNING,
+                "Letermovir has no activity against HSV or VZV: keep acyclovir or valacyclovir prophylaxis.",
+                result.cite(h.letermovir_stop_day, "letermovir prophylaxis"),
+            )
+            prophylaxis.done(Outcome.RECOMMENDED)
+        else:
+            prophylaxis.because(
+                f"letermovir is not recommended by the dosing engine ({outcome.value}); see its alerts"
+            )
+            prophylaxis.done(Outcome.SPECIALIST_REVIEW)
+    if pet is not None:
+        preemptive.done(pet.outcome)
+        return
+    _weekly_pcr(
+        case,
+        on,
+        t,
+        preemptive,
+        tx.date + timedelta(days=stop_day),
+        "weekly CMV PCR continues during letermovir",
+    )
+
+
+def _extension(case: Case, on: date, t: Tables, plan: Plan) -> bool:
+    """T13: is letermovir continued to day 200 (a patient risk the site counts as at risk)?"""
+    h = t.hsct
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    risks = [r for r in tx.hsct_risk if r in h.letermovir_extension_risks.values]
+    if not risks:
+        return False
+    counted = [r for r in risks if plan.setting(f"hsct_letermovir_extension.{r}") is True]
+    if not counted:
+        return False
+    plan.rule("T13")
+    plan.because(
+        f"at risk of late CMV ({', '.join(counted)}): continue letermovir through day "
+        f"{int(h.letermovir_extended_stop_day.value)}",
+        (h.letermovir_extended_stop_day, "letermovir extension to day 200"),
+        (h.letermovir_extension_risks, "risks of late CMV"),
+    )
+    add_alert(
+        plan.result,
+        AlertCode.LATE_CMV_RISK,
+        Severity.WARNING,
+        f"At risk of late CMV after HSCT ({', '.join(counted)}).",
+        h.letermovir_extended_stop_day.citations,
+    )
+    return True
+
+
+def _weekly_pcr(case: Case, on: date, t: Tables, preemptive: Plan, end: date, why: str) -> None:
+    h = t.hsct
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    threshold = preemptive.setting("pet_threshold_iu_ml.hsct")
+    preemptive.cite(h.surveillance_interval_days, "weekly PCR surveillance")
+    if threshold is None:
+        preemptive.because(
+            f"{why}; the site's pre-emptive threshold pet_threshold_iu_ml.hsct is not set"
+        )
+        preemptive.done(Outcome.INSUFFICIENT_DATA)
+        return
+    preemptive.because(
+        f"{why} through {end}; pre-emptive therapy at ≥ {threshold} IU/mL (site threshold)"
+    )
+    loads = plasma_loads(case, on)
+    if loads and (loads[-1].value is not None or loads[-1].result == "detected"):
+        repeat = h.abortive_dnaemia_repeat_days
+        preemptive.because(
+            f"DNAemia below the threshold on {loads[-1].date}: may be abortive under letermovir; repeat within "
+            f"{int(repeat.value)} days",
+            (repeat, "repeat PCR for low-level DNAemia"),
+        )
+        item = ScheduleItem(
+            ScheduleEvent.VIRAL_LOAD,
+            on + timedelta(days=int(repeat.value)),
+            repeat.citations,
+            reason="repeat CMV PCR: low-level DNAemia below the pre-emptive threshold",
+        )
+        preemptive.result.schedule.append(item)
+    surveillance(
+        preemptive,
+        tx.date,
+        end,
+        on,
+        int(h.surveillance_interval_days.value),
+        "weekly CMV PCR surveillance",
+    )
+    preemptive.done(Outcome.RECOMMENDED)
+
+
+def _surveillance_after(
+    case: Case, on: date, t: Tables, preemptive: Plan, pet: Episode | None
+) -> None:
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    if pet is not None:
+        preemptive.done(pet.outcome)
+        return
+    end = tx.date + timedelta(days=int(t.hsct.surveillance_stop_day.value))
+    preemptive.cite(t.hsct.surveillance_stop_day, "PCR surveillance to day 100")
+    if on > end:
+        preemptive.because(
+            f"routine PCR surveillance ended on {end}; test again with GVHD, steroids or symptoms"
+        )
+        if "gvhd_steroids" in tx.hsct_risk:
+            add_alert(
+                preemptive.result,
+                AlertCode.LATE_CMV_RISK,
+                Severity.WARNING,
+                "GVHD on steroids after the surveillance period: risk of late CMV.",
+                t.hsct.surveillance_stop_day.citations,
+            )
+        preemptive.done(Outcome.NOT_INDICATED)
+        return
+    _weekly_pcr(case, on, t, preemptive, end, "weekly CMV PCR surveillance")
+
+
+def _recipient_negative(
+    case: Case, on: date, t: Tables, prophylaxis: Plan, preemptive: Plan
+) -> None:
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    h = t.hsct
+    prophylaxis.rule("T14")
+    preemptive.rule("T14")
+    prophylaxis.because(
+        "R− recipient: letermovir is licensed and tested for R+ recipients only",
+        (h.adult_age_years, "letermovir R+ indication"),
+    )
+    prophylaxis.done(Outcome.NOT_INDICATED)
+    if tx.donor_cmv_igg == "negative":
+        add_alert(
+            prophylaxis.result,
+            AlertCode.CMV_SAFE_BLOOD_PRODUCTS,
+            Severity.INFO,
+            "D−/R− HSCT: use CMV-safe (leukoreduced or CMV-seronegative) blood products.",
+            h.surveillance_stop_day.citations,
+        )
+    pet = _pet(case, on, t, preemptive)
+    _surveillance_after(case, on, t, preemptive, pet)

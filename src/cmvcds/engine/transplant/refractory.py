@@ -1,0 +1,299 @@
+"""Refractory and resistant CMV: management options, ranked by the genotype (T23–T24).
+
+The refractory call (Chemaly 2019, > 1 log10 rise or no fall after ≥ 2 weeks of appropriately
+dosed therapy) comes from the monitoring engine (``refractory_calls``), which also decides
+``resistance-genotyping``; the per-drug resistance levels come from the resistance engine
+(``interpret_mutations``). This module only turns them into the ``antiviral-treatment`` decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from cmvcds.domain.case import Case
+from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
+from cmvcds.engine.dosing.patient import dose_patient_from_case
+from cmvcds.engine.monitoring import refractory_calls
+from cmvcds.engine.resistance import interpret_mutations
+from cmvcds.engine.transplant.common import (
+    Plan,
+    Tables,
+    Therapy,
+    add_alert,
+    current_course,
+    give,
+)
+from cmvcds.errors import CmvcdsError
+from cmvcds.knowledge.schemas.transplant import ManagementOption
+
+__all__ = ["Status", "manage", "status"]
+
+#: Resistance levels as the T24 rules read them.
+_SUSCEPTIBLE, _LOW, _RESISTANT, _UNKNOWN = "susceptible", "low-level", "resistant", "unknown"
+_LEVELS = {"susceptible": _SUSCEPTIBLE, "low": _LOW, "moderate": _RESISTANT, "high": _RESISTANT}
+
+
+@dataclass(frozen=True)
+class Status:
+    """What is known about refractoriness and resistance on ``on``."""
+
+    refractory: AlertCode | None
+    reason: str | None
+    levels: dict[str, str]
+    mutations: tuple[str, ...]
+    course: Therapy | None
+
+    @property
+    def resistant(self) -> bool:
+        return any(level in (_LOW, _RESISTANT) for level in self.levels.values())
+
+    @property
+    def applies(self) -> bool:
+        return self.refractory is not None or self.resistant
+
+
+def status(case: Case, on: date, t: Tables, plan: Plan) -> Status:
+    """Refractory call (monitoring engine, or worsening disease after ≥ 14 days) and genotype levels."""
+    course = current_course(case, on, t.treatment.treatment_drugs.values)
+    refractory: AlertCode | None = None
+    reason: str | None = None
+    for call in refractory_calls(case, plan.knowledge, on):
+        if (
+            call.evaluable
+            and call.code is not None
+            and (refractory is None or call.code is AlertCode.REFRACTORY_CMV)
+        ):
+            refractory, reason = (
+                call.code,
+                f"{call.series}: {call.reason} after {call.days_on_therapy} days",
+            )
+    minimum = int(t.treatment.min_treatment_days.value)
+    p = case.presentation
+    treating = course is not None and course.indication != "prophylaxis"
+    if course is not None and treating and p is not None and (on - course.start).days >= minimum:
+        if p.course == "worsening":
+            refractory, reason = (
+                AlertCode.REFRACTORY_CMV,
+                f"disease worsening after {(on - course.start).days} days of therapy",
+            )
+        elif (
+            p.course == "stable"
+            and p.disease in ("cmv_syndrome", "tissue_invasive")
+            and refractory is None
+        ):
+            refractory = AlertCode.PROBABLE_REFRACTORY_CMV
+            reason = f"no clinical improvement after {(on - course.start).days} days of therapy"
+    levels: dict[str, str] = {}
+    mutations: tuple[str, ...] = ()
+    results = [g for g in case.genotype if g.date <= on]
+    if results:
+        latest = max(results, key=lambda g: g.date)
+        try:
+            report = interpret_mutations(
+                list(latest.mutations), list(latest.genes_tested) or None, plan.knowledge
+            )
+        except CmvcdsError as error:
+            plan.because(f"the genotype of {latest.date} cannot be interpreted: {error}")
+        else:
+            mutations = latest.mutations
+            for drug_call in report.drugs:
+                levels[drug_call.drug] = _LEVELS.get(drug_call.level.value, _UNKNOWN)
+                for source in drug_call.citations:
+                    if source not in plan.citations:
+                        plan.citations.append(source)
+    return Status(refractory, reason, levels, mutations, course)
+
+
+def manage(
+    case: Case, on: date, t: Tables, plan: Plan, found: Status, *, population: str
+) -> Outcome:
+    """The ``antiviral-treatment`` outcome for refractory or resistant CMV (T23, T24)."""
+    result = plan.result
+    treatment = t.treatment
+    plan.rule("T23")
+    if found.refractory is not None:
+        plan.because(f"{found.refractory.value.replace('-', ' ')}: {found.reason}")
+    reduce = treatment.option("reduce-immunosuppression")
+    add_alert(
+        result,
+        AlertCode.REDUCE_IMMUNOSUPPRESSION,
+        Severity.WARNING,
+        reduce.wording,
+        result.cite(reduce, "reduce immunosuppression in refractory CMV"),
+    )
+    organs = case.presentation.organs if case.presentation else ()
+    cns_ocular = [o for o in organs if o in treatment.specialist_organs.values]
+    severe = bool(cns_ocular) or (
+        case.presentation is not None
+        and case.presentation.severity in treatment.iv_severities.values
+    )
+    if not found.resistant:
+        return _pending(case, on, t, plan, found, severe, population)
+    plan.rule("T24")
+    gcv, fos = found.levels.get("ganciclovir", _UNKNOWN), found.levels.get("foscarnet", _UNKNOWN)
+    cdv, mbv = found.levels.get("cidofovir", _UNKNOWN), found.levels.get("maribavir", _UNKNOWN)
+    plan.because(
+        "genotype "
+        + ", ".join(found.mutations)
+        + ": "
+        + "; ".join(f"{drug} {level}" for drug, level in sorted(found.levels.items()))
+    )
+    resistant = [
+        d
+        for d, level in (
+            ("ganciclovir", gcv),
+            ("foscarnet", fos),
+            ("cidofovir", cdv),
+            ("maribavir", mbv),
+        )
+        if level == _RESISTANT
+    ]
+    if cdv == _RESISTANT and gcv == _RESISTANT:
+        _option(
+            plan, treatment.option("cidofovir"), "excluded: UL54 cross-resistance with ganciclovir"
+        )
+    if len(resistant) >= 3:
+        return _salvage(plan, t, f"resistant to {', '.join(resistant)}")
+    if gcv == _LOW:
+        if not severe:
+            _option(
+                plan,
+                treatment.option("high-dose-ganciclovir"),
+                "recommended for low-level ganciclovir resistance",
+            )
+            add_alert(
+                result,
+                AlertCode.MARROW_SUPPRESSION,
+                Severity.WARNING,
+                "High-dose ganciclovir: blood counts at least twice weekly (marrow suppression).",
+                treatment.option("high-dose-ganciclovir").citations,
+            )
+            if _maribavir_possible(case, on, t, plan, mbv, cns_ocular):
+                _option(plan, treatment.option("maribavir"), "alternative")
+            _option(plan, treatment.option("foscarnet"), "alternative")
+            return _give(case, on, plan, t, treatment.option("high-dose-ganciclovir"), population)
+        _option(plan, treatment.option("foscarnet"), "severe disease with ganciclovir resistance")
+        return _give(case, on, plan, t, treatment.option("foscarnet"), population)
+    if gcv == _RESISTANT:
+        _stop_ganciclovir(plan, t)
+        if _maribavir_possible(case, on, t, plan, mbv, cns_ocular):
+            _option(
+                plan, treatment.option("maribavir"), "recommended for ganciclovir-resistant CMV"
+            )
+            if fos != _RESISTANT:
+                _option(plan, treatment.option("foscarnet"), "alternative")
+            return _give(case, on, plan, t, treatment.option("maribavir"), population)
+        if fos in (_SUSCEPTIBLE, _UNKNOWN):
+            _option(
+                plan,
+                treatment.option("foscarnet"),
+                "recommended: ganciclovir resistance, maribavir not suitable",
+            )
+            return _give(case, on, plan, t, treatment.option("foscarnet"), population)
+        return _salvage(plan, t, "no susceptible drug among ganciclovir, maribavir and foscarnet")
+    if fos == _RESISTANT and gcv == _SUSCEPTIBLE:
+        _option(plan, treatment.option("ganciclovir"), "recommended: foscarnet resistance only")
+        return _give(case, on, plan, t, treatment.option("ganciclovir"), population)
+    return _pending(case, on, t, plan, found, severe, population)
+
+
+def _option(plan: Plan, option: ManagementOption, verdict: str) -> None:
+    plan.because(f"{option.wording} ({verdict})", (option, f"option {option.id}"))
+
+
+def _pending(
+    case: Case, on: date, t: Tables, plan: Plan, found: Status, severe: bool, population: str
+) -> Outcome:
+    """T23: no resistance known (yet): switch to foscarnet if severe, else specialist review."""
+    treatment = t.treatment
+    if severe:
+        _option(
+            plan,
+            treatment.option("foscarnet"),
+            "switch now: severe, CNS or ocular disease; specialist review",
+        )
+        return _give(case, on, plan, t, treatment.option("foscarnet"), population)
+    if found.refractory is AlertCode.PROBABLE_REFRACTORY_CMV:
+        plan.because("continue the current drug at a verified dose while genotyping is pending")
+    else:
+        plan.because("switch the drug while genotyping is pending")
+    _option(plan, treatment.option("maribavir"), "option")
+    _option(plan, treatment.option("foscarnet"), "option")
+    return Outcome.SPECIALIST_REVIEW
+
+
+def _salvage(plan: Plan, t: Tables, why: str) -> Outcome:
+    _option(plan, t.treatment.option("combination-or-t-cells"), why)
+    return Outcome.SPECIALIST_REVIEW
+
+
+def _stop_ganciclovir(plan: Plan, t: Tables) -> None:
+    option = t.treatment.option("maribavir")
+    add_alert(
+        plan.result,
+        AlertCode.DRUG_INTERACTION,
+        Severity.WARNING,
+        "Stop (val)ganciclovir: ganciclovir resistance; maribavir must never be combined with (val)ganciclovir.",
+        plan.result.cite(option, "maribavir antagonises ganciclovir"),
+    )
+
+
+def _maribavir_possible(
+    case: Case, on: date, t: Tables, plan: Plan, level: str, cns_ocular: list[str]
+) -> bool:
+    treatment = t.treatment
+    option = treatment.option("maribavir")
+    if level == _RESISTANT:
+        _option(plan, option, "excluded: maribavir resistance")
+        return False
+    if cns_ocular:
+        _option(
+            plan, option, f"excluded: {', '.join(cns_ocular)} (poor CNS and ocular penetration)"
+        )
+        add_alert(
+            plan.result,
+            AlertCode.POOR_CNS_OCULAR_PENETRATION,
+            Severity.WARNING,
+            "Maribavir is not suitable for CNS disease or retinitis.",
+            option.citations,
+        )
+        return False
+    patient = dose_patient_from_case(case, on)
+    age, weight = patient.age_years, patient.weight_kg
+    if (
+        age is None
+        or weight is None
+        or age < treatment.maribavir_min_age_years.value
+        or weight < treatment.maribavir_min_weight_kg.value
+    ):
+        plan.because(
+            f"maribavir needs age ≥ {treatment.maribavir_min_age_years.value} years and weight ≥ "
+            f"{treatment.maribavir_min_weight_kg.value} kg",
+            (treatment.maribavir_min_age_years, "maribavir minimum age"),
+            (treatment.maribavir_min_weight_kg, "maribavir minimum weight"),
+        )
+        return False
+    if level != _SUSCEPTIBLE:
+        _option(plan, option, f"not chosen: maribavir susceptibility {level}")
+        return False
+    return True
+
+
+def _give(
+    case: Case, on: date, plan: Plan, t: Tables, option: ManagementOption, population: str
+) -> Outcome:
+    """The regimen of ``option`` from the dosing engine, for the indication the option names."""
+    assert option.drug is not None and option.indication is not None
+    return give(
+        plan,
+        case,
+        on,
+        option.drug,
+        Indication(option.indication),
+        start=on,
+        stop_rule="until clearance and clinical resolution (specialist)",
+        population=population,
+        regimen_name=option.regimen,
+        route=option.route,
+    )

@@ -1,0 +1,450 @@
+"""CMV prevention after solid-organ transplantation (transplant-hiv.md §1.2–1.3, rules T1–T7).
+
+Serostatus and organ choose the strategy from the ``sot_prevention`` table; where the guideline
+leaves the choice to the site (R+ strategy, liver D+/R−, a stop day inside a range, kidney D+/R−
+drug) the site's setting decides and is shown in the output.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from cmvcds.domain.case import Case, Transplant
+from cmvcds.domain.results import Missing
+from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
+from cmvcds.engine.transplant.common import (
+    Plan,
+    Tables,
+    add_alert,
+    current_course,
+    refuse_minor,
+    refuse_missing,
+    regimen,
+)
+from cmvcds.engine.transplant.preemptive import episode, surveillance
+from cmvcds.knowledge.schemas.transplant import SotStrategy
+
+__all__ = ["serostatus_group", "sot_prevention"]
+
+
+def serostatus_group(transplant: Transplant) -> str | None:
+    """``d_pos_r_neg``, ``r_pos`` or ``d_neg_r_neg``; None when a serostatus is missing."""
+    donor, recipient = transplant.donor_cmv_igg, transplant.recipient_cmv_igg
+    if recipient == "positive":
+        return "r_pos"
+    if recipient is None or donor is None:
+        return None
+    return "d_pos_r_neg" if donor == "positive" else "d_neg_r_neg"
+
+
+def sot_prevention(case: Case, on: date, t: Tables, prophylaxis: Plan, preemptive: Plan) -> None:
+    """Decide ``antiviral-prophylaxis`` and ``preemptive-therapy`` for a SOT recipient."""
+    result = prophylaxis.result
+    tx = case.transplant
+    assert tx is not None
+    prophylaxis.rule("T1")
+    group = serostatus_group(tx)
+    missing = []
+    if group is None:
+        for side in ("donor_cmv_igg", "recipient_cmv_igg"):
+            if getattr(tx, side) is None:
+                missing.append(
+                    Missing(
+                        f"transplant.{side}",
+                        "CMV serostatus of donor and recipient sets the prevention strategy",
+                    )
+                )
+    if tx.date is None:
+        missing.append(
+            Missing("transplant.date", "prophylaxis and surveillance are dated from the transplant")
+        )
+    age = case.patient.age_on(on)
+    if age is None:
+        missing.append(Missing("patient.age_years", "the SOT rules apply to adults"))
+    if refuse_missing((prophylaxis, preemptive), missing):
+        return
+    assert group is not None and tx.date is not None and age is not None
+    if refuse_minor((prophylaxis, preemptive), age, t.sot.adult_age_years, "SOT prevention"):
+        return
+    row = t.sot.strategy(tx.organ, group)
+    assert row is not None, f"sot_prevention has no row for {tx.organ} {group}"
+    for plan in (prophylaxis, preemptive):
+        plan.cite(row, f"prevention strategy {tx.organ} {group}")
+    label = {"d_pos_r_neg": "D+/R−", "r_pos": "R+", "d_neg_r_neg": "D−/R−"}[group]
+    if row.strategy == "none":
+        prophylaxis.rule("T2")
+        prophylaxis.because(f"{tx.organ} {label}: no CMV prophylaxis")
+        preemptive.because(f"{tx.organ} {label}: no routine viral-load surveillance")
+        add_alert(
+            result,
+            AlertCode.CMV_SAFE_BLOOD_PRODUCTS,
+            Severity.INFO,
+            "D−/R−: use CMV-safe (leukoreduced or CMV-seronegative) blood products.",
+            row.citations,
+        )
+        prophylaxis.done(Outcome.NOT_INDICATED)
+        preemptive.done(Outcome.NOT_INDICATED)
+        return
+    strategy: str = row.strategy
+    if strategy == "site":
+        assert row.strategy_setting is not None
+        chosen = prophylaxis.setting(row.strategy_setting)
+        preemptive.settings_used.append(row.strategy_setting)
+        if chosen is None:
+            for plan in (prophylaxis, preemptive):
+                plan.because(
+                    f"{tx.organ} {label}: prophylaxis and pre-emptive therapy are both acceptable; "
+                    f"the site's choice {row.strategy_setting} is not set"
+                )
+                plan.done(Outcome.INSUFFICIENT_DATA)
+            return
+        prophylaxis.cite_setting(row.strategy_setting)
+        strategy = str(chosen)
+    if strategy == "prophylaxis":
+        _prophylaxis(case, on, t, row, group, label, prophylaxis, preemptive)
+    else:
+        _preemptive_strategy(case, on, t, row, label, prophylaxis, preemptive)
+
+
+def _prophylaxis(
+    case: Case,
+    on: date,
+    t: Tables,
+    row: SotStrategy,
+    group: str,
+    label: str,
+    prophylaxis: Plan,
+    preemptive: Plan,
+) -> None:
+    result = prophylaxis.result
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    prophylaxis.rule("T3")
+    stop_day = row.stop_day
+    if stop_day is None:
+        assert row.stop_day_setting is not None and row.stop_day_range is not None
+        value = prophylaxis.setting(row.stop_day_setting)
+        if value is None:
+            prophylaxis.because(
+                f"{tx.organ} {label}: prophylaxis for {row.stop_day_range[0]}–{row.stop_day_range[1]} days; "
+                f"the site's point {row.stop_day_setting} is not set"
+            )
+            prophylaxis.done(Outcome.INSUFFICIENT_DATA)
+            preemptive.because("no routine viral-load monitoring during prophylaxis")
+            preemptive.done(Outcome.NOT_INDICATED)
+            return
+        stop_day = int(value)
+        low, high = row.stop_day_range
+        add_alert(
+            result,
+            AlertCode.CONFIG_RANGE,
+            Severity.INFO,
+            f"Prophylaxis through day {stop_day}: the site's point inside the guideline range day {low}–{high} "
+            f"({row.stop_day_setting}).",
+            row.citations,
+        )
+    drug = t.sot.prophylaxis_drug.values[0]
+    prophylaxis.cite(t.sot.prophylaxis_drug, "prophylaxis drug")
+    if row.drug_setting:
+        chosen = prophylaxis.setting(row.drug_setting)
+        if chosen is None:
+            prophylaxis.because(
+                f"{tx.organ} {label}: valganciclovir or letermovir; the site's choice {row.drug_setting} is not set"
+            )
+            prophylaxis.done(Outcome.INSUFFICIENT_DATA)
+            preemptive.because("no routine viral-load monitoring during prophylaxis")
+            preemptive.done(Outcome.NOT_INDICATED)
+            return
+        drug = str(chosen)
+    stop = tx.date + timedelta(days=stop_day)
+    day = (on - tx.date).days
+    if on > stop:
+        _after_prophylaxis(case, on, t, row, group, label, stop, stop_day, prophylaxis, preemptive)
+        return
+    if case.presentation is not None and case.presentation.disease in (
+        "cmv_syndrome",
+        "tissue_invasive",
+    ):
+        for plan in (prophylaxis, preemptive):
+            plan.because(
+                f"CMV disease during the prophylaxis period (through {stop}): treatment replaces it; "
+                "prevention is decided again when treatment ends"
+            )
+            plan.done(Outcome.NOT_INDICATED)
+        return
+    window = t.sot.prophylaxis_start_window_days
+    if drug == "letermovir":
+        outcome = _letermovir(case, on, t, group, prophylaxis)
+    else:
+        outcome = _valganciclovir(case, on, t, row, group, label, stop, stop_day, prophylaxis)
+    if day > window.high and current_course(case, on, (drug,)) is None:
+        prophylaxis.because(
+            f"day {day}: later than the usual start window (day {int(window.low)}–{int(window.high)}); start now",
+            (window, "prophylaxis start window"),
+        )
+    prophylaxis.done(outcome or Outcome.RECOMMENDED)
+    preemptive.rule("T3")
+    preemptive.because(
+        "no routine viral-load monitoring while prophylaxis runs",
+        (t.sot.surveillance_interval_days, "no routine QNAT during prophylaxis"),
+    )
+    preemptive.done(Outcome.NOT_INDICATED)
+
+
+def _start(case: Case, on: date, drug: str) -> date:
+    course = current_course(case, on, (drug,))
+    return course.start if course is not None else on
+
+
+def _valganciclovir(
+    case: Case,
+    on: date,
+    t: Tables,
+    row: SotStrategy,
+    group: str,
+    label: str,
+    stop: date,
+    stop_day: int,
+    prophylaxis: Plan,
+) -> Outcome | None:
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    window = t.sot.prophylaxis_start_window_days
+    intolerant = (
+        "valganciclovir" in case.patient.intolerances or "ganciclovir" in case.patient.intolerances
+    )
+    stop_rule = f"through day {stop_day} after transplant"
+    if not intolerant:
+        outcome, _ = regimen(
+            prophylaxis.result,
+            case,
+            prophylaxis.knowledge,
+            on,
+            "valganciclovir",
+            Indication.PROPHYLAXIS,
+            start=_start(case, on, "valganciclovir"),
+            stop=stop,
+            stop_rule=stop_rule,
+            population="sot",
+            regions=("us", "eu"),
+        )
+        if outcome is Outcome.RECOMMENDED and prophylaxis.result.findings.get(
+            "dose_label_region", {}
+        ).get("valganciclovir"):
+            prophylaxis.because(
+                f"valganciclovir prophylaxis after {tx.organ} transplant is outside the US label; "
+                "dose from the EU SmPC, as the consensus uses it"
+            )
+        if outcome is Outcome.RECOMMENDED:
+            prophylaxis.because(
+                f"{tx.organ} {label}: valganciclovir prophylaxis from day {int(window.low)}–{int(window.high)} "
+                f"through day {stop_day} ({stop})",
+                (window, "prophylaxis start window"),
+            )
+            return None
+        prophylaxis.because(
+            f"valganciclovir is not suitable ({outcome.value} by the dosing engine; see its alerts)"
+        )
+    else:
+        prophylaxis.because("valganciclovir or ganciclovir intolerance")
+    if tx.organ in t.sot.letermovir_organs.values and group == "d_pos_r_neg":
+        return _letermovir(case, on, t, group, prophylaxis)
+    citations = prophylaxis.result.cite(t.sot.letermovir_organs, "letermovir SOT indication")
+    add_alert(
+        prophylaxis.result,
+        AlertCode.OUTSIDE_EVIDENCE_BASE,
+        Severity.WARNING,
+        f"Letermovir prophylaxis after {tx.organ} transplant ({label}) is off-label and outside the trial evidence.",
+        citations,
+    )
+    prophylaxis.because(
+        "alternatives to valganciclovir (letermovir off-label, pre-emptive therapy) need specialist review"
+    )
+    return Outcome.SPECIALIST_REVIEW
+
+
+def _letermovir(case: Case, on: date, t: Tables, group: str, prophylaxis: Plan) -> Outcome | None:
+    prophylaxis.rule("T4")
+    result = prophylaxis.result
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    if tx.organ not in t.sot.letermovir_organs.values or group != "d_pos_r_neg":
+        return Outcome.SPECIALIST_REVIEW
+    stop_day = int(t.sot.letermovir_stop_day.value)
+    stop = tx.date + timedelta(days=stop_day)
+    window = t.sot.letermovir_start_window_days
+    outcome, _ = regimen(
+        result,
+        case,
+        prophylaxis.knowledge,
+        on,
+        "letermovir",
+        Indication.PROPHYLAXIS,
+        start=_start(case, on, "letermovir"),
+        stop=stop,
+        stop_rule=f"through day {stop_day} after transplant",
+        population="sot",
+    )
+    if outcome is not Outcome.RECOMMENDED:
+        prophylaxis.because(
+            f"letermovir is not recommended by the dosing engine ({outcome.value}); see its alerts"
+        )
+        return Outcome.SPECIALIST_REVIEW
+    prophylaxis.because(
+        f"kidney D+/R−: letermovir prophylaxis from day {int(window.low)}–{int(window.high)} through day {stop_day} ({stop})",
+        (window, "letermovir start window"),
+        (t.sot.letermovir_stop_day, "letermovir stop day"),
+    )
+    citations = result.cite(t.sot.letermovir_stop_day, "letermovir kidney prophylaxis")
+    add_alert(
+        result,
+        AlertCode.HSV_VZV_PROPHYLAXIS_NEEDED,
+        Severity.WARNING,
+        "Letermovir has no activity against HSV or VZV: add acyclovir or valacyclovir prophylaxis.",
+        citations,
+    )
+    add_alert(
+        result,
+        AlertCode.DRUG_INTERACTION,
+        Severity.WARNING,
+        "Letermovir raises calcineurin- and mTOR-inhibitor levels: monitor trough levels.",
+        citations,
+    )
+    return None
+
+
+def _after_prophylaxis(
+    case: Case,
+    on: date,
+    t: Tables,
+    row: SotStrategy,
+    group: str,
+    label: str,
+    stop: date,
+    stop_day: int,
+    prophylaxis: Plan,
+    preemptive: Plan,
+) -> None:
+    result = prophylaxis.result
+    tx = case.transplant
+    assert tx is not None
+    prophylaxis.because(
+        f"{tx.organ} {label}: the prophylaxis period ended on {stop} (day {stop_day})"
+    )
+    if group == "d_pos_r_neg":
+        add_alert(
+            result,
+            AlertCode.LATE_CMV_RISK,
+            Severity.WARNING,
+            "D+/R− after prophylaxis: risk of late-onset CMV; teach symptoms, test on any suggestive illness.",
+            row.citations,
+        )
+    depleting = [d for d in tx.co_medications if d in t.sot.lymphocyte_depleting_agents.values]
+    if group == "r_pos" and depleting:
+        prophylaxis.rule("T7")
+        prophylaxis.because(
+            f"lymphocyte-depleting therapy ({', '.join(depleting)}) after prophylaxis: restart prevention "
+            "(prophylaxis or pre-emptive therapy) per specialist",
+            (t.sot.lymphocyte_depleting_agents, "lymphocyte-depleting agents"),
+        )
+        add_alert(
+            result,
+            AlertCode.LATE_CMV_RISK,
+            Severity.WARNING,
+            f"R+ recipient given {', '.join(depleting)}: CMV risk rises again.",
+            t.sot.lymphocyte_depleting_agents.citations,
+        )
+        prophylaxis.done(Outcome.SPECIALIST_REVIEW)
+    else:
+        prophylaxis.done(Outcome.NOT_INDICATED)
+    outcome = episode(
+        case,
+        on,
+        t,
+        preemptive,
+        threshold_setting="pet_threshold_iu_ml.sot",
+        population="sot",
+        choose=lambda: _pet_drug(case),
+    )
+    if outcome is None:
+        preemptive.because("no DNAemia at or above the site's threshold after prophylaxis")
+    preemptive.done(outcome.outcome if outcome else Outcome.NOT_INDICATED)
+
+
+def _pet_drug(case: Case) -> tuple[str, str | None]:
+    """Valganciclovir, or IV ganciclovir when the patient cannot take oral drugs (T6)."""
+    return (
+        ("ganciclovir", "iv") if case.patient.can_take_oral is False else ("valganciclovir", None)
+    )
+
+
+def _preemptive_strategy(
+    case: Case,
+    on: date,
+    t: Tables,
+    row: SotStrategy,
+    label: str,
+    prophylaxis: Plan,
+    preemptive: Plan,
+) -> None:
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    prophylaxis.rule("T5")
+    preemptive.rule("T5")
+    prophylaxis.because(
+        f"{tx.organ} {label}: the site's strategy is pre-emptive therapy, not prophylaxis"
+    )
+    prophylaxis.done(Outcome.NOT_INDICATED)
+    if not row.preemptive_allowed:
+        preemptive.because(
+            f"pre-emptive therapy alone is not recommended after {tx.organ} transplant"
+        )
+        preemptive.done(Outcome.EXCLUDED)
+        return
+    outcome = episode(
+        case,
+        on,
+        t,
+        preemptive,
+        threshold_setting="pet_threshold_iu_ml.sot",
+        population="sot",
+        choose=lambda: _pet_drug(case),
+    )
+    if outcome is not None:
+        preemptive.done(outcome.outcome)
+        return
+    days = preemptive.setting("pet_surveillance_days_sot")
+    if days is None:
+        preemptive.because(
+            "weekly viral-load surveillance; its length pet_surveillance_days_sot is not set"
+        )
+        preemptive.done(Outcome.INSUFFICIENT_DATA)
+        return
+    threshold = preemptive.setting("pet_threshold_iu_ml.sot")
+    interval = t.sot.surveillance_interval_days
+    preemptive.cite(interval, "weekly viral-load surveillance")
+    preemptive.cite_setting("pet_surveillance_days_sot")
+    end = tx.date + timedelta(days=int(days))
+    if on > end:
+        preemptive.because(f"the surveillance period ended on {end} (day {days})")
+        preemptive.done(Outcome.NOT_INDICATED)
+        return
+    if threshold is None:
+        preemptive.because(
+            "weekly surveillance needs the site's pre-emptive threshold pet_threshold_iu_ml.sot"
+        )
+        preemptive.done(Outcome.INSUFFICIENT_DATA)
+        return
+    preemptive.because(
+        f"weekly blood CMV viral load through day {days} ({end}); start pre-emptive valganciclovir "
+        f"at ≥ {threshold} IU/mL (site threshold)"
+    )
+    surveillance(
+        preemptive,
+        tx.date,
+        end,
+        on,
+        int(interval.value),
+        "pre-emptive surveillance: weekly CMV viral load",
+    )
+    preemptive.done(Outcome.RECOMMENDED)

@@ -1,0 +1,100 @@
+"""Schema of ``data/congenital/``: who qualifies for valganciclovir for congenital CMV, and the plan.
+
+One document, ``criteria.yaml``, holds the rules of the congenital pathway (N1–N4 of
+../shared/clinical/pregnancy-congenital.md §4): how a congenital infection is confirmed, the trial
+population of Kimberlin 2015, the manifestations that make disease moderate/severe (Rawlinson
+2017), the policy for each disease category and the treatment plan. Doses are not here: they come
+from the dosing tables (``data/drugs/``) through ``engine/dosing.py``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from cmvcds.knowledge.schemas.base import Fact, Strict
+
+Category = Literal["moderate_severe", "mild", "asymptomatic", "isolated_snhl"]
+PolicyOutcome = Literal["recommended", "not_indicated", "specialist_review"]
+
+
+class DiagnosisRule(Fact):
+    """A congenital infection is confirmed by PCR on these specimens within ``max_age_days``."""
+
+    confirming_specimens: tuple[str, ...] = Field(min_length=1)
+    max_age_days: int = Field(ge=0)
+    late_specimens: tuple[str, ...] = ()
+
+
+class TrialPopulation(Fact):
+    """The population the evidence covers: outside it the answer is specialist review (N1)."""
+
+    max_start_age_days: int = Field(ge=0)
+    min_gestational_age_weeks: int = Field(ge=20, le=44)
+    min_weight_kg: Decimal = Field(gt=0)
+
+
+class Manifestation(Fact):
+    """One manifestation of the case vocabulary and its group (systemic or central nervous system)."""
+
+    name: str
+    group: Literal["systemic", "cns"]
+
+
+class SeverityRule(Fact):
+    """Moderate/severe: any CNS involvement, or at least ``moderate_min_systemic`` systemic findings."""
+
+    moderate_min_systemic: int = Field(ge=1)
+    snhl_counts_as_cns: bool = True
+
+
+class CategoryPolicy(Fact):
+    """What the pathway answers for a disease category (N1, N2)."""
+
+    category: Category
+    outcome: PolicyOutcome
+    setting: str | None = None
+    reason: str
+
+
+class TreatmentPlan(Fact):
+    """The regimen of N3–N4: drug and route (dose from the dosing tables), duration in months."""
+
+    drug: str
+    route: Literal["oral", "iv"]
+    indication: Literal["congenital"]
+    duration_months: int = Field(ge=1)
+    iv_alternative_drug: str
+    stop_rule: str
+
+
+class CongenitalCriteria(Strict):
+    """``congenital/criteria.yaml``."""
+
+    diagnosis: DiagnosisRule
+    trial_population: TrialPopulation
+    manifestations: tuple[Manifestation, ...] = Field(min_length=1)
+    severity: SeverityRule
+    policies: tuple[CategoryPolicy, ...] = Field(min_length=1)
+    plan: TreatmentPlan
+
+    @model_validator(mode="after")
+    def _every_category_once(self) -> CongenitalCriteria:
+        categories = [p.category for p in self.policies]
+        if sorted(categories) != sorted(set(categories)):
+            raise ValueError("each category has one policy")
+        return self
+
+    def group_of(self, manifestation: str) -> str | None:
+        for row in self.manifestations:
+            if row.name == manifestation:
+                return row.group
+        return None
+
+    def policy(self, category: str) -> CategoryPolicy:
+        for row in self.policies:
+            if row.category == category:
+                return row
+        raise KeyError(category)

@@ -1,0 +1,91 @@
+"""Schema of the FHIR R4 value sets: which LOINC / RxNorm / SNOMED / UCUM codes the FHIR adapter
+understands, what each becomes in the case format, and the required bindings we check ourselves
+(``fhir.resources`` validates types and cardinality, not code bindings)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from cmvcds.knowledge.schemas.base import Fact, Strict
+
+#: What a mapped Observation code becomes (a case observation code, or a pregnancy field).
+Target = str
+
+
+class ObservationCode(Fact):
+    """A coded Observation and the case observation (or pregnancy field) it becomes."""
+
+    system: str
+    code: str
+    display: str
+    maps_to: Target = Field(
+        description="case observation code, or pregnancy_status / gestational_age / lmp / edd"
+    )
+    specimen: str | None = None
+    confidence: Literal["H", "M", "L"]
+
+
+class AnswerCode(Fact):
+    """A coded answer or interpretation and the case ``result`` word it means."""
+
+    system: str
+    code: str
+    display: str
+    result: str
+
+
+class MedicationCode(Fact):
+    """A medication code and the drug (lowercase INN) it names."""
+
+    system: str
+    code: str
+    display: str
+    drug: str
+
+
+class ConditionCode(Fact):
+    """A diagnosis code and what it tells about the case's context."""
+
+    system: str
+    code: str
+    display: str
+    meaning: Literal["cmv_infection", "congenital_cmv", "pregnant", "not_pregnant"]
+
+
+class UnitCode(Strict):
+    """A UCUM unit code and the unit text the case format accepts."""
+
+    ucum: str
+    unit: str
+
+
+class RouteCode(Fact):
+    system: str
+    code: str
+    display: str
+    route: Literal["oral", "iv", "intravitreal"]
+
+
+class Binding(Fact):
+    """A required binding of an element we read: any other code is refused."""
+
+    resource: str
+    element: str
+    codes: tuple[str, ...] = Field(min_length=1)
+    use: tuple[str, ...] = Field(
+        default=(), description="the codes whose resources we use; others are skipped"
+    )
+
+
+class FhirValueSets(Strict):
+    """``fhir/valuesets.yaml``."""
+
+    observations: tuple[ObservationCode, ...]
+    answers: tuple[AnswerCode, ...]
+    medications: tuple[MedicationCode, ...]
+    conditions: tuple[ConditionCode, ...]
+    routes: tuple[RouteCode, ...]
+    units: tuple[UnitCode, ...]
+    bindings: tuple[Binding, ...]

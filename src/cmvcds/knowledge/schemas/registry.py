@@ -1,0 +1,134 @@
+"""Schema of the registry's study design: the REDCap data dictionary, events, checks, analyses.
+
+The case report forms are data: ``registry/dictionary.csv`` in REDCap's 18-column format (one
+row per field, forms contiguous, the first field the record id) and ``registry/study.yaml``
+(longitudinal events and the instruments each collects, repeating instruments, soft checks
+that open a query for the monitor, and the outcome analyses of the study).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from cmvcds.knowledge.schemas.base import Fact, Strict
+
+REDCAP_COLUMNS = (
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+)
+
+FieldType = Literal[
+    "text", "notes", "dropdown", "radio", "checkbox", "yesno", "truefalse",
+    "calc", "descriptive", "slider", "file", "sql",
+]  # fmt: skip
+
+
+class DictionaryField(Strict):
+    """One row of a REDCap data dictionary (column headers as REDCap writes them)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    field_name: str = Field(alias=REDCAP_COLUMNS[0], pattern=r"^[a-z][a-z0-9_]*$", max_length=100)
+    form_name: str = Field(alias=REDCAP_COLUMNS[1], pattern=r"^[a-z][a-z0-9_]*$")
+    section_header: str = Field("", alias=REDCAP_COLUMNS[2])
+    field_type: FieldType = Field(alias=REDCAP_COLUMNS[3])
+    field_label: str = Field(alias=REDCAP_COLUMNS[4])
+    choices: str = Field("", alias=REDCAP_COLUMNS[5])
+    field_note: str = Field("", alias=REDCAP_COLUMNS[6])
+    validation: str = Field("", alias=REDCAP_COLUMNS[7])
+    validation_min: str = Field("", alias=REDCAP_COLUMNS[8])
+    validation_max: str = Field("", alias=REDCAP_COLUMNS[9])
+    identifier: Literal["", "y"] = Field("", alias=REDCAP_COLUMNS[10])
+    branching_logic: str = Field("", alias=REDCAP_COLUMNS[11])
+    required: Literal["", "y"] = Field("", alias=REDCAP_COLUMNS[12])
+    custom_alignment: str = Field("", alias=REDCAP_COLUMNS[13])
+    question_number: str = Field("", alias=REDCAP_COLUMNS[14])
+    matrix_group: str = Field("", alias=REDCAP_COLUMNS[15])
+    matrix_ranking: str = Field("", alias=REDCAP_COLUMNS[16])
+    field_annotation: str = Field("", alias=REDCAP_COLUMNS[17])
+
+
+class StudyEvent(Strict):
+    """A longitudinal event (REDCap event; ODM StudyEventDef) and the instruments it collects."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    subject: Literal["mother", "newborn"]
+    instruments: tuple[str, ...] = Field(min_length=1)
+
+
+class SoftCheck(Fact):
+    """A plausibility check: when ``field`` ``op`` ``value`` holds, a query is opened (not an error)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    instrument: str
+    field: str
+    op: Literal["lt", "le", "gt", "ge", "eq", "ne"]
+    value: Decimal | str
+    message: str
+
+
+class FieldRef(Strict):
+    """A field of one event; ``subject`` says whose record holds it."""
+
+    event: str
+    field: str
+    subject: Literal["mother", "newborn"] = "mother"
+
+
+class Outcome(FieldRef):
+    """A binary outcome: the codes counted as event and as non-event (others: missing)."""
+
+    events: tuple[str, ...] = Field(min_length=1)
+    non_events: tuple[str, ...] = Field(min_length=1)
+
+
+class Analysis(Fact):
+    """An outcome analysis of the study: exposure × outcome, optionally stratified."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    label: str
+    role: Literal["primary", "secondary", "safety"]
+    exposure: FieldRef
+    exposed: tuple[str, ...] = Field(min_length=1)
+    unexposed: tuple[str, ...] = Field(min_length=1)
+    outcome: Outcome
+    strata: FieldRef | None = None
+
+
+class StudyDesign(Fact):
+    """``registry/study.yaml``: the study, its events, repeating instruments, checks, analyses."""
+
+    oid: str
+    name: str
+    dictionary_version: str
+    events: tuple[StudyEvent, ...] = Field(min_length=1)
+    repeating: tuple[str, ...] = ()
+    soft_checks: tuple[SoftCheck, ...] = ()
+    analyses: tuple[Analysis, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> StudyDesign:
+        names = [e.name for e in self.events]
+        if len(set(names)) != len(names):
+            raise ValueError("event names must be unique")
+        return self

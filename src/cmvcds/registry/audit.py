@@ -1,0 +1,211 @@
+"""The audit trail: append-only, hash-chained, written automatically for every audited write.
+
+A session hook (``before_flush``) turns each insert, update and delete of an ``Audited`` row
+into entries ``who, when (UTC), site, entity, field, old value, new value, reason``. Entries are
+numbered without gaps (``seq``) and each carries ``hash = SHA-256(previous hash + entry)``;
+writers serialise on the single ``audit_head`` row. The database refuses UPDATE and DELETE on
+the trail (triggers from the migration); ``verify`` recomputes the chain and names the first
+entry that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import Session
+
+from cmvcds.errors import AuditIntegrityError, RegistryError
+from cmvcds.registry.models.audit import GENESIS, AuditEntry, AuditHead
+from cmvcds.registry.models.base import Audited, new_id, utc_now
+
+__all__ = ["HASHED_FIELDS", "AuditReport", "append", "entry_hash", "install_audit_hook", "verify"]
+
+HASHED_FIELDS = (
+    "seq", "at", "user_id", "username", "site_id", "action", "entity", "entity_id",
+    "field", "old_value", "new_value", "reason", "prev_hash",
+)  # fmt: skip
+
+
+def text(value: Any) -> str | None:
+    """The audit trail's text form of a column value."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def entry_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 of the entry's canonical JSON (sorted keys, every hashed field)."""
+    payload = json.dumps(
+        {k: fields[k] for k in HASHED_FIELDS}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str
+    entity: str
+    entity_id: str
+    site_id: str | None
+    field: str | None
+    old: str | None
+    new: str | None
+
+
+def append(session: Session, changes: list[Change], *, reason: str | None = None) -> None:
+    """Append ``changes`` to the chain, acting as the session's actor."""
+    if not changes:
+        return
+    actor = session.info.get("actor")
+    if actor is None:
+        raise RegistryError("a write to the registry needs an acting user (none was given)")
+    connection = session.connection()
+    head = connection.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+    ).one()
+    seq, prev = int(head.seq), str(head.hash)
+    at = utc_now().isoformat(timespec="microseconds")
+    rows = []
+    for change in changes:
+        seq += 1
+        fields: dict[str, Any] = {
+            "seq": seq, "at": at, "user_id": actor.user_id, "username": actor.username,
+            "site_id": change.site_id, "action": change.action, "entity": change.entity,
+            "entity_id": change.entity_id, "field": change.field, "old_value": change.old,
+            "new_value": change.new, "reason": reason or session.info.get("reason"), "prev_hash": prev,
+        }  # fmt: skip
+        fields["hash"] = prev = entry_hash(fields)
+        rows.append(fields)
+    connection.execute(insert(AuditEntry), rows)
+    connection.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+
+
+def install_audit_hook(session: Session) -> None:
+    """Audit every flush of ``session``."""
+    if not session.info.get("audit_hook"):
+        event.listen(session, "before_flush", _before_flush)
+        session.info["audit_hook"] = True
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    changes: list[Change] = []
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            changes.extend(_row_changes(obj, "create"))
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
+            changes.extend(_row_changes(obj, "update"))
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            changes.extend(_row_changes(obj, "delete"))
+    if (
+        any(c.action != "create" for c in changes)
+        and _needs_reason(session)
+        and not session.info.get("reason")
+    ):
+        raise RegistryError(
+            "a change or deletion of recorded data needs a reason (21 CFR 11.10(e))"
+        )
+    append(session, changes)
+
+
+def _needs_reason(session: Session) -> bool:
+    return any(
+        getattr(obj, "__audit_reason_required__", False)
+        for obj in (*session.dirty, *session.deleted)
+    )
+
+
+def _row_changes(obj: Audited, action: str) -> list[Change]:
+    state = inspect(obj)
+    mapper = state.mapper
+    if obj.id is None:
+        obj.id = new_id()
+    site_attr = type(obj).__audit_site__
+    site_id = text(getattr(obj, site_attr)) if site_attr else None
+    label = getattr(obj, "audit_label", None)
+    columns = getattr(type(obj), "__audit_columns__", None) or [
+        c.key
+        for c in mapper.column_attrs
+        if c.key != "id" and c.key not in type(obj).__audit_skip__
+    ]
+    changes = []
+    for key in columns:
+        if action == "update":
+            history = state.attrs[key].history
+            if not history.has_changes():
+                continue
+            old = text(history.deleted[0]) if history.deleted else None
+            new = text(history.added[0]) if history.added else None
+            if old == new:
+                continue
+        elif action == "create":
+            old, new = None, text(getattr(obj, key))
+            if new is None:
+                continue
+        else:
+            old, new = text(getattr(obj, key)), None
+        field = label(key) if callable(label) else key
+        changes.append(Change(action, mapper.local_table.name, obj.id, site_id, field, old, new))
+    return changes
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """A verified trail: how many entries and the hash of the last."""
+
+    entries: int
+    head: str
+
+
+def verify(session: Session, *, batch: int = 5000) -> AuditReport:
+    """Recompute the chain; raise ``AuditIntegrityError`` at the first entry that does not verify."""
+    prev, expected_seq = GENESIS, 1
+    last = 0
+    while True:
+        rows = (
+            session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.seq > last)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            break
+        for row in rows:
+            fields = {name: getattr(row, name) for name in (*HASHED_FIELDS, "hash")}
+            if row.seq != expected_seq:
+                raise AuditIntegrityError(
+                    f"audit entry {expected_seq} is missing (next is {row.seq})"
+                )
+            if row.prev_hash != prev:
+                raise AuditIntegrityError(
+                    f"audit entry {row.seq}: previous hash does not match entry {row.seq - 1}"
+                )
+            if entry_hash(fields) != row.hash:
+                raise AuditIntegrityError(
+                    f"audit entry {row.seq} ({row.entity} {row.entity_id} {row.field}): "
+                    "content does not match its hash; the entry was altered"
+                )
+            prev, expected_seq, last = row.hash, expected_seq + 1, row.seq
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    if head.seq != last or head.hash != prev:
+        raise AuditIntegrityError(
+            f"audit head says entry {head.seq} but the trail ends at entry {last}: entries were removed or added"
+        )
+    return AuditReport(entries=last, head=prev)

@@ -1,0 +1,408 @@
+"""Exports: REDCap flat CSV + data dictionary, CDISC ODM 1.3.2 XML, FHIR R4 NDJSON.
+
+Profiles:
+    site     identified, one site only (its investigator): identifier fields, the hospital
+             record number and exact dates
+    central  pseudonymised, every site (data manager, statistician): identifier fields
+             (``Identifier? = y``) dropped, dates coarsened to the month (``YYYY-MM``) and the
+             exported dictionary says so
+Subjects who withdrew consent are never exported. Every export is written to ``export_log``
+and to the audit trail, with the SHA-256 of what was produced.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cmvcds.errors import InputError
+from cmvcds.knowledge.schemas.registry import DictionaryField
+from cmvcds.registry.access import Actor, Permission, require
+from cmvcds.registry.audit import Change, append
+from cmvcds.registry.dictionary import Crf, choices, dictionary_csv
+from cmvcds.registry.models import (
+    Consent,
+    DataValue,
+    ExportLog,
+    IdentityLink,
+    Site,
+    Subject,
+    new_id,
+)
+from cmvcds.registry.services.crf import current_crf
+
+__all__ = ["FORMATS", "PROFILES", "ExportResult", "export"]
+
+FORMATS = ("redcap", "odm", "fhir")
+PROFILES = ("site", "central")
+ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The files of one export (name → text), how many subjects, and its log id."""
+
+    files: dict[str, str]
+    subjects: int
+    sha256: str
+    log_id: str
+
+
+@dataclass(frozen=True)
+class _Subject:
+    key: str
+    kind: str
+    site: str
+    mother: str | None
+    identity: str | None
+    values: dict[tuple[str, str, int], dict[str, str]]
+
+
+def export(
+    session: Session, actor: Actor, *, fmt: str, profile: str, now: datetime | None = None
+) -> ExportResult:
+    """Export the subjects ``actor`` may export in format ``fmt`` and ``profile``; logged."""
+    if fmt not in FORMATS:
+        raise InputError(f"format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
+    if profile not in PROFILES:
+        raise InputError(f"profile {profile!r}: one of {', '.join(PROFILES)}", field="profile")
+    require(actor, Permission.EXPORT_SITE if profile == "site" else Permission.EXPORT_CENTRAL)
+    if profile == "site" and not actor.site_id:
+        raise InputError("the identified profile is for a site's own investigator", field="profile")
+    crf = current_crf(session)
+    fields = _profile_fields(crf, profile)
+    subjects = _load(session, actor, profile, {f.field_name for f in fields})
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    if fmt == "redcap":
+        files = {
+            "records.csv": _redcap_csv(crf, fields, subjects, profile),
+            "dictionary.csv": dictionary_csv(fields),
+        }
+    elif fmt == "odm":
+        files = {"study.odm.xml": _odm(crf, fields, subjects, stamp)}
+    else:
+        files = _fhir(crf, fields, subjects, profile)
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    log = ExportLog(
+        id=new_id(), user_id=actor.user_id or actor.username, site_id=actor.site_id, format=fmt,
+        profile=profile, subjects=len(subjects), sha256=digest.hexdigest(),
+    )  # fmt: skip
+    session.add(log)
+    session.flush()
+    append(
+        session,
+        [
+            Change(
+                "export",
+                "export_log",
+                log.id,
+                actor.site_id,
+                f"{fmt}/{profile}",
+                None,
+                f"{len(subjects)} subjects",
+            )
+        ],
+        reason=f"export {fmt} {profile}",
+    )
+    return ExportResult(files=files, subjects=len(subjects), sha256=log.sha256, log_id=log.id)
+
+
+def _profile_fields(crf: Crf, profile: str) -> tuple[DictionaryField, ...]:
+    if profile == "site":
+        return crf.fields
+    kept = []
+    for row in crf.fields:
+        if row.identifier == "y":
+            continue
+        if row.validation.startswith("date"):
+            row = row.model_copy(
+                update={"validation": "", "field_note": "coarsened to year-month (YYYY-MM)"}
+            )
+        kept.append(row)
+    return tuple(kept)
+
+
+def _load(session: Session, actor: Actor, profile: str, wanted: set[str]) -> list[_Subject]:
+    withdrawn = select(Consent.subject_id).where(Consent.withdrawn_on.is_not(None))
+    query = (
+        select(Subject, Site.code)
+        .join(Site, Site.id == Subject.site_id)
+        .where(Subject.id.not_in(withdrawn))
+    )
+    if profile == "site" or actor.role.site_scoped:
+        query = query.where(Subject.site_id == actor.site_id)
+    rows = list(session.execute(query.order_by(Subject.pseudonym)))
+    ids = [subject.id for subject, _code in rows]
+    pseudonyms = {subject.id: subject.pseudonym for subject, _code in rows}
+    identities: dict[str, str] = {}
+    if profile == "site":
+        links = select(IdentityLink.subject_id, IdentityLink.hospital_record_number).where(
+            IdentityLink.subject_id.in_(ids)
+        )
+        identities = {str(sid): str(mrn) for sid, mrn in session.execute(links)}
+    values: dict[str, dict[tuple[str, str, int], dict[str, str]]] = defaultdict(dict)
+    for chunk_start in range(0, len(ids), 5000):
+        chunk = ids[chunk_start : chunk_start + 5000]
+        for cell in session.scalars(select(DataValue).where(DataValue.subject_id.in_(chunk))):
+            if cell.field in wanted:
+                slot = values[cell.subject_id].setdefault(
+                    (cell.event, cell.instrument, cell.instance), {}
+                )
+                slot[cell.field] = cell.value
+    coarsen = profile == "central"
+    return [
+        _Subject(
+            key=subject.pseudonym,
+            kind=subject.kind,
+            site=code,
+            mother=pseudonyms.get(subject.mother_id) if subject.mother_id else None,
+            identity=identities.get(subject.id),
+            values=_coarsened(values.get(subject.id, {}))
+            if coarsen
+            else values.get(subject.id, {}),
+        )
+        for subject, code in rows
+    ]
+
+
+def _coarsened(
+    slots: dict[tuple[str, str, int], dict[str, str]],
+) -> dict[tuple[str, str, int], dict[str, str]]:
+    def coarse(value: str) -> str:
+        return value[:7] if len(value) == 10 and value[4] == "-" and value[7] == "-" else value
+
+    return {slot: {k: coarse(v) for k, v in cells.items()} for slot, cells in slots.items()}
+
+
+def _columns(
+    crf: Crf, fields: tuple[DictionaryField, ...]
+) -> list[tuple[str, DictionaryField, str | None]]:
+    columns: list[tuple[str, DictionaryField, str | None]] = []
+    for row in fields[1:]:
+        if row.field_type in ("descriptive",):
+            continue
+        if row.field_type == "checkbox":
+            columns.extend((f"{row.field_name}___{code}", row, code) for code in choices(row))
+        else:
+            columns.append((row.field_name, row, None))
+    return columns
+
+
+def _redcap_csv(
+    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[_Subject], profile: str
+) -> str:
+    columns = _columns(crf, fields)
+    repeating = set(crf.design.repeating)
+    head = [crf.record_id_field, "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
+            "redcap_data_access_group", "mother_record_id"]  # fmt: skip
+    if profile == "site":
+        head.append("hospital_record_number")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(head + [name for name, _row, _code in columns])
+    order = {e.name: i for i, e in enumerate(crf.design.events)}
+    for subject in subjects:
+        lines: dict[tuple[str, str, int], dict[str, str]] = {}
+        for (event, instrument, instance), cells in subject.values.items():
+            key = (event, instrument, instance) if instrument in repeating else (event, "", 0)
+            lines.setdefault(key, {}).update(cells)
+        for event, instrument, instance in sorted(
+            lines, key=lambda k: (order.get(k[0], 99), k[1], k[2])
+        ):
+            cells = lines[(event, instrument, instance)]
+            line = [subject.key, f"{event}_arm_1", instrument, str(instance) if instrument else "",
+                    subject.site.lower(), subject.mother or ""]  # fmt: skip
+            if profile == "site":
+                line.append(subject.identity or "")
+            for _name, row, code in columns:
+                raw = cells.get(row.field_name, "")
+                if code is not None:
+                    line.append(("1" if code in raw.split(",") else "0") if raw else "")
+                else:
+                    line.append(raw)
+            writer.writerow(line)
+    return out.getvalue()
+
+
+def _oid(prefix: str, name: str) -> str:
+    return f"{prefix}.{name.upper()}"
+
+
+def _odm(
+    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[_Subject], stamp: str
+) -> str:
+    ET.register_namespace("", ODM_NS)
+    q = f"{{{ODM_NS}}}"
+    root = ET.Element(f"{q}ODM", {
+        "FileType": "Snapshot", "FileOID": f"{crf.design.oid}.{stamp}", "CreationDateTime": stamp,
+        "ODMVersion": "1.3.2", "Granularity": "All",
+    })  # fmt: skip
+    study = ET.SubElement(root, f"{q}Study", {"OID": crf.design.oid})
+    gv = ET.SubElement(study, f"{q}GlobalVariables")
+    ET.SubElement(gv, f"{q}StudyName").text = crf.design.oid
+    ET.SubElement(gv, f"{q}StudyDescription").text = crf.design.name
+    ET.SubElement(gv, f"{q}ProtocolName").text = crf.design.oid
+    mdv_oid = f"MDV.{crf.version}"
+    mdv = ET.SubElement(
+        study, f"{q}MetaDataVersion", {"OID": mdv_oid, "Name": f"Dictionary {crf.version}"}
+    )
+    protocol = ET.SubElement(mdv, f"{q}Protocol")
+    for event in crf.design.events:
+        ET.SubElement(
+            protocol,
+            f"{q}StudyEventRef",
+            {"StudyEventOID": _oid("SE", event.name), "Mandatory": "No"},
+        )
+    forms: dict[str, list[DictionaryField]] = defaultdict(list)
+    for row in fields:
+        forms[row.form_name].append(row)
+    for event in crf.design.events:
+        se = ET.SubElement(mdv, f"{q}StudyEventDef", {
+            "OID": _oid("SE", event.name), "Name": event.label, "Repeating": "No", "Type": "Scheduled",
+        })  # fmt: skip
+        for instrument in event.instruments:
+            ET.SubElement(se, f"{q}FormRef", {"FormOID": _oid("F", instrument), "Mandatory": "No"})
+    for form in forms:
+        repeating = "Yes" if form in crf.design.repeating else "No"
+        fd = ET.SubElement(
+            mdv, f"{q}FormDef", {"OID": _oid("F", form), "Name": form, "Repeating": repeating}
+        )
+        ET.SubElement(fd, f"{q}ItemGroupRef", {"ItemGroupOID": _oid("IG", form), "Mandatory": "No"})
+    for form, rows in forms.items():
+        ig = ET.SubElement(
+            mdv, f"{q}ItemGroupDef", {"OID": _oid("IG", form), "Name": form, "Repeating": "No"}
+        )
+        for row in rows:
+            ET.SubElement(ig, f"{q}ItemRef", {
+                "ItemOID": _oid("I", row.field_name), "Mandatory": "Yes" if row.required == "y" else "No",
+            })  # fmt: skip
+    for row in fields:
+        item = ET.SubElement(mdv, f"{q}ItemDef", {
+            "OID": _oid("I", row.field_name), "Name": row.field_name, "DataType": _odm_type(row),
+        })  # fmt: skip
+        question = ET.SubElement(item, f"{q}Question")
+        ET.SubElement(question, f"{q}TranslatedText", {"xml:lang": "en"}).text = row.field_label
+        if choices(row) and row.field_type != "checkbox":
+            ET.SubElement(item, f"{q}CodeListRef", {"CodeListOID": _oid("CL", row.field_name)})
+    for row in fields:
+        codes = choices(row)
+        if codes and row.field_type != "checkbox":
+            cl = ET.SubElement(mdv, f"{q}CodeList", {"OID": _oid("CL", row.field_name), "Name": row.field_name,
+                                                       "DataType": "text"})  # fmt: skip
+            for code, label in codes.items():
+                cli = ET.SubElement(cl, f"{q}CodeListItem", {"CodedValue": code})
+                decode = ET.SubElement(cli, f"{q}Decode")
+                ET.SubElement(decode, f"{q}TranslatedText", {"xml:lang": "en"}).text = label
+    admin = ET.SubElement(root, f"{q}AdminData")
+    for site in sorted({s.site for s in subjects}):
+        location = ET.SubElement(
+            admin, f"{q}Location", {"OID": _oid("LOC", site), "Name": site, "LocationType": "Site"}
+        )
+        ET.SubElement(location, f"{q}MetaDataVersionRef", {
+            "StudyOID": crf.design.oid, "MetaDataVersionOID": mdv_oid, "EffectiveDate": stamp[:10],
+        })  # fmt: skip
+    clinical = ET.SubElement(
+        root, f"{q}ClinicalData", {"StudyOID": crf.design.oid, "MetaDataVersionOID": mdv_oid}
+    )
+    order = {e.name: i for i, e in enumerate(crf.design.events)}
+    for subject in subjects:
+        sd = ET.SubElement(clinical, f"{q}SubjectData", {"SubjectKey": subject.key})
+        ET.SubElement(sd, f"{q}SiteRef", {"LocationOID": _oid("LOC", subject.site)})
+        by_event: dict[str, list[tuple[str, int, dict[str, str]]]] = defaultdict(list)
+        for (slot_event, instrument, instance), cells in subject.values.items():
+            by_event[slot_event].append((instrument, instance, cells))
+        for event_name in sorted(by_event, key=lambda e: order.get(e, 99)):
+            sed = ET.SubElement(sd, f"{q}StudyEventData", {"StudyEventOID": _oid("SE", event_name)})
+            for instrument, instance, cells in sorted(
+                by_event[event_name], key=lambda t: (t[0], t[1])
+            ):
+                attrs = {"FormOID": _oid("F", instrument)}
+                if instrument in crf.design.repeating:
+                    attrs["FormRepeatKey"] = str(instance)
+                fdata = ET.SubElement(sed, f"{q}FormData", attrs)
+                igd = ET.SubElement(
+                    fdata, f"{q}ItemGroupData", {"ItemGroupOID": _oid("IG", instrument)}
+                )
+                for name in sorted(cells):
+                    ET.SubElement(
+                        igd, f"{q}ItemData", {"ItemOID": _oid("I", name), "Value": cells[name]}
+                    )
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _odm_type(row: DictionaryField) -> str:
+    if row.validation == "integer" or row.field_type in ("yesno", "truefalse"):
+        return "integer"
+    if row.validation == "number":
+        return "float"
+    if row.validation.startswith("date"):
+        return "date"
+    return "text"
+
+
+def _fhir(
+    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[_Subject], profile: str
+) -> dict[str, str]:
+    system = f"urn:cmvcds:registry:{crf.design.oid.lower()}"
+    kinds = {row.field_name: row for row in fields}
+    study = {"resourceType": "ResearchStudy", "id": crf.design.oid.lower(), "status": "active",
+             "title": crf.design.name, "identifier": [{"system": system, "value": crf.design.oid}]}  # fmt: skip
+    patients, research_subjects, observations = [], [], []
+    for subject in subjects:
+        pid = subject.key.lower()
+        patient: dict[str, Any] = {
+            "resourceType": "Patient", "id": pid,
+            "identifier": [{"system": f"{system}:pseudonym", "value": subject.key}],
+        }  # fmt: skip
+        if subject.kind == "mother":
+            patient["gender"] = "female"
+        if profile == "site" and subject.identity:
+            patient["identifier"].append(
+                {"system": f"{system}:site:{subject.site}:mrn", "value": subject.identity}
+            )
+        if subject.mother:
+            patient["link"] = [
+                {"other": {"reference": f"Patient/{subject.mother.lower()}"}, "type": "seealso"}
+            ]
+        patients.append(patient)
+        research_subjects.append({
+            "resourceType": "ResearchSubject", "id": f"rs-{pid}", "status": "on-study",
+            "study": {"reference": f"ResearchStudy/{study['id']}"},
+            "individual": {"reference": f"Patient/{pid}"},
+        })  # fmt: skip
+        for (event, instrument, instance), cells in sorted(subject.values.items()):
+            for name, value in sorted(cells.items()):
+                observation: dict[str, Any] = {
+                    "resourceType": "Observation",
+                    "id": hashlib.sha256(f"{subject.key}/{event}/{instrument}/{instance}/{name}".encode()).hexdigest()[:40],
+                    "status": "final",
+                    "category": [{"coding": [{"system": f"{system}:event", "code": event}]}],
+                    "code": {"coding": [{"system": f"{system}:field", "code": name,
+                                         "display": kinds[name].field_label if name in kinds else name}]},
+                    "subject": {"reference": f"Patient/{pid}"},
+                    "valueString": value,
+                }  # fmt: skip
+                if instrument in crf.design.repeating:
+                    observation["identifier"] = [
+                        {"system": f"{system}:instance", "value": f"{instrument}#{instance}"}
+                    ]
+                observations.append(observation)
+    return {
+        "ResearchStudy.ndjson": json.dumps(study) + "\n",
+        "Patient.ndjson": "".join(json.dumps(p) + "\n" for p in patients),
+        "ResearchSubject.ndjson": "".join(json.dumps(r) + "\n" for r in research_subjects),
+        "Observation.ndjson": "".join(json.dumps(o) + "\n" for o in observations),
+    }

@@ -1,0 +1,65 @@
+"""Sites (REDCap data access groups), users with roles, and web sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cmvcds.registry.models.base import Audited, Base, utc_now
+
+
+class Role(StrEnum):
+    """What a user is in the study; site roles see only their own site."""
+
+    SITE_DATA_ENTRY = "site_data_entry"
+    SITE_INVESTIGATOR = "site_investigator"
+    MONITOR = "monitor"
+    DATA_MANAGER = "data_manager"
+    STATISTICIAN = "statistician"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def site_scoped(self) -> bool:
+        return self in (Role.SITE_DATA_ENTRY, Role.SITE_INVESTIGATOR)
+
+
+class Site(Audited, Base):
+    """A participating centre."""
+
+    __tablename__ = "sites"
+    __audit_site__ = "id"
+
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class User(Audited, Base):
+    """A person with one role; site roles carry their site."""
+
+    __tablename__ = "users"
+    __audit_skip__ = frozenset({"password_hash", "failed_logins", "locked_until"})
+
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class WebSession(Base):
+    """A login session: only the token's SHA-256 is stored; it expires."""
+
+    __tablename__ = "web_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""The registry's operations, each taking a session and the acting user (``access.Actor``)."""

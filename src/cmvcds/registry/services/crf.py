@@ -1,0 +1,282 @@
+"""Case report form entry: validation from the dictionary, soft checks, queries, event grid."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cmvcds.errors import InputError, RegistryError
+from cmvcds.registry.access import Actor, Permission, not_found, require, require_site
+from cmvcds.registry.dictionary import Crf, crf_from_knowledge, parse_dictionary
+from cmvcds.registry.models import DataQuery, DataValue, DictionaryVersion, QueryStatus, utc_now
+from cmvcds.registry.services.subjects import get_subject
+
+__all__ = [
+    "FormResult",
+    "answer_query",
+    "close_query",
+    "current_crf",
+    "event_grid",
+    "import_dictionary",
+    "open_query",
+    "read_form",
+    "save_form",
+]
+
+_CRF_CACHE: dict[str, Crf] = {}
+
+
+def current_crf(session: Session) -> Crf:
+    """The newest imported dictionary, else the knowledge pack's."""
+    latest = session.scalars(
+        select(DictionaryVersion).order_by(DictionaryVersion.imported_at.desc()).limit(1)
+    ).first()
+    if latest is None:
+        key = "pack"
+        if key not in _CRF_CACHE:
+            _CRF_CACHE[key] = crf_from_knowledge()
+        return _CRF_CACHE[key]
+    if latest.sha256 not in _CRF_CACHE:
+        _CRF_CACHE[latest.sha256] = crf_from_knowledge(fields=parse_dictionary(latest.csv_text))
+    return _CRF_CACHE[latest.sha256]
+
+
+def import_dictionary(
+    session: Session, actor: Actor, csv_text: str, *, version: str
+) -> DictionaryVersion:
+    """Store a REDCap data dictionary as the forms in force (validated first)."""
+    from cmvcds.registry.audit import Change, append
+
+    require(actor, Permission.MANAGE_STUDY)
+    fields = parse_dictionary(csv_text)
+    design = crf_from_knowledge().design
+    known = {row.form_name for row in fields}
+    for event in design.events:
+        lost = [i for i in event.instruments if i not in known]
+        if lost:
+            raise InputError(
+                f"the dictionary lacks instrument(s) {', '.join(lost)} of event {event.name!r}"
+            )
+    digest = hashlib.sha256(csv_text.encode()).hexdigest()
+    row = DictionaryVersion(version=version, sha256=digest, csv_text=csv_text)
+    session.add(row)
+    session.flush()
+    append(
+        session, [Change("import", "dictionary_versions", row.id, None, "version", None, version)]
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class FormResult:
+    """A saved form: its values, missing required fields, and queries opened by soft checks."""
+
+    values: dict[str, str]
+    missing: list[str] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def _cells(
+    session: Session, subject_id: str, event: str, instrument: str, instance: int
+) -> dict[str, DataValue]:
+    rows = session.scalars(
+        select(DataValue).where(
+            DataValue.subject_id == subject_id, DataValue.event == event,
+            DataValue.instrument == instrument, DataValue.instance == instance,
+        )
+    )  # fmt: skip
+    return {row.field: row for row in rows}
+
+
+def save_form(
+    session: Session,
+    actor: Actor,
+    pseudonym: str,
+    event: str,
+    instrument: str,
+    values: Mapping[str, str],
+    *,
+    instance: int = 1,
+    reason: str | None = None,
+) -> FormResult:
+    """Validate and store ``values`` (field → text; ``""`` clears a field).
+
+    Hard errors refuse the whole form (``InputError`` naming each field). Changing or clearing
+    a recorded value needs ``reason``. Soft checks open a query for the monitor.
+    """
+    require(actor, Permission.ENTER_DATA)
+    subject = get_subject(session, actor, pseudonym)
+    crf = current_crf(session)
+    crf.check_slot(event, instrument, instance, subject.kind)
+    values = {k: str(v).strip() for k, v in values.items()}
+    if crf.record_id_field in values:
+        raise InputError(
+            "the record id is the subject's pseudonym and cannot be entered",
+            field=crf.record_id_field,
+        )
+    errors = crf.validate(instrument, values)
+    if errors:
+        raise InputError(
+            "; ".join(f"{name}: {message}" for name, message in errors.items()), field=instrument
+        )
+    existing = _cells(session, subject.id, event, instrument, instance)
+    changes = [k for k, v in values.items() if k in existing and existing[k].value != v]
+    if changes and not (reason and reason.strip()):
+        raise RegistryError(
+            f"changing recorded value(s) {', '.join(changes)} needs a reason (21 CFR 11.10(e))"
+        )
+    if reason:
+        session.info["reason"] = reason
+    for name, value in values.items():
+        cell = existing.get(name)
+        if cell is None and value != "":
+            session.add(
+                DataValue(
+                    subject_id=subject.id, site_id=subject.site_id, event=event,
+                    instrument=instrument, instance=instance, field=name, value=value,
+                )
+            )  # fmt: skip
+        elif cell is not None and value == "":
+            session.delete(cell)
+        elif cell is not None and cell.value != value:
+            cell.value = value
+    session.flush()
+    current = {
+        name: cell.value
+        for name, cell in _cells(session, subject.id, event, instrument, instance).items()
+    }
+    opened = []
+    for check in crf.soft_findings(instrument, {k: v for k, v in values.items() if v}):
+        query = DataQuery(
+            subject_id=subject.id, site_id=subject.site_id, event=event, instrument=instrument,
+            instance=instance, field=check.field, check_id=check.id, text=check.message,
+            opened_by=f"check:{check.id}",
+        )  # fmt: skip
+        session.add(query)
+        session.flush()
+        opened.append(query.id)
+    return FormResult(
+        values=current, missing=crf.missing_required(instrument, current), queries=opened
+    )
+
+
+def read_form(
+    session: Session,
+    actor: Actor,
+    pseudonym: str,
+    event: str,
+    instrument: str,
+    *,
+    instance: int = 1,
+) -> dict[str, str]:
+    subject = get_subject(session, actor, pseudonym)
+    return {
+        name: cell.value
+        for name, cell in _cells(session, subject.id, event, instrument, instance).items()
+    }
+
+
+def event_grid(session: Session, actor: Actor, pseudonym: str) -> dict[str, dict[str, str]]:
+    """Events × instruments with a status: ``empty``, ``incomplete``, ``complete``, ``query``."""
+    subject = get_subject(session, actor, pseudonym)
+    crf = current_crf(session)
+    values: dict[tuple[str, str, int], dict[str, str]] = {}
+    for row in session.scalars(select(DataValue).where(DataValue.subject_id == subject.id)):
+        values.setdefault((row.event, row.instrument, row.instance), {})[row.field] = row.value
+    open_queries = {
+        (q.event, q.instrument)
+        for q in session.scalars(
+            select(DataQuery).where(
+                DataQuery.subject_id == subject.id, DataQuery.status != QueryStatus.CLOSED
+            )
+        )
+    }
+    grid: dict[str, dict[str, str]] = {}
+    for event in crf.design.events:
+        if event.subject != subject.kind:
+            continue
+        grid[event.name] = {}
+        for instrument in event.instruments:
+            filled = [v for (e, i, _n), v in values.items() if e == event.name and i == instrument]
+            if (event.name, instrument) in open_queries:
+                status = "query"
+            elif not filled:
+                status = "empty"
+            elif any(crf.missing_required(instrument, v) for v in filled):
+                status = "incomplete"
+            else:
+                status = "complete"
+            grid[event.name][instrument] = status
+    return grid
+
+
+def _query(session: Session, actor: Actor, query_id: str) -> DataQuery:
+    query = session.get(DataQuery, query_id)
+    if query is None:
+        raise not_found("query", query_id)
+    require_site(actor, query.site_id, "query", query_id)
+    return query
+
+
+def open_query(
+    session: Session,
+    actor: Actor,
+    pseudonym: str,
+    event: str,
+    instrument: str,
+    field_name: str,
+    text: str,
+    *,
+    instance: int = 1,
+) -> DataQuery:
+    """A monitor or data manager opens a query on a field."""
+    require(actor, Permission.OPEN_QUERY)
+    subject = get_subject(session, actor, pseudonym)
+    if field_name not in current_crf(session).by_name:
+        raise InputError(f"unknown field {field_name!r}", field="field")
+    query = DataQuery(
+        subject_id=subject.id, site_id=subject.site_id, event=event, instrument=instrument, instance=instance,
+        field=field_name, text=text, opened_by=actor.username,
+    )  # fmt: skip
+    session.add(query)
+    session.flush()
+    return query
+
+
+def answer_query(session: Session, actor: Actor, query_id: str, answer: str) -> DataQuery:
+    """The site answers an open query."""
+    require(actor, Permission.ANSWER_QUERY)
+    query = _query(session, actor, query_id)
+    if query.status != QueryStatus.OPEN:
+        raise InputError(f"query {query_id} is {query.status}; only an open query can be answered")
+    query.answer, query.status, query.answered_at = answer, QueryStatus.ANSWERED, utc_now()
+    session.flush()
+    return query
+
+
+def close_query(session: Session, actor: Actor, query_id: str) -> DataQuery:
+    """The monitor closes an answered query (or an open one raised in error)."""
+    require(actor, Permission.CLOSE_QUERY)
+    query = _query(session, actor, query_id)
+    if query.status == QueryStatus.CLOSED:
+        raise InputError(f"query {query_id} is closed already")
+    query.status, query.closed_at = QueryStatus.CLOSED, utc_now()
+    session.flush()
+    return query
+
+
+def open_query_count(session: Session, actor: Actor) -> int:
+    query = (
+        select(func.count()).select_from(DataQuery).where(DataQuery.status != QueryStatus.CLOSED)
+    )
+    if actor.role.site_scoped:
+        query = query.where(DataQuery.site_id == actor.site_id)
+    return int(session.scalar(query) or 0)

@@ -1,0 +1,221 @@
+"""``/api/v1``: the published JSON, the same answer as the CLI, problem+json for every refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from cmvcds.adapters.api.settings import Settings
+from cmvcds.assess import assess
+from cmvcds.domain.case import parse_case
+from cmvcds.knowledge import Knowledge
+from tests.conftest import TODAY
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pregnancy.yaml"
+PROBLEM = "application/problem+json"
+
+
+def example() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        json.dumps(yaml.safe_load(EXAMPLE.read_text()), default=str)
+    )
+    return loaded
+
+
+def test_assess_returns_the_cli_document(client: TestClient, knowledge: Knowledge) -> None:
+    response = client.post("/api/v1/assess", json=example())
+    assert response.status_code == 200
+    expected = assess(parse_case(example(), knowledge, today=TODAY), knowledge).to_dict()
+    assert response.json() == json.loads(json.dumps(expected))
+    body = response.json()
+    assert body["format"] == "cmvcds-assessment/1"
+    assert body["knowledge"] == knowledge.stamp()
+    decision = body["decisions"][0]
+    assert (decision["id"], decision["outcome"]) == ("valacyclovir-prevention", "recommended")
+    assert {"event": "amniocentesis", "earliest": "2026-05-10"}.items() <= next(
+        s for s in body["schedule"] if s["event"] == "amniocentesis"
+    ).items()
+
+
+def test_unknown_key_is_a_422_problem_naming_the_field(client: TestClient) -> None:
+    case = example() | {"bogus": 1}
+    response = client.post("/api/v1/assess", json=case)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == 422 and body["title"] == "Invalid input"
+    assert body["errors"] == [
+        {
+            "field": "bogus",
+            "message": "unknown key (check the spelling; see the case format, design §3)",
+        }
+    ]
+
+
+def test_every_problem_is_listed_with_its_field(client: TestClient, knowledge: Knowledge) -> None:
+    case = example()
+    case["patient"]["weight_kg"] = 900
+    case["observations"][0]["code"] = "cmv_igx"
+    response = client.post("/api/v1/assess", json=case)
+    assert response.status_code == 422
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields == ["patient.weight_kg", "observations[0].code"]
+    weight = response.json()["errors"][0]["message"]
+    assert weight == "900 kg is implausible (accepted range 0.3–350 kg)"
+
+
+@pytest.mark.parametrize("body", [[], "text", 3, None])
+def test_a_body_that_is_not_a_case_is_refused(client: TestClient, body: Any) -> None:
+    response = client.post("/api/v1/assess", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_an_internal_error_says_nothing_of_the_code(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clinic = client.app.state.clinic  # type: ignore[attr-defined]
+
+    def broken(raw: Any) -> Any:
+        raise RuntimeError("secret detail in /work/src/module.py line 12")
+
+    monkeypatch.setattr(clinic, "assess", broken)
+    response = client.post("/api/v1/assess", json=example())
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    assert (
+        "secret" not in response.text
+        and "Traceback" not in response.text
+        and ".py" not in response.text
+    )
+
+
+def test_unknown_route_is_a_404_problem(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_dose_valganciclovir_induction_at_crcl_55(client: TestClient) -> None:
+    # Cockcroft-Gault: (140 − 60) × 70 / (72 × 1.4) = 5600 / 100.8 = 55.6 mL/min → band 40–59:
+    # the Valcyte label gives 450 mg twice daily for induction.
+    patient = {"age_years": 60, "sex": "male", "weight_kg": 70, "height_cm": 175, "creatinine": 1.4}
+    response = client.post(
+        "/api/v1/dose",
+        json={"drug": "valganciclovir", "indication": "induction", "patient": patient},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["format"] == "cmvcds-dose/1" and body["outcome"] == "recommended"
+    assert body["renal"]["method"] == "cockcroft-gault"
+    assert body["renal"]["crcl_ml_min"] == pytest.approx(
+        5600 / 100.8, abs=0.01
+    )  # the engine rounds down
+    assert (body["regimen"]["dose_mg"], body["regimen"]["every_h"]) == (450, 12)
+    assert "valcyte-us-label" in body["citations"]
+
+
+def test_dose_from_a_case(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/dose",
+        json={"drug": "valacyclovir", "indication": "pregnancy-prevention", "case": example()},
+    )
+    assert response.status_code == 200
+    assert response.json()["drug"] == "valacyclovir"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"drug": "valganciclovir", "indication": "induction"}, "case"),
+        ({"drug": "valganciclovir", "indication": "cure", "patient": {}}, "indication"),
+        (
+            {"drug": "valganciclovir", "indication": "induction", "patient": {"weight_kg": 900}},
+            "patient.weight_kg",
+        ),
+        (
+            {"drug": "valganciclovir", "indication": "induction", "patient": {"shoe_size": 9}},
+            "patient.shoe_size",
+        ),
+    ],
+)
+def test_dose_refusals_name_the_field(client: TestClient, body: dict[str, Any], field: str) -> None:
+    response = client.post("/api/v1/dose", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+def test_resistance_report_of_a_mutation_list(client: TestClient) -> None:
+    response = client.post("/api/v1/resistance", json={"mutations": ["UL97:M460V"]})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["format"] == "cmvcds-resistance/1"
+    ganciclovir = body["drugs"]["ganciclovir"]
+    assert ganciclovir["mutations"] == ["UL97:M460V"]
+    assert ganciclovir["level"] not in ("susceptible", "not_assessed")
+
+
+def test_resistance_needs_a_genotype(client: TestClient) -> None:
+    response = client.post("/api/v1/resistance", json={})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "mutations"
+
+
+def test_knowledge_version_sources_and_search(client: TestClient, knowledge: Knowledge) -> None:
+    info = client.get("/api/v1/knowledge").json()
+    assert (info["version"], info["sha256"], info["sources"]) == (
+        knowledge.version,
+        knowledge.sha256,
+        len(knowledge.sources),
+    )
+    assert "fhir_valuesets" in [t["name"] for t in info["tables"]]
+    sources = client.get("/api/v1/knowledge/sources").json()
+    assert sorted(s["id"] for s in sources) == sorted(knowledge.sources)
+    one = client.get("/api/v1/knowledge/sources/kdigo2012-ckd-guideline").json()
+    assert one["doi"] == "10.1038/kisup.2012.73"
+    assert client.get("/api/v1/knowledge/sources/nope").status_code == 404
+    hits = client.get("/api/v1/knowledge/search", params={"q": "KDIGO creatinine"}).json()
+    assert hits[0]["id"] == "kdigo2012-ckd-guideline"
+    assert hits[0]["url"] == "/knowledge/sources/kdigo2012-ckd-guideline"
+
+
+@pytest.mark.parametrize("query", ['"', "AND (", "NEAR(a b", "*", "col:umn", "' OR 1=1 --"])
+def test_search_syntax_in_a_query_is_just_words(client: TestClient, query: str) -> None:
+    response = client.get("/api/v1/knowledge/search", params={"q": query})
+    assert response.status_code == 200
+    assert isinstance(response.json(), list)
+
+
+def test_health_and_version(client: TestClient, knowledge: Knowledge) -> None:
+    assert client.get("/api/v1/healthz").json() == {"status": "ok"}
+    version = client.get("/api/v1/version").json()
+    assert version["api"] == "v1" and version["knowledge"] == knowledge.stamp()
+
+
+def test_openapi_is_served_with_problem_responses(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    responses = spec["paths"]["/api/v1/assess"]["post"]["responses"]
+    assert "application/problem+json" in responses["422"]["content"]
+    assert spec["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/Case"}
+    assert client.get("/docs").status_code == 404  # Swagger UI would load scripts from a CDN
+
+
+def test_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CMVCDS_DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    monkeypatch.setenv("CMVCDS_SETTINGS", str(tmp_path / "site.yaml"))
+    monkeypatch.setenv("CMVCDS_DEMO_CASES", "false")
+    monkeypatch.setenv("CMVCDS_PORT", "8123")
+    settings = Settings()
+    assert settings.database_url == f"sqlite:///{tmp_path}/x.sqlite3"
+    assert settings.site_settings == tmp_path / "site.yaml"
+    assert (settings.demo_cases, settings.port) == (False, 8123)

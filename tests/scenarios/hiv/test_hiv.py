@@ -1,0 +1,237 @@
+"""HIV vignettes (transplant-hiv.md §3, H1–H9).
+
+Baseline: a 38-year-old man, 70 kg, creatinine 0.9 mg/dL (Cockcroft-Gault 102 × 70 / 64.8 = 110
+mL/min: valganciclovir 900 mg every 12 h induction, 900 mg daily maintenance), CD4 30 cells/µL,
+not on ART, no CMV disease, assessed 2026-03-10.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transplant.helpers import alerts, decision, outcomes, regimens, run, with_
+
+from cmvcds.knowledge import Knowledge
+
+BASE: dict[str, Any] = {
+    "id": "hiv",
+    "assessed_on": "2026-03-10",
+    "context": "hiv",
+    "patient": {
+        "sex": "male",
+        "age_years": 38,
+        "weight_kg": 70,
+        "height_cm": 178,
+        "can_take_oral": True,
+    },
+    "hiv": {"on_art": False},
+    "observations": [
+        {"date": "2026-03-09", "code": "creatinine", "value": 0.9, "unit": "mg/dL"},
+        {"date": "2026-03-09", "code": "cd4", "value": 30, "unit": "cells/uL"},
+    ],
+}
+
+
+def retinitis(**fields: Any) -> dict[str, Any]:
+    return {"on_art": False, "retinitis": fields}
+
+
+def test_no_primary_prophylaxis_start_art_screen_eyes(knowledge: Knowledge) -> None:
+    doc = run(knowledge, BASE)
+    assert outcomes(doc) == {
+        "antiviral-prophylaxis": "not_indicated",
+        "preemptive-therapy": "not_indicated",
+    }
+    assert {"start-art", "ophthalmology-follow-up"} <= alerts(doc)
+    assert regimens(doc) == []
+
+
+def test_asymptomatic_dnaemia_no_preemptive_therapy(knowledge: Knowledge) -> None:
+    raw = with_(BASE, presentation={"disease": "asymptomatic_dnaemia"})
+    raw["observations"] = [
+        *BASE["observations"],
+        {
+            "date": "2026-03-09",
+            "code": "cmv_dna",
+            "specimen": "plasma",
+            "value": 5000,
+            "unit": "IU/mL",
+        },
+    ]
+    doc = run(knowledge, raw)
+    assert outcomes(doc) == {
+        "antiviral-prophylaxis": "not_indicated",
+        "preemptive-therapy": "not_indicated",
+    }
+
+
+def test_zone_1_retinitis_intravitreal_plus_valganciclovir(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(BASE, hiv=retinitis(zone=1, active=True, sight_threatening=True)))
+    d = decision(doc, "antiviral-treatment")
+    assert (d["outcome"], d["rules"]) == ("recommended", ["H3"])
+    assert any("intravitreal" in r for r in d["reasons"])
+    assert [
+        (r["drug"], r["dose_mg"], r["every_h"], r["start"], r["stop"]) for r in regimens(doc)
+    ] == [("valganciclovir", 900, 12, "2026-03-10", "2026-03-31")]
+    assert doc["missing"] == []
+    assert {"start-art", "immune-recovery-uveitis", "ophthalmology-follow-up"} <= alerts(doc)
+    assert d["settings_used"] == ["hiv_induction_days"]
+
+
+def test_zone_2_retinitis_oral_induction_alone(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(BASE, hiv=retinitis(zone=2, active=True, sight_threatening=False)))
+    assert decision(doc, "antiviral-treatment")["rules"] == ["H4"]
+    assert [r["drug"] for r in regimens(doc)] == ["valganciclovir"]
+
+
+def test_induction_length_is_a_site_setting(knowledge: Knowledge) -> None:
+    raw = with_(BASE, hiv=retinitis(zone=2, active=True))
+    assert regimens(run(knowledge, raw, hiv_induction_days=14))[0]["stop"] == "2026-03-24"
+    unset = run(knowledge, raw, hiv_induction_days=None)
+    assert decision(unset, "antiviral-treatment")["outcome"] == "insufficient_data"
+
+
+# Maintenance: valganciclovir since 2026-02-01, ART since 2026-01-01, retinitis inactive.
+MAINTENANCE: dict[str, Any] = with_(
+    BASE,
+    assessed_on="2026-08-15",
+    hiv={"on_art": True, "art_start": "2026-01-01", "retinitis": {"zone": 2, "active": False}},
+    therapy=[
+        {
+            "drug": "valganciclovir",
+            "dose_mg": 900,
+            "every_h": 12,
+            "route": "oral",
+            "start": "2026-02-01",
+            "stop": "2026-02-21",
+            "indication": "induction",
+        },
+        {
+            "drug": "valganciclovir",
+            "dose_mg": 900,
+            "every_h": 24,
+            "route": "oral",
+            "start": "2026-02-22",
+            "indication": "maintenance",
+        },
+    ],
+)
+
+
+def cd4(*counts: tuple[str, int]) -> list[dict[str, Any]]:
+    return [
+        {"date": "2026-08-01", "code": "creatinine", "value": 0.9, "unit": "mg/dL"},
+        *({"date": d, "code": "cd4", "value": v, "unit": "cells/uL"} for d, v in counts),
+    ]
+
+
+RECOVERY = (("2026-04-15", 80), ("2026-05-10", 120), ("2026-07-10", 150), ("2026-08-12", 180))
+
+
+def test_stop_maintenance_cd4_above_100_for_3_months(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(MAINTENANCE, observations=cd4(*RECOVERY)))
+    d = decision(doc, "antiviral-treatment")
+    assert (d["outcome"], d["rules"]) == ("not_indicated", ["H6"])
+    assert "since 2026-05-10" in d["reasons"][0]
+    assert "config-range" in alerts(doc)  # the answer depends on the site's point inside 3–6 months
+    assert doc["settings"]["hiv_cd4_sustained_months"] == 3
+    assert regimens(doc) == []
+
+
+def test_exactly_three_months_stops_one_day_less_does_not(knowledge: Knowledge) -> None:
+    on_day = run(
+        knowledge, with_(MAINTENANCE, assessed_on="2026-08-10", observations=cd4(*RECOVERY[:3]))
+    )
+    day_before = run(
+        knowledge, with_(MAINTENANCE, assessed_on="2026-08-09", observations=cd4(*RECOVERY[:3]))
+    )
+    assert decision(on_day, "antiviral-treatment")["outcome"] == "not_indicated"
+    assert decision(day_before, "antiviral-treatment")["outcome"] == "recommended"
+
+
+def test_six_month_window_keeps_maintenance(knowledge: Knowledge) -> None:
+    doc = run(
+        knowledge, with_(MAINTENANCE, observations=cd4(*RECOVERY)), hiv_cd4_sustained_months=6
+    )
+    d = decision(doc, "antiviral-treatment")
+    assert (d["outcome"], d["rules"]) == ("recommended", ["H6", "H5"])
+    [vgc] = regimens(doc)
+    assert (vgc["indication"], vgc["dose_mg"], vgc["every_h"]) == ("maintenance", 900, 24)
+
+
+def test_a_count_of_100_inside_the_window_resets_it(knowledge: Knowledge) -> None:
+    counts = (*RECOVERY[:2], ("2026-07-01", 100), *RECOVERY[2:])
+    doc = run(knowledge, with_(MAINTENANCE, observations=cd4(*counts)))
+    d = decision(doc, "antiviral-treatment")
+    assert d["outcome"] == "recommended"
+    assert any("since 2026-07-10" in r for r in d["reasons"])
+
+
+def test_not_on_art_keeps_maintenance(knowledge: Knowledge) -> None:
+    raw = with_(
+        MAINTENANCE,
+        observations=cd4(*RECOVERY),
+        hiv={"on_art": False, "retinitis": {"active": False}},
+    )
+    assert decision(run(knowledge, raw), "antiviral-treatment")["outcome"] == "recommended"
+    assert "start-art" in alerts(run(knowledge, raw))
+
+
+def test_retinitis_activity_unknown(knowledge: Knowledge) -> None:
+    raw = with_(
+        MAINTENANCE, observations=cd4(*RECOVERY), hiv={"on_art": True, "retinitis": {"zone": 2}}
+    )
+    doc = run(knowledge, raw)
+    assert decision(doc, "antiviral-treatment")["outcome"] == "insufficient_data"
+    assert "hiv.retinitis.active" in [m["item"] for m in doc["missing"]]
+
+
+STOPPED: dict[str, Any] = with_(
+    MAINTENANCE,
+    assessed_on="2026-11-05",
+    therapy=[{**MAINTENANCE["therapy"][0]}, {**MAINTENANCE["therapy"][1], "stop": "2026-08-15"}],
+)
+
+
+def test_restart_maintenance_when_cd4_falls_below_100(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(STOPPED, observations=cd4(*RECOVERY, ("2026-11-01", 80))))
+    d = decision(doc, "antiviral-treatment")
+    assert (d["outcome"], d["rules"]) == ("recommended", ["H7"])
+    assert regimens(doc)[0]["indication"] == "maintenance"
+
+
+def test_stays_off_with_cd4_above_100(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(STOPPED, observations=cd4(*RECOVERY, ("2026-11-01", 240))))
+    assert decision(doc, "antiviral-treatment")["outcome"] == "not_indicated"
+
+
+def test_neurological_disease_ganciclovir_plus_foscarnet_specialist(knowledge: Knowledge) -> None:
+    raw = with_(
+        BASE,
+        presentation={
+            "disease": "tissue_invasive",
+            "organs": ["encephalitis"],
+            "severity": "severe",
+        },
+    )
+    doc = run(knowledge, raw)
+    d = decision(doc, "antiviral-treatment")
+    assert (d["outcome"], d["rules"]) == ("specialist_review", ["H9"])
+    assert sorted(r["drug"] for r in regimens(doc)) == ["foscarnet", "ganciclovir"]
+    assert "poor-cns-ocular-penetration" in alerts(doc)
+
+
+def test_gi_disease_treated_like_transplant_disease(knowledge: Knowledge) -> None:
+    raw = with_(
+        BASE,
+        presentation={
+            "disease": "tissue_invasive",
+            "organs": ["gastrointestinal"],
+            "severity": "moderate",
+        },
+    )
+    doc = run(knowledge, raw)
+    d = decision(doc, "antiviral-treatment")
+    assert (d["outcome"], d["rules"]) == ("recommended", ["H8", "T8"])
+    [vgc] = regimens(doc)
+    assert (vgc["drug"], vgc["dose_mg"], vgc["every_h"]) == ("valganciclovir", 900, 12)
