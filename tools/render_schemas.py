@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cmvcds.adapters.schemas import assessment_schema
+from cmvcds.adapters.schemas import assessment_schema, dose_schema
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "schema"
 
 
 def rendered() -> dict[str, str]:
-    return {"assessment.schema.json": json.dumps(assessment_schema(), indent=2) + "\n"}
+    return {
+        "assessment.schema.json": json.dumps(assessment_schema(), indent=2) + "\n",
+        "dose.schema.json": json.dumps(dose_schema(), indent=2) + "\n",
+    }
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ import jsonschema
 from typer.testing import CliRunner
 
 from cmvcds.adapters.cli.main import app
-from cmvcds.engine.dosing.schema import dose_schema
+from cmvcds.adapters.schemas import dose_schema
 
 runner = CliRunner()
 FLAGS = ["--age", "50", "--sex", "male", "--weight-kg", "70", "--creatinine", "1.5"]

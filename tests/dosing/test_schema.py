@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from cmvcds.adapters.schemas import dose_schema
 from cmvcds.engine.dosing import recommend_dose
-from cmvcds.engine.dosing.schema import dose_schema
 from cmvcds.knowledge import Knowledge
 from tests.dosing.conftest import make_patient
 from tests.dosing.test_golden import CASES
@@ -23,7 +23,7 @@ def test_published_schema_file_is_current() -> None:
         (ROOT / "docs" / "schema" / "dose.schema.json").read_text(encoding="utf-8")
     )
     assert on_disk == SCHEMA, (
-        "regenerate docs/schema/dose.schema.json from engine.dosing.schema.dose_schema()"
+        "run python tools/render_schemas.py"
     )
 
 

@@ -13,7 +13,6 @@ import shutil
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -172,6 +171,3 @@ class World:
 @pytest.fixture
 def world(registry: Registry) -> World:
     return World(registry)
-
-
-TODAY = date(2026, 3, 2)

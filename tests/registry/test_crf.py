@@ -141,6 +141,10 @@ def test_soft_check_opens_a_query_and_the_workflow(world: World) -> None:
         )
         assert saved.values["amnio_ga_days"] == "140"  # stored: a soft check never refuses
         [query_id] = saved.queries
+        again = crf.save_form(
+            s, a, key, "amniocentesis", "amniocentesis", {"amnio_ga_days": "139"}, reason="x"
+        )
+        assert again.queries == []  # the same check is not asked twice while open
         assert crf.event_grid(s, a, key)["amniocentesis"]["amniocentesis"] == "query"
     with world.registry.session(a) as s:
         query = crf.answer_query(s, a, query_id, "Confirmed on the lab report: 20+0 weeks")

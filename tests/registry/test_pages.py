@@ -63,7 +63,9 @@ def test_login_dashboard_and_isolation(site: tuple[TestClient, Clock, dict[str, 
     assert client.get("/registry/", follow_redirects=False).status_code == 303  # not logged in
     assert log_in(client, "entry_a") == 303
     dashboard = client.get("/registry/")
-    assert dashboard.status_code == 200 and "FI01" in dashboard.text and "BO01" not in dashboard.text
+    assert (
+        dashboard.status_code == 200 and "FI01" in dashboard.text and "BO01" not in dashboard.text
+    )
     listing = client.get("/registry/subjects").text
     assert keys["a"] in listing and keys["b"] not in listing
     assert client.get(f"/registry/subjects/{keys['a']}").status_code == 200
@@ -75,7 +77,9 @@ def test_login_dashboard_and_isolation(site: tuple[TestClient, Clock, dict[str, 
     assert form.status_code == 404 and "treated" not in form.text
 
 
-def test_form_entry_validation_reason_and_csrf(site: tuple[TestClient, Clock, dict[str, str]]) -> None:
+def test_form_entry_validation_reason_and_csrf(
+    site: tuple[TestClient, Clock, dict[str, str]],
+) -> None:
     client, _clock, keys = site
     log_in(client, "entry_a")
     url = f"/registry/subjects/{keys['a']}/amniocentesis/amniocentesis"
@@ -95,7 +99,9 @@ def test_form_entry_validation_reason_and_csrf(site: tuple[TestClient, Clock, di
     assert other.status_code == 404
 
 
-def test_session_expires_and_login_is_throttled(site: tuple[TestClient, Clock, dict[str, str]]) -> None:
+def test_session_expires_and_login_is_throttled(
+    site: tuple[TestClient, Clock, dict[str, str]],
+) -> None:
     client, clock, _keys = site
     log_in(client, "entry_a")
     assert client.get("/registry/").status_code == 200
@@ -111,7 +117,9 @@ def test_session_expires_and_login_is_throttled(site: tuple[TestClient, Clock, d
 def test_login_form_needs_its_csrf_token(site: tuple[TestClient, Clock, dict[str, str]]) -> None:
     client, _clock, _keys = site
     client.get("/registry/login")
-    response = client.post("/registry/login", data={"username": "entry_a", "password": PASSWORD, "csrf": "x"})
+    response = client.post(
+        "/registry/login", data={"username": "entry_a", "password": PASSWORD, "csrf": "x"}
+    )
     assert response.status_code == 403
 
 
@@ -119,7 +127,9 @@ def test_exports_analyses_and_audit_pages(site: tuple[TestClient, Clock, dict[st
     client, _clock, keys = site
     log_in(client, "pi_a")
     token = csrf_of(client.get("/registry/exports").text)
-    response = client.post("/registry/exports", data={"csrf": token, "fmt": "redcap", "profile": "site"})
+    response = client.post(
+        "/registry/exports", data={"csrf": token, "fmt": "redcap", "profile": "site"}
+    )
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     records = archive.read("records.csv").decode()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from cmvcds.errors import AccessDenied, InputError
@@ -19,13 +19,10 @@ from cmvcds.registry.access import Actor, Permission, require
 from cmvcds.registry.dictionary import choices
 from cmvcds.registry.models import Consent, DataQuery, DataValue, QueryStatus, Site, Subject
 from cmvcds.registry.services.crf import current_crf
+from cmvcds.registry.services.subjects import withdrawn_subquery
 from cmvcds.registry.statistics import proportion, two_by_two
 
 __all__ = ["analyse", "analyse_all", "dashboard", "safety_table"]
-
-
-def _withdrawn() -> Select[Any]:
-    return select(Consent.subject_id).where(Consent.withdrawn_on.is_not(None))
 
 
 def _counts(
@@ -41,7 +38,7 @@ def _counts(
     if analysis.outcome.subject == "newborn":
         child = aliased(Subject, name="child")
         query = query.join(child, child.mother_id == exposure.subject_id).where(
-            child.id.not_in(_withdrawn())
+            child.id.not_in(withdrawn_subquery())
         )
         holder_id = child.id
     query = query.join(
@@ -64,7 +61,7 @@ def _counts(
     query = query.where(
         exposure.event == analysis.exposure.event,
         exposure.field == analysis.exposure.field,
-        exposure.subject_id.not_in(_withdrawn()),
+        exposure.subject_id.not_in(withdrawn_subquery()),
         exposure.value.in_((*analysis.exposed, *analysis.unexposed)),
         outcome.value.in_((*analysis.outcome.events, *analysis.outcome.non_events)),
     ).group_by(*grouped)
@@ -151,16 +148,16 @@ def safety_table(session: Session, actor: Actor) -> dict[str, Any]:
             relation.instrument == severity.instrument, relation.instance == severity.instance,
             relation.field == "ae_relation",
         ))
-        .where(severity.field == "ae_severity", severity.subject_id.not_in(_withdrawn()))
+        .where(severity.field == "ae_severity", severity.subject_id.not_in(withdrawn_subquery()))
         .group_by(severity.value, relation.value)
     )  # fmt: skip
     treated = select(func.count(func.distinct(DataValue.subject_id))).where(
         DataValue.field == "treated",
         DataValue.value == "1",
-        DataValue.subject_id.not_in(_withdrawn()),
+        DataValue.subject_id.not_in(withdrawn_subquery()),
     )
     with_ae = select(func.count(func.distinct(DataValue.subject_id))).where(
-        DataValue.field == "ae_severity", DataValue.subject_id.not_in(_withdrawn())
+        DataValue.field == "ae_severity", DataValue.subject_id.not_in(withdrawn_subquery())
     )
     if actor.role.site_scoped:
         query = query.where(severity.site_id == actor.site_id)

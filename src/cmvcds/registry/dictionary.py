@@ -17,7 +17,7 @@ import io
 import operator
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -117,7 +117,6 @@ class Crf:
     design: StudyDesign
     version: str
     sha256: str = ""
-    _cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def by_name(self) -> Mapping[str, DictionaryField]:
@@ -133,14 +132,6 @@ class Crf:
     @property
     def record_id_field(self) -> str:
         return self.fields[0].field_name
-
-    def event(self, name: str) -> object:
-        for event in self.design.events:
-            if event.name == name:
-                return event
-        raise InputError(
-            f"unknown event {name!r}; events: {', '.join(e.name for e in self.design.events)}"
-        )
 
     def check_slot(self, event: str, instrument: str, instance: int, subject_kind: str) -> None:
         """Refuse an instrument that the event does not collect, or a bad repeat instance."""

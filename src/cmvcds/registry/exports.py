@@ -31,7 +31,6 @@ from cmvcds.registry.access import Actor, Permission, require
 from cmvcds.registry.audit import Change, append
 from cmvcds.registry.dictionary import Crf, choices, dictionary_csv
 from cmvcds.registry.models import (
-    Consent,
     DataValue,
     ExportLog,
     IdentityLink,
@@ -40,6 +39,7 @@ from cmvcds.registry.models import (
     new_id,
 )
 from cmvcds.registry.services.crf import current_crf
+from cmvcds.registry.services.subjects import withdrawn_subquery
 
 __all__ = ["FORMATS", "PROFILES", "ExportResult", "export"]
 
@@ -135,7 +135,7 @@ def _profile_fields(crf: Crf, profile: str) -> tuple[DictionaryField, ...]:
 
 
 def _load(session: Session, actor: Actor, profile: str, wanted: set[str]) -> list[_Subject]:
-    withdrawn = select(Consent.subject_id).where(Consent.withdrawn_on.is_not(None))
+    withdrawn = withdrawn_subquery()
     query = (
         select(Subject, Site.code)
         .join(Site, Site.id == Subject.site_id)

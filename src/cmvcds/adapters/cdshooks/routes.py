@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
 from cmvcds.adapters.api.problems import problem_responses
@@ -56,7 +57,7 @@ def services(request: Request, clinic: ClinicDep) -> dict[str, list[dict[str, An
     responses=problem_responses(401, 404, 412, 422),
     summary="Call a CDS service",
 )
-def call(
+async def call(
     service_id: str,
     body: CdsRequest,
     request: Request,
@@ -64,16 +65,25 @@ def call(
     settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
+    """Run on the event loop (the work is CPU only); a JWKS or FHIR server fetch goes to a thread."""
     service = _services(request, clinic).get(service_id)
     if service is None:
         raise HTTPException(404, f"no CDS service {service_id!r}")
-    _authorise(request, settings, authorization)
+    if settings.cds_trusted_issuers:
+        await run_in_threadpool(_authorise, request, settings, authorization)
     if body.hook not in service.hooks:
         raise HTTPException(
             400, f"service {service_id} answers {', '.join(service.hooks)}, not {body.hook}"
         )
+    given = body.prefetch or {}
+    fetch = body.fhirServer is not None and any(key not in given for key in service.prefetch)
     try:
-        data = gather(body, service.prefetch, service.required, timeout_s=settings.fhir_timeout_s)
+        if fetch:
+            data = await run_in_threadpool(
+                gather, body, service.prefetch, service.required, timeout_s=settings.fhir_timeout_s
+            )
+        else:
+            data = gather(body, service.prefetch, service.required)
     except PreconditionFailed as error:
         raise HTTPException(412, str(error)) from None
     cards = service.handler(body, data, clinic, _base_url(request, settings.public_url), service)

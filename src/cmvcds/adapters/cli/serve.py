@@ -28,6 +28,7 @@ def serve(
 
     import uvicorn
 
+    from cmvcds.adapters.api.server import PROTOCOL
     from cmvcds.adapters.api.service import Clinic
     from cmvcds.adapters.api.settings import Settings
 
@@ -48,5 +49,7 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             workers=workers,
+            http=PROTOCOL,
             log_level="warning",
+            access_log=False,
         )

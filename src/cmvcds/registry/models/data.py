@@ -10,7 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cmvcds.registry.models.base import Audited, Base, utc_now
 
 
-class DataValue(Audited, Base):
+class CrfCell:
+    """Mixin: the coordinates of one CRF field of one subject (event, instrument, instance)."""
+
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    event: Mapped[str] = mapped_column(String(60))
+    instrument: Mapped[str] = mapped_column(String(60))
+    instance: Mapped[int] = mapped_column(Integer, default=1)
+    field: Mapped[str] = mapped_column(String(100))
+
+
+class DataValue(CrfCell, Audited, Base):
     """The current value of one CRF field; every earlier value is kept in the audit trail."""
 
     __audit_columns__ = ("value",)
@@ -23,13 +34,6 @@ class DataValue(Audited, Base):
         ),
         Index("ix_data_values_field_value", "field", "value"),
     )
-
-    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
-    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
-    event: Mapped[str] = mapped_column(String(60))
-    instrument: Mapped[str] = mapped_column(String(60))
-    instance: Mapped[int] = mapped_column(Integer, default=1)
-    field: Mapped[str] = mapped_column(String(100))
     value: Mapped[str] = mapped_column(Text)
 
     def audit_label(self, _column: str) -> str:
@@ -43,17 +47,11 @@ class QueryStatus:
     CLOSED = "closed"
 
 
-class DataQuery(Audited, Base):
+class DataQuery(CrfCell, Audited, Base):
     """A query (discrepancy) on a field: open → answered → closed."""
 
     __tablename__ = "data_queries"
 
-    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), index=True)
-    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
-    event: Mapped[str] = mapped_column(String(60))
-    instrument: Mapped[str] = mapped_column(String(60))
-    instance: Mapped[int] = mapped_column(Integer, default=1)
-    field: Mapped[str] = mapped_column(String(100))
     check_id: Mapped[str | None] = mapped_column(String(80), default=None)
     status: Mapped[str] = mapped_column(String(16), default=QueryStatus.OPEN, index=True)
     text: Mapped[str] = mapped_column(Text)

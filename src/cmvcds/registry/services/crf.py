@@ -154,7 +154,19 @@ def save_form(
         for name, cell in _cells(session, subject.id, event, instrument, instance).items()
     }
     opened = []
+    pending = {
+        q.check_id
+        for q in session.scalars(
+            select(DataQuery).where(
+                DataQuery.subject_id == subject.id, DataQuery.event == event,
+                DataQuery.instrument == instrument, DataQuery.instance == instance,
+                DataQuery.status != QueryStatus.CLOSED,
+            )
+        )
+    }  # fmt: skip
     for check in crf.soft_findings(instrument, {k: v for k, v in values.items() if v}):
+        if check.id in pending:
+            continue  # the monitor already has this question open
         query = DataQuery(
             subject_id=subject.id, site_id=subject.site_id, event=event, instrument=instrument,
             instance=instance, field=check.field, check_id=check.id, text=check.message,

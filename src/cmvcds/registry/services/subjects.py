@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import InputError
@@ -95,7 +96,9 @@ def _enrol(
     session.add(subject)
     session.flush()
     link = IdentityLink(
-        subject_id=subject.id, site_id=site.id, hospital_record_number=hospital_record_number.strip()
+        subject_id=subject.id,
+        site_id=site.id,
+        hospital_record_number=hospital_record_number.strip(),
     )
     session.add(link)
     _add_consent(session, subject, consent)
@@ -197,7 +200,6 @@ def withdraw_consent(
     session.flush()
 
 
-def withdrawn_subquery():  # type: ignore[no-untyped-def]
-    """Ids of subjects who withdrew (themselves, or — for a newborn — through the mother's record)."""
-    own = select(Consent.subject_id).where(Consent.withdrawn_on.is_not(None))
-    return own
+def withdrawn_subquery() -> Select[Any]:
+    """Ids of subjects who withdrew consent: left out of every export and analysis."""
+    return select(Consent.subject_id).where(Consent.withdrawn_on.is_not(None))

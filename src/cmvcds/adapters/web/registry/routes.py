@@ -72,9 +72,7 @@ class Viewer:
         return self.web.csrf_token
 
 
-def _viewer(
-    request: Request, clock: Annotated[datetime, Depends(now)]
-) -> Iterator[Viewer]:
+def _viewer(request: Request, clock: Annotated[datetime, Depends(now)]) -> Iterator[Viewer]:
     token = request.cookies.get(COOKIE)
     if not token:
         raise _to_login()
@@ -91,7 +89,9 @@ def _viewer(
 
 
 def _to_login() -> HTTPException:
-    return HTTPException(status_code=303, detail="please log in", headers={"Location": "/registry/login"})
+    return HTTPException(
+        status_code=303, detail="please log in", headers={"Location": "/registry/login"}
+    )
 
 
 ViewerDep = Annotated[Viewer, Depends(_viewer)]
@@ -102,14 +102,20 @@ def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 
 def _denied(viewer: Viewer | None, message: str, status: int = 404) -> HTMLResponse:
-    return page("registry_error.html", status, title="Not available", viewer=viewer, message=message)
+    return page(
+        "registry_error.html", status, title="Not available", viewer=viewer, message=message
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    response = page("registry_login.html", title="Registry login", csrf=token, error=None, viewer=None)
-    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    response = page(
+        "registry_login.html", title="Registry login", csrf=token, error=None, viewer=None
+    )
+    response.set_cookie(
+        LOGIN_CSRF, token, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
     return response
 
 
@@ -129,7 +135,14 @@ def login_submit(
         with _registry(request).session(None) as session:
             started = login(session, username, password, now=clock)
     except AccessDenied as error:
-        return page("registry_login.html", 401, title="Registry login", csrf=cookie, viewer=None, error=str(error))
+        return page(
+            "registry_login.html",
+            401,
+            title="Registry login",
+            csrf=cookie,
+            viewer=None,
+            error=str(error),
+        )
     response = RedirectResponse("/registry/", status_code=303)
     response.set_cookie(
         COOKIE, started.token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
@@ -140,7 +153,9 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout_submit(request: Request, viewer: ViewerDep, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+def logout_submit(
+    request: Request, viewer: ViewerDep, csrf: Annotated[str, Form()] = ""
+) -> RedirectResponse:
     check_csrf(viewer.web, csrf)
     logout(viewer.session, request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/registry/login", status_code=303)
@@ -153,11 +168,18 @@ def dashboard(viewer: ViewerDep) -> HTMLResponse:
     rows = analytics.dashboard(viewer.session, viewer.actor)
     queries = []
     if viewer.actor.can(Permission.READ_DATA):
-        query = select(DataQuery).where(DataQuery.status != QueryStatus.CLOSED).order_by(DataQuery.opened_at).limit(50)
+        query = (
+            select(DataQuery)
+            .where(DataQuery.status != QueryStatus.CLOSED)
+            .order_by(DataQuery.opened_at)
+            .limit(50)
+        )
         if viewer.actor.role.site_scoped:
             query = query.where(DataQuery.site_id == viewer.actor.site_id)
         queries = list(viewer.session.scalars(query))
-    return page("registry_dashboard.html", title="Registry", viewer=viewer, rows=rows, queries=queries)
+    return page(
+        "registry_dashboard.html", title="Registry", viewer=viewer, rows=rows, queries=queries
+    )
 
 
 @router.get("/subjects", response_class=HTMLResponse)
@@ -179,11 +201,20 @@ def event_grid(viewer: ViewerDep, pseudonym: str) -> HTMLResponse:
                 labels={e.name: e.label for e in crf.current_crf(viewer.session).design.events})  # fmt: skip
 
 
-def _form_context(viewer: Viewer, pseudonym: str, event: str, instrument: str, instance: int) -> dict[str, Any]:
+def _form_context(
+    viewer: Viewer, pseudonym: str, event: str, instrument: str, instance: int
+) -> dict[str, Any]:
     forms = crf.current_crf(viewer.session)
-    values = crf.read_form(viewer.session, viewer.actor, pseudonym, event, instrument, instance=instance)
+    values = crf.read_form(
+        viewer.session, viewer.actor, pseudonym, event, instrument, instance=instance
+    )
     rows = [
-        {"row": row, "choices": choices(row), "value": values.get(row.field_name, ""), "shown": shown(row, values)}
+        {
+            "row": row,
+            "choices": choices(row),
+            "value": values.get(row.field_name, ""),
+            "shown": shown(row, values),
+        }
         for row in forms.forms.get(instrument, ())
         if row.field_name != forms.record_id_field and row.field_type != "descriptive"
     ]
@@ -204,16 +235,25 @@ def _form_context(viewer: Viewer, pseudonym: str, event: str, instrument: str, i
 
 
 @router.get("/subjects/{pseudonym}/{event}/{instrument}", response_class=HTMLResponse)
-def form_page(viewer: ViewerDep, pseudonym: str, event: str, instrument: str, instance: int = 1) -> HTMLResponse:
+def form_page(
+    viewer: ViewerDep, pseudonym: str, event: str, instrument: str, instance: int = 1
+) -> HTMLResponse:
     try:
-        return page("registry_form.html", **_form_context(viewer, pseudonym, event, instrument, instance))
+        return page(
+            "registry_form.html", **_form_context(viewer, pseudonym, event, instrument, instance)
+        )
     except AccessDenied as error:
         return _denied(viewer, str(error))
 
 
 @router.post("/subjects/{pseudonym}/{event}/{instrument}", response_class=HTMLResponse)
 async def form_submit(
-    request: Request, viewer: ViewerDep, pseudonym: str, event: str, instrument: str, instance: int = 1
+    request: Request,
+    viewer: ViewerDep,
+    pseudonym: str,
+    event: str,
+    instrument: str,
+    instance: int = 1,
 ) -> HTMLResponse:
     form = await request.form()
     try:
@@ -241,13 +281,18 @@ async def form_submit(
         context["message"] = str(error)
         return page("registry_form.html", 422, **context)
     context = _form_context(viewer, pseudonym, event, instrument, instance)
-    context["message"] = "Saved." + (f" {len(result.queries)} query opened for the monitor." if result.queries else "")
+    context["message"] = "Saved." + (
+        f" {len(result.queries)} query opened for the monitor." if result.queries else ""
+    )
     return page("registry_form.html", **context)
 
 
 @router.post("/queries/{query_id}", response_class=HTMLResponse, response_model=None)
 def query_action(
-    viewer: ViewerDep, query_id: str, action: Annotated[str, Form()], csrf: Annotated[str, Form()] = "",
+    viewer: ViewerDep,
+    query_id: str,
+    action: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
     answer: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -276,7 +321,12 @@ def audit_viewer(viewer: ViewerDep, entity_id: str | None = None, limit: int = 2
         query = query.where(AuditEntry.site_id == viewer.actor.site_id)
     if entity_id:
         query = query.where(AuditEntry.entity_id == entity_id)
-    return page("registry_audit.html", title="Audit trail", viewer=viewer, entries=list(viewer.session.scalars(query)))
+    return page(
+        "registry_audit.html",
+        title="Audit trail",
+        viewer=viewer,
+        entries=list(viewer.session.scalars(query)),
+    )
 
 
 @router.get("/exports", response_class=HTMLResponse)
@@ -287,8 +337,11 @@ def export_page(viewer: ViewerDep) -> HTMLResponse:
 
 @router.post("/exports", response_model=None)
 def export_submit(
-    viewer: ViewerDep, clock: Annotated[datetime, Depends(now)], fmt: Annotated[str, Form()],
-    profile: Annotated[str, Form()], csrf: Annotated[str, Form()] = "",
+    viewer: ViewerDep,
+    clock: Annotated[datetime, Depends(now)],
+    fmt: Annotated[str, Form()],
+    profile: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         check_csrf(viewer.web, csrf)
@@ -312,4 +365,6 @@ def analyses_page(viewer: ViewerDep) -> HTMLResponse:
         safety = analytics.safety_table(viewer.session, viewer.actor)
     except AccessDenied as error:
         return _denied(viewer, str(error), 403)
-    return page("registry_analyses.html", title="Analyses", viewer=viewer, results=results, safety=safety)
+    return page(
+        "registry_analyses.html", title="Analyses", viewer=viewer, results=results, safety=safety
+    )
