@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The main job: the clinician's example assessment.
+## The main job: the web app and API on http://127.0.0.1:8000 (embedded SQLite, demo cases).
 run: $(STAMP)
-	$(BIN)/cmvcds assess examples/pregnancy.yaml
+	$(BIN)/cmvcds serve
 
 ## Everything CI checks: lint, types, the whole test suite (SQLite and PostgreSQL, real browser).
 test: $(STAMP)

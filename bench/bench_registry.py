@@ -168,6 +168,8 @@ def main() -> int:
                                                  lambda: analytics.dashboard(session, central))  # fmt: skip
             results["primary"] = timed("main outcome analysis (transmission, stratified)",
                                        lambda: analytics.analyse(session, central, "transmission-at-amniocentesis"))  # fmt: skip
+            timed("composite outcome (informational, not budgeted)",
+                  lambda: analytics.analyse(session, central, "termination-or-infection-at-birth"))  # fmt: skip
             overall = analytics.analyse(session, central, "transmission-at-amniocentesis")[
                 "overall"
             ]

@@ -13,7 +13,8 @@ GFF3) and writes, under ``src/cmvcds/knowledge/data/resistance/``:
   ``resistant`` without a value, ``polymorphism``), assay, strain, evidence class, co-mutations
   when the phenotype was measured for a combination, normalised DOI;
 - ``studies.csv``: one row per cited study (DOI, title, link);
-- ``IMPORT-REPORT.txt``: every source row or cell that was not imported, and why;
+- ``IMPORT-REPORT.txt``: every source row or cell that was not imported, and why, and every
+  curated level (``curation.yaml``) whose superseded rows no longer match the import;
 - ``HERPESDRG-LICENSE``: the MIT notice of the upstream database.
 
 Every mutation is checked against the Merlin protein: a row whose reference residue does not
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import yaml
 from Bio.Seq import Seq
 
 from cmvcds.engine.resistance.mutations import Change, shift_3prime
@@ -336,6 +338,25 @@ def convert(
     return out, studies, problems
 
 
+def stale_curations(rows: Iterable[dict[str, str]], curation: Path) -> list[str]:
+    """The curated calls whose ``supersedes`` differ from the imported rows of their pair."""
+    if not curation.is_file():
+        return []
+    ids: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        if not row["co_mutations"]:
+            ids.setdefault((row["mutation"], row["drug"]), set()).add(row["id"])
+    stale = []
+    for item in (yaml.safe_load(curation.read_text(encoding="utf-8")) or {}).get("calls", []):
+        found = ids.get((item["mutation"], item["drug"]), set())
+        if found != set(item["supersedes"]):
+            stale.append(
+                f"curation {item['id']}: supersedes {sorted(item['supersedes'])}, imported rows "
+                f"of {item['mutation']} x {item['drug']} are {sorted(found)}: review it"
+            )
+    return stale
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=Path("/work/shared/data/herpesdrg-db"))
@@ -366,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         for study in sorted(studies.values(), key=lambda s: s["doi"]):
             writer.writerow({**study, "citations": "herpesdrg-db-2026q2"})
     shutil.copyfile(args.db / "LICENSE", args.out / "HERPESDRG-LICENSE")
+    curation = args.out / "curation.yaml"
+    problems += stale_curations(rows, curation if curation.is_file() else OUT / "curation.yaml")
     report = [
         f"HerpesDRG-DB import: {len(rows)} mutation x drug rows, {len(studies)} studies, "
         f"{len(problems)} problems",

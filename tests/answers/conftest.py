@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cmvcds.adapters.cli.ask import build_engine
+from cmvcds.adapters.answer_index import build_engine
 from cmvcds.engine.answers import AnswerEngine
 from cmvcds.knowledge import Knowledge
 

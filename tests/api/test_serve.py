@@ -59,3 +59,43 @@ def test_site_settings_file_is_applied(tmp_path: Path, knowledge: Knowledge) -> 
     )
     with pytest.raises(SettingsError):
         Clinic.from_settings(bad)
+
+
+def test_serve_sets_tcp_nodelay_on_each_connection() -> None:
+    """Without it, uvicorn --workers answers after the client's 40 ms delayed ACK (bench_cds)."""
+    import asyncio
+    import socket
+
+    import uvicorn
+    from uvicorn.importer import import_from_string
+
+    from cmvcds.adapters.api.server import PROTOCOL, NoDelayH11Protocol
+
+    class Transport(asyncio.Transport):
+        def __init__(self, sock: socket.socket) -> None:
+            super().__init__()
+            self.sock = sock
+
+        def get_extra_info(self, name: str, default: object = None) -> object:
+            extra = {
+                "socket": self.sock,
+                "peername": ("127.0.0.1", 1),
+                "sockname": ("127.0.0.1", 2),
+            }
+            return extra.get(name, default)
+
+        def pause_reading(self) -> None:
+            pass
+
+        def resume_reading(self) -> None:
+            pass
+
+    config = uvicorn.Config(app=lambda scope, receive, send: None, log_level="warning")
+    config.load()
+    for protocol_class in {NoDelayH11Protocol, import_from_string(PROTOCOL)}:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0) as sock:
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+            state = uvicorn.server.ServerState()
+            protocol = protocol_class(config=config, server_state=state, app_state={})
+            protocol.connection_made(Transport(sock))
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1, protocol_class

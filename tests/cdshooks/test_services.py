@@ -151,6 +151,14 @@ def test_no_cards_for_a_man_or_without_cmv_results(client: TestClient) -> None:
     assert client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request).json() == {
         "cards": []
     }
+    request = load("pregnancy-valacyclovir.request.json")  # pregnancy status: not pregnant
+    status = request["prefetch"]["observations"]["entry"][0]["resource"]["valueCodeableConcept"][
+        "coding"
+    ][0]
+    status.update({"system": "http://loinc.org", "code": "LA26683-5", "display": "Not pregnant"})
+    assert client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request).json() == {
+        "cards": []
+    }
     request = load("pregnancy-valacyclovir.request.json")
     request["prefetch"]["observations"]["entry"] = request["prefetch"]["observations"]["entry"][:2]
     assert client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request).json() == {
@@ -367,3 +375,15 @@ def test_jwt_is_required_and_verified_when_configured(secured: tuple[TestClient,
         client.post(url, json=request, headers={"Authorization": f"Bearer {forged}"}).status_code
         == 401
     )
+
+
+def test_cors_preflight_for_the_cds_hooks_sandbox(client: TestClient) -> None:
+    headers = {
+        "Origin": "https://sandbox.cds-hooks.org",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,authorization",
+    }
+    response = client.options("/cds-services/cmv-pregnancy-valacyclovir", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "POST" in response.headers["access-control-allow-methods"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +20,13 @@ def pack() -> Knowledge:
     return load_knowledge(os.environ.get("CMVCDS_KNOWLEDGE") or None)
 
 
+#: The day the built patients are described on (the date protocol exclusions quote).
+ASSESSED_ON = date(2026, 11, 21)
+
+
 def make_patient(**changes: Any) -> DosePatient:
-    """A 40-year-old man of 72 kg and 175 cm with creatinine 1.0 mg/dL (CG CrCl 100 mL/min)."""
+    """A 40-year-old man of 72 kg and 175 cm with creatinine 1.0 mg/dL (CG CrCl 100 mL/min),
+    described on ``ASSESSED_ON``."""
     base: dict[str, Any] = {
         "age_years": Decimal(40),
         "age_days": None,
@@ -30,6 +36,7 @@ def make_patient(**changes: Any) -> DosePatient:
         "creatinine_mg_dl": Decimal(1),
         "egfr_ml_min_173": None,
         "measured_crcl_ml_min": None,
+        "assessed_on": ASSESSED_ON,
     }
     for key, value in changes.items():
         base[key] = (

@@ -211,9 +211,9 @@ def test_mg_dl_and_umol_l_give_the_same_answer(
             "id": "units",
             "assessed_on": "2026-11-20",
             "context": "hiv",
-            "patient": {"sex": sex, "age_years": age, "weight_kg": str(weight)},
+            "patient": {"sex": sex, "age_years": age, "weight_kg": weight},
             "observations": [
-                {"date": "2026-11-20", "code": "creatinine", "value": str(value), "unit": unit},
+                {"date": "2026-11-20", "code": "creatinine", "value": value, "unit": unit},
                 {"date": "2026-11-20", "code": "urine_protein", "value": 0, "unit": "mg/dL"},
             ],
         }

@@ -22,9 +22,7 @@ def test_published_schema_file_is_current() -> None:
     on_disk = json.loads(
         (ROOT / "docs" / "schema" / "dose.schema.json").read_text(encoding="utf-8")
     )
-    assert on_disk == SCHEMA, (
-        "run python tools/render_schemas.py"
-    )
+    assert on_disk == SCHEMA, "run python tools/render_schemas.py"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])

@@ -13,6 +13,7 @@ import copy
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -393,6 +394,89 @@ def test_auc12_below_a_site_low_level(run: Run, knowledge: Knowledge) -> None:
         site,
     )
     assert AlertCode.CHECK_DOSING_ADHERENCE in codes(result)
+
+
+def conc(hours: float, value: float, day: str = "2025-06-24") -> dict[str, Any]:
+    return {
+        "date": day,
+        "code": "ganciclovir_concentration",
+        "value": value,
+        "unit": "mg/L",
+        "hours_after_dose": hours,
+    }
+
+
+def test_auc12_from_concentrations_by_the_trapezoid_rule(run: Run) -> None:
+    # 0 h 2.0, 1 h 8.0, 3 h 6.0, 12 h 1.5 mg/L:
+    # 1 × (2 + 8)/2 = 5; 2 × (8 + 6)/2 = 14; 9 × (6 + 1.5)/2 = 33.75 → 52.75 → 52.8 mg·h/L ≥ 40
+    result = run(on_course(conc(0, 2.0), conc(1, 8.0), conc(3, 6.0), conc(12, 1.5)))
+    found = result.findings["ganciclovir_auc12"]
+    assert found["value"] == Decimal("52.8")
+    assert "linear trapezoid rule from 4 concentrations" in found["method"]
+    (alert,) = alerts(result, AlertCode.HIGH_DRUG_EXPOSURE)
+    assert "Ganciclovir AUC12 52.8 mg·h/L on 2025-06-24 (computed by the linear trapezoid" in (
+        alert.message
+    )
+
+
+@pytest.mark.parametrize(("twelve_h", "auc", "fires"), [(1.8, "40.0", True), (1.78, "39.9", False)])
+def test_computed_auc12_at_40_is_high_exposure(
+    run: Run, twelve_h: float, auc: str, fires: bool
+) -> None:
+    # 2 × (1 + 5)/2 = 6; 10 × (5 + 1.8)/2 = 34 → 40.0;  10 × (5 + 1.78)/2 = 33.9 → 39.9
+    result = run(on_course(conc(0, 1), conc(2, 5), conc(12, twelve_h)))
+    assert result.findings["ganciclovir_auc12"]["value"] == Decimal(auc)
+    assert (AlertCode.HIGH_DRUG_EXPOSURE in codes(result)) is fires
+
+
+def test_samples_after_12_h_are_left_out_of_the_auc0_12(run: Run) -> None:
+    # the 24 h sample belongs to the next dose: 2 × (0.5 + 4)/2 = 4.5; 4 × (4 + 2.5)/2 = 13;
+    # 6 × (2.5 + 0.5)/2 = 9 → 26.5 (below 40)
+    result = run(on_course(conc(0, 0.5), conc(2, 4.0), conc(6, 2.5), conc(12, 0.5), conc(24, 9.0)))
+    assert result.findings["ganciclovir_auc12"]["value"] == Decimal("26.5")
+    assert AlertCode.HIGH_DRUG_EXPOSURE not in codes(result)
+
+
+@given(st.randoms(use_true_random=False))
+@settings(max_examples=25, deadline=None)
+def test_the_order_of_the_samples_does_not_change_the_auc(rnd: random.Random) -> None:
+    from cmvcds.domain.case import parse_case
+    from cmvcds.knowledge import load_knowledge
+
+    knowledge = load_knowledge()
+    samples = [conc(0, 2.0), conc(1, 8.0), conc(3, 6.0), conc(12, 1.5), conc(24, 9.0)]
+    rnd.shuffle(samples)
+    case = parse_case(on_course(*samples), knowledge, today=TODAY)
+    result = monitoring.evaluate(case, knowledge, case.assessed_on, SiteSettings())
+    assert result.findings["ganciclovir_auc12"]["value"] == Decimal("52.8")
+
+
+def test_a_profile_without_the_12_h_sample_gives_no_auc(run: Run) -> None:
+    result = run(on_course(conc(0, 2.0), conc(1, 8.0), conc(3, 6.0)))
+    assert "ganciclovir_auc12" not in result.findings
+    assert [m.item for m in result.missing] == ["ganciclovir_concentration:2025-06-24"]
+
+
+def test_a_concentration_without_its_hour_gives_no_auc(run: Run) -> None:
+    untimed = conc(0, 1.0)
+    del untimed["hours_after_dose"]
+    result = run(on_course(untimed, conc(0, 2.0), conc(12, 1.5)))
+    assert "ganciclovir_auc12" not in result.findings
+    assert [m.item for m in result.missing] == [
+        "ganciclovir_concentration.hours_after_dose:2025-06-24"
+    ]
+
+
+def test_a_later_reported_auc12_wins_over_an_earlier_profile(run: Run) -> None:
+    result = run(
+        on_course(
+            conc(0, 2.0, "2025-06-20"),
+            conc(12, 1.5, "2025-06-20"),
+            {"date": "2025-06-24", "code": "ganciclovir_auc12", "value": 30, "unit": "mg·h/L"},
+        )
+    )
+    found = result.findings["ganciclovir_auc12"]
+    assert found["value"] == 30 and found["method"] == "reported by the laboratory"
 
 
 # --- transplant: refractory CMV (Chemaly 2019) ------------------------------------------------------------

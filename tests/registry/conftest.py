@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -171,3 +172,19 @@ class World:
 @pytest.fixture
 def world(registry: Registry) -> World:
     return World(registry)
+
+
+@pytest.fixture
+def site(world: World) -> Any:
+    """A test client of the registry pages with one subject at each site (``web.make_site``)."""
+    from .web import make_site
+
+    return make_site(world)
+
+
+@pytest.fixture
+def cohort(world: World) -> dict[str, str]:
+    """Site A: one kept pregnancy (newborn, enrolment, an adverse event), one to be withdrawn."""
+    from .helpers import cohort_of
+
+    return cohort_of(world)

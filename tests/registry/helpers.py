@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from cmvcds.registry.access import Actor
 from cmvcds.registry.services import crf, subjects
+
+if TYPE_CHECKING:
+    from .conftest import World
 
 CONSENT = subjects.ConsentInput("IS-2.1", date(2026, 1, 12), written_648_consent=True)
 
@@ -59,3 +63,17 @@ def pregnancy(
         )
         crf.save_form(session, actor, child.pseudonym, "newborn_birth", "newborn_birth", newborn)
     return key
+
+
+def cohort_of(world: World) -> dict[str, str]:
+    a = world.entry_a
+    with world.registry.session(a) as s:
+        keep = pregnancy(s, a, treated=True, transmitted=False, mrn="A-KEEP",
+                         newborn={"ccmv_at_birth": "0", "nb_birth_date": "2026-07-01"})  # fmt: skip
+        crf.save_form(s, a, keep, "maternal_diagnosis", "enrolment",
+                      {"enrolment_date": "2026-01-12", "maternal_birth_date": "1991-05-17"})  # fmt: skip
+        crf.save_form(s, a, keep, "valacyclovir_start", "adverse_event", {
+            "ae_term": "nausea", "ae_onset": "2026-02-01", "ae_severity": "2", "ae_relation": "4", "ae_serious": "0",
+        }, instance=1)  # fmt: skip
+        gone = pregnancy(s, a, treated=False, transmitted=True, mrn="A-GONE")
+    return {"keep": keep, "gone": gone}

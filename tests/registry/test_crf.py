@@ -181,3 +181,9 @@ def test_import_dictionary_makes_it_the_forms_in_force(world: World) -> None:
     )
     with pytest.raises(InputError, match="lacks instrument"), world.registry.session(SYSTEM) as s:
         crf.import_dictionary(s, SYSTEM, broken, version="bad")
+    renamed = SHIPPED.replace("\nae_relation,", "\nae_causality,")
+    with (
+        pytest.raises(InputError, match=r"lacks field.*ae_relation"),
+        world.registry.session(SYSTEM) as s,
+    ):
+        crf.import_dictionary(s, SYSTEM, renamed, version="bad")

@@ -8,32 +8,15 @@ import json
 import xml.etree.ElementTree as ET
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from cmvcds.registry import analytics, exports
 from cmvcds.registry.models import AuditEntry, ExportLog
-from cmvcds.registry.services import crf, subjects
+from cmvcds.registry.services import subjects
 
 from .conftest import World
-from .helpers import pregnancy
 
 ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
-
-
-@pytest.fixture
-def cohort(world: World) -> dict[str, str]:
-    a = world.entry_a
-    with world.registry.session(a) as s:
-        keep = pregnancy(s, a, treated=True, transmitted=False, mrn="A-KEEP",
-                         newborn={"ccmv_at_birth": "0", "nb_birth_date": "2026-07-01"})  # fmt: skip
-        crf.save_form(s, a, keep, "maternal_diagnosis", "enrolment",
-                      {"enrolment_date": "2026-01-12", "maternal_birth_date": "1991-05-17"})  # fmt: skip
-        crf.save_form(s, a, keep, "valacyclovir_start", "adverse_event", {
-            "ae_term": "nausea", "ae_onset": "2026-02-01", "ae_severity": "2", "ae_relation": "4", "ae_serious": "0",
-        }, instance=1)  # fmt: skip
-        gone = pregnancy(s, a, treated=False, transmitted=True, mrn="A-GONE")
-    return {"keep": keep, "gone": gone}
 
 
 def _records(text: str) -> list[dict[str, str]]:
@@ -150,6 +133,7 @@ def test_odm_132_structure(world: World, cohort: dict[str, str]) -> None:
 
 
 def test_fhir_ndjson_parses_as_r4(world: World, cohort: dict[str, str]) -> None:
+    from fhir.resources.R4B.consent import Consent
     from fhir.resources.R4B.observation import Observation
     from fhir.resources.R4B.patient import Patient
     from fhir.resources.R4B.researchstudy import ResearchStudy
@@ -158,7 +142,8 @@ def test_fhir_ndjson_parses_as_r4(world: World, cohort: dict[str, str]) -> None:
     with world.registry.session(world.dm) as s:
         files = exports.export(s, world.dm, fmt="fhir", profile="central").files
     kinds = {"Patient.ndjson": Patient, "ResearchSubject.ndjson": ResearchSubject,
-             "Observation.ndjson": Observation, "ResearchStudy.ndjson": ResearchStudy}  # fmt: skip
+             "Observation.ndjson": Observation, "ResearchStudy.ndjson": ResearchStudy,
+             "Consent.ndjson": Consent}  # fmt: skip
     for name, model in kinds.items():
         lines = files[name].splitlines()
         assert lines, name
@@ -168,3 +153,6 @@ def test_fhir_ndjson_parses_as_r4(world: World, cohort: dict[str, str]) -> None:
     newborn = next(p for p in patients if "link" in p)
     assert newborn["link"][0]["other"]["reference"] == f"Patient/{cohort['keep'].lower()}"
     assert all(len(p["identifier"]) == 1 for p in patients)  # pseudonym only, no record number
+    consents = [json.loads(line) for line in files["Consent.ndjson"].splitlines()]
+    assert len(consents) == 3 and {c["dateTime"] for c in consents} == {"2026-01"}
+    assert all("648/96" in c["policyRule"]["text"] for c in consents)

@@ -77,3 +77,20 @@ def test_unknown_user_and_wrong_password_read_alike(world: World) -> None:
             security.login(s, name, "wrong password", now=NOW)
         messages.append(str(error.value))
     assert messages[0] == messages[1]
+
+
+def test_expired_sessions_are_purged_at_login_and_on_demand(world: World) -> None:
+    from cmvcds.registry.models import WebSession
+
+    with world.registry.session(None) as s:
+        old = security.login(s, "entry_a", PASSWORD, now=NOW)
+        security.login(s, "pi_a", PASSWORD, now=NOW + timedelta(hours=1))
+    later = NOW + security.SESSION_LIFETIME  # the first has just expired, the second not yet
+    with world.registry.session(None) as s:
+        fresh = security.login(s, "dm", PASSWORD, now=later)
+    with world.registry.session(None) as s:
+        users = {w.user_id for w in s.scalars(select(WebSession))}
+        assert old.user_id not in users and fresh.user_id in users and len(users) == 2
+        assert security.purge_expired_sessions(s, now=later + timedelta(hours=1)) == 1
+        assert security.purge_expired_sessions(s, now=later + timedelta(hours=1)) == 0
+        assert [w.user_id for w in s.scalars(select(WebSession))] == [fresh.user_id]

@@ -112,8 +112,8 @@ def test_batch_of_mutation_lists_and_files(tmp_path: Path, genes: ReferenceGenes
     ]
     assert table[1].split() == [
         "P1",
-        "MOD",
-        "MOD",
+        "MOD+",  # UL97 + UL54 ganciclovir mutations, combination not measured
+        "MOD+",
         "LOW",
         "S",
         "UNK",

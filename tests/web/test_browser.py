@@ -16,6 +16,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from cmvcds.adapters.api.app import create_app
+from cmvcds.adapters.api.server import PROTOCOL
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.adapters.web.pages import CHROMIUM_ARGS
@@ -44,7 +45,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> It
     )
     app = create_app(settings, Clinic(knowledge, today=lambda: TODAY))
     port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    uv = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=PROTOCOL)
+    )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -104,6 +107,8 @@ def fill_pregnancy(page: Page, weight: str = "64") -> None:
     page.select_option("#f-observations-4-code", "creatinine")
     page.fill("#f-observations-4-value", "0.62")
     page.fill("#f-observations-4-unit", "mg/dL")
+    page.press("#f-observations-4-unit", "Escape")  # close the unit suggestions (a datalist popup)
+    page.press("#f-observations-4-unit", "Tab")
 
 
 def test_home_lists_the_demo_case(page: Page, server: str) -> None:

@@ -95,7 +95,7 @@ def test_a_bad_field_shows_the_clis_message_beside_it(
         "id": "form-01",
         "context": "pregnancy",
         "assessed_on": "2026-03-02",
-        "patient": {"weight_kg": "900"},
+        "patient": {"weight_kg": 900},
     }
     try:
         parse_case(raw, knowledge, today=TODAY)
@@ -251,3 +251,29 @@ def test_transplant_form_reaches_the_transplant_pathway(client: TestClient) -> N
     assert response.status_code == 303
     assert 'data-decision="antiviral-prophylaxis"' in client.get(response.headers["location"]).text
     assert client.get("/cases/new?context=martian").status_code == 404
+
+
+def test_resistance_page_takes_a_sequence_file(client: TestClient) -> None:
+    vcf = b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    response = client.post(
+        "/resistance", files={"sequence": ("s.vcf", vcf)}, data={"mutations": ""}
+    )
+    assert response.status_code in (200, 422)
+    assert "Traceback" not in response.text
+    # A FASTA that covers no resistance gene: every drug is reported not assessed, none susceptible.
+    uncovered = client.post(
+        "/resistance", files={"sequence": ("s.fasta", b">x\nNNNNNNNN\n")}, data={"mutations": ""}
+    )
+    assert uncovered.status_code == 200
+    levels = re.findall(r'<tr data-drug="[a-z]+" class="level-([a-z_]+)">', uncovered.text)
+    assert levels and set(levels) == {"not_assessed"}
+
+
+def test_pregnancy_case_links_its_law_648_dossier(client: TestClient) -> None:
+    """The dossier the prescribing physician files: decision, dose, dates, consent, sources."""
+    location = client.post("/cases", data=FORM, follow_redirects=False).headers["location"]
+    assert f'href="{location}/dossier"' in client.get(location).text
+    dossier = client.get(f"{location}/dossier")
+    assert dossier.status_code == 200
+    for fact in ("648/96", "2000 mg", "2026-05-10", "2026-06-20", "consent"):
+        assert fact in dossier.text, fact

@@ -13,12 +13,20 @@ mg/dL); viral loads keep their own unit (IU/mL and copies/mL are never converted
 from __future__ import annotations
 
 from datetime import date, timedelta
-from datetime import date as Date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
 
 from cmvcds.domain.gestational_age import DAYS_LMP_TO_EDD, GestationalAge
 from cmvcds.domain.vocabulary import Context
@@ -42,6 +50,26 @@ __all__ = [
 ]
 
 CASE_FORMAT: Literal["cmvcds-case/1"] = "cmvcds-case/1"
+
+
+def _not_a_number(value: Any) -> Any:
+    """Dates are ISO 8601 text (or YAML dates); a number is never read as a timestamp."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a date; use ISO 8601, e.g. 2026-03-02")
+    return value
+
+
+def _a_number(value: Any) -> Any:
+    """Measurements are numbers; text such as "64" or a boolean is a mistake, not a value."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError(f"{value!r} is not a number")
+    return value
+
+
+#: A calendar date in a case (also avoids the ``date: date`` field/type name clash).
+Date = Annotated[date, BeforeValidator(_not_a_number)]
+#: A measured quantity: a JSON/YAML number, kept exact as a Decimal.
+Number = Annotated[Decimal, BeforeValidator(_a_number)]
 
 
 class _Model(BaseModel):
@@ -70,15 +98,15 @@ class Serostatus(StrEnum):
 class Patient(_Model):
     sex: Sex | None = None
     birth_date: Date | None = None
-    age_years: Decimal | None = None
-    weight_kg: Decimal | None = None
-    height_cm: Decimal | None = None
+    age_years: Number | None = None
+    weight_kg: Number | None = None
+    height_cm: Number | None = None
     dialysis: Literal["none", "hemodialysis", "peritoneal", "crrt"] = "none"
     child_pugh: Literal["A", "B", "C"] | None = None
-    can_take_oral: bool | None = None
+    can_take_oral: StrictBool | None = None
     birth_weight_for_gestational_age: Literal["low", "appropriate"] | None = None
     intolerances: tuple[str, ...] = ()
-    icu: bool | None = None
+    icu: StrictBool | None = None
 
     def age_on(self, day: date) -> Decimal | None:
         """Age in years on ``day`` (whole years from a birth date; as given otherwise)."""
@@ -110,9 +138,9 @@ class Pregnancy(_Model):
     lmp: Date | None = None
     edd: Date | None = None
     dating: Dating | None = None
-    fetuses: int = Field(default=1, ge=1)
+    fetuses: StrictInt = Field(default=1, ge=1)
     symptom_onset: Date | None = None
-    amniocentesis_declined: bool = False
+    amniocentesis_declined: StrictBool = False
     amniocentesis_booked: Date | None = None
 
     def implied_lmps(self) -> list[tuple[date, str]]:
@@ -138,30 +166,31 @@ class Observation(_Model):
     date: Date
     code: str
     result: str | None = None
-    value: Decimal | None = None
+    value: Number | None = None
     unit: str | None = None
     specimen: str | None = None
     reported: Date | None = None
-    fetus: int | None = Field(default=None, ge=1)
+    fetus: StrictInt | None = Field(default=None, ge=1)
+    hours_after_dose: Number | None = Field(default=None, ge=0, le=48)
     given: str | None = Field(default=None, exclude=True)
 
 
 class Ultrasound(_Model):
     date: Date
     findings: tuple[str, ...] = ()
-    fetus: int | None = Field(default=None, ge=1)
-    bowel_grade: int | None = Field(default=None, ge=1, le=3)
-    placenta_mm: Decimal | None = Field(default=None, gt=0, lt=150)
-    ventricle_mm: Decimal | None = Field(default=None, gt=0, lt=60)
-    cisterna_magna_mm: Decimal | None = Field(default=None, gt=0, lt=60)
-    head_circumference_sd: Decimal | None = Field(default=None, gt=-15, lt=15)
+    fetus: StrictInt | None = Field(default=None, ge=1)
+    bowel_grade: StrictInt | None = Field(default=None, ge=1, le=3)
+    placenta_mm: Number | None = Field(default=None, gt=0, lt=150)
+    ventricle_mm: Number | None = Field(default=None, gt=0, lt=60)
+    cisterna_magna_mm: Number | None = Field(default=None, gt=0, lt=60)
+    head_circumference_sd: Number | None = Field(default=None, gt=-15, lt=15)
 
 
 class TherapyCourse(_Model):
     drug: str
-    dose_mg: Decimal | None = Field(default=None, gt=0)
-    dose_mg_per_kg: Decimal | None = Field(default=None, gt=0)
-    every_h: Decimal | None = Field(default=None, gt=0)
+    dose_mg: Number | None = Field(default=None, gt=0)
+    dose_mg_per_kg: Number | None = Field(default=None, gt=0)
+    every_h: Number | None = Field(default=None, gt=0)
     route: Literal["oral", "iv", "intravitreal"] | None = None
     start: Date
     stop: Date | None = None
@@ -175,7 +204,7 @@ class Diagnosis(_Model):
 
 class Congenital(_Model):
     gestational_age_at_birth: str | None = None
-    birth_weight_kg: Decimal | None = None
+    birth_weight_kg: Number | None = None
     diagnosis: Diagnosis | None = None
     manifestations: tuple[str, ...] = ()
     hearing: Literal["normal", "unilateral_snhl", "bilateral_snhl", "not_tested"] | None = None
@@ -193,19 +222,19 @@ class Transplant(_Model):
     date: Date | None = None
     donor_cmv_igg: Serostatus | None = None
     recipient_cmv_igg: Serostatus | None = None
-    allogeneic: bool | None = None
+    allogeneic: StrictBool | None = None
     co_medications: tuple[str, ...] = ()
     hsct_risk: tuple[str, ...] = ()
 
 
 class Retinitis(_Model):
     zone: Literal[1, 2, 3] | None = None
-    active: bool | None = None
-    sight_threatening: bool | None = None
+    active: StrictBool | None = None
+    sight_threatening: StrictBool | None = None
 
 
 class Hiv(_Model):
-    on_art: bool | None = None
+    on_art: StrictBool | None = None
     art_start: Date | None = None
     retinitis: Retinitis | None = None
 
@@ -411,12 +440,15 @@ class _Checker:
             age = patient.age_on(self.case.assessed_on)
             if age is not None and age > self.limits.age_years[1]:
                 self._add(f"patient.birth_date: an age of {age} years is implausible")
+        self._weights_for_age()
+        if self.case.context is Context.PREGNANCY and patient.sex is Sex.MALE:
+            self._add("patient.sex: a pregnancy case must be of a female patient (got male)")
         congenital = self.case.congenital
         if congenital and congenital.birth_weight_kg is not None:
             self._range(
                 "congenital.birth_weight_kg",
                 congenital.birth_weight_kg,
-                self.limits.weight_kg,
+                self.limits.birth_weight_kg,
                 "kg",
             )
         if congenital and congenital.gestational_age_at_birth:
@@ -424,6 +456,30 @@ class _Checker:
                 "congenital.gestational_age_at_birth",
                 GestationalAge.parse(congenital.gestational_age_at_birth),
             )
+
+    def _weights_for_age(self) -> None:
+        """A weight far above any child of that age is a typing or unit error (kg for g)."""
+        patient = self.case.patient
+        if patient.birth_date is None:
+            return
+        weights: list[tuple[str, Date, Decimal]] = []
+        if patient.weight_kg is not None:
+            weights.append(("patient.weight_kg", self.case.assessed_on, patient.weight_kg))
+        weight_spec = self.catalogue.codes["weight"]
+        for i, o in enumerate(self.case.observations):
+            unit = _match_unit(o.unit, weight_spec) if o.code == "weight" else None
+            if unit is not None and o.value is not None:
+                weights.append((f"observations[{i}].value", o.date, _canonical(o.value, unit)))
+        for path, day, kg in weights:
+            age_days = (day - patient.birth_date).days
+            for band in self.limits.weight_for_age:
+                if age_days < band.below_age_days:
+                    if kg > band.weight_kg_max:
+                        self._add(
+                            f"{path}: {kg} kg is implausible at {age_days} days of age "
+                            f"(at most {band.weight_kg_max} kg below {band.below_age_days} days)"
+                        )
+                    break
 
     def _ga(self, path: str, ga: GestationalAge) -> None:
         limit = GestationalAge(self.limits.gestational_age_max_days)

@@ -195,7 +195,7 @@ def _retinitis(
             t,
             plan,
             retinitis.zone if retinitis else None,
-            bool(retinitis and retinitis.sight_threatening),
+            retinitis.sight_threatening if retinitis else None,
         )
         return
     if treated_before and not on_maintenance:
@@ -205,12 +205,17 @@ def _retinitis(
 
 
 def _induction(
-    case: Case, on: date, t: Tables, plan: Plan, zone: int | None, sight_threatening: bool
+    case: Case, on: date, t: Tables, plan: Plan, zone: int | None, sight_threatening: bool | None
 ) -> None:
+    """H3 / H4: intravitreal therapy only for an *immediately* sight-threatening lesion, as the
+    ophthalmologist states it (``sight_threatening: true``); never inferred from the zone."""
     h = t.hiv
+    fovea = int(h.sight_threatening_fovea_um.value)
+    definition = f"within {fovea} µm of the fovea or adjacent to the optic nerve"
+    intravitreal = sight_threatening is True
     days = plan.setting("hiv_induction_days")
     if days is None:
-        plan.rule("H3" if zone == 1 or sight_threatening else "H4")
+        plan.rule("H3" if intravitreal else "H4")
         plan.because(
             f"retinitis induction for {int(h.induction_days.low)}–{int(h.induction_days.high)} days; "
             "the site's length hiv_induction_days is not set",
@@ -220,12 +225,14 @@ def _induction(
         return
     plan.cite_setting("hiv_induction_days")
     stop = on + timedelta(days=int(days))
-    if zone == 1 or sight_threatening:
+    where = f"zone {zone}" if zone is not None else "zone not stated"
+    if intravitreal:
         plan.rule("H3")
         plan.because(
-            "sight-threatening (zone 1) retinitis: intravitreal ganciclovir or foscarnet injections "
-            f"plus oral valganciclovir induction for {days} days",
+            f"immediately sight-threatening retinitis ({definition}; {where}): intravitreal ganciclovir or "
+            f"foscarnet injections plus oral valganciclovir induction for {days} days",
             (h.induction_days, "induction length"),
+            (h.sight_threatening_fovea_um, "immediately sight-threatening retinitis"),
         )
         plan.because(
             "the intravitreal dose and number of injections are the ophthalmologist's (not in the dosing tables)"
@@ -233,9 +240,16 @@ def _induction(
     else:
         plan.rule("H4")
         plan.because(
-            f"peripheral (zone {zone or '2–3'}) retinitis: oral valganciclovir induction for {days} days",
+            f"retinitis ({where}) not reported as immediately sight-threatening: oral valganciclovir "
+            f"induction for {days} days, no intravitreal therapy",
             (h.induction_days, "induction length"),
+            (h.sight_threatening_fovea_um, "immediately sight-threatening retinitis"),
         )
+        if sight_threatening is None and zone in (1, None):
+            plan.because(
+                f"ophthalmologist to state whether the lesion is immediately sight-threatening ({definition}): "
+                "if it is, intravitreal ganciclovir or foscarnet is added to the oral induction"
+            )
     _valganciclovir(
         case, on, plan, Indication.INDUCTION, stop, f"induction for {days} days, then maintenance"
     )

@@ -2,13 +2,17 @@
 
 For each course the pathway plans the surveillance calendar (``schedule``), re-checks the
 prescribed dose on the latest weight and renal function through the dosing engine, watches the
-blood counts (hold/resume), renal decline, ganciclovir exposure (AUC12) and the length of the
-course against its evidence. Across courses it follows the viral load (``engine/kinetics.py``):
-a confirmed rise above the on-treatment nadir is ``suspected-resistance``; in transplant patients
-a load that rises (or fails to fall) after two weeks of appropriately dosed therapy is
-``refractory-cmv`` / ``probable-refractory-cmv`` (Chemaly 2019); either leads to the
-``resistance-genotyping`` decision with the genes to sequence. Every threshold is a knowledge
-row (``data/monitoring/``); the drugs' own blood-count limits are read from their label tables.
+blood counts (hold/resume), renal decline, ganciclovir exposure (AUC12 as reported, or computed
+from timed concentrations by the trapezoid rule) and the length of the course against its
+evidence. Across courses it follows the viral load (``engine/kinetics.py``): a confirmed rise
+above the on-treatment nadir is ``suspected-resistance``; in transplant patients a load that
+rises (or fails to fall) after two weeks of appropriately dosed therapy is ``refractory-cmv`` /
+``probable-refractory-cmv`` (Chemaly 2019), and DNAemia breaking through SOT prophylaxis is
+judged by T22 (rising on (val)ganciclovir, at or above the threshold on letermovir); any of these
+leads to the ``resistance-genotyping`` decision with the genes to sequence. Every threshold is a
+knowledge row (``data/monitoring/``); the drugs' own blood-count limits are read from their label
+tables. The calendar of a course in ``therapy`` is planned here only (the pathways plan courses
+not yet started).
 
 A case with no therapy and no viral load gets an empty result.
 """
@@ -46,6 +50,7 @@ from cmvcds.engine.kinetics import (
     Point,
     Series,
     TherapyBar,
+    auc_trapezoid,
     chart_data,
     confirmed_rise,
     viral_load_series,
@@ -75,6 +80,7 @@ __all__ = [
     "planned_dates",
     "refractory_calls",
     "therapy_courses",
+    "underdosed_drugs",
 ]
 
 _MEASURE_CODE = {
@@ -88,6 +94,8 @@ _CODE_ALERT = {
     "hemoglobin": AlertCode.ANEMIA,
 }
 _BLOOD = ("plasma", "whole_blood")
+#: The dosing interval an AUC0-12 covers (hours).
+_DOSE_INTERVAL_H = Decimal(12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,7 +273,7 @@ def _schedule_course(
         knowledge.tables.get("regimen_monitoring"), RegimenMonitoring
     ):
         return
-    from cmvcds.engine.transplant.common import schedule_monitoring
+    from cmvcds.engine.transplant.common import phase, schedule_monitoring
 
     transplant = case.transplant
     population = (
@@ -273,9 +281,21 @@ def _schedule_course(
         if transplant
         else ("hiv" if context == "hiv" else "other")
     )
-    indication = course.current(on).indication or ""
+    current = course.current(on)
+    start = current.start
+    for entry in reversed(course.entries[: course.entries.index(current)]):
+        if phase(entry.indication) != phase(current.indication):
+            break  # e.g. prophylaxis before a treatment dose: the new phase has its own calendar
+        start = entry.start
     schedule_monitoring(
-        result, knowledge, course.drug, indication, population, course.start, course.stop, on
+        result,
+        knowledge,
+        course.drug,
+        current.indication or "",
+        population,
+        start,
+        course.stop,
+        on,
     )
 
 
@@ -306,7 +326,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
         _renal_decline(result, case, knowledge, course, on, patient)
         _evidence(result, knowledge, context, course, on)
         _tdm(result, case, knowledge, settings, context, course, on)
-    markers = _kinetics(result, case, knowledge, courses, series, on)
+    markers = _kinetics(result, case, knowledge, settings, courses, series, on)
     bars = [
         TherapyBar(
             e.drug,
@@ -622,6 +642,90 @@ def _evidence(
         )
 
 
+@dataclass(frozen=True)
+class _Exposure:
+    """A ganciclovir AUC0-12 (mg·h/L): reported by the laboratory, or computed from concentrations."""
+
+    value: Decimal
+    day: date
+    method: str
+
+
+def _exposures(case: Case, course: Course, on: date) -> list[_Exposure]:
+    """Reported AUC12 values and AUC12s computed from each day's concentration profile.
+
+    A profile is the ``ganciclovir_concentration`` results of one date with ``hours_after_dose``;
+    its AUC0-12 is the linear trapezoid over the samples from 0 h to 12 h, and needs a sample at
+    0 h (pre-dose) and one at 12 h — nothing is extrapolated. Samples after 12 h are left out.
+    """
+    found = [
+        _Exposure(o.value, o.date, "reported by the laboratory")
+        for o in case.results("ganciclovir_auc12")
+        if course.start <= o.date <= on and o.value is not None
+    ]
+    profiles: dict[date, list[Observation]] = {}
+    for o in case.results("ganciclovir_concentration"):
+        if course.start <= o.date <= on and o.value is not None:
+            profiles.setdefault(o.date, []).append(o)
+    for day, samples in profiles.items():
+        timed = sorted(
+            (o.hours_after_dose, o.value)
+            for o in samples
+            if o.hours_after_dose is not None and o.value is not None
+        )
+        within = [(h, c) for h, c in timed if h <= _DOSE_INTERVAL_H]
+        hours = {h for h, _ in within}
+        if len(timed) < len(samples) or not {Decimal(0), _DOSE_INTERVAL_H} <= hours:
+            continue
+        try:
+            auc = auc_trapezoid(within)
+        except ValueError:  # two concentrations at the same hour
+            continue
+        shown = ", ".join(f"{_plain(h)} h {_plain(c)} mg/L" for h, c in within)
+        found.append(
+            _Exposure(
+                auc.quantize(Decimal("0.1")),
+                day,
+                f"computed by the linear trapezoid rule from {len(within)} concentrations 0–12 h after the "
+                f"dose ({shown})",
+            )
+        )
+    return found
+
+
+def _profile_gaps(case: Case, course: Course, on: date) -> list[Missing]:
+    """Why a concentration profile could not give an AUC0-12 (named in ``missing``)."""
+    gaps = []
+    by_day: dict[date, list[Observation]] = {}
+    for o in case.results("ganciclovir_concentration"):
+        if course.start <= o.date <= on and o.value is not None:
+            by_day.setdefault(o.date, []).append(o)
+    for day, samples in sorted(by_day.items()):
+        hours = [o.hours_after_dose for o in samples]
+        if any(h is None for h in hours):
+            gaps.append(
+                Missing(
+                    f"ganciclovir_concentration.hours_after_dose:{day}",
+                    "each ganciclovir concentration needs the hours after the dose to compute an AUC0-12",
+                )
+            )
+        elif not {Decimal(0), _DOSE_INTERVAL_H} <= set(hours):
+            gaps.append(
+                Missing(
+                    f"ganciclovir_concentration:{day}",
+                    "an AUC0-12 by the trapezoid rule needs a concentration at 0 h (pre-dose) and at 12 h",
+                )
+            )
+        elif len(set(hours)) < len(hours):
+            gaps.append(
+                Missing(
+                    f"ganciclovir_concentration:{day}",
+                    "two concentrations at the same hour after the dose: give one per time point",
+                )
+            )
+    return gaps
+
+
 def _tdm(
     result: PathwayResult,
     case: Case,
@@ -631,50 +735,56 @@ def _tdm(
     course: Course,
     on: date,
 ) -> None:
-    values = [
-        o
-        for o in case.results("ganciclovir_auc12")
-        if course.start <= o.date <= on and o.value is not None
+    """The latest ganciclovir AUC12 (reported, or from concentrations) against the target rows.
+
+    On the same date a reported AUC12 is preferred to one computed here.
+    """
+    exposures = _exposures(case, course, on)
+    rows = [
+        r
+        for r in knowledge.table("monitoring_tdm", TdmRules).targets
+        if r.applies(context, course.drug)
     ]
-    if not values:
+    if rows:
+        for gap in _profile_gaps(case, course, on):
+            if gap not in result.missing:
+                result.missing.append(gap)
+    if not exposures or not rows:
         return
-    latest = max(values, key=lambda o: (o.date, o.value))
-    assert latest.value is not None
-    for row in knowledge.table("monitoring_tdm", TdmRules).targets:
-        if not row.applies(context, course.drug):
-            continue
-        cited = result.cite(row, "ganciclovir AUC12 target and high-exposure level")
-        auc = _plain(latest.value)
-        result.findings["ganciclovir_auc12"] = {
-            "value": latest.value,
-            "date": latest.date,
-            "target": row.target_auc12,
-            "high_at_or_above": row.high_at_or_above,
-        }
-        if latest.value >= row.high_at_or_above:
+    latest = max(exposures, key=lambda e: (e.day, e.method.startswith("reported"), e.value))
+    row = rows[0]
+    cited = result.cite(row, "ganciclovir AUC12 target and high-exposure level")
+    auc = _plain(latest.value)
+    result.findings["ganciclovir_auc12"] = {
+        "value": latest.value,
+        "date": latest.day,
+        "method": latest.method,
+        "target": row.target_auc12,
+        "high_at_or_above": row.high_at_or_above,
+    }
+    if latest.value >= row.high_at_or_above:
+        result.alerts.append(
+            Alert(
+                AlertCode.HIGH_DRUG_EXPOSURE,
+                Severity.WARNING,
+                f"Ganciclovir AUC12 {auc} mg·h/L on {latest.day} ({latest.method}) is at or above "
+                f"{_plain(row.high_at_or_above)} (target about {_plain(row.target_auc12)}): high exposure, "
+                "earlier neutropenia; check the dose on the current weight and renal function, and the ANC.",
+                cited,
+            )
+        )
+    elif row.low_setting and settings.get(row.low_setting) is not None:
+        low = Decimal(use_setting(result, settings, knowledge, row.low_setting) or 0)
+        if latest.value < low:
             result.alerts.append(
                 Alert(
-                    AlertCode.HIGH_DRUG_EXPOSURE,
+                    AlertCode.CHECK_DOSING_ADHERENCE,
                     Severity.WARNING,
-                    f"Ganciclovir AUC12 {auc} mg·h/L on {latest.date} is at or above {_plain(row.high_at_or_above)} "
-                    f"(target about {_plain(row.target_auc12)}): high exposure, earlier neutropenia; check the dose "
-                    "on the current weight and renal function, and the ANC.",
+                    f"Ganciclovir AUC12 {auc} mg·h/L on {latest.day} ({latest.method}) is below the site level "
+                    f"{_plain(low)} (target about {_plain(row.target_auc12)}): check dose, adherence and absorption.",
                     cited,
                 )
             )
-        elif row.low_setting and settings.get(row.low_setting) is not None:
-            low = Decimal(use_setting(result, settings, knowledge, row.low_setting) or 0)
-            if latest.value < low:
-                result.alerts.append(
-                    Alert(
-                        AlertCode.CHECK_DOSING_ADHERENCE,
-                        Severity.WARNING,
-                        f"Ganciclovir AUC12 {auc} mg·h/L on {latest.date} is below the site level {_plain(low)} "
-                        f"(target about {_plain(row.target_auc12)}): check dose, adherence and absorption.",
-                        cited,
-                    )
-                )
-        return
 
 
 # --- viral-load kinetics -----------------------------------------------------------------------
@@ -766,6 +876,11 @@ def refractory_calls(case: Case, knowledge: Knowledge, on: date) -> tuple[Refrac
     return tuple(calls)
 
 
+def underdosed_drugs(case: Case, knowledge: Knowledge, on: date) -> set[str]:
+    """The drugs in ``case.therapy`` whose dose in force on ``on`` the dosing engine finds below target."""
+    return _underdosed(case, knowledge, therapy_courses(case.therapy), on)
+
+
 def _underdosed(case: Case, knowledge: Knowledge, courses: Sequence[Course], on: date) -> set[str]:
     """The drugs whose dose in force is below target (not appropriately dosed, Chemaly 2019)."""
     active = [c for c in courses if c.active_on(on)]
@@ -787,6 +902,7 @@ def _kinetics(
     result: PathwayResult,
     case: Case,
     knowledge: Knowledge,
+    settings: SiteSettings,
     courses: Sequence[Course],
     series: Sequence[Series],
     on: date,
@@ -795,7 +911,7 @@ def _kinetics(
     rise_rule = rules.resistance_rise
     spans = episodes(courses, rise_rule.drugs, on)
     markers: list[Marker] = []
-    triggers: list[tuple[date, str]] = []
+    triggers: list[_Trigger] = []
     for s in series:
         if s.specimen not in rise_rule.specimens or not s.points:
             continue
@@ -840,7 +956,7 @@ def _kinetics(
                 s.key, rise.confirmed_by.day, AlertCode.SUSPECTED_RESISTANCE.value, "confirmed rise"
             )
         )
-        triggers.append((rise.first.day, "a confirmed rise above the on-treatment nadir"))
+        triggers.append(_Trigger(rise.first.day, "a confirmed rise above the on-treatment nadir"))
     refractory_rule = rules.refractory
     for call in refractory_calls(case, knowledge, on):
         if (
@@ -877,10 +993,89 @@ def _kinetics(
             )
         )
         markers.append(Marker(call.series, call.latest.day, call.code.value, label.lower()))
-        triggers.append((call.latest.day, f"{label.lower()} CMV infection"))
+        triggers.append(_Trigger(call.latest.day, f"{label.lower()} CMV infection"))
+    for trigger in _breakthrough(result, case, knowledge, settings, courses, series, on):
+        triggers.append(trigger)
+        markers.append(
+            Marker(trigger.series, trigger.day, "breakthrough", "breakthrough on prophylaxis")
+        )
     if triggers:
-        _genotyping(result, case, knowledge, courses, series, on, min(triggers))
+        _genotyping(
+            result, case, knowledge, courses, series, on, min(triggers, key=lambda t: t.day)
+        )
     return markers
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    """Why genotyping is considered; ``gate`` replaces the (val)ganciclovir exposure rule."""
+
+    day: date
+    why: str
+    series: str = ""
+    gate: tuple[int, int, str] | None = None  # (days of exposure, days needed, drug)
+
+
+def _breakthrough(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    courses: Sequence[Course],
+    series: Sequence[Series],
+    on: date,
+) -> list[_Trigger]:
+    """T22 for DNAemia breaking through SOT prophylaxis (see ``BreakthroughRule``)."""
+    rule = knowledge.table("monitoring_kinetics", KineticsRules).breakthrough
+    tx = case.transplant
+    if case.context.value != "transplant" or tx is None:
+        return []
+    if ("hsct" if tx.organ == "hsct" else "sot") not in rule.populations:
+        return []
+    found: list[_Trigger] = []
+    for course in courses:
+        entry = course.current(on)
+        if not course.active_on(on) or entry.indication not in (None, "prophylaxis"):
+            continue
+        rising = course.drug in rule.rising_drugs
+        if not rising and course.drug not in rule.threshold_drugs:
+            continue
+        for s in series:
+            points = tuple(p for p in s.between(course.start, on).points if p.day > course.start)
+            if s.specimen not in _BLOOD or not points:
+                continue
+            latest = points[-1]
+            if rising:
+                if len(points) < 2 or latest.value <= points[-2].value:
+                    continue
+                result.cite(rule, "breakthrough DNAemia on prophylaxis (T22)")
+                found.append(
+                    _Trigger(
+                        latest.day,
+                        f"rising breakthrough DNAemia on {course.drug} prophylaxis ({s.key} "
+                        f"{_plain(points[-2].value)} → {_plain(latest.value)})",
+                        s.key,
+                    )
+                )
+                continue
+            if settings.get(rule.threshold_setting) is None or s.unit != "IU/mL":
+                continue  # the transplant pathway names the missing threshold or the mismatch
+            chosen = use_setting(result, settings, knowledge, rule.threshold_setting)
+            threshold = Decimal(str(chosen))
+            if latest.value < threshold:
+                continue
+            result.cite(rule, "breakthrough DNAemia on prophylaxis (T22)")
+            days = course.end_by(on) - course.start
+            found.append(
+                _Trigger(
+                    latest.day,
+                    f"breakthrough DNAemia on {course.drug} prophylaxis at or above the site's threshold "
+                    f"({s.key} {_plain(latest.value)} ≥ {_plain(threshold)})",
+                    s.key,
+                    (days.days + 1, rule.threshold_min_exposure_days, course.drug),
+                )
+            )
+    return found
 
 
 def _genotyping(
@@ -890,10 +1085,10 @@ def _genotyping(
     courses: Sequence[Course],
     series: Sequence[Series],
     on: date,
-    trigger: tuple[date, str],
+    trigger: _Trigger,
 ) -> None:
     rules = knowledge.table("monitoring_kinetics", KineticsRules)
-    since, why = trigger
+    since, why = trigger.day, trigger.why
     given = {c.drug for c in courses if c.start <= on}
     genes, rows = rules.genes_after(given)
     cited: list[str] = list(result.cite(rules.genotyping, "genotyping exposure rule"))
@@ -901,9 +1096,12 @@ def _genotyping(
         cited.extend(result.cite(row, f"genes to sequence after {row.drug}"))
     citations = tuple(dict.fromkeys(cited))
     exposure = sum(e.days for e in episodes(courses, rules.genotyping.exposure_drugs, on))
+    needed, exposed = rules.genotyping.min_exposure_days, "(val)ganciclovir"
+    if trigger.gate is not None:
+        exposure, needed, exposed = trigger.gate
     done = [g for g in case.genotype if g.date >= since]
     reasons = [
-        f"Triggered by {why} (since {since}); {exposure} days of cumulative (val)ganciclovir exposure."
+        f"Triggered by {why} (since {since}); {exposure} days of cumulative {exposed} exposure."
     ]
     low = _too_low_to_amplify(series, rules.genotyping.min_log10_iu_ml)
     if done:
@@ -917,7 +1115,7 @@ def _genotyping(
             f"The latest load ({low}) is below the level at which sequencing usually succeeds."
         )
         result.missing.append(Missing("cmv_dna", "a viral load high enough to sequence"))
-    elif exposure >= rules.genotyping.min_exposure_days:
+    elif exposure >= needed:
         outcome = Outcome.RECOMMENDED
         reasons.append(
             "Send the genes listed; meanwhile check the dose per kg on the current weight and renal function, "
@@ -931,14 +1129,14 @@ def _genotyping(
                 Alert(
                     AlertCode.SUSPECTED_RESISTANCE,
                     Severity.WARNING,
-                    f"Resistance suspected: {why} after {exposure} days of (val)ganciclovir exposure.",
+                    f"Resistance suspected: {why} after {exposure} days of {exposed} exposure.",
                     citations,
                 )
             )
     else:
         outcome = Outcome.SPECIALIST_REVIEW
         reasons.append(
-            f"Resistance is uncommon before {rules.genotyping.min_exposure_days} days of exposure: check the dose, "
+            f"Resistance is uncommon before {needed} days of {exposed} exposure: check the dose, "
             "absorption and immunosuppression first."
         )
     result.decisions.append(

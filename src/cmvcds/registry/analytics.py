@@ -1,8 +1,9 @@
 """The study's analyses on the database: outcome tables (2×2, stratified), safety, dashboard.
 
-Analyses are data (``study.yaml``: exposure, outcome, strata); each returns counts and the
-statistics of ``statistics.py`` with the methods named. Subjects who withdrew consent are left
-out; site users analyse only their site.
+Analyses are data (``study.yaml``: exposure, outcome, strata; ``any_of`` makes a composite,
+counted per pregnancy by ``composite.py``); each returns counts, the outcome's definition and
+the statistics of ``statistics.py`` with the methods named (crude, unweighted odds ratios).
+Subjects who withdrew consent are left out; site users analyse only their site.
 """
 
 from __future__ import annotations
@@ -16,19 +17,22 @@ from sqlalchemy.orm import Session, aliased
 from cmvcds.errors import AccessDenied, InputError
 from cmvcds.knowledge.schemas.registry import Analysis
 from cmvcds.registry.access import Actor, Permission, require
+from cmvcds.registry.composite import Row, composite_counts, describe
 from cmvcds.registry.dictionary import choices
 from cmvcds.registry.models import Consent, DataQuery, DataValue, QueryStatus, Site, Subject
-from cmvcds.registry.services.crf import current_crf
+from cmvcds.registry.services.crf import SAFETY_FIELDS, current_crf
 from cmvcds.registry.services.subjects import withdrawn_subquery
 from cmvcds.registry.statistics import proportion, two_by_two
 
 __all__ = ["analyse", "analyse_all", "dashboard", "safety_table"]
 
+SEVERITY, RELATION, TREATED = SAFETY_FIELDS
 
-def _counts(
-    session: Session, actor: Actor, analysis: Analysis
-) -> list[tuple[str, str, str | None, int]]:
-    """Counts per (exposure, outcome, stratum); the mother's exposure row drives the query."""
+
+def _counts(session: Session, actor: Actor, analysis: Analysis) -> list[Row]:
+    """Counts per (exposure, event?, stratum); the mother's exposure row drives the query."""
+    if analysis.any_of:
+        return composite_counts(session, actor, analysis)
     exposure = aliased(DataValue, name="exposure")
     outcome = aliased(DataValue, name="outcome")
     stratum = aliased(DataValue, name="stratum")
@@ -70,17 +74,15 @@ def _counts(
     rows = []
     for row in session.execute(query):
         stratum_code = row[2] if analysis.strata else None
-        rows.append((str(row[0]), str(row[1]), stratum_code, int(row[-1])))
+        event = str(row[1]) in analysis.outcome.events
+        rows.append((str(row[0]), event, stratum_code, int(row[-1])))
     return rows
 
 
-def _table(
-    rows: list[tuple[str, str, str | None, int]], analysis: Analysis
-) -> tuple[int, int, int, int]:
+def _table(rows: list[Row], analysis: Analysis) -> tuple[int, int, int, int]:
     a = b = c = d = 0
-    for exposure, outcome, _stratum, n in rows:
+    for exposure, event, _stratum, n in rows:
         exposed = exposure in analysis.exposed
-        event = outcome in analysis.outcome.events
         if exposed and event:
             a += n
         elif exposed:
@@ -113,13 +115,19 @@ def analyse(session: Session, actor: Actor, analysis_id: str) -> dict[str, Any]:
         "id": analysis.id, "label": analysis.label, "role": analysis.role,
         "exposure": analysis.exposure.field, "outcome": analysis.outcome.field,
         "citations": list(analysis.citations),
+        "outcome_definition": describe(analysis) if analysis.any_of else {
+            "method": "single-outcome", "unit": analysis.outcome.subject,
+            "rule": f"event: {analysis.outcome.field} in {list(analysis.outcome.events)}; "
+                    f"non-event: {list(analysis.outcome.non_events)}; otherwise missing (left out)",
+        },
+        "estimate": "crude (unweighted) odds ratio",
         "overall": _result(_table(rows, analysis)),
         "strata": [],
         "excluded": "subjects who withdrew consent; subjects with the exposure or outcome missing",
     }  # fmt: skip
     if analysis.strata:
         labels = choices(crf.by_name[analysis.strata.field])
-        by_stratum: dict[str | None, list[tuple[str, str, str | None, int]]] = defaultdict(list)
+        by_stratum: dict[str | None, list[Row]] = defaultdict(list)
         for row in rows:
             by_stratum[row[2]].append(row)
         for code in [*labels, None]:
@@ -146,25 +154,25 @@ def safety_table(session: Session, actor: Actor) -> dict[str, Any]:
         .join(relation, and_(
             relation.subject_id == severity.subject_id, relation.event == severity.event,
             relation.instrument == severity.instrument, relation.instance == severity.instance,
-            relation.field == "ae_relation",
+            relation.field == RELATION,
         ))
-        .where(severity.field == "ae_severity", severity.subject_id.not_in(withdrawn_subquery()))
+        .where(severity.field == SEVERITY, severity.subject_id.not_in(withdrawn_subquery()))
         .group_by(severity.value, relation.value)
     )  # fmt: skip
     treated = select(func.count(func.distinct(DataValue.subject_id))).where(
-        DataValue.field == "treated",
+        DataValue.field == TREATED,
         DataValue.value == "1",
         DataValue.subject_id.not_in(withdrawn_subquery()),
     )
     with_ae = select(func.count(func.distinct(DataValue.subject_id))).where(
-        DataValue.field == "ae_severity", DataValue.subject_id.not_in(withdrawn_subquery())
+        DataValue.field == SEVERITY, DataValue.subject_id.not_in(withdrawn_subquery())
     )
     if actor.role.site_scoped:
         query = query.where(severity.site_id == actor.site_id)
         treated = treated.where(DataValue.site_id == actor.site_id)
         with_ae = with_ae.where(DataValue.site_id == actor.site_id)
-    grades = choices(crf.by_name["ae_severity"])
-    relations = choices(crf.by_name["ae_relation"])
+    grades = choices(crf.by_name[SEVERITY])
+    relations = choices(crf.by_name[RELATION])
     cells = {(str(s), str(r)): int(n) for s, r, n, _subjects in session.execute(query)}
     n_treated = int(session.scalar(treated) or 0)
     n_with_ae = int(session.scalar(with_ae) or 0)

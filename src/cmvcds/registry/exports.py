@@ -4,8 +4,12 @@ Profiles:
     site     identified, one site only (its investigator): identifier fields, the hospital
              record number and exact dates
     central  pseudonymised, every site (data manager, statistician): identifier fields
-             (``Identifier? = y``) dropped, dates coarsened to the month (``YYYY-MM``) and the
-             exported dictionary says so
+             (``Identifier? = y``) dropped; dates coarsened to the month (``YYYY-MM``, the
+             default, ``dates="coarsen"``) or shifted by each family's secret offset
+             (``dates="shift"``, see ``dates.py``); the exported dictionary says which
+REDCap's flat CSV carries a ``<form>_complete`` column after each form's fields, with REDCap's
+codes: 0 Incomplete (a required field is missing), 1 Unverified (complete, but a query on the
+form is still open), 2 Complete; empty on a row where the form has no data.
 Subjects who withdrew consent are never exported. Every export is written to ``export_log``
 and to the audit trail, with the SHA-256 of what was produced.
 """
@@ -18,30 +22,28 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import InputError
 from cmvcds.knowledge.schemas.registry import DictionaryField
 from cmvcds.registry.access import Actor, Permission, require
 from cmvcds.registry.audit import Change, append
+from cmvcds.registry.dates import DATE_POLICIES
 from cmvcds.registry.dictionary import Crf, choices, dictionary_csv
+from cmvcds.registry.export_load import FORM_STATUS, ExportSubject, load_subjects
 from cmvcds.registry.models import (
-    DataValue,
+    Consent,
     ExportLog,
-    IdentityLink,
-    Site,
-    Subject,
     new_id,
 )
 from cmvcds.registry.services.crf import current_crf
-from cmvcds.registry.services.subjects import withdrawn_subquery
 
-__all__ = ["FORMATS", "PROFILES", "ExportResult", "export"]
+__all__ = ["DATE_POLICIES", "FORMATS", "FORM_STATUS", "PROFILES", "ExportResult", "export"]
 
 FORMATS = ("redcap", "odm", "fhir")
 PROFILES = ("site", "central")
@@ -58,30 +60,32 @@ class ExportResult:
     log_id: str
 
 
-@dataclass(frozen=True)
-class _Subject:
-    key: str
-    kind: str
-    site: str
-    mother: str | None
-    identity: str | None
-    values: dict[tuple[str, str, int], dict[str, str]]
-
-
 def export(
-    session: Session, actor: Actor, *, fmt: str, profile: str, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    fmt: str,
+    profile: str,
+    now: datetime | None = None,
+    dates: str = "coarsen",
 ) -> ExportResult:
-    """Export the subjects ``actor`` may export in format ``fmt`` and ``profile``; logged."""
+    """Export the subjects ``actor`` may export in format ``fmt`` and ``profile``; logged.
+
+    ``dates`` (central profile only): ``coarsen`` to the month or ``shift`` by the secret offset.
+    """
     if fmt not in FORMATS:
         raise InputError(f"format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
     if profile not in PROFILES:
         raise InputError(f"profile {profile!r}: one of {', '.join(PROFILES)}", field="profile")
+    if dates not in DATE_POLICIES:
+        raise InputError(f"dates {dates!r}: one of {', '.join(DATE_POLICIES)}", field="dates")
+    policy = "exact" if profile == "site" else dates
     require(actor, Permission.EXPORT_SITE if profile == "site" else Permission.EXPORT_CENTRAL)
     if profile == "site" and not actor.site_id:
         raise InputError("the identified profile is for a site's own investigator", field="profile")
     crf = current_crf(session)
-    fields = _profile_fields(crf, profile)
-    subjects = _load(session, actor, profile, {f.field_name for f in fields})
+    fields = _profile_fields(crf, profile, policy)
+    subjects = load_subjects(session, actor, crf, profile, {f.field_name for f in fields}, policy)
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     if fmt == "redcap":
         files = {
@@ -109,7 +113,7 @@ def export(
                 "export_log",
                 log.id,
                 actor.site_id,
-                f"{fmt}/{profile}",
+                f"{fmt}/{profile}/{policy}",
                 None,
                 f"{len(subjects)} subjects",
             )
@@ -119,7 +123,10 @@ def export(
     return ExportResult(files=files, subjects=len(subjects), sha256=log.sha256, log_id=log.id)
 
 
-def _profile_fields(crf: Crf, profile: str) -> tuple[DictionaryField, ...]:
+SHIFT_NOTE = "shifted by a secret per-family offset (intervals kept; not the real date)"
+
+
+def _profile_fields(crf: Crf, profile: str, policy: str) -> tuple[DictionaryField, ...]:
     if profile == "site":
         return crf.fields
     kept = []
@@ -127,83 +134,39 @@ def _profile_fields(crf: Crf, profile: str) -> tuple[DictionaryField, ...]:
         if row.identifier == "y":
             continue
         if row.validation.startswith("date"):
-            row = row.model_copy(
-                update={"validation": "", "field_note": "coarsened to year-month (YYYY-MM)"}
+            update = (
+                {"field_note": SHIFT_NOTE}
+                if policy == "shift"
+                else {"validation": "", "field_note": "coarsened to year-month (YYYY-MM)"}
             )
+            row = row.model_copy(update=update)
         kept.append(row)
     return tuple(kept)
 
 
-def _load(session: Session, actor: Actor, profile: str, wanted: set[str]) -> list[_Subject]:
-    withdrawn = withdrawn_subquery()
-    query = (
-        select(Subject, Site.code)
-        .join(Site, Site.id == Subject.site_id)
-        .where(Subject.id.not_in(withdrawn))
-    )
-    if profile == "site" or actor.role.site_scoped:
-        query = query.where(Subject.site_id == actor.site_id)
-    rows = list(session.execute(query.order_by(Subject.pseudonym)))
-    ids = [subject.id for subject, _code in rows]
-    pseudonyms = {subject.id: subject.pseudonym for subject, _code in rows}
-    identities: dict[str, str] = {}
-    if profile == "site":
-        links = select(IdentityLink.subject_id, IdentityLink.hospital_record_number).where(
-            IdentityLink.subject_id.in_(ids)
-        )
-        identities = {str(sid): str(mrn) for sid, mrn in session.execute(links)}
-    values: dict[str, dict[tuple[str, str, int], dict[str, str]]] = defaultdict(dict)
-    for chunk_start in range(0, len(ids), 5000):
-        chunk = ids[chunk_start : chunk_start + 5000]
-        for cell in session.scalars(select(DataValue).where(DataValue.subject_id.in_(chunk))):
-            if cell.field in wanted:
-                slot = values[cell.subject_id].setdefault(
-                    (cell.event, cell.instrument, cell.instance), {}
-                )
-                slot[cell.field] = cell.value
-    coarsen = profile == "central"
-    return [
-        _Subject(
-            key=subject.pseudonym,
-            kind=subject.kind,
-            site=code,
-            mother=pseudonyms.get(subject.mother_id) if subject.mother_id else None,
-            identity=identities.get(subject.id),
-            values=_coarsened(values.get(subject.id, {}))
-            if coarsen
-            else values.get(subject.id, {}),
-        )
-        for subject, code in rows
-    ]
+Column = tuple[str, DictionaryField | None, str | None, str]  # name, field, checkbox code, form
 
 
-def _coarsened(
-    slots: dict[tuple[str, str, int], dict[str, str]],
-) -> dict[tuple[str, str, int], dict[str, str]]:
-    def coarse(value: str) -> str:
-        return value[:7] if len(value) == 10 and value[4] == "-" and value[7] == "-" else value
-
-    return {slot: {k: coarse(v) for k, v in cells.items()} for slot, cells in slots.items()}
-
-
-def _columns(
-    crf: Crf, fields: tuple[DictionaryField, ...]
-) -> list[tuple[str, DictionaryField, str | None]]:
-    columns: list[tuple[str, DictionaryField, str | None]] = []
-    for row in fields[1:]:
-        if row.field_type in ("descriptive",):
-            continue
-        if row.field_type == "checkbox":
-            columns.extend((f"{row.field_name}___{code}", row, code) for code in choices(row))
-        else:
-            columns.append((row.field_name, row, None))
+def _columns(fields: tuple[DictionaryField, ...]) -> list[Column]:
+    """Fields in dictionary order (checkboxes one column per code), each form closed by its
+    ``<form>_complete`` column, as REDCap writes them."""
+    columns: list[Column] = []
+    for n, row in enumerate(fields):
+        if n and row.field_type != "descriptive":
+            if row.field_type == "checkbox":
+                columns.extend((f"{row.field_name}___{code}", row, code, row.form_name)
+                               for code in choices(row))  # fmt: skip
+            else:
+                columns.append((row.field_name, row, None, row.form_name))
+        if n + 1 == len(fields) or fields[n + 1].form_name != row.form_name:
+            columns.append((f"{row.form_name}_complete", None, None, row.form_name))
     return columns
 
 
 def _redcap_csv(
-    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[_Subject], profile: str
+    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[ExportSubject], profile: str
 ) -> str:
-    columns = _columns(crf, fields)
+    columns = _columns(fields)
     repeating = set(crf.design.repeating)
     head = [crf.record_id_field, "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
             "redcap_data_access_group", "mother_record_id"]  # fmt: skip
@@ -211,13 +174,15 @@ def _redcap_csv(
         head.append("hospital_record_number")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(head + [name for name, _row, _code in columns])
+    writer.writerow(head + [name for name, _row, _code, _form in columns])
     order = {e.name: i for i, e in enumerate(crf.design.events)}
     for subject in subjects:
         lines: dict[tuple[str, str, int], dict[str, str]] = {}
+        status: dict[tuple[str, str, int], dict[str, str]] = defaultdict(dict)
         for (event, instrument, instance), cells in subject.values.items():
             key = (event, instrument, instance) if instrument in repeating else (event, "", 0)
             lines.setdefault(key, {}).update(cells)
+            status[key][instrument] = subject.status[(event, instrument, instance)]
         for event, instrument, instance in sorted(
             lines, key=lambda k: (order.get(k[0], 99), k[1], k[2])
         ):
@@ -226,7 +191,10 @@ def _redcap_csv(
                     subject.site.lower(), subject.mother or ""]  # fmt: skip
             if profile == "site":
                 line.append(subject.identity or "")
-            for _name, row, code in columns:
+            for _name, row, code, form in columns:
+                if row is None:
+                    line.append(status[(event, instrument, instance)].get(form, ""))
+                    continue
                 raw = cells.get(row.field_name, "")
                 if code is not None:
                     line.append(("1" if code in raw.split(",") else "0") if raw else "")
@@ -241,7 +209,7 @@ def _oid(prefix: str, name: str) -> str:
 
 
 def _odm(
-    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[_Subject], stamp: str
+    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[ExportSubject], stamp: str
 ) -> str:
     ET.register_namespace("", ODM_NS)
     q = f"{{{ODM_NS}}}"
@@ -354,13 +322,13 @@ def _odm_type(row: DictionaryField) -> str:
 
 
 def _fhir(
-    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[_Subject], profile: str
+    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[ExportSubject], profile: str
 ) -> dict[str, str]:
     system = f"urn:cmvcds:registry:{crf.design.oid.lower()}"
     kinds = {row.field_name: row for row in fields}
     study = {"resourceType": "ResearchStudy", "id": crf.design.oid.lower(), "status": "active",
              "title": crf.design.name, "identifier": [{"system": system, "value": crf.design.oid}]}  # fmt: skip
-    patients, research_subjects, observations = [], [], []
+    patients, research_subjects, observations, consent_resources = [], [], [], []
     for subject in subjects:
         pid = subject.key.lower()
         patient: dict[str, Any] = {
@@ -378,6 +346,8 @@ def _fhir(
                 {"other": {"reference": f"Patient/{subject.mother.lower()}"}, "type": "seealso"}
             ]
         patients.append(patient)
+        for n, consent in enumerate(subject.consents, start=1):
+            consent_resources.append(_fhir_consent(system, pid, n, consent, subject.redate))
         research_subjects.append({
             "resourceType": "ResearchSubject", "id": f"rs-{pid}", "status": "on-study",
             "study": {"reference": f"ResearchStudy/{study['id']}"},
@@ -405,4 +375,23 @@ def _fhir(
         "Patient.ndjson": "".join(json.dumps(p) + "\n" for p in patients),
         "ResearchSubject.ndjson": "".join(json.dumps(r) + "\n" for r in research_subjects),
         "Observation.ndjson": "".join(json.dumps(o) + "\n" for o in observations),
+        "Consent.ndjson": "".join(json.dumps(c) + "\n" for c in consent_resources),
     }
+
+
+def _fhir_consent(
+    system: str, pid: str, n: int, consent: Consent, redate: Callable[[str], str]
+) -> dict[str, Any]:
+    """An active research consent (withdrawn subjects are never exported)."""
+    signed = consent.signed_on.isoformat()
+    scope = consent.scope + ("; written consent to off-label use under Law 648/96"
+                             if consent.written_648_consent else "")  # fmt: skip
+    return {
+        "resourceType": "Consent", "id": f"consent-{pid}-{n}", "status": "active",
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                              "code": "research"}]},
+        "category": [{"text": "research study participation"}],
+        "patient": {"reference": f"Patient/{pid}"},
+        "dateTime": redate(signed),
+        "policyRule": {"text": f"information sheet {consent.information_sheet_version}: {scope}"},
+    }  # fmt: skip

@@ -28,6 +28,7 @@ __all__ = [
     "hash_password",
     "login",
     "logout",
+    "purge_expired_sessions",
     "resolve_session",
     "verify_password",
 ]
@@ -85,6 +86,7 @@ def login(session: Session, username: str, password: str, *, now: datetime) -> L
         raise refused
     user.failed_logins = 0
     user.locked_until = None
+    purge_expired_sessions(session, now=now)
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     token = secrets.token_urlsafe(32)
@@ -115,6 +117,12 @@ def resolve_session(session: Session, token: str, *, now: datetime) -> tuple[Use
     if user is None or not user.active:
         raise AccessDenied("the session has expired; please log in again")
     return user, web
+
+
+def purge_expired_sessions(session: Session, *, now: datetime) -> int:
+    """Delete every expired web session (run at each login and by ``purge-sessions``)."""
+    result = session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def logout(session: Session, token: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from transplant.helpers import alerts, decision, outcomes, regimens, run, with_
+from transplant.helpers import alerts, decision, events, outcomes, regimens, run, with_
 
 from cmvcds.knowledge import Knowledge
 
@@ -76,6 +76,49 @@ def test_zone_1_retinitis_intravitreal_plus_valganciclovir(knowledge: Knowledge)
     assert doc["missing"] == []
     assert {"start-art", "immune-recovery-uveitis", "ophthalmology-follow-up"} <= alerts(doc)
     assert d["settings_used"] == ["hiv_induction_days"]
+
+
+def test_intravitreal_wording_follows_the_guideline(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(BASE, hiv=retinitis(zone=1, active=True, sight_threatening=True)))
+    first = decision(doc, "antiviral-treatment")["reasons"][0]
+    assert first.startswith(
+        "immediately sight-threatening retinitis (within 1500 µm of the fovea or adjacent to the "
+        "optic nerve; zone 1): intravitreal ganciclovir or foscarnet injections plus oral "
+        "valganciclovir induction for 21 days"
+    )
+
+
+def test_zone_1_without_sight_threatening_is_systemic_and_asks_the_ophthalmologist(
+    knowledge: Knowledge,
+) -> None:
+    doc = run(knowledge, with_(BASE, hiv=retinitis(zone=1, active=True)))
+    d = decision(doc, "antiviral-treatment")
+    assert (d["outcome"], d["rules"]) == ("recommended", ["H4"])
+    assert d["reasons"][0].startswith(
+        "retinitis (zone 1) not reported as immediately sight-threatening: oral valganciclovir "
+        "induction for 21 days, no intravitreal therapy"
+    )
+    assert d["reasons"][1].startswith(
+        "ophthalmologist to state whether the lesion is immediately sight-threatening (within 1500 µm"
+    )
+    assert [(r["drug"], r["dose_mg"], r["every_h"]) for r in regimens(doc)] == [
+        ("valganciclovir", 900, 12)
+    ]
+
+
+def test_zone_1_stated_not_sight_threatening_is_systemic_without_a_question(
+    knowledge: Knowledge,
+) -> None:
+    doc = run(knowledge, with_(BASE, hiv=retinitis(zone=1, active=True, sight_threatening=False)))
+    d = decision(doc, "antiviral-treatment")
+    assert d["rules"] == ["H4"]
+    assert not any("intravitreal ganciclovir or foscarnet" in r for r in d["reasons"])
+
+
+def test_sight_threatening_outside_zone_1_gets_intravitreal(knowledge: Knowledge) -> None:
+    # the ophthalmologist's statement decides, not the zone
+    doc = run(knowledge, with_(BASE, hiv=retinitis(zone=2, active=True, sight_threatening=True)))
+    assert decision(doc, "antiviral-treatment")["rules"] == ["H3"]
 
 
 def test_zone_2_retinitis_oral_induction_alone(knowledge: Knowledge) -> None:
@@ -235,3 +278,22 @@ def test_gi_disease_treated_like_transplant_disease(knowledge: Knowledge) -> Non
     assert (d["outcome"], d["rules"]) == ("recommended", ["H8", "T8"])
     [vgc] = regimens(doc)
     assert (vgc["drug"], vgc["dose_mg"], vgc["every_h"]) == ("valganciclovir", 900, 12)
+
+
+def test_maintenance_in_therapy_is_planned_once_by_monitoring(knowledge: Knowledge) -> None:
+    # Maintenance continues (6-month window). The course in therapy owns the calendar: monthly from
+    # the maintenance start 2026-02-22 (+ 180 days = 08-21), ophthalmology every 90 days (+ 180 =
+    # 08-21), to 2026-08-15 + 28 = 09-12; nothing from the assessment date (08-15) by the pathway.
+    doc = run(
+        knowledge, with_(MAINTENANCE, observations=cd4(*RECOVERY)), hiv_cd4_sustained_months=6
+    )
+    assert decision(doc, "antiviral-treatment")["outcome"] == "recommended"
+    assert events(doc, "blood-count") == ["2026-08-21"]
+    assert events(doc, "renal-function") == ["2026-08-21"]
+    assert events(doc, "ophthalmology") == ["2026-08-21"]
+
+
+def test_new_induction_is_planned_by_the_pathway(knowledge: Knowledge) -> None:
+    # nothing in therapy: the pathway plans the induction it recommends, from today (2026-03-10)
+    doc = run(knowledge, with_(BASE, hiv=retinitis(zone=2, active=True, sight_threatening=False)))
+    assert events(doc, "ophthalmology") == ["2026-03-10"]

@@ -32,7 +32,7 @@ def test_dossier_documents_the_decision(knowledge: Knowledge) -> None:
         "valacyclovir 2000 mg oral every 6 h (8000 mg/day) from 2026-03-02 to 2026-06-20",
         "2026-05-10",
         "Written informed consent signed by the patient",
-        "eGFR 118",
+        "GFR 118 (eGFR, reported on 2026-02-20)",
         "[aifa2020-648-valacyclovir] Agenzia Italiana del Farmaco",
         "Prescribing physician",
     ):
@@ -75,3 +75,20 @@ def test_assess_on_every_pregnancy_example() -> None:
         doc = json.loads(runner.invoke(app, ["assess", str(example), "--format", "json"]).output)
         cited = [*doc["decisions"], *doc["regimens"], *doc["schedule"]]
         assert cited and all(item["citations"] for item in cited), example.name
+
+
+def test_dossier_shows_a_computed_egfr_as_information(knowledge: Knowledge) -> None:
+    # Creatinine 1.1 mg/dL, no eGFR reported: CKD-EPI 2021 ≈ 68 is printed, not used (I-4).
+    raw = case()
+    raw["observations"] = [
+        o for o in raw["observations"] if o["code"] not in ("creatinine", "egfr")
+    ]
+    raw["observations"].append(
+        {"date": "2026-02-20", "code": "creatinine", "value": 1.1, "unit": "mg/dL"}
+    )
+    html = dossier_html(run(knowledge, raw), parse_case(raw, knowledge, today=TODAY), knowledge)
+    assert (
+        "creatinine 1.1 mg/dL (2026-02-20);\nGFR not reported (computed 68 mL/min/1.73 m²: CKD-EPI 2021 "
+        "from creatinine 1.10 mg/dL of 2026-02-20, age 33, female; not validated in pregnancy (I-4))."
+    ) in html
+    assert ">insufficient data<" in html

@@ -164,13 +164,20 @@ def test_site_window_starting_at_lmp_makes_the_same_onset_preconceptional(
 
 
 def test_window_straddling_the_periconceptional_start(knowledge: Knowledge) -> None:
-    # Seroconversion (2025-11-01, 2026-01-05] begins before LMP - 7 d (2025-12-13).
-    check(knowledge, pre_lmp(None), expected(
+    # Seroconversion (2025-11-01, 2026-01-05] begins before LMP - 7 d (2025-12-13) and ends inside
+    # the window: like an undated onset with the same first positive (I-2.3), it counts as within
+    # the window and is flagged: a preconceptional onset cannot be excluded (rules.yaml I-2 note).
+    doc = run(knowledge, pre_lmp(None))
+    assert summary(doc) == expected(
         infection={"status": "primary", "criterion": "seroconversion",
                    "onset_window": ["2025-11-02", "2026-01-05"], "timing": "preconceptional to periconceptional"},
-        decisions={"valacyclovir-prevention": "specialist_review"}, regimens=[],
-        amniocentesis=["2026-05-10"], stop=[], alerts=["boundary-case"],
-    ))  # fmt: skip
+        alerts=["boundary-case"],
+    )  # fmt: skip
+    (alert,) = [a for a in doc["alerts"] if a["code"] == "boundary-case"]
+    assert alert["message"].startswith(
+        "Onset between 2025-11-02 (48 days before the LMP) and 2026-01-05 (2+2): a preconceptional "
+        "onset (before the periconceptional window, which starts on 2025-12-13) cannot be excluded."
+    )
 
 
 # --- amniocentesis date (A4) ------------------------------------------------------------------
@@ -205,10 +212,14 @@ def test_onset_plus_8_weeks_falls_exactly_on_20_1(knowledge: Knowledge) -> None:
 
 
 def test_amniocentesis_booked_on_20_1_exactly(knowledge: Knowledge) -> None:
-    # Booked on the earliest date: valid; the course stops when its result is reported.
-    check(knowledge, case(pregnancy={"amniocentesis_booked": "2026-05-10"}), expected(
-        regimens=[("pregnancy-prevention", 2000, 6, "2026-03-02", None)], stop=[],
-    ))  # fmt: skip
+    # Booked on the earliest date: valid; the course stops when its result is reported, and at
+    # 26+0 (2026-06-20) at the latest: that fallback is the regimen's stop and a schedule item.
+    doc = run(knowledge, case(pregnancy={"amniocentesis_booked": "2026-05-10"}))
+    assert summary(doc) == expected()
+    assert doc["regimens"][0]["stop_rule"] == (
+        "when the result of the amniocentesis booked for 2026-05-10 is reported (negative: stop; "
+        "positive: stop and assess in-utero treatment), at the latest at 26+0 (2026-06-20) (A5, I-3)"
+    )
 
 
 def test_amniocentesis_booked_one_day_early(knowledge: Knowledge) -> None:
@@ -303,8 +314,11 @@ POSITIVE_PAIR = (("cmv_igg", "positive"), ("cmv_igm", "positive"))
 
 
 def primary(criterion: str) -> dict[str, Any]:
+    # Undated onset (on or before 2026-02-20, 8+6): counted as within the window (I-2.3), flagged
+    # because a preconceptional onset (before 2025-12-13) cannot be excluded.
     return expected(infection={"status": "primary", "criterion": criterion,
-                               "onset_window": [None, SAMPLE], "timing": "first trimester or earlier"})  # fmt: skip
+                               "onset_window": [None, SAMPLE], "timing": "first trimester or earlier"},
+                    alerts=["boundary-case"])  # fmt: skip
 
 
 def not_primary(
@@ -385,13 +399,18 @@ def test_renal_exclusions(
     check(knowledge, renal(creatinine, egfr), want)
 
 
-def test_egfr_computed_with_ckd_epi_2021_when_not_reported(knowledge: Knowledge) -> None:
-    # Creatinine 1.0 mg/dL (not > 1.1), female, 33 years: CKD-EPI 2021 =
-    # 142 × (1.0/0.7)^-1.200 × 0.9938^33 × 1.012 ≈ 142 × 0.6518 × 0.8145 × 1.012 ≈ 76.3 < 90 → excluded.
+def test_computed_egfr_below_90_does_not_exclude(knowledge: Knowledge) -> None:
+    # Creatinine 1.0 mg/dL (not > 1.1), female, 33 years, no eGFR reported: CKD-EPI 2021 =
+    # 142 × (1.0/0.7)^-1.200 × 0.9938^33 × 1.012 ≈ 142 × 0.6518 × 0.8145 × 1.012 ≈ 76.3 < 90.
+    # Not validated in pregnancy and not the protocol's stated equation: shown, not used to
+    # exclude; the laboratory's eGFR (or a measured clearance) is asked for (I-4).
     doc = run(knowledge, renal(1.0, None))
-    assert summary(doc) == EXCLUDED
-    assert doc["findings"]["renal"]["egfr"] == pytest.approx(76.2, abs=0.15)
-    assert doc["findings"]["renal"]["egfr_method"].startswith("CKD-EPI 2021")
+    assert summary(doc) == expected(decisions=INSUFFICIENT, regimens=[], stop=[], missing=["egfr"])
+    found = doc["findings"]["renal"]
+    assert "egfr" not in found
+    assert found["egfr_computed"] == pytest.approx(76.2, abs=0.15)
+    assert found["egfr_computed_method"].startswith("CKD-EPI 2021 from creatinine 1.00 mg/dL")
+    assert not any(a["code"] == "renal-exclusion" for a in doc["alerts"])
 
 
 def test_egfr_computed_normal(knowledge: Knowledge) -> None:
@@ -465,16 +484,20 @@ def test_undated_first_positive_after_24_0_goes_to_specialist_review(knowledge: 
     ))  # fmt: skip
 
 
-def test_reported_egfr_older_than_creatinine_is_recomputed(knowledge: Knowledge) -> None:
-    # eGFR 118 reported on 2026-02-20; creatinine 1.0 mg/dL on 2026-02-28 is newer: CKD-EPI 2021
-    # from it (≈ 76, see above) excludes.
+def test_reported_egfr_older_than_creatinine_is_not_used(knowledge: Knowledge) -> None:
+    # eGFR 118 reported on 2026-02-20; creatinine 1.0 mg/dL on 2026-02-28 is newer, so the eGFR
+    # no longer describes it; CKD-EPI 2021 from it (≈ 76, see above) does not exclude: missing eGFR.
     rows = [
         *BASELINE["observations"],
         {"date": "2026-02-28", "code": "creatinine", "value": 1.0, "unit": "mg/dL"},
     ]
     doc = run(knowledge, case(observations=rows))
-    assert summary(doc) == EXCLUDED
+    assert summary(doc) == expected(decisions=INSUFFICIENT, regimens=[], stop=[], missing=["egfr"])
     assert doc["findings"]["renal"]["creatinine_date"] == "2026-02-28"
+    (missing,) = doc["missing"]
+    assert missing["why"].startswith(
+        "the latest GFR (2026-02-20) is older than the creatinine of 2026-02-28"
+    )
 
 
 def test_site_window_outside_the_guideline_range_is_flagged(knowledge: Knowledge) -> None:

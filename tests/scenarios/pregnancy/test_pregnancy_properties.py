@@ -120,11 +120,13 @@ def test_where_onset() -> None:
         OnsetWindow(date(2026, 6, 5), date(2026, 6, 5), "s"): "in",
         OnsetWindow(date(2026, 6, 6), date(2026, 6, 6), "s"): "after",
         OnsetWindow(date(2026, 5, 1), date(2026, 6, 6), "s"): "straddles",
-        OnsetWindow(None, date(2026, 6, 5), "s"): "in",
+        OnsetWindow(None, date(2026, 6, 5), "s"): "may-precede",
         OnsetWindow(None, date(2026, 6, 6), "s"): "straddles",
         OnsetWindow(None, date(2025, 12, 12), "s"): "before",
         OnsetWindow(date(2025, 12, 13), date(2026, 1, 1), "s"): "in",
-        OnsetWindow(date(2025, 12, 12), date(2026, 1, 1), "s"): "straddles",
+        OnsetWindow(date(2025, 12, 12), date(2026, 1, 1), "s"): "may-precede",
+        OnsetWindow(date(2025, 12, 12), date(2025, 12, 12), "s"): "before",
+        OnsetWindow(date(2025, 12, 1), date(2026, 6, 6), "s"): "straddles",
     }
     assert {w: where_onset(w, start, limit) for w in cases} == cases
 

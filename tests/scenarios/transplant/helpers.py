@@ -29,6 +29,7 @@ SITE: dict[str, Any] = {
     "prophylaxis_days.heart.dpos_rneg": 200,
     "prophylaxis_days.pancreas.dpos_rneg": 100,
     "prophylaxis_days.lung.dpos_rneg": 365,
+    "prophylaxis_days.lung.rpos": 200,
     "prophylaxis_days.intestine.rpos": 200,
     "pet_surveillance_days_sot": 84,
     "hsct_pet_foscarnet_anc_per_ul": 1000,

@@ -313,12 +313,31 @@ def test_lung_dpos_rneg_to_day_365_never_preemptive(knowledge: Knowledge) -> Non
     assert regimens(doc)[0]["stop"] == "2027-03-01"
 
 
-def test_lung_rpos_prophylaxis_day_200_without_a_strategy_setting(knowledge: Knowledge) -> None:
-    doc = run(
-        knowledge, with_(KIDNEY, transplant=transplant(organ="lung", recipient_cmv_igg="positive"))
-    )
+LUNG_RPOS = with_(KIDNEY, transplant=transplant(organ="lung", recipient_cmv_igg="positive"))
+
+
+def test_lung_rpos_prophylaxis_point_inside_200_to_365(knowledge: Knowledge) -> None:
+    # AST 2019: 6–12 months for R+ lung = day 200–365 (I-T1), the site's point; no R+ strategy
+    # setting (pre-emptive therapy alone is not an option in lung).
+    doc = run(knowledge, LUNG_RPOS)
     assert regimens(doc)[0]["stop"] == "2026-09-17"
-    assert "settings_used" not in decision(doc, "antiviral-prophylaxis")
+    assert "config-range" in alerts(doc)
+    assert decision(doc, "antiviral-prophylaxis")["settings_used"] == ["prophylaxis_days.lung.rpos"]
+    assert doc["settings"]["prophylaxis_days.lung.rpos"] == 200
+    longer = run(knowledge, LUNG_RPOS, prophylaxis_days__lung__rpos=365)
+    assert regimens(longer)[0]["stop"] == "2027-03-01"
+
+
+def test_lung_rpos_point_unset_is_insufficient_data_naming_it(knowledge: Knowledge) -> None:
+    # the same answer as every other organ whose stop day is a site point (liver/heart/pancreas/lung D+/R−)
+    doc = run(knowledge, LUNG_RPOS, prophylaxis_days__lung__rpos=None)
+    assert outcomes(doc) == {
+        "antiviral-prophylaxis": "insufficient_data",
+        "preemptive-therapy": "not_indicated",
+    }
+    assert regimens(doc) == []
+    assert "setting:prophylaxis_days.lung.rpos" in [m["item"] for m in doc["missing"]]
+    assert "200–365 days" in decision(doc, "antiviral-prophylaxis")["reasons"][0]
 
 
 def test_child_goes_to_specialist(knowledge: Knowledge) -> None:

@@ -8,16 +8,13 @@ statement, later runs only read them. A cache that cannot be read or written is 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import textwrap
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
 from cmvcds.adapters.cli.common import (
@@ -28,8 +25,9 @@ from cmvcds.adapters.cli.common import (
     read_settings,
 )
 from cmvcds.assess import assess
-from cmvcds.engine.answers import AnswerEngine, default_embedder
-from cmvcds.knowledge import Knowledge
+
+if TYPE_CHECKING:
+    from cmvcds.engine.answers import AnswerEngine
 
 __all__ = ["answer_engine", "ask", "render_text"]
 
@@ -44,41 +42,12 @@ class AskFormat(StrEnum):
     JSON = "json"
 
 
-def _cache_file(model: str) -> Path:
-    """One file per model; it holds the vectors of the current statements, keyed by their text."""
-    root = Path(os.environ.get("CMVCDS_CACHE_DIR") or Path.home() / ".cache" / "cmvcds")
-    tag = hashlib.sha256(model.encode()).hexdigest()[:16]
-    return root / f"answer-vectors-{tag}.npz"
-
-
-def build_engine(knowledge: Knowledge, *, semantic: bool = True) -> AnswerEngine:
-    """An engine for ``knowledge``, with the packaged embedding model and the vector cache."""
-    embedder = default_embedder() if semantic else None
-    if embedder is None:
-        return AnswerEngine(knowledge)
-    path = _cache_file(embedder.name)
-    vectors: dict[str, Any] = {}
-    try:
-        with np.load(path) as stored:
-            vectors = {key: stored[key] for key in stored.files}
-    except (OSError, ValueError):
-        vectors = {}
-    engine = AnswerEngine(knowledge, embedder, vectors)
-    computed = engine.vectors()
-    if set(computed) != set(vectors):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, **computed)  # type: ignore[arg-type]  # numpy stub: keyword arrays
-            tmp.replace(path)
-        except OSError:
-            pass
-    return engine
-
-
 @cache
 def answer_engine() -> AnswerEngine:
-    """The process-wide engine of the configured knowledge pack (built on first use)."""
+    """The process-wide engine of the configured knowledge pack (built on first use; the
+    embedding model and numpy load only then, so ``cmvcds --help`` stays fast)."""
+    from cmvcds.adapters.answer_index import build_engine
+
     return build_engine(knowledge_pack())
 
 

@@ -1,7 +1,7 @@
 """``cmvcds dose [CASE] --drug D --indication I``: the labelled dose, explained for a pharmacist.
 
 The patient comes from a case file, from flags (``--age --sex --weight-kg --height-cm
---creatinine``), or both (a flag overrides the case). Flags are turned into a case and parsed by the
+--creatinine --egfr``), or both (a flag overrides the case). Flags are turned into a case and parsed by the
 case parser, so the same plausibility limits and unit conversions apply (exit code 2 on bad input).
 """
 
@@ -84,6 +84,12 @@ def dose(
     creatinine_unit: Annotated[
         str, typer.Option("--creatinine-unit", help="mg/dL or umol/L.")
     ] = "mg/dL",
+    egfr: Annotated[
+        Decimal | None,
+        typer.Option(
+            "--egfr", help="Laboratory eGFR (mL/min/1.73 m²), e.g. for a protocol's GFR limit."
+        ),
+    ] = None,
     crcl_measured: Annotated[
         Decimal | None,
         typer.Option("--crcl-measured", help="Measured 24-h creatinine clearance (mL/min)."),
@@ -137,6 +143,7 @@ def dose(
         }
         observations = {
             "creatinine": (creatinine, creatinine_unit),
+            "egfr": (egfr, "mL/min/1.73m2"),
             "creatinine_clearance_24h": (crcl_measured, "mL/min"),
             "anc": (anc, "cells/uL"),
             "platelets": (platelets, "/uL"),
@@ -182,13 +189,13 @@ def _with_flags(
     patient = dict(data.get("patient") or {})
     for key, value in flags.items():
         if value is not None:
-            patient[key] = str(value) if isinstance(value, Decimal) else value
+            patient[key] = value  # a Decimal stays a number for the case parser
     if patient.get("age_years") is not None and flags["age_years"] is not None:
         patient.pop("birth_date", None)
     data["patient"] = patient
     on = data.get("assessed_on") or day.isoformat()
     added = [
-        {"date": str(on), "code": code, "value": str(value), "unit": unit}
+        {"date": str(on), "code": code, "value": value, "unit": unit}
         for code, (value, unit) in observations.items()
         if value is not None
     ]

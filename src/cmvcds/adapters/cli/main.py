@@ -1,14 +1,26 @@
 """The ``cmvcds`` command: one Typer app, one module per command, errors mapped to exit codes.
 
 Exit codes: 0 done, 1 internal error, 2 bad input. An error is one line on stderr, never a
-traceback.
+traceback. Command modules import their heavy dependencies (the web stack, the database, the
+embedding model) inside the command, so that ``cmvcds --help`` answers at once.
 """
 
 from __future__ import annotations
 
 import typer
 
-from cmvcds.adapters.cli import case_commands, knowledge_command
+from cmvcds.adapters.cli import (
+    ask,
+    case_commands,
+    dose,
+    dossier,
+    explain,
+    knowledge_command,
+    registry,
+    resistance,
+    serve,
+    stats,
+)
 
 app = typer.Typer(
     name="cmvcds",
@@ -20,12 +32,12 @@ app = typer.Typer(
 
 app.command("assess")(case_commands.assess)
 app.command("validate")(case_commands.validate)
+app.command("dossier")(dossier.dossier)
+app.command("dose")(dose.dose)
+app.command("resistance")(resistance.resistance)
+app.command("explain")(explain.explain)
+app.command("ask")(ask.ask)
 app.command("knowledge")(knowledge_command.knowledge)
-app.command("dossier")(__import__("cmvcds.adapters.cli.dossier", fromlist=["dossier"]).dossier)
-app.command("ask")(__import__("cmvcds.adapters.cli.ask", fromlist=["ask"]).ask)
-app.command("dose")(__import__("cmvcds.adapters.cli.dose", fromlist=["dose"]).dose)
-app.command("explain")(__import__("cmvcds.adapters.cli.explain", fromlist=["explain"]).explain)
-app.command("resistance")(__import__("cmvcds.adapters.cli.resistance", fromlist=["resistance"]).resistance)
-app.add_typer(__import__("cmvcds.adapters.cli.registry", fromlist=["app"]).app, name="registry")
-app.add_typer(__import__("cmvcds.adapters.cli.stats", fromlist=["app"]).app, name="stats")
-app.command("serve")(__import__("cmvcds.adapters.cli.serve", fromlist=["serve"]).serve)
+app.command("serve")(serve.serve)
+app.add_typer(stats.app, name="stats")
+app.add_typer(registry.app, name="registry")

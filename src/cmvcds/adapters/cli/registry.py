@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,7 @@ import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error
 from cmvcds.errors import InputError
-from cmvcds.registry import analytics, audit, exports, migrate
+from cmvcds.registry import analytics, audit, exports, migrate, security
 from cmvcds.registry.access import SYSTEM, Actor
 from cmvcds.registry.db import Registry
 from cmvcds.registry.dictionary import dictionary_csv
@@ -156,6 +157,12 @@ def export(
     profile: Annotated[
         str, typer.Option("--profile", help="site (identified) | central (pseudonymised).")
     ] = "central",
+    dates: Annotated[
+        str,
+        typer.Option(
+            "--dates", help="central profile: coarsen (to the month) | shift (secret offset)."
+        ),
+    ] = "coarsen",
     db: DbOpt = None,
     format: FormatOpt = Format.TEXT,
 ) -> None:
@@ -163,7 +170,7 @@ def export(
     with exits_on_error():
         registry, actor = _acting(db, user)
         with registry.session(actor) as session:
-            result = exports.export(session, actor, fmt=export_format, profile=profile)
+            result = exports.export(session, actor, fmt=export_format, profile=profile, dates=dates)
         out.mkdir(parents=True, exist_ok=True)
         for name, content in result.files.items():
             (out / name).write_text(content, encoding="utf-8")
@@ -200,3 +207,11 @@ def verify_audit(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
         report = audit.verify(session)
         _say(format, {"verified": True, "entries": report.entries, "head": report.head},
              f"audit trail verified: {report.entries} entries, head {report.head[:16]}…")  # fmt: skip
+
+
+@app.command("purge-sessions")
+def purge_sessions(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
+    """Delete expired web sessions (logins also purge them)."""
+    with exits_on_error(), Registry(db).session(SYSTEM) as session:
+        removed = security.purge_expired_sessions(session, now=datetime.now(UTC))
+        _say(format, {"purged": removed}, f"{removed} expired session(s) deleted")

@@ -214,5 +214,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
         "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
         for row in [header, *rows]
     ]
-    legend = "levels: S susceptible, LOW low-level, MOD moderate, HIGH high-level, UNK unknown, NA not assessed"
+    legend = (
+        "levels: S susceptible, LOW low-level, MOD moderate, HIGH high-level, UNK unknown, "
+        "NA not assessed; + combined effect of UL97 and UL54 mutations not measured, "
+        "likely higher"
+    )
     return "\n".join([*lines, "", legend])

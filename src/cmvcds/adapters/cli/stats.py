@@ -41,8 +41,8 @@ def two_by_two_command(
                 f"exposed:   {a} events / {a + b}  risk {result['risk_exposed']:.3f}",
                 f"unexposed: {c} events / {c + d}  risk {result['risk_unexposed']:.3f}",
                 f"odds ratio {result['odds_ratio']:.2f} (95% CI {ci[0]:.2f}–{ci[1]:.2f}, {result['ci_method']})",
-                f"chi-square p = {_p(result['chi2_p'])} ({result['chi2_method']})",
-                f"Fisher exact p = {_p(result['fisher_p'])} ({result['fisher_method']})",
+                f"chi-square p {_p(result['chi2_p'])} ({result['chi2_method']})",
+                f"Fisher exact p {_p(result['fisher_p'])} ({result['fisher_method']})",
             ])
         )  # fmt: skip
 
@@ -50,4 +50,4 @@ def two_by_two_command(
 def _p(value: float | None) -> str:
     if value is None:
         return "not defined (a margin is zero)"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    return "< 0.001" if value < 0.001 else f"= {value:.3f}"

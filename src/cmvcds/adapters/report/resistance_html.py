@@ -35,6 +35,20 @@ def _fold(value: list[float] | None) -> str:
     return f"{low:g}×" if low == high else f"{low:g}–{high:g}×"
 
 
+def _curated(call: dict[str, Any]) -> list[str]:
+    """One line per curated evidence entry: the level measured, the level reported, and why."""
+    lines = []
+    for e in call.get("evidence", []):
+        if e.get("curated"):
+            measured = e["curated"]["level_measured"]
+            fold = f" {_fold(e['fold_change'])}" if e["fold_change"] else ""
+            lines.append(
+                f"{e['mutation']}: measured {measured}{fold}, reported {e['level']} "
+                f"(curated): {e['curated']['reason']}"
+            )
+    return lines
+
+
 def _coverage(doc: dict[str, Any]) -> list[str]:
     lines = []
     for gene, item in doc.get("coverage", {}).items():
@@ -59,11 +73,18 @@ def resistance_text(doc: dict[str, Any]) -> str:
     ]
     for drug, call in doc["drugs"].items():
         line = f"  {drug:<15} {LEVEL_WORDING[call['level']]}"
+        if call.get("flags"):
+            line += " or higher (combined effect not measured)"
         if call["fold_change"]:
-            line += f"  fold change {_fold(call['fold_change'])}"
+            alone = " (each mutation alone)" if call.get("flags") else ""
+            line += f"  fold change {_fold(call['fold_change'])}{alone}"
         if call["mutations"]:
             line += f"  ({', '.join(call['mutations'])})"
         lines.append(line)
+        for flag in call.get("flags", []):
+            lines.append(f"    ! {flag['text']} [{', '.join(flag['mutations'])}]")
+        if not call.get("phenotype_from"):
+            lines += [f"    curated: {c}" for c in _curated(call)]
         if call.get("unknown"):
             lines.append(f"    uncharacterised: {', '.join(call['unknown'])}")
         if call.get("genes_not_tested"):
@@ -90,7 +111,10 @@ def resistance_text(doc: dict[str, Any]) -> str:
 
 def resistance_summary_row(doc: dict[str, Any], drugs: list[str]) -> list[str]:
     """One batch-table row: sample, a short level per drug, the mutations found."""
-    levels = [SHORT[doc["drugs"][d]["level"]] for d in drugs]
+    levels = [
+        SHORT[doc["drugs"][d]["level"]] + ("+" if doc["drugs"][d].get("flags") else "")
+        for d in drugs
+    ]
     mutations = ", ".join(m["id"] for m in doc["mutations"]) or "—"
     return [str(doc.get("sample_id", "")), *levels, mutations]
 
@@ -105,7 +129,7 @@ table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.3
 th{background:#eee}.meta{color:#444;font-size:.9em}.level{font-weight:600}
 .susceptible{background:#e3f1d8}.low{background:#fff3c4}.moderate{background:#ffd9a8}.high{background:#f4b6a6}
 .unknown{background:#e4e4f4}.not_assessed{background:#ddd}.small{font-size:.85em}
-.sign td{height:2.5em;border:none;border-bottom:1px solid #555}
+.flag{color:#8a1c00}.sign td{height:2.5em;border:none;border-bottom:1px solid #555}
 @media print{body{margin:1cm}a{color:#000;text-decoration:none}}
 </style></head><body>
 <h1>CMV antiviral resistance genotype report</h1>
@@ -116,9 +140,10 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 <h2>Interpretation by drug</h2>
 <table><tr><th>Drug</th><th>Level</th><th>Fold change (EC50)</th><th>Mutations responsible</th><th>Notes</th></tr>
 {% for drug, call in doc.drugs.items() %}
-<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}</td>
-<td>{{ fold(call.fold_change) }}</td><td>{{ call.mutations | join(', ') or '—' }}</td>
-<td class="small">{% if call.unknown %}Uncharacterised: {{ call.unknown | join(', ') }}. {% endif %}
+<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}{% if call.flags %} or higher (combined effect not measured){% endif %}</td>
+<td>{{ fold(call.fold_change) }}{% if call.flags and call.fold_change %} (each mutation alone){% endif %}</td><td>{{ call.mutations | join(', ') or '—' }}</td>
+<td class="small">{% for flag in call.flags %}<b class="flag">Combined effect uncharacterised ({{ flag.mutations | join(' + ') }}):</b> {{ flag.text }} {% endfor %}
+{% if not call.phenotype_from %}{% for line in curated(call) %}Curated: {{ line }} {% endfor %}{% endif %}{% if call.unknown %}Uncharacterised: {{ call.unknown | join(', ') }}. {% endif %}
 {% if call.genes_not_tested %}Not sequenced: {{ call.genes_not_tested | join(', ') }}. {% endif %}
 {% if call.not_covered %}Known resistance codons not covered: {{ call.not_covered | join(', ') }}. {% endif %}
 {% if call.note %}{{ call.note }}{% endif %}</td></tr>
@@ -129,7 +154,7 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 {% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%</td><td>{{ m.status }}</td>
 <td class="small">{% for drug, call in doc.drugs.items() if not call.phenotype_from %}{% for e in call.evidence if m.id in e.mutation.split('+') %}
 {{ drug }}: {{ e.level }}{% if e.fold_change %} ({{ fold(e.fold_change) }}){% endif %}{% if e.combination %} as {{ e.mutation }}{% endif %},
-{{ evidence_wording.get(e.evidence, e.evidence) }}, {{ e.studies }} stud{{ 'y' if e.studies == 1 else 'ies' }}{% if e.qualitative %}, resistant without a fold change{% endif %}<br>
+{{ evidence_wording.get(e.evidence, e.evidence) }}, {{ e.studies }} stud{{ 'y' if e.studies == 1 else 'ies' }}{% if e.qualitative %}, resistant without a fold change{% endif %}{% if e.curated %}; measured {{ e.curated.level_measured }}, curated to {{ e.level }}{% endif %}<br>
 {% endfor %}{% endfor %}</td></tr>{% endfor %}</table>
 {% else %}<p>No amino-acid change from the reference in the genes tested.</p>{% endif %}
 
@@ -148,7 +173,9 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 <p class="small">Genotypic interpretation. Each mutation is assessed for each drug from the published fold changes
 in HerpesDRG-DB (status A, HCMV), using the strongest evidence class available (recombinant virus over
 laboratory-selected strain over clinical isolate) and the median fold change; a phenotype measured for a combination
-of mutations is applied only when the whole combination is present. Levels: fold change &lt; 2 susceptible,
+of mutations is applied only when the whole combination is present; resistance mutations of UL97 and UL54 found
+together without a measured combination are flagged "or higher" (their combined effect is uncharacterised). A curated
+level replaces the measured one where the study's own reading or later evidence contradicts it (both are shown). Levels: fold change &lt; 2 susceptible,
 2–&lt; 5 low, 5–&lt; 15 moderate, ≥ 15 high. A change of uncharacterised effect makes the drug "unknown", a target
 gene not sequenced or not covered makes it "not assessed"; neither is ever reported as susceptible.
 Valganciclovir shares the phenotype of ganciclovir.</p>
@@ -188,6 +215,7 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
         evidence_wording={e.value: e.wording for e in Evidence},
         wording=LEVEL_WORDING,
         fold=_fold,
+        curated=_curated,
         coverage=_coverage(doc),
         references=references,
         sources=sources,

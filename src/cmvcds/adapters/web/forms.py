@@ -28,6 +28,30 @@ LIST_FIELDS = frozenset(
         "hsct_risk",
     }
 )
+#: Inputs whose text is a number in the case format (the parser refuses numbers as text).
+NUMBER_FIELDS = frozenset(
+    {
+        "age_years",
+        "creatinine",
+        "weight_kg",
+        "height_cm",
+        "birth_weight_kg",
+        "fetuses",
+        "fetus",
+        "value",
+        "bowel_grade",
+        "placenta_mm",
+        "ventricle_mm",
+        "cisterna_magna_mm",
+        "head_circumference_sd",
+        "dose_mg",
+        "dose_mg_per_kg",
+        "every_h",
+        "zone",
+    }
+)
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 #: Checkbox inputs (a present checkbox is true).
 BOOL_FIELDS = frozenset(
     {
@@ -73,10 +97,22 @@ def form_to_raw(form: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], Remap]
             parsed = [item.strip() for item in text.split(",") if item.strip()]
         elif leaf in BOOL_FIELDS:
             parsed = text.lower() in ("on", "true", "1", "yes")
+        elif leaf in NUMBER_FIELDS:
+            parsed = _number(text.replace(",", "."))
         _put(raw, name, parsed)
     remap = Remap()
     _compact(raw, remap)
     return raw, remap
+
+
+def _number(text: str) -> Any:
+    """Form text as a JSON number (``3,2`` is accepted as ``3.2``); other text is left for the
+    parser to refuse with its message."""
+    if _INTEGER.match(text):
+        return int(text)
+    if _DECIMAL.match(text):
+        return float(text)
+    return text
 
 
 def _put(target: dict[str, Any], path: str, value: Any) -> None:

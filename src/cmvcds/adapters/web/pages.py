@@ -22,6 +22,8 @@ from cmvcds.adapters import knowledge_pages
 from cmvcds.adapters.api.deps import ClinicDep, IndexDep, StoreDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
+from cmvcds.adapters.api.store import CaseStore
+from cmvcds.adapters.report.dossier import dossier_html
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw
 from cmvcds.adapters.web.render import STATIC_DIR, render
@@ -280,6 +282,35 @@ def case_pdf(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
+def _dossier(key: int, clinic: Clinic, store: CaseStore) -> tuple[str, str]:
+    """The 648/96 dossier of a stored pregnancy case: (case id, HTML)."""
+    stored = store.get(key)
+    if stored is None:
+        raise HTTPException(404, f"no case {key}")
+    case = clinic.parse(stored.raw)
+    if case.context is not Context.PREGNANCY:
+        raise HTTPException(404, "the Law 648/96 dossier exists for pregnancy cases only")
+    return stored.case_id, dossier_html(clinic.assess_case(case), case, clinic.knowledge)
+
+
+@router.get("/cases/{key}/dossier", response_class=HTMLResponse)
+def case_dossier(key: int, clinic: ClinicDep, store: StoreDep) -> HTMLResponse:
+    """The one-page Law 648/96 dossier the prescribing physician files (printable)."""
+    return HTMLResponse(_dossier(key, clinic, store)[1])
+
+
+@router.get("/cases/{key}/dossier.pdf")
+def case_dossier_pdf(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
+    """The dossier as PDF, printed by headless chromium."""
+    case_id, html = _dossier(key, clinic, store)
+    try:
+        pdf = html_to_pdf(html)
+    except NotAvailable as error:
+        raise HTTPException(503, str(error)) from None
+    headers = {"Content-Disposition": f'inline; filename="cmvcds-648-dossier-{case_id}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
 def html_to_pdf(html: str, chromium: str = "/usr/bin/chromium") -> bytes:
     """Print an HTML page to PDF with headless chromium (no network, a throwaway profile)."""
     if not Path(chromium).exists():
@@ -378,14 +409,26 @@ def resistance_form() -> HTMLResponse:
 
 @router.post("/resistance", response_class=HTMLResponse)
 async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
-    values = dict(await _pairs(request))
+    """A mutation list, or a FASTA or VCF file (told apart by its first line)."""
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    upload = form.get("sequence")
+    sequence = ""
+    if upload is not None and not isinstance(upload, str):
+        sequence = (await upload.read()).decode("utf-8", errors="replace")
     mutations = [m for m in re.split(r"[,;\s]+", values.get("mutations", "")) if m]
     genes = [g for g in re.split(r"[,;\s]+", values.get("genes_tested", "")) if g]
 
     def answer() -> dict[str, Any]:
+        query: dict[str, Any] = {"genes_tested": genes or None}
+        if sequence.strip():
+            kind = "vcf" if sequence.lstrip().startswith("##fileformat=VCF") else "fasta"
+            return clinic.resistance(query | {kind: sequence})
         if not mutations:
-            raise InputError("give at least one mutation, e.g. UL97:M460V", field="mutations")
-        return clinic.resistance({"mutations": mutations, "genes_tested": genes or None})
+            raise InputError(
+                "give mutations (e.g. UL97:M460V) or a FASTA or VCF file", field="mutations"
+            )
+        return clinic.resistance(query | {"mutations": mutations})
 
     return _answer_page("resistance.html", "Resistance report", values, answer)
 

@@ -7,8 +7,10 @@ policy tolerance (``dosing_policy.check_tolerance_fraction``) of the recommendat
 - ``dose-above-target`` — above the labelled dose for another reason;
 - ``dose-below-target`` — below it.
 
-Each alert carries the suggested dose. The CDS Hooks order-sign service and the infant weight
-follow-up call this.
+Each alert carries the suggested dose. An order above the label is a ``warning``, raised by
+``dosing_policy.overdose_severity`` with the size of the error: an order of at least twice the
+recommended daily amount (900 mg twice daily where CrCl 31 mL/min calls for 450 mg once daily is
+4×) is ``critical``. The CDS Hooks order-sign service and the infant weight follow-up call this.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ def check_dose(
     per_week = _per_week(order)
     ordered_week = ordered_mg * per_week
     target_week = Fraction(target.dose_mg) * target.doses_per_week
-    tolerance = Fraction(knowledge.table("dosing_policy", DosingPolicy).check_tolerance_fraction)
+    policy = knowledge.table("dosing_policy", DosingPolicy)
+    tolerance = Fraction(policy.check_tolerance_fraction)
 
     def compare(value: Fraction, reference: Fraction) -> int:
         if value > reference * (1 + tolerance):
@@ -138,7 +141,19 @@ def check_dose(
     else:
         status, code = "below", AlertCode.DOSE_BELOW_TARGET
         message = f"Ordered {ordered_text} is below the labelled {target_text}."
-    alert = Alert(code, Severity.WARNING, message, recommendation.citations)
+    severity, citations = Severity.WARNING, recommendation.citations
+    if direction > 0:
+        ratio = ordered_week / target_week
+        met = [r for r in policy.overdose_severity if ratio >= Fraction(r.ratio_at_least)]
+        if met:
+            rule = max(met, key=lambda r: r.ratio_at_least)
+            severity = Severity(rule.severity)
+            citations = tuple(dict.fromkeys((*citations, *policy.citations)))
+            message += (
+                f" The order is {_show(ratio)}× the labelled daily amount "
+                f"({rule.severity} at ≥ {rule.ratio_at_least}×, {', '.join(policy.citations)})."
+            )
+    alert = Alert(code, severity, message, citations)
     return DoseCheck(
         status, order, recommendation, (alert, *recommendation.alerts), target, (message,)
     )

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.case import Case, Observation, Pregnancy
 from cmvcds.domain.gestational_age import GestationalAge
+from cmvcds.domain.vocabulary import Context
 
 __all__ = ["DosePatient", "dose_patient_from_case"]
 
@@ -41,6 +42,9 @@ class DosePatient:
     transplant_organ: str | None = None
     urine_protein_dipstick: str | None = None
     child_pugh: str | None = None
+    assessed_on: date | None = None
+    renal_observations: tuple[Observation, ...] = ()
+    pregnancy: Pregnancy | None = None
 
     @property
     def whole_months(self) -> int | None:
@@ -56,7 +60,7 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     """The ``DosePatient`` of ``case`` on ``on``: the latest value of each measurement up to ``on``.
 
     Weight and height: the latest ``weight``/``height`` observation, else ``patient.weight_kg``/
-    ``height_cm``. Co-medications: ``transplant.co_medications`` and every therapy course running
+    ``height_cm``. Sex: as given; a case with a pregnancy (section or context) is a woman's. Co-medications: ``transplant.co_medications`` and every therapy course running
     on ``on``.
     """
     patient = case.patient
@@ -78,6 +82,13 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         if course.start <= on and (course.stop is None or course.stop >= on):
             co_medications.append(course.drug)
 
+    pregnant = case.pregnancy is not None or case.context is Context.PREGNANCY
+    renal = tuple(
+        o
+        for o in (latest("creatinine"), latest("egfr"), latest("creatinine_clearance_24h"))
+        if o is not None
+    )
+
     ga_weeks = None
     if case.congenital and case.congenital.gestational_age_at_birth:
         ga_weeks = GestationalAge.parse(case.congenital.gestational_age_at_birth).weeks
@@ -86,7 +97,7 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         age_years=patient.age_on(on),
         age_days=patient.age_days_on(on),
         age_months=_whole_months(patient.birth_date, on) if patient.birth_date else None,
-        sex=patient.sex.value if patient.sex else None,
+        sex=patient.sex.value if patient.sex else ("female" if pregnant else None),
         weight_kg=value("weight") or patient.weight_kg,
         height_cm=value("height") or patient.height_cm,
         creatinine_mg_dl=value("creatinine"),
@@ -103,6 +114,9 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         co_medications=tuple(dict.fromkeys(co_medications)),
         transplant_organ=case.transplant.organ if case.transplant else None,
         child_pugh=patient.child_pugh,
+        assessed_on=on,
+        renal_observations=renal,
+        pregnancy=case.pregnancy,
     )
 
 

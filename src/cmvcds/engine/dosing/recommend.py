@@ -4,8 +4,11 @@ The steps, each recorded in ``reasons`` for the pharmacist:
 
 1. the label rows of the drug for the indication and region (``--regimen``/``--route`` choose
    among alternatives); no row → ``not_indicated``;
-2. the row for this patient's population (organ, age, weight); none → ``specialist_review``
-   (outside the label), or ``insufficient_data`` naming what is missing;
+2. the row for this patient's population (organ, age, weight, sex); none → ``specialist_review``
+   (outside the label), ``not_indicated`` (a regimen for the other sex: pregnancy), or
+   ``insufficient_data`` naming what is missing; then the exclusions of the protocol the row
+   names (the AIFA 648/96 rule A7 for the valacyclovir pregnancy regimen, applied by the pregnancy
+   pathway's own function) → ``excluded``;
 3. the renal function the row is keyed on (Cockcroft-Gault CrCl, foscarnet's CrCl per kg, or the
    valganciclovir label's Schwartz), computed exactly;
 4. the drug's checks (contraindications, hematologic limits) and interactions;
@@ -25,6 +28,7 @@ from typing import Any
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.patient import DosePatient
+from cmvcds.engine.dosing.protocol import protocol_exclusions
 from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, RenalResult, schedule_wording
 from cmvcds.engine.renal import (
     Clearance,
@@ -112,6 +116,7 @@ def recommend_dose(
         patient=patient,
         indication=indication,
         region=region,
+        knowledge=knowledge,
         formulas=knowledge.table("renal_formulas", RenalFormulas),
         policy=knowledge.table("dosing_policy", DosingPolicy),
         weight_basis=weight_basis,
@@ -137,6 +142,7 @@ class _Work:
     patient: DosePatient
     indication: Indication
     region: str
+    knowledge: Knowledge
     formulas: RenalFormulas
     policy: DosingPolicy
     weight_basis: WeightBasis
@@ -147,6 +153,7 @@ class _Work:
     row: RegimenRow | None = None
     checks: list[Check] | None = None
     interactions: list[Interaction] | None = None
+    not_for_patient: list[str] = field(default_factory=list)
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -194,6 +201,8 @@ class _Work:
             return self.result(Outcome.NOT_INDICATED)
         row = self._for_patient(rows)
         if row is None:
+            if self.not_for_patient:
+                return self.result(Outcome.NOT_INDICATED)
             return self.result(
                 Outcome.INSUFFICIENT_DATA if self.collected.missing else Outcome.SPECIALIST_REVIEW
             )
@@ -205,6 +214,10 @@ class _Work:
                 self.alert(row.alert, "warning", row.reason or "", row.citations)
             return self.result(Outcome(row.outcome))
         self.reasons.append(f"Regimen: {row.description} ({_source(row)}).")
+        if row.protocol_exclusions is not None:
+            refusal = self._protocol(row)
+            if refusal is not None:
+                return self.result(refusal)
 
         self._renal(row)
         refusal = self._checks()
@@ -256,6 +269,21 @@ class _Work:
         mismatches: list[str] = []
         outside: list[RegimenRow] = []
         lacking: list[Missing] = []
+        other_sex = [r for r in rows if r.sexes and self.patient.sex not in (None, *r.sexes)]
+        if other_sex and len(other_sex) == len(rows):
+            for row in rows:
+                self.cite(row, f"{self.label.drug} regimen {row.id}")
+                self.not_for_patient.append(
+                    f"{row.description}: for {' or '.join(row.sexes)} patients; "
+                    f"this patient is {self.patient.sex}"
+                )
+            self.reasons.append(
+                f"Not indicated: no {self.label.drug} regimen for {self.indication.value} applies "
+                f"to a {self.patient.sex} patient ({_source(rows[0])}): "
+                + " | ".join(self.not_for_patient)
+            )
+            return None
+        rows = [r for r in rows if r not in other_sex]
         for row in rows:
             why, needs = self._population(row)
             if not why and not needs:
@@ -320,6 +348,21 @@ class _Work:
                 )
             elif months < row.min_age_months:
                 why.append(f"age {months} months below {row.min_age_months} months")
+        if row.max_age_months is not None:
+            months = p.whole_months
+            if months is None:
+                needs.append(
+                    Missing(
+                        "age",
+                        f"{drug}: the regimen is for infants up to {row.max_age_months} months of age",
+                    )
+                )
+            elif months > row.max_age_months:
+                why.append(f"age {months} months above {row.max_age_months} months")
+        if row.sexes and p.sex is None:
+            needs.append(
+                Missing("sex", f"{drug}: the regimen is for {' or '.join(row.sexes)} patients")
+            )
         if row.min_weight_kg is not None:
             if p.weight_kg is None:
                 needs.append(
@@ -328,6 +371,34 @@ class _Work:
             elif p.weight_kg < row.min_weight_kg:
                 why.append(f"weight {p.weight_kg} kg below {row.min_weight_kg} kg")
         return why, needs
+
+    # -- protocol exclusions -----------------------------------------------------------------
+
+    def _protocol(self, row: RegimenRow) -> Outcome | None:
+        """The exclusions of the protocol ``row`` names: ``excluded``, ``insufficient_data`` or None."""
+        assert row.protocol_exclusions is not None
+        verdict = protocol_exclusions(
+            row.protocol_exclusions, self.patient, self.knowledge, self.collected
+        )
+        for source in verdict.citations:
+            if source not in self.citations:
+                self.citations.append(source)
+        if verdict.excluded:
+            self.reasons.extend(verdict.excluded)
+            if verdict.renal:
+                self.alert(
+                    "renal-exclusion",
+                    "critical",
+                    "Renal exclusion criterion of the AIFA protocol: " + " ".join(verdict.excluded),
+                    verdict.citations,
+                )
+            return Outcome.EXCLUDED
+        if verdict.missing:
+            for missing in verdict.missing:
+                self.need(missing.item, missing.why)
+            return Outcome.INSUFFICIENT_DATA
+        self.reasons.extend(verdict.passed)
+        return None
 
     # -- renal function ----------------------------------------------------------------------
 

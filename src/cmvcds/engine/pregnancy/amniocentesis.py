@@ -71,7 +71,7 @@ def plan_amniocentesis(
     transmission alert. Returns the earliest date (None when the rule does not apply)."""
     onset = infection.onset
     if infection.status != "primary" or onset is None or onset.latest < window_start:
-        _late_transmission(amnios, None, protocol, result)
+        _late_transmission(amnios, None, protocol, result, pregnancy.fetuses)
         return None
     citations = tuple(
         dict.fromkeys(
@@ -100,12 +100,18 @@ def plan_amniocentesis(
     result.alerts += [
         Alert(AlertCode.AMNIOCENTESIS_TOO_EARLY, Severity.WARNING, m, citations) for m in early
     ]
-    conclusive = any(a.positive or a.sampled >= earliest for a in amnios)
+    valid = [a for a in amnios if a.sampled >= earliest]
+    if pregnancy.fetuses > 1:  # every fetus needs its own valid result (I-10)
+        sampled = {a.fetus for a in valid if a.fetus is not None}
+        conclusive = set(range(1, pregnancy.fetuses + 1)) <= sampled
+    else:
+        conclusive = bool(valid)
+    conclusive |= any(a.positive for a in amnios)
     if not conclusive and not pregnancy.amniocentesis_declined:
         result.schedule.append(
             ScheduleItem(ScheduleEvent.AMNIOCENTESIS, earliest, citations, reason=why)
         )
-    _late_transmission(amnios, earliest, protocol, result)
+    _late_transmission(amnios, earliest, protocol, result, pregnancy.fetuses)
     return earliest
 
 
@@ -114,14 +120,34 @@ def _late_transmission(
     earliest: date | None,
     protocol: PregnancyProtocol,
     result: PathwayResult,
+    fetuses: int = 1,
 ) -> None:
-    """A valid negative amniocentesis (and no positive one): the newborn is tested at birth."""
+    """A valid negative amniocentesis (and no positive one): the newborn is tested at birth.
+
+    In a multiple pregnancy, each fetus whose own valid result is negative (I-10): a discordant
+    pair still needs the negative twin tested at birth.
+    """
     valid = [a for a in amnios if earliest is None or a.sampled >= earliest]
+    if fetuses > 1:
+        negatives = {a.fetus: a for a in valid if a.fetus is not None and not a.positive}
+        positive = {a.fetus for a in amnios if a.positive}
+        for fetus, negative in sorted(negatives.items()):
+            if fetus not in positive and None not in positive:
+                _late_alert(negative, protocol, result, fetus)
+        return
     if not valid or any(a.positive for a in amnios):
         return
+    _late_alert(valid[-1], protocol, result, None)
+
+
+def _late_alert(
+    negative: Amniocentesis, protocol: PregnancyProtocol, result: PathwayResult, fetus: int | None
+) -> None:
+    whom = f" for fetus {fetus}" if fetus else ""
+    newborn = f"newborn {fetus}" if fetus else "the newborn"
     message = (
-        f"Negative amniocentesis ({valid[-1].describe()}): late transmission after it remains possible; "
-        "test the newborn at birth (urine or saliva CMV PCR within the first 3 weeks of life)."
+        f"Negative amniocentesis{whom} ({negative.describe()}): late transmission after it remains possible; "
+        f"test {newborn} at birth (urine or saliva CMV PCR within the first 3 weeks of life)."
     )
     citations = result.cite(
         protocol.late_transmission, "late transmission after a negative amniocentesis"

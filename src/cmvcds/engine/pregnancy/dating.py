@@ -24,7 +24,7 @@ __all__ = ["PregnancyDating", "date_pregnancy", "ga_text"]
 def ga_text(days: int) -> str:
     """``w+d`` for a gestational age in days; a day before the LMP reads ``-d days``."""
     if days < 0:
-        return f"{days} days before the LMP"
+        return f"{-days} days before the LMP"
     return str(GestationalAge(days))
 
 

@@ -1,16 +1,19 @@
 """The exclusion criteria of the AIFA protocol (rule A7, interpretation I-4).
 
 Age < 12 years, creatinine > 1.1 mg/dL and glomerular filtration < 90 mL/min are independent:
-any one excludes, each inequality strict as printed. A reported eGFR is used as reported; without
-one, the eGFR is computed from the latest creatinine with CKD-EPI 2021 (race-free; not validated
-in pregnancy) and the formula is named.
+any one excludes, each inequality strict as printed. The GFR criterion is judged on the
+laboratory's eGFR or a measured creatinine clearance. Without either, CKD-EPI 2021 (race-free) is
+computed from the creatinine: the letter does not name its equation and CKD-EPI is not validated
+in pregnancy, where creatinine-based estimates run low, so a computed value ≥ 90 is accepted and a
+computed value < 90 never excludes: it is shown for information and the reported GFR is asked for
+(I-4). With ``since`` (the LMP), only results measured during this pregnancy count (I-11).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -21,7 +24,10 @@ from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.drugs import RenalFormulas
 from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
 
-__all__ = ["Exclusions", "check_exclusions"]
+__all__ = ["Exclusions", "check_exclusions", "shown_against"]
+
+#: The reported measures of glomerular filtration the GFR criterion accepts, with their units.
+_GFR_CODES = {"egfr": "mL/min/1.73 m²", "creatinine_clearance_24h": "mL/min"}
 
 
 @dataclass(frozen=True)
@@ -36,8 +42,14 @@ class Exclusions:
 
 
 def check_exclusions(
-    case: Case, on: date, protocol: PregnancyProtocol, knowledge: Knowledge, result: PathwayResult
+    case: Case,
+    on: date,
+    protocol: PregnancyProtocol,
+    knowledge: Knowledge,
+    result: PathwayResult,
+    since: date | None = None,
 ) -> Exclusions:
+    """Rule A7 on ``on``; with ``since``, renal results older than it do not count (I-11)."""
     reasons: list[str] = []
     renal = False
     missing: list[Missing] = []
@@ -55,68 +67,112 @@ def check_exclusions(
         )
     elif rule.met_by(age):
         reasons.append(f"Age {age} years {rule.text()}: excluded (rule A7).")
-    creatinine = _latest(case, "creatinine", on)
+    latest = _latest(case, ("creatinine",), on)
+    creatinine = latest if latest is not None and _current(latest, since) else None
     rule = protocol.exclusion_creatinine
     citations += result.cite(rule, "creatinine exclusion (> 1.1 mg/dL; unit assumed)")
     if creatinine is None or creatinine.value is None:
-        missing.append(
-            Missing(
-                "creatinine",
-                "baseline creatinine is needed before valacyclovir (exclusion > 1.1 mg/dL, rule A7)",
-            )
-        )
+        missing.append(Missing("creatinine", _why_missing("creatinine", latest, since)))
     else:
-        findings["creatinine_mg_dl"] = creatinine.value.quantize(Decimal("0.01"))
+        findings["creatinine_mg_dl"] = shown_against(creatinine.value, rule.limit)
         findings["creatinine_date"] = creatinine.date
         if rule.met_by(creatinine.value):
             renal = True
             reasons.append(
-                f"Creatinine {_mg_dl(creatinine)} on {creatinine.date} {rule.text()}: excluded (rule A7)."
+                f"Creatinine {_mg_dl(creatinine, rule.limit)} on {creatinine.date} {rule.text()}: excluded (rule A7)."
             )
-    egfr, method = _egfr(case, on, age, creatinine, knowledge, citations)
     rule = protocol.exclusion_egfr
     citations += result.cite(
         rule, "glomerular filtration exclusion (< 90 mL/min; equation not stated)"
     )
-    if egfr is None:
-        if creatinine is not None and age is not None:
-            missing.append(
-                Missing(
-                    "egfr", "eGFR could not be computed; report it (exclusion < 90 mL/min, rule A7)"
-                )
-            )
-    else:
-        findings["egfr"] = _shown(egfr)
-        findings["egfr_method"] = method
-        if egfr < rule.limit:
+    latest = _latest(case, tuple(_GFR_CODES), on)
+    reported = latest if latest is not None and _current(latest, since) else None
+    if reported is not None and creatinine is not None and reported.date < creatinine.date:
+        reported = None  # older than the creatinine it should describe
+    if reported is not None and reported.value is not None:
+        unit = _GFR_CODES[reported.code]
+        findings["egfr"] = reported.value
+        findings["egfr_method"] = f"{_gfr_name(reported.code)}, reported on {reported.date}"
+        if rule.met_by(reported.value):
             renal = True
             reasons.append(
-                f"eGFR {_shown(egfr)} mL/min/1.73 m² ({method}) {rule.text()}: excluded (rule A7)."
+                f"{_gfr_name(reported.code)} {reported.value} {unit} on {reported.date} {rule.text()}: excluded (rule A7)."
             )
+    else:
+        computed = _computed_egfr(case, age, creatinine, protocol, knowledge, citations)
+        if computed is not None:
+            citations += result.cite(
+                protocol.computed_egfr,
+                "computed CKD-EPI 2021 eGFR accepted only when >= 90; never excludes (I-4)",
+            )
+        if computed is not None and not rule.met_by(computed[0]):
+            findings["egfr"], findings["egfr_method"] = computed
+        else:
+            if computed is not None:
+                findings["egfr_computed"], findings["egfr_computed_method"] = computed
+            missing.append(Missing("egfr", _why_no_gfr(latest, creatinine, since, computed)))
     return Exclusions(
         tuple(reasons), renal, tuple(missing), findings, tuple(dict.fromkeys(citations))
     )
 
 
-def _latest(case: Case, code: str, on: date) -> Observation | None:
-    found = [o for o in case.results(code) if o.date <= on and o.value is not None]
-    return found[-1] if found else None
+def _latest(case: Case, codes: tuple[str, ...], on: date) -> Observation | None:
+    found = [
+        o for code in codes for o in case.results(code) if o.date <= on and o.value is not None
+    ]
+    return max(found, key=lambda o: o.date) if found else None
 
 
-def _egfr(
+def _current(observation: Observation, since: date | None) -> bool:
+    return since is None or observation.date >= since
+
+
+def _why_missing(what: str, latest: Observation | None, since: date | None) -> str:
+    if latest is not None and since is not None:
+        return (
+            f"the latest {what} ({latest.date}) predates this pregnancy (LMP {since}): a baseline {what} "
+            "measured during this pregnancy is needed before valacyclovir (exclusion > 1.1 mg/dL, rule A7)"
+        )
+    return f"baseline {what} is needed before valacyclovir (exclusion > 1.1 mg/dL, rule A7)"
+
+
+def _why_no_gfr(
+    latest: Observation | None,
+    creatinine: Observation | None,
+    since: date | None,
+    computed: tuple[Decimal, str] | None,
+) -> str:
+    ask = "report the laboratory's eGFR or a measured creatinine clearance (exclusion < 90 mL/min, rule A7)"
+    if latest is not None and since is not None and latest.date < since:
+        why = f"the latest GFR ({latest.date}) predates this pregnancy (LMP {since}): {ask}"
+    elif latest is not None and creatinine is not None and latest.date < creatinine.date:
+        why = f"the latest GFR ({latest.date}) is older than the creatinine of {creatinine.date}: {ask}"
+    else:
+        why = f"no GFR reported: {ask}"
+    if computed is not None:
+        why += (
+            f"; CKD-EPI 2021 from the creatinine gives {computed[0]} mL/min/1.73 m², shown for information "
+            "only: below 90 it does not exclude, because the protocol does not name its equation and "
+            "CKD-EPI is not validated in pregnancy, where creatinine-based estimates run low (I-4)"
+        )
+    return why
+
+
+def _gfr_name(code: str) -> str:
+    return "eGFR" if code == "egfr" else "Measured creatinine clearance"
+
+
+def _computed_egfr(
     case: Case,
-    on: date,
     age: Decimal | None,
     creatinine: Observation | None,
+    protocol: PregnancyProtocol,
     knowledge: Knowledge,
     citations: list[str],
-) -> tuple[Fraction | Decimal | None, str | None]:
-    reported = _latest(case, "egfr", on)
-    fresh = reported is not None and (creatinine is None or reported.date >= creatinine.date)
-    if reported is not None and reported.value is not None and fresh:
-        return reported.value, f"reported on {reported.date}"
+) -> tuple[Decimal, str] | None:
+    """CKD-EPI 2021 from the creatinine, for information (never compared with the limit)."""
     if creatinine is None or creatinine.value is None or age is None:
-        return None, None
+        return None
     formulas = knowledge.table("renal_formulas", RenalFormulas)
     sex = case.patient.sex.value if case.patient.sex else "female"
     clearance = ckd_epi_2021(
@@ -124,15 +180,30 @@ def _egfr(
     )
     citations += clearance.citations
     method = (
-        f"CKD-EPI 2021 from creatinine {_mg_dl(creatinine)} of {creatinine.date}, age {age}, {sex}"
+        f"CKD-EPI 2021 from creatinine {_mg_dl(creatinine, protocol.exclusion_creatinine.limit)} of {creatinine.date}, age {age}, {sex}; "
+        "not validated in pregnancy (I-4)"
     )
-    return clearance.value, method + "; not validated in pregnancy"
+    return _shown(clearance.value), method
 
 
-def _mg_dl(creatinine: Observation) -> str:
-    """Creatinine as shown: mg/dL to 2 decimals, with the value as given when it was converted."""
+def shown_against(value: Decimal, limit: Decimal) -> Decimal:
+    """``value`` to 2 decimals, or as many more (up to 6) as it takes to show its side of ``limit``.
+
+    97.3 µmol/L is 1.1007 mg/dL: "1.10" would read as not above 1.1, so it is shown as 1.101.
+    A value at the limit is shown at the limit (1.1 → 1.10).
+    """
+    for places in range(2, 7):
+        shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if (shown > limit) == (value > limit) and (shown < limit) == (value < limit):
+            return shown
+    return value
+
+
+def _mg_dl(creatinine: Observation, limit: Decimal) -> str:
+    """Creatinine as shown: mg/dL (enough decimals to read its side of ``limit``), with the value as
+    given when it was converted."""
     assert creatinine.value is not None
-    shown = f"{creatinine.value.quantize(Decimal('0.01'))} mg/dL"
+    shown = f"{shown_against(creatinine.value, limit)} mg/dL"
     if creatinine.given and not creatinine.given.endswith("mg/dL"):
         shown += f" ({creatinine.given})"
     return shown

@@ -34,6 +34,7 @@ class FetalSigns:
     not_counted: list[str] = field(default_factory=list)
     unmeasured: list[Missing] = field(default_factory=list)
     could_be_severe: bool = False
+    unattributed: list[str] = field(default_factory=list)
     exam: date | None = None
     sampled_blood: bool = False
     citations: list[str] = field(default_factory=list)
@@ -109,17 +110,18 @@ def fetal_blood_signs(
     protocol: PregnancyProtocol,
     signs: FetalSigns,
     result: PathwayResult,
+    fetuses: int = 1,
 ) -> None:
     """Fetal viraemia > 3,000 copies/mL and platelets < 100,000/mm³ (latest values, strict)."""
     viraemia = [
         o
         for o in case.results("cmv_dna", "fetal_blood")
-        if o.date <= on and _same_fetus(o.fetus, fetus)
+        if o.date <= on and _same_fetus(o.fetus, fetus, fetuses)
     ]
     platelets = [
         o
         for o in case.results("platelets", "fetal_blood")
-        if o.date <= on and _same_fetus(o.fetus, fetus)
+        if o.date <= on and _same_fetus(o.fetus, fetus, fetuses)
     ]
     signs.sampled_blood = bool(viraemia or platelets)
     if viraemia:
@@ -158,12 +160,30 @@ def signs_of_fetus(
     table: FetalSignTable,
     protocol: PregnancyProtocol,
     result: PathwayResult,
+    fetuses: int = 1,
 ) -> FetalSigns:
-    """Table 1 reading of ``fetus`` (None: the only or an unspecified fetus)."""
-    exams = [u for u in case.ultrasound if u.date <= on and _same_fetus(u.fetus, fetus)]
+    """Table 1 reading of ``fetus`` (None: the only or an unspecified fetus).
+
+    In a multiple pregnancy only the examinations and fetal-blood results naming ``fetus`` count;
+    one naming no fetus, with findings or values, cannot be attributed and leaves the decision
+    open (I-10).
+    """
+    exams = [u for u in case.ultrasound if u.date <= on and _same_fetus(u.fetus, fetus, fetuses)]
     latest = max(exams, key=lambda u: u.date) if exams else None
     signs = classify_exam(latest, table, result) if latest else FetalSigns()
-    fetal_blood_signs(case, on, fetus, protocol, signs, result)
+    fetal_blood_signs(case, on, fetus, protocol, signs, result, fetuses)
+    if fetuses > 1:
+        signs.unattributed += [
+            f"ultrasound of {u.date} ({', '.join(u.findings)})"
+            for u in case.ultrasound
+            if u.date <= on and u.fetus is None and u.findings
+        ]
+        signs.unattributed += [
+            f"fetal-blood {o.code.replace('_', ' ')} of {o.date}"
+            for code in ("cmv_dna", "platelets")
+            for o in case.results(code, "fetal_blood")
+            if o.date <= on and o.fetus is None
+        ]
     return signs
 
 
@@ -179,6 +199,22 @@ def fetal_outcome(
             f"Severe cerebral sign: {'; '.join(signs.severe_cerebral)} — exclusion criterion for in-utero treatment (A6, A8)."
         )
         return Outcome.EXCLUDED, reasons, []
+    if signs.unattributed:
+        reasons.append(
+            f"In a multiple pregnancy, {'; '.join(signs.unattributed)} names no fetus: it may hold the sign "
+            "that decides eligibility (I-10)."
+        )
+        return (
+            Outcome.INSUFFICIENT_DATA,
+            reasons,
+            [
+                Missing(
+                    "ultrasound.fetus",
+                    "multiple pregnancy: say which fetus each ultrasound examination and fetal-blood result "
+                    f"belongs to ({'; '.join(signs.unattributed)})",
+                )
+            ],
+        )
     if signs.could_be_severe:
         reasons.append(
             "A cerebral finding without its measurement could be severe: it decides eligibility (A8)."
@@ -230,7 +266,11 @@ def fetal_outcome(
     return Outcome.EXCLUDED, reasons, missing
 
 
-def _same_fetus(item: int | None, fetus: int | None) -> bool:
+def _same_fetus(item: int | None, fetus: int | None, fetuses: int = 1) -> bool:
+    """Whether a result tagged ``item`` belongs to ``fetus``: in a singleton pregnancy a missing
+    tag means the only fetus; in a multiple pregnancy only an explicit, equal tag does (I-10)."""
+    if fetuses > 1:
+        return item is not None and item == fetus
     return item is None or fetus is None or item == fetus
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "OnsetWindow",
     "PeriodBounds",
     "classify_infection",
+    "contradictions",
     "detected",
     "timing_label",
 ]
@@ -72,6 +73,7 @@ class MaternalInfection:
     diagnosed_on: date | None = None
     missing: tuple[Missing, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,77 @@ def classify_infection(case: Case, on: date, protocol: PregnancyProtocol) -> Mat
         [o.date for o in igg + igm if o.result == "positive"]
         + [o.date for o in dna + plasma if detected(o)]
     )
+    conflicts = contradictions(igg, igm, avidity)
+    if conflicts:
+        return _contradictory(conflicts)
     found = _classify(igg, igm, avidity, dna, plasma, markers)
     return _with_symptom_onset(found, case.pregnancy.symptom_onset if case.pregnancy else None)
+
+
+def contradictions(
+    igg: list[Observation], igm: list[Observation], avidity: list[Observation]
+) -> list[tuple[str, str]]:
+    """Serology that cannot all be true (I-9): ``(code, what)`` for each contradiction.
+
+    Two different results of one test on the same day, and an IgG negative after a positive IgG
+    (IgG does not disappear after a primary infection: a reverse seroconversion is a laboratory
+    error, a mix-up of samples or passive antibody).
+    """
+    found: list[tuple[str, str]] = []
+    for code, name, rows in (
+        ("cmv_igg", "IgG", igg),
+        ("cmv_igm", "IgM", igm),
+        ("cmv_igg_avidity", "IgG avidity", avidity),
+    ):
+        by_day: dict[date, set[str]] = {}
+        for o in rows:
+            if o.result is not None and o.result != "equivocal":
+                by_day.setdefault(o.date, set()).add(o.result)
+        found += [
+            (code, f"CMV {name} both {' and '.join(sorted(results))} on {day}")
+            for day, results in sorted(by_day.items())
+            if len(results) > 1
+        ]
+    positive = next((o.date for o in igg if o.result == "positive"), None)
+    later = [
+        o.date for o in igg if o.result == "negative" and positive is not None and o.date > positive
+    ]
+    if positive is not None and later:
+        found.append(
+            (
+                "cmv_igg",
+                f"CMV IgG positive on {positive} but negative on {later[0]} (reverse seroconversion)",
+            )
+        )
+    return found
+
+
+def _contradictory(conflicts: list[tuple[str, str]]) -> MaternalInfection:
+    what = "; ".join(text for _, text in conflicts)
+    ask = (
+        "repeat CMV IgG, IgM and IgG avidity in the same laboratory, testing the earlier stored "
+        "sample in parallel with a new one, before the maternal infection is classified (I-9)"
+    )
+    missing = tuple(
+        Missing(code, f"contradictory serology ({what}): {ask}")
+        for code in dict.fromkeys(code for code, _ in conflicts)
+    )
+    alert = Alert(
+        AlertCode.ASSAY_MISMATCH,
+        Severity.WARNING,
+        f"Contradictory CMV serology: {what}. The results cannot all be right (sample mix-up, "
+        f"laboratory error or different assays); the infection is not classified: {ask}.",
+        ("cmvcds2026-pregnancy-interpretations",),
+    )
+    return MaternalInfection(
+        "insufficient_data",
+        (
+            f"Contradictory CMV serology: {what}; the maternal infection cannot be classified (I-9).",
+        ),
+        missing=missing,
+        alerts=(alert,),
+        rules=("I-9",),
+    )
 
 
 def _of(seen: Iterable[Observation], code: str) -> list[Observation]:

@@ -69,12 +69,13 @@ class _Evaluation:
         self.t: PregnancyTables = pregnancy_tables(knowledge)
         self.result = PathwayResult()
         self._exclusions: Exclusions | None = None
+        self._lmp: date | None = None
 
     # -- shared pieces ---------------------------------------------------------------------
     def exclusions(self) -> Exclusions:
         if self._exclusions is None:
             self._exclusions = check_exclusions(
-                self.case, self.on, self.t.protocol, self.knowledge, self.result
+                self.case, self.on, self.t.protocol, self.knowledge, self.result, self._lmp
             )
             if self._exclusions.findings:
                 self.result.findings["renal"] = dict(self._exclusions.findings)
@@ -123,6 +124,7 @@ class _Evaluation:
                 ),
             )
             return result
+        self._lmp = dating.lmp
         result.findings["gestational_age"] = dating.ga(self.on)
         result.findings["dating"] = {"basis": dating.basis, "lmp": dating.lmp, "edd": dating.edd}
         result.findings["key_dates"] = {ga: dating.date_of(ga_days(ga)) for ga in KEY_AGES}
@@ -135,6 +137,17 @@ class _Evaluation:
             infection, dating, peri, site_window
         )
         amnios = amniocenteses(case, self.on)
+        untagged = [a for a in amnios if a.fetus is None]
+        if pregnancy.fetuses > 1 and untagged:
+            result.missing.append(
+                Missing(
+                    "cmv_dna (amniotic fluid).fetus",
+                    f"multiple pregnancy ({pregnancy.fetuses} fetuses): say which fetus (sac) each amniotic-fluid "
+                    f"result belongs to (fetus: 1 … {pregnancy.fetuses}): "
+                    + "; ".join(a.describe() for a in untagged)
+                    + " (I-10)",
+                )
+            )
         window_start = dating.date_of(peri.from_day)
         earliest = plan_amniocentesis(
             infection, pregnancy, amnios, dating, self.t.protocol, window_start, result
@@ -225,24 +238,23 @@ class _Evaluation:
             dating,
             protocol,
             result,
+            pregnancy.fetuses,
         )
         rules = (*indication.rules, *course.rules)
         stop_citations = _union(base, protocol.stop_without_amniocentesis.citations)
-        stop_item = (
-            ScheduleItem(
-                ScheduleEvent.STOP_VALACYCLOVIR,
-                course.stop,
-                stop_citations,
-                reason=f"prevention course: {course.stop_rule}",
-            )
-            if course.stop is not None
-            else None
+        stop_item = ScheduleItem(
+            ScheduleEvent.STOP_VALACYCLOVIR,
+            course.stop,
+            stop_citations,
+            reason=f"prevention course: {course.stop_rule}",
         )
-        if course.stop is not None and course.stop <= on:
+        if course.stop <= on:
             # The course is over: its stop date matters when a result ended it or a course was given.
             given = any(t.drug == "valacyclovir" for t in self.case.therapy)
-            if stop_item is not None and (course.by_result or given):
+            if course.by_result or given:
                 result.schedule.append(stop_item)
+            if not (course.by_result and any(a.positive for a in amnios)):
+                self._overdue(course.stop, course.ended_because, dating, stop_citations)
             ended = f"The prevention course ends on {course.stop}: {course.ended_because}."
             self._decide(
                 prevention,
@@ -253,7 +265,7 @@ class _Evaluation:
             )
             return
         outcome, why = exclusion_outcome(self.exclusions())
-        rules = (*rules, "A7", "I-4")
+        rules = (*rules, "A7", "I-4", "I-11")
         citations = _union(base, self.exclusions().citations)
         if outcome is Outcome.INSUFFICIENT_DATA:
             result.missing.extend(m for m in self.exclusions().missing if m not in result.missing)
@@ -295,11 +307,37 @@ class _Evaluation:
             )
         )
         result.regimens.append(regimen)
-        if stop_item is not None:
-            result.schedule.append(stop_item)
-        until = course.stop or dating.date_of(protocol.stop_without_amniocentesis.days)
+        result.schedule.append(stop_item)
         result.schedule.extend(
-            monitoring_schedule(self.t.monitoring, "prevention", start, until, result)
+            monitoring_schedule(self.t.monitoring, "prevention", start, course.stop, result)
+        )
+
+    def _overdue(
+        self, stop: date, because: str | None, dating: PregnancyDating, citations: tuple[str, ...]
+    ) -> None:
+        """A valacyclovir course still running after the prevention course ended: stop it now."""
+        on = self.on
+        running = [
+            t
+            for t in self.case.therapy
+            if t.drug == "valacyclovir"
+            and t.start <= on
+            and (t.stop is None or (t.stop > stop and t.stop >= on))
+        ]
+        if not running or stop >= on:
+            return
+        course = running[0]
+        until = f"until {course.stop}" if course.stop else "with no stop date"
+        self.result.alerts.append(
+            Alert(
+                AlertCode.THERAPY_BEYOND_EVIDENCE,
+                Severity.WARNING,
+                f"Valacyclovir (started {course.start}, recorded {until}) is still running on {on} "
+                f"({dating.ga(on)}): the prevention course should have stopped on {stop} "
+                f"({dating.ga(stop)}: {because}). Stop it now, unless in-utero treatment is decided "
+                "(A5, I-3).",
+                citations,
+            )
         )
 
     def _dose_notes(self) -> list[str]:
@@ -336,11 +374,19 @@ class _Evaluation:
             return
         positive = next(a for a in amnios if a.positive)
         reasons = [f"{_sentence(positive.describe())}: fetal CMV infection (A6)."]
+        fetuses = self.case.pregnancy.fetuses if self.case.pregnancy else 1
+        if fetuses > 1 and None in infected:
+            reasons.append(
+                f"Multiple pregnancy ({fetuses} fetuses): the positive amniotic-fluid result names no fetus, so "
+                "the infected fetus and its Table 1 signs cannot be identified (I-10)."
+            )
+            self._decide(fetal, Outcome.INSUFFICIENT_DATA, reasons, base, ("A6", "I-10"))
+            return
         readings: dict[str, FetalSigns] = {}
         outcomes: list[Outcome] = []
         missing: list[Missing] = []
         for fetus in infected:
-            signs = signs_of_fetus(self.case, on, fetus, self.t.signs, protocol, result)
+            signs = signs_of_fetus(self.case, on, fetus, self.t.signs, protocol, result, fetuses)
             outcome, why_fetus, gaps = fetal_outcome(signs, self.t.signs, result)
             label = f"fetus {fetus}" if fetus else "fetus"
             readings[label] = signs
@@ -349,7 +395,7 @@ class _Evaluation:
             missing += [g for g in gaps if g not in missing]
         result.findings["fetal_signs"] = {label: s.as_finding() for label, s in readings.items()}
         citations = _union(base, *(tuple(s.citations) for s in readings.values()))
-        rules: tuple[str, ...] = ("A6", "A8", "I-5", "I-7")
+        rules: tuple[str, ...] = ("A6", "A8", "I-5", "I-7", *(("I-10",) if fetuses > 1 else ()))
         outcome = _combine(outcomes)
         if outcome is Outcome.SPECIALIST_REVIEW and len(set(outcomes)) > 1:
             message = "The fetuses differ in eligibility for in-utero treatment: specialist review."
@@ -358,7 +404,7 @@ class _Evaluation:
             exclusions = self.exclusions()
             exclusion, why_excluded = exclusion_outcome(exclusions)
             citations = _union(citations, exclusions.citations)
-            rules = (*rules, "A7", "I-4")
+            rules = (*rules, "A7", "I-4", "I-11")
             if exclusion is Outcome.INSUFFICIENT_DATA:
                 missing += [m for m in exclusions.missing if m not in missing]
             if exclusion is not None:

@@ -34,9 +34,9 @@ class Indication:
 
 @dataclass(frozen=True)
 class Course:
-    """The prevention course's stop: a date (or None while a booked amniocentesis is pending) and why."""
+    """The prevention course's stop date and why."""
 
-    stop: date | None
+    stop: date
     stop_rule: str
     rules: tuple[str, ...]
     ended_because: str | None = None
@@ -44,19 +44,25 @@ class Course:
 
 
 def where_onset(onset: OnsetWindow, start: date, limit: date) -> str:
-    """``in``, ``before`` (preconceptional), ``after`` or ``straddles`` the window [start, limit)."""
+    """Where the onset lies against the window [start, limit).
+
+    ``in``; ``before`` (preconceptional: on or before the first positive sample, which precedes
+    ``start``); ``after`` (from 24+0); ``straddles`` (the window may reach 24+0: undecidable);
+    ``may-precede``: the onset is on or before a first positive sample inside the window but may
+    lie before ``start`` (undated, or a seroconversion interval that begins before it). I-2.3:
+    nothing positively shows a preconceptional onset, so it counts as within the window, flagged.
+    """
     latest = onset.latest
     earliest = onset.earliest
     if latest < start:
         return "before"
-    if earliest is None:
-        # I-2.3: "on or before" the first positive sample counts as inside when that sample is.
-        return "in" if latest < limit else "straddles"
-    if earliest >= limit:
+    if earliest is not None and earliest >= limit:
         return "after"
-    if earliest >= start and latest < limit:
-        return "in"
-    return "straddles"
+    if latest >= limit:
+        return "straddles"
+    if earliest is None or earliest < start:
+        return "may-precede"
+    return "in"
 
 
 def indication_for_prevention(
@@ -69,7 +75,8 @@ def indication_for_prevention(
     """Rules A1 and A2 (with I-1, I-2): is valacyclovir prevention indicated?"""
     status = infection.status
     if status == "insufficient_data":
-        return Indication(Outcome.INSUFFICIENT_DATA, infection.reasons, ("A1",), infection.missing)
+        rules = ("A1", *infection.rules)
+        return Indication(Outcome.INSUFFICIENT_DATA, infection.reasons, rules, infection.missing)
     if status == "none":
         return Indication(
             Outcome.NOT_INDICATED,
@@ -105,11 +112,7 @@ def indication_for_prevention(
         )
         return Indication(Outcome.NOT_INDICATED, tuple(reasons), rules)
     if where == "straddles":
-        edge = (
-            "24+0 (" + str(limit) + ")"
-            if (onset.earliest is None or onset.latest >= limit)
-            else f"the start of the periconceptional window ({window_start})"
-        )
+        edge = f"24+0 ({limit})"
         reasons.append(
             f"The onset window straddles {edge}: the indication cannot be decided from the serology (I-2); specialist review."
         )
@@ -122,6 +125,22 @@ def indication_for_prevention(
             )
         )
         return Indication(Outcome.SPECIALIST_REVIEW, tuple(reasons), rules)
+    if where == "may-precede":
+        reasons.append(
+            f"The onset may precede the periconceptional window (from {window_start}), but nothing positively "
+            "shows a preconceptional onset: it counts as within the window (I-2.3); flagged."
+        )
+        result.alerts.append(
+            Alert(
+                AlertCode.BOUNDARY_CASE,
+                Severity.WARNING,
+                f"Onset {span}: a preconceptional onset (before the periconceptional window, which starts on "
+                f"{window_start}) cannot be excluded. It counts as within the window (I-2.3) and prevention is "
+                "indicated; a preconceptional infection would be outside the indication (A2). Review the dating "
+                "with the specialist (earlier stored samples, avidity, symptoms).",
+                limit_rule.citations,
+            )
+        )
     reasons.append(
         f"Onset within the periconceptional period or before 24+0 ({limit}): indicated (A2, I-1)."
     )
@@ -146,12 +165,13 @@ def course_of(
     dating: PregnancyDating,
     protocol: PregnancyProtocol,
     result: PathwayResult,
+    fetuses: int = 1,
 ) -> Course:
-    """When the prevention course stops (A5, I-3, I-8)."""
+    """When the prevention course stops (A5, I-3, I-8, I-10)."""
     stop_rule_row = protocol.stop_without_amniocentesis
     cutoff = dating.date_of(stop_rule_row.days)
     positive = next((a for a in amnios if a.positive), None)
-    negative = next((a for a in reversed(amnios) if a.sampled >= earliest), None)
+    negative = _conclusive_negative(amnios, earliest, fetuses)
     ending = positive or negative
     if ending is not None:
         then = (
@@ -170,12 +190,29 @@ def course_of(
             ("A5", "I-3"),
             "amniocentesis declined",
         )
-    if booked is not None and booked >= earliest:
+    if booked is not None and booked >= earliest and booked < cutoff:
         return Course(
-            None,
-            f"when the amniocentesis booked for {booked} is reported (negative: stop; positive: stop and assess in-utero "
-            f"treatment); at 26+0 ({cutoff}) if it is not done (A5, I-3)",
+            cutoff,
+            f"when the result of the amniocentesis booked for {booked} is reported (negative: stop; positive: "
+            f"stop and assess in-utero treatment), at the latest at 26+0 ({cutoff}) (A5, I-3)",
             ("A5", "I-3"),
+            f"26+0 reached before the result of the amniocentesis booked for {booked}",
+        )
+    if booked is not None and booked >= max(earliest, cutoff):
+        return Course(
+            cutoff,
+            f"26+0 ({cutoff}): the amniocentesis booked for {booked} is after this stop date, so its result "
+            "cannot end the course earlier (A5, I-3)",
+            ("A5", "I-3"),
+            f"26+0 reached before the amniocentesis booked for {booked}",
+        )
+    if earliest >= cutoff:
+        return Course(
+            cutoff,
+            f"26+0 ({cutoff}): no amniocentesis can be done before this stop date (earliest {earliest}, "
+            "A4), so the course runs until 26+0, as without an amniocentesis (A5, I-3)",
+            ("A5", "I-3", "A4"),
+            "26+0 reached; the amniocentesis cannot be done before it",
         )
     return Course(
         cutoff,
@@ -183,6 +220,19 @@ def course_of(
         ("A5", "I-3"),
         "26+0 reached without an amniocentesis",
     )
+
+
+def _conclusive_negative(
+    amnios: tuple[Amniocentesis, ...], earliest: date, fetuses: int
+) -> Amniocentesis | None:
+    """The negative result that ends the course: the latest valid one (I-8); in a multiple
+    pregnancy, only once every fetus has a valid negative result naming it (I-10)."""
+    valid = [a for a in amnios if a.sampled >= earliest and not a.positive]
+    if fetuses > 1:
+        valid = [a for a in valid if a.fetus is not None]
+        if not set(range(1, fetuses + 1)) <= {a.fetus for a in valid}:
+            return None
+    return valid[-1] if valid else None
 
 
 def _span(onset: OnsetWindow, dating: PregnancyDating) -> str:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cmvcds.engine.resistance.alignment import align_fasta
 from cmvcds.engine.resistance.codons import MIXTURE_FREQUENCY, Call, call_changes, covered_codons
 from cmvcds.engine.resistance.genes import reference_genes
 from cmvcds.engine.resistance.levels import Level, MutationStatus
-from cmvcds.engine.resistance.mutations import parse_mutation_list
+from cmvcds.engine.resistance.mutations import read_mutation_list
 from cmvcds.engine.resistance.report import (
     FORMAT,
     Contribution,
@@ -85,7 +84,7 @@ def interpret_mutations(
 ) -> ResistanceReport:
     """The report for a mutation list; genes tested default to the genes of the listed mutations."""
     genes = reference_genes(knowledge)
-    ids = parse_mutation_list(mutations, genes)
+    ids, repeated = read_mutation_list(mutations, genes)
     tested = (
         _genes(knowledge, genes_tested)
         if genes_tested is not None
@@ -97,11 +96,16 @@ def interpret_mutations(
             f"mutations {', '.join(outside)} lie in genes not listed as tested"
         )
     coverage = tuple(GeneCoverage(g, ((1, genes.gene(g).codons),), "declared") for g in tested)
+    warnings = tuple(
+        f"{m} was listed {len(texts)} times ({'; '.join(repr(t) for t in texts)}); counted once"
+        for m, texts in repeated.items()
+    )
     genotype = Genotype(
         calls=tuple(Call(m, 1.0) for m in ids),
         genes_tested=tested,
         coverage=coverage,
         threshold=_threshold(knowledge, threshold),
+        warnings=warnings,
     )
     return interpret(genotype, knowledge)
 
@@ -111,6 +115,10 @@ def interpret_fasta(
 ) -> ResistanceReport:
     """The report for FASTA text (a gene, amplicons or a whole genome, either orientation)."""
     genes = reference_genes(knowledge)
+    # Biopython's aligner (and numpy) load only when a sequence is aligned: the CLI and the
+    # treatment pathways import this package and should not pay for them.
+    from cmvcds.engine.resistance.alignment import align_fasta
+
     aligned = align_fasta(text, genes)
     calls: list[Call] = []
     coverage = []

@@ -8,6 +8,7 @@ from enum import StrEnum
 from statistics import median
 
 from cmvcds.knowledge.schemas.resistance import (
+    CuratedCall,
     Evidence,
     MutationPhenotype,
     Phenotype,
@@ -64,6 +65,8 @@ class Assessment:
     rows: tuple[MutationPhenotype, ...]
     qualitative: bool = False
     polymorphism: bool = False
+    curated: CuratedCall | None = None  # a curated level replaced ``measured``
+    measured: Level | None = None
 
 
 def band(value: float, levels: ResistanceLevels) -> Level:

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from cmvcds.engine.resistance.genes import ReferenceGenes
 from cmvcds.errors import SequenceInputError
 
-__all__ = ["Change", "parse_change_id", "parse_mutation", "parse_mutation_list", "shift_3prime"]
+__all__ = [
+    "Change",
+    "parse_change_id",
+    "parse_mutation",
+    "parse_mutation_list",
+    "read_mutation_list",
+    "shift_3prime",
+]
 
 THREE_LETTER = {
     "ala": "A", "arg": "R", "asn": "N", "asp": "D", "cys": "C", "gln": "Q", "glu": "E",
@@ -160,14 +167,21 @@ def _check(change: Change, protein: str, text: str) -> None:
 
 def parse_mutation_list(items: str | Iterable[str], genes: ReferenceGenes) -> tuple[str, ...]:
     """Canonical ids of a comma-, semicolon- or newline-separated list (duplicates removed)."""
+    return read_mutation_list(items, genes)[0]
+
+
+def read_mutation_list(
+    items: str | Iterable[str], genes: ReferenceGenes
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """Canonical ids in first-seen order, and for each id listed more than once the texts that
+    named it (``UL97:A594V`` and ``UL97 p.Ala594Val`` are the same change)."""
     texts = re.split(r"[,;\n]", items) if isinstance(items, str) else list(items)
-    ids: list[str] = []
+    written: dict[str, list[str]] = {}
     for text in texts:
         if text.strip():
-            mutation_id = parse_mutation(text, genes).id
-            if mutation_id not in ids:
-                ids.append(mutation_id)
-    return tuple(ids)
+            written.setdefault(parse_mutation(text, genes).id, []).append(text.strip())
+    repeated = {m: tuple(t) for m, t in written.items() if len(t) > 1}
+    return tuple(written), repeated
 
 
 def parse_change_id(mutation_id: str) -> Change:

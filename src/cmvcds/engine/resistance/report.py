@@ -6,6 +6,11 @@ Rules (data in ``knowledge/data/resistance``):
   phenotype measured for a combination is a rule about the combination and applies only when
   every mutation of it was found — it is never attributed to one of its mutations;
 - a drug's level is the highest over the mutations (and combinations) found in its genes;
+- a curated level (``curation.yaml``) replaces the level of the rows it supersedes; the measured
+  level stays in the evidence next to it;
+- resistance mutations found in every gene of a ``combined_effects.yaml`` rule, with no phenotype
+  measured for them together, flag the drug's call (combined effect uncharacterised) without
+  changing its level;
 - with no resistance found: a required gene not sequenced, or a known resistance codon not
   covered, makes the drug ``not_assessed``; otherwise a change of uncharacterised effect in one of
   its genes makes it ``unknown``; otherwise it is ``susceptible``;
@@ -23,8 +28,12 @@ from typing import Any
 from cmvcds.engine.resistance.codons import Call
 from cmvcds.engine.resistance.levels import Assessment, Level, MutationStatus, assess_rows
 from cmvcds.engine.resistance.mutations import parse_change_id
+from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.resistance import (
+    CombinedEffectRule,
+    CombinedEffects,
+    Curation,
     MutationPhenotype,
     Phenotype,
     ResistanceDrug,
@@ -32,7 +41,15 @@ from cmvcds.knowledge.schemas.resistance import (
     ResistanceLevels,
 )
 
-__all__ = ["Contribution", "DrugCall", "GeneCoverage", "Genotype", "ResistanceReport", "interpret"]
+__all__ = [
+    "Contribution",
+    "DrugCall",
+    "Flag",
+    "GeneCoverage",
+    "Genotype",
+    "ResistanceReport",
+    "interpret",
+]
 
 FORMAT = "cmvcds-resistance/1"
 
@@ -74,6 +91,21 @@ class Contribution:
     qualitative: bool = False
     polymorphism: bool = False
     combination: bool = False
+    curated: str | None = None  # the curation's wording when a curated level replaced ``measured``
+    measured: Level | None = None
+    curation: str | None = None  # its id in curation.yaml
+    curation_citations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A caveat on a drug's call from a knowledge rule (e.g. a combined effect not measured)."""
+
+    code: str
+    text: str
+    mutations: tuple[str, ...]
+    citations: tuple[str, ...]
+    rule: str  # its id in the knowledge table
 
 
 @dataclass(frozen=True)
@@ -90,6 +122,7 @@ class DrugCall:
     not_covered: tuple[str, ...] = ()
     phenotype_from: str | None = None
     note: str | None = None
+    flags: tuple[Flag, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +195,17 @@ def _drug_dict(call: DrugCall) -> dict[str, Any]:
                 **({"qualitative": True} if c.qualitative else {}),
                 **({"polymorphism": True} if c.polymorphism else {}),
                 **({"combination": True} if c.combination else {}),
+                **(
+                    {
+                        "curated": {
+                            "level_measured": c.measured.value if c.measured else None,
+                            "reason": c.curated,
+                            "citations": list(c.curation_citations),
+                        }
+                    }
+                    if c.curated
+                    else {}
+                ),
             }
             for c in call.contributions
         ],
@@ -175,6 +219,16 @@ def _drug_dict(call: DrugCall) -> dict[str, Any]:
         result["phenotype_from"] = call.phenotype_from
     if call.note:
         result["note"] = call.note
+    if call.flags:
+        result["flags"] = [
+            {
+                "code": f.code,
+                "text": f.text,
+                "mutations": list(f.mutations),
+                "citations": list(f.citations),
+            }
+            for f in call.flags
+        ]
     return result
 
 
@@ -189,6 +243,8 @@ class _Index:
     polymorphisms: frozenset[str]
     with_data: frozenset[str]
     resistance_codons: Mapping[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
+    rules: Mapping[str, tuple[CombinedEffectRule, ...]] = field(default_factory=dict)  # by drug
+    unverified_rows: Mapping[str, str] = field(default_factory=dict)  # rule/curation id -> note
 
 
 _INDEXES: dict[str, _Index] = {}  # memo of a pure function of the (immutable) pack
@@ -209,6 +265,30 @@ def _index(knowledge: Knowledge) -> _Index:
         else:
             single_rows[(row.mutation, row.drug)].append(row)
     singles = {key: assess_rows(value, levels) for key, value in single_rows.items()}
+    unverified_rows: dict[str, str] = {}
+    for item in knowledge.table("resistance_curation", Curation).calls:
+        key = (item.mutation, item.drug)
+        ids = {r.id for r in single_rows.get(key, [])}
+        if ids != set(item.supersedes):
+            raise KnowledgeError(
+                f"curation.yaml {item.id}: supersedes {sorted(item.supersedes)} but the rows of "
+                f"{item.mutation} x {item.drug} are {sorted(ids)}; review the curation"
+            )
+        measured = singles[key]
+        singles[key] = replace(
+            measured, level=Level(item.level), curated=item, measured=measured.level
+        )
+        if not item.verified:
+            unverified_rows[item.id] = (
+                f"Curated level of {item.mutation} for {item.drug}: {item.note}"
+            )
+    rules: dict[str, list[CombinedEffectRule]] = defaultdict(list)
+    for rule in knowledge.table("resistance_combined_effects", CombinedEffects).rules:
+        rules[rule.drug].append(rule)
+        if not rule.verified:
+            unverified_rows[rule.id] = (
+                f"Combined effect of {' + '.join(rule.genes)} mutations on {rule.drug}: {rule.note}"
+            )
     by_member: dict[str, list[tuple[frozenset[str], str, Assessment]]] = defaultdict(list)
     for (members, drug), value in combo_rows.items():
         entry = (members, drug, assess_rows(value, levels))
@@ -229,6 +309,8 @@ def _index(knowledge: Knowledge) -> _Index:
         ),
         with_data=frozenset(m for m, _ in single_rows),
         resistance_codons={k: tuple(sorted(v)) for k, v in codons.items()},
+        rules={k: tuple(v) for k, v in rules.items()},
+        unverified_rows=unverified_rows,
     )
     _INDEXES[knowledge.sha256] = index
     return index
@@ -242,6 +324,7 @@ def _contribution(
     mutation: str, assessment: Assessment, *, combination: bool = False, polymorphism: bool = False
 ) -> Contribution:
     references = tuple(sorted({r.doi for r in assessment.rows if r.doi}))
+    curated = assessment.curated
     return Contribution(
         mutation=mutation,
         level=assessment.level,
@@ -252,6 +335,10 @@ def _contribution(
         qualitative=assessment.qualitative,
         polymorphism=polymorphism or assessment.polymorphism,
         combination=combination,
+        curated=curated.wording if curated else None,
+        measured=assessment.measured,
+        curation=curated.id if curated else None,
+        curation_citations=curated.citations if curated else (),
     )
 
 
@@ -320,6 +407,7 @@ def _call_drug(
         level = Level.UNKNOWN
     else:
         level = Level.SUSCEPTIBLE
+    flags = _flags(index.rules.get(drug.drug, ()), resistant)
     at_top = [c.fold_change for c in resistant if c.level is top and c.fold_change]
     fold = (min(f[0] for f in at_top), max(f[1] for f in at_top)) if at_top else None
     citations: tuple[str, ...] = ()
@@ -331,6 +419,8 @@ def _call_drug(
                     *index.levels.citations,
                     "charles2024-herpesdrg",
                     "herpesdrg-db-2026q2",
+                    *(i for c in contributions for i in c.curation_citations),
+                    *(i for f in flags for i in f.citations),
                 )
             )
         )
@@ -346,8 +436,34 @@ def _call_drug(
         genes_not_tested=not_tested,
         not_covered=not_covered[:20],
         note=drug.note,
+        flags=flags,
     )
     return call, characterised
+
+
+def _flags(
+    rules: Sequence[CombinedEffectRule], resistant: Sequence[Contribution]
+) -> tuple[Flag, ...]:
+    """The rules whose genes all carry a resistance mutation not measured together."""
+    flags = []
+    for rule in rules:
+        found = sorted(
+            {
+                m
+                for c in resistant
+                for m in c.mutation.split("+")
+                if m.partition(":")[0] in rule.genes
+            }
+        )
+        genes = {m.partition(":")[0] for m in found}
+        if genes != set(rule.genes):
+            continue
+        measured = any(
+            c.combination and set(found) <= set(c.mutation.split("+")) for c in resistant
+        )
+        if not measured:
+            flags.append(Flag(rule.flag, rule.wording, tuple(found), rule.citations, rule.id))
+    return tuple(flags)
 
 
 def interpret(genotype: Genotype, knowledge: Knowledge) -> ResistanceReport:
@@ -394,7 +510,11 @@ def interpret(genotype: Genotype, knowledge: Knowledge) -> ResistanceReport:
         else:
             status = MutationStatus.UNKNOWN
         findings.append(MutationFinding(found_call.id, found_call.frequency, status))
-    unverified = _unverified(index)
+    used = {f.rule for d in drugs for f in d.flags}
+    used |= {c.curation for d in drugs for c in d.contributions if c.curation}
+    unverified = _unverified(index) + tuple(
+        note for key, note in index.unverified_rows.items() if key in used
+    )
     return ResistanceReport(
         knowledge=knowledge.stamp(),
         threshold=genotype.threshold,

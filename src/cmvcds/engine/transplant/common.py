@@ -1,7 +1,8 @@
 """What the immune-status pathways share: their tables, a decision builder, regimens, monitoring.
 
 Every regimen comes from the dosing engine (``regimen``); every monitoring date from the
-``regimen_monitoring`` table (``schedule_monitoring``); every setting through ``use_setting`` so
+``regimen_monitoring`` table (``schedule_monitoring``) — planned here only for a course not yet in
+``therapy``, the monitoring pathway planning the courses that are (``in_therapy``); every setting through ``use_setting`` so
 that it is shown in the output and, when unset, named as missing.
 """
 
@@ -55,7 +56,9 @@ __all__ = [
     "age_years",
     "current_course",
     "give",
+    "in_therapy",
     "is_below_lloq",
+    "phase",
     "plasma_loads",
     "refuse_minor",
     "refuse_missing",
@@ -209,7 +212,8 @@ class Therapy:
 def current_course(case: Case, on: date, drugs: Iterable[str]) -> Therapy | None:
     """The latest course of one of ``drugs`` running on ``on`` (no stop, or stop on/after ``on``).
 
-    Consecutive courses of the treatment drugs (an IV → oral switch) count from the first start.
+    Consecutive courses of the treatment drugs in the same phase (an IV → oral switch) count from
+    the first start; prophylaxis before a treatment dose does not.
     """
     wanted = tuple(drugs)
     running = [
@@ -224,6 +228,7 @@ def current_course(case: Case, on: date, drugs: Iterable[str]) -> Therapy | None
     for earlier in sorted(case.therapy, key=lambda t: t.start, reverse=True):
         if (
             earlier.drug in wanted
+            and phase(earlier.indication) == phase(course.indication)
             and earlier.stop is not None
             and earlier.start < start
             and (start - earlier.stop).days <= 1
@@ -298,9 +303,37 @@ def regimen(
     result.regimens.append(chosen)
     if dose.region != regions[0]:
         result.findings.setdefault("dose_label_region", {})[drug] = dose.region
-    if schedule:
+    if schedule and not in_therapy(case, on, drug, indication):
         schedule_monitoring(result, knowledge, drug, indication.value, population, start, stop, on)
     return Outcome.RECOMMENDED, chosen
+
+
+#: Phases of a course: a treatment-dose course is the same course whether it is called induction,
+#: pre-emptive or refractory therapy; prophylaxis → treatment dose, or induction → maintenance, is a
+#: new course.
+_PHASE = {"induction": "treatment", "preemptive": "treatment", "refractory": "treatment"}
+
+
+def phase(indication: str | None) -> str | None:
+    """``treatment`` for induction, pre-emptive and refractory therapy; else the indication."""
+    return None if indication is None else _PHASE.get(indication, indication)
+
+
+def in_therapy(case: Case, on: date, drug: str, indication: Indication) -> bool:
+    """Is the recommended course already running in ``case.therapy``?
+
+    Running = the same drug given on ``on`` in the same phase (or with no indication given). Such
+    a course's monitoring belongs to the monitoring pathway's calendar (one owner, no duplicate
+    checks on nearby dates); a pathway plans the calendar of a course not yet started.
+    """
+    wanted = phase(indication.value)
+    return any(
+        t.drug == drug
+        and t.start <= on
+        and (t.stop is None or t.stop >= on)
+        and (t.indication is None or phase(t.indication) == wanted)
+        for t in case.therapy
+    )
 
 
 def give(

@@ -53,11 +53,14 @@ def episode(
     threshold_setting: str,
     population: str,
     choose: Callable[[], tuple[str, str | None] | None],
+    on_protocol: bool = True,
 ) -> Episode | None:
     """The pre-emptive decision when DNAemia is present: continue, stop or start therapy.
 
     None when there is no pre-emptive course and no blood viral load at or above the threshold
-    (the caller continues surveillance).
+    (the caller continues surveillance). Outside a pre-emptive protocol (``on_protocol`` False:
+    after or during prophylaxis) an unset threshold is ``specialist_review`` (T8), not
+    ``insufficient_data`` (T6); the setting is still named in ``missing``.
     """
     result = plan.result
     if case.presentation is not None and case.presentation.disease in (
@@ -111,9 +114,15 @@ def episode(
     plan.rule("T6")
     threshold = plan.setting(threshold_setting)
     if threshold is None:
-        plan.because(
-            f"viral load {latest.value} {latest.unit} on {latest.date}: the site's threshold {threshold_setting} is not set"
-        )
+        shown = f"viral load {latest.value} {latest.unit} on {latest.date}"
+        if not on_protocol:
+            plan.rule("T8")
+            plan.because(
+                f"asymptomatic DNAemia ({shown}) outside a pre-emptive protocol and the site's threshold "
+                f"{threshold_setting} is not set: specialist review"
+            )
+            return Episode(Outcome.SPECIALIST_REVIEW, False)
+        plan.because(f"{shown}: the site's threshold {threshold_setting} is not set")
         return Episode(Outcome.INSUFFICIENT_DATA, False)
     plan.cite_setting(threshold_setting)
     if latest.unit != "IU/mL":

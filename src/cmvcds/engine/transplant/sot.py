@@ -8,20 +8,24 @@ drug) the site's setting decides and is shown in the output.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from cmvcds.domain.case import Case, Transplant
-from cmvcds.domain.results import Missing
-from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
+from cmvcds.domain.results import Missing, ScheduleItem
+from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
+from cmvcds.engine.monitoring import underdosed_drugs
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
     add_alert,
     current_course,
+    is_below_lloq,
+    plasma_loads,
     refuse_minor,
     refuse_missing,
     regimen,
 )
-from cmvcds.engine.transplant.preemptive import episode, surveillance
+from cmvcds.engine.transplant.preemptive import Episode, episode, surveillance
 from cmvcds.knowledge.schemas.transplant import SotStrategy
 
 __all__ = ["serostatus_group", "sot_prevention"]
@@ -172,6 +176,15 @@ def _prophylaxis(
             )
             plan.done(Outcome.NOT_INDICATED)
         return
+    pet = _breakthrough(case, on, t, prophylaxis, preemptive)
+    if pet is not None and pet.active:
+        prophylaxis.because(
+            "treatment-dose therapy for DNAemia replaces prophylaxis while it runs; prevention is decided "
+            "again when it stops"
+        )
+        prophylaxis.done(Outcome.NOT_INDICATED)
+        preemptive.done(pet.outcome)
+        return
     window = t.sot.prophylaxis_start_window_days
     if drug == "letermovir":
         outcome = _letermovir(case, on, t, group, prophylaxis)
@@ -183,6 +196,9 @@ def _prophylaxis(
             (window, "prophylaxis start window"),
         )
     prophylaxis.done(outcome or Outcome.RECOMMENDED)
+    if pet is not None:
+        preemptive.done(pet.outcome)
+        return
     preemptive.rule("T3")
     preemptive.because(
         "no routine viral-load monitoring while prophylaxis runs",
@@ -191,9 +207,71 @@ def _prophylaxis(
     preemptive.done(Outcome.NOT_INDICATED)
 
 
+def _breakthrough(
+    case: Case, on: date, t: Tables, prophylaxis: Plan, preemptive: Plan
+) -> Episode | None:
+    """DNAemia during the prophylaxis period (T20, T8 → T6, T22); None when there is none.
+
+    A pre-emptive course started for it is continued or stopped (T10). Otherwise a detected blood
+    load since the prophylaxis course began is a breakthrough: check adherence, absorption and the
+    dose for the renal function (the monitoring pathway decides genotyping); at or above the site's
+    threshold treatment-dose therapy starts (T6), below it prophylaxis goes on with a repeat load
+    in a week; with no threshold set, specialist review (T8).
+    """
+    result = prophylaxis.result
+    drugs = (*t.sot.prophylaxis_drug.values, "ganciclovir", "letermovir")
+    course = current_course(case, on, drugs)
+    if course is None or course.indication not in (None, "prophylaxis", "preemptive"):
+        return None
+    pet = partial(_off_protocol_episode, case, on, t, preemptive)
+    if course.indication == "preemptive":
+        return pet()
+    loads = [o for o in plasma_loads(case, on) if o.date > course.start]
+    if not loads or is_below_lloq(loads[-1]):
+        return None
+    latest = loads[-1]
+    shown = f"{latest.value} {latest.unit}" if latest.value is not None else "detected"
+    prophylaxis.rule("T20")
+    preemptive.rule("T8")
+    low = course.drug in underdosed_drugs(case, prophylaxis.knowledge, on)
+    interval = t.sot.surveillance_interval_days
+    add_alert(
+        result,
+        AlertCode.CHECK_DOSING_ADHERENCE,
+        Severity.WARNING,
+        f"Breakthrough CMV DNAemia on {course.drug} prophylaxis ({shown} on {latest.date}): check adherence, "
+        "absorption and the dose for the current renal function"
+        + ("; the prescribed dose is below the dosing engine's target" if low else "")
+        + ".",
+        result.cite(t.treatment.min_treatment_days, "appropriately dosed therapy"),
+    )
+    found = pet()
+    if found is not None:
+        return found
+    if latest.value is not None:
+        preemptive.because(
+            f"breakthrough DNAemia ({shown} on {latest.date}) below the pre-emptive threshold"
+        )
+    preemptive.because(
+        f"continue prophylaxis and repeat the viral load in {int(interval.value)} days",
+        (interval, "weekly viral load"),
+    )
+    item = ScheduleItem(
+        ScheduleEvent.VIRAL_LOAD,
+        on + timedelta(days=int(interval.value)),
+        interval.citations,
+        reason="repeat CMV viral load: breakthrough DNAemia on prophylaxis",
+    )
+    if item not in result.schedule:
+        result.schedule.append(item)
+    return Episode(Outcome.NOT_INDICATED, False)
+
+
 def _start(case: Case, on: date, drug: str) -> date:
     course = current_course(case, on, (drug,))
-    return course.start if course is not None else on
+    if course is None or course.indication == "preemptive":
+        return on
+    return course.start
 
 
 def _valganciclovir(
@@ -215,6 +293,7 @@ def _valganciclovir(
     )
     stop_rule = f"through day {stop_day} after transplant"
     if not intolerant:
+        seen = len(prophylaxis.result.alerts)
         outcome, _ = regimen(
             prophylaxis.result,
             case,
@@ -242,8 +321,28 @@ def _valganciclovir(
                 (window, "prophylaxis start window"),
             )
             return None
+        neutropenic = outcome is Outcome.EXCLUDED and any(
+            a.code is AlertCode.NEUTROPENIA for a in prophylaxis.result.alerts[seen:]
+        )
+        if not neutropenic:
+            # T4 allows a switch to letermovir only for a low ANC or intolerance: a missing input,
+            # a renal exclusion or a review of valganciclovir is the decision's own outcome.
+            prophylaxis.rule("T4")
+            prophylaxis.cite(t.sot.letermovir_organs, "letermovir only for low ANC or intolerance")
+            if outcome is Outcome.INSUFFICIENT_DATA:
+                prophylaxis.because(
+                    "valganciclovir prophylaxis cannot be dosed: the dosing engine needs "
+                    + (", ".join(m.item for m in prophylaxis.result.missing) or "more data")
+                )
+                return Outcome.INSUFFICIENT_DATA
+            prophylaxis.because(
+                f"valganciclovir prophylaxis is {outcome.wording} by the dosing engine (see its alerts); "
+                "letermovir replaces it only for a low ANC or valganciclovir intolerance (T4): "
+                "choose the drug with a specialist"
+            )
+            return Outcome.SPECIALIST_REVIEW
         prophylaxis.because(
-            f"valganciclovir is not suitable ({outcome.value} by the dosing engine; see its alerts)"
+            "valganciclovir is not suitable (ANC below its limit; see the dosing engine's alerts)"
         )
     else:
         prophylaxis.because("valganciclovir or ganciclovir intolerance")
@@ -287,9 +386,13 @@ def _letermovir(case: Case, on: date, t: Tables, group: str, prophylaxis: Plan) 
     )
     if outcome is not Outcome.RECOMMENDED:
         prophylaxis.because(
-            f"letermovir is not recommended by the dosing engine ({outcome.value}); see its alerts"
+            f"letermovir prophylaxis is {outcome.wording} by the dosing engine; see its alerts"
         )
-        return Outcome.SPECIALIST_REVIEW
+        return (
+            Outcome.INSUFFICIENT_DATA
+            if outcome is Outcome.INSUFFICIENT_DATA
+            else Outcome.SPECIALIST_REVIEW
+        )
     prophylaxis.because(
         f"kidney D+/R−: letermovir prophylaxis from day {int(window.low)}–{int(window.high)} through day {stop_day} ({stop})",
         (window, "letermovir start window"),
@@ -357,7 +460,16 @@ def _after_prophylaxis(
         prophylaxis.done(Outcome.SPECIALIST_REVIEW)
     else:
         prophylaxis.done(Outcome.NOT_INDICATED)
-    outcome = episode(
+    outcome = _off_protocol_episode(case, on, t, preemptive)
+    if outcome is None:
+        preemptive.because("no DNAemia at or above the site's threshold after prophylaxis")
+    preemptive.done(outcome.outcome if outcome else Outcome.NOT_INDICATED)
+
+
+def _off_protocol_episode(case: Case, on: date, t: Tables, preemptive: Plan) -> Episode | None:
+    """DNAemia outside a pre-emptive protocol (during or after prophylaxis): T6 if a threshold is
+    set, else specialist review (T8)."""
+    return episode(
         case,
         on,
         t,
@@ -365,10 +477,8 @@ def _after_prophylaxis(
         threshold_setting="pet_threshold_iu_ml.sot",
         population="sot",
         choose=lambda: _pet_drug(case),
+        on_protocol=False,
     )
-    if outcome is None:
-        preemptive.because("no DNAemia at or above the site's threshold after prophylaxis")
-    preemptive.done(outcome.outcome if outcome else Outcome.NOT_INDICATED)
 
 
 def _pet_drug(case: Case) -> tuple[str, str | None]:

@@ -264,7 +264,6 @@ def _continue(
     case: Case, on: date, t: Tables, plan: Plan, course: Therapy, population: str, stop_text: str
 ) -> Outcome:
     """Continue the current course, switching IV ganciclovir to oral valganciclovir when T9 allows."""
-    result = plan.result
     drug, route = course.drug, course.route
     if drug == "ganciclovir" and route in ("iv", None):
         plan.rule("T9")
@@ -275,9 +274,6 @@ def _continue(
                 "switch to oral valganciclovir: clinical improvement, oral intake and absorption, falling viral load"
             )
             drug, route = "valganciclovir", "oral"
-            for item in result.schedule[:]:
-                if item.earliest >= on and item.reason and item.reason.startswith("ganciclovir:"):
-                    result.schedule.remove(item)
         else:
             plan.because(f"stay on IV ganciclovir: {'; '.join(unmet)}")
     start = on if drug != course.drug else course.start

@@ -41,10 +41,19 @@ class ObservationCatalogue(Strict):
     codes: dict[str, ObservationSpec] = Field(min_length=1)
 
 
+class WeightForAge(Strict):
+    """Below ``below_age_days`` of age, a weight above ``weight_kg_max`` is implausible."""
+
+    below_age_days: int = Field(gt=0)
+    weight_kg_max: Decimal = Field(gt=0)
+
+
 class PlausibilityLimits(Fact):
     """Limits on case values outside observations (weight, height, gestational age, age)."""
 
     weight_kg: tuple[Decimal, Decimal]
+    birth_weight_kg: tuple[Decimal, Decimal]
+    weight_for_age: tuple[WeightForAge, ...]
     height_cm: tuple[Decimal, Decimal]
     age_years: tuple[Decimal, Decimal]
     gestational_age_max_days: int

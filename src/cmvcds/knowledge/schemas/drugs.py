@@ -34,6 +34,10 @@ Route = Literal["oral", "iv"]
 Dialysis = Literal["hemodialysis", "peritoneal", "crrt"]
 RenalMeasure = Literal["crcl_ml_min", "crcl_ml_min_kg", "none"]
 RefusalOutcome = Literal["not_indicated", "excluded", "specialist_review"]
+Sex = Literal["female", "male"]
+#: Exclusion rules kept by another pathway's tables, applied by the dose calculator through that
+#: pathway's own function (never copied): ``pregnancy_protocol`` is the AIFA 648/96 rule A7.
+ProtocolExclusions = Literal["pregnancy_protocol"]
 IndicationName = Literal[
     "induction",
     "maintenance",
@@ -172,7 +176,14 @@ class PediatricFormula(Fact):
 
 
 class RegimenRow(Fact):
-    """A labelled regimen: what it is for, for whom, and its dose by renal band (or formula)."""
+    """A labelled regimen: what it is for, for whom, and its dose by renal band (or formula).
+
+    The population is data: ``organs``, ages (``min_age_years``/``max_age_years`` in whole years,
+    ``min_age_months``/``max_age_months`` in whole months), ``min_weight_kg`` and ``sexes``. A
+    patient of another sex is ``not_indicated`` (the indication cannot apply); outside the other
+    bounds the answer is ``specialist_review``. ``protocol_exclusions`` names the protocol whose
+    exclusion criteria the regimen must pass (they stay in that protocol's table).
+    """
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -185,7 +196,10 @@ class RegimenRow(Fact):
     min_age_years: Decimal | None = None
     max_age_years: Decimal | None = None
     min_age_months: int | None = None
+    max_age_months: int | None = None
     min_weight_kg: Decimal | None = None
+    sexes: tuple[Sex, ...] = ()
+    protocol_exclusions: ProtocolExclusions | None = None
     duration_days: int | None = None
     duration: str | None = None
     until_post_transplant_day: int | None = None
@@ -443,12 +457,24 @@ class RenalFormulas(Strict):
     mosteller: Mosteller
 
 
+class OverdoseSeverity(Strict):
+    """An order at least ``ratio_at_least`` times the recommended daily amount raises ``severity``."""
+
+    ratio_at_least: Decimal = Field(gt=1)
+    severity: Literal["warning", "critical"]
+
+
 class DosingPolicy(Fact):
-    """``drugs/policy.yaml``: the engine rules the labels leave open (dosing.md §0)."""
+    """``drugs/policy.yaml``: the engine rules the labels leave open (dosing.md §0).
+
+    ``overdose_severity``: the severity of a ``check_dose`` alert for an order above the labelled
+    daily amount, by how many times above it is (the highest rule met applies; else ``warning``).
+    """
 
     band_edges: str
     boundary_margin_ml_min: Decimal
     boundary_margin_ml_min_kg: Decimal
     check_tolerance_fraction: Decimal
+    overdose_severity: tuple[OverdoseSeverity, ...] = Field(min_length=1)
     oral_solution_ml_decimals: int
     dipstick_mg_dl: dict[str, Decimal]

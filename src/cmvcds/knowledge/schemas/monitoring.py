@@ -134,6 +134,21 @@ class GenotypingRule(Fact):
     min_log10_iu_ml: Decimal | None = None
 
 
+class BreakthroughRule(Fact):
+    """T22 applied to breakthrough DNAemia during SOT prophylaxis (transplant-hiv.md §7.5).
+
+    On ``rising_drugs`` a rising blood load leads to genotyping (gated by the genotyping exposure
+    rule); on ``threshold_drugs`` a load at or above the site's ``threshold_setting`` does, once
+    exposure to the drug reaches ``threshold_min_exposure_days`` (else specialist review).
+    """
+
+    populations: tuple[Literal["sot", "hsct"], ...] = Field(min_length=1)
+    rising_drugs: tuple[str, ...] = Field(min_length=1)
+    threshold_drugs: tuple[str, ...] = ()
+    threshold_setting: str
+    threshold_min_exposure_days: int = Field(ge=0)
+
+
 class GeneRule(Fact):
     """The genes to sequence after exposure to ``drug``."""
 
@@ -146,6 +161,7 @@ class KineticsRules(Strict):
 
     resistance_rise: ResistanceRise
     refractory: RefractoryRule
+    breakthrough: BreakthroughRule
     genotyping: GenotypingRule
     genes: tuple[GeneRule, ...] = Field(min_length=1)
 

@@ -115,6 +115,7 @@ class PregnancyProtocol(Strict):
     exclusion_age: Threshold
     exclusion_creatinine: Threshold
     exclusion_egfr: Threshold
+    computed_egfr: Fact
     primary_dna_specimens: Specimens
     fetal_viraemia: Threshold
     fetal_platelets: Threshold

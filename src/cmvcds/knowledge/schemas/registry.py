@@ -112,6 +112,7 @@ class Analysis(Fact):
     exposed: tuple[str, ...] = Field(min_length=1)
     unexposed: tuple[str, ...] = Field(min_length=1)
     outcome: Outcome
+    any_of: tuple[Outcome, ...] = ()  # a composite: ``outcome`` OR each of these (per pregnancy)
     strata: FieldRef | None = None
 
 

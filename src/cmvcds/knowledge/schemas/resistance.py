@@ -159,3 +159,42 @@ class ResistanceDrugs(Strict):
     """``drugs.yaml``: the drugs reported, in report order."""
 
     drugs: tuple[ResistanceDrug, ...] = Field(min_length=1)
+
+
+class CombinedEffectRule(Fact):
+    """A flag for a drug's call when resistance mutations are found in every gene of ``genes``
+    and no phenotype was measured for them together: the level shown is that of the mutations
+    alone, and the combined effect is uncharacterised (``combined_effects.yaml``)."""
+
+    id: str
+    drug: str
+    genes: tuple[str, ...] = Field(min_length=2)
+    flag: Literal["combined-effect-uncharacterised"]
+    wording: str
+
+
+class CombinedEffects(Strict):
+    """``combined_effects.yaml``: the rules about mutations of several genes found together."""
+
+    rules: tuple[CombinedEffectRule, ...] = ()
+
+
+class CuratedCall(Fact):
+    """A curated level for one mutation × drug that replaces the level its imported rows give.
+
+    ``supersedes`` names every imported row of that mutation × drug (``mutations.csv`` ids), so
+    that a later import adding a row makes the pack inconsistent until the curation is reviewed.
+    """
+
+    id: str
+    mutation: str = Field(pattern=MUTATION_ID)
+    drug: str
+    level: Literal["susceptible", "low", "moderate", "high"]
+    supersedes: tuple[str, ...] = Field(min_length=1)
+    wording: str
+
+
+class Curation(Strict):
+    """``curation.yaml``: curated levels, each with its sources and the rows it supersedes."""
+
+    calls: tuple[CuratedCall, ...] = ()

@@ -191,6 +191,7 @@ class HivRules(Strict):
     cd4_window_months: Range
     min_therapy_months: Range
     induction_days: Range
+    sight_threatening_fovea_um: Value
     art_start_within_days: Value
     gi_duration_days: Range
     ophthalmology_interval_days: Value

@@ -11,7 +11,7 @@ from cmvcds.registry.models.audit import (
 from cmvcds.registry.models.base import Audited, Base, new_id, utc_now
 from cmvcds.registry.models.data import DataQuery, DataValue, QueryStatus
 from cmvcds.registry.models.site import Role, Site, User, WebSession
-from cmvcds.registry.models.subject import Consent, IdentityLink, Subject
+from cmvcds.registry.models.subject import Consent, DateShift, IdentityLink, Subject
 
 __all__ = [
     "GENESIS",
@@ -22,6 +22,7 @@ __all__ = [
     "Consent",
     "DataQuery",
     "DataValue",
+    "DateShift",
     "DictionaryVersion",
     "ExportLog",
     "IdentityLink",

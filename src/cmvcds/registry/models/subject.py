@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cmvcds.registry.models.base import Audited, Base, utc_now
@@ -47,3 +47,18 @@ class Consent(Audited, Base):
     written_648_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_on: Mapped[date | None] = mapped_column(Date, default=None, index=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class DateShift(Audited, Base):
+    """The secret date offset of a mother and her newborns, for the central profile's shifting.
+
+    Drawn at random when the mother is enrolled (or at her first shifted export); never exported
+    and never written to the audit trail (its creation is, without the value).
+    """
+
+    __tablename__ = "date_shifts"
+    __audit_skip__ = frozenset({"offset_days"})
+
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), unique=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    offset_days: Mapped[int] = mapped_column(Integer)

@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 _CRF_CACHE: dict[str, Crf] = {}
+SAFETY_FIELDS = ("ae_severity", "ae_relation", "treated")  # the safety table's fields
 
 
 def current_crf(session: Session) -> Crf:
@@ -61,6 +62,17 @@ def import_dictionary(
             raise InputError(
                 f"the dictionary lacks instrument(s) {', '.join(lost)} of event {event.name!r}"
             )
+    names = {row.field_name for row in fields}
+    used = {c.field for c in design.soft_checks} | set(SAFETY_FIELDS)
+    for analysis in design.analyses:
+        used |= {analysis.exposure.field, analysis.outcome.field}
+        used |= {component.field for component in analysis.any_of}
+        used |= {analysis.strata.field} if analysis.strata else set()
+    if used - names:
+        raise InputError(
+            f"the dictionary lacks field(s) {', '.join(sorted(used - names))} that the study's "
+            "checks and analyses use"
+        )
     digest = hashlib.sha256(csv_text.encode()).hexdigest()
     row = DictionaryVersion(version=version, sha256=digest, csv_text=csv_text)
     session.add(row)

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from cmvcds.errors import InputError
 from cmvcds.registry.access import Actor, Permission, not_found, require, require_site
+from cmvcds.registry.dates import remember_offset
 from cmvcds.registry.models import Consent, IdentityLink, Site, Subject
 
 __all__ = [
     "ConsentInput",
+    "consents_of",
     "enrol_mother",
     "enrol_newborn",
     "get_subject",
@@ -101,6 +103,8 @@ def _enrol(
         hospital_record_number=hospital_record_number.strip(),
     )
     session.add(link)
+    if kind == "mother":  # her newborns share her secret date offset
+        remember_offset(session, subject)
     _add_consent(session, subject, consent)
     session.flush()
     return subject
@@ -198,6 +202,13 @@ def withdraw_consent(
             row.withdrawn_on = on
             row.withdrawal_reason = reason
     session.flush()
+
+
+def consents_of(session: Session, actor: Actor, pseudonym: str) -> list[Consent]:
+    """The subject's consents, oldest first (withdrawn ones carry their date and reason)."""
+    subject = get_subject(session, actor, pseudonym)
+    query = select(Consent).where(Consent.subject_id == subject.id)
+    return list(session.scalars(query.order_by(Consent.signed_on, Consent.id)))
 
 
 def withdrawn_subquery() -> Select[Any]:

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
+from cmvcds.adapters.answer_index import build_engine
 from cmvcds.adapters.api.problems import problem_responses, problems_of
 from cmvcds.adapters.api.service import Clinic, read_case_text
-from cmvcds.adapters.cli.ask import build_engine
 from cmvcds.engine.answers import AnswerEngine
 from cmvcds.engine.answers.service import MAX_QUESTION_CHARS
 from cmvcds.errors import InputError

@@ -1,8 +1,8 @@
 """Registry pages under ``/registry``: server-rendered, CSRF-protected, sessions that expire.
 
 Mount with ``app.include_router(router)``. The database is ``app.state.registry`` (a
-``cmvcds.registry.db.Registry``) when the app sets one, else ``Registry()`` on first use
-(``CMVCDS_DATABASE_URL``). The clock is the ``now`` dependency (tests override it).
+``cmvcds.registry.db.Registry``) when the app sets one, else ``app.state.settings.database_url``
+(``CMVCDS_DATABASE_URL``), migrated on first use. The clock is the ``now`` dependency.
 
 A subject that does not exist and one of another site give the same 404 page.
 """
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from cmvcds.adapters.web.render import TEMPLATE_DIR
 from cmvcds.errors import AccessDenied, InputError, RegistryError
-from cmvcds.registry import analytics, exports
+from cmvcds.registry import analytics, exports, migrate
 from cmvcds.registry.access import Actor, Permission, require
 from cmvcds.registry.db import Registry
 from cmvcds.registry.dictionary import choices, shown
@@ -55,9 +55,13 @@ def now() -> datetime:
 
 
 def _registry(request: Request) -> Registry:
+    """``app.state.registry``, else the app's database (brought to the newest schema once)."""
     registry = getattr(request.app.state, "registry", None)
     if registry is None:
-        registry = request.app.state.registry = Registry()
+        settings = getattr(request.app.state, "settings", None)
+        registry = Registry(getattr(settings, "database_url", None))
+        migrate.upgrade(registry.engine)
+        request.app.state.registry = registry
     return registry
 
 
@@ -105,6 +109,24 @@ def _denied(viewer: Viewer | None, message: str, status: int = 404) -> HTMLRespo
     return page(
         "registry_error.html", status, title="Not available", viewer=viewer, message=message
     )
+
+
+def refused(viewer: Viewer, error: AccessDenied) -> HTMLResponse:
+    """403 when the role may not act; 404 when the record is not visible (absent or elsewhere)."""
+    return _denied(viewer, str(error), 403 if "may not" in str(error) else 404)
+
+
+def forbidden(
+    viewer: Viewer, csrf: str, permission: Permission | None = None
+) -> HTMLResponse | None:
+    """The 403 page when the form's CSRF token is wrong or the role lacks ``permission``."""
+    try:
+        check_csrf(viewer.web, csrf)
+        if permission is not None:
+            require(viewer.actor, permission)
+    except AccessDenied as error:
+        return _denied(viewer, str(error), 403)
+    return None
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -192,13 +214,15 @@ def subject_list(viewer: ViewerDep) -> HTMLResponse:
 
 
 @router.get("/subjects/{pseudonym}", response_class=HTMLResponse)
-def event_grid(viewer: ViewerDep, pseudonym: str) -> HTMLResponse:
+def event_grid(viewer: ViewerDep, pseudonym: str, enrolled: int = 0) -> HTMLResponse:
     try:
         grid = crf.event_grid(viewer.session, viewer.actor, pseudonym)
+        kind = subjects.get_subject(viewer.session, viewer.actor, pseudonym).kind
     except AccessDenied as error:
         return _denied(viewer, str(error))
     return page("registry_grid.html", title=pseudonym, viewer=viewer, pseudonym=pseudonym, grid=grid,
-                labels={e.name: e.label for e in crf.current_crf(viewer.session).design.events})  # fmt: skip
+                labels={e.name: e.label for e in crf.current_crf(viewer.session).design.events},
+                kind=kind, enrolled=bool(enrolled))  # fmt: skip
 
 
 def _form_context(
@@ -287,29 +311,6 @@ async def form_submit(
     return page("registry_form.html", **context)
 
 
-@router.post("/queries/{query_id}", response_class=HTMLResponse, response_model=None)
-def query_action(
-    viewer: ViewerDep,
-    query_id: str,
-    action: Annotated[str, Form()],
-    csrf: Annotated[str, Form()] = "",
-    answer: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        check_csrf(viewer.web, csrf)
-        if action == "answer":
-            crf.answer_query(viewer.session, viewer.actor, query_id, answer)
-        elif action == "close":
-            crf.close_query(viewer.session, viewer.actor, query_id)
-        else:
-            raise InputError(f"unknown action {action!r}")
-    except AccessDenied as error:
-        return _denied(viewer, str(error))
-    except InputError as error:
-        return _denied(viewer, str(error), 422)
-    return RedirectResponse("/registry/", status_code=303)
-
-
 @router.get("/audit", response_class=HTMLResponse)
 def audit_viewer(viewer: ViewerDep, entity_id: str | None = None, limit: int = 200) -> HTMLResponse:
     try:
@@ -342,10 +343,12 @@ def export_submit(
     fmt: Annotated[str, Form()],
     profile: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
+    dates: Annotated[str, Form()] = "coarsen",
 ) -> Response:
     try:
         check_csrf(viewer.web, csrf)
-        result = exports.export(viewer.session, viewer.actor, fmt=fmt, profile=profile, now=clock)
+        result = exports.export(viewer.session, viewer.actor, fmt=fmt, profile=profile, now=clock,
+                                dates=dates)  # fmt: skip
     except (AccessDenied, InputError) as error:
         return page("registry_exports.html", 403, title="Exports", viewer=viewer, formats=exports.FORMATS,
                     profiles=exports.PROFILES, error=str(error))  # fmt: skip

@@ -1,0 +1,195 @@
+"""The registry's JSON API under ``/api/v1/registry`` (read-only, plus starting a session).
+
+Authentication is the pages' session: the ``cmvcds_registry`` cookie, or the same token as
+``Authorization: Bearer <token>`` (``POST /api/v1/registry/sessions`` starts one, with the
+login's throttling). Every answer is scoped like the pages (a site user sees only their site;
+another site's subject is refused like an absent one). Errors are ``application/problem+json``
+whatever app mounts the router: 401 no or expired session, 403 role, 404 not visible, 422 input.
+
+    POST /sessions                       {username, password} → {token, csrf_token, expires_at}
+    GET  /subjects?limit=&offset=        subjects visible to the user
+    GET  /subjects/{pseudonym}           one subject and its event grid (events × forms status)
+    GET  /dashboard                      per site: enrolment, completeness, open queries
+    GET  /analyses                       every outcome analysis (methods named) and safety table
+    GET  /analyses/{analysis_id}         one analysis
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cmvcds.adapters.api.problems import ProblemResponse, problem_responses, problems_of
+from cmvcds.adapters.web.registry.routes import COOKIE, _registry, now
+from cmvcds.errors import AccessDenied, InputError
+from cmvcds.registry import analytics
+from cmvcds.registry.access import Actor
+from cmvcds.registry.models import Site
+from cmvcds.registry.security import login, resolve_session
+from cmvcds.registry.services import crf, study, subjects
+
+__all__ = ["router"]
+
+
+class Unauthenticated(Exception):
+    """No session, or an expired one."""
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> ProblemResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    response = ProblemResponse(body, status_code=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="cmvcds-registry"'
+    return response
+
+
+class ProblemRoute(APIRoute):
+    """A route whose refusals are problem documents even without the app's handlers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Unauthenticated as error:
+                return _problem(401, "Not authenticated", str(error))
+            except AccessDenied as error:
+                refused = "may not" in str(error)
+                return _problem(403 if refused else 404, "Forbidden" if refused else "Not found",
+                                str(error))  # fmt: skip
+            except InputError as error:
+                return _problem(422, "Invalid input", error.message, errors=problems_of(error))
+            except RequestValidationError as error:
+                errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
+                          for e in error.errors()]  # fmt: skip
+                return _problem(422, "Invalid input", "the request is malformed", errors=errors)
+
+        return run
+
+
+router = APIRouter(
+    prefix="/api/v1/registry",
+    tags=["registry"],
+    route_class=ProblemRoute,
+    responses=problem_responses(401, 403, 404, 422),
+)
+
+
+class Caller:
+    """The authenticated user of an API request and its database session."""
+
+    def __init__(self, actor: Actor, session: Session) -> None:
+        self.actor, self.session = actor, session
+
+
+def _token(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.cookies.get(COOKIE)
+
+
+def _caller(request: Request, clock: Annotated[datetime, Depends(now)]) -> Iterator[Caller]:
+    token = _token(request)
+    if not token:
+        raise Unauthenticated("log in: a session cookie or a bearer token is required")
+    registry = _registry(request)
+    with registry.session(None) as probe:
+        try:
+            user, _web = resolve_session(probe, token, now=clock)
+        except AccessDenied as error:
+            raise Unauthenticated(str(error)) from None
+        actor = study.actor_for(user)
+    with registry.session(actor) as session:
+        yield Caller(actor, session)
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+class Credentials(BaseModel):
+    username: str
+    password: str
+
+
+class SessionOut(BaseModel):
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+class SubjectOut(BaseModel):
+    pseudonym: str
+    kind: str
+    site: str
+    enrolled_on: date
+
+
+@router.post("/sessions", status_code=201)
+def start_session(
+    request: Request, body: Credentials, clock: Annotated[datetime, Depends(now)]
+) -> SessionOut:
+    """Log in; the token is the bearer token (and the pages' cookie value)."""
+    with _registry(request).session(None) as session:
+        try:
+            started = login(session, body.username, body.password, now=clock)
+        except AccessDenied as error:
+            raise Unauthenticated(str(error)) from None
+    return SessionOut(
+        token=started.token, csrf_token=started.csrf_token, expires_at=started.expires_at
+    )
+
+
+def _codes(session: Session) -> dict[str, str]:
+    return {str(i): str(c) for i, c in session.execute(select(Site.id, Site.code))}
+
+
+@router.get("/subjects")
+def list_subjects(
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    people = subjects.list_subjects(caller.session, caller.actor, limit=limit, offset=offset)
+    codes = _codes(caller.session)
+    return {
+        "limit": limit, "offset": offset,
+        "subjects": [SubjectOut(pseudonym=s.pseudonym, kind=s.kind, site=codes[s.site_id],
+                                enrolled_on=s.enrolled_on).model_dump(mode="json") for s in people],
+    }  # fmt: skip
+
+
+@router.get("/subjects/{pseudonym}")
+def subject(caller: CallerDep, pseudonym: str) -> dict[str, Any]:
+    found = subjects.get_subject(caller.session, caller.actor, pseudonym)
+    grid = crf.event_grid(caller.session, caller.actor, pseudonym)
+    out = SubjectOut(pseudonym=found.pseudonym, kind=found.kind,
+                     site=_codes(caller.session)[found.site_id], enrolled_on=found.enrolled_on)  # fmt: skip
+    return {**out.model_dump(mode="json"), "events": grid}
+
+
+@router.get("/dashboard")
+def dashboard(caller: CallerDep) -> dict[str, Any]:
+    return {"sites": analytics.dashboard(caller.session, caller.actor)}
+
+
+@router.get("/analyses")
+def analyses(caller: CallerDep) -> dict[str, Any]:
+    return {
+        "analyses": analytics.analyse_all(caller.session, caller.actor),
+        "safety": analytics.safety_table(caller.session, caller.actor),
+    }
+
+
+@router.get("/analyses/{analysis_id}")
+def analysis(caller: CallerDep, analysis_id: str) -> dict[str, Any]:
+    return analytics.analyse(caller.session, caller.actor, analysis_id)

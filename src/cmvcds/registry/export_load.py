@@ -1,0 +1,122 @@
+"""What an export reads: the subjects the actor may export, their values, consents and form
+status, with dates as the profile wants them (exact, coarsened or shifted; see ``dates.py``).
+
+Subjects who withdrew consent are never loaded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cmvcds.registry.access import Actor
+from cmvcds.registry.dates import coarsen, family_offsets, shift
+from cmvcds.registry.dictionary import Crf
+from cmvcds.registry.models import (
+    Consent,
+    DataQuery,
+    DataValue,
+    IdentityLink,
+    QueryStatus,
+    Site,
+    Subject,
+)
+from cmvcds.registry.services.subjects import withdrawn_subquery
+
+__all__ = ["FORM_STATUS", "ExportSubject", "Slot", "load_subjects"]
+
+FORM_STATUS = {"incomplete": "0", "unverified": "1", "complete": "2"}  # REDCap's codes
+Slot = tuple[str, str, int]  # event, instrument, instance
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class ExportSubject:
+    key: str
+    kind: str
+    site: str
+    mother: str | None
+    identity: str | None
+    consents: tuple[Consent, ...]
+    values: dict[Slot, dict[str, str]]
+    status: dict[Slot, str]  # slot → REDCap form status code
+    redate: Callable[[str], str]  # how this subject's dates are written
+
+
+def _exact(value: str) -> str:
+    return value
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+
+
+def load_subjects(
+    session: Session, actor: Actor, crf: Crf, profile: str, wanted: set[str], policy: str
+) -> list[ExportSubject]:
+    """The subjects to export; ``policy`` is ``exact``, ``coarsen`` or ``shift``."""
+    query = (
+        select(Subject, Site.code)
+        .join(Site, Site.id == Subject.site_id)
+        .where(Subject.id.not_in(withdrawn_subquery()))
+    )
+    if profile == "site" or actor.role.site_scoped:
+        query = query.where(Subject.site_id == actor.site_id)
+    rows = list(session.execute(query.order_by(Subject.pseudonym)))
+    ids = [subject.id for subject, _code in rows]
+    pseudonyms = {subject.id: subject.pseudonym for subject, _code in rows}
+    consents: dict[str, list[Consent]] = defaultdict(list)
+    values: dict[str, dict[Slot, dict[str, str]]] = defaultdict(dict)
+    queried: set[tuple[str, str, str, int]] = set()
+    for chunk in _chunks(ids):
+        for consent in session.scalars(select(Consent).where(Consent.subject_id.in_(chunk))):
+            consents[consent.subject_id].append(consent)
+        for cell in session.scalars(select(DataValue).where(DataValue.subject_id.in_(chunk))):
+            slot = (cell.event, cell.instrument, cell.instance)
+            values[cell.subject_id].setdefault(slot, {})[cell.field] = cell.value
+        open_queries = select(DataQuery.subject_id, DataQuery.event, DataQuery.instrument,
+                              DataQuery.instance).where(
+            DataQuery.subject_id.in_(chunk), DataQuery.status != QueryStatus.CLOSED)  # fmt: skip
+        queried |= {
+            (str(s), str(e), str(i), int(n)) for s, e, i, n in session.execute(open_queries)
+        }
+    identities: dict[str, str] = {}
+    if profile == "site":
+        for chunk in _chunks(ids):
+            links = select(IdentityLink.subject_id, IdentityLink.hospital_record_number).where(
+                IdentityLink.subject_id.in_(chunk)
+            )
+            identities.update({str(sid): str(mrn) for sid, mrn in session.execute(links)})
+    offsets = family_offsets(session, [s for s, _c in rows]) if policy == "shift" else {}
+    out = []
+    for subject, code in rows:
+        redate: Callable[[str], str] = (
+            partial(shift, offset_days=offsets[subject.id]) if policy == "shift"
+            else coarsen if policy == "coarsen" else _exact
+        )  # fmt: skip
+        slots = values.get(subject.id, {})
+        status = {
+            slot: _status(crf, slot, cells, (subject.id, *slot) in queried)
+            for slot, cells in slots.items()
+        }
+        out.append(ExportSubject(
+            key=subject.pseudonym, kind=subject.kind, site=code,
+            mother=pseudonyms.get(subject.mother_id) if subject.mother_id else None,
+            identity=identities.get(subject.id), consents=tuple(consents.get(subject.id, ())),
+            values={slot: {k: redate(v) for k, v in cells.items() if k in wanted}
+                    for slot, cells in slots.items()},
+            status=status, redate=redate,
+        ))  # fmt: skip
+    return out
+
+
+def _status(crf: Crf, slot: Slot, cells: dict[str, str], open_query: bool) -> str:
+    """REDCap's form status of one filled form: 0 incomplete, 1 unverified, 2 complete."""
+    if crf.missing_required(slot[1], cells):
+        return FORM_STATUS["incomplete"]
+    return FORM_STATUS["unverified"] if open_query else FORM_STATUS["complete"]
