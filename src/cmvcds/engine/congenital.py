@@ -28,7 +28,7 @@ from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
-from cmvcds.engine.monitoring import add_months, plan_schedule, therapy_courses
+from cmvcds.engine.monitoring import Course, add_months, plan_schedule, therapy_courses
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
 
@@ -215,8 +215,11 @@ def _treat(
     courses = [
         c for c in therapy_courses(case.therapy) if c.drug in (plan.drug, plan.iv_alternative_drug)
     ]
-    start = courses[0].start if courses else on
+    start = min((c.start for c in courses), default=on)
     stop = add_months(start, plan.duration_months)
+    running = [c for c in courses if c.active_on(on)]
+    if courses and (not running or on > stop):
+        return _course_over(result, case, courses, running, on, start, stop, cited)
     age_at_start = (start - birth).days
     weight = _weight_on(case, start)
     assert case.congenital is not None
@@ -272,9 +275,15 @@ def _treat(
         reasons.append("The trial criteria cannot be checked (see missing).")
     else:
         outcome = Outcome.RECOMMENDED
-        reasons.append(
-            f"Start by day {trial.max_start_age_days} of life; {plan.duration_months} months of therapy."
-        )
+        if running:
+            reasons.append(
+                f"On {running[-1].drug} since {start} (day {age_at_start} of life): continue to complete "
+                f"{plan.duration_months} months on {stop}."
+            )
+        else:
+            reasons.append(
+                f"Start by day {trial.max_start_age_days} of life; {plan.duration_months} months of therapy."
+            )
 
     plan_cited = result.cite(plan, "6-month plan")
     if weight is not None:
@@ -283,19 +292,62 @@ def _treat(
         for alert in dose.alerts:
             if alert not in result.alerts:
                 result.alerts.append(alert)
-        if dose.regimen is not None:
+        for missing in dose.missing:
+            if missing not in result.missing:
+                result.missing.append(missing)
+        if dose.regimen is not None and drug != plan.drug:
+            # IV ganciclovir is a bridge until oral valganciclovir is possible, not a 6-month course
+            result.regimens.append(
+                dose.as_regimen(
+                    start=on if not running else start,
+                    stop=None,
+                    stop_rule=f"until oral {plan.drug} is possible; the whole course ends on {stop} "
+                    f"({plan.stop_rule})",
+                )
+            )
+        elif dose.regimen is not None:
             result.regimens.append(
                 dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
             )
         else:
-            reasons.append(f"No dose: {'; '.join(dose.reasons) or dose.outcome.value}.")
+            reasons.append(_no_dose(dose.outcome, dose.reasons, dose.missing))
             if outcome == Outcome.RECOMMENDED:
                 outcome = Outcome(dose.outcome.value)
         cited = (*cited, *dose.citations)
         if not courses:
-            plan_schedule(result, knowledge, case.context.value, drug, start, stop)
+            plan_schedule(result, knowledge, case.context.value, drug, start, stop, since=on)
     all_cited = tuple(dict.fromkeys((*cited, *trial_cited, *plan_cited)))
     return _decide(result, outcome, reasons, all_cited)
+
+
+def _no_dose(outcome: Outcome, reasons: tuple[str, ...], missing: tuple[Missing, ...]) -> str:
+    """Why the dosing engine gave no dose, in one clean sentence (its regimen label left out)."""
+    why = [r.rstrip(". ") for r in reasons if not r.startswith("Regimen:")]
+    why += [f"it needs {m.item} ({m.why})" for m in missing]
+    return f"No dose from the dosing engine ({outcome.value}): {'; '.join(why) or 'see its alerts'}."
+
+
+def _course_over(
+    result: PathwayResult,
+    case: Case,
+    courses: list[Course],
+    running: list[Course],
+    on: date,
+    start: date,
+    stop: date,
+    cited: tuple[str, ...],
+) -> PathwayResult:
+    """The course in therapy has ended (stopped), or reached its planned stop date: stop it."""
+    drugs = ", ".join(dict.fromkeys(c.drug for c in courses))
+    if running:
+        reason = (
+            f"On {drugs} since {start}: the planned course ended on {stop}; stop now "
+            "(no trial evidence beyond it)."
+        )
+    else:
+        last = max(c.stop or on for c in courses)
+        reason = f"Course of {drugs} from {start} to {last} completed; no further antiviral therapy."
+    return _decide(result, Outcome.NOT_INDICATED, reason, cited)
 
 
 def _weight_on(case: Case, day: date) -> Decimal | None:

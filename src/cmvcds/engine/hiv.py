@@ -16,7 +16,15 @@ from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
 from cmvcds.engine.monitoring import add_months
-from cmvcds.engine.transplant.common import Plan, Tables, add_alert, give, regimen, tables
+from cmvcds.engine.transplant.common import (
+    Plan,
+    Tables,
+    add_alert,
+    current_course,
+    give,
+    regimen,
+    tables,
+)
 from cmvcds.engine.transplant.treatment import treat_disease
 from cmvcds.knowledge import Knowledge
 
@@ -180,7 +188,12 @@ def _retinitis(
             )
         )
         plan.rule("H6")
-        plan.because("retinitis activity unknown: ophthalmology assessment needed")
+        plan.because(
+            "retinitis activity unknown: ophthalmology assessment needed (active lesions are induced, "
+            "inactive ones maintained or stopped)",
+            (h.induction_days, "induction of active retinitis"),
+            (h.cd4_window_months, "stopping maintenance needs inactive lesions"),
+        )
         plan.done(Outcome.INSUFFICIENT_DATA)
         return
     on_maintenance = any(
@@ -224,7 +237,14 @@ def _induction(
         plan.done(Outcome.INSUFFICIENT_DATA)
         return
     plan.cite_setting("hiv_induction_days")
-    stop = on + timedelta(days=int(days))
+    running = current_course(case, on, h.anti_cmv_drugs.values)
+    start = on
+    if running is not None and running.indication in (None, "induction"):
+        start = running.start
+    stop = start + timedelta(days=int(days))
+    if stop < on:
+        _induction_overrun(case, on, plan, start, stop, int(days))
+        return
     where = f"zone {zone}" if zone is not None else "zone not stated"
     if intravitreal:
         plan.rule("H3")
@@ -250,8 +270,43 @@ def _induction(
                 f"ophthalmologist to state whether the lesion is immediately sight-threatening ({definition}): "
                 "if it is, intravitreal ganciclovir or foscarnet is added to the oral induction"
             )
+    if start < on:
+        plan.because(f"induction running since {start}: continue to day {days} ({stop})")
     _valganciclovir(
-        case, on, plan, Indication.INDUCTION, stop, f"induction for {days} days, then maintenance"
+        case,
+        on,
+        plan,
+        Indication.INDUCTION,
+        stop,
+        f"induction for {days} days, then maintenance",
+        start=start,
+    )
+
+
+def _induction_overrun(
+    case: Case, on: date, plan: Plan, start: date, stop: date, days: int
+) -> None:
+    """Induction started on ``start`` ran past its planned ``days``: step down to maintenance now."""
+    plan.rule("H5")
+    plan.because(
+        f"induction started on {start} was planned for {days} days (to {stop}); it is "
+        f"{(on - stop).days} days overdue: step down to maintenance now, ophthalmology to confirm response"
+    )
+    add_alert(
+        plan.result,
+        AlertCode.THERAPY_BEYOND_EVIDENCE,
+        Severity.WARNING,
+        f"Retinitis induction since {start} has run {(on - start).days} days, beyond its planned {days} days "
+        f"(stop {stop}): step down to maintenance; review activity with ophthalmology.",
+        plan.citations,
+    )
+    _valganciclovir(
+        case,
+        on,
+        plan,
+        Indication.MAINTENANCE,
+        None,
+        "until the stop criteria are met (ART, inactive lesions, CD4, duration)",
     )
 
 
@@ -356,7 +411,14 @@ def _restart_or_stay_off(
 
 
 def _valganciclovir(
-    case: Case, on: date, plan: Plan, indication: Indication, stop: date | None, stop_rule: str
+    case: Case,
+    on: date,
+    plan: Plan,
+    indication: Indication,
+    stop: date | None,
+    stop_rule: str,
+    *,
+    start: date | None = None,
 ) -> None:
     """Close ``plan`` with the dosing engine's valganciclovir regimen (specialist if it gives none)."""
     plan.done(
@@ -366,7 +428,7 @@ def _valganciclovir(
             on,
             "valganciclovir",
             indication,
-            start=on,
+            start=start or on,
             stop=stop,
             stop_rule=stop_rule,
             population="hiv",

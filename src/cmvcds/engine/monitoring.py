@@ -215,13 +215,18 @@ def plan_schedule(
     drug: str,
     start: date,
     end: date,
+    *,
+    since: date | None = None,
 ) -> None:
-    """Add the surveillance calendar of a course of ``drug`` from ``start`` to ``end`` to ``result``."""
+    """Add the surveillance calendar of a course of ``drug`` from ``start`` to ``end`` to ``result``.
+
+    Dates before ``since`` (the assessment date of a running course) are past, not plans: left out.
+    """
     table = knowledge.table("monitoring_schedules", MonitoringSchedules)
     for rule in table.rules:
         if not rule.applies(context, drug):
             continue
-        dates = planned_dates(rule, start, end)
+        dates = [d for d in planned_dates(rule, start, end) if since is None or d >= since]
         if not dates:
             continue
         cited = result.cite(rule, f"monitoring schedule {rule.id}")
@@ -239,7 +244,7 @@ def _planned_end(knowledge: Knowledge, context: str, course: Course, on: date) -
     for row in knowledge.table("monitoring_evidence", EvidenceDurations).durations:
         if row.applies(context, course.drug):
             limit = _evidence_limit(row.months, row.days, course.start)
-            if limit >= on:
+            if limit >= on or row.fixed_course:
                 return limit
     return on + timedelta(days=_horizon_days(knowledge))
 
@@ -267,6 +272,7 @@ def _schedule_course(
             course.drug,
             course.start,
             _planned_end(knowledge, context, course, on),
+            since=on,
         )
         return
     if context == "pregnancy" or not isinstance(

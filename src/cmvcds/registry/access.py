@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cmvcds.errors import AccessDenied
-from cmvcds.registry.models.site import Role
+from cmvcds.registry.roles import Role
 
 __all__ = ["SYSTEM", "Actor", "Permission", "not_found", "require", "require_site"]
 

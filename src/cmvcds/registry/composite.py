@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from cmvcds.knowledge.schemas.registry import Analysis, Outcome
@@ -49,18 +49,27 @@ def composite_counts(session: Session, actor: Actor, analysis: Analysis) -> list
     """Pregnancies per (exposure code, composite event?, stratum code), counted in the database."""
     exposure = aliased(DataValue, name="exposure")
     stratum = aliased(DataValue, name="stratum")
-    parts = [
-        _component(actor, c, f"c{n}") for n, c in enumerate((analysis.outcome, *analysis.any_of))
-    ]
-    event = or_(*[func.coalesce(part.c.ev, 0) == 1 for part in parts])
-    non_event = and_(*[
-        and_(func.coalesce(part.c.ev, 0) == 0, func.coalesce(part.c.ne, 0) == 1) for part in parts
-    ])  # fmt: skip
+    flags: list[tuple[ColumnElement[Any], ColumnElement[Any]]] = []  # (event?, non-event?)
+    joins: list[tuple[Any, ColumnElement[bool]]] = []
+    for n, component in enumerate((analysis.outcome, *analysis.any_of)):
+        if component.subject == "mother":  # her own (non-repeating) form: one value, joined
+            own = aliased(DataValue, name=f"c{n}")
+            joins.append((own, and_(own.subject_id == exposure.subject_id,
+                                    own.event == component.event, own.field == component.field)))  # fmt: skip
+            flags.append((own.value.in_(component.events), own.value.in_(component.non_events)))
+        else:  # her newborns' values, aggregated per mother (twins)
+            part = _newborns(actor, component, f"c{n}")
+            joins.append((part, part.c.mother_id == exposure.subject_id))
+            flags.append((part.c.ev == 1, part.c.ne == 1))
+    event = or_(*[func.coalesce(ev, False) for ev, _ne in flags])
+    non_event = and_(
+        *[and_(func.coalesce(ne, False), ~func.coalesce(ev, False)) for ev, ne in flags]
+    )
     state = case((event, 1), (non_event, 0), else_=None).label("state")
     grouped = [exposure.value, state, *([stratum.value] if analysis.strata else [])]
     query = select(*grouped, func.count()).select_from(exposure)
-    for part in parts:
-        query = query.outerjoin(part, part.c.mother_id == exposure.subject_id)
+    for target, on in joins:
+        query = query.outerjoin(target, on)
     if analysis.strata:
         query = query.outerjoin(stratum, and_(
             stratum.subject_id == exposure.subject_id, stratum.event == analysis.strata.event,
@@ -83,23 +92,23 @@ def composite_counts(session: Session, actor: Actor, analysis: Analysis) -> list
     return rows
 
 
-def _component(actor: Actor, outcome: Outcome, name: str) -> Subquery:
-    """Per mother: ``ev`` 1 when any value is an event code, ``ne`` 1 when all are non-events."""
-    if outcome.subject == "newborn":
-        holder = Subject.mother_id
-        query = select(holder.label("mother_id")).join(Subject, Subject.id == DataValue.subject_id)
-        query = query.where(Subject.mother_id.is_not(None))
-    else:
-        holder = DataValue.subject_id
-        query = select(holder.label("mother_id"))
-    query = query.add_columns(
-        func.max(case((DataValue.value.in_(outcome.events), 1), else_=0)).label("ev"),
-        func.min(case((DataValue.value.in_(outcome.non_events), 1), else_=0)).label("ne"),
-    ).where(
-        DataValue.event == outcome.event,
-        DataValue.field == outcome.field,
-        DataValue.subject_id.not_in(withdrawn_subquery()),
+def _newborns(actor: Actor, outcome: Outcome, name: str) -> Subquery:
+    """Per mother: ``ev`` 1 when any newborn's value is an event code, ``ne`` 1 when all are
+    non-event codes (withdrawn newborns left out)."""
+    query = (
+        select(
+            Subject.mother_id.label("mother_id"),
+            func.max(case((DataValue.value.in_(outcome.events), 1), else_=0)).label("ev"),
+            func.min(case((DataValue.value.in_(outcome.non_events), 1), else_=0)).label("ne"),
+        )
+        .join(Subject, Subject.id == DataValue.subject_id)
+        .where(
+            Subject.mother_id.is_not(None),
+            DataValue.event == outcome.event,
+            DataValue.field == outcome.field,
+            DataValue.subject_id.not_in(withdrawn_subquery()),
+        )
     )
     if actor.role.site_scoped:
         query = query.where(DataValue.site_id == actor.site_id)
-    return query.group_by(holder).subquery(name)
+    return query.group_by(Subject.mother_id).subquery(name)

@@ -343,10 +343,19 @@ def test_weight_gain_makes_the_prescribed_dose_too_low(
     doc = assess(make_case(raw), knowledge).to_dict()
     (alert,) = [a for a in doc["alerts"] if a["code"] == "dose-below-target"]
     assert "51.2 mg twice daily" in alert["message"] and "64 mg twice daily" in alert["message"]
-    # The calendar now comes from the course in therapy (monitoring pathway), once per date.
+    # The calendar now comes from the course in therapy (monitoring pathway), once per date, from
+    # the assessment date on: of weeks 1–6 and 8 (03-17 … 04-21, 05-05) and months 3–6 (06-10 …
+    # 09-10) after the 03-10 start, the 7 dates on or after 04-10 are plans; past ones are not.
     counts = [s["earliest"] for s in doc["schedule"] if s["event"] == "blood-count"]
-    assert counts[:3] == ["2026-03-17", "2026-03-24", "2026-03-31"]
-    assert len(counts) == len(set(counts)) == 11
+    assert counts == [
+        "2026-04-14",
+        "2026-04-21",
+        "2026-05-05",
+        "2026-06-10",
+        "2026-07-10",
+        "2026-08-10",
+        "2026-09-10",
+    ]
 
 
 def test_calendar_months_clamp_to_the_end_of_the_month() -> None:
@@ -355,3 +364,100 @@ def test_calendar_months_clamp_to_the_end_of_the_month() -> None:
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+
+
+# --- review M5: no weight at all → missing names it, clean reason ---------------------------------
+
+
+def test_no_weight_names_weight_as_missing(run: Run) -> None:
+    raw = vary(patient={"sex": "male", "birth_date": "2026-03-01"})
+    raw["observations"] = [o for o in raw["observations"] if o["code"] != "weight"]
+    result = run(raw)
+    d = decision(result)
+    assert d.outcome == Outcome.INSUFFICIENT_DATA
+    assert "weight" in [m.item for m in result.missing]
+    assert not any("Regimen:" in r or ".." in r for r in d.reasons)
+    assert result.regimens == []
+
+
+def test_anc_below_500_reason_is_clean(run: Run) -> None:
+    raw = vary()
+    raw["observations"].append({"date": "2026-03-09", "code": "anc", "value": 450, "unit": "cells/uL"})
+    d = decision(run(raw))
+    assert d.outcome == Outcome.EXCLUDED
+    assert d.reasons[-1] == (
+        "No dose from the dosing engine (excluded): Do not give valganciclovir with an ANC below "
+        "500 cells/µL (label §5.1)."
+    )
+
+
+# --- review M10: the running course, not a new start ----------------------------------------------
+# valganciclovir started 2026-03-10 (day 9 of life): 6 calendar months → stop 2026-09-10.
+
+
+def on_course(assessed_on: str, stop: str | None = None) -> dict[str, Any]:
+    raw = vary(assessed_on=assessed_on)
+    course = {"drug": "valganciclovir", "dose_mg": 51.2, "every_h": 12, "route": "oral"}
+    raw["therapy"] = [{**course, "start": "2026-03-10", **({"stop": stop} if stop else {})}]
+    return raw
+
+
+def test_running_course_is_continued_to_its_stop_date(run: Run) -> None:
+    result = run(on_course("2026-04-10"))
+    d = decision(result)
+    assert d.outcome == Outcome.RECOMMENDED
+    assert any("continue to complete 6 months on 2026-09-10" in r for r in d.reasons)
+    assert not any("Start by day" in r for r in d.reasons)
+    [regimen] = result.regimens
+    assert (regimen.start, regimen.stop) == (date(2026, 3, 10), date(2026, 9, 10))
+
+
+def test_course_past_its_stop_date_is_stopped(run: Run) -> None:
+    result = run(on_course("2026-09-11"))  # one day after the 6-month stop date
+    d = decision(result)
+    assert d.outcome == Outcome.NOT_INDICATED
+    assert any("ended on 2026-09-10; stop now" in r for r in d.reasons)
+    assert result.regimens == [] and result.schedule == []
+
+
+def test_last_day_of_the_course_is_still_continued(run: Run) -> None:
+    assert decision(run(on_course("2026-09-10"))).outcome == Outcome.RECOMMENDED
+
+
+def test_completed_course_no_further_therapy(run: Run) -> None:
+    result = run(on_course("2026-10-01", stop="2026-09-10"))
+    d = decision(result)
+    assert d.outcome == Outcome.NOT_INDICATED
+    assert d.reasons == (
+        "Course of valganciclovir from 2026-03-10 to 2026-09-10 completed; no further antiviral therapy.",
+    )
+
+
+def test_long_course_schedule_has_no_past_items_and_stops_with_the_course(
+    make_case: Callable[[dict[str, Any]], Case], knowledge: Knowledge
+) -> None:
+    # on 2026-01-05 a course started 2025-06-10 is 26 days past its 6-month stop (2025-12-10)
+    raw = on_course("2026-01-05")
+    raw["patient"]["birth_date"] = "2025-06-01"
+    raw["congenital"]["diagnosis"] = {"date": "2025-06-04", "specimen": "saliva"}
+    raw["observations"] = [
+        {"date": "2025-06-04", "code": "cmv_dna", "specimen": "saliva", "result": "detected"},
+        {"date": "2026-01-04", "code": "weight", "value": 7.0, "unit": "kg"},
+    ]
+    raw["therapy"][0]["start"] = "2025-06-10"
+    doc = assess(make_case(raw), knowledge).to_dict()
+    (d,) = [d for d in doc["decisions"] if d["id"] == "valganciclovir-congenital"]
+    assert d["outcome"] == "not_indicated"
+    assert "therapy-beyond-evidence" in {a["code"] for a in doc["alerts"]}
+    assert [s for s in doc["schedule"] if s["earliest"] < "2026-01-05"] == []
+    assert [s for s in doc["schedule"] if s["event"] == "blood-count"] == []
+
+
+def test_iv_ganciclovir_is_a_bridge_without_a_6_month_stop(run: Run) -> None:
+    raw = vary()
+    raw["patient"]["can_take_oral"] = False
+    [regimen] = run(raw).regimens
+    assert (regimen.drug, regimen.stop) == ("ganciclovir", None)
+    assert regimen.stop_rule is not None and regimen.stop_rule.startswith(
+        "until oral valganciclovir is possible; the whole course ends on 2026-09-10"
+    )

@@ -225,8 +225,10 @@ def test_retinitis_activity_unknown(knowledge: Knowledge) -> None:
         MAINTENANCE, observations=cd4(*RECOVERY), hiv={"on_art": True, "retinitis": {"zone": 2}}
     )
     doc = run(knowledge, raw)
-    assert decision(doc, "antiviral-treatment")["outcome"] == "insufficient_data"
+    d = decision(doc, "antiviral-treatment")
+    assert d["outcome"] == "insufficient_data"
     assert "hiv.retinitis.active" in [m["item"] for m in doc["missing"]]
+    assert d["citations"] == ["nih-hiv-oi-cmv"]  # the induction / maintenance rules need it
 
 
 STOPPED: dict[str, Any] = with_(
@@ -297,3 +299,54 @@ def test_new_induction_is_planned_by_the_pathway(knowledge: Knowledge) -> None:
     # nothing in therapy: the pathway plans the induction it recommends, from today (2026-03-10)
     doc = run(knowledge, with_(BASE, hiv=retinitis(zone=2, active=True, sight_threatening=False)))
     assert events(doc, "ophthalmology") == ["2026-03-10"]
+
+
+# --- C3: a running induction course keeps its own start (H4 → H5) ---------------------------------
+# valganciclovir 900 mg every 12 h induction started 2026-03-10; hiv_induction_days 21:
+# stop = 2026-03-10 + 21 days = 2026-03-31.
+
+
+def on_induction(assessed_on: str) -> dict[str, Any]:
+    induction = {
+        "drug": "valganciclovir",
+        "dose_mg": 900,
+        "every_h": 12,
+        "route": "oral",
+        "start": "2026-03-10",
+        "indication": "induction",
+    }
+    return with_(
+        BASE,
+        assessed_on=assessed_on,
+        hiv=retinitis(zone=2, active=True, sight_threatening=False),
+        therapy=[induction],
+    )
+
+
+def test_running_induction_keeps_its_stop_date(knowledge: Knowledge) -> None:
+    doc = run(knowledge, on_induction("2026-03-20"))  # day 10
+    assert decision(doc, "antiviral-treatment")["outcome"] == "recommended"
+    [vgc] = regimens(doc)
+    assert (vgc["indication"], vgc["dose_mg"], vgc["every_h"]) == ("induction", 900, 12)
+    assert (vgc["start"], vgc["stop"]) == ("2026-03-10", "2026-03-31")
+    assert "therapy-beyond-evidence" not in alerts(doc)
+
+
+def test_last_induction_day_still_induction(knowledge: Knowledge) -> None:
+    [vgc] = regimens(run(knowledge, on_induction("2026-03-31")))
+    assert (vgc["indication"], vgc["stop"]) == ("induction", "2026-03-31")
+
+
+def test_induction_overrun_steps_down_to_maintenance(knowledge: Knowledge) -> None:
+    doc = run(knowledge, on_induction("2026-04-05"))  # 5 days after the planned stop
+    d = decision(doc, "antiviral-treatment")
+    assert d["outcome"] == "recommended" and "H5" in d["rules"]
+    [vgc] = regimens(doc)
+    assert (vgc["indication"], vgc["dose_mg"], vgc["every_h"], vgc["start"]) == (
+        "maintenance",
+        900,
+        24,
+        "2026-04-05",
+    )
+    assert "therapy-beyond-evidence" in alerts(doc)
+    assert any("2026-03-31" in reason for reason in d["reasons"])

@@ -213,3 +213,13 @@ def test_letermovir_given_as_treatment_is_flagged(knowledge: Knowledge) -> None:
     raw = with_(HSCT, therapy=[{**LETERMOVIR[0], "indication": "induction"}])
     doc = run(knowledge, raw)
     assert "not-a-treatment-drug" in alerts(doc)
+
+
+def test_allogeneic_unknown_is_insufficient_data_citing_its_rules(knowledge: Knowledge) -> None:
+    raw = with_(HSCT, transplant={k: v for k, v in HSCT["transplant"].items() if k != "allogeneic"})
+    doc = run(knowledge, raw)
+    for decision_id in ("antiviral-prophylaxis", "preemptive-therapy"):
+        d = decision(doc, decision_id)
+        assert d["outcome"] == "insufficient_data"
+        assert {"prevymis-us-label", "marty2017-nejm-letermovir"} <= set(d["citations"])
+    assert "transplant.allogeneic" in [m["item"] for m in doc["missing"]]

@@ -191,3 +191,57 @@ def test_disease_during_prophylaxis_is_not_called_refractory(knowledge: Knowledg
     assert [(r["drug"], r["indication"]) for r in regimens(doc)] == [
         ("valganciclovir", "induction")
     ]
+
+
+# --- T20 gates: comparable loads and an appropriate dose (review M3) ------------------------------
+
+
+def test_baseline_plasma_latest_whole_blood_is_assay_mismatch(knowledge: Knowledge) -> None:
+    raw = with_(BASE)
+    raw["observations"] = [*BASE["observations"][:3], {**BASE["observations"][3]}]
+    raw["observations"][3]["specimen"] = "whole_blood"
+    doc = run(knowledge, raw)
+    d = decision(doc, "antiviral-treatment")
+    assert d["outcome"] == "insufficient_data" and d["rules"] == ["T20"]
+    assert d["citations"] != []
+    assert "assay-mismatch" in alerts(doc)
+    assert not {"refractory-cmv", "probable-refractory-cmv"} & alerts(doc)
+    assert "cmv_dna" in [m["item"] for m in doc["missing"]]
+    assert regimens(doc) == []
+
+
+def test_underdosed_course_no_refractory_call_no_switch(knowledge: Knowledge) -> None:
+    # 450 mg twice daily at CrCl 77.8 mL/min (target 900 mg twice daily): not appropriately dosed
+    raw = with_(BASE)
+    raw["therapy"] = [BASE["therapy"][0], {**BASE["therapy"][1], "dose_mg": 450}]
+    doc = run(knowledge, raw)
+    d = decision(doc, "antiviral-treatment")
+    assert d["outcome"] == "recommended" and "T23" not in d["rules"]
+    assert "check-dosing-adherence" in alerts(doc)
+    assert not {"refractory-cmv", "probable-refractory-cmv"} & alerts(doc)
+    [vgc] = regimens(doc)
+    assert (vgc["drug"], vgc["dose_mg"], vgc["every_h"]) == ("valganciclovir", 900, 12)
+
+
+# --- resistance report levels and flags (review M4a) ----------------------------------------------
+
+
+def test_flagged_low_level_ganciclovir_is_never_high_dose(knowledge: Knowledge) -> None:
+    # UL97 C592G (low) + UL54 N408D: ganciclovir "low" flagged combined-effect-uncharacterised →
+    # read as resistant → maribavir (age 60, 70 kg, no CNS/retinal disease), not high-dose ganciclovir
+    doc = run(knowledge, with_(BASE, genotype=genotype("UL97:C592G", "UL54:N408D")))
+    assert [r["drug"] for r in regimens(doc)] == ["maribavir"]
+    reasons = " ".join(decision(doc, "antiviral-treatment")["reasons"])
+    assert "combined-effect-uncharacterised" in reasons
+    assert "marrow-suppression" not in alerts(doc)
+
+
+def test_not_assessed_is_not_unknown_and_unverified_becomes_alerts(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(BASE, genotype=genotype("UL97:M460V")))
+    reasons = " ".join(decision(doc, "antiviral-treatment")["reasons"])
+    assert "letermovir not assessed (gene not sequenced)" in reasons
+    assert "letermovir unknown" not in reasons
+    assert any(
+        a["code"] == "unverified-fact" and "resistance report" in a["message"]
+        for a in doc["alerts"]
+    )

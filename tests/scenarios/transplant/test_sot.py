@@ -380,3 +380,56 @@ def test_heart_dpos_rneg_valganciclovir_intolerance_is_specialist(knowledge: Kno
     doc = run(knowledge, raw)
     assert decision(doc, "antiviral-prophylaxis")["outcome"] == "specialist_review"
     assert "outside-evidence-base" in alerts(doc)
+
+
+# --- C2: a valganciclovir dose the engine cannot give is not a reason for letermovir (T4) ---------
+# T4 switches kidney D+/R− prophylaxis to letermovir only for an ANC below the valganciclovir limit
+# (500 cells/µL, label §5.1) or valganciclovir intolerance; the site's choice here is valganciclovir.
+
+
+def test_no_creatinine_is_insufficient_data_not_letermovir(knowledge: Knowledge) -> None:
+    observations = [o for o in creatinine(0.9) if o["code"] != "creatinine"]
+    doc = run(knowledge, with_(KIDNEY, observations=observations))
+    d = decision(doc, "antiviral-prophylaxis")
+    assert d["outcome"] == "insufficient_data"
+    assert regimens(doc) == []
+    assert "creatinine" in [m["item"] for m in doc["missing"]]
+    assert "humar2010-ajt-impact" in d["citations"]
+
+
+def test_hemodialysis_is_specialist_review_not_letermovir(knowledge: Knowledge) -> None:
+    patient = {**KIDNEY["patient"], "dialysis": "hemodialysis"}
+    doc = run(knowledge, with_(KIDNEY, patient=patient))
+    assert decision(doc, "antiviral-prophylaxis")["outcome"] == "specialist_review"
+    assert regimens(doc) == []
+
+
+def test_crcl_below_10_is_specialist_review_not_letermovir(knowledge: Knowledge) -> None:
+    # creatinine 10 mg/dL: 6880 / 720 = 9.6 mL/min (< 10: valganciclovir excluded by its label)
+    doc = run(knowledge, with_(KIDNEY, observations=creatinine(10)))
+    assert decision(doc, "antiviral-prophylaxis")["outcome"] == "specialist_review"
+    assert regimens(doc) == []
+
+
+def test_anc_below_500_switches_to_letermovir_480(knowledge: Knowledge) -> None:
+    observations = [
+        {"date": "2026-03-05", "code": "creatinine", "value": 0.9, "unit": "mg/dL"},
+        {"date": "2026-03-05", "code": "anc", "value": 400, "unit": "cells/uL"},
+    ]
+    doc = run(knowledge, with_(KIDNEY, observations=observations))
+    assert decision(doc, "antiviral-prophylaxis")["outcome"] == "recommended"
+    [let] = regimens(doc)
+    assert (let["drug"], let["dose_mg"], let["every_h"], let["stop"]) == (
+        "letermovir",
+        480,
+        24,
+        "2026-09-17",
+    )
+
+
+def test_missing_donor_serostatus_cites_the_strategy_rules(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(KIDNEY, transplant=transplant(donor_cmv_igg=None)))
+    for decision_id in ("antiviral-prophylaxis", "preemptive-therapy"):
+        d = decision(doc, decision_id)
+        assert d["outcome"] == "insufficient_data"
+        assert {"humar2010-ajt-impact", "kotton2018-sot-cmv-consensus"} <= set(d["citations"])

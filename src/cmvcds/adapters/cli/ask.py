@@ -24,7 +24,6 @@ from cmvcds.adapters.cli.common import (
     load_case,
     read_settings,
 )
-from cmvcds.assess import assess
 
 if TYPE_CHECKING:
     from cmvcds.engine.answers import AnswerEngine
@@ -68,6 +67,8 @@ def ask(
     format: Annotated[AskFormat, typer.Option("--format", help="Output format.")] = AskFormat.TEXT,
 ) -> None:
     """Answer a clinical question from cited, reviewed knowledge (or say it is not covered)."""
+    from cmvcds.assess import assess
+
     with exits_on_error():
         knowledge = knowledge_pack()
         assessment = None

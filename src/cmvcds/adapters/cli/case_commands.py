@@ -18,9 +18,6 @@ from cmvcds.adapters.cli.common import (
     read_settings,
     today,
 )
-from cmvcds.adapters.report.text import assessment_text
-from cmvcds.assess import assess as run_assessment
-from cmvcds.domain.case import parse_case
 from cmvcds.errors import CaseFormatError
 
 
@@ -46,6 +43,9 @@ def assess(
     settings: SettingsOpt = None,
 ) -> None:
     """Assess a case: decisions, regimens, dates, alerts and missing data, each cited."""
+    from cmvcds.adapters.report.text import assessment_text
+    from cmvcds.assess import assess as run_assessment
+
     with exits_on_error():
         knowledge = knowledge_pack()
         parsed = load_case(case, knowledge)
@@ -64,6 +64,8 @@ def assess(
 
 def validate(case: CaseArg) -> None:
     """Check a case file against the case format; one line per problem (exit code 2 if any)."""
+    from cmvcds.domain.case import parse_case
+
     with exits_on_error():
         knowledge = knowledge_pack()
         try:

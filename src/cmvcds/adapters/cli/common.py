@@ -9,15 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
 
-from cmvcds.domain.case import Case, parse_case
-from cmvcds.domain.settings import SiteSettings, parse_settings
 from cmvcds.errors import CaseFormatError, CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge, load_knowledge
+
+if TYPE_CHECKING:
+    from cmvcds.domain.case import Case
+    from cmvcds.domain.settings import SiteSettings
+
 
 __all__ = ["exits_on_error", "load_case", "read_case_file", "read_settings", "today"]
 
@@ -45,11 +48,15 @@ def read_case_file(path: Path) -> Any:
 
 
 def load_case(path: Path, knowledge: Knowledge) -> Case:
+    from cmvcds.domain.case import parse_case
+
     return parse_case(read_case_file(path), knowledge, today=today())
 
 
 def read_settings(path: Path | None, knowledge: Knowledge) -> SiteSettings:
     """The site settings from ``path``, else ``$CMVCDS_SETTINGS``, else none chosen."""
+    from cmvcds.domain.settings import SiteSettings, parse_settings
+
     chosen = path or (
         Path(os.environ["CMVCDS_SETTINGS"]) if os.environ.get("CMVCDS_SETTINGS") else None
     )
@@ -85,5 +92,3 @@ def exits_on_error() -> Iterator[None]:
 
 def emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-

@@ -18,9 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack, read_case_file, today
-from cmvcds.domain.case import parse_case
 from cmvcds.domain.vocabulary import Indication
-from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
 
@@ -123,6 +121,9 @@ def dose(
     ] = DoseFormat.TEXT,
 ) -> None:
     """The labelled dose of a CMV antiviral for one patient: renal function, band, row and source."""
+    from cmvcds.domain.case import parse_case
+    from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
+
     with exits_on_error():
         if not drug:
             raise InputError("required (e.g. --drug valganciclovir)", field="--drug")

@@ -15,8 +15,6 @@ from cmvcds.adapters.cli.common import (
     load_case,
     read_settings,
 )
-from cmvcds.adapters.report.dossier import dossier_html
-from cmvcds.assess import assess as run_assessment
 from cmvcds.errors import InputError
 
 
@@ -28,6 +26,9 @@ def dossier(
     settings: SettingsOpt = None,
 ) -> None:
     """The printable 648/96 dossier (HTML) of a pregnancy case: eligibility, dates, dose, consent, sources."""
+    from cmvcds.adapters.report.dossier import dossier_html
+    from cmvcds.assess import assess as run_assessment
+
     with exits_on_error():
         knowledge = knowledge_pack()
         parsed = load_case(case, knowledge)

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack
-from cmvcds.engine.explain import overview
 
 
 class ExplainFormat(StrEnum):
@@ -26,6 +25,8 @@ def explain(
     ] = ExplainFormat.TEXT,
 ) -> None:
     """The treatment overview for a population: every sentence with its sources and the knowledge version."""
+    from cmvcds.engine.explain import overview
+
     with exits_on_error():
         document = overview(context, knowledge_pack()).to_dict()
         if format is ExplainFormat.JSON:

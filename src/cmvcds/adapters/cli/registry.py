@@ -12,18 +12,17 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error
 from cmvcds.errors import InputError
-from cmvcds.registry import analytics, audit, exports, migrate, security
-from cmvcds.registry.access import SYSTEM, Actor
-from cmvcds.registry.db import Registry
-from cmvcds.registry.dictionary import dictionary_csv
-from cmvcds.registry.models import Role
-from cmvcds.registry.services import crf, study
+from cmvcds.registry.roles import Role
+
+if TYPE_CHECKING:
+    from cmvcds.registry.access import Actor
+    from cmvcds.registry.db import Registry
 
 app = typer.Typer(help="The observational study database (MEGAL-ITALI).", no_args_is_help=True)
 
@@ -47,6 +46,9 @@ def _say(format: Format, document: dict[str, object], text: str) -> None:
 @app.command("init")
 def init(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
     """Create the database schema (or bring it up to date)."""
+    from cmvcds.registry import migrate  # alembic loads only for this command
+    from cmvcds.registry.db import Registry
+
     with exits_on_error():
         registry = Registry(db)
         revision = migrate.upgrade(registry.engine)
@@ -61,6 +63,9 @@ def migrate_command(
     format: FormatOpt = Format.TEXT,
 ) -> None:
     """Apply schema migrations up to REVISION (the newest by default)."""
+    from cmvcds.registry import migrate
+    from cmvcds.registry.db import Registry
+
     with exits_on_error():
         registry = Registry(db)
         before = migrate.current_revision(registry.engine)
@@ -76,6 +81,10 @@ def create_site(
     format: FormatOpt = Format.TEXT,
 ) -> None:
     """Add a participating site."""
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.db import Registry
+    from cmvcds.registry.services import study
+
     with exits_on_error(), Registry(db).session(SYSTEM, reason="create site") as session:
         site = study.create_site(session, SYSTEM, code=code, name=name)
         _say(
@@ -97,6 +106,10 @@ def create_user(
     format: FormatOpt = Format.TEXT,
 ) -> None:
     """Add a user; the password is prompted for (or read from stdin), stored as an argon2 hash."""
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.db import Registry
+    from cmvcds.registry.services import study
+
     with exits_on_error():
         if password_stdin:
             password = sys.stdin.readline().rstrip("\n")
@@ -119,6 +132,10 @@ def import_dictionary(
     format: FormatOpt = Format.TEXT,
 ) -> None:
     """Make a REDCap data dictionary the forms in force (validated first)."""
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.db import Registry
+    from cmvcds.registry.services import crf
+
     with exits_on_error():
         try:
             text = file.read_text(encoding="utf-8")
@@ -136,12 +153,21 @@ def import_dictionary(
 @app.command("export-dictionary")
 def export_dictionary(db: DbOpt = None) -> None:
     """Print the data dictionary in force (REDCap CSV)."""
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.db import Registry
+    from cmvcds.registry.dictionary import dictionary_csv
+    from cmvcds.registry.services import crf
+
     with exits_on_error(), Registry(db).session(SYSTEM) as session:
         emit(dictionary_csv(crf.current_crf(session).fields))
 
 
 def _acting(db: str | None, username: str) -> tuple[Registry, Actor]:
     """The database and the user a command acts for."""
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.db import Registry
+    from cmvcds.registry.services import study
+
     registry = Registry(db)
     with registry.session(SYSTEM) as session:
         return registry, study.actor_for(study.user_by_name(session, username))
@@ -167,6 +193,8 @@ def export(
     format: FormatOpt = Format.TEXT,
 ) -> None:
     """Export the study data (withdrawn subjects excluded); the export is logged."""
+    from cmvcds.registry import exports
+
     with exits_on_error():
         registry, actor = _acting(db, user)
         with registry.session(actor) as session:
@@ -187,6 +215,8 @@ def analyse(
     db: DbOpt = None,
 ) -> None:
     """The study's outcome analyses (OR with Woolf CI, χ², Fisher) and the safety table, as JSON."""
+    from cmvcds.registry import analytics  # scipy loads only for this command
+
     with exits_on_error():
         registry, actor = _acting(db, user)
         with registry.session(actor) as session:
@@ -203,6 +233,10 @@ def analyse(
 @app.command("verify-audit")
 def verify_audit(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
     """Recompute the audit trail's hash chain; exit 1 naming the first entry that does not verify."""
+    from cmvcds.registry import audit
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.db import Registry
+
     with exits_on_error(), Registry(db).session(SYSTEM) as session:
         report = audit.verify(session)
         _say(format, {"verified": True, "entries": report.entries, "head": report.head},
@@ -212,6 +246,10 @@ def verify_audit(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
 @app.command("purge-sessions")
 def purge_sessions(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
     """Delete expired web sessions (logins also purge them)."""
+    from cmvcds.registry import security
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.db import Registry
+
     with exits_on_error(), Registry(db).session(SYSTEM) as session:
         removed = security.purge_expired_sessions(session, now=datetime.now(UTC))
         _say(format, {"purged": removed}, f"{removed} expired session(s) deleted")

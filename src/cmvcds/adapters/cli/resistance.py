@@ -14,24 +14,17 @@ import json
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack
-from cmvcds.adapters.report.resistance_html import (
-    resistance_html,
-    resistance_summary_row,
-    resistance_text,
-)
-from cmvcds.engine.resistance import (
-    ResistanceReport,
-    interpret_fasta,
-    interpret_mutations,
-    interpret_vcf,
-)
 from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge
+
+if TYPE_CHECKING:
+    from cmvcds.engine.resistance import ResistanceReport
+
 
 PROGRESS_EVERY = 100
 
@@ -61,6 +54,8 @@ def _genes(text: str | None) -> list[str] | None:
 def _sequence_file(
     text: str, path: Path, knowledge: Knowledge, genes: list[str] | None, threshold: float | None
 ) -> ResistanceReport:
+    from cmvcds.engine.resistance import interpret_fasta, interpret_vcf
+
     head = text.lstrip()[:200]
     if head.startswith(">"):
         return interpret_fasta(text, knowledge, genes_tested=genes)
@@ -95,6 +90,9 @@ def resistance(
     ] = ResistanceFormat.TEXT,
 ) -> None:
     """Per-drug resistance report (levels, fold changes, mutations, evidence) from a genotype."""
+    from cmvcds.adapters.report.resistance_html import resistance_html, resistance_text
+    from cmvcds.engine.resistance import interpret_fasta, interpret_mutations, interpret_vcf
+
     with exits_on_error():
         given = [
             name
@@ -154,6 +152,8 @@ def _sample(
     genes: list[str] | None,
     threshold: float | None,
 ) -> tuple[str, ResistanceReport]:
+    from cmvcds.engine.resistance import interpret_mutations
+
     if len(fields) >= 2:
         sample_id, listed = fields[0].strip(), fields[1]
         tested = _genes(fields[2]) if len(fields) > 2 and fields[2].strip() else genes
@@ -172,6 +172,8 @@ def _run_batch(
     threshold: float | None,
     format: ResistanceFormat,
 ) -> int:
+    from cmvcds.adapters.report.resistance_html import resistance_summary_row
+
     items = _batch_items(path)
     failed = 0
     rows: list[list[str]] = []

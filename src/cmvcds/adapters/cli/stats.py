@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error
-from cmvcds.registry.statistics import two_by_two
 
 app = typer.Typer(help="Statistics for a researcher's own tables.", no_args_is_help=True)
 
@@ -30,6 +29,8 @@ def two_by_two_command(
     format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TEXT,
 ) -> None:
     """Odds ratio (Woolf 95% CI), Pearson χ² (uncorrected) and Fisher exact p of a 2×2 table."""
+    from cmvcds.registry.statistics import two_by_two  # scipy loads only when asked
+
     with exits_on_error():
         result = two_by_two(a, b, c, d).as_dict()
         if format is Format.JSON:

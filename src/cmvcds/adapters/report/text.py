@@ -29,13 +29,21 @@ def assessment_text(doc: dict[str, Any]) -> str:
             lines.append(f"    genes to sequence: {', '.join(d['genes'])}")
     if doc["findings"]:
         lines += ["", "FINDINGS"]
-        lines += [f"  {key}: {_flat(value)}" for key, value in doc["findings"].items()]
+        for key, value in doc["findings"].items():
+            if key == "viral_load_kinetics":
+                lines += _kinetics(value)
+            else:
+                lines.append(f"  {key}: {_flat(value)}")
     if doc["regimens"]:
         lines += ["", "REGIMENS"]
         for g in doc["regimens"]:
             dose = (
                 f"{g.get('dose_mg')} mg" if g.get("dose_mg") is not None else "dose: see decision"
             )
+            if g.get("dose_mg_per_kg") is not None:
+                dose += f" ({g['dose_mg_per_kg']} mg/kg)"
+            if g.get("oral_solution_ml") is not None:
+                dose += f" = {g['oral_solution_ml']} mL of oral solution"
             every = (
                 f" every {g['every_h']} h" if g.get("every_h") else f" {g.get('schedule') or ''}"
             )
@@ -64,6 +72,29 @@ def assessment_text(doc: dict[str, Any]) -> str:
         lines += [f"  {name} = {value}" for name, value in doc["settings"].items()]
     lines += ["", "Decision support only: it does not replace clinical judgement."]
     return "\n".join(lines)
+
+
+def _kinetics(kinetics: dict[str, Any]) -> list[str]:
+    """Viral loads per series (specimen and unit, never mixed): latest, nadir, change, trend."""
+    lines = ["  viral load (per specimen and unit):"]
+    for series in kinetics.get("series", []):
+        points = series.get("points") or []
+        if not points:
+            continue
+        latest, nadir = points[-1], series.get("nadir") or {}
+        line = f"    {series['key']}: latest {latest['value']} on {latest['day']}"
+        if nadir:
+            line += f"; nadir {nadir['value']} on {nadir['day']}"
+        if series.get("change_from_nadir_log10") is not None:
+            line += f"; {series['change_from_nadir_log10']:+.2f} log10 from nadir"
+        if series.get("doubling_time_days") is not None:
+            line += f"; doubling time {series['doubling_time_days']} days"
+        lines.append(line)
+    for marker in kinetics.get("markers", []):
+        lines.append(
+            f"    {marker['day']} {marker['series']}: {marker['code']} ({marker['label']})"
+        )
+    return lines
 
 
 def _flat(value: Any) -> str:

@@ -10,8 +10,9 @@ Public API::
     check_dose(PrescribedDose, patient, knowledge, *, region="us") -> DoseCheck
 
 Modules: ``patient`` (inputs), ``recommend`` (the label rows → a regimen), ``result`` (frozen
-values and JSON), ``check`` (an order against the recommendation). Renal formulas are in
-``engine.renal``. Numbers come from ``knowledge/data/drugs/``; none is typed here.
+values and JSON), ``check`` (an order against the recommendation), ``protocol`` (a row's protocol
+exclusions, applied by that pathway's own function: the AIFA 648/96 rule A7 for valacyclovir in
+pregnancy). Renal formulas are in ``engine.renal``. Numbers come from ``knowledge/data/drugs/``; none is typed here.
 """
 
 from cmvcds.engine.dosing.check import DoseCheck, PrescribedDose, check_dose

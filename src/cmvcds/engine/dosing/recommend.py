@@ -358,7 +358,10 @@ class _Work:
                     )
                 )
             elif months > row.max_age_months:
-                why.append(f"age {months} months above {row.max_age_months} months")
+                shown = f"{months} months"
+                if p.age_years is not None and p.age_years >= 1:
+                    shown = f"{p.age_years} y ({shown})"
+                why.append(f"age {shown} above {row.max_age_months} months")
         if row.sexes and p.sex is None:
             needs.append(
                 Missing("sex", f"{drug}: the regimen is for {' or '.join(row.sexes)} patients")

@@ -86,16 +86,44 @@ def treatment_decision(
     disease = p is not None and p.disease in _DISEASE
     course = current_course(case, on, t.treatment.treatment_drugs.values)
     plan = Plan(result, knowledge, settings, DecisionId.ANTIVIRAL_TREATMENT)
+    underdosed = False
     if course is not None or case.genotype:
         found = status(case, on, t, plan)
+        if found.mismatch is not None:
+            plan.rule("T20")
+            plan.cite(t.treatment.min_treatment_days, "refractory CMV needs comparable loads")
+            add_alert(
+                result,
+                AlertCode.ASSAY_MISMATCH,
+                Severity.WARNING,
+                f"{found.mismatch}: no refractory call; repeat the load with the baseline's specimen and assay.",
+                t.treatment.min_treatment_days.citations,
+            )
+            missing = Missing(
+                "cmv_dna",
+                "a blood viral load in the same specimen, assay and unit as the baseline (T20)",
+            )
+            if missing not in result.missing:
+                result.missing.append(missing)
+            plan.because(f"{found.mismatch}: response to therapy cannot be judged")
+            plan.done(Outcome.INSUFFICIENT_DATA)
+            return Outcome.INSUFFICIENT_DATA
         if found.applies:
             outcome = manage(case, on, t, plan, found, population=population)
             plan.done(outcome)
             return outcome
+        underdosed = found.underdosed
     treating = course is not None and course.indication not in ("prophylaxis", "preemptive")
     if not disease and not treating:
         return None
     plan.reasons.clear()
+    if underdosed and course is not None:
+        plan.rule("T20")
+        plan.because(
+            f"the {course.drug} dose in force is below target: not appropriately dosed, so no refractory "
+            "call and no switch; give the dosing engine's dose and check adherence",
+            (t.treatment.min_treatment_days, "appropriately dosed therapy"),
+        )
     marrow = False
     if population == "hsct":
         plan.rule("T16")

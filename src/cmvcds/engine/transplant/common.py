@@ -152,13 +152,18 @@ class Plan:
         return decision
 
 
-def refuse_missing(plans: Iterable[Plan], missing: list[Missing]) -> bool:
-    """Close every plan as ``insufficient_data`` when required input is missing; True if so."""
+def refuse_missing(
+    plans: Iterable[Plan], missing: list[Missing], *needs: tuple[Cited, str]
+) -> bool:
+    """Close every plan as ``insufficient_data`` when required input is missing; True if so.
+
+    ``needs`` are the rules that need the missing items: each decision cites them.
+    """
     if not missing:
         return False
     for plan in plans:
         plan.result.missing.extend(m for m in missing if m not in plan.result.missing)
-        plan.because("required input missing: " + ", ".join(m.item for m in missing))
+        plan.because("required input missing: " + ", ".join(m.item for m in missing), *needs)
         plan.done(Outcome.INSUFFICIENT_DATA)
     return True
 

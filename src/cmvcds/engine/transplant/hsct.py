@@ -79,7 +79,13 @@ def hsct_prevention(case: Case, on: date, t: Tables, prophylaxis: Plan, preempti
     age = case.patient.age_on(on)
     if age is None:
         missing.append(Missing("patient.age_years", "the HSCT rules apply to adults"))
-    if refuse_missing((prophylaxis, preemptive), missing):
+    if refuse_missing(
+        (prophylaxis, preemptive),
+        missing,
+        (t.hsct.letermovir_stop_day, "letermovir prophylaxis for allogeneic R+ HSCT"),
+        (t.hsct.autologous_exceptions, "no routine prevention after autologous HSCT"),
+        (t.hsct.surveillance_stop_day, "pre-emptive surveillance after allogeneic HSCT"),
+    ):
         return
     assert tx.date is not None and age is not None
     h = t.hsct

@@ -14,7 +14,7 @@ from datetime import date
 from cmvcds.domain.case import Case
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.patient import dose_patient_from_case
-from cmvcds.engine.monitoring import refractory_calls
+from cmvcds.engine.monitoring import refractory_calls, underdosed_drugs
 from cmvcds.engine.resistance import interpret_mutations
 from cmvcds.engine.transplant.common import (
     Plan,
@@ -23,15 +23,25 @@ from cmvcds.engine.transplant.common import (
     add_alert,
     current_course,
     give,
+    plasma_loads,
 )
 from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge.schemas.transplant import ManagementOption
 
 __all__ = ["Status", "manage", "status"]
 
-#: Resistance levels as the T24 rules read them.
+#: Resistance levels as the T24 rules read them; ``not_assessed`` (target gene not sequenced)
+#: stays distinct from ``unknown`` (a change of uncharacterised effect).
 _SUSCEPTIBLE, _LOW, _RESISTANT, _UNKNOWN = "susceptible", "low-level", "resistant", "unknown"
-_LEVELS = {"susceptible": _SUSCEPTIBLE, "low": _LOW, "moderate": _RESISTANT, "high": _RESISTANT}
+_NOT_ASSESSED = "not assessed (gene not sequenced)"
+_LEVELS = {
+    "susceptible": _SUSCEPTIBLE,
+    "low": _LOW,
+    "moderate": _RESISTANT,
+    "high": _RESISTANT,
+    "unknown": _UNKNOWN,
+    "not_assessed": _NOT_ASSESSED,
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,11 @@ class Status:
     levels: dict[str, str]
     mutations: tuple[str, ...]
     course: Therapy | None
+    #: Why the viral-load series cannot be judged (T20: baseline and latest load differ in
+    #: specimen or unit); the decision is then ``insufficient_data``.
+    mismatch: str | None = None
+    #: The current drug's dose is below the dosing engine's target (T20: not appropriately dosed).
+    underdosed: bool = False
 
     @property
     def resistant(self) -> bool:
@@ -71,6 +86,12 @@ def status(case: Case, on: date, t: Tables, plan: Plan) -> Status:
     minimum = int(t.treatment.min_treatment_days.value)
     p = case.presentation
     treating = course is not None and course.indication != "prophylaxis"
+    mismatch = _assay_mismatch(case, on, course) if treating else None
+    underdosed = (
+        treating
+        and course is not None
+        and course.drug in underdosed_drugs(case, plan.knowledge, on)
+    )
     if course is not None and treating and p is not None and (on - course.start).days >= minimum:
         if p.course == "worsening":
             refractory, reason = (
@@ -84,6 +105,18 @@ def status(case: Case, on: date, t: Tables, plan: Plan) -> Status:
         ):
             refractory = AlertCode.PROBABLE_REFRACTORY_CMV
             reason = f"no clinical improvement after {(on - course.start).days} days of therapy"
+    if mismatch is not None or underdosed:
+        # T20: no refractory call on loads that cannot be compared or on a dose below target.
+        refractory, reason = None, None
+        if underdosed and course is not None:
+            add_alert(
+                plan.result,
+                AlertCode.CHECK_DOSING_ADHERENCE,
+                Severity.WARNING,
+                f"The {course.drug} dose in force is below the dosing engine's target: not appropriately "
+                "dosed, so no refractory call (Chemaly 2019); correct the dose and check adherence.",
+                plan.result.cite(t.treatment.min_treatment_days, "appropriately dosed therapy"),
+            )
     levels: dict[str, str] = {}
     mutations: tuple[str, ...] = ()
     results = [g for g in case.genotype if g.date <= on]
@@ -98,11 +131,47 @@ def status(case: Case, on: date, t: Tables, plan: Plan) -> Status:
         else:
             mutations = latest.mutations
             for drug_call in report.drugs:
-                levels[drug_call.drug] = _LEVELS.get(drug_call.level.value, _UNKNOWN)
+                level = _LEVELS.get(drug_call.level.value, _UNKNOWN)
+                if drug_call.flags and level in (_SUSCEPTIBLE, _LOW, _UNKNOWN):
+                    # a flagged call (e.g. a combined UL97 + UL54 effect never measured) is read as
+                    # at least resistant: never high-dose ganciclovir on a flagged "low-level" call
+                    level = _RESISTANT
+                    plan.because(
+                        f"{drug_call.drug} {drug_call.level.value} call flagged "
+                        + "; ".join(f"{f.code}: {f.text}" for f in drug_call.flags)
+                        + ": read as resistant"
+                    )
+                levels[drug_call.drug] = level
                 for source in drug_call.citations:
                     if source not in plan.citations:
                         plan.citations.append(source)
-    return Status(refractory, reason, levels, mutations, course)
+            for note in report.unverified:
+                add_alert(
+                    plan.result,
+                    AlertCode.UNVERIFIED_FACT,
+                    Severity.WARNING,
+                    f"Not yet verified against its primary source (resistance report): {note}",
+                )
+    return Status(refractory, reason, levels, mutations, course, mismatch, underdosed)
+
+
+def _assay_mismatch(case: Case, on: date, course: Therapy | None) -> str | None:
+    """T20: the baseline (last blood load on or before the start) and the latest blood load must
+    share specimen and unit; the text saying how they differ, else None."""
+    if course is None:
+        return None
+    loads = [o for o in plasma_loads(case, on) if o.value is not None]
+    before = [o for o in loads if o.date <= course.start]
+    after = [o for o in loads if o.date > course.start]
+    if not before or not after:
+        return None
+    baseline, latest = before[-1], after[-1]
+    if (baseline.specimen, baseline.unit) == (latest.specimen, latest.unit):
+        return None
+    return (
+        f"baseline {baseline.specimen} {baseline.unit} ({baseline.date}) and latest "
+        f"{latest.specimen} {latest.unit} ({latest.date}) viral loads are not comparable"
+    )
 
 
 def manage(
@@ -184,7 +253,7 @@ def manage(
             if fos != _RESISTANT:
                 _option(plan, treatment.option("foscarnet"), "alternative")
             return _give(case, on, plan, t, treatment.option("maribavir"), population)
-        if fos in (_SUSCEPTIBLE, _UNKNOWN):
+        if fos in (_SUSCEPTIBLE, _UNKNOWN, _NOT_ASSESSED):
             _option(
                 plan,
                 treatment.option("foscarnet"),

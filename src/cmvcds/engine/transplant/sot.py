@@ -65,7 +65,9 @@ def sot_prevention(case: Case, on: date, t: Tables, prophylaxis: Plan, preemptiv
     age = case.patient.age_on(on)
     if age is None:
         missing.append(Missing("patient.age_years", "the SOT rules apply to adults"))
-    if refuse_missing((prophylaxis, preemptive), missing):
+    rows = [r for r in t.sot.strategies if r.organ == tx.organ] or list(t.sot.strategies)
+    needs = [(r, f"prevention strategy {r.organ} {r.serostatus}") for r in rows]
+    if refuse_missing((prophylaxis, preemptive), missing, *needs):
         return
     assert group is not None and tx.date is not None and age is not None
     if refuse_minor((prophylaxis, preemptive), age, t.sot.adult_age_years, "SOT prevention"):
@@ -336,7 +338,7 @@ def _valganciclovir(
                 )
                 return Outcome.INSUFFICIENT_DATA
             prophylaxis.because(
-                f"valganciclovir prophylaxis is {outcome.wording} by the dosing engine (see its alerts); "
+                f"valganciclovir prophylaxis: {outcome.value} by the dosing engine (see its alerts); "
                 "letermovir replaces it only for a low ANC or valganciclovir intolerance (T4): "
                 "choose the drug with a specialist"
             )
@@ -386,7 +388,7 @@ def _letermovir(case: Case, on: date, t: Tables, group: str, prophylaxis: Plan) 
     )
     if outcome is not Outcome.RECOMMENDED:
         prophylaxis.because(
-            f"letermovir prophylaxis is {outcome.wording} by the dosing engine; see its alerts"
+            f"letermovir prophylaxis: {outcome.value} by the dosing engine; see its alerts"
         )
         return (
             Outcome.INSUFFICIENT_DATA

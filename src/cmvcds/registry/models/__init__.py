@@ -10,8 +10,9 @@ from cmvcds.registry.models.audit import (
 )
 from cmvcds.registry.models.base import Audited, Base, new_id, utc_now
 from cmvcds.registry.models.data import DataQuery, DataValue, QueryStatus
-from cmvcds.registry.models.site import Role, Site, User, WebSession
+from cmvcds.registry.models.site import Site, User, WebSession
 from cmvcds.registry.models.subject import Consent, DateShift, IdentityLink, Subject
+from cmvcds.registry.roles import Role
 
 __all__ = [
     "GENESIS",

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cmvcds.registry.models.base import Audited, Base, utc_now
-
-
-class Role(StrEnum):
-    """What a user is in the study; site roles see only their own site."""
-
-    SITE_DATA_ENTRY = "site_data_entry"
-    SITE_INVESTIGATOR = "site_investigator"
-    MONITOR = "monitor"
-    DATA_MANAGER = "data_manager"
-    STATISTICIAN = "statistician"
-    ADMINISTRATOR = "administrator"
-
-    @property
-    def site_scoped(self) -> bool:
-        return self in (Role.SITE_DATA_ENTRY, Role.SITE_INVESTIGATOR)
 
 
 class Site(Audited, Base):
