@@ -38,6 +38,9 @@ from Bio.Seq import Seq
 
 from cmvcds.engine.resistance.mutations import Change, shift_3prime
 
+#: ../shared/data beside the repository (the HerpesDRG table and the Merlin reference).
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src/cmvcds/knowledge/data/resistance"
 GENES = ("UL97", "UL54", "UL56", "UL89", "UL51", "UL27")
@@ -359,8 +362,8 @@ def stale_curations(rows: Iterable[dict[str, str]], curation: Path) -> list[str]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=Path("/work/shared/data/herpesdrg-db"))
-    parser.add_argument("--reference", type=Path, default=Path("/work/shared/data/reference"))
+    parser.add_argument("--db", type=Path, default=SHARED_DATA / "herpesdrg-db")
+    parser.add_argument("--reference", type=Path, default=SHARED_DATA / "reference")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     genes = read_reference(args.reference)

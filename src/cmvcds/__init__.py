@@ -36,7 +36,19 @@ _EXPORTS = {
     "load_knowledge": "cmvcds.knowledge",
 }
 
-__all__ = sorted([*_EXPORTS, "assess"])
+__all__ = [
+    "Assessment",
+    "Case",
+    "CmvcdsError",
+    "InputError",
+    "Knowledge",
+    "KnowledgeError",
+    "SiteSettings",
+    "assess",
+    "load_knowledge",
+    "parse_case",
+    "parse_settings",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,7 +17,8 @@ from cmvcds.knowledge import DEFAULT_PACK, Knowledge
 from cmvcds.knowledge.schemas.resistance import MutationPhenotype, ResistanceDrugs, Study
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path("/work/shared/data")
+#: ../shared/data beside the repository (as in CI: a clone with shared/ next to it).
+SHARED = ROOT.parent / "shared" / "data"
 
 
 def _tool() -> ModuleType:

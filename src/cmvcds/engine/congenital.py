@@ -324,7 +324,9 @@ def _no_dose(outcome: Outcome, reasons: tuple[str, ...], missing: tuple[Missing,
     """Why the dosing engine gave no dose, in one clean sentence (its regimen label left out)."""
     why = [r.rstrip(". ") for r in reasons if not r.startswith("Regimen:")]
     why += [f"it needs {m.item} ({m.why})" for m in missing]
-    return f"No dose from the dosing engine ({outcome.value}): {'; '.join(why) or 'see its alerts'}."
+    return (
+        f"No dose from the dosing engine ({outcome.value}): {'; '.join(why) or 'see its alerts'}."
+    )
 
 
 def _course_over(
@@ -346,7 +348,9 @@ def _course_over(
         )
     else:
         last = max(c.stop or on for c in courses)
-        reason = f"Course of {drugs} from {start} to {last} completed; no further antiviral therapy."
+        reason = (
+            f"Course of {drugs} from {start} to {last} completed; no further antiviral therapy."
+        )
     return _decide(result, Outcome.NOT_INDICATED, reason, cited)
 
 

@@ -47,13 +47,23 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
             "date": cd4[-1].date.isoformat(),
         }
     if on_art is not True:
+        within = int(h.art_start_within_days.value)
+        first = min(
+            (c.start for c in case.therapy if c.drug in h.anti_cmv_drugs.values and c.start <= on),
+            default=None,
+        )
+        if first is not None and (on - first).days > within:
+            text = (
+                f"Start ART now: anti-CMV therapy began on {first}, {(on - first).days} days ago "
+                f"(ART is due within about {within} days of it)."
+            )
+        else:
+            text = (
+                f"Start ART (within about {within} days of starting anti-CMV therapy when CMV disease "
+                "is treated)."
+            )
         add_alert(
-            result,
-            AlertCode.START_ART,
-            Severity.WARNING,
-            f"Start ART (within about {int(h.art_start_within_days.value)} days of starting anti-CMV therapy "
-            "when CMV disease is treated).",
-            h.art_start_within_days.citations,
+            result, AlertCode.START_ART, Severity.WARNING, text, h.art_start_within_days.citations
         )
         result.cite(h.art_start_within_days, "ART timing")
     organs = case.presentation.organs if case.presentation else ()
@@ -349,6 +359,7 @@ def _maintenance_or_stop(
     if unmet:
         plan.rule("H5")
         plan.because("continue maintenance: " + "; ".join(unmet))
+        running = current_course(case, on, h.anti_cmv_drugs.values)
         _valganciclovir(
             case,
             on,
@@ -356,6 +367,9 @@ def _maintenance_or_stop(
             Indication.MAINTENANCE,
             None,
             "until the stop criteria are met (ART, inactive lesions, CD4, duration)",
+            start=running.start
+            if running is not None and running.indication == "maintenance"
+            else None,
         )
         return
     plan.because(

@@ -67,7 +67,7 @@ from cmvcds.knowledge.schemas.monitoring import (
     TdmRules,
     ToxicityLimits,
 )
-from cmvcds.knowledge.schemas.transplant import RegimenMonitoring
+from cmvcds.knowledge.schemas.transplant import RegimenMonitoring, TreatmentRules
 
 __all__ = [
     "Course",
@@ -364,13 +364,25 @@ def _entry_end(course: Course, index: int, on: date) -> date:
 # --- dose ------------------------------------------------------------------------------------
 
 
-def _indication(case: Case, entry: TherapyCourse) -> Indication | None:
+def _indication(case: Case, entry: TherapyCourse, knowledge: Knowledge) -> Indication | None:
+    """The course's indication as given; else the one the context makes unambiguous (an infant's
+    course is congenital therapy; a prophylaxis-only drug such as letermovir is prophylaxis)."""
     if entry.indication is not None:
         try:
             return Indication(entry.indication)
         except ValueError:
             return None
-    return Indication.CONGENITAL if case.context.value == "congenital" else None
+    context = case.context.value
+    if context == "congenital":
+        return Indication.CONGENITAL
+    treatment = knowledge.tables.get("cmv_treatment")
+    if (
+        context != "pregnancy"
+        and isinstance(treatment, TreatmentRules)
+        and entry.drug in treatment.not_treatment_drugs.values
+    ):
+        return Indication.PROPHYLAXIS
+    return None
 
 
 def _check_dose(
@@ -383,7 +395,7 @@ def _check_dose(
 ) -> None:
     """Compare the dose in force with the dosing engine's recommendation on today's weight and kidneys."""
     entry = course.current(on)
-    indication = _indication(case, entry)
+    indication = _indication(case, entry, knowledge)
     if indication is None:
         if case.context.value != "pregnancy":
             result.missing.append(
@@ -605,7 +617,7 @@ def _renal_decline(
         "current renal function"
     )
     entry = course.current(on)
-    indication = _indication(case, entry)
+    indication = _indication(case, entry, knowledge)
     if patient is not None and indication is not None and f"drug_{course.drug}" in knowledge.tables:
         try:
             dose = recommend_dose(patient, course.drug, indication, knowledge, route=entry.route)
@@ -895,7 +907,7 @@ def _underdosed(case: Case, knowledge: Knowledge, courses: Sequence[Course], on:
     patient = dose_patient_from_case(case, on)
     low = set()
     for course in active:
-        indication = _indication(case, course.current(on))
+        indication = _indication(case, course.current(on), knowledge)
         alerts = (
             _dose_alerts(course.current(on), patient, knowledge, indication) if indication else ()
         )
@@ -1152,7 +1164,8 @@ def _genotyping(
             tuple(reasons),
             citations,
             rules=("D-4", "T22"),
-            genes=genes,
+            # genes to sequence only when sequencing is (or may be) asked for now
+            genes=() if outcome is Outcome.NOT_INDICATED else genes,
         )
     )
 

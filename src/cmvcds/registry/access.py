@@ -30,6 +30,7 @@ class Permission(StrEnum):
     ANALYSE = "analyse"
     READ_AUDIT = "read_audit"
     MANAGE_STUDY = "manage_study"
+    REVIEW_STATEMENTS = "review_statements"
 
 
 _P = Permission
@@ -56,7 +57,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.STATISTICIAN: frozenset({_P.EXPORT_CENTRAL, _P.ANALYSE}),
     Role.ADMINISTRATOR: frozenset(
         {_P.READ_DATA, _P.READ_AUDIT, _P.MANAGE_STUDY, _P.EXPORT_CENTRAL, _P.ANALYSE}
+        | {_P.REVIEW_STATEMENTS}
     ),
+    Role.REVIEWER: frozenset({_P.REVIEW_STATEMENTS}),
 }
 
 

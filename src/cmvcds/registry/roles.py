@@ -16,6 +16,7 @@ class Role(StrEnum):
     DATA_MANAGER = "data_manager"
     STATISTICIAN = "statistician"
     ADMINISTRATOR = "administrator"
+    REVIEWER = "reviewer"  # approves or returns the statements answers are built on
 
     @property
     def site_scoped(self) -> bool:

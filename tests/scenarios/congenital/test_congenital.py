@@ -382,7 +382,9 @@ def test_no_weight_names_weight_as_missing(run: Run) -> None:
 
 def test_anc_below_500_reason_is_clean(run: Run) -> None:
     raw = vary()
-    raw["observations"].append({"date": "2026-03-09", "code": "anc", "value": 450, "unit": "cells/uL"})
+    raw["observations"].append(
+        {"date": "2026-03-09", "code": "anc", "value": 450, "unit": "cells/uL"}
+    )
     d = decision(run(raw))
     assert d.outcome == Outcome.EXCLUDED
     assert d.reasons[-1] == (

@@ -350,3 +350,14 @@ def test_induction_overrun_steps_down_to_maintenance(knowledge: Knowledge) -> No
     )
     assert "therapy-beyond-evidence" in alerts(doc)
     assert any("2026-03-31" in reason for reason in d["reasons"])
+
+
+def test_start_art_on_long_maintenance_says_now(knowledge: Knowledge) -> None:
+    # MAINTENANCE not on ART: induction 2026-02-01, maintenance since 2026-02-22, assessed
+    # 2026-08-15 = 195 days after the first anti-CMV dose (ART due within about 14 days of it)
+    raw = with_(MAINTENANCE, hiv=retinitis(zone=2, active=False), observations=cd4(*RECOVERY))
+    doc = run(knowledge, raw)
+    [art] = [a["message"] for a in doc["alerts"] if a["code"] == "start-art"]
+    assert art.startswith("Start ART now: anti-CMV therapy began on 2026-02-01, 195 days ago")
+    [vgc] = regimens(doc)
+    assert (vgc["indication"], vgc["start"]) == ("maintenance", "2026-02-22")

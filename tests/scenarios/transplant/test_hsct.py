@@ -223,3 +223,25 @@ def test_allogeneic_unknown_is_insufficient_data_citing_its_rules(knowledge: Kno
         assert d["outcome"] == "insufficient_data"
         assert {"prevymis-us-label", "marty2017-nejm-letermovir"} <= set(d["citations"])
     assert "transplant.allogeneic" in [m["item"] for m in doc["missing"]]
+
+
+def test_letermovir_480_with_cyclosporine_no_indication_given(knowledge: Knowledge) -> None:
+    # letermovir is a prophylaxis-only drug: the order is checked as prophylaxis without asking.
+    # With cyclosporine the label dose is 240 mg daily; 480 mg is 2× the labelled daily amount.
+    order = {k: v for k, v in LETERMOVIR[0].items() if k != "indication"}
+    raw = with_(
+        HSCT,
+        assessed_on="2026-06-01",
+        transplant=tx(co_medications=["cyclosporine"]),
+        therapy=[order],
+    )
+    doc = run(knowledge, raw)
+    assert "dose-above-target" in alerts(doc)
+    assert "therapy:letermovir.indication" not in [m["item"] for m in doc["missing"]]
+    [let] = regimens(doc)
+    assert let["dose_mg"] == 240
+    # one alert per interaction: the 240 mg dose, the immunosuppressant levels, the statins
+    interactions = [a["message"] for a in doc["alerts"] if a["code"] == "drug-interaction"]
+    assert len(interactions) == 3
+    assert sum("raises" in m for m in interactions) == 1
+    assert sum("simvastatin" in m for m in interactions) == 1

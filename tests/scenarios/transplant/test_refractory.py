@@ -245,3 +245,17 @@ def test_not_assessed_is_not_unknown_and_unverified_becomes_alerts(knowledge: Kn
         a["code"] == "unverified-fact" and "resistance report" in a["message"]
         for a in doc["alerts"]
     )
+
+
+def test_genotype_reported_no_genes_to_sequence(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(BASE, genotype=genotype("UL97:M460V")))
+    g = decision(doc, "resistance-genotyping")
+    assert g["outcome"] == "not_indicated" and g.get("genes", []) == []
+
+
+def test_high_dose_ganciclovir_blood_count_wording_matches_weekly_schedule(
+    knowledge: Knowledge,
+) -> None:
+    doc = run(knowledge, with_(BASE, genotype=genotype("UL97:C592G")))
+    [marrow] = [a["message"] for a in doc["alerts"] if a["code"] == "marrow-suppression"]
+    assert "twice weekly" not in marrow and "at least weekly" in marrow

@@ -433,3 +433,9 @@ def test_missing_donor_serostatus_cites_the_strategy_rules(knowledge: Knowledge)
         d = decision(doc, decision_id)
         assert d["outcome"] == "insufficient_data"
         assert {"humar2010-ajt-impact", "kotton2018-sot-cmv-consensus"} <= set(d["citations"])
+
+
+def test_dpos_rneg_prophylaxis_warns_of_late_cmv_at_its_end(knowledge: Knowledge) -> None:
+    doc = run(knowledge, KIDNEY)
+    [late] = [a for a in doc["alerts"] if a["code"] == "late-cmv-risk"]
+    assert "2026-09-17" in late["message"]  # day 200 after 2026-03-01

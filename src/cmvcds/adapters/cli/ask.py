@@ -77,7 +77,10 @@ def ask(
             assessment = assess(
                 parsed, knowledge, settings=read_settings(settings, knowledge)
             ).to_dict()
-        document = answer_engine().ask(question, audience.value, assessment)
+        from cmvcds.adapters.review_overlay import env_reviews
+
+        reviews = env_reviews()  # the registry's review status, when CMVCDS_DATABASE_URL is set
+        document = answer_engine().ask(question, audience.value, assessment, reviews)
         if format is AskFormat.JSON:
             emit(json.dumps(document, indent=2, ensure_ascii=False))
         else:

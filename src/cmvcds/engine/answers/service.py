@@ -9,7 +9,7 @@ and, for a personalised answer, the patient's assessment document.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from cmvcds.knowledge.schemas.answers import (
     AnswerTexts,
     ExampleQuestion,
     QuestionVocabulary,
+    ReviewRecord,
     StatementSet,
     TemplateSet,
 )
@@ -117,8 +118,13 @@ class AnswerEngine:
         question: str,
         audience: str = "clinician",
         assessment: Mapping[str, Any] | None = None,
+        reviews: Mapping[str, ReviewRecord] | None = None,
     ) -> dict[str, Any]:
-        """The ``cmvcds-answer/1`` document for ``question`` (design.md §6)."""
+        """The ``cmvcds-answer/1`` document for ``question`` (design.md §6).
+
+        ``reviews`` overrides the pack's review records by statement (or template) id: the
+        registry's, read by the adapter (``registry.services.reviews.overlay``).
+        """
         question = " ".join(question.split())
         if not question:
             raise InputError("the question is empty", field="question")
@@ -151,6 +157,8 @@ class AnswerEngine:
         if not chosen and not computed and not case_items:
             return self._not_covered(question, audience, understanding)
         ordered = [*_relevant_case(case_items, understanding), *computed, *chosen]
+        if reviews:
+            ordered = [_reviewed(item, reviews) for item in ordered]
         return compose(
             question=question,
             audience=audience,
@@ -226,6 +234,14 @@ class AnswerEngine:
             scored.append((-score, order, example.in_language(understanding.language)))
         scored.sort()
         return [q for _, _, q in scored[:count]]
+
+
+def _reviewed(item: Evidence, reviews: Mapping[str, ReviewRecord]) -> Evidence:
+    """``item`` with the overlay's record for it (a generated one: its template's), if any."""
+    if item.origin == "case":  # the patient's own sentences: reviewed as the case templates
+        return item
+    record = reviews.get(item.id) or reviews.get(item.id.split(":", 1)[0])
+    return item if record is None else replace(item, review=record)
 
 
 def _relevant_case(items: Sequence[Evidence], understanding: Understanding) -> list[Evidence]:

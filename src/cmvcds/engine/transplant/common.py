@@ -58,6 +58,7 @@ __all__ = [
     "give",
     "in_therapy",
     "is_below_lloq",
+    "levels_alert_given",
     "phase",
     "plasma_loads",
     "refuse_minor",
@@ -197,6 +198,14 @@ def add_alert(
     alert = Alert(code, severity, message, tuple(citations))
     if alert not in result.alerts:
         result.alerts.append(alert)
+
+
+def levels_alert_given(result: PathwayResult) -> bool:
+    """Has the dosing engine already said that letermovir raises immunosuppressant levels?"""
+    return any(
+        a.code is AlertCode.DRUG_INTERACTION and a.message.startswith("Letermovir raises")
+        for a in result.alerts
+    )
 
 
 def age_years(case: Case, on: date) -> Decimal | None:

@@ -19,6 +19,7 @@ from cmvcds.engine.transplant.common import (
     Tables,
     add_alert,
     current_course,
+    levels_alert_given,
     plasma_loads,
     refuse_minor,
     refuse_missing,
@@ -188,20 +189,24 @@ def _recipient_positive(
             interacting = [
                 d for d in tx.co_medications if d in h.letermovir_interacting_drugs.values
             ]
-            add_alert(
-                result,
-                AlertCode.DRUG_INTERACTION,
-                Severity.WARNING,
-                "Letermovir raises cyclosporine, tacrolimus and sirolimus levels (monitor trough levels)"
-                + (f"; on {', '.join(interacting)}" if interacting else "")
-                + (
-                    "; with cyclosporine, simvastatin and pitavastatin are contraindicated"
-                    if "cyclosporine" in tx.co_medications
-                    else ""
+            if not levels_alert_given(result):
+                add_alert(
+                    result,
+                    AlertCode.DRUG_INTERACTION,
+                    Severity.WARNING,
+                    "Letermovir raises cyclosporine, tacrolimus and sirolimus levels (monitor trough levels)"
+                    + (f"; on {', '.join(interacting)}" if interacting else "")
+                    + ".",
+                    citations,
                 )
-                + ".",
-                citations,
-            )
+            if "cyclosporine" in tx.co_medications:
+                add_alert(
+                    result,
+                    AlertCode.DRUG_INTERACTION,
+                    Severity.WARNING,
+                    "Letermovir with cyclosporine: simvastatin and pitavastatin are contraindicated.",
+                    citations,
+                )
             add_alert(
                 result,
                 AlertCode.HSV_VZV_PROPHYLAXIS_NEEDED,

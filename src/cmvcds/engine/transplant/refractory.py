@@ -235,7 +235,8 @@ def manage(
                 result,
                 AlertCode.MARROW_SUPPRESSION,
                 Severity.WARNING,
-                "High-dose ganciclovir: blood counts at least twice weekly (marrow suppression).",
+                "High-dose ganciclovir: marrow suppression is more likely; blood counts as scheduled (at least "
+                "weekly), more often if they fall.",
                 treatment.option("high-dose-ganciclovir").citations,
             )
             if _maribavir_possible(case, on, t, plan, mbv, cns_ocular):

@@ -20,6 +20,7 @@ from cmvcds.engine.transplant.common import (
     add_alert,
     current_course,
     is_below_lloq,
+    levels_alert_given,
     plasma_loads,
     refuse_minor,
     refuse_missing,
@@ -198,6 +199,16 @@ def _prophylaxis(
             (window, "prophylaxis start window"),
         )
     prophylaxis.done(outcome or Outcome.RECOMMENDED)
+    ends = [r.stop for r in result.regimens if r.indication == Indication.PROPHYLAXIS and r.stop]
+    if outcome is None and group == "d_pos_r_neg" and ends:
+        add_alert(
+            result,
+            AlertCode.LATE_CMV_RISK,
+            Severity.INFO,
+            f"D+/R−: when prophylaxis ends ({max(ends)}) the risk of late-onset CMV begins; teach "
+            "symptoms, test on any suggestive illness.",
+            row.citations,
+        )
     if pet is not None:
         preemptive.done(pet.outcome)
         return
@@ -408,13 +419,14 @@ def _letermovir(case: Case, on: date, t: Tables, group: str, prophylaxis: Plan) 
         "Letermovir has no activity against HSV or VZV: add acyclovir or valacyclovir prophylaxis.",
         citations,
     )
-    add_alert(
-        result,
-        AlertCode.DRUG_INTERACTION,
-        Severity.WARNING,
-        "Letermovir raises calcineurin- and mTOR-inhibitor levels: monitor trough levels.",
-        citations,
-    )
+    if not levels_alert_given(result):
+        add_alert(
+            result,
+            AlertCode.DRUG_INTERACTION,
+            Severity.WARNING,
+            "Letermovir raises calcineurin- and mTOR-inhibitor levels: monitor trough levels.",
+            citations,
+        )
     return None
 
 

@@ -10,12 +10,14 @@ from cmvcds.registry.models.audit import (
 )
 from cmvcds.registry.models.base import Audited, Base, new_id, utc_now
 from cmvcds.registry.models.data import DataQuery, DataValue, QueryStatus
+from cmvcds.registry.models.review import REVIEW_STATUSES, StatementReview
 from cmvcds.registry.models.site import Site, User, WebSession
 from cmvcds.registry.models.subject import Consent, DateShift, IdentityLink, Subject
 from cmvcds.registry.roles import Role
 
 __all__ = [
     "GENESIS",
+    "REVIEW_STATUSES",
     "AuditEntry",
     "AuditHead",
     "Audited",
@@ -30,6 +32,7 @@ __all__ = [
     "QueryStatus",
     "Role",
     "Site",
+    "StatementReview",
     "StoredAssessment",
     "Subject",
     "User",

@@ -54,9 +54,14 @@ def _clinic(request: Request) -> Clinic:
     return clinic
 
 
-def _answer(clinic: Clinic, question: str, audience: str, case: Any | None) -> dict[str, Any]:
+def _answer(request: Request, question: str, audience: str, case: Any | None) -> dict[str, Any]:
+    """The answer, with the review status the registry holds when the app has a database."""
+    from cmvcds.adapters.review_overlay import app_reviews
+
+    clinic = _clinic(request)
     assessment = clinic.assess(case) if case is not None else None
-    return engine_for(clinic.knowledge).ask(question, audience, assessment)
+    reviews = app_reviews(request.app.state)
+    return engine_for(clinic.knowledge).ask(question, audience, assessment, reviews)
 
 
 @router.post(
@@ -66,7 +71,7 @@ def _answer(clinic: Clinic, question: str, audience: str, case: Any | None) -> d
     responses=problem_responses(422),
 )
 def ask_api(body: AskRequest, request: Request) -> dict[str, Any]:
-    return _answer(_clinic(request), body.question, body.audience, body.case)
+    return _answer(request, body.question, body.audience, body.case)
 
 
 @cache
@@ -82,14 +87,13 @@ def _environment() -> Environment:
 
 
 def _page(request: Request, question: str, audience: str, case_text: str) -> HTMLResponse:
-    clinic = _clinic(request)
     answer = None
     problems: list[dict[str, str]] = []
     status = 200
     if question.strip():
         try:
             case = read_case_text(case_text) if case_text.strip() else None
-            answer = _answer(clinic, question, audience, case)
+            answer = _answer(request, question, audience, case)
         except InputError as error:
             problems = problems_of(error)
             status = 422

@@ -1,14 +1,15 @@
 """The registry's web pages (login, dashboard, subjects, enrolment, consent, event grid, forms
-with queries, audit, exports, analyses) and its JSON API (``/api/v1/registry``), as one FastAPI
-router: ``from cmvcds.adapters.web.registry import router``."""
+with queries, audit, exports, analyses, statement review) and its JSON API
+(``/api/v1/registry``), as one FastAPI router: ``from cmvcds.adapters.web.registry import router``."""
 
 from fastapi import APIRouter
 
-from cmvcds.adapters.web.registry import api, query_pages, routes, subject_pages
+from cmvcds.adapters.web.registry import api, query_pages, review_pages, routes, subject_pages
 
 router = APIRouter()
 router.include_router(subject_pages.router)
 router.include_router(query_pages.router)
+router.include_router(review_pages.router)
 router.include_router(routes.router)
 router.include_router(api.router)
 
