@@ -5,9 +5,10 @@
     python tools/review_answers.py approve STATEMENT_ID --reviewer NAME [--date YYYY-MM-DD]
     python tools/review_answers.py return  STATEMENT_ID --reviewer NAME --comment "what to change"
 
-The status and its history are data of the knowledge pack (``answers/statements.yaml`` and
-``answers/templates.yaml``), changed only here, until the registry's database and audit trail
-hold them. The tool rewrites one line — the statement's ``review:`` line — so the file keeps its
+This tool edits the review records shipped in the knowledge pack (``answers/statements.yaml``
+and ``answers/templates.yaml``): the status a deployment starts from. Where a registry database
+is configured, reviewers work on the registry's page ``/registry/review`` instead; their actions
+are stored there with the audit trail and take precedence in every answer. The tool rewrites one line — the statement's ``review:`` line — so the file keeps its
 comments and layout; the transition itself is ``cmvcds.engine.answers.apply_review``. Bump the
 pack's version in ``manifest.yaml`` after a review session.
 """

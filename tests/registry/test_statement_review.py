@@ -7,19 +7,22 @@ transitions, roles, history from the audit trail), the overlay the Ask faces pas
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from cmvcds.adapters.review_overlay import app_reviews, env_reviews, registry_reviews
-from cmvcds.engine.answers import AnswerEngine
+from cmvcds.engine.answers import AnswerEngine, apply_review
 from cmvcds.errors import AccessDenied, InputError
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.answers import ReviewRecord, ReviewStatus
+from cmvcds.knowledge.schemas.answers import ReviewAction, ReviewStatus
 from cmvcds.registry import audit, migrate
 from cmvcds.registry.access import SYSTEM, Actor, Permission
 from cmvcds.registry.db import Registry
@@ -43,6 +46,11 @@ def reviewer(world: World, name: str = "rev") -> Actor:
         user = study.create_user(s, SYSTEM, username=name, password="correct horse 9",
                                  role=Role.REVIEWER)  # fmt: skip
         return study.actor_for(user)
+
+
+def a_draft(knowledge: Knowledge) -> str:
+    """A statement of the pack that is still a draft (its own record)."""
+    return next(i.id for i in reviews.reviewables(knowledge) if i.status == "draft")
 
 
 def used_ids(document: dict[str, Any]) -> list[str]:
@@ -76,7 +84,7 @@ def test_submit_approve_return_follow_the_engine_and_land_in_the_audit_trail(
     world: World, knowledge: Knowledge
 ) -> None:
     rev = reviewer(world)
-    sid = reviews.reviewables(knowledge)[0].id
+    sid = a_draft(knowledge)
     with world.registry.session(rev) as s:
         row = reviews.act(s, rev, knowledge, sid, "submit", on=DAY1)
         assert (row.status, row.action, row.reviewer, row.reviewed_on) == (
@@ -85,10 +93,12 @@ def test_submit_approve_return_follow_the_engine_and_land_in_the_audit_trail(
         assert row.knowledge_version == knowledge.version
     with world.registry.session(world.admin) as s:
         reviews.act(s, world.admin, knowledge, sid, "approve", on=DAY2)
-        assert reviews.overlay(s)[sid] == ReviewRecord(
-            status=ReviewStatus.APPROVED, reviewer="admin", date=DAY2,
-            history=reviews.overlay(s)[sid].history,
-        )  # fmt: skip
+        record = reviews.overlay(s)[sid]
+        assert (record.status, record.reviewer, record.date) == (
+            ReviewStatus.APPROVED,
+            "admin",
+            DAY2,
+        )
     with world.registry.session(rev) as s:
         # The engine's rules: approving an approved statement, or returning without a comment.
         with pytest.raises(InputError, match="cannot approve a statement that is approved"):
@@ -115,10 +125,46 @@ def test_submit_approve_return_follow_the_engine_and_land_in_the_audit_trail(
         assert s.scalars(select(StatementReview)).one().statement_id == sid
 
 
+ACTIONS = st.lists(
+    st.tuples(st.sampled_from(list(ReviewAction)), st.sampled_from([None, "Rephrase it."])),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=ACTIONS)
+def test_the_registry_follows_the_engine_for_any_sequence_of_actions(
+    world: World, knowledge: Knowledge, steps: list[tuple[ReviewAction, str | None]]
+) -> None:
+    item = next(i for i in reviews.reviewables(knowledge) if i.status == "draft")
+    with world.registry.session(SYSTEM) as s:  # back to the pack's own record
+        for row in s.scalars(select(StatementReview)):
+            s.delete(row)
+    mirror = item.record
+    for action, comment in steps:
+        try:
+            mirror = apply_review(mirror, action, "admin", DAY1, comment)
+            allowed = True
+        except InputError:
+            allowed = False
+        try:
+            with world.registry.session(world.admin) as s:
+                reviews.act(s, world.admin, knowledge, item.id, action, on=DAY1, comment=comment)
+        except InputError:
+            assert not allowed, (action, comment)
+        else:
+            assert allowed, (action, comment)
+        with world.registry.session(world.admin) as s:
+            stored = reviews.overlay(s).get(item.id)
+        assert (stored.status if stored else item.record.status) is mirror.status
+
+
 def test_only_reviewers_and_administrators_act_and_only_on_pack_statements(
     world: World, knowledge: Knowledge
 ) -> None:
-    sid = reviews.reviewables(knowledge)[0].id
+    sid = a_draft(knowledge)
     for name in ("entry_a", "monitor", "dm", "stat"):
         actor = world.actors[name]
         with world.registry.session(actor) as s, pytest.raises(AccessDenied, match="may not"):
@@ -152,7 +198,10 @@ def test_the_answer_shows_the_weakest_status_the_registry_holds(
     approved = answers.ask(QUESTION, reviews=overlay)
     assert used_ids(approved) == used_ids(before)  # the overlay never changes what is said
     assert approved["review"]["status"] == "approved"
-    assert (approved["review"]["reviewed_by"], approved["review"]["reviewed_on"]) == ("rev", "2026-11-21")
+    assert (approved["review"]["reviewed_by"], approved["review"]["reviewed_on"]) == (
+        "rev",
+        "2026-11-21",
+    )
     assert not any("review" in n.lower() for n in approved["notices"])
     assert {s["review"] for sec in approved["sections"] for s in sec["statements"]} == {"approved"}
     with world.registry.session(rev) as s:
@@ -160,9 +209,8 @@ def test_the_answer_shows_the_weakest_status_the_registry_holds(
     returned = answers.ask(QUESTION, reviews=registry_reviews(world.registry))
     assert returned["review"]["status"] == "draft" and returned["review"]["reviewed_by"] is None
     assert returned["review"]["counts"]["draft"] >= 1
-    assert returned["notices"][0] == knowledge.table("answer_texts", type(answers.texts)).review_notice.format(
-        status=ReviewStatus.DRAFT.wording
-    )
+    notice = answers.texts.review_notice.format(status=ReviewStatus.DRAFT.wording)
+    assert returned["notices"][0] == notice
     assert answers.ask(QUESTION) == before  # without an overlay: the pack's own records
 
 
@@ -189,13 +237,18 @@ def test_the_reviewers_page_lists_acts_and_shows_the_history(
     world: World, knowledge: Knowledge
 ) -> None:
     reviewer(world)
-    client, clock, _ = make_site(world)
-    sid = reviews.reviewables(knowledge)[0].id
+    client, _, _ = make_site(world)
+    sid = a_draft(knowledge)
     assert log_in(client, "rev") == 303
     listing = client.get("/registry/review")
     assert listing.status_code == 200 and sid in listing.text and "Statement review" in listing.text
     token = csrf_of(listing.text)
-    assert client.post(f"/registry/review/{sid}", data={"action": "submit", "csrf": "forged"}).status_code == 403
+    assert (
+        client.post(
+            f"/registry/review/{sid}", data={"action": "submit", "csrf": "forged"}
+        ).status_code
+        == 403
+    )
     done = client.post(f"/registry/review/{sid}", data={"action": "submit", "csrf": token},
                        follow_redirects=False)  # fmt: skip
     assert done.status_code == 303 and done.headers["location"] == f"/registry/review/{sid}"
@@ -210,7 +263,7 @@ def test_the_reviewers_page_lists_acts_and_shows_the_history(
     assert sid in only_approved.text and "(1)" in only_approved.text
     assert client.get("/registry/review/not-a-statement").status_code == 404
 
-    monitor, _, _ = make_site_client(world)
+    monitor = make_site_client(world)
     assert log_in(monitor, "monitor") == 303
     assert monitor.get("/registry/review").status_code == 403
     page = monitor.get("/registry/audit")
@@ -222,7 +275,7 @@ def test_the_reviewers_page_lists_acts_and_shows_the_history(
 
 
 def make_site_client(world: World) -> Any:
-    """A second browser on the same registry (no new subjects)."""
+    """A browser on the registry pages (without the subjects ``make_site`` adds)."""
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
@@ -231,4 +284,52 @@ def make_site_client(world: World) -> Any:
     app = FastAPI()
     app.include_router(router)
     app.state.registry = world.registry
-    return TestClient(app, base_url="https://testserver"), None, None
+    return TestClient(app, base_url="https://testserver")
+
+
+def test_a_reviewer_logging_in_lands_on_the_review_page(world: World) -> None:
+    reviewer(world)
+    client = make_site_client(world)
+    assert log_in(client, "rev") == 303
+    response = client.get("/registry/")
+    assert response.status_code == 200 and "Statement review" in response.text
+
+
+def test_the_ask_faces_show_the_registry_status(
+    world: World, knowledge: Knowledge, tmp_path: Any, monkeypatch: Any
+) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from cmvcds.adapters.api.app import create_app
+    from cmvcds.adapters.api.service import Clinic
+    from cmvcds.adapters.api.settings import Settings
+    from cmvcds.adapters.cli.main import app as cli
+
+    app_settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'cases.sqlite3'}", demo_cases=False
+    )
+    app = create_app(app_settings, Clinic(knowledge, today=lambda: DAY2))
+    app.state.registry = world.registry
+    client = TestClient(app)
+    before = client.post("/api/v1/ask", json={"question": QUESTION}).json()
+    assert before["review"]["status"] != "approved"
+    rev = reviewer(world)
+    with world.registry.session(rev) as s:
+        for sid in reviewable_ids(before):
+            reviews.act(s, rev, knowledge, sid, "submit", on=DAY1)
+            reviews.act(s, rev, knowledge, sid, "approve", on=DAY2)
+    after = client.post("/api/v1/ask", json={"question": QUESTION}).json()
+    assert used_ids(after) == used_ids(before)
+    assert (after["review"]["status"], after["review"]["reviewed_by"]) == ("approved", "rev")
+    page = client.post("/ask", data={"question": QUESTION, "audience": "clinician"})
+    assert page.status_code == 200
+    assert "Review status: APPROVED" in page.text and "approved by rev on 2026-11-21" in page.text
+
+    monkeypatch.setenv("CMVCDS_DATABASE_URL", world.registry.url)
+    result = CliRunner().invoke(cli, ["ask", QUESTION, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["review"]["status"] == "approved"
+    monkeypatch.delenv("CMVCDS_DATABASE_URL")
+    result = CliRunner().invoke(cli, ["ask", QUESTION, "--format", "json"])
+    assert json.loads(result.stdout)["review"]["status"] == before["review"]["status"]

@@ -26,7 +26,6 @@ from cmvcds.adapters.api.models import (
     VersionInfo,
 )
 from cmvcds.adapters.api.problems import problem_responses
-from cmvcds.adapters.api.service import NotAvailable
 from cmvcds.errors import InputError
 
 __all__ = ["router"]
@@ -68,10 +67,7 @@ def assess(
 def dose(clinic: ClinicDep, request: DoseRequest) -> Any:
     if request.case is None and request.patient is None:
         raise _field_error("case", "give a case or a patient")
-    try:
-        return clinic.dose(request.model_dump(mode="json"))
-    except NotAvailable as error:
-        raise HTTPException(503, str(error)) from None
+    return clinic.dose(request.model_dump(mode="json"))
 
 
 @router.post(
@@ -84,10 +80,7 @@ def dose(clinic: ClinicDep, request: DoseRequest) -> Any:
 def resistance(clinic: ClinicDep, request: ResistanceRequest) -> Any:
     if not (request.mutations or request.fasta or request.vcf):
         raise _field_error("mutations", "give mutations, fasta or vcf")
-    try:
-        return clinic.resistance(request.model_dump(mode="json", exclude_none=True))
-    except NotAvailable as error:
-        raise HTTPException(503, str(error)) from None
+    return clinic.resistance(request.model_dump(mode="json", exclude_none=True))
 
 
 @router.get(

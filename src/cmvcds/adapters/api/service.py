@@ -7,13 +7,11 @@ own functions, never a copy of the clinical logic.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
@@ -22,24 +20,15 @@ from cmvcds.adapters.api.settings import Settings
 from cmvcds.assess import assess
 from cmvcds.domain.case import Case, parse_case
 from cmvcds.domain.settings import SiteSettings, parse_settings
+from cmvcds.engine import dosing
 from cmvcds.errors import CaseFormatError, SettingsError
 from cmvcds.knowledge import Knowledge, load_knowledge
 
-__all__ = ["Clinic", "NotAvailable", "engine_module", "read_case_text"]
+__all__ = ["Clinic", "NotAvailable", "read_case_text"]
 
 
 class NotAvailable(Exception):
-    """A part of the engine that this build does not (yet) contain."""
-
-
-def engine_module(name: str) -> ModuleType:
-    """``cmvcds.engine.<name>``, or ``NotAvailable`` while that pathway has not landed."""
-    try:
-        return importlib.import_module(f"cmvcds.engine.{name}")
-    except ModuleNotFoundError as error:
-        if error.name and error.name.startswith("cmvcds"):
-            raise NotAvailable(f"the {name} engine is not available in this build") from None
-        raise
+    """Something outside Python that a page needs is missing (e.g. chromium for PDF)."""
 
 
 def read_case_text(text: str, filename: str = "case.yaml") -> Any:
@@ -89,7 +78,6 @@ class Clinic:
 
     def dose(self, request: dict[str, Any]) -> dict[str, Any]:
         """The ``cmvcds-dose/1`` document; ``request`` as ``DoseRequest`` (api/models.py)."""
-        dosing = engine_module("dosing")
         case = (
             self.parse(request["case"])
             if request.get("case")
@@ -133,7 +121,8 @@ class Clinic:
 
     def resistance(self, request: dict[str, Any]) -> dict[str, Any]:
         """The ``cmvcds-resistance/1`` document of a mutation list, FASTA or VCF text."""
-        engine = engine_module("resistance")
+        from cmvcds.engine import resistance as engine  # Biopython loads with it, on demand
+
         genes = request.get("genes_tested") or None
         if request.get("mutations"):
             report = engine.interpret_mutations(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from cmvcds.adapters.api.problems import problems_of
-from cmvcds.adapters.api.service import Clinic, NotAvailable, engine_module
+from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.cdshooks.cards import (
     alert_cards,
     card_uuid,
@@ -25,6 +25,7 @@ from cmvcds.adapters.fhir.mapping import (
     resources_of,
     value_sets,
 )
+from cmvcds.engine import dosing
 from cmvcds.errors import InputError
 
 __all__ = ["Service", "discovery"]
@@ -322,7 +323,6 @@ def _dose_check(
     if not ours:
         return []
     try:
-        dosing = engine_module("dosing")
         mapped = _map(
             clinic,
             {"patient": data.get("patient"), "observations": data.get("observations")},
@@ -330,8 +330,6 @@ def _dose_check(
             request,
         )
         case = clinic.parse(mapped.case)
-    except NotAvailable:
-        return []
     except InputError as error:
         return _mapping_card(error, service, request, clinic, base)
     patient = dosing.dose_patient_from_case(case, case.assessed_on)

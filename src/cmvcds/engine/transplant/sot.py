@@ -306,7 +306,7 @@ def _valganciclovir(
     )
     stop_rule = f"through day {stop_day} after transplant"
     if not intolerant:
-        seen = len(prophylaxis.result.alerts)
+        seen, asked = len(prophylaxis.result.alerts), len(prophylaxis.result.missing)
         outcome, _ = regimen(
             prophylaxis.result,
             case,
@@ -345,7 +345,7 @@ def _valganciclovir(
             if outcome is Outcome.INSUFFICIENT_DATA:
                 prophylaxis.because(
                     "valganciclovir prophylaxis cannot be dosed: the dosing engine needs "
-                    + (", ".join(m.item for m in prophylaxis.result.missing) or "more data")
+                    + (", ".join(m.item for m in prophylaxis.result.missing[asked:]) or "more data")
                 )
                 return Outcome.INSUFFICIENT_DATA
             prophylaxis.because(

@@ -29,7 +29,7 @@ from cmvcds.registry import analytics, exports, migrate
 from cmvcds.registry.access import Actor, Permission, require
 from cmvcds.registry.db import Registry
 from cmvcds.registry.dictionary import choices, shown
-from cmvcds.registry.models import AuditEntry, DataQuery, QueryStatus, WebSession
+from cmvcds.registry.models import AuditEntry, DataQuery, QueryStatus, Role, WebSession
 from cmvcds.registry.security import SESSION_LIFETIME, check_csrf, login, logout, resolve_session
 from cmvcds.registry.services import crf, study, subjects
 
@@ -186,7 +186,9 @@ def logout_submit(
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(viewer: ViewerDep) -> HTMLResponse:
+def dashboard(viewer: ViewerDep) -> Response:
+    if viewer.actor.role is Role.REVIEWER:  # reviews answer statements; sees no study data
+        return RedirectResponse("/registry/review", status_code=303)
     rows = analytics.dashboard(viewer.session, viewer.actor)
     queries = []
     if viewer.actor.can(Permission.READ_DATA):
