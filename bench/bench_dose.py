@@ -10,6 +10,7 @@ import os
 import random
 import statistics
 import time
+from datetime import date
 from decimal import Decimal
 
 from cmvcds.engine.dosing import DosePatient, recommend_dose
@@ -37,6 +38,10 @@ REQUESTS = [
 ]
 
 
+#: The assessment date the pregnancy protocol's exclusions are dated against.
+ASSESSED_ON = date(2026, 11, 21)
+
+
 def patients(count: int, seed: int = 4) -> list[DosePatient]:
     rng = random.Random(seed)
     made = []
@@ -53,6 +58,7 @@ def patients(count: int, seed: int = 4) -> list[DosePatient]:
                 measured_crcl_ml_min=None,
                 urine_protein_mg_dl=Decimal(rng.randint(0, 150)),
                 transplant_organ=rng.choice(("kidney", "heart", "hsct", "liver")),
+                assessed_on=ASSESSED_ON,
                 co_medications=rng.choice(
                     ((), ("cyclosporine",), ("carbamazepine",), ("tacrolimus",))
                 ),
