@@ -91,3 +91,21 @@ class SettingCatalogue(Strict):
     """A domain's ``*_settings`` table: the settings its decisions may need."""
 
     settings: tuple[SettingSpec, ...]
+
+
+class Rule(Fact):
+    """A named rule of a pathway (T4, H6, N1 …), as a clinician reads it; decisions cite the id.
+
+    The text states the logic; the numbers it uses live in the pathway's tables and settings,
+    never in the rule text.
+    """
+
+    id: str = Field(pattern=r"^[A-Z]{1,2}-?\d+[a-z]?$")
+    title: str
+    text: str
+
+
+class RuleBook(Strict):
+    """A domain's ``rules.yaml``: the rules its decisions cite by id."""
+
+    rules: tuple[Rule, ...] = Field(min_length=1)
