@@ -1,8 +1,7 @@
 """``assess(case, knowledge)``: route a case to its pathways and merge what they conclude.
 
-Each context has its pathways (``PATHWAYS``); some apply to every context whose case carries the
-data they need (``ALWAYS``: therapy monitoring, genotype interpretation). A context whose pathway
-has not been built answers ``insufficient_data`` and says so — never an invented decision.
+Each context has its pathways (``PATHWAYS``, a test keeps the map total); some apply to every
+context whose case carries the data they need (``ALWAYS``: therapy monitoring).
 The result carries the knowledge version and digest, the settings used, and every citation;
 ``Assessment.to_dict()`` is the ``cmvcds-assessment/1`` JSON of design.md §4.
 """
@@ -17,9 +16,9 @@ from enum import Enum
 from typing import Any
 
 from cmvcds.domain.case import Case
-from cmvcds.domain.results import Decision, Missing, PathwayResult
+from cmvcds.domain.results import PathwayResult
 from cmvcds.domain.settings import SiteSettings
-from cmvcds.domain.vocabulary import Context, DecisionId, Outcome
+from cmvcds.domain.vocabulary import Context
 from cmvcds.engine.congenital import evaluate as congenital_pathway
 from cmvcds.engine.hiv import evaluate as hiv_pathway
 from cmvcds.engine.immune import evaluate_immunocompetent, evaluate_immunocompromised
@@ -46,16 +45,6 @@ PATHWAYS: Mapping[Context, tuple[Pathway, ...]] = {
 
 #: Pathways that run for every context (each returns an empty result when it has nothing to say).
 ALWAYS: tuple[Pathway, ...] = (monitoring_pathway,)
-
-#: The decision a context answers while its pathway is not available.
-_PRIMARY_DECISION: Mapping[Context, DecisionId] = {
-    Context.PREGNANCY: DecisionId.VALACYCLOVIR_PREVENTION,
-    Context.CONGENITAL: DecisionId.VALGANCICLOVIR_CONGENITAL,
-    Context.TRANSPLANT: DecisionId.ANTIVIRAL_TREATMENT,
-    Context.HIV: DecisionId.ANTIVIRAL_TREATMENT,
-    Context.IMMUNOCOMPROMISED: DecisionId.ANTIVIRAL_TREATMENT,
-    Context.IMMUNOCOMPETENT: DecisionId.ANTIVIRAL_TREATMENT,
-}
 
 
 @dataclass(frozen=True)
@@ -99,27 +88,9 @@ def assess(
     day = on or case.assessed_on
     site = settings or SiteSettings()
     merged = PathwayResult()
-    pathways = PATHWAYS[case.context]
-    if not pathways:
-        merged.extend(_not_available(case.context))
-    for pathway in (*pathways, *ALWAYS):
+    for pathway in (*PATHWAYS[case.context], *ALWAYS):
         merged.extend(pathway(case, knowledge, day, site))
     return Assessment(case.id, day, knowledge.stamp(), case.context, merged)
-
-
-def _not_available(context: Context) -> PathwayResult:
-    why = f"the {context.value} pathway is not available in this version of cmvcds"
-    return PathwayResult(
-        decisions=[
-            Decision(
-                _PRIMARY_DECISION[context],
-                Outcome.INSUFFICIENT_DATA,
-                (f"No decision: {why}.",),
-                ("cmvcds2026-case-format",),
-            )
-        ],
-        missing=[Missing(f"pathway:{context.value}", why)],
-    )
 
 
 def _plain(value: Any) -> Any:

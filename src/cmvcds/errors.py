@@ -5,12 +5,12 @@ Library code raises these and never prints; the CLI maps them to exit codes (2 f
 
     CmvcdsError                      anything cmvcds refuses or cannot do
     ├── InputError                   the caller's input is wrong (exit code 2, HTTP 422)
-    │   ├── CaseFormatError          a case file breaks the case format (unknown key, bad type, date)
-    │   ├── ImplausibleValueError    a value outside what is physiologically possible
-    │   ├── UnitError                a unit that is not accepted for that measurement
-    │   └── SequenceInputError       a FASTA, VCF or mutation list that cannot be read
+    │   ├── CaseFormatError          a case breaks the case format: unknown key, bad type, a unit
+    │   │                            not accepted, an implausible value or an impossible date —
+    │   │                            ``problems`` lists every one, field first
+    │   ├── SequenceInputError       a FASTA, VCF or mutation list that cannot be read
+    │   └── SettingsError            the site settings file is malformed or out of range
     ├── KnowledgeError               the knowledge pack is malformed (file, row and field named)
-    ├── SettingsError                the site settings file is malformed or out of range
     └── RegistryError                the study database refused an operation
         ├── AccessDenied             the user may not see or change that record
         └── AuditIntegrityError      the audit trail does not verify
@@ -26,13 +26,11 @@ __all__ = [
     "AuditIntegrityError",
     "CaseFormatError",
     "CmvcdsError",
-    "ImplausibleValueError",
     "InputError",
     "KnowledgeError",
     "RegistryError",
     "SequenceInputError",
     "SettingsError",
-    "UnitError",
 ]
 
 
@@ -58,14 +56,6 @@ class InputError(CmvcdsError):
 
 class CaseFormatError(InputError):
     """A case breaks the cmvcds-case/1 format."""
-
-
-class ImplausibleValueError(InputError):
-    """A value outside the physiological range, or a date that cannot be."""
-
-
-class UnitError(InputError):
-    """A unit that is not accepted for the measurement."""
 
 
 class SequenceInputError(InputError):

@@ -250,8 +250,9 @@ def _planned_end(knowledge: Knowledge, context: str, course: Course, on: date) -
 
 
 def _horizon_days(knowledge: Knowledge) -> int:
-    table = knowledge.tables.get("regimen_monitoring")
-    return int(table.open_course_horizon_days.value) if isinstance(table, RegimenMonitoring) else 28
+    return int(
+        knowledge.table("regimen_monitoring", RegimenMonitoring).open_course_horizon_days.value
+    )
 
 
 def _schedule_course(

@@ -178,6 +178,31 @@ def test_foscarnet_resistance_only_standard_ganciclovir(knowledge: Knowledge) ->
     assert (gcv["drug"], gcv["dose_mg"], gcv["every_h"]) == ("ganciclovir", 350, 12)
 
 
+def test_three_resistant_drugs_maribavir_still_given(knowledge: Knowledge) -> None:
+    """Ganciclovir, foscarnet and cidofovir resistant (UL97 M460V; UL54 V715M, A987G), maribavir
+    susceptible: maribavir is the answer (T24), not salvage."""
+    doc = run(knowledge, with_(BASE, genotype=genotype("UL97:M460V", "UL54:V715M", "UL54:A987G")))
+    assert outcomes(doc)["antiviral-treatment"] == "recommended"
+    [mbv] = regimens(doc)
+    assert (mbv["drug"], mbv["dose_mg"], mbv["every_h"]) == ("maribavir", 400, 12)
+
+
+def test_three_resistant_drugs_foscarnet_still_given(knowledge: Knowledge) -> None:
+    """Ganciclovir, cidofovir and maribavir resistant (UL97 M460V, T409M; UL54 A987G), foscarnet
+    susceptible: foscarnet, not salvage."""
+    doc = run(knowledge, with_(BASE, genotype=genotype("UL97:M460V", "UL97:T409M", "UL54:A987G")))
+    assert outcomes(doc)["antiviral-treatment"] == "recommended"
+    assert [r["drug"] for r in regimens(doc)] == ["foscarnet"]
+
+
+def test_all_four_resistant_is_salvage_by_a_specialist(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(BASE, genotype=genotype("UL54:V715M", "UL54:A987G", "UL97:T409M")))
+    d = decision(doc, "antiviral-treatment")
+    assert d["outcome"] == "specialist_review"
+    assert regimens(doc) == []
+    assert any("no susceptible drug" in r for r in d["reasons"])
+
+
 def test_disease_during_prophylaxis_is_not_called_refractory(knowledge: Knowledge) -> None:
     raw = with_(BASE, assessed_on="2026-03-20", therapy=[{**BASE["therapy"][0], "stop": None}])
     raw["observations"] = [

@@ -51,14 +51,17 @@ class AssessmentDocument(_Open):
 
 
 class DosePatient(_Closed):
-    """The patient of a dose calculation when no case is given (as ``cmvcds dose`` flags)."""
+    """The patient of a dose calculation when no case is given (as ``cmvcds dose`` flags).
 
-    age_years: float | None = Field(default=None, ge=0, le=130)
+    Only the sign is checked here; the plausible ranges are the case parser's, from
+    ``core/plausibility.yaml`` and ``core/observations.yaml``, so they are stated once."""
+
+    age_years: float | None = Field(default=None, ge=0)
     birth_date: date | None = None
     sex: Literal["female", "male"] | None = None
-    weight_kg: float | None = Field(default=None, gt=0, le=350)
-    height_cm: float | None = Field(default=None, gt=0, le=250)
-    creatinine: float | None = Field(default=None, gt=0, le=2000)
+    weight_kg: float | None = Field(default=None, gt=0)
+    height_cm: float | None = Field(default=None, gt=0)
+    creatinine: float | None = Field(default=None, gt=0)
     creatinine_unit: Literal["mg/dL", "umol/L"] = "mg/dL"
     dialysis: Literal["none", "hemodialysis", "peritoneal", "crrt"] | None = None
 

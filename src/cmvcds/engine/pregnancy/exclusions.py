@@ -22,7 +22,7 @@ from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.engine.renal import ckd_epi_2021
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.drugs import RenalFormulas
-from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
+from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol, Threshold
 
 __all__ = ["Exclusions", "check_exclusions", "shown_against"]
 
@@ -57,12 +57,12 @@ def check_exclusions(
     citations: list[str] = []
     age = case.patient.age_on(on)
     rule = protocol.exclusion_age
-    citations += result.cite(rule, "age exclusion (< 12 years)")
+    citations += result.cite(rule, f"age exclusion ({rule.text()})")
     if age is None:
         missing.append(
             Missing(
                 "patient.birth_date",
-                "age is an exclusion criterion (< 12 years) and enters the eGFR",
+                f"age is an exclusion criterion ({rule.text()}) and enters the eGFR",
             )
         )
     elif rule.met_by(age):
@@ -70,9 +70,11 @@ def check_exclusions(
     latest = _latest(case, ("creatinine",), on)
     creatinine = latest if latest is not None and _current(latest, since) else None
     rule = protocol.exclusion_creatinine
-    citations += result.cite(rule, "creatinine exclusion (> 1.1 mg/dL; unit assumed)")
+    citations += result.cite(rule, f"creatinine exclusion ({rule.text()}; unit assumed)")
     if creatinine is None or creatinine.value is None:
-        missing.append(Missing("creatinine", _why_missing("creatinine", latest, since)))
+        missing.append(
+            Missing("creatinine", _why_missing("creatinine", latest, since, rule.text()))
+        )
     else:
         findings["creatinine_mg_dl"] = shown_against(creatinine.value, rule.limit)
         findings["creatinine_date"] = creatinine.date
@@ -83,7 +85,7 @@ def check_exclusions(
             )
     rule = protocol.exclusion_egfr
     citations += result.cite(
-        rule, "glomerular filtration exclusion (< 90 mL/min; equation not stated)"
+        rule, f"glomerular filtration exclusion ({rule.text()}; equation not stated)"
     )
     latest = _latest(case, tuple(_GFR_CODES), on)
     reported = latest if latest is not None and _current(latest, since) else None
@@ -110,7 +112,7 @@ def check_exclusions(
         else:
             if computed is not None:
                 findings["egfr_computed"], findings["egfr_computed_method"] = computed
-            missing.append(Missing("egfr", _why_no_gfr(latest, creatinine, since, computed)))
+            missing.append(Missing("egfr", _why_no_gfr(latest, creatinine, since, computed, rule)))
     return Exclusions(
         tuple(reasons), renal, tuple(missing), findings, tuple(dict.fromkeys(citations))
     )
@@ -127,13 +129,13 @@ def _current(observation: Observation, since: date | None) -> bool:
     return since is None or observation.date >= since
 
 
-def _why_missing(what: str, latest: Observation | None, since: date | None) -> str:
+def _why_missing(what: str, latest: Observation | None, since: date | None, limit: str) -> str:
     if latest is not None and since is not None:
         return (
             f"the latest {what} ({latest.date}) predates this pregnancy (LMP {since}): a baseline {what} "
-            "measured during this pregnancy is needed before valacyclovir (exclusion > 1.1 mg/dL, rule A7)"
+            f"measured during this pregnancy is needed before valacyclovir (exclusion {limit}, rule A7)"
         )
-    return f"baseline {what} is needed before valacyclovir (exclusion > 1.1 mg/dL, rule A7)"
+    return f"baseline {what} is needed before valacyclovir (exclusion {limit}, rule A7)"
 
 
 def _why_no_gfr(
@@ -141,8 +143,12 @@ def _why_no_gfr(
     creatinine: Observation | None,
     since: date | None,
     computed: tuple[Decimal, str] | None,
+    rule: Threshold,
 ) -> str:
-    ask = "report the laboratory's eGFR or a measured creatinine clearance (exclusion < 90 mL/min, rule A7)"
+    ask = (
+        "report the laboratory's eGFR or a measured creatinine clearance "
+        f"(exclusion {rule.text()}, rule A7)"
+    )
     if latest is not None and since is not None and latest.date < since:
         why = f"the latest GFR ({latest.date}) predates this pregnancy (LMP {since}): {ask}"
     elif latest is not None and creatinine is not None and latest.date < creatinine.date:
@@ -152,7 +158,7 @@ def _why_no_gfr(
     if computed is not None:
         why += (
             f"; CKD-EPI 2021 from the creatinine gives {computed[0]} mL/min/1.73 m², shown for information "
-            "only: below 90 it does not exclude, because the protocol does not name its equation and "
+            f"only: {rule.text()} does not exclude on a computed value, because the protocol does not name its equation and "
             "CKD-EPI is not validated in pregnancy, where creatinine-based estimates run low (I-4)"
         )
     return why

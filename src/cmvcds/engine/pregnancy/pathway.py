@@ -49,10 +49,7 @@ from cmvcds.engine.pregnancy.tables import PregnancyTables, pregnancy_tables
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.pregnancy import ga_days
 
-__all__ = ["KEY_AGES", "evaluate"]
-
-#: Gestational ages whose dates the findings list (the protocol's landmarks).
-KEY_AGES = ("20+1", "24+0", "26+0")
+__all__ = ["evaluate"]
 
 _PERI_FROM = "pregnancy.periconceptional_from_day"
 _PERI_TO = "pregnancy.periconceptional_to_day"
@@ -127,7 +124,16 @@ class _Evaluation:
         self._lmp = dating.lmp
         result.findings["gestational_age"] = dating.ga(self.on)
         result.findings["dating"] = {"basis": dating.basis, "lmp": dating.lmp, "edd": dating.edd}
-        result.findings["key_dates"] = {ga: dating.date_of(ga_days(ga)) for ga in KEY_AGES}
+        protocol = self.t.protocol
+        landmarks = sorted(
+            (
+                protocol.amniocentesis_not_before.ga,
+                protocol.prevention_onset_before.ga,
+                protocol.stop_without_amniocentesis.ga,
+            ),
+            key=ga_days,
+        )  # the protocol's own landmarks, so a signed-off change moves them everywhere
+        result.findings["key_dates"] = {ga: dating.date_of(ga_days(ga)) for ga in landmarks}
         if pregnancy.fetuses > 1:
             result.findings["fetuses"] = pregnancy.fetuses
         peri, site_window = self.periconceptional()

@@ -208,22 +208,10 @@ def manage(
         + ": "
         + "; ".join(f"{drug} {level}" for drug, level in sorted(found.levels.items()))
     )
-    resistant = [
-        d
-        for d, level in (
-            ("ganciclovir", gcv),
-            ("foscarnet", fos),
-            ("cidofovir", cdv),
-            ("maribavir", mbv),
-        )
-        if level == _RESISTANT
-    ]
     if cdv == _RESISTANT and gcv == _RESISTANT:
         _option(
             plan, treatment.option("cidofovir"), "excluded: UL54 cross-resistance with ganciclovir"
         )
-    if len(resistant) >= 3:
-        return _salvage(plan, t, f"resistant to {', '.join(resistant)}")
     if gcv == _LOW:
         if not severe:
             _option(
@@ -241,10 +229,22 @@ def manage(
             )
             if _maribavir_possible(case, on, t, plan, mbv, cns_ocular):
                 _option(plan, treatment.option("maribavir"), "alternative")
-            _option(plan, treatment.option("foscarnet"), "alternative")
+            if fos != _RESISTANT:
+                _option(plan, treatment.option("foscarnet"), "alternative")
             return _give(case, on, plan, t, treatment.option("high-dose-ganciclovir"), population)
-        _option(plan, treatment.option("foscarnet"), "severe disease with ganciclovir resistance")
-        return _give(case, on, plan, t, treatment.option("foscarnet"), population)
+        if fos != _RESISTANT:
+            _option(
+                plan, treatment.option("foscarnet"), "severe disease with ganciclovir resistance"
+            )
+            return _give(case, on, plan, t, treatment.option("foscarnet"), population)
+        if _maribavir_possible(case, on, t, plan, mbv, cns_ocular):
+            _option(
+                plan,
+                treatment.option("maribavir"),
+                "severe disease with ganciclovir and foscarnet resistance",
+            )
+            return _give(case, on, plan, t, treatment.option("maribavir"), population)
+        return _salvage(plan, t, "no susceptible drug among ganciclovir, foscarnet and maribavir")
     if gcv == _RESISTANT:
         _stop_ganciclovir(plan, t)
         if _maribavir_possible(case, on, t, plan, mbv, cns_ocular):

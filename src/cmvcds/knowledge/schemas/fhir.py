@@ -89,3 +89,5 @@ class FhirValueSets(Strict):
     routes: tuple[RouteCode, ...]
     units: tuple[UnitCode, ...]
     bindings: tuple[Binding, ...]
+    #: The standards the table implements (FHIR R4, UCUM units, CDS Hooks prefetch).
+    citations: tuple[str, ...] = ()
