@@ -58,6 +58,17 @@ def test_imports_point_downward(path: Path) -> None:
         )
 
 
+def test_no_relative_imports() -> None:
+    """Relative imports would escape the layer check above (it reads absolute module names)."""
+    relative = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path in _modules()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+    assert relative == []
+
+
 def test_every_part_has_a_rank() -> None:
     parts = {
         p.name.removesuffix(".py") for p in PACKAGE.iterdir() if p.suffix == ".py" or p.is_dir()

@@ -88,3 +88,73 @@ def test_schema_rejects_an_invented_alert_code(knowledge: Knowledge) -> None:
     document["alerts"] = [{"code": "made-up", "severity": "info", "message": "m", "citations": []}]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, SCHEMA)
+
+
+#: What each example means clinically: its decisions and regimens (drug, dose mg, every h).
+#: A change here is a change of clinical answer and must be deliberate.
+EXPECTED = {
+    "congenital-long-course": (
+        {"valganciclovir-congenital": "not_indicated", "resistance-genotyping": "recommended"},
+        [],
+    ),
+    "congenital": ({"valganciclovir-congenital": "recommended"}, [("valganciclovir", 51.2, 12)]),
+    "hiv-retinitis-maintenance": (
+        {
+            "antiviral-prophylaxis": "not_indicated",
+            "preemptive-therapy": "not_indicated",
+            "antiviral-treatment": "not_indicated",
+        },
+        [],
+    ),
+    "hiv-retinitis": (
+        {
+            "antiviral-prophylaxis": "not_indicated",
+            "preemptive-therapy": "not_indicated",
+            "antiviral-treatment": "recommended",
+        },
+        [("valganciclovir", 900, 12)],
+    ),
+    "immunocompetent-mononucleosis": ({"antiviral-treatment": "not_indicated"}, []),
+    "immunocompromised-colitis": (
+        {"antiviral-prophylaxis": "not_indicated", "antiviral-treatment": "recommended"},
+        [("valganciclovir", 900, 12)],
+    ),
+    "pregnancy-excluded-renal": ({"valacyclovir-prevention": "excluded"}, []),
+    "pregnancy-fetal-treatment": (
+        {"valacyclovir-prevention": "not_indicated", "valacyclovir-fetal-treatment": "recommended"},
+        [("valacyclovir", 2000, 6)],
+    ),
+    "pregnancy-non-primary": ({"valacyclovir-prevention": "not_indicated"}, []),
+    "pregnancy": ({"valacyclovir-prevention": "recommended"}, [("valacyclovir", 2000, 6)]),
+    "transplant-hsct-letermovir": (
+        {"antiviral-prophylaxis": "recommended", "preemptive-therapy": "recommended"},
+        [("letermovir", 240, 24)],
+    ),
+    "transplant-kidney-dposrneg": (
+        {"antiviral-prophylaxis": "recommended", "preemptive-therapy": "not_indicated"},
+        [("valganciclovir", 450, 24)],
+    ),
+    "transplant-refractory": (
+        {
+            "antiviral-prophylaxis": "not_indicated",
+            "preemptive-therapy": "not_indicated",
+            "antiviral-treatment": "recommended",
+            "resistance-genotyping": "not_indicated",
+        },
+        [("ganciclovir", 700, 12)],
+    ),
+}
+
+
+def test_every_example_has_its_expected_answer() -> None:
+    assert {p.stem for p in CASES} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_example_clinical_answer(path: Path) -> None:
+    settings = ["--settings", str(ROOT / "examples" / "settings.yaml")]
+    result = runner.invoke(app, ["assess", str(path), "--format", "json", *settings])
+    document = json.loads(result.stdout)
+    decisions = {d["id"]: d["outcome"] for d in document["decisions"]}
+    regimens = [(r["drug"], r["dose_mg"], r["every_h"]) for r in document["regimens"]]
+    assert (decisions, regimens) == EXPECTED[path.stem]

@@ -51,6 +51,7 @@ def test_rule_ids_in_example_assessments_are_defined(knowledge: Knowledge) -> No
         assert result.exit_code == 0, result.stderr
         for decision in json.loads(result.stdout)["decisions"]:
             cited |= set(decision.get("rules", []))
+    assert cited, "the examples' decisions name their rules"
     assert cited - _defined(knowledge) == set()
 
 

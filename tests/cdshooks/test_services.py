@@ -42,8 +42,10 @@ def load(name: str) -> Any:
 
 def golden(name: str, actual: Any) -> None:
     path = FIXTURES / name
-    if REGOLD or not path.exists():
+    if REGOLD:
         path.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        pytest.fail(f"{name} regenerated: review the diff, then run without CMVCDS_REGOLD")
+    assert path.exists(), f"{name} is missing; write it with CMVCDS_REGOLD=1 and review it"
     assert actual == load(name), f"{name} differs; review and regenerate with CMVCDS_REGOLD=1"
 
 

@@ -42,6 +42,12 @@ def test_assessment_stored_with_knowledge_version_and_digest(world: World) -> No
     assert document["format"] == "cmvcds-assessment/1"
     assert document["case_id"] == key
     assert document["knowledge"] == {"version": pack.version, "sha256": pack.sha256}
+    # the stored answer is the clinical one: seroconversion at 8+6 → prevention from 2026-03-02
+    assert [(d["id"], d["outcome"]) for d in document["decisions"]] == [
+        ("valacyclovir-prevention", "recommended")
+    ]
+    [regimen] = document["regimens"]
+    assert (regimen["dose_mg"], regimen["every_h"], regimen["stop"]) == (2000, 6, "2026-06-20")
     assert json.loads(stored.case_json)["id"] == key
     with world.registry.session(world.monitor) as s:
         assert [x.id for x in assessments.assessments_of(s, world.monitor, key)] == [stored.id]

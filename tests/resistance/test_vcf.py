@@ -179,3 +179,9 @@ def test_minority_variants_never_change_a_call(
     assert found(noisy)[0] == [("UL97:M460V", 0.9)]
     assert all(f < 0.1 for _, f in found(noisy)[1])
     assert reverse_complement(reverse_complement(ul97.cds)) == ul97.cds
+
+
+def test_reverse_complement_is_literal() -> None:
+    """Worked by hand: reverse of AACGTTTG is GTTTGCAA, complemented CAAACGTT."""
+    assert reverse_complement("AACGTTTG") == "CAAACGTT"
+    assert reverse_complement("ATGC") == "GCAT"
