@@ -1,0 +1,38 @@
+"""Outside vignettes (issue 14): clinical cases transcribed from published case reports, guideline
+worked examples and drug-label examples, each compared with what its source says is correct.
+
+A failing vignette carries ``xfail_reason`` (a defect report); it is marked
+``xfail(strict=True)`` so that a fix makes it XPASS and the marker must then be removed.
+See tests/outside/README.md for the first score.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cmvcds.knowledge import Knowledge
+from tests.outside.runner import Vignette, load_vignettes, run
+
+VIGNETTES = load_vignettes()
+
+
+def _param(v: Vignette) -> object:
+    marks = []
+    if v.data.get("xfail_reason"):
+        marks.append(pytest.mark.xfail(strict=True, reason=str(v.data["xfail_reason"])))
+    return pytest.param(v, id=v.name, marks=marks)
+
+
+def test_enough_vignettes() -> None:
+    assert len(VIGNETTES) >= 60
+
+
+@pytest.mark.parametrize("vignette", [_param(v) for v in VIGNETTES])
+def test_vignette(vignette: Vignette, knowledge: Knowledge, outside_results: dict) -> None:
+    outside_results[vignette.name] = (vignette.group, None)
+    try:
+        problems = run(vignette, knowledge)
+    except Exception as error:  # the engine refused a case the source describes
+        problems = [f"{type(error).__name__}: {error}"]
+    outside_results[vignette.name] = (vignette.group, problems)
+    assert not problems, "\n".join(problems)
