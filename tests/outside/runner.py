@@ -7,6 +7,7 @@ and ``xfail_reason``. Only ``case`` reaches the case parser.
 
 ``expected`` for an assessment (every key optional, each an assertion):
   decisions:        {decision-id: outcome | [allowed outcomes]}
+  any_recommended:  [decision-id, ...]  at least one of them is recommended
   regimens:         [{drug, dose_mg, every_h, route, indication, ...}]  each must match one regimen
   regimens_absent:  [{drug: ...}]                                       none may match
   regimens_stop_by: [{drug, date}]   every regimen of that drug stops on or before the date
@@ -161,6 +162,12 @@ def compare_assessment(doc: dict[str, Any], expected: dict[str, Any]) -> list[st
         elif not _match(got["outcome"], outcome):
             why = "; ".join(got.get("reasons", []))[:220]
             problems.append(f"decision {did} = {got['outcome']} (expected {outcome}): {why}")
+    group = expected.get("any_recommended")
+    if group and not any(
+        decisions.get(d, {}).get("outcome") == "recommended" for d in group
+    ):
+        got = {d: decisions.get(d, {}).get("outcome") for d in group}
+        problems.append(f"none of {group} is recommended (got {got})")
     regimens = doc.get("regimens", [])
     keys = ("drug", "indication", "dose_mg", "every_h", "route", "start", "stop")
     for wanted in expected.get("regimens", []):
