@@ -39,7 +39,14 @@ from cmvcds.knowledge import Knowledge
 
 VIGNETTES = Path(__file__).parent / "vignettes"
 HEADER_KEYS = {
-    "source", "transcribed", "expected", "case", "dose", "depends_on", "xfail_reason", "group",
+    "source",
+    "transcribed",
+    "expected",
+    "case",
+    "dose",
+    "depends_on",
+    "xfail_reason",
+    "group",
 }
 
 
@@ -130,9 +137,7 @@ def _subset(item: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 
 def _short(items: list[dict[str, Any]], keys: tuple[str, ...]) -> str:
-    return "; ".join(
-        ", ".join(f"{k}={i.get(k)}" for k in keys if k in i) for i in items
-    ) or "none"
+    return "; ".join(", ".join(f"{k}={i.get(k)}" for k in keys if k in i) for i in items) or "none"
 
 
 def _alerts(document: dict[str, Any], expected: dict[str, Any]) -> list[str]:
@@ -157,15 +162,13 @@ def compare_assessment(doc: dict[str, Any], expected: dict[str, Any]) -> list[st
         if got is None:
             problems.append(
                 f"decision {did} absent (expected {outcome}; decisions: "
-                f"{ {k: v['outcome'] for k, v in decisions.items()} or 'none'})"
+                f"{ {k: v['outcome'] for k, v in decisions.items()} or 'none' })"
             )
         elif not _match(got["outcome"], outcome):
             why = "; ".join(got.get("reasons", []))[:220]
             problems.append(f"decision {did} = {got['outcome']} (expected {outcome}): {why}")
     group = expected.get("any_recommended")
-    if group and not any(
-        decisions.get(d, {}).get("outcome") == "recommended" for d in group
-    ):
+    if group and not any(decisions.get(d, {}).get("outcome") == "recommended" for d in group):
         got = {d: decisions.get(d, {}).get("outcome") for d in group}
         problems.append(f"none of {group} is recommended (got {got})")
     regimens = doc.get("regimens", [])

@@ -36,3 +36,29 @@ def test_vignette(vignette: Vignette, knowledge: Knowledge, outside_results: dic
         problems = [f"{type(error).__name__}: {error}"]
     outside_results[vignette.name] = (vignette.group, problems)
     assert not problems, "\n".join(problems)
+
+
+def test_every_vignette_names_a_traceable_source() -> None:
+    """Each source carries a DOI, PMID, URL, label or seed reference that a reader can follow."""
+    markers = ("doi", "pmid", "http", "setid", "prescribing information", "seeds/")
+    for v in VIGNETTES:
+        text = str(v.data["source"]).lower()
+        assert any(m in text for m in markers), v.name
+
+
+def test_the_comparison_can_fail(knowledge: Knowledge) -> None:
+    """A wrong outcome, a missing regimen and a forbidden alert are each reported."""
+    vignette = next(v for v in VIGNETTES if v.name.startswith("p01-"))
+    wrong = Vignette(
+        vignette.path,
+        {
+            **vignette.data,
+            "expected": {
+                "decisions": {"valacyclovir-prevention": "not_indicated"},
+                "regimens": [{"drug": "valacyclovir", "dose_mg": 1000}],
+                "alerts": ["renal-exclusion"],
+            },
+        },
+    )
+    problems = run(wrong, knowledge)
+    assert len(problems) == 3, problems
