@@ -116,7 +116,7 @@ def _match(actual: Any, wanted: Any) -> bool:
         return str(actual) == wanted.isoformat()
     if isinstance(wanted, (int, float)) and isinstance(actual, (int, float)):
         return float(actual) == float(wanted)
-    return actual == wanted
+    return bool(actual == wanted)
 
 
 def _get(document: Any, dotted: str) -> Any:

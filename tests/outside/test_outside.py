@@ -28,7 +28,11 @@ def test_enough_vignettes() -> None:
 
 
 @pytest.mark.parametrize("vignette", [_param(v) for v in VIGNETTES])
-def test_vignette(vignette: Vignette, knowledge: Knowledge, outside_results: dict) -> None:
+def test_vignette(
+    vignette: Vignette,
+    knowledge: Knowledge,
+    outside_results: dict[str, tuple[str, list[str] | None]],
+) -> None:
     outside_results[vignette.name] = (vignette.group, None)
     try:
         problems = run(vignette, knowledge)
