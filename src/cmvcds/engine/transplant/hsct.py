@@ -268,14 +268,16 @@ def _weekly_pcr(case: Case, on: date, t: Tables, preemptive: Plan, end: date, wh
     threshold = preemptive.setting("pet_threshold_iu_ml.hsct")
     preemptive.cite(h.surveillance_interval_days, "weekly PCR surveillance")
     if threshold is None:
+        # Only reached without a quantified load (``episode`` decides a measured one): the
+        # surveillance is certain; only the level that will start therapy is the site's to set.
         preemptive.because(
-            f"{why}; the site's pre-emptive threshold pet_threshold_iu_ml.hsct is not set"
+            f"{why} through {end}; pre-emptive therapy starts at the site's threshold "
+            "pet_threshold_iu_ml.hsct, which is not set (no guideline gives one)"
         )
-        preemptive.done(Outcome.INSUFFICIENT_DATA)
-        return
-    preemptive.because(
-        f"{why} through {end}; pre-emptive therapy at ≥ {threshold} IU/mL (site threshold)"
-    )
+    else:
+        preemptive.because(
+            f"{why} through {end}; pre-emptive therapy at ≥ {threshold} IU/mL (site threshold)"
+        )
     loads = plasma_loads(case, on)
     if loads and (loads[-1].value is not None or loads[-1].result == "detected"):
         repeat = h.abortive_dnaemia_repeat_days

@@ -553,15 +553,16 @@ def _preemptive_strategy(
         preemptive.because(f"the surveillance period ended on {end} (day {days})")
         preemptive.done(Outcome.NOT_INDICATED)
         return
-    if threshold is None:
-        preemptive.because(
-            "weekly surveillance needs the site's pre-emptive threshold pet_threshold_iu_ml.sot"
-        )
-        preemptive.done(Outcome.INSUFFICIENT_DATA)
-        return
+    # Only reached without a load at or above a threshold (``episode`` decides a measured one):
+    # the weekly surveillance is certain even while the threshold is the site's to set.
+    start_at = (
+        f"at ≥ {threshold} IU/mL (site threshold)"
+        if threshold is not None
+        else "at the site's threshold pet_threshold_iu_ml.sot, which is not set (no guideline gives one)"
+    )
     preemptive.because(
         f"weekly blood CMV viral load through day {days} ({end}); start pre-emptive valganciclovir "
-        f"at ≥ {threshold} IU/mL (site threshold)"
+        + start_at
     )
     surveillance(
         preemptive,
