@@ -43,7 +43,8 @@ def marrow_choice(case: Case, on: date, plan: Plan, t: Tables) -> tuple[str, str
         plan.cite_setting("hsct_pet_foscarnet_anc_per_ul")
         if anc.value < Decimal(level):
             plan.because(
-                f"neutrophils {anc.value}/µL on {anc.date} are below the site's level ({level}/µL): foscarnet",
+                f"neutrophils {anc.value}/µL on {anc.date} are below {level}/µL "
+                "(hsct_pet_foscarnet_anc_per_ul): foscarnet",
                 (t.treatment.marrow_sparing, "foscarnet with marrow suppression"),
             )
             return "foscarnet", "iv"
