@@ -182,7 +182,9 @@ def use_setting(
             name, value, REFERENCE_PROFILE, row.citations, row.basis
         )
         if not row.verified:
-            result.flag_unverified(f"reference-profile value {name} = {value}", row.citations, row.note)
+            result.flag_unverified(
+                f"reference-profile value {name} = {value}", row.citations, row.note
+            )
     if spec.guideline and isinstance(value, Decimal | int):
         low, high = spec.guideline
         if not low <= Decimal(value) <= high:

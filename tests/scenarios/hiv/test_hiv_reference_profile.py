@@ -9,10 +9,10 @@ Maintenance: CD4 > 100 since 2026-05-10 → 3 months reached on 2026-08-10.
 
 from __future__ import annotations
 
-from hiv.test_hiv import BASE, MAINTENANCE, RECOVERY, cd4, retinitis
 from transplant.helpers import decision, regimens, run, with_
 
 from cmvcds.knowledge import Knowledge
+from hiv.test_hiv import BASE, MAINTENANCE, RECOVERY, cd4, retinitis
 
 
 def test_retinitis_without_settings_14_day_induction(knowledge: Knowledge) -> None:

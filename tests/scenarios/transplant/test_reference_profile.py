@@ -94,9 +94,11 @@ def test_liver_dpos_rneg_day_100_is_the_last_day(knowledge: Knowledge) -> None:
     assert decision(after, "antiviral-prophylaxis")["outcome"] == "not_indicated"
     assert "late-cmv-risk" in alerts(after)
     # the site's 6 months overrides: day 200
-    site = run(knowledge, with_(liver, assessed_on="2026-06-10"), site={
-        "prophylaxis_days.liver.dpos_rneg": 200
-    })
+    site = run(
+        knowledge,
+        with_(liver, assessed_on="2026-06-10"),
+        site={"prophylaxis_days.liver.dpos_rneg": 200},
+    )
     assert given(site) == [("valganciclovir", 900, 24, "2026-09-17")]
 
 
@@ -148,8 +150,13 @@ def test_measured_load_without_threshold_is_the_one_open_question(knowledge: Kno
     raw = with_(RPOS_KIDNEY, assessed_on="2026-04-01")
     raw["observations"] = [
         *raw["observations"],
-        {"date": "2026-03-31", "code": "cmv_dna", "specimen": "plasma", "value": 5000,
-         "unit": "IU/mL"},
+        {
+            "date": "2026-03-31",
+            "code": "cmv_dna",
+            "specimen": "plasma",
+            "value": 5000,
+            "unit": "IU/mL",
+        },
     ]
     unset = run(knowledge, raw, site={"sot_rplus_strategy.kidney": "preemptive"})
     d = decision(unset, "preemptive-therapy")
@@ -183,9 +190,10 @@ def test_hsct_late_risk_extension_from_reference_and_site_override(knowledge: Kn
     doc = run(knowledge, haplo, site=NONE)
     assert given(doc) == [("letermovir", 480, 24, "2026-11-17")]
     assert origins(doc)["hsct_letermovir_extension.haploidentical"] == (True, "reference-profile")
-    assert "russo2024-lancet-haematol-letermovir-200" in decision(
-        doc, "antiviral-prophylaxis"
-    )["citations"]
+    assert (
+        "russo2024-lancet-haematol-letermovir-200"
+        in decision(doc, "antiviral-prophylaxis")["citations"]
+    )
     off = run(knowledge, haplo, site={"hsct_letermovir_extension.haploidentical": False})
     assert given(off) == [("letermovir", 480, 24, "2026-08-09")]
 

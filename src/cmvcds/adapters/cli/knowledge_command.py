@@ -112,7 +112,7 @@ def _reference_profile(pack: Knowledge, format: str) -> None:
     ]
     for r in rows:
         if r["default"] == "reference-profile":
-            value = str(r['value']).lower() if isinstance(r['value'], bool) else r['value']
+            value = str(r["value"]).lower() if isinstance(r["value"], bool) else r["value"]
             shown = f"{value}{' ' + r['unit'] if r['unit'] else ''}"
         elif r["default"] == "knowledge-table":
             shown = f"(the value of table {r['knowledge_table']})"
