@@ -164,12 +164,13 @@ def use_setting(
     value = settings.get(name)
     row = settings.reference.get(name)
     if value is None:
-        why = (
-            f"no guideline gives a value for {name} ({spec.description}); the site must choose it "
-            "in its settings file"
-            if row is not None
-            else f"the site has not set {name} ({spec.description}); add it to the settings file"
-        )
+        if row is not None and row.knowledge_table is None:
+            why = (
+                f"no guideline gives a value for {name} ({spec.description}); the site must "
+                "choose it in its settings file"
+            )
+        else:
+            why = f"the site has not set {name} ({spec.description}); add it to the settings file"
         missing = Missing(f"setting:{name}", why)
         if missing not in result.missing:
             result.missing.append(missing)
