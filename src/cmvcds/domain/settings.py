@@ -183,9 +183,9 @@ def use_setting(
             name, value, REFERENCE_PROFILE, row.citations, row.basis
         )
         if not row.verified:
-            result.flag_unverified(
-                f"reference-profile value {name} = {value}", row.citations, row.note
-            )
+            # brief for clinicians: the research note stays in the pack (cmvcds knowledge
+            # --reference-profile, the source's provenance)
+            result.flag_unverified(f"reference-profile value {name} = {value}", row.citations)
     if spec.guideline and isinstance(value, Decimal | int):
         low, high = spec.guideline
         if not low <= Decimal(value) <= high:

@@ -99,6 +99,7 @@ def _reference_profile(pack: Knowledge, format: str) -> None:
                 "citations": list(row.citations),
                 "sources": [pack.sources[c].citation() for c in row.citations],
                 "verified": row.verified,
+                "note": row.note,
             }
         )
     if format == "json":
@@ -125,6 +126,8 @@ def _reference_profile(pack: Knowledge, format: str) -> None:
             f"  basis: {r['basis']}",
             f"  source: {'; '.join(r['citations'])}",
         ]
+        if r["note"]:
+            lines.append(f"  provenance: {r['note']}")
     emit("\n".join(lines))
 
 
