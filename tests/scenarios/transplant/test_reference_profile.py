@@ -25,7 +25,7 @@ import pytest
 
 from cmvcds.knowledge import Knowledge
 from transplant.helpers import alerts, decision, events, outcomes, regimens, run, with_
-from transplant.test_hsct import HSCT, tx
+from transplant.test_hsct import HSCT, load, on_letermovir, tx
 from transplant.test_sot import KIDNEY, transplant
 from transplant.test_treatment import _resolved
 
@@ -211,3 +211,15 @@ def test_end_of_treatment_one_clear_weekly_test_by_reference(knowledge: Knowledg
     assert [m["item"] for m in doc["missing"]] == ["setting:secondary_prophylaxis_sot"]
     two = run(knowledge, raw, site={"clearance_consecutive_weekly_tests": 2})
     assert decision(two, "antiviral-treatment")["outcome"] == "recommended"
+
+
+@pytest.mark.parametrize(("anc", "drug"), [(499, "foscarnet"), (500, "valganciclovir")])
+def test_hsct_foscarnet_below_the_labels_500(knowledge: Knowledge, anc: int, drug: str) -> None:
+    # No guideline number for "marrow suppression": the reference profile takes the labels' limit
+    # (valganciclovir/ganciclovir not given at ANC < 500/µL). The threshold itself is the site's.
+    raw = on_letermovir("2026-06-10", load("2026-06-10", 800), anc=anc)
+    doc = run(knowledge, raw, site={"pet_threshold_iu_ml.hsct": 500})
+    assert decision(doc, "preemptive-therapy")["outcome"] == "recommended"
+    assert [r["drug"] for r in regimens(doc)] == [drug]
+    assert origins(doc)["hsct_pet_foscarnet_anc_per_ul"] == (500, "reference-profile")
+    assert origins(doc)["pet_threshold_iu_ml.hsct"] == (500, "site")
