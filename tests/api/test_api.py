@@ -238,7 +238,8 @@ def test_kidney_example_without_site_settings_is_decided(client: TestClient) -> 
             "value": "valganciclovir",
             "origin": "reference-profile",
             "citations": ["humar2010-ajt-impact", "limaye2023-jama-letermovir-kidney"],
-            "basis": "Kidney D+/R−: valganciclovir to day 200 (IMPACT trial), letermovir the "
-            "non-inferior alternative (Limaye 2023); valganciclovir is named first.",
+            "basis": "Kidney D+/R−: valganciclovir to day 200, the regimen of the IMPACT trial and "
+            "the comparator of the letermovir trial, which found letermovir non-inferior "
+            "(Limaye 2023).",
         }
     ]
