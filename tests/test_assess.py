@@ -150,11 +150,41 @@ def test_every_example_has_its_expected_answer() -> None:
     assert {p.stem for p in CASES} == set(EXPECTED)
 
 
+#: The settings an example may name as missing when run without a settings file: those no
+#: guideline gives a value for (the reference profile has no default for them).
+NO_GUIDELINE_VALUE = {"setting:pet_threshold_iu_ml.hsct", "setting:pet_threshold_iu_ml.sot"}
+
+
+@pytest.mark.parametrize("site", ["site-settings", "reference-profile"])
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-def test_example_clinical_answer(path: Path) -> None:
-    settings = ["--settings", str(ROOT / "examples" / "settings.yaml")]
-    result = runner.invoke(app, ["assess", str(path), "--format", "json", *settings])
+def test_example_clinical_answer(path: Path, site: str) -> None:
+    # The same clinical answer with the example site's settings and with none (issue 14 item 1:
+    # the reference profile fills what the site has not chosen; `make run` needs no settings).
+    settings = (
+        ["--settings", str(ROOT / "examples" / "settings.yaml")] if site == "site-settings" else []
+    )
+    result = runner.invoke(
+        app, ["assess", str(path), "--format", "json", *settings], env={"CMVCDS_SETTINGS": ""}
+    )
     document = json.loads(result.stdout)
     decisions = {d["id"]: d["outcome"] for d in document["decisions"]}
     regimens = [(r["drug"], r["dose_mg"], r["every_h"]) for r in document["regimens"]]
     assert (decisions, regimens) == EXPECTED[path.stem]
+    assert "insufficient_data" not in decisions.values()
+    if site == "reference-profile":
+        assert {m["item"] for m in document["missing"]} <= NO_GUIDELINE_VALUE
+        assert all(u["origin"] == "reference-profile" for u in document["settings_detail"])
+    else:
+        assert all(u["origin"] == "site" for u in document["settings_detail"])
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_every_example_decision_cites_a_source(path: Path, knowledge: Knowledge) -> None:
+    # issue 14 item 7: also a decision that ends in insufficient_data or specialist_review.
+    for settings in ([], ["--settings", str(ROOT / "examples" / "settings.yaml")]):
+        result = runner.invoke(
+            app, ["assess", str(path), "--format", "json", *settings], env={"CMVCDS_SETTINGS": ""}
+        )
+        for d in json.loads(result.stdout)["decisions"]:
+            assert d["citations"], f"{path.stem}: {d['id']} ({d['outcome']}) cites nothing"
+            assert all(c in knowledge.sources for c in d["citations"])

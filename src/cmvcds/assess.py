@@ -2,7 +2,8 @@
 
 Each context has its pathways (``PATHWAYS``, a test keeps the map total); some apply to every
 context whose case carries the data they need (``ALWAYS``: therapy monitoring).
-The result carries the knowledge version and digest, the settings used, and every citation;
+The result carries the knowledge version and digest, the settings used (the site's, or the
+reference profile's where the site has not chosen: ADR 0006), and every citation;
 ``Assessment.to_dict()`` is the ``cmvcds-assessment/1`` JSON of design.md §4.
 """
 
@@ -75,6 +76,11 @@ class Assessment:
             "alerts": [_plain(a) for a in r.alerts],
             "missing": [_plain(m) for m in r.missing],
             "settings": _plain(r.settings_used),
+            "settings_detail": [
+                _plain(r.settings_origin[name])
+                for name in sorted(r.settings_used)
+                if name in r.settings_origin
+            ],
         }
 
 
@@ -86,7 +92,7 @@ def assess(
 ) -> Assessment:
     """Assess ``case`` on ``on`` (its ``assessed_on`` by default) with the given knowledge."""
     day = on or case.assessed_on
-    site = settings or SiteSettings()
+    site = (settings or SiteSettings()).with_reference(knowledge)
     merged = PathwayResult()
     for pathway in (*PATHWAYS[case.context], *ALWAYS):
         merged.extend(pathway(case, knowledge, day, site))

@@ -219,3 +219,27 @@ def test_settings_come_from_the_environment(
     assert settings.database_url == f"sqlite:///{tmp_path}/x.sqlite3"
     assert settings.site_settings == tmp_path / "site.yaml"
     assert (settings.demo_cases, settings.port) == (False, 8123)
+
+
+def test_kidney_example_without_site_settings_is_decided(client: TestClient) -> None:
+    # `make run` serves without a settings file: the demo kidney D+/R− case is decided with the
+    # reference profile's valganciclovir, named as such (issue 14 item 1).
+    path = Path(__file__).resolve().parents[2] / "examples" / "transplant-kidney-dposrneg.yaml"
+    case = json.loads(json.dumps(yaml.safe_load(path.read_text()), default=str))
+    body = client.post("/api/v1/assess", json=case).json()
+    outcomes = {d["id"]: d["outcome"] for d in body["decisions"]}
+    assert outcomes == {
+        "antiviral-prophylaxis": "recommended",
+        "preemptive-therapy": "not_indicated",
+    }
+    assert body["settings_detail"] == [
+        {
+            "name": "kidney_dpos_rneg_drug",
+            "value": "valganciclovir",
+            "origin": "reference-profile",
+            "citations": ["humar2010-ajt-impact", "limaye2023-jama-letermovir-kidney"],
+            "basis": "Kidney D+/R−: valganciclovir to day 200, the regimen of the IMPACT trial and "
+            "the comparator of the letermovir trial, which found letermovir non-inferior "
+            "(Limaye 2023).",
+        }
+    ]

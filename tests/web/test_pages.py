@@ -249,7 +249,11 @@ def test_transplant_form_reaches_the_transplant_pathway(client: TestClient) -> N
     }  # fmt: skip
     response = client.post("/cases", data=form, follow_redirects=False)
     assert response.status_code == 303
-    assert 'data-decision="antiviral-prophylaxis"' in client.get(response.headers["location"]).text
+    page = client.get(response.headers["location"]).text
+    assert 'data-decision="antiviral-prophylaxis"' in page
+    # no site settings file: the drug comes from the cited reference profile, and the page says so
+    assert 'data-setting="kidney_dpos_rneg_drug" data-origin="reference-profile"' in page
+    assert "/knowledge/sources/humar2010-ajt-impact" in page
     assert client.get("/cases/new?context=martian").status_code == 404
 
 

@@ -52,10 +52,25 @@ def assessment_schema() -> dict[str, Any]:
             "id": _enum(DecisionId),
             "outcome": _enum(Outcome),
             "reasons": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "citations": _CITATIONS,
+            "citations": {**_CITATIONS, "minItems": 1},
             "rules": {"type": "array", "items": {"type": "string"}},
             "genes": {"type": "array", "items": {"type": "string"}},
             "settings_used": {"type": "array", "items": {"type": "string"}},
+            "reference_profile": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "the settings_used whose value came from the reference profile",
+            },
+        },
+    )
+    setting_use = _object(
+        ["name", "value", "origin", "citations"],
+        {
+            "name": {"type": "string"},
+            "value": {"type": ["string", "number", "boolean"]},
+            "origin": {"enum": ["site", "reference-profile"]},
+            "citations": _CITATIONS,
+            "basis": {"type": "string"},
         },
     )
     regimen = _object(
@@ -115,6 +130,7 @@ def assessment_schema() -> dict[str, Any]:
                 "alerts",
                 "missing",
                 "settings",
+                "settings_detail",
             ],
             {
                 "format": {"const": ASSESSMENT_FORMAT},
@@ -135,6 +151,7 @@ def assessment_schema() -> dict[str, Any]:
                 "alerts": {"type": "array", "items": alert},
                 "missing": {"type": "array", "items": missing},
                 "settings": {"type": "object"},
+                "settings_detail": {"type": "array", "items": setting_use},
             },
         ),
     }

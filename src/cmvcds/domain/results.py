@@ -37,6 +37,7 @@ class Decision:
     rules: tuple[str, ...] = ()
     genes: tuple[str, ...] = ()
     settings_used: tuple[str, ...] = ()
+    reference_profile: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,19 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class SettingUse:
+    """A setting a decision used: its value and where it came from (``site`` or
+    ``reference-profile``); for the reference profile, the row's citations and one-line basis,
+    for the site, its settings file (``basis``)."""
+
+    name: str
+    value: Any
+    origin: str
+    citations: tuple[str, ...]
+    basis: str | None = None
+
+
+@dataclass(frozen=True)
 class Missing:
     item: str
     why: str
@@ -91,6 +105,7 @@ class PathwayResult:
     alerts: list[Alert] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     settings_used: dict[str, Any] = field(default_factory=dict)
+    settings_origin: dict[str, SettingUse] = field(default_factory=dict)
 
     def cite(self, fact: Cited, what: str) -> tuple[str, ...]:
         """The citations of ``fact``; adds an ``unverified-fact`` alert if it is unverified."""
@@ -118,3 +133,4 @@ class PathwayResult:
         self.alerts.extend(a for a in other.alerts if a not in self.alerts)
         self.missing.extend(m for m in other.missing if m not in self.missing)
         self.settings_used.update(other.settings_used)
+        self.settings_origin.update(other.settings_origin)

@@ -69,7 +69,8 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
                     item, "needed to date the diagnosis and the start of therapy in days of life"
                 )
             )
-        return _decide(result, Outcome.INSUFFICIENT_DATA, f"Missing: {', '.join(missing)}.", ())
+        needs = result.cite(criteria.diagnosis, "confirmation of congenital infection")
+        return _decide(result, Outcome.INSUFFICIENT_DATA, f"Missing: {', '.join(missing)}.", needs)
 
     diagnosis = _diagnosis(case, criteria, birth)
     findings: dict[str, object] = {"age_days": (on - birth).days}

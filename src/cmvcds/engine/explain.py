@@ -18,7 +18,7 @@ from typing import Any
 
 from cmvcds.domain.case import Case, Observation, Patient, Transplant
 from cmvcds.domain.results import Cited
-from cmvcds.domain.settings import setting_specs
+from cmvcds.domain.settings import reference_profile, setting_specs
 from cmvcds.domain.vocabulary import Context
 from cmvcds.engine.dosing.patient import dose_patient_from_case
 from cmvcds.engine.dosing.recommend import recommend_dose
@@ -303,6 +303,7 @@ class _Builder:
     def _settings(self, _: OverviewSection) -> Iterable[OverviewStatement]:
         catalogue = self.knowledge.table("transplant_settings", SettingCatalogue)
         specs = setting_specs(self.knowledge)
+        reference = reference_profile(self.knowledge)
         prefix = {"hiv": ("hiv_",)}.get(self.context)
         for spec in catalogue.settings:
             if prefix and not spec.name.startswith(prefix):
@@ -316,7 +317,19 @@ class _Builder:
                 allowed = f" (guideline {_n(spec.guideline[0])}–{_n(spec.guideline[1])} {spec.unit or ''})".replace(
                     " )", ")"
                 )
-            yield self._say(f"{spec.name}: {spec.description}{allowed}.", specs[spec.name])
+            row = reference.get(spec.name)
+            default = ""
+            if row is not None and row.value is not None:
+                default = f" Reference profile (used unless the site chooses): {_shown(row.value)}."
+            elif row is not None and row.knowledge_table is None:
+                default = " No guideline value: the site must choose."
+            yield self._say(f"{spec.name}: {spec.description}{allowed}.{default}", specs[spec.name])
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return _n(value) if isinstance(value, Decimal) else str(value)
 
 
 def _n(value: Decimal) -> str:

@@ -130,8 +130,13 @@ def test_zone_2_retinitis_oral_induction_alone(knowledge: Knowledge) -> None:
 def test_induction_length_is_a_site_setting(knowledge: Knowledge) -> None:
     raw = with_(BASE, hiv=retinitis(zone=2, active=True))
     assert regimens(run(knowledge, raw, hiv_induction_days=14))[0]["stop"] == "2026-03-24"
+    assert regimens(run(knowledge, raw, hiv_induction_days=21))[0]["stop"] == "2026-03-31"
+    # unset: the reference profile's 14 days ('900 mg PO BID for 14–21 days', the first named)
     unset = run(knowledge, raw, hiv_induction_days=None)
-    assert decision(unset, "antiviral-treatment")["outcome"] == "insufficient_data"
+    d = decision(unset, "antiviral-treatment")
+    assert (d["outcome"], d["reference_profile"]) == ("recommended", ["hiv_induction_days"])
+    assert regimens(unset)[0]["stop"] == "2026-03-24"
+    assert "nih-hiv-oi-cmv" in d["citations"]
 
 
 # Maintenance: valganciclovir since 2026-02-01, ART since 2026-01-01, retinitis inactive.

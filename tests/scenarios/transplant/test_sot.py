@@ -104,11 +104,27 @@ def test_kidney_dpos_rneg_valganciclovir_intolerance_letermovir(knowledge: Knowl
     assert decision(doc, "antiviral-prophylaxis")["outcome"] == "recommended"
 
 
-def test_unset_drug_choice_is_insufficient_data_naming_it(knowledge: Knowledge) -> None:
+def test_unset_drug_choice_takes_the_reference_profile(knowledge: Knowledge) -> None:
+    # The drug is the only open sub-choice: prophylaxis is certain. Unset by the site, the
+    # reference profile's valganciclovir (IMPACT, named first) is used, said and cited; letermovir
+    # stays the site's choice (issue 14 item 1: never insufficient_data for the whole decision).
     doc = run(knowledge, KIDNEY, kidney_dpos_rneg_drug=None)
-    assert decision(doc, "antiviral-prophylaxis")["outcome"] == "insufficient_data"
-    assert "setting:kidney_dpos_rneg_drug" in [m["item"] for m in doc["missing"]]
-    assert regimens(doc) == []
+    d = decision(doc, "antiviral-prophylaxis")
+    assert d["outcome"] == "recommended"
+    assert d["settings_used"] == ["kidney_dpos_rneg_drug"]
+    assert d["reference_profile"] == ["kidney_dpos_rneg_drug"]
+    assert {"humar2010-ajt-impact", "limaye2023-jama-letermovir-kidney"} <= set(d["citations"])
+    assert any("letermovir: site choice" in r for r in d["reasons"])
+    assert [(r["drug"], r["dose_mg"], r["every_h"], r["stop"]) for r in regimens(doc)] == [
+        ("valganciclovir", 900, 24, "2026-09-17")
+    ]
+    assert doc["missing"] == []
+    [use] = doc["settings_detail"]
+    assert (use["name"], use["value"], use["origin"]) == (
+        "kidney_dpos_rneg_drug",
+        "valganciclovir",
+        "reference-profile",
+    )
 
 
 def test_prophylaxis_period_over_late_cmv_risk(knowledge: Knowledge) -> None:
@@ -328,16 +344,20 @@ def test_lung_rpos_prophylaxis_point_inside_200_to_365(knowledge: Knowledge) -> 
     assert regimens(longer)[0]["stop"] == "2027-03-01"
 
 
-def test_lung_rpos_point_unset_is_insufficient_data_naming_it(knowledge: Knowledge) -> None:
-    # the same answer as every other organ whose stop day is a site point (liver/heart/pancreas/lung D+/R−)
+def test_lung_rpos_point_unset_takes_the_first_value_of_the_range(knowledge: Knowledge) -> None:
+    # AST 2019 '6‐12 months for CMV R+ lung recipients': unset by the site, the reference profile
+    # takes 6 months (day 200, the first value named): the same answer as the example site's 200.
     doc = run(knowledge, LUNG_RPOS, prophylaxis_days__lung__rpos=None)
     assert outcomes(doc) == {
-        "antiviral-prophylaxis": "insufficient_data",
+        "antiviral-prophylaxis": "recommended",
         "preemptive-therapy": "not_indicated",
     }
-    assert regimens(doc) == []
-    assert "setting:prophylaxis_days.lung.rpos" in [m["item"] for m in doc["missing"]]
-    assert "200–365 days" in decision(doc, "antiviral-prophylaxis")["reasons"][0]
+    assert [(r["drug"], r["stop"]) for r in regimens(doc)] == [("valganciclovir", "2026-09-17")]
+    d = decision(doc, "antiviral-prophylaxis")
+    assert d["reference_profile"] == ["prophylaxis_days.lung.rpos"]
+    assert "razonable2019-ctr-ast-cmv" in d["citations"]
+    assert doc["missing"] == []
+    assert doc["settings_detail"][0]["origin"] == "reference-profile"
 
 
 def test_child_goes_to_specialist(knowledge: Knowledge) -> None:

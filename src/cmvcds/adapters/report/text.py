@@ -68,8 +68,16 @@ def assessment_text(doc: dict[str, Any]) -> str:
         lines += ["", "MISSING DATA"]
         lines += [f"  {m['item']}: {m['why']}" for m in doc["missing"]]
     if doc.get("settings"):
-        lines += ["", "SITE SETTINGS USED"]
-        lines += [f"  {name} = {value}" for name, value in doc["settings"].items()]
+        origins = {u["name"]: u for u in doc.get("settings_detail", [])}
+        lines += ["", "SETTINGS USED (site settings file, else the cited reference profile)"]
+        for name, value in doc["settings"].items():
+            use = origins.get(name)
+            if use is not None and use["origin"] == "reference-profile":
+                lines.append(
+                    f"  {name} = {value}  reference profile: {use.get('basis', '')}{_cite(use)}"
+                )
+            else:
+                lines.append(f"  {name} = {value}  (site)")
     lines += ["", "Decision support only: it does not replace clinical judgement."]
     return "\n".join(lines)
 

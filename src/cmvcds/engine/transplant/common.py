@@ -24,7 +24,7 @@ from cmvcds.domain.results import (
     Regimen,
     ScheduleItem,
 )
-from cmvcds.domain.settings import SiteSettings, setting_specs, use_setting
+from cmvcds.domain.settings import REFERENCE_PROFILE, SiteSettings, setting_specs, use_setting
 from cmvcds.domain.vocabulary import (
     AlertCode,
     DecisionId,
@@ -121,10 +121,35 @@ class Plan:
         self.rules.extend(r for r in rule_ids if r not in self.rules)
 
     def setting(self, name: str) -> Any | None:
-        """The site's value of ``name`` (recorded), or None with a ``missing`` item naming it."""
-        if name not in self.settings_used:
+        """The value of ``name`` (the site's, else the reference profile's; recorded), or None
+        with a ``missing`` item naming it.
+
+        A value from the reference profile is cited and stated as a reason with the alternatives
+        the site may choose; an unset one cites the setting's own sources (the guideline that
+        leaves it to the site), so the decision still cites what it applied.
+        """
+        first = name not in self.settings_used
+        if first:
             self.settings_used.append(name)
-        return use_setting(self.result, self.settings, self.knowledge, name)
+        value = use_setting(self.result, self.settings, self.knowledge, name)
+        if value is None:
+            self.cite_setting(name)
+        elif first and self.settings.origin_of(name) == REFERENCE_PROFILE:
+            self._from_reference(name, value)
+        return value
+
+    def _from_reference(self, name: str, value: Any) -> None:
+        use = self.result.settings_origin[name]
+        spec = setting_specs(self.knowledge)[name]
+        others = [c for c in spec.choices if c != value]
+        choice = f"; {' or '.join(others)}: site choice" if others else ""
+        unit = f" {spec.unit}" if spec.unit and spec.type != "choice" else ""
+        self.reasons.append(
+            f"{name} = {value}{unit} from the reference profile ({use.basis}){choice}"
+        )
+        for source in use.citations:
+            if source not in self.citations:
+                self.citations.append(source)
 
     def optional_setting(self, name: str) -> Any | None:
         """A setting whose absence only switches a criterion off (recorded when set)."""
@@ -148,6 +173,12 @@ class Plan:
             tuple(self.rules),
             self.genes,
             tuple(self.settings_used),
+            tuple(
+                n
+                for n in self.settings_used
+                if (use := self.result.settings_origin.get(n)) is not None
+                and use.origin == REFERENCE_PROFILE
+            ),
         )
         self.result.decisions.append(decision)
         return decision

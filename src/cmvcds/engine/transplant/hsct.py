@@ -43,7 +43,8 @@ def marrow_choice(case: Case, on: date, plan: Plan, t: Tables) -> tuple[str, str
         plan.cite_setting("hsct_pet_foscarnet_anc_per_ul")
         if anc.value < Decimal(level):
             plan.because(
-                f"neutrophils {anc.value}/µL on {anc.date} are below the site's level ({level}/µL): foscarnet",
+                f"neutrophils {anc.value}/µL on {anc.date} are below {level}/µL "
+                "(hsct_pet_foscarnet_anc_per_ul): foscarnet",
                 (t.treatment.marrow_sparing, "foscarnet with marrow suppression"),
             )
             return "foscarnet", "iv"
@@ -268,14 +269,16 @@ def _weekly_pcr(case: Case, on: date, t: Tables, preemptive: Plan, end: date, wh
     threshold = preemptive.setting("pet_threshold_iu_ml.hsct")
     preemptive.cite(h.surveillance_interval_days, "weekly PCR surveillance")
     if threshold is None:
+        # Only reached without a quantified load (``episode`` decides a measured one): the
+        # surveillance is certain; only the level that will start therapy is the site's to set.
         preemptive.because(
-            f"{why}; the site's pre-emptive threshold pet_threshold_iu_ml.hsct is not set"
+            f"{why} through {end}; pre-emptive therapy starts at the site's threshold "
+            "pet_threshold_iu_ml.hsct, which is not set (no guideline gives one)"
         )
-        preemptive.done(Outcome.INSUFFICIENT_DATA)
-        return
-    preemptive.because(
-        f"{why} through {end}; pre-emptive therapy at ≥ {threshold} IU/mL (site threshold)"
-    )
+    else:
+        preemptive.because(
+            f"{why} through {end}; pre-emptive therapy at ≥ {threshold} IU/mL (site threshold)"
+        )
     loads = plasma_loads(case, on)
     if loads and (loads[-1].value is not None or loads[-1].result == "detected"):
         repeat = h.abortive_dnaemia_repeat_days

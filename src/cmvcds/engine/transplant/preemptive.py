@@ -67,7 +67,10 @@ def episode(
         "cmv_syndrome",
         "tissue_invasive",
     ):
-        plan.because("CMV disease: treated under antiviral-treatment, not as pre-emptive therapy")
+        plan.because(
+            "CMV disease: treated under antiviral-treatment, not as pre-emptive therapy",
+            (t.treatment.treatment_drugs, "treatment of CMV disease"),
+        )
         return Episode(Outcome.NOT_INDICATED, True)
     course = current_course(case, on, t.treatment.treatment_drugs.values)
     stop_text = stop_rule_text(t, plan, disease=False)

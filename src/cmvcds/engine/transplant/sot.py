@@ -12,6 +12,7 @@ from functools import partial
 
 from cmvcds.domain.case import Case, Transplant
 from cmvcds.domain.results import Missing, ScheduleItem
+from cmvcds.domain.settings import SITE
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
 from cmvcds.engine.monitoring import underdosed_drugs
 from cmvcds.engine.transplant.common import (
@@ -146,8 +147,8 @@ def _prophylaxis(
             result,
             AlertCode.CONFIG_RANGE,
             Severity.INFO,
-            f"Prophylaxis through day {stop_day}: the site's point inside the guideline range day {low}–{high} "
-            f"({row.stop_day_setting}).",
+            f"Prophylaxis through day {stop_day}: the {_whose(prophylaxis, row.stop_day_setting)} point "
+            f"inside the guideline range day {low}–{high} ({row.stop_day_setting}).",
             row.citations,
         )
     drug = t.sot.prophylaxis_drug.values[0]
@@ -430,6 +431,11 @@ def _letermovir(case: Case, on: date, t: Tables, group: str, prophylaxis: Plan) 
     return None
 
 
+def _whose(plan: Plan, setting: str) -> str:
+    """``site's`` or ``reference profile's``: who chose a setting's value, as the output says it."""
+    return "site's" if plan.settings.origin_of(setting) == SITE else "reference profile's"
+
+
 def _after_prophylaxis(
     case: Case,
     on: date,
@@ -553,15 +559,16 @@ def _preemptive_strategy(
         preemptive.because(f"the surveillance period ended on {end} (day {days})")
         preemptive.done(Outcome.NOT_INDICATED)
         return
-    if threshold is None:
-        preemptive.because(
-            "weekly surveillance needs the site's pre-emptive threshold pet_threshold_iu_ml.sot"
-        )
-        preemptive.done(Outcome.INSUFFICIENT_DATA)
-        return
+    # Only reached without a load at or above a threshold (``episode`` decides a measured one):
+    # the weekly surveillance is certain even while the threshold is the site's to set.
+    start_at = (
+        f"at ≥ {threshold} IU/mL (site threshold)"
+        if threshold is not None
+        else "at the site's threshold pet_threshold_iu_ml.sot, which is not set (no guideline gives one)"
+    )
     preemptive.because(
         f"weekly blood CMV viral load through day {days} ({end}); start pre-emptive valganciclovir "
-        f"at ≥ {threshold} IU/mL (site threshold)"
+        + start_at
     )
     surveillance(
         preemptive,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from cmvcds.knowledge.schemas.base import Fact, Strict
 
@@ -91,6 +91,40 @@ class SettingCatalogue(Strict):
     """A domain's ``*_settings`` table: the settings its decisions may need."""
 
     settings: tuple[SettingSpec, ...]
+
+
+class ReferenceValue(Fact):
+    """One row of the reference profile: the value a guideline prefers for an institutional setting.
+
+    ``value`` is the guideline's preferred value (for a range: the value it names first, or the one
+    the pivotal trial used); None when no guideline gives one (then ``basis`` says so and the site
+    must choose), or when the pack's own table named in ``knowledge_table`` already gives the value
+    used while the site has not chosen. ``basis`` states in one line why this value.
+    """
+
+    setting: str = Field(pattern=r"^[a-z][a-z0-9_.]*$")
+    value: StrictBool | StrictInt | StrictStr | Decimal | None = Field(union_mode="left_to_right")
+    basis: str
+    knowledge_table: str | None = None
+
+    @model_validator(mode="after")
+    def _one_default(self) -> ReferenceValue:
+        if self.value is not None and self.knowledge_table is not None:
+            raise ValueError("a reference row gives a value or names a knowledge table, not both")
+        return self
+
+
+class ReferenceProfile(Strict):
+    """``core/reference-profile.yaml``: the guideline default of every institutional setting."""
+
+    values: tuple[ReferenceValue, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ReferenceProfile:
+        names = [row.setting for row in self.values]
+        if len(names) != len(set(names)):
+            raise ValueError("a setting appears twice in the reference profile")
+        return self
 
 
 class Rule(Fact):
