@@ -29,6 +29,7 @@ from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.engine.monitoring import Course, add_months, plan_schedule, therapy_courses
+from cmvcds.engine.monitoring.held import held_on
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
 
@@ -218,8 +219,9 @@ def _treat(
     start = min((c.start for c in courses), default=on)
     stop = add_months(start, plan.duration_months)
     running = [c for c in courses if c.active_on(on)]
-    if courses and (not running or on > stop):
-        return _course_over(result, case, courses, running, on, start, stop, cited)
+    held = [c for c in courses if held_on(c, courses, on)] if not running else []
+    if courses and not running and not (held and on <= stop):
+        return _course_over(result, case, courses, on, start, stop, cited)
     age_at_start = (start - birth).days
     weight = _weight_on(case, start)
     assert case.congenital is not None
@@ -275,10 +277,24 @@ def _treat(
         reasons.append("The trial criteria cannot be checked (see missing).")
     else:
         outcome = Outcome.RECOMMENDED
-        if running:
+        if running and on > stop:
+            outcome = Outcome.SPECIALIST_REVIEW
+            reasons.append(
+                f"On {running[-1].drug} since {start} (day {age_at_start} of life), continued beyond the "
+                f"{plan.duration_months} months of trial evidence (ended {stop}): a specialist's risk–benefit "
+                "decision (resistance, neutropenia vs hearing and neurodevelopment). If continued: the dose "
+                "below on the current weight, the viral load monthly and drug levels where available."
+            )
+        elif running:
             reasons.append(
                 f"On {running[-1].drug} since {start} (day {age_at_start} of life): continue to complete "
                 f"{plan.duration_months} months on {stop}."
+            )
+        elif held:
+            reasons.append(
+                f"{held[-1].drug} since {start} (day {age_at_start} of life), held since {held[-1].stop} for "
+                f"toxicity: the course is not completed. Restart when the blood counts recover (see the "
+                f"alerts) and complete {plan.duration_months} months on {stop}."
             )
         else:
             reasons.append(
@@ -305,6 +321,16 @@ def _treat(
                     f"({plan.stop_rule})",
                 )
             )
+        elif dose.regimen is not None and running and on > stop:
+            # beyond the evidence (seed 001: severe cases): the weight-correct dose, no stop date
+            result.regimens.append(
+                dose.as_regimen(
+                    start=start,
+                    stop=None,
+                    stop_rule=f"continued beyond the planned course (ended {stop}): a specialist's "
+                    "decision, reviewed monthly",
+                )
+            )
         elif dose.regimen is not None:
             result.regimens.append(
                 dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
@@ -329,29 +355,55 @@ def _no_dose(outcome: Outcome, reasons: tuple[str, ...], missing: tuple[Missing,
     )
 
 
+#: what a course stopped early for means for this pathway (therapy[].stop_reason)
+_STOPPED_FOR = {
+    "switched": "switched to another drug or route: record the new course (this pathway follows "
+    "(val)ganciclovir; the monitoring pathway follows any drug in therapy)",
+    "intolerance": "intolerance: whether to resume or use an alternative is a specialist decision",
+    "resistance": "suspected resistance: see resistance-genotyping; an alternative is a specialist decision",
+    "other": "a reason recorded as other: a specialist decides whether to resume",
+    "held_toxicity": "toxicity and not resumed within the planned course",
+}
+
+
 def _course_over(
     result: PathwayResult,
     case: Case,
     courses: list[Course],
-    running: list[Course],
     on: date,
     start: date,
     stop: date,
     cited: tuple[str, ...],
 ) -> PathwayResult:
-    """The course in therapy has ended (stopped), or reached its planned stop date: stop it."""
+    """No course runs today: completed, stopped early for a recorded reason, or stopped early
+    without one (asked for: a course held for toxicity is not a finished course)."""
     drugs = ", ".join(dict.fromkeys(c.drug for c in courses))
-    if running:
-        reason = (
-            f"On {drugs} since {start}: the planned course ended on {stop}; stop now "
-            "(no trial evidence beyond it)."
-        )
-    else:
-        last = max(c.stop or on for c in courses)
+    last_course = max(courses, key=lambda c: c.stop or on)
+    last = last_course.stop or on
+    why = last_course.entries[-1].stop_reason
+    if why in ("completed", "clinical_resolution") or (why is None and last >= stop):
         reason = (
             f"Course of {drugs} from {start} to {last} completed; no further antiviral therapy."
         )
-    return _decide(result, Outcome.NOT_INDICATED, reason, cited)
+        return _decide(result, Outcome.NOT_INDICATED, reason, cited)
+    if why is None:
+        result.missing.append(
+            Missing(
+                "therapy.stop_reason",
+                f"why {drugs} stopped on {last}, before the planned {stop} (completed, held_toxicity, "
+                "switched, intolerance, resistance …): a course held for toxicity resumes",
+            )
+        )
+        reason = (
+            f"Course of {drugs} from {start} stopped on {last}, before the planned end {stop}; the reason "
+            "is not recorded, so it is not read as completed."
+        )
+        return _decide(result, Outcome.INSUFFICIENT_DATA, reason, cited)
+    reason = (
+        f"Course of {drugs} from {start} stopped on {last} (planned end {stop}) for "
+        f"{_STOPPED_FOR[why]}."
+    )
+    return _decide(result, Outcome.SPECIALIST_REVIEW, reason, cited)
 
 
 def _weight_on(case: Case, day: date) -> Decimal | None:

@@ -26,30 +26,34 @@ from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.drugs import DrugLabel
 from cmvcds.knowledge.schemas.monitoring import (
     BloodCountLimit,
+    ResumeDose,
     ToxicityLimits,
 )
 
 
 @dataclass(frozen=True)
-class _Limit:
+class Limit:
+    """A blood-count limit in force for one drug: hold below, restart above, what sources say."""
+
     code: str
     alert: AlertCode
     hold_below: Decimal
     resume_above: Decimal | None
     action: str
     citations: tuple[str, ...]
+    resume_doses: tuple[ResumeDose, ...] = ()
 
 
-def _limits(
+def limits_for(
     result: PathwayResult,
     knowledge: Knowledge,
     settings: SiteSettings,
     context: str,
     drug: str,
     measured: set[str],
-) -> list[_Limit]:
+) -> list[Limit]:
     """Site rows (hold/resume) first, then the drug label's limits, for the ``measured`` codes."""
-    limits: dict[str, _Limit] = {}
+    limits: dict[str, Limit] = {}
     for row in knowledge.table("monitoring_toxicity", ToxicityLimits).blood_counts:
         if row.applies(context, drug) and row.code in measured:
             limits[row.code] = _site_limit(result, knowledge, settings, row)
@@ -60,7 +64,7 @@ def _limits(
             if code in measured and code not in limits and check.below is not None:
                 assert code is not None
                 cited = result.cite(check, f"{drug} label limit {check.id}")
-                limits[code] = _Limit(
+                limits[code] = Limit(
                     code, CODE_ALERT[code], check.below, None, check.message, cited
                 )
     return list(limits.values())
@@ -68,7 +72,7 @@ def _limits(
 
 def _site_limit(
     result: PathwayResult, knowledge: Knowledge, settings: SiteSettings, row: BloodCountLimit
-) -> _Limit:
+) -> Limit:
     """The row's hold/resume levels, each replaced by the site's setting when it has one."""
 
     def chosen(name: str | None) -> Decimal | None:
@@ -86,7 +90,7 @@ def _site_limit(
     cited = (
         row.citations if site_chose_all else result.cite(row, f"{row.alert} hold/resume thresholds")
     )
-    return _Limit(row.code, AlertCode(row.alert), hold, resume, row.action, cited)
+    return Limit(row.code, AlertCode(row.alert), hold, resume, row.action, cited, row.resume_doses)
 
 
 def blood_counts(
@@ -106,12 +110,12 @@ def blood_counts(
         for code in CODE_ALERT
     }
     measured = {code for code, found in values.items() if found}
-    for limit in _limits(result, knowledge, settings, case.context.value, course.drug, measured):
+    for limit in limits_for(result, knowledge, settings, case.context.value, course.drug, measured):
         _hold_resume(result, limit, course.drug, values[limit.code])
 
 
 def _hold_resume(
-    result: PathwayResult, limit: _Limit, drug: str, values: Sequence[Observation]
+    result: PathwayResult, limit: Limit, drug: str, values: Sequence[Observation]
 ) -> None:
     """Walk the counts in date order: below ``hold_below`` holds; above ``resume_above`` restarts."""
     held_since: date | None = None
@@ -147,13 +151,14 @@ def _hold_resume(
             )
         )
     elif resumed == latest.date:
+        restart, cited = restart_dose(result, limit, drug)
         result.alerts.append(
             Alert(
                 limit.alert,
                 Severity.INFO,
                 f"{drug}: {name} {shown} is above {plain(limit.resume_above or limit.hold_below)}: "
-                "restart at full dose.",
-                limit.citations,
+                f"{restart}",
+                tuple(dict.fromkeys((*limit.citations, *cited))),
             )
         )
     for edge in (limit.hold_below, limit.resume_above):
@@ -209,3 +214,42 @@ def renal_decline(
     result.alerts.append(
         Alert(AlertCode.DOSE_RENAL_ADJUSTMENT, Severity.WARNING, message + ".", cited)
     )
+
+
+def restart_dose(result: PathwayResult, limit: Limit, drug: str) -> tuple[str, tuple[str, ...]]:
+    """What to restart at, in the sources' words; when they differ, every wording and a
+    ``sources-differ`` alert (no source is picked silently)."""
+    if not limit.resume_doses:
+        return "restart at full dose.", ()
+    cited: list[str] = []
+    for row in limit.resume_doses:
+        cited.extend(result.cite(row, f"{drug} restart dose after a hold"))
+    fractions = {row.fraction for row in limit.resume_doses}
+    if len(fractions) == 1:
+        row = limit.resume_doses[0]
+        return f"restart at {_fraction_text(row.fraction)} ({row.wording}).", tuple(cited)
+    said = "; ".join(
+        _fraction_text(row.fraction)
+        + (f" after {limit.code.upper()} > {plain(row.resume_above)}" if row.resume_above else "")
+        + f" ({', '.join(row.citations)}: {row.wording})"
+        for row in limit.resume_doses
+    )
+    message = (
+        f"{drug}: the sources differ on the dose after a hold for {limit.alert.value}: {said}. "
+        "Follow the local protocol and record the dose given."
+    )
+    alert = Alert(AlertCode.SOURCES_DIFFER, Severity.WARNING, message, tuple(dict.fromkeys(cited)))
+    if alert not in result.alerts:
+        result.alerts.append(alert)
+    return (
+        "restart; the sources differ on the restart dose (full or half dose: see sources-differ).",
+        tuple(cited),
+    )
+
+
+def _fraction_text(fraction: Decimal) -> str:
+    if fraction == 1:
+        return "full dose"
+    if fraction == Decimal("0.5"):
+        return "half dose"
+    return f"{plain(fraction)} × the full dose"
