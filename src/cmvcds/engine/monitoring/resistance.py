@@ -24,6 +24,7 @@ from cmvcds.engine.kinetics import (
 )
 from cmvcds.engine.monitoring.common import BLOOD, log10_text, plain
 from cmvcds.engine.monitoring.courses import Course, episode_of, episodes
+from cmvcds.engine.monitoring.dose import drugs_below_target
 from cmvcds.engine.monitoring.refractory import refractory_calls
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
@@ -45,6 +46,8 @@ def kinetics(
     spans = episodes(courses, rise_rule.drugs, on)
     markers: list[Marker] = []
     triggers: list[_Trigger] = []
+    if case.context.value not in rules.refractory.contexts:  # transplant: in the refractory calls
+        _not_falling_on_a_low_dose(result, case, knowledge, courses, series, on)
     for s in series:
         if s.specimen not in rise_rule.specimens or not s.points:
             continue
@@ -94,17 +97,28 @@ def kinetics(
     for call in refractory_calls(case, knowledge, on):
         if (
             call.baseline is not None
+            and call.underdosed
+            and call.latest.value >= call.baseline.value
+        ):
+            # a load that does not fall on a dose below target: dose and adherence first (issue 14 item 6)
+            result.alerts.append(
+                Alert(
+                    AlertCode.CHECK_DOSING_ADHERENCE,
+                    Severity.WARNING,
+                    f"{call.series}: the viral load has not fallen ({plain(call.baseline.value)} at the start, "
+                    f"{plain(call.latest.value)} on {call.latest.day}) and {call.reason}: check the dose per kg on "
+                    "the current weight and renal function, and adherence, before any refractory call.",
+                    result.cite(refractory_rule, "refractory CMV definition (Chemaly 2019)"),
+                )
+            )
+        elif (
+            call.baseline is not None
             and not call.evaluable
             and call.latest.value > call.baseline.value
         ):
-            code = (
-                AlertCode.CHECK_DOSING_ADHERENCE
-                if call.underdosed
-                else AlertCode.EARLY_RISE_EXPECTED
-            )
             result.alerts.append(
                 Alert(
-                    code,
+                    AlertCode.EARLY_RISE_EXPECTED,
                     Severity.INFO,
                     f"{call.series}: the viral load rose from {plain(call.baseline.value)} to {plain(call.latest.value)}, "
                     f"but {call.reason}; re-check the load at day {refractory_rule.min_days} and verify the dose.",
@@ -300,3 +314,41 @@ def _too_low_to_amplify(series: Sequence[Series], min_log10: Decimal | None) -> 
 
 
 # --- formatting ----------------------------------------------------------------------------------
+
+
+def _not_falling_on_a_low_dose(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    courses: Sequence[Course],
+    series: Sequence[Series],
+    on: date,
+) -> None:
+    """Outside transplant: a blood viral load that has not fallen since the previous one while a
+    drug in force is below its target dose says "check dose and adherence" (before any call of
+    resistance; seed 001: constant dosage/weight adjustments)."""
+    low = drugs_below_target(case, knowledge, courses, on)
+    if not low:
+        return
+    spans = episodes(courses, low, on)
+    for s in series:
+        points = s.points
+        if s.specimen not in BLOOD or len(points) < 2 or episode_of(points[-1].day, spans) is None:
+            continue
+        before, latest = points[-2], points[-1]
+        if latest.value < before.value:
+            continue
+        drugs = ", ".join(sorted(low))
+        result.alerts.append(
+            Alert(
+                AlertCode.CHECK_DOSING_ADHERENCE,
+                Severity.WARNING,
+                f"{s.key}: the viral load has not fallen ({plain(before.value)} on {before.day}, "
+                f"{plain(latest.value)} on {latest.day}) while the {drugs} dose is below its target: check the "
+                "dose per kg on the current weight, and adherence, before calling it resistance.",
+                result.cite(
+                    knowledge.table("monitoring_kinetics", KineticsRules).resistance_rise,
+                    "resistance rise threshold (confirmed rise above the nadir)",
+                ),
+            )
+        )
