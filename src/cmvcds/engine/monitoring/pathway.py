@@ -37,7 +37,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
     courses = therapy_courses(case.therapy)
     patient = dose_patient_from_case(case, on) if courses else None
     for course in courses:
-        schedule_course(result, knowledge, case, course, on)
+        schedule_course(result, knowledge, case, course, on, settings)
         if not course.active_on(on):
             continue
         if patient is not None:

@@ -6,10 +6,12 @@ from datetime import date, timedelta
 
 from cmvcds.domain.case import Case
 from cmvcds.domain.results import PathwayResult, ScheduleItem
+from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import (
     ScheduleEvent,
 )
 from cmvcds.engine.monitoring.courses import Course, add_months, evidence_limit
+from cmvcds.engine.monitoring.stop_rule import treatment_ended
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
     EvidenceDurations,
@@ -78,13 +80,21 @@ def _horizon_days(knowledge: Knowledge) -> int:
 
 
 def schedule_course(
-    result: PathwayResult, knowledge: Knowledge, case: Case, course: Course, on: date
+    result: PathwayResult,
+    knowledge: Knowledge,
+    case: Case,
+    course: Course,
+    on: date,
+    settings: SiteSettings,
 ) -> None:
     """The calendar of a course in therapy: this pack's rules (infants), else the immune-status table.
 
     Adults (transplant, HIV, others) follow ``transplant/monitoring.yaml`` through the function
     the immune-status pathways use, so the same course gets the same dates whichever plans it.
+    A treatment course that has met its stop rule today ends: nothing more is planned for it.
     """
+    if treatment_ended(case, knowledge, settings, course, on):
+        return
     context = case.context.value
     table = knowledge.table("monitoring_schedules", MonitoringSchedules)
     if any(rule.applies(context, course.drug) for rule in table.rules):
