@@ -93,6 +93,7 @@ class ScheduleEvent(StrEnum):
     DOSE_REVIEW = "dose-review"
     HEARING = "hearing"
     OPHTHALMOLOGY = "ophthalmology"
+    NEURODEVELOPMENT = "neurodevelopment"
     ELECTROLYTES = "electrolytes"
     URINE_PROTEIN = "urine-protein"
     GENOTYPE = "genotype"

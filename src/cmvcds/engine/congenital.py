@@ -24,14 +24,21 @@ from decimal import Decimal
 
 from cmvcds.domain.case import Case
 from cmvcds.domain.gestational_age import GestationalAge
-from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult
+from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, ScheduleItem
 from cmvcds.domain.settings import SiteSettings, use_setting
-from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.domain.vocabulary import (
+    AlertCode,
+    DecisionId,
+    Indication,
+    Outcome,
+    ScheduleEvent,
+    Severity,
+)
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.engine.monitoring import Course, add_months, plan_schedule, therapy_courses
 from cmvcds.engine.monitoring.held import held_on
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
+from cmvcds.knowledge.schemas.congenital import CongenitalCriteria, FollowUpCalendar
 
 __all__ = ["Diagnosis", "classify", "evaluate"]
 
@@ -115,6 +122,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
 
     category, category_cited = classify(case, criteria, result)
     findings["category"] = category
+    _follow_up(result, knowledge, category, birth, on)
     policy = criteria.policy(category)
     outcome = Outcome(policy.outcome)
     cited = (
@@ -344,6 +352,31 @@ def _treat(
             plan_schedule(result, knowledge, case.context.value, drug, start, stop, since=on)
     all_cited = tuple(dict.fromkeys((*cited, *trial_cited, *plan_cited)))
     return _decide(result, outcome, reasons, all_cited)
+
+
+def _follow_up(
+    result: PathwayResult, knowledge: Knowledge, category: str, birth: date, on: date
+) -> None:
+    """The long-term follow-up calendar to school age (hearing, eyes, neurodevelopment), from
+    ``congenital/follow_up.yaml``: one schedule item per visit from ``on`` onward, dated from birth."""
+    calendar = knowledge.tables.get("congenital_follow_up")
+    if not isinstance(calendar, FollowUpCalendar):
+        return
+    for visit in calendar.visits:
+        if visit.categories and category not in visit.categories:
+            continue
+        days = [
+            add_months(birth, month)
+            for month in range(visit.from_months, visit.until_months + 1, visit.every_months)
+        ]
+        days = [d for d in days if d >= on]
+        if not days:
+            continue
+        cited = result.cite(visit, f"congenital CMV follow-up {visit.id}")
+        for day in days:
+            item = ScheduleItem(ScheduleEvent(visit.event), day, cited, reason=visit.reason)
+            if item not in result.schedule:
+                result.schedule.append(item)
 
 
 def _no_dose(outcome: Outcome, reasons: tuple[str, ...], missing: tuple[Missing, ...]) -> str:

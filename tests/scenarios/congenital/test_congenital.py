@@ -154,7 +154,12 @@ def test_isolated_hearing_loss_is_not_treated_and_the_policy_is_flagged(run: Run
     assert result.findings["congenital"]["category"] == "isolated_snhl"
     assert AlertCode.LOW_EVIDENCE in codes(result)
     assert "leruezville2024-ecci-consensus" in d.citations
-    assert result.regimens == [] and result.schedule == []
+    # no therapy calendar; only the long-term follow-up (hearing, development) of every infant
+    assert result.regimens == []
+    assert {s.event for s in result.schedule} == {
+        ScheduleEvent.HEARING,
+        ScheduleEvent.NEURODEVELOPMENT,
+    }
 
 
 def test_isolated_hearing_loss_with_site_policy_specialist_review(
@@ -321,8 +326,13 @@ def test_weight_gain_recalculates_the_dose(run: Run) -> None:
     (regimen,) = result.regimens
     assert regimen.dose_mg == pytest.approx(64)
     assert (regimen.start, regimen.stop) == (date(2026, 3, 10), date(2026, 9, 10))
-    # The course is in therapy: its calendar comes from the monitoring pathway, not from here.
-    assert result.schedule == []
+    # The course is in therapy: its calendar comes from the monitoring pathway, not from here
+    # (only the long-term follow-up to school age is planned here).
+    assert {s.event for s in result.schedule} <= {
+        ScheduleEvent.HEARING,
+        ScheduleEvent.OPHTHALMOLOGY,
+        ScheduleEvent.NEURODEVELOPMENT,
+    }
     assert decision(result).outcome == Outcome.RECOMMENDED
 
 
