@@ -474,6 +474,9 @@ def test_long_course_beyond_six_months_keeps_its_dose_and_no_past_schedule(
     [regimen] = [r for r in doc["regimens"] if r["drug"] == "valganciclovir"]
     assert (Decimal(str(regimen["dose_mg"])), regimen["stop"]) == (Decimal("112"), None)
     assert [s for s in doc["schedule"] if s["earliest"] < "2026-01-05"] == []
+    # still given: monitored while given (month 7 of the course, 2026-01-10, within the horizon)
+    planned = {(s["event"], s["earliest"]) for s in doc["schedule"]}
+    assert {("blood-count", "2026-01-10"), ("viral-load", "2026-01-10")} <= planned
 
 
 def test_iv_ganciclovir_is_a_bridge_without_a_6_month_stop(run: Run) -> None:

@@ -62,13 +62,17 @@ def plan_schedule(
 
 
 def _planned_end(knowledge: Knowledge, context: str, course: Course, on: date) -> date:
-    """The stop date; else the end of the evidence (while it is ahead); else ``on`` + the horizon."""
+    """The stop date; else the end of the evidence (while it is ahead); else ``on`` + the horizon.
+
+    A course still given beyond its evidence (seed 001: severe congenital cases) is monitored
+    while it is given, up to the horizon of an open course.
+    """
     if course.stop is not None:
         return course.stop
     for row in knowledge.table("monitoring_evidence", EvidenceDurations).durations:
         if row.applies(context, course.drug):
             limit = evidence_limit(row.months, row.days, course.start)
-            if limit >= on or row.fixed_course:
+            if limit >= on:
                 return limit
     return on + timedelta(days=_horizon_days(knowledge))
 

@@ -207,9 +207,6 @@ class EvidenceDuration(Scoped):
     months: int | None = Field(default=None, ge=1)
     days: int | None = Field(default=None, ge=1)
     risk: str
-    #: The course is a fixed length (it ends at this limit): a course still given beyond it is
-    #: not planned further (the pathway says stop); otherwise monitoring goes on while it is given.
-    fixed_course: bool = False
 
     @model_validator(mode="after")
     def _one_length(self) -> EvidenceDuration:
