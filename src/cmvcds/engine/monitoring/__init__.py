@@ -18,8 +18,11 @@ One module per question:
 
 courses      therapy entries grouped into courses and episodes; calendar arithmetic
 schedule     the surveillance calendar of a course
+stop_rule    has a treatment course met its end-of-treatment rule (then nothing more is planned)?
 dose         is the dose in force right for today's weight and kidneys?
 toxicity     are the blood counts and the kidneys safe to continue (hold/resume, renal decline)?
+held         is a course held for toxicity ready to restart, and at what dose?
+renal_rules  does the label's on-therapy renal rule reduce or stop the drug (cidofovir)?
 duration     is the course longer than its evidence?
 exposure     is the ganciclovir AUC12 on target (reported or from timed concentrations)?
 refractory   is the infection refractory (Chemaly 2019)?
