@@ -158,3 +158,22 @@ def test_no_baseline_creatinine_is_asked_for(run: Callable[..., PathwayResult]) 
     result = run(raw)
     assert "creatinine:baseline:cidofovir" in {m.item for m in result.missing}
     assert not any(a.code == AlertCode.RENAL_EXCLUSION for a in result.alerts)
+
+
+def test_cidofovir_held_for_toxicity_rechecks_the_kidneys(
+    run: Callable[..., PathwayResult],
+) -> None:
+    raw = copy.deepcopy(BASE)
+    raw["therapy"][1].update(stop="2026-04-13", stop_reason="held_toxicity")
+    result = run(raw)
+    [held] = [a for a in result.alerts if "held since 2026-04-13" in a.message]
+    assert (held.code, held.severity) == (AlertCode.DOSE_RENAL_ADJUSTMENT, Severity.WARNING)
+    assert held.message == (
+        "cidofovir: held since 2026-04-13 for toxicity, not completed: recheck creatinine and urine protein "
+        "before restarting; the restart dose follows the label's renal rules."
+    )
+    assert {(s.event.value, str(s.earliest)) for s in result.schedule} >= {
+        ("renal-function", "2026-04-20"),
+        ("urine-protein", "2026-04-20"),
+    }
+    assert not any(a.code == AlertCode.NEUTROPENIA for a in result.alerts)

@@ -16,11 +16,12 @@ from datetime import date
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, PathwayResult, ScheduleItem
 from cmvcds.domain.settings import SiteSettings
-from cmvcds.domain.vocabulary import ScheduleEvent, Severity
+from cmvcds.domain.vocabulary import AlertCode, ScheduleEvent, Severity
 from cmvcds.engine.monitoring.common import CODE_ALERT, plain
 from cmvcds.engine.monitoring.courses import Course
 from cmvcds.engine.monitoring.toxicity import Limit, limits_for, restart_dose
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.drugs import DrugLabel
 
 HELD = "held_toxicity"
 
@@ -57,6 +58,11 @@ def _follow(
 ) -> None:
     assert course.stop is not None
     since = course.stop
+    if not limits_for(
+        PathwayResult(), knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
+    ):
+        _renal_recheck(result, knowledge, course, since, on)
+        return
     values = {
         code: sorted(
             (
@@ -121,5 +127,33 @@ def _follow(
                 f"{drug}: held since {since} for toxicity; {name} {plain(latest.value or 0)} {latest.unit} on "
                 f"{latest.date} is above {plain(level)}: {restart}",
                 tuple(dict.fromkeys((*limit.citations, *cited))),
+            )
+        )
+
+
+def _renal_recheck(
+    result: PathwayResult, knowledge: Knowledge, course: Course, since: date, on: date
+) -> None:
+    """A drug without blood-count limits (cidofovir, foscarnet: nephrotoxic) held for toxicity:
+    recheck creatinine and urine protein before restarting, by the label's on-therapy rules."""
+    label = knowledge.tables.get(f"drug_{course.drug}")
+    rules = label.on_therapy_renal if isinstance(label, DrugLabel) else ()
+    cited = tuple(dict.fromkeys(c for rule in rules for c in rule.citations))
+    result.alerts.append(
+        Alert(
+            AlertCode.DOSE_RENAL_ADJUSTMENT,
+            Severity.WARNING,
+            f"{course.drug}: held since {since} for toxicity, not completed: recheck creatinine and urine "
+            "protein before restarting; the restart dose follows the label's renal rules.",
+            cited,
+        )
+    )
+    for event in (ScheduleEvent.RENAL_FUNCTION, ScheduleEvent.URINE_PROTEIN):
+        result.schedule.append(
+            ScheduleItem(
+                event,
+                on,
+                cited,
+                reason=f"{course.drug} held for toxicity since {since}: recheck before restarting",
             )
         )
