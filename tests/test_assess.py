@@ -93,9 +93,11 @@ def test_schema_rejects_an_invented_alert_code(knowledge: Knowledge) -> None:
 #: What each example means clinically: its decisions and regimens (drug, dose mg, every h).
 #: A change here is a change of clinical answer and must be deliberate.
 EXPECTED = {
+    # seed 001: continued beyond 6 months -> a specialist's decision with the weight-correct dose
+    # (16 mg/kg x 7.0 kg = 112 mg q12h), not a bare "stop now" (issue 14 item 6)
     "congenital-long-course": (
-        {"valganciclovir-congenital": "not_indicated", "resistance-genotyping": "recommended"},
-        [],
+        {"valganciclovir-congenital": "specialist_review", "resistance-genotyping": "recommended"},
+        [("valganciclovir", 112, 12)],
     ),
     "congenital": ({"valganciclovir-congenital": "recommended"}, [("valganciclovir", 51.2, 12)]),
     "hiv-retinitis-maintenance": (

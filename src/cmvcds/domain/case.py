@@ -195,6 +195,8 @@ class TherapyCourse(_Model):
     start: Date
     stop: Date | None = None
     indication: str | None = None
+    #: why the course stopped (``core/vocabularies.yaml`` ``stop_reasons``); needs ``stop``
+    stop_reason: str | None = None
 
 
 class Diagnosis(_Model):
@@ -578,6 +580,15 @@ class _Checker:
             if course.drug not in words.drugs:
                 self._add(
                     f"therapy[{i}].drug: unknown drug {course.drug!r} (use the INN in lower case)"
+                )
+            if course.stop_reason is not None and course.stop_reason not in words.stop_reasons:
+                self._add(
+                    f"therapy[{i}].stop_reason: unknown reason {course.stop_reason!r} "
+                    f"(one of {', '.join(words.stop_reasons)})"
+                )
+            elif course.stop_reason is not None and course.stop is None:
+                self._add(
+                    f"therapy[{i}].stop_reason: a stop reason needs the stop date (therapy[{i}].stop)"
                 )
         for j, drug in enumerate(case.patient.intolerances):
             if drug not in words.drugs:

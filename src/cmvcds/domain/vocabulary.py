@@ -79,6 +79,7 @@ class AlertCode(StrEnum):
     CONFIG_RANGE = "config-range"
     UNVERIFIED_FACT = "unverified-fact"
     BOUNDARY_CASE = "boundary-case"
+    SOURCES_DIFFER = "sources-differ"
 
 
 class ScheduleEvent(StrEnum):
@@ -92,6 +93,7 @@ class ScheduleEvent(StrEnum):
     DOSE_REVIEW = "dose-review"
     HEARING = "hearing"
     OPHTHALMOLOGY = "ophthalmology"
+    NEURODEVELOPMENT = "neurodevelopment"
     ELECTROLYTES = "electrolytes"
     URINE_PROTEIN = "urine-protein"
     GENOTYPE = "genotype"

@@ -24,13 +24,21 @@ from decimal import Decimal
 
 from cmvcds.domain.case import Case
 from cmvcds.domain.gestational_age import GestationalAge
-from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult
+from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, ScheduleItem
 from cmvcds.domain.settings import SiteSettings, use_setting
-from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.domain.vocabulary import (
+    AlertCode,
+    DecisionId,
+    Indication,
+    Outcome,
+    ScheduleEvent,
+    Severity,
+)
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.engine.monitoring import Course, add_months, plan_schedule, therapy_courses
+from cmvcds.engine.monitoring.held import held_on
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
+from cmvcds.knowledge.schemas.congenital import CongenitalCriteria, FollowUpCalendar
 
 __all__ = ["Diagnosis", "classify", "evaluate"]
 
@@ -115,6 +123,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
 
     category, category_cited = classify(case, criteria, result)
     findings["category"] = category
+    _follow_up(result, knowledge, category, birth, on)
     policy = criteria.policy(category)
     outcome = Outcome(policy.outcome)
     cited = (
@@ -219,8 +228,9 @@ def _treat(
     start = min((c.start for c in courses), default=on)
     stop = add_months(start, plan.duration_months)
     running = [c for c in courses if c.active_on(on)]
-    if courses and (not running or on > stop):
-        return _course_over(result, case, courses, running, on, start, stop, cited)
+    held = [c for c in courses if held_on(c, courses, on)] if not running else []
+    if courses and not running and not (held and on <= stop):
+        return _course_over(result, case, courses, on, start, stop, cited)
     age_at_start = (start - birth).days
     weight = _weight_on(case, start)
     assert case.congenital is not None
@@ -276,10 +286,24 @@ def _treat(
         reasons.append("The trial criteria cannot be checked (see missing).")
     else:
         outcome = Outcome.RECOMMENDED
-        if running:
+        if running and on > stop:
+            outcome = Outcome.SPECIALIST_REVIEW
+            reasons.append(
+                f"On {running[-1].drug} since {start} (day {age_at_start} of life), continued beyond the "
+                f"{plan.duration_months} months of trial evidence (ended {stop}): a specialist's risk–benefit "
+                "decision (resistance, neutropenia vs hearing and neurodevelopment). If continued: the dose "
+                "below on the current weight, the viral load monthly and drug levels where available."
+            )
+        elif running:
             reasons.append(
                 f"On {running[-1].drug} since {start} (day {age_at_start} of life): continue to complete "
                 f"{plan.duration_months} months on {stop}."
+            )
+        elif held:
+            reasons.append(
+                f"{held[-1].drug} since {start} (day {age_at_start} of life), held since {held[-1].stop} for "
+                f"toxicity: the course is not completed. Restart when the blood counts recover (see the "
+                f"alerts) and complete {plan.duration_months} months on {stop}."
             )
         else:
             reasons.append(
@@ -306,6 +330,16 @@ def _treat(
                     f"({plan.stop_rule})",
                 )
             )
+        elif dose.regimen is not None and running and on > stop:
+            # beyond the evidence (seed 001: severe cases): the weight-correct dose, no stop date
+            result.regimens.append(
+                dose.as_regimen(
+                    start=start,
+                    stop=None,
+                    stop_rule=f"continued beyond the planned course (ended {stop}): a specialist's "
+                    "decision, reviewed monthly",
+                )
+            )
         elif dose.regimen is not None:
             result.regimens.append(
                 dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
@@ -321,6 +355,31 @@ def _treat(
     return _decide(result, outcome, reasons, all_cited)
 
 
+def _follow_up(
+    result: PathwayResult, knowledge: Knowledge, category: str, birth: date, on: date
+) -> None:
+    """The long-term follow-up calendar to school age (hearing, eyes, neurodevelopment), from
+    ``congenital/follow_up.yaml``: one schedule item per visit from ``on`` onward, dated from birth."""
+    calendar = knowledge.tables.get("congenital_follow_up")
+    if not isinstance(calendar, FollowUpCalendar):
+        return
+    for visit in calendar.visits:
+        if visit.categories and category not in visit.categories:
+            continue
+        days = [
+            add_months(birth, month)
+            for month in range(visit.from_months, visit.until_months + 1, visit.every_months)
+        ]
+        days = [d for d in days if d >= on]
+        if not days:
+            continue
+        cited = result.cite(visit, f"congenital CMV follow-up {visit.id}")
+        for day in days:
+            item = ScheduleItem(ScheduleEvent(visit.event), day, cited, reason=visit.reason)
+            if item not in result.schedule:
+                result.schedule.append(item)
+
+
 def _no_dose(outcome: Outcome, reasons: tuple[str, ...], missing: tuple[Missing, ...]) -> str:
     """Why the dosing engine gave no dose, in one clean sentence (its regimen label left out)."""
     why = [r.rstrip(". ") for r in reasons if not r.startswith("Regimen:")]
@@ -330,29 +389,55 @@ def _no_dose(outcome: Outcome, reasons: tuple[str, ...], missing: tuple[Missing,
     )
 
 
+#: what a course stopped early for means for this pathway (therapy[].stop_reason)
+_STOPPED_FOR = {
+    "switched": "switched to another drug or route: record the new course (this pathway follows "
+    "(val)ganciclovir; the monitoring pathway follows any drug in therapy)",
+    "intolerance": "intolerance: whether to resume or use an alternative is a specialist decision",
+    "resistance": "suspected resistance: see resistance-genotyping; an alternative is a specialist decision",
+    "other": "a reason recorded as other: a specialist decides whether to resume",
+    "held_toxicity": "toxicity and not resumed within the planned course",
+}
+
+
 def _course_over(
     result: PathwayResult,
     case: Case,
     courses: list[Course],
-    running: list[Course],
     on: date,
     start: date,
     stop: date,
     cited: tuple[str, ...],
 ) -> PathwayResult:
-    """The course in therapy has ended (stopped), or reached its planned stop date: stop it."""
+    """No course runs today: completed, stopped early for a recorded reason, or stopped early
+    without one (asked for: a course held for toxicity is not a finished course)."""
     drugs = ", ".join(dict.fromkeys(c.drug for c in courses))
-    if running:
-        reason = (
-            f"On {drugs} since {start}: the planned course ended on {stop}; stop now "
-            "(no trial evidence beyond it)."
-        )
-    else:
-        last = max(c.stop or on for c in courses)
+    last_course = max(courses, key=lambda c: c.stop or on)
+    last = last_course.stop or on
+    why = last_course.entries[-1].stop_reason
+    if why in ("completed", "clinical_resolution") or (why is None and last >= stop):
         reason = (
             f"Course of {drugs} from {start} to {last} completed; no further antiviral therapy."
         )
-    return _decide(result, Outcome.NOT_INDICATED, reason, cited)
+        return _decide(result, Outcome.NOT_INDICATED, reason, cited)
+    if why is None:
+        result.missing.append(
+            Missing(
+                "therapy.stop_reason",
+                f"why {drugs} stopped on {last}, before the planned {stop} (completed, held_toxicity, "
+                "switched, intolerance, resistance …): a course held for toxicity resumes",
+            )
+        )
+        reason = (
+            f"Course of {drugs} from {start} stopped on {last}, before the planned end {stop}; the reason "
+            "is not recorded, so it is not read as completed."
+        )
+        return _decide(result, Outcome.INSUFFICIENT_DATA, reason, cited)
+    reason = (
+        f"Course of {drugs} from {start} stopped on {last} (planned end {stop}) for "
+        f"{_STOPPED_FOR[why]}."
+    )
+    return _decide(result, Outcome.SPECIALIST_REVIEW, reason, cited)
 
 
 def _weight_on(case: Case, day: date) -> Decimal | None:

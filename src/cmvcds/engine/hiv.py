@@ -230,12 +230,18 @@ def _retinitis(
 def _induction(
     case: Case, on: date, t: Tables, plan: Plan, zone: int | None, sight_threatening: bool | None
 ) -> None:
-    """H3 / H4: intravitreal therapy only for an *immediately* sight-threatening lesion, as the
-    ophthalmologist states it (``sight_threatening: true``); never inferred from the zone."""
+    """H3 / H4: intravitreal therapy for a sight-threatening lesion: as the ophthalmologist states
+    it (``sight_threatening``), else zone 1 (``sight_threatening_zones``) is read as sight-threatening
+    (US HIV OI guideline: intravitreal ganciclovir or foscarnet with systemic therapy)."""
     h = t.hiv
     fovea = int(h.sight_threatening_fovea_um.value)
     definition = f"within {fovea} µm of the fovea or adjacent to the optic nerve"
-    intravitreal = sight_threatening is True
+    by_zone = (
+        sight_threatening is None
+        and zone is not None
+        and str(zone) in h.sight_threatening_zones.values
+    )
+    intravitreal = sight_threatening is True or by_zone
     days = plan.setting("hiv_induction_days")
     if days is None:
         plan.rule("H3" if intravitreal else "H4")
@@ -256,7 +262,22 @@ def _induction(
         _induction_overrun(case, on, plan, start, stop, int(days))
         return
     where = f"zone {zone}" if zone is not None else "zone not stated"
-    if intravitreal:
+    if by_zone:
+        plan.rule("H3")
+        plan.because(
+            f"zone {zone} retinitis (the posterior pole) read as sight-threatening: intravitreal "
+            f"ganciclovir or foscarnet injections plus oral valganciclovir induction for {days} days",
+            (h.induction_days, "induction length"),
+            (h.sight_threatening_zones, "zone 1 retinitis is sight-threatening"),
+        )
+        plan.because(
+            f"the ophthalmologist may state that the lesion is not immediately sight-threatening "
+            f"({definition}): then oral induction alone"
+        )
+        plan.because(
+            "the intravitreal dose and number of injections are the ophthalmologist's (not in the dosing tables)"
+        )
+    elif intravitreal:
         plan.rule("H3")
         plan.because(
             f"immediately sight-threatening retinitis ({definition}; {where}): intravitreal ganciclovir or "
@@ -275,7 +296,7 @@ def _induction(
             (h.induction_days, "induction length"),
             (h.sight_threatening_fovea_um, "immediately sight-threatening retinitis"),
         )
-        if sight_threatening is None and zone in (1, None):
+        if sight_threatening is None and zone is None:
             plan.because(
                 f"ophthalmologist to state whether the lesion is immediately sight-threatening ({definition}): "
                 "if it is, intravitreal ganciclovir or foscarnet is added to the oral induction"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -153,7 +154,12 @@ def test_isolated_hearing_loss_is_not_treated_and_the_policy_is_flagged(run: Run
     assert result.findings["congenital"]["category"] == "isolated_snhl"
     assert AlertCode.LOW_EVIDENCE in codes(result)
     assert "leruezville2024-ecci-consensus" in d.citations
-    assert result.regimens == [] and result.schedule == []
+    # no therapy calendar; only the long-term follow-up (hearing, development) of every infant
+    assert result.regimens == []
+    assert {s.event for s in result.schedule} == {
+        ScheduleEvent.HEARING,
+        ScheduleEvent.NEURODEVELOPMENT,
+    }
 
 
 def test_isolated_hearing_loss_with_site_policy_specialist_review(
@@ -320,8 +326,13 @@ def test_weight_gain_recalculates_the_dose(run: Run) -> None:
     (regimen,) = result.regimens
     assert regimen.dose_mg == pytest.approx(64)
     assert (regimen.start, regimen.stop) == (date(2026, 3, 10), date(2026, 9, 10))
-    # The course is in therapy: its calendar comes from the monitoring pathway, not from here.
-    assert result.schedule == []
+    # The course is in therapy: its calendar comes from the monitoring pathway, not from here
+    # (only the long-term follow-up to school age is planned here).
+    assert {s.event for s in result.schedule} <= {
+        ScheduleEvent.HEARING,
+        ScheduleEvent.OPHTHALMOLOGY,
+        ScheduleEvent.NEURODEVELOPMENT,
+    }
     assert decision(result).outcome == Outcome.RECOMMENDED
 
 
@@ -414,12 +425,19 @@ def test_running_course_is_continued_to_its_stop_date(run: Run) -> None:
     assert (regimen.start, regimen.stop) == (date(2026, 3, 10), date(2026, 9, 10))
 
 
-def test_course_past_its_stop_date_is_stopped(run: Run) -> None:
+def test_course_continued_past_its_stop_date_keeps_the_weight_correct_dose(run: Run) -> None:
+    # issue 14 item 6 (seed 001: severe cases continued beyond 6 months): not a bare "stop now" but
+    # a specialist's risk–benefit decision with today's dose, 16 mg/kg × 3.2 kg = 51.2 mg q12h
     result = run(on_course("2026-09-11"))  # one day after the 6-month stop date
     d = decision(result)
-    assert d.outcome == Outcome.NOT_INDICATED
-    assert any("ended on 2026-09-10; stop now" in r for r in d.reasons)
-    assert result.regimens == [] and result.schedule == []
+    assert d.outcome == Outcome.SPECIALIST_REVIEW
+    assert any(
+        "continued beyond the 6 months of trial evidence (ended 2026-09-10)" in r for r in d.reasons
+    )
+    assert not any("stop now" in r for r in d.reasons)
+    [regimen] = result.regimens
+    assert (Decimal(str(regimen.dose_mg)), regimen.every_h) == (Decimal("51.2"), 12)
+    assert (regimen.start, regimen.stop) == (date(2026, 3, 10), None)
 
 
 def test_last_day_of_the_course_is_still_continued(run: Run) -> None:
@@ -435,7 +453,7 @@ def test_completed_course_no_further_therapy(run: Run) -> None:
     )
 
 
-def test_long_course_schedule_has_no_past_items_and_stops_with_the_course(
+def test_long_course_beyond_six_months_keeps_its_dose_and_no_past_schedule(
     make_case: Callable[[dict[str, Any]], Case], knowledge: Knowledge
 ) -> None:
     # on 2026-01-05 a course started 2025-06-10 is 26 days past its 6-month stop (2025-12-10)
@@ -449,10 +467,16 @@ def test_long_course_schedule_has_no_past_items_and_stops_with_the_course(
     raw["therapy"][0]["start"] = "2025-06-10"
     doc = assess(make_case(raw), knowledge).to_dict()
     (d,) = [d for d in doc["decisions"] if d["id"] == "valganciclovir-congenital"]
-    assert d["outcome"] == "not_indicated"
+    # continued beyond the evidence: a specialist's decision with the weight-correct dose
+    # (16 mg/kg × 7.0 kg = 112 mg q12h) and the therapy-beyond-evidence warning (issue 14 item 6)
+    assert d["outcome"] == "specialist_review"
     assert "therapy-beyond-evidence" in {a["code"] for a in doc["alerts"]}
+    [regimen] = [r for r in doc["regimens"] if r["drug"] == "valganciclovir"]
+    assert (Decimal(str(regimen["dose_mg"])), regimen["stop"]) == (Decimal("112"), None)
     assert [s for s in doc["schedule"] if s["earliest"] < "2026-01-05"] == []
-    assert [s for s in doc["schedule"] if s["event"] == "blood-count"] == []
+    # still given: monitored while given (month 7 of the course, 2026-01-10, within the horizon)
+    planned = {(s["event"], s["earliest"]) for s in doc["schedule"]}
+    assert {("blood-count", "2026-01-10"), ("viral-load", "2026-01-10")} <= planned
 
 
 def test_iv_ganciclovir_is_a_bridge_without_a_6_month_stop(run: Run) -> None:

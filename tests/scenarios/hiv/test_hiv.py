@@ -88,22 +88,34 @@ def test_intravitreal_wording_follows_the_guideline(knowledge: Knowledge) -> Non
     )
 
 
-def test_zone_1_without_sight_threatening_is_systemic_and_asks_the_ophthalmologist(
+def test_zone_1_without_a_statement_is_read_as_sight_threatening(
     knowledge: Knowledge,
 ) -> None:
+    # issue 14 item 6 (US HIV OI guideline): zone-1 (sight-threatening) retinitis gets intravitreal
+    # ganciclovir or foscarnet with systemic therapy; the ophthalmologist may say otherwise
     doc = run(knowledge, with_(BASE, hiv=retinitis(zone=1, active=True)))
     d = decision(doc, "antiviral-treatment")
-    assert (d["outcome"], d["rules"]) == ("recommended", ["H4"])
+    assert (d["outcome"], d["rules"]) == ("recommended", ["H3"])
     assert d["reasons"][0].startswith(
-        "retinitis (zone 1) not reported as immediately sight-threatening: oral valganciclovir "
-        "induction for 21 days, no intravitreal therapy"
+        "zone 1 retinitis (the posterior pole) read as sight-threatening: intravitreal ganciclovir or "
+        "foscarnet injections plus oral valganciclovir induction for 21 days"
     )
     assert d["reasons"][1].startswith(
-        "ophthalmologist to state whether the lesion is immediately sight-threatening (within 1500 µm"
+        "the ophthalmologist may state that the lesion is not immediately sight-threatening (within 1500 µm"
     )
     assert [(r["drug"], r["dose_mg"], r["every_h"]) for r in regimens(doc)] == [
         ("valganciclovir", 900, 12)
     ]
+
+
+def test_zone_not_stated_is_systemic_and_asks_the_ophthalmologist(knowledge: Knowledge) -> None:
+    doc = run(knowledge, with_(BASE, hiv={"on_art": False, "retinitis": {"active": True}}))
+    d = decision(doc, "antiviral-treatment")
+    assert d["rules"] == ["H4"]
+    assert any(
+        r.startswith("ophthalmologist to state whether the lesion is immediately sight-threatening")
+        for r in d["reasons"]
+    )
 
 
 def test_zone_1_stated_not_sight_threatening_is_systemic_without_a_question(

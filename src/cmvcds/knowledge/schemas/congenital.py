@@ -98,3 +98,32 @@ class CongenitalCriteria(Strict):
             if row.category == category:
                 return row
         raise KeyError(category)
+
+
+class FollowUpVisit(Fact):
+    """A long-term follow-up check of an infant with congenital CMV, counted from birth.
+
+    Planned at ``from_months``, then every ``every_months`` while ``≤ until_months`` (calendar
+    months from the birth date); ``categories`` limits it to those disease categories (empty:
+    every infant whose congenital infection is confirmed).
+    """
+
+    id: str
+    event: Literal["hearing", "ophthalmology", "neurodevelopment"]
+    from_months: int = Field(ge=0)
+    every_months: int = Field(ge=1)
+    until_months: int = Field(ge=0)
+    categories: tuple[Category, ...] = ()
+    reason: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FollowUpVisit:
+        if self.until_months < self.from_months:
+            raise ValueError(f"{self.id}: until_months before from_months")
+        return self
+
+
+class FollowUpCalendar(Fact):
+    """``follow_up.yaml``: the audiology, ophthalmology and neurodevelopment calendar to school age."""
+
+    visits: tuple[FollowUpVisit, ...] = Field(min_length=1)

@@ -67,6 +67,7 @@ class Vocabularies(Fact):
     congenital_manifestations: tuple[str, ...]
     disease_organs: tuple[str, ...]
     hsct_risk: tuple[str, ...]
+    stop_reasons: tuple[str, ...]
     drugs: tuple[str, ...]
     genes: tuple[str, ...]
 

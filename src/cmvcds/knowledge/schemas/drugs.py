@@ -328,6 +328,37 @@ class Formulation(Fact):
     mg_per_ml: Decimal | None = None
 
 
+class OnTherapyRenalRule(Fact):
+    """A label rule for a course already running: a creatinine rise above the pre-treatment baseline
+    (``creatinine_rise_mg_dl``) or the on-therapy urine protein, in ``[at_least, below)``.
+
+    ``reduce`` gives the new dose per kg (computed on the current weight); ``discontinue`` stops
+    the drug. These are distinct from the start-only contraindications (``checks`` scoped to the
+    induction indications): the VISTIDE label contraindicates *initiation* above its limits and
+    adjusts a running course by the rise from baseline.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    measure: Literal["creatinine_rise_mg_dl", "urine_protein_mg_dl"]
+    at_least: Decimal = Field(gt=0)
+    below: Decimal | None = None
+    effect: Literal["reduce", "discontinue"]
+    dose_mg_per_kg: Decimal | None = Field(default=None, gt=0)
+    message: str
+    section: str | None = None
+
+    @model_validator(mode="after")
+    def _dose_for_reduce(self) -> OnTherapyRenalRule:
+        if (self.effect == "reduce") != (self.dose_mg_per_kg is not None):
+            raise ValueError(f"{self.id}: a reduce rule (and only it) gives dose_mg_per_kg")
+        if self.below is not None and self.below <= self.at_least:
+            raise ValueError(f"{self.id}: below must exceed at_least")
+        return self
+
+    def contains(self, value: Decimal) -> bool:
+        return value >= self.at_least and (self.below is None or value < self.below)
+
+
 class DrugLabel(Fact):
     """``drugs/<inn>.yaml``: one drug as its labels print it (US default, EU where it differs)."""
 
@@ -337,6 +368,7 @@ class DrugLabel(Fact):
     regimens: tuple[RegimenRow, ...] = Field(min_length=1)
     checks: tuple[Check, ...] = ()
     interactions: tuple[Interaction, ...] = ()
+    on_therapy_renal: tuple[OnTherapyRenalRule, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DrugLabel:

@@ -67,11 +67,22 @@ class MonitoringSchedules(Strict):
     rules: tuple[ScheduleRule, ...] = Field(min_length=1)
 
 
+class ResumeDose(Fact):
+    """What one source says about the dose after a hold: ``fraction`` of the full dose (1 = full,
+    0.5 = half) and, where it names one, the count it waits for; ``wording`` is the source's own."""
+
+    fraction: Decimal = Field(gt=0, le=1)
+    resume_above: Decimal | None = None
+    wording: str
+
+
 class BloodCountLimit(Scoped):
     """A blood-count limit: below ``hold_below`` the drug is held; restart above ``resume_above``.
 
     The comparison is strict as written (``< hold_below``; ``> resume_above``). ``*_setting``
     names an optional site setting that replaces the value (the sources disagree or are unread).
+    ``resume_doses``: what each source says about the restart dose; when they differ the output
+    shows every wording (``sources-differ``) rather than picking one.
     """
 
     id: str
@@ -83,6 +94,7 @@ class BloodCountLimit(Scoped):
     hold_setting: str | None = None
     resume_setting: str | None = None
     action: str
+    resume_doses: tuple[ResumeDose, ...] = ()
 
     @model_validator(mode="after")
     def _resume_above_hold(self) -> BloodCountLimit:
@@ -195,9 +207,6 @@ class EvidenceDuration(Scoped):
     months: int | None = Field(default=None, ge=1)
     days: int | None = Field(default=None, ge=1)
     risk: str
-    #: The course is a fixed length (it ends at this limit): a course still given beyond it is
-    #: not planned further (the pathway says stop); otherwise monitoring goes on while it is given.
-    fixed_course: bool = False
 
     @model_validator(mode="after")
     def _one_length(self) -> EvidenceDuration:

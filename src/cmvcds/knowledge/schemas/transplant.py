@@ -192,6 +192,7 @@ class HivRules(Strict):
     min_therapy_months: Range
     induction_days: Range
     sight_threatening_fovea_um: Value
+    sight_threatening_zones: Words
     art_start_within_days: Value
     gi_duration_days: Range
     ophthalmology_interval_days: Value

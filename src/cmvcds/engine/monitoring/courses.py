@@ -1,0 +1,118 @@
+"""Courses, episodes and calendar arithmetic: therapy entries grouped into courses of one drug."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from cmvcds.domain.case import TherapyCourse
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (clamped to the month's last day)."""
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class Course:
+    """One drug given continuously; later entries of the same drug continue it with a new dose."""
+
+    drug: str
+    entries: tuple[TherapyCourse, ...]
+
+    @property
+    def start(self) -> date:
+        return self.entries[0].start
+
+    @property
+    def stop(self) -> date | None:
+        return self.entries[-1].stop
+
+    def current(self, on: date) -> TherapyCourse:
+        """The entry in force on ``on`` (the latest started; the first if none has started)."""
+        started = [e for e in self.entries if e.start <= on]
+        return started[-1] if started else self.entries[0]
+
+    def active_on(self, on: date) -> bool:
+        return self.start <= on and (self.stop is None or self.stop >= on)
+
+    def end_by(self, on: date) -> date:
+        """The last day given by ``on`` (the stop date, or ``on`` for an ongoing course)."""
+        return on if self.stop is None or self.stop > on else self.stop
+
+
+def therapy_courses(therapy: Iterable[TherapyCourse]) -> tuple[Course, ...]:
+    """Group therapy entries into courses: same drug, each entry starting by the day after the last stop."""
+    by_drug: dict[str, list[TherapyCourse]] = {}
+    for entry in therapy:
+        by_drug.setdefault(entry.drug, []).append(entry)
+    courses: list[Course] = []
+    for drug, entries in by_drug.items():
+        entries.sort(key=lambda e: (e.start, e.stop or date.max))
+        chain = [entries[0]]
+        for entry in entries[1:]:
+            last_stop = chain[-1].stop
+            if last_stop is not None and entry.start > last_stop + timedelta(days=1):
+                courses.append(Course(drug, tuple(chain)))
+                chain = []
+            chain.append(entry)
+        courses.append(Course(drug, tuple(chain)))
+    return tuple(sorted(courses, key=lambda c: (c.start, c.drug)))
+
+
+@dataclass(frozen=True)
+class Episode:
+    """Days on any of a set of drugs, overlapping or adjacent courses merged (``end`` inclusive)."""
+
+    start: date
+    end: date
+    drugs: tuple[str, ...]
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def episodes(courses: Iterable[Course], drugs: Iterable[str], on: date) -> tuple[Episode, ...]:
+    """The episodes of therapy with ``drugs`` up to ``on`` (courses starting later are ignored)."""
+    wanted = set(drugs)
+    spans = sorted(
+        (c.start, c.end_by(on), c.drug) for c in courses if c.drug in wanted and c.start <= on
+    )
+    merged: list[Episode] = []
+    for start, end, drug in spans:
+        if merged and start <= merged[-1].end + timedelta(days=1):
+            last = merged[-1]
+            names = last.drugs if drug in last.drugs else (*last.drugs, drug)
+            merged[-1] = Episode(last.start, max(last.end, end), names)
+        else:
+            merged.append(Episode(start, end, (drug,)))
+    return tuple(merged)
+
+
+def episode_of(day: date, spans: Sequence[Episode]) -> Episode | None:
+    """The episode that contains ``day``, if any."""
+    for episode in spans:
+        if episode.start <= day <= episode.end:
+            return episode
+    return None
+
+
+def evidence_limit(months: int | None, days: int | None, start: date) -> date:
+    """The date a course started on ``start`` reaches ``months`` (calendar) or ``days``."""
+    return add_months(start, months) if months is not None else start + timedelta(days=days or 0)
+
+
+def entry_end(course: Course, index: int, on: date) -> date:
+    """The last day entry ``index`` was in force by ``on`` (until the next entry starts)."""
+    entry = course.entries[index]
+    if index + 1 < len(course.entries):
+        following = course.entries[index + 1].start - timedelta(days=1)
+        end = following if entry.stop is None else min(entry.stop, following)
+    else:
+        end = entry.stop or on
+    return max(entry.start, min(end, on))

@@ -1,0 +1,129 @@
+"""Is the dose in force right? The dosing engine's verdict on today's weight and kidneys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from cmvcds.domain.case import Case, TherapyCourse
+from cmvcds.domain.results import Alert, Missing, PathwayResult
+from cmvcds.domain.vocabulary import (
+    AlertCode,
+    Indication,
+)
+from cmvcds.engine.dosing import (
+    DosePatient,
+    DoseResult,
+    PrescribedDose,
+    check_dose,
+    dose_patient_from_case,
+)
+from cmvcds.engine.monitoring.common import CODE_ALERT, plain
+from cmvcds.engine.monitoring.courses import Course, therapy_courses
+from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.transplant import TreatmentRules
+
+
+def indication_of(case: Case, entry: TherapyCourse, knowledge: Knowledge) -> Indication | None:
+    """The course's indication as given; else the one the context makes unambiguous (an infant's
+    course is congenital therapy; a prophylaxis-only drug such as letermovir is prophylaxis)."""
+    if entry.indication is not None:
+        try:
+            return Indication(entry.indication)
+        except ValueError:
+            return None
+    context = case.context.value
+    if context == "congenital":
+        return Indication.CONGENITAL
+    treatment = knowledge.tables.get("cmv_treatment")
+    if (
+        context != "pregnancy"
+        and isinstance(treatment, TreatmentRules)
+        and entry.drug in treatment.not_treatment_drugs.values
+    ):
+        return Indication.PROPHYLAXIS
+    return None
+
+
+def check_course_dose(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    course: Course,
+    on: date,
+    patient: DosePatient,
+) -> None:
+    """Compare the dose in force with the dosing engine's recommendation on today's weight and kidneys."""
+    entry = course.current(on)
+    indication = indication_of(case, entry, knowledge)
+    if indication is None:
+        if case.context.value != "pregnancy":
+            result.missing.append(
+                Missing(
+                    f"therapy:{course.drug}.indication",
+                    f"the indication of the {course.drug} course is needed to check its dose",
+                )
+            )
+        return
+    for alert in dose_alerts(entry, patient, knowledge, indication):
+        if alert not in result.alerts:
+            result.alerts.append(alert)
+
+
+def dose_alerts(
+    entry: TherapyCourse, patient: DosePatient, knowledge: Knowledge, indication: Indication
+) -> tuple[Alert, ...]:
+    """The dosing engine's verdict on the dose in force (``dose-below/above-target`` …).
+
+    Blood-count alerts of the label are left out: ``blood_counts`` reads the same label rows
+    and adds the hold/resume logic.
+    """
+    if f"drug_{entry.drug}" not in knowledge.tables:
+        return ()
+    if (entry.dose_mg is None and entry.dose_mg_per_kg is None) or entry.every_h is None:
+        return ()
+    order = PrescribedDose(
+        drug=entry.drug,
+        indication=indication,
+        dose_mg=entry.dose_mg,
+        dose_mg_per_kg=entry.dose_mg_per_kg,
+        every_h=entry.every_h,
+        route=entry.route,
+    )
+    try:
+        verdict = check_dose(order, patient, knowledge)
+    except InputError:
+        return ()
+    return tuple(a for a in verdict.alerts if a.code not in CODE_ALERT.values())
+
+
+def describe_dose(dose: DoseResult) -> str:
+    regimen = dose.regimen
+    if regimen is None:
+        return f"dose outcome {dose.outcome.value}: {'; '.join(dose.reasons)}"
+    return f"now {plain(regimen.dose_mg)} mg {regimen.schedule} {regimen.route} ({regimen.band})"
+
+
+def underdosed_drugs(case: Case, knowledge: Knowledge, on: date) -> set[str]:
+    """The drugs in ``case.therapy`` whose dose in force on ``on`` the dosing engine finds below target."""
+    return drugs_below_target(case, knowledge, therapy_courses(case.therapy), on)
+
+
+def drugs_below_target(
+    case: Case, knowledge: Knowledge, courses: Sequence[Course], on: date
+) -> set[str]:
+    """The drugs whose dose in force is below target (not appropriately dosed, Chemaly 2019)."""
+    active = [c for c in courses if c.active_on(on)]
+    if not active:
+        return set()
+    patient = dose_patient_from_case(case, on)
+    low = set()
+    for course in active:
+        indication = indication_of(case, course.current(on), knowledge)
+        alerts = (
+            dose_alerts(course.current(on), patient, knowledge, indication) if indication else ()
+        )
+        if any(a.code == AlertCode.DOSE_BELOW_TARGET for a in alerts):
+            low.add(course.drug)
+    return low

@@ -1,0 +1,159 @@
+"""Is a course held for toxicity ready to resume?
+
+A course whose last entry stopped with ``stop_reason: held_toxicity`` (issue 14 item 4) is not a
+finished course: while no later course of the same drug has started, the blood counts since the
+hold are read against the drug's hold/resume limits (``monitoring/toxicity.yaml``, else the
+label's): still below the restart level → keep holding and recheck (a ``blood-count`` item today);
+above it → restart, with the restart dose as the sources word it (``toxicity.restart_dose``:
+several differing wordings are all shown under ``sources-differ``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.results import Alert, PathwayResult, ScheduleItem
+from cmvcds.domain.settings import SiteSettings
+from cmvcds.domain.vocabulary import AlertCode, ScheduleEvent, Severity
+from cmvcds.engine.monitoring.common import CODE_ALERT, plain
+from cmvcds.engine.monitoring.courses import Course
+from cmvcds.engine.monitoring.toxicity import Limit, limits_for, restart_dose
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.drugs import DrugLabel
+
+HELD = "held_toxicity"
+
+
+def held_on(course: Course, courses: Sequence[Course], on: date) -> bool:
+    """``course`` was held for toxicity and has not been resumed (no later course of its drug) by ``on``."""
+    stop = course.stop
+    if course.entries[-1].stop_reason != HELD or stop is None or stop >= on:
+        return False
+    return not any(c.drug == course.drug and stop < c.start <= on for c in courses)
+
+
+def held_courses(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    courses: Sequence[Course],
+    on: date,
+) -> None:
+    """Hold → recheck → resume for every course held for toxicity on ``on``."""
+    for course in courses:
+        if held_on(course, courses, on):
+            _follow(result, case, knowledge, settings, course, on)
+
+
+def _follow(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    course: Course,
+    on: date,
+) -> None:
+    assert course.stop is not None
+    since = course.stop
+    if not limits_for(
+        PathwayResult(), knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
+    ):
+        _renal_recheck(result, knowledge, course, since, on)
+        return
+    values = {
+        code: sorted(
+            (
+                o
+                for o in case.results(code)
+                if course.start <= o.date <= on
+                and o.value is not None
+                and o.specimen != "fetal_blood"
+            ),
+            key=lambda o: (o.date, o.value),
+        )
+        for code in CODE_ALERT
+    }
+    measured = {code for code, found in values.items() if found}
+    limits = limits_for(result, knowledge, settings, case.context.value, course.drug, measured)
+    waiting: list[str] = []
+    ready: list[tuple[Limit, Observation]] = []
+    for limit in limits:
+        latest = values[limit.code][-1]
+        assert latest.value is not None
+        level = limit.resume_above if limit.resume_above is not None else limit.hold_below
+        above = latest.value > level if limit.resume_above is not None else latest.value >= level
+        name = limit.code.upper() if limit.code == "anc" else limit.code
+        if latest.date > since and above:
+            ready.append((limit, latest))
+        else:
+            when = "since the hold" if latest.date > since else "before the hold"
+            waiting.append(
+                f"{name} {plain(latest.value)} {latest.unit} on {latest.date} ({when}) has not risen above "
+                f"{plain(level)}"
+            )
+    drug = course.drug
+    if waiting or not ready:
+        detail = "; ".join(waiting) or "no blood count since the hold"
+        cited = tuple(dict.fromkeys(c for limit in limits for c in limit.citations))
+        result.alerts.append(
+            Alert(
+                limits[0].alert if limits else CODE_ALERT["anc"],
+                Severity.WARNING,
+                f"{drug}: held since {since} for toxicity, not completed: {detail}. Keep holding and recheck "
+                "the blood count; restart when it recovers.",
+                cited,
+            )
+        )
+        result.schedule.append(
+            ScheduleItem(
+                ScheduleEvent.BLOOD_COUNT,
+                on,
+                cited,
+                reason=f"{drug} held for toxicity since {since}: recheck before restarting",
+            )
+        )
+        return
+    for limit, latest in ready:
+        name = limit.code.upper() if limit.code == "anc" else limit.code
+        level = limit.resume_above if limit.resume_above is not None else limit.hold_below
+        restart, cited = restart_dose(result, limit, drug)
+        result.alerts.append(
+            Alert(
+                limit.alert,
+                Severity.INFO,
+                f"{drug}: held since {since} for toxicity; {name} {plain(latest.value or 0)} {latest.unit} on "
+                f"{latest.date} is above {plain(level)}: {restart}",
+                tuple(dict.fromkeys((*limit.citations, *cited))),
+            )
+        )
+
+
+def _renal_recheck(
+    result: PathwayResult, knowledge: Knowledge, course: Course, since: date, on: date
+) -> None:
+    """A drug without blood-count limits (cidofovir, foscarnet: nephrotoxic) held for toxicity:
+    recheck creatinine and urine protein before restarting, by the label's on-therapy rules."""
+    label = knowledge.tables.get(f"drug_{course.drug}")
+    rules = label.on_therapy_renal if isinstance(label, DrugLabel) else ()
+    cited = tuple(dict.fromkeys(c for rule in rules for c in rule.citations))
+    result.alerts.append(
+        Alert(
+            AlertCode.DOSE_RENAL_ADJUSTMENT,
+            Severity.WARNING,
+            f"{course.drug}: held since {since} for toxicity, not completed: recheck creatinine and urine "
+            "protein before restarting; the restart dose follows the label's renal rules.",
+            cited,
+        )
+    )
+    for event in (ScheduleEvent.RENAL_FUNCTION, ScheduleEvent.URINE_PROTEIN):
+        result.schedule.append(
+            ScheduleItem(
+                event,
+                on,
+                cited,
+                reason=f"{course.drug} held for toxicity since {since}: recheck before restarting",
+            )
+        )

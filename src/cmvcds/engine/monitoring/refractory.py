@@ -1,0 +1,117 @@
+"""Is the infection refractory? Chemaly 2019 applied to each blood viral-load series."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from cmvcds.domain.case import Case
+from cmvcds.domain.vocabulary import (
+    AlertCode,
+)
+from cmvcds.engine.kinetics import (
+    Point,
+    viral_load_series,
+)
+from cmvcds.engine.monitoring.common import BLOOD
+from cmvcds.engine.monitoring.courses import (
+    Course,
+    Episode,
+    entry_end,
+    episode_of,
+    episodes,
+    therapy_courses,
+)
+from cmvcds.engine.monitoring.dose import drugs_below_target
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.monitoring import (
+    KineticsRules,
+)
+
+
+@dataclass(frozen=True)
+class RefractoryCall:
+    """Chemaly 2019 applied to one blood series of a transplant patient."""
+
+    series: str
+    code: AlertCode | None
+    start: date
+    baseline: Point | None
+    latest: Point
+    change_log10: Decimal | None
+    days_on_therapy: int
+    evaluable: bool
+    reason: str
+    underdosed: bool = False
+
+
+def _treatment_episodes(
+    courses: Sequence[Course], drugs: Iterable[str], on: date
+) -> tuple[Episode, ...]:
+    """Episodes of treatment with ``drugs``: entries given as prophylaxis do not count."""
+    entries = [
+        Course(c.drug, (e.model_copy(update={"stop": entry_end(c, i, on)}),))
+        for c in courses
+        for i, e in enumerate(c.entries)
+        if e.indication != "prophylaxis" and e.start <= on
+    ]
+    return episodes(entries, drugs, on)
+
+
+def refractory_calls(case: Case, knowledge: Knowledge, on: date) -> tuple[RefractoryCall, ...]:
+    """The refractory status of each blood viral-load series (transplant patients; empty otherwise).
+
+    Baseline = the last load on or before the start of the current treatment episode (I-T2;
+    prophylaxis does not start it); evaluable after ``min_days`` of therapy on a dose that is
+    not below target.
+    """
+    rules = knowledge.table("monitoring_kinetics", KineticsRules).refractory
+    if case.context.value not in rules.contexts:
+        return ()
+    courses = therapy_courses(case.therapy)
+    spans = _treatment_episodes(courses, rules.drugs, on)
+    low_dose = drugs_below_target(case, knowledge, courses, on)
+    calls = []
+    for s in viral_load_series(case.observations, until=on):
+        if s.specimen not in BLOOD or not s.points:
+            continue
+        latest = s.points[-1]
+        episode = episode_of(latest.day, spans)
+        if episode is None:
+            continue
+        before = [p for p in s.points if p.day <= episode.start]
+        baseline = before[-1] if before else None
+        days = (latest.day - episode.start).days
+        change = None if baseline is None else latest.log10 - baseline.log10
+        code: AlertCode | None = None
+        underdosed = bool(low_dose & set(episode.drugs))
+        evaluable = baseline is not None and days >= rules.min_days and not underdosed
+        if baseline is None:
+            reason = "no viral load on or before the start of therapy to compare with"
+        elif days < rules.min_days:
+            reason = f"day {days} of therapy: too early to judge (≥ {rules.min_days} days needed)"
+        elif underdosed:
+            reason = "the dose is below target: not appropriately dosed"
+        elif change is not None and change > rules.refractory_above_log10:
+            code, reason = AlertCode.REFRACTORY_CMV, "rise above the refractory threshold"
+        elif change is not None and change >= 0:
+            code, reason = AlertCode.PROBABLE_REFRACTORY_CMV, "the load has not fallen"
+        else:
+            reason = "the load is falling"
+        calls.append(
+            RefractoryCall(
+                s.key,
+                code,
+                episode.start,
+                baseline,
+                latest,
+                change,
+                days,
+                evaluable,
+                reason,
+                underdosed,
+            )
+        )
+    return tuple(calls)

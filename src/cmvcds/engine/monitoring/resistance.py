@@ -1,0 +1,354 @@
+"""Is resistance suspected? Confirmed rises, refractory calls and breakthrough -> genotyping."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from cmvcds.domain.case import Case
+from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, ScheduleItem
+from cmvcds.domain.settings import SiteSettings, use_setting
+from cmvcds.domain.vocabulary import (
+    AlertCode,
+    DecisionId,
+    Outcome,
+    ScheduleEvent,
+    Severity,
+)
+from cmvcds.engine.kinetics import (
+    Marker,
+    Series,
+    confirmed_rise,
+)
+from cmvcds.engine.monitoring.common import BLOOD, log10_text, plain
+from cmvcds.engine.monitoring.courses import Course, episode_of, episodes
+from cmvcds.engine.monitoring.dose import drugs_below_target
+from cmvcds.engine.monitoring.refractory import refractory_calls
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.monitoring import (
+    KineticsRules,
+)
+
+
+def kinetics(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    courses: Sequence[Course],
+    series: Sequence[Series],
+    on: date,
+) -> list[Marker]:
+    rules = knowledge.table("monitoring_kinetics", KineticsRules)
+    rise_rule = rules.resistance_rise
+    spans = episodes(courses, rise_rule.drugs, on)
+    markers: list[Marker] = []
+    triggers: list[_Trigger] = []
+    if case.context.value not in rules.refractory.contexts:  # transplant: in the refractory calls
+        _not_falling_on_a_low_dose(result, case, knowledge, courses, series, on)
+    for s in series:
+        if s.specimen not in rise_rule.specimens or not s.points:
+            continue
+        episode = episode_of(s.points[-1].day, spans)
+        if episode is None:
+            continue
+        on_treatment = s.between(episode.start, on).points
+        rise = confirmed_rise(on_treatment, rise_rule.rise_log10)
+        if rise is None:
+            continue
+        cited = result.cite(rise_rule, "resistance rise threshold (confirmed rise above the nadir)")
+        text = (
+            f"{s.key}: {plain(rise.first.value)} on {rise.first.day}"
+            + (
+                f" and {plain(rise.confirmed_by.value)} on {rise.confirmed_by.day}"
+                if rise.confirmed_by
+                else ""
+            )
+            + f", {log10_text(rise.rise_log10)} log10 above the on-treatment nadir {plain(rise.nadir.value)} ({rise.nadir.day})"
+        )
+        if rise.confirmed_by is None:
+            markers.append(Marker(s.key, rise.first.day, "rise-unconfirmed", "single rise: repeat"))
+            result.schedule.append(
+                ScheduleItem(
+                    ScheduleEvent.VIRAL_LOAD,
+                    on,
+                    cited,
+                    reason=f"repeat the viral load to confirm or refute a single rise ({text})",
+                )
+            )
+            continue
+        result.alerts.append(
+            Alert(
+                AlertCode.SUSPECTED_RESISTANCE,
+                Severity.WARNING,
+                f"Suspected antiviral resistance: {text}, confirmed on a repeat sample.",
+                cited,
+            )
+        )
+        markers.append(
+            Marker(
+                s.key, rise.confirmed_by.day, AlertCode.SUSPECTED_RESISTANCE.value, "confirmed rise"
+            )
+        )
+        triggers.append(_Trigger(rise.first.day, "a confirmed rise above the on-treatment nadir"))
+    refractory_rule = rules.refractory
+    for call in refractory_calls(case, knowledge, on):
+        if (
+            call.baseline is not None
+            and call.underdosed
+            and call.latest.value >= call.baseline.value
+        ):
+            # a load that does not fall on a dose below target: dose and adherence first (issue 14 item 6)
+            result.alerts.append(
+                Alert(
+                    AlertCode.CHECK_DOSING_ADHERENCE,
+                    Severity.WARNING,
+                    f"{call.series}: the viral load has not fallen ({plain(call.baseline.value)} at the start, "
+                    f"{plain(call.latest.value)} on {call.latest.day}) and {call.reason}: check the dose per kg on "
+                    "the current weight and renal function, and adherence, before any refractory call.",
+                    result.cite(refractory_rule, "refractory CMV definition (Chemaly 2019)"),
+                )
+            )
+        elif (
+            call.baseline is not None
+            and not call.evaluable
+            and call.latest.value > call.baseline.value
+        ):
+            result.alerts.append(
+                Alert(
+                    AlertCode.EARLY_RISE_EXPECTED,
+                    Severity.INFO,
+                    f"{call.series}: the viral load rose from {plain(call.baseline.value)} to {plain(call.latest.value)}, "
+                    f"but {call.reason}; re-check the load at day {refractory_rule.min_days} and verify the dose.",
+                    result.cite(refractory_rule, "refractory CMV definition (Chemaly 2019)"),
+                )
+            )
+        if call.code is None:
+            continue
+        assert call.baseline is not None and call.change_log10 is not None
+        label = "Refractory" if call.code == AlertCode.REFRACTORY_CMV else "Probable refractory"
+        result.alerts.append(
+            Alert(
+                call.code,
+                Severity.WARNING,
+                f"{label} CMV infection: {call.series} {plain(call.latest.value)} on {call.latest.day} vs "
+                f"{plain(call.baseline.value)} at the start of therapy ({call.baseline.day}), change {log10_text(call.change_log10)} "
+                f"log10 after {call.days_on_therapy} days of therapy.",
+                result.cite(refractory_rule, "refractory CMV definition (Chemaly 2019)"),
+            )
+        )
+        markers.append(Marker(call.series, call.latest.day, call.code.value, label.lower()))
+        triggers.append(_Trigger(call.latest.day, f"{label.lower()} CMV infection"))
+    for trigger in _breakthrough(result, case, knowledge, settings, courses, series, on):
+        triggers.append(trigger)
+        markers.append(
+            Marker(trigger.series, trigger.day, "breakthrough", "breakthrough on prophylaxis")
+        )
+    if triggers:
+        _genotyping(
+            result, case, knowledge, courses, series, on, min(triggers, key=lambda t: t.day)
+        )
+    return markers
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    """Why genotyping is considered; ``gate`` replaces the (val)ganciclovir exposure rule."""
+
+    day: date
+    why: str
+    series: str = ""
+    gate: tuple[int, int, str] | None = None  # (days of exposure, days needed, drug)
+
+
+def _breakthrough(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    courses: Sequence[Course],
+    series: Sequence[Series],
+    on: date,
+) -> list[_Trigger]:
+    """T22 for DNAemia breaking through SOT prophylaxis (see ``BreakthroughRule``)."""
+    rule = knowledge.table("monitoring_kinetics", KineticsRules).breakthrough
+    tx = case.transplant
+    if case.context.value != "transplant" or tx is None:
+        return []
+    if ("hsct" if tx.organ == "hsct" else "sot") not in rule.populations:
+        return []
+    found: list[_Trigger] = []
+    for course in courses:
+        entry = course.current(on)
+        if not course.active_on(on) or entry.indication not in (None, "prophylaxis"):
+            continue
+        rising = course.drug in rule.rising_drugs
+        if not rising and course.drug not in rule.threshold_drugs:
+            continue
+        for s in series:
+            points = tuple(p for p in s.between(course.start, on).points if p.day > course.start)
+            if s.specimen not in BLOOD or not points:
+                continue
+            latest = points[-1]
+            if rising:
+                if len(points) < 2 or latest.value <= points[-2].value:
+                    continue
+                result.cite(rule, "breakthrough DNAemia on prophylaxis (T22)")
+                found.append(
+                    _Trigger(
+                        latest.day,
+                        f"rising breakthrough DNAemia on {course.drug} prophylaxis ({s.key} "
+                        f"{plain(points[-2].value)} → {plain(latest.value)})",
+                        s.key,
+                    )
+                )
+                continue
+            if settings.get(rule.threshold_setting) is None or s.unit != "IU/mL":
+                continue  # the transplant pathway names the missing threshold or the mismatch
+            chosen = use_setting(result, settings, knowledge, rule.threshold_setting)
+            threshold = Decimal(str(chosen))
+            if latest.value < threshold:
+                continue
+            result.cite(rule, "breakthrough DNAemia on prophylaxis (T22)")
+            days = course.end_by(on) - course.start
+            found.append(
+                _Trigger(
+                    latest.day,
+                    f"breakthrough DNAemia on {course.drug} prophylaxis at or above the site's threshold "
+                    f"({s.key} {plain(latest.value)} ≥ {plain(threshold)})",
+                    s.key,
+                    (days.days + 1, rule.threshold_min_exposure_days, course.drug),
+                )
+            )
+    return found
+
+
+def _genotyping(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    courses: Sequence[Course],
+    series: Sequence[Series],
+    on: date,
+    trigger: _Trigger,
+) -> None:
+    rules = knowledge.table("monitoring_kinetics", KineticsRules)
+    since, why = trigger.day, trigger.why
+    given = {c.drug for c in courses if c.start <= on}
+    genes, rows = rules.genes_after(given)
+    cited: list[str] = list(result.cite(rules.genotyping, "genotyping exposure rule"))
+    for row in rows:
+        cited.extend(result.cite(row, f"genes to sequence after {row.drug}"))
+    citations = tuple(dict.fromkeys(cited))
+    exposure = sum(e.days for e in episodes(courses, rules.genotyping.exposure_drugs, on))
+    needed, exposed = rules.genotyping.min_exposure_days, "(val)ganciclovir"
+    if trigger.gate is not None:
+        exposure, needed, exposed = trigger.gate
+    done = [g for g in case.genotype if g.date >= since]
+    reasons = [
+        f"Triggered by {why} (since {since}); {exposure} days of cumulative {exposed} exposure."
+    ]
+    low = _too_low_to_amplify(series, rules.genotyping.min_log10_iu_ml)
+    if done:
+        outcome = Outcome.NOT_INDICATED
+        reasons.append(
+            f"A genotype was reported on {done[-1].date}: interpret it with the resistance report."
+        )
+    elif low is not None:
+        outcome = Outcome.INSUFFICIENT_DATA
+        reasons.append(
+            f"The latest load ({low}) is below the level at which sequencing usually succeeds."
+        )
+        result.missing.append(Missing("cmv_dna", "a viral load high enough to sequence"))
+    elif exposure >= needed:
+        outcome = Outcome.RECOMMENDED
+        reasons.append(
+            "Send the genes listed; meanwhile check the dose per kg on the current weight and renal function, "
+            "adherence and absorption, and consider drug-level monitoring."
+        )
+        result.schedule.append(
+            ScheduleItem(ScheduleEvent.GENOTYPE, on, citations, reason=", ".join(genes))
+        )
+        if not any(a.code == AlertCode.SUSPECTED_RESISTANCE for a in result.alerts):
+            result.alerts.append(
+                Alert(
+                    AlertCode.SUSPECTED_RESISTANCE,
+                    Severity.WARNING,
+                    f"Resistance suspected: {why} after {exposure} days of {exposed} exposure.",
+                    citations,
+                )
+            )
+    else:
+        outcome = Outcome.SPECIALIST_REVIEW
+        reasons.append(
+            f"Resistance is uncommon before {needed} days of {exposed} exposure: check the dose, "
+            "absorption and immunosuppression first."
+        )
+    result.decisions.append(
+        Decision(
+            DecisionId.RESISTANCE_GENOTYPING,
+            outcome,
+            tuple(reasons),
+            citations,
+            rules=("D-4", "T22"),
+            # genes to sequence only when sequencing is (or may be) asked for now
+            genes=() if outcome is Outcome.NOT_INDICATED else genes,
+        )
+    )
+
+
+def _too_low_to_amplify(series: Sequence[Series], min_log10: Decimal | None) -> str | None:
+    if min_log10 is None:
+        return None
+    for s in series:
+        if (
+            s.specimen in BLOOD
+            and s.unit == "IU/mL"
+            and s.points
+            and s.points[-1].log10 < min_log10
+        ):
+            return f"{plain(s.points[-1].value)} IU/mL"
+    return None
+
+
+# --- formatting ----------------------------------------------------------------------------------
+
+
+def _not_falling_on_a_low_dose(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    courses: Sequence[Course],
+    series: Sequence[Series],
+    on: date,
+) -> None:
+    """Outside transplant: a blood viral load that has not fallen since the previous one while a
+    drug in force is below its target dose says "check dose and adherence" (before any call of
+    resistance; seed 001: constant dosage/weight adjustments)."""
+    low = drugs_below_target(case, knowledge, courses, on)
+    if not low:
+        return
+    spans = episodes(courses, low, on)
+    for s in series:
+        points = s.points
+        if s.specimen not in BLOOD or len(points) < 2 or episode_of(points[-1].day, spans) is None:
+            continue
+        before, latest = points[-2], points[-1]
+        if latest.value < before.value:
+            continue
+        drugs = ", ".join(sorted(low))
+        result.alerts.append(
+            Alert(
+                AlertCode.CHECK_DOSING_ADHERENCE,
+                Severity.WARNING,
+                f"{s.key}: the viral load has not fallen ({plain(before.value)} on {before.day}, "
+                f"{plain(latest.value)} on {latest.day}) while the {drugs} dose is below its target: check the "
+                "dose per kg on the current weight, and adherence, before calling it resistance.",
+                result.cite(
+                    knowledge.table("monitoring_kinetics", KineticsRules).resistance_rise,
+                    "resistance rise threshold (confirmed rise above the nadir)",
+                ),
+            )
+        )
