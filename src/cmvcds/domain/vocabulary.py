@@ -79,6 +79,7 @@ class AlertCode(StrEnum):
     CONFIG_RANGE = "config-range"
     UNVERIFIED_FACT = "unverified-fact"
     BOUNDARY_CASE = "boundary-case"
+    CONTRADICTORY_INPUT = "contradictory-input"
 
 
 class ScheduleEvent(StrEnum):

@@ -401,7 +401,14 @@ class _Evaluation:
             missing += [g for g in gaps if g not in missing]
         result.findings["fetal_signs"] = {label: s.as_finding() for label, s in readings.items()}
         citations = _union(base, *(tuple(s.citations) for s in readings.values()))
-        rules: tuple[str, ...] = ("A6", "A8", "I-5", "I-7", *(("I-10",) if fetuses > 1 else ()))
+        rules: tuple[str, ...] = (
+            "A6",
+            "A8",
+            "I-5",
+            "I-7",
+            "I-12",
+            *(("I-10",) if fetuses > 1 else ()),
+        )
         outcome = _combine(outcomes)
         if outcome is Outcome.SPECIALIST_REVIEW and len(set(outcomes)) > 1:
             message = "The fetuses differ in eligibility for in-utero treatment: specialist review."
