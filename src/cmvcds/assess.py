@@ -27,7 +27,14 @@ from cmvcds.engine.pregnancy import evaluate as pregnancy_pathway
 from cmvcds.engine.transplant import evaluate as transplant_pathway
 from cmvcds.knowledge import Knowledge
 
-__all__ = ["ASSESSMENT_FORMAT", "Assessment", "Pathway", "assess"]
+__all__ = [
+    "ASSESSMENT_FORMAT",
+    "Assessment",
+    "Pathway",
+    "assess",
+    "carries_pregnancy",
+    "pathways_for",
+]
 
 ASSESSMENT_FORMAT = "cmvcds-assessment/1"
 
@@ -45,6 +52,29 @@ PATHWAYS: Mapping[Context, tuple[Pathway, ...]] = {
 
 #: Pathways that run for every context (each returns an empty result when it has nothing to say).
 ALWAYS: tuple[Pathway, ...] = (monitoring_pathway,)
+
+#: Specimens that exist only in a pregnancy: a result on one carries a pregnancy.
+_PREGNANCY_SPECIMENS = frozenset({"amniotic_fluid", "fetal_blood"})
+
+
+def carries_pregnancy(case: Case) -> bool:
+    """Whether ``case`` carries a pregnancy: a ``pregnancy`` block, a fetal ultrasound examination,
+    or an amniotic-fluid or fetal-blood result, in any context (issue 14 item 5)."""
+    return (
+        case.pregnancy is not None
+        or bool(case.ultrasound)
+        or any(o.specimen in _PREGNANCY_SPECIMENS for o in case.observations)
+    )
+
+
+def pathways_for(case: Case) -> tuple[Pathway, ...]:
+    """The pathways ``case`` runs: its context's, the AIFA 648/96 pregnancy assessment for any
+    case that carries a pregnancy (a pregnant woman seen by an internist or a transplant team is
+    still assessed for valacyclovir prevention and in-utero treatment), then ``ALWAYS``."""
+    chosen = PATHWAYS[case.context]
+    if carries_pregnancy(case) and pregnancy_pathway not in chosen:
+        chosen = (*chosen, pregnancy_pathway)
+    return (*chosen, *ALWAYS)
 
 
 @dataclass(frozen=True)
@@ -88,8 +118,13 @@ def assess(
     day = on or case.assessed_on
     site = settings or SiteSettings()
     merged = PathwayResult()
-    for pathway in (*PATHWAYS[case.context], *ALWAYS):
+    for pathway in pathways_for(case):
         merged.extend(pathway(case, knowledge, day, site))
+    if case.context is not Context.PREGNANCY and carries_pregnancy(case):
+        merged.findings["pregnancy_assessment"] = (
+            f"The {case.context.value} case carries a pregnancy: the AIFA Law 648/96 valacyclovir "
+            "assessment (prevention of fetal infection, in-utero treatment) was run as well."
+        )
     return Assessment(case.id, day, knowledge.stamp(), case.context, merged)
 
 

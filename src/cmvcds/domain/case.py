@@ -441,8 +441,15 @@ class _Checker:
             if age is not None and age > self.limits.age_years[1]:
                 self._add(f"patient.birth_date: an age of {age} years is implausible")
         self._weights_for_age()
-        if self.case.context is Context.PREGNANCY and patient.sex is Sex.MALE:
-            self._add("patient.sex: a pregnancy case must be of a female patient (got male)")
+        if patient.sex is Sex.MALE and (
+            self.case.context is Context.PREGNANCY or self.case.pregnancy is not None
+        ):
+            self._add("patient.sex: a case with a pregnancy must be of a female patient (got male)")
+        if self.case.context is Context.CONGENITAL and self.case.pregnancy is not None:
+            self._add(
+                "pregnancy: a congenital case is the infant's; assess the mother's pregnancy in her own "
+                "case (context pregnancy, or her own context with a pregnancy block)"
+            )
         congenital = self.case.congenital
         if congenital and congenital.birth_weight_kg is not None:
             self._range(

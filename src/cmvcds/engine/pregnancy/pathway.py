@@ -108,7 +108,11 @@ class _Evaluation:
         if pregnancy is None:
             self._undecidable(
                 "the case has no pregnancy section",
-                Missing("pregnancy", "a pregnancy case needs lmp, edd or a dating scan"),
+                Missing(
+                    "pregnancy",
+                    "give the pregnancy (lmp, edd or a dating scan): the AIFA 648/96 assessment of the "
+                    "fetal results and the maternal infection needs a dated pregnancy",
+                ),
             )
             return result
         dating = date_pregnancy(pregnancy, self.t.dating, result)
@@ -170,6 +174,7 @@ class _Evaluation:
                 Outcome.INSUFFICIENT_DATA,
                 (f"No decision: {why}.",),
                 self.t.protocol.prevention_onset_before.citations,
+                ("A1", "A2"),
             )
         )
         self.result.missing.append(missing)
