@@ -298,6 +298,9 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> Case:
         raise CaseFormatError("a case must be a mapping of keys to values", field="(case)")
     data = dict(raw)
     data.setdefault("assessed_on", today.isoformat())
+    internal = _internal_keys(data)
+    if internal:
+        raise _format_error(internal)
     try:
         case = Case.model_validate(data)
     except ValidationError as error:
@@ -306,6 +309,19 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> Case:
     if problems:
         raise _format_error(problems)
     return _normalised(case, knowledge)
+
+
+def _internal_keys(data: dict[str, Any]) -> list[str]:
+    """``observations[].given`` is written by the parser (the value as entered), never read from
+    input: a case that carries it is refused like any unknown key."""
+    observations = data.get("observations")
+    if not isinstance(observations, list | tuple):
+        return []
+    return [
+        f"observations[{i}].given: unknown key (check the spelling; see the case format, design §3)"
+        for i, o in enumerate(observations)
+        if isinstance(o, dict) and "given" in o
+    ]
 
 
 def _format_error(problems: list[str]) -> CaseFormatError:
@@ -445,6 +461,13 @@ class _Checker:
             self.case.context is Context.PREGNANCY or self.case.pregnancy is not None
         ):
             self._add("patient.sex: a case with a pregnancy must be of a female patient (got male)")
+        hiv = self.case.hiv
+        if hiv is not None and hiv.on_art is False and hiv.art_start is not None:
+            self._add(
+                "hiv.art_start: given with on_art false; a patient off ART has no ART start in force "
+                "(remove art_start, or set on_art true)"
+            )
+        self._symptom_onsets()
         if self.case.context is Context.CONGENITAL and self.case.pregnancy is not None:
             self._add(
                 "pregnancy: a congenital case is the infant's; assess the mother's pregnancy in her own "
@@ -462,6 +485,21 @@ class _Checker:
             self._ga(
                 "congenital.gestational_age_at_birth",
                 GestationalAge.parse(congenital.gestational_age_at_birth),
+            )
+
+    def _symptom_onsets(self) -> None:
+        """A pregnant woman's illness has one onset: the two places it can be given must agree."""
+        pregnancy, presentation = self.case.pregnancy, self.case.presentation
+        if (
+            pregnancy is not None
+            and presentation is not None
+            and pregnancy.symptom_onset is not None
+            and presentation.symptom_onset is not None
+            and pregnancy.symptom_onset != presentation.symptom_onset
+        ):
+            self._add(
+                f"presentation.symptom_onset: {presentation.symptom_onset} differs from "
+                f"pregnancy.symptom_onset ({pregnancy.symptom_onset}); give the onset once"
             )
 
     def _weights_for_age(self) -> None:
@@ -493,7 +531,22 @@ class _Checker:
         if ga > limit:
             self._add(f"{path}: gestational age {ga} is implausible (beyond {limit})")
 
+    def _fetus_numbers(self) -> None:
+        """A fetus number names one fetus of this pregnancy: never beyond ``pregnancy.fetuses``."""
+        pregnancy = self.case.pregnancy
+        count = pregnancy.fetuses if pregnancy is not None else 1
+        tagged = [
+            (f"observations[{i}].fetus", o.fetus) for i, o in enumerate(self.case.observations)
+        ] + [(f"ultrasound[{i}].fetus", u.fetus) for i, u in enumerate(self.case.ultrasound)]
+        for path, fetus in tagged:
+            if fetus is not None and fetus > count:
+                self._add(
+                    f"{path}: fetus {fetus} in a pregnancy of {count} fetus(es) "
+                    "(pregnancy.fetuses); number the fetuses 1 … fetuses"
+                )
+
     def _pregnancy(self) -> None:
+        self._fetus_numbers()
         pregnancy = self.case.pregnancy
         if pregnancy is None:
             return

@@ -21,7 +21,9 @@ from pregnancy_cases import case, run, serology, summary
 from cmvcds.knowledge import Knowledge
 
 
-def late_case(onset: str | None, first_positive: str, last_negative: str = "2026-05-23") -> dict[str, Any]:
+def late_case(
+    onset: str | None, first_positive: str, last_negative: str = "2026-05-23"
+) -> dict[str, Any]:
     rows = serology(
         (last_negative, "cmv_igg", "negative"),
         (first_positive, "cmv_igg", "positive"),

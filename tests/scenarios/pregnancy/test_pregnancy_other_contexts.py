@@ -37,7 +37,10 @@ def test_internist_mononucleosis_like_illness(knowledge: Knowledge) -> None:
     doc = run(knowledge, raw)
     assert summary(doc) == {
         **PREVENTION,
-        "decisions": {"antiviral-treatment": "not_indicated", "valacyclovir-prevention": "recommended"},
+        "decisions": {
+            "antiviral-treatment": "not_indicated",
+            "valacyclovir-prevention": "recommended",
+        },
     }
     assert "AIFA Law 648/96" in doc["findings"]["pregnancy_assessment"]
     prevention = next(d for d in doc["decisions"] if d["id"] == "valacyclovir-prevention")

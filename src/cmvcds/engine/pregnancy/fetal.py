@@ -63,7 +63,13 @@ class FetalSigns:
 
 
 #: The measurements an ultrasound examination can carry, each deciding a Table 1 sign (I-12).
-MEASUREMENTS = ("bowel_grade", "placenta_mm", "ventricle_mm", "cisterna_magna_mm", "head_circumference_sd")
+MEASUREMENTS = (
+    "bowel_grade",
+    "placenta_mm",
+    "ventricle_mm",
+    "cisterna_magna_mm",
+    "head_circumference_sd",
+)
 
 
 def classify_exam(exam: Ultrasound, table: FetalSignTable, result: PathwayResult) -> FetalSigns:
@@ -130,7 +136,9 @@ def _contradicted(
     value = getattr(exam, definition.field)
     if value is None or definition.met_by(Decimal(value)):
         return False
-    citations = result.cite(table.measurement_decides, "a measurement decides its Table 1 sign (I-12)")
+    citations = result.cite(
+        table.measurement_decides, "a measurement decides its Table 1 sign (I-12)"
+    )
     shown = f"{definition.field.replace('_', ' ')} {value}{' ' + definition.unit if definition.unit else ''}"
     name = finding.replace("_", " ")
     text = (

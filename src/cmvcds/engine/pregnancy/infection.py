@@ -113,7 +113,7 @@ def classify_infection(case: Case, on: date, protocol: PregnancyProtocol) -> Mat
     if conflicts:
         return _contradictory(conflicts)
     found = _classify(igg, igm, avidity, dna, plasma, markers)
-    return _with_symptom_onset(found, case.pregnancy.symptom_onset if case.pregnancy else None)
+    return _with_symptom_onset(found, _symptom_onset(case))
 
 
 def contradictions(
@@ -322,6 +322,15 @@ def _seronegative(igg: list[Observation], igm: list[Observation]) -> MaternalInf
 
 def _insufficient(reason: str, missing: Missing) -> MaternalInfection:
     return MaternalInfection("insufficient_data", (reason,), missing=(missing,))
+
+
+def _symptom_onset(case: Case) -> date | None:
+    """The maternal symptom onset: ``pregnancy.symptom_onset``, else the presentation's (a pregnant
+    woman with a mononucleosis-like illness seen in another context; the parser refuses two
+    different onsets)."""
+    if case.pregnancy is not None and case.pregnancy.symptom_onset is not None:
+        return case.pregnancy.symptom_onset
+    return case.presentation.symptom_onset if case.presentation else None
 
 
 def _with_symptom_onset(found: MaternalInfection, symptom: date | None) -> MaternalInfection:
