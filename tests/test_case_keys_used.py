@@ -152,6 +152,14 @@ def immunocompetent_end_organ() -> dict[str, Any]:
     return raw
 
 
+def hsct_on_cyclosporine() -> dict[str, Any]:
+    """The HSCT letermovir example with its cyclosporine as a dated course (240 mg letermovir)."""
+    raw = example("transplant-hsct-letermovir")
+    raw["transplant"]["co_medications"] = []
+    raw["medications"] = [{"drug": "cyclosporine", "start": "2026-04-28"}]
+    return raw
+
+
 def pregnant_with_illness() -> dict[str, Any]:
     raw = example("pregnancy")
     raw["observations"] = [
@@ -211,6 +219,9 @@ USES: dict[str, tuple[Base, dict[str, Any]]] = {
     "therapy[].start": (lambda: example("congenital-long-course"), {"therapy.0.start": "2025-07-10"}),
     "therapy[].stop": (lambda: example("hiv-retinitis-maintenance"), {"therapy.0.stop": "2026-02-14"}),
     "therapy[].indication": (lambda: example("hiv-retinitis-maintenance"), {"therapy.1.indication": "induction"}),
+    "medications[].drug": (hsct_on_cyclosporine, {"medications.0.drug": "tacrolimus"}),
+    "medications[].start": (hsct_on_cyclosporine, {"medications.0.start": "2026-05-02"}),
+    "medications[].stop": (hsct_on_cyclosporine, {"medications.0.stop": "2026-05-02"}),
     "congenital.gestational_age_at_birth": (
         lambda: example("congenital"), {"congenital.gestational_age_at_birth": "30+0"}),
     "congenital.birth_weight_kg": (congenital_birth_weight_only, {"congenital.birth_weight_kg": 1.7}),

@@ -22,6 +22,7 @@ from cmvcds.domain.vocabulary import Context
 from cmvcds.engine.congenital import evaluate as congenital_pathway
 from cmvcds.engine.hiv import evaluate as hiv_pathway
 from cmvcds.engine.immune import evaluate_immunocompetent, evaluate_immunocompromised
+from cmvcds.engine.medications import evaluate as medications_pathway
 from cmvcds.engine.monitoring import evaluate as monitoring_pathway
 from cmvcds.engine.pregnancy import evaluate as pregnancy_pathway
 from cmvcds.engine.transplant import evaluate as transplant_pathway
@@ -51,7 +52,7 @@ PATHWAYS: Mapping[Context, tuple[Pathway, ...]] = {
 }
 
 #: Pathways that run for every context (each returns an empty result when it has nothing to say).
-ALWAYS: tuple[Pathway, ...] = (monitoring_pathway,)
+ALWAYS: tuple[Pathway, ...] = (monitoring_pathway, medications_pathway)
 
 #: Specimens that exist only in a pregnancy: a result on one carries a pregnancy.
 _PREGNANCY_SPECIMENS = frozenset({"amniotic_fluid", "fetal_blood"})

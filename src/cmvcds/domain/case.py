@@ -39,10 +39,12 @@ from cmvcds.knowledge.schemas.core import (
     UnitSpec,
     Vocabularies,
 )
+from cmvcds.knowledge.schemas.medications import MedicationCatalogue
 
 __all__ = [
     "CASE_FORMAT",
     "Case",
+    "Medication",
     "Observation",
     "Patient",
     "Pregnancy",
@@ -197,6 +199,21 @@ class TherapyCourse(_Model):
     indication: str | None = None
 
 
+class Medication(_Model):
+    """A dated course of a drug that is not a CMV antiviral (INN in lower case, as in the
+    ``medications`` catalogue): immunosuppressants, nephrotoxic or myelosuppressive drugs, CYP3A
+    inducers … ``stop`` is the last day taken (absent: still taken). The interaction rules and
+    the immune-status pathways read the courses running on the assessment date, and the cidofovir
+    rule the nephrotoxic ones stopped fewer than 7 days before it."""
+
+    drug: str
+    start: Date
+    stop: Date | None = None
+
+    def running_on(self, day: date) -> bool:
+        return self.start <= day and (self.stop is None or self.stop >= day)
+
+
 class Diagnosis(_Model):
     date: Date
     specimen: Literal["urine", "saliva", "blood", "dried_blood_spot"]
@@ -267,6 +284,7 @@ class Case(_Model):
     observations: tuple[Observation, ...] = ()
     ultrasound: tuple[Ultrasound, ...] = ()
     therapy: tuple[TherapyCourse, ...] = ()
+    medications: tuple[Medication, ...] = ()
     congenital: Congenital | None = None
     transplant: Transplant | None = None
     hiv: Hiv | None = None
@@ -369,6 +387,7 @@ class _Checker:
         self.catalogue = knowledge.table("observations", ObservationCatalogue)
         self.limits = knowledge.table("plausibility", PlausibilityLimits)
         self.words = knowledge.table("vocabularies", Vocabularies)
+        self.medications = knowledge.table("medications", MedicationCatalogue)
         self.today = today
         self.found: list[str] = []
 
@@ -421,6 +440,10 @@ class _Checker:
         for i, t in enumerate(case.therapy):
             if t.stop is not None and t.stop < t.start:
                 self._add(f"therapy[{i}].stop: {t.stop} is before its start {t.start}")
+        items += [(f"medications[{i}].start", m.start) for i, m in enumerate(case.medications)]
+        for i, m in enumerate(case.medications):
+            if m.stop is not None and m.stop < m.start:
+                self._add(f"medications[{i}].stop: {m.stop} is before its start {m.start}")
         if case.pregnancy and case.pregnancy.symptom_onset:
             items.append(("pregnancy.symptom_onset", case.pregnancy.symptom_onset))
         if case.pregnancy and case.pregnancy.lmp:
@@ -531,6 +554,19 @@ class _Checker:
         if ga > limit:
             self._add(f"{path}: gestational age {ga} is implausible (beyond {limit})")
 
+    def _medication(self, path: str, drug: str) -> None:
+        """A co-medication is a catalogue drug by its INN; a CMV antiviral belongs in therapy."""
+        if drug in self.words.drugs:
+            self._add(f"{path}: {drug} is a CMV antiviral: record it under therapy")
+        elif self.medications.get(drug) is None:
+            inn = self.medications.inn_of(drug)
+            hint = (
+                f"use the INN {inn!r}"
+                if inn
+                else "the known drugs are listed in docs/knowledge (table medications)"
+            )
+            self._add(f"{path}: unknown drug {drug!r} ({hint})")
+
     def _fetus_numbers(self) -> None:
         """A fetus number names one fetus of this pregnancy: never beyond ``pregnancy.fetuses``."""
         pregnancy = self.case.pregnancy
@@ -636,9 +672,14 @@ class _Checker:
                     self._add(f"transplant.hsct_risk[{j}]: unknown risk factor {risk!r}")
         for i, course in enumerate(case.therapy):
             if course.drug not in words.drugs:
-                self._add(
-                    f"therapy[{i}].drug: unknown drug {course.drug!r} (use the INN in lower case)"
+                where = (
+                    "; it is not a CMV antiviral: list it under medications with its dates"
+                    if self.medications.get(course.drug)
+                    else " (use the INN in lower case)"
                 )
+                self._add(f"therapy[{i}].drug: unknown drug {course.drug!r}{where}")
+        for i, medication in enumerate(case.medications):
+            self._medication(f"medications[{i}].drug", medication.drug)
         for j, drug in enumerate(case.patient.intolerances):
             if drug not in words.drugs:
                 self._add(f"patient.intolerances[{j}]: unknown drug {drug!r}")
