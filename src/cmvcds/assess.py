@@ -54,18 +54,10 @@ PATHWAYS: Mapping[Context, tuple[Pathway, ...]] = {
 #: Pathways that run for every context (each returns an empty result when it has nothing to say).
 ALWAYS: tuple[Pathway, ...] = (monitoring_pathway, medications_pathway)
 
-#: Specimens that exist only in a pregnancy: a result on one carries a pregnancy.
-_PREGNANCY_SPECIMENS = frozenset({"amniotic_fluid", "fetal_blood"})
-
 
 def carries_pregnancy(case: Case) -> bool:
-    """Whether ``case`` carries a pregnancy: a ``pregnancy`` block, a fetal ultrasound examination,
-    or an amniotic-fluid or fetal-blood result, in any context (issue 14 item 5)."""
-    return (
-        case.pregnancy is not None
-        or bool(case.ultrasound)
-        or any(o.specimen in _PREGNANCY_SPECIMENS for o in case.observations)
-    )
+    """Whether ``case`` carries a pregnancy, in any context (``Case.carries_pregnancy``)."""
+    return case.carries_pregnancy
 
 
 def pathways_for(case: Case) -> tuple[Pathway, ...]:

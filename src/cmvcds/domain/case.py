@@ -291,6 +291,16 @@ class Case(_Model):
     presentation: Presentation | None = None
     genotype: tuple[Genotype, ...] = ()
 
+    @property
+    def carries_pregnancy(self) -> bool:
+        """Whether the patient is pregnant, in any context: a ``pregnancy`` block, a fetal
+        ultrasound examination, or an amniotic-fluid or fetal-blood result (issue 14 item 5)."""
+        return (
+            self.pregnancy is not None
+            or bool(self.ultrasound)
+            or any(o.specimen in ("amniotic_fluid", "fetal_blood") for o in self.observations)
+        )
+
     def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
         """Observations of ``code`` (and ``specimen``), oldest first."""
         found = (
@@ -681,7 +691,7 @@ class _Checker:
         for i, medication in enumerate(case.medications):
             self._medication(f"medications[{i}].drug", medication.drug)
         for j, drug in enumerate(case.patient.intolerances):
-            if drug not in words.drugs:
+            if drug not in words.drugs and self.medications.get(drug) is None:
                 self._add(f"patient.intolerances[{j}]: unknown drug {drug!r}")
         for i, result in enumerate(case.genotype):
             for j, gene in enumerate(result.genes_tested):

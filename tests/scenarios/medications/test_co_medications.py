@@ -234,3 +234,25 @@ def test_every_interaction_names_a_known_drug(knowledge: Knowledge) -> None:
         if name not in names | antivirals | class_words
     }
     assert unknown == set()
+
+
+@pytest.mark.parametrize(
+    ("intolerances", "outcome"),
+    [
+        ([], "recommended"),
+        (["probenecid"], "excluded"),
+        (["trimethoprim-sulfamethoxazole"], "excluded"),
+    ],
+)
+def test_cidofovir_needs_probenecid(
+    knowledge: Knowledge, intolerances: list[str], outcome: str
+) -> None:
+    """VISTIDE Contraindications: severe hypersensitivity to probenecid or other sulfa drugs
+    (probenecid is given with every dose)."""
+    raw = taking()
+    raw["patient"]["intolerances"] = intolerances
+    document = dose(knowledge, raw, "cidofovir", "induction")
+    assert document["outcome"] == outcome
+    assert ("probenecid" in " ".join(m for _, m in interactions(document))) == (
+        outcome == "excluded"
+    )

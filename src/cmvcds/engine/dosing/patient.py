@@ -39,6 +39,7 @@ class DosePatient:
     urine_protein_mg_dl: Decimal | None = None
     co_medications: tuple[str, ...] = ()
     stopped_days_ago: tuple[tuple[str, int], ...] = ()
+    intolerances: tuple[str, ...] = ()
     age_months: int | None = None
     transplant_organ: str | None = None
     urine_protein_dipstick: str | None = None
@@ -121,6 +122,7 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         urine_protein_dipstick=dipstick,
         co_medications=tuple(dict.fromkeys(co_medications)),
         stopped_days_ago=tuple(sorted(stopped.items())),
+        intolerances=patient.intolerances,
         transplant_organ=case.transplant.organ if case.transplant else None,
         child_pugh=patient.child_pugh,
         assessed_on=on,

@@ -654,11 +654,18 @@ class _Work:
         """The interaction rules this patient's co-medications trigger (computed once)."""
         if self.interactions is None:
             taken = set(self.patient.co_medications)
+            intolerant = set(self.patient.intolerances)
+
+            def fires(rule: Interaction) -> bool:
+                if rule.when == "intolerant":
+                    return bool(intolerant.intersection(rule.with_any))
+                return bool(taken.intersection(rule.with_any) or self._recent(rule))
+
             self.interactions = [
                 rule
                 for rule in self.label.interactions
                 if self.region in rule.regions
-                and (taken.intersection(rule.with_any) or self._recent(rule))
+                and fires(rule)
                 and (not rule.only_with or taken.intersection(rule.only_with))
             ]
         return self.interactions
