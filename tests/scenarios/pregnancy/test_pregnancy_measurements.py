@@ -94,3 +94,18 @@ def test_contradiction_names_both(knowledge: Knowledge) -> None:
     assert "smfm2018-consult45-ventriculomegaly" in {
         c for d in doc["decisions"] for c in d["citations"]
     }
+
+
+def test_signs_before_amniocentesis_are_shown_not_acted_on(knowledge: Knowledge) -> None:
+    """Before any amniocentesis a Table 1 sign does not decide anything (A6) but is reported."""
+    from pregnancy_cases import case, expected
+
+    raw = case(ultrasound=[{"date": "2026-02-27", "findings": [], "cisterna_magna_mm": 12}])
+    doc = run(knowledge, raw)
+    assert summary(doc) == expected()  # the prevention answer is unchanged
+    shown = doc["findings"]["fetal_signs_before_amniocentesis"]
+    assert shown["fetus"]["severe_cerebral"] == [
+        "megacisterna magna > 10 mm (cisterna magna mm 12 mm; measured, finding not named)"
+    ]
+    assert "only after CMV DNA is found in amniotic fluid" in shown["note"]
+    assert "fetal_signs_before_amniocentesis" not in run(knowledge, case())["findings"]
