@@ -491,7 +491,7 @@ class _Checker:
                 self._add(f"patient.birth_date: an age of {age} years is implausible")
         self._weights_for_age()
         if patient.sex is Sex.MALE and (
-            self.case.context is Context.PREGNANCY or self.case.pregnancy is not None
+            self.case.context is Context.PREGNANCY or self.case.carries_pregnancy
         ):
             self._add("patient.sex: a case with a pregnancy must be of a female patient (got male)")
         hiv = self.case.hiv

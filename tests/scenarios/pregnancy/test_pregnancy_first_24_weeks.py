@@ -87,3 +87,20 @@ def test_interpretation_entry_in_full(knowledge: Knowledge) -> None:
     }  # fmt: skip
     alert = next(a for a in doc["alerts"] if a["code"] == "boundary-case")
     assert "clinical sign-off" in alert["message"]
+
+
+def test_dossier_shows_both_readings(knowledge: Knowledge) -> None:
+    import copy
+
+    from pregnancy_cases import TODAY
+
+    from cmvcds.adapters.report.dossier import dossier_html
+    from cmvcds.domain.case import parse_case
+
+    raw = late_case("2026-06-05", "2026-06-10")
+    html = dossier_html(
+        run(knowledge, raw), parse_case(copy.deepcopy(raw), knowledge, today=TODAY), knowledge
+    )
+    assert "Interpretation I-1 — clinical sign-off needed" in html
+    assert "Judged on the onset (2026-06-05 (23+6)): eligible (applied)" in html
+    assert "Judged on the diagnosis (2026-06-10 (24+4)): not eligible" in html

@@ -160,3 +160,19 @@ def test_a_pregnancy_that_cannot_be_is_refused(
     with pytest.raises(CaseFormatError) as caught:
         parse_case(raw, knowledge, today=TODAY)
     assert any(p.startswith(problem) for p in caught.value.problems)  # type: ignore[attr-defined]
+
+
+def test_dossier_for_a_pregnant_woman_seen_by_an_internist(tmp_path: Any) -> None:
+    """The 648/96 dossier follows the pregnancy, not the context."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cmvcds.adapters.cli.main import app
+
+    raw = seen_as("immunocompetent", presentation={"disease": "cmv_syndrome", "severity": "mild"})
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    result = CliRunner().invoke(app, ["dossier", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "valacyclovir-prevention" in result.output
