@@ -291,6 +291,14 @@ class Case(_Model):
     presentation: Presentation | None = None
     genotype: tuple[Genotype, ...] = ()
 
+    def co_medications_on(self, day: date) -> tuple[str, ...]:
+        """The drugs taken on ``day`` besides the CMV antivirals: the undated
+        ``transplant.co_medications`` (taken as running) and every ``medications`` course running
+        on ``day``, each once, in that order."""
+        undated = self.transplant.co_medications if self.transplant else ()
+        dated = tuple(m.drug for m in self.medications if m.running_on(day))
+        return tuple(dict.fromkeys((*undated, *dated)))
+
     @property
     def carries_pregnancy(self) -> bool:
         """Whether the patient is pregnant, in any context: a ``pregnancy`` block, a fetal

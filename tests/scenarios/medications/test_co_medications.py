@@ -256,3 +256,41 @@ def test_cidofovir_needs_probenecid(
     assert ("probenecid" in " ".join(m for _, m in interactions(document))) == (
         outcome == "excluded"
     )
+
+
+def _hsct_example(knowledge: Knowledge, dated: bool, stop: str | None = None) -> dict[str, Any]:
+    """examples/transplant-hsct-letermovir.yaml (allogeneic HSCT day 3, R+, on cyclosporine), with
+    cyclosporine listed undated (``transplant.co_medications``) or as a dated course."""
+    from pathlib import Path
+
+    import yaml
+
+    from cmvcds.domain.settings import parse_settings
+
+    root = Path(__file__).resolve().parents[3] / "examples"
+    raw = yaml.safe_load((root / "transplant-hsct-letermovir.yaml").read_text(encoding="utf-8"))
+    if dated:
+        raw["transplant"]["co_medications"] = []
+        raw["medications"] = [
+            {"drug": "cyclosporine", "start": "2026-04-28", **({"stop": stop} if stop else {})}
+        ]
+    site = parse_settings(
+        yaml.safe_load((root / "settings.yaml").read_text(encoding="utf-8")), knowledge
+    )
+    case = parse_case(raw, knowledge, today=TODAY)
+    return assess(case, knowledge, settings=site).to_dict()
+
+
+def test_hsct_pathway_reads_dated_cyclosporine_as_the_legacy_list(knowledge: Knowledge) -> None:
+    legacy, dated = _hsct_example(knowledge, False), _hsct_example(knowledge, True)
+
+    def answer(doc: dict[str, Any]) -> tuple[Any, ...]:
+        letermovir = [
+            (g["dose_mg"], g["every_h"]) for g in doc["regimens"] if g["drug"] == "letermovir"
+        ]
+        statins = any("simvastatin and pitavastatin" in a["message"] for a in doc["alerts"])
+        return letermovir, statins
+
+    assert answer(legacy) == answer(dated) == ([(240, 24)], True)
+    stopped = _hsct_example(knowledge, True, stop="2026-05-02")  # stopped 2 days before day 3
+    assert answer(stopped) == ([(480, 24)], False)

@@ -80,11 +80,10 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     protein_value = protein[-1].value if protein else None
     dipstick = protein[-1].result if protein and protein[-1].value is None else None
 
-    co_medications: list[str] = list(case.transplant.co_medications) if case.transplant else []
+    co_medications = list(case.co_medications_on(on))
     for course in case.therapy:
         if course.start <= on and (course.stop is None or course.stop >= on):
             co_medications.append(course.drug)
-    co_medications += [m.drug for m in case.medications if m.running_on(on)]
     stopped = {
         m.drug: (on - m.stop).days
         for m in sorted(case.medications, key=lambda m: m.stop or on)
