@@ -323,3 +323,98 @@ def test_changing_the_key_changes_the_dose(path: str, knowledge: Knowledge) -> N
     before, after = dose(base()), dose(_changed(base(), changes))
     assert before["outcome"] == "recommended", before
     assert after != before, f"{path}: {changes} left the dose unchanged (the key is unused)"
+
+
+# --- observation codes: each accepted code is read by some rule --------------------------------
+
+
+def _without(raw: dict[str, Any], code: str) -> dict[str, Any]:
+    raw["observations"] = [o for o in raw["observations"] if o["code"] != code]
+    return raw
+
+
+def _add(raw: dict[str, Any], *observations: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    out["observations"] = [*out["observations"], *observations]
+    return out
+
+
+#: code → (base, the base with one more observation of that code). Each case is from examples/.
+CODE_USES: dict[str, tuple[Base, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "cmv_igg": (lambda: example("pregnancy"), lambda r: _add(r, {"date": "2025-11-01", "code": "cmv_igg", "result": "positive"})),
+    "cmv_igm": (lambda: _without(example("pregnancy-non-primary"), "cmv_igm"),
+                lambda r: _add(r, {"date": "2026-03-06", "code": "cmv_igm", "result": "negative"})),
+    "cmv_igg_avidity": (lambda: _without(example("pregnancy-excluded-renal"), "cmv_igg_avidity"),
+                        lambda r: _add(r, {"date": "2026-02-20", "code": "cmv_igg_avidity", "result": "low"})),
+    "cmv_dna": (lambda: example("pregnancy"), lambda r: _add(r, {"date": "2026-03-01", "code": "cmv_dna", "specimen": "amniotic_fluid", "result": "detected"})),
+    "creatinine": (lambda: example("transplant-kidney-dposrneg"), lambda r: _add(r, {"date": "2026-03-06", "code": "creatinine", "value": 3.5, "unit": "mg/dL"})),
+    "egfr": (lambda: example("pregnancy-excluded-renal"), lambda r: _add(r, {"date": "2026-02-21", "code": "egfr", "value": 60, "unit": "mL/min/1.73m2"})),
+    "creatinine_clearance_24h": (lambda: example("transplant-kidney-dposrneg"), lambda r: _add(r, {"date": "2026-03-06", "code": "creatinine_clearance_24h", "value": 20, "unit": "mL/min"})),
+    "anc": (lambda: example("congenital-long-course"), lambda r: _add(r, {"date": "2026-01-05", "code": "anc", "value": 400, "unit": "cells/uL"})),
+    "platelets": (lambda: example("congenital-long-course"), lambda r: _add(r, {"date": "2026-01-05", "code": "platelets", "value": 20000, "unit": "/uL"})),
+    "hemoglobin": (lambda: example("congenital-long-course"), lambda r: _add(r, {"date": "2026-01-05", "code": "hemoglobin", "value": 6, "unit": "g/dL"})),
+    "weight": (lambda: example("congenital-long-course"), lambda r: _add(r, {"date": "2026-01-05", "code": "weight", "value": 8.0, "unit": "kg"})),
+    "cd4": (lambda: example("hiv-retinitis-maintenance"), lambda r: _add(r, {"date": "2026-08-14", "code": "cd4", "value": 60, "unit": "cells/uL"})),
+    "ganciclovir_auc12": (lambda: example("congenital-long-course"), lambda r: _add(r, {"date": "2026-01-05", "code": "ganciclovir_auc12", "value": 60, "unit": "mg·h/L"})),
+    "ganciclovir_concentration": (lambda: example("congenital-long-course"), lambda r: auc_profile()),
+}  # fmt: skip
+
+#: code → (base, changes) read only by the dose calculator (``cmvcds dose --case``).
+CODE_DOSE_USES: dict[str, tuple[Base, Callable[[dict[str, Any]], dict[str, Any]], str, str]] = {
+    "height": (infant_kidney, lambda r: _add(r, {"date": "2026-03-05", "code": "height", "value": 68, "unit": "cm"}),
+               "valganciclovir", "prophylaxis"),
+    "urine_protein": (lambda: kidney(1.0), lambda r: _add(r, {"date": "2026-03-05", "code": "urine_protein", "value": 150, "unit": "mg/dL"}),
+                      "cidofovir", "induction"),
+}  # fmt: skip
+
+#: Codes the case format accepts that no rule reads yet (issue 14 item 2, open): the test below
+#: fails as soon as a rule reads one, so that it moves to CODE_USES.
+CODES_NOT_YET_USED = {
+    "alt": "liver tests are scheduled (pregnancy Table 2 placeholder, congenital follow-up) but no "
+    "threshold is encoded: AIFA Table 2 is not transcribed",
+    "hiv_rna": "the HIV rules (US OI guideline) decide on CD4 and ART; no rule reads HIV RNA",
+}
+
+
+def test_every_observation_code_is_accounted_for(knowledge: Knowledge) -> None:
+    from cmvcds.knowledge.schemas.core import ObservationCatalogue
+
+    codes = set(knowledge.table("observations", ObservationCatalogue).codes)
+    accounted = set(CODE_USES) | set(CODE_DOSE_USES) | set(CODES_NOT_YET_USED)
+    assert codes == accounted
+
+
+@pytest.mark.parametrize("code", sorted(CODE_USES))
+def test_an_observation_of_the_code_changes_the_answer(code: str, knowledge: Knowledge) -> None:
+    base, add = CODE_USES[code]
+    raw = base()
+    if code == "ganciclovir_concentration":  # the profile vs the same case without it
+        raw = example("congenital-long-course")
+        raw["observations"] = [o for o in raw["observations"] if o["code"] != "ganciclovir_auc12"]
+    assert _answer(add(raw), knowledge) != _answer(raw, knowledge), code
+
+
+@pytest.mark.parametrize("code", sorted(CODE_DOSE_USES))
+def test_an_observation_of_the_code_changes_the_dose(code: str, knowledge: Knowledge) -> None:
+    base, add, drug, indication = CODE_DOSE_USES[code]
+
+    def dose(raw: dict[str, Any]) -> dict[str, Any]:
+        case = parse_case(copy.deepcopy(raw), knowledge, today=TODAY)
+        return recommend_dose(
+            dose_patient_from_case(case, case.assessed_on), drug, indication, knowledge
+        ).to_dict()
+
+    assert dose(add(base())) != dose(base()), code
+
+
+@pytest.mark.parametrize("code", sorted(CODES_NOT_YET_USED))
+def test_codes_not_yet_used_are_still_unused(code: str, knowledge: Knowledge) -> None:
+    raw = (
+        example("congenital-long-course") if code == "alt" else example("hiv-retinitis-maintenance")
+    )
+    value = {"alt": (400, "U/L"), "hiv_rna": (250000, "copies/mL")}[code]
+    day = raw["assessed_on"]
+    added = _add(raw, {"date": str(day), "code": code, "value": value[0], "unit": value[1]})
+    assert _answer(added, knowledge) == _answer(raw, knowledge), (
+        f"{code} is read now: move it to CODE_USES"
+    )
