@@ -109,3 +109,23 @@ def test_signs_before_amniocentesis_are_shown_not_acted_on(knowledge: Knowledge)
     ]
     assert "only after CMV DNA is found in amniotic fluid" in shown["note"]
     assert "fetal_signs_before_amniocentesis" not in run(knowledge, case())["findings"]
+
+
+def test_a_later_different_avidity_is_named_not_dropped(knowledge: Knowledge) -> None:
+    """IgG/IgM positive with low avidity on 2026-02-20 (criterion b), high avidity on 2026-02-24:
+    the first avidity dates the infection; the later one is named in the reasons (A1)."""
+    from pregnancy_cases import case, serology
+
+    rows = serology(
+        ("2026-02-20", "cmv_igg", "positive"),
+        ("2026-02-20", "cmv_igm", "positive"),
+        ("2026-02-20", "cmv_igg_avidity", "low"),
+        ("2026-02-24", "cmv_igg_avidity", "high"),
+    )
+    doc = run(knowledge, case(observations=rows))
+    assert summary(doc)["infection"]["criterion"] == "igg-igm-low-avidity"
+    prevention = doc["decisions"][0]
+    assert any(
+        "IgG avidity results differ over time (low on 2026-02-20; high on 2026-02-24)" in r
+        for r in prevention["reasons"]
+    )
