@@ -26,7 +26,14 @@ from cmvcds.knowledge.schemas.pregnancy import (
     PregnancyProtocol,
 )
 
-__all__ = ["FetalSigns", "classify_exam", "fetal_blood_signs", "fetal_outcome", "signs_of_fetus"]
+__all__ = [
+    "FetalSigns",
+    "classify_exam",
+    "fetal_blood_signs",
+    "fetal_outcome",
+    "signs_before_amniocentesis",
+    "signs_of_fetus",
+]
 
 
 @dataclass
@@ -290,6 +297,34 @@ def signs_of_fetus(
             if o.date <= on and o.fetus is None
         ]
     return signs
+
+
+def signs_before_amniocentesis(
+    case: Case,
+    on: date,
+    fetuses: int,
+    table: FetalSignTable,
+    protocol: PregnancyProtocol,
+    result: PathwayResult,
+) -> dict[str, object]:
+    """The Table 1 reading of the ultrasound before any amniocentesis: shown, never acted on.
+
+    Table 1 signs decide in-utero treatment only once CMV DNA is found in amniotic fluid (A6);
+    a sign seen earlier is reported so that it is not dropped without a word (I-12). Empty when
+    no examination shows anything Table 1 counts or measures.
+    """
+    shown: dict[str, object] = {}
+    for fetus in [None] if fetuses == 1 else list(range(1, fetuses + 1)):
+        signs = signs_of_fetus(case, on, fetus, table, protocol, result, fetuses)
+        finding = signs.as_finding()
+        if signs.exam is not None and len(finding) > 1:
+            shown[f"fetus {fetus}" if fetus else "fetus"] = finding
+    if shown:
+        shown["note"] = (
+            "Table 1 signs decide in-utero treatment only after CMV DNA is found in amniotic "
+            "fluid (A6); shown for the amniocentesis decision."
+        )
+    return shown
 
 
 def fetal_outcome(

@@ -29,6 +29,7 @@ from cmvcds.engine.pregnancy.fetal import (
     FetalSigns,
     fetal_outcome,
     infected_fetuses,
+    signs_before_amniocentesis,
     signs_of_fetus,
 )
 from cmvcds.engine.pregnancy.infection import (
@@ -166,30 +167,12 @@ class _Evaluation:
         if amnios:
             self._fetal_treatment(dating, amnios)
         else:
-            self._signs_before_amniocentesis(pregnancy.fetuses)
+            shown = signs_before_amniocentesis(
+                case, self.on, pregnancy.fetuses, self.t.signs, self.t.protocol, result
+            )
+            if shown:
+                result.findings["fetal_signs_before_amniocentesis"] = shown
         return result
-
-    def _signs_before_amniocentesis(self, fetuses: int) -> None:
-        """The Table 1 reading of the ultrasound before any amniocentesis: shown, never acted on.
-
-        Table 1 signs decide in-utero treatment only once CMV DNA is found in amniotic fluid (A6);
-        a sign seen earlier is reported so that it is not dropped without a word (I-12).
-        """
-        labels = [None] if fetuses == 1 else list(range(1, fetuses + 1))
-        shown: dict[str, object] = {}
-        for fetus in labels:
-            signs = signs_of_fetus(
-                self.case, self.on, fetus, self.t.signs, self.t.protocol, self.result, fetuses
-            )
-            finding = signs.as_finding()
-            if signs.exam is not None and len(finding) > 1:
-                shown[f"fetus {fetus}" if fetus else "fetus"] = finding
-        if shown:
-            shown["note"] = (
-                "Table 1 signs decide in-utero treatment only after CMV DNA is found in amniotic "
-                "fluid (A6); shown for the amniocentesis decision."
-            )
-            self.result.findings["fetal_signs_before_amniocentesis"] = shown
 
     def _undecidable(self, why: str, missing: Missing) -> None:
         self.result.decisions.append(
