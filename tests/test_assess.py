@@ -117,6 +117,10 @@ EXPECTED = {
         [("valganciclovir", 900, 12)],
     ),
     "immunocompetent-mononucleosis": ({"antiviral-treatment": "not_indicated"}, []),
+    "immunocompetent-pregnant": (
+        {"antiviral-treatment": "not_indicated", "valacyclovir-prevention": "recommended"},
+        [("valacyclovir", 2000, 6)],
+    ),
     "immunocompromised-colitis": (
         {"antiviral-prophylaxis": "not_indicated", "antiviral-treatment": "recommended"},
         [("valganciclovir", 900, 12)],

@@ -23,12 +23,20 @@ from cmvcds.domain.vocabulary import Context
 from cmvcds.engine.congenital import evaluate as congenital_pathway
 from cmvcds.engine.hiv import evaluate as hiv_pathway
 from cmvcds.engine.immune import evaluate_immunocompetent, evaluate_immunocompromised
+from cmvcds.engine.medications import evaluate as medications_pathway
 from cmvcds.engine.monitoring import evaluate as monitoring_pathway
 from cmvcds.engine.pregnancy import evaluate as pregnancy_pathway
 from cmvcds.engine.transplant import evaluate as transplant_pathway
 from cmvcds.knowledge import Knowledge
 
-__all__ = ["ASSESSMENT_FORMAT", "Assessment", "Pathway", "assess"]
+__all__ = [
+    "ASSESSMENT_FORMAT",
+    "Assessment",
+    "Pathway",
+    "assess",
+    "carries_pregnancy",
+    "pathways_for",
+]
 
 ASSESSMENT_FORMAT = "cmvcds-assessment/1"
 
@@ -45,7 +53,22 @@ PATHWAYS: Mapping[Context, tuple[Pathway, ...]] = {
 }
 
 #: Pathways that run for every context (each returns an empty result when it has nothing to say).
-ALWAYS: tuple[Pathway, ...] = (monitoring_pathway,)
+ALWAYS: tuple[Pathway, ...] = (monitoring_pathway, medications_pathway)
+
+
+def carries_pregnancy(case: Case) -> bool:
+    """Whether ``case`` carries a pregnancy, in any context (``Case.carries_pregnancy``)."""
+    return case.carries_pregnancy
+
+
+def pathways_for(case: Case) -> tuple[Pathway, ...]:
+    """The pathways ``case`` runs: its context's, the AIFA 648/96 pregnancy assessment for any
+    case that carries a pregnancy (a pregnant woman seen by an internist or a transplant team is
+    still assessed for valacyclovir prevention and in-utero treatment), then ``ALWAYS``."""
+    chosen = PATHWAYS[case.context]
+    if carries_pregnancy(case) and pregnancy_pathway not in chosen:
+        chosen = (*chosen, pregnancy_pathway)
+    return (*chosen, *ALWAYS)
 
 
 @dataclass(frozen=True)
@@ -94,8 +117,13 @@ def assess(
     day = on or case.assessed_on
     site = (settings or SiteSettings()).with_reference(knowledge)
     merged = PathwayResult()
-    for pathway in (*PATHWAYS[case.context], *ALWAYS):
+    for pathway in pathways_for(case):
         merged.extend(pathway(case, knowledge, day, site))
+    if case.context is not Context.PREGNANCY and carries_pregnancy(case):
+        merged.findings["pregnancy_assessment"] = (
+            f"The {case.context.value} case carries a pregnancy: the AIFA Law 648/96 valacyclovir "
+            "assessment (prevention of fetal infection, in-utero treatment) was run as well."
+        )
     return Assessment(case.id, day, knowledge.stamp(), case.context, merged)
 
 

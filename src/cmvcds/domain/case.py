@@ -39,10 +39,12 @@ from cmvcds.knowledge.schemas.core import (
     UnitSpec,
     Vocabularies,
 )
+from cmvcds.knowledge.schemas.medications import MedicationCatalogue
 
 __all__ = [
     "CASE_FORMAT",
     "Case",
+    "Medication",
     "Observation",
     "Patient",
     "Pregnancy",
@@ -199,6 +201,21 @@ class TherapyCourse(_Model):
     stop_reason: str | None = None
 
 
+class Medication(_Model):
+    """A dated course of a drug that is not a CMV antiviral (INN in lower case, as in the
+    ``medications`` catalogue): immunosuppressants, nephrotoxic or myelosuppressive drugs, CYP3A
+    inducers … ``stop`` is the last day taken (absent: still taken). The interaction rules and
+    the immune-status pathways read the courses running on the assessment date, and the cidofovir
+    rule the nephrotoxic ones stopped fewer than 7 days before it."""
+
+    drug: str
+    start: Date
+    stop: Date | None = None
+
+    def running_on(self, day: date) -> bool:
+        return self.start <= day and (self.stop is None or self.stop >= day)
+
+
 class Diagnosis(_Model):
     date: Date
     specimen: Literal["urine", "saliva", "blood", "dried_blood_spot"]
@@ -269,11 +286,30 @@ class Case(_Model):
     observations: tuple[Observation, ...] = ()
     ultrasound: tuple[Ultrasound, ...] = ()
     therapy: tuple[TherapyCourse, ...] = ()
+    medications: tuple[Medication, ...] = ()
     congenital: Congenital | None = None
     transplant: Transplant | None = None
     hiv: Hiv | None = None
     presentation: Presentation | None = None
     genotype: tuple[Genotype, ...] = ()
+
+    def co_medications_on(self, day: date) -> tuple[str, ...]:
+        """The drugs taken on ``day`` besides the CMV antivirals: the undated
+        ``transplant.co_medications`` (taken as running) and every ``medications`` course running
+        on ``day``, each once, in that order."""
+        undated = self.transplant.co_medications if self.transplant else ()
+        dated = tuple(m.drug for m in self.medications if m.running_on(day))
+        return tuple(dict.fromkeys((*undated, *dated)))
+
+    @property
+    def carries_pregnancy(self) -> bool:
+        """Whether the patient is pregnant, in any context: a ``pregnancy`` block, a fetal
+        ultrasound examination, or an amniotic-fluid or fetal-blood result (issue 14 item 5)."""
+        return (
+            self.pregnancy is not None
+            or bool(self.ultrasound)
+            or any(o.specimen in ("amniotic_fluid", "fetal_blood") for o in self.observations)
+        )
 
     def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
         """Observations of ``code`` (and ``specimen``), oldest first."""
@@ -300,6 +336,9 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> Case:
         raise CaseFormatError("a case must be a mapping of keys to values", field="(case)")
     data = dict(raw)
     data.setdefault("assessed_on", today.isoformat())
+    internal = _internal_keys(data)
+    if internal:
+        raise _format_error(internal)
     try:
         case = Case.model_validate(data)
     except ValidationError as error:
@@ -308,6 +347,19 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> Case:
     if problems:
         raise _format_error(problems)
     return _normalised(case, knowledge)
+
+
+def _internal_keys(data: dict[str, Any]) -> list[str]:
+    """``observations[].given`` is written by the parser (the value as entered), never read from
+    input: a case that carries it is refused like any unknown key."""
+    observations = data.get("observations")
+    if not isinstance(observations, list | tuple):
+        return []
+    return [
+        f"observations[{i}].given: unknown key (check the spelling; see the case format, design §3)"
+        for i, o in enumerate(observations)
+        if isinstance(o, dict) and "given" in o
+    ]
 
 
 def _format_error(problems: list[str]) -> CaseFormatError:
@@ -355,6 +407,7 @@ class _Checker:
         self.catalogue = knowledge.table("observations", ObservationCatalogue)
         self.limits = knowledge.table("plausibility", PlausibilityLimits)
         self.words = knowledge.table("vocabularies", Vocabularies)
+        self.medications = knowledge.table("medications", MedicationCatalogue)
         self.today = today
         self.found: list[str] = []
 
@@ -407,6 +460,10 @@ class _Checker:
         for i, t in enumerate(case.therapy):
             if t.stop is not None and t.stop < t.start:
                 self._add(f"therapy[{i}].stop: {t.stop} is before its start {t.start}")
+        items += [(f"medications[{i}].start", m.start) for i, m in enumerate(case.medications)]
+        for i, m in enumerate(case.medications):
+            if m.stop is not None and m.stop < m.start:
+                self._add(f"medications[{i}].stop: {m.stop} is before its start {m.start}")
         if case.pregnancy and case.pregnancy.symptom_onset:
             items.append(("pregnancy.symptom_onset", case.pregnancy.symptom_onset))
         if case.pregnancy and case.pregnancy.lmp:
@@ -443,8 +500,22 @@ class _Checker:
             if age is not None and age > self.limits.age_years[1]:
                 self._add(f"patient.birth_date: an age of {age} years is implausible")
         self._weights_for_age()
-        if self.case.context is Context.PREGNANCY and patient.sex is Sex.MALE:
-            self._add("patient.sex: a pregnancy case must be of a female patient (got male)")
+        if patient.sex is Sex.MALE and (
+            self.case.context is Context.PREGNANCY or self.case.carries_pregnancy
+        ):
+            self._add("patient.sex: a case with a pregnancy must be of a female patient (got male)")
+        hiv = self.case.hiv
+        if hiv is not None and hiv.on_art is False and hiv.art_start is not None:
+            self._add(
+                "hiv.art_start: given with on_art false; a patient off ART has no ART start in force "
+                "(remove art_start, or set on_art true)"
+            )
+        self._symptom_onsets()
+        if self.case.context is Context.CONGENITAL and self.case.pregnancy is not None:
+            self._add(
+                "pregnancy: a congenital case is the infant's; assess the mother's pregnancy in her own "
+                "case (context pregnancy, or her own context with a pregnancy block)"
+            )
         congenital = self.case.congenital
         if congenital and congenital.birth_weight_kg is not None:
             self._range(
@@ -457,6 +528,21 @@ class _Checker:
             self._ga(
                 "congenital.gestational_age_at_birth",
                 GestationalAge.parse(congenital.gestational_age_at_birth),
+            )
+
+    def _symptom_onsets(self) -> None:
+        """A pregnant woman's illness has one onset: the two places it can be given must agree."""
+        pregnancy, presentation = self.case.pregnancy, self.case.presentation
+        if (
+            pregnancy is not None
+            and presentation is not None
+            and pregnancy.symptom_onset is not None
+            and presentation.symptom_onset is not None
+            and pregnancy.symptom_onset != presentation.symptom_onset
+        ):
+            self._add(
+                f"presentation.symptom_onset: {presentation.symptom_onset} differs from "
+                f"pregnancy.symptom_onset ({pregnancy.symptom_onset}); give the onset once"
             )
 
     def _weights_for_age(self) -> None:
@@ -488,7 +574,35 @@ class _Checker:
         if ga > limit:
             self._add(f"{path}: gestational age {ga} is implausible (beyond {limit})")
 
+    def _medication(self, path: str, drug: str) -> None:
+        """A co-medication is a catalogue drug by its INN; a CMV antiviral belongs in therapy."""
+        if drug in self.words.drugs:
+            self._add(f"{path}: {drug} is a CMV antiviral: record it under therapy")
+        elif self.medications.get(drug) is None:
+            inn = self.medications.inn_of(drug)
+            hint = (
+                f"use the INN {inn!r}"
+                if inn
+                else "the known drugs are listed in docs/knowledge (table medications)"
+            )
+            self._add(f"{path}: unknown drug {drug!r} ({hint})")
+
+    def _fetus_numbers(self) -> None:
+        """A fetus number names one fetus of this pregnancy: never beyond ``pregnancy.fetuses``."""
+        pregnancy = self.case.pregnancy
+        count = pregnancy.fetuses if pregnancy is not None else 1
+        tagged = [
+            (f"observations[{i}].fetus", o.fetus) for i, o in enumerate(self.case.observations)
+        ] + [(f"ultrasound[{i}].fetus", u.fetus) for i, u in enumerate(self.case.ultrasound)]
+        for path, fetus in tagged:
+            if fetus is not None and fetus > count:
+                self._add(
+                    f"{path}: fetus {fetus} in a pregnancy of {count} fetus(es) "
+                    "(pregnancy.fetuses); number the fetuses 1 … fetuses"
+                )
+
     def _pregnancy(self) -> None:
+        self._fetus_numbers()
         pregnancy = self.case.pregnancy
         if pregnancy is None:
             return
@@ -578,9 +692,12 @@ class _Checker:
                     self._add(f"transplant.hsct_risk[{j}]: unknown risk factor {risk!r}")
         for i, course in enumerate(case.therapy):
             if course.drug not in words.drugs:
-                self._add(
-                    f"therapy[{i}].drug: unknown drug {course.drug!r} (use the INN in lower case)"
+                where = (
+                    "; it is not a CMV antiviral: list it under medications with its dates"
+                    if self.medications.get(course.drug)
+                    else " (use the INN in lower case)"
                 )
+                self._add(f"therapy[{i}].drug: unknown drug {course.drug!r}{where}")
             if course.stop_reason is not None and course.stop_reason not in words.stop_reasons:
                 self._add(
                     f"therapy[{i}].stop_reason: unknown reason {course.stop_reason!r} "
@@ -590,8 +707,10 @@ class _Checker:
                 self._add(
                     f"therapy[{i}].stop_reason: a stop reason needs the stop date (therapy[{i}].stop)"
                 )
+        for i, medication in enumerate(case.medications):
+            self._medication(f"medications[{i}].drug", medication.drug)
         for j, drug in enumerate(case.patient.intolerances):
-            if drug not in words.drugs:
+            if drug not in words.drugs and self.medications.get(drug) is None:
                 self._add(f"patient.intolerances[{j}]: unknown drug {drug!r}")
         for i, result in enumerate(case.genotype):
             for j, gene in enumerate(result.genes_tested):

@@ -80,6 +80,7 @@ class AlertCode(StrEnum):
     UNVERIFIED_FACT = "unverified-fact"
     BOUNDARY_CASE = "boundary-case"
     SOURCES_DIFFER = "sources-differ"
+    CONTRADICTORY_INPUT = "contradictory-input"
 
 
 class ScheduleEvent(StrEnum):

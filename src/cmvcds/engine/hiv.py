@@ -31,6 +31,15 @@ from cmvcds.knowledge import Knowledge
 __all__ = ["evaluate"]
 
 
+def _on_art(case: Case, on: date) -> bool | None:
+    """Whether the patient is on ART: as stated, else from a start date on or before ``on``."""
+    if case.hiv is None:
+        return None
+    if case.hiv.on_art is not None:
+        return case.hiv.on_art
+    return True if case.hiv.art_start is not None and case.hiv.art_start <= on else None
+
+
 def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings) -> PathwayResult:
     """The HIV decisions for ``case`` on ``on``."""
     result = PathwayResult()
@@ -40,7 +49,12 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
     preemptive = Plan(result, knowledge, settings, DecisionId.PREEMPTIVE_THERAPY)
     treatment = Plan(result, knowledge, settings, DecisionId.ANTIVIRAL_TREATMENT)
     cd4 = [o for o in case.results("cd4") if o.date <= on and o.value is not None]
-    on_art = case.hiv.on_art if case.hiv else None
+    on_art = _on_art(case, on)
+    if case.hiv and case.hiv.art_start and case.hiv.art_start <= on:
+        result.findings["art"] = {
+            "since": case.hiv.art_start.isoformat(),
+            "days": (on - case.hiv.art_start).days,
+        }
     if cd4:
         result.findings["cd4"] = {
             "value": int(cd4[-1].value or 0),

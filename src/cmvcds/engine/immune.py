@@ -16,6 +16,7 @@ from cmvcds.domain.case import Case
 from cmvcds.domain.results import PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.engine.medications import immunosuppressive
 from cmvcds.engine.transplant import treatment_decision
 from cmvcds.engine.transplant.common import Plan, add_alert, regimen, tables
 from cmvcds.knowledge import Knowledge
@@ -32,6 +33,17 @@ def evaluate_immunocompetent(
     t = tables(knowledge)
     rules = t.immune
     p = case.presentation
+    suppressing = immunosuppressive(case, knowledge, on)
+    if suppressing:
+        add_alert(
+            result,
+            AlertCode.CONTRADICTORY_INPUT,
+            Severity.WARNING,
+            f"Assessed as immunocompetent, but on {', '.join(suppressing)}: corticosteroids, "
+            "biologics and immunosuppressants make a patient immunocompromised; the immunocompetent "
+            "rules (supportive care) may not apply. Reassess in the immunocompromised context.",
+            rules.immunocompromised_treated_diseases.citations,
+        )
     if case.patient.icu:
         _icu(case, knowledge, settings, result)
     if p is None or p.disease in (None, "none", *_DNAEMIA):
@@ -135,6 +147,9 @@ def evaluate_immunocompromised(
     t = tables(knowledge)
     rules = t.immune
     p = case.presentation
+    suppressing = immunosuppressive(case, knowledge, on)
+    if suppressing:
+        result.findings["immunosuppression"] = suppressing
     prophylaxis = Plan(result, knowledge, settings, DecisionId.ANTIVIRAL_PROPHYLAXIS)
     prophylaxis.rule("I5")
     prophylaxis.because(

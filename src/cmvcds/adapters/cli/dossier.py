@@ -32,9 +32,10 @@ def dossier(
     with exits_on_error():
         knowledge = knowledge_pack()
         parsed = load_case(case, knowledge)
-        if parsed.context.value != "pregnancy":
+        if not parsed.carries_pregnancy:
             raise InputError(
-                f"the 648/96 dossier is for pregnancy cases (this case is {parsed.context.value})",
+                "the 648/96 dossier is for pregnancy cases (this "
+                f"{parsed.context.value} case carries no pregnancy)",
                 field="context",
             )
         document = run_assessment(

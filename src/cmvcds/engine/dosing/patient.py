@@ -38,6 +38,8 @@ class DosePatient:
     hemoglobin_g_dl: Decimal | None = None
     urine_protein_mg_dl: Decimal | None = None
     co_medications: tuple[str, ...] = ()
+    stopped_days_ago: tuple[tuple[str, int], ...] = ()
+    intolerances: tuple[str, ...] = ()
     age_months: int | None = None
     transplant_organ: str | None = None
     urine_protein_dipstick: str | None = None
@@ -60,8 +62,9 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     """The ``DosePatient`` of ``case`` on ``on``: the latest value of each measurement up to ``on``.
 
     Weight and height: the latest ``weight``/``height`` observation, else ``patient.weight_kg``/
-    ``height_cm``. Sex: as given; a case with a pregnancy (section or context) is a woman's. Co-medications: ``transplant.co_medications`` and every therapy course running
-    on ``on``.
+    ``height_cm``. Sex: as given; a case with a pregnancy (section or context) is a woman's. Co-medications: ``transplant.co_medications``, every therapy course and every
+    ``medications`` course running on ``on``; ``stopped_days_ago`` holds each medication stopped
+    before ``on`` with the days since its last day (for look-back rules: cidofovir).
     """
     patient = case.patient
 
@@ -77,10 +80,15 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     protein_value = protein[-1].value if protein else None
     dipstick = protein[-1].result if protein and protein[-1].value is None else None
 
-    co_medications: list[str] = list(case.transplant.co_medications) if case.transplant else []
+    co_medications = list(case.co_medications_on(on))
     for course in case.therapy:
         if course.start <= on and (course.stop is None or course.stop >= on):
             co_medications.append(course.drug)
+    stopped = {
+        m.drug: (on - m.stop).days
+        for m in sorted(case.medications, key=lambda m: m.stop or on)
+        if m.stop is not None and m.start <= m.stop < on and m.drug not in co_medications
+    }
 
     pregnant = case.pregnancy is not None or case.context is Context.PREGNANCY
     renal = tuple(
@@ -112,6 +120,8 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         urine_protein_mg_dl=protein_value,
         urine_protein_dipstick=dipstick,
         co_medications=tuple(dict.fromkeys(co_medications)),
+        stopped_days_ago=tuple(sorted(stopped.items())),
+        intolerances=patient.intolerances,
         transplant_organ=case.transplant.organ if case.transplant else None,
         child_pugh=patient.child_pugh,
         assessed_on=on,

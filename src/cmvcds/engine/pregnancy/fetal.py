@@ -5,7 +5,8 @@ extracerebral sign, one isolated cerebral sign, or a fetal-blood abnormality) an
 cerebral sign. Signs are read from the latest ultrasound examination and the latest fetal-blood
 results; thresholds are strict as printed. A finding whose measurement is missing cannot be
 classified: when it could be severe (ventriculomegaly, microcephaly, megacisterna magna) the
-decision waits for it.
+decision waits for it. A measurement decides its sign whether or not the finding is named, and a
+named finding its measurement contradicts is asked to be confirmed (I-12).
 """
 
 from __future__ import annotations
@@ -15,12 +16,24 @@ from datetime import date
 from decimal import Decimal
 
 from cmvcds.domain.case import Case, Ultrasound
-from cmvcds.domain.results import Missing, PathwayResult
-from cmvcds.domain.vocabulary import Outcome
+from cmvcds.domain.results import Alert, Missing, PathwayResult
+from cmvcds.domain.vocabulary import AlertCode, Outcome, Severity
 from cmvcds.engine.pregnancy.amniocentesis import Amniocentesis
-from cmvcds.knowledge.schemas.pregnancy import FetalSign, FetalSignTable, PregnancyProtocol
+from cmvcds.knowledge.schemas.pregnancy import (
+    FetalSign,
+    FetalSignTable,
+    Measurement,
+    PregnancyProtocol,
+)
 
-__all__ = ["FetalSigns", "classify_exam", "fetal_blood_signs", "fetal_outcome", "signs_of_fetus"]
+__all__ = [
+    "FetalSigns",
+    "classify_exam",
+    "fetal_blood_signs",
+    "fetal_outcome",
+    "signs_before_amniocentesis",
+    "signs_of_fetus",
+]
 
 
 @dataclass
@@ -35,6 +48,7 @@ class FetalSigns:
     unmeasured: list[Missing] = field(default_factory=list)
     could_be_severe: bool = False
     unattributed: list[str] = field(default_factory=list)
+    contradicted: list[str] = field(default_factory=list)
     exam: date | None = None
     sampled_blood: bool = False
     citations: list[str] = field(default_factory=list)
@@ -47,6 +61,7 @@ class FetalSigns:
             "severe_cerebral",
             "fetal_blood",
             "not_counted",
+            "contradicted",
         ):
             values = getattr(self, name)
             if values:
@@ -54,16 +69,34 @@ class FetalSigns:
         return shown
 
 
+#: The measurements an ultrasound examination can carry, each deciding a Table 1 sign (I-12).
+MEASUREMENTS = (
+    "bowel_grade",
+    "placenta_mm",
+    "ventricle_mm",
+    "cisterna_magna_mm",
+    "head_circumference_sd",
+)
+
+
 def classify_exam(exam: Ultrasound, table: FetalSignTable, result: PathwayResult) -> FetalSigns:
-    """Classify every finding of one ultrasound examination under Table 1."""
+    """Classify every finding of one ultrasound examination under Table 1, and every measurement.
+
+    A measurement decides the sign it measures whether or not the finding is named (I-12): a
+    cisterna magna of 12 mm is a severe sign with no finding listed. A named finding whose
+    measurement contradicts its definition is not classified and is asked to be confirmed.
+    """
     signs = FetalSigns(exam=exam.date)
-    for finding in sorted(set(exam.findings)):
+    named = set(exam.findings)
+    for finding in sorted(named):
         rows = [row for row in table.signs if row.finding == finding]
         if not rows:
             signs.not_counted.append(f"{finding} (not a Table 1 sign)")
             continue
-        row, measured = _row_for(exam, rows)
         signs.citations += result.cite(rows[0], f"Table 1: {rows[0].label}")
+        if _contradicted(exam, finding, rows, signs, table, result):
+            continue
+        row, measured = _row_for(exam, rows)
         if row is None and measured is None:
             field_name = rows[0].when.field if rows[0].when else "measurement"
             severe = any(r.category == "severe_cerebral" for r in rows)
@@ -82,7 +115,86 @@ def classify_exam(exam: Ultrasound, table: FetalSignTable, result: PathwayResult
         else:
             text = row.label + (f" ({measured})" if measured else "")
             getattr(signs, row.category).append(text)
+    for name in MEASUREMENTS:
+        if getattr(exam, name) is None:
+            continue
+        for finding, rows in table.rows_measured_by(name).items():
+            if finding not in named:
+                _unnamed(exam, finding, rows, signs, table, result)
     return signs
+
+
+def _defined_by(rows: list[FetalSign]) -> Measurement | None:
+    return next((r.defined_by for r in rows if r.defined_by is not None), None)
+
+
+def _contradicted(
+    exam: Ultrasound,
+    finding: str,
+    rows: list[FetalSign],
+    signs: FetalSigns,
+    table: FetalSignTable,
+    result: PathwayResult,
+) -> bool:
+    """A named finding whose own measurement does not meet its definition (I-12)."""
+    definition = _defined_by(rows)
+    if definition is None:
+        return False
+    value = getattr(exam, definition.field)
+    if value is None or definition.met_by(Decimal(value)):
+        return False
+    citations = result.cite(
+        table.measurement_decides, "a measurement decides its Table 1 sign (I-12)"
+    )
+    shown = f"{definition.field.replace('_', ' ')} {value}{' ' + definition.unit if definition.unit else ''}"
+    name = finding.replace("_", " ")
+    text = (
+        f"{name} is named on the ultrasound of {exam.date}, but its {shown} does not meet its "
+        f"definition ({definition.text()})"
+    )
+    signs.contradicted.append(text)
+    signs.could_be_severe |= any(r.category == "severe_cerebral" for r in rows)
+    signs.unmeasured.append(
+        Missing(
+            f"ultrasound.{definition.field}",
+            f"{text}: confirm the finding and its measurement (I-12)",
+        )
+    )
+    result.alerts.append(
+        Alert(
+            AlertCode.CONTRADICTORY_INPUT,
+            Severity.WARNING,
+            f"Contradictory ultrasound: {text}. The sign is not classified until the finding and its "
+            "measurement are confirmed (I-12).",
+            tuple(citations),
+        )
+    )
+    return True
+
+
+def _unnamed(
+    exam: Ultrasound,
+    finding: str,
+    rows: list[FetalSign],
+    signs: FetalSigns,
+    table: FetalSignTable,
+    result: PathwayResult,
+) -> None:
+    """A measurement given without the finding's name decides the sign it measures (I-12)."""
+    definition = _defined_by(rows)
+    row, measured = _row_for(exam, rows)
+    if measured is None:
+        return  # a row keyed on another measurement, absent here
+    result.cite(table.measurement_decides, "a measurement decides its Table 1 sign (I-12)")
+    name = finding.replace("_", " ")
+    if definition is not None and not definition.met_by(Decimal(getattr(exam, definition.field))):
+        signs.not_counted.append(f"{measured}: no {name} ({definition.text()} needed)")
+        return
+    if row is None:
+        signs.not_counted.append(f"{measured}: below the Table 1 threshold for {name}")
+        return
+    signs.citations += result.cite(row, f"Table 1: {row.label} (from its measurement)")
+    getattr(signs, row.category).append(f"{row.label} ({measured}; measured, finding not named)")
 
 
 def _row_for(exam: Ultrasound, rows: list[FetalSign]) -> tuple[FetalSign | None, str | None]:
@@ -187,6 +299,34 @@ def signs_of_fetus(
     return signs
 
 
+def signs_before_amniocentesis(
+    case: Case,
+    on: date,
+    fetuses: int,
+    table: FetalSignTable,
+    protocol: PregnancyProtocol,
+    result: PathwayResult,
+) -> dict[str, object]:
+    """The Table 1 reading of the ultrasound before any amniocentesis: shown, never acted on.
+
+    Table 1 signs decide in-utero treatment only once CMV DNA is found in amniotic fluid (A6);
+    a sign seen earlier is reported so that it is not dropped without a word (I-12). Empty when
+    no examination shows anything Table 1 counts or measures.
+    """
+    shown: dict[str, object] = {}
+    for fetus in [None] if fetuses == 1 else list(range(1, fetuses + 1)):
+        signs = signs_of_fetus(case, on, fetus, table, protocol, result, fetuses)
+        finding = signs.as_finding()
+        if signs.exam is not None and len(finding) > 1:
+            shown[f"fetus {fetus}" if fetus else "fetus"] = finding
+    if shown:
+        shown["note"] = (
+            "Table 1 signs decide in-utero treatment only after CMV DNA is found in amniotic "
+            "fluid (A6); shown for the amniocentesis decision."
+        )
+    return shown
+
+
 def fetal_outcome(
     signs: FetalSigns, table: FetalSignTable, result: PathwayResult
 ) -> tuple[Outcome, list[str], list[Missing]]:
@@ -217,7 +357,8 @@ def fetal_outcome(
         )
     if signs.could_be_severe:
         reasons.append(
-            "A cerebral finding without its measurement could be severe: it decides eligibility (A8)."
+            "A cerebral finding without its measurement, or contradicted by it, could be severe: it decides "
+            "eligibility (A8, I-12)."
         )
         return Outcome.INSUFFICIENT_DATA, reasons, missing
     if len(signs.isolated_cerebral) > 1:
@@ -249,7 +390,9 @@ def fetal_outcome(
             ],
         )
     if missing:
-        reasons.append("A finding without its measurement may qualify (Table 1).")
+        reasons.append(
+            "A finding without its measurement, or contradicted by it, may qualify (Table 1, I-12)."
+        )
         return Outcome.INSUFFICIENT_DATA, reasons, missing
     where = f"ultrasound of {signs.exam}" if signs.exam else "no ultrasound"
     reasons.append(

@@ -11,7 +11,7 @@ date order, so the order in which a case lists them never matters.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from cmvcds.domain.case import Case, Observation
@@ -113,7 +113,26 @@ def classify_infection(case: Case, on: date, protocol: PregnancyProtocol) -> Mat
     if conflicts:
         return _contradictory(conflicts)
     found = _classify(igg, igm, avidity, dna, plasma, markers)
-    return _with_symptom_onset(found, case.pregnancy.symptom_onset if case.pregnancy else None)
+    changed = _changed_over_time(igm, avidity)
+    if changed:
+        found = replace(found, reasons=(*found.reasons, *changed))
+    return _with_symptom_onset(found, _symptom_onset(case))
+
+
+def _changed_over_time(igm: list[Observation], avidity: list[Observation]) -> list[str]:
+    """Say when IgM or avidity results differ between dates: the classification reads the first
+    positive IgM and the first avidity (the sample that dates the infection), and a later,
+    different result is named rather than dropped without a word (issue 14 item 2)."""
+    notes = []
+    for name, rows in (("CMV IgM", igm), ("IgG avidity", avidity)):
+        results = [(o.date, o.result) for o in rows if o.result is not None]
+        if len({r for _, r in results}) > 1:
+            shown = "; ".join(f"{r} on {d}" for d, r in results)
+            notes.append(
+                f"{name} results differ over time ({shown}): the first sample that meets a criterion "
+                "dates the infection; later results are shown, not used (A1)."
+            )
+    return notes
 
 
 def contradictions(
@@ -322,6 +341,15 @@ def _seronegative(igg: list[Observation], igm: list[Observation]) -> MaternalInf
 
 def _insufficient(reason: str, missing: Missing) -> MaternalInfection:
     return MaternalInfection("insufficient_data", (reason,), missing=(missing,))
+
+
+def _symptom_onset(case: Case) -> date | None:
+    """The maternal symptom onset: ``pregnancy.symptom_onset``, else the presentation's (a pregnant
+    woman with a mononucleosis-like illness seen in another context; the parser refuses two
+    different onsets)."""
+    if case.pregnancy is not None and case.pregnancy.symptom_onset is not None:
+        return case.pregnancy.symptom_onset
+    return case.presentation.symptom_onset if case.presentation else None
 
 
 def _with_symptom_onset(found: MaternalInfection, symptom: date | None) -> MaternalInfection:

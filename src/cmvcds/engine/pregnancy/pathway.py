@@ -29,6 +29,7 @@ from cmvcds.engine.pregnancy.fetal import (
     FetalSigns,
     fetal_outcome,
     infected_fetuses,
+    signs_before_amniocentesis,
     signs_of_fetus,
 )
 from cmvcds.engine.pregnancy.infection import (
@@ -108,7 +109,11 @@ class _Evaluation:
         if pregnancy is None:
             self._undecidable(
                 "the case has no pregnancy section",
-                Missing("pregnancy", "a pregnancy case needs lmp, edd or a dating scan"),
+                Missing(
+                    "pregnancy",
+                    "give the pregnancy (lmp, edd or a dating scan): the AIFA 648/96 assessment of the "
+                    "fetal results and the maternal infection needs a dated pregnancy",
+                ),
             )
             return result
         dating = date_pregnancy(pregnancy, self.t.dating, result)
@@ -161,6 +166,12 @@ class _Evaluation:
         self._prevention(infection, dating, amnios, earliest, window_start)
         if amnios:
             self._fetal_treatment(dating, amnios)
+        else:
+            shown = signs_before_amniocentesis(
+                case, self.on, pregnancy.fetuses, self.t.signs, self.t.protocol, result
+            )
+            if shown:
+                result.findings["fetal_signs_before_amniocentesis"] = shown
         return result
 
     def _undecidable(self, why: str, missing: Missing) -> None:
@@ -170,6 +181,7 @@ class _Evaluation:
                 Outcome.INSUFFICIENT_DATA,
                 (f"No decision: {why}.",),
                 self.t.protocol.prevention_onset_before.citations,
+                ("A1", "A2"),
             )
         )
         self.result.missing.append(missing)
@@ -401,7 +413,14 @@ class _Evaluation:
             missing += [g for g in gaps if g not in missing]
         result.findings["fetal_signs"] = {label: s.as_finding() for label, s in readings.items()}
         citations = _union(base, *(tuple(s.citations) for s in readings.values()))
-        rules: tuple[str, ...] = ("A6", "A8", "I-5", "I-7", *(("I-10",) if fetuses > 1 else ()))
+        rules: tuple[str, ...] = (
+            "A6",
+            "A8",
+            "I-5",
+            "I-7",
+            "I-12",
+            *(("I-10",) if fetuses > 1 else ()),
+        )
         outcome = _combine(outcomes)
         if outcome is Outcome.SPECIALIST_REVIEW and len(set(outcomes)) > 1:
             message = "The fetuses differ in eligibility for in-utero treatment: specialist review."

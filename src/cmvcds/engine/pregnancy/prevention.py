@@ -19,7 +19,13 @@ from cmvcds.engine.pregnancy.exclusions import Exclusions
 from cmvcds.engine.pregnancy.infection import MaternalInfection, OnsetWindow
 from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
 
-__all__ = ["Course", "Indication", "course_of", "indication_for_prevention"]
+__all__ = [
+    "Course",
+    "Indication",
+    "course_of",
+    "first_24_weeks_readings",
+    "indication_for_prevention",
+]
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,7 @@ def indication_for_prevention(
         )
         return Indication(Outcome.NOT_INDICATED, tuple(reasons), rules)
     if where == "straddles":
+        first_24_weeks_readings(infection, dating, limit, "undecidable (specialist review)", result)
         edge = f"24+0 ({limit})"
         reasons.append(
             f"The onset window straddles {edge}: the indication cannot be decided from the serology (I-2); specialist review."
@@ -145,16 +152,71 @@ def indication_for_prevention(
         f"Onset within the periconceptional period or before 24+0 ({limit}): indicated (A2, I-1)."
     )
     if infection.diagnosed_on is not None and infection.diagnosed_on >= limit:
+        first_24_weeks_readings(infection, dating, limit, "eligible", result)
         result.alerts.append(
             Alert(
                 AlertCode.BOUNDARY_CASE,
                 Severity.WARNING,
-                f"Diagnosed on {infection.diagnosed_on} ({dating.ga(infection.diagnosed_on)}), after 24+0, with the onset before it: "
-                "eligible when 'first 24 weeks' is judged on the onset (I-1); not eligible if judged on the diagnosis date.",
+                f"Diagnosed on {infection.diagnosed_on} ({dating.ga(infection.diagnosed_on)}), at or after 24+0, with the onset before it: "
+                "eligible when 'first 24 weeks' is judged on the onset (I-1, applied); not eligible if judged on the "
+                "diagnosis date, as the letter's 'diagnosed with primary CMV infection ... in the first twenty-four "
+                "weeks' may be read. Both readings are in findings.interpretations; clinical sign-off needed.",
                 limit_rule.citations,
             )
         )
     return Indication(None, tuple(reasons), rules)
+
+
+def first_24_weeks_readings(
+    infection: MaternalInfection,
+    dating: PregnancyDating,
+    limit: date,
+    by_onset: str,
+    result: PathwayResult,
+) -> None:
+    """Record both readings of the AIFA 'first 24 weeks' when they differ (I-1).
+
+    The pack judges eligibility on the onset of the primary infection; the seed letter says women
+    "diagnosed with primary CMV infection during the periconceptional period or in the first
+    twenty-four weeks", which ties the limit to the diagnosis. The diagnosis reading is eligible
+    only with a diagnosis before 24+0; when the onset reading says otherwise both are shown,
+    the onset reading applied, flagged for clinical sign-off.
+    """
+    diagnosed = infection.diagnosed_on
+    onset = infection.onset
+    if diagnosed is None or onset is None:
+        return
+    by_diagnosis = "eligible" if diagnosed < limit else "not eligible"
+    if by_diagnosis == by_onset:
+        return
+    onset_text = (
+        f"{onset.latest} ({dating.ga(onset.latest)})"
+        if onset.earliest == onset.latest
+        else f"{onset.earliest or '…'} to {onset.latest} ({dating.ga(onset.latest)})"
+    )
+    entry = {
+        "rule": "I-1",
+        "question": "AIFA 648/96 prevention: 'first twenty-four weeks' judged on the onset or on the diagnosis?",
+        "limit": {"ga": "24+0", "date": limit},
+        "readings": [
+            {"judged_on": "onset", "date": onset_text, "answer": by_onset, "applied": True},
+            {
+                "judged_on": "diagnosis",
+                "date": f"{diagnosed} ({dating.ga(diagnosed)})",
+                "answer": by_diagnosis,
+                "applied": False,
+            },
+        ],
+        "sign_off": "needed: the readings differ for this patient; the onset reading is applied (I-1)",
+        "citations": [
+            "aifa2020-648-valacyclovir",
+            "infezmed2021-letter-valacyclovir-648",
+            "cmvcds2026-pregnancy-interpretations",
+        ],
+    }
+    found = result.findings.setdefault("interpretations", [])
+    assert isinstance(found, list)
+    found.append(entry)
 
 
 def course_of(

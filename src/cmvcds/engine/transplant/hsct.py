@@ -188,7 +188,7 @@ def _recipient_positive(
             )
             citations = result.cite(h.letermovir_interacting_drugs, "letermovir interactions")
             interacting = [
-                d for d in tx.co_medications if d in h.letermovir_interacting_drugs.values
+                d for d in case.co_medications_on(on) if d in h.letermovir_interacting_drugs.values
             ]
             if not levels_alert_given(result):
                 add_alert(
@@ -200,7 +200,7 @@ def _recipient_positive(
                     + ".",
                     citations,
                 )
-            if "cyclosporine" in tx.co_medications:
+            if "cyclosporine" in case.co_medications_on(on):
                 add_alert(
                     result,
                     AlertCode.DRUG_INTERACTION,

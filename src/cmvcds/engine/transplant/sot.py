@@ -462,7 +462,9 @@ def _after_prophylaxis(
             "D+/R− after prophylaxis: risk of late-onset CMV; teach symptoms, test on any suggestive illness.",
             row.citations,
         )
-    depleting = [d for d in tx.co_medications if d in t.sot.lymphocyte_depleting_agents.values]
+    depleting = [
+        d for d in case.co_medications_on(on) if d in t.sot.lymphocyte_depleting_agents.values
+    ]
     if group == "r_pos" and depleting:
         prophylaxis.rule("T7")
         prophylaxis.because(

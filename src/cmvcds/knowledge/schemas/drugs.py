@@ -310,6 +310,12 @@ class Interaction(Fact):
     every_h: Decimal | None = Field(default=None, gt=0)
     regions: tuple[Region, ...] = ("us", "eu")
     section: str | None = None
+    when: Literal["taking", "intolerant"] = "taking"
+    """``taking``: a drug of ``with_any`` is a running co-medication; ``intolerant``: the patient
+    has a recorded intolerance or hypersensitivity to one (cidofovir: probenecid, sulfa drugs)."""
+    lookback_days: int | None = Field(default=None, ge=1)
+    """A drug of ``with_any`` stopped fewer than this many days ago still counts (cidofovir:
+    nephrotoxic agents must be stopped at least 7 days before the start)."""
 
     @model_validator(mode="after")
     def _dose_given(self) -> Interaction:

@@ -154,6 +154,10 @@ class FetalSign(Fact):
     category: Literal["extracerebral", "isolated_cerebral", "severe_cerebral"]
     label: str
     when: Measurement | None = None
+    defined_by: Measurement | None = None
+    """The measurement the finding's name implies (ventriculomegaly: atrium ≥ 10 mm). A named
+    finding whose measurement does not meet it is contradictory; a measurement given without the
+    name counts as the finding only when it meets it (I-12)."""
 
 
 class FetalSignTable(Strict):
@@ -161,6 +165,17 @@ class FetalSignTable(Strict):
 
     signs: tuple[FetalSign, ...] = Field(min_length=1)
     isolated_means_single: Fact
+    measurement_decides: Fact
+
+    def rows_measured_by(self, field: str) -> dict[str, list[FetalSign]]:
+        """The Table 1 rows decided by ``field``, by finding (I-12)."""
+        found: dict[str, list[FetalSign]] = {}
+        for sign in self.signs:
+            if (sign.when and sign.when.field == field) or (
+                sign.defined_by and sign.defined_by.field == field
+            ):
+                found.setdefault(sign.finding, []).append(sign)
+        return found
 
     @model_validator(mode="after")
     def _measured_rows_cover(self) -> FetalSignTable:
