@@ -160,6 +160,13 @@ def hsct_on_cyclosporine() -> dict[str, Any]:
     return raw
 
 
+def stopped_course() -> dict[str, Any]:
+    """A congenital course stopped before 6 months: why it stopped decides what follows."""
+    raw = example("congenital-long-course")
+    raw["therapy"][1]["stop"] = "2025-10-01"
+    return raw
+
+
 def pregnant_with_illness() -> dict[str, Any]:
     raw = example("pregnancy")
     raw["observations"] = [
@@ -218,6 +225,7 @@ USES: dict[str, tuple[Base, dict[str, Any]]] = {
     "therapy[].route": (ganciclovir_overdose, {"therapy.1.route": "intravitreal"}),
     "therapy[].start": (lambda: example("congenital-long-course"), {"therapy.0.start": "2025-07-10"}),
     "therapy[].stop": (lambda: example("hiv-retinitis-maintenance"), {"therapy.0.stop": "2026-02-14"}),
+    "therapy[].stop_reason": (stopped_course, {"therapy.1.stop_reason": "held_toxicity"}),
     "therapy[].indication": (lambda: example("hiv-retinitis-maintenance"), {"therapy.1.indication": "induction"}),
     "medications[].drug": (hsct_on_cyclosporine, {"medications.0.drug": "tacrolimus"}),
     "medications[].start": (hsct_on_cyclosporine, {"medications.0.start": "2026-05-02"}),
