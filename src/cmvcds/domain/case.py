@@ -273,6 +273,17 @@ class Case(_Model):
     presentation: Presentation | None = None
     genotype: tuple[Genotype, ...] = ()
 
+    @field_validator("id")
+    @classmethod
+    def _printable_id(cls, value: str) -> str:
+        """An id is shown on pages, in logs and file names: no control or invisible characters."""
+        if not value.isprintable() or value != value.strip():
+            raise ValueError(
+                "an id is printable text, without control or invisible characters "
+                "or surrounding spaces"
+            )
+        return value
+
     def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
         """Observations of ``code`` (and ``specimen``), oldest first."""
         found = (
@@ -308,7 +319,14 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> Case:
     return _normalised(case, knowledge)
 
 
+#: Problems listed at most; a file wrong in thousands of places gets a bounded answer.
+MAX_PROBLEMS = 50
+
+
 def _format_error(problems: list[str]) -> CaseFormatError:
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], f"(case): and {more} more problems not listed"]
     error = CaseFormatError(problems[0])
     error.problems = problems  # type: ignore[attr-defined]
     return error
@@ -321,18 +339,19 @@ def _pydantic_problem(error: Any) -> str:
         return f"{path}: unknown key (check the spelling; see the case format, design §3)"
     if kind == "missing":
         return f"{path}: required"
+    given = _brief(error.get("input"))
     if kind.startswith("date"):
-        return f"{path}: {error.get('input')!r} is not a date; use ISO 8601, e.g. 2026-03-02"
-    if kind == "literal_error":
-        return (
-            f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
-        )
-    if kind == "enum":
-        return (
-            f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
-        )
+        return f"{path}: {given} is not a date; use ISO 8601, e.g. 2026-03-02"
+    if kind in ("literal_error", "enum"):
+        return f"{path}: {given} is not accepted; expected {error['ctx']['expected']}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{path}: {message} (got {error.get('input')!r})"
+    return f"{path}: {message} (got {given})"
+
+
+def _brief(value: Any) -> str:
+    """The offending value as written, cut short: a message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}…"
 
 
 def _path(loc: tuple[Any, ...]) -> str:

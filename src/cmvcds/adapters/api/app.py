@@ -18,6 +18,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
+from cmvcds.adapters.api.guard import BodyGuard
+from cmvcds.adapters.api.headers import SecurityHeaders
 from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
 from cmvcds.adapters.api.routes import cmvcds_version
 from cmvcds.adapters.api.routes import router as api_router
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
     )
+    app.add_middleware(BodyGuard)  # inside the headers: a 413 gets them too
+    app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
 
     from cmvcds.adapters.cdshooks.routes import router as cds_router

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import (
     Column,
     DateTime,
@@ -29,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from cmvcds.domain.documents import parse_document
+from cmvcds.errors import InputError
 from cmvcds.registry.db import make_engine
 
 __all__ = ["CaseStore", "StoredCase"]
@@ -116,8 +117,8 @@ class CaseStore:
             if self.has_origin(origin):
                 continue
             try:
-                raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError) as error:
+                raw = parse_document(file.read_bytes(), file.name, "yaml")
+            except (OSError, InputError) as error:
                 LOG.warning("demo case %s not loaded: %s", file, error)
                 continue
             if isinstance(raw, dict) and raw.get("format", "cmvcds-case/1") == "cmvcds-case/1":
