@@ -76,15 +76,15 @@ def parse_document(
 ) -> Any:
     """The value of a YAML or JSON document, or ``DocumentError`` naming ``name`` and the problem.
 
-    ``kind="auto"`` reads JSON when the name ends in ``.json`` or the text starts with ``{`` or
-    ``[``, else YAML (of which JSON is a subset, but JSON's own reader is stricter and faster).
+    ``kind="auto"`` goes by the name's suffix (``.json``, ``.yaml``/``.yml``), else reads JSON
+    when the text starts with ``{`` or ``[`` and YAML otherwise.
     """
     text = _text(data, name, limits)
-    if kind == "json" or (
-        kind == "auto" and (name.lower().endswith(".json") or text.lstrip()[:1] in ("{", "["))
-    ):
-        return _json(text, name, limits)
-    return _yaml(text, name, limits)
+    if kind == "auto":
+        suffix = name.lower().rpartition(".")[2]
+        sniffed = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+        kind = "json" if suffix == "json" else "yaml" if suffix in ("yaml", "yml") else sniffed
+    return _json(text, name, limits) if kind == "json" else _yaml(text, name, limits)
 
 
 def _fail(name: str, message: str) -> DocumentError:
@@ -100,7 +100,7 @@ def _check_characters(value: str, name: str, where: str = "") -> None:
 def _text(data: bytes | str, name: str, limits: Limits) -> str:
     size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     if size > limits.max_bytes:
-        raise _fail(name, f"{size:,} bytes is more than the {limits.max_bytes:,} accepted")
+        raise _fail(name, f"larger than the {limits.max_bytes:,} bytes accepted ({size:,})")
     if isinstance(data, str):
         text = data
     else:
@@ -250,7 +250,7 @@ def _yaml(text: str, name: str, limits: Limits) -> Any:
     except DocumentError:
         raise
     except yaml.YAMLError as error:
-        raise _fail(name, f"not valid YAML: {_yaml_message(error)}") from None
+        raise _fail(name, _yaml_message(error, limits)) from None
     finally:
         loader.dispose()
 
@@ -297,7 +297,7 @@ def _scan(text: str, name: str, limits: Limits) -> None:
     except DocumentError:
         raise
     except yaml.YAMLError as error:
-        raise _fail(name, f"not valid YAML: {_yaml_message(error)}") from None
+        raise _fail(name, _yaml_message(error, limits)) from None
 
 
 def _after_value(key_next: list[bool | None]) -> None:
@@ -330,13 +330,15 @@ def _check_scalar(
         raise _fail(name, f"{line}number {value[:20]}… is too long ({len(value)} characters)")
 
 
-def _yaml_message(error: yaml.YAMLError) -> str:
+def _yaml_message(error: yaml.YAMLError, limits: Limits) -> str:
     problem = getattr(error, "problem", None)
+    if problem and "maximum nesting depth" in problem:  # libyaml's own bound, met first
+        return f"nested more than {limits.max_depth} levels deep"
     mark = getattr(error, "problem_mark", None)
     if problem:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        return f"{problem}{where}"
-    return str(error).splitlines()[0]
+        return f"not valid YAML: {problem}{where}"
+    return f"not valid YAML: {str(error).splitlines()[0]}"
 
 
 def _show(value: Any) -> str:
