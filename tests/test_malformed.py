@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,13 @@ MAX_CPU_S = 2.0
 MAX_RSS_MB = 200
 
 
+def _bounded() -> None:
+    """In the child: a hard ceiling far above the bounds asserted, so that the code before the
+    fix (11 GB for one file) fails this test instead of taking the machine down."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+    resource.setrlimit(resource.RLIMIT_CPU, (30, 30))
+
+
 def _cli(path: Path) -> tuple[int, str, str, float, float]:
     """Exit code, stdout, stderr, CPU seconds and peak RSS (MB) of ``cmvcds assess PATH``."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -48,6 +56,7 @@ def _cli(path: Path) -> tuple[int, str, str, float, float]:
             stdout=out,
             stderr=err,
             env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            preexec_fn=_bounded,
         )
         started = time.monotonic()
         while True:  # a bomb must not take the test machine down: kill it past the bounds
@@ -245,9 +254,7 @@ def test_every_file_is_refused_by_the_web_upload(client: TestClient) -> None:
 
 def test_upload_of_generated_bombs(client: TestClient, generated: dict[str, Path]) -> None:
     """The 8-level laughs once answered a 656 MB page; a 3 MB file is refused before parsing."""
-    laughs = client.post(
-        "/cases/upload", files={"file": ("laughs.yaml", _laughs(8).encode())}
-    )
+    laughs = client.post("/cases/upload", files={"file": ("laughs.yaml", _laughs(8).encode())})
     assert laughs.status_code == 422 and len(laughs.content) < 50_000
     assert "YAML anchors (&amp;a) are not accepted" in laughs.text
     big = client.post(

@@ -59,6 +59,12 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
         docs_url=None,  # Swagger UI and ReDoc load their JavaScript from a CDN: not served
         redoc_url=None,
     )
+    if settings.cds_insecure_no_jwt:
+        LOG.warning(
+            "INSECURE: CDS Hooks calls are accepted WITHOUT a JWT (--insecure-no-jwt / "
+            "CMVCDS_CDS_INSECURE_NO_JWT): anyone who reaches this port can call the services. "
+            "For a local demo only."
+        )
     app.state.settings = settings
     app.state.clinic = clinic
     app.state.store = CaseStore(settings.database_url)

@@ -46,7 +46,30 @@ class Settings(BaseSettings):
         default_factory=dict,
         description=(
             "CDS Hooks clients whose JWT is accepted: issuer → JWKS URL or JWKS file. "
-            "Empty: no authentication is required (a trusted network only)."
+            "Empty: every CDS Hooks call is refused, unless cds_insecure_no_jwt."
+        ),
+    )
+    cds_insecure_no_jwt: bool = Field(
+        default=False,
+        description=(
+            "Accept CDS Hooks calls without a JWT (`cmvcds serve --insecure-no-jwt`): a local "
+            "demo only, logged as a warning at start."
+        ),
+    )
+    cds_jwt_leeway_s: float = Field(
+        default=60, ge=0, le=300, description="Clock skew allowed on a CDS client's JWT."
+    )
+    cds_jwt_max_lifetime_s: float = Field(
+        default=3600,
+        gt=0,
+        le=86400,
+        description="Longest JWT lifetime (exp − iat) accepted; CDS Hooks recommends 5 minutes.",
+    )
+    cds_fhir_servers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "FHIR servers the CDS services may fetch from (base URLs; a request's fhirServer "
+            "must equal one or lie under it). Empty: never fetch, prefetch only."
         ),
     )
     public_url: str | None = Field(

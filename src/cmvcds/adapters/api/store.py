@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,16 +18,19 @@ from typing import Any
 from sqlalchemy import (
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
     select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from cmvcds.domain.documents import parse_document
 from cmvcds.errors import InputError
@@ -58,6 +62,15 @@ cds_feedback = Table(
     Column("outcome", String(20), nullable=False),
     Column("payload_json", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+#: CDS Hooks JWT ids already used (the replay cache, shared by every worker through the database).
+cds_jwt_seen = Table(
+    "cds_jwt_seen",
+    metadata,
+    Column("issuer", String(200), primary_key=True),
+    Column("jti", String(200), primary_key=True),
+    Column("expires_at", Float, nullable=False),
 )
 
 
@@ -125,6 +138,22 @@ class CaseStore:
                 self.add(raw, origin)
                 added += 1
         return added
+
+    def claim_jti(self, issuer: str, jti: str, expires_at: float) -> bool:
+        """Record a JWT id until ``expires_at`` (epoch seconds); False when already recorded.
+
+        The primary key makes the claim atomic across workers and databases; expired rows are
+        deleted first, so the table holds only tokens that could still be replayed."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time()))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(cds_jwt_seen).values(issuer=issuer, jti=jti, expires_at=expires_at)
+                )
+        except IntegrityError:
+            return False
+        return True
 
     def add_feedback(self, service_id: str, item: dict[str, Any]) -> None:
         row = {

@@ -36,9 +36,7 @@ def today() -> date:
     return date.today()
 
 
-def read_bounded(
-    path: Path, limit: int, what: str = "file", field: str | None = None
-) -> bytes:
+def read_bounded(path: Path, limit: int, what: str = "file", field: str | None = None) -> bytes:
     """The bytes of ``path``, refused (never read whole) when longer than ``limit``."""
     try:
         with path.open("rb") as handle:

@@ -22,6 +22,13 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load the demo cases of examples/.")
     ] = True,
+    insecure_no_jwt: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-jwt",
+            help="Accept CDS Hooks calls without a signed JWT (a local demo only).",
+        ),
+    ] = False,
 ) -> None:
     """Start the web app and API (http://127.0.0.1:8000 by default)."""
     import os
@@ -35,6 +42,8 @@ def serve(
     with exits_on_error():
         if not demo:
             os.environ["CMVCDS_DEMO_CASES"] = "false"
+        if insecure_no_jwt:  # the workers read the environment: every one of them is told
+            os.environ["CMVCDS_CDS_INSECURE_NO_JWT"] = "true"
         settings = Settings()
         Clinic.from_settings(
             settings
@@ -43,6 +52,18 @@ def serve(
             f"cmvcds: http://{host or settings.host}:{port or settings.port}/  (database {settings.database_url})",
             err=True,
         )
+        if settings.cds_insecure_no_jwt:
+            typer.echo(
+                "cmvcds: WARNING: CDS Hooks JWT verification is OFF (--insecure-no-jwt); "
+                "anyone who reaches this port can call the CDS services. Local demo only.",
+                err=True,
+            )
+        elif not settings.cds_trusted_issuers:
+            typer.echo(
+                "cmvcds: CDS Hooks calls are refused until CMVCDS_CDS_TRUSTED_ISSUERS names "
+                "a client (or --insecure-no-jwt for a local demo).",
+                err=True,
+            )
         uvicorn.run(
             "cmvcds.adapters.api.app:create_app",
             factory=True,
