@@ -259,7 +259,14 @@ class Case(_Model):
     """One patient on one assessment date, as the engine sees it (validated and normalised)."""
 
     format: Literal["cmvcds-case/1"] = CASE_FORMAT
-    id: str = Field(min_length=1, max_length=128)
+    id: str = Field(
+        min_length=1,
+        max_length=128,
+        # what ``_printable_id`` enforces, told to API clients (OpenAPI) as a pattern
+        json_schema_extra={
+            "pattern": r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+        },
+    )
     assessed_on: Date
     context: Context
     patient: Patient = Patient()

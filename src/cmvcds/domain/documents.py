@@ -80,11 +80,14 @@ def parse_document(
     when the text starts with ``{`` or ``[`` and YAML otherwise.
     """
     text = _text(data, name, limits)
-    if kind == "auto":
-        suffix = name.lower().rpartition(".")[2]
-        sniffed = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
-        kind = "json" if suffix == "json" else "yaml" if suffix in ("yaml", "yml") else sniffed
-    return _json(text, name, limits) if kind == "json" else _yaml(text, name, limits)
+    suffix = name.lower().rpartition(".")[2]
+    as_json = kind == "json" or (
+        kind == "auto"
+        and (
+            suffix == "json" or (suffix not in ("yaml", "yml") and text.lstrip()[:1] in ("{", "["))
+        )
+    )
+    return _json(text, name, limits) if as_json else _yaml(text, name, limits)
 
 
 def _fail(name: str, message: str) -> DocumentError:

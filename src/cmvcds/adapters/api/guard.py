@@ -36,10 +36,11 @@ _ENVELOPE = 64 * 1024
 
 @dataclass(frozen=True)
 class BodyLimit:
-    """The largest body accepted under ``prefix`` (longest prefix wins)."""
+    """The largest body (and JSON string) accepted under ``prefix`` (longest prefix wins)."""
 
     prefix: str
     max_bytes: int
+    max_string: int = DEFAULT_LIMITS.max_string
 
 
 #: A case document (upload or API) may be as large as the document reader accepts; a CDS Hooks
@@ -49,9 +50,9 @@ DEFAULT_BODY_LIMITS: tuple[BodyLimit, ...] = (
     BodyLimit("/cases/upload", DEFAULT_LIMITS.max_bytes + _ENVELOPE),
     BodyLimit("/api/v1/assess", DEFAULT_LIMITS.max_bytes),
     BodyLimit("/api/v1/dose", DEFAULT_LIMITS.max_bytes),
-    BodyLimit("/api/v1/resistance", 25_000_000),
+    BodyLimit("/api/v1/resistance", 25_000_000, max_string=20_000_000),  # FASTA, VCF text
     BodyLimit("/resistance", 25_000_000),
-    BodyLimit("/cds-services", 10_000_000),
+    BodyLimit("/cds-services", 10_000_000, max_string=10_000_000),  # FHIR attachments
 )
 _API_PREFIXES = ("/api/", "/cds-services")
 _JSON_TYPES = ("application/json",)
@@ -64,18 +65,19 @@ class BodyGuard:
         self.app = app
         self.limits = sorted(limits, key=lambda limit: len(limit.prefix), reverse=True)
 
-    def limit_for(self, path: str) -> int:
+    def limit_for(self, path: str) -> BodyLimit:
         for limit in self.limits:
             if path == limit.prefix or path.startswith(limit.prefix.rstrip("/") + "/"):
-                return limit.max_bytes
-        return self.limits[-1].max_bytes
+                return limit
+        return self.limits[-1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = self.limit_for(path)
+        bounds = self.limit_for(path)
+        limit = bounds.max_bytes
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         announced = headers.get("content-length")
         if announced is not None:
@@ -99,7 +101,12 @@ class BodyGuard:
         media = headers.get("content-type", "").split(";")[0].strip().lower()
         if body and (not media or media in _JSON_TYPES or media.endswith("+json")):
             try:
-                parse_document(bytes(body), "request body", "json", Limits(max_bytes=limit))
+                parse_document(
+                    bytes(body),
+                    "request body",
+                    "json",
+                    Limits(max_bytes=limit, max_string=bounds.max_string),
+                )
             except InputError as error:
                 await _refuse(send, path, 422, "Invalid input", str(error), invalid=True)
                 return
