@@ -333,3 +333,101 @@ def test_a_redirecting_or_non_json_fhir_server_is_a_412_not_a_500(
     assert response.status_code == 412, response.text
     assert expect in response.json()["detail"]
     assert len(Recorder.seen) == 1  # the redirect was not followed
+
+
+# --- the real server: `cmvcds serve` with two worker processes --------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(tmp_path: Path, *args: str, env: dict[str, str]) -> tuple[Any, str]:
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cmvcds", "serve", "--port", str(port), "--no-demo", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **os.environ,
+            "CMVCDS_DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
+            **env,
+        },
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError(
+        f"cmvcds serve did not start: {process.stderr.read() if process.stderr else ''}"
+    )
+
+
+def _stop(process: Any) -> str:
+    process.terminate()
+    try:
+        _, stderr = process.communicate(timeout=20)
+    except Exception:
+        process.kill()
+        _, stderr = process.communicate()
+    return str(stderr)
+
+
+def test_serve_refuses_unsigned_calls_and_says_when_it_does_not(tmp_path: Path) -> None:
+    import httpx
+
+    body = load("pregnancy-valacyclovir.request.json")
+    process, base = _serve(tmp_path, env={})
+    try:
+        refused = httpx.post(f"{base}{SERVICE}", json=body, timeout=30)
+    finally:
+        stderr = _stop(process)
+    assert refused.status_code == 401
+    assert "CDS Hooks calls are refused until CMVCDS_CDS_TRUSTED_ISSUERS" in stderr
+    process, base = _serve(tmp_path, "--insecure-no-jwt", env={})
+    try:
+        answered = httpx.post(f"{base}{SERVICE}", json=body, timeout=30)
+    finally:
+        stderr = _stop(process)
+    assert answered.status_code == 200
+    assert "WARNING: CDS Hooks JWT verification is OFF (--insecure-no-jwt)" in stderr
+
+
+def test_two_workers_share_the_replay_cache(tmp_path: Path, keys: Keys) -> None:
+    import httpx
+
+    (tmp_path / "jwks.json").write_text(json.dumps(keys.jwks))
+    process, base = _serve(
+        tmp_path,
+        "--workers",
+        "2",
+        env={"CMVCDS_CDS_TRUSTED_ISSUERS": json.dumps({SANDBOX: str(tmp_path / "jwks.json")})},
+    )
+    body = load("pregnancy-valacyclovir.request.json")
+    try:
+        token = keys.token(aud=f"{base}{SERVICE}")
+        statuses = []
+        for _ in range(8):  # a new connection each time: either worker may answer
+            with httpx.Client(timeout=30) as client:
+                response = client.post(
+                    f"{base}{SERVICE}", json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+            statuses.append(response.status_code)
+    finally:
+        _stop(process)
+    assert statuses == [200] + [401] * 7
