@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
+from cmvcds.adapters.api.clinical_access import ClinicalAccess
 from cmvcds.adapters.api.guard import BodyGuard
 from cmvcds.adapters.api.headers import SecurityHeaders
 from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
     )
+    app.add_middleware(ClinicalAccess, settings=settings)
     app.add_middleware(BodyGuard)  # inside the headers: a 413 gets them too
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
             app.include_router(module.router)
             nav.append((label, url))
     environment().globals["extra_nav"] = nav
+    environment().globals["demo_mode"] = settings.mode == "demo"
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

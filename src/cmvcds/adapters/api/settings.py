@@ -8,11 +8,13 @@ engine (design.md §4), the same file the CLI reads; ``CMVCDS_KNOWLEDGE`` an alt
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cmvcds.registry.db import DEFAULT_URL
+from cmvcds.registry.roles import Role
 
 __all__ = ["Settings"]
 
@@ -23,6 +25,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CMVCDS_", extra="ignore")
 
     database_url: str = Field(default=DEFAULT_URL, description="SQLAlchemy URL of the database.")
+    mode: Literal["demo", "production"] = Field(
+        default="demo",
+        description=(
+            "production: the clinician's pages and stored cases need a registry login of a "
+            "clinical role (`cmvcds serve` without --demo); demo: open, with a banner on "
+            "every page."
+        ),
+    )
+    clinical_roles: list[Role] = Field(
+        default_factory=lambda: [Role.SITE_INVESTIGATOR, Role.SITE_DATA_ENTRY],
+        description="Registry roles that may use the clinician's pages in production mode.",
+    )
     knowledge: Path | None = Field(
         default=None, description="Knowledge pack folder (default: the shipped pack)."
     )

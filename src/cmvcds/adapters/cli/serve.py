@@ -20,8 +20,13 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="Port (default 8000).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Worker processes.")] = 1,
     demo: Annotated[
-        bool, typer.Option("--demo/--no-demo", help="Load the demo cases of examples/.")
-    ] = True,
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            help="The local demo: open pages (with a banner) and the cases of examples/. "
+            "Without it, the clinician's pages need a registry login.",
+        ),
+    ] = False,
     insecure_no_jwt: Annotated[
         bool,
         typer.Option(
@@ -40,8 +45,11 @@ def serve(
     from cmvcds.adapters.api.settings import Settings
 
     with exits_on_error():
-        if not demo:
+        if demo:
+            os.environ["CMVCDS_MODE"] = "demo"
+        else:
             os.environ["CMVCDS_DEMO_CASES"] = "false"
+            os.environ.setdefault("CMVCDS_MODE", "production")
         if insecure_no_jwt:  # the workers read the environment: every one of them is told
             os.environ["CMVCDS_CDS_INSECURE_NO_JWT"] = "true"
         settings = Settings()
@@ -50,6 +58,13 @@ def serve(
         )  # a bad knowledge pack or site settings file: one line, exit 2
         typer.echo(
             f"cmvcds: http://{host or settings.host}:{port or settings.port}/  (database {settings.database_url})",
+            err=True,
+        )
+        typer.echo(
+            "cmvcds: DEMO MODE: the clinician's pages are open to anyone who reaches this port."
+            if settings.mode == "demo"
+            else "cmvcds: the clinician's pages need a registry login "
+            f"({', '.join(settings.clinical_roles)}).",
             err=True,
         )
         if settings.cds_insecure_no_jwt:
