@@ -1,7 +1,9 @@
 """``cmvcds serve``: the web app, the REST API and the CDS Hooks services on one port.
 
-By default an SQLite database in the working directory and the demo cases of ``examples/``;
-``CMVCDS_DATABASE_URL`` (and the other ``CMVCDS_*`` settings) choose otherwise.
+By default an SQLite database in the working directory; ``CMVCDS_DATABASE_URL`` (and the other
+``CMVCDS_*`` settings) choose otherwise. Without ``--demo`` the clinician's pages need a registry
+login and CDS Hooks calls a signed JWT; ``--demo`` opens the pages (with a banner) and loads the
+cases of ``examples/``, ``--insecure-no-jwt`` drops the JWT — both for a local demo only.
 """
 
 from __future__ import annotations
