@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import yaml
 
-from cmvcds.errors import InputError
+from cmvcds.errors import DocumentError
 
 __all__ = ["DEFAULT_LIMITS", "DocumentError", "Limits", "parse_document"]
 
@@ -47,10 +47,6 @@ _BOMS = {
     b"\xff\xfe": "UTF-16",
     b"\xfe\xff": "UTF-16",
 }
-
-
-class DocumentError(InputError):
-    """The document is refused before it is read as a case: one line saying why."""
 
 
 @dataclass(frozen=True)
