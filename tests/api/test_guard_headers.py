@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -127,3 +129,32 @@ def test_a_whole_genome_fasta_passes_the_guard(client: TestClient) -> None:
     response = client.post("/api/v1/resistance", json={"fasta": fasta})
     assert response.status_code != 413
     assert "characters (at most" not in response.text
+
+
+def test_a_slow_body_is_cut_off_without_reaching_the_app() -> None:
+    """A client that trickles its body is answered 408 after the timeout; the app never runs."""
+    import anyio
+
+    from cmvcds.adapters.api.guard import BodyGuard
+
+    reached: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["path"])
+
+    async def slow_receive() -> dict[str, Any]:
+        await anyio.sleep(0.05)
+        return {"type": "http.request", "body": b"x", "more_body": True}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/assess", "headers": []}
+    started = time.monotonic()
+    anyio.run(BodyGuard(app, body_timeout_s=0.3), scope, slow_receive, send)
+    assert time.monotonic() - started < 2
+    assert reached == []
+    assert sent[0]["status"] == 408
+    assert b"did not arrive within 0.3 s" in sent[1]["body"]

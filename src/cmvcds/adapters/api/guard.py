@@ -2,7 +2,8 @@
 held in memory, and every JSON body read by the one reader of untrusted documents.
 
 An announced ``Content-Length`` above the limit is answered 413 before a byte of the body is read;
-a chunked body is counted as it arrives and refused as soon as it passes the limit. A JSON body
+a chunked body is counted as it arrives and refused as soon as it passes the limit; a body that
+has not arrived within ``BODY_TIMEOUT_S`` is a 408. A JSON body
 (or one sent without a content type, which FastAPI would read as JSON) is checked by
 ``cmvcds.domain.documents`` — duplicate keys, NaN, deep nesting, huge numbers, control characters
 and non-UTF-8 are a 422 naming the problem in one line, whichever route it was sent to, so that
@@ -19,6 +20,8 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from cmvcds.domain.documents import DEFAULT_LIMITS, Limits, parse_document
 from cmvcds.errors import InputError
 
@@ -30,6 +33,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+#: The longest a client may take to send its body (a slow client is cut off, not waited for).
+BODY_TIMEOUT_S = 30.0
 #: Room for the multipart envelope and the other form fields around an uploaded file.
 _ENVELOPE = 64 * 1024
 
@@ -61,9 +66,15 @@ _JSON_TYPES = ("application/json",)
 class BodyGuard:
     """ASGI middleware: see the module docstring."""
 
-    def __init__(self, app: ASGIApp, limits: Sequence[BodyLimit] = DEFAULT_BODY_LIMITS) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: Sequence[BodyLimit] = DEFAULT_BODY_LIMITS,
+        body_timeout_s: float = BODY_TIMEOUT_S,
+    ) -> None:
         self.app = app
         self.limits = sorted(limits, key=lambda limit: len(limit.prefix), reverse=True)
+        self.body_timeout_s = body_timeout_s
 
     def limit_for(self, path: str) -> BodyLimit:
         for limit in self.limits:
@@ -89,15 +100,25 @@ class BodyGuard:
                 return
         body = bytearray()
         more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > limit:
-                await _too_large(send, path, len(body), limit)
-                return
-            more = message.get("more_body", False)
+        with anyio.move_on_after(self.body_timeout_s) as timer:
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                body += message.get("body", b"")
+                if len(body) > limit:
+                    await _too_large(send, path, len(body), limit)
+                    return
+                more = message.get("more_body", False)
+        if timer.cancelled_caught:  # a slow client holds its own request only, and not for long
+            await _refuse(
+                send,
+                path,
+                408,
+                "Request timeout",
+                f"the request body did not arrive within {self.body_timeout_s:g} s",
+            )
+            return
         media = headers.get("content-type", "").split(";")[0].strip().lower()
         if body and (not media or media in _JSON_TYPES or media.endswith("+json")):
             try:
