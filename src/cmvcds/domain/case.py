@@ -25,6 +25,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -68,8 +69,9 @@ def _a_number(value: Any) -> Any:
 
 #: A calendar date in a case (also avoids the ``date: date`` field/type name clash).
 Date = Annotated[date, BeforeValidator(_not_a_number)]
-#: A measured quantity: a JSON/YAML number, kept exact as a Decimal.
-Number = Annotated[Decimal, BeforeValidator(_a_number)]
+#: A measured quantity: a JSON/YAML number, kept exact as a Decimal (and a number, never text,
+#: in the published JSON schema: the validator refuses text).
+Number = Annotated[Decimal, BeforeValidator(_a_number), WithJsonSchema({"type": "number"})]
 
 
 class _Model(BaseModel):

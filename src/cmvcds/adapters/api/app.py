@@ -29,6 +29,8 @@ from cmvcds.adapters.api.service import Clinic, examples_folder
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.adapters.api.store import CaseStore
 from cmvcds.domain.case import Case
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.core import PlausibilityLimits
 
 __all__ = ["create_app"]
 
@@ -129,8 +131,25 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["Case"] = case
     body = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"]
     body["schema"] = {"$ref": "#/components/schemas/Case"}
+    _plausible_ranges(components, app.state.clinic.knowledge)
     app.openapi_schema = schema
     return schema
+
+
+def _plausible_ranges(components: dict[str, Any], knowledge: Knowledge) -> None:
+    """The parser's plausible ranges (``core/plausibility.yaml``) as the schema's bounds of the
+    patient's numbers, so that the OpenAPI promises what the validators accept — stated once,
+    in the knowledge, and copied here when the document is built."""
+    limits = knowledge.table("plausibility", PlausibilityLimits)
+    ranges = {"weight_kg": limits.weight_kg, "height_cm": limits.height_cm}
+    ranges["age_years"] = limits.age_years
+    for model in ("DosePatient", "CasePatient"):
+        properties = components.get(model, {}).get("properties", {})
+        for name, (low, high) in ranges.items():
+            for branch in properties.get(name, {}).get("anyOf", []):
+                if branch.get("type") == "number":
+                    branch.pop("exclusiveMinimum", None)
+                    branch.update({"minimum": float(low), "maximum": float(high)})
 
 
 def _optional(name: str) -> ModuleType | None:
