@@ -96,7 +96,7 @@ def _fetch(client: httpx.Client, key: str, url: str) -> Any:
                     f"{key}: the FHIR server answered {response.status_code}"
                     + (" (redirects are not followed)" if response.is_redirect else "")
                 )
-            body = b""
+            body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > MAX_FHIR_BYTES:
@@ -108,7 +108,13 @@ def _fetch(client: httpx.Client, key: str, url: str) -> Any:
             f"{key}: the FHIR server could not be reached ({type(error).__name__})"
         ) from None
     try:
-        return parse_document(body, "FHIR answer", "json", Limits(max_bytes=MAX_FHIR_BYTES))
+        return parse_document(
+            bytes(body),
+            "FHIR answer",
+            "json",
+            # a Patient.photo or an attachment may be long text: only the size bounds it
+            Limits(max_bytes=MAX_FHIR_BYTES, max_string=MAX_FHIR_BYTES),
+        )
     except InputError as error:
         raise PreconditionFailed(
             f"{key}: the FHIR server's answer is not FHIR JSON ({error})"
