@@ -431,3 +431,45 @@ def test_two_workers_share_the_replay_cache(tmp_path: Path, keys: Keys) -> None:
     finally:
         _stop(process)
     assert statuses == [200] + [401] * 7
+
+
+def test_the_jwks_is_fetched_from_the_configured_url(
+    tmp_path: Path, knowledge: Knowledge, keys: Keys
+) -> None:
+    """As with the sandbox: the issuer's JWKS at a URL (configured here, never the token's jku)."""
+
+    class Jwks(BaseHTTPRequestHandler):
+        hits: ClassVar[list[str]] = []
+
+        def do_GET(self) -> None:
+            Jwks.hits.append(self.path)
+            body = json.dumps(keys.jwks).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            demo_cases=False,
+            cds_trusted_issuers={SANDBOX: url},
+        )
+        client = TestClient(
+            create_app(settings, Clinic(knowledge, today=lambda: TODAY)),
+            raise_server_exceptions=False,
+        )
+        assert _call(client, keys.token()).status_code == 200
+        unknown = _call(client, keys.token(headers={"kid": "rotated-away"}))
+        assert unknown.status_code == 401 and "no key 'rotated-away'" in unknown.json()["detail"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Jwks.hits and set(Jwks.hits) == {"/.well-known/jwks.json"}
