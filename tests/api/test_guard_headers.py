@@ -158,3 +158,9 @@ def test_a_slow_body_is_cut_off_without_reaching_the_app() -> None:
     assert reached == []
     assert sent[0]["status"] == 408
     assert b"did not arrive within 0.3 s" in sent[1]["body"]
+
+
+def test_a_case_key_past_64_bits_is_a_404_not_a_500(client: TestClient) -> None:
+    for url in ["/cases/99999999999999999999", "/cases/9223372036854775808/assessment.json"]:
+        response = client.get(url)
+        assert response.status_code == 404, url

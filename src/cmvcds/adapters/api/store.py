@@ -40,6 +40,9 @@ __all__ = ["CaseStore", "StoredCase"]
 
 LOG = logging.getLogger("cmvcds.web")
 
+#: The largest key of a row (a signed 64-bit integer).
+MAX_KEY = 2**63 - 1
+
 metadata = MetaData()
 
 web_cases = Table(
@@ -104,6 +107,9 @@ class CaseStore:
         return int(key[0]) if key else 0
 
     def get(self, key: int) -> StoredCase | None:
+        """The stored case ``key``; None for no such case (also a key no database row can have)."""
+        if not 0 < key <= MAX_KEY:  # SQLite and PostgreSQL would fail on a larger integer
+            return None
         with self.engine.connect() as connection:
             row = connection.execute(select(web_cases).where(web_cases.c.id == key)).first()
         return None if row is None else _stored(row)
