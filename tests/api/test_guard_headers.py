@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterator
@@ -153,7 +154,11 @@ def test_a_slow_body_is_cut_off_without_reaching_the_app() -> None:
 
     scope = {"type": "http", "method": "POST", "path": "/api/v1/assess", "headers": []}
     started = time.monotonic()
-    anyio.run(BodyGuard(app, body_timeout_s=0.3), scope, slow_receive, send)
+    loop = asyncio.new_event_loop()  # its own loop: the thread's current one stays as it was
+    try:
+        loop.run_until_complete(BodyGuard(app, body_timeout_s=0.3)(scope, slow_receive, send))
+    finally:
+        loop.close()
     assert time.monotonic() - started < 2
     assert reached == []
     assert sent[0]["status"] == 408
