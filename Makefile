@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## The main job: the web app and API on http://127.0.0.1:8000 (embedded SQLite, demo cases).
 run: $(STAMP)
-	$(BIN)/cmvcds serve
+	$(BIN)/cmvcds serve --demo --insecure-no-jwt  # the demo: open pages, CDS Hooks without a JWT (said at start)
 
 ## Everything CI checks: lint, types, the whole test suite (SQLite and PostgreSQL, real browser).
 test: $(STAMP)

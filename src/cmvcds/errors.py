@@ -8,6 +8,8 @@ Library code raises these and never prints; the CLI maps them to exit codes (2 f
     │   ├── CaseFormatError          a case breaks the case format: unknown key, bad type, a unit
     │   │                            not accepted, an implausible value or an impossible date —
     │   │                            ``problems`` lists every one, field first
+    │   ├── DocumentError            a YAML/JSON document refused before it is read as a case:
+    │   │                            an alias, a duplicate key, not UTF-8, too large or too deep
     │   ├── SequenceInputError       a FASTA, VCF or mutation list that cannot be read
     │   └── SettingsError            the site settings file is malformed or out of range
     ├── KnowledgeError               the knowledge pack is malformed (file, row and field named)
@@ -26,6 +28,7 @@ __all__ = [
     "AuditIntegrityError",
     "CaseFormatError",
     "CmvcdsError",
+    "DocumentError",
     "InputError",
     "KnowledgeError",
     "RegistryError",
@@ -56,6 +59,10 @@ class InputError(CmvcdsError):
 
 class CaseFormatError(InputError):
     """A case breaks the cmvcds-case/1 format."""
+
+
+class DocumentError(InputError):
+    """A YAML/JSON document refused by ``cmvcds.domain.documents``: one line saying why."""
 
 
 class SequenceInputError(InputError):

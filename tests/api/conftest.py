@@ -18,7 +18,13 @@ from tests.conftest import TODAY
 
 @pytest.fixture
 def app(tmp_path: Path, knowledge: Knowledge) -> FastAPI:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'cmvcds.sqlite3'}", demo_cases=False)
+    # CDS Hooks without a JWT, as the demo: these tests are about the answers; the JWT checks
+    # are tests/cdshooks/test_jwt.py's, on an app with verification on (the default)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'cmvcds.sqlite3'}",
+        demo_cases=False,
+        cds_insecure_no_jwt=True,
+    )
     return create_app(settings, Clinic(knowledge, today=lambda: TODAY))
 
 

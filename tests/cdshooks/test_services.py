@@ -232,7 +232,13 @@ def test_prefetch_is_fetched_from_the_fhir_server_with_the_token() -> None:
         "patient": "Patient/{{context.patientId}}",
         "observations": "Observation?patient={{context.patientId}}&code=http://loinc.org|2160-0",
     }
-    data = gather(request, templates, ["patient"], transport=httpx.MockTransport(fhir))
+    data = gather(
+        request,
+        templates,
+        ["patient"],
+        allowed_servers=["https://ehr.example/fhir"],
+        transport=httpx.MockTransport(fhir),
+    )
     assert data["patient"]["id"] == "p1"
     assert [str(r.url) for r in seen] == [
         "https://ehr.example/fhir/Patient/p1",
@@ -258,6 +264,7 @@ def test_an_unreachable_fhir_server_is_412() -> None:
             request,
             {"patient": "Patient/{{context.patientId}}"},
             ["patient"],
+            allowed_servers=["https://x"],
             transport=httpx.MockTransport(down),
         )
 

@@ -165,7 +165,7 @@ def test_upload_a_case_file_and_a_fhir_bundle(client: TestClient) -> None:
         in page
     )
     bad = client.post("/cases/upload", files={"file": ("case.yaml", b"id: [unclosed")})
-    assert bad.status_code == 422 and "not valid JSON or YAML" in bad.text
+    assert bad.status_code == 422 and "case.yaml: not valid YAML" in bad.text
 
 
 def test_assessment_json_and_case_file_downloads(client: TestClient) -> None:

@@ -25,6 +25,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -70,8 +71,9 @@ def _a_number(value: Any) -> Any:
 
 #: A calendar date in a case (also avoids the ``date: date`` field/type name clash).
 Date = Annotated[date, BeforeValidator(_not_a_number)]
-#: A measured quantity: a JSON/YAML number, kept exact as a Decimal.
-Number = Annotated[Decimal, BeforeValidator(_a_number)]
+#: A measured quantity: a JSON/YAML number, kept exact as a Decimal (and a number, never text,
+#: in the published JSON schema: the validator refuses text).
+Number = Annotated[Decimal, BeforeValidator(_a_number), WithJsonSchema({"type": "number"})]
 
 
 class _Model(BaseModel):
@@ -278,7 +280,14 @@ class Case(_Model):
     """One patient on one assessment date, as the engine sees it (validated and normalised)."""
 
     format: Literal["cmvcds-case/1"] = CASE_FORMAT
-    id: str = Field(min_length=1, max_length=128)
+    id: str = Field(
+        min_length=1,
+        max_length=128,
+        # what ``_printable_id`` enforces, told to API clients (OpenAPI) as a pattern
+        json_schema_extra={
+            "pattern": r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+        },
+    )
     assessed_on: Date
     context: Context
     patient: Patient = Patient()
@@ -310,6 +319,17 @@ class Case(_Model):
             or bool(self.ultrasound)
             or any(o.specimen in ("amniotic_fluid", "fetal_blood") for o in self.observations)
         )
+
+    @field_validator("id")
+    @classmethod
+    def _printable_id(cls, value: str) -> str:
+        """An id is shown on pages, in logs and file names: no control or invisible characters."""
+        if not value.isprintable() or value != value.strip():
+            raise ValueError(
+                "an id is printable text, without control or invisible characters "
+                "or surrounding spaces"
+            )
+        return value
 
     def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
         """Observations of ``code`` (and ``specimen``), oldest first."""
@@ -361,8 +381,14 @@ def _internal_keys(data: dict[str, Any]) -> list[str]:
         if isinstance(o, dict) and "given" in o
     ]
 
+#: Problems listed at most; a file wrong in thousands of places gets a bounded answer.
+MAX_PROBLEMS = 50
+
 
 def _format_error(problems: list[str]) -> CaseFormatError:
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], f"(case): and {more} more problems not listed"]
     error = CaseFormatError(problems[0])
     error.problems = problems  # type: ignore[attr-defined]
     return error
@@ -375,18 +401,19 @@ def _pydantic_problem(error: Any) -> str:
         return f"{path}: unknown key (check the spelling; see the case format, design §3)"
     if kind == "missing":
         return f"{path}: required"
+    given = _brief(error.get("input"))
     if kind.startswith("date"):
-        return f"{path}: {error.get('input')!r} is not a date; use ISO 8601, e.g. 2026-03-02"
-    if kind == "literal_error":
-        return (
-            f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
-        )
-    if kind == "enum":
-        return (
-            f"{path}: {error.get('input')!r} is not accepted; expected {error['ctx']['expected']}"
-        )
+        return f"{path}: {given} is not a date; use ISO 8601, e.g. 2026-03-02"
+    if kind in ("literal_error", "enum"):
+        return f"{path}: {given} is not accepted; expected {error['ctx']['expected']}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{path}: {message} (got {error.get('input')!r})"
+    return f"{path}: {message} (got {given})"
+
+
+def _brief(value: Any) -> str:
+    """The offending value as written, cut short: a message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}…"
 
 
 def _path(loc: tuple[Any, ...]) -> str:

@@ -18,6 +18,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
+from cmvcds.adapters.api.clinical_access import ClinicalAccess
+from cmvcds.adapters.api.guard import BodyGuard
+from cmvcds.adapters.api.headers import SecurityHeaders
 from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
 from cmvcds.adapters.api.routes import cmvcds_version
 from cmvcds.adapters.api.routes import router as api_router
@@ -26,6 +29,8 @@ from cmvcds.adapters.api.service import Clinic, examples_folder
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.adapters.api.store import CaseStore
 from cmvcds.domain.case import Case
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.core import PlausibilityLimits
 
 __all__ = ["create_app"]
 
@@ -57,6 +62,12 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
         docs_url=None,  # Swagger UI and ReDoc load their JavaScript from a CDN: not served
         redoc_url=None,
     )
+    if settings.cds_insecure_no_jwt:
+        LOG.warning(
+            "INSECURE: CDS Hooks calls are accepted WITHOUT a JWT (--insecure-no-jwt / "
+            "CMVCDS_CDS_INSECURE_NO_JWT): anyone who reaches this port can call the services. "
+            "For a local demo only."
+        )
     app.state.settings = settings
     app.state.clinic = clinic
     app.state.store = CaseStore(settings.database_url)
@@ -73,6 +84,9 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
     )
+    app.add_middleware(ClinicalAccess, settings=settings)
+    app.add_middleware(BodyGuard)  # inside the headers: a 413 gets them too
+    app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
 
     from cmvcds.adapters.cdshooks.routes import router as cds_router
@@ -89,6 +103,7 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
             app.include_router(module.router)
             nav.append((label, url))
     environment().globals["extra_nav"] = nav
+    environment().globals["demo_mode"] = settings.mode == "demo"
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -116,8 +131,25 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components["Case"] = case
     body = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"]
     body["schema"] = {"$ref": "#/components/schemas/Case"}
+    _plausible_ranges(components, app.state.clinic.knowledge)
     app.openapi_schema = schema
     return schema
+
+
+def _plausible_ranges(components: dict[str, Any], knowledge: Knowledge) -> None:
+    """The parser's plausible ranges (``core/plausibility.yaml``) as the schema's bounds of the
+    patient's numbers, so that the OpenAPI promises what the validators accept — stated once,
+    in the knowledge, and copied here when the document is built."""
+    limits = knowledge.table("plausibility", PlausibilityLimits)
+    ranges = {"weight_kg": limits.weight_kg, "height_cm": limits.height_cm}
+    ranges["age_years"] = limits.age_years
+    for model in ("DosePatient", "CasePatient"):
+        properties = components.get(model, {}).get("properties", {})
+        for name, (low, high) in ranges.items():
+            for branch in properties.get(name, {}).get("anyOf", []):
+                if branch.get("type") == "number":
+                    branch.pop("exclusiveMinimum", None)
+                    branch.update({"minimum": float(low), "maximum": float(high)})
 
 
 def _optional(name: str) -> ModuleType | None:

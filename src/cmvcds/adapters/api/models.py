@@ -7,7 +7,7 @@ keys listed here are the stable ones tests and clients rely on.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,9 +91,16 @@ class DoseDocument(_Open):
     citations: list[str]
 
 
+#: A mutation as the parser reads it (``UL97:M460V``, ``UL54:del981-982``): bounded text.
+MutationText = Annotated[str, Field(min_length=1, max_length=60)]
+GeneName = Annotated[str, Field(min_length=1, max_length=20)]
+
+
 class ResistanceRequest(_Closed):
-    mutations: list[str] | None = Field(default=None, examples=[["UL97:M460V", "UL54:A809V"]])
-    genes_tested: list[str] | None = None
+    mutations: list[MutationText] | None = Field(
+        default=None, max_length=1000, examples=[["UL97:M460V", "UL54:A809V"]]
+    )
+    genes_tested: list[GeneName] | None = Field(default=None, max_length=20)
     fasta: str | None = Field(default=None, max_length=2_000_000)
     vcf: str | None = Field(default=None, max_length=20_000_000)
     threshold: float | None = Field(default=None, gt=0, le=1)

@@ -7,21 +7,19 @@ own functions, never a copy of the clinical logic.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.assess import assess
 from cmvcds.domain.case import Case, parse_case
+from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
 from cmvcds.domain.settings import SiteSettings, parse_settings
 from cmvcds.engine import dosing
-from cmvcds.errors import CaseFormatError, SettingsError
+from cmvcds.errors import SettingsError
 from cmvcds.knowledge import Knowledge, load_knowledge
 
 __all__ = ["Clinic", "NotAvailable", "read_case_text"]
@@ -31,17 +29,20 @@ class NotAvailable(Exception):
     """Something outside Python that a page needs is missing (e.g. chromium for PDF)."""
 
 
-def read_case_text(text: str, filename: str = "case.yaml") -> Any:
-    """The raw mapping of an uploaded YAML or JSON document (a case or a FHIR Bundle)."""
+def read_case_text(data: bytes | str, filename: str = "case.yaml") -> Any:
+    """The raw mapping of an uploaded YAML or JSON document (a case or a FHIR Bundle), read by
+    the one bounded reader of untrusted documents (``cmvcds.domain.documents``)."""
+    return parse_document(data, filename, "auto")
+
+
+def read_settings_file(path: Path) -> Any:
+    """The raw site settings of ``path`` (YAML), bounded like a case."""
     try:
-        if filename.lower().endswith(".json") or text.lstrip().startswith("{"):
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0]
-        raise CaseFormatError(
-            f"{filename}: not valid JSON or YAML: {first}", field="file"
-        ) from None
+        with path.open("rb") as handle:
+            data = handle.read(DEFAULT_LIMITS.max_bytes + 1)
+    except OSError as error:
+        raise SettingsError(f"cannot read settings file {path}: {error.strerror}") from None
+    return parse_document(data, str(path), "yaml")
 
 
 @dataclass
@@ -57,12 +58,7 @@ class Clinic:
         knowledge = load_knowledge(settings.knowledge)
         site = SiteSettings()
         if settings.site_settings is not None:
-            try:
-                raw = yaml.safe_load(settings.site_settings.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError) as error:
-                raise SettingsError(
-                    f"cannot read settings file {settings.site_settings}: {error}"
-                ) from None
+            raw = read_settings_file(settings.site_settings)
             site = parse_settings(raw, knowledge, origin=str(settings.site_settings))
         return cls(knowledge, site)
 

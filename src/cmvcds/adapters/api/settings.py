@@ -8,11 +8,13 @@ engine (design.md §4), the same file the CLI reads; ``CMVCDS_KNOWLEDGE`` an alt
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cmvcds.registry.db import DEFAULT_URL
+from cmvcds.registry.roles import Role
 
 __all__ = ["Settings"]
 
@@ -23,6 +25,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CMVCDS_", extra="ignore")
 
     database_url: str = Field(default=DEFAULT_URL, description="SQLAlchemy URL of the database.")
+    mode: Literal["demo", "production"] = Field(
+        default="demo",
+        description=(
+            "production: the clinician's pages and stored cases need a registry login of a "
+            "clinical role (`cmvcds serve` without --demo); demo: open, with a banner on "
+            "every page."
+        ),
+    )
+    clinical_roles: list[Role] = Field(
+        default_factory=lambda: [Role.SITE_INVESTIGATOR, Role.SITE_DATA_ENTRY],
+        description="Registry roles that may use the clinician's pages in production mode.",
+    )
     knowledge: Path | None = Field(
         default=None, description="Knowledge pack folder (default: the shipped pack)."
     )
@@ -46,7 +60,30 @@ class Settings(BaseSettings):
         default_factory=dict,
         description=(
             "CDS Hooks clients whose JWT is accepted: issuer → JWKS URL or JWKS file. "
-            "Empty: no authentication is required (a trusted network only)."
+            "Empty: every CDS Hooks call is refused, unless cds_insecure_no_jwt."
+        ),
+    )
+    cds_insecure_no_jwt: bool = Field(
+        default=False,
+        description=(
+            "Accept CDS Hooks calls without a JWT (`cmvcds serve --insecure-no-jwt`): a local "
+            "demo only, logged as a warning at start."
+        ),
+    )
+    cds_jwt_leeway_s: float = Field(
+        default=60, ge=0, le=300, description="Clock skew allowed on a CDS client's JWT."
+    )
+    cds_jwt_max_lifetime_s: float = Field(
+        default=3600,
+        gt=0,
+        le=86400,
+        description="Longest JWT lifetime (exp − iat) accepted; CDS Hooks recommends 5 minutes.",
+    )
+    cds_fhir_servers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "FHIR servers the CDS services may fetch from (base URLs; a request's fhirServer "
+            "must equal one or lie under it). Empty: never fetch, prefetch only."
         ),
     )
     public_url: str | None = Field(

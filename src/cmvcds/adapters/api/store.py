@@ -9,31 +9,39 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import (
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
     select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
+from cmvcds.domain.documents import parse_document
+from cmvcds.errors import InputError
 from cmvcds.registry.db import make_engine
 
 __all__ = ["CaseStore", "StoredCase"]
 
 LOG = logging.getLogger("cmvcds.web")
+
+#: The largest key of a row (a signed 64-bit integer).
+MAX_KEY = 2**63 - 1
 
 metadata = MetaData()
 
@@ -57,6 +65,15 @@ cds_feedback = Table(
     Column("outcome", String(20), nullable=False),
     Column("payload_json", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+#: CDS Hooks JWT ids already used (the replay cache, shared by every worker through the database).
+cds_jwt_seen = Table(
+    "cds_jwt_seen",
+    metadata,
+    Column("issuer", String(200), primary_key=True),
+    Column("jti", String(200), primary_key=True),
+    Column("expires_at", Float, nullable=False),
 )
 
 
@@ -90,6 +107,9 @@ class CaseStore:
         return int(key[0]) if key else 0
 
     def get(self, key: int) -> StoredCase | None:
+        """The stored case ``key``; None for no such case (also a key no database row can have)."""
+        if not 0 < key <= MAX_KEY:  # SQLite and PostgreSQL would fail on a larger integer
+            return None
         with self.engine.connect() as connection:
             row = connection.execute(select(web_cases).where(web_cases.c.id == key)).first()
         return None if row is None else _stored(row)
@@ -116,14 +136,30 @@ class CaseStore:
             if self.has_origin(origin):
                 continue
             try:
-                raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError) as error:
+                raw = parse_document(file.read_bytes(), file.name, "yaml")
+            except (OSError, InputError) as error:
                 LOG.warning("demo case %s not loaded: %s", file, error)
                 continue
             if isinstance(raw, dict) and raw.get("format", "cmvcds-case/1") == "cmvcds-case/1":
                 self.add(raw, origin)
                 added += 1
         return added
+
+    def claim_jti(self, issuer: str, jti: str, expires_at: float) -> bool:
+        """Record a JWT id until ``expires_at`` (epoch seconds); False when already recorded.
+
+        The primary key makes the claim atomic across workers and databases; expired rows are
+        deleted first, so the table holds only tokens that could still be replayed."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time()))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(cds_jwt_seen).values(issuer=issuer, jti=jti, expires_at=expires_at)
+                )
+        except IntegrityError:
+            return False
+        return True
 
     def add_feedback(self, service_id: str, item: dict[str, Any]) -> None:
         row = {

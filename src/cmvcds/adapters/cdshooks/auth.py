@@ -1,23 +1,34 @@
-"""JWT of the calling EHR (CDS Hooks 2.0.1 §Trusting CDS Clients), verified when configured.
+"""JWT of the calling EHR (CDS Hooks 2.0.1 §Trusting CDS Clients), verified unless a local demo
+explicitly turns it off (``cmvcds serve --insecure-no-jwt``).
 
-``CMVCDS_CDS_TRUSTED_ISSUERS`` maps each trusted issuer to its JWKS (a URL or a file). The token
-must be signed by a key of that set, name this service's endpoint as its audience, carry ``exp``,
-``iat`` and ``jti``, and not be replayed.
+``CMVCDS_CDS_TRUSTED_ISSUERS`` maps each trusted issuer to its JWKS (a URL or a file); the token's
+own ``jku`` header is never followed (it would let the caller name the key that signs it). The
+token must:
+
+- be signed with an asymmetric algorithm (RS/ES/PS 256–512; never ``none`` or HMAC) by the key its
+  ``kid`` header names (``kid`` required) in its issuer's JWKS;
+- name this service's endpoint as its audience, carry ``iss``, ``exp``, ``iat`` and ``jti``;
+- be valid now within ``leeway_s`` of clock skew, not be issued in the future, and live at most
+  ``max_lifetime_s`` (``exp - iat``; the specification recommends five minutes);
+- not be replayed: each ``jti`` is claimed once in ``ReplayCache`` — the installation's database,
+  shared by every worker process — until the token expires.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jwt
 
-__all__ = ["JwtVerifier", "Unauthorized"]
+__all__ = ["ALGORITHMS", "JwtVerifier", "Unauthorized"]
 
-ALGORITHMS = ["RS384", "ES384", "RS256", "ES256", "RS512", "ES512"]
+ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
+
+#: ``claim(issuer, jti, expires_at) -> bool``: True the first time, False for a replay.
+ClaimJti = Callable[[str, str, float], bool]
 
 
 class Unauthorized(Exception):
@@ -25,50 +36,76 @@ class Unauthorized(Exception):
 
 
 class JwtVerifier:
-    def __init__(self, issuers: dict[str, str]) -> None:
+    def __init__(
+        self,
+        issuers: dict[str, str],
+        claim: ClaimJti,
+        *,
+        leeway_s: float = 60,
+        max_lifetime_s: float = 3600,
+        jwks_timeout_s: float = 10,
+    ) -> None:
         self.issuers = issuers
-        self._clients: dict[str, Any] = {}
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.claim = claim
+        self.leeway_s = leeway_s
+        self.max_lifetime_s = max_lifetime_s
+        self.jwks_timeout_s = jwks_timeout_s
+        self._clients: dict[str, jwt.PyJWKClient] = {}
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self.issuers)
-
-    def _key(self, issuer: str, token: str) -> Any:
+    def _key(self, issuer: str, kid: str) -> Any:
         source = self.issuers[issuer]
         if source.startswith(("http://", "https://")):
-            client = self._clients.setdefault(issuer, jwt.PyJWKClient(source, cache_keys=True))
-            return client.get_signing_key_from_jwt(token).key
+            client = self._clients.setdefault(
+                issuer,
+                jwt.PyJWKClient(source, cache_keys=True, timeout=int(self.jwks_timeout_s)),
+            )
+            try:
+                return client.get_signing_key(kid).key
+            except jwt.PyJWKClientError as error:
+                raise Unauthorized(f"no key {kid!r} in the JWKS of {issuer}: {error}") from None
         keys = jwt.PyJWKSet.from_dict(json.loads(Path(source).read_text(encoding="utf-8")))
-        kid = jwt.get_unverified_header(token).get("kid")
         for key in keys.keys:
-            if kid is None or key.key_id == kid:
+            if key.key_id == kid:
                 return key.key
         raise Unauthorized(f"no key {kid!r} in the JWKS of {issuer}")
 
     def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
+        if not self.issuers:
+            raise Unauthorized(
+                "no trusted CDS client is configured (CMVCDS_CDS_TRUSTED_ISSUERS); "
+                "every call is refused"
+            )
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthorized("a Bearer JWT is required")
         token = authorization.removeprefix("Bearer ").strip()
         try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") not in ALGORITHMS:
+                raise Unauthorized(f"JWT algorithm {header.get('alg')!r} is not accepted")
+            kid = header.get("kid")
+            if not isinstance(kid, str) or not kid:
+                raise Unauthorized("the JWT header has no kid")
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
-            if issuer not in self.issuers:
+            if not isinstance(issuer, str) or issuer not in self.issuers:
                 raise Unauthorized(f"issuer {issuer!r} is not trusted")
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._key(issuer, token),
+                self._key(issuer, kid),
                 algorithms=ALGORITHMS,
                 audience=audience,
                 issuer=issuer,
+                leeway=self.leeway_s,
                 options={"require": ["exp", "iat", "jti", "iss", "aud"]},
             )
         except jwt.PyJWTError as error:
             raise Unauthorized(f"JWT refused: {error}") from None
-        now = time.time()
-        with self._lock:
-            self._seen = {k: exp for k, exp in self._seen.items() if exp > now}
-            if claims["jti"] in self._seen:
-                raise Unauthorized("JWT replayed (jti already seen)")
-            self._seen[claims["jti"]] = float(claims["exp"])
+        exp, iat = float(claims["exp"]), float(claims["iat"])
+        if exp - iat > self.max_lifetime_s:
+            raise Unauthorized(
+                f"JWT lives {exp - iat:.0f} s; at most {self.max_lifetime_s:.0f} s accepted"
+            )
+        if not isinstance(claims["jti"], str) or not claims["jti"] or len(claims["jti"]) > 200:
+            raise Unauthorized("the JWT jti must be a text of 1–200 characters")
+        if not self.claim(issuer, claims["jti"], exp + self.leeway_s):
+            raise Unauthorized("JWT replayed (jti already seen)")
         return claims

@@ -44,9 +44,9 @@ class CdsRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    hook: str = Field(min_length=1)
-    hookInstance: str = Field(min_length=1)
-    fhirServer: str | None = None
+    hook: str = Field(min_length=1, max_length=100)
+    hookInstance: str = Field(min_length=1, max_length=200)
+    fhirServer: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     fhirAuthorization: FhirAuthorization | None = None
     context: dict[str, Any]
     prefetch: dict[str, Any] | None = None
@@ -77,7 +77,9 @@ class Action(_Spec):
     type: Literal["create", "update", "delete"]
     description: str
     resource: dict[str, Any] | None = None
-    resourceId: list[str] | None = None
+    resourceId: str | None = Field(
+        default=None, description="A relative reference (CDS Hooks 2.0: a string), e.g. Patient/1."
+    )
 
 
 class Suggestion(_Spec):

@@ -1,17 +1,30 @@
 """The data a service needs: from the request's prefetch, else fetched from ``fhirServer``
-with the bearer token, else ``PreconditionFailed`` (HTTP 412), as CDS Hooks 2.0.1 requires."""
+with the bearer token, else ``PreconditionFailed`` (HTTP 412), as CDS Hooks 2.0.1 requires.
+
+A fetch is made only to a FHIR server on the installation's allow-list (``cds_fhir_servers``):
+anything else is refused before a request leaves the machine, so a caller cannot point the
+service (and the access token) at an internal address. The token is sent over ``https`` only.
+Context values are percent-encoded into the URL; redirects are not followed; an answer that is
+not a FHIR JSON document (or larger than a case document may be) is a 412, never a 500.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from cmvcds.adapters.cdshooks.models import CdsRequest
+from cmvcds.domain.documents import Limits, parse_document
+from cmvcds.errors import InputError
 
-__all__ = ["PreconditionFailed", "gather", "render_template"]
+__all__ = ["PreconditionFailed", "allowed_server", "gather", "render_template"]
+
+#: The largest FHIR answer read (a page of a searchset); the reader's other bounds apply too.
+MAX_FHIR_BYTES = 10_000_000
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
 
@@ -34,7 +47,8 @@ def render_template(template: str, context: Mapping[str, Any]) -> str:
                 f"prefetch token {{{{{name}}}}} has no value in the request context"
             )
         text = str(found)
-        return text.split("/", 1)[1] if name == "userPractitionerId" and "/" in text else text
+        text = text.split("/", 1)[1] if name == "userPractitionerId" and "/" in text else text
+        return quote(text, safe="")
 
     return _TOKEN.sub(value, template)
 
@@ -46,11 +60,73 @@ def _usable(value: Any) -> Any:
     return value
 
 
+def allowed_server(server: str, allowed: Sequence[str]) -> bool:
+    """``server`` is one of ``allowed`` or lies under one (same scheme, host, port; path prefix)."""
+    given = urlsplit(server.rstrip("/"))
+    if given.scheme not in ("http", "https") or given.username or given.password:
+        return False
+    for entry in allowed:
+        base = urlsplit(entry.rstrip("/"))
+        if (given.scheme, given.netloc.lower()) == (base.scheme, base.netloc.lower()) and (
+            given.path == base.path or given.path.startswith(base.path + "/")
+        ):
+            return True
+    return False
+
+
+def _check_server(request: CdsRequest, allowed: Sequence[str]) -> str:
+    server = str(request.fhirServer).rstrip("/")
+    if not allowed_server(server, allowed):
+        raise PreconditionFailed(
+            f"fhirServer {server} is not on this installation's allow-list "
+            "(CMVCDS_CDS_FHIR_SERVERS); send the data as prefetch"
+        )
+    if request.fhirAuthorization is not None and urlsplit(server).scheme != "https":
+        raise PreconditionFailed(f"an access token is sent over https only, not to {server}")
+    return server
+
+
+def _fetch(client: httpx.Client, key: str, url: str) -> Any:
+    try:
+        with client.stream("GET", url) as response:
+            if response.status_code == 404:
+                return None
+            if not 200 <= response.status_code < 300:
+                raise PreconditionFailed(
+                    f"{key}: the FHIR server answered {response.status_code}"
+                    + (" (redirects are not followed)" if response.is_redirect else "")
+                )
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_FHIR_BYTES:
+                    raise PreconditionFailed(
+                        f"{key}: the FHIR server's answer is larger than {MAX_FHIR_BYTES:,} bytes"
+                    )
+    except httpx.HTTPError as error:
+        raise PreconditionFailed(
+            f"{key}: the FHIR server could not be reached ({type(error).__name__})"
+        ) from None
+    try:
+        return parse_document(
+            bytes(body),
+            "FHIR answer",
+            "json",
+            # a Patient.photo or an attachment may be long text: only the size bounds it
+            Limits(max_bytes=MAX_FHIR_BYTES, max_string=MAX_FHIR_BYTES),
+        )
+    except InputError as error:
+        raise PreconditionFailed(
+            f"{key}: the FHIR server's answer is not FHIR JSON ({error})"
+        ) from None
+
+
 def gather(
     request: CdsRequest,
     templates: Mapping[str, str],
     required: Iterable[str],
     *,
+    allowed_servers: Sequence[str] = (),
     timeout_s: float = 10.0,
     transport: httpx.BaseTransport | None = None,
 ) -> dict[str, Any]:
@@ -63,27 +139,16 @@ def gather(
         if key in given:
             data[key] = _usable(given[key])
     if missing and request.fhirServer:
+        base = _check_server(request, allowed_servers)
         headers = {"Accept": "application/fhir+json"}
         if request.fhirAuthorization is not None:
             headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
-        base = request.fhirServer.rstrip("/")
-        with httpx.Client(timeout=timeout_s, headers=headers, transport=transport) as client:
+        with httpx.Client(
+            timeout=timeout_s, headers=headers, transport=transport, follow_redirects=False
+        ) as client:
             for key in missing:
                 url = f"{base}/{render_template(templates[key], request.context)}"
-                try:
-                    response = client.get(url)
-                except httpx.HTTPError as error:
-                    raise PreconditionFailed(
-                        f"{key}: the FHIR server could not be reached ({type(error).__name__})"
-                    ) from None
-                if response.status_code == 404:
-                    data[key] = None
-                    continue
-                if response.status_code >= 400:
-                    raise PreconditionFailed(
-                        f"{key}: the FHIR server answered {response.status_code}"
-                    )
-                data[key] = _usable(response.json())
+                data[key] = _usable(_fetch(client, key, url))
     elif missing:
         absent = sorted(needed & set(missing))
         if absent:

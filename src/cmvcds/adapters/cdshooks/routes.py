@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Request
@@ -33,11 +34,18 @@ def _base_url(request: Request, public_url: str | None) -> str:
 
 
 def _authorise(request: Request, settings: Any, authorization: str | None) -> None:
+    """The caller's JWT verified (auth.py), unless the installation runs ``--insecure-no-jwt``."""
+    if settings.cds_insecure_no_jwt:
+        return
     verifier: JwtVerifier | None = getattr(request.app.state, "cds_jwt", None)
     if verifier is None:
-        verifier = request.app.state.cds_jwt = JwtVerifier(settings.cds_trusted_issuers)
-    if not verifier.enabled:
-        return
+        verifier = request.app.state.cds_jwt = JwtVerifier(
+            settings.cds_trusted_issuers,
+            request.app.state.store.claim_jti,
+            leeway_s=settings.cds_jwt_leeway_s,
+            max_lifetime_s=settings.cds_jwt_max_lifetime_s,
+            jwks_timeout_s=settings.fhir_timeout_s,
+        )
     audience = f"{_base_url(request, settings.public_url)}{request.url.path}"
     try:
         verifier.verify(authorization, audience)
@@ -69,8 +77,7 @@ async def call(
     service = _services(request, clinic).get(service_id)
     if service is None:
         raise HTTPException(404, f"no CDS service {service_id!r}")
-    if settings.cds_trusted_issuers:
-        await run_in_threadpool(_authorise, request, settings, authorization)
+    await run_in_threadpool(_authorise, request, settings, authorization)
     if body.hook not in service.hooks:
         raise HTTPException(
             400, f"service {service_id} answers {', '.join(service.hooks)}, not {body.hook}"
@@ -80,7 +87,14 @@ async def call(
     try:
         if fetch:
             data = await run_in_threadpool(
-                gather, body, service.prefetch, service.required, timeout_s=settings.fhir_timeout_s
+                functools.partial(
+                    gather,
+                    allowed_servers=settings.cds_fhir_servers,
+                    timeout_s=settings.fhir_timeout_s,
+                ),
+                body,
+                service.prefetch,
+                service.required,
             )
         else:
             data = gather(body, service.prefetch, service.required)

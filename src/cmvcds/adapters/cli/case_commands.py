@@ -13,7 +13,6 @@ from cmvcds.adapters.cli.common import (
     emit,
     exits_on_error,
     knowledge_pack,
-    load_case,
     read_case_file,
     read_settings,
     today,
@@ -43,12 +42,14 @@ def assess(
     settings: SettingsOpt = None,
 ) -> None:
     """Assess a case: decisions, regimens, dates, alerts and missing data, each cited."""
-    from cmvcds.adapters.report.text import assessment_text
-    from cmvcds.assess import assess as run_assessment
-
     with exits_on_error():
+        raw = read_case_file(case)  # a hostile file is refused before the engine is loaded
+        from cmvcds.adapters.report.text import assessment_text
+        from cmvcds.assess import assess as run_assessment
+        from cmvcds.domain.case import parse_case
+
         knowledge = knowledge_pack()
-        parsed = load_case(case, knowledge)
+        parsed = parse_case(raw, knowledge, today=today())
         document = run_assessment(
             parsed, knowledge, settings=read_settings(settings, knowledge)
         ).to_dict()
@@ -67,9 +68,10 @@ def validate(case: CaseArg) -> None:
     from cmvcds.domain.case import parse_case
 
     with exits_on_error():
+        raw = read_case_file(case)
         knowledge = knowledge_pack()
         try:
-            parse_case(read_case_file(case), knowledge, today=today())
+            parse_case(raw, knowledge, today=today())
         except CaseFormatError as error:
             for line in getattr(error, "problems", [str(error)]):
                 typer.echo(f"{case}: {line}", err=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -12,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-import yaml
 
-from cmvcds.errors import CaseFormatError, CmvcdsError, InputError
+from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
+from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge, load_knowledge
 
 if TYPE_CHECKING:
@@ -22,7 +21,14 @@ if TYPE_CHECKING:
     from cmvcds.domain.settings import SiteSettings
 
 
-__all__ = ["exits_on_error", "load_case", "read_case_file", "read_settings", "today"]
+__all__ = [
+    "exits_on_error",
+    "load_case",
+    "read_bounded",
+    "read_case_file",
+    "read_settings",
+    "today",
+]
 
 
 def today() -> date:
@@ -30,21 +36,24 @@ def today() -> date:
     return date.today()
 
 
-def read_case_file(path: Path) -> Any:
-    """The raw mapping of a YAML or JSON case file."""
+def read_bounded(path: Path, limit: int, what: str = "file", field: str | None = None) -> bytes:
+    """The bytes of ``path``, refused (never read whole) when longer than ``limit``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror}", field="CASE") from None
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0]
-        raise CaseFormatError(
-            f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {first}"
-        ) from None
+        where = f"{what} {path}" if field is None else str(path)
+        raise InputError(f"cannot read {where}: {error.strerror}", field=field) from None
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than the {limit:,} bytes accepted for a {what}")
+    return data
+
+
+def read_case_file(path: Path) -> Any:
+    """The raw mapping of a YAML or JSON case file, read by the one bounded reader of untrusted
+    documents (``cmvcds.domain.documents``): aliases, duplicate keys, deep nesting refused."""
+    data = read_bounded(path, DEFAULT_LIMITS.max_bytes, "case file", field="CASE")
+    return parse_document(data, str(path), "json" if path.suffix.lower() == ".json" else "yaml")
 
 
 def load_case(path: Path, knowledge: Knowledge) -> Case:
@@ -62,10 +71,8 @@ def read_settings(path: Path | None, knowledge: Knowledge) -> SiteSettings:
     )
     if chosen is None:
         return SiteSettings()
-    try:
-        raw = yaml.safe_load(chosen.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise InputError(f"cannot read settings file {chosen}: {error}") from None
+    data = read_bounded(chosen, DEFAULT_LIMITS.max_bytes, "settings file")
+    raw = parse_document(data, str(chosen), "yaml")
     return parse_settings(raw, knowledge, origin=str(chosen))
 
 

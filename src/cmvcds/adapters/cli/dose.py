@@ -129,8 +129,8 @@ def dose(
             raise InputError("required (e.g. --drug valganciclovir)", field="--drug")
         if indication is None:
             raise InputError("required (e.g. --indication induction)", field="--indication")
-        knowledge = knowledge_pack()
         raw: dict[str, Any] = read_case_file(case) if case is not None else {}
+        knowledge = knowledge_pack()
         if not isinstance(raw, dict):
             raw = {"patient": raw}  # the parser names the problem
         flags = {

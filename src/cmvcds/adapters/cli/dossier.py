@@ -12,8 +12,9 @@ from cmvcds.adapters.cli.common import (
     emit,
     exits_on_error,
     knowledge_pack,
-    load_case,
+    read_case_file,
     read_settings,
+    today,
 )
 from cmvcds.errors import InputError
 
@@ -28,10 +29,12 @@ def dossier(
     """The printable 648/96 dossier (HTML) of a pregnancy case: eligibility, dates, dose, consent, sources."""
     from cmvcds.adapters.report.dossier import dossier_html
     from cmvcds.assess import assess as run_assessment
+    from cmvcds.domain.case import parse_case
 
     with exits_on_error():
+        raw = read_case_file(case)  # a hostile file is refused before the knowledge is loaded
         knowledge = knowledge_pack()
-        parsed = load_case(case, knowledge)
+        parsed = parse_case(raw, knowledge, today=today())
         if not parsed.carries_pregnancy:
             raise InputError(
                 "the 648/96 dossier is for pregnancy cases (this "

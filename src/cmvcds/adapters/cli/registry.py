@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cmvcds.adapters.cli.common import emit, exits_on_error
+from cmvcds.adapters.cli.common import emit, exits_on_error, read_bounded
 from cmvcds.errors import InputError
 from cmvcds.registry.roles import Role
+
+#: A REDCap data dictionary of a few hundred fields is tens of kilobytes; far above that, refuse.
+MAX_DICTIONARY_BYTES = 5_000_000
 
 if TYPE_CHECKING:
     from cmvcds.registry.access import Actor
@@ -137,10 +140,13 @@ def import_dictionary(
     from cmvcds.registry.services import crf
 
     with exits_on_error():
+        data = read_bounded(file, MAX_DICTIONARY_BYTES, "data dictionary", field="FILE")
         try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as error:
-            raise InputError(f"cannot read {file}: {error.strerror}", field="FILE") from None
+            text = data.decode("utf-8").removeprefix("\ufeff")  # REDCap's export may carry a BOM
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"{file}: not UTF-8 (byte at offset {error.start}); save it as UTF-8", field="FILE"
+            ) from None
         with Registry(db).session(SYSTEM, reason="import dictionary") as session:
             row = crf.import_dictionary(session, SYSTEM, text, version=version)
             _say(

@@ -12,13 +12,14 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import zlib
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack
+from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack, read_bounded
 from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge
 
@@ -35,13 +36,27 @@ class ResistanceFormat(StrEnum):
     HTML = "html"
 
 
+#: The largest sequence file read (a VCF of a deep-sequenced genome; the API's VCF bound).
+MAX_SEQUENCE_BYTES = 20_000_000
+
+
 def _read(path: Path, what: str) -> str:
+    """The text of a FASTA/VCF/TSV file (gzip allowed), refused past ``MAX_SEQUENCE_BYTES``
+    decompressed — a gzip bomb stops there — or when it is not UTF-8."""
     try:
         if path.suffix.lower() == ".gz":
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
-                return handle.read()
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError, EOFError) as error:
+            with gzip.open(path, "rb") as handle:
+                data = handle.read(MAX_SEQUENCE_BYTES + 1)
+        else:
+            data = read_bounded(path, MAX_SEQUENCE_BYTES, what)
+        if len(data) > MAX_SEQUENCE_BYTES:
+            raise InputError(f"{path}: larger than the {MAX_SEQUENCE_BYTES:,} bytes accepted")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path}: not UTF-8 (byte at offset {error.start}); save the {what} as UTF-8"
+        ) from None
+    except (OSError, EOFError, zlib.error) as error:
         raise InputError(
             f"cannot read {what} {path}: {getattr(error, 'strerror', None) or error}"
         ) from None

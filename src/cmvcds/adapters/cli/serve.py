@@ -1,7 +1,9 @@
 """``cmvcds serve``: the web app, the REST API and the CDS Hooks services on one port.
 
-By default an SQLite database in the working directory and the demo cases of ``examples/``;
-``CMVCDS_DATABASE_URL`` (and the other ``CMVCDS_*`` settings) choose otherwise.
+By default an SQLite database in the working directory; ``CMVCDS_DATABASE_URL`` (and the other
+``CMVCDS_*`` settings) choose otherwise. Without ``--demo`` the clinician's pages need a registry
+login and CDS Hooks calls a signed JWT; ``--demo`` opens the pages (with a banner) and loads the
+cases of ``examples/``, ``--insecure-no-jwt`` drops the JWT — both for a local demo only.
 """
 
 from __future__ import annotations
@@ -20,8 +22,20 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="Port (default 8000).")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Worker processes.")] = 1,
     demo: Annotated[
-        bool, typer.Option("--demo/--no-demo", help="Load the demo cases of examples/.")
-    ] = True,
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            help="The local demo: open pages (with a banner) and the cases of examples/. "
+            "Without it, the clinician's pages need a registry login.",
+        ),
+    ] = False,
+    insecure_no_jwt: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-jwt",
+            help="Accept CDS Hooks calls without a signed JWT (a local demo only).",
+        ),
+    ] = False,
 ) -> None:
     """Start the web app and API (http://127.0.0.1:8000 by default)."""
     import os
@@ -33,8 +47,13 @@ def serve(
     from cmvcds.adapters.api.settings import Settings
 
     with exits_on_error():
-        if not demo:
+        if demo:
+            os.environ["CMVCDS_MODE"] = "demo"
+        else:
             os.environ["CMVCDS_DEMO_CASES"] = "false"
+            os.environ.setdefault("CMVCDS_MODE", "production")
+        if insecure_no_jwt:  # the workers read the environment: every one of them is told
+            os.environ["CMVCDS_CDS_INSECURE_NO_JWT"] = "true"
         settings = Settings()
         Clinic.from_settings(
             settings
@@ -43,6 +62,25 @@ def serve(
             f"cmvcds: http://{host or settings.host}:{port or settings.port}/  (database {settings.database_url})",
             err=True,
         )
+        typer.echo(
+            "cmvcds: DEMO MODE: the clinician's pages are open to anyone who reaches this port."
+            if settings.mode == "demo"
+            else "cmvcds: the clinician's pages need a registry login "
+            f"({', '.join(settings.clinical_roles)}).",
+            err=True,
+        )
+        if settings.cds_insecure_no_jwt:
+            typer.echo(
+                "cmvcds: WARNING: CDS Hooks JWT verification is OFF (--insecure-no-jwt); "
+                "anyone who reaches this port can call the CDS services. Local demo only.",
+                err=True,
+            )
+        elif not settings.cds_trusted_issuers:
+            typer.echo(
+                "cmvcds: CDS Hooks calls are refused until CMVCDS_CDS_TRUSTED_ISSUERS names "
+                "a client (or --insecure-no-jwt for a local demo).",
+                err=True,
+            )
         uvicorn.run(
             "cmvcds.adapters.api.app:create_app",
             factory=True,

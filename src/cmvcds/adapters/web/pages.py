@@ -28,6 +28,7 @@ from cmvcds.adapters.report.html import assessment_html, assessment_parts
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw
 from cmvcds.adapters.web.render import STATIC_DIR, render
 from cmvcds.domain.case import Congenital, Diagnosis, Patient, Presentation, Transplant
+from cmvcds.domain.documents import DEFAULT_LIMITS
 from cmvcds.domain.vocabulary import Context, Indication
 from cmvcds.errors import InputError
 from cmvcds.knowledge.schemas.core import ObservationCatalogue, PlausibilityLimits, Vocabularies
@@ -202,11 +203,11 @@ async def upload_case(
     file: Annotated[UploadFile, File()],
     context: Annotated[str, Form()] = "pregnancy",
 ) -> Response:
-    text = (await file.read()).decode("utf-8", errors="replace")
+    data = await file.read(DEFAULT_LIMITS.max_bytes + 1)  # the parser refuses one byte more
     name = file.filename or "case.yaml"
     unmapped: list[str] = []
     try:
-        raw = read_case_text(text, name)
+        raw = read_case_text(data, name)
         if isinstance(raw, dict) and raw.get("resourceType") == "Bundle":
             from cmvcds.adapters.fhir.mapping import bundle_to_case
 

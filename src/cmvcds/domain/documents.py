@@ -1,0 +1,345 @@
+"""Untrusted YAML/JSON documents (case files, uploads, API bodies, settings) → plain Python values.
+
+Every door that reads a case or a site-settings file calls ``parse_document``, so that a hostile
+file is refused the same way everywhere, in bounded time and memory, with one line naming the
+problem (``InputError``: exit code 2, HTTP 4xx). A case never needs more than plain mappings,
+lists and scalars, so the reader refuses what only an attack or a mistake would contain:
+
+- YAML anchors and aliases (a "billion laughs" file of 390 bytes expands to gigabytes), merge keys,
+  explicit tags other than the core ones, several documents in one file;
+- a duplicate key in a mapping (YAML and JSON alike: the last one would silently win);
+- text that is not UTF-8 (UTF-16/32, Latin-1); a UTF-8 byte-order mark is accepted and dropped;
+- more than ``Limits.max_bytes`` bytes, nesting deeper than ``max_depth``, more than ``max_nodes``
+  values, a string longer than ``max_string`` characters or a key longer than ``max_key``;
+- control characters (other than tab and line breaks) in any key or string;
+- numbers written with more than ``max_number_chars`` characters, and NaN or ±Infinity.
+
+The YAML is scanned as a stream of events (libyaml when available) before anything is built, so an
+alias or a deep nesting is refused before it costs memory. Pure: bytes in, values out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+
+from cmvcds.errors import DocumentError
+
+__all__ = ["DEFAULT_LIMITS", "DocumentError", "Limits", "parse_document"]
+
+_PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CORE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
+) | {"!"}
+#: C0 controls except tab/LF/CR, DEL, C1 controls, and the bidirectional overrides/isolates.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_NUMBER_LIKE = re.compile(r"^[-+]?[0-9._]")
+_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of an untrusted document; far above any real case or EHR Bundle, far below harm."""
+
+    max_bytes: int = 2_000_000
+    max_depth: int = 40
+    max_nodes: int = 200_000
+    max_string: int = 100_000
+    max_key: int = 200
+    max_number_chars: int = 40
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def parse_document(
+    data: bytes | str,
+    name: str = "case",
+    kind: Literal["yaml", "json", "auto"] = "auto",
+    limits: Limits = DEFAULT_LIMITS,
+) -> Any:
+    """The value of a YAML or JSON document, or ``DocumentError`` naming ``name`` and the problem.
+
+    ``kind="auto"`` goes by the name's suffix (``.json``, ``.yaml``/``.yml``), else reads JSON
+    when the text starts with ``{`` or ``[`` and YAML otherwise.
+    """
+    text = _text(data, name, limits)
+    suffix = name.lower().rpartition(".")[2]
+    as_json = kind == "json" or (
+        kind == "auto"
+        and (
+            suffix == "json" or (suffix not in ("yaml", "yml") and text.lstrip()[:1] in ("{", "["))
+        )
+    )
+    return _json(text, name, limits) if as_json else _yaml(text, name, limits)
+
+
+def _fail(name: str, message: str) -> DocumentError:
+    return DocumentError(message, field=name)
+
+
+def _check_characters(value: str, name: str, where: str = "") -> None:
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise _fail(name, f"{where}control character U+{ord(found.group()):04X} is not accepted")
+
+
+def _text(data: bytes | str, name: str, limits: Limits) -> str:
+    size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+    if size > limits.max_bytes:
+        raise _fail(name, f"larger than the {limits.max_bytes:,} bytes accepted ({size:,})")
+    if isinstance(data, str):
+        text = data
+    else:
+        for bom, encoding in _BOMS.items():
+            if data.startswith(bom):
+                raise _fail(name, f"the file is {encoding}; save it as UTF-8")
+        if b"\x00" in data[:4096]:
+            raise _fail(name, "the file is UTF-16 or UTF-32 (NUL bytes); save it as UTF-8")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _fail(
+                name,
+                f"not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); "
+                "save the file as UTF-8",
+            ) from None
+    text = text.removeprefix("\ufeff")
+    found = _CONTROL.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        _check_characters(found.group(), name, f"line {line}: ")
+    return text
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def _json(text: str, name: str, limits: Limits) -> Any:
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        mapping: dict[str, Any] = {}
+        for key, value in items:
+            if key in mapping:
+                raise _fail(name, f"duplicate key {_show(key)} (each key may appear once)")
+            mapping[key] = value
+        return mapping
+
+    def number(kind: str) -> Any:
+        def convert(literal: str) -> Any:
+            if len(literal) > limits.max_number_chars:
+                raise _fail(name, f"number {literal[:20]}… is too long ({len(literal)} characters)")
+            value = int(literal) if kind == "int" else float(literal)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _fail(name, f"number {literal} is out of range")
+            return value
+
+        return convert
+
+    def constant(literal: str) -> Any:
+        raise _fail(name, f"{literal} is not a number JSON accepts")
+
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_int=number("int"),
+            parse_float=number("float"),
+            parse_constant=constant,
+        )
+    except json.JSONDecodeError as error:
+        raise _fail(
+            name, f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    except RecursionError:
+        raise _fail(name, f"nested more than {limits.max_depth} levels deep") from None
+    _check_tree(value, name, limits)
+    return value
+
+
+def _check_tree(value: Any, name: str, limits: Limits) -> None:
+    """Depth, size and string bounds of a parsed JSON value (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    nodes = 0
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if nodes > limits.max_nodes:
+            raise _fail(name, f"more than {limits.max_nodes:,} values")
+        if isinstance(item, dict):
+            if depth > limits.max_depth:
+                raise _fail(name, f"nested more than {limits.max_depth} levels deep")
+            for key, child in item.items():
+                if len(key) > limits.max_key:
+                    raise _fail(
+                        name, f"a key of {len(key):,} characters (at most {limits.max_key})"
+                    )
+                _check_characters(key, name, f"key {_show(key)}: ")
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            if depth > limits.max_depth:
+                raise _fail(name, f"nested more than {limits.max_depth} levels deep")
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            if len(item) > limits.max_string:
+                raise _fail(
+                    name, f"a text of {len(item):,} characters (at most {limits.max_string:,})"
+                )
+            _check_characters(item, name)
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+
+class _Constructor(_PARSER):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing duplicate keys, non-text keys and non-finite numbers."""
+
+    document_name = "case"
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _fail(
+                    self.document_name,
+                    f"line {key_node.start_mark.line + 1}: a key must be text, not a "
+                    f"{'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}",
+                )
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _fail(
+                    self.document_name,
+                    f"line {key_node.start_mark.line + 1}: duplicate key {_show(key)} "
+                    f"(first at line {seen[key]}; each key may appear once)",
+                )
+            seen[key] = key_node.start_mark.line + 1
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        value: float = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            raise _fail(
+                self.document_name,
+                f"line {node.start_mark.line + 1}: {node.value} is not an accepted number",
+            )
+        return value
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
+
+
+def _yaml(text: str, name: str, limits: Limits) -> Any:
+    _scan(text, name, limits)
+    loader = _Constructor(text)
+    loader.document_name = name
+    try:
+        return loader.get_single_data()
+    except DocumentError:
+        raise
+    except yaml.YAMLError as error:
+        raise _fail(name, _yaml_message(error, limits)) from None
+    finally:
+        loader.dispose()
+
+
+def _scan(text: str, name: str, limits: Limits) -> None:
+    """Refuse aliases, anchors, odd tags, several documents and out-of-bound sizes — from the
+    event stream, before a single node is built."""
+    depth = documents = nodes = 0
+    key_next: list[bool | None] = []  # per open collection: is the next node a key? (None: list)
+    try:
+        for event in yaml.parse(text, Loader=_PARSER):
+            line = f"line {event.start_mark.line + 1}: " if event.start_mark else ""
+            if isinstance(event, yaml.AliasEvent):
+                raise _fail(name, f"{line}YAML aliases (*{event.anchor}) are not accepted")
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _fail(name, f"{line}one document per file (found a second '---')")
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                if isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+                    key_next.pop()
+                    _after_value(key_next)
+                continue
+            if event.anchor is not None:
+                raise _fail(name, f"{line}YAML anchors (&{event.anchor}) are not accepted")
+            tag = getattr(event, "tag", None)
+            if tag is not None and tag not in _CORE_TAGS:
+                raise _fail(name, f"{line}the YAML tag {_show(tag)} is not accepted")
+            nodes += 1
+            if nodes > limits.max_nodes:
+                raise _fail(name, f"more than {limits.max_nodes:,} values")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limits.max_depth:
+                    raise _fail(name, f"{line}nested more than {limits.max_depth} levels deep")
+                key_next.append(True if isinstance(event, yaml.MappingStartEvent) else None)
+                continue
+            assert isinstance(event, yaml.ScalarEvent)
+            is_key = bool(key_next) and key_next[-1] is True
+            _check_scalar(event, is_key, name, line, limits)
+            _after_value(key_next)
+    except DocumentError:
+        raise
+    except yaml.YAMLError as error:
+        raise _fail(name, _yaml_message(error, limits)) from None
+
+
+def _after_value(key_next: list[bool | None]) -> None:
+    """In a mapping, keys and values alternate: a finished node flips what comes next."""
+    if key_next and key_next[-1] is not None:
+        key_next[-1] = not key_next[-1]
+
+
+def _check_scalar(
+    event: yaml.ScalarEvent, is_key: bool, name: str, line: str, limits: Limits
+) -> None:
+    value: str = event.value
+    plain = not event.style
+    if is_key and value == "<<" and plain:
+        raise _fail(name, f"{line}YAML merge keys (<<) are not accepted")
+    if is_key and len(value) > limits.max_key:
+        raise _fail(name, f"{line}a key of {len(value):,} characters (at most {limits.max_key})")
+    if len(value) > limits.max_string:
+        raise _fail(
+            name, f"{line}a text of {len(value):,} characters (at most {limits.max_string:,})"
+        )
+    _check_characters(value, name, line)
+    if (
+        plain
+        and event.tag is None
+        and len(value) > limits.max_number_chars
+        and _NUMBER_LIKE.match(value)
+        and re.fullmatch(r"[-+0-9._eE:]+", value)
+    ):
+        raise _fail(name, f"{line}number {value[:20]}… is too long ({len(value)} characters)")
+
+
+def _yaml_message(error: yaml.YAMLError, limits: Limits) -> str:
+    problem = getattr(error, "problem", None)
+    if problem and "maximum nesting depth" in problem:  # libyaml's own bound, met first
+        return f"nested more than {limits.max_depth} levels deep"
+    mark = getattr(error, "problem_mark", None)
+    if problem:
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return f"not valid YAML: {problem}{where}"
+    return f"not valid YAML: {str(error).splitlines()[0]}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…'"

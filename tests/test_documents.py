@@ -1,0 +1,76 @@
+"""``cmvcds.domain.documents``: what a real case needs is accepted, at and up to each bound;
+one step past the bound is refused (the corpus in tests/malformed/ covers the hostile files)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cmvcds.domain.documents import Limits, parse_document
+from cmvcds.errors import DocumentError, InputError
+
+
+def test_an_ordinary_case_reads_as_before() -> None:
+    text = (
+        "\ufeffformat: cmvcds-case/1\nid: Café-01\nassessed_on: 2026-03-02\n"
+        "patient: {weight_kg: 64.5, sex: female}\nobservations:\n"
+        "- {date: 2026-01-10, code: cmv_igg, result: negative}\n"
+    )
+    raw = parse_document(text.encode("utf-8"), "case.yaml")
+    assert raw["id"] == "Café-01" and raw["assessed_on"] == date(2026, 3, 2)
+    assert raw["patient"] == {"weight_kg": 64.5, "sex": "female"}
+    as_json = parse_document(b'\xef\xbb\xbf{"id": "x", "ID": "y", "v": [1, 2.5e3, -0]}', "c.json")
+    assert as_json == {"id": "x", "ID": "y", "v": [1, 2500.0, 0]}
+
+
+def _nested(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+@pytest.mark.parametrize("kind", ["json", "yaml"])
+def test_depth_bound(kind: str) -> None:
+    limits = Limits(max_depth=40)
+    assert parse_document(_nested(40), "x", kind, limits) is not None  # type: ignore[arg-type]
+    with pytest.raises(DocumentError, match="nested more than 40 levels deep"):
+        parse_document(_nested(41), "x", kind, limits)  # type: ignore[arg-type]
+
+
+def test_size_string_key_and_number_bounds() -> None:
+    limits = Limits(max_bytes=100, max_string=10, max_key=5, max_number_chars=6)
+    assert parse_document(b'{"k": "' + b"a" * 10 + b'"}', "x.json", limits=limits)
+    with pytest.raises(DocumentError, match="a text of 11 characters"):
+        parse_document(b'{"k": "' + b"a" * 11 + b'"}', "x.json", limits=limits)
+    assert parse_document(b"kkkkk: 1", "x.yaml", limits=limits) == {"kkkkk": 1}
+    with pytest.raises(DocumentError, match="a key of 6 characters"):
+        parse_document(b"kkkkkk: 1", "x.yaml", limits=limits)
+    assert parse_document(b"[123456]", "x.json", limits=limits) == [123456]
+    with pytest.raises(DocumentError, match="too long"):
+        parse_document(b"[1234567]", "x.json", limits=limits)
+    assert parse_document(b"[" + b" " * 98 + b"]", "x.json", limits=limits) == []
+    with pytest.raises(DocumentError, match="larger than the 100 bytes accepted"):
+        parse_document(b"[" + b" " * 99 + b"]", "x.json", limits=limits)
+
+
+def test_values_bound() -> None:
+    limits = Limits(max_nodes=11)
+    assert parse_document(b"[" + b",".join([b"0"] * 10) + b"]", "x.json", limits=limits)
+    with pytest.raises(DocumentError, match="more than 11 values"):
+        parse_document(b"[" + b",".join([b"0"] * 11) + b"]", "x.json", limits=limits)
+    assert parse_document(b"[" + b",".join([b"0"] * 10) + b"]", "x.yaml", limits=limits)
+    with pytest.raises(DocumentError, match="more than 11 values"):
+        parse_document(b"[" + b",".join([b"0"] * 11) + b"]", "x.yaml", limits=limits)
+
+
+def test_refusals_are_input_errors_naming_the_file() -> None:
+    with pytest.raises(InputError) as error:
+        parse_document(b"a: &x 1\nb: *x\n", "cases/one.yaml")
+    assert str(error.value) == "cases/one.yaml: line 1: YAML anchors (&x) are not accepted"
+    assert error.value.exit_code == 2
+
+
+def test_auto_goes_by_the_name_then_by_the_text() -> None:
+    assert parse_document(b"{a: 1}", "flow.yaml") == {"a": 1}  # YAML flow, not JSON
+    assert parse_document(b'{"a": 1}', "upload") == {"a": 1}
+    assert parse_document(b"a: 1", "upload") == {"a": 1}
+    assert parse_document(b"", "upload") is None
