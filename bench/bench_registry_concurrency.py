@@ -49,9 +49,28 @@ def _free_port() -> int:
 
 def _call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None,
           headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:  # fmt: skip
-    conn.request(method, path, body=body, headers=headers or {})
-    response = conn.getresponse()
-    return response.status, response.read().decode(), dict(response.getheaders())
+    """One request; a keep-alive connection the server closed while idle is opened again."""
+    for attempt in (1, 2):
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, response.read().decode(), dict(response.getheaders())
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            conn.close()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _until_done(conn: http.client.HTTPConnection, method: str, path: str, body: bytes,
+                headers: dict[str, str]) -> tuple[int, str, dict[str, str]]:  # fmt: skip
+    """A set-up request, repeated while the registry answers 503 (busy)."""
+    for _ in range(100):
+        status, text, got = _call(conn, method, path, body, headers)
+        if status != 503:
+            break
+        time.sleep(0.1)
+    return status, text, got
 
 
 class Stats:
@@ -68,7 +87,13 @@ def closed_loop(port: int, clients: int, seconds: float, work: type[Client]) -> 
     stop = threading.Event()
 
     def run(n: int) -> None:
-        client = work(port, n, stats)
+        try:
+            client = work(port, n, stats)
+        except (AssertionError, OSError) as error:  # set-up failed: counted, the others go on
+            with stats.lock:
+                stats.errors.append(f"set-up of client {n}: {str(error)[:200]}")
+            ready.wait()
+            return
         ready.wait()
         while not stop.is_set():
             client.step()
@@ -114,8 +139,8 @@ class Writer(Client):
     def __init__(self, port: int, n: int, stats: Stats) -> None:
         super().__init__(port, n, stats)
         credentials = json.dumps({"username": f"writer{n}", "password": PASSWORD}).encode()
-        status, text, _ = _call(self.conn, "POST", "/api/v1/registry/sessions", credentials,
-                                {"Content-Type": "application/json"})  # fmt: skip
+        status, text, _ = _until_done(self.conn, "POST", "/api/v1/registry/sessions", credentials,
+                                      {"Content-Type": "application/json"})  # fmt: skip
         assert status == 201, text
         started = json.loads(text)
         self.csrf = started["csrf_token"]
@@ -124,8 +149,8 @@ class Writer(Client):
         form = {"csrf": self.csrf, "kind": "mother", "hospital_record_number": f"B-{n}",
                 "information_sheet_version": "IS-2.1", "signed_on": "2026-01-12",
                 "enrolled_on": "2026-01-12"}  # fmt: skip
-        status, text, headers = _call(self.conn, "POST", "/registry/enrol",
-                                      urllib.parse.urlencode(form).encode(), self.headers)  # fmt: skip
+        status, text, headers = _until_done(self.conn, "POST", "/registry/enrol",
+                                            urllib.parse.urlencode(form).encode(), self.headers)  # fmt: skip
         assert status == 303, text
         self.path = headers["location"].split("?")[0] + "/valacyclovir_start/valacyclovir"
         self.value = 0

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cmvcds.registry.audit import install_audit_hook
+from cmvcds.registry.locks import LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS
 
 __all__ = [
     "DEFAULT_URL",
@@ -34,8 +35,6 @@ __all__ = [
 ]
 
 DEFAULT_URL = "sqlite:///cmvcds-registry.sqlite3"
-LOCK_TIMEOUT_MS = 1000  # the longest a request waits for another's lock before a 503
-STATEMENT_TIMEOUT_MS = 30_000
 IDLE_TIMEOUT_MS = 30_000
 # PostgreSQL SQLSTATEs of a given-up wait: lock_not_available, query_canceled (statement
 # timeout), deadlock_detected, serialization_failure.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
+# Each argon2 hash takes 64 MiB: at most this many at once, so a burst of logins cannot
+# exhaust the server's memory (they queue here, holding no database lock).
+_HASHING = threading.BoundedSemaphore(4)
 FREE_ATTEMPTS = 5  # failed logins in a row, per user name and client, before waits begin
 BACKOFF = timedelta(seconds=1)  # the first wait; it doubles at each further failure
 MAX_BACKOFF = timedelta(minutes=15)
@@ -62,7 +66,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash, password)
+        with _HASHING:
+            return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -107,7 +112,8 @@ def login(
     password_hash = user.password_hash if user is not None and user.active else None
     session.commit()  # the attempt counts whatever follows; no lock held while hashing
     if user is None or password_hash is None:
-        HASHER.hash("equalise the time of an unknown user")
+        with _HASHING:
+            HASHER.hash("equalise the time of an unknown user")
         raise refused
     if not verify_password(password_hash, password):
         raise refused

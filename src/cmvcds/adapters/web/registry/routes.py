@@ -374,6 +374,7 @@ def form_submit(
                 row["value"] = values[row["row"].field_name]
         context["message"] = str(error)
         return page("registry_form.html", 422, **context)
+    viewer.session.commit()  # committed (and the audit head released) before "Saved." is drawn
     context = _form_context(viewer, pseudonym, event, instrument, instance)
     context["message"] = "Saved." + (
         f" {len(result.queries)} query opened for the monitor." if result.queries else ""

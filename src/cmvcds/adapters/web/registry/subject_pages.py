@@ -171,4 +171,5 @@ def consent_submit(
         return _denied(viewer, str(error))
     except InputError as error:
         return _consent_page(viewer, pseudonym, clock.date(), 422, message=str(error))
+    viewer.session.commit()  # committed (and the audit head released) before the page is drawn
     return _consent_page(viewer, pseudonym, clock.date(), message=done)
