@@ -59,7 +59,9 @@ def test_enrolment_generates_a_site_pseudonym(site: Site, world: World) -> None:
     again, text = enrol(client, hospital_record_number=" A-NEW ", enrolled_on="2026-03-02")
     assert again == 422 and "already enrolled at this site as " + pseudonym[1] in text
     with world.registry.session(world.admin) as s:
-        links = s.scalars(select(IdentityLink).where(IdentityLink.hospital_record_number == "A-NEW"))
+        links = s.scalars(
+            select(IdentityLink).where(IdentityLink.hospital_record_number == "A-NEW")
+        )
         assert len(list(links)) == 1
 
 

@@ -141,14 +141,16 @@ def _count_attempt(session: Session, key: str, now: datetime) -> None:
     """Count one login attempt for ``key`` or raise ``LoginThrottled`` while it must wait."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(LoginAttempt)
-        .values(key=key, failures=0, last_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    row = session.execute(
-        select(LoginAttempt).where(LoginAttempt.key == key).with_for_update()
-    ).scalar_one()
+    row = None
+    while row is None:  # a concurrent successful login may delete the row we are waiting for
+        session.execute(
+            insert(LoginAttempt)
+            .values(key=key, failures=0, last_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        row = session.execute(
+            select(LoginAttempt).where(LoginAttempt.key == key).with_for_update()
+        ).scalar_one_or_none()
     last_at = _aware(row.last_at)
     if last_at is not None and now - last_at > FORGET_FAILURES:
         row.failures, row.blocked_until = 0, None
