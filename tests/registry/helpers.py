@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -34,10 +35,11 @@ def pregnancy(
     treated: bool,
     transmitted: bool | None,
     timing: str = "2",
-    mrn: str = "MRN",
+    mrn: str | None = None,
     newborn: dict[str, str] | None = None,
 ) -> str:
     """A mother with treatment, timing and (optionally) the amniocentesis result recorded."""
+    mrn = mrn or f"MRN-{secrets.token_hex(4)}"  # one subject per hospital record number
     key = enrol(session, actor, mrn)
     crf.save_form(session, actor, key, "maternal_diagnosis", "maternal_infection",
                   {"diagnosis_date": "2026-01-10", "infection_criterion": "1", "infection_timing": timing})  # fmt: skip

@@ -59,6 +59,9 @@ def test_subjects_are_scoped_to_the_users_site(site: Site) -> None:
     assert {s["pseudonym"] for s in every} == {keys["a"], keys["b"]}
     bad = client.get(f"{API}/subjects?limit=0", headers=central)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "limit"
+    for offset in (2**63, 2**64 + 1, 10**30):  # past any integer column: a 422, never a 5xx
+        huge = client.get(f"{API}/subjects?offset={offset}", headers=central)
+        assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "offset"
 
 
 def test_session_cookie_works_too_and_dashboard_is_scoped(site: Site) -> None:

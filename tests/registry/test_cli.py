@@ -21,8 +21,8 @@ def run(*args: str, stdin: str | None = None) -> str:
 def test_registry_commands(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("CMVCDS_DATABASE_URL", url)
-    assert json.loads(run("registry", "init", "--format", "json"))["revision"] == "0003"
-    assert "from 0003 to 0003" in run("registry", "migrate")
+    assert json.loads(run("registry", "init", "--format", "json"))["revision"] == "0004"
+    assert "from 0004 to 0004" in run("registry", "migrate")
     run("registry", "create-site", "FI01", "Careggi, Firenze")
     run("registry", "create-user", "pi_a", "--role", "site_investigator", "--site", "FI01", "--password-stdin",
         stdin="a long passphrase\n")  # fmt: skip
@@ -59,3 +59,40 @@ def test_registry_commands(tmp_path: Path, monkeypatch) -> None:  # type: ignore
     assert analyses["analyses"][0]["id"] == "transmission-at-amniocentesis"
     assert "verified" in run("registry", "verify-audit")
     assert json.loads(run("registry", "purge-sessions", "--format", "json")) == {"purged": 0}
+
+
+def test_a_user_can_be_deactivated_and_reactivated(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from cmvcds.errors import AccessDenied
+    from cmvcds.registry import security
+    from cmvcds.registry.db import Registry
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("CMVCDS_DATABASE_URL", url)
+    run("registry", "init")
+    run("registry", "create-site", "FI01", "Careggi, Firenze")
+    run("registry", "create-user", "pi_a", "--role", "site_investigator", "--site", "FI01",
+        "--password-stdin", stdin="a long passphrase\n")  # fmt: skip
+    registry, now = Registry(url), datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with registry.session(None) as s:
+        token = security.login(s, "pi_a", "a long passphrase", now=now).token
+    out = json.loads(run("registry", "deactivate-user", "pi_a", "--reason", "left the study",
+                         "--format", "json"))  # fmt: skip
+    assert out == {"username": "pi_a", "active": False}
+    with pytest.raises(AccessDenied, match="expired"), registry.session(None) as s:
+        security.resolve_session(s, token, now=now)  # the open session ended
+    with (
+        pytest.raises(AccessDenied, match="unknown user or wrong password"),
+        registry.session(None) as s,
+    ):
+        security.login(s, "pi_a", "a long passphrase", now=now)
+    assert "verified" in run("registry", "verify-audit")  # the change is in the trail
+    run("registry", "deactivate-user", "pi_a", "--reason", "back", "--reactivate")
+    with registry.session(None) as s:
+        assert security.login(s, "pi_a", "a long passphrase", now=now).user_id
+    missing = CliRunner().invoke(app, ["registry", "deactivate-user", "nobody", "--reason", "x"])
+    assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
+    registry.dispose()

@@ -55,6 +55,14 @@ def test_enrolment_generates_a_site_pseudonym(site: Site, world: World) -> None:
     assert other == absent == 404
     bad, text = enrol(client, hospital_record_number="A-2", signed_on="01/03/2026")
     assert bad == 422 and "not a date" in text and 'value="A-2"' in text
+    # the same hospital record number again at this site: refused, naming the subject
+    again, text = enrol(client, hospital_record_number=" A-NEW ", enrolled_on="2026-03-02")
+    assert again == 422 and "already enrolled at this site as " + pseudonym[1] in text
+    with world.registry.session(world.admin) as s:
+        links = s.scalars(
+            select(IdentityLink).where(IdentityLink.hospital_record_number == "A-NEW")
+        )
+        assert len(list(links)) == 1
 
 
 def test_enrolment_needs_csrf_and_a_site_role(site: Site) -> None:

@@ -12,14 +12,14 @@ from cmvcds.registry.models import Base
 
 
 def test_migrated_schema_matches_the_models(registry: Registry) -> None:
-    assert migrate.current_revision(registry.engine) == migrate.head_revision() == "0003"
+    assert migrate.current_revision(registry.engine) == migrate.head_revision() == "0004"
     with registry.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
 
 
 def test_upgrade_is_idempotent(registry: Registry) -> None:
-    assert migrate.upgrade(registry.engine) == "0003"
+    assert migrate.upgrade(registry.engine) == "0004"
     with registry.engine.connect() as connection:
         assert connection.execute(text("SELECT seq FROM audit_head")).scalar_one() == 0
 

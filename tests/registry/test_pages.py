@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
@@ -63,10 +62,10 @@ def test_session_expires_and_login_is_throttled(
     assert client.get("/registry/").status_code == 200
     clock.moment = T0 + security.SESSION_LIFETIME
     assert client.get("/registry/", follow_redirects=False).status_code == 303
-    for _ in range(security.MAX_FAILURES):
+    for _ in range(security.FREE_ATTEMPTS):
         assert log_in(client, "pi_a", "wrong password") == 401
-    assert log_in(client, "pi_a") == 401  # locked even with the right password
-    clock.moment += security.LOCKOUT + timedelta(seconds=1)
+    assert log_in(client, "pi_a") == 429  # this client waits, even with the right password
+    clock.moment += security.BACKOFF
     assert log_in(client, "pi_a") == 303
 
 
@@ -99,3 +98,17 @@ def test_exports_analyses_and_audit_pages(site: tuple[TestClient, Clock, dict[st
     log_in(client, "stat")
     assert client.get("/registry/audit").status_code == 403
     assert client.get(f"/registry/subjects/{keys['a']}").status_code == 404
+
+
+def test_logout_without_its_csrf_token_is_refused_not_a_server_error(
+    site: tuple[TestClient, Clock, dict[str, str]],
+) -> None:
+    client, _clock, _keys = site
+    log_in(client, "entry_a")
+    response = client.post("/registry/logout", data={}, follow_redirects=False)
+    assert response.status_code == 403 and "CSRF" in response.text
+    assert client.get("/registry/").status_code == 200  # still logged in
+    token = csrf_of(client.get("/registry/").text)
+    response = client.post("/registry/logout", data={"csrf": token}, follow_redirects=False)
+    assert response.status_code == 303
+    assert client.get("/registry/", follow_redirects=False).status_code == 303  # logged out

@@ -56,18 +56,45 @@ def test_logout_ends_the_session(world: World) -> None:
         security.resolve_session(s, started.token, now=NOW)
 
 
-def test_login_throttling_locks_after_five_failures(world: World) -> None:
-    for attempt in range(security.MAX_FAILURES):
-        with pytest.raises(AccessDenied, match="wrong password"), world.registry.session(None) as s:
-            security.login(s, "entry_a", f"wrong {attempt}", now=NOW)
-    # now even the right password waits for the lockout to end
+def _fail(world: World, name: str, *, now: datetime, client: str = "10.0.0.1") -> str:
+    with pytest.raises(AccessDenied) as error, world.registry.session(None) as s:
+        security.login(s, name, "wrong password!", now=now, client=client)
+    return str(error.value)
+
+
+def test_login_throttling_backs_off_per_user_name_and_client(world: World) -> None:
+    for _ in range(security.FREE_ATTEMPTS):
+        assert "wrong password" in _fail(world, "entry_a", now=NOW)
+    # this client now waits, even with the right password; the wait doubles at each failure
     with (
-        pytest.raises(AccessDenied, match="too many failed logins"),
+        pytest.raises(security.LoginThrottled, match="try again in 1 s"),
         world.registry.session(None) as s,
     ):
-        security.login(s, "entry_a", PASSWORD, now=NOW + security.LOCKOUT - timedelta(seconds=1))
+        security.login(s, "entry_a", PASSWORD, now=NOW, client="10.0.0.1")
+    assert "wrong password" in _fail(world, "entry_a", now=NOW + timedelta(seconds=1))
+    assert "try again in 2 s" in _fail(world, "entry_a", now=NOW + timedelta(seconds=1))
+    # the user logging in from elsewhere is not locked out by the attacker
     with world.registry.session(None) as s:
-        assert security.login(s, "entry_a", PASSWORD, now=NOW + security.LOCKOUT).user_id
+        assert security.login(s, "entry_a", PASSWORD, now=NOW, client="10.9.9.9").user_id
+    later = NOW + timedelta(seconds=3)
+    with world.registry.session(None) as s:  # after the wait the right password is accepted
+        assert security.login(s, "entry_a", PASSWORD, now=later, client="10.0.0.1").user_id
+    assert "wrong password" in _fail(world, "entry_a", now=later)  # success reset the count
+
+
+def test_the_wait_is_capped(world: World) -> None:
+    moment = NOW
+    for _ in range(40):  # one guess per longest wait: each is checked, never blocked longer
+        assert _fail(world, "pi_a", now=moment) == "unknown user or wrong password"
+        moment += security.MAX_BACKOFF
+
+
+def test_throttling_does_not_tell_which_user_names_exist(world: World) -> None:
+    answers = {}
+    for name in ("entry_a", "nobody"):
+        answers[name] = [_fail(world, name, now=NOW) for _ in range(security.FREE_ATTEMPTS + 1)]
+    assert answers["entry_a"] == answers["nobody"]
+    assert "too many failed logins" in answers["nobody"][-1]
 
 
 def test_unknown_user_and_wrong_password_read_alike(world: World) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import AuditIntegrityError, RegistryError
+from cmvcds.registry.locks import bounded_wait
 from cmvcds.registry.models.audit import GENESIS, AuditEntry, AuditHead
 from cmvcds.registry.models.base import Audited, new_id, utc_now
 
@@ -72,9 +73,10 @@ def append(session: Session, changes: list[Change], *, reason: str | None = None
     if actor is None:
         raise RegistryError("a write to the registry needs an acting user (none was given)")
     connection = session.connection()
-    head = connection.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-    ).one()
+    with bounded_wait(connection):  # writers queue here: the wait is bounded (locks.py)
+        head = connection.execute(
+            select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+        ).one()
     seq, prev = int(head.seq), str(head.hash)
     at = utc_now().isoformat(timespec="microseconds")
     rows = []

@@ -4,6 +4,11 @@
 (``cmvcds-registry.sqlite3`` in the working directory) in WAL mode with full synchronous
 commits, so that an acknowledged write survives a killed process. PostgreSQL
 (``postgresql+psycopg://…``) serves a multi-centre deployment.
+
+No request waits long behind another's lock: PostgreSQL gives up a lock wait after
+``LOCK_TIMEOUT`` (``lock_timeout``), a statement after ``STATEMENT_TIMEOUT`` and a transaction
+left idle after ``IDLE_TIMEOUT``; SQLite's busy wait is ``LOCK_TIMEOUT`` too. The web layer
+turns such a refusal into 503 "busy, try again" (``is_lock_timeout``).
 """
 
 from __future__ import annotations
@@ -14,13 +19,26 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cmvcds.registry.audit import install_audit_hook
+from cmvcds.registry.locks import LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS
 
-__all__ = ["DEFAULT_URL", "Registry", "database_url", "make_engine"]
+__all__ = [
+    "DEFAULT_URL",
+    "LOCK_TIMEOUT_MS",
+    "Registry",
+    "database_url",
+    "is_lock_timeout",
+    "make_engine",
+]
 
 DEFAULT_URL = "sqlite:///cmvcds-registry.sqlite3"
+IDLE_TIMEOUT_MS = 30_000
+# PostgreSQL SQLSTATEs of a given-up wait: lock_not_available, query_canceled (statement
+# timeout), deadlock_detected, serialization_failure.
+_BUSY_SQLSTATES = {"55P03", "57014", "40P01", "40001"}
 
 
 def database_url(url: str | None = None) -> str:
@@ -29,14 +47,39 @@ def database_url(url: str | None = None) -> str:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url``; SQLite connections get WAL, full sync, foreign keys, a busy wait."""
+    """An engine for ``url``: SQLite gets WAL, full sync, foreign keys and a short busy wait;
+    PostgreSQL a short lock wait and bounded statements (see the module's docstring)."""
     resolved = database_url(url)
     if resolved.startswith("sqlite"):
-        engine = create_engine(resolved, connect_args={"timeout": 60})
+        engine = create_engine(resolved, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(resolved, pool_pre_ping=True)
+    engine = create_engine(resolved, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgresql_timeouts)
+    return engine
+
+
+def _postgresql_timeouts(dbapi_connection: Any, _record: Any) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # SET outside a transaction: it lasts the connection
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+    cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+    cursor.execute(f"SET idle_in_transaction_session_timeout = {IDLE_TIMEOUT_MS}")
+    cursor.close()
+    dbapi_connection.autocommit = autocommit
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether ``error`` is the database giving up a wait for another transaction's lock."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(original) or "database table is locked" in str(original)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,7 +88,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_MS}")
     cursor.close()
 
 

@@ -259,3 +259,25 @@ def purge_sessions(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
     with exits_on_error(), Registry(db).session(SYSTEM) as session:
         removed = security.purge_expired_sessions(session, now=datetime.now(UTC))
         _say(format, {"purged": removed}, f"{removed} expired session(s) deleted")
+
+
+@app.command("deactivate-user")
+def deactivate_user(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")],
+    reactivate: Annotated[
+        bool, typer.Option("--reactivate", help="Let a deactivated user log in again.")
+    ] = False,
+    db: DbOpt = None,
+    format: FormatOpt = Format.TEXT,
+) -> None:
+    """Stop a user logging in (their open sessions end at once); the user and history are kept."""
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.db import Registry
+    from cmvcds.registry.services import study
+
+    with exits_on_error(), Registry(db).session(SYSTEM, reason=reason) as session:
+        user = study.set_user_active(session, SYSTEM, username, active=reactivate)
+        state = "active" if user.active else "deactivated"
+        _say(format, {"username": user.username, "active": user.active},
+             f"user {user.username} {state}")  # fmt: skip

@@ -11,7 +11,7 @@ from cmvcds.registry.models.audit import (
 from cmvcds.registry.models.base import Audited, Base, new_id, utc_now
 from cmvcds.registry.models.data import DataQuery, DataValue, QueryStatus
 from cmvcds.registry.models.review import REVIEW_STATUSES, StatementReview
-from cmvcds.registry.models.site import Site, User, WebSession
+from cmvcds.registry.models.site import LoginAttempt, Site, User, WebSession
 from cmvcds.registry.models.subject import Consent, DateShift, IdentityLink, Subject
 from cmvcds.registry.roles import Role
 
@@ -29,6 +29,7 @@ __all__ = [
     "DictionaryVersion",
     "ExportLog",
     "IdentityLink",
+    "LoginAttempt",
     "QueryStatus",
     "Role",
     "Site",

@@ -25,15 +25,13 @@ class User(Audited, Base):
     """A person with one role; site roles carry their site."""
 
     __tablename__ = "users"
-    __audit_skip__ = frozenset({"password_hash", "failed_logins", "locked_until"})
+    __audit_skip__ = frozenset({"password_hash"})
 
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     site_id: Mapped[str | None] = mapped_column(ForeignKey("sites.id"), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
@@ -47,3 +45,18 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Failed logins in a row for one user name from one client address (login throttling).
+
+    ``key`` is the SHA-256 of the user name and the address, so that the table names neither;
+    a row exists for unknown user names too, so throttling does not tell which names exist.
+    """
+
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

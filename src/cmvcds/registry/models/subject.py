@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cmvcds.registry.models.base import Audited, Base, utc_now
@@ -27,6 +27,10 @@ class IdentityLink(Audited, Base):
     """Pseudonym → hospital record number (GDPR Art. 4(5)); readable only by the subject's site."""
 
     __tablename__ = "identity_links"
+    # One subject per hospital record number at a site: a second enrolment is refused.
+    __table_args__ = (
+        Index("ix_identity_links_site_record", "site_id", "hospital_record_number", unique=True),
+    )
 
     subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"), unique=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)

@@ -147,6 +147,19 @@ def save_form(
         )
     if reason:
         session.info["reason"] = reason
+    pending = {
+        q.check_id
+        for q in session.scalars(
+            select(DataQuery).where(
+                DataQuery.subject_id == subject.id, DataQuery.event == event,
+                DataQuery.instrument == instrument, DataQuery.instance == instance,
+                DataQuery.status != QueryStatus.CLOSED,
+            )
+        )
+    }  # fmt: skip
+    # Everything is read and decided before the one flush below: the flush writes the audit
+    # trail, whose head stays locked until the commit, so nothing slow may follow it.
+    current = {name: cell.value for name, cell in existing.items()}
     for name, value in values.items():
         cell = existing.get(name)
         if cell is None and value != "":
@@ -160,33 +173,22 @@ def save_form(
             session.delete(cell)
         elif cell is not None and cell.value != value:
             cell.value = value
-    session.flush()
-    current = {
-        name: cell.value
-        for name, cell in _cells(session, subject.id, event, instrument, instance).items()
-    }
-    opened = []
-    pending = {
-        q.check_id
-        for q in session.scalars(
-            select(DataQuery).where(
-                DataQuery.subject_id == subject.id, DataQuery.event == event,
-                DataQuery.instrument == instrument, DataQuery.instance == instance,
-                DataQuery.status != QueryStatus.CLOSED,
-            )
-        )
-    }  # fmt: skip
+        if value == "":
+            current.pop(name, None)
+        else:
+            current[name] = value
+    queries = []
     for check in crf.soft_findings(instrument, {k: v for k, v in values.items() if v}):
         if check.id in pending:
             continue  # the monitor already has this question open
-        query = DataQuery(
+        queries.append(DataQuery(
             subject_id=subject.id, site_id=subject.site_id, event=event, instrument=instrument,
             instance=instance, field=check.field, check_id=check.id, text=check.message,
             opened_by=f"check:{check.id}",
-        )  # fmt: skip
-        session.add(query)
-        session.flush()
-        opened.append(query.id)
+        ))  # fmt: skip
+    session.add_all(queries)
+    session.flush()
+    opened = [query.id for query in queries]
     return FormResult(
         values=current, missing=crf.missing_required(instrument, current), queries=opened
     )

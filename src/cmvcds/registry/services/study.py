@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import InputError
 from cmvcds.registry.access import Actor, Permission, require
-from cmvcds.registry.models import Role, Site, User
+from cmvcds.registry.models import Role, Site, User, WebSession
 from cmvcds.registry.security import hash_password
 
-__all__ = ["actor_for", "create_site", "create_user", "site_by_code", "user_by_name"]
+__all__ = [
+    "actor_for",
+    "create_site",
+    "create_user",
+    "set_user_active",
+    "site_by_code",
+    "user_by_name",
+]
 
 SITE_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
 
@@ -73,6 +80,18 @@ def user_by_name(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None:
         raise InputError(f"no user {username!r}", field="username")
+    return user
+
+
+def set_user_active(session: Session, actor: Actor, username: str, *, active: bool) -> User:
+    """Deactivate a user (who leaves the study: no login, every open session ends) or
+    reactivate one; the user and their audit history are kept (21 CFR 11.10(d), 11.10(e))."""
+    require(actor, Permission.MANAGE_STUDY)
+    user = user_by_name(session, username)
+    user.active = active
+    if not active:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
     return user
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import InputError
@@ -88,6 +89,20 @@ def _enrol(
     """A new subject with its pseudonym, its separate identity link and its first consent."""
     if not hospital_record_number.strip():
         raise InputError("the hospital record number is empty", field="hospital_record_number")
+    enrolled = session.scalar(
+        select(Subject.pseudonym)
+        .join(IdentityLink, IdentityLink.subject_id == Subject.id)
+        .where(
+            IdentityLink.site_id == site.id,
+            IdentityLink.hospital_record_number == hospital_record_number.strip(),
+        )
+    )
+    if enrolled is not None:  # the unique index refuses it too, should two enrol at once
+        raise InputError(
+            f"hospital record number {hospital_record_number.strip()!r} is already enrolled "
+            f"at this site as {enrolled}; open that subject instead of enrolling again",
+            field="hospital_record_number",
+        )
     subject = Subject(
         site_id=site.id,
         pseudonym=_pseudonym(session, site, kind),
@@ -106,7 +121,16 @@ def _enrol(
     if kind == "mother":  # her newborns share her secret date offset
         remember_offset(session, subject)
     _add_consent(session, subject, consent)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # enrolled by someone else at the same moment
+        if "hospital_record_number" not in str(error.orig):
+            raise
+        raise InputError(
+            f"hospital record number {hospital_record_number.strip()!r} is already enrolled "
+            "at this site; open that subject instead of enrolling again",
+            field="hospital_record_number",
+        ) from None
     return subject
 
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from cmvcds.adapters.web.registry import api, query_pages, review_pages, routes, subject_pages
 
-router = APIRouter()
+# Every registry request body and form is bounded (issue 17: no unbounded form post).
+router = APIRouter(max_body_size=routes.MAX_BODY, form_limits=routes.FORM_LIMITS)  # type: ignore[arg-type]
 router.include_router(subject_pages.router)
 router.include_router(query_pages.router)
 router.include_router(review_pages.router)

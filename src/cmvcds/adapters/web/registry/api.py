@@ -4,9 +4,12 @@ Authentication is the pages' session: the ``cmvcds_registry`` cookie, or the sam
 ``Authorization: Bearer <token>`` (``POST /api/v1/registry/sessions`` starts one, with the
 login's throttling). Every answer is scoped like the pages (a site user sees only their site;
 another site's subject is refused like an absent one). Errors are ``application/problem+json``
-whatever app mounts the router: 401 no or expired session, 403 role, 404 not visible, 422 input.
+whatever app mounts the router: 401 no or expired session, 403 role, 404 not visible, 422 input,
+503 (with ``Retry-After``) when another user's change held a lock longer than the registry waits.
+A request's transaction commits before its answer is sent.
 
     POST /sessions                       {username, password} → {token, csrf_token, expires_at}
+                                         (429 + Retry-After while a client must wait)
     GET  /subjects?limit=&offset=        subjects visible to the user
     GET  /subjects/{pseudonym}           one subject and its event grid (events × forms status)
     GET  /dashboard                      per site: enrolment, completeness, open queries
@@ -25,15 +28,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cmvcds.adapters.api.problems import ProblemResponse, problem_responses, problems_of
-from cmvcds.adapters.web.registry.routes import COOKIE, _registry, now
+from cmvcds.adapters.web.registry.routes import BUSY, COOKIE, _registry, client_address, now
 from cmvcds.errors import AccessDenied, InputError
 from cmvcds.registry import analytics
 from cmvcds.registry.access import Actor
+from cmvcds.registry.db import is_lock_timeout
 from cmvcds.registry.models import Site
-from cmvcds.registry.security import login, resolve_session
+from cmvcds.registry.security import LoginThrottled, login, resolve_session
 from cmvcds.registry.services import crf, study, subjects
 
 __all__ = ["router"]
@@ -48,6 +53,8 @@ def _problem(status: int, title: str, detail: str, **extra: Any) -> ProblemRespo
     response = ProblemResponse(body, status_code=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="cmvcds-registry"'
+    if status == 503:
+        response.headers["Retry-After"] = "1"
     return response
 
 
@@ -62,6 +69,10 @@ class ProblemRoute(APIRoute):
                 return await handler(request)
             except Unauthenticated as error:
                 return _problem(401, "Not authenticated", str(error))
+            except LoginThrottled as error:
+                response = _problem(429, "Too many failed logins", str(error))
+                response.headers["Retry-After"] = str(error.retry_after)
+                return response
             except AccessDenied as error:
                 refused = "may not" in str(error)
                 return _problem(403 if refused else 404, "Forbidden" if refused else "Not found",
@@ -72,6 +83,10 @@ class ProblemRoute(APIRoute):
                 errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
                           for e in error.errors()]  # fmt: skip
                 return _problem(422, "Invalid input", "the request is malformed", errors=errors)
+            except DBAPIError as error:
+                if not is_lock_timeout(error):
+                    raise
+                return _problem(503, "Busy", BUSY)
 
         return run
 
@@ -80,7 +95,7 @@ router = APIRouter(
     prefix="/api/v1/registry",
     tags=["registry"],
     route_class=ProblemRoute,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429, 503),
 )
 
 
@@ -113,7 +128,9 @@ def _caller(request: Request, clock: Annotated[datetime, Depends(now)]) -> Itera
         yield Caller(actor, session)
 
 
-CallerDep = Annotated[Caller, Depends(_caller)]
+# scope="function": the transaction ends when the route returns, before the answer is sent.
+CallerDep = Annotated[Caller, Depends(_caller, scope="function")]
+MAX_OFFSET = 10**9  # more subjects than any registry holds; larger is a 422, not a 5xx
 
 
 class Credentials(BaseModel):
@@ -141,7 +158,10 @@ def start_session(
     """Log in; the token is the bearer token (and the pages' cookie value)."""
     with _registry(request).session(None) as session:
         try:
-            started = login(session, body.username, body.password, now=clock)
+            started = login(session, body.username, body.password, now=clock,
+                            client=client_address(request))  # fmt: skip
+        except LoginThrottled:
+            raise
         except AccessDenied as error:
             raise Unauthenticated(str(error)) from None
     return SessionOut(
@@ -157,7 +177,7 @@ def _codes(session: Session) -> dict[str, str]:
 def list_subjects(
     caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     people = subjects.list_subjects(caller.session, caller.actor, limit=limit, offset=offset)
     codes = _codes(caller.session)

@@ -12,14 +12,20 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from cmvcds.adapters.web.registry.routes import ViewerDep, _denied, forbidden, refused
+from cmvcds.adapters.web.registry.routes import (
+    RegistryRoute,
+    ViewerDep,
+    _denied,
+    forbidden,
+    refused,
+)
 from cmvcds.errors import AccessDenied, InputError
 from cmvcds.registry.models import DataQuery, Subject
 from cmvcds.registry.services import crf
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/registry", include_in_schema=False)
+router = APIRouter(prefix="/registry", include_in_schema=False, route_class=RegistryRoute)
 Text = Annotated[str, Form()]
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cmvcds.adapters.web.registry.routes import (
+    RegistryRoute,
     ViewerDep,
     _denied,
     forbidden,
@@ -31,7 +32,7 @@ from cmvcds.registry.services import reviews
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/registry", include_in_schema=False)
+router = APIRouter(prefix="/registry", include_in_schema=False, route_class=RegistryRoute)
 Text = Annotated[str, Form()]
 STATUSES = ("draft", "under_review", "approved", "returned")
 

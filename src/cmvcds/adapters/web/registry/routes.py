@@ -5,37 +5,82 @@ Mount with ``app.include_router(router)``. The database is ``app.state.registry`
 (``CMVCDS_DATABASE_URL``), migrated on first use. The clock is the ``now`` dependency.
 
 A subject that does not exist and one of another site give the same 404 page.
+
+Reliability (issue 17): every route is a plain ``def`` run in the thread pool, so a request
+waiting for the database never blocks the event loop; a form's body is read before any
+transaction opens (a slow client holds no lock); the request's transaction is committed
+before the answer is built into a response (``Depends(..., scope="function")``), so what is
+acknowledged is committed; a wait for another's lock longer than ``db.LOCK_TIMEOUT_MS`` is a
+503 "busy, try again" (``RegistryRoute``); bodies and forms are bounded (``FORM_LIMITS``).
 """
 
 from __future__ import annotations
 
 import io
 import secrets
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from cmvcds.adapters.web.render import TEMPLATE_DIR
 from cmvcds.errors import AccessDenied, InputError, RegistryError
 from cmvcds.registry import analytics, exports, migrate
 from cmvcds.registry.access import Actor, Permission, require
-from cmvcds.registry.db import Registry
+from cmvcds.registry.db import Registry, is_lock_timeout
 from cmvcds.registry.dictionary import choices, shown
 from cmvcds.registry.models import AuditEntry, DataQuery, QueryStatus, Role, WebSession
-from cmvcds.registry.security import SESSION_LIFETIME, check_csrf, login, logout, resolve_session
+from cmvcds.registry.security import (
+    SESSION_LIFETIME,
+    LoginThrottled,
+    check_csrf,
+    login,
+    logout,
+    resolve_session,
+)
 from cmvcds.registry.services import crf, study, subjects
 
-__all__ = ["COOKIE", "now", "router"]
+__all__ = ["COOKIE", "FORM_LIMITS", "MAX_BODY", "RegistryRoute", "client_address", "now", "router"]
 
-router = APIRouter(prefix="/registry", include_in_schema=False)
+MAX_BODY = 256 * 1024  # bytes: the largest CRF form with its free text is a few kB
+FORM_LIMITS = {"max_fields": 1000, "max_files": 0, "max_part_size": 64 * 1024}
+BUSY = "The registry is busy with another user's change; please submit again in a moment."
+
+
+class RegistryRoute(APIRoute):
+    """A registry page: a database lock not obtained in time answers 503 with Retry-After."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DBAPIError as error:
+                if not is_lock_timeout(error):
+                    raise
+                return self.busy()
+
+        return run
+
+    def busy(self) -> Response:
+        response = page("registry_error.html", 503, title="Busy", viewer=None, message=BUSY)
+        response.headers["Retry-After"] = "1"
+        return response
+
+
+router = APIRouter(prefix="/registry", include_in_schema=False, route_class=RegistryRoute)
 COOKIE = "cmvcds_registry"
 LOGIN_CSRF = "cmvcds_login_csrf"
 HERE = Path(__file__).parent / "templates"
@@ -54,14 +99,27 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+_FIRST_USE = threading.Lock()
+
+
+def client_address(request: Request) -> str:
+    """The address login throttling counts by (the TCP peer; behind a proxy, the proxy's)."""
+    return request.client.host if request.client else ""
+
+
 def _registry(request: Request) -> Registry:
     """``app.state.registry``, else the app's database (brought to the newest schema once)."""
     registry = getattr(request.app.state, "registry", None)
     if registry is None:
-        settings = getattr(request.app.state, "settings", None)
-        registry = Registry(getattr(settings, "database_url", None))
-        migrate.upgrade(registry.engine)
-        request.app.state.registry = registry
+        with (
+            _FIRST_USE
+        ):  # concurrent first requests: one opens and migrates (Alembic is not thread-safe)
+            registry = getattr(request.app.state, "registry", None)
+            if registry is None:
+                settings = getattr(request.app.state, "settings", None)
+                registry = Registry(getattr(settings, "database_url", None))
+                migrate.upgrade(registry.engine)
+                request.app.state.registry = registry
     return registry
 
 
@@ -98,7 +156,16 @@ def _to_login() -> HTTPException:
     )
 
 
-ViewerDep = Annotated[Viewer, Depends(_viewer)]
+# scope="function": the transaction commits when the route returns, before the answer is sent.
+ViewerDep = Annotated[Viewer, Depends(_viewer, scope="function")]
+
+
+async def _form(request: Request) -> FormData:
+    """The submitted form, read whole (within ``FORM_LIMITS``) before any transaction opens."""
+    return await request.form(**FORM_LIMITS)
+
+
+FormDep = Annotated[FormData, Depends(_form)]
 
 
 def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -155,16 +222,14 @@ def login_submit(
                     error="The form expired; please try again.")  # fmt: skip
     try:
         with _registry(request).session(None) as session:
-            started = login(session, username, password, now=clock)
+            started = login(session, username, password, now=clock, client=client_address(request))
     except AccessDenied as error:
-        return page(
-            "registry_login.html",
-            401,
-            title="Registry login",
-            csrf=cookie,
-            viewer=None,
-            error=str(error),
-        )
+        throttled = isinstance(error, LoginThrottled)
+        response = page("registry_login.html", 429 if throttled else 401, title="Registry login",
+                        csrf=cookie, viewer=None, error=str(error))  # fmt: skip
+        if throttled:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     response = RedirectResponse("/registry/", status_code=303)
     response.set_cookie(
         COOKIE, started.token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
@@ -174,11 +239,12 @@ def login_submit(
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=None)
 def logout_submit(
     request: Request, viewer: ViewerDep, csrf: Annotated[str, Form()] = ""
-) -> RedirectResponse:
-    check_csrf(viewer.web, csrf)
+) -> Response:
+    if (refusal := forbidden(viewer, csrf)) is not None:
+        return refusal
     logout(viewer.session, request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/registry/login", status_code=303)
     response.delete_cookie(COOKIE)
@@ -273,22 +339,24 @@ def form_page(
 
 
 @router.post("/subjects/{pseudonym}/{event}/{instrument}", response_class=HTMLResponse)
-async def form_submit(
-    request: Request,
+def form_submit(
+    form: FormDep,  # first: the body is read before the viewer's transaction opens
     viewer: ViewerDep,
     pseudonym: str,
     event: str,
     instrument: str,
     instance: int = 1,
 ) -> HTMLResponse:
-    form = await request.form()
     try:
         check_csrf(viewer.web, str(form.get("csrf", "")))
     except AccessDenied as error:
         return _denied(viewer, str(error), 403)
     values = {k[2:]: str(v) for k, v in form.multi_items() if k.startswith("f_")}
-    for key in {k[2:] for k in form if k.startswith("c_")}:  # checkboxes: c_<field> repeated
-        values[key] = ",".join(str(v) for v in form.getlist(f"c_{key}"))
+    boxes: dict[str, list[str]] = {}  # checkboxes: c_<field> repeated, gathered in one pass
+    for k, v in form.multi_items():
+        if k.startswith("c_"):
+            boxes.setdefault(k[2:], []).append(str(v))
+    values.update({key: ",".join(ticked) for key, ticked in boxes.items()})
     reason = str(form.get("reason", "")) or None
     try:
         context = _form_context(viewer, pseudonym, event, instrument, instance)
@@ -306,6 +374,7 @@ async def form_submit(
                 row["value"] = values[row["row"].field_name]
         context["message"] = str(error)
         return page("registry_form.html", 422, **context)
+    viewer.session.commit()  # committed (and the audit head released) before "Saved." is drawn
     context = _form_context(viewer, pseudonym, event, instrument, instance)
     context["message"] = "Saved." + (
         f" {len(result.queries)} query opened for the monitor." if result.queries else ""

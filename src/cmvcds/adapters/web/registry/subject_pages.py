@@ -14,14 +14,22 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from cmvcds.adapters.web.registry.routes import Viewer, ViewerDep, _denied, forbidden, now, page
+from cmvcds.adapters.web.registry.routes import (
+    RegistryRoute,
+    Viewer,
+    ViewerDep,
+    _denied,
+    forbidden,
+    now,
+    page,
+)
 from cmvcds.errors import AccessDenied, InputError
 from cmvcds.registry.access import Permission
 from cmvcds.registry.services import subjects
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/registry", include_in_schema=False)
+router = APIRouter(prefix="/registry", include_in_schema=False, route_class=RegistryRoute)
 
 
 def _date(value: str, field: str) -> date:
@@ -163,4 +171,5 @@ def consent_submit(
         return _denied(viewer, str(error))
     except InputError as error:
         return _consent_page(viewer, pseudonym, clock.date(), 422, message=str(error))
+    viewer.session.commit()  # committed (and the audit head released) before the page is drawn
     return _consent_page(viewer, pseudonym, clock.date(), message=done)
