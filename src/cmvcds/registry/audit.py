@@ -75,9 +75,8 @@ def entry_hash(fields: dict[str, Any], key: bytes | None) -> str:
 
 def session_key(session: Session) -> AuditKey:
     """The audit key of the database ``session`` is bound to."""
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    return audit_key(engine.url.render_as_string(hide_password=False))
+    url = session.get_bind().engine.url
+    return audit_key(url.render_as_string(hide_password=False))
 
 
 @dataclass(frozen=True)

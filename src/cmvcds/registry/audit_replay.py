@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, select
+from sqlalchemy import Column, DateTime, Table, select
 from sqlalchemy.orm import Session
 
 from cmvcds.registry.audit import text
@@ -37,7 +37,7 @@ _SHOWN = 20
 
 def _audited() -> dict[str, type[Audited]]:
     return {
-        mapper.local_table.name: mapper.class_
+        cast(Table, mapper.local_table).name: mapper.class_
         for mapper in Base.registry.mappers
         if issubclass(mapper.class_, Audited)
     }
