@@ -186,7 +186,8 @@ def export(
     dates: Annotated[
         str,
         typer.Option(
-            "--dates", help="central profile: coarsen (to the month) | shift (secret offset)."
+            "--dates",
+            help="central profile: coarsen (month of the shifted date) | shift (secret offset).",
         ),
     ] = "coarsen",
     db: DbOpt = None,
