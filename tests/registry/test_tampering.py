@@ -28,7 +28,7 @@ from . import tampering
 from .conftest import World
 from .helpers import cohort_of
 
-pytestmark = pytest.mark.tampers
+pytestmark = pytest.mark.tampers  # (all but the last test tamper)
 
 
 def cli(*args: str) -> Result:
@@ -89,3 +89,38 @@ def test_rolling_back_to_an_older_copy_is_detected(scene: Scene) -> None:
     result = scene.verify()
     assert result.exit_code == 1, result.output
     assert "rolled back to an older copy" in result.output
+
+
+def test_verification_reads_one_snapshot_while_writers_commit(world: World) -> None:
+    """Writers saving forms while the registry is verified: never a false alarm."""
+    import threading
+
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.audit_verify import verify_registry
+
+    keys = cohort_of(world)
+    registry, a = world.registry, world.entry_a
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for number in range(40):
+                with registry.session(a) as s:
+                    crf.save_form(s, a, keys["keep"], "amniocentesis", "amniocentesis",
+                                  {"amnio_viral_load": str(1000 + number)}, reason=f"rerun {number}")  # fmt: skip
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    runs = 0
+    while not done.is_set() or runs == 0:
+        with registry.session(SYSTEM) as s:
+            result = verify_registry(s, None)
+        assert result.problems == (), result.problems
+        runs += 1
+    writer.join()
+    assert errors == [] and runs >= 1

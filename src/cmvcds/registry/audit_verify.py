@@ -50,7 +50,13 @@ class Verification:
 
 
 def verify_registry(session: Session, checkpoint_log: Path | None) -> Verification:
-    """Run the three checks on the database of ``session``; the log None: no checkpoints yet."""
+    """Run the three checks on the database of ``session``; the log None: no checkpoints yet.
+
+    The checks read one snapshot (PostgreSQL: REPEATABLE READ; SQLite's transactions are
+    serialised), so writers committing meanwhile never make the trail and the tables disagree.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     key = audit.session_key(session)
     problems: list[str] = []
     try:
