@@ -257,6 +257,16 @@ def undo_consent_withdrawal(connection: Connection) -> None:
     )
 
 
+def take_over_an_account(connection: Connection) -> None:
+    """Give the administrator a password the attacker knows (copy another user's hash)."""
+    known = connection.execute(
+        text("SELECT password_hash FROM users WHERE username = 'entry_b'")
+    ).scalar_one()
+    connection.execute(
+        text("UPDATE users SET password_hash = :h WHERE username = 'admin'"), {"h": known}
+    )
+
+
 def trigger_off_edit_on(connection: Connection) -> None:
     """Drop the triggers, rewrite an entry and re-hash, then put the triggers back."""
     drop_guard(connection)
@@ -335,4 +345,5 @@ KINDS: dict[str, Callable[[Connection], None]] = {
     "delete a data row without audit": delete_data_row,
     "undo a consent withdrawal without audit": undo_consent_withdrawal,
     "drop the trigger, edit, recreate it": trigger_off_edit_on,
+    "take over an account by its password hash": take_over_an_account,
 }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,6 +40,7 @@ __all__ = [
     "append",
     "entry_hash",
     "install_audit_hook",
+    "sealed",
     "session_key",
     "verify",
 ]
@@ -126,17 +128,28 @@ def install_audit_hook(session: Session) -> None:
         session.info["audit_hook"] = True
 
 
+def sealed(key: bytes, value: str | None) -> str | None:
+    """What the trail records of a secret column (a password hash): a keyed seal, never the
+    value, so that a value replaced behind the application's back is still detected."""
+    if value is None:
+        return None
+    return "sealed:" + hmac.new(key, b"cmvcds seal\0" + value.encode(), hashlib.sha256).hexdigest()
+
+
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    def seal(value: str | None) -> str | None:
+        return sealed(session_key(session).chain, value)
+
     changes: list[Change] = []
     for obj in session.new:
         if isinstance(obj, Audited):
-            changes.extend(_row_changes(obj, "create"))
+            changes.extend(_row_changes(obj, "create", seal))
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
-            changes.extend(_row_changes(obj, "update"))
+            changes.extend(_row_changes(obj, "update", seal))
     for obj in session.deleted:
         if isinstance(obj, Audited):
-            changes.extend(_row_changes(obj, "delete"))
+            changes.extend(_row_changes(obj, "delete", seal))
     if (
         any(c.action != "create" for c in changes)
         and _needs_reason(session)
@@ -155,7 +168,9 @@ def _needs_reason(session: Session) -> bool:
     )
 
 
-def _row_changes(obj: Audited, action: str) -> list[Change]:
+def _row_changes(
+    obj: Audited, action: str, seal: Callable[[str | None], str | None]
+) -> list[Change]:
     state = inspect(obj)
     mapper = state.mapper
     if obj.id is None:
@@ -184,6 +199,8 @@ def _row_changes(obj: Audited, action: str) -> list[Change]:
                 continue
         else:
             old, new = text(getattr(obj, key)), None
+        if key in type(obj).__audit_sealed__:
+            old, new = seal(old), seal(new)
         field = label(key) if callable(label) else key
         changes.append(Change(action, mapper.local_table.name, obj.id, site_id, field, old, new))
     return changes

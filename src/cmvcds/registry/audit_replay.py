@@ -7,8 +7,9 @@ a value that is not the one the trail last recorded, a row the trail never creat
 trail says exists (or was deleted) but the table does not hold (or still holds). The same is
 done for the export log: every export has its entry.
 
-Not covered, by design: columns kept out of the trail (password hashes and login counters of
-``users``, the secret ``offset_days`` of ``date_shifts``), creation timestamps filled by a
+Secret columns (a user's password hash) are compared through their keyed seal. Not covered, by
+design: columns kept out of the trail (login counters of ``users``, the secret ``offset_days``
+of ``date_shifts``), password hashes of users created before sealing, creation timestamps filled by a
 default at insert (never in the trail), a CRF value's ``subject_id`` (the trail names the value
 by its event/form/instance/field label and site, not its subject), and the unaudited tables
 (web sessions, dictionary versions).
@@ -23,7 +24,7 @@ from typing import Any, cast
 from sqlalchemy import Column, DateTime, Table, select
 from sqlalchemy.orm import Session
 
-from cmvcds.registry.audit import text
+from cmvcds.registry.audit import sealed, session_key, text
 from cmvcds.registry.models import AuditEntry, Base, ExportLog
 from cmvcds.registry.models.base import Audited
 
@@ -70,8 +71,9 @@ def _trail(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
 class _Replay:
     """The rows as the trail says they are: table → id → column → text (None: deleted)."""
 
-    def __init__(self, models: dict[str, type[Audited]]) -> None:
+    def __init__(self, models: dict[str, type[Audited]], key: bytes) -> None:
         self.models = models
+        self.key = key
         self.rows: dict[str, dict[str, dict[str, str | None] | None]] = {t: {} for t in models}
         self.labels: dict[tuple[str, str], str | None] = {}
         self.sites: dict[tuple[str, str], str | None] = {}
@@ -101,7 +103,7 @@ class _Replay:
 def replay_problems(session: Session) -> list[str]:
     """The differences between the trail's replay and the data tables (empty: they agree)."""
     models = _audited()
-    replay = _Replay(models)
+    replay = _Replay(models, session_key(session).chain)
     for entry in _trail(session):
         replay.apply(entry)
     problems: list[str] = []
@@ -136,7 +138,12 @@ def _compare_table(
         assert isinstance(state, dict)
         for column in columns:
             recorded = state.get(column, _UNRECORDED)
-            if not _agrees(table.columns[column], recorded, getattr(row, column)):
+            actual = getattr(row, column)
+            if column in model.__audit_sealed__:
+                if recorded is _UNRECORDED:
+                    continue  # a row from before sealing (its trail has no seal to compare)
+                actual = sealed(replay.key, text(actual))
+            if not _agrees(table.columns[column], recorded, actual):
                 # no values in the message: they may be identity (the output may be logged)
                 yield (
                     f"{name} {row.id} {column}: the table's value is not the one the audit "

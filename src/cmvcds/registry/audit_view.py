@@ -161,4 +161,6 @@ def _what(entity: str) -> str:
 def _shown(value: str | None, secret: bool) -> str:
     if value is None:
         return ""
+    if value.startswith("sealed:"):
+        return "(sealed)"
     return HIDDEN if secret else value
