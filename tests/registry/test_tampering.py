@@ -7,8 +7,9 @@ SQL on SQLite and on PostgreSQL, and ``cmvcds registry verify-audit`` must exit 
 problem; on an untouched database it exits 0.
 
 Measured on the code before keying, checkpoints and replay (commit 7fca209): ``verify-audit``
-detected 2 of the 13 kinds on SQLite and 2 of 13 on PostgreSQL (editing an entry's payload,
-deleting an entry); everything else passed as intact.
+detected 2 of the 13 kinds then in the suite on SQLite and 2 of 13 on PostgreSQL (editing an
+entry's payload, deleting an entry); everything else passed as intact. The account takeover
+kind came later (the password hash was not in the trail at all then).
 """
 
 from __future__ import annotations
