@@ -38,3 +38,9 @@ def test_filters_pages_and_labels(world: World) -> None:
     with world.registry.session(world.pi_a) as s:
         own = audit_page(s, world.pi_a, AuditFilter(subject=keys["keep"], limit=1000)).rows
     assert "A-KEEP" in {r.new for r in own}  # the site's investigator may see it
+
+
+def test_a_page_cursor_beyond_any_integer_is_no_server_error(world: World) -> None:
+    with world.registry.session(world.monitor) as s:
+        rows = audit_page(s, world.monitor, AuditFilter(before=2**70, limit=5)).rows
+    assert len(rows) == 5

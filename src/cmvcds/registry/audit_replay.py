@@ -168,10 +168,15 @@ def _agrees(column: Column[Any], recorded: object, actual: Any) -> bool:
             return True  # a creation timestamp: filled at insert, never in the trail
         return text(getattr(default, "arg", None)) == text(actual)
     if recorded is not None and actual is not None and isinstance(column.type, DateTime):
-        return _instant(str(recorded)) == _instant(actual)
+        recorded_at = _instant(str(recorded))
+        return recorded_at is not None and recorded_at == _instant(actual)
     return recorded == text(actual)
 
 
-def _instant(value: str | datetime) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+def _instant(value: str | datetime) -> datetime | None:
+    """The UTC instant of a timestamp (naive: UTC, as SQLite returns them); None if unreadable."""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except ValueError:
+        return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

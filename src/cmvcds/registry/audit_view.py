@@ -107,7 +107,7 @@ def _conditions(session: Session, actor: Actor, wanted: AuditFilter) -> list[Col
     if actor.role.site_scoped:
         conditions.append(AuditEntry.site_id == actor.site_id)
     if wanted.before is not None:
-        conditions.append(AuditEntry.seq < wanted.before)
+        conditions.append(AuditEntry.seq < max(0, min(wanted.before, 2**31 - 1)))  # seq: 32-bit
     if wanted.user.strip():
         conditions.append(AuditEntry.username == wanted.user.strip())
     if wanted.form.strip():
