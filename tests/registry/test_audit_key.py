@@ -18,6 +18,8 @@ from cmvcds.registry.audit_key import KEY_ENV
 from cmvcds.registry.db import Registry
 from cmvcds.registry.services import study
 
+from .conftest import World
+
 
 def _sqlite(template: Path, folder: Path) -> tuple[Registry, Path]:
     path = folder / "demo.sqlite3"
@@ -87,3 +89,11 @@ def test_an_edited_checkpoint_log_is_detected(
     log.write_text(json.dumps(point) + "\n")
     code, output = cli("verify-audit")
     assert code == 1 and "signature does not verify" in output
+
+
+def test_checkpoints_on_a_schedule(world: World, database_url: str, tmp_path: Path) -> None:
+    log = tmp_path / "checkpoints.jsonl"
+    result = CliRunner().invoke(app, ["registry", "checkpoint", "--db", database_url,
+                                      "--checkpoints", str(log), "--every", "0.05", "--count", "3"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(log.read_text().splitlines()) == 3

@@ -272,10 +272,22 @@ def verify_audit(
 
 @app.command("checkpoint")
 def checkpoint(
-    db: DbOpt = None, checkpoints: CheckpointsOpt = None, format: FormatOpt = Format.TEXT
+    db: DbOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    every: Annotated[
+        float,
+        typer.Option("--every", help="Keep running: one checkpoint every SECONDS (0: once)."),
+    ] = 0,
+    count: Annotated[
+        int, typer.Option("--count", help="With --every: stop after N checkpoints (0: never).")
+    ] = 0,
+    format: FormatOpt = Format.TEXT,
 ) -> None:
     """Verify everything, then append a signed checkpoint of the audit head to the log outside
-    the database (run it on a schedule: it is what detects a wiped trail or a rolled-back copy)."""
+    the database. Run it on a schedule (cron, or ``--every 300`` as a service): it is what
+    detects a wiped trail or a rolled-back copy. Exit 1 as soon as a check fails."""
+    import time
+
     from cmvcds.registry import checkpoints as anchors
     from cmvcds.registry.access import SYSTEM
     from cmvcds.registry.audit_verify import take_checkpoint
@@ -289,10 +301,16 @@ def checkpoint(
                 f"where should the checkpoint go? give --checkpoints or set {anchors.CHECKPOINTS_ENV}",
                 field="--checkpoints",
             )
-        with registry.session(SYSTEM) as session:
-            point = take_checkpoint(session, log)
-        _say(format, {"seq": point.seq, "head": point.head, "at": point.at, "log": str(log)},
-             f"checkpoint of entry {point.seq} (head {point.head[:16]}…) appended to {log}")  # fmt: skip
+        taken = 0
+        while True:
+            with registry.session(SYSTEM) as session:
+                point = take_checkpoint(session, log)
+            taken += 1
+            _say(format, {"seq": point.seq, "head": point.head, "at": point.at, "log": str(log)},
+                 f"checkpoint of entry {point.seq} (head {point.head[:16]}…) appended to {log}")  # fmt: skip
+            if every <= 0 or (count and taken >= count):
+                break
+            time.sleep(every)
 
 
 @app.command("purge-sessions")
