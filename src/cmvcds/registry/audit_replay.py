@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Column, DateTime, Table, select
@@ -44,6 +45,7 @@ def _audited() -> dict[str, type[Audited]]:
     }
 
 
+@cache
 def _columns(model: type[Audited]) -> list[str]:
     table = model.__table__  # type: ignore[attr-defined]
     listed = getattr(model, "__audit_columns__", None)
