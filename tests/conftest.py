@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -11,6 +12,10 @@ import pytest
 
 from cmvcds.domain.case import Case, parse_case
 from cmvcds.knowledge import Knowledge, load_knowledge
+
+# The registry's audit key lives outside the database (registry/audit_key.py); the tests and
+# the servers they start share this one (a PostgreSQL registry refuses to write without one).
+os.environ.setdefault("CMVCDS_AUDIT_KEY", "test-only audit key, never used in a deployment")
 
 #: The "real" today of the test suite; cases are assessed on or before it.
 TODAY = date(2026, 11, 21)

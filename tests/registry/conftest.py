@@ -132,9 +132,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def registry(database_url: str) -> Iterator[Registry]:
+def registry(request: pytest.FixtureRequest, database_url: str) -> Iterator[Registry]:
+    """A fresh registry; after the test, its data tables must still match the trail's replay
+    (whatever the test did through the application), unless the test tampers on purpose."""
     reg = Registry(database_url)
     yield reg
+    if request.node.get_closest_marker("tampers") is None:
+        from cmvcds.registry.audit_replay import replay_problems
+
+        with reg.session(SYSTEM) as session:
+            assert replay_problems(session) == [], "the data tables no longer match the trail"
     reg.dispose()
 
 

@@ -21,7 +21,7 @@ def run(*args: str, stdin: str | None = None) -> str:
 def test_registry_commands(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("CMVCDS_DATABASE_URL", url)
-    assert json.loads(run("registry", "init", "--format", "json"))["revision"] == "0004"
+    assert json.loads(run("registry", "init", "--format", "json"))["revision"] == "0005"
     assert "from 0004 to 0004" in run("registry", "migrate")
     run("registry", "create-site", "FI01", "Careggi, Firenze")
     run("registry", "create-user", "pi_a", "--role", "site_investigator", "--site", "FI01", "--password-stdin",

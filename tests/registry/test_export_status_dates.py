@@ -114,6 +114,7 @@ def test_shifted_dates_keep_every_interval_of_a_family(
     assert child_consent["dateTime"] == mother_consent["dateTime"]  # the family's one offset
 
 
+@pytest.mark.tampers
 def test_site_profile_never_shifts_and_older_data_gets_an_offset(
     world: World, cohort: dict[str, str]
 ) -> None:

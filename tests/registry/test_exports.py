@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -64,8 +64,10 @@ def test_central_profile_is_pseudonymised(world: World, cohort: dict[str, str]) 
         for r in rows
         if r["record_id"] == cohort["keep"] and r["redcap_event_name"] == "maternal_diagnosis_arm_1"
     )
-    assert diagnosis["diagnosis_date"] == "2026-01"  # coarsened to the month
-    assert diagnosis["enrolment_date"] == "2026-01"
+    # coarsened to the month of the shifted date, never the true month (issue 17, High 7)
+    offset = timedelta(days=family_offset(world, cohort["keep"]))
+    assert diagnosis["diagnosis_date"] == (date(2026, 1, 10) + offset).isoformat()[:7]
+    assert diagnosis["enrolment_date"] == (date(2026, 1, 12) + offset).isoformat()[:7]
     exported_dictionary = {
         r["Variable / Field Name"]: r for r in _records(result.files["dictionary.csv"])
     }
@@ -154,5 +156,21 @@ def test_fhir_ndjson_parses_as_r4(world: World, cohort: dict[str, str]) -> None:
     assert newborn["link"][0]["other"]["reference"] == f"Patient/{cohort['keep'].lower()}"
     assert all(len(p["identifier"]) == 1 for p in patients)  # pseudonym only, no record number
     consents = [json.loads(line) for line in files["Consent.ndjson"].splitlines()]
-    assert len(consents) == 3 and {c["dateTime"] for c in consents} == {"2026-01"}
+    months = {  # each family's consent month, shifted by its secret offset (issue 17, High 7)
+        (date(2026, 1, 12) + timedelta(days=family_offset(world, cohort[k]))).isoformat()[:7]
+        for k in ("keep", "gone")
+    }
+    assert len(consents) == 3 and {c["dateTime"] for c in consents} == months
     assert all("648/96" in c["policyRule"]["text"] for c in consents)
+
+
+def family_offset(world: World, pseudonym: str) -> int:
+    """The secret date offset of ``pseudonym``'s family (as only the database holds it)."""
+    from sqlalchemy import select
+
+    from cmvcds.registry.models import DateShift, Subject
+
+    with world.registry.session(world.admin) as s:
+        subject = s.scalars(select(Subject).where(Subject.pseudonym == pseudonym)).one()
+        root = subject.mother_id or subject.id
+        return s.scalars(select(DateShift.offset_days).where(DateShift.subject_id == root)).one()

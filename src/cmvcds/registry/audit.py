@@ -2,16 +2,25 @@
 
 A session hook (``before_flush``) turns each insert, update and delete of an ``Audited`` row
 into entries ``who, when (UTC), site, entity, field, old value, new value, reason``. Entries are
-numbered without gaps (``seq``) and each carries ``hash = SHA-256(previous hash + entry)``;
-writers serialise on the single ``audit_head`` row. The database refuses UPDATE and DELETE on
-the trail (triggers from the migration); ``verify`` recomputes the chain and names the first
-entry that does not match.
+numbered without gaps (``seq``) and each carries ``hash = HMAC-SHA256(key, entry incl. previous
+hash)`` with the audit key held outside the database (``audit_key.py``), so someone who can
+write to the database cannot forge, re-hash or re-order entries. Writers serialise on the
+single ``audit_head`` row. The database refuses UPDATE and DELETE on the trail (triggers from
+the migrations); ``verify`` recomputes the chain and names the first entry that does not match.
+
+Entries written before the chain was keyed (``seq < audit_head.keyed_from``, migration 0004)
+are verified under the legacy unkeyed SHA-256; the first keyed entry's HMAC covers the last
+legacy hash, so once one keyed entry exists the legacy part cannot be rewritten either.
+Checkpoints (``checkpoints.py``) and the data-table replay (``audit_replay.py``) complete the
+tamper evidence (``audit_verify.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,11 +30,21 @@ from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import AuditIntegrityError, RegistryError
+from cmvcds.registry.audit_key import AuditKey, audit_key
 from cmvcds.registry.locks import bounded_wait
 from cmvcds.registry.models.audit import GENESIS, AuditEntry, AuditHead
 from cmvcds.registry.models.base import Audited, new_id, utc_now
 
-__all__ = ["HASHED_FIELDS", "AuditReport", "append", "entry_hash", "install_audit_hook", "verify"]
+__all__ = [
+    "HASHED_FIELDS",
+    "AuditReport",
+    "append",
+    "entry_hash",
+    "install_audit_hook",
+    "sealed",
+    "session_key",
+    "verify",
+]
 
 HASHED_FIELDS = (
     "seq", "at", "user_id", "username", "site_id", "action", "entity", "entity_id",
@@ -46,12 +65,21 @@ def text(value: Any) -> str | None:
     return str(value)
 
 
-def entry_hash(fields: dict[str, Any]) -> str:
-    """SHA-256 of the entry's canonical JSON (sorted keys, every hashed field)."""
+def entry_hash(fields: dict[str, Any], key: bytes | None) -> str:
+    """HMAC-SHA256 under ``key`` of the entry's canonical JSON (sorted keys, every hashed field);
+    ``key`` None: the legacy unkeyed SHA-256 of entries written before migration 0004."""
     payload = json.dumps(
         {k: fields[k] for k in HASHED_FIELDS}, sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    ).encode()
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def session_key(session: Session) -> AuditKey:
+    """The audit key of the database ``session`` is bound to."""
+    url = session.get_bind().engine.url
+    return audit_key(url.render_as_string(hide_password=False))
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,7 @@ def append(session: Session, changes: list[Change], *, reason: str | None = None
     actor = session.info.get("actor")
     if actor is None:
         raise RegistryError("a write to the registry needs an acting user (none was given)")
+    key = session_key(session).chain
     connection = session.connection()
     with bounded_wait(connection):  # writers queue here: the wait is bounded (locks.py)
         head = connection.execute(
@@ -88,7 +117,7 @@ def append(session: Session, changes: list[Change], *, reason: str | None = None
             "entity_id": change.entity_id, "field": change.field, "old_value": change.old,
             "new_value": change.new, "reason": reason or session.info.get("reason"), "prev_hash": prev,
         }  # fmt: skip
-        fields["hash"] = prev = entry_hash(fields)
+        fields["hash"] = prev = entry_hash(fields, key)
         rows.append(fields)
     connection.execute(insert(AuditEntry), rows)
     connection.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
@@ -101,17 +130,28 @@ def install_audit_hook(session: Session) -> None:
         session.info["audit_hook"] = True
 
 
+def sealed(key: bytes, value: str | None) -> str | None:
+    """What the trail records of a secret column (a password hash): a keyed seal, never the
+    value, so that a value replaced behind the application's back is still detected."""
+    if value is None:
+        return None
+    return "sealed:" + hmac.new(key, b"cmvcds seal\0" + value.encode(), hashlib.sha256).hexdigest()
+
+
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    def seal(value: str | None) -> str | None:
+        return sealed(session_key(session).chain, value)
+
     changes: list[Change] = []
     for obj in session.new:
         if isinstance(obj, Audited):
-            changes.extend(_row_changes(obj, "create"))
+            changes.extend(_row_changes(obj, "create", seal))
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
-            changes.extend(_row_changes(obj, "update"))
+            changes.extend(_row_changes(obj, "update", seal))
     for obj in session.deleted:
         if isinstance(obj, Audited):
-            changes.extend(_row_changes(obj, "delete"))
+            changes.extend(_row_changes(obj, "delete", seal))
     if (
         any(c.action != "create" for c in changes)
         and _needs_reason(session)
@@ -130,7 +170,9 @@ def _needs_reason(session: Session) -> bool:
     )
 
 
-def _row_changes(obj: Audited, action: str) -> list[Change]:
+def _row_changes(
+    obj: Audited, action: str, seal: Callable[[str | None], str | None]
+) -> list[Change]:
     state = inspect(obj)
     mapper = state.mapper
     if obj.id is None:
@@ -159,6 +201,8 @@ def _row_changes(obj: Audited, action: str) -> list[Change]:
                 continue
         else:
             old, new = text(getattr(obj, key)), None
+        if key in type(obj).__audit_sealed__:
+            old, new = seal(old), seal(new)
         field = label(key) if callable(label) else key
         changes.append(Change(action, mapper.local_table.name, obj.id, site_id, field, old, new))
     return changes
@@ -166,14 +210,19 @@ def _row_changes(obj: Audited, action: str) -> list[Change]:
 
 @dataclass(frozen=True)
 class AuditReport:
-    """A verified trail: how many entries and the hash of the last."""
+    """A verified trail: how many entries, the hash of the last, the first keyed entry."""
 
     entries: int
     head: str
+    keyed_from: int = 1
 
 
 def verify(session: Session, *, batch: int = 5000) -> AuditReport:
     """Recompute the chain; raise ``AuditIntegrityError`` at the first entry that does not verify."""
+    key = session_key(session).chain
+    keyed_from = int(
+        session.execute(select(AuditHead.keyed_from).where(AuditHead.id == 1)).scalar_one()
+    )
     prev, expected_seq = GENESIS, 1
     last = 0
     while True:
@@ -199,10 +248,10 @@ def verify(session: Session, *, batch: int = 5000) -> AuditReport:
                 raise AuditIntegrityError(
                     f"audit entry {row.seq}: previous hash does not match entry {row.seq - 1}"
                 )
-            if entry_hash(fields) != row.hash:
+            if entry_hash(fields, key if row.seq >= keyed_from else None) != row.hash:
                 raise AuditIntegrityError(
                     f"audit entry {row.seq} ({row.entity} {row.entity_id} {row.field}): "
-                    "content does not match its hash; the entry was altered"
+                    "content does not match its keyed hash; the entry was altered or forged"
                 )
             prev, expected_seq, last = row.hash, expected_seq + 1, row.seq
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
@@ -210,4 +259,4 @@ def verify(session: Session, *, batch: int = 5000) -> AuditReport:
         raise AuditIntegrityError(
             f"audit head says entry {head.seq} but the trail ends at entry {last}: entries were removed or added"
         )
-    return AuditReport(entries=last, head=prev)
+    return AuditReport(entries=last, head=prev, keyed_from=keyed_from)

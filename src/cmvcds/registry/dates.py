@@ -1,12 +1,15 @@
 """Dates in the central (pseudonymised) profile: coarsened to the month, or shifted.
 
-    coarsen   every date becomes ``YYYY-MM`` (the central profile's default: nothing secret is
-              needed, but intervals within a month are lost)
     shift     every date moves by the family's secret offset (1–364 days earlier); a mother and
               her newborns share one offset, so every interval between their dates is kept
               (onset → amniocentesis → birth → follow-up) while no real date is disclosed
+    coarsen   every date becomes the ``YYYY-MM`` of its shifted date (the central profile's
+              default; intervals within a month are lost). Never the true month: a role given
+              true months and shifted days could intersect them and recover the offset to about
+              a day (issue 17, High 7); coarsened shifted dates tell nothing the shifted export
+              does not already
 
-The offset is drawn with ``secrets`` when the mother is enrolled (or at the first shifted
+The offset is drawn with ``secrets`` when the mother is enrolled (or at the first central
 export of older data), is stored in the site database (``date_shifts``), and is never exported
 nor written to the audit trail.
 """

@@ -1,5 +1,6 @@
 """What an export reads: the subjects the actor may export, their values, consents and form
 status, with dates as the profile wants them (exact, coarsened or shifted; see ``dates.py``).
+Coarsened dates are the months of the shifted dates, never the true months (issue 17, High 7).
 
 Subjects who withdrew consent are never loaded.
 """
@@ -52,6 +53,12 @@ def _exact(value: str) -> str:
     return value
 
 
+def _shifted_month(value: str, offset_days: int) -> str:
+    """The month of the shifted date: never the true month, so that a coarsened export adds
+    nothing to a shifted one (true months and shifted days together give the offset away)."""
+    return coarsen(shift(value, offset_days))
+
+
 def _chunks(ids: list[str]) -> list[list[str]]:
     return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
 
@@ -92,12 +99,13 @@ def load_subjects(
                 IdentityLink.subject_id.in_(chunk)
             )
             identities.update({str(sid): str(mrn) for sid, mrn in session.execute(links)})
-    offsets = family_offsets(session, [s for s, _c in rows]) if policy == "shift" else {}
+    offsets = family_offsets(session, [s for s, _c in rows]) if policy != "exact" else {}
     out = []
     for subject, code in rows:
         redate: Callable[[str], str] = (
             partial(shift, offset_days=offsets[subject.id]) if policy == "shift"
-            else coarsen if policy == "coarsen" else _exact
+            else partial(_shifted_month, offset_days=offsets[subject.id]) if policy == "coarsen"
+            else _exact
         )  # fmt: skip
         slots = values.get(subject.id, {})
         status = {

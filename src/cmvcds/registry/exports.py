@@ -4,9 +4,11 @@ Profiles:
     site     identified, one site only (its investigator): identifier fields, the hospital
              record number and exact dates
     central  pseudonymised, every site (data manager, statistician): identifier fields
-             (``Identifier? = y``) dropped; dates coarsened to the month (``YYYY-MM``, the
-             default, ``dates="coarsen"``) or shifted by each family's secret offset
-             (``dates="shift"``, see ``dates.py``); the exported dictionary says which
+             (``Identifier? = y``) dropped; dates shifted by each family's secret offset
+             (``dates="shift"``, see ``dates.py``) or, the default, the month of the shifted
+             date (``dates="coarsen"``, ``YYYY-MM``; never the true month: true months and
+             shifted days together give the offset away, issue 17); the exported dictionary
+             says which
 REDCap's flat CSV carries a ``<form>_complete`` column after each form's fields, with REDCap's
 codes: 0 Incomplete (a required field is missing), 1 Unverified (complete, but a query on the
 form is still open), 2 Complete; empty on a row where the form has no data.
@@ -124,6 +126,9 @@ def export(
 
 
 SHIFT_NOTE = "shifted by a secret per-family offset (intervals kept; not the real date)"
+COARSEN_NOTE = (
+    "year-month (YYYY-MM) of the date shifted by a secret per-family offset (not the real month)"
+)
 
 
 def _profile_fields(crf: Crf, profile: str, policy: str) -> tuple[DictionaryField, ...]:
@@ -137,7 +142,7 @@ def _profile_fields(crf: Crf, profile: str, policy: str) -> tuple[DictionaryFiel
             update = (
                 {"field_note": SHIFT_NOTE}
                 if policy == "shift"
-                else {"validation": "", "field_note": "coarsened to year-month (YYYY-MM)"}
+                else {"validation": "", "field_note": COARSEN_NOTE}
             )
             row = row.model_copy(update=update)
         kept.append(row)

@@ -192,7 +192,8 @@ def export(
     dates: Annotated[
         str,
         typer.Option(
-            "--dates", help="central profile: coarsen (to the month) | shift (secret offset)."
+            "--dates",
+            help="central profile: coarsen (month of the shifted date) | shift (secret offset).",
         ),
     ] = "coarsen",
     db: DbOpt = None,
@@ -236,17 +237,86 @@ def analyse(
         emit(json.dumps(document, indent=2, default=str))
 
 
+CheckpointsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        help="Checkpoint log outside the database (default: $CMVCDS_AUDIT_CHECKPOINTS, "
+        "or <sqlite file>.audit-checkpoints.jsonl).",
+    ),
+]
+
+
 @app.command("verify-audit")
-def verify_audit(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
-    """Recompute the audit trail's hash chain; exit 1 naming the first entry that does not verify."""
-    from cmvcds.registry import audit
+def verify_audit(
+    db: DbOpt = None, checkpoints: CheckpointsOpt = None, format: FormatOpt = Format.TEXT
+) -> None:
+    """Verify the keyed chain, the signed checkpoints and the data tables against the trail's
+    replay; exit 1 listing every problem found."""
+    from cmvcds.registry import checkpoints as anchors
     from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.audit_verify import verify_registry
     from cmvcds.registry.db import Registry
 
-    with exits_on_error(), Registry(db).session(SYSTEM) as session:
-        report = audit.verify(session)
-        _say(format, {"verified": True, "entries": report.entries, "head": report.head},
-             f"audit trail verified: {report.entries} entries, head {report.head[:16]}…")  # fmt: skip
+    with exits_on_error():
+        registry = Registry(db)
+        log = anchors.checkpoint_path(registry.url, checkpoints)
+        with registry.session(SYSTEM) as session:
+            result = verify_registry(session, log)
+        result.raise_if_broken()
+        anchored = (
+            f"{result.checkpoints} checkpoint(s) in {log} hold"
+            if result.checkpoints
+            else "not anchored yet: no checkpoint (run `cmvcds registry checkpoint` on a schedule)"
+        )
+        _say(format, {"verified": True, "entries": result.entries, "head": result.head,
+                      "keyed_from": result.keyed_from, "checkpoints": result.checkpoints,
+                      "checkpoint_log": result.checkpoint_log, "data_tables_match_trail": True},
+             f"audit trail verified: {result.entries} entries, head {result.head[:16]}…, "
+             f"data tables match the trail; {anchored}")  # fmt: skip
+
+
+@app.command("checkpoint")
+def checkpoint(
+    db: DbOpt = None,
+    checkpoints: CheckpointsOpt = None,
+    every: Annotated[
+        float,
+        typer.Option("--every", help="Keep running: one checkpoint every SECONDS (0: once)."),
+    ] = 0,
+    count: Annotated[
+        int, typer.Option("--count", help="With --every: stop after N checkpoints (0: never).")
+    ] = 0,
+    format: FormatOpt = Format.TEXT,
+) -> None:
+    """Verify everything, then append a signed checkpoint of the audit head to the log outside
+    the database. Run it on a schedule (cron, or ``--every 300`` as a service): it is what
+    detects a wiped trail or a rolled-back copy. Exit 1 as soon as a check fails."""
+    import time
+
+    from cmvcds.registry import checkpoints as anchors
+    from cmvcds.registry.access import SYSTEM
+    from cmvcds.registry.audit_verify import take_checkpoint
+    from cmvcds.registry.db import Registry
+
+    with exits_on_error():
+        registry = Registry(db)
+        log = anchors.checkpoint_path(registry.url, checkpoints)
+        if log is None:
+            raise InputError(
+                f"where should the checkpoint go? give --checkpoints or set {anchors.CHECKPOINTS_ENV}",
+                field="--checkpoints",
+            )
+        taken = 0
+        while True:
+            with registry.session(SYSTEM) as session:
+                point = take_checkpoint(session, log)
+            taken += 1
+            _say(format, {"seq": point.seq, "head": point.head, "at": point.at, "log": str(log)},
+                 f"checkpoint of entry {point.seq} (head {point.head[:16]}…) appended to {log}")  # fmt: skip
+            if every <= 0 or (count and taken >= count):
+                break
+            time.sleep(every)
 
 
 @app.command("purge-sessions")

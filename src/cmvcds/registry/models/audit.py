@@ -1,8 +1,10 @@
 """The append-only audit trail, its chain head, and the export log.
 
 The database refuses UPDATE and DELETE on ``audit_entries`` (triggers, created by the
-migration); each entry carries the SHA-256 of the previous one so a forged or removed entry
-breaks the chain (``cmvcds registry verify-audit``).
+migrations); each entry carries an HMAC-SHA256, under a key held outside the database, of its
+content and the previous entry's hash, so a forged, re-hashed or removed entry breaks the chain
+(``cmvcds registry verify-audit``). Entries written before the chain was keyed (migration 0004)
+carry a plain SHA-256: ``audit_head.keyed_from`` is the first keyed entry.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    #: the first entry under the keyed scheme (the ones before are legacy SHA-256 entries)
+    keyed_from: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ExportLog(Base):

@@ -34,10 +34,14 @@ class Base(DeclarativeBase):
 class Audited:
     """Mixin: every insert, update and delete of this entity is written to the audit trail.
 
-    ``__audit_site__`` names the column holding the site of the row (for the trail's ``site_id``).
+    ``__audit_site__`` names the column holding the site of the row (for the trail's ``site_id``);
+    ``__audit_skip__`` the columns kept out of the trail; ``__audit_sealed__`` the secret ones
+    the trail records only as a keyed seal.
     """
 
     __audit_site__: str | None = "site_id"
     __audit_skip__: frozenset[str] = frozenset()
+    #: secret columns recorded only as a keyed seal (``audit.sealed``), never as their value
+    __audit_sealed__: frozenset[str] = frozenset()
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

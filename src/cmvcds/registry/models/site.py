@@ -25,7 +25,7 @@ class User(Audited, Base):
     """A person with one role; site roles carry their site."""
 
     __tablename__ = "users"
-    __audit_skip__ = frozenset({"password_hash"})
+    __audit_sealed__ = frozenset({"password_hash"})  # a keyed seal, never the hash
 
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))

@@ -56,7 +56,7 @@ class Consent(Audited, Base):
 class DateShift(Audited, Base):
     """The secret date offset of a mother and her newborns, for the central profile's shifting.
 
-    Drawn at random when the mother is enrolled (or at her first shifted export); never exported
+    Drawn at random when the mother is enrolled (or at her first central export); never exported
     and never written to the audit trail (its creation is, without the value).
     """
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cmvcds.errors import InputError, RegistryError
 from cmvcds.registry.access import Actor, Permission, not_found, require, require_site
 from cmvcds.registry.dictionary import Crf, crf_from_knowledge, parse_dictionary
+from cmvcds.registry.identity import hides_identity, identifier_fields
 from cmvcds.registry.models import DataQuery, DataValue, DictionaryVersion, QueryStatus, utc_now
 from cmvcds.registry.services.subjects import get_subject
 
@@ -21,6 +22,7 @@ __all__ = [
     "close_query",
     "current_crf",
     "event_grid",
+    "hidden_fields",
     "import_dictionary",
     "open_query",
     "read_form",
@@ -203,11 +205,20 @@ def read_form(
     *,
     instance: int = 1,
 ) -> dict[str, str]:
+    """The form's stored values; identifier fields are left out for a role that may not see
+    identity (``identity.py``: ``hidden_fields`` names them for the page)."""
     subject = get_subject(session, actor, pseudonym)
+    hidden = hidden_fields(session, actor)
     return {
         name: cell.value
         for name, cell in _cells(session, subject.id, event, instrument, instance).items()
+        if name not in hidden
     }
+
+
+def hidden_fields(session: Session, actor: Actor) -> frozenset[str]:
+    """The CRF fields whose values ``actor`` may not read (identifiers, unless site staff)."""
+    return identifier_fields(current_crf(session)) if hides_identity(actor) else frozenset()
 
 
 def event_grid(session: Session, actor: Actor, pseudonym: str) -> dict[str, dict[str, str]]:

@@ -21,7 +21,7 @@ import secrets
 import threading
 import zipfile
 from collections.abc import Callable, Coroutine, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,11 +36,11 @@ from starlette.datastructures import FormData
 
 from cmvcds.adapters.web.render import TEMPLATE_DIR
 from cmvcds.errors import AccessDenied, InputError, RegistryError
-from cmvcds.registry import analytics, exports, migrate
+from cmvcds.registry import analytics, audit_view, exports, migrate
 from cmvcds.registry.access import Actor, Permission, require
 from cmvcds.registry.db import Registry, is_lock_timeout
 from cmvcds.registry.dictionary import choices, shown
-from cmvcds.registry.models import AuditEntry, DataQuery, QueryStatus, Role, WebSession
+from cmvcds.registry.models import DataQuery, QueryStatus, Role, WebSession
 from cmvcds.registry.security import (
     SESSION_LIFETIME,
     LoginThrottled,
@@ -323,6 +323,7 @@ def _form_context(
         "title": f"{pseudonym} · {event} · {instrument}", "viewer": viewer, "pseudonym": pseudonym,
         "event": event, "instrument": instrument, "instance": instance, "rows": rows, "queries": open_queries,
         "can_enter": viewer.actor.can(Permission.ENTER_DATA), "errors": {}, "message": None,
+        "hidden": crf.hidden_fields(viewer.session, viewer.actor),
     }  # fmt: skip
 
 
@@ -383,22 +384,30 @@ def form_submit(
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_viewer(viewer: ViewerDep, entity_id: str | None = None, limit: int = 200) -> HTMLResponse:
+def audit_viewer(
+    viewer: ViewerDep, subject: str = "", user: str = "", form: str = "", date_from: str = "",
+    date_to: str = "", before: int | None = None, limit: int = audit_view.PAGE_SIZE,
+) -> HTMLResponse:  # fmt: skip
+    """The trail, newest first, filtered and paginated; identity hidden from roles without it."""
     try:
-        require(viewer.actor, Permission.READ_AUDIT)
+        wanted = audit_view.AuditFilter(
+            subject=subject, user=user, form=form, date_from=_day(date_from),
+            date_to=_day(date_to), before=before, limit=limit,
+        )  # fmt: skip
+        result = audit_view.audit_page(viewer.session, viewer.actor, wanted)
     except AccessDenied as error:
         return _denied(viewer, str(error), 403)
-    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(min(limit, 1000))
-    if viewer.actor.role.site_scoped:
-        query = query.where(AuditEntry.site_id == viewer.actor.site_id)
-    if entity_id:
-        query = query.where(AuditEntry.entity_id == entity_id)
-    return page(
-        "registry_audit.html",
-        title="Audit trail",
-        viewer=viewer,
-        entries=list(viewer.session.scalars(query)),
-    )
+    except InputError as error:
+        return _denied(viewer, str(error), 422)
+    return page("registry_audit.html", title="Audit trail", viewer=viewer, result=result,
+                wanted=wanted)  # fmt: skip
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text.strip() else None
+    except ValueError:
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field="date") from None
 
 
 @router.get("/exports", response_class=HTMLResponse)
