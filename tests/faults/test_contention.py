@@ -141,7 +141,7 @@ def test_a_form_bomb_is_refused_without_stalling_anyone(server: Server) -> None:
                             headers={"Content-Type": form, **headers})  # fmt: skip
             answers[name] = (reply.status, round(time.monotonic() - started, 1))
         except Down as error:  # the server may close the connection once it has refused
-            answers[name] = (str(error)[:80], round(time.monotonic() - started, 1))
+            answers[name] = (str(error), round(time.monotonic() - started, 1))
     slow = watch.finish()
     assert all(a[0] == 413 or "reset" in str(a[0]) or "Broken pipe" in str(a[0])
                for a in answers.values()), answers  # fmt: skip
