@@ -1,14 +1,40 @@
-"""VCF (against NC_006273.2) → amino-acid changes with allele frequencies.
+"""VCF (against NC_006273.2) → amino-acid changes with allele frequencies and haplotypes.
 
 Allele frequency, first found of: INFO ``AF`` (LoFreq, bcftools), FORMAT ``AF``, FORMAT ``FREQ``
-(VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). A record
-without any is taken as 1.0 and the report says so. Records whose FILTER is neither ``PASS`` nor
-``.`` are left out (and counted).
+(VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). In a VCF of
+several samples INFO holds the pooled cohort, so only the chosen sample's FORMAT fields count
+(its ``GT`` without the allele means absent). A record without any frequency is taken as 1.0 and
+the report says so. Records whose FILTER is neither ``PASS`` nor ``.`` are left out (and counted);
+so are symbolic alleles (``<DEL>``, ``*``) and positions outside the genome, each with a warning.
+Records outside the resistance genes are skipped at the line, before anything is built from them.
 
-Variants at or above the reporting threshold are applied together, so that several variants in
-one codon make one codon change (TGC→GGA at UL97 592 is C592G, not C592G plus a stop); the
-change's frequency is the lowest of its variants'. Each variant below the threshold is then
-translated alone on that background and listed as a minority variant; it never drives a call.
+**Which variants share a genome (the haplotype rule).** A VCF gives each allele's frequency in the
+viral population, not which alleles sit on the same genome. Two variants of frequencies f1 and f2
+*must* share genomes when f1 + f2 > 1 (at least f1 + f2 − 1 of them: pigeonhole); when
+f1 + f2 ≤ 1 nothing in the data says they do, and two alleles of one position never do (a genome
+has one base there). Hence:
+
+1. the *majority haplotype* holds every variant above ``CONSENSUS`` (50 %): any two of them sum
+   to more than 1, so they are linked, and they are applied together (several changes in one
+   codon make one codon change: TGC→GGA at UL97 592 is C592G, not C592G plus a stop); a change's
+   frequency is the lowest of its variants' (the most the linked genomes can be);
+2. every other variant at or above the reporting threshold is translated as its own haplotype,
+   its frequency its own, carrying those majority variants it must share genomes with (sum of
+   the two frequencies above 1) and no other: G>A 45 % + C>T 55 % at UL97 594 are
+   A594T and A594V, never the invented A594M, and A>G 60 % + A>C 30 % at UL97 460 are M460V and
+   M460L whatever the record order or the record form (multi-allelic or split);
+3. variants the VCF phases (``GT`` with ``|``, same ``PS``, allele on the same side) are one
+   haplotype whatever their frequencies; phase on opposite sides keeps them apart;
+4. a frameshift outside the majority haplotype is reported (``fsN`` at its frequency, with a
+   warning) and never changes the reading frame in which the majority haplotype is read: a
+   15 % insertion cannot hide M460V at 100 % ten codons downstream.
+
+The same change reached by several separate haplotypes is reported once, frequencies added. Each
+variant below the threshold is translated alone on the majority background and listed as a
+minority variant; it never drives a call. Assumption stated: variants of the majority haplotype
+are nested (three variants at 60 % in one codon are read as one haplotype, as is the common
+reading of consensus calls), which can overstate the frequency of a majority change sharing a
+codon with a separate haplotype by that haplotype's share; it never drops or invents a change.
 """
 
 from __future__ import annotations
@@ -18,9 +44,14 @@ from dataclasses import dataclass, field
 
 from cmvcds.engine.resistance.codons import Call, call_changes
 from cmvcds.engine.resistance.genes import GeneModel, ReferenceGenes, reverse_complement
+from cmvcds.engine.resistance.mutations import parse_change_id
 from cmvcds.errors import SequenceInputError
 
-__all__ = ["Variant", "VcfCalls", "parse_vcf", "vcf_calls"]
+__all__ = ["CONSENSUS", "Variant", "VcfCalls", "parse_vcf", "vcf_calls", "vcf_samples"]
+
+#: Above this frequency a variant belongs to the majority haplotype (see the module doc).
+CONSENSUS = 0.5
+_SYMBOLIC_REFERENCE = {".", "<*>", "<NON_REF>"}  # "no alternative allele": nothing to report
 
 
 @dataclass(frozen=True)
@@ -30,6 +61,7 @@ class Variant:
     ref: str
     alt: str
     frequency: float
+    phase: tuple[str, int] | None = None  # (phase set, haplotype side) when GT is phased
 
 
 @dataclass
@@ -52,12 +84,20 @@ def _number(text: str, line: int, what: str) -> float:
     return value
 
 
-def _frequencies(cols: list[str], n_alt: int, line: int) -> list[float] | None:
+def _sample_fields(cols: list[str], column: int) -> dict[str, str]:
+    if len(cols) <= column:
+        return {}
+    return dict(zip(cols[8].split(":"), cols[column].split(":"), strict=False))
+
+
+def _frequencies(
+    cols: list[str], n_alt: int, line: int, column: int, pooled_info: bool
+) -> list[float | None] | None:
     info = dict(item.partition("=")[::2] for item in cols[7].split(";")) if len(cols) > 7 else {}
-    if info.get("AF"):
+    if pooled_info and info.get("AF"):
         return [_number(v, line, "INFO AF") for v in info["AF"].split(",")][:n_alt]
-    if len(cols) > 9:
-        sample = dict(zip(cols[8].split(":"), cols[9].split(":"), strict=False))
+    sample = _sample_fields(cols, column)
+    if sample:
         if sample.get("AF", ".") != ".":
             return [_number(v, line, "FORMAT AF") for v in sample["AF"].split(",")][:n_alt]
         if sample.get("FREQ", ".") != ".":
@@ -65,9 +105,12 @@ def _frequencies(cols: list[str], n_alt: int, line: int) -> list[float] | None:
         if sample.get("AD", ".") != ".":
             depths = [int(v) for v in sample["AD"].split(",") if v.isdigit()]
             total = sum(depths)
-            if total and len(depths) == n_alt + 1:
-                return [d / total for d in depths[1:]]
-    if info.get("DP4"):
+            if len(depths) == n_alt + 1:
+                return [d / total if total else 0.0 for d in depths[1:]]
+        if not pooled_info and "GT" in sample:
+            alleles = sample["GT"].replace("|", "/").split("/")
+            return [None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)]
+    if pooled_info and info.get("DP4"):
         reads = [int(v) for v in info["DP4"].split(",") if v.isdigit()]
         reads_total = sum(reads)
         if len(reads) == 4 and reads_total > 0 and n_alt == 1:
@@ -75,50 +118,136 @@ def _frequencies(cols: list[str], n_alt: int, line: int) -> list[float] | None:
     return None
 
 
-def parse_vcf(text: str, accession: str) -> tuple[list[Variant], list[str]]:
-    """The variants of a VCF against ``accession``, and warnings about what was left out."""
+def _phases(cols: list[str], n_alt: int, column: int) -> list[tuple[str, int] | None]:
+    sample = _sample_fields(cols, column)
+    gt = sample.get("GT", "")
+    if "|" not in gt:
+        return [None] * n_alt
+    sides = gt.split("|")
+    phase_set = sample.get("PS", ".")
+    result: list[tuple[str, int] | None] = []
+    for k in range(1, n_alt + 1):
+        where = [i for i, allele in enumerate(sides) if allele == str(k)]
+        result.append((phase_set, where[0]) if len(where) == 1 else None)
+    return result
+
+
+def vcf_samples(text: str) -> tuple[str, ...]:
+    """The sample names of the ``#CHROM`` header line (empty without one or without samples)."""
+    for raw in text.splitlines():
+        if raw.startswith("#CHROM"):
+            return tuple(raw.rstrip("\r\n").split("\t")[9:])
+        if raw and not raw.startswith("#"):
+            break
+    return ()
+
+
+def _sample_column(text: str, sample: str | None) -> tuple[int, bool]:
+    """The FORMAT column to read, and whether INFO frequencies describe this sample."""
+    names = vcf_samples(text)
+    if sample is None:
+        if len(names) > 1:
+            raise SequenceInputError(
+                f"the VCF holds {len(names)} samples ({', '.join(names)}); choose one "
+                "(--sample NAME) or read each as its own report"
+            )
+        return 9, True
+    if sample not in names:
+        listed = ", ".join(names) or "none named"
+        raise SequenceInputError(f"the VCF has no sample {sample!r} (samples: {listed})")
+    return 9 + names.index(sample), len(names) == 1
+
+
+def parse_vcf(
+    text: str,
+    accession: str,
+    *,
+    genome_length: int | None = None,
+    spans: Iterable[tuple[int, int]] | None = None,
+    sample: str | None = None,
+) -> tuple[list[Variant], list[str]]:
+    """The variants of a VCF against ``accession`` (of one sample), and warnings about what was
+    left out. ``spans``: genome intervals of interest; records outside them are skipped unread."""
+    column, pooled_info = _sample_column(text, sample)
+    intervals = sorted(spans) if spans is not None else None
     variants: list[Variant] = []
     filtered = no_frequency = 0
+    symbolic: dict[str, int] = {}
+    outside: list[str] = []
     seen_header = False
+    base = accession.split(".")[0]
     for number, raw in enumerate(text.splitlines(), start=1):
-        if raw.startswith("##") or not raw.strip():
-            continue
         if raw.startswith("#"):
-            seen_header = True
+            seen_header = seen_header or raw.startswith("#CHROM")
             continue
-        cols = raw.rstrip("\n").split("\t")
-        if len(cols) < 8:
+        if not raw.strip():
+            continue
+        head = raw.split("\t", 5)
+        if len(head) < 6:
             raise SequenceInputError(
                 f"VCF line {number}: expected at least 8 tab-separated columns"
             )
-        chrom, pos, _, ref, alts, _, filt = cols[:7]
-        if chrom.split(".")[0] != accession.split(".")[0]:
+        chrom, pos, _, ref = head[:4]
+        if chrom != accession and chrom.split(".")[0] != base:
             raise SequenceInputError(
                 f"VCF line {number}: chromosome {chrom!r} is not {accession}; call variants against "
                 f"the Merlin reference {accession}"
             )
+        if not pos.isdigit() or not ref.isalpha():
+            raise SequenceInputError(f"VCF line {number}: unreadable POS {pos!r} or REF {ref!r}")
+        start = int(pos)
+        if genome_length is not None and start + len(ref) - 1 > genome_length:
+            outside.append(pos)
+            continue
+        if intervals is not None and not any(
+            start <= hi and start + len(ref) - 1 >= lo for lo, hi in intervals
+        ):
+            continue
+        cols = raw.rstrip("\r\n").split("\t")
+        if len(cols) < 8:
+            raise SequenceInputError(
+                f"VCF line {number}: expected at least 8 tab-separated columns"
+            )
+        alts, filt = cols[4], cols[6]
         if filt not in ("PASS", "."):
             filtered += 1
             continue
-        if not pos.isdigit() or not ref.isalpha():
-            raise SequenceInputError(f"VCF line {number}: unreadable POS {pos!r} or REF {ref!r}")
         alt_list = alts.split(",")
-        frequencies = _frequencies(cols, len(alt_list), number)
-        if frequencies is None:
+        read = _frequencies(cols, len(alt_list), number, column, pooled_info)
+        if read is None or None in read:
             no_frequency += 1
-            frequencies = [1.0] * len(alt_list)
-        for alt, frequency in zip(alt_list, frequencies, strict=False):
-            if alt in (".", "*", "<*>", "<NON_REF>") or alt.startswith("<"):
+        frequencies = [1.0 if f is None else f for f in read or [None] * len(alt_list)]
+        phases = _phases(cols, len(alt_list), column)
+        for alt, frequency, phase in zip(alt_list, frequencies, phases, strict=False):
+            if alt in _SYMBOLIC_REFERENCE:
                 continue
-            variants.append(Variant(number, int(pos), ref.upper(), alt.upper(), frequency))
-    if not seen_header:
-        raise SequenceInputError("not a VCF: no '#CHROM' header line")
+            if alt == "*" or alt.startswith("<") or not alt.isalpha():
+                symbolic[alt] = symbolic.get(alt, 0) + 1
+                continue
+            if frequency > 0:
+                variants.append(Variant(number, start, ref.upper(), alt.upper(), frequency, phase))
     warnings = []
+    if not seen_header:
+        warnings.append(
+            "the VCF has no '#CHROM' header line: its columns were read in VCF order "
+            "(CHROM, POS, ID, REF, ALT, QUAL, FILTER, INFO)"
+        )
     if filtered:
         warnings.append(f"{filtered} VCF record(s) failed their FILTER and were left out")
     if no_frequency:
         warnings.append(
             f"{no_frequency} VCF record(s) had no allele frequency and were taken as 1.0"
+        )
+    if symbolic:
+        kinds = ", ".join(f"{alt!r} ×{n}" for alt, n in sorted(symbolic.items()))
+        warnings.append(
+            f"symbolic or unresolved alleles in the resistance genes were not interpreted ({kinds}): "
+            "a deletion or rearrangement there may be missed; resolve them to sequence"
+        )
+    if outside:
+        warnings.append(
+            f"{len(outside)} VCF record(s) lie outside {accession} (1-{genome_length}) and were "
+            f"left out (POS {', '.join(outside[:5])}{' …' if len(outside) > 5 else ''})"
         )
     return variants, warnings
 
@@ -179,17 +308,27 @@ def _apply(aligned: list[str], edits: Edits) -> set[int]:
     return codons
 
 
-def vcf_calls(text: str, genes: ReferenceGenes, threshold: float) -> VcfCalls:
-    variants, warnings = parse_vcf(text, genes.accession)
-    result = VcfCalls(warnings=warnings)
+def vcf_calls(
+    text: str,
+    genes: ReferenceGenes,
+    threshold: float,
+    genome_length: int | None = None,
+    sample: str | None = None,
+) -> VcfCalls:
+    """The calls of one sample of a VCF, gene by gene (see the module doc for the haplotypes)."""
     spans = {name: model.span() for name, model in genes.genes.items()}
+    variants, warnings = parse_vcf(
+        text, genes.accession, genome_length=genome_length, spans=spans.values(), sample=sample
+    )
+    result = VcfCalls(warnings=warnings)
     for name, model in genes.genes.items():
         lo, hi = spans[name]
-        here = [v for v in variants if v.position <= hi and v.position + len(v.ref) - 1 >= lo]
         here = [
             v
-            for v in here
-            if any(model.coding_index(v.position + k) is not None for k in range(len(v.ref)))
+            for v in variants
+            if v.position <= hi
+            and v.position + len(v.ref) - 1 >= lo
+            and any(model.coding_index(v.position + k) is not None for k in range(len(v.ref)))
         ]
         if not here:
             continue
@@ -200,26 +339,76 @@ def vcf_calls(text: str, genes: ReferenceGenes, threshold: float) -> VcfCalls:
     return result
 
 
+def _majority(variants: list[Variant], result: VcfCalls) -> tuple[list[Variant], list[Variant]]:
+    """The variants of the majority haplotype (one allele per position) and the others."""
+    majority: list[Variant] = []
+    others: list[Variant] = []
+    taken: dict[int, Variant] = {}
+    for variant in sorted(variants, key=lambda v: (-v.frequency, v.position, v.alt)):
+        if variant.frequency > CONSENSUS and variant.position not in taken:
+            taken[variant.position] = variant
+            majority.append(variant)
+            continue
+        if variant.frequency > CONSENSUS:
+            result.warnings.append(
+                f"VCF lines {taken[variant.position].line} and {variant.line}: alleles at "
+                f"{variant.position} have frequencies summing to more than 1; the more frequent "
+                "is read as the majority, the other as a separate haplotype"
+            )
+        others.append(variant)
+    return majority, others
+
+
 def _gene_calls(
     model: GeneModel, variants: Iterable[Variant], threshold: float, result: VcfCalls
 ) -> None:
-    major = [(v, _edits(model, v)) for v in variants if v.frequency >= threshold]
-    minor = [(v, _edits(model, v)) for v in variants if v.frequency < threshold]
+    ordered = sorted(variants, key=lambda v: (v.position, v.ref, v.alt))  # record order is moot
+    majority, others = _majority([v for v in ordered if v.frequency >= threshold], result)
     aligned = list(model.cds)
     frequencies: dict[int, float] = {}
     touched: set[int] = set()
-    for variant, edits in major:
+    for variant in majority:
+        edits = _edits(model, variant)
         touched |= _apply(aligned, edits)
         for _, index, _ in edits:
             frequencies[index] = min(variant.frequency, frequencies.get(index, 1.0))
     calls = call_changes(model, aligned, touched, frequencies) if touched else []
-    result.calls.extend(calls)
-    major_ids = {c.id for c in calls}
-    for variant, edits in minor:
+    majority_ids = {c.id for c in calls}
+    found: dict[str, Call] = {c.id: Call(c.id, c.frequency, "majority") for c in calls}
+    phased: dict[tuple[str, int], list[Variant]] = {}
+    for variant in others:
+        if variant.phase is not None:
+            phased.setdefault(variant.phase, []).append(variant)
+    groups = [("separate", [v]) for v in others if v.phase is None]
+    groups += [(f"phased:{key[0]}", group) for key, group in phased.items()]
+    for label, group in groups:
+        frequency = min(v.frequency for v in group)
+        background = list(model.cds)  # with the majority variants this haplotype must carry
+        for variant in majority:
+            if variant.frequency + frequency > 1:
+                _apply(background, _edits(model, variant))
+        codons: set[int] = set()
+        for variant in group:
+            codons |= _apply(background, _edits(model, variant))
+        for call in call_changes(model, background, codons) if codons else []:
+            if call.id in majority_ids:
+                continue
+            known = found.get(call.id)
+            total = min(1.0, frequency + (known.frequency if known else 0.0))
+            found[call.id] = Call(call.id, total, label if known is None else known.haplotype)
+            if ":fs" in call.id:
+                result.warnings.append(
+                    f"frameshift {call.id} at {frequency:.0%} lies outside the majority haplotype "
+                    f"(below {CONSENSUS:.0%}): reported as such; the majority is read in its own "
+                    "reading frame"
+                )
+    result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
+    for variant in (v for v in ordered if v.frequency < threshold):
+        edits = _edits(model, variant)
         if not edits:
             continue
         background = list(aligned)
         codons = _apply(background, edits)
         for call in call_changes(model, background, codons):
-            if call.id not in major_ids and all(m.id != call.id for m in result.minority):
+            if call.id not in found and all(m.id != call.id for m in result.minority):
                 result.minority.append(Call(call.id, variant.frequency))
