@@ -21,6 +21,7 @@ Expected calls are written from HerpesDRG-DB 2026Q2 rows (``mutations.csv``), ci
 from __future__ import annotations
 
 import gzip
+import json
 from functools import cache
 from pathlib import Path
 
@@ -410,3 +411,59 @@ def test_sub_threshold_variants_stay_minority_and_never_drive_a_call(
     assert ids(noisy) == ids(plain)
     assert all(f < 0.1 for _, f in minority(noisy))
     assert all(f >= 0.1 for _, f in ids(noisy))
+
+
+# The command line: samples, renamed gzip files, synonymous changes in a batch ---------------
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from cmvcds.adapters.cli.main import app
+
+    result = CliRunner().invoke(app, ["resistance", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_reads_every_sample_of_a_vcf(tmp_path: Path, genes: ReferenceGenes) -> None:
+    path = tmp_path / "run.vcf"
+    path.write_text(_two_samples(genes))
+    code, out, _ = _cli("--vcf", str(path), "--format", "json")
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [d["sample_id"] for d in docs] == ["patientA", "patientB"]
+    assert [m["id"] for m in docs[1]["mutations"]] == ["UL97:M460V", "UL97:A594V"]
+    code, out, _ = _cli("--vcf", str(path), "--sample", "patientB", "--format", "json")
+    assert code == 0 and json.loads(out)["sample_id"] == "patientB"
+    code, _, err = _cli("--vcf", str(path), "--format", "html")
+    assert code == 2 and "--sample" in err
+
+
+def test_cli_batch_with_gzip_renamed_and_a_synonymous_change(
+    tmp_path: Path, genes: ReferenceGenes
+) -> None:
+    ul97 = genes.gene("UL97")
+    (tmp_path / "renamed.vcf").write_bytes(
+        gzip.compress(vcf(snv(ul97, 460, 0, "G", 0.9)).encode())
+    )
+    (tmp_path / "noheader.txt").write_text(snv(ul97, 594, 1, "T", 0.7) + "\n")
+    (tmp_path / "multi.vcf").write_text(_two_samples(genes))
+    batch = tmp_path / "batch.tsv"
+    batch.write_text(
+        "S1\tUL97:L595L, UL97:M460V\nrenamed.vcf\nnoheader.txt\nmulti.vcf\nS2\tUL97:Q999Z\n"
+    )
+    code, out, err = _cli("--batch", str(batch), "--format", "json")
+    docs = {d["sample_id"]: d for d in map(json.loads, out.splitlines())}
+    assert code == 2 and "1 of 5 samples" in err  # only the unreadable S2
+    assert list(docs) == [
+        "S1",
+        "renamed.vcf",
+        "noheader.txt",
+        "multi.vcf#patientA",
+        "multi.vcf#patientB",
+        "S2",
+    ]
+    assert docs["S1"]["drugs"]["ganciclovir"]["level"] == "moderate"
+    assert any("synonymous" in w for w in docs["S1"]["warnings"])
+    assert docs["renamed.vcf"]["mutations"][0]["id"] == "UL97:M460V"
+    assert docs["noheader.txt"]["mutations"][0]["id"] == "UL97:A594V"
+    assert "error" in docs["S2"]

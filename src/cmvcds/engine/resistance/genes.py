@@ -28,12 +28,10 @@ __all__ = [
 def codon_table() -> Mapping[str, str]:
     """The standard genetic code (NCBI table 1) as Biopython ships it, stops as ``*``. Loaded on
     first use: ``Bio.Data.CodonTable`` builds every NCBI table at import (~0.1 s)."""
-    from Bio.Data.CodonTable import standard_dna_table
+    from Bio.Data.CodonTable import unambiguous_dna_by_id
 
-    return {
-        **standard_dna_table.forward_table,
-        **dict.fromkeys(standard_dna_table.stop_codons, "*"),
-    }
+    standard = unambiguous_dna_by_id[1]
+    return {**standard.forward_table, **dict.fromkeys(standard.stop_codons, "*")}
 
 
 _COMPLEMENT = str.maketrans("ACGTNRYKMSWBDHVacgtnrykmswbdhv-", "TGCANYRMKSWVHDBtgcanyrmkswvhdb-")

@@ -39,7 +39,7 @@ codon with a separate haplotype by that haplotype's share; it never drops or inv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cmvcds.engine.resistance.codons import Call, call_changes
@@ -92,7 +92,7 @@ def _sample_fields(cols: list[str], column: int) -> dict[str, str]:
 
 def _frequencies(
     cols: list[str], n_alt: int, line: int, column: int, pooled_info: bool
-) -> list[float | None] | None:
+) -> Sequence[float | None] | None:
     info = dict(item.partition("=")[::2] for item in cols[7].split(";")) if len(cols) > 7 else {}
     if pooled_info and info.get("AF"):
         return [_number(v, line, "INFO AF") for v in info["AF"].split(",")][:n_alt]
