@@ -442,9 +442,7 @@ def test_cli_batch_with_gzip_renamed_and_a_synonymous_change(
     tmp_path: Path, genes: ReferenceGenes
 ) -> None:
     ul97 = genes.gene("UL97")
-    (tmp_path / "renamed.vcf").write_bytes(
-        gzip.compress(vcf(snv(ul97, 460, 0, "G", 0.9)).encode())
-    )
+    (tmp_path / "renamed.vcf").write_bytes(gzip.compress(vcf(snv(ul97, 460, 0, "G", 0.9)).encode()))
     (tmp_path / "noheader.txt").write_text(snv(ul97, 594, 1, "T", 0.7) + "\n")
     (tmp_path / "multi.vcf").write_text(_two_samples(genes))
     batch = tmp_path / "batch.tsv"
@@ -467,3 +465,44 @@ def test_cli_batch_with_gzip_renamed_and_a_synonymous_change(
     assert docs["renamed.vcf"]["mutations"][0]["id"] == "UL97:M460V"
     assert docs["noheader.txt"]["mutations"][0]["id"] == "UL97:A594V"
     assert "error" in docs["S2"]
+
+
+# The web form: gzip without .gz, VCF without header, the threshold field -------------------
+
+
+def test_web_form_reads_what_the_laboratory_uploads(
+    tmp_path: Path, knowledge: Knowledge, genes: ReferenceGenes
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from cmvcds.adapters.api.app import create_app
+    from cmvcds.adapters.api.service import Clinic
+    from cmvcds.adapters.api.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", demo_cases=False)
+    client = TestClient(create_app(settings, Clinic(knowledge)))
+    ul97 = genes.gene("UL97")
+    assert 'name="threshold"' in client.get("/resistance").text
+    renamed = gzip.compress(vcf(snv(ul97, 460, 0, "G", 0.08)).encode())
+    page = client.post(
+        "/resistance", files={"sequence": ("s.vcf", renamed)}, data={"threshold": "5"}
+    )
+    assert page.status_code == 200 and "UL97:M460V" in page.text
+    assert 'data-drug="ganciclovir" class="level-moderate"' in page.text
+    default = client.post("/resistance", files={"sequence": ("s.txt", renamed)}, data={})
+    assert 'data-drug="ganciclovir" class="level-moderate"' not in default.text  # 8 % < 10 %
+    headerless = (snv(ul97, 594, 1, "T", 0.7) + "\n").encode()
+    page = client.post("/resistance", files={"sequence": ("s.fasta", headerless)}, data={})
+    assert page.status_code == 200 and "UL97:A594V" in page.text
+    bad = client.post("/resistance", files={"sequence": ("s", renamed)}, data={"threshold": "x"})
+    assert bad.status_code == 422 and "threshold" in bad.text
+    multi = client.post(
+        "/resistance", files={"sequence": ("m.vcf", _two_samples(genes).encode())}, data={}
+    )
+    assert multi.status_code == 422 and "patientA, patientB" in multi.text
+    chosen = client.post(
+        "/resistance",
+        files={"sequence": ("m.vcf", _two_samples(genes).encode())},
+        data={"sample": "patientA"},
+    )
+    assert chosen.status_code == 200 and "UL97:M460V" in chosen.text
