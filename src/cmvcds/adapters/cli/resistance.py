@@ -270,6 +270,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     legend = (
         "levels: S susceptible, LOW low-level, MOD moderate, HIGH high-level, UNK unknown, "
         "NA not assessed; + combined effect of UL97 and UL54 mutations not measured, "
-        "likely higher"
+        "likely higher, or a measured combination whose mutations were not shown to share "
+        "genomes"
     )
     return "\n".join([*lines, "", legend])
