@@ -84,6 +84,31 @@ def _number(text: str, line: int, what: str) -> float:
     return value
 
 
+def _info(info: str, key: str) -> str | None:
+    """One INFO value (``AF`` in ``DP=90;AF=0.4``) without splitting the whole column."""
+    at = info.find(key + "=")
+    while at > 0 and info[at - 1] != ";":
+        at = info.find(key + "=", at + 1)
+    if at < 0:
+        return None
+    end = info.find(";", at)
+    return info[at + len(key) + 1 : end if end >= 0 else len(info)]
+
+
+def _target_mask(spans: Iterable[tuple[int, int]], length: int) -> bytearray:
+    """1 at every genome position where a record of REF length <= ``_MASK_PAD`` may touch a
+    span (built once per gene set: the line filter is then one index)."""
+    mask = bytearray(length + 2)
+    for lo, hi in spans:
+        start = max(1, lo - _MASK_PAD)
+        mask[start : hi + 1] = b"\x01" * (hi + 1 - start)
+    return mask
+
+
+_MASK_PAD = 64
+_MASKS: dict[tuple[tuple[int, int], ...], bytearray] = {}  # memo of a pure function
+
+
 def _sample_fields(cols: list[str], column: int) -> dict[str, str]:
     if len(cols) <= column:
         return {}
@@ -93,9 +118,9 @@ def _sample_fields(cols: list[str], column: int) -> dict[str, str]:
 def _frequencies(
     cols: list[str], n_alt: int, line: int, column: int, pooled_info: bool
 ) -> Sequence[float | None] | None:
-    info = dict(item.partition("=")[::2] for item in cols[7].split(";")) if len(cols) > 7 else {}
-    if pooled_info and info.get("AF"):
-        return [_number(v, line, "INFO AF") for v in info["AF"].split(",")][:n_alt]
+    info_af = _info(cols[7], "AF") if pooled_info else None
+    if info_af:
+        return [_number(v, line, "INFO AF") for v in info_af.split(",")][:n_alt]
     sample = _sample_fields(cols, column)
     if sample:
         if sample.get("AF", ".") != ".":
@@ -110,8 +135,9 @@ def _frequencies(
         if not pooled_info and "GT" in sample:
             alleles = sample["GT"].replace("|", "/").split("/")
             return [None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)]
-    if pooled_info and info.get("DP4"):
-        reads = [int(v) for v in info["DP4"].split(",") if v.isdigit()]
+    dp4 = _info(cols[7], "DP4") if pooled_info else None
+    if dp4:
+        reads = [int(v) for v in dp4.split(",") if v.isdigit()]
         reads_total = sum(reads)
         if len(reads) == 4 and reads_total > 0 and n_alt == 1:
             return [(reads[2] + reads[3]) / reads_total]
@@ -169,7 +195,13 @@ def parse_vcf(
     """The variants of a VCF against ``accession`` (of one sample), and warnings about what was
     left out. ``spans``: genome intervals of interest; records outside them are skipped unread."""
     column, pooled_info = _sample_column(text, sample)
-    intervals = sorted(spans) if spans is not None else None
+    intervals = tuple(sorted(spans)) if spans is not None else None
+    mask = None
+    if intervals is not None:
+        mask = _MASKS.get(intervals)
+        if mask is None:
+            mask = _MASKS[intervals] = _target_mask(intervals, max(hi for _, hi in intervals))
+    width = len(mask) if mask is not None else 0
     variants: list[Variant] = []
     filtered = no_frequency = 0
     symbolic: dict[str, int] = {}
@@ -182,8 +214,8 @@ def parse_vcf(
             continue
         if not raw.strip():
             continue
-        head = raw.split("\t", 5)
-        if len(head) < 6:
+        head = raw.split("\t", 4)
+        if len(head) < 5:
             raise SequenceInputError(
                 f"VCF line {number}: expected at least 8 tab-separated columns"
             )
@@ -199,10 +231,15 @@ def parse_vcf(
         if genome_length is not None and start + len(ref) - 1 > genome_length:
             outside.append(pos)
             continue
-        if intervals is not None and not any(
-            start <= hi and start + len(ref) - 1 >= lo for lo, hi in intervals
+        if (
+            intervals is not None
+            and (start >= width or not mask[start])  # type: ignore[index]
+            and (
+                len(ref) <= _MASK_PAD
+                or not any(start <= hi and start + len(ref) - 1 >= lo for lo, hi in intervals)
+            )
         ):
-            continue
+            continue  # outside the resistance genes: skipped at the line
         cols = raw.rstrip("\r\n").split("\t")
         if len(cols) < 8:
             raise SequenceInputError(
@@ -359,18 +396,34 @@ def _majority(variants: list[Variant], result: VcfCalls) -> tuple[list[Variant],
     return majority, others
 
 
+def _translate(model: GeneModel, scratch: list[str], edits: Iterable[Edits]) -> list[Call]:
+    """The changes of one haplotype: ``edits`` applied to ``scratch`` (the reference), translated,
+    and undone (one scratch alignment per gene instead of a copy per haplotype)."""
+    saved: dict[int, str] = {}
+    codons: set[int] = set()
+    for edit in edits:
+        for _, index, _ in edit:
+            saved.setdefault(index, scratch[index])
+        codons |= _apply(scratch, edit)
+    try:
+        return call_changes(model, scratch, codons) if codons else []
+    finally:
+        for index, value in saved.items():
+            scratch[index] = value
+
+
 def _gene_calls(
     model: GeneModel, variants: Iterable[Variant], threshold: float, result: VcfCalls
 ) -> None:
     ordered = sorted(variants, key=lambda v: (v.position, v.ref, v.alt))  # record order is moot
+    edits = {v: _edits(model, v) for v in ordered}
     majority, others = _majority([v for v in ordered if v.frequency >= threshold], result)
     aligned = list(model.cds)
     frequencies: dict[int, float] = {}
     touched: set[int] = set()
     for variant in majority:
-        edits = _edits(model, variant)
-        touched |= _apply(aligned, edits)
-        for _, index, _ in edits:
+        touched |= _apply(aligned, edits[variant])
+        for _, index, _ in edits[variant]:
             frequencies[index] = min(variant.frequency, frequencies.get(index, 1.0))
     calls = call_changes(model, aligned, touched, frequencies) if touched else []
     majority_ids = {c.id for c in calls}
@@ -381,16 +434,16 @@ def _gene_calls(
             phased.setdefault(variant.phase, []).append(variant)
     groups = [("separate", [v]) for v in others if v.phase is None]
     groups += [(f"phased:{key[0]}", group) for key, group in phased.items()]
+    scratch = list(model.cds)
+
+    def haplotype(group: list[Variant], frequency: float) -> list[Call]:
+        """The group's changes, carrying the majority variants it must share genomes with."""
+        linked = [edits[m] for m in majority if m.frequency + frequency > 1]
+        return _translate(model, scratch, [*linked, *(edits[v] for v in group)])
+
     for label, group in groups:
         frequency = min(v.frequency for v in group)
-        background = list(model.cds)  # with the majority variants this haplotype must carry
-        for variant in majority:
-            if variant.frequency + frequency > 1:
-                _apply(background, _edits(model, variant))
-        codons: set[int] = set()
-        for variant in group:
-            codons |= _apply(background, _edits(model, variant))
-        for call in call_changes(model, background, codons) if codons else []:
+        for call in haplotype(group, frequency):
             if call.id in majority_ids:
                 continue
             known = found.get(call.id)
@@ -403,12 +456,11 @@ def _gene_calls(
                     "reading frame"
                 )
     result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
+    listed = {m.id for m in result.minority}
     for variant in (v for v in ordered if v.frequency < threshold):
-        edits = _edits(model, variant)
-        if not edits:
+        if not edits[variant]:
             continue
-        background = list(aligned)
-        codons = _apply(background, edits)
-        for call in call_changes(model, background, codons):
-            if call.id not in found and all(m.id != call.id for m in result.minority):
+        for call in haplotype([variant], variant.frequency):
+            if call.id not in found and call.id not in listed:
+                listed.add(call.id)
                 result.minority.append(Call(call.id, variant.frequency))
