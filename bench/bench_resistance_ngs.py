@@ -106,9 +106,7 @@ def sample_vcf(rng: random.Random, genome: str, genes: dict[str, GeneModel], rec
         others = [b for b in "ACGT" if b != base]
         lines[pos] = record(pos, base, [others[0]], [0.5])
         lines[pos + 1_000_000] = record(pos, base, [others[1]], [0.2])  # same POS, own line
-    in_genes = [
-        p for g in genes.values() for s, e in g.exons for p in range(s, e + 1, 7)
-    ]
+    in_genes = [p for g in genes.values() for s, e in g.exons for p in range(s, e + 1, 7)]
     while len(lines) < records:
         pos = rng.choice(in_genes) if rng.random() < 0.05 else rng.randrange(1, len(genome))
         if pos in lines:
@@ -119,20 +117,21 @@ def sample_vcf(rng: random.Random, genome: str, genes: dict[str, GeneModel], rec
     return HEADER + "".join(lines[k] for k in sorted(lines, key=lambda k: k % 1_000_000))
 
 
-def read_all(paths: list[Path]) -> float:
-    started = time.perf_counter()
+def read_all(paths: list[Path]) -> tuple[float, float]:
+    """(wall, CPU) seconds to read, decode and split every file."""
+    wall, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         path.read_bytes().decode("utf-8").splitlines()
-    return time.perf_counter() - started
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def batch_all(paths: list[Path], knowledge: object) -> tuple[float, int]:
-    started = time.perf_counter()
-    out = 0
+def batch_all(paths: list[Path], knowledge: object) -> tuple[float, float]:
+    """(wall, CPU) seconds for what ``--batch`` does with every file."""
+    wall, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         for report in _sequence_file(path, knowledge, None, None).values():  # type: ignore[arg-type]
-            out += len(json.dumps({"sample_id": str(path), **report.to_dict()}))
-    return time.perf_counter() - started, out
+            json.dumps({"sample_id": str(path), **report.to_dict()})
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> int:
@@ -156,19 +155,23 @@ def main() -> int:
         reads, batches = [], []
         for _ in range(args.rounds):
             reads.append(read_all(paths))
-            batches.append(batch_all(paths, knowledge)[0])
-    read, batch = min(reads), min(batches)
+            batches.append(batch_all(paths, knowledge))
     load = os.getloadavg()[0]
-    print(
+    lines = [
         f"{args.files} VCFs of {args.records} records ({size / args.files / 1024:.0f} KiB each, "
-        f"{size / 1e6:.1f} MB), best of {args.rounds} rounds, load average {load:.1f}:\n"
-        f"  reading: {read * 1000:.0f} ms ({args.files / read:,.0f} files/s)\n"
-        f"  batch:   {batch * 1000:.0f} ms ({args.files / batch:,.0f} VCFs/s; "
-        f"{batch / args.files * 1000:.2f} ms per VCF)\n"
-        f"  ratio batch / reading: {batch / read:.1f}\n"
-        f"  target >= 200 VCFs/s: {'met' if args.files / batch >= 200 else 'NOT MET'}",
-        file=sys.stdout,
-    )
+        f"{size / 1e6:.1f} MB), best of {args.rounds} rounds, load average {load:.1f}:"
+    ]
+    for k, clock in enumerate(("wall", "CPU")):
+        read = min(r[k] for r in reads)
+        batch = min(b[k] for b in batches)
+        lines.append(
+            f"  {clock:>4}: reading {read * 1000:.0f} ms ({args.files / read:,.0f} files/s); "
+            f"batch {batch * 1000:.0f} ms ({args.files / batch:,.0f} VCFs/s, "
+            f"{batch / args.files * 1000:.2f} ms per VCF); ratio batch / reading {batch / read:.1f}"
+        )
+    cpu_rate = args.files / min(b[1] for b in batches)
+    lines.append(f"  target >= 200 VCFs/s (CPU): {'met' if cpu_rate >= 200 else 'NOT MET'}")
+    print("\n".join(lines), file=sys.stdout)
     return 0
 
 

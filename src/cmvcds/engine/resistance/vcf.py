@@ -202,6 +202,8 @@ def parse_vcf(
         if mask is None:
             mask = _MASKS[intervals] = _target_mask(intervals, max(hi for _, hi in intervals))
     width = len(mask) if mask is not None else 0
+    prefix = accession + "\t"
+    limit = genome_length if genome_length is not None else 1 << 62
     variants: list[Variant] = []
     filtered = no_frequency = 0
     symbolic: dict[str, int] = {}
@@ -214,6 +216,15 @@ def parse_vcf(
             continue
         if not raw.strip():
             continue
+        if mask is not None and raw.startswith(prefix):  # the fast path: skip at the line
+            t2 = raw.find("\t", len(prefix))
+            t3 = raw.find("\t", t2 + 1)
+            t4 = raw.find("\t", t3 + 1)
+            pos = raw[len(prefix) : t2]
+            if t4 > 0 and pos.isdigit() and t4 - t3 - 1 <= _MASK_PAD:
+                start = int(pos)
+                if (start >= width or not mask[start]) and start + t4 - t3 - 2 <= limit:
+                    continue
         head = raw.split("\t", 4)
         if len(head) < 5:
             raise SequenceInputError(
