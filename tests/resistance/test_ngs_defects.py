@@ -506,3 +506,18 @@ def test_web_form_reads_what_the_laboratory_uploads(
         data={"sample": "patientA"},
     )
     assert chosen.status_code == 200 and "UL97:M460V" in chosen.text
+
+
+def test_a_long_deletion_reaching_into_a_gene_is_not_skipped_at_the_line(
+    knowledge: Knowledge, genes: ReferenceGenes
+) -> None:
+    """The line filter skips records outside the genes; a 100-base deletion that starts before
+    UL97 and removes its first codons still reaches the gene (and is not dropped)."""
+    ul97 = genes.gene("UL97")
+    lo = ul97.exons[0][0]
+    start = lo - 80
+    deletion = vcf_line(start, merlin()[start - 1 : start + 100], merlin()[start - 1], "AF=0.9")
+    far = vcf_line(1000, merlin()[999], "A" if merlin()[999] != "A" else "C", "AF=0.9")
+    report = interpret_vcf(vcf(far, deletion), knowledge)
+    assert report.genes_tested == ("UL97",)
+    assert [m for m, _ in ids(report)] and all(m.startswith("UL97:") for m, _ in ids(report))

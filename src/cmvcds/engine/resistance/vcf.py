@@ -203,6 +203,7 @@ def parse_vcf(
             mask = _MASKS[intervals] = _target_mask(intervals, max(hi for _, hi in intervals))
     width = len(mask) if mask is not None else 0
     prefix = accession + "\t"
+    skip = len(prefix)
     limit = genome_length if genome_length is not None else 1 << 62
     variants: list[Variant] = []
     filtered = no_frequency = 0
@@ -214,17 +215,20 @@ def parse_vcf(
         if raw.startswith("#"):
             seen_header = seen_header or raw.startswith("#CHROM")
             continue
-        if not raw.strip():
+        if not raw:
             continue
         if mask is not None and raw.startswith(prefix):  # the fast path: skip at the line
-            t2 = raw.find("\t", len(prefix))
-            t3 = raw.find("\t", t2 + 1)
-            t4 = raw.find("\t", t3 + 1)
-            pos = raw[len(prefix) : t2]
-            if t4 > 0 and pos.isdigit() and t4 - t3 - 1 <= _MASK_PAD:
+            t2 = raw.find("\t", skip)
+            pos = raw[skip:t2]
+            if pos.isdigit():
                 start = int(pos)
-                if (start >= width or not mask[start]) and start + t4 - t3 - 2 <= limit:
-                    continue
+                if start >= width or not mask[start]:
+                    t3 = raw.find("\t", t2 + 1)
+                    t4 = raw.find("\t", t3 + 1)
+                    if t3 > 0 and 0 < t4 - t3 - 1 <= _MASK_PAD and start + t4 - t3 - 2 <= limit:
+                        continue
+        if raw.isspace():
+            continue
         head = raw.split("\t", 4)
         if len(head) < 5:
             raise SequenceInputError(
@@ -407,15 +411,21 @@ def _majority(variants: list[Variant], result: VcfCalls) -> tuple[list[Variant],
     return majority, others
 
 
-def _translate(model: GeneModel, scratch: list[str], edits: Iterable[Edits]) -> list[Call]:
-    """The changes of one haplotype: ``edits`` applied to ``scratch`` (the reference), translated,
-    and undone (one scratch alignment per gene instead of a copy per haplotype)."""
+def _translate(
+    model: GeneModel, scratch: list[str], background: Iterable[Edits], own: Iterable[Edits]
+) -> list[Call]:
+    """The changes of one haplotype in the codons of its ``own`` edits, read with the
+    ``background`` edits it carries: applied to ``scratch`` (the reference), translated, and
+    undone (one scratch alignment per gene instead of a copy per haplotype)."""
     saved: dict[int, str] = {}
     codons: set[int] = set()
-    for edit in edits:
-        for _, index, _ in edit:
-            saved.setdefault(index, scratch[index])
-        codons |= _apply(scratch, edit)
+    for edits, examined in ((background, False), (own, True)):
+        for edit in edits:
+            for _, index, _ in edit:
+                saved.setdefault(index, scratch[index])
+            touched = _apply(scratch, edit)
+            if examined:
+                codons |= touched
     try:
         return call_changes(model, scratch, codons) if codons else []
     finally:
@@ -450,7 +460,7 @@ def _gene_calls(
     def haplotype(group: list[Variant], frequency: float) -> list[Call]:
         """The group's changes, carrying the majority variants it must share genomes with."""
         linked = [edits[m] for m in majority if m.frequency + frequency > 1]
-        return _translate(model, scratch, [*linked, *(edits[v] for v in group)])
+        return _translate(model, scratch, linked, [edits[v] for v in group])
 
     for label, group in groups:
         frequency = min(v.frequency for v in group)
