@@ -138,6 +138,8 @@ def test_two_variants_of_one_codon_that_need_not_share_a_haplotype(
         assert set(ganciclovir.mutations) == {"UL97:A594T", "UL97:A594V"}
         haplotypes = {m["id"]: m.get("haplotype") for m in report.to_dict()["mutations"]}
         assert haplotypes == {"UL97:A594V": "majority", "UL97:A594T": "separate"}
+        (unseen,) = [w for w in report.warnings if "need not share a genome" in w]
+        assert "UL97 codon 594" in unseen and "UL97:A594M" in unseen
 
 
 def test_variants_whose_frequencies_force_linkage_are_one_codon(

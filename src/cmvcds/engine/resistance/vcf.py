@@ -29,7 +29,9 @@ has one base there). Hence:
    warning) and never changes the reading frame in which the majority haplotype is read: a
    15 % insertion cannot hide M460V at 100 % ten codons downstream.
 
-The same change reached by several separate haplotypes is reported once, frequencies added. Each
+When two variants of one codon are read apart but would make another change on one genome, a
+warning names that reading (not called). The same change reached by several separate haplotypes
+is reported once, frequencies added. Each
 variant below the threshold is translated alone on the majority background and listed as a
 minority variant; it never drives a call. Assumption stated: variants of the majority haplotype
 are nested (three variants at 60 % in one codon are read as one haplotype, as is the common
@@ -39,7 +41,7 @@ codon with a separate haplotype by that haplotype's share; it never drops or inv
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cmvcds.engine.resistance.codons import Call, call_changes
@@ -477,6 +479,7 @@ def _gene_calls(
                     "reading frame"
                 )
     result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
+    _unlinked_readings(model, [*majority, *others], found, haplotype, result)
     listed = {m.id for m in result.minority}
     for variant in (v for v in ordered if v.frequency < threshold):
         if not edits[variant]:
@@ -485,3 +488,38 @@ def _gene_calls(
             if call.id not in found and call.id not in listed:
                 listed.add(call.id)
                 result.minority.append(Call(call.id, variant.frequency))
+
+
+def _unlinked_readings(
+    model: GeneModel,
+    called: list[Variant],
+    found: dict[str, Call],
+    haplotype: Callable[[list[Variant], float], list[Call]],
+    result: VcfCalls,
+) -> None:
+    """Say so when two variants of one codon were read apart (frequencies summing to <= 1, no
+    phase joining them) and would make another change on one genome: the report names the
+    reading it did not call, so that a lab can confirm by phasing (A594T + A594V, not A594M)."""
+    by_codon: dict[int, list[Variant]] = {}
+    for variant in called:
+        for codon in {index // 3 for _, index, _ in _edits(model, variant)}:
+            by_codon.setdefault(codon, []).append(variant)
+    for codon, here in sorted(by_codon.items()):
+        for i, first in enumerate(here):
+            for second in here[i + 1 :]:
+                if (
+                    first.position == second.position
+                    or first.frequency + second.frequency > 1
+                    or (first.phase is not None and first.phase == second.phase)
+                ):
+                    continue
+                together = min(first.frequency, second.frequency)
+                unseen = [c.id for c in haplotype([first, second], together) if c.id not in found]
+                if unseen:
+                    result.warnings.append(
+                        f"{model.name} codon {codon + 1}: the variants at {first.position} "
+                        f"({first.frequency:.0%}) and {second.position} ({second.frequency:.0%}) "
+                        "need not share a genome (frequencies sum to at most 100 %, no phase) "
+                        f"and were read apart; on one genome they would read {', '.join(unseen)} "
+                        "(not called; confirm by phased sequencing)"
+                    )
