@@ -151,6 +151,18 @@ def test_variants_whose_frequencies_force_linkage_are_one_codon(
         assert ids(interpret_vcf(text, knowledge)) == [("UL97:A594M", 0.55)]
 
 
+def test_one_multi_nucleotide_record_is_one_haplotype(
+    knowledge: Knowledge, genes: ReferenceGenes
+) -> None:
+    """REF GC ALT AT at UL97 594 (GCG): the caller saw both bases on the same reads -> A594M."""
+    ul97 = genes.gene("UL97")
+    pos = genome_pos(ul97, 594, 0)
+    ref = ref_at(ul97, 594, 0) + ref_at(ul97, 594, 1)
+    report = interpret_vcf(vcf(vcf_line(pos, ref, "AT", "AF=0.45")), knowledge)
+    assert ids(report) == [("UL97:A594M", 0.45)]
+    assert report.unknown == ("UL97:A594M",)  # no HerpesDRG row for A594M
+
+
 def test_phased_records_are_translated_as_their_haplotypes(
     knowledge: Knowledge, genes: ReferenceGenes
 ) -> None:
@@ -249,6 +261,21 @@ def test_a_combination_phenotype_needs_frequencies_that_imply_co_occurrence(
         assert letermovir.level is Level.MODERATE  # hdrg203/hdrg267: 8-fold together
         assert any(c.combination for c in letermovir.contributions)
         assert not any(f.code == "possible-combination" for f in letermovir.flags)
+
+
+def test_mixed_bases_of_a_consensus_cannot_show_linkage(
+    knowledge: Knowledge, genes: ReferenceGenes
+) -> None:
+    """UL56 ATG->AYG (M329M/T) and UL89 GAC->GAM (D344D/E): two mixtures (read as 50 % each)
+    cannot show they share a genome; the same changes as consensus bases are one genome."""
+    ul56, ul89 = genes.gene("UL56"), genes.gene("UL89")
+    assert codon(ul56, 329) == "ATG" and codon(ul89, 344) == "GAC"
+    mixed = fasta(("ul56", mutate(ul56, {329: "AYG"})), ("ul89", mutate(ul89, {344: "GAM"})))
+    letermovir = interpret_fasta(mixed, knowledge).drug("letermovir")
+    assert letermovir.level is Level.LOW  # M329T alone (hdrg202, hdrg246)
+    assert [f.code for f in letermovir.flags] == ["possible-combination"]
+    consensus = fasta(("ul56", mutate(ul56, {329: "ACG"})), ("ul89", mutate(ul89, {344: "GAA"})))
+    assert interpret_fasta(consensus, knowledge).drug("letermovir").level is Level.MODERATE
 
 
 def test_a_mutation_list_is_one_genome(knowledge: Knowledge) -> None:
