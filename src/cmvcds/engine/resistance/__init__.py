@@ -9,7 +9,8 @@ Public API (pure; the caller reads files and passes their text):
     read_upload(data) -> ("vcf" | "fasta", text)   # gzip and format told from the bytes
     report.to_dict()  # the cmvcds-resistance/1 JSON object
 
-Modules: ``mutations`` (notation), ``genes`` (reference), ``alignment`` (FASTA), ``vcf``,
+Modules: ``mutations`` (notation), ``genes`` (reference), ``alignment`` (FASTA), ``vcf``
+(reading), ``haplotypes`` (NGS variants → changes),
 ``codons`` (translation of an alignment), ``inputs`` (what an upload is), ``levels`` and
 ``report`` (interpretation).
 """
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 
 from cmvcds.engine.resistance.codons import MIXTURE_FREQUENCY, Call, call_changes, covered_codons
 from cmvcds.engine.resistance.genes import reference_genes
+from cmvcds.engine.resistance.haplotypes import vcf_calls
 from cmvcds.engine.resistance.inputs import read_upload
 from cmvcds.engine.resistance.levels import Level, MutationStatus
 from cmvcds.engine.resistance.mutations import read_mutation_list
@@ -34,7 +36,7 @@ from cmvcds.engine.resistance.report import (
     default_threshold,
     interpret,
 )
-from cmvcds.engine.resistance.vcf import vcf_calls, vcf_samples
+from cmvcds.engine.resistance.vcf import vcf_samples
 from cmvcds.errors import SequenceInputError
 from cmvcds.knowledge import Knowledge
 
