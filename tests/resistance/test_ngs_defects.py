@@ -211,8 +211,9 @@ def test_a_minority_frameshift_never_hides_the_majority(
         assert any("frameshift" in w and "UL97:fs451" in w for w in report.warnings)
 
 
+@pytest.mark.parametrize("shift_codon", [695, 705])  # upstream, downstream of the insertion
 def test_a_minority_frameshift_beside_a_majority_in_frame_insertion(
-    knowledge: Knowledge, genes: ReferenceGenes
+    knowledge: Knowledge, genes: ReferenceGenes, shift_codon: int
 ) -> None:
     """UL54 (minus strand): a 91 % in-frame insertion and a 21 % one-base deletion nearby."""
     ul54 = genes.gene("UL54")
@@ -222,7 +223,7 @@ def test_a_minority_frameshift_beside_a_majority_in_frame_insertion(
     alone = interpret_vcf(vcf(insertion), knowledge)
     (in_frame,) = ids(alone)
     assert ":ins" in in_frame[0] and in_frame[1] == 0.91
-    del_pos = genome_pos(ul54, 705, 1)
+    del_pos = genome_pos(ul54, shift_codon, 1)
     deletion = vcf_line(
         del_pos, merlin()[del_pos - 1 : del_pos + 1], merlin()[del_pos - 1], "AF=0.21"
     )
