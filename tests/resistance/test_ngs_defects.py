@@ -551,3 +551,28 @@ def test_a_long_deletion_reaching_into_a_gene_is_not_skipped_at_the_line(
     report = interpret_vcf(vcf(far, deletion), knowledge)
     assert report.genes_tested == ("UL97",)
     assert [m for m, _ in ids(report)] and all(m.startswith("UL97:") for m, _ in ids(report))
+
+
+# Beyond the peers: a lollipop plot of each gene --------------------------------------------
+
+
+def test_the_html_report_draws_each_gene_with_its_mutations(
+    knowledge: Knowledge, genes: ReferenceGenes
+) -> None:
+    import re
+
+    from cmvcds.adapters.report.resistance_html import lollipops, resistance_html
+
+    ul97 = genes.gene("UL97")
+    text = vcf(
+        snv(ul97, 594, 0, "A", 0.45), snv(ul97, 594, 1, "T", 0.55), snv(ul97, 460, 0, "G", 0.05)
+    )
+    doc = interpret_vcf(text, knowledge).to_dict()
+    (svg,) = lollipops(doc, {"UL97": ul97.codons})
+    circles = dict(re.findall(r'data-mutation="([^"]+)" cx="[\d.]+" cy="([\d.]+)"', svg))
+    assert set(circles) == {"UL97:A594T", "UL97:A594V", "UL97:M460V"}
+    # stem heights follow the frequencies: 55 % reaches higher (smaller y) than 45 %
+    assert float(circles["UL97:A594V"]) < float(circles["UL97:A594T"])
+    assert 'fill="white"' in svg.split('data-mutation="UL97:M460V"')[1][:80]  # minority: hollow
+    page = resistance_html(doc, knowledge)
+    assert '<svg class="lollipop" data-gene="UL97"' in page and "UL97 1–707" in page

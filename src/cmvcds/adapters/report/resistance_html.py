@@ -15,7 +15,13 @@ from cmvcds.engine.resistance import Level
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.resistance import Evidence, Study
 
-__all__ = ["LEVEL_WORDING", "resistance_html", "resistance_summary_row", "resistance_text"]
+__all__ = [
+    "LEVEL_WORDING",
+    "lollipops",
+    "resistance_html",
+    "resistance_summary_row",
+    "resistance_text",
+]
 
 LEVEL_WORDING = {level.value: level.wording for level in Level}
 HAPLOTYPE_WORDING = {
@@ -171,6 +177,7 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 {% endfor %}</table>
 
 <h2>Mutations found</h2>
+{% if lollipops %}<div class="lollipops">{% for svg in lollipops %}{{ svg | safe }}{% endfor %}</div>{% endif %}
 {% if doc.mutations %}<table><tr><th>Mutation</th><th>Frequency</th><th>Status</th><th>Evidence (per drug)</th></tr>
 {% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%{% if m.haplotype %}<br><span class="small">{{ haplotype_wording.get(m.haplotype, m.haplotype) }}</span>{% endif %}</td><td>{{ m.status }}</td>
 <td class="small">{% for drug, call in doc.drugs.items() if not call.phenotype_from %}{% for e in call.evidence if m.id in e.mutation.split('+') %}
@@ -216,6 +223,69 @@ Valganciclovir shares the phenotype of ganciclovir.</p>
 _ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
+_STATUS_COLOUR = {"resistance": "#b30000", "unknown": "#c77700", "polymorphism": "#666666"}
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def lollipops(doc: dict[str, Any], lengths: dict[str, int] | None = None) -> list[str]:
+    """One inline SVG per gene tested: the gene as a bar (covered codons darker), each mutation
+    a stem at its codon whose height is its frequency (filled: called, coloured by status;
+    hollow: minority variant). ``lengths``: codons per gene (else the coverage's last codon)."""
+    from cmvcds.engine.resistance.mutations import parse_change_id
+
+    width, left, base, tall = 640, 20, 78, 56
+    figures = []
+    coverage = doc.get("coverage", {})
+    for gene in doc["genes_tested"]:
+        intervals = coverage.get(gene, {}).get("codons", [])
+        name = _escape(gene)
+        length = (lengths or {}).get(gene) or max((hi for _, hi in intervals), default=0)
+        if not length:
+            continue
+
+        def x(codon: int, length: int = length) -> float:
+            return round(left + (width - 2 * left) * (codon - 0.5) / length, 1)
+
+        parts = [
+            f'<svg class="lollipop" data-gene="{name}" viewBox="0 0 {width} 100" width="{width}" '
+            f'height="100" role="img" aria-label="{name}: mutations by codon and frequency">',
+            f'<rect x="{left}" y="{base}" width="{width - 2 * left}" height="8" fill="#dddddd"/>',
+            *(
+                f'<rect x="{x(lo)}" y="{base}" width="{round(x(hi) - x(lo), 1) or 1}" height="8" '
+                'fill="#8899aa"/>'
+                for lo, hi in intervals
+            ),
+            f'<text x="{left}" y="98" font-size="10">{name} 1–{length}</text>',
+        ]
+        entries = [(m, True) for m in doc["mutations"]] + [(m, False) for m in doc["minority"]]
+        for mutation, called in entries:
+            if not mutation["id"].startswith(gene + ":"):
+                continue
+            codon = parse_change_id(mutation["id"]).start
+            top = round(base - tall * max(0.05, min(1.0, mutation["frequency"])), 1)
+            colour = _STATUS_COLOUR.get(mutation.get("status", ""), "#999999")
+            fill = colour if called else "white"
+            label = _escape(f"{mutation['id']} {mutation['frequency']:.0%}")
+            parts += [
+                f'<line x1="{x(codon)}" y1="{base}" x2="{x(codon)}" y2="{top}" stroke="{colour}"/>',
+                f'<circle data-mutation="{_escape(mutation["id"])}" cx="{x(codon)}" cy="{top}" '
+                f'r="4" fill="{fill}" stroke="{colour}"><title>{label}</title></circle>',
+            ]
+            if called and mutation.get("status") == "resistance":
+                parts.append(
+                    f'<text x="{x(codon) + 5}" y="{top - 3}" font-size="9">'
+                    f"{_escape(mutation['id'].partition(':')[2])}</text>"
+                )
+        parts.append("</svg>")
+        figures.append("".join(parts))
+    return figures
+
+
 def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> str:
     """A standalone, printable HTML page of a ``cmvcds-resistance/1`` document."""
     dois = sorted(
@@ -233,6 +303,11 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
         ids = sorted({c for call in doc["drugs"].values() for c in call["citations"]})
         sources = [knowledge.sources[i].citation() for i in ids if i in knowledge.sources]
     references = [{"doi": d, "title": titles.get(d, "")} for d in dois]
+    lengths = None
+    if knowledge is not None:
+        from cmvcds.engine.resistance.genes import reference_genes
+
+        lengths = {name: gene.codons for name, gene in reference_genes(knowledge).genes.items()}
     template = _ENV.from_string(_TEMPLATE)
     return template.render(
         doc=doc,
@@ -243,6 +318,7 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
         flag_wording=FLAG_WORDING,
         fold=_fold,
         curated=_curated,
+        lollipops=lollipops(doc, lengths),
         coverage=_coverage(doc),
         references=references,
         sources=sources,
