@@ -64,7 +64,7 @@ def test_fasta_and_vcf_files(tmp_path: Path, genes: ReferenceGenes) -> None:
     (tmp_path / "s.vcf").write_text(vcf(snv(ul97, 460, 0, "G", af=0.04)))
     code, out, _ = run("--vcf", str(tmp_path / "s.vcf"), "--format", "json", "--threshold", "0.03")
     assert code == 0 and json.loads(out)["mutations"] == [
-        {"id": "UL97:M460V", "frequency": 0.04, "status": "resistance"}
+        {"id": "UL97:M460V", "frequency": 0.04, "status": "resistance", "haplotype": "separate"}
     ]
     with gzip.open(tmp_path / "s.vcf.gz", "wt") as handle:
         handle.write(vcf(snv(ul97, 460, 0, "G", af=0.5)))

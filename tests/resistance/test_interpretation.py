@@ -83,7 +83,14 @@ def test_wild_type_with_every_gene_tested_is_susceptible_to_every_drug(
             ),
         ),
         ("UL97:L595S", expect(ganciclovir=("moderate", [4.9, 8.6], ["UL97:L595S"]))),
-        ("UL97:C603W", expect(ganciclovir=("moderate", [7.9, 8.3], ["UL97:C603W"]))),
+        # C603W: polymorphism rows for cidofovir and foscarnet only (hdrg1816); no maribavir row
+        (
+            "UL97:C603W",
+            expect(
+                ganciclovir=("moderate", [7.9, 8.3], ["UL97:C603W"]),
+                maribavir=("unknown", None, []),
+            ),
+        ),
         # the classic codon 590-607 deletion (written del590-593 upstream, same protein)
         (
             "UL97:del591-594",
@@ -138,8 +145,9 @@ def test_wild_type_with_every_gene_tested_is_susceptible_to_every_drug(
                 brincidofovir=("unknown", None, []),
             ),
         ),
-        # a known polymorphism is susceptible for every drug of its gene
-        ("UL97:D329H", BASELINE),
+        # a known polymorphism is susceptible for the drug of its row only (issue 18): D329H has a
+        # ganciclovir polymorphism row (hdrg451) and no maribavir row
+        ("UL97:D329H", expect(maribavir=("unknown", None, []))),
         # an uncharacterised change: unknown for the drugs of its gene, never susceptible
         ("UL97:A606T", expect(ganciclovir=("unknown", None, []), maribavir=("unknown", None, []))),
     ],

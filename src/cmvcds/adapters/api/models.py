@@ -104,6 +104,7 @@ class ResistanceRequest(_Closed):
     fasta: str | None = Field(default=None, max_length=2_000_000)
     vcf: str | None = Field(default=None, max_length=20_000_000)
     threshold: float | None = Field(default=None, gt=0, le=1)
+    sample: str | None = Field(default=None, max_length=200)  # of a multi-sample VCF
 
 
 class ResistanceDocument(_Open):

@@ -132,6 +132,7 @@ class Clinic:
                 self.knowledge,
                 threshold=request.get("threshold"),
                 genes_tested=genes,
+                sample=request.get("sample") or None,
             )
         document: dict[str, Any] = report.to_dict()
         return document

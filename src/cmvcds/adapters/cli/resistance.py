@@ -5,6 +5,10 @@ Batch file (``--batch``): no header, ``#`` starts a comment; each line is either
 written is the sample id; relative paths are read from the working directory, else next to the
 batch file). JSON output is one report per line; text output is a summary table. A sample that
 cannot be read gives a line with its ``error`` and the batch goes on (exit code 2 at the end).
+
+Files are told apart by their content, not their name (gzip by its magic bytes, VCF by its
+header or its columns, FASTA by ``>``). A VCF of several samples gives one report per sample
+(``--sample NAME`` picks one); in a batch its ``sample_id`` is ``path#NAME``. Never only the first.
 """
 
 from __future__ import annotations
@@ -66,19 +70,45 @@ def _genes(text: str | None) -> list[str] | None:
     return [g for g in text.replace(";", ",").split(",") if g.strip()] if text else None
 
 
-def _sequence_file(
-    text: str, path: Path, knowledge: Knowledge, genes: list[str] | None, threshold: float | None
-) -> ResistanceReport:
-    from cmvcds.engine.resistance import interpret_fasta, interpret_vcf
+def _read_sequence(path: Path, what: str, expected: str | None = None) -> tuple[str, str]:
+    """(kind, text) of a FASTA or VCF file, gzip or not, told apart by its content."""
+    from cmvcds.engine.resistance import read_upload
 
-    head = text.lstrip()[:200]
-    if head.startswith(">"):
-        return interpret_fasta(text, knowledge, genes_tested=genes)
-    if head.startswith("##fileformat=VCF") or head.startswith("#CHROM") or ".vcf" in path.suffixes:
-        return interpret_vcf(text, knowledge, threshold=threshold, genes_tested=genes)
-    raise InputError(
-        f"{path}: neither FASTA (starts with '>') nor VCF (starts with '##fileformat=VCF')"
-    )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read {what} {path}: {error.strerror or error}") from None
+    try:
+        kind, text = read_upload(data)
+    except CmvcdsError as error:
+        raise InputError(f"{path}: {error}") from None
+    if expected is not None and kind != expected:
+        raise InputError(f"{path} is a {kind.upper()} file, not {expected.upper()}; use --{kind}")
+    return kind, text
+
+
+def _sequence_file(
+    path: Path,
+    knowledge: Knowledge,
+    genes: list[str] | None,
+    threshold: float | None,
+    sample: str | None = None,
+    expected: str | None = None,
+) -> dict[str, ResistanceReport]:
+    """The report(s) of a FASTA or VCF file: one per VCF sample (``""`` for a FASTA or a VCF of
+    one sample), or only ``sample``'s."""
+    from cmvcds.engine.resistance import interpret_fasta, interpret_vcf, interpret_vcf_samples
+
+    kind, text = _read_sequence(path, expected.upper() if expected else "file", expected)
+    if kind == "fasta":
+        return {"": interpret_fasta(text, knowledge, genes_tested=genes)}
+    if sample is not None:
+        report = interpret_vcf(
+            text, knowledge, threshold=threshold, genes_tested=genes, sample=sample
+        )
+        return {sample: report}
+    reports = interpret_vcf_samples(text, knowledge, threshold=threshold, genes_tested=genes)
+    return reports if len(reports) > 1 else {"": next(iter(reports.values()))}
 
 
 def resistance(
@@ -100,13 +130,17 @@ def resistance(
         float | None,
         typer.Option("--threshold", help="Reporting threshold for NGS variants (default 0.10)."),
     ] = None,
+    sample: Annotated[
+        str | None,
+        typer.Option("--sample", help="The sample of a multi-sample VCF (default: each one)."),
+    ] = None,
     format: Annotated[
         ResistanceFormat, typer.Option("--format", help="Output format.")
     ] = ResistanceFormat.TEXT,
 ) -> None:
     """Per-drug resistance report (levels, fold changes, mutations, evidence) from a genotype."""
     from cmvcds.adapters.report.resistance_html import resistance_html, resistance_text
-    from cmvcds.engine.resistance import interpret_fasta, interpret_mutations, interpret_vcf
+    from cmvcds.engine.resistance import interpret_mutations
 
     with exits_on_error():
         given = [
@@ -129,26 +163,34 @@ def resistance(
         if batch is not None:
             if format is ResistanceFormat.HTML:
                 raise InputError("--format html renders one sample; use json or text with --batch")
-            failed = _run_batch(batch, knowledge, genes, threshold, format)
+            failed = _run_batch(batch, knowledge, genes, threshold, format, sample)
             if failed:
                 raise typer.Exit(2)
             return
+        if sample is not None and vcf is None and batch is None:
+            raise InputError("--sample names a sample of a multi-sample VCF: give --vcf")
         if mutations is not None:
-            report = interpret_mutations(mutations, genes, knowledge, threshold=threshold)
+            reports = {"": interpret_mutations(mutations, genes, knowledge, threshold=threshold)}
         elif fasta is not None:
-            report = interpret_fasta(_read(fasta, "FASTA"), knowledge, genes_tested=genes)
+            reports = _sequence_file(fasta, knowledge, genes, threshold, expected="fasta")
         else:
             assert vcf is not None
-            report = interpret_vcf(
-                _read(vcf, "VCF"), knowledge, threshold=threshold, genes_tested=genes
+            reports = _sequence_file(vcf, knowledge, genes, threshold, sample, expected="vcf")
+        if len(reports) > 1 and format is ResistanceFormat.HTML:
+            raise InputError(
+                f"the VCF holds samples {', '.join(reports)}: --format html renders one; "
+                "choose it with --sample NAME"
             )
-        document = report.to_dict()
-        if format is ResistanceFormat.JSON:
-            emit(json.dumps(document, indent=2, ensure_ascii=False))
-        elif format is ResistanceFormat.HTML:
-            emit(resistance_html(document, knowledge))
-        else:
-            emit(resistance_text(document))
+        for name, report in reports.items():
+            document = {"sample_id": name, **report.to_dict()} if name else report.to_dict()
+            if format is ResistanceFormat.JSON:
+                emit(
+                    json.dumps(document, indent=None if len(reports) > 1 else 2, ensure_ascii=False)
+                )
+            elif format is ResistanceFormat.HTML:
+                emit(resistance_html(document, knowledge))
+            else:
+                emit(resistance_text(document))
 
 
 def _batch_items(path: Path) -> list[tuple[int, list[str]]]:
@@ -166,18 +208,20 @@ def _sample(
     knowledge: Knowledge,
     genes: list[str] | None,
     threshold: float | None,
-) -> tuple[str, ResistanceReport]:
+    sample: str | None,
+) -> list[tuple[str, ResistanceReport]]:
     from cmvcds.engine.resistance import interpret_mutations
 
     if len(fields) >= 2:
         sample_id, listed = fields[0].strip(), fields[1]
         tested = _genes(fields[2]) if len(fields) > 2 and fields[2].strip() else genes
-        return sample_id, interpret_mutations(listed, tested, knowledge, threshold=threshold)
+        return [(sample_id, interpret_mutations(listed, tested, knowledge, threshold=threshold))]
     written = fields[0].strip()
     path = Path(written)
     if not path.is_absolute() and not path.exists():
         path = base / written
-    return written, _sequence_file(_read(path, "file"), path, knowledge, genes, threshold)
+    reports = _sequence_file(path, knowledge, genes, threshold, sample)
+    return [(f"{written}#{name}" if name else written, r) for name, r in reports.items()]
 
 
 def _run_batch(
@@ -186,6 +230,7 @@ def _run_batch(
     genes: list[str] | None,
     threshold: float | None,
     format: ResistanceFormat,
+    sample: str | None = None,
 ) -> int:
     from cmvcds.adapters.report.resistance_html import resistance_summary_row
 
@@ -196,19 +241,25 @@ def _run_batch(
     started = time.perf_counter()
     for done, (number, fields) in enumerate(items, start=1):
         sample_id = fields[0].strip()
+        documents: list[dict[str, Any]]
         try:
-            sample_id, report = _sample(fields, path.parent, knowledge, genes, threshold)
-            document: dict[str, Any] = {"sample_id": sample_id, **report.to_dict()}
+            documents = [
+                {"sample_id": name, **report.to_dict()}
+                for name, report in _sample(
+                    fields, path.parent, knowledge, genes, threshold, sample
+                )
+            ]
         except CmvcdsError as error:
             failed += 1
-            document = {"sample_id": sample_id, "error": f"line {number}: {error}"}
-        if format is ResistanceFormat.JSON:
-            emit(json.dumps(document, ensure_ascii=False))
-        elif "error" in document:
-            rows.append([sample_id, f"ERROR {document['error']}"])
-        else:
-            drugs = drugs or list(document["drugs"])
-            rows.append(resistance_summary_row(document, drugs))
+            documents = [{"sample_id": sample_id, "error": f"line {number}: {error}"}]
+        for document in documents:
+            if format is ResistanceFormat.JSON:
+                emit(json.dumps(document, ensure_ascii=False))
+            elif "error" in document:
+                rows.append([document["sample_id"], f"ERROR {document['error']}"])
+            else:
+                drugs = drugs or list(document["drugs"])
+                rows.append(resistance_summary_row(document, drugs))
         if len(items) > PROGRESS_EVERY and (done % PROGRESS_EVERY == 0 or done == len(items)):
             typer.echo(
                 f"resistance batch: {done}/{len(items)} samples, {time.perf_counter() - started:.1f} s",
@@ -234,6 +285,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     legend = (
         "levels: S susceptible, LOW low-level, MOD moderate, HIGH high-level, UNK unknown, "
         "NA not assessed; + combined effect of UL97 and UL54 mutations not measured, "
-        "likely higher"
+        "likely higher, or a measured combination whose mutations were not shown to share "
+        "genomes"
     )
     return "\n".join([*lines, "", legend])

@@ -15,9 +15,23 @@ from cmvcds.engine.resistance import Level
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.resistance import Evidence, Study
 
-__all__ = ["LEVEL_WORDING", "resistance_html", "resistance_summary_row", "resistance_text"]
+__all__ = [
+    "LEVEL_WORDING",
+    "lollipops",
+    "resistance_html",
+    "resistance_summary_row",
+    "resistance_text",
+]
 
 LEVEL_WORDING = {level.value: level.wording for level in Level}
+HAPLOTYPE_WORDING = {
+    "majority": "majority haplotype (variants above 50 %, linked)",
+    "separate": "own haplotype (not shown to share genomes with other variants)",
+}
+FLAG_WORDING = {
+    "combined-effect-uncharacterised": "Combined effect uncharacterised",
+    "possible-combination": "Possible combination, linkage not shown",
+}
 SHORT = {
     "susceptible": "S",
     "low": "LOW",
@@ -57,6 +71,13 @@ def _coverage(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _or_higher(call: dict[str, Any]) -> str:
+    codes = {f["code"] for f in call.get("flags", [])}
+    if "combined-effect-uncharacterised" in codes:
+        return " or higher (combined effect not measured)"
+    return " or higher if the flagged mutations share genomes (linkage not shown)"
+
+
 def resistance_text(doc: dict[str, Any]) -> str:
     """The report as plain text: drugs first, then mutations, minority variants and coverage."""
     k = doc["knowledge"]
@@ -74,7 +95,7 @@ def resistance_text(doc: dict[str, Any]) -> str:
     for drug, call in doc["drugs"].items():
         line = f"  {drug:<15} {LEVEL_WORDING[call['level']]}"
         if call.get("flags"):
-            line += " or higher (combined effect not measured)"
+            line += _or_higher(call)
         if call["fold_change"]:
             alone = " (each mutation alone)" if call.get("flags") else ""
             line += f"  fold change {_fold(call['fold_change'])}{alone}"
@@ -97,7 +118,13 @@ def resistance_text(doc: dict[str, Any]) -> str:
             lines.append(f"    {call.get('note') or 'same phenotype as ' + call['phenotype_from']}")
     lines += ["", "MUTATIONS"]
     lines += [
-        f"  {m['id']:<20} {m['frequency']:>6.1%}  {m['status']}" for m in doc["mutations"]
+        f"  {m['id']:<20} {m['frequency']:>6.1%}  {m['status']}"
+        + (
+            f"  ({HAPLOTYPE_WORDING.get(m['haplotype'], m['haplotype'])})"
+            if m.get("haplotype")
+            else ""
+        )
+        for m in doc["mutations"]
     ] or ["  none"]
     if doc["minority"]:
         lines += ["", f"MINORITY VARIANTS (below {doc['threshold']:.0%}; not used for the calls)"]
@@ -140,9 +167,9 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 <h2>Interpretation by drug</h2>
 <table><tr><th>Drug</th><th>Level</th><th>Fold change (EC50)</th><th>Mutations responsible</th><th>Notes</th></tr>
 {% for drug, call in doc.drugs.items() %}
-<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}{% if call.flags %} or higher (combined effect not measured){% endif %}</td>
+<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}{% if call.flags %}{{ or_higher(call) }}{% endif %}</td>
 <td>{{ fold(call.fold_change) }}{% if call.flags and call.fold_change %} (each mutation alone){% endif %}</td><td>{{ call.mutations | join(', ') or '—' }}</td>
-<td class="small">{% for flag in call.flags %}<b class="flag">Combined effect uncharacterised ({{ flag.mutations | join(' + ') }}):</b> {{ flag.text }} {% endfor %}
+<td class="small">{% for flag in call.flags %}<b class="flag">{{ flag_wording.get(flag.code, flag.code) }} ({{ flag.mutations | join(' + ') }}):</b> {{ flag.text }} {% endfor %}
 {% if not call.phenotype_from %}{% for line in curated(call) %}Curated: {{ line }} {% endfor %}{% endif %}{% if call.unknown %}Uncharacterised: {{ call.unknown | join(', ') }}. {% endif %}
 {% if call.genes_not_tested %}Not sequenced: {{ call.genes_not_tested | join(', ') }}. {% endif %}
 {% if call.not_covered %}Known resistance codons not covered: {{ call.not_covered | join(', ') }}. {% endif %}
@@ -150,8 +177,9 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 {% endfor %}</table>
 
 <h2>Mutations found</h2>
+{% if lollipops %}<div class="lollipops">{% for svg in lollipops %}{{ svg | safe }}{% endfor %}</div>{% endif %}
 {% if doc.mutations %}<table><tr><th>Mutation</th><th>Frequency</th><th>Status</th><th>Evidence (per drug)</th></tr>
-{% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%</td><td>{{ m.status }}</td>
+{% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%{% if m.haplotype %}<br><span class="small">{{ haplotype_wording.get(m.haplotype, m.haplotype) }}</span>{% endif %}</td><td>{{ m.status }}</td>
 <td class="small">{% for drug, call in doc.drugs.items() if not call.phenotype_from %}{% for e in call.evidence if m.id in e.mutation.split('+') %}
 {{ drug }}: {{ e.level }}{% if e.fold_change %} ({{ fold(e.fold_change) }}){% endif %}{% if e.combination %} as {{ e.mutation }}{% endif %},
 {{ evidence_wording.get(e.evidence, e.evidence) }}, {{ e.studies }} stud{{ 'y' if e.studies == 1 else 'ies' }}{% if e.qualitative %}, resistant without a fold change{% endif %}{% if e.curated %}; measured {{ e.curated.level_measured }}, curated to {{ e.level }}{% endif %}<br>
@@ -173,7 +201,10 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 <p class="small">Genotypic interpretation. Each mutation is assessed for each drug from the published fold changes
 in HerpesDRG-DB (status A, HCMV), using the strongest evidence class available (recombinant virus over
 laboratory-selected strain over clinical isolate) and the median fold change; a phenotype measured for a combination
-of mutations is applied only when the whole combination is present; resistance mutations of UL97 and UL54 found
+of mutations is applied only when the whole combination is present and the frequencies show the mutations share
+genomes (their sum above 100 % for two), otherwise the call is flagged as a possible combination; NGS variants above 50 %
+are read as one majority haplotype, the others each as its own (never merged into an invented codon), and a minority
+frameshift never changes the reading frame of the majority; resistance mutations of UL97 and UL54 found
 together without a measured combination are flagged "or higher" (their combined effect is uncharacterised). A curated
 level replaces the measured one where the study's own reading or later evidence contradicts it (both are shown). Levels: fold change &lt; 2 susceptible,
 2–&lt; 5 low, 5–&lt; 15 moderate, ≥ 15 high. A change of uncharacterised effect makes the drug "unknown", a target
@@ -190,6 +221,69 @@ Valganciclovir shares the phenotype of ganciclovir.</p>
 """
 
 _ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+
+_STATUS_COLOUR = {"resistance": "#b30000", "unknown": "#c77700", "polymorphism": "#666666"}
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def lollipops(doc: dict[str, Any], lengths: dict[str, int] | None = None) -> list[str]:
+    """One inline SVG per gene tested: the gene as a bar (covered codons darker), each mutation
+    a stem at its codon whose height is its frequency (filled: called, coloured by status;
+    hollow: minority variant). ``lengths``: codons per gene (else the coverage's last codon)."""
+    from cmvcds.engine.resistance.mutations import parse_change_id
+
+    width, left, base, tall = 640, 20, 78, 56
+    figures = []
+    coverage = doc.get("coverage", {})
+    for gene in doc["genes_tested"]:
+        intervals = coverage.get(gene, {}).get("codons", [])
+        name = _escape(gene)
+        length = (lengths or {}).get(gene) or max((hi for _, hi in intervals), default=0)
+        if not length:
+            continue
+
+        def x(codon: int, length: int = length) -> float:
+            return round(left + (width - 2 * left) * (codon - 0.5) / length, 1)
+
+        parts = [
+            f'<svg class="lollipop" data-gene="{name}" viewBox="0 0 {width} 100" width="{width}" '
+            f'height="100" role="img" aria-label="{name}: mutations by codon and frequency">',
+            f'<rect x="{left}" y="{base}" width="{width - 2 * left}" height="8" fill="#dddddd"/>',
+            *(
+                f'<rect x="{x(lo)}" y="{base}" width="{round(x(hi) - x(lo), 1) or 1}" height="8" '
+                'fill="#8899aa"/>'
+                for lo, hi in intervals
+            ),
+            f'<text x="{left}" y="98" font-size="10">{name} 1–{length}</text>',
+        ]
+        entries = [(m, True) for m in doc["mutations"]] + [(m, False) for m in doc["minority"]]
+        for mutation, called in entries:
+            if not mutation["id"].startswith(gene + ":"):
+                continue
+            codon = parse_change_id(mutation["id"]).start
+            top = round(base - tall * max(0.05, min(1.0, mutation["frequency"])), 1)
+            colour = _STATUS_COLOUR.get(mutation.get("status", ""), "#999999")
+            fill = colour if called else "white"
+            label = _escape(f"{mutation['id']} {mutation['frequency']:.0%}")
+            parts += [
+                f'<line x1="{x(codon)}" y1="{base}" x2="{x(codon)}" y2="{top}" stroke="{colour}"/>',
+                f'<circle data-mutation="{_escape(mutation["id"])}" cx="{x(codon)}" cy="{top}" '
+                f'r="4" fill="{fill}" stroke="{colour}"><title>{label}</title></circle>',
+            ]
+            if called and mutation.get("status") == "resistance":
+                parts.append(
+                    f'<text x="{x(codon) + 5}" y="{top - 3}" font-size="9">'
+                    f"{_escape(mutation['id'].partition(':')[2])}</text>"
+                )
+        parts.append("</svg>")
+        figures.append("".join(parts))
+    return figures
 
 
 def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> str:
@@ -209,13 +303,22 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
         ids = sorted({c for call in doc["drugs"].values() for c in call["citations"]})
         sources = [knowledge.sources[i].citation() for i in ids if i in knowledge.sources]
     references = [{"doi": d, "title": titles.get(d, "")} for d in dois]
+    lengths = None
+    if knowledge is not None:
+        from cmvcds.engine.resistance.genes import reference_genes
+
+        lengths = {name: gene.codons for name, gene in reference_genes(knowledge).genes.items()}
     template = _ENV.from_string(_TEMPLATE)
     return template.render(
         doc=doc,
         evidence_wording={e.value: e.wording for e in Evidence},
         wording=LEVEL_WORDING,
+        haplotype_wording=HAPLOTYPE_WORDING,
+        or_higher=_or_higher,
+        flag_wording=FLAG_WORDING,
         fold=_fold,
         curated=_curated,
+        lollipops=lollipops(doc, lengths),
         coverage=_coverage(doc),
         references=references,
         sources=sources,

@@ -410,20 +410,26 @@ def resistance_form() -> HTMLResponse:
 
 @router.post("/resistance", response_class=HTMLResponse)
 async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
-    """A mutation list, or a FASTA or VCF file (told apart by its first line)."""
+    """A mutation list, or a FASTA or VCF file, gzip or not (told apart by content, issue 18)."""
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     upload = form.get("sequence")
-    sequence = ""
+    data = b""
     if upload is not None and not isinstance(upload, str):
-        sequence = (await upload.read()).decode("utf-8", errors="replace")
+        data = await upload.read()
     mutations = [m for m in re.split(r"[,;\s]+", values.get("mutations", "")) if m]
     genes = [g for g in re.split(r"[,;\s]+", values.get("genes_tested", "")) if g]
 
     def answer() -> dict[str, Any]:
-        query: dict[str, Any] = {"genes_tested": genes or None}
-        if sequence.strip():
-            kind = "vcf" if sequence.lstrip().startswith("##fileformat=VCF") else "fasta"
+        query: dict[str, Any] = {
+            "genes_tested": genes or None,
+            "threshold": _threshold_percent(values.get("threshold", "")),
+            "sample": values.get("sample", "").strip() or None,
+        }
+        if data.strip():
+            from cmvcds.engine.resistance import read_upload
+
+            kind, sequence = read_upload(data)
             return clinic.resistance(query | {kind: sequence})
         if not mutations:
             raise InputError(
@@ -432,6 +438,19 @@ async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
         return clinic.resistance(query | {"mutations": mutations})
 
     return _answer_page("resistance.html", "Resistance report", values, answer)
+
+
+def _threshold_percent(text: str) -> float | None:
+    """The reporting threshold typed as a percentage (``10`` or ``10 %``), as a fraction."""
+    if not text.strip():
+        return None
+    try:
+        value = float(text.strip().rstrip("%").strip().replace(",", "."))
+    except ValueError:
+        raise InputError(f"{text!r} is not a percentage", field="threshold") from None
+    if not 0 < value <= 100:
+        raise InputError(f"{text!r}: the threshold lies in (0, 100] %", field="threshold")
+    return value / 100
 
 
 @router.get("/knowledge", response_class=HTMLResponse)

@@ -4,11 +4,15 @@ Public API (pure; the caller reads files and passes their text):
 
     interpret_mutations(["UL97:M460V"], genes_tested=None, knowledge) -> ResistanceReport
     interpret_fasta(text, knowledge) -> ResistanceReport
-    interpret_vcf(text, knowledge, threshold=0.10) -> ResistanceReport
+    interpret_vcf(text, knowledge, threshold=0.10, sample=None) -> ResistanceReport
+    interpret_vcf_samples(text, knowledge) -> {sample: ResistanceReport}
+    read_upload(data) -> ("vcf" | "fasta", text)   # gzip and format told from the bytes
     report.to_dict()  # the cmvcds-resistance/1 JSON object
 
-Modules: ``mutations`` (notation), ``genes`` (reference), ``alignment`` (FASTA), ``vcf``,
-``codons`` (translation of an alignment), ``levels`` and ``report`` (interpretation).
+Modules: ``mutations`` (notation), ``genes`` (reference), ``alignment`` (FASTA), ``vcf``
+(reading), ``haplotypes`` (NGS variants → changes),
+``codons`` (translation of an alignment), ``inputs`` (what an upload is), ``levels`` and
+``report`` (interpretation).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from collections.abc import Sequence
 
 from cmvcds.engine.resistance.codons import MIXTURE_FREQUENCY, Call, call_changes, covered_codons
 from cmvcds.engine.resistance.genes import reference_genes
+from cmvcds.engine.resistance.haplotypes import vcf_calls
+from cmvcds.engine.resistance.inputs import read_upload
 from cmvcds.engine.resistance.levels import Level, MutationStatus
 from cmvcds.engine.resistance.mutations import read_mutation_list
 from cmvcds.engine.resistance.report import (
@@ -30,7 +36,7 @@ from cmvcds.engine.resistance.report import (
     default_threshold,
     interpret,
 )
-from cmvcds.engine.resistance.vcf import vcf_calls
+from cmvcds.engine.resistance.vcf import vcf_samples
 from cmvcds.errors import SequenceInputError
 from cmvcds.knowledge import Knowledge
 
@@ -49,6 +55,9 @@ __all__ = [
     "interpret_fasta",
     "interpret_mutations",
     "interpret_vcf",
+    "interpret_vcf_samples",
+    "read_upload",
+    "vcf_samples",
 ]
 
 
@@ -84,11 +93,11 @@ def interpret_mutations(
 ) -> ResistanceReport:
     """The report for a mutation list; genes tested default to the genes of the listed mutations."""
     genes = reference_genes(knowledge)
-    ids, repeated = read_mutation_list(mutations, genes)
+    ids, repeated, synonymous = read_mutation_list(mutations, genes)
     tested = (
         _genes(knowledge, genes_tested)
         if genes_tested is not None
-        else _genes(knowledge, [m.partition(":")[0] for m in ids])
+        else _genes(knowledge, [m.partition(":")[0] for m in (*ids, *synonymous)])
     )
     outside = [m for m in ids if m.partition(":")[0] not in tested]
     if outside:
@@ -99,6 +108,9 @@ def interpret_mutations(
     warnings = tuple(
         f"{m} was listed {len(texts)} times ({'; '.join(repr(t) for t in texts)}); counted once"
         for m, texts in repeated.items()
+    ) + tuple(
+        f"{m} is synonymous (no amino-acid change): it has no effect on any drug"
+        for m in synonymous
     )
     genotype = Genotype(
         calls=tuple(Call(m, 1.0) for m in ids),
@@ -157,11 +169,13 @@ def interpret_vcf(
     *,
     threshold: float | None = None,
     genes_tested: Sequence[str] | None = None,
+    sample: str | None = None,
 ) -> ResistanceReport:
-    """The report for a VCF against NC_006273.2; genes tested default to genes with a record."""
+    """The report for one sample of a VCF against NC_006273.2 (``sample`` names it when the VCF
+    holds several: never the first one silently); genes tested default to genes with a record."""
     genes = reference_genes(knowledge)
     limit = _threshold(knowledge, threshold)
-    result = vcf_calls(text, genes, limit)
+    result = vcf_calls(text, genes, limit, genes.genome_length, sample)
     if genes_tested is not None:
         tested = _genes(knowledge, genes_tested)
         basis = "declared"
@@ -189,3 +203,24 @@ def interpret_vcf(
         source="vcf",
     )
     return interpret(genotype, knowledge)
+
+
+def interpret_vcf_samples(
+    text: str,
+    knowledge: Knowledge,
+    *,
+    threshold: float | None = None,
+    genes_tested: Sequence[str] | None = None,
+) -> dict[str, ResistanceReport]:
+    """One report per sample of a VCF (its ``#CHROM`` names), in the file's order; a VCF with
+    one sample or none gives one report under its name (or ``""``)."""
+    names = vcf_samples(text)
+    if len(names) <= 1:
+        report = interpret_vcf(text, knowledge, threshold=threshold, genes_tested=genes_tested)
+        return {names[0] if names else "": report}
+    return {
+        name: interpret_vcf(
+            text, knowledge, threshold=threshold, genes_tested=genes_tested, sample=name
+        )
+        for name in names
+    }

@@ -9,8 +9,11 @@
    ``PairwiseAligner``; the stretches before the first and after the last anchor with free end
    gaps, so that an amplicon's ends mark the covered region instead of deletions.
 
-The result is the base-by-base alignment that :mod:`codons` translates. Ambiguous bases (IUPAC mixtures) are kept: :mod:`codons` reads a mixture codon as its possible codons, and an N
-makes its codon uncovered. Spliced genes (UL89) are aligned exon by exon.
+The result is the base-by-base alignment that :mod:`codons` translates. Ambiguous bases score
+0 against any base (neutral: a run of N is a stretch not read, never a deletion; issue 18). Two-base
+IUPAC codes (R, Y, K, M, S, W) are kept as mixtures: :mod:`codons` reads such a codon as its
+possible codons. N and the three-base codes (B, D, H, V) carry no usable base: their codon is
+uncovered ("not covered" in the report). Spliced genes (UL89) are aligned exon by exon.
 """
 
 from __future__ import annotations
@@ -125,12 +128,27 @@ def parse_fasta(text: str) -> list[tuple[str, str]]:
     return result
 
 
+_UNREAD = frozenset("BDHVN")  # no usable base: the codon is not covered
+
+
+def _scores() -> Any:
+    """Match 2, mismatch -3 between A, C, G, T; 0 for any pair with an ambiguity code."""
+    from Bio.Align.substitution_matrices import Array
+
+    alphabet = "ACGTRYKMSWBDHVN"
+    matrix = Array(alphabet, dims=2)  # type: ignore[no-untyped-call]
+    for a in alphabet:
+        for b in alphabet:
+            if a in "ACGT" and b in "ACGT":
+                matrix[a, b] = 2 if a == b else -3
+    return matrix
+
+
 @cache
 def _aligners() -> tuple[PairwiseAligner, PairwiseAligner, PairwiseAligner]:
     def make(free_left: bool, free_right: bool) -> PairwiseAligner:
-        aligner = PairwiseAligner(  # type: ignore[no-untyped-call]
-            mode="global", match_score=2, mismatch_score=-3
-        )
+        aligner = PairwiseAligner(mode="global")  # type: ignore[no-untyped-call]
+        aligner.substitution_matrix = _scores()
         aligner.open_gap_score = -8
         aligner.extend_gap_score = -1
         if free_left:
@@ -277,7 +295,7 @@ def _place(
         if t1 > t0 and p1 > p0:
             for k in range(t1 - t0):
                 base = piece[p0 + k]
-                out[r_lo + t0 + k] = UNCOVERED if base == "N" else base
+                out[r_lo + t0 + k] = UNCOVERED if base in _UNREAD else base
         elif t1 > t0 and not terminal:
             out[r_lo + t0 : r_lo + t1] = [""] * (t1 - t0)
         elif p1 > p0 and not terminal and r_lo + t0 > 0:

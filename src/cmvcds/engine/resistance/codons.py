@@ -35,10 +35,13 @@ IUPAC = {
 
 @dataclass(frozen=True)
 class Call:
-    """An amino-acid change found in a sample, with its allele frequency (1.0 for a consensus)."""
+    """An amino-acid change found in a sample, with its allele frequency (1.0 for a consensus)
+    and, for NGS variants, its haplotype: ``majority`` (the linked variants above 50 %),
+    ``separate`` (translated on its own) or ``phased:<PS>`` (phased by the caller)."""
 
     id: str
     frequency: float
+    haplotype: str | None = None
 
 
 def covered_codons(aligned: Sequence[str]) -> list[tuple[int, int]]:
@@ -91,11 +94,22 @@ def call_changes(
         if UNCOVERED in query or not set(query) <= set("ACGT"):
             continue  # a mixed base inside an indel window cannot be phased: not called
         if (len(query) - 3 * (end - c + 1)) % 3:
-            calls.append(Call(f"{gene.name}:fs{c + 1}", frequency))
+            calls.append(
+                Call(f"{gene.name}:fs{c + 1 + _same(translate(query), protein, c)}", frequency)
+            )
             continue
         for change in _peptide_changes(gene.name, protein[c : end + 1], translate(query), c + 1):
             calls.append(Call(change, frequency))
     return [_shifted(call, protein) for call in _merge_deletions(calls)]
+
+
+def _same(alt: str, protein: str, first: int) -> int:
+    """How many residues from ``first`` a shifted frame still reads unchanged (HGVS names a
+    frameshift at its first changed residue: +1 after codon 450 is fs451)."""
+    k = 0
+    while k < len(alt) and first + k < len(protein) - 1 and alt[k] == protein[first + k]:
+        k += 1
+    return k
 
 
 def _shifted(call: Call, protein: str) -> Call:

@@ -8,28 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.resistance import ResistanceReference
 
 __all__ = [
-    "CODON_TABLE",
     "GeneModel",
     "ReferenceGenes",
+    "codon_table",
     "reference_genes",
     "reverse_complement",
     "translate",
 ]
 
-_BASES = "TCAG"
-_AMINO = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
-CODON_TABLE: Mapping[str, str] = {
-    a + b + c: _AMINO[16 * i + 4 * j + k]
-    for i, a in enumerate(_BASES)
-    for j, b in enumerate(_BASES)
-    for k, c in enumerate(_BASES)
-}
+
+@cache
+def codon_table() -> Mapping[str, str]:
+    """The standard genetic code (NCBI table 1) as Biopython ships it, stops as ``*``. Loaded on
+    first use: ``Bio.Data.CodonTable`` builds every NCBI table at import (~0.1 s)."""
+    from Bio.Data.CodonTable import unambiguous_dna_by_id
+
+    standard = unambiguous_dna_by_id[1]
+    return {**standard.forward_table, **dict.fromkeys(standard.stop_codons, "*")}
+
+
 _COMPLEMENT = str.maketrans("ACGTNRYKMSWBDHVacgtnrykmswbdhv-", "TGCANYRMKSWVHDBtgcanyrmkswvhdb-")
 
 
@@ -39,9 +43,8 @@ def reverse_complement(sequence: str) -> str:
 
 def translate(sequence: str) -> str:
     """Standard-code translation of whole codons; a codon with a non-ACGT base gives ``X``."""
-    return "".join(
-        CODON_TABLE.get(sequence[i : i + 3], "X") for i in range(0, len(sequence) - 2, 3)
-    )
+    table = codon_table()
+    return "".join(table.get(sequence[i : i + 3], "X") for i in range(0, len(sequence) - 2, 3))
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class GeneModel:
 class ReferenceGenes:
     accession: str
     genes: Mapping[str, GeneModel]
+    genome_length: int | None = None
 
     def gene(self, name: str) -> GeneModel:
         try:
@@ -111,4 +115,4 @@ def _build(reference: ResistanceReference) -> ReferenceGenes:
     for name, gene in reference.genes.items():
         protein = translate(gene.cds)
         genes[name] = GeneModel(name, gene.strand, gene.exons, gene.cds, protein.rstrip("*"))
-    return ReferenceGenes(reference.accession, genes)
+    return ReferenceGenes(reference.accession, genes, reference.genome_length)

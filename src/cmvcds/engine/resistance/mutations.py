@@ -159,10 +159,6 @@ def _check(change: Change, protein: str, text: str) -> None:
                 f"{text!r}: {change.gene} residue {change.start} is {found} in the Merlin "
                 f"reference (NC_006273.2), not {change.ref}"
             )
-        if change.alt == change.ref:
-            raise SequenceInputError(
-                f"{text!r}: {change.ref}{change.start}{change.alt} is not a change"
-            )
 
 
 def parse_mutation_list(items: str | Iterable[str], genes: ReferenceGenes) -> tuple[str, ...]:
@@ -172,16 +168,22 @@ def parse_mutation_list(items: str | Iterable[str], genes: ReferenceGenes) -> tu
 
 def read_mutation_list(
     items: str | Iterable[str], genes: ReferenceGenes
-) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
-    """Canonical ids in first-seen order, and for each id listed more than once the texts that
-    named it (``UL97:A594V`` and ``UL97 p.Ala594Val`` are the same change)."""
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """Canonical ids in first-seen order; for each id listed more than once the texts that named
+    it (``UL97:A594V`` and ``UL97 p.Ala594Val`` are the same change); and the synonymous changes
+    listed (``UL97:L595L``: checked against the reference, no effect, reported as such)."""
     texts = re.split(r"[,;\n]", items) if isinstance(items, str) else list(items)
     written: dict[str, list[str]] = {}
+    synonymous: list[str] = []
     for text in texts:
         if text.strip():
-            written.setdefault(parse_mutation(text, genes).id, []).append(text.strip())
+            change = parse_mutation(text, genes)
+            if change.kind == "sub" and change.alt == change.ref:
+                synonymous.append(change.id)
+                continue
+            written.setdefault(change.id, []).append(text.strip())
     repeated = {m: tuple(t) for m, t in written.items() if len(t) > 1}
-    return tuple(written), repeated
+    return tuple(written), repeated, tuple(synonymous)
 
 
 def parse_change_id(mutation_id: str) -> Change:

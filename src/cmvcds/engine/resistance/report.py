@@ -4,7 +4,11 @@ Rules (data in ``knowledge/data/resistance``):
 
 - each mutation × drug is assessed from its own phenotype rows (:func:`levels.assess_rows`); a
   phenotype measured for a combination is a rule about the combination and applies only when
-  every mutation of it was found — it is never attributed to one of its mutations;
+  every mutation of it was found on the same genomes — it is never attributed to one of its
+  mutations. Frequencies imply co-occurrence only when they sum to more than the number of
+  mutations less one (two: f1 + f2 > 1; pigeonhole); a mutation list or a consensus sequence is
+  one genome (1.0 each). Otherwise each mutation is assessed alone and the call is flagged
+  ``possible-combination`` with the combination's measured phenotype;
 - a drug's level is the highest over the mutations (and combinations) found in its genes;
 - a curated level (``curation.yaml``) replaces the level of the rows it supersedes; the measured
   level stays in the evidence next to it;
@@ -14,7 +18,9 @@ Rules (data in ``knowledge/data/resistance``):
 - with no resistance found: a required gene not sequenced, or a known resistance codon not
   covered, makes the drug ``not_assessed``; otherwise a change of uncharacterised effect in one of
   its genes makes it ``unknown``; otherwise it is ``susceptible``;
-- a known polymorphism (HerpesDRG "Polymorphism") is susceptible for every drug of its gene;
+- a known polymorphism (HerpesDRG "Polymorphism") is susceptible for the drug of that row only:
+  for a drug with no row the change is uncharacterised (UL54 V715A is a cidofovir polymorphism,
+  resistant to foscarnet, and unknown for ganciclovir);
 - minority variants (below the reporting threshold) are listed and never drive a call.
 """
 
@@ -35,7 +41,6 @@ from cmvcds.knowledge.schemas.resistance import (
     CombinedEffects,
     Curation,
     MutationPhenotype,
-    Phenotype,
     ResistanceDrug,
     ResistanceDrugs,
     ResistanceLevels,
@@ -130,6 +135,7 @@ class MutationFinding:
     id: str
     frequency: float
     status: MutationStatus
+    haplotype: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,12 @@ class ResistanceReport:
             "threshold": self.threshold,
             "genes_tested": list(self.genes_tested),
             "mutations": [
-                {"id": m.id, "frequency": round(m.frequency, 4), "status": m.status.value}
+                {
+                    "id": m.id,
+                    "frequency": round(m.frequency, 4),
+                    "status": m.status.value,
+                    **({"haplotype": m.haplotype} if m.haplotype else {}),
+                }
                 for m in self.mutations
             ],
             "minority": [{"id": m.id, "frequency": round(m.frequency, 4)} for m in self.minority],
@@ -240,7 +251,6 @@ class _Index:
     drugs: tuple[ResistanceDrug, ...]
     singles: Mapping[tuple[str, str], Assessment]
     combinations: Mapping[str, tuple[tuple[frozenset[str], str, Assessment], ...]]  # by member
-    polymorphisms: frozenset[str]
     with_data: frozenset[str]
     resistance_codons: Mapping[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     rules: Mapping[str, tuple[CombinedEffectRule, ...]] = field(default_factory=dict)  # by drug
@@ -304,9 +314,6 @@ def _index(knowledge: Knowledge) -> _Index:
         drugs=drugs,
         singles=singles,
         combinations={k: tuple(v) for k, v in by_member.items()},
-        polymorphisms=frozenset(
-            r.mutation for r in rows if r.phenotype is Phenotype.POLYMORPHISM and not r.co_mutations
-        ),
         with_data=frozenset(m for m, _ in single_rows),
         resistance_codons={k: tuple(sorted(v)) for k, v in codons.items()},
         rules={k: tuple(v) for k, v in rules.items()},
@@ -354,8 +361,45 @@ def _uncovered(index: _Index, drug: str, genotype: Genotype) -> list[str]:
     return missing
 
 
+def _linked(members: frozenset[str], frequency: Mapping[str, float]) -> bool:
+    """Whether the frequencies force every member onto the same genomes (sum > n - 1)."""
+    return sum(frequency[m] for m in members) > len(members) - 1 + 1e-9
+
+
+def _possible_combination(
+    members: frozenset[str], assessment: Assessment, frequency: Mapping[str, float], drug: str
+) -> Flag:
+    listed = " and ".join(f"{m} ({frequency[m]:.0%})" for m in sorted(members))
+    fold = assessment.fold_change
+    measured = (
+        f"{_number(fold[0])}-{_number(fold[1])}-fold"
+        if fold and fold[0] != fold[1]
+        else f"{_number(fold[0])}-fold"
+        if fold
+        else "resistant"
+    )
+    rows = ", ".join(sorted({r.id for r in assessment.rows}))
+    text = (
+        f"{listed} were measured together at {measured} ({assessment.level.value}) for {drug} "
+        f"({rows}); their frequencies do not show that they share a genome (sum not above "
+        f"{100 * (len(members) - 1)} %), so each is assessed alone. If they are linked, the "
+        "combined phenotype applies: confirm by clonal or long-read sequencing."
+    )
+    return Flag(
+        "possible-combination",
+        text,
+        tuple(sorted(members)),
+        ("charles2024-herpesdrg", "herpesdrg-db-2026q2"),
+        "+".join(sorted(members)),
+    )
+
+
 def _call_drug(
-    index: _Index, drug: ResistanceDrug, genotype: Genotype, found: Sequence[str]
+    index: _Index,
+    drug: ResistanceDrug,
+    genotype: Genotype,
+    found: Sequence[str],
+    frequency: Mapping[str, float],
 ) -> tuple[DrugCall, dict[str, bool]]:
     """The drug's call, and for each mutation considered whether it is characterised for it."""
     in_genes = [m for m in found if m.partition(":")[0] in drug.genes]
@@ -363,10 +407,16 @@ def _call_drug(
     contributions: list[Contribution] = []
     explained: set[str] = set()
     seen: set[frozenset[str]] = set()
+    possible: list[Flag] = []
     for mutation in in_genes:
         for members, combo_drug, assessment in index.combinations.get(mutation, ()):
             if combo_drug == drug.drug and members <= present and members not in seen:
                 seen.add(members)
+                if not _linked(members, frequency):
+                    possible.append(
+                        _possible_combination(members, assessment, frequency, drug.drug)
+                    )
+                    continue
                 explained |= members
                 contributions.append(
                     _contribution("+".join(sorted(members)), assessment, combination=True)
@@ -377,18 +427,6 @@ def _call_drug(
         single = index.singles.get((mutation, drug.drug))
         if single is not None:
             contributions.append(_contribution(mutation, single))
-        elif mutation in index.polymorphisms:
-            contributions.append(
-                Contribution(
-                    mutation,
-                    Level.SUSCEPTIBLE,
-                    None,
-                    "known polymorphism",
-                    0,
-                    (),
-                    polymorphism=True,
-                )
-            )
         elif mutation not in explained:
             unknown.append(mutation)
         characterised[mutation] = mutation not in unknown
@@ -407,7 +445,7 @@ def _call_drug(
         level = Level.UNKNOWN
     else:
         level = Level.SUSCEPTIBLE
-    flags = _flags(index.rules.get(drug.drug, ()), resistant)
+    flags = _flags(index.rules.get(drug.drug, ()), resistant) + tuple(possible)
     at_top = [c.fold_change for c in resistant if c.level is top and c.fold_change]
     fold = (min(f[0] for f in at_top), max(f[1] for f in at_top)) if at_top else None
     citations: tuple[str, ...] = ()
@@ -470,13 +508,14 @@ def interpret(genotype: Genotype, knowledge: Knowledge) -> ResistanceReport:
     """The report for ``genotype`` (pure: same genotype and pack, same report)."""
     index = _index(knowledge)
     found = [c.id for c in genotype.calls]
+    frequency = {c.id: c.frequency for c in genotype.calls}
     calls: dict[str, DrugCall] = {}
     characterised: dict[str, bool] = {}
     resistance: set[str] = set()
     for drug in index.drugs:
         if drug.phenotype_from:
             continue
-        call, known = _call_drug(index, drug, genotype, found)
+        call, known = _call_drug(index, drug, genotype, found, frequency)
         calls[drug.drug] = call
         for mutation, ok in known.items():
             characterised[mutation] = characterised.get(mutation, True) and ok
@@ -509,7 +548,9 @@ def interpret(genotype: Genotype, knowledge: Knowledge) -> ResistanceReport:
             status = MutationStatus.POLYMORPHISM
         else:
             status = MutationStatus.UNKNOWN
-        findings.append(MutationFinding(found_call.id, found_call.frequency, status))
+        findings.append(
+            MutationFinding(found_call.id, found_call.frequency, status, found_call.haplotype)
+        )
     used = {f.rule for d in drugs for f in d.flags}
     used |= {c.curation for d in drugs for c in d.contributions if c.curation}
     unverified = _unverified(index) + tuple(

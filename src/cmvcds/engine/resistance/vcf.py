@@ -1,26 +1,25 @@
-"""VCF (against NC_006273.2) → amino-acid changes with allele frequencies.
+"""VCF (against NC_006273.2) → the variants of one sample, with allele frequencies and phase.
 
 Allele frequency, first found of: INFO ``AF`` (LoFreq, bcftools), FORMAT ``AF``, FORMAT ``FREQ``
-(VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). A record
-without any is taken as 1.0 and the report says so. Records whose FILTER is neither ``PASS`` nor
-``.`` are left out (and counted).
-
-Variants at or above the reporting threshold are applied together, so that several variants in
-one codon make one codon change (TGC→GGA at UL97 592 is C592G, not C592G plus a stop); the
-change's frequency is the lowest of its variants'. Each variant below the threshold is then
-translated alone on that background and listed as a minority variant; it never drives a call.
+(VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). In a VCF of
+several samples INFO holds the pooled cohort, so only the chosen sample's FORMAT fields count
+(its ``GT`` without the allele means absent). A record without any frequency is taken as 1.0 and
+the report says so. Records whose FILTER is neither ``PASS`` nor ``.`` are left out (and counted);
+so are symbolic alleles (``<DEL>``, ``*``) and positions outside the genome, each with a warning.
+Records outside the resistance genes are skipped at the line, before anything is built from them.
+How the variants become amino-acid changes: :mod:`haplotypes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from cmvcds.engine.resistance.codons import Call, call_changes
-from cmvcds.engine.resistance.genes import GeneModel, ReferenceGenes, reverse_complement
 from cmvcds.errors import SequenceInputError
 
-__all__ = ["Variant", "VcfCalls", "parse_vcf", "vcf_calls"]
+__all__ = ["Variant", "parse_vcf", "vcf_samples"]
+
+_SYMBOLIC_REFERENCE = {".", "<*>", "<NON_REF>"}  # "no alternative allele": nothing to report
 
 
 @dataclass(frozen=True)
@@ -30,14 +29,7 @@ class Variant:
     ref: str
     alt: str
     frequency: float
-
-
-@dataclass
-class VcfCalls:
-    calls: list[Call] = field(default_factory=list)
-    minority: list[Call] = field(default_factory=list)
-    genes_seen: set[str] = field(default_factory=set)
-    warnings: list[str] = field(default_factory=list)
+    phase: tuple[str, int] | None = None  # (phase set, haplotype side) when GT is phased
 
 
 def _number(text: str, line: int, what: str) -> float:
@@ -52,12 +44,45 @@ def _number(text: str, line: int, what: str) -> float:
     return value
 
 
-def _frequencies(cols: list[str], n_alt: int, line: int) -> list[float] | None:
-    info = dict(item.partition("=")[::2] for item in cols[7].split(";")) if len(cols) > 7 else {}
-    if info.get("AF"):
-        return [_number(v, line, "INFO AF") for v in info["AF"].split(",")][:n_alt]
-    if len(cols) > 9:
-        sample = dict(zip(cols[8].split(":"), cols[9].split(":"), strict=False))
+def _info(info: str, key: str) -> str | None:
+    """One INFO value (``AF`` in ``DP=90;AF=0.4``) without splitting the whole column."""
+    at = info.find(key + "=")
+    while at > 0 and info[at - 1] != ";":
+        at = info.find(key + "=", at + 1)
+    if at < 0:
+        return None
+    end = info.find(";", at)
+    return info[at + len(key) + 1 : end if end >= 0 else len(info)]
+
+
+def _target_mask(spans: Iterable[tuple[int, int]], length: int) -> bytearray:
+    """1 at every genome position where a record of REF length <= ``_MASK_PAD`` may touch a
+    span (built once per gene set: the line filter is then one index)."""
+    mask = bytearray(length + 2)
+    for lo, hi in spans:
+        start = max(1, lo - _MASK_PAD)
+        mask[start : hi + 1] = b"\x01" * (hi + 1 - start)
+    return mask
+
+
+_MASK_PAD = 64
+_MASKS: dict[tuple[tuple[int, int], ...], bytearray] = {}  # memo of a pure function
+
+
+def _sample_fields(cols: list[str], column: int) -> dict[str, str]:
+    if len(cols) <= column:
+        return {}
+    return dict(zip(cols[8].split(":"), cols[column].split(":"), strict=False))
+
+
+def _frequencies(
+    cols: list[str], n_alt: int, line: int, column: int, pooled_info: bool
+) -> Sequence[float | None] | None:
+    info_af = _info(cols[7], "AF") if pooled_info else None
+    if info_af:
+        return [_number(v, line, "INFO AF") for v in info_af.split(",")][:n_alt]
+    sample = _sample_fields(cols, column)
+    if sample:
         if sample.get("AF", ".") != ".":
             return [_number(v, line, "FORMAT AF") for v in sample["AF"].split(",")][:n_alt]
         if sample.get("FREQ", ".") != ".":
@@ -65,161 +90,175 @@ def _frequencies(cols: list[str], n_alt: int, line: int) -> list[float] | None:
         if sample.get("AD", ".") != ".":
             depths = [int(v) for v in sample["AD"].split(",") if v.isdigit()]
             total = sum(depths)
-            if total and len(depths) == n_alt + 1:
-                return [d / total for d in depths[1:]]
-    if info.get("DP4"):
-        reads = [int(v) for v in info["DP4"].split(",") if v.isdigit()]
+            if len(depths) == n_alt + 1:
+                return [d / total if total else 0.0 for d in depths[1:]]
+        if not pooled_info and "GT" in sample:
+            alleles = sample["GT"].replace("|", "/").split("/")
+            return [None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)]
+    dp4 = _info(cols[7], "DP4") if pooled_info else None
+    if dp4:
+        reads = [int(v) for v in dp4.split(",") if v.isdigit()]
         reads_total = sum(reads)
         if len(reads) == 4 and reads_total > 0 and n_alt == 1:
             return [(reads[2] + reads[3]) / reads_total]
     return None
 
 
-def parse_vcf(text: str, accession: str) -> tuple[list[Variant], list[str]]:
-    """The variants of a VCF against ``accession``, and warnings about what was left out."""
+def _phases(cols: list[str], n_alt: int, column: int) -> list[tuple[str, int] | None]:
+    sample = _sample_fields(cols, column)
+    gt = sample.get("GT", "")
+    if "|" not in gt:
+        return [None] * n_alt
+    sides = gt.split("|")
+    phase_set = sample.get("PS", ".")
+    result: list[tuple[str, int] | None] = []
+    for k in range(1, n_alt + 1):
+        where = [i for i, allele in enumerate(sides) if allele == str(k)]
+        result.append((phase_set, where[0]) if len(where) == 1 else None)
+    return result
+
+
+def vcf_samples(text: str) -> tuple[str, ...]:
+    """The sample names of the ``#CHROM`` header line (empty without one or without samples)."""
+    for raw in text.splitlines():
+        if raw.startswith("#CHROM"):
+            return tuple(raw.rstrip("\r\n").split("\t")[9:])
+        if raw and not raw.startswith("#"):
+            break
+    return ()
+
+
+def _sample_column(text: str, sample: str | None) -> tuple[int, bool]:
+    """The FORMAT column to read, and whether INFO frequencies describe this sample."""
+    names = vcf_samples(text)
+    if sample is None:
+        if len(names) > 1:
+            raise SequenceInputError(
+                f"the VCF holds {len(names)} samples ({', '.join(names)}); choose one "
+                "(--sample NAME) or read each as its own report"
+            )
+        return 9, True
+    if sample not in names:
+        listed = ", ".join(names) or "none named"
+        raise SequenceInputError(f"the VCF has no sample {sample!r} (samples: {listed})")
+    return 9 + names.index(sample), len(names) == 1
+
+
+def parse_vcf(
+    text: str,
+    accession: str,
+    *,
+    genome_length: int | None = None,
+    spans: Iterable[tuple[int, int]] | None = None,
+    sample: str | None = None,
+) -> tuple[list[Variant], list[str]]:
+    """The variants of a VCF against ``accession`` (of one sample), and warnings about what was
+    left out. ``spans``: genome intervals of interest; records outside them are skipped unread."""
+    column, pooled_info = _sample_column(text, sample)
+    intervals = tuple(sorted(spans)) if spans is not None else None
+    mask = None
+    if intervals is not None:
+        mask = _MASKS.get(intervals)
+        if mask is None:
+            mask = _MASKS[intervals] = _target_mask(intervals, max(hi for _, hi in intervals))
+    width = len(mask) if mask is not None else 0
+    prefix = accession + "\t"
+    skip = len(prefix)
+    limit = genome_length if genome_length is not None else 1 << 62
     variants: list[Variant] = []
     filtered = no_frequency = 0
+    symbolic: dict[str, int] = {}
+    outside: list[str] = []
     seen_header = False
+    base = accession.split(".")[0]
     for number, raw in enumerate(text.splitlines(), start=1):
-        if raw.startswith("##") or not raw.strip():
-            continue
         if raw.startswith("#"):
-            seen_header = True
+            seen_header = seen_header or raw.startswith("#CHROM")
             continue
-        cols = raw.rstrip("\n").split("\t")
-        if len(cols) < 8:
+        if not raw:
+            continue
+        if mask is not None and raw.startswith(prefix):  # the fast path: skip at the line
+            t2 = raw.find("\t", skip)
+            pos = raw[skip:t2]
+            if pos.isdigit():
+                start = int(pos)
+                if start >= width or not mask[start]:
+                    t3 = raw.find("\t", t2 + 1)
+                    t4 = raw.find("\t", t3 + 1)
+                    if t3 > 0 and 0 < t4 - t3 - 1 <= _MASK_PAD and start + t4 - t3 - 2 <= limit:
+                        continue
+        if raw.isspace():
+            continue
+        head = raw.split("\t", 4)
+        if len(head) < 5:
             raise SequenceInputError(
                 f"VCF line {number}: expected at least 8 tab-separated columns"
             )
-        chrom, pos, _, ref, alts, _, filt = cols[:7]
-        if chrom.split(".")[0] != accession.split(".")[0]:
+        chrom, pos, _, ref = head[:4]
+        if chrom != accession and chrom.split(".")[0] != base:
             raise SequenceInputError(
                 f"VCF line {number}: chromosome {chrom!r} is not {accession}; call variants against "
                 f"the Merlin reference {accession}"
             )
+        if not pos.isdigit() or not ref.isalpha():
+            raise SequenceInputError(f"VCF line {number}: unreadable POS {pos!r} or REF {ref!r}")
+        start = int(pos)
+        if genome_length is not None and start + len(ref) - 1 > genome_length:
+            outside.append(pos)
+            continue
+        if (
+            intervals is not None
+            and (start >= width or not mask[start])  # type: ignore[index]
+            and (
+                len(ref) <= _MASK_PAD
+                or not any(start <= hi and start + len(ref) - 1 >= lo for lo, hi in intervals)
+            )
+        ):
+            continue  # outside the resistance genes: skipped at the line
+        cols = raw.rstrip("\r\n").split("\t")
+        if len(cols) < 8:
+            raise SequenceInputError(
+                f"VCF line {number}: expected at least 8 tab-separated columns"
+            )
+        alts, filt = cols[4], cols[6]
         if filt not in ("PASS", "."):
             filtered += 1
             continue
-        if not pos.isdigit() or not ref.isalpha():
-            raise SequenceInputError(f"VCF line {number}: unreadable POS {pos!r} or REF {ref!r}")
         alt_list = alts.split(",")
-        frequencies = _frequencies(cols, len(alt_list), number)
-        if frequencies is None:
+        read = _frequencies(cols, len(alt_list), number, column, pooled_info)
+        if read is None or None in read:
             no_frequency += 1
-            frequencies = [1.0] * len(alt_list)
-        for alt, frequency in zip(alt_list, frequencies, strict=False):
-            if alt in (".", "*", "<*>", "<NON_REF>") or alt.startswith("<"):
+        frequencies = [1.0 if f is None else f for f in read or [None] * len(alt_list)]
+        phases = _phases(cols, len(alt_list), column)
+        for alt, frequency, phase in zip(alt_list, frequencies, phases, strict=False):
+            if alt in _SYMBOLIC_REFERENCE:
                 continue
-            variants.append(Variant(number, int(pos), ref.upper(), alt.upper(), frequency))
-    if not seen_header:
-        raise SequenceInputError("not a VCF: no '#CHROM' header line")
+            if alt == "*" or alt.startswith("<") or not alt.isalpha():
+                symbolic[alt] = symbolic.get(alt, 0) + 1
+                continue
+            if frequency > 0:
+                variants.append(Variant(number, start, ref.upper(), alt.upper(), frequency, phase))
     warnings = []
+    if not seen_header:
+        warnings.append(
+            "the VCF has no '#CHROM' header line: its columns were read in VCF order "
+            "(CHROM, POS, ID, REF, ALT, QUAL, FILTER, INFO)"
+        )
     if filtered:
         warnings.append(f"{filtered} VCF record(s) failed their FILTER and were left out")
     if no_frequency:
         warnings.append(
             f"{no_frequency} VCF record(s) had no allele frequency and were taken as 1.0"
         )
+    if symbolic:
+        kinds = ", ".join(f"{alt!r} ×{n}" for alt, n in sorted(symbolic.items()))
+        warnings.append(
+            f"symbolic or unresolved alleles in the resistance genes were not interpreted ({kinds}): "
+            "a deletion or rearrangement there may be missed; resolve them to sequence"
+        )
+    if outside:
+        warnings.append(
+            f"{len(outside)} VCF record(s) lie outside {accession} (1-{genome_length}) and were "
+            f"left out (POS {', '.join(outside[:5])}{' …' if len(outside) > 5 else ''})"
+        )
     return variants, warnings
-
-
-Edits = list[tuple[str, int, str]]  # (kind, coding index, bases): sub, del, ins (after index)
-
-
-def _edits(gene: GeneModel, variant: Variant) -> Edits:
-    ref, alt, pos = variant.ref, variant.alt, variant.position
-    while ref and alt and ref[-1] == alt[-1]:
-        ref, alt = ref[:-1], alt[:-1]
-    while ref and alt and ref[0] == alt[0]:
-        ref, alt, pos = ref[1:], alt[1:], pos + 1
-    edits: Edits = []
-    minus = gene.strand == "-"
-    shared = min(len(ref), len(alt))
-    for k in range(shared):
-        index = gene.coding_index(pos + k)
-        if index is not None and ref[k] != alt[k]:
-            edits.append(("sub", index, reverse_complement(alt[k]) if minus else alt[k]))
-    for k in range(shared, len(ref)):
-        index = gene.coding_index(pos + k)
-        if index is not None:
-            edits.append(("del", index, ""))
-    if len(alt) > shared:
-        inserted = alt[shared:]
-        left, right = pos + shared - 1, pos + shared  # inserted between these genome positions
-        anchor = gene.coding_index(right if minus else left)
-        other = gene.coding_index(left if minus else right)
-        if anchor is not None and other is not None:
-            edits.append(("ins", anchor, reverse_complement(inserted) if minus else inserted))
-    return edits
-
-
-def _check_ref(gene: GeneModel, variant: Variant) -> None:
-    for k, base in enumerate(variant.ref):
-        index = gene.coding_index(variant.position + k)
-        if index is None:
-            continue
-        expected = gene.cds[index] if gene.strand == "+" else reverse_complement(gene.cds[index])
-        if base != expected:
-            raise SequenceInputError(
-                f"VCF line {variant.line}: REF {variant.ref} at {variant.position} does not match "
-                f"NC_006273.2 ({gene.name}); was the VCF called against another reference?"
-            )
-
-
-def _apply(aligned: list[str], edits: Edits) -> set[int]:
-    codons = set()
-    for kind, index, bases in edits:
-        if kind == "sub":
-            aligned[index] = bases + aligned[index][1:]
-        elif kind == "del":
-            aligned[index] = aligned[index][1:]
-        else:
-            aligned[index] = aligned[index] + bases
-        codons.add(index // 3)
-    return codons
-
-
-def vcf_calls(text: str, genes: ReferenceGenes, threshold: float) -> VcfCalls:
-    variants, warnings = parse_vcf(text, genes.accession)
-    result = VcfCalls(warnings=warnings)
-    spans = {name: model.span() for name, model in genes.genes.items()}
-    for name, model in genes.genes.items():
-        lo, hi = spans[name]
-        here = [v for v in variants if v.position <= hi and v.position + len(v.ref) - 1 >= lo]
-        here = [
-            v
-            for v in here
-            if any(model.coding_index(v.position + k) is not None for k in range(len(v.ref)))
-        ]
-        if not here:
-            continue
-        result.genes_seen.add(name)
-        for variant in here:
-            _check_ref(model, variant)
-        _gene_calls(model, here, threshold, result)
-    return result
-
-
-def _gene_calls(
-    model: GeneModel, variants: Iterable[Variant], threshold: float, result: VcfCalls
-) -> None:
-    major = [(v, _edits(model, v)) for v in variants if v.frequency >= threshold]
-    minor = [(v, _edits(model, v)) for v in variants if v.frequency < threshold]
-    aligned = list(model.cds)
-    frequencies: dict[int, float] = {}
-    touched: set[int] = set()
-    for variant, edits in major:
-        touched |= _apply(aligned, edits)
-        for _, index, _ in edits:
-            frequencies[index] = min(variant.frequency, frequencies.get(index, 1.0))
-    calls = call_changes(model, aligned, touched, frequencies) if touched else []
-    result.calls.extend(calls)
-    major_ids = {c.id for c in calls}
-    for variant, edits in minor:
-        if not edits:
-            continue
-        background = list(aligned)
-        codons = _apply(background, edits)
-        for call in call_changes(model, background, codons):
-            if call.id not in major_ids and all(m.id != call.id for m in result.minority):
-                result.minority.append(Call(call.id, variant.frequency))

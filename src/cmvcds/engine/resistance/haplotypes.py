@@ -1,0 +1,275 @@
+"""NGS variants of one sample → amino-acid changes, read as haplotypes (issue 18).
+
+**Which variants share a genome (the haplotype rule).** A VCF gives each allele's frequency in the
+viral population, not which alleles sit on the same genome. Two variants of frequencies f1 and f2
+*must* share genomes when f1 + f2 > 1 (at least f1 + f2 − 1 of them: pigeonhole); when
+f1 + f2 ≤ 1 nothing in the data says they do, and two alleles of one position never do (a genome
+has one base there). Hence:
+
+1. the *majority haplotype* holds every variant above ``CONSENSUS`` (50 %): any two of them sum
+   to more than 1, so they are linked, and they are applied together (several changes in one
+   codon make one codon change: TGC→GGA at UL97 592 is C592G, not C592G plus a stop); a change's
+   frequency is the lowest of its variants' (the most the linked genomes can be);
+2. every other variant at or above the reporting threshold is translated as its own haplotype,
+   its frequency its own, carrying those majority variants it must share genomes with (sum of
+   the two frequencies above 1) and no other: G>A 45 % + C>T 55 % at UL97 594 are
+   A594T and A594V, never the invented A594M, and A>G 60 % + A>C 30 % at UL97 460 are M460V and
+   M460L whatever the record order or the record form (multi-allelic or split);
+3. variants the VCF phases (``GT`` with ``|``, same ``PS``, allele on the same side) are one
+   haplotype whatever their frequencies; phase on opposite sides keeps them apart;
+4. a frameshift outside the majority haplotype is reported (``fsN`` at its frequency, with a
+   warning) and never changes the reading frame in which the majority haplotype is read: a
+   15 % insertion cannot hide M460V at 100 % ten codons downstream.
+
+When two variants of one codon are read apart but would make another change on one genome, a
+warning names that reading (not called). The same change reached by several separate haplotypes
+is reported once, frequencies added. Each variant below the threshold is translated alone (with
+the majority variants it must share genomes with) and listed as a minority variant; it never
+drives a call. Assumption stated: variants of the majority haplotype
+are nested (three variants at 60 % in one codon are read as one haplotype, as is the common
+reading of consensus calls), which can overstate the frequency of a majority change sharing a
+codon with a separate haplotype by that haplotype's share; it never drops or invents a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from cmvcds.engine.resistance.codons import Call, call_changes
+from cmvcds.engine.resistance.genes import GeneModel, ReferenceGenes, reverse_complement
+from cmvcds.engine.resistance.mutations import parse_change_id
+from cmvcds.engine.resistance.vcf import Variant, parse_vcf
+from cmvcds.errors import SequenceInputError
+
+__all__ = ["CONSENSUS", "VcfCalls", "vcf_calls"]
+
+#: Above this frequency a variant belongs to the majority haplotype (see the module doc).
+CONSENSUS = 0.5
+
+
+@dataclass
+class VcfCalls:
+    calls: list[Call] = field(default_factory=list)
+    minority: list[Call] = field(default_factory=list)
+    genes_seen: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+
+Edits = list[tuple[str, int, str]]  # (kind, coding index, bases): sub, del, ins (after index)
+
+
+def _edits(gene: GeneModel, variant: Variant) -> Edits:
+    ref, alt, pos = variant.ref, variant.alt, variant.position
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while ref and alt and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    edits: Edits = []
+    minus = gene.strand == "-"
+    shared = min(len(ref), len(alt))
+    for k in range(shared):
+        index = gene.coding_index(pos + k)
+        if index is not None and ref[k] != alt[k]:
+            edits.append(("sub", index, reverse_complement(alt[k]) if minus else alt[k]))
+    for k in range(shared, len(ref)):
+        index = gene.coding_index(pos + k)
+        if index is not None:
+            edits.append(("del", index, ""))
+    if len(alt) > shared:
+        inserted = alt[shared:]
+        left, right = pos + shared - 1, pos + shared  # inserted between these genome positions
+        anchor = gene.coding_index(right if minus else left)
+        other = gene.coding_index(left if minus else right)
+        if anchor is not None and other is not None:
+            edits.append(("ins", anchor, reverse_complement(inserted) if minus else inserted))
+    return edits
+
+
+def _check_ref(gene: GeneModel, variant: Variant) -> None:
+    for k, base in enumerate(variant.ref):
+        index = gene.coding_index(variant.position + k)
+        if index is None:
+            continue
+        expected = gene.cds[index] if gene.strand == "+" else reverse_complement(gene.cds[index])
+        if base != expected:
+            raise SequenceInputError(
+                f"VCF line {variant.line}: REF {variant.ref} at {variant.position} does not match "
+                f"NC_006273.2 ({gene.name}); was the VCF called against another reference?"
+            )
+
+
+def _apply(aligned: list[str], edits: Edits) -> set[int]:
+    codons = set()
+    for kind, index, bases in edits:
+        if kind == "sub":
+            aligned[index] = bases + aligned[index][1:]
+        elif kind == "del":
+            aligned[index] = aligned[index][1:]
+        else:
+            aligned[index] = aligned[index] + bases
+        codons.add(index // 3)
+    return codons
+
+
+def vcf_calls(
+    text: str,
+    genes: ReferenceGenes,
+    threshold: float,
+    genome_length: int | None = None,
+    sample: str | None = None,
+) -> VcfCalls:
+    """The calls of one sample of a VCF, gene by gene (see the module doc for the haplotypes)."""
+    spans = {name: model.span() for name, model in genes.genes.items()}
+    variants, warnings = parse_vcf(
+        text, genes.accession, genome_length=genome_length, spans=spans.values(), sample=sample
+    )
+    result = VcfCalls(warnings=warnings)
+    for name, model in genes.genes.items():
+        lo, hi = spans[name]
+        here = [
+            v
+            for v in variants
+            if v.position <= hi
+            and v.position + len(v.ref) - 1 >= lo
+            and any(model.coding_index(v.position + k) is not None for k in range(len(v.ref)))
+        ]
+        if not here:
+            continue
+        result.genes_seen.add(name)
+        for variant in here:
+            _check_ref(model, variant)
+        _gene_calls(model, here, threshold, result)
+    return result
+
+
+def _majority(variants: list[Variant], result: VcfCalls) -> tuple[list[Variant], list[Variant]]:
+    """The variants of the majority haplotype (one allele per position) and the others."""
+    majority: list[Variant] = []
+    others: list[Variant] = []
+    taken: dict[int, Variant] = {}
+    for variant in sorted(variants, key=lambda v: (-v.frequency, v.position, v.alt)):
+        if variant.frequency > CONSENSUS and variant.position not in taken:
+            taken[variant.position] = variant
+            majority.append(variant)
+            continue
+        if variant.frequency > CONSENSUS:
+            result.warnings.append(
+                f"VCF lines {taken[variant.position].line} and {variant.line}: alleles at "
+                f"{variant.position} have frequencies summing to more than 1; the more frequent "
+                "is read as the majority, the other as a separate haplotype"
+            )
+        others.append(variant)
+    return majority, others
+
+
+def _translate(
+    model: GeneModel, scratch: list[str], background: Iterable[Edits], own: Iterable[Edits]
+) -> list[Call]:
+    """The changes of one haplotype in the codons of its ``own`` edits, read with the
+    ``background`` edits it carries: applied to ``scratch`` (the reference), translated, and
+    undone (one scratch alignment per gene instead of a copy per haplotype)."""
+    saved: dict[int, str] = {}
+    codons: set[int] = set()
+    for edits, examined in ((background, False), (own, True)):
+        for edit in edits:
+            for _, index, _ in edit:
+                saved.setdefault(index, scratch[index])
+            touched = _apply(scratch, edit)
+            if examined:
+                codons |= touched
+    try:
+        return call_changes(model, scratch, codons) if codons else []
+    finally:
+        for index, value in saved.items():
+            scratch[index] = value
+
+
+def _gene_calls(
+    model: GeneModel, variants: Iterable[Variant], threshold: float, result: VcfCalls
+) -> None:
+    ordered = sorted(variants, key=lambda v: (v.position, v.ref, v.alt))  # record order is moot
+    edits = {v: _edits(model, v) for v in ordered}
+    majority, others = _majority([v for v in ordered if v.frequency >= threshold], result)
+    aligned = list(model.cds)
+    frequencies: dict[int, float] = {}
+    touched: set[int] = set()
+    for variant in majority:
+        touched |= _apply(aligned, edits[variant])
+        for _, index, _ in edits[variant]:
+            frequencies[index] = min(variant.frequency, frequencies.get(index, 1.0))
+    calls = call_changes(model, aligned, touched, frequencies) if touched else []
+    majority_ids = {c.id for c in calls}
+    found: dict[str, Call] = {c.id: Call(c.id, c.frequency, "majority") for c in calls}
+    phased: dict[tuple[str, int], list[Variant]] = {}
+    for variant in others:
+        if variant.phase is not None:
+            phased.setdefault(variant.phase, []).append(variant)
+    groups = [("separate", [v]) for v in others if v.phase is None]
+    groups += [(f"phased:{key[0]}", group) for key, group in phased.items()]
+    scratch = list(model.cds)
+
+    def haplotype(group: list[Variant], frequency: float) -> list[Call]:
+        """The group's changes, carrying the majority variants it must share genomes with."""
+        linked = [edits[m] for m in majority if m.frequency + frequency > 1]
+        return _translate(model, scratch, linked, [edits[v] for v in group])
+
+    for label, group in groups:
+        frequency = min(v.frequency for v in group)
+        for call in haplotype(group, frequency):
+            if call.id in majority_ids:
+                continue
+            known = found.get(call.id)
+            total = min(1.0, frequency + (known.frequency if known else 0.0))
+            found[call.id] = Call(call.id, total, label if known is None else known.haplotype)
+            if ":fs" in call.id:
+                result.warnings.append(
+                    f"frameshift {call.id} at {frequency:.0%} lies outside the majority haplotype "
+                    f"(below {CONSENSUS:.0%}): reported as such; the majority is read in its own "
+                    "reading frame"
+                )
+    result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
+    _unlinked_readings(model, [*majority, *others], found, haplotype, result)
+    listed = {m.id for m in result.minority}
+    for variant in (v for v in ordered if v.frequency < threshold):
+        if not edits[variant]:
+            continue
+        for call in haplotype([variant], variant.frequency):
+            if call.id not in found and call.id not in listed:
+                listed.add(call.id)
+                result.minority.append(Call(call.id, variant.frequency))
+
+
+def _unlinked_readings(
+    model: GeneModel,
+    called: list[Variant],
+    found: dict[str, Call],
+    haplotype: Callable[[list[Variant], float], list[Call]],
+    result: VcfCalls,
+) -> None:
+    """Say so when two variants of one codon were read apart (frequencies summing to <= 1, no
+    phase joining them) and would make another change on one genome: the report names the
+    reading it did not call, so that a lab can confirm by phasing (A594T + A594V, not A594M)."""
+    by_codon: dict[int, list[Variant]] = {}
+    for variant in called:
+        for codon in {index // 3 for _, index, _ in _edits(model, variant)}:
+            by_codon.setdefault(codon, []).append(variant)
+    for codon, here in sorted(by_codon.items()):
+        for i, first in enumerate(here):
+            for second in here[i + 1 :]:
+                if (
+                    first.position == second.position
+                    or first.frequency + second.frequency > 1
+                    or (first.phase is not None and first.phase == second.phase)
+                ):
+                    continue
+                together = min(first.frequency, second.frequency)
+                unseen = [c.id for c in haplotype([first, second], together) if c.id not in found]
+                if unseen:
+                    result.warnings.append(
+                        f"{model.name} codon {codon + 1}: the variants at {first.position} "
+                        f"({first.frequency:.0%}) and {second.position} ({second.frequency:.0%}) "
+                        "need not share a genome (frequencies sum to at most 100 %, no phase) "
+                        f"and were read apart; on one genome they would read {', '.join(unseen)} "
+                        "(not called; confirm by phased sequencing)"
+                    )
