@@ -48,6 +48,7 @@ NUMBER_FIELDS = frozenset(
         "dose_mg_per_kg",
         "every_h",
         "zone",
+        "hours_after_dose",
     }
 )
 _INTEGER = re.compile(r"^[+-]?\d+$")

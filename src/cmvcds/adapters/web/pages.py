@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import tempfile
-import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +15,6 @@ import yaml
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
-from pydantic import BaseModel
 
 from cmvcds.adapters import knowledge_pages
 from cmvcds.adapters.api.deps import ClinicDep, IndexDep, StoreDep
@@ -25,16 +23,17 @@ from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
 from cmvcds.adapters.api.store import CaseStore
 from cmvcds.adapters.report.dossier import dossier_html
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
+from cmvcds.adapters.web.dose_page import router as dose_router
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw
 from cmvcds.adapters.web.render import STATIC_DIR, render
-from cmvcds.domain.case import Congenital, Diagnosis, Patient, Presentation, Transplant
-from cmvcds.domain.vocabulary import Context, Indication
+from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
+from cmvcds.domain.vocabulary import Context
 from cmvcds.errors import InputError
-from cmvcds.knowledge.schemas.core import ObservationCatalogue, PlausibilityLimits, Vocabularies
 
 __all__ = ["CHROMIUM_ARGS", "STATIC_DIR", "html_to_pdf", "router"]
 
 router = APIRouter(include_in_schema=False)
+router.include_router(dose_router)
 
 #: Flags for Debian's chromium on these machines (no sandbox, no network of its own).
 CHROMIUM_ARGS = (
@@ -47,7 +46,9 @@ CHROMIUM_ARGS = (
 )
 OBSERVATION_ROWS = 8
 ULTRASOUND_ROWS = 3
-THERAPY_ROWS = 2
+THERAPY_ROWS = 3
+GENOTYPE_ROWS = 2
+MAX_ROWS = 40
 
 
 def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -59,45 +60,17 @@ def _slug(name: str) -> str:
 
 
 def _vocab(clinic: Clinic) -> dict[str, Any]:
-    k = clinic.knowledge
-    catalogue = k.table("observations", ObservationCatalogue)
-    words = k.table("vocabularies", Vocabularies)
-    limits = k.table("plausibility", PlausibilityLimits)
-    codes = {code: spec for code, spec in catalogue.codes.items()}
-    return {
-        "codes": codes,
-        "results": sorted({r for spec in codes.values() for r in spec.results}),
-        "specimens": sorted({s for spec in codes.values() for s in spec.specimens}),
-        "units": sorted(
-            {u.unit for spec in codes.values() for u in spec.units}
-            | {a for spec in codes.values() for u in spec.units for a in u.aliases}
-        ),
-        "findings": words.ultrasound_findings,
-        "drugs": words.drugs,
-        "limits": limits,
-        "indications": [i.value for i in Indication],
-        "manifestations": words.congenital_manifestations,
-    }
+    return form_vocabulary(clinic.knowledge)
 
 
-def _literal(model: type[BaseModel], name: str) -> list[str]:
-    """The accepted words of a ``Literal`` field of the case model (the parser's own list)."""
-    annotation = model.model_fields[name].annotation
-    words: list[str] = []
-    for arg in typing.get_args(annotation) or (annotation,):
-        if typing.get_origin(arg) is typing.Literal:
-            words += [str(a) for a in typing.get_args(arg)]
-    return words
-
-
-CHOICES = {
-    "organ": _literal(Transplant, "organ"),
-    "hearing": _literal(Congenital, "hearing"),
-    "diagnosis_specimen": _literal(Diagnosis, "specimen"),
-    "birth_weight_for_gestational_age": _literal(Patient, "birth_weight_for_gestational_age"),
-    "disease": _literal(Presentation, "disease"),
-    "severity": _literal(Presentation, "severity"),
-    "course": _literal(Presentation, "course"),
+#: What each context's "New case" link says.
+CONTEXT_LABELS = {
+    "pregnancy": "pregnancy",
+    "congenital": "infant",
+    "transplant": "transplant",
+    "hiv": "HIV",
+    "immunocompromised": "immunocompromised",
+    "immunocompetent": "immunocompetent",
 }
 
 
@@ -123,10 +96,11 @@ def _form_page(
         observation_rows=rows,
         ultrasound_rows=ULTRASOUND_ROWS,
         therapy_rows=THERAPY_ROWS,
+        genotype_rows=GENOTYPE_ROWS,
         context=context,
-        contexts=[c.value for c in Context],
+        contexts=CONTEXT_LABELS,
         choices=CHOICES,
-        title=f"New {context} case",
+        title=f"New {CONTEXT_LABELS.get(context, context)} case",
     )
 
 
@@ -149,7 +123,13 @@ async def _pairs(request: Request) -> list[tuple[str, str]]:
 
 @router.get("/", response_class=HTMLResponse)
 def home(store: StoreDep, clinic: ClinicDep) -> HTMLResponse:
-    return _page("home.html", cases=store.all(), knowledge=clinic.knowledge, title="Cases")
+    return _page(
+        "home.html",
+        cases=store.all(),
+        knowledge=clinic.knowledge,
+        contexts=CONTEXT_LABELS,
+        title="Cases",
+    )
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
@@ -158,7 +138,13 @@ def new_case(
 ) -> HTMLResponse:
     if context not in {c.value for c in Context}:
         raise HTTPException(404, f"no context {context!r}")
-    return _form_page(clinic, rows=max(1, min(rows, 40)), context=context)
+    return _form_page(clinic, rows=max(1, min(rows, MAX_ROWS)), context=context)
+
+
+def _rows_typed(pairs: list[tuple[str, str]]) -> int:
+    """How many result rows the submitted form had (at least the default)."""
+    numbers = re.findall(r"observations\[(\d+)\]", " ".join(k for k, _ in pairs))
+    return max(OBSERVATION_ROWS, 1 + max((int(m) for m in numbers), default=0))
 
 
 @router.post("/cases", response_class=HTMLResponse)
@@ -168,20 +154,17 @@ async def create_case(request: Request, clinic: ClinicDep, store: StoreDep) -> R
     if problems:
         errors = errors_by_field(problems, remap)
         summary = [f"{remap.to_form(p['field'])}: {p['message']}" for p in problems]
-        rows = max(
-            OBSERVATION_ROWS,
-            1
-            + max(
-                (
-                    int(m)
-                    for m in re.findall(r"observations\[(\d+)\]", " ".join(k for k, _ in pairs))
-                ),
-                default=0,
-            ),
-        )
-        return _form_page(clinic, dict(pairs), errors, summary, status=422, rows=rows)
+        return _form_page(clinic, dict(pairs), errors, summary, status=422, rows=_rows_typed(pairs))
     key = store.add(raw, "form")
     return RedirectResponse(f"/cases/{key}", status_code=303)
+
+
+@router.post("/cases/new", response_class=HTMLResponse)
+async def more_rows(request: Request, clinic: ClinicDep) -> HTMLResponse:
+    """ "More rows": the same form with everything typed so far, and eight more result rows."""
+    pairs = await _pairs(request)
+    rows = min(_rows_typed(pairs) + OBSERVATION_ROWS, MAX_ROWS)
+    return _form_page(clinic, dict(pairs), rows=rows)
 
 
 @router.post("/cases/validate", response_class=HTMLResponse)
@@ -223,6 +206,7 @@ async def upload_case(
             cases=store.all(),
             knowledge=clinic.knowledge,
             upload_errors=lines,
+            contexts=CONTEXT_LABELS,
             title="Cases",
         )
     key = store.add(raw, f"upload:{name}"[:40])
@@ -345,18 +329,6 @@ def case_yaml(key: int, store: StoreDep) -> Response:
     return Response(text, media_type="application/yaml")
 
 
-@router.get("/dose", response_class=HTMLResponse)
-def dose_form(clinic: ClinicDep) -> HTMLResponse:
-    return _page(
-        "dose.html",
-        v={"patient.creatinine_unit": "mg/dL"},
-        vocab=_vocab(clinic),
-        result=None,
-        errors=[],
-        title="Dose calculator",
-    )
-
-
 def _answer_page(
     template: str, title: str, values: dict[str, str], answer: Callable[[], Any], **context: Any
 ) -> HTMLResponse:
@@ -380,26 +352,6 @@ def _answer_page(
         title=title,
         **context,
     )
-
-
-@router.post("/dose", response_class=HTMLResponse)
-async def dose_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
-    pairs = await _pairs(request)
-    raw, _ = form_to_raw(pairs)
-
-    def answer() -> dict[str, Any]:
-        if not raw.get("drug"):
-            raise InputError("required", field="drug")
-        if raw.get("indication") not in {i.value for i in Indication}:
-            raise InputError(
-                f"{raw.get('indication', '')!r} is not an indication", field="indication"
-            )
-        return clinic.dose(
-            {k: raw.get(k) for k in ("drug", "indication", "regimen", "route")}
-            | {"patient": raw.get("patient") or {}}
-        )
-
-    return _answer_page("dose.html", "Dose calculator", dict(pairs), answer, vocab=_vocab(clinic))
 
 
 @router.get("/resistance", response_class=HTMLResponse)
