@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The main job: the web app and API on http://127.0.0.1:8000 (embedded SQLite, demo cases).
+## The main job: the web app and API on http://127.0.0.1:8000 (embedded SQLite, demo cases,
+## the example site settings, and the demo registry users of the README: a demo, never a real site).
 run: $(STAMP)
-	$(BIN)/cmvcds serve
+	CMVCDS_SETTINGS=examples/settings.yaml $(BIN)/cmvcds serve --demo-registry
 
 ## Everything CI checks: lint, types, the whole test suite (SQLite and PostgreSQL, real browser).
 test: $(STAMP)

@@ -284,9 +284,18 @@ def test_coordinator_first_login_to_an_export(page: Page, demo_run: str) -> None
     expect(heading).to_have_text(re.compile(r"^[A-Z][A-Z0-9]+-M[A-Z0-9]{7}$"))
     pseudonym = heading.inner_text()
     shots(page, "registry-subject")
+    page.get_by_role("link", name=re.compile("^enrolment")).first.click()
+    page.get_by_label("Date of enrolment").fill("2026-11-20")
+    page.get_by_label("Number of fetuses").fill("1")
+    page.get_by_role("combobox", name=re.compile("^Written informed consent")).select_option(
+        label="Yes"
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    shots(page, "registry-form")
     page.get_by_role("link", name="Exports").first.click()
-    page.get_by_label("Format").select_option("redcap")
-    page.get_by_label("Profile").select_option("site")
+    page.get_by_role("combobox", name=re.compile("^Format")).select_option("redcap")
+    page.get_by_role("combobox", name=re.compile("^Profile")).select_option("site")
     with page.expect_download() as download:
         page.get_by_role("button", name="Export").click()
     path = download.value.path()

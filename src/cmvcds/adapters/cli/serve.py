@@ -22,8 +22,19 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load the demo cases of examples/.")
     ] = True,
+    demo_registry: Annotated[
+        bool,
+        typer.Option(
+            "--demo-registry",
+            help="Add the demo registry users (README; for make run, never a real site).",
+        ),
+    ] = False,
 ) -> None:
-    """Start the web app and API (http://127.0.0.1:8000 by default)."""
+    """Start the web app and API (http://127.0.0.1:8000 by default).
+
+    The registry schema is brought up to date before the server starts (the same migrations as
+    ``cmvcds registry init``), so that no page or command finds a database without its tables.
+    """
     import os
 
     import uvicorn
@@ -39,6 +50,7 @@ def serve(
         Clinic.from_settings(
             settings
         )  # a bad knowledge pack or site settings file: one line, exit 2
+        _prepare_registry(settings.database_url, demo_registry)
         typer.echo(
             f"cmvcds: http://{host or settings.host}:{port or settings.port}/  (database {settings.database_url})",
             err=True,
@@ -53,3 +65,27 @@ def serve(
             log_level="warning",
             access_log=False,
         )
+
+
+def _prepare_registry(url: str, demo_users: bool) -> None:
+    """Migrate the registry; with ``demo_users``, add the demo site and users (README)."""
+    from cmvcds.adapters.cli.registry import open_registry
+
+    registry = open_registry(url)
+    try:
+        if demo_users:
+            from cmvcds.adapters.web.demo_registry import (
+                DEMO_PASSWORD,
+                DEMO_USERS,
+                seed_demo_registry,
+            )
+
+            seed_demo_registry(registry)
+            names = ", ".join(DEMO_USERS.values())
+            typer.echo(
+                f"cmvcds: demo registry users {names} (password {DEMO_PASSWORD!r}); "
+                "log in at /registry/login",
+                err=True,
+            )
+    finally:
+        registry.dispose()
