@@ -13,12 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmvcds.adapters.web.render import by_severity
 from cmvcds.domain.vocabulary import AlertCode, Outcome, Severity
 
 __all__ = ["ClinicalView", "clinical_view", "regimen_line"]
 
-#: Most urgent first.
-SEVERITY_ORDER = {Severity.CRITICAL.value: 0, Severity.WARNING.value: 1, Severity.INFO.value: 2}
 UNVERIFIED_PREFIX = "Not yet verified against its primary source: "
 ROUTE_WORDS = {"oral": "by mouth", "iv": "intravenously", "intravitreal": "intravitreally"}
 
@@ -62,10 +61,7 @@ def unverified_what(message: str) -> str:
 def clinical_view(doc: dict[str, Any]) -> ClinicalView:
     view = ClinicalView()
     alerts = doc.get("alerts") or []
-    ordered = sorted(
-        (a for a in alerts if a.get("code") != AlertCode.UNVERIFIED_FACT.value),
-        key=lambda a: SEVERITY_ORDER.get(a.get("severity", ""), 3),
-    )
+    ordered = by_severity([a for a in alerts if a.get("code") != AlertCode.UNVERIFIED_FACT.value])
     view.alerts = ordered
     for alert in ordered:
         if alert.get("severity") == Severity.CRITICAL.value:
