@@ -206,6 +206,28 @@ def test_neonatologist_enters_a_congenital_case(page: Page, server: str) -> None
     expect(page.locator("#todo")).to_contain_text("valganciclovir")
     shots(page, "congenital-assessment")
 
+    # The next day's blood count: ANC 400. The case lives on: add the result and re-assess.
+    page.get_by_role("link", name="Add a result").click()
+    expect(page.locator("#f-id")).to_have_value("journey-congenital-01")
+    expect(page.locator("#f-congenital-diagnosis-specimen")).to_have_value("urine")
+    fill_row(page, 4, "2026-03-10", "anc", value="400", unit="cells/uL")
+    page.fill("#f-change", "ANC of 10 March added")
+    page.get_by_role("button", name="Save and re-assess").click()
+    first_alert = page.locator(".alerts li").first
+    expect(first_alert).to_have_attribute("data-severity", "critical")
+    expect(first_alert).to_have_attribute("data-alert", "neutropenia")
+    expect(page.locator("#todo li").first).to_contain_text("ANC below 500")
+    versions = page.locator("#versions tbody tr")
+    expect(versions).to_have_count(2)
+    expect(versions.first).to_contain_text("ANC of 10 March added")
+    expect(versions.first).to_contain_text("2026.")
+    shots(page, "congenital-hold")
+    page.locator('#versions tr[data-version="1"]').get_by_role("link", name="view").click()
+    expect(page.locator('[data-decision="valganciclovir-congenital"]')).to_have_attribute(
+        "data-outcome", "recommended"
+    )
+    page.get_by_role("link", name="Current version").click()
+
     page.get_by_role("link", name="Dose calculator").first.click()
     page.select_option("#f-drug", "valganciclovir")
     page.select_option("#f-indication", "congenital")

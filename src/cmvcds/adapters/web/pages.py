@@ -14,17 +14,16 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markdown_it import MarkdownIt
 
-from cmvcds.adapters import knowledge_pages
-from cmvcds.adapters.api.deps import ClinicDep, IndexDep, StoreDep
+from cmvcds.adapters.api.deps import ClinicDep, StoreDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
-from cmvcds.adapters.api.store import CaseStore
+from cmvcds.adapters.api.store import CaseStore, StoredCase
 from cmvcds.adapters.report.dossier import dossier_html
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
 from cmvcds.adapters.web.dose_page import router as dose_router
-from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw
+from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_to_form
+from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
 from cmvcds.adapters.web.render import STATIC_DIR, render
 from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
 from cmvcds.domain.vocabulary import Context
@@ -34,6 +33,7 @@ __all__ = ["CHROMIUM_ARGS", "STATIC_DIR", "html_to_pdf", "router"]
 
 router = APIRouter(include_in_schema=False)
 router.include_router(dose_router)
+router.include_router(knowledge_router)
 
 #: Flags for Debian's chromium on these machines (no sandbox, no network of its own).
 CHROMIUM_ARGS = (
@@ -74,6 +74,13 @@ CONTEXT_LABELS = {
 }
 
 
+def _rows(values: dict[str, str], name: str, default: int, spare: int = 0) -> int:
+    """How many rows of list ``name`` the form shows: those typed (plus ``spare``), at least
+    ``default``."""
+    numbers = [int(m) for m in re.findall(rf"^{name}\[(\d+)\]", "\n".join(values), re.M)]
+    return min(MAX_ROWS, max(default, 1 + max(numbers, default=-1) + spare))
+
+
 def _form_page(
     clinic: Clinic,
     values: dict[str, str] | None = None,
@@ -82,9 +89,12 @@ def _form_page(
     status: int = 200,
     rows: int = OBSERVATION_ROWS,
     context: str = "pregnancy",
+    action: str = "/cases",
 ) -> HTMLResponse:
     values = values or {"assessed_on": clinic.today().isoformat(), "pregnancy.fetuses": "1"}
     context = values.get("context", context)
+    editing = action != "/cases"
+    name = CONTEXT_LABELS.get(context, context)
     return _page(
         "case_form.html",
         status,
@@ -93,14 +103,16 @@ def _form_page(
         summary=summary or [],
         slug=_slug,
         vocab=_vocab(clinic),
-        observation_rows=rows,
-        ultrasound_rows=ULTRASOUND_ROWS,
-        therapy_rows=THERAPY_ROWS,
-        genotype_rows=GENOTYPE_ROWS,
+        observation_rows=max(rows, _rows(values, "observations", OBSERVATION_ROWS)),
+        ultrasound_rows=_rows(values, "ultrasound", ULTRASOUND_ROWS, spare=1 if editing else 0),
+        therapy_rows=_rows(values, "therapy", THERAPY_ROWS, spare=1 if editing else 0),
+        genotype_rows=_rows(values, "genotype", GENOTYPE_ROWS, spare=1 if editing else 0),
         context=context,
         contexts=CONTEXT_LABELS,
         choices=CHOICES,
-        title=f"New {CONTEXT_LABELS.get(context, context)} case",
+        action=action,
+        heading=f"Edit {name} case {values.get('id', '')}" if editing else f"New {name} case",
+        title=f"Edit case {values.get('id', '')}" if editing else f"New {name} case",
     )
 
 
@@ -155,7 +167,7 @@ async def create_case(request: Request, clinic: ClinicDep, store: StoreDep) -> R
         errors = errors_by_field(problems, remap)
         summary = [f"{remap.to_form(p['field'])}: {p['message']}" for p in problems]
         return _form_page(clinic, dict(pairs), errors, summary, status=422, rows=_rows_typed(pairs))
-    key = store.add(raw, "form")
+    key = store.add(raw, "form", clinic.assess(raw))
     return RedirectResponse(f"/cases/{key}", status_code=303)
 
 
@@ -163,8 +175,12 @@ async def create_case(request: Request, clinic: ClinicDep, store: StoreDep) -> R
 async def more_rows(request: Request, clinic: ClinicDep) -> HTMLResponse:
     """ "More rows": the same form with everything typed so far, and eight more result rows."""
     pairs = await _pairs(request)
+    values = dict(pairs)
+    action = values.get("_action", "/cases")
+    if not re.fullmatch(r"/cases(/\d+/edit)?", action):
+        action = "/cases"
     rows = min(_rows_typed(pairs) + OBSERVATION_ROWS, MAX_ROWS)
-    return _form_page(clinic, dict(pairs), rows=rows)
+    return _form_page(clinic, values, rows=rows, action=action)
 
 
 @router.post("/cases/validate", response_class=HTMLResponse)
@@ -209,12 +225,75 @@ async def upload_case(
             contexts=CONTEXT_LABELS,
             title="Cases",
         )
-    key = store.add(raw, f"upload:{name}"[:40])
+    key = store.add(raw, f"upload:{name}"[:40], clinic.assess(raw))
     if unmapped:  # shown once, with the assessment: what of the Bundle was not used, and why
         return show_case(
             key, clinic, store, notices=[f"Not used from {name}: {line}" for line in unmapped]
         )
     return RedirectResponse(f"/cases/{key}", status_code=303)
+
+
+def _stored_or_404(store: CaseStore, key: int) -> StoredCase:
+    stored = store.get(key)
+    if stored is None:
+        raise HTTPException(404, f"no case {key}")
+    return stored
+
+
+@router.get("/cases/{key}/edit", response_class=HTMLResponse)
+def edit_case(key: int, clinic: ClinicDep, store: StoreDep) -> HTMLResponse:
+    """The case's form, filled with its current state, with empty rows to add results."""
+    stored = _stored_or_404(store, key)
+    values = raw_to_form(stored.raw)
+    rows = _rows(values, "observations", OBSERVATION_ROWS, spare=OBSERVATION_ROWS)
+    return _form_page(clinic, values, rows=rows, action=f"/cases/{key}/edit")
+
+
+@router.post("/cases/{key}/edit", response_class=HTMLResponse)
+async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreDep) -> Response:
+    """Save the edited case as its next version, with the assessment it now gives."""
+    _stored_or_404(store, key)
+    pairs = await _pairs(request)
+    raw, remap, problems = _check(clinic, pairs)
+    if problems:
+        errors = errors_by_field(problems, remap)
+        summary = [f"{remap.to_form(p['field'])}: {p['message']}" for p in problems]
+        action = f"/cases/{key}/edit"
+        return _form_page(
+            clinic, dict(pairs), errors, summary, 422, _rows_typed(pairs), action=action
+        )
+    change = dict(pairs).get("_change", "").strip() or "edited"
+    store.save_version(key, raw, clinic.assess(raw), change)
+    return RedirectResponse(f"/cases/{key}", status_code=303)
+
+
+@router.post("/cases/{key}/reassess", response_class=HTMLResponse)
+def reassess_case(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
+    """Assess the case again with the knowledge in force and keep that as a version."""
+    stored = _stored_or_404(store, key)
+    try:
+        assessment = clinic.assess(stored.raw)
+    except InputError:
+        return RedirectResponse(f"/cases/{key}", status_code=303)  # the page names the problems
+    store.save_version(key, stored.raw, assessment, "re-assessed")
+    return RedirectResponse(f"/cases/{key}#versions", status_code=303)
+
+
+@router.get("/cases/{key}/versions/{number}", response_class=HTMLResponse)
+def case_version(key: int, number: int, store: StoreDep) -> HTMLResponse:
+    """A saved version as it was assessed then, with the knowledge version that assessed it."""
+    stored = _stored_or_404(store, key)
+    version = next((v for v in store.versions(key) if v.version == number), None)
+    if version is None:
+        raise HTTPException(404, f"case {key} has no version {number}")
+    parts = assessment_parts(version.assessment, version.raw) if version.assessment else {}
+    return _page(
+        "case_version.html",
+        stored=stored,
+        version=version,
+        title=f"Case {stored.case_id}, version {number}",
+        **parts,
+    )
 
 
 @router.get("/cases/{key}", response_class=HTMLResponse)
@@ -234,6 +313,7 @@ def show_case(
     return _page(
         "assessment.html",
         stored=stored,
+        versions=store.versions(key),
         notices=notices or [],
         title=f"Assessment {stored.case_id}",
         **assessment_parts(doc, stored.raw),
@@ -383,67 +463,3 @@ async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
         return clinic.resistance(query | {"mutations": mutations})
 
     return _answer_page("resistance.html", "Resistance report", values, answer)
-
-
-@router.get("/knowledge", response_class=HTMLResponse)
-def knowledge_page(clinic: ClinicDep, index: IndexDep, q: str = "") -> HTMLResponse:
-    hits = index.search(q) if q.strip() else []
-    k = clinic.knowledge
-    sources = sorted(k.sources.values(), key=lambda s: s.id)
-    tables = sorted(k.descriptions.items())
-    return _page(
-        "knowledge.html",
-        knowledge=k,
-        sources=sources,
-        tables=tables,
-        q=q,
-        hits=hits,
-        title="Knowledge",
-    )
-
-
-@router.get("/knowledge/sources/{source_id}", response_class=HTMLResponse)
-def source_page(source_id: str, clinic: ClinicDep) -> HTMLResponse:
-    source = clinic.knowledge.sources.get(source_id)
-    if source is None:
-        raise HTTPException(404, f"no source {source_id!r}")
-    users = [
-        name
-        for name, table in clinic.knowledge.tables.items()
-        if source_id in json.dumps(_plain(table), default=str)
-    ]
-    return _page(
-        "source.html", source=source, users=users, knowledge=clinic.knowledge, title=source.id
-    )
-
-
-@router.get("/knowledge/tables/{name}", response_class=HTMLResponse)
-def table_page(name: str, clinic: ClinicDep) -> HTMLResponse:
-    """The generated page of a table (the same Markdown as docs/knowledge/), and its raw data."""
-    k = clinic.knowledge
-    if name not in k.tables:
-        raise HTTPException(404, f"no table {name!r}")
-    text = yaml.safe_dump(_plain(k.tables[name]), sort_keys=False, allow_unicode=True, width=110)
-    page = (
-        MarkdownIt("commonmark", {"html": False})
-        .enable("table")
-        .render(knowledge_pages.table_page(k, name))
-    )
-    page = re.sub(
-        r"<code>([a-z0-9][a-z0-9-]*[a-z0-9])</code>",
-        lambda m: (
-            f'<a href="/knowledge/sources/{m.group(1)}"><code>{m.group(1)}</code></a>'
-            if m.group(1) in k.sources
-            else m.group(0)
-        ),
-        page,
-    )
-    return _page("table.html", name=name, page=page, text=text, knowledge=k, title=name)
-
-
-def _plain(table: Any) -> Any:
-    if isinstance(table, tuple):
-        return [_plain(row) for row in table]
-    if hasattr(table, "model_dump"):
-        return table.model_dump(mode="json", exclude_none=True)
-    return table
