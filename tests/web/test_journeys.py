@@ -52,11 +52,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> Iterator[str]:
+def site_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database of the ``server`` fixture."""
+    return f"sqlite:///{tmp_path_factory.mktemp('journeys') / 'cmvcds.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def server(site_db: str, knowledge: Knowledge) -> Iterator[str]:
     """The app as a site runs it: its settings file (examples/settings.yaml), the suite's date."""
-    folder = tmp_path_factory.mktemp("journeys")
     settings = Settings(
-        database_url=f"sqlite:///{folder / 'cmvcds.sqlite3'}",
+        database_url=site_db,
         examples_dir=ROOT / "examples",
         site_settings=ROOT / "examples" / "settings.yaml",
     )

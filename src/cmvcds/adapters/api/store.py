@@ -222,7 +222,7 @@ class CaseStore:
             except (OSError, yaml.YAMLError) as error:
                 LOG.warning("demo case %s not loaded: %s", file, error)
                 continue
-            if isinstance(raw, dict) and raw.get("format", "cmvcds-case/1") == "cmvcds-case/1":
+            if isinstance(raw, dict) and raw.get("format") == "cmvcds-case/1":  # not settings
                 self.add(raw, origin)
                 added += 1
         return added
