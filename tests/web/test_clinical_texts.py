@@ -108,6 +108,41 @@ def test_clinical_pages_carry_no_internal_notes(
         assert "<details>" in page.text.split('id="unverified"', 1)[1]
 
 
+ADULT = {
+    "patient.age_years": "54",
+    "patient.sex": "male",
+    "patient.weight_kg": "80",
+    "patient.height_cm": "178",
+    "patient.creatinine": "1.8",
+    "patient.creatinine_unit": "mg/dL",
+    "anc": "3200",
+    "platelets": "210000",
+}
+INFANT = {"patient.birth_date": "2026-10-01", "patient.weight_kg": "4.1", "patient.height_cm": "55"}
+
+
+@pytest.mark.parametrize(
+    "drug", ["valganciclovir", "ganciclovir", "foscarnet", "cidofovir", "letermovir", "maribavir"]
+)
+def test_dose_pages_carry_no_internal_notes(site: tuple[TestClient, Clinic], drug: str) -> None:
+    client, _ = site
+    for indication in ("induction", "maintenance", "prophylaxis", "preemptive", "refractory"):
+        for patient in (ADULT, ADULT | {"organ": "kidney"}, ADULT | {"organ": "hsct"}):
+            form = {"drug": drug, "indication": indication, "region": "us"} | patient
+            page = client.post("/dose", data=form).text
+            assert internal(visible_text(page)) == [], (drug, indication, patient)
+    page = client.post("/dose", data={"drug": drug, "indication": "congenital"} | INFANT).text
+    assert internal(visible_text(page)) == []
+
+
+def test_resistance_page_carries_no_internal_notes(site: tuple[TestClient, Clinic]) -> None:
+    client, _ = site
+    mutations = "UL97:M460V, UL97:C592G, UL54:A809V, UL56:C325Y, UL27:R233S, UL97:T409M"
+    page = client.post("/resistance", data={"mutations": mutations}).text
+    assert "UL97" in page
+    assert internal(visible_text(page)) == []
+
+
 def test_the_phrase_check_can_fail() -> None:
     note = "Not yet verified: AIFA Table 2 (placeholder for AIFA Table 2; searched pages corpus)."
     assert len(internal(note)) == 3

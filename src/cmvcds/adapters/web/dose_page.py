@@ -21,6 +21,7 @@ from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.web.forms import form_to_raw
 from cmvcds.adapters.web.render import render
+from cmvcds.adapters.web.summary import ROUTE_WORDS, clinical_view
 from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.errors import InputError
@@ -54,7 +55,6 @@ WEIGHT_BASES = {
     "ideal": "ideal body weight (institutional policy)",
     "adjusted": "adjusted body weight (institutional policy)",
 }
-ROUTE_WORDS = {"oral": "by mouth", "iv": "intravenously", "intravitreal": "intravitreally"}
 
 
 def dose_instruction(regimen: dict[str, Any]) -> str:
@@ -153,6 +153,8 @@ def _answer(values: dict[str, str], clinic: Clinic) -> dict[str, Any]:
     )
     document: dict[str, Any] = result.to_dict()
     document["knowledge"] = clinic.knowledge.stamp()
+    view = clinical_view(document)  # alerts by severity; unverified facts without their notes
+    document["shown_alerts"], document["unverified"] = view.alerts, view.unverified
     if document.get("regimen"):
         document["instruction"] = dose_instruction(document["regimen"])
     return document

@@ -8,9 +8,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cmvcds.domain.vocabulary import Outcome, Severity
+from cmvcds.domain.vocabulary import Outcome
 
-__all__ = ["STATIC_DIR", "TEMPLATE_DIR", "by_severity", "environment", "render"]
+__all__ = ["STATIC_DIR", "TEMPLATE_DIR", "environment", "render"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -21,12 +21,6 @@ def _wording(outcome: str) -> str:
         return Outcome(outcome).wording
     except ValueError:
         return outcome
-
-
-def by_severity(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Alerts most urgent first (critical, warning, info), in their order within a severity."""
-    order = {Severity.CRITICAL.value: 0, Severity.WARNING.value: 1, Severity.INFO.value: 2}
-    return sorted(alerts, key=lambda a: order.get(str(a.get("severity")), 3))
 
 
 def _label(code: str) -> str:
@@ -43,7 +37,6 @@ def environment() -> Environment:
     )
     env.filters["wording"] = _wording
     env.filters["label"] = _label
-    env.filters["by_severity"] = by_severity
     env.globals["extra_nav"] = []  # pages of other parts, added by create_app when mounted
     return env
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cmvcds.adapters.web.render import by_severity
 from cmvcds.domain.vocabulary import AlertCode, Outcome, Severity
 
-__all__ = ["ClinicalView", "clinical_view", "regimen_line"]
+__all__ = ["ClinicalView", "by_severity", "clinical_view", "regimen_line"]
 
 UNVERIFIED_PREFIX = "Not yet verified against its primary source: "
 ROUTE_WORDS = {"oral": "by mouth", "iv": "intravenously", "intravitreal": "intravitreally"}
@@ -27,6 +26,12 @@ class ClinicalView:
     todo: list[str] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     unverified: list[dict[str, Any]] = field(default_factory=list)
+
+
+def by_severity(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alerts most urgent first (critical, warning, info), in their order within a severity."""
+    order = {Severity.CRITICAL.value: 0, Severity.WARNING.value: 1, Severity.INFO.value: 2}
+    return sorted(alerts, key=lambda a: order.get(str(a.get("severity")), 3))
 
 
 def regimen_line(regimen: dict[str, Any]) -> str:
