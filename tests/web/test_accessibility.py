@@ -1,6 +1,7 @@
 """axe-core (WCAG 2.1 A and AA rules) on every kind of page, in Debian's chromium: no serious or
-critical violation. The pages are reached as a user reaches them (forms filled, buttons
-clicked); axe-core is the vendored, hash-checked build in ``tests/web/vendor/axe-core``."""
+critical violation, and nothing wider than a 390 px screen. The pages are reached as a user
+reaches them (forms filled, buttons clicked); axe-core is the vendored, hash-checked build in
+``tests/web/vendor/axe-core``."""
 
 from __future__ import annotations
 
@@ -71,6 +72,17 @@ def test_the_vendored_axe_core_is_the_published_build() -> None:
 def test_form_and_reference_pages(page: Page, server: str, path: str) -> None:  # noqa: F811
     page.goto(server + path)
     assert violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert no_overflow(page)
+
+
+def no_overflow(page: Page) -> bool:
+    """Nothing sticks out sideways at the current width (wide tables scroll in their box)."""
+    return bool(
+        page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+    )
 
 
 def test_every_demo_assessment(page: Page, server: str) -> None:  # noqa: F811
@@ -81,6 +93,10 @@ def test_every_demo_assessment(page: Page, server: str) -> None:  # noqa: F811
     for link in links:
         page.goto(link)
         found[link] = violations(page)
+        page.set_viewport_size({"width": 390, "height": 844})
+        if not no_overflow(page):
+            found[link].append("wider than a 390 px screen")
+        page.set_viewport_size({"width": 1400, "height": 900})
     assert {k: v for k, v in found.items() if v} == {}
 
 
