@@ -127,3 +127,11 @@ def test_every_example_can_be_typed_into_its_form(client: TestClient, path: Path
     expected = client.post("/api/v1/assess", json=raw).json()
     for key in ("decisions", "regimens", "schedule", "missing", "findings"):
         assert typed[key] == expected[key], f"{path.name}: {key} differs when typed"
+
+
+def test_the_dose_form_refuses_words_its_selects_do_not_offer(client: TestClient) -> None:
+    form = {"drug": "valganciclovir", "indication": "induction", "patient.age_years": "60"}
+    for name, word in (("region", "xx"), ("weight_basis", "lean")):
+        page = client.post("/dose", data=form | {name: word})
+        assert page.status_code == 422
+        assert f"{name}: &#39;{word}&#39; is not one of" in page.text

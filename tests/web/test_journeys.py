@@ -172,7 +172,11 @@ def test_transplant_physician_kidney_recipient_to_dose(page: Page, server: str) 
     page.select_option("#f-region", "eu")
     page.click("#dose-button")
     expect(page.locator(".dose-result")).to_contain_text("EU")
-    expect(page.get_by_role("button", name="Copy")).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator("#instruction").inner_text()
 
 
 def test_neonatologist_enters_a_congenital_case(page: Page, server: str) -> None:

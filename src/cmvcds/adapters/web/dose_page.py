@@ -24,6 +24,7 @@ from cmvcds.adapters.web.render import render
 from cmvcds.adapters.web.summary import ROUTE_WORDS, clinical_view
 from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
+from cmvcds.engine.renal import WeightBasis
 from cmvcds.errors import InputError
 
 __all__ = ["dose_instruction", "router"]
@@ -50,6 +51,11 @@ PATIENT_FIELDS = (
     "birth_weight_for_gestational_age",
 )
 REGIONS = {"us": "US label (FDA)", "eu": "EU/Italian label (SmPC, AIFA)"}
+WEIGHT_BASIS_WORDS: dict[str, WeightBasis] = {
+    "actual": "actual",
+    "ideal": "ideal",
+    "adjusted": "adjusted",
+}
 WEIGHT_BASES = {
     "actual": "actual body weight",
     "ideal": "ideal body weight (institutional policy)",
@@ -120,6 +126,14 @@ def _dose_case(values: dict[str, str], clinic: Clinic) -> tuple[dict[str, Any], 
     return case, rows
 
 
+def _choice(values: dict[str, str], name: str, choices: dict[str, str], default: str) -> str:
+    """The chosen word of a select, refused when it is not one of the select's options."""
+    word = values.get(name, "").strip() or default
+    if word not in choices:
+        raise InputError(f"{word!r} is not one of {', '.join(choices)}", field=name)
+    return word
+
+
 def _form_field(path: str, rows: dict[str, str]) -> str:
     """The form's name of a case path (``observations[1].value`` → ``crcl_measured``)."""
     row = path.split(".", 1)[0]
@@ -148,8 +162,8 @@ def _answer(values: dict[str, str], clinic: Clinic) -> dict[str, Any]:
         clinic.knowledge,
         regimen=values.get("regimen") or None,
         route=values.get("route") or None,
-        region=values.get("region") or "us",
-        weight_basis=values.get("weight_basis") or "actual",
+        region=_choice(values, "region", REGIONS, "us"),
+        weight_basis=WEIGHT_BASIS_WORDS[_choice(values, "weight_basis", WEIGHT_BASES, "actual")],
     )
     document: dict[str, Any] = result.to_dict()
     document["knowledge"] = clinic.knowledge.stamp()

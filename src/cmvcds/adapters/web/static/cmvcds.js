@@ -15,15 +15,19 @@ document.addEventListener("click", function (event) {
     button.textContent = "Copied";
     window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
   };
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).then(done);
-  } else {
+  var bySelection = function () {
     var range = document.createRange();
     range.selectNodeContents(source);
     var selection = window.getSelection();
     selection.removeAllRanges();
     selection.addRange(range);
-    if (document.execCommand("copy")) done();
+    var copied = document.execCommand("copy");
     selection.removeAllRanges();
+    if (copied) done();
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, bySelection);
+  } else {
+    bySelection();
   }
 });
