@@ -2,9 +2,12 @@
 no uploads, no typed URLs after the first page, every select chosen from its options.
 
 - the transplant physician: a new kidney D+/R− recipient (organ select) → the assessment with its
-  valganciclovir dose → the dose calculator for the same patient (organ, measured CrCl, EU label);
+  valganciclovir dose → the dose calculator for the same patient (organ, measured CrCl, EU label,
+  copy) → seven months later the case edited into a refractory episode (rising viral load on
+  induction, UL97 genotype): specialist review, the critical renal-dose alert first, two versions;
 - the neonatologist: a symptomatic newborn (diagnostic specimen select, "More rows" keeps what was
-  typed) → the assessment with the mg/kg dose and the mL of oral solution;
+  typed) → the assessment with the mg/kg dose → the next day's ANC of 400 added: the critical
+  hold alert first, both versions kept → the dose calculator in mg/kg and mL of oral solution;
 - the study coordinator: ``cmvcds serve --demo-registry`` as ``make run`` starts it → first login
   with the demo user documented in the README → enrol a subject → an export downloaded.
 
@@ -177,6 +180,53 @@ def test_transplant_physician_kidney_recipient_to_dose(page: Page, server: str) 
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.locator("#instruction").inner_text()
+
+    # Seven months later: CMV syndrome on induction, the viral load rising, a UL97 genotype.
+    page.get_by_role("link", name="Cases").first.click()
+    page.get_by_role("link", name="journey-kidney-01").click()
+    page.get_by_role("link", name="Edit case").click()
+    expect(page.locator("#f-transplant-organ")).to_have_value("kidney")
+    expect(page.locator("#f-observations-0-value")).to_have_value("1.8")
+    page.fill("#f-assessed-on", "2026-10-19")
+    page.select_option("#f-presentation-disease", "cmv_syndrome")
+    page.select_option("#f-presentation-severity", "moderate")
+    page.select_option("#f-presentation-course", "stable")
+    fill_row(page, 2, "2026-09-30", "cmv_dna", value="10000", unit="IU/mL", specimen="plasma")
+    fill_row(page, 3, "2026-10-18", "creatinine", value="1.6", unit="mg/dL")
+    fill_row(page, 4, "2026-10-19", "cmv_dna", value="200000", unit="IU/mL", specimen="plasma")
+    for i, (dose, every, start, stop, indication) in enumerate(
+        [
+            ("450", "24", "2026-03-06", "2026-09-17", "prophylaxis"),
+            ("900", "12", "2026-10-01", "", "induction"),
+        ]
+    ):
+        page.select_option(f"#f-therapy-{i}-drug", "valganciclovir")
+        page.fill(f"#f-therapy-{i}-dose-mg", dose)
+        page.fill(f"#f-therapy-{i}-every-h", every)
+        page.select_option(f"#f-therapy-{i}-route", "oral")
+        page.select_option(f"#f-therapy-{i}-indication", indication)
+        page.fill(f"#f-therapy-{i}-start", start)
+        if stop:
+            page.fill(f"#f-therapy-{i}-stop", stop)
+    page.fill("#f-genotype-0-date", "2026-10-19")
+    page.fill("#f-genotype-0-mutations", "UL97:C592G")
+    page.fill("#f-genotype-0-genes-tested", "UL97, UL54")
+    page.fill("#f-change", "CMV syndrome, rising viral load, genotype")
+    shots(page, "transplant-refractory-form")
+    page.get_by_role("button", name="Save and re-assess").click()
+    treatment = page.locator('[data-decision="antiviral-treatment"]')
+    expect(treatment).to_have_attribute("data-outcome", "specialist_review")
+    expect(treatment).to_contain_text("refractory")
+    expect(page.locator('.alerts li[data-alert="refractory-cmv"]')).to_be_visible()
+    # The most urgent first: 900 mg twice daily is too much for a CrCl near 60 mL/min.
+    expect(page.locator(".alerts li").first).to_have_attribute("data-severity", "critical")
+    expect(page.locator(".alerts li").first).to_have_attribute(
+        "data-alert", "dose-renal-adjustment"
+    )
+    first_todo = page.locator("#todo li").first.inner_text()
+    assert first_todo and first_todo in page.locator(".alerts li").first.inner_text()
+    expect(page.locator("#versions tbody tr")).to_have_count(2)
+    shots(page, "transplant-refractory-assessment")
 
 
 def test_neonatologist_enters_a_congenital_case(page: Page, server: str) -> None:
