@@ -9,7 +9,8 @@ no uploads, no typed URLs after the first page, every select chosen from its opt
   typed) → the assessment with the mg/kg dose → the next day's ANC of 400 added: the critical
   hold alert first, both versions kept → the dose calculator in mg/kg and mL of oral solution;
 - the study coordinator: ``cmvcds serve --demo-registry`` as ``make run`` starts it → first login
-  with the demo user documented in the README → enrol a subject → an export downloaded.
+  with the demo user documented in the README → enrol a subject → fill her enrolment form →
+  an export downloaded that contains her.
 
 Each journey saves screenshots at 1400 and 390 px to ``artifacts/journeys/`` and checks that
 the 390 px page has no horizontal overflow.

@@ -1,5 +1,7 @@
-"""The clinician's pages: case list, case entry (pregnancy), upload, assessment, dose calculator,
-resistance report and the knowledge browser. Thin: every answer comes from ``Clinic``."""
+"""The clinician's pages: case list, case entry for every context, upload, editing with every
+version kept, the assessment (page, PDF, JSON, 648/96 dossier) and the resistance report; the
+dose calculator and the knowledge browser are their own modules, mounted here. Thin: every
+answer comes from ``Clinic``."""
 
 from __future__ import annotations
 
@@ -59,18 +61,9 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
-def _vocab(clinic: Clinic) -> dict[str, Any]:
-    return form_vocabulary(clinic.knowledge)
-
-
-#: What each context's "New case" link says.
+#: What each context's "New case" link says (the context's own name unless said otherwise).
 CONTEXT_LABELS = {
-    "pregnancy": "pregnancy",
-    "congenital": "infant",
-    "transplant": "transplant",
-    "hiv": "HIV",
-    "immunocompromised": "immunocompromised",
-    "immunocompetent": "immunocompetent",
+    c.value: {"congenital": "infant", "hiv": "HIV"}.get(c.value, c.value) for c in Context
 }
 
 
@@ -102,7 +95,7 @@ def _form_page(
         errors=errors or {},
         summary=summary or [],
         slug=_slug,
-        vocab=_vocab(clinic),
+        vocab=form_vocabulary(clinic.knowledge),
         observation_rows=max(rows, _rows(values, "observations", OBSERVATION_ROWS)),
         ultrasound_rows=_rows(values, "ultrasound", ULTRASOUND_ROWS, spare=1 if editing else 0),
         therapy_rows=_rows(values, "therapy", THERAPY_ROWS, spare=1 if editing else 0),
