@@ -135,3 +135,19 @@ def test_registry_pages_of_a_logged_in_investigator(
     page.locator(".registry-nav").get_by_role("link", name="Subjects").click()
     page.get_by_role("link", name="Enrol a subject").click()
     assert violations(page) == []
+
+
+def test_keyboard_focus_is_visible(page: Page, server: str) -> None:  # noqa: F811
+    """WCAG 2.4.7: the element reached with Tab shows a clear outline (at least 2 px)."""
+    page.goto(server + "/dose")
+    seen = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        style = page.evaluate(
+            "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return [e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+        )
+        seen.append(style)
+    focusable = [s for s in seen if s[0] in ("A", "INPUT", "SELECT", "BUTTON")]
+    assert len(focusable) >= 10
+    assert all(s[1] != "none" and s[2] >= 2 for s in focusable), focusable
