@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## The main job: the web app and API on http://127.0.0.1:8000 (embedded SQLite, demo cases).
+## The main job: the web app and API on http://127.0.0.1:8000 (embedded SQLite, demo cases,
+## the reference profile, and the demo registry users of the README: a demo, never a real site).
 run: $(STAMP)
-	$(BIN)/cmvcds serve --demo --insecure-no-jwt  # the demo: open pages, CDS Hooks without a JWT (said at start)
+	$(BIN)/cmvcds serve --demo --demo-registry --insecure-no-jwt  # the demo: open pages, demo registry users, CDS Hooks without a JWT (said at start)
 
 ## Everything CI checks: lint, types, the whole test suite (SQLite and PostgreSQL, real browser).
 test: $(STAMP)

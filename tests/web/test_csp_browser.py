@@ -34,5 +34,5 @@ def test_no_page_violates_the_csp_and_htmx_still_works(page: Page, server: str) 
         "() => { let n = 0; window.print = () => { n += 1; };"
         " document.querySelector('[data-print]').click(); return n; }"
     )
-    assert printed == 1  # the Print button works from static/print.js
+    assert printed == 1  # the Print button works from static/cmvcds.js
     assert violations == []

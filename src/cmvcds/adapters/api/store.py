@@ -3,6 +3,8 @@
 They live in the database of ``CMVCDS_DATABASE_URL`` beside the registry's tables (prefixed
 ``web_`` and ``cds_``) and are created on start. A stored case keeps its raw input; its
 assessment is recomputed on view with the current knowledge, whose version the page shows.
+Every saved state of a case (entered, edited, a result added, re-assessed) is kept as a numbered
+version with the assessment it gave and the knowledge version and SHA-256 that gave it.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     delete,
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +40,7 @@ from cmvcds.domain.documents import parse_document
 from cmvcds.errors import InputError
 from cmvcds.registry.db import make_engine
 
-__all__ = ["CaseStore", "StoredCase"]
+__all__ = ["CaseStore", "CaseVersion", "StoredCase"]
 
 LOG = logging.getLogger("cmvcds.web")
 
@@ -54,6 +58,21 @@ web_cases = Table(
     Column("origin", String(40), nullable=False),
     Column("raw_json", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+web_case_versions = Table(
+    "web_case_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_key", Integer, nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("raw_json", Text, nullable=False),
+    Column("assessment_json", Text),  # None: saved without an assessment (a demo case on start)
+    Column("knowledge_version", String(40)),
+    Column("knowledge_sha256", String(64)),
+    Column("change", String(200), nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("case_key", "version", name="uq_web_case_version"),
 )
 
 cds_feedback = Table(
@@ -86,6 +105,19 @@ class StoredCase:
     raw: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class CaseVersion:
+    """One saved state of a case, with the assessment it gave and the knowledge that gave it."""
+
+    version: int
+    raw: dict[str, Any]
+    assessment: dict[str, Any] | None
+    knowledge_version: str | None
+    knowledge_sha256: str | None
+    change: str
+    saved_at: datetime
+
+
 class CaseStore:
     """Cases and feedback in the configured database."""
 
@@ -93,18 +125,87 @@ class CaseStore:
         self.engine: Engine = make_engine(url)
         metadata.create_all(self.engine)
 
-    def add(self, raw: dict[str, Any], origin: str) -> int:
+    def add(
+        self, raw: dict[str, Any], origin: str, assessment: dict[str, Any] | None = None
+    ) -> int:
+        """Store a new case (its version 1, with ``assessment`` when given); returns its key."""
         row = {
             "case_id": str(raw.get("id", "")),
             "context": str(raw.get("context", "")),
             "origin": origin,
-            "raw_json": json.dumps(raw, default=str, ensure_ascii=False),
+            "raw_json": _json(raw),
             "created_at": datetime.now(UTC),
         }
         with self.engine.begin() as connection:
             result = connection.execute(insert(web_cases).values(**row))
-            key = result.inserted_primary_key
-        return int(key[0]) if key else 0
+            key = int(result.inserted_primary_key[0]) if result.inserted_primary_key else 0
+            self._insert_version(connection, key, 1, raw, assessment, f"created ({origin})")
+        return key
+
+    def save_version(
+        self, key: int, raw: dict[str, Any], assessment: dict[str, Any] | None, change: str
+    ) -> int:
+        """Make ``raw`` the case's current state, kept as its next version; returns the number.
+
+        Two writers saving at once both keep their version (the unique number is retried)."""
+        for _ in range(5):
+            try:
+                with self.engine.begin() as connection:
+                    number = 1 + (
+                        connection.execute(
+                            select(func.max(web_case_versions.c.version)).where(
+                                web_case_versions.c.case_key == key
+                            )
+                        ).scalar_one()
+                        or 0
+                    )
+                    connection.execute(
+                        update(web_cases)
+                        .where(web_cases.c.id == key)
+                        .values(
+                            raw_json=_json(raw),
+                            case_id=str(raw.get("id", "")),
+                            context=str(raw.get("context", "")),
+                        )
+                    )
+                    self._insert_version(connection, key, number, raw, assessment, change)
+                return number
+            except IntegrityError:
+                continue
+        raise RuntimeError(f"case {key}: could not number the new version")
+
+    @staticmethod
+    def _insert_version(
+        connection: Any,
+        key: int,
+        number: int,
+        raw: dict[str, Any],
+        assessment: dict[str, Any] | None,
+        change: str,
+    ) -> None:
+        stamp = (assessment or {}).get("knowledge") or {}
+        connection.execute(
+            insert(web_case_versions).values(
+                case_key=key,
+                version=number,
+                raw_json=_json(raw),
+                assessment_json=None if assessment is None else _json(assessment),
+                knowledge_version=stamp.get("version"),
+                knowledge_sha256=stamp.get("sha256"),
+                change=change[:200],
+                saved_at=datetime.now(UTC),
+            )
+        )
+
+    def versions(self, key: int) -> list[CaseVersion]:
+        """Every saved version of case ``key``, oldest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(web_case_versions)
+                .where(web_case_versions.c.case_key == key)
+                .order_by(web_case_versions.c.version)
+            ).all()
+        return [_version(r) for r in rows]
 
     def get(self, key: int) -> StoredCase | None:
         """The stored case ``key``; None for no such case (also a key no database row can have)."""
@@ -140,7 +241,7 @@ class CaseStore:
             except (OSError, InputError) as error:
                 LOG.warning("demo case %s not loaded: %s", file, error)
                 continue
-            if isinstance(raw, dict) and raw.get("format", "cmvcds-case/1") == "cmvcds-case/1":
+            if isinstance(raw, dict) and raw.get("format") == "cmvcds-case/1":  # not settings
                 self.add(raw, origin)
                 added += 1
         return added
@@ -180,6 +281,22 @@ class CaseStore:
                 .order_by(cds_feedback.c.id)
             ).all()
         return [json.loads(r.payload_json) for r in rows]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _version(row: Any) -> CaseVersion:
+    return CaseVersion(
+        version=row.version,
+        raw=json.loads(row.raw_json),
+        assessment=None if row.assessment_json is None else json.loads(row.assessment_json),
+        knowledge_version=row.knowledge_version,
+        knowledge_sha256=row.knowledge_sha256,
+        change=row.change,
+        saved_at=row.saved_at,
+    )
 
 
 def _stored(row: Any) -> StoredCase:

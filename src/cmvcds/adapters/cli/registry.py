@@ -42,6 +42,26 @@ class Format(StrEnum):
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 
 
+def open_registry(db: str | None) -> Registry:
+    """The registry database, brought to the newest schema first (idempotent), so that no
+    command depends on a page having been visited; a database that cannot be reached or
+    migrated is one clear line (exit 2), never a raw "no such table"."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cmvcds.errors import RegistryError
+    from cmvcds.registry import migrate  # alembic loads only for the registry commands
+    from cmvcds.registry.db import Registry
+
+    registry = Registry(db)
+    try:
+        migrate.upgrade(registry.engine)
+    except SQLAlchemyError as error:
+        url = registry.engine.url.render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise RegistryError(f"cannot prepare the registry database {url}: {reason}") from None
+    return registry
+
+
 def _say(format: Format, document: dict[str, object], text: str) -> None:
     emit(json.dumps(document, indent=2, default=str) if format is Format.JSON else text)
 
@@ -85,10 +105,9 @@ def create_site(
 ) -> None:
     """Add a participating site."""
     from cmvcds.registry.access import SYSTEM
-    from cmvcds.registry.db import Registry
     from cmvcds.registry.services import study
 
-    with exits_on_error(), Registry(db).session(SYSTEM, reason="create site") as session:
+    with exits_on_error(), open_registry(db).session(SYSTEM, reason="create site") as session:
         site = study.create_site(session, SYSTEM, code=code, name=name)
         _say(
             format,
@@ -110,7 +129,6 @@ def create_user(
 ) -> None:
     """Add a user; the password is prompted for (or read from stdin), stored as an argon2 hash."""
     from cmvcds.registry.access import SYSTEM
-    from cmvcds.registry.db import Registry
     from cmvcds.registry.services import study
 
     with exits_on_error():
@@ -118,7 +136,7 @@ def create_user(
             password = sys.stdin.readline().rstrip("\n")
         else:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-        with Registry(db).session(SYSTEM, reason="create user") as session:
+        with open_registry(db).session(SYSTEM, reason="create user") as session:
             site_id = study.site_by_code(session, site).id if site else None
             user = study.create_user(
                 session, SYSTEM, username=username, password=password, role=role, site_id=site_id
@@ -136,7 +154,6 @@ def import_dictionary(
 ) -> None:
     """Make a REDCap data dictionary the forms in force (validated first)."""
     from cmvcds.registry.access import SYSTEM
-    from cmvcds.registry.db import Registry
     from cmvcds.registry.services import crf
 
     with exits_on_error():
@@ -147,7 +164,7 @@ def import_dictionary(
             raise InputError(
                 f"{file}: not UTF-8 (byte at offset {error.start}); save it as UTF-8", field="FILE"
             ) from None
-        with Registry(db).session(SYSTEM, reason="import dictionary") as session:
+        with open_registry(db).session(SYSTEM, reason="import dictionary") as session:
             row = crf.import_dictionary(session, SYSTEM, text, version=version)
             _say(
                 format,
@@ -160,21 +177,19 @@ def import_dictionary(
 def export_dictionary(db: DbOpt = None) -> None:
     """Print the data dictionary in force (REDCap CSV)."""
     from cmvcds.registry.access import SYSTEM
-    from cmvcds.registry.db import Registry
     from cmvcds.registry.dictionary import dictionary_csv
     from cmvcds.registry.services import crf
 
-    with exits_on_error(), Registry(db).session(SYSTEM) as session:
+    with exits_on_error(), open_registry(db).session(SYSTEM) as session:
         emit(dictionary_csv(crf.current_crf(session).fields))
 
 
 def _acting(db: str | None, username: str) -> tuple[Registry, Actor]:
     """The database and the user a command acts for."""
     from cmvcds.registry.access import SYSTEM
-    from cmvcds.registry.db import Registry
     from cmvcds.registry.services import study
 
-    registry = Registry(db)
+    registry = open_registry(db)
     with registry.session(SYSTEM) as session:
         return registry, study.actor_for(study.user_by_name(session, username))
 
@@ -256,10 +271,9 @@ def verify_audit(
     from cmvcds.registry import checkpoints as anchors
     from cmvcds.registry.access import SYSTEM
     from cmvcds.registry.audit_verify import verify_registry
-    from cmvcds.registry.db import Registry
 
     with exits_on_error():
-        registry = Registry(db)
+        registry = open_registry(db)
         log = anchors.checkpoint_path(registry.url, checkpoints)
         with registry.session(SYSTEM) as session:
             result = verify_registry(session, log)
@@ -297,10 +311,9 @@ def checkpoint(
     from cmvcds.registry import checkpoints as anchors
     from cmvcds.registry.access import SYSTEM
     from cmvcds.registry.audit_verify import take_checkpoint
-    from cmvcds.registry.db import Registry
 
     with exits_on_error():
-        registry = Registry(db)
+        registry = open_registry(db)
         log = anchors.checkpoint_path(registry.url, checkpoints)
         if log is None:
             raise InputError(
@@ -324,9 +337,8 @@ def purge_sessions(db: DbOpt = None, format: FormatOpt = Format.TEXT) -> None:
     """Delete expired web sessions (logins also purge them)."""
     from cmvcds.registry import security
     from cmvcds.registry.access import SYSTEM
-    from cmvcds.registry.db import Registry
 
-    with exits_on_error(), Registry(db).session(SYSTEM) as session:
+    with exits_on_error(), open_registry(db).session(SYSTEM) as session:
         removed = security.purge_expired_sessions(session, now=datetime.now(UTC))
         _say(format, {"purged": removed}, f"{removed} expired session(s) deleted")
 
@@ -343,10 +355,9 @@ def deactivate_user(
 ) -> None:
     """Stop a user logging in (their open sessions end at once); the user and history are kept."""
     from cmvcds.registry.access import SYSTEM
-    from cmvcds.registry.db import Registry
     from cmvcds.registry.services import study
 
-    with exits_on_error(), Registry(db).session(SYSTEM, reason=reason) as session:
+    with exits_on_error(), open_registry(db).session(SYSTEM, reason=reason) as session:
         user = study.set_user_active(session, SYSTEM, username, active=reactivate)
         state = "active" if user.active else "deactivated"
         _say(format, {"username": user.username, "active": user.active},

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from cmvcds.adapters.cli.common import exits_on_error
+from cmvcds.errors import InputError
 
 
 def serve(
@@ -36,8 +37,19 @@ def serve(
             help="Accept CDS Hooks calls without a signed JWT (a local demo only).",
         ),
     ] = False,
+    demo_registry: Annotated[
+        bool,
+        typer.Option(
+            "--demo-registry",
+            help="With --demo: add the demo registry users (README; make run, never a real site).",
+        ),
+    ] = False,
 ) -> None:
-    """Start the web app and API (http://127.0.0.1:8000 by default)."""
+    """Start the web app and API (http://127.0.0.1:8000 by default).
+
+    The registry schema is brought up to date before the server starts (the same migrations as
+    ``cmvcds registry init``), so that no page or command finds a database without its tables.
+    """
     import os
 
     import uvicorn
@@ -47,6 +59,11 @@ def serve(
     from cmvcds.adapters.api.settings import Settings
 
     with exits_on_error():
+        if demo_registry and not demo:
+            raise InputError(
+                "--demo-registry adds users with a published password: only with --demo",
+                field="--demo-registry",
+            )
         if demo:
             os.environ["CMVCDS_MODE"] = "demo"
         else:
@@ -58,6 +75,7 @@ def serve(
         Clinic.from_settings(
             settings
         )  # a bad knowledge pack or site settings file: one line, exit 2
+        _prepare_registry(settings.database_url, demo_registry)
         typer.echo(
             f"cmvcds: http://{host or settings.host}:{port or settings.port}/  (database {settings.database_url})",
             err=True,
@@ -91,3 +109,27 @@ def serve(
             log_level="warning",
             access_log=False,
         )
+
+
+def _prepare_registry(url: str, demo_users: bool) -> None:
+    """Migrate the registry; with ``demo_users``, add the demo site and users (README)."""
+    from cmvcds.adapters.cli.registry import open_registry
+
+    registry = open_registry(url)
+    try:
+        if demo_users:
+            from cmvcds.adapters.web.demo_registry import (
+                DEMO_PASSWORD,
+                DEMO_USERS,
+                seed_demo_registry,
+            )
+
+            seed_demo_registry(registry)
+            names = ", ".join(DEMO_USERS.values())
+            typer.echo(
+                f"cmvcds: demo registry users {names} (password {DEMO_PASSWORD!r}); "
+                "log in at /registry/login",
+                err=True,
+            )
+    finally:
+        registry.dispose()

@@ -10,6 +10,7 @@ from typing import Any
 
 from cmvcds.adapters.web.charts import Landmark, pregnancy_timeline, viral_load_chart
 from cmvcds.adapters.web.render import STATIC_DIR, render
+from cmvcds.adapters.web.summary import clinical_view
 
 __all__ = ["assessment_html", "assessment_parts"]
 
@@ -24,6 +25,7 @@ def assessment_parts(
         if doc.get("context") == "pregnancy"
         else None,
         "viral_load": viral_load_chart(doc, case),
+        "view": clinical_view(doc),
     }
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Remap", "errors_by_field", "form_to_raw"]
+__all__ = ["Remap", "errors_by_field", "form_to_raw", "raw_to_form"]
 
 _PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
 #: Inputs whose text is a comma-separated list in the case format.
@@ -48,6 +48,7 @@ NUMBER_FIELDS = frozenset(
         "dose_mg_per_kg",
         "every_h",
         "zone",
+        "hours_after_dose",
     }
 )
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -156,3 +157,29 @@ def errors_by_field(problems: Iterable[Mapping[str, str]], remap: Remap) -> dict
         name = remap.to_form(problem["field"])
         found.setdefault(name, []).append(problem["message"])
     return found
+
+
+def raw_to_form(raw: Mapping[str, Any]) -> dict[str, str]:
+    """The form's values of a case mapping (the inverse of ``form_to_raw``), to edit a case.
+
+    Lists of words become comma-separated text, yes/no become ``yes``/``no``; the rows keep
+    their order."""
+    values: dict[str, str] = {}
+
+    def walk(value: Any, path: str) -> None:
+        leaf = path.rsplit(".", 1)[-1]
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list | tuple) and leaf in LIST_FIELDS:
+            values[path] = ", ".join(str(v) for v in value)
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+        elif isinstance(value, bool):
+            values[path] = "yes" if value else "no"
+        elif value is not None:
+            values[path] = str(value)
+
+    walk(raw, "")
+    return values

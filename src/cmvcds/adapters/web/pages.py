@@ -1,5 +1,7 @@
-"""The clinician's pages: case list, case entry (pregnancy), upload, assessment, dose calculator,
-resistance report and the knowledge browser. Thin: every answer comes from ``Clinic``."""
+"""The clinician's pages: case list, case entry for every context, upload, editing with every
+version kept, the assessment (page, PDF, JSON, 648/96 dossier) and the resistance report; the
+dose calculator and the knowledge browser are their own modules, mounted here. Thin: every
+answer comes from ``Clinic``."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import json
 import re
 import subprocess
 import tempfile
-import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,27 +16,27 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markdown_it import MarkdownIt
-from pydantic import BaseModel
 
-from cmvcds.adapters import knowledge_pages
-from cmvcds.adapters.api.deps import ClinicDep, IndexDep, StoreDep
+from cmvcds.adapters.api.deps import ClinicDep, StoreDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
-from cmvcds.adapters.api.store import CaseStore
+from cmvcds.adapters.api.store import CaseStore, StoredCase
 from cmvcds.adapters.report.dossier import dossier_html
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
-from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw
+from cmvcds.adapters.web.dose_page import router as dose_router
+from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_to_form
+from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
 from cmvcds.adapters.web.render import STATIC_DIR, render
-from cmvcds.domain.case import Congenital, Diagnosis, Patient, Presentation, Transplant
+from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
 from cmvcds.domain.documents import DEFAULT_LIMITS
-from cmvcds.domain.vocabulary import Context, Indication
+from cmvcds.domain.vocabulary import Context
 from cmvcds.errors import InputError
-from cmvcds.knowledge.schemas.core import ObservationCatalogue, PlausibilityLimits, Vocabularies
 
 __all__ = ["CHROMIUM_ARGS", "STATIC_DIR", "html_to_pdf", "router"]
 
 router = APIRouter(include_in_schema=False)
+router.include_router(dose_router)
+router.include_router(knowledge_router)
 
 #: Flags for Debian's chromium on these machines (no sandbox, no network of its own).
 CHROMIUM_ARGS = (
@@ -48,7 +49,9 @@ CHROMIUM_ARGS = (
 )
 OBSERVATION_ROWS = 8
 ULTRASOUND_ROWS = 3
-THERAPY_ROWS = 2
+THERAPY_ROWS = 3
+GENOTYPE_ROWS = 2
+MAX_ROWS = 40
 
 
 def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -59,47 +62,17 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
-def _vocab(clinic: Clinic) -> dict[str, Any]:
-    k = clinic.knowledge
-    catalogue = k.table("observations", ObservationCatalogue)
-    words = k.table("vocabularies", Vocabularies)
-    limits = k.table("plausibility", PlausibilityLimits)
-    codes = {code: spec for code, spec in catalogue.codes.items()}
-    return {
-        "codes": codes,
-        "results": sorted({r for spec in codes.values() for r in spec.results}),
-        "specimens": sorted({s for spec in codes.values() for s in spec.specimens}),
-        "units": sorted(
-            {u.unit for spec in codes.values() for u in spec.units}
-            | {a for spec in codes.values() for u in spec.units for a in u.aliases}
-        ),
-        "findings": words.ultrasound_findings,
-        "drugs": words.drugs,
-        "limits": limits,
-        "indications": [i.value for i in Indication],
-        "manifestations": words.congenital_manifestations,
-    }
-
-
-def _literal(model: type[BaseModel], name: str) -> list[str]:
-    """The accepted words of a ``Literal`` field of the case model (the parser's own list)."""
-    annotation = model.model_fields[name].annotation
-    words: list[str] = []
-    for arg in typing.get_args(annotation) or (annotation,):
-        if typing.get_origin(arg) is typing.Literal:
-            words += [str(a) for a in typing.get_args(arg)]
-    return words
-
-
-CHOICES = {
-    "organ": _literal(Transplant, "organ"),
-    "hearing": _literal(Congenital, "hearing"),
-    "diagnosis_specimen": _literal(Diagnosis, "specimen"),
-    "birth_weight_for_gestational_age": _literal(Patient, "birth_weight_for_gestational_age"),
-    "disease": _literal(Presentation, "disease"),
-    "severity": _literal(Presentation, "severity"),
-    "course": _literal(Presentation, "course"),
+#: What each context's "New case" link says (the context's own name unless said otherwise).
+CONTEXT_LABELS = {
+    c.value: {"congenital": "infant", "hiv": "HIV"}.get(c.value, c.value) for c in Context
 }
+
+
+def _rows(values: dict[str, str], name: str, default: int, spare: int = 0) -> int:
+    """How many rows of list ``name`` the form shows: those typed (plus ``spare``), at least
+    ``default``."""
+    numbers = [int(m) for m in re.findall(rf"^{name}\[(\d+)\]", "\n".join(values), re.M)]
+    return min(MAX_ROWS, max(default, 1 + max(numbers, default=-1) + spare))
 
 
 def _form_page(
@@ -110,9 +83,12 @@ def _form_page(
     status: int = 200,
     rows: int = OBSERVATION_ROWS,
     context: str = "pregnancy",
+    action: str = "/cases",
 ) -> HTMLResponse:
     values = values or {"assessed_on": clinic.today().isoformat(), "pregnancy.fetuses": "1"}
     context = values.get("context", context)
+    editing = action != "/cases"
+    name = CONTEXT_LABELS.get(context, context)
     return _page(
         "case_form.html",
         status,
@@ -120,14 +96,17 @@ def _form_page(
         errors=errors or {},
         summary=summary or [],
         slug=_slug,
-        vocab=_vocab(clinic),
-        observation_rows=rows,
-        ultrasound_rows=ULTRASOUND_ROWS,
-        therapy_rows=THERAPY_ROWS,
+        vocab=form_vocabulary(clinic.knowledge),
+        observation_rows=max(rows, _rows(values, "observations", OBSERVATION_ROWS)),
+        ultrasound_rows=_rows(values, "ultrasound", ULTRASOUND_ROWS, spare=1 if editing else 0),
+        therapy_rows=_rows(values, "therapy", THERAPY_ROWS, spare=1 if editing else 0),
+        genotype_rows=_rows(values, "genotype", GENOTYPE_ROWS, spare=1 if editing else 0),
         context=context,
-        contexts=[c.value for c in Context],
+        contexts=CONTEXT_LABELS,
         choices=CHOICES,
-        title=f"New {context} case",
+        action=action,
+        heading=f"Edit {name} case {values.get('id', '')}" if editing else f"New {name} case",
+        title=f"Edit case {values.get('id', '')}" if editing else f"New {name} case",
     )
 
 
@@ -150,7 +129,13 @@ async def _pairs(request: Request) -> list[tuple[str, str]]:
 
 @router.get("/", response_class=HTMLResponse)
 def home(store: StoreDep, clinic: ClinicDep) -> HTMLResponse:
-    return _page("home.html", cases=store.all(), knowledge=clinic.knowledge, title="Cases")
+    return _page(
+        "home.html",
+        cases=store.all(),
+        knowledge=clinic.knowledge,
+        contexts=CONTEXT_LABELS,
+        title="Cases",
+    )
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
@@ -159,7 +144,13 @@ def new_case(
 ) -> HTMLResponse:
     if context not in {c.value for c in Context}:
         raise HTTPException(404, f"no context {context!r}")
-    return _form_page(clinic, rows=max(1, min(rows, 40)), context=context)
+    return _form_page(clinic, rows=max(1, min(rows, MAX_ROWS)), context=context)
+
+
+def _rows_typed(pairs: list[tuple[str, str]]) -> int:
+    """How many result rows the submitted form had (at least the default)."""
+    numbers = re.findall(r"observations\[(\d+)\]", " ".join(k for k, _ in pairs))
+    return max(OBSERVATION_ROWS, 1 + max((int(m) for m in numbers), default=0))
 
 
 @router.post("/cases", response_class=HTMLResponse)
@@ -169,20 +160,21 @@ async def create_case(request: Request, clinic: ClinicDep, store: StoreDep) -> R
     if problems:
         errors = errors_by_field(problems, remap)
         summary = [f"{remap.to_form(p['field'])}: {p['message']}" for p in problems]
-        rows = max(
-            OBSERVATION_ROWS,
-            1
-            + max(
-                (
-                    int(m)
-                    for m in re.findall(r"observations\[(\d+)\]", " ".join(k for k, _ in pairs))
-                ),
-                default=0,
-            ),
-        )
-        return _form_page(clinic, dict(pairs), errors, summary, status=422, rows=rows)
-    key = store.add(raw, "form")
+        return _form_page(clinic, dict(pairs), errors, summary, status=422, rows=_rows_typed(pairs))
+    key = store.add(raw, "form", clinic.assess(raw))
     return RedirectResponse(f"/cases/{key}", status_code=303)
+
+
+@router.post("/cases/new", response_class=HTMLResponse)
+async def more_rows(request: Request, clinic: ClinicDep) -> HTMLResponse:
+    """ "More rows": the same form with everything typed so far, and eight more result rows."""
+    pairs = await _pairs(request)
+    values = dict(pairs)
+    action = values.get("_action", "/cases")
+    if not re.fullmatch(r"/cases(/\d+/edit)?", action):
+        action = "/cases"
+    rows = min(_rows_typed(pairs) + OBSERVATION_ROWS, MAX_ROWS)
+    return _form_page(clinic, values, rows=rows, action=action)
 
 
 @router.post("/cases/validate", response_class=HTMLResponse)
@@ -224,14 +216,78 @@ async def upload_case(
             cases=store.all(),
             knowledge=clinic.knowledge,
             upload_errors=lines,
+            contexts=CONTEXT_LABELS,
             title="Cases",
         )
-    key = store.add(raw, f"upload:{name}"[:40])
+    key = store.add(raw, f"upload:{name}"[:40], clinic.assess(raw))
     if unmapped:  # shown once, with the assessment: what of the Bundle was not used, and why
         return show_case(
             key, clinic, store, notices=[f"Not used from {name}: {line}" for line in unmapped]
         )
     return RedirectResponse(f"/cases/{key}", status_code=303)
+
+
+def _stored_or_404(store: CaseStore, key: int) -> StoredCase:
+    stored = store.get(key)
+    if stored is None:
+        raise HTTPException(404, f"no case {key}")
+    return stored
+
+
+@router.get("/cases/{key}/edit", response_class=HTMLResponse)
+def edit_case(key: int, clinic: ClinicDep, store: StoreDep) -> HTMLResponse:
+    """The case's form, filled with its current state, with empty rows to add results."""
+    stored = _stored_or_404(store, key)
+    values = raw_to_form(stored.raw)
+    rows = _rows(values, "observations", OBSERVATION_ROWS, spare=OBSERVATION_ROWS)
+    return _form_page(clinic, values, rows=rows, action=f"/cases/{key}/edit")
+
+
+@router.post("/cases/{key}/edit", response_class=HTMLResponse)
+async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreDep) -> Response:
+    """Save the edited case as its next version, with the assessment it now gives."""
+    _stored_or_404(store, key)
+    pairs = await _pairs(request)
+    raw, remap, problems = _check(clinic, pairs)
+    if problems:
+        errors = errors_by_field(problems, remap)
+        summary = [f"{remap.to_form(p['field'])}: {p['message']}" for p in problems]
+        action = f"/cases/{key}/edit"
+        return _form_page(
+            clinic, dict(pairs), errors, summary, 422, _rows_typed(pairs), action=action
+        )
+    change = dict(pairs).get("_change", "").strip() or "edited"
+    store.save_version(key, raw, clinic.assess(raw), change)
+    return RedirectResponse(f"/cases/{key}", status_code=303)
+
+
+@router.post("/cases/{key}/reassess", response_class=HTMLResponse)
+def reassess_case(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
+    """Assess the case again with the knowledge in force and keep that as a version."""
+    stored = _stored_or_404(store, key)
+    try:
+        assessment = clinic.assess(stored.raw)
+    except InputError:
+        return RedirectResponse(f"/cases/{key}", status_code=303)  # the page names the problems
+    store.save_version(key, stored.raw, assessment, "re-assessed")
+    return RedirectResponse(f"/cases/{key}#versions", status_code=303)
+
+
+@router.get("/cases/{key}/versions/{number}", response_class=HTMLResponse)
+def case_version(key: int, number: int, store: StoreDep) -> HTMLResponse:
+    """A saved version as it was assessed then, with the knowledge version that assessed it."""
+    stored = _stored_or_404(store, key)
+    version = next((v for v in store.versions(key) if v.version == number), None)
+    if version is None:
+        raise HTTPException(404, f"case {key} has no version {number}")
+    parts = assessment_parts(version.assessment, version.raw) if version.assessment else {}
+    return _page(
+        "case_version.html",
+        stored=stored,
+        version=version,
+        title=f"Case {stored.case_id}, version {number}",
+        **parts,
+    )
 
 
 @router.get("/cases/{key}", response_class=HTMLResponse)
@@ -251,6 +307,7 @@ def show_case(
     return _page(
         "assessment.html",
         stored=stored,
+        versions=store.versions(key),
         notices=notices or [],
         title=f"Assessment {stored.case_id}",
         **assessment_parts(doc, stored.raw),
@@ -346,18 +403,6 @@ def case_yaml(key: int, store: StoreDep) -> Response:
     return Response(text, media_type="application/yaml")
 
 
-@router.get("/dose", response_class=HTMLResponse)
-def dose_form(clinic: ClinicDep) -> HTMLResponse:
-    return _page(
-        "dose.html",
-        v={"patient.creatinine_unit": "mg/dL"},
-        vocab=_vocab(clinic),
-        result=None,
-        errors=[],
-        title="Dose calculator",
-    )
-
-
 def _answer_page(
     template: str, title: str, values: dict[str, str], answer: Callable[[], Any], **context: Any
 ) -> HTMLResponse:
@@ -381,26 +426,6 @@ def _answer_page(
         title=title,
         **context,
     )
-
-
-@router.post("/dose", response_class=HTMLResponse)
-async def dose_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
-    pairs = await _pairs(request)
-    raw, _ = form_to_raw(pairs)
-
-    def answer() -> dict[str, Any]:
-        if not raw.get("drug"):
-            raise InputError("required", field="drug")
-        if raw.get("indication") not in {i.value for i in Indication}:
-            raise InputError(
-                f"{raw.get('indication', '')!r} is not an indication", field="indication"
-            )
-        return clinic.dose(
-            {k: raw.get(k) for k in ("drug", "indication", "regimen", "route")}
-            | {"patient": raw.get("patient") or {}}
-        )
-
-    return _answer_page("dose.html", "Dose calculator", dict(pairs), answer, vocab=_vocab(clinic))
 
 
 @router.get("/resistance", response_class=HTMLResponse)
@@ -452,66 +477,3 @@ def _threshold_percent(text: str) -> float | None:
         raise InputError(f"{text!r}: the threshold lies in (0, 100] %", field="threshold")
     return value / 100
 
-
-@router.get("/knowledge", response_class=HTMLResponse)
-def knowledge_page(clinic: ClinicDep, index: IndexDep, q: str = "") -> HTMLResponse:
-    hits = index.search(q) if q.strip() else []
-    k = clinic.knowledge
-    sources = sorted(k.sources.values(), key=lambda s: s.id)
-    tables = sorted(k.descriptions.items())
-    return _page(
-        "knowledge.html",
-        knowledge=k,
-        sources=sources,
-        tables=tables,
-        q=q,
-        hits=hits,
-        title="Knowledge",
-    )
-
-
-@router.get("/knowledge/sources/{source_id}", response_class=HTMLResponse)
-def source_page(source_id: str, clinic: ClinicDep) -> HTMLResponse:
-    source = clinic.knowledge.sources.get(source_id)
-    if source is None:
-        raise HTTPException(404, f"no source {source_id!r}")
-    users = [
-        name
-        for name, table in clinic.knowledge.tables.items()
-        if source_id in json.dumps(_plain(table), default=str)
-    ]
-    return _page(
-        "source.html", source=source, users=users, knowledge=clinic.knowledge, title=source.id
-    )
-
-
-@router.get("/knowledge/tables/{name}", response_class=HTMLResponse)
-def table_page(name: str, clinic: ClinicDep) -> HTMLResponse:
-    """The generated page of a table (the same Markdown as docs/knowledge/), and its raw data."""
-    k = clinic.knowledge
-    if name not in k.tables:
-        raise HTTPException(404, f"no table {name!r}")
-    text = yaml.safe_dump(_plain(k.tables[name]), sort_keys=False, allow_unicode=True, width=110)
-    page = (
-        MarkdownIt("commonmark", {"html": False})
-        .enable("table")
-        .render(knowledge_pages.table_page(k, name))
-    )
-    page = re.sub(
-        r"<code>([a-z0-9][a-z0-9-]*[a-z0-9])</code>",
-        lambda m: (
-            f'<a href="/knowledge/sources/{m.group(1)}"><code>{m.group(1)}</code></a>'
-            if m.group(1) in k.sources
-            else m.group(0)
-        ),
-        page,
-    )
-    return _page("table.html", name=name, page=page, text=text, knowledge=k, title=name)
-
-
-def _plain(table: Any) -> Any:
-    if isinstance(table, tuple):
-        return [_plain(row) for row in table]
-    if hasattr(table, "model_dump"):
-        return table.model_dump(mode="json", exclude_none=True)
-    return table

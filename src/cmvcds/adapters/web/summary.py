@@ -1,0 +1,97 @@
+"""What a clinician reads first on an assessment: what to do now, then the alerts by severity,
+and the facts not yet checked against their primary source as one short statement each.
+
+Built from the ``cmvcds-assessment/1`` document only (nothing recomputed): the regimens to give,
+the critical alerts, the decisions that need a specialist or more data, and what is missing.
+An ``unverified-fact`` alert's message carries the pack's research note after its first
+sentence; the page shows only the first sentence (what is unverified) and links its sources,
+where the note is kept (the knowledge browser).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmvcds.domain.vocabulary import AlertCode, Outcome, Severity
+
+__all__ = ["ClinicalView", "by_severity", "clinical_view", "regimen_line"]
+
+UNVERIFIED_PREFIX = "Not yet verified against its primary source: "
+ROUTE_WORDS = {"oral": "by mouth", "iv": "intravenously", "intravitreal": "intravitreally"}
+
+
+@dataclass
+class ClinicalView:
+    todo: list[str] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    unverified: list[dict[str, Any]] = field(default_factory=list)
+
+
+def by_severity(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alerts most urgent first (critical, warning, info), in their order within a severity."""
+    order = {Severity.CRITICAL.value: 0, Severity.WARNING.value: 1, Severity.INFO.value: 2}
+    return sorted(alerts, key=lambda a: order.get(str(a.get("severity")), 3))
+
+
+def regimen_line(regimen: dict[str, Any]) -> str:
+    """ "Give valganciclovir 450 mg by mouth once daily from 2026-03-06 to 2026-09-17."""
+    text = f"Give {regimen['drug']}"
+    if regimen.get("dose_mg") is not None:
+        text += f" {regimen['dose_mg']} mg"
+    if regimen.get("dose_mg_per_kg") is not None:
+        text += f" ({regimen['dose_mg_per_kg']} mg/kg)"
+    route = regimen.get("route")
+    if route:
+        text += f" {ROUTE_WORDS.get(route, route)}"
+    if regimen.get("schedule"):
+        text += f" {regimen['schedule']}"
+    elif regimen.get("every_h"):
+        text += f" every {regimen['every_h']} h"
+    if regimen.get("start"):
+        text += f" from {regimen['start']}"
+    if regimen.get("stop"):
+        text += f" to {regimen['stop']}"
+    elif regimen.get("stop_rule"):
+        text += f" ({regimen['stop_rule']})"
+    return text + "."
+
+
+def unverified_what(message: str) -> str:
+    """The first sentence of an ``unverified-fact`` message: what is not yet verified."""
+    text = message.removeprefix(UNVERIFIED_PREFIX)
+    return text.split(". ", 1)[0].rstrip(".")
+
+
+def clinical_view(doc: dict[str, Any]) -> ClinicalView:
+    view = ClinicalView()
+    alerts = doc.get("alerts") or []
+    ordered = by_severity([a for a in alerts if a.get("code") != AlertCode.UNVERIFIED_FACT.value])
+    view.alerts = ordered
+    for alert in ordered:
+        if alert.get("severity") == Severity.CRITICAL.value:
+            view.todo.append(alert["message"])
+    view.todo += [regimen_line(r) for r in doc.get("regimens") or []]
+    for decision in doc.get("decisions") or []:
+        outcome = decision.get("outcome")
+        name = str(decision.get("id", "")).replace("-", " ").capitalize()
+        first = (decision.get("reasons") or [""])[0]
+        if outcome == Outcome.SPECIALIST_REVIEW.value:
+            view.todo.append(f"{name}: ask a specialist — {first}")
+        elif outcome == Outcome.EXCLUDED.value:
+            view.todo.append(f"{name}: excluded — {first}")
+        elif outcome == Outcome.INSUFFICIENT_DATA.value:
+            view.todo.append(f"{name}: cannot be decided yet — {first}")
+        elif outcome == Outcome.RECOMMENDED.value and not doc.get("regimens"):
+            view.todo.append(f"{name}: recommended — {first}")
+    missing = [m["item"] for m in doc.get("missing") or []]
+    if missing:
+        view.todo.append("Still needed: " + ", ".join(missing) + ".")
+    seen: set[str] = set()
+    for alert in alerts:
+        if alert.get("code") == AlertCode.UNVERIFIED_FACT.value:
+            what = unverified_what(alert.get("message", ""))
+            if what not in seen:
+                seen.add(what)
+                view.unverified.append({"what": what, "citations": alert.get("citations", [])})
+    return view
