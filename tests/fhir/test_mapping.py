@@ -14,7 +14,6 @@ from fhir.resources.R4B.observation import Observation
 
 from cmvcds.adapters.fhir.mapping import bundle_to_case, medication_course, value_sets
 from cmvcds.domain.case import parse_case
-from cmvcds.errors import CaseFormatError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.core import ObservationCatalogue, Vocabularies
 from tests.conftest import TODAY
@@ -84,9 +83,12 @@ def test_bogus_status_is_refused_though_the_library_accepts_it(knowledge: Knowle
     observation = copy.deepcopy(PREGNANCY["observations"]["entry"][2]["resource"])
     observation["status"] = "bogus"
     Observation.model_validate(observation)  # fhir.resources does not check the binding …
-    with pytest.raises(CaseFormatError) as caught:  # … we do
-        bundle_to_case(bundle(observation), knowledge, context="pregnancy", assessed_on=TODAY)
-    assert caught.value.problems == [  # type: ignore[attr-defined]
+    mapped = bundle_to_case(  # … we do: the resource is left out and reported
+        bundle(observation), knowledge, context="pregnancy", assessed_on=TODAY
+    )
+    assert mapped.case["observations"] == []
+    assert mapped.ignored == [
+        f"Observation/{observation.get('id', '?')} ignored: "
         "entry[0].resource.status: 'bogus' is not in the required value set "
         "(registered, preliminary, final, amended, corrected, cancelled, entered-in-error, unknown)"
     ]
@@ -99,10 +101,14 @@ def test_a_resource_breaking_fhir_r4_is_refused_naming_the_element(knowledge: Kn
         "status": "final",
         "valueQuantity": {"value": "many"},
     }
-    with pytest.raises(CaseFormatError) as caught:
-        bundle_to_case(bundle(broken), knowledge, context="pregnancy", assessed_on=TODAY)
-    problems = caught.value.problems  # type: ignore[attr-defined]
-    assert any(p.startswith("entry[0].resource.code:") for p in problems)
+    good = copy.deepcopy(PREGNANCY["observations"]["entry"][2]["resource"])
+    mapped = bundle_to_case(bundle(broken, good), knowledge, context="pregnancy", assessed_on=TODAY)
+    # issue 16 item 4: the broken resource is reported, the rest is still read
+    assert len(mapped.ignored) == 1
+    assert mapped.ignored[0].startswith("Observation/x ignored: entry[0].resource.code:")
+    assert mapped.case["observations"] == [
+        {"date": "2026-09-30", "code": "cmv_igg", "result": "negative"}
+    ]
 
 
 def test_preliminary_and_entered_in_error_results_are_reported_not_used(
@@ -170,7 +176,8 @@ def test_dose_in_grams_and_interval_in_hours(knowledge: Knowledge) -> None:
     )
 
 
-def test_quantity_below_the_limit_is_detected_below_lloq(knowledge: Knowledge) -> None:
+def test_quantity_below_the_limit_is_not_detected_or_below_lloq(knowledge: Knowledge) -> None:
+    """Issue 16: "< 35 IU/mL" means not detected or below the LLOQ — never "detected"."""
     observation = copy.deepcopy(MONITOR["observations"]["entry"][0]["resource"])
     observation["valueQuantity"] = {
         "value": 35,
@@ -186,7 +193,7 @@ def test_quantity_below_the_limit_is_detected_below_lloq(knowledge: Knowledge) -
             "date": "2026-08-03",
             "code": "cmv_dna",
             "specimen": "plasma",
-            "result": "detected_below_lloq",
+            "result": "below_lloq",
         }
     ]
 

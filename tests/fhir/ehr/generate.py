@@ -337,9 +337,9 @@ def cases() -> list[dict[str, Any]]:
         expect=[RESISTANCE]))
     pid = "it-mon-atc"
     out.append(case("monitor-italian-atc-order", service=MONITOR, pid=pid,
-        why="Italian FSE: the prescription carries the ATC code J05AB14 only; dose as 2 tablets.",
+        why="Italian FSE: the prescription carries the ATC code J05AB14 only, dose as 2 tablets: an ATC code has no strength, so the course counts for the rise but its dose is reported as not read.",
         prefetch=monitor_base(pid, searchset([order(f"{pid}-mr", pid, "2026-08-03", concept=VGC_ATC, dose=dosage(2, "tablet", "{tbl}", 12, start="2026-08-03"))])),
-        expect=[RESISTANCE]))
+        expect=[RESISTANCE, ("warning", "not read")]))
     pid = "us-mon-unknown-product"
     out.append(case("monitor-unmappable-order", service=MONITOR, pid=pid,
         why="A local formulary code the pack cannot map: the order must not vanish silently.",
