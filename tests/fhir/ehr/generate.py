@@ -450,6 +450,11 @@ def cases() -> list[dict[str, Any]]:
         orders=[order(f"{pid}-mr", pid, "2026-11-21", concept=VGC_SCD, status="draft", dose=dosage(900, "mg", "mg", 12))],
         prefetch=dose_prefetch(pid, 0.9, 80, 180, birth="1970-05-01", conditions=[kidney_tx(pid)]),
         expect=[("critical", "above the labelled dose")]))
+    pid = "it-dose-aic"
+    out.append(case("dose-italian-aic-order", service=DOSE, hook="order-sign", pid=pid,
+        why="Italian prescription by AIC 035739010 (Valcyte 450 mg, 60 cpr), 2 compresse every 12 h, induction, CrCl 48.6: label gives 450 mg twice daily.",
+        orders=[order(f"{pid}-mr", pid, "2026-11-21", concept=(AIC, "035739010", "VALCYTE 450 mg 60 compresse rivestite con film"), status="draft", reason="induction", dose=dosage(2, "compresse", "{tbl}", 12))],
+        prefetch=dose_prefetch(pid, 1.4, 70, 175), expect=[("critical", "renally adjusted dose")]))
     pid = "us-dose-unknown"
     out.append(case("dose-unmappable-antiviral", service=DOSE, hook="order-sign", pid=pid,
         why="An antiviral order by a formulary code the pack lacks: a warning, not silence.",
