@@ -163,6 +163,19 @@ def bundle_to_case(
     mapper = _Mapper(sets, context, assessed_on, bundled)
     for label, resource in resources:
         mapper.add(label, resource)
+    sent = {f"{r.get('resourceType')}/{r.get('id')}" for _, r in resources}
+    for label, resource in resources_of(data):
+        if resource.get("resourceType") != "DiagnosticReport":
+            continue
+        missing = [
+            ref for ref in (str((r or {}).get("reference", "")) for r in resource.get("result") or [])
+            if ref and not ref.startswith("#") and "/".join(ref.split("/")[-2:]) not in sent
+        ]
+        if missing:
+            mapper.unmapped.append(
+                f"DiagnosticReport/{resource.get('id', '?')}: {len(missing)} result(s) not sent with it "
+                f"({', '.join(missing[:5])}); they were not read"
+            )
     mapped = mapper.result(case_id)
     mapped.ignored = ignored
     return mapped
@@ -259,6 +272,7 @@ def _plain_number(value: Decimal) -> int | float:
 
 
 V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+UCUM = "http://unitsofmeasure.org"
 _SEROLOGY_FLAGS = {
     "POS": "positive", "NEG": "negative", "IND": "equivocal", "A": "positive", "AA": "positive",
     "H": "positive", "HH": "positive", "N": "negative", "L": "negative",
@@ -461,7 +475,10 @@ class _Mapper:
             return {"result": result} if result else "has no value or coded result we can read"
         assert isinstance(quantity, dict)
         value = _number(quantity["value"])
-        unit = self.sets.units.get(str(quantity.get("code", ""))) or quantity.get("unit")
+        code = quantity.get("code")
+        if code and quantity.get("system", UCUM) == UCUM and str(code) not in self.sets.units:
+            return f"has unit {code!r}, which cmvcds does not read (no conversion is guessed)"
+        unit = self.sets.units.get(str(code or "")) or quantity.get("unit")
         comparator = quantity.get("comparator")
         if target == "cmv_dna" and comparator in ("<", "<="):
             # "< 35 IU/mL": not detected, or detected below the LLOQ — never "detected".
