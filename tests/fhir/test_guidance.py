@@ -32,14 +32,18 @@ BASE = "https://cmvcds.example.org"
 
 @lru_cache(maxsize=1)
 def validator() -> jsonschema.Draft6Validator:
-    return jsonschema.Draft6Validator(json.loads(gzip.decompress((Path(__file__).parent / "fhir.schema.json.gz").read_bytes())))
+    return jsonschema.Draft6Validator(
+        json.loads(gzip.decompress((Path(__file__).parent / "fhir.schema.json.gz").read_bytes()))
+    )
 
 
 def answer(path: Path, knowledge: Knowledge) -> tuple[dict[str, Any], dict[str, Any]]:
     raw = read_case_text(path.read_text(encoding="utf-8"), path.name)
     case = parse_case(raw, knowledge, today=date(2027, 12, 31))
     doc = assess(case, knowledge).to_dict()
-    return doc, assessment_bundle(doc, patient="Patient/p1", now="2026-11-21T10:00:00Z", base_url=BASE)
+    return doc, assessment_bundle(
+        doc, patient="Patient/p1", now="2026-11-21T10:00:00Z", base_url=BASE
+    )
 
 
 def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -59,8 +63,13 @@ def test_every_example_answer_is_valid_fhir_r4(path: Path, knowledge: Knowledge)
     assert doc["knowledge"]["version"] in response["moduleUri"]
     assert [a["title"] for a in group.get("action", [])] == [d["id"] for d in doc["decisions"]]
     for action, decision in zip(group.get("action", []), doc["decisions"], strict=True):
-        assert [r["label"] for r in action.get("documentation", [])] == list(dict.fromkeys(decision["citations"]))
-        assert all(r["type"] == "citation" and r["url"].startswith(f"{BASE}/knowledge/sources/") for r in action.get("documentation", []))
+        assert [r["label"] for r in action.get("documentation", [])] == list(
+            dict.fromkeys(decision["citations"])
+        )
+        assert all(
+            r["type"] == "citation" and r["url"].startswith(f"{BASE}/knowledge/sources/")
+            for r in action.get("documentation", [])
+        )
     assert response["status"] == ("data-requested" if doc["missing"] else "success")
 
 
@@ -68,7 +77,9 @@ def test_pregnancy_recommendation_carries_its_regimen(knowledge: Knowledge) -> N
     doc, bundle = answer(ROOT / "examples" / "pregnancy.yaml", knowledge)
     (group,) = resources(bundle, "RequestGroup")
     action = group["action"][0]
-    assert action["title"] == "valacyclovir-prevention" and action["code"][0]["text"] == "recommended"
+    assert (
+        action["title"] == "valacyclovir-prevention" and action["code"][0]["text"] == "recommended"
+    )
     regimen = doc["regimens"][0]
     assert action["action"][0]["description"].startswith(f"valacyclovir {regimen['dose_mg']} mg")
 
@@ -77,17 +88,35 @@ def test_renal_exclusion_is_a_high_severity_detected_issue(knowledge: Knowledge)
     doc, bundle = answer(ROOT / "examples" / "pregnancy-excluded-renal.yaml", knowledge)
     issues = resources(bundle, "DetectedIssue")
     renal = [i for i in issues if i["code"]["text"] == "renal-exclusion"]
-    assert len(renal) == 1 and renal[0]["severity"] == "high" and renal[0]["patient"] == {"reference": "Patient/p1"}
+    assert (
+        len(renal) == 1
+        and renal[0]["severity"] == "high"
+        and renal[0]["patient"] == {"reference": "Patient/p1"}
+    )
     alert = next(a for a in doc["alerts"] if a["code"] == "renal-exclusion")
     assert renal[0]["detail"] == alert["message"]
 
 
 def test_cli_assess_format_fhir(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "cmvcds", "assess", str(ROOT / "examples" / "pregnancy.yaml"), "--format", "fhir"],
-        capture_output=True, text=True, check=False, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "cmvcds",
+            "assess",
+            str(ROOT / "examples" / "pregnancy.yaml"),
+            "--format",
+            "fhir",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     bundle = json.loads(result.stdout)
-    assert [e["resource"]["resourceType"] for e in bundle["entry"]][:2] == ["GuidanceResponse", "RequestGroup"]
+    assert [e["resource"]["resourceType"] for e in bundle["entry"]][:2] == [
+        "GuidanceResponse",
+        "RequestGroup",
+    ]
     assert list(validator().iter_errors(bundle)) == []

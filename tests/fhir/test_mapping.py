@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fhir.resources.R4B.observation import Observation
 
 from cmvcds.adapters.fhir.mapping import bundle_to_case, medication_course, value_sets

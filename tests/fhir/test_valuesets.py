@@ -33,9 +33,19 @@ def loinc_check_digit_ok(code: str) -> bool:
     return total % 10 == 0
 
 
-@pytest.mark.parametrize(("code", "ok"), [("2160-0", True), ("2160-1", False), ("29463-7", True),
-                                           ("72493-0", True), ("72493-1", False), ("101816-7", True),
-                                           ("101816-8", False), ("2160", False)])
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [
+        ("2160-0", True),
+        ("2160-1", False),
+        ("29463-7", True),
+        ("72493-0", True),
+        ("72493-1", False),
+        ("101816-7", True),
+        ("101816-8", False),
+        ("2160", False),
+    ],
+)
 def test_the_check_digit_validator_itself(code: str, ok: bool) -> None:
     assert loinc_check_digit_ok(code) is ok
 
@@ -47,7 +57,9 @@ def test_every_loinc_code_of_the_pack_has_a_valid_check_digit(knowledge: Knowled
     assert [c for c in codes if not loinc_check_digit_ok(c)] == []
 
 
-def test_verified_loinc_rows_name_a_source_beyond_the_terminology_list(knowledge: Knowledge) -> None:
+def test_verified_loinc_rows_name_a_source_beyond_the_terminology_list(
+    knowledge: Knowledge,
+) -> None:
     """``verified: true`` only where a page other than the generic LOINC entry was read."""
     table = knowledge.table("fhir_valuesets", FhirValueSets)
     for row in table.observations:
@@ -55,7 +67,9 @@ def test_verified_loinc_rows_name_a_source_beyond_the_terminology_list(knowledge
             assert row.note and ("loinc.org" in row.note or "ConceptMap" in row.note), row.code
 
 
-def test_every_product_code_rolls_up_to_a_known_drug_strength_and_form(knowledge: Knowledge) -> None:
+def test_every_product_code_rolls_up_to_a_known_drug_strength_and_form(
+    knowledge: Knowledge,
+) -> None:
     table = knowledge.table("fhir_valuesets", FhirValueSets)
     drugs = set(knowledge.table("vocabularies", Vocabularies).drugs)
     products = [m for m in table.medications if m.kind not in ("ingredient", "ATC")]
@@ -67,8 +81,11 @@ def test_every_product_code_rolls_up_to_a_known_drug_strength_and_form(knowledge
 
 
 def page(entries: list[str], next_url: str | None) -> dict[str, Any]:
-    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset",
-                              "entry": [{"resource": {"resourceType": "Observation", "id": e}} for e in entries]}
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": {"resourceType": "Observation", "id": e}} for e in entries],
+    }
     if next_url:
         bundle["link"] = [{"relation": "next", "url": next_url}]
     return bundle
@@ -86,7 +103,9 @@ def test_paging_reads_every_page_then_stops() -> None:
 def test_paging_is_bounded_and_refuses_loops_and_foreign_hosts() -> None:
     endless = lambda url: page(["x"], f"{url}x")  # noqa: E731
     merged, notes = follow_pages(page(["a"], f"{BASE}/p"), endless, base=BASE, max_pages=5)
-    assert len(merged["entry"]) == 5 and notes == ["search: stopped after 5 pages; later results not read"]
+    assert len(merged["entry"]) == 5 and notes == [
+        "search: stopped after 5 pages; later results not read"
+    ]
     loop = {f"{BASE}/p2": page(["b"], f"{BASE}/p2")}
     _, notes = follow_pages(page(["a"], f"{BASE}/p2"), loop.__getitem__, base=BASE)
     assert notes == ["search: page 2 links back to an earlier page; stopped"]

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema
 import pytest
@@ -44,16 +44,23 @@ def bundles(item: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"prefetch.{key}", value
     if "draftOrders" in request["context"]:
         yield "context.draftOrders", request["context"]["draftOrders"]
-    for url, page in item["pages"].items():
-        yield url, page
+    yield from item["pages"].items()
 
 
 def test_corpus_is_large_enough_and_covers_the_shapes() -> None:
     names = [p.stem for p in CASES]
     assert len(names) >= 20
     text = "\n".join(p.read_text(encoding="utf-8") for p in CASES)
-    for shape in ('"313566"', '"MedicationAdministration"', '"DiagnosticReport"', '"relation": "next"',
-                  '"comparator": "<"', '"contained"', '"J05AB14"', "urn:oid:2.16.840.1.113883.2.9.6.1.5"):
+    for shape in (
+        '"313566"',
+        '"MedicationAdministration"',
+        '"DiagnosticReport"',
+        '"relation": "next"',
+        '"comparator": "<"',
+        '"contained"',
+        '"J05AB14"',
+        "urn:oid:2.16.840.1.113883.2.9.6.1.5",
+    ):
         assert shape in text, shape
 
 
@@ -72,12 +79,18 @@ def test_every_bundle_is_valid_fhir_r4_json(path: Path) -> None:
 
 
 class _Pages(BaseHTTPRequestHandler):
-    pages: dict[str, Any] = {}
+    pages: ClassVar[dict[str, Any]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server API)
+    def do_GET(self) -> None:
         page = self.pages.get(self.path)
-        body = json.dumps(page if page is not None else {"resourceType": "OperationOutcome", "issue": [
-            {"severity": "error", "code": "not-found"}]}).encode()
+        body = json.dumps(
+            page
+            if page is not None
+            else {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "not-found"}],
+            }
+        ).encode()
         self.send_response(200 if page is not None else 404)
         self.send_header("Content-Type", "application/fhir+json")
         self.send_header("Content-Length", str(len(body)))
@@ -101,7 +114,9 @@ def fhir_server() -> Iterator[tuple[str, dict[str, Any]]]:
         server.shutdown()
 
 
-def run_case(item: dict[str, Any], client: TestClient, fhir_server: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def run_case(
+    item: dict[str, Any], client: TestClient, fhir_server: tuple[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     base, pages = fhir_server
     text = json.dumps(item["request"]).replace(EHR, base)
     request = json.loads(text)
@@ -121,14 +136,23 @@ def mismatches(item: dict[str, Any], cards: list[dict[str, Any]]) -> list[str]:
     problems = []
     for want in item["expect"]:
         found = next(
-            (c for c in left if c["indicator"] == want["indicator"] and want["summary"].lower() in c["summary"].lower()),
+            (
+                c
+                for c in left
+                if c["indicator"] == want["indicator"]
+                and want["summary"].lower() in c["summary"].lower()
+            ),
             None,
         )
         if found is None:
             problems.append(f"missing {want['indicator']} card with {want['summary']!r}")
         else:
             left.remove(found)
-    problems += [f"unexpected {c['indicator']} card: {c['summary']}" for c in left if c["indicator"] != "info"]
+    problems += [
+        f"unexpected {c['indicator']} card: {c['summary']}"
+        for c in left
+        if c["indicator"] != "info"
+    ]
     return problems
 
 
@@ -138,4 +162,6 @@ def test_case_gives_the_expected_cards(
 ) -> None:
     item = load(path)
     cards = run_case(item, client, fhir_server)
-    assert mismatches(item, cards) == [], json.dumps([(c["indicator"], c["summary"]) for c in cards], indent=1)
+    assert mismatches(item, cards) == [], json.dumps(
+        [(c["indicator"], c["summary"]) for c in cards], indent=1
+    )

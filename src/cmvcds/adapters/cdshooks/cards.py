@@ -275,7 +275,9 @@ def record_cards(
             Card(
                 uuid=card_uuid(hook_instance, service_id, "record/notes"),
                 summary=summary(f"{title}: read with {len(notes)} assumption(s); see details."),
-                detail="\n".join(["**Assumptions made while reading the record**", *_bullets(notes[:20])]),
+                detail="\n".join(
+                    ["**Assumptions made while reading the record**", *_bullets(notes[:20])]
+                ),
                 indicator="info",
                 source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
             )

@@ -186,7 +186,9 @@ def _page_fetcher(request: CdsRequest) -> Fetch | None:
     return fetch
 
 
-def _paged(data: dict[str, Any], request: CdsRequest, keys: tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
+def _paged(
+    data: dict[str, Any], request: CdsRequest, keys: tuple[str, ...]
+) -> tuple[dict[str, Any], list[str]]:
     """The record's prefetch keys with every searchset's further pages read."""
     fetch, notes, out = _page_fetcher(request), [], {}
     for key in keys:
@@ -220,8 +222,15 @@ def _map(
     return mapped
 
 
-def _record_cards(mapped: MappedCase, request: CdsRequest, clinic: Clinic, base: str,
-                  service: Service, *, unmapped: bool) -> list[Card]:
+def _record_cards(
+    mapped: MappedCase,
+    request: CdsRequest,
+    clinic: Clinic,
+    base: str,
+    service: Service,
+    *,
+    unmapped: bool,
+) -> list[Card]:
     return record_cards(
         service.title,
         ignored=[*mapped.ignored, *(mapped.unmapped if unmapped else [])],
@@ -395,7 +404,9 @@ def _dose_check(
     for resource in orders:
         course = medication_course(resource, sets, bundled)
         if isinstance(course, dict) and "unread" in course:
-            cards.append(_unread_order_card(resource, course["unread"], request, service, clinic, base))
+            cards.append(
+                _unread_order_card(resource, course["unread"], request, service, clinic, base)
+            )
         elif isinstance(course, dict):
             ours.append((resource, course))
         elif isinstance(course, str) and "NOT checked" in course:
@@ -403,7 +414,9 @@ def _dose_check(
     if not ours:
         return cards
     try:
-        mapped = _map(clinic, data, "immunocompromised", request, ("patient", "observations", "conditions"))
+        mapped = _map(
+            clinic, data, "immunocompromised", request, ("patient", "observations", "conditions")
+        )
         case = clinic.parse(mapped.case)
     except InputError as error:
         return cards + _mapping_card(error, service, request, clinic, base)
@@ -413,7 +426,9 @@ def _dose_check(
         key = f"order/{resource.get('id', len(cards))}"
         indication = course.get("indication")
         inferred = (
-            infer_indication(mapped.conditions, mapped.case["observations"]) if indication is None else None
+            infer_indication(mapped.conditions, mapped.case["observations"])
+            if indication is None
+            else None
         )
         if inferred is not None:
             indication = inferred[0]
@@ -475,7 +490,9 @@ def _unread_order_card(
     key = f"order/{resource.get('id', '?')}/unread"
     return Card(
         uuid=card_uuid(request.hookInstance, service.id, key),
-        summary=summary("CMV antiviral order not checked: its medication code is not known to cmvcds."),
+        summary=summary(
+            "CMV antiviral order not checked: its medication code is not known to cmvcds."
+        ),
         detail=f"{reason}.\n\nCheck the dose by hand or with the dose calculator; knowledge "
         f"{clinic.knowledge.version}.",
         indicator="warning",

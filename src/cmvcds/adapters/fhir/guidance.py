@@ -54,7 +54,11 @@ def _citations(citations: Iterable[str], base_url: str) -> list[dict[str, Any]]:
 
 def _regimen(g: dict[str, Any]) -> str:
     dose = f"{g['dose_mg']} mg" if g.get("dose_mg") is not None else "dose: see the calculator"
-    every = f" {g['schedule']}" if g.get("schedule") else (f" every {g['every_h']} h" if g.get("every_h") else "")
+    every = (
+        f" {g['schedule']}"
+        if g.get("schedule")
+        else (f" every {g['every_h']} h" if g.get("every_h") else "")
+    )
     span = f" from {g.get('start', '?')} to {g.get('stop') or 'open'}"
     return f"{g['drug']} {dose}{every} {g.get('route', '')}{span}".replace("  ", " ")
 
@@ -75,12 +79,18 @@ def assessment_bundle(
         action: dict[str, Any] = {
             "title": d["id"],
             "description": f"{d['id']}: {d['outcome']}. " + " ".join(d.get("reasons") or []),
-            "code": [{"coding": [{"system": DECISION_CODES, "code": d["id"]}], "text": d["outcome"]}],
+            "code": [
+                {"coding": [{"system": DECISION_CODES, "code": d["id"]}], "text": d["outcome"]}
+            ],
             "documentation": _citations(d.get("citations") or [], base_url),
         }
         if regimens:
             action["action"] = [
-                {"title": "regimen", "description": _regimen(g), "documentation": _citations(g.get("citations") or [], base_url)}
+                {
+                    "title": "regimen",
+                    "description": _regimen(g),
+                    "documentation": _citations(g.get("citations") or [], base_url),
+                }
                 for g in regimens
             ]
         if not action["documentation"]:
@@ -93,7 +103,11 @@ def assessment_bundle(
         "intent": "proposal",
         **subject,
         "authoredOn": now,
-        "note": [{"text": f"cmvcds knowledge {version}; advisory, to be confirmed by the treating clinician."}],
+        "note": [
+            {
+                "text": f"cmvcds knowledge {version}; advisory, to be confirmed by the treating clinician."
+            }
+        ],
     }
     if actions:
         group["action"] = actions
@@ -118,17 +132,29 @@ def assessment_bundle(
     response: dict[str, Any] = {
         "resourceType": "GuidanceResponse",
         "id": response_id,
-        "requestIdentifier": {"system": "urn:cmvcds:case", "value": str(doc.get("case_id") or "case")},
+        "requestIdentifier": {
+            "system": "urn:cmvcds:case",
+            "value": str(doc.get("case_id") or "case"),
+        },
         "moduleUri": f"{base_url}/knowledge#{version}",
         "status": "data-requested" if missing else "success",
         **subject,
         "occurrenceDateTime": now,
         "result": {"reference": f"urn:uuid:{group_id}"},
-        "note": [{"text": f"Assessed on {doc.get('assessed_on')} with knowledge {version} (sha256 {(doc.get('knowledge') or {}).get('sha256', '?')})."}]
+        "note": [
+            {
+                "text": f"Assessed on {doc.get('assessed_on')} with knowledge {version} (sha256 {(doc.get('knowledge') or {}).get('sha256', '?')})."
+            }
+        ]
         + [{"text": f"Missing: {m['item']} — {m['why']}"} for m in missing],
     }
     if issues:  # evaluationMessage may reference OperationOutcome only: the issues are named here
-        response["note"].append({"text": f"{len(issues)} detected issue(s) in this Bundle: " + ", ".join(x["code"]["text"] for x in issues)})
+        response["note"].append(
+            {
+                "text": f"{len(issues)} detected issue(s) in this Bundle: "
+                + ", ".join(x["code"]["text"] for x in issues)
+            }
+        )
     entries = [response, group, *issues]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",

@@ -164,11 +164,12 @@ def bundle_to_case(
     for label, resource in resources:
         mapper.add(label, resource)
     sent = {f"{r.get('resourceType')}/{r.get('id')}" for _, r in resources}
-    for label, resource in resources_of(data):
+    for _, resource in resources_of(data):
         if resource.get("resourceType") != "DiagnosticReport":
             continue
         missing = [
-            ref for ref in (str((r or {}).get("reference", "")) for r in resource.get("result") or [])
+            ref
+            for ref in (str((r or {}).get("reference", "")) for r in resource.get("result") or [])
             if ref and not ref.startswith("#") and "/".join(ref.split("/")[-2:]) not in sent
         ]
         if missing:
@@ -192,8 +193,12 @@ def _report_results(label: str, report: dict[str, Any]) -> list[tuple[str, dict[
         if item.get("id") not in wanted:
             continue
         result = dict(item)
-        if not any(k in result for k in ("effectiveDateTime", "effectivePeriod", "effectiveInstant")):
-            when = report.get("effectiveDateTime") or (report.get("effectivePeriod") or {}).get("start")
+        if not any(
+            k in result for k in ("effectiveDateTime", "effectivePeriod", "effectiveInstant")
+        ):
+            when = report.get("effectiveDateTime") or (report.get("effectivePeriod") or {}).get(
+                "start"
+            )
             if when:
                 result["effectiveDateTime"] = when
         out.append((f"{label}.contained[{i}]", result))
@@ -274,8 +279,15 @@ def _plain_number(value: Decimal) -> int | float:
 V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 UCUM = "http://unitsofmeasure.org"
 _SEROLOGY_FLAGS = {
-    "POS": "positive", "NEG": "negative", "IND": "equivocal", "A": "positive", "AA": "positive",
-    "H": "positive", "HH": "positive", "N": "negative", "L": "negative",
+    "POS": "positive",
+    "NEG": "negative",
+    "IND": "equivocal",
+    "A": "positive",
+    "AA": "positive",
+    "H": "positive",
+    "HH": "positive",
+    "N": "negative",
+    "L": "negative",
 }
 _AVIDITY_FLAGS = {"L": "low", "H": "high", "N": "high", "I": "intermediate"}
 _BANDS = (
@@ -302,8 +314,16 @@ def _specimen(resource: dict[str, Any]) -> str | None:
 def _dna_text(text: str) -> str | None:
     """A CMV DNA result written as text: "<35", "< 35 UI/mL", "detected <LLOQ", "non rilevato"."""
     t = " ".join(text.lower().replace(",", ".").split())
-    below = t.startswith("<") or "lloq" in t or "below" in t or "inferiore" in t or "non quantificabile" in t
-    negative = any(w in t for w in ("not detected", "non rilevat", "assente", "negativ", "undetected"))
+    below = (
+        t.startswith("<")
+        or "lloq" in t
+        or "below" in t
+        or "inferiore" in t
+        or "non quantificabile" in t
+    )
+    negative = any(
+        w in t for w in ("not detected", "non rilevat", "assente", "negativ", "undetected")
+    )
     detected = any(w in t for w in ("detected", "rilevat", "presente", "positiv"))
     if negative:
         return "not_detected"
@@ -322,22 +342,31 @@ def _avidity(resource: dict[str, Any], flagged: str | None) -> dict[str, Any] | 
     without bands is passed on as a value (the case format's cut-offs then apply)."""
     quantity = resource.get("valueQuantity") or {}
     value = _number(quantity.get("value"))
-    text = str((resource.get("valueCodeableConcept") or {}).get("text") or resource.get("valueString") or "").lower()
+    text = str(
+        (resource.get("valueCodeableConcept") or {}).get("text")
+        or resource.get("valueString")
+        or ""
+    ).lower()
     for word, names in _BANDS:
         if text and any(n in text for n in names):
             return {"result": word}
     if value is not None and not quantity.get("comparator"):
         for band in resource.get("referenceRange") or []:
-            low, high = _number((band.get("low") or {}).get("value")), _number((band.get("high") or {}).get("value"))
+            low, high = (
+                _number((band.get("low") or {}).get("value")),
+                _number((band.get("high") or {}).get("value")),
+            )
             label = str(band.get("text") or "").lower()
-            word = next((w for w, names in _BANDS if any(n in label for n in names)), None)
-            if word and (low is None or value >= low) and (high is None or value < high):
-                return {"result": word}
+            band_word = next((w for w, names in _BANDS if any(n in label for n in names)), None)
+            if band_word and (low is None or value >= low) and (high is None or value < high):
+                return {"result": band_word}
     if flagged:
         return {"result": flagged}
     if value is not None and str(quantity.get("code") or quantity.get("unit")) == "%":
         return {"value": _plain_number(value), "unit": "%"}
-    return "needs the laboratory's category (low/intermediate/high) or its cut-offs in referenceRange"
+    return (
+        "needs the laboratory's category (low/intermediate/high) or its cut-offs in referenceRange"
+    )
 
 
 class _Mapper:
@@ -465,7 +494,11 @@ class _Mapper:
             return _avidity(resource, self._interpretation(resource, target))
         if target in ("cmv_igg", "cmv_igm"):
             result = self._result(resource) or self._interpretation(resource, target)
-            return {"result": result} if result else "has no coded result or interpretation (POS/NEG/A/N)"
+            return (
+                {"result": result}
+                if result
+                else "has no coded result or interpretation (POS/NEG/A/N)"
+            )
         if target == "cmv_dna" and not has_value:
             text = resource.get("valueString")
             result = (_dna_text(text) if isinstance(text, str) else None) or self._result(resource)

@@ -35,7 +35,20 @@ __all__ = [
 
 #: Dose units that count units of the product (tablets, vials), read with the product's strength.
 UNIT_WORDS = {
-    "tablet": frozenset({"tablet", "tablets", "tab", "tabs", "{tbl}", "{tablet}", "{tablets}", "cpr", "compressa", "compresse"}),
+    "tablet": frozenset(
+        {
+            "tablet",
+            "tablets",
+            "tab",
+            "tabs",
+            "{tbl}",
+            "{tablet}",
+            "{tablets}",
+            "cpr",
+            "compressa",
+            "compresse",
+        }
+    ),
     "capsule": frozenset({"capsule", "capsules", "cap", "caps", "{capsule}"}),
     "vial": frozenset({"vial", "vials", "{vial}", "flaconcino"}),
     "oral-solution": frozenset({"ml", "mL"}),
@@ -45,8 +58,12 @@ UNIT_WORDS = {
 class Lookups:
     """What the medication reader needs from the value sets."""
 
-    def __init__(self, rows: tuple[MedicationCode, ...], routes: Mapping[tuple[str, str], str],
-                 bindings: Mapping[tuple[str, str], Any]) -> None:
+    def __init__(
+        self,
+        rows: tuple[MedicationCode, ...],
+        routes: Mapping[tuple[str, str], str],
+        bindings: Mapping[tuple[str, str], Any],
+    ) -> None:
         self.rows = {(m.system, m.code): m for m in rows}
         self.routes = routes
         self.bindings = bindings
@@ -84,7 +101,9 @@ def _date(value: Any) -> str | None:
     return str(value)[:10] if value else None
 
 
-def _medication(resource: dict[str, Any], bundled: Mapping[str, dict[str, Any]]) -> tuple[dict[str, Any] | None, str | None]:
+def _medication(
+    resource: dict[str, Any], bundled: Mapping[str, dict[str, Any]]
+) -> tuple[dict[str, Any] | None, str | None]:
     """The Medication a resource names (its ``medicationCodeableConcept`` as a Medication-like
     dict), or why it cannot be found."""
     if isinstance(resource.get("medicationCodeableConcept"), dict):
@@ -94,15 +113,23 @@ def _medication(resource: dict[str, Any], bundled: Mapping[str, dict[str, Any]])
         return None, "names no medication"
     if ref.startswith("#"):
         found = next(
-            (c for c in resource.get("contained") or [] if isinstance(c, dict)
-             and c.get("resourceType") == "Medication" and c.get("id") == ref[1:]),
+            (
+                c
+                for c in resource.get("contained") or []
+                if isinstance(c, dict)
+                and c.get("resourceType") == "Medication"
+                and c.get("id") == ref[1:]
+            ),
             None,
         )
         return (found, None) if found else (None, f"references contained {ref}, which is absent")
     key = "/".join(ref.rstrip("/").split("/")[-2:])
     found = bundled.get(key)
     if found is None:
-        return None, f"references {ref}, which was not sent with it (add _include=MedicationRequest:medication)"
+        return (
+            None,
+            f"references {ref}, which was not sent with it (add _include=MedicationRequest:medication)",
+        )
     return found, None
 
 
@@ -123,36 +150,78 @@ def _product(medication: dict[str, Any], lookups: Lookups) -> Product | None:
         if row is not None:
             return Product(row.drug, row.strength_mg, row.form, row.route, f"{system}|{code}")
     ingredients = [i for i in medication.get("ingredient") or [] if isinstance(i, dict)]
-    if len(ingredients) == 1:  # a single-ingredient product described by its ingredient and strength
+    if (
+        len(ingredients) == 1
+    ):  # a single-ingredient product described by its ingredient and strength
         item = ingredients[0]
         row = next(
-            (lookups.rows[(s, c)] for s, c, _ in _codings(item.get("itemCodeableConcept"))
-             if (s, c) in lookups.rows and lookups.rows[(s, c)].kind in ("ingredient", "ATC")),
+            (
+                lookups.rows[(s, c)]
+                for s, c, _ in _codings(item.get("itemCodeableConcept"))
+                if (s, c) in lookups.rows and lookups.rows[(s, c)].kind in ("ingredient", "ATC")
+            ),
             None,
         )
         if row is not None:
             strength = item.get("strength") or {}
-            numerator, denominator = strength.get("numerator") or {}, strength.get("denominator") or {}
-            mg = _number(numerator.get("value")) if numerator.get("code", numerator.get("unit")) == "mg" else None
+            numerator, denominator = (
+                strength.get("numerator") or {},
+                strength.get("denominator") or {},
+            )
+            mg = (
+                _number(numerator.get("value"))
+                if numerator.get("code", numerator.get("unit")) == "mg"
+                else None
+            )
             per = _number(denominator.get("value") or 1)
-            form_words = " ".join(str(t) for t in (_show(medication.get("form")), denominator.get("unit"), denominator.get("code"))).lower()
-            form = next((f for f, words in UNIT_WORDS.items() if any(w.lower() in form_words.split() for w in words)), None)
-            return Product(row.drug, mg / per if mg is not None and per else None, form, row.route, "ingredient")
+            form_words = " ".join(
+                str(t)
+                for t in (
+                    _show(medication.get("form")),
+                    denominator.get("unit"),
+                    denominator.get("code"),
+                )
+            ).lower()
+            form = next(
+                (
+                    f
+                    for f, words in UNIT_WORDS.items()
+                    if any(w.lower() in form_words.split() for w in words)
+                ),
+                None,
+            )
+            return Product(
+                row.drug,
+                mg / per if mg is not None and per else None,
+                form,
+                row.route,
+                "ingredient",
+            )
     return None
 
 
-def _named_drug(medication: dict[str, Any] | None, resource: dict[str, Any], lookups: Lookups) -> str | None:
+def _named_drug(
+    medication: dict[str, Any] | None, resource: dict[str, Any], lookups: Lookups
+) -> str | None:
     """The drug an unmappable medication names in its text or display, if any."""
     texts = [str((medication or {}).get("code", {}).get("text") or "")]
     texts += [d for _, _, d in _codings((medication or {}).get("code"))]
-    texts += [str(d.get("text") or "") for d in resource.get("dosageInstruction") or [] if isinstance(d, dict)]
+    texts += [
+        str(d.get("text") or "")
+        for d in resource.get("dosageInstruction") or []
+        if isinstance(d, dict)
+    ]
     words = " ".join(texts).lower()
     return next((drug for drug in lookups.drugs if drug in words), None)
 
 
 def _dose(dosage: dict[str, Any], product: Product) -> tuple[dict[str, Any], str | None]:
     """``dose_mg`` or ``dose_mg_per_kg`` of one dosage, or why the dose cannot be read."""
-    quantity = dosage.get("dose") or (((dosage.get("doseAndRate") or [{}])[0]) or {}).get("doseQuantity") or {}
+    quantity = (
+        dosage.get("dose")
+        or (((dosage.get("doseAndRate") or [{}])[0]) or {}).get("doseQuantity")
+        or {}
+    )
     amount = _number(quantity.get("value"))
     if amount is None:
         return {}, None
@@ -161,10 +230,15 @@ def _dose(dosage: dict[str, Any], product: Product) -> tuple[dict[str, Any], str
         return {"dose_mg": _plain(amount * 1000 if unit == "g" else amount)}, None
     if unit in ("mg/kg", "mg/kg/dose"):
         return {"dose_mg_per_kg": _plain(amount)}, None
-    form = next((f for f, words in UNIT_WORDS.items() if unit in words or unit.lower() in words), None)
+    form = next(
+        (f for f, words in UNIT_WORDS.items() if unit in words or unit.lower() in words), None
+    )
     if form is not None and form == product.form and product.strength_mg is not None:
         return {"dose_mg": _plain(amount * product.strength_mg)}, None
-    return {}, f"dose {amount} {unit!r} cannot be read as mg of {product.drug} (product {product.code})"
+    return (
+        {},
+        f"dose {amount} {unit!r} cannot be read as mg of {product.drug} (product {product.code})",
+    )
 
 
 def medication_course(
@@ -187,8 +261,14 @@ def medication_course(
     product = _product(medication, lookups) if medication is not None else None
     if product is None:
         named = _named_drug(medication, resource, lookups)
-        what = f"medication {missing}" if missing else f"medication {_show((medication or {}).get('code'))} is not in the value sets"
-        return f"{kind} {what}" + (f"; it names {named}, which was therefore NOT checked" if named else "")
+        what = (
+            f"medication {missing}"
+            if missing
+            else f"medication {_show((medication or {}).get('code'))} is not in the value sets"
+        )
+        return f"{kind} {what}" + (
+            f"; it names {named}, which was therefore NOT checked" if named else ""
+        )
     if kind == "MedicationAdministration":
         dosage = resource.get("dosage") or {}
     else:
@@ -205,10 +285,17 @@ def medication_course(
     hours = {"h": 1, "d": 24, "wk": 168}.get(str(repeat.get("periodUnit")))
     if period and frequency and hours:
         course["every_h"] = _plain(period * hours / frequency)
-    route = next(
-        (lookups.routes[(s, c)] for s, c, _ in _codings(dosage.get("route")) if (s, c) in lookups.routes),
-        None,
-    ) or product.route
+    route = (
+        next(
+            (
+                lookups.routes[(s, c)]
+                for s, c, _ in _codings(dosage.get("route"))
+                if (s, c) in lookups.routes
+            ),
+            None,
+        )
+        or product.route
+    )
     if route:
         course["route"] = route
     bounds = repeat.get("boundsPeriod") or resource.get("effectivePeriod") or {}
@@ -238,17 +325,27 @@ def order_indication(resource: dict[str, Any]) -> str | None:
     return None
 
 
-def infer_indication(conditions: set[str], observations: list[dict[str, Any]]) -> tuple[str, str] | None:
+def infer_indication(
+    conditions: set[str], observations: list[dict[str, Any]]
+) -> tuple[str, str] | None:
     """``(indication, why)`` for an order that does not code its indication, when the record
     leaves one reading only: a transplant recipient with no CMV infection or disease recorded and
     no CMV DNA detected is on prophylaxis (the labelled use of valganciclovir/ganciclovir in
     transplant recipients at risk). Anything else is not inferred."""
     detected = any(
-        o.get("code") == "cmv_dna" and (o.get("result") in ("detected", "detected_below_lloq") or o.get("value"))
+        o.get("code") == "cmv_dna"
+        and (o.get("result") in ("detected", "detected_below_lloq") or o.get("value"))
         for o in observations
     )
-    if "transplant_recipient" in conditions and not conditions & {"cmv_infection", "congenital_cmv"} and not detected:
-        return "prophylaxis", "transplant recipient with no CMV infection or disease recorded and no CMV DNA detected"
+    if (
+        "transplant_recipient" in conditions
+        and not conditions & {"cmv_infection", "congenital_cmv"}
+        and not detected
+    ):
+        return (
+            "prophylaxis",
+            "transplant recipient with no CMV infection or disease recorded and no CMV DNA detected",
+        )
     return None
 
 
@@ -280,7 +377,11 @@ class Administrations:
             notes.append(
                 f"{len(doses)} administration(s) of {drug}{' ' + route if route else ''} from {doses[0]['start']} "
                 f"to {doses[-1]['start']} read as one course"
-                + (f", every {course['every_h']} h (median interval)" if "every_h" in course else "")
+                + (
+                    f", every {course['every_h']} h (median interval)"
+                    if "every_h" in course
+                    else ""
+                )
                 + ", last dose as the current dose"
             )
         return out, notes

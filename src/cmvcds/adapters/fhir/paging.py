@@ -44,7 +44,9 @@ def follow_pages(
     if url is None:
         return bundle, []
     if fetch is None or not base:
-        return bundle, [f"{label}: further pages (link next) not read: the request gives no fhirServer"]
+        return bundle, [
+            f"{label}: further pages (link next) not read: the request gives no fhirServer"
+        ]
     prefix = base.rstrip("/") + "/"
     merged = dict(bundle)
     merged["entry"] = list(bundle.get("entry") or [])

@@ -46,7 +46,9 @@ class MedicationCode(Fact):
     code: str
     display: str
     drug: str
-    kind: Literal["ingredient", "SCD", "SBD", "GPCK", "BPCK", "ATC", "AIC", "SNOMED-CD"] = "ingredient"
+    kind: Literal["ingredient", "SCD", "SBD", "GPCK", "BPCK", "ATC", "AIC", "SNOMED-CD"] = (
+        "ingredient"
+    )
     strength_mg: Decimal | None = Field(default=None, gt=0, description="mg of drug per unit")
     form: Literal["tablet", "capsule", "oral-solution", "vial"] | None = None
     route: Literal["oral", "iv"] | None = None
