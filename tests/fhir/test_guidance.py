@@ -120,3 +120,23 @@ def test_cli_assess_format_fhir(tmp_path: Path) -> None:
         "RequestGroup",
     ]
     assert list(validator().iter_errors(bundle)) == []
+
+
+def test_api_assess_fhir(client: Any) -> None:
+    import yaml
+
+    raw = yaml.safe_load(
+        (ROOT / "examples" / "pregnancy-excluded-renal.yaml").read_text(encoding="utf-8")
+    )
+    raw = json.loads(json.dumps(raw, default=str))  # YAML dates as the ISO strings a client sends
+    response = client.post("/api/v1/assess/fhir?patient=Patient/p-9", json=raw)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    bundle = response.json()
+    assert list(validator().iter_errors(bundle)) == []
+    issues = resources(bundle, "DetectedIssue")
+    assert any(
+        i["code"]["text"] == "renal-exclusion" and i["patient"] == {"reference": "Patient/p-9"}
+        for i in issues
+    )
+    assert client.post("/api/v1/assess/fhir?patient=Practitioner/x", json=raw).status_code == 422
