@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fhir.resources.R4B.observation import Observation
 
 from cmvcds.adapters.fhir.mapping import bundle_to_case, medication_course, value_sets
@@ -226,3 +227,75 @@ def test_every_drug_unit_and_answer_is_known_to_the_case_format(knowledge: Knowl
         "not_pregnant",
     }
     assert {a.result for a in sets.answers} <= results
+
+
+@pytest.mark.parametrize(
+    ("text", "result"),
+    [
+        ("<35", "below_lloq"),
+        ("< 34,5 UI/mL", "below_lloq"),
+        ("detected <LLOQ", "detected_below_lloq"),
+        ("Rilevato, inferiore al limite di quantificazione", "detected_below_lloq"),
+        ("DNA non rilevato", "not_detected"),
+        ("Not detected", "not_detected"),
+        ("Detected", "detected"),
+    ],
+)
+def test_viral_load_written_as_text_is_never_read_as_more_than_it_says(
+    knowledge: Knowledge, text: str, result: str
+) -> None:
+    observation = copy.deepcopy(MONITOR["observations"]["entry"][0]["resource"])
+    del observation["valueQuantity"]
+    observation["valueString"] = text
+    mapped = bundle_to_case(bundle(observation), knowledge, context="transplant", assessed_on=TODAY)
+    assert mapped.case["observations"][0]["result"] == result
+
+
+def test_branded_product_described_by_ingredient_and_strength_rolls_up(
+    knowledge: Knowledge,
+) -> None:
+    """An SBD/GPCK the pack does not list, sent as a Medication with its ingredient (RxNorm IN
+    275891) and strength 450 mg per tablet: 2 tablets read as 900 mg."""
+    medication = {
+        "resourceType": "Medication",
+        "id": "valcyte",
+        "code": {
+            "coding": [
+                {"system": RXNORM, "code": "0000000", "display": "Valcyte 450 MG Oral Tablet"}
+            ]
+        },
+        "form": {"text": "tablet"},
+        "ingredient": [
+            {
+                "itemCodeableConcept": {"coding": [{"system": RXNORM, "code": "275891"}]},
+                "strength": {
+                    "numerator": {"value": 450, "unit": "mg", "code": "mg"},
+                    "denominator": {"value": 1, "unit": "tablet"},
+                },
+            }
+        ],
+    }
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "o",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p"},
+        "authoredOn": "2026-11-01",
+        "medicationReference": {"reference": "Medication/valcyte"},
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 12, "periodUnit": "h"}},
+                "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet", "code": "{tbl}"}}],
+            }
+        ],
+    }
+    mapped = bundle_to_case(
+        bundle(order, medication), knowledge, context="transplant", assessed_on=TODAY
+    )
+    assert mapped.case["therapy"] == [
+        {"drug": "valganciclovir", "dose_mg": 900, "every_h": 12, "start": "2026-11-01"}
+    ]
+    missing = bundle_to_case(bundle(order), knowledge, context="transplant", assessed_on=TODAY)
+    assert missing.case["therapy"] == []
+    assert "Medication/valcyte, which was not sent with it" in missing.unmapped[0]
