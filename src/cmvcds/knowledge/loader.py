@@ -202,9 +202,7 @@ def _csv_cells(model: type[BaseModel], row: dict[str, str]) -> dict[str, Any]:
 
 @cache
 def _tuple_fields(model: type[BaseModel]) -> frozenset[str]:
-    return frozenset(
-        name for name, info in model.model_fields.items() if _is_tuple(info.annotation)
-    )
+    return frozenset(name for name, info in model.model_fields.items() if _is_tuple(info.annotation))
 
 
 def _is_tuple(annotation: Any) -> bool:
