@@ -17,7 +17,6 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +25,17 @@ from pydantic import ValidationError
 
 from cmvcds.adapters.fhir import medications as meds
 from cmvcds.adapters.fhir.medications import order_indication
+from cmvcds.adapters.fhir.results import (
+    AVIDITY_FLAGS,
+    SEROLOGY_FLAGS,
+    UCUM,
+    V3_INTERPRETATION,
+    avidity,
+    dna_text,
+    number,
+    plain_number,
+    specimen,
+)
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.fhir import FhirValueSets, ObservationCode
@@ -265,110 +275,6 @@ def _effective(resource: dict[str, Any]) -> str | None:
     )
 
 
-def _number(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def _plain_number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-UCUM = "http://unitsofmeasure.org"
-_SEROLOGY_FLAGS = {
-    "POS": "positive",
-    "NEG": "negative",
-    "IND": "equivocal",
-    "A": "positive",
-    "AA": "positive",
-    "H": "positive",
-    "HH": "positive",
-    "N": "negative",
-    "L": "negative",
-}
-_AVIDITY_FLAGS = {"L": "low", "H": "high", "N": "high", "I": "intermediate"}
-_BANDS = (
-    ("intermediate", ("intermediate", "intermedia", "borderline", "equivocal")),
-    ("low", ("low", "bassa")),
-    ("high", ("high", "alta")),
-)
-_SPECIMENS = (
-    ("whole_blood", ("whole blood", "sangue intero", "edta blood")),
-    ("plasma", ("plasma", "serum", "siero")),
-    ("urine", ("urine", "urina")),
-    ("saliva", ("saliva",)),
-    ("amniotic_fluid", ("amniotic", "liquido amniotico")),
-    ("csf", ("cerebrospinal", "csf", "liquor")),
-)
-
-
-def _specimen(resource: dict[str, Any]) -> str | None:
-    """The case specimen an Observation's ``specimen`` reference names in its display."""
-    text = str((resource.get("specimen") or {}).get("display") or "").lower()
-    return next((s for s, words in _SPECIMENS if any(w in text for w in words)), None)
-
-
-def _dna_text(text: str) -> str | None:
-    """A CMV DNA result written as text: "<35", "< 35 UI/mL", "detected <LLOQ", "non rilevato"."""
-    t = " ".join(text.lower().replace(",", ".").split())
-    below = (
-        t.startswith("<")
-        or "lloq" in t
-        or "below" in t
-        or "inferiore" in t
-        or "non quantificabile" in t
-    )
-    negative = any(
-        w in t for w in ("not detected", "non rilevat", "assente", "negativ", "undetected")
-    )
-    detected = any(w in t for w in ("detected", "rilevat", "presente", "positiv"))
-    if negative:
-        return "not_detected"
-    if detected and below:
-        return "detected_below_lloq"
-    if below:
-        return "below_lloq"  # "<35": not detected or below the LLOQ
-    if detected:
-        return "detected"
-    return None
-
-
-def _avidity(resource: dict[str, Any], flagged: str | None) -> dict[str, Any] | str:
-    """Avidity as the laboratory's category: from a coded/text result, from the band of its own
-    ``referenceRange`` cut-offs that holds the ratio or index, or from its L/H flag; a value in %
-    without bands is passed on as a value (the case format's cut-offs then apply)."""
-    quantity = resource.get("valueQuantity") or {}
-    value = _number(quantity.get("value"))
-    text = str(
-        (resource.get("valueCodeableConcept") or {}).get("text")
-        or resource.get("valueString")
-        or ""
-    ).lower()
-    for word, names in _BANDS:
-        if text and any(n in text for n in names):
-            return {"result": word}
-    if value is not None and not quantity.get("comparator"):
-        for band in resource.get("referenceRange") or []:
-            low, high = (
-                _number((band.get("low") or {}).get("value")),
-                _number((band.get("high") or {}).get("value")),
-            )
-            label = str(band.get("text") or "").lower()
-            band_word = next((w for w, names in _BANDS if any(n in label for n in names)), None)
-            if band_word and (low is None or value >= low) and (high is None or value < high):
-                return {"result": band_word}
-    if flagged:
-        return {"result": flagged}
-    if value is not None and str(quantity.get("code") or quantity.get("unit")) == "%":
-        return {"value": _plain_number(value), "unit": "%"}
-    return (
-        "needs the laboratory's category (low/intermediate/high) or its cut-offs in referenceRange"
-    )
-
-
 class _Mapper:
     def __init__(
         self,
@@ -465,14 +371,14 @@ class _Mapper:
             self._pregnancy(label, spec, day, resource)
             return
         item: dict[str, Any] = {"date": day, "code": spec.maps_to}
-        specimen = spec.specimen or _specimen(resource)
-        if spec.maps_to == "cmv_dna" and specimen is None:
+        sample = spec.specimen or specimen(resource)
+        if spec.maps_to == "cmv_dna" and sample is None:
             self.unmapped.append(
                 f"{label}: CMV DNA {spec.code} does not say the specimen (Observation.specimen)"
             )
             return
-        if specimen:
-            item["specimen"] = specimen
+        if sample:
+            item["specimen"] = sample
         reading = self._reading(spec, resource)
         if isinstance(reading, str):
             self.unmapped.append(f"{label}: {spec.maps_to} {spec.code} {reading}")
@@ -491,7 +397,7 @@ class _Mapper:
         has_value = isinstance(quantity, dict) and quantity.get("value") is not None
         target = spec.maps_to
         if target == "cmv_igg_avidity":
-            return _avidity(resource, self._interpretation(resource, target))
+            return avidity(resource, self._interpretation(resource, target))
         if target in ("cmv_igg", "cmv_igm"):
             result = self._result(resource) or self._interpretation(resource, target)
             return (
@@ -501,13 +407,13 @@ class _Mapper:
             )
         if target == "cmv_dna" and not has_value:
             text = resource.get("valueString")
-            result = (_dna_text(text) if isinstance(text, str) else None) or self._result(resource)
+            result = (dna_text(text) if isinstance(text, str) else None) or self._result(resource)
             return {"result": result} if result else "has no value or coded result we can read"
         if not has_value:
             result = self._result(resource)
             return {"result": result} if result else "has no value or coded result we can read"
         assert isinstance(quantity, dict)
-        value = _number(quantity["value"])
+        value = number(quantity["value"])
         code = quantity.get("code")
         if code and quantity.get("system", UCUM) == UCUM and str(code) not in self.sets.units:
             return f"has unit {code!r}, which cmvcds does not read (no conversion is guessed)"
@@ -520,13 +426,13 @@ class _Mapper:
             return f"is {comparator} {quantity['value']} (a bound, not a value): not used"
         if value is None or not unit:
             return "has a quantity without a usable unit"
-        return {"value": _plain_number(value), "unit": unit}
+        return {"value": plain_number(value), "unit": unit}
 
     def _interpretation(self, resource: dict[str, Any], target: str) -> str | None:
         """A serology or avidity result from the laboratory's own interpretation flag (v3
         ObservationInterpretation): for an antibody, abnormal/high means reactive and normal/low
         non-reactive; for avidity, L/H are the laboratory's low/high avidity."""
-        words = _SEROLOGY_FLAGS if target in ("cmv_igg", "cmv_igm") else _AVIDITY_FLAGS
+        words = SEROLOGY_FLAGS if target in ("cmv_igg", "cmv_igm") else AVIDITY_FLAGS
         for concept in resource.get("interpretation") or []:
             for system, code, _ in _codings(concept):
                 if system == V3_INTERPRETATION and code in words:
@@ -570,7 +476,7 @@ class _Mapper:
                 self.unmapped.append(f"{label}: pregnancy status answer not in the value sets")
         elif spec.maps_to == "gestational_age":
             quantity = resource.get("valueQuantity") or {}
-            value = _number(quantity.get("value"))
+            value = number(quantity.get("value"))
             unit = str(quantity.get("code") or quantity.get("unit") or "")
             days = (
                 None
