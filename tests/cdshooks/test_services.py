@@ -168,12 +168,18 @@ def test_no_cards_for_a_man_or_without_cmv_results(client: TestClient) -> None:
     }
 
 
-def test_a_binding_violation_becomes_a_problem_card(client: TestClient) -> None:
+def test_a_binding_violation_is_reported_and_the_rest_still_answered(client: TestClient) -> None:
+    """Issue 16 item 4: the invalid result is left out and listed on a warning card; the decision
+    is still made from the rest (without the positive IgG the seroconversion is not shown, so
+    valacyclovir is no longer "recommended")."""
     request = load("pregnancy-valacyclovir.request.json")
     request["prefetch"]["observations"]["entry"][3]["resource"]["status"] = "bogus"
     cards = client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request).json()["cards"]
-    assert [c["indicator"] for c in cards] == ["warning"]
-    assert "'bogus' is not in the required value set" in cards[0]["detail"]
+    warning = [c for c in cards if c["indicator"] == "warning"]
+    assert len(warning) == 1 and "ignored" in warning[0]["summary"]
+    assert "'bogus' is not in the required value set" in warning[0]["detail"]
+    decision = [c for c in cards if c["summary"].startswith("Valacyclovir to prevent fetal CMV")]
+    assert len(decision) == 1 and "recommended" not in decision[0]["summary"].split(":")[1]
 
 
 def test_unknown_service_and_wrong_hook(client: TestClient) -> None:

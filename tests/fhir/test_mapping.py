@@ -14,7 +14,6 @@ from fhir.resources.R4B.observation import Observation
 
 from cmvcds.adapters.fhir.mapping import bundle_to_case, medication_course, value_sets
 from cmvcds.domain.case import parse_case
-from cmvcds.errors import CaseFormatError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.core import ObservationCatalogue, Vocabularies
 from tests.conftest import TODAY
@@ -84,9 +83,12 @@ def test_bogus_status_is_refused_though_the_library_accepts_it(knowledge: Knowle
     observation = copy.deepcopy(PREGNANCY["observations"]["entry"][2]["resource"])
     observation["status"] = "bogus"
     Observation.model_validate(observation)  # fhir.resources does not check the binding …
-    with pytest.raises(CaseFormatError) as caught:  # … we do
-        bundle_to_case(bundle(observation), knowledge, context="pregnancy", assessed_on=TODAY)
-    assert caught.value.problems == [  # type: ignore[attr-defined]
+    mapped = bundle_to_case(  # … we do: the resource is left out and reported
+        bundle(observation), knowledge, context="pregnancy", assessed_on=TODAY
+    )
+    assert mapped.case["observations"] == []
+    assert mapped.ignored == [
+        f"Observation/{observation.get('id', '?')} ignored: "
         "entry[0].resource.status: 'bogus' is not in the required value set "
         "(registered, preliminary, final, amended, corrected, cancelled, entered-in-error, unknown)"
     ]
@@ -99,10 +101,14 @@ def test_a_resource_breaking_fhir_r4_is_refused_naming_the_element(knowledge: Kn
         "status": "final",
         "valueQuantity": {"value": "many"},
     }
-    with pytest.raises(CaseFormatError) as caught:
-        bundle_to_case(bundle(broken), knowledge, context="pregnancy", assessed_on=TODAY)
-    problems = caught.value.problems  # type: ignore[attr-defined]
-    assert any(p.startswith("entry[0].resource.code:") for p in problems)
+    good = copy.deepcopy(PREGNANCY["observations"]["entry"][2]["resource"])
+    mapped = bundle_to_case(bundle(broken, good), knowledge, context="pregnancy", assessed_on=TODAY)
+    # issue 16 item 4: the broken resource is reported, the rest is still read
+    assert len(mapped.ignored) == 1
+    assert mapped.ignored[0].startswith("Observation/x ignored: entry[0].resource.code:")
+    assert mapped.case["observations"] == [
+        {"date": "2026-09-30", "code": "cmv_igg", "result": "negative"}
+    ]
 
 
 def test_preliminary_and_entered_in_error_results_are_reported_not_used(
@@ -170,7 +176,8 @@ def test_dose_in_grams_and_interval_in_hours(knowledge: Knowledge) -> None:
     )
 
 
-def test_quantity_below_the_limit_is_detected_below_lloq(knowledge: Knowledge) -> None:
+def test_quantity_below_the_limit_is_not_detected_or_below_lloq(knowledge: Knowledge) -> None:
+    """Issue 16: "< 35 IU/mL" means not detected or below the LLOQ — never "detected"."""
     observation = copy.deepcopy(MONITOR["observations"]["entry"][0]["resource"])
     observation["valueQuantity"] = {
         "value": 35,
@@ -186,7 +193,7 @@ def test_quantity_below_the_limit_is_detected_below_lloq(knowledge: Knowledge) -
             "date": "2026-08-03",
             "code": "cmv_dna",
             "specimen": "plasma",
-            "result": "detected_below_lloq",
+            "result": "below_lloq",
         }
     ]
 
@@ -220,3 +227,75 @@ def test_every_drug_unit_and_answer_is_known_to_the_case_format(knowledge: Knowl
         "not_pregnant",
     }
     assert {a.result for a in sets.answers} <= results
+
+
+@pytest.mark.parametrize(
+    ("text", "result"),
+    [
+        ("<35", "below_lloq"),
+        ("< 34,5 UI/mL", "below_lloq"),
+        ("detected <LLOQ", "detected_below_lloq"),
+        ("Rilevato, inferiore al limite di quantificazione", "detected_below_lloq"),
+        ("DNA non rilevato", "not_detected"),
+        ("Not detected", "not_detected"),
+        ("Detected", "detected"),
+    ],
+)
+def test_viral_load_written_as_text_is_never_read_as_more_than_it_says(
+    knowledge: Knowledge, text: str, result: str
+) -> None:
+    observation = copy.deepcopy(MONITOR["observations"]["entry"][0]["resource"])
+    del observation["valueQuantity"]
+    observation["valueString"] = text
+    mapped = bundle_to_case(bundle(observation), knowledge, context="transplant", assessed_on=TODAY)
+    assert mapped.case["observations"][0]["result"] == result
+
+
+def test_branded_product_described_by_ingredient_and_strength_rolls_up(
+    knowledge: Knowledge,
+) -> None:
+    """An SBD/GPCK the pack does not list, sent as a Medication with its ingredient (RxNorm IN
+    275891) and strength 450 mg per tablet: 2 tablets read as 900 mg."""
+    medication = {
+        "resourceType": "Medication",
+        "id": "valcyte",
+        "code": {
+            "coding": [
+                {"system": RXNORM, "code": "0000000", "display": "Valcyte 450 MG Oral Tablet"}
+            ]
+        },
+        "form": {"text": "tablet"},
+        "ingredient": [
+            {
+                "itemCodeableConcept": {"coding": [{"system": RXNORM, "code": "275891"}]},
+                "strength": {
+                    "numerator": {"value": 450, "unit": "mg", "code": "mg"},
+                    "denominator": {"value": 1, "unit": "tablet"},
+                },
+            }
+        ],
+    }
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "o",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p"},
+        "authoredOn": "2026-11-01",
+        "medicationReference": {"reference": "Medication/valcyte"},
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 12, "periodUnit": "h"}},
+                "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet", "code": "{tbl}"}}],
+            }
+        ],
+    }
+    mapped = bundle_to_case(
+        bundle(order, medication), knowledge, context="transplant", assessed_on=TODAY
+    )
+    assert mapped.case["therapy"] == [
+        {"drug": "valganciclovir", "dose_mg": 900, "every_h": 12, "start": "2026-11-01"}
+    ]
+    missing = bundle_to_case(bundle(order), knowledge, context="transplant", assessed_on=TODAY)
+    assert missing.case["therapy"] == []
+    assert "Medication/valcyte, which was not sent with it" in missing.unmapped[0]

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 _LOG_PLACES = Decimal("0.001")
-_NON_QUANTIFIED = ("not_detected", "detected_below_lloq", "detected")
+_NON_QUANTIFIED = ("not_detected", "detected_below_lloq", "below_lloq", "detected")
 
 
 class _Observation(Protocol):

@@ -9,7 +9,9 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from cmvcds.adapters.api.deps import ClinicDep, IndexDep
 from cmvcds.adapters.api.models import (
@@ -55,6 +57,37 @@ def assess(
     case: Annotated[Any, Body(examples=[EXAMPLE_CASE])],
 ) -> Any:
     return clinic.assess(case)
+
+
+@router.post(
+    "/assess/fhir",
+    response_class=JSONResponse,
+    responses={
+        200: {
+            "description": "FHIR R4 collection Bundle",
+            "content": {"application/fhir+json": {"schema": {"type": "object"}}},
+        },
+        **problem_responses(422, 500),
+    },
+    summary="Assess a case → FHIR R4 Bundle (GuidanceResponse, RequestGroup, DetectedIssue)",
+)
+def assess_fhir(
+    request: Request,
+    clinic: ClinicDep,
+    case: Annotated[dict[str, Any], Body(examples=[EXAMPLE_CASE])],
+    patient: Annotated[str | None, Query(pattern=r"^Patient/[A-Za-z0-9\-.]{1,64}$")] = None,
+) -> JSONResponse:
+    """The assessment as FHIR R4 resources an EHR can file (issue 16 item 6)."""
+    from cmvcds.adapters.fhir.guidance import assessment_bundle
+
+    doc = jsonable_encoder(clinic.assess(case))  # the published JSON (dates as ISO strings)
+    bundle = assessment_bundle(
+        doc,
+        patient=patient,
+        now=str(doc["assessed_on"]),
+        base_url=str(request.base_url).rstrip("/"),
+    )
+    return JSONResponse(bundle, media_type="application/fhir+json")
 
 
 @router.post(

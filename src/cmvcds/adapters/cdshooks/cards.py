@@ -14,7 +14,14 @@ from typing import Any, Literal
 
 from cmvcds.adapters.cdshooks.models import SUMMARY_LIMIT, Action, Card, Link, Source, Suggestion
 
-__all__ = ["alert_cards", "card_uuid", "decision_cards", "problem_card", "summary"]
+__all__ = [
+    "alert_cards",
+    "card_uuid",
+    "decision_cards",
+    "problem_card",
+    "record_cards",
+    "summary",
+]
 
 NAMESPACE = uuid.UUID("6f1d3c52-8f0e-4a53-9d1f-6c8b1e0f4a21")
 
@@ -222,3 +229,57 @@ def problem_card(
         indicator="warning",
         source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
     )
+
+
+def record_cards(
+    title: str,
+    *,
+    ignored: Sequence[str],
+    notes: Sequence[str],
+    base_url: str,
+    service_id: str,
+    hook_instance: str,
+    version: str,
+) -> list[Card]:
+    """What the service did not read from the record, and what it assumed while reading it.
+
+    ``ignored`` (invalid resources, pages not read, results or orders it cannot map) is a warning:
+    the advice on the other cards was given without them. ``notes`` (an inferred indication,
+    administrations joined into a course) is information. Nothing is dropped without a word.
+    """
+    cards = []
+    if ignored:
+        cards.append(
+            Card(
+                uuid=card_uuid(hook_instance, service_id, "record/ignored"),
+                summary=summary(
+                    f"{title}: {len(ignored)} item(s) of the record ignored or not read; see details."
+                ),
+                detail="\n".join(
+                    [
+                        "The other cards were computed without these items; check them in the record.",
+                        "",
+                        "**Ignored or not read**",
+                        *_bullets(ignored[:20]),
+                        *([f"- … and {len(ignored) - 20} more"] if len(ignored) > 20 else []),
+                        "",
+                        f"Knowledge {version}.",
+                    ]
+                ),
+                indicator="warning",
+                source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
+            )
+        )
+    if notes:
+        cards.append(
+            Card(
+                uuid=card_uuid(hook_instance, service_id, "record/notes"),
+                summary=summary(f"{title}: read with {len(notes)} assumption(s); see details."),
+                detail="\n".join(
+                    ["**Assumptions made while reading the record**", *_bullets(notes[:20])]
+                ),
+                indicator="info",
+                source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
+            )
+        )
+    return cards

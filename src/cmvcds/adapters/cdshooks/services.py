@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.cdshooks.cards import (
@@ -15,6 +17,7 @@ from cmvcds.adapters.cdshooks.cards import (
     card_uuid,
     decision_cards,
     problem_card,
+    record_cards,
     summary,
 )
 from cmvcds.adapters.cdshooks.models import Action, Card, CdsRequest, Link, Source, Suggestion
@@ -25,6 +28,8 @@ from cmvcds.adapters.fhir.mapping import (
     resources_of,
     value_sets,
 )
+from cmvcds.adapters.fhir.medications import infer_indication
+from cmvcds.adapters.fhir.paging import Fetch, follow_pages
 from cmvcds.engine import dosing
 from cmvcds.errors import InputError
 
@@ -49,6 +54,10 @@ MONITOR_ALERTS = (
     "drug-interaction",
 )
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+#: Laboratory reports whose results are contained Observations (Italian FSE, many LIS exports).
+REPORTS = "DiagnosticReport?patient={{context.patientId}}&category=LAB"
+#: The prefetch keys read as the patient's record.
+RECORD_KEYS = ("patient", "observations", "conditions", "medications", "administrations", "reports")
 
 Handler = Callable[[CdsRequest, dict[str, Any], Clinic, str, "Service"], list[Card]]
 
@@ -112,6 +121,7 @@ def discovery(clinic: Clinic) -> list[Service]:
                 "observations": _observation_query(pregnancy_codes),
                 "conditions": "Condition?patient={{context.patientId}}",
                 "medications": "MedicationRequest?patient={{context.patientId}}",
+                "reports": REPORTS,
             },
             required=("patient", "observations"),
             handler=_pregnancy,
@@ -129,6 +139,8 @@ def discovery(clinic: Clinic) -> list[Service]:
                 "observations": _observation_query(sets.loinc_codes()),
                 "conditions": "Condition?patient={{context.patientId}}",
                 "medications": "MedicationRequest?patient={{context.patientId}}",
+                "administrations": "MedicationAdministration?patient={{context.patientId}}",
+                "reports": REPORTS,
             },
             required=("patient", "observations", "medications"),
             handler=_monitor,
@@ -141,7 +153,11 @@ def discovery(clinic: Clinic) -> list[Service]:
                 "Checks a draft order of a CMV antiviral against its label for this patient's renal function "
                 "and weight, and offers the labelled dose as a replacement."
             ),
-            prefetch={"patient": patient, "observations": _observation_query(dose_codes)},
+            prefetch={
+                "patient": patient,
+                "observations": _observation_query(dose_codes),
+                "conditions": "Condition?patient={{context.patientId}}",
+            },
             required=("patient", "observations"),
             handler=_dose_check,
         ),
@@ -152,14 +168,77 @@ def _resources(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: data[k] for k in keys if data.get(k) is not None}
 
 
-def _map(clinic: Clinic, data: dict[str, Any], context: str, request: CdsRequest) -> MappedCase:
+def _page_fetcher(request: CdsRequest) -> Fetch | None:
+    """GET of a next page on the request's FHIR server with its bearer token (issue 16 item 2;
+    the fetch layer of adapters/cdshooks may replace this callable)."""
+    if not request.fhirServer:
+        return None
+    headers = {"Accept": "application/fhir+json"}
+    if request.fhirAuthorization is not None:
+        headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
+
+    def fetch(url: str) -> Any:
+        with httpx.Client(timeout=10.0, headers=headers, follow_redirects=False) as client:
+            response = client.get(url)
+            response.raise_for_status()
+            return response.json()
+
+    return fetch
+
+
+def _paged(
+    data: dict[str, Any], request: CdsRequest, keys: tuple[str, ...]
+) -> tuple[dict[str, Any], list[str]]:
+    """The record's prefetch keys with every searchset's further pages read."""
+    fetch, notes, out = _page_fetcher(request), [], {}
+    for key in keys:
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+            value, problems = follow_pages(value, fetch, base=request.fhirServer, label=key)
+            notes += problems
+        out[key] = value
+    return out, notes
+
+
+def _map(
+    clinic: Clinic,
+    data: dict[str, Any],
+    context: str,
+    request: CdsRequest,
+    keys: tuple[str, ...] = RECORD_KEYS,
+) -> MappedCase:
     patient_id = str(request.context.get("patientId", "patient"))
-    return bundle_to_case(
-        _resources(data, "patient", "observations", "conditions", "medications"),
+    record, notes = _paged(data, request, keys)
+    mapped = bundle_to_case(
+        record,
         clinic.knowledge,
         context=context,
         assessed_on=clinic.today(),
         case_id=f"cds-{patient_id}"[:128],
+    )
+    mapped.ignored = notes + mapped.ignored
+    return mapped
+
+
+def _record_cards(
+    mapped: MappedCase,
+    request: CdsRequest,
+    clinic: Clinic,
+    base: str,
+    service: Service,
+    *,
+    unmapped: bool,
+) -> list[Card]:
+    return record_cards(
+        service.title,
+        ignored=[*mapped.ignored, *(mapped.unmapped if unmapped else [])],
+        notes=mapped.notes,
+        base_url=base,
+        service_id=service.id,
+        hook_instance=request.hookInstance,
+        version=clinic.knowledge.version,
     )
 
 
@@ -215,7 +294,7 @@ def _pregnancy(
         hook_instance=request.hookInstance,
         codes=("renal-exclusion", "amniocentesis-too-early", "late-transmission-possible"),
     )
-    return cards
+    return cards + _record_cards(mapped, request, clinic, base, service, unmapped=False)
 
 
 def _suggestion(doc: dict[str, Any], request: CdsRequest, clinic: Clinic) -> dict[str, Any] | None:
@@ -286,7 +365,7 @@ def _monitor(
     if not mapped.case["therapy"] and not any(
         o["code"] == "cmv_dna" for o in mapped.case["observations"]
     ):
-        return []
+        return _record_cards(mapped, request, clinic, base, service, unmapped=True)
     try:
         doc = clinic.assess(mapped.case)
     except InputError as error:
@@ -297,7 +376,7 @@ def _monitor(
         service_id=service.id,
         hook_instance=request.hookInstance,
         codes=MONITOR_ALERTS,
-    )
+    ) + _record_cards(mapped, request, clinic, base, service, unmapped=True)
 
 
 def _dose_check(
@@ -315,28 +394,56 @@ def _dose_check(
     if request.hook == "order-select" and isinstance(selections, list):
         chosen = {str(s) for s in selections}
         orders = [r for r in orders if f"MedicationRequest/{r.get('id')}" in chosen]
+    bundled = {
+        f"Medication/{r.get('id')}": r
+        for _, r in resources_of(request.context.get("draftOrders"))
+        if r.get("resourceType") == "Medication"
+    }
     ours: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    cards: list[Card] = []
     for resource in orders:
-        course = medication_course(resource, sets)
-        if isinstance(course, dict):
+        course = medication_course(resource, sets, bundled)
+        if isinstance(course, dict) and "unread" in course:
+            cards.append(
+                _unread_order_card(resource, course["unread"], request, service, clinic, base)
+            )
+        elif isinstance(course, dict):
             ours.append((resource, course))
+        elif isinstance(course, str) and "NOT checked" in course:
+            cards.append(_unread_order_card(resource, course, request, service, clinic, base))
     if not ours:
-        return []
+        return cards
     try:
         mapped = _map(
-            clinic,
-            {"patient": data.get("patient"), "observations": data.get("observations")},
-            "immunocompromised",
-            request,
+            clinic, data, "immunocompromised", request, ("patient", "observations", "conditions")
         )
         case = clinic.parse(mapped.case)
     except InputError as error:
-        return _mapping_card(error, service, request, clinic, base)
+        return cards + _mapping_card(error, service, request, clinic, base)
     patient = dosing.dose_patient_from_case(case, case.assessed_on)
-    cards: list[Card] = []
+    cards += _record_cards(mapped, request, clinic, base, service, unmapped=False)
     for resource, course in ours:
         key = f"order/{resource.get('id', len(cards))}"
         indication = course.get("indication")
+        inferred = (
+            infer_indication(mapped.conditions, mapped.case["observations"])
+            if indication is None
+            else None
+        )
+        if inferred is not None:
+            indication = inferred[0]
+            cards.append(
+                Card(
+                    uuid=card_uuid(request.hookInstance, service.id, f"{key}/indication"),
+                    summary=summary(
+                        f"{course['drug']} order checked as {indication}: indication inferred, not stated."
+                    ),
+                    detail=f"The order states no indication (`reasonCode`). Inferred: **{indication}** — "
+                    f"{inferred[1]}. If this is wrong, state the indication on the order.",
+                    indicator="info",
+                    source=Source(label=f"cmvcds {clinic.knowledge.version}", url=f"{base}/dose"),
+                )
+            )
         if indication is None:
             cards.append(
                 Card(
@@ -369,6 +476,29 @@ def _dose_check(
         if card is not None:
             cards.append(card)
     return cards
+
+
+def _unread_order_card(
+    resource: dict[str, Any],
+    reason: str,
+    request: CdsRequest,
+    service: Service,
+    clinic: Clinic,
+    base: str,
+) -> Card:
+    """A CMV antiviral order whose medication cannot be read: a warning, never silence."""
+    key = f"order/{resource.get('id', '?')}/unread"
+    return Card(
+        uuid=card_uuid(request.hookInstance, service.id, key),
+        summary=summary(
+            "CMV antiviral order not checked: its medication code is not known to cmvcds."
+        ),
+        detail=f"{reason}.\n\nCheck the dose by hand or with the dose calculator; knowledge "
+        f"{clinic.knowledge.version}.",
+        indicator="warning",
+        source=Source(label=f"cmvcds {clinic.knowledge.version}", url=f"{base}/dose"),
+        links=[Link(label="Dose calculator", url=f"{base}/dose", type="absolute")],
+    )
 
 
 def _dec(value: Any) -> Decimal | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +25,7 @@ class AssessFormat(StrEnum):
     JSON = "json"
     TEXT = "text"
     HTML = "html"
+    FHIR = "fhir"
 
 
 CaseArg = Annotated[
@@ -55,6 +57,16 @@ def assess(
         ).to_dict()
         if format is AssessFormat.JSON:
             emit(json.dumps(document, indent=2, ensure_ascii=False))
+        elif format is AssessFormat.FHIR:
+            from cmvcds.adapters.fhir.guidance import assessment_bundle
+
+            bundle = assessment_bundle(
+                document,
+                patient=None,
+                now=str(document["assessed_on"]),
+                base_url=os.environ.get("CMVCDS_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+            )
+            emit(json.dumps(bundle, indent=2, ensure_ascii=False))
         elif format is AssessFormat.HTML:
             from cmvcds.adapters.report.html import assessment_html
 

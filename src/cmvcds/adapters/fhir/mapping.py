@@ -3,8 +3,12 @@
 Each resource is validated with ``fhir.resources.R4B`` (types and cardinality; R4B is wire-
 compatible with R4 for the resources we read) and then against the required bindings of our
 value sets, which that library does not check (``Observation.status = "bogus"`` is refused here).
+A resource that fails is left out and listed in ``MappedCase.ignored`` with the reason; the case
+is built from the rest (one bad unrelated Condition must not hide the advice — issue 16).
 Codes are looked up in the ``fhir_valuesets`` knowledge table; a code we do not know, or a
-result we cannot read, is listed in ``MappedCase.unmapped`` — reported, never dropped silently.
+result we cannot read, is listed in ``MappedCase.unmapped`` — reported, never dropped silently —
+and every assumption made while reading (an inferred indication, administrations joined into a
+course) in ``MappedCase.notes``. Results contained in a DiagnosticReport are read like any other.
 """
 
 from __future__ import annotations
@@ -13,16 +17,26 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from cmvcds.adapters.fhir import medications as meds
+from cmvcds.adapters.fhir.medications import order_indication
+from cmvcds.adapters.fhir.results import (
+    AVIDITY_FLAGS,
+    SEROLOGY_FLAGS,
+    UCUM,
+    V3_INTERPRETATION,
+    avidity,
+    dna_text,
+    number,
+    plain_number,
+    specimen,
+)
 from cmvcds.domain.gestational_age import GestationalAge
-from cmvcds.domain.vocabulary import Indication
-from cmvcds.errors import CaseFormatError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.fhir import FhirValueSets, ObservationCode
 
@@ -35,7 +49,17 @@ __all__ = [
     "resources_of",
 ]
 
-READ = ("Patient", "Observation", "Condition", "MedicationRequest", "MedicationStatement")
+READ = (
+    "Patient",
+    "Observation",
+    "Condition",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicationAdministration",
+    "DiagnosticReport",
+    "Medication",
+)
+MEDICATION_USES = ("MedicationRequest", "MedicationStatement", "MedicationAdministration")
 PREGNANCY_TARGETS = frozenset({"pregnancy_status", "gestational_age", "lmp", "edd"})
 
 
@@ -47,6 +71,10 @@ class MappedCase:
     unmapped: list[str] = field(default_factory=list)
     conditions: set[str] = field(default_factory=set)
     pregnant: bool | None = None
+    #: Resources left out because they break FHIR R4 or a required binding, with the reason.
+    ignored: list[str] = field(default_factory=list)
+    #: Assumptions made while reading (inferred indications, administrations joined), said.
+    notes: list[str] = field(default_factory=list)
 
 
 class ValueSets:
@@ -58,9 +86,11 @@ class ValueSets:
         self.answers = {(a.system, a.code): a.result for a in table.answers}
         self.medications = {(m.system, m.code): m.drug for m in table.medications}
         self.conditions = {(c.system, c.code): c.meaning for c in table.conditions}
+        self.organs = {(c.system, c.code): c.organ for c in table.conditions if c.organ}
         self.routes = {(r.system, r.code): r.route for r in table.routes}
         self.units = {u.ucum: u.unit for u in table.units}
         self.bindings = {(b.resource, b.element): b for b in table.bindings}
+        self.medication_lookups = meds.Lookups(table.medications, self.routes, self.bindings)
 
     def loinc_codes(self, *targets: str) -> list[str]:
         """``system|code`` of every Observation code mapping to one of ``targets`` (all if none)."""
@@ -118,27 +148,71 @@ def bundle_to_case(
 ) -> MappedCase:
     """Map FHIR resources to a case of ``context`` assessed on ``assessed_on``.
 
-    Raises ``CaseFormatError`` listing every resource that breaks FHIR R4 or a required binding.
+    A resource that breaks FHIR R4 or a required binding is left out and listed in ``ignored``.
     """
     sets = value_sets(knowledge)
-    problems: list[str] = []
+    ignored: list[str] = []
     resources: list[tuple[str, dict[str, Any]]] = []
+    bundled: dict[str, dict[str, Any]] = {}
     for where, resource in resources_of(data):
         kind = resource.get("resourceType")
         if kind not in READ:
             continue
         label = where or f"{kind}/{resource.get('id', '?')}"
-        problems += _validate(label, resource)
-        problems += _bindings(label, resource, sets)
-        resources.append((label, resource))
-    if problems:
-        error = CaseFormatError(problems[0])
-        error.problems = problems  # type: ignore[attr-defined]
-        raise error
-    mapper = _Mapper(sets, context, assessed_on)
+        problems = _validate(label, resource) + _bindings(label, resource, sets)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            ignored.append(f"{kind}/{resource.get('id', '?')} ignored: {problems[0]}{more}")
+            continue
+        if kind == "Medication":
+            bundled[f"Medication/{resource.get('id')}"] = resource
+        elif kind == "DiagnosticReport":
+            resources += _report_results(label, resource)
+        else:
+            resources.append((label, resource))
+    mapper = _Mapper(sets, context, assessed_on, bundled)
     for label, resource in resources:
         mapper.add(label, resource)
-    return mapper.result(case_id)
+    sent = {f"{r.get('resourceType')}/{r.get('id')}" for _, r in resources}
+    for _, resource in resources_of(data):
+        if resource.get("resourceType") != "DiagnosticReport":
+            continue
+        missing = [
+            ref
+            for ref in (str((r or {}).get("reference", "")) for r in resource.get("result") or [])
+            if ref and not ref.startswith("#") and "/".join(ref.split("/")[-2:]) not in sent
+        ]
+        if missing:
+            mapper.unmapped.append(
+                f"DiagnosticReport/{resource.get('id', '?')}: {len(missing)} result(s) not sent with it "
+                f"({', '.join(missing[:5])}); they were not read"
+            )
+    mapped = mapper.result(case_id)
+    mapped.ignored = ignored
+    return mapped
+
+
+def _report_results(label: str, report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The Observations contained in a DiagnosticReport and listed in its ``result`` (those sent
+    as separate entries are read as entries); each inherits the report's date when it has none."""
+    wanted = {str((r or {}).get("reference", ""))[1:] for r in report.get("result") or []}
+    out = []
+    for i, item in enumerate(report.get("contained") or []):
+        if not isinstance(item, dict) or item.get("resourceType") != "Observation":
+            continue
+        if item.get("id") not in wanted:
+            continue
+        result = dict(item)
+        if not any(
+            k in result for k in ("effectiveDateTime", "effectivePeriod", "effectiveInstant")
+        ):
+            when = report.get("effectiveDateTime") or (report.get("effectivePeriod") or {}).get(
+                "start"
+            )
+            if when:
+                result["effectiveDateTime"] = when
+        out.append((f"{label}.contained[{i}]", result))
+    return out
 
 
 def _validate(label: str, resource: dict[str, Any]) -> list[str]:
@@ -201,20 +275,18 @@ def _effective(resource: dict[str, Any]) -> str | None:
     )
 
 
-def _number(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def _plain_number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 class _Mapper:
-    def __init__(self, sets: ValueSets, context: str, assessed_on: date) -> None:
+    def __init__(
+        self,
+        sets: ValueSets,
+        context: str,
+        assessed_on: date,
+        bundled: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.sets = sets
+        self.bundled = bundled or {}
+        self.administrations = meds.Administrations()
+        self.organs: set[str] = set()
         self.context = context
         self.assessed_on = assessed_on
         self.patient: dict[str, Any] = {}
@@ -235,10 +307,15 @@ class _Mapper:
             self._observation(label, resource)
         elif kind == "Condition":
             self._condition(label, resource)
-        else:
-            course = medication_course(resource, self.sets)
+        elif kind in MEDICATION_USES:
+            course = medication_course(resource, self.sets, self.bundled)
             if isinstance(course, str):
                 self.unmapped.append(f"{label}: {course}")
+                return
+            if course is not None and "unread" in course:
+                self.unmapped.append(f"{label}: {course.pop('unread')}")
+            if course is not None and kind == "MedicationAdministration":
+                self.administrations.add(course)
             elif course is not None:
                 self.therapy.append(course)
 
@@ -257,6 +334,8 @@ class _Mapper:
             meaning = self.sets.conditions.get((system, code))
             if meaning:
                 self.conditions.add(meaning)
+                if (system, code) in self.sets.organs:
+                    self.organs.add(self.sets.organs[(system, code)])
                 if meaning == "pregnant":
                     self.pregnant = True
                 return
@@ -292,49 +371,73 @@ class _Mapper:
             self._pregnancy(label, spec, day, resource)
             return
         item: dict[str, Any] = {"date": day, "code": spec.maps_to}
-        if spec.specimen:
-            item["specimen"] = spec.specimen
-        quantity = resource.get("valueQuantity")
-        result = self._result(resource)
-        if (
-            isinstance(quantity, dict)
-            and quantity.get("value") is not None
-            and spec.maps_to not in ("cmv_igg", "cmv_igm")
-        ):
-            value = _number(quantity["value"])
-            unit = self.sets.units.get(str(quantity.get("code", ""))) or quantity.get("unit")
-            if value is None or not unit:
-                self.unmapped.append(
-                    f"{label}: Observation {spec.code} has a quantity without a usable unit"
-                )
-                return
-            item["value"] = _plain_number(value)
-            item["unit"] = unit
-            comparator = quantity.get("comparator")
-            if comparator in ("<", "<=") and spec.maps_to == "cmv_dna":
-                item.pop("value"), item.pop("unit")
-                item["result"] = "detected_below_lloq" if value > 0 else "not_detected"
-        elif result is not None:
-            item["result"] = result
-        else:
+        sample = spec.specimen or specimen(resource)
+        if spec.maps_to == "cmv_dna" and sample is None:
             self.unmapped.append(
-                f"{label}: Observation {spec.code} has no value or coded result we can read"
+                f"{label}: CMV DNA {spec.code} does not say the specimen (Observation.specimen)"
             )
             return
-        if spec.maps_to == "cmv_igg_avidity" and "result" not in item:
-            result = self._result(resource)
-            if result is None:
-                self.unmapped.append(
-                    f"{label}: avidity {spec.code} needs the laboratory's category (low/intermediate/high)"
-                )
-                return
-            item = {"date": day, "code": spec.maps_to, "result": result}
+        if sample:
+            item["specimen"] = sample
+        reading = self._reading(spec, resource)
+        if isinstance(reading, str):
+            self.unmapped.append(f"{label}: {spec.maps_to} {spec.code} {reading}")
+            return
+        item.update(reading)
         self.observations.append(item)
         if spec.maps_to in ("weight", "height") and "value" in item:
             key, unit = ("weight_kg", "kg") if spec.maps_to == "weight" else ("height_cm", "cm")
             if item["unit"] == unit and day >= self._latest.get(key, ""):
                 self.patient[key] = item["value"]
                 self._latest[key] = day
+
+    def _reading(self, spec: ObservationCode, resource: dict[str, Any]) -> dict[str, Any] | str:
+        """``value``/``unit`` or ``result`` of an Observation, or why it cannot be read."""
+        quantity = resource.get("valueQuantity")
+        has_value = isinstance(quantity, dict) and quantity.get("value") is not None
+        target = spec.maps_to
+        if target == "cmv_igg_avidity":
+            return avidity(resource, self._interpretation(resource, target))
+        if target in ("cmv_igg", "cmv_igm"):
+            result = self._result(resource) or self._interpretation(resource, target)
+            return (
+                {"result": result}
+                if result
+                else "has no coded result or interpretation (POS/NEG/A/N)"
+            )
+        if target == "cmv_dna" and not has_value:
+            text = resource.get("valueString")
+            result = (dna_text(text) if isinstance(text, str) else None) or self._result(resource)
+            return {"result": result} if result else "has no value or coded result we can read"
+        if not has_value:
+            result = self._result(resource)
+            return {"result": result} if result else "has no value or coded result we can read"
+        assert isinstance(quantity, dict)
+        value = number(quantity["value"])
+        code = quantity.get("code")
+        if code and quantity.get("system", UCUM) == UCUM and str(code) not in self.sets.units:
+            return f"has unit {code!r}, which cmvcds does not read (no conversion is guessed)"
+        unit = self.sets.units.get(str(code or "")) or quantity.get("unit")
+        comparator = quantity.get("comparator")
+        if target == "cmv_dna" and comparator in ("<", "<="):
+            # "< 35 IU/mL": not detected, or detected below the LLOQ — never "detected".
+            return {"result": "below_lloq"}
+        if comparator:
+            return f"is {comparator} {quantity['value']} (a bound, not a value): not used"
+        if value is None or not unit:
+            return "has a quantity without a usable unit"
+        return {"value": plain_number(value), "unit": unit}
+
+    def _interpretation(self, resource: dict[str, Any], target: str) -> str | None:
+        """A serology or avidity result from the laboratory's own interpretation flag (v3
+        ObservationInterpretation): for an antibody, abnormal/high means reactive and normal/low
+        non-reactive; for avidity, L/H are the laboratory's low/high avidity."""
+        words = SEROLOGY_FLAGS if target in ("cmv_igg", "cmv_igm") else AVIDITY_FLAGS
+        for concept in resource.get("interpretation") or []:
+            for system, code, _ in _codings(concept):
+                if system == V3_INTERPRETATION and code in words:
+                    return words[code]
+        return None
 
     def _result(self, resource: dict[str, Any]) -> str | None:
         for concept in (
@@ -373,7 +476,7 @@ class _Mapper:
                 self.unmapped.append(f"{label}: pregnancy status answer not in the value sets")
         elif spec.maps_to == "gestational_age":
             quantity = resource.get("valueQuantity") or {}
-            value = _number(quantity.get("value"))
+            value = number(quantity.get("value"))
             unit = str(quantity.get("code") or quantity.get("unit") or "")
             days = (
                 None
@@ -402,6 +505,18 @@ class _Mapper:
                 self.pregnancy[spec.maps_to] = when
 
     def result(self, case_id: str | None) -> MappedCase:
+        given, notes = self.administrations.courses()
+        self.therapy += given
+        for course in self.therapy:
+            if "indication" in course:
+                continue
+            inferred = meds.infer_indication(self.conditions, self.observations)
+            if inferred is not None:
+                course["indication"] = inferred[0]
+                notes.append(
+                    f"{course['drug']} from {course['start']}: indication '{inferred[0]}' inferred "
+                    f"({inferred[1]}); the order does not state it"
+                )
         case: dict[str, Any] = {
             "format": "cmvcds-case/1",
             "id": case_id or f"fhir-{self.patient_id or 'patient'}",
@@ -411,11 +526,17 @@ class _Mapper:
             "observations": self.observations,
             "therapy": self.therapy,
         }
+        if len(self.organs) == 1 and self.context in ("immunocompromised", "transplant"):
+            case["transplant"] = {"organ": next(iter(self.organs))}
+        elif len(self.organs) > 1:
+            self.unmapped.append(
+                f"transplant status names several organs ({', '.join(sorted(self.organs))}): none used"
+            )
         if self.context == "pregnancy":
             case["pregnancy"] = self.pregnancy
         elif self.pregnancy:
             self.unmapped.append("pregnancy dating given for a case whose context is not pregnancy")
-        return MappedCase(case, self.unmapped, self.conditions, self.pregnant)
+        return MappedCase(case, self.unmapped, self.conditions, self.pregnant, notes=notes)
 
 
 def _show(codings: Iterable[tuple[str, str, str]]) -> str:
@@ -423,62 +544,12 @@ def _show(codings: Iterable[tuple[str, str, str]]) -> str:
     return ", ".join(items) or "(none)"
 
 
-def medication_course(resource: dict[str, Any], sets: ValueSets) -> dict[str, Any] | str | None:
-    """A therapy entry of the case from a MedicationRequest/Statement; a reason string if not
-    mappable; None when its status says it is not to be used."""
-    kind = resource["resourceType"]
-    binding = sets.bindings.get((kind, "status"))
-    if binding and binding.use and resource.get("status") not in binding.use:
-        return None
-    concept = resource.get("medicationCodeableConcept")
-    drug = next(
-        (sets.medications[(s, c)] for s, c, _ in _codings(concept) if (s, c) in sets.medications),
-        None,
-    )
-    if drug is None:
-        return f"{kind} medication {_show(_codings(concept))} is not in the value sets"
-    dosages = resource.get("dosageInstruction") or resource.get("dosage") or []
-    dosage = dosages[0] if dosages else {}
-    course: dict[str, Any] = {"drug": drug}
-    dose = ((dosage.get("doseAndRate") or [{}])[0]).get("doseQuantity") or {}
-    amount = _number(dose.get("value"))
-    unit = str(dose.get("code") or dose.get("unit") or "")
-    if amount is not None and unit in ("mg", "g"):
-        course["dose_mg"] = _plain_number(amount * 1000 if unit == "g" else amount)
-    elif amount is not None and unit in ("mg/kg", "mg/kg/dose"):
-        course["dose_mg_per_kg"] = _plain_number(amount)
-    repeat = ((dosage.get("timing") or {}).get("repeat")) or {}
-    period = _number(repeat.get("period"))
-    frequency = _number(repeat.get("frequency") or 1)
-    hours = {"h": 1, "d": 24, "wk": 168}.get(str(repeat.get("periodUnit")))
-    if period and frequency and hours:
-        course["every_h"] = _plain_number(period * hours / frequency)
-    route = next(
-        (sets.routes[(s, c)] for s, c, _ in _codings(dosage.get("route")) if (s, c) in sets.routes),
-        None,
-    )
-    if route:
-        course["route"] = route
-    bounds = repeat.get("boundsPeriod") or resource.get("effectivePeriod") or {}
-    start = _date(
-        bounds.get("start") or resource.get("authoredOn") or resource.get("effectiveDateTime")
-    )
-    if start is None:
-        return f"{kind} of {drug} has no start date"
-    course["start"] = start
-    if bounds.get("end"):
-        course["stop"] = _date(bounds["end"])
-    indication = order_indication(resource)
-    if indication:
-        course["indication"] = indication
-    return course
-
-
-def order_indication(resource: dict[str, Any]) -> str | None:
-    """The dose calculator's indication named by ``reasonCode`` (text or code), if any."""
-    known = {i.value for i in Indication}
-    for concept in resource.get("reasonCode") or []:
-        for text in [concept.get("text"), *(c.get("code") for c in concept.get("coding") or [])]:
-            if isinstance(text, str) and text.strip().lower() in known:
-                return text.strip().lower()
-    return None
+def medication_course(
+    resource: dict[str, Any],
+    sets: ValueSets,
+    bundled: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any] | str | None:
+    """A therapy entry of the case from a MedicationRequest/Statement/Administration (see
+    ``medications.medication_course``); a reason string if not mappable; None when its status
+    says it is not to be used."""
+    return meds.medication_course(resource, sets.medication_lookups, bundled)

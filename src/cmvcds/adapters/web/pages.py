@@ -206,7 +206,8 @@ async def upload_case(
             mapped = bundle_to_case(
                 raw, clinic.knowledge, context=context, assessed_on=clinic.today()
             )
-            raw, unmapped = mapped.case, mapped.unmapped
+            raw = mapped.case
+            unmapped = [*mapped.ignored, *mapped.unmapped, *(f"assumed: {n}" for n in mapped.notes)]
         clinic.parse(raw)
     except InputError as error:
         lines = [f"{p['field']}: {p['message']}" for p in problems_of(error)]

@@ -290,7 +290,9 @@ def plasma_loads(case: Case, on: date) -> tuple[Observation, ...]:
 
 
 def is_below_lloq(observation: Observation) -> bool:
-    return observation.result in ("not_detected", "detected_below_lloq")
+    """Not detected, detected below the LLOQ, or reported only as "< LLOQ" (``below_lloq``:
+    not detected or below the LLOQ — a laboratory's "< 35 IU/mL")."""
+    return observation.result in ("not_detected", "detected_below_lloq", "below_lloq")
 
 
 def regimen(

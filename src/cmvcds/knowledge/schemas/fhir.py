@@ -4,6 +4,7 @@ understands, what each becomes in the case format, and the required bindings we 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
@@ -37,12 +38,20 @@ class AnswerCode(Fact):
 
 
 class MedicationCode(Fact):
-    """A medication code and the drug (lowercase INN) it names."""
+    """A medication code and the drug (lowercase INN) it names; for a product code (a clinical or
+    branded drug, a pack, an AIC marketing authorisation), also the strength of one unit and its
+    dose form, so that "2 tablets" of RxNorm 313566 reads as 900 mg of valganciclovir by mouth."""
 
     system: str
     code: str
     display: str
     drug: str
+    kind: Literal["ingredient", "SCD", "SBD", "GPCK", "BPCK", "ATC", "AIC", "SNOMED-CD"] = (
+        "ingredient"
+    )
+    strength_mg: Decimal | None = Field(default=None, gt=0, description="mg of drug per unit")
+    form: Literal["tablet", "capsule", "oral-solution", "vial"] | None = None
+    route: Literal["oral", "iv"] | None = None
 
 
 class ConditionCode(Fact):
@@ -51,7 +60,11 @@ class ConditionCode(Fact):
     system: str
     code: str
     display: str
-    meaning: Literal["cmv_infection", "congenital_cmv", "pregnant", "not_pregnant"]
+    meaning: Literal[
+        "cmv_infection", "congenital_cmv", "pregnant", "not_pregnant", "transplant_recipient"
+    ]
+    #: For a transplant status: the case's ``transplant.organ``.
+    organ: Literal["kidney", "liver", "heart", "lung", "hsct"] | None = None
 
 
 class UnitCode(Strict):

@@ -1,0 +1,394 @@
+"""FHIR medication resources → therapy courses of the case format.
+
+Real EHRs seldom code an order with the bare ingredient: they send the clinical drug (RxNorm SCD
+313566 "valganciclovir 450 MG Oral Tablet"), a branded drug or pack, an ATC or Italian AIC code,
+or a ``medicationReference`` to a contained or bundled ``Medication``. Each product code of the
+``fhir_valuesets`` table rolls up to its ingredient, the strength of one unit and its dose form,
+so "2 tablets" of 313566 reads as 900 mg of valganciclovir by mouth. Inpatient doses charted as
+``MedicationAdministration`` are read one by one and joined into one course per drug.
+
+Anything that cannot be read comes back as a sentence saying why (the caller shows it); an order
+whose indication is not coded may have it inferred from the rest of the record (``infer_indication``),
+and the inference is then said, never silent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from cmvcds.domain.vocabulary import Indication
+from cmvcds.knowledge.schemas.fhir import MedicationCode
+
+__all__ = [
+    "Administrations",
+    "Lookups",
+    "infer_indication",
+    "medication_course",
+    "order_indication",
+]
+
+#: Dose units that count units of the product (tablets, vials), read with the product's strength.
+UNIT_WORDS = {
+    "tablet": frozenset(
+        {
+            "tablet",
+            "tablets",
+            "tab",
+            "tabs",
+            "{tbl}",
+            "{tablet}",
+            "{tablets}",
+            "cpr",
+            "compressa",
+            "compresse",
+        }
+    ),
+    "capsule": frozenset({"capsule", "capsules", "cap", "caps", "{capsule}"}),
+    "vial": frozenset({"vial", "vials", "{vial}", "flaconcino"}),
+    "oral-solution": frozenset({"ml", "mL"}),
+}
+
+
+class Lookups:
+    """What the medication reader needs from the value sets."""
+
+    def __init__(
+        self,
+        rows: tuple[MedicationCode, ...],
+        routes: Mapping[tuple[str, str], str],
+        bindings: Mapping[tuple[str, str], Any],
+    ) -> None:
+        self.rows = {(m.system, m.code): m for m in rows}
+        self.routes = routes
+        self.bindings = bindings
+        self.drugs = sorted({m.drug for m in rows}, key=len, reverse=True)
+
+
+def _codings(concept: Any) -> list[tuple[str, str, str]]:
+    if not isinstance(concept, dict):
+        return []
+    return [
+        (c.get("system", ""), c.get("code", ""), c.get("display", ""))
+        for c in concept.get("coding") or []
+        if isinstance(c, dict)
+    ]
+
+
+def _show(concept: Any) -> str:
+    items = [f"{s}|{c}" + (f" ({d})" if d else "") for s, c, d in _codings(concept)]
+    text = concept.get("text") if isinstance(concept, dict) else None
+    return ", ".join(items) or (repr(text) if text else "(no code)")
+
+
+def _number(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _plain(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _date(value: Any) -> str | None:
+    return str(value)[:10] if value else None
+
+
+def _medication(
+    resource: dict[str, Any], bundled: Mapping[str, dict[str, Any]]
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The Medication a resource names (its ``medicationCodeableConcept`` as a Medication-like
+    dict), or why it cannot be found."""
+    if isinstance(resource.get("medicationCodeableConcept"), dict):
+        return {"code": resource["medicationCodeableConcept"]}, None
+    ref = (resource.get("medicationReference") or {}).get("reference")
+    if not isinstance(ref, str):
+        return None, "names no medication"
+    if ref.startswith("#"):
+        found = next(
+            (
+                c
+                for c in resource.get("contained") or []
+                if isinstance(c, dict)
+                and c.get("resourceType") == "Medication"
+                and c.get("id") == ref[1:]
+            ),
+            None,
+        )
+        return (found, None) if found else (None, f"references contained {ref}, which is absent")
+    key = "/".join(ref.rstrip("/").split("/")[-2:])
+    found = bundled.get(key)
+    if found is None:
+        return (
+            None,
+            f"references {ref}, which was not sent with it (add _include=MedicationRequest:medication)",
+        )
+    return found, None
+
+
+@dataclass(frozen=True)
+class Product:
+    """What a medication code or Medication rolls up to."""
+
+    drug: str
+    strength_mg: Decimal | None
+    form: str | None
+    route: str | None
+    code: str
+
+
+def _product(medication: dict[str, Any], lookups: Lookups) -> Product | None:
+    for system, code, _ in _codings(medication.get("code")):
+        row = lookups.rows.get((system, code))
+        if row is not None:
+            return Product(row.drug, row.strength_mg, row.form, row.route, f"{system}|{code}")
+    ingredients = [i for i in medication.get("ingredient") or [] if isinstance(i, dict)]
+    if (
+        len(ingredients) == 1
+    ):  # a single-ingredient product described by its ingredient and strength
+        item = ingredients[0]
+        row = next(
+            (
+                lookups.rows[(s, c)]
+                for s, c, _ in _codings(item.get("itemCodeableConcept"))
+                if (s, c) in lookups.rows and lookups.rows[(s, c)].kind in ("ingredient", "ATC")
+            ),
+            None,
+        )
+        if row is not None:
+            strength = item.get("strength") or {}
+            numerator, denominator = (
+                strength.get("numerator") or {},
+                strength.get("denominator") or {},
+            )
+            mg = (
+                _number(numerator.get("value"))
+                if numerator.get("code", numerator.get("unit")) == "mg"
+                else None
+            )
+            per = _number(denominator.get("value") or 1)
+            form_words = " ".join(
+                str(t)
+                for t in (
+                    _show(medication.get("form")),
+                    denominator.get("unit"),
+                    denominator.get("code"),
+                )
+            ).lower()
+            form = next(
+                (
+                    f
+                    for f, words in UNIT_WORDS.items()
+                    if any(w.lower() in form_words.split() for w in words)
+                ),
+                None,
+            )
+            return Product(
+                row.drug,
+                mg / per if mg is not None and per else None,
+                form,
+                row.route,
+                "ingredient",
+            )
+    return None
+
+
+def _named_drug(
+    medication: dict[str, Any] | None, resource: dict[str, Any], lookups: Lookups
+) -> str | None:
+    """The drug an unmappable medication names in its text or display, if any."""
+    texts = [str((medication or {}).get("code", {}).get("text") or "")]
+    texts += [d for _, _, d in _codings((medication or {}).get("code"))]
+    texts += [
+        str(d.get("text") or "")
+        for d in resource.get("dosageInstruction") or []
+        if isinstance(d, dict)
+    ]
+    words = " ".join(texts).lower()
+    return next((drug for drug in lookups.drugs if drug in words), None)
+
+
+def _dose(dosage: dict[str, Any], product: Product) -> tuple[dict[str, Any], str | None]:
+    """``dose_mg`` or ``dose_mg_per_kg`` of one dosage, or why the dose cannot be read."""
+    quantity = (
+        dosage.get("dose")
+        or (((dosage.get("doseAndRate") or [{}])[0]) or {}).get("doseQuantity")
+        or {}
+    )
+    amount = _number(quantity.get("value"))
+    if amount is None:
+        return {}, None
+    unit = str(quantity.get("code") or quantity.get("unit") or "")
+    if unit in ("mg", "g"):
+        return {"dose_mg": _plain(amount * 1000 if unit == "g" else amount)}, None
+    if unit in ("mg/kg", "mg/kg/dose"):
+        return {"dose_mg_per_kg": _plain(amount)}, None
+    form = next(
+        (f for f, words in UNIT_WORDS.items() if unit in words or unit.lower() in words), None
+    )
+    if form is not None and form == product.form and product.strength_mg is not None:
+        return {"dose_mg": _plain(amount * product.strength_mg)}, None
+    return (
+        {},
+        f"dose {amount} {unit!r} cannot be read as mg of {product.drug} (product {product.code})",
+    )
+
+
+def medication_course(
+    resource: dict[str, Any],
+    lookups: Lookups,
+    bundled: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, Any] | str | None:
+    """A therapy entry from a MedicationRequest/Statement/Administration; a sentence saying why
+    it cannot be read; ``None`` when its status says it is not to be used.
+
+    A dose that cannot be read leaves the course without a dose and says why in ``unread``
+    (the caller reports it). A MedicationAdministration gives one dose (``start`` = when it was given, ``given_at`` =
+    the instant); :class:`Administrations` joins them into a course.
+    """
+    kind = resource["resourceType"]
+    binding = lookups.bindings.get((kind, "status"))
+    if binding and binding.use and resource.get("status") not in binding.use:
+        return None
+    medication, missing = _medication(resource, bundled or {})
+    product = _product(medication, lookups) if medication is not None else None
+    if product is None:
+        named = _named_drug(medication, resource, lookups)
+        what = (
+            f"medication {missing}"
+            if missing
+            else f"medication {_show((medication or {}).get('code'))} is not in the value sets"
+        )
+        return f"{kind} {what}" + (
+            f"; it names {named}, which was therefore NOT checked" if named else ""
+        )
+    if kind == "MedicationAdministration":
+        dosage = resource.get("dosage") or {}
+    else:
+        dosages = resource.get("dosageInstruction") or resource.get("dosage") or []
+        dosage = dosages[0] if dosages else {}
+    course: dict[str, Any] = {"drug": product.drug}
+    amount, problem = _dose(dosage, product)
+    if problem:  # the course is still real (e.g. for the therapy monitor); its dose is not read
+        course["unread"] = f"{kind} of {product.drug}: {problem}; the dose was NOT checked"
+    course.update(amount)
+    repeat = ((dosage.get("timing") or {}).get("repeat")) or {}
+    period = _number(repeat.get("period"))
+    frequency = _number(repeat.get("frequency") or 1)
+    hours = {"h": 1, "d": 24, "wk": 168}.get(str(repeat.get("periodUnit")))
+    if period and frequency and hours:
+        course["every_h"] = _plain(period * hours / frequency)
+    route = (
+        next(
+            (
+                lookups.routes[(s, c)]
+                for s, c, _ in _codings(dosage.get("route"))
+                if (s, c) in lookups.routes
+            ),
+            None,
+        )
+        or product.route
+    )
+    if route:
+        course["route"] = route
+    bounds = repeat.get("boundsPeriod") or resource.get("effectivePeriod") or {}
+    start = _date(
+        bounds.get("start") or resource.get("authoredOn") or resource.get("effectiveDateTime")
+    )
+    if start is None:
+        return f"{kind} of {product.drug} has no start date"
+    course["start"] = start
+    if bounds.get("end"):
+        course["stop"] = _date(bounds["end"])
+    if kind == "MedicationAdministration":
+        course["given_at"] = str(resource.get("effectiveDateTime") or bounds.get("start"))
+    indication = order_indication(resource)
+    if indication:
+        course["indication"] = indication
+    return course
+
+
+def order_indication(resource: dict[str, Any]) -> str | None:
+    """The dose calculator's indication named by ``reasonCode`` (text or code), if any."""
+    known = {i.value for i in Indication}
+    for concept in resource.get("reasonCode") or []:
+        for text in [concept.get("text"), *(c.get("code") for c in concept.get("coding") or [])]:
+            if isinstance(text, str) and text.strip().lower() in known:
+                return text.strip().lower()
+    return None
+
+
+def infer_indication(
+    conditions: set[str], observations: list[dict[str, Any]]
+) -> tuple[str, str] | None:
+    """``(indication, why)`` for an order that does not code its indication, when the record
+    leaves one reading only: a transplant recipient with no CMV infection or disease recorded and
+    no CMV DNA detected is on prophylaxis (the labelled use of valganciclovir/ganciclovir in
+    transplant recipients at risk). Anything else is not inferred."""
+    detected = any(
+        o.get("code") == "cmv_dna"
+        and (o.get("result") in ("detected", "detected_below_lloq") or o.get("value"))
+        for o in observations
+    )
+    if (
+        "transplant_recipient" in conditions
+        and not conditions & {"cmv_infection", "congenital_cmv"}
+        and not detected
+    ):
+        return (
+            "prophylaxis",
+            "transplant recipient with no CMV infection or disease recorded and no CMV DNA detected",
+        )
+    return None
+
+
+@dataclass
+class Administrations:
+    """Doses given (MedicationAdministration), joined into one course per drug and route."""
+
+    given: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, course: dict[str, Any]) -> None:
+        self.given.setdefault((course["drug"], course.get("route", "")), []).append(course)
+
+    def courses(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """The courses, and one note per course saying how it was built."""
+        out, notes = [], []
+        for (drug, route), doses in sorted(self.given.items()):
+            doses.sort(key=lambda c: c["given_at"])
+            course = {k: v for k, v in doses[-1].items() if k not in ("given_at", "start", "stop")}
+            course["start"] = doses[0]["start"]
+            instants = [_instant(c["given_at"]) for c in doses]
+            gaps = [
+                (b - a).total_seconds() / 3600
+                for a, b in itertools.pairwise(instants)
+                if a is not None and b is not None
+            ]
+            if gaps and "every_h" not in course:
+                course["every_h"] = round(statistics.median(gaps))
+            out.append(course)
+            notes.append(
+                f"{len(doses)} administration(s) of {drug}{' ' + route if route else ''} from {doses[0]['start']} "
+                f"to {doses[-1]['start']} read as one course"
+                + (
+                    f", every {course['every_h']} h (median interval)"
+                    if "every_h" in course
+                    else ""
+                )
+                + ", last dose as the current dose"
+            )
+        return out, notes
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None

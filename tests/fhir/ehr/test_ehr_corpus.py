@@ -1,0 +1,167 @@
+"""The EHR-export corpus (``cases/*.json``, built by ``generate.py``): every Bundle is valid
+against the official FHIR R4 JSON Schema (except the resource each "broken" case breaks on
+purpose), and each case, posted to its CDS service as an EHR posts it, gives the cards a
+clinician must see — and no warning or critical card nobody asked for.
+
+Further pages of a searchset are served by a real HTTP server on 127.0.0.1 (the case's
+``fhirServer``), so paging goes through the same code as with a hospital's FHIR server.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import jsonschema
+import pytest
+from fastapi.testclient import TestClient
+
+HERE = Path(__file__).parent
+CASES = sorted((HERE / "cases").glob("*.json"))
+SCHEMA = HERE.parent / "fhir.schema.json.gz"
+EHR = "https://ehr.example.org/fhir"
+
+
+def load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def validator() -> jsonschema.Draft6Validator:
+    schema = json.loads(gzip.decompress(SCHEMA.read_bytes()))
+    return jsonschema.Draft6Validator(schema)
+
+
+def bundles(item: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    request = item["request"]
+    for key, value in (request.get("prefetch") or {}).items():
+        yield f"prefetch.{key}", value
+    if "draftOrders" in request["context"]:
+        yield "context.draftOrders", request["context"]["draftOrders"]
+    yield from item["pages"].items()
+
+
+def test_corpus_is_large_enough_and_covers_the_shapes() -> None:
+    names = [p.stem for p in CASES]
+    assert len(names) >= 20
+    text = "\n".join(p.read_text(encoding="utf-8") for p in CASES)
+    for shape in (
+        '"313566"',
+        '"MedicationAdministration"',
+        '"DiagnosticReport"',
+        '"relation": "next"',
+        '"comparator": "<"',
+        '"contained"',
+        '"J05AB14"',
+        "urn:oid:2.16.840.1.113883.2.9.6.1.5",
+    ):
+        assert shape in text, shape
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_every_bundle_is_valid_fhir_r4_json(path: Path) -> None:
+    item = load(path)
+    errors = [
+        f"{where}: {error.message[:120]}"
+        for where, resource in bundles(item)
+        for error in validator().iter_errors(resource)
+    ]
+    if "broken" in item["name"]:
+        assert errors, "the broken case must break the schema"
+    else:
+        assert errors == []
+
+
+class _Pages(BaseHTTPRequestHandler):
+    pages: ClassVar[dict[str, Any]] = {}
+
+    def do_GET(self) -> None:
+        page = self.pages.get(self.path)
+        body = json.dumps(
+            page
+            if page is not None
+            else {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "not-found"}],
+            }
+        ).encode()
+        self.send_response(200 if page is not None else 404)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def fhir_server() -> Iterator[tuple[str, dict[str, Any]]]:
+    pages: dict[str, Any] = {}
+    handler = type("Pages", (_Pages,), {"pages": pages})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/fhir", pages
+    finally:
+        server.shutdown()
+
+
+def run_case(
+    item: dict[str, Any], client: TestClient, fhir_server: tuple[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    base, pages = fhir_server
+    text = json.dumps(item["request"]).replace(EHR, base)
+    request = json.loads(text)
+    if item["pages"]:
+        request["fhirServer"] = base
+        for url, page in item["pages"].items():
+            pages[url.replace(EHR, "/fhir")] = json.loads(json.dumps(page).replace(EHR, base))
+    response = client.post(f"/cds-services/{item['service']}", json=request)
+    assert response.status_code == 200, response.text
+    cards: list[dict[str, Any]] = response.json()["cards"]
+    return cards
+
+
+def mismatches(item: dict[str, Any], cards: list[dict[str, Any]]) -> list[str]:
+    """What differs between the cards and the expected ones (empty when the case passes)."""
+    left = list(cards)
+    problems = []
+    for want in item["expect"]:
+        found = next(
+            (
+                c
+                for c in left
+                if c["indicator"] == want["indicator"]
+                and want["summary"].lower() in c["summary"].lower()
+            ),
+            None,
+        )
+        if found is None:
+            problems.append(f"missing {want['indicator']} card with {want['summary']!r}")
+        else:
+            left.remove(found)
+    problems += [
+        f"unexpected {c['indicator']} card: {c['summary']}"
+        for c in left
+        if c["indicator"] != "info"
+    ]
+    return problems
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case_gives_the_expected_cards(
+    path: Path, client: TestClient, fhir_server: tuple[str, dict[str, Any]]
+) -> None:
+    item = load(path)
+    cards = run_case(item, client, fhir_server)
+    assert mismatches(item, cards) == [], json.dumps(
+        [(c["indicator"], c["summary"]) for c in cards], indent=1
+    )
