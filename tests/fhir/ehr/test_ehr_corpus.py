@@ -20,7 +20,14 @@ from typing import Any, ClassVar
 
 import jsonschema
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from cmvcds.adapters.api.app import create_app
+from cmvcds.adapters.api.service import Clinic
+from cmvcds.adapters.api.settings import Settings
+from cmvcds.knowledge import Knowledge
+from tests.conftest import TODAY
 
 HERE = Path(__file__).parent
 CASES = sorted((HERE / "cases").glob("*.json"))
@@ -114,6 +121,22 @@ def fhir_server() -> Iterator[tuple[str, dict[str, Any]]]:
         server.shutdown()
 
 
+def _app(tmp_path: Path, knowledge: Knowledge, allowed: list[str]) -> FastAPI:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'cmvcds.sqlite3'}",
+        demo_cases=False,
+        cds_insecure_no_jwt=True,  # the answers are tested here; the JWT in tests/cdshooks
+        cds_fhir_servers=allowed,
+    )
+    return create_app(settings, Clinic(knowledge, today=lambda: TODAY))
+
+
+@pytest.fixture
+def app(tmp_path: Path, knowledge: Knowledge, fhir_server: tuple[str, dict[str, Any]]) -> FastAPI:
+    """The installation with the test FHIR server on its allow-list (CMVCDS_CDS_FHIR_SERVERS)."""
+    return _app(tmp_path, knowledge, [fhir_server[0]])
+
+
 def run_case(
     item: dict[str, Any], client: TestClient, fhir_server: tuple[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -165,3 +188,24 @@ def test_case_gives_the_expected_cards(
     assert mismatches(item, cards) == [], json.dumps(
         [(c["indicator"], c["summary"]) for c in cards], indent=1
     )
+
+
+def test_pages_of_a_server_off_the_allow_list_are_not_read_and_said_so(
+    tmp_path: Path, knowledge: Knowledge, fhir_server: tuple[str, dict[str, Any]]
+) -> None:
+    """A paged searchset from a fhirServer the installation does not trust: no request leaves,
+    the first page is still used, and a card says which search was cut short."""
+    item = load(next(p for p in CASES if p.stem == "monitor-paged-searchset"))
+    base, pages = fhir_server
+    pages.clear()  # nothing may be asked for: an empty server answers 404 to any request
+    request = json.loads(json.dumps(item["request"]).replace(EHR, base))
+    request["fhirServer"] = base
+    with TestClient(_app(tmp_path, knowledge, []), raise_server_exceptions=False) as untrusting:
+        services = untrusting.get("/cds-services").json()["services"]
+        keys = next(s for s in services if s["id"] == item["service"]).get("prefetch", {})
+        for key in keys:  # what the EHR has not sent it says it has not (null): nothing to fetch
+            request.setdefault("prefetch", {}).setdefault(key, None)
+        response = untrusting.post(f"/cds-services/{item['service']}", json=request)
+    assert response.status_code == 200, response.text
+    text = json.dumps(response.json()["cards"])
+    assert "further pages (link next) not read" in text and "allow-list" in text

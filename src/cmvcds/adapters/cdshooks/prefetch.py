@@ -18,10 +18,14 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from cmvcds.adapters.cdshooks.models import CdsRequest
+from cmvcds.adapters.fhir.paging import follow_pages, next_link
 from cmvcds.domain.documents import Limits, parse_document
 from cmvcds.errors import InputError
 
-__all__ = ["PreconditionFailed", "allowed_server", "gather", "render_template"]
+__all__ = ["PAGING_NOTES", "PreconditionFailed", "allowed_server", "gather", "render_template"]
+
+#: The key of ``gather``'s answer that lists the searchset pages it could not read (a card says so).
+PAGING_NOTES = "_cmvcds_paging_notes"
 
 #: The largest FHIR answer read (a page of a searchset); the reader's other bounds apply too.
 MAX_FHIR_BYTES = 10_000_000
@@ -157,7 +161,42 @@ def gather(
             )
         for key in missing:
             data[key] = None
+    if request.fhirServer and any(next_link(value) for value in data.values()):
+        notes = _follow_pages(data, request, allowed_servers, timeout_s, transport)
+        if notes:
+            data[PAGING_NOTES] = notes
     empty = sorted(key for key in needed if data.get(key) is None)
     if empty:
         raise PreconditionFailed(f"required data not available: {', '.join(empty)}")
     return data
+
+
+def _follow_pages(
+    data: dict[str, Any],
+    request: CdsRequest,
+    allowed: Sequence[str],
+    timeout_s: float,
+    transport: httpx.BaseTransport | None,
+) -> list[str]:
+    """Read the further pages (``link[next]``) of every searchset in ``data``, in place, through
+    the same guarded client as the prefetch fetch (allow-list, https for a token, no redirects,
+    bounded answers); returns what could not be read (issue 16 item 2)."""
+    try:
+        base = _check_server(request, allowed)
+    except PreconditionFailed as refused:
+        return [f"{key}: further pages (link next) not read: {refused}"
+                for key, value in data.items() if next_link(value)]  # fmt: skip
+    headers = {"Accept": "application/fhir+json"}
+    if request.fhirAuthorization is not None:
+        headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
+    notes: list[str] = []
+    with httpx.Client(
+        timeout=timeout_s, headers=headers, transport=transport, follow_redirects=False
+    ) as client:
+        for key, value in list(data.items()):
+            if next_link(value):
+                data[key], problems = follow_pages(
+                    value, lambda url, key=key: _fetch(client, key, url), base=base, label=key
+                )
+                notes += problems
+    return notes

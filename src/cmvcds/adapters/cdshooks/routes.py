@@ -15,6 +15,7 @@ from cmvcds.adapters.cdshooks.auth import JwtVerifier, Unauthorized
 from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback
 from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather
 from cmvcds.adapters.cdshooks.services import Service, discovery
+from cmvcds.adapters.fhir.paging import next_link
 
 __all__ = ["router"]
 
@@ -83,7 +84,10 @@ async def call(
             400, f"service {service_id} answers {', '.join(service.hooks)}, not {body.hook}"
         )
     given = body.prefetch or {}
-    fetch = body.fhirServer is not None and any(key not in given for key in service.prefetch)
+    # a missing key, or a further page of a searchset, is read from the FHIR server: in a thread
+    fetch = body.fhirServer is not None and (
+        any(key not in given for key in service.prefetch) or any(map(next_link, given.values()))
+    )
     try:
         if fetch:
             data = await run_in_threadpool(

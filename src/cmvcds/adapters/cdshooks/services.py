@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.cdshooks.cards import (
@@ -21,6 +19,7 @@ from cmvcds.adapters.cdshooks.cards import (
     summary,
 )
 from cmvcds.adapters.cdshooks.models import Action, Card, CdsRequest, Link, Source, Suggestion
+from cmvcds.adapters.cdshooks.prefetch import PAGING_NOTES
 from cmvcds.adapters.fhir.mapping import (
     MappedCase,
     bundle_to_case,
@@ -29,7 +28,6 @@ from cmvcds.adapters.fhir.mapping import (
     value_sets,
 )
 from cmvcds.adapters.fhir.medications import infer_indication
-from cmvcds.adapters.fhir.paging import Fetch, follow_pages
 from cmvcds.engine import dosing
 from cmvcds.errors import InputError
 
@@ -168,40 +166,6 @@ def _resources(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: data[k] for k in keys if data.get(k) is not None}
 
 
-def _page_fetcher(request: CdsRequest) -> Fetch | None:
-    """GET of a next page on the request's FHIR server with its bearer token (issue 16 item 2;
-    the fetch layer of adapters/cdshooks may replace this callable)."""
-    if not request.fhirServer:
-        return None
-    headers = {"Accept": "application/fhir+json"}
-    if request.fhirAuthorization is not None:
-        headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
-
-    def fetch(url: str) -> Any:
-        with httpx.Client(timeout=10.0, headers=headers, follow_redirects=False) as client:
-            response = client.get(url)
-            response.raise_for_status()
-            return response.json()
-
-    return fetch
-
-
-def _paged(
-    data: dict[str, Any], request: CdsRequest, keys: tuple[str, ...]
-) -> tuple[dict[str, Any], list[str]]:
-    """The record's prefetch keys with every searchset's further pages read."""
-    fetch, notes, out = _page_fetcher(request), [], {}
-    for key in keys:
-        value = data.get(key)
-        if value is None:
-            continue
-        if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-            value, problems = follow_pages(value, fetch, base=request.fhirServer, label=key)
-            notes += problems
-        out[key] = value
-    return out, notes
-
-
 def _map(
     clinic: Clinic,
     data: dict[str, Any],
@@ -210,7 +174,8 @@ def _map(
     keys: tuple[str, ...] = RECORD_KEYS,
 ) -> MappedCase:
     patient_id = str(request.context.get("patientId", "patient"))
-    record, notes = _paged(data, request, keys)
+    record = {key: data[key] for key in keys if data.get(key) is not None}
+    notes = list(data.get(PAGING_NOTES) or [])
     mapped = bundle_to_case(
         record,
         clinic.knowledge,
