@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## The main job: the web app and API on http://127.0.0.1:8000 (embedded SQLite, demo cases,
-## the reference profile, and the demo registry users of the README: a demo, never a real site).
+## the reference profile, the demo registry users of the README, CDS Hooks without a JWT — said at
+## start: a demo, never a real site).
 run: $(STAMP)
-	$(BIN)/cmvcds serve --demo --demo-registry --insecure-no-jwt  # the demo: open pages, demo registry users, CDS Hooks without a JWT (said at start)
+	$(BIN)/cmvcds serve --demo --demo-registry --insecure-no-jwt
 
 ## Everything CI checks: lint, types, the whole test suite (SQLite and PostgreSQL, real browser).
 test: $(STAMP)

@@ -42,7 +42,9 @@ def violations(page: Page) -> list[str]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    # axe-core is injected as a script of the test's own: the page's CSP (script-src 'self',
+    # tests/web/test_csp_browser.py) would refuse it, so this context alone bypasses the CSP
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
     opened = context.new_page()
     yield opened
     context.close()
