@@ -74,7 +74,9 @@ def test_preconceptional_primary_infection_keeps_its_status(knowledge: Knowledge
     # IgG and IgM positive with low avidity on 2025-11-20 (before the window): a primary infection
     # established by criterion (b), whose onset is preconceptional: not indicated either (A2).
     raw = igg_positive_on(
-        "2025-11-20", ("2025-11-20", "cmv_igm", "positive"), ("2025-11-20", "cmv_igg_avidity", "low")
+        "2025-11-20",
+        ("2025-11-20", "cmv_igm", "positive"),
+        ("2025-11-20", "cmv_igg_avidity", "low"),
     )
     assert summary(run(knowledge, raw)) == expected(
         infection={"status": "primary", "criterion": "igg-igm-low-avidity",

@@ -17,6 +17,8 @@ from cmvcds.engine.dosing import (
     PrescribedDose,
     check_dose,
     dose_patient_from_case,
+    drug_label,
+    running_course_alerts,
 )
 from cmvcds.engine.monitoring.common import CODE_ALERT, plain
 from cmvcds.engine.monitoring.courses import Course, therapy_courses
@@ -71,13 +73,28 @@ def check_course_dose(
             result.alerts.append(alert)
 
 
+def course_interactions(
+    result: PathwayResult, knowledge: Knowledge, course: Course, patient: DosePatient
+) -> None:
+    """The label's interaction rows that the running course meets, whatever its dose or
+    indication: another antiviral course counts (maribavir with ganciclovir or valganciclovir,
+    LIVTENCITY US PI §5.1, §7.1), as do the ``medications`` courses running today."""
+    if f"drug_{course.drug}" not in knowledge.tables:
+        return
+    for rule, alert in running_course_alerts(drug_label(knowledge, course.drug), patient):
+        result.cite(rule, f"{course.drug} interaction {rule.id}")
+        if alert not in result.alerts:
+            result.alerts.append(alert)
+
+
 def dose_alerts(
     entry: TherapyCourse, patient: DosePatient, knowledge: Knowledge, indication: Indication
 ) -> tuple[Alert, ...]:
     """The dosing engine's verdict on the dose in force (``dose-below/above-target`` …).
 
     Blood-count alerts of the label are left out: ``blood_counts`` reads the same label rows
-    and adds the hold/resume logic.
+    and adds the hold/resume logic; so are interaction alerts, which ``course_interactions``
+    raises for every running course whether or not its dose can be checked.
     """
     if f"drug_{entry.drug}" not in knowledge.tables:
         return ()
@@ -95,7 +112,11 @@ def dose_alerts(
         verdict = check_dose(order, patient, knowledge)
     except InputError:
         return ()
-    return tuple(a for a in verdict.alerts if a.code not in CODE_ALERT.values())
+    return tuple(
+        a
+        for a in verdict.alerts
+        if a.code not in CODE_ALERT.values() and a.code != AlertCode.DRUG_INTERACTION
+    )
 
 
 def describe_dose(dose: DoseResult) -> str:

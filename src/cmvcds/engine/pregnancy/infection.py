@@ -118,7 +118,9 @@ def classify_infection(
     conflicts = contradictions(igg, igm, avidity)
     if conflicts:
         return _contradictory(conflicts)
-    found = _preconceptional_immunity(_classify(igg, igm, avidity, dna, plasma, markers), igg, window_start)
+    found = _preconceptional_immunity(
+        _classify(igg, igm, avidity, dna, plasma, markers), igg, window_start
+    )
     changed = _changed_over_time(igm, avidity)
     if changed:
         found = replace(found, reasons=(*found.reasons, *changed))
