@@ -20,7 +20,7 @@ from cmvcds.engine.dosing import (
     drug_label,
     running_course_alerts,
 )
-from cmvcds.engine.monitoring.common import CODE_ALERT, plain
+from cmvcds.engine.monitoring.common import CODE_ALERT, plain, pregnancy_protocol_course
 from cmvcds.engine.monitoring.courses import Course, therapy_courses
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
@@ -40,7 +40,7 @@ def indication_of(case: Case, entry: TherapyCourse, knowledge: Knowledge) -> Ind
         return Indication.CONGENITAL
     treatment = knowledge.tables.get("cmv_treatment")
     if (
-        context != "pregnancy"
+        not pregnancy_protocol_course(case, knowledge, entry.drug)
         and isinstance(treatment, TreatmentRules)
         and entry.drug in treatment.not_treatment_drugs.values
     ):
@@ -60,7 +60,7 @@ def check_course_dose(
     entry = course.current(on)
     indication = indication_of(case, entry, knowledge)
     if indication is None:
-        if case.context.value != "pregnancy":
+        if not pregnancy_protocol_course(case, knowledge, course.drug):
             result.missing.append(
                 Missing(
                     f"therapy:{course.drug}.indication",
