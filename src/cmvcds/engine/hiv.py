@@ -15,6 +15,7 @@ from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.engine.intravitreal import intravitreal_regimens, intravitreal_summary
 from cmvcds.engine.monitoring import add_months
 from cmvcds.engine.transplant.common import (
     Plan,
@@ -288,9 +289,6 @@ def _induction(
             f"the ophthalmologist may state that the lesion is not immediately sight-threatening "
             f"({definition}): then oral induction alone"
         )
-        plan.because(
-            "the intravitreal dose and number of injections are the ophthalmologist's (not in the dosing tables)"
-        )
     elif intravitreal:
         plan.rule("H3")
         plan.because(
@@ -298,9 +296,6 @@ def _induction(
             f"foscarnet injections plus oral valganciclovir induction for {days} days",
             (h.induction_days, "induction length"),
             (h.sight_threatening_fovea_um, "immediately sight-threatening retinitis"),
-        )
-        plan.because(
-            "the intravitreal dose and number of injections are the ophthalmologist's (not in the dosing tables)"
         )
     else:
         plan.rule("H4")
@@ -317,6 +312,10 @@ def _induction(
             )
     if start < on:
         plan.because(f"induction running since {start}: continue to day {days} ({stop})")
+    if intravitreal:
+        for row in h.intravitreal:
+            plan.cite(row, f"intravitreal {row.drug} dose")
+        plan.because(f"{intravitreal_summary(h.intravitreal)} (H3)")
     _valganciclovir(
         case,
         on,
@@ -326,6 +325,8 @@ def _induction(
         f"induction for {days} days, then maintenance",
         start=start,
     )
+    if intravitreal:
+        plan.result.regimens.extend(intravitreal_regimens(h.intravitreal, start))
 
 
 def _induction_overrun(
