@@ -15,6 +15,7 @@ from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.engine.hiv_maintenance import continue_maintenance
 from cmvcds.engine.intravitreal import intravitreal_regimens, intravitreal_summary
 from cmvcds.engine.monitoring import add_months
 from cmvcds.engine.transplant.common import (
@@ -396,15 +397,25 @@ def _maintenance_or_stop(
         plan.rule("H5")
         plan.because("continue maintenance: " + "; ".join(unmet))
         running = current_course(case, on, h.anti_cmv_drugs.values)
+        until = "until the stop criteria are met (ART, inactive lesions, CD4, duration)"
+        if (
+            running is not None
+            and running.indication == "maintenance"
+            and running.drug != "valganciclovir"
+            and continue_maintenance(plan, case, on, running, until)
+        ):
+            return
         _valganciclovir(
             case,
             on,
             plan,
             Indication.MAINTENANCE,
             None,
-            "until the stop criteria are met (ART, inactive lesions, CD4, duration)",
+            until,
             start=running.start
-            if running is not None and running.indication == "maintenance"
+            if running is not None
+            and running.indication == "maintenance"
+            and running.drug == "valganciclovir"
             else None,
         )
         return
