@@ -16,6 +16,7 @@ from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
 from cmvcds.engine.hiv_maintenance import continue_maintenance
+from cmvcds.engine.hiv_rna import hiv_rna
 from cmvcds.engine.intravitreal import intravitreal_regimens, intravitreal_summary
 from cmvcds.engine.monitoring import add_months
 from cmvcds.engine.transplant.common import (
@@ -57,6 +58,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
             "since": case.hiv.art_start.isoformat(),
             "days": (on - case.hiv.art_start).days,
         }
+    hiv_rna(result, case, on, t, on_art)
     if cd4:
         result.findings["cd4"] = {
             "value": int(cd4[-1].value or 0),

@@ -213,6 +213,7 @@ class HivRules(Strict):
     sight_threatening_fovea_um: Value
     sight_threatening_zones: Words
     intravitreal: tuple[IntravitrealDose, ...] = Field(min_length=1)
+    virologic_failure_copies_ml: Value
     art_start_within_days: Value
     gi_duration_days: Range
     ophthalmology_interval_days: Value
