@@ -20,6 +20,7 @@ from cmvcds.engine.monitoring.dose import check_course_dose, course_interactions
 from cmvcds.engine.monitoring.duration import evidence_alerts
 from cmvcds.engine.monitoring.exposure import tdm
 from cmvcds.engine.monitoring.held import held_courses
+from cmvcds.engine.monitoring.liver import liver_checks
 from cmvcds.engine.monitoring.renal_rules import on_therapy_renal
 from cmvcds.engine.monitoring.resistance import kinetics
 from cmvcds.engine.monitoring.schedule import schedule_course
@@ -48,6 +49,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
         on_therapy_renal(result, case, knowledge, course, on)
         evidence_alerts(result, knowledge, context, course, on)
         tdm(result, case, knowledge, settings, context, course, on)
+        liver_checks(result, case, knowledge, course, on)
     held_courses(result, case, knowledge, settings, courses, on)
     markers = kinetics(result, case, knowledge, settings, courses, series, on)
     bars = [
