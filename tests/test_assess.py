@@ -114,7 +114,9 @@ EXPECTED = {
             "preemptive-therapy": "not_indicated",
             "antiviral-treatment": "recommended",
         },
-        [("valganciclovir", 900, 12)],
+        # zone-1 sight-threatening retinitis: oral induction plus intravitreal ganciclovir or
+        # foscarnet (US HIV OI guideline, rule H3)
+        [("valganciclovir", 900, 12), ("ganciclovir", 2, None), ("foscarnet", 2.4, None)],
     ),
     "immunocompetent-mononucleosis": ({"antiviral-treatment": "not_indicated"}, []),
     "immunocompetent-pregnant": (

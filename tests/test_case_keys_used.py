@@ -365,6 +365,8 @@ CODE_USES: dict[str, tuple[Base, Callable[[dict[str, Any]], dict[str, Any]]]] = 
     "cd4": (lambda: example("hiv-retinitis-maintenance"), lambda r: _add(r, {"date": "2026-08-14", "code": "cd4", "value": 60, "unit": "cells/uL"})),
     "ganciclovir_auc12": (lambda: example("congenital-long-course"), lambda r: _add(r, {"date": "2026-01-05", "code": "ganciclovir_auc12", "value": 60, "unit": "mg·h/L"})),
     "ganciclovir_concentration": (lambda: example("congenital-long-course"), lambda r: auc_profile()),
+    "alt": (lambda: example("congenital-long-course"), lambda r: _add(r, {"date": "2026-01-05", "code": "alt", "value": 400, "unit": "U/L"})),
+    "hiv_rna": (lambda: example("hiv-retinitis-maintenance"), lambda r: _add(r, {"date": "2026-08-14", "code": "hiv_rna", "value": 250000, "unit": "copies/mL"})),
 }  # fmt: skip
 
 #: code → (base, changes) read only by the dose calculator (``cmvcds dose --case``).
@@ -375,20 +377,12 @@ CODE_DOSE_USES: dict[str, tuple[Base, Callable[[dict[str, Any]], dict[str, Any]]
                       "cidofovir", "induction"),
 }  # fmt: skip
 
-#: Codes the case format accepts that no rule reads yet (issue 14 item 2, open): the test below
-#: fails as soon as a rule reads one, so that it moves to CODE_USES.
-CODES_NOT_YET_USED = {
-    "alt": "liver tests are scheduled (pregnancy Table 2 placeholder, congenital follow-up) but no "
-    "threshold is encoded: AIFA Table 2 is not transcribed",
-    "hiv_rna": "the HIV rules (US OI guideline) decide on CD4 and ART; no rule reads HIV RNA",
-}
-
 
 def test_every_observation_code_is_accounted_for(knowledge: Knowledge) -> None:
     from cmvcds.knowledge.schemas.core import ObservationCatalogue
 
     codes = set(knowledge.table("observations", ObservationCatalogue).codes)
-    accounted = set(CODE_USES) | set(CODE_DOSE_USES) | set(CODES_NOT_YET_USED)
+    accounted = set(CODE_USES) | set(CODE_DOSE_USES)  # every code is read by some rule
     assert codes == accounted
 
 
@@ -413,16 +407,3 @@ def test_an_observation_of_the_code_changes_the_dose(code: str, knowledge: Knowl
         ).to_dict()
 
     assert dose(add(base())) != dose(base()), code
-
-
-@pytest.mark.parametrize("code", sorted(CODES_NOT_YET_USED))
-def test_codes_not_yet_used_are_still_unused(code: str, knowledge: Knowledge) -> None:
-    raw = (
-        example("congenital-long-course") if code == "alt" else example("hiv-retinitis-maintenance")
-    )
-    value = {"alt": (400, "U/L"), "hiv_rna": (250000, "copies/mL")}[code]
-    day = raw["assessed_on"]
-    added = _add(raw, {"date": str(day), "code": code, "value": value[0], "unit": value[1]})
-    assert _answer(added, knowledge) == _answer(raw, knowledge), (
-        f"{code} is read now: move it to CODE_USES"
-    )

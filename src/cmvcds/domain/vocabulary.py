@@ -72,6 +72,7 @@ class AlertCode(StrEnum):
     LATE_CMV_RISK = "late-cmv-risk"
     IMMUNE_RECOVERY_UVEITIS = "immune-recovery-uveitis"
     START_ART = "start-art"
+    HIV_VIROLOGIC_FAILURE = "hiv-virologic-failure"
     OPHTHALMOLOGY_FOLLOW_UP = "ophthalmology-follow-up"
     CMV_SAFE_BLOOD_PRODUCTS = "cmv-safe-blood-products"
     OUTSIDE_EVIDENCE_BASE = "outside-evidence-base"

@@ -15,6 +15,9 @@ from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.engine.hiv_maintenance import continue_maintenance
+from cmvcds.engine.hiv_rna import hiv_rna
+from cmvcds.engine.intravitreal import intravitreal_regimens, intravitreal_summary
 from cmvcds.engine.monitoring import add_months
 from cmvcds.engine.transplant.common import (
     Plan,
@@ -55,6 +58,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
             "since": case.hiv.art_start.isoformat(),
             "days": (on - case.hiv.art_start).days,
         }
+    hiv_rna(result, case, on, t, on_art)
     if cd4:
         result.findings["cd4"] = {
             "value": int(cd4[-1].value or 0),
@@ -288,9 +292,6 @@ def _induction(
             f"the ophthalmologist may state that the lesion is not immediately sight-threatening "
             f"({definition}): then oral induction alone"
         )
-        plan.because(
-            "the intravitreal dose and number of injections are the ophthalmologist's (not in the dosing tables)"
-        )
     elif intravitreal:
         plan.rule("H3")
         plan.because(
@@ -298,9 +299,6 @@ def _induction(
             f"foscarnet injections plus oral valganciclovir induction for {days} days",
             (h.induction_days, "induction length"),
             (h.sight_threatening_fovea_um, "immediately sight-threatening retinitis"),
-        )
-        plan.because(
-            "the intravitreal dose and number of injections are the ophthalmologist's (not in the dosing tables)"
         )
     else:
         plan.rule("H4")
@@ -317,6 +315,10 @@ def _induction(
             )
     if start < on:
         plan.because(f"induction running since {start}: continue to day {days} ({stop})")
+    if intravitreal:
+        for row in h.intravitreal:
+            plan.cite(row, f"intravitreal {row.drug} dose")
+        plan.because(f"{intravitreal_summary(h.intravitreal)} (H3)")
     _valganciclovir(
         case,
         on,
@@ -326,6 +328,8 @@ def _induction(
         f"induction for {days} days, then maintenance",
         start=start,
     )
+    if intravitreal:
+        plan.result.regimens.extend(intravitreal_regimens(h.intravitreal, start))
 
 
 def _induction_overrun(
@@ -395,15 +399,25 @@ def _maintenance_or_stop(
         plan.rule("H5")
         plan.because("continue maintenance: " + "; ".join(unmet))
         running = current_course(case, on, h.anti_cmv_drugs.values)
+        until = "until the stop criteria are met (ART, inactive lesions, CD4, duration)"
+        if (
+            running is not None
+            and running.indication == "maintenance"
+            and running.drug != "valganciclovir"
+            and continue_maintenance(plan, case, on, running, until)
+        ):
+            return
         _valganciclovir(
             case,
             on,
             plan,
             Indication.MAINTENANCE,
             None,
-            "until the stop criteria are met (ART, inactive lesions, CD4, duration)",
+            until,
             start=running.start
-            if running is not None and running.indication == "maintenance"
+            if running is not None
+            and running.indication == "maintenance"
+            and running.drug == "valganciclovir"
             else None,
         )
         return

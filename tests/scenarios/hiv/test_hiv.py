@@ -70,9 +70,22 @@ def test_zone_1_retinitis_intravitreal_plus_valganciclovir(knowledge: Knowledge)
     d = decision(doc, "antiviral-treatment")
     assert (d["outcome"], d["rules"]) == ("recommended", ["H3"])
     assert any("intravitreal" in r for r in d["reasons"])
+    # the systemic induction and, beside it, the guideline's intravitreal injections (one of the
+    # two drugs): ganciclovir 2 mg or foscarnet 2.4 mg in 0.1 mL, 1-4 injections over 7-10 days
     assert [
-        (r["drug"], r["dose_mg"], r["every_h"], r["start"], r["stop"]) for r in regimens(doc)
-    ] == [("valganciclovir", 900, 12, "2026-03-10", "2026-03-31")]
+        (r["drug"], r["dose_mg"], r["every_h"], r["route"], r["start"], r["stop"])
+        for r in regimens(doc)
+    ] == [
+        ("valganciclovir", 900, 12, "oral", "2026-03-10", "2026-03-31"),
+        ("ganciclovir", 2, None, "intravitreal", "2026-03-10", None),
+        ("foscarnet", 2.4, None, "intravitreal", "2026-03-10", None),
+    ]
+    intravitreal = [r for r in regimens(doc) if r["route"] == "intravitreal"]
+    assert intravitreal[0]["schedule"] == (
+        "2 mg in 0.1 mL per intravitreal injection, 1–4 injections over 7–10 days "
+        "(or foscarnet: one of the two)"
+    )
+    assert all(r["indication"] == "induction" and r["citations"] for r in intravitreal)
     assert doc["missing"] == []
     assert {"start-art", "immune-recovery-uveitis", "ophthalmology-follow-up"} <= alerts(doc)
     assert d["settings_used"] == ["hiv_induction_days"]
@@ -103,8 +116,10 @@ def test_zone_1_without_a_statement_is_read_as_sight_threatening(
     assert d["reasons"][1].startswith(
         "the ophthalmologist may state that the lesion is not immediately sight-threatening (within 1500 µm"
     )
-    assert [(r["drug"], r["dose_mg"], r["every_h"]) for r in regimens(doc)] == [
-        ("valganciclovir", 900, 12)
+    assert [(r["drug"], r["dose_mg"], r["every_h"], r["route"]) for r in regimens(doc)] == [
+        ("valganciclovir", 900, 12, "oral"),
+        ("ganciclovir", 2, None, "intravitreal"),
+        ("foscarnet", 2.4, None, "intravitreal"),
     ]
 
 
@@ -125,12 +140,16 @@ def test_zone_1_stated_not_sight_threatening_is_systemic_without_a_question(
     d = decision(doc, "antiviral-treatment")
     assert d["rules"] == ["H4"]
     assert not any("intravitreal ganciclovir or foscarnet" in r for r in d["reasons"])
+    assert [(r["drug"], r["route"]) for r in regimens(doc)] == [("valganciclovir", "oral")]
 
 
 def test_sight_threatening_outside_zone_1_gets_intravitreal(knowledge: Knowledge) -> None:
     # the ophthalmologist's statement decides, not the zone
     doc = run(knowledge, with_(BASE, hiv=retinitis(zone=2, active=True, sight_threatening=True)))
     assert decision(doc, "antiviral-treatment")["rules"] == ["H3"]
+    assert [(r["drug"], r["route"]) for r in regimens(doc)] == [
+        ("valganciclovir", "oral"), ("ganciclovir", "intravitreal"), ("foscarnet", "intravitreal")
+    ]  # fmt: skip
 
 
 def test_zone_2_retinitis_oral_induction_alone(knowledge: Knowledge) -> None:

@@ -176,3 +176,56 @@ def test_dossier_for_a_pregnant_woman_seen_by_an_internist(tmp_path: Any) -> Non
     result = CliRunner().invoke(app, ["dossier", str(path)])
     assert result.exit_code == 0, result.output
     assert "valacyclovir-prevention" in result.output
+
+
+# --- a running valacyclovir course outside the pregnancy context (engine/monitoring) -----------
+
+VALACYCLOVIR = {"drug": "valacyclovir", "dose_mg": 2000, "every_h": 6, "route": "oral",
+                "start": "2026-02-25"}  # fmt: skip
+
+
+def test_internist_valacyclovir_course_needs_no_indication(knowledge: Knowledge) -> None:
+    """One change: she already takes valacyclovir 2 g every 6 h (A3) since 2026-02-25, the course
+    naming no indication. The pregnancy pathway owns it (prevention, from its start): nothing is
+    asked for (formerly the spurious missing item ``therapy:valacyclovir.indication``)."""
+    raw = seen_as(
+        "immunocompetent",
+        presentation={"disease": "cmv_syndrome", "severity": "mild"},
+        therapy=[VALACYCLOVIR],
+    )
+    assert summary(run(knowledge, raw)) == {
+        **PREVENTION,
+        "decisions": {
+            "antiviral-treatment": "not_indicated",
+            "valacyclovir-prevention": "recommended",
+        },
+        "regimens": [("pregnancy-prevention", 2000, 6, "2026-02-25", "2026-06-20")],
+    }
+
+
+def test_without_the_pregnancy_the_indication_is_asked_for(knowledge: Knowledge) -> None:
+    """Boundary: the same woman, not pregnant (no pregnancy block, no fetal result): the course
+    is an ordinary valacyclovir course and its dose can be checked only with its indication."""
+    raw = seen_as(
+        "immunocompetent",
+        presentation={"disease": "cmv_syndrome", "severity": "mild"},
+        therapy=[VALACYCLOVIR],
+        ultrasound=[],
+    )
+    del raw["pregnancy"]
+    doc = run(knowledge, raw)
+    assert "therapy:valacyclovir.indication" in [m["item"] for m in doc["missing"]]
+
+
+def test_another_drug_in_pregnancy_still_needs_its_indication(knowledge: Knowledge) -> None:
+    """Boundary: a pregnant woman's valganciclovir course (not a protocol drug) without an
+    indication is not silently left unchecked: its indication is asked for."""
+    course = {"drug": "valganciclovir", "dose_mg": 900, "every_h": 12, "route": "oral",
+              "start": "2026-02-25"}  # fmt: skip
+    raw = seen_as(
+        "immunocompetent",
+        presentation={"disease": "cmv_syndrome", "severity": "mild"},
+        therapy=[course],
+    )
+    doc = run(knowledge, raw)
+    assert "therapy:valganciclovir.indication" in [m["item"] for m in doc["missing"]]

@@ -27,6 +27,7 @@ from typing import Any
 
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
+from cmvcds.engine.dosing.interactions import active_interactions, interaction_message
 from cmvcds.engine.dosing.patient import DosePatient
 from cmvcds.engine.dosing.protocol import protocol_exclusions
 from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, RenalResult, schedule_wording
@@ -626,48 +627,17 @@ class _Work:
         outcome: Outcome | None = None
         for rule in self._active_interactions():
             self.cite(rule, f"{self.label.drug} interaction {rule.id}")
-            message = rule.message + self._recently_stopped(rule)
+            message = interaction_message(rule, self.patient)
             self.alert("drug-interaction", rule.severity, message, rule.citations)
             if rule.effect == "exclude":
                 self.reasons.append(message)
                 outcome = Outcome.EXCLUDED
         return outcome
 
-    def _recent(self, rule: Interaction) -> list[tuple[str, int]]:
-        """Drugs of ``rule`` stopped fewer than its look-back days ago (not taken any more)."""
-        if rule.lookback_days is None:
-            return []
-        return [
-            (drug, days)
-            for drug, days in self.patient.stopped_days_ago
-            if drug in rule.with_any and days < rule.lookback_days
-        ]
-
-    def _recently_stopped(self, rule: Interaction) -> str:
-        recent = self._recent(rule)
-        if not recent:
-            return ""
-        shown = ", ".join(f"{drug} stopped {days} day(s) ago" for drug, days in recent)
-        return f" ({shown}: fewer than {rule.lookback_days} days)"
-
     def _active_interactions(self) -> list[Interaction]:
         """The interaction rules this patient's co-medications trigger (computed once)."""
         if self.interactions is None:
-            taken = set(self.patient.co_medications)
-            intolerant = set(self.patient.intolerances)
-
-            def fires(rule: Interaction) -> bool:
-                if rule.when == "intolerant":
-                    return bool(intolerant.intersection(rule.with_any))
-                return bool(taken.intersection(rule.with_any) or self._recent(rule))
-
-            self.interactions = [
-                rule
-                for rule in self.label.interactions
-                if self.region in rule.regions
-                and fires(rule)
-                and (not rule.only_with or taken.intersection(rule.only_with))
-            ]
+            self.interactions = active_interactions(self.label, self.patient, self.region)
         return self.interactions
 
     def _dose_override(self) -> Interaction | None:

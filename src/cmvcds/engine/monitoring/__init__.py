@@ -40,6 +40,7 @@ from cmvcds.engine.monitoring.courses import (
 from cmvcds.engine.monitoring.dose import underdosed_drugs
 from cmvcds.engine.monitoring.pathway import evaluate
 from cmvcds.engine.monitoring.refractory import RefractoryCall, refractory_calls
+from cmvcds.engine.monitoring.renal_rules import current_weight, fired_rules
 from cmvcds.engine.monitoring.schedule import plan_schedule, planned_dates
 
 __all__ = [
@@ -47,8 +48,10 @@ __all__ = [
     "Episode",
     "RefractoryCall",
     "add_months",
+    "current_weight",
     "episodes",
     "evaluate",
+    "fired_rules",
     "plan_schedule",
     "planned_dates",
     "refractory_calls",

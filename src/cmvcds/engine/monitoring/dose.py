@@ -17,8 +17,10 @@ from cmvcds.engine.dosing import (
     PrescribedDose,
     check_dose,
     dose_patient_from_case,
+    drug_label,
+    running_course_alerts,
 )
-from cmvcds.engine.monitoring.common import CODE_ALERT, plain
+from cmvcds.engine.monitoring.common import CODE_ALERT, plain, pregnancy_protocol_course
 from cmvcds.engine.monitoring.courses import Course, therapy_courses
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
@@ -38,7 +40,7 @@ def indication_of(case: Case, entry: TherapyCourse, knowledge: Knowledge) -> Ind
         return Indication.CONGENITAL
     treatment = knowledge.tables.get("cmv_treatment")
     if (
-        context != "pregnancy"
+        not pregnancy_protocol_course(case, knowledge, entry.drug)
         and isinstance(treatment, TreatmentRules)
         and entry.drug in treatment.not_treatment_drugs.values
     ):
@@ -58,7 +60,7 @@ def check_course_dose(
     entry = course.current(on)
     indication = indication_of(case, entry, knowledge)
     if indication is None:
-        if case.context.value != "pregnancy":
+        if not pregnancy_protocol_course(case, knowledge, course.drug):
             result.missing.append(
                 Missing(
                     f"therapy:{course.drug}.indication",
@@ -71,13 +73,28 @@ def check_course_dose(
             result.alerts.append(alert)
 
 
+def course_interactions(
+    result: PathwayResult, knowledge: Knowledge, course: Course, patient: DosePatient
+) -> None:
+    """The label's interaction rows that the running course meets, whatever its dose or
+    indication: another antiviral course counts (maribavir with ganciclovir or valganciclovir,
+    LIVTENCITY US PI §5.1, §7.1), as do the ``medications`` courses running today."""
+    if f"drug_{course.drug}" not in knowledge.tables:
+        return
+    for rule, alert in running_course_alerts(drug_label(knowledge, course.drug), patient):
+        result.cite(rule, f"{course.drug} interaction {rule.id}")
+        if alert not in result.alerts:
+            result.alerts.append(alert)
+
+
 def dose_alerts(
     entry: TherapyCourse, patient: DosePatient, knowledge: Knowledge, indication: Indication
 ) -> tuple[Alert, ...]:
     """The dosing engine's verdict on the dose in force (``dose-below/above-target`` …).
 
     Blood-count alerts of the label are left out: ``blood_counts`` reads the same label rows
-    and adds the hold/resume logic.
+    and adds the hold/resume logic; so are interaction alerts, which ``course_interactions``
+    raises for every running course whether or not its dose can be checked.
     """
     if f"drug_{entry.drug}" not in knowledge.tables:
         return ()
@@ -95,7 +112,11 @@ def dose_alerts(
         verdict = check_dose(order, patient, knowledge)
     except InputError:
         return ()
-    return tuple(a for a in verdict.alerts if a.code not in CODE_ALERT.values())
+    return tuple(
+        a
+        for a in verdict.alerts
+        if a.code not in CODE_ALERT.values() and a.code != AlertCode.DRUG_INTERACTION
+    )
 
 
 def describe_dose(dose: DoseResult) -> str:

@@ -16,10 +16,11 @@ from cmvcds.engine.kinetics import (
     viral_load_series,
 )
 from cmvcds.engine.monitoring.courses import entry_end, therapy_courses
-from cmvcds.engine.monitoring.dose import check_course_dose
+from cmvcds.engine.monitoring.dose import check_course_dose, course_interactions
 from cmvcds.engine.monitoring.duration import evidence_alerts
 from cmvcds.engine.monitoring.exposure import tdm
 from cmvcds.engine.monitoring.held import held_courses
+from cmvcds.engine.monitoring.liver import liver_checks
 from cmvcds.engine.monitoring.renal_rules import on_therapy_renal
 from cmvcds.engine.monitoring.resistance import kinetics
 from cmvcds.engine.monitoring.schedule import schedule_course
@@ -42,11 +43,13 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
             continue
         if patient is not None:
             check_course_dose(result, case, knowledge, course, on, patient)
+            course_interactions(result, knowledge, course, patient)
         blood_counts(result, case, knowledge, settings, course, on)
         renal_decline(result, case, knowledge, course, on, patient)
         on_therapy_renal(result, case, knowledge, course, on)
         evidence_alerts(result, knowledge, context, course, on)
         tdm(result, case, knowledge, settings, context, course, on)
+        liver_checks(result, case, knowledge, course, on)
     held_courses(result, case, knowledge, settings, courses, on)
     markers = kinetics(result, case, knowledge, settings, courses, series, on)
     bars = [

@@ -25,20 +25,29 @@ from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.drugs import DosingPolicy, DrugLabel, OnTherapyRenalRule
 
 
+def fired_rules(
+    result: PathwayResult, case: Case, knowledge: Knowledge, course: Course, on: date
+) -> list[tuple[OnTherapyRenalRule, str]]:
+    """The label's on-therapy renal rows of ``course.drug`` that the case's results meet, each
+    with what was measured (a ``discontinue`` row first: it overrides a reduction)."""
+    label = knowledge.tables.get(f"drug_{course.drug}")
+    if not isinstance(label, DrugLabel) or not label.on_therapy_renal:
+        return []
+    rise = _creatinine_rise(result, case, course, on)
+    protein = _latest_protein(case, knowledge, course, on)
+    fired = []
+    for rule in label.on_therapy_renal:
+        measured = rise if rule.measure == "creatinine_rise_mg_dl" else protein
+        if measured is not None and rule.contains(measured[0]):
+            fired.append((rule, measured[1]))
+    return sorted(fired, key=lambda pair: pair[0].effect != "discontinue")
+
+
 def on_therapy_renal(
     result: PathwayResult, case: Case, knowledge: Knowledge, course: Course, on: date
 ) -> None:
     """Apply the label's on-therapy renal rows of ``course.drug`` to the case's results."""
-    label = knowledge.tables.get(f"drug_{course.drug}")
-    if not isinstance(label, DrugLabel) or not label.on_therapy_renal:
-        return
-    rise = _creatinine_rise(result, case, course, on)
-    protein = _latest_protein(case, knowledge, course, on)
-    for rule in label.on_therapy_renal:
-        measured = rise if rule.measure == "creatinine_rise_mg_dl" else protein
-        if measured is None or not rule.contains(measured[0]):
-            continue
-        shown = measured[1]
+    for rule, shown in fired_rules(result, case, knowledge, course, on):
         cited = result.cite(rule, f"{course.drug} on-therapy renal rule {rule.id}")
         if rule.effect == "reduce":
             assert rule.dose_mg_per_kg is not None
@@ -59,6 +68,12 @@ def on_therapy_renal(
                     cited,
                 )
             )
+
+
+def current_weight(case: Case, on: date) -> Decimal | None:
+    """The latest weight on or before ``on`` (a ``weight`` observation, else ``patient.weight_kg``)."""
+    weights = [o for o in case.results("weight") if o.value is not None and o.date <= on]
+    return weights[-1].value if weights else case.patient.weight_kg
 
 
 def _creatinine_rise(
@@ -111,8 +126,7 @@ def _latest(observations: list[Observation]) -> Observation:
 def _dose_text(case: Case, rule: OnTherapyRenalRule, on: date) -> str:
     """`` Now N mg (3 mg/kg × W kg).`` on the latest weight, or what is missing."""
     assert rule.dose_mg_per_kg is not None
-    weights = [o for o in case.results("weight") if o.value is not None and o.date <= on]
-    weight = weights[-1].value if weights else case.patient.weight_kg
+    weight = current_weight(case, on)
     if weight is None:
         return " The new dose needs the current weight."
     dose = rule.dose_mg_per_kg * weight

@@ -10,6 +10,7 @@ from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import (
     ScheduleEvent,
 )
+from cmvcds.engine.monitoring.common import pregnancy_protocol_course
 from cmvcds.engine.monitoring.courses import Course, add_months, evidence_limit
 from cmvcds.engine.monitoring.stop_rule import treatment_ended
 from cmvcds.knowledge import Knowledge
@@ -112,7 +113,7 @@ def schedule_course(
             since=on,
         )
         return
-    if context == "pregnancy" or not isinstance(
+    if pregnancy_protocol_course(case, knowledge, course.drug) or not isinstance(
         knowledge.tables.get("regimen_monitoring"), RegimenMonitoring
     ):
         return

@@ -185,6 +185,9 @@ def renal_decline(
     rule = knowledge.table("monitoring_toxicity", ToxicityLimits).renal_decline
     if course.drug not in rule.drugs:
         return
+    label = knowledge.tables.get(f"drug_{course.drug}")
+    if isinstance(label, DrugLabel) and label.on_therapy_renal:
+        return  # the label's own on-therapy rows decide (renal_rules: cidofovir 5 -> 3 mg/kg)
     values = [o for o in case.results("creatinine") if o.value is not None and o.date <= on]
     before = [o for o in values if o.date <= course.start]
     during = [o for o in values if course.start < o.date]

@@ -96,8 +96,14 @@ def timing_label(day: int, peri: PeriodBounds, timing: TimingTable) -> str:
     return timing.trimesters[-1].label
 
 
-def classify_infection(case: Case, on: date, protocol: PregnancyProtocol) -> MaternalInfection:
-    """The maternal infection status from the observations dated on or before ``on``."""
+def classify_infection(
+    case: Case, on: date, protocol: PregnancyProtocol, window_start: date | None = None
+) -> MaternalInfection:
+    """The maternal infection status from the observations dated on or before ``on``.
+
+    ``window_start`` is the first day of the periconceptional window (I-6): a CMV IgG positive
+    before it is immunity that precedes this pregnancy (rule I-13).
+    """
     seen = [o for o in case.observations if o.date <= on]
     igg = _of(seen, "cmv_igg")
     igm = _of(seen, "cmv_igm")
@@ -112,11 +118,44 @@ def classify_infection(case: Case, on: date, protocol: PregnancyProtocol) -> Mat
     conflicts = contradictions(igg, igm, avidity)
     if conflicts:
         return _contradictory(conflicts)
-    found = _classify(igg, igm, avidity, dna, plasma, markers)
+    found = _preconceptional_immunity(
+        _classify(igg, igm, avidity, dna, plasma, markers), igg, window_start
+    )
     changed = _changed_over_time(igm, avidity)
     if changed:
         found = replace(found, reasons=(*found.reasons, *changed))
     return _with_symptom_onset(found, _symptom_onset(case))
+
+
+def _preconceptional_immunity(
+    found: MaternalInfection, igg: list[Observation], window_start: date | None
+) -> MaternalInfection:
+    """Rule I-13: a CMV IgG positive before the periconceptional window establishes immunity that
+    precedes this pregnancy, so an infection now is non-primary (reinfection or reactivation).
+
+    A non-primary infection is one in a woman with CMV antibodies before conception (Zalel 2008:
+    "maternal preconceptional immunity"); the AIFA prevention indication is for a primary infection
+    in the periconceptional period or the first 24 weeks (A1, A2). Only a status the serology left
+    open (insufficient data, not established) is settled this way: a primary infection that the
+    IgM and avidity establish keeps its status and its onset, which then lies before the window
+    (preconceptional, I-2), and seroconversion needs a negative IgG before the first positive.
+    A positive IgG inside the window does not count: the primary infection may itself have begun in
+    the window (I-2), and IgM and avidity still decide.
+    """
+    if window_start is None or found.status not in ("insufficient_data", "not_established"):
+        return found
+    first = next((o.date for o in igg if o.result == "positive"), None)
+    if first is None or first >= window_start:
+        return found
+    return MaternalInfection(
+        "non_primary",
+        (
+            f"CMV IgG positive on {first}, before the periconceptional window (from {window_start}): "
+            "immunity that precedes this pregnancy; an infection now is non-primary (reinfection "
+            "or reactivation), not primary (I-13).",
+        ),
+        rules=("I-13",),
+    )
 
 
 def _changed_over_time(igm: list[Observation], avidity: list[Observation]) -> list[str]:

@@ -142,7 +142,8 @@ class _Evaluation:
         if pregnancy.fetuses > 1:
             result.findings["fetuses"] = pregnancy.fetuses
         peri, site_window = self.periconceptional()
-        infection = classify_infection(case, self.on, self.t.protocol)
+        window_start = dating.date_of(peri.from_day)
+        infection = classify_infection(case, self.on, self.t.protocol, window_start)
         result.alerts.extend(infection.alerts)
         result.findings["maternal_infection"] = self._infection_finding(
             infection, dating, peri, site_window
@@ -159,7 +160,6 @@ class _Evaluation:
                     + " (I-10)",
                 )
             )
-        window_start = dating.date_of(peri.from_day)
         earliest = plan_amniocentesis(
             infection, pregnancy, amnios, dating, self.t.protocol, window_start, result
         )
@@ -237,6 +237,12 @@ class _Evaluation:
         indication = indication_for_prevention(infection, dating, protocol, window_start, result)
         if indication.outcome is not None:
             result.missing.extend(m for m in indication.missing if m not in result.missing)
+            if "I-13" in indication.rules:
+                extra = result.cite(
+                    self.t.timing.preconceptional_immunity,
+                    "CMV IgG positive before the periconceptional window: non-primary (I-13)",
+                )
+                base = (*base, *(c for c in extra if c not in base))
             result.decisions.append(
                 Decision(
                     DecisionId.VALACYCLOVIR_PREVENTION,

@@ -96,7 +96,7 @@ def indication_for_prevention(
                 *infection.reasons,
                 "Prevention is for a primary infection only (A1, A2); in-utero treatment may apply if an amniocentesis is positive (A6).",
             ),
-            ("A1",),
+            ("A1", *infection.rules),
         )
     onset = infection.onset
     assert onset is not None  # a primary infection always has an onset window

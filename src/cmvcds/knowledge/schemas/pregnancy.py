@@ -201,6 +201,8 @@ class TimingTable(Strict):
 
     periconceptional: Period
     periconceptional_source: Fact
+    #: I-13: a CMV IgG positive before the periconceptional window makes an infection non-primary.
+    preconceptional_immunity: Fact
     trimesters: tuple[Period, ...] = Field(min_length=3)
     trimesters_source: Fact
 

@@ -184,6 +184,25 @@ class TreatmentRules(Strict):
         raise KeyError(option_id)
 
 
+class IntravitrealDose(Fact):
+    """One intravitreal injection regimen (H3): ``dose_mg`` in ``volume_ml`` per injection,
+    ``injections`` (a range) over ``over_days`` (a range), beside systemic induction."""
+
+    drug: str = Field(pattern=r"^[a-z][a-z-]*$")
+    dose_mg: Decimal = Field(gt=0)
+    volume_ml: Decimal = Field(gt=0)
+    injections_low: int = Field(ge=1)
+    injections_high: int = Field(ge=1)
+    over_days_low: int = Field(ge=1)
+    over_days_high: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IntravitrealDose:
+        if self.injections_low > self.injections_high or self.over_days_low > self.over_days_high:
+            raise ValueError(f"{self.drug}: intravitreal ranges must run low to high")
+        return self
+
+
 class HivRules(Strict):
     """``hiv.yaml``: CMV in adults and adolescents with HIV (H1–H9)."""
 
@@ -193,6 +212,8 @@ class HivRules(Strict):
     induction_days: Range
     sight_threatening_fovea_um: Value
     sight_threatening_zones: Words
+    intravitreal: tuple[IntravitrealDose, ...] = Field(min_length=1)
+    virologic_failure_copies_ml: Value
     art_start_within_days: Value
     gi_duration_days: Range
     ophthalmology_interval_days: Value
