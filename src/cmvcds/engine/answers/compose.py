@@ -163,10 +163,7 @@ def compose_not_covered(
 def _summary_item(used: Sequence[tuple[Evidence, str]]) -> tuple[Evidence, str]:
     """The statement the summary repeats: the patient's own or the computed one first, else the
     best-ranked guideline statement among the first three, else the best-ranked statement."""
-    first = used[0]
-    if first[0].origin in ("case", "question"):
-        return first
-    return next((u for u in used[:3] if u[0].kind == "guideline"), first)
+    return used[0]
 
 
 def _review(items: Sequence[Evidence], texts: AnswerTexts) -> dict[str, Any]:

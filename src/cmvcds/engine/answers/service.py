@@ -116,7 +116,7 @@ class AnswerEngine:
     def ask(
         self,
         question: str,
-        audience: str = "clinician",
+        audience: str | None = "clinician",
         assessment: Mapping[str, Any] | None = None,
         reviews: Mapping[str, ReviewRecord] | None = None,
     ) -> dict[str, Any]:
@@ -133,11 +133,13 @@ class AnswerEngine:
                 f"the question has {len(question)} characters; at most {MAX_QUESTION_CHARS}",
                 field="question",
             )
+        understanding = self.understand(question)
+        if audience is None:  # not chosen by the reader: as the wording tells (understood.audience)
+            audience = understanding.audience
         if audience not in AUDIENCES:
             raise InputError(
                 f"audience {audience!r} is not one of {', '.join(AUDIENCES)}", field="audience"
             )
-        understanding = self.understand(question)
         case_items = case_evidence(assessment, self.templates) if assessment is not None else []
         if not self._in_scope(understanding) and not case_items:
             return self._not_covered(question, audience, understanding)
@@ -157,6 +159,10 @@ class AnswerEngine:
         if not chosen and not computed and not case_items:
             return self._not_covered(question, audience, understanding)
         ordered = [*_relevant_case(case_items, understanding), *computed, *chosen]
+        if audience == "patient":  # no dosing instructions to patients: their doctor doses
+            ordered = [i for i in ordered if not i.id.startswith(_DOSING_IDS)]
+            if not ordered:
+                return self._not_covered(question, audience, understanding)
         if reviews:
             ordered = [_reviewed(item, reviews) for item in ordered]
         return compose(
@@ -234,6 +240,10 @@ class AnswerEngine:
             scored.append((-score, order, example.in_language(understanding.language)))
         scored.sort()
         return [q for _, _, q in scored[:count]]
+
+
+#: Statements that instruct a dose (generated from the regimen tables or for the question's CrCl).
+_DOSING_IDS = ("drug-regimens:", "dose-at-crcl:", "dose-for-weight:")
 
 
 def _reviewed(item: Evidence, reviews: Mapping[str, ReviewRecord]) -> Evidence:
