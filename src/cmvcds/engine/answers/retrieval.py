@@ -204,6 +204,15 @@ def compatible(item: Evidence, understanding: Understanding, lexicon: Lexicon) -
     )
 
 
+#: What a reader asking about a topic also means: "a treatment in pregnancy" is the prevention
+#: of fetal infection and its evidence; "is it safe" is its toxicity and what is monitored.
+TOPIC_FAMILY: Mapping[str, tuple[str, ...]] = {
+    "treatment": ("treatment", "prophylaxis", "preemptive", "efficacy"),
+    "toxicity": ("toxicity", "monitoring"),
+    "diagnosis": ("diagnosis", "timing"),
+    "risk": ("risk",),
+}
+
 #: With this many statements about the population asked for, general statements are left out.
 MIN_SPECIFIC = 3
 #: A hit found only by the semantic model must be this close to the best similarity.
@@ -244,7 +253,8 @@ def select(
             named = set(understanding.drugs)
             fitting = [(e, h) for e, h in fitting if (e, h) in specific or set(e.drugs) & named]
     if understanding.topics:
-        on_topic = [(e, h) for e, h in fitting if set(e.topics) & set(understanding.topics)]
+        asked = {f for t in understanding.topics for f in TOPIC_FAMILY.get(t, (t,))}
+        on_topic = [(e, h) for e, h in fitting if set(e.topics) & asked]
         if on_topic:
             fitting = on_topic
     if understanding.drugs:

@@ -19,7 +19,7 @@ from cmvcds.engine.answers.compose import AUDIENCES, compose, compose_not_covere
 from cmvcds.engine.answers.embedding import Embedder
 from cmvcds.engine.answers.evidence import Evidence, from_statement
 from cmvcds.engine.answers.generate import case_evidence, question_evidence, table_evidence
-from cmvcds.engine.answers.retrieval import Ranker, keywords_for, select
+from cmvcds.engine.answers.retrieval import Hit, Ranker, keywords_for, select
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
 from cmvcds.errors import InputError, KnowledgeError
 from cmvcds.knowledge import Knowledge
@@ -143,11 +143,13 @@ class AnswerEngine:
         case_items = case_evidence(assessment, self.templates) if assessment is not None else []
         if not self._in_scope(understanding) and not case_items:
             return self._not_covered(question, audience, understanding)
-        computed = question_evidence(self.knowledge, self.templates, understanding)
-        chosen = [
-            item
-            for item, _ in select(self.items, self.ranker, understanding, self.lexicon, ANSWER_SIZE)
-        ]
+        computed = _by_fit(
+            question_evidence(self.knowledge, self.templates, understanding),
+            understanding,
+            self.lexicon.expand_populations(understanding.populations),
+        )
+        hits = select(self.items, self.ranker, understanding, self.lexicon, ANSWER_SIZE)
+        chosen = [item for item, _ in sorted(hits, key=_closest)]
         computed_drugs = {
             d for item in computed for d in item.drugs if item.id.startswith("dose-at-crcl")
         }
@@ -240,6 +242,49 @@ class AnswerEngine:
             scored.append((-score, order, example.in_language(understanding.language)))
         scored.sort()
         return [q for _, _, q in scored[:count]]
+
+
+def _closest(pair: tuple[Evidence, Hit]) -> tuple[float, int]:
+    """Chosen statements in order of meaning closest to the question (then fused rank)."""
+    item, hit = pair
+    return (-(hit.similarity if hit.similarity is not None else 0.0), hit.bm25_rank or 10**6)
+
+
+#: Organ words of a question and of a regimen's description (kidney, heart, liver).
+_ORGANS = {
+    "kidney": ("kidney", "renal transplant", "rene", "renale"),
+    "heart": ("heart", "cuore", "cardiac", "cardiaco"),
+    "liver": ("liver", "fegato", "epatico"),
+}
+
+
+def _by_fit(
+    items: Sequence[Evidence], understanding: Understanding, populations: frozenset[str]
+) -> list[Evidence]:
+    """Computed statements, those for the population and organ asked about first.
+
+    A transplant question at a CrCl is answered by the transplant rows (prophylaxis of the organ
+    named, then pre-emptive therapy) before the retinitis induction row, which is for HIV/AIDS.
+    """
+    asked = normalise(understanding.question)
+
+    def fit(item: Evidence) -> int:
+        text = item.text.lower()
+        score = 2 * bool(populations and set(item.populations) & populations)
+        score += 3 * ("dose" in understanding.topics and item.id.startswith("dose-at-crcl:"))
+        for words in _ORGANS.values():
+            named = any(w in asked for w in words)
+            if named and words[0] in text:
+                score += 2
+            elif not named and words[0] in text and "transplant" in text:
+                score -= 1
+        if "retinitis" in text and "hiv" not in populations and "retinitis" not in asked:
+            score -= 2 if populations else 0
+        if ("preemptive" in understanding.topics) == ("pre-emptive" in text):
+            score += 1
+        return -score
+
+    return sorted(items, key=fit)
 
 
 #: Statements that instruct a dose (generated from the regimen tables or for the question's CrCl).
