@@ -148,8 +148,16 @@ class AnswerEngine:
             understanding,
             self.lexicon.expand_populations(understanding.populations),
         )
-        hits = select(self.items, self.ranker, understanding, self.lexicon, ANSWER_SIZE)
-        chosen = [item for item, _ in sorted(hits, key=_closest)]
+        if audience == "patient" and "dose" in understanding.topics:
+            # A patient asking about "high-dose" valacyclovir asks whether it is safe, not how much.
+            topics = tuple(t for t in understanding.topics if t != "dose") or ("toxicity",)
+            understanding = replace(understanding, topics=topics)
+        populations = self.lexicon.expand_populations(understanding.populations)
+        hits = select(self.items, self.ranker, understanding, self.lexicon, 3 * ANSWER_SIZE)
+        if audience == "patient":
+            hits = [(i, h) for i, h in hits if not i.id.startswith(_DOSING_IDS)]
+        hits = hits[:ANSWER_SIZE]
+        chosen = [item for item, _ in sorted(hits, key=lambda pair: _closest(pair, populations))]
         computed_drugs = {
             d for item in computed for d in item.drugs if item.id.startswith("dose-at-crcl")
         }
@@ -244,10 +252,16 @@ class AnswerEngine:
         return [q for _, _, q in scored[:count]]
 
 
-def _closest(pair: tuple[Evidence, Hit]) -> tuple[float, int]:
-    """Chosen statements in order of meaning closest to the question (then fused rank)."""
+def _closest(pair: tuple[Evidence, Hit], populations: frozenset[str]) -> tuple[int, float, int]:
+    """Chosen statements in the order the "In short" should take them: about the population
+    asked first, then closest in meaning to the question, then by BM25 rank."""
     item, hit = pair
-    return (-(hit.similarity if hit.similarity is not None else 0.0), hit.bm25_rank or 10**6)
+    fit = bool(populations and set(item.populations) & populations)
+    return (
+        -int(fit),
+        -(hit.similarity if hit.similarity is not None else 0.0),
+        hit.bm25_rank or 10**6,
+    )
 
 
 #: Organ words of a question and of a regimen's description (kidney, heart, liver).
