@@ -197,6 +197,8 @@ def compatible(item: Evidence, understanding: Understanding, lexicon: Lexicon) -
     special = set(lexicon.vocabulary.special_populations)
     if not populations and item.populations and set(item.populations) <= special:
         return False
+    if populations & special and item.origin == "table" and not item.populations:
+        return False  # an adult label regimen is not the dose in pregnancy or for a newborn
     if item.needs_drug and not set(item.drugs) & set(understanding.drugs):
         return False
     return not (
