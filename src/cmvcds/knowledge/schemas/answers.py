@@ -10,6 +10,8 @@ the sentence shape, and the numbers come from the table at run time.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from datetime import date as Date
 from enum import StrEnum
 
@@ -108,6 +110,18 @@ class Statement(Fact):
     drugs: tuple[str, ...] = ()
     topics: tuple[str, ...] = Field(min_length=1)
     review: ReviewRecord = ReviewRecord()
+    #: The statement in Italian (clinical and plain), shown to a question asked in Italian.
+    text_it: str | None = Field(default=None, min_length=10, max_length=700)
+    plain_it: str | None = Field(default=None, max_length=700)
+    #: ``source``: written from an Italian source (the AIFA text); ``translated``: translated from
+    #: the English statement and pending a reviewer's check of the translation.
+    italian: Literal["source", "translated"] | None = None
+
+    @model_validator(mode="after")
+    def _italian_origin(self) -> Statement:
+        if (self.text_it or self.plain_it) and self.italian is None:
+            raise ValueError(f"{self.id}: an Italian text says whether it is source or translated")
+        return self
 
 
 class StatementSet(Strict):
@@ -197,6 +211,20 @@ class ExampleQuestion(Strict):
         return self.question_it if language == "it" and self.question_it else self.question
 
 
+class ItalianTexts(Strict):
+    """The fixed wording of an answer in Italian (``answers/texts.yaml`` ``italian:``)."""
+
+    section_titles: dict[str, str]
+    disclaimer: dict[str, str]
+    not_covered: str
+    summary_lead: dict[str, str]
+    review_notice: str
+    unverified_notice: str
+    unmatched_notice: str
+    english_only_notice: str
+    translated_notice: str
+
+
 class AnswerTexts(Strict):
     """``answers/texts.yaml``: the fixed wording around the statements (titles, disclaimers)."""
 
@@ -208,3 +236,5 @@ class AnswerTexts(Strict):
     unverified_notice: str
     unmatched_notice: str
     examples: tuple[ExampleQuestion, ...] = Field(min_length=1)
+    #: The same fixed wording in Italian, for questions asked in Italian.
+    italian: ItalianTexts | None = None
