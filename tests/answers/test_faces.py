@@ -74,6 +74,19 @@ def test_cli_personalised_by_a_pregnancy_case(engine: object) -> None:
         assert statement["citations"] and statement["origin"] == "case"
 
 
+def test_personalised_answer_keeps_to_the_case_context(engine: object) -> None:
+    """Issue 19: a pregnancy case asked a general question gets no HIV or transplant statement."""
+    result = runner.invoke(
+        cli,
+        ["ask", "What is the treatment?", "--case", str(EXAMPLES / "pregnancy.yaml"), "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    ids = [s["id"] for section in document["sections"] for s in section["statements"]]
+    assert any(i.startswith("pregnancy-") for i in ids), ids
+    assert not [i for i in ids if i.startswith(("hiv-", "sot-", "hsct-", "valganciclovir-label"))]
+
+
 def test_cli_patient_audience_uses_plain_language(engine: object) -> None:
     result = runner.invoke(
         cli,

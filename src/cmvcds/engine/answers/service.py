@@ -18,7 +18,12 @@ from numpy.typing import NDArray
 from cmvcds.engine.answers.compose import AUDIENCES, compose, compose_not_covered
 from cmvcds.engine.answers.embedding import Embedder
 from cmvcds.engine.answers.evidence import Evidence, from_statement
-from cmvcds.engine.answers.generate import case_evidence, question_evidence, table_evidence
+from cmvcds.engine.answers.generate import (
+    case_evidence,
+    case_populations,
+    question_evidence,
+    table_evidence,
+)
 from cmvcds.engine.answers.retrieval import Hit, Ranker, keywords_for, select
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
 from cmvcds.errors import InputError, KnowledgeError
@@ -141,6 +146,10 @@ class AnswerEngine:
                 f"audience {audience!r} is not one of {', '.join(AUDIENCES)}", field="audience"
             )
         case_items = case_evidence(assessment, self.templates) if assessment is not None else []
+        if assessment is not None and not understanding.populations:
+            # A personalised answer keeps to the patient's context: no HIV retinitis or
+            # transplant statements for a pregnancy case.
+            understanding = replace(understanding, populations=case_populations(assessment))
         if not self._in_scope(understanding) and not case_items:
             return self._not_covered(question, audience, understanding)
         computed = _by_fit(
@@ -190,8 +199,13 @@ class AnswerEngine:
 
     def _in_scope(self, u: Understanding) -> bool:
         """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""
-        if u.anchored or u.drugs:
+        if u.anchored:
             return True
+        if u.drugs:
+            # Aciclovir and valaciclovir treat herpes too: alone, with words the knowledge does not
+            # know and no population of cmvcds ("herpes labiale"), the question is not about CMV.
+            herpes_only = set(u.drugs) <= _HERPES_DRUGS
+            return not (herpes_only and u.unknown_terms and not u.populations)
         return bool(u.populations or u.topics) and not u.unknown_terms
 
     def _not_covered(
@@ -300,6 +314,9 @@ def _by_fit(
 
     return sorted(items, key=fit)
 
+
+#: Antivirals also used for other herpesviruses than CMV.
+_HERPES_DRUGS = frozenset({"acyclovir", "valacyclovir"})
 
 #: Statements that instruct a dose (generated from the regimen tables or for the question's CrCl).
 _DOSING_IDS = ("drug-regimens:", "dose-at-crcl:", "dose-for-weight:")
