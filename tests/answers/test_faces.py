@@ -78,7 +78,14 @@ def test_personalised_answer_keeps_to_the_case_context(engine: object) -> None:
     """Issue 19: a pregnancy case asked a general question gets no HIV or transplant statement."""
     result = runner.invoke(
         cli,
-        ["ask", "What is the treatment?", "--case", str(EXAMPLES / "pregnancy.yaml"), "--format", "json"],
+        [
+            "ask",
+            "What is the treatment?",
+            "--case",
+            str(EXAMPLES / "pregnancy.yaml"),
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)

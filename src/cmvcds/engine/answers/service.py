@@ -166,7 +166,10 @@ class AnswerEngine:
         if audience == "patient":
             hits = [(i, h) for i, h in hits if not i.id.startswith(_DOSING_IDS)]
         hits = hits[:ANSWER_SIZE]
-        chosen = [item for item, _ in sorted(hits, key=lambda pair: _closest(pair, populations))]
+        dose = "dose" in understanding.topics
+        chosen = [
+            item for item, _ in sorted(hits, key=lambda pair: _closest(pair, populations, dose))
+        ]
         computed_drugs = {
             d for item in computed for d in item.drugs if item.id.startswith("dose-at-crcl")
         }
@@ -266,13 +269,17 @@ class AnswerEngine:
         return [q for _, _, q in scored[:count]]
 
 
-def _closest(pair: tuple[Evidence, Hit], populations: frozenset[str]) -> tuple[int, float, int]:
+def _closest(
+    pair: tuple[Evidence, Hit], populations: frozenset[str], dose: bool
+) -> tuple[int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
-    asked first, then closest in meaning to the question, then by BM25 rank."""
+    asked first, for a dose question its regimen (the dose itself) first, then closest in
+    meaning to the question, then by BM25 rank."""
     item, hit = pair
     fit = bool(populations and set(item.populations) & populations)
     return (
         -int(fit),
+        -int(dose and item.id.startswith("drug-regimens:")),
         -(hit.similarity if hit.similarity is not None else 0.0),
         hit.bm25_rank or 10**6,
     )

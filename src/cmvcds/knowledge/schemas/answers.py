@@ -10,10 +10,9 @@ the sentence shape, and the numbers come from the table at run time.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from datetime import date as Date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, model_validator
 
