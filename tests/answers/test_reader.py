@@ -122,3 +122,12 @@ def test_transplant_dose_at_a_crcl_is_the_transplant_row(
 def test_patient_never_gets_a_dosing_statement(engine: AnswerEngine) -> None:
     document = _ask(engine, "What is the valganciclovir dose for my baby?", "patient")
     assert not [i for i in shown_ids(document) if i.startswith(("drug-regimens:", "dose-at-crcl:"))]
+
+
+def test_references_are_articles_not_seed_files(engine: AnswerEngine) -> None:
+    """Issue 19: a reference shows the article (authors, title, journal, year, DOI), never
+    "(seed 000)"."""
+    document = _ask(engine, "Qual è la terapia dell'infezione da CMV in gravidanza?", "clinician")
+    for reference in document["references"]:
+        assert "seed" not in reference["citation"].lower(), reference
+        assert ".." not in reference["citation"], reference
