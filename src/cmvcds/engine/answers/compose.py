@@ -19,6 +19,7 @@ from cmvcds.knowledge.schemas.answers import (
     ItalianTexts,
     QuestionVocabulary,
     ReviewStatus,
+    Term,
 )
 
 __all__ = ["ANSWER_FORMAT", "SECTION_ORDER", "compose", "compose_not_covered"]
@@ -28,10 +29,15 @@ SECTION_ORDER = ("case", "guideline", "label", "research")
 AUDIENCES = ("clinician", "patient")
 
 
+def _label(term: Term, language: str) -> str:
+    return term.label_it if language == "it" and term.label_it else term.label
+
+
 def _about(understanding: Understanding, vocabulary: QuestionVocabulary) -> str:
-    labels = [vocabulary.drugs[d].label for d in understanding.drugs]
-    labels += [vocabulary.populations[p].label for p in understanding.populations]
-    labels += [vocabulary.topics[t].label for t in understanding.topics]
+    language = understanding.language
+    labels = [_label(vocabulary.drugs[d], language) for d in understanding.drugs]
+    labels += [_label(vocabulary.populations[p], language) for p in understanding.populations]
+    labels += [_label(vocabulary.topics[t], language) for t in understanding.topics]
     return "; ".join(labels) or "CMV"
 
 
@@ -206,15 +212,15 @@ def _review(items: Sequence[Evidence], texts: AnswerTexts) -> dict[str, Any]:
 
 
 def _ask_doctor(understanding: Understanding, vocabulary: QuestionVocabulary) -> list[str]:
+    """The "talk to your doctor" lines of the topics and populations asked, in the language asked."""
+    italian = understanding.language == "it"
+    terms = [vocabulary.topics[name] for name in understanding.topics]
+    terms += [vocabulary.populations[name] for name in understanding.populations]
+    if not terms:
+        terms = [vocabulary.topics["treatment"]]
     asks: list[str] = []
-    for name in understanding.topics:
-        term = vocabulary.topics[name]
-        if term.ask_doctor and term.ask_doctor not in asks:
-            asks.append(term.ask_doctor)
-    for name in understanding.populations:
-        term = vocabulary.populations[name]
-        if term.ask_doctor and term.ask_doctor not in asks:
-            asks.append(term.ask_doctor)
-    if not asks:
-        asks.append(vocabulary.topics["treatment"].ask_doctor or "")
-    return [a for a in asks if a][:4]
+    for term in terms:
+        line = (term.ask_doctor_it if italian and term.ask_doctor_it else None) or term.ask_doctor
+        if line and line not in asks:
+            asks.append(line)
+    return asks[:4]

@@ -169,6 +169,9 @@ class Term(Strict):
     label: str
     synonyms: tuple[str, ...] = Field(min_length=1)
     ask_doctor: str | None = None
+    #: The label and the "ask your doctor" line in Italian, for questions asked in Italian.
+    label_it: str | None = None
+    ask_doctor_it: str | None = None
     neighbours: tuple[str, ...] = ()
     includes: tuple[str, ...] = ()
 
