@@ -172,7 +172,10 @@ class AnswerEngine:
         hits = hits[:ANSWER_SIZE]
         dose = "dose" in understanding.topics
         chosen = [
-            item for item, _ in sorted(hits, key=lambda pair: _closest(pair, populations, dose))
+            item
+            for item, _ in sorted(
+                hits, key=lambda pair: _closest(pair, populations, dose, understanding.topics)
+            )
         ]
         computed_drugs = {
             d for item in computed for d in item.drugs if item.id.startswith("dose-at-crcl")
@@ -273,6 +276,10 @@ class AnswerEngine:
         return [q for _, _, q in scored[:count]]
 
 
+#: Topics of a narrower situation: a statement about an infected fetus answers "the treatment in
+#: pregnancy" only after those about preventing fetal infection, unless the question names it.
+_NARROW_TOPICS = frozenset({"fetal-infection"})
+
 #: Weight of the fused BM25 + semantic rank score (at most ~0.03) against the cosine similarity
 #: in the order of the "In short"; 10 was best on the labelled set (3: 62.3 %, 10: 63.2 %,
 #: 20: 61.4 % top-1; similarity alone: 61.4 %).
@@ -280,8 +287,8 @@ FUSED_WEIGHT = 10
 
 
 def _closest(
-    pair: tuple[Evidence, Hit], populations: frozenset[str], dose: bool
-) -> tuple[int, int, float, int]:
+    pair: tuple[Evidence, Hit], populations: frozenset[str], dose: bool, topics: Sequence[str]
+) -> tuple[int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
     asked first, for a dose question its regimen (the dose itself) first, then closest in
     meaning to the question (cosine similarity plus the weighted fused rank score)."""
@@ -290,6 +297,7 @@ def _closest(
     return (
         -int(fit),
         -int(dose and item.id.startswith("drug-regimens:")),
+        int(bool(set(item.topics) & _NARROW_TOPICS - set(topics))),
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
