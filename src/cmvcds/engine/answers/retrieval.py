@@ -215,6 +215,10 @@ TOPIC_FAMILY: Mapping[str, tuple[str, ...]] = {
     "risk": ("risk",),
 }
 
+#: Topics so specific that a statement carrying one answers a question naming it even when
+#: neither BM25 nor the semantic model found it close ("How do CMV antivirals work?").
+NAMED_ONLY_TOPICS = frozenset({"mechanism", "risk", "fetal-infection"})
+
 #: With this many statements about the population asked for, general statements are left out.
 MIN_SPECIFIC = 3
 #: A hit found only by the semantic model must be this close to the best similarity.
@@ -243,10 +247,12 @@ def select(
         concept_bonus(items, understanding, lexicon),
     )
     best = max((h.similarity for h in hits if h.similarity is not None), default=None)
+    named = set(understanding.topics) & NAMED_ONLY_TOPICS
     fitting = [
         (items[h.index], h)
         for h in hits
-        if compatible(items[h.index], understanding, lexicon) and _relevant(h, best)
+        if compatible(items[h.index], understanding, lexicon)
+        and (_relevant(h, best) or named & set(items[h.index].topics))
     ]
     populations = lexicon.expand_populations(understanding.populations)
     if populations:
