@@ -118,7 +118,11 @@ def compose(
     review = _review([item for item, _ in used], texts)
     notices = []
     if review["status"] != ReviewStatus.APPROVED.value:
-        notices.append(words.review_notice.format(status=ReviewStatus(review["status"]).wording))
+        status = ReviewStatus(review["status"])
+        wording = (
+            words.review_status[status.value] if isinstance(words, ItalianTexts) else status.wording
+        )
+        notices.append(words.review_notice.format(status=wording))
     if any(not item.verified for item, _ in used):
         notices.append(words.unverified_notice)
     if understanding.unknown_terms and audience == "clinician":

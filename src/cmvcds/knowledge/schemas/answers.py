@@ -225,6 +225,8 @@ class ItalianTexts(Strict):
     unmatched_notice: str
     english_only_notice: str
     translated_notice: str
+    #: The review states in Italian (draft, under_review, approved).
+    review_status: dict[str, str]
 
 
 class AnswerTexts(Strict):
