@@ -74,6 +74,36 @@ def test_cli_personalised_by_a_pregnancy_case(engine: object) -> None:
         assert statement["citations"] and statement["origin"] == "case"
 
 
+def test_personalised_answer_keeps_to_the_case_context(engine: object) -> None:
+    """Issue 19: a pregnancy case asked a general question gets no HIV or transplant statement."""
+    result = runner.invoke(
+        cli,
+        [
+            "ask",
+            "What is the treatment?",
+            "--case",
+            str(EXAMPLES / "pregnancy.yaml"),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    ids = [s["id"] for section in document["sections"] for s in section["statements"]]
+    assert any(i.startswith("pregnancy-") for i in ids), ids
+    assert not [i for i in ids if i.startswith(("hiv-", "sot-", "hsct-", "valganciclovir-label"))]
+
+
+def test_cli_audience_auto_follows_the_wording(engine: object) -> None:
+    """Issue 19: "I am pregnant…" read with --audience auto is answered for a patient."""
+    question = "I am pregnant and my CMV test came back positive. Will my baby be okay?"
+    result = runner.invoke(cli, ["ask", question, "--audience", "auto", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["audience"] == "patient" and document["understood"]["audience"] == "patient"
+    assert document["ask_doctor"]
+
+
 def test_cli_patient_audience_uses_plain_language(engine: object) -> None:
     result = runner.invoke(
         cli,

@@ -88,7 +88,11 @@ def test_question_outside_the_knowledge_is_not_covered(
     document = engine.ask(case["q"])
     assert not document["covered"]
     assert document["sections"] == [] and document["references"] == []
-    assert document["summary"].startswith("The cmvcds knowledge does not cover this question")
+    refusal = {
+        "en": "The cmvcds knowledge does not cover this question",
+        "it": "La conoscenza di cmvcds non copre questa domanda",
+    }
+    assert document["summary"].startswith(refusal[case["lang"]])  # in the language asked
     assert len(document["follow_up"]) == 3
 
 

@@ -187,3 +187,42 @@ def test_knowledge_browser(page: Page, server: str) -> None:
     page.get_by_role("button", name="Search").click()
     expect(page.locator('[data-hit="fhir_valuesets"]')).to_be_visible()
     shot(page, "knowledge-search")
+
+
+@pytest.mark.parametrize(
+    ("question", "audience", "lead", "lang"),
+    [
+        # Issue 19: a pregnant reader asking in Italian is answered in Italian, in plain words,
+        # about the risk to her baby, with no dose and no transplant label.
+        (
+            "Sono incinta e il test del CMV è positivo: il mio bambino starà bene?",
+            "patient",
+            "In breve",
+            "it",
+        ),
+        ("Qual è la terapia dell'infezione da CMV in gravidanza?", "clinician", "In breve", "it"),
+        ("Is valacyclovir safe for me and my baby during pregnancy?", "patient", "In short", "en"),
+        ("Valganciclovir dose after kidney transplant with CrCl 35", "clinician", "In short", "en"),
+    ],
+)
+def test_ask_page_in_both_languages_and_audiences(
+    page: Page, server: str, question: str, audience: str, lead: str, lang: str
+) -> None:
+    page.goto(server + "/ask")
+    page.fill("#question", question)
+    page.check(f'input[name="audience"][value="{audience}"]')
+    page.get_by_role("button", name="Ask").click()
+    answer = page.locator("section.answer")
+    expect(answer).to_have_attribute("data-covered", "yes")
+    expect(answer).to_have_attribute("lang", lang)
+    expect(page.locator("p.summary")).to_contain_text(lead)
+    ids = page.locator("div.statement").evaluate_all("els => els.map(e => e.id)")
+    if audience == "patient":
+        assert not [i for i in ids if i.startswith(("drug-regimens:", "dose-at-crcl:"))], ids
+        expect(page.get_by_role("heading", name="Questions to ask your doctor")).to_be_visible()
+    if "gravidanza" in question or "pregnancy" in question or "incinta" in question:
+        assert not [i for i in ids if i.startswith(("sot-", "hiv-", "valganciclovir-label"))], ids
+    if "CrCl 35" in question:
+        expect(page.locator("p.summary")).to_contain_text("CrCl ≥ 25 and < 40")
+        expect(page.locator("p.summary")).not_to_contain_text("retinitis")
+    shot(page, f"ask-{lang}-{audience}-{'dose' if 'CrCl' in question else 'pregnancy'}")

@@ -1,4 +1,4 @@
-"""``cmvcds ask "QUESTION" [--audience clinician|patient] [--case CASE] [--format text|json]``.
+"""``cmvcds ask "QUESTION" [--audience clinician|patient|auto] [--case CASE] [--format text|json]``.
 
 The answer engine is built once per process (``answer_engine()``; the web app shares it). The
 sentence vectors of the knowledge statements are cached on disk, one file per model, keyed by
@@ -34,6 +34,7 @@ __all__ = ["answer_engine", "ask", "render_text"]
 class Audience(StrEnum):
     CLINICIAN = "clinician"
     PATIENT = "patient"
+    AUTO = "auto"  # as the question's wording tells ("I am pregnant", "sono incinta")
 
 
 class AskFormat(StrEnum):
@@ -55,7 +56,11 @@ def ask(
         str, typer.Argument(help="The question, in English or Italian.", show_default=False)
     ],
     audience: Annotated[
-        Audience, typer.Option("--audience", help="Wording for a clinician or a patient.")
+        Audience,
+        typer.Option(
+            "--audience",
+            help="Wording for a clinician or a patient; auto: as the question's wording tells.",
+        ),
     ] = Audience.CLINICIAN,
     case: Annotated[
         Path | None, typer.Option("--case", help="Personalise with this case file (cmvcds-case/1).")
@@ -80,7 +85,8 @@ def ask(
         from cmvcds.adapters.review_overlay import env_reviews
 
         reviews = env_reviews()  # the registry's review status, when CMVCDS_DATABASE_URL is set
-        document = answer_engine().ask(question, audience.value, assessment, reviews)
+        reader = None if audience is Audience.AUTO else audience.value
+        document = answer_engine().ask(question, reader, assessment, reviews)
         if format is AskFormat.JSON:
             emit(json.dumps(document, indent=2, ensure_ascii=False))
         else:

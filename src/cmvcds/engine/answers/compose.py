@@ -14,7 +14,13 @@ from typing import Any
 from cmvcds.engine.answers.evidence import Evidence
 from cmvcds.engine.answers.vocabulary import Understanding
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.answers import AnswerTexts, QuestionVocabulary, ReviewStatus
+from cmvcds.knowledge.schemas.answers import (
+    AnswerTexts,
+    ItalianTexts,
+    QuestionVocabulary,
+    ReviewStatus,
+    Term,
+)
 
 __all__ = ["ANSWER_FORMAT", "SECTION_ORDER", "compose", "compose_not_covered"]
 
@@ -23,10 +29,15 @@ SECTION_ORDER = ("case", "guideline", "label", "research")
 AUDIENCES = ("clinician", "patient")
 
 
+def _label(term: Term, language: str) -> str:
+    return term.label_it if language == "it" and term.label_it else term.label
+
+
 def _about(understanding: Understanding, vocabulary: QuestionVocabulary) -> str:
-    labels = [vocabulary.drugs[d].label for d in understanding.drugs]
-    labels += [vocabulary.populations[p].label for p in understanding.populations]
-    labels += [vocabulary.topics[t].label for t in understanding.topics]
+    language = understanding.language
+    labels = [_label(vocabulary.drugs[d], language) for d in understanding.drugs]
+    labels += [_label(vocabulary.populations[p], language) for p in understanding.populations]
+    labels += [_label(vocabulary.topics[t], language) for t in understanding.topics]
     return "; ".join(labels) or "CMV"
 
 
@@ -37,10 +48,18 @@ def _understood(understanding: Understanding, method: str) -> dict[str, Any]:
     return out
 
 
-def _text(item: Evidence, audience: str) -> str | None:
+def _text(item: Evidence, audience: str, language: str = "en") -> str | None:
+    """The statement for this reader, in the language asked when it has been written in it."""
+    if language == "it" and item.text_it:
+        return item.plain_it if audience == "patient" else item.text_it
     if audience == "patient":
         return item.plain
     return item.text
+
+
+def _wording(texts: AnswerTexts, language: str) -> AnswerTexts | ItalianTexts:
+    """The fixed wording of the answer in the language asked (English when not written)."""
+    return texts.italian if language == "it" and texts.italian is not None else texts
 
 
 def compose(
@@ -57,9 +76,11 @@ def compose(
     case: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The answer built from ``items`` (already chosen and ordered, case items first)."""
-    used = [(item, text) for item in items if (text := _text(item, audience))]
+    language = understanding.language
+    words = _wording(texts, language)
+    used = [(item, text) for item in items if (text := _text(item, audience, language))]
     if not used:  # no plain-language variant chosen: the clinical wording, rather than nothing
-        used = [(item, item.text) for item in items]
+        used = [(item, _text(item, "clinician", language) or item.text) for item in items]
     numbers: dict[str, int] = {}
     sections: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SECTION_ORDER}
     in_reading_order = sorted(used, key=lambda u: SECTION_ORDER.index(u[0].kind))  # stable
@@ -74,7 +95,10 @@ def compose(
             "origin": item.origin,
             "review": item.status.value,
             "verified": item.verified,
+            "language": "it" if language == "it" and item.text_it else "en",
         }
+        if statement["language"] == "it":
+            statement["translation"] = item.italian
         if not item.verified and item.note:
             statement["note"] = item.note
         sections[item.kind].append(statement)
@@ -94,18 +118,27 @@ def compose(
     review = _review([item for item, _ in used], texts)
     notices = []
     if review["status"] != ReviewStatus.APPROVED.value:
-        notices.append(texts.review_notice.format(status=ReviewStatus(review["status"]).wording))
+        status = ReviewStatus(review["status"])
+        wording = (
+            words.review_status[status.value] if isinstance(words, ItalianTexts) else status.wording
+        )
+        notices.append(words.review_notice.format(status=wording))
     if any(not item.verified for item, _ in used):
-        notices.append(texts.unverified_notice)
-    if understanding.unknown_terms:
-        notices.append(texts.unmatched_notice.format(terms=", ".join(understanding.unknown_terms)))
+        notices.append(words.unverified_notice)
+    if understanding.unknown_terms and audience == "clinician":
+        notices.append(words.unmatched_notice.format(terms=", ".join(understanding.unknown_terms)))
+    if isinstance(words, ItalianTexts):
+        if any(item.italian == "translated" for item, _ in used):
+            notices.append(words.translated_notice)
+        if any(not item.text_it for item, _ in used):
+            notices.append(words.english_only_notice)
     top_item, top_text = _summary_item(used)
     if top_item.kind == "case" and case is not None:
-        lead = texts.summary_lead["case"].format(
+        lead = words.summary_lead["case"].format(
             case_id=case.get("case_id"), assessed_on=case.get("assessed_on")
         )
     else:
-        lead = texts.summary_lead[audience].format(about=_about(understanding, vocabulary))
+        lead = words.summary_lead[audience].format(about=_about(understanding, vocabulary))
     document: dict[str, Any] = {
         "format": ANSWER_FORMAT,
         "question": question,
@@ -114,7 +147,7 @@ def compose(
         "understood": _understood(understanding, method),
         "summary": lead + top_text,
         "sections": [
-            {"kind": kind, "title": texts.section_titles[kind], "statements": sections[kind]}
+            {"kind": kind, "title": words.section_titles[kind], "statements": sections[kind]}
             for kind in SECTION_ORDER
             if sections[kind]
         ],
@@ -123,7 +156,8 @@ def compose(
         "notices": notices,
         "follow_up": list(follow_up),
         "knowledge": knowledge.stamp(),
-        "disclaimer": texts.disclaimer[audience],
+        "disclaimer": words.disclaimer[audience],
+        "language": language,
     }
     if case is not None:
         document["case"] = {"case_id": case.get("case_id"), "assessed_on": case.get("assessed_on")}
@@ -149,24 +183,23 @@ def compose_not_covered(
         "audience": audience,
         "covered": False,
         "understood": _understood(understanding, method),
-        "summary": texts.not_covered,
+        "summary": _wording(texts, understanding.language).not_covered,
         "sections": [],
         "references": [],
         "review": {"status": None, "reviewed_by": None, "reviewed_on": None},
         "notices": [],
         "follow_up": list(nearest),
         "knowledge": knowledge.stamp(),
-        "disclaimer": texts.disclaimer[audience],
+        "disclaimer": _wording(texts, understanding.language).disclaimer[audience],
+        "language": understanding.language,
     }
 
 
 def _summary_item(used: Sequence[tuple[Evidence, str]]) -> tuple[Evidence, str]:
-    """The statement the summary repeats: the patient's own or the computed one first, else the
-    best-ranked guideline statement among the first three, else the best-ranked statement."""
-    first = used[0]
-    if first[0].origin in ("case", "question"):
-        return first
-    return next((u for u in used[:3] if u[0].kind == "guideline"), first)
+    """The statement the summary repeats: the first of the answer's order (the patient's own, then
+    the one computed for the question, then the statement about the population asked that is
+    closest in meaning to the question)."""
+    return used[0]
 
 
 def _review(items: Sequence[Evidence], texts: AnswerTexts) -> dict[str, Any]:
@@ -183,15 +216,15 @@ def _review(items: Sequence[Evidence], texts: AnswerTexts) -> dict[str, Any]:
 
 
 def _ask_doctor(understanding: Understanding, vocabulary: QuestionVocabulary) -> list[str]:
+    """The "talk to your doctor" lines of the topics and populations asked, in the language asked."""
+    italian = understanding.language == "it"
+    terms = [vocabulary.topics[name] for name in understanding.topics]
+    terms += [vocabulary.populations[name] for name in understanding.populations]
+    if not terms:
+        terms = [vocabulary.topics["treatment"]]
     asks: list[str] = []
-    for name in understanding.topics:
-        term = vocabulary.topics[name]
-        if term.ask_doctor and term.ask_doctor not in asks:
-            asks.append(term.ask_doctor)
-    for name in understanding.populations:
-        term = vocabulary.populations[name]
-        if term.ask_doctor and term.ask_doctor not in asks:
-            asks.append(term.ask_doctor)
-    if not asks:
-        asks.append(vocabulary.topics["treatment"].ask_doctor or "")
-    return [a for a in asks if a][:4]
+    for term in terms:
+        line = (term.ask_doctor_it if italian and term.ask_doctor_it else None) or term.ask_doctor
+        if line and line not in asks:
+            asks.append(line)
+    return asks[:4]

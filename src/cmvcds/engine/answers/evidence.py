@@ -32,6 +32,9 @@ class Evidence:
     note: str | None = None
     origin: str = "statement"
     needs_drug: bool = False
+    text_it: str | None = None
+    plain_it: str | None = None
+    italian: str | None = None
 
     @property
     def status(self) -> ReviewStatus:
@@ -56,4 +59,7 @@ def from_statement(statement: Statement) -> Evidence:
         review=statement.review,
         verified=statement.verified,
         note=statement.note,
+        text_it=statement.text_it,
+        plain_it=statement.plain_it,
+        italian=statement.italian,
     )

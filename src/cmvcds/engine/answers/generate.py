@@ -567,6 +567,11 @@ _OUTCOME_WORDING = {
 CASE_FORMAT_SOURCE = "cmvcds2026-case-format"
 
 
+def case_populations(assessment: Mapping[str, Any]) -> tuple[str, ...]:
+    """The populations of the patient's context (a pregnancy case is about pregnancy)."""
+    return _CONTEXT_POPULATIONS.get(str(assessment.get("context")), ())
+
+
 def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list[Evidence]:
     """Statements for this patient, from a ``cmvcds-assessment/1`` document (design.md §4)."""
     sentences = templates.case

@@ -197,12 +197,27 @@ def compatible(item: Evidence, understanding: Understanding, lexicon: Lexicon) -
     special = set(lexicon.vocabulary.special_populations)
     if not populations and item.populations and set(item.populations) <= special:
         return False
+    if populations & special and item.origin == "table" and not item.populations:
+        return False  # an adult label regimen is not the dose in pregnancy or for a newborn
     if item.needs_drug and not set(item.drugs) & set(understanding.drugs):
         return False
     return not (
         understanding.drugs and item.drugs and not set(item.drugs) & set(understanding.drugs)
     )
 
+
+#: What a reader asking about a topic also means: "a treatment in pregnancy" is the prevention
+#: of fetal infection and its evidence; "is it safe" is its toxicity and what is monitored.
+TOPIC_FAMILY: Mapping[str, tuple[str, ...]] = {
+    "treatment": ("treatment", "prophylaxis", "preemptive", "efficacy"),
+    "toxicity": ("toxicity", "monitoring"),
+    "diagnosis": ("diagnosis", "timing"),
+    "risk": ("risk",),
+}
+
+#: Topics so specific that a statement carrying one answers a question naming it even when
+#: neither BM25 nor the semantic model found it close ("How do CMV antivirals work?").
+NAMED_ONLY_TOPICS = frozenset({"mechanism", "risk", "fetal-infection"})
 
 #: With this many statements about the population asked for, general statements are left out.
 MIN_SPECIFIC = 3
@@ -232,10 +247,12 @@ def select(
         concept_bonus(items, understanding, lexicon),
     )
     best = max((h.similarity for h in hits if h.similarity is not None), default=None)
+    named = set(understanding.topics) & NAMED_ONLY_TOPICS
     fitting = [
         (items[h.index], h)
         for h in hits
-        if compatible(items[h.index], understanding, lexicon) and _relevant(h, best)
+        if compatible(items[h.index], understanding, lexicon)
+        and (_relevant(h, best) or named & set(items[h.index].topics))
     ]
     populations = lexicon.expand_populations(understanding.populations)
     if populations:
@@ -244,7 +261,8 @@ def select(
             named = set(understanding.drugs)
             fitting = [(e, h) for e, h in fitting if (e, h) in specific or set(e.drugs) & named]
     if understanding.topics:
-        on_topic = [(e, h) for e, h in fitting if set(e.topics) & set(understanding.topics)]
+        asked = {f for t in understanding.topics for f in TOPIC_FAMILY.get(t, (t,))}
+        on_topic = [(e, h) for e, h in fitting if set(e.topics) & asked]
         if on_topic:
             fitting = on_topic
     if understanding.drugs:

@@ -86,6 +86,27 @@ _ENGLISH_MARKERS = frozenset(
 )
 
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
+#: Elided Italian articles, prepositions and pronouns ("l'", "dell'", "un'", "quest'", "c'").
+_ELISION = re.compile(
+    r"(?<![a-z])(?:l|dell|dall|nell|all|sull|coll|tutt|un|quest|quell|nessun|c|d|s|n|m|t|v)'(?=[a-z])"
+)
+#: First-person wording of a patient or a parent: "I am pregnant", "sono incinta", "il mio bambino".
+_FIRST_PERSON = re.compile(
+    r"(?<![a-z])(?:i|i m|im|my|me|mine|myself|ho|mio|mia|miei|mie|mi|sono incinta|sono alla"
+    r"|sono in|sono trapiantat[oa]|posso|devo|prendo)(?![a-z])"
+)
+#: A clinician speaking of the patient in the first person ("my patient", "il mio paziente").
+_CLINICIAN_FIRST_PERSON = re.compile(
+    r"(?<![a-z])(?:my patients?|il mio paziente|la mia paziente|i miei pazienti|our patients?)(?![a-z])"
+)
+#: Words that place a question after birth ("newborn", "at birth", "nato") rather than before it.
+_AFTER_BIRTH = re.compile(
+    r"(?<![a-z])(?:newborns?|neonat\w*|infants?|born|at birth|after birth|nato|nata|nati"
+    r"|alla nascita|dopo il parto|dopo la nascita|lattant\w*)(?![a-z])"
+)
+_BEFORE_BIRTH = re.compile(
+    r"(?<![a-z])(?:before birth|prima della nascita|unborn|in utero|nell utero|womb|utero)(?![a-z])"
+)
 
 
 def normalise(text: str) -> str:
@@ -93,6 +114,8 @@ def normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     folded = folded.replace("−", "-").replace("–", "-").replace("’", "'")
+    # An Italian elision belongs to the word it is joined to: "dell'infezione" reads "infezione".
+    folded = _ELISION.sub("", folded)
     folded = re.sub(r"[^a-z0-9+\-/.,% ]", " ", folded)  # an apostrophe separates (l'amniocentesi)
     folded = re.sub(r"(?<=[a-z])[.,](?=\s|$)", " ", folded)  # sentence punctuation after a word
     folded = re.sub(r"[?!;:]", " ", folded)
@@ -117,6 +140,7 @@ class Understanding:
     unknown_terms: tuple[str, ...]
     tokens: tuple[str, ...] = field(default=())
     semantic_query: str = ""
+    audience: str = "clinician"
 
     @property
     def has_concepts(self) -> bool:
@@ -129,6 +153,7 @@ class Understanding:
             "drugs": list(self.drugs),
             "topics": list(self.topics),
             "numbers": {k: _plain_number(v) for k, v in self.numbers.items()},
+            "audience": self.audience,
         }
 
 
@@ -219,8 +244,10 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
         topics = _add(topics, "renal")
     if "gestational_age" in numbers:
         populations = _add(populations, "pregnancy")
-    if "congenital" in populations and "pregnancy" in populations and _mentions_birth(text):
-        populations.remove("pregnancy")
+    if "congenital" in populations and "pregnancy" in populations:
+        # "my baby" in a pregnancy question is the fetus; "newborn", "at birth" is after birth.
+        after = _AFTER_BIRTH.search(text) and not _BEFORE_BIRTH.search(text)
+        populations.remove("pregnancy" if after else "congenital")
     tokens = tuple(re.findall(r"[a-z][a-z0-9\-]*", text))
     unknown = _unknown_terms(masked, spans, lexicon)
     # The embedding model's cost grows with the tokens: it reads the words that carry meaning.
@@ -236,17 +263,19 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
         unknown_terms=unknown,
         tokens=tokens,
         semantic_query=" ".join(content) or text,
+        audience=_audience(text),
     )
+
+
+def _audience(text: str) -> str:
+    """Who asks, as the wording tells: a patient or parent speaks of "I", "my baby", "sono incinta"."""
+    if _CLINICIAN_FIRST_PERSON.search(text):
+        return "clinician"
+    return "patient" if _FIRST_PERSON.search(text) else "clinician"
 
 
 def _add(items: list[str], item: str) -> list[str]:
     return items if item in items else [*items, item]
-
-
-def _mentions_birth(text: str) -> bool:
-    return bool(
-        re.search(r"(?<![a-z])(newborn|neonat\w*|infant\w*|baby|babies|neonato|neonati)", text)
-    )
 
 
 def _language(tokens: tuple[str, ...]) -> str:

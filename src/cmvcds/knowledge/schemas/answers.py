@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date as Date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -108,6 +109,18 @@ class Statement(Fact):
     drugs: tuple[str, ...] = ()
     topics: tuple[str, ...] = Field(min_length=1)
     review: ReviewRecord = ReviewRecord()
+    #: The statement in Italian (clinical and plain), shown to a question asked in Italian.
+    text_it: str | None = Field(default=None, min_length=10, max_length=700)
+    plain_it: str | None = Field(default=None, max_length=700)
+    #: ``source``: written from an Italian source (the AIFA text); ``translated``: translated from
+    #: the English statement and pending a reviewer's check of the translation.
+    italian: Literal["source", "translated"] | None = None
+
+    @model_validator(mode="after")
+    def _italian_origin(self) -> Statement:
+        if (self.text_it or self.plain_it) and self.italian is None:
+            raise ValueError(f"{self.id}: an Italian text says whether it is source or translated")
+        return self
 
 
 class StatementSet(Strict):
@@ -156,6 +169,9 @@ class Term(Strict):
     label: str
     synonyms: tuple[str, ...] = Field(min_length=1)
     ask_doctor: str | None = None
+    #: The label and the "ask your doctor" line in Italian, for questions asked in Italian.
+    label_it: str | None = None
+    ask_doctor_it: str | None = None
     neighbours: tuple[str, ...] = ()
     includes: tuple[str, ...] = ()
 
@@ -197,6 +213,22 @@ class ExampleQuestion(Strict):
         return self.question_it if language == "it" and self.question_it else self.question
 
 
+class ItalianTexts(Strict):
+    """The fixed wording of an answer in Italian (``answers/texts.yaml`` ``italian:``)."""
+
+    section_titles: dict[str, str]
+    disclaimer: dict[str, str]
+    not_covered: str
+    summary_lead: dict[str, str]
+    review_notice: str
+    unverified_notice: str
+    unmatched_notice: str
+    english_only_notice: str
+    translated_notice: str
+    #: The review states in Italian (draft, under_review, approved).
+    review_status: dict[str, str]
+
+
 class AnswerTexts(Strict):
     """``answers/texts.yaml``: the fixed wording around the statements (titles, disclaimers)."""
 
@@ -208,3 +240,5 @@ class AnswerTexts(Strict):
     unverified_notice: str
     unmatched_notice: str
     examples: tuple[ExampleQuestion, ...] = Field(min_length=1)
+    #: The same fixed wording in Italian, for questions asked in Italian.
+    italian: ItalianTexts | None = None

@@ -57,7 +57,7 @@ class Source(Strict):
     def citation(self) -> str:
         """The reference as a clinician reads it in a bibliography."""
         authors = ", ".join(self.authors[:3]) + (" et al." if len(self.authors) > 3 else "")
-        parts = [p for p in (authors, self.title, self.venue, str(self.year)) if p]
+        parts = [p.rstrip(".") for p in (authors, self.title, self.venue, str(self.year)) if p]
         text = ". ".join(parts) + "."
         if self.doi:
             text += f" doi:{self.doi}"

@@ -1,0 +1,55 @@
+"""The labelled question set (issue 19): its shape, its labels, and the score of today's engine.
+
+The score floors below are the figures measured on the engine as it stands (a ratchet: a change
+that makes answers worse fails here); the issue's targets are top-1 >= 90 % and required
+statements >= 95 %, reported by bench/bench_ask_quality.py and recorded in bench/README.md.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+import pytest
+
+from cmvcds.engine.answers import AnswerEngine
+from tests.answers.labelled import labelled_set, score
+
+DATA = labelled_set()
+QUESTIONS = DATA["questions"]
+#: Measured floors (see bench/README.md "Ask quality"); raise them when the engine improves.
+FLOORS = {"top1": 0.70, "required_present": 0.89, "off_topic_refused": 1.0}
+
+
+def test_the_set_has_200_questions_in_both_languages_and_from_patients() -> None:
+    total = len(QUESTIONS) + len(DATA["off_topic"])
+    assert total >= 200
+    italian = sum(q["lang"] == "it" for q in QUESTIONS + DATA["off_topic"])
+    assert 2 * italian >= total
+    assert sum(q["audience"] == "patient" for q in QUESTIONS) * 3 >= len(QUESTIONS)
+    for q in QUESTIONS:
+        assert q["source"] in DATA["pages"], q["q"]
+        assert q["lang"] in ("en", "it") and q["audience"] in ("clinician", "patient")
+        assert q["top"] and q["must"], q["q"]
+
+
+def test_every_label_names_a_statement_the_pack_can_show(engine: AnswerEngine) -> None:
+    """A label that matches nothing would make a question impossible (or trivially passed)."""
+    known = [item.id for item in engine.items]
+    for q in QUESTIONS:
+        for pattern in q["top"] + q["must"]:
+            if pattern.startswith(("dose-at-crcl:", "dose-for-weight:")):
+                continue  # computed for the question's own numbers
+            assert any(fnmatchcase(i, pattern) for i in known), (q["q"], pattern)
+
+
+def test_patient_questions_never_accept_dosing_statements() -> None:
+    for q in QUESTIONS:
+        if q["audience"] == "patient":
+            assert "drug-regimens:*" in q["must_not"], q["q"]
+
+
+@pytest.mark.slow
+def test_score_of_the_engine_is_at_least_the_recorded_floor(engine: AnswerEngine) -> None:
+    figures = score(lambda q, a: engine.ask(q, audience=a)).figures()
+    for name, floor in FLOORS.items():
+        assert figures[name] >= floor, (name, figures)
