@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from cmvcds.errors import AuditIntegrityError
 from cmvcds.registry import audit, checkpoints
 from cmvcds.registry.audit_replay import replay_problems
+from cmvcds.registry.db import READ_SNAPSHOT
 
 __all__ = ["Verification", "take_checkpoint", "verify_registry"]
 
@@ -52,11 +53,17 @@ class Verification:
 def verify_registry(session: Session, checkpoint_log: Path | None) -> Verification:
     """Run the three checks on the database of ``session``; the log None: no checkpoints yet.
 
-    The checks read one snapshot (PostgreSQL: REPEATABLE READ; SQLite's transactions are
-    serialised), so writers committing meanwhile never make the trail and the tables disagree.
+    The checks read one snapshot (PostgreSQL: REPEATABLE READ; SQLite: a deferred read
+    transaction in WAL mode), so writers committing meanwhile never make the trail and the tables
+    disagree, and are never held up by the verification.
     """
-    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    if not session.in_transaction():
+        dialect = session.get_bind().dialect.name
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ"}
+            if dialect == "postgresql"
+            else {READ_SNAPSHOT: True}  # SQLite WAL: a deferred BEGIN reads one snapshot
+        )
     key = audit.session_key(session)
     problems: list[str] = []
     try:

@@ -92,9 +92,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Execution option of a read-only snapshot (``verify-audit``): on SQLite a deferred BEGIN, which
+#: in WAL mode reads one snapshot without holding the write lock that writers queue for.
+READ_SNAPSHOT = "cmvcds_read_snapshot"
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
-    # Take the write lock at BEGIN: a reader that later writes can then never deadlock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Take the write lock at BEGIN: a reader that later writes can then never deadlock. A
+    # read-only snapshot begins deferred instead and must not write (SQLite refuses the upgrade
+    # only if another writer committed meanwhile: the caller never writes).
+    if connection.get_execution_options().get(READ_SNAPSHOT):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Registry:
