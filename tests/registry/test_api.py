@@ -85,7 +85,7 @@ def test_analyses_name_their_methods_and_roles_are_enforced(site: Site) -> None:
     assert composite["outcome_definition"]["method"] == "any-component-event-per-pregnancy"
     unknown = client.get(f"{API}/analyses/nope", headers=stat)
     assert (
-        unknown.status_code == 422 and unknown.headers["content-type"] == "application/problem+json"
+        unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
     )
     assert client.get(f"{API}/subjects", headers=stat).status_code == 403  # no record access
     monitor = bearer(client, "monitor")

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -133,9 +133,19 @@ CallerDep = Annotated[Caller, Depends(_caller, scope="function")]
 MAX_OFFSET = 10**9  # more subjects than any registry holds; larger is a 422, not a 5xx
 
 
+#: What the strict JSON reader (domain/documents.py) accepts in any string of a body, published
+#: in the OpenAPI (the reader enforces it before the model is built): no C0/C1 control other than
+#: tab and line breaks, no bidirectional override, no lone surrogate.
+PRINTABLE = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ud800-\udfff]*$"
+
+
 class Credentials(BaseModel):
-    username: str
-    password: str
+    """A login: nothing else is accepted (the OpenAPI says what the reader enforces)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(max_length=200, json_schema_extra={"pattern": PRINTABLE})
+    password: str = Field(max_length=1000, json_schema_extra={"pattern": PRINTABLE})
 
 
 class SessionOut(BaseModel):
@@ -212,4 +222,10 @@ def analyses(caller: CallerDep) -> dict[str, Any]:
 
 @router.get("/analyses/{analysis_id}")
 def analysis(caller: CallerDep, analysis_id: str) -> dict[str, Any]:
-    return analytics.analyse(caller.session, caller.actor, analysis_id)
+    """One analysis of the study's design; an id the design does not have is a 404."""
+    try:
+        return analytics.analyse(caller.session, caller.actor, analysis_id)
+    except InputError as error:
+        if error.field != "analysis":
+            raise
+        raise AccessDenied(f"no analysis {analysis_id!r} ({error.message})") from None
