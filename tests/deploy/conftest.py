@@ -16,6 +16,7 @@ from cmvcds.adapters.api.settings import Settings
 from cmvcds.knowledge import Knowledge
 from tests.conftest import TODAY
 
+AppOn = Callable[[str], FastAPI]
 PG_ADMIN = os.environ.get("CMVCDS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 

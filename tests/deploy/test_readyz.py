@@ -9,16 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from cmvcds.adapters.api.readiness import PROBE_TIMEOUT_S, check_readiness, probe_engine
 from cmvcds.registry import migrate
 from cmvcds.registry.db import make_engine
-from tests.deploy.conftest import pg_admin, pg_url
-
-AppOn = Callable[[str], FastAPI]
+from tests.deploy.conftest import AppOn, pg_admin, pg_url
 
 
 def _migrate(url: str, revision: str = "head") -> None:

@@ -23,6 +23,7 @@ from cmvcds.adapters.api.guard import BodyGuard
 from cmvcds.adapters.api.headers import SecurityHeaders
 from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
 from cmvcds.adapters.api.readiness import router as readiness_router
+from cmvcds.adapters.api.request_log import RequestLog
 from cmvcds.adapters.api.routes import cmvcds_version
 from cmvcds.adapters.api.routes import router as api_router
 from cmvcds.adapters.api.search import KnowledgeIndex
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     app.add_middleware(ClinicalAccess, settings=settings)
     app.add_middleware(BodyGuard)  # inside the headers: a 413 gets them too
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)  # outermost: every answer logged, with its request id
     app.include_router(api_router)
     app.include_router(readiness_router)
 
