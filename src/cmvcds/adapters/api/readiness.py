@@ -12,11 +12,12 @@ bounded connect and statement time: a database that stops answering turns the pr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from alembic.runtime.migration import MigrationContext
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -30,6 +31,20 @@ __all__ = ["PROBE_TIMEOUT_S", "Readiness", "check_readiness", "probe_engine", "r
 PROBE_TIMEOUT_S = 3
 
 router = APIRouter(tags=["operations"])
+
+
+class ReadinessChecks(BaseModel):
+    database: Literal["ok", "unreachable"]
+    schema_revision: str | None
+    schema_head: str
+
+
+class ReadinessOut(BaseModel):
+    """The body of ``/readyz`` (200 and 503 alike)."""
+
+    status: Literal["ready", "not ready"]
+    checks: ReadinessChecks
+    problems: list[str]
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,8 @@ def _short(error: BaseException) -> str:
 @router.get(
     "/readyz",
     summary="Readiness: database reachable, schema at the migration head, web tables present",
-    responses={503: {"description": "Not ready; the body lists what is wrong"}},
+    response_model=ReadinessOut,
+    responses={503: {"model": ReadinessOut, "description": "Not ready: `problems` says why"}},
 )
 def readyz(request: Request) -> JSONResponse:
     """200 when ready, 503 listing the problems otherwise (run in a worker thread: the event
