@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from cmvcds.adapters.api.clinical_access import ClinicalAccess
 from cmvcds.adapters.api.guard import BodyGuard
 from cmvcds.adapters.api.headers import SecurityHeaders
+from cmvcds.adapters.api.openapi_security import add_security
 from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
 from cmvcds.adapters.api.readiness import router as readiness_router
 from cmvcds.adapters.api.request_log import RequestLog
@@ -139,6 +140,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     body = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"]
     body["schema"] = {"$ref": "#/components/schemas/Case"}
     _plausible_ranges(components, app.state.clinic.knowledge)
+    add_security(schema)
     app.openapi_schema = schema
     return schema
 
