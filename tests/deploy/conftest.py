@@ -22,7 +22,7 @@ PG_ADMIN = os.environ.get("CMVCDS_TEST_PG", "postgresql://postgres@127.0.0.1:543
 
 def pg_admin(sql: str) -> None:
     with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-        connection.execute(sql)  # type: ignore[arg-type]
+        connection.execute(sql)  # type: ignore[arg-type,unused-ignore]
 
 
 def pg_dsn(name: str) -> str:

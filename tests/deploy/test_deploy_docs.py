@@ -30,7 +30,7 @@ def _named_in_source() -> set[str]:
 
 def _settings_variables() -> set[str]:
     prefix = Settings.model_config.get("env_prefix", "")
-    names = set()
+    names: set[str] = set()
     for field_name, field in Settings.model_fields.items():
         alias = field.validation_alias
         if isinstance(alias, AliasChoices):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +25,7 @@ def _migrate(url: str, revision: str = "head") -> None:
     engine.dispose()
 
 
-def _ready(client: TestClient) -> tuple[int, dict[str, object], float]:
+def _ready(client: TestClient) -> tuple[int, dict[str, Any], float]:
     started = time.monotonic()
     response = client.get("/readyz")
     return response.status_code, response.json(), time.monotonic() - started
@@ -36,7 +37,7 @@ def test_sqlite_unmigrated_then_migrated(tmp_path: Path, app_on: AppOn) -> None:
         status, body, _ = _ready(client)
         assert status == 503
         assert body["status"] == "not ready"
-        assert any("not migrated" in p for p in body["problems"])  # type: ignore[union-attr]
+        assert any("not migrated" in p for p in body["problems"])
         _migrate(url)
         status, body, _ = _ready(client)
         assert status == 200, body
@@ -56,7 +57,7 @@ def test_sqlite_behind_head_and_missing_web_table(tmp_path: Path, app_on: AppOn)
     with TestClient(app_on(url)) as client:
         status, body, _ = _ready(client)
         assert status == 503
-        assert any("at revision 0004" in p for p in body["problems"])  # type: ignore[union-attr]
+        assert any("at revision 0004" in p for p in body["problems"])
         _migrate(url)
         engine = make_engine(url)
         with engine.begin() as connection:
@@ -98,8 +99,8 @@ def test_postgresql_goes_red_when_the_database_stops(
         )
         status, body, elapsed = _ready(client)
         assert status == 503
-        assert body["checks"]["database"] == "unreachable"  # type: ignore[index]
-        assert "not currently accepting connections" in body["problems"][0]  # type: ignore[index]
+        assert body["checks"]["database"] == "unreachable"
+        assert "not currently accepting connections" in body["problems"][0]
         assert elapsed < PROBE_TIMEOUT_S + 2
         # back: green again, without restarting the app
         pg_admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
@@ -108,7 +109,7 @@ def test_postgresql_goes_red_when_the_database_stops(
         pg_admin(f"DROP DATABASE {name} WITH (FORCE)")
         status, body, elapsed = _ready(client)
         assert status == 503
-        assert "does not exist" in body["problems"][0]  # type: ignore[index]
+        assert "does not exist" in body["problems"][0]
         assert elapsed < PROBE_TIMEOUT_S + 2
 
 

@@ -38,8 +38,8 @@ SCHEMES: dict[str, dict[str, str]] = {
         ),
     },
 }
-_REGISTRY = [{"registryBearer": []}, {"registryCookie": []}]
-_CDS = [{"cdsHooksJwt": []}]
+_REGISTRY: list[dict[str, list[str]]] = [{"registryBearer": []}, {"registryCookie": []}]
+_CDS: list[dict[str, list[str]]] = [{"cdsHooksJwt": []}]
 _OPEN_REGISTRY = {("/api/v1/registry/sessions", "post")}
 
 

@@ -17,7 +17,6 @@ import re
 import time
 import uuid
 from contextvars import ContextVar
-from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -81,7 +80,7 @@ class RequestLog:
             REQUEST_ID.reset(token)
 
 
-def _path(scope: dict[str, Any]) -> str:
+def _path(scope: Scope) -> str:
     """The matched route's template, else the path (without its query string), truncated."""
     route = scope.get("route")
     template = getattr(route, "path", None)
