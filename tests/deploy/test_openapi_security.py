@@ -51,6 +51,13 @@ def test_security_schemes_declared_and_enforced(tmp_path: Path, knowledge: Knowl
             if method == "get" and "{" not in path:
                 assert client.get(path).status_code == 401, path
         assert client.post("/api/v1/assess", json={}).status_code == 401
+    # a demo instance's clinician API is open, and its document says so; the registry is not
+    demo = Settings(database_url=url, demo_cases=False, mode="demo")
+    with TestClient(create_app(demo, Clinic(knowledge))) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        assert "security" not in paths["/api/v1/assess"]["post"]
+        assert paths["/api/v1/registry/subjects"]["get"]["security"]
+        assert client.get("/api/v1/registry/subjects").status_code == 401
         # a well-formed hook call without its JWT is refused (the body is the sandbox's request)
         refused = client.post(SERVICE, json=load("pregnancy-valacyclovir.request.json"))
         assert refused.status_code == 401

@@ -140,7 +140,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     body = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"]
     body["schema"] = {"$ref": "#/components/schemas/Case"}
     _plausible_ranges(components, app.state.clinic.knowledge)
-    add_security(schema)
+    add_security(schema, production=app.state.settings.mode == "production")
     app.openapi_schema = schema
     return schema
 

@@ -3,7 +3,8 @@
 - ``registryBearer`` / ``registryCookie``: a registry session — the token of
   ``POST /api/v1/registry/sessions`` as ``Authorization: Bearer``, or the pages' cookie. Required
   by the registry's API and, in production mode, by every ``/api/v1`` operation that is not
-  public (``clinical_access.PUBLIC_PREFIXES``); the demo mode leaves the latter open.
+  public (``clinical_access.PUBLIC_PREFIXES``); the document of a demo instance, where those are
+  open, does not claim it (it describes the instance that serves it).
 - ``cdsHooksJwt``: the CDS client's JWT (CDS Hooks 2.0 "Trusting CDS Clients"), signed with a
   key of a trusted issuer's JWKS, on the service and feedback calls; discovery is public.
 """
@@ -43,7 +44,7 @@ _CDS: list[dict[str, list[str]]] = [{"cdsHooksJwt": []}]
 _OPEN_REGISTRY = {("/api/v1/registry/sessions", "post")}
 
 
-def add_security(schema: dict[str, Any]) -> None:
+def add_security(schema: dict[str, Any], *, production: bool) -> None:
     """Declare the schemes and attach them to the operations that require them."""
     schema.setdefault("components", {})["securitySchemes"] = SCHEMES
     for path, operations in schema.get("paths", {}).items():
@@ -55,9 +56,7 @@ def add_security(schema: dict[str, Any]) -> None:
             elif path.startswith("/api/v1/registry"):
                 if (path, method) not in _OPEN_REGISTRY:
                     operation["security"] = _REGISTRY
-            elif path.startswith("/api/v1/") and not path.startswith(PUBLIC_PREFIXES):
+            elif (
+                production and path.startswith("/api/v1/") and not path.startswith(PUBLIC_PREFIXES)
+            ):
                 operation["security"] = _REGISTRY
-                operation["description"] = (
-                    operation.get("description", "")
-                    + "\n\nProduction mode: a registry session of a clinical role; demo: open."
-                ).strip()
