@@ -12,6 +12,7 @@ bounded connect and statement time: a database that stops answering turns the pr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from alembic.runtime.migration import MigrationContext
@@ -90,9 +91,15 @@ def probe_engine(url: str) -> Engine:
     return create_engine(url, poolclass=NullPool, connect_args=connect_args)
 
 
+@lru_cache(maxsize=1)
+def _head() -> str:
+    """The code's migration head (read from the shipped scripts once: they never change)."""
+    return head_revision()
+
+
 def check_readiness(engine: Engine, web_tables: list[str]) -> Readiness:
     """Probe ``engine``: connect, read the Alembic revision, look for ``web_tables``."""
-    head = head_revision()
+    head = _head()
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
