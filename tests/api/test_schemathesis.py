@@ -16,9 +16,14 @@ from cmvcds.adapters.api.app import create_app
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.knowledge import load_knowledge
+from cmvcds.registry import migrate
+from cmvcds.registry.db import make_engine
 from tests.conftest import TODAY
 
 _folder = Path(tempfile.mkdtemp(prefix="cmvcds-schemathesis-"))
+_engine = make_engine(f"sqlite:///{_folder / 'db.sqlite3'}")
+migrate.upgrade(_engine)  # as `cmvcds serve` does before it listens: /readyz is then 200
+_engine.dispose()
 APP = create_app(
     Settings(database_url=f"sqlite:///{_folder / 'db.sqlite3'}", demo_cases=False),
     Clinic(load_knowledge(), today=lambda: TODAY),

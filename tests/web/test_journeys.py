@@ -319,7 +319,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env["CMVCDS_EXAMPLES_DIR"] = str(ROOT / "examples")
     command = [str(Path(sys.executable).parent / "cmvcds"), "serve", "--port", str(port)]
     command += _make_run_flags()
-    process = subprocess.Popen(command, cwd=folder, env=env, stderr=subprocess.PIPE, text=True)
+    # stderr to a file, not a pipe nobody drains: the server logs one JSON line per request
+    log = folder / "serve.log"
+    process = subprocess.Popen(command, cwd=folder, env=env, stderr=log.open("w"), text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -330,9 +332,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(
-                f"cmvcds serve did not start: {process.stderr.read() if process.stderr else ''}"
-            )
+            pytest.fail(f"cmvcds serve did not start: {log.read_text()}")
         time.sleep(0.3)
     yield url
     process.terminate()

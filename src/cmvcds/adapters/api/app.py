@@ -21,7 +21,10 @@ from fastapi.staticfiles import StaticFiles
 from cmvcds.adapters.api.clinical_access import ClinicalAccess
 from cmvcds.adapters.api.guard import BodyGuard
 from cmvcds.adapters.api.headers import SecurityHeaders
+from cmvcds.adapters.api.openapi_security import add_security
 from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
+from cmvcds.adapters.api.readiness import router as readiness_router
+from cmvcds.adapters.api.request_log import RequestLog
 from cmvcds.adapters.api.routes import cmvcds_version
 from cmvcds.adapters.api.routes import router as api_router
 from cmvcds.adapters.api.search import KnowledgeIndex
@@ -52,6 +55,8 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.store.engine.dispose()
+        if app.state.probe_engine is not None:
+            app.state.probe_engine.dispose()
 
     app = FastAPI(
         title="cmvcds",
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     app.state.clinic = clinic
     app.state.store = CaseStore(settings.database_url)
     app.state.index = KnowledgeIndex(clinic.knowledge)
+    app.state.probe_engine = None  # made by the first /readyz
     if settings.demo_cases:
         folder = examples_folder(settings)
         if folder is not None:
@@ -87,7 +93,9 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     app.add_middleware(ClinicalAccess, settings=settings)
     app.add_middleware(BodyGuard)  # inside the headers: a 413 gets them too
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)  # outermost: every answer logged, with its request id
     app.include_router(api_router)
+    app.include_router(readiness_router)
 
     from cmvcds.adapters.cdshooks.routes import router as cds_router
     from cmvcds.adapters.web.pages import STATIC_DIR
@@ -132,6 +140,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     body = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"]
     body["schema"] = {"$ref": "#/components/schemas/Case"}
     _plausible_ranges(components, app.state.clinic.knowledge)
+    add_security(schema, production=app.state.settings.mode == "production")
     app.openapi_schema = schema
     return schema
 

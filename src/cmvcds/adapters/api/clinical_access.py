@@ -32,6 +32,7 @@ PUBLIC_PREFIXES = (
     "/knowledge",
     "/api/v1/knowledge",
     "/api/v1/healthz",
+    "/readyz",
     "/api/v1/version",
     "/openapi.json",
     "/registry",

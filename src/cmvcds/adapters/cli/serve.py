@@ -54,6 +54,7 @@ def serve(
 
     import uvicorn
 
+    from cmvcds.adapters.api.logs import LOGGING
     from cmvcds.adapters.api.server import PROTOCOL
     from cmvcds.adapters.api.service import Clinic
     from cmvcds.adapters.api.settings import Settings
@@ -106,6 +107,7 @@ def serve(
             port=port or settings.port,
             workers=workers,
             http=PROTOCOL,
+            log_config=LOGGING,  # JSON lines; one per request from the app's RequestLog
             log_level="warning",
             access_log=False,
         )
