@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cmvcds.adapters.api.clinical_access import ClinicalAccess
 from cmvcds.adapters.api.guard import BodyGuard
+from cmvcds.adapters.web.i18n import LocaleMiddleware
 from cmvcds.adapters.api.headers import SecurityHeaders
 from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
 from cmvcds.adapters.api.routes import cmvcds_version
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     app.add_middleware(ClinicalAccess, settings=settings)
     app.add_middleware(BodyGuard)  # inside the headers: a 413 gets them too
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(LocaleMiddleware)  # outermost: every page, error pages too
     app.include_router(api_router)
 
     from cmvcds.adapters.cdshooks.routes import router as cds_router
