@@ -241,7 +241,8 @@ def test_an_unknown_language_is_refused(client: TestClient) -> None:
 def test_assessment_and_dossier_headings_in_italian(client: TestClient) -> None:
     client.cookies.set("lang", "it")
     stored = client.post(
-        "/cases/upload", files={"file": ("pregnancy.yaml", EXAMPLE.read_bytes())},
+        "/cases/upload",
+        files={"file": ("pregnancy.yaml", EXAMPLE.read_bytes())},
         follow_redirects=False,
     )
     assert stored.status_code == 303, stored.text

@@ -20,7 +20,6 @@ from fastapi.staticfiles import StaticFiles
 
 from cmvcds.adapters.api.clinical_access import ClinicalAccess
 from cmvcds.adapters.api.guard import BodyGuard
-from cmvcds.adapters.web.i18n import LocaleMiddleware
 from cmvcds.adapters.api.headers import SecurityHeaders
 from cmvcds.adapters.api.problems import install_problem_handlers, problem_responses
 from cmvcds.adapters.api.routes import cmvcds_version
@@ -29,6 +28,7 @@ from cmvcds.adapters.api.search import KnowledgeIndex
 from cmvcds.adapters.api.service import Clinic, examples_folder
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.adapters.api.store import CaseStore
+from cmvcds.adapters.web.i18n import LocaleMiddleware
 from cmvcds.domain.case import Case
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.core import PlausibilityLimits

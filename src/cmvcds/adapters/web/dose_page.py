@@ -19,8 +19,8 @@ from fastapi.responses import HTMLResponse
 from cmvcds.adapters.api.deps import ClinicDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic
-from cmvcds.adapters.web.forms import form_to_raw
 from cmvcds.adapters.web import i18n
+from cmvcds.adapters.web.forms import form_to_raw
 from cmvcds.adapters.web.render import render
 from cmvcds.adapters.web.summary import ROUTE_WORDS, clinical_view
 from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary

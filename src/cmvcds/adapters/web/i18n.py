@@ -22,17 +22,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = [
     "COOKIE",
-    "N_",
-    "RUNTIME_MESSAGES",
     "DEFAULT",
     "LANGUAGES",
-    "LocaleMiddleware",
+    "N_",
     "PO_FILE",
+    "RUNTIME_MESSAGES",
+    "LocaleMiddleware",
     "current_language",
     "current_path",
     "gettext",
-    "ngettext",
     "negotiate",
+    "ngettext",
     "translations",
 ]
 

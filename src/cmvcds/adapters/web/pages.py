@@ -143,7 +143,9 @@ def switch_language(language: str, back: str = "/") -> RedirectResponse:
     """The IT | EN switch of every page: remembers the language in the ``lang`` cookie (a year)
     and goes back to the page it was pressed on (a path of this site only)."""
     if language not in i18n.LANGUAGES:
-        raise HTTPException(404, f"no such language: {language!r}; one of {', '.join(i18n.LANGUAGES)}")
+        raise HTTPException(
+            404, f"no such language: {language!r}; one of {', '.join(i18n.LANGUAGES)}"
+        )
     target = back if back.startswith("/") and not back.startswith(("//", "/\\")) else "/"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(i18n.COOKIE, language, max_age=365 * 24 * 3600, samesite="lax")
@@ -500,4 +502,3 @@ def _threshold_percent(text: str) -> float | None:
     if not 0 < value <= 100:
         raise InputError(f"{text!r}: the threshold lies in (0, 100] %", field="threshold")
     return value / 100
-
