@@ -92,7 +92,10 @@ def _form_page(
     context: str = "pregnancy",
     action: str = "/cases",
 ) -> HTMLResponse:
-    values = values or {"assessed_on": clinic.today().isoformat(), "pregnancy.fetuses": "1"}
+    if not values:  # a new case: one fetus presumed only where the case is a pregnancy
+        values = {"assessed_on": clinic.today().isoformat()}
+        if context == "pregnancy":
+            values["pregnancy.fetuses"] = "1"
     context = values.get("context", context)
     editing = action != "/cases"
     name = CONTEXT_LABELS.get(context, context)
