@@ -31,6 +31,7 @@ from cmvcds.adapters.api.search import KnowledgeIndex
 from cmvcds.adapters.api.service import Clinic, examples_folder
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.adapters.api.store import CaseStore
+from cmvcds.adapters.web.i18n import LocaleMiddleware
 from cmvcds.domain.case import Case
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.core import PlausibilityLimits
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     app.add_middleware(ClinicalAccess, settings=settings)
     app.add_middleware(BodyGuard)  # inside the headers: a 413 gets them too
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(LocaleMiddleware)  # every page, error pages too
     app.add_middleware(RequestLog)  # outermost: every answer logged, with its request id
     app.include_router(api_router)
     app.include_router(readiness_router)

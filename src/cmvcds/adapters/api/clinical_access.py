@@ -38,6 +38,7 @@ PUBLIC_PREFIXES = (
     "/registry",
     "/api/v1/registry",
     "/cds-services",
+    "/lang/",  # the language switch (adapters/web/pages.py): before login too
 )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from cmvcds.adapters.web.render import install_i18n
 from cmvcds.domain.case import Case
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.pregnancy import RuleBook
@@ -30,7 +31,9 @@ _ENV = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+install_i18n(_ENV)
 
 #: The consent and documentation checklist: (item, why, source ids).
 CHECKLIST: tuple[tuple[str, str, tuple[str, ...]], ...] = (

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from cmvcds.adapters.api.deps import ClinicDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic
+from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.forms import form_to_raw
 from cmvcds.adapters.web.render import render
 from cmvcds.adapters.web.summary import ROUTE_WORDS, clinical_view
@@ -183,7 +184,7 @@ def _page(clinic: Clinic, values: dict[str, str], **context: Any) -> HTMLRespons
         choices=CHOICES,
         regions=REGIONS,
         weight_bases=WEIGHT_BASES,
-        title="Dose calculator",
+        title=i18n.gettext("Dose calculator"),
         **{"result": None, "errors": []} | context,
     )
     return HTMLResponse(html, status_code=status)

@@ -23,6 +23,7 @@ from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
 from cmvcds.adapters.api.store import CaseStore, StoredCase
 from cmvcds.adapters.report.dossier import dossier_html
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
+from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.dose_page import router as dose_router
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_to_form
 from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
@@ -68,6 +69,12 @@ CONTEXT_LABELS = {
 }
 
 
+def _(message: str, **values: object) -> str:
+    """``message`` in the page's language, with its ``%(name)s`` values filled in."""
+    translated = i18n.gettext(message)
+    return translated % values if values else translated
+
+
 def _rows(values: dict[str, str], name: str, default: int, spare: int = 0) -> int:
     """How many rows of list ``name`` the form shows: those typed (plus ``spare``), at least
     ``default``."""
@@ -85,7 +92,7 @@ def _form_page(
     context: str = "pregnancy",
     action: str = "/cases",
 ) -> HTMLResponse:
-    if values is None:  # a new case: a singleton pregnancy only where the case is a pregnancy
+    if not values:  # a new case: one fetus presumed only where the case is a pregnancy
         values = {"assessed_on": clinic.today().isoformat()}
         if context == "pregnancy":
             values["pregnancy.fetuses"] = "1"
@@ -108,8 +115,12 @@ def _form_page(
         contexts=CONTEXT_LABELS,
         choices=CHOICES,
         action=action,
-        heading=f"Edit {name} case {values.get('id', '')}" if editing else f"New {name} case",
-        title=f"Edit case {values.get('id', '')}" if editing else f"New {name} case",
+        heading=_("Edit %(kind)s case %(id)s", kind=_(name), id=values.get("id", ""))
+        if editing
+        else _("New %(kind)s case", kind=_(name)),
+        title=_("Edit case %(id)s", id=values.get("id", ""))
+        if editing
+        else _("New %(kind)s case", kind=_(name)),
     )
 
 
@@ -130,6 +141,20 @@ async def _pairs(request: Request) -> list[tuple[str, str]]:
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
 
+@router.get("/lang/{language}")
+def switch_language(language: str, back: str = "/") -> RedirectResponse:
+    """The IT | EN switch of every page: remembers the language in the ``lang`` cookie (a year)
+    and goes back to the page it was pressed on (a path of this site only)."""
+    if language not in i18n.LANGUAGES:
+        raise HTTPException(
+            404, f"no such language: {language!r}; one of {', '.join(i18n.LANGUAGES)}"
+        )
+    target = back if back.startswith("/") and not back.startswith(("//", "/\\")) else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(i18n.COOKIE, language, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(store: StoreDep, clinic: ClinicDep) -> HTMLResponse:
     return _page(
@@ -137,7 +162,7 @@ def home(store: StoreDep, clinic: ClinicDep) -> HTMLResponse:
         cases=store.all(),
         knowledge=clinic.knowledge,
         contexts=CONTEXT_LABELS,
-        title="Cases",
+        title=_("Cases"),
     )
 
 
@@ -221,7 +246,7 @@ async def upload_case(
             knowledge=clinic.knowledge,
             upload_errors=lines,
             contexts=CONTEXT_LABELS,
-            title="Cases",
+            title=_("Cases"),
         )
     key = store.add(raw, f"upload:{name}"[:40], clinic.assess(raw))
     if unmapped:  # shown once, with the assessment: what of the Bundle was not used, and why
@@ -313,7 +338,7 @@ def show_case(
         stored=stored,
         versions=store.versions(key),
         notices=notices or [],
-        title=f"Assessment {stored.case_id}",
+        title=_("Assessment %(id)s", id=stored.case_id),
         **assessment_parts(doc, stored.raw),
     )
 
@@ -434,7 +459,7 @@ def _answer_page(
 
 @router.get("/resistance", response_class=HTMLResponse)
 def resistance_form() -> HTMLResponse:
-    return _page("resistance.html", v={}, result=None, errors=[], title="Resistance report")
+    return _page("resistance.html", v={}, result=None, errors=[], title=_("Resistance report"))
 
 
 @router.post("/resistance", response_class=HTMLResponse)
@@ -480,4 +505,3 @@ def _threshold_percent(text: str) -> float | None:
     if not 0 < value <= 100:
         raise InputError(f"{text!r}: the threshold lies in (0, 100] %", field="threshold")
     return value / 100
-

@@ -8,9 +8,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from cmvcds.adapters.web import i18n
 from cmvcds.domain.vocabulary import Outcome
 
-__all__ = ["STATIC_DIR", "TEMPLATE_DIR", "environment", "render"]
+__all__ = ["STATIC_DIR", "TEMPLATE_DIR", "environment", "install_i18n", "render"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -34,11 +35,24 @@ def environment() -> Environment:
         autoescape=select_autoescape(("html", "svg")),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    install_i18n(env)
     env.filters["wording"] = _wording
     env.filters["label"] = _label
     env.globals["extra_nav"] = []  # pages of other parts, added by create_app when mounted
     return env
+
+
+def install_i18n(env: Environment) -> None:
+    """``_()``/``gettext``/``ngettext`` in the templates, in the language of the request being
+    served (:mod:`cmvcds.adapters.web.i18n`), and what the language switch needs."""
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals["current_language"] = i18n.current_language
+    env.globals["current_path"] = i18n.current_path
+    env.globals["languages"] = i18n.LANGUAGES
 
 
 def render(template: str, /, **context: Any) -> str:

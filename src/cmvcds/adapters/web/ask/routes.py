@@ -76,14 +76,17 @@ def ask_api(body: AskRequest, request: Request) -> dict[str, Any]:
 
 @cache
 def _environment() -> Environment:
-    from cmvcds.adapters.web.render import TEMPLATE_DIR
+    from cmvcds.adapters.web.render import TEMPLATE_DIR, install_i18n
 
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader([FileSystemLoader(TEMPLATES), FileSystemLoader(TEMPLATE_DIR)]),
         autoescape=select_autoescape(("html",)),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    install_i18n(env)  # base.html's switch and gettext
+    return env
 
 
 def _page(request: Request, question: str, audience: str, case_text: str) -> HTMLResponse:

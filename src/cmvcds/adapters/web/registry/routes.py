@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from cmvcds.adapters.web.render import TEMPLATE_DIR
+from cmvcds.adapters.web.render import TEMPLATE_DIR, install_i18n
 from cmvcds.errors import AccessDenied, InputError, RegistryError
 from cmvcds.registry import analytics, audit_view, exports, migrate
 from cmvcds.registry.access import Actor, Permission, require
@@ -89,7 +89,9 @@ _ENV = Environment(
     autoescape=select_autoescape(("html",)),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+install_i18n(_ENV)  # base.html's switch and gettext
 _ENV.globals["extra_nav"] = []
 _ENV.filters["label"] = lambda code: str(code).replace("_", " ")
 
