@@ -110,15 +110,14 @@ class PathwayResult:
     def cite(self, fact: Cited, what: str) -> tuple[str, ...]:
         """The citations of ``fact``; adds an ``unverified-fact`` alert if it is unverified."""
         if not fact.verified:
-            self.flag_unverified(what, fact.citations, fact.note)
+            self.flag_unverified(what, fact.citations)
         return fact.citations
 
-    def flag_unverified(
-        self, what: str, citations: tuple[str, ...], note: str | None = None
-    ) -> None:
+    def flag_unverified(self, what: str, citations: tuple[str, ...]) -> None:
+        """A short ``unverified-fact`` alert naming the fact: what a clinician needs to weigh.
+        The research note of how it was (not) checked stays in the pack's provenance (the
+        knowledge pages), never in a clinical output."""
         message = f"Not yet verified against its primary source: {what}."
-        if note:
-            message += f" {note}"
         alert = Alert(AlertCode.UNVERIFIED_FACT, Severity.WARNING, message, citations)
         if alert not in self.alerts:
             self.alerts.append(alert)

@@ -133,6 +133,9 @@ def resistance_text(doc: dict[str, Any]) -> str:
     for title, key in (("WARNINGS", "warnings"), ("NOT YET VERIFIED", "unverified")):
         if doc.get(key):
             lines += ["", title, *[f"  - {w}" for w in doc[key]]]
+    sources = sorted({c for call in doc["drugs"].values() for c in call.get("citations", [])})
+    if sources:  # every call names where it comes from (the full references: --format html)
+        lines += ["", "SOURCES", *[f"  {c}" for c in sources]]
     return "\n".join(lines) + "\n"
 
 

@@ -289,15 +289,13 @@ def _index(knowledge: Knowledge) -> _Index:
             measured, level=Level(item.level), curated=item, measured=measured.level
         )
         if not item.verified:
-            unverified_rows[item.id] = (
-                f"Curated level of {item.mutation} for {item.drug}: {item.note}"
-            )
+            unverified_rows[item.id] = f"Curated level of {item.mutation} for {item.drug}"
     rules: dict[str, list[CombinedEffectRule]] = defaultdict(list)
     for rule in knowledge.table("resistance_combined_effects", CombinedEffects).rules:
         rules[rule.drug].append(rule)
         if not rule.verified:
             unverified_rows[rule.id] = (
-                f"Combined effect of {' + '.join(rule.genes)} mutations on {rule.drug}: {rule.note}"
+                f"Combined effect of {' + '.join(rule.genes)} mutations on {rule.drug}"
             )
     by_member: dict[str, list[tuple[frozenset[str], str, Assessment]]] = defaultdict(list)
     for (members, drug), value in combo_rows.items():
@@ -572,10 +570,12 @@ def interpret(genotype: Genotype, knowledge: Knowledge) -> ResistanceReport:
 
 
 def _unverified(index: _Index) -> tuple[str, ...]:
+    """The unverified facts a report used, named briefly; how each was (not) checked is the
+    row's note in the pack's provenance (the knowledge pages), not report text."""
     notes = []
     if not index.levels.verified:
-        notes.append(f"Fold-change bands and reporting threshold: {index.levels.note}")
+        notes.append("Fold-change bands and reporting threshold")
     for drug in index.drugs:
         if not drug.verified:
-            notes.append(f"Target genes of {drug.drug}: {drug.note}")
+            notes.append(f"Target genes of {drug.drug}")
     return tuple(notes)
