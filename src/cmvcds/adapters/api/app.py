@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     from cmvcds.adapters.cdshooks.routes import router as cds_router
     from cmvcds.adapters.web.pages import STATIC_DIR
     from cmvcds.adapters.web.pages import router as web_router
-    from cmvcds.adapters.web.render import environment
+    from cmvcds.adapters.web.render import SITE
 
     app.include_router(cds_router)
     app.include_router(web_router)
@@ -112,8 +112,8 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
         if module is not None and hasattr(module, "router"):
             app.include_router(module.router)
             nav.append((label, url))
-    environment().globals["extra_nav"] = nav
-    environment().globals["demo_mode"] = settings.mode == "demo"
+    SITE["extra_nav"] = nav  # every part's pages: the same menu and banner
+    SITE["demo_mode"] = settings.mode == "demo"
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

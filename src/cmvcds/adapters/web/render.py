@@ -40,8 +40,13 @@ def environment() -> Environment:
     install_i18n(env)
     env.filters["wording"] = _wording
     env.filters["label"] = _label
-    env.globals["extra_nav"] = []  # pages of other parts, added by create_app when mounted
     return env
+
+
+#: What every page of this installation shows whichever part draws it (the clinician's pages,
+#: the registry, Ask): the menu entries of the mounted parts and the demo banner. Set by
+#: create_app; one mapping, read live by every environment ``install_i18n`` prepares.
+SITE: dict[str, Any] = {"extra_nav": [], "demo_mode": False}
 
 
 def install_i18n(env: Environment) -> None:
@@ -53,6 +58,7 @@ def install_i18n(env: Environment) -> None:
     env.globals["current_language"] = i18n.current_language
     env.globals["current_path"] = i18n.current_path
     env.globals["languages"] = i18n.LANGUAGES
+    env.globals["site"] = SITE
 
 
 def render(template: str, /, **context: Any) -> str:

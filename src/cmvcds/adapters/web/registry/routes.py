@@ -92,7 +92,6 @@ _ENV = Environment(
     extensions=["jinja2.ext.i18n"],
 )
 install_i18n(_ENV)  # base.html's switch and gettext
-_ENV.globals["extra_nav"] = []
 _ENV.filters["label"] = lambda code: str(code).replace("_", " ")
 
 
