@@ -52,12 +52,14 @@ def golden(name: str, actual: Any) -> None:
 def test_discovery_matches_its_golden_file(client: TestClient) -> None:
     body = client.get("/cds-services").json()
     golden("discovery.response.json", body)
+    ids = [s["id"] for s in body["services"]]
+    assert len(ids) == len(set(ids)), ids  # an EHR registers a service by its id
     hooks = {(s["id"], s["hook"]) for s in body["services"]}
     assert hooks == {
         ("cmv-pregnancy-valacyclovir", "patient-view"),
         ("cmv-therapy-monitor", "patient-view"),
         ("cmv-antiviral-dose-check", "order-sign"),
-        ("cmv-antiviral-dose-check", "order-select"),
+        ("cmv-antiviral-dose-check-select", "order-select"),
     }
     for service in body["services"]:
         assert (
@@ -121,12 +123,16 @@ def test_order_select_checks_only_the_selected_orders(client: TestClient) -> Non
     request = load("antiviral-dose-check.request.json")
     request["hook"] = "order-select"
     request["context"]["selections"] = ["MedicationRequest/another"]
-    assert client.post("/cds-services/cmv-antiviral-dose-check", json=request).json() == {
+    assert client.post("/cds-services/cmv-antiviral-dose-check-select", json=request).json() == {
         "cards": []
     }
     request["context"]["selections"] = ["MedicationRequest/mr-vgc-1"]
     assert (
-        len(client.post("/cds-services/cmv-antiviral-dose-check", json=request).json()["cards"])
+        len(
+            client.post("/cds-services/cmv-antiviral-dose-check-select", json=request).json()[
+                "cards"
+            ]
+        )
         == 1
     )
 

@@ -56,7 +56,7 @@ def _authorise(request: Request, settings: Any, authorization: str | None) -> No
 
 @router.get("", summary="CDS Hooks discovery")
 def services(request: Request, clinic: ClinicDep) -> dict[str, list[dict[str, Any]]]:
-    return {"services": [d for s in _services(request, clinic).values() for d in s.definitions()]}
+    return {"services": [s.definition() for s in _services(request, clinic).values()]}
 
 
 @router.post(
@@ -79,9 +79,9 @@ async def call(
     if service is None:
         raise HTTPException(404, f"no CDS service {service_id!r}")
     await run_in_threadpool(_authorise, request, settings, authorization)
-    if body.hook not in service.hooks:
+    if body.hook != service.hook:
         raise HTTPException(
-            400, f"service {service_id} answers {', '.join(service.hooks)}, not {body.hook}"
+            400, f"service {service_id} answers {service.hook}, not {body.hook}"
         )
     given = body.prefetch or {}
     # a missing key, or a further page of a searchset, is read from the FHIR server: in a thread

@@ -62,25 +62,25 @@ Handler = Callable[[CdsRequest, dict[str, Any], Clinic, str, "Service"], list[Ca
 
 @dataclass(frozen=True)
 class Service:
+    """One CDS service: CDS Hooks 2.0 gives a service exactly one hook, and EHRs address it by
+    its unique id (an id listed twice would collide in their registries)."""
+
     id: str
-    hooks: tuple[str, ...]
+    hook: str
     title: str
     description: str
     prefetch: dict[str, str]
     required: tuple[str, ...]
     handler: Handler
 
-    def definitions(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "hook": hook,
-                "id": self.id,
-                "title": self.title,
-                "description": self.description,
-                "prefetch": self.prefetch,
-            }
-            for hook in self.hooks
-        ]
+    def definition(self) -> dict[str, Any]:
+        return {
+            "hook": self.hook,
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "prefetch": self.prefetch,
+        }
 
 
 def _observation_query(codes: list[str]) -> str:
@@ -108,7 +108,7 @@ def discovery(clinic: Clinic) -> list[Service]:
     return [
         Service(
             id="cmv-pregnancy-valacyclovir",
-            hooks=("patient-view",),
+            hook="patient-view",
             title="CMV in pregnancy: valacyclovir (AIFA L. 648/96)",
             description=(
                 "For a pregnant patient with CMV serology or PCR results: is the maternal infection primary, "
@@ -126,7 +126,7 @@ def discovery(clinic: Clinic) -> list[Service]:
         ),
         Service(
             id="cmv-therapy-monitor",
-            hooks=("patient-view",),
+            hook="patient-view",
             title="CMV antiviral therapy monitor",
             description=(
                 "For a patient on a CMV antiviral: a rising viral load on therapy (suspected resistance), "
@@ -145,8 +145,24 @@ def discovery(clinic: Clinic) -> list[Service]:
         ),
         Service(
             id="cmv-antiviral-dose-check",
-            hooks=("order-sign", "order-select"),
+            hook="order-sign",
             title="CMV antiviral dose check",
+            description=(
+                "Checks a draft order of a CMV antiviral against its label for this patient's renal function "
+                "and weight, and offers the labelled dose as a replacement."
+            ),
+            prefetch={
+                "patient": patient,
+                "observations": _observation_query(dose_codes),
+                "conditions": "Condition?patient={{context.patientId}}",
+            },
+            required=("patient", "observations"),
+            handler=_dose_check,
+        ),
+        Service(
+            id="cmv-antiviral-dose-check-select",
+            hook="order-select",
+            title="CMV antiviral dose check (on selecting an order)",
             description=(
                 "Checks a draft order of a CMV antiviral against its label for this patient's renal function "
                 "and weight, and offers the labelled dose as a replacement."
