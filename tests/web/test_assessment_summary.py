@@ -78,3 +78,22 @@ def test_instruction_line_congenital_in_mg_per_kg_and_ml(client: TestClient) -> 
     assert line.startswith(
         "Give 51.2 mg (16 mg/kg; 1.02 mL of the oral solution) by mouth twice daily"
     )
+
+
+def test_a_decision_that_waits_says_what_it_waits_for(client: TestClient) -> None:
+    """A seroconversion without the renal results (AIFA 648/96 rule A7 needs creatinine and
+    GFR before valacyclovir): "What to do now" gives the missing results as the reason, not the
+    seroconversion that comes first among the decision's reasons (an outside probe's finding)."""
+    text = (ROOT / "examples" / "pregnancy.yaml").read_text(encoding="utf-8")
+    kept = "\n".join(
+        line for line in text.splitlines() if "creatinine" not in line and "egfr" not in line
+    )
+    posted = client.post(
+        "/cases/upload", files={"file": ("no-renal.yaml", kept.encode())}, follow_redirects=False
+    )
+    assert posted.status_code == 303
+    page = client.get(posted.headers["location"]).text
+    todo_box = page[page.index('id="todo"') : page.index("</section>", page.index('id="todo"'))]
+    line = next(li for li in todo_box.split("<li") if "cannot be decided yet" in li)
+    assert "creatinine" in line and "GFR" in line, line
+    assert "seroconversion" not in line, line

@@ -63,6 +63,15 @@ def unverified_what(message: str) -> str:
     return text.split(". ", 1)[0].rstrip(".")
 
 
+def _blocker(decision: dict[str, Any], doc: dict[str, Any]) -> str:
+    """Why a decision waits: its reasons that name a missing item (not the findings that led
+    there, which come first); else its last reason, which is the one that stopped it."""
+    needed = {m.get("why") for m in doc.get("missing") or []}
+    reasons = decision.get("reasons") or [""]
+    blocking = [r for r in reasons if r in needed]
+    return "; ".join(blocking) if blocking else reasons[-1]
+
+
 def clinical_view(doc: dict[str, Any]) -> ClinicalView:
     view = ClinicalView()
     alerts = doc.get("alerts") or []
@@ -81,7 +90,7 @@ def clinical_view(doc: dict[str, Any]) -> ClinicalView:
         elif outcome == Outcome.EXCLUDED.value:
             view.todo.append(f"{name}: excluded — {first}")
         elif outcome == Outcome.INSUFFICIENT_DATA.value:
-            view.todo.append(f"{name}: cannot be decided yet — {first}")
+            view.todo.append(f"{name}: cannot be decided yet — {_blocker(decision, doc)}")
         elif outcome == Outcome.RECOMMENDED.value and not doc.get("regimens"):
             view.todo.append(f"{name}: recommended — {first}")
     missing = [m["item"] for m in doc.get("missing") or []]
