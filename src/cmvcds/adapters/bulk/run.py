@@ -1,0 +1,146 @@
+"""Stream NDJSON cases in, NDJSON assessments out, in bounded chunks, on one of three executors.
+
+- in this process (``workers=1``);
+- a process pool on this machine (``workers=N``; each worker loads the knowledge once, in the
+  pool initializer);
+- a Dask distributed cluster (``dask="tcp://scheduler:8786"``, or ``"local"`` for a
+  ``LocalCluster`` of ``workers`` processes): the same chunks, the same function; each Dask worker
+  loads the knowledge once, on its first chunk (``worker.prepare``). Workers of a remote cluster
+  need cmvcds installed (same version) and the knowledge/settings paths readable.
+
+Memory stays constant: at most ``2 × parallelism`` chunks are in flight, results are written in
+input order as soon as the oldest chunk is done, and the summary keeps counts only.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from typing import IO, Any, Protocol, TextIO
+
+from cmvcds.adapters.bulk.progress import Progress
+from cmvcds.adapters.bulk.summary import Summary
+from cmvcds.adapters.bulk.worker import Job, Outcome, assess_chunk, prepare
+
+__all__ = ["assess_bulk", "chunks"]
+
+Chunk = list[tuple[int, bytes]]
+
+
+class _Pending(Protocol):
+    def result(self) -> list[Outcome]: ...
+
+
+class _Done:
+    """An in-process 'future': the chunk is assessed when its result is asked for."""
+
+    def __init__(self, job: Job, chunk: Chunk) -> None:
+        self.job, self.chunk = job, chunk
+
+    def result(self) -> list[Outcome]:
+        return assess_chunk(self.job, self.chunk)
+
+
+def chunks(source: IO[bytes], size: int) -> Iterator[tuple[Chunk, int]]:
+    """``(chunk, bytes read for it)``, numbering lines from 1; blank lines are skipped (NDJSON
+    allows them as separators) but still counted, so line numbers match the file."""
+    chunk: Chunk = []
+    read = 0
+    for number, line in enumerate(source, start=1):
+        read += len(line)
+        if not line.strip():
+            continue
+        chunk.append((number, line.rstrip(b"\r\n")))
+        if len(chunk) >= size:
+            yield chunk, read
+            chunk, read = [], 0
+    if chunk or read:
+        yield chunk, read
+
+
+def assess_bulk(
+    source: IO[bytes],
+    sink: TextIO,
+    job: Job,
+    *,
+    workers: int = 1,
+    dask: str | None = None,
+    chunk_size: int = 200,
+    total_bytes: int | None = None,
+    progress: TextIO | None = None,
+) -> Summary:
+    """Assess every line of ``source`` into ``sink`` (one JSON per line, input order) and return
+    the summary. ``progress`` (e.g. ``sys.stderr``) receives a progress line with rate and ETA."""
+    summary = Summary()
+    meter = Progress(progress, total_bytes)
+    with ExitStack() as stack:
+        submit, parallelism = _executor(stack, job, workers, dask)
+        window: deque[tuple[_Pending, int]] = deque()
+        done_bytes = 0
+
+        def drain_one() -> None:
+            nonlocal done_bytes
+            pending, size = window.popleft()
+            for outcome in pending.result():
+                sink.write(outcome.text + "\n")
+                summary.add(outcome)
+            done_bytes += size
+            meter.update(summary.assessed + summary.errors, done_bytes)
+
+        for chunk, size in chunks(source, chunk_size):
+            window.append((submit(chunk), size))
+            if len(window) >= 2 * parallelism:
+                drain_one()
+        while window:
+            drain_one()
+    meter.update(summary.assessed + summary.errors, done_bytes, final=True)
+    return summary
+
+
+def _executor(
+    stack: ExitStack, job: Job, workers: int, dask: str | None
+) -> tuple[Callable[[Chunk], _Pending], int]:
+    if dask is not None:
+        return _dask(stack, job, workers, dask)
+    if workers <= 1:
+        prepare(job)  # a wrong knowledge or settings path fails here, before any output
+        return (lambda chunk: _Done(job, chunk)), 1
+    pool = stack.enter_context(
+        ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=prepare,
+            initargs=(job,),
+        )
+    )
+    return (lambda chunk: pool.submit(assess_chunk, job, chunk)), workers
+
+
+def _dask(
+    stack: ExitStack, job: Job, workers: int, address: str
+) -> tuple[Callable[[Chunk], _Pending], int]:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - depends on the install
+        from cmvcds.errors import InputError
+
+        raise InputError(
+            "--dask needs Dask distributed: pip install 'cmvcds[bulk]'", field="--dask"
+        ) from None
+    if address == "local":
+        cluster: Any = stack.enter_context(
+            LocalCluster(
+                n_workers=max(workers, 1),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+        )
+        client = stack.enter_context(Client(cluster))
+    else:
+        client = stack.enter_context(Client(address))
+    parallelism = max(sum(client.nthreads().values()), 1)
+    return (lambda chunk: client.submit(assess_chunk, job, chunk, pure=False)), parallelism
