@@ -1,0 +1,188 @@
+"""``assess-bulk`` gives, line for line, what ``assess()`` gives for each case — on this process,
+on a pool of 2 processes and on a local Dask cluster — reports a bad line and goes on, and runs
+in constant memory.
+
+Input: every example (examples/*.yaml, each worked out from its source in tests/scenarios) and
+copies with shifted dates and scaled values (tools/bulk_cases.py), plus hostile lines.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cmvcds.adapters.bulk import ERROR_FORMAT, Job, assess_bulk
+from cmvcds.assess import assess
+from cmvcds.domain.case import parse_case
+from cmvcds.errors import CmvcdsError
+from cmvcds.knowledge import Knowledge, load_knowledge
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+from bulk_cases import examples, generate  # noqa: E402
+
+TODAY = date.today()
+BAD = {
+    "not json": b'{"format": "cmvcds-case/1", "id": "x"',
+    "not a mapping": b"[1, 2]",
+    "missing context": json.dumps(
+        {"format": "cmvcds-case/1", "id": "no-context", "patient": {"sex": "female"}}
+    ).encode(),
+    "not UTF-8": b'{"format": "cmvcds-case/1", "id": "caf\xe9"}',
+}
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Knowledge:
+    return load_knowledge()
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[bytes]:
+    cases = examples() + list(generate(120, seed=7))
+    out = [json.dumps(c).encode() for c in cases]
+    middle = len(out) // 2
+    return out[:middle] + list(BAD.values()) + [b""] + out[middle:]
+
+
+def reference(line: bytes, knowledge: Knowledge) -> dict[str, Any] | None:
+    """What ``assess()`` says for one line, or None where the case is refused."""
+    try:
+        case = parse_case(json.loads(line), knowledge, today=TODAY)
+    except (CmvcdsError, ValueError):
+        return None
+    return assess(case, knowledge).to_dict()
+
+
+def run(lines: list[bytes], **options: Any) -> tuple[list[dict[str, Any]], Any]:
+    sink = io.StringIO()
+    summary = assess_bulk(
+        io.BytesIO(b"\n".join(lines) + b"\n"), sink, Job(today=TODAY), chunk_size=16, **options
+    )
+    return [json.loads(x) for x in sink.getvalue().splitlines()], summary
+
+
+def check(lines: list[bytes], knowledge: Knowledge, **options: Any) -> None:
+    out, summary = run(lines, **options)
+    kept = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    assert len(out) == len(kept)
+    errors = 0
+    for (number, line), got in zip(kept, out, strict=True):
+        expected = reference(line, knowledge)
+        if expected is None:
+            errors += 1
+            assert got["format"] == ERROR_FORMAT and got["line"] == number, got
+            assert got["error"] and "\n" not in got["error"]
+        else:
+            assert got == expected, f"line {number} differs from assess()"
+    assert summary.errors == errors == len(BAD)  # every generated case is a valid one
+    assert summary.assessed == len(kept) - errors
+
+
+def test_one_process_equals_assess(lines: list[bytes], knowledge: Knowledge) -> None:
+    check(lines, knowledge)
+
+
+@pytest.mark.slow
+def test_two_processes_equal_assess(lines: list[bytes], knowledge: Knowledge) -> None:
+    check(lines, knowledge, workers=2)
+
+
+@pytest.mark.slow
+def test_local_dask_cluster_equals_assess(lines: list[bytes], knowledge: Knowledge) -> None:
+    pytest.importorskip("distributed")
+    check(lines, knowledge, workers=2, dask="local")
+
+
+def test_bad_lines_are_reported_with_their_number_and_the_rest_assessed(
+    lines: list[bytes],
+) -> None:
+    out, summary = run(lines)
+    refused = {r["line"]: r for r in out if r["format"] == ERROR_FORMAT}
+    numbers = [n for n, line in enumerate(lines, start=1) if line in BAD.values()]
+    assert set(numbers) <= set(refused), (numbers, sorted(refused))
+    assert "not valid JSON" in refused[numbers[0]]["error"]
+    assert "must be a mapping" in refused[numbers[1]]["error"]
+    assert refused[numbers[2]]["case_id"] == "no-context"
+    assert "context" in refused[numbers[2]]["error"]
+    assert "UTF-8" in refused[numbers[3]]["error"]
+    assert numbers[-1] < len(lines) - 10 and out[-1]["format"] == "cmvcds-assessment/1"
+    # the summary counts what the lines say
+    decisions = summary.to_dict()["decisions"]
+    counted = sum(n for outcomes in decisions.values() for n in outcomes.values())
+    assert counted == sum(len(r.get("decisions", [])) for r in out)
+
+
+def _peak_rss_kib(count: int, tmp_path: Path) -> int:
+    """Peak RSS of a ``cmvcds assess-bulk`` process over ``count`` generated cases."""
+    source = tmp_path / f"cases-{count}.ndjson"
+    with source.open("w") as handle:
+        for case in generate(count, seed=count):
+            handle.write(json.dumps(case) + "\n")
+    cmvcds = Path(sys.executable).with_name("cmvcds")
+    process = subprocess.Popen(
+        [
+            str(cmvcds),
+            "assess-bulk",
+            str(source),
+            "-o",
+            os.devnull,
+            "--quiet",
+            "--chunk-size",
+            "50",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0
+    return usage.ru_maxrss
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_the_number_of_cases(tmp_path: Path) -> None:
+    small = _peak_rss_kib(300, tmp_path)
+    large = _peak_rss_kib(6000, tmp_path)
+    # 20x the cases: keeping the outputs would add > 25 MiB (about 4.5 KiB per assessment)
+    assert large - small < 8 * 1024, (small, large)
+
+
+def test_command_line_writes_assessments_summary_and_a_progress_line(tmp_path: Path) -> None:
+    source = tmp_path / "cases.ndjson"
+    source.write_bytes(b"\n".join([json.dumps(c).encode() for c in examples()] + [b"[1]"]) + b"\n")
+    output, summary = tmp_path / "out.ndjson", tmp_path / "summary.json"
+    cmvcds = Path(sys.executable).with_name("cmvcds")
+    done = subprocess.run(
+        [
+            str(cmvcds),
+            "assess-bulk",
+            str(source),
+            "-o",
+            str(output),
+            "--summary",
+            str(summary),
+            "--summary-format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr  # one line refused
+    records = [json.loads(x) for x in output.read_text().splitlines()]
+    assert [r["case_id"] for r in records[:-1]] == [c["id"] for c in examples()]
+    assert records[-1]["line"] == len(examples()) + 1
+    table = json.loads(summary.read_text())
+    assert table["assessed"] == len(examples()) and table["errors"] == 1
+    assert table["decisions"]["valacyclovir-prevention"]["recommended"] >= 1
+    assert "cases" in done.stderr and "/s" in done.stderr
