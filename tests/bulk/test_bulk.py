@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 
 from cmvcds.adapters.bulk import ERROR_FORMAT, Job, assess_bulk
+from cmvcds.adapters.bulk.run import _start_method
 from cmvcds.assess import assess
 from cmvcds.domain.case import parse_case
 from cmvcds.errors import CmvcdsError
@@ -94,6 +96,21 @@ def test_one_process_equals_assess(lines: list[bytes], knowledge: Knowledge) -> 
 @pytest.mark.slow
 def test_two_processes_equal_assess(lines: list[bytes], knowledge: Knowledge) -> None:
     check(lines, knowledge, workers=2)
+
+
+@pytest.mark.slow
+def test_two_spawned_processes_equal_assess(lines: list[bytes], knowledge: Knowledge) -> None:
+    """With another thread running, the pool spawns its workers (forking could deadlock) and
+    each loads the knowledge in the pool initializer: the answers are the same."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _start_method(Job(today=TODAY)).get_start_method() == "spawn"
+        check([*lines[:20], *BAD.values(), *lines[-20:]], knowledge, workers=2)
+    finally:
+        stop.set()
+        other.join()
 
 
 @pytest.mark.slow

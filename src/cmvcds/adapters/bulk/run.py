@@ -1,8 +1,8 @@
 """Stream NDJSON cases in, NDJSON assessments out, in bounded chunks, on one of three executors.
 
 - in this process (``workers=1``);
-- a process pool on this machine (``workers=N``; each worker loads the knowledge once, in the
-  pool initializer);
+- a process pool on this machine (``workers=N``; the knowledge is loaded once per worker, by the
+  pool initializer, or once in all when the workers are forked from this process: ``_start_method``);
 - a Dask distributed cluster (``dask="tcp://scheduler:8786"``, or ``"local"`` for a
   ``LocalCluster`` of ``workers`` processes): the same chunks, the same function; each Dask worker
   loads the knowledge once, on its first chunk (``worker.prepare``). Workers of a remote cluster
@@ -15,6 +15,7 @@ input order as soon as the oldest chunk is done, and the summary keeps counts on
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -111,12 +112,22 @@ def _executor(
     pool = stack.enter_context(
         ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=_start_method(job),
             initializer=prepare,
             initargs=(job,),
         )
     )
     return (lambda chunk: pool.submit(assess_chunk, job, chunk)), workers
+
+
+def _start_method(job: Job) -> multiprocessing.context.BaseContext:
+    """``fork`` from a single-threaded process, after loading the knowledge here once, so that
+    workers start at once with the pack already validated (copy-on-write); ``spawn`` otherwise
+    (forking a threaded process can deadlock), each worker then loading it in ``prepare``."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        prepare(job)
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _dask(
