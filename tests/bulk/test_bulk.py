@@ -22,6 +22,7 @@ import pytest
 
 from cmvcds.adapters.bulk import ERROR_FORMAT, Job, assess_bulk
 from cmvcds.adapters.bulk.run import _start_method
+from cmvcds.adapters.bulk.worker import by_name
 from cmvcds.assess import assess
 from cmvcds.domain.case import parse_case
 from cmvcds.errors import CmvcdsError
@@ -203,3 +204,77 @@ def test_command_line_writes_assessments_summary_and_a_progress_line(tmp_path: P
     assert table["assessed"] == len(examples()) and table["errors"] == 1
     assert table["decisions"]["valacyclovir-prevention"]["recommended"] >= 1
     assert "cases" in done.stderr and "/s" in done.stderr
+
+
+FIXTURES = ROOT / "tests" / "cdshooks" / "fixtures"
+
+
+def _resources(prefetch: dict[str, Any]) -> list[dict[str, Any]]:
+    from cmvcds.adapters.fhir.mapping import resources_of
+
+    return [resource for _, resource in resources_of(prefetch)]
+
+
+def _export(folder: Path, patients: dict[str, list[dict[str, Any]]]) -> None:
+    """A Bulk Data export: one NDJSON file per resource type, the patients interleaved."""
+    files: dict[str, list[str]] = {}
+    for resources in patients.values():
+        for resource in resources:
+            files.setdefault(resource["resourceType"], []).append(json.dumps(resource))
+    for kind, rows in files.items():
+        (folder / f"{kind}.ndjson").write_text("\n".join(sorted(rows)) + "\n")
+
+
+def _as_patient(resources: list[dict[str, Any]], old: str, new: str) -> list[dict[str, Any]]:
+    text = json.dumps(resources).replace(f"Patient/{old}", f"Patient/{new}")
+    out: list[dict[str, Any]] = json.loads(text)
+    for resource in out:
+        if resource["resourceType"] == "Patient":
+            resource["id"] = new
+        elif "id" in resource:
+            resource["id"] = f"{new}-{resource['id']}"
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_fhir_bulk_export_folder_is_assessed_per_patient_like_the_mapping(
+    tmp_path: Path, knowledge: Knowledge, workers: int
+) -> None:
+    from cmvcds.adapters.bulk import assess_fhir_export
+    from cmvcds.adapters.fhir.mapping import bundle_to_case
+
+    prefetch = json.loads((FIXTURES / "pregnancy-valacyclovir.request.json").read_text())
+    base = _resources(prefetch["prefetch"])
+    old = next(r["id"] for r in base if r["resourceType"] == "Patient")
+    patients = {f"pt-{i}": _as_patient(base, old, f"pt-{i}") for i in range(3)}
+    broken = next(r for r in patients["pt-1"] if r["resourceType"] == "Observation")
+    broken["status"] = "bogus"  # breaks a required binding: left out and said
+    _export(tmp_path, patients)
+    with (tmp_path / "Observation.ndjson").open("a") as handle:
+        handle.write('{"resourceType": "Observation", "status": "final"}\n{not json\n')
+    job = Job(today=TODAY, fhir_context="pregnancy")
+    sink = io.StringIO()
+    summary = assess_fhir_export(tmp_path, sink, job, workers=workers, chunk_size=2)
+    records = [json.loads(x) for x in sink.getvalue().splitlines()]
+    errors = [r for r in records if r["format"] == ERROR_FORMAT]
+    assert [
+        (e["source"], "names no patient" in e["error"] or "JSON" in e["error"]) for e in errors
+    ] == [("Observation.ndjson", True)] * 2
+    assessed = [r for r in records if r["format"] == "cmvcds-assessment/1"]
+    assert [r["case_id"] for r in assessed] == sorted(patients)
+    said_of = {r["case_id"]: r.get("fhir", {}) for r in assessed}
+    assert any("'bogus' is not in the required value set" in x for x in said_of["pt-1"]["not_used"])
+    for record in assessed:
+        mapped = bundle_to_case(
+            by_name(patients[record["case_id"]]),
+            knowledge,
+            context="pregnancy",
+            assessed_on=TODAY,
+            case_id=record["case_id"],
+        )
+        expected = assess(parse_case(mapped.case, knowledge, today=TODAY), knowledge).to_dict()
+        said = record.pop("fhir", {})
+        assert record == expected
+        assert said.get("not_used", []) == [*mapped.ignored, *mapped.unmapped]
+        assert said.get("assumed", []) == mapped.notes
+    assert summary.assessed == 3 and summary.errors == 2

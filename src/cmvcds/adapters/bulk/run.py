@@ -17,16 +17,18 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
+from pathlib import Path
 from typing import IO, Any, Protocol, TextIO
 
+from cmvcds.adapters.bulk.fhir_export import FhirExport
 from cmvcds.adapters.bulk.progress import Progress
 from cmvcds.adapters.bulk.summary import Summary
 from cmvcds.adapters.bulk.worker import Job, Outcome, assess_chunk, prepare
 
-__all__ = ["assess_bulk", "chunks"]
+__all__ = ["assess_bulk", "assess_fhir_export", "chunks", "numbered"]
 
 Chunk = list[tuple[int, bytes]]
 
@@ -45,20 +47,25 @@ class _Done:
         return assess_chunk(self.job, self.chunk)
 
 
-def chunks(source: IO[bytes], size: int) -> Iterator[tuple[Chunk, int]]:
-    """``(chunk, bytes read for it)``, numbering lines from 1; blank lines are skipped (NDJSON
+def numbered(source: IO[bytes]) -> Iterator[tuple[int, bytes, int]]:
+    """``(line number, line, its bytes)``, numbering from 1; blank lines are skipped (NDJSON
     allows them as separators) but still counted, so line numbers match the file."""
+    for number, line in enumerate(source, start=1):
+        if line.strip():
+            yield number, line.rstrip(b"\r\n"), len(line)
+
+
+def chunks(lines: Iterable[tuple[int, bytes, int]], size: int) -> Iterator[tuple[Chunk, int]]:
+    """``(chunk of at most size lines, bytes read for it)``."""
     chunk: Chunk = []
     read = 0
-    for number, line in enumerate(source, start=1):
-        read += len(line)
-        if not line.strip():
-            continue
-        chunk.append((number, line.rstrip(b"\r\n")))
+    for number, line, length in lines:
+        read += length
+        chunk.append((number, line))
         if len(chunk) >= size:
             yield chunk, read
             chunk, read = [], 0
-    if chunk or read:
+    if chunk:
         yield chunk, read
 
 
@@ -75,7 +82,47 @@ def assess_bulk(
 ) -> Summary:
     """Assess every line of ``source`` into ``sink`` (one JSON per line, input order) and return
     the summary. ``progress`` (e.g. ``sys.stderr``) receives a progress line with rate and ETA."""
+    return _run(numbered(source), sink, job, workers, dask, chunk_size, total_bytes, progress)
+
+
+def assess_fhir_export(
+    folder: Path,
+    sink: TextIO,
+    job: Job,
+    *,
+    workers: int = 1,
+    dask: str | None = None,
+    chunk_size: int = 50,
+    progress: TextIO | None = None,
+) -> Summary:
+    """Assess every patient of a FHIR Bulk Data export folder (``job.fhir_context`` says the
+    clinical context): first the errors of lines that name no patient, then one assessment (or
+    error record) per patient, in patient-id order."""
+    if job.fhir_context is None:
+        raise ValueError("a FHIR export needs job.fhir_context")
+    export = FhirExport(folder)
+    errors, patients = export.lines()
     summary = Summary()
+    for outcome in errors:
+        sink.write(outcome.text + "\n")
+        summary.add(outcome)
+    return _run(
+        patients, sink, job, workers, dask, chunk_size, export.total_bytes, progress, summary
+    )
+
+
+def _run(
+    lines: Iterable[tuple[int, bytes, int]],
+    sink: TextIO,
+    job: Job,
+    workers: int,
+    dask: str | None,
+    chunk_size: int,
+    total_bytes: int | None,
+    progress: TextIO | None,
+    summary: Summary | None = None,
+) -> Summary:
+    summary = summary or Summary()
     meter = Progress(progress, total_bytes)
     with ExitStack() as stack:
         submit, parallelism = _executor(stack, job, workers, dask)
@@ -91,7 +138,7 @@ def assess_bulk(
             done_bytes += size
             meter.update(summary.assessed + summary.errors, done_bytes)
 
-        for chunk, size in chunks(source, chunk_size):
+        for chunk, size in chunks(lines, chunk_size):
             window.append((submit(chunk), size))
             if len(window) >= 2 * parallelism:
                 drain_one()

@@ -7,12 +7,15 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
 from cmvcds.adapters.cli.common import exits_on_error, knowledge_pack, read_settings, today
 from cmvcds.errors import InputError
+
+if TYPE_CHECKING:
+    from cmvcds.adapters.bulk import Job, Summary
 
 
 class SummaryFormat(StrEnum):
@@ -24,7 +27,9 @@ def assess_bulk(
     input: Annotated[
         str,
         typer.Argument(
-            help="NDJSON file, one cmvcds-case/1 JSON per line ('-' for standard input).",
+            help="NDJSON file, one cmvcds-case/1 JSON per line ('-' for standard input), or a "
+            "FHIR Bulk Data $export folder (*.ndjson: Patient, Observation, MedicationRequest…; "
+            "needs --context).",
             show_default=False,
         ),
     ],
@@ -56,6 +61,14 @@ def assess_bulk(
         Path | None,
         typer.Option("--settings", help="Site settings file (default: $CMVCDS_SETTINGS)."),
     ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            help="For a FHIR export folder: the clinical context of its patients "
+            "(pregnancy, congenital, transplant, hiv, immunocompromised, immunocompetent).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress line.")] = False,
 ) -> None:
     """Assess every case of an NDJSON file: one assessment (or error record) per line, in order.
@@ -64,7 +77,6 @@ def assess_bulk(
     goes on. Exit code 2 when any line was refused, 0 when all were assessed.
     """
     from cmvcds.adapters.bulk import Job
-    from cmvcds.adapters.bulk import assess_bulk as run
 
     with exits_on_error():
         knowledge = knowledge_pack()
@@ -76,33 +88,22 @@ def assess_bulk(
             today=today(),
             knowledge_path=os.environ.get("CMVCDS_KNOWLEDGE") or None,
             settings_path=str(chosen) if chosen else None,
+            fhir_context=context,
         )
-        source: IO[bytes]
-        if input == "-":
-            source, total = sys.stdin.buffer, None
+        if input != "-" and Path(input).is_dir():
+            if context is None:
+                raise InputError(
+                    "a FHIR export folder needs --context (the export does not say it)",
+                    field="--context",
+                )
+            result = _fhir_export(Path(input), output, job, workers, dask, quiet)
         else:
-            path = Path(input)
-            try:
-                source, total = path.open("rb"), path.stat().st_size
-            except OSError as error:
-                raise InputError(f"cannot read {path}: {error.strerror}", field="INPUT") from None
-        sink = sys.stdout if output is None else output.open("w", encoding="utf-8")
-        try:
-            result = run(
-                source,
-                sink,
-                job,
-                workers=workers,
-                dask=dask,
-                chunk_size=chunk_size,
-                total_bytes=total,
-                progress=None if quiet else sys.stderr,
-            )
-        finally:
-            if source is not sys.stdin.buffer:
-                source.close()
-            if sink is not sys.stdout:
-                sink.close()
+            if context is not None:
+                raise InputError(
+                    "--context is for a FHIR export folder; a case line carries its own",
+                    field="--context",
+                )
+            result = _ndjson(input, output, job, workers, dask, chunk_size, quiet)
         text = (
             json.dumps(result.to_dict(), indent=2)
             if summary_format is SummaryFormat.JSON
@@ -114,3 +115,57 @@ def assess_bulk(
             summary.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
     if result.errors:
         raise typer.Exit(2)
+
+
+def _fhir_export(
+    folder: Path, output: Path | None, job: Job, workers: int, dask: str | None, quiet: bool
+) -> Summary:
+    from cmvcds.adapters.bulk import assess_fhir_export
+
+    sink = sys.stdout if output is None else output.open("w", encoding="utf-8")
+    try:
+        return assess_fhir_export(
+            folder, sink, job, workers=workers, dask=dask, progress=None if quiet else sys.stderr
+        )
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+
+
+def _ndjson(
+    input: str,
+    output: Path | None,
+    job: Job,
+    workers: int,
+    dask: str | None,
+    chunk_size: int,
+    quiet: bool,
+) -> Summary:
+    from cmvcds.adapters.bulk import assess_bulk as run
+
+    source: IO[bytes]
+    if input == "-":
+        source, total = sys.stdin.buffer, None
+    else:
+        path = Path(input)
+        try:
+            source, total = path.open("rb"), path.stat().st_size
+        except OSError as error:
+            raise InputError(f"cannot read {path}: {error.strerror}", field="INPUT") from None
+    sink = sys.stdout if output is None else output.open("w", encoding="utf-8")
+    try:
+        return run(
+            source,
+            sink,
+            job,
+            workers=workers,
+            dask=dask,
+            chunk_size=chunk_size,
+            total_bytes=total,
+            progress=None if quiet else sys.stderr,
+        )
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+        if sink is not sys.stdout:
+            sink.close()
