@@ -190,15 +190,15 @@ def _dask(
         ) from None
     if address == "local":
         cluster: Any = stack.enter_context(
-            LocalCluster(
+            LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=max(workers, 1),
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
             )
         )
-        client = stack.enter_context(Client(cluster))
+        client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
     else:
-        client = stack.enter_context(Client(address))
+        client = stack.enter_context(Client(address))  # type: ignore[no-untyped-call]
     parallelism = max(sum(client.nthreads().values()), 1)
     return (lambda chunk: client.submit(assess_chunk, job, chunk, pure=False)), parallelism
