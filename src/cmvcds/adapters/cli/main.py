@@ -11,6 +11,7 @@ import typer
 
 from cmvcds.adapters.cli import (
     ask,
+    bulk,
     case_commands,
     dose,
     dossier,
@@ -32,6 +33,7 @@ app = typer.Typer(
 
 app.command("assess")(case_commands.assess)
 app.command("validate")(case_commands.validate)
+app.command("assess-bulk")(bulk.assess_bulk)
 app.command("dossier")(dossier.dossier)
 app.command("dose")(dose.dose)
 app.command("resistance")(resistance.resistance)

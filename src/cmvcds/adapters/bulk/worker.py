@@ -1,0 +1,155 @@
+"""Assess one chunk of NDJSON lines: what a bulk worker runs, in any process or on any machine.
+
+A chunk is a list of ``(line_number, bytes)``; the answer is one output line per input line, in
+order: the ``cmvcds-assessment/1`` JSON of ``assess()`` for a case that parses, else a
+``cmvcds-bulk-error/1`` record naming the line and the one-line problem (design.md §4). The
+knowledge pack and the site settings are loaded once per worker process (``prepare``, the pool
+initializer) and kept in this module, so a chunk carries only text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cmvcds.assess import assess
+from cmvcds.domain.case import parse_case
+from cmvcds.domain.documents import parse_document
+from cmvcds.domain.settings import SiteSettings, parse_settings
+from cmvcds.errors import CmvcdsError
+from cmvcds.knowledge import Knowledge, load_knowledge
+
+__all__ = ["ERROR_FORMAT", "Job", "Outcome", "assess_chunk", "assess_line", "by_name", "prepare"]
+
+ERROR_FORMAT = "cmvcds-bulk-error/1"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every chunk of one run shares: where the knowledge and settings are, and today."""
+
+    today: date
+    knowledge_path: str | None = None
+    settings_path: str | None = None
+    #: Set for a FHIR Bulk Data export: each line is one patient's resources, mapped to a case
+    #: of this context (the export does not say which clinical context a patient is seen in).
+    fhir_context: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One input line's output line, and what the summary counts from it."""
+
+    line: int
+    text: str
+    decisions: tuple[tuple[str, str], ...] = ()
+    alerts: tuple[str, ...] = ()
+    error: bool = False
+
+
+_LOADED: dict[Job, tuple[Knowledge, SiteSettings]] = {}
+
+
+def prepare(job: Job) -> tuple[Knowledge, SiteSettings]:
+    """The knowledge and settings of ``job``, loaded (and validated) once per process."""
+    found = _LOADED.get(job)
+    if found is None:
+        knowledge = load_knowledge(job.knowledge_path)
+        settings = SiteSettings()
+        if job.settings_path is not None:
+            data = Path(job.settings_path).read_bytes()
+            raw = parse_document(data, job.settings_path, "yaml")
+            settings = parse_settings(raw, knowledge, origin=job.settings_path)
+        found = _LOADED[job] = (knowledge, settings)
+    return found
+
+
+def assess_line(
+    number: int, text: bytes | str, knowledge: Knowledge, settings: SiteSettings, job: Job
+) -> Outcome:
+    """The outcome of one NDJSON line; never raises for a bad case, says why on the line."""
+    case_id: Any = None
+    fhir: dict[str, list[str]] = {}
+    try:
+        raw = parse_document(text, f"line {number}", "json")
+        if job.fhir_context is not None:
+            case_id = _patient_id(raw)
+            raw, fhir = _from_fhir(raw, knowledge, job, case_id)
+        if isinstance(raw, dict):
+            case_id = raw.get("id")
+        case = parse_case(raw, knowledge, today=job.today)
+        document = assess(case, knowledge, settings=settings).to_dict()
+    except CmvcdsError as error:
+        problems = getattr(error, "problems", None) or [str(error)]
+        return _error(number, case_id, "; ".join(problems), job)
+    except Exception as error:  # a bug on one case must not stop a population run: say it
+        return _error(number, case_id, f"internal error: {type(error).__name__}: {error}", job)
+    if fhir:
+        document["fhir"] = fhir
+    return Outcome(
+        number,
+        json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        tuple((d["id"], d["outcome"]) for d in document["decisions"]),
+        tuple(a["code"] for a in document["alerts"]),
+    )
+
+
+def assess_chunk(job: Job, lines: list[tuple[int, bytes]]) -> list[Outcome]:
+    """The outcomes of ``lines`` in order, with the worker's once-loaded knowledge."""
+    knowledge, settings = prepare(job)
+    return [assess_line(n, text, knowledge, settings, job) for n, text in lines]
+
+
+def _patient_id(resources: Any) -> str | None:
+    for resource in resources if isinstance(resources, list) else ():
+        if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
+            found = resource.get("id")
+            return found if isinstance(found, str) else None
+    return None
+
+
+def by_name(resources: Any) -> dict[str, Any]:
+    """The resources keyed ``Type/id``, so that what the mapping says of one names it (an index
+    in the spooled list would mean nothing to the reader)."""
+    named: dict[str, Any] = {}
+    for i, resource in enumerate(resources if isinstance(resources, list) else [resources]):
+        kind = resource.get("resourceType", "?") if isinstance(resource, dict) else "?"
+        ident = resource.get("id") if isinstance(resource, dict) else None
+        name = f"{kind}/{ident}" if isinstance(ident, str) else f"{kind}#{i + 1}"
+        named[name if name not in named else f"{name}#{i + 1}"] = resource
+    return named
+
+
+def _from_fhir(
+    resources: Any, knowledge: Knowledge, job: Job, patient: str | None
+) -> tuple[Any, dict[str, list[str]]]:
+    """One patient's exported resources as a case, and what of them was not used or assumed
+    (``fhir.not_used``, ``fhir.assumed``: every resource is used by a rule or said not to be)."""
+    from cmvcds.adapters.fhir.mapping import bundle_to_case
+
+    assert job.fhir_context is not None
+    mapped = bundle_to_case(
+        by_name(resources),
+        knowledge,
+        context=job.fhir_context,
+        assessed_on=job.today,
+        case_id=patient,
+    )
+    said: dict[str, list[str]] = {}
+    if mapped.ignored or mapped.unmapped:
+        said["not_used"] = [*mapped.ignored, *mapped.unmapped]
+    if mapped.notes:
+        said["assumed"] = list(mapped.notes)
+    return mapped.case, said
+
+
+def _error(number: int, case_id: Any, problem: str, job: Job) -> Outcome:
+    record: dict[str, Any] = {"format": ERROR_FORMAT, "line": number}
+    if job.fhir_context is not None:  # the number is the patient's rank; the patient says more
+        record = {"format": ERROR_FORMAT, "source": f"Patient/{case_id}", "line": None}
+    record["case_id"] = case_id if isinstance(case_id, str) else None
+    record["error"] = " ".join(problem.split())
+    return Outcome(number, json.dumps(record, ensure_ascii=False), error=True)
