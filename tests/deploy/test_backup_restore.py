@@ -70,16 +70,16 @@ def _subjects(url: str) -> int:
         registry.dispose()
 
 
-def test_dump_restore_verify(pg_database: Callable[[], str], tmp_path: Path) -> None:
+def test_dump_restore_verify(
+    pg_database: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key = secrets.token_hex(32)
     log = tmp_path / "audit-checkpoints.jsonl"
     source = pg_database()
     env = {**os.environ, "CMVCDS_AUDIT_KEY": key, "CMVCDS_AUDIT_CHECKPOINTS": str(log)}
-    os.environ["CMVCDS_AUDIT_KEY"] = key  # the in-process writers need it too (PostgreSQL)
-    try:
+    with monkeypatch.context() as patched:  # the in-process writers need it too (PostgreSQL);
+        patched.setenv("CMVCDS_AUDIT_KEY", key)  # the suite's own key is restored afterwards
         made = _populate(pg_url(source))
-    finally:
-        del os.environ["CMVCDS_AUDIT_KEY"]
     checkpoint = _cli({**env, "CMVCDS_DATABASE_URL": pg_url(source)}, "checkpoint")
     assert checkpoint.returncode == 0, checkpoint.stderr
     assert log.read_text().count("\n") == 1
