@@ -70,13 +70,18 @@ def test_redcap_import_files_agree(world: World, cohort: dict[str, str], profile
     assert {r["arm_num"] for r in events.values()} == arms == {"1", "2"}
     mapped: dict[str, set[str]] = {}
     for r in _rows(files["instrument_event_mapping.csv"]):
-        assert r["unique_event_name"] in events and r["arm_num"] == events[r["unique_event_name"]]["arm_num"]
+        assert (
+            r["unique_event_name"] in events
+            and r["arm_num"] == events[r["unique_event_name"]]["arm_num"]
+        )
         mapped.setdefault(r["unique_event_name"], set()).add(r["form"])
-    repeating = {(r["event_name"], r["form_name"]) for r in _rows(files["repeating_instruments.csv"])}
+    repeating = {
+        (r["event_name"], r["form_name"]) for r in _rows(files["repeating_instruments.csv"])
+    }
     dags = {r["unique_group_name"] for r in _rows(files["data_access_groups.csv"])}
-    assert dags == ({"fi01"} if profile == "site" else {"fi01", "pd01"}) or "fi01" in dags
     rows = _rows(files["records.csv"])
-    assert rows
+    assert dags == {r["redcap_data_access_group"] for r in rows}
+    assert "fi01" in dags and (dags == {"fi01"} or profile == "central")
     for row in rows:
         event = row["redcap_event_name"]
         assert event in events and row["redcap_data_access_group"] in dags

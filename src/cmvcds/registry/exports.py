@@ -171,7 +171,7 @@ def _audit_records(session: Session, actor: Actor) -> dict[AuditKey, Audit]:
                AuditEntry.reason)
         .join(Subject, Subject.id == DataValue.subject_id)
         .join(AuditEntry, AuditEntry.entity_id == DataValue.id)
-        .where(Subject.site_id == actor.site_id, AuditEntry.field == "value")
+        .where(Subject.site_id == actor.site_id, AuditEntry.entity == DataValue.__tablename__)
         .order_by(AuditEntry.seq)
     )  # fmt: skip
     return {(key, ev, ins, int(n), f): (uid or user, at, reason)
