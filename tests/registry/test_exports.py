@@ -74,7 +74,7 @@ def test_central_profile_is_pseudonymised(world: World, cohort: dict[str, str]) 
     }
     assert exported_dictionary["diagnosis_date"]["Text Validation Type OR Show Slider Number"] == ""
     newborn = next(r for r in rows if r["mother_record_id"] == cohort["keep"])
-    assert newborn["ccmv_at_birth"] == "0" and newborn["redcap_event_name"] == "newborn_birth_arm_2"
+    assert newborn["ccmv_at_birth"] == "0" and newborn["redcap_event_name"] == "newborn_birth_arm_1"
     ae = next(r for r in rows if r["redcap_repeat_instrument"] == "adverse_event")
     assert (ae["redcap_repeat_instance"], ae["ae_term"], ae["ae_relation"]) == ("1", "nausea", "4")
     assert ae["treated"] == ""  # a repeating row carries only its instrument

@@ -67,7 +67,7 @@ def test_redcap_import_files_agree(world: World, cohort: dict[str, str], profile
     assert ("hospital_record_number" in header) is (profile == "site")
     events = {r["unique_event_name"]: r for r in _rows(files["events.csv"])}
     arms = {r["arm_num"] for r in _rows(files["arms.csv"])}
-    assert {r["arm_num"] for r in events.values()} == arms == {"1", "2"}
+    assert {r["arm_num"] for r in events.values()} == arms == {"1"}
     mapped: dict[str, set[str]] = {}
     for r in _rows(files["instrument_event_mapping.csv"]):
         assert (
@@ -93,7 +93,7 @@ def test_redcap_import_files_agree(world: World, cohort: dict[str, str], profile
         if instrument:
             assert filled <= {instrument}
     newborn = next(r for r in rows if r["mother_record_id"] == cohort["keep"])
-    assert newborn["redcap_event_name"] == "newborn_birth_arm_2"
+    assert newborn["redcap_event_name"] == "newborn_birth_arm_1"
 
 
 def _validate(xml: str) -> etree._Element:

@@ -12,8 +12,8 @@ designated to the event); a repeating form's row fills only that form.
 Setup files, in the CSV layout of REDCap's API methods "Import Arms/Events/Instrument-Event
 Mappings/Repeating Instruments and Events/DAGs" (column names from the API documentation as
 quoted by the redcapAPI and REDCapR packages; arms, events and DAG columns not confirmed
-against a REDCap server): mothers are arm 1, newborns arm 2 (their records follow different
-events); an event's unique name is REDCap's: the event name lower-cased, non-alphanumerics as
+against a REDCap server): one arm, mothers' and newborns' events in it (the event names stay
+``<event>_arm_1`` as before; docs/adr/0016); an event's unique name is REDCap's: the event name lower-cased, non-alphanumerics as
 ``_``, cut to 18 characters, plus ``_arm_<n>``.
 """
 
@@ -30,7 +30,7 @@ from cmvcds.registry.export_load import ExportSubject
 
 __all__ = ["ARMS", "dag_name", "export_dictionary", "records_csv", "setup_files", "unique_event"]
 
-ARMS = {"mother": (1, "Pregnancy"), "newborn": (2, "Newborn")}
+ARMS = {"mother": (1, "Mothers and newborns"), "newborn": (1, "Mothers and newborns")}
 LINKS_FORM = "record_links"
 RECORD_LINKS = {
     "mother_record_id": "Record id of the mother (newborns only)",
@@ -155,12 +155,12 @@ def _csv(rows: list[list[str]]) -> str:
 
 def setup_files(crf: Crf, fields: tuple[DictionaryField, ...], sites: list[str]) -> dict[str, str]:
     """Dictionary, arms, events, instrument-event mapping, repeating instruments, DAGs."""
-    kinds = sorted({e.subject for e in crf.design.events}, key=lambda k: ARMS[k][0])
+    arms = sorted({ARMS[e.subject] for e in crf.design.events})
     forms = {row.form_name for row in fields}
     homes = {e.name for e in _first_events(crf).values()}
     return {
         "dictionary.csv": dictionary_csv(fields),
-        "arms.csv": _csv([["arm_num", "name"]] + [[str(ARMS[k][0]), ARMS[k][1]] for k in kinds]),
+        "arms.csv": _csv([["arm_num", "name"]] + [[str(num), name] for num, name in arms]),
         "events.csv": _csv([["event_name", "arm_num", "unique_event_name", "custom_event_label"]]
                            + [[e.name, str(ARMS[e.subject][0]), unique_event(e), e.label]
                               for e in crf.design.events]),
