@@ -48,7 +48,10 @@ def test_registry_commands(tmp_path: Path, monkeypatch) -> None:  # type: ignore
     out = tmp_path / "export"
     doc = json.loads(run("registry", "export", "--user", "dm", "--out", str(out), "--export-format", "redcap",
                          "--profile", "central", "--format", "json"))  # fmt: skip
-    assert doc["files"] == ["dictionary.csv", "records.csv"] and doc["subjects"] == 0
+    assert doc["files"] == [
+        "arms.csv", "data_access_groups.csv", "dictionary.csv", "events.csv",
+        "instrument_event_mapping.csv", "records.csv", "repeating_instruments.csv",
+    ] and doc["subjects"] == 0  # fmt: skip
     with (out / "dictionary.csv").open(encoding="utf-8") as handle:
         assert len(next(csv.reader(handle))) == 18
     refused = CliRunner().invoke(

@@ -18,9 +18,7 @@ and to the audit trail, with the SHA-256 of what was produced.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -29,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import InputError
@@ -36,11 +35,15 @@ from cmvcds.knowledge.schemas.registry import DictionaryField
 from cmvcds.registry.access import Actor, Permission, require
 from cmvcds.registry.audit import Change, append
 from cmvcds.registry.dates import DATE_POLICIES
-from cmvcds.registry.dictionary import Crf, choices, dictionary_csv
+from cmvcds.registry.dictionary import Crf, choices
 from cmvcds.registry.export_load import FORM_STATUS, ExportSubject, load_subjects
+from cmvcds.registry.exports_redcap import export_dictionary, records_csv, setup_files
 from cmvcds.registry.models import (
+    AuditEntry,
     Consent,
+    DataValue,
     ExportLog,
+    Subject,
     new_id,
 )
 from cmvcds.registry.services.crf import current_crf
@@ -90,12 +93,14 @@ def export(
     subjects = load_subjects(session, actor, crf, profile, {f.field_name for f in fields}, policy)
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     if fmt == "redcap":
+        exported = export_dictionary(fields, profile)
         files = {
-            "records.csv": _redcap_csv(crf, fields, subjects, profile),
-            "dictionary.csv": dictionary_csv(fields),
+            "records.csv": records_csv(crf, exported, subjects),
+            **setup_files(crf, exported, [s.site for s in subjects]),
         }
     elif fmt == "odm":
-        files = {"study.odm.xml": _odm(crf, fields, subjects, stamp)}
+        audits = _audit_records(session, actor) if profile == "site" else {}
+        files = {"study.odm.xml": _odm(crf, fields, subjects, stamp, audits)}
     else:
         files = _fhir(crf, fields, subjects, profile)
     digest = hashlib.sha256()
@@ -149,72 +154,51 @@ def _profile_fields(crf: Crf, profile: str, policy: str) -> tuple[DictionaryFiel
     return tuple(kept)
 
 
-Column = tuple[str, DictionaryField | None, str | None, str]  # name, field, checkbox code, form
-
-
-def _columns(fields: tuple[DictionaryField, ...]) -> list[Column]:
-    """Fields in dictionary order (checkboxes one column per code), each form closed by its
-    ``<form>_complete`` column, as REDCap writes them."""
-    columns: list[Column] = []
-    for n, row in enumerate(fields):
-        if n and row.field_type != "descriptive":
-            if row.field_type == "checkbox":
-                columns.extend((f"{row.field_name}___{code}", row, code, row.form_name)
-                               for code in choices(row))  # fmt: skip
-            else:
-                columns.append((row.field_name, row, None, row.form_name))
-        if n + 1 == len(fields) or fields[n + 1].form_name != row.form_name:
-            columns.append((f"{row.form_name}_complete", None, None, row.form_name))
-    return columns
-
-
-def _redcap_csv(
-    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[ExportSubject], profile: str
-) -> str:
-    columns = _columns(fields)
-    repeating = set(crf.design.repeating)
-    head = [crf.record_id_field, "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
-            "redcap_data_access_group", "mother_record_id"]  # fmt: skip
-    if profile == "site":
-        head.append("hospital_record_number")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(head + [name for name, _row, _code, _form in columns])
-    order = {e.name: i for i, e in enumerate(crf.design.events)}
-    for subject in subjects:
-        lines: dict[tuple[str, str, int], dict[str, str]] = {}
-        status: dict[tuple[str, str, int], dict[str, str]] = defaultdict(dict)
-        for (event, instrument, instance), cells in subject.values.items():
-            key = (event, instrument, instance) if instrument in repeating else (event, "", 0)
-            lines.setdefault(key, {}).update(cells)
-            status[key][instrument] = subject.status[(event, instrument, instance)]
-        for event, instrument, instance in sorted(
-            lines, key=lambda k: (order.get(k[0], 99), k[1], k[2])
-        ):
-            cells = lines[(event, instrument, instance)]
-            line = [subject.key, f"{event}_arm_1", instrument, str(instance) if instrument else "",
-                    subject.site.lower(), subject.mother or ""]  # fmt: skip
-            if profile == "site":
-                line.append(subject.identity or "")
-            for _name, row, code, form in columns:
-                if row is None:
-                    line.append(status[(event, instrument, instance)].get(form, ""))
-                    continue
-                raw = cells.get(row.field_name, "")
-                if code is not None:
-                    line.append(("1" if code in raw.split(",") else "0") if raw else "")
-                else:
-                    line.append(raw)
-            writer.writerow(line)
-    return out.getvalue()
-
-
 def _oid(prefix: str, name: str) -> str:
     return f"{prefix}.{name.upper()}"
 
 
+AuditKey = tuple[str, str, str, int, str]  # subject key, event, instrument, instance, field
+Audit = tuple[str, str, str | None]  # user id, ISO timestamp, reason
+
+
+def _audit_records(session: Session, actor: Actor) -> dict[AuditKey, Audit]:
+    """The last change of every value of the actor's site (identified profile only: in a
+    pseudonymised export, true timestamps would give the secret date offset away)."""
+    rows = session.execute(
+        select(Subject.pseudonym, DataValue.event, DataValue.instrument, DataValue.instance,
+               DataValue.field, AuditEntry.user_id, AuditEntry.username, AuditEntry.at,
+               AuditEntry.reason)
+        .join(Subject, Subject.id == DataValue.subject_id)
+        .join(AuditEntry, AuditEntry.entity_id == DataValue.id)
+        .where(Subject.site_id == actor.site_id, AuditEntry.entity == DataValue.__tablename__)
+        .order_by(AuditEntry.seq)
+    )  # fmt: skip
+    return {(key, ev, ins, int(n), f): (uid or user, at, reason)
+            for key, ev, ins, n, f, uid, user, at, reason in rows}  # fmt: skip
+
+
+def _text(parent: ET.Element, tag: str, text: str) -> None:
+    q = f"{{{ODM_NS}}}"
+    ET.SubElement(ET.SubElement(parent, f"{q}{tag}"), f"{q}TranslatedText",
+                  {"xml:lang": "en"}).text = text  # fmt: skip
+
+
+def _items(row: DictionaryField) -> list[tuple[str, str, dict[str, str]]]:
+    """ODM items of a field: (name, label, code list); a checkbox is one item per choice,
+    ``field___code``, coded 1 (its label) / 0 (unchecked), as REDCap's own ODM has them."""
+    if row.field_type == "checkbox":
+        return [(f"{row.field_name}___{code}", f"{row.field_label}: {label}",
+                 {"1": label, "0": "Unchecked"}) for code, label in choices(row).items()]  # fmt: skip
+    return [(row.field_name, row.field_label, choices(row))]
+
+
 def _odm(
-    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[ExportSubject], stamp: str
+    crf: Crf,
+    fields: tuple[DictionaryField, ...],
+    subjects: list[ExportSubject],
+    stamp: str,
+    audits: dict[AuditKey, Audit],
 ) -> str:
     ET.register_namespace("", ODM_NS)
     q = f"{{{ODM_NS}}}"
@@ -246,39 +230,49 @@ def _odm(
             "OID": _oid("SE", event.name), "Name": event.label, "Repeating": "No", "Type": "Scheduled",
         })  # fmt: skip
         for instrument in event.instruments:
-            ET.SubElement(se, f"{q}FormRef", {"FormOID": _oid("F", instrument), "Mandatory": "No"})
+            if instrument in forms:
+                ET.SubElement(
+                    se, f"{q}FormRef", {"FormOID": _oid("F", instrument), "Mandatory": "No"}
+                )
     for form in forms:
         repeating = "Yes" if form in crf.design.repeating else "No"
         fd = ET.SubElement(
             mdv, f"{q}FormDef", {"OID": _oid("F", form), "Name": form, "Repeating": repeating}
         )
-        ET.SubElement(fd, f"{q}ItemGroupRef", {"ItemGroupOID": _oid("IG", form), "Mandatory": "No"})
+        ET.SubElement(
+            fd, f"{q}ItemGroupRef", {"ItemGroupOID": _oid("IG", form), "Mandatory": "Yes"}
+        )
     for form, rows in forms.items():
         ig = ET.SubElement(
             mdv, f"{q}ItemGroupDef", {"OID": _oid("IG", form), "Name": form, "Repeating": "No"}
         )
         for row in rows:
-            ET.SubElement(ig, f"{q}ItemRef", {
-                "ItemOID": _oid("I", row.field_name), "Mandatory": "Yes" if row.required == "y" else "No",
-            })  # fmt: skip
+            for name, _label, _codes in _items(row):
+                ET.SubElement(ig, f"{q}ItemRef", {
+                    "ItemOID": _oid("I", name), "Mandatory": "Yes" if row.required == "y" else "No",
+                })  # fmt: skip
     for row in fields:
-        item = ET.SubElement(mdv, f"{q}ItemDef", {
-            "OID": _oid("I", row.field_name), "Name": row.field_name, "DataType": _odm_type(row),
-        })  # fmt: skip
-        question = ET.SubElement(item, f"{q}Question")
-        ET.SubElement(question, f"{q}TranslatedText", {"xml:lang": "en"}).text = row.field_label
-        if choices(row) and row.field_type != "checkbox":
-            ET.SubElement(item, f"{q}CodeListRef", {"CodeListOID": _oid("CL", row.field_name)})
+        for name, label, codes in _items(row):
+            dtype = "integer" if row.field_type == "checkbox" else _odm_type(row)
+            item = ET.SubElement(
+                mdv, f"{q}ItemDef", {"OID": _oid("I", name), "Name": name, "DataType": dtype}
+            )
+            _text(item, "Question", label)
+            if codes:
+                ET.SubElement(item, f"{q}CodeListRef", {"CodeListOID": _oid("CL", name)})
     for row in fields:
-        codes = choices(row)
-        if codes and row.field_type != "checkbox":
-            cl = ET.SubElement(mdv, f"{q}CodeList", {"OID": _oid("CL", row.field_name), "Name": row.field_name,
-                                                       "DataType": "text"})  # fmt: skip
-            for code, label in codes.items():
-                cli = ET.SubElement(cl, f"{q}CodeListItem", {"CodedValue": code})
-                decode = ET.SubElement(cli, f"{q}Decode")
-                ET.SubElement(decode, f"{q}TranslatedText", {"xml:lang": "en"}).text = label
+        for name, _label, codes in _items(row):
+            if not codes:
+                continue
+            dtype = "integer" if all(c.lstrip("-").isdigit() for c in codes) else "text"
+            cl = ET.SubElement(
+                mdv, f"{q}CodeList", {"OID": _oid("CL", name), "Name": name, "DataType": dtype}
+            )
+            for code, decode in codes.items():
+                _text(ET.SubElement(cl, f"{q}CodeListItem", {"CodedValue": code}), "Decode", decode)
     admin = ET.SubElement(root, f"{q}AdminData")
+    for user in sorted({a[0] for a in audits.values()}):
+        ET.SubElement(admin, f"{q}User", {"OID": _oid("USR", user)})
     for site in sorted({s.site for s in subjects}):
         location = ET.SubElement(
             admin, f"{q}Location", {"OID": _oid("LOC", site), "Name": site, "LocationType": "Site"}
@@ -290,6 +284,7 @@ def _odm(
         root, f"{q}ClinicalData", {"StudyOID": crf.design.oid, "MetaDataVersionOID": mdv_oid}
     )
     order = {e.name: i for i, e in enumerate(crf.design.events)}
+    by_name = {row.field_name: row for row in fields}
     for subject in subjects:
         sd = ET.SubElement(clinical, f"{q}SubjectData", {"SubjectKey": subject.key})
         ET.SubElement(sd, f"{q}SiteRef", {"LocationOID": _oid("LOC", subject.site)})
@@ -308,12 +303,39 @@ def _odm(
                 igd = ET.SubElement(
                     fdata, f"{q}ItemGroupData", {"ItemGroupOID": _oid("IG", instrument)}
                 )
-                for name in sorted(cells):
-                    ET.SubElement(
-                        igd, f"{q}ItemData", {"ItemOID": _oid("I", name), "Value": cells[name]}
+                for row in forms.get(instrument, []):
+                    raw = cells.get(row.field_name)
+                    if raw is None or row.field_name not in by_name:
+                        continue
+                    audit = audits.get(
+                        (subject.key, event_name, instrument, instance, row.field_name)
                     )
+                    ticked = raw.split(",")
+                    for name, _label, _codes in _items(row):
+                        value = (
+                            raw
+                            if row.field_type != "checkbox"
+                            else ("1" if name.rsplit("___", 1)[1] in ticked else "0")
+                        )
+                        data = ET.SubElement(
+                            igd, f"{q}ItemData", {"ItemOID": _oid("I", name), "Value": value}
+                        )
+                        if audit is not None:
+                            _audit(data, audit, subject.site)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _audit(parent: ET.Element, audit: Audit, site: str) -> None:
+    """ODM ``AuditRecord``: who (user OID), where (site), when, why (the reason for change)."""
+    q = f"{{{ODM_NS}}}"
+    user, at, reason = audit
+    record = ET.SubElement(parent, f"{q}AuditRecord")
+    ET.SubElement(record, f"{q}UserRef", {"UserOID": _oid("USR", user)})
+    ET.SubElement(record, f"{q}LocationRef", {"LocationOID": _oid("LOC", site)})
+    ET.SubElement(record, f"{q}DateTimeStamp").text = at
+    if reason:
+        ET.SubElement(record, f"{q}ReasonForChange").text = reason
 
 
 def _odm_type(row: DictionaryField) -> str:
