@@ -2,7 +2,8 @@
 
 Every change goes through ``services.study`` (which requires ``MANAGE_STUDY`` and is audited by
 the registry session like any other change); every form carries the session's CSRF token. A
-deactivated user keeps their audit history and can no longer log in; their open sessions end.
+deactivated user keeps their audit history and can no longer log in (their open sessions end);
+the reason given for deactivating or reactivating is kept in the trail, as with the CLI.
 """
 
 from __future__ import annotations
@@ -78,11 +79,15 @@ def set_active(
     username: str,
     csrf: Annotated[str, Form()] = "",
     active: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
     if (refusal := forbidden(viewer, csrf, Permission.MANAGE_STUDY)) is not None:
         return refusal
     if username == viewer.actor.username:
         return _admin_page(viewer, 422, error="you cannot deactivate yourself")
+    if not reason.strip():  # as the CLI's --reason: why a user leaves or returns is kept
+        return _admin_page(viewer, 422, error="give the reason (it is kept in the audit trail)")
+    viewer.session.info["reason"] = reason.strip()
     try:
         with viewer.session.begin_nested():
             study.set_user_active(viewer.session, viewer.actor, username, active=active == "1")
