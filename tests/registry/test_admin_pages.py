@@ -92,7 +92,7 @@ def test_the_administrator_creates_a_site_and_a_user_of_it_who_logs_in(
 def test_only_the_administrator_manages_users_and_forms_need_the_csrf_token(
     site: tuple[TestClient, Any, dict[str, str]],
 ) -> None:
-    client, csrf = _admin(site)
+    client, _csrf = _admin(site)
     forged = client.post("/registry/admin/users/entry_a/active",
                          data={"csrf": "forged", "active": "0", "reason": "x"})  # fmt: skip
     assert forged.status_code == 403
