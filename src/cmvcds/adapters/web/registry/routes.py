@@ -370,6 +370,7 @@ def form_page(
 def form_submit(
     form: FormDep,  # first: the body is read before the viewer's transaction opens
     viewer: ViewerDep,
+    clock: Annotated[datetime, Depends(now)],
     pseudonym: str,
     event: str,
     instrument: str,
@@ -392,7 +393,7 @@ def form_submit(
         changed = {k: v for k, v in values.items() if previous.get(k, "") != v}
         with viewer.session.begin_nested():
             result = crf.save_form(viewer.session, viewer.actor, pseudonym, event, instrument, changed,
-                                   instance=instance, reason=reason)  # fmt: skip
+                                   instance=instance, reason=reason, today=clock.date())  # fmt: skip
     except AccessDenied as error:
         return _denied(viewer, str(error))
     except (InputError, RegistryError) as error:
