@@ -87,6 +87,28 @@ class SoftCheck(Fact):
     message: str
 
 
+class DateCheck(Fact):
+    """Date logic on a CRF save, as REDCap users expect (issue 15): ``field`` may not lie in the
+    future (``not_future``), or before / after ``other`` (``not_before`` / ``not_after``), where
+    ``other`` is a date field of the same form or of the subject's other forms, or
+    ``consent_signed_on`` (the subject's consent). ``hard`` refuses the save; ``soft`` saves
+    and opens a query for the monitor."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    instrument: str
+    field: str
+    rule: Literal["not_future", "not_before", "not_after"]
+    other: str | None = None
+    severity: Literal["hard", "soft"]
+    message: str
+
+    @model_validator(mode="after")
+    def _other_when_compared(self) -> DateCheck:
+        if (self.rule == "not_future") != (self.other is None):
+            raise ValueError(f"date check {self.id}: 'other' goes with not_before/not_after only")
+        return self
+
+
 class FieldRef(Strict):
     """A field of one event; ``subject`` says whose record holds it."""
 
@@ -125,6 +147,7 @@ class StudyDesign(Fact):
     events: tuple[StudyEvent, ...] = Field(min_length=1)
     repeating: tuple[str, ...] = ()
     soft_checks: tuple[SoftCheck, ...] = ()
+    date_checks: tuple[DateCheck, ...] = ()
     analyses: tuple[Analysis, ...] = ()
 
     @model_validator(mode="after")

@@ -5,15 +5,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import InputError, RegistryError
 from cmvcds.registry.access import Actor, Permission, not_found, require, require_site
+from cmvcds.registry.date_checks import CONSENT, date_findings
 from cmvcds.registry.dictionary import Crf, crf_from_knowledge, parse_dictionary
 from cmvcds.registry.identity import hides_identity, identifier_fields
-from cmvcds.registry.models import DataQuery, DataValue, DictionaryVersion, QueryStatus, utc_now
+from cmvcds.registry.models import (
+    Consent,
+    DataQuery,
+    DataValue,
+    DictionaryVersion,
+    QueryStatus,
+    utc_now,
+)
 from cmvcds.registry.services.subjects import get_subject
 
 __all__ = [
@@ -120,11 +129,14 @@ def save_form(
     *,
     instance: int = 1,
     reason: str | None = None,
+    today: date | None = None,
 ) -> FormResult:
     """Validate and store ``values`` (field → text; ``""`` clears a field).
 
-    Hard errors refuse the whole form (``InputError`` naming each field). Changing or clearing
-    a recorded value needs ``reason``. Soft checks open a query for the monitor.
+    Hard errors refuse the whole form (``InputError`` naming each field), hard date checks
+    included. Changing or clearing a recorded value needs ``reason``. Soft checks (soft date
+    checks included) open a query for the monitor. ``today`` is the date "no future date"
+    checks compare with (the pages pass their clock; else the UTC date now).
     """
     require(actor, Permission.ENTER_DATA)
     subject = get_subject(session, actor, pseudonym)
@@ -142,6 +154,14 @@ def save_form(
             "; ".join(f"{name}: {message}" for name, message in errors.items()), field=instrument
         )
     existing = _cells(session, subject.id, event, instrument, instance)
+    form_now = {name: cell.value for name, cell in existing.items()} | values
+    dated = date_findings(crf.design.date_checks, instrument, {k: v for k, v in form_now.items() if v},
+                          _record_dates(session, subject.id), today or datetime.now(UTC).date())  # fmt: skip
+    refused = [check for check in dated if check.severity == "hard"]
+    if refused:
+        raise InputError(
+            "; ".join(f"{check.field}: {check.message}" for check in refused), field=instrument
+        )
     changes = [k for k, v in values.items() if k in existing and existing[k].value != v]
     if changes and not (reason and reason.strip()):
         raise RegistryError(
@@ -180,7 +200,8 @@ def save_form(
         else:
             current[name] = value
     queries = []
-    for check in crf.soft_findings(instrument, {k: v for k, v in values.items() if v}):
+    soft = crf.soft_findings(instrument, {k: v for k, v in values.items() if v})
+    for check in [*soft, *(check for check in dated if check.severity == "soft")]:
         if check.id in pending:
             continue  # the monitor already has this question open
         queries.append(DataQuery(
@@ -194,6 +215,24 @@ def save_form(
     return FormResult(
         values=current, missing=crf.missing_required(instrument, current), queries=opened
     )
+
+
+def _record_dates(session: Session, subject_id: str) -> dict[str, str]:
+    """The subject's recorded values by field (first instance of each) and consent date."""
+    record: dict[str, str] = {}
+    rows = session.scalars(
+        select(DataValue).where(DataValue.subject_id == subject_id).order_by(DataValue.instance)
+    )
+    for row in rows:
+        record.setdefault(row.field, row.value)
+    consent = session.scalars(
+        select(Consent.signed_on)
+        .where(Consent.subject_id == subject_id)
+        .order_by(Consent.signed_on)
+    ).first()
+    if consent is not None:
+        record[CONSENT] = consent.isoformat()
+    return record
 
 
 def read_form(

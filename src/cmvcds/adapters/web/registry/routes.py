@@ -124,6 +124,27 @@ def _registry(request: Request) -> Registry:
     return registry
 
 
+_P = Permission
+# The registry menu: each entry with the permissions (any one suffices) its page's service
+# requires, so a role is offered exactly the pages ``access.GRANTS`` lets it use (issue 15).
+MENU: tuple[tuple[str, str, frozenset[Permission]], ...] = (
+    ("/registry/", "Dashboard", frozenset(_P) - {_P.REVIEW_STATEMENTS}),  # a reviewer's is Review
+    ("/registry/subjects", "Subjects", frozenset({_P.READ_DATA})),
+    ("/registry/analyses", "Analyses", frozenset({_P.ANALYSE})),
+    ("/registry/exports", "Exports", frozenset({_P.EXPORT_SITE, _P.EXPORT_CENTRAL})),
+    ("/registry/audit", "Audit trail", frozenset({_P.READ_AUDIT})),
+    ("/registry/review", "Statement review", frozenset({_P.REVIEW_STATEMENTS})),
+    ("/registry/admin", "Users and sites", frozenset({_P.MANAGE_STUDY})),
+)
+EXPORT_NEEDS = {"site": _P.EXPORT_SITE, "central": _P.EXPORT_CENTRAL}
+
+
+def may_open(actor: Actor, path: str) -> bool:
+    """Whether ``actor``'s role holds one of the permissions the menu page ``path`` needs."""
+    needs = next(needs for href, _label, needs in MENU if href == path)
+    return any(actor.can(permission) for permission in needs)
+
+
 class Viewer:
     """The logged-in user of a request: actor, web session (CSRF token), and a DB session."""
 
@@ -133,6 +154,11 @@ class Viewer:
     @property
     def csrf(self) -> str:
         return self.web.csrf_token
+
+    @property
+    def menu(self) -> list[tuple[str, str]]:
+        """The menu entries this user's role may open."""
+        return [(href, label) for href, label, _ in MENU if may_open(self.actor, href)]
 
 
 def _viewer(request: Request, clock: Annotated[datetime, Depends(now)]) -> Iterator[Viewer]:
@@ -344,6 +370,7 @@ def form_page(
 def form_submit(
     form: FormDep,  # first: the body is read before the viewer's transaction opens
     viewer: ViewerDep,
+    clock: Annotated[datetime, Depends(now)],
     pseudonym: str,
     event: str,
     instrument: str,
@@ -366,7 +393,7 @@ def form_submit(
         changed = {k: v for k, v in values.items() if previous.get(k, "") != v}
         with viewer.session.begin_nested():
             result = crf.save_form(viewer.session, viewer.actor, pseudonym, event, instrument, changed,
-                                   instance=instance, reason=reason)  # fmt: skip
+                                   instance=instance, reason=reason, today=clock.date())  # fmt: skip
     except AccessDenied as error:
         return _denied(viewer, str(error))
     except (InputError, RegistryError) as error:
@@ -413,8 +440,15 @@ def _day(text: str) -> date | None:
 
 @router.get("/exports", response_class=HTMLResponse)
 def export_page(viewer: ViewerDep) -> HTMLResponse:
+    if not may_open(viewer.actor, "/registry/exports"):
+        return _denied(viewer, f"a {viewer.actor.role.value} may not export", 403)
     return page("registry_exports.html", title="Exports", viewer=viewer, formats=exports.FORMATS,
-                profiles=exports.PROFILES, error=None)  # fmt: skip
+                profiles=_profiles(viewer.actor), error=None)  # fmt: skip
+
+
+def _profiles(actor: Actor) -> list[str]:
+    """The export profiles this role may use (site: identified; central: pseudonymised)."""
+    return [p for p in exports.PROFILES if actor.can(EXPORT_NEEDS[p])]
 
 
 @router.post("/exports", response_model=None)
@@ -432,7 +466,7 @@ def export_submit(
                                 dates=dates)  # fmt: skip
     except (AccessDenied, InputError) as error:
         return page("registry_exports.html", 403, title="Exports", viewer=viewer, formats=exports.FORMATS,
-                    profiles=exports.PROFILES, error=str(error))  # fmt: skip
+                    profiles=_profiles(viewer.actor), error=str(error))  # fmt: skip
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in result.files.items():
