@@ -288,19 +288,31 @@ FUSED_WEIGHT = 10
 
 def _closest(
     pair: tuple[Evidence, Hit], populations: frozenset[str], dose: bool, topics: Sequence[str]
-) -> tuple[int, int, int, float, int]:
+) -> tuple[int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
     asked first, for a dose question its regimen (the dose itself) first, then closest in
-    meaning to the question (cosine similarity plus the weighted fused rank score)."""
+    meaning to the question (cosine similarity plus the weighted fused rank score). A treatment
+    question about a population whose protocol states a regimen (the AIFA valacyclovir protocol in
+    pregnancy) is answered by that regimen first."""
     item, hit = pair
     fit = bool(populations and set(item.populations) & populations)
     return (
         -int(fit),
         -int(dose and item.id.startswith("drug-regimens:")),
+        -int(fit and _plain_treatment(topics) and item.id.startswith(_PROTOCOL_REGIMENS)),
         int(bool(set(item.topics) & _NARROW_TOPICS - set(topics))),
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
+
+
+def _plain_treatment(topics: Sequence[str]) -> bool:
+    """A question about the treatment itself ("what is the treatment...?"), not about its
+    eligibility, timing, evidence or the treatment of an infected fetus."""
+    return "treatment" in topics and set(topics) <= _REGIMEN_TOPICS
+
+
+_REGIMEN_TOPICS = frozenset({"treatment", "prophylaxis", "dose", "duration"})
 
 
 #: Organ words of a question and of a regimen's description (kidney, heart, liver).
@@ -344,7 +356,14 @@ def _by_fit(
 _HERPES_DRUGS = frozenset({"acyclovir", "valacyclovir"})
 
 #: Statements that instruct a dose (generated from the regimen tables or for the question's CrCl).
-_DOSING_IDS = ("drug-regimens:", "dose-at-crcl:", "dose-for-weight:")
+_DOSING_IDS = (
+    "drug-regimens:",
+    "dose-at-crcl:",
+    "dose-for-weight:",
+    "pregnancy-prevention-regimen:",
+)
+#: Regimens stated by a population's protocol (computed from its tables; see templates.yaml).
+_PROTOCOL_REGIMENS = ("pregnancy-prevention-regimen:",)
 
 
 def _reviewed(item: Evidence, reviews: Mapping[str, ReviewRecord]) -> Evidence:
