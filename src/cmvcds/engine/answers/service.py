@@ -290,14 +290,17 @@ def _closest(
     pair: tuple[Evidence, Hit], populations: frozenset[str], dose: bool, topics: Sequence[str]
 ) -> tuple[int, int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
-    asked first, for a dose question its regimen (the dose itself) first, then closest in
+    asked first (for a treatment question naming none, the statements about no population in
+    particular),
+    for a dose question its regimen (the dose itself) first, then closest in
     meaning to the question (cosine similarity plus the weighted fused rank score). A treatment
     question about a population whose protocol states a regimen (the AIFA valacyclovir protocol in
     pregnancy) is answered by that regimen first."""
     item, hit = pair
     fit = bool(populations and set(item.populations) & populations)
+    general = not populations and _plain_treatment(topics) and not item.populations
     return (
-        -int(fit),
+        -int(fit or general),
         -int(dose and item.id.startswith("drug-regimens:")),
         -int(fit and _plain_treatment(topics) and item.id.startswith(_PROTOCOL_REGIMENS)),
         int(bool(set(item.topics) & _NARROW_TOPICS - set(topics))),
