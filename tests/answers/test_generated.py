@@ -135,3 +135,27 @@ def test_table_statements_restate_the_tables_not_the_other_way(bm25_engine: Answ
         "pregnancy-exclusions",
         "congenital-trial-population",
     } <= generated
+
+
+def test_treatment_in_pregnancy_is_answered_by_the_aifa_regimen_in_the_language_asked(
+    engine: AnswerEngine,
+) -> None:
+    """AIFA 648/96 allegato (seed 000): valaciclovir 2 g four times a day (every 6 h, 8 g/day)
+    from the diagnosis of a maternal primary infection until a negative amniocentesis, or until
+    26+0 weeks without one. The "In breve" states it, in Italian, from the pack's tables."""
+    it = engine.ask("Qual è la terapia dell'infezione da CMV in gravidanza?")
+    assert it["language"] == "it"
+    assert "2 g ogni 6 ore (8 g al giorno)" in it["summary"]
+    assert "26+0 settimane" in it["summary"] and "amniocentesi negativa" in it["summary"]
+    en = engine.ask("What is the treatment for CMV infection in pregnancy?")
+    assert "2 g every 6 h (8 g/day)" in en["summary"] and "26+0" in en["summary"]
+    ids = [s["id"] for sec in en["sections"] for s in sec["statements"]]
+    assert ids.count("pregnancy-prevention-regimen:aifa") == 1
+    # a fetal-treatment question keeps its own "In short"; a patient is never given the dose
+    fetal = engine.ask("Which fetuses are excluded from in-utero valacyclovir treatment?")
+    assert "8 g/day) from diagnosis" not in fetal["summary"]
+    patient = engine.ask(
+        "Qual è la terapia dell'infezione da CMV in gravidanza?", audience="patient"
+    )
+    shown = [s["id"] for sec in patient["sections"] for s in sec["statements"]]
+    assert "pregnancy-prevention-regimen:aifa" not in shown

@@ -17,7 +17,7 @@ from tests.answers.labelled import labelled_set, score
 DATA = labelled_set()
 QUESTIONS = DATA["questions"]
 #: Measured floors (see bench/README.md "Ask quality"); raise them when the engine improves.
-FLOORS = {"top1": 0.70, "required_present": 0.89, "off_topic_refused": 1.0}
+FLOORS = {"top1": 0.801, "required_present": 0.964, "off_topic_refused": 1.0}
 
 
 def test_the_set_has_200_questions_in_both_languages_and_from_patients() -> None:

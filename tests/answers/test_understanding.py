@@ -176,3 +176,60 @@ def test_an_answer_never_speaks_of_another_population_or_only_of_another_drug(
                 continue
             assert not item.populations or set(item.populations) & asked, statement["id"]
             assert not (drugs and item.drugs) or set(item.drugs) & drugs, statement["id"]
+
+
+@pytest.mark.parametrize(
+    ("question", "populations", "topic"),
+    [
+        # valacyclovir is the mother's medicine (AIFA 648/96): "my baby" is the fetus
+        (
+            "Il valaciclovir riduce il rischio di trasmettere il CMV al mio bambino?",
+            ("pregnancy",),
+            "efficacy",
+        ),
+        # an amniocentesis places the question before birth even when it names a newborn
+        (
+            "Can a newborn be infected despite a negative amniocentesis on valacyclovir?",
+            ("pregnancy",),
+            "diagnosis",
+        ),
+        # "at birth" after a pregnancy infection is about the newborn
+        (
+            "Cosa succede alla nascita se ho avuto il citomegalovirus in gravidanza?",
+            ("congenital",),
+            "diagnosis",
+        ),
+        (
+            "Sono in buona salute e ho preso il citomegalovirus: devo prendere dei farmaci?",
+            ("immunocompetent",),
+            None,
+        ),
+        (
+            "Sono incinta: il valaciclovir ad alte dosi può far male ai reni?",
+            ("pregnancy",),
+            "toxicity",
+        ),
+        (
+            "Quando si sospende il valaciclovir se non si esegue l'amniocentesi?",
+            ("pregnancy",),
+            "duration",
+        ),
+        (
+            "Come si gestisce un'infezione primaria materna da CMV nel primo trimestre?",
+            ("pregnancy",),
+            "treatment",
+        ),
+        (
+            "Il valganciclovir può diventare inefficace per il mio bambino?",
+            ("congenital",),
+            "resistance",
+        ),
+    ],
+)
+def test_populations_and_intents_of_patient_and_italian_wording(
+    bm25_engine: AnswerEngine, question: str, populations: tuple[str, ...], topic: str | None
+) -> None:
+    u = bm25_engine.understand(question)
+    assert u.populations == populations
+    if topic is not None:
+        assert topic in u.topics

@@ -154,6 +154,9 @@ def _evidence(
         note=note,
         origin=origin,
         needs_drug=needs_drug,
+        text_it=template.text_it.format(**fields) if template.text_it else None,
+        plain_it=template.plain_it.format(**fields) if template.plain_it else None,
+        italian=(template.italian or "translated") if template.text_it else None,
     )
 
 
@@ -312,16 +315,50 @@ def _pregnancy_protocol(knowledge: Knowledge, template: Template) -> Iterator[Ev
         "creatinine": _threshold(p.exclusion_creatinine),
         "egfr": _threshold(p.exclusion_egfr),
     }
+    regimen = _pregnancy_regimen(knowledge)
+    if regimen is not None:
+        _row, band = regimen
+        assert band.dose_mg is not None and band.every_h is not None
+        daily = band.dose_mg * 24 / band.every_h
+        fields |= {
+            "dose_g": number(band.dose_mg / 1000),
+            "every_h": number(band.every_h),
+            "daily_g": number(daily / 1000),
+        }
     rows_by_template: dict[str, list[Fact]] = {
         "pregnancy-prevention-window": [p.prevention_onset_before],
         "pregnancy-amniocentesis-timing": [p.amniocentesis_after_onset, p.amniocentesis_not_before],
         "pregnancy-stop-without-amniocentesis": [p.stop_without_amniocentesis],
         "pregnancy-exclusions": [p.exclusion_age, p.exclusion_creatinine, p.exclusion_egfr],
     }
+    if regimen is not None:
+        rows_by_template["pregnancy-prevention-regimen"] = [
+            *regimen,
+            p.stop_without_amniocentesis,
+        ]
+    elif template.id == "pregnancy-prevention-regimen":
+        return  # no valacyclovir pregnancy regimen in the pack: nothing to state
     rows = rows_by_template.get(template.id)
     if rows is None:
         raise KnowledgeError(f"answers/templates.yaml: no pregnancy generator for {template.id!r}")
     yield _evidence(template, "aifa", fields, rows, locator="Allegato 1", drugs=("valacyclovir",))
+
+
+def _pregnancy_regimen(knowledge: Knowledge) -> tuple[RegimenRow, Band] | None:
+    """The valacyclovir regimen of the AIFA protocol (the label table's ``pregnancy`` row) and its
+    fixed-dose band: the dose a regimen statement in pregnancy repeats."""
+    for label in _drug_labels(knowledge, "drug_*"):
+        if label.drug != "valacyclovir":
+            continue
+        for row in label.regimens:
+            if row.id == "pregnancy" and row.outcome is None:
+                band = next(
+                    (b for b in row.bands if b.dose_mg is not None and b.every_h is not None),
+                    None,
+                )
+                if band is not None:
+                    return row, band
+    return None
 
 
 def _threshold(threshold: Threshold) -> str:
@@ -409,6 +446,7 @@ STATIC: Mapping[str, Generator] = {
     "pregnancy-amniocentesis-timing": _pregnancy_protocol,
     "pregnancy-stop-without-amniocentesis": _pregnancy_protocol,
     "pregnancy-exclusions": _pregnancy_protocol,
+    "pregnancy-prevention-regimen": _pregnancy_protocol,
     "congenital-trial-population": _congenital_criteria,
     "congenital-diagnosis-window": _congenital_criteria,
     "congenital-plan": _congenital_criteria,

@@ -105,7 +105,8 @@ _AFTER_BIRTH = re.compile(
     r"|alla nascita|dopo il parto|dopo la nascita|lattant\w*)(?![a-z])"
 )
 _BEFORE_BIRTH = re.compile(
-    r"(?<![a-z])(?:before birth|prima della nascita|unborn|in utero|nell utero|womb|utero)(?![a-z])"
+    r"(?<![a-z])(?:before birth|prima della nascita|unborn|in utero|nell utero|womb|utero"
+    r"|amniocentesis|amniocentesi)(?![a-z])"
 )
 
 
@@ -248,6 +249,9 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
         # "my baby" in a pregnancy question is the fetus; "newborn", "at birth" is after birth.
         after = _AFTER_BIRTH.search(text) and not _BEFORE_BIRTH.search(text)
         populations.remove("pregnancy" if after else "congenital")
+    if "valacyclovir" in drugs and "congenital" in populations and not _AFTER_BIRTH.search(text):
+        # valacyclovir is taken by the mother (AIFA protocol): "my baby" is the fetus.
+        populations[populations.index("congenital")] = "pregnancy"
     tokens = tuple(re.findall(r"[a-z][a-z0-9\-]*", text))
     unknown = _unknown_terms(masked, spans, lexicon)
     # The embedding model's cost grows with the tokens: it reads the words that carry meaning.

@@ -150,6 +150,11 @@ class Template(Strict):
     table: str
     text: str
     plain: str | None = None
+    #: The same shapes in Italian, with the same placeholders (marked as translated unless
+    #: ``italian`` says the wording comes from an Italian source).
+    text_it: str | None = None
+    plain_it: str | None = None
+    italian: Literal["source", "translated"] | None = None
     topics: tuple[str, ...] = Field(min_length=1)
     populations: tuple[str, ...] = ()
     review: ReviewRecord = ReviewRecord()
