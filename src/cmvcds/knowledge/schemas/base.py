@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Strict(BaseModel):
     """A frozen model that refuses unknown keys: a typo in knowledge is an error, not a default."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Fact(Strict):

@@ -45,7 +45,7 @@ FieldType = Literal[
 class DictionaryField(Strict):
     """One row of a REDCap data dictionary (column headers as REDCap writes them)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     field_name: str = Field(alias=REDCAP_COLUMNS[0], pattern=r"^[a-z][a-z0-9_]*$", max_length=100)
     form_name: str = Field(alias=REDCAP_COLUMNS[1], pattern=r"^[a-z][a-z0-9_]*$")
