@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cmvcds.knowledge import DEFAULT_PACK, load_knowledge
-from cmvcds.knowledge import loader
+from cmvcds.knowledge import DEFAULT_PACK, load_knowledge, loader
 from cmvcds.knowledge.schemas.core import PlausibilityLimits
 
 

@@ -45,7 +45,11 @@ def _code_digest() -> str:
 
     digest = hashlib.sha256()
     digest.update(f"{sys.version}\0{pydantic.VERSION}\0".encode())
-    for file in [_CODE / "loader.py", _CODE / "cache.py", *sorted((_CODE / "schemas").glob("*.py"))]:
+    for file in [
+        _CODE / "loader.py",
+        _CODE / "cache.py",
+        *sorted((_CODE / "schemas").glob("*.py")),
+    ]:
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
