@@ -6,7 +6,6 @@ row per field, forms contiguous, the first field the record id) and ``registry/s
 that open a query for the monitor, and the outcome analyses of the study).
 """
 
-from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
@@ -128,7 +127,7 @@ class StudyDesign(Fact):
     analyses: tuple[Analysis, ...] = ()
 
     @model_validator(mode="after")
-    def _unique_names(self) -> StudyDesign:
+    def _unique_names(self) -> "StudyDesign":
         names = [e.name for e in self.events]
         if len(set(names)) != len(names):
             raise ValueError("event names must be unique")
