@@ -10,7 +10,6 @@ Observation values are converted once, here, to the canonical unit of their code
 mg/dL); viral loads keep their own unit (IU/mL and copies/mL are never converted into each other).
 """
 
-from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -55,14 +54,14 @@ __all__ = [
 CASE_FORMAT: Literal["cmvcds-case/1"] = "cmvcds-case/1"
 
 
-def _not_a_number(value: Any) -> Any:
+def _not_a_number(value: Any) -> "Any":
     """Dates are ISO 8601 text (or YAML dates); a number is never read as a timestamp."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(f"{value!r} is not a date; use ISO 8601, e.g. 2026-03-02")
     return value
 
 
-def _a_number(value: Any) -> Any:
+def _a_number(value: Any) -> "Any":
     """Measurements are numbers; text such as "64" or a boolean is a mistake, not a value."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError(f"{value!r} is not a number")
@@ -346,7 +345,7 @@ class Case(_Model):
         return found[-1] if found else None
 
 
-def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> Case:
+def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
     """Validate ``raw`` (a mapping from YAML/JSON/form) into a ``Case``; ``today`` is the real date.
 
     ``assessed_on`` defaults to ``today`` and may not lie after it. Raises ``CaseFormatError``
@@ -385,7 +384,7 @@ def _internal_keys(data: dict[str, Any]) -> list[str]:
 MAX_PROBLEMS = 50
 
 
-def _format_error(problems: list[str]) -> CaseFormatError:
+def _format_error(problems: list[str]) -> "CaseFormatError":
     if len(problems) > MAX_PROBLEMS:
         more = len(problems) - MAX_PROBLEMS
         problems = [*problems[:MAX_PROBLEMS], f"(case): and {more} more problems not listed"]
@@ -429,7 +428,7 @@ def _path(loc: tuple[Any, ...]) -> str:
 class _Checker:
     """The checks that need knowledge or cross-field reasoning; collects every problem."""
 
-    def __init__(self, case: Case, knowledge: Knowledge, today: date) -> None:
+    def __init__(self, case: Case, knowledge: Knowledge, today: date) -> "None":
         self.case = case
         self.catalogue = knowledge.table("observations", ObservationCatalogue)
         self.limits = knowledge.table("plausibility", PlausibilityLimits)
@@ -447,10 +446,10 @@ class _Checker:
         self._vocabulary()
         return self.found
 
-    def _add(self, problem: str) -> None:
+    def _add(self, problem: str) -> "None":
         self.found.append(problem)
 
-    def _dates(self) -> None:
+    def _dates(self) -> "None":
         case = self.case
         if case.assessed_on > self.today:
             self._add(
@@ -507,12 +506,12 @@ class _Checker:
             items.append(("hiv.art_start", case.hiv.art_start))
         return items
 
-    def _range(self, path: str, value: Decimal, limits: tuple[Decimal, Decimal], unit: str) -> None:
+    def _range(self, path: str, value: Decimal, limits: tuple[Decimal, Decimal], unit: str) -> "None":
         low, high = limits
         if not low <= value <= high:
             self._add(f"{path}: {value} {unit} is implausible (accepted range {low}–{high} {unit})")
 
-    def _patient(self) -> None:
+    def _patient(self) -> "None":
         patient = self.case.patient
         if patient.weight_kg is not None:
             self._range("patient.weight_kg", patient.weight_kg, self.limits.weight_kg, "kg")
@@ -557,7 +556,7 @@ class _Checker:
                 GestationalAge.parse(congenital.gestational_age_at_birth),
             )
 
-    def _symptom_onsets(self) -> None:
+    def _symptom_onsets(self) -> "None":
         """A pregnant woman's illness has one onset: the two places it can be given must agree."""
         pregnancy, presentation = self.case.pregnancy, self.case.presentation
         if (
@@ -572,7 +571,7 @@ class _Checker:
                 f"pregnancy.symptom_onset ({pregnancy.symptom_onset}); give the onset once"
             )
 
-    def _weights_for_age(self) -> None:
+    def _weights_for_age(self) -> "None":
         """A weight far above any child of that age is a typing or unit error (kg for g)."""
         patient = self.case.patient
         if patient.birth_date is None:
@@ -596,12 +595,12 @@ class _Checker:
                         )
                     break
 
-    def _ga(self, path: str, ga: GestationalAge) -> None:
+    def _ga(self, path: str, ga: GestationalAge) -> "None":
         limit = GestationalAge(self.limits.gestational_age_max_days)
         if ga > limit:
             self._add(f"{path}: gestational age {ga} is implausible (beyond {limit})")
 
-    def _medication(self, path: str, drug: str) -> None:
+    def _medication(self, path: str, drug: str) -> "None":
         """A co-medication is a catalogue drug by its INN; a CMV antiviral belongs in therapy."""
         if drug in self.words.drugs:
             self._add(f"{path}: {drug} is a CMV antiviral: record it under therapy")
@@ -614,7 +613,7 @@ class _Checker:
             )
             self._add(f"{path}: unknown drug {drug!r} ({hint})")
 
-    def _fetus_numbers(self) -> None:
+    def _fetus_numbers(self) -> "None":
         """A fetus number names one fetus of this pregnancy: never beyond ``pregnancy.fetuses``."""
         pregnancy = self.case.pregnancy
         count = pregnancy.fetuses if pregnancy is not None else 1
@@ -628,7 +627,7 @@ class _Checker:
                     "(pregnancy.fetuses); number the fetuses 1 … fetuses"
                 )
 
-    def _pregnancy(self) -> None:
+    def _pregnancy(self) -> "None":
         self._fetus_numbers()
         pregnancy = self.case.pregnancy
         if pregnancy is None:
@@ -648,7 +647,7 @@ class _Checker:
             else:
                 self._ga(f"pregnancy ({basis})", GestationalAge.on(self.case.assessed_on, lmp))
 
-    def _observation(self, path: str, observation: Observation) -> None:
+    def _observation(self, path: str, observation: Observation) -> "None":
         spec = self.catalogue.codes.get(observation.code)
         if spec is None:
             known = ", ".join(sorted(self.catalogue.codes))
@@ -675,7 +674,7 @@ class _Checker:
 
     def _quantity(
         self, path: str, observation: Observation, value: Decimal, spec: ObservationSpec
-    ) -> None:
+    ) -> "None":
         if not spec.units:
             self._add(f"{path}.value: {observation.code} takes a result, not a value")
             return
@@ -696,7 +695,7 @@ class _Checker:
                     f"{observation.code} (accepted range {low}–{high} {shown_unit})"
                 )
 
-    def _vocabulary(self) -> None:
+    def _vocabulary(self) -> "None":
         words = self.words
         case = self.case
         for i, scan in enumerate(case.ultrasound):
@@ -754,12 +753,12 @@ def _match_unit(given: str | None, spec: ObservationSpec) -> UnitSpec | None:
     return None
 
 
-def _canonical(value: Decimal, unit: UnitSpec) -> Decimal:
+def _canonical(value: Decimal, unit: UnitSpec) -> "Decimal":
     """``value`` in the code's canonical unit (unchanged for a unit that is its own scale)."""
     return value if unit.divide_by is None else value / unit.divide_by
 
 
-def _normalised(case: Case, knowledge: Knowledge) -> Case:
+def _normalised(case: Case, knowledge: Knowledge) -> "Case":
     """Convert each observation's value to its canonical unit, keeping the input in ``given``."""
     catalogue = knowledge.table("observations", ObservationCatalogue)
     observations = []

@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cmvcds.errors import KnowledgeError
+from cmvcds.knowledge import cache as compiled
 from cmvcds.knowledge.schemas.base import Manifest, Source, TableSpec
 
 __all__ = ["DEFAULT_PACK", "Knowledge", "load_knowledge"]
@@ -85,8 +86,19 @@ def _load_default() -> Knowledge:
 
 
 def _load(root: Path) -> Knowledge:
+    """The pack at ``root``: from the compiled cache when its SHA-256 matches, else validated."""
     if not (root / "manifest.yaml").is_file():
         raise KnowledgeError(f"{root}: no manifest.yaml; is this a cmvcds knowledge pack?")
+    sha256 = _digest(root)
+    cached = compiled.read(sha256)
+    if isinstance(cached, Knowledge):
+        return cached
+    knowledge = _validate_pack(root, sha256)
+    compiled.write(knowledge)
+    return knowledge
+
+
+def _validate_pack(root: Path, sha256: str) -> Knowledge:
     manifest = _validate(Manifest, _read_yaml(root / "manifest.yaml"), "manifest.yaml", None)
     sources = _load_sources(root)
     tables: dict[str, Any] = {}
@@ -115,7 +127,7 @@ def _load(root: Path) -> Knowledge:
     return Knowledge(
         version=manifest.version,
         released=manifest.released,
-        sha256=_digest(root),
+        sha256=sha256,
         sources=sources,
         tables=tables,
         descriptions=descriptions,

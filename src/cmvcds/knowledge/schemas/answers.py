@@ -8,7 +8,6 @@ restate a table (a dose, a threshold) are not written here: a ``Template`` names
 the sentence shape, and the numbers come from the table at run time.
 """
 
-from __future__ import annotations
 
 from datetime import date as Date
 from enum import StrEnum
@@ -83,7 +82,7 @@ class ReviewRecord(Strict):
     history: tuple[ReviewEvent, ...] = ()
 
     @model_validator(mode="after")
-    def _approved_has_reviewer(self) -> ReviewRecord:
+    def _approved_has_reviewer(self) -> "ReviewRecord":
         if self.status is ReviewStatus.APPROVED and not (self.reviewer and self.date):
             raise ValueError("an approved statement names its reviewer and the date")
         return self
@@ -117,7 +116,7 @@ class Statement(Fact):
     italian: Literal["source", "translated"] | None = None
 
     @model_validator(mode="after")
-    def _italian_origin(self) -> Statement:
+    def _italian_origin(self) -> "Statement":
         if (self.text_it or self.plain_it) and self.italian is None:
             raise ValueError(f"{self.id}: an Italian text says whether it is source or translated")
         return self
@@ -129,7 +128,7 @@ class StatementSet(Strict):
     statements: tuple[Statement, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> StatementSet:
+    def _unique_ids(self) -> "StatementSet":
         seen: set[str] = set()
         for statement in self.statements:
             if statement.id in seen:
@@ -193,7 +192,7 @@ class QuestionVocabulary(Strict):
     general_words: tuple[str, ...] = ()
 
     @model_validator(mode="after")
-    def _neighbours_known(self) -> QuestionVocabulary:
+    def _neighbours_known(self) -> "QuestionVocabulary":
         unknown_special = [p for p in self.special_populations if p not in self.populations]
         if unknown_special:
             raise ValueError(f"special_populations: unknown {unknown_special}")

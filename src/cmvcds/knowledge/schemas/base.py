@@ -5,7 +5,6 @@ whether it has been checked against the primary text (``verified``). The engine 
 citations of each row it uses and raises an ``unverified-fact`` alert for each unverified one.
 """
 
-from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Strict(BaseModel):
     """A frozen model that refuses unknown keys: a typo in knowledge is an error, not a default."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Fact(Strict):

@@ -7,7 +7,6 @@ population of Kimberlin 2015, the manifestations that make disease moderate/seve
 from the dosing tables (``data/drugs/``) through ``engine/dosing.py``.
 """
 
-from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
@@ -81,7 +80,7 @@ class CongenitalCriteria(Strict):
     plan: TreatmentPlan
 
     @model_validator(mode="after")
-    def _every_category_once(self) -> CongenitalCriteria:
+    def _every_category_once(self) -> "CongenitalCriteria":
         categories = [p.category for p in self.policies]
         if sorted(categories) != sorted(set(categories)):
             raise ValueError("each category has one policy")
@@ -93,7 +92,7 @@ class CongenitalCriteria(Strict):
                 return row.group
         return None
 
-    def policy(self, category: str) -> CategoryPolicy:
+    def policy(self, category: str) -> "CategoryPolicy":
         for row in self.policies:
             if row.category == category:
                 return row
@@ -117,7 +116,7 @@ class FollowUpVisit(Fact):
     reason: str
 
     @model_validator(mode="after")
-    def _ordered(self) -> FollowUpVisit:
+    def _ordered(self) -> "FollowUpVisit":
         if self.until_months < self.from_months:
             raise ValueError(f"{self.id}: until_months before from_months")
         return self

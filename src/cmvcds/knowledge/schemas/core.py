@@ -1,6 +1,5 @@
 """Schema of the observation catalogue: codes, accepted units, conversions and plausible ranges."""
 
-from __future__ import annotations
 
 from decimal import Decimal
 
@@ -29,7 +28,7 @@ class ObservationSpec(Fact):
     default_specimen: str | None = None
 
     @model_validator(mode="after")
-    def _range_ordered(self) -> ObservationSpec:
+    def _range_ordered(self) -> "ObservationSpec":
         if self.plausible and self.plausible[0] >= self.plausible[1]:
             raise ValueError("plausible range must be increasing")
         return self
@@ -109,7 +108,7 @@ class ReferenceValue(Fact):
     knowledge_table: str | None = None
 
     @model_validator(mode="after")
-    def _one_default(self) -> ReferenceValue:
+    def _one_default(self) -> "ReferenceValue":
         if self.value is not None and self.knowledge_table is not None:
             raise ValueError("a reference row gives a value or names a knowledge table, not both")
         return self
@@ -121,7 +120,7 @@ class ReferenceProfile(Strict):
     values: tuple[ReferenceValue, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> ReferenceProfile:
+    def _unique(self) -> "ReferenceProfile":
         names = [row.setting for row in self.values]
         if len(names) != len(set(names)):
             raise ValueError("a setting appears twice in the reference profile")

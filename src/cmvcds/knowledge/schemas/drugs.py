@@ -17,7 +17,6 @@ A drug file (``drugs/<inn>.yaml``) is the label turned into rows the engine inte
 Every row is a ``Fact``: it cites its label section and says whether it was verified.
 """
 
-from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
@@ -73,7 +72,7 @@ class Interval(Strict):
     at_most: Decimal | None = None
 
     @model_validator(mode="after")
-    def _one_edge_each_side(self) -> Interval:
+    def _one_edge_each_side(self) -> "Interval":
         if self.at_least is not None and self.above is not None:
             raise ValueError("give at_least or above, not both")
         if self.below is not None and self.at_most is not None:
@@ -150,7 +149,7 @@ class Band(Interval, Fact):
     section: str | None = None
 
     @model_validator(mode="after")
-    def _dose_or_refusal(self) -> Band:
+    def _dose_or_refusal(self) -> "Band":
         if self.refuse is not None:
             if not self.reason:
                 raise ValueError("a refusing band needs its reason")
@@ -214,7 +213,7 @@ class RegimenRow(Fact):
     formula: PediatricFormula | None = None
 
     @model_validator(mode="after")
-    def _doses_or_refuses(self) -> RegimenRow:
+    def _doses_or_refuses(self) -> "RegimenRow":
         if self.outcome is not None:
             if not self.reason:
                 raise ValueError(f"{self.id}: a refusing regimen needs its reason")
@@ -242,7 +241,7 @@ class RegimenRow(Fact):
         return tuple(sorted({e for b in self.bands for e in b.edges()}))
 
 
-def _check_tiling(row: str, bands: list[Band]) -> None:
+def _check_tiling(row: str, bands: list[Band]) -> "None":
     """The non-dialysis bands must cover [0, ∞) exactly once (or be one unbounded band)."""
     if len(bands) == 1 and not bands[0].bounded:
         return
@@ -318,7 +317,7 @@ class Interaction(Fact):
     nephrotoxic agents must be stopped at least 7 days before the start)."""
 
     @model_validator(mode="after")
-    def _dose_given(self) -> Interaction:
+    def _dose_given(self) -> "Interaction":
         if self.effect == "dose" and (self.dose_mg is None or self.every_h is None):
             raise ValueError(f"{self.id}: a dose interaction needs dose_mg and every_h")
         return self
@@ -354,7 +353,7 @@ class OnTherapyRenalRule(Fact):
     section: str | None = None
 
     @model_validator(mode="after")
-    def _dose_for_reduce(self) -> OnTherapyRenalRule:
+    def _dose_for_reduce(self) -> "OnTherapyRenalRule":
         if (self.effect == "reduce") != (self.dose_mg_per_kg is not None):
             raise ValueError(f"{self.id}: a reduce rule (and only it) gives dose_mg_per_kg")
         if self.below is not None and self.below <= self.at_least:
@@ -377,7 +376,7 @@ class DrugLabel(Fact):
     on_therapy_renal: tuple[OnTherapyRenalRule, ...] = ()
 
     @model_validator(mode="after")
-    def _references_resolve(self) -> DrugLabel:
+    def _references_resolve(self) -> "DrugLabel":
         ids = [r.id for r in self.regimens]
         if len(set(ids)) != len(ids):
             raise ValueError("regimen ids must be unique")
@@ -432,7 +431,7 @@ class DrugLabel(Fact):
         """The regimen rows for ``indication`` in ``region``, in file order (a new list)."""
         return list(self._index.get((indication, region), ()))
 
-    def regimen(self, regimen_id: str) -> RegimenRow:
+    def regimen(self, regimen_id: str) -> "RegimenRow":
         for row in self.regimens:
             if row.id == regimen_id:
                 return row

@@ -2,7 +2,6 @@
 understands, what each becomes in the case format, and the required bindings we check ourselves
 (``fhir.resources`` validates types and cardinality, not code bindings)."""
 
-from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal

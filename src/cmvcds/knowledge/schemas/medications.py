@@ -9,7 +9,6 @@ and maribavir raise their levels), and ``corticosteroid``, ``biologic`` and
 drugs from this catalogue (a test checks every name).
 """
 
-from __future__ import annotations
 
 from typing import Literal
 
@@ -60,7 +59,7 @@ class MedicationCatalogue(Strict):
     medications: tuple[MedicationRow, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> MedicationCatalogue:
+    def _unique(self) -> "MedicationCatalogue":
         names = [m.drug for m in self.medications] + [
             a for m in self.medications for a in m.aliases
         ]

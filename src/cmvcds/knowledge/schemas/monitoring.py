@@ -8,7 +8,6 @@ to genotype), ``tdm.yaml`` (ganciclovir AUC12 target and high exposure) and ``ev
 ``cmvcds2026-monitoring-policy``.
 """
 
-from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
@@ -55,7 +54,7 @@ class ScheduleRule(Scoped):
     reason: str
 
     @model_validator(mode="after")
-    def _some_pattern(self) -> ScheduleRule:
+    def _some_pattern(self) -> "ScheduleRule":
         if not (self.at_weeks or self.monthly_from):
             raise ValueError("a schedule rule needs at_weeks or monthly_from")
         return self
@@ -97,7 +96,7 @@ class BloodCountLimit(Scoped):
     resume_doses: tuple[ResumeDose, ...] = ()
 
     @model_validator(mode="after")
-    def _resume_above_hold(self) -> BloodCountLimit:
+    def _resume_above_hold(self) -> "BloodCountLimit":
         if self.resume_above is not None and self.resume_above < self.hold_below:
             raise ValueError("resume_above must not be below hold_below")
         return self
@@ -209,7 +208,7 @@ class EvidenceDuration(Scoped):
     risk: str
 
     @model_validator(mode="after")
-    def _one_length(self) -> EvidenceDuration:
+    def _one_length(self) -> "EvidenceDuration":
         if (self.months is None) == (self.days is None):
             raise ValueError("give months or days")
         return self

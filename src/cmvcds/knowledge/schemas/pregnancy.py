@@ -12,7 +12,6 @@ interpretations (A1–A9, I-1 …) that decisions cite by id. ``pregnancy/dating
 ACOG redating thresholds used when an LMP and a dating scan disagree.
 """
 
-from __future__ import annotations
 
 import re
 from decimal import Decimal
@@ -178,7 +177,7 @@ class FetalSignTable(Strict):
         return found
 
     @model_validator(mode="after")
-    def _measured_rows_cover(self) -> FetalSignTable:
+    def _measured_rows_cover(self) -> "FetalSignTable":
         seen: dict[str, bool] = {}
         for sign in self.signs:
             if sign.finding in seen and (sign.when is None or seen[sign.finding]):
@@ -236,7 +235,7 @@ class RuleBook(Strict):
 
     rules: tuple[Rule, ...] = Field(min_length=1)
 
-    def get(self, rule_id: str) -> Rule:
+    def get(self, rule_id: str) -> "Rule":
         for rule in self.rules:
             if rule.id == rule_id:
                 return rule

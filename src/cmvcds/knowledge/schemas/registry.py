@@ -6,7 +6,6 @@ row per field, forms contiguous, the first field the record id) and ``registry/s
 that open a query for the monitor, and the outcome analyses of the study).
 """
 
-from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
@@ -45,7 +44,7 @@ FieldType = Literal[
 class DictionaryField(Strict):
     """One row of a REDCap data dictionary (column headers as REDCap writes them)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
     field_name: str = Field(alias=REDCAP_COLUMNS[0], pattern=r"^[a-z][a-z0-9_]*$", max_length=100)
     form_name: str = Field(alias=REDCAP_COLUMNS[1], pattern=r"^[a-z][a-z0-9_]*$")
@@ -151,7 +150,7 @@ class StudyDesign(Fact):
     analyses: tuple[Analysis, ...] = ()
 
     @model_validator(mode="after")
-    def _unique_names(self) -> StudyDesign:
+    def _unique_names(self) -> "StudyDesign":
         names = [e.name for e in self.events]
         if len(set(names)) != len(names):
             raise ValueError("event names must be unique")

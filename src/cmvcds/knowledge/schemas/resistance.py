@@ -5,7 +5,6 @@ per mutation × drug, the fold change kept as written (``8.3``, a range ``2-5``,
 ``<2`` or ``>200``) and read into numbers by :meth:`MutationPhenotype.bounds`.
 """
 
-from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
@@ -63,7 +62,7 @@ class MutationPhenotype(Fact):
     added: date | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> MutationPhenotype:
+    def _consistent(self) -> "MutationPhenotype":
         if (self.phenotype is Phenotype.FOLD_CHANGE) != (self.fold_change is not None):
             raise ValueError(
                 "a fold_change value is required exactly when phenotype is fold_change"
@@ -102,7 +101,7 @@ class GeneReference(Strict):
     cds: str = Field(pattern=r"^[ACGT]+$")
 
     @model_validator(mode="after")
-    def _cds_matches_exons(self) -> GeneReference:
+    def _cds_matches_exons(self) -> "GeneReference":
         if sum(end - start + 1 for start, end in self.exons) != len(self.cds):
             raise ValueError("cds length differs from the exon lengths")
         if len(self.cds) % 3 or not self.cds.startswith("ATG"):
@@ -137,7 +136,7 @@ class ResistanceLevels(Fact):
     default_threshold: Decimal = Field(gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _contiguous(self) -> ResistanceLevels:
+    def _contiguous(self) -> "ResistanceLevels":
         if self.bands[0].lower is not None or self.bands[-1].upper is not None:
             raise ValueError("the first band must be open below and the last open above")
         for below, above in zip(self.bands, self.bands[1:], strict=False):

@@ -8,7 +8,6 @@ overview (``cmvcds explain``); its sentences are knowledge statements or generat
 other tables, never typed in code.
 """
 
-from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
@@ -51,7 +50,7 @@ class Range(Fact):
     high: Decimal
 
     @model_validator(mode="after")
-    def _ordered(self) -> Range:
+    def _ordered(self) -> "Range":
         if self.low > self.high:
             raise ValueError("low must not exceed high")
         return self
@@ -83,7 +82,7 @@ class SotStrategy(Fact):
     preemptive_allowed: bool = True
 
     @model_validator(mode="after")
-    def _complete(self) -> SotStrategy:
+    def _complete(self) -> "SotStrategy":
         if self.strategy == "site" and not self.strategy_setting:
             raise ValueError("a site strategy needs strategy_setting")
         if (
@@ -111,7 +110,7 @@ class SotPrevention(Strict):
     strategies: tuple[SotStrategy, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> SotPrevention:
+    def _unique(self) -> "SotPrevention":
         keys = [(s.organ, s.serostatus) for s in self.strategies]
         if len(keys) != len(set(keys)):
             raise ValueError("each organ and serostatus group appears once")
@@ -151,7 +150,7 @@ class ManagementOption(Fact):
     route: str | None = None
 
     @model_validator(mode="after")
-    def _drug_has_indication(self) -> ManagementOption:
+    def _drug_has_indication(self) -> "ManagementOption":
         if self.drug and not self.indication:
             raise ValueError("an option with a drug names the indication its dose is computed for")
         return self
@@ -177,7 +176,7 @@ class TreatmentRules(Strict):
     hsct_pneumonitis_ivig: Words
     options: tuple[ManagementOption, ...] = Field(min_length=1)
 
-    def option(self, option_id: str) -> ManagementOption:
+    def option(self, option_id: str) -> "ManagementOption":
         for row in self.options:
             if row.id == option_id:
                 return row
@@ -197,7 +196,7 @@ class IntravitrealDose(Fact):
     over_days_high: int = Field(ge=1)
 
     @model_validator(mode="after")
-    def _ordered(self) -> IntravitrealDose:
+    def _ordered(self) -> "IntravitrealDose":
         if self.injections_low > self.injections_high or self.over_days_low > self.over_days_high:
             raise ValueError(f"{self.drug}: intravitreal ranges must run low to high")
         return self

@@ -1,0 +1,57 @@
+"""Cold start (issue 20, item 3): `cmvcds assess` imports only what an assessment needs - no web
+framework, database, registry, FHIR models, Biopython, scipy or dask - driven as a user runs it,
+in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pregnancy.yaml"
+
+HEAVY = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "sqlalchemy",
+    "Bio",
+    "fhir",
+    "scipy",
+    "dask",
+    "statsmodels",
+    "pandas",
+    "cmvcds.registry.store",
+    "cmvcds.adapters.api",
+    "cmvcds.adapters.web",
+)
+
+RUN_AND_LIST = """
+import json, sys
+sys.argv = ["cmvcds", "assess", sys.argv[1]]
+from cmvcds.adapters.cli.main import app
+try:
+    app()
+except SystemExit as end:
+    code = end.code
+else:
+    code = 0
+print("\\n@@" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_assess_imports_no_heavy_module() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report, listing = done.stdout.rsplit("\n@@", 1)
+    result = json.loads(listing)
+    assert result["code"] in (0, None)
+    assert "valacyclovir" in report.lower()  # the assessment really ran and printed its answer
+    loaded = [m for m in result["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    assert "cmvcds.assess" in result["modules"]  # the listing is of the process that assessed
+    assert loaded == []
