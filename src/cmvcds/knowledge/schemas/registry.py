@@ -102,7 +102,7 @@ class DateCheck(Fact):
     message: str
 
     @model_validator(mode="after")
-    def _other_when_compared(self) -> DateCheck:
+    def _other_when_compared(self) -> "DateCheck":
         if (self.rule == "not_future") != (self.other is None):
             raise ValueError(f"date check {self.id}: 'other' goes with not_before/not_after only")
         return self
