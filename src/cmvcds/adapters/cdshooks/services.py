@@ -143,37 +143,29 @@ def discovery(clinic: Clinic) -> list[Service]:
             required=("patient", "observations", "medications"),
             handler=_monitor,
         ),
-        Service(
-            id="cmv-antiviral-dose-check",
-            hook="order-sign",
-            title="CMV antiviral dose check",
-            description=(
-                "Checks a draft order of a CMV antiviral against its label for this patient's renal function "
-                "and weight, and offers the labelled dose as a replacement."
-            ),
-            prefetch={
-                "patient": patient,
-                "observations": _observation_query(dose_codes),
-                "conditions": "Condition?patient={{context.patientId}}",
-            },
-            required=("patient", "observations"),
-            handler=_dose_check,
-        ),
-        Service(
-            id="cmv-antiviral-dose-check-select",
-            hook="order-select",
-            title="CMV antiviral dose check (on selecting an order)",
-            description=(
-                "Checks a draft order of a CMV antiviral against its label for this patient's renal function "
-                "and weight, and offers the labelled dose as a replacement."
-            ),
-            prefetch={
-                "patient": patient,
-                "observations": _observation_query(dose_codes),
-                "conditions": "Condition?patient={{context.patientId}}",
-            },
-            required=("patient", "observations"),
-            handler=_dose_check,
+        *(
+            Service(
+                id=service_id,
+                hook=hook,
+                title=title,
+                description=(
+                    "Checks a draft order of a CMV antiviral against its label for this patient's "
+                    "renal function and weight, and offers the labelled dose as a replacement."
+                ),
+                prefetch={
+                    "patient": patient,
+                    "observations": _observation_query(dose_codes),
+                    "conditions": "Condition?patient={{context.patientId}}",
+                },
+                required=("patient", "observations"),
+                handler=_dose_check,
+            )
+            # one service per hook (CDS Hooks 2.0), the same check on signing and on selecting
+            for service_id, hook, title in (
+                ("cmv-antiviral-dose-check", "order-sign", "CMV antiviral dose check"),
+                ("cmv-antiviral-dose-check-select", "order-select",
+                 "CMV antiviral dose check (on selecting an order)"),
+            )
         ),
     ]
 
