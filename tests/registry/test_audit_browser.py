@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
 
 from cmvcds.adapters.web.pages import CHROMIUM_ARGS
+from tests.live_server import serving
 
 from .conftest import PASSWORD, World
 from .test_identity_exposure import IDENTITY, MOTHER_MRN, fill
@@ -25,21 +22,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture
 def live(site: tuple[TestClient, object, dict[str, str]]) -> Iterator[str]:
     client = site[0]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(client.app) as url:
+        yield url
 
 
 def test_a_monitor_filters_and_pages_the_audit_trail_without_seeing_identity(

@@ -3,38 +3,27 @@ a free loopback port. Screenshots of each page go to ``artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from cmvcds.adapters.api.app import create_app
-from cmvcds.adapters.api.server import PROTOCOL
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.adapters.web.pages import CHROMIUM_ARGS
 from cmvcds.knowledge import Knowledge
 from tests.conftest import TODAY
+from tests.live_server import serving
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -44,19 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> It
         database_url=f"sqlite:///{folder / 'cmvcds.sqlite3'}", examples_dir=ROOT / "examples"
     )
     app = create_app(settings, Clinic(knowledge, today=lambda: TODAY))
-    port = _free_port()
-    uv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=PROTOCOL)
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

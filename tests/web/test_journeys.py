@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -31,28 +29,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
 from cmvcds.adapters.api.app import create_app
-from cmvcds.adapters.api.server import PROTOCOL
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.api.settings import Settings
 from cmvcds.knowledge import Knowledge
 from tests.conftest import TODAY
+from tests.live_server import free_port, serving
 from tests.web.test_browser import browser  # noqa: F401  (the shared chromium fixture)
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "journeys"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +62,8 @@ def server(site_db: str, knowledge: Knowledge) -> Iterator[str]:
     clinic = Clinic.from_settings(settings)
     clinic.today = lambda: TODAY
     app = create_app(settings, clinic)
-    port = _free_port()
-    uv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=PROTOCOL)
-    )
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -313,7 +292,7 @@ def _documented_demo_login(role: str) -> tuple[str, str]:
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``cmvcds serve`` as ``make run`` starts it, on a fresh database in a fresh folder."""
     folder = tmp_path_factory.mktemp("make-run")
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     env.pop("CMVCDS_DATABASE_URL", None)
     env["CMVCDS_EXAMPLES_DIR"] = str(ROOT / "examples")
