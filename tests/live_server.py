@@ -24,11 +24,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """``app`` under uvicorn on 127.0.0.1 until the block ends; yields its base URL."""
+def serving(app: Any, **options: Any) -> Iterator[str]:
+    """``app`` under uvicorn on 127.0.0.1 until the block ends; yields its base URL (https when
+    ``options`` give ``ssl_certfile``/``ssl_keyfile``, uvicorn's own TLS)."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=PROTOCOL)
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", http=PROTOCOL, **options
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -37,7 +40,8 @@ def serving(app: Any) -> Iterator[str]:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        scheme = "https" if options.get("ssl_certfile") else "http"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

@@ -31,14 +31,22 @@ def _ready(client: TestClient) -> tuple[int, dict[str, Any], float]:
     return response.status_code, response.json(), time.monotonic() - started
 
 
-def test_sqlite_unmigrated_then_migrated(tmp_path: Path, app_on: AppOn) -> None:
+def _downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    engine = make_engine(url)
+    config = migrate.alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    engine.dispose()
+
+
+def test_sqlite_migrated_on_start_then_unmigrated(tmp_path: Path, app_on: AppOn) -> None:
+    """The app brings a new database to the head on start (the web tables are migrations too);
+    a database taken back below the head, or emptied of its revision, is red."""
     url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
     with TestClient(app_on(url)) as client:
-        status, body, _ = _ready(client)
-        assert status == 503
-        assert body["status"] == "not ready"
-        assert any("not migrated" in p for p in body["problems"])
-        _migrate(url)
         status, body, _ = _ready(client)
         assert status == 200, body
         assert body["status"] == "ready"
@@ -47,14 +55,19 @@ def test_sqlite_unmigrated_then_migrated(tmp_path: Path, app_on: AppOn) -> None:
             "schema_revision": migrate.head_revision(),
             "schema_head": migrate.head_revision(),
         }
+        _downgrade(url, "base")
+        status, body, _ = _ready(client)
+        assert status == 503
+        assert body["status"] == "not ready"
+        assert any("not migrated" in p for p in body["problems"])
         # liveness never depends on the database
         assert client.get("/api/v1/healthz").json() == {"status": "ok"}
 
 
 def test_sqlite_behind_head_and_missing_web_table(tmp_path: Path, app_on: AppOn) -> None:
     url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
-    _migrate(url, "0004")
     with TestClient(app_on(url)) as client:
+        _downgrade(url, "0004")
         status, body, _ = _ready(client)
         assert status == 503
         assert any("at revision 0004" in p for p in body["problems"])

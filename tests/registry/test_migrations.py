@@ -11,17 +11,19 @@ from sqlalchemy.exc import DBAPIError
 from cmvcds.registry import migrate
 from cmvcds.registry.db import Registry
 from cmvcds.registry.models import AuditEntry, Base
+from cmvcds.registry.web_tables import metadata as web_metadata
 
 
 def test_migrated_schema_matches_the_models(registry: Registry) -> None:
-    assert migrate.current_revision(registry.engine) == migrate.head_revision() == "0005"
+    assert migrate.current_revision(registry.engine) == migrate.head_revision() == "0006"
     with registry.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection)
+        diff = compare_metadata(context, [Base.metadata, web_metadata])  # type: ignore[arg-type]
     assert diff == []
 
 
 def test_upgrade_is_idempotent(registry: Registry) -> None:
-    assert migrate.upgrade(registry.engine) == "0005"
+    assert migrate.upgrade(registry.engine) == "0006"
     with registry.engine.connect() as connection:
         assert connection.execute(text("SELECT seq FROM audit_head")).scalar_one() == 0
 
@@ -79,7 +81,7 @@ def test_a_pre_key_trail_verifies_as_legacy_up_to_the_marker(registry: Registry)
         config.attributes["connection"] = connection
         command.downgrade(config, "0004")
     _legacy_entries(registry, 3)
-    assert migrate.upgrade(registry.engine) == "0005"
+    assert migrate.upgrade(registry.engine) == "0006"
     with registry.session(SYSTEM) as s:
         assert audit.verify(s).keyed_from == 4
         study.create_site(s, SYSTEM, code="PD01", name="Padova")

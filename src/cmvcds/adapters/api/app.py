@@ -100,11 +100,13 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     app.include_router(readiness_router)
 
     from cmvcds.adapters.cdshooks.routes import router as cds_router
+    from cmvcds.adapters.smart import router as smart_router
     from cmvcds.adapters.web.pages import STATIC_DIR
     from cmvcds.adapters.web.pages import router as web_router
     from cmvcds.adapters.web.render import SITE
 
     app.include_router(cds_router)
+    app.include_router(smart_router)
     app.include_router(web_router)
     nav: list[tuple[str, str]] = []
     for name, (label, url) in OPTIONAL_ROUTERS.items():

@@ -27,6 +27,7 @@ from cmvcds.errors import AccessDenied
 __all__ = ["PUBLIC_PREFIXES", "ClinicalAccess"]
 
 COOKIE = "cmvcds_registry"  # the registry's session cookie (adapters/web/registry/routes.py)
+SMART_COOKIE = "cmvcds_smart"  # a SMART launch's session cookie (adapters/smart/routes.py)
 PUBLIC_PREFIXES = (
     "/static/",
     "/knowledge",
@@ -38,6 +39,7 @@ PUBLIC_PREFIXES = (
     "/registry",
     "/api/v1/registry",
     "/cds-services",
+    "/smart",  # the SMART launch: its own state, PKCE and session cookie (adapters/smart)
     "/lang/",  # the language switch (adapters/web/pages.py): before login too
 )
 
@@ -60,12 +62,40 @@ class ClinicalAccess:
             return
         token = _token(scope)
         role = await anyio.to_thread.run_sync(_role_of, scope["app"], token) if token else None
+        if role is None and await anyio.to_thread.run_sync(_smart_opens, scope):
+            await self.app(scope, receive, send)
+            return
         if role is None:
             await _refuse(send, scope["path"], 401, "log in: a session of the registry is needed")
         elif role not in {str(r) for r in self.settings.clinical_roles}:
             await _refuse(send, scope["path"], 403, f"the role {role} may not see clinical cases")
         else:
             await self.app(scope, receive, send)
+
+
+def _smart_opens(scope: Scope) -> bool:
+    """The browser's SMART session (``/smart/callback``) opens the case it launched, its pages
+    and files (``/cases/<key>``, ``/cases/<key>/…``), and nothing else."""
+    from cmvcds.adapters.smart import launches
+
+    session = _cookie(scope, SMART_COOKIE)
+    if session is None or not scope["path"].startswith("/cases/"):
+        return False
+    opened = launches.session_case(scope["app"].state.store.engine, session)
+    if opened is None:
+        return False
+    case = f"/cases/{opened[0]}"
+    return bool(scope["path"] == case or scope["path"].startswith(case + "/"))
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                found, _, content = part.strip().partition("=")
+                if found == name and content:
+                    return content
+    return None
 
 
 def _public(path: str) -> bool:

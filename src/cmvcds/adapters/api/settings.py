@@ -87,5 +87,38 @@ class Settings(BaseSettings):
         ),
     )
     public_url: str | None = Field(
-        default=None, description="Base URL as the EHR reaches us (card links, JWT audience)."
+        default=None,
+        description="Base URL as the EHR reaches us (card links, JWT audience, SMART redirect).",
+    )
+    fhir_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the certificate authorities trusted for https calls to FHIR and "
+            "authorization servers (a hospital's own CA); default: the system's."
+        ),
+    )
+    smart_client_id: str | None = Field(
+        default=None,
+        description=(
+            "SMART on FHIR: the client_id the EHR's authorization server registered for cmvcds "
+            "(a public client, PKCE S256). Unset: /smart/* is off and cards carry no smart link."
+        ),
+    )
+    smart_fhir_servers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "SMART on FHIR: the FHIR servers (iss) an app launch may name, https base URLs; a "
+            "launch from any other iss is refused before a request leaves the machine."
+        ),
+    )
+    smart_scope: str = Field(
+        default=(
+            "patient/Patient.rs patient/Observation.rs patient/Condition.rs "
+            "patient/MedicationRequest.rs patient/MedicationAdministration.rs "
+            "patient/DiagnosticReport.rs"
+        ),
+        description=(
+            "SMART on FHIR: the resource scopes requested (read and search of the patient's "
+            "record); `launch` or `launch/patient` is added by the kind of launch."
+        ),
     )

@@ -1,7 +1,8 @@
-"""The web app's own small tables: cases entered or uploaded, and CDS Hooks feedback.
+"""The web app's own small tables: cases entered or uploaded, CDS Hooks cards and feedback.
 
-They live in the database of ``CMVCDS_DATABASE_URL`` beside the registry's tables (prefixed
-``web_`` and ``cds_``) and are created on start. A stored case keeps its raw input; its
+They live in the database of ``CMVCDS_DATABASE_URL`` beside the registry's tables (defined in
+``registry/web_tables.py``) and are made by the Alembic migrations, run on start when the
+database is behind the code's head (``cmvcds serve`` runs them before it starts too). A stored case keeps its raw input; its
 assessment is recomputed on view with the current knowledge, whose version the page shows.
 Every saved state of a case (entered, edited, a result added, re-assessed) is kept as a numbered
 version with the assessment it gave and the knowledge version and SHA-256 that gave it.
@@ -17,84 +18,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from cmvcds.domain.documents import parse_document
 from cmvcds.errors import InputError
+from cmvcds.registry import migrate
 from cmvcds.registry.db import make_engine
+from cmvcds.registry.web_tables import (
+    cds_cards,
+    cds_feedback,
+    cds_jwt_seen,
+    metadata,
+    web_case_versions,
+    web_cases,
+)
 
-__all__ = ["CaseStore", "CaseVersion", "StoredCase"]
+__all__ = ["CaseStore", "CaseVersion", "StoredCase", "metadata"]
 
 LOG = logging.getLogger("cmvcds.web")
 
 #: The largest key of a row (a signed 64-bit integer).
 MAX_KEY = 2**63 - 1
-
-metadata = MetaData()
-
-web_cases = Table(
-    "web_cases",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("case_id", String(128), nullable=False),
-    Column("context", String(40), nullable=False),
-    Column("origin", String(40), nullable=False),
-    Column("raw_json", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-web_case_versions = Table(
-    "web_case_versions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("case_key", Integer, nullable=False, index=True),
-    Column("version", Integer, nullable=False),
-    Column("raw_json", Text, nullable=False),
-    Column("assessment_json", Text),  # None: saved without an assessment (a demo case on start)
-    Column("knowledge_version", String(40)),
-    Column("knowledge_sha256", String(64)),
-    Column("change", String(200), nullable=False),
-    Column("saved_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("case_key", "version", name="uq_web_case_version"),
-)
-
-cds_feedback = Table(
-    "cds_feedback",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("service_id", String(100), nullable=False),
-    Column("card_uuid", String(100), nullable=False),
-    Column("outcome", String(20), nullable=False),
-    Column("payload_json", Text, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-)
-
-#: CDS Hooks JWT ids already used (the replay cache, shared by every worker through the database).
-cds_jwt_seen = Table(
-    "cds_jwt_seen",
-    metadata,
-    Column("issuer", String(200), primary_key=True),
-    Column("jti", String(200), primary_key=True),
-    Column("expires_at", Float, nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class StoredCase:
@@ -123,7 +69,8 @@ class CaseStore:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
-        metadata.create_all(self.engine)
+        if migrate.current_revision(self.engine) != migrate.head_revision():
+            migrate.upgrade(self.engine)
 
     def add(
         self, raw: dict[str, Any], origin: str, assessment: dict[str, Any] | None = None
@@ -262,16 +209,61 @@ class CaseStore:
             return False
         return True
 
-    def add_feedback(self, service_id: str, item: dict[str, Any]) -> None:
-        row = {
-            "service_id": service_id,
-            "card_uuid": str(item.get("card", "")),
-            "outcome": str(item.get("outcome", "")),
-            "payload_json": json.dumps(item, ensure_ascii=False),
-            "received_at": datetime.now(UTC),
-        }
+    def add_cards(
+        self, service_id: str, hook_instance: str, cards: list[dict[str, Any]], version: str
+    ) -> None:
+        """Keep every card returned to ``hook_instance`` (CDS Hooks cards shown, issue 16)."""
+        if not cards:
+            return
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "service_id": service_id,
+                "hook_instance": hook_instance,
+                "card_uuid": str(card.get("uuid", "")),
+                "indicator": str(card.get("indicator", "")),
+                "summary": str(card.get("summary", ""))[:200],
+                "card_json": json.dumps(card, ensure_ascii=False),
+                "knowledge_version": version,
+                "shown_at": now,
+            }
+            for card in cards
+        ]
         with self.engine.begin() as connection:
-            connection.execute(insert(cds_feedback).values(**row))
+            connection.execute(insert(cds_cards), rows)
+
+    def cards_shown(self, hook_instance: str) -> list[dict[str, Any]]:
+        """The cards returned to ``hook_instance``, in the order given."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(cds_cards.c.card_json)
+                .where(cds_cards.c.hook_instance == hook_instance)
+                .order_by(cds_cards.c.id)
+            ).all()
+        return [json.loads(r.card_json) for r in rows]
+
+    def add_feedback(self, service_id: str, item: dict[str, Any]) -> str | None:
+        """Keep one feedback with the hook instance of the call that showed its card; returns
+        that hook instance (None: this service never showed the card)."""
+        card = str(item.get("card", ""))
+        with self.engine.begin() as connection:
+            hook_instance = connection.execute(
+                select(cds_cards.c.hook_instance)
+                .where(cds_cards.c.card_uuid == card, cds_cards.c.service_id == service_id)
+                .order_by(cds_cards.c.id.desc())
+                .limit(1)
+            ).scalar()
+            connection.execute(
+                insert(cds_feedback).values(
+                    service_id=service_id,
+                    card_uuid=card,
+                    outcome=str(item.get("outcome", "")),
+                    payload_json=json.dumps(item, ensure_ascii=False),
+                    received_at=datetime.now(UTC),
+                    hook_instance=hook_instance,
+                )
+            )
+        return hook_instance
 
     def feedback(self, service_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:

@@ -12,9 +12,18 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from cmvcds.adapters.cdshooks.models import SUMMARY_LIMIT, Action, Card, Link, Source, Suggestion
+from cmvcds.adapters.cdshooks.models import (
+    SUMMARY_LIMIT,
+    Action,
+    Card,
+    Link,
+    OverrideReason,
+    Source,
+    Suggestion,
+)
 
 __all__ = [
+    "OVERRIDE_REASONS",
     "alert_cards",
     "card_uuid",
     "decision_cards",
@@ -48,6 +57,17 @@ OUTCOME_INDICATOR: dict[str, Literal["info", "warning", "critical"]] = {
     "specialist_review": "warning",
     "insufficient_data": "info",
 }
+
+
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+#: Reasons offered when a clinician overrides a card that advises against the current therapy
+#: (an alert, a dose check): HL7 v3 ActCode, ActDetectedIssueManagementCode — the value set FHIR
+#: R4 binds to ``DetectedIssue.mitigation.action``; codes and displays as published in HL7
+#: Terminology (THO) ValueSet v3-TherapyAppropriateManagementCode.
+OVERRIDE_REASONS = (
+    OverrideReason(system=ACT_CODE, code="1", display="Therapy Appropriate"),
+    OverrideReason(system=ACT_CODE, code="2", display="Assessed Patient"),
+)
 
 
 def summary(text: str) -> str:
@@ -207,6 +227,7 @@ def alert_cards(
                 indicator=a["severity"],
                 source=_source(citations, base_url, knowledge),
                 links=_links(citations, base_url),
+                overrideReasons=list(OVERRIDE_REASONS),
             )
         )
     return cards

@@ -98,8 +98,11 @@ class Link(_Spec):
 
 
 class OverrideReason(_Spec):
-    code: str
-    system: str | None = None
+    """A Coding offered as a reason to override a card (CDS Hooks 2.0: ``code`` and ``system``
+    required; ``display`` required for the reasons a service offers)."""
+
+    code: str = Field(min_length=1)
+    system: str = Field(min_length=1)
     display: str = Field(min_length=1)
 
 

@@ -11,7 +11,9 @@ not a FHIR JSON document (or larger than a case document may be) is a 412, never
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -22,7 +24,14 @@ from cmvcds.adapters.fhir.paging import follow_pages, next_link
 from cmvcds.domain.documents import Limits, parse_document
 from cmvcds.errors import InputError
 
-__all__ = ["PAGING_NOTES", "PreconditionFailed", "allowed_server", "gather", "render_template"]
+__all__ = [
+    "PAGING_NOTES",
+    "PreconditionFailed",
+    "allowed_server",
+    "gather",
+    "render_template",
+    "tls_verify",
+]
 
 #: The key of ``gather``'s answer that lists the searchset pages it could not read (a card says so).
 PAGING_NOTES = "_cmvcds_paging_notes"
@@ -31,6 +40,12 @@ PAGING_NOTES = "_cmvcds_paging_notes"
 MAX_FHIR_BYTES = 10_000_000
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
+
+
+def tls_verify(ca_file: Path | None) -> ssl.SSLContext | bool:
+    """How https answers are verified: against ``ca_file`` (``CMVCDS_FHIR_CA_FILE``, a
+    hospital's own CA) when given, else the system's certificate authorities."""
+    return True if ca_file is None else ssl.create_default_context(cafile=str(ca_file))
 
 
 class PreconditionFailed(Exception):
@@ -133,6 +148,7 @@ def gather(
     allowed_servers: Sequence[str] = (),
     timeout_s: float = 10.0,
     transport: httpx.BaseTransport | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> dict[str, Any]:
     """Every prefetch key's data (None = the client has none); 412 for missing required data."""
     needed = set(required)
@@ -148,7 +164,11 @@ def gather(
         if request.fhirAuthorization is not None:
             headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
         with httpx.Client(
-            timeout=timeout_s, headers=headers, transport=transport, follow_redirects=False
+            timeout=timeout_s,
+            headers=headers,
+            transport=transport,
+            follow_redirects=False,
+            verify=verify,
         ) as client:
             for key in missing:
                 url = f"{base}/{render_template(templates[key], request.context)}"
@@ -162,7 +182,7 @@ def gather(
         for key in missing:
             data[key] = None
     if request.fhirServer and any(next_link(value) for value in data.values()):
-        notes = _follow_pages(data, request, allowed_servers, timeout_s, transport)
+        notes = _follow_pages(data, request, allowed_servers, timeout_s, transport, verify)
         if notes:
             data[PAGING_NOTES] = notes
     empty = sorted(key for key in needed if data.get(key) is None)
@@ -177,6 +197,7 @@ def _follow_pages(
     allowed: Sequence[str],
     timeout_s: float,
     transport: httpx.BaseTransport | None,
+    verify: ssl.SSLContext | bool = True,
 ) -> list[str]:
     """Read the further pages (``link[next]``) of every searchset in ``data``, in place, through
     the same guarded client as the prefetch fetch (allow-list, https for a token, no redirects,
@@ -191,7 +212,11 @@ def _follow_pages(
         headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
     notes: list[str] = []
     with httpx.Client(
-        timeout=timeout_s, headers=headers, transport=transport, follow_redirects=False
+        timeout=timeout_s,
+        headers=headers,
+        transport=transport,
+        follow_redirects=False,
+        verify=verify,
     ) as client:
         for key, value in list(data.items()):
             if next_link(value):

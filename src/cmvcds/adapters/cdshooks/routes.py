@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
 from cmvcds.adapters.api.problems import problem_responses
 from cmvcds.adapters.cdshooks.auth import JwtVerifier, Unauthorized
-from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback
-from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather
+from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback, Link
+from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather, tls_verify
 from cmvcds.adapters.cdshooks.services import Service, discovery
 from cmvcds.adapters.fhir.paging import next_link
 
@@ -95,6 +95,7 @@ async def call(
                     gather,
                     allowed_servers=settings.cds_fhir_servers,
                     timeout_s=settings.fhir_timeout_s,
+                    verify=tls_verify(settings.fhir_ca_file),
                 ),
                 body,
                 service.prefetch,
@@ -104,9 +105,24 @@ async def call(
             data = gather(body, service.prefetch, service.required)
     except PreconditionFailed as error:
         raise HTTPException(412, str(error)) from None
-    cards = service.handler(body, data, clinic, _base_url(request, settings.public_url), service)
+    base = _base_url(request, settings.public_url)
+    cards = service.handler(body, data, clinic, base, service)
+    if settings.smart_client_id:
+        for card in cards:
+            card.links = [*(card.links or []), smart_link(base)]
     # Cards are validated when built; serialise them once (no second validation by FastAPI).
-    return JSONResponse(CdsResponse(cards=cards).model_dump(mode="json", exclude_none=True))
+    shown = CdsResponse(cards=cards).model_dump(mode="json", exclude_none=True)
+    store = request.app.state.store
+    await run_in_threadpool(
+        store.add_cards, service_id, body.hookInstance, shown["cards"], clinic.knowledge.version
+    )
+    return JSONResponse(shown)
+
+
+def smart_link(base: str) -> Link:
+    """The card link that opens the cmvcds app for the patient in context (CDS Hooks 2.0: a
+    ``smart`` link's url is the app's launch URL; the EHR adds ``iss`` and ``launch``)."""
+    return Link(label="Open the cmvcds assessment", url=f"{base}/smart/launch", type="smart")
 
 
 @router.post(
@@ -126,6 +142,6 @@ def feedback(
     if service_id not in _services(request, clinic):
         raise HTTPException(404, f"no CDS service {service_id!r}")
     _authorise(request, settings, authorization)
-    for item in body.feedback:
+    for item in body.feedback:  # each kept with the hook instance of the call that showed it
         store.add_feedback(service_id, item.model_dump(mode="json", exclude_none=True))
     return {}

@@ -11,6 +11,7 @@ from typing import Any
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.cdshooks.cards import (
+    OVERRIDE_REASONS,
     alert_cards,
     card_uuid,
     decision_cards,
@@ -31,7 +32,7 @@ from cmvcds.adapters.fhir.medications import infer_indication
 from cmvcds.engine import dosing
 from cmvcds.errors import InputError
 
-__all__ = ["Service", "discovery"]
+__all__ = ["RECORD_KEYS", "Service", "discovery", "map_record"]
 
 CMV_CODES = frozenset({"cmv_igg", "cmv_igm", "cmv_igg_avidity", "cmv_dna"})
 #: Alerts the therapy monitor shows (viral-load rise, dose drift, toxicity).
@@ -318,6 +319,14 @@ def _suggestion(doc: dict[str, Any], request: CdsRequest, clinic: Clinic) -> dic
     return {"label": f"Order {text}", "resource": resource}
 
 
+def map_record(clinic: Clinic, data: dict[str, Any], request: CdsRequest) -> MappedCase:
+    """The patient's whole record as a case in the context it reads as (congenital CMV,
+    pregnancy, else immunocompromised): what the SMART app opens (raises ``InputError``)."""
+    probe = _map(clinic, data, "immunocompromised", request)
+    context = _context_of(probe)
+    return probe if context == "immunocompromised" else _map(clinic, data, context, request)
+
+
 def _context_of(mapped: MappedCase) -> str:
     if "congenital_cmv" in mapped.conditions:
         return "congenital"
@@ -330,9 +339,7 @@ def _monitor(
     request: CdsRequest, data: dict[str, Any], clinic: Clinic, base: str, service: Service
 ) -> list[Card]:
     try:
-        probe = _map(clinic, data, "immunocompromised", request)
-        context = _context_of(probe)
-        mapped = probe if context == "immunocompromised" else _map(clinic, data, context, request)
+        mapped = map_record(clinic, data, request)
     except InputError as error:
         return _mapping_card(error, service, request, clinic, base)
     if not mapped.case["therapy"] and not any(
@@ -536,6 +543,7 @@ def _check_card(
         indicator="critical" if status in ("above", "renal-adjustment") else "warning",
         source=source,
         links=[Link(label="Dose calculator", url=f"{base}/dose", type="absolute")],
+        overrideReasons=list(OVERRIDE_REASONS),
     )
     if suggested.get("dose_mg") is not None:
         replacement = _replaced(resource, suggested)

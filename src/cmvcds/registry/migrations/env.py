@@ -6,9 +6,10 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from cmvcds.registry.models import Base
+from cmvcds.registry.web_tables import metadata as web_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = [Base.metadata, web_metadata]
 
 
 def run() -> None:

@@ -1,0 +1,131 @@
+"""SMART launches in flight and the browser sessions they open, in ``smart_launches``.
+
+A launch row is keyed by the SHA-256 of its ``state`` (the state itself is only in the browser's
+cookie and the authorization request), holds the PKCE verifier until the code comes back, and
+is claimed once: a second callback with the same state finds it no longer pending. Once done,
+the row holds the SHA-256 of the browser's session cookie and the key of the case opened, so
+that the cookie opens that one case and nothing else (``ClinicalAccess``). The access token is
+never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from cmvcds.registry.web_tables import smart_launches
+
+__all__ = [
+    "LAUNCH_TTL_S",
+    "SESSION_TTL_S",
+    "Launch",
+    "begin",
+    "claim",
+    "finish",
+    "session_case",
+    "state_id",
+]
+
+#: Longest time between the launch and the callback (the clinician logs in at the EHR meanwhile).
+LAUNCH_TTL_S = 600
+#: How long the browser session opened by a launch may reopen its case.
+SESSION_TTL_S = 8 * 3600
+
+
+@dataclass(frozen=True)
+class Launch:
+    iss: str
+    token_endpoint: str
+    code_verifier: str
+    redirect_uri: str
+    kind: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def state_id(state: str) -> str:
+    """A short public name of a launch (its hash's first 16 hex digits; never the state)."""
+    return _hash(state)[:16]
+
+
+def begin(engine: Engine, state: str, launch: Launch) -> None:
+    """Record a pending launch (expired rows of other launches are removed first)."""
+    now = time.time()
+    with engine.begin() as connection:
+        connection.execute(
+            delete(smart_launches).where(
+                smart_launches.c.expires_at < now,
+                (smart_launches.c.session_expires_at.is_(None))
+                | (smart_launches.c.session_expires_at < now),
+            )
+        )
+        connection.execute(
+            insert(smart_launches).values(
+                state_hash=_hash(state),
+                iss=launch.iss,
+                token_endpoint=launch.token_endpoint,
+                code_verifier=launch.code_verifier,
+                redirect_uri=launch.redirect_uri,
+                kind=launch.kind,
+                expires_at=now + LAUNCH_TTL_S,
+                status="pending",
+            )
+        )
+
+
+def claim(engine: Engine, state: str) -> Launch | None:
+    """The pending launch of ``state``, claimed (atomically, once); None if unknown, used or
+    expired."""
+    key = _hash(state)
+    pending = (
+        smart_launches.c.state_hash == key,
+        smart_launches.c.status == "pending",
+        smart_launches.c.expires_at >= time.time(),
+    )
+    with engine.begin() as connection:
+        row = connection.execute(select(smart_launches).where(*pending)).first()
+        if row is None:
+            return None
+        claimed = connection.execute(
+            update(smart_launches).where(*pending).values(status="claimed", code_verifier="")
+        )
+        if claimed.rowcount != 1:  # another request claimed it meanwhile
+            return None
+    return Launch(row.iss, row.token_endpoint, row.code_verifier, row.redirect_uri, row.kind)
+
+
+def finish(engine: Engine, state: str, session: str, case_key: int, notes: list[str]) -> None:
+    """Mark the launch done: the session cookie ``session`` now opens case ``case_key``."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(smart_launches)
+            .where(smart_launches.c.state_hash == _hash(state))
+            .values(
+                status="done",
+                session_hash=_hash(session),
+                session_expires_at=time.time() + SESSION_TTL_S,
+                case_key=case_key,
+                notes_json=json.dumps(notes, ensure_ascii=False),
+            )
+        )
+
+
+def session_case(engine: Engine, session: str) -> tuple[int, list[str]] | None:
+    """The case a live session cookie opens, and what was said while reading the record."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(smart_launches.c.case_key, smart_launches.c.notes_json).where(
+                smart_launches.c.session_hash == _hash(session),
+                smart_launches.c.status == "done",
+                smart_launches.c.session_expires_at >= time.time(),
+            )
+        ).first()
+    if row is None or row.case_key is None:
+        return None
+    return int(row.case_key), json.loads(row.notes_json or "[]")

@@ -1,0 +1,184 @@
+"""SMART App Launch 2.2 driven for real: cmvcds against a local OAuth 2.0 authorization server and
+FHIR server over TLS (``ehr.py``), the browser's part played by an HTTP client with a cookie jar.
+
+The record is the EHR corpus's ``pregnancy-igg-presence-13949`` (US Core serology: CMV IgG
+negative then positive, IgM positive, seroconversion at GA 10+1): its CDS card says valacyclovir
+prevention is recommended, and the page the launch opens must say the same for the same patient.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from sqlalchemy import create_engine, select
+
+from cmvcds.adapters.smart.oauth import code_challenge
+from cmvcds.adapters.smart.routes import STATE_COOKIE
+from cmvcds.registry.web_tables import smart_launches, web_cases
+from tests.smart.conftest import CLIENT_ID, Site
+
+PATIENT = "us-preg-13949"
+
+
+def _browser(site: Site) -> httpx.Client:
+    return httpx.Client(verify=site.tls(), follow_redirects=False, timeout=30)
+
+
+def _to_callback(browser: httpx.Client, site: Site, start: httpx.Response) -> str:
+    """Follow the launch to the EHR, approve there, return the callback URL it sends back."""
+    assert start.status_code == 302, start.text
+    authorize = browser.get(start.headers["location"])
+    assert authorize.status_code == 200, authorize.text
+    approval = re.search(r'name=approval value="([^"]+)"', authorize.text)
+    assert approval is not None
+    patient = re.search(r'<option value="([^"]+)"', authorize.text)
+    assert patient is not None
+    approved = browser.post(
+        f"{site.ehr.base}/auth/approve",
+        data={"approval": approval.group(1), "patient": patient.group(1)},
+    )
+    assert approved.status_code == 302
+    return approved.headers["location"]
+
+
+def _ehr_launch(browser: httpx.Client, site: Site) -> httpx.Response:
+    launch = site.ehr.new_launch(PATIENT)
+    return browser.get(
+        f"{site.cmvcds}/smart/launch", params={"iss": site.ehr.fhir, "launch": launch}
+    )
+
+
+def test_ehr_launch_opens_the_assessment_of_the_patient_in_context(site: Site) -> None:
+    with _browser(site) as browser:
+        start = _ehr_launch(browser, site)
+        asked = parse_qs(urlsplit(start.headers["location"]).query)
+        assert start.headers["location"].startswith(f"{site.ehr.base}/auth/authorize?")
+        assert asked["response_type"] == ["code"] and asked["client_id"] == [CLIENT_ID]
+        assert asked["aud"] == [site.ehr.fhir]
+        assert asked["code_challenge_method"] == ["S256"]
+        assert asked["scope"][0].split()[0] == "launch" and "launch" in asked
+        assert asked["redirect_uri"] == [f"{site.cmvcds}/smart/callback"]
+        state = asked["state"][0]
+        assert len(state) >= 43  # 256 bits; the spec asks for at least 122
+        # the challenge is S256 of the verifier cmvcds keeps for the token request
+        engine = create_engine(site.database)
+        with engine.connect() as connection:
+            verifier = connection.execute(select(smart_launches.c.code_verifier)).scalar_one()
+        assert code_challenge(verifier) == asked["code_challenge"][0]
+
+        callback = _to_callback(browser, site, start)
+        finished = browser.get(callback)
+        assert finished.status_code == 303, finished.text
+        assert finished.headers["location"] == "/smart/assessment"
+        page = browser.get(f"{site.cmvcds}/smart/assessment")
+        assert page.status_code == 200, page.text
+        assert f'data-case="cds-{PATIENT}"' in page.text
+        assert 'data-decision="valacyclovir-prevention" data-outcome="recommended"' in page.text
+        # the FHIR reads carried the token and stayed in the patient's compartment
+        token = next(iter(site.ehr.tokens))
+        reads = [u for u in site.ehr.seen if "/fhir/" in u and "well-known" not in u]
+        assert f"{site.ehr.fhir}/Patient/{PATIENT}" in reads
+        assert any(u.startswith(f"{site.ehr.fhir}/Observation?patient={PATIENT}") for u in reads)
+        # the access token is kept nowhere; the verifier is gone once used
+        with engine.connect() as connection:
+            row = connection.execute(select(smart_launches)).one()
+            stored = connection.execute(select(web_cases)).one()
+        assert row.status == "done" and row.code_verifier == ""
+        assert token not in str(tuple(row)) and token not in stored.raw_json
+        assert stored.origin == "smart"
+        # production mode: the session opens its case's pages, nothing else
+        key = stored.id
+        assert browser.get(f"{site.cmvcds}/cases/{key}").status_code == 200
+        assert browser.get(f"{site.cmvcds}/cases/{key}/assessment.json").status_code == 200
+        assert browser.get(f"{site.cmvcds}/cases/{key + 1}").status_code == 303  # to login
+        assert browser.get(f"{site.cmvcds}/").status_code == 303
+        engine.dispose()
+    # another browser without the session cookie gets nothing
+    with _browser(site) as stranger:
+        assert stranger.get(f"{site.cmvcds}/smart/assessment").status_code == 401
+        assert stranger.get(f"{site.cmvcds}/cases/{key}").status_code == 303
+
+
+def test_standalone_launch_asks_the_ehr_for_the_patient(site: Site) -> None:
+    with _browser(site) as browser:
+        chooser = browser.get(f"{site.cmvcds}/smart/standalone")
+        assert chooser.status_code == 200 and site.ehr.fhir in chooser.text
+        start = browser.get(f"{site.cmvcds}/smart/standalone", params={"iss": site.ehr.fhir})
+        asked = parse_qs(urlsplit(start.headers["location"]).query)
+        assert "launch" not in asked and asked["scope"][0].startswith("launch/patient ")
+        finished = browser.get(_to_callback(browser, site, start))
+        assert finished.status_code == 303
+        page = browser.get(f"{site.cmvcds}/smart/assessment")
+        assert 'data-decision="valacyclovir-prevention" data-outcome="recommended"' in page.text
+
+
+def test_a_wrong_or_replayed_state_is_refused_before_any_token_request(site: Site) -> None:
+    with _browser(site) as browser:
+        callback = _to_callback(browser, site, _ehr_launch(browser, site))
+        forged = re.sub(r"state=[^&]+", "state=forged", callback)
+        refused = browser.get(forged)
+        assert refused.status_code == 400
+        assert "state does not match" in refused.text
+        # the right state, from a browser that did not start the launch (login CSRF)
+        with _browser(site) as other:
+            assert "state does not match" in other.get(callback).text
+        assert "/auth/token" not in site.ehr.seen
+        assert browser.get(callback).status_code == 303  # the genuine callback still works
+        replayed = browser.get(callback)  # the state cookie went with the first use
+        assert replayed.status_code == 400 and "state does not match" in replayed.text
+        # even with the cookie put back (a second tab), the launch is claimed once only
+        state = parse_qs(urlsplit(callback).query)["state"][0]
+        browser.cookies.set(STATE_COOKIE, state, domain="127.0.0.1", path="/smart")
+        replayed = browser.get(callback)
+        assert replayed.status_code == 400 and "already used" in replayed.text
+        assert site.ehr.seen.count("/auth/token") == 1
+
+
+def test_an_iss_off_the_allow_list_gets_no_request(site: Site) -> None:
+    with _browser(site) as browser:
+        for iss in (
+            f"{site.ehr.base}/other-fhir",  # same host, another base
+            f"{site.ehr.fhir}evil",  # a look-alike of the allowed base
+            site.ehr.fhir.replace("https://", "http://"),  # not https
+            "https://169.254.169.254/latest",
+        ):
+            launch = site.ehr.new_launch(PATIENT)
+            refused = browser.get(
+                f"{site.cmvcds}/smart/launch", params={"iss": iss, "launch": launch}
+            )
+            assert refused.status_code == 403, iss
+            assert "allow-list" in refused.text
+    assert site.ehr.seen == []
+
+
+def test_a_server_without_pkce_s256_is_refused(site: Site) -> None:
+    site.ehr.offer_s256 = False
+    with _browser(site) as browser:
+        refused = _ehr_launch(browser, site)
+        assert refused.status_code == 400
+        assert "does not offer PKCE with S256" in refused.text
+    assert site.ehr.seen == ["/fhir/.well-known/smart-configuration"]  # never sent to authorize
+
+
+def test_the_ehr_refusing_the_launch_is_said(site: Site) -> None:
+    with _browser(site) as browser:
+        start = _ehr_launch(browser, site)
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        refused = browser.get(
+            f"{site.cmvcds}/smart/callback", params={"error": "access_denied", "state": state}
+        )
+        assert refused.status_code == 403 and "access_denied" in refused.text
+        assert "/auth/token" not in site.ehr.seen
+
+
+def test_a_launch_id_the_ehr_never_issued_ends_in_an_error(site: Site) -> None:
+    with _browser(site) as browser:
+        start = browser.get(
+            f"{site.cmvcds}/smart/launch", params={"iss": site.ehr.fhir, "launch": "made-up"}
+        )
+        back = browser.get(start.headers["location"])  # the EHR answers with an error redirect
+        assert back.status_code == 302
+        refused = browser.get(back.headers["location"])
+        assert refused.status_code == 403 and "invalid_request" in refused.text
