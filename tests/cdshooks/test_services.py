@@ -254,7 +254,9 @@ def test_prefetch_is_fetched_from_the_fhir_server_with_the_token() -> None:
     assert data["patient"]["id"] == "p1"
     assert [str(r.url) for r in seen] == [
         "https://ehr.example/fhir/Patient/p1",
-        "https://ehr.example/fhir/Observation?patient=p1&code=http://loinc.org|2160-0",
+        # the service's own search asks for pages of 100, newest first (_count, _sort=-date)
+        "https://ehr.example/fhir/Observation?patient=p1&code=http://loinc.org|2160-0"
+        "&_count=100&_sort=-date",
     ]
     assert all(r.headers["Authorization"] == "Bearer tok" for r in seen)
 

@@ -90,6 +90,7 @@ class Ehr:
     redirect_uri: str
     base: str = ""  # https://127.0.0.1:<port>, set when served
     offer_s256: bool = True
+    max_count: int = 1000  # the most entries it returns per page, whatever _count asks
     resources: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     launches: dict[str, str] = field(default_factory=dict)  # launch id → patient
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # approval id → request
@@ -260,7 +261,7 @@ class Ehr:
         found = [r for r in self.resources.get(kind, []) if _matches(r, q, patient)]
         if q.get("_sort") in ("date", "-date"):
             found.sort(key=_date, reverse=q["_sort"] == "-date")
-        count = int(q.get("_count", "1000"))
+        count = min(int(q.get("_count", str(self.max_count))), self.max_count)
         offset = int(q.get("_offset", "0"))
         page = found[offset : offset + count]
         bundle: dict[str, Any] = {

@@ -182,3 +182,19 @@ def test_a_launch_id_the_ehr_never_issued_ends_in_an_error(site: Site) -> None:
         assert back.status_code == 302
         refused = browser.get(back.headers["location"])
         assert refused.status_code == 403 and "invalid_request" in refused.text
+
+
+def test_the_record_is_read_in_pages_newest_first(site: Site) -> None:
+    """The EHR returns at most two entries a page: the service asks for pages of 100 sorted
+    newest first, follows every ``link[next]`` and assesses the whole record."""
+    site.ehr.max_count = 2
+    with _browser(site) as browser:
+        assert browser.get(_to_callback(browser, site, _ehr_launch(browser, site))).is_redirect
+        page = browser.get(f"{site.cmvcds}/smart/assessment")
+    assert 'data-decision="valacyclovir-prevention" data-outcome="recommended"' in page.text
+    searches = [u for u in site.ehr.seen if "/fhir/Observation?" in u]
+    assert "_count=100" in searches[0] and "_sort=-date" in searches[0]
+    observations = [
+        r for r in site.ehr.resources["Observation"] if r["subject"]["reference"].endswith(PATIENT)
+    ]
+    assert len(searches) == (len(observations) + 1) // 2  # every page read, none twice

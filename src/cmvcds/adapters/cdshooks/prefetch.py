@@ -5,7 +5,9 @@ A fetch is made only to a FHIR server on the installation's allow-list (``cds_fh
 anything else is refused before a request leaves the machine, so a caller cannot point the
 service (and the access token) at an internal address. The token is sent over ``https`` only.
 Context values are percent-encoded into the URL; redirects are not followed; an answer that is
-not a FHIR JSON document (or larger than a case document may be) is a 412, never a 500.
+not a FHIR JSON document (or larger than a case document may be) is a 412, never a 500. The
+service's own searches ask for pages of ``PAGE_SIZE`` newest first (``_count``, ``_sort``) and
+follow ``link[next]`` within the bound of ``paging.MAX_PAGES``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "PreconditionFailed",
     "allowed_server",
     "gather",
+    "paged_query",
     "render_template",
     "tls_verify",
 ]
@@ -40,6 +43,21 @@ PAGING_NOTES = "_cmvcds_paging_notes"
 MAX_FHIR_BYTES = 10_000_000
 
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z.]+)\s*\}\}")
+
+#: Entries per page asked of the FHIR server in the service's own searches (``_count``, FHIR R4
+#: §3.1.1.5.6; a server may return fewer and page with ``link[next]``).
+PAGE_SIZE = 100
+#: The date search parameter of each resource type searched (FHIR R4 search parameters), used
+#: as ``_sort=-<param>`` so that the newest results come first: if the page bound stops the
+#: reading, what is left unread is the oldest.
+SORT_BY_DATE = {
+    "Observation": "date",
+    "DiagnosticReport": "date",
+    "Condition": "recorded-date",
+    "MedicationRequest": "authoredon",
+    "MedicationAdministration": "effective-time",
+    "MedicationStatement": "effective",
+}
 
 
 def tls_verify(ca_file: Path | None) -> ssl.SSLContext | bool:
@@ -70,6 +88,21 @@ def render_template(template: str, context: Mapping[str, Any]) -> str:
         return quote(text, safe="")
 
     return _TOKEN.sub(value, template)
+
+
+def paged_query(query: str) -> str:
+    """A search (``Type?…``) with ``_count`` and a newest-first ``_sort`` added where FHIR
+    defines them for the type and the query does not set them already; a read is unchanged."""
+    kind, mark, params = query.partition("?")
+    if not mark:
+        return query
+    names = {part.split("=", 1)[0] for part in params.split("&")}
+    extra = []
+    if "_count" not in names:
+        extra.append(f"_count={PAGE_SIZE}")
+    if "_sort" not in names and kind in SORT_BY_DATE:
+        extra.append(f"_sort=-{SORT_BY_DATE[kind]}")
+    return "&".join([query, *extra])
 
 
 def _usable(value: Any) -> Any:
@@ -171,7 +204,7 @@ def gather(
             verify=verify,
         ) as client:
             for key in missing:
-                url = f"{base}/{render_template(templates[key], request.context)}"
+                url = f"{base}/{paged_query(render_template(templates[key], request.context))}"
                 data[key] = _usable(_fetch(client, key, url))
     elif missing:
         absent = sorted(needed & set(missing))
