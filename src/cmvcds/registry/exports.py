@@ -19,13 +19,10 @@ and to the audit trail, with the SHA-256 of what was produced.
 from __future__ import annotations
 
 import hashlib
-import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,10 +34,10 @@ from cmvcds.registry.audit import Change, append
 from cmvcds.registry.dates import DATE_POLICIES
 from cmvcds.registry.dictionary import Crf, choices
 from cmvcds.registry.export_load import FORM_STATUS, ExportSubject, load_subjects
+from cmvcds.registry.exports_fhir import fhir_files
 from cmvcds.registry.exports_redcap import export_dictionary, records_csv, setup_files
 from cmvcds.registry.models import (
     AuditEntry,
-    Consent,
     DataValue,
     ExportLog,
     Subject,
@@ -102,7 +99,7 @@ def export(
         audits = _audit_records(session, actor) if profile == "site" else {}
         files = {"study.odm.xml": _odm(crf, fields, subjects, stamp, audits)}
     else:
-        files = _fhir(crf, fields, subjects, profile)
+        files = fhir_files(crf, fields, subjects, profile)
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
@@ -346,79 +343,3 @@ def _odm_type(row: DictionaryField) -> str:
     if row.validation.startswith("date"):
         return "date"
     return "text"
-
-
-def _fhir(
-    crf: Crf, fields: tuple[DictionaryField, ...], subjects: list[ExportSubject], profile: str
-) -> dict[str, str]:
-    system = f"urn:cmvcds:registry:{crf.design.oid.lower()}"
-    kinds = {row.field_name: row for row in fields}
-    study = {"resourceType": "ResearchStudy", "id": crf.design.oid.lower(), "status": "active",
-             "title": crf.design.name, "identifier": [{"system": system, "value": crf.design.oid}]}  # fmt: skip
-    patients, research_subjects, observations, consent_resources = [], [], [], []
-    for subject in subjects:
-        pid = subject.key.lower()
-        patient: dict[str, Any] = {
-            "resourceType": "Patient", "id": pid,
-            "identifier": [{"system": f"{system}:pseudonym", "value": subject.key}],
-        }  # fmt: skip
-        if subject.kind == "mother":
-            patient["gender"] = "female"
-        if profile == "site" and subject.identity:
-            patient["identifier"].append(
-                {"system": f"{system}:site:{subject.site}:mrn", "value": subject.identity}
-            )
-        if subject.mother:
-            patient["link"] = [
-                {"other": {"reference": f"Patient/{subject.mother.lower()}"}, "type": "seealso"}
-            ]
-        patients.append(patient)
-        for n, consent in enumerate(subject.consents, start=1):
-            consent_resources.append(_fhir_consent(system, pid, n, consent, subject.redate))
-        research_subjects.append({
-            "resourceType": "ResearchSubject", "id": f"rs-{pid}", "status": "on-study",
-            "study": {"reference": f"ResearchStudy/{study['id']}"},
-            "individual": {"reference": f"Patient/{pid}"},
-        })  # fmt: skip
-        for (event, instrument, instance), cells in sorted(subject.values.items()):
-            for name, value in sorted(cells.items()):
-                observation: dict[str, Any] = {
-                    "resourceType": "Observation",
-                    "id": hashlib.sha256(f"{subject.key}/{event}/{instrument}/{instance}/{name}".encode()).hexdigest()[:40],
-                    "status": "final",
-                    "category": [{"coding": [{"system": f"{system}:event", "code": event}]}],
-                    "code": {"coding": [{"system": f"{system}:field", "code": name,
-                                         "display": kinds[name].field_label if name in kinds else name}]},
-                    "subject": {"reference": f"Patient/{pid}"},
-                    "valueString": value,
-                }  # fmt: skip
-                if instrument in crf.design.repeating:
-                    observation["identifier"] = [
-                        {"system": f"{system}:instance", "value": f"{instrument}#{instance}"}
-                    ]
-                observations.append(observation)
-    return {
-        "ResearchStudy.ndjson": json.dumps(study) + "\n",
-        "Patient.ndjson": "".join(json.dumps(p) + "\n" for p in patients),
-        "ResearchSubject.ndjson": "".join(json.dumps(r) + "\n" for r in research_subjects),
-        "Observation.ndjson": "".join(json.dumps(o) + "\n" for o in observations),
-        "Consent.ndjson": "".join(json.dumps(c) + "\n" for c in consent_resources),
-    }
-
-
-def _fhir_consent(
-    system: str, pid: str, n: int, consent: Consent, redate: Callable[[str], str]
-) -> dict[str, Any]:
-    """An active research consent (withdrawn subjects are never exported)."""
-    signed = consent.signed_on.isoformat()
-    scope = consent.scope + ("; written consent to off-label use under Law 648/96"
-                             if consent.written_648_consent else "")  # fmt: skip
-    return {
-        "resourceType": "Consent", "id": f"consent-{pid}-{n}", "status": "active",
-        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                              "code": "research"}]},
-        "category": [{"text": "research study participation"}],
-        "patient": {"reference": f"Patient/{pid}"},
-        "dateTime": redate(signed),
-        "policyRule": {"text": f"information sheet {consent.information_sheet_version}: {scope}"},
-    }  # fmt: skip

@@ -137,6 +137,48 @@ class Analysis(Fact):
     strata: FieldRef | None = None
 
 
+class FhirTest(Strict):
+    """One choice of a measured form's test field: its LOINC code (when one is known) and the
+    UCUM unit of its number (the dictionary's own unit, never converted)."""
+
+    choice: str
+    loinc: str | None = None
+    display: str | None = None
+    ucum: str | None = None
+
+
+class FhirMeasured(Strict):
+    """A repeating form whose instance is one result: one Observation coded by ``test``'s
+    choice, valued by ``number`` (Quantity) or else ``result`` (CodeableConcept)."""
+
+    instrument: str
+    test: str
+    number: str
+    result: str
+    tests: tuple[FhirTest, ...] = Field(min_length=1)
+
+
+class FhirAnswer(Strict):
+    """A standard coding (SNOMED CT) given beside the registry's own for one choice."""
+
+    field: str
+    choice: str
+    system: str
+    code: str
+    display: str
+
+
+class FhirExport(Fact):
+    """How the registry's FHIR NDJSON export codes its Observations: each form's date field as
+    ``effectiveDateTime``, UCUM units of numbers, measured forms, standard answer codes. Fields
+    with no standard code keep the registry's own code system; every value is typed."""
+
+    effective: dict[str, str]
+    units: dict[str, str] = Field(default_factory=dict)
+    measured: tuple[FhirMeasured, ...] = ()
+    answers: tuple[FhirAnswer, ...] = ()
+
+
 class StudyDesign(Fact):
     """``registry/study.yaml``: the study, its events, repeating instruments, checks, analyses."""
 
@@ -148,6 +190,7 @@ class StudyDesign(Fact):
     soft_checks: tuple[SoftCheck, ...] = ()
     date_checks: tuple[DateCheck, ...] = ()
     analyses: tuple[Analysis, ...] = ()
+    fhir: FhirExport | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> "StudyDesign":
