@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
@@ -16,6 +17,7 @@ from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback, L
 from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather, tls_verify
 from cmvcds.adapters.cdshooks.services import Service, discovery
 from cmvcds.adapters.fhir.paging import next_link
+from cmvcds.registry.db import is_lock_timeout
 
 __all__ = ["router"]
 
@@ -113,9 +115,16 @@ async def call(
     # Cards are validated when built; serialise them once (no second validation by FastAPI).
     shown = CdsResponse(cards=cards).model_dump(mode="json", exclude_none=True)
     store = request.app.state.store
-    await run_in_threadpool(
-        store.add_cards, service_id, body.hookInstance, shown["cards"], clinic.knowledge.version
-    )
+    try:  # every card shown is kept; cards that could not be kept are not shown
+        await run_in_threadpool(
+            store.add_cards, service_id, body.hookInstance, shown["cards"], clinic.knowledge.version
+        )
+    except DBAPIError as error:
+        if not is_lock_timeout(error):
+            raise
+        raise HTTPException(
+            503, "busy: the cards could not be recorded; try again", headers={"Retry-After": "1"}
+        ) from None
     return JSONResponse(shown)
 
 
