@@ -26,7 +26,9 @@ from fastapi import APIRouter, Cookie, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
+from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.api.settings import Settings
+from cmvcds.adapters.api.store import CaseStore
 from cmvcds.adapters.cdshooks.models import CdsRequest, FhirAuthorization
 from cmvcds.adapters.cdshooks.prefetch import (
     PreconditionFailed,
@@ -225,8 +227,8 @@ def _open_case(
     access_token: str,
     patient: str,
     settings: Settings,
-    clinic: ClinicDep,
-    store: StoreDep,
+    clinic: Clinic,
+    store: CaseStore,
     state: str,
 ) -> tuple[int, list[str]]:
     """Read the patient's record from ``iss``, store it as a case; returns its key and what was
