@@ -52,6 +52,7 @@ NOT_YET_COVERED = {
     TEMPLATE_DIR / "_value.html",
     TEMPLATE_DIR / "case_invalid.html",
     TEMPLATE_DIR / "case_version.html",
+    TEMPLATE_DIR / "smart_refused.html",  # the SMART launch's refusals: English only for now
     TEMPLATE_DIR / "knowledge.html",
     TEMPLATE_DIR / "report.html",
     TEMPLATE_DIR / "source.html",
