@@ -32,7 +32,7 @@ from Bio.Seq import Seq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import import_herpesdrg as hcmv  # noqa: E402  (the sibling tool: shared row conversion)
+import import_herpesdrg as hcmv
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src/cmvcds/knowledge/data/resistance"
@@ -61,9 +61,19 @@ DRUGS = {
     "Brivudine": "brivudine",
     "Amenamevir": "amenamevir",
 }
-NOT_IMPORTED = ("Ganciclovir", "Brincidofovir", "Letermovir", "Tomeglovir", "Maribavir", "Cyclopropavir", "Pritelivir")
+NOT_IMPORTED = (
+    "Ganciclovir",
+    "Brincidofovir",
+    "Letermovir",
+    "Tomeglovir",
+    "Maribavir",
+    "Cyclopropavir",
+    "Pritelivir",
+)
 FRAMESHIFT = re.compile(r"^([A-Z])(\d+)frameshift\*?$")
-STOP_AFTER = re.compile(r"^([A-Z])(\d+)([A-Z])\*$")  # G59W*: a substitution written with a stop mark
+STOP_AFTER = re.compile(
+    r"^([A-Z])(\d+)([A-Z])\*$"
+)  # G59W*: a substitution written with a stop mark
 DELETION_NAMED = re.compile(r"^(?:del([A-Z])(\d+)|([A-Z])del(\d+)|([A-Z])(\d+)del)$")
 
 
@@ -156,24 +166,33 @@ def convert(
     out: list[dict[str, str]] = []
     studies: dict[str, dict[str, str]] = {}
     problems: list[str] = []
-    aliases = {"TK": "UL23", "POL": "UL30"} if virus.key != "vzv" else {"TK": "ORF36", "POL": "ORF28"}
+    aliases = (
+        {"TK": "UL23", "POL": "UL30"} if virus.key != "vzv" else {"TK": "ORF36", "POL": "ORF28"}
+    )
     for row in rows:
         if row["virus"] != virus.db_name or row["status"] != "A":
             continue
         where = f"mutation_id {row['mutation_id']}"
         gene = genes.get(row["gene"].strip())
         if gene is None:
-            problems.append(f"{where}: gene {row['gene']!r} is not a cmvcds resistance gene; skipped")
+            problems.append(
+                f"{where}: gene {row['gene']!r} is not a cmvcds resistance gene; skipped"
+            )
             continue
         co_name = row["co_gene"].strip()
         co_name = aliases.get(co_name.upper(), co_name)
         try:
-            changes = [f"{gene.name}:{parse_change(gene, c)}" for c in hcmv.split_changes(row["aa_change"])]
+            changes = [
+                f"{gene.name}:{parse_change(gene, c)}" for c in hcmv.split_changes(row["aa_change"])
+            ]
             co_gene = genes.get(co_name) if co_name else None
             if co_name and co_gene is None:
                 raise ValueError(f"co-mutation gene {row['co_gene']!r} unknown")
             co = (
-                [f"{co_gene.name}:{parse_change(co_gene, c)}" for c in hcmv.split_changes(row["co_aa"])]
+                [
+                    f"{co_gene.name}:{parse_change(co_gene, c)}"
+                    for c in hcmv.split_changes(row["co_aa"])
+                ]
                 if co_gene
                 else []
             )
@@ -192,7 +211,11 @@ def convert(
         else:
             studies.setdefault(
                 doi,
-                {"doi": doi, "title": " ".join(row["ref_title"].split()), "url": row["ref_link"].strip()},
+                {
+                    "doi": doi,
+                    "title": " ".join(row["ref_title"].split()),
+                    "url": row["ref_link"].strip(),
+                },
             )
         evidence = hcmv.EVIDENCE.get(row["strain_generation"].strip().lower(), "unspecified")
         if evidence == "unspecified":
@@ -201,7 +224,9 @@ def convert(
             )
         for column in NOT_IMPORTED:
             if row[column].strip():
-                problems.append(f"{where}: {column} {row[column]!r} not imported (not reported for {virus.db_name})")
+                problems.append(
+                    f"{where}: {column} {row[column]!r} not imported (not reported for {virus.db_name})"
+                )
         for column, drug in DRUGS.items():
             cell = row[column].strip()
             if not cell:
@@ -220,7 +245,9 @@ def convert(
                     "phenotype": phenotype,
                     "fold_change": fold,
                     "evidence": evidence,
-                    "assay": hcmv.ASSAYS.get(row["test_method"].strip().lower(), row["test_method"].strip()),
+                    "assay": hcmv.ASSAYS.get(
+                        row["test_method"].strip().lower(), row["test_method"].strip()
+                    ),
                     "strain": row["genotype"].strip(),
                     "co_mutations": ";".join(changes[1:] + co),
                     "doi": doi or "",
@@ -256,8 +283,12 @@ def main(argv: list[str] | None = None) -> int:
             writer.writeheader()
             writer.writerows(rows)
         with (out / "studies.csv").open("w", newline="", encoding="utf-8") as handle:
-            handle.write(f"# The studies cited by {virus.key}/mutations.csv (HerpesDRG-DB 2026Q2, MIT licence).\n")
-            writer = csv.DictWriter(handle, ("doi", "title", "url", "citations"), lineterminator="\n")
+            handle.write(
+                f"# The studies cited by {virus.key}/mutations.csv (HerpesDRG-DB 2026Q2, MIT licence).\n"
+            )
+            writer = csv.DictWriter(
+                handle, ("doi", "title", "url", "citations"), lineterminator="\n"
+            )
             writer.writeheader()
             for study in sorted(studies.values(), key=lambda s: s["doi"]):
                 writer.writerow({**study, "citations": "herpesdrg-db-2026q2"})

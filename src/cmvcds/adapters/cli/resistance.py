@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 PROGRESS_EVERY = 100
 
 
+class Virus(StrEnum):
+    """The viruses of the report (engine/resistance/viruses.py)."""
+
+    CMV = "cmv"
+    HSV1 = "hsv1"
+    HSV2 = "hsv2"
+    VZV = "vzv"
+
+
 class ResistanceFormat(StrEnum):
     JSON = "json"
     TEXT = "text"
@@ -94,6 +103,7 @@ def _sequence_file(
     threshold: float | None,
     sample: str | None = None,
     expected: str | None = None,
+    virus: str = "cmv",
 ) -> dict[str, ResistanceReport]:
     """The report(s) of a FASTA or VCF file: one per VCF sample (``""`` for a FASTA or a VCF of
     one sample), or only ``sample``'s."""
@@ -101,13 +111,15 @@ def _sequence_file(
 
     kind, text = _read_sequence(path, expected.upper() if expected else "file", expected)
     if kind == "fasta":
-        return {"": interpret_fasta(text, knowledge, genes_tested=genes)}
+        return {"": interpret_fasta(text, knowledge, genes_tested=genes, virus=virus)}
     if sample is not None:
         report = interpret_vcf(
-            text, knowledge, threshold=threshold, genes_tested=genes, sample=sample
+            text, knowledge, threshold=threshold, genes_tested=genes, sample=sample, virus=virus
         )
         return {sample: report}
-    reports = interpret_vcf_samples(text, knowledge, threshold=threshold, genes_tested=genes)
+    reports = interpret_vcf_samples(
+        text, knowledge, threshold=threshold, genes_tested=genes, virus=virus
+    )
     return reports if len(reports) > 1 else {"": next(iter(reports.values()))}
 
 
@@ -118,7 +130,10 @@ def resistance(
     fasta: Annotated[
         Path | None, typer.Option("--fasta", help="FASTA: gene, amplicon(s) or whole genome.")
     ] = None,
-    vcf: Annotated[Path | None, typer.Option("--vcf", help="VCF against NC_006273.2.")] = None,
+    vcf: Annotated[
+        Path | None,
+        typer.Option("--vcf", help="VCF against the virus's RefSeq (CMV: NC_006273.2)."),
+    ] = None,
     batch: Annotated[
         Path | None,
         typer.Option("--batch", help="TSV of sample_id<TAB>mutations, or FASTA/VCF paths."),
@@ -134,6 +149,13 @@ def resistance(
         str | None,
         typer.Option("--sample", help="The sample of a multi-sample VCF (default: each one)."),
     ] = None,
+    virus: Annotated[
+        Virus,
+        typer.Option(
+            "--virus",
+            help="cmv (NC_006273.2), hsv1 (NC_001806.2), hsv2 (NC_001798.2) or vzv (NC_001348.1).",
+        ),
+    ] = Virus.CMV,
     format: Annotated[
         ResistanceFormat, typer.Option("--format", help="Output format.")
     ] = ResistanceFormat.TEXT,
@@ -163,19 +185,27 @@ def resistance(
         if batch is not None:
             if format is ResistanceFormat.HTML:
                 raise InputError("--format html renders one sample; use json or text with --batch")
-            failed = _run_batch(batch, knowledge, genes, threshold, format, sample)
+            failed = _run_batch(batch, knowledge, genes, threshold, format, sample, virus.value)
             if failed:
                 raise typer.Exit(2)
             return
         if sample is not None and vcf is None and batch is None:
             raise InputError("--sample names a sample of a multi-sample VCF: give --vcf")
         if mutations is not None:
-            reports = {"": interpret_mutations(mutations, genes, knowledge, threshold=threshold)}
+            reports = {
+                "": interpret_mutations(
+                    mutations, genes, knowledge, threshold=threshold, virus=virus.value
+                )
+            }
         elif fasta is not None:
-            reports = _sequence_file(fasta, knowledge, genes, threshold, expected="fasta")
+            reports = _sequence_file(
+                fasta, knowledge, genes, threshold, expected="fasta", virus=virus.value
+            )
         else:
             assert vcf is not None
-            reports = _sequence_file(vcf, knowledge, genes, threshold, sample, expected="vcf")
+            reports = _sequence_file(
+                vcf, knowledge, genes, threshold, sample, expected="vcf", virus=virus.value
+            )
         if len(reports) > 1 and format is ResistanceFormat.HTML:
             raise InputError(
                 f"the VCF holds samples {', '.join(reports)}: --format html renders one; "
@@ -209,18 +239,20 @@ def _sample(
     genes: list[str] | None,
     threshold: float | None,
     sample: str | None,
+    virus: str,
 ) -> list[tuple[str, ResistanceReport]]:
     from cmvcds.engine.resistance import interpret_mutations
 
     if len(fields) >= 2:
         sample_id, listed = fields[0].strip(), fields[1]
         tested = _genes(fields[2]) if len(fields) > 2 and fields[2].strip() else genes
-        return [(sample_id, interpret_mutations(listed, tested, knowledge, threshold=threshold))]
+        report = interpret_mutations(listed, tested, knowledge, threshold=threshold, virus=virus)
+        return [(sample_id, report)]
     written = fields[0].strip()
     path = Path(written)
     if not path.is_absolute() and not path.exists():
         path = base / written
-    reports = _sequence_file(path, knowledge, genes, threshold, sample)
+    reports = _sequence_file(path, knowledge, genes, threshold, sample, virus=virus)
     return [(f"{written}#{name}" if name else written, r) for name, r in reports.items()]
 
 
@@ -231,6 +263,7 @@ def _run_batch(
     threshold: float | None,
     format: ResistanceFormat,
     sample: str | None = None,
+    virus: str = "cmv",
 ) -> int:
     from cmvcds.adapters.report.resistance_html import resistance_summary_row
 
@@ -246,7 +279,7 @@ def _run_batch(
             documents = [
                 {"sample_id": name, **report.to_dict()}
                 for name, report in _sample(
-                    fields, path.parent, knowledge, genes, threshold, sample
+                    fields, path.parent, knowledge, genes, threshold, sample, virus
                 )
             ]
         except CmvcdsError as error:
@@ -274,7 +307,7 @@ def _run_batch(
     return failed
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def _table(header: list[str], rows: list[list[str]], virus: str = "cmv") -> str:
     widths = [
         max(len(r[i]) if i < len(r) else 0 for r in [header, *rows]) for i in range(len(header))
     ]
@@ -284,8 +317,12 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     ]
     legend = (
         "levels: S susceptible, LOW low-level, MOD moderate, HIGH high-level, UNK unknown, "
-        "NA not assessed; + combined effect of UL97 and UL54 mutations not measured, "
-        "likely higher, or a measured combination whose mutations were not shown to share "
-        "genomes"
+        "NA not assessed; + "
+        + (
+            "combined effect of UL97 and UL54 mutations not measured, likely higher, or "
+            if virus == "cmv"
+            else ""
+        )
+        + "a measured combination whose mutations were not shown to share genomes"
     )
     return "\n".join([*lines, "", legend])

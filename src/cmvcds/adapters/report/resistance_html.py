@@ -81,7 +81,9 @@ def _or_higher(call: dict[str, Any]) -> str:
 def resistance_text(doc: dict[str, Any]) -> str:
     """The report as plain text: drugs first, then mutations, minority variants and coverage."""
     k = doc["knowledge"]
-    header = "cmvcds resistance report"
+    from cmvcds.engine.resistance.viruses import virus_tables
+
+    header = f"cmvcds resistance report ({virus_tables(doc.get('virus') or 'cmv').name})"
     if doc.get("sample_id"):
         header += f" — sample {doc['sample_id']}"
     lines = [
@@ -151,7 +153,7 @@ def resistance_summary_row(doc: dict[str, Any], drugs: list[str]) -> list[str]:
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>CMV antiviral resistance report{% if doc.sample_id %} — {{ doc.sample_id }}{% endif %}</title>
+<title>{{ virus_name }} antiviral resistance report{% if doc.sample_id %} — {{ doc.sample_id }}{% endif %}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:60em}
 h1{font-size:1.4em;margin-bottom:.2em}h2{font-size:1.1em;margin-top:1.4em;border-bottom:1px solid #999}
@@ -162,9 +164,9 @@ th{background:#eee}.meta{color:#444;font-size:.9em}.level{font-weight:600}
 .flag{color:#8a1c00}.sign td{height:2.5em;border:none;border-bottom:1px solid #555}
 @media print{body{margin:1cm}a{color:#000;text-decoration:none}}
 </style></head><body>
-<h1>CMV antiviral resistance genotype report</h1>
+<h1>{{ virus_name }} antiviral resistance genotype report</h1>
 <p class="meta">{% if doc.sample_id %}Sample <b>{{ doc.sample_id }}</b> · {% endif %}input: {{ doc.input }} ·
-reference NC_006273.2 (Merlin) · reporting threshold {{ '%.0f' % (doc.threshold * 100) }}% ·
+reference {{ reference }} · reporting threshold {{ '%.0f' % (doc.threshold * 100) }}% ·
 knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…)</p>
 
 <h2>Interpretation by drug</h2>
@@ -202,17 +204,17 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 
 <h2>Method</h2>
 <p class="small">Genotypic interpretation. Each mutation is assessed for each drug from the published fold changes
-in HerpesDRG-DB (status A, HCMV), using the strongest evidence class available (recombinant virus over
+in HerpesDRG-DB (status A, {{ virus_name }}), using the strongest evidence class available (recombinant virus over
 laboratory-selected strain over clinical isolate) and the median fold change; a phenotype measured for a combination
 of mutations is applied only when the whole combination is present and the frequencies show the mutations share
 genomes (their sum above 100 % for two), otherwise the call is flagged as a possible combination; NGS variants above 50 %
 are read as one majority haplotype, the others each as its own (never merged into an invented codon), and a minority
-frameshift never changes the reading frame of the majority; resistance mutations of UL97 and UL54 found
+frameshift never changes the reading frame of the majority;{% if doc.virus in (None, 'cmv') %} resistance mutations of UL97 and UL54 found
 together without a measured combination are flagged "or higher" (their combined effect is uncharacterised). A curated
-level replaces the measured one where the study's own reading or later evidence contradicts it (both are shown). Levels: fold change &lt; 2 susceptible,
+level replaces the measured one where the study's own reading or later evidence contradicts it (both are shown).{% endif %} Levels: fold change &lt; 2 susceptible,
 2–&lt; 5 low, 5–&lt; 15 moderate, ≥ 15 high. A change of uncharacterised effect makes the drug "unknown", a target
 gene not sequenced or not covered makes it "not assessed"; neither is ever reported as susceptible.
-Valganciclovir shares the phenotype of ganciclovir.</p>
+{% if doc.virus in (None, 'cmv') %}Valganciclovir shares the phenotype of ganciclovir.{% else %}Valaciclovir shares the phenotype of aciclovir, famciclovir that of penciclovir.{% endif %}</p>
 
 <h2>References</h2>
 <ol class="small">{% for ref in references %}<li>{{ ref.title }} <a href="https://doi.org/{{ ref.doi }}">doi:{{ ref.doi }}</a></li>{% endfor %}</ol>
@@ -299,21 +301,28 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
             for r in e["references"]
         }
     )
+    from cmvcds.engine.resistance.viruses import virus_tables
+
+    tables = virus_tables(doc.get("virus") or "cmv")
     titles: dict[str, str] = {}
     sources: list[str] = []
-    if knowledge is not None:
-        titles = {s.doi: s.title for s in knowledge.rows("resistance_studies", Study)}
-        ids = sorted({c for call in doc["drugs"].values() for c in call["citations"]})
-        sources = [knowledge.sources[i].citation() for i in ids if i in knowledge.sources]
-    references = [{"doi": d, "title": titles.get(d, "")} for d in dois]
     lengths = None
+    reference = f"{tables.strain}"
     if knowledge is not None:
         from cmvcds.engine.resistance.genes import reference_genes
 
-        lengths = {name: gene.codons for name, gene in reference_genes(knowledge).genes.items()}
+        titles = {s.doi: s.title for s in knowledge.rows(tables.studies, Study)}
+        ids = sorted({c for call in doc["drugs"].values() for c in call["citations"]})
+        sources = [knowledge.sources[i].citation() for i in ids if i in knowledge.sources]
+        genes = reference_genes(knowledge, tables.key)
+        lengths = {name: gene.codons for name, gene in genes.genes.items()}
+        reference = f"{genes.accession} ({tables.strain})"
+    references = [{"doi": d, "title": titles.get(d, "")} for d in dois]
     template = _ENV.from_string(_TEMPLATE)
     return template.render(
         doc=doc,
+        virus_name=tables.name,
+        reference=reference,
         evidence_wording={e.value: e.wording for e in Evidence},
         wording=LEVEL_WORDING,
         haplotype_wording=HAPLOTYPE_WORDING,

@@ -479,6 +479,7 @@ async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
             "genes_tested": genes or None,
             "threshold": _threshold_percent(values.get("threshold", "")),
             "sample": values.get("sample", "").strip() or None,
+            "virus": _virus(values.get("virus", "")),
         }
         if data.strip():
             from cmvcds.engine.resistance import read_upload
@@ -492,6 +493,14 @@ async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
         return clinic.resistance(query | {"mutations": mutations})
 
     return _answer_page("resistance.html", "Resistance report", values, answer)
+
+
+def _virus(text: str) -> str:
+    """The virus chosen on the form (``cmv`` when none); anything else is refused by name."""
+    key = text.strip().lower() or "cmv"
+    if key not in ("cmv", "hsv1", "hsv2", "vzv"):
+        raise InputError(f"{text!r} is not a virus of the report", field="virus")
+    return key
 
 
 def _threshold_percent(text: str) -> float | None:

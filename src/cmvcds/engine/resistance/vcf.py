@@ -1,4 +1,4 @@
-"""VCF (against NC_006273.2) → the variants of one sample, with allele frequencies and phase.
+"""VCF (against the virus's reference, HCMV NC_006273.2) → the variants of one sample, with allele frequencies and phase.
 
 Allele frequency, first found of: INFO ``AF`` (LoFreq, bcftools), FORMAT ``AF``, FORMAT ``FREQ``
 (VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). In a VCF of
@@ -198,7 +198,7 @@ def parse_vcf(
         if chrom != accession and chrom.split(".")[0] != base:
             raise SequenceInputError(
                 f"VCF line {number}: chromosome {chrom!r} is not {accession}; call variants against "
-                f"the Merlin reference {accession}"
+                f"the reference {accession}"
             )
         if not pos.isdigit() or not ref.isalpha():
             raise SequenceInputError(f"VCF line {number}: unreadable POS {pos!r} or REF {ref!r}")
