@@ -66,8 +66,14 @@ def _curated(call: dict[str, Any]) -> list[str]:
 def _coverage(doc: dict[str, Any]) -> list[str]:
     lines = []
     for gene, item in doc.get("coverage", {}).items():
-        spans = ", ".join(f"{a}–{b}" for a, b in item["codons"])
-        lines.append(f"{gene}: codons {spans} ({item['basis']})")
+        spans = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in item["codons"])
+        if item["basis"] == "listed":
+            lines.append(
+                f"{gene}: extent sequenced not stated — a mutation list gives only the codons "
+                f"listed ({spans or 'none'}); the gene was declared tested"
+            )
+        else:
+            lines.append(f"{gene}: codons {spans} ({item['basis']})")
     return lines
 
 

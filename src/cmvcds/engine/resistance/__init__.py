@@ -25,7 +25,7 @@ from cmvcds.engine.resistance.genes import reference_genes
 from cmvcds.engine.resistance.haplotypes import vcf_calls
 from cmvcds.engine.resistance.inputs import read_upload
 from cmvcds.engine.resistance.levels import Level, MutationStatus
-from cmvcds.engine.resistance.mutations import read_mutation_list
+from cmvcds.engine.resistance.mutations import parse_change_id, read_mutation_list
 from cmvcds.engine.resistance.report import (
     FORMAT,
     Contribution,
@@ -88,6 +88,16 @@ def _genes(knowledge: Knowledge, names: Sequence[str], virus: str) -> tuple[str,
     return tuple(result)
 
 
+def _listed_positions(gene: str, ids: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    """The codons a mutation list speaks about in ``gene``: those of its changes, nothing more.
+    A list names what was found, not what was read (issue 18): the extent sequenced is unknown,
+    so the report never shows a listed gene as covered end to end (basis ``listed``)."""
+    spans = sorted(
+        {(c.start, c.end) for c in map(parse_change_id, ids) if c.gene == gene},
+    )
+    return tuple(spans)
+
+
 def interpret_mutations(
     mutations: Sequence[str] | str,
     genes_tested: Sequence[str] | None,
@@ -109,7 +119,7 @@ def interpret_mutations(
         raise SequenceInputError(
             f"mutations {', '.join(outside)} lie in genes not listed as tested"
         )
-    coverage = tuple(GeneCoverage(g, ((1, genes.gene(g).codons),), "declared") for g in tested)
+    coverage = tuple(GeneCoverage(g, _listed_positions(g, ids), "listed") for g in tested)
     warnings = tuple(
         f"{m} was listed {len(texts)} times ({'; '.join(repr(t) for t in texts)}); counted once"
         for m, texts in repeated.items()

@@ -66,9 +66,10 @@ class GeneCoverage:
 
     gene: str
     codons: tuple[tuple[int, int], ...]
-    basis: (
-        str  # "sequence" (FASTA), "declared" (genes_tested), "variants" (a VCF record in the gene)
-    )
+    #: "sequence" (FASTA: the codons read), "declared" (VCF genes_tested), "variants" (a VCF
+    #: record in the gene), "listed" (a mutation list: only the listed codons are known; the
+    #: extent sequenced is not stated, so no codon is ever reported "not covered" from it)
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -359,7 +360,7 @@ def _contribution(
 
 def _uncovered(index: _Index, drug: str, genotype: Genotype) -> list[str]:
     missing: list[str] = []
-    covered = {c.gene: c.codons for c in genotype.coverage}
+    covered = {c.gene: c.codons for c in genotype.coverage if c.basis != "listed"}
     for (d, gene), codons in index.resistance_codons.items():
         if d != drug or gene not in covered:
             continue
