@@ -278,6 +278,7 @@ def parse_vcf(
     if intervals is not None and genome_length is not None:
         selected = _select(text, accession, _genome_mask(intervals, genome_length))
     prefiltered = selected is not None
+    lines: Iterable[tuple[int, str]]
     if selected is not None:
         lines, seen_header = selected
     else:
