@@ -47,6 +47,12 @@ class ResistanceFormat(StrEnum):
     JSON = "json"
     TEXT = "text"
     HTML = "html"
+    PDF = "pdf"  # the HTML report printed by headless chromium, bytes to stdout
+    SVG = "svg"  # the lollipop plots (mutations over each gene with frequency)
+
+
+#: Formats that render one sample.
+SINGLE = (ResistanceFormat.HTML, ResistanceFormat.PDF, ResistanceFormat.SVG)
 
 
 #: The largest sequence file read (a VCF of a deep-sequenced genome; the API's VCF bound).
@@ -161,7 +167,11 @@ def resistance(
     ] = ResistanceFormat.TEXT,
 ) -> None:
     """Per-drug resistance report (levels, fold changes, mutations, evidence) from a genotype."""
-    from cmvcds.adapters.report.resistance_html import resistance_html, resistance_text
+    from cmvcds.adapters.report.resistance_html import (
+        lollipop_svg,
+        resistance_html,
+        resistance_text,
+    )
     from cmvcds.engine.resistance import interpret_mutations
 
     with exits_on_error():
@@ -183,8 +193,10 @@ def resistance(
         knowledge = knowledge_pack()
         genes = _genes(genes_tested)
         if batch is not None:
-            if format is ResistanceFormat.HTML:
-                raise InputError("--format html renders one sample; use json or text with --batch")
+            if format in SINGLE:
+                raise InputError(
+                    f"--format {format.value} renders one sample; use json or text with --batch"
+                )
             failed = _run_batch(batch, knowledge, genes, threshold, format, sample, virus.value)
             if failed:
                 raise typer.Exit(2)
@@ -206,10 +218,10 @@ def resistance(
             reports = _sequence_file(
                 vcf, knowledge, genes, threshold, sample, expected="vcf", virus=virus.value
             )
-        if len(reports) > 1 and format is ResistanceFormat.HTML:
+        if len(reports) > 1 and format in SINGLE:
             raise InputError(
-                f"the VCF holds samples {', '.join(reports)}: --format html renders one; "
-                "choose it with --sample NAME"
+                f"the VCF holds samples {', '.join(reports)}: --format {format.value} renders "
+                "one; choose it with --sample NAME"
             )
         for name, report in reports.items():
             document = {"sample_id": name, **report.to_dict()} if name else report.to_dict()
@@ -219,8 +231,27 @@ def resistance(
                 )
             elif format is ResistanceFormat.HTML:
                 emit(resistance_html(document, knowledge))
+            elif format is ResistanceFormat.SVG:
+                emit(lollipop_svg(document, knowledge))
+            elif format is ResistanceFormat.PDF:
+                _write_pdf(resistance_html(document, knowledge))
             else:
                 emit(resistance_text(document))
+
+
+def _write_pdf(html: str) -> None:
+    """The report printed to PDF by headless chromium, written to stdout as bytes."""
+    import sys
+
+    from cmvcds.adapters.api.service import NotAvailable
+    from cmvcds.adapters.web.pages import html_to_pdf
+
+    try:
+        pdf = html_to_pdf(html)
+    except NotAvailable as error:
+        raise InputError(f"--format pdf: {error}") from None
+    sys.stdout.buffer.write(pdf)
+    sys.stdout.buffer.flush()
 
 
 def _batch_items(path: Path) -> list[tuple[int, list[str]]]:

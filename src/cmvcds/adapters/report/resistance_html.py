@@ -17,6 +17,7 @@ from cmvcds.knowledge.schemas.resistance import Evidence, Study
 
 __all__ = [
     "LEVEL_WORDING",
+    "lollipop_svg",
     "lollipops",
     "resistance_html",
     "resistance_summary_row",
@@ -297,6 +298,30 @@ def lollipops(doc: dict[str, Any], lengths: dict[str, int] | None = None) -> lis
     return figures
 
 
+def gene_lengths(doc: dict[str, Any], knowledge: Knowledge) -> dict[str, int]:
+    """Codons per gene of the document's virus (the lollipops' x axis)."""
+    from cmvcds.engine.resistance.genes import reference_genes
+
+    genes = reference_genes(knowledge, doc.get("virus") or "cmv")
+    return {name: gene.codons for name, gene in genes.genes.items()}
+
+
+def lollipop_svg(doc: dict[str, Any], knowledge: Knowledge) -> str:
+    """The lollipop plots of a report as one standalone SVG file: one row per gene tested
+    (mutations over the gene, stem height = frequency; filled = called, hollow = minority)."""
+    figures = lollipops(doc, gene_lengths(doc, knowledge))
+    rows = [
+        figure.replace('<svg class="lollipop"', f'<svg x="0" y="{100 * i}" class="lollipop"', 1)
+        for i, figure in enumerate(figures)
+    ]
+    title = _escape(f"{doc.get('sample_id') or 'sample'}: mutations by codon and frequency")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="640" height="{max(1, len(rows)) * 100}" '
+        f'viewBox="0 0 640 {max(1, len(rows)) * 100}" role="img" aria-label="{title}">'
+        f"<title>{title}</title>{''.join(rows)}</svg>\n"
+    )
+
+
 def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> str:
     """A standalone, printable HTML page of a ``cmvcds-resistance/1`` document."""
     dois = sorted(
@@ -321,7 +346,7 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
         ids = sorted({c for call in doc["drugs"].values() for c in call["citations"]})
         sources = [knowledge.sources[i].citation() for i in ids if i in knowledge.sources]
         genes = reference_genes(knowledge, tables.key)
-        lengths = {name: gene.codons for name, gene in genes.genes.items()}
+        lengths = gene_lengths(doc, knowledge)
         reference = f"{genes.accession} ({tables.strain})"
     references = [{"doi": d, "title": titles.get(d, "")} for d in dois]
     template = _ENV.from_string(_TEMPLATE)
