@@ -1,6 +1,12 @@
 """Resistance batch of NGS VCFs (issues 18 and 20): throughput as a ratio to reading the files.
 
     .venv/bin/python bench/bench_resistance_ngs.py [--files 200] [--records 2500] [--rounds 3]
+    .venv/bin/python bench/bench_resistance_ngs.py --a10 [--files 200] [--rounds 3]
+
+``--a10``: the files are copies of HerpesDRG's ``HCMV_A10.vcf`` (a VarScan VCF of a clinical
+sample: 2,501 records, 417 KiB; ``tests/resistance/data/herpesdrg/``, MIT), the size issue 20's
+"A10-sized" refers to; each copy has its allele frequencies moved by a seeded random step (so
+no two files are equal) without changing which records there are.
 
 200 VCFs are written to a temporary folder from the Merlin genome (``shared/data/reference``),
 shaped like a whole-genome freebayes/LoFreq output of a clinical sample: ``--records`` records over
@@ -32,6 +38,14 @@ from cmvcds.engine.resistance.genes import GeneModel, reference_genes, reverse_c
 from cmvcds.knowledge import load_knowledge
 
 REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "reference"
+A10 = (
+    Path(__file__).resolve().parents[1]
+    / "tests"
+    / "resistance"
+    / "data"
+    / "herpesdrg"
+    / "HCMV_A10.vcf"
+)
 HEADER = (
     "##fileformat=VCFv4.2\n##source=freebayes-like benchmark\n"
     "##contig=<ID=NC_006273.2,length=235646>\n"
@@ -117,6 +131,23 @@ def sample_vcf(rng: random.Random, genome: str, genes: dict[str, GeneModel], rec
     return HEADER + "".join(lines[k] for k in sorted(lines, key=lambda k: k % 1_000_000))
 
 
+def a10_vcf(rng: random.Random, text: str) -> str:
+    """A copy of A10 whose VarScan FREQ values moved by up to 2 points (kept within 0-100 %)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("#"):
+            out.append(line)
+            continue
+        cols = line.rstrip("\n").split("\t")
+        keys, values = cols[8].split(":"), cols[9].split(":")
+        at = keys.index("FREQ")
+        freq = float(values[at].rstrip("%")) + rng.uniform(-2, 2)
+        values[at] = f"{min(100.0, max(0.0, freq)):.2f}%"
+        cols[9] = ":".join(values)
+        out.append("\t".join(cols) + "\n")
+    return "".join(out)
+
+
 def read_all(paths: list[Path]) -> tuple[float, float]:
     """(wall, CPU) seconds to read, decode and split every file."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -139,6 +170,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--records", type=int, default=2500)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--a10", action="store_true", help="copies of HerpesDRG's HCMV_A10.vcf")
     args = parser.parse_args()
     knowledge = load_knowledge(os.environ.get("CMVCDS_KNOWLEDGE") or None)
     genes = dict(reference_genes(knowledge).genes)
@@ -148,7 +180,10 @@ def main() -> int:
         paths = []
         for n in range(args.files):
             path = Path(folder) / f"sample{n:03}.vcf"
-            path.write_text(sample_vcf(rng, genome, genes, args.records))
+            if args.a10:
+                path.write_text(a10_vcf(rng, A10.read_text()))
+            else:
+                path.write_text(sample_vcf(rng, genome, genes, args.records))
             paths.append(path)
         size = sum(p.stat().st_size for p in paths)
         batch_all(paths[:5], knowledge)  # warm-up: indexes built, modules imported
@@ -157,8 +192,9 @@ def main() -> int:
             reads.append(read_all(paths))
             batches.append(batch_all(paths, knowledge))
     load = os.getloadavg()[0]
+    records = 2501 if args.a10 else args.records
     lines = [
-        f"{args.files} VCFs of {args.records} records ({size / args.files / 1024:.0f} KiB each, "
+        f"{args.files} {'A10 ' if args.a10 else ''}VCFs of {records} records ({size / args.files / 1024:.0f} KiB each, "
         f"{size / 1e6:.1f} MB), best of {args.rounds} rounds, load average {load:.1f}:"
     ]
     for k, clock in enumerate(("wall", "CPU")):

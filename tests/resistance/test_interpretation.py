@@ -293,3 +293,22 @@ def test_adding_a_mutation_never_lowers_a_measured_level(
         if a.level.is_resistance:
             assert b.level.rank >= a.level.rank
         assert b.level is not Level.SUSCEPTIBLE or a.level is Level.SUSCEPTIBLE
+
+
+def test_a_mutation_list_never_claims_whole_gene_coverage(knowledge: Knowledge) -> None:
+    """A list names the changes found, not the codons read (issue 18 item 5): coverage shows
+    only the listed codons, basis ``listed``; the calls still rest on the genes declared tested."""
+    report = interpret_mutations("UL97:M460V, UL97:del591-594", ["UL97", "UL54"], knowledge)
+    doc = report.to_dict()
+    assert doc["coverage"] == {
+        "UL97": {"codons": [[460, 460], [591, 594]], "basis": "listed"},
+        "UL54": {"codons": [], "basis": "listed"},
+    }
+    # no known resistance codon is "not covered" because of it: UL54 declared tested, no change
+    assert doc["drugs"]["foscarnet"]["level"] == "susceptible"
+    assert "not_covered" not in doc["drugs"]["ganciclovir"]
+    from cmvcds.adapters.report.resistance_html import resistance_text
+
+    text = resistance_text(doc)
+    assert "UL54: extent sequenced not stated" in text
+    assert "codons 1–" not in text

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from cmvcds.adapters.api.deps import ClinicDep, IndexDep
 from cmvcds.adapters.api.models import (
@@ -28,6 +28,7 @@ from cmvcds.adapters.api.models import (
     VersionInfo,
 )
 from cmvcds.adapters.api.problems import problem_responses
+from cmvcds.adapters.api.service import NotAvailable
 from cmvcds.errors import InputError
 
 __all__ = ["router"]
@@ -111,9 +112,46 @@ def dose(clinic: ClinicDep, request: DoseRequest) -> Any:
     summary="The resistance report → cmvcds-resistance/1",
 )
 def resistance(clinic: ClinicDep, request: ResistanceRequest) -> Any:
+    return _resistance_document(clinic, request)
+
+
+def _resistance_document(clinic: ClinicDep, request: ResistanceRequest) -> dict[str, Any]:
     if not (request.mutations or request.fasta or request.vcf):
         raise _field_error("mutations", "give mutations, fasta or vcf")
     return clinic.resistance(request.model_dump(mode="json", exclude_none=True))
+
+
+@router.post(
+    "/resistance/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **problem_responses(422, 500, 503)},
+    summary="The resistance report as a printable PDF (the HTML report, printed by chromium)",
+)
+def resistance_pdf(clinic: ClinicDep, request: ResistanceRequest) -> Response:
+    from cmvcds.adapters.report.resistance_html import resistance_html
+    from cmvcds.adapters.web.pages import html_to_pdf  # chromium; imported on use
+
+    document = _resistance_document(clinic, request)
+    try:
+        pdf = html_to_pdf(resistance_html(document, clinic.knowledge))
+    except NotAvailable as error:
+        raise HTTPException(503, str(error)) from None
+    headers = {"Content-Disposition": 'attachment; filename="cmvcds-resistance.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.post(
+    "/resistance/lollipop.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}, **problem_responses(422, 500, 503)},
+    summary="Lollipop plots of the report: mutations over each gene tested, with frequency",
+)
+def resistance_svg(clinic: ClinicDep, request: ResistanceRequest) -> Response:
+    from cmvcds.adapters.report.resistance_html import lollipop_svg
+
+    svg = lollipop_svg(_resistance_document(clinic, request), clinic.knowledge)
+    headers = {"Content-Disposition": 'attachment; filename="cmvcds-lollipop.svg"'}
+    return Response(svg, media_type="image/svg+xml", headers=headers)
 
 
 @router.get(

@@ -120,12 +120,19 @@ class Clinic:
         from cmvcds.engine import resistance as engine  # Biopython loads with it, on demand
 
         genes = request.get("genes_tested") or None
+        virus = request.get("virus") or "cmv"
         if request.get("mutations"):
             report = engine.interpret_mutations(
-                request["mutations"], genes, self.knowledge, threshold=request.get("threshold")
+                request["mutations"],
+                genes,
+                self.knowledge,
+                threshold=request.get("threshold"),
+                virus=virus,
             )
         elif request.get("fasta"):
-            report = engine.interpret_fasta(request["fasta"], self.knowledge, genes_tested=genes)
+            report = engine.interpret_fasta(
+                request["fasta"], self.knowledge, genes_tested=genes, virus=virus
+            )
         else:
             report = engine.interpret_vcf(
                 request.get("vcf", ""),
@@ -133,6 +140,7 @@ class Clinic:
                 threshold=request.get("threshold"),
                 genes_tested=genes,
                 sample=request.get("sample") or None,
+                virus=virus,
             )
         document: dict[str, Any] = report.to_dict()
         return document

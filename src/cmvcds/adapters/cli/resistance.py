@@ -34,10 +34,25 @@ if TYPE_CHECKING:
 PROGRESS_EVERY = 100
 
 
+class Virus(StrEnum):
+    """The viruses of the report (engine/resistance/viruses.py)."""
+
+    CMV = "cmv"
+    HSV1 = "hsv1"
+    HSV2 = "hsv2"
+    VZV = "vzv"
+
+
 class ResistanceFormat(StrEnum):
     JSON = "json"
     TEXT = "text"
     HTML = "html"
+    PDF = "pdf"  # the HTML report printed by headless chromium, bytes to stdout
+    SVG = "svg"  # the lollipop plots (mutations over each gene with frequency)
+
+
+#: Formats that render one sample.
+SINGLE = (ResistanceFormat.HTML, ResistanceFormat.PDF, ResistanceFormat.SVG)
 
 
 #: The largest sequence file read (a VCF of a deep-sequenced genome; the API's VCF bound).
@@ -94,6 +109,7 @@ def _sequence_file(
     threshold: float | None,
     sample: str | None = None,
     expected: str | None = None,
+    virus: str = "cmv",
 ) -> dict[str, ResistanceReport]:
     """The report(s) of a FASTA or VCF file: one per VCF sample (``""`` for a FASTA or a VCF of
     one sample), or only ``sample``'s."""
@@ -101,13 +117,15 @@ def _sequence_file(
 
     kind, text = _read_sequence(path, expected.upper() if expected else "file", expected)
     if kind == "fasta":
-        return {"": interpret_fasta(text, knowledge, genes_tested=genes)}
+        return {"": interpret_fasta(text, knowledge, genes_tested=genes, virus=virus)}
     if sample is not None:
         report = interpret_vcf(
-            text, knowledge, threshold=threshold, genes_tested=genes, sample=sample
+            text, knowledge, threshold=threshold, genes_tested=genes, sample=sample, virus=virus
         )
         return {sample: report}
-    reports = interpret_vcf_samples(text, knowledge, threshold=threshold, genes_tested=genes)
+    reports = interpret_vcf_samples(
+        text, knowledge, threshold=threshold, genes_tested=genes, virus=virus
+    )
     return reports if len(reports) > 1 else {"": next(iter(reports.values()))}
 
 
@@ -118,7 +136,10 @@ def resistance(
     fasta: Annotated[
         Path | None, typer.Option("--fasta", help="FASTA: gene, amplicon(s) or whole genome.")
     ] = None,
-    vcf: Annotated[Path | None, typer.Option("--vcf", help="VCF against NC_006273.2.")] = None,
+    vcf: Annotated[
+        Path | None,
+        typer.Option("--vcf", help="VCF against the virus's RefSeq (CMV: NC_006273.2)."),
+    ] = None,
     batch: Annotated[
         Path | None,
         typer.Option("--batch", help="TSV of sample_id<TAB>mutations, or FASTA/VCF paths."),
@@ -134,12 +155,23 @@ def resistance(
         str | None,
         typer.Option("--sample", help="The sample of a multi-sample VCF (default: each one)."),
     ] = None,
+    virus: Annotated[
+        Virus,
+        typer.Option(
+            "--virus",
+            help="cmv (NC_006273.2), hsv1 (NC_001806.2), hsv2 (NC_001798.2) or vzv (NC_001348.1).",
+        ),
+    ] = Virus.CMV,
     format: Annotated[
         ResistanceFormat, typer.Option("--format", help="Output format.")
     ] = ResistanceFormat.TEXT,
 ) -> None:
     """Per-drug resistance report (levels, fold changes, mutations, evidence) from a genotype."""
-    from cmvcds.adapters.report.resistance_html import resistance_html, resistance_text
+    from cmvcds.adapters.report.resistance_html import (
+        lollipop_svg,
+        resistance_html,
+        resistance_text,
+    )
     from cmvcds.engine.resistance import interpret_mutations
 
     with exits_on_error():
@@ -161,25 +193,35 @@ def resistance(
         knowledge = knowledge_pack()
         genes = _genes(genes_tested)
         if batch is not None:
-            if format is ResistanceFormat.HTML:
-                raise InputError("--format html renders one sample; use json or text with --batch")
-            failed = _run_batch(batch, knowledge, genes, threshold, format, sample)
+            if format in SINGLE:
+                raise InputError(
+                    f"--format {format.value} renders one sample; use json or text with --batch"
+                )
+            failed = _run_batch(batch, knowledge, genes, threshold, format, sample, virus.value)
             if failed:
                 raise typer.Exit(2)
             return
         if sample is not None and vcf is None and batch is None:
             raise InputError("--sample names a sample of a multi-sample VCF: give --vcf")
         if mutations is not None:
-            reports = {"": interpret_mutations(mutations, genes, knowledge, threshold=threshold)}
+            reports = {
+                "": interpret_mutations(
+                    mutations, genes, knowledge, threshold=threshold, virus=virus.value
+                )
+            }
         elif fasta is not None:
-            reports = _sequence_file(fasta, knowledge, genes, threshold, expected="fasta")
+            reports = _sequence_file(
+                fasta, knowledge, genes, threshold, expected="fasta", virus=virus.value
+            )
         else:
             assert vcf is not None
-            reports = _sequence_file(vcf, knowledge, genes, threshold, sample, expected="vcf")
-        if len(reports) > 1 and format is ResistanceFormat.HTML:
+            reports = _sequence_file(
+                vcf, knowledge, genes, threshold, sample, expected="vcf", virus=virus.value
+            )
+        if len(reports) > 1 and format in SINGLE:
             raise InputError(
-                f"the VCF holds samples {', '.join(reports)}: --format html renders one; "
-                "choose it with --sample NAME"
+                f"the VCF holds samples {', '.join(reports)}: --format {format.value} renders "
+                "one; choose it with --sample NAME"
             )
         for name, report in reports.items():
             document = {"sample_id": name, **report.to_dict()} if name else report.to_dict()
@@ -189,8 +231,27 @@ def resistance(
                 )
             elif format is ResistanceFormat.HTML:
                 emit(resistance_html(document, knowledge))
+            elif format is ResistanceFormat.SVG:
+                emit(lollipop_svg(document, knowledge))
+            elif format is ResistanceFormat.PDF:
+                _write_pdf(resistance_html(document, knowledge))
             else:
                 emit(resistance_text(document))
+
+
+def _write_pdf(html: str) -> None:
+    """The report printed to PDF by headless chromium, written to stdout as bytes."""
+    import sys
+
+    from cmvcds.adapters.api.service import NotAvailable
+    from cmvcds.adapters.web.pages import html_to_pdf
+
+    try:
+        pdf = html_to_pdf(html)
+    except NotAvailable as error:
+        raise InputError(f"--format pdf: {error}") from None
+    sys.stdout.buffer.write(pdf)
+    sys.stdout.buffer.flush()
 
 
 def _batch_items(path: Path) -> list[tuple[int, list[str]]]:
@@ -209,18 +270,20 @@ def _sample(
     genes: list[str] | None,
     threshold: float | None,
     sample: str | None,
+    virus: str,
 ) -> list[tuple[str, ResistanceReport]]:
     from cmvcds.engine.resistance import interpret_mutations
 
     if len(fields) >= 2:
         sample_id, listed = fields[0].strip(), fields[1]
         tested = _genes(fields[2]) if len(fields) > 2 and fields[2].strip() else genes
-        return [(sample_id, interpret_mutations(listed, tested, knowledge, threshold=threshold))]
+        report = interpret_mutations(listed, tested, knowledge, threshold=threshold, virus=virus)
+        return [(sample_id, report)]
     written = fields[0].strip()
     path = Path(written)
     if not path.is_absolute() and not path.exists():
         path = base / written
-    reports = _sequence_file(path, knowledge, genes, threshold, sample)
+    reports = _sequence_file(path, knowledge, genes, threshold, sample, virus=virus)
     return [(f"{written}#{name}" if name else written, r) for name, r in reports.items()]
 
 
@@ -231,6 +294,7 @@ def _run_batch(
     threshold: float | None,
     format: ResistanceFormat,
     sample: str | None = None,
+    virus: str = "cmv",
 ) -> int:
     from cmvcds.adapters.report.resistance_html import resistance_summary_row
 
@@ -246,7 +310,7 @@ def _run_batch(
             documents = [
                 {"sample_id": name, **report.to_dict()}
                 for name, report in _sample(
-                    fields, path.parent, knowledge, genes, threshold, sample
+                    fields, path.parent, knowledge, genes, threshold, sample, virus
                 )
             ]
         except CmvcdsError as error:
@@ -274,7 +338,7 @@ def _run_batch(
     return failed
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def _table(header: list[str], rows: list[list[str]], virus: str = "cmv") -> str:
     widths = [
         max(len(r[i]) if i < len(r) else 0 for r in [header, *rows]) for i in range(len(header))
     ]
@@ -284,8 +348,12 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     ]
     legend = (
         "levels: S susceptible, LOW low-level, MOD moderate, HIGH high-level, UNK unknown, "
-        "NA not assessed; + combined effect of UL97 and UL54 mutations not measured, "
-        "likely higher, or a measured combination whose mutations were not shown to share "
-        "genomes"
+        "NA not assessed; + "
+        + (
+            "combined effect of UL97 and UL54 mutations not measured, likely higher, or "
+            if virus == "cmv"
+            else ""
+        )
+        + "a measured combination whose mutations were not shown to share genomes"
     )
     return "\n".join([*lines, "", legend])

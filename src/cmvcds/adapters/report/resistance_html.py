@@ -17,6 +17,7 @@ from cmvcds.knowledge.schemas.resistance import Evidence, Study
 
 __all__ = [
     "LEVEL_WORDING",
+    "lollipop_svg",
     "lollipops",
     "resistance_html",
     "resistance_summary_row",
@@ -66,8 +67,14 @@ def _curated(call: dict[str, Any]) -> list[str]:
 def _coverage(doc: dict[str, Any]) -> list[str]:
     lines = []
     for gene, item in doc.get("coverage", {}).items():
-        spans = ", ".join(f"{a}–{b}" for a, b in item["codons"])
-        lines.append(f"{gene}: codons {spans} ({item['basis']})")
+        spans = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in item["codons"])
+        if item["basis"] == "listed":
+            lines.append(
+                f"{gene}: extent sequenced not stated — a mutation list gives only the codons "
+                f"listed ({spans or 'none'}); the gene was declared tested"
+            )
+        else:
+            lines.append(f"{gene}: codons {spans} ({item['basis']})")
     return lines
 
 
@@ -81,7 +88,9 @@ def _or_higher(call: dict[str, Any]) -> str:
 def resistance_text(doc: dict[str, Any]) -> str:
     """The report as plain text: drugs first, then mutations, minority variants and coverage."""
     k = doc["knowledge"]
-    header = "cmvcds resistance report"
+    from cmvcds.engine.resistance.viruses import virus_tables
+
+    header = f"cmvcds resistance report ({virus_tables(doc.get('virus') or 'cmv').name})"
     if doc.get("sample_id"):
         header += f" — sample {doc['sample_id']}"
     lines = [
@@ -151,7 +160,7 @@ def resistance_summary_row(doc: dict[str, Any], drugs: list[str]) -> list[str]:
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>CMV antiviral resistance report{% if doc.sample_id %} — {{ doc.sample_id }}{% endif %}</title>
+<title>{{ virus_name }} antiviral resistance report{% if doc.sample_id %} — {{ doc.sample_id }}{% endif %}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#111;max-width:60em}
 h1{font-size:1.4em;margin-bottom:.2em}h2{font-size:1.1em;margin-top:1.4em;border-bottom:1px solid #999}
@@ -162,9 +171,9 @@ th{background:#eee}.meta{color:#444;font-size:.9em}.level{font-weight:600}
 .flag{color:#8a1c00}.sign td{height:2.5em;border:none;border-bottom:1px solid #555}
 @media print{body{margin:1cm}a{color:#000;text-decoration:none}}
 </style></head><body>
-<h1>CMV antiviral resistance genotype report</h1>
+<h1>{{ virus_name }} antiviral resistance genotype report</h1>
 <p class="meta">{% if doc.sample_id %}Sample <b>{{ doc.sample_id }}</b> · {% endif %}input: {{ doc.input }} ·
-reference NC_006273.2 (Merlin) · reporting threshold {{ '%.0f' % (doc.threshold * 100) }}% ·
+reference {{ reference }} · reporting threshold {{ '%.0f' % (doc.threshold * 100) }}% ·
 knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…)</p>
 
 <h2>Interpretation by drug</h2>
@@ -202,17 +211,17 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 
 <h2>Method</h2>
 <p class="small">Genotypic interpretation. Each mutation is assessed for each drug from the published fold changes
-in HerpesDRG-DB (status A, HCMV), using the strongest evidence class available (recombinant virus over
+in HerpesDRG-DB (status A, {{ virus_name }}), using the strongest evidence class available (recombinant virus over
 laboratory-selected strain over clinical isolate) and the median fold change; a phenotype measured for a combination
 of mutations is applied only when the whole combination is present and the frequencies show the mutations share
 genomes (their sum above 100 % for two), otherwise the call is flagged as a possible combination; NGS variants above 50 %
 are read as one majority haplotype, the others each as its own (never merged into an invented codon), and a minority
-frameshift never changes the reading frame of the majority; resistance mutations of UL97 and UL54 found
+frameshift never changes the reading frame of the majority;{% if doc.virus in (None, 'cmv') %} resistance mutations of UL97 and UL54 found
 together without a measured combination are flagged "or higher" (their combined effect is uncharacterised). A curated
-level replaces the measured one where the study's own reading or later evidence contradicts it (both are shown). Levels: fold change &lt; 2 susceptible,
+level replaces the measured one where the study's own reading or later evidence contradicts it (both are shown).{% endif %} Levels: fold change &lt; 2 susceptible,
 2–&lt; 5 low, 5–&lt; 15 moderate, ≥ 15 high. A change of uncharacterised effect makes the drug "unknown", a target
 gene not sequenced or not covered makes it "not assessed"; neither is ever reported as susceptible.
-Valganciclovir shares the phenotype of ganciclovir.</p>
+{% if doc.virus in (None, 'cmv') %}Valganciclovir shares the phenotype of ganciclovir.{% else %}Valaciclovir shares the phenotype of aciclovir, famciclovir that of penciclovir.{% endif %}</p>
 
 <h2>References</h2>
 <ol class="small">{% for ref in references %}<li>{{ ref.title }} <a href="https://doi.org/{{ ref.doi }}">doi:{{ ref.doi }}</a></li>{% endfor %}</ol>
@@ -289,6 +298,30 @@ def lollipops(doc: dict[str, Any], lengths: dict[str, int] | None = None) -> lis
     return figures
 
 
+def gene_lengths(doc: dict[str, Any], knowledge: Knowledge) -> dict[str, int]:
+    """Codons per gene of the document's virus (the lollipops' x axis)."""
+    from cmvcds.engine.resistance.genes import reference_genes
+
+    genes = reference_genes(knowledge, doc.get("virus") or "cmv")
+    return {name: gene.codons for name, gene in genes.genes.items()}
+
+
+def lollipop_svg(doc: dict[str, Any], knowledge: Knowledge) -> str:
+    """The lollipop plots of a report as one standalone SVG file: one row per gene tested
+    (mutations over the gene, stem height = frequency; filled = called, hollow = minority)."""
+    figures = lollipops(doc, gene_lengths(doc, knowledge))
+    rows = [
+        figure.replace('<svg class="lollipop"', f'<svg x="0" y="{100 * i}" class="lollipop"', 1)
+        for i, figure in enumerate(figures)
+    ]
+    title = _escape(f"{doc.get('sample_id') or 'sample'}: mutations by codon and frequency")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="640" height="{max(1, len(rows)) * 100}" '
+        f'viewBox="0 0 640 {max(1, len(rows)) * 100}" role="img" aria-label="{title}">'
+        f"<title>{title}</title>{''.join(rows)}</svg>\n"
+    )
+
+
 def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> str:
     """A standalone, printable HTML page of a ``cmvcds-resistance/1`` document."""
     dois = sorted(
@@ -299,21 +332,28 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
             for r in e["references"]
         }
     )
+    from cmvcds.engine.resistance.viruses import virus_tables
+
+    tables = virus_tables(doc.get("virus") or "cmv")
     titles: dict[str, str] = {}
     sources: list[str] = []
-    if knowledge is not None:
-        titles = {s.doi: s.title for s in knowledge.rows("resistance_studies", Study)}
-        ids = sorted({c for call in doc["drugs"].values() for c in call["citations"]})
-        sources = [knowledge.sources[i].citation() for i in ids if i in knowledge.sources]
-    references = [{"doi": d, "title": titles.get(d, "")} for d in dois]
     lengths = None
+    reference = f"{tables.strain}"
     if knowledge is not None:
         from cmvcds.engine.resistance.genes import reference_genes
 
-        lengths = {name: gene.codons for name, gene in reference_genes(knowledge).genes.items()}
+        titles = {s.doi: s.title for s in knowledge.rows(tables.studies, Study)}
+        ids = sorted({c for call in doc["drugs"].values() for c in call["citations"]})
+        sources = [knowledge.sources[i].citation() for i in ids if i in knowledge.sources]
+        genes = reference_genes(knowledge, tables.key)
+        lengths = gene_lengths(doc, knowledge)
+        reference = f"{genes.accession} ({tables.strain})"
+    references = [{"doi": d, "title": titles.get(d, "")} for d in dois]
     template = _ENV.from_string(_TEMPLATE)
     return template.render(
         doc=doc,
+        virus_name=tables.name,
+        reference=reference,
         evidence_wording={e.value: e.wording for e in Evidence},
         wording=LEVEL_WORDING,
         haplotype_wording=HAPLOTYPE_WORDING,

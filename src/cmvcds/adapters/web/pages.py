@@ -462,9 +462,10 @@ def resistance_form() -> HTMLResponse:
     return _page("resistance.html", v={}, result=None, errors=[], title=_("Resistance report"))
 
 
-@router.post("/resistance", response_class=HTMLResponse)
-async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
-    """A mutation list, or a FASTA or VCF file, gzip or not (told apart by content, issue 18)."""
+async def _resistance_form(
+    request: Request, clinic: Clinic
+) -> tuple[dict[str, str], Callable[[], dict[str, Any]]]:
+    """The form's values and the computation of its ``cmvcds-resistance/1`` document."""
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     upload = form.get("sequence")
@@ -479,6 +480,7 @@ async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
             "genes_tested": genes or None,
             "threshold": _threshold_percent(values.get("threshold", "")),
             "sample": values.get("sample", "").strip() or None,
+            "virus": _virus(values.get("virus", "")),
         }
         if data.strip():
             from cmvcds.engine.resistance import read_upload
@@ -491,7 +493,71 @@ async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
             )
         return clinic.resistance(query | {"mutations": mutations})
 
+    return values, answer
+
+
+@router.post("/resistance", response_class=HTMLResponse)
+async def resistance_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
+    """A mutation list, or a FASTA or VCF file, gzip or not (told apart by content, issue 18)."""
+    values, answer = await _resistance_form(request, clinic)
     return _answer_page("resistance.html", "Resistance report", values, answer)
+
+
+async def _resistance_download(
+    request: Request, clinic: Clinic, render_file: Callable[[dict[str, Any]], Response]
+) -> Response:
+    """The form's report as a file; input problems (or no chromium) give the form page."""
+    values, answer = await _resistance_form(request, clinic)
+    try:
+        document = answer()
+    except InputError:
+        return _answer_page("resistance.html", "Resistance report", values, answer)
+    try:
+        return render_file(document)
+    except NotAvailable as error:
+        return _page(
+            "resistance.html",
+            200,
+            v=values,
+            result=document,
+            errors=[],
+            unavailable=str(error),
+            title=_("Resistance report"),
+        )
+
+
+@router.post("/resistance/report.pdf")
+async def resistance_pdf(request: Request, clinic: ClinicDep) -> Response:
+    """The resistance report of the form as a PDF to sign (the printable report, by chromium)."""
+    from cmvcds.adapters.report.resistance_html import resistance_html
+
+    def pdf(document: dict[str, Any]) -> Response:
+        content = html_to_pdf(resistance_html(document, clinic.knowledge))
+        headers = {"Content-Disposition": 'attachment; filename="cmvcds-resistance.pdf"'}
+        return Response(content, media_type="application/pdf", headers=headers)
+
+    return await _resistance_download(request, clinic, pdf)
+
+
+@router.post("/resistance/lollipop.svg")
+async def resistance_svg(request: Request, clinic: ClinicDep) -> Response:
+    """The lollipop plots of the form's report (mutations over each gene, with frequency)."""
+    from cmvcds.adapters.report.resistance_html import lollipop_svg
+
+    def svg(document: dict[str, Any]) -> Response:
+        headers = {"Content-Disposition": 'attachment; filename="cmvcds-lollipop.svg"'}
+        content = lollipop_svg(document, clinic.knowledge)
+        return Response(content, media_type="image/svg+xml", headers=headers)
+
+    return await _resistance_download(request, clinic, svg)
+
+
+def _virus(text: str) -> str:
+    """The virus chosen on the form (``cmv`` when none); anything else is refused by name."""
+    key = text.strip().lower() or "cmv"
+    if key not in ("cmv", "hsv1", "hsv2", "vzv"):
+        raise InputError(f"{text!r} is not a virus of the report", field="virus")
+    return key
 
 
 def _threshold_percent(text: str) -> float | None:

@@ -1,11 +1,12 @@
 """Resistance genotype interpretation (issue 7): mutation lists, FASTA and VCF → per-drug levels.
 
-Public API (pure; the caller reads files and passes their text):
+Public API (pure; the caller reads files and passes their text; ``virus`` is ``cmv`` (default),
+``hsv1``, ``hsv2`` or ``vzv``, see :mod:`viruses`):
 
-    interpret_mutations(["UL97:M460V"], genes_tested=None, knowledge) -> ResistanceReport
-    interpret_fasta(text, knowledge) -> ResistanceReport
-    interpret_vcf(text, knowledge, threshold=0.10, sample=None) -> ResistanceReport
-    interpret_vcf_samples(text, knowledge) -> {sample: ResistanceReport}
+    interpret_mutations(["UL97:M460V"], genes_tested=None, knowledge, virus="cmv") -> ResistanceReport
+    interpret_fasta(text, knowledge, virus="cmv") -> ResistanceReport
+    interpret_vcf(text, knowledge, threshold=0.10, sample=None, virus="cmv") -> ResistanceReport
+    interpret_vcf_samples(text, knowledge, virus="cmv") -> {sample: ResistanceReport}
     read_upload(data) -> ("vcf" | "fasta", text)   # gzip and format told from the bytes
     report.to_dict()  # the cmvcds-resistance/1 JSON object
 
@@ -24,7 +25,7 @@ from cmvcds.engine.resistance.genes import reference_genes
 from cmvcds.engine.resistance.haplotypes import vcf_calls
 from cmvcds.engine.resistance.inputs import read_upload
 from cmvcds.engine.resistance.levels import Level, MutationStatus
-from cmvcds.engine.resistance.mutations import read_mutation_list
+from cmvcds.engine.resistance.mutations import parse_change_id, read_mutation_list
 from cmvcds.engine.resistance.report import (
     FORMAT,
     Contribution,
@@ -37,11 +38,13 @@ from cmvcds.engine.resistance.report import (
     interpret,
 )
 from cmvcds.engine.resistance.vcf import vcf_samples
+from cmvcds.engine.resistance.viruses import DEFAULT_VIRUS, VIRUSES, virus_tables
 from cmvcds.errors import SequenceInputError
 from cmvcds.knowledge import Knowledge
 
 __all__ = [
     "FORMAT",
+    "VIRUSES",
     "Call",
     "Contribution",
     "DrugCall",
@@ -70,18 +73,29 @@ def _threshold(knowledge: Knowledge, threshold: float | None) -> float:
     return value
 
 
-def _genes(knowledge: Knowledge, names: Sequence[str]) -> tuple[str, ...]:
-    known = reference_genes(knowledge).genes
+def _genes(knowledge: Knowledge, names: Sequence[str], virus: str) -> tuple[str, ...]:
+    known = reference_genes(knowledge, virus).genes
     result = []
     for name in names:
         gene = name.strip().upper()
         if gene not in known:
             raise SequenceInputError(
-                f"genes tested: {name!r} is not a resistance gene ({', '.join(known)})"
+                f"genes tested: {name!r} is not a {virus_tables(virus).name} resistance gene "
+                f"({', '.join(known)})"
             )
         if gene not in result:
             result.append(gene)
     return tuple(result)
+
+
+def _listed_positions(gene: str, ids: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    """The codons a mutation list speaks about in ``gene``: those of its changes, nothing more.
+    A list names what was found, not what was read (issue 18): the extent sequenced is unknown,
+    so the report never shows a listed gene as covered end to end (basis ``listed``)."""
+    spans = sorted(
+        {(c.start, c.end) for c in map(parse_change_id, ids) if c.gene == gene},
+    )
+    return tuple(spans)
 
 
 def interpret_mutations(
@@ -90,21 +104,22 @@ def interpret_mutations(
     knowledge: Knowledge,
     *,
     threshold: float | None = None,
+    virus: str = DEFAULT_VIRUS,
 ) -> ResistanceReport:
     """The report for a mutation list; genes tested default to the genes of the listed mutations."""
-    genes = reference_genes(knowledge)
+    genes = reference_genes(knowledge, virus)
     ids, repeated, synonymous = read_mutation_list(mutations, genes)
     tested = (
-        _genes(knowledge, genes_tested)
+        _genes(knowledge, genes_tested, virus)
         if genes_tested is not None
-        else _genes(knowledge, [m.partition(":")[0] for m in (*ids, *synonymous)])
+        else _genes(knowledge, [m.partition(":")[0] for m in (*ids, *synonymous)], virus)
     )
     outside = [m for m in ids if m.partition(":")[0] not in tested]
     if outside:
         raise SequenceInputError(
             f"mutations {', '.join(outside)} lie in genes not listed as tested"
         )
-    coverage = tuple(GeneCoverage(g, ((1, genes.gene(g).codons),), "declared") for g in tested)
+    coverage = tuple(GeneCoverage(g, _listed_positions(g, ids), "listed") for g in tested)
     warnings = tuple(
         f"{m} was listed {len(texts)} times ({'; '.join(repr(t) for t in texts)}); counted once"
         for m, texts in repeated.items()
@@ -119,14 +134,18 @@ def interpret_mutations(
         threshold=_threshold(knowledge, threshold),
         warnings=warnings,
     )
-    return interpret(genotype, knowledge)
+    return interpret(genotype, knowledge, virus)
 
 
 def interpret_fasta(
-    text: str, knowledge: Knowledge, *, genes_tested: Sequence[str] | None = None
+    text: str,
+    knowledge: Knowledge,
+    *,
+    genes_tested: Sequence[str] | None = None,
+    virus: str = DEFAULT_VIRUS,
 ) -> ResistanceReport:
     """The report for FASTA text (a gene, amplicons or a whole genome, either orientation)."""
-    genes = reference_genes(knowledge)
+    genes = reference_genes(knowledge, virus)
     # Biopython's aligner (and numpy) load only when a sequence is aligned: the CLI and the
     # treatment pathways import this package and should not pay for them.
     from cmvcds.engine.resistance.alignment import align_fasta
@@ -143,7 +162,7 @@ def interpret_fasta(
             calls.extend(call_changes(genes.gene(name), aligned[name]))
     tested = tuple(c.gene for c in coverage)
     if genes_tested is not None:
-        declared = _genes(knowledge, genes_tested)
+        declared = _genes(knowledge, genes_tested, virus)
         tested = tuple(g for g in tested if g in declared)
     warnings = [] if coverage else ["no resistance gene was found in the FASTA input"]
     mixtures = [c.id for c in calls if c.frequency == MIXTURE_FREQUENCY]
@@ -160,7 +179,7 @@ def interpret_fasta(
         warnings=tuple(warnings),
         source="fasta",
     )
-    return interpret(genotype, knowledge)
+    return interpret(genotype, knowledge, virus)
 
 
 def interpret_vcf(
@@ -170,14 +189,16 @@ def interpret_vcf(
     threshold: float | None = None,
     genes_tested: Sequence[str] | None = None,
     sample: str | None = None,
+    virus: str = DEFAULT_VIRUS,
 ) -> ResistanceReport:
-    """The report for one sample of a VCF against NC_006273.2 (``sample`` names it when the VCF
-    holds several: never the first one silently); genes tested default to genes with a record."""
-    genes = reference_genes(knowledge)
+    """The report for one sample of a VCF against the virus's reference (HCMV NC_006273.2;
+    ``sample`` names it when the VCF holds several: never the first one silently); genes tested
+    default to genes with a record."""
+    genes = reference_genes(knowledge, virus)
     limit = _threshold(knowledge, threshold)
     result = vcf_calls(text, genes, limit, genes.genome_length, sample)
     if genes_tested is not None:
-        tested = _genes(knowledge, genes_tested)
+        tested = _genes(knowledge, genes_tested, virus)
         basis = "declared"
     else:
         tested = tuple(g for g in genes.genes if g in result.genes_seen)
@@ -202,7 +223,7 @@ def interpret_vcf(
         warnings=tuple(warnings),
         source="vcf",
     )
-    return interpret(genotype, knowledge)
+    return interpret(genotype, knowledge, virus)
 
 
 def interpret_vcf_samples(
@@ -211,16 +232,24 @@ def interpret_vcf_samples(
     *,
     threshold: float | None = None,
     genes_tested: Sequence[str] | None = None,
+    virus: str = DEFAULT_VIRUS,
 ) -> dict[str, ResistanceReport]:
     """One report per sample of a VCF (its ``#CHROM`` names), in the file's order; a VCF with
     one sample or none gives one report under its name (or ``""``)."""
     names = vcf_samples(text)
     if len(names) <= 1:
-        report = interpret_vcf(text, knowledge, threshold=threshold, genes_tested=genes_tested)
+        report = interpret_vcf(
+            text, knowledge, threshold=threshold, genes_tested=genes_tested, virus=virus
+        )
         return {names[0] if names else "": report}
     return {
         name: interpret_vcf(
-            text, knowledge, threshold=threshold, genes_tested=genes_tested, sample=name
+            text,
+            knowledge,
+            threshold=threshold,
+            genes_tested=genes_tested,
+            sample=name,
+            virus=virus,
         )
         for name in names
     }

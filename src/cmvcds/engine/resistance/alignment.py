@@ -1,4 +1,4 @@
-"""FASTA → per-gene alignment to the Merlin coding sequences (gene, amplicon or whole genome).
+"""FASTA → per-gene alignment to the reference coding sequences (gene, amplicon or whole genome).
 
 1. **Seeding**: every ``K``-mer that occurs once in an exon of a resistance gene is indexed; the
    query (and its reverse complement) is sampled every ``STRIDE`` bases against that index, which

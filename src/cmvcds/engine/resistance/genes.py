@@ -1,7 +1,8 @@
-"""The resistance genes of the Merlin reference as the engine uses them.
+"""The resistance genes of a virus's reference genome as the engine uses them.
 
-Built once per knowledge pack from ``resistance_reference``: coding sequence, protein, exons and
-the mapping between genome coordinates (NC_006273.2, 1-based) and coding positions (0-based).
+Built once per knowledge pack and virus from its reference table (HCMV: ``resistance_reference``,
+Merlin NC_006273.2; HSV-1, HSV-2, VZV: :mod:`viruses`): coding sequence, protein, exons and the
+mapping between genome coordinates (1-based) and coding positions (0-based).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from cmvcds.engine.resistance.viruses import DEFAULT_VIRUS, virus_tables
 from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.resistance import ResistanceReference
@@ -89,6 +91,12 @@ class ReferenceGenes:
     accession: str
     genes: Mapping[str, GeneModel]
     genome_length: int | None = None
+    strain: str = "Merlin"
+
+    @property
+    def label(self) -> str:
+        """How input errors name the reference: ``the Merlin reference (NC_006273.2)``."""
+        return f"the {self.strain} reference ({self.accession})"
 
     def gene(self, name: str) -> GeneModel:
         try:
@@ -98,21 +106,23 @@ class ReferenceGenes:
             raise KnowledgeError(f"no reference for gene {name!r} (known: {known})") from None
 
 
-def reference_genes(knowledge: Knowledge) -> ReferenceGenes:
-    """The gene models of ``knowledge`` (memoised by the pack's SHA-256)."""
-    cached = _BUILT.get(knowledge.sha256)
+def reference_genes(knowledge: Knowledge, virus: str = DEFAULT_VIRUS) -> ReferenceGenes:
+    """The gene models of ``virus`` in ``knowledge`` (memoised by the pack's SHA-256)."""
+    key = (knowledge.sha256, virus)
+    cached = _BUILT.get(key)
     if cached is None:
-        cached = _build(knowledge.table("resistance_reference", ResistanceReference))
-        _BUILT[knowledge.sha256] = cached
+        tables = virus_tables(virus)
+        cached = _build(knowledge.table(tables.reference, ResistanceReference), tables.strain)
+        _BUILT[key] = cached
     return cached
 
 
-_BUILT: dict[str, ReferenceGenes] = {}  # memo of a pure function of the (immutable) pack
+_BUILT: dict[tuple[str, str], ReferenceGenes] = {}  # memo of a pure function of the pack
 
 
-def _build(reference: ResistanceReference) -> ReferenceGenes:
+def _build(reference: ResistanceReference, strain: str) -> ReferenceGenes:
     genes = {}
     for name, gene in reference.genes.items():
         protein = translate(gene.cds)
         genes[name] = GeneModel(name, gene.strand, gene.exons, gene.cds, protein.rstrip("*"))
-    return ReferenceGenes(reference.accession, genes, reference.genome_length)
+    return ReferenceGenes(reference.accession, genes, reference.genome_length, strain)

@@ -86,7 +86,7 @@ def _edits(gene: GeneModel, variant: Variant) -> Edits:
     return edits
 
 
-def _check_ref(gene: GeneModel, variant: Variant) -> None:
+def _check_ref(gene: GeneModel, variant: Variant, accession: str) -> None:
     for k, base in enumerate(variant.ref):
         index = gene.coding_index(variant.position + k)
         if index is None:
@@ -95,7 +95,7 @@ def _check_ref(gene: GeneModel, variant: Variant) -> None:
         if base != expected:
             raise SequenceInputError(
                 f"VCF line {variant.line}: REF {variant.ref} at {variant.position} does not match "
-                f"NC_006273.2 ({gene.name}); was the VCF called against another reference?"
+                f"{accession} ({gene.name}); was the VCF called against another reference?"
             )
 
 
@@ -138,7 +138,7 @@ def vcf_calls(
             continue
         result.genes_seen.add(name)
         for variant in here:
-            _check_ref(model, variant)
+            _check_ref(model, variant, genes.accession)
         _gene_calls(model, here, threshold, result)
     return result
 

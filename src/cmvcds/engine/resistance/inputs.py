@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import zlib
 
+from cmvcds.engine.resistance.vcf import head_lines
 from cmvcds.errors import SequenceInputError
 
 __all__ = ["read_upload", "sniff"]
@@ -23,7 +24,7 @@ MAX_BYTES = 50_000_000
 
 def sniff(text: str) -> str | None:
     """``"vcf"``, ``"fasta"`` or None, from the first meaningful line(s) of ``text``."""
-    for line in text.splitlines():
+    for line in head_lines(text):
         stripped = line.strip()
         if not stripped:
             continue

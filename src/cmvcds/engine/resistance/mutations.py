@@ -10,7 +10,8 @@ Accepted, case-insensitive gene names and either ``:`` or a space before the cha
 
 Canonical ids: ``UL97:M460V``, ``UL27:E22*``, ``UL97:del591-594`` (``UL97:del617`` for one
 residue), ``UL97:ins600_601K`` (residues inserted between 600 and 601), ``UL97:fs600``. Each change
-is checked against the Merlin protein; a mismatch is an input error naming the residue found.
+is checked against the reference protein (HCMV Merlin, HSV-1 strain 17, HSV-2 HG52, VZV
+Dumas); a mismatch is an input error naming the residue found. VZV genes are ``ORF36``, ``ORF28``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ THREE_LETTER = {
     "pro": "P", "ser": "S", "thr": "T", "trp": "W", "tyr": "Y", "val": "V", "ter": "*",
 }  # fmt: skip
 _AA = r"(?:[A-Za-z][a-z]{2}|[A-Z*])"
-_GENE = re.compile(r"^\s*(UL\d+)\s*[:\s]\s*(\S.*?)\s*$", re.I)
+_GENE = re.compile(r"^\s*((?:UL|ORF)\d+)\s*[:\s]\s*(\S.*?)\s*$", re.I)
 _SUB = re.compile(rf"^({_AA})(\d+)({_AA}|X)$")
 _DEL = [
     re.compile(r"^del(\d+)(?:[-_](\d+))?$", re.I),
@@ -111,7 +112,7 @@ def _change(gene: str, text: str) -> Change:
 
 
 def parse_mutation(text: str, genes: ReferenceGenes) -> Change:
-    """One mutation as written by a laboratory, checked against the Merlin protein."""
+    """One mutation as written by a laboratory, checked against the reference protein."""
     match = _GENE.match(text)
     if not match:
         raise SequenceInputError(f"{text!r} is not a mutation; write it as {EXAMPLES}")
@@ -124,7 +125,7 @@ def parse_mutation(text: str, genes: ReferenceGenes) -> Change:
     except ValueError as error:
         raise SequenceInputError(f"{text!r}: {error}; write it as {EXAMPLES}") from None
     protein = genes.gene(gene_name).protein
-    _check(change, protein, text)
+    _check(change, protein, text, genes.label)
     return shift_3prime(change, protein)
 
 
@@ -144,7 +145,7 @@ def shift_3prime(change: Change, protein: str) -> Change:
     return Change(change.gene, change.kind, start, end, change.ref, alt)
 
 
-def _check(change: Change, protein: str, text: str) -> None:
+def _check(change: Change, protein: str, text: str, reference: str) -> None:
     length = len(protein)
     if not (1 <= change.start <= change.end <= length) and not (
         change.kind == "ins" and change.end == change.start + 1 and 1 <= change.start < length
@@ -156,8 +157,8 @@ def _check(change: Change, protein: str, text: str) -> None:
         found = protein[change.start - 1]
         if found != change.ref:
             raise SequenceInputError(
-                f"{text!r}: {change.gene} residue {change.start} is {found} in the Merlin "
-                f"reference (NC_006273.2), not {change.ref}"
+                f"{text!r}: {change.gene} residue {change.start} is {found} in {reference}, "
+                f"not {change.ref}"
             )
 
 

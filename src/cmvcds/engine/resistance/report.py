@@ -34,6 +34,7 @@ from typing import Any
 from cmvcds.engine.resistance.codons import Call
 from cmvcds.engine.resistance.levels import Assessment, Level, MutationStatus, assess_rows
 from cmvcds.engine.resistance.mutations import parse_change_id
+from cmvcds.engine.resistance.viruses import DEFAULT_VIRUS, virus_tables
 from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.resistance import (
@@ -65,9 +66,10 @@ class GeneCoverage:
 
     gene: str
     codons: tuple[tuple[int, int], ...]
-    basis: (
-        str  # "sequence" (FASTA), "declared" (genes_tested), "variants" (a VCF record in the gene)
-    )
+    #: "sequence" (FASTA: the codons read), "declared" (VCF genes_tested), "variants" (a VCF
+    #: record in the gene), "listed" (a mutation list: only the listed codons are known; the
+    #: extent sequenced is not stated, so no codon is ever reported "not covered" from it)
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class ResistanceReport:
     warnings: tuple[str, ...] = ()
     unverified: tuple[str, ...] = ()
     source: str = "mutations"
+    virus: str = DEFAULT_VIRUS
 
     def drug(self, name: str) -> DrugCall:
         return next(d for d in self.drugs if d.drug == name)
@@ -181,6 +184,7 @@ class ResistanceReport:
             "input": self.source,
             "warnings": list(self.warnings),
             "unverified": list(self.unverified),
+            "virus": self.virus,  # ADR 0018-res18: after the contract's keys, their order kept
         }
 
 
@@ -257,16 +261,17 @@ class _Index:
     unverified_rows: Mapping[str, str] = field(default_factory=dict)  # rule/curation id -> note
 
 
-_INDEXES: dict[str, _Index] = {}  # memo of a pure function of the (immutable) pack
+_INDEXES: dict[tuple[str, str], _Index] = {}  # memo of a pure function of the (immutable) pack
 
 
-def _index(knowledge: Knowledge) -> _Index:
-    cached = _INDEXES.get(knowledge.sha256)
+def _index(knowledge: Knowledge, virus: str) -> _Index:
+    cached = _INDEXES.get((knowledge.sha256, virus))
     if cached is not None:
         return cached
+    tables = virus_tables(virus)
     levels = knowledge.table("resistance_levels", ResistanceLevels)
-    drugs = knowledge.table("resistance_drugs", ResistanceDrugs).drugs
-    rows = knowledge.rows("resistance_mutations", MutationPhenotype)
+    drugs = knowledge.table(tables.drugs, ResistanceDrugs).drugs
+    rows = knowledge.rows(tables.mutations, MutationPhenotype)
     single_rows: dict[tuple[str, str], list[MutationPhenotype]] = defaultdict(list)
     combo_rows: dict[tuple[frozenset[str], str], list[MutationPhenotype]] = defaultdict(list)
     for row in rows:
@@ -276,7 +281,8 @@ def _index(knowledge: Knowledge) -> _Index:
             single_rows[(row.mutation, row.drug)].append(row)
     singles = {key: assess_rows(value, levels) for key, value in single_rows.items()}
     unverified_rows: dict[str, str] = {}
-    for item in knowledge.table("resistance_curation", Curation).calls:
+    curations = knowledge.table(tables.curation, Curation).calls if tables.curation else ()
+    for item in curations:
         key = (item.mutation, item.drug)
         ids = {r.id for r in single_rows.get(key, [])}
         if ids != set(item.supersedes):
@@ -291,7 +297,12 @@ def _index(knowledge: Knowledge) -> _Index:
         if not item.verified:
             unverified_rows[item.id] = f"Curated level of {item.mutation} for {item.drug}"
     rules: dict[str, list[CombinedEffectRule]] = defaultdict(list)
-    for rule in knowledge.table("resistance_combined_effects", CombinedEffects).rules:
+    combined = (
+        knowledge.table(tables.combined_effects, CombinedEffects).rules
+        if tables.combined_effects
+        else ()
+    )
+    for rule in combined:
         rules[rule.drug].append(rule)
         if not rule.verified:
             unverified_rows[rule.id] = (
@@ -317,7 +328,7 @@ def _index(knowledge: Knowledge) -> _Index:
         rules={k: tuple(v) for k, v in rules.items()},
         unverified_rows=unverified_rows,
     )
-    _INDEXES[knowledge.sha256] = index
+    _INDEXES[(knowledge.sha256, virus)] = index
     return index
 
 
@@ -349,7 +360,7 @@ def _contribution(
 
 def _uncovered(index: _Index, drug: str, genotype: Genotype) -> list[str]:
     missing: list[str] = []
-    covered = {c.gene: c.codons for c in genotype.coverage}
+    covered = {c.gene: c.codons for c in genotype.coverage if c.basis != "listed"}
     for (d, gene), codons in index.resistance_codons.items():
         if d != drug or gene not in covered:
             continue
@@ -502,9 +513,11 @@ def _flags(
     return tuple(flags)
 
 
-def interpret(genotype: Genotype, knowledge: Knowledge) -> ResistanceReport:
-    """The report for ``genotype`` (pure: same genotype and pack, same report)."""
-    index = _index(knowledge)
+def interpret(
+    genotype: Genotype, knowledge: Knowledge, virus: str = DEFAULT_VIRUS
+) -> ResistanceReport:
+    """The report for ``genotype`` of ``virus`` (pure: same genotype and pack, same report)."""
+    index = _index(knowledge, virus)
     found = [c.id for c in genotype.calls]
     frequency = {c.id: c.frequency for c in genotype.calls}
     calls: dict[str, DrugCall] = {}
@@ -566,6 +579,7 @@ def interpret(genotype: Genotype, knowledge: Knowledge) -> ResistanceReport:
         warnings=genotype.warnings,
         unverified=unverified,
         source=genotype.source,
+        virus=virus,
     )
 
 

@@ -1,4 +1,4 @@
-"""VCF (against NC_006273.2) → the variants of one sample, with allele frequencies and phase.
+"""VCF (against the virus's reference, HCMV NC_006273.2) → the variants of one sample, with allele frequencies and phase.
 
 Allele frequency, first found of: INFO ``AF`` (LoFreq, bcftools), FORMAT ``AF``, FORMAT ``FREQ``
 (VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). In a VCF of
@@ -12,12 +12,14 @@ How the variants become amino-acid changes: :mod:`haplotypes`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import itemgetter, not_
 
 from cmvcds.errors import SequenceInputError
 
-__all__ = ["Variant", "parse_vcf", "vcf_samples"]
+__all__ = ["Variant", "head_lines", "parse_vcf", "vcf_samples"]
 
 _SYMBOLIC_REFERENCE = {".", "<*>", "<NON_REF>"}  # "no alternative allele": nothing to report
 
@@ -69,19 +71,29 @@ _MASK_PAD = 64
 _MASKS: dict[tuple[tuple[int, int], ...], bytearray] = {}  # memo of a pure function
 
 
+_READ_KEYS = frozenset({"AF", "FREQ", "AD", "GT", "PS"})  # the FORMAT keys this module reads
+_KEY_INDEX: dict[str, tuple[tuple[str, int], ...]] = {}  # memo: FORMAT column -> read keys
+
+
 def _sample_fields(cols: list[str], column: int) -> dict[str, str]:
+    """The FORMAT keys read here (AF, FREQ, AD, GT, PS) of the chosen sample, as
+    ``dict(zip(FORMAT, sample))`` would give them (a repeated key: the last one)."""
     if len(cols) <= column:
         return {}
-    return dict(zip(cols[8].split(":"), cols[column].split(":"), strict=False))
+    pairs = _KEY_INDEX.get(cols[8])
+    if pairs is None:
+        wanted = {key: i for i, key in enumerate(cols[8].split(":")) if key in _READ_KEYS}
+        pairs = _KEY_INDEX[cols[8]] = tuple(wanted.items())
+    values = cols[column].split(":")
+    return {key: values[i] for key, i in pairs if i < len(values)}
 
 
 def _frequencies(
-    cols: list[str], n_alt: int, line: int, column: int, pooled_info: bool
+    cols: list[str], sample: dict[str, str], n_alt: int, line: int, pooled_info: bool
 ) -> Sequence[float | None] | None:
     info_af = _info(cols[7], "AF") if pooled_info else None
     if info_af:
         return [_number(v, line, "INFO AF") for v in info_af.split(",")][:n_alt]
-    sample = _sample_fields(cols, column)
     if sample:
         if sample.get("AF", ".") != ".":
             return [_number(v, line, "FORMAT AF") for v in sample["AF"].split(",")][:n_alt]
@@ -104,8 +116,7 @@ def _frequencies(
     return None
 
 
-def _phases(cols: list[str], n_alt: int, column: int) -> list[tuple[str, int] | None]:
-    sample = _sample_fields(cols, column)
+def _phases(sample: dict[str, str], n_alt: int) -> list[tuple[str, int] | None]:
     gt = sample.get("GT", "")
     if "|" not in gt:
         return [None] * n_alt
@@ -118,9 +129,21 @@ def _phases(cols: list[str], n_alt: int, column: int) -> list[tuple[str, int] | 
     return result
 
 
+def head_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``str.splitlines`` gives them (blank ones aside), read lazily:
+    the header of a 400 KiB VCF is found without splitting the whole file."""
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield from text[start:end].splitlines()
+        start = end + 1
+
+
 def vcf_samples(text: str) -> tuple[str, ...]:
     """The sample names of the ``#CHROM`` header line (empty without one or without samples)."""
-    for raw in text.splitlines():
+    for raw in head_lines(text):
         if raw.startswith("#CHROM"):
             return tuple(raw.rstrip("\r\n").split("\t")[9:])
         if raw and not raw.startswith("#"):
@@ -142,6 +165,86 @@ def _sample_column(text: str, sample: str | None) -> tuple[int, bool]:
         listed = ", ".join(names) or "none named"
         raise SequenceInputError(f"the VCF has no sample {sample!r} (samples: {listed})")
     return 9 + names.index(sample), len(names) == 1
+
+
+#: Line breaks other than ``\n`` that ``str.splitlines`` honours: a text holding any of them is
+#: read line by line (the selection below counts lines by ``\n``).
+_OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _genome_mask(intervals: tuple[tuple[int, int], ...], limit: int) -> bytearray:
+    """The line filter's mask over the whole genome (1 where a record may touch a gene, and in
+    the last ``_MASK_PAD`` bases, where a record may run past the end), memoised."""
+    key = (intervals, limit)
+    mask = _GENOME_MASKS.get(key)
+    if mask is None:
+        mask = _target_mask(intervals, limit)
+        start = max(1, limit - _MASK_PAD)
+        mask[start:] = b"\x01" * (len(mask) - start)
+        _GENOME_MASKS[key] = mask
+    return mask
+
+
+_GENOME_MASKS: dict[tuple[tuple[tuple[int, int], ...], int], bytearray] = {}  # memo
+
+
+def _select(
+    text: str, accession: str, mask: bytearray
+) -> tuple[list[tuple[int, str]], bool] | None:
+    """(line number, line) of every record the line filter of :func:`parse_vcf` would keep, and
+    whether a ``#CHROM`` line was seen, computed column-wise instead of one Python step per line.
+
+    The records (after the ``#`` header) are split on tabs once; when every record has the same
+    number of columns, POS and REF of record ``j`` sit at fixed strides of that list, and that
+    is proven, not assumed: each stride field must be a line break followed by ``accession``
+    (there are as many line breaks as strides, so each line has exactly the same tab count).
+    (So no blank or ``#`` line lies among them.) Anything else — another chromosome, a POS that
+    is not a number, unequal columns, other line breaks — returns None and the text is read line by
+    line, so that every error and warning stays exactly as the line loop gives it."""
+    if any(mark in text for mark in _OTHER_BREAKS):
+        return None
+    body_start = 0
+    while text.startswith("#", body_start):
+        line_end = text.find("\n", body_start)
+        if line_end < 0:
+            return None
+        body_start = line_end + 1
+    body = text[body_start:]
+    if body.endswith("\n"):
+        body = body[:-1]
+    if not body:
+        return None
+    count = body.count("\n") + 1
+    per_line = body.count("\t", 0, body.find("\n"))  # the first record's tabs
+    fields = body.split("\t")
+    tabs = len(fields) - 1
+    if per_line < 4 or tabs != per_line * count:
+        return None
+    tail = "\n" + accession
+    if fields[0] != accession or not all(
+        map(str.endswith, fields[per_line:tabs:per_line], repeat(tail))
+    ):
+        return None
+    positions = fields[1::per_line]
+    if not all(map(str.isdigit, positions)):
+        return None
+    starts = list(map(int, positions))
+    if len(starts) < 2 or max(starts) >= len(mask):
+        return None  # one record, or one past the genome's end: read line by line
+    hit = set(compress(range(count), itemgetter(*starts)(mask)))
+    lengths = list(map(len, fields[3::per_line]))
+    if max(lengths) > _MASK_PAD or not min(lengths):  # a long or empty REF: rare
+        hit.update(compress(range(count), map(_MASK_PAD.__lt__, lengths)))
+        hit.update(compress(range(count), map(not_, lengths)))
+    offset = text.count("\n", 0, body_start) + 1
+    seen_header = text.startswith("#CHROM") or "\n#CHROM" in text[:body_start]
+    selected = []
+    for j in sorted(hit):  # line j rebuilt from its fields (its last one ends at the break)
+        first, last = j * per_line, (j + 1) * per_line
+        middle = "\t".join(fields[first + 1 : last])
+        end = fields[last].partition("\n")[0]
+        selected.append((offset + j, f"{accession}\t{middle}\t{end}"))
+    return selected, seen_header
 
 
 def parse_vcf(
@@ -171,13 +274,22 @@ def parse_vcf(
     outside: list[str] = []
     seen_header = False
     base = accession.split(".")[0]
-    for number, raw in enumerate(text.splitlines(), start=1):
+    selected = None
+    if intervals is not None and genome_length is not None:
+        selected = _select(text, accession, _genome_mask(intervals, genome_length))
+    prefiltered = selected is not None
+    lines: Iterable[tuple[int, str]]
+    if selected is not None:
+        lines, seen_header = selected
+    else:
+        lines = enumerate(text.splitlines(), start=1)
+    for number, raw in lines:
         if raw.startswith("#"):
             seen_header = seen_header or raw.startswith("#CHROM")
             continue
         if not raw:
             continue
-        if mask is not None and raw.startswith(prefix):  # the fast path: skip at the line
+        if mask is not None and not prefiltered and raw.startswith(prefix):  # skip at the line
             t2 = raw.find("\t", skip)
             pos = raw[skip:t2]
             if pos.isdigit():
@@ -198,7 +310,7 @@ def parse_vcf(
         if chrom != accession and chrom.split(".")[0] != base:
             raise SequenceInputError(
                 f"VCF line {number}: chromosome {chrom!r} is not {accession}; call variants against "
-                f"the Merlin reference {accession}"
+                f"the reference {accession}"
             )
         if not pos.isdigit() or not ref.isalpha():
             raise SequenceInputError(f"VCF line {number}: unreadable POS {pos!r} or REF {ref!r}")
@@ -225,11 +337,12 @@ def parse_vcf(
             filtered += 1
             continue
         alt_list = alts.split(",")
-        read = _frequencies(cols, len(alt_list), number, column, pooled_info)
+        sample_fields = _sample_fields(cols, column)
+        read = _frequencies(cols, sample_fields, len(alt_list), number, pooled_info)
         if read is None or None in read:
             no_frequency += 1
         frequencies = [1.0 if f is None else f for f in read or [None] * len(alt_list)]
-        phases = _phases(cols, len(alt_list), column)
+        phases = _phases(sample_fields, len(alt_list))
         for alt, frequency, phase in zip(alt_list, frequencies, phases, strict=False):
             if alt in _SYMBOLIC_REFERENCE:
                 continue

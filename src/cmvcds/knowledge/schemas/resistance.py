@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from cmvcds.knowledge.schemas.base import Fact, Strict
 
-MUTATION_ID = r"^UL\d+:(?:[A-Z]\d+[A-Z*]|del\d+(?:-\d+)?|ins\d+_\d+[A-Z]+|fs\d+)$"
+MUTATION_ID = r"^(?:UL|ORF)\d+:(?:[A-Z]\d+[A-Z*]|del\d+(?:-\d+)?|ins\d+_\d+[A-Z]+|fs\d+)$"
 FOLD_CHANGE = r"^(?:\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?|[<>]\d+(?:\.\d+)?)$"
 
 
