@@ -14,7 +14,7 @@ and ``xfail_reason``. Only ``case`` reaches the case parser.
   alerts:           [code, ...]   must appear
   alerts_absent:    [code, ...]   must not appear
   schedule:         [{event, earliest?, latest?}]                       each must match one item
-  findings:         {dotted.path: value}
+  findings:         {dotted.path: value}   (a list item by index: interpretations.0.rule)
   context:          the assessment's context
 For a dose (``dose: {drug, indication, regimen?, route?, region?}``):
   outcome, regimen: {dotted.path: value}, renal: {dotted.path: value}, alerts, alerts_absent.
@@ -124,6 +124,8 @@ def _get(document: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]  # a list item by its index: interpretations.0.rule
         else:
             return _MISSING
     return node
