@@ -234,3 +234,31 @@ def test_no_review_within_the_planned_course(make_case: Make, knowledge: Knowled
     result = run(make_case, knowledge, raw)
     assert "long_course_review" not in result.findings
     assert result.decisions[0].outcome == Outcome.RECOMMENDED
+
+
+# --- the review as a clinician reads it: CLI text and the HTML report ---------------------------
+
+
+def test_cli_text_and_html_show_the_review_side_by_side() -> None:
+    from typer.testing import CliRunner
+
+    from cmvcds.adapters.cli.main import app
+
+    runner = CliRunner()
+    text = runner.invoke(app, ["assess", str(LONG)], env={"CMVCDS_SETTINGS": ""}).stdout
+    assert "risk–benefit review: valganciclovir from 2025-06-10 (planned end 2025-12-10), 6 months on therapy" in text
+    assert "    hearing left: 2025-06-05 60 dB HL, 2025-12-01 55 dB HL (stable)" in text
+    assert "    neurodevelopment: 2025-12-01 abnormal" in text
+    assert "    toxicity labs: 2026-01-04 anc 1400 cells/uL" in text
+    assert "[warning] follow-up-finding: Abnormal neurodevelopment result on 2025-12-01" in text
+    html = runner.invoke(
+        app, ["assess", str(LONG), "--format", "html"], env={"CMVCDS_SETTINGS": ""}
+    ).stdout
+    section = html[html.index('<section class="long-course-review"') :]
+    section = section[: section.index("</section>")]
+    assert section.count('data-course="hearing-left"') == 2
+    assert section.count('data-course="viral-load"') == 8
+    assert '<td>2025-12-01</td><td>Neurodevelopment</td><td>abnormal</td>' in section
+    # the review is not repeated in the generic findings list
+    assert 'data-finding="long_course_review"' in html
+    assert html.count("long_course_review") == 1
