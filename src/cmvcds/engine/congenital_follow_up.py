@@ -193,7 +193,7 @@ def long_course_review(
     ]
     for name in not_recorded:
         result.missing.append(
-            Missing(name, "to weigh continuing the course beyond its planned months (seed 001)")
+            Missing(name, "to weigh continuing the course beyond its planned months")
         )
     result.findings["long_course_review"] = {
         "course": {
@@ -261,7 +261,7 @@ def _summary(
         parts.append(f"lowest ANC {low.value} {low.unit} on {low.date}")
     held = [t for t in stopped if t.stop_reason == "held_toxicity"]
     parts.append(f"{len(held)} hold(s) for toxicity")
-    return "Risk–benefit review (seed 001): " + "; ".join(parts) + "."
+    return "Risk–benefit review of the long course: " + "; ".join(parts) + "."
 
 
 def _load(o: Observation) -> str:

@@ -200,7 +200,7 @@ def test_review_lays_hearing_and_development_beside_load_and_toxicity(
     assert decision.outcome == Outcome.SPECIALIST_REVIEW
     summary = next(r for r in decision.reasons if r.startswith("Risk–benefit review"))
     assert summary == (
-        "Risk–benefit review (seed 001): 6 months on therapy; hearing left 60 → 45 dB HL (better); "
+        "Risk–benefit review of the long course: 6 months on therapy; hearing left 60 → 45 dB HL (better); "
         "development abnormal on 2025-12-15; viral load 50000 IU/mL → 5000 IU/mL (nadir 200 on 2025-09-10); "
         "lowest ANC 1400 cells/uL on 2026-01-04; 0 hold(s) for toxicity."
     )
