@@ -160,6 +160,18 @@ def hsct_on_cyclosporine() -> dict[str, Any]:
     return raw
 
 
+def followed_up() -> dict[str, Any]:
+    """The long course with recorded follow-up: the right ear 40 → 55 dB HL (a deterioration),
+    a developmental delay at 6 months."""
+    raw = example("congenital-long-course")
+    raw["congenital"]["follow_up"] = [
+        {"date": "2025-06-20", "assessment": "hearing", "ear": "right", "threshold_db": 40},
+        {"date": "2025-12-15", "assessment": "hearing", "ear": "right", "threshold_db": 55},
+        {"date": "2025-12-15", "assessment": "neurodevelopment", "result": "abnormal"},
+    ]
+    return raw
+
+
 def stopped_course() -> dict[str, Any]:
     """A congenital course stopped before 6 months: why it stopped decides what follows."""
     raw = example("congenital-long-course")
@@ -237,6 +249,11 @@ USES: dict[str, tuple[Base, dict[str, Any]]] = {
     "congenital.diagnosis.specimen": (congenital_by_diagnosis_block, {"congenital.diagnosis.specimen": "saliva"}),
     "congenital.manifestations": (lambda: example("congenital"), {"congenital.manifestations": []}),
     "congenital.hearing": (isolated_hearing_loss, {"congenital.hearing": "normal"}),
+    "congenital.follow_up[].date": (followed_up, {"congenital.follow_up.0.date": "2025-12-20"}),
+    "congenital.follow_up[].assessment": (followed_up, {"congenital.follow_up.2.assessment": "ophthalmology"}),
+    "congenital.follow_up[].ear": (followed_up, {"congenital.follow_up.1.ear": "left"}),
+    "congenital.follow_up[].threshold_db": (followed_up, {"congenital.follow_up.1.threshold_db": 45}),
+    "congenital.follow_up[].result": (followed_up, {"congenital.follow_up.2.result": "normal"}),
     "transplant.organ": (lambda: example("transplant-kidney-dposrneg"), {"transplant.organ": "liver"}),
     "transplant.date": (lambda: example("transplant-kidney-dposrneg"), {"transplant.date": "2026-01-01"}),
     "transplant.donor_cmv_igg": (lambda: example("transplant-kidney-dposrneg"), {"transplant.donor_cmv_igg": "negative"}),

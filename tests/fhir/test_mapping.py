@@ -299,3 +299,32 @@ def test_branded_product_described_by_ingredient_and_strength_rolls_up(
     missing = bundle_to_case(bundle(order), knowledge, context="transplant", assessed_on=TODAY)
     assert missing.case["therapy"] == []
     assert "Medication/valcyte, which was not sent with it" in missing.unmapped[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "becomes"),
+    [("22244-8", "cmv_igg"), ("30325-5", "cmv_igm"), ("13949-3", "cmv_igg"), ("24119-0", "cmv_igm")],
+)
+def test_common_presence_serology_codes_are_read(
+    knowledge: Knowledge, code: str, becomes: str
+) -> None:
+    """The outside probe: 22244-8 (CMV IgG Ab [Presence] in Serum) and 30325-5 (CMV IgM Ab
+    [Presence] in Serum), common in lab feeds and the NMDP IG, were not in the value sets."""
+    observation = {
+        "resourceType": "Observation",
+        "id": "s1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2026-11-10",
+        "valueCodeableConcept": {
+            "coding": [{"system": "http://snomed.info/sct", "code": "10828004", "display": "Positive"}]
+        },
+    }
+    mapped = bundle_to_case(
+        {"observations": bundle(observation)}, knowledge, context="pregnancy", assessed_on=TODAY
+    )
+    assert mapped.case["observations"] == [
+        {"date": "2026-11-10", "code": becomes, "result": "positive"}
+    ], mapped.unmapped
+    assert mapped.unmapped == []

@@ -14,10 +14,11 @@ and ``xfail_reason``. Only ``case`` reaches the case parser.
   alerts:           [code, ...]   must appear
   alerts_absent:    [code, ...]   must not appear
   schedule:         [{event, earliest?, latest?}]                       each must match one item
-  findings:         {dotted.path: value}
+  findings:         {dotted.path: value}   (a list item by index: interpretations.0.rule)
   context:          the assessment's context
 For a dose (``dose: {drug, indication, regimen?, route?, region?}``):
-  outcome, regimen: {dotted.path: value}, renal: {dotted.path: value}, alerts, alerts_absent.
+  outcome, regimen: {dotted.path: value}, renal: {dotted.path: value}, alerts, alerts_absent,
+  inputs_not_used: [input, ...] (exactly the inputs given that the regimen does not read).
 A number may be given as ``{approx: X, tol: T}``.
 """
 
@@ -124,6 +125,8 @@ def _get(document: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]  # a list item by its index: interpretations.0.rule
         else:
             return _MISSING
     return node
@@ -218,5 +221,9 @@ def compare_dose(doc: dict[str, Any], expected: dict[str, Any]) -> list[str]:
                 problems.append(
                     f"{section}.{path} = {None if got is _MISSING else got} (expected {value})"
                 )
+    if "inputs_not_used" in expected:
+        got = sorted(u["input"] for u in doc.get("inputs_not_used", []))
+        if got != sorted(expected["inputs_not_used"]):
+            problems.append(f"inputs_not_used {got} (expected {sorted(expected['inputs_not_used'])})")
     problems += _alerts(doc, expected)
     return problems

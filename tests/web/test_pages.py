@@ -240,6 +240,33 @@ def test_infant_form_reaches_the_congenital_pathway(client: TestClient) -> None:
     assert "congenital.manifestations[1]: unknown manifestation &#39;blue_skin&#39;" in bad.text
 
 
+def test_infant_form_records_follow_up_results(client: TestClient) -> None:
+    """Follow-up rows of the congenital form reach the rules: the left ear 20 -> 40 dB HL is a
+    new hearing loss (Lanzieri 2017: >= 25 dB HL); a hearing row without its ear is refused on
+    that row (ADR 0018-clin14)."""
+    page = client.get("/cases/new?context=congenital").text
+    assert 'name="congenital.follow_up[5].threshold_db"' in page
+    assert '<option value="left">' in page and '<option value="abnormal">' in page
+    form = {
+        "format": "cmvcds-case/1", "context": "congenital", "id": "infant-fu", "assessed_on": "2026-11-21",
+        "patient.sex": "female", "patient.birth_date": "2026-01-10", "patient.weight_kg": "8.5",
+        "congenital.gestational_age_at_birth": "39+0", "congenital.birth_weight_kg": "3.2",
+        "congenital.diagnosis.date": "2026-01-12", "congenital.diagnosis.specimen": "urine",
+        "congenital.hearing": "normal",
+        "congenital.follow_up[0].date": "2026-04-10", "congenital.follow_up[0].assessment": "hearing",
+        "congenital.follow_up[0].ear": "left", "congenital.follow_up[0].threshold_db": "20",
+        "congenital.follow_up[1].date": "2026-11-10", "congenital.follow_up[1].assessment": "hearing",
+        "congenital.follow_up[1].ear": "left", "congenital.follow_up[1].threshold_db": "40",
+    }  # fmt: skip
+    response = client.post("/cases", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert 'data-alert="hearing-deterioration"' in page
+    bad = client.post("/cases", data=form | {"congenital.follow_up[1].ear": ""})
+    assert bad.status_code == 422
+    assert "a hearing result needs ear" in bad.text
+
+
 def test_transplant_form_reaches_the_transplant_pathway(client: TestClient) -> None:
     form = {
         "format": "cmvcds-case/1", "context": "transplant", "id": "ktx-01", "assessed_on": "2026-11-21",

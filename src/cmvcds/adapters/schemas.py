@@ -174,6 +174,10 @@ def _dose_regimen() -> dict[str, Any]:
                 "description": "pediatric formula before caps and rounding",
             },
             "daily_mg": {**_NUMBER, "description": "average mg per day"},
+            "weekly_mg": {
+                **_NUMBER,
+                "description": "mg per week, for a schedule of fewer than 7 doses a week (where a daily figure misleads)",
+            },
             "duration_days": {"type": "integer"},
             "duration": _TEXT,
             "until_post_transplant_day": {"type": "integer"},
@@ -245,6 +249,11 @@ def dose_schema() -> dict[str, Any]:
             "citations": _CITATIONS,
             "reasons": {"type": "array", "items": _TEXT},
             "missing": {"type": "array", "items": missing},
+            "inputs_not_used": {
+                "type": "array",
+                "description": "inputs given that the chosen regimen does not read, each with why (ADR 0018-clin14)",
+                "items": _object(["input", "why"], {"input": _TEXT, "why": _TEXT}),
+            },
             "knowledge": _object(
                 ["version", "sha256"],
                 {"version": _TEXT, "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},

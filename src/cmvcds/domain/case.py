@@ -26,6 +26,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from cmvcds.domain.gestational_age import DAYS_LMP_TO_EDD, GestationalAge
@@ -222,12 +223,42 @@ class Diagnosis(_Model):
     specimen: Literal["urine", "saliva", "blood", "dried_blood_spot"]
 
 
+class FollowUpResult(_Model):
+    """One dated long-term follow-up result of an infant with congenital CMV (issue 14 item 9).
+
+    ``hearing``: one ``ear`` and its ``threshold_db`` (dB HL, the audiologist's summary figure for
+    that ear, e.g. the ABR threshold or the pure-tone average). ``ophthalmology`` and
+    ``neurodevelopment``: ``result`` normal or abnormal (for development, abnormal = a delay or
+    other concern). A key that does not belong to the assessment is refused.
+    """
+
+    date: Date
+    assessment: Literal["hearing", "ophthalmology", "neurodevelopment"]
+    ear: Literal["left", "right"] | None = None
+    threshold_db: Number | None = Field(default=None, ge=-10, le=130)
+    result: Literal["normal", "abnormal"] | None = None
+
+    @model_validator(mode="after")
+    def _keys_of_the_assessment(self) -> "FollowUpResult":
+        if self.assessment == "hearing":
+            if self.ear is None or self.threshold_db is None:
+                raise ValueError("a hearing result needs ear (left or right) and threshold_db (dB HL)")
+            if self.result is not None:
+                raise ValueError("a hearing result is its threshold_db; result is for eye and development")
+        elif self.ear is not None or self.threshold_db is not None:
+            raise ValueError(f"an {self.assessment} result has no ear or threshold_db; give result")
+        elif self.result is None:
+            raise ValueError(f"an {self.assessment} result needs result (normal or abnormal)")
+        return self
+
+
 class Congenital(_Model):
     gestational_age_at_birth: str | None = None
     birth_weight_kg: Number | None = None
     diagnosis: Diagnosis | None = None
     manifestations: tuple[str, ...] = ()
     hearing: Literal["normal", "unilateral_snhl", "bilateral_snhl", "not_tested"] | None = None
+    follow_up: tuple[FollowUpResult, ...] = ()
 
     @field_validator("gestational_age_at_birth")
     @classmethod
@@ -500,6 +531,11 @@ class _Checker:
             items.append(("presentation.symptom_onset", case.presentation.symptom_onset))
         if case.congenital and case.congenital.diagnosis:
             items.append(("congenital.diagnosis.date", case.congenital.diagnosis.date))
+        if case.congenital:
+            items += [
+                (f"congenital.follow_up[{i}].date", f.date)
+                for i, f in enumerate(case.congenital.follow_up)
+            ]
         if case.transplant and case.transplant.date:
             items.append(("transplant.date", case.transplant.date))
         if case.hiv and case.hiv.art_start:

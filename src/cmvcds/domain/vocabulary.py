@@ -74,6 +74,8 @@ class AlertCode(StrEnum):
     START_ART = "start-art"
     HIV_VIROLOGIC_FAILURE = "hiv-virologic-failure"
     OPHTHALMOLOGY_FOLLOW_UP = "ophthalmology-follow-up"
+    HEARING_DETERIORATION = "hearing-deterioration"
+    FOLLOW_UP_FINDING = "follow-up-finding"
     CMV_SAFE_BLOOD_PRODUCTS = "cmv-safe-blood-products"
     OUTSIDE_EVIDENCE_BASE = "outside-evidence-base"
     LOW_EVIDENCE = "low-evidence"

@@ -34,6 +34,7 @@ from cmvcds.domain.vocabulary import (
     ScheduleEvent,
     Severity,
 )
+from cmvcds.engine.congenital_follow_up import long_course_review, read_results
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.engine.monitoring import Course, add_months, plan_schedule, therapy_courses
 from cmvcds.engine.monitoring.held import held_on
@@ -83,6 +84,9 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
     diagnosis = _diagnosis(case, criteria, birth)
     findings: dict[str, object] = {"age_days": (on - birth).days}
     result.findings["congenital"] = findings
+    calendar = knowledge.tables.get("congenital_follow_up")
+    if isinstance(calendar, FollowUpCalendar):
+        read_results(case, calendar, result)
     diag_cited = result.cite(
         criteria.diagnosis, "confirmation of congenital infection (specimen and 21-day window)"
     )
@@ -294,6 +298,13 @@ def _treat(
                 "decision (resistance, neutropenia vs hearing and neurodevelopment). If continued: the dose "
                 "below on the current weight, the viral load monthly and drug levels where available."
             )
+            calendar = knowledge.tables.get("congenital_follow_up")
+            if isinstance(calendar, FollowUpCalendar):
+                summary, review_cited = long_course_review(
+                    case, calendar, result, running[-1].drug, start, stop, on
+                )
+                reasons.append(summary)
+                cited = (*cited, *review_cited)
         elif running:
             reasons.append(
                 f"On {running[-1].drug} since {start} (day {age_at_start} of life): continue to complete "

@@ -271,12 +271,15 @@ class _Builder:
                 else ""
             )
             text = (
-                f"{example.drug.capitalize()}, {example.indication}{where}: {_phase(dose.regimen)}"
+                f"{example.drug.capitalize()}, {example.title or example.indication}{where}: "
+                f"{_phase(dose.regimen)}"
             )
             then = dose.regimen.then
             while then is not None:
                 text += f"; then {_phase(then)}"
                 then = then.then
+            if example.note:
+                text += f" ({example.note})"
             yield OverviewStatement(text + ".", dose.citations)
 
     def _monitoring(self, _: OverviewSection) -> Iterable[OverviewStatement]:

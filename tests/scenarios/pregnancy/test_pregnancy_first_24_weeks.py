@@ -76,6 +76,8 @@ def test_interpretation_entry_in_full(knowledge: Knowledge) -> None:
     assert entry == {
         "rule": "I-1",
         "question": "AIFA 648/96 prevention: 'first twenty-four weeks' judged on the onset or on the diagnosis?",
+        "wording": "Gestanti a cui sia stata diagnosticata un'infezione primaria da CMV in epoca periconcezionale "
+                   "o in gravidanza (si veda definizione sottostante*) nelle prime ventiquattro settimane di gestazione.",
         "limit": {"ga": "24+0", "date": "2026-06-06"},
         "readings": [
             {"judged_on": "onset", "date": "2026-06-05 (23+6)", "answer": "eligible", "applied": True},
@@ -104,3 +106,4 @@ def test_dossier_shows_both_readings(knowledge: Knowledge) -> None:
     assert "Interpretation I-1 — clinical sign-off needed" in html
     assert "Judged on the onset (2026-06-05 (23+6)): eligible (applied)" in html
     assert "Judged on the diagnosis (2026-06-10 (24+4)): not eligible" in html
+    assert "diagnosticata un&#39;infezione primaria" in html or "diagnosticata un'infezione primaria" in html

@@ -250,6 +250,9 @@ def dose_text(document: dict[str, Any], knowledge: Knowledge) -> str:
     if document["missing"]:
         lines.append("Missing:")
         lines += [f"  - {m['item']}: {m['why']}" for m in document["missing"]]
+    if document.get("inputs_not_used"):
+        lines.append("Given but not used:")
+        lines += [f"  - {u['input']}: {u['why']}" for u in document["inputs_not_used"]]
     lines.append("Sources:")
     for source_id in document["citations"]:
         source = knowledge.sources.get(source_id)
@@ -262,11 +265,21 @@ def dose_text(document: dict[str, Any], knowledge: Knowledge) -> str:
     return "\n".join(lines)
 
 
+def _total(phase: dict[str, Any]) -> str:
+    """mg/day for a daily schedule; mg/week for fewer than 7 doses a week; nothing for less than
+    one dose a week (the schedule says it: 'every 2 weeks')."""
+    if "weekly_mg" not in phase:
+        return f" ({phase['daily_mg']} mg/day)"
+    if float(phase["weekly_mg"]) < float(phase["dose_mg"]):
+        return ""
+    return f" ({phase['weekly_mg']} mg/week)"
+
+
 def _phase_text(phase: dict[str, Any]) -> str:
     dose = f"{phase['dose_mg']} mg"
     if "dose_mg_per_kg" in phase:
         dose = f"{phase['dose_mg_per_kg']} mg/kg = {dose}"
-    text = f"{dose} {phase['route']} {phase['schedule']} ({phase['daily_mg']} mg/day)"
+    text = f"{dose} {phase['route']} {phase['schedule']}{_total(phase)}"
     if "oral_solution_ml" in phase:
         text += f", oral solution {phase['oral_solution_ml']} mL per dose"
     if phase.get("duration"):

@@ -32,6 +32,8 @@ def assessment_text(doc: dict[str, Any]) -> str:
         for key, value in doc["findings"].items():
             if key == "viral_load_kinetics":
                 lines += _kinetics(value)
+            elif key == "long_course_review":
+                lines += _long_course(value)
             else:
                 lines.append(f"  {key}: {_flat(value)}")
     if doc["regimens"]:
@@ -102,6 +104,48 @@ def _kinetics(kinetics: dict[str, Any]) -> list[str]:
         lines.append(
             f"    {marker['day']} {marker['series']}: {marker['code']} ({marker['label']})"
         )
+    return lines
+
+
+def _long_course(review: dict[str, Any]) -> list[str]:
+    """The risk–benefit review of a course beyond its planned months (seed 001): each course of
+    the child side by side, one line per result, dated."""
+    course = review["course"]
+    lines = [
+        f"  risk–benefit review: {course['drug']} from {course['start']} (planned end "
+        f"{course['planned_end']}), {course['months_on_therapy']} months on therapy"
+        f"{_cite(review)}"
+    ]
+    for ear, hearing in (review.get("hearing") or {}).items():
+        points = ", ".join(
+            f"{r['date']} {r['threshold_db']} dB HL" for r in hearing.get("results", [])
+        )
+        lines.append(f"    hearing {ear}: {points} ({hearing.get('trend')})")
+    for assessment in ("neurodevelopment", "ophthalmology"):
+        for r in review.get(assessment) or []:
+            lines.append(f"    {assessment}: {r['date']} {r['result']}")
+    loads = review.get("viral_load") or []
+    if loads:
+        lines.append(
+            "    viral load: "
+            + ", ".join(
+                f"{o['date']} {o['value'] if o['value'] is not None else o['result']}"
+                f"{' ' + o['unit'] if o['value'] is not None else ''} ({o['specimen']})"
+                for o in loads
+            )
+        )
+    labs = review.get("toxicity") or []
+    if labs:
+        lines.append(
+            "    toxicity labs: "
+            + ", ".join(f"{o['date']} {o['code']} {o['value']} {o['unit']}" for o in labs)
+        )
+    for t in review.get("courses_stopped") or []:
+        lines.append(f"    course stopped: {t['drug']} {t['start']}–{t['stop']} ({t['stop_reason']})")
+    for g in review.get("genotypes") or []:
+        lines.append(f"    genotype {g['date']}: {', '.join(g['mutations']) or 'no mutation'}")
+    if review.get("not_recorded"):
+        lines.append(f"    not recorded: {'; '.join(review['not_recorded'])}")
     return lines
 
 

@@ -49,6 +49,7 @@ NUMBER_FIELDS = frozenset(
         "every_h",
         "zone",
         "hours_after_dose",
+        "threshold_db",
     }
 )
 _INTEGER = re.compile(r"^[+-]?\d+$")

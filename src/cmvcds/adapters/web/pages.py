@@ -52,6 +52,7 @@ OBSERVATION_ROWS = 8
 ULTRASOUND_ROWS = 3
 THERAPY_ROWS = 3
 GENOTYPE_ROWS = 2
+FOLLOW_UP_ROWS = 6
 MAX_ROWS = 40
 
 
@@ -111,6 +112,9 @@ def _form_page(
         ultrasound_rows=_rows(values, "ultrasound", ULTRASOUND_ROWS, spare=1 if editing else 0),
         therapy_rows=_rows(values, "therapy", THERAPY_ROWS, spare=1 if editing else 0),
         genotype_rows=_rows(values, "genotype", GENOTYPE_ROWS, spare=1 if editing else 0),
+        follow_up_rows=_rows(
+            values, r"congenital\.follow_up", FOLLOW_UP_ROWS, spare=1 if editing else 0
+        ),
         context=context,
         contexts=CONTEXT_LABELS,
         choices=CHOICES,

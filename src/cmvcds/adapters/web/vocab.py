@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from cmvcds.domain.case import (
     Congenital,
     Diagnosis,
+    FollowUpResult,
     Patient,
     Presentation,
     Retinitis,
@@ -70,6 +71,9 @@ CHOICES: dict[str, list[str]] = {
     "organ": words(Transplant, "organ"),
     "serostatus": words(Transplant, "donor_cmv_igg"),
     "hearing": words(Congenital, "hearing"),
+    "follow_up_assessment": words(FollowUpResult, "assessment"),
+    "ear": words(FollowUpResult, "ear"),
+    "follow_up_result": words(FollowUpResult, "result"),
     "diagnosis_specimen": words(Diagnosis, "specimen"),
     "birth_weight_for_gestational_age": words(Patient, "birth_weight_for_gestational_age"),
     "disease": words(Presentation, "disease"),

@@ -116,11 +116,14 @@ def check_dose(
     weekly = compare(ordered_week, target_week)
     per_dose = compare(ordered_mg, Fraction(target.dose_mg))
     direction = weekly or per_dose
-    ordered_text = (
-        f"{_show(ordered_mg)} mg {_order_schedule(order)} ({_show(ordered_week / 7)} mg/day)"
+    daily = per_week >= 7 and target.doses_per_week >= 7  # else per week: a daily mean misleads
+    ordered_total = (
+        f"{_show(ordered_week / 7)} mg/day" if daily else f"{_show(ordered_week)} mg/week"
     )
+    target_total = f"{_show(target.daily_mg)} mg/day" if daily else f"{_show(target_week)} mg/week"
+    ordered_text = f"{_show(ordered_mg)} mg {_order_schedule(order)} ({ordered_total})"
     target_text = (
-        f"{_show(Fraction(target.dose_mg))} mg {target.schedule} ({_show(target.daily_mg)} mg/day; {target.band}; "
+        f"{_show(Fraction(target.dose_mg))} mg {target.schedule} ({target_total}; {target.band}; "
         f"{', '.join(target.citations)})"
     )
     if direction == 0:

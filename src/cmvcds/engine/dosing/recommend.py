@@ -176,6 +176,7 @@ class _Work:
             self.collected.missing.append(missing)
 
     def result(self, outcome: Outcome, regimen: DoseRegimen | None = None) -> DoseResult:
+        not_used = self._not_used() if outcome is Outcome.RECOMMENDED else ()
         return DoseResult(
             outcome=outcome,
             drug=self.label.drug,
@@ -188,6 +189,75 @@ class _Work:
             missing=tuple(self.collected.missing) if outcome is Outcome.INSUFFICIENT_DATA else (),
             region=self.region,
             regimen_id=self.row.id if self.row else None,
+            inputs_not_used=not_used,
+        )
+
+    def _not_used(self) -> tuple[tuple[str, str], ...]:
+        """The renal and laboratory inputs given that the chosen regimen never read, each with why
+        (issue 14 outside probe: a congenital dose silently ignored creatinine and height).
+
+        Read means: an input of the renal function the dose was chosen on (its formula's inputs;
+        height also for the ideal-weight note of Cockcroft-Gault), of the protocol's exclusions,
+        of a label check of this drug and indication, or the dialysis mode of a band or check.
+        Judged only on a recommended dose (an earlier stop has not reached every step)."""
+        p, row = self.patient, self.row
+        assert row is not None
+        used: set[str] = set()
+        if self.renal is not None:
+            names = {"measured CrCl": "crcl_measured"}
+            used |= {names.get(k, k) for k in self.renal.clearance.inputs}
+            if self.renal.clearance.method == "cockcroft-gault":
+                used.add("height")
+        if row.protocol_exclusions is not None:
+            used |= {"creatinine", "egfr", "crcl_measured"}
+        measures = {c.measure for c in self._active_checks()}
+        if measures & {"crcl_ml_min", "crcl_ml_min_kg"} and self.renal is not None:
+            used |= {"creatinine", "crcl_measured", "height"}
+        for measure, name in (
+            ("creatinine_mg_dl", "creatinine"),
+            ("anc_per_ul", "anc"),
+            ("platelets_per_ul", "platelets"),
+            ("hemoglobin_g_dl", "hemoglobin"),
+            ("urine_protein_mg_dl", "urine_protein"),
+            ("dialysis", "dialysis"),
+        ):
+            if measure in measures:
+                used.add(name)
+        if self.renal is not None or any(b.dialysis for b in row.bands) or row.formula:
+            used.add("dialysis")
+        if row.formula is not None:
+            used.add("height")  # body-surface area of the paediatric formula
+        given = {
+            "creatinine": p.creatinine_mg_dl is not None,
+            "egfr": p.egfr_ml_min_173 is not None,
+            "crcl_measured": p.measured_crcl_ml_min is not None,
+            "height": p.height_cm is not None,
+            "dialysis": p.dialysis != "none",
+            "anc": p.anc_per_ul is not None,
+            "platelets": p.platelets_per_ul is not None,
+            "hemoglobin": p.hemoglobin_g_dl is not None,
+            "urine_protein": p.urine_protein_mg_dl is not None or bool(p.urine_protein_dipstick),
+        }
+        renal = "the regimen has no renal adjustment in its source"
+        if self.renal is not None:
+            renal = f"the dose is chosen on {self.renal.clearance.method}"
+        elif p.dialysis != "none" and any(b.dialysis for b in row.bands):
+            renal = f"the dose follows the label's {p.dialysis} row, not a clearance"
+        why = {
+            "creatinine": renal,
+            "egfr": renal + (" (a reported eGFR is not the label's measure)" if self.renal else ""),
+            "crcl_measured": renal,
+            "height": "no body-surface, Schwartz or ideal-weight formula applies to this regimen",
+            "dialysis": "the regimen's source gives no dose by dialysis: ask a specialist",
+            "anc": "no blood-count limit of the label applies to this drug and indication",
+            "platelets": "no blood-count limit of the label applies to this drug and indication",
+            "hemoglobin": "no blood-count limit of the label applies to this drug and indication",
+            "urine_protein": "no urine-protein limit of the label applies to this drug and indication",
+        }
+        return tuple(
+            (name, f"not used by {self.label.drug} {row.id}: {why[name]}")
+            for name, present in given.items()
+            if present and name not in used
         )
 
     # -- the steps ---------------------------------------------------------------------------

@@ -118,6 +118,8 @@ class DoseRegimen:
         if self.calculated_mg is not None:
             out["calculated_mg"] = _number(self.calculated_mg, 2)
         out["daily_mg"] = _number(self.daily_mg, 2)
+        if self.doses_per_week < 7:  # three times weekly, every 2 weeks: a daily figure misleads
+            out["weekly_mg"] = _number(Fraction(self.dose_mg) * self.doses_per_week, 2)
         optional = {
             "duration_days": self.duration_days,
             "duration": self.duration,
@@ -155,6 +157,8 @@ class DoseResult:
     region: str = "us"
     regimen_id: str | None = None
     knowledge: dict[str, str] = field(default_factory=dict)
+    #: inputs given that the chosen regimen never read: (input, why) — reported, never silent
+    inputs_not_used: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The ``cmvcds-dose/1`` JSON document (design.md, "The dose calculator")."""
@@ -171,6 +175,8 @@ class DoseResult:
             "reasons": list(self.reasons),
             "missing": [{"item": m.item, "why": m.why} for m in self.missing],
         }
+        if self.inputs_not_used:
+            out["inputs_not_used"] = [{"input": i, "why": w} for i, w in self.inputs_not_used]
         if self.knowledge:
             out["knowledge"] = dict(self.knowledge)
         return out

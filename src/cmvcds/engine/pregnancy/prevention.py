@@ -17,7 +17,7 @@ from cmvcds.engine.pregnancy.amniocentesis import Amniocentesis
 from cmvcds.engine.pregnancy.dating import PregnancyDating
 from cmvcds.engine.pregnancy.exclusions import Exclusions
 from cmvcds.engine.pregnancy.infection import MaternalInfection, OnsetWindow
-from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
+from cmvcds.knowledge.schemas.pregnancy import GaLimit, PregnancyProtocol
 
 __all__ = [
     "Course",
@@ -118,7 +118,9 @@ def indication_for_prevention(
         )
         return Indication(Outcome.NOT_INDICATED, tuple(reasons), rules)
     if where == "straddles":
-        first_24_weeks_readings(infection, dating, limit, "undecidable (specialist review)", result)
+        first_24_weeks_readings(
+            infection, dating, limit_rule, "undecidable (specialist review)", result
+        )
         edge = f"24+0 ({limit})"
         reasons.append(
             f"The onset window straddles {edge}: the indication cannot be decided from the serology (I-2); specialist review."
@@ -152,7 +154,7 @@ def indication_for_prevention(
         f"Onset within the periconceptional period or before 24+0 ({limit}): indicated (A2, I-1)."
     )
     if infection.diagnosed_on is not None and infection.diagnosed_on >= limit:
-        first_24_weeks_readings(infection, dating, limit, "eligible", result)
+        first_24_weeks_readings(infection, dating, limit_rule, "eligible", result)
         result.alerts.append(
             Alert(
                 AlertCode.BOUNDARY_CASE,
@@ -170,18 +172,21 @@ def indication_for_prevention(
 def first_24_weeks_readings(
     infection: MaternalInfection,
     dating: PregnancyDating,
-    limit: date,
+    limit_rule: GaLimit,
     by_onset: str,
     result: PathwayResult,
 ) -> None:
-    """Record both readings of the AIFA 'first 24 weeks' when they differ (I-1).
+    """Record both readings of the AIFA 'first 24 weeks' when they differ (I-1), with the
+    Gazzetta Ufficiale's own sentence (``wording``).
 
-    The pack judges eligibility on the onset of the primary infection; the seed letter says women
-    "diagnosed with primary CMV infection during the periconceptional period or in the first
-    twenty-four weeks", which ties the limit to the diagnosis. The diagnosis reading is eligible
-    only with a diagnosis before 24+0; when the onset reading says otherwise both are shown,
-    the onset reading applied, flagged for clinical sign-off.
+    The pack judges eligibility on the onset of the primary infection; the allegato says "Gestanti
+    a cui sia stata diagnosticata un'infezione primaria da CMV in epoca periconcezionale o in
+    gravidanza ... nelle prime ventiquattro settimane di gestazione", where the 24 weeks may
+    qualify the diagnosis. The diagnosis reading is eligible only with a diagnosis before 24+0;
+    when the onset reading says otherwise both are shown, the onset reading applied, flagged for
+    clinical sign-off.
     """
+    limit = dating.date_of(limit_rule.days)
     diagnosed = infection.diagnosed_on
     onset = infection.onset
     if diagnosed is None or onset is None:
@@ -197,6 +202,7 @@ def first_24_weeks_readings(
     entry = {
         "rule": "I-1",
         "question": "AIFA 648/96 prevention: 'first twenty-four weeks' judged on the onset or on the diagnosis?",
+        "wording": limit_rule.wording,
         "limit": {"ga": "24+0", "date": limit},
         "readings": [
             {"judged_on": "onset", "date": onset_text, "answer": by_onset, "applied": True},

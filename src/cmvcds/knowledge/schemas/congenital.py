@@ -122,7 +122,37 @@ class FollowUpVisit(Fact):
         return self
 
 
+class HearingChange(Fact):
+    """When a recorded hearing threshold (dB HL, one per ear and date) is a hearing loss
+    (``≥ loss_from_db``) and when a later one is a deterioration of that ear: a new loss after a
+    result without one, or ``worse_by_db`` above the ear's best earlier threshold."""
+
+    loss_from_db: Decimal = Field(gt=0)
+    worse_by_db: Decimal = Field(gt=0)
+    action: str
+
+
+class AbnormalResult(Fact):
+    """What an abnormal eye or developmental result asks for."""
+
+    assessment: Literal["ophthalmology", "neurodevelopment"]
+    action: str
+
+
+class LongCourseReview(Fact):
+    """Seed 001: a course continued beyond its planned months is weighed on what ``shows`` lists."""
+
+    shows: str
+
+
 class FollowUpCalendar(Fact):
-    """``follow_up.yaml``: the audiology, ophthalmology and neurodevelopment calendar to school age."""
+    """``follow_up.yaml``: the audiology, ophthalmology and neurodevelopment calendar to school
+    age, what a recorded result means, and the risk–benefit review of a long course."""
 
     visits: tuple[FollowUpVisit, ...] = Field(min_length=1)
+    hearing_change: HearingChange
+    abnormal_results: tuple[AbnormalResult, ...] = Field(min_length=1)
+    long_course_review: LongCourseReview
+
+    def abnormal(self, assessment: str) -> AbnormalResult | None:
+        return next((r for r in self.abnormal_results if r.assessment == assessment), None)

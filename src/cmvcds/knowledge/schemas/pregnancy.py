@@ -69,9 +69,11 @@ SYMBOLS: dict[str, str] = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
 
 
 class GaLimit(Fact):
-    """A gestational age written ``w+d`` (e.g. ``20+1``)."""
+    """A gestational age written ``w+d`` (e.g. ``20+1``); ``wording``: the primary text's own
+    words where an interpretation of them is shown to clinicians (I-1)."""
 
     ga: str = Field(pattern=GA_PATTERN)
+    wording: str | None = None
 
     @property
     def days(self) -> int:

@@ -274,11 +274,16 @@ class Statement(Fact):
 
 
 class DoseExample(Strict):
+    """A dose the overview computes for its reference adult; ``note`` is said after it (e.g. that
+    a label's induction period is not the transplant course)."""
+
     drug: str
     indication: str
     regimen: str | None = None
     route: str | None = None
     organ: str | None = None
+    title: str | None = None
+    note: str | None = None
 
 
 class ReferencePatient(Fact):
