@@ -149,6 +149,24 @@ def test_unrelated_sequence_finds_no_gene(knowledge: Knowledge) -> None:
     assert {d.level for d in report.drugs} == {Level.NOT_ASSESSED}
 
 
+def test_changed_codons_next_to_a_sequence_end_are_not_read_as_an_indel(
+    knowledge: Knowledge, genes: ReferenceGenes
+) -> None:
+    """Found by the property below: ATG then two changed codons at the very start of a gene-only
+    sequence was called "del2-3" (free end gap + a cheap deletion beat six mismatches)."""
+    ul97 = genes.gene("UL97")
+    last = ul97.codons - 1  # the codon before the stop
+    report = interpret_fasta(
+        fasta(("s", mutate(ul97, {2: "GAA", 3: "ATG", last - 1: "TGG", last: "CAC"}))), knowledge
+    )
+    expected = ["UL97:S2E", "UL97:S3M"] + [
+        f"UL97:{ul97.protein[r - 1]}{r}{aa}"
+        for r, aa in ((last - 1, "W"), (last, "H"))
+        if ul97.protein[r - 1] != aa
+    ]
+    assert [m.id for m in report.mutations] == expected
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.dictionaries(

@@ -40,6 +40,7 @@ STRIDE = 8
 SPACING = 120
 PAD = 300
 MIN_HITS = 4
+MIN_FLANK = K  # aligned bases needed between a free end and an indel for the indel to be called
 _NUCLEOTIDES = re.compile(r"^[ACGTURYKMSWBDHVN]*$")
 
 
@@ -286,6 +287,8 @@ def _place(
         )
         for i in range(coordinates.shape[1] - 1)
     ]
+    if free_end is not None:
+        blocks = _short_flank_ungapped(blocks, free_end, len(target), len(piece))
     paired = [n for n, (t0, t1, p0, p1) in enumerate(blocks) if t1 > t0 and p1 > p0]
     if not paired:
         return
@@ -302,3 +305,46 @@ def _place(
             inserted = piece[p0:p1]
             position = r_lo + t0 - 1
             out[position] = out[position] + inserted if set(inserted) <= set("ACGT") else UNCOVERED
+
+
+Block = tuple[int, int, int, int]  # target start, target end, piece start, piece end
+
+
+def _short_flank_ungapped(blocks: list[Block], free_end: str, t_len: int, p_len: int) -> list[Block]:
+    """An indel with fewer than ``MIN_FLANK`` aligned bases between it and a free end is not called.
+
+    With free end gaps, a few bases matching by chance at the very end of a sequence (the start
+    codon, say) can pull the rest of the end into an indel that costs less than the substitutions
+    it replaces (two changed codons after ATG read as "del2-3"). As variant callers distrust
+    indels near a read's end, the stretch from the free end to the first well-anchored block (or
+    the chained anchor that bounds the piece) is read ungapped: base against base, as far as the
+    sequence reaches.
+    """
+    paired = [n for n, (t0, t1, p0, p1) in enumerate(blocks) if t1 > t0 and p1 > p0]
+    if not paired:
+        return blocks
+    trusted = [n for n in paired if blocks[n][1] - blocks[n][0] >= MIN_FLANK]
+    if free_end == "left":
+        bound = trusted[0] if trusted else len(blocks)
+        if not any(n not in paired for n in range(paired[0], bound)):
+            return blocks
+        anchor_t, anchor_p = (blocks[bound][0], blocks[bound][2]) if trusted else (t_len, p_len)
+        reach = min(anchor_t, anchor_p)
+        head: list[Block] = []
+        if anchor_p > reach:
+            head.append((0, 0, 0, anchor_p - reach))
+        if anchor_t > reach:
+            head.append((0, anchor_t - reach, 0, 0))
+        head.append((anchor_t - reach, anchor_t, anchor_p - reach, anchor_p))
+        return head + blocks[bound:]
+    bound = trusted[-1] if trusted else -1
+    if not any(n not in paired for n in range(bound + 1, paired[-1] + 1)):
+        return blocks
+    end_t, end_p = (blocks[bound][1], blocks[bound][3]) if trusted else (0, 0)
+    reach = min(t_len - end_t, p_len - end_p)
+    tail: list[Block] = [(end_t, end_t + reach, end_p, end_p + reach)]
+    if p_len > end_p + reach:
+        tail.append((end_t + reach, end_t + reach, end_p + reach, p_len))
+    if t_len > end_t + reach:
+        tail.append((end_t + reach, t_len, end_p + reach, end_p + reach))
+    return blocks[: bound + 1] + tail
