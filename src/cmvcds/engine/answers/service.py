@@ -8,6 +8,7 @@ and, for a personalised answer, the patient's assessment document.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -187,7 +188,14 @@ class AnswerEngine:
         ]
         if not chosen and not computed and not case_items:
             return self._not_covered(question, audience, understanding)
-        ordered = [*_relevant_case(case_items, understanding), *computed, *chosen]
+        leading, trailing = _leading_computed(computed, understanding)
+        ordered = [
+            *_relevant_case(case_items, understanding),
+            *leading,
+            *chosen[:1],
+            *trailing,
+            *chosen[1:],
+        ]
         if audience == "patient":  # no dosing instructions to patients: their doctor doses
             ordered = [i for i in ordered if not i.id.startswith(_DOSING_IDS)]
             if not ordered:
@@ -278,7 +286,7 @@ class AnswerEngine:
 
 #: Topics of a narrower situation: a statement about an infected fetus answers "the treatment in
 #: pregnancy" only after those about preventing fetal infection, unless the question names it.
-_NARROW_TOPICS = frozenset({"fetal-infection"})
+_NARROW_TOPICS = frozenset({"fetal-infection", "resistance"})
 
 #: Weight of the fused BM25 + semantic rank score (at most ~0.03) against the cosine similarity
 #: in the order of the "In short"; 10 was best on the labelled set (3: 62.3 %, 10: 63.2 %,
@@ -299,15 +307,37 @@ def _closest(
     item, hit = pair
     fit = bool(populations and set(item.populations) & populations)
     general = not populations and _plain_treatment(topics) and not item.populations
+    # "How will I know if my baby has been infected?" asks for the test, not the fetal treatment.
+    narrow_asked = set() if "diagnosis" in topics else set(topics)
     return (
         -int(fit or general),
         -int(dose and item.id.startswith("drug-regimens:")),
         -int(fit and _plain_treatment(topics) and item.id.startswith(_PROTOCOL_REGIMENS)),
-        int(bool(set(item.topics) & _NARROW_TOPICS - set(topics))),
+        int(bool(set(item.topics) & _NARROW_TOPICS - narrow_asked)),
         -int(bool(set(item.topics) & set(topics) & _SPECIFIC_TOPICS)),
-        -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
+        -(hit.similarity if hit.similarity is not None else 0.0)
+        - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
+
+
+def _leading_computed(
+    computed: Sequence[Evidence], understanding: Understanding
+) -> tuple[list[Evidence], list[Evidence]]:
+    """Computed statements that answer the question itself (a dose at the CrCl asked, the
+    amniocentesis date when the date is asked) lead; a date computed from a gestational age given
+    only as context ("I'm 10 weeks pregnant: what does it mean for my baby?") follows the
+    statement that answers it."""
+    asked_date = bool({"timing"} & set(understanding.topics)) or bool(
+        _AMNIOCENTESIS.search(normalise(understanding.question))
+    )
+    leading = [
+        i for i in computed if not i.id.startswith("amniocentesis-after-onset:") or asked_date
+    ]
+    return leading, [i for i in computed if i not in leading]
+
+
+_AMNIOCENTESIS = re.compile(r"amniocentes[ie]s?")
 
 
 def _plain_treatment(topics: Sequence[str]) -> bool:
@@ -319,7 +349,7 @@ def _plain_treatment(topics: Sequence[str]) -> bool:
 #: Topics that say what about a treatment is asked (its resistance, its efficacy...): a statement
 #: on that aspect answers before one on the treatment in general (duration and diagnosis words
 #: are too common in questions about other things to count here: 74.5 % top-1 with them).
-_SPECIFIC_TOPICS = frozenset({"resistance", "efficacy", "mechanism"})
+_SPECIFIC_TOPICS = frozenset({"resistance", "efficacy", "mechanism", "risk"})
 
 _REGIMEN_TOPICS = frozenset({"treatment", "prophylaxis", "dose", "duration"})
 
