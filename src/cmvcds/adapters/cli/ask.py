@@ -9,6 +9,7 @@ statement, later runs only read them. A cache that cannot be read or written is 
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from enum import StrEnum
 from functools import cache
@@ -45,10 +46,11 @@ class AskFormat(StrEnum):
 @cache
 def answer_engine() -> AnswerEngine:
     """The process-wide engine of the configured knowledge pack (built on first use; the
-    embedding model and numpy load only then, so ``cmvcds --help`` stays fast)."""
+    embedding model and numpy load only then, so ``cmvcds --help`` stays fast). Statements the
+    package has no prebuilt vector for are embedded with progress on stderr."""
     from cmvcds.adapters.answer_index import build_engine
 
-    return build_engine(knowledge_pack())
+    return build_engine(knowledge_pack(), progress=lambda line: typer.echo(line, err=True))
 
 
 def ask(
@@ -72,19 +74,21 @@ def ask(
     format: Annotated[AskFormat, typer.Option("--format", help="Output format.")] = AskFormat.TEXT,
 ) -> None:
     """Answer a clinical question from cited, reviewed knowledge (or say it is not covered)."""
-    from cmvcds.assess import assess
-
     with exits_on_error():
         knowledge = knowledge_pack()
         assessment = None
         if case is not None:
+            from cmvcds.assess import assess  # only a personalised answer needs the engine
+
             parsed = load_case(case, knowledge)
             assessment = assess(
                 parsed, knowledge, settings=read_settings(settings, knowledge)
             ).to_dict()
-        from cmvcds.adapters.review_overlay import env_reviews
+        reviews = None
+        if os.environ.get("CMVCDS_DATABASE_URL"):  # the registry's review status (SQLAlchemy)
+            from cmvcds.adapters.review_overlay import env_reviews
 
-        reviews = env_reviews()  # the registry's review status, when CMVCDS_DATABASE_URL is set
+            reviews = env_reviews()
         reader = None if audience is Audience.AUTO else audience.value
         document = answer_engine().ask(question, reader, assessment, reviews)
         if format is AskFormat.JSON:

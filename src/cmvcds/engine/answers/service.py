@@ -315,8 +315,7 @@ def _closest(
         -int(fit and _plain_treatment(topics) and item.id.startswith(_PROTOCOL_REGIMENS)),
         int(bool(set(item.topics) & _NARROW_TOPICS - narrow_asked)),
         -int(bool(set(item.topics) & set(topics) & _SPECIFIC_TOPICS)),
-        -(hit.similarity if hit.similarity is not None else 0.0)
-        - FUSED_WEIGHT * hit.score,
+        -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
 
