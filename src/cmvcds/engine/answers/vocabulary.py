@@ -114,6 +114,13 @@ _BEFORE_BIRTH = re.compile(
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
+#: A diagnosis named as the reader's situation rather than asked about.
+_SITUATION = re.compile(
+    r"(?<![a-z])(?:(?:maternal |materna )?primary (?:cmv )?infection|infezione primaria(?: materna)?"
+    r"(?: da (?:cmv|citomegalovirus))?)(?![a-z])"
+)
+
+
 def normalise(text: str) -> str:
     """Lower-case, accents removed, punctuation except ``+ - / . ,`` turned into spaces."""
     folded = text.lower()
@@ -245,6 +252,14 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
     populations = found(lexicon.populations)
     drugs = found(lexicon.drugs)
     topics = found(lexicon.topics)
+    if (
+        "diagnosis" in topics
+        and len(topics) > 1
+        and not lexicon.topics["diagnosis"].search(_SITUATION.sub(" ", masked))
+    ):
+        # "I have a primary infection: is valaciclovir safe?" names the diagnosis as the
+        # situation; the question is the other topic.
+        topics.remove("diagnosis")
     anchors = list(lexicon.anchors.finditer(masked))
     spans.extend(m.span() for m in anchors)
     # A specific population named makes the general one that includes it redundant.
