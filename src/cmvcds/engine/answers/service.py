@@ -171,12 +171,8 @@ class AnswerEngine:
         if audience == "patient":
             hits = [(i, h) for i, h in hits if not i.id.startswith(_DOSING_IDS)]
         hits = hits[:ANSWER_SIZE]
-        dose = "dose" in understanding.topics
         chosen = [
-            item
-            for item, _ in sorted(
-                hits, key=lambda pair: _closest(pair, populations, dose, understanding.topics)
-            )
+            item for item, _ in sorted(hits, key=lambda p: _closest(p, populations, understanding))
         ]
         computed_drugs = {
             d for item in computed for d in item.drugs if item.id.startswith("dose-at-crcl")
@@ -286,7 +282,7 @@ class AnswerEngine:
 
 #: Topics of a narrower situation: a statement about an infected fetus answers "the treatment in
 #: pregnancy" only after those about preventing fetal infection, unless the question names it.
-_NARROW_TOPICS = frozenset({"fetal-infection", "resistance"})
+_NARROW_TOPICS = frozenset({"fetal-infection", "resistance", "interactions"})
 
 #: Weight of the fused BM25 + semantic rank score (at most ~0.03) against the cosine similarity
 #: in the order of the "In short"; 10 was best on the labelled set (3: 62.3 %, 10: 63.2 %,
@@ -295,29 +291,52 @@ FUSED_WEIGHT = 10
 
 
 def _closest(
-    pair: tuple[Evidence, Hit], populations: frozenset[str], dose: bool, topics: Sequence[str]
-) -> tuple[int, int, int, int, int, float, int]:
+    pair: tuple[Evidence, Hit], populations: frozenset[str], understanding: Understanding
+) -> tuple[int, int, int, int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
     asked first (for a treatment question naming none, the statements about no population in
-    particular),
-    for a dose question its regimen (the dose itself) first, then closest in
-    meaning to the question (cosine similarity plus the weighted fused rank score). A treatment
-    question about a population whose protocol states a regimen (the AIFA valacyclovir protocol in
-    pregnancy) is answered by that regimen first."""
+    particular that concern the drug asked, if any); for a dose question its regimen (the dose
+    itself) first, unless it asks how the dose is followed; a study the question names by its
+    author; then closest in meaning to the question (cosine similarity plus the weighted fused
+    rank score). A treatment question about a population whose protocol states a regimen (the
+    AIFA valacyclovir protocol in pregnancy) is answered by that regimen first. Statements on a
+    narrower situation (an infected fetus, resistance, a drug interaction) come after the others
+    unless the question asks about it; among those about the population asked, a statement about
+    that population alone comes before one shared with others."""
     item, hit = pair
+    topics = understanding.topics
+    drugs = set(understanding.drugs)
     fit = bool(populations and set(item.populations) & populations)
-    general = not populations and _plain_treatment(topics) and not item.populations
+    general = (
+        not populations
+        and _plain_treatment(topics)
+        and not item.populations
+        and (not drugs or bool(drugs & set(item.drugs)))
+    )
+    dose = "dose" in topics and "monitoring" not in topics
     # "How will I know if my baby has been infected?" asks for the test, not the fetal treatment.
     narrow_asked = set() if "diagnosis" in topics else set(topics)
     return (
         -int(fit or general),
         -int(dose and item.id.startswith("drug-regimens:")),
         -int(fit and _plain_treatment(topics) and item.id.startswith(_PROTOCOL_REGIMENS)),
+        -int(_names_study(item, understanding)),
         int(bool(set(item.topics) & _NARROW_TOPICS - narrow_asked)),
         -int(bool(set(item.topics) & set(topics) & _SPECIFIC_TOPICS)),
+        -int(fit and set(item.populations) <= populations),
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
+
+
+def _names_study(item: Evidence, understanding: Understanding) -> bool:
+    """The question names the first author of a study the statement cites ("Shahar-Nissan")."""
+    words = {t.replace("-", "") for t in understanding.tokens}
+    for citation in item.citations:
+        author = re.match(r"[a-z]+", citation)
+        if author and len(author.group()) >= 5 and author.group() in words:
+            return True
+    return False
 
 
 def _leading_computed(
