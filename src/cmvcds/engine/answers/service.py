@@ -292,17 +292,16 @@ FUSED_WEIGHT = 10
 
 def _closest(
     pair: tuple[Evidence, Hit], populations: frozenset[str], understanding: Understanding
-) -> tuple[int, int, int, int, int, int, int, float, int]:
+) -> tuple[int, int, int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
     asked first (for a treatment question naming none, the statements about no population in
-    particular that concern the drug asked, if any); for a dose question its regimen (the dose
+    particular that concern only the drugs asked, if any); for a dose question its regimen (the dose
     itself) first, unless it asks how the dose is followed; a study the question names by its
     author; then closest in meaning to the question (cosine similarity plus the weighted fused
     rank score). A treatment question about a population whose protocol states a regimen (the
     AIFA valacyclovir protocol in pregnancy) is answered by that regimen first. Statements on a
     narrower situation (an infected fetus, resistance, a drug interaction) come after the others
-    unless the question asks about it; among those about the population asked, a statement about
-    that population alone comes before one shared with others."""
+    unless the question asks about it."""
     item, hit = pair
     topics = understanding.topics
     drugs = set(understanding.drugs)
@@ -311,7 +310,7 @@ def _closest(
         not populations
         and _plain_treatment(topics)
         and not item.populations
-        and (not drugs or bool(drugs & set(item.drugs)))
+        and (not drugs or set(item.drugs) <= drugs)
     )
     dose = "dose" in topics and "monitoring" not in topics
     # "How will I know if my baby has been infected?" asks for the test, not the fetal treatment.
@@ -323,7 +322,6 @@ def _closest(
         -int(_names_study(item, understanding)),
         int(bool(set(item.topics) & _NARROW_TOPICS - narrow_asked)),
         -int(bool(set(item.topics) & set(topics) & _SPECIFIC_TOPICS)),
-        -int(fit and set(item.populations) <= populations),
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
