@@ -214,7 +214,8 @@ class AnswerEngine:
     def _in_scope(self, u: Understanding) -> bool:
         """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""
         if u.anchored:
-            return True
+            # "Can you catch CMV from a cat?": CMV and nothing the knowledge knows about it.
+            return bool(u.populations or u.drugs or u.topics) or not u.unknown_terms
         if u.drugs:
             # Aciclovir and valaciclovir treat herpes too: alone, with words the knowledge does not
             # know and no population of cmvcds ("herpes labiale"), the question is not about CMV.
