@@ -11,6 +11,7 @@ again and an unchanged one never is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -123,8 +124,6 @@ def build_engine(
     computed = engine.vectors()
     extra = {k: v for k, v in computed.items() if k not in packaged}
     if set(extra) != set(cached):
-        try:
+        with contextlib.suppress(OSError):  # a cache that cannot be written is simply not used
             write_vectors(path, extra)
-        except OSError:
-            pass
     return engine

@@ -114,10 +114,13 @@ _BEFORE_BIRTH = re.compile(
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
-#: A diagnosis named as the reader's situation rather than asked about.
+#: A diagnosis named as the reader's situation rather than asked about ("my CMV test came back
+#: positive", "I have a primary infection").
 _SITUATION = re.compile(
     r"(?<![a-z])(?:(?:maternal |materna )?primary (?:cmv )?infection|infezione primaria(?: materna)?"
-    r"(?: da (?:cmv|citomegalovirus))?)(?![a-z])"
+    r"(?: da (?:cmv|citomegalovirus))?"
+    r"|(?:cmv )?test(?: del cmv)?(?: came back| was| is| e| e risultato| risultato)"
+    r" (?:positive|negative|positivo|positiva|negativo|negativa))(?![a-z])"
 )
 
 
