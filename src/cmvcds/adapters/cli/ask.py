@@ -124,6 +124,9 @@ def render_text(document: dict[str, Any], width: int = 96) -> str:
         for statement in section["statements"]:
             refs = "".join(f"[{n}]" for n in statement["refs"])
             flag = " (unverified)" if not statement["verified"] else ""
+            if approved := statement.get("approved"):
+                role = f" ({approved['role']})" if approved.get("role") else ""
+                flag += f" [approved by {approved['by']}{role} on {approved['on']}]"
             lines += wrap(f"{statement['text']} {refs}{flag}", "    ", "  • ")
     if document.get("ask_doctor"):
         lines += ["", "QUESTIONS TO ASK YOUR DOCTOR"] + [f"  • {a}" for a in document["ask_doctor"]]
@@ -131,6 +134,8 @@ def render_text(document: dict[str, Any], width: int = 96) -> str:
         lines += ["", "REFERENCES"]
         for ref in document["references"]:
             flag = " (not yet verified)" if not ref["verified"] else ""
+            if ref.get("incomplete"):
+                flag += f" (reference incomplete: {', '.join(ref['incomplete'])})"
             lines += wrap(f"{ref['citation']}{flag} [{ref['id']}]", "      ", f"  {ref['n']:>2}. ")
     if document["covered"] and document["follow_up"]:
         lines += ["", "FOLLOW-UP QUESTIONS"] + [f"  ? {q}" for q in document["follow_up"]]

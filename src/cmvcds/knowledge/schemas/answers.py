@@ -78,7 +78,12 @@ class ReviewRecord(Strict):
 
     status: ReviewStatus = ReviewStatus.DRAFT
     reviewer: str | None = None
+    #: The reviewer's role ("infectious-disease physician", "clinical pharmacist"), as the seed's
+    #: review box names who approved.
+    role: str | None = None
     date: Date | None = None
+    #: The knowledge pack version the statement was approved in.
+    knowledge_version: str | None = None
     history: tuple[ReviewEvent, ...] = ()
 
     @model_validator(mode="after")
