@@ -213,6 +213,8 @@ class AnswerEngine:
 
     def _in_scope(self, u: Understanding) -> bool:
         """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""
+        if u.other_infection and not u.drugs:
+            return False  # "symptoms of varicella in pregnancy": another virus
         if u.anchored:
             # "Can you catch CMV from a cat?": CMV and nothing the knowledge knows about it.
             return bool(u.populations or u.drugs or u.topics) or not u.unknown_terms

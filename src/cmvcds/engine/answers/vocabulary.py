@@ -157,6 +157,8 @@ class Understanding:
     numbers: Mapping[str, Decimal | str]
     anchored: bool
     unknown_terms: tuple[str, ...]
+    #: Another infection named (varicella, rubella…): the question is not about CMV.
+    other_infection: bool = False
     tokens: tuple[str, ...] = field(default=())
     semantic_query: str = ""
     audience: str = "clinician"
@@ -191,6 +193,7 @@ class Lexicon:
     topics: Mapping[str, re.Pattern[str]]
     includes: Mapping[str, tuple[str, ...]]
     anchors: re.Pattern[str]
+    other_infections: re.Pattern[str] | None
     ignorable: frozenset[str]
     stopwords: frozenset[str]
     known_words: frozenset[str]
@@ -220,6 +223,11 @@ class Lexicon:
             anchors=_phrases_pattern(
                 sorted({normalise(a) for a in vocabulary.anchors}, key=len, reverse=True)
             ),
+            other_infections=_phrases_pattern(
+                sorted({normalise(w) for w in vocabulary.other_infections}, key=len, reverse=True)
+            )
+            if vocabulary.other_infections
+            else None,
             ignorable=frozenset(
                 normalise(w) for w in (*vocabulary.stopwords, *vocabulary.general_words)
             ),
@@ -296,6 +304,7 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
         tokens=tokens,
         semantic_query=" ".join(content) or text,
         audience=_audience(text),
+        other_infection=bool(lexicon.other_infections and lexicon.other_infections.search(text)),
     )
 
 

@@ -195,6 +195,9 @@ class QuestionVocabulary(Strict):
     special_populations: tuple[str, ...] = ()
     stopwords: tuple[str, ...] = ()
     general_words: tuple[str, ...] = ()
+    #: Other infections: a question about one of them (and no CMV drug) is not about CMV, even
+    #: when its words appear in a statement ("varicella-zoster" in the letermovir statements).
+    other_infections: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _neighbours_known(self) -> "QuestionVocabulary":
