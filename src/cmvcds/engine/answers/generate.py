@@ -559,9 +559,22 @@ def _amniocentesis_date(
     )
 
 
+#: ``_evidence`` for the generators of other modules (resistance_lists).
+fill = _evidence
+
+
+def _resistance_lists(
+    knowledge: Knowledge, template: Template, question: Understanding
+) -> Iterator[Evidence]:
+    from cmvcds.engine.answers.resistance_lists import resistance_lists
+
+    yield from resistance_lists(knowledge, template, question)
+
+
 QUESTION: Mapping[str, QuestionGenerator] = {
     "dose-at-crcl": _dose_at_crcl,
     "amniocentesis-after-onset": _amniocentesis_date,
+    "resistance-mutations": _resistance_lists,
 }
 
 

@@ -345,18 +345,24 @@ def _leading_computed(
 ) -> tuple[list[Evidence], list[Evidence]]:
     """Computed statements that answer the question itself (a dose at the CrCl asked, the
     amniocentesis date when the date is asked) lead; a date computed from a gestational age given
-    only as context ("I'm 10 weeks pregnant: what does it mean for my baby?") follows the
-    statement that answers it."""
+    only as context ("I'm 10 weeks pregnant: what does it mean for my baby?") and the table's
+    lists of resistance mutations follow the statement that answers it."""
     asked_date = bool({"timing"} & set(understanding.topics)) or bool(
         _AMNIOCENTESIS.search(normalise(understanding.question))
     )
     leading = [
-        i for i in computed if not i.id.startswith("amniocentesis-after-onset:") or asked_date
+        i
+        for i in computed
+        if not i.id.startswith(_LISTS) and (not i.id.startswith(_DATES) or asked_date)
     ]
     return leading, [i for i in computed if i not in leading]
 
 
 _AMNIOCENTESIS = re.compile(r"amniocentes[ie]s?")
+_DATES = ("amniocentesis-after-onset:",)
+#: The table's lists (every resistance mutation of a gene for a drug) complete an answer; the
+#: statement on what to do leads.
+_LISTS = ("resistance-mutations:",)
 
 
 def _plain_treatment(topics: Sequence[str]) -> bool:
