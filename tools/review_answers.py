@@ -2,7 +2,7 @@
 
     python tools/review_answers.py list [--status draft]
     python tools/review_answers.py submit  STATEMENT_ID --reviewer NAME [--date YYYY-MM-DD]
-    python tools/review_answers.py approve STATEMENT_ID --reviewer NAME [--date YYYY-MM-DD]
+    python tools/review_answers.py approve STATEMENT_ID --reviewer NAME [--role ROLE] [--date YYYY-MM-DD]
     python tools/review_answers.py return  STATEMENT_ID --reviewer NAME --comment "what to change"
 
 This tool edits the review records shipped in the knowledge pack (``answers/statements.yaml``
@@ -93,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--reviewer", required=True)
         p.add_argument("--date", type=date.fromisoformat, default=date.today())
         p.add_argument("--comment")
+        p.add_argument(
+            "--role",
+            help="the reviewer's role, shown with an approval (e.g. 'infectious-disease physician')",
+        )
     args = parser.parse_args(argv)
     pack: Path = args.pack
     if args.command == "list":
@@ -105,8 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     path, entry = find(pack, args.id)
     record = ReviewRecord.model_validate(entry.get("review") or {})
     try:
+        version = yaml.safe_load((pack / "manifest.yaml").read_text(encoding="utf-8"))["version"]
         updated = apply_review(
-            record, ReviewAction(args.command), args.reviewer, args.date, args.comment
+            record,
+            ReviewAction(args.command),
+            args.reviewer,
+            args.date,
+            args.comment,
+            role=args.role,
+            knowledge_version=str(version),
         )
     except CmvcdsError as error:
         print(f"error: {error}", file=sys.stderr)

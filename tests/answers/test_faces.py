@@ -144,6 +144,30 @@ def test_api_ask(client: TestClient) -> None:
     assert body["references"] and body["knowledge"]["version"]
 
 
+@pytest.mark.parametrize(
+    ("question", "reader"),
+    [
+        (
+            "Sono incinta e ho il citomegalovirus: il valaciclovir è sicuro per il bambino?",
+            "patient",
+        ),
+        ("My baby has congenital CMV. How long will he take valganciclovir?", "patient"),
+        ("Valganciclovir dose after kidney transplant with CrCl 35", "clinician"),
+        ("Il mio paziente trapiantato di rene ha CMV refrattario: cosa fare?", "clinician"),
+    ],
+)
+def test_api_infers_the_audience_when_not_given(
+    client: TestClient, question: str, reader: str
+) -> None:
+    """Issue 19, item 4: no audience in the request: the wording tells who reads."""
+    body = client.post("/api/v1/ask", json={"question": question}).json()
+    assert body["audience"] == reader
+    ids = [s["id"] for sec in body["sections"] for s in sec["statements"]]
+    if reader == "patient":
+        assert body["ask_doctor"]
+        assert not [i for i in ids if i.startswith(("drug-regimens:", "dose-at-crcl:"))]
+
+
 def test_api_ask_with_a_case(client: TestClient) -> None:
     import yaml
 

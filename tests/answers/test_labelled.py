@@ -8,8 +8,10 @@ statements >= 95 %, reported by bench/bench_ask_quality.py and recorded in bench
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from pathlib import Path
 
 import pytest
+import yaml
 
 from cmvcds.engine.answers import AnswerEngine
 from tests.answers.labelled import labelled_set, score
@@ -17,7 +19,10 @@ from tests.answers.labelled import labelled_set, score
 DATA = labelled_set()
 QUESTIONS = DATA["questions"]
 #: Measured floors (see bench/README.md "Ask quality"); raise them when the engine improves.
-FLOORS = {"top1": 0.801, "required_present": 0.964, "off_topic_refused": 1.0}
+FLOORS = {"top1": 0.876, "required_present": 0.972, "off_topic_refused": 1.0}
+#: The held-out questions (heldout.yaml: pages not used for labelled.yaml), measured the same way.
+HELDOUT_FLOORS = {"top1": 0.705, "required_present": 0.911, "off_topic_refused": 1.0}
+HELDOUT = yaml.safe_load((Path(__file__).parent / "heldout.yaml").read_text(encoding="utf-8"))
 
 
 def test_the_set_has_200_questions_in_both_languages_and_from_patients() -> None:
@@ -52,4 +57,24 @@ def test_patient_questions_never_accept_dosing_statements() -> None:
 def test_score_of_the_engine_is_at_least_the_recorded_floor(engine: AnswerEngine) -> None:
     figures = score(lambda q, a: engine.ask(q, audience=a)).figures()
     for name, floor in FLOORS.items():
+        assert figures[name] >= floor, (name, figures)
+
+
+def test_heldout_questions_cite_pages_not_used_for_the_labelled_set() -> None:
+    assert len(HELDOUT["questions"]) >= 30
+    assert not set(HELDOUT["pages"]) & set(DATA["pages"])
+    urls = {p["url"] for p in DATA["pages"].values()}
+    assert not {p["url"] for p in HELDOUT["pages"].values()} & urls
+    for q in HELDOUT["questions"]:
+        assert q["source"] in HELDOUT["pages"], q["q"]
+        if q["audience"] == "patient":
+            assert "drug-regimens:*" in q["must_not"], q["q"]
+
+
+@pytest.mark.slow
+def test_score_on_the_heldout_questions_is_at_least_the_recorded_floor(
+    engine: AnswerEngine,
+) -> None:
+    figures = score(lambda q, a: engine.ask(q, audience=a), HELDOUT).figures()
+    for name, floor in HELDOUT_FLOORS.items():
         assert figures[name] >= floor, (name, figures)

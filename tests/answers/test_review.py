@@ -113,6 +113,8 @@ def test_the_tool_records_the_review_in_the_pack_and_answers_show_the_weakest(
                 first,
                 "--reviewer",
                 "Dr Rossi",
+                "--role",
+                "infectious-disease physician",
                 "--date",
                 "2026-11-21",
             ]
@@ -122,6 +124,24 @@ def test_the_tool_records_the_review_in_the_pack_and_answers_show_the_weakest(
     middle = AnswerEngine(load_knowledge(pack)).ask(question)
     assert middle["review"]["status"] == "under_review"
     assert middle["review"]["reviewed_by"] is None
+    # The approved part is shown as approved (who, role, when, knowledge version); what is still
+    # pending is said once for the answer, with the seed's steps.
+    shown = {s["id"]: s for sec in middle["sections"] for s in sec["statements"]}
+    marked = {i: s["approved"] for i, s in shown.items() if "approved" in s}
+    version = load_knowledge(pack).version
+    assert marked == {
+        first: {
+            "by": "Dr Rossi",
+            "role": "infectious-disease physician",
+            "on": "2026-11-21",
+            "knowledge_version": version,
+        }
+    }
+    assert sorted(middle["review"]["pending"]) == sorted(i for i in shown if i != first)
+    assert [st["done"] for st in middle["review"]["steps"]] == [True, True, False]
+    pending_notices = [n for n in middle["notices"] if "Review status" in n]
+    assert len(pending_notices) == 1
+    assert f"{len(middle['review']['pending'])} of its {len(shown)} statements" in pending_notices[0]
     for item in rest:
         assert (
             review.main(
@@ -144,6 +164,12 @@ def test_the_tool_records_the_review_in_the_pack_and_answers_show_the_weakest(
         "reviewed_by": "Dr Rossi",
         "reviewed_on": "2026-11-21",
         "counts": {"draft": 0, "under_review": 0, "approved": len(used)},
+        "steps": [
+            {"step": "submitted", "done": True},
+            {"step": "under_review", "done": True},
+            {"step": "approved", "done": True},
+        ],
+        "pending": [],
     }
     assert not any("Review status" in n for n in after["notices"])
     # Comments and layout of the file survive; only review lines changed.

@@ -206,13 +206,24 @@ def test_the_answer_shows_the_weakest_status_the_registry_holds(
     )
     assert not any("review" in n.lower() for n in approved["notices"])
     assert {s["review"] for sec in approved["sections"] for s in sec["statements"]} == {"approved"}
+    marks = [s["approved"] for sec in approved["sections"] for s in sec["statements"]]
+    assert {(m["by"], m["on"], m["knowledge_version"]) for m in marks} == {
+        ("rev", "2026-11-21", knowledge.version)
+    }  # each approved statement shown as approved, with the version it was approved in
     with world.registry.session(rev) as s:
         reviews.act(s, rev, knowledge, ids[0], "return", on=DAY2, comment="Out of date.")
     returned = answers.ask(QUESTION, reviews=registry_reviews(world.registry))
     assert returned["review"]["status"] == "draft" and returned["review"]["reviewed_by"] is None
     assert returned["review"]["counts"]["draft"] >= 1
-    notice = answers.texts.review_notice.format(status=ReviewStatus.DRAFT.wording)
+    shown = [st for sec in returned["sections"] for st in sec["statements"]]
+    notice = answers.texts.review_notice.format(
+        status=ReviewStatus.DRAFT.wording,
+        pending=len(returned["review"]["pending"]),
+        total=len(shown),
+    )
     assert returned["notices"][0] == notice
+    # the returned statement (or the statements of a returned template) is pending again
+    assert any(p == ids[0] or p.startswith(f"{ids[0]}:") for p in returned["review"]["pending"])
     assert answers.ask(QUESTION) == before  # without an overlay: the pack's own records
 
 

@@ -204,3 +204,44 @@ def test_ask_page_in_both_languages_and_audiences(
         expect(page.locator("p.summary")).to_contain_text("CrCl ≥ 25 and < 40")
         expect(page.locator("p.summary")).not_to_contain_text("retinitis")
     shot(page, f"ask-{lang}-{audience}-{'dose' if 'CrCl' in question else 'pregnancy'}")
+
+
+@pytest.mark.parametrize(
+    ("question", "reader", "lang"),
+    [
+        (
+            "Sono incinta di 10 settimane e ho un'infezione primaria da CMV: cosa rischia il mio bambino?",
+            "patient",
+            "it",
+        ),
+        ("I am pregnant. Is valacyclovir safe for my baby?", "patient", "en"),
+        ("Qual è la dose di valganciclovir nel neonato?", "clinician", "it"),
+    ],
+)
+def test_ask_page_infers_the_reader_and_says_what_is_pending_once(
+    page: Page, server: str, question: str, reader: str, lang: str
+) -> None:
+    """As a person does: type the question, leave "Which best describes you?" as it is, press
+    Ask. The page says for whom it wrote (from the wording), shows the seed's review steps, and
+    says once how many statements are still pending; no statement line repeats a pending status."""
+    page.goto(server + "/ask")
+    expect(page.locator('input[name="audience"][value="auto"]')).to_be_checked()
+    page.fill("#question", question)
+    page.get_by_role("button", name="Ask").click()
+    answer = page.locator("section.answer")
+    expect(answer).to_have_attribute("data-covered", "yes")
+    expect(answer).to_have_attribute("lang", lang)
+    written_for = "a patient or family" if reader == "patient" else "a healthcare professional"
+    expect(page.locator("p.audience-inferred")).to_contain_text(written_for)
+    expect(page.locator("ol.review-steps li")).to_have_count(3)
+    pending = page.locator("p.notice").filter(
+        has_text="Review status" if lang == "en" else "Stato di revisione"
+    )
+    expect(pending).to_have_count(1)
+    statements = page.locator("div.statement")
+    assert statements.count() >= 1
+    expect(page.locator("div.statement").filter(has_text="Review: draft")).to_have_count(0)
+    ids = statements.evaluate_all("els => els.map(e => e.id)")
+    if reader == "patient":
+        assert not [i for i in ids if i.startswith(("drug-regimens:", "dose-at-crcl:"))], ids
+    shot(page, f"ask-auto-{lang}-{reader}")

@@ -1,52 +1,129 @@
-"""The Ask engine with its statement vectors cached on disk, shared by the CLI and the web app.
+"""The Ask engine with its statement vectors prebuilt and cached, shared by the CLI and the web app.
 
-Embedding every statement takes tens of seconds on first use; the vectors are kept in
-``$CMVCDS_CACHE_DIR`` (default ``~/.cache/cmvcds``), one file per model, keyed by statement text,
-so a changed statement is embedded again and an unchanged one never is.
+Embedding every statement takes tens of seconds of CPU. The package ships the vectors of the
+statements of its own knowledge pack (``adapters/data/answer-vectors-<model>.npz``, written by
+``tools/build_ask_vectors.py`` and checked current by a test), so a fresh install answers its first
+question without embedding anything. Vectors of texts the package does not hold (a site's own or an
+edited pack) are computed once, with progress reported, and kept in ``$CMVCDS_CACHE_DIR`` (default
+``~/.cache/cmvcds``), one file per model, keyed by statement text: a changed statement is embedded
+again and an unchanged one never is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cmvcds.engine.answers import AnswerEngine, default_embedder
+from cmvcds.engine.answers.embedding import Embedder
 from cmvcds.knowledge import Knowledge
 
-__all__ = ["build_engine"]
+__all__ = ["build_engine", "packaged_vectors_file", "read_vectors", "write_vectors"]
+
+#: Texts embedded per step when progress is reported.
+_BATCH = 16
+
+
+def _tag(model: str) -> str:
+    return hashlib.sha256(model.encode()).hexdigest()[:16]
 
 
 def _cache_file(model: str) -> Path:
     """One file per model; it holds the vectors of the current statements, keyed by their text."""
     root = Path(os.environ.get("CMVCDS_CACHE_DIR") or Path.home() / ".cache" / "cmvcds")
-    tag = hashlib.sha256(model.encode()).hexdigest()[:16]
-    return root / f"answer-vectors-{tag}.npz"
+    return root / f"answer-vectors-{_tag(model)}.npz"
 
 
-def build_engine(knowledge: Knowledge, *, semantic: bool = True) -> AnswerEngine:
-    """An engine for ``knowledge``, with the packaged embedding model and the vector cache."""
+def packaged_vectors_file(model: str) -> Path:
+    """Where the package keeps the prebuilt vectors for ``model``."""
+    return (
+        Path(str(resources.files("cmvcds.adapters") / "data")) / f"answer-vectors-{_tag(model)}.npz"
+    )
+
+
+def read_vectors(path: Path) -> dict[str, NDArray[np.float32]]:
+    """The vectors stored at ``path`` by text key; none when it is missing or unreadable."""
+    try:
+        with np.load(path) as stored:
+            if "keys" not in stored.files:  # a cache written before the one-matrix layout
+                return {key: stored[key] for key in stored.files}
+            keys, matrix = stored["keys"], stored["vectors"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {str(key): matrix[i] for i, key in enumerate(keys)}
+
+
+def write_vectors(path: Path, vectors: Mapping[str, NDArray[np.float32]]) -> None:
+    """``vectors`` at ``path`` as one matrix and its keys (one read, not one per text)."""
+    keys = sorted(vectors)
+    matrix = (
+        np.vstack([vectors[k] for k in keys]).astype(np.float32)
+        if keys
+        else np.zeros((0, 384), dtype=np.float32)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, keys=np.array(keys), vectors=matrix)
+    tmp.replace(path)
+
+
+class _Reporting:
+    """An embedder that reports its progress on long runs (``cmvcds ask`` on a changed pack)."""
+
+    def __init__(self, inner: Embedder, progress: Callable[[str], None]) -> None:
+        self._inner = inner
+        self._progress = progress
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    def passages(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if len(texts) <= _BATCH:
+            return self._inner.passages(texts)
+        parts = []
+        for start in range(0, len(texts), _BATCH):
+            self._progress(
+                f"Building the Ask index: {start}/{len(texts)} statements embedded (once per change)"
+            )
+            parts.append(self._inner.passages(texts[start : start + _BATCH]))
+        self._progress(f"Building the Ask index: {len(texts)}/{len(texts)} statements embedded")
+        return np.vstack(parts)
+
+    def query(self, text: str) -> NDArray[np.float32]:
+        return self._inner.query(text)
+
+
+def build_engine(
+    knowledge: Knowledge,
+    *,
+    semantic: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> AnswerEngine:
+    """An engine for ``knowledge``, with the packaged embedding model and vectors, and the cache.
+
+    ``progress`` receives a line now and then while statements are embedded (only when some
+    are not prebuilt or cached)."""
     embedder = default_embedder() if semantic else None
     if embedder is None:
         return AnswerEngine(knowledge)
+    packaged = read_vectors(packaged_vectors_file(embedder.name))
     path = _cache_file(embedder.name)
-    vectors: dict[str, Any] = {}
-    try:
-        with np.load(path) as stored:
-            vectors = {key: stored[key] for key in stored.files}
-    except (OSError, ValueError):
-        vectors = {}
-    engine = AnswerEngine(knowledge, embedder, vectors)
+    cached = read_vectors(path)
+    known: Mapping[str, Any] = {**packaged, **cached}
+    used = _Reporting(embedder, progress) if progress is not None else embedder
+    engine = AnswerEngine(knowledge, used, known)
     computed = engine.vectors()
-    if set(computed) != set(vectors):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, **computed)  # type: ignore[arg-type]  # numpy stub: keyword arrays
-            tmp.replace(path)
-        except OSError:
-            pass
+    extra = {k: v for k, v in computed.items() if k not in packaged}
+    if set(extra) != set(cached):
+        with contextlib.suppress(OSError):  # a cache that cannot be written is simply not used
+            write_vectors(path, extra)
     return engine

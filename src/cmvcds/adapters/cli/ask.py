@@ -9,6 +9,7 @@ statement, later runs only read them. A cache that cannot be read or written is 
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from enum import StrEnum
 from functools import cache
@@ -45,10 +46,11 @@ class AskFormat(StrEnum):
 @cache
 def answer_engine() -> AnswerEngine:
     """The process-wide engine of the configured knowledge pack (built on first use; the
-    embedding model and numpy load only then, so ``cmvcds --help`` stays fast)."""
+    embedding model and numpy load only then, so ``cmvcds --help`` stays fast). Statements the
+    package has no prebuilt vector for are embedded with progress on stderr."""
     from cmvcds.adapters.answer_index import build_engine
 
-    return build_engine(knowledge_pack())
+    return build_engine(knowledge_pack(), progress=lambda line: typer.echo(line, err=True))
 
 
 def ask(
@@ -72,19 +74,21 @@ def ask(
     format: Annotated[AskFormat, typer.Option("--format", help="Output format.")] = AskFormat.TEXT,
 ) -> None:
     """Answer a clinical question from cited, reviewed knowledge (or say it is not covered)."""
-    from cmvcds.assess import assess
-
     with exits_on_error():
         knowledge = knowledge_pack()
         assessment = None
         if case is not None:
+            from cmvcds.assess import assess  # only a personalised answer needs the engine
+
             parsed = load_case(case, knowledge)
             assessment = assess(
                 parsed, knowledge, settings=read_settings(settings, knowledge)
             ).to_dict()
-        from cmvcds.adapters.review_overlay import env_reviews
+        reviews = None
+        if os.environ.get("CMVCDS_DATABASE_URL"):  # the registry's review status (SQLAlchemy)
+            from cmvcds.adapters.review_overlay import env_reviews
 
-        reviews = env_reviews()  # the registry's review status, when CMVCDS_DATABASE_URL is set
+            reviews = env_reviews()
         reader = None if audience is Audience.AUTO else audience.value
         document = answer_engine().ask(question, reader, assessment, reviews)
         if format is AskFormat.JSON:
@@ -120,6 +124,9 @@ def render_text(document: dict[str, Any], width: int = 96) -> str:
         for statement in section["statements"]:
             refs = "".join(f"[{n}]" for n in statement["refs"])
             flag = " (unverified)" if not statement["verified"] else ""
+            if approved := statement.get("approved"):
+                role = f" ({approved['role']})" if approved.get("role") else ""
+                flag += f" [approved by {approved['by']}{role} on {approved['on']}]"
             lines += wrap(f"{statement['text']} {refs}{flag}", "    ", "  • ")
     if document.get("ask_doctor"):
         lines += ["", "QUESTIONS TO ASK YOUR DOCTOR"] + [f"  • {a}" for a in document["ask_doctor"]]
@@ -127,6 +134,8 @@ def render_text(document: dict[str, Any], width: int = 96) -> str:
         lines += ["", "REFERENCES"]
         for ref in document["references"]:
             flag = " (not yet verified)" if not ref["verified"] else ""
+            if ref.get("incomplete"):
+                flag += f" (reference incomplete: {', '.join(ref['incomplete'])})"
             lines += wrap(f"{ref['citation']}{flag} [{ref['id']}]", "      ", f"  {ref['n']:>2}. ")
     if document["covered"] and document["follow_up"]:
         lines += ["", "FOLLOW-UP QUESTIONS"] + [f"  ? {q}" for q in document["follow_up"]]

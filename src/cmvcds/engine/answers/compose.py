@@ -97,6 +97,13 @@ def compose(
             "verified": item.verified,
             "language": "it" if language == "it" and item.text_it else "en",
         }
+        if item.status is ReviewStatus.APPROVED:  # shown as approved: by whom, role, when, version
+            statement["approved"] = {
+                "by": item.review.reviewer,
+                "role": item.review.role,
+                "on": item.review.date.isoformat() if item.review.date else None,
+                "knowledge_version": item.review.knowledge_version,
+            }
         if statement["language"] == "it":
             statement["translation"] = item.italian
         if not item.verified and item.note:
@@ -105,24 +112,30 @@ def compose(
     references = []
     for source_id, n in numbers.items():
         source = knowledge.sources[source_id]
+        url = source.url or (f"https://doi.org/{source.doi}" if source.doi else None)
         references.append(
             {
                 "n": n,
                 "id": source_id,
                 "citation": source.citation(),
-                "url": source.url or (f"https://doi.org/{source.doi}" if source.doi else None),
+                "url": url,
                 "kind": source.kind.value,
                 "verified": source.verified,
+                "incomplete": _incomplete(source, url),
             }
         )
     review = _review([item for item, _ in used], texts)
     notices = []
-    if review["status"] != ReviewStatus.APPROVED.value:
+    if review["status"] != ReviewStatus.APPROVED.value:  # said once for the whole answer
         status = ReviewStatus(review["status"])
         wording = (
             words.review_status[status.value] if isinstance(words, ItalianTexts) else status.wording
         )
-        notices.append(words.review_notice.format(status=wording))
+        notices.append(
+            words.review_notice.format(
+                status=wording, pending=len(review["pending"]), total=len(used)
+            )
+        )
     if any(not item.verified for item, _ in used):
         notices.append(words.unverified_notice)
     if understanding.unknown_terms and audience == "clinician":
@@ -207,12 +220,41 @@ def _review(items: Sequence[Evidence], texts: AnswerTexts) -> dict[str, Any]:
     weakest = min((item.status for item in items), key=lambda s: s.rank)
     out: dict[str, Any] = {"status": weakest.value, "reviewed_by": None, "reviewed_on": None}
     out["counts"] = {s.value: sum(item.status is s for item in items) for s in ReviewStatus}
+    # The seed's three steps (Submitted, Under review, Approved), as far as the whole answer got.
+    reached = {
+        ReviewStatus.DRAFT: 0,
+        ReviewStatus.UNDER_REVIEW: 2,
+        ReviewStatus.APPROVED: 3,
+    }[weakest]
+    out["steps"] = [{"step": step, "done": i < reached} for i, step in enumerate(REVIEW_STEPS)]
+    out["pending"] = [item.id for item in items if item.status is not ReviewStatus.APPROVED]
     if weakest is ReviewStatus.APPROVED:
         reviewers = sorted({item.review.reviewer for item in items if item.review.reviewer})
         dates = [item.review.date for item in items if item.review.date]
         out["reviewed_by"] = ", ".join(reviewers)
         out["reviewed_on"] = max(dates).isoformat() if dates else None
     return out
+
+
+#: The review steps of the seed's answer page, in order.
+REVIEW_STEPS = ("submitted", "under_review", "approved")
+
+
+def _incomplete(source: Any, url: str | None) -> list[str]:
+    """What a full reference lacks: authors, title, year, and a DOI or URL (the project's own
+    standards are documents of this repository and have no address outside it)."""
+    missing = [
+        name
+        for name, value in (
+            ("authors", source.authors),
+            ("title", source.title),
+            ("year", source.year),
+        )
+        if not value
+    ]
+    if not url and source.kind.value != "standard":
+        missing.append("DOI/URL")
+    return missing
 
 
 def _ask_doctor(understanding: Understanding, vocabulary: QuestionVocabulary) -> list[str]:

@@ -312,6 +312,7 @@ def _pregnancy_protocol(knowledge: Knowledge, template: Template) -> Iterator[Ev
         "not_before": p.amniocentesis_not_before.ga,
         "stop_without": p.stop_without_amniocentesis.ga,
         "age": _threshold(p.exclusion_age),
+        "age_it": _threshold(p.exclusion_age).replace("years", "anni"),
         "creatinine": _threshold(p.exclusion_creatinine),
         "egfr": _threshold(p.exclusion_egfr),
     }
@@ -369,6 +370,14 @@ def _threshold(threshold: Threshold) -> str:
     return f"{sign} {number(threshold.limit)} {threshold.unit}"
 
 
+#: Specimen names of the congenital criteria table, in Italian.
+_SPECIMENS_IT = {
+    "urine": "urine",
+    "saliva": "saliva",
+    "dried_blood_spot": "cartoncino di sangue essiccato (screening)",
+}
+
+
 def _congenital_criteria(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
     if "congenital_criteria" not in knowledge.tables:
         return
@@ -381,6 +390,13 @@ def _congenital_criteria(knowledge: Knowledge, template: Template) -> Iterator[E
         "specimens": " or ".join(c.diagnosis.confirming_specimens),
         "late_specimens": " or ".join(s.replace("_", " ") for s in c.diagnosis.late_specimens)
         or "none",
+        "specimens_it": " o ".join(
+            _SPECIMENS_IT.get(s, s) for s in c.diagnosis.confirming_specimens
+        ),
+        "late_specimens_it": " o ".join(
+            _SPECIMENS_IT.get(s, s.replace("_", " ")) for s in c.diagnosis.late_specimens
+        )
+        or "nessuno",
         "months": c.plan.duration_months,
         "drug": c.plan.drug,
         "iv_drug": c.plan.iv_alternative_drug,
@@ -528,6 +544,7 @@ def _amniocentesis_date(
         "earliest": str(earliest),
         "days": p.amniocentesis_after_onset.days,
         "window": "within" if onset < window else "outside",
+        "window_it": "entro la" if onset < window else "fuori dalla",
         "onset_before": str(window),
     }
     yield _evidence(
@@ -542,9 +559,22 @@ def _amniocentesis_date(
     )
 
 
+#: ``_evidence`` for the generators of other modules (resistance_lists).
+fill = _evidence
+
+
+def _resistance_lists(
+    knowledge: Knowledge, template: Template, question: Understanding
+) -> Iterator[Evidence]:
+    from cmvcds.engine.answers.resistance_lists import resistance_lists
+
+    yield from resistance_lists(knowledge, template, question)
+
+
 QUESTION: Mapping[str, QuestionGenerator] = {
     "dose-at-crcl": _dose_at_crcl,
     "amniocentesis-after-onset": _amniocentesis_date,
+    "resistance-mutations": _resistance_lists,
 }
 
 

@@ -35,8 +35,13 @@ def apply_review(
     by: str,
     on: date,
     comment: str | None = None,
+    *,
+    role: str | None = None,
+    knowledge_version: str | None = None,
 ) -> ReviewRecord:
-    """The record after ``by`` does ``action`` on ``on``; refuses a transition that does not exist."""
+    """The record after ``by`` does ``action`` on ``on``; refuses a transition that does not exist.
+
+    An approval keeps the reviewer's ``role`` and the ``knowledge_version`` it was given in."""
     if not by.strip():
         raise InputError("a review action needs the reviewer's name", field="reviewer")
     allowed, target = TRANSITIONS[action]
@@ -59,6 +64,8 @@ def apply_review(
     return ReviewRecord(
         status=target,
         reviewer=by.strip() if approved else None,
+        role=role if approved else None,
         date=on if approved else None,
+        knowledge_version=knowledge_version if approved else None,
         history=(*record.history, event),
     )

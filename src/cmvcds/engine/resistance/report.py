@@ -55,6 +55,7 @@ __all__ = [
     "Genotype",
     "ResistanceReport",
     "interpret",
+    "mutation_levels",
 ]
 
 FORMAT = "cmvcds-resistance/1"
@@ -330,6 +331,12 @@ def _index(knowledge: Knowledge, virus: str) -> _Index:
     )
     _INDEXES[(knowledge.sha256, virus)] = index
     return index
+
+
+def mutation_levels(knowledge: Knowledge) -> Mapping[tuple[str, str], Assessment]:
+    """The level of every single mutation × drug of the table, as a report would call it
+    (curated levels applied): what Ask lists when asked which mutations confer resistance."""
+    return _index(knowledge).singles
 
 
 def default_threshold(knowledge: Knowledge) -> float:

@@ -78,7 +78,12 @@ class ReviewRecord(Strict):
 
     status: ReviewStatus = ReviewStatus.DRAFT
     reviewer: str | None = None
+    #: The reviewer's role ("infectious-disease physician", "clinical pharmacist"), as the seed's
+    #: review box names who approved.
+    role: str | None = None
     date: Date | None = None
+    #: The knowledge pack version the statement was approved in.
+    knowledge_version: str | None = None
     history: tuple[ReviewEvent, ...] = ()
 
     @model_validator(mode="after")
@@ -190,6 +195,9 @@ class QuestionVocabulary(Strict):
     special_populations: tuple[str, ...] = ()
     stopwords: tuple[str, ...] = ()
     general_words: tuple[str, ...] = ()
+    #: Other infections: a question about one of them (and no CMV drug) is not about CMV, even
+    #: when its words appear in a statement ("varicella-zoster" in the letermovir statements).
+    other_infections: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _neighbours_known(self) -> "QuestionVocabulary":

@@ -101,7 +101,9 @@ def record_of(row: StatementReview) -> ReviewRecord:
     return ReviewRecord(
         status=status,
         reviewer=row.reviewer if approved else None,
+        role="registry reviewer" if approved else None,  # REVIEW_STATEMENTS holders only act
         date=row.reviewed_on if approved else None,
+        knowledge_version=row.knowledge_version if approved else None,
         history=(last,),
     )
 

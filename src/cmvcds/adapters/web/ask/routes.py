@@ -43,7 +43,11 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    audience: Literal["clinician", "patient"] = "clinician"
+    audience: Literal["clinician", "patient"] | None = Field(
+        default=None,
+        description="Who reads the answer; when not given, inferred from the question's wording "
+        "(first-person patient or parent wording: patient; otherwise clinician).",
+    )
     case: dict[str, Any] | None = Field(
         default=None, description="A cmvcds-case/1 document to personalise the answer."
     )
@@ -54,14 +58,17 @@ def _clinic(request: Request) -> Clinic:
     return clinic
 
 
-def _answer(request: Request, question: str, audience: str, case: Any | None) -> dict[str, Any]:
+def _answer(
+    request: Request, question: str, audience: str | None, case: Any | None
+) -> dict[str, Any]:
     """The answer, with the review status the registry holds when the app has a database."""
     from cmvcds.adapters.review_overlay import app_reviews
 
     clinic = _clinic(request)
     assessment = clinic.assess(case) if case is not None else None
     reviews = app_reviews(request.app.state)
-    return engine_for(clinic.knowledge).ask(question, audience, assessment, reviews)
+    reader = None if audience in (None, "auto") else audience  # not chosen: as the wording tells
+    return engine_for(clinic.knowledge).ask(question, reader, assessment, reviews)
 
 
 @router.post(
@@ -120,7 +127,7 @@ def _page(request: Request, question: str, audience: str, case_text: str) -> HTM
 def ask_page(
     request: Request,
     q: Annotated[str, Query(max_length=MAX_QUESTION_CHARS)] = "",
-    audience: Literal["clinician", "patient"] = "clinician",
+    audience: Literal["clinician", "patient", "auto"] = "auto",
 ) -> HTMLResponse:
     return _page(request, q, audience, "")
 
@@ -129,7 +136,7 @@ def ask_page(
 def ask_form(
     request: Request,
     question: Annotated[str, Form(max_length=MAX_QUESTION_CHARS)] = "",
-    audience: Annotated[Literal["clinician", "patient"], Form()] = "clinician",
+    audience: Annotated[Literal["clinician", "patient", "auto"], Form()] = "auto",
     case: Annotated[str, Form(max_length=200_000)] = "",
 ) -> HTMLResponse:
     return _page(request, question, audience, case)

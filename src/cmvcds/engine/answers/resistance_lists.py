@@ -1,0 +1,91 @@
+"""Generated statements listing what the resistance table holds, for the drug (and gene) asked.
+
+"Which UL97 mutations confer ganciclovir resistance?" is answered by the table itself: every
+single mutation of that gene whose level for that drug is low, moderate or high, as the resistance
+report would call it (HerpesDRG-DB rows, cmvcds' levels and curated calls), grouped by level. The
+lists are computed at question time, and the resistance engine (Biopython, the reference genome)
+is imported only then, so a question about anything else does not pay for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from cmvcds.engine.answers.evidence import Evidence
+from cmvcds.engine.answers.vocabulary import Understanding
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.answers import Template
+from cmvcds.knowledge.schemas.base import Fact
+from cmvcds.knowledge.schemas.resistance import ResistanceDrugs
+
+__all__ = ["resistance_lists"]
+
+_GENE = re.compile(r"(?<![a-z0-9])(ul\d{2,3})(?![a-z0-9])")
+_LEVELS = ("high", "moderate", "low")
+
+
+def _residue(mutation: str) -> tuple[int, str]:
+    """Sort key: the first residue number of ``UL97:M460V`` (then the text)."""
+    number = re.search(r"\d+", mutation.split(":", 1)[1])
+    return (int(number.group()) if number else 0, mutation)
+
+
+def resistance_lists(
+    knowledge: Knowledge, template: Template, question: Understanding
+) -> Iterator[Evidence]:
+    """One statement per drug × gene asked: the table's resistance mutations by level."""
+    if "resistance" not in question.topics or not question.drugs:
+        return
+    if "resistance_drugs" not in knowledge.tables:
+        return
+    from cmvcds.engine.answers.generate import fill
+    from cmvcds.engine.resistance.report import mutation_levels
+
+    drugs = {d.drug: d for d in knowledge.table("resistance_drugs", ResistanceDrugs).drugs}
+    asked_genes = {g.upper() for g in _GENE.findall(question.question.lower())}
+    levels = mutation_levels(knowledge)
+    for name in question.drugs:
+        entry = drugs.get(name)
+        if entry is None:
+            continue
+        source = drugs.get(entry.phenotype_from, entry) if entry.phenotype_from else entry
+        for gene in source.genes:
+            if asked_genes and gene not in asked_genes:
+                continue
+            by_level: dict[str, list[str]] = {level: [] for level in _LEVELS}
+            rows: list[Fact] = []
+            for (mutation, drug), assessment in levels.items():
+                level = assessment.level.value
+                if drug == source.drug and mutation.startswith(f"{gene}:") and level in by_level:
+                    by_level[level].append(mutation.split(":", 1)[1])
+                    rows.extend(assessment.rows)
+            count = sum(len(v) for v in by_level.values())
+            if not count:
+                continue
+            listed = {
+                level: ", ".join(sorted(v, key=lambda m: _residue(f"{gene}:{m}")))
+                for level, v in by_level.items()
+            }
+            fields = {
+                "drug": name,
+                "gene": gene,
+                "count": count,
+                **{f"{level}_list": listed[level] or "none" for level in _LEVELS},
+                **{f"{level}_list_it": listed[level] or "nessuna" for level in _LEVELS},
+                "phenotype_from": f" (its phenotype is {source.drug}'s)"
+                if source is not entry
+                else "",
+                "phenotype_from_it": f" (il suo fenotipo è quello del {source.drug})"
+                if source is not entry
+                else "",
+            }
+            yield fill(
+                template,
+                f"{name}:{gene}",
+                fields,
+                rows,
+                locator="resistance_mutations (HerpesDRG-DB import) with cmvcds levels",
+                drugs=(name,),
+                origin="question",
+            )
