@@ -119,7 +119,7 @@ def test_the_date_logic_is_shown_beside_each_date_field(
 def test_the_registry_form_speaks_italian(world: World) -> None:
     from .web import Clock, make_site
 
-    _client, clock, keys = make_site(world)
+    _client, _clock, keys = make_site(world)
     app = FastAPI()
     app.include_router(router)
     app.state.registry = world.registry
