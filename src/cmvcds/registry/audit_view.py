@@ -9,8 +9,8 @@ every role without the identity permission (issue 17, High 4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
