@@ -96,15 +96,17 @@ def test_transplant_physician_from_a_new_kidney_recipient_to_a_refractory_episod
     expect(preemptive).to_have_attribute("data-outcome", "recommended")
     expect(preemptive).to_contain_text("start pre-emptive valganciclovir")
     expect(preemptive).to_contain_text("10000 IU/mL")
+    expect(page.locator("#todo")).to_contain_text("valganciclovir 450 mg by mouth twice daily")
     check_page(page, "tx-preemptive")
 
-    # 3. Treatment started on 1 October at the renally adjusted dose (CrCl ≈ 63 mL/min with
-    # creatinine 1.6: 900 mg twice daily is the ≥ 60 band); eighteen days later the viral load
-    # is 200,000 IU/mL (> 1 log10 up) and a UL97 genotype is back.
+    # 3. Treatment started on 1 October at the renally adjusted dose the page gave (CrCl
+    # (140 − 54) × 80 / (72 × 1.6) ≈ 59.7 mL/min: the 40–59 band, 450 mg twice daily);
+    # eighteen days later the viral load is 200,000 IU/mL (> 1 log10 up) and a UL97 genotype
+    # is back.
     page.get_by_role("link", name="Edit case").click()
     expect(page.locator("#f-observations-2-value")).to_have_value("10000")
     page.fill("#f-assessed-on", "2026-10-19")
-    _therapy(page, 1, "900", "12", "preemptive", "2026-10-01")
+    _therapy(page, 1, "450", "12", "preemptive", "2026-10-01")
     fill_row(page, 4, "2026-10-18", "creatinine", value="1.6", unit="mg/dL")
     fill_row(page, 5, "2026-10-19", "cmv_dna", value="200000", unit="IU/mL", specimen="plasma")
     page.fill("#f-genotype-0-date", "2026-10-19")
@@ -116,9 +118,19 @@ def test_transplant_physician_from_a_new_kidney_recipient_to_a_refractory_episod
     alerts = page.locator(".alerts li")
     expect(page.locator('.alerts li[data-alert="refractory-cmv"]')).to_be_visible()
     expect(page.locator('[data-decision="resistance-genotyping"]')).to_be_visible()
+    # appropriately dosed: no dose alert, the refractory episode is the news
+    expect(page.locator('.alerts li[data-alert^="dose-"]')).to_have_count(0)
     assert alerts.count() >= 1
     expect(page.locator("#versions tbody tr")).to_have_count(3)
     check_page(page, "tx-refractory")
+    # The same assessment in Italian: the alerts and reasons are the pack's Italian rows.
+    page.locator('a[data-lang="it"]').click()
+    refractory = page.locator('.alerts li[data-alert="refractory-cmv"]')
+    expect(refractory).to_contain_text("Infezione da CMV refrattaria: plasma UI/mL 200000 il 2026-10-19")
+    expect(page.locator("#todo")).to_contain_text("Somministrare valganciclovir 450 mg per bocca due volte al giorno")
+    assert "Not yet verified" not in page.locator("main").inner_text()
+    check_page(page, "tx-refractory-it")
+    page.locator('a[data-lang="en"]').click()
 
     # 4. The resistance page for the genotype, typed as the lab report gives it.
     page.get_by_role("link", name="Resistance").first.click()

@@ -110,6 +110,23 @@ def test_an_alert_reads_in_italian_with_its_values() -> None:
     assert translate("A sentence the pack has never seen.", "it") is None
 
 
+def test_a_dose_check_reads_in_italian_part_by_part() -> None:
+    """The order check's sentence (engine/dosing/check.py) is translated from its parts: the
+    schedule and the renal band in Italian, the doses and the source ids as computed."""
+    english = (
+        "Ordered 900 mg twice daily (1800 mg/day); renal function requires 450 mg twice daily "
+        "(900 mg/day; CrCl ≥ 40 and < 60 mL/min; kotton2025-sot-cmv-consensus, "
+        "valcyte-us-label). The order is 2× the labelled daily amount (critical at ≥ 2×, "
+        "cmvcds2026-dosing-policy)."
+    )
+    assert translate(english, "it") == (
+        "Dose prescritta 900 mg due volte al giorno (1800 mg/die); la funzione renale richiede "
+        "450 mg due volte al giorno (900 mg/die; CrCl ≥ 40 e < 60 mL/min; "
+        "kotton2025-sot-cmv-consensus, valcyte-us-label). La prescrizione è 2× la quantità "
+        "giornaliera in scheda tecnica (critico a ≥ 2×, cmvcds2026-dosing-policy)."
+    )
+
+
 def test_what_to_do_now_and_the_unverified_list_read_in_italian(knowledge: Knowledge) -> None:
     raw = yaml.safe_load((ROOT / "examples" / "transplant-kidney-dposrneg.yaml").read_text())
     case = parse_case(raw, knowledge, today=date.fromisoformat(str(raw["assessed_on"])))

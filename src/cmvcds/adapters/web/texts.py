@@ -20,7 +20,12 @@ from cmvcds.knowledge.schemas.translations import PLACEHOLDER, TranslationTable
 
 __all__ = ["clinical", "shown_error", "translate"]
 
-_KIND = {"date": r"\d{4}-\d{2}-\d{2}", "n": r"-?\d+(?:[.,]\d+)*", "text": r".+?"}
+_KIND = {
+    "date": r"\d{4}-\d{2}-\d{2}",
+    "n": r"-?\d+(?:[.,]\d+)*",
+    "text": r".+?",
+    "code": r"[\w.\-/≥≤<>²µ, ]+?",
+}
 
 
 @dataclass(frozen=True)

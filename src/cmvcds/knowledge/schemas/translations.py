@@ -4,7 +4,8 @@ The engine writes its alerts, reasons, missing-data lines and schedule notes in 
 pack's rows and computed values (dates, doses). A translation row gives the Italian of one such
 text: ``en`` is the English as shown, where ``{date}``, ``{n}`` and ``{text}`` (optionally
 numbered: ``{date2}``, ``{n3}``) stand for a computed date, a computed number and a piece of
-text that is itself translated (e.g. the name of an unverified fact). Computed values are carried
+text that is itself translated (e.g. the name of an unverified fact); ``{code}`` stands for
+identifiers carried over as they are (source ids, setting names, a renal band's bounds). Computed values are carried
 over untouched into ``it``: a dose or a date is never re-typed by a translation.
 
 Validated on load: every ``en`` unique; ``it`` non-empty and holding exactly the placeholders of
@@ -22,7 +23,7 @@ from cmvcds.knowledge.schemas.base import Strict
 __all__ = ["PLACEHOLDER", "Translation", "TranslationTable"]
 
 #: A placeholder of a translation row: its kind and an optional number.
-PLACEHOLDER = re.compile(r"\{(date|n|text)(\d*)\}")
+PLACEHOLDER = re.compile(r"\{(date|n|text|code)(\d*)\}")
 _BRACES = re.compile(r"[{}]")
 
 
@@ -42,7 +43,7 @@ class Translation(Strict):
     def _same_placeholders(self) -> "Translation":
         for text in (self.en, self.it):
             if _BRACES.findall(PLACEHOLDER.sub("", text)):
-                raise ValueError(f"{text!r}: a brace outside a {{date}}/{{n}}/{{text}} placeholder")
+                raise ValueError(f"{text!r}: a brace outside a {{date}}/{{n}}/{{text}}/{{code}} placeholder")
         if placeholders(self.en) != placeholders(self.it):
             raise ValueError(
                 f"{self.en!r}: the translation's placeholders {placeholders(self.it)} differ from "
