@@ -9,7 +9,7 @@ identifiers carried over as they are (source ids, setting names, a renal band's 
 over untouched into ``it``: a dose or a date is never re-typed by a translation.
 
 Validated on load: every ``en`` unique; ``it`` non-empty and holding exactly the placeholders of
-``en``; placeholders from the three kinds only. ``review`` says who made the translation; a
+``en``; placeholders from the four kinds only. ``review`` says who made the translation; a
 machine-drafted one awaits a clinician's review (provenance, never shown on the pages).
 """
 
