@@ -49,14 +49,16 @@ def test_a_monitor_filters_and_pages_the_audit_trail_without_seeing_identity(
         assert "before=" in page.url and "limit=10" in page.url and second != first
         page.goto(f"{live}/registry/audit")
         page.fill("input[name=subject]", mother)
-        page.fill("input[name=form]", "enrolment")
+        page.select_option("select[name=form]", label="enrolment")
         page.click("text=Filter")
         filtered = page.content()
         subjects = page.locator("tbody tr td:nth-child(6)").all_inner_texts()
         fields = page.locator("tbody tr td:nth-child(8)").all_inner_texts()
         browser.close()
     assert subjects and set(subjects) == {mother}
-    assert all("/enrolment#" in f for f in fields)
-    assert "(hidden: identifying)" in filtered and "maternal_birth_date" in filtered
+    # each field named by its labels: event, form and instance, field
+    assert fields and all(" · enrolment #1 · " in f for f in fields)
+    assert "Maternal diagnosis · enrolment #1 · Mother's date of birth" in fields
+    assert "(hidden: identifying)" in filtered
     for html in (first, second, filtered):
         assert [v for v in IDENTITY if v in html] == [], MOTHER_MRN

@@ -44,3 +44,22 @@ def test_a_page_cursor_beyond_any_integer_is_no_server_error(world: World) -> No
     with world.registry.session(world.monitor) as s:
         rows = audit_page(s, world.monitor, AuditFilter(before=2**70, limit=5)).rows
     assert len(rows) == 5
+
+
+def test_the_filters_offer_the_users_a_reader_may_see_and_the_study_forms(world: World) -> None:
+    """The user filter lists who appears in the trail the reader may read (no more for a site
+    role than for a monitor); the form filter lists the study's forms; every
+    CRF field is named by its event, form and field labels."""
+    cohort_of(world)
+    with world.registry.session(world.monitor) as s:
+        central = audit_page(s, world.monitor, AuditFilter(limit=1000))
+    with world.registry.session(world.pi_a) as s:
+        site = audit_page(s, world.pi_a, AuditFilter(limit=1000))
+    assert "entry_a" in central.users and "entry_a" in site.users
+    assert set(site.users) <= set(central.users)
+    assert site.users == sorted(site.users)
+    assert central.forms["amniocentesis"] == "amniocentesis"
+    assert central.forms["maternal_infection"] == "maternal infection"
+    labelled = [r.field_label for r in central.rows if r.what == "form value"]
+    assert labelled and all(" · " in label and "#" in label for label in labelled)
+    assert "Amniocentesis · amniocentesis #1 · CMV DNA (PCR) in amniotic fluid" in labelled

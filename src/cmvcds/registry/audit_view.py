@@ -9,8 +9,10 @@ every role without the identity permission (issue 17, High 4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -65,12 +67,18 @@ class AuditRow:
     old: str
     new: str
     reason: str
+    #: ``field`` as a reader names it: "Maternal diagnosis · laboratory #2 · Date of sample"
+    field_label: str = ""
 
 
 @dataclass(frozen=True)
 class AuditPage:
     rows: list[AuditRow]
     older: int | None  # the ``before`` of the next (older) page, None at the start of the trail
+    #: what the filters offer: the users who appear in the trail the reader may see, and the
+    #: forms of the study (instrument → its name)
+    users: list[str] = field(default_factory=list)
+    forms: dict[str, str] = field(default_factory=dict)
 
 
 def audit_page(session: Session, actor: Actor, wanted: AuditFilter) -> AuditPage:
@@ -87,7 +95,9 @@ def audit_page(session: Session, actor: Actor, wanted: AuditFilter) -> AuditPage
     pseudonyms = {str(i): str(p) for i, p in session.execute(select(Subject.id, Subject.pseudonym))}
     sites = {str(i): str(c) for i, c in session.execute(select(Site.id, Site.code))}
     hide = hides_identity(actor)
-    identifiers = identifier_fields(current_crf(session))
+    crf = current_crf(session)
+    identifiers = identifier_fields(crf)
+    events = {event.name: event.label for event in crf.design.events}
     rows = []
     for entry in entries:
         secret = hide and is_identity_entry(entry, identifiers)
@@ -98,8 +108,31 @@ def audit_page(session: Session, actor: Actor, wanted: AuditFilter) -> AuditPage
             subject=pseudonyms.get(subject_id or "", ""), what=_what(entry.entity),
             field=entry.field or "", old=_shown(entry.old_value, secret),
             new=_shown(entry.new_value, secret), reason=entry.reason or "",
+            field_label=_field_label(entry.field or "", events, crf.by_name),
         ))  # fmt: skip
-    return AuditPage(rows=rows, older=entries[-1].seq if more and entries else None)
+    users = select(AuditEntry.username).distinct().order_by(AuditEntry.username)
+    if actor.role.site_scoped:
+        users = users.where(AuditEntry.site_id == actor.site_id)
+    collected = {name for event in crf.design.events for name in event.instruments}
+    forms = {name: name.replace("_", " ") for name in crf.forms if name in collected}
+    return AuditPage(rows=rows, older=entries[-1].seq if more and entries else None,
+                     users=[str(u) for u in session.scalars(users)], forms=forms)  # fmt: skip
+
+
+_CELL = re.compile(r"(?P<event>[^/]+)/(?P<form>[^#/]+)#(?P<instance>\d+)/(?P<field>.+)")
+
+
+def _field_label(name: str, events: dict[str, str], fields: Any) -> str:
+    """A CRF cell's "event/instrument#instance/field" named with the labels of the forms."""
+    cell = _CELL.fullmatch(name)
+    if cell is None:
+        return name
+    row = fields.get(cell["field"])
+    return " · ".join((
+        events.get(cell["event"], cell["event"]),
+        f"{cell['form'].replace('_', ' ')} #{cell['instance']}",
+        row.field_label if row is not None else cell["field"],
+    ))  # fmt: skip
 
 
 def _conditions(session: Session, actor: Actor, wanted: AuditFilter) -> list[ColumnElement[bool]]:

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cmvcds.adapters.web import i18n
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.domain.vocabulary import Outcome
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "environment", "install_i18n", "render"]
@@ -59,6 +60,7 @@ def install_i18n(env: Environment) -> None:
     env.globals["current_path"] = i18n.current_path
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["site"] = SITE
+    env.filters["clinical"] = clinical
 
 
 def render(template: str, /, **context: Any) -> str:

@@ -13,12 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import gettext as _
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.domain.vocabulary import AlertCode, Outcome, Severity
 
 __all__ = ["ClinicalView", "by_severity", "clinical_view", "regimen_line"]
 
 UNVERIFIED_PREFIX = "Not yet verified against its primary source: "
-ROUTE_WORDS = {"oral": "by mouth", "iv": "intravenously", "intravitreal": "intravitreally"}
+ROUTE_WORDS = {
+    "oral": N_("by mouth"),
+    "iv": N_("intravenously"),
+    "intravitreal": N_("intravitreally"),
+}
 
 
 @dataclass
@@ -35,25 +42,26 @@ def by_severity(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def regimen_line(regimen: dict[str, Any]) -> str:
-    """ "Give valganciclovir 450 mg by mouth once daily from 2026-03-06 to 2026-09-17."""
-    text = f"Give {regimen['drug']}"
+    """ "Give valganciclovir 450 mg by mouth once daily from 2026-03-06 to 2026-09-17." (in the
+    page's language: the words translated, the computed dose and dates as computed)."""
+    text = _("Give %(drug)s") % {"drug": clinical(regimen["drug"])}
     if regimen.get("dose_mg") is not None:
         text += f" {regimen['dose_mg']} mg"
     if regimen.get("dose_mg_per_kg") is not None:
         text += f" ({regimen['dose_mg_per_kg']} mg/kg)"
     route = regimen.get("route")
     if route:
-        text += f" {ROUTE_WORDS.get(route, route)}"
+        text += " " + (_(ROUTE_WORDS[route]) if route in ROUTE_WORDS else clinical(route))
     if regimen.get("schedule"):
-        text += f" {regimen['schedule']}"
+        text += " " + clinical(regimen["schedule"])
     elif regimen.get("every_h"):
-        text += f" every {regimen['every_h']} h"
+        text += " " + _("every %(hours)s h") % {"hours": regimen["every_h"]}
     if regimen.get("start"):
-        text += f" from {regimen['start']}"
+        text += " " + _("from %(date)s") % {"date": regimen["start"]}
     if regimen.get("stop"):
-        text += f" to {regimen['stop']}"
+        text += " " + _("to %(date)s") % {"date": regimen["stop"]}
     elif regimen.get("stop_rule"):
-        text += f" ({regimen['stop_rule']})"
+        text += f" ({clinical(regimen['stop_rule'])})"
     return text + "."
 
 
@@ -79,28 +87,33 @@ def clinical_view(doc: dict[str, Any]) -> ClinicalView:
     view.alerts = ordered
     for alert in ordered:
         if alert.get("severity") == Severity.CRITICAL.value:
-            view.todo.append(alert["message"])
+            view.todo.append(clinical(alert["message"]))
     view.todo += [regimen_line(r) for r in doc.get("regimens") or []]
     for decision in doc.get("decisions") or []:
         outcome = decision.get("outcome")
-        name = str(decision.get("id", "")).replace("-", " ").capitalize()
-        first = (decision.get("reasons") or [""])[0]
+        words = {
+            "decision": clinical(str(decision.get("id", "")).replace("-", " ").capitalize()),
+            "reason": clinical((decision.get("reasons") or [""])[0]),
+        }
         if outcome == Outcome.SPECIALIST_REVIEW.value:
-            view.todo.append(f"{name}: ask a specialist — {first}")
+            view.todo.append(_("%(decision)s: ask a specialist — %(reason)s") % words)
         elif outcome == Outcome.EXCLUDED.value:
-            view.todo.append(f"{name}: excluded — {first}")
+            view.todo.append(_("%(decision)s: excluded — %(reason)s") % words)
         elif outcome == Outcome.INSUFFICIENT_DATA.value:
-            view.todo.append(f"{name}: cannot be decided yet — {_blocker(decision, doc)}")
+            words["reason"] = clinical(_blocker(decision, doc))
+            view.todo.append(_("%(decision)s: cannot be decided yet — %(reason)s") % words)
         elif outcome == Outcome.RECOMMENDED.value and not doc.get("regimens"):
-            view.todo.append(f"{name}: recommended — {first}")
+            view.todo.append(_("%(decision)s: recommended — %(reason)s") % words)
     missing = [m["item"] for m in doc.get("missing") or []]
     if missing:
-        view.todo.append("Still needed: " + ", ".join(missing) + ".")
+        view.todo.append(_("Still needed: %(items)s.") % {"items": ", ".join(missing)})
     seen: set[str] = set()
     for alert in alerts:
         if alert.get("code") == AlertCode.UNVERIFIED_FACT.value:
             what = unverified_what(alert.get("message", ""))
             if what not in seen:
                 seen.add(what)
-                view.unverified.append({"what": what, "citations": alert.get("citations", [])})
+                view.unverified.append(
+                    {"what": clinical(what), "citations": alert.get("citations", [])}
+                )
     return view

@@ -31,6 +31,7 @@ __all__ = [
     "close_query",
     "current_crf",
     "event_grid",
+    "form_instances",
     "hidden_fields",
     "import_dictionary",
     "open_query",
@@ -292,6 +293,38 @@ def event_grid(session: Session, actor: Actor, pseudonym: str) -> dict[str, dict
                 status = "complete"
             grid[event.name][instrument] = status
     return grid
+
+
+def form_instances(
+    session: Session, actor: Actor, pseudonym: str
+) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """The recorded instances of each repeating instrument, by (event, instrument): each
+    instance with its status (``incomplete``, ``complete``, ``query``), lowest first. What the
+    event grid lists, with "Add another" opening the next instance (REDCap's repeating forms)."""
+    subject = get_subject(session, actor, pseudonym)
+    crf = current_crf(session)
+    values: dict[tuple[str, str, int], dict[str, str]] = {}
+    for row in session.scalars(select(DataValue).where(DataValue.subject_id == subject.id)):
+        if row.instrument in crf.design.repeating:
+            values.setdefault((row.event, row.instrument, row.instance), {})[row.field] = row.value
+    queried = {
+        (q.event, q.instrument, q.instance)
+        for q in session.scalars(
+            select(DataQuery).where(
+                DataQuery.subject_id == subject.id, DataQuery.status != QueryStatus.CLOSED
+            )
+        )
+    }
+    found: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for (event, instrument, instance), filled in sorted(values.items()):
+        if (event, instrument, instance) in queried:
+            status = "query"
+        elif crf.missing_required(instrument, filled):
+            status = "incomplete"
+        else:
+            status = "complete"
+        found.setdefault((event, instrument), []).append((instance, status))
+    return found
 
 
 def _query(session: Session, actor: Actor, query_id: str) -> DataQuery:

@@ -34,7 +34,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from cmvcds.adapters.web.i18n import N_, ngettext
+from cmvcds.adapters.web.i18n import gettext as _
+from cmvcds.adapters.web.registry.date_hints import date_hints
 from cmvcds.adapters.web.render import TEMPLATE_DIR, install_i18n
+from cmvcds.adapters.web.texts import shown_error
 from cmvcds.errors import AccessDenied, InputError, RegistryError
 from cmvcds.registry import analytics, audit_view, exports, migrate
 from cmvcds.registry.access import Actor, Permission, require
@@ -128,14 +132,24 @@ _P = Permission
 # The registry menu: each entry with the permissions (any one suffices) its page's service
 # requires, so a role is offered exactly the pages ``access.GRANTS`` lets it use (issue 15).
 MENU: tuple[tuple[str, str, frozenset[Permission]], ...] = (
-    ("/registry/", "Dashboard", frozenset(_P) - {_P.REVIEW_STATEMENTS}),  # a reviewer's is Review
-    ("/registry/subjects", "Subjects", frozenset({_P.READ_DATA})),
-    ("/registry/analyses", "Analyses", frozenset({_P.ANALYSE})),
-    ("/registry/exports", "Exports", frozenset({_P.EXPORT_SITE, _P.EXPORT_CENTRAL})),
-    ("/registry/audit", "Audit trail", frozenset({_P.READ_AUDIT})),
-    ("/registry/review", "Statement review", frozenset({_P.REVIEW_STATEMENTS})),
-    ("/registry/admin", "Users and sites", frozenset({_P.MANAGE_STUDY})),
+    ("/registry/", N_("Dashboard"), frozenset(_P) - {_P.REVIEW_STATEMENTS}),  # a reviewer's is Review
+    ("/registry/subjects", N_("Subjects"), frozenset({_P.READ_DATA})),
+    ("/registry/analyses", N_("Analyses"), frozenset({_P.ANALYSE})),
+    ("/registry/exports", N_("Exports"), frozenset({_P.EXPORT_SITE, _P.EXPORT_CENTRAL})),
+    ("/registry/audit", N_("Audit trail"), frozenset({_P.READ_AUDIT})),
+    ("/registry/review", N_("Statement review"), frozenset({_P.REVIEW_STATEMENTS})),
+    ("/registry/admin", N_("Users and sites"), frozenset({_P.MANAGE_STUDY})),
 )
+#: Words the registry's templates translate from a value: form statuses, query statuses, kinds of
+#: subject, roles (as the ``label`` filter shows them).
+REGISTRY_WORDS = (
+    N_("empty"), N_("incomplete"), N_("complete"), N_("query"), N_("open"), N_("answered"),
+    N_("closed"), N_("mother"), N_("newborn"), N_("site data entry"), N_("site investigator"),
+    N_("monitor"), N_("data manager"), N_("statistician"), N_("administrator"), N_("reviewer"),
+    N_("REDCap flat CSV + data dictionary"), N_("CDISC ODM 1.3.2 XML"), N_("FHIR R4 NDJSON"),
+    N_("site (identified, exact dates)"), N_("central (pseudonymised)"),
+    N_("Registry"), N_("Registry login"), N_("Enrol a subject"), N_("Busy"), N_("Not available"),
+)  # fmt: skip
 EXPORT_NEEDS = {"site": _P.EXPORT_SITE, "central": _P.EXPORT_CENTRAL}
 
 
@@ -312,12 +326,14 @@ def subject_list(viewer: ViewerDep) -> HTMLResponse:
 def event_grid(viewer: ViewerDep, pseudonym: str, enrolled: int = 0) -> HTMLResponse:
     try:
         grid = crf.event_grid(viewer.session, viewer.actor, pseudonym)
+        instances = crf.form_instances(viewer.session, viewer.actor, pseudonym)
         kind = subjects.get_subject(viewer.session, viewer.actor, pseudonym).kind
     except AccessDenied as error:
         return _denied(viewer, str(error))
     return page("registry_grid.html", title=pseudonym, viewer=viewer, pseudonym=pseudonym, grid=grid,
                 labels={e.name: e.label for e in crf.current_crf(viewer.session).design.events},
-                kind=kind, enrolled=bool(enrolled))  # fmt: skip
+                kind=kind, enrolled=bool(enrolled), instances=instances,
+                can_enter=viewer.actor.can(Permission.ENTER_DATA))  # fmt: skip
 
 
 def _form_context(
@@ -346,11 +362,16 @@ def _form_context(
             )
         )
     )  # fmt: skip
+    recorded = crf.form_instances(viewer.session, viewer.actor, pseudonym).get((event, instrument), [])
     return {
         "title": f"{pseudonym} · {event} · {instrument}", "viewer": viewer, "pseudonym": pseudonym,
         "event": event, "instrument": instrument, "instance": instance, "rows": rows, "queries": open_queries,
         "can_enter": viewer.actor.can(Permission.ENTER_DATA), "errors": {}, "message": None,
         "hidden": crf.hidden_fields(viewer.session, viewer.actor),
+        "date_hints": date_hints(forms, instrument),
+        "event_label": next((e.label for e in forms.design.events if e.name == event), event),
+        "repeating": instrument in forms.design.repeating,
+        "next_instance": max([n for n, _status in recorded] + [instance]) + 1,
     }  # fmt: skip
 
 
@@ -401,13 +422,15 @@ def form_submit(
         for row in context["rows"]:
             if row["row"].field_name in values:
                 row["value"] = values[row["row"].field_name]
-        context["message"] = str(error)
+        context["message"] = shown_error(str(error))
         return page("registry_form.html", 422, **context)
     viewer.session.commit()  # committed (and the audit head released) before "Saved." is drawn
     context = _form_context(viewer, pseudonym, event, instrument, instance)
-    context["message"] = "Saved." + (
-        f" {len(result.queries)} query opened for the monitor." if result.queries else ""
-    )
+    context["message"] = _("Saved.") + (
+        " " + ngettext("%(num)d query opened for the monitor.", "%(num)d queries opened for the monitor.",
+                       len(result.queries)) % {"num": len(result.queries)} if result.queries else ""
+    )  # fmt: skip
+    context["saved"] = True
     return page("registry_form.html", **context)
 
 

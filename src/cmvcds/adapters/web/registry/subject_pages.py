@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.registry.routes import (
     RegistryRoute,
     Viewer,
@@ -23,6 +24,7 @@ from cmvcds.adapters.web.registry.routes import (
     now,
     page,
 )
+from cmvcds.adapters.web.texts import shown_error
 from cmvcds.errors import AccessDenied, InputError
 from cmvcds.registry.access import Permission
 from cmvcds.registry.services import subjects
@@ -118,17 +120,18 @@ def enrol_submit(
         return _denied(viewer, str(error))
     except InputError as error:
         values = form.model_dump(exclude={"csrf"})
-        return _enrol_page(viewer, clock.date(), 422, message=str(error), values=values)
+        return _enrol_page(viewer, clock.date(), 422, message=shown_error(str(error)), values=values)
     return RedirectResponse(f"/registry/subjects/{subject.pseudonym}?enrolled=1", status_code=303)
 
 
 def _consent_page(
-    viewer: Viewer, pseudonym: str, today: date, status: int = 200, message: str | None = None
+    viewer: Viewer, pseudonym: str, today: date, status: int = 200, message: str | None = None,
+    done: bool = False,
 ) -> HTMLResponse:
     consents = subjects.consents_of(viewer.session, viewer.actor, pseudonym)
     return page(
         "registry_consent.html", status, title=f"{pseudonym} · consent", viewer=viewer,
-        pseudonym=pseudonym, consents=consents, today=today.isoformat(), message=message,
+        pseudonym=pseudonym, consents=consents, today=today.isoformat(), message=message, done=done,
         can_manage=viewer.actor.can(Permission.MANAGE_CONSENT),
         withdrawn=any(c.withdrawn_on for c in consents), default_scope=subjects.ConsentInput.scope,
     )  # fmt: skip
@@ -157,19 +160,19 @@ def consent_submit(
         with viewer.session.begin_nested():
             if form.action == "record":
                 subjects.record_consent(viewer.session, viewer.actor, pseudonym, form.consent())
-                done = "Consent recorded."
+                done = _("Consent recorded.")
             elif form.action == "withdraw":
                 on = (_date(form.withdrawn_on, "withdrawn_on") if form.withdrawn_on.strip()
                       else clock.date())  # fmt: skip
                 subjects.withdraw_consent(
                     viewer.session, viewer.actor, pseudonym, on=on, reason=form.reason
                 )
-                done = "Consent withdrawn: the subject is left out of exports and analyses."
+                done = _("Consent withdrawn: the subject is left out of exports and analyses.")
             else:
                 raise InputError(f"unknown action {form.action!r}", field="action")
     except AccessDenied as error:
         return _denied(viewer, str(error))
     except InputError as error:
-        return _consent_page(viewer, pseudonym, clock.date(), 422, message=str(error))
+        return _consent_page(viewer, pseudonym, clock.date(), 422, message=shown_error(str(error)))
     viewer.session.commit()  # committed (and the audit head released) before the page is drawn
-    return _consent_page(viewer, pseudonym, clock.date(), message=done)
+    return _consent_page(viewer, pseudonym, clock.date(), message=done, done=True)

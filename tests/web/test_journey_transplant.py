@@ -1,0 +1,144 @@
+"""The transplant physician's journey in Debian's chromium, every form filled from the page (no
+uploads, no typed URL after the start page): a new kidney recipient, donor CMV IgG positive and
+recipient negative (D+/R−), through valganciclovir prophylaxis, a rising viral load after it
+ends, pre-emptive treatment, to a refractory episode and its resistance report.
+
+Worked from the sources the pack cites: Kotton 2018/2025 SOT consensus (D+/R− kidney:
+valganciclovir prophylaxis to day 200, Valcyte label renal bands: CrCl 40–59 → 450 mg once
+daily for prevention, 450 mg twice daily for treatment), the site's pre-emptive threshold
+(examples/settings.yaml: 1,000 IU/mL) and Chemaly 2019 (refractory: a rise > 1 log10 after at
+least 2 weeks of appropriately dosed therapy). UL97 C592G is a low-level ganciclovir resistance
+mutation (Chou; the pack's resistance tables).
+
+Each page reached is photographed at 1400 and 390 px and checked with axe-core
+(``journey_tools.check_page``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.journey_tools import check_page
+from tests.web.test_browser import browser  # noqa: F401  (the shared chromium fixture)
+from tests.web.test_journeys import fill_row, server, site_db  # noqa: F401  (the app as a site runs it)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
+    # bypass_csp: axe-core is injected as the test's own script (see test_accessibility)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _therapy(page: Page, i: int, dose: str, every: str, indication: str, start: str,
+             stop: str = "") -> None:  # fmt: skip
+    page.select_option(f"#f-therapy-{i}-drug", "valganciclovir")
+    page.fill(f"#f-therapy-{i}-dose-mg", dose)
+    page.fill(f"#f-therapy-{i}-every-h", every)
+    page.select_option(f"#f-therapy-{i}-route", "oral")
+    page.select_option(f"#f-therapy-{i}-indication", indication)
+    page.fill(f"#f-therapy-{i}-start", start)
+    if stop:
+        page.fill(f"#f-therapy-{i}-stop", stop)
+
+
+def test_transplant_physician_from_a_new_kidney_recipient_to_a_refractory_episode(
+    page: Page,
+    server: str,  # noqa: F811
+) -> None:
+    # 1. A new kidney recipient, D+/R−, five days after the transplant.
+    page.goto(server + "/")
+    check_page(page, "tx-home")
+    page.get_by_role("link", name="New transplant case").first.click()
+    page.fill("#f-id", "journey-tx-refractory")
+    page.fill("#f-assessed-on", "2026-03-06")
+    page.select_option("#f-patient-sex", "male")
+    page.fill("#f-patient-age-years", "54")
+    page.fill("#f-patient-weight-kg", "80")
+    page.fill("#f-patient-height-cm", "178")
+    page.select_option("#f-transplant-organ", "kidney")
+    page.fill("#f-transplant-date", "2026-03-01")
+    page.select_option("#f-transplant-donor-cmv-igg", "positive")
+    page.select_option("#f-transplant-recipient-cmv-igg", "negative")
+    page.fill("#f-transplant-co-medications", "tacrolimus, mycophenolate")
+    fill_row(page, 0, "2026-03-05", "creatinine", value="1.8", unit="mg/dL")
+    fill_row(page, 1, "2026-03-05", "anc", value="3200", unit="cells/uL")
+    check_page(page, "tx-new-case-form")
+    page.click("#assess-button")
+    prophylaxis = page.locator('[data-decision="antiviral-prophylaxis"]')
+    expect(prophylaxis).to_have_attribute("data-outcome", "recommended")
+    # CrCl (Cockcroft-Gault, 54 y, 80 kg, 1.8 mg/dL) ≈ 56 mL/min: the 40–59 band, 450 mg once
+    # daily, to day 200 after the transplant (2026-09-17).
+    expect(page.locator("#todo")).to_contain_text("valganciclovir 450 mg")
+    expect(page.locator("#todo")).to_contain_text("2026-09-17")
+    check_page(page, "tx-prophylaxis")
+
+    # 2. Three weeks after prophylaxis ended: the surveillance viral load is 10,000 IU/mL,
+    # above the site's 1,000 IU/mL threshold. The physician adds the results to the case.
+    page.get_by_role("link", name="Add a result").click()
+    expect(page.locator("#f-transplant-organ")).to_have_value("kidney")
+    page.fill("#f-assessed-on", "2026-10-01")
+    _therapy(page, 0, "450", "24", "prophylaxis", "2026-03-06", "2026-09-17")
+    fill_row(page, 2, "2026-09-30", "cmv_dna", value="10000", unit="IU/mL", specimen="plasma")
+    fill_row(page, 3, "2026-09-30", "creatinine", value="1.6", unit="mg/dL")
+    page.fill("#f-change", "prophylaxis ended; viral load of 30 September")
+    check_page(page, "tx-rising-load-form")
+    page.get_by_role("button", name="Save and re-assess").click()
+    preemptive = page.locator('[data-decision="preemptive-therapy"]')
+    expect(preemptive).to_have_attribute("data-outcome", "recommended")
+    expect(preemptive).to_contain_text("start pre-emptive valganciclovir")
+    expect(preemptive).to_contain_text("10000 IU/mL")
+    expect(page.locator("#todo")).to_contain_text("valganciclovir 450 mg by mouth twice daily")
+    check_page(page, "tx-preemptive")
+
+    # 3. Treatment started on 1 October at the renally adjusted dose the page gave (CrCl
+    # (140 − 54) × 80 / (72 × 1.6) ≈ 59.7 mL/min: the 40–59 band, 450 mg twice daily);
+    # eighteen days later the viral load is 200,000 IU/mL (> 1 log10 up) and a UL97 genotype
+    # is back.
+    page.get_by_role("link", name="Edit case").click()
+    expect(page.locator("#f-observations-2-value")).to_have_value("10000")
+    page.fill("#f-assessed-on", "2026-10-19")
+    _therapy(page, 1, "450", "12", "preemptive", "2026-10-01")
+    fill_row(page, 4, "2026-10-18", "creatinine", value="1.6", unit="mg/dL")
+    fill_row(page, 5, "2026-10-19", "cmv_dna", value="200000", unit="IU/mL", specimen="plasma")
+    page.fill("#f-genotype-0-date", "2026-10-19")
+    page.fill("#f-genotype-0-mutations", "UL97:C592G")
+    page.fill("#f-genotype-0-genes-tested", "UL97, UL54")
+    page.fill("#f-change", "viral load rising on treatment; genotype")
+    check_page(page, "tx-refractory-form")
+    page.get_by_role("button", name="Save and re-assess").click()
+    alerts = page.locator(".alerts li")
+    expect(page.locator('.alerts li[data-alert="refractory-cmv"]')).to_be_visible()
+    expect(page.locator('[data-decision="resistance-genotyping"]')).to_be_visible()
+    # appropriately dosed: no dose alert, the refractory episode is the news
+    expect(page.locator('.alerts li[data-alert^="dose-"]')).to_have_count(0)
+    assert alerts.count() >= 1
+    expect(page.locator("#versions tbody tr")).to_have_count(3)
+    check_page(page, "tx-refractory")
+    # The same assessment in Italian: the alerts and reasons are the pack's Italian rows.
+    page.locator('a[data-lang="it"]').click()
+    refractory = page.locator('.alerts li[data-alert="refractory-cmv"]')
+    expect(refractory).to_contain_text("Infezione da CMV refrattaria: plasma UI/mL 200000 il 2026-10-19")
+    expect(page.locator("#todo")).to_contain_text("Somministrare valganciclovir 450 mg per bocca due volte al giorno")
+    assert "Not yet verified" not in page.locator("main").inner_text()
+    check_page(page, "tx-refractory-it")
+    page.locator('a[data-lang="en"]').click()
+
+    # 4. The resistance page for the genotype, typed as the lab report gives it.
+    page.get_by_role("link", name="Resistance").first.click()
+    page.get_by_label("Mutations").fill("UL97:C592G")
+    page.get_by_label("Genes tested (optional)").fill("UL97, UL54")
+    page.get_by_role("button", name="Interpret").click()
+    report = page.locator("main")
+    expect(report).to_contain_text("C592G")
+    ganciclovir = page.locator("tr", has_text=re.compile(r"^\s*ganciclovir", re.I)).first
+    expect(ganciclovir).to_contain_text(re.compile("low", re.I))
+    check_page(page, "tx-resistance")
