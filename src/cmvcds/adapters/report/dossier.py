@@ -105,7 +105,7 @@ class PrintFields:
     prescriber: str = ""
 
     @classmethod
-    def from_form(cls, values: Mapping[str, str]) -> "PrintFields":
+    def from_form(cls, values: Mapping[str, str]) -> PrintFields:
         """The fields of a submitted form, trimmed, each cut to ``FIELD_LENGTH`` characters."""
         names = cls.__dataclass_fields__
         return cls(**{n: " ".join(str(values.get(n, "")).split())[:FIELD_LENGTH] for n in names})
@@ -177,9 +177,7 @@ def dossier_html(
     return _ENV.get_template("dossier.html").render(**context)
 
 
-def consent_html(
-    document: Mapping[str, Any], case: Case, fields: PrintFields | None = None
-) -> str:
+def consent_html(document: Mapping[str, Any], case: Case, fields: PrintFields | None = None) -> str:
     """The patient information sheet and the written informed-consent form for the valacyclovir
     course of ``document``, in the language being rendered (:func:`in_language`)."""
     regimens = [g for g in document.get("regimens", []) if g.get("drug") == "valacyclovir"]
@@ -196,9 +194,7 @@ def _pharmacy(knowledge: Knowledge | None) -> PharmacyDossier | None:
     return table if isinstance(table, PharmacyDossier) else None
 
 
-def _dispensing(
-    document: Mapping[str, Any], knowledge: Knowledge | None
-) -> list[dict[str, Any]]:
+def _dispensing(document: Mapping[str, Any], knowledge: Knowledge | None) -> list[dict[str, Any]]:
     """Per valacyclovir regimen: its planned course and the quantity for each strength, or why
     the quantity cannot be computed (no end date)."""
     table = _pharmacy(knowledge)

@@ -12,7 +12,6 @@ interpretations (A1–A9, I-1 …) that decisions cite by id. ``pregnancy/dating
 ACOG redating thresholds used when an LMP and a dating scan disagree.
 """
 
-
 import re
 from decimal import Decimal
 from typing import Literal
