@@ -170,6 +170,8 @@ def test_every_msgid_of_the_templates_and_pages_has_an_italian_msgstr() -> None:
         TEMPLATE_DIR.parent / "dose_page.py",
         TEMPLATE_DIR.parent / "i18n.py",
         REPORT_TEMPLATES.parent / "dossier.py",
+        TEMPLATE_DIR.parent / "charts" / "timeline.py",
+        TEMPLATE_DIR.parent / "calendar.py",
     ):
         for _, message, _, _ in extract_from_file(
             "python",

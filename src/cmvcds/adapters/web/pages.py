@@ -24,6 +24,7 @@ from cmvcds.adapters.api.store import CaseStore, StoredCase
 from cmvcds.adapters.report.dossier import PrintFields, consent_html, dossier_html, in_language
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
 from cmvcds.adapters.web import i18n
+from cmvcds.adapters.web.calendar import calendar_ics
 from cmvcds.adapters.web.dose_page import router as dose_router
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_to_form
 from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
@@ -368,6 +369,18 @@ def case_pdf(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
         raise HTTPException(503, str(error)) from None
     headers = {"Content-Disposition": f'inline; filename="cmvcds-{stored.case_id}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.get("/cases/{key}/calendar.ics")
+def case_calendar(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
+    """The assessment's monitoring schedule as an iCalendar file (all-day events)."""
+    stored = _stored_or_404(store, key)
+    headers = {"Content-Disposition": f'attachment; filename="cmvcds-{_slug(stored.case_id)}.ics"'}
+    return Response(
+        calendar_ics(clinic.assess(stored.raw), key),
+        media_type="text/calendar; charset=utf-8",
+        headers=headers,
+    )
 
 
 def _pregnancy_case(key: int, clinic: Clinic, store: CaseStore) -> tuple[Case, dict[str, Any]]:
