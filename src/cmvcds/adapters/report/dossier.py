@@ -177,7 +177,9 @@ def dossier_html(
     return _ENV.get_template("dossier.html").render(**context)
 
 
-def consent_html(document: Mapping[str, Any], case: Case, fields: PrintFields | None = None) -> str:
+def consent_html(
+    document: Mapping[str, Any], case: Case, fields: PrintFields | None = None, back: str = ""
+) -> str:
     """The patient information sheet and the written informed-consent form for the valacyclovir
     course of ``document``, in the language being rendered (:func:`in_language`)."""
     regimens = [g for g in document.get("regimens", []) if g.get("drug") == "valacyclovir"]
@@ -186,6 +188,7 @@ def consent_html(document: Mapping[str, Any], case: Case, fields: PrintFields | 
         case_id=case.id,
         regimens=regimens,
         fields=fields or PrintFields(),
+        back=back,
     )
 
 

@@ -403,11 +403,12 @@ async def _print_fields(request: Request) -> PrintFields:
 
 
 def _pdf(html: str, filename: str) -> Response:
+    """A document to file (dossier): downloaded as a file, not opened in a tab."""
     try:
         pdf = html_to_pdf(html)
     except NotAvailable as error:
         raise HTTPException(503, str(error)) from None
-    headers = {"Content-Disposition": f'inline; filename="{filename}"'}
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
@@ -442,7 +443,7 @@ async def case_consent(
     case, document = _pregnancy_case(key, clinic, store)
     fields = await _print_fields(request)
     with in_language(lang):
-        html = consent_html(document, case, fields)
+        html = consent_html(document, case, fields, back=f"/cases/{key}")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 

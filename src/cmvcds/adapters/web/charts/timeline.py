@@ -200,8 +200,9 @@ def pregnancy_timeline(
             f'<rect class="band onset" x="{x(a):.1f}" y="{y(0) - 9:.1f}" width="{max(x(b) - x(a), 2):.1f}" height="18"/>'
             f"<title>{escape(gettext('Onset window'))} {first} – {last} ({ga_text(a)} – {ga_text(b)})</title></g>"
         )
-    for i, course in enumerate(courses):
-        out.append(_course_bar(course, i, ga, x, y(1), end_days, edd, frame))
+    drugs = sorted({c.drug for c in courses})  # one colour per drug, given or planned
+    for course in courses:
+        out.append(_course_bar(course, drugs.index(course.drug), ga, x, y(1), end_days, edd, frame))
     for item in amnio:
         day = as_date(item["earliest"]) or assessed
         text = (

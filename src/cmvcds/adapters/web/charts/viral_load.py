@@ -166,7 +166,7 @@ def _draw(
     values = [p.value for s in series for p in s.points if p.value]
     top_log = max(math.ceil(math.log10(max(values))), 2)
     bottom_log = min(1, math.floor(math.log10(min(values))))
-    left = 46 if frame.narrow else frame.left  # room for the 10^n tick labels
+    left = 56 if frame.narrow else frame.left  # room for the axis title and 10^n tick labels
     width, right = frame.width, frame.right
     plot_w = width - left - right
     plot_top, plot_h = 20, 200
