@@ -119,7 +119,7 @@ def test_obstetrician_from_serology_to_dossier_and_consent_in_italian(
     expect(timeline.locator('[data-landmark="40+0"]')).to_have_count(1)  # the EDD
     seen(page, "obstetrician-648-assessment")
     page.set_viewport_size({"width": 390, "height": 844})
-    expect(page.locator('svg[data-chart="pregnancy-timeline"][data-frame="narrow"]')).to_be_visible()
+    expect(page.locator('svg[data-chart="pregnancy-timeline-narrow"]')).to_be_visible()
     expect(timeline).to_be_hidden()
     page.set_viewport_size({"width": 1400, "height": 900})
 

@@ -153,7 +153,8 @@ def pregnancy_timeline(
     out = [
         f'<svg class="chart timeline" data-frame="{frame.name}" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {frame.width} {height}" role="img" aria-labelledby="{title_id}" '
-        f'data-chart="pregnancy-timeline" data-lmp="{lmp}" data-edd="{edd}">',
+        f'data-chart="pregnancy-timeline{"-narrow" if narrow else ""}" data-lmp="{lmp}" '
+        f'data-edd="{edd}">',
         f'<title id="{title_id}">'
         + escape(
             gettext("Pregnancy timeline on a gestational-age axis (today %(ga)s)") % {"ga": ga_now}

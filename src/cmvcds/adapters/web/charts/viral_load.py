@@ -185,7 +185,7 @@ def _draw(
     out = [
         f'<svg class="chart viral-load" data-frame="{frame.name}" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="vl-title{frame.suffix}" '
-        'data-chart="viral-load">',
+        f'data-chart="viral-load{"-narrow" if frame.narrow else ""}">',
         f'<title id="vl-title{frame.suffix}">CMV DNA (log10 scale) with therapy</title>',
     ]
     for exponent in range(bottom_log, top_log + 1):
