@@ -65,6 +65,24 @@ def test_without_a_case_the_timeline_draws_the_plan_only(knowledge: Knowledge) -
     assert 'data-event="stop" data-date="2026-06-20"' in svg
 
 
+def test_a_course_running_today_is_given_to_today_and_planned_after(knowledge: Knowledge) -> None:
+    """examples/pregnancy.yaml with the prevention course started on 2026-03-02 and running on
+    2026-04-01: given to that day, planned from it to 26+0 (2026-06-20)."""
+    doc, raw = _assessed(knowledge, "pregnancy.yaml")
+    raw["assessed_on"] = "2026-04-01"
+    raw["therapy"] = [
+        {"drug": "valacyclovir", "dose_mg": 2000, "every_h": 6, "route": "oral",
+         "start": "2026-03-02"}
+    ]  # fmt: skip
+    doc = Clinic(knowledge, today=lambda: date(2026, 11, 21)).assess(raw)
+    svg = pregnancy_timeline(doc, case=raw)
+    assert svg is not None
+    bars = re.findall(r'<g data-event="treatment"[^>]*>', svg)
+    assert len(bars) == 2, bars
+    assert 'data-start="2026-03-02" data-stop="2026-04-01" data-state="given"' in bars[0]
+    assert 'data-start="2026-04-01" data-stop="2026-06-20" data-state="planned"' in bars[1]
+
+
 def _font_px_at(width_px: float, svg: str) -> float:
     """The size a 11-unit label is drawn at when the SVG is ``width_px`` wide on screen."""
     viewbox = re.search(r'viewBox="0 0 ([\d.]+) ', svg)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -110,9 +110,6 @@ class PrintFields:
         names = cls.__dataclass_fields__
         return cls(**{n: " ".join(str(values.get(n, "")).split())[:FIELD_LENGTH] for n in names})
 
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
-
 
 @contextmanager
 def in_language(language: str) -> Iterator[None]:
@@ -144,6 +141,7 @@ def dossier_html(
     references = [{"id": sid, "text": _reference(sid, knowledge)} for sid in cited]
     patient = case.patient
     on = case.assessed_on
+    pharmacy = _pharmacy(knowledge)
     context = {
         "doc": document,
         "decisions": decisions,
@@ -170,7 +168,7 @@ def dossier_html(
         "fields": fields or PrintFields(),
         "form_action": form_action,
         "dispensing": _dispensing(document, knowledge),
-        "record": _pharmacy(knowledge).record if _pharmacy(knowledge) else (),
+        "record": pharmacy.record if pharmacy else (),
         "language": i18n.current_language(),
         "phases": RECORD_PHASES,
     }

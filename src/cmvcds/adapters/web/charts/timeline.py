@@ -65,25 +65,32 @@ def _dose(course: dict[str, Any]) -> str:
     return ""
 
 
-def _courses(doc: dict[str, Any], case: dict[str, Any] | None) -> list[_Course]:
-    """The courses given (the case) then planned (the assessment), a planned one that repeats a
-    given one (same drug and start) once."""
-    given = [
-        _Course(str(t.get("drug", "")), start, as_date(t.get("stop")), _dose(t), True, False)
-        for t in (case or {}).get("therapy") or []
-        if (start := as_date(t.get("start"))) is not None
-    ]
-    seen = {(c.drug, c.start) for c in given}
+def _courses(doc: dict[str, Any], case: dict[str, Any] | None, on: date) -> list[_Course]:
+    """The courses given (the case) then planned (the assessment). A course still running on
+    ``on`` is given up to ``on``; the regimen that continues it (same drug and start) is planned
+    from ``on`` to its stop; a regimen that repeats a finished course is not drawn twice."""
+    given, running = [], set()
+    for t in (case or {}).get("therapy") or []:
+        start, stop = as_date(t.get("start")), as_date(t.get("stop"))
+        if start is None:
+            continue
+        drug = str(t.get("drug", ""))
+        if stop is None and start <= on:
+            running.add((drug, start))
+            stop = on
+        given.append(_Course(drug, start, stop, _dose(t), True, False))
+    finished = {(c.drug, c.start) for c in given} - running
     planned = []
     for r in doc.get("regimens", []):
         start = as_date(r.get("start"))
-        if start is None or (str(r.get("drug", "")), start) in seen:
+        drug = str(r.get("drug", ""))
+        if start is None or (drug, start) in finished:
             continue
         stop = as_date(r.get("stop"))
         open_to_delivery = stop is None and "delivery" in str(r.get("stop_rule", ""))
-        planned.append(
-            _Course(str(r.get("drug", "")), start, stop, _dose(r), False, open_to_delivery)
-        )
+        if (drug, start) in running:
+            start = on
+        planned.append(_Course(drug, start, stop, _dose(r), False, open_to_delivery))
     return given + planned
 
 
@@ -129,7 +136,7 @@ def pregnancy_timeline(
     onset = (findings.get("maternal_infection") or {}).get("onset_window") or []
     amnio = [s for s in doc.get("schedule", []) if s.get("event") == "amniocentesis"]
     stops = [s for s in doc.get("schedule", []) if s.get("event") == "stop-valacyclovir"]
-    courses = _courses(doc, case)
+    courses = _courses(doc, case, assessed)
     done = _amniocenteses(case)
     marks = [ga(assessed), *(lm.ga.days for lm in landmarks), *(ga(a.day) for a in done)]
     marks += [ga(d) for d in (as_date(x) for x in onset) if d]
