@@ -1,26 +1,38 @@
-"""The Law 648/96 dossier: a printable one-page HTML summary of a valacyclovir decision in pregnancy.
+"""The Law 648/96 dossier: the printable summary of a valacyclovir decision in pregnancy that the
+hospital pharmacy accepts, and the consent form with the patient information sheet.
 
-What the prescribing physician files under Law 648/96 (AIFA Determina 16-12-2020): the eligibility
-decision with the criteria met and the rules applied, the dates (gestational age, onset window,
-amniocentesis, stop), the regimen, the exclusions checked with their values, a consent checklist
-(written informed consent is required by the law), the alerts, and the sources. It is rendered
-from the ``cmvcds-assessment/1`` document and the case — nothing is recomputed here.
+What the prescribing physician files under Law 648/96 (AIFA Determina 16-12-2020): the patient's
+identification, hospital, ward and prescriber (typed at print time into :class:`PrintFields`,
+printed, never stored), the eligibility decision with the criteria met and the rules applied, the
+dates, the regimen, the quantity to dispense (tablets and packs of the planned course, computed by
+``engine.pregnancy.dispensing`` from the marketed packs of ``pregnancy/law648.yaml``), the
+exclusions checked with their values, the consent checklist, the data the 648/96 monitoring asks
+the prescriber to record, the alerts and the sources. Rendered from the ``cmvcds-assessment/1``
+document and the case; the clinical answer is not recomputed here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from cmvcds.adapters.web import i18n
+from cmvcds.adapters.web.i18n import N_
 from cmvcds.adapters.web.render import install_i18n
 from cmvcds.domain.case import Case
+from cmvcds.engine.pregnancy.dispensing import Dispensing, quantity_to_dispense
+from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.pregnancy import RuleBook
+from cmvcds.knowledge.schemas.pregnancy import PharmacyDossier, RuleBook
 
-__all__ = ["DOSSIER_DECISIONS", "dossier_html"]
+__all__ = ["DOSSIER_DECISIONS", "PrintFields", "consent_html", "dossier_html", "in_language"]
 
 #: The decisions a 648/96 dossier documents.
 DOSSIER_DECISIONS = ("valacyclovir-prevention", "valacyclovir-fetal-treatment")
@@ -35,43 +47,92 @@ _ENV = Environment(
 )
 install_i18n(_ENV)
 
+#: When each monitoring datum is recorded (``pregnancy/law648.yaml``), as the dossier names it.
+RECORD_PHASES = {
+    "start": N_("At the start"),
+    "during": N_("During the course"),
+    "end": N_("At the end"),
+    "report": N_("Every three months"),
+}
+
 #: The consent and documentation checklist: (item, why, source ids).
 CHECKLIST: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
-        "Written informed consent signed by the patient",
-        "required by Law 648/96",
+        N_("Written informed consent signed by the patient"),
+        N_("required by Law 648/96"),
         ("infezmed2021-letter-valacyclovir-648",),
     ),
     (
-        "Patient informed that the use is off-label, reimbursed by the SSN under Law 648/96",
-        "AIFA listing, GU 30-12-2020",
+        N_("Patient informed that the use is off-label, reimbursed by the SSN under Law 648/96"),
+        N_("AIFA listing, GU 30-12-2020"),
         ("aifa2020-648-valacyclovir",),
     ),
     (
-        "Baseline creatinine and eGFR documented before the first dose",
-        "exclusions, rule A7",
+        N_("Baseline creatinine and eGFR documented before the first dose"),
+        N_("exclusions, rule A7"),
         ("infezmed2021-letter-valacyclovir-648",),
     ),
     (
-        "Amniocentesis planned (date) or declined (documented)",
-        "rules A4, A5",
+        N_("Amniocentesis planned (date) or declined (documented)"),
+        N_("rules A4, A5"),
         ("aifa2020-648-valacyclovir",),
     ),
     (
-        "Newborn CMV test at birth planned (urine or saliva PCR in the first 3 weeks)",
-        "late transmission possible",
+        N_("Newborn CMV test at birth planned (urine or saliva PCR in the first 3 weeks)"),
+        N_("late transmission possible"),
         ("infezmed2021-letter-valacyclovir-648",),
     ),
 )
 
 
-def dossier_html(
-    document: Mapping[str, Any], case: Case, knowledge: Knowledge | None = None
-) -> str:
-    """The one-page dossier of ``document`` (a pregnancy assessment) for ``case``.
+#: The tablet strengths the quantity to dispense is computed for (500 mg first: the pharmacy's
+#: usual stock for 2 g doses; 1000 mg halves the count).
+STRENGTHS_MG = (Decimal(500), Decimal(1000))
+#: The longest text a print-time field takes (a name, a ward): the rest is cut.
+FIELD_LENGTH = 120
 
-    With ``knowledge``, the rules are printed with their text and the sources as full references;
-    without it, by id.
+
+@dataclass(frozen=True)
+class PrintFields:
+    """What the prescriber types on the dossier page just before printing. Printed into the
+    document and nowhere else: never stored, logged or sent to the assessment."""
+
+    patient_name: str = ""
+    birth_date: str = ""
+    tax_code: str = ""
+    hospital: str = ""
+    ward: str = ""
+    prescriber: str = ""
+
+    @classmethod
+    def from_form(cls, values: Mapping[str, str]) -> PrintFields:
+        """The fields of a submitted form, trimmed, each cut to ``FIELD_LENGTH`` characters."""
+        names = cls.__dataclass_fields__
+        return cls(**{n: " ".join(str(values.get(n, "")).split())[:FIELD_LENGTH] for n in names})
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    """Render in ``language`` whatever the page's language (the consent form is Italian first)."""
+    token = i18n.set_language(language)
+    try:
+        yield
+    finally:
+        i18n.reset_language(token)
+
+
+def dossier_html(
+    document: Mapping[str, Any],
+    case: Case,
+    knowledge: Knowledge | None = None,
+    fields: PrintFields | None = None,
+    form_action: str | None = None,
+) -> str:
+    """The dossier of ``document`` (a pregnancy assessment) for ``case``.
+
+    With ``knowledge``, the rules are printed with their text, the sources as full references,
+    the quantity to dispense and the monitoring data; without it, by id. ``fields`` are the
+    print-time identification; ``form_action`` (the web page) adds the form that fills them.
     """
     decisions = [d for d in document.get("decisions", []) if d.get("id") in DOSSIER_DECISIONS]
     rule_ids = sorted({r for d in decisions for r in d.get("rules", [])}, key=_rule_order)
@@ -80,6 +141,7 @@ def dossier_html(
     references = [{"id": sid, "text": _reference(sid, knowledge)} for sid in cited]
     patient = case.patient
     on = case.assessed_on
+    pharmacy = _pharmacy(knowledge)
     context = {
         "doc": document,
         "decisions": decisions,
@@ -103,8 +165,71 @@ def dossier_html(
         "age": patient.age_on(on),
         "pregnancy": case.pregnancy,
         "case_id": case.id,
+        "fields": fields or PrintFields(),
+        "form_action": form_action,
+        "dispensing": _dispensing(document, knowledge),
+        "record": pharmacy.record if pharmacy else (),
+        "language": i18n.current_language(),
+        "phases": RECORD_PHASES,
     }
     return _ENV.get_template("dossier.html").render(**context)
+
+
+def consent_html(
+    document: Mapping[str, Any], case: Case, fields: PrintFields | None = None, back: str = ""
+) -> str:
+    """The patient information sheet and the written informed-consent form for the valacyclovir
+    course of ``document``, in the language being rendered (:func:`in_language`)."""
+    regimens = [g for g in document.get("regimens", []) if g.get("drug") == "valacyclovir"]
+    return _ENV.get_template("consent.html").render(
+        doc=document,
+        case_id=case.id,
+        regimens=regimens,
+        fields=fields or PrintFields(),
+        back=back,
+    )
+
+
+def _pharmacy(knowledge: Knowledge | None) -> PharmacyDossier | None:
+    table = knowledge.tables.get("pregnancy_law648") if knowledge else None
+    return table if isinstance(table, PharmacyDossier) else None
+
+
+def _dispensing(document: Mapping[str, Any], knowledge: Knowledge | None) -> list[dict[str, Any]]:
+    """Per valacyclovir regimen: its planned course and the quantity for each strength, or why
+    the quantity cannot be computed (no end date)."""
+    table = _pharmacy(knowledge)
+    if table is None:
+        return []
+    edd = ((document.get("findings") or {}).get("dating") or {}).get("edd")
+    out: list[dict[str, Any]] = []
+    for regimen in document.get("regimens", []):
+        if regimen.get("drug") != "valacyclovir" or not regimen.get("start"):
+            continue
+        end = regimen.get("stop") or edd
+        item: dict[str, Any] = {"regimen": regimen, "until_edd": not regimen.get("stop")}
+        if not end:
+            item["missing"] = True
+            out.append(item)
+            continue
+        quantities: list[Dispensing] = []
+        for strength in STRENGTHS_MG:
+            try:
+                quantities.append(
+                    quantity_to_dispense(
+                        Decimal(str(regimen["dose_mg"])),
+                        int(regimen["every_h"]),
+                        date.fromisoformat(str(regimen["start"])),
+                        date.fromisoformat(str(end)),
+                        strength,
+                        table.packs_of("valacyclovir", strength),
+                    )
+                )
+            except (InputError, KeyError, TypeError, ValueError):
+                continue
+        item["quantities"] = quantities
+        out.append(item)
+    return out
 
 
 _UNVERIFIED_PREFIX = "Not yet verified against its primary source: "

@@ -10,7 +10,7 @@ until the pack carries both languages."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -33,6 +33,8 @@ __all__ = [
     "gettext",
     "negotiate",
     "ngettext",
+    "reset_language",
+    "set_language",
     "translations",
 ]
 
@@ -86,6 +88,15 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
 def current_language() -> str:
     """The language of the request being served."""
     return _language.get()
+
+
+def set_language(language: str) -> Token[str]:
+    """Render in ``language`` from now on (until :func:`reset_language` with the token)."""
+    return _language.set(language if language in LANGUAGES else DEFAULT)
+
+
+def reset_language(token: Token[str]) -> None:
+    _language.reset(token)
 
 
 def current_path() -> str:

@@ -21,14 +21,16 @@ from cmvcds.adapters.api.deps import ClinicDep, StoreDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
 from cmvcds.adapters.api.store import CaseStore, StoredCase
-from cmvcds.adapters.report.dossier import dossier_html
+from cmvcds.adapters.report.dossier import PrintFields, consent_html, dossier_html, in_language
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
 from cmvcds.adapters.web import i18n
+from cmvcds.adapters.web.calendar import calendar_ics
 from cmvcds.adapters.web.dose_page import router as dose_router
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_to_form
 from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
 from cmvcds.adapters.web.render import STATIC_DIR, render
 from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
+from cmvcds.domain.case import Case
 from cmvcds.domain.documents import DEFAULT_LIMITS
 from cmvcds.domain.vocabulary import Context
 from cmvcds.errors import InputError
@@ -373,33 +375,80 @@ def case_pdf(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
-def _dossier(key: int, clinic: Clinic, store: CaseStore) -> tuple[str, str]:
-    """The 648/96 dossier of a stored pregnancy case: (case id, HTML)."""
+@router.get("/cases/{key}/calendar.ics")
+def case_calendar(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
+    """The assessment's monitoring schedule as an iCalendar file (all-day events)."""
+    stored = _stored_or_404(store, key)
+    headers = {"Content-Disposition": f'attachment; filename="cmvcds-{_slug(stored.case_id)}.ics"'}
+    return Response(
+        calendar_ics(clinic.assess(stored.raw), key),
+        media_type="text/calendar; charset=utf-8",
+        headers=headers,
+    )
+
+
+def _pregnancy_case(key: int, clinic: Clinic, store: CaseStore) -> tuple[Case, dict[str, Any]]:
+    """A stored case that carries a pregnancy, parsed, and its assessment (404 otherwise)."""
     stored = store.get(key)
     if stored is None:
         raise HTTPException(404, f"no case {key}")
     case = clinic.parse(stored.raw)
     if case.context is not Context.PREGNANCY:
         raise HTTPException(404, "the Law 648/96 dossier exists for pregnancy cases only")
-    return stored.case_id, dossier_html(clinic.assess_case(case), case, clinic.knowledge)
+    return case, clinic.assess_case(case)
 
 
-@router.get("/cases/{key}/dossier", response_class=HTMLResponse)
-def case_dossier(key: int, clinic: ClinicDep, store: StoreDep) -> HTMLResponse:
-    """The one-page Law 648/96 dossier the prescribing physician files (printable)."""
-    return HTMLResponse(_dossier(key, clinic, store)[1])
+async def _print_fields(request: Request) -> PrintFields:
+    """The identification typed on the dossier page (a POST body: never in a URL, a log or the
+    store)."""
+    if request.method != "POST":
+        return PrintFields()
+    return PrintFields.from_form(dict(await _pairs(request)))
 
 
-@router.get("/cases/{key}/dossier.pdf")
-def case_dossier_pdf(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
-    """The dossier as PDF, printed by headless chromium."""
-    case_id, html = _dossier(key, clinic, store)
+def _pdf(html: str, filename: str) -> Response:
+    """A document to file (dossier): downloaded as a file, not opened in a tab."""
     try:
         pdf = html_to_pdf(html)
     except NotAvailable as error:
         raise HTTPException(503, str(error)) from None
-    headers = {"Content-Disposition": f'inline; filename="cmvcds-648-dossier-{case_id}.pdf"'}
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.api_route("/cases/{key}/dossier", methods=["GET", "POST"], response_class=HTMLResponse)
+async def case_dossier(
+    key: int, request: Request, clinic: ClinicDep, store: StoreDep
+) -> HTMLResponse:
+    """The Law 648/96 dossier the prescribing physician files (printable), with the form that
+    prints the patient's identification, hospital, ward and prescriber into it."""
+    case, document = _pregnancy_case(key, clinic, store)
+    fields = await _print_fields(request)
+    html = dossier_html(document, case, clinic.knowledge, fields, f"/cases/{key}/dossier")
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+@router.api_route("/cases/{key}/dossier.pdf", methods=["GET", "POST"])
+async def case_dossier_pdf(
+    key: int, request: Request, clinic: ClinicDep, store: StoreDep
+) -> Response:
+    """The dossier as PDF, printed by headless chromium (with the identification typed)."""
+    case, document = _pregnancy_case(key, clinic, store)
+    html = dossier_html(document, case, clinic.knowledge, await _print_fields(request))
+    return _pdf(html, f"cmvcds-648-dossier-{case.id}.pdf")
+
+
+@router.api_route("/cases/{key}/consent", methods=["GET", "POST"], response_class=HTMLResponse)
+async def case_consent(
+    key: int, request: Request, clinic: ClinicDep, store: StoreDep, lang: str = "it"
+) -> HTMLResponse:
+    """The patient information sheet and the written informed-consent form: Italian first,
+    English on request (``lang``), whatever the language of the pages."""
+    case, document = _pregnancy_case(key, clinic, store)
+    fields = await _print_fields(request)
+    with in_language(lang):
+        html = consent_html(document, case, fields, back=f"/cases/{key}")
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 def html_to_pdf(html: str, chromium: str = "/usr/bin/chromium") -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ def environment() -> Environment:
     install_i18n(env)
     env.filters["wording"] = _wording
     env.filters["label"] = _label
+    env.filters["todate"] = date.fromisoformat
     return env
 
 

@@ -101,6 +101,7 @@ def form_vocabulary(knowledge: Knowledge) -> dict[str, Any]:
         ),
         "findings": vocabularies.ultrasound_findings,
         "drugs": vocabularies.drugs,
+        "stop_reasons": vocabularies.stop_reasons,
         "disease_organs": vocabularies.disease_organs,
         "hsct_risk": vocabularies.hsct_risk,
         "genes": vocabularies.genes,

@@ -12,7 +12,6 @@ interpretations (A1–A9, I-1 …) that decisions cite by id. ``pregnancy/dating
 ACOG redating thresholds used when an LMP and a dating scan disagree.
 """
 
-
 import re
 from decimal import Decimal
 from typing import Literal
@@ -255,6 +254,38 @@ class DatingRules(Fact):
     """``pregnancy/dating.yaml``: ACOG redating thresholds (LMP vs dating ultrasound)."""
 
     bands: tuple[RedatingBand, ...] = Field(min_length=1)
+
+
+class MarketedPack(Fact):
+    """A pack of a medicinal product marketed in Italy, as its AIC authorisation prints it."""
+
+    drug: str = Field(pattern=r"^[a-z][a-z-]*$")
+    product: str
+    strength_mg: Decimal = Field(gt=0)
+    form: Literal["tablet"]
+    units: int = Field(gt=0)
+    aic: str = Field(pattern=r"^\d{9}$")
+
+
+class MonitoringRecordItem(Fact):
+    """A datum the prescriber records for the Law 648/96 monitoring, in English and Italian."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    when: Literal["start", "during", "end", "report"]
+    what: str
+    what_it: str
+
+
+class PharmacyDossier(Strict):
+    """``pregnancy/law648.yaml``: what the 648/96 dossier adds for the pharmacy and the monitoring:
+    the packs it can dispense from, and the data the prescriber records."""
+
+    packs: tuple[MarketedPack, ...] = Field(min_length=1)
+    record: tuple[MonitoringRecordItem, ...] = Field(min_length=1)
+
+    def packs_of(self, drug: str, strength_mg: Decimal) -> list[MarketedPack]:
+        """The packs of ``drug`` at ``strength_mg``, in file order."""
+        return [p for p in self.packs if p.drug == drug and p.strength_mg == strength_mg]
 
 
 def _number(value: Decimal) -> str:
