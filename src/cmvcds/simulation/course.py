@@ -85,11 +85,11 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
             if igg_positive:
                 break
     p_symptomatic, p_sequelae = _outcome_risks(woman, inputs)
-    infected = _transmitted(woman, inputs, start)
+    infected, c.late_infection = _transmitted(woman, inputs, start)
     affected = infected and woman.u["symptomatic"] < p_symptomatic
     signs = _signs(woman, inputs, affected)
     scans: tuple[Scan, ...] = ()
-    if not strategy.screening and signs:
+    if amnio_day is None and signs:
         # the 20-week scan shows Table 1 signs: serology, then a diagnostic amniocentesis
         c.specialist = 1
         _serology(woman, WORKUP_DAY, inputs, observations, c)
@@ -112,8 +112,6 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
             c.losses = 1
         elif positive and "periventricular_hyperechogenicity" in signs and woman.u["termination"] < inputs["termination_severe"]:
             c.terminations = 1
-        if start is not None and not positive and not infected and woman.u["late"] < inputs["late_transmission_after_negative_amniocentesis"]:
-            c.late_infection = 1
     if start is not None:
         c.treated = 1
         c.treatment_days += max((end if end is not None else TERM_DAY) - start, 0)
@@ -123,6 +121,8 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
         p_symptomatic *= inputs["in_utero_treatment_relative_risk"]
         p_sequelae *= inputs["in_utero_treatment_relative_risk"]
     c.fetal_infection = int(infected) or c.late_infection
+    if c.terminations or c.losses:
+        c.late_infection, c.fetal_infection = 0, int(infected)
     if infected and not (c.terminations or c.losses):
         c.symptomatic = int(woman.u["symptomatic"] < p_symptomatic)
         c.sequelae = int(woman.u["sequelae"] < p_sequelae)
@@ -175,19 +175,23 @@ def _period(onset: float) -> str:
     return "third_trimester"
 
 
-def _transmitted(woman: Woman, inputs: Mapping[str, float], start: int | None) -> bool:
-    """Vertical transmission: the period's rate, lowered by valacyclovir started in time."""
+def _transmitted(woman: Woman, inputs: Mapping[str, float], start: int | None) -> tuple[bool, int]:
+    """Vertical transmission (early, late): the period's rate, lowered by valacyclovir started
+    in time; a treated primary infection not transmitted by then may still be transmitted late,
+    after the course ends (seed 000), with a good prognosis. One uniform draw decides both, so
+    a more effective drug never raises a woman's total risk (min(early + (1 - early) × late, p))."""
     if math.isnan(woman.onset):
-        return woman.seropositive and woman.u["nonprimary"] < inputs["nonprimary_congenital_risk"]
+        return woman.seropositive and woman.u["nonprimary"] < inputs["nonprimary_congenital_risk"], 0
     period = _period(woman.onset)
     p = inputs[f"transmission_{period}"]
-    if start is not None and period != "third_trimester":
-        ratio = inputs["valacyclovir_odds_ratio_second_trimester" if period == "second_trimester" else "valacyclovir_odds_ratio"]
-        delay = max(start - woman.onset, 0)
-        coverage = min(max(1 - delay / (inputs["valacyclovir_window_weeks"] * 7), 0.0), 1.0)
-        odds_ratio = ratio**coverage
-        p = odds_ratio * p / (1 - p + odds_ratio * p)
-    return woman.u["transmission"] < p
+    if start is None or period == "third_trimester":
+        return woman.u["transmission"] < p, 0
+    ratio = inputs["valacyclovir_odds_ratio_second_trimester" if period == "second_trimester" else "valacyclovir_odds_ratio"]
+    odds_ratio = ratio if start - woman.onset <= inputs["valacyclovir_window_weeks"] * 7 else 1.0
+    early = odds_ratio * p / (1 - p + odds_ratio * p)
+    late = early + (1 - early) * inputs["late_transmission_after_negative_amniocentesis"]
+    u = woman.u["transmission"]
+    return u < early, int(early <= u < min(late, p))
 
 
 def _outcome_risks(woman: Woman, inputs: Mapping[str, float]) -> tuple[float, float]:

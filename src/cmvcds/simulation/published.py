@@ -1,0 +1,39 @@
+"""Published screening models (``simulation_published``): their inputs, and the comparison of
+the simulator's count with theirs (docs/simulation.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.simulation import PublishedModel, PublishedModels
+
+__all__ = ["compare", "model", "published_inputs"]
+
+
+def model(knowledge: Knowledge, model_id: str) -> PublishedModel:
+    """The published model ``model_id``."""
+    models = {m.id: m for m in knowledge.table("simulation_published", PublishedModels).models}
+    if model_id not in models:
+        raise InputError(f"unknown published model {model_id!r}; known: {', '.join(models)}", field="--published")
+    return models[model_id]
+
+
+def published_inputs(knowledge: Knowledge, model_id: str) -> dict[str, float]:
+    """The base-case inputs that ``model_id`` states."""
+    return dict(model(knowledge, model_id).inputs)
+
+
+def compare(found: float, published: PublishedModel) -> dict[str, Any]:
+    """The simulator's count beside the paper's, per ``published.per``, within the tolerance?"""
+    relative = abs(found - published.reported) / published.reported
+    return {
+        "model": published.id,
+        "outcome": published.outcome,
+        "reported": published.reported,
+        "simulated": round(found, 1),
+        "relative_difference": round(relative, 3),
+        "tolerance": published.tolerance,
+        "within_tolerance": relative <= published.tolerance,
+    }
