@@ -54,6 +54,7 @@ NOT_YET_COVERED = {
     TEMPLATE_DIR / "case_version.html",
     TEMPLATE_DIR / "knowledge.html",
     TEMPLATE_DIR / "report.html",
+    TEMPLATE_DIR / "simulate.html",
     TEMPLATE_DIR / "source.html",
     TEMPLATE_DIR / "table.html",
     REPORT_TEMPLATES / "dossier.html",

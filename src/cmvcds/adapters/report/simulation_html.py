@@ -13,7 +13,7 @@ from cmvcds.knowledge import Knowledge
 from cmvcds.simulation import SimulationResult
 from cmvcds.simulation.parameters import parameter_rows
 
-__all__ = ["ROWS", "render_html", "render_text"]
+__all__ = ["ROWS", "render_html", "render_text", "report_body"]
 
 #: Output rows shown per strategy, with their labels (per 100,000 pregnancies).
 ROWS = (
@@ -65,6 +65,19 @@ def render_text(result: SimulationResult) -> str:
 
 def render_html(result: SimulationResult, knowledge: Knowledge) -> str:
     """A self-contained HTML page."""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>CMV screening simulation</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
+th[scope=row]{{text-align:left}}.unverified{{color:#a40}}figure{{margin:1em 0}}</style></head><body>
+<h1>CMV screening in pregnancy: simulated policies</h1>
+{report_body(result, knowledge)}
+</body></html>"""
+
+
+def report_body(result: SimulationResult, knowledge: Knowledge) -> str:
+    """The report without its page: summary, results table, charts, inputs with sources (the
+    web page embeds it under its own header)."""
     names = [s.name for s in result.strategies]
     head = "".join(f"<th>{escape(s.name)}</th>" for s in result.strategies)
     body = "".join(
@@ -79,23 +92,16 @@ def render_html(result: SimulationResult, knowledge: Knowledge) -> str:
     if result.tornado:
         charts.append(_tornado_chart(result))
     strategies = "".join(f"<li><b>{escape(s.name)}</b>: {escape(s.label)}</li>" for s in result.strategies)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>CMV screening simulation</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-th[scope=row]{{text-align:left}}.unverified{{color:#a40}}figure{{margin:1em 0}}</style></head><body>
-<h1>CMV screening in pregnancy: simulated policies</h1>
-<p>{result.n:,} simulated pregnancies (seed {result.seed}), each run through the AIFA Law 648/96
+    return f"""<p>{result.n:,} simulated pregnancies (seed {result.seed}), each run through the AIFA Law 648/96
 valacyclovir assessment of cmvcds (knowledge {escape(result.knowledge.get('version', ''))},
 sha256 {escape(result.knowledge.get('sha256', '')[:12])}…). Counts per 100,000 pregnancies;
 reference strategy <b>{escape(names[0])}</b>. A model, not a prediction: every input is listed
 below with its source, and unverified inputs are marked.</p>
 <ul>{strategies}</ul>
 <h2>Results per 100,000 pregnancies</h2>
-<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>
+<table class="simulation"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>
 <h2>Charts</h2>{''.join(charts)}
-<h2>Inputs and their sources</h2>{_parameters(result, knowledge)}
-</body></html>"""
+<h2>Inputs and their sources</h2>{_parameters(result, knowledge)}"""
 
 
 def _parameters(result: SimulationResult, knowledge: Knowledge) -> str:
