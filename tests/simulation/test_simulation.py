@@ -199,3 +199,11 @@ def test_cli_refuses_an_unknown_strategy_or_parameter() -> None:
     assert done.exit_code == 2 and "unknown strategy" in done.output
     done = runner.invoke(app, ["simulate", "--set", "no_such=1", "--n", "10"])
     assert done.exit_code == 2 and "unknown simulation parameter" in done.output
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_gives_the_same_result() -> None:
+    pytest.importorskip("distributed")
+    here = simulate(strategies=["repeated"], n=3000, seed=13, knowledge=KNOWLEDGE)
+    dask = simulate(strategies=["repeated"], n=3000, seed=13, workers=1, scheduler="local", knowledge=KNOWLEDGE)
+    assert dask.base == here.base

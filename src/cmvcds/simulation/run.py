@@ -134,10 +134,9 @@ def simulate(
         draws.append(override(draw_inputs(knowledge, np.random.default_rng([seed, 1, d])), inputs or {}))
         tasks += _tasks(draws[-1], chosen, psa_n, seed, (1, d))
     rows = varied(knowledge) if tornado else ()
-    for i, row in enumerate(rows):
-        for j, value in enumerate((row.low, row.high)):
+    for row in rows:  # the same women (seed key 2) at every end: only the parameter changes
+        for value in (row.low, row.high):
             tasks += _tasks({**values, row.id: value}, chosen, tornado_n, seed, (2,))
-            tasks[-1] = Task(tasks[-1].inputs, chosen, tasks[-1].n, seed, (2, i, j, 0))
     results = _map(run_cohort, tasks, workers, scheduler)
     reference = chosen[0].name
     base = summarise(merge(results[: len(_chunks(n))]), n, values, reference)
