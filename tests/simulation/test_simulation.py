@@ -207,3 +207,23 @@ def test_a_local_dask_cluster_gives_the_same_result() -> None:
     here = simulate(strategies=["repeated"], n=3000, seed=13, knowledge=KNOWLEDGE)
     dask = simulate(strategies=["repeated"], n=3000, seed=13, workers=1, scheduler="local", knowledge=KNOWLEDGE)
     assert dask.base == here.base
+
+
+def test_published_models_carry_their_counts_and_the_comparison_is_arithmetic() -> None:
+    """Lim 2025 reports about 54 congenital infections prevented per 100,000 screened; 3.5
+    simulated is 93.5 % off, outside the 25 % tolerance; 50 would be inside."""
+    from cmvcds.simulation.published import compare, model, published_inputs
+
+    lim = model(KNOWLEDGE, "lim2025")
+    assert (lim.reported, lim.per, published_inputs(KNOWLEDGE, "lim2025")) == (54, 100_000, {"seroprevalence": 0.717})
+    assert compare(3.5, lim)["relative_difference"] == 0.935 and not compare(3.5, lim)["within_tolerance"]
+    assert compare(50, lim)["within_tolerance"]
+    # Périllaud-Dubois 2023: 375 prevented per 800,000 pregnancies
+    assert model(KNOWLEDGE, "perillauddubois2023").reported * 8 == 375
+
+
+def test_cli_runs_a_published_model() -> None:
+    done = CliRunner().invoke(app, ["simulate", "--published", "lim2025", "--strategies", "first-trimester",
+                                    "--n", "1000", "--format", "json"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["inputs"]["seroprevalence"] == 0.717
