@@ -147,8 +147,8 @@ def test_costs_are_monotone_in_prices(price: str, factor: float) -> None:
 
 
 def _golden_run() -> dict[str, object]:
-    result = simulate(strategies=["first-trimester", "repeated", "hygiene"], n=12_000, seed=7,
-                      psa_draws=2, psa_n=1000, knowledge=KNOWLEDGE)  # fmt: skip
+    result = simulate(strategies=["first-trimester", "repeated", "hygiene"], n=5_000, seed=7,
+                      psa_draws=2, psa_n=500, knowledge=KNOWLEDGE)  # fmt: skip
     return json.loads(json.dumps(result.to_dict()["results"]))
 
 
