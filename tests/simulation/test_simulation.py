@@ -222,6 +222,32 @@ def test_published_models_carry_their_counts_and_the_comparison_is_arithmetic() 
     assert model(KNOWLEDGE, "perillauddubois2023").reported * 8 == 375
 
 
+@pytest.mark.parametrize("model_id", ["billettedevillemeur2020-primary", "billettedevillemeur2020-fetal"])
+def test_billette_de_villemeur_2020_counts_are_reproduced_with_its_own_inputs(model_id: str) -> None:
+    """Billette de Villemeur 2020 (BMC Infect Dis 20:418), abstract: 4352 primary infections and
+    1741 foetal infections among 800,000 pregnant women; Table 1: seroprevalence 45.6 %, primary
+    incidence 1.0 %, transmission 40 %. With those inputs and its structure (no periconceptional
+    infections, non-primary infections outside the count) the no-screening arm lands within 25 %."""
+    from cmvcds.simulation.published import compare, model, published_inputs, simulated
+
+    paper = model(KNOWLEDGE, model_id)
+    result = simulate(strategies=[paper.strategy], n=40_000, seed=2026, inputs=published_inputs(KNOWLEDGE, model_id), knowledge=KNOWLEDGE)
+    verdict = compare(simulated(result, paper), paper)
+    assert verdict["within_tolerance"], verdict
+
+
+def test_billette_de_villemeur_fetal_count_needs_its_structure() -> None:
+    """The same inputs but the Italian non-primary congenital risk (0.4 % of seropositive
+    pregnancies) counted too: about 180 more per 100,000, outside the tolerance, which is why the
+    paper's structure (foetal infections after primary infection only) is part of its inputs."""
+    from cmvcds.simulation.published import compare, model, published_inputs, simulated
+
+    paper = model(KNOWLEDGE, "billettedevillemeur2020-fetal")
+    inputs = {**published_inputs(KNOWLEDGE, paper.id), "nonprimary_congenital_risk": BASE["nonprimary_congenital_risk"]}
+    result = simulate(strategies=[paper.strategy], n=40_000, seed=2026, inputs=inputs, knowledge=KNOWLEDGE)
+    assert not compare(simulated(result, paper), paper)["within_tolerance"]
+
+
 def test_cli_runs_a_published_model() -> None:
     done = CliRunner().invoke(app, ["simulate", "--published", "lim2025", "--strategies", "first-trimester",
                                     "--n", "1000", "--format", "json"])  # fmt: skip

@@ -8,8 +8,9 @@ from typing import Any
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.simulation import PublishedModel, PublishedModels
+from cmvcds.simulation.run import SimulationResult
 
-__all__ = ["compare", "model", "published_inputs"]
+__all__ = ["compare", "model", "published_inputs", "simulated"]
 
 
 def model(knowledge: Knowledge, model_id: str) -> PublishedModel:
@@ -37,3 +38,12 @@ def compare(found: float, published: PublishedModel) -> dict[str, Any]:
         "tolerance": published.tolerance,
         "within_tolerance": relative <= published.tolerance,
     }
+
+
+def simulated(result: SimulationResult, published: PublishedModel) -> float:
+    """The simulator's count for ``published.outcome`` under ``published.strategy``, per
+    ``published.per`` pregnancies (averted counts are against ``result``'s reference)."""
+    if published.strategy not in result.base:
+        raise InputError(f"the run has no strategy {published.strategy!r}", field="--strategies")
+    value = result.base[published.strategy][published.outcome]
+    return float(value or 0.0) * published.per / 100_000

@@ -93,7 +93,8 @@ class PublishedModel(Fact):
     strategy: str
     reference: str
     outcome: Literal[
-        "fetal_infections_averted", "symptomatic_averted", "sequelae_averted", "fetal_infections"
+        "fetal_infections_averted", "symptomatic_averted", "sequelae_averted", "fetal_infections",
+        "primary_infections",
     ]
     reported: float
     per: int = Field(gt=0)
