@@ -252,4 +252,12 @@ def test_cli_runs_a_published_model() -> None:
     done = CliRunner().invoke(app, ["simulate", "--published", "lim2025", "--strategies", "first-trimester",
                                     "--n", "1000", "--format", "json"])  # fmt: skip
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)["inputs"]["seroprevalence"] == 0.717
+    document = json.loads(done.output)
+    assert document["inputs"]["seroprevalence"] == 0.717
+    assert document["published"]["model"] == "lim2025" and document["published"]["reported"] == 54
+    assert document["published"]["simulated"] == round(document["results"]["first-trimester"]["fetal_infections_averted"], 1)
+
+
+def test_cli_says_when_the_published_strategy_is_not_run() -> None:
+    done = CliRunner().invoke(app, ["simulate", "--published", "lim2025", "--strategies", "hygiene", "--n", "200"])
+    assert done.exit_code != 0 and "add it to --strategies" in done.output

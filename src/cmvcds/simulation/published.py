@@ -44,6 +44,8 @@ def simulated(result: SimulationResult, published: PublishedModel) -> float:
     """The simulator's count for ``published.outcome`` under ``published.strategy``, per
     ``published.per`` pregnancies (averted counts are against ``result``'s reference)."""
     if published.strategy not in result.base:
-        raise InputError(f"the run has no strategy {published.strategy!r}", field="--strategies")
+        raise InputError(
+            f"{published.id} is compared under {published.strategy!r}: add it to --strategies", field="--strategies"
+        )
     value = result.base[published.strategy][published.outcome]
     return float(value or 0.0) * published.per / 100_000

@@ -49,7 +49,7 @@ def simulate(
     from cmvcds.adapters.report.simulation_html import render_html, render_text
     from cmvcds.knowledge import load_knowledge
     from cmvcds.simulation import simulate as run
-    from cmvcds.simulation.published import published_inputs
+    from cmvcds.simulation.published import compare, model, published_inputs, simulated
 
     with exits_on_error():
         knowledge = load_knowledge()
@@ -61,16 +61,32 @@ def simulate(
             wtp=wtp, workers=workers, scheduler=scheduler, inputs=changes,
             repeat_weeks=_weeks(repeat_weeks), knowledge=knowledge,
         )  # fmt: skip
+        comparison = None
+        if published:  # the paper's count beside the simulator's (docs/simulation.md)
+            paper = model(knowledge, published)
+            comparison = {**compare(simulated(result, paper), paper), "per": paper.per, "strategy": paper.strategy}
         if format is Format.JSON:
-            text = json.dumps(result.to_dict(), indent=2)
+            document = result.to_dict()
+            if comparison is not None:
+                document["published"] = comparison
+            text = json.dumps(document, indent=2)
         elif format is Format.HTML:
             text = render_html(result, knowledge)
         else:
-            text = render_text(result)
+            text = render_text(result) + (_comparison_text(comparison) if comparison else "")
         if output is None:
             emit(text)
         else:
             output.write_text(text, encoding="utf-8")
+
+
+def _comparison_text(c: dict[str, object]) -> str:
+    verdict = "within" if c["within_tolerance"] else "NOT within"
+    return (
+        f"\nPublished model {c['model']}: {c['outcome']} under {c['strategy']}, per {c['per']:,}: "
+        f"reported {c['reported']}, simulated {c['simulated']} "
+        f"({c['relative_difference']:.1%} apart, {verdict} the {c['tolerance']:.0%} tolerance)\n"
+    )
 
 
 def _settings(items: list[str]) -> dict[str, float]:
