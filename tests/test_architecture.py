@@ -1,7 +1,8 @@
 """Layers import downward only (design.md §2): knowledge → domain → engine → assess → adapters.
 
 Walks the AST of every module and fails on an import of a higher layer, so the direction is a
-test, not a convention. ``errors`` sits below everything; ``registry`` is beside the adapters.
+test, not a convention. ``errors`` sits below everything; ``registry`` and ``simulation`` (ADR 0018-sim21) sit above
+``assess``, beside each other and below the adapters.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ RANK = {
     "engine": 3,
     "assess": 4,
     "registry": 5,
+    "simulation": 5,
     "adapters": 6,
     "__init__": 7,
     "__main__": 7,

@@ -58,6 +58,7 @@ NOT_YET_COVERED = {
     TEMPLATE_DIR / "smart_refused.html",  # the SMART launch's refusals: English only for now
     TEMPLATE_DIR / "knowledge.html",
     TEMPLATE_DIR / "report.html",
+    TEMPLATE_DIR / "simulate.html",
     TEMPLATE_DIR / "source.html",
     TEMPLATE_DIR / "table.html",
     ASK_TEMPLATES / "ask.html",

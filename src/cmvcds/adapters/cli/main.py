@@ -20,6 +20,7 @@ from cmvcds.adapters.cli import (
     registry,
     resistance,
     serve,
+    simulate,
     stats,
 )
 
@@ -41,5 +42,6 @@ app.command("explain")(explain.explain)
 app.command("ask")(ask.ask)
 app.command("knowledge")(knowledge_command.knowledge)
 app.command("serve")(serve.serve)
+app.command("simulate")(simulate.simulate)
 app.add_typer(stats.app, name="stats")
 app.add_typer(registry.app, name="registry")

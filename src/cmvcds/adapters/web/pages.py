@@ -29,6 +29,7 @@ from cmvcds.adapters.web.dose_page import router as dose_router
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_to_form
 from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
 from cmvcds.adapters.web.render import STATIC_DIR, render
+from cmvcds.adapters.web.simulate_page import router as simulate_router
 from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
 from cmvcds.domain.case import Case
 from cmvcds.domain.documents import DEFAULT_LIMITS
@@ -40,6 +41,7 @@ __all__ = ["CHROMIUM_ARGS", "STATIC_DIR", "html_to_pdf", "router"]
 router = APIRouter(include_in_schema=False)
 router.include_router(dose_router)
 router.include_router(knowledge_router)
+router.include_router(simulate_router)
 
 #: Flags for Debian's chromium on these machines (no sandbox, no network of its own).
 CHROMIUM_ARGS = (

@@ -1,0 +1,107 @@
+"""Schema of the screening-simulation tables: every model input a cited row with its range.
+
+``simulation/parameters.yaml`` holds the population model of ``cmvcds simulate`` (issue 21):
+seroprevalence, incidence of primary infection, test performance, uptake, transmission by
+gestational age, the valacyclovir effect, outcomes, costs (euros, with their price year) and
+QALY losses. Each row has a base value, the range that the probabilistic sensitivity analysis
+draws from (``distribution``) and its sources; an unverified row says so. The loader refuses a
+base outside its range, a probability outside 0-1 and a cost without its currency and year.
+``simulation/published.yaml`` holds the base-case inputs and headline counts of published models
+that the simulator is checked against (docs/simulation.md).
+"""
+
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from cmvcds.knowledge.schemas.base import Fact, Strict
+
+__all__ = ["Parameter", "ParameterTable", "PublishedModel", "PublishedModels", "Quantity"]
+
+Quantity = Literal["probability", "odds_ratio", "relative_risk", "weeks", "cost", "qaly"]
+Distribution = Literal["beta", "lognormal", "uniform", "triangular", "fixed"]
+
+
+class Parameter(Fact):
+    """One model input: base value, range (``low``–``high``) and how PSA samples it.
+
+    ``beta`` (probabilities) and ``lognormal`` (ratios, costs) are fitted so that the range is
+    their central 95 %; ``uniform`` and ``triangular`` span the range; ``fixed`` is not varied.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    quantity: Quantity
+    base: float
+    low: float
+    high: float
+    distribution: Distribution
+    currency: Literal["EUR"] | None = None
+    price_year: int | None = Field(default=None, ge=2000, le=2100)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Parameter":
+        if not self.low <= self.base <= self.high:
+            raise ValueError(f"{self.id}: base {self.base} outside its range {self.low}-{self.high}")
+        if self.quantity == "probability" and not 0 <= self.low <= self.high <= 1:
+            raise ValueError(f"{self.id}: a probability must lie between 0 and 1")
+        if self.quantity in ("odds_ratio", "relative_risk", "cost", "weeks", "qaly") and self.low < 0:
+            raise ValueError(f"{self.id}: a {self.quantity} cannot be negative")
+        if self.quantity == "cost" and (self.currency is None or self.price_year is None):
+            raise ValueError(f"{self.id}: a cost needs its currency and price_year")
+        if self.quantity != "cost" and (self.currency or self.price_year):
+            raise ValueError(f"{self.id}: only a cost has a currency and price_year")
+        if self.distribution == "fixed" and self.low != self.high:
+            raise ValueError(f"{self.id}: a fixed parameter has low == base == high")
+        if self.distribution == "beta" and self.quantity != "probability":
+            raise ValueError(f"{self.id}: a beta distribution is for probabilities")
+        if self.distribution == "lognormal" and self.low <= 0:
+            raise ValueError(f"{self.id}: a lognormal range must be positive")
+        return self
+
+
+class ParameterTable(Strict):
+    """``simulation/parameters.yaml``: the rows, ids unique."""
+
+    parameters: tuple[Parameter, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "ParameterTable":
+        ids = [p.id for p in self.parameters]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"parameter ids defined twice: {duplicates}")
+        return self
+
+    def by_id(self) -> dict[str, Parameter]:
+        """The rows keyed by id."""
+        return {p.id: p for p in self.parameters}
+
+
+class PublishedModel(Fact):
+    """A published decision model: its own base-case inputs and the headline count it reports.
+
+    ``inputs`` override rows of ``parameters.yaml`` (by id); ``strategy`` and ``reference`` name
+    the simulator's strategies that correspond to the paper's; ``outcome`` is an output key of
+    the simulator, compared per ``per`` pregnancies with ``tolerance`` (relative).
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    label: str
+    inputs: dict[str, float]
+    strategy: str
+    reference: str
+    outcome: Literal[
+        "fetal_infections_averted", "symptomatic_averted", "sequelae_averted", "fetal_infections",
+        "primary_infections",
+    ]
+    reported: float
+    per: int = Field(gt=0)
+    tolerance: float = Field(gt=0, le=1)
+
+
+class PublishedModels(Strict):
+    """``simulation/published.yaml``."""
+
+    models: tuple[PublishedModel, ...] = Field(min_length=1)

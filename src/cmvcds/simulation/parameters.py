@@ -1,0 +1,73 @@
+"""The model inputs: base values from the knowledge pack, PSA draws, and one-way overrides.
+
+Every number comes from ``simulation_parameters`` (knowledge/data/simulation/parameters.yaml);
+``beta`` and ``lognormal`` rows are fitted so that the row's range is their central 95 %.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.simulation import Parameter, ParameterTable
+
+__all__ = ["base_inputs", "draw_inputs", "override", "parameter_rows", "varied"]
+
+Z95 = 1.959964
+
+
+def parameter_rows(knowledge: Knowledge) -> tuple[Parameter, ...]:
+    """The rows of ``simulation_parameters``."""
+    return knowledge.table("simulation_parameters", ParameterTable).parameters
+
+
+def base_inputs(knowledge: Knowledge) -> dict[str, float]:
+    """Each parameter at its base value."""
+    return {p.id: p.base for p in parameter_rows(knowledge)}
+
+
+def varied(knowledge: Knowledge) -> tuple[Parameter, ...]:
+    """The rows whose range is not a single value (those the PSA and the tornado vary)."""
+    return tuple(p for p in parameter_rows(knowledge) if p.low < p.high and p.id != "booking_week")
+
+
+def override(inputs: Mapping[str, float], changes: Mapping[str, float]) -> dict[str, float]:
+    """``inputs`` with ``changes`` applied; an unknown parameter id is an error."""
+    unknown = sorted(set(changes) - set(inputs))
+    if unknown:
+        raise InputError(f"unknown simulation parameter(s): {', '.join(unknown)}", field="inputs")
+    return {**inputs, **changes}
+
+
+def draw_inputs(knowledge: Knowledge, rng: np.random.Generator) -> dict[str, float]:
+    """One PSA draw: every varied parameter sampled from its distribution, the rest at base."""
+    values = base_inputs(knowledge)
+    for row in varied(knowledge):
+        values[row.id] = _sample(row, rng)
+    return values
+
+
+def _sample(row: Parameter, rng: np.random.Generator) -> float:
+    if row.distribution == "uniform":
+        return float(rng.uniform(row.low, row.high))
+    if row.distribution == "triangular":
+        return float(rng.triangular(row.low, row.base, row.high))
+    if row.distribution == "lognormal":
+        sigma = (math.log(row.high) - math.log(row.low)) / (2 * Z95)
+        return float(np.clip(math.exp(math.log(row.base) + sigma * rng.standard_normal()), 0, None))
+    if row.distribution == "beta":
+        return _beta(row, rng)
+    return row.base
+
+
+def _beta(row: Parameter, rng: np.random.Generator) -> float:
+    """Method of moments: mean = base, sd = range / (2 × 1.96); a degenerate fit draws uniformly."""
+    mean, sd = row.base, (row.high - row.low) / (2 * Z95)
+    spread = mean * (1 - mean) / (sd * sd) - 1 if sd > 0 else 0
+    if not 0 < mean < 1 or spread <= 0:
+        return float(rng.uniform(row.low, row.high))
+    return float(rng.beta(mean * spread, (1 - mean) * spread))

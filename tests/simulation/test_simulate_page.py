@@ -1,0 +1,72 @@
+"""The screening-simulation page in Debian's chromium, driven as a user would (issue 21):
+open the page, choose a strategy, set a small cohort, submit, read the report."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from cmvcds.adapters.api.app import create_app
+from cmvcds.adapters.api.service import Clinic
+from cmvcds.adapters.api.settings import Settings
+from cmvcds.adapters.web.pages import CHROMIUM_ARGS
+from cmvcds.knowledge import Knowledge
+from tests.conftest import TODAY
+from tests.live_server import serving
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("serve")
+    settings = Settings(database_url=f"sqlite:///{folder / 'cmvcds.sqlite3'}", examples_dir=ROOT / "examples")
+    with serving(create_app(settings, Clinic(knowledge, today=lambda: TODAY))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        subprocess.run(["bash", str(ROOT / "tools" / "ensure_chromium.sh")], check=False)
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is missing: run tools/ensure_chromium.sh")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
+        yield launched
+        launched.close()
+
+
+def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(f"{server}/simulate")
+    for box in page.locator("input[name=strategy]").all():
+        box.uncheck()
+    page.locator("input[value=first-trimester]").check()
+    page.fill("#f-n", "2000")
+    page.fill("#f-psa-draws", "2")
+    page.fill("#f-psa-n", "200")
+    page.fill("#f-seed", "5")
+    page.click("button[type=submit]")
+    report = page.locator("#simulation-report")
+    expect(report).to_contain_text("Women given valacyclovir (prevention)")
+    expect(report.locator("table.simulation thead th")).to_have_text(["", "no-screening", "first-trimester"])
+    expect(report.locator("svg").first).to_be_visible()
+    expect(report).to_contain_text("Shahar-Nissan")
+    page.close()
+
+
+def test_a_too_large_run_is_refused_with_its_limit(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(f"{server}/simulate")
+    page.fill("#f-n", "10000000")
+    page.click("button[type=submit]")
+    expect(page.locator(".errors")).to_contain_text("n: must lie between 1 and 50,000")
+    page.close()
