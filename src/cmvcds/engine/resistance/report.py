@@ -333,10 +333,12 @@ def _index(knowledge: Knowledge, virus: str) -> _Index:
     return index
 
 
-def mutation_levels(knowledge: Knowledge) -> Mapping[tuple[str, str], Assessment]:
-    """The level of every single mutation × drug of the table, as a report would call it
+def mutation_levels(
+    knowledge: Knowledge, virus: str = DEFAULT_VIRUS
+) -> Mapping[tuple[str, str], Assessment]:
+    """The level of every single mutation × drug of ``virus``'s table, as a report would call it
     (curated levels applied): what Ask lists when asked which mutations confer resistance."""
-    return _index(knowledge).singles
+    return _index(knowledge, virus).singles
 
 
 def default_threshold(knowledge: Knowledge) -> float:
