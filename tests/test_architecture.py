@@ -1,7 +1,7 @@
 """Layers import downward only (design.md §2): knowledge → domain → engine → assess → adapters.
 
 Walks the AST of every module and fails on an import of a higher layer, so the direction is a
-test, not a convention. ``errors`` sits below everything; ``registry`` and ``simulation`` (ADR 0018-sim21) sit above
+test, not a convention. ``errors`` sits below everything; ``registry`` and ``simulation`` (ADR 0024) sit above
 ``assess``, beside each other and below the adapters.
 """
 

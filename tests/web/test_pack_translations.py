@@ -1,5 +1,5 @@
 """Every clinical text a user reads on the pages has its Italian in the knowledge pack (issue 15
-item 2; ADR 0018-webreg): the alerts, decision reasons, missing-data lines, schedule notes and
+item 2; ADR 0020): the alerts, decision reasons, missing-data lines, schedule notes and
 unverified facts of the assessments of every example and outside vignette (with the example
 site's settings and with the reference profile alone), and the registry's forms, checks and
 analyses. The table is validated on load: a translation that drops or invents a computed value

@@ -243,7 +243,7 @@ def test_infant_form_reaches_the_congenital_pathway(client: TestClient) -> None:
 def test_infant_form_records_follow_up_results(client: TestClient) -> None:
     """Follow-up rows of the congenital form reach the rules: the left ear 20 -> 40 dB HL is a
     new hearing loss (Lanzieri 2017: >= 25 dB HL); a hearing row without its ear is refused on
-    that row (ADR 0018-clin14)."""
+    that row (ADR 0018)."""
     page = client.get("/cases/new?context=congenital").text
     assert 'name="congenital.follow_up[5].threshold_db"' in page
     assert '<option value="left">' in page and '<option value="abnormal">' in page

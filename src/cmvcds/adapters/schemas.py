@@ -251,7 +251,7 @@ def dose_schema() -> dict[str, Any]:
             "missing": {"type": "array", "items": missing},
             "inputs_not_used": {
                 "type": "array",
-                "description": "inputs given that the chosen regimen does not read, each with why (ADR 0018-clin14)",
+                "description": "inputs given that the chosen regimen does not read, each with why (ADR 0018)",
                 "items": _object(["input", "why"], {"input": _TEXT, "why": _TEXT}),
             },
             "knowledge": _object(

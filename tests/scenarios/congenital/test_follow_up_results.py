@@ -1,5 +1,5 @@
 """Recorded follow-up results of congenital CMV and the risk–benefit review of a long course
-(issue 14 item 9; ADR 0018-clin14).
+(issue 14 item 9; ADR 0018).
 
 Sources: hearing loss = a threshold ≥ 25 dB HL (Lanzieri 2017, Pediatrics 139(3):e20162610,
 abstract: "SNHL, defined as ≥25 dB hearing level at any frequency"); deterioration = delayed

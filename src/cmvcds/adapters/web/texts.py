@@ -1,7 +1,7 @@
 """The clinical texts of an assessment and of the registry in the language of the page.
 
 English is what the engine writes; the Italian comes from the pack's ``clinical_texts_it`` table
-(``knowledge/schemas/i18n.py``, ADR 0018-webreg). A text is translated whole when a row's ``en``
+(``knowledge/schemas/i18n.py``, ADR 0020). A text is translated whole when a row's ``en``
 matches it exactly or as a sentence shape (``{date}``, ``{n}`` match the computed values, which
 are carried over unchanged; ``{text}`` matches a piece translated in turn); else a text made of
 parts joined by "; " is translated part by part. A text with no translation is shown in English

@@ -185,7 +185,7 @@ class ResistanceReport:
             "input": self.source,
             "warnings": list(self.warnings),
             "unverified": list(self.unverified),
-            "virus": self.virus,  # ADR 0018-res18: after the contract's keys, their order kept
+            "virus": self.virus,  # ADR 0022: after the contract's keys, their order kept
         }
 
 

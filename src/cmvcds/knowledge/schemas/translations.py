@@ -1,4 +1,4 @@
-"""Translations of the pack's user-visible clinical texts (issue 15 item 2; ADR 0018-webreg).
+"""Translations of the pack's user-visible clinical texts (issue 15 item 2; ADR 0020).
 
 The engine writes its alerts, reasons, missing-data lines and schedule notes in English, from the
 pack's rows and computed values (dates, doses). A translation row gives the Italian of one such
