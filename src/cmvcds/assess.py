@@ -10,13 +10,12 @@ reference profile's where the site has not chosen: ADR 0006), and every citation
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from cmvcds.domain.case import Case
+from cmvcds.domain.plain import plain as _plain
 from cmvcds.domain.results import PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import Context
@@ -125,32 +124,3 @@ def assess(
             "assessment (prevention of fetal infection, in-utero treatment) was run as well."
         )
     return Assessment(case.id, day, knowledge.stamp(), case.context, merged)
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses, enums, dates and decimals → JSON-ready values; None fields of results dropped."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if hasattr(value, "__dataclass_fields__"):
-        out = {}
-        for f in fields(value):
-            item = getattr(value, f.name)
-            if (item is None or item == ()) and f.name not in _KEEP_EMPTY:
-                continue
-            out[f.name] = _plain(item)
-        return out
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-#: Keys design.md shows even when empty or null.
-_KEEP_EMPTY = frozenset({"citations", "reasons", "stop", "every_h", "dose_mg"})
