@@ -15,7 +15,6 @@ from typing import Any, Protocol, TypeVar
 
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Outcome, ScheduleEvent, Severity
 
-
 T = TypeVar("T")
 
 
