@@ -109,10 +109,9 @@ def setting_specs(knowledge: Knowledge) -> Mapping[str, SettingSpec]:
 
 def _setting_specs(knowledge: Knowledge) -> Mapping[str, SettingSpec]:
     specs: dict[str, SettingSpec] = {}
-    for table in knowledge.tables.values():
-        if isinstance(table, SettingCatalogue):
-            for spec in table.settings:
-                specs[spec.name] = spec
+    for name in knowledge.names_of(SettingCatalogue):
+        for spec in knowledge.table(name, SettingCatalogue).settings:
+            specs[spec.name] = spec
     return MappingProxyType(specs)
 
 

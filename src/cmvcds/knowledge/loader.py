@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import cache as compiled
+from cmvcds.knowledge.lazy_tables import LazyTables
 from cmvcds.knowledge.schemas.base import Manifest, Source, TableSpec
 
 __all__ = ["DEFAULT_PACK", "Knowledge", "load_knowledge"]
@@ -84,6 +85,13 @@ class Knowledge:
         if not isinstance(value, kind):
             raise KnowledgeError(f"table {name!r} is a {type(value).__name__}, not {kind.__name__}")
         return value
+
+    def names_of(self, kind: type) -> list[str]:
+        """The names of the tables that are ``kind`` instances (a cached pack answers without
+        unpickling its tables: ``LazyTables``)."""
+        if isinstance(self.tables, LazyTables):
+            return self.tables.names_of(kind)
+        return [name for name, table in self.tables.items() if isinstance(table, kind)]
 
     def rows(self, name: str, kind: type[T]) -> tuple[T, ...]:
         """The rows of the CSV table ``name``, each checked to be a ``kind``."""
