@@ -8,7 +8,7 @@ accompany any output that used it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, TypeVar
@@ -18,12 +18,14 @@ from cmvcds.domain.vocabulary import AlertCode, DecisionId, Outcome, ScheduleEve
 T = TypeVar("T")
 
 
-def append_new(items: list[T], new: Iterable[T]) -> None:
+def append_new(items: list[T], new: Collection[T]) -> None:
     """Append each of ``new`` not already in ``items`` (same values), in order, once each.
 
     The results are frozen, hashable values: one set lookup per item instead of a scan of the
     list (a calendar of hundreds of dates made the scans the engine's largest cost, issue 20).
     """
+    if not new:
+        return
     seen = set(items)
     for item in new:
         if item not in seen:
