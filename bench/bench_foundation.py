@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ def cold_load_ms() -> list[tuple[float, float]]:
 
 
 def help_seconds() -> list[float]:
-    command = shutil.which("cmvcds") or "cmvcds"
+    command = str(Path(sys.executable).parent / "cmvcds")
     times = []
     for _ in range(RUNS):
         start = time.perf_counter()
@@ -63,7 +62,7 @@ def cold_assess_ms() -> tuple[list[tuple[float, float]], list[tuple[float, float
     """Interleaved runs of `python -c pass` and `cmvcds assess`, after one warm-up run that
     writes the bytecode (as an installed wheel has it) and the compiled knowledge pack cache."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    assess = [shutil.which("cmvcds") or "cmvcds", "assess", str(EXAMPLE)]
+    assess = [str(Path(sys.executable).parent / "cmvcds"), "assess", str(EXAMPLE)]
     floor = [sys.executable, "-c", "pass"]
     _child(assess, env)
     passes, runs = [], []

@@ -75,8 +75,11 @@ def test_example_text_output(path: Path) -> None:
 
 
 def test_every_context_has_a_pathway() -> None:
-    """No context can fall through to an empty answer."""
+    """No context can fall through to an empty answer; every named pathway imports and is a
+    function (they are imported on first use)."""
     assert all(assess_module.PATHWAYS.get(context) for context in Context)
+    names = {n for names in assess_module.PATHWAYS.values() for n in names}
+    assert all(callable(assess_module.pathway(n)) for n in names | set(assess_module.ALWAYS))
 
 
 def test_schema_rejects_an_invented_alert_code(knowledge: Knowledge) -> None:

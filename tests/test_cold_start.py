@@ -55,3 +55,35 @@ def test_assess_imports_no_heavy_module() -> None:
     loaded = [m for m in result["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
     assert "cmvcds.assess" in result["modules"]  # the listing is of the process that assessed
     assert loaded == []
+
+
+#: What a pregnancy case never needs: other contexts' engines and their knowledge classes.
+OTHER_CONTEXTS = (
+    "cmvcds.engine.hiv",
+    "cmvcds.engine.transplant",
+    "cmvcds.engine.congenital",
+    "cmvcds.engine.immune",
+    "cmvcds.engine.resistance",
+    "cmvcds.knowledge.schemas.resistance",
+    "cmvcds.knowledge.schemas.congenital",
+    "cmvcds.knowledge.schemas.answers",
+    "cmvcds.knowledge.schemas.registry",
+    "cmvcds.knowledge.schemas.fhir",
+)
+
+
+def test_a_pregnancy_imports_only_its_own_engines_and_tables() -> None:
+    """Engines are imported per context and a cached pack unpickles per table (issue 20 item 3)."""
+    from cmvcds.knowledge import load_knowledge
+
+    load_knowledge()  # the compiled pack is in this run's cache (the child shares the folder)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = json.loads(done.stdout.rsplit("\n@@", 1)[1])["modules"]
+    assert "cmvcds.engine.pregnancy" in modules
+    loaded = [m for m in modules if any(m == h or m.startswith(h + ".") for h in OTHER_CONTEXTS)]
+    assert loaded == []

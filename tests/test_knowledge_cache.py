@@ -92,3 +92,26 @@ def test_an_empty_cache_dir_setting_turns_the_cache_off(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     load_knowledge(pack)
     assert not (tmp_path / "xdg").exists()
+
+
+def test_a_cached_pack_unpickles_only_the_tables_it_is_asked_for(
+    pack: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmvcds.domain.settings import setting_specs
+    from cmvcds.knowledge.lazy_tables import LazyTables
+    from cmvcds.knowledge.schemas.core import SettingCatalogue
+
+    validated = load_knowledge(pack)
+    _no_validation(monkeypatch)
+    cached = load_knowledge(pack)
+    tables = cached.tables
+    assert isinstance(tables, LazyTables)
+    assert list(tables) == list(validated.tables) and "plausibility" in tables
+    assert tables._loaded == {}  # names and membership unpickle nothing
+    assert cached.names_of(SettingCatalogue) == validated.names_of(SettingCatalogue)
+    assert setting_specs(cached) == setting_specs(validated)
+    assert set(tables._loaded) == set(cached.names_of(SettingCatalogue))
+    assert cached.table("plausibility", PlausibilityLimits) == validated.tables["plausibility"]
+    assert cached.table("plausibility", PlausibilityLimits) is tables["plausibility"]  # once
+    with pytest.raises(KeyError):
+        tables["no-such-table"]

@@ -9,24 +9,18 @@ reference profile's where the site has not chosen: ADR 0006), and every citation
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from enum import Enum
+from functools import cache
 from typing import Any
 
 from cmvcds.domain.case import Case
+from cmvcds.domain.plain import plain as _plain
 from cmvcds.domain.results import PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import Context
-from cmvcds.engine.congenital import evaluate as congenital_pathway
-from cmvcds.engine.hiv import evaluate as hiv_pathway
-from cmvcds.engine.immune import evaluate_immunocompetent, evaluate_immunocompromised
-from cmvcds.engine.medications import evaluate as medications_pathway
-from cmvcds.engine.monitoring import evaluate as monitoring_pathway
-from cmvcds.engine.pregnancy import evaluate as pregnancy_pathway
-from cmvcds.engine.transplant import evaluate as transplant_pathway
 from cmvcds.knowledge import Knowledge
 
 __all__ = [
@@ -42,18 +36,34 @@ ASSESSMENT_FORMAT = "cmvcds-assessment/1"
 
 Pathway = Callable[[Case, Knowledge, date, SiteSettings], PathwayResult]
 
-#: The pathways of each context, in the order they run.
-PATHWAYS: Mapping[Context, tuple[Pathway, ...]] = {
-    Context.PREGNANCY: (pregnancy_pathway,),
-    Context.CONGENITAL: (congenital_pathway,),
-    Context.TRANSPLANT: (transplant_pathway,),
-    Context.HIV: (hiv_pathway,),
-    Context.IMMUNOCOMPROMISED: (evaluate_immunocompromised,),
-    Context.IMMUNOCOMPETENT: (evaluate_immunocompetent,),
+#: The AIFA 648/96 pregnancy assessment, which also runs for any case carrying a pregnancy.
+PREGNANCY = "cmvcds.engine.pregnancy:evaluate"
+
+#: The pathways of each context, in the order they run, as ``module:function``: an engine is
+#: imported when a case first needs it, so that a cold ``cmvcds assess`` of a pregnancy does not
+#: import (nor build the knowledge classes of) the transplant, HIV and congenital engines.
+PATHWAYS: Mapping[Context, tuple[str, ...]] = {
+    Context.PREGNANCY: (PREGNANCY,),
+    Context.CONGENITAL: ("cmvcds.engine.congenital:evaluate",),
+    Context.TRANSPLANT: ("cmvcds.engine.transplant:evaluate",),
+    Context.HIV: ("cmvcds.engine.hiv:evaluate",),
+    Context.IMMUNOCOMPROMISED: ("cmvcds.engine.immune:evaluate_immunocompromised",),
+    Context.IMMUNOCOMPETENT: ("cmvcds.engine.immune:evaluate_immunocompetent",),
 }
 
 #: Pathways that run for every context (each returns an empty result when it has nothing to say).
-ALWAYS: tuple[Pathway, ...] = (monitoring_pathway, medications_pathway)
+ALWAYS: tuple[str, ...] = (
+    "cmvcds.engine.monitoring:evaluate",
+    "cmvcds.engine.medications:evaluate",
+)
+
+
+@cache
+def pathway(name: str) -> Pathway:
+    """The pathway function ``module:function``, its module imported on first use."""
+    module, function = name.split(":")
+    found: Pathway = getattr(importlib.import_module(module), function)
+    return found
 
 
 def carries_pregnancy(case: Case) -> bool:
@@ -66,9 +76,9 @@ def pathways_for(case: Case) -> tuple[Pathway, ...]:
     case that carries a pregnancy (a pregnant woman seen by an internist or a transplant team is
     still assessed for valacyclovir prevention and in-utero treatment), then ``ALWAYS``."""
     chosen = PATHWAYS[case.context]
-    if carries_pregnancy(case) and pregnancy_pathway not in chosen:
-        chosen = (*chosen, pregnancy_pathway)
-    return (*chosen, *ALWAYS)
+    if carries_pregnancy(case) and PREGNANCY not in chosen:
+        chosen = (*chosen, PREGNANCY)
+    return tuple(pathway(name) for name in (*chosen, *ALWAYS))
 
 
 @dataclass(frozen=True)
@@ -125,32 +135,3 @@ def assess(
             "assessment (prevention of fetal infection, in-utero treatment) was run as well."
         )
     return Assessment(case.id, day, knowledge.stamp(), case.context, merged)
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses, enums, dates and decimals → JSON-ready values; None fields of results dropped."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if hasattr(value, "__dataclass_fields__"):
-        out = {}
-        for f in fields(value):
-            item = getattr(value, f.name)
-            if (item is None or item == ()) and f.name not in _KEEP_EMPTY:
-                continue
-            out[f.name] = _plain(item)
-        return out
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-#: Keys design.md shows even when empty or null.
-_KEEP_EMPTY = frozenset({"citations", "reasons", "stop", "every_h", "dose_mg"})

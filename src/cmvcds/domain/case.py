@@ -10,7 +10,6 @@ Observation values are converted once, here, to the canonical unit of their code
 mg/dL); viral loads keep their own unit (IU/mL and copies/mL are never converted into each other).
 """
 
-
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -411,6 +410,7 @@ def _internal_keys(data: dict[str, Any]) -> list[str]:
         if isinstance(o, dict) and "given" in o
     ]
 
+
 #: Problems listed at most; a file wrong in thousands of places gets a bounded answer.
 MAX_PROBLEMS = 50
 
@@ -542,7 +542,9 @@ class _Checker:
             items.append(("hiv.art_start", case.hiv.art_start))
         return items
 
-    def _range(self, path: str, value: Decimal, limits: tuple[Decimal, Decimal], unit: str) -> "None":
+    def _range(
+        self, path: str, value: Decimal, limits: tuple[Decimal, Decimal], unit: str
+    ) -> "None":
         low, high = limits
         if not low <= value <= high:
             self._add(f"{path}: {value} {unit} is implausible (accepted range {low}–{high} {unit})")

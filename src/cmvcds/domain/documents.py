@@ -40,6 +40,10 @@ _CORE_TAGS = frozenset(
 _CONTROL = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
+#: The JSON escapes that can put a control character into a text (``\b``, ``\f``, ``\u00XX``,
+#: ``\u202X``/``\u206X``, a surrogate ``\uD8XX``-``\uDFXX``; upper or lower case hex):
+#: without one, every text of the document is a piece of the text already checked whole.
+_ESCAPED_CONTROL = re.compile(r"\\(?:[bf]|u00|u20[26]|u[dD][89a-fA-F])")
 _NUMBER_LIKE = re.compile(r"^[-+]?[0-9._]")
 _BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
@@ -164,39 +168,48 @@ def _json(text: str, name: str, limits: Limits) -> Any:
         ) from None
     except RecursionError:
         raise _fail(name, f"nested more than {limits.max_depth} levels deep") from None
-    _check_tree(value, name, limits)
+    _check_tree(value, name, limits, characters=_ESCAPED_CONTROL.search(text) is not None)
     return value
 
 
-def _check_tree(value: Any, name: str, limits: Limits) -> None:
-    """Depth, size and string bounds of a parsed JSON value (iterative: no recursion)."""
+def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = True) -> None:
+    """Depth, size and string bounds of a parsed JSON value (iterative: no recursion); with
+    ``characters``, each key and text is searched for control characters too (needed only when
+    the document has an escape that can make one: ``_text`` checked the raw text)."""
+    max_nodes, max_depth, max_key, max_string = (
+        limits.max_nodes,
+        limits.max_depth,
+        limits.max_key,
+        limits.max_string,
+    )
+    control = _CONTROL.search
     stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
     nodes = 0
     while stack:
-        item, depth = stack.pop()
+        item, depth = pop()
         nodes += 1
-        if nodes > limits.max_nodes:
-            raise _fail(name, f"more than {limits.max_nodes:,} values")
-        if isinstance(item, dict):
-            if depth > limits.max_depth:
-                raise _fail(name, f"nested more than {limits.max_depth} levels deep")
+        if nodes > max_nodes:
+            raise _fail(name, f"more than {max_nodes:,} values")
+        kind = type(item)  # json.loads gives exact dicts, lists and texts
+        if kind is dict:
+            if depth > max_depth:
+                raise _fail(name, f"nested more than {max_depth} levels deep")
             for key, child in item.items():
-                if len(key) > limits.max_key:
-                    raise _fail(
-                        name, f"a key of {len(key):,} characters (at most {limits.max_key})"
-                    )
-                _check_characters(key, name, f"key {_show(key)}: ")
-                stack.append((child, depth + 1))
-        elif isinstance(item, list):
-            if depth > limits.max_depth:
-                raise _fail(name, f"nested more than {limits.max_depth} levels deep")
+                if len(key) > max_key:
+                    raise _fail(name, f"a key of {len(key):,} characters (at most {max_key})")
+                if characters and control(key) is not None:
+                    _check_characters(key, name, f"key {_show(key)}: ")
+                push((child, depth + 1))
+        elif kind is list:
+            if depth > max_depth:
+                raise _fail(name, f"nested more than {max_depth} levels deep")
             stack.extend((child, depth + 1) for child in item)
-        elif isinstance(item, str):
-            if len(item) > limits.max_string:
-                raise _fail(
-                    name, f"a text of {len(item):,} characters (at most {limits.max_string:,})"
-                )
-            _check_characters(item, name)
+        elif kind is str:
+            if len(item) > max_string:
+                raise _fail(name, f"a text of {len(item):,} characters (at most {max_string:,})")
+            if characters and control(item) is not None:
+                _check_characters(item, name)
 
 
 # --- YAML -------------------------------------------------------------------------------------

@@ -8,11 +8,29 @@ accompany any output that used it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Outcome, ScheduleEvent, Severity
+
+T = TypeVar("T")
+
+
+def append_new(items: list[T], new: Collection[T]) -> None:
+    """Append each of ``new`` not already in ``items`` (same values), in order, once each.
+
+    The results are frozen, hashable values: one set lookup per item instead of a scan of the
+    list (a calendar of hundreds of dates made the scans the engine's largest cost, issue 20).
+    """
+    if not new:
+        return
+    seen = set(items)
+    for item in new:
+        if item not in seen:
+            seen.add(item)
+            items.append(item)
 
 
 class Cited(Protocol):
@@ -128,8 +146,8 @@ class PathwayResult:
         self.findings.update(other.findings)
         self.decisions.extend(other.decisions)
         self.regimens.extend(other.regimens)
-        self.schedule.extend(s for s in other.schedule if s not in self.schedule)
-        self.alerts.extend(a for a in other.alerts if a not in self.alerts)
-        self.missing.extend(m for m in other.missing if m not in self.missing)
+        append_new(self.schedule, other.schedule)
+        append_new(self.alerts, other.alerts)
+        append_new(self.missing, other.missing)
         self.settings_used.update(other.settings_used)
         self.settings_origin.update(other.settings_origin)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
 from cmvcds.domain.results import Alert, Missing, PathwayResult, SettingUse
@@ -72,9 +73,14 @@ class SiteSettings:
         return SiteSettings(self.values, self.origin, reference_profile(knowledge))
 
 
-def reference_profile(knowledge: Knowledge) -> dict[str, ReferenceValue]:
+def reference_profile(knowledge: Knowledge) -> Mapping[str, ReferenceValue]:
     """The reference profile by setting name, each row checked against its setting's declaration
-    (a value of the wrong type or outside the allowed range is a knowledge error)."""
+    (a value of the wrong type or outside the allowed range is a knowledge error); built once
+    per pack and shared (read-only)."""
+    return knowledge.derived(_reference_profile)
+
+
+def _reference_profile(knowledge: Knowledge) -> Mapping[str, ReferenceValue]:
     specs = setting_specs(knowledge)
     rows: dict[str, ReferenceValue] = {}
     for row in knowledge.table("reference_profile", ReferenceProfile).values:
@@ -92,17 +98,21 @@ def reference_profile(knowledge: Knowledge) -> dict[str, ReferenceValue]:
                 f"reference_profile: {row.setting}: no table {row.knowledge_table!r}"
             )
         rows[row.setting] = row
-    return rows
+    return MappingProxyType(rows)
 
 
-def setting_specs(knowledge: Knowledge) -> dict[str, SettingSpec]:
-    """Every setting declared by any ``core:SettingCatalogue`` table of the pack."""
+def setting_specs(knowledge: Knowledge) -> Mapping[str, SettingSpec]:
+    """Every setting declared by any ``core:SettingCatalogue`` table of the pack (built once per
+    pack and shared, read-only)."""
+    return knowledge.derived(_setting_specs)
+
+
+def _setting_specs(knowledge: Knowledge) -> Mapping[str, SettingSpec]:
     specs: dict[str, SettingSpec] = {}
-    for table in knowledge.tables.values():
-        if isinstance(table, SettingCatalogue):
-            for spec in table.settings:
-                specs[spec.name] = spec
-    return specs
+    for name in knowledge.names_of(SettingCatalogue):
+        for spec in knowledge.table(name, SettingCatalogue).settings:
+            specs[spec.name] = spec
+    return MappingProxyType(specs)
 
 
 def parse_settings(raw: Any, knowledge: Knowledge, origin: str | None = None) -> SiteSettings:

@@ -374,6 +374,7 @@ def _follow_up(
     calendar = knowledge.tables.get("congenital_follow_up")
     if not isinstance(calendar, FollowUpCalendar):
         return
+    planned = set(result.schedule)
     for visit in calendar.visits:
         if visit.categories and category not in visit.categories:
             continue
@@ -387,7 +388,8 @@ def _follow_up(
         cited = result.cite(visit, f"congenital CMV follow-up {visit.id}")
         for day in days:
             item = ScheduleItem(ScheduleEvent(visit.event), day, cited, reason=visit.reason)
-            if item not in result.schedule:
+            if item not in planned:
+                planned.add(item)
                 result.schedule.append(item)
 
 

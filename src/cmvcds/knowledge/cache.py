@@ -15,6 +15,7 @@ silent: the pack is then loaded and validated as usual.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -22,6 +23,8 @@ import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from cmvcds.knowledge.lazy_tables import LazyTables
 
 __all__ = ["cache_dir", "read", "write"]
 
@@ -48,6 +51,7 @@ def _code_digest() -> str:
     for file in [
         _CODE / "loader.py",
         _CODE / "cache.py",
+        _CODE / "lazy_tables.py",
         *sorted((_CODE / "schemas").glob("*.py")),
     ]:
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
@@ -76,14 +80,17 @@ def read(pack_sha256: str) -> Any | None:
 
 
 def write(knowledge: Any) -> None:
-    """Store ``knowledge`` under its SHA-256, atomically; silently skip when not writable."""
+    """Store ``knowledge`` under its SHA-256, atomically, its tables each pickled on its own
+    (``LazyTables``: a reader unpickles only the tables it uses); silently skip when not
+    writable."""
     entry = _entry(knowledge.sha256)
     if entry is None:
         return
     partial = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
+        lazy = dataclasses.replace(knowledge, tables=LazyTables.of(knowledge.tables))
         entry.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(pickle.dumps(knowledge, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.write_bytes(pickle.dumps(lazy, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(partial, entry)
     except Exception:  # read-only home, full disk, unpicklable value: load normally next time
         with contextlib.suppress(OSError):

@@ -17,7 +17,7 @@ import importlib
 import io
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import cache as compiled
+from cmvcds.knowledge.lazy_tables import LazyTables
 from cmvcds.knowledge.schemas.base import Manifest, Source, TableSpec
 
 __all__ = ["DEFAULT_PACK", "Knowledge", "load_knowledge"]
@@ -50,6 +51,30 @@ class Knowledge:
     tables: Mapping[str, Any]
     descriptions: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, str] = field(default_factory=dict)
+    #: What ``derived`` computed from this pack, by the function that computed it (not pickled).
+    _derived: dict[Any, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def derived(self, build: Callable[[Knowledge], T]) -> T:
+        """``build(self)``, computed once per pack and then shared: an index or a checked view
+        of the tables that every assessment would otherwise rebuild (issue 20: the settings
+        specs and the reference profile were recomputed per case). The pack is immutable, so
+        the value never goes stale; callers must not mutate it."""
+        try:
+            value: T = self._derived[build]
+        except KeyError:
+            value = self._derived[build] = build(self)
+        return value
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_derived", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__["_derived"] = {}
 
     def table(self, name: str, kind: type[T]) -> T:
         """The table ``name``, which must be a ``kind`` (a document model, or ``tuple`` of rows)."""
@@ -60,6 +85,13 @@ class Knowledge:
         if not isinstance(value, kind):
             raise KnowledgeError(f"table {name!r} is a {type(value).__name__}, not {kind.__name__}")
         return value
+
+    def names_of(self, kind: type) -> list[str]:
+        """The names of the tables that are ``kind`` instances (a cached pack answers without
+        unpickling its tables: ``LazyTables``)."""
+        if isinstance(self.tables, LazyTables):
+            return self.tables.names_of(kind)
+        return [name for name, table in self.tables.items() if isinstance(table, kind)]
 
     def rows(self, name: str, kind: type[T]) -> tuple[T, ...]:
         """The rows of the CSV table ``name``, each checked to be a ``kind``."""

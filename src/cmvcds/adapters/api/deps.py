@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -15,10 +15,12 @@ from cmvcds.adapters.api.store import CaseStore
 __all__ = ["ClinicDep", "IndexDep", "SettingsDep", "StoreDep"]
 
 
-def _state(name: str) -> Callable[[Request], Any]:
-    """A dependency returning ``app.state.<name>`` (set by ``create_app``)."""
+def _state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency returning ``app.state.<name>`` (set by ``create_app``). A coroutine, so that
+    FastAPI runs it on the event loop: a plain function would cost a thread-pool hop per
+    dependency per request for one attribute read (issue 20: 9-15 % of a CDS Hooks call)."""
 
-    def get(request: Request) -> Any:
+    async def get(request: Request) -> Any:
         return getattr(request.app.state, name)
 
     return get

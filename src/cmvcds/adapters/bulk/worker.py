@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from cmvcds.assess import assess
 from cmvcds.domain.case import parse_case
 from cmvcds.domain.documents import parse_document
@@ -91,10 +93,20 @@ def assess_line(
         document["fhir"] = fhir
     return Outcome(
         number,
-        json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        _json_line(document),
         tuple((d["id"], d["outcome"]) for d in document["decisions"]),
         tuple(a["code"] for a in document["alerts"]),
     )
+
+
+def _json_line(document: dict[str, Any]) -> str:
+    """One compact JSON line: orjson (compiled, ~5× faster than ``json.dumps`` on an assessment),
+    the standard library for what orjson refuses (an integer beyond 64 bits). Both give the same
+    JSON values (number spelling may differ: ``1.5e-7`` for ``1.5e-07``)."""
+    try:
+        return orjson.dumps(document).decode()
+    except TypeError:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def assess_chunk(job: Job, lines: list[tuple[int, bytes]]) -> list[Outcome]:

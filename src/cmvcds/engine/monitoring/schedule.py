@@ -48,6 +48,7 @@ def plan_schedule(
     Dates before ``since`` (the assessment date of a running course) are past, not plans: left out.
     """
     table = knowledge.table("monitoring_schedules", MonitoringSchedules)
+    planned = set(result.schedule)
     for rule in table.rules:
         if not rule.applies(context, drug):
             continue
@@ -58,7 +59,8 @@ def plan_schedule(
         event = ScheduleEvent(rule.event)
         for day in dates:
             item = ScheduleItem(event, day, cited, reason=f"{drug}: {rule.reason}")
-            if item not in result.schedule:
+            if item not in planned:
+                planned.add(item)
                 result.schedule.append(item)
 
 

@@ -436,6 +436,7 @@ def schedule_monitoring(
     last = stop or max(start, on) + timedelta(days=int(monitoring.open_course_horizon_days.value))
     if stop is None:
         result.cite(monitoring.open_course_horizon_days, "monitoring horizon of an open course")
+    planned = set(result.schedule)
     for item in monitoring.items(drug, indication, population):
         citations = result.cite(item, f"{item.event} every {item.every_days} days on {drug}")
         day = start
@@ -444,6 +445,7 @@ def schedule_monitoring(
                 entry = ScheduleItem(
                     ScheduleEvent(item.event), day, citations, reason=f"{drug}: {item.reason}"
                 )
-                if entry not in result.schedule:
+                if entry not in planned:
+                    planned.add(entry)
                     result.schedule.append(entry)
             day += timedelta(days=item.every_days)

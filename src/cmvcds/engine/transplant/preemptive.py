@@ -35,12 +35,16 @@ def surveillance(
     plan: Plan, start: date, stop: date, on: date, interval_days: int, reason: str
 ) -> None:
     """Weekly viral-load checks from ``start`` (or ``on``) through ``stop``."""
+    schedule = plan.result.schedule
+    planned = set(schedule)
+    citations = tuple(plan.citations)
     day = start
     while day <= stop:
         if day >= on:
-            item = ScheduleItem(ScheduleEvent.VIRAL_LOAD, day, tuple(plan.citations), reason=reason)
-            if item not in plan.result.schedule:
-                plan.result.schedule.append(item)
+            item = ScheduleItem(ScheduleEvent.VIRAL_LOAD, day, citations, reason=reason)
+            if item not in planned:
+                planned.add(item)
+                schedule.append(item)
         day += timedelta(days=interval_days)
 
 
