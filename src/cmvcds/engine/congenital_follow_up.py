@@ -64,13 +64,15 @@ class EarCourse:
         return None
 
     def trend(self) -> str:
-        """First to latest: worse, better or stable by ``worse_by_db``; one result: 'one result'."""
+        """'worse' exactly when the hearing-deterioration rule fires (a new loss, or the latest
+        result ``worse_by_db`` above the ear's best earlier one), so that the review never calls
+        stable an ear the alert calls worse; else 'better' when the latest result is
+        ``worse_by_db`` below the first; else 'stable'; a single result: 'one result'."""
         if len(self.points) < 2:
             return "one result"
-        change = self.points[-1][1] - self.points[0][1]
-        if change >= self.rule.worse_by_db:
+        if self.deterioration() is not None:
             return "worse"
-        if change <= -self.rule.worse_by_db:
+        if self.points[-1][1] - self.points[0][1] <= -self.rule.worse_by_db:
             return "better"
         return "stable"
 

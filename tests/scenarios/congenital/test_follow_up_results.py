@@ -262,3 +262,34 @@ def test_cli_text_and_html_show_the_review_side_by_side() -> None:
     # the review is not repeated in the generic findings list
     assert 'data-finding="long_course_review"' in html
     assert html.count("long_course_review") == 1
+
+
+def test_the_review_trend_is_worse_whenever_the_alert_says_so(knowledge: Knowledge) -> None:
+    """Found by an outside probe: left 20 -> 25 dB HL (a new loss, >= 25 dB HL: Lanzieri 2017)
+    and right 40 -> 30 -> 40 dB HL (10 dB above the best earlier result) both raised
+    hearing-deterioration, while the review called both ears 'stable'."""
+    from datetime import date
+    from decimal import Decimal
+
+    from cmvcds.engine.congenital_follow_up import EarCourse
+    from cmvcds.knowledge.schemas.congenital import FollowUpCalendar
+
+    rule = knowledge.table("congenital_follow_up", FollowUpCalendar).hearing_change
+    left = EarCourse(
+        "left", ((date(2026, 1, 5), Decimal(20)), (date(2026, 7, 6), Decimal(25))), rule
+    )
+    right = EarCourse(
+        "right",
+        (
+            (date(2026, 1, 5), Decimal(40)),
+            (date(2026, 4, 6), Decimal(30)),
+            (date(2026, 7, 6), Decimal(40)),
+        ),
+        rule,
+    )
+    steady = EarCourse(
+        "right", ((date(2026, 1, 5), Decimal(20)), (date(2026, 7, 6), Decimal(20))), rule
+    )
+    assert left.deterioration() is not None and left.trend() == "worse"
+    assert right.deterioration() is not None and right.trend() == "worse"
+    assert steady.deterioration() is None and steady.trend() == "stable"
