@@ -66,10 +66,12 @@ def vcf_of(genes: ReferenceGenes, changes: dict[tuple[str, int], str], af: dict[
         for k in range(3):
             index = 3 * (residue - 1) + k
             if new[k] != gene.cds[index]:
-                alt = new[k] if gene.strand == "+" else new[k].translate(str.maketrans("ACGT", "TGCA"))
-                records.append(
-                    (position(gene, index), genome_base(gene, index), alt, af[name])
+                alt = (
+                    new[k]
+                    if gene.strand == "+"
+                    else new[k].translate(str.maketrans("ACGT", "TGCA"))
                 )
+                records.append((position(gene, index), genome_base(gene, index), alt, af[name]))
     for pos, ref, alt, freq in sorted(records):
         lines.append(f"{genes.accession}\t{pos}\t.\t{ref}\t{alt}\t60\tPASS\tAF={freq}")
     return "\n".join(lines) + "\n"
@@ -292,3 +294,27 @@ def test_api_and_web_form(client: TestClient) -> None:
     )
     assert page.status_code == 200, page.text
     assert 'data-drug="aciclovir" class="level-moderate"' in page.text
+
+
+def test_a_level_from_resistant_without_fold_change_is_said_to_be_a_floor() -> None:
+    """HerpesDRG-DB rows for HSV-1 UL23 R176* say only "Resistant" (no fold change), read as at
+    least low-level (levels.yaml); a thymidine-kinase stop is classically high-level aciclovir
+    resistance, so the report must not read as a measured low level (outside probe). A measured
+    call (R176Q, fold changes in the rows) carries no such words."""
+    stop = CliRunner().invoke(cli, ["resistance", "--virus", "hsv1", "--mutations", "UL23:R176*"])
+    assert stop.exit_code == 0, stop.output
+    aciclovir = next(
+        line for line in stop.output.splitlines() if line.strip().startswith("aciclovir")
+    )
+    assert (
+        "Low-level resistance" in aciclovir
+        and "level not measured, at least low-level" in aciclovir
+    )
+    measured = CliRunner().invoke(
+        cli, ["resistance", "--virus", "hsv1", "--mutations", "UL23:R176Q"]
+    )
+    assert measured.exit_code == 0 and "level not measured" not in measured.output
+    html = CliRunner().invoke(
+        cli, ["resistance", "--virus", "hsv1", "--mutations", "UL23:R176*", "--format", "html"]
+    )
+    assert "level not measured, at least low-level" in html.output

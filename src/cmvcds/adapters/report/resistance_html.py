@@ -85,6 +85,19 @@ def _or_higher(call: dict[str, Any]) -> str:
     return " or higher if the flagged mutations share genomes (linkage not shown)"
 
 
+NOT_MEASURED = " (reported resistant without a fold change: level not measured, at least low-level)"
+
+
+def _not_measured(call: dict[str, Any]) -> str:
+    """Said when a resistant call rests only on studies that report "resistant" without a fold
+    change (levels.yaml ``resistant_without_value``): its level is a floor, not a measure (e.g.
+    HSV thymidine-kinase stop codons, classically high-level aciclovir resistance)."""
+    at_level = [e for e in call.get("evidence", []) if e.get("level") == call["level"]]
+    if call["level"] in ("susceptible", "unknown", "not_assessed") or call.get("fold_change"):
+        return ""
+    return NOT_MEASURED if at_level and all(e.get("qualitative") for e in at_level) else ""
+
+
 def resistance_text(doc: dict[str, Any]) -> str:
     """The report as plain text: drugs first, then mutations, minority variants and coverage."""
     k = doc["knowledge"]
@@ -102,7 +115,7 @@ def resistance_text(doc: dict[str, Any]) -> str:
         "DRUGS",
     ]
     for drug, call in doc["drugs"].items():
-        line = f"  {drug:<15} {LEVEL_WORDING[call['level']]}"
+        line = f"  {drug:<15} {LEVEL_WORDING[call['level']]}{_not_measured(call)}"
         if call.get("flags"):
             line += _or_higher(call)
         if call["fold_change"]:
@@ -179,7 +192,7 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 <h2>Interpretation by drug</h2>
 <table><tr><th>Drug</th><th>Level</th><th>Fold change (EC50)</th><th>Mutations responsible</th><th>Notes</th></tr>
 {% for drug, call in doc.drugs.items() %}
-<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}{% if call.flags %}{{ or_higher(call) }}{% endif %}</td>
+<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}{{ not_measured(call) }}{% if call.flags %}{{ or_higher(call) }}{% endif %}</td>
 <td>{{ fold(call.fold_change) }}{% if call.flags and call.fold_change %} (each mutation alone){% endif %}</td><td>{{ call.mutations | join(', ') or '—' }}</td>
 <td class="small">{% for flag in call.flags %}<b class="flag">{{ flag_wording.get(flag.code, flag.code) }} ({{ flag.mutations | join(' + ') }}):</b> {{ flag.text }} {% endfor %}
 {% if not call.phenotype_from %}{% for line in curated(call) %}Curated: {{ line }} {% endfor %}{% endif %}{% if call.unknown %}Uncharacterised: {{ call.unknown | join(', ') }}. {% endif %}
@@ -358,6 +371,7 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
         wording=LEVEL_WORDING,
         haplotype_wording=HAPLOTYPE_WORDING,
         or_higher=_or_higher,
+        not_measured=_not_measured,
         flag_wording=FLAG_WORDING,
         fold=_fold,
         curated=_curated,
