@@ -26,7 +26,7 @@ from cmvcds.knowledge.schemas.pregnancy import PharmacyDossier
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAME = "Quagliarulo Ermenegilda"
-TAX_CODE = "QGLRNG92D51H501Z"
+TAX_CODE = "QGLRNG92D51H501K"  # a valid codice fiscale (check character K) for 1992-04-11
 
 
 def _packs(knowledge: Knowledge, strength: int) -> list:  # type: ignore[type-arg]
@@ -196,3 +196,32 @@ def test_the_identification_is_not_accepted_in_the_address(client: TestClient) -
     location = _upload(client, "pregnancy.yaml")
     page = client.get(location + "/dossier", params={"patient_name": NAME}).text
     assert NAME not in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "refused"),
+    [
+        ({"birth_date": "1993-13-45"}, "birth_date: not a date"),
+        ({"birth_date": "31/02/1992"}, "birth_date: not a date"),
+        ({"birth_date": "2031-04-11"}, "birth_date: after the assessment date"),
+        ({"birth_date": "1993-04-05"}, "birth_date: gives an age of"),  # the case: born 1992-04-11
+        ({"tax_code": "ZCC"}, "tax_code: not a valid codice fiscale"),
+        ({"tax_code": "QGLRNG92D51H501Z"}, "tax_code: not a valid codice fiscale"),  # check char
+        (
+            {"birth_date": "1992-04-11", "tax_code": "RSSMRA85T10A562S"},
+            "tax_code: encodes another birth date",
+        ),
+    ],
+)
+def test_an_impossible_identification_is_refused_naming_its_field(
+    client: TestClient, typed: dict[str, str], refused: str
+) -> None:
+    """Found by an outside probe: "1993-13-45" and a 3-letter tax code were printed on the
+    dossier. The check character and the encoded birth date are those of the codice fiscale
+    (python-stdnum); nothing typed is repeated in the refusal."""
+    location = _upload(client, "pregnancy.yaml")
+    for path in ("/dossier", "/dossier.pdf", "/consent"):
+        answer = client.post(location + path, data={"patient_name": NAME, **typed})
+        assert answer.status_code == 422, path
+        assert refused in answer.text, path
+        assert NAME not in answer.text and typed.get("tax_code", "§") not in answer.text

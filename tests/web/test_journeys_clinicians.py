@@ -77,7 +77,7 @@ def identify(page: Page) -> None:
     """What the prescriber types on the dossier page just before printing (Italian labels)."""
     page.get_by_label("Paziente (cognome e nome)").fill(NAME)
     page.get_by_label("Data di nascita").fill("11/04/1992")
-    page.get_by_label("Codice fiscale").fill("BRMRTN92D51F205X")
+    page.get_by_label("Codice fiscale").fill("BRMRTN92D51F205H")
     page.get_by_label("Ospedale").fill("Ospedale Maggiore")
     page.get_by_label("Reparto").fill("Ostetricia e Ginecologia")
     page.get_by_label("Medico prescrittore").fill("Dott.ssa Carla Fumagalli")

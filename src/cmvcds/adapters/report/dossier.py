@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from stdnum.exceptions import ValidationError
+from stdnum.it import codicefiscale
 
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.i18n import N_
@@ -109,6 +111,52 @@ class PrintFields:
         """The fields of a submitted form, trimmed, each cut to ``FIELD_LENGTH`` characters."""
         names = cls.__dataclass_fields__
         return cls(**{n: " ".join(str(values.get(n, "")).split())[:FIELD_LENGTH] for n in names})
+
+    def problems(self, case: Case) -> list[str]:
+        """What makes the identification unprintable, each naming its field: a birth date that is
+        not a real date (YYYY-MM-DD), lies after the assessment or gives another age than the
+        case's; a tax code (codice fiscale) that fails its format or check character
+        (python-stdnum) or encodes another birth date. Nothing typed is checked against nothing."""
+        found: list[str] = []
+        born: date | None = None
+        if self.birth_date:
+            born = _typed_date(self.birth_date)
+            if born is None:
+                found.append("birth_date: not a date (DD/MM/YYYY or YYYY-MM-DD)")
+        if born is not None:
+            on = case.assessed_on
+            age = case.patient.age_on(on) if case.patient.birth_date else case.patient.age_years
+            years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+            if born > on:
+                found.append(f"birth_date: after the assessment date {on}")
+            elif age is not None and Decimal(years) != Decimal(int(age)):
+                found.append(f"birth_date: gives an age of {years} on {on}; the case says {age}")
+        if self.tax_code:
+            try:
+                code = codicefiscale.validate(self.tax_code)
+            except ValidationError as error:
+                found.append(f"tax_code: not a valid codice fiscale ({error})")
+            else:
+                if born is not None and len(code) == 16:
+                    encoded = codicefiscale.get_birth_date(code)
+                    if encoded != born:
+                        found.append("tax_code: encodes another birth date than the one typed")
+        return found
+
+
+def _typed_date(text: str) -> date | None:
+    """A date as typed on the form: Italian DD/MM/YYYY (also with - or .) or ISO YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    parts = text.replace("-", "/").replace(".", "/").split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+        try:
+            return date(int(parts[2]), int(parts[1]), int(parts[0]))
+        except ValueError:
+            return None
+    return None
 
 
 @contextmanager

@@ -400,12 +400,17 @@ def _pregnancy_case(key: int, clinic: Clinic, store: CaseStore) -> tuple[Case, d
     return case, clinic.assess_case(case)
 
 
-async def _print_fields(request: Request) -> PrintFields:
+async def _print_fields(request: Request, case: Case) -> PrintFields:
     """The identification typed on the dossier page (a POST body: never in a URL, a log or the
-    store)."""
+    store); an impossible birth date or tax code is refused (422) naming its field, never
+    printed. The message never repeats what was typed (it may reach an error log)."""
     if request.method != "POST":
         return PrintFields()
-    return PrintFields.from_form(dict(await _pairs(request)))
+    fields = PrintFields.from_form(dict(await _pairs(request)))
+    problems = fields.problems(case)
+    if problems:
+        raise HTTPException(422, "; ".join(problems))
+    return fields
 
 
 def _pdf(html: str, filename: str) -> Response:
@@ -425,7 +430,7 @@ async def case_dossier(
     """The Law 648/96 dossier the prescribing physician files (printable), with the form that
     prints the patient's identification, hospital, ward and prescriber into it."""
     case, document = _pregnancy_case(key, clinic, store)
-    fields = await _print_fields(request)
+    fields = await _print_fields(request, case)
     html = dossier_html(document, case, clinic.knowledge, fields, f"/cases/{key}/dossier")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
@@ -436,7 +441,7 @@ async def case_dossier_pdf(
 ) -> Response:
     """The dossier as PDF, printed by headless chromium (with the identification typed)."""
     case, document = _pregnancy_case(key, clinic, store)
-    html = dossier_html(document, case, clinic.knowledge, await _print_fields(request))
+    html = dossier_html(document, case, clinic.knowledge, await _print_fields(request, case))
     return _pdf(html, f"cmvcds-648-dossier-{case.id}.pdf")
 
 
@@ -447,7 +452,7 @@ async def case_consent(
     """The patient information sheet and the written informed-consent form: Italian first,
     English on request (``lang``), whatever the language of the pages."""
     case, document = _pregnancy_case(key, clinic, store)
-    fields = await _print_fields(request)
+    fields = await _print_fields(request, case)
     with in_language(lang):
         html = consent_html(document, case, fields, back=f"/cases/{key}")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
