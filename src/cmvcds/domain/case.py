@@ -10,6 +10,7 @@ Observation values are converted once, here, to the canonical unit of their code
 mg/dL); viral loads keep their own unit (IU/mL and copies/mL are never converted into each other).
 """
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -222,6 +223,11 @@ class Diagnosis(_Model):
     specimen: Literal["urine", "saliva", "blood", "dried_blood_spot"]
 
 
+def _a(word: str) -> str:
+    """``word`` with its indefinite article ("an ophthalmology", "a neurodevelopment")."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 class FollowUpResult(_Model):
     """One dated long-term follow-up result of an infant with congenital CMV (issue 14 item 9).
 
@@ -245,9 +251,9 @@ class FollowUpResult(_Model):
             if self.result is not None:
                 raise ValueError("a hearing result is its threshold_db; result is for eye and development")
         elif self.ear is not None or self.threshold_db is not None:
-            raise ValueError(f"an {self.assessment} result has no ear or threshold_db; give result")
+            raise ValueError(f"{_a(self.assessment)} result has no ear or threshold_db; give result")
         elif self.result is None:
-            raise ValueError(f"an {self.assessment} result needs result (normal or abnormal)")
+            raise ValueError(f"{_a(self.assessment)} result needs result (normal or abnormal)")
         return self
 
 
@@ -437,6 +443,8 @@ def _pydantic_problem(error: Any) -> str:
     if kind in ("literal_error", "enum"):
         return f"{path}: {given} is not accepted; expected {error['ctx']['expected']}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if isinstance(error.get("input"), Mapping):  # a rule over a whole entry: its keys are named
+        return f"{path}: {message}"
     return f"{path}: {message} (got {given})"
 
 
