@@ -195,8 +195,12 @@ def _transmitted(woman: Woman, inputs: Mapping[str, float], start: int | None) -
 
 
 def _outcome_risks(woman: Woman, inputs: Mapping[str, float]) -> tuple[float, float]:
-    """Risks of a symptomatic newborn and of sequelae, given fetal infection, by period."""
-    period = "nonprimary" if math.isnan(woman.onset) else _period(woman.onset)
+    """Risks of a symptomatic newborn and of sequelae, given fetal infection: after a non-primary
+    maternal infection the rates reported for it (close to primary: Ross 2006, Maltezou 2020),
+    after a primary infection by its period (Chatzakis 2020, Faure-Bardon 2019)."""
+    if math.isnan(woman.onset):
+        return inputs["symptomatic_nonprimary"], inputs["sequelae_nonprimary"]
+    period = _period(woman.onset)
     if period in ("preconception", "periconception"):
         return inputs["symptomatic_periconception"], inputs["sequelae_first_trimester"]
     if period == "first_trimester":

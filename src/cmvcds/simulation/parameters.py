@@ -15,7 +15,7 @@ from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.simulation import Parameter, ParameterTable
 
-__all__ = ["base_inputs", "draw_inputs", "override", "parameter_rows", "varied"]
+__all__ = ["base_inputs", "check_values", "draw_inputs", "override", "parameter_rows", "varied"]
 
 Z95 = 1.959964
 
@@ -33,6 +33,25 @@ def base_inputs(knowledge: Knowledge) -> dict[str, float]:
 def varied(knowledge: Knowledge) -> tuple[Parameter, ...]:
     """The rows whose range is not a single value (those the PSA and the tornado vary)."""
     return tuple(p for p in parameter_rows(knowledge) if p.low < p.high and p.id != "booking_week")
+
+
+def check_values(knowledge: Knowledge, changes: Mapping[str, float]) -> None:
+    """Refuse a changed value that the knowledge loader would refuse for the row's kind: a
+    probability outside 0-1, an odds or risk ratio not above 0, a negative cost, duration or QALY
+    loss, or a value that is not a finite number. An unknown id is left to ``override``."""
+    rows = {p.id: p for p in parameter_rows(knowledge)}
+    for name, value in changes.items():
+        row = rows.get(name)
+        if row is None:
+            continue
+        if not math.isfinite(value):
+            raise InputError(f"{value} is not a finite number", field=name)
+        if row.quantity == "probability" and not 0 <= value <= 1:
+            raise InputError(f"a probability: {value} must lie between 0 and 1", field=name)
+        if row.quantity in ("odds_ratio", "relative_risk") and value <= 0:
+            raise InputError(f"{'an odds' if row.quantity == 'odds_ratio' else 'a relative'} ratio: {value} must be above 0", field=name)
+        if row.quantity in ("cost", "weeks", "qaly") and value < 0:
+            raise InputError(f"a {row.quantity}: {value} cannot be negative", field=name)
 
 
 def override(inputs: Mapping[str, float], changes: Mapping[str, float]) -> dict[str, float]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -22,13 +22,25 @@ from cmvcds.knowledge import Knowledge, load_knowledge
 from cmvcds.simulation.clinic import Clinic
 from cmvcds.simulation.cohort import DRAWS, make_cohort, onset_days
 from cmvcds.simulation.course import Course, Woman, follow
-from cmvcds.simulation.parameters import base_inputs, draw_inputs, override, varied
+from cmvcds.simulation.parameters import base_inputs, check_values, draw_inputs, override, varied
 from cmvcds.simulation.strategies import Strategy, strategies_named
 from cmvcds.simulation.tally import add, cost, merge, qaly_loss, summarise
 
-__all__ = ["CHUNK", "SimulationResult", "run_cohort", "simulate"]
+__all__ = ["CHUNK", "MAX_DRAWS", "MAX_PREGNANCIES", "MAX_TOTAL", "Progress", "SimulationResult", "run_cohort", "simulate"]
 
 CHUNK = 10_000
+#: Largest cohort (``n``, ``psa_n``, ``tornado_n``): about five years of Italian births, which one
+#: machine runs; the web page allows less (``adapters/web/simulate_page.LIMITS``).
+MAX_PREGNANCIES = 5_000_000
+#: Largest number of PSA draws.
+MAX_DRAWS = 10_000
+#: Largest number of simulated pregnancies in one run (base case, PSA and tornado together): the
+#: issue's region-scale PSA (400,000 births × 1,000 draws) fits; every chunk is a task held in
+#: memory, so an unbounded request would grow memory without end.
+MAX_TOTAL = 500_000_000
+#: Called with (chunks done, chunks in all) as work completes.
+Progress = Callable[[int, int], None]
+CONNECT_TIMEOUT_S = 5
 WTP_GRID = tuple(range(0, 150_001, 5_000))
 T = TypeVar("T")
 R = TypeVar("R")
@@ -121,12 +133,28 @@ def simulate(
     inputs: Mapping[str, float] | None = None,
     repeat_weeks: tuple[int, ...] | None = None,
     knowledge: Knowledge | None = None,
+    progress: Progress | None = None,
 ) -> SimulationResult:
-    """Simulate ``n`` pregnancies under each strategy (and the PSA and tornado when asked)."""
+    """Simulate ``n`` pregnancies under each strategy (and the PSA and tornado when asked).
+
+    Sizes past ``MAX_PREGNANCIES``, ``MAX_DRAWS`` or ``MAX_TOTAL`` are refused (``InputError``);
+    ``progress`` is told how many chunks are done as they complete."""
     if n < 1 or psa_draws < 0 or psa_n < 1 or tornado_n < 1:
         raise InputError("n, psa_n and tornado_n must be positive, psa_draws not negative", field="n")
+    for name, size in (("n", n), ("psa_n", psa_n), ("tornado_n", tornado_n)):
+        if size > MAX_PREGNANCIES:
+            raise InputError(f"{size:,} is above the maximum of {MAX_PREGNANCIES:,} pregnancies per cohort", field=name)
+    if psa_draws > MAX_DRAWS:
+        raise InputError(f"{psa_draws:,} is above the maximum of {MAX_DRAWS:,}", field="psa_draws")
     knowledge = knowledge or load_knowledge()
+    total = n + psa_draws * psa_n + (2 * len(varied(knowledge)) * tornado_n if tornado else 0)
+    if total > MAX_TOTAL:
+        raise InputError(
+            f"{total:,} pregnancies in all (base case, PSA and tornado) is above the maximum of {MAX_TOTAL:,} per run",
+            field="n",
+        )
     chosen = strategies_named(tuple(strategies), repeat_weeks)
+    check_values(knowledge, inputs or {})
     values = override(base_inputs(knowledge), inputs or {})
     tasks = _tasks(values, chosen, n, seed, (0,))
     draws: list[dict[str, float]] = []
@@ -137,7 +165,7 @@ def simulate(
     for row in rows:  # the same women (seed key 2) at every end: only the parameter changes
         for value in (row.low, row.high):
             tasks += _tasks({**values, row.id: value}, chosen, tornado_n, seed, (2,))
-    results = _map(run_cohort, tasks, workers, scheduler)
+    results = _map(run_cohort, tasks, workers, scheduler, progress)
     reference = chosen[0].name
     base = summarise(merge(results[: len(_chunks(n))]), n, values, reference)
     offset = len(_chunks(n))
@@ -195,29 +223,55 @@ def _ceac(psa: list[dict[str, dict[str, float]]], names: list[str]) -> dict[str,
     return curve
 
 
-def _map(fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str | None) -> list[R]:
+def _map(fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str | None, progress: Progress | None = None) -> list[R]:
     """``fn`` over ``tasks`` in order: here, on a process pool, or on a Dask cluster."""
     if scheduler is not None:
-        return _map_dask(fn, tasks, workers, scheduler)
+        return _map_dask(fn, tasks, workers, scheduler, progress)
     if workers <= 1 or len(tasks) == 1:
-        return [fn(t) for t in tasks]
+        return _collect((fn(t) for t in tasks), len(tasks), progress)
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 else "spawn"
     )
     load_knowledge()  # forked workers inherit the validated pack
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(fn, tasks, chunksize=1))
+        return _collect(pool.map(fn, tasks, chunksize=1), len(tasks), progress)
 
 
-def _map_dask(fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str) -> list[R]:
+def _collect(results: Iterable[R], total: int, progress: Progress | None) -> list[R]:
+    """The results in order, telling ``progress`` after each."""
+    done: list[R] = []
+    for result in results:
+        done.append(result)
+        if progress is not None:
+            progress(len(done), total)
+    return done
+
+
+def _map_dask(fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str, progress: Progress | None) -> list[R]:
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - depends on the install
         raise InputError("--scheduler needs Dask distributed: pip install 'cmvcds[bulk]'", field="--scheduler") from None
+
+    def gather(client: Any) -> list[R]:
+        futures = client.map(fn, tasks, pure=False)
+        for done, _ in enumerate(as_completed(futures), 1):
+            if progress is not None:
+                progress(done, len(futures))
+        return list(client.gather(futures))
+
     if scheduler == "local":
         with LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=max(workers, 1), threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
-            return list(client.gather(client.map(fn, tasks, pure=False)))
-    with Client(scheduler) as client:  # type: ignore[no-untyped-call]
-        return list(client.gather(client.map(fn, tasks, pure=False)))
+            return gather(client)
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as error:
+        raise InputError(
+            f"cannot reach the Dask scheduler at {scheduler!r} within {CONNECT_TIMEOUT_S} s ({type(error).__name__}); "
+            "check the address (tcp://host:port) and that the scheduler is running",
+            field="--scheduler",
+        ) from None
+    with client:
+        return gather(client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from cmvcds.errors import InputError
 
@@ -35,6 +36,8 @@ STRATEGIES: dict[str, Strategy] = {
 
 def strategies_named(names: list[str] | tuple[str, ...], repeat_weeks: tuple[int, ...] | None = None) -> tuple[Strategy, ...]:
     """The strategies ``names`` (``no-screening`` always first: it is the reference)."""
+    if not names:
+        raise InputError(f"no strategy given; choose from {', '.join(STRATEGIES)}", field="--strategies")
     unknown = [n for n in names if n not in STRATEGIES]
     if unknown:
         raise InputError(
@@ -47,6 +50,9 @@ def strategies_named(names: list[str] | tuple[str, ...], repeat_weeks: tuple[int
         if name == "repeated" and repeat_weeks:
             if any(not 4 <= w <= 36 for w in repeat_weeks):
                 raise InputError("repeat weeks must lie between 4 and 36", field="--repeat-weeks")
-            s = Strategy(s.name, s.label, s.screening, tuple(sorted(repeat_weeks)), s.counselling)
+            if any(a >= b for a, b in pairwise(repeat_weeks)):
+                weeks = ",".join(map(str, repeat_weeks))
+                raise InputError(f"repeat weeks must be given in ascending order without repeats, got {weeks}", field="--repeat-weeks")
+            s = Strategy(s.name, s.label, s.screening, tuple(repeat_weeks), s.counselling)
         result.append(s)
     return tuple(result)

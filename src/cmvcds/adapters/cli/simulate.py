@@ -59,7 +59,7 @@ def simulate(
             strategies=[s.strip() for s in strategies.split(",") if s.strip()],
             n=n, seed=seed, psa_draws=psa_draws, psa_n=psa_n, tornado=tornado, tornado_n=tornado_n,
             wtp=wtp, workers=workers, scheduler=scheduler, inputs=changes,
-            repeat_weeks=_weeks(repeat_weeks), knowledge=knowledge,
+            repeat_weeks=_weeks(repeat_weeks), knowledge=knowledge, progress=_progress,
         )  # fmt: skip
         comparison = None
         if published:  # the paper's count beside the simulator's (docs/simulation.md)
@@ -87,6 +87,12 @@ def _comparison_text(c: dict[str, object]) -> str:
         f"reported {c['reported']}, simulated {c['simulated']} "
         f"({c['relative_difference']:.1%} apart, {verdict} the {c['tolerance']:.0%} tolerance)\n"
     )
+
+
+def _progress(done: int, total: int) -> None:
+    """A line on stderr at each tenth of a long run (more than ten chunks of 10,000)."""
+    if total > 10 and (done * 10 // total) != ((done - 1) * 10 // total):
+        typer.echo(f"simulate: {done:,} of {total:,} chunks done ({done / total:.0%})", err=True)
 
 
 def _settings(items: list[str]) -> dict[str, float]:
