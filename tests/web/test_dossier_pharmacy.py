@@ -225,3 +225,12 @@ def test_an_impossible_identification_is_refused_naming_its_field(
         assert answer.status_code == 422, path
         assert refused in answer.text, path
         assert NAME not in answer.text and typed.get("tax_code", "§") not in answer.text
+    # The dossier page itself comes back with its (emptied) form and what to correct, in the
+    # page's language, for the obstetrician to retype.
+    page = client.post(location + "/dossier", data={"patient_name": NAME, **typed})
+    assert 'role="alert"' in page.text and 'name="birth_date"' in page.text
+    assert "Not printed: correct these fields" in page.text
+    italian = client.post(
+        location + "/dossier", data=typed, headers={"Accept-Language": "it"}
+    ).text
+    assert "Non stampato: correggere questi campi" in italian

@@ -13,7 +13,7 @@ document and the case; the clinical answer is not recomputed here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -175,12 +175,14 @@ def dossier_html(
     knowledge: Knowledge | None = None,
     fields: PrintFields | None = None,
     form_action: str | None = None,
+    refused: Sequence[str] = (),
 ) -> str:
     """The dossier of ``document`` (a pregnancy assessment) for ``case``.
 
     With ``knowledge``, the rules are printed with their text, the sources as full references,
     the quantity to dispense and the monitoring data; without it, by id. ``fields`` are the
-    print-time identification; ``form_action`` (the web page) adds the form that fills them.
+    print-time identification; ``form_action`` (the web page) adds the form that fills them;
+    ``refused`` lists the typed fields that could not be printed (shown above the form).
     """
     decisions = [d for d in document.get("decisions", []) if d.get("id") in DOSSIER_DECISIONS]
     rule_ids = sorted({r for d in decisions for r in d.get("rules", [])}, key=_rule_order)
@@ -215,6 +217,7 @@ def dossier_html(
         "case_id": case.id,
         "fields": fields or PrintFields(),
         "form_action": form_action,
+        "refused": list(refused),
         "dispensing": _dispensing(document, knowledge),
         "record": pharmacy.record if pharmacy else (),
         "language": i18n.current_language(),

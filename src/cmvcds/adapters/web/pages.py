@@ -400,13 +400,18 @@ def _pregnancy_case(key: int, clinic: Clinic, store: CaseStore) -> tuple[Case, d
     return case, clinic.assess_case(case)
 
 
-async def _print_fields(request: Request, case: Case) -> PrintFields:
+async def _typed_fields(request: Request) -> PrintFields:
     """The identification typed on the dossier page (a POST body: never in a URL, a log or the
-    store); an impossible birth date or tax code is refused (422) naming its field, never
-    printed. The message never repeats what was typed (it may reach an error log)."""
+    store); nothing on a GET."""
     if request.method != "POST":
         return PrintFields()
-    fields = PrintFields.from_form(dict(await _pairs(request)))
+    return PrintFields.from_form(dict(await _pairs(request)))
+
+
+async def _print_fields(request: Request, case: Case) -> PrintFields:
+    """The typed identification, or a refusal (422) naming each impossible field (birth date, tax
+    code): never printed. The message never repeats what was typed (it may reach an error log)."""
+    fields = await _typed_fields(request)
     problems = fields.problems(case)
     if problems:
         raise HTTPException(422, "; ".join(problems))
@@ -430,9 +435,13 @@ async def case_dossier(
     """The Law 648/96 dossier the prescribing physician files (printable), with the form that
     prints the patient's identification, hospital, ward and prescriber into it."""
     case, document = _pregnancy_case(key, clinic, store)
-    fields = await _print_fields(request, case)
-    html = dossier_html(document, case, clinic.knowledge, fields, f"/cases/{key}/dossier")
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    fields = await _typed_fields(request)
+    refused = fields.problems(case)
+    if refused:  # the page again, its form empty, with what to correct: nothing typed is printed
+        fields = PrintFields()
+    action = f"/cases/{key}/dossier"
+    html = dossier_html(document, case, clinic.knowledge, fields, action, refused=refused)
+    return HTMLResponse(html, 422 if refused else 200, headers={"Cache-Control": "no-store"})
 
 
 @router.api_route("/cases/{key}/dossier.pdf", methods=["GET", "POST"])
