@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cmvcds.adapters.cli.common import emit, exits_on_error
+from cmvcds.adapters.cli.common import emit, exits_on_error, write_pdf
 from cmvcds.errors import InputError
 
 
@@ -17,6 +17,7 @@ class Format(StrEnum):
     JSON = "json"
     TEXT = "text"
     HTML = "html"
+    PDF = "pdf"  # the HTML report printed by Debian's headless chromium
 
 
 def simulate(
@@ -41,7 +42,9 @@ def simulate(
     published: Annotated[
         str | None, typer.Option("--published", help="Run with a published model's base-case inputs (simulation_published id).")
     ] = None,
-    format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TEXT,
+    format: Annotated[
+        Format, typer.Option("--format", help="Output format (pdf: the HTML report printed by chromium; bytes to stdout without -o).")
+    ] = Format.TEXT,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Simulate pregnancies under CMV screening policies; per 100,000: detections, treatments,
@@ -70,6 +73,9 @@ def simulate(
             if comparison is not None:
                 document["published"] = comparison
             text = json.dumps(document, indent=2)
+        elif format is Format.PDF:
+            write_pdf(render_html(result, knowledge), output)
+            return
         elif format is Format.HTML:
             text = render_html(result, knowledge)
         else:
