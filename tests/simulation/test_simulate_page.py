@@ -3,6 +3,7 @@ open the page, choose a strategy, set a small cohort, submit, read the report.""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +61,35 @@ def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browse
     expect(report.locator("table.simulation thead th")).to_have_text(["", "no-screening", "first-trimester"])
     expect(report.locator("svg").first).to_be_visible()
     expect(report).to_contain_text("Shahar-Nissan")
+    assert "/simulate/jobs/" in page.url  # the run's own page, which a reload shows again
+    with page.expect_download() as download:
+        page.click("#simulation-pdf")
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000  # the report with its charts, printed
+    page.close()
+
+
+def test_a_longer_run_shows_its_progress_then_its_report(server: str, browser: Browser) -> None:
+    """25 parts of work (50,000 women in 5 chunks, 20 PSA draws): the page shows a progress bar
+    that advances, reloading itself, and then the report in place of the bar."""
+    page = browser.new_page()
+    page.goto(f"{server}/simulate")
+    page.fill("#f-n", "50000")
+    page.fill("#f-psa-draws", "20")
+    page.fill("#f-psa-n", "2000")
+    page.click("button[type=submit]")
+    progress = page.locator("#simulation-progress")
+    expect(progress).to_contain_text("Simulation running")
+    expect(progress).to_contain_text(re.compile(r"\d+ of 25 parts done"), timeout=30_000)
+    expect(page.locator("#simulation-report")).to_contain_text("Fetal infections", timeout=300_000)
+    expect(progress).to_have_count(0)
+    page.close()
+
+
+def test_an_unknown_run_is_not_found(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    response = page.goto(f"{server}/simulate/jobs/no-such-run")
+    assert response is not None and response.status == 404
     page.close()
 
 

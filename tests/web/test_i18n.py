@@ -44,6 +44,7 @@ COVERED = {
     TEMPLATE_DIR / "_assessment.html",
     TEMPLATE_DIR / "dose.html",
     TEMPLATE_DIR / "resistance.html",
+    TEMPLATE_DIR / "simulate.html",
     *(t for t in REGISTRY_TEMPLATES.glob("*.html") if not t.name.startswith("registry_review")),
     REPORT_TEMPLATES / "dossier.html",
     REPORT_TEMPLATES / "consent.html",
@@ -58,7 +59,6 @@ NOT_YET_COVERED = {
     TEMPLATE_DIR / "smart_refused.html",  # the SMART launch's refusals: English only for now
     TEMPLATE_DIR / "knowledge.html",
     TEMPLATE_DIR / "report.html",
-    TEMPLATE_DIR / "simulate.html",
     TEMPLATE_DIR / "source.html",
     TEMPLATE_DIR / "table.html",
     ASK_TEMPLATES / "ask.html",
