@@ -42,6 +42,10 @@ def simulate(
     published: Annotated[
         str | None, typer.Option("--published", help="Run with a published model's base-case inputs (simulation_published id).")
     ] = None,
+    population: Annotated[
+        str | None,
+        typer.Option("--population", help="Seroprevalence of a region or age band (simulation_seroprevalence id, e.g. apulia-under-25)."),
+    ] = None,
     format: Annotated[
         Format, typer.Option("--format", help="Output format (pdf: the HTML report printed by chromium; bytes to stdout without -o).")
     ] = Format.TEXT,
@@ -62,7 +66,7 @@ def simulate(
             strategies=[s.strip() for s in strategies.split(",") if s.strip()],
             n=n, seed=seed, psa_draws=psa_draws, psa_n=psa_n, tornado=tornado, tornado_n=tornado_n,
             wtp=wtp, workers=workers, scheduler=scheduler, inputs=changes,
-            repeat_weeks=_weeks(repeat_weeks), knowledge=knowledge, progress=_progress,
+            repeat_weeks=_weeks(repeat_weeks), knowledge=knowledge, progress=_progress, population=population,
         )  # fmt: skip
         comparison = None
         if published:  # the paper's count beside the simulator's (docs/simulation.md)

@@ -11,7 +11,7 @@ from typing import Any
 
 from cmvcds.knowledge import Knowledge
 from cmvcds.simulation import SimulationResult
-from cmvcds.simulation.parameters import parameter_rows
+from cmvcds.simulation.parameters import parameter_rows, population
 
 __all__ = ["ROWS", "render_html", "render_text", "report_body"]
 
@@ -52,7 +52,8 @@ def render_text(result: SimulationResult) -> str:
     width = max(len(label) for _, label in ROWS) + 2
     lines = [
         f"CMV screening simulation: {result.n:,} pregnancies, seed {result.seed}, per 100,000 "
-        f"(reference: {names[0]}; knowledge {result.knowledge.get('version', '')})",
+        f"(reference: {names[0]}; knowledge {result.knowledge.get('version', '')}"
+        + (f"; population {result.population}, seroprevalence {result.inputs['seroprevalence']:.1%})" if result.population else ")"),
         "".ljust(width) + "".join(n.rjust(18) for n in names),
     ]
     for key, label in ROWS:
@@ -95,7 +96,7 @@ def report_body(result: SimulationResult, knowledge: Knowledge) -> str:
     return f"""<p>{result.n:,} simulated pregnancies (seed {result.seed}), each run through the AIFA Law 648/96
 valacyclovir assessment of cmvcds (knowledge {escape(result.knowledge.get('version', ''))},
 sha256 {escape(result.knowledge.get('sha256', '')[:12])}…). Counts per 100,000 pregnancies;
-reference strategy <b>{escape(names[0])}</b>. A model, not a prediction: every input is listed
+reference strategy <b>{escape(names[0])}</b>{_population(result, knowledge)}. A model, not a prediction: every input is listed
 below with its source, and unverified inputs are marked.</p>
 <ul>{strategies}</ul>
 <h2>Results per 100,000 pregnancies</h2>
@@ -104,9 +105,17 @@ below with its source, and unverified inputs are marked.</p>
 <h2>Inputs and their sources</h2>{_parameters(result, knowledge)}"""
 
 
+def _population(result: SimulationResult, knowledge: Knowledge) -> str:
+    """The seroprevalence row chosen (``--population``), with its seroprevalence."""
+    if result.population is None:
+        return ""
+    row = population(knowledge, result.population)
+    return f"; population <b>{escape(row.label)}</b> (seroprevalence {result.inputs['seroprevalence']:.1%})"
+
+
 def _parameters(result: SimulationResult, knowledge: Knowledge) -> str:
     rows = []
-    for p in parameter_rows(knowledge):
+    for p in parameter_rows(knowledge, result.population):
         sources = "; ".join(escape(knowledge.sources[c].citation()) for c in p.citations)
         flag = " <span class='unverified'>(unverified)</span>" if not p.verified else ""
         unit = f" {p.currency} {p.price_year}" if p.currency else ""
