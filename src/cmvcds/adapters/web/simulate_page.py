@@ -21,7 +21,10 @@ from cmvcds.adapters.report.simulation_html import render_html, report_body
 from cmvcds.adapters.web.jobs import Job, Jobs
 from cmvcds.adapters.web.render import render
 from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.simulation import SeroprevalenceTable
 from cmvcds.simulation import simulate
+from cmvcds.simulation.parameters import population
 from cmvcds.simulation.strategies import STRATEGIES
 
 __all__ = ["JOBS", "LIMITS", "POLL_SECONDS", "router"]
@@ -36,18 +39,19 @@ POLL_SECONDS = 1
 JOBS = Jobs()
 
 
-def _page(values: dict[str, str], chosen: list[str], errors: list[str] | None = None,
+def _page(knowledge: Knowledge, values: dict[str, str], chosen: list[str], errors: list[str] | None = None,
           job: Job | None = None, report: str | None = None, status: int = 200,
           unavailable: str | None = None) -> HTMLResponse:  # fmt: skip
+    populations = knowledge.table("simulation_seroprevalence", SeroprevalenceTable).populations
     html = render("simulate.html", v=values, chosen=chosen, strategies=STRATEGIES, limits=LIMITS,
                   errors=errors or [], job=job, report=report, poll=POLL_SECONDS,
-                  unavailable=unavailable)  # fmt: skip
+                  unavailable=unavailable, populations=populations)  # fmt: skip
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"} if job else None)
 
 
 @router.get("/simulate", response_class=HTMLResponse)
-def simulate_form() -> HTMLResponse:
-    return _page({k: str(d) for k, (d, _) in LIMITS.items()}, list(STRATEGIES))
+def simulate_form(clinic: ClinicDep) -> HTMLResponse:
+    return _page(clinic.knowledge, {k: str(d) for k, (d, _) in LIMITS.items()}, list(STRATEGIES))
 
 
 @router.post("/simulate", response_model=None)
@@ -56,16 +60,20 @@ async def simulate_start(request: Request, clinic: ClinicDep) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     chosen = [v for v in form.getlist("strategy") if isinstance(v, str)]
+    chosen_population = values.get("population") or None
     try:
         numbers = {name: _bounded(values.get(name, ""), name) for name in LIMITS}
+        if chosen_population is not None:
+            population(clinic.knowledge, chosen_population)
     except InputError as error:
-        return _page(values, chosen, errors=[str(error)], status=422)
+        return _page(clinic.knowledge, values, chosen, errors=[str(error)], status=422)
     knowledge = clinic.knowledge
 
     def work(progress: Any) -> Any:
         return simulate(
             strategies=chosen or ["first-trimester"], n=numbers["n"], seed=numbers["seed"],
             psa_draws=numbers["psa_draws"], psa_n=numbers["psa_n"], knowledge=knowledge, progress=progress,
+            population=chosen_population,
         )  # fmt: skip
 
     job = JOBS.start({"values": values, "chosen": chosen}, work)
@@ -78,10 +86,10 @@ def simulate_job(job_id: str, clinic: ClinicDep) -> HTMLResponse:
     job = _job(job_id)
     values, chosen = job.inputs["values"], job.inputs["chosen"]
     if not job.finished:
-        return _page(values, chosen, job=job)
+        return _page(clinic.knowledge, values, chosen, job=job)
     if job.error is not None:
-        return _page(values, chosen, errors=[job.error], status=422)
-    return _page(values, chosen, job=job, report=report_body(job.result, clinic.knowledge))
+        return _page(clinic.knowledge, values, chosen, errors=[job.error], status=422)
+    return _page(clinic.knowledge, values, chosen, job=job, report=report_body(job.result, clinic.knowledge))
 
 
 @router.get("/simulate/jobs/{job_id}/report.pdf", response_model=None)
@@ -96,7 +104,7 @@ def simulate_pdf(job_id: str, clinic: ClinicDep) -> Response:
     try:
         pdf = html_to_pdf(render_html(job.result, knowledge))
     except NotAvailable as error:
-        return _page(job.inputs["values"], job.inputs["chosen"], job=job,
+        return _page(clinic.knowledge, job.inputs["values"], job.inputs["chosen"], job=job,
                      report=report_body(job.result, knowledge), unavailable=str(error))  # fmt: skip
     headers = {"Content-Disposition": 'attachment; filename="cmvcds-simulation.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
