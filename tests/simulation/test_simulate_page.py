@@ -58,6 +58,7 @@ def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browse
     page.select_option("#f-population", "apulia-under-25")
     page.click("button[type=submit]")
     report = page.locator("#simulation-report")
+    expect(report).to_be_visible(timeout=120_000)  # the job's page reloads until the run is done
     expect(report).to_contain_text("population Apulia, 2016-2019, women under 25 (seroprevalence 55.6%)")
     expect(report).to_contain_text("Women given valacyclovir (prevention)")
     expect(report.locator("table.simulation thead th")).to_have_text(["", "no-screening", "first-trimester"])
