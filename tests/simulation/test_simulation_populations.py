@@ -63,7 +63,7 @@ def test_younger_women_have_more_primary_infections_with_the_same_draws() -> Non
 
 
 def test_an_unknown_population_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(InputError, match="unknown population 'lazio'.*apulia-under-25"):
+    with pytest.raises(InputError, match=r"unknown population 'lazio'.*apulia-under-25"):
         simulate(["first-trimester"], n=10, population="lazio")
     result = CliRunner().invoke(app, ["simulate", "--n", "10", "--population", "lazio"])
     assert result.exit_code == 2 and "lombardy-legnano" in result.output

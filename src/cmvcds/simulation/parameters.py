@@ -15,7 +15,12 @@ import numpy as np
 
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.simulation import Parameter, ParameterTable, Population, SeroprevalenceTable
+from cmvcds.knowledge.schemas.simulation import (
+    Parameter,
+    ParameterTable,
+    Population,
+    SeroprevalenceTable,
+)
 
 __all__ = ["base_inputs", "check_values", "draw_inputs", "override", "parameter_rows", "population", "varied"]
 
