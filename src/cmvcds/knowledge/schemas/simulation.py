@@ -72,10 +72,7 @@ class ParameterTable(Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> "ParameterTable":
-        ids = [p.id for p in self.parameters]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"parameter ids defined twice: {duplicates}")
+        _refuse_duplicates("parameter", [p.id for p in self.parameters])
         return self
 
     def by_id(self) -> dict[str, Parameter]:
@@ -148,8 +145,11 @@ class SeroprevalenceTable(Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> "SeroprevalenceTable":
-        ids = [p.id for p in self.populations]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"population ids defined twice: {duplicates}")
+        _refuse_duplicates("population", [p.id for p in self.populations])
         return self
+
+
+def _refuse_duplicates(what: str, ids: list[str]) -> None:
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"{what} ids defined twice: {duplicates}")
