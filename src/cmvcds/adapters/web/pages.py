@@ -265,6 +265,7 @@ async def upload_case(
 
 
 def _stored_or_404(store: CaseStore, key: int) -> StoredCase:
+    """The stored case ``key``, or 404."""
     stored = store.get(key)
     if stored is None:
         raise HTTPException(404, f"no case {key}")
@@ -331,9 +332,7 @@ def case_version(key: int, number: int, store: StoreDep) -> HTMLResponse:
 def show_case(
     key: int, clinic: ClinicDep, store: StoreDep, notices: list[str] | None = None
 ) -> HTMLResponse:
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     try:
         doc = clinic.assess(stored.raw)
     except InputError as error:
@@ -353,9 +352,7 @@ def show_case(
 
 @router.get("/cases/{key}/assessment.json")
 def case_json(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     return Response(
         json.dumps(clinic.assess(stored.raw), indent=2, ensure_ascii=False),
         media_type="application/json",
@@ -365,16 +362,9 @@ def case_json(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
 @router.get("/cases/{key}/assessment.pdf")
 def case_pdf(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
     """The printable assessment as PDF, printed by headless chromium (print CSS applies)."""
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     html = assessment_html(clinic.assess(stored.raw), stored.raw)
-    try:
-        pdf = html_to_pdf(html)
-    except NotAvailable as error:
-        raise HTTPException(503, str(error)) from None
-    headers = {"Content-Disposition": f'inline; filename="cmvcds-{stored.case_id}.pdf"'}
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    return _pdf(html, f"cmvcds-{stored.case_id}.pdf", "inline")
 
 
 @router.get("/cases/{key}/calendar.ics")
@@ -391,9 +381,7 @@ def case_calendar(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
 
 def _pregnancy_case(key: int, clinic: Clinic, store: CaseStore) -> tuple[Case, dict[str, Any]]:
     """A stored case that carries a pregnancy, parsed, and its assessment (404 otherwise)."""
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     case = clinic.parse(stored.raw)
     if case.context is not Context.PREGNANCY:
         raise HTTPException(404, "the Law 648/96 dossier exists for pregnancy cases only")
@@ -418,13 +406,14 @@ async def _print_fields(request: Request, case: Case) -> PrintFields:
     return fields
 
 
-def _pdf(html: str, filename: str) -> Response:
-    """A document to file (dossier): downloaded as a file, not opened in a tab."""
+def _pdf(html: str, filename: str, disposition: str = "attachment") -> Response:
+    """``html`` printed as PDF by chromium (503 without it): a document to file (the dossier) is
+    downloaded as an ``attachment``; one to read (the assessment) opens ``inline`` in a tab."""
     try:
         pdf = html_to_pdf(html)
     except NotAvailable as error:
         raise HTTPException(503, str(error)) from None
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {"Content-Disposition": f'{disposition}; filename="{filename}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
@@ -494,9 +483,7 @@ def html_to_pdf(html: str, chromium: str = "/usr/bin/chromium") -> bytes:
 
 @router.get("/cases/{key}/case.yaml")
 def case_yaml(key: int, store: StoreDep) -> Response:
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     text = yaml.safe_dump(stored.raw, sort_keys=False, allow_unicode=True)
     return Response(text, media_type="application/yaml")
 
