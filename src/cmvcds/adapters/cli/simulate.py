@@ -20,6 +20,11 @@ class Format(StrEnum):
     PDF = "pdf"  # the HTML report printed by Debian's headless chromium
 
 
+class Language(StrEnum):
+    EN = "en"
+    IT = "it"
+
+
 def simulate(
     strategies: Annotated[
         str, typer.Option("--strategies", help="Comma-separated: no-screening, first-trimester, repeated, hygiene.")
@@ -50,15 +55,17 @@ def simulate(
         Format, typer.Option("--format", help="Output format (pdf: the HTML report printed by chromium; bytes to stdout without -o).")
     ] = Format.TEXT,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of the text and HTML/PDF report (JSON is not translated).")] = Language.EN,
 ) -> None:
     """Simulate pregnancies under CMV screening policies; per 100,000: detections, treatments,
     amniocenteses, fetal infections, costs, QALYs, ICERs (and PSA, CEAC, tornado)."""
+    from cmvcds.adapters.report.dossier import in_language
     from cmvcds.adapters.report.simulation_html import render_html, render_text
     from cmvcds.knowledge import load_knowledge
     from cmvcds.simulation import simulate as run
     from cmvcds.simulation.published import compare, model, published_inputs, simulated
 
-    with exits_on_error():
+    with exits_on_error(), in_language(lang.value):
         knowledge = load_knowledge()
         changes = dict(published_inputs(knowledge, published)) if published else {}
         changes.update(_settings(set_ or []))
