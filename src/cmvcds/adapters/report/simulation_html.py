@@ -195,7 +195,7 @@ def _svg(figure: Any, caption: str) -> str:
             if isinstance(axis.get_major_formatter(), ScalarFormatter):
                 axis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})  # the same run, the same page
     plt.close(figure)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
