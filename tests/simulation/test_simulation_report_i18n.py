@@ -135,6 +135,10 @@ def test_cli_lang_it_text_and_html(tmp_path: Path) -> None:
     report = page.read_text(encoding="utf-8")
     assert '<html lang="it">' in report and "<th>Consigli igienici</th>" in report
     assert _english_left(_read(report)) == []
+    published = runner.invoke(app, ["simulate", "--published", "lim2025", "--strategies", "first-trimester",
+                                    "--n", "1000", "--lang", "it"])  # fmt: skip
+    assert published.exit_code == 0, published.output
+    assert "Modello pubblicato lim2025: Infezioni fetali evitate con first-trimester, per 100.000: pubblicato 54" in published.output
     english = runner.invoke(app, ["simulate", "--strategies", "hygiene", "--n", "1000"])
     assert english.output.startswith("CMV screening simulation: 1,000 pregnancies")
     refused = runner.invoke(app, ["simulate", "--n", "10", "--lang", "fr"])
