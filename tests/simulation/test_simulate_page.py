@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from cmvcds.adapters.api.app import create_app
 from cmvcds.adapters.api.service import Clinic
@@ -45,19 +45,24 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browser: Browser) -> None:
-    page = browser.new_page()
-    page.goto(f"{server}/simulate")
+def _run_small(page: Page, strategy: Locator) -> Locator:
+    """Choose ``strategy`` alone, 2,000 women and 2 PSA draws of 200, submit; the report."""
     for box in page.locator("input[name=strategy]").all():
         box.uncheck()
-    page.locator("input[value=first-trimester]").check()
+    strategy.check()
     page.fill("#f-n", "2000")
     page.fill("#f-psa-draws", "2")
     page.fill("#f-psa-n", "200")
+    page.click("button[type=submit]")
+    return page.locator("#simulation-report")
+
+
+def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(f"{server}/simulate")
     page.fill("#f-seed", "5")
     page.select_option("#f-population", "apulia-under-25")
-    page.click("button[type=submit]")
-    report = page.locator("#simulation-report")
+    report = _run_small(page, page.locator("input[value=first-trimester]"))
     expect(report).to_be_visible(timeout=120_000)  # the job's page reloads until the run is done
     expect(report).to_contain_text("population Apulia, 2016-2019, women under 25 (seroprevalence 55.6%)")
     expect(report).to_contain_text("Women given valacyclovir (prevention)")
@@ -81,15 +86,8 @@ def test_the_run_and_its_report_in_italian(server: str, browser: Browser) -> Non
     page.goto(f"{server}/simulate")
     page.click("nav.languages a[data-lang=it]")
     expect(page.locator("h1")).to_have_text("Simulazione dello screening")
-    for box in page.locator("input[name=strategy]").all():
-        box.uncheck()
-    page.get_by_label("Consigli igienici alla prima visita, nessuna sierologia").check()
-    page.fill("#f-n", "2000")
-    page.fill("#f-psa-draws", "2")
-    page.fill("#f-psa-n", "200")
     page.select_option("#f-population", label="Puglia, 2016-2019, donne di 40 anni e oltre (80,6%)")
-    page.click("button[type=submit]")
-    report = page.locator("#simulation-report")
+    report = _run_small(page, page.get_by_label("Consigli igienici alla prima visita, nessuna sierologia"))
     expect(report).to_be_visible(timeout=120_000)
     assert "/simulate/jobs/" in page.url
     expect(page.locator("html")).to_have_attribute("lang", "it")
