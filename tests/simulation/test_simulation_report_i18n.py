@@ -63,7 +63,7 @@ def _english_left(text: str) -> list[str]:
             part = part.strip(" .,:;()")
             if part in msgstr or not re.search(r"[A-Za-z]{3}", part):
                 continue  # a name or code the Italian keeps (sha256, PSA, Tornado)
-            if re.search(rf"(?<![\w']){re.escape(part)}(?![\w'])", text):
+            if re.search(rf"(?<![\w'-]){re.escape(part)}(?![\w'-])", text):
                 found.append(part)
     return found
 
@@ -143,3 +143,4 @@ def test_cli_lang_it_text_and_html(tmp_path: Path) -> None:
     assert english.output.startswith("CMV screening simulation: 1,000 pregnancies")
     refused = runner.invoke(app, ["simulate", "--n", "10", "--lang", "fr"])
     assert refused.exit_code == 2 and "--lang" in refused.output
+
