@@ -177,6 +177,9 @@ def test_every_msgid_of_the_templates_and_pages_has_an_italian_msgstr() -> None:
         TEMPLATE_DIR.parent / "registry" / "subject_pages.py",
         TEMPLATE_DIR.parent / "registry" / "date_hints.py",
         REPORT_TEMPLATES.parent / "dossier.py",
+        REPORT_TEMPLATES.parent / "simulation_html.py",
+        TEMPLATE_DIR.parent / "simulate_page.py",
+        TEMPLATE_DIR.parent.parent / "cli" / "simulate.py",
         TEMPLATE_DIR.parent / "charts" / "timeline.py",
         TEMPLATE_DIR.parent / "calendar.py",
     ):

@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cmvcds.adapters.api.deps import ClinicDep
 from cmvcds.adapters.api.service import NotAvailable
-from cmvcds.adapters.report.simulation_html import render_html, report_body
+from cmvcds.adapters.report.simulation_html import number, percent, render_html, report_body
+from cmvcds.adapters.web.i18n import gettext
 from cmvcds.adapters.web.jobs import Job, Jobs
 from cmvcds.adapters.web.render import render
 from cmvcds.errors import InputError
@@ -45,7 +46,7 @@ def _page(knowledge: Knowledge, values: dict[str, str], chosen: list[str], error
     populations = knowledge.table("simulation_seroprevalence", SeroprevalenceTable).populations
     html = render("simulate.html", v=values, chosen=chosen, strategies=STRATEGIES, limits=LIMITS,
                   errors=errors or [], job=job, report=report, poll=POLL_SECONDS,
-                  unavailable=unavailable, populations=populations)  # fmt: skip
+                  unavailable=unavailable, populations=populations, percent=percent)  # fmt: skip
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"} if job else None)
 
 
@@ -124,8 +125,9 @@ def _bounded(text: str, name: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise InputError(f"expected a whole number, got {text!r}", field=name) from None
+        raise InputError(gettext("expected a whole number, got %(text)s") % {"text": repr(text)}, field=name) from None
     low = 1 if name in ("n", "psa_n") else 0
     if not low <= value <= maximum:
-        raise InputError(f"must lie between {low} and {maximum:,} on this page (use the CLI for more)", field=name)
+        message = gettext("must lie between %(low)s and %(high)s on this page (use the CLI for more)")
+        raise InputError(message % {"low": low, "high": number(maximum)}, field=name)
     return value
