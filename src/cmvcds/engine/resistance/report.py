@@ -50,6 +50,7 @@ from cmvcds.knowledge.schemas.resistance import (
     CombinedEffects,
     Curation,
     MutationPhenotype,
+    NaturalPolymorphism,
     Polymorphisms,
     ResistanceDrug,
     ResistanceDrugs,
@@ -308,22 +309,9 @@ def _index(knowledge: Knowledge, virus: str) -> _Index:
         )
         if not item.verified:
             unverified_rows[item.id] = f"Curated level of {item.mutation} for {item.drug}"
-    listed = (
-        knowledge.table(tables.polymorphisms, Polymorphisms).polymorphisms
-        if tables.polymorphisms
-        else ()
-    )
-    for entry in listed:
-        key = (entry.mutation, entry.drug)
-        if key in singles:
-            measured_ids = sorted(r.id for r in single_rows.get(key, []))
-            raise KnowledgeError(
-                f"polymorphisms.yaml {entry.id}: {entry.mutation} x {entry.drug} is listed more "
-                f"than once or has measured rows {measured_ids}; review the entry"
-            )
-        singles[key] = listed_polymorphism(entry)
-        if not entry.verified:
-            unverified_rows[entry.id] = f"Natural polymorphism {entry.mutation} for {entry.drug}"
+    if tables.polymorphisms:
+        listed = knowledge.table(tables.polymorphisms, Polymorphisms).polymorphisms
+        _add_listed(listed, singles, single_rows, unverified_rows)
     rules: dict[str, list[CombinedEffectRule]] = defaultdict(list)
     combined = (
         knowledge.table(tables.combined_effects, CombinedEffects).rules
@@ -358,6 +346,27 @@ def _index(knowledge: Knowledge, virus: str) -> _Index:
     )
     _INDEXES[(knowledge.sha256, virus)] = index
     return index
+
+
+def _add_listed(
+    listed: Sequence[NaturalPolymorphism],
+    singles: dict[tuple[str, str], Assessment],
+    single_rows: Mapping[tuple[str, str], Sequence[MutationPhenotype]],
+    unverified_rows: dict[str, str],
+) -> None:
+    """The natural polymorphisms of ``polymorphisms.yaml`` where no row measures the mutation
+    for the drug; a listed mutation x drug with measured rows (or listed twice) is refused."""
+    for row in listed:
+        key = (row.mutation, row.drug)
+        if key in singles:
+            measured = sorted(r.id for r in single_rows.get(key, []))
+            raise KnowledgeError(
+                f"polymorphisms.yaml {row.id}: {row.mutation} x {row.drug} is listed more "
+                f"than once or has measured rows {measured}; review the entry"
+            )
+        singles[key] = listed_polymorphism(row)
+        if not row.verified:
+            unverified_rows[row.id] = f"Natural polymorphism {row.mutation} for {row.drug}"
 
 
 def mutation_levels(
