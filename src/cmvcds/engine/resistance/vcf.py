@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
-from operator import itemgetter, not_
 
 from cmvcds.errors import SequenceInputError
 
@@ -188,19 +186,23 @@ def _genome_mask(intervals: tuple[tuple[int, int], ...], limit: int) -> bytearra
 _GENOME_MASKS: dict[tuple[tuple[tuple[int, int], ...], int], bytearray] = {}  # memo
 
 
-def _select(
-    text: str, accession: str, mask: bytearray
-) -> tuple[list[tuple[int, str]], bool] | None:
-    """(line number, line) of every record the line filter of :func:`parse_vcf` would keep, and
-    whether a ``#CHROM`` line was seen, computed column-wise instead of one Python step per line.
+Record = tuple[int, list[str]]  # (line number, the record's tab-separated columns)
 
-    The records (after the ``#`` header) are split on tabs once; when every record has the same
-    number of columns, POS and REF of record ``j`` sit at fixed strides of that list, and that
-    is proven, not assumed: each stride field must be a line break followed by ``accession``
-    (there are as many line breaks as strides, so each line has exactly the same tab count).
-    (So no blank or ``#`` line lies among them.) Anything else — another chromosome, a POS that
-    is not a number, unequal columns, other line breaks — returns None and the text is read line by
-    line, so that every error and warning stays exactly as the line loop gives it."""
+
+def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], bool] | None:
+    """(line number, columns) of every record the line filter of :func:`parse_vcf` would keep,
+    and whether a ``#CHROM`` line was seen, computed over the whole text with numpy (the bytes
+    of line breaks and tabs found at once) instead of one Python step per line: only the kept
+    records are split.
+
+    Each record must have the same number of tabs, and that is proven, not assumed: the tabs,
+    taken in order ``per_line`` at a time, must each fall inside their own line. Every record must
+    then start with ``accession`` and a tab and have a POS of 1 to 9 digits. Anything else — another
+    chromosome, a POS that is not a number, unequal columns, blank or ``#`` lines among records,
+    other line breaks, one record — returns None and the text is read line by line, so that every
+    error and warning stays exactly as the line loop gives it."""
+    import numpy as np  # here: a transplant assessment imports this module and never needs it
+
     if any(mark in text for mark in _OTHER_BREAKS):
         return None
     body_start = 0
@@ -209,42 +211,85 @@ def _select(
         if line_end < 0:
             return None
         body_start = line_end + 1
-    body = text[body_start:]
-    if body.endswith("\n"):
+    data = text.encode("utf-8")
+    head = len(text[:body_start].encode("utf-8"))
+    body = np.frombuffer(data, dtype=np.uint8, offset=head)
+    if len(body) and body[-1] == 10:
         body = body[:-1]
-    if not body:
+    if not len(body):
         return None
-    count = body.count("\n") + 1
-    per_line = body.count("\t", 0, body.find("\n"))  # the first record's tabs
-    fields = body.split("\t")
-    tabs = len(fields) - 1
-    if per_line < 4 or tabs != per_line * count:
+    ends = np.append(np.flatnonzero(body == 10), len(body))  # each record's line break
+    starts = np.append(0, ends[:-1] + 1)
+    count = len(ends)
+    tabs = np.flatnonzero(body == 9)
+    if count < 2 or len(tabs) % count:
         return None
-    tail = "\n" + accession
-    if fields[0] != accession or not all(
-        map(str.endswith, fields[per_line:tabs:per_line], repeat(tail))
+    per_line = len(tabs) // count
+    if per_line < 4:
+        return None
+    grid = tabs.reshape(count, per_line)  # row j: the tabs of line j, if each line has per_line
+    if not ((grid[:, 0] >= starts).all() and (grid[:, -1] < ends).all()):
+        return None
+    name = np.frombuffer(accession.encode("utf-8"), dtype=np.uint8)
+    if (grid[:, 0] - starts != len(name)).any() or not all(
+        (body[starts + k] == byte).all() for k, byte in enumerate(name)
     ):
         return None
-    positions = fields[1::per_line]
-    if not all(map(str.isdigit, positions)):
+    width = grid[:, 1] - grid[:, 0] - 1  # POS: between the first and second tabs
+    if width.min() < 1 or width.max() > 9:
         return None
-    starts = list(map(int, positions))
-    if len(starts) < 2 or max(starts) >= len(mask):
-        return None  # one record, or one past the genome's end: read line by line
-    hit = set(compress(range(count), itemgetter(*starts)(mask)))
-    lengths = list(map(len, fields[3::per_line]))
-    if max(lengths) > _MASK_PAD or not min(lengths):  # a long or empty REF: rare
-        hit.update(compress(range(count), map(_MASK_PAD.__lt__, lengths)))
-        hit.update(compress(range(count), map(not_, lengths)))
+    positions = np.zeros(count, dtype=np.int64)
+    for k in range(int(width.max())):
+        present = width > k
+        digit = body[np.where(present, grid[:, 0] + 1 + k, 0)].astype(np.int64) - 48
+        if ((digit < 0) | (digit > 9))[present].any():
+            return None
+        positions = np.where(present, positions * 10 + digit, positions)
+    if positions.max() >= len(mask):
+        return None  # one past the genome's end: read line by line
+    lengths = grid[:, 3] - grid[:, 2] - 1  # REF: a long or empty one is read (rare)
+    in_mask = np.frombuffer(mask, dtype=np.uint8)[positions] != 0
+    hit = np.flatnonzero(in_mask | (lengths > _MASK_PAD) | (lengths == 0))
     offset = text.count("\n", 0, body_start) + 1
     seen_header = text.startswith("#CHROM") or "\n#CHROM" in text[:body_start]
-    selected = []
-    for j in sorted(hit):  # line j rebuilt from its fields (its last one ends at the break)
-        first, last = j * per_line, (j + 1) * per_line
-        middle = "\t".join(fields[first + 1 : last])
-        end = fields[last].partition("\n")[0]
-        selected.append((offset + j, f"{accession}\t{middle}\t{end}"))
+    selected: list[Record] = [
+        (offset + j, data[head + lo : head + hi].decode("utf-8").split("\t"))
+        for j, lo, hi in zip(hit.tolist(), starts[hit].tolist(), ends[hit].tolist(), strict=True)
+    ]
     return selected, seen_header
+
+
+def _line_records(
+    text: str,
+    accession: str,
+    mask: bytearray | None,
+    limit: int,
+    header: list[bool],
+) -> Iterator[Record]:
+    """The records of ``text`` read line by line (any shape :func:`_select` hands back), those
+    surely outside ``mask`` skipped at the line unsplit; ``header[0]`` set on a ``#CHROM`` line."""
+    width = len(mask) if mask is not None else 0
+    prefix = accession + "\t"
+    skip = len(prefix)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw.startswith("#"):
+            header[0] = header[0] or raw.startswith("#CHROM")
+            continue
+        if not raw:
+            continue
+        if mask is not None and raw.startswith(prefix):  # skip at the line
+            t2 = raw.find("\t", skip)
+            pos = raw[skip:t2]
+            if pos.isdigit():
+                start = int(pos)
+                if start >= width or not mask[start]:
+                    t3 = raw.find("\t", t2 + 1)
+                    t4 = raw.find("\t", t3 + 1)
+                    if t3 > 0 and 0 < t4 - t3 - 1 <= _MASK_PAD and start + t4 - t3 - 2 <= limit:
+                        continue
+        if raw.isspace():
+            continue
+        yield number, raw.split("\t")
 
 
 def parse_vcf(
@@ -265,48 +310,27 @@ def parse_vcf(
         if mask is None:
             mask = _MASKS[intervals] = _target_mask(intervals, max(hi for _, hi in intervals))
     width = len(mask) if mask is not None else 0
-    prefix = accession + "\t"
-    skip = len(prefix)
     limit = genome_length if genome_length is not None else 1 << 62
     variants: list[Variant] = []
     filtered = no_frequency = 0
     symbolic: dict[str, int] = {}
     outside: list[str] = []
-    seen_header = False
     base = accession.split(".")[0]
     selected = None
     if intervals is not None and genome_length is not None:
         selected = _select(text, accession, _genome_mask(intervals, genome_length))
-    prefiltered = selected is not None
-    lines: Iterable[tuple[int, str]]
+    header = [False]
+    records: Iterable[Record]
     if selected is not None:
-        lines, seen_header = selected
+        records, header[0] = selected
     else:
-        lines = enumerate(text.splitlines(), start=1)
-    for number, raw in lines:
-        if raw.startswith("#"):
-            seen_header = seen_header or raw.startswith("#CHROM")
-            continue
-        if not raw:
-            continue
-        if mask is not None and not prefiltered and raw.startswith(prefix):  # skip at the line
-            t2 = raw.find("\t", skip)
-            pos = raw[skip:t2]
-            if pos.isdigit():
-                start = int(pos)
-                if start >= width or not mask[start]:
-                    t3 = raw.find("\t", t2 + 1)
-                    t4 = raw.find("\t", t3 + 1)
-                    if t3 > 0 and 0 < t4 - t3 - 1 <= _MASK_PAD and start + t4 - t3 - 2 <= limit:
-                        continue
-        if raw.isspace():
-            continue
-        head = raw.split("\t", 4)
-        if len(head) < 5:
+        records = _line_records(text, accession, mask, limit, header)
+    for number, cols in records:
+        if len(cols) < 5:
             raise SequenceInputError(
                 f"VCF line {number}: expected at least 8 tab-separated columns"
             )
-        chrom, pos, _, ref = head[:4]
+        chrom, pos, _, ref = cols[:4]
         if chrom != accession and chrom.split(".")[0] != base:
             raise SequenceInputError(
                 f"VCF line {number}: chromosome {chrom!r} is not {accession}; call variants against "
@@ -327,7 +351,6 @@ def parse_vcf(
             )
         ):
             continue  # outside the resistance genes: skipped at the line
-        cols = raw.rstrip("\r\n").split("\t")
         if len(cols) < 8:
             raise SequenceInputError(
                 f"VCF line {number}: expected at least 8 tab-separated columns"
@@ -352,7 +375,7 @@ def parse_vcf(
             if frequency > 0:
                 variants.append(Variant(number, start, ref.upper(), alt.upper(), frequency, phase))
     warnings = []
-    if not seen_header:
+    if not header[0]:
         warnings.append(
             "the VCF has no '#CHROM' header line: its columns were read in VCF order "
             "(CHROM, POS, ID, REF, ALT, QUAL, FILTER, INFO)"
