@@ -13,7 +13,7 @@ How the variants become amino-acid changes: :mod:`haplotypes`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cmvcds.errors import SequenceInputError
 
@@ -22,8 +22,7 @@ __all__ = ["Variant", "head_lines", "parse_vcf", "vcf_samples"]
 _SYMBOLIC_REFERENCE = {".", "<*>", "<NON_REF>"}  # "no alternative allele": nothing to report
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):  # a tuple: built for every record kept, hashed by the haplotypes
     line: int
     position: int
     ref: str
