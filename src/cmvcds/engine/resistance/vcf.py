@@ -217,10 +217,12 @@ def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], b
         body = body[:-1]
     if not len(body):
         return None
-    ends = np.append(np.flatnonzero(body == 10), len(body))  # each record's line break
+    marks = np.flatnonzero(body <= 10)  # tabs and line breaks in one pass (and rarer controls)
+    kinds = body[marks]
+    ends = np.append(marks[kinds == 10], len(body))  # each record's line break
     starts = np.append(0, ends[:-1] + 1)
     count = len(ends)
-    tabs = np.flatnonzero(body == 9)
+    tabs = marks[kinds == 9]
     if count < 2 or len(tabs) % count:
         return None
     per_line = len(tabs) // count
@@ -230,9 +232,9 @@ def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], b
     if not ((grid[:, 0] >= starts).all() and (grid[:, -1] < ends).all()):
         return None
     name = np.frombuffer(accession.encode("utf-8"), dtype=np.uint8)
-    if (grid[:, 0] - starts != len(name)).any() or not all(
-        (body[starts + k] == byte).all() for k, byte in enumerate(name)
-    ):
+    if (grid[:, 0] - starts != len(name)).any() or not (
+        body[starts[:, None] + np.arange(len(name))] == name
+    ).all():
         return None
     width = grid[:, 1] - grid[:, 0] - 1  # POS: between the first and second tabs
     if width.min() < 1 or width.max() > 9:
