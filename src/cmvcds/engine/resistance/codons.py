@@ -82,7 +82,7 @@ def call_changes(
             continue
         if UNCOVERED in query:
             continue
-        if len(query) == 3 and not set(query) <= set("ACGT"):
+        if len(query) == 3 and query.strip("ACGT"):  # a mixed (IUPAC) base
             calls.extend(_mixture(gene.name, protein[c], c + 1, query))
             continue
         end = c
@@ -91,7 +91,7 @@ def call_changes(
             query += "".join(aligned[3 * end : 3 * end + 3])
         done_until = end
         frequency = _frequency(frequencies, 3 * c, 3 * end + 3)
-        if UNCOVERED in query or not set(query) <= set("ACGT"):
+        if UNCOVERED in query or query.strip("ACGT"):
             continue  # a mixed base inside an indel window cannot be phased: not called
         if (len(query) - 3 * (end - c + 1)) % 3:
             calls.append(
