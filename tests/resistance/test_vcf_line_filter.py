@@ -1,8 +1,7 @@
 """The column-wise record filter of ``vcf.parse_vcf`` (issue 20 item 4) changes no call.
 
-Every text here is read twice: through the filter (line breaks and tabs found with numpy over the
-whole text, POS and REF read from their positions, only kept records split) and line by line (the
-filter disabled). The variants, warnings and errors must
+Every text here is read twice: through the filter (records split on tabs once, POS and REF read
+at fixed strides) and line by line (the filter disabled). The variants, warnings and errors must
 be the same, for a real laboratory VCF (HerpesDRG's ``HCMV_A10.vcf``, VarScan, 2,501 records) and
 for the shapes the filter must hand back to the line loop: blank and ``#`` lines among records,
 another chromosome, unequal columns, CRLF, a POS that is not a number, a long deletion reaching
@@ -89,7 +88,7 @@ def test_a_laboratory_vcf_is_read_identically_and_through_the_filter(
         records(rec(100), "NC_006273.2\t141800\t.", rec(142000)),  # too few columns in a gene
         records(rec(100), "NC_006273.2\t200\t.\tA", rec(142000)),  # too few columns outside
         "NC_006273.2\t141800\t.\tA\tG\t60\tPASS\tAF=0.5\nNC_006273.2\t5\t.\tA\tG\t60\tPASS\t.\n",
-        # read by the filter (bytes): UTF-8 in a record, no final line break, no header at all
+        # read by the filter itself: UTF-8 in a record, no final line break, no header at all
         records(rec(100), rec(141800) + ";NOTE=café", rec(142000) + ";É=1"),
         records(rec(100), rec(141800), rec(142000)).rstrip("\n"),
         "\n".join((rec(100), rec(141800), rec(300), rec(142000))),

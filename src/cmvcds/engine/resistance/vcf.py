@@ -13,6 +13,8 @@ How the variants become amino-acid changes: :mod:`haplotypes`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress, repeat
+from operator import itemgetter, not_
 from typing import NamedTuple
 
 from cmvcds.errors import SequenceInputError
@@ -190,18 +192,16 @@ Record = tuple[int, list[str]]  # (line number, the record's tab-separated colum
 
 def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], bool] | None:
     """(line number, columns) of every record the line filter of :func:`parse_vcf` would keep,
-    and whether a ``#CHROM`` line was seen, computed over the whole text with numpy (the bytes
-    of line breaks and tabs found at once) instead of one Python step per line: only the kept
-    records are split.
+    and whether a ``#CHROM`` line was seen, computed column-wise instead of one Python step per
+    line; the kept records' columns are taken from that one split, never rebuilt and split again.
 
-    Each record must have the same number of tabs, and that is proven, not assumed: the tabs,
-    taken in order ``per_line`` at a time, must each fall inside their own line. Every record must
-    then start with ``accession`` and a tab and have a POS of 1 to 9 digits. Anything else — another
-    chromosome, a POS that is not a number, unequal columns, blank or ``#`` lines among records,
-    other line breaks, one record — returns None and the text is read line by line, so that every
-    error and warning stays exactly as the line loop gives it."""
-    import numpy as np  # here: a transplant assessment imports this module and never needs it
-
+    The records (after the ``#`` header) are split on tabs once; when every record has the same
+    number of columns, POS and REF of record ``j`` sit at fixed strides of that list, and that
+    is proven, not assumed: each stride field must be a line break followed by ``accession``
+    (there are as many line breaks as strides, so each line has exactly the same tab count).
+    (So no blank or ``#`` line lies among them.) Anything else — another chromosome, a POS that
+    is not a number, unequal columns, other line breaks — returns None and the text is read line by
+    line, so that every error and warning stays exactly as the line loop gives it."""
     if any(mark in text for mark in _OTHER_BREAKS):
         return None
     body_start = 0
@@ -210,53 +210,42 @@ def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], b
         if line_end < 0:
             return None
         body_start = line_end + 1
-    data = text.encode("utf-8")
-    head = len(text[:body_start].encode("utf-8"))
-    body = np.frombuffer(data, dtype=np.uint8, offset=head)
-    if len(body) and body[-1] == 10:
+    body = text[body_start:]
+    if body.endswith("\n"):
         body = body[:-1]
-    if not len(body):
+    if not body:
         return None
-    marks = np.flatnonzero(body <= 10)  # tabs and line breaks in one pass (and rarer controls)
-    kinds = body[marks]
-    ends = np.append(marks[kinds == 10], len(body))  # each record's line break
-    starts = np.append(0, ends[:-1] + 1)
-    count = len(ends)
-    tabs = marks[kinds == 9]
-    if count < 2 or len(tabs) % count:
+    count = body.count("\n") + 1
+    per_line = body.count("\t", 0, body.find("\n"))  # the first record's tabs
+    fields = body.split("\t")
+    tabs = len(fields) - 1
+    if per_line < 4 or tabs != per_line * count:
         return None
-    per_line = len(tabs) // count
-    if per_line < 4:
+    tail = "\n" + accession
+    if fields[0] != accession or not all(
+        map(str.endswith, fields[per_line:tabs:per_line], repeat(tail))
+    ):
         return None
-    grid = tabs.reshape(count, per_line)  # row j: the tabs of line j, if each line has per_line
-    if not ((grid[:, 0] >= starts).all() and (grid[:, -1] < ends).all()):
+    positions = fields[1::per_line]
+    if not all(map(str.isdigit, positions)):
         return None
-    name = np.frombuffer(accession.encode("utf-8"), dtype=np.uint8)
-    if (grid[:, 0] - starts != len(name)).any() or not (
-        body[starts[:, None] + np.arange(len(name))] == name
-    ).all():
-        return None
-    width = grid[:, 1] - grid[:, 0] - 1  # POS: between the first and second tabs
-    if width.min() < 1 or width.max() > 9:
-        return None
-    positions = np.zeros(count, dtype=np.int64)
-    for k in range(int(width.max())):
-        present = width > k
-        digit = body[np.where(present, grid[:, 0] + 1 + k, 0)].astype(np.int64) - 48
-        if ((digit < 0) | (digit > 9))[present].any():
-            return None
-        positions = np.where(present, positions * 10 + digit, positions)
-    if positions.max() >= len(mask):
-        return None  # one past the genome's end: read line by line
-    lengths = grid[:, 3] - grid[:, 2] - 1  # REF: a long or empty one is read (rare)
-    in_mask = np.frombuffer(mask, dtype=np.uint8)[positions] != 0
-    hit = np.flatnonzero(in_mask | (lengths > _MASK_PAD) | (lengths == 0))
+    starts = list(map(int, positions))
+    if len(starts) < 2 or max(starts) >= len(mask):
+        return None  # one record, or one past the genome's end: read line by line
+    hit = set(compress(range(count), itemgetter(*starts)(mask)))
+    lengths = list(map(len, fields[3::per_line]))
+    if max(lengths) > _MASK_PAD or not min(lengths):  # a long or empty REF: rare
+        hit.update(compress(range(count), map(_MASK_PAD.__lt__, lengths)))
+        hit.update(compress(range(count), map(not_, lengths)))
     offset = text.count("\n", 0, body_start) + 1
     seen_header = text.startswith("#CHROM") or "\n#CHROM" in text[:body_start]
-    selected: list[Record] = [
-        (offset + j, data[head + lo : head + hi].decode("utf-8").split("\t"))
-        for j, lo, hi in zip(hit.tolist(), starts[hit].tolist(), ends[hit].tolist(), strict=True)
-    ]
+    selected: list[Record] = []
+    for j in sorted(hit):  # the columns of line j (its last one ends at the line break)
+        first, last = j * per_line, (j + 1) * per_line
+        cols = fields[first:last]
+        cols[0] = accession
+        cols.append(fields[last].partition("\n")[0])
+        selected.append((offset + j, cols))
     return selected, seen_header
 
 
