@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from cmvcds.engine.resistance.genes import GeneModel, translate
 from cmvcds.engine.resistance.mutations import parse_change_id, shift_3prime
 
-__all__ = ["MIXTURE_FREQUENCY", "UNCOVERED", "Call", "call_changes", "covered_codons"]
+__all__ = ["MAX_WINDOW", "MIXTURE_FREQUENCY", "UNCOVERED", "Call", "call_changes", "covered_codons"]
 
 UNCOVERED = "?"
 MAX_WINDOW = 40

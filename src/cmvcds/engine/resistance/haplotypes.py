@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from cmvcds.engine.resistance.codons import Call, call_changes
+from cmvcds.engine.resistance.codons import MAX_WINDOW, Call, call_changes
 from cmvcds.engine.resistance.genes import GeneModel, ReferenceGenes, reverse_complement
 from cmvcds.engine.resistance.mutations import parse_change_id
 from cmvcds.engine.resistance.vcf import Variant, parse_vcf
@@ -174,18 +174,22 @@ def _translate(
 ) -> list[Call]:
     """The changes of one haplotype in the codons of its ``own`` edits, read with the
     ``background`` edits it carries: applied to ``scratch`` (the reference), translated, and
-    undone (one scratch alignment per gene instead of a copy per haplotype)."""
+    undone (one scratch alignment per gene instead of a copy per haplotype). Only background
+    edits inside the bases those codons can be read with (an indel's window of ``MAX_WINDOW``
+    codons included) are applied: no other base is read."""
+    own = list(own)
+    codons = {index // 3 for edit in own for _, index, _ in edit}
+    if not codons:
+        return []
+    low, high = 3 * min(codons), 3 * (max(codons) + MAX_WINDOW + 1)
+    near = [e for e in background if any(low <= index < high for _, index, _ in e)]
     saved: dict[int, str] = {}
-    codons: set[int] = set()
-    for edits, examined in ((background, False), (own, True)):
-        for edit in edits:
-            for _, index, _ in edit:
-                saved.setdefault(index, scratch[index])
-            touched = _apply(scratch, edit)
-            if examined:
-                codons |= touched
+    for edit in (*near, *own):
+        for _, index, _ in edit:
+            saved.setdefault(index, scratch[index])
+        _apply(scratch, edit)
     try:
-        return call_changes(model, scratch, codons) if codons else []
+        return call_changes(model, scratch, codons)
     finally:
         for index, value in saved.items():
             scratch[index] = value
