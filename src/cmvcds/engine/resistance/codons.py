@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from cmvcds.engine.resistance.genes import GeneModel, translate
+from cmvcds.engine.resistance.genes import GeneModel, codon_table, translate
 from cmvcds.engine.resistance.mutations import parse_change_id, shift_3prime
 
 __all__ = ["MAX_WINDOW", "MIXTURE_FREQUENCY", "UNCOVERED", "Call", "call_changes", "covered_codons"]
@@ -70,6 +70,7 @@ def call_changes(
     """The changes in ``aligned`` (see module doc); ``codons``: 0-based codons to examine (all)."""
     ref = gene.cds
     protein = gene.protein
+    table = codon_table()
     last = len(protein)  # the stop codon is not examined
     todo = range(last) if codons is None else sorted({c for c in codons if 0 <= c < last})
     calls: list[Call] = []
@@ -84,6 +85,13 @@ def call_changes(
             continue
         if len(query) == 3 and query.strip("ACGT"):  # a mixed (IUPAC) base
             calls.extend(_mixture(gene.name, protein[c], c + 1, query))
+            continue
+        if len(query) == 3:  # a substitution within the codon (most changes): no window
+            done_until = c
+            residue = table[query]
+            if residue != protein[c]:
+                frequency = _frequency(frequencies, 3 * c, 3 * c + 3)
+                calls.append(Call(f"{gene.name}:{protein[c]}{c + 1}{residue}", frequency))
             continue
         end = c
         while (len(query) - 3 * (end - c + 1)) % 3 and end + 1 < last and end - c < MAX_WINDOW:

@@ -227,9 +227,12 @@ def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], b
     ):
         return None
     positions = fields[1::per_line]
-    if not all(map(str.isdigit, positions)):
+    if not "".join(positions).isdigit():
         return None
-    starts = list(map(int, positions))
+    try:
+        starts = list(map(int, positions))
+    except ValueError:  # an empty POS
+        return None
     if len(starts) < 2 or max(starts) >= len(mask):
         return None  # one record, or one past the genome's end: read line by line
     hit = set(compress(range(count), itemgetter(*starts)(mask)))
