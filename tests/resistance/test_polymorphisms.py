@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cmvcds.adapters.report.resistance_html import resistance_html
 from cmvcds.engine.resistance import Level, interpret_mutations, interpret_vcf
 from cmvcds.engine.resistance.genes import ReferenceGenes
 from cmvcds.engine.resistance.mutations import parse_mutation
@@ -59,6 +60,14 @@ def test_a_listed_ul54_polymorphism_is_susceptible_for_its_drug_only(
     # not characterised for every drug of its gene: the mutation itself stays "unknown"
     assert doc["mutations"] == [{"id": "UL54:S655L", "frequency": 1.0, "status": "unknown"}]
     assert "Natural polymorphism UL54:S655L for ganciclovir" in doc["unverified"]
+
+
+def test_the_lab_report_names_the_polymorphism_for_its_drug_only(knowledge: Knowledge) -> None:
+    doc = interpret_mutations("UL54:S655L", ALL_GENES, knowledge).to_dict()
+    page = " ".join(resistance_html(doc, knowledge).split())
+    assert "ganciclovir: susceptible (known polymorphism), clinical isolate, 1 study" in page
+    assert "Uncharacterised: UL54:S655L." in page  # foscarnet, cidofovir, brincidofovir
+    assert "Natural polymorphism UL54:S655L for ganciclovir" in page  # not yet verified
 
 
 def test_a_listed_ul97_polymorphism_does_not_leak_to_maribavir(knowledge: Knowledge) -> None:
