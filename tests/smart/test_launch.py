@@ -304,3 +304,26 @@ def test_an_expired_token_without_a_refresh_token_asks_for_a_new_launch(site: Si
         assert "expired and the EHR gave no refresh token" in refused.text
     with _browser(site) as stranger:  # no session: nothing to reload
         assert stranger.post(f"{site.cmvcds}/smart/reload").status_code == 401
+
+
+def test_the_launch_pages_speak_italian_to_an_italian_browser(site: Site) -> None:
+    with _browser(site) as browser:
+        browser.headers["Accept-Language"] = "it-IT,it;q=0.9"
+        refused = browser.get(
+            f"{site.cmvcds}/smart/launch",
+            params={"iss": "https://169.254.169.254/fhir", "launch": "x"},
+        )
+        text = html.unescape(refused.text)
+        assert refused.status_code == 403 and '<html lang="it">' in text
+        assert "<h1>Avvio dell'app rifiutato</h1>" in text
+        assert "non è nell'elenco dei server ammessi di questa installazione" in text
+        assert "Nulla è stato letto dalla cartella" in text
+        chooser = html.unescape(browser.get(f"{site.cmvcds}/smart/standalone").text)
+        assert "Apri un paziente dal sistema clinico (EHR)" in chooser
+        assert browser.get(_to_callback(browser, site, _ehr_launch(browser, site))).is_redirect
+        page = html.unescape(browser.get(f"{site.cmvcds}/smart/assessment").text)
+    assert "Rileggi la cartella dal sistema clinico (EHR)" in page
+    assert (
+        f"Accesso al sistema clinico (EHR) eseguito come {site.ehr.fhir}/Practitioner/dr-rossi"
+        in page
+    )

@@ -44,6 +44,7 @@ COVERED = {
     TEMPLATE_DIR / "_assessment.html",
     TEMPLATE_DIR / "dose.html",
     TEMPLATE_DIR / "resistance.html",
+    TEMPLATE_DIR / "smart_refused.html",  # the SMART launch's pages (its refusals, the chooser)
     *(t for t in REGISTRY_TEMPLATES.glob("*.html") if not t.name.startswith("registry_review")),
     REPORT_TEMPLATES / "dossier.html",
     REPORT_TEMPLATES / "consent.html",
@@ -55,7 +56,6 @@ NOT_YET_COVERED = {
     TEMPLATE_DIR / "_value.html",
     TEMPLATE_DIR / "case_invalid.html",
     TEMPLATE_DIR / "case_version.html",
-    TEMPLATE_DIR / "smart_refused.html",  # the SMART launch's refusals: English only for now
     TEMPLATE_DIR / "knowledge.html",
     TEMPLATE_DIR / "report.html",
     TEMPLATE_DIR / "simulate.html",
@@ -179,6 +179,7 @@ def test_every_msgid_of_the_templates_and_pages_has_an_italian_msgstr() -> None:
         REPORT_TEMPLATES.parent / "dossier.py",
         TEMPLATE_DIR.parent / "charts" / "timeline.py",
         TEMPLATE_DIR.parent / "calendar.py",
+        TEMPLATE_DIR.parent.parent / "smart" / "routes.py",
     ):
         for _, message, _, _ in extract_from_file(
             "python",

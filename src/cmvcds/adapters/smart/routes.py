@@ -57,6 +57,8 @@ from cmvcds.adapters.smart.oauth import (
     verify_id_token,
 )
 from cmvcds.adapters.smart.sealed import Tokens, open_sealed, seal
+from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.pages import case_page
 from cmvcds.adapters.web.render import render
 from cmvcds.errors import InputError
@@ -71,11 +73,13 @@ SESSION_COOKIE = "cmvcds_smart"
 RECORD_SERVICE = "cmv-therapy-monitor"
 #: An access token this close to its expiry is renewed before use.
 EXPIRY_MARGIN_S = 30
+NO_LONGER_ALLOWED = N_("the FHIR server %(iss)s is no longer allowed")
+NO_LIVE_LAUNCH = N_("no live app launch in this browser: open cmvcds from the EHR again")
 
 
 def _refused(reason: str, status: int = 400) -> HTMLResponse:
     return HTMLResponse(
-        render("smart_refused.html", title="App launch refused", reason=reason), status
+        render("smart_refused.html", title=_("App launch refused"), reason=reason), status
     )
 
 
@@ -94,14 +98,17 @@ def _client(settings: Settings) -> httpx.Client:
 
 def _checked_iss(iss: str | None, settings: Settings) -> str:
     if not settings.smart_client_id:
-        raise LaunchRefused("SMART app launch is not configured here (CMVCDS_SMART_CLIENT_ID)")
+        raise LaunchRefused(_("SMART app launch is not configured here (CMVCDS_SMART_CLIENT_ID)"))
     if not iss:
-        raise LaunchRefused("the launch names no FHIR server (iss)")
+        raise LaunchRefused(_("the launch names no FHIR server (iss)"))
     iss = iss.rstrip("/")
     if urlsplit(iss).scheme != "https" or not allowed_server(iss, settings.smart_fhir_servers):
         raise PermissionError(
-            f"the FHIR server {iss} is not on this installation's allow-list "
-            "(CMVCDS_SMART_FHIR_SERVERS, https only)"
+            _(
+                "the FHIR server %(iss)s is not on this installation's allow-list "
+                "(CMVCDS_SMART_FHIR_SERVERS, https only)"
+            )
+            % {"iss": iss}
         )
     return iss
 
@@ -158,7 +165,7 @@ def ehr_launch(
 ) -> Response:
     """EHR launch: the EHR opens this URL with its FHIR base URL and an opaque launch id."""
     if not launch:
-        return _refused("an EHR launch needs its launch parameter (or use /smart/standalone)")
+        return _refused(_("an EHR launch needs its launch parameter (or use /smart/standalone)"))
     return _start(request, settings, iss, launch)
 
 
@@ -173,7 +180,7 @@ def standalone_launch(
         return HTMLResponse(
             render(
                 "smart_refused.html",
-                title="Open a patient from the EHR",
+                title=_("Open a patient from the EHR"),
                 servers=settings.smart_fhir_servers if settings.smart_client_id else [],
                 reason=None,
             )
@@ -195,18 +202,21 @@ def callback(
     """The authorization server's redirect back: check the state, trade the code, read the
     record, open the case."""
     if not state or not browser_state or not secrets.compare_digest(state, browser_state):
-        return _refused("the state does not match the launch this browser started")
+        return _refused(_("the state does not match the launch this browser started"))
     launch = launches.claim(store.engine, state)
     if launch is None:
-        return _refused("this launch is unknown, already used or expired: launch again")
+        return _refused(_("this launch is unknown, already used or expired: launch again"))
     if error:
-        return _refused(f"the EHR's authorization server refused the launch ({error})", 403)
+        return _refused(
+            _("the EHR's authorization server refused the launch (%(error)s)") % {"error": error},
+            403,
+        )
     if not code:
-        return _refused("the authorization server sent no code")
+        return _refused(_("the authorization server sent no code"))
     session = new_secret()
     try:
         if not allowed_server(launch.iss, settings.smart_fhir_servers):
-            raise PermissionError(f"the FHIR server {launch.iss} is no longer allowed")
+            raise PermissionError(_(NO_LONGER_ALLOWED) % {"iss": launch.iss})
         with _client(settings) as client:
             token = exchange_code(
                 client,
@@ -248,7 +258,7 @@ def _signed_in(
     if not launch.nonce:
         return None  # the server offers no OpenID Connect: nothing was asked, nothing is read
     if not token.id_token:
-        raise LaunchRefused("the launch asked for openid but the token response has no id_token")
+        raise LaunchRefused(_("the launch asked for openid but the token response has no id_token"))
     config = discover(client, launch.iss)
     return verify_id_token(
         client,
@@ -305,7 +315,11 @@ def _open_case(
     except InputError:
         assessment = None  # the case page lists the problems
     key = store.add(mapped.case, "smart", assessment)
-    signed_in = [] if tokens.fhir_user is None else [f"Signed in at the EHR as {tokens.fhir_user}"]
+    signed_in = (
+        []
+        if tokens.fhir_user is None
+        else [_("Signed in at the EHR as %(user)s") % {"user": tokens.fhir_user}]
+    )
     notes = [
         *signed_in,
         *(f"Not read from the record: {line}" for line in [*mapped.ignored, *mapped.unmapped]),
@@ -323,7 +337,7 @@ def assessment(
     """The assessment of the case this browser's launch opened."""
     opened = launches.session_case(store.engine, session) if session else None
     if opened is None:
-        return _refused("no live app launch in this browser: open cmvcds from the EHR again", 401)
+        return _refused(_(NO_LIVE_LAUNCH), 401)
     key, notes = opened
     return case_page(key, clinic, store, notices=notes, smart_reload=True)
 
@@ -339,17 +353,17 @@ def reload(
     refresh token first) and open the new case in this session."""
     live = launches.session_launch(store.engine, session) if session else None
     if live is None or session is None:
-        return _refused("no live app launch in this browser: open cmvcds from the EHR again", 401)
+        return _refused(_(NO_LIVE_LAUNCH), 401)
     tokens = open_sealed(live.tokens_sealed, session, live.row) if live.tokens_sealed else None
     if tokens is None:
-        return _refused("this launch kept no tokens: open cmvcds from the EHR again", 401)
+        return _refused(_("this launch kept no tokens: open cmvcds from the EHR again"), 401)
     try:
         if not allowed_server(live.iss, settings.smart_fhir_servers):
-            raise PermissionError(f"the FHIR server {live.iss} is no longer allowed")
+            raise PermissionError(_(NO_LONGER_ALLOWED) % {"iss": live.iss})
         if tokens.expires_at is not None and tokens.expires_at - EXPIRY_MARGIN_S <= time.time():
             if not tokens.refresh_token:
                 raise LaunchRefused(
-                    "the access token has expired and the EHR gave no refresh token"
+                    _("the access token has expired and the EHR gave no refresh token")
                 )
             with _client(settings) as client:
                 renewed = refresh(
