@@ -327,3 +327,13 @@ def test_the_launch_pages_speak_italian_to_an_italian_browser(site: Site) -> Non
         f"Accesso al sistema clinico (EHR) eseguito come {site.ehr.fhir}/Practitioner/dr-rossi"
         in page
     )
+
+
+def test_a_refusal_from_the_ehrs_answers_is_said_in_italian_too(site: Site) -> None:
+    site.ehr.offer_s256 = False
+    with _browser(site) as browser:
+        browser.headers["Accept-Language"] = "it"
+        refused = _ehr_launch(browser, site)
+    text = html.unescape(refused.text)
+    assert refused.status_code == 400
+    assert f"il server di autorizzazione di {site.ehr.fhir} non offre PKCE con S256" in text

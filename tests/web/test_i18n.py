@@ -180,6 +180,7 @@ def test_every_msgid_of_the_templates_and_pages_has_an_italian_msgstr() -> None:
         TEMPLATE_DIR.parent / "charts" / "timeline.py",
         TEMPLATE_DIR.parent / "calendar.py",
         TEMPLATE_DIR.parent.parent / "smart" / "routes.py",
+        TEMPLATE_DIR.parent.parent / "smart" / "oauth.py",
     ):
         for _, message, _, _ in extract_from_file(
             "python",

@@ -33,6 +33,9 @@ import httpx
 import jwt
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import gettext as _
+
 __all__ = [
     "LaunchRefused",
     "SmartConfiguration",
@@ -49,6 +52,9 @@ __all__ = [
 
 #: The largest configuration or token answer read.
 MAX_ANSWER_BYTES = 100_000
+#: What an answer or URL is, in the refusals (translated when said).
+TOKEN_ENDPOINT = N_("token endpoint")
+JWKS_URL = N_("JWKS URL")
 
 
 class LaunchRefused(Exception):
@@ -101,17 +107,22 @@ def code_challenge(verifier: str) -> str:
 def _https(url: str, what: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc or parts.username or parts.password:
-        raise LaunchRefused(f"the {what} {url!r} is not an https URL")
+        raise LaunchRefused(
+            _("the %(what)s %(url)r is not an https URL") % {"what": _(what), "url": url}
+        )
     return url
 
 
 def _json(response: httpx.Response, what: str) -> Any:
     if len(response.content) > MAX_ANSWER_BYTES:
-        raise LaunchRefused(f"the {what} is larger than {MAX_ANSWER_BYTES:,} bytes")
+        raise LaunchRefused(
+            _("the %(what)s is larger than %(bytes)s bytes")
+            % {"what": _(what), "bytes": f"{MAX_ANSWER_BYTES:,}"}
+        )
     try:
         return response.json()
     except ValueError:
-        raise LaunchRefused(f"the {what} is not JSON") from None
+        raise LaunchRefused(_("the %(what)s is not JSON") % {"what": _(what)}) from None
 
 
 def discover(client: httpx.Client, iss: str) -> SmartConfiguration:
@@ -121,23 +132,33 @@ def discover(client: httpx.Client, iss: str) -> SmartConfiguration:
         response = client.get(url, headers={"Accept": "application/json"})
     except httpx.HTTPError as error:
         raise LaunchRefused(
-            f"the SMART configuration of {iss} could not be read ({type(error).__name__})"
+            _("the SMART configuration of %(iss)s could not be read (%(error)s)")
+            % {"iss": iss, "error": type(error).__name__}
         ) from None
     if response.status_code != 200:
-        raise LaunchRefused(f"the SMART configuration of {iss} answered {response.status_code}")
+        raise LaunchRefused(
+            _("the SMART configuration of %(iss)s answered %(status)s")
+            % {"iss": iss, "status": response.status_code}
+        )
     try:
-        config = SmartConfiguration.model_validate(_json(response, "SMART configuration"))
+        config = SmartConfiguration.model_validate(_json(response, N_("SMART configuration")))
     except ValidationError as error:
         fields = ", ".join(str(e["loc"][0]) for e in error.errors() if e["loc"])
-        raise LaunchRefused(f"the SMART configuration of {iss} lacks or breaks: {fields}") from None
-    _https(config.authorization_endpoint, "authorization endpoint")
-    _https(config.token_endpoint, "token endpoint")
+        raise LaunchRefused(
+            _("the SMART configuration of %(iss)s lacks or breaks: %(fields)s")
+            % {"iss": iss, "fields": fields}
+        ) from None
+    _https(config.authorization_endpoint, N_("authorization endpoint"))
+    _https(config.token_endpoint, TOKEN_ENDPOINT)
     if config.jwks_uri:
-        _https(config.jwks_uri, "JWKS URL")
+        _https(config.jwks_uri, JWKS_URL)
     if "S256" not in config.code_challenge_methods_supported:
         raise LaunchRefused(
-            f"the authorization server of {iss} does not offer PKCE with S256 "
-            "(code_challenge_methods_supported); cmvcds launches only with S256"
+            _(
+                "the authorization server of %(iss)s does not offer PKCE with S256 "
+                "(code_challenge_methods_supported); cmvcds launches only with S256"
+            )
+            % {"iss": iss}
         )
     return config
 
@@ -189,27 +210,28 @@ def _token_request(
 ) -> TokenResponse:
     try:
         response = client.post(
-            _https(token_endpoint, "token endpoint"),
+            _https(token_endpoint, TOKEN_ENDPOINT),
             data=form,
             headers={"Accept": "application/json"},
         )
     except httpx.HTTPError as error:
         raise LaunchRefused(
-            f"the token endpoint could not be reached ({type(error).__name__})"
+            _("the token endpoint could not be reached (%(error)s)")
+            % {"error": type(error).__name__}
         ) from None
-    body = _json(response, "token response")
+    body = _json(response, N_("token response"))
     if response.status_code != 200:
         code = body.get("error", "?") if isinstance(body, dict) else "?"
         raise LaunchRefused(
-            f"the authorization server refused the {form['grant_type']} grant "
-            f"({response.status_code} {code})"
+            _("the authorization server refused the %(grant)s grant (%(status)s %(error)s)")
+            % {"grant": form["grant_type"], "status": response.status_code, "error": code}
         )
     try:
         token = TokenResponse.model_validate(body)
     except ValidationError:
-        raise LaunchRefused("the token response has no access_token or token_type") from None
+        raise LaunchRefused(_("the token response has no access_token or token_type")) from None
     if token.token_type.lower() != "bearer":
-        raise LaunchRefused(f"token type {token.token_type!r} is not Bearer")
+        raise LaunchRefused(_("token type %(type)r is not Bearer") % {"type": token.token_type})
     return token
 
 
@@ -233,7 +255,7 @@ def exchange_code(
     }
     token = _token_request(client, token_endpoint, form)
     if not token.patient:
-        raise LaunchRefused("the EHR gave no patient in context (token response: patient)")
+        raise LaunchRefused(_("the EHR gave no patient in context (token response: patient)"))
     return token
 
 
@@ -263,25 +285,30 @@ def verify_id_token(
     """Check the OpenID Connect ID token as the launch asked for it; returns its ``fhirUser``
     (a FHIR resource URL of the user who signed in), or None when the server gave none."""
     if not config.openid or config.jwks_uri is None:
-        raise LaunchRefused("an id_token came from a server that does not offer OpenID Connect")
+        raise LaunchRefused(_("an id_token came from a server that does not offer OpenID Connect"))
     try:
         header = jwt.get_unverified_header(id_token)
     except jwt.InvalidTokenError:
-        raise LaunchRefused("the id_token is not a JWT") from None
+        raise LaunchRefused(_("the id_token is not a JWT")) from None
     if header.get("alg") not in ID_TOKEN_ALGORITHMS or not header.get("kid"):
         raise LaunchRefused(
-            f"the id_token is signed with {header.get('alg')!r} or names no key (kid): refused"
+            _("the id_token is signed with %(alg)r or names no key (kid): refused")
+            % {"alg": header.get("alg")}
         )
     try:
         response = client.get(
-            _https(config.jwks_uri, "JWKS URL"), headers={"Accept": "application/json"}
+            _https(config.jwks_uri, JWKS_URL), headers={"Accept": "application/json"}
         )
-        keys = jwt.PyJWKSet.from_dict(_json(response, "JWKS"))
+        keys = jwt.PyJWKSet.from_dict(_json(response, N_("JWKS")))
         key = next(k for k in keys.keys if k.key_id == header["kid"])
     except httpx.HTTPError as error:
-        raise LaunchRefused(f"the JWKS could not be read ({type(error).__name__})") from None
+        raise LaunchRefused(
+            _("the JWKS could not be read (%(error)s)") % {"error": type(error).__name__}
+        ) from None
     except (jwt.PyJWKSetError, StopIteration):
-        raise LaunchRefused(f"the JWKS has no usable key {header['kid']!r}") from None
+        raise LaunchRefused(
+            _("the JWKS has no usable key %(kid)r") % {"kid": header["kid"]}
+        ) from None
     try:
         claims = jwt.decode(
             id_token,
@@ -293,10 +320,10 @@ def verify_id_token(
             options={"require": ["iss", "sub", "aud", "exp", "iat"]},
         )
     except jwt.InvalidTokenError as error:
-        raise LaunchRefused(f"the id_token is not valid ({error})") from None
+        raise LaunchRefused(_("the id_token is not valid (%(error)s)") % {"error": error}) from None
     if not isinstance(claims.get("nonce"), str) or not secrets.compare_digest(
         claims["nonce"], nonce
     ):
-        raise LaunchRefused("the id_token's nonce is not the one this launch sent")
+        raise LaunchRefused(_("the id_token's nonce is not the one this launch sent"))
     user = claims.get("fhirUser")
     return str(user) if user else None

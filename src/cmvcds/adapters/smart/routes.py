@@ -309,7 +309,9 @@ def _open_case(
     try:
         mapped = map_record(clinic, data, request)
     except InputError as error:
-        raise LaunchRefused(f"the record could not be read as a case: {error}") from None
+        raise LaunchRefused(
+            _("the record could not be read as a case: %(error)s") % {"error": error}
+        ) from None
     try:
         assessment = clinic.assess(mapped.case)
     except InputError:
