@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, select
 
 from cmvcds.adapters.smart.oauth import code_challenge
 from cmvcds.adapters.smart.routes import STATE_COOKIE
-from cmvcds.registry.web_tables import smart_launches, web_cases
+from cmvcds.registry.web_tables import smart_launches, web_case_versions, web_cases
 from tests.smart.conftest import CLIENT_ID, Site
 
 PATIENT = "us-preg-13949"
@@ -282,9 +282,16 @@ def test_an_expired_access_token_is_renewed_with_the_refresh_token(site: Site) -
     with engine.connect() as connection:
         row = connection.execute(select(smart_launches)).one()
         cases = connection.execute(select(web_cases.c.id)).scalars().all()
+        changes = (
+            connection.execute(
+                select(web_case_versions.c.change).order_by(web_case_versions.c.version)
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
-    assert len(cases) == 3  # the launch and two readings, each a stored case
-    assert row.case_key == max(cases)
+    assert cases == [row.case_key]  # one case: each reading is its next version
+    assert changes == ["created (smart)", *["read again from the EHR (SMART)"] * 2]
     # sealed: no token in clear in the database
     stored = str(tuple(row))
     for secret in [first_access, first_refresh, *site.ehr.tokens, *site.ehr.refresh_tokens]:

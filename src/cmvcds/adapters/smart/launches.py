@@ -58,6 +58,7 @@ class Session:
     iss: str
     token_endpoint: str
     tokens_sealed: str | None
+    case_key: int
 
 
 def _hash(secret: str) -> str:
@@ -161,24 +162,18 @@ def session_launch(engine: Engine, session: str) -> Session | None:
     """The launch behind a live session cookie (to read the record again)."""
     with engine.connect() as connection:
         row = connection.execute(select(smart_launches).where(*_live(session))).first()
-    if row is None:
+    if row is None or row.case_key is None:
         return None
-    return Session(row.state_hash, row.iss, row.token_endpoint, row.tokens_sealed)
+    return Session(row.state_hash, row.iss, row.token_endpoint, row.tokens_sealed, row.case_key)
 
 
-def reopen(
-    engine: Engine, row: str, case_key: int, notes: list[str], tokens_sealed: str | None
-) -> None:
-    """The record was read again: the session now opens ``case_key`` with fresh tokens."""
+def reopen(engine: Engine, row: str, notes: list[str], tokens_sealed: str | None) -> None:
+    """The record was read again: what was said while reading it, and the tokens now in use."""
     with engine.begin() as connection:
         connection.execute(
             update(smart_launches)
             .where(smart_launches.c.state_hash == row)
-            .values(
-                case_key=case_key,
-                notes_json=json.dumps(notes, ensure_ascii=False),
-                tokens_sealed=tokens_sealed,
-            )
+            .values(notes_json=json.dumps(notes, ensure_ascii=False), tokens_sealed=tokens_sealed)
         )
 
 

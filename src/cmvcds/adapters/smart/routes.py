@@ -17,7 +17,8 @@ context, from the EHR (``/smart/launch?iss=…&launch=…``) or standalone (``/s
    signature by the server's JWKS, ``iss``, ``aud``, ``exp``, the launch's ``nonce``) before
    anything is read, and the page says who signed in (``fhirUser``).
 6. The tokens are kept sealed with the session cookie (``sealed``). ``POST /smart/reload`` reads
-   the record again for the same patient; an access token that has expired is first renewed
+   the record again for the same patient, as the case's next version; an access token that has
+   expired is first renewed
    with the refresh token (which the answer may replace).
 """
 
@@ -287,9 +288,10 @@ def _open_case(
     clinic: Clinic,
     store: CaseStore,
     launch_id: str,
+    into: int | None = None,
 ) -> tuple[int, list[str]]:
-    """Read the patient's record from ``iss``, store it as a case; returns its key and what was
-    not read or assumed (shown on the page)."""
+    """Read the patient's record from ``iss``, store it as a case (or as the next version of
+    case ``into``); returns its key and what was not read or assumed (shown on the page)."""
     service = next(s for s in discovery(clinic) if s.id == RECORD_SERVICE)
     request = CdsRequest(
         hook="smart-launch",
@@ -316,7 +318,11 @@ def _open_case(
         assessment = clinic.assess(mapped.case)
     except InputError:
         assessment = None  # the case page lists the problems
-    key = store.add(mapped.case, "smart", assessment)
+    if into is None:
+        key = store.add(mapped.case, "smart", assessment)
+    else:
+        key = into
+        store.save_version(key, mapped.case, assessment, "read again from the EHR (SMART)")
     signed_in = (
         []
         if tokens.fhir_user is None
@@ -352,7 +358,7 @@ def reload(
     session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
 ) -> Response:
     """Read the record of the launch's patient again (renewing an expired access token with the
-    refresh token first) and open the new case in this session."""
+    refresh token first), kept as the next version of the case this session opened."""
     live = launches.session_launch(store.engine, session) if session else None
     if live is None or session is None:
         return _refused(_(NO_LIVE_LAUNCH), 401)
@@ -375,10 +381,12 @@ def reload(
                     client_id=str(settings.smart_client_id),
                 )
             tokens = _kept(renewed, tokens.patient, tokens.refresh_token, tokens.fhir_user)
-        key, notes = _open_case(live.iss, tokens, settings, clinic, store, live.row[:16])
+        _key, notes = _open_case(
+            live.iss, tokens, settings, clinic, store, live.row[:16], into=live.case_key
+        )
     except PermissionError as refused:
         return _refused(str(refused), 403)
     except (LaunchRefused, PreconditionFailed) as refused:
         return _refused(str(refused), 502)
-    launches.reopen(store.engine, live.row, key, notes, seal(tokens, session, live.row))
+    launches.reopen(store.engine, live.row, notes, seal(tokens, session, live.row))
     return RedirectResponse("/smart/assessment", status_code=303)
