@@ -45,6 +45,7 @@ COVERED = {
     TEMPLATE_DIR / "dose.html",
     TEMPLATE_DIR / "resistance.html",
     TEMPLATE_DIR / "simulate.html",
+    TEMPLATE_DIR / "smart_refused.html",  # the SMART launch's pages (its refusals, the chooser)
     *(t for t in REGISTRY_TEMPLATES.glob("*.html") if not t.name.startswith("registry_review")),
     REPORT_TEMPLATES / "dossier.html",
     REPORT_TEMPLATES / "consent.html",
@@ -56,7 +57,6 @@ NOT_YET_COVERED = {
     TEMPLATE_DIR / "_value.html",
     TEMPLATE_DIR / "case_invalid.html",
     TEMPLATE_DIR / "case_version.html",
-    TEMPLATE_DIR / "smart_refused.html",  # the SMART launch's refusals: English only for now
     TEMPLATE_DIR / "knowledge.html",
     TEMPLATE_DIR / "report.html",
     TEMPLATE_DIR / "source.html",
@@ -182,6 +182,8 @@ def test_every_msgid_of_the_templates_and_pages_has_an_italian_msgstr() -> None:
         TEMPLATE_DIR.parent.parent / "cli" / "simulate.py",
         TEMPLATE_DIR.parent / "charts" / "timeline.py",
         TEMPLATE_DIR.parent / "calendar.py",
+        TEMPLATE_DIR.parent.parent / "smart" / "routes.py",
+        TEMPLATE_DIR.parent.parent / "smart" / "oauth.py",
     ):
         for _, message, _, _ in extract_from_file(
             "python",

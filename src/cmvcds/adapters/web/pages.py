@@ -258,7 +258,7 @@ async def upload_case(
         )
     key = store.add(raw, f"upload:{name}"[:40], clinic.assess(raw))
     if unmapped:  # shown once, with the assessment: what of the Bundle was not used, and why
-        return show_case(
+        return case_page(
             key, clinic, store, notices=[f"Not used from {name}: {line}" for line in unmapped]
         )
     return RedirectResponse(f"/cases/{key}", status_code=303)
@@ -329,9 +329,20 @@ def case_version(key: int, number: int, store: StoreDep) -> HTMLResponse:
 
 
 @router.get("/cases/{key}", response_class=HTMLResponse)
-def show_case(
-    key: int, clinic: ClinicDep, store: StoreDep, notices: list[str] | None = None
+def show_case(key: int, clinic: ClinicDep, store: StoreDep) -> HTMLResponse:
+    return case_page(key, clinic, store)
+
+
+def case_page(
+    key: int,
+    clinic: Clinic,
+    store: CaseStore,
+    notices: list[str] | None = None,
+    smart_reload: bool = False,
 ) -> HTMLResponse:
+    """The assessment page of case ``key``, with ``notices`` said once above it (not from the
+    query string: only the server's own code gives them) and, for a SMART launch's session, the
+    button that reads the record again from the EHR."""
     stored = _stored_or_404(store, key)
     try:
         doc = clinic.assess(stored.raw)
@@ -345,6 +356,7 @@ def show_case(
         stored=stored,
         versions=store.versions(key),
         notices=notices or [],
+        smart_reload=smart_reload,
         title=_("Assessment %(id)s", id=stored.case_id),
         **assessment_parts(doc, stored.raw),
     )
