@@ -232,7 +232,9 @@ class Lexicon:
                 normalise(w) for w in (*vocabulary.stopwords, *vocabulary.general_words)
             ),
             stopwords=frozenset(normalise(w) for w in vocabulary.stopwords),
-            known_words=frozenset(vocabulary_words) | frozenset(normalise(w) for w in corpus_words),
+            # The index's words are tokens of normalised text already ([a-z0-9]).
+            known_words=frozenset(vocabulary_words)
+            | frozenset(w if w.isascii() and w.isalnum() else normalise(w) for w in corpus_words),
             vocabulary=vocabulary,
         )
 
