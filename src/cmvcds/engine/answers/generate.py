@@ -161,15 +161,17 @@ def _evidence(
 
 
 def _drug_labels(knowledge: Knowledge, pattern: str) -> Iterator[DrugLabel]:
-    for name in sorted(knowledge.tables):
-        value = knowledge.tables[name]
-        if fnmatch.fnmatch(name, pattern) and isinstance(value, DrugLabel):
-            yield value
+    """The drug labels whose table name matches ``pattern`` (no other table is unpickled)."""
+    for name in sorted(knowledge.names_of(DrugLabel)):
+        if fnmatch.fnmatch(name, pattern):
+            yield knowledge.table(name, DrugLabel)
 
 
 def _regimen_scope(row: RegimenRow) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The topics and populations of a regimen, from its indications and organs."""
     topics = tuple(dict.fromkeys(INDICATION_TOPICS[i] for i in row.indications))
+    if "maintenance" in row.indications:
+        topics += ("maintenance",)
     populations = [
         _INDICATION_POPULATIONS[i] for i in row.indications if i in _INDICATION_POPULATIONS
     ]
