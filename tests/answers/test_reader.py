@@ -89,7 +89,7 @@ def test_a_pregnant_reader_gets_risk_and_safety_not_doses(engine: AnswerEngine) 
 def test_newborn_dose_question_gets_the_dose(engine: AnswerEngine) -> None:
     document = _ask(engine, "Qual è la dose di valganciclovir nel neonato?", "clinician")
     assert summary_id(document) == "drug-regimens:valganciclovir:congenital"
-    assert "16 mg/kg every 12 h" in document["summary"]
+    assert "16 mg/kg ogni 12 h" in document["summary"]
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,18 @@ _ITALIAN_MARKERS = frozenset(
         "un",
         "di",
         "da",
+        "e",
+        "tra",
+        "fra",
+        "nei",
+        "negli",
+        "al",
+        "alla",
+        "ai",
+        "si",
+        "non",
+        "perche",
+        "anche",
     ]
 )
 _ENGLISH_MARKERS = frozenset(
