@@ -306,7 +306,7 @@ FUSED_WEIGHT = 10
 
 def _closest(
     pair: tuple[Evidence, Hit], populations: frozenset[str], understanding: Understanding
-) -> tuple[int, int, int, int, int, int, float, int]:
+) -> tuple[int, int, int, int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
     asked first (for a treatment question naming none, the statements about no population in
     particular that concern only the drugs asked, if any); for a dose question its regimen (the dose
@@ -315,7 +315,9 @@ def _closest(
     rank score). A treatment question about a population whose protocol states a regimen (the
     AIFA valacyclovir protocol in pregnancy) is answered by that regimen first. Statements on a
     narrower situation (an infected fetus, resistance, a drug interaction) come after the others
-    unless the question asks about it."""
+    unless the question asks about it. Among equals, a statement about the population asked alone
+    (stem-cell transplant) comes before one shared with others (transplant recipients of any
+    kind)."""
     item, hit = pair
     topics = understanding.topics
     drugs = set(understanding.drugs)
@@ -326,6 +328,8 @@ def _closest(
         and not item.populations
         and (not drugs or set(item.drugs) <= drugs)
     )
+    # About the population asked alone (HSCT, not "transplant recipients" of either kind).
+    only_asked = fit and set(item.populations) <= populations
     dose = "dose" in topics and "monitoring" not in topics
     # "How will I know if my baby has been infected?" asks for the test, not the fetal treatment.
     narrow_asked = set() if "diagnosis" in topics else set(topics)
@@ -336,6 +340,7 @@ def _closest(
         -int(_names_study(item, understanding)),
         int(bool(set(item.topics) & _NARROW_TOPICS - narrow_asked)),
         -int(bool(set(item.topics) & set(topics) & _SPECIFIC_TOPICS)),
+        -int(only_asked),
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
