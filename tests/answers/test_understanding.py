@@ -236,6 +236,10 @@ def test_an_answer_never_speaks_of_another_population_or_only_of_another_drug(
             ("congenital",),
             "route",
         ),
+        # the level of a resistance mutation asked (high: another drug; low: a higher dose)
+        ("UL97 mutation with high-level ganciclovir resistance", (), "high-level-resistance"),
+        ("Mutazione UL97 con resistenza di alto livello", (), "high-level-resistance"),
+        ("UL97 with low-level ganciclovir resistance: higher dose?", (), "low-level-resistance"),
     ],
 )
 def test_populations_and_intents_of_patient_and_italian_wording(

@@ -391,7 +391,17 @@ def _plain_treatment(topics: Sequence[str]) -> bool:
 #: on that aspect answers before one on the treatment in general (duration and diagnosis words
 #: are too common in questions about other things to count here: 74.5 % top-1 with them).
 _SPECIFIC_TOPICS = frozenset(
-    {"resistance", "efficacy", "mechanism", "risk", "herpesviruses", "maintenance", "route"}
+    {
+        "resistance",
+        "efficacy",
+        "mechanism",
+        "risk",
+        "herpesviruses",
+        "maintenance",
+        "route",
+        "high-level-resistance",
+        "low-level-resistance",
+    }
 )
 
 _REGIMEN_TOPICS = frozenset({"treatment", "prophylaxis", "dose", "duration"})
