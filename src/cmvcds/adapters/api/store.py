@@ -13,15 +13,17 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from cmvcds.adapters.api.group_commit import GroupCommit
 from cmvcds.domain.documents import parse_document
 from cmvcds.errors import InputError
 from cmvcds.registry import migrate
@@ -41,6 +43,14 @@ LOG = logging.getLogger("cmvcds.web")
 
 #: The largest key of a row (a signed 64-bit integer).
 MAX_KEY = 2**63 - 1
+
+
+class _CardsShown(NamedTuple):
+    service_id: str
+    hook_instance: str
+    cards: list[dict[str, Any]]
+    version: str
+
 
 @dataclass(frozen=True)
 class StoredCase:
@@ -69,6 +79,7 @@ class CaseStore:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
+        self._cards = GroupCommit(self._insert_cards)
         if migrate.current_revision(self.engine) != migrate.head_revision():
             migrate.upgrade(self.engine)
 
@@ -212,22 +223,26 @@ class CaseStore:
     def add_cards(
         self, service_id: str, hook_instance: str, cards: list[dict[str, Any]], version: str
     ) -> None:
-        """Keep every card returned to ``hook_instance`` (CDS Hooks cards shown, issue 16)."""
-        if not cards:
-            return
+        """Keep every card returned to ``hook_instance`` (CDS Hooks cards shown, issue 16);
+        returns once they are committed. Concurrent calls share one commit (``GroupCommit``)."""
+        if cards:
+            self._cards.submit(_CardsShown(service_id, hook_instance, cards, version))
+
+    def _insert_cards(self, calls: Sequence[_CardsShown]) -> None:
         now = datetime.now(UTC)
         rows = [
             {
-                "service_id": service_id,
-                "hook_instance": hook_instance,
+                "service_id": call.service_id,
+                "hook_instance": call.hook_instance,
                 "card_uuid": str(card.get("uuid", "")),
                 "indicator": str(card.get("indicator", "")),
                 "summary": str(card.get("summary", ""))[:200],
                 "card_json": json.dumps(card, ensure_ascii=False),
-                "knowledge_version": version,
+                "knowledge_version": call.version,
                 "shown_at": now,
             }
-            for card in cards
+            for call in calls
+            for card in call.cards
         ]
         with self.engine.begin() as connection:
             connection.execute(insert(cds_cards), rows)

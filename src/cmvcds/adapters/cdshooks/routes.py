@@ -6,7 +6,7 @@ import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
@@ -83,9 +83,7 @@ async def call(
     if not settings.cds_insecure_no_jwt:  # a JWKS fetch or a jti claim in the database: a thread
         await run_in_threadpool(_authorise, request, settings, authorization)
     if body.hook != service.hook:
-        raise HTTPException(
-            400, f"service {service_id} answers {service.hook}, not {body.hook}"
-        )
+        raise HTTPException(400, f"service {service_id} answers {service.hook}, not {body.hook}")
     given = body.prefetch or {}
     # a missing key, or a further page of a searchset, is read from the FHIR server: in a thread
     fetch = body.fhirServer is not None and (
@@ -113,12 +111,14 @@ async def call(
     if settings.smart_client_id:
         for card in cards:
             card.links = [*(card.links or []), smart_link(base)]
-    # Cards are validated when built; serialise them once (no second validation by FastAPI).
-    shown = CdsResponse(cards=cards).model_dump(mode="json", exclude_none=True)
+    # Cards are validated when built: no second validation by FastAPI; the answer's bytes come
+    # from pydantic's compiled serialiser (no json.dumps of the plain copy the store keeps).
+    response = CdsResponse(cards=cards)
+    shown = response.model_dump(mode="json", exclude_none=True)["cards"]
     store = request.app.state.store
     try:  # every card shown is kept; cards that could not be kept are not shown
         await run_in_threadpool(
-            store.add_cards, service_id, body.hookInstance, shown["cards"], clinic.knowledge.version
+            store.add_cards, service_id, body.hookInstance, shown, clinic.knowledge.version
         )
     except DBAPIError as error:
         if not is_lock_timeout(error):
@@ -126,7 +126,7 @@ async def call(
         raise HTTPException(
             503, "busy: the cards could not be recorded; try again", headers={"Retry-After": "1"}
         ) from None
-    return JSONResponse(shown)
+    return Response(response.model_dump_json(exclude_none=True), media_type="application/json")
 
 
 def smart_link(base: str) -> Link:
