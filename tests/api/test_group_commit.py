@@ -1,104 +1,116 @@
-"""Group commit (issue 20, item 5): concurrent callers share a transaction, each returns only
-once its item is written, and a failed transaction fails every caller in it and no other."""
+"""Group commit (issue 20, item 5): concurrent requests share a transaction, each resumes only
+once its item is written, and a failed transaction fails every request in it and no other."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from cmvcds.adapters.api.group_commit import GroupCommit
-from cmvcds.adapters.api.store import CaseStore
+from cmvcds.adapters.api.store import CardsShown, CaseStore
 
 
 class SlowDisk:
-    """A write that takes ``seconds`` (a commit waiting for its fsync) and records batches."""
+    """A blocking write that takes ``seconds`` (a commit waiting for its fsync) and records
+    its batches; it fails a batch holding ``fail_on``."""
 
     def __init__(self, seconds: float, fail_on: str | None = None) -> None:
         self.seconds = seconds
         self.fail_on = fail_on
         self.batches: list[list[str]] = []
-        self.lock = threading.Lock()
+        self.threads: set[int] = set()
 
     def __call__(self, items: Sequence[str]) -> None:
+        self.threads.add(threading.get_ident())
         time.sleep(self.seconds)
         if self.fail_on in items:
             raise OSError(f"disk full while writing {self.fail_on}")
-        with self.lock:
-            self.batches.append(list(items))
+        self.batches.append(list(items))
 
 
-def test_concurrent_callers_share_commits_and_each_returns_after_its_own() -> None:
+def test_concurrent_requests_share_commits_and_each_resumes_after_its_own() -> None:
     disk = SlowDisk(0.02)
     commits = GroupCommit(disk)
-    returned: list[str] = []
+    resumed: list[str] = []
 
-    def call(item: str) -> None:
-        commits.submit(item)
-        with disk.lock:  # returned only after a batch holding it was written
-            assert any(item in batch for batch in disk.batches)
-            returned.append(item)
+    async def request(item: str) -> None:
+        await commits.submit(item)
+        assert any(item in batch for batch in disk.batches)  # written before it resumed
+        resumed.append(item)
 
-    items = [f"call-{i}" for i in range(40)]
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(call, items))
+    async def main() -> None:
+        for wave in range(4):  # arrivals spread over several commits
+            await asyncio.gather(*(request(f"call-{wave}-{i}") for i in range(10)))
+
+    asyncio.run(main())
     written = [item for batch in disk.batches for item in batch]
-    assert sorted(written) == sorted(items) == sorted(returned)  # each exactly once
-    assert len(disk.batches) < len(items) / 2  # 16 waiting callers: commits were shared
+    assert sorted(written) == sorted(resumed)
+    assert len(written) == len(set(written)) == 40  # each exactly once
+    assert len(disk.batches) <= 8  # 10 at a time: commits were shared (one each would be 40)
+    assert threading.get_ident() not in disk.threads  # the blocking write never ran on the loop
 
 
-def test_a_failed_commit_fails_every_caller_in_it_and_the_next_commit_proceeds() -> None:
+def test_a_failed_commit_fails_every_request_in_it_and_the_next_commit_proceeds() -> None:
     disk = SlowDisk(0.05, fail_on="bad")
     commits = GroupCommit(disk)
-    started = threading.Event()
 
-    def first() -> None:
-        started.set()
-        commits.submit("first")  # written alone, while the others queue behind it
-
-    outcome: dict[str, str] = {}
-
-    def call(item: str) -> None:
+    async def request(item: str) -> str:
         try:
-            commits.submit(item)
-            outcome[item] = "kept"
+            await commits.submit(item)
         except OSError as error:
-            outcome[item] = str(error)
+            return str(error)
+        return "kept"
 
-    with ThreadPoolExecutor(4) as pool:
-        head = pool.submit(first)
-        started.wait()
-        time.sleep(0.01)  # "first" is on the disk: the next three queue into one batch
-        list(pool.map(call, ["bad", "neighbour", "other"]))
-        head.result()
-    assert disk.batches[0] == ["first"]
-    assert outcome == {
-        "bad": "disk full while writing bad",
-        "neighbour": "disk full while writing bad",
-        "other": "disk full while writing bad",
-    }
-    commits.submit("after")  # the failure left no commit 'in progress'
-    assert disk.batches[-1] == ["after"]
+    async def main() -> list[str]:
+        first = asyncio.create_task(request("first"))
+        await asyncio.sleep(0.01)  # "first" is on the disk: the next three queue behind it
+        rest = await asyncio.gather(*(request(i) for i in ("bad", "neighbour", "other")))
+        after = await request("after")  # the failure left no writer stuck
+        return [await first, *rest, after]
+
+    outcome = asyncio.run(main())
+    assert outcome == ["kept", *["disk full while writing bad"] * 3, "kept"]
+    assert disk.batches == [["first"], ["after"]]
 
 
-def test_the_store_keeps_the_cards_of_concurrent_calls(tmp_path: Path) -> None:
+def test_a_cancelled_request_does_not_stop_the_others() -> None:
+    disk = SlowDisk(0.03)
+    commits = GroupCommit(disk)
+
+    async def main() -> None:
+        first = asyncio.create_task(commits.submit("first"))
+        await asyncio.sleep(0.01)
+        gone = asyncio.create_task(commits.submit("gone"))
+        stays = asyncio.create_task(commits.submit("stays"))
+        await asyncio.sleep(0)
+        gone.cancel()  # the client hung up: its cards are written all the same
+        await first
+        await stays
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+
+    asyncio.run(main())
+    assert disk.batches == [["first"], ["gone", "stays"]]
+
+
+def test_the_store_keeps_the_cards_of_calls_committed_together(tmp_path: Path) -> None:
     store = CaseStore(f"sqlite:///{tmp_path / 'cards.sqlite3'}")
-
-    def show(i: int) -> None:
-        card = {"uuid": f"u{i}", "indicator": "info", "summary": f"card {i}"}
-        store.add_cards("svc", f"hook-{i}", [card], "2026.12.1")
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(show, range(32)))
-    for i in range(32):
-        assert store.cards_shown(f"hook-{i}") == [
-            {"uuid": f"u{i}", "indicator": "info", "summary": f"card {i}"}
-        ]
-
-
-def test_no_cards_writes_nothing(tmp_path: Path) -> None:
-    store = CaseStore(f"sqlite:///{tmp_path / 'none.sqlite3'}")
-    store.add_cards("svc", "hook", [], "v")
-    assert store.cards_shown("hook") == []
+    calls = [
+        CardsShown(
+            "svc",
+            f"hook-{i}",
+            [{"uuid": f"u{i}", "indicator": "info", "summary": f"card {i}"}],
+            "v",
+        )
+        for i in range(5)
+    ]
+    store.add_cards([*calls, CardsShown("svc", "no-cards", [], "v")])
+    for call in calls:
+        assert store.cards_shown(call.hook_instance) == call.cards
+    assert store.cards_shown("no-cards") == []
+    store.add_cards([])  # nothing to write: no empty insert

@@ -1,24 +1,26 @@
-"""Group commit: the rows of concurrent callers written in one transaction, each caller
-returning only once its rows are committed (issue 20, item 5).
+"""Group commit: the items of concurrent requests written in one transaction, each request
+resuming only once its item is committed (issue 20, item 5).
 
 Why: every CDS Hooks call keeps the cards it shows before showing them (issue 16), and a commit
 waits for the disk (``synchronous=FULL``: ~5 ms per fsync on the test machine, so one commit per
-call capped a server at ~200 calls/s, whatever its CPUs). Callers that arrive while a commit is
-on the disk are written together by the next one, as PostgreSQL does for concurrent sessions:
-what each caller is told is unchanged (its rows are committed when ``submit`` returns; if the
-transaction fails, every caller in it gets the error and nothing of theirs is kept).
-
-Callers are threads (the routes' ``run_in_threadpool``), so the batching does not depend on an
-event loop: the first caller to find no commit in progress writes everything waiting, the others
-wait for the batch that carries their item.
+call capped a server at ~200 calls/s, whatever its CPUs), and each call sent its commit to a
+worker thread (~75 us of CPU per hop). Here the requests of one event loop queue their items;
+one writer task per loop sends everything queued to a thread as one transaction, and while that
+commit is on the disk the next requests queue for the next one — as PostgreSQL does for
+concurrent sessions. What each request is told is unchanged: its item is committed when
+``submit`` returns; if the transaction fails, every request in it gets the error and nothing of
+theirs is kept. A request cancelled while waiting leaves its item to be written all the same.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
+
+from anyio import to_thread
 
 __all__ = ["GroupCommit"]
 
@@ -26,44 +28,54 @@ T = TypeVar("T")
 
 
 @dataclass
-class _Ticket(Generic[T]):
-    item: T
-    done: bool = False
-    error: BaseException | None = None
+class _Queue(Generic[T]):
+    """The items waiting on one event loop, and the task writing them (None: no commit runs)."""
+
+    waiting: list[tuple[T, asyncio.Future[None]]] = field(default_factory=list)
+    writer: asyncio.Task[None] | None = None
 
 
 class GroupCommit(Generic[T]):
-    """``submit(item)`` returns when ``write`` has committed a batch holding ``item``."""
+    """``await submit(item)`` returns when ``write`` (blocking, run in a thread) has committed a
+    batch holding ``item``."""
 
     def __init__(self, write: Callable[[Sequence[T]], None]) -> None:
         self._write = write
-        self._changed = threading.Condition()
-        self._waiting: list[_Ticket[T]] = []
-        self._writing = False
+        self._queues: WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[T]] = WeakKeyDictionary()
 
-    def submit(self, item: T) -> None:
+    async def submit(self, item: T) -> None:
         """Wait until ``item`` is committed; raise the error of the transaction that failed it."""
-        ticket = _Ticket(item)
-        with self._changed:
-            self._waiting.append(ticket)
-            while self._writing and not ticket.done:
-                self._changed.wait()
-            if not ticket.done:  # no commit in progress: this caller writes what is waiting
-                batch, self._waiting = self._waiting, []
-                self._writing = True
-        if not ticket.done:
-            self._commit(batch)
-        if ticket.error is not None:
-            raise ticket.error
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        done: asyncio.Future[None] = loop.create_future()
+        queue.waiting.append((item, done))
+        if queue.writer is None:
+            queue.writer = loop.create_task(self._drain(queue))
+        await done
 
-    def _commit(self, batch: list[_Ticket[T]]) -> None:
-        error: BaseException | None = None
-        try:
-            self._write([ticket.item for ticket in batch])
-        except BaseException as failed:  # every caller of the batch is told, then it propagates
-            error = failed
-        with self._changed:
-            for ticket in batch:
-                ticket.done, ticket.error = True, error
-            self._writing = False
-            self._changed.notify_all()
+    async def _drain(self, queue: _Queue[T]) -> None:
+        while True:
+            batch, queue.waiting = queue.waiting, []
+            error: Exception | None = None
+            try:
+                await to_thread.run_sync(self._write, [item for item, _ in batch])
+            except Exception as failed:  # told to every request of the batch
+                error = failed
+            except BaseException:  # the loop is closing: nobody is left waiting for an answer
+                queue.writer = None
+                for _, done in batch + queue.waiting:
+                    done.cancel()
+                raise
+            if not queue.waiting:
+                queue.writer = None  # before waking anyone: the next submit starts a writer
+            for _, done in batch:
+                if done.done():  # its request was cancelled meanwhile
+                    continue
+                if error is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(error)
+            if queue.writer is None:
+                return

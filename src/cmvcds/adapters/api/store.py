@@ -23,7 +23,6 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from cmvcds.adapters.api.group_commit import GroupCommit
 from cmvcds.domain.documents import parse_document
 from cmvcds.errors import InputError
 from cmvcds.registry import migrate
@@ -37,7 +36,7 @@ from cmvcds.registry.web_tables import (
     web_cases,
 )
 
-__all__ = ["CaseStore", "CaseVersion", "StoredCase", "metadata"]
+__all__ = ["CardsShown", "CaseStore", "CaseVersion", "StoredCase", "metadata"]
 
 LOG = logging.getLogger("cmvcds.web")
 
@@ -45,7 +44,9 @@ LOG = logging.getLogger("cmvcds.web")
 MAX_KEY = 2**63 - 1
 
 
-class _CardsShown(NamedTuple):
+class CardsShown(NamedTuple):
+    """The cards one CDS Hooks call returned."""
+
     service_id: str
     hook_instance: str
     cards: list[dict[str, Any]]
@@ -79,7 +80,6 @@ class CaseStore:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = make_engine(url)
-        self._cards = GroupCommit(self._insert_cards)
         if migrate.current_revision(self.engine) != migrate.head_revision():
             migrate.upgrade(self.engine)
 
@@ -220,15 +220,9 @@ class CaseStore:
             return False
         return True
 
-    def add_cards(
-        self, service_id: str, hook_instance: str, cards: list[dict[str, Any]], version: str
-    ) -> None:
-        """Keep every card returned to ``hook_instance`` (CDS Hooks cards shown, issue 16);
-        returns once they are committed. Concurrent calls share one commit (``GroupCommit``)."""
-        if cards:
-            self._cards.submit(_CardsShown(service_id, hook_instance, cards, version))
-
-    def _insert_cards(self, calls: Sequence[_CardsShown]) -> None:
+    def add_cards(self, calls: Sequence[CardsShown]) -> None:
+        """Keep every card of ``calls`` (CDS Hooks cards shown, issue 16) in one transaction:
+        the CDS route sends the calls answered together (``GroupCommit``)."""
         now = datetime.now(UTC)
         rows = [
             {
@@ -244,6 +238,8 @@ class CaseStore:
             for call in calls
             for card in call.cards
         ]
+        if not rows:
+            return
         with self.engine.begin() as connection:
             connection.execute(insert(cds_cards), rows)
 

@@ -11,7 +11,9 @@ from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
+from cmvcds.adapters.api.group_commit import GroupCommit
 from cmvcds.adapters.api.problems import problem_responses
+from cmvcds.adapters.api.store import CardsShown
 from cmvcds.adapters.cdshooks.auth import JwtVerifier, Unauthorized
 from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback, Link
 from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather, tls_verify
@@ -30,6 +32,14 @@ def _services(request: Request, clinic: Any) -> dict[str, Service]:
         cached = {s.id: s for s in discovery(clinic)}
         request.app.state.cds_services = cached
     return cached
+
+
+def _cards_kept(request: Request) -> GroupCommit[CardsShown]:
+    """The installation's writer of cards shown: concurrent calls share a commit."""
+    kept: GroupCommit[CardsShown] | None = getattr(request.app.state, "cds_cards_kept", None)
+    if kept is None:
+        kept = request.app.state.cds_cards_kept = GroupCommit(request.app.state.store.add_cards)
+    return kept
 
 
 def _base_url(request: Request, public_url: str | None) -> str:
@@ -115,11 +125,11 @@ async def call(
     # from pydantic's compiled serialiser (no json.dumps of the plain copy the store keeps).
     response = CdsResponse(cards=cards)
     shown = response.model_dump(mode="json", exclude_none=True)["cards"]
-    store = request.app.state.store
     try:  # every card shown is kept; cards that could not be kept are not shown
-        await run_in_threadpool(
-            store.add_cards, service_id, body.hookInstance, shown, clinic.knowledge.version
-        )
+        if shown:
+            await _cards_kept(request).submit(
+                CardsShown(service_id, body.hookInstance, shown, clinic.knowledge.version)
+            )
     except DBAPIError as error:
         if not is_lock_timeout(error):
             raise
