@@ -208,11 +208,14 @@ class CaseStore:
         """Record a JWT id until ``expires_at`` (epoch seconds); False when already recorded.
 
         The primary key makes the claim atomic across workers and databases; expired rows are
-        deleted first, so the table holds only tokens that could still be replayed."""
-        with self.engine.begin() as connection:
-            connection.execute(delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time()))
+        deleted first, in the same transaction (one commit, one wait for the disk, per call: a
+        replay's rollback only leaves the clean-up to the next claim), so the table holds only
+        tokens that could still be replayed."""
         try:
             with self.engine.begin() as connection:
+                connection.execute(
+                    delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time())
+                )
                 connection.execute(
                     insert(cds_jwt_seen).values(issuer=issuer, jti=jti, expires_at=expires_at)
                 )
