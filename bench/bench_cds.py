@@ -168,7 +168,7 @@ def main() -> None:
         server = start_server(port, args.workers, folder)
         try:
             asyncio.run(wait_ready(base))
-            before = tree_cpu_s(server.pid)
+            before, client_before = tree_cpu_s(server.pid), time.process_time()
             floor = asyncio.run(
                 load(
                     port,
@@ -180,9 +180,9 @@ def main() -> None:
                     expect=b"ok",
                 )
             )
-            between = tree_cpu_s(server.pid)
+            between, client_between = tree_cpu_s(server.pid), time.process_time()
             service = asyncio.run(load(port, body, args.requests, args.concurrency, args.seconds))
-            after = tree_cpu_s(server.pid)
+            after, client_after = tree_cpu_s(server.pid), time.process_time()
         finally:
             server.terminate()
             server.wait(10)
@@ -194,9 +194,18 @@ def main() -> None:
     rate, p99 = _report(f"POST {PATH}", *service)
     floor_cpu = (between - before) / len(floor[0]) * 1000
     cpu = (after - between) / len(service[0]) * 1000
+    floor_client = (client_between - client_before) / len(floor[0]) * 1000
+    client = (client_after - client_between) / len(service[0]) * 1000
     print(
         f"server CPU per request (all its processes): floor {floor_cpu:.2f} ms, "
-        f"service {cpu:.2f} ms ({cpu / floor_cpu:.1f}x)"
+        f"service {cpu:.2f} ms ({cpu / floor_cpu:.1f}x); this client's: {floor_client:.2f} and "
+        f"{client:.2f} ms"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU-bound projection on {cores} idle cores (server + client CPU per request): floor "
+        f"{cores * 1000 / (floor_cpu + floor_client):,.0f}, service "
+        f"{cores * 1000 / (cpu + client):,.0f} requests/s"
     )
     print(
         f"ratio to the floor: throughput {rate / floor_rate:.2f}x, p99 {p99 / floor_p99:.1f}x; "

@@ -6,13 +6,27 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from cmvcds.adapters.api.group_commit import GroupCommit
 from cmvcds.adapters.api.store import CardsShown, CaseStore
+
+T = TypeVar("T")
+
+
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on a loop of its own, leaving the thread's event-loop policy as it was
+    (``asyncio.run`` marks the main thread's loop as set to None, which other tests of the
+    session would trip on)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.close()
 
 
 class SlowDisk:
@@ -47,7 +61,7 @@ def test_concurrent_requests_share_commits_and_each_resumes_after_its_own() -> N
         for wave in range(4):  # arrivals spread over several commits
             await asyncio.gather(*(request(f"call-{wave}-{i}") for i in range(10)))
 
-    asyncio.run(main())
+    _run(main())
     written = [item for batch in disk.batches for item in batch]
     assert sorted(written) == sorted(resumed)
     assert len(written) == len(set(written)) == 40  # each exactly once
@@ -73,7 +87,7 @@ def test_a_failed_commit_fails_every_request_in_it_and_the_next_commit_proceeds(
         after = await request("after")  # the failure left no writer stuck
         return [await first, *rest, after]
 
-    outcome = asyncio.run(main())
+    outcome = _run(main())
     assert outcome == ["kept", *["disk full while writing bad"] * 3, "kept"]
     assert disk.batches == [["first"], ["after"]]
 
@@ -94,7 +108,7 @@ def test_a_cancelled_request_does_not_stop_the_others() -> None:
         with pytest.raises(asyncio.CancelledError):
             await gone
 
-    asyncio.run(main())
+    _run(main())
     assert disk.batches == [["first"], ["gone", "stays"]]
 
 
