@@ -21,6 +21,7 @@ from cmvcds.domain.plain import plain as _plain
 from cmvcds.domain.results import PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import Context
+from cmvcds.engine.same_time import without_contradictions
 from cmvcds.knowledge import Knowledge
 
 __all__ = [
@@ -126,7 +127,7 @@ def assess(
     """Assess ``case`` on ``on`` (its ``assessed_on`` by default) with the given knowledge."""
     day = on or case.assessed_on
     site = (settings or SiteSettings()).with_reference(knowledge)
-    merged = PathwayResult()
+    case, merged = without_contradictions(case, day)
     for pathway in pathways_for(case):
         merged.extend(pathway(case, knowledge, day, site))
     if case.context is not Context.PREGNANCY and carries_pregnancy(case):

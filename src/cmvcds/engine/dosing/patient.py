@@ -70,7 +70,12 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
 
     def latest(code: str, specimen: str | None = None) -> Observation | None:
         found = [o for o in case.results(code, specimen) if o.date <= on and o.value is not None]
-        return found[-1] if found else None
+        if not found:
+            return None
+        # two different values on the latest date contradict each other: unknown, never the one
+        # written last (engine/same_time.py; ``assess`` says so in a contradictory-input alert)
+        last = [o for o in found if o.date == found[-1].date]
+        return last[0] if len({o.value for o in last}) == 1 else None
 
     def value(code: str, specimen: str | None = None) -> Decimal | None:
         observation = latest(code, specimen)

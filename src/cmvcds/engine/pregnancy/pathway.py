@@ -300,16 +300,16 @@ class _Evaluation:
             )
             return
         start = course_start(self.case, on, infection.diagnosed_on or on)
-        regimen, dose_reasons = valacyclovir_regimen(
+        regimen, dose_reasons, dose_outcome = valacyclovir_regimen(
             self.case, on, Indication.PREGNANCY_PREVENTION, self.knowledge, result,
             start=start, stop=course.stop, stop_rule=course.stop_rule,
         )  # fmt: skip
         if regimen is None:
-            reasons = (*indication.reasons, "The dosing engine gives no regimen:", *dose_reasons)
+            reasons = (*indication.reasons, *dose_reasons)
             result.decisions.append(
                 Decision(
                     DecisionId.VALACYCLOVIR_PREVENTION,
-                    Outcome.INSUFFICIENT_DATA,
+                    dose_outcome,
                     reasons,
                     citations,
                     rules,
@@ -446,13 +446,19 @@ class _Evaluation:
             self._decide(fetal, outcome, reasons, citations, rules)
             return
         start = course_start(self.case, on, positive.reported)
-        regimen, dose_reasons = valacyclovir_regimen(
+        regimen, dose_reasons, dose_outcome = valacyclovir_regimen(
             self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result,
             start=start, stop=None, stop_rule=f"until delivery (EDD {dating.edd}) (A6)",
         )  # fmt: skip
         if regimen is None:
-            reasons += ["The dosing engine gives no regimen:", *dose_reasons]
-            self._decide(fetal, Outcome.INSUFFICIENT_DATA, reasons, citations, rules)
+            reasons += dose_reasons
+            self._decide(
+                fetal,
+                dose_outcome,
+                reasons,
+                citations,
+                rules,
+            )
             return
         result.cite(protocol.fetal_treatment_until_delivery, "in-utero treatment until delivery")
         reasons += [

@@ -1,0 +1,115 @@
+"""Two different results of one measurement at the same time: contradictory input, never a choice.
+
+The case format says the order of the observations does not matter (design.md §3). Two results of
+the same measurement (same code, specimen, fetus and time after a dose) on the same date with
+different values — a repeat draw, a pre/post-dialysis pair, a typing slip — cannot both describe
+the patient, and picking one by its place in the file made the answer depend on that order (outside
+probe, session 4: a kidney recipient's valganciclovir dose was 450 mg q48h or 900 mg q24h
+depending on which of creatinine 1.0 and 3.0 came first). Such results are not used: when they are
+the latest of that measurement no earlier value stands in for them (it would be stale), so every
+part of the answer that needs the measurement says ``insufficient_data`` and names it; a
+``contradictory-input`` alert shows the values as entered and asks which is valid. Equal values
+(a result entered twice) are not a contradiction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.results import Alert, Missing, PathwayResult
+from cmvcds.domain.vocabulary import AlertCode, Severity
+
+__all__ = ["SOURCE", "conflicting_dates", "without_contradictions"]
+
+#: The project rule that the observations' order never decides (design.md §3).
+SOURCE = "cmvcds2026-case-format"
+
+Key = tuple[str, str | None, int | None, Decimal | None]
+
+
+def _key(o: Observation) -> Key:
+    return (o.code, o.specimen, o.fetus, o.hours_after_dose)
+
+
+def conflicting_dates(observations: Iterable[Observation], on: date) -> dict[Key, list[date]]:
+    """For each measurement, the dates up to ``on`` carrying two or more different values."""
+    values: dict[tuple[Key, date], set[Decimal]] = {}
+    for o in observations:
+        if o.value is not None and o.date <= on:
+            values.setdefault((_key(o), o.date), set()).add(o.value)
+    found: dict[Key, list[date]] = {}
+    for (key, day), seen in sorted(values.items(), key=lambda item: item[0][1]):
+        if len(seen) > 1:
+            found.setdefault(key, []).append(day)
+    return found
+
+
+def without_contradictions(case: Case, on: date) -> tuple[Case, PathwayResult]:
+    """``case`` without the results that contradict each other, and what that leaves unknown.
+
+    A contradictory date that is the latest of its measurement (up to ``on``) removes that
+    measurement's earlier results as well: the current value is unknown, not the previous one.
+    """
+    conflicts = conflicting_dates(case.observations, on)
+    result = PathwayResult()
+    if not conflicts:
+        return case, result
+    dropped: set[int] = set()
+    for key, days in conflicts.items():
+        rows = [o for o in case.observations if o.value is not None and _key(o) == key]
+        latest = max(o.date for o in rows if o.date <= on)
+        current = days[-1] == latest
+        for day in days:
+            same_day = sorted((o for o in rows if o.date == day), key=lambda o: (o.value, _shown(o)))
+            shown = " and ".join(dict.fromkeys(_shown(o) for o in same_day))
+            name = _name(key)
+            if day == latest:
+                effect = (
+                    f"{name} is treated as unknown and no earlier value stands in for it: every "
+                    "part of the answer that needs it waits"
+                )
+            else:
+                effect = f"neither result of {day} is used"
+            result.alerts.append(
+                Alert(
+                    AlertCode.CONTRADICTORY_INPUT,
+                    Severity.WARNING,
+                    f"Contradictory results of {name} on {day}: {shown}. One measurement cannot "
+                    "have two values (a repeat sample, a sample before and after dialysis, or a "
+                    f"typing error); {effect}. Confirm which result is valid, or repeat the test.",
+                    (SOURCE,),
+                )
+            )
+            if day == latest:
+                result.missing.append(
+                    Missing(
+                        key[0],
+                        f"two different results of {name} on {day} ({shown}): confirm which is "
+                        "valid, or repeat the test",
+                    )
+                )
+        for o in rows:
+            if o.date in days or (current and o.date <= on):
+                dropped.add(id(o))
+    kept = tuple(o for o in case.observations if id(o) not in dropped)
+    return case.model_copy(update={"observations": kept}), result
+
+
+def _shown(o: Observation) -> str:
+    """The value as entered (its unit as typed), else canonical value and unit."""
+    return o.given or f"{o.value} {o.unit or ''}".strip()
+
+
+def _name(key: Key) -> str:
+    code, specimen, fetus, hours = key
+    name = code.replace("_", " ")
+    if specimen is not None:
+        name += f" in {specimen.replace('_', ' ')}"
+    if fetus is not None:
+        name += f" of fetus {fetus}"
+    if hours is not None:
+        name += f" {hours} h after a dose"
+    return name
