@@ -58,10 +58,13 @@ def without_contradictions(case: Case, on: date) -> tuple[Case, PathwayResult]:
     if not conflicts:
         return case, result
     dropped: set[int] = set()
+    unknown: set[str] = set()
     for key, days in conflicts.items():
         rows = [o for o in case.observations if o.value is not None and _key(o) == key]
         latest = max(o.date for o in rows if o.date <= on)
         current = days[-1] == latest
+        if current:
+            unknown.add(key[0])
         for day in days:
             same_day = sorted((o for o in rows if o.date == day), key=lambda o: (o.value, _shown(o)))
             shown = " and ".join(dict.fromkeys(_shown(o) for o in same_day))
@@ -95,7 +98,16 @@ def without_contradictions(case: Case, on: date) -> tuple[Case, PathwayResult]:
             if o.date in days or (current and o.date <= on):
                 dropped.add(id(o))
     kept = tuple(o for o in case.observations if id(o) not in dropped)
-    return case.model_copy(update={"observations": kept}), result
+    update: dict[str, object] = {"observations": kept}
+    # the undated patient.weight_kg / height_cm is an earlier value too: it does not stand in
+    stale = {f: None for code, f in _UNDATED.items() if code in unknown}
+    if stale:
+        update["patient"] = case.patient.model_copy(update=stale)
+    return case.model_copy(update=update), result
+
+
+#: The undated patient fields that stand in for a measurement when it has no result.
+_UNDATED = {"weight": "weight_kg", "height": "height_cm"}
 
 
 def _shown(o: Observation) -> str:

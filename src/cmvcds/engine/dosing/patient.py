@@ -77,6 +77,9 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         last = [o for o in found if o.date == found[-1].date]
         return last[0] if len({o.value for o in last}) == 1 else None
 
+    def measured(code: str) -> bool:
+        return any(o.date <= on and o.value is not None for o in case.results(code))
+
     def value(code: str, specimen: str | None = None) -> Decimal | None:
         observation = latest(code, specimen)
         return observation.value if observation else None
@@ -111,8 +114,8 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         age_days=patient.age_days_on(on),
         age_months=_whole_months(patient.birth_date, on) if patient.birth_date else None,
         sex=patient.sex.value if patient.sex else ("female" if pregnant else None),
-        weight_kg=value("weight") or patient.weight_kg,
-        height_cm=value("height") or patient.height_cm,
+        weight_kg=value("weight") if measured("weight") else patient.weight_kg,
+        height_cm=value("height") if measured("height") else patient.height_cm,
         creatinine_mg_dl=value("creatinine"),
         egfr_ml_min_173=value("egfr"),
         measured_crcl_ml_min=value("creatinine_clearance_24h"),
