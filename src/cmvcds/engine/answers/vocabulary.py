@@ -59,6 +59,18 @@ _ITALIAN_MARKERS = frozenset(
         "un",
         "di",
         "da",
+        "e",
+        "tra",
+        "fra",
+        "nei",
+        "negli",
+        "al",
+        "alla",
+        "ai",
+        "si",
+        "non",
+        "perche",
+        "anche",
     ]
 )
 _ENGLISH_MARKERS = frozenset(
@@ -232,7 +244,9 @@ class Lexicon:
                 normalise(w) for w in (*vocabulary.stopwords, *vocabulary.general_words)
             ),
             stopwords=frozenset(normalise(w) for w in vocabulary.stopwords),
-            known_words=frozenset(vocabulary_words) | frozenset(normalise(w) for w in corpus_words),
+            # The index's words are tokens of normalised text already ([a-z0-9]).
+            known_words=frozenset(vocabulary_words)
+            | frozenset(w if w.isascii() and w.isalnum() else normalise(w) for w in corpus_words),
             vocabulary=vocabulary,
         )
 
