@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from cmvcds.domain.gestational_age import DAYS_LMP_TO_EDD, GestationalAge
+from cmvcds.domain.memo import same_call
 from cmvcds.domain.vocabulary import Context
 from cmvcds.errors import CaseFormatError
 from cmvcds.knowledge import Knowledge
@@ -368,17 +369,25 @@ class Case(_Model):
 
     def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
         """Observations of ``code`` (and ``specimen``), oldest first."""
-        found = (
-            o
-            for o in self.observations
-            if o.code == code and (specimen is None or o.specimen == specimen)
-        )
-        return tuple(sorted(found, key=lambda o: o.date))
+        found = _by_code(self.observations).get(code, ())
+        if specimen is None:
+            return found
+        return tuple(o for o in found if o.specimen == specimen)
 
     def latest(self, code: str, specimen: str | None = None) -> Observation | None:
         """The most recent observation of ``code`` with a value or result, or None."""
         found = self.results(code, specimen)
         return found[-1] if found else None
+
+
+@same_call
+def _by_code(observations: tuple[Observation, ...]) -> dict[str, tuple[Observation, ...]]:
+    """The observations of each code, oldest first (a stable sort: equal dates keep the case's
+    order); built once per case and read many times (``results``: ~20 calls per assessment)."""
+    grouped: dict[str, list[Observation]] = {}
+    for o in sorted(observations, key=lambda o: o.date):
+        grouped.setdefault(o.code, []).append(o)
+    return {code: tuple(found) for code, found in grouped.items()}
 
 
 def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":

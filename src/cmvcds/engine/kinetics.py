@@ -24,6 +24,8 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Protocol
 
+from cmvcds.domain.memo import same_call
+
 __all__ = [
     "ChartData",
     "Marker",
@@ -116,7 +118,20 @@ def viral_load_series(
 
     Results without a value (``not_detected`` …) have no unit: they are attached to every series
     of their specimen, as markers, never as numbers. Series are ordered by specimen then unit.
+    A case's own (immutable) observations are grouped once per assessment: the pathways ask for
+    the same series several times.
     """
+    if type(observations) is tuple:
+        return _series(observations, until)
+    return _group(observations, until)
+
+
+@same_call
+def _series(observations: tuple[_Observation, ...], until: date | None) -> tuple[Series, ...]:
+    return _group(observations, until)
+
+
+def _group(observations: Iterable[_Observation], until: date | None) -> tuple[Series, ...]:
     quantified: dict[tuple[str, str], list[Point]] = {}
     flags: dict[str, list[tuple[date, str]]] = {}
     for o in observations:
