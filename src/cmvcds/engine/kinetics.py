@@ -46,6 +46,7 @@ __all__ = [
 ]
 
 _LOG_PLACES = Decimal("0.001")
+_LOG10_2 = Decimal(2).log10()
 _NON_QUANTIFIED = ("not_detected", "detected_below_lloq", "below_lloq", "detected")
 
 
@@ -225,7 +226,7 @@ def trend(points: Sequence[Point]) -> Trend | None:
     slope = None if raw is None else raw.quantize(Decimal("0.0001"))
     double = halve = None
     if slope is not None and slope != 0:
-        time = (Decimal(2).log10() / abs(slope)).quantize(Decimal("0.1"))
+        time = (_LOG10_2 / abs(slope)).quantize(Decimal("0.1"))
         double, halve = (time, None) if slope > 0 else (None, time)
     return Trend(
         low,
