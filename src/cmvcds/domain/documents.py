@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 import yaml
 
 from cmvcds.errors import DocumentError
@@ -44,6 +45,9 @@ _CONTROL = re.compile(
 #: ``\u202X``/``\u206X``, a surrogate ``\uD8XX``-``\uDFXX``; upper or lower case hex):
 #: without one, every text of the document is a piece of the text already checked whole.
 _ESCAPED_CONTROL = re.compile(r"\\(?:[bf]|u00|u20[26]|u[dD][89a-fA-F])")
+#: What orjson may read otherwise than ``json.loads`` here, or that must be refused: a run of 19
+#: digits (an integer beyond 64 bits), a number longer than the default limit, an escaped ':'.
+_LONG_NUMBER = re.compile(r"[0-9]{19}|[-+.eE0-9]{41}|\\u003[aA]")
 _NUMBER_LIKE = re.compile(r"^[-+]?[0-9._]")
 _BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
@@ -132,6 +136,34 @@ def _text(data: bytes | str, name: str, limits: Limits) -> str:
 
 
 def _json(text: str, name: str, limits: Limits) -> Any:
+    """The value of a JSON text: by orjson (compiled) when its answer is provably the standard
+    library's below, else by ``_json_checked``, which names the problem (issue 20)."""
+    characters = _ESCAPED_CONTROL.search(text) is not None
+    if _orjson_safe(text, limits):
+        try:
+            value = orjson.loads(text)
+            # Each key brings one ':' to the text, as does each ':' inside a text; a ':' more in
+            # the text is a duplicate key orjson kept once (``\u003a`` is sent the long way).
+            if _check_tree(value, name, limits, characters=characters) == text.count(":"):
+                return value
+        except (orjson.JSONDecodeError, DocumentError):
+            pass  # the standard library's reading names the first problem
+    return _json_checked(text, name, limits, characters)
+
+
+def _orjson_safe(text: str, limits: Limits) -> bool:
+    """No literal orjson reads otherwise than the standard library (an integer beyond 64 bits
+    becomes a float there), none longer than the limit, no escaped ':'."""
+    return _LONG_NUMBER.search(text) is None and (
+        limits.max_number_chars >= DEFAULT_LIMITS.max_number_chars or _number_run(text, limits)
+    )
+
+
+def _number_run(text: str, limits: Limits) -> bool:
+    return re.search(rf"[-+.eE0-9]{{{limits.max_number_chars + 1},}}", text) is None
+
+
+def _json_checked(text: str, name: str, limits: Limits, characters: bool) -> Any:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         mapping: dict[str, Any] = {}
         for key, value in items:
@@ -168,14 +200,15 @@ def _json(text: str, name: str, limits: Limits) -> Any:
         ) from None
     except RecursionError:
         raise _fail(name, f"nested more than {limits.max_depth} levels deep") from None
-    _check_tree(value, name, limits, characters=_ESCAPED_CONTROL.search(text) is not None)
+    _check_tree(value, name, limits, characters=characters)
     return value
 
 
-def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = True) -> None:
+def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = True) -> int:
     """Depth, size and string bounds of a parsed JSON value (iterative: no recursion); with
     ``characters``, each key and text is searched for control characters too (needed only when
-    the document has an escape that can make one: ``_text`` checked the raw text)."""
+    the document has an escape that can make one: ``_text`` checked the raw text). Returns the
+    number of keys plus the ':' inside keys and texts (what the JSON text spells with ':')."""
     max_nodes, max_depth, max_key, max_string = (
         limits.max_nodes,
         limits.max_depth,
@@ -185,7 +218,7 @@ def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = Tru
     control = _CONTROL.search
     stack: list[tuple[Any, int]] = [(value, 1)]
     pop, push = stack.pop, stack.append
-    nodes = 0
+    nodes = colons = 0
     while stack:
         item, depth = pop()
         nodes += 1
@@ -195,7 +228,9 @@ def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = Tru
         if kind is dict:
             if depth > max_depth:
                 raise _fail(name, f"nested more than {max_depth} levels deep")
+            colons += len(item)
             for key, child in item.items():
+                colons += key.count(":")
                 if len(key) > max_key:
                     raise _fail(name, f"a key of {len(key):,} characters (at most {max_key})")
                 if characters and control(key) is not None:
@@ -210,6 +245,8 @@ def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = Tru
                 raise _fail(name, f"a text of {len(item):,} characters (at most {max_string:,})")
             if characters and control(item) is not None:
                 _check_characters(item, name)
+            colons += item.count(":")
+    return colons
 
 
 # --- YAML -------------------------------------------------------------------------------------

@@ -90,19 +90,26 @@ def _converter_for(kind: type) -> Converter:
 
 def _dataclass_converter(kind: type) -> Converter:
     """Generated: ``out[name] = plain(value.name)`` for each field, in declaration order, skipped
-    when None or ``()`` unless the name is in ``KEEP_EMPTY``; text is taken as it is."""
+    when None or ``()`` unless the name is in ``KEEP_EMPTY``; text is taken as it is, and a list
+    or tuple (of citations, reasons…: the most frequent values) converted in place."""
     from dataclasses import fields
 
     lines = ["def convert(value):", "    out = {}"]
     for f in fields(kind):
         name = f.name
-        lines.append(f"    item = value.{name}")
-        lines.append("    if type(item) is str:")
-        lines.append(f"        out[{name!r}] = item")
-        if name in KEEP_EMPTY:
+        keep = name in KEEP_EMPTY
+        lines += [
+            f"    item = value.{name}",
+            "    kind = type(item)",
+            "    if kind is str:",
+            f"        out[{name!r}] = item",
+            f"    elif kind is tuple{'' if keep else ' and item'} or kind is list:",
+            f"        out[{name!r}] = [v if type(v) is str else plain(v) for v in item]",
+        ]
+        if keep:
             lines.append("    else:")
         else:
-            lines.append("    elif not (item is None or item == ()):")
+            lines.append("    elif not (item is None or kind is tuple or item == ()):")
         lines.append(f"        out[{name!r}] = plain(item)")
     lines.append("    return out")
     namespace: dict[str, Any] = {"plain": plain}
