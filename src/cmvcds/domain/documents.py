@@ -45,9 +45,8 @@ _CONTROL = re.compile(
 #: ``\u202X``/``\u206X``, a surrogate ``\uD8XX``-``\uDFXX``; upper or lower case hex):
 #: without one, every text of the document is a piece of the text already checked whole.
 _ESCAPED_CONTROL = re.compile(r"\\(?:[bf]|u00|u20[26]|u[dD][89a-fA-F])")
-#: What orjson may read otherwise than ``json.loads`` here, or that must be refused: a run of 19
-#: digits (an integer beyond 64 bits), a number longer than the default limit, an escaped ':'.
-_LONG_NUMBER = re.compile(r"[0-9]{19}|[-+.eE0-9]{41}|\\u003[aA]")
+#: Every digit byte as b"0" (``_orjson_safe`` looks for runs of digits).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _NUMBER_LIKE = re.compile(r"^[-+]?[0-9._]")
 _BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
@@ -152,15 +151,15 @@ def _json(text: str, name: str, limits: Limits) -> Any:
 
 
 def _orjson_safe(text: str, limits: Limits) -> bool:
-    """No literal orjson reads otherwise than the standard library (an integer beyond 64 bits
-    becomes a float there), none longer than the limit, no escaped ':'."""
-    return _LONG_NUMBER.search(text) is None and (
-        limits.max_number_chars >= DEFAULT_LIMITS.max_number_chars or _number_run(text, limits)
-    )
-
-
-def _number_run(text: str, limits: Limits) -> bool:
-    return re.search(rf"[-+.eE0-9]{{{limits.max_number_chars + 1},}}", text) is None
+    """No literal orjson reads otherwise than the standard library, none the limit refuses, no
+    escaped ':'. A number literal has at most four characters that are not digits, so one of
+    more than 40 characters (the default limit), as any integer beyond 64 bits (which orjson
+    turns into a float), has a run of at least 12 digits: such a text, or a stricter limit,
+    takes the checked reading."""
+    if limits.max_number_chars < DEFAULT_LIMITS.max_number_chars:
+        return False
+    raw = text.encode("utf-8", "surrogatepass")
+    return b"\\u003" not in raw and b"0" * 12 not in raw.translate(_DIGITS_AS_ZERO)
 
 
 def _json_checked(text: str, name: str, limits: Limits, characters: bool) -> Any:
