@@ -30,7 +30,6 @@ from pydantic import (
 )
 
 from cmvcds.domain.gestational_age import DAYS_LMP_TO_EDD, GestationalAge
-from cmvcds.domain.memo import same_call
 from cmvcds.domain.vocabulary import Context
 from cmvcds.errors import CaseFormatError
 from cmvcds.knowledge import Knowledge
@@ -380,14 +379,24 @@ class Case(_Model):
         return found[-1] if found else None
 
 
-@same_call
 def _by_code(observations: tuple[Observation, ...]) -> dict[str, tuple[Observation, ...]]:
     """The observations of each code, oldest first (a stable sort: equal dates keep the case's
-    order); built once per case and read many times (``results``: ~20 calls per assessment)."""
+    order); built once per case and read many times (``results``: ~15 calls per assessment).
+    The last case's index is kept (``memo``: by identity of the immutable tuple)."""
+    last = _LAST_INDEX[0]
+    if last is not None and last[0] is observations:
+        return last[1]
     grouped: dict[str, list[Observation]] = {}
     for o in sorted(observations, key=lambda o: o.date):
         grouped.setdefault(o.code, []).append(o)
-    return {code: tuple(found) for code, found in grouped.items()}
+    index = {code: tuple(found) for code, found in grouped.items()}
+    _LAST_INDEX[0] = (observations, index)
+    return index
+
+
+_LAST_INDEX: list[tuple[tuple[Observation, ...], dict[str, tuple[Observation, ...]]] | None] = [
+    None
+]
 
 
 def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
