@@ -141,9 +141,7 @@ def test_the_fast_json_reading_answers_as_the_checked_one(text: str) -> None:
             return ("refused", str(error))
 
     fast = read(lambda: parse_document(text, "x.json", "json"))
-    checked = read(
-        lambda: documents._json_checked(text, "x.json", documents.DEFAULT_LIMITS, True)
-    )
+    checked = read(lambda: documents._json_checked(text, "x.json", documents.DEFAULT_LIMITS, True))
     assert fast == checked
     assert repr(fast) == repr(checked)  # same number types (an int stays an int)
 

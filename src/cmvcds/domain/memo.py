@@ -1,6 +1,6 @@
 """Memos of pure functions for values one assessment asks for again and again (a case's
-viral-load series, its dose patient, its observations by code, the dose of one drug for one
-patient).
+viral-load series and its dose patient: ``same_call``; the dose of one drug for one patient:
+``per_subject``).
 
 Arguments are compared by identity (``is``), and by value only for immutable value types whose
 equal values print alike (text, whole numbers, dates, enums, None; never a Decimal, where
