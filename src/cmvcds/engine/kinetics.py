@@ -25,6 +25,7 @@ from itertools import pairwise
 from typing import Protocol
 
 from cmvcds.domain.memo import same_call
+from cmvcds.engine.exact_log import log10 as exact_log10
 
 __all__ = [
     "ChartData",
@@ -68,8 +69,9 @@ class _Observation(Protocol):
 
 
 def log10(value: Decimal) -> Decimal:
-    """The exact-as-Decimal log10 of a positive value (a value of 0 counts as 1 copy: log10 0)."""
-    return max(value, Decimal(1)).log10()
+    """The exact-as-Decimal log10 of a positive value (a value of 0 counts as 1 copy: log10 0);
+    ``Decimal.log10``'s own answer, computed faster (``exact_log``)."""
+    return exact_log10(max(value, Decimal(1)))
 
 
 @dataclass(frozen=True)
