@@ -89,6 +89,9 @@ def assessment_schema() -> dict[str, Any]:
             "dose_mg_per_kg": number,
             "oral_solution_ml": number,
             "duration_days": {"type": ["integer", "null"]},
+            "held": {"type": "string"},
+            "weight_kg": number,
+            "weight_date": _DATE,
             "citations": {**_CITATIONS, "minItems": 1},
         },
     )

@@ -18,7 +18,7 @@ Rules N1–N4 of ../shared/clinical/pregnancy-congenital.md §4, with every crit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -38,7 +38,7 @@ from cmvcds.domain.vocabulary import (
 from cmvcds.engine.congenital_follow_up import long_course_review, read_results
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.engine.monitoring import Course, add_months, plan_schedule, therapy_courses
-from cmvcds.engine.monitoring.held import held_on
+from cmvcds.engine.monitoring.held import held_on, still_held
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.congenital import CongenitalCriteria, FollowUpCalendar
 
@@ -156,7 +156,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
             )
         return _decide(result, outcome, sentence(policy.reason[0].upper() + policy.reason[1:]), cited)
 
-    return _treat(result, case, knowledge, criteria, on, birth, diagnosis, cited)
+    return _treat(result, case, knowledge, settings, criteria, on, birth, diagnosis, cited)
 
 
 def classify(
@@ -218,6 +218,7 @@ def _treat(
     result: PathwayResult,
     case: Case,
     knowledge: Knowledge,
+    settings: SiteSettings,
     criteria: CongenitalCriteria,
     on: date,
     birth: date,
@@ -236,6 +237,8 @@ def _treat(
     held = [c for c in courses if held_on(c, courses, on)] if not running else []
     if courses and not running and not (held and on <= stop):
         return _course_over(result, case, courses, on, start, stop, cited)
+    # a hold still active: the dose is the dose when restarted, never "give" (probe session 4, D3)
+    holding = bool(held) and still_held(case, knowledge, settings, held[-1], on)
     age_at_start = (start - birth).days
     weight = _weight_on(case, start)
     assert case.congenital is not None
@@ -311,6 +314,13 @@ def _treat(
                 f"On {running[-1].drug} since {start} (day {age_at_start} of life): continue to complete "
                 f"{plan.duration_months} months on {stop}."
             )
+        elif held and holding:
+            reasons.append(
+                f"{held[-1].drug} since {start} (day {age_at_start} of life), held since {held[-1].stop} for "
+                f"toxicity: keep holding; the course is not completed. Restart when the blood counts "
+                f"recover (see the alerts) and complete {plan.duration_months} months on {stop}; the "
+                "dose below is the dose when restarted."
+            )
         elif held:
             reasons.append(
                 f"{held[-1].drug} since {start} (day {age_at_start} of life), held since {held[-1].stop} for "
@@ -353,9 +363,14 @@ def _treat(
                 )
             )
         elif dose.regimen is not None:
-            result.regimens.append(
-                dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
-            )
+            regimen = dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
+            if holding:
+                regimen = replace(
+                    regimen,
+                    held=f"held since {held[-1].stop} for toxicity: keep holding until the blood "
+                    "count recovers (see the alerts); this is the dose when restarted",
+                )
+            result.regimens.append(regimen)
         else:
             reasons.append(_no_dose(dose.outcome, dose.reasons, dose.missing))
             if outcome == Outcome.RECOMMENDED:

@@ -110,7 +110,8 @@ def _regimen_line(g: dict[str, Any]) -> str:
     )
     span = f", {g.get('start', '?')} → {g.get('stop') or 'open'}"
     stop = f" ({g['stop_rule']})" if g.get("stop_rule") else ""
-    return f"{g['drug']} {dose}{every} {g.get('route', '')}{span}{stop}"
+    line = f"{g['drug']} {dose}{every} {g.get('route', '')}{span}{stop}"
+    return f"HOLD — {g['held']}. Dose when restarted: {line}" if g.get("held") else line
 
 
 def decision_cards(

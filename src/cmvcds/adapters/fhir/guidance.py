@@ -60,7 +60,8 @@ def _regimen(g: dict[str, Any]) -> str:
         else (f" every {g['every_h']} h" if g.get("every_h") else "")
     )
     span = f" from {g.get('start', '?')} to {g.get('stop') or 'open'}"
-    return f"{g['drug']} {dose}{every} {g.get('route', '')}{span}".replace("  ", " ")
+    line = f"{g['drug']} {dose}{every} {g.get('route', '')}{span}".replace("  ", " ")
+    return f"HOLD — {g['held']}. Dose when restarted: {line}" if g.get("held") else line
 
 
 def assessment_bundle(

@@ -50,11 +50,15 @@ def assessment_text(doc: dict[str, Any]) -> str:
                 f" every {g['every_h']} h" if g.get("every_h") else f" {g.get('schedule') or ''}"
             )
             span = f" from {g.get('start', '?')} to {g.get('stop') or 'open'}"
+            if g.get("held"):
+                lines.append(f"  HOLD {g['drug']}: {g['held']}; dose when restarted:")
             lines.append(
                 f"  {g['drug']} {dose}{every} {g['route']} ({g['indication']}){span}{_cite(g)}"
             )
             if g.get("stop_rule"):
                 lines.append(f"    stop: {g['stop_rule']}")
+            if g.get("weight_kg") is not None:
+                lines.append(f"    on weight {g['weight_kg']} kg ({g.get('weight_date') or 'undated'})")
     if doc["schedule"]:
         lines += ["", "SCHEDULE"]
         for s in doc["schedule"]:

@@ -44,7 +44,13 @@ def by_severity(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def regimen_line(regimen: dict[str, Any]) -> str:
     """ "Give valganciclovir 450 mg by mouth once daily from 2026-03-06 to 2026-09-17." (in the
     page's language: the words translated, the computed dose and dates as computed)."""
-    text = _("Give %(drug)s") % {"drug": clinical(regimen["drug"])}
+    drug = clinical(regimen["drug"])
+    if regimen.get("held"):
+        # a held course: the hold is the instruction, the dose is for the restart (ADR 0025-fixeng)
+        text = _("Keep %(drug)s on hold: %(why)s.") % {"drug": drug, "why": clinical(regimen["held"])}
+        text += " " + _("Dose when restarted: %(drug)s") % {"drug": drug}
+    else:
+        text = _("Give %(drug)s") % {"drug": drug}
     if regimen.get("dose_mg") is not None:
         text += f" {regimen['dose_mg']} mg"
     if regimen.get("dose_mg_per_kg") is not None:
@@ -88,7 +94,10 @@ def clinical_view(doc: dict[str, Any]) -> ClinicalView:
     for alert in ordered:
         if alert.get("severity") == Severity.CRITICAL.value:
             view.todo.append(clinical(alert["message"]))
-    view.todo += [regimen_line(r) for r in doc.get("regimens") or []]
+    regimens = doc.get("regimens") or []
+    held = [regimen_line(r) for r in regimens if r.get("held")]
+    view.todo[:0] = held  # a hold comes first: nothing below may read as "give it now"
+    view.todo += [regimen_line(r) for r in regimens if not r.get("held")]
     for decision in doc.get("decisions") or []:
         outcome = decision.get("outcome")
         words = {

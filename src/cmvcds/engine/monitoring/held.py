@@ -48,6 +48,21 @@ def held_courses(
             _follow(result, case, knowledge, settings, course, on)
 
 
+def still_held(
+    case: Case, knowledge: Knowledge, settings: SiteSettings, course: Course, on: date
+) -> bool:
+    """Whether a course held for toxicity must stay held on ``on``: a blood count since the hold
+    has not risen above its restart level (or none has been taken), or the drug has no
+    blood-count limits (a renal recheck comes first). The pathways that give the course's dose
+    show it as the dose when restarted while this holds (outside probe, session 4, D3)."""
+    if not limits_for(
+        PathwayResult(), knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
+    ):
+        return True
+    _, waiting, ready = _read_counts(PathwayResult(), case, knowledge, settings, course, on)
+    return bool(waiting) or not ready
+
+
 def _follow(
     result: PathwayResult,
     case: Case,
@@ -63,37 +78,7 @@ def _follow(
     ):
         _renal_recheck(result, knowledge, course, since, on)
         return
-    values = {
-        code: sorted(
-            (
-                o
-                for o in case.results(code)
-                if course.start <= o.date <= on
-                and o.value is not None
-                and o.specimen != "fetal_blood"
-            ),
-            key=lambda o: (o.date, o.value),
-        )
-        for code in CODE_ALERT
-    }
-    measured = {code for code, found in values.items() if found}
-    limits = limits_for(result, knowledge, settings, case.context.value, course.drug, measured)
-    waiting: list[str] = []
-    ready: list[tuple[Limit, Observation]] = []
-    for limit in limits:
-        latest = values[limit.code][-1]
-        assert latest.value is not None
-        level = limit.resume_above if limit.resume_above is not None else limit.hold_below
-        above = latest.value > level if limit.resume_above is not None else latest.value >= level
-        name = limit.code.upper() if limit.code == "anc" else limit.code
-        if latest.date > since and above:
-            ready.append((limit, latest))
-        else:
-            when = "since the hold" if latest.date > since else "before the hold"
-            waiting.append(
-                f"{name} {plain(latest.value)} {latest.unit} on {latest.date} ({when}) has not risen above "
-                f"{plain(level)}"
-            )
+    limits, waiting, ready = _read_counts(result, case, knowledge, settings, course, on)
     drug = course.drug
     if waiting or not ready:
         detail = "; ".join(waiting) or "no blood count since the hold"
@@ -129,6 +114,52 @@ def _follow(
                 tuple(dict.fromkeys((*limit.citations, *cited))),
             )
         )
+
+
+def _read_counts(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    course: Course,
+    on: date,
+) -> tuple[list[Limit], list[str], list[tuple[Limit, Observation]]]:
+    """The drug's limits, the counts still below their restart level (as sentences) and those
+    above it, read from the latest count of each kind since the course started."""
+    assert course.stop is not None
+    since = course.stop
+    values = {
+        code: sorted(
+            (
+                o
+                for o in case.results(code)
+                if course.start <= o.date <= on
+                and o.value is not None
+                and o.specimen != "fetal_blood"
+            ),
+            key=lambda o: (o.date, o.value),
+        )
+        for code in CODE_ALERT
+    }
+    measured = {code for code, found in values.items() if found}
+    limits = limits_for(result, knowledge, settings, case.context.value, course.drug, measured)
+    waiting: list[str] = []
+    ready: list[tuple[Limit, Observation]] = []
+    for limit in limits:
+        latest = values[limit.code][-1]
+        assert latest.value is not None
+        level = limit.resume_above if limit.resume_above is not None else limit.hold_below
+        above = latest.value > level if limit.resume_above is not None else latest.value >= level
+        name = limit.code.upper() if limit.code == "anc" else limit.code
+        if latest.date > since and above:
+            ready.append((limit, latest))
+        else:
+            when = "since the hold" if latest.date > since else "before the hold"
+            waiting.append(
+                f"{name} {plain(latest.value)} {latest.unit} on {latest.date} ({when}) has not risen above "
+                f"{plain(level)}"
+            )
+    return limits, waiting, ready
 
 
 def _renal_recheck(

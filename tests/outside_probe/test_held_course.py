@@ -1,0 +1,52 @@
+"""A course held for neutropenia: the hold is the instruction, the dose is for the restart
+(outside probe, session 4, D3).
+
+c3d: infant on valganciclovir 16 mg/kg q12h (Kimberlin 2015) held since 2026-03-24 for ANC 450
+(``stop_reason: held_toxicity``); ANC 740 on 2026-03-30, below the restart level 750 of the
+pack's neutropenia row (``monitoring/toxicity.yaml``). Before: "What to do now: Give
+valganciclovir 54.4 mg … twice daily" beside "Keep holding". c3c (ANC 760): restart, the dose is
+to be given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cmvcds.adapters.cdshooks.cards import decision_cards
+from cmvcds.adapters.report.text import assessment_text
+from cmvcds.adapters.web.summary import clinical_view
+from cmvcds.assess import assess
+from cmvcds.domain.case import Case
+from cmvcds.knowledge import Knowledge
+
+
+def test_held_course_shows_the_hold_first_and_the_dose_when_restarted(
+    probe: Callable[[str], Case], knowledge: Knowledge
+) -> None:
+    doc = assess(probe("c3d-resume740"), knowledge).to_dict()
+    (regimen,) = doc["regimens"]
+    assert regimen["held"].startswith("held since 2026-03-24 for toxicity: keep holding")
+    assert regimen["dose_mg"] == 54.4  # 16 mg/kg × 3.4 kg, the dose when restarted
+    todo = clinical_view(doc).todo
+    assert todo[0].startswith("Keep valganciclovir on hold: held since 2026-03-24")
+    assert "Dose when restarted: valganciclovir 54.4 mg" in todo[0]
+    assert not any(line.startswith("Give ") for line in todo)
+    reasons = doc["decisions"][0]["reasons"]
+    assert "keep holding" in reasons[-1] and "dose when restarted" in reasons[-1]
+    assert "HOLD" in assessment_text(doc)
+
+
+def test_recovered_count_restarts_the_course(
+    probe: Callable[[str], Case], knowledge: Knowledge
+) -> None:
+    doc = assess(probe("c3c-resume760"), knowledge).to_dict()
+    (regimen,) = doc["regimens"]
+    assert "held" not in regimen
+    assert clinical_view(doc).todo[0].startswith("Give valganciclovir")
+
+
+def test_cds_card_says_hold(probe: Callable[[str], Case], knowledge: Knowledge) -> None:
+    doc = assess(probe("c3d-resume740"), knowledge).to_dict()
+    cards = decision_cards(doc, base_url="https://x", service_id="s", hook_instance="h")
+    text = " ".join(str(c) for c in cards)
+    assert "HOLD — held since 2026-03-24" in text
