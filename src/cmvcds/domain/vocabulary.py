@@ -84,6 +84,7 @@ class AlertCode(StrEnum):
     BOUNDARY_CASE = "boundary-case"
     SOURCES_DIFFER = "sources-differ"
     CONTRADICTORY_INPUT = "contradictory-input"
+    WEIGHT_OUT_OF_DATE = "weight-out-of-date"
 
 
 class ScheduleEvent(StrEnum):

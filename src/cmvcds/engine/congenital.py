@@ -39,6 +39,7 @@ from cmvcds.engine.congenital_follow_up import long_course_review, read_results
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.engine.monitoring import Course, add_months, plan_schedule, therapy_courses
 from cmvcds.engine.monitoring.held import held_on, still_held
+from cmvcds.engine.weight_age import weighed_regimen
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.congenital import CongenitalCriteria, FollowUpCalendar
 
@@ -354,16 +355,20 @@ def _treat(
             )
         elif dose.regimen is not None and running and on > stop:
             # beyond the evidence (seed 001: severe cases): the weight-correct dose, no stop date
+            beyond = dose.as_regimen(
+                start=start,
+                stop=None,
+                stop_rule=f"continued beyond the planned course (ended {stop}): a specialist's "
+                "decision, reviewed monthly",
+            )
             result.regimens.append(
-                dose.as_regimen(
-                    start=start,
-                    stop=None,
-                    stop_rule=f"continued beyond the planned course (ended {stop}): a specialist's "
-                    "decision, reviewed monthly",
-                )
+                weighed_regimen(beyond, patient, result, knowledge, settings, on)
             )
         elif dose.regimen is not None:
-            regimen = dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
+            regimen = weighed_regimen(
+                dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule),
+                patient, result, knowledge, settings, on,
+            )  # fmt: skip
             if holding:
                 regimen = replace(
                     regimen,

@@ -55,6 +55,11 @@ def regimen_line(regimen: dict[str, Any]) -> str:
         text += f" {regimen['dose_mg']} mg"
     if regimen.get("dose_mg_per_kg") is not None:
         text += f" ({regimen['dose_mg_per_kg']} mg/kg)"
+    if regimen.get("weight_date"):
+        text += " " + _("on the weight of %(date)s, %(kg)s kg") % {
+            "date": regimen["weight_date"],
+            "kg": regimen["weight_kg"],
+        }
     route = regimen.get("route")
     if route:
         text += " " + (_(ROUTE_WORDS[route]) if route in ROUTE_WORDS else clinical(route))

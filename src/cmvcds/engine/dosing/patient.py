@@ -48,6 +48,9 @@ class DosePatient:
     assessed_on: date | None = None
     renal_observations: tuple[Observation, ...] = ()
     pregnancy: Pregnancy | None = None
+    #: the date of the weight observation ``weight_kg`` comes from (None: ``patient.weight_kg``,
+    #: undated, taken as current)
+    weight_date: date | None = None
 
     @property
     def whole_months(self) -> int | None:
@@ -87,6 +90,7 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         observation = latest(code, specimen)
         return observation.value if observation else None
 
+    weighed = latest("weight")
     protein = [o for o in case.results("urine_protein") if o.date <= on]
     protein_value = protein[-1].value if protein else None
     dipstick = protein[-1].result if protein and protein[-1].value is None else None
@@ -138,6 +142,7 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         assessed_on=on,
         renal_observations=renal,
         pregnancy=case.pregnancy,
+        weight_date=weighed.date if weighed is not None else None,
     )
 
 
