@@ -50,3 +50,16 @@ def test_cds_card_says_hold(probe: Callable[[str], Case], knowledge: Knowledge) 
     cards = decision_cards(doc, base_url="https://x", service_id="s", hook_instance="h")
     text = " ".join(str(c) for c in cards)
     assert "HOLD — held since 2026-03-24" in text
+
+
+def test_running_course_below_anc_500_reads_as_a_hold(
+    probe: Callable[[str], Case], knowledge: Knowledge
+) -> None:
+    """c1: ANC 450 on therapy (label §5.1: do not give below 500; restart above 750). The closed
+    outcome vocabulary (design.md §4) has no "hold": the decision stays ``excluded``, but its
+    reasons no longer say "continue" beside "do not give"."""
+    doc = assess(probe("c1-anc450"), knowledge).to_dict()
+    (decision,) = doc["decisions"]
+    assert decision["outcome"] == "excluded"
+    assert not any("continue to complete" in r for r in decision["reasons"])
+    assert any("hold it now — a temporary hold, not the end of the course" in r for r in decision["reasons"])

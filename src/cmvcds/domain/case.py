@@ -640,22 +640,28 @@ class _Checker:
         patient = self.case.patient
         if patient.birth_date is None:
             return
-        weights: list[tuple[str, Date, Decimal]] = []
+        kg_unit = UnitSpec(unit="kg")
+        weights: list[tuple[str, Date, Decimal, Decimal, UnitSpec]] = []
         if patient.weight_kg is not None:
-            weights.append(("patient.weight_kg", self.case.assessed_on, patient.weight_kg))
+            weights.append(
+                ("patient.weight_kg", self.case.assessed_on, patient.weight_kg, patient.weight_kg, kg_unit)
+            )
         weight_spec = self.catalogue.codes["weight"]
         for i, o in enumerate(self.case.observations):
             unit = _match_unit(o.unit, weight_spec) if o.code == "weight" else None
             if unit is not None and o.value is not None:
-                weights.append((f"observations[{i}].value", o.date, _canonical(o.value, unit)))
-        for path, day, kg in weights:
+                weights.append(
+                    (f"observations[{i}].value", o.date, o.value, _canonical(o.value, unit), unit)
+                )
+        for path, day, typed, kg, unit in weights:
             age_days = (day - patient.birth_date).days
             for band in self.limits.weight_for_age:
                 if age_days < band.below_age_days:
                     if kg > band.weight_kg_max:
+                        most = _as_typed(band.weight_kg_max, unit)
                         self._add(
-                            f"{path}: {kg} kg is implausible at {age_days} days of age "
-                            f"(at most {band.weight_kg_max} kg below {band.below_age_days} days)"
+                            f"{path}: {typed} {unit.unit} is implausible at {age_days} days of age "
+                            f"(at most {most} {unit.unit} below {band.below_age_days} days)"
                         )
                     break
 
@@ -750,13 +756,12 @@ class _Checker:
             )
             return
         value = _canonical(value, unit)
-        shown_unit = spec.canonical_unit if unit.divide_by is not None else unit.unit
         if spec.plausible:
             low, high = spec.plausible
             if not low <= value <= high:
                 self._add(
                     f"{path}.value: {observation.value} {observation.unit} is implausible for "
-                    f"{observation.code} (accepted range {low}–{high} {shown_unit})"
+                    f"{observation.code} (accepted range {_range_as_typed(low, high, unit, spec)})"
                 )
 
     def _vocabulary(self) -> "None":
@@ -815,6 +820,21 @@ def _match_unit(given: str | None, spec: ObservationSpec) -> UnitSpec | None:
         if given == unit.unit or given in unit.aliases or given.lower() == unit.unit.lower():
             return unit
     return None
+
+
+def _as_typed(canonical: Decimal, unit: UnitSpec) -> str:
+    """A canonical limit in the unit the user typed, without trailing zeros or exponent."""
+    value = canonical if unit.divide_by is None else canonical * unit.divide_by
+    return format(value.normalize(), "f")
+
+
+def _range_as_typed(low: Decimal, high: Decimal, unit: UnitSpec, spec: ObservationSpec) -> str:
+    """An accepted range in the unit the user typed (outside probe, session 4, D10: a µmol/L
+    creatinine was told its range in mg/dL), with the canonical range after it when they differ."""
+    typed = f"{_as_typed(low, unit)}–{_as_typed(high, unit)} {unit.unit}"
+    if unit.divide_by is None or unit.divide_by == 1:
+        return typed
+    return f"{typed}, i.e. {format(low.normalize(), 'f')}–{format(high.normalize(), 'f')} {spec.canonical_unit}"
 
 
 def _canonical(value: Decimal, unit: UnitSpec) -> "Decimal":

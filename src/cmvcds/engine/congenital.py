@@ -245,6 +245,7 @@ def _treat(
     assert case.congenital is not None
     ga_text = case.congenital.gestational_age_at_birth
     outside: list[str] = []
+    continuing = ""
     if diagnosis.status == "late":
         outside.append(f"late diagnosis ({diagnosis.specimen} on day {diagnosis.age_days})")
     if age_at_start > trial.max_start_age_days:
@@ -311,10 +312,11 @@ def _treat(
                 reasons.append(summary)
                 cited = (*cited, *review_cited)
         elif running:
-            reasons.append(
+            continuing = (
                 f"On {running[-1].drug} since {start} (day {age_at_start} of life): continue to complete "
                 f"{plan.duration_months} months on {stop}."
             )
+            reasons.append(continuing)
         elif held and holding:
             reasons.append(
                 f"{held[-1].drug} since {start} (day {age_at_start} of life), held since {held[-1].stop} for "
@@ -377,6 +379,14 @@ def _treat(
                 )
             result.regimens.append(regimen)
         else:
+            if running and dose.outcome is Outcome.EXCLUDED and continuing in reasons:
+                # a running course the label says not to give today is held, not ended (outside
+                # probe, session 4, D10); the outcome vocabulary has no "hold": it stays excluded
+                reasons[reasons.index(continuing)] = (
+                    f"On {running[-1].drug} since {start} (day {age_at_start} of life): hold it now — "
+                    "a temporary hold, not the end of the course: restart when the count recovers "
+                    f"(see the alerts) and complete {plan.duration_months} months on {stop}."
+                )
             reasons.append(_no_dose(dose.outcome, dose.reasons, dose.missing))
             if outcome == Outcome.RECOMMENDED:
                 outcome = Outcome(dose.outcome.value)
