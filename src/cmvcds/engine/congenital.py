@@ -320,7 +320,7 @@ def _treat(
         elif held and holding:
             reasons.append(
                 f"{held[-1].drug} since {start} (day {age_at_start} of life), held since {held[-1].stop} for "
-                f"toxicity: keep holding; the course is not completed. Restart when the blood counts "
+                f"toxicity: the course is not completed; keep holding. Restart when the blood counts "
                 f"recover (see the alerts) and complete {plan.duration_months} months on {stop}; the "
                 "dose below is the dose when restarted."
             )

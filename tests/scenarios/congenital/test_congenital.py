@@ -63,7 +63,9 @@ Run = Callable[..., PathwayResult]
 def run(make_case: Callable[[dict[str, Any]], Case], knowledge: Knowledge) -> Run:
     def go(raw: dict[str, Any], settings: SiteSettings | None = None) -> PathwayResult:
         case = make_case(raw)
-        return congenital.evaluate(case, knowledge, case.assessed_on, settings or SiteSettings())
+        # as assess() runs it: the reference profile under the site's settings (ADR 0006)
+        site = (settings or SiteSettings()).with_reference(knowledge)
+        return congenital.evaluate(case, knowledge, case.assessed_on, site)
 
     return go
 
