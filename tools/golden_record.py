@@ -38,6 +38,7 @@ GOLDEN = ROOT / "tests" / "golden" / "golden.ndjson.gz"
 #: The test folders whose assessed cases become golden inputs (no browser, database or fault tests).
 CAPTURED = [
     "tests/outside",
+    "tests/outside_probe",
     "tests/scenarios",
     "tests/monitoring",
     "tests/dosing",

@@ -62,4 +62,7 @@ def test_running_course_below_anc_500_reads_as_a_hold(
     (decision,) = doc["decisions"]
     assert decision["outcome"] == "excluded"
     assert not any("continue to complete" in r for r in decision["reasons"])
-    assert any("hold it now — a temporary hold, not the end of the course" in r for r in decision["reasons"])
+    assert any(
+        "hold it now — a temporary hold, not the end of the course" in r
+        for r in decision["reasons"]
+    )

@@ -94,7 +94,9 @@ def test_an_older_contradiction_drops_only_its_date(knowledge: Knowledge) -> Non
     """A contradictory pair before a later valid result: the later result is used, the pair is
     named and not used."""
     raw = raw_case("t-cr-1.0")
-    raw["observations"].append({"date": "2026-03-06", "code": "creatinine", "value": 1.0, "unit": "mg/dL"})
+    raw["observations"].append(
+        {"date": "2026-03-06", "code": "creatinine", "value": 1.0, "unit": "mg/dL"}
+    )
     document = _doc(parsed(raw, knowledge), knowledge)
     (regimen,) = document["regimens"]
     assert (regimen["dose_mg"], regimen["every_h"]) == (900, 24)
@@ -107,12 +109,17 @@ def test_infant_anc_and_weight_contradictions_are_the_same_class(knowledge: Know
     """Any numeric measurement the rules read: ANC 740 and 800 on one day decides whether a
     held course restarts (> 750); two weights on one day decide the 16 mg/kg dose."""
     raw = raw_case("c3d-resume740")
-    raw["observations"].append({"date": "2026-03-30", "code": "anc", "value": 800, "unit": "cells/uL"})
+    raw["observations"].append(
+        {"date": "2026-03-30", "code": "anc", "value": 800, "unit": "cells/uL"}
+    )
     raw["observations"].append({"date": "2026-03-23", "code": "weight", "value": 3.9, "unit": "kg"})
     document = _doc(parsed(raw, knowledge), knowledge)
     messages = [a["message"] for a in document["alerts"] if a["code"] == "contradictory-input"]
     assert any(m.startswith("Contradictory results of anc on 2026-03-30: 740") for m in messages)
-    assert any(m.startswith("Contradictory results of weight on 2026-03-23: 3.4 kg and 3.9 kg") for m in messages)
+    assert any(
+        m.startswith("Contradictory results of weight on 2026-03-23: 3.4 kg and 3.9 kg")
+        for m in messages
+    )
     assert {"anc", "weight"} <= {m["item"] for m in document["missing"]}
     assert all(r.get("dose_mg") is None for r in document["regimens"])
 

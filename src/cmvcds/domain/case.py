@@ -643,9 +643,8 @@ class _Checker:
         kg_unit = UnitSpec(unit="kg")
         weights: list[tuple[str, Date, Decimal, Decimal, UnitSpec]] = []
         if patient.weight_kg is not None:
-            weights.append(
-                ("patient.weight_kg", self.case.assessed_on, patient.weight_kg, patient.weight_kg, kg_unit)
-            )
+            kg = patient.weight_kg
+            weights.append(("patient.weight_kg", self.case.assessed_on, kg, kg, kg_unit))
         weight_spec = self.catalogue.codes["weight"]
         for i, o in enumerate(self.case.observations):
             unit = _match_unit(o.unit, weight_spec) if o.code == "weight" else None

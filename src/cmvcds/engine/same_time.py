@@ -66,7 +66,9 @@ def without_contradictions(case: Case, on: date) -> tuple[Case, PathwayResult]:
         if current:
             unknown.add(key[0])
         for day in days:
-            same_day = sorted((o for o in rows if o.date == day), key=lambda o: (o.value, _shown(o)))
+            same_day = sorted(
+                (o for o in rows if o.date == day), key=lambda o: (o.value, _shown(o))
+            )
             shown = " and ".join(dict.fromkeys(_shown(o) for o in same_day))
             name = _name(key)
             if day == latest:

@@ -47,7 +47,10 @@ def regimen_line(regimen: dict[str, Any]) -> str:
     drug = clinical(regimen["drug"])
     if regimen.get("held"):
         # a held course: the hold is the instruction, the dose is for the restart (ADR 0025-fixeng)
-        text = _("Keep %(drug)s on hold: %(why)s.") % {"drug": drug, "why": clinical(regimen["held"])}
+        text = _("Keep %(drug)s on hold: %(why)s.") % {
+            "drug": drug,
+            "why": clinical(regimen["held"]),
+        }
         text += " " + _("Dose when restarted: %(drug)s") % {"drug": drug}
     else:
         text = _("Give %(drug)s") % {"drug": drug}
