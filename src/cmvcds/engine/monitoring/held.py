@@ -55,9 +55,7 @@ def still_held(
     has not risen above its restart level (or none has been taken), or the drug has no
     blood-count limits (a renal recheck comes first). The pathways that give the course's dose
     show it as the dose when restarted while this holds (outside probe, session 4, D3)."""
-    if not limits_for(
-        PathwayResult(), knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
-    ):
+    if not _counted(case, knowledge, settings, course):
         return True
     _, waiting, ready = _read_counts(PathwayResult(), case, knowledge, settings, course, on)
     return bool(waiting) or not ready
@@ -73,9 +71,7 @@ def _follow(
 ) -> None:
     assert course.stop is not None
     since = course.stop
-    if not limits_for(
-        PathwayResult(), knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
-    ):
+    if not _counted(case, knowledge, settings, course):
         _renal_recheck(result, knowledge, course, since, on)
         return
     limits, waiting, ready = _read_counts(result, case, knowledge, settings, course, on)
@@ -114,6 +110,15 @@ def _follow(
                 tuple(dict.fromkeys((*limit.citations, *cited))),
             )
         )
+
+
+def _counted(case: Case, knowledge: Knowledge, settings: SiteSettings, course: Course) -> bool:
+    """Whether the drug has blood-count hold/resume limits (else a renal recheck comes first)."""
+    return bool(
+        limits_for(
+            PathwayResult(), knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
+        )
+    )
 
 
 def _read_counts(
