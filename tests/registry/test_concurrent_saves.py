@@ -34,9 +34,25 @@ ROUNDS = 6
 def _logged_in(base: str, username: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=30)
     token = csrf_of(client.get("/registry/login").text)
-    answer = client.post("/registry/login", data={"username": username, "password": PASSWORD, "csrf": token})
+    answer = client.post(
+        "/registry/login", data={"username": username, "password": PASSWORD, "csrf": token}
+    )
     assert answer.status_code in (200, 303), answer.text
     return client
+
+
+def _save(
+    client: httpx.Client,
+    url: str,
+    value: str,
+    token: str,
+    barrier: threading.Barrier,
+    answers: dict[str, httpx.Response],
+) -> None:
+    form = {"csrf": token, "f_lab_date": "2026-02-20", "f_lab_test": "1", "f_lab_value": value,
+            "f_lab_result": "", "reason": ""}  # fmt: skip
+    barrier.wait()  # both submit at the same moment
+    answers[value] = client.post(url, data=form)
 
 
 def _recorded(world: World, instance: int) -> str | None:
@@ -62,17 +78,16 @@ def test_two_users_saving_one_new_form_at_once_never_get_a_500(world: World) -> 
     with serving(app) as base:
         users = {"1.1": _logged_in(base, "entry_a"), "2.2": _logged_in(base, "entry_a2")}
         for instance in range(1, ROUNDS + 1):
-            tokens = {v: csrf_of(c.get(f"{url}?instance={instance}").text) for v, c in users.items()}
+            tokens = {
+                v: csrf_of(c.get(f"{url}?instance={instance}").text) for v, c in users.items()
+            }
             barrier = threading.Barrier(len(users))
             answers: dict[str, httpx.Response] = {}
-
-            def save(value: str, client: httpx.Client, token: str) -> None:
-                form = {"csrf": token, "f_lab_date": "2026-02-20", "f_lab_test": "1",
-                        "f_lab_value": value, "f_lab_result": "", "reason": ""}  # fmt: skip
-                barrier.wait()
-                answers[value] = client.post(f"{url}?instance={instance}", data=form)
-
-            threads = [threading.Thread(target=save, args=(v, c, tokens[v])) for v, c in users.items()]
+            target = f"{url}?instance={instance}"
+            threads = [
+                threading.Thread(target=_save, args=(c, target, v, tokens[v], barrier, answers))
+                for v, c in users.items()
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -101,8 +116,12 @@ def test_two_users_saving_one_new_form_at_once_never_get_a_500(world: World) -> 
 def test_the_conflict_message_is_in_italian() -> None:
     from cmvcds.adapters.web.i18n import translations
 
-    assert translations("it").gettext(
-        "Another user saved this form at the same moment, so your values were not saved. They are "
-        "kept below: check them against what is recorded now (reload in another tab) and save "
-        "again; a changed recorded value needs a reason."
-    ).startswith("Un altro utente")
+    assert (
+        translations("it")
+        .gettext(
+            "Another user saved this form at the same moment, so your values were not saved. They are "
+            "kept below: check them against what is recorded now (reload in another tab) and save "
+            "again; a changed recorded value needs a reason."
+        )
+        .startswith("Un altro utente")
+    )

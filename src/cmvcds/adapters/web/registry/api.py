@@ -32,7 +32,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cmvcds.adapters.api.problems import ProblemResponse, problem_responses, problems_of
-from cmvcds.adapters.web.registry.routes import BUSY, CONFLICT, COOKIE, _registry, client_address, now
+from cmvcds.adapters.web.registry.routes import (
+    BUSY,
+    CONFLICT,
+    COOKIE,
+    _registry,
+    client_address,
+    now,
+)
 from cmvcds.errors import AccessDenied, InputError
 from cmvcds.registry import analytics
 from cmvcds.registry.access import Actor
