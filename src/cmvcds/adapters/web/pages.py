@@ -20,11 +20,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cmvcds.adapters.api.deps import ClinicDep, StoreDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
-from cmvcds.adapters.api.store import CaseStore, StoredCase
+from cmvcds.adapters.api.store import CaseStore, StaleVersion, StoredCase
 from cmvcds.adapters.report.dossier import PrintFields, consent_html, dossier_html, in_language
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.calendar import calendar_ics
+from cmvcds.adapters.web.case_conflict import BASE_FIELD, Reapplied, base_version, reapply
 from cmvcds.adapters.web.dose_page import router as dose_router
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_to_form
 from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
@@ -96,6 +97,7 @@ def _form_page(
     rows: int = OBSERVATION_ROWS,
     context: str = "pregnancy",
     action: str = "/cases",
+    conflict: Reapplied | None = None,
 ) -> HTMLResponse:
     if not values:  # a new case: one fetus presumed only where the case is a pregnancy
         values = {"assessed_on": clinic.today().isoformat()}
@@ -123,6 +125,7 @@ def _form_page(
         contexts=CONTEXT_LABELS,
         choices=CHOICES,
         action=action,
+        conflict=conflict,
         heading=_("Edit %(kind)s case %(id)s", kind=_(name), id=values.get("id", ""))
         if editing
         else _("New %(kind)s case", kind=_(name)),
@@ -276,16 +279,35 @@ def _stored_or_404(store: CaseStore, key: int) -> StoredCase:
 def edit_case(key: int, clinic: ClinicDep, store: StoreDep) -> HTMLResponse:
     """The case's form, filled with its current state, with empty rows to add results."""
     stored = _stored_or_404(store, key)
-    values = raw_to_form(stored.raw)
+    values = raw_to_form(stored.raw) | {BASE_FIELD: str(store.latest_version(key))}
     rows = _rows(values, "observations", OBSERVATION_ROWS, spare=OBSERVATION_ROWS)
     return _form_page(clinic, values, rows=rows, action=f"/cases/{key}/edit")
 
 
+def _stale_edit(
+    clinic: Clinic, store: CaseStore, key: int, typed: dict[str, str], base: int
+) -> HTMLResponse:
+    """409: the case changed since the form was opened; the editor's changes re-applied on the
+    latest version, with what changed meanwhile, to check and save again (nothing saved)."""
+    versions = store.versions(key)
+    opened = next((v.raw for v in versions if v.version == base), {})
+    merged = reapply(raw_to_form(opened), raw_to_form(versions[-1].raw), typed)
+    merged.values[BASE_FIELD] = str(versions[-1].version)
+    rows = _rows(merged.values, "observations", OBSERVATION_ROWS, spare=1)
+    return _form_page(clinic, merged.values, status=409, rows=rows, action=f"/cases/{key}/edit",
+                      conflict=merged)  # fmt: skip
+
+
 @router.post("/cases/{key}/edit", response_class=HTMLResponse)
 async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreDep) -> Response:
-    """Save the edited case as its next version, with the assessment it now gives."""
+    """Save the edited case as its next version, with the assessment it now gives; a form
+    opened from an older version than the latest is refused (409, ``case_conflict``)."""
     _stored_or_404(store, key)
     pairs = await _pairs(request)
+    typed = dict(pairs)
+    base = base_version(typed)
+    if base is not None and base != store.latest_version(key):
+        return _stale_edit(clinic, store, key, typed, base)
     raw, remap, problems = _check(clinic, pairs)
     if problems:
         errors = errors_by_field(problems, remap)
@@ -294,8 +316,11 @@ async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreD
         return _form_page(
             clinic, dict(pairs), errors, summary, 422, _rows_typed(pairs), action=action
         )
-    change = dict(pairs).get("_change", "").strip() or "edited"
-    store.save_version(key, raw, clinic.assess(raw), change)
+    change = typed.get("_change", "").strip() or "edited"
+    try:
+        store.save_version(key, raw, clinic.assess(raw), change, expected=base)
+    except StaleVersion:  # saved by someone else between the check above and this save
+        return _stale_edit(clinic, store, key, typed, base or 0)
     return RedirectResponse(f"/cases/{key}", status_code=303)
 
 
