@@ -433,14 +433,17 @@ async def _typed_fields(request: Request) -> PrintFields:
     return PrintFields.from_form(dict(await _pairs(request)))
 
 
-async def _print_fields(request: Request, case: Case) -> PrintFields:
-    """The typed identification, or a refusal (422) naming each impossible field (birth date, tax
-    code): never printed. The message never repeats what was typed (it may reach an error log)."""
-    fields = await _typed_fields(request)
-    problems = fields.problems(case)
-    if problems:
-        raise HTTPException(422, "; ".join(problems))
-    return fields
+def _dossier_page(
+    key: int, clinic: Clinic, document: dict[str, Any], case: Case, typed: PrintFields
+) -> HTMLResponse:
+    """The dossier page with its form: printed with ``typed`` when every field is printable,
+    else (422) printed without them and the form redrawn with what was typed (echoed back to
+    the user who typed it: never stored or logged) and each field to correct marked."""
+    refused = typed.problems(case)
+    fields = PrintFields() if refused else typed
+    html = dossier_html(document, case, clinic.knowledge, fields, f"/cases/{key}/dossier",
+                        refused=refused, typed=typed)  # fmt: skip
+    return HTMLResponse(html, 422 if refused else 200, headers={"Cache-Control": "no-store"})
 
 
 def _pdf(html: str, filename: str, disposition: str = "attachment") -> Response:
@@ -461,22 +464,20 @@ async def case_dossier(
     """The Law 648/96 dossier the prescribing physician files (printable), with the form that
     prints the patient's identification, hospital, ward and prescriber into it."""
     case, document = _pregnancy_case(key, clinic, store)
-    fields = await _typed_fields(request)
-    refused = fields.problems(case)
-    if refused:  # the page again, its form empty, with what to correct: nothing typed is printed
-        fields = PrintFields()
-    action = f"/cases/{key}/dossier"
-    html = dossier_html(document, case, clinic.knowledge, fields, action, refused=refused)
-    return HTMLResponse(html, 422 if refused else 200, headers={"Cache-Control": "no-store"})
+    return _dossier_page(key, clinic, document, case, await _typed_fields(request))
 
 
 @router.api_route("/cases/{key}/dossier.pdf", methods=["GET", "POST"])
 async def case_dossier_pdf(
     key: int, request: Request, clinic: ClinicDep, store: StoreDep
 ) -> Response:
-    """The dossier as PDF, printed by headless chromium (with the identification typed)."""
+    """The dossier as PDF, printed by headless chromium (with the identification typed); an
+    unprintable identification gets the dossier page back with what to correct (422)."""
     case, document = _pregnancy_case(key, clinic, store)
-    html = dossier_html(document, case, clinic.knowledge, await _print_fields(request, case))
+    fields = await _typed_fields(request)
+    if fields.problems(case):
+        return _dossier_page(key, clinic, document, case, fields)
+    html = dossier_html(document, case, clinic.knowledge, fields)
     return _pdf(html, f"cmvcds-648-dossier-{case.id}.pdf")
 
 
@@ -487,7 +488,9 @@ async def case_consent(
     """The patient information sheet and the written informed-consent form: Italian first,
     English on request (``lang``), whatever the language of the pages."""
     case, document = _pregnancy_case(key, clinic, store)
-    fields = await _print_fields(request, case)
+    fields = await _typed_fields(request)
+    if fields.problems(case):  # the dossier page again, with what to correct (422)
+        return _dossier_page(key, clinic, document, case, fields)
     with in_language(lang):
         html = consent_html(document, case, fields, back=f"/cases/{key}")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
