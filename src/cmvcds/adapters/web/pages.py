@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from cmvcds.adapters.api.deps import ClinicDep, StoreDep
 from cmvcds.adapters.api.problems import problems_of
@@ -166,6 +166,12 @@ def switch_language(language: str, back: str = "/") -> RedirectResponse:
     return response
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The icon browsers ask every page for (without it, a 404 on each page's console)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(store: StoreDep, clinic: ClinicDep) -> HTMLResponse:
     return _page(
@@ -223,7 +229,8 @@ async def validate_case(request: Request, clinic: ClinicDep) -> HTMLResponse:
     _, remap, problems = _check(clinic, pairs)
     errors = errors_by_field(problems, remap)
     summary = [f"{remap.to_form(p['field'])}: {p['message']}" for p in problems]
-    names = sorted({k for k, _ in pairs} | set(errors))
+    # Every case field of the form has an error target; the form's own "_" fields are no case's.
+    names = sorted({k for k, _ in pairs if not k.startswith("_")} | set(errors))
     return _page("_validation.html", summary=summary, errors=errors, names=names, slug=_slug)
 
 
