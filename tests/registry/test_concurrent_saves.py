@@ -13,15 +13,17 @@ import re
 import threading
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from cmvcds.adapters.web.registry import router
 from cmvcds.adapters.web.registry.routes import now
+from cmvcds.knowledge import Knowledge
 from cmvcds.registry import audit
 from cmvcds.registry.access import SYSTEM
 from cmvcds.registry.models import DataValue, Role
-from cmvcds.registry.services import study
+from cmvcds.registry.services import reviews, study
 from tests.live_server import serving
 
 from .conftest import PASSWORD, World
@@ -111,6 +113,57 @@ def test_two_users_saving_one_new_form_at_once_never_get_a_500(world: World) -> 
                 assert "at the same moment" in answer.text
     with world.registry.session(None) as s:
         assert audit.verify(s).entries > 0  # the chain verifies (and the fixture replays it)
+
+
+@pytest.mark.parametrize("actions", [("submit", "submit"), ("submit", "approve")])
+def test_two_reviewers_acting_on_one_statement_at_once_never_get_a_500(
+    world: World, knowledge: Knowledge, actions: tuple[str, str]
+) -> None:
+    """The first review of a statement creates its row: both reviewers at once race for it."""
+    with world.registry.session(SYSTEM) as s:
+        for name in ("rev1", "rev2"):
+            study.create_user(s, SYSTEM, username=name, password=PASSWORD, role=Role.REVIEWER)
+    sid = next(i.id for i in reviews.reviewables(knowledge) if i.status == "draft")
+    app = FastAPI()
+    app.include_router(router)
+    app.state.registry = world.registry
+    app.dependency_overrides[now] = Clock()
+    url = f"/registry/review/{sid}"
+    with serving(app) as base:
+        users = {
+            action + str(n): _logged_in(base, f"rev{n}") for n, action in enumerate(actions, 1)
+        }
+        tokens = {key: csrf_of(c.get(url).text) for key, c in users.items()}
+        barrier = threading.Barrier(2)
+        answers: dict[str, httpx.Response] = {}
+        threads = [
+            threading.Thread(target=_act, args=(c, url, key, tokens[key], barrier, answers))
+            for key, c in users.items()
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for client in users.values():
+            client.close()
+    statuses = {key: answer.status_code for key, answer in answers.items()}
+    assert set(statuses.values()) <= {303, 409, 422, 503} and 303 in statuses.values(), statuses
+    with world.registry.session(None) as s:
+        assert audit.verify(s).entries > 0
+
+
+def _act(
+    client: httpx.Client,
+    url: str,
+    key: str,
+    token: str,
+    barrier: threading.Barrier,
+    answers: dict[str, httpx.Response],
+) -> None:
+    barrier.wait()
+    answers[key] = client.post(
+        url, data={"action": key[:-1], "csrf": token}, follow_redirects=False
+    )
 
 
 def test_the_conflict_message_is_in_italian() -> None:
