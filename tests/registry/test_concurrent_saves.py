@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
+from functools import partial
 
 import httpx
 import pytest
@@ -43,18 +45,29 @@ def _logged_in(base: str, username: str) -> httpx.Client:
     return client
 
 
-def _save(
-    client: httpx.Client,
-    url: str,
-    value: str,
-    token: str,
-    barrier: threading.Barrier,
-    answers: dict[str, httpx.Response],
-) -> None:
-    form = {"csrf": token, "f_lab_date": "2026-02-20", "f_lab_test": "1", "f_lab_value": value,
-            "f_lab_result": "", "reason": ""}  # fmt: skip
-    barrier.wait()  # both submit at the same moment
-    answers[value] = client.post(url, data=form)
+def _app(world: World) -> FastAPI:
+    app = FastAPI()
+    app.include_router(router)
+    app.state.registry = world.registry
+    app.dependency_overrides[now] = Clock()
+    return app
+
+
+def _at_once(posts: dict[str, Callable[[], httpx.Response]]) -> dict[str, httpx.Response]:
+    """Each of ``posts`` sent from its own thread, all at the same moment (a barrier)."""
+    barrier = threading.Barrier(len(posts))
+    answers: dict[str, httpx.Response] = {}
+
+    def send(key: str) -> None:
+        barrier.wait()
+        answers[key] = posts[key]()
+
+    threads = [threading.Thread(target=send, args=(key,)) for key in posts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
 
 
 def _recorded(world: World, instance: int) -> str | None:
@@ -71,30 +84,20 @@ def test_two_users_saving_one_new_form_at_once_never_get_a_500(world: World) -> 
                           role=Role.SITE_DATA_ENTRY, site_id=world.site_a)  # fmt: skip
     with world.registry.session(world.entry_a) as s:
         key = pregnancy(s, world.entry_a, treated=True, transmitted=None, mrn="RACE-1")
-    app = FastAPI()
-    app.include_router(router)
-    app.state.registry = world.registry
-    app.dependency_overrides[now] = Clock()
     url = f"/registry/subjects/{key}/maternal_diagnosis/laboratory"
     outcomes: dict[int, dict[str, httpx.Response]] = {}
-    with serving(app) as base:
+    with serving(_app(world)) as base:
         users = {"1.1": _logged_in(base, "entry_a"), "2.2": _logged_in(base, "entry_a2")}
         for instance in range(1, ROUNDS + 1):
-            tokens = {
-                v: csrf_of(c.get(f"{url}?instance={instance}").text) for v, c in users.items()
-            }
-            barrier = threading.Barrier(len(users))
-            answers: dict[str, httpx.Response] = {}
             target = f"{url}?instance={instance}"
-            threads = [
-                threading.Thread(target=_save, args=(c, target, v, tokens[v], barrier, answers))
-                for v, c in users.items()
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            outcomes[instance] = answers
+            forms = {
+                value: {"csrf": csrf_of(c.get(target).text), "f_lab_date": "2026-02-20",
+                        "f_lab_test": "1", "f_lab_value": value, "f_lab_result": "", "reason": ""}
+                for value, c in users.items()
+            }  # fmt: skip
+            outcomes[instance] = _at_once(
+                {v: partial(c.post, target, data=forms[v]) for v, c in users.items()}
+            )
         for client in users.values():
             client.close()
     for instance, answers in outcomes.items():
@@ -124,46 +127,22 @@ def test_two_reviewers_acting_on_one_statement_at_once_never_get_a_500(
         for name in ("rev1", "rev2"):
             study.create_user(s, SYSTEM, username=name, password=PASSWORD, role=Role.REVIEWER)
     sid = next(i.id for i in reviews.reviewables(knowledge) if i.status == "draft")
-    app = FastAPI()
-    app.include_router(router)
-    app.state.registry = world.registry
-    app.dependency_overrides[now] = Clock()
     url = f"/registry/review/{sid}"
-    with serving(app) as base:
+    with serving(_app(world)) as base:
         users = {
             action + str(n): _logged_in(base, f"rev{n}") for n, action in enumerate(actions, 1)
         }
-        tokens = {key: csrf_of(c.get(url).text) for key, c in users.items()}
-        barrier = threading.Barrier(2)
-        answers: dict[str, httpx.Response] = {}
-        threads = [
-            threading.Thread(target=_act, args=(c, url, key, tokens[key], barrier, answers))
+        answers = _at_once({
+            key: partial(c.post, url, data={"action": key[:-1], "csrf": csrf_of(c.get(url).text)},
+                         follow_redirects=False)
             for key, c in users.items()
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        })  # fmt: skip
         for client in users.values():
             client.close()
     statuses = {key: answer.status_code for key, answer in answers.items()}
     assert set(statuses.values()) <= {303, 409, 422, 503} and 303 in statuses.values(), statuses
     with world.registry.session(None) as s:
         assert audit.verify(s).entries > 0
-
-
-def _act(
-    client: httpx.Client,
-    url: str,
-    key: str,
-    token: str,
-    barrier: threading.Barrier,
-    answers: dict[str, httpx.Response],
-) -> None:
-    barrier.wait()
-    answers[key] = client.post(
-        url, data={"action": key[:-1], "csrf": token}, follow_redirects=False
-    )
 
 
 def test_the_conflict_message_is_in_italian() -> None:

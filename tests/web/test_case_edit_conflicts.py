@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -15,18 +14,10 @@ from fastapi.testclient import TestClient
 
 from cmvcds.adapters.api.store import CaseStore, StaleVersion
 from cmvcds.adapters.web.forms import raw_to_form
+from tests.web.test_case_versions import _post_form
 
 ROOT = Path(__file__).resolve().parents[2]
 CREATININE = {"date": "2026-03-01", "code": "creatinine", "value": "1.5", "unit": "mg/dL"}
-
-
-def _post(client: TestClient, url: str, values: dict[str, str]):  # type: ignore[no-untyped-def]
-    return client.post(
-        url,
-        content=urlencode(list(values.items())),
-        headers={"content-type": "application/x-www-form-urlencoded"},
-        follow_redirects=False,
-    )
 
 
 def _case(client: TestClient) -> tuple[str, dict[str, str], int]:
@@ -52,9 +43,13 @@ def test_a_save_from_a_stale_form_is_refused_and_reapplied_on_the_latest(
     assert 'name="_base_version" value="1"' in form  # the form carries the version it shows
     opened = values | {"_base_version": "1", "format": "cmvcds-case/1"}
     added = {f"observations[{n}].{k}": v for k, v in CREATININE.items()}
-    assert _post(client, location + "/edit", opened | added | {"_change": "A"}).status_code == 303
+    assert (
+        _post_form(client, location + "/edit", opened | added | {"_change": "A"}).status_code == 303
+    )
     assert _prevention(client, location) == "excluded"
-    stale = _post(client, location + "/edit", opened | {"patient.weight_kg": "66", "_change": "B"})
+    stale = _post_form(
+        client, location + "/edit", opened | {"patient.weight_kg": "66", "_change": "B"}
+    )
     assert stale.status_code == 409, stale.text[-500:]
     page = stale.text
     assert "someone else saved this case" in page
@@ -65,7 +60,7 @@ def test_a_save_from_a_stale_form_is_refused_and_reapplied_on_the_latest(
     assert "patient.weight_kg</code>: 64 → 66" in page  # and B's own change
     assert client.get(location).text.count("<tr data-version=") == 2  # nothing saved by B
     again = opened | added | {"patient.weight_kg": "66", "_base_version": "2", "_change": "B"}
-    assert _post(client, location + "/edit", again).status_code == 303
+    assert _post_form(client, location + "/edit", again).status_code == 303
     final = yaml.safe_load(client.get(location + "/case.yaml").text)
     assert final["patient"]["weight_kg"] == 66
     assert any(o["code"] == "creatinine" and o.get("value") == 1.5 for o in final["observations"])
@@ -76,10 +71,10 @@ def test_two_results_added_in_the_same_empty_row_are_both_kept(client: TestClien
     location, values, n = _case(client)
     opened = values | {"_base_version": "1", "format": "cmvcds-case/1"}
     a = {f"observations[{n}].{k}": v for k, v in CREATININE.items()}
-    assert _post(client, location + "/edit", opened | a).status_code == 303
+    assert _post_form(client, location + "/edit", opened | a).status_code == 303
     b = {f"observations[{n}].date": "2026-03-01", f"observations[{n}].code": "egfr",
          f"observations[{n}].value": "70", f"observations[{n}].unit": "mL/min/1.73m2"}  # fmt: skip
-    page = _post(client, location + "/edit", opened | b).text
+    page = _post_form(client, location + "/edit", opened | b).text
     assert re.search(rf'name="observations\[{n}\].value"[^>]*value="1.5"', page)
     assert re.search(rf'name="observations\[{n + 1}\].value"[^>]*value="70"', page)
 
