@@ -54,6 +54,26 @@ class Ranker:
         embedder: Embedder | None,
         vectors: Mapping[str, NDArray[np.float32]] | None = None,
     ) -> None:
+        rows = [(normalise(t), normalise(k)) for t, k in zip(texts, keywords, strict=True)]
+        keys: tuple[str, ...] = ()
+        matrix: NDArray[np.float32] | None = None
+        if embedder is not None:
+            keys = tuple(text_key(embedder.name, t) for t in texts)
+            known = vectors or {}
+            missing = [i for i, key in enumerate(keys) if key not in known]
+            fresh = embedder.passages([texts[i] for i in missing]) if missing else None
+            computed = {keys[i]: fresh[row] for row, i in enumerate(missing) if fresh is not None}
+            stacked = [np.asarray(known.get(key, computed.get(key)), np.float32) for key in keys]
+            matrix = np.vstack(stacked) if stacked else np.zeros((0, 384), dtype=np.float32)
+        self._index(rows, keys, matrix, embedder)
+
+    def _index(
+        self,
+        rows: Sequence[tuple[str, str]],
+        keys: tuple[str, ...],
+        matrix: NDArray[np.float32] | None,
+        embedder: Embedder | None,
+    ) -> None:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(
@@ -61,31 +81,32 @@ class Ranker:
         )
         self._db.executemany(
             "INSERT INTO docs(rowid, body, keywords) VALUES (?, ?, ?)",
-            [
-                (i + 1, normalise(t), normalise(k))
-                for i, (t, k) in enumerate(zip(texts, keywords, strict=True))
-            ],
+            [(i + 1, body, keywords) for i, (body, keywords) in enumerate(rows)],
         )
         self._db.commit()
-        self.size = len(texts)
+        self._rows = tuple(rows)
+        self.size = len(rows)
         self.embedder = embedder
-        self.matrix: NDArray[np.float32] | None = None
-        self.keys: tuple[str, ...] = ()
-        if embedder is not None:
-            self.keys = tuple(text_key(embedder.name, t) for t in texts)
-            known = vectors or {}
-            missing = [i for i, key in enumerate(self.keys) if key not in known]
-            fresh = embedder.passages([texts[i] for i in missing]) if missing else None
-            rows: list[NDArray[np.float32]] = []
-            fresh_row = 0
-            for _i, key in enumerate(self.keys):
-                if key in known:
-                    rows.append(np.asarray(known[key], dtype=np.float32))
-                else:
-                    assert fresh is not None
-                    rows.append(fresh[fresh_row])
-                    fresh_row += 1
-            self.matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+        self.keys = keys
+        self.matrix = matrix
+
+    def state(self) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], object]:
+        """The indexed texts (normalised), their vector keys and matrix: a cache's plain data."""
+        return self._rows, self.keys, self.matrix
+
+    @classmethod
+    def restore(
+        cls,
+        state: tuple[tuple[tuple[str, str], ...], tuple[str, ...], object],
+        embedder: Embedder | None,
+    ) -> Ranker:
+        """The ranker ``state()`` described, indexed again without normalising or embedding."""
+        rows, keys, matrix = state
+        if (embedder is None) != (matrix is None):
+            raise ValueError("the cached ranker was built with another embedder")
+        ranker = cls.__new__(cls)
+        ranker._index(rows, keys, matrix if isinstance(matrix, np.ndarray) else None, embedder)
+        return ranker
 
     def vectors(self) -> dict[str, NDArray[np.float32]]:
         """The vectors by text key, for a cache kept by the caller."""
