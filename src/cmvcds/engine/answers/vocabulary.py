@@ -3,7 +3,10 @@
 The words come from the knowledge pack (``answers/vocabulary.yaml``): every synonym, brand name
 and abbreviation (GCV, VGC, FOS, CDV, LTV, MBV, VACV …) is data. Matching is on whole words or
 phrases after lower-casing and removing accents, so "Qual è la terapia in gravidanza?" finds the
-topic *treatment* and the population *pregnancy*. Numbers (a creatinine clearance, a weight, a
+topic *treatment* and the population *pregnancy*. A word of the question also names a population
+or topic when its Snowball stem (Italian or English, PyStemmer) is the stem of one of the concept's
+one-word synonyms: "trattati", "trattare" and "trattamento" are all *treatment* without listing
+each inflection. Numbers (a creatinine clearance, a weight, a
 gestational age, a creatinine) are read with their unit or the word that names them.
 """
 
@@ -14,6 +17,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type information
 
 from cmvcds.knowledge.schemas.answers import QuestionVocabulary, Term
 
@@ -196,6 +201,20 @@ def _plain_number(value: Decimal | str) -> float | int | str:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+#: The Snowball stemmers of the two languages asked in (C, thread-safe per call).
+_STEMMERS = (("it", Stemmer.Stemmer("italian")), ("en", Stemmer.Stemmer("english")))
+#: Words and stems shorter than this are left to the exact patterns (abbreviations: HIV, SOT).
+_MIN_STEMMED = 4
+
+
+def stems(word: str) -> frozenset[str]:
+    """The Italian and English Snowball stems of ``word``, tagged by language ("it:tratt")."""
+    if len(word) < _MIN_STEMMED:
+        return frozenset()
+    out = {f"{lang}:{s.stemWord(word)}" for lang, s in _STEMMERS}
+    return frozenset(t for t in out if len(t) - 3 >= _MIN_STEMMED)
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The compiled vocabulary: one pattern per concept, and the word lists."""
@@ -210,6 +229,8 @@ class Lexicon:
     stopwords: frozenset[str]
     known_words: frozenset[str]
     vocabulary: QuestionVocabulary
+    #: The stems of the one-word synonyms of each population and topic.
+    stemmed: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, vocabulary: QuestionVocabulary, corpus_words: Iterable[str] = ()) -> Lexicon:
@@ -248,6 +269,16 @@ class Lexicon:
             known_words=frozenset(vocabulary_words)
             | frozenset(w if w.isascii() and w.isalnum() else normalise(w) for w in corpus_words),
             vocabulary=vocabulary,
+            stemmed={
+                name: frozenset(
+                    stem
+                    for synonym in (*term.synonyms, term.label)
+                    if " " not in (word := normalise(synonym))
+                    for stem in stems(word)
+                )
+                for group in (vocabulary.populations, vocabulary.topics)
+                for name, term in group.items()
+            },
         )
 
     def expand_populations(self, populations: Iterable[str]) -> frozenset[str]:
@@ -268,15 +299,34 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
     def found(patterns: Mapping[str, re.Pattern[str]]) -> list[str]:
         hits = []
         for name, pattern in patterns.items():
-            matches = list(pattern.finditer(masked))
+            matches = [m.span() for m in pattern.finditer(masked)]
             if matches:
                 hits.append(name)
-                spans.extend(m.span() for m in matches)
+                spans.extend(matches)
         return hits
 
     populations = found(lexicon.populations)
     drugs = found(lexicon.drugs)
     topics = found(lexicon.topics)
+    # A question whose words name no population (or no topic) by its synonyms names one by a
+    # word's stem ("trattati" is an inflection of "trattamento"); a word inside a matched phrase
+    # ("side effects") keeps the phrase's meaning.
+    anchors = list(lexicon.anchors.finditer(masked))
+    spans.extend(m.span() for m in anchors)
+    exact = list(spans)
+    unnamed = [
+        (n, g) for n, g in ((populations, lexicon.populations), (topics, lexicon.topics)) if not n
+    ]
+    for match in re.finditer(r"[a-z]+", masked):
+        if any(start <= match.start() < end for start, end in exact):
+            continue
+        word = stems(match.group())
+        for names, group in unnamed:
+            for name in group:
+                if word & lexicon.stemmed.get(name, frozenset()):
+                    if name not in names:
+                        names.append(name)
+                    spans.append(match.span())
     if (
         "diagnosis" in topics
         and len(topics) > 1
@@ -285,8 +335,6 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
         # "I have a primary infection: is valaciclovir safe?" names the diagnosis as the
         # situation; the question is the other topic.
         topics.remove("diagnosis")
-    anchors = list(lexicon.anchors.finditer(masked))
-    spans.extend(m.span() for m in anchors)
     # A specific population named makes the general one that includes it redundant.
     populations = [
         p for p in populations if not set(lexicon.includes.get(p, ())) & set(populations)
