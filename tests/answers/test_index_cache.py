@@ -5,6 +5,7 @@ the web app call it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,28 +48,26 @@ def test_a_restored_index_answers_as_the_built_one(
     assert restored.ask(QUESTION) == built.ask(QUESTION)
 
 
-def test_a_corrupt_cache_is_ignored_and_rebuilt(
-    knowledge: Knowledge, cache: Path, model: str
+def _corrupt(stored: bytes) -> bytes:
+    return stored.split(b"\n", 1)[0] + b"\nnot a pickle at all"  # right key, broken body
+
+
+def _stale(stored: bytes) -> bytes:
+    return b"0" * 64 + b"\n" + stored.split(b"\n", 1)[1]  # built from another pack or code
+
+
+@pytest.mark.parametrize("breaking", [_corrupt, _stale], ids=["corrupt", "stale"])
+def test_a_broken_cache_is_ignored_and_rebuilt(
+    knowledge: Knowledge, cache: Path, model: str, breaking: Callable[[bytes], bytes]
 ) -> None:
     expected = build_engine(knowledge).ask(QUESTION)
     path = _index_file(cache)
-    key_line = path.read_bytes().split(b"\n", 1)[0]
-    path.write_bytes(key_line + b"\nnot a pickle at all")  # right key, broken body
-    assert read_index(model, index_key(knowledge, model)) is None
+    path.write_bytes(breaking(path.read_bytes()))
+    key = index_key(knowledge, model)
+    assert read_index(model, key) is None
     assert build_engine(knowledge).ask(QUESTION) == expected
-    assert read_index(model, index_key(knowledge, model)) is not None  # written again
-
-
-def test_a_stale_cache_is_ignored_and_rebuilt(
-    knowledge: Knowledge, cache: Path, model: str
-) -> None:
-    expected = build_engine(knowledge).ask(QUESTION)
-    path = _index_file(cache)
-    body = path.read_bytes().split(b"\n", 1)[1]
-    path.write_bytes(b"0" * 64 + b"\n" + body)  # built from another pack or code
-    assert read_index(model, index_key(knowledge, model)) is None
-    assert build_engine(knowledge).ask(QUESTION) == expected
-    assert path.read_bytes().startswith(index_key(knowledge, model).encode())
+    assert path.read_bytes().startswith(key.encode())  # written again, readable
+    assert read_index(model, key) is not None
 
 
 def test_a_cache_directory_that_cannot_be_written_falls_back_to_the_users(
