@@ -27,7 +27,8 @@ FLOORS = {"top1": 0.913, "required_present": 0.968, "off_topic_refused": 1.0}
 #: Lowered from 0.705 by ask19's second session: held-out near-ties (< 0.001 apart) flipped with
 #: the BM25 weights when the herpesviruses/maintenance/route topics and the Italian of the drug-*
 #: statements joined the index; the held-out set is not tuned on (bench/README.md).
-HELDOUT_FLOORS = {"top1": 0.735, "required_present": 0.911, "off_topic_refused": 1.0}
+#: Raised to 0.764 by ask19b (Snowball stems in the vocabulary and the BM25 index).
+HELDOUT_FLOORS = {"top1": 0.764, "required_present": 0.911, "off_topic_refused": 1.0}
 HELDOUT = yaml.safe_load((Path(__file__).parent / "heldout.yaml").read_text(encoding="utf-8"))
 
 

@@ -2,8 +2,9 @@
 
 Each evidence item is indexed twice. An in-memory SQLite FTS5 table holds its sentence and, in a
 second column, the labels and synonyms (English and Italian) of its populations, drugs and
-topics, so that "gravidanza" or "VGC" reach English statements by BM25. A sentence-embedding
-model (``embedding.py``), when installed, gives the cosine similarity of the question to each
+topics, so that "gravidanza" or "VGC" reach English statements by BM25; a third column holds
+the Italian and English Snowball stems of both, so that "trattati" reaches "trattamento". A
+sentence-embedding model (``embedding.py``), when installed, gives the cosine similarity of the question to each
 sentence. The two rankings are fused by reciprocal rank (k = 60) and the concepts the question
 names add a small bonus; items about another population or another drug are then set aside.
 No file is read or written: the index is a pure function of the knowledge.
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 
 from cmvcds.engine.answers.embedding import Embedder, text_key
 from cmvcds.engine.answers.evidence import Evidence
-from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise
+from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, stems
 from cmvcds.knowledge.schemas.answers import QuestionVocabulary
 
 __all__ = ["RRF_K", "Hit", "Ranker", "keywords_for", "select"]
@@ -31,6 +32,9 @@ __all__ = ["RRF_K", "Hit", "Ranker", "keywords_for", "select"]
 RRF_K = 60
 #: Bonus added to the fused score for each concept of the question an item shares.
 CONCEPT_BONUS = 0.004
+#: Weight of the third FTS column, the Snowball stems of the sentence and keywords (below the
+#: keywords' 0.35: an inflection the words do not share counts, less than a shared word).
+STEM_WEIGHT = 0.2
 #: How many BM25 hits enter the fusion.
 BM25_DEPTH = 60
 
@@ -77,11 +81,14 @@ class Ranker:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(
-            "CREATE VIRTUAL TABLE docs USING fts5(body, keywords, tokenize='unicode61 remove_diacritics 2')"
+            "CREATE VIRTUAL TABLE docs USING fts5(body, keywords, stemmed, tokenize='unicode61 remove_diacritics 2')"
         )
         self._db.executemany(
-            "INSERT INTO docs(rowid, body, keywords) VALUES (?, ?, ?)",
-            [(i + 1, body, keywords) for i, (body, keywords) in enumerate(rows)],
+            "INSERT INTO docs(rowid, body, keywords, stemmed) VALUES (?, ?, ?, ?)",
+            [
+                (i + 1, body, keywords, _stemmed(f"{body} {keywords}"))
+                for i, (body, keywords) in enumerate(rows)
+            ],
         )
         self._db.commit()
         self._rows = tuple(rows)
@@ -118,19 +125,23 @@ class Ranker:
         """Every word of the indexed texts (for telling known from unknown question words)."""
         with self._lock:
             self._db.execute(
-                "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, 'row')"
+                "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, 'col')"
             )
-            return {row[0] for row in self._db.execute("SELECT term FROM vocab")}
+            query = "SELECT DISTINCT term FROM vocab WHERE col != 'stemmed'"
+            return {row[0] for row in self._db.execute(query)}
 
     def bm25(self, terms: Iterable[str]) -> list[int]:
         """Indices of the texts matching any of ``terms``, best first."""
-        quoted = sorted({f'"{t}"' for t in terms if re.fullmatch(r"[a-z0-9][a-z0-9\-/]*", t)})
+        words = [t for t in terms if re.fullmatch(r"[a-z0-9][a-z0-9\-/]*", t)]
+        quoted = sorted({f'"{t}"' for t in words})
         if not quoted:
             return []
-        query = " OR ".join(quoted)
+        stemmed = sorted({f'stemmed : "{s}"' for s in _stemmed(" ".join(words)).split()})
+        query = " OR ".join([*quoted, *stemmed])
         with self._lock:
             rows = self._db.execute(
-                "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 1.0, 0.35) LIMIT ?",
+                "SELECT rowid FROM docs WHERE docs MATCH ?"
+                f" ORDER BY bm25(docs, 1.0, 0.35, {STEM_WEIGHT}) LIMIT ?",
                 (query, BM25_DEPTH),
             ).fetchall()
         return [int(r[0]) - 1 for r in rows]
@@ -167,6 +178,11 @@ class Ranker:
             )
         hits.sort(key=lambda h: (-h.score, h.index))
         return hits
+
+
+def _stemmed(text: str) -> str:
+    """The Italian and English Snowball stems of the words of ``text``, as index tokens."""
+    return " ".join(sorted({s.replace(":", "") for w in text.split() for s in stems(w)}))
 
 
 def keywords_for(
