@@ -58,7 +58,10 @@ class Ranker:
         embedder: Embedder | None,
         vectors: Mapping[str, NDArray[np.float32]] | None = None,
     ) -> None:
-        rows = [(normalise(t), normalise(k)) for t, k in zip(texts, keywords, strict=True)]
+        rows = []
+        for text, words in zip(texts, keywords, strict=True):
+            body, labels = normalise(text), normalise(words)
+            rows.append((body, labels, _stemmed(f"{body} {labels}")))
         keys: tuple[str, ...] = ()
         matrix: NDArray[np.float32] | None = None
         if embedder is not None:
@@ -73,7 +76,7 @@ class Ranker:
 
     def _index(
         self,
-        rows: Sequence[tuple[str, str]],
+        rows: Sequence[tuple[str, str, str]],
         keys: tuple[str, ...],
         matrix: NDArray[np.float32] | None,
         embedder: Embedder | None,
@@ -85,10 +88,7 @@ class Ranker:
         )
         self._db.executemany(
             "INSERT INTO docs(rowid, body, keywords, stemmed) VALUES (?, ?, ?, ?)",
-            [
-                (i + 1, body, keywords, _stemmed(f"{body} {keywords}"))
-                for i, (body, keywords) in enumerate(rows)
-            ],
+            [(i + 1, *row) for i, row in enumerate(rows)],
         )
         self._db.commit()
         self._rows = tuple(rows)
@@ -97,14 +97,15 @@ class Ranker:
         self.keys = keys
         self.matrix = matrix
 
-    def state(self) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], object]:
-        """The indexed texts (normalised), their vector keys and matrix: a cache's plain data."""
+    def state(self) -> tuple[tuple[tuple[str, str, str], ...], tuple[str, ...], object]:
+        """The indexed texts (normalised, and their stems), their vector keys and matrix: a
+        cache's plain data."""
         return self._rows, self.keys, self.matrix
 
     @classmethod
     def restore(
         cls,
-        state: tuple[tuple[tuple[str, str], ...], tuple[str, ...], object],
+        state: tuple[tuple[tuple[str, str, str], ...], tuple[str, ...], object],
         embedder: Embedder | None,
     ) -> Ranker:
         """The ranker ``state()`` described, indexed again without normalising or embedding."""
