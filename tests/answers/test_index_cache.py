@@ -78,3 +78,4 @@ def test_a_cache_directory_that_cannot_be_written_falls_back_to_the_users(
     answer = build_engine(knowledge).ask(QUESTION)
     assert answer["covered"]
     assert _index_file(tmp_path / "home" / ".cache" / "cmvcds")
+    assert read_index(model, index_key(knowledge, model)) is not None  # and read from there

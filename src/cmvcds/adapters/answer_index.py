@@ -76,18 +76,32 @@ def index_key(knowledge: Knowledge, model: str) -> str:
     return digest.hexdigest()
 
 
+def _writable(root: Path) -> bool:
+    """Whether ``root`` is, or can be created as, a directory this process writes to."""
+    existing = root
+    while not existing.exists():
+        existing = existing.parent
+    return existing.is_dir() and os.access(existing, os.W_OK)
+
+
 def read_index(model: str, key: str) -> dict[str, Any] | None:
-    """The cached index built for ``key``; none when missing, stale or unreadable."""
+    """The cached index built for ``key``; none when missing, stale or unreadable. The user's
+    cache directory is read only when ``$CMVCDS_CACHE_DIR`` cannot be written (where
+    ``write_index`` then keeps it)."""
     for root in _cache_dirs():
+        snapshot = None
         try:
             with (root / f"answer-index-{_tag(model)}.pickle").open("rb") as stored:
-                if stored.readline().strip() != key.encode():
-                    continue  # built from another pack, statements or code
-                snapshot = pickle.load(stored)
-        except Exception:  # a corrupt or truncated cache is rebuilt, never fatal
-            continue
+                if (
+                    stored.readline().strip() == key.encode()
+                ):  # else another pack, statements or code
+                    snapshot = pickle.load(stored)
+        except Exception:  # a missing, corrupt or truncated cache is rebuilt, never fatal
+            snapshot = None
         if isinstance(snapshot, dict):
             return snapshot
+        if _writable(root):
+            return None  # this is the cache: rebuilt here
     return None
 
 
