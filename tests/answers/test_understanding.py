@@ -271,6 +271,6 @@ def test_italian_inflections_of_a_treatment_word_are_treatment(
 def test_a_word_inside_a_matched_phrase_keeps_the_phrases_meaning(
     bm25_engine: AnswerEngine,
 ) -> None:
-    """ "side effects" is toxicity; its "effects" does not also stem to efficacy ("effect")."""
+    """Inside "side effects" (toxicity), "effects" does not also stem to efficacy ("effect")."""
     understood = bm25_engine.understand("What side effects can valganciclovir cause in my baby?")
     assert "toxicity" in understood.topics and "efficacy" not in understood.topics

@@ -28,9 +28,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("serve")
-    settings = Settings(
-        database_url=f"sqlite:///{folder / 'cmvcds.sqlite3'}", examples_dir=ROOT / "examples"
-    )
+    settings = Settings(database_url=f"sqlite:///{folder / 'cmvcds.sqlite3'}", examples_dir=ROOT / "examples")
     with serving(create_app(settings, Clinic(knowledge, today=lambda: TODAY))) as url:
         yield url
 
@@ -42,9 +40,7 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("Debian chromium is missing: run tools/ensure_chromium.sh")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
-        )
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         yield launched
         launched.close()
 
@@ -68,13 +64,9 @@ def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browse
     page.select_option("#f-population", "apulia-under-25")
     report = _run_small(page, page.locator("input[value=first-trimester]"))
     expect(report).to_be_visible(timeout=120_000)  # the job's page reloads until the run is done
-    expect(report).to_contain_text(
-        "population Apulia, 2016-2019, women under 25 (seroprevalence 55.6%)"
-    )
+    expect(report).to_contain_text("population Apulia, 2016-2019, women under 25 (seroprevalence 55.6%)")
     expect(report).to_contain_text("Women given valacyclovir (prevention)")
-    expect(report.locator("table.simulation thead th")).to_have_text(
-        ["", "No screening", "First-trimester serology"]
-    )
+    expect(report.locator("table.simulation thead th")).to_have_text(["", "No screening", "First-trimester serology"])
     expect(report.locator("svg").first).to_be_visible()
     expect(report).to_contain_text("Shahar-Nissan")
     assert "/simulate/jobs/" in page.url  # the run's own page, which a reload shows again
@@ -95,30 +87,16 @@ def test_the_run_and_its_report_in_italian(server: str, browser: Browser) -> Non
     page.click("nav.languages a[data-lang=it]")
     expect(page.locator("h1")).to_have_text("Simulazione dello screening")
     page.select_option("#f-population", label="Puglia, 2016-2019, donne di 40 anni e oltre (80,6%)")
-    report = _run_small(
-        page, page.get_by_label("Consigli igienici alla prima visita, nessuna sierologia")
-    )
+    report = _run_small(page, page.get_by_label("Consigli igienici alla prima visita, nessuna sierologia"))
     expect(report).to_be_visible(timeout=120_000)
     assert "/simulate/jobs/" in page.url
     expect(page.locator("html")).to_have_attribute("lang", "it")
-    expect(report.locator("h2")).to_have_text(
-        ["Risultati per 100.000 gravidanze", "Grafici", "Parametri e loro fonti"]
-    )
-    expect(report.locator("table.simulation thead th")).to_have_text(
-        ["", "Nessuno screening", "Consigli igienici"]
-    )
-    expect(report.locator("table.simulation tbody th").first).to_have_text(
-        "Infezioni primarie materne"
-    )
-    expect(report).to_contain_text(
-        "popolazione Puglia, 2016-2019, donne di 40 anni e oltre (sieroprevalenza 80,6%)"
-    )
-    expect(report.locator("figcaption").first).to_have_text(
-        "Esiti per 100.000 gravidanze per strategia."
-    )
-    expect(report).to_contain_text(
-        "Rischio relativo di infezione primaria dopo i consigli igienici (dalla prima visita)"
-    )
+    expect(report.locator("h2")).to_have_text(["Risultati per 100.000 gravidanze", "Grafici", "Parametri e loro fonti"])
+    expect(report.locator("table.simulation thead th")).to_have_text(["", "Nessuno screening", "Consigli igienici"])
+    expect(report.locator("table.simulation tbody th").first).to_have_text("Infezioni primarie materne")
+    expect(report).to_contain_text("popolazione Puglia, 2016-2019, donne di 40 anni e oltre (sieroprevalenza 80,6%)")
+    expect(report.locator("figcaption").first).to_have_text("Esiti per 100.000 gravidanze per strategia.")
+    expect(report).to_contain_text("Rischio relativo di infezione primaria dopo i consigli igienici (dalla prima visita)")
     expect(report).to_contain_text("Revello")  # the sources as written
     expect(report).not_to_contain_text("Fetal infections")
     context.close()

@@ -230,5 +230,7 @@ def test_an_impossible_identification_is_refused_naming_its_field(
     page = client.post(location + "/dossier", data={"patient_name": NAME, **typed})
     assert 'role="alert"' in page.text and 'name="birth_date"' in page.text
     assert "Not printed: correct these fields" in page.text
-    italian = client.post(location + "/dossier", data=typed, headers={"Accept-Language": "it"}).text
+    italian = client.post(
+        location + "/dossier", data=typed, headers={"Accept-Language": "it"}
+    ).text
     assert "Non stampato: correggere questi campi" in italian

@@ -17,9 +17,7 @@ def model(knowledge: Knowledge, model_id: str) -> PublishedModel:
     """The published model ``model_id``."""
     models = {m.id: m for m in knowledge.table("simulation_published", PublishedModels).models}
     if model_id not in models:
-        raise InputError(
-            f"unknown published model {model_id!r}; known: {', '.join(models)}", field="--published"
-        )
+        raise InputError(f"unknown published model {model_id!r}; known: {', '.join(models)}", field="--published")
     return models[model_id]
 
 
@@ -47,8 +45,7 @@ def simulated(result: SimulationResult, published: PublishedModel) -> float:
     ``published.per`` pregnancies (averted counts are against ``result``'s reference)."""
     if published.strategy not in result.base:
         raise InputError(
-            f"{published.id} is compared under {published.strategy!r}: add it to --strategies",
-            field="--strategies",
+            f"{published.id} is compared under {published.strategy!r}: add it to --strategies", field="--strategies"
         )
     value = result.base[published.strategy][published.outcome]
     return float(value or 0.0) * published.per / 100_000

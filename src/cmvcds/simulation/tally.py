@@ -55,10 +55,9 @@ def cost(totals: Mapping[str, float], inputs: Mapping[str, float]) -> float:
 
 def qaly_loss(totals: Mapping[str, float], inputs: Mapping[str, float]) -> float:
     """QALYs lost by the children: sequelae, and symptomatic newborns without sequelae."""
-    return (
-        totals.get("sequelae", 0) * inputs["qaly_loss_sequelae"]
-        + totals.get("symptomatic_only", 0) * inputs["qaly_loss_symptomatic"]
-    )
+    return totals.get("sequelae", 0) * inputs["qaly_loss_sequelae"] + totals.get(
+        "symptomatic_only", 0
+    ) * inputs["qaly_loss_symptomatic"]
 
 
 def summarise(
@@ -91,9 +90,7 @@ def summarise(
         row["symptomatic_averted"] = (ref["symptomatic"] - t["symptomatic"]) * scale
         row["sequelae_averted"] = (ref["sequelae"] - t["sequelae"]) * scale
         row["nns"] = PER / averted if averted > 0 else None
-        row["nnt"] = (
-            row["women_treated"] / averted if averted > 0 and row["women_treated"] else None
-        )  # type: ignore[operator]
+        row["nnt"] = row["women_treated"] / averted if averted > 0 and row["women_treated"] else None  # type: ignore[operator]
         d_cost = (cost(t, inputs) - cost(ref, inputs)) * scale
         d_qaly = (qaly_loss(ref, inputs) - qaly_loss(t, inputs)) * scale
         row["incremental_cost_eur"] = d_cost
