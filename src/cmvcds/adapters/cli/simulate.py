@@ -69,11 +69,12 @@ def simulate(
         knowledge = load_knowledge()
         changes = dict(published_inputs(knowledge, published)) if published else {}
         changes.update(_settings(set_ or []))
+        weeks = _weeks(repeat_weeks) or (model(knowledge, published).repeat_weeks if published else None)
         result = run(
             strategies=[s.strip() for s in strategies.split(",") if s.strip()],
             n=n, seed=seed, psa_draws=psa_draws, psa_n=psa_n, tornado=tornado, tornado_n=tornado_n,
             wtp=wtp, workers=workers, scheduler=scheduler, inputs=changes,
-            repeat_weeks=_weeks(repeat_weeks), knowledge=knowledge, progress=_progress, population=population,
+            repeat_weeks=weeks, knowledge=knowledge, progress=_progress, population=population,
         )  # fmt: skip
         comparison = None
         if published:  # the paper's count beside the simulator's (docs/simulation.md)

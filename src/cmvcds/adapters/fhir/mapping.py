@@ -20,6 +20,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
@@ -154,8 +155,11 @@ def bundle_to_case(
     ignored: list[str] = []
     resources: list[tuple[str, dict[str, Any]]] = []
     bundled: dict[str, dict[str, Any]] = {}
+    reports: list[dict[str, Any]] = []  # every one, valid or not: their references are checked
     for where, resource in resources_of(data):
         kind = resource.get("resourceType")
+        if kind == "DiagnosticReport":
+            reports.append(resource)
         if kind not in READ:
             continue
         label = where or f"{kind}/{resource.get('id', '?')}"
@@ -174,9 +178,7 @@ def bundle_to_case(
     for label, resource in resources:
         mapper.add(label, resource)
     sent = {f"{r.get('resourceType')}/{r.get('id')}" for _, r in resources}
-    for _, resource in resources_of(data):
-        if resource.get("resourceType") != "DiagnosticReport":
-            continue
+    for resource in reports:
         missing = [
             ref
             for ref in (str((r or {}).get("reference", "")) for r in resource.get("result") or [])
@@ -216,12 +218,27 @@ def _report_results(label: str, report: dict[str, Any]) -> list[tuple[str, dict[
 
 
 def _validate(label: str, resource: dict[str, Any]) -> list[str]:
-    text = json.dumps(resource, sort_keys=True, separators=(",", ":"), default=str)
-    return [f"{label}.{problem}" for problem in _fhir_problems(resource["resourceType"], text)]
+    return [
+        f"{label}.{problem}" for problem in _fhir_problems(resource["resourceType"], _key(resource))
+    ]
+
+
+def _key(resource: dict[str, Any]) -> bytes:
+    """The resource as canonical JSON (sorted keys): the cache key of its validation, and the
+    text validated. orjson (~12x faster than ``json.dumps`` here, issue 20 item 5); a value it
+    cannot write (an integer beyond 64 bits, a non-text key) goes through ``json.dumps``."""
+    try:
+        return orjson.dumps(resource, default=str, option=_CANONICAL)
+    except orjson.JSONEncodeError:
+        return json.dumps(resource, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+#: Keys sorted; dates and datetimes through ``default=str``, as ``json.dumps`` writes them.
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
 @lru_cache(maxsize=4096)
-def _fhir_problems(kind: str, text: str) -> tuple[str, ...]:
+def _fhir_problems(kind: str, text: bytes) -> tuple[str, ...]:
     """FHIR R4 problems of one resource (cached by content: an EHR sends the same resources of a
     patient again at every chart opening, and the answer depends on the content only)."""
     model = get_fhir_model_class(kind)
