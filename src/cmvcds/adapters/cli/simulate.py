@@ -57,8 +57,10 @@ def simulate(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     lang: Annotated[Language, typer.Option("--lang", help="Language of the text and HTML/PDF report (JSON is not translated).")] = Language.EN,
 ) -> None:
-    """Simulate pregnancies under CMV screening policies; per 100,000: detections, treatments,
-    amniocenteses, fetal infections, costs, QALYs, ICERs (and PSA, CEAC, tornado)."""
+    """Simulate pregnancies under CMV screening policies (per 100,000: detections, treatments, outcomes, costs, ICERs).
+
+    Also amniocenteses, QALYs and, when asked, PSA, CEAC and tornado.
+    """
     from cmvcds.adapters.report.dossier import in_language
     from cmvcds.adapters.report.simulation_html import render_html, render_text
     from cmvcds.knowledge import load_knowledge
@@ -69,11 +71,12 @@ def simulate(
         knowledge = load_knowledge()
         changes = dict(published_inputs(knowledge, published)) if published else {}
         changes.update(_settings(set_ or []))
+        weeks = _weeks(repeat_weeks) or (model(knowledge, published).repeat_weeks if published else None)
         result = run(
             strategies=[s.strip() for s in strategies.split(",") if s.strip()],
             n=n, seed=seed, psa_draws=psa_draws, psa_n=psa_n, tornado=tornado, tornado_n=tornado_n,
             wtp=wtp, workers=workers, scheduler=scheduler, inputs=changes,
-            repeat_weeks=_weeks(repeat_weeks), knowledge=knowledge, progress=_progress, population=population,
+            repeat_weeks=weeks, knowledge=knowledge, progress=_progress, population=population,
         )  # fmt: skip
         comparison = None
         if published:  # the paper's count beside the simulator's (docs/simulation.md)

@@ -85,7 +85,10 @@ class PublishedModel(Fact):
 
     ``inputs`` override rows of ``parameters.yaml`` (by id); ``strategy`` and ``reference`` name
     the simulator's strategies that correspond to the paper's; ``outcome`` is an output key of
-    the simulator, compared per ``per`` pregnancies with ``tolerance`` (relative).
+    the simulator, compared per ``per`` pregnancies with ``tolerance`` (relative). A count
+    (not ``*_averted``) under a ``strategy`` other than its ``reference`` is compared as the
+    difference, strategy minus reference (e.g. detections at a repeat visit only);
+    ``repeat_weeks`` is the paper's schedule of repeated serology, when it has one.
     """
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -93,9 +96,10 @@ class PublishedModel(Fact):
     inputs: dict[str, float]
     strategy: str
     reference: str
+    repeat_weeks: tuple[int, ...] | None = None
     outcome: Literal[
         "fetal_infections_averted", "symptomatic_averted", "sequelae_averted", "fetal_infections",
-        "primary_infections",
+        "primary_infections", "primary_detected",
     ]
     reported: float
     per: int = Field(gt=0)
