@@ -40,6 +40,7 @@ COVERED = {
     TEMPLATE_DIR / "home.html",
     TEMPLATE_DIR / "case_form.html",
     TEMPLATE_DIR / "_field.html",
+    TEMPLATE_DIR / "_case_conflict.html",
     TEMPLATE_DIR / "assessment.html",
     TEMPLATE_DIR / "_assessment.html",
     TEMPLATE_DIR / "dose.html",

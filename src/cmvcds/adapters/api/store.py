@@ -36,7 +36,7 @@ from cmvcds.registry.web_tables import (
     web_cases,
 )
 
-__all__ = ["CardsShown", "CaseStore", "CaseVersion", "StoredCase", "metadata"]
+__all__ = ["CardsShown", "CaseStore", "CaseVersion", "StaleVersion", "StoredCase", "metadata"]
 
 LOG = logging.getLogger("cmvcds.web")
 
@@ -75,6 +75,14 @@ class CaseVersion:
     saved_at: datetime
 
 
+class StaleVersion(Exception):
+    """A save from version ``expected`` of a case now at version ``latest``."""
+
+    def __init__(self, key: int, expected: int, latest: int) -> None:
+        super().__init__(f"case {key} is at version {latest}, the edit started from {expected}")
+        self.key, self.expected, self.latest = key, expected, latest
+
+
 class CaseStore:
     """Cases and feedback in the configured database."""
 
@@ -101,11 +109,19 @@ class CaseStore:
         return key
 
     def save_version(
-        self, key: int, raw: dict[str, Any], assessment: dict[str, Any] | None, change: str
+        self,
+        key: int,
+        raw: dict[str, Any],
+        assessment: dict[str, Any] | None,
+        change: str,
+        *,
+        expected: int | None = None,
     ) -> int:
         """Make ``raw`` the case's current state, kept as its next version; returns the number.
 
-        Two writers saving at once both keep their version (the unique number is retried)."""
+        Two writers saving at once both keep their version (the unique number is retried),
+        unless ``expected`` names the version the writer started from: a newer one raises
+        ``StaleVersion`` (optimistic concurrency: an edit never silently undoes another)."""
         for _ in range(5):
             try:
                 with self.engine.begin() as connection:
@@ -117,6 +133,8 @@ class CaseStore:
                         ).scalar_one()
                         or 0
                     )
+                    if expected is not None and number - 1 != expected:
+                        raise StaleVersion(key, expected, number - 1)
                     connection.execute(
                         update(web_cases)
                         .where(web_cases.c.id == key)
@@ -164,6 +182,16 @@ class CaseStore:
                 .order_by(web_case_versions.c.version)
             ).all()
         return [_version(r) for r in rows]
+
+    def latest_version(self, key: int) -> int:
+        """The number of case ``key``'s newest version (0 for none)."""
+        with self.engine.connect() as connection:
+            number = connection.execute(
+                select(func.max(web_case_versions.c.version)).where(
+                    web_case_versions.c.case_key == key
+                )
+            ).scalar_one()
+        return int(number or 0)
 
     def get(self, key: int) -> StoredCase | None:
         """The stored case ``key``; None for no such case (also a key no database row can have)."""

@@ -57,8 +57,10 @@ def simulate(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
     lang: Annotated[Language, typer.Option("--lang", help="Language of the text and HTML/PDF report (JSON is not translated).")] = Language.EN,
 ) -> None:
-    """Simulate pregnancies under CMV screening policies; per 100,000: detections, treatments,
-    amniocenteses, fetal infections, costs, QALYs, ICERs (and PSA, CEAC, tornado)."""
+    """Simulate pregnancies under CMV screening policies (per 100,000: detections, treatments, outcomes, costs, ICERs).
+
+    Also amniocenteses, QALYs and, when asked, PSA, CEAC and tornado.
+    """
     from cmvcds.adapters.report.dossier import in_language
     from cmvcds.adapters.report.simulation_html import render_html, render_text
     from cmvcds.knowledge import load_knowledge

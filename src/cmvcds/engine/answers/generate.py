@@ -20,7 +20,7 @@ import fnmatch
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.engine.answers.evidence import Evidence
@@ -39,10 +39,10 @@ from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.answers import Template, TemplateSet
 from cmvcds.knowledge.schemas.base import Fact
-from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
-from cmvcds.knowledge.schemas.drugs import Band, DrugLabel, RegimenRow
-from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol, Threshold
-from cmvcds.knowledge.schemas.transplant import HivRules, TreatmentRules
+
+if TYPE_CHECKING:  # imported where a table is read: a cached index answers without building them
+    from cmvcds.knowledge.schemas.drugs import Band, DrugLabel, RegimenRow
+    from cmvcds.knowledge.schemas.pregnancy import Threshold
 
 __all__ = ["case_evidence", "question_evidence", "table_evidence"]
 
@@ -125,6 +125,8 @@ def _evidence(
 
 def _drug_labels(knowledge: Knowledge, pattern: str) -> Iterator[DrugLabel]:
     """The drug labels whose table name matches ``pattern`` (no other table is unpickled)."""
+    from cmvcds.knowledge.schemas.drugs import DrugLabel
+
     for name in sorted(knowledge.names_of(DrugLabel)):
         if fnmatch.fnmatch(name, pattern):
             yield knowledge.table(name, DrugLabel)
@@ -277,6 +279,8 @@ def _regimen_doses(row: RegimenRow, lang: str, texts: Mapping[str, str]) -> str 
 def _pregnancy_protocol(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
     if "pregnancy_protocol" not in knowledge.tables:
         return
+    from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
+
     p = knowledge.table("pregnancy_protocol", PregnancyProtocol)
     fields = {
         "onset_before": p.prevention_onset_before.ga,
@@ -354,6 +358,8 @@ _SPECIMENS_IT = {
 def _congenital_criteria(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
     if "congenital_criteria" not in knowledge.tables:
         return
+    from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
+
     c = knowledge.table("congenital_criteria", CongenitalCriteria)
     fields = {
         "max_start_age_days": c.trial_population.max_start_age_days,
@@ -396,12 +402,16 @@ def _immune_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence
     if template.id == "sot-treatment-minimum":
         if "cmv_treatment" not in knowledge.tables:
             return
+        from cmvcds.knowledge.schemas.transplant import TreatmentRules
+
         t = knowledge.table("cmv_treatment", TreatmentRules)
         fields: dict[str, object] = {"min_days": number(t.min_treatment_days.value)}
         rows: list[Fact] = [t.min_treatment_days]
     elif template.id in ("hiv-stop-maintenance", "hiv-induction-and-art"):
         if "hiv_cmv" not in knowledge.tables:
             return
+        from cmvcds.knowledge.schemas.transplant import HivRules
+
         h = knowledge.table("hiv_cmv", HivRules)
         fields = {
             "cd4": number(h.cd4_cutoff_per_ul.value),
@@ -513,6 +523,8 @@ def _amniocentesis_date(
     ga_text = question.numbers.get("gestational_age")
     if not isinstance(ga_text, str) or "pregnancy_protocol" not in knowledge.tables:
         return
+    from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
+
     p = knowledge.table("pregnancy_protocol", PregnancyProtocol)
     onset = GestationalAge.parse(ga_text)
     after = GestationalAge(onset.days + p.amniocentesis_after_onset.days)

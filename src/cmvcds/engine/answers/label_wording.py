@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.drugs import Band, RegimenRow
 from cmvcds.knowledge.schemas.translations import PLACEHOLDER, TranslationTable
+
+if TYPE_CHECKING:  # the drug schemas are built only when a label is read
+    from cmvcds.knowledge.schemas.drugs import Band, RegimenRow
 
 __all__ = [
     "band_result",

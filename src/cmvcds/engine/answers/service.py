@@ -102,6 +102,43 @@ class AnswerEngine:
             else "SQLite FTS5 BM25 only (no sentence-embedding model installed)"
         )
 
+    def snapshot(self) -> dict[str, Any]:
+        """The built index as picklable data for a cache kept by the caller: everything but the
+        knowledge pack, the embedding model and the in-memory databases (``restore``)."""
+        return {
+            "vocabulary": self.vocabulary,
+            "texts": self.texts,
+            "templates": self.templates,
+            "boundaries": self.boundaries,
+            "items": self.items,
+            "ranker": self.ranker.state(),
+            "examples": self.examples.ranker.state(),
+            "lexicon": self.lexicon,
+            "method": self.method,
+        }
+
+    @classmethod
+    def restore(
+        cls, knowledge: Knowledge, embedder: Embedder | None, snapshot: Mapping[str, Any]
+    ) -> AnswerEngine:
+        """The engine ``snapshot()`` described, for ``knowledge`` (the pack it was built from:
+        the caller keys its cache by the pack's digest), without generating, normalising,
+        checking or embedding anything again."""
+        engine = cls.__new__(cls)
+        engine.knowledge = knowledge
+        engine.vocabulary = snapshot["vocabulary"]
+        engine.texts = snapshot["texts"]
+        engine.templates = snapshot["templates"]
+        engine.boundaries = snapshot["boundaries"]
+        engine.items = snapshot["items"]
+        engine.ranker = Ranker.restore(snapshot["ranker"], embedder)
+        engine.examples = _Examples(
+            engine.texts.examples, Ranker.restore(snapshot["examples"], embedder)
+        )
+        engine.lexicon = snapshot["lexicon"]
+        engine.method = snapshot["method"]
+        return engine
+
     def vectors(self) -> dict[str, NDArray[np.float32]]:
         """Every text vector computed, by key (for a cache the caller keeps)."""
         return {**self.ranker.vectors(), **self.examples.ranker.vectors()}
