@@ -11,6 +11,7 @@ that does not need creatinine is still answered.
 from __future__ import annotations
 
 import copy
+import json
 import random
 from collections.abc import Callable
 from decimal import Decimal
@@ -156,3 +157,21 @@ def test_shuffling_the_observations_never_changes_the_answer(
         assert _doc(parsed(shuffled, knowledge), knowledge) == _doc(
             parsed(raw, knowledge), knowledge
         ), raw["id"]
+
+
+def test_the_dose_command_names_the_contradiction() -> None:
+    """``cmvcds dose CASE``: the same insufficient answer for either order, saying why."""
+    from typer.testing import CliRunner
+
+    from cmvcds.adapters.cli.main import app
+
+    documents = []
+    flags = ["--drug", "valganciclovir", "--indication", "prophylaxis", "--format", "json"]
+    for name in ("t-cr-1.0", "t-cr-3.0"):
+        path = Path(__file__).parent / "cases" / f"{name}.yaml"
+        result = CliRunner().invoke(app, ["dose", str(path), *flags])
+        documents.append(json.loads(result.stdout))
+    assert documents[0] == documents[1]
+    assert documents[0]["outcome"] == "insufficient_data"
+    assert documents[0]["alerts"][0]["code"] == "contradictory-input"
+    assert documents[0]["missing"][0]["why"].startswith("two different results of creatinine")

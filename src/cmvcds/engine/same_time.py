@@ -15,17 +15,22 @@ part of the answer that needs the measurement says ``insufficient_data`` and nam
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import AlertCode, Severity
 
-__all__ = ["SOURCE", "conflicting_dates", "without_contradictions"]
+__all__ = ["SOURCE", "conflicting_dates", "dose_with_contradictions", "without_contradictions"]
 
 #: The project rule that the observations' order never decides (design.md §3).
 SOURCE = "cmvcds2026-case-format"
+
+if TYPE_CHECKING:  # the assessment imports this module; the dose calculator's values only typed
+    from cmvcds.engine.dosing import DoseResult
 
 Key = tuple[str, str | None, int | None, Decimal | None]
 
@@ -127,3 +132,14 @@ def _name(key: Key) -> str:
     if hours is not None:
         name += f" {hours} h after a dose"
     return name
+
+
+def dose_with_contradictions(dose: DoseResult, case: Case, on: date) -> DoseResult:
+    """The dose calculator's answer for a case file with the case's contradictory results named
+    (its alerts and missing lines first): ``dose_patient_from_case`` already reads a
+    contradictory latest value as unknown; this says why."""
+    _, found = without_contradictions(case, on)
+    if not found.alerts:
+        return dose
+    missing = (*found.missing, *(m for m in dose.missing if m not in found.missing))
+    return replace(dose, alerts=(*found.alerts, *dose.alerts), missing=missing)

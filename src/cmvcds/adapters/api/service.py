@@ -19,6 +19,7 @@ from cmvcds.domain.case import Case, parse_case
 from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
 from cmvcds.domain.settings import SiteSettings, parse_settings
 from cmvcds.engine import dosing
+from cmvcds.engine.same_time import dose_with_contradictions
 from cmvcds.errors import SettingsError
 from cmvcds.knowledge import Knowledge, load_knowledge
 
@@ -89,6 +90,7 @@ class Clinic:
             route=request.get("route"),
             region=request.get("region") or "us",
         )
+        result = dose_with_contradictions(result, case, case.assessed_on)
         document: dict[str, Any] = result.to_dict()
         document["knowledge"] = self.knowledge.stamp()
         return document

@@ -123,6 +123,7 @@ def dose(
     """The labelled dose of a CMV antiviral for one patient: renal function, band, row and source."""
     from cmvcds.domain.case import parse_case
     from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
+    from cmvcds.engine.same_time import dose_with_contradictions
 
     with exits_on_error():
         if not drug:
@@ -168,7 +169,7 @@ def dose(
             region=region.value,
             weight_basis=weight_basis.value,
         )
-        document = result.to_dict()
+        document = dose_with_contradictions(result, parsed, parsed.assessed_on).to_dict()
         document["knowledge"] = knowledge.stamp()
         if format is DoseFormat.JSON:
             emit(json.dumps(document, indent=2, ensure_ascii=False))
