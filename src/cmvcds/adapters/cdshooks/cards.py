@@ -261,14 +261,43 @@ def record_cards(
     service_id: str,
     hook_instance: str,
     version: str,
+    foreign: Sequence[str] = (),
 ) -> list[Card]:
     """What the service did not read from the record, and what it assumed while reading it.
 
-    ``ignored`` (invalid resources, pages not read, results or orders it cannot map) is a warning:
-    the advice on the other cards was given without them. ``notes`` (an inferred indication,
-    administrations joined into a course) is information. Nothing is dropped without a word.
+    ``foreign`` (resources of another patient than ``context.patientId``, or naming none) is a
+    warning of its own: the advice was given without them, and the EHR's query or prefetch
+    should be checked. ``ignored`` (invalid resources, pages not read, results or orders it
+    cannot map) is a warning: the advice on the other cards was given without them. ``notes``
+    (an inferred indication, administrations joined into a course) is information. Nothing is
+    dropped without a word.
     """
     cards = []
+    if foreign:
+        cards.append(
+            Card(
+                uuid=card_uuid(hook_instance, service_id, "record/foreign"),
+                summary=summary(
+                    f"{title}: {len(foreign)} resource(s) not of this patient were not used; "
+                    "see details."
+                ),
+                detail="\n".join(
+                    [
+                        "These resources do not belong to the patient in context "
+                        "(context.patientId), or name no patient. The other cards were computed "
+                        "without them; check how the record was queried.",
+                        "",
+                        "**Not this patient's**",
+                        *_bullets(foreign[:20]),
+                        *([f"- … and {len(foreign) - 20} more"] if len(foreign) > 20 else []),
+                        "",
+                        f"Knowledge {version}.",
+                    ]
+                ),
+                indicator="warning",
+                source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
+            )
+        )
     if ignored:
         cards.append(
             Card(
