@@ -26,7 +26,6 @@ from pydantic import ValidationError
 
 from cmvcds.adapters.fhir import medications as meds
 from cmvcds.adapters.fhir.medications import order_indication
-from cmvcds.adapters.fhir.subjects import ContextPatient, bundle_urls, context_patient, not_ours
 from cmvcds.adapters.fhir.results import (
     AVIDITY_FLAGS,
     SEROLOGY_FLAGS,
@@ -38,6 +37,7 @@ from cmvcds.adapters.fhir.results import (
     plain_number,
     specimen,
 )
+from cmvcds.adapters.fhir.subjects import ContextPatient, bundle_urls, context_patient, not_ours
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge

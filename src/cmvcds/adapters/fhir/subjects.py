@@ -209,7 +209,9 @@ def _resolve(
         target = urls.get(literal)
         if target is None:
             return "resolves to no entry of the Bundle (fullUrl)"
-        return f"resolves to {target.get('resourceType')}/{target.get('id', '?')}, not {patient.name}"
+        return (
+            f"resolves to {target.get('resourceType')}/{target.get('id', '?')}, not {patient.name}"
+        )
     absolute = _ABSOLUTE.match(literal)
     if absolute is None:
         return "is not a reference to a Patient"
