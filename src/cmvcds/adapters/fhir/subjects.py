@@ -61,14 +61,14 @@ class ContextPatient:
     """The patient a case is built for: its id, the FHIR server the data came from (absolute
     references on it resolve), its identifiers and the Bundle ``fullUrl``\\ s of its entry."""
 
-    id: str
+    id: str | None
     server: str | None = None
     identifiers: frozenset[tuple[str, str]] = frozenset()
     full_urls: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def name(self) -> str:
-        return f"Patient/{self.id}"
+        return f"Patient/{self.id}" if self.id else "the Bundle's Patient (no id)"
 
 
 def bundle_urls(data: Any) -> dict[str, dict[str, Any]]:
@@ -104,6 +104,11 @@ def context_patient(
     several (an upload holding two patients' records is refused whole, never split by guess)."""
     listed = list(resources)
     patients = [r for r in listed if r.get("resourceType") == "Patient"]
+    if patient_id is None and len(patients) == 1 and patients[0].get("id") is None:
+        # a transaction Bundle's new Patient: known by its fullUrl only (urn:uuid:…)
+        only = patients[0]
+        full = frozenset(url for url, r in urls.items() if r is only)
+        return ContextPatient(None, None, _identifiers(only), full)
     if patient_id is None:
         ids = sorted({str(p.get("id")) for p in patients})
         if not ids:
@@ -148,7 +153,9 @@ def not_ours(
     its type). ``container``: the DiagnosticReport a contained result came in."""
     kind = resource.get("resourceType")
     if kind == "Patient":
-        if resource.get("id") == patient.id:
+        if resource.get("id") == patient.id or any(
+            urls.get(u) is resource for u in patient.full_urls
+        ):
             return None
         return f"it is another patient (Patient/{resource.get('id', '?')}), not {patient.name}"
     element = PATIENT_ELEMENT.get(str(kind))
