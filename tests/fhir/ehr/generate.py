@@ -956,7 +956,8 @@ def foreign_results(pid: str, other: str) -> list[dict[str, Any]]:
     return [
         creat(f"{other}-cr", other, "2026-11-20", 1.5),
         subject_identifier(creat(f"{other}-cr2", other, "2026-11-20", 1.6), f"MRN-{other}"),
-        igm(other, "2026-11-20", 0.2, "NEG") | {"subject": {"reference": f"{OTHER_SERVER}/Patient/{pid}"}},
+        igm(other, "2026-11-20", 0.2, "NEG")
+        | {"subject": {"reference": f"{OTHER_SERVER}/Patient/{pid}"}},
         no_subject(obs(f"{other}-igg", pid, *IGG_PRESENCE, "2026-11-20", coded=NEGATIVE)),
     ]
 
@@ -982,11 +983,24 @@ def foreign_cases() -> list[dict[str, Any]]:
             "another patient's draft order are in the call: neither is used, one warning names both."
         ),
         orders=[
-            order(f"{kid}-mr", kid, "2026-11-21", status="draft", concept=VGC_SCD,
-                  dose=dosage(900, "mg", "mg", 24)),
-            order(f"{kid}-other-mr", "us-dose-other", "2026-11-21", status="draft",
-                  concept=VGC_SCD, reason="induction", dose=dosage(900, "mg", "mg", 12)),
-        ],  # fmt: skip
+            order(
+                f"{kid}-mr",
+                kid,
+                "2026-11-21",
+                status="draft",
+                concept=VGC_SCD,
+                dose=dosage(900, "mg", "mg", 24),
+            ),
+            order(
+                f"{kid}-other-mr",
+                "us-dose-other",
+                "2026-11-21",
+                status="draft",
+                concept=VGC_SCD,
+                reason="induction",
+                dose=dosage(900, "mg", "mg", 12),
+            ),
+        ],
         prefetch=dose_prefetch(kid, **KIDNEY_RECIPIENT, conditions=[kidney_tx(kid)]),
         expect=[("info", "inferred"), FOREIGN],
     )
