@@ -209,9 +209,8 @@ def test_another_patients_results_from_a_faulty_search_are_not_used_and_said(
     """PROBE1 D4: the EHR's searches also return another patient's creatinine 1.5 (over the
     renal cut-off: read, it would exclude valacyclovir) and a result naming no patient. The
     launch's page still recommends valacyclovir, as for the record alone, and names both."""
-    site.ehr.strays = foreign_results(PATIENT, "us-preg-other")[:1] + [
-        no_subject(creat("stray-cr", PATIENT, "2026-11-20", 1.5))
-    ]
+    other_cr = foreign_results(PATIENT, "us-preg-other")[0]
+    site.ehr.strays = [other_cr, no_subject(creat("stray-cr", PATIENT, "2026-11-20", 1.5))]
     with _browser(site) as browser:
         assert browser.get(_to_callback(browser, site, _ehr_launch(browser, site))).is_redirect
         page = browser.get(f"{site.cmvcds}/smart/assessment")
