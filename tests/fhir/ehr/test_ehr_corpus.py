@@ -270,3 +270,31 @@ def test_another_patients_resources_change_nothing_and_are_named(
         assert f"/{stranger} not " in warning["detail"]
     misread = run_case(_as_ours(item, strangers, pid), client, fhir_server)
     assert _decisions(misread) != _decisions(alone)
+
+
+def test_the_services_own_paged_search_is_read_for_the_context_patient_only(
+    client: TestClient, fhir_server: tuple[str, dict[str, Any]]
+) -> None:
+    """PROBE1 D4 on the service's own FHIR reads: the second page (fetched from ``fhirServer``)
+    names the patient by absolute URL on that server (read: the 60000 IU/mL that makes the
+    resistance warning is there) and carries another patient's neutrophils 0.3 (not used: read
+    as hers they stop valganciclovir: "ANC 300 cells/uL … is below 500")."""
+    from tests.fhir.ehr.generate import anc
+
+    item = load(HERE / "cases" / "monitor-paged-searchset.json")
+    pid = item["request"]["context"]["patientId"]
+    (page,) = item["pages"].values()
+    page["entry"][-1]["resource"]["subject"] = {"reference": f"{EHR}/Patient/{pid}"}
+    stray = anc("stray-anc", "us-mon-other", "2026-10-12", 0.3)
+    stray["subject"] = {"reference": f"{EHR}/Patient/us-mon-other"}
+    page["entry"].append({"fullUrl": f"{EHR}/Observation/stray-anc", "resource": stray})
+    cards = run_case(item, client, fhir_server)
+    summaries = [c["summary"] for c in cards]
+    assert any("Suspected antiviral resistance" in s for s in summaries)
+    assert not any("ANC" in s for s in summaries)
+    warning = next(c for c in cards if "not of this patient" in c["summary"])
+    assert "Observation/stray-anc not used: its subject" in warning["detail"]
+    assert "is another patient, not Patient/us-mon-paged" in warning["detail"]
+    stray["subject"] = {"reference": f"{EHR}/Patient/{pid}"}
+    misread = run_case(item, client, fhir_server)
+    assert any("ANC 300 cells/uL on 2026-10-12 is below 500" in c["summary"] for c in misread)
