@@ -201,3 +201,9 @@ def test_results_contained_in_a_report_are_checked_too(knowledge: Knowledge) -> 
 def test_an_upload_naming_no_patient_is_refused(knowledge: Knowledge) -> None:
     with pytest.raises(InputError, match="name no patient"):
         _map(knowledge, _searchset([_stranger(None)]))
+
+
+def test_a_context_patient_id_that_is_not_a_fhir_id_is_refused(knowledge: Knowledge) -> None:
+    """Probe: ``context.patientId`` "../../etc/passwd" was accepted."""
+    with pytest.raises(InputError, match="is not a FHIR id"):
+        _map(knowledge, _searchset(_record()), patient="../../etc/passwd")

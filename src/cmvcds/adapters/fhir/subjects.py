@@ -102,6 +102,10 @@ def context_patient(
     ``context.patientId``, the SMART launch's patient), else the one Patient of the data, else
     the one patient their references name; a sentence saying why when the data name none or
     several (an upload holding two patients' records is refused whole, never split by guess)."""
+    if patient_id is not None and not re.fullmatch(_ID, patient_id):
+        return (
+            f"the context patient id {patient_id[:80]!r} is not a FHIR id ([A-Za-z0-9-.]{{1,64}})"
+        )
     listed = list(resources)
     patients = [r for r in listed if r.get("resourceType") == "Patient"]
     if patient_id is None and len(patients) == 1 and patients[0].get("id") is None:
