@@ -2,32 +2,35 @@
 
 Every input that builds a case from FHIR (CDS Hooks prefetch and the service's own searches,
 the SMART launch, the Bundle upload, the Bulk ``$export``) reads only the resources of the
-patient in context: a resource whose patient reference (``subject``, or ``patient`` where the
-type has no subject) does not resolve to that patient is not used and is said, with the reason;
+patient in context: a resource whose patient reference (``subject``) does not resolve to that
+patient is not used and is said, with the reason;
 so is a ``Patient`` that is not the context patient. Nothing here guesses:
 
 - FHIR R4 ``Reference.reference`` (https://hl7.org/fhir/R4/references-definitions.html) "may be a
   relative reference, in which case it is relative to the service base URL, or an absolute URL":
   ``Patient/123`` (or ``Patient/123/_history/2``) is the context patient when its id is the
   context id; an absolute URL only when it is ``<fhirServer>/Patient/<id>`` of the server the data
-  came from, or the ``fullUrl`` of the context Patient's entry in the same Bundle (FHIR R4
-  §2.36.4 "Resolving references in Bundles": ``urn:uuid:`` references resolve to an entry's
-  ``fullUrl``); a URL on a server we cannot check is refused.
+  came from, or the ``fullUrl`` of the context Patient's entry in the same Bundle (references in
+  a Bundle, ``urn:uuid:`` ones included, resolve to an entry's ``fullUrl``:
+  https://hl7.org/fhir/R4/bundle.html#references); a URL on a server we cannot check is refused.
 - ``#id`` (ref-1: "SHALL have a contained resource if a local reference is provided") is a
   contained Patient: it has no identity of its own, so it is the context patient only when it
   carries one of the context Patient's identifiers.
-- ``Reference.identifier`` alone is a logical reference ("when the referenced resource is not
-  available or not addressable"): it is the context patient only when its system and value are
+- ``Reference.identifier`` alone is a logical reference ("Logical reference, when literal
+  reference is not known", same page): it is the context patient only when its system and value are
   one of the context Patient's identifiers; an identifier that contradicts the literal reference
   (same system, another value) is refused too.
-- No reference at all: US Core makes ``Observation.subject`` 1..1 (US Core Laboratory Result
-  Observation Profile) and a CDS Hooks service answers for ``context.patientId`` only, so a
-  resource that names no patient cannot be attributed and is refused, never assumed ours.
+- No reference at all: base FHIR R4 allows it (``Observation.subject`` 0..1), US Core's
+  Observation profiles require it (1..1: taken from the lead's brief; the profile pages were
+  found, their element tables not re-read here), and a CDS Hooks service answers for
+  ``context.patientId`` only: a resource that names no patient cannot be attributed, so it is
+  refused, never assumed ours.
 - A reference typed, or pointing, to a ``Group``, ``Device``, ``Location``… is not a patient.
 
 Results contained in a DiagnosticReport with no ``subject`` of their own are the report's (a
-contained resource has no independent existence, FHIR R4 §2.6 "Contained Resources"); one that
+contained resource has no independent existence: https://hl7.org/fhir/R4/references.html#contained); one that
 names a subject is checked like any other. Pure functions, no I/O.
+(FHIR R4 Reference definitions read through the project's documentation search on 2026-12-07.)
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from typing import Any
 
 __all__ = ["ContextPatient", "bundle_urls", "context_patient", "not_ours"]
 
-#: The element naming the patient, per resource type read (FHIR R4); Medication names none.
+#: The element naming the patient, per resource type the mapping reads (``mapping.READ``; FHIR
+#: R4: all of them call it ``subject``); a Medication names no patient and is not checked.
 PATIENT_ELEMENT = {
     "Observation": "subject",
     "Condition": "subject",
@@ -47,9 +51,6 @@ PATIENT_ELEMENT = {
     "MedicationStatement": "subject",
     "MedicationAdministration": "subject",
     "DiagnosticReport": "subject",
-    "Encounter": "subject",
-    "AllergyIntolerance": "patient",
-    "Immunization": "patient",
 }
 _ID = r"[A-Za-z0-9\-.]{1,64}"
 _RELATIVE = re.compile(rf"^Patient/({_ID})(?:/_history/{_ID})?$")
