@@ -522,10 +522,18 @@ def _dose_at_crcl(
 
 #: The phase a regimen row is, by its first indication, when the label chains phases (``then``).
 _PHASES = {
-    "en": {"induction": "induction", "maintenance": "maintenance", "prophylaxis": "prevention",
-           "refractory": "treatment"},
-    "it": {"induction": "induzione", "maintenance": "mantenimento", "prophylaxis": "prevenzione",
-           "refractory": "trattamento"},
+    "en": {
+        "induction": "induction",
+        "maintenance": "maintenance",
+        "prophylaxis": "prevention",
+        "refractory": "treatment",
+    },
+    "it": {
+        "induction": "induzione",
+        "maintenance": "mantenimento",
+        "prophylaxis": "prevenzione",
+        "refractory": "trattamento",
+    },
 }
 _THEN = {"en": "; then ", "it": "; poi "}
 _PHASE_DURATION = {"en": ", duration ", "it": ", durata "}
