@@ -7,6 +7,9 @@ Expected values, by hand from the sources:
   half-open on the lower edge (dosing policy), so 59.9 is in 40–59 and 39.99 in 25–39.
 - Cytovene label (induction): ≥ 70 → 5 mg/kg q12h; 50–69 → 2.5 mg/kg q12h; 25–49 → 2.5 mg/kg
   q24h; 10–24 → 1.25 mg/kg q24h.
+- Valcyte US label §2.5 Table 2 for one CrCl band gives each phase its own row: 40–59 → induction
+  450 mg twice daily, maintenance/prevention 450 mg once daily; 25–39 → 450 mg daily, then 450 mg
+  every 2 days (outside probe, session 4: a lead that read as if maintenance were also q12h).
 - AIFA 648/96 allegato: amniocentesis ≥ 8 weeks (56 days) after onset and never before 20+1;
   prevention for an onset before 24+0.
 """
@@ -76,6 +79,45 @@ def test_a_prophylaxis_question_gets_the_prophylaxis_rows_only(bm25_engine: Answ
     statements = dose_statements(bm25_engine, "valganciclovir prophylaxis at CrCl 30")
     assert statements and all(":prophylaxis" in k for k in statements)
     assert all("450 mg every 48 h" in t for t in statements.values())
+
+
+@pytest.mark.parametrize(
+    ("question", "phases"),
+    [
+        (
+            "valganciclovir CrCl 45 mL/min",
+            "induction 450 mg every 12 h (900 mg/day), duration 21 days; "
+            "then maintenance 450 mg every 24 h",
+        ),
+        (
+            "valganciclovir con clearance della creatinina 45 mL/min",
+            "induzione 450 mg ogni 12 h (900 mg/die), durata 21 giorni; "
+            "poi mantenimento 450 mg ogni 24 h",
+        ),
+        (
+            "valganciclovir CrCl 30 mL/min",
+            "induction 450 mg every 24 h, duration 21 days; "
+            "then maintenance 450 mg every 48 h (every 2 days)",
+        ),
+    ],
+)
+def test_a_dose_in_short_states_each_phase_with_its_own_dose(
+    question: str, phases: str, bm25_engine: AnswerEngine
+) -> None:
+    document = bm25_engine.ask(question)
+    assert phases in document["summary"], document["summary"]
+    # No phase is left reading like another: the lead names no bare "then maintenance:" dose.
+    assert "then maintenance: 450" not in document["summary"]
+    assert "poi mantenimento: 450" not in document["summary"]
+
+
+def test_a_refused_first_phase_is_not_followed_by_a_later_phase(
+    bm25_engine: AnswerEngine,
+) -> None:
+    text = dose_statements(bm25_engine, "valganciclovir CrCl 5 mL/min")[
+        "dose-at-crcl:valganciclovir:induction-adult:5"
+    ]
+    assert "not recommended" in text and "maintenance 450" not in text
 
 
 def test_generated_dose_cites_its_label_row(bm25_engine: AnswerEngine) -> None:

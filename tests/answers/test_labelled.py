@@ -22,7 +22,8 @@ QUESTIONS = DATA["questions"]
 #: Lowered from 0.918/0.977 by ask19's third session: the Snowball stems (Italian morphology as a
 #: class) cost 1 top-1 and 2 required on the labelled set ("blood test" stems to monitoring,
 #: "all'inizio" to timing) and gained 2 top-1 on the held-out set (bench/README.md).
-FLOORS = {"top1": 0.913, "required_present": 0.968, "off_topic_refused": 1.0}
+#: Raised by ask19c (228 questions with the outside probe's, session 4): 91.7 % / 97.0 %.
+FLOORS = {"top1": 0.916, "required_present": 0.969, "off_topic_refused": 1.0}
 #: The held-out questions (heldout.yaml: pages not used for labelled.yaml), measured the same way.
 #: Lowered from 0.705 by ask19's second session: held-out near-ties (< 0.001 apart) flipped with
 #: the BM25 weights when the herpesviruses/maintenance/route topics and the Italian of the drug-*

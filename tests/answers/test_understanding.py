@@ -274,3 +274,23 @@ def test_a_word_inside_a_matched_phrase_keeps_the_phrases_meaning(
     """Inside "side effects" (toxicity), "effects" does not also stem to efficacy ("effect")."""
     understood = bm25_engine.understand("What side effects can valganciclovir cause in my baby?")
     assert "toxicity" in understood.topics and "efficacy" not in understood.topics
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Fino a quando si continua il valaciclovir in gravidanza se non si fa l'amniocentesi?",
+        "Until when is valacyclovir continued in pregnancy if no amniocentesis is done?",
+        "How long does a pregnant woman who declines amniocentesis keep taking valaciclovir?",
+    ],
+)
+def test_when_a_treatment_stops_without_amniocentesis_is_the_aspect_asked(
+    question: str, bm25_engine: AnswerEngine
+) -> None:
+    """AIFA allegato: without an amniocentesis the therapy runs to the 26th week (26+0): that
+    stopping rule leads, not the one after an amniocentesis (outside probe, session 4)."""
+    document = bm25_engine.ask(question)
+    assert {"stop-rule", "no-amniocentesis"} <= set(document["understood"]["topics"])
+    first = document["sections"][0]["statements"][0]
+    assert first["id"] == "pregnancy-stop-without-amniocentesis:aifa"
+    assert "26+0" in document["summary"]

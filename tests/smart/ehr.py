@@ -115,6 +115,8 @@ class Ehr:
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
     kid: str = "ehr-2026"
+    #: resources a faulty EHR returns in every search of their type, whoever's they are
+    strays: list[dict[str, Any]] = field(default_factory=list)
     forger: rsa.RSAPrivateKey | None = None  # signs the id_token instead of the JWKS's key
 
     @property
@@ -322,6 +324,7 @@ class Ehr:
         if q.get("patient", "").removeprefix("Patient/") != patient:
             return JSONResponse(_outcome("forbidden", "outside the token's patient"), 403)
         found = [r for r in self.resources.get(kind, []) if _matches(r, q, patient)]
+        found += [r for r in self.strays if r["resourceType"] == kind]
         if q.get("_sort") in ("date", "-date"):
             found.sort(key=_date, reverse=q["_sort"] == "-date")
         count = min(int(q.get("_count", str(self.max_count))), self.max_count)

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, select
 from cmvcds.adapters.smart.oauth import code_challenge
 from cmvcds.adapters.smart.routes import STATE_COOKIE
 from cmvcds.registry.web_tables import smart_launches, web_case_versions, web_cases
+from tests.fhir.ehr.generate import creat, foreign_results, no_subject
 from tests.smart.conftest import CLIENT_ID, Site
 
 PATIENT = "us-preg-13949"
@@ -200,6 +201,26 @@ def test_the_record_is_read_in_pages_newest_first(site: Site) -> None:
         r for r in site.ehr.resources["Observation"] if r["subject"]["reference"].endswith(PATIENT)
     ]
     assert len(searches) == (len(observations) + 1) // 2  # every page read, none twice
+
+
+def test_another_patients_results_from_a_faulty_search_are_not_used_and_said(
+    site: Site,
+) -> None:
+    """PROBE1 D4: the EHR's searches also return another patient's creatinine 1.5 (over the
+    renal cut-off: read, it would exclude valacyclovir) and a result naming no patient. The
+    launch's page still recommends valacyclovir, as for the record alone, and names both."""
+    other_cr = foreign_results(PATIENT, "us-preg-other")[0]
+    site.ehr.strays = [other_cr, no_subject(creat("stray-cr", PATIENT, "2026-11-20", 1.5))]
+    with _browser(site) as browser:
+        assert browser.get(_to_callback(browser, site, _ehr_launch(browser, site))).is_redirect
+        page = browser.get(f"{site.cmvcds}/smart/assessment")
+    assert 'data-decision="valacyclovir-prevention" data-outcome="recommended"' in page.text
+    text = html.unescape(page.text)
+    assert (
+        "Not this patient's, not used: Observation/us-preg-other-cr not used: its subject "
+        f"'Patient/us-preg-other' is another patient, not Patient/{PATIENT}"
+    ) in text
+    assert "Observation/stray-cr not used: it names no patient" in text
 
 
 def test_openid_fhiruser_the_id_token_is_checked_and_says_who_signed_in(site: Site) -> None:

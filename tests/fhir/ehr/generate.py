@@ -931,8 +931,98 @@ def pregnancy_cases() -> list[dict[str, Any]]:
     return out
 
 
+#: The warning card of resources that are not the context patient's (PROBE1 D4).
+FOREIGN = ("warning", "not of this patient")
+OTHER_SERVER = "https://other-ehr.example.org/fhir"
+
+
+def no_subject(resource: dict[str, Any]) -> dict[str, Any]:
+    """``resource`` without its subject (valid FHIR R4, 0..1; US Core requires it 1..1)."""
+    return build({k: v for k, v in resource.items() if k != "subject"})
+
+
+def subject_identifier(resource: dict[str, Any], mrn: str) -> dict[str, Any]:
+    """``resource`` naming its patient by identifier only (a logical reference)."""
+    ident = {"system": "http://hospital.example.org/mrn", "value": mrn}
+    return build({**resource, "subject": {"type": "Patient", "identifier": ident}})
+
+
+def foreign_results(pid: str, other: str) -> list[dict[str, Any]]:
+    """Results another patient's record slipped into ``pid``'s prefetch, each of which would
+    change the advice if read: creatinine 1.5 (newer than the patient's 0.62; over the renal
+    cut-off of valacyclovir 8 g/day), and negative serology dated after the seroconversion, sent
+    with a subject on another patient, on another server, named by another patient's MRN only,
+    or with no subject at all."""
+    return [
+        creat(f"{other}-cr", other, "2026-11-20", 1.5),
+        subject_identifier(creat(f"{other}-cr2", other, "2026-11-20", 1.6), f"MRN-{other}"),
+        igm(other, "2026-11-20", 0.2, "NEG")
+        | {"subject": {"reference": f"{OTHER_SERVER}/Patient/{pid}"}},
+        no_subject(obs(f"{other}-igg", pid, *IGG_PRESENCE, "2026-11-20", coded=NEGATIVE)),
+    ]
+
+
+def foreign_cases() -> list[dict[str, Any]]:
+    """24-25: another patient's resources in the record (PROBE1 D4): not used, and said."""
+    pid, other = "us-preg-foreign", "us-preg-other"
+    results = [*seroconversion(pid), *foreign_results(pid, other)]
+    prefetch = preg_prefetch(pid, results)
+    # another patient's Patient returned with the search (a male: read, he would silence the card)
+    prefetch["observations"]["entry"].append(
+        _entry(patient(other, "male", "1960-01-01"), "include")
+    )
+    kid = "us-dose-foreign"
+    dose = case(
+        "dose-foreign-order-and-creatinine",
+        service=DOSE,
+        hook="order-sign",
+        pid=kid,
+        why=(
+            "Kidney recipient, creatinine 0.9 (CrCl 104): 900 mg daily matches the label (prophylaxis "
+            "inferred). Another patient's creatinine 2.5 (CrCl 37, would ask a renal reduction) and "
+            "another patient's draft order are in the call: neither is used, one warning names both."
+        ),
+        orders=[
+            order(
+                f"{kid}-mr",
+                kid,
+                "2026-11-21",
+                status="draft",
+                concept=VGC_SCD,
+                dose=dosage(900, "mg", "mg", 24),
+            ),
+            order(
+                f"{kid}-other-mr",
+                "us-dose-other",
+                "2026-11-21",
+                status="draft",
+                concept=VGC_SCD,
+                reason="induction",
+                dose=dosage(900, "mg", "mg", 12),
+            ),
+        ],
+        prefetch=dose_prefetch(kid, **KIDNEY_RECIPIENT, conditions=[kidney_tx(kid)]),
+        expect=[("info", "inferred"), FOREIGN],
+    )
+    dose["request"]["prefetch"]["observations"]["entry"].append(
+        _entry(creat("us-dose-other-cr", "us-dose-other", "2026-11-21", 2.5), "match")
+    )
+    return [
+        preg_case(
+            "pregnancy-foreign-resources",
+            pid,
+            "Seroconversion at GA 10+1 (as pregnancy-igg-presence-13949) with another patient's "
+            "creatinine 1.5 and negative serology, and his Patient, in the prefetch: none is used, "
+            "valacyclovir stays recommended and one warning names them.",
+            prefetch=prefetch,
+            expect=[REC, FOREIGN],
+        ),
+        dose,
+    ]
+
+
 def cases() -> list[dict[str, Any]]:
-    return [*monitor_cases(), *dose_cases(), *pregnancy_cases()]
+    return [*monitor_cases(), *dose_cases(), *pregnancy_cases(), *foreign_cases()]
 
 
 def main() -> None:

@@ -37,7 +37,9 @@ from cmvcds.adapters.fhir.results import (
     plain_number,
     specimen,
 )
+from cmvcds.adapters.fhir.subjects import ContextPatient, bundle_urls, context_patient, not_ours
 from cmvcds.domain.gestational_age import GestationalAge
+from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.fhir import FhirValueSets, ObservationCode
 
@@ -76,6 +78,8 @@ class MappedCase:
     ignored: list[str] = field(default_factory=list)
     #: Assumptions made while reading (inferred indications, administrations joined), said.
     notes: list[str] = field(default_factory=list)
+    #: Resources not used because they are not the context patient's (or name no patient).
+    foreign: list[str] = field(default_factory=list)
 
 
 class ValueSets:
@@ -146,24 +150,40 @@ def bundle_to_case(
     context: str,
     assessed_on: date,
     case_id: str | None = None,
+    patient: str | None = None,
+    server: str | None = None,
 ) -> MappedCase:
-    """Map FHIR resources to a case of ``context`` assessed on ``assessed_on``.
+    """Map FHIR resources of ``patient`` (the context patient's id; when None, the one patient
+    the data name, else ``InputError``) to a case of ``context`` assessed on ``assessed_on``;
+    ``server``: the FHIR server base the data came from (absolute references on it resolve).
 
-    A resource that breaks FHIR R4 or a required binding is left out and listed in ``ignored``.
+    A resource that breaks FHIR R4 or a required binding is left out and listed in ``ignored``;
+    one that is not the context patient's (``subjects.not_ours``) is left out and listed in
+    ``foreign``, and the case is built from the rest.
     """
     sets = value_sets(knowledge)
     ignored: list[str] = []
+    foreign: list[str] = []
     resources: list[tuple[str, dict[str, Any]]] = []
     bundled: dict[str, dict[str, Any]] = {}
     reports: list[dict[str, Any]] = []  # every one, valid or not: their references are checked
-    for where, resource in resources_of(data):
+    found = list(resources_of(data))
+    urls = bundle_urls(data)
+    whose = context_patient(patient, (r for _, r in found), urls, server)
+    if isinstance(whose, str):
+        raise InputError(whose)
+    for where, resource in found:
         kind = resource.get("resourceType")
-        if kind == "DiagnosticReport":
-            reports.append(resource)
         if kind not in READ:
             continue
         label = where or f"{kind}/{resource.get('id', '?')}"
         problems = _validate(label, resource) + _bindings(label, resource, sets)
+        why = None if problems else not_ours(resource, whose, urls)
+        if why:
+            foreign.append(f"{kind}/{resource.get('id', '?')} not used: {why}")
+            continue
+        if kind == "DiagnosticReport":
+            reports.append(resource)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             ignored.append(f"{kind}/{resource.get('id', '?')} ignored: {problems[0]}{more}")
@@ -171,7 +191,7 @@ def bundle_to_case(
         if kind == "Medication":
             bundled[f"Medication/{resource.get('id')}"] = resource
         elif kind == "DiagnosticReport":
-            resources += _report_results(label, resource)
+            resources += _report_results(label, resource, whose, urls, foreign)
         else:
             resources.append((label, resource))
     mapper = _Mapper(sets, context, assessed_on, bundled)
@@ -191,18 +211,32 @@ def bundle_to_case(
             )
     mapped = mapper.result(case_id)
     mapped.ignored = ignored
+    mapped.foreign = foreign
     return mapped
 
 
-def _report_results(label: str, report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _report_results(
+    label: str,
+    report: dict[str, Any],
+    whose: ContextPatient,
+    urls: dict[str, dict[str, Any]],
+    foreign: list[str],
+) -> list[tuple[str, dict[str, Any]]]:
     """The Observations contained in a DiagnosticReport and listed in its ``result`` (those sent
-    as separate entries are read as entries); each inherits the report's date when it has none."""
+    as separate entries are read as entries); each inherits the report's date when it has none.
+    A contained result naming another patient than the report's is not used (``foreign``)."""
     wanted = {str((r or {}).get("reference", ""))[1:] for r in report.get("result") or []}
     out = []
     for i, item in enumerate(report.get("contained") or []):
         if not isinstance(item, dict) or item.get("resourceType") != "Observation":
             continue
         if item.get("id") not in wanted:
+            continue
+        why = not_ours(item, whose, urls, container=report)
+        if why:
+            foreign.append(
+                f"DiagnosticReport/{report.get('id', '?')} result #{item.get('id')} not used: {why}"
+            )
             continue
         result = dict(item)
         if not any(

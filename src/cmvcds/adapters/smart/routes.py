@@ -330,6 +330,7 @@ def _open_case(
     )
     notes = [
         *signed_in,
+        *(_("Not this patient's, not used: %(line)s") % {"line": line} for line in mapped.foreign),
         *(f"Not read from the record: {line}" for line in [*mapped.ignored, *mapped.unmapped]),
         *(f"Assumed while reading the record: {line}" for line in mapped.notes),
     ]

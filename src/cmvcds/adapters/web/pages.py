@@ -253,7 +253,12 @@ async def upload_case(
                 raw, clinic.knowledge, context=context, assessed_on=clinic.today()
             )
             raw = mapped.case
-            unmapped = [*mapped.ignored, *mapped.unmapped, *(f"assumed: {n}" for n in mapped.notes)]
+            unmapped = [
+                *mapped.foreign,
+                *mapped.ignored,
+                *mapped.unmapped,
+                *(f"assumed: {n}" for n in mapped.notes),
+            ]
         clinic.parse(raw)
     except InputError as error:
         lines = [f"{p['field']}: {p['message']}" for p in problems_of(error)]

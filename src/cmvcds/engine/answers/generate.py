@@ -490,12 +490,15 @@ def _dose_at_crcl(
                 "drug": label.drug,
                 "section": band.section or row.section or "label",
             }
+            phases = _phases_at(label, row, Fraction(crcl)) if band.refuse is None else []
             for lang, suffix in (("en", ""), ("it", "_it")):
                 description = _said(row.description, lang, texts)
                 result = band_result(band, lang, texts)
                 if band.refuse is not None and result is not None:
                     reason = _said(band.reason or "", lang, texts)
                     result = None if reason is None else f"{result}: {reason}"
+                if len(phases) > 1:
+                    result = _phased_result(phases, lang, texts)
                 fields |= {
                     f"band{suffix}": band_wording(band, lang, texts),
                     f"description{suffix}": None
@@ -508,13 +511,74 @@ def _dose_at_crcl(
                 template,
                 f"{label.drug}:{row.id}:{number(crcl)}",
                 fields,
-                [row, band],
+                [row, band, *(fact for phase in phases[1:] for fact in phase)],
                 locator=band.section or row.section or "label",
                 drugs=(label.drug,),
                 topics=topics,
                 populations=populations,
                 origin="question",
             )
+
+
+#: The phase a regimen row is, by its first indication, when the label chains phases (``then``).
+_PHASES = {
+    "en": {
+        "induction": "induction",
+        "maintenance": "maintenance",
+        "prophylaxis": "prevention",
+        "refractory": "treatment",
+    },
+    "it": {
+        "induction": "induzione",
+        "maintenance": "mantenimento",
+        "prophylaxis": "prevenzione",
+        "refractory": "trattamento",
+    },
+}
+_THEN = {"en": "; then ", "it": "; poi "}
+_PHASE_DURATION = {"en": ", duration ", "it": ", durata "}
+
+
+def _phases_at(label: DrugLabel, row: RegimenRow, crcl: Fraction) -> list[tuple[RegimenRow, Band]]:
+    """``row`` and the phases the label chains after it (induction, then maintenance), each with
+    its own band at ``crcl``: the label's renal table gives each phase its own dose and interval."""
+    by_id = {r.id: r for r in label.regimens}
+    phases: list[tuple[RegimenRow, Band]] = []
+    current: RegimenRow | None = row
+    while current is not None:
+        band = next((b for b in current.bands if not b.dialysis and b.contains(crcl)), None)
+        if band is None:
+            return []
+        phases.append((current, band))
+        current = by_id.get(current.then) if current.then else None
+    return phases
+
+
+def _phased_result(
+    phases: Sequence[tuple[RegimenRow, Band]], lang: str, texts: Mapping[str, str]
+) -> str | None:
+    """``induction 450 mg every 12 h (900 mg/day), duration 21 days; then maintenance 450 mg
+    every 24 h``: each phase named, with its own dose and interval (and the first ones' duration),
+    so that no phase reads as dosed like another."""
+    parts = []
+    for i, (row, band) in enumerate(phases):
+        name = _PHASES[lang].get(row.indications[0]) if row.indications else None
+        result = band_result(band, lang, texts)
+        if name is None or result is None:
+            return None
+        if band.refuse is not None:
+            reason = _said(band.reason or "", lang, texts)
+            if reason is None:
+                return None
+            result = f"{result}: {reason}"
+        part = f"{name} {result}"
+        if i < len(phases) - 1 and row.duration:
+            duration = _said(row.duration, lang, texts)
+            if duration is None:
+                return None
+            part += _PHASE_DURATION[lang] + duration
+        parts.append(part)
+    return _THEN[lang].join(parts)
 
 
 def _amniocentesis_date(

@@ -376,7 +376,7 @@ def _closest(
         -int(fit and _plain_treatment(topics) and item.id.startswith(_PROTOCOL_REGIMENS)),
         -int(_names_study(item, understanding)),
         int(bool(set(item.topics) & _NARROW_TOPICS - narrow_asked)),
-        -int(bool(set(item.topics) & set(topics) & _SPECIFIC_TOPICS)),
+        -len(set(item.topics) & _aspects(topics)),
         -int(only_asked),
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
@@ -438,10 +438,19 @@ _SPECIFIC_TOPICS = frozenset(
         "route",
         "high-level-resistance",
         "low-level-resistance",
+        "stop-rule",
+        "no-amniocentesis",
     }
 )
 
 _REGIMEN_TOPICS = frozenset({"treatment", "prophylaxis", "dose", "duration"})
+
+
+def _aspects(topics: Sequence[str]) -> set[str]:
+    """The aspects a question asks about, as statement topics: a question on when a treatment
+    stops ("fino a quando", "how long") asks for the statements on its duration/stopping rule."""
+    asked = set(topics) & _SPECIFIC_TOPICS
+    return asked | {"duration"} if "stop-rule" in asked else asked
 
 
 #: Organ words of a question and of a regimen's description (kidney, heart, liver).
