@@ -77,10 +77,10 @@ class Regimen:
     dose_mg_per_kg: float | None = None
     oral_solution_ml: float | None = None
     duration_days: int | None = None
-    #: ADR 0025-fixeng: while the course is held, why and until when; the dose is then the dose
+    #: ADR 0029: while the course is held, why and until when; the dose is then the dose
     #: when restarted, never an instruction to give it now
     held: str | None = None
-    #: ADR 0025-fixeng: the weight a per-kg dose was computed on, and its date (None: undated)
+    #: ADR 0029: the weight a per-kg dose was computed on, and its date (None: undated)
     weight_kg: float | None = None
     weight_date: date | None = None
 

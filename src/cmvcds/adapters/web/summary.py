@@ -46,7 +46,7 @@ def regimen_line(regimen: dict[str, Any]) -> str:
     page's language: the words translated, the computed dose and dates as computed)."""
     drug = clinical(regimen["drug"])
     if regimen.get("held"):
-        # a held course: the hold is the instruction, the dose is for the restart (ADR 0025-fixeng)
+        # a held course: the hold is the instruction, the dose is for the restart (ADR 0029)
         text = _("Keep %(drug)s on hold: %(why)s.") % {
             "drug": drug,
             "why": clinical(regimen["held"]),
