@@ -56,7 +56,7 @@ QUESTIONS = {
     "clinician, Italian": (
         "Qual è la dose di valganciclovir con clearance della creatinina di 45 mL/min?",
         "clinician",
-    ),  # fmt: skip
+    ),
     "patient, Italian": ("Il valaciclovir in gravidanza fa male al mio bambino?", "patient"),
     "auto, English": ("What is the dose of valganciclovir when CrCl is 45 mL/min?", "auto"),
     "not covered": ("Qual è il prezzo del biglietto del treno?", "auto"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +27,7 @@ from stdnum.it import codicefiscale
 
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.render import install_i18n
 from cmvcds.domain.case import Case
 from cmvcds.engine.pregnancy.dispensing import Dispensing, quantity_to_dispense
@@ -122,25 +123,30 @@ class PrintFields:
         if self.birth_date:
             born = _typed_date(self.birth_date)
             if born is None:
-                found.append("birth_date: not a date (DD/MM/YYYY or YYYY-MM-DD)")
+                found.append("birth_date: " + _("not a date (DD/MM/YYYY or YYYY-MM-DD)"))
         if born is not None:
             on = case.assessed_on
             age = case.patient.age_on(on) if case.patient.birth_date else case.patient.age_years
             years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
             if born > on:
-                found.append(f"birth_date: after the assessment date {on}")
+                found.append("birth_date: " + _("after the assessment date %(day)s") % {"day": on})
             elif age is not None and Decimal(years) != Decimal(int(age)):
-                found.append(f"birth_date: gives an age of {years} on {on}; the case says {age}")
+                found.append("birth_date: " + _("gives an age of %(years)s on %(day)s; the case says %(age)s")
+                             % {"years": years, "day": on, "age": age})  # fmt: skip
         if self.tax_code:
             try:
                 code = codicefiscale.validate(self.tax_code)
             except ValidationError as error:
-                found.append(f"tax_code: not a valid codice fiscale ({error})")
+                found.append(
+                    "tax_code: " + _("not a valid codice fiscale (%(why)s)") % {"why": error}
+                )
             else:
                 if born is not None and len(code) == 16:
                     encoded = codicefiscale.get_birth_date(code)
                     if encoded != born:
-                        found.append("tax_code: encodes another birth date than the one typed")
+                        found.append(
+                            "tax_code: " + _("encodes another birth date than the one typed")
+                        )
         return found
 
 
@@ -232,11 +238,13 @@ def consent_html(
     """The patient information sheet and the written informed-consent form for the valacyclovir
     course of ``document``, in the language being rendered (:func:`in_language`)."""
     regimens = [g for g in document.get("regimens", []) if g.get("drug") == "valacyclovir"]
+    fields = fields or PrintFields()
     return _ENV.get_template("consent.html").render(
         doc=document,
         case_id=case.id,
         regimens=regimens,
-        fields=fields or PrintFields(),
+        fields=fields,
+        typed={name: value for name, value in asdict(fields).items() if value},
         back=back,
     )
 

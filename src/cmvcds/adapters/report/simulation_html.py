@@ -56,7 +56,9 @@ def render_text(result: SimulationResult) -> str:
         "".ljust(width) + "".join(n.rjust(18) for n in names),
     ]
     for key, label in ROWS:
-        lines.append(label.ljust(width) + "".join(_fmt(result.base[n][key]).rjust(18) for n in names))
+        lines.append(
+            label.ljust(width) + "".join(_fmt(result.base[n][key]).rjust(18) for n in names)
+        )
     if result.psa:
         lines.append(f"PSA: {len(result.psa)} draws; CEAC at EUR 40,000/QALY: " + ", ".join(
             f"{n} {result.ceac[n][8]:.0%}" for n in names))  # fmt: skip
@@ -91,16 +93,18 @@ def report_body(result: SimulationResult, knowledge: Knowledge) -> str:
         charts += [_ceac_chart(result), _plane_chart(result)]
     if result.tornado:
         charts.append(_tornado_chart(result))
-    strategies = "".join(f"<li><b>{escape(s.name)}</b>: {escape(s.label)}</li>" for s in result.strategies)
+    strategies = "".join(
+        f"<li><b>{escape(s.name)}</b>: {escape(s.label)}</li>" for s in result.strategies
+    )
     return f"""<p>{result.n:,} simulated pregnancies (seed {result.seed}), each run through the AIFA Law 648/96
-valacyclovir assessment of cmvcds (knowledge {escape(result.knowledge.get('version', ''))},
-sha256 {escape(result.knowledge.get('sha256', '')[:12])}…). Counts per 100,000 pregnancies;
+valacyclovir assessment of cmvcds (knowledge {escape(result.knowledge.get("version", ""))},
+sha256 {escape(result.knowledge.get("sha256", "")[:12])}…). Counts per 100,000 pregnancies;
 reference strategy <b>{escape(names[0])}</b>. A model, not a prediction: every input is listed
 below with its source, and unverified inputs are marked.</p>
 <ul>{strategies}</ul>
 <h2>Results per 100,000 pregnancies</h2>
 <table class="simulation"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>
-<h2>Charts</h2>{''.join(charts)}
+<h2>Charts</h2>{"".join(charts)}
 <h2>Inputs and their sources</h2>{_parameters(result, knowledge)}"""
 
 
@@ -144,12 +148,25 @@ def _pyplot() -> Any:
 def _bar_chart(result: SimulationResult) -> str:
     plt = _pyplot()
     names = [s.name for s in result.strategies]
-    keys = ("fetal_infections", "symptomatic_newborns", "sequelae", "women_treated", "amniocenteses")
+    keys = (
+        "fetal_infections",
+        "symptomatic_newborns",
+        "sequelae",
+        "women_treated",
+        "amniocenteses",
+    )
     figure, ax = plt.subplots(figsize=(8, 3.5))
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        ax.bar([k + i * width for k in range(len(keys))], [result.base[name][key] or 0 for key in keys], width, label=name)
-    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], [k.replace("_", " ") for k in keys])
+        ax.bar(
+            [k + i * width for k in range(len(keys))],
+            [result.base[name][key] or 0 for key in keys],
+            width,
+            label=name,
+        )
+    ax.set_xticks(
+        [k + 0.4 - width / 2 for k in range(len(keys))], [k.replace("_", " ") for k in keys]
+    )
     ax.set_ylabel("per 100,000 pregnancies")
     ax.legend()
     return _svg(figure, "Outcomes per 100,000 pregnancies by strategy.")
@@ -195,4 +212,7 @@ def _tornado_chart(result: SimulationResult) -> str:
     ax.set_yticks(range(len(bars)), [b["parameter"] for b in bars])
     ax.set_xlabel(f"net monetary benefit per 100,000 at EUR {result.wtp:,.0f}/QALY (EUR)")
     focus = result.strategies[1].name if len(result.strategies) > 1 else result.strategies[0].name
-    return _svg(figure, f"Tornado: {focus} against {result.strategies[0].name}, each parameter at its low and high value.")
+    return _svg(
+        figure,
+        f"Tornado: {focus} against {result.strategies[0].name}, each parameter at its low and high value.",
+    )

@@ -45,6 +45,8 @@ from cmvcds.adapters.smart.oauth import (
     exchange_code,
     new_secret,
 )
+from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.pages import show_case
 from cmvcds.adapters.web.render import render
 from cmvcds.errors import InputError
@@ -61,7 +63,7 @@ RECORD_SERVICE = "cmv-therapy-monitor"
 
 def _refused(reason: str, status: int = 400) -> HTMLResponse:
     return HTMLResponse(
-        render("smart_refused.html", title="App launch refused", reason=reason), status
+        render("smart_refused.html", title=N_("App launch refused"), reason=reason), status
     )
 
 
@@ -80,14 +82,19 @@ def _client(settings: Settings) -> httpx.Client:
 
 def _checked_iss(iss: str | None, settings: Settings) -> str:
     if not settings.smart_client_id:
-        raise LaunchRefused("SMART app launch is not configured here (CMVCDS_SMART_CLIENT_ID)")
+        raise LaunchRefused(
+            _("SMART app launch is not configured here (%(settings)s).").rstrip(".")
+            % {"settings": "CMVCDS_SMART_CLIENT_ID"}
+        )
     if not iss:
-        raise LaunchRefused("the launch names no FHIR server (iss)")
+        raise LaunchRefused(_("the launch names no FHIR server (iss)"))
     iss = iss.rstrip("/")
     if urlsplit(iss).scheme != "https" or not allowed_server(iss, settings.smart_fhir_servers):
         raise PermissionError(
-            f"the FHIR server {iss} is not on this installation's allow-list "
-            "(CMVCDS_SMART_FHIR_SERVERS, https only)"
+            _(
+                "the FHIR server %(iss)s is not on this installation's allow-list (%(setting)s, https only)"
+            )
+            % {"iss": iss, "setting": "CMVCDS_SMART_FHIR_SERVERS"}
         )
     return iss
 
@@ -142,7 +149,10 @@ def ehr_launch(
 ) -> Response:
     """EHR launch: the EHR opens this URL with its FHIR base URL and an opaque launch id."""
     if not launch:
-        return _refused("an EHR launch needs its launch parameter (or use /smart/standalone)")
+        return _refused(
+            _("an EHR launch needs its launch parameter (or use %(path)s)")
+            % {"path": "/smart/standalone"}
+        )
     return _start(request, settings, iss, launch)
 
 
@@ -157,7 +167,7 @@ def standalone_launch(
         return HTMLResponse(
             render(
                 "smart_refused.html",
-                title="Open a patient from the EHR",
+                title=N_("Open a patient from the EHR"),
                 servers=settings.smart_fhir_servers if settings.smart_client_id else [],
                 reason=None,
             )
@@ -179,17 +189,22 @@ def callback(
     """The authorization server's redirect back: check the state, trade the code, read the
     record, open the case."""
     if not state or not browser_state or not secrets.compare_digest(state, browser_state):
-        return _refused("the state does not match the launch this browser started")
+        return _refused(_("the state does not match the launch this browser started"))
     launch = launches.claim(store.engine, state)
     if launch is None:
-        return _refused("this launch is unknown, already used or expired: launch again")
+        return _refused(_("this launch is unknown, already used or expired: launch again"))
     if error:
-        return _refused(f"the EHR's authorization server refused the launch ({error})", 403)
+        return _refused(
+            _("the EHR's authorization server refused the launch (%(error)s)") % {"error": error},
+            403,
+        )
     if not code:
-        return _refused("the authorization server sent no code")
+        return _refused(_("the authorization server sent no code"))
     try:
         if not allowed_server(launch.iss, settings.smart_fhir_servers):
-            raise PermissionError(f"the FHIR server {launch.iss} is no longer allowed")
+            raise PermissionError(
+                _("the FHIR server %(iss)s is no longer allowed") % {"iss": launch.iss}
+            )
         with _client(settings) as client:
             token = exchange_code(
                 client,
@@ -274,6 +289,8 @@ def assessment(
     """The assessment of the case this browser's launch opened."""
     opened = launches.session_case(store.engine, session) if session else None
     if opened is None:
-        return _refused("no live app launch in this browser: open cmvcds from the EHR again", 401)
+        return _refused(
+            _("no live app launch in this browser: open cmvcds from the EHR again"), 401
+        )
     key, notes = opened
     return show_case(key, clinic, store, notices=notes)
