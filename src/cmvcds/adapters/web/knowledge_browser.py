@@ -15,11 +15,14 @@ from markdown_it import MarkdownIt
 
 from cmvcds.adapters import knowledge_pages
 from cmvcds.adapters.api.deps import ClinicDep, IndexDep
+from cmvcds.adapters.web.i18n import N_
 from cmvcds.adapters.web.render import render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+#: The kinds of a search hit, translated where shown.
+HIT_KINDS = (N_("source"), N_("table"))
 
 
 def _page(template: str, **context: Any) -> HTMLResponse:
