@@ -2,12 +2,14 @@
 labels, placeholders, button values), less what is rightly in another language or a code.
 
 Left out: ``<code>``, ``<pre>``, ``<kbd>``, ``<samp>``, ``<cite>`` (the titles of the sources,
-in the language they were published in), ``<script>``, ``<style>``, and any element whose
+in the language they were published in), ``<textarea>`` (what the user typed), ``<script>``,
+``<style>``, and any element whose
 ``lang`` says it is not Italian (a question asked in English and its answer, the language
 switch). Two checks, each catching a kind of miss:
 
 - a word of English grammar or of the English interface (``the``, ``with``, ``Search``) that
-  Italian never uses: an English sentence or label not routed through the catalogue or the pack;
+  Italian never uses: an English sentence or label not routed through the catalogue or the pack
+  (abbreviations in capitals, such as OR for odds ratio, are left to the second check);
 - a msgid of the gettext catalogue shown verbatim: a text that is marked but rendered without
   its translation (a variable passed to ``_()`` too late, or not at all).
 """
@@ -24,7 +26,7 @@ from cmvcds.adapters.web import i18n
 
 __all__ = ["english_in", "visible_text"]
 
-_SKIPPED = {"code", "pre", "kbd", "samp", "cite", "script", "style", "template"}
+_SKIPPED = {"code", "pre", "kbd", "samp", "cite", "script", "style", "template", "textarea"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr"}  # fmt: skip
 _ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
@@ -284,7 +286,13 @@ def english_in(html: str) -> list[str]:
     the English words or catalogue msgid found in it."""
     found: list[str] = []
     for line in visible_text(html).splitlines():
-        words = sorted({w for w in _TOKEN.findall(line) if w.isalpha() and w.lower() in ENGLISH})
+        words = sorted(
+            {
+                w
+                for w in _TOKEN.findall(line)
+                if w.isalpha() and not w.isupper() and w.lower() in ENGLISH
+            }
+        )
         if words:
             found.append(f"{line!r}: {', '.join(words)}")
             continue

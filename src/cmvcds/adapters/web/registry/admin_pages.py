@@ -78,6 +78,8 @@ def create_user(
     try:
         if not username.strip():
             raise InputError(_("a user needs a name"), field="username")
+        if role not in {r.value for r in Role}:
+            raise InputError(_("choose the user's role"), field="role")
         site_id = study.site_by_code(viewer.session, site).id if site else None
         with viewer.session.begin_nested():
             study.create_user(viewer.session, viewer.actor, username=username.strip(),
