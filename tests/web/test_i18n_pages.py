@@ -167,9 +167,6 @@ def _pages(client: TestClient) -> Iterator[tuple[str, str]]:
 #: Pages still showing English, and why: a list that may only shrink (the test fails when one of
 #: them reads as Italian, so that it leaves the list).
 STILL_ENGLISH = {
-    # The report of report/simulation_html.py (shared with `cmvcds simulate --html`) and the
-    # labels of the simulation's inputs in the pack: not yet translated.
-    "simulate, run",
     # The generated statements of Ask's label tables (answers/templates.yaml dose-at-crcl and
     # drug-*) have no Italian: their fields are the English rows of the drug labels.
     "ask, clinician, generated dose statement",

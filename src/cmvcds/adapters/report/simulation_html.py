@@ -9,6 +9,9 @@ import io
 from html import escape
 from typing import Any
 
+from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import gettext as _
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.knowledge import Knowledge
 from cmvcds.simulation import SimulationResult
 from cmvcds.simulation.parameters import parameter_rows
@@ -17,24 +20,24 @@ __all__ = ["ROWS", "render_html", "render_text", "report_body"]
 
 #: Output rows shown per strategy, with their labels (per 100,000 pregnancies).
 ROWS = (
-    ("primary_infections", "Primary maternal infections"),
-    ("primary_detected", "Primary infections detected"),
-    ("women_treated", "Women given valacyclovir (prevention)"),
-    ("in_utero_treated", "In-utero treatments"),
-    ("amniocenteses", "Amniocenteses"),
-    ("fetal_infections", "Fetal infections"),
-    ("fetal_infections_averted", "Fetal infections averted"),
-    ("symptomatic_newborns", "Symptomatic newborns"),
-    ("symptomatic_averted", "Symptomatic newborns averted"),
-    ("sequelae", "Children with sequelae"),
-    ("sequelae_averted", "Sequelae averted"),
-    ("terminations", "Terminations"),
-    ("nns", "Number needed to screen (per fetal infection averted)"),
-    ("nnt", "Number needed to treat (per fetal infection averted)"),
-    ("cost_eur", "Total cost (EUR)"),
-    ("incremental_cost_eur", "Incremental cost vs reference (EUR)"),
-    ("qalys_gained", "QALYs gained vs reference"),
-    ("icer_eur_per_qaly", "ICER (EUR per QALY gained)"),
+    ("primary_infections", N_("Primary maternal infections")),
+    ("primary_detected", N_("Primary infections detected")),
+    ("women_treated", N_("Women given valacyclovir (prevention)")),
+    ("in_utero_treated", N_("In-utero treatments")),
+    ("amniocenteses", N_("Amniocenteses")),
+    ("fetal_infections", N_("Fetal infections")),
+    ("fetal_infections_averted", N_("Fetal infections averted")),
+    ("symptomatic_newborns", N_("Symptomatic newborns")),
+    ("symptomatic_averted", N_("Symptomatic newborns averted")),
+    ("sequelae", N_("Children with sequelae")),
+    ("sequelae_averted", N_("Sequelae averted")),
+    ("terminations", N_("Terminations")),
+    ("nns", N_("Number needed to screen (per fetal infection averted)")),
+    ("nnt", N_("Number needed to treat (per fetal infection averted)")),
+    ("cost_eur", N_("Total cost (EUR)")),
+    ("incremental_cost_eur", N_("Incremental cost vs reference (EUR)")),
+    ("qalys_gained", N_("QALYs gained vs reference")),
+    ("icer_eur_per_qaly", N_("ICER (EUR per QALY gained)")),
 )
 
 
@@ -83,7 +86,7 @@ def report_body(result: SimulationResult, knowledge: Knowledge) -> str:
     names = [s.name for s in result.strategies]
     head = "".join(f"<th>{escape(s.name)}</th>" for s in result.strategies)
     body = "".join(
-        f"<tr><th scope='row'>{escape(label)}</th>"
+        f"<tr><th scope='row'>{escape(_(label))}</th>"
         + "".join(f"<td>{_fmt(result.base[n][key])}</td>" for n in names)
         + "</tr>"
         for key, label in ROWS
@@ -94,34 +97,45 @@ def report_body(result: SimulationResult, knowledge: Knowledge) -> str:
     if result.tornado:
         charts.append(_tornado_chart(result))
     strategies = "".join(
-        f"<li><b>{escape(s.name)}</b>: {escape(s.label)}</li>" for s in result.strategies
+        f"<li><b>{escape(s.name)}</b>: {escape(clinical(s.label))}</li>" for s in result.strategies
     )
-    return f"""<p>{result.n:,} simulated pregnancies (seed {result.seed}), each run through the AIFA Law 648/96
-valacyclovir assessment of cmvcds (knowledge {escape(result.knowledge.get("version", ""))},
-sha256 {escape(result.knowledge.get("sha256", "")[:12])}…). Counts per 100,000 pregnancies;
-reference strategy <b>{escape(names[0])}</b>. A model, not a prediction: every input is listed
-below with its source, and unverified inputs are marked.</p>
+    summary = escape(
+        _(
+            "%(n)s simulated pregnancies (seed %(seed)s), each run through the AIFA Law 648/96 "
+            "valacyclovir assessment of cmvcds (knowledge %(version)s, sha256 %(sha)s…). Counts per "
+            "100,000 pregnancies; reference strategy %(reference)s. A model, not a prediction: every "
+            "input is listed below with its source, and unverified inputs are marked."
+        )
+        % {"n": f"{result.n:,}", "seed": result.seed, "version": result.knowledge.get("version", ""),
+           "sha": result.knowledge.get("sha256", "")[:12], "reference": "\x00"}
+    ).replace("\x00", f"<b>{escape(names[0])}</b>")  # fmt: skip
+    results, drawn = _("Results per 100,000 pregnancies"), _("Charts")
+    inputs = _("Inputs and their sources")
+    return f"""<p>{summary}</p>
 <ul>{strategies}</ul>
-<h2>Results per 100,000 pregnancies</h2>
+<h2>{escape(results)}</h2>
 <table class="simulation"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>
-<h2>Charts</h2>{"".join(charts)}
-<h2>Inputs and their sources</h2>{_parameters(result, knowledge)}"""
+<h2>{escape(drawn)}</h2>{"".join(charts)}
+<h2>{escape(inputs)}</h2>{_parameters(result, knowledge)}"""
 
 
 def _parameters(result: SimulationResult, knowledge: Knowledge) -> str:
     rows = []
+    unverified = escape(_("unverified"))
     for p in parameter_rows(knowledge):
-        sources = "; ".join(escape(knowledge.sources[c].citation()) for c in p.citations)
-        flag = " <span class='unverified'>(unverified)</span>" if not p.verified else ""
+        sources = "; ".join(f"<cite>{escape(knowledge.sources[c].citation())}</cite>"
+                            for c in p.citations)  # fmt: skip
+        flag = f" <span class='unverified'>({unverified})</span>" if not p.verified else ""
         unit = f" {p.currency} {p.price_year}" if p.currency else ""
         used = result.inputs.get(p.id, p.base)
         rows.append(
-            f"<tr><th scope='row'>{escape(p.label)}{flag}<br><code>{escape(p.id)}</code></th>"
+            f"<tr><th scope='row'>{escape(clinical(p.label))}{flag}<br><code>{escape(p.id)}</code></th>"
             f"<td>{used:g}{unit}</td><td>{p.low:g}–{p.high:g} ({p.distribution})</td>"
             f"<td style='text-align:left'>{sources}</td></tr>"
         )
-    return ("<table><thead><tr><th>Parameter</th><th>Used</th><th>Range (PSA)</th><th>Sources</th>"
-            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")  # fmt: skip
+    heads = (_("Parameter"), _("Used"), _("Range (PSA)"), _("Sources"))
+    head = "".join(f"<th>{escape(h)}</th>" for h in heads)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _svg(figure: Any, caption: str) -> str:
@@ -164,12 +178,10 @@ def _bar_chart(result: SimulationResult) -> str:
             width,
             label=name,
         )
-    ax.set_xticks(
-        [k + 0.4 - width / 2 for k in range(len(keys))], [k.replace("_", " ") for k in keys]
-    )
-    ax.set_ylabel("per 100,000 pregnancies")
+    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], [_(dict(ROWS)[k]) for k in keys])
+    ax.set_ylabel(_("per 100,000 pregnancies"))
     ax.legend()
-    return _svg(figure, "Outcomes per 100,000 pregnancies by strategy.")
+    return _svg(figure, _("Outcomes per 100,000 pregnancies by strategy."))
 
 
 def _ceac_chart(result: SimulationResult) -> str:
@@ -179,11 +191,12 @@ def _ceac_chart(result: SimulationResult) -> str:
     figure, ax = plt.subplots(figsize=(7, 3.5))
     for name, curve in result.ceac.items():
         ax.plot(WTP_GRID, curve, label=name)
-    ax.set_xlabel("willingness to pay (EUR per QALY)")
-    ax.set_ylabel("probability cost-effective")
+    ax.set_xlabel(_("willingness to pay (EUR per QALY)"))
+    ax.set_ylabel(_("probability cost-effective"))
     ax.set_ylim(0, 1)
     ax.legend()
-    return _svg(figure, f"Cost-effectiveness acceptability curves ({len(result.psa)} PSA draws).")
+    caption = _("Cost-effectiveness acceptability curves (%(num)d PSA draws).")
+    return _svg(figure, caption % {"num": len(result.psa)})
 
 
 def _plane_chart(result: SimulationResult) -> str:
@@ -196,10 +209,11 @@ def _plane_chart(result: SimulationResult) -> str:
         ax.scatter(dq, dc, s=8, label=s.name)
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
-    ax.set_xlabel("QALYs gained per 100,000")
-    ax.set_ylabel("incremental cost per 100,000 (EUR)")
+    ax.set_xlabel(_("QALYs gained per 100,000"))
+    ax.set_ylabel(_("incremental cost per 100,000 (EUR)"))
     ax.legend()
-    return _svg(figure, f"Cost-effectiveness plane against {reference} (PSA draws).")
+    caption = _("Cost-effectiveness plane against %(reference)s (PSA draws).")
+    return _svg(figure, caption % {"reference": reference})
 
 
 def _tornado_chart(result: SimulationResult) -> str:
@@ -210,9 +224,10 @@ def _tornado_chart(result: SimulationResult) -> str:
         lo, hi = bar["nmb_at_low"], bar["nmb_at_high"]
         ax.barh(i, hi - lo, left=lo, color="tab:blue" if hi >= lo else "tab:orange")
     ax.set_yticks(range(len(bars)), [b["parameter"] for b in bars])
-    ax.set_xlabel(f"net monetary benefit per 100,000 at EUR {result.wtp:,.0f}/QALY (EUR)")
+    label = _("net monetary benefit per 100,000 at EUR %(wtp)s/QALY (EUR)")
+    ax.set_xlabel(label % {"wtp": f"{result.wtp:,.0f}"})
     focus = result.strategies[1].name if len(result.strategies) > 1 else result.strategies[0].name
-    return _svg(
-        figure,
-        f"Tornado: {focus} against {result.strategies[0].name}, each parameter at its low and high value.",
+    caption = _(
+        "Tornado: %(focus)s against %(reference)s, each parameter at its low and high value."
     )
+    return _svg(figure, caption % {"focus": focus, "reference": result.strategies[0].name})
