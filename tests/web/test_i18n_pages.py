@@ -30,6 +30,8 @@ from cmvcds.adapters.cli.registry import open_registry
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.demo_registry import DEMO_PASSWORD, DEMO_USERS, seed_demo_registry
 from cmvcds.adapters.web.pages import CONTEXT_LABELS
+from cmvcds.adapters.web.texts import translate
+from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
 from cmvcds.knowledge import Knowledge
 from cmvcds.registry.models import Role
 from tests.conftest import TODAY
@@ -235,3 +237,22 @@ def test_the_catalogue_passes_msgfmt_check(tmp_path: Path) -> None:
     done = subprocess.run(["msgfmt", "-c", "-o", str(tmp_path / "messages.mo"), str(i18n.PO_FILE)],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+#: Word lists of the forms that are codes, not words: units, genes, grades, plausibility limits.
+CODES = {"units", "genes", "limits", "bowel_grade", "child_pugh", "retinitis_zone"}
+
+
+def test_every_word_the_forms_offer_has_its_italian(knowledge: Knowledge) -> None:
+    """A select of the case or dose form shows its options through the pack's Italian (a word
+    the page scan's list of English words may not hold: hepatomegaly, kidney, positive)."""
+    lists = {**form_vocabulary(knowledge), **CHOICES}
+    missing = sorted(
+        f"{name}: {word}"
+        for name, words in lists.items()
+        if name not in CODES
+        for word in words
+        if not re.fullmatch(r"[\d+]+", str(word))
+        and translate(str(word).replace("_", " ").replace("-", " "), "it") is None
+    )
+    assert missing == []

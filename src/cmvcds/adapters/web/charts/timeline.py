@@ -18,6 +18,7 @@ from typing import Any
 
 from cmvcds.adapters.web.charts.common import WIDE, Frame, as_date, ga_text
 from cmvcds.adapters.web.i18n import N_, gettext
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.errors import CmvcdsError
 
@@ -104,7 +105,7 @@ def _amniocenteses(case: dict[str, Any] | None) -> list[_Amnio]:
         if o.get("value") is not None:
             result = f"{o['value']:g} {o.get('unit', '')}".strip()
         else:
-            result = gettext(str(o.get("result", "")).replace("_", " "))
+            result = clinical(str(o.get("result", "")).replace("_", " "))
         done.append(_Amnio(day, result))
     return done
 
