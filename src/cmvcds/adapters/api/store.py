@@ -42,7 +42,6 @@ LOG = logging.getLogger("cmvcds.web")
 #: The largest key of a row (a signed 64-bit integer).
 MAX_KEY = 2**63 - 1
 
-
 @dataclass(frozen=True)
 class StoredCase:
     key: int

@@ -83,7 +83,9 @@ async def call(
     if not settings.cds_insecure_no_jwt:  # a JWKS fetch or a jti claim in the database: a thread
         await run_in_threadpool(_authorise, request, settings, authorization)
     if body.hook != service.hook:
-        raise HTTPException(400, f"service {service_id} answers {service.hook}, not {body.hook}")
+        raise HTTPException(
+            400, f"service {service_id} answers {service.hook}, not {body.hook}"
+        )
     given = body.prefetch or {}
     # a missing key, or a further page of a searchset, is read from the FHIR server: in a thread
     fetch = body.fhirServer is not None and (

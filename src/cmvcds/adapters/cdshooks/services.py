@@ -164,11 +164,8 @@ def discovery(clinic: Clinic) -> list[Service]:
             # one service per hook (CDS Hooks 2.0), the same check on signing and on selecting
             for service_id, hook, title in (
                 ("cmv-antiviral-dose-check", "order-sign", "CMV antiviral dose check"),
-                (
-                    "cmv-antiviral-dose-check-select",
-                    "order-select",
-                    "CMV antiviral dose check (on selecting an order)",
-                ),
+                ("cmv-antiviral-dose-check-select", "order-select",
+                 "CMV antiviral dose check (on selecting an order)"),
             )
         ),
     ]

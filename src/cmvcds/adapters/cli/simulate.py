@@ -21,66 +21,28 @@ class Format(StrEnum):
 
 def simulate(
     strategies: Annotated[
-        str,
-        typer.Option(
-            "--strategies",
-            help="Comma-separated: no-screening, first-trimester, repeated, hygiene.",
-        ),
+        str, typer.Option("--strategies", help="Comma-separated: no-screening, first-trimester, repeated, hygiene.")
     ] = "no-screening,first-trimester,repeated,hygiene",
-    n: Annotated[
-        int, typer.Option("--n", min=1, help="Pregnancies simulated for the base case.")
-    ] = 100_000,
-    psa_draws: Annotated[
-        int, typer.Option("--psa-draws", min=0, help="Probabilistic sensitivity analysis draws.")
-    ] = 0,
-    psa_n: Annotated[
-        int, typer.Option("--psa-n", min=1, help="Pregnancies per PSA draw.")
-    ] = 10_000,
-    tornado: Annotated[
-        bool,
-        typer.Option(
-            "--tornado/--no-tornado",
-            help="One-way sensitivity (tornado) on every varied parameter.",
-        ),
-    ] = False,
-    tornado_n: Annotated[
-        int, typer.Option("--tornado-n", min=1, help="Pregnancies per tornado run.")
-    ] = 10_000,
-    wtp: Annotated[
-        float, typer.Option("--wtp", min=0, help="Willingness to pay, EUR per QALY (tornado).")
-    ] = 40_000.0,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Seed: the same seed gives the same result.")
-    ] = 1,
-    workers: Annotated[
-        int,
-        typer.Option("--workers", min=1, help="Processes on this machine (or local Dask workers)."),
-    ] = 1,
+    n: Annotated[int, typer.Option("--n", min=1, help="Pregnancies simulated for the base case.")] = 100_000,
+    psa_draws: Annotated[int, typer.Option("--psa-draws", min=0, help="Probabilistic sensitivity analysis draws.")] = 0,
+    psa_n: Annotated[int, typer.Option("--psa-n", min=1, help="Pregnancies per PSA draw.")] = 10_000,
+    tornado: Annotated[bool, typer.Option("--tornado/--no-tornado", help="One-way sensitivity (tornado) on every varied parameter.")] = False,
+    tornado_n: Annotated[int, typer.Option("--tornado-n", min=1, help="Pregnancies per tornado run.")] = 10_000,
+    wtp: Annotated[float, typer.Option("--wtp", min=0, help="Willingness to pay, EUR per QALY (tornado).")] = 40_000.0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed: the same seed gives the same result.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes on this machine (or local Dask workers).")] = 1,
     scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Dask scheduler address (tcp://host:8786), or 'local' for a local cluster.",
-        ),
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a local cluster.")
     ] = None,
-    repeat_weeks: Annotated[
-        str | None,
-        typer.Option("--repeat-weeks", help="Weeks of the repeated serology, e.g. 16,22."),
-    ] = None,
+    repeat_weeks: Annotated[str | None, typer.Option("--repeat-weeks", help="Weeks of the repeated serology, e.g. 16,22.")] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a parameter: ID=VALUE (repeatable).")
     ] = None,
     published: Annotated[
-        str | None,
-        typer.Option(
-            "--published",
-            help="Run with a published model's base-case inputs (simulation_published id).",
-        ),
+        str | None, typer.Option("--published", help="Run with a published model's base-case inputs (simulation_published id).")
     ] = None,
     format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TEXT,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Simulate pregnancies under CMV screening policies; per 100,000: detections, treatments,
     amniocenteses, fetal infections, costs, QALYs, ICERs (and PSA, CEAC, tornado)."""
@@ -102,11 +64,7 @@ def simulate(
         comparison = None
         if published:  # the paper's count beside the simulator's (docs/simulation.md)
             paper = model(knowledge, published)
-            comparison = {
-                **compare(simulated(result, paper), paper),
-                "per": paper.per,
-                "strategy": paper.strategy,
-            }
+            comparison = {**compare(simulated(result, paper), paper), "per": paper.per, "strategy": paper.strategy}
         if format is Format.JSON:
             document = result.to_dict()
             if comparison is not None:
@@ -154,6 +112,4 @@ def _weeks(text: str | None) -> tuple[int, ...] | None:
     try:
         return tuple(int(w) for w in text.split(","))
     except ValueError:
-        raise InputError(
-            f"expected weeks like 16,22, got {text!r}", field="--repeat-weeks"
-        ) from None
+        raise InputError(f"expected weeks like 16,22, got {text!r}", field="--repeat-weeks") from None

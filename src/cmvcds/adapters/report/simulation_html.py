@@ -59,9 +59,7 @@ def render_text(result: SimulationResult) -> str:
         "".ljust(width) + "".join(n.rjust(18) for n in names),
     ]
     for key, label in ROWS:
-        lines.append(
-            label.ljust(width) + "".join(_fmt(result.base[n][key]).rjust(18) for n in names)
-        )
+        lines.append(label.ljust(width) + "".join(_fmt(result.base[n][key]).rjust(18) for n in names))
     if result.psa:
         lines.append(f"PSA: {len(result.psa)} draws; CEAC at EUR 40,000/QALY: " + ", ".join(
             f"{n} {result.ceac[n][8]:.0%}" for n in names))  # fmt: skip
@@ -162,13 +160,7 @@ def _pyplot() -> Any:
 def _bar_chart(result: SimulationResult) -> str:
     plt = _pyplot()
     names = [s.name for s in result.strategies]
-    keys = (
-        "fetal_infections",
-        "symptomatic_newborns",
-        "sequelae",
-        "women_treated",
-        "amniocenteses",
-    )
+    keys = ("fetal_infections", "symptomatic_newborns", "sequelae", "women_treated", "amniocenteses")
     figure, ax = plt.subplots(figsize=(8, 3.5))
     width = 0.8 / len(names)
     for i, name in enumerate(names):

@@ -141,9 +141,7 @@ def _long_course(review: dict[str, Any]) -> list[str]:
             + ", ".join(f"{o['date']} {o['code']} {o['value']} {o['unit']}" for o in labs)
         )
     for t in review.get("courses_stopped") or []:
-        lines.append(
-            f"    course stopped: {t['drug']} {t['start']}–{t['stop']} ({t['stop_reason']})"
-        )
+        lines.append(f"    course stopped: {t['drug']} {t['start']}–{t['stop']} ({t['stop_reason']})")
     for g in review.get("genotypes") or []:
         lines.append(f"    genotype {g['date']}: {', '.join(g['mutations']) or 'no mutation'}")
     if review.get("not_recorded"):

@@ -22,12 +22,7 @@ __all__ = ["LIMITS", "router"]
 router = APIRouter(include_in_schema=False)
 
 #: Largest values a web request may ask for (name → (default, maximum)).
-LIMITS = {
-    "n": (20_000, 50_000),
-    "psa_draws": (20, 100),
-    "psa_n": (2_000, 5_000),
-    "seed": (1, 2**31 - 1),
-}
+LIMITS = {"n": (20_000, 50_000), "psa_draws": (20, 100), "psa_n": (2_000, 5_000), "seed": (1, 2**31 - 1)}
 
 
 def _page(values: dict[str, str], chosen: list[str], errors: list[str] | None = None,
@@ -68,8 +63,5 @@ def _bounded(text: str, name: str) -> int:
         raise InputError(f"expected a whole number, got {text!r}", field=name) from None
     low = 1 if name in ("n", "psa_n") else 0
     if not low <= value <= maximum:
-        raise InputError(
-            f"must lie between {low} and {maximum:,} on this page (use the CLI for more)",
-            field=name,
-        )
+        raise InputError(f"must lie between {low} and {maximum:,} on this page (use the CLI for more)", field=name)
     return value
