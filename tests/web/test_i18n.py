@@ -271,3 +271,15 @@ def test_dose_and_resistance_pages_in_italian(client: TestClient) -> None:
     resistance = client.get("/resistance").text
     assert "<h1>Referto delle resistenze</h1>" in resistance
     assert "Soglia di refertazione delle varianti NGS, % (predefinita 10)" in resistance
+
+
+def test_every_value_the_pages_translate_has_its_italian() -> None:
+    """The pages pass these values to ``_()`` as they come (a source's kind, a statement's kind,
+    review status and action, a user's role): each must be a msgid with its Italian."""
+    from cmvcds.knowledge.schemas.answers import ReviewAction, ReviewStatus, StatementKind
+    from cmvcds.knowledge.schemas.base import SourceKind
+    from cmvcds.registry.models import Role
+
+    values = [*SourceKind, *StatementKind, *ReviewStatus, *ReviewAction, *Role]
+    words = {str(v.value).replace("_", " ") for v in values}
+    assert sorted(words - _catalog_ids()) == []  # and each msgid has its msgstr: test above

@@ -21,8 +21,9 @@ from cmvcds.adapters.web.render import render
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-#: The kinds of a search hit, translated where shown.
-HIT_KINDS = (N_("source"), N_("table"))
+#: The kinds of a search hit and of a source (``SourceKind``), translated where shown.
+KINDS = (N_("source"), N_("table"), N_("guideline"), N_("label"), N_("research"),
+         N_("regulatory"), N_("database"), N_("standard"))  # fmt: skip
 
 
 def _page(template: str, **context: Any) -> HTMLResponse:
