@@ -22,13 +22,17 @@ from tests.web.test_journeys import fill_row, server, shots, site_db  # noqa: F4
 pytestmark = pytest.mark.browser
 
 
+def _speaking(browser: Browser, locale: str) -> Iterator[Page]:  # noqa: F811
+    """A page of a browser whose language (Accept-Language) is ``locale``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale=locale)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
     # An English-speaking browser: Italian must come from the switch, not from the header.
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
-    opened = context.new_page()
-    yield opened
-    context.close()
+    yield from _speaking(browser, "en-GB")
 
 
 def test_obstetrician_switches_to_italian_and_enters_a_pregnancy_case(
@@ -95,10 +99,7 @@ def test_obstetrician_switches_to_italian_and_enters_a_pregnancy_case(
 @pytest.fixture
 def italian_page(browser: Browser) -> Iterator[Page]:  # noqa: F811
     # An Italian-speaking browser: the language comes from its Accept-Language.
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="it-IT")
-    opened = context.new_page()
-    yield opened
-    context.close()
+    yield from _speaking(browser, "it-IT")
 
 
 def test_the_dose_page_reads_wholly_in_italian(italian_page: Page, server: str) -> None:  # noqa: F811
