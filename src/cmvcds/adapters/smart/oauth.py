@@ -24,6 +24,9 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import gettext as _
+
 __all__ = [
     "LaunchRefused",
     "SmartConfiguration",
@@ -80,17 +83,20 @@ def code_challenge(verifier: str) -> str:
 def _https(url: str, what: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc or parts.username or parts.password:
-        raise LaunchRefused(f"the {what} {url!r} is not an https URL")
+        raise LaunchRefused(_("the %(what)s %(url)s is not an https URL") % {"what": _(what), "url": repr(url)})
     return url
 
 
 def _json(response: httpx.Response, what: str) -> Any:
     if len(response.content) > MAX_ANSWER_BYTES:
-        raise LaunchRefused(f"the {what} is larger than {MAX_ANSWER_BYTES:,} bytes")
+        raise LaunchRefused(
+            _("the %(what)s is larger than %(size)s bytes")
+            % {"what": _(what), "size": f"{MAX_ANSWER_BYTES:,}"}
+        )
     try:
         return response.json()
     except ValueError:
-        raise LaunchRefused(f"the {what} is not JSON") from None
+        raise LaunchRefused(_("the %(what)s is not JSON") % {"what": _(what)}) from None
 
 
 def discover(client: httpx.Client, iss: str) -> SmartConfiguration:
@@ -100,21 +106,28 @@ def discover(client: httpx.Client, iss: str) -> SmartConfiguration:
         response = client.get(url, headers={"Accept": "application/json"})
     except httpx.HTTPError as error:
         raise LaunchRefused(
-            f"the SMART configuration of {iss} could not be read ({type(error).__name__})"
+            _("the SMART configuration of %(iss)s could not be read (%(error)s)")
+            % {"iss": iss, "error": type(error).__name__}
         ) from None
     if response.status_code != 200:
-        raise LaunchRefused(f"the SMART configuration of {iss} answered {response.status_code}")
+        raise LaunchRefused(
+            _("the SMART configuration of %(iss)s answered %(status)s")
+            % {"iss": iss, "status": response.status_code}
+        )
     try:
-        config = SmartConfiguration.model_validate(_json(response, "SMART configuration"))
+        config = SmartConfiguration.model_validate(_json(response, N_("SMART configuration")))
     except ValidationError as error:
         fields = ", ".join(str(e["loc"][0]) for e in error.errors() if e["loc"])
-        raise LaunchRefused(f"the SMART configuration of {iss} lacks or breaks: {fields}") from None
-    _https(config.authorization_endpoint, "authorization endpoint")
-    _https(config.token_endpoint, "token endpoint")
+        raise LaunchRefused(
+            _("the SMART configuration of %(iss)s lacks or breaks: %(fields)s")
+            % {"iss": iss, "fields": fields}
+        ) from None
+    _https(config.authorization_endpoint, N_("authorization endpoint"))
+    _https(config.token_endpoint, N_("token endpoint"))
     if "S256" not in config.code_challenge_methods_supported:
         raise LaunchRefused(
-            f"the authorization server of {iss} does not offer PKCE with S256 "
-            "(code_challenge_methods_supported); cmvcds launches only with S256"
+            _("the authorization server of %(iss)s does not offer PKCE with S256 (%(field)s); cmvcds launches only with S256")
+            % {"iss": iss, "field": "code_challenge_methods_supported"}
         )
     return config
 
@@ -167,26 +180,27 @@ def exchange_code(
     }
     try:
         response = client.post(
-            _https(token_endpoint, "token endpoint"),
+            _https(token_endpoint, N_("token endpoint")),
             data=form,
             headers={"Accept": "application/json"},
         )
     except httpx.HTTPError as error:
         raise LaunchRefused(
-            f"the token endpoint could not be reached ({type(error).__name__})"
+            _("the token endpoint could not be reached (%(error)s)") % {"error": type(error).__name__}
         ) from None
-    body = _json(response, "token response")
+    body = _json(response, N_("token response"))
     if response.status_code != 200:
         error = body.get("error", "?") if isinstance(body, dict) else "?"
         raise LaunchRefused(
-            f"the authorization server refused the code ({response.status_code} {error})"
+            _("the authorization server refused the code (%(status)s %(error)s)")
+            % {"status": response.status_code, "error": error}
         )
     try:
         token = TokenResponse.model_validate(body)
     except ValidationError:
-        raise LaunchRefused("the token response has no access_token or token_type") from None
+        raise LaunchRefused(_("the token response has no access_token or token_type")) from None
     if token.token_type.lower() != "bearer":
-        raise LaunchRefused(f"token type {token.token_type!r} is not Bearer")
+        raise LaunchRefused(_("token type %(type)s is not Bearer") % {"type": repr(token.token_type)})
     if not token.patient:
-        raise LaunchRefused("the EHR gave no patient in context (token response: patient)")
+        raise LaunchRefused(_("the EHR gave no patient in context (token response: patient)"))
     return token
