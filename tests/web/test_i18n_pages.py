@@ -49,6 +49,16 @@ DOSE_FORMS = {
         "drug": "valganciclovir", "indication": "congenital",
         "patient.birth_date": "2026-11-01", "patient.weight_kg": "3.2",
     },
+    "ganciclovir induction": {
+        "drug": "ganciclovir", "indication": "induction", "patient.age_years": "50",
+        "patient.sex": "female", "patient.weight_kg": "60", "patient.creatinine": "1.0",
+        "patient.creatinine_unit": "mg/dL",
+    },
+    "foscarnet induction": {
+        "drug": "foscarnet", "indication": "induction", "patient.age_years": "50",
+        "patient.sex": "female", "patient.weight_kg": "60", "patient.creatinine": "1.0",
+        "patient.creatinine_unit": "mg/dL",
+    },
     "no organ": {
         "drug": "valganciclovir", "indication": "prophylaxis", "patient.age_years": "54",
         "patient.sex": "male", "patient.weight_kg": "80", "patient.creatinine": "1.8",
