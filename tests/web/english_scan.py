@@ -54,7 +54,7 @@ ENGLISH = frozenset([
     "decisions", "regimen", "regimens", "knowledge", "unverified", "verified", "notes", "table",
     "tables", "page", "pages", "none", "other", "others", "schedule", "route", "duration",
     "formulation", "administration", "weight", "band", "section", "inputs", "basis", "actual",
-    "age", "sex", "row", "induction", "response", "food",
+    "age", "sex", "row", "induction", "response", "food", "authors", "title", "year",
 ])
 # fmt: on
 _TOKEN = re.compile(r"[\w'’./:-]+")
