@@ -21,6 +21,8 @@ run: $(STAMP)
 ## Everything CI checks: lint, types, the whole test suite (SQLite and PostgreSQL, real browser).
 test: $(STAMP)
 	bash tools/ensure_chromium.sh
+	@command -v caddy >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null 2>&1 \
+		|| echo "Debian's caddy could not be installed: tests/deploy/test_caddy_proxy.py will skip"
 	$(BIN)/ruff check src tests tools bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

@@ -5,7 +5,9 @@ then sends the golden pregnancy request from this process with a fixed concurren
 count and time. Prints requests/s and latency percentiles (issue 20 target: ≥ 1,000 requests/s,
 p99 < 50 ms on a 2-core machine with ``--workers 2``). The floor is ``GET /api/v1/healthz`` on the
 same server, same client and concurrency, measured in the same run just before: the ratios
-(throughput and p99 against it) hold on a busy machine, the absolute figures do not.
+(throughput and p99 against it) hold on a busy machine, the absolute figures do not. The server's
+own CPU time per request (its processes' user + system time, from ``/proc``) is printed too: on a
+machine shared with other work it is the steadiest figure of what a request costs.
 
     .venv/bin/python bench/bench_cds.py [--requests 4000] [--concurrency 16] [--workers 2]
 """
@@ -51,6 +53,28 @@ def start_server(port: int, workers: int, folder: str) -> subprocess.Popen[bytes
         "--insecure-no-jwt",
     ]
     return subprocess.Popen(command, env=env, cwd=folder)
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its descendants (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {pid}, True
+    while grew:
+        found = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return sum(times.get(p, 0.0) for p in tree)
 
 
 async def wait_ready(base: str, limit_s: float = 120) -> None:
@@ -144,6 +168,7 @@ def main() -> None:
         server = start_server(port, args.workers, folder)
         try:
             asyncio.run(wait_ready(base))
+            before, client_before = tree_cpu_s(server.pid), time.process_time()
             floor = asyncio.run(
                 load(
                     port,
@@ -155,7 +180,9 @@ def main() -> None:
                     expect=b"ok",
                 )
             )
+            between, client_between = tree_cpu_s(server.pid), time.process_time()
             service = asyncio.run(load(port, body, args.requests, args.concurrency, args.seconds))
+            after, client_after = tree_cpu_s(server.pid), time.process_time()
         finally:
             server.terminate()
             server.wait(10)
@@ -165,6 +192,21 @@ def main() -> None:
     )
     floor_rate, floor_p99 = _report("GET /api/v1/healthz (floor)", *floor)
     rate, p99 = _report(f"POST {PATH}", *service)
+    floor_cpu = (between - before) / len(floor[0]) * 1000
+    cpu = (after - between) / len(service[0]) * 1000
+    floor_client = (client_between - client_before) / len(floor[0]) * 1000
+    client = (client_after - client_between) / len(service[0]) * 1000
+    print(
+        f"server CPU per request (all its processes): floor {floor_cpu:.2f} ms, "
+        f"service {cpu:.2f} ms ({cpu / floor_cpu:.1f}x); this client's: {floor_client:.2f} and "
+        f"{client:.2f} ms"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU-bound projection on {cores} idle cores (server + client CPU per request): floor "
+        f"{cores * 1000 / (floor_cpu + floor_client):,.0f}, service "
+        f"{cores * 1000 / (cpu + client):,.0f} requests/s"
+    )
     print(
         f"ratio to the floor: throughput {rate / floor_rate:.2f}x, p99 {p99 / floor_p99:.1f}x; "
         f"target 1,000 requests/s and p99 < 50 ms: "

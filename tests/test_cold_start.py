@@ -1,6 +1,6 @@
 """Cold start (issue 20, item 3): `cmvcds assess` imports only what an assessment needs - no web
-framework, database, registry, FHIR models, Biopython, scipy or dask - driven as a user runs it,
-in a fresh interpreter."""
+framework, database, registry, FHIR models, Biopython, scipy or dask, nor the other commands -
+driven as the console script runs it, in a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -25,14 +25,20 @@ HEAVY = (
     "cmvcds.registry.store",
     "cmvcds.adapters.api",
     "cmvcds.adapters.web",
+    # the other commands' modules: the console script builds only the command it runs
+    "cmvcds.adapters.cli.ask",
+    "cmvcds.adapters.cli.registry",
+    "cmvcds.adapters.cli.serve",
+    "cmvcds.adapters.cli.resistance",
+    "cmvcds.adapters.cli.simulate",
 )
 
 RUN_AND_LIST = """
 import json, sys
 sys.argv = ["cmvcds", "assess", sys.argv[1]]
-from cmvcds.adapters.cli.main import app
+from cmvcds.adapters.cli.main import run
 try:
-    app()
+    run()
 except SystemExit as end:
     code = end.code
 else:
@@ -87,3 +93,16 @@ def test_a_pregnancy_imports_only_its_own_engines_and_tables() -> None:
     assert "cmvcds.engine.pregnancy" in modules
     loaded = [m for m in modules if any(m == h or m.startswith(h + ".") for h in OTHER_CONTEXTS)]
     assert loaded == []
+
+
+def test_help_and_an_unknown_command_still_see_every_command() -> None:
+    """Only a known command name narrows the app; help lists them all, a typo is named."""
+    from cmvcds.adapters.cli.main import COMMANDS
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "cmvcds", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert all(name in shown for name in COMMANDS)
+    typo = subprocess.run([sys.executable, "-m", "cmvcds", "asess"], capture_output=True, text=True)
+    assert typo.returncode == 2
+    assert "No such command 'asess'" in typo.stderr

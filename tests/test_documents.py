@@ -105,3 +105,47 @@ def test_ordinary_escapes_and_letters_are_read() -> None:
     assert parse_document('{"a": "line\\nnext \\u00e0 \\u4e2d \\"q\\""}', "x", "json") == {
         "a": 'line\nnext à 中 "q"'
     }
+
+
+#: JSON texts where orjson (the fast reading) and the standard library differ, or where a
+#: ':' count could be fooled: each must read exactly as the standard library's checked path.
+_FAST_EDGES = [
+    '{"a": 1, "b": {"c": "x:y", "d:e": [1, 2.5, -0, -0.0, 1E2]}}',
+    '{"a": 1, "a": 2}',
+    '{"a": {"k": 1, "k": "v:w"}}',
+    '{"a": "x", "b": {"c": 1, "c": 1}, "t": "::"}',
+    '{"a:": 1, "a:": 1}',
+    '{"a": "\\u003a", "b": 1, "b": 2}',
+    '{"a": "\\u003A"}',
+    '{"n": 18446744073709551616}',
+    '{"n": -9223372036854775809}',
+    '{"n": 9223372036854775807}',
+    '{"n": 1e999}',
+    '{"n": 1.0000000000000000000000000000000000000000001}',
+    '{"n": -1234567890123.123456789012345e+123456789012}',
+    '{"s": "\\ud800"}',
+    '[1, 2, {"x": [true, false, null]}]',
+    '{"a": [{"b": 1}, {"b": 1, "b": 1}]}',
+    '"just text: with a colon"',
+]
+
+
+@pytest.mark.parametrize("text", _FAST_EDGES)
+def test_the_fast_json_reading_answers_as_the_checked_one(text: str) -> None:
+    from cmvcds.domain import documents
+
+    def read(reader: object) -> object:
+        try:
+            return ("value", reader())  # type: ignore[operator]
+        except DocumentError as error:
+            return ("refused", str(error))
+
+    fast = read(lambda: parse_document(text, "x.json", "json"))
+    checked = read(lambda: documents._json_checked(text, "x.json", documents.DEFAULT_LIMITS, True))
+    assert fast == checked
+    assert repr(fast) == repr(checked)  # same number types (an int stays an int)
+
+
+def test_the_fast_json_reading_keeps_a_stricter_number_limit() -> None:
+    with pytest.raises(DocumentError, match="too long"):
+        parse_document('{"n": 123456}', "x.json", "json", Limits(max_number_chars=5))

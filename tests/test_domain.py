@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from cmvcds.domain.case import Case
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.domain.results import PathwayResult
+from cmvcds.domain.sentences import clause, sentence
 from cmvcds.domain.settings import SiteSettings, parse_settings, use_setting
 from cmvcds.errors import CaseFormatError, SettingsError
 from cmvcds.knowledge import Knowledge
@@ -150,3 +151,22 @@ def test_unset_setting_is_reported_missing(knowledge: Knowledge) -> None:
     result = PathwayResult()
     with pytest.raises(SettingsError, match="declares no such setting"):
         use_setting(result, SiteSettings(), knowledge, "no_such_setting")
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="?!"), min_size=1).filter(
+    lambda t: t.rstrip(". ")
+))
+def test_a_quoted_row_ends_with_one_full_stop_whether_or_not_it_has_its_own(row: str) -> None:
+    # pack rows are written both ways ("... (label §5.1)." and "hold the drug; recheck the ANC")
+    quoted = sentence(f"valganciclovir: {row}")
+    assert quoted.endswith(".") and not quoted.endswith("..")
+    assert quoted == sentence(f"valganciclovir: {row}.") == sentence(f"valganciclovir: {clause(row)}")
+
+
+def test_sentences_of_pack_rows() -> None:
+    assert sentence("Do not give valganciclovir (label §5.1).") == (
+        "Do not give valganciclovir (label §5.1)."
+    )
+    assert sentence("hold the drug") == "hold the drug."
+    assert sentence("Is the count rising?") == "Is the count rising?"
+    assert clause("Do not give valganciclovir (label §5.1).") == "Do not give valganciclovir (label §5.1)"

@@ -2,8 +2,8 @@
 
     .venv/bin/python tools/import_herpesdrg_alpha.py --reference DIR [--db DIR] [--out DIR]
 
-The HCMV import (``tools/import_herpesdrg.py``) and this one share the row conversion; this one
-adds, per virus, the reference genome of HerpesDRG (``DIR/<accession>.fasta`` and ``.gff3``, NCBI
+The HCMV import (``tools/import_herpesdrg.py``) and this one share the reference reading and the
+row conversion (``tools/herpesdrg_tables.py``); this one adds, per virus, the reference genome of HerpesDRG (``DIR/<accession>.fasta`` and ``.gff3``, NCBI
 RefSeq, public domain; copied from github.com/ojcharles/herpesdrg ``inst/ref/``, MIT) and writes
 under ``src/cmvcds/knowledge/data/resistance/<virus>/``:
 
@@ -28,11 +28,18 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from Bio.Seq import Seq
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import import_herpesdrg as hcmv
+from herpesdrg_tables import (
+    SHARED_DATA,
+    Gene,
+    Selection,
+    convert,
+    read_genes,
+    write_reference,
+    write_tables,
+)
+from herpesdrg_tables import parse_change as parse_merlin_form  # HCMV forms, "in Merlin"
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src/cmvcds/knowledge/data/resistance"
@@ -77,60 +84,6 @@ STOP_AFTER = re.compile(
 DELETION_NAMED = re.compile(r"^(?:del([A-Z])(\d+)|([A-Z])del(\d+)|([A-Z])(\d+)del)$")
 
 
-def read_reference(folder: Path, virus: Virus) -> tuple[dict[str, hcmv.Gene], int]:
-    lines = (folder / f"{virus.accession}.fasta").read_text().splitlines()
-    genome = "".join(line.strip() for line in lines if not line.startswith(">")).upper()
-    parts: dict[str, list[tuple[int, int, str]]] = {}
-    for line in (folder / f"{virus.accession}.gff3").read_text().splitlines():
-        cols = line.split("\t")
-        if len(cols) < 9 or cols[2] != "CDS":
-            continue
-        match = re.search(r"(?:^|;)gene=([^;]+)", cols[8])
-        if match and match.group(1) in virus.genes:
-            parts.setdefault(match.group(1), []).append((int(cols[3]), int(cols[4]), cols[6]))
-    genes = {}
-    for name in virus.genes:
-        strand = parts[name][0][2]
-        exons = sorted(set((s, e) for s, e, _ in parts[name]))
-        if strand == "-":
-            exons.reverse()
-        pieces = [genome[s - 1 : e] for s, e in exons]
-        cds = (
-            "".join(pieces)
-            if strand == "+"
-            else "".join(str(Seq(p).reverse_complement()) for p in pieces)
-        )
-        gene = hcmv.Gene(name, strand, tuple(exons), cds)
-        if not (len(cds) % 3 == 0 and cds.startswith("ATG") and gene.protein.endswith("*")):
-            raise SystemExit(f"{virus.key} {name}: the annotated CDS does not translate cleanly")
-        if "*" in gene.protein[:-1]:
-            raise SystemExit(f"{virus.key} {name}: internal stop codon")
-        genes[name] = gene
-    return genes, len(genome)
-
-
-def write_reference(virus: Virus, genes: dict[str, hcmv.Gene], length: int, out: Path) -> None:
-    lines = [
-        f"# Coding sequences of the {virus.db_name} resistance genes in {virus.strain}, NCBI RefSeq",
-        f"# {virus.accession} (public domain), as shipped by HerpesDRG (github.com/ojcharles/herpesdrg,",
-        "# inst/ref/, MIT), extracted by tools/import_herpesdrg_alpha.py from its FASTA and GFF3.",
-        "# exons: 1-based inclusive genome coordinates in coding order; cds: in coding orientation.",
-        f"accession: {virus.accession}",
-        f"genome_length: {length}",
-        f"citations: [{virus.source}]",
-        "genes:",
-    ]
-    for gene in genes.values():
-        exons = ", ".join(f"[{s}, {e}]" for s, e in gene.exons)
-        lines += [
-            f"  {gene.name}:",
-            f"    strand: '{gene.strand}'",
-            f"    exons: [{exons}]",
-            f"    cds: {gene.cds}",
-        ]
-    (out / "reference.yaml").write_text("\n".join(lines) + "\n")
-
-
 def normalise_change(text: str) -> str:
     """The notations HerpesDRG uses for these viruses, in the HCMV tool's forms."""
     text = text.strip()
@@ -145,7 +98,7 @@ def normalise_change(text: str) -> str:
     return text
 
 
-def parse_change(gene: hcmv.Gene, text: str) -> str:
+def parse_change(gene: Gene, text: str) -> str:
     normal = normalise_change(text)
     if normal.startswith("fs"):
         position, _, ref = normal[2:].partition(":")
@@ -155,143 +108,53 @@ def parse_change(gene: hcmv.Gene, text: str) -> str:
             )
         return f"fs{position}"
     try:
-        return hcmv.parse_change(gene, normal)
+        return parse_merlin_form(gene, normal)
     except ValueError as error:
         raise ValueError(str(error).replace(" in Merlin", " in the reference")) from None
 
 
-def convert(
-    rows: list[dict[str, str]], virus: Virus, genes: dict[str, hcmv.Gene]
-) -> tuple[list[dict[str, str]], dict[str, dict[str, str]], list[str]]:
-    out: list[dict[str, str]] = []
-    studies: dict[str, dict[str, str]] = {}
-    problems: list[str] = []
-    aliases = (
-        {"TK": "UL23", "POL": "UL30"} if virus.key != "vzv" else {"TK": "ORF36", "POL": "ORF28"}
+def selection(virus: Virus) -> Selection:
+    """What this import takes of ``virus`` (its TK and POL aliases name its genes)."""
+    tk, pol = ("ORF36", "ORF28") if virus.key == "vzv" else ("UL23", "UL30")
+    return Selection(
+        virus=virus.db_name,
+        drugs=DRUGS,
+        not_imported=NOT_IMPORTED,
+        not_imported_why=f"not reported for {virus.db_name}",
+        parse_change=parse_change,
+        co_genes={"TK": tk, "POL": pol},
     )
-    for row in rows:
-        if row["virus"] != virus.db_name or row["status"] != "A":
-            continue
-        where = f"mutation_id {row['mutation_id']}"
-        gene = genes.get(row["gene"].strip())
-        if gene is None:
-            problems.append(
-                f"{where}: gene {row['gene']!r} is not a cmvcds resistance gene; skipped"
-            )
-            continue
-        co_name = row["co_gene"].strip()
-        co_name = aliases.get(co_name.upper(), co_name)
-        try:
-            changes = [
-                f"{gene.name}:{parse_change(gene, c)}" for c in hcmv.split_changes(row["aa_change"])
-            ]
-            co_gene = genes.get(co_name) if co_name else None
-            if co_name and co_gene is None:
-                raise ValueError(f"co-mutation gene {row['co_gene']!r} unknown")
-            co = (
-                [
-                    f"{co_gene.name}:{parse_change(co_gene, c)}"
-                    for c in hcmv.split_changes(row["co_aa"])
-                ]
-                if co_gene
-                else []
-            )
-        except (ValueError, IndexError) as error:
-            problems.append(
-                f"{where} ({row['gene']} {row['aa_change']} + {row['co_gene']} {row['co_aa']}): "
-                f"{error}; skipped"
-            )
-            continue
-        if not changes:
-            problems.append(f"{where}: no amino-acid change; skipped")
-            continue
-        doi = hcmv.normalise_doi(row["ref_doi"])
-        if doi is None:
-            problems.append(f"{where}: no readable DOI in {row['ref_doi']!r}; kept without DOI")
-        else:
-            studies.setdefault(
-                doi,
-                {
-                    "doi": doi,
-                    "title": " ".join(row["ref_title"].split()),
-                    "url": row["ref_link"].strip(),
-                },
-            )
-        evidence = hcmv.EVIDENCE.get(row["strain_generation"].strip().lower(), "unspecified")
-        if evidence == "unspecified":
-            problems.append(
-                f"{where}: strain generation {row['strain_generation']!r} unknown; evidence 'unspecified'"
-            )
-        for column in NOT_IMPORTED:
-            if row[column].strip():
-                problems.append(
-                    f"{where}: {column} {row[column]!r} not imported (not reported for {virus.db_name})"
-                )
-        for column, drug in DRUGS.items():
-            cell = row[column].strip()
-            if not cell:
-                continue
-            try:
-                phenotype, fold = hcmv.parse_fold_change(cell)
-            except ValueError as error:
-                problems.append(f"{where}: {column}: {error}; skipped")
-                continue
-            out.append(
-                {
-                    "id": f"hdrg{row['mutation_id']}-{drug}",
-                    "gene": gene.name,
-                    "mutation": changes[0],
-                    "drug": drug,
-                    "phenotype": phenotype,
-                    "fold_change": fold,
-                    "evidence": evidence,
-                    "assay": hcmv.ASSAYS.get(
-                        row["test_method"].strip().lower(), row["test_method"].strip()
-                    ),
-                    "strain": row["genotype"].strip(),
-                    "co_mutations": ";".join(changes[1:] + co),
-                    "doi": doi or "",
-                    "added": hcmv.iso_date(row["created_date"]),
-                    "citations": "charles2024-herpesdrg;herpesdrg-db-2026q2",
-                    "note": " ".join(row["note"].split()),
-                }
-            )
-    return out, studies, problems
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=hcmv.SHARED_DATA / "herpesdrg-db")
+    parser.add_argument("--db", type=Path, default=SHARED_DATA / "herpesdrg-db")
     parser.add_argument("--reference", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     with (args.db / "herpesdrg-db.tsv").open(newline="", encoding="utf-8") as handle:
         source_rows = list(csv.DictReader(handle, delimiter="\t"))
     for virus in VIRUSES:
-        genes, length = read_reference(args.reference, virus)
-        rows, studies, problems = convert(source_rows, virus, genes)
+        genes, length = read_genes(args.reference, virus.accession, virus.genes, f"{virus.key} ")
+        rows, studies, problems = convert(source_rows, selection(virus), genes)
         out = args.out / virus.key
         out.mkdir(parents=True, exist_ok=True)
-        write_reference(virus, genes, length, out)
-        with (out / "mutations.csv").open("w", newline="", encoding="utf-8") as handle:
-            handle.write(
-                f"# {virus.db_name} resistance phenotypes, one row per mutation x drug, imported from\n"
-                "# HerpesDRG-DB 2026Q2 (MIT licence: see ../HERPESDRG-LICENSE) by\n"
-                "# tools/import_herpesdrg_alpha.py. Do not edit by hand: change the tool and re-run it.\n"
-            )
-            writer = csv.DictWriter(handle, hcmv.COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-        with (out / "studies.csv").open("w", newline="", encoding="utf-8") as handle:
-            handle.write(
-                f"# The studies cited by {virus.key}/mutations.csv (HerpesDRG-DB 2026Q2, MIT licence).\n"
-            )
-            writer = csv.DictWriter(
-                handle, ("doi", "title", "url", "citations"), lineterminator="\n"
-            )
-            writer.writeheader()
-            for study in sorted(studies.values(), key=lambda s: s["doi"]):
-                writer.writerow({**study, "citations": "herpesdrg-db-2026q2"})
+        comment = (
+            f"# Coding sequences of the {virus.db_name} resistance genes in {virus.strain}, NCBI RefSeq",
+            f"# {virus.accession} (public domain), as shipped by HerpesDRG (github.com/ojcharles/herpesdrg,",
+            "# inst/ref/, MIT), extracted by tools/import_herpesdrg_alpha.py from its FASTA and GFF3.",
+            "# exons: 1-based inclusive genome coordinates in coding order; cds: in coding orientation.",
+        )
+        write_reference(out, comment, virus.accession, length, virus.source, genes)
+        write_tables(
+            out,
+            rows,
+            studies,
+            f"# {virus.db_name} resistance phenotypes, one row per mutation x drug, imported from\n"
+            "# HerpesDRG-DB 2026Q2 (MIT licence: see ../HERPESDRG-LICENSE) by\n"
+            "# tools/import_herpesdrg_alpha.py. Do not edit by hand: change the tool and re-run it.\n",
+            f"# The studies cited by {virus.key}/mutations.csv (HerpesDRG-DB 2026Q2, MIT licence).\n",
+        )
         report = [
             f"HerpesDRG-DB import ({virus.db_name}): {len(rows)} mutation x drug rows, "
             f"{len(studies)} studies, {len(problems)} problems",

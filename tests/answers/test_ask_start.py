@@ -73,3 +73,31 @@ def test_first_ask_after_install_embeds_nothing_and_imports_no_database(tmp_path
     ]
     assert loaded == []
     assert not list(tmp_path.glob("answer-vectors-*.npz"))  # nothing extra to cache
+
+
+def test_a_later_ask_restores_the_index_without_building_the_table_schemas(
+    tmp_path: Path,
+) -> None:
+    """The second `cmvcds ask` restores the cached index: it answers as the first did without
+    generating the table statements (so the pregnancy, congenital and transplant schemas, which
+    only generating needs, are never built)."""
+    env = {**os.environ, "CMVCDS_CACHE_DIR": str(tmp_path)}
+    env.pop("CMVCDS_DATABASE_URL", None)
+    runs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_AND_LIST, "How is letermovir used after HSCT?"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        report, listing = done.stdout.rsplit("\n@@", 1)
+        runs.append((json.loads(report), json.loads(listing)["modules"]))
+    (first, _), (later, modules) = runs
+    assert list(tmp_path.glob("answer-index-*.pickle"))
+    assert later == first and later["covered"]
+    built = {"pregnancy", "congenital", "transplant"} & {
+        m.rsplit(".", 1)[1] for m in modules if m.startswith("cmvcds.knowledge.schemas.")
+    }
+    assert built == set()

@@ -34,7 +34,7 @@ def test_cli_json_answer(engine: object) -> None:
     assert document["format"] == "cmvcds-answer/1"
     assert document["understood"]["drugs"] == ["valganciclovir"]
     assert document["understood"]["numbers"] == {"crcl_ml_min": 45}
-    assert "450 mg every 12 h" in document["summary"]
+    assert "450 mg ogni 12 h" in document["summary"]  # asked in Italian: the label row in Italian
 
 
 def test_cli_text_shows_the_review_status_first(engine: object) -> None:

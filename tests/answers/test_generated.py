@@ -159,3 +159,42 @@ def test_treatment_in_pregnancy_is_answered_by_the_aifa_regimen_in_the_language_
     )
     shown = [s["id"] for sec in patient["sections"] for s in sec["statements"]]
     assert "pregnancy-prevention-regimen:aifa" not in shown
+
+
+def test_every_statement_has_its_italian_marked_source_or_translated(
+    bm25_engine: AnswerEngine,
+) -> None:
+    """Issue 19, item 3: both languages for every statement, the generated drug-* ones included
+    (their label sentences from the pack's clinical_texts_it rows), each marked for review."""
+    missing = [i.id for i in bm25_engine.items if not i.text_it]
+    assert missing == []
+    assert {i.italian for i in bm25_engine.items} <= {"source", "translated"}
+    assert all(i.plain_it for i in bm25_engine.items if i.plain)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Valcyte US label §2.5 Table 2, prevention column: CrCl 25-39 → 450 mg every 2 days.
+        (
+            "Dose di valganciclovir dopo trapianto di rene con CrCl 35?",
+            "Con una clearance della creatinina di 35 mL/min (CrCl ≥ 25 e < 40), valganciclovir"
+            " per prevenzione della malattia da CMV, trapianto di rene (adulti ad alto rischio)"
+            " (USA): 450 mg ogni 48 h (ogni 2 giorni)",
+        ),
+        # CASG 112 regimen (Kimberlin 2015): 16 mg/kg every 12 h.
+        ("Qual è la dose di valganciclovir nel neonato?", "16 mg/kg ogni 12 h"),
+        # Prevymis label §2.2/§7: 240 mg once daily with cyclosporine.
+        (
+            "Interazione tra letermovir e ciclosporina?",
+            "Con la ciclosporina la dose di letermovir è 240 mg una volta al giorno",
+        ),
+    ],
+)
+def test_label_statements_are_in_italian_for_an_italian_question(
+    bm25_engine: AnswerEngine, question: str, expected: str
+) -> None:
+    document = bm25_engine.ask(question)
+    texts = [s["text"] for section in document["sections"] for s in section["statements"]]
+    assert any(expected in t for t in texts), texts
+    assert not any(" every " in t or "mg/day" in t for t in texts), texts

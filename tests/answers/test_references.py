@@ -13,10 +13,6 @@ KNOWN_GAPS = {
     "cmi2023-oral-antivirals-transplant": ["authors"],
     "ijid2020-valganciclovir-resistance-infants": ["authors"],
     "infezmed2021-letter-valacyclovir-648": ["authors", "DOI/URL"],
-    "ronchi2019-pidj-neutropenia-valganciclovir": ["DOI/URL"],
-    "russo2024-lancet-haematol-letermovir-200": ["DOI/URL"],
-    "wohl2005-hivct-retinitis-discontinuation": ["DOI/URL"],
-    "ziv2019-pidj-valganciclovir-one-year": ["DOI/URL"],
 }
 
 

@@ -141,7 +141,9 @@ def test_the_tool_records_the_review_in_the_pack_and_answers_show_the_weakest(
     assert [st["done"] for st in middle["review"]["steps"]] == [True, True, False]
     pending_notices = [n for n in middle["notices"] if "Review status" in n]
     assert len(pending_notices) == 1
-    assert f"{len(middle['review']['pending'])} of its {len(shown)} statements" in pending_notices[0]
+    assert (
+        f"{len(middle['review']['pending'])} of its {len(shown)} statements" in pending_notices[0]
+    )
     for item in rest:
         assert (
             review.main(

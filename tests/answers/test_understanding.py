@@ -224,6 +224,22 @@ def test_an_answer_never_speaks_of_another_population_or_only_of_another_drug(
             ("congenital",),
             "resistance",
         ),
+        # the other herpesviruses, the maintenance therapy and the route are aspects asked
+        ("Prendo il letermovir: mi protegge anche dall'herpes?", (), "herpesviruses"),
+        ("Does letermovir protect against HSV and VZV?", (), "herpesviruses"),
+        ("When can CMV retinitis maintenance therapy be stopped in HIV?", ("hiv",), "maintenance"),
+        ("Quando si sospende la terapia di mantenimento nell'HIV?", ("hiv",), "maintenance"),
+        ("When can IV ganciclovir be switched to oral valganciclovir?", (), "route"),
+        ("Il neonato non può assumere terapia orale: cosa si fa?", ("congenital",), "route"),
+        (
+            "My baby can't swallow medicine: how is congenital CMV treated?",
+            ("congenital",),
+            "route",
+        ),
+        # the level of a resistance mutation asked (high: another drug; low: a higher dose)
+        ("UL97 mutation with high-level ganciclovir resistance", (), "high-level-resistance"),
+        ("Mutazione UL97 con resistenza di alto livello", (), "high-level-resistance"),
+        ("UL97 with low-level ganciclovir resistance: higher dose?", (), "low-level-resistance"),
     ],
 )
 def test_populations_and_intents_of_patient_and_italian_wording(
@@ -233,3 +249,28 @@ def test_populations_and_intents_of_patient_and_italian_wording(
     assert u.populations == populations
     if topic is not None:
         assert topic in u.topics
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quali neonati con CMV congenito vanno trattati?",  # heldout.yaml wording, not a synonym
+        "Va trattato il CMV in gravidanza?",
+        "Quando si deve trattare un neonato con CMV?",
+        "Il trattamento del CMV congenito",
+    ],
+)
+def test_italian_inflections_of_a_treatment_word_are_treatment(
+    question: str, bm25_engine: AnswerEngine
+) -> None:
+    """Italian morphology as a class (Snowball stems): trattati, trattato, trattare and
+    trattamento all stem to "tratt", so no inflection needs listing in the vocabulary."""
+    assert "treatment" in bm25_engine.understand(question).topics
+
+
+def test_a_word_inside_a_matched_phrase_keeps_the_phrases_meaning(
+    bm25_engine: AnswerEngine,
+) -> None:
+    """Inside "side effects" (toxicity), "effects" does not also stem to efficacy ("effect")."""
+    understood = bm25_engine.understand("What side effects can valganciclovir cause in my baby?")
+    assert "toxicity" in understood.topics and "efficacy" not in understood.topics

@@ -278,3 +278,49 @@ def test_fhir_bulk_export_folder_is_assessed_per_patient_like_the_mapping(
         assert said.get("not_used", []) == [*mapped.ignored, *mapped.unmapped]
         assert said.get("assumed", []) == mapped.notes
     assert summary.assessed == 3 and summary.errors == 2
+
+
+def test_fhir_bulk_export_never_mixes_patients(tmp_path: Path, knowledge: Knowledge) -> None:
+    """PROBE1 D4 for Bulk $export: resources are grouped by their subject. Patient pt-1's
+    creatinine is 1.5 (over the 1.1 cut-off: valacyclovir excluded), pt-0's 0.62 (recommended):
+    each keeps their own outcome. A creatinine 1.5 whose subject is pt-0's id on another server
+    reaches pt-0's group but is not used and is said; one naming its patient by identifier only
+    cannot be attributed and is an error line of its own."""
+    from cmvcds.adapters.bulk import assess_fhir_export
+
+    prefetch = json.loads((FIXTURES / "pregnancy-valacyclovir.request.json").read_text())
+    base = _resources(prefetch["prefetch"])
+    old = next(r["id"] for r in base if r["resourceType"] == "Patient")
+    patients = {f"pt-{i}": _as_patient(base, old, f"pt-{i}") for i in range(2)}
+    creatinine = next(r for r in patients["pt-1"] if r["id"] == "pt-1-obs-8")
+    creatinine["valueQuantity"]["value"] = 1.5
+    abroad = {
+        **creatinine,
+        "id": "stray-abs",
+        "subject": {"reference": "https://other.example.org/fhir/Patient/pt-0"},
+        "effectiveDateTime": "2026-11-20",  # newer than pt-0's own: read, it would exclude
+    }
+    by_mrn = {
+        **creatinine,
+        "id": "stray-mrn",
+        "subject": {"identifier": {"system": "urn:mrn", "value": "pt-0"}},
+    }
+    _export(tmp_path, {**patients, "strays": [abroad, by_mrn]})
+    sink = io.StringIO()
+    assess_fhir_export(tmp_path, sink, Job(today=TODAY, fhir_context="pregnancy"), workers=1)
+    records = [json.loads(x) for x in sink.getvalue().splitlines()]
+    errors = [r for r in records if r["format"] == ERROR_FORMAT]
+    assert len(errors) == 1 and "names no patient" in errors[0]["error"]
+    outcome = {
+        r["case_id"]: next(
+            d["outcome"] for d in r["decisions"] if d["id"] == "valacyclovir-prevention"
+        )
+        for r in records
+        if r["format"] == "cmvcds-assessment/1"
+    }
+    assert outcome == {"pt-0": "recommended", "pt-1": "excluded"}
+    pt0 = next(r for r in records if r.get("case_id") == "pt-0" and "fhir" in r)
+    assert (
+        "Observation/stray-abs not used: its subject 'https://other.example.org/fhir/Patient/pt-0' "
+        "is on another FHIR server than the record's (it cannot be checked)"
+    ) in pt0["fhir"]["not_used"]

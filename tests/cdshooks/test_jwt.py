@@ -473,3 +473,70 @@ def test_the_jwks_is_fetched_from_the_configured_url(
         server.shutdown()
         server.server_close()
     assert Jwks.hits and set(Jwks.hits) == {"/.well-known/jwks.json"}
+
+
+def _decision_cards(response: Any) -> list[tuple[str, str]]:
+    assert response.status_code == 200, response.text
+    return [
+        (c["indicator"], c["summary"])
+        for c in response.json()["cards"]
+        if "not of this patient" not in c["summary"]
+    ]
+
+
+def _foreign_detail(response: Any) -> str:
+    card = next(c for c in response.json()["cards"] if "not of this patient" in c["summary"])
+    assert card["indicator"] == "warning"
+    return str(card["detail"])
+
+
+def test_signed_call_with_another_patients_creatinine_keeps_the_advice_of_the_record(
+    client: TestClient, keys: Keys
+) -> None:
+    """PROBE1 D4, as probed: with a valid signed JWT, the creatinine moved to another patient
+    with value 1.5 turned the card to "excluded". It is now not used and named; the cards are
+    those of the record without it: her own creatinine is missing, so "insufficient data"
+    naming it (rule A7), never the other patient's exclusion."""
+    body = load("pregnancy-valacyclovir.request.json")
+    entries = body["prefetch"]["observations"]["entry"]
+    creatinine = next(e for e in entries if e["resource"]["id"] == "obs-8")
+    without = json.loads(json.dumps(body))
+    without["prefetch"]["observations"]["entry"].remove(creatinine)
+    creatinine["resource"]["subject"] = {"reference": "Patient/someone-else"}
+    creatinine["resource"]["valueQuantity"]["value"] = 1.5
+    given = _call(client, keys.token(), body)
+    alone = _call(client, keys.token(), without)
+    assert _decision_cards(given) == _decision_cards(alone)
+    assert any("insufficient data" in s for _, s in _decision_cards(given))
+    assert (
+        "Observation/obs-8 not used: its subject 'Patient/someone-else' is another patient, "
+        "not Patient/p-preg-1"
+    ) in _foreign_detail(given)
+    # read as hers, the same 1.5 excludes valacyclovir: the test can fail
+    creatinine["resource"]["subject"] = {"reference": "Patient/p-preg-1"}
+    assert _decision_cards(_call(client, keys.token(), body)) != _decision_cards(alone)
+
+
+def test_signed_call_whose_results_are_all_another_patients_advises_nothing_and_says_so(
+    client: TestClient, keys: Keys
+) -> None:
+    body = load("pregnancy-valacyclovir.request.json")
+    for entry in body["prefetch"]["observations"]["entry"]:
+        entry["resource"]["subject"] = {"reference": "Patient/someone-else"}
+    given = _call(client, keys.token(), body)
+    assert _decision_cards(given) == []  # as for a record without results: no CMV, no advice
+    detail = _foreign_detail(given)
+    assert all(f"Observation/obs-{n} not used" in detail for n in range(1, 12))
+
+
+def test_signed_call_with_another_patients_patient_resource_does_not_use_it(
+    client: TestClient, keys: Keys
+) -> None:
+    """The Patient ``OTHER`` (a man born in 1950) is not the context patient: his sex and age
+    are not read, so nothing says the case is a man's (which would silence the card)."""
+    body = load("pregnancy-valacyclovir.request.json")
+    body["prefetch"]["patient"] = {**body["prefetch"]["patient"], "id": "OTHER"}
+    body["prefetch"]["patient"].update(gender="male", birthDate="1950-01-01")
+    given = _call(client, keys.token(), body)
+    assert "Patient/OTHER not used: it is another patient" in _foreign_detail(given)
+    assert not any("recommended" in s for _, s in _decision_cards(given))

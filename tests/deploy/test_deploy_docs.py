@@ -66,3 +66,10 @@ def test_the_check_sees_settings_and_source_reads() -> None:
     assert {"CMVCDS_AUDIT_KEY", "CMVCDS_AUDIT_CHECKPOINTS", "CMVCDS_CACHE_DIR"} <= (
         _named_in_source()
     )
+
+
+def test_each_variable_is_documented_once() -> None:
+    """One row per variable, so a reader never meets two defaults for the same name."""
+    rows = re.findall(r"^\| `(CMVCDS_[A-Z0-9_]+)` \|", DOC, flags=re.MULTILINE)
+    repeated = sorted({name for name in rows if rows.count(name) > 1})
+    assert not repeated, f"docs/deploy.md lists these more than once: {repeated}"

@@ -60,7 +60,7 @@ def test_compose_cmvcds_environment() -> None:
 def test_caddyfile_terminates_tls_and_forwards_to_the_app() -> None:
     caddy = (ROOT / "deploy" / "Caddyfile").read_text()
     assert re.search(r"^\s*tls internal$", caddy, flags=re.MULTILINE)
-    assert "reverse_proxy cmvcds:8000" in caddy
+    assert "reverse_proxy {$CMVCDS_UPSTREAM:cmvcds:8000}" in caddy  # compose: the cmvcds service
     assert "header_up X-Request-ID {http.request.uuid}" in caddy
     assert caddy.count("{") == caddy.count("}")
 

@@ -1,36 +1,28 @@
-"""The FHIR value sets as loaded: every LOINC code has a valid mod-10 check digit, every product
+"""The FHIR value sets as loaded: every LOINC code has the Mod 10 check digit of LOINC's Users'
+Guide (refused on load otherwise), every product
 code rolls up to a drug the case format knows with a strength and form, and the paging helper
 follows, bounds and refuses as its contract says."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from cmvcds.adapters.fhir.paging import follow_pages
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.core import Vocabularies
-from cmvcds.knowledge.schemas.fhir import FhirValueSets
+from cmvcds.knowledge.schemas.fhir import FhirValueSets, ObservationCode
+from cmvcds.knowledge.schemas.loinc_check import check_digit, valid_loinc_code
 
 LOINC = "http://loinc.org"
 
 
-def loinc_check_digit_ok(code: str) -> bool:
-    """LOINC's mod 10 check digit of a term code (the Luhn algorithm over the digits, check digit
-    included). Answer codes (``LA…-n``) are not term codes and are not checked here."""
-    match = re.fullmatch(r"(\d+)-(\d)", code)
-    if match is None:
-        return False
-    digits = [int(c) for c in match.group(1) + match.group(2)]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return total % 10 == 0
+def test_the_users_guide_worked_example() -> None:
+    """LOINC Users' Guide 12 C: the Mod 10 check digit of 12345 is 5 (42 + 1062 -> 15 -> 20 - 15)."""
+    assert check_digit("12345") == 5
 
 
 @pytest.mark.parametrize(
@@ -44,17 +36,41 @@ def loinc_check_digit_ok(code: str) -> bool:
         ("101816-7", True),
         ("101816-8", False),
         ("2160", False),
+        ("LA6576-8", False),  # answer identifiers use a variant: not term codes
     ],
 )
 def test_the_check_digit_validator_itself(code: str, ok: bool) -> None:
-    assert loinc_check_digit_ok(code) is ok
+    assert valid_loinc_code(code) is ok
+
+
+def test_the_fourteen_terms_the_guide_lists_as_invalid_fail() -> None:
+    """The guide lists 14 (deprecated) terms whose check digit is known to be wrong: the same
+    algorithm must find every one of them wrong, or it is not the guide's algorithm."""
+    known = "11491-6 11501-6 5895-7 5896-5 5897-3 5928-1 6028-3 6415-5 6580-7 6645-7 6646-5 6647-3 6648-1 6649-9"
+    assert [c for c in known.split() if valid_loinc_code(c)] == []
+
+
+def test_a_mistyped_loinc_code_fails_on_pack_load() -> None:
+    row = {
+        "system": LOINC,
+        "code": "72493-1",
+        "display": "Cytomegalovirus DNA [Units/volume] (viral load) in Serum or Plasma by NAA with probe detection",
+        "maps_to": "cmv_dna",
+        "confidence": "H",
+        "citations": ["loinc-terminology"],
+    }
+    with pytest.raises(ValidationError, match="wrong Mod 10 check digit"):
+        ObservationCode.model_validate(row)
+    assert ObservationCode.model_validate({**row, "code": "72493-0"}).code == "72493-0"
+    # another system's codes are not LOINC's business
+    assert ObservationCode.model_validate({**row, "system": "urn:local", "code": "x"}).code == "x"
 
 
 def test_every_loinc_code_of_the_pack_has_a_valid_check_digit(knowledge: Knowledge) -> None:
     table = knowledge.table("fhir_valuesets", FhirValueSets)
     codes = [o.code for o in table.observations if o.system == LOINC]
     assert len(codes) > 30
-    assert [c for c in codes if not loinc_check_digit_ok(c)] == []
+    assert [c for c in codes if not valid_loinc_code(c)] == []
 
 
 def test_verified_loinc_rows_name_a_source_beyond_the_terminology_list(

@@ -298,9 +298,10 @@ def test_six_calendar_months_exactly_is_within_evidence(run: Run, stop: str, bey
 def test_anc_below_500_holds(run: Run) -> None:
     (alert,) = alerts(run(on_course(anc("2025-06-24", 499))), AlertCode.NEUTROPENIA)
     assert alert.severity == Severity.CRITICAL
-    assert (
-        "ANC 499 cells/uL on 2025-06-24 is below 500" in alert.message
-        and "above 750" in alert.message
+    # the site row has no full stop of its own: the alert ends with one
+    assert alert.message == (
+        "valganciclovir: ANC 499 cells/uL on 2025-06-24 is below 500: hold the drug; recheck the "
+        "ANC (about twice weekly) and restart when it recovers (restart when above 750)."
     )
 
 
@@ -348,6 +349,11 @@ def test_platelets_below_the_label_limit(run: Run) -> None:
     )
     (alert,) = alerts(result, AlertCode.THROMBOCYTOPENIA)
     assert alert.severity == Severity.CRITICAL and "valcyte-us-label" in alert.citations
+    # the label row ends with its own full stop: the alert does not add a second one
+    assert alert.message == (
+        "valganciclovir: platelets 24000 /uL on 2025-06-24 is below 25000: Do not give "
+        "valganciclovir with platelets below 25,000/µL (label §5.1)."
+    )
 
 
 def test_hemoglobin_below_the_label_limit(run: Run) -> None:

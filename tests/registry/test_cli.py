@@ -21,8 +21,8 @@ def run(*args: str, stdin: str | None = None) -> str:
 def test_registry_commands(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("CMVCDS_DATABASE_URL", url)
-    assert json.loads(run("registry", "init", "--format", "json"))["revision"] == "0006"
-    assert "from 0006 to 0006" in run("registry", "migrate")
+    assert json.loads(run("registry", "init", "--format", "json"))["revision"] == "0007"
+    assert "from 0007 to 0007" in run("registry", "migrate")
     run("registry", "create-site", "FI01", "Careggi, Firenze")
     run("registry", "create-user", "pi_a", "--role", "site_investigator", "--site", "FI01", "--password-stdin",
         stdin="a long passphrase\n")  # fmt: skip

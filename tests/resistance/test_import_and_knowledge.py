@@ -106,7 +106,7 @@ def test_tool_converts_and_reports_every_row_it_cannot_use(genes: ReferenceGenes
         row(mutation_id="7", aa_change="M460I", Ganciclovir="7", status="O"),
         row(mutation_id="8", virus="HSV1", gene="UL30", aa_change="A1B"),
     ]
-    out, studies, problems = TOOL.convert(rows, tool_genes(genes))
+    out, studies, problems = TOOL.convert(rows, TOOL.HCMV, tool_genes(genes))
     assert [
         (
             r["id"],

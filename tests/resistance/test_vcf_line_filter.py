@@ -88,6 +88,13 @@ def test_a_laboratory_vcf_is_read_identically_and_through_the_filter(
         records(rec(100), "NC_006273.2\t141800\t.", rec(142000)),  # too few columns in a gene
         records(rec(100), "NC_006273.2\t200\t.\tA", rec(142000)),  # too few columns outside
         "NC_006273.2\t141800\t.\tA\tG\t60\tPASS\tAF=0.5\nNC_006273.2\t5\t.\tA\tG\t60\tPASS\t.\n",
+        # read by the filter itself: UTF-8 in a record, no final line break, no header at all
+        records(rec(100), rec(141800) + ";NOTE=café", rec(142000) + ";É=1"),
+        records(rec(100), rec(141800), rec(142000)).rstrip("\n"),
+        "\n".join((rec(100), rec(141800), rec(300), rec(142000))),
+        records(rec(100), rec(1_000_000_000_000), rec(142000)),  # a POS of 13 digits
+        records(rec(100), rec(141800, chrom="NC_006273.3"), rec(142000)),  # same length, other
+        records(rec(100), rec(142000)).replace("\n#CHROM", "\n##x\n#CHROM"),
     ],
 )
 def test_every_shape_the_filter_hands_back_reads_the_same(
@@ -95,3 +102,18 @@ def test_every_shape_the_filter_hands_back_reads_the_same(
 ) -> None:
     filtered, by_line = both(text, monkeypatch)
     assert filtered == by_line
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (records(rec(100), rec(141800) + ";NOTE=café", rec(142000)), [4, 5]),
+        ("\n".join((rec(100), rec(141800), rec(300), rec(142000))), [2, 4]),
+    ],
+)
+def test_the_filter_reads_utf8_and_headerless_texts_itself(text: str, kept: list[int]) -> None:
+    # these shapes are not handed back to the line loop: the filter keeps the gene records only
+    selected = vcf._select(text, "NC_006273.2", vcf._genome_mask(SPANS, LENGTH))
+    assert selected is not None
+    assert [number for number, _ in selected[0]] == kept
+    assert all(cols[0] == "NC_006273.2" and len(cols) == 8 for _, cols in selected[0])

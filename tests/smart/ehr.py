@@ -4,7 +4,10 @@ code with PKCE S256, as SMART App Launch 2.2 asks of one) and a FHIR R4 server o
 
 It checks what a real one checks and no more: the client and redirect URI registered, the
 audience, the PKCE challenge (S256 only) and verifier, single-use codes, the launch id it issued,
-the bearer token on every FHIR read and the patient compartment of the token. Searches honour
+the bearer token on every FHIR read (and its expiry) and the patient compartment of the token.
+As an OpenID Connect provider it signs an ``id_token`` (RS256, its JWKS at ``/auth/jwks``) with
+the ``nonce`` it was sent and the user's ``fhirUser``; with ``online_access`` it issues refresh
+tokens, single use (each refresh answers with a new one). Searches honour
 ``patient``, ``code`` (token), ``category``, ``_count`` (paging with ``link[next]``) and
 ``_sort=date``; it records every request it receives (``seen``) so tests can say that none came.
 """
@@ -16,12 +19,16 @@ import datetime as dt
 import hashlib
 import html
 import ipaddress
+import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -97,6 +104,20 @@ class Ehr:
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)
+    openid: bool = True  # offers sso-openid-connect (and signs id_tokens)
+    online: bool = True  # offers permission-online (refresh tokens with online_access)
+    access_ttl_s: int = 3600
+    user: str = "Practitioner/dr-rossi"  # the fhirUser of whoever approves
+    refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: what the next id_token says differently (a test forging one: {"aud": "other"}, …)
+    id_token_changes: dict[str, Any] = field(default_factory=dict)
+    signing_key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    kid: str = "ehr-2026"
+    #: resources a faulty EHR returns in every search of their type, whoever's they are
+    strays: list[dict[str, Any]] = field(default_factory=list)
+    forger: rsa.RSAPrivateKey | None = None  # signs the id_token instead of the JWKS's key
 
     @property
     def fhir(self) -> str:
@@ -132,6 +153,7 @@ class Ehr:
                 "response_types_supported": ["code"],
                 "code_challenge_methods_supported": ["S256"] if self.offer_s256 else ["plain"],
                 "scopes_supported": ["launch", "launch/patient", "patient/*.rs"],
+                "jwks_uri": f"{self.base}/auth/jwks",
                 "capabilities": [
                     "launch-ehr",
                     "launch-standalone",
@@ -139,9 +161,51 @@ class Ehr:
                     "context-ehr-patient",
                     "context-standalone-patient",
                     "permission-v2",
+                    *(["permission-online"] if self.online else []),
+                    *(["sso-openid-connect"] if self.openid else []),
                 ],
             }
         )
+
+    def jwks(self, request: Request) -> Response:
+        self.seen.append(str(request.url.path))
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.signing_key.public_key()))
+        return JSONResponse({"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]})
+
+    def id_token(self, nonce: str, audience: str) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.base,
+            "sub": self.user.rsplit("/", 1)[-1],
+            "aud": audience,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            "fhirUser": f"{self.fhir}/{self.user}",
+            **self.id_token_changes,
+        }
+        key = self.forger or self.signing_key
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
+
+    def _issue(self, patient: str, scope: str, nonce: str | None) -> dict[str, Any]:
+        """A token response: access token, and refresh token and id_token when asked for."""
+        token = secrets.token_urlsafe(24)
+        self.tokens[token] = {"patient": patient, "expires_at": time.time() + self.access_ttl_s}
+        answer: dict[str, Any] = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.access_ttl_s,
+            "scope": scope,
+            "patient": patient,
+        }
+        scopes = scope.split()
+        if "online_access" in scopes or "offline_access" in scopes:
+            refresh = secrets.token_urlsafe(24)
+            self.refresh_tokens[refresh] = {"patient": patient, "scope": scope}
+            answer["refresh_token"] = refresh
+        if "openid" in scopes and nonce is not None:
+            answer["id_token"] = self.id_token(nonce, self.client_id)
+        return answer
 
     def authorize(self, request: Request) -> Response:
         self.seen.append(str(request.url.path))
@@ -174,6 +238,7 @@ class Ehr:
             "challenge": q["code_challenge"],
             "state": q["state"],
             "scope": q.get("scope", ""),
+            "nonce": q.get("nonce"),
         }
         options = "".join(
             f'<option value="{html.escape(p)}">{html.escape(p)}</option>' for p in patients
@@ -204,6 +269,14 @@ class Ehr:
         def refuse(code: str) -> Response:
             return JSONResponse({"error": code}, 400)
 
+        if form.get("grant_type") == "refresh_token":
+            if form.get("client_id") != self.client_id:
+                return refuse("invalid_client")
+            kept = self.refresh_tokens.pop(str(form.get("refresh_token", "")), None)  # single use
+            if kept is None:
+                return refuse("invalid_grant")
+            answer = self._issue(kept["patient"], kept["scope"], None)
+            return JSONResponse(answer, headers={"Cache-Control": "no-store"})
         if form.get("grant_type") != "authorization_code":
             return refuse("unsupported_grant_type")
         grant = self.codes.pop(str(form.get("code", "")), None)  # single use
@@ -214,25 +287,17 @@ class Ehr:
         verifier = str(form.get("code_verifier", ""))
         if not verifier or _s256(verifier) != grant["challenge"]:
             return refuse("invalid_grant")  # PKCE: the verifier must match the challenge
-        token = secrets.token_urlsafe(24)
-        self.tokens[token] = {"patient": grant["patient"]}
-        return JSONResponse(
-            {
-                "access_token": token,
-                "token_type": "Bearer",
-                "expires_in": 3600,
-                "scope": grant["scope"],
-                "patient": grant["patient"],
-            },
-            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-        )
+        answer = self._issue(grant["patient"], grant["scope"], grant.get("nonce"))
+        return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     # --- FHIR server --------------------------------------------------------------------
 
     def _granted(self, request: Request) -> str | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         grant = self.tokens.get(token) if scheme == "Bearer" else None
-        return None if grant is None else str(grant["patient"])
+        if grant is None or grant["expires_at"] < time.time():
+            return None
+        return str(grant["patient"])
 
     def read(self, request: Request) -> Response:
         self.seen.append(str(request.url))
@@ -259,6 +324,7 @@ class Ehr:
         if q.get("patient", "").removeprefix("Patient/") != patient:
             return JSONResponse(_outcome("forbidden", "outside the token's patient"), 403)
         found = [r for r in self.resources.get(kind, []) if _matches(r, q, patient)]
+        found += [r for r in self.strays if r["resourceType"] == kind]
         if q.get("_sort") in ("date", "-date"):
             found.sort(key=_date, reverse=q["_sort"] == "-date")
         count = min(int(q.get("_count", str(self.max_count))), self.max_count)
@@ -293,6 +359,7 @@ class Ehr:
                 Route("/auth/authorize", self.authorize),
                 Route("/auth/approve", self.approve, methods=["POST"]),
                 Route("/auth/token", self.token, methods=["POST"]),
+                Route("/auth/jwks", self.jwks),
                 Route("/fhir/{kind}/{ident}", self.read),
                 Route("/fhir/{kind}", self.search),
             ]

@@ -8,15 +8,18 @@ prevention is recommended, and the page the launch opens must say the same for t
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, select
 
 from cmvcds.adapters.smart.oauth import code_challenge
 from cmvcds.adapters.smart.routes import STATE_COOKIE
-from cmvcds.registry.web_tables import smart_launches, web_cases
+from cmvcds.registry.web_tables import smart_launches, web_case_versions, web_cases
+from tests.fhir.ehr.generate import creat, foreign_results, no_subject
 from tests.smart.conftest import CLIENT_ID, Site
 
 PATIENT = "us-preg-13949"
@@ -81,7 +84,7 @@ def test_ehr_launch_opens_the_assessment_of_the_patient_in_context(site: Site) -
         reads = [u for u in site.ehr.seen if "/fhir/" in u and "well-known" not in u]
         assert f"{site.ehr.fhir}/Patient/{PATIENT}" in reads
         assert any(u.startswith(f"{site.ehr.fhir}/Observation?patient={PATIENT}") for u in reads)
-        # the access token is kept nowhere; the verifier is gone once used
+        # the access token is kept only sealed with the session cookie; the verifier is gone
         with engine.connect() as connection:
             row = connection.execute(select(smart_launches)).one()
             stored = connection.execute(select(web_cases)).one()
@@ -198,3 +201,167 @@ def test_the_record_is_read_in_pages_newest_first(site: Site) -> None:
         r for r in site.ehr.resources["Observation"] if r["subject"]["reference"].endswith(PATIENT)
     ]
     assert len(searches) == (len(observations) + 1) // 2  # every page read, none twice
+
+
+def test_another_patients_results_from_a_faulty_search_are_not_used_and_said(
+    site: Site,
+) -> None:
+    """PROBE1 D4: the EHR's searches also return another patient's creatinine 1.5 (over the
+    renal cut-off: read, it would exclude valacyclovir) and a result naming no patient. The
+    launch's page still recommends valacyclovir, as for the record alone, and names both."""
+    other_cr = foreign_results(PATIENT, "us-preg-other")[0]
+    site.ehr.strays = [other_cr, no_subject(creat("stray-cr", PATIENT, "2026-11-20", 1.5))]
+    with _browser(site) as browser:
+        assert browser.get(_to_callback(browser, site, _ehr_launch(browser, site))).is_redirect
+        page = browser.get(f"{site.cmvcds}/smart/assessment")
+    assert 'data-decision="valacyclovir-prevention" data-outcome="recommended"' in page.text
+    text = html.unescape(page.text)
+    assert (
+        "Not this patient's, not used: Observation/us-preg-other-cr not used: its subject "
+        f"'Patient/us-preg-other' is another patient, not Patient/{PATIENT}"
+    ) in text
+    assert "Observation/stray-cr not used: it names no patient" in text
+
+
+def test_openid_fhiruser_the_id_token_is_checked_and_says_who_signed_in(site: Site) -> None:
+    with _browser(site) as browser:
+        start = _ehr_launch(browser, site)
+        asked = parse_qs(urlsplit(start.headers["location"]).query)
+        scopes = asked["scope"][0].split()
+        assert {"openid", "fhirUser", "online_access"} <= set(scopes)
+        assert len(asked["nonce"][0]) >= 43
+        assert browser.get(_to_callback(browser, site, start)).status_code == 303
+        page = browser.get(f"{site.cmvcds}/smart/assessment")
+    assert f"Signed in at the EHR as {site.ehr.fhir}/Practitioner/dr-rossi" in page.text
+    assert "data-smart-reload" in page.text
+    assert "/auth/jwks" in site.ehr.seen  # the signature was checked with the EHR's own key
+
+
+def _forged_key() -> object:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"aud": "another-app"}, "not valid (Audience doesn't match)"),
+        ({"iss": "https://127.0.0.1:1/other"}, "not valid (Invalid issuer)"),
+        ({"exp": 1_000_000_000, "iat": 999_999_000}, "not valid (Signature has expired)"),
+        ({"nonce": "not-the-launch-nonce"}, "nonce is not the one this launch sent"),
+        ("forged signature", "not valid (Signature verification failed)"),
+    ],
+)
+def test_an_id_token_that_does_not_check_stops_the_launch_before_any_read(
+    site: Site, changes: object, said: str
+) -> None:
+    if changes == "forged signature":
+        site.ehr.forger = _forged_key()  # type: ignore[assignment]
+    else:
+        site.ehr.id_token_changes = dict(changes)  # type: ignore[call-overload]
+    with _browser(site) as browser:
+        refused = browser.get(_to_callback(browser, site, _ehr_launch(browser, site)))
+        assert refused.status_code == 502, refused.text
+        assert said in html.unescape(refused.text)
+        assert browser.get(f"{site.cmvcds}/smart/assessment").status_code == 401
+    assert not [u for u in site.ehr.seen if "/fhir/Patient" in u or "/fhir/Observation" in u]
+    engine = create_engine(site.database)
+    with engine.connect() as connection:
+        assert connection.execute(select(web_cases)).first() is None
+    engine.dispose()
+
+
+def test_without_openid_on_offer_nothing_is_asked_and_the_launch_still_works(site: Site) -> None:
+    site.ehr.openid = False
+    with _browser(site) as browser:
+        start = _ehr_launch(browser, site)
+        asked = parse_qs(urlsplit(start.headers["location"]).query)
+        assert "openid" not in asked["scope"][0].split() and "nonce" not in asked
+        assert browser.get(_to_callback(browser, site, start)).status_code == 303
+        page = browser.get(f"{site.cmvcds}/smart/assessment")
+    assert 'data-decision="valacyclovir-prevention" data-outcome="recommended"' in page.text
+    assert "Signed in at the EHR" not in page.text and "/auth/jwks" not in site.ehr.seen
+
+
+def test_an_expired_access_token_is_renewed_with_the_refresh_token(site: Site) -> None:
+    """Access tokens live 20 s here (cmvcds renews one within 30 s of its end): reading the
+    record again first trades the refresh token, which the EHR replaces at each use."""
+    site.ehr.access_ttl_s = 20
+    with _browser(site) as browser:
+        assert browser.get(_to_callback(browser, site, _ehr_launch(browser, site))).is_redirect
+        first_access = next(iter(site.ehr.tokens))
+        first_refresh = next(iter(site.ehr.refresh_tokens))
+        for round_ in (1, 2):
+            again = browser.post(f"{site.cmvcds}/smart/reload")
+            assert again.status_code == 303, again.text
+            page = browser.get(f"{site.cmvcds}/smart/assessment")
+            assert 'data-outcome="recommended"' in page.text
+            assert len(site.ehr.tokens) == 1 + round_  # one new access token per reading
+        assert first_refresh not in site.ehr.refresh_tokens  # used, and replaced
+    engine = create_engine(site.database)
+    with engine.connect() as connection:
+        row = connection.execute(select(smart_launches)).one()
+        cases = connection.execute(select(web_cases.c.id)).scalars().all()
+        changes = (
+            connection.execute(
+                select(web_case_versions.c.change).order_by(web_case_versions.c.version)
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert cases == [row.case_key]  # one case: each reading is its next version
+    assert changes == ["created (smart)", *["read again from the EHR (SMART)"] * 2]
+    # sealed: no token in clear in the database
+    stored = str(tuple(row))
+    for secret in [first_access, first_refresh, *site.ehr.tokens, *site.ehr.refresh_tokens]:
+        assert secret not in stored
+
+
+def test_an_expired_token_without_a_refresh_token_asks_for_a_new_launch(site: Site) -> None:
+    site.ehr.online, site.ehr.access_ttl_s = False, 20
+    with _browser(site) as browser:
+        start = _ehr_launch(browser, site)
+        assert (
+            "online_access" not in parse_qs(urlsplit(start.headers["location"]).query)["scope"][0]
+        )
+        assert browser.get(_to_callback(browser, site, start)).is_redirect
+        refused = browser.post(f"{site.cmvcds}/smart/reload")
+        assert refused.status_code == 502
+        assert "expired and the EHR gave no refresh token" in refused.text
+    with _browser(site) as stranger:  # no session: nothing to reload
+        assert stranger.post(f"{site.cmvcds}/smart/reload").status_code == 401
+
+
+def test_the_launch_pages_speak_italian_to_an_italian_browser(site: Site) -> None:
+    with _browser(site) as browser:
+        browser.headers["Accept-Language"] = "it-IT,it;q=0.9"
+        refused = browser.get(
+            f"{site.cmvcds}/smart/launch",
+            params={"iss": "https://169.254.169.254/fhir", "launch": "x"},
+        )
+        text = html.unescape(refused.text)
+        assert refused.status_code == 403 and '<html lang="it">' in text
+        assert "<h1>Avvio dell'app rifiutato</h1>" in text
+        assert "non è nell'elenco dei server ammessi di questa installazione" in text
+        assert "Nulla è stato letto dalla cartella" in text
+        chooser = html.unescape(browser.get(f"{site.cmvcds}/smart/standalone").text)
+        assert "Apri un paziente dal sistema clinico (EHR)" in chooser
+        assert browser.get(_to_callback(browser, site, _ehr_launch(browser, site))).is_redirect
+        page = html.unescape(browser.get(f"{site.cmvcds}/smart/assessment").text)
+    assert "Rileggi la cartella dal sistema clinico (EHR)" in page
+    assert (
+        f"Accesso al sistema clinico (EHR) eseguito come {site.ehr.fhir}/Practitioner/dr-rossi"
+        in page
+    )
+
+
+def test_a_refusal_from_the_ehrs_answers_is_said_in_italian_too(site: Site) -> None:
+    site.ehr.offer_s256 = False
+    with _browser(site) as browser:
+        browser.headers["Accept-Language"] = "it"
+        refused = _ehr_launch(browser, site)
+    text = html.unescape(refused.text)
+    assert refused.status_code == 400
+    assert f"il server di autorizzazione di {site.ehr.fhir} non offre PKCE con S256" in text

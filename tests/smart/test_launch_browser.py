@@ -32,6 +32,14 @@ def test_ehr_launch_in_chromium_lands_on_the_assessment(
         decision = page.locator('[data-decision="valacyclovir-prevention"]')
         expect(decision).to_have_attribute("data-outcome", "recommended")
         expect(page.locator("[data-case]")).to_have_attribute("data-case", "cds-us-preg-13949")
+        # who signed in, from the checked id_token; the record read again with the button
+        expect(page.get_by_text("Signed in at the EHR as")).to_be_visible()
+        with page.expect_navigation(url=f"{site.cmvcds}/smart/assessment"):
+            page.get_by_role("button", name="Read the record again from the EHR").click()
+        expect(decision).to_have_attribute("data-outcome", "recommended")
+        patient_reads = [u for u in site.ehr.seen if u.endswith("/fhir/Patient/us-preg-13949")]
+        assert len(patient_reads) == 2  # read at the launch and again
+        assert len(site.ehr.tokens) == 1  # the access token was still valid: no refresh
         # the session opens the case's own pages (production mode: no registry login here)
         page.get_by_role("link", name="JSON").click()
         assert '"case_id": "cds-us-preg-13949"' in page.content()

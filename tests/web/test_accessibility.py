@@ -6,9 +6,7 @@ reaches them (forms filled, buttons clicked); axe-core is the vendored, hash-che
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -16,29 +14,11 @@ from playwright.sync_api import Browser, Page
 from cmvcds.adapters.cli.registry import open_registry
 from cmvcds.adapters.web.demo_registry import DEMO_PASSWORD, DEMO_USERS, seed_demo_registry
 from cmvcds.registry.models import Role
+from tests.web.axe import AXE, AXE_SHA256, violations
+from tests.web.journey_steps import server, site_db  # noqa: F401  (the app as a site runs it)
 from tests.web.test_browser import browser  # noqa: F401  (the shared chromium fixture)
-from tests.web.test_journeys import server, site_db  # noqa: F401  (the app as a site runs it)
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def violations(page: Page) -> list[str]:
-    """The serious and critical axe-core violations of the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + json.dumps([n["target"] for n in v["nodes"][:3]])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:  # noqa: F811

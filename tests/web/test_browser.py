@@ -139,6 +139,8 @@ def test_assessment_prints_to_pdf(server: str) -> None:
     response = httpx.get(server + "/cases/1/assessment.pdf", timeout=60)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
+    # to read, not to file: it opens in the browser's tab (the dossier is downloaded instead)
+    assert response.headers["content-disposition"].startswith('inline; filename="cmvcds-')
     assert response.content.startswith(b"%PDF")
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "demo-assessment.pdf").write_bytes(response.content)

@@ -206,7 +206,8 @@ def test_the_identification_is_not_accepted_in_the_address(client: TestClient) -
         ({"birth_date": "2031-04-11"}, "birth_date: after the assessment date"),
         ({"birth_date": "1993-04-05"}, "birth_date: gives an age of"),  # the case: born 1992-04-11
         ({"tax_code": "ZCC"}, "tax_code: not a valid codice fiscale"),
-        ({"tax_code": "QGLRNG92D51H501Z"}, "tax_code: not a valid codice fiscale"),  # check char
+        ({"tax_code": "QGLRNG92D51H501Z"}, "tax_code: not a valid codice fiscale: the check"),
+        ({"tax_code": "RSSMRA92D51H501Z"}, "tax_code: not a valid codice fiscale: the check"),
         (
             {"birth_date": "1992-04-11", "tax_code": "RSSMRA85T10A562S"},
             "tax_code: encodes another birth date",
@@ -214,23 +215,37 @@ def test_the_identification_is_not_accepted_in_the_address(client: TestClient) -
     ],
 )
 def test_an_impossible_identification_is_refused_naming_its_field(
-    client: TestClient, typed: dict[str, str], refused: str
+    client: TestClient, typed: dict[str, str], refused: str, every_log_line: list[str]
 ) -> None:
     """Found by an outside probe: "1993-13-45" and a 3-letter tax code were printed on the
     dossier. The check character and the encoded birth date are those of the codice fiscale
-    (python-stdnum); nothing typed is repeated in the refusal."""
+    (python-stdnum). Probe 1 (D7): the refusal emptied every typed field and the PDF and consent
+    buttons answered a bare JSON error; now each of the three answers the dossier page (422)
+    with the typed values back in the form (to the user who typed them only: nothing printed
+    into the document, nothing logged or stored), the field to correct marked."""
     location = _upload(client, "pregnancy.yaml")
-    for path in ("/dossier", "/dossier.pdf", "/consent"):
-        answer = client.post(location + path, data={"patient_name": NAME, **typed})
+    sent = {"patient_name": NAME, "hospital": "Ospedale San Gerardo", **typed}
+    for path in ("/dossier", "/dossier.pdf", "/consent?lang=it"):
+        answer = client.post(location + path, data=sent)
         assert answer.status_code == 422, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert answer.headers["cache-control"] == "no-store", path
         assert refused in answer.text, path
-        assert NAME not in answer.text and typed.get("tax_code", "§") not in answer.text
-    # The dossier page itself comes back with its (emptied) form and what to correct, in the
-    # page's language, for the obstetrician to retype.
-    page = client.post(location + "/dossier", data={"patient_name": NAME, **typed})
-    assert 'role="alert"' in page.text and 'name="birth_date"' in page.text
-    assert "Not printed: correct these fields" in page.text
+        assert "Not printed: correct these fields" in answer.text, path
+        for name, value in sent.items():  # kept in the form, never printed into the dossier
+            assert f'<input name="{name}" autocomplete="off" value="{value}"' in answer.text, name
+            assert f'data-print="{name}">{value}<' not in answer.text, name
+        wrong = refused.split(":")[0]
+        assert (
+            f'name="{wrong}" autocomplete="off" value="{typed[wrong]}" aria-invalid="true"'
+            in answer.text
+        )
+        assert f'action="{location}/dossier"' in answer.text, path
+    assert not [
+        line for line in every_log_line if NAME in line or typed.get("tax_code", "§") in line
+    ]
     italian = client.post(
-        location + "/dossier", data=typed, headers={"Accept-Language": "it"}
+        location + "/dossier.pdf", data=sent, headers={"Accept-Language": "it"}
     ).text
     assert "Non stampato: correggere questi campi" in italian
+    assert refused.split(":")[0] + ": " in italian and "not a" not in italian

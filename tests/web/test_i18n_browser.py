@@ -1,12 +1,7 @@
-"""The obstetrician switches the pages to Italian with the visible IT | EN switch and enters a
-pregnancy case by hand in Debian's chromium (issue 15 item 2): every field found by its Italian
-label, every select chosen from its options; the assessment's headings come back in Italian and
-the language stays chosen from page to page. The case is examples/pregnancy.yaml's (design.md §3:
-primary infection by seroconversion in the first trimester), so the answer is known: valacyclovir
-prevention recommended.
-
-An Italian-speaking browser then meets the dose page and an Ask answer wholly in Italian: no
-English word on either page (:mod:`tests.web.english_scan`)."""
+"""An Italian-speaking browser meets the dose page and an Ask answer wholly in Italian (issue 15):
+no English word on either page (:mod:`tests.web.english_scan`), each page checked as the journeys
+check theirs (screenshots, overflow, axe-core). Switching to Italian by hand while entering a case
+is part of the obstetrician's journey (tests/web/test_journeys_clinicians.py)."""
 
 from __future__ import annotations
 
@@ -16,90 +11,19 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.web.english_scan import english_in
+from tests.web.journey_steps import WIDE, check_page, server, site_db  # noqa: F401
 from tests.web.test_browser import browser  # noqa: F401  (the shared chromium fixture)
-from tests.web.test_journeys import fill_row, server, shots, site_db  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 
-def _speaking(browser: Browser, locale: str) -> Iterator[Page]:  # noqa: F811
-    """A page of a browser whose language (Accept-Language) is ``locale``."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale=locale)
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
-    # An English-speaking browser: Italian must come from the switch, not from the header.
-    yield from _speaking(browser, "en-GB")
-
-
-def test_obstetrician_switches_to_italian_and_enters_a_pregnancy_case(
-    page: Page,
-    server: str,  # noqa: F811
-) -> None:
-    page.goto(server + "/")
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    page.get_by_role("link", name="New pregnancy case").first.click()
-    expect(page.get_by_label("Last menstrual period")).to_be_visible()
-
-    switch = page.get_by_role("navigation", name="Language")
-    switch.get_by_role("link", name="IT").click()
-    expect(page.locator("html")).to_have_attribute("lang", "it")
-    expect(page).to_have_url(server + "/cases/new?context=pregnancy")  # back where it was pressed
-    expect(page.get_by_role("heading", level=1)).to_have_text("Nuovo caso: gravidanza")
-    expect(page.get_by_role("navigation", name="Lingua")).to_be_visible()
-    for legend in ("Caso", "Paziente", "Gravidanza", "Risultati", "Ecografia fetale"):
-        expect(page.locator("legend", has_text=legend).first).to_be_visible()
-    assert page.get_by_text("Last menstrual period").count() == 0
-
-    page.get_by_label("Identificativo del caso (pseudonimo)").fill("journey-it-gravidanza-01")
-    page.get_by_label("Data della valutazione").fill("2026-03-02")
-    page.get_by_label("Data di nascita").fill("1992-04-11")
-    page.get_by_label("Peso (kg)").fill("64")
-    page.get_by_label("Altezza (cm)").fill("166")
-    page.get_by_label("Ultima mestruazione").fill("2025-12-20")
-    page.get_by_label("Feti", exact=True).fill("1")
-    expect(page.get_by_label("Amniocentesi programmata il")).to_be_visible()
-    fill_row(page, 0, "2026-01-10", "cmv_igg", result="negative")
-    fill_row(page, 1, "2026-02-20", "cmv_igg", result="positive")
-    fill_row(page, 2, "2026-02-20", "cmv_igm", result="positive")
-    fill_row(page, 3, "2026-02-20", "cmv_igg_avidity", result="low")
-    fill_row(page, 4, "2026-02-20", "creatinine", value="0.62", unit="mg/dL")
-    page.locator("#f-ultrasound-0-date").fill("2026-02-27")
-    expect(page.get_by_role("columnheader", name="Esame")).to_be_visible()
-    shots(page, "obstetrician-it-form")
-    page.get_by_role("button", name="Valuta").click()
-
-    expect(page.locator("html")).to_have_attribute("lang", "it")
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Valutazione del caso journey-it-gravidanza-01"
-    )
-    for heading in ("Cosa fare ora", "Decisioni", "Versioni"):
-        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-    decision = page.locator('[data-decision="valacyclovir-prevention"]')
-    expect(decision).to_have_attribute("data-outcome", "recommended")
-    expect(page.get_by_role("button", name="Stampa")).to_be_visible()
-    shots(page, "obstetrician-it-assessment")
-
-    page.get_by_role("link", name="Dossier Legge 648/96").click()
-    expect(page.locator("html")).to_have_attribute("lang", "it")
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Valaciclovir in gravidanza — dossier Legge 648/96"
-    )
-    page.go_back()
-
-    # And back to English with the same switch.
-    page.get_by_role("navigation", name="Lingua").get_by_role("link", name="EN").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", name="What to do now")).to_be_visible()
-
-
 @pytest.fixture
 def italian_page(browser: Browser) -> Iterator[Page]:  # noqa: F811
-    # An Italian-speaking browser: the language comes from its Accept-Language.
-    yield from _speaking(browser, "it-IT")
+    """An Italian-speaking browser: the language comes from its Accept-Language (the CSP is
+    bypassed for axe-core, as on the journeys' pages)."""
+    context = browser.new_context(viewport=WIDE, locale="it-IT", bypass_csp=True)
+    yield context.new_page()
+    context.close()
 
 
 def test_the_dose_page_reads_wholly_in_italian(italian_page: Page, server: str) -> None:  # noqa: F811
@@ -122,7 +46,7 @@ def test_the_dose_page_reads_wholly_in_italian(italian_page: Page, server: str) 
         "Somministrare 450 mg per bocca una volta al giorno fino al giorno 200 dopo il trapianto."
     )
     expect(page.get_by_role("heading", name="Funzione renale")).to_be_visible()
-    shots(page, "dose-it")
+    check_page(page, "dose-it")
     assert english_in(page.content()) == []
 
 
@@ -142,5 +66,5 @@ def test_the_ask_answer_reads_wholly_in_italian(italian_page: Page, server: str)
     expect(page.get_by_role("heading", name="Un'altra domanda?")).to_be_visible()
     expect(page.locator("summary", has_text="Fonte").first).to_be_visible()
     expect(page.get_by_role("status").first).to_contain_text("Stato di revisione:")
-    shots(page, "ask-it")
+    check_page(page, "ask-it")
     assert english_in(page.content()) == []

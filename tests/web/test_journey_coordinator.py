@@ -6,10 +6,11 @@ coordinator's first login → the pages switched to Italian → a pregnant woman
 consent → her enrolment and diagnosis forms (a future date refused by the hard date check, in
 Italian) → two laboratory results, the second with "add another instance" → back in English, the
 audit trail filtered to her → a REDCap export downloaded that holds both instances → the
-analyses.
+analyses → the site investigator documented in the README logs in, finds her enrolment form as
+saved (in English) and enrols the next woman in English.
 
 Each page reached is photographed at 1400 and 390 px and checked with axe-core
-(``journey_tools.check_page``).
+(``journey_steps.check_page``).
 """
 
 from __future__ import annotations
@@ -18,36 +19,22 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.web.journey_tools import check_page
+from tests.web.journey_steps import (  # noqa: F401  (the fixtures: make run's registry)
+    check_page,
+    demo_run,
+    documented_demo_login,
+    journey_page,
+    log_in,
+)
 from tests.web.test_browser import browser  # noqa: F401  (the shared chromium fixture)
-from tests.web.test_journeys import _documented_demo_login, demo_run  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 COORDINATOR, PASSWORD = "coord-rossi", "a-long-enough-password"
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, accept_downloads=True, bypass_csp=True
-    )
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
-def _log_in(page: Page, username: str, password: str, *, user: str = "User name",
-            button: str = "Log in") -> None:  # fmt: skip
-    page.get_by_label(user).fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=button).click()
-    expect(page.locator(".registry-nav")).to_contain_text(username)
 
 
 def test_coordinator_from_first_login_to_an_export_and_the_analyses(
@@ -55,11 +42,11 @@ def test_coordinator_from_first_login_to_an_export_and_the_analyses(
     demo_run: str,  # noqa: F811
 ) -> None:
     # The administrator gives the coordinator an account at the demo site.
-    admin, admin_password = _documented_demo_login("administrator")
+    admin, admin_password = documented_demo_login("administrator")
     page.goto(demo_run + "/")
     page.get_by_role("link", name="Registry").first.click()
     check_page(page, "coord-login")
-    _log_in(page, admin, admin_password)
+    log_in(page, admin, admin_password)
     page.get_by_role("link", name="Users and sites").click()
     page.get_by_label("User name").fill(COORDINATOR)
     page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
@@ -71,7 +58,7 @@ def test_coordinator_from_first_login_to_an_export_and_the_analyses(
     page.get_by_role("button", name="Log out").click()
 
     # First login of the coordinator; the pages in Italian from here.
-    _log_in(page, COORDINATOR, PASSWORD)
+    log_in(page, COORDINATOR, PASSWORD)
     page.locator('a[data-lang="it"]').click()
     expect(page.locator("html")).to_have_attribute("lang", "it")
     check_page(page, "coord-dashboard-it")
@@ -183,3 +170,24 @@ def test_coordinator_from_first_login_to_an_export_and_the_analyses(
         "Trasmissione al momento dell'amniocentesi (CMV DNA nel liquido amniotico)"
     )
     check_page(page, "coord-analyses-it")
+
+    # The site investigator the README documents logs in and finds her, her enrolment as saved.
+    page.locator('a[data-lang="en"]').click()
+    page.get_by_role("button", name="Log out").click()
+    investigator, investigator_password = documented_demo_login("site_investigator")
+    page.get_by_role("link", name="Registry").first.click()
+    log_in(page, investigator, investigator_password)
+    page.get_by_role("link", name="Subjects").first.click()
+    page.get_by_role("link", name=pseudonym).first.click()
+    page.get_by_role("link", name=re.compile("^enrolment")).first.click()
+    expect(page.get_by_label("Date of enrolment")).to_have_value("2026-11-20")
+    expect(page.get_by_label("Number of fetuses")).to_have_value("1")
+    check_page(page, "coord-investigator-enrolment")
+    # and enrols the next woman, in English
+    page.get_by_role("link", name="Subjects").first.click()
+    page.get_by_role("link", name="Enrol a subject").click()
+    page.get_by_label("Hospital record number").fill("HRN-0042")
+    page.get_by_label("Information-sheet version").fill("1.0")
+    page.get_by_role("button", name="Enrol").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^DEMO01-M[A-Z0-9]{7}$"))
+    expect(page.get_by_role("heading", level=1)).not_to_have_text(pseudonym)

@@ -4,6 +4,7 @@ pages, and the knowledge browser."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -308,3 +309,51 @@ def test_pregnancy_case_links_its_law_648_dossier(client: TestClient) -> None:
     assert dossier.status_code == 200
     for fact in ("648/96", "2000 mg", "2026-05-10", "2026-06-20", "consent"):
         assert fact in dossier.text, fact
+
+
+def test_an_uploaded_bundle_is_read_for_its_one_patient_only(client: TestClient) -> None:
+    """PROBE1 D4 for the Bundle upload: a result of another patient is not used and is named;
+    a Bundle holding two patients' records is refused whole (which is whose is not guessed)."""
+    prefetch = json.loads(
+        (
+            ROOT / "tests" / "cdshooks" / "fixtures" / "pregnancy-valacyclovir.request.json"
+        ).read_text()
+    )["prefetch"]
+    creatinine = next(
+        e for e in prefetch["observations"]["entry"] if e["resource"]["id"] == "obs-8"
+    )
+    stray = {
+        **creatinine["resource"],
+        "id": "stray-cr",
+        "subject": {"reference": "Patient/someone-else"},
+        "effectiveDateTime": "2026-11-20",
+        "valueQuantity": {**creatinine["resource"]["valueQuantity"], "value": 1.5},
+    }
+    entries = [{"resource": prefetch["patient"]}, *prefetch["observations"]["entry"]]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [*entries, {"resource": stray}],
+    }
+    response = client.post(
+        "/cases/upload",
+        files={"file": ("bundle.json", json.dumps(bundle).encode())},
+        data={"context": "pregnancy"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 200
+    page = html.unescape(response.text)
+    assert 'data-outcome="recommended"' in page  # her own creatinine 0.62, not his 1.5
+    assert (
+        "Observation/stray-cr not used: its subject 'Patient/someone-else' is another patient, "
+        "not Patient/p-preg-1"
+    ) in page
+    other = {**prefetch["patient"], "id": "someone-else"}
+    bundle["entry"].append({"resource": other})
+    refused = client.post(
+        "/cases/upload",
+        files={"file": ("bundle.json", json.dumps(bundle).encode())},
+        data={"context": "pregnancy"},
+    )
+    assert refused.status_code == 422
+    assert "records of 2 patients (p-preg-1, someone-else)" in html.unescape(refused.text)

@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 from tests.live_server import free_port
 from tests.registry.conftest import PG_ADMIN, pg_url
+from tests.web.journey_steps import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED_URL = "postgresql://cmvcds@db.example.org/megal_itali"
@@ -101,17 +101,7 @@ def test_the_real_site_setup_of_the_readme_runs_as_written(database: str, tmp_pa
                               stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/api/v1/healthz", timeout=2).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (
-                (tmp_path / "serve.log").read_text()
-            )
-            time.sleep(0.3)
+        wait_until_serving(url, server, tmp_path / "serve.log")
         admin = _login(url, "admin", PASSWORDS["admin"])
         assert admin.status_code == 200 and "Users and sites" in admin.text
         rossi = _login(url, "rossi", PASSWORDS["rossi"])

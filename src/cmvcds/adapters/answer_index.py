@@ -7,6 +7,14 @@ question without embedding anything. Vectors of texts the package does not hold 
 edited pack) are computed once, with progress reported, and kept in ``$CMVCDS_CACHE_DIR`` (default
 ``~/.cache/cmvcds``), one file per model, keyed by statement text: a changed statement is embedded
 again and an unchanged one never is.
+
+The built index itself (the statements generated from the tables, their normalised texts, the
+compiled vocabulary, the vector matrix) is cached beside them as one pickle per model, headed by
+the SHA-256 of what it was built from (the pack's digest, the model, the answer engine's source
+and the Python version): a later process restores it instead of building it (−120 ms of a
+``cmvcds ask``). A cache whose key differs (another pack, changed statements or code) or that
+cannot be read (corrupt, truncated) is ignored and rebuilt; one that cannot be written (a
+read-only ``$CMVCDS_CACHE_DIR``) goes to the user's cache directory, or nowhere.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import pickle
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -22,11 +32,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+import cmvcds.engine.answers as answers_package
 from cmvcds.engine.answers import AnswerEngine, default_embedder
 from cmvcds.engine.answers.embedding import Embedder
 from cmvcds.knowledge import Knowledge
 
-__all__ = ["build_engine", "packaged_vectors_file", "read_vectors", "write_vectors"]
+__all__ = [
+    "build_engine",
+    "index_key",
+    "packaged_vectors_file",
+    "read_index",
+    "read_vectors",
+    "write_index",
+    "write_vectors",
+]
 
 #: Texts embedded per step when progress is reported.
 _BATCH = 16
@@ -36,10 +55,69 @@ def _tag(model: str) -> str:
     return hashlib.sha256(model.encode()).hexdigest()[:16]
 
 
+def _cache_dirs() -> list[Path]:
+    """``$CMVCDS_CACHE_DIR`` when set, then the user's cache directory."""
+    user = Path.home() / ".cache" / "cmvcds"
+    configured = os.environ.get("CMVCDS_CACHE_DIR")
+    return [Path(configured), user] if configured and Path(configured) != user else [user]
+
+
 def _cache_file(model: str) -> Path:
     """One file per model; it holds the vectors of the current statements, keyed by their text."""
-    root = Path(os.environ.get("CMVCDS_CACHE_DIR") or Path.home() / ".cache" / "cmvcds")
-    return root / f"answer-vectors-{_tag(model)}.npz"
+    return _cache_dirs()[0] / f"answer-vectors-{_tag(model)}.npz"
+
+
+def index_key(knowledge: Knowledge, model: str) -> str:
+    """SHA-256 of what the built index depends on: the pack (its statements and tables), the
+    embedding model, the answer engine's source and the Python version."""
+    digest = hashlib.sha256(f"{knowledge.sha256}\0{model}\0{sys.version_info[:2]}".encode())
+    for module in sorted(Path(answers_package.__file__).parent.glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()
+
+
+def _writable(root: Path) -> bool:
+    """Whether ``root`` is, or can be created as, a directory this process writes to."""
+    existing = root
+    while not existing.exists():
+        existing = existing.parent
+    return existing.is_dir() and os.access(existing, os.W_OK)
+
+
+def read_index(model: str, key: str) -> dict[str, Any] | None:
+    """The cached index built for ``key``; none when missing, stale or unreadable. The user's
+    cache directory is read only when ``$CMVCDS_CACHE_DIR`` cannot be written (where
+    ``write_index`` then keeps it)."""
+    for root in _cache_dirs():
+        snapshot = None
+        try:
+            with (root / f"answer-index-{_tag(model)}.pickle").open("rb") as stored:
+                if (
+                    stored.readline().strip() == key.encode()
+                ):  # else another pack, statements or code
+                    snapshot = pickle.load(stored)
+        except Exception:  # a missing, corrupt or truncated cache is rebuilt, never fatal
+            snapshot = None
+        if isinstance(snapshot, dict):
+            return snapshot
+        if _writable(root):
+            return None  # this is the cache: rebuilt here
+    return None
+
+
+def write_index(model: str, key: str, snapshot: Mapping[str, Any]) -> None:
+    """``snapshot`` headed by ``key``, in the first cache directory that can be written."""
+    data = key.encode() + b"\n" + pickle.dumps(dict(snapshot), protocol=pickle.HIGHEST_PROTOCOL)
+    for root in _cache_dirs():
+        path = root / f"answer-index-{_tag(model)}.pickle"
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except OSError:
+            continue
+        return
 
 
 def packaged_vectors_file(model: str) -> Path:
@@ -115,6 +193,11 @@ def build_engine(
     embedder = default_embedder() if semantic else None
     if embedder is None:
         return AnswerEngine(knowledge)
+    key = index_key(knowledge, embedder.name)
+    snapshot = read_index(embedder.name, key)
+    if snapshot is not None:
+        with contextlib.suppress(Exception):  # a cache of another shape is rebuilt
+            return AnswerEngine.restore(knowledge, embedder, snapshot)
     packaged = read_vectors(packaged_vectors_file(embedder.name))
     path = _cache_file(embedder.name)
     cached = read_vectors(path)
@@ -126,4 +209,5 @@ def build_engine(
     if set(extra) != set(cached):
         with contextlib.suppress(OSError):  # a cache that cannot be written is simply not used
             write_vectors(path, extra)
+    write_index(embedder.name, key, engine.snapshot())
     return engine

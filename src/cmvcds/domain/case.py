@@ -368,17 +368,35 @@ class Case(_Model):
 
     def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
         """Observations of ``code`` (and ``specimen``), oldest first."""
-        found = (
-            o
-            for o in self.observations
-            if o.code == code and (specimen is None or o.specimen == specimen)
-        )
-        return tuple(sorted(found, key=lambda o: o.date))
+        found = _by_code(self.observations).get(code, ())
+        if specimen is None:
+            return found
+        return tuple(o for o in found if o.specimen == specimen)
 
     def latest(self, code: str, specimen: str | None = None) -> Observation | None:
         """The most recent observation of ``code`` with a value or result, or None."""
         found = self.results(code, specimen)
         return found[-1] if found else None
+
+
+def _by_code(observations: tuple[Observation, ...]) -> dict[str, tuple[Observation, ...]]:
+    """The observations of each code, oldest first (a stable sort: equal dates keep the case's
+    order); built once per case and read many times (``results``: ~15 calls per assessment).
+    The last case's index is kept (``memo``: by identity of the immutable tuple)."""
+    last = _LAST_INDEX[0]
+    if last is not None and last[0] is observations:
+        return last[1]
+    grouped: dict[str, list[Observation]] = {}
+    for o in sorted(observations, key=lambda o: o.date):
+        grouped.setdefault(o.code, []).append(o)
+    index = {code: tuple(found) for code, found in grouped.items()}
+    _LAST_INDEX[0] = (observations, index)
+    return index
+
+
+_LAST_INDEX: list[tuple[tuple[Observation, ...], dict[str, tuple[Observation, ...]]] | None] = [
+    None
+]
 
 
 def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 import yaml
 
 from cmvcds.errors import DocumentError
@@ -44,6 +45,8 @@ _CONTROL = re.compile(
 #: ``\u202X``/``\u206X``, a surrogate ``\uD8XX``-``\uDFXX``; upper or lower case hex):
 #: without one, every text of the document is a piece of the text already checked whole.
 _ESCAPED_CONTROL = re.compile(r"\\(?:[bf]|u00|u20[26]|u[dD][89a-fA-F])")
+#: Every digit byte as b"0" (``_orjson_safe`` looks for runs of digits).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _NUMBER_LIKE = re.compile(r"^[-+]?[0-9._]")
 _BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
@@ -132,6 +135,34 @@ def _text(data: bytes | str, name: str, limits: Limits) -> str:
 
 
 def _json(text: str, name: str, limits: Limits) -> Any:
+    """The value of a JSON text: by orjson (compiled) when its answer is provably the standard
+    library's below, else by ``_json_checked``, which names the problem (issue 20)."""
+    characters = _ESCAPED_CONTROL.search(text) is not None
+    if _orjson_safe(text, limits):
+        try:
+            value = orjson.loads(text)
+            # Each key brings one ':' to the text, as does each ':' inside a text; a ':' more in
+            # the text is a duplicate key orjson kept once (``\u003a`` is sent the long way).
+            if _check_tree(value, name, limits, characters=characters) == text.count(":"):
+                return value
+        except (orjson.JSONDecodeError, DocumentError):
+            pass  # the standard library's reading names the first problem
+    return _json_checked(text, name, limits, characters)
+
+
+def _orjson_safe(text: str, limits: Limits) -> bool:
+    """No literal orjson reads otherwise than the standard library, none the limit refuses, no
+    escaped ':'. A number literal has at most four characters that are not digits, so one of
+    more than 40 characters (the default limit), as any integer beyond 64 bits (which orjson
+    turns into a float), has a run of at least 12 digits: such a text, or a stricter limit,
+    takes the checked reading."""
+    if limits.max_number_chars < DEFAULT_LIMITS.max_number_chars:
+        return False
+    raw = text.encode("utf-8", "surrogatepass")
+    return b"\\u003" not in raw and b"0" * 12 not in raw.translate(_DIGITS_AS_ZERO)
+
+
+def _json_checked(text: str, name: str, limits: Limits, characters: bool) -> Any:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         mapping: dict[str, Any] = {}
         for key, value in items:
@@ -168,14 +199,15 @@ def _json(text: str, name: str, limits: Limits) -> Any:
         ) from None
     except RecursionError:
         raise _fail(name, f"nested more than {limits.max_depth} levels deep") from None
-    _check_tree(value, name, limits, characters=_ESCAPED_CONTROL.search(text) is not None)
+    _check_tree(value, name, limits, characters=characters)
     return value
 
 
-def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = True) -> None:
+def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = True) -> int:
     """Depth, size and string bounds of a parsed JSON value (iterative: no recursion); with
     ``characters``, each key and text is searched for control characters too (needed only when
-    the document has an escape that can make one: ``_text`` checked the raw text)."""
+    the document has an escape that can make one: ``_text`` checked the raw text). Returns the
+    number of keys plus the ':' inside keys and texts (what the JSON text spells with ':')."""
     max_nodes, max_depth, max_key, max_string = (
         limits.max_nodes,
         limits.max_depth,
@@ -185,7 +217,7 @@ def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = Tru
     control = _CONTROL.search
     stack: list[tuple[Any, int]] = [(value, 1)]
     pop, push = stack.pop, stack.append
-    nodes = 0
+    nodes = colons = 0
     while stack:
         item, depth = pop()
         nodes += 1
@@ -195,7 +227,9 @@ def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = Tru
         if kind is dict:
             if depth > max_depth:
                 raise _fail(name, f"nested more than {max_depth} levels deep")
+            colons += len(item)
             for key, child in item.items():
+                colons += key.count(":")
                 if len(key) > max_key:
                     raise _fail(name, f"a key of {len(key):,} characters (at most {max_key})")
                 if characters and control(key) is not None:
@@ -210,6 +244,8 @@ def _check_tree(value: Any, name: str, limits: Limits, *, characters: bool = Tru
                 raise _fail(name, f"a text of {len(item):,} characters (at most {max_string:,})")
             if characters and control(item) is not None:
                 _check_characters(item, name)
+            colons += item.count(":")
+    return colons
 
 
 # --- YAML -------------------------------------------------------------------------------------

@@ -90,22 +90,41 @@ def _converter_for(kind: type) -> Converter:
 
 def _dataclass_converter(kind: type) -> Converter:
     """Generated: ``out[name] = plain(value.name)`` for each field, in declaration order, skipped
-    when None or ``()`` unless the name is in ``KEEP_EMPTY``; text is taken as it is."""
+    when None or ``()`` unless the name is in ``KEEP_EMPTY``. The most frequent values are
+    converted in place, without a call: text as it is, a list or tuple (of citations,
+    reasons…), an enum (its value), a date (its ISO form)."""
     from dataclasses import fields
 
     lines = ["def convert(value):", "    out = {}"]
     for f in fields(kind):
         name = f.name
-        lines.append(f"    item = value.{name}")
-        lines.append("    if type(item) is str:")
-        lines.append(f"        out[{name!r}] = item")
-        if name in KEEP_EMPTY:
-            lines.append("    else:")
-        else:
-            lines.append("    elif not (item is None or item == ()):")
-        lines.append(f"        out[{name!r}] = plain(item)")
+        keep = name in KEEP_EMPTY
+        lines += [
+            f"    item = value.{name}",
+            "    kind = type(item)",
+            "    if kind is str:",
+            f"        out[{name!r}] = item",
+            "    elif kind is tuple or kind is list:",
+            f"        if {'True' if keep else 'item or kind is list'}:",
+            f"            out[{name!r}] = [v if type(v) is str else plain(v) for v in item]",
+            "    elif item is None:",
+            f"        {f'out[{name!r}] = None' if keep else 'pass'}",
+            "    else:",
+            "        convert = get(kind)",
+            "        if convert is _enum:",
+            f"            out[{name!r}] = item._value_",
+            "        elif convert is _date:",
+            f"            out[{name!r}] = item.isoformat()",
+            f"        elif {'True' if keep else 'not item == ()'}:",
+            f"            out[{name!r}] = plain(item)",
+        ]
     lines.append("    return out")
-    namespace: dict[str, Any] = {"plain": plain}
+    namespace: dict[str, Any] = {
+        "plain": plain,
+        "get": _CONVERTERS.get,
+        "_enum": _enum,
+        "_date": _date,
+    }
     exec("\n".join(lines), namespace)  # source built from the class's own field names
     converter: Converter = namespace["convert"]
     return converter

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any, Protocol, TypeVar
 
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Outcome, ScheduleEvent, Severity
 
 T = TypeVar("T")
+
+_MESSAGE = attrgetter("message")
 
 
 def append_new(items: list[T], new: Collection[T]) -> None:
@@ -137,7 +140,8 @@ class PathwayResult:
         knowledge pages), never in a clinical output."""
         message = f"Not yet verified against its primary source: {what}."
         alert = Alert(AlertCode.UNVERIFIED_FACT, Severity.WARNING, message, citations)
-        if alert not in self.alerts:
+        # an equal alert has the same message: the messages are compared first, in C
+        if message not in map(_MESSAGE, self.alerts) or alert not in self.alerts:
             self.alerts.append(alert)
 
     def extend(self, other: PathwayResult) -> None:

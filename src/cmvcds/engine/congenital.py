@@ -25,6 +25,7 @@ from decimal import Decimal
 from cmvcds.domain.case import Case
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, ScheduleItem
+from cmvcds.domain.sentences import clause, sentence
 from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import (
     AlertCode,
@@ -148,12 +149,12 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
                 Alert(
                     AlertCode.LOW_EVIDENCE,
                     Severity.INFO,
-                    f"Policy: {policy.reason}. A site may choose specialist review instead "
+                    f"Policy: {sentence(policy.reason)} A site may choose specialist review instead "
                     f"(setting {policy.setting}).",
                     policy.citations,
                 )
             )
-        return _decide(result, outcome, f"{policy.reason[0].upper()}{policy.reason[1:]}.", cited)
+        return _decide(result, outcome, sentence(policy.reason[0].upper() + policy.reason[1:]), cited)
 
     return _treat(result, case, knowledge, criteria, on, birth, diagnosis, cited)
 
@@ -395,7 +396,7 @@ def _follow_up(
 
 def _no_dose(outcome: Outcome, reasons: tuple[str, ...], missing: tuple[Missing, ...]) -> str:
     """Why the dosing engine gave no dose, in one clean sentence (its regimen label left out)."""
-    why = [r.rstrip(". ") for r in reasons if not r.startswith("Regimen:")]
+    why = [clause(r) for r in reasons if not r.startswith("Regimen:")]
     why += [f"it needs {m.item} ({m.why})" for m in missing]
     return (
         f"No dose from the dosing engine ({outcome.value}): {'; '.join(why) or 'see its alerts'}."

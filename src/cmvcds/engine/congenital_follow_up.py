@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from cmvcds.domain.case import Case, FollowUpResult, Observation, TherapyCourse
 from cmvcds.domain.results import Alert, Missing, PathwayResult
+from cmvcds.domain.sentences import sentence
 from cmvcds.domain.vocabulary import AlertCode, Severity
 from cmvcds.engine.monitoring import add_months
 from cmvcds.knowledge.schemas.congenital import FollowUpCalendar, HearingChange
@@ -125,7 +126,7 @@ def read_results(case: Case, calendar: FollowUpCalendar, result: PathwayResult) 
                 AlertCode.HEARING_DETERIORATION,
                 Severity.WARNING,
                 f"Hearing deteriorated in the {ear.ear} ear: {threshold} dB HL on {day}, {how}; "
-                f"hearing loss is ≥ {rule.loss_from_db} dB HL. Action: {rule.action}.",
+                f"hearing loss is ≥ {rule.loss_from_db} dB HL. Action: {sentence(rule.action)}",
                 cited,
             )
         )
@@ -145,7 +146,7 @@ def read_results(case: Case, calendar: FollowUpCalendar, result: PathwayResult) 
                 AlertCode.FOLLOW_UP_FINDING,
                 Severity.WARNING,
                 f"{'New abnormal' if new else 'Abnormal'} {assessment} result on {latest.date}"
-                f"{f' (normal on {found[-2].date})' if new else ''}. Action: {action.action}.",
+                f"{f' (normal on {found[-2].date})' if new else ''}. Action: {sentence(action.action)}",
                 cited,
             )
         )

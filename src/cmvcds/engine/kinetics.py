@@ -24,6 +24,9 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Protocol
 
+from cmvcds.domain.memo import same_call
+from cmvcds.engine.exact_log import log10 as exact_log10
+
 __all__ = [
     "ChartData",
     "Marker",
@@ -44,6 +47,7 @@ __all__ = [
 ]
 
 _LOG_PLACES = Decimal("0.001")
+_LOG10_2 = Decimal(2).log10()
 _NON_QUANTIFIED = ("not_detected", "detected_below_lloq", "below_lloq", "detected")
 
 
@@ -65,8 +69,9 @@ class _Observation(Protocol):
 
 
 def log10(value: Decimal) -> Decimal:
-    """The exact-as-Decimal log10 of a positive value (a value of 0 counts as 1 copy: log10 0)."""
-    return max(value, Decimal(1)).log10()
+    """The exact-as-Decimal log10 of a positive value (a value of 0 counts as 1 copy: log10 0);
+    ``Decimal.log10``'s own answer, computed faster (``exact_log``)."""
+    return exact_log10(max(value, Decimal(1)))
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,20 @@ def viral_load_series(
 
     Results without a value (``not_detected`` …) have no unit: they are attached to every series
     of their specimen, as markers, never as numbers. Series are ordered by specimen then unit.
+    A case's own (immutable) observations are grouped once per assessment: the pathways ask for
+    the same series several times.
     """
+    if type(observations) is tuple:
+        return _series(observations, until)
+    return _group(observations, until)
+
+
+@same_call
+def _series(observations: tuple[_Observation, ...], until: date | None) -> tuple[Series, ...]:
+    return _group(observations, until)
+
+
+def _group(observations: Iterable[_Observation], until: date | None) -> tuple[Series, ...]:
     quantified: dict[tuple[str, str], list[Point]] = {}
     flags: dict[str, list[tuple[date, str]]] = {}
     for o in observations:
@@ -210,7 +228,7 @@ def trend(points: Sequence[Point]) -> Trend | None:
     slope = None if raw is None else raw.quantize(Decimal("0.0001"))
     double = halve = None
     if slope is not None and slope != 0:
-        time = (Decimal(2).log10() / abs(slope)).quantize(Decimal("0.1"))
+        time = (_LOG10_2 / abs(slope)).quantize(Decimal("0.1"))
         double, halve = (time, None) if slope > 0 else (None, time)
     return Trend(
         low,

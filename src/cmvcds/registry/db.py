@@ -8,7 +8,8 @@ commits, so that an acknowledged write survives a killed process. PostgreSQL
 No request waits long behind another's lock: PostgreSQL gives up a lock wait after
 ``LOCK_TIMEOUT`` (``lock_timeout``), a statement after ``STATEMENT_TIMEOUT`` and a transaction
 left idle after ``IDLE_TIMEOUT``; SQLite's busy wait is ``LOCK_TIMEOUT`` too. The web layer
-turns such a refusal into 503 "busy, try again" (``is_lock_timeout``).
+turns such a refusal into 503 "busy, try again" (``is_lock_timeout``), and a row another user
+created at the same moment (a unique key taken meanwhile) into 409 "conflict" (``is_conflict``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cmvcds.registry.audit import install_audit_hook
@@ -30,6 +31,7 @@ __all__ = [
     "LOCK_TIMEOUT_MS",
     "Registry",
     "database_url",
+    "is_conflict",
     "is_lock_timeout",
     "make_engine",
 ]
@@ -39,6 +41,7 @@ IDLE_TIMEOUT_MS = 30_000
 # PostgreSQL SQLSTATEs of a given-up wait: lock_not_available, query_canceled (statement
 # timeout), deadlock_detected, serialization_failure.
 _BUSY_SQLSTATES = {"55P03", "57014", "40P01", "40001"}
+_UNIQUE_VIOLATION = "23505"
 
 
 def database_url(url: str | None = None) -> str:
@@ -80,6 +83,17 @@ def is_lock_timeout(error: BaseException) -> bool:
     if getattr(original, "sqlstate", None) in _BUSY_SQLSTATES:
         return True
     return "database is locked" in str(original) or "database table is locked" in str(original)
+
+
+def is_conflict(error: BaseException) -> bool:
+    """Whether ``error`` is a unique key that another transaction took after this one read it
+    free (two users creating the same row at once: the later one must reload, not fail)."""
+    if not isinstance(error, IntegrityError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) == _UNIQUE_VIOLATION:
+        return True
+    return "UNIQUE constraint failed" in str(original)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -3,7 +3,7 @@
 They live in the database of ``CMVCDS_DATABASE_URL`` beside the registry's tables (prefixed
 ``web_``, ``cds_`` and ``smart_``): cases entered or uploaded with every version, the CDS Hooks
 cards shown and the feedback on them (each with its hook instance), the JWT replay cache, and
-the SMART app launches in flight. Migration 0006 creates them; the application never does.
+the SMART app launches in flight. Migrations 0006 and 0007 create them; the application never does.
 Defined here, beside the migrations, so that the layers stay downward (the web adapter reads
 and writes them through ``adapters/api/store.py`` and ``adapters/smart/launches.py``).
 """
@@ -100,7 +100,8 @@ cds_jwt_seen = Table(
 
 #: SMART app launches: one row per authorization request (keyed by the SHA-256 of its ``state``),
 #: single use, short-lived; once done it holds the SHA-256 of the browser's session cookie and
-#: the case opened. Never the access token.
+#: the case opened, and the access and refresh tokens sealed with the session cookie (never in
+#: clear: ``adapters/smart/sealed.py``).
 smart_launches = Table(
     "smart_launches",
     metadata,
@@ -116,4 +117,6 @@ smart_launches = Table(
     Column("session_expires_at", Float),
     Column("case_key", Integer),
     Column("notes_json", Text),
+    Column("nonce", String(64)),  # OpenID Connect nonce, until the callback
+    Column("tokens_sealed", Text),
 )

@@ -65,29 +65,23 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
     """Her course under ``strategy``."""
     c = Course(primary=int(not math.isnan(woman.onset)), counselled=int(strategy.counselling))
     observations: list[Obs] = []
-    start: int | None = None
-    amnio_day: int | None = None
-    stop_day: int | None = None
+    weeks: tuple[int, ...] = ()
     if strategy.screening and woman.u["testing"] < inputs["testing_uptake"]:
         weeks = (woman.booking_week, *[w for w in strategy.repeat_weeks if w > woman.booking_week])
-        for week in weeks:
-            day = week * 7
-            igg_positive = _serology(woman, day, inputs, observations, c)
-            verdict = clinic.see(day, tuple(observations))
-            if verdict.status == "primary":
-                c.detected = 1
-                c.specialist = 1
-                amnio_day = verdict.amniocentesis_day
-            if verdict.prevention == "recommended":
-                if woman.u["accept"] < inputs["valacyclovir_acceptance"]:
-                    start, stop_day = day, verdict.stop_day
-                break
-            if igg_positive:
-                break
+    # visits up to the 20-week scan, then the scan; later visits only for a woman it did not send
+    # to the work-up (events in date order: a later visit cannot precede the scan's work-up)
+    seen = _visits(woman, [w for w in weeks if w * 7 <= SCAN_DAY], inputs, clinic, observations, c)
+    finished, start, stop_day, amnio_day = seen
     p_symptomatic, p_sequelae = _outcome_risks(woman, inputs)
     infected, c.late_infection = _transmitted(woman, inputs, start)
-    affected = infected and woman.u["symptomatic"] < p_symptomatic
-    signs = _signs(woman, inputs, affected)
+    signs = _signs(woman, inputs, infected and woman.u["symptomatic"] < p_symptomatic)
+    later = [w for w in weeks if w * 7 > SCAN_DAY]
+    if later and not finished and not (amnio_day is None and signs):
+        _, start, stop_day, amnio_day = _visits(woman, later, inputs, clinic, observations, c)
+        infected, c.late_infection = _transmitted(woman, inputs, start)
+        signs = _signs(woman, inputs, infected and woman.u["symptomatic"] < p_symptomatic)
+    if amnio_day is not None and amnio_day >= TERM_DAY:
+        amnio_day = None  # scheduled after the birth (a late visit): not done
     scans: tuple[Scan, ...] = ()
     if amnio_day is None and signs:
         # the 20-week scan shows Table 1 signs: serology, then a diagnostic amniocentesis
@@ -128,6 +122,31 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
         c.sequelae = int(woman.u["sequelae"] < p_sequelae)
         c.symptomatic_only = int(c.symptomatic and not c.sequelae)
     return c
+
+
+def _visits(
+    woman: Woman, weeks: list[int], inputs: Mapping[str, float], clinic: Clinic, observations: list[Obs], c: Course
+) -> tuple[bool, int | None, int | None, int | None]:
+    """Serology visits at ``weeks`` until IgG is positive or prevention is recommended: whether
+    they ended so, and valacyclovir's start and stop days and the amniocentesis day (or None)."""
+    start: int | None = None
+    stop_day: int | None = None
+    amnio_day: int | None = None
+    for week in weeks:
+        day = week * 7
+        igg_positive = _serology(woman, day, inputs, observations, c)
+        verdict = clinic.see(day, tuple(observations))
+        if verdict.status == "primary":
+            c.detected = 1
+            c.specialist = 1
+            amnio_day = verdict.amniocentesis_day
+        if verdict.prevention == "recommended":
+            if woman.u["accept"] < inputs["valacyclovir_acceptance"]:
+                start, stop_day = day, verdict.stop_day
+            return True, start, stop_day, amnio_day
+        if igg_positive:
+            return True, start, stop_day, amnio_day
+    return False, start, stop_day, amnio_day
 
 
 def _serology(woman: Woman, day: int, inputs: Mapping[str, float], observations: list[Obs], c: Course) -> bool:

@@ -1,7 +1,9 @@
 """The model inputs: base values from the knowledge pack, PSA draws, and one-way overrides.
 
 Every number comes from ``simulation_parameters`` (knowledge/data/simulation/parameters.yaml);
-``beta`` and ``lognormal`` rows are fitted so that the row's range is their central 95 %.
+``beta`` and ``lognormal`` rows are fitted so that the row's range is their central 95 %. A
+``population`` (a row of ``simulation_seroprevalence``: a region, or an age band of one) takes
+the place of the ``seroprevalence`` row, its range included.
 """
 
 from __future__ import annotations
@@ -13,26 +15,44 @@ import numpy as np
 
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.simulation import Parameter, ParameterTable
+from cmvcds.knowledge.schemas.simulation import (
+    Parameter,
+    ParameterTable,
+    Population,
+    SeroprevalenceTable,
+)
 
-__all__ = ["base_inputs", "check_values", "draw_inputs", "override", "parameter_rows", "varied"]
+__all__ = ["base_inputs", "check_values", "draw_inputs", "override", "parameter_rows", "population", "varied"]
 
 Z95 = 1.959964
 
 
-def parameter_rows(knowledge: Knowledge) -> tuple[Parameter, ...]:
-    """The rows of ``simulation_parameters``."""
-    return knowledge.table("simulation_parameters", ParameterTable).parameters
+def population(knowledge: Knowledge, population_id: str) -> Population:
+    """The seroprevalence row ``population_id`` (a region, or an age band of one)."""
+    rows = {p.id: p for p in knowledge.table("simulation_seroprevalence", SeroprevalenceTable).populations}
+    if population_id not in rows:
+        raise InputError(f"unknown population {population_id!r}; known: {', '.join(rows)}", field="--population")
+    return rows[population_id]
 
 
-def base_inputs(knowledge: Knowledge) -> dict[str, float]:
+def parameter_rows(knowledge: Knowledge, population_id: str | None = None) -> tuple[Parameter, ...]:
+    """The rows of ``simulation_parameters``, with ``population_id``'s seroprevalence if given."""
+    rows = knowledge.table("simulation_parameters", ParameterTable).parameters
+    if population_id is None:
+        return rows
+    chosen = population(knowledge, population_id).as_parameter()
+    return tuple(chosen if p.id == "seroprevalence" else p for p in rows)
+
+
+def base_inputs(knowledge: Knowledge, population_id: str | None = None) -> dict[str, float]:
     """Each parameter at its base value."""
-    return {p.id: p.base for p in parameter_rows(knowledge)}
+    return {p.id: p.base for p in parameter_rows(knowledge, population_id)}
 
 
-def varied(knowledge: Knowledge) -> tuple[Parameter, ...]:
+def varied(knowledge: Knowledge, population_id: str | None = None) -> tuple[Parameter, ...]:
     """The rows whose range is not a single value (those the PSA and the tornado vary)."""
-    return tuple(p for p in parameter_rows(knowledge) if p.low < p.high and p.id != "booking_week")
+    rows = parameter_rows(knowledge, population_id)
+    return tuple(p for p in rows if p.low < p.high and p.id != "booking_week")
 
 
 def check_values(knowledge: Knowledge, changes: Mapping[str, float]) -> None:
@@ -62,10 +82,10 @@ def override(inputs: Mapping[str, float], changes: Mapping[str, float]) -> dict[
     return {**inputs, **changes}
 
 
-def draw_inputs(knowledge: Knowledge, rng: np.random.Generator) -> dict[str, float]:
+def draw_inputs(knowledge: Knowledge, rng: np.random.Generator, population_id: str | None = None) -> dict[str, float]:
     """One PSA draw: every varied parameter sampled from its distribution, the rest at base."""
-    values = base_inputs(knowledge)
-    for row in varied(knowledge):
+    values = base_inputs(knowledge, population_id)
+    for row in varied(knowledge, population_id):
         values[row.id] = _sample(row, rng)
     return values
 

@@ -42,10 +42,13 @@ def compare(found: float, published: PublishedModel) -> dict[str, Any]:
 
 def simulated(result: SimulationResult, published: PublishedModel) -> float:
     """The simulator's count for ``published.outcome`` under ``published.strategy``, per
-    ``published.per`` pregnancies (averted counts are against ``result``'s reference)."""
-    if published.strategy not in result.base:
-        raise InputError(
-            f"{published.id} is compared under {published.strategy!r}: add it to --strategies", field="--strategies"
-        )
-    value = result.base[published.strategy][published.outcome]
-    return float(value or 0.0) * published.per / 100_000
+    ``published.per`` pregnancies (averted counts are against ``result``'s reference; any other
+    count under a strategy other than the paper's reference, minus the reference's)."""
+    difference = not published.outcome.endswith("_averted") and published.reference != published.strategy
+    for name in (published.strategy, published.reference) if difference else (published.strategy,):
+        if name not in result.base:
+            raise InputError(f"{published.id} is compared under {name!r}: add it to --strategies", field="--strategies")
+    value = float(result.base[published.strategy][published.outcome] or 0.0)
+    if difference:
+        value -= float(result.base[published.reference][published.outcome] or 0.0)
+    return value * published.per / 100_000

@@ -100,6 +100,7 @@ class SimulationResult:
     tornado: list[dict[str, Any]] = field(default_factory=list)
     wtp: float = 40_000.0
     knowledge: dict[str, str] = field(default_factory=dict)
+    population: str | None = None  # the simulation_seroprevalence row used, if not the default
 
     def to_dict(self) -> dict[str, Any]:
         """The ``cmvcds-simulation/1`` JSON document."""
@@ -107,6 +108,7 @@ class SimulationResult:
             "format": "cmvcds-simulation/1",
             "knowledge": self.knowledge,
             "seed": self.seed,
+            "population": self.population,
             "pregnancies": self.n,
             "per": 100_000,
             "reference": self.strategies[0].name,
@@ -134,8 +136,10 @@ def simulate(
     repeat_weeks: tuple[int, ...] | None = None,
     knowledge: Knowledge | None = None,
     progress: Progress | None = None,
+    population: str | None = None,
 ) -> SimulationResult:
-    """Simulate ``n`` pregnancies under each strategy (and the PSA and tornado when asked).
+    """Simulate ``n`` pregnancies under each strategy (and the PSA and tornado when asked);
+    ``population`` (a ``simulation_seroprevalence`` id) sets the seroprevalence and its range.
 
     Sizes past ``MAX_PREGNANCIES``, ``MAX_DRAWS`` or ``MAX_TOTAL`` are refused (``InputError``);
     ``progress`` is told how many chunks are done as they complete."""
@@ -147,7 +151,7 @@ def simulate(
     if psa_draws > MAX_DRAWS:
         raise InputError(f"{psa_draws:,} is above the maximum of {MAX_DRAWS:,}", field="psa_draws")
     knowledge = knowledge or load_knowledge()
-    total = n + psa_draws * psa_n + (2 * len(varied(knowledge)) * tornado_n if tornado else 0)
+    total = n + psa_draws * psa_n + (2 * len(varied(knowledge, population)) * tornado_n if tornado else 0)
     if total > MAX_TOTAL:
         raise InputError(
             f"{total:,} pregnancies in all (base case, PSA and tornado) is above the maximum of {MAX_TOTAL:,} per run",
@@ -155,13 +159,13 @@ def simulate(
         )
     chosen = strategies_named(tuple(strategies), repeat_weeks)
     check_values(knowledge, inputs or {})
-    values = override(base_inputs(knowledge), inputs or {})
+    values = override(base_inputs(knowledge, population), inputs or {})
     tasks = _tasks(values, chosen, n, seed, (0,))
     draws: list[dict[str, float]] = []
     for d in range(psa_draws):
-        draws.append(override(draw_inputs(knowledge, np.random.default_rng([seed, 1, d])), inputs or {}))
+        draws.append(override(draw_inputs(knowledge, np.random.default_rng([seed, 1, d]), population), inputs or {}))
         tasks += _tasks(draws[-1], chosen, psa_n, seed, (1, d))
-    rows = varied(knowledge) if tornado else ()
+    rows = varied(knowledge, population) if tornado else ()
     for row in rows:  # the same women (seed key 2) at every end: only the parameter changes
         for value in (row.low, row.high):
             tasks += _tasks({**values, row.id: value}, chosen, tornado_n, seed, (2,))
@@ -190,6 +194,7 @@ def simulate(
     return SimulationResult(
         seed=seed, n=n, strategies=chosen, inputs=values, base=base, psa=psa,
         ceac=_ceac(psa, [s.name for s in chosen]), tornado=bars, wtp=wtp, knowledge=knowledge.stamp(),
+        population=population,
     )  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from cmvcds.errors import InputError
@@ -14,9 +14,11 @@ DEFAULT_REPEAT_WEEKS = (16, 22)
 
 @dataclass(frozen=True)
 class Strategy:
-    """A policy: serology at booking (and at ``repeat_weeks`` while seronegative), counselling."""
+    """A policy: serology at booking (and at ``repeat_weeks`` while seronegative), counselling.
+    ``title`` names it on the report, ``label`` says what it does (both translated there)."""
 
     name: str
+    title: str
     label: str
     screening: bool
     repeat_weeks: tuple[int, ...] = ()
@@ -26,10 +28,10 @@ class Strategy:
 STRATEGIES: dict[str, Strategy] = {
     s.name: s
     for s in (
-        Strategy("no-screening", "No screening (serology and amniocentesis only after an abnormal 20-week scan)", False),
-        Strategy("first-trimester", "IgG/IgM at booking, avidity reflex on IgM-positive", True),
-        Strategy("repeated", "Booking serology, repeated in seronegative women", True, DEFAULT_REPEAT_WEEKS),
-        Strategy("hygiene", "Hygiene counselling at booking, no serology", False, (), True),
+        Strategy("no-screening", "No screening", "No screening (serology and amniocentesis only after an abnormal 20-week scan)", False),
+        Strategy("first-trimester", "First-trimester serology", "IgG/IgM at booking, avidity reflex on IgM-positive", True),
+        Strategy("repeated", "Repeated serology", "Booking serology, repeated in seronegative women", True, DEFAULT_REPEAT_WEEKS),
+        Strategy("hygiene", "Hygiene counselling", "Hygiene counselling at booking, no serology", False, (), True),
     )
 }  # fmt: skip
 
@@ -53,6 +55,6 @@ def strategies_named(names: list[str] | tuple[str, ...], repeat_weeks: tuple[int
             if any(a >= b for a, b in pairwise(repeat_weeks)):
                 weeks = ",".join(map(str, repeat_weeks))
                 raise InputError(f"repeat weeks must be given in ascending order without repeats, got {weeks}", field="--repeat-weeks")
-            s = Strategy(s.name, s.label, s.screening, tuple(repeat_weeks), s.counselling)
+            s = replace(s, repeat_weeks=tuple(repeat_weeks))
         result.append(s)
     return tuple(result)

@@ -209,3 +209,92 @@ def test_pages_of_a_server_off_the_allow_list_are_not_read_and_said_so(
     assert response.status_code == 200, response.text
     text = json.dumps(response.json()["cards"])
     assert "further pages (link next) not read" in text and "allow-list" in text
+
+
+def _without(item: dict[str, Any], strangers: set[str]) -> dict[str, Any]:
+    """``item`` with the resources whose id is in ``strangers`` taken out of every Bundle."""
+    copy = json.loads(json.dumps(item))
+    for _, bundle in bundles(copy):
+        if isinstance(bundle, dict) and bundle.get("resourceType") == "Bundle":
+            kept = [e for e in bundle.get("entry", []) if e["resource"]["id"] not in strangers]
+            bundle["entry"] = kept
+    return copy
+
+
+def _as_ours(item: dict[str, Any], strangers: set[str], pid: str) -> dict[str, Any]:
+    """``item`` with the strangers' results rewritten as the context patient's (their Patient
+    dropped): what the service would have read before PROBE1 D4 was fixed."""
+    copy = _without(item, {s for s in strangers if s.endswith("-other")})  # the Patient
+    for _, bundle in bundles(copy):
+        for entry in bundle.get("entry", []) if isinstance(bundle, dict) else []:
+            if entry["resource"]["id"] in strangers:
+                entry["resource"]["subject"] = {"reference": f"Patient/{pid}"}
+    return copy
+
+
+def _decisions(cards: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (c["indicator"], c["summary"]) for c in cards if "not of this patient" not in c["summary"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "strangers"),
+    [
+        (
+            "pregnancy-foreign-resources",
+            {"us-preg-other-cr", "us-preg-other-cr2", "us-preg-other-igm", "us-preg-other-igg",
+             "us-preg-other"},
+        ),
+        ("dose-foreign-order-and-creatinine", {"us-dose-other-cr", "us-dose-foreign-other-mr"}),
+    ],
+)  # fmt: skip
+def test_another_patients_resources_change_nothing_and_are_named(
+    name: str,
+    strangers: set[str],
+    client: TestClient,
+    fhir_server: tuple[str, dict[str, Any]],
+) -> None:
+    """PROBE1 D4: the cards are those of the record without the other patient's resources, plus
+    one warning naming each of them; read as the patient's own, they would change the advice
+    (so this test can fail)."""
+    item = load(HERE / "cases" / f"{name}.json")
+    pid = item["request"]["context"]["patientId"]
+    cards = run_case(item, client, fhir_server)
+    alone = run_case(_without(item, strangers), client, fhir_server)
+    assert _decisions(cards) == _decisions(alone)
+    warning = next(c for c in cards if "not of this patient" in c["summary"])
+    assert warning["indicator"] == "warning"
+    assert f"{len(strangers)} resource(s) not of this patient" in warning["summary"]
+    for stranger in strangers:
+        assert f"/{stranger} not " in warning["detail"]
+    misread = run_case(_as_ours(item, strangers, pid), client, fhir_server)
+    assert _decisions(misread) != _decisions(alone)
+
+
+def test_the_services_own_paged_search_is_read_for_the_context_patient_only(
+    client: TestClient, fhir_server: tuple[str, dict[str, Any]]
+) -> None:
+    """PROBE1 D4 on the service's own FHIR reads: the second page (fetched from ``fhirServer``)
+    names the patient by absolute URL on that server (read: the 60000 IU/mL that makes the
+    resistance warning is there) and carries another patient's neutrophils 0.3 (not used: read
+    as hers they stop valganciclovir: "ANC 300 cells/uL … is below 500")."""
+    from tests.fhir.ehr.generate import anc
+
+    item = load(HERE / "cases" / "monitor-paged-searchset.json")
+    pid = item["request"]["context"]["patientId"]
+    (page,) = item["pages"].values()
+    page["entry"][-1]["resource"]["subject"] = {"reference": f"{EHR}/Patient/{pid}"}
+    stray = anc("stray-anc", "us-mon-other", "2026-10-12", 0.3)
+    stray["subject"] = {"reference": f"{EHR}/Patient/us-mon-other"}
+    page["entry"].append({"fullUrl": f"{EHR}/Observation/stray-anc", "resource": stray})
+    cards = run_case(item, client, fhir_server)
+    summaries = [c["summary"] for c in cards]
+    assert any("Suspected antiviral resistance" in s for s in summaries)
+    assert not any("ANC" in s for s in summaries)
+    warning = next(c for c in cards if "not of this patient" in c["summary"])
+    assert "Observation/stray-anc not used: its subject" in warning["detail"]
+    assert "is another patient, not Patient/us-mon-paged" in warning["detail"]
+    stray["subject"] = {"reference": f"{EHR}/Patient/{pid}"}
+    misread = run_case(item, client, fhir_server)
+    assert any("ANC 300 cells/uL on 2026-10-12 is below 500" in c["summary"] for c in misread)

@@ -119,6 +119,7 @@ class Settings(BaseSettings):
         ),
         description=(
             "SMART on FHIR: the resource scopes requested (read and search of the patient's "
-            "record); `launch` or `launch/patient` is added by the kind of launch."
+            "record); `launch` or `launch/patient` is added by the kind of launch, and "
+            "`openid fhirUser` / `online_access` where the server offers them."
         ),
     )

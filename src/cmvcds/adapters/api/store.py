@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
@@ -35,12 +36,22 @@ from cmvcds.registry.web_tables import (
     web_cases,
 )
 
-__all__ = ["CaseStore", "CaseVersion", "StoredCase", "metadata"]
+__all__ = ["CardsShown", "CaseStore", "CaseVersion", "StaleVersion", "StoredCase", "metadata"]
 
 LOG = logging.getLogger("cmvcds.web")
 
 #: The largest key of a row (a signed 64-bit integer).
 MAX_KEY = 2**63 - 1
+
+
+class CardsShown(NamedTuple):
+    """The cards one CDS Hooks call returned."""
+
+    service_id: str
+    hook_instance: str
+    cards: list[dict[str, Any]]
+    version: str
+
 
 @dataclass(frozen=True)
 class StoredCase:
@@ -62,6 +73,14 @@ class CaseVersion:
     knowledge_sha256: str | None
     change: str
     saved_at: datetime
+
+
+class StaleVersion(Exception):
+    """A save from version ``expected`` of a case now at version ``latest``."""
+
+    def __init__(self, key: int, expected: int, latest: int) -> None:
+        super().__init__(f"case {key} is at version {latest}, the edit started from {expected}")
+        self.key, self.expected, self.latest = key, expected, latest
 
 
 class CaseStore:
@@ -90,11 +109,19 @@ class CaseStore:
         return key
 
     def save_version(
-        self, key: int, raw: dict[str, Any], assessment: dict[str, Any] | None, change: str
+        self,
+        key: int,
+        raw: dict[str, Any],
+        assessment: dict[str, Any] | None,
+        change: str,
+        *,
+        expected: int | None = None,
     ) -> int:
         """Make ``raw`` the case's current state, kept as its next version; returns the number.
 
-        Two writers saving at once both keep their version (the unique number is retried)."""
+        Two writers saving at once both keep their version (the unique number is retried),
+        unless ``expected`` names the version the writer started from: a newer one raises
+        ``StaleVersion`` (optimistic concurrency: an edit never silently undoes another)."""
         for _ in range(5):
             try:
                 with self.engine.begin() as connection:
@@ -106,6 +133,8 @@ class CaseStore:
                         ).scalar_one()
                         or 0
                     )
+                    if expected is not None and number - 1 != expected:
+                        raise StaleVersion(key, expected, number - 1)
                     connection.execute(
                         update(web_cases)
                         .where(web_cases.c.id == key)
@@ -154,6 +183,16 @@ class CaseStore:
             ).all()
         return [_version(r) for r in rows]
 
+    def latest_version(self, key: int) -> int:
+        """The number of case ``key``'s newest version (0 for none)."""
+        with self.engine.connect() as connection:
+            number = connection.execute(
+                select(func.max(web_case_versions.c.version)).where(
+                    web_case_versions.c.case_key == key
+                )
+            ).scalar_one()
+        return int(number or 0)
+
     def get(self, key: int) -> StoredCase | None:
         """The stored case ``key``; None for no such case (also a key no database row can have)."""
         if not 0 < key <= MAX_KEY:  # SQLite and PostgreSQL would fail on a larger integer
@@ -197,11 +236,14 @@ class CaseStore:
         """Record a JWT id until ``expires_at`` (epoch seconds); False when already recorded.
 
         The primary key makes the claim atomic across workers and databases; expired rows are
-        deleted first, so the table holds only tokens that could still be replayed."""
-        with self.engine.begin() as connection:
-            connection.execute(delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time()))
+        deleted first, in the same transaction (one commit, one wait for the disk, per call: a
+        replay's rollback only leaves the clean-up to the next claim), so the table holds only
+        tokens that could still be replayed."""
         try:
             with self.engine.begin() as connection:
+                connection.execute(
+                    delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time())
+                )
                 connection.execute(
                     insert(cds_jwt_seen).values(issuer=issuer, jti=jti, expires_at=expires_at)
                 )
@@ -209,26 +251,26 @@ class CaseStore:
             return False
         return True
 
-    def add_cards(
-        self, service_id: str, hook_instance: str, cards: list[dict[str, Any]], version: str
-    ) -> None:
-        """Keep every card returned to ``hook_instance`` (CDS Hooks cards shown, issue 16)."""
-        if not cards:
-            return
+    def add_cards(self, calls: Sequence[CardsShown]) -> None:
+        """Keep every card of ``calls`` (CDS Hooks cards shown, issue 16) in one transaction:
+        the CDS route sends the calls answered together (``GroupCommit``)."""
         now = datetime.now(UTC)
         rows = [
             {
-                "service_id": service_id,
-                "hook_instance": hook_instance,
+                "service_id": call.service_id,
+                "hook_instance": call.hook_instance,
                 "card_uuid": str(card.get("uuid", "")),
                 "indicator": str(card.get("indicator", "")),
                 "summary": str(card.get("summary", ""))[:200],
                 "card_json": json.dumps(card, ensure_ascii=False),
-                "knowledge_version": version,
+                "knowledge_version": call.version,
                 "shown_at": now,
             }
-            for card in cards
+            for call in calls
+            for card in call.cards
         ]
+        if not rows:
+            return
         with self.engine.begin() as connection:
             connection.execute(insert(cds_cards), rows)
 

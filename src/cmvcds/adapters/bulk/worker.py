@@ -149,10 +149,11 @@ def _from_fhir(
         context=job.fhir_context,
         assessed_on=job.today,
         case_id=patient,
+        patient=patient,
     )
     said: dict[str, list[str]] = {}
-    if mapped.ignored or mapped.unmapped:
-        said["not_used"] = [*mapped.ignored, *mapped.unmapped]
+    if mapped.foreign or mapped.ignored or mapped.unmapped:
+        said["not_used"] = [*mapped.foreign, *mapped.ignored, *mapped.unmapped]
     if mapped.notes:
         said["assumed"] = list(mapped.notes)
     return mapped.case, said

@@ -261,34 +261,59 @@ def record_cards(
     service_id: str,
     hook_instance: str,
     version: str,
+    foreign: Sequence[str] = (),
 ) -> list[Card]:
     """What the service did not read from the record, and what it assumed while reading it.
 
-    ``ignored`` (invalid resources, pages not read, results or orders it cannot map) is a warning:
-    the advice on the other cards was given without them. ``notes`` (an inferred indication,
-    administrations joined into a course) is information. Nothing is dropped without a word.
+    ``foreign`` (resources of another patient than ``context.patientId``, or naming none) is a
+    warning of its own: the advice was given without them, and the EHR's query or prefetch
+    should be checked. ``ignored`` (invalid resources, pages not read, results or orders it
+    cannot map) is a warning: the advice on the other cards was given without them. ``notes``
+    (an inferred indication, administrations joined into a course) is information. Nothing is
+    dropped without a word.
     """
+    source = Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge")
+
+    def left_out(key: str, text: str, why: str, heading: str, items: Sequence[str]) -> Card:
+        return Card(
+            uuid=card_uuid(hook_instance, service_id, key),
+            summary=summary(f"{title}: {len(items)} {text}; see details."),
+            detail="\n".join(
+                [
+                    why,
+                    "",
+                    f"**{heading}**",
+                    *_bullets(items[:20]),
+                    *([f"- … and {len(items) - 20} more"] if len(items) > 20 else []),
+                    "",
+                    f"Knowledge {version}.",
+                ]
+            ),
+            indicator="warning",
+            source=source,
+        )
+
     cards = []
+    if foreign:
+        cards.append(
+            left_out(
+                "record/foreign",
+                "resource(s) not of this patient were not used",
+                "These resources do not belong to the patient in context (context.patientId), "
+                "or name no patient. The other cards were computed without them; check how the "
+                "record was queried.",
+                "Not this patient's",
+                foreign,
+            )
+        )
     if ignored:
         cards.append(
-            Card(
-                uuid=card_uuid(hook_instance, service_id, "record/ignored"),
-                summary=summary(
-                    f"{title}: {len(ignored)} item(s) of the record ignored or not read; see details."
-                ),
-                detail="\n".join(
-                    [
-                        "The other cards were computed without these items; check them in the record.",
-                        "",
-                        "**Ignored or not read**",
-                        *_bullets(ignored[:20]),
-                        *([f"- … and {len(ignored) - 20} more"] if len(ignored) > 20 else []),
-                        "",
-                        f"Knowledge {version}.",
-                    ]
-                ),
-                indicator="warning",
-                source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
+            left_out(
+                "record/ignored",
+                "item(s) of the record ignored or not read",
+                "The other cards were computed without these items; check them in the record.",
+                "Ignored or not read",
+                ignored,
             )
         )
     if notes:
@@ -300,7 +325,7 @@ def record_cards(
                     ["**Assumptions made while reading the record**", *_bullets(notes[:20])]
                 ),
                 indicator="info",
-                source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
+                source=source,
             )
         )
     return cards

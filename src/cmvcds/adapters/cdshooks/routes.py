@@ -6,12 +6,14 @@ import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
+from cmvcds.adapters.api.group_commit import GroupCommit
 from cmvcds.adapters.api.problems import problem_responses
+from cmvcds.adapters.api.store import CardsShown
 from cmvcds.adapters.cdshooks.auth import JwtVerifier, Unauthorized
 from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback, Link
 from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather, tls_verify
@@ -30,6 +32,14 @@ def _services(request: Request, clinic: Any) -> dict[str, Service]:
         cached = {s.id: s for s in discovery(clinic)}
         request.app.state.cds_services = cached
     return cached
+
+
+def _cards_kept(request: Request) -> GroupCommit[CardsShown]:
+    """The installation's writer of cards shown: concurrent calls share a commit."""
+    kept: GroupCommit[CardsShown] | None = getattr(request.app.state, "cds_cards_kept", None)
+    if kept is None:
+        kept = request.app.state.cds_cards_kept = GroupCommit(request.app.state.store.add_cards)
+    return kept
 
 
 def _base_url(request: Request, public_url: str | None) -> str:
@@ -83,9 +93,7 @@ async def call(
     if not settings.cds_insecure_no_jwt:  # a JWKS fetch or a jti claim in the database: a thread
         await run_in_threadpool(_authorise, request, settings, authorization)
     if body.hook != service.hook:
-        raise HTTPException(
-            400, f"service {service_id} answers {service.hook}, not {body.hook}"
-        )
+        raise HTTPException(400, f"service {service_id} answers {service.hook}, not {body.hook}")
     given = body.prefetch or {}
     # a missing key, or a further page of a searchset, is read from the FHIR server: in a thread
     fetch = body.fhirServer is not None and (
@@ -113,20 +121,22 @@ async def call(
     if settings.smart_client_id:
         for card in cards:
             card.links = [*(card.links or []), smart_link(base)]
-    # Cards are validated when built; serialise them once (no second validation by FastAPI).
-    shown = CdsResponse(cards=cards).model_dump(mode="json", exclude_none=True)
-    store = request.app.state.store
+    # Cards are validated when built: no second validation by FastAPI; the answer's bytes come
+    # from pydantic's compiled serialiser (no json.dumps of the plain copy the store keeps).
+    response = CdsResponse(cards=cards)
+    shown = response.model_dump(mode="json", exclude_none=True)["cards"]
     try:  # every card shown is kept; cards that could not be kept are not shown
-        await run_in_threadpool(
-            store.add_cards, service_id, body.hookInstance, shown["cards"], clinic.knowledge.version
-        )
+        if shown:
+            await _cards_kept(request).submit(
+                CardsShown(service_id, body.hookInstance, shown, clinic.knowledge.version)
+            )
     except DBAPIError as error:
         if not is_lock_timeout(error):
             raise
         raise HTTPException(
             503, "busy: the cards could not be recorded; try again", headers={"Retry-After": "1"}
         ) from None
-    return JSONResponse(shown)
+    return Response(response.model_dump_json(exclude_none=True), media_type="application/json")
 
 
 def smart_link(base: str) -> Link:

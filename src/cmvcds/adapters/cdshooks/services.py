@@ -29,6 +29,7 @@ from cmvcds.adapters.fhir.mapping import (
     value_sets,
 )
 from cmvcds.adapters.fhir.medications import infer_indication
+from cmvcds.adapters.fhir.subjects import bundle_urls, context_patient, not_ours
 from cmvcds.engine import dosing
 from cmvcds.errors import InputError
 
@@ -182,7 +183,8 @@ def _map(
     request: CdsRequest,
     keys: tuple[str, ...] = RECORD_KEYS,
 ) -> MappedCase:
-    patient_id = str(request.context.get("patientId", "patient"))
+    given = request.context.get("patientId")
+    patient_id = str(given) if given is not None else None
     record = {key: data[key] for key in keys if data.get(key) is not None}
     notes = list(data.get(PAGING_NOTES) or [])
     mapped = bundle_to_case(
@@ -190,7 +192,9 @@ def _map(
         clinic.knowledge,
         context=context,
         assessed_on=clinic.today(),
-        case_id=f"cds-{patient_id}"[:128],
+        case_id=f"cds-{patient_id or 'patient'}"[:128],
+        patient=patient_id,
+        server=request.fhirServer,
     )
     mapped.ignored = notes + mapped.ignored
     return mapped
@@ -209,6 +213,7 @@ def _record_cards(
         service.title,
         ignored=[*mapped.ignored, *(mapped.unmapped if unmapped else [])],
         notes=mapped.notes,
+        foreign=mapped.foreign,
         base_url=base,
         service_id=service.id,
         hook_instance=request.hookInstance,
@@ -239,14 +244,16 @@ def _pregnancy(
         mapped = _map(clinic, data, "pregnancy", request)
     except InputError as error:
         return _mapping_card(error, service, request, clinic, base)
-    if mapped.pregnant is False or mapped.case["patient"].get("sex") == "male":
-        return []
     has_cmv = (
         any(o["code"] in CMV_CODES for o in mapped.case["observations"])
         or "cmv_infection" in mapped.conditions
     )
-    if not has_cmv:
-        return []
+    if mapped.pregnant is False or mapped.case["patient"].get("sex") == "male" or not has_cmv:
+        # nothing to advise; what was not this patient's is still said
+        return _record_cards(
+            MappedCase(mapped.case, foreign=mapped.foreign), request, clinic, base, service,
+            unmapped=False,
+        )  # fmt: skip
     try:
         doc = clinic.assess(mapped.case)
     except InputError as error:
@@ -359,6 +366,31 @@ def _monitor(
     ) + _record_cards(mapped, request, clinic, base, service, unmapped=True)
 
 
+def _orders_of_patient(
+    orders: list[dict[str, Any]], request: CdsRequest, data: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The draft orders of ``context.patientId`` and, said, those of another patient (or of
+    none): an order is checked against the context patient's record only (``subjects``)."""
+    given = request.context.get("patientId")
+    urls = bundle_urls(request.context.get("draftOrders"))
+    whose = context_patient(
+        str(given) if given is not None else None,
+        [r for _, r in resources_of(data.get("patient"))] + orders,
+        urls,
+        request.fhirServer,
+    )
+    if isinstance(whose, str):
+        return [], [f"draft orders not checked: {whose}"]
+    kept, foreign = [], []
+    for order in orders:
+        why = not_ours(order, whose, urls)
+        if why:
+            foreign.append(f"MedicationRequest/{order.get('id', '?')} not checked: {why}")
+        else:
+            kept.append(order)
+    return kept, foreign
+
+
 def _dose_check(
     request: CdsRequest, data: dict[str, Any], clinic: Clinic, base: str, service: Service
 ) -> list[Card]:
@@ -379,6 +411,7 @@ def _dose_check(
         for _, r in resources_of(request.context.get("draftOrders"))
         if r.get("resourceType") == "Medication"
     }
+    orders, foreign = _orders_of_patient(orders, request, data)
     ours: list[tuple[dict[str, Any], dict[str, Any]]] = []
     cards: list[Card] = []
     for resource in orders:
@@ -392,7 +425,8 @@ def _dose_check(
         elif isinstance(course, str) and "NOT checked" in course:
             cards.append(_unread_order_card(resource, course, request, service, clinic, base))
     if not ours:
-        return cards
+        said = MappedCase({}, foreign=foreign)
+        return cards + _record_cards(said, request, clinic, base, service, unmapped=False)
     try:
         mapped = _map(
             clinic, data, "immunocompromised", request, ("patient", "observations", "conditions")
@@ -401,6 +435,7 @@ def _dose_check(
     except InputError as error:
         return cards + _mapping_card(error, service, request, clinic, base)
     patient = dosing.dose_patient_from_case(case, case.assessed_on)
+    mapped.foreign = foreign + mapped.foreign
     cards += _record_cards(mapped, request, clinic, base, service, unmapped=False)
     for resource, course in ours:
         key = f"order/{resource.get('id', len(cards))}"

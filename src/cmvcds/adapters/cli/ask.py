@@ -3,7 +3,9 @@
 The answer engine is built once per process (``answer_engine()``; the web app shares it). The
 sentence vectors of the knowledge statements are cached on disk, one file per model, keyed by
 each text, under ``$CMVCDS_CACHE_DIR`` (default ``~/.cache/cmvcds``): the first run embeds every
-statement, later runs only read them. A cache that cannot be read or written is simply not used.
+statement, later runs only read them; the built index itself is cached beside them, keyed by the
+SHA-256 of what it was built from (``adapters/answer_index.py``), so a later run restores it
+instead of building it. A cache that cannot be read or written is simply not used.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ __all__ = [
     "read_case_file",
     "read_settings",
     "today",
+    "write_pdf",
 ]
 
 
@@ -99,3 +100,20 @@ def exits_on_error() -> Iterator[None]:
 
 def emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def write_pdf(html: str, output: Path | None = None) -> None:
+    """An HTML report printed to PDF by Debian's headless chromium (the web pages' printer),
+    written to ``output`` or as bytes to stdout; no chromium is an input error naming it."""
+    from cmvcds.adapters.api.service import NotAvailable
+    from cmvcds.adapters.web.pages import html_to_pdf
+
+    try:
+        pdf = html_to_pdf(html)
+    except NotAvailable as error:
+        raise InputError(f"--format pdf: {error}") from None
+    if output is not None:
+        output.write_bytes(pdf)
+        return
+    sys.stdout.buffer.write(pdf)
+    sys.stdout.buffer.flush()

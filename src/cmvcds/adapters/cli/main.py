@@ -3,45 +3,78 @@
 Exit codes: 0 done, 1 internal error, 2 bad input. An error is one line on stderr, never a
 traceback. Command modules import their heavy dependencies (the web stack, the database, the
 embedding model) inside the command, so that ``cmvcds --help`` answers at once.
+
+``run`` (the console script) builds only the command named on the command line: building every
+command's options costs ~40 ms of a cold ``cmvcds assess`` (issue 20, item 3). Help, an unknown
+command or no command get the whole app; ``app`` (what the tests drive) is the whole app too.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
 import typer
 
-from cmvcds.adapters.cli import (
-    ask,
-    bulk,
-    case_commands,
-    dose,
-    dossier,
-    explain,
-    knowledge_command,
-    registry,
-    resistance,
-    serve,
-    simulate,
-    stats,
-)
+__all__ = ["COMMANDS", "build", "run"]
 
-app = typer.Typer(
-    name="cmvcds",
-    help="Clinical decision support for CMV antiviral therapy. Every answer cited.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+#: Command name → ``module:attribute`` in this package: a function for a command, a Typer app
+#: for a group of commands (``stats``, ``registry``). Their order is the order of ``--help``.
+COMMANDS: dict[str, str] = {
+    "assess": "case_commands:assess",
+    "validate": "case_commands:validate",
+    "assess-bulk": "bulk:assess_bulk",
+    "dossier": "dossier:dossier",
+    "dose": "dose:dose",
+    "resistance": "resistance:resistance",
+    "explain": "explain:explain",
+    "ask": "ask:ask",
+    "knowledge": "knowledge_command:knowledge",
+    "serve": "serve:serve",
+    "simulate": "simulate:simulate",
+    "stats": "stats:app",
+    "registry": "registry:app",
+}
 
-app.command("assess")(case_commands.assess)
-app.command("validate")(case_commands.validate)
-app.command("assess-bulk")(bulk.assess_bulk)
-app.command("dossier")(dossier.dossier)
-app.command("dose")(dose.dose)
-app.command("resistance")(resistance.resistance)
-app.command("explain")(explain.explain)
-app.command("ask")(ask.ask)
-app.command("knowledge")(knowledge_command.knowledge)
-app.command("serve")(serve.serve)
-app.command("simulate")(simulate.simulate)
-app.add_typer(stats.app, name="stats")
-app.add_typer(registry.app, name="registry")
+
+def _target(name: str) -> Any:
+    module, attribute = COMMANDS[name].split(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+
+
+def _root() -> None:
+    """Clinical decision support for CMV antiviral therapy. Every answer cited."""
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The app with every command, or with the command ``only`` alone (the app stays a group of
+    commands either way, so ``cmvcds assess CASE`` reads the same)."""
+    app = typer.Typer(
+        name="cmvcds",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    for name in COMMANDS if only is None else [only]:
+        target = _target(name)
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+    return app
+
+
+def run() -> None:
+    """The ``cmvcds`` console script."""
+    name = sys.argv[1] if len(sys.argv) > 1 else None
+    build(name if name in COMMANDS else None)()
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the whole app, built on first use (importing this module builds nothing)."""
+    if name == "app":
+        app = globals()["app"] = build()
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

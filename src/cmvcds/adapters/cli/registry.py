@@ -266,8 +266,10 @@ CheckpointsOpt = Annotated[
 def verify_audit(
     db: DbOpt = None, checkpoints: CheckpointsOpt = None, format: FormatOpt = Format.TEXT
 ) -> None:
-    """Verify the keyed chain, the signed checkpoints and the data tables against the trail's
-    replay; exit 1 listing every problem found."""
+    """Verify the audit chain, the signed checkpoints and the data tables; exit 1 listing every problem.
+
+    The data tables are checked against the replay of the trail.
+    """
     from cmvcds.registry import checkpoints as anchors
     from cmvcds.registry.access import SYSTEM
     from cmvcds.registry.audit_verify import verify_registry
@@ -303,9 +305,10 @@ def checkpoint(
     ] = 0,
     format: FormatOpt = Format.TEXT,
 ) -> None:
-    """Verify everything, then append a signed checkpoint of the audit head to the log outside
-    the database. Run it on a schedule (cron, or ``--every 300`` as a service): it is what
-    detects a wiped trail or a rolled-back copy. Exit 1 as soon as a check fails."""
+    """Verify everything, then append a signed checkpoint of the audit head to the log outside the database.
+
+    Run it on a schedule (cron, or --every 300 as a service): it is what detects a wiped trail or a rolled-back copy. Exit 1 as soon as a check fails.
+    """
     import time
 
     from cmvcds.registry import checkpoints as anchors

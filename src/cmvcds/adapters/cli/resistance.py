@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack, read_bounded
+from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack, read_bounded, write_pdf
 from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge
 
@@ -234,24 +234,9 @@ def resistance(
             elif format is ResistanceFormat.SVG:
                 emit(lollipop_svg(document, knowledge))
             elif format is ResistanceFormat.PDF:
-                _write_pdf(resistance_html(document, knowledge))
+                write_pdf(resistance_html(document, knowledge))
             else:
                 emit(resistance_text(document))
-
-
-def _write_pdf(html: str) -> None:
-    """The report printed to PDF by headless chromium, written to stdout as bytes."""
-    import sys
-
-    from cmvcds.adapters.api.service import NotAvailable
-    from cmvcds.adapters.web.pages import html_to_pdf
-
-    try:
-        pdf = html_to_pdf(html)
-    except NotAvailable as error:
-        raise InputError(f"--format pdf: {error}") from None
-    sys.stdout.buffer.write(pdf)
-    sys.stdout.buffer.flush()
 
 
 def _batch_items(path: Path) -> list[tuple[int, list[str]]]:

@@ -47,8 +47,7 @@ def serve(
 ) -> None:
     """Start the web app and API (http://127.0.0.1:8000 by default).
 
-    The registry schema is brought up to date before the server starts (the same migrations as
-    ``cmvcds registry init``), so that no page or command finds a database without its tables.
+    The registry schema is brought up to date before the server starts (the same migrations as 'cmvcds registry init'), so that no page or command finds a database without its tables.
     """
     import os
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from cmvcds.adapters.cli.common import emit, exits_on_error
+from cmvcds.adapters.cli.common import emit, exits_on_error, write_pdf
 from cmvcds.errors import InputError
 
 
@@ -17,6 +17,12 @@ class Format(StrEnum):
     JSON = "json"
     TEXT = "text"
     HTML = "html"
+    PDF = "pdf"  # the HTML report printed by Debian's headless chromium
+
+
+class Language(StrEnum):
+    EN = "en"
+    IT = "it"
 
 
 def simulate(
@@ -41,25 +47,36 @@ def simulate(
     published: Annotated[
         str | None, typer.Option("--published", help="Run with a published model's base-case inputs (simulation_published id).")
     ] = None,
-    format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TEXT,
+    population: Annotated[
+        str | None,
+        typer.Option("--population", help="Seroprevalence of a region or age band (simulation_seroprevalence id, e.g. apulia-under-25)."),
+    ] = None,
+    format: Annotated[
+        Format, typer.Option("--format", help="Output format (pdf: the HTML report printed by chromium; bytes to stdout without -o).")
+    ] = Format.TEXT,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of the text and HTML/PDF report (JSON is not translated).")] = Language.EN,
 ) -> None:
-    """Simulate pregnancies under CMV screening policies; per 100,000: detections, treatments,
-    amniocenteses, fetal infections, costs, QALYs, ICERs (and PSA, CEAC, tornado)."""
+    """Simulate pregnancies under CMV screening policies (per 100,000: detections, treatments, outcomes, costs, ICERs).
+
+    Also amniocenteses, QALYs and, when asked, PSA, CEAC and tornado.
+    """
+    from cmvcds.adapters.report.dossier import in_language
     from cmvcds.adapters.report.simulation_html import render_html, render_text
     from cmvcds.knowledge import load_knowledge
     from cmvcds.simulation import simulate as run
     from cmvcds.simulation.published import compare, model, published_inputs, simulated
 
-    with exits_on_error():
+    with exits_on_error(), in_language(lang.value):
         knowledge = load_knowledge()
         changes = dict(published_inputs(knowledge, published)) if published else {}
         changes.update(_settings(set_ or []))
+        weeks = _weeks(repeat_weeks) or (model(knowledge, published).repeat_weeks if published else None)
         result = run(
             strategies=[s.strip() for s in strategies.split(",") if s.strip()],
             n=n, seed=seed, psa_draws=psa_draws, psa_n=psa_n, tornado=tornado, tornado_n=tornado_n,
             wtp=wtp, workers=workers, scheduler=scheduler, inputs=changes,
-            repeat_weeks=_weeks(repeat_weeks), knowledge=knowledge, progress=_progress,
+            repeat_weeks=weeks, knowledge=knowledge, progress=_progress, population=population,
         )  # fmt: skip
         comparison = None
         if published:  # the paper's count beside the simulator's (docs/simulation.md)
@@ -70,6 +87,9 @@ def simulate(
             if comparison is not None:
                 document["published"] = comparison
             text = json.dumps(document, indent=2)
+        elif format is Format.PDF:
+            write_pdf(render_html(result, knowledge), output)
+            return
         elif format is Format.HTML:
             text = render_html(result, knowledge)
         else:
@@ -80,13 +100,23 @@ def simulate(
             output.write_text(text, encoding="utf-8")
 
 
-def _comparison_text(c: dict[str, object]) -> str:
-    verdict = "within" if c["within_tolerance"] else "NOT within"
-    return (
-        f"\nPublished model {c['model']}: {c['outcome']} under {c['strategy']}, per {c['per']:,}: "
-        f"reported {c['reported']}, simulated {c['simulated']} "
-        f"({c['relative_difference']:.1%} apart, {verdict} the {c['tolerance']:.0%} tolerance)\n"
-    )
+def _comparison_text(c: dict[str, Any]) -> str:
+    """The paper's count beside the simulator's, in the language of the report."""
+    from cmvcds.adapters.report.simulation_html import ROWS, number, percent
+    from cmvcds.adapters.web.i18n import gettext
+
+    if c["within_tolerance"]:
+        line = gettext("Published model %(model)s: %(outcome)s under %(strategy)s, per %(per)s: reported %(reported)s, "
+                       "simulated %(simulated)s (%(difference)s apart, within the %(tolerance)s tolerance)")
+    else:
+        line = gettext("Published model %(model)s: %(outcome)s under %(strategy)s, per %(per)s: reported %(reported)s, "
+                       "simulated %(simulated)s (%(difference)s apart, NOT within the %(tolerance)s tolerance)")  # fmt: skip
+    outcome = dict(ROWS).get(c["outcome"])
+    return "\n" + line % {
+        "model": c["model"], "outcome": gettext(outcome) if outcome else c["outcome"], "strategy": c["strategy"],
+        "per": number(c["per"]), "reported": number(c["reported"]), "simulated": number(c["simulated"]),
+        "difference": percent(c["relative_difference"]), "tolerance": number(c["tolerance"] * 100) + "%",
+    } + "\n"  # fmt: skip
 
 
 def _progress(done: int, total: int) -> None:

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from stdnum.exceptions import ValidationError
+from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.it import codicefiscale
 
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.i18n import N_
-from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.render import install_i18n
 from cmvcds.domain.case import Case
 from cmvcds.engine.pregnancy.dispensing import Dispensing, quantity_to_dispense
@@ -113,39 +112,44 @@ class PrintFields:
         names = cls.__dataclass_fields__
         return cls(**{n: " ".join(str(values.get(n, "")).split())[:FIELD_LENGTH] for n in names})
 
-    def problems(self, case: Case) -> list[str]:
-        """What makes the identification unprintable, each naming its field: a birth date that is
-        not a real date (YYYY-MM-DD), lies after the assessment or gives another age than the
-        case's; a tax code (codice fiscale) that fails its format or check character
-        (python-stdnum) or encodes another birth date. Nothing typed is checked against nothing."""
-        found: list[str] = []
+    def problems(self, case: Case) -> list[tuple[str, str]]:
+        """What makes the identification unprintable, as (field, message in the page's
+        language): a birth date that is not a real date (YYYY-MM-DD), lies after the assessment
+        or gives another age than the case's; a tax code (codice fiscale) that fails its format
+        or check character (python-stdnum) or encodes another birth date. Nothing typed is
+        checked against nothing, and no message repeats what was typed."""
+        _ = i18n.gettext
+        found: list[tuple[str, str]] = []
         born: date | None = None
         if self.birth_date:
             born = _typed_date(self.birth_date)
             if born is None:
-                found.append("birth_date: " + _("not a date (DD/MM/YYYY or YYYY-MM-DD)"))
+                found.append(("birth_date", _("not a date (DD/MM/YYYY or YYYY-MM-DD)")))
         if born is not None:
             on = case.assessed_on
             age = case.patient.age_on(on) if case.patient.birth_date else case.patient.age_years
             years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
             if born > on:
-                found.append("birth_date: " + _("after the assessment date %(day)s") % {"day": on})
+                found.append(("birth_date", _("after the assessment date %(date)s") % {"date": on}))
             elif age is not None and Decimal(years) != Decimal(int(age)):
-                found.append("birth_date: " + _("gives an age of %(years)s on %(day)s; the case says %(age)s")
-                             % {"years": years, "day": on, "age": age})  # fmt: skip
+                found.append(("birth_date", _("gives an age of %(years)s on %(date)s; the case says %(age)s")
+                              % {"years": years, "date": on, "age": age}))  # fmt: skip
         if self.tax_code:
             try:
                 code = codicefiscale.validate(self.tax_code)
-            except ValidationError as error:
-                found.append(
-                    "tax_code: " + _("not a valid codice fiscale (%(why)s)") % {"why": error}
-                )
+            except InvalidChecksum:
+                found.append(("tax_code", _("not a valid codice fiscale: the check letter (the "
+                                            "last) does not match the other characters")))  # fmt: skip
+            except ValidationError:
+                found.append(("tax_code", _("not a valid codice fiscale: 16 characters, 6 letters, "
+                                            "2 digits, a letter, 2 digits, a letter, 3 digits and "
+                                            "the check letter")))  # fmt: skip
             else:
                 if born is not None and len(code) == 16:
                     encoded = codicefiscale.get_birth_date(code)
                     if encoded != born:
                         found.append(
-                            "tax_code: " + _("encodes another birth date than the one typed")
+                            ("tax_code", _("encodes another birth date than the one typed"))
                         )
         return found
 
@@ -181,14 +185,17 @@ def dossier_html(
     knowledge: Knowledge | None = None,
     fields: PrintFields | None = None,
     form_action: str | None = None,
-    refused: Sequence[str] = (),
+    refused: Sequence[tuple[str, str]] = (),
+    typed: PrintFields | None = None,
 ) -> str:
     """The dossier of ``document`` (a pregnancy assessment) for ``case``.
 
     With ``knowledge``, the rules are printed with their text, the sources as full references,
     the quantity to dispense and the monitoring data; without it, by id. ``fields`` are the
     print-time identification; ``form_action`` (the web page) adds the form that fills them;
-    ``refused`` lists the typed fields that could not be printed (shown above the form).
+    ``refused`` lists the typed fields that could not be printed, as (field, message), shown
+    above the form, whose inputs keep ``typed`` (what the user typed, echoed back to them only)
+    with the refused ones marked invalid.
     """
     decisions = [d for d in document.get("decisions", []) if d.get("id") in DOSSIER_DECISIONS]
     rule_ids = sorted({r for d in decisions for r in d.get("rules", [])}, key=_rule_order)
@@ -223,7 +230,9 @@ def dossier_html(
         "case_id": case.id,
         "fields": fields or PrintFields(),
         "form_action": form_action,
-        "refused": list(refused),
+        "refused": [f"{name}: {message}" for name, message in refused],
+        "invalid": {name for name, _message in refused},
+        "typed": typed or fields or PrintFields(),
         "dispensing": _dispensing(document, knowledge),
         "record": pharmacy.record if pharmacy else (),
         "language": i18n.current_language(),

@@ -206,7 +206,7 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 {% if doc.mutations %}<table><tr><th>Mutation</th><th>Frequency</th><th>Status</th><th>Evidence (per drug)</th></tr>
 {% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%{% if m.haplotype %}<br><span class="small">{{ haplotype_wording.get(m.haplotype, m.haplotype) }}</span>{% endif %}</td><td>{{ m.status }}</td>
 <td class="small">{% for drug, call in doc.drugs.items() if not call.phenotype_from %}{% for e in call.evidence if m.id in e.mutation.split('+') %}
-{{ drug }}: {{ e.level }}{% if e.fold_change %} ({{ fold(e.fold_change) }}){% endif %}{% if e.combination %} as {{ e.mutation }}{% endif %},
+{{ drug }}: {{ e.level }}{% if e.polymorphism %} (known polymorphism){% endif %}{% if e.fold_change %} ({{ fold(e.fold_change) }}){% endif %}{% if e.combination %} as {{ e.mutation }}{% endif %},
 {{ evidence_wording.get(e.evidence, e.evidence) }}, {{ e.studies }} stud{{ 'y' if e.studies == 1 else 'ies' }}{% if e.qualitative %}, resistant without a fold change{% endif %}{% if e.curated %}; measured {{ e.curated.level_measured }}, curated to {{ e.level }}{% endif %}<br>
 {% endfor %}{% endfor %}</td></tr>{% endfor %}</table>
 {% else %}<p>No amino-acid change from the reference in the genes tested.</p>{% endif %}

@@ -1,22 +1,29 @@
 """The screening simulation as text and as an HTML report (tables, SVG charts, every source).
 
+In the language being rendered (:mod:`cmvcds.adapters.web.i18n`: the page's, or ``cmvcds simulate
+--lang``): the report's own words from the gettext catalogue, the strategies' titles and
+descriptions likewise, the parameters' and populations' labels from the pack's
+``clinical_texts_it``; numbers in the language's format. Sources are cited as written.
 Charts are drawn with matplotlib (Agg backend, SVG inline); nothing is fetched from the network.
 """
 
 from __future__ import annotations
 
 import io
+import textwrap
 from html import escape
 from typing import Any
 
-from cmvcds.adapters.web.i18n import N_
-from cmvcds.adapters.web.i18n import gettext as _
+from babel.numbers import format_decimal, format_percent
+
+from cmvcds.adapters.web.i18n import N_, current_language, gettext
 from cmvcds.adapters.web.texts import clinical
 from cmvcds.knowledge import Knowledge
 from cmvcds.simulation import SimulationResult
-from cmvcds.simulation.parameters import parameter_rows
+from cmvcds.simulation.parameters import parameter_rows, population
+from cmvcds.simulation.strategies import Strategy
 
-__all__ = ["ROWS", "render_html", "render_text", "report_body"]
+__all__ = ["DISTRIBUTIONS", "ROWS", "number", "percent", "render_html", "render_text", "report_body", "title"]
 
 #: Output rows shown per strategy, with their labels (per 100,000 pregnancies).
 ROWS = (
@@ -39,41 +46,75 @@ ROWS = (
     ("qalys_gained", N_("QALYs gained vs reference")),
     ("icer_eur_per_qaly", N_("ICER (EUR per QALY gained)")),
 )
+#: The PSA distributions of the parameters, as the report names them.
+DISTRIBUTIONS = {
+    "beta": N_("beta"),
+    "lognormal": N_("lognormal"),
+    "triangular": N_("triangular"),
+    "uniform": N_("uniform"),
+    "fixed": N_("fixed"),
+}
+
+
+def number(value: float, pattern: str = "#,##0.######") -> str:
+    """``value`` as the language being rendered writes numbers (20,000.5 or 20.000,5)."""
+    return format_decimal(value, pattern, locale=current_language())
+
+
+def percent(value: float) -> str:
+    """A proportion as a percentage with one decimal, in the language being rendered."""
+    return format_percent(value, "#,##0.0%", locale=current_language())
 
 
 def _fmt(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
-    return str(value)
+        return number(value, "#,##0" if abs(value) >= 100 else "#,##0.0")
+    return number(value, "#,##0") if isinstance(value, int) else str(value)
+
+
+def title(strategy: Strategy) -> str:
+    """The strategy's name on the report, in the language being rendered."""
+    return gettext(strategy.title)
 
 
 def render_text(result: SimulationResult) -> str:
-    """A plain table: one column per strategy."""
+    """A plain table: one column per strategy (headed by its ``--strategies`` name)."""
     names = [s.name for s in result.strategies]
-    width = max(len(label) for _, label in ROWS) + 2
+    labels = [(key, gettext(label)) for key, label in ROWS]
+    width = max(len(label) for _, label in labels) + 2
+    knowledge = result.knowledge.get("version", "")
+    if result.population:
+        heading = gettext("CMV screening simulation: %(n)s pregnancies, seed %(seed)s, per 100,000 (reference: "
+                          "%(reference)s; knowledge %(version)s; population %(population)s, seroprevalence %(seroprevalence)s)")
+    else:
+        heading = gettext("CMV screening simulation: %(n)s pregnancies, seed %(seed)s, per 100,000 (reference: "
+                          "%(reference)s; knowledge %(version)s)")  # fmt: skip
     lines = [
-        f"CMV screening simulation: {result.n:,} pregnancies, seed {result.seed}, per 100,000 "
-        f"(reference: {names[0]}; knowledge {result.knowledge.get('version', '')})",
+        heading % {"n": _fmt(result.n), "seed": result.seed, "reference": names[0], "version": knowledge,
+                   "population": result.population, "seroprevalence": percent(result.inputs["seroprevalence"])},
         "".ljust(width) + "".join(n.rjust(18) for n in names),
-    ]
-    for key, label in ROWS:
+    ]  # fmt: skip
+    for key, label in labels:
         lines.append(label.ljust(width) + "".join(_fmt(result.base[n][key]).rjust(18) for n in names))
     if result.psa:
-        lines.append(f"PSA: {len(result.psa)} draws; CEAC at EUR 40,000/QALY: " + ", ".join(
-            f"{n} {result.ceac[n][8]:.0%}" for n in names))  # fmt: skip
+        curves = ", ".join(f"{n} {format_percent(result.ceac[n][8], locale=current_language())}" for n in names)
+        lines.append(gettext("PSA: %(draws)s draws; CEAC at EUR 40,000/QALY: %(curves)s")
+                     % {"draws": len(result.psa), "curves": curves})  # fmt: skip
     return "\n".join(lines)
 
 
 def render_html(result: SimulationResult, knowledge: Knowledge) -> str:
     """A self-contained HTML page."""
+    name = escape(gettext("CMV screening simulation"))
+    heading = escape(gettext("CMV screening in pregnancy: simulated policies"))
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>CMV screening simulation</title>
+<html lang="{current_language()}"><head><meta charset="utf-8"><title>{name}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
 th[scope=row]{{text-align:left}}.unverified{{color:#a40}}figure{{margin:1em 0}}</style></head><body>
-<h1>CMV screening in pregnancy: simulated policies</h1>
+<h1>{heading}</h1>
 {report_body(result, knowledge)}
 </body></html>"""
 
@@ -82,12 +123,12 @@ def report_body(result: SimulationResult, knowledge: Knowledge) -> str:
     """The report without its page: summary, results table, charts, inputs with sources (the
     web page embeds it under its own header)."""
     names = [s.name for s in result.strategies]
-    head = "".join(f"<th>{escape(s.name)}</th>" for s in result.strategies)
+    head = "".join(f"<th>{escape(title(s))}</th>" for s in result.strategies)
     body = "".join(
-        f"<tr><th scope='row'>{escape(_(label))}</th>"
+        f"<tr><th scope='row'>{escape(label)}</th>"
         + "".join(f"<td>{_fmt(result.base[n][key])}</td>" for n in names)
         + "</tr>"
-        for key, label in ROWS
+        for key, label in ((key, gettext(label)) for key, label in ROWS)
     )
     charts = [_bar_chart(result)]
     if result.psa:
@@ -95,52 +136,66 @@ def report_body(result: SimulationResult, knowledge: Knowledge) -> str:
     if result.tornado:
         charts.append(_tornado_chart(result))
     strategies = "".join(
-        f"<li><b>{escape(s.name)}</b>: {escape(clinical(s.label))}</li>" for s in result.strategies
+        f"<li><b>{escape(title(s))}</b> (<code>{escape(s.name)}</code>): {escape(gettext(s.label))}</li>"
+        for s in result.strategies
     )
-    summary = escape(
-        _(
-            "%(n)s simulated pregnancies (seed %(seed)s), each run through the AIFA Law 648/96 "
-            "valacyclovir assessment of cmvcds (knowledge %(version)s, sha256 %(sha)s…). Counts per "
-            "100,000 pregnancies; reference strategy %(reference)s. A model, not a prediction: every "
-            "input is listed below with its source, and unverified inputs are marked."
-        )
-        % {"n": f"{result.n:,}", "seed": result.seed, "version": result.knowledge.get("version", ""),
-           "sha": result.knowledge.get("sha256", "")[:12], "reference": "\x00"}
-    ).replace("\x00", f"<b>{escape(names[0])}</b>")  # fmt: skip
-    results, drawn = _("Results per 100,000 pregnancies"), _("Charts")
-    inputs = _("Inputs and their sources")
-    return f"""<p>{summary}</p>
+    run = gettext("%(n)s simulated pregnancies (seed %(seed)s), each run through the AIFA Law 648/96 valacyclovir "
+                  "assessment of cmvcds (knowledge %(version)s, sha256 %(sha)s…).")  # fmt: skip
+    run %= {"n": number(result.n), "seed": result.seed, "version": escape(result.knowledge.get("version", "")),
+            "sha": escape(result.knowledge.get("sha256", "")[:12])}  # fmt: skip
+    caveat = gettext("A model, not a prediction: every input is listed below with its source, and unverified inputs are marked.")
+    headings = [escape(gettext(h)) for h in (N_("Results per 100,000 pregnancies"), N_("Charts"), N_("Inputs and their sources"))]
+    return f"""<p>{run}
+{_counts(result, knowledge)}
+{escape(caveat)}</p>
 <ul>{strategies}</ul>
-<h2>{escape(results)}</h2>
+<h2>{headings[0]}</h2>
 <table class="simulation"><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>
-<h2>{escape(drawn)}</h2>{"".join(charts)}
-<h2>{escape(inputs)}</h2>{_parameters(result, knowledge)}"""
+<h2>{headings[1]}</h2>{"".join(charts)}
+<h2>{headings[2]}</h2>{_parameters(result, knowledge)}"""
+
+
+def _counts(result: SimulationResult, knowledge: Knowledge) -> str:
+    """The unit and reference of the counts, and the seroprevalence row chosen (``--population``)."""
+    reference = f"<b>{escape(title(result.strategies[0]))}</b>"
+    if result.population is None:
+        return gettext("Counts per 100,000 pregnancies; reference strategy %(reference)s.") % {"reference": reference}
+    row = population(knowledge, result.population)
+    return gettext(
+        "Counts per 100,000 pregnancies; reference strategy %(reference)s; population %(population)s "
+        "(seroprevalence %(seroprevalence)s)."
+    ) % {"reference": reference, "population": f"<b>{escape(clinical(row.label))}</b>",
+         "seroprevalence": percent(result.inputs["seroprevalence"])}  # fmt: skip
 
 
 def _parameters(result: SimulationResult, knowledge: Knowledge) -> str:
     rows = []
-    unverified = escape(_("unverified"))
-    for p in parameter_rows(knowledge):
-        sources = "; ".join(f"<cite>{escape(knowledge.sources[c].citation())}</cite>"
-                            for c in p.citations)  # fmt: skip
-        flag = f" <span class='unverified'>({unverified})</span>" if not p.verified else ""
+    unverified = escape(gettext("(unverified)"))
+    for p in parameter_rows(knowledge, result.population):
+        sources = "; ".join(f"<cite>{escape(knowledge.sources[c].citation())}</cite>" for c in p.citations)
+        flag = f" <span class='unverified'>{unverified}</span>" if not p.verified else ""
         unit = f" {p.currency} {p.price_year}" if p.currency else ""
         used = result.inputs.get(p.id, p.base)
+        distribution = gettext(DISTRIBUTIONS[p.distribution])
         rows.append(
             f"<tr><th scope='row'>{escape(clinical(p.label))}{flag}<br><code>{escape(p.id)}</code></th>"
-            f"<td>{used:g}{unit}</td><td>{p.low:g}–{p.high:g} ({p.distribution})</td>"
+            f"<td>{number(used)}{unit}</td><td>{number(p.low)}–{number(p.high)} ({escape(distribution)})</td>"
             f"<td style='text-align:left'>{sources}</td></tr>"
         )
-    heads = (_("Parameter"), _("Used"), _("Range (PSA)"), _("Sources"))
-    head = "".join(f"<th>{escape(h)}</th>" for h in heads)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    heads = "".join(f"<th>{escape(gettext(h))}</th>" for h in (N_("Parameter"), N_("Used"), N_("Range (PSA)"), N_("Sources")))
+    return f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _svg(figure: Any, caption: str) -> str:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
+    for ax in figure.axes:  # numeric ticks as the language writes numbers (0,2 and 20.000 in Italian)
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter):
+                axis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})  # the same run, the same page
     plt.close(figure)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
@@ -159,21 +214,18 @@ def _pyplot() -> Any:
 
 def _bar_chart(result: SimulationResult) -> str:
     plt = _pyplot()
-    names = [s.name for s in result.strategies]
     keys = ("fetal_infections", "symptomatic_newborns", "sequelae", "women_treated", "amniocenteses")
+    labels = dict(ROWS)
     figure, ax = plt.subplots(figsize=(8, 3.5))
-    width = 0.8 / len(names)
-    for i, name in enumerate(names):
-        ax.bar(
-            [k + i * width for k in range(len(keys))],
-            [result.base[name][key] or 0 for key in keys],
-            width,
-            label=name,
-        )
-    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], [_(dict(ROWS)[k]) for k in keys])
-    ax.set_ylabel(_("per 100,000 pregnancies"))
+    width = 0.8 / len(result.strategies)
+    for i, s in enumerate(result.strategies):
+        heights = [result.base[s.name][key] or 0 for key in keys]
+        ax.bar([k + i * width for k in range(len(keys))], heights, width, label=title(s))
+    ticks = [textwrap.fill(gettext(labels[k]), 18) for k in keys]
+    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(keys))], ticks, fontsize=8)
+    ax.set_ylabel(gettext("per 100,000 pregnancies"))
     ax.legend()
-    return _svg(figure, _("Outcomes per 100,000 pregnancies by strategy."))
+    return _svg(figure, gettext("Outcomes per 100,000 pregnancies by strategy."))
 
 
 def _ceac_chart(result: SimulationResult) -> str:
@@ -181,14 +233,14 @@ def _ceac_chart(result: SimulationResult) -> str:
 
     plt = _pyplot()
     figure, ax = plt.subplots(figsize=(7, 3.5))
-    for name, curve in result.ceac.items():
-        ax.plot(WTP_GRID, curve, label=name)
-    ax.set_xlabel(_("willingness to pay (EUR per QALY)"))
-    ax.set_ylabel(_("probability cost-effective"))
+    for s in result.strategies:
+        ax.plot(WTP_GRID, result.ceac[s.name], label=title(s))
+    ax.set_xlabel(gettext("willingness to pay (EUR per QALY)"))
+    ax.set_ylabel(gettext("probability cost-effective"))
     ax.set_ylim(0, 1)
     ax.legend()
-    caption = _("Cost-effectiveness acceptability curves (%(num)d PSA draws).")
-    return _svg(figure, caption % {"num": len(result.psa)})
+    caption = gettext("Cost-effectiveness acceptability curves (%(draws)s PSA draws).")
+    return _svg(figure, caption % {"draws": len(result.psa)})
 
 
 def _plane_chart(result: SimulationResult) -> str:
@@ -198,28 +250,27 @@ def _plane_chart(result: SimulationResult) -> str:
     for s in result.strategies[1:]:
         dq = [(d[reference]["qaly_loss"] - d[s.name]["qaly_loss"]) * 100_000 for d in result.psa]
         dc = [(d[s.name]["cost_eur"] - d[reference]["cost_eur"]) * 100_000 for d in result.psa]
-        ax.scatter(dq, dc, s=8, label=s.name)
+        ax.scatter(dq, dc, s=8, label=title(s))
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
-    ax.set_xlabel(_("QALYs gained per 100,000"))
-    ax.set_ylabel(_("incremental cost per 100,000 (EUR)"))
+    ax.set_xlabel(gettext("QALYs gained per 100,000"))
+    ax.set_ylabel(gettext("incremental cost per 100,000 (EUR)"))
     ax.legend()
-    caption = _("Cost-effectiveness plane against %(reference)s (PSA draws).")
-    return _svg(figure, caption % {"reference": reference})
+    caption = gettext("Cost-effectiveness plane against %(reference)s (PSA draws).")
+    return _svg(figure, caption % {"reference": title(result.strategies[0])})
 
 
 def _tornado_chart(result: SimulationResult) -> str:
     plt = _pyplot()
     bars = result.tornado[:12][::-1]
-    figure, ax = plt.subplots(figsize=(8, 0.35 * len(bars) + 1))
+    labels = [textwrap.fill(clinical(b["label"]), 50) for b in bars]
+    figure, ax = plt.subplots(figsize=(8, 0.3 * sum(label.count("\n") + 1 for label in labels) + 1))
     for i, bar in enumerate(bars):
         lo, hi = bar["nmb_at_low"], bar["nmb_at_high"]
         ax.barh(i, hi - lo, left=lo, color="tab:blue" if hi >= lo else "tab:orange")
-    ax.set_yticks(range(len(bars)), [b["parameter"] for b in bars])
-    label = _("net monetary benefit per 100,000 at EUR %(wtp)s/QALY (EUR)")
-    ax.set_xlabel(label % {"wtp": f"{result.wtp:,.0f}"})
-    focus = result.strategies[1].name if len(result.strategies) > 1 else result.strategies[0].name
-    caption = _(
-        "Tornado: %(focus)s against %(reference)s, each parameter at its low and high value."
-    )
-    return _svg(figure, caption % {"focus": focus, "reference": result.strategies[0].name})
+    ax.set_yticks(range(len(bars)), labels, fontsize=8)
+    xlabel = gettext("net monetary benefit per 100,000 at EUR %(wtp)s/QALY (EUR)")
+    ax.set_xlabel(xlabel % {"wtp": number(result.wtp, "#,##0")})
+    focus = result.strategies[1] if len(result.strategies) > 1 else result.strategies[0]
+    caption = gettext("Tornado: %(focus)s against %(reference)s, each parameter at its low and high value.")
+    return _svg(figure, caption % {"focus": title(focus), "reference": title(result.strategies[0])})

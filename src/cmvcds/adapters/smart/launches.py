@@ -4,8 +4,8 @@ A launch row is keyed by the SHA-256 of its ``state`` (the state itself is only 
 cookie and the authorization request), holds the PKCE verifier until the code comes back, and
 is claimed once: a second callback with the same state finds it no longer pending. Once done,
 the row holds the SHA-256 of the browser's session cookie and the key of the case opened, so
-that the cookie opens that one case and nothing else (``ClinicalAccess``). The access token is
-never stored.
+that the cookie opens that one case and nothing else (``ClinicalAccess``). The access and
+refresh tokens are stored only sealed with the session cookie (``sealed``): never in clear.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import ColumnElement, Engine, delete, insert, select, update
 
 from cmvcds.registry.web_tables import smart_launches
 
@@ -23,10 +23,14 @@ __all__ = [
     "LAUNCH_TTL_S",
     "SESSION_TTL_S",
     "Launch",
+    "Session",
     "begin",
     "claim",
     "finish",
+    "reopen",
+    "row_key",
     "session_case",
+    "session_launch",
     "state_id",
 ]
 
@@ -43,10 +47,27 @@ class Launch:
     code_verifier: str
     redirect_uri: str
     kind: str
+    nonce: str = ""  # the OpenID Connect nonce sent; empty: openid was not asked for
+
+
+@dataclass(frozen=True)
+class Session:
+    """A live session opened by a launch: where its tokens go and what they are sealed to."""
+
+    row: str  # the launch's key (SHA-256 of its state), bound into the sealed tokens
+    iss: str
+    token_endpoint: str
+    tokens_sealed: str | None
+    case_key: int
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def row_key(state: str) -> str:
+    """The launch row's key: the SHA-256 of its state."""
+    return _hash(state)
 
 
 def state_id(state: str) -> str:
@@ -73,6 +94,7 @@ def begin(engine: Engine, state: str, launch: Launch) -> None:
                 code_verifier=launch.code_verifier,
                 redirect_uri=launch.redirect_uri,
                 kind=launch.kind,
+                nonce=launch.nonce,
                 expires_at=now + LAUNCH_TTL_S,
                 status="pending",
             )
@@ -93,14 +115,25 @@ def claim(engine: Engine, state: str) -> Launch | None:
         if row is None:
             return None
         claimed = connection.execute(
-            update(smart_launches).where(*pending).values(status="claimed", code_verifier="")
+            update(smart_launches)
+            .where(*pending)
+            .values(status="claimed", code_verifier="", nonce="")
         )
         if claimed.rowcount != 1:  # another request claimed it meanwhile
             return None
-    return Launch(row.iss, row.token_endpoint, row.code_verifier, row.redirect_uri, row.kind)
+    return Launch(
+        row.iss, row.token_endpoint, row.code_verifier, row.redirect_uri, row.kind, row.nonce or ""
+    )
 
 
-def finish(engine: Engine, state: str, session: str, case_key: int, notes: list[str]) -> None:
+def finish(
+    engine: Engine,
+    state: str,
+    session: str,
+    case_key: int,
+    notes: list[str],
+    tokens_sealed: str | None,
+) -> None:
     """Mark the launch done: the session cookie ``session`` now opens case ``case_key``."""
     with engine.begin() as connection:
         connection.execute(
@@ -112,7 +145,35 @@ def finish(engine: Engine, state: str, session: str, case_key: int, notes: list[
                 session_expires_at=time.time() + SESSION_TTL_S,
                 case_key=case_key,
                 notes_json=json.dumps(notes, ensure_ascii=False),
+                tokens_sealed=tokens_sealed,
             )
+        )
+
+
+def _live(session: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        smart_launches.c.session_hash == _hash(session),
+        smart_launches.c.status == "done",
+        smart_launches.c.session_expires_at >= time.time(),
+    )
+
+
+def session_launch(engine: Engine, session: str) -> Session | None:
+    """The launch behind a live session cookie (to read the record again)."""
+    with engine.connect() as connection:
+        row = connection.execute(select(smart_launches).where(*_live(session))).first()
+    if row is None or row.case_key is None:
+        return None
+    return Session(row.state_hash, row.iss, row.token_endpoint, row.tokens_sealed, row.case_key)
+
+
+def reopen(engine: Engine, row: str, notes: list[str], tokens_sealed: str | None) -> None:
+    """The record was read again: what was said while reading it, and the tokens now in use."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(smart_launches)
+            .where(smart_launches.c.state_hash == row)
+            .values(notes_json=json.dumps(notes, ensure_ascii=False), tokens_sealed=tokens_sealed)
         )
 
 
@@ -120,11 +181,7 @@ def session_case(engine: Engine, session: str) -> tuple[int, list[str]] | None:
     """The case a live session cookie opens, and what was said while reading the record."""
     with engine.connect() as connection:
         row = connection.execute(
-            select(smart_launches.c.case_key, smart_launches.c.notes_json).where(
-                smart_launches.c.session_hash == _hash(session),
-                smart_launches.c.status == "done",
-                smart_launches.c.session_expires_at >= time.time(),
-            )
+            select(smart_launches.c.case_key, smart_launches.c.notes_json).where(*_live(session))
         ).first()
     if row is None or row.case_key is None:
         return None

@@ -12,12 +12,20 @@ context, from the EHR (``/smart/launch?iss=…&launch=…``) or standalone (``/s
    (the therapy monitor's searches: allow-list, https for the token, no redirects, bounded
    answers, paging followed), mapped by the FHIR adapter and stored as a case (origin
    ``smart``); the browser gets a session cookie that opens that case only, and the assessment
-   page shows what was not read from the record. The access token is used once and forgotten.
+   page shows what was not read from the record.
+5. Where the server offers OpenID Connect, the ``id_token`` is checked (``oauth.verify_id_token``:
+   signature by the server's JWKS, ``iss``, ``aud``, ``exp``, the launch's ``nonce``) before
+   anything is read, and the page says who signed in (``fhirUser``).
+6. The tokens are kept sealed with the session cookie (``sealed``). ``POST /smart/reload`` reads
+   the record again for the same patient, as the case's next version; an access token that has
+   expired is first renewed
+   with the refresh token (which the answer may replace).
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -40,14 +48,19 @@ from cmvcds.adapters.cdshooks.services import discovery, map_record
 from cmvcds.adapters.smart import launches
 from cmvcds.adapters.smart.oauth import (
     LaunchRefused,
+    TokenResponse,
     authorize_url,
     discover,
     exchange_code,
+    launch_scopes,
     new_secret,
+    refresh,
+    verify_id_token,
 )
+from cmvcds.adapters.smart.sealed import Tokens, open_sealed, seal
 from cmvcds.adapters.web.i18n import N_
 from cmvcds.adapters.web.i18n import gettext as _
-from cmvcds.adapters.web.pages import show_case
+from cmvcds.adapters.web.pages import case_page
 from cmvcds.adapters.web.render import render
 from cmvcds.errors import InputError
 
@@ -59,11 +72,15 @@ STATE_COOKIE = "cmvcds_smart_state"
 SESSION_COOKIE = "cmvcds_smart"
 #: The CDS service whose searches read the whole record (every code of the value sets).
 RECORD_SERVICE = "cmv-therapy-monitor"
+#: An access token this close to its expiry is renewed before use.
+EXPIRY_MARGIN_S = 30
+NO_LONGER_ALLOWED = N_("the FHIR server %(iss)s is no longer allowed")
+NO_LIVE_LAUNCH = N_("no live app launch in this browser: open cmvcds from the EHR again")
 
 
 def _refused(reason: str, status: int = 400) -> HTMLResponse:
     return HTMLResponse(
-        render("smart_refused.html", title=N_("App launch refused"), reason=reason), status
+        render("smart_refused.html", title=_("App launch refused"), reason=reason), status
     )
 
 
@@ -82,19 +99,17 @@ def _client(settings: Settings) -> httpx.Client:
 
 def _checked_iss(iss: str | None, settings: Settings) -> str:
     if not settings.smart_client_id:
-        raise LaunchRefused(
-            _("SMART app launch is not configured here (%(settings)s).").rstrip(".")
-            % {"settings": "CMVCDS_SMART_CLIENT_ID"}
-        )
+        raise LaunchRefused(_("SMART app launch is not configured here (CMVCDS_SMART_CLIENT_ID)"))
     if not iss:
         raise LaunchRefused(_("the launch names no FHIR server (iss)"))
     iss = iss.rstrip("/")
     if urlsplit(iss).scheme != "https" or not allowed_server(iss, settings.smart_fhir_servers):
         raise PermissionError(
             _(
-                "the FHIR server %(iss)s is not on this installation's allow-list (%(setting)s, https only)"
+                "the FHIR server %(iss)s is not on this installation's allow-list "
+                "(CMVCDS_SMART_FHIR_SERVERS, https only)"
             )
-            % {"iss": iss, "setting": "CMVCDS_SMART_FHIR_SERVERS"}
+            % {"iss": iss}
         )
     return iss
 
@@ -110,13 +125,14 @@ def _start(request: Request, settings: Settings, iss: str | None, launch: str | 
     except LaunchRefused as error:
         return _refused(str(error))
     state, verifier = new_secret(), new_secret()
+    nonce = new_secret() if config.openid else ""
     redirect_uri = _redirect_uri(request, settings)
     launches.begin(
         request.app.state.store.engine,
         state,
-        launches.Launch(base, config.token_endpoint, verifier, redirect_uri, kind),
+        launches.Launch(base, config.token_endpoint, verifier, redirect_uri, kind, nonce),
     )
-    scope = ("launch" if kind == "ehr" else "launch/patient") + " " + settings.smart_scope
+    scope = launch_scopes(config, kind, settings.smart_scope)
     url = authorize_url(
         config,
         client_id=str(settings.smart_client_id),
@@ -126,6 +142,7 @@ def _start(request: Request, settings: Settings, iss: str | None, launch: str | 
         aud=base,
         verifier=verifier,
         launch=launch,
+        nonce=nonce or None,
     )
     response = RedirectResponse(url, status_code=302)
     response.set_cookie(
@@ -149,10 +166,7 @@ def ehr_launch(
 ) -> Response:
     """EHR launch: the EHR opens this URL with its FHIR base URL and an opaque launch id."""
     if not launch:
-        return _refused(
-            _("an EHR launch needs its launch parameter (or use %(path)s)")
-            % {"path": "/smart/standalone"}
-        )
+        return _refused(_("an EHR launch needs its launch parameter (or use /smart/standalone)"))
     return _start(request, settings, iss, launch)
 
 
@@ -167,7 +181,7 @@ def standalone_launch(
         return HTMLResponse(
             render(
                 "smart_refused.html",
-                title=N_("Open a patient from the EHR"),
+                title=_("Open a patient from the EHR"),
                 servers=settings.smart_fhir_servers if settings.smart_client_id else [],
                 reason=None,
             )
@@ -200,11 +214,10 @@ def callback(
         )
     if not code:
         return _refused(_("the authorization server sent no code"))
+    session = new_secret()
     try:
         if not allowed_server(launch.iss, settings.smart_fhir_servers):
-            raise PermissionError(
-                _("the FHIR server %(iss)s is no longer allowed") % {"iss": launch.iss}
-            )
+            raise PermissionError(_(NO_LONGER_ALLOWED) % {"iss": launch.iss})
         with _client(settings) as client:
             token = exchange_code(
                 client,
@@ -214,15 +227,17 @@ def callback(
                 client_id=str(settings.smart_client_id),
                 verifier=launch.code_verifier,
             )
+            fhir_user = _signed_in(client, launch, token, settings)
+        tokens = _kept(token, str(token.patient), None, fhir_user)
         key, notes = _open_case(
-            launch.iss, token.access_token, str(token.patient), settings, clinic, store, state
+            launch.iss, tokens, settings, clinic, store, launches.state_id(state)
         )
     except PermissionError as refused:
         return _refused(str(refused), 403)
     except (LaunchRefused, PreconditionFailed) as refused:
         return _refused(str(refused), 502)
-    session = new_secret()
-    launches.finish(store.engine, state, session, key, notes)
+    row = launches.row_key(state)
+    launches.finish(store.engine, state, session, key, notes, seal(tokens, session, row))
     response = RedirectResponse("/smart/assessment", status_code=303)
     response.delete_cookie(STATE_COOKIE, path="/smart")
     response.set_cookie(
@@ -237,24 +252,53 @@ def callback(
     return response
 
 
+def _signed_in(
+    client: httpx.Client, launch: launches.Launch, token: TokenResponse, settings: Settings
+) -> str | None:
+    """Who signed in at the EHR (``fhirUser`` of the checked id_token), when openid was asked."""
+    if not launch.nonce:
+        return None  # the server offers no OpenID Connect: nothing was asked, nothing is read
+    if not token.id_token:
+        raise LaunchRefused(_("the launch asked for openid but the token response has no id_token"))
+    config = discover(client, launch.iss)
+    return verify_id_token(
+        client,
+        config,
+        token.id_token,
+        client_id=str(settings.smart_client_id),
+        nonce=launch.nonce,
+    )
+
+
+def _kept(
+    token: TokenResponse, patient: str, old_refresh: str | None, fhir_user: str | None
+) -> Tokens:
+    """What is sealed for the session: a refresh answer without a new refresh token keeps the
+    old one (RFC 6749 §6)."""
+    expires_at = None if token.expires_in is None else time.time() + token.expires_in
+    return Tokens(
+        token.access_token, expires_at, token.refresh_token or old_refresh, patient, fhir_user
+    )
+
+
 def _open_case(
     iss: str,
-    access_token: str,
-    patient: str,
+    tokens: Tokens,
     settings: Settings,
     clinic: Clinic,
     store: CaseStore,
-    state: str,
+    launch_id: str,
+    into: int | None = None,
 ) -> tuple[int, list[str]]:
-    """Read the patient's record from ``iss``, store it as a case; returns its key and what was
-    not read or assumed (shown on the page)."""
+    """Read the patient's record from ``iss``, store it as a case (or as the next version of
+    case ``into``); returns its key and what was not read or assumed (shown on the page)."""
     service = next(s for s in discovery(clinic) if s.id == RECORD_SERVICE)
     request = CdsRequest(
         hook="smart-launch",
-        hookInstance=f"smart-{launches.state_id(state)}",
+        hookInstance=f"smart-{launch_id}",
         fhirServer=iss,
-        fhirAuthorization=FhirAuthorization(access_token=access_token, subject="cmvcds"),
-        context={"patientId": patient},
+        fhirAuthorization=FhirAuthorization(access_token=tokens.access_token, subject="cmvcds"),
+        context={"patientId": tokens.patient},
     )
     data = gather(
         request,
@@ -267,13 +311,26 @@ def _open_case(
     try:
         mapped = map_record(clinic, data, request)
     except InputError as error:
-        raise LaunchRefused(f"the record could not be read as a case: {error}") from None
+        raise LaunchRefused(
+            _("the record could not be read as a case: %(error)s") % {"error": error}
+        ) from None
     try:
         assessment = clinic.assess(mapped.case)
     except InputError:
         assessment = None  # the case page lists the problems
-    key = store.add(mapped.case, "smart", assessment)
+    if into is None:
+        key = store.add(mapped.case, "smart", assessment)
+    else:
+        key = into
+        store.save_version(key, mapped.case, assessment, "read again from the EHR (SMART)")
+    signed_in = (
+        []
+        if tokens.fhir_user is None
+        else [_("Signed in at the EHR as %(user)s") % {"user": tokens.fhir_user}]
+    )
     notes = [
+        *signed_in,
+        *(_("Not this patient's, not used: %(line)s") % {"line": line} for line in mapped.foreign),
         *(f"Not read from the record: {line}" for line in [*mapped.ignored, *mapped.unmapped]),
         *(f"Assumed while reading the record: {line}" for line in mapped.notes),
     ]
@@ -289,8 +346,48 @@ def assessment(
     """The assessment of the case this browser's launch opened."""
     opened = launches.session_case(store.engine, session) if session else None
     if opened is None:
-        return _refused(
-            _("no live app launch in this browser: open cmvcds from the EHR again"), 401
-        )
+        return _refused(_(NO_LIVE_LAUNCH), 401)
     key, notes = opened
-    return show_case(key, clinic, store, notices=notes)
+    return case_page(key, clinic, store, notices=notes, smart_reload=True)
+
+
+@router.post("/reload", response_class=HTMLResponse)
+def reload(
+    settings: SettingsDep,
+    clinic: ClinicDep,
+    store: StoreDep,
+    session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+) -> Response:
+    """Read the record of the launch's patient again (renewing an expired access token with the
+    refresh token first), kept as the next version of the case this session opened."""
+    live = launches.session_launch(store.engine, session) if session else None
+    if live is None or session is None:
+        return _refused(_(NO_LIVE_LAUNCH), 401)
+    tokens = open_sealed(live.tokens_sealed, session, live.row) if live.tokens_sealed else None
+    if tokens is None:
+        return _refused(_("this launch kept no tokens: open cmvcds from the EHR again"), 401)
+    try:
+        if not allowed_server(live.iss, settings.smart_fhir_servers):
+            raise PermissionError(_(NO_LONGER_ALLOWED) % {"iss": live.iss})
+        if tokens.expires_at is not None and tokens.expires_at - EXPIRY_MARGIN_S <= time.time():
+            if not tokens.refresh_token:
+                raise LaunchRefused(
+                    _("the access token has expired and the EHR gave no refresh token")
+                )
+            with _client(settings) as client:
+                renewed = refresh(
+                    client,
+                    live.token_endpoint,
+                    refresh_token=tokens.refresh_token,
+                    client_id=str(settings.smart_client_id),
+                )
+            tokens = _kept(renewed, tokens.patient, tokens.refresh_token, tokens.fhir_user)
+        _key, notes = _open_case(
+            live.iss, tokens, settings, clinic, store, live.row[:16], into=live.case_key
+        )
+    except PermissionError as refused:
+        return _refused(str(refused), 403)
+    except (LaunchRefused, PreconditionFailed) as refused:
+        return _refused(str(refused), 502)
+    launches.reopen(store.engine, live.row, notes, seal(tokens, session, live.row))
+    return RedirectResponse("/smart/assessment", status_code=303)

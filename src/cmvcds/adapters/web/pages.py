@@ -15,16 +15,17 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from cmvcds.adapters.api.deps import ClinicDep, StoreDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
-from cmvcds.adapters.api.store import CaseStore, StoredCase
+from cmvcds.adapters.api.store import CaseStore, StaleVersion, StoredCase
 from cmvcds.adapters.report.dossier import PrintFields, consent_html, dossier_html, in_language
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.calendar import calendar_ics
+from cmvcds.adapters.web.case_conflict import BASE_FIELD, Reapplied, base_version, reapply
 from cmvcds.adapters.web.dose_page import router as dose_router
 from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_to_form
 from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
@@ -96,6 +97,7 @@ def _form_page(
     rows: int = OBSERVATION_ROWS,
     context: str = "pregnancy",
     action: str = "/cases",
+    conflict: Reapplied | None = None,
 ) -> HTMLResponse:
     if not values:  # a new case: one fetus presumed only where the case is a pregnancy
         values = {"assessed_on": clinic.today().isoformat()}
@@ -123,6 +125,7 @@ def _form_page(
         contexts=CONTEXT_LABELS,
         choices=CHOICES,
         action=action,
+        conflict=conflict,
         heading=_("Edit %(kind)s case %(id)s", kind=_(name), id=values.get("id", ""))
         if editing
         else _("New %(kind)s case", kind=_(name)),
@@ -161,6 +164,12 @@ def switch_language(language: str, back: str = "/") -> RedirectResponse:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(i18n.COOKIE, language, max_age=365 * 24 * 3600, samesite="lax")
     return response
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The icon browsers ask every page for (without it, a 404 on each page's console)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -220,7 +229,8 @@ async def validate_case(request: Request, clinic: ClinicDep) -> HTMLResponse:
     _, remap, problems = _check(clinic, pairs)
     errors = errors_by_field(problems, remap)
     summary = [f"{remap.to_form(p['field'])}: {p['message']}" for p in problems]
-    names = sorted({k for k, _ in pairs} | set(errors))
+    # Every case field of the form has an error target; the form's own "_" fields are no case's.
+    names = sorted({k for k, _ in pairs if not k.startswith("_")} | set(errors))
     return _page("_validation.html", summary=summary, errors=errors, names=names, slug=_slug)
 
 
@@ -243,7 +253,12 @@ async def upload_case(
                 raw, clinic.knowledge, context=context, assessed_on=clinic.today()
             )
             raw = mapped.case
-            unmapped = [*mapped.ignored, *mapped.unmapped, *(f"assumed: {n}" for n in mapped.notes)]
+            unmapped = [
+                *mapped.foreign,
+                *mapped.ignored,
+                *mapped.unmapped,
+                *(f"assumed: {n}" for n in mapped.notes),
+            ]
         clinic.parse(raw)
     except InputError as error:
         lines = [f"{p['field']}: {p['message']}" for p in problems_of(error)]
@@ -258,13 +273,14 @@ async def upload_case(
         )
     key = store.add(raw, f"upload:{name}"[:40], clinic.assess(raw))
     if unmapped:  # shown once, with the assessment: what of the Bundle was not used, and why
-        return show_case(
+        return case_page(
             key, clinic, store, notices=[f"Not used from {name}: {line}" for line in unmapped]
         )
     return RedirectResponse(f"/cases/{key}", status_code=303)
 
 
 def _stored_or_404(store: CaseStore, key: int) -> StoredCase:
+    """The stored case ``key``, or 404."""
     stored = store.get(key)
     if stored is None:
         raise HTTPException(404, f"no case {key}")
@@ -275,16 +291,35 @@ def _stored_or_404(store: CaseStore, key: int) -> StoredCase:
 def edit_case(key: int, clinic: ClinicDep, store: StoreDep) -> HTMLResponse:
     """The case's form, filled with its current state, with empty rows to add results."""
     stored = _stored_or_404(store, key)
-    values = raw_to_form(stored.raw)
+    values = raw_to_form(stored.raw) | {BASE_FIELD: str(store.latest_version(key))}
     rows = _rows(values, "observations", OBSERVATION_ROWS, spare=OBSERVATION_ROWS)
     return _form_page(clinic, values, rows=rows, action=f"/cases/{key}/edit")
 
 
+def _stale_edit(
+    clinic: Clinic, store: CaseStore, key: int, typed: dict[str, str], base: int
+) -> HTMLResponse:
+    """409: the case changed since the form was opened; the editor's changes re-applied on the
+    latest version, with what changed meanwhile, to check and save again (nothing saved)."""
+    versions = store.versions(key)
+    opened = next((v.raw for v in versions if v.version == base), {})
+    merged = reapply(raw_to_form(opened), raw_to_form(versions[-1].raw), typed)
+    merged.values[BASE_FIELD] = str(versions[-1].version)
+    rows = _rows(merged.values, "observations", OBSERVATION_ROWS, spare=1)
+    return _form_page(clinic, merged.values, status=409, rows=rows, action=f"/cases/{key}/edit",
+                      conflict=merged)  # fmt: skip
+
+
 @router.post("/cases/{key}/edit", response_class=HTMLResponse)
 async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreDep) -> Response:
-    """Save the edited case as its next version, with the assessment it now gives."""
+    """Save the edited case as its next version, with the assessment it now gives; a form
+    opened from an older version than the latest is refused (409, ``case_conflict``)."""
     _stored_or_404(store, key)
     pairs = await _pairs(request)
+    typed = dict(pairs)
+    base = base_version(typed)
+    if base is not None and base != store.latest_version(key):
+        return _stale_edit(clinic, store, key, typed, base)
     raw, remap, problems = _check(clinic, pairs)
     if problems:
         errors = errors_by_field(problems, remap)
@@ -293,8 +328,11 @@ async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreD
         return _form_page(
             clinic, dict(pairs), errors, summary, 422, _rows_typed(pairs), action=action
         )
-    change = dict(pairs).get("_change", "").strip() or "edited"
-    store.save_version(key, raw, clinic.assess(raw), change)
+    change = typed.get("_change", "").strip() or "edited"
+    try:
+        store.save_version(key, raw, clinic.assess(raw), change, expected=base)
+    except StaleVersion:  # saved by someone else between the check above and this save
+        return _stale_edit(clinic, store, key, typed, base or 0)
     return RedirectResponse(f"/cases/{key}", status_code=303)
 
 
@@ -328,12 +366,21 @@ def case_version(key: int, number: int, store: StoreDep) -> HTMLResponse:
 
 
 @router.get("/cases/{key}", response_class=HTMLResponse)
-def show_case(
-    key: int, clinic: ClinicDep, store: StoreDep, notices: list[str] | None = None
+def show_case(key: int, clinic: ClinicDep, store: StoreDep) -> HTMLResponse:
+    return case_page(key, clinic, store)
+
+
+def case_page(
+    key: int,
+    clinic: Clinic,
+    store: CaseStore,
+    notices: list[str] | None = None,
+    smart_reload: bool = False,
 ) -> HTMLResponse:
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    """The assessment page of case ``key``, with ``notices`` said once above it (not from the
+    query string: only the server's own code gives them) and, for a SMART launch's session, the
+    button that reads the record again from the EHR."""
+    stored = _stored_or_404(store, key)
     try:
         doc = clinic.assess(stored.raw)
     except InputError as error:
@@ -350,6 +397,7 @@ def show_case(
         stored=stored,
         versions=store.versions(key),
         notices=notices or [],
+        smart_reload=smart_reload,
         title=_("Assessment %(id)s", id=stored.case_id),
         **assessment_parts(doc, stored.raw),
     )
@@ -357,9 +405,7 @@ def show_case(
 
 @router.get("/cases/{key}/assessment.json")
 def case_json(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     return Response(
         json.dumps(clinic.assess(stored.raw), indent=2, ensure_ascii=False),
         media_type="application/json",
@@ -369,16 +415,9 @@ def case_json(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
 @router.get("/cases/{key}/assessment.pdf")
 def case_pdf(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
     """The printable assessment as PDF, printed by headless chromium (print CSS applies)."""
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     html = assessment_html(clinic.assess(stored.raw), stored.raw)
-    try:
-        pdf = html_to_pdf(html)
-    except NotAvailable as error:
-        raise HTTPException(503, str(error)) from None
-    headers = {"Content-Disposition": f'inline; filename="cmvcds-{stored.case_id}.pdf"'}
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    return _pdf(html, f"cmvcds-{stored.case_id}.pdf", "inline")
 
 
 @router.get("/cases/{key}/calendar.ics")
@@ -395,9 +434,7 @@ def case_calendar(key: int, clinic: ClinicDep, store: StoreDep) -> Response:
 
 def _pregnancy_case(key: int, clinic: Clinic, store: CaseStore) -> tuple[Case, dict[str, Any]]:
     """A stored case that carries a pregnancy, parsed, and its assessment (404 otherwise)."""
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     case = clinic.parse(stored.raw)
     if case.context is not Context.PREGNANCY:
         raise HTTPException(404, "the Law 648/96 dossier exists for pregnancy cases only")
@@ -412,23 +449,27 @@ async def _typed_fields(request: Request) -> PrintFields:
     return PrintFields.from_form(dict(await _pairs(request)))
 
 
-async def _print_fields(request: Request, case: Case) -> PrintFields:
-    """The typed identification, or a refusal (422) naming each impossible field (birth date, tax
-    code): never printed. The message never repeats what was typed (it may reach an error log)."""
-    fields = await _typed_fields(request)
-    problems = fields.problems(case)
-    if problems:
-        raise HTTPException(422, "; ".join(problems))
-    return fields
+def _dossier_page(
+    key: int, clinic: Clinic, document: dict[str, Any], case: Case, typed: PrintFields
+) -> HTMLResponse:
+    """The dossier page with its form: printed with ``typed`` when every field is printable,
+    else (422) printed without them and the form redrawn with what was typed (echoed back to
+    the user who typed it: never stored or logged) and each field to correct marked."""
+    refused = typed.problems(case)
+    fields = PrintFields() if refused else typed
+    html = dossier_html(document, case, clinic.knowledge, fields, f"/cases/{key}/dossier",
+                        refused=refused, typed=typed)  # fmt: skip
+    return HTMLResponse(html, 422 if refused else 200, headers={"Cache-Control": "no-store"})
 
 
-def _pdf(html: str, filename: str) -> Response:
-    """A document to file (dossier): downloaded as a file, not opened in a tab."""
+def _pdf(html: str, filename: str, disposition: str = "attachment") -> Response:
+    """``html`` printed as PDF by chromium (503 without it): a document to file (the dossier) is
+    downloaded as an ``attachment``; one to read (the assessment) opens ``inline`` in a tab."""
     try:
         pdf = html_to_pdf(html)
     except NotAvailable as error:
         raise HTTPException(503, str(error)) from None
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {"Content-Disposition": f'{disposition}; filename="{filename}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
@@ -439,22 +480,20 @@ async def case_dossier(
     """The Law 648/96 dossier the prescribing physician files (printable), with the form that
     prints the patient's identification, hospital, ward and prescriber into it."""
     case, document = _pregnancy_case(key, clinic, store)
-    fields = await _typed_fields(request)
-    refused = fields.problems(case)
-    if refused:  # the page again, its form empty, with what to correct: nothing typed is printed
-        fields = PrintFields()
-    action = f"/cases/{key}/dossier"
-    html = dossier_html(document, case, clinic.knowledge, fields, action, refused=refused)
-    return HTMLResponse(html, 422 if refused else 200, headers={"Cache-Control": "no-store"})
+    return _dossier_page(key, clinic, document, case, await _typed_fields(request))
 
 
 @router.api_route("/cases/{key}/dossier.pdf", methods=["GET", "POST"])
 async def case_dossier_pdf(
     key: int, request: Request, clinic: ClinicDep, store: StoreDep
 ) -> Response:
-    """The dossier as PDF, printed by headless chromium (with the identification typed)."""
+    """The dossier as PDF, printed by headless chromium (with the identification typed); an
+    unprintable identification gets the dossier page back with what to correct (422)."""
     case, document = _pregnancy_case(key, clinic, store)
-    html = dossier_html(document, case, clinic.knowledge, await _print_fields(request, case))
+    fields = await _typed_fields(request)
+    if fields.problems(case):
+        return _dossier_page(key, clinic, document, case, fields)
+    html = dossier_html(document, case, clinic.knowledge, fields)
     return _pdf(html, f"cmvcds-648-dossier-{case.id}.pdf")
 
 
@@ -465,7 +504,9 @@ async def case_consent(
     """The patient information sheet and the written informed-consent form: Italian first,
     English on request (``lang``), whatever the language of the pages."""
     case, document = _pregnancy_case(key, clinic, store)
-    fields = await _print_fields(request, case)
+    fields = await _typed_fields(request)
+    if fields.problems(case):  # the dossier page again, with what to correct (422)
+        return _dossier_page(key, clinic, document, case, fields)
     with in_language(lang):
         html = consent_html(document, case, fields, back=f"/cases/{key}")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
@@ -498,9 +539,7 @@ def html_to_pdf(html: str, chromium: str = "/usr/bin/chromium") -> bytes:
 
 @router.get("/cases/{key}/case.yaml")
 def case_yaml(key: int, store: StoreDep) -> Response:
-    stored = store.get(key)
-    if stored is None:
-        raise HTTPException(404, f"no case {key}")
+    stored = _stored_or_404(store, key)
     text = yaml.safe_dump(stored.raw, sort_keys=False, allow_unicode=True)
     return Response(text, media_type="application/yaml")
 

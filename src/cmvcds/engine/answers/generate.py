@@ -20,19 +20,29 @@ import fnmatch
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.engine.answers.evidence import Evidence
+from cmvcds.engine.answers.label_wording import (
+    band_result,
+    band_wording,
+    dose_wording,
+    italian_texts,
+    limits,
+    number,
+    refusal,
+    region,
+)
 from cmvcds.engine.answers.vocabulary import Understanding
 from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.answers import Template, TemplateSet
 from cmvcds.knowledge.schemas.base import Fact
-from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
-from cmvcds.knowledge.schemas.drugs import Band, DrugLabel, RegimenRow
-from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol, Threshold
-from cmvcds.knowledge.schemas.transplant import HivRules, TreatmentRules
+
+if TYPE_CHECKING:  # imported where a table is read: a cached index answers without building them
+    from cmvcds.knowledge.schemas.drugs import Band, DrugLabel, RegimenRow
+    from cmvcds.knowledge.schemas.pregnancy import Threshold
 
 __all__ = ["case_evidence", "question_evidence", "table_evidence"]
 
@@ -52,63 +62,12 @@ _INDICATION_POPULATIONS: Mapping[str, str] = {
     "pregnancy-prevention": "pregnancy",
     "fetal-treatment": "pregnancy",
 }
-_REFUSAL_WORDING = {
-    "excluded": "not recommended",
-    "not_indicated": "not indicated",
-    "specialist_review": "specialist review",
-}
 
 Generator = Callable[[Knowledge, Template], Iterator[Evidence]]
 QuestionGenerator = Callable[[Knowledge, Template, Understanding], Iterator[Evidence]]
 
 
 # ------------------------------------------------------------------ formatting
-
-
-def number(value: Decimal | Fraction | int | float) -> str:
-    """``900``, ``2.5``, ``0.625``: no trailing zeros, no exponent."""
-    decimal = Decimal(str(float(value))) if isinstance(value, Fraction | float) else Decimal(value)
-    text = format(decimal.normalize(), "f")
-    return text
-
-
-def dose_wording(band: Band) -> str:
-    """``450 mg every 12 h``, ``2.5 mg/kg every 24 h``, ``450 mg twice weekly``."""
-    amount = (
-        f"{number(band.dose_mg)} mg"
-        if band.dose_mg is not None
-        else f"{number(band.dose_mg_per_kg or 0)} mg/kg"
-    )
-    if band.every_h is not None:
-        timing = f"every {number(band.every_h)} h{_in_days(band.every_h)}"
-        if band.dose_mg is not None and band.every_h < 24:
-            timing += f" ({number(band.dose_mg * 24 / band.every_h)} mg/day)"
-    else:
-        timing = band.schedule or ""
-    return f"{amount} {timing}".strip()
-
-
-def _in_days(hours: Decimal) -> str:
-    """`` (every 2 weeks)`` for 336 h, `` (every 2 days)`` for 48 h; nothing up to a day."""
-    if hours <= 24 or hours % 24:
-        return ""
-    days = int(hours // 24)
-    if days % 7 == 0:
-        weeks = days // 7
-        return " (once weekly)" if weeks == 1 else f" (every {weeks} weeks)"
-    return f" (every {days} days)"
-
-
-def band_wording(band: Band) -> str:
-    if band.dialysis:
-        return "on " + " or ".join(band.dialysis)
-    return band.wording("CrCl")
-
-
-def band_result(band: Band) -> str:
-    if band.refuse is not None:
-        return _REFUSAL_WORDING[band.refuse]
-    return dose_wording(band)
 
 
 def _verified(rows: Sequence[Fact]) -> tuple[bool, str | None]:
@@ -139,6 +98,10 @@ def _evidence(
     needs_drug: bool = False,
 ) -> Evidence:
     verified, note = _verified(rows)
+    # A label sentence without its Italian leaves the statement in English (never half-translated).
+    italian = template.text_it is not None and all(
+        v is not None for k, v in fields.items() if k.endswith("_it")
+    )
     return Evidence(
         id=f"{template.id}:{key}",
         kind=template.kind.value,
@@ -154,22 +117,26 @@ def _evidence(
         note=note,
         origin=origin,
         needs_drug=needs_drug,
-        text_it=template.text_it.format(**fields) if template.text_it else None,
-        plain_it=template.plain_it.format(**fields) if template.plain_it else None,
-        italian=(template.italian or "translated") if template.text_it else None,
+        text_it=template.text_it.format(**fields) if italian and template.text_it else None,
+        plain_it=template.plain_it.format(**fields) if italian and template.plain_it else None,
+        italian=(template.italian or "translated") if italian else None,
     )
 
 
 def _drug_labels(knowledge: Knowledge, pattern: str) -> Iterator[DrugLabel]:
-    for name in sorted(knowledge.tables):
-        value = knowledge.tables[name]
-        if fnmatch.fnmatch(name, pattern) and isinstance(value, DrugLabel):
-            yield value
+    """The drug labels whose table name matches ``pattern`` (no other table is unpickled)."""
+    from cmvcds.knowledge.schemas.drugs import DrugLabel
+
+    for name in sorted(knowledge.names_of(DrugLabel)):
+        if fnmatch.fnmatch(name, pattern):
+            yield knowledge.table(name, DrugLabel)
 
 
 def _regimen_scope(row: RegimenRow) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The topics and populations of a regimen, from its indications and organs."""
     topics = tuple(dict.fromkeys(INDICATION_TOPICS[i] for i in row.indications))
+    if "maintenance" in row.indications:
+        topics += ("maintenance",)
     populations = [
         _INDICATION_POPULATIONS[i] for i in row.indications if i in _INDICATION_POPULATIONS
     ]
@@ -178,31 +145,13 @@ def _regimen_scope(row: RegimenRow) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return topics, tuple(dict.fromkeys(populations))
 
 
-def _limits(row: RegimenRow) -> str:
-    """`` (from 12 years and 35 kg; through day 100 after transplant)``, or nothing."""
-    parts = []
-    ages = []
-    if row.min_age_years is not None:
-        ages.append(f"from {number(row.min_age_years)} years")
-    elif row.min_age_months is not None:
-        ages.append(f"from {row.min_age_months} months")
-    if row.max_age_years is not None:
-        ages.append(f"to {number(row.max_age_years)} years")
-    if row.min_weight_kg is not None:
-        ages.append(f"at least {number(row.min_weight_kg)} kg")
-    if ages:
-        parts.append(" and ".join(ages))
-    if row.until_post_transplant_day is not None:
-        parts.append(f"through day {row.until_post_transplant_day} after transplant")
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
 def _drug_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
     """The label's checks (contraindications, limits) and interactions, in its own words."""
     topics = {
         "drug-checks": ("toxicity", "eligibility", "monitoring"),
         "drug-interactions": ("interactions",),
     }[template.id]
+    texts = knowledge.derived(italian_texts)
     for label in _drug_labels(knowledge, template.table):
         rules: Sequence[Any] = label.checks if template.id == "drug-checks" else label.interactions
         for rule in rules:
@@ -218,6 +167,7 @@ def _drug_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
             fields = {
                 "drug": label.drug.capitalize(),
                 "message": rule.message,
+                "message_it": texts.get(rule.message),
                 "section": rule.section or "label",
             }
             yield _evidence(
@@ -245,44 +195,31 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def _region(row: RegimenRow) -> str:
-    return (
-        "" if set(row.regions) == {"us", "eu"} else f" ({'/'.join(r.upper() for r in row.regions)})"
-    )
-
-
 # ------------------------------------------------------------------ static generators
 
 
 def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    texts = knowledge.derived(italian_texts)
     for label in _drug_labels(knowledge, template.table):
         for row in label.regimens:
             topics, populations = _regimen_scope(row)
-            if row.outcome is not None:
-                doses = f"{_REFUSAL_WORDING[row.outcome]}: {row.reason}"
-            else:
-                doses = (
-                    "; ".join(
-                        f"{band_wording(b)}: {band_result(b)}"
-                        if b.bounded or b.dialysis
-                        else band_result(b)
-                        for b in row.bands
-                    )
-                    if row.bands
-                    else "dose from the label's paediatric formula"
-                )
             usual = next((b for b in row.bands if b.refuse is None), None)
-            fields = {
+            fields: dict[str, object] = {
                 "drug": label.drug.capitalize(),
                 "drug_lower": label.drug,
-                "description": row.description,
-                "region": _region(row),
-                "doses": doses,
                 "section": row.section or "label",
-                "duration": f"; duration {row.duration}" if row.duration else "",
-                "usual": dose_wording(usual) if usual is not None else "set by the doctor",
-                "limits": _limits(row),
             }
+            for lang, suffix in (("en", ""), ("it", "_it")):
+                fields |= {
+                    f"description{suffix}": _said(row.description, lang, texts),
+                    f"region{suffix}": region(row, lang),
+                    f"doses{suffix}": _regimen_doses(row, lang, texts),
+                    f"duration{suffix}": _duration(row.duration, lang, texts),
+                    f"usual{suffix}": dose_wording(usual, lang, texts)
+                    if usual is not None
+                    else _USUAL_UNKNOWN[lang],
+                    f"limits{suffix}": limits(row, lang),
+                }
             rows: list[Fact] = [row, *row.bands]
             yield _evidence(
                 template,
@@ -301,9 +238,49 @@ def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidenc
             )
 
 
+#: What the plain regimen says when the label gives no usual dose.
+_USUAL_UNKNOWN = {"en": "set by the doctor", "it": "stabilita dal medico"}
+_PEDIATRIC_FORMULA = {
+    "en": "dose from the label's paediatric formula",
+    "it": "dose dalla formula pediatrica della scheda tecnica",
+}
+_DURATION = {"en": "; duration ", "it": "; durata "}
+
+
+def _said(english: str, lang: str, texts: Mapping[str, str]) -> str | None:
+    """A label sentence in ``lang`` (None when its Italian is missing)."""
+    return english if lang == "en" else texts.get(english)
+
+
+def _duration(duration: str | None, lang: str, texts: Mapping[str, str]) -> str | None:
+    if not duration:
+        return ""
+    said = _said(duration, lang, texts)
+    return None if said is None else _DURATION[lang] + said
+
+
+def _regimen_doses(row: RegimenRow, lang: str, texts: Mapping[str, str]) -> str | None:
+    """Every band of a regimen (``CrCl ≥ 60: 900 mg every 12 h; ...``) or its refusal."""
+    if row.outcome is not None:
+        reason = _said(row.reason or "", lang, texts)
+        return None if reason is None else f"{refusal(row.outcome, lang)}: {reason}"
+    if not row.bands:
+        return _PEDIATRIC_FORMULA[lang]
+    parts = []
+    for band in row.bands:
+        result = band_result(band, lang, texts)
+        wording = band_wording(band, lang, texts) if band.bounded or band.dialysis else ""
+        if result is None or wording is None:
+            return None
+        parts.append(f"{wording}: {result}" if wording else result)
+    return "; ".join(parts)
+
+
 def _pregnancy_protocol(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
     if "pregnancy_protocol" not in knowledge.tables:
         return
+    from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
+
     p = knowledge.table("pregnancy_protocol", PregnancyProtocol)
     fields = {
         "onset_before": p.prevention_onset_before.ga,
@@ -381,6 +358,8 @@ _SPECIMENS_IT = {
 def _congenital_criteria(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
     if "congenital_criteria" not in knowledge.tables:
         return
+    from cmvcds.knowledge.schemas.congenital import CongenitalCriteria
+
     c = knowledge.table("congenital_criteria", CongenitalCriteria)
     fields = {
         "max_start_age_days": c.trial_population.max_start_age_days,
@@ -423,12 +402,16 @@ def _immune_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence
     if template.id == "sot-treatment-minimum":
         if "cmv_treatment" not in knowledge.tables:
             return
+        from cmvcds.knowledge.schemas.transplant import TreatmentRules
+
         t = knowledge.table("cmv_treatment", TreatmentRules)
         fields: dict[str, object] = {"min_days": number(t.min_treatment_days.value)}
         rows: list[Fact] = [t.min_treatment_days]
     elif template.id in ("hiv-stop-maintenance", "hiv-induction-and-art"):
         if "hiv_cmv" not in knowledge.tables:
             return
+        from cmvcds.knowledge.schemas.transplant import HivRules
+
         h = knowledge.table("hiv_cmv", HivRules)
         fields = {
             "cd4": number(h.cd4_cutoff_per_ul.value),
@@ -479,6 +462,7 @@ def _dose_at_crcl(
     if not isinstance(crcl, Decimal) or not question.drugs:
         return
     wanted = {t for t in question.topics if t in set(INDICATION_TOPICS.values())}
+    texts = knowledge.derived(italian_texts)
     for label in _drug_labels(knowledge, template.table):
         if label.drug not in question.drugs or label.renal_measure != "crcl_ml_min":
             continue
@@ -501,17 +485,25 @@ def _dose_at_crcl(
             )
             if band is None:
                 continue
-            fields = {
+            fields: dict[str, object] = {
                 "crcl": number(crcl),
-                "band": band_wording(band),
                 "drug": label.drug,
-                "description": _lower_first(row.description),
-                "region": _region(row),
-                "result": band_result(band)
-                if band.refuse is None
-                else f"{band_result(band)}: {band.reason}",
                 "section": band.section or row.section or "label",
             }
+            for lang, suffix in (("en", ""), ("it", "_it")):
+                description = _said(row.description, lang, texts)
+                result = band_result(band, lang, texts)
+                if band.refuse is not None and result is not None:
+                    reason = _said(band.reason or "", lang, texts)
+                    result = None if reason is None else f"{result}: {reason}"
+                fields |= {
+                    f"band{suffix}": band_wording(band, lang, texts),
+                    f"description{suffix}": None
+                    if description is None
+                    else _lower_first(description),
+                    f"region{suffix}": region(row, lang),
+                    f"result{suffix}": result,
+                }
             yield _evidence(
                 template,
                 f"{label.drug}:{row.id}:{number(crcl)}",
@@ -531,6 +523,8 @@ def _amniocentesis_date(
     ga_text = question.numbers.get("gestational_age")
     if not isinstance(ga_text, str) or "pregnancy_protocol" not in knowledge.tables:
         return
+    from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
+
     p = knowledge.table("pregnancy_protocol", PregnancyProtocol)
     onset = GestationalAge.parse(ga_text)
     after = GestationalAge(onset.days + p.amniocentesis_after_onset.days)

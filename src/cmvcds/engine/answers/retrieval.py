@@ -2,8 +2,9 @@
 
 Each evidence item is indexed twice. An in-memory SQLite FTS5 table holds its sentence and, in a
 second column, the labels and synonyms (English and Italian) of its populations, drugs and
-topics, so that "gravidanza" or "VGC" reach English statements by BM25. A sentence-embedding
-model (``embedding.py``), when installed, gives the cosine similarity of the question to each
+topics, so that "gravidanza" or "VGC" reach English statements by BM25; a third column holds
+the Italian and English Snowball stems of both, so that "trattati" reaches "trattamento". A
+sentence-embedding model (``embedding.py``), when installed, gives the cosine similarity of the question to each
 sentence. The two rankings are fused by reciprocal rank (k = 60) and the concepts the question
 names add a small bonus; items about another population or another drug are then set aside.
 No file is read or written: the index is a pure function of the knowledge.
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 
 from cmvcds.engine.answers.embedding import Embedder, text_key
 from cmvcds.engine.answers.evidence import Evidence
-from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise
+from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, stems
 from cmvcds.knowledge.schemas.answers import QuestionVocabulary
 
 __all__ = ["RRF_K", "Hit", "Ranker", "keywords_for", "select"]
@@ -31,6 +32,9 @@ __all__ = ["RRF_K", "Hit", "Ranker", "keywords_for", "select"]
 RRF_K = 60
 #: Bonus added to the fused score for each concept of the question an item shares.
 CONCEPT_BONUS = 0.004
+#: Weight of the third FTS column, the Snowball stems of the sentence and keywords (below the
+#: keywords' 0.35: an inflection the words do not share counts, less than a shared word).
+STEM_WEIGHT = 0.2
 #: How many BM25 hits enter the fusion.
 BM25_DEPTH = 60
 
@@ -54,38 +58,63 @@ class Ranker:
         embedder: Embedder | None,
         vectors: Mapping[str, NDArray[np.float32]] | None = None,
     ) -> None:
+        rows = []
+        for text, words in zip(texts, keywords, strict=True):
+            body, labels = normalise(text), normalise(words)
+            rows.append((body, labels, _stemmed(f"{body} {labels}")))
+        keys: tuple[str, ...] = ()
+        matrix: NDArray[np.float32] | None = None
+        if embedder is not None:
+            keys = tuple(text_key(embedder.name, t) for t in texts)
+            known = vectors or {}
+            missing = [i for i, key in enumerate(keys) if key not in known]
+            fresh = embedder.passages([texts[i] for i in missing]) if missing else None
+            computed = {keys[i]: fresh[row] for row, i in enumerate(missing) if fresh is not None}
+            stacked = [np.asarray(known.get(key, computed.get(key)), np.float32) for key in keys]
+            matrix = np.vstack(stacked) if stacked else np.zeros((0, 384), dtype=np.float32)
+        self._index(rows, keys, matrix, embedder)
+
+    def _index(
+        self,
+        rows: Sequence[tuple[str, str, str]],
+        keys: tuple[str, ...],
+        matrix: NDArray[np.float32] | None,
+        embedder: Embedder | None,
+    ) -> None:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(
-            "CREATE VIRTUAL TABLE docs USING fts5(body, keywords, tokenize='unicode61 remove_diacritics 2')"
+            "CREATE VIRTUAL TABLE docs USING fts5(body, keywords, stemmed, tokenize='unicode61 remove_diacritics 2')"
         )
         self._db.executemany(
-            "INSERT INTO docs(rowid, body, keywords) VALUES (?, ?, ?)",
-            [
-                (i + 1, normalise(t), normalise(k))
-                for i, (t, k) in enumerate(zip(texts, keywords, strict=True))
-            ],
+            "INSERT INTO docs(rowid, body, keywords, stemmed) VALUES (?, ?, ?, ?)",
+            [(i + 1, *row) for i, row in enumerate(rows)],
         )
         self._db.commit()
-        self.size = len(texts)
+        self._rows = tuple(rows)
+        self.size = len(rows)
         self.embedder = embedder
-        self.matrix: NDArray[np.float32] | None = None
-        self.keys: tuple[str, ...] = ()
-        if embedder is not None:
-            self.keys = tuple(text_key(embedder.name, t) for t in texts)
-            known = vectors or {}
-            missing = [i for i, key in enumerate(self.keys) if key not in known]
-            fresh = embedder.passages([texts[i] for i in missing]) if missing else None
-            rows: list[NDArray[np.float32]] = []
-            fresh_row = 0
-            for _i, key in enumerate(self.keys):
-                if key in known:
-                    rows.append(np.asarray(known[key], dtype=np.float32))
-                else:
-                    assert fresh is not None
-                    rows.append(fresh[fresh_row])
-                    fresh_row += 1
-            self.matrix = np.vstack(rows) if rows else np.zeros((0, 384), dtype=np.float32)
+        self.keys = keys
+        self.matrix = matrix
+
+    def state(self) -> tuple[tuple[tuple[str, str, str], ...], tuple[str, ...], object]:
+        """The indexed texts (normalised, and their stems), their vector keys and matrix: a
+        cache's plain data."""
+        return self._rows, self.keys, self.matrix
+
+    @classmethod
+    def restore(
+        cls,
+        state: tuple[tuple[tuple[str, str, str], ...], tuple[str, ...], object],
+        embedder: Embedder | None,
+    ) -> Ranker:
+        """The ranker ``state()`` described, indexed again without normalising or embedding."""
+        rows, keys, matrix = state
+        if (embedder is None) != (matrix is None):
+            raise ValueError("the cached ranker was built with another embedder")
+        ranker = cls.__new__(cls)
+        ranker._index(rows, keys, matrix if isinstance(matrix, np.ndarray) else None, embedder)
+        return ranker
 
     def vectors(self) -> dict[str, NDArray[np.float32]]:
         """The vectors by text key, for a cache kept by the caller."""
@@ -97,19 +126,23 @@ class Ranker:
         """Every word of the indexed texts (for telling known from unknown question words)."""
         with self._lock:
             self._db.execute(
-                "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, 'row')"
+                "CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(docs, 'col')"
             )
-            return {row[0] for row in self._db.execute("SELECT term FROM vocab")}
+            query = "SELECT DISTINCT term FROM vocab WHERE col != 'stemmed'"
+            return {row[0] for row in self._db.execute(query)}
 
     def bm25(self, terms: Iterable[str]) -> list[int]:
         """Indices of the texts matching any of ``terms``, best first."""
-        quoted = sorted({f'"{t}"' for t in terms if re.fullmatch(r"[a-z0-9][a-z0-9\-/]*", t)})
+        words = [t for t in terms if re.fullmatch(r"[a-z0-9][a-z0-9\-/]*", t)]
+        quoted = sorted({f'"{t}"' for t in words})
         if not quoted:
             return []
-        query = " OR ".join(quoted)
+        stemmed = sorted({f'stemmed : "{s}"' for s in _stemmed(" ".join(words)).split()})
+        query = " OR ".join([*quoted, *stemmed])
         with self._lock:
             rows = self._db.execute(
-                "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 1.0, 0.35) LIMIT ?",
+                "SELECT rowid FROM docs WHERE docs MATCH ?"
+                f" ORDER BY bm25(docs, 1.0, 0.35, {STEM_WEIGHT}) LIMIT ?",
                 (query, BM25_DEPTH),
             ).fetchall()
         return [int(r[0]) - 1 for r in rows]
@@ -146,6 +179,11 @@ class Ranker:
             )
         hits.sort(key=lambda h: (-h.score, h.index))
         return hits
+
+
+def _stemmed(text: str) -> str:
+    """The Italian and English Snowball stems of the words of ``text``, as index tokens."""
+    return " ".join(sorted({s.replace(":", "") for w in text.split() for s in stems(w)}))
 
 
 def keywords_for(

@@ -66,8 +66,12 @@ class AnswerEngine:
         self.texts = knowledge.table("answer_texts", AnswerTexts)
         self.templates = knowledge.table("answer_templates", TemplateSet)
         statements = knowledge.table("answer_statements", StatementSet)
+        written = [from_statement(s) for s in statements.statements]
+        #: Statements an answer states by rule, never retrieved (nor indexed: their words would
+        #: shift the BM25 weights of the others).
+        self.boundaries = {i.id: i for i in written if i.id in _BOUNDARIES}
         self.items: tuple[Evidence, ...] = (
-            *(from_statement(s) for s in statements.statements),
+            *(i for i in written if i.id not in _BOUNDARIES),
             *table_evidence(knowledge, self.templates),
         )
         self._check_concepts()
@@ -98,12 +102,49 @@ class AnswerEngine:
             else "SQLite FTS5 BM25 only (no sentence-embedding model installed)"
         )
 
+    def snapshot(self) -> dict[str, Any]:
+        """The built index as picklable data for a cache kept by the caller: everything but the
+        knowledge pack, the embedding model and the in-memory databases (``restore``)."""
+        return {
+            "vocabulary": self.vocabulary,
+            "texts": self.texts,
+            "templates": self.templates,
+            "boundaries": self.boundaries,
+            "items": self.items,
+            "ranker": self.ranker.state(),
+            "examples": self.examples.ranker.state(),
+            "lexicon": self.lexicon,
+            "method": self.method,
+        }
+
+    @classmethod
+    def restore(
+        cls, knowledge: Knowledge, embedder: Embedder | None, snapshot: Mapping[str, Any]
+    ) -> AnswerEngine:
+        """The engine ``snapshot()`` described, for ``knowledge`` (the pack it was built from:
+        the caller keys its cache by the pack's digest), without generating, normalising,
+        checking or embedding anything again."""
+        engine = cls.__new__(cls)
+        engine.knowledge = knowledge
+        engine.vocabulary = snapshot["vocabulary"]
+        engine.texts = snapshot["texts"]
+        engine.templates = snapshot["templates"]
+        engine.boundaries = snapshot["boundaries"]
+        engine.items = snapshot["items"]
+        engine.ranker = Ranker.restore(snapshot["ranker"], embedder)
+        engine.examples = _Examples(
+            engine.texts.examples, Ranker.restore(snapshot["examples"], embedder)
+        )
+        engine.lexicon = snapshot["lexicon"]
+        engine.method = snapshot["method"]
+        return engine
+
     def vectors(self) -> dict[str, NDArray[np.float32]]:
         """Every text vector computed, by key (for a cache the caller keeps)."""
         return {**self.ranker.vectors(), **self.examples.ranker.vectors()}
 
     def _check_concepts(self) -> None:
-        for item in self.items:
+        for item in (*self.items, *self.boundaries.values()):
             for group, names in (
                 (self.vocabulary.populations, item.populations),
                 (self.vocabulary.drugs, item.drugs),
@@ -162,9 +203,12 @@ class AnswerEngine:
             understanding,
             self.lexicon.expand_populations(understanding.populations),
         )
-        if audience == "patient" and "dose" in understanding.topics:
-            # A patient asking about "high-dose" valacyclovir asks whether it is safe, not how much.
-            topics = tuple(t for t in understanding.topics if t != "dose") or ("toxicity",)
+        # A patient asking only for a dose ("what dose do I take?") is answered by who decides
+        # it (the boundary statement leads); one asking about "high-dose" valacyclovir and their
+        # kidneys asks whether it is safe, not how much.
+        asks_dose = audience == "patient" and set(understanding.topics) == {"dose"}
+        if audience == "patient" and "dose" in understanding.topics and not asks_dose:
+            topics = tuple(t for t in understanding.topics if t != "dose")
             understanding = replace(understanding, topics=topics)
         populations = self.lexicon.expand_populations(understanding.populations)
         hits = select(self.items, self.ranker, understanding, self.lexicon, 3 * ANSWER_SIZE)
@@ -182,7 +226,7 @@ class AnswerEngine:
             for i in chosen
             if not (i.id.startswith("drug-regimens:") and set(i.drugs) & computed_drugs)
         ]
-        if not chosen and not computed and not case_items:
+        if not chosen and not computed and not case_items and not asks_dose:
             return self._not_covered(question, audience, understanding)
         leading, trailing = _leading_computed(computed, understanding)
         ordered = [
@@ -194,6 +238,8 @@ class AnswerEngine:
         ]
         if audience == "patient":  # no dosing instructions to patients: their doctor doses
             ordered = [i for i in ordered if not i.id.startswith(_DOSING_IDS)]
+            if asks_dose:
+                ordered = [self.boundaries[_PATIENT_DOSE], *ordered]
             if not ordered:
                 return self._not_covered(question, audience, understanding)
         if reviews:
@@ -297,7 +343,7 @@ FUSED_WEIGHT = 10
 
 def _closest(
     pair: tuple[Evidence, Hit], populations: frozenset[str], understanding: Understanding
-) -> tuple[int, int, int, int, int, int, float, int]:
+) -> tuple[int, int, int, int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
     asked first (for a treatment question naming none, the statements about no population in
     particular that concern only the drugs asked, if any); for a dose question its regimen (the dose
@@ -306,7 +352,9 @@ def _closest(
     rank score). A treatment question about a population whose protocol states a regimen (the
     AIFA valacyclovir protocol in pregnancy) is answered by that regimen first. Statements on a
     narrower situation (an infected fetus, resistance, a drug interaction) come after the others
-    unless the question asks about it."""
+    unless the question asks about it. Among equals, a statement about the population asked alone
+    (stem-cell transplant) comes before one shared with others (transplant recipients of any
+    kind)."""
     item, hit = pair
     topics = understanding.topics
     drugs = set(understanding.drugs)
@@ -317,6 +365,8 @@ def _closest(
         and not item.populations
         and (not drugs or set(item.drugs) <= drugs)
     )
+    # About the population asked alone (HSCT, not "transplant recipients" of either kind).
+    only_asked = fit and set(item.populations) <= populations
     dose = "dose" in topics and "monitoring" not in topics
     # "How will I know if my baby has been infected?" asks for the test, not the fetal treatment.
     narrow_asked = set() if "diagnosis" in topics else set(topics)
@@ -327,6 +377,7 @@ def _closest(
         -int(_names_study(item, understanding)),
         int(bool(set(item.topics) & _NARROW_TOPICS - narrow_asked)),
         -int(bool(set(item.topics) & set(topics) & _SPECIFIC_TOPICS)),
+        -int(only_asked),
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
@@ -376,7 +427,19 @@ def _plain_treatment(topics: Sequence[str]) -> bool:
 #: Topics that say what about a treatment is asked (its resistance, its efficacy...): a statement
 #: on that aspect answers before one on the treatment in general (duration and diagnosis words
 #: are too common in questions about other things to count here: 74.5 % top-1 with them).
-_SPECIFIC_TOPICS = frozenset({"resistance", "efficacy", "mechanism", "risk"})
+_SPECIFIC_TOPICS = frozenset(
+    {
+        "resistance",
+        "efficacy",
+        "mechanism",
+        "risk",
+        "herpesviruses",
+        "maintenance",
+        "route",
+        "high-level-resistance",
+        "low-level-resistance",
+    }
+)
 
 _REGIMEN_TOPICS = frozenset({"treatment", "prophylaxis", "dose", "duration"})
 
@@ -428,6 +491,10 @@ _DOSING_IDS = (
     "dose-for-weight:",
     "pregnancy-prevention-regimen:",
 )
+#: Who decides a patient's dose (no dosing instructions to patients): the answer to a patient's
+#: dose question, never retrieved for anything else.
+_PATIENT_DOSE = "patient-dose-set-by-prescriber"
+_BOUNDARIES = frozenset({_PATIENT_DOSE})
 #: Regimens stated by a population's protocol (computed from its tables; see templates.yaml).
 _PROTOCOL_REGIMENS = ("pregnancy-prevention-regimen:",)
 

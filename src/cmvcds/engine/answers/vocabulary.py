@@ -3,7 +3,10 @@
 The words come from the knowledge pack (``answers/vocabulary.yaml``): every synonym, brand name
 and abbreviation (GCV, VGC, FOS, CDV, LTV, MBV, VACV …) is data. Matching is on whole words or
 phrases after lower-casing and removing accents, so "Qual è la terapia in gravidanza?" finds the
-topic *treatment* and the population *pregnancy*. Numbers (a creatinine clearance, a weight, a
+topic *treatment* and the population *pregnancy*. A word of the question also names a population
+or topic when its Snowball stem (Italian or English, PyStemmer) is the stem of one of the concept's
+one-word synonyms: "trattati", "trattare" and "trattamento" are all *treatment* without listing
+each inflection. Numbers (a creatinine clearance, a weight, a
 gestational age, a creatinine) are read with their unit or the word that names them.
 """
 
@@ -14,6 +17,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type information
 
 from cmvcds.knowledge.schemas.answers import QuestionVocabulary, Term
 
@@ -59,6 +64,18 @@ _ITALIAN_MARKERS = frozenset(
         "un",
         "di",
         "da",
+        "e",
+        "tra",
+        "fra",
+        "nei",
+        "negli",
+        "al",
+        "alla",
+        "ai",
+        "si",
+        "non",
+        "perche",
+        "anche",
     ]
 )
 _ENGLISH_MARKERS = frozenset(
@@ -138,11 +155,47 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", folded).strip()
 
 
-def _phrases_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """One pattern for whole-word phrases (longest first): one boundary check around the
-    alternation, so that compiling the vocabulary takes milliseconds, not half a second."""
-    alternatives = "|".join(re.escape(p) for p in phrases)
-    return re.compile(r"(?<![a-z0-9])(?:" + alternatives + r")(?![a-z0-9])")
+class Phrases:
+    """Whole-word phrases matched by one pattern (longest first, one boundary check around the
+    alternation), compiled on first need: a phrase can only match where the text has a word equal
+    to the phrase's first word, so a question whose words start none of them is answered without
+    compiling (a process that restores a cached index compiles the few concepts its question
+    names, not the whole vocabulary: ~50 ms)."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self.phrases = tuple(sorted(set(phrases), key=lambda p: (-len(p), p)))
+        heads = [re.match(r"[a-z0-9]+", p) for p in self.phrases]
+        #: The first words of the phrases; none when a phrase starts with a sign (always tried).
+        self.heads = frozenset(h.group() for h in heads if h) if all(heads) else None
+        self._pattern: re.Pattern[str] | None = None
+
+    def __getstate__(self) -> tuple[tuple[str, ...], frozenset[str] | None]:
+        return self.phrases, self.heads
+
+    def __setstate__(self, state: tuple[tuple[str, ...], frozenset[str] | None]) -> None:
+        self.phrases, self.heads = state
+        self._pattern = None
+
+    def _compiled(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            alternatives = "|".join(re.escape(p) for p in self.phrases)
+            self._pattern = re.compile(r"(?<![a-z0-9])(?:" + alternatives + r")(?![a-z0-9])")
+        return self._pattern
+
+    def finditer(self, text: str, words: frozenset[str] | None = None) -> list[re.Match[str]]:
+        """The matches in ``text`` (``words``: its words, when the caller has them)."""
+        if self.heads is not None and not self.heads & (words or text_words(text)):
+            return []
+        return list(self._compiled().finditer(text))
+
+    def search(self, text: str) -> re.Match[str] | None:
+        found = self.finditer(text)
+        return found[0] if found else None
+
+
+def text_words(text: str) -> frozenset[str]:
+    """The runs of letters and digits of normalised text (where a phrase may start)."""
+    return frozenset(re.findall(r"[a-z0-9]+", text))
 
 
 @dataclass(frozen=True)
@@ -184,29 +237,43 @@ def _plain_number(value: Decimal | str) -> float | int | str:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+#: The Snowball stemmers of the two languages asked in (C, thread-safe per call).
+_STEMMERS = (("it", Stemmer.Stemmer("italian")), ("en", Stemmer.Stemmer("english")))
+#: Words and stems shorter than this are left to the exact patterns (abbreviations: HIV, SOT).
+_MIN_STEMMED = 4
+
+
+def stems(word: str) -> frozenset[str]:
+    """The Italian and English Snowball stems of ``word``, tagged by language ("it:tratt")."""
+    if len(word) < _MIN_STEMMED:
+        return frozenset()
+    out = {f"{lang}:{s.stemWord(word)}" for lang, s in _STEMMERS}
+    return frozenset(t for t in out if len(t) - 3 >= _MIN_STEMMED)
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The compiled vocabulary: one pattern per concept, and the word lists."""
 
-    populations: Mapping[str, re.Pattern[str]]
-    drugs: Mapping[str, re.Pattern[str]]
-    topics: Mapping[str, re.Pattern[str]]
+    populations: Mapping[str, Phrases]
+    drugs: Mapping[str, Phrases]
+    topics: Mapping[str, Phrases]
     includes: Mapping[str, tuple[str, ...]]
-    anchors: re.Pattern[str]
-    other_infections: re.Pattern[str] | None
+    anchors: Phrases
+    other_infections: Phrases | None
     ignorable: frozenset[str]
     stopwords: frozenset[str]
     known_words: frozenset[str]
     vocabulary: QuestionVocabulary
+    #: The stems of the one-word synonyms of each population and topic.
+    stemmed: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, vocabulary: QuestionVocabulary, corpus_words: Iterable[str] = ()) -> Lexicon:
-        def compile_terms(terms: Mapping[str, Term]) -> dict[str, re.Pattern[str]]:
-            compiled = {}
-            for name, term in terms.items():
-                phrases = sorted({normalise(s) for s in term.synonyms}, key=len, reverse=True)
-                compiled[name] = _phrases_pattern(phrases)
-            return compiled
+        def compile_terms(terms: Mapping[str, Term]) -> dict[str, Phrases]:
+            return {
+                name: Phrases(normalise(s) for s in term.synonyms) for name, term in terms.items()
+            }
 
         vocabulary_words = {
             word
@@ -220,20 +287,28 @@ class Lexicon:
             drugs=compile_terms(vocabulary.drugs),
             topics=compile_terms(vocabulary.topics),
             includes={k: t.includes for k, t in vocabulary.populations.items() if t.includes},
-            anchors=_phrases_pattern(
-                sorted({normalise(a) for a in vocabulary.anchors}, key=len, reverse=True)
-            ),
-            other_infections=_phrases_pattern(
-                sorted({normalise(w) for w in vocabulary.other_infections}, key=len, reverse=True)
-            )
+            anchors=Phrases(normalise(a) for a in vocabulary.anchors),
+            other_infections=Phrases(normalise(w) for w in vocabulary.other_infections)
             if vocabulary.other_infections
             else None,
             ignorable=frozenset(
                 normalise(w) for w in (*vocabulary.stopwords, *vocabulary.general_words)
             ),
             stopwords=frozenset(normalise(w) for w in vocabulary.stopwords),
-            known_words=frozenset(vocabulary_words) | frozenset(normalise(w) for w in corpus_words),
+            # The index's words are tokens of normalised text already ([a-z0-9]).
+            known_words=frozenset(vocabulary_words)
+            | frozenset(w if w.isascii() and w.isalnum() else normalise(w) for w in corpus_words),
             vocabulary=vocabulary,
+            stemmed={
+                name: frozenset(
+                    stem
+                    for synonym in (*term.synonyms, term.label)
+                    if " " not in (word := normalise(synonym))
+                    for stem in stems(word)
+                )
+                for group in (vocabulary.populations, vocabulary.topics)
+                for name, term in group.items()
+            },
         )
 
     def expand_populations(self, populations: Iterable[str]) -> frozenset[str]:
@@ -251,18 +326,39 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
     numbers, masked = _numbers(text)
     spans: list[tuple[int, int]] = []
 
-    def found(patterns: Mapping[str, re.Pattern[str]]) -> list[str]:
+    words = text_words(masked)
+
+    def found(patterns: Mapping[str, Phrases]) -> list[str]:
         hits = []
         for name, pattern in patterns.items():
-            matches = list(pattern.finditer(masked))
+            matches = [m.span() for m in pattern.finditer(masked, words)]
             if matches:
                 hits.append(name)
-                spans.extend(m.span() for m in matches)
+                spans.extend(matches)
         return hits
 
     populations = found(lexicon.populations)
     drugs = found(lexicon.drugs)
     topics = found(lexicon.topics)
+    # A question whose words name no population (or no topic) by its synonyms names one by a
+    # word's stem ("trattati" is an inflection of "trattamento"); a word inside a matched phrase
+    # ("side effects") keeps the phrase's meaning.
+    anchors = lexicon.anchors.finditer(masked, words)
+    spans.extend(m.span() for m in anchors)
+    exact = list(spans)
+    unnamed = [
+        (n, g) for n, g in ((populations, lexicon.populations), (topics, lexicon.topics)) if not n
+    ]
+    for match in re.finditer(r"[a-z]+", masked):
+        if any(start <= match.start() < end for start, end in exact):
+            continue
+        word = stems(match.group())
+        for names, group in unnamed:
+            for name in group:
+                if word & lexicon.stemmed.get(name, frozenset()):
+                    if name not in names:
+                        names.append(name)
+                    spans.append(match.span())
     if (
         "diagnosis" in topics
         and len(topics) > 1
@@ -271,8 +367,6 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
         # "I have a primary infection: is valaciclovir safe?" names the diagnosis as the
         # situation; the question is the other topic.
         topics.remove("diagnosis")
-    anchors = list(lexicon.anchors.finditer(masked))
-    spans.extend(m.span() for m in anchors)
     # A specific population named makes the general one that includes it redundant.
     populations = [
         p for p in populations if not set(lexicon.includes.get(p, ())) & set(populations)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from cmvcds.domain.case import Case, Observation, Pregnancy
 from cmvcds.domain.gestational_age import GestationalAge
+from cmvcds.domain.memo import same_call
 from cmvcds.domain.vocabulary import Context
 
 __all__ = ["DosePatient", "dose_patient_from_case"]
@@ -58,13 +59,15 @@ class DosePatient:
         return None
 
 
+@same_call
 def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     """The ``DosePatient`` of ``case`` on ``on``: the latest value of each measurement up to ``on``.
 
     Weight and height: the latest ``weight``/``height`` observation, else ``patient.weight_kg``/
     ``height_cm``. Sex: as given; a case with a pregnancy (section or context) is a woman's. Co-medications: ``transplant.co_medications``, every therapy course and every
     ``medications`` course running on ``on``; ``stopped_days_ago`` holds each medication stopped
-    before ``on`` with the days since its last day (for look-back rules: cidofovir).
+    before ``on`` with the days since its last day (for look-back rules: cidofovir). Built once
+    per case and day (the pathways of one assessment ask for it several times).
     """
     patient = case.patient
 

@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from cmvcds.domain.memo import per_subject
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.interactions import active_interactions, interaction_message
@@ -90,6 +91,7 @@ def drug_label(knowledge: Knowledge, drug: str) -> DrugLabel:
     return value
 
 
+@per_subject
 def recommend_dose(
     patient: DosePatient,
     drug: str,
@@ -107,6 +109,8 @@ def recommend_dose(
     (``oral``/``iv``), ``region`` the label (``us`` default, ``eu`` SmPC). ``weight_basis`` other
     than ``actual`` is an institutional policy for Cockcroft-Gault, named in the output.
     Raises ``InputError`` for an unknown drug, indication, region, regimen name or route.
+    The answers for one patient are remembered (``per_subject``): the pathways of one assessment
+    ask for the same dose several times (the regimen, the dose check, the toxicity rules).
     """
     indication = _indication(indication)
     if region not in _REGIONS:

@@ -14,6 +14,8 @@ def add_months(day: date, months: int) -> date:
     """The same day ``months`` calendar months later (clamped to the month's last day)."""
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
+    if day.day <= 28:  # every month has it
+        return date(year, month, day.day)
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

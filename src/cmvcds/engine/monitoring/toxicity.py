@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, PathwayResult
+from cmvcds.domain.sentences import clause, sentence
 from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import (
     AlertCode,
@@ -134,11 +135,11 @@ def _hold_resume(
     shown = f"{plain(latest.value)} {latest.unit} on {latest.date}"
     name = limit.code.upper() if limit.code == "anc" else limit.code
     if latest.value < limit.hold_below:
-        message = f"{name} {shown} is below {plain(limit.hold_below)}: {limit.action}"
+        message = f"{name} {shown} is below {plain(limit.hold_below)}: {clause(limit.action)}"
         if limit.resume_above is not None:
             message += f" (restart when above {plain(limit.resume_above)})"
         result.alerts.append(
-            Alert(limit.alert, Severity.CRITICAL, f"{drug}: {message}.", limit.citations)
+            Alert(limit.alert, Severity.CRITICAL, sentence(f"{drug}: {message}"), limit.citations)
         )
     elif held_since is not None:
         result.alerts.append(

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from cmvcds.engine.resistance.genes import GeneModel, translate
+from cmvcds.engine.resistance.genes import GeneModel, codon_table, translate
 from cmvcds.engine.resistance.mutations import parse_change_id, shift_3prime
 
-__all__ = ["MIXTURE_FREQUENCY", "UNCOVERED", "Call", "call_changes", "covered_codons"]
+__all__ = ["MAX_WINDOW", "MIXTURE_FREQUENCY", "UNCOVERED", "Call", "call_changes", "covered_codons"]
 
 UNCOVERED = "?"
 MAX_WINDOW = 40
@@ -70,6 +70,7 @@ def call_changes(
     """The changes in ``aligned`` (see module doc); ``codons``: 0-based codons to examine (all)."""
     ref = gene.cds
     protein = gene.protein
+    table = codon_table()
     last = len(protein)  # the stop codon is not examined
     todo = range(last) if codons is None else sorted({c for c in codons if 0 <= c < last})
     calls: list[Call] = []
@@ -82,8 +83,15 @@ def call_changes(
             continue
         if UNCOVERED in query:
             continue
-        if len(query) == 3 and not set(query) <= set("ACGT"):
+        if len(query) == 3 and query.strip("ACGT"):  # a mixed (IUPAC) base
             calls.extend(_mixture(gene.name, protein[c], c + 1, query))
+            continue
+        if len(query) == 3:  # a substitution within the codon (most changes): no window
+            done_until = c
+            residue = table[query]
+            if residue != protein[c]:
+                frequency = _frequency(frequencies, 3 * c, 3 * c + 3)
+                calls.append(Call(f"{gene.name}:{protein[c]}{c + 1}{residue}", frequency))
             continue
         end = c
         while (len(query) - 3 * (end - c + 1)) % 3 and end + 1 < last and end - c < MAX_WINDOW:
@@ -91,7 +99,7 @@ def call_changes(
             query += "".join(aligned[3 * end : 3 * end + 3])
         done_until = end
         frequency = _frequency(frequencies, 3 * c, 3 * end + 3)
-        if UNCOVERED in query or not set(query) <= set("ACGT"):
+        if UNCOVERED in query or query.strip("ACGT"):
             continue  # a mixed base inside an indel window cannot be phased: not called
         if (len(query) - 3 * (end - c + 1)) % 3:
             calls.append(

@@ -33,10 +33,12 @@ codon with a separate haplotype by that haplotype's share; it never drops or inv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 
-from cmvcds.engine.resistance.codons import Call, call_changes
+from cmvcds.engine.resistance.codons import MAX_WINDOW, Call, call_changes
 from cmvcds.engine.resistance.genes import GeneModel, ReferenceGenes, reverse_complement
 from cmvcds.engine.resistance.mutations import parse_change_id
 from cmvcds.engine.resistance.vcf import Variant, parse_vcf
@@ -125,17 +127,21 @@ def vcf_calls(
         text, genes.accession, genome_length=genome_length, spans=spans.values(), sample=sample
     )
     result = VcfCalls(warnings=warnings)
+    by_position = sorted(variants, key=attrgetter("position"))
+    starts = [v.position for v in by_position]
+    longest = max((len(v.ref) for v in variants), default=1)
     for name, model in genes.genes.items():
         lo, hi = spans[name]
+        window = by_position[bisect_left(starts, lo - longest + 1) : bisect_right(starts, hi)]
         here = [
             v
-            for v in variants
-            if v.position <= hi
-            and v.position + len(v.ref) - 1 >= lo
+            for v in window
+            if v.position + len(v.ref) - 1 >= lo
             and any(model.coding_index(v.position + k) is not None for k in range(len(v.ref)))
         ]
         if not here:
             continue
+        here.sort(key=attrgetter("line"))  # record order: the first REF mismatch is named
         result.genes_seen.add(name)
         for variant in here:
             _check_ref(model, variant, genes.accession)
@@ -168,18 +174,22 @@ def _translate(
 ) -> list[Call]:
     """The changes of one haplotype in the codons of its ``own`` edits, read with the
     ``background`` edits it carries: applied to ``scratch`` (the reference), translated, and
-    undone (one scratch alignment per gene instead of a copy per haplotype)."""
+    undone (one scratch alignment per gene instead of a copy per haplotype). Only background
+    edits inside the bases those codons can be read with (an indel's window of ``MAX_WINDOW``
+    codons included) are applied: no other base is read."""
+    own = list(own)
+    codons = {index // 3 for edit in own for _, index, _ in edit}
+    if not codons:
+        return []
+    low, high = 3 * min(codons), 3 * (max(codons) + MAX_WINDOW + 1)
+    near = [e for e in background if any(low <= index < high for _, index, _ in e)]
     saved: dict[int, str] = {}
-    codons: set[int] = set()
-    for edits, examined in ((background, False), (own, True)):
-        for edit in edits:
-            for _, index, _ in edit:
-                saved.setdefault(index, scratch[index])
-            touched = _apply(scratch, edit)
-            if examined:
-                codons |= touched
+    for edit in (*near, *own):
+        for _, index, _ in edit:
+            saved.setdefault(index, scratch[index])
+        _apply(scratch, edit)
     try:
-        return call_changes(model, scratch, codons) if codons else []
+        return call_changes(model, scratch, codons)
     finally:
         for index, value in saved.items():
             scratch[index] = value
@@ -229,7 +239,7 @@ def _gene_calls(
                     "reading frame"
                 )
     result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
-    _unlinked_readings(model, [*majority, *others], found, haplotype, result)
+    _unlinked_readings([*majority, *others], edits, found, haplotype, result, model.name)
     listed = {m.id for m in result.minority}
     for variant in (v for v in ordered if v.frequency < threshold):
         if not edits[variant]:
@@ -241,18 +251,19 @@ def _gene_calls(
 
 
 def _unlinked_readings(
-    model: GeneModel,
     called: list[Variant],
+    edits: Mapping[Variant, Edits],
     found: dict[str, Call],
     haplotype: Callable[[list[Variant], float], list[Call]],
     result: VcfCalls,
+    gene: str,
 ) -> None:
     """Say so when two variants of one codon were read apart (frequencies summing to <= 1, no
     phase joining them) and would make another change on one genome: the report names the
     reading it did not call, so that a lab can confirm by phasing (A594T + A594V, not A594M)."""
     by_codon: dict[int, list[Variant]] = {}
     for variant in called:
-        for codon in {index // 3 for _, index, _ in _edits(model, variant)}:
+        for codon in {index // 3 for _, index, _ in edits[variant]}:
             by_codon.setdefault(codon, []).append(variant)
     for codon, here in sorted(by_codon.items()):
         for i, first in enumerate(here):
@@ -267,7 +278,7 @@ def _unlinked_readings(
                 unseen = [c.id for c in haplotype([first, second], together) if c.id not in found]
                 if unseen:
                     result.warnings.append(
-                        f"{model.name} codon {codon + 1}: the variants at {first.position} "
+                        f"{gene} codon {codon + 1}: the variants at {first.position} "
                         f"({first.frequency:.0%}) and {second.position} ({second.frequency:.0%}) "
                         "need not share a genome (frequencies sum to at most 100 %, no phase) "
                         f"and were read apart; on one genome they would read {', '.join(unseen)} "

@@ -11,11 +11,12 @@ from cmvcds.knowledge.schemas.resistance import (
     CuratedCall,
     Evidence,
     MutationPhenotype,
+    NaturalPolymorphism,
     Phenotype,
     ResistanceLevels,
 )
 
-__all__ = ["Assessment", "Level", "MutationStatus", "assess_rows", "band"]
+__all__ = ["Assessment", "Level", "MutationStatus", "assess_rows", "band", "listed_polymorphism"]
 
 
 class Level(StrEnum):
@@ -67,6 +68,7 @@ class Assessment:
     polymorphism: bool = False
     curated: CuratedCall | None = None  # a curated level replaced ``measured``
     measured: Level | None = None
+    listed: NaturalPolymorphism | None = None  # from polymorphisms.yaml (``rows`` is empty)
 
 
 def band(value: float, levels: ResistanceLevels) -> Level:
@@ -117,3 +119,8 @@ def assess_rows(rows: Sequence[MutationPhenotype], levels: ResistanceLevels) -> 
     return Assessment(
         Level.SUSCEPTIBLE, None, polymorphic[0].evidence, polymorphic, polymorphism=True
     )
+
+
+def listed_polymorphism(row: NaturalPolymorphism) -> Assessment:
+    """A natural polymorphism of ``polymorphisms.yaml``: susceptible, for the row's drug only."""
+    return Assessment(Level.SUSCEPTIBLE, None, row.evidence, (), polymorphism=True, listed=row)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cmvcds.engine.resistance.genes import ReferenceGenes
 from cmvcds.errors import SequenceInputError
@@ -187,7 +188,9 @@ def read_mutation_list(
     return tuple(written), repeated, tuple(synonymous)
 
 
+@lru_cache(maxsize=4096)
 def parse_change_id(mutation_id: str) -> Change:
-    """A canonical id back into its parts (no reference check; ids come from the engine)."""
+    """A canonical id back into its parts (no reference check; ids come from the engine;
+    memoised: reports sort and index by it)."""
     gene, _, change = mutation_id.partition(":")
     return _change(gene, change)

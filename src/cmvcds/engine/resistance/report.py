@@ -20,7 +20,9 @@ Rules (data in ``knowledge/data/resistance``):
   its genes makes it ``unknown``; otherwise it is ``susceptible``;
 - a known polymorphism (HerpesDRG "Polymorphism") is susceptible for the drug of that row only:
   for a drug with no row the change is uncharacterised (UL54 V715A is a cidofovir polymorphism,
-  resistant to foscarnet, and unknown for ganciclovir);
+  resistant to foscarnet, and unknown for ganciclovir). The natural strain polymorphisms of
+  ``polymorphisms.yaml`` fill in where the mutation table has no row for a mutation × drug, for
+  the drug of their row only (a listed row that gains a measured row is a pack inconsistency);
 - minority variants (below the reporting threshold) are listed and never drive a call.
 """
 
@@ -32,7 +34,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cmvcds.engine.resistance.codons import Call
-from cmvcds.engine.resistance.levels import Assessment, Level, MutationStatus, assess_rows
+from cmvcds.engine.resistance.levels import (
+    Assessment,
+    Level,
+    MutationStatus,
+    assess_rows,
+    listed_polymorphism,
+)
 from cmvcds.engine.resistance.mutations import parse_change_id
 from cmvcds.engine.resistance.viruses import DEFAULT_VIRUS, virus_tables
 from cmvcds.errors import KnowledgeError
@@ -42,6 +50,8 @@ from cmvcds.knowledge.schemas.resistance import (
     CombinedEffects,
     Curation,
     MutationPhenotype,
+    NaturalPolymorphism,
+    Polymorphisms,
     ResistanceDrug,
     ResistanceDrugs,
     ResistanceLevels,
@@ -103,6 +113,8 @@ class Contribution:
     measured: Level | None = None
     curation: str | None = None  # its id in curation.yaml
     curation_citations: tuple[str, ...] = ()
+    listed: str | None = None  # its id in polymorphisms.yaml (a natural polymorphism)
+    listed_citations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -297,6 +309,9 @@ def _index(knowledge: Knowledge, virus: str) -> _Index:
         )
         if not item.verified:
             unverified_rows[item.id] = f"Curated level of {item.mutation} for {item.drug}"
+    if tables.polymorphisms:
+        listed = knowledge.table(tables.polymorphisms, Polymorphisms).polymorphisms
+        _add_listed(listed, singles, single_rows, unverified_rows)
     rules: dict[str, list[CombinedEffectRule]] = defaultdict(list)
     combined = (
         knowledge.table(tables.combined_effects, CombinedEffects).rules
@@ -333,6 +348,27 @@ def _index(knowledge: Knowledge, virus: str) -> _Index:
     return index
 
 
+def _add_listed(
+    listed: Sequence[NaturalPolymorphism],
+    singles: dict[tuple[str, str], Assessment],
+    single_rows: Mapping[tuple[str, str], Sequence[MutationPhenotype]],
+    unverified_rows: dict[str, str],
+) -> None:
+    """The natural polymorphisms of ``polymorphisms.yaml`` where no row measures the mutation
+    for the drug; a listed mutation x drug with measured rows (or listed twice) is refused."""
+    for row in listed:
+        key = (row.mutation, row.drug)
+        if key in singles:
+            measured = sorted(r.id for r in single_rows.get(key, []))
+            raise KnowledgeError(
+                f"polymorphisms.yaml {row.id}: {row.mutation} x {row.drug} is listed more "
+                f"than once or has measured rows {measured}; review the entry"
+            )
+        singles[key] = listed_polymorphism(row)
+        if not row.verified:
+            unverified_rows[row.id] = f"Natural polymorphism {row.mutation} for {row.drug}"
+
+
 def mutation_levels(
     knowledge: Knowledge, virus: str = DEFAULT_VIRUS
 ) -> Mapping[tuple[str, str], Assessment]:
@@ -348,14 +384,20 @@ def default_threshold(knowledge: Knowledge) -> float:
 def _contribution(
     mutation: str, assessment: Assessment, *, combination: bool = False, polymorphism: bool = False
 ) -> Contribution:
-    references = tuple(sorted({r.doi for r in assessment.rows if r.doi}))
+    listed = assessment.listed
+    references = tuple(
+        sorted(
+            {r.doi for r in assessment.rows if r.doi}
+            | ({listed.doi} if listed and listed.doi else set())
+        )
+    )
     curated = assessment.curated
     return Contribution(
         mutation=mutation,
         level=assessment.level,
         fold_change=assessment.fold_change,
         evidence=assessment.evidence.value,
-        studies=len({r.doi or r.id for r in assessment.rows}),
+        studies=len({r.doi or r.id for r in assessment.rows}) + (1 if listed else 0),
         references=references,
         qualitative=assessment.qualitative,
         polymorphism=polymorphism or assessment.polymorphism,
@@ -364,6 +406,8 @@ def _contribution(
         measured=assessment.measured,
         curation=curated.id if curated else None,
         curation_citations=curated.citations if curated else (),
+        listed=listed.id if listed else None,
+        listed_citations=listed.citations if listed else (),
     )
 
 
@@ -476,6 +520,7 @@ def _call_drug(
                     "charles2024-herpesdrg",
                     "herpesdrg-db-2026q2",
                     *(i for c in contributions for i in c.curation_citations),
+                    *(i for c in contributions for i in c.listed_citations),
                     *(i for f in flags for i in f.citations),
                 )
             )
@@ -573,6 +618,7 @@ def interpret(
         )
     used = {f.rule for d in drugs for f in d.flags}
     used |= {c.curation for d in drugs for c in d.contributions if c.curation}
+    used |= {c.listed for d in drugs for c in d.contributions if c.listed}
     unverified = _unverified(index) + tuple(
         note for key, note in index.unverified_rows.items() if key in used
     )

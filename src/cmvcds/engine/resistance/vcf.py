@@ -13,9 +13,9 @@ How the variants become amino-acid changes: :mod:`haplotypes`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import compress, repeat
 from operator import itemgetter, not_
+from typing import NamedTuple
 
 from cmvcds.errors import SequenceInputError
 
@@ -24,8 +24,7 @@ __all__ = ["Variant", "head_lines", "parse_vcf", "vcf_samples"]
 _SYMBOLIC_REFERENCE = {".", "<*>", "<NON_REF>"}  # "no alternative allele": nothing to report
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):  # a tuple: built for every record kept, hashed by the haplotypes
     line: int
     position: int
     ref: str
@@ -188,11 +187,13 @@ def _genome_mask(intervals: tuple[tuple[int, int], ...], limit: int) -> bytearra
 _GENOME_MASKS: dict[tuple[tuple[tuple[int, int], ...], int], bytearray] = {}  # memo
 
 
-def _select(
-    text: str, accession: str, mask: bytearray
-) -> tuple[list[tuple[int, str]], bool] | None:
-    """(line number, line) of every record the line filter of :func:`parse_vcf` would keep, and
-    whether a ``#CHROM`` line was seen, computed column-wise instead of one Python step per line.
+Record = tuple[int, list[str]]  # (line number, the record's tab-separated columns)
+
+
+def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], bool] | None:
+    """(line number, columns) of every record the line filter of :func:`parse_vcf` would keep,
+    and whether a ``#CHROM`` line was seen, computed column-wise instead of one Python step per
+    line; the kept records' columns are taken from that one split, never rebuilt and split again.
 
     The records (after the ``#`` header) are split on tabs once; when every record has the same
     number of columns, POS and REF of record ``j`` sit at fixed strides of that list, and that
@@ -226,9 +227,12 @@ def _select(
     ):
         return None
     positions = fields[1::per_line]
-    if not all(map(str.isdigit, positions)):
+    if not "".join(positions).isdigit():
         return None
-    starts = list(map(int, positions))
+    try:
+        starts = list(map(int, positions))
+    except ValueError:  # an empty POS
+        return None
     if len(starts) < 2 or max(starts) >= len(mask):
         return None  # one record, or one past the genome's end: read line by line
     hit = set(compress(range(count), itemgetter(*starts)(mask)))
@@ -238,13 +242,47 @@ def _select(
         hit.update(compress(range(count), map(not_, lengths)))
     offset = text.count("\n", 0, body_start) + 1
     seen_header = text.startswith("#CHROM") or "\n#CHROM" in text[:body_start]
-    selected = []
-    for j in sorted(hit):  # line j rebuilt from its fields (its last one ends at the break)
+    selected: list[Record] = []
+    for j in sorted(hit):  # the columns of line j (its last one ends at the line break)
         first, last = j * per_line, (j + 1) * per_line
-        middle = "\t".join(fields[first + 1 : last])
-        end = fields[last].partition("\n")[0]
-        selected.append((offset + j, f"{accession}\t{middle}\t{end}"))
+        cols = fields[first:last]
+        cols[0] = accession
+        cols.append(fields[last].partition("\n")[0])
+        selected.append((offset + j, cols))
     return selected, seen_header
+
+
+def _line_records(
+    text: str,
+    accession: str,
+    mask: bytearray | None,
+    limit: int,
+    header: list[bool],
+) -> Iterator[Record]:
+    """The records of ``text`` read line by line (any shape :func:`_select` hands back), those
+    surely outside ``mask`` skipped at the line unsplit; ``header[0]`` set on a ``#CHROM`` line."""
+    width = len(mask) if mask is not None else 0
+    prefix = accession + "\t"
+    skip = len(prefix)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw.startswith("#"):
+            header[0] = header[0] or raw.startswith("#CHROM")
+            continue
+        if not raw:
+            continue
+        if mask is not None and raw.startswith(prefix):  # skip at the line
+            t2 = raw.find("\t", skip)
+            pos = raw[skip:t2]
+            if pos.isdigit():
+                start = int(pos)
+                if start >= width or not mask[start]:
+                    t3 = raw.find("\t", t2 + 1)
+                    t4 = raw.find("\t", t3 + 1)
+                    if t3 > 0 and 0 < t4 - t3 - 1 <= _MASK_PAD and start + t4 - t3 - 2 <= limit:
+                        continue
+        if raw.isspace():
+            continue
+        yield number, raw.split("\t")
 
 
 def parse_vcf(
@@ -265,48 +303,27 @@ def parse_vcf(
         if mask is None:
             mask = _MASKS[intervals] = _target_mask(intervals, max(hi for _, hi in intervals))
     width = len(mask) if mask is not None else 0
-    prefix = accession + "\t"
-    skip = len(prefix)
     limit = genome_length if genome_length is not None else 1 << 62
     variants: list[Variant] = []
     filtered = no_frequency = 0
     symbolic: dict[str, int] = {}
     outside: list[str] = []
-    seen_header = False
     base = accession.split(".")[0]
     selected = None
     if intervals is not None and genome_length is not None:
         selected = _select(text, accession, _genome_mask(intervals, genome_length))
-    prefiltered = selected is not None
-    lines: Iterable[tuple[int, str]]
+    header = [False]
+    records: Iterable[Record]
     if selected is not None:
-        lines, seen_header = selected
+        records, header[0] = selected
     else:
-        lines = enumerate(text.splitlines(), start=1)
-    for number, raw in lines:
-        if raw.startswith("#"):
-            seen_header = seen_header or raw.startswith("#CHROM")
-            continue
-        if not raw:
-            continue
-        if mask is not None and not prefiltered and raw.startswith(prefix):  # skip at the line
-            t2 = raw.find("\t", skip)
-            pos = raw[skip:t2]
-            if pos.isdigit():
-                start = int(pos)
-                if start >= width or not mask[start]:
-                    t3 = raw.find("\t", t2 + 1)
-                    t4 = raw.find("\t", t3 + 1)
-                    if t3 > 0 and 0 < t4 - t3 - 1 <= _MASK_PAD and start + t4 - t3 - 2 <= limit:
-                        continue
-        if raw.isspace():
-            continue
-        head = raw.split("\t", 4)
-        if len(head) < 5:
+        records = _line_records(text, accession, mask, limit, header)
+    for number, cols in records:
+        if len(cols) < 5:
             raise SequenceInputError(
                 f"VCF line {number}: expected at least 8 tab-separated columns"
             )
-        chrom, pos, _, ref = head[:4]
+        chrom, pos, _, ref = cols[:4]
         if chrom != accession and chrom.split(".")[0] != base:
             raise SequenceInputError(
                 f"VCF line {number}: chromosome {chrom!r} is not {accession}; call variants against "
@@ -327,7 +344,6 @@ def parse_vcf(
             )
         ):
             continue  # outside the resistance genes: skipped at the line
-        cols = raw.rstrip("\r\n").split("\t")
         if len(cols) < 8:
             raise SequenceInputError(
                 f"VCF line {number}: expected at least 8 tab-separated columns"
@@ -352,7 +368,7 @@ def parse_vcf(
             if frequency > 0:
                 variants.append(Variant(number, start, ref.upper(), alt.upper(), frequency, phase))
     warnings = []
-    if not seen_header:
+    if not header[0]:
         warnings.append(
             "the VCF has no '#CHROM' header line: its columns were read in VCF order "
             "(CHROM, POS, ID, REF, ALT, QUAL, FILTER, INFO)"

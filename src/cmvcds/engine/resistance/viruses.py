@@ -1,7 +1,7 @@
 """The herpesviruses the resistance report covers, and which knowledge tables describe each.
 
 HCMV (the default, ``cmv``) has the full set of tables: reference genes, HerpesDRG-DB rows,
-studies, drugs, curated levels and combined-effect rules. HSV-1, HSV-2 and VZV (issue 18) have
+studies, drugs, curated levels, combined-effect rules and natural polymorphisms. HSV-1, HSV-2 and VZV (issue 18) have
 their own reference, rows, studies and drugs (``resistance/<virus>/``); the fold-change bands and
 the reporting threshold (``resistance_levels``) are shared. Table names differ per virus because
 HSV-1 and HSV-2 share gene names (UL23, UL30) but not sequences or phenotypes.
@@ -27,6 +27,7 @@ class VirusTables:
     drugs: str
     curation: str | None = None
     combined_effects: str | None = None
+    polymorphisms: str | None = None
 
 
 def _alpha(key: str, name: str, strain: str) -> VirusTables:
@@ -53,6 +54,7 @@ VIRUSES: dict[str, VirusTables] = {
         "resistance_drugs",
         "resistance_curation",
         "resistance_combined_effects",
+        "resistance_polymorphisms",
     ),
     "hsv1": _alpha("hsv1", "HSV-1", "strain 17"),
     "hsv2": _alpha("hsv2", "HSV-2", "HG52"),

@@ -439,13 +439,14 @@ def schedule_monitoring(
     planned = set(result.schedule)
     for item in monitoring.items(drug, indication, population):
         citations = result.cite(item, f"{item.event} every {item.every_days} days on {drug}")
+        event, reason = ScheduleEvent(item.event), f"{drug}: {item.reason}"
+        step = timedelta(days=item.every_days)
         day = start
+        if day < on:  # the first planned day on or after ``on``
+            day += step * -((start - on).days // item.every_days)
         while day <= last:
-            if day >= on:
-                entry = ScheduleItem(
-                    ScheduleEvent(item.event), day, citations, reason=f"{drug}: {item.reason}"
-                )
-                if entry not in planned:
-                    planned.add(entry)
-                    result.schedule.append(entry)
-            day += timedelta(days=item.every_days)
+            entry = ScheduleItem(event, day, citations, reason=reason)
+            if entry not in planned:
+                planned.add(entry)
+                result.schedule.append(entry)
+            day += step

@@ -2,13 +2,15 @@
 understands, what each becomes in the case format, and the required bindings we check ourselves
 (``fhir.resources`` validates types and cardinality, not code bindings)."""
 
-
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cmvcds.knowledge.schemas.base import Fact, Strict
+from cmvcds.knowledge.schemas.loinc_check import valid_loinc_code
+
+LOINC = "http://loinc.org"
 
 #: What a mapped Observation code becomes (a case observation code, or a pregnancy field).
 Target = str
@@ -25,6 +27,14 @@ class ObservationCode(Fact):
     )
     specimen: str | None = None
     confidence: Literal["H", "M", "L"]
+
+    @model_validator(mode="after")
+    def _loinc_check_digit(self) -> "ObservationCode":
+        if self.system == LOINC and not valid_loinc_code(self.code):
+            raise ValueError(
+                f"LOINC code {self.code!r} has a wrong Mod 10 check digit (LOINC Users' Guide 12 C)"
+            )
+        return self
 
 
 class AnswerCode(Fact):

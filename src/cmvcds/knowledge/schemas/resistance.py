@@ -5,7 +5,6 @@ per mutation × drug, the fold change kept as written (``8.3``, a range ``2-5``,
 ``<2`` or ``>200``) and read into numbers by :meth:`MutationPhenotype.bounds`.
 """
 
-
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -197,3 +196,25 @@ class Curation(Strict):
     """``curation.yaml``: curated levels, each with its sources and the rows it supersedes."""
 
     calls: tuple[CuratedCall, ...] = ()
+
+
+class NaturalPolymorphism(Fact):
+    """A natural strain polymorphism for one drug: a change seen in strains susceptible to that
+    drug that the mutation table has no row for. It makes the change "susceptible (known
+    polymorphism)" for that drug only; for any other drug the change stays uncharacterised.
+    ``locator`` says where the row was read (the source row, table or page)."""
+
+    id: str
+    mutation: str = Field(pattern=MUTATION_ID)
+    drug: str
+    evidence: Evidence
+    doi: str | None = None
+    locator: str
+
+
+class Polymorphisms(Strict):
+    """``polymorphisms.yaml``: natural strain polymorphisms per drug, and how they were sought
+    (``searched``: the sources looked for and whether a variant list could be read in them)."""
+
+    polymorphisms: tuple[NaturalPolymorphism, ...] = ()
+    searched: tuple[str, ...] = ()

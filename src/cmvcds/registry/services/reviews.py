@@ -153,8 +153,12 @@ def act(
     if statement_id not in pack:
         raise InputError(f"no answer statement {statement_id!r} in the pack", field="statement")
     comment = comment.strip() if comment and comment.strip() else None
+    # Locked: two reviewers acting at once act one after the other, the second on the state the
+    # first left (a first review of a statement is a new row: the unique key makes that a 409).
     row = session.scalars(
-        select(StatementReview).where(StatementReview.statement_id == statement_id)
+        select(StatementReview)
+        .where(StatementReview.statement_id == statement_id)
+        .with_for_update()
     ).first()
     current = record_of(row) if row is not None else pack[statement_id]
     after = apply_review(current, action, actor.username, on, comment)

@@ -32,11 +32,18 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cmvcds.adapters.api.problems import ProblemResponse, problem_responses, problems_of
-from cmvcds.adapters.web.registry.routes import BUSY, COOKIE, _registry, client_address, now
+from cmvcds.adapters.web.registry.routes import (
+    BUSY,
+    CONFLICT,
+    COOKIE,
+    _registry,
+    client_address,
+    now,
+)
 from cmvcds.errors import AccessDenied, InputError
 from cmvcds.registry import analytics
 from cmvcds.registry.access import Actor
-from cmvcds.registry.db import is_lock_timeout
+from cmvcds.registry.db import is_conflict, is_lock_timeout
 from cmvcds.registry.models import Site
 from cmvcds.registry.security import LoginThrottled, login, resolve_session
 from cmvcds.registry.services import crf, study, subjects
@@ -84,6 +91,8 @@ class ProblemRoute(APIRoute):
                           for e in error.errors()]  # fmt: skip
                 return _problem(422, "Invalid input", "the request is malformed", errors=errors)
             except DBAPIError as error:
+                if is_conflict(error):
+                    return _problem(409, "Conflict", CONFLICT)
                 if not is_lock_timeout(error):
                     raise
                 return _problem(503, "Busy", BUSY)
@@ -95,7 +104,7 @@ router = APIRouter(
     prefix="/api/v1/registry",
     tags=["registry"],
     route_class=ProblemRoute,
-    responses=problem_responses(401, 403, 404, 422, 429, 503),
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
 )
 
 

@@ -11,7 +11,8 @@ waiting for the database never blocks the event loop; a form's body is read befo
 transaction opens (a slow client holds no lock); the request's transaction is committed
 before the answer is built into a response (``Depends(..., scope="function")``), so what is
 acknowledged is committed; a wait for another's lock longer than ``db.LOCK_TIMEOUT_MS`` is a
-503 "busy, try again" (``RegistryRoute``); bodies and forms are bounded (``FORM_LIMITS``).
+503 "busy, try again" and a row another user created at the same moment is a 409 "conflict",
+never a 500 (``RegistryRoute``; the form page redraws the typed values instead); bodies and forms are bounded (``FORM_LIMITS``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -42,7 +43,7 @@ from cmvcds.adapters.web.texts import shown_error
 from cmvcds.errors import AccessDenied, InputError, RegistryError
 from cmvcds.registry import analytics, audit_view, exports, migrate
 from cmvcds.registry.access import Actor, Permission, require
-from cmvcds.registry.db import Registry, is_lock_timeout
+from cmvcds.registry.db import Registry, is_conflict, is_lock_timeout
 from cmvcds.registry.dictionary import choices, shown
 from cmvcds.registry.models import DataQuery, QueryStatus, Role, WebSession
 from cmvcds.registry.security import (
@@ -60,6 +61,15 @@ __all__ = ["COOKIE", "FORM_LIMITS", "MAX_BODY", "RegistryRoute", "client_address
 MAX_BODY = 256 * 1024  # bytes: the largest CRF form with its free text is a few kB
 FORM_LIMITS = {"max_fields": 1000, "max_files": 0, "max_part_size": 64 * 1024}
 BUSY = "The registry is busy with another user's change; please submit again in a moment."
+CONFLICT = N_(
+    "Another user saved this record at the same moment, so your change was not saved. "
+    "Reload the page, check what is recorded now and submit again."
+)
+FORM_CONFLICT = N_(
+    "Another user saved this form at the same moment, so your values were not saved. They are "
+    "kept below: check them against what is recorded now (reload in another tab) and save again; "
+    "a changed recorded value needs a reason."
+)
 
 
 class RegistryRoute(APIRoute):
@@ -72,6 +82,9 @@ class RegistryRoute(APIRoute):
             try:
                 return await handler(request)
             except DBAPIError as error:
+                if is_conflict(error):
+                    return page("registry_error.html", 409, title=_("Conflict"), viewer=None,
+                                message=_(CONFLICT))  # fmt: skip
                 if not is_lock_timeout(error):
                     raise
                 return self.busy()
@@ -417,11 +430,16 @@ def form_submit(
                                    instance=instance, reason=reason, today=clock.date())  # fmt: skip
     except AccessDenied as error:
         return _denied(viewer, str(error))
-    except (InputError, RegistryError) as error:
+    except (InputError, RegistryError, IntegrityError) as error:
+        if isinstance(error, IntegrityError) and not is_conflict(error):
+            raise
         context = _form_context(viewer, pseudonym, event, instrument, instance)
         for row in context["rows"]:
             if row["row"].field_name in values:
                 row["value"] = values[row["row"].field_name]
+        if isinstance(error, IntegrityError):  # saved by another user since this one read it
+            context["message"] = _(FORM_CONFLICT)
+            return page("registry_form.html", 409, **context)
         context["message"] = shown_error(str(error))
         return page("registry_form.html", 422, **context)
     viewer.session.commit()  # committed (and the audit head released) before "Saved." is drawn
