@@ -194,7 +194,7 @@ def test_ask_page_in_both_languages_and_audiences(
     page.get_by_role("button", name="Ask").click()
     answer = page.locator("section.answer")
     expect(answer).to_have_attribute("data-covered", "yes")
-    expect(answer).to_have_attribute("lang", lang)
+    expect(answer).to_have_attribute("data-language", lang)
     expect(page.locator("p.summary")).to_contain_text(lead)
     ids = page.locator("div.statement").evaluate_all("els => els.map(e => e.id)")
     if audience == "patient":
@@ -232,7 +232,7 @@ def test_ask_page_infers_the_reader_and_says_what_is_pending_once(
     page.get_by_role("button", name="Ask").click()
     answer = page.locator("section.answer")
     expect(answer).to_have_attribute("data-covered", "yes")
-    expect(answer).to_have_attribute("lang", lang)
+    expect(answer).to_have_attribute("data-language", lang)
     written_for = "a patient or family" if reader == "patient" else "a healthcare professional"
     expect(page.locator("p.audience-inferred")).to_contain_text(written_for)
     expect(page.locator("ol.review-steps li")).to_have_count(3)

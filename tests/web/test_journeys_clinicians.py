@@ -144,9 +144,11 @@ def test_obstetrician_from_serology_to_dossier_and_consent_in_italian(
     expect(page.locator("#consent-form")).to_contain_text("Acconsento")
     expect(page.locator("#information-sheet")).to_contain_text("26 settimane")
     check_page(page, "obstetrician-648-consent-it")
-    page.get_by_role("link", name="English").click()  # the English version, on request
+    page.get_by_role("button", name="English").click()  # the English version, on request
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#consent-form")).to_contain_text("I consent")
+    expect(page.locator('[data-print="patient_name"]')).to_have_text(NAME)  # kept, never in a URL
+    assert NAME not in page.url
     page.get_by_role("link", name="Back to the assessment").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("journey-obstetric-648")
 

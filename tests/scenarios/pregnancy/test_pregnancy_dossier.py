@@ -33,7 +33,7 @@ def test_dossier_documents_the_decision(knowledge: Knowledge) -> None:
         "2026-05-10",
         "Written informed consent signed by the patient",
         "GFR 118 (eGFR, reported on 2026-02-20)",
-        "[aifa2020-648-valacyclovir] Agenzia Italiana del Farmaco",
+        "[aifa2020-648-valacyclovir] <cite>Agenzia Italiana del Farmaco",  # a title, in its language
         "Prescribing physician",
     ):
         assert text in html, text

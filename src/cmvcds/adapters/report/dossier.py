@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -247,11 +247,13 @@ def consent_html(
     """The patient information sheet and the written informed-consent form for the valacyclovir
     course of ``document``, in the language being rendered (:func:`in_language`)."""
     regimens = [g for g in document.get("regimens", []) if g.get("drug") == "valacyclovir"]
+    fields = fields or PrintFields()
     return _ENV.get_template("consent.html").render(
         doc=document,
         case_id=case.id,
         regimens=regimens,
-        fields=fields or PrintFields(),
+        fields=fields,
+        typed={name: value for name, value in asdict(fields).items() if value},
         back=back,
     )
 

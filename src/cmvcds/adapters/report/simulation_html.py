@@ -172,7 +172,7 @@ def _parameters(result: SimulationResult, knowledge: Knowledge) -> str:
     rows = []
     unverified = escape(gettext("(unverified)"))
     for p in parameter_rows(knowledge, result.population):
-        sources = "; ".join(escape(knowledge.sources[c].citation()) for c in p.citations)
+        sources = "; ".join(f"<cite>{escape(knowledge.sources[c].citation())}</cite>" for c in p.citations)
         flag = f" <span class='unverified'>{unverified}</span>" if not p.verified else ""
         unit = f" {p.currency} {p.price_year}" if p.currency else ""
         used = result.inputs.get(p.id, p.base)

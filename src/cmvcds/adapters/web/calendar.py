@@ -16,6 +16,7 @@ from babel.dates import format_date
 from icalendar import Calendar, Event
 
 from cmvcds.adapters.web import i18n
+from cmvcds.adapters.web.texts import clinical
 
 __all__ = ["CalendarDay", "CalendarMonth", "calendar_ics", "monitoring_calendar"]
 
@@ -62,7 +63,9 @@ def monitoring_calendar(doc: dict[str, Any]) -> list[CalendarMonth]:
 
 
 def _label(event: str) -> str:
-    return i18n.gettext(event.replace("-", " ").replace("_", " "))
+    words = event.replace("-", " ").replace("_", " ")
+    shown = i18n.gettext(words)
+    return clinical(words) if shown == words else shown  # the catalogue's, else the pack's
 
 
 def calendar_ics(doc: dict[str, Any], key: int) -> bytes:
@@ -90,8 +93,9 @@ def calendar_ics(doc: dict[str, Any], key: int) -> bytes:
         event.add("dtend", last + timedelta(days=1))
         event.add("summary", f"{_label(str(item.get('event', '')))} — {case_id}")
         sources = ", ".join(item.get("citations") or [])
-        reason = str(item.get("reason") or "")
-        event.add("description", f"{reason}\n{i18n.gettext('Sources:')} {sources}".strip())
+        reason = clinical(str(item.get("reason") or ""))
+        cited = i18n.gettext("Sources:")
+        event.add("description", f"{reason}\n{cited} {sources}".strip())
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
     return calendar.to_ical()

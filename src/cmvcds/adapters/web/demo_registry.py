@@ -20,8 +20,9 @@ from cmvcds.registry.services import study
 
 __all__ = ["DEMO_PASSWORD", "DEMO_SITE", "DEMO_USERS", "seed_demo_registry"]
 
-#: The demo site (its code prefixes the pseudonyms of its subjects).
-DEMO_SITE = ("DEMO01", "Demo hospital (demonstration data only)")
+#: The demo site (its code prefixes the pseudonyms of its subjects); its name is a proper name,
+#: Italian as the name of a site of the protocol would be, in either language of the pages.
+DEMO_SITE = ("DEMO01", "Ospedale dimostrativo (solo dati di prova)")
 #: Published in the README: only ever valid in a demo database.
 DEMO_PASSWORD = "demo-only-password"
 #: One user per role; site roles belong to the demo site.

@@ -21,8 +21,10 @@ from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.forms import form_to_raw
+from cmvcds.adapters.web.i18n import N_, gettext
 from cmvcds.adapters.web.render import render
 from cmvcds.adapters.web.summary import ROUTE_WORDS, clinical_view
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.engine.renal import WeightBasis
@@ -51,16 +53,16 @@ PATIENT_FIELDS = (
     "dialysis",
     "birth_weight_for_gestational_age",
 )
-REGIONS = {"us": "US label (FDA)", "eu": "EU/Italian label (SmPC, AIFA)"}
+REGIONS = {"us": N_("US label (FDA)"), "eu": N_("EU/Italian label (SmPC, AIFA)")}
 WEIGHT_BASIS_WORDS: dict[str, WeightBasis] = {
     "actual": "actual",
     "ideal": "ideal",
     "adjusted": "adjusted",
 }
 WEIGHT_BASES = {
-    "actual": "actual body weight",
-    "ideal": "ideal body weight (institutional policy)",
-    "adjusted": "adjusted body weight (institutional policy)",
+    "actual": N_("actual body weight"),
+    "ideal": N_("ideal body weight (institutional policy)"),
+    "adjusted": N_("adjusted body weight (institutional policy)"),
 }
 
 
@@ -69,25 +71,30 @@ def dose_instruction(regimen: dict[str, Any]) -> str:
     until day 200 after transplantation." Each following phase adds "Then …"."""
     sentences: list[str] = []
     phase: dict[str, Any] | None = regimen
-    verb = "Give"
+    verb = gettext("Give %(amount)s")
     while phase:
         amount = f"{_number(phase['dose_mg'])} mg"
         extras = []
         if "dose_mg_per_kg" in phase:
             extras.append(f"{_number(phase['dose_mg_per_kg'])} mg/kg")
         if "oral_solution_ml" in phase:
-            extras.append(f"{_number(phase['oral_solution_ml'])} mL of the oral solution")
+            extras.append(
+                gettext("%(ml)s mL of the oral solution")
+                % {"ml": _number(phase["oral_solution_ml"])}
+            )
         if extras:
             amount += f" ({'; '.join(extras)})"
-        route = ROUTE_WORDS.get(str(phase.get("route")), str(phase.get("route") or ""))
-        text = f"{verb} {amount} {route} {phase['schedule']}".replace("  ", " ")
+        route = str(phase.get("route") or "")
+        route = gettext(ROUTE_WORDS[route]) if route in ROUTE_WORDS else clinical(route)
+        text = f"{verb % {'amount': amount}} {route} {clinical(phase['schedule'])}"
         if phase.get("until_post_transplant_day"):
-            text += f" until day {phase['until_post_transplant_day']} after transplantation"
+            day = phase["until_post_transplant_day"]
+            text += " " + gettext("until day %(day)s after transplantation") % {"day": day}
         elif phase.get("duration"):
-            text += f" — {phase['duration']}"
-        sentences.append(text + ".")
+            text += f" — {clinical(phase['duration'])}"
+        sentences.append(" ".join(text.split()) + ".")
         phase = phase.get("then")
-        verb = "Then give"
+        verb = gettext("Then give %(amount)s")
     return " ".join(sentences)
 
 

@@ -15,11 +15,15 @@ from markdown_it import MarkdownIt
 
 from cmvcds.adapters import knowledge_pages
 from cmvcds.adapters.api.deps import ClinicDep, IndexDep
+from cmvcds.adapters.web.i18n import N_
 from cmvcds.adapters.web.render import render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+#: The kinds of a search hit and of a source (``SourceKind``), translated where shown.
+KINDS = (N_("source"), N_("table"), N_("guideline"), N_("label"), N_("research"),
+         N_("regulatory"), N_("database"), N_("standard"))  # fmt: skip
 
 
 def _page(template: str, **context: Any) -> HTMLResponse:

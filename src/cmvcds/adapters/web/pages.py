@@ -360,7 +360,7 @@ def case_version(key: int, number: int, store: StoreDep) -> HTMLResponse:
         "case_version.html",
         stored=stored,
         version=version,
-        title=f"Case {stored.case_id}, version {number}",
+        title=_("Case %(id)s, version %(number)s", id=stored.case_id, number=number),
         **parts,
     )
 
@@ -386,7 +386,11 @@ def case_page(
     except InputError as error:
         lines = [f"{p['field']}: {p['message']}" for p in problems_of(error)]
         return _page(
-            "case_invalid.html", 422, stored=stored, lines=lines, title=f"Case {stored.case_id}"
+            "case_invalid.html",
+            422,
+            stored=stored,
+            lines=lines,
+            title=_("Case %(id)s", id=stored.case_id),
         )
     return _page(
         "assessment.html",

@@ -30,6 +30,14 @@ def _label(code: str) -> str:
     return str(code).replace("_", " ").replace("-", " ")
 
 
+def _change(text: str) -> str:
+    """A version's recorded change in the page's language: the two the app writes ("created
+    (origin)", "edited") translated, a note typed by the user as typed."""
+    if text.startswith("created (") and text.endswith(")"):
+        return i18n.gettext("created (%(origin)s)") % {"origin": text[len("created (") : -1]}
+    return i18n.gettext(i18n.N_("edited")) if text == "edited" else text
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -43,6 +51,7 @@ def environment() -> Environment:
     env.filters["wording"] = _wording
     env.filters["label"] = _label
     env.filters["todate"] = date.fromisoformat
+    env.filters["change"] = _change
     return env
 
 

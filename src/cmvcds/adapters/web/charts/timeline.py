@@ -18,6 +18,7 @@ from typing import Any
 
 from cmvcds.adapters.web.charts.common import WIDE, Frame, as_date, ga_text
 from cmvcds.adapters.web.i18n import N_, gettext
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.errors import CmvcdsError
 
@@ -104,7 +105,7 @@ def _amniocenteses(case: dict[str, Any] | None) -> list[_Amnio]:
         if o.get("value") is not None:
             result = f"{o['value']:g} {o.get('unit', '')}".strip()
         else:
-            result = gettext(str(o.get("result", "")).replace("_", " "))
+            result = clinical(str(o.get("result", "")).replace("_", " "))
         done.append(_Amnio(day, result))
     return done
 
@@ -128,7 +129,7 @@ def pregnancy_timeline(
     except CmvcdsError:
         return None
     edd = as_date((findings.get("dating") or {}).get("edd")) or lmp + timedelta(TERM.days)
-    landmarks.append(Landmark(TERM, f"{gettext('EDD')} {edd}"))
+    landmarks.append(Landmark(TERM, gettext("EDD") + f" {edd}"))
 
     def ga(day: date) -> int:
         return (day - lmp).days
@@ -187,9 +188,10 @@ def pregnancy_timeline(
             f'<line class="tick" x1="{tx:.1f}" x2="{tx:.1f}" y1="{axis_y}" y2="{axis_y + 5}"/>'
             f'<text class="tick-label" x="{tx:.1f}" y="{axis_y + 18}" text-anchor="middle">{week}</text>'
         )
+    axis_name = escape(gettext("gestational age (completed weeks)"))
     out.append(
         f'<text class="axis-label" x="{frame.left + frame.plot / 2:.1f}" y="{axis_y + 36}" '
-        f'text-anchor="middle">{escape(gettext("gestational age (completed weeks)"))}</text>'
+        f'text-anchor="middle">{axis_name}</text>'
     )
     for i, lm in enumerate(sorted(landmarks, key=lambda m: m.ga)):
         lx = x(lm.ga.days)
@@ -203,10 +205,11 @@ def pregnancy_timeline(
     first, last = (as_date(v) for v in onset) if len(onset) == 2 else (None, None)
     if first and last:
         a, b = ga(first), ga(last)
+        window = escape(gettext("Onset window"))
         out.append(
             f'<g data-event="onset-window" data-start="{first}" data-end="{last}">'
             f'<rect class="band onset" x="{x(a):.1f}" y="{y(0) - 9:.1f}" width="{max(x(b) - x(a), 2):.1f}" height="18"/>'
-            f"<title>{escape(gettext('Onset window'))} {first} – {last} ({ga_text(a)} – {ga_text(b)})</title></g>"
+            f"<title>{window} {first} – {last} ({ga_text(a)} – {ga_text(b)})</title></g>"
         )
     drugs = sorted({c.drug for c in courses})  # one colour per drug, given or planned
     for course in courses:
@@ -229,6 +232,7 @@ def pregnancy_timeline(
             + _text_beside(mx, y(2), text, frame)
             + "</g>"
         )
+    done_name = escape(gettext("Amniocentesis done"))
     for item in done:
         mx = x(ga(item.day))
         text = f"{item.day}: {item.result}"
@@ -236,7 +240,7 @@ def pregnancy_timeline(
             f'<g data-event="amniocentesis-done" data-date="{item.day}" data-result="{escape(item.result)}">'
             f'<circle class="marker amnio done" cx="{mx:.1f}" cy="{y(2):.1f}" r="7"/>'
             + _text_beside(mx, y(2), text, frame)
-            + f"<title>{escape(gettext('Amniocentesis done'))} {escape(text)} ({ga_text(ga(item.day))})</title></g>"
+            + f"<title>{done_name} {escape(text)} ({ga_text(ga(item.day))})</title></g>"
         )
     stop_days = [(as_date(s["earliest"]) or assessed) for s in stops] or [
         c.stop for c in courses if c.stop is not None and not c.given
@@ -250,10 +254,11 @@ def pregnancy_timeline(
             + "</g>"
         )
     tx = x(ga(assessed))
+    today = escape(gettext("today"))
     out.append(
         f'<g data-event="today" data-date="{assessed}"><line class="today" x1="{tx:.1f}" x2="{tx:.1f}" '
         f'y1="{top - 4}" y2="{axis_y}"/><text class="today-label" x="{tx + 3:.1f}" y="{axis_y - 4}">'
-        f"{escape(gettext('today'))} {escape(ga_now)}</text></g>"
+        f"{today} {escape(ga_now)}</text></g>"
     )
     out.append("</svg>")
     return "".join(out)

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from cmvcds.adapters.web.charts.common import COLOURS, WIDE, Frame, as_date
+from cmvcds.adapters.web.i18n import gettext
 
 __all__ = ["viral_load_chart"]
 
@@ -182,11 +183,12 @@ def _draw(
         lv = math.log10(value) if value else bottom_log
         return plot_top + plot_h * (top_log - lv) / (top_log - bottom_log)
 
+    title = escape(gettext("CMV DNA (log10 scale) with therapy"))
     out = [
         f'<svg class="chart viral-load" data-frame="{frame.name}" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="vl-title{frame.suffix}" '
         f'data-chart="viral-load{"-narrow" if frame.narrow else ""}">',
-        f'<title id="vl-title{frame.suffix}">CMV DNA (log10 scale) with therapy</title>',
+        f'<title id="vl-title{frame.suffix}">{title}</title>',
     ]
     for exponent in range(bottom_log, top_log + 1):
         gy = y(10.0**exponent)

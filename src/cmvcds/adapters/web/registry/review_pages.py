@@ -15,6 +15,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.registry.routes import (
     RegistryRoute,
     ViewerDep,
@@ -35,6 +37,21 @@ __all__ = ["router"]
 router = APIRouter(prefix="/registry", include_in_schema=False, route_class=RegistryRoute)
 Text = Annotated[str, Form()]
 STATUSES = ("draft", "under_review", "approved", "returned")
+#: The words the pages translate from a value: statuses (as labelled), actions, kinds, origins.
+WORDS = (
+    N_("draft"),
+    N_("under review"),
+    N_("approved"),
+    N_("returned"),
+    N_("submit"),
+    N_("approve"),
+    N_("return"),
+    N_("guideline"),
+    N_("label"),
+    N_("research"),
+    N_("statement"),
+    N_("template"),
+)
 
 
 def _knowledge(request: Request) -> Knowledge:
@@ -52,7 +69,7 @@ def review_list(viewer: ViewerDep, request: Request, status: str = "") -> HTMLRe
         return _denied(viewer, str(error), 403)
     counts = {s: sum(item.status == s for item in items) for s in STATUSES}
     shown = [item for item in items if item.status == status] if status in STATUSES else items
-    return page("registry_review.html", title="Statement review", viewer=viewer, items=shown,
+    return page("registry_review.html", title=N_("Statement review"), viewer=viewer, items=shown,
                 counts=counts, shown_status=status, version=knowledge.version,
                 actions=[a.value for a in ReviewAction])  # fmt: skip
 
@@ -67,8 +84,8 @@ def review_detail(viewer: ViewerDep, request: Request, statement_id: str) -> HTM
         return _denied(viewer, str(error), 403)
     item = next((i for i in items if i.id == statement_id), None)
     if item is None:
-        return _denied(viewer, f"no answer statement {statement_id!r}")
-    return page("registry_review_item.html", title=f"Review {statement_id}", viewer=viewer,
+        return _denied(viewer, _("no answer statement %(id)s") % {"id": statement_id})
+    return page("registry_review_item.html", title=statement_id, viewer=viewer,
                 item=item, events=events, version=knowledge.version,
                 actions=[a.value for a in ReviewAction])  # fmt: skip
 

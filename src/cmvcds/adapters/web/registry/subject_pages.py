@@ -87,7 +87,7 @@ def enrol_page(
     viewer: ViewerDep, clock: Annotated[datetime, Depends(now)], mother: str = ""
 ) -> HTMLResponse:
     if not viewer.actor.can(Permission.ENTER_DATA):
-        return _denied(viewer, "only a site's data entry staff and investigators enrol", 403)
+        return _denied(viewer, _("only a site's data entry staff and investigators enrol"), 403)
     values = {"kind": "newborn", "mother": mother} if mother else {}
     return _enrol_page(viewer, clock.date(), values=values)
 
