@@ -24,7 +24,14 @@ from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import AlertCode, Severity
 
-__all__ = ["SOURCE", "conflicting_dates", "dose_with_contradictions", "without_contradictions"]
+__all__ = [
+    "SOURCE",
+    "conflicting_dates",
+    "current",
+    "dose_with_contradictions",
+    "reading",
+    "without_contradictions",
+]
 
 #: The project rule that the observations' order never decides (design.md §3).
 SOURCE = "cmvcds2026-case-format"
@@ -39,12 +46,35 @@ def _key(o: Observation) -> Key:
     return (o.code, o.specimen, o.fetus, o.hours_after_dose)
 
 
+def reading(o: Observation) -> Decimal | str | None:
+    """What ``o`` reports, compared for contradiction: its value, else its text result (a dipstick
+    grade, "detected" …; case and spacing ignored). A numeric and a text result of one measurement
+    differ: the grades are not converted (30 mg/dL beside "1+" is also asked about)."""
+    if o.value is not None:
+        return o.value
+    if o.result is not None and o.result.strip():
+        return " ".join(o.result.split()).lower()
+    return None
+
+
+def current(observations: Iterable[Observation], on: date) -> Observation | None:
+    """The result of one measurement standing on ``on``: the latest with a value or text result,
+    or None when that date carries two different results (unknown, never the one written last)."""
+    found = [o for o in observations if o.date <= on and reading(o) is not None]
+    if not found:
+        return None
+    day = max(o.date for o in found)
+    last = [o for o in found if o.date == day]
+    return last[0] if len({reading(o) for o in last}) == 1 else None
+
+
 def conflicting_dates(observations: Iterable[Observation], on: date) -> dict[Key, list[date]]:
-    """For each measurement, the dates up to ``on`` carrying two or more different values."""
-    values: dict[tuple[Key, date], set[Decimal]] = {}
+    """For each measurement, the dates up to ``on`` carrying two or more different results."""
+    values: dict[tuple[Key, date], set[Decimal | str]] = {}
     for o in observations:
-        if o.value is not None and o.date <= on:
-            values.setdefault((_key(o), o.date), set()).add(o.value)
+        seen = reading(o)
+        if seen is not None and o.date <= on:
+            values.setdefault((_key(o), o.date), set()).add(seen)
     found: dict[Key, list[date]] = {}
     for (key, day), seen in sorted(values.items(), key=lambda item: item[0][1]):
         if len(seen) > 1:
@@ -65,15 +95,13 @@ def without_contradictions(case: Case, on: date) -> tuple[Case, PathwayResult]:
     dropped: set[int] = set()
     unknown: set[str] = set()
     for key, days in conflicts.items():
-        rows = [o for o in case.observations if o.value is not None and _key(o) == key]
+        rows = [o for o in case.observations if reading(o) is not None and _key(o) == key]
         latest = max(o.date for o in rows if o.date <= on)
         current = days[-1] == latest
         if current:
             unknown.add(key[0])
         for day in days:
-            same_day = sorted(
-                (o for o in rows if o.date == day), key=lambda o: (o.value, _shown(o))
-            )
+            same_day = sorted((o for o in rows if o.date == day), key=lambda o: str(reading(o)))
             shown = " and ".join(dict.fromkeys(_shown(o) for o in same_day))
             name = _name(key)
             if day == latest:
@@ -118,7 +146,9 @@ _UNDATED = {"weight": "weight_kg", "height": "height_cm"}
 
 
 def _shown(o: Observation) -> str:
-    """The value as entered (its unit as typed), else canonical value and unit."""
+    """The value as entered (its unit as typed), else canonical value and unit, else the text."""
+    if o.value is None:
+        return o.given or o.result or ""
     return o.given or f"{o.value} {o.unit or ''}".strip()
 
 

@@ -10,6 +10,7 @@ from cmvcds.domain.case import Case, Observation, Pregnancy
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.domain.memo import same_call
 from cmvcds.domain.vocabulary import Context
+from cmvcds.engine.same_time import current
 
 __all__ = ["DosePatient", "dose_patient_from_case"]
 
@@ -75,13 +76,9 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     patient = case.patient
 
     def latest(code: str, specimen: str | None = None) -> Observation | None:
-        found = [o for o in case.results(code, specimen) if o.date <= on and o.value is not None]
-        if not found:
-            return None
-        # two different values on the latest date contradict each other: unknown, never the one
+        # two different results on the latest date contradict each other: unknown, never the one
         # written last (engine/same_time.py; ``assess`` says so in a contradictory-input alert)
-        last = [o for o in found if o.date == found[-1].date]
-        return last[0] if len({o.value for o in last}) == 1 else None
+        return current(case.results(code, specimen), on)
 
     def measured(code: str) -> bool:
         return any(o.date <= on and o.value is not None for o in case.results(code))
@@ -91,9 +88,9 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         return observation.value if observation else None
 
     weighed = latest("weight")
-    protein = [o for o in case.results("urine_protein") if o.date <= on]
-    protein_value = protein[-1].value if protein else None
-    dipstick = protein[-1].result if protein and protein[-1].value is None else None
+    protein = latest("urine_protein")
+    protein_value = protein.value if protein else None
+    dipstick = protein.result if protein and protein.value is None else None
 
     co_medications = list(case.co_medications_on(on))
     for course in case.therapy:
