@@ -66,3 +66,22 @@ def test_running_course_below_anc_500_reads_as_a_hold(
         "hold it now — a temporary hold, not the end of the course" in r
         for r in decision["reasons"]
     )
+
+
+def test_held_course_iv_bridge_is_held_too(knowledge: Knowledge) -> None:
+    """c3d with ANC 600 and no oral drugs (``can_take_oral: false``): the IV ganciclovir bridge
+    (6 mg/kg q12h × 3.4 kg = 20.4 mg) is the dose when restarted, held like the oral course, and
+    names the weight it used (3.4 kg on 2026-03-23, 8 days old: within the reference limit)."""
+    from tests.outside_probe.conftest import parsed, raw_case
+
+    raw = raw_case("c3d-resume740")
+    raw["patient"]["can_take_oral"] = False
+    raw["observations"][-1]["value"] = 600
+    doc = assess(parsed(raw, knowledge), knowledge).to_dict()
+    (regimen,) = doc["regimens"]
+    assert regimen["drug"] == "ganciclovir"
+    assert regimen["dose_mg"] == 20.4
+    assert regimen["held"].startswith("held since 2026-03-24 for toxicity: keep holding")
+    assert regimen["weight_date"] == "2026-03-23"
+    todo = clinical_view(doc).todo
+    assert not any(line.startswith("Give ") for line in todo)

@@ -345,32 +345,28 @@ def _treat(
         for missing in dose.missing:
             if missing not in result.missing:
                 result.missing.append(missing)
-        if dose.regimen is not None and drug != plan.drug:
-            # IV ganciclovir is a bridge until oral valganciclovir is possible, not a 6-month course
-            result.regimens.append(
-                dose.as_regimen(
+        if dose.regimen is not None:
+            if drug != plan.drug:
+                # IV ganciclovir is a bridge until oral valganciclovir is possible, not a 6-month
+                # course
+                built = dose.as_regimen(
                     start=on if not running else start,
                     stop=None,
-                    stop_rule=f"until oral {plan.drug} is possible; the whole course ends on {stop} "
-                    f"({plan.stop_rule})",
+                    stop_rule=f"until oral {plan.drug} is possible; the whole course ends on "
+                    f"{stop} ({plan.stop_rule})",
                 )
-            )
-        elif dose.regimen is not None and running and on > stop:
-            # beyond the evidence (seed 001: severe cases): the weight-correct dose, no stop date
-            beyond = dose.as_regimen(
-                start=start,
-                stop=None,
-                stop_rule=f"continued beyond the planned course (ended {stop}): a specialist's "
-                "decision, reviewed monthly",
-            )
-            result.regimens.append(
-                weighed_regimen(beyond, patient, result, knowledge, settings, on)
-            )
-        elif dose.regimen is not None:
-            regimen = weighed_regimen(
-                dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule),
-                patient, result, knowledge, settings, on,
-            )  # fmt: skip
+            elif running and on > stop:
+                # beyond the evidence (seed 001: severe cases): the weight-correct dose, no stop
+                built = dose.as_regimen(
+                    start=start,
+                    stop=None,
+                    stop_rule=f"continued beyond the planned course (ended {stop}): a specialist's "
+                    "decision, reviewed monthly",
+                )
+            else:
+                built = dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
+            # every regimen of the course: the weight it used, and the hold while one is active
+            regimen = weighed_regimen(built, patient, result, knowledge, settings, on)
             if holding:
                 regimen = replace(
                     regimen,

@@ -14,7 +14,7 @@ part of the answer that needs the measurement says ``insufficient_data`` and nam
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, Missing, PathwayResult
-from cmvcds.domain.vocabulary import AlertCode, Severity
+from cmvcds.domain.vocabulary import AlertCode, Context, Severity
 
 __all__ = [
     "SOURCE",
@@ -88,7 +88,7 @@ def without_contradictions(case: Case, on: date) -> tuple[Case, PathwayResult]:
     A contradictory date that is the latest of its measurement (up to ``on``) removes that
     measurement's earlier results as well: the current value is unknown, not the previous one.
     """
-    conflicts = conflicting_dates(case.observations, on)
+    conflicts = conflicting_dates(filter(_compared(case), case.observations), on)
     result = PathwayResult()
     if not conflicts:
         return case, result
@@ -139,6 +139,28 @@ def without_contradictions(case: Case, on: date) -> tuple[Case, PathwayResult]:
     if stale:
         update["patient"] = case.patient.model_copy(update=stale)
     return case.model_copy(update=update), result
+
+
+#: Text results whose same-day contradictions the pregnancy pathway names with its own rule (I-9:
+#: repeat the serology in one laboratory with the stored sample), kept for it.
+_SEROLOGY = frozenset({"cmv_igg", "cmv_igm", "cmv_igg_avidity"})
+#: Specimens of one fetus: in a multiple pregnancy, results naming no fetus may be two fetuses'.
+_FETAL = frozenset({"amniotic_fluid", "fetal_blood"})
+
+
+def _compared(case: Case) -> Callable[[Observation], bool]:
+    """Whether two different results of an observation's measurement on one date contradict each
+    other: not pregnancy serology (its own rule) nor unlabelled fetal results of twins (the
+    pregnancy pathway asks which fetus each belongs to)."""
+    pregnant = case.pregnancy is not None or case.context is Context.PREGNANCY
+    fetuses = case.pregnancy.fetuses if case.pregnancy is not None else 1
+
+    def compared(o: Observation) -> bool:
+        if pregnant and o.value is None and o.code in _SEROLOGY:
+            return False
+        return not (o.fetus is None and o.specimen in _FETAL and (fetuses or 1) > 1)
+
+    return compared
 
 
 #: The undated patient fields that stand in for a measurement when it has no result.
