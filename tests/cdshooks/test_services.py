@@ -137,6 +137,27 @@ def test_order_select_checks_only_the_selected_orders(client: TestClient) -> Non
     )
 
 
+def test_order_select_names_a_contradictory_creatinine(client: TestClient) -> None:
+    """Creatinine 1.4 and 3.0 mg/dL on 2026-11-20: the dose reads creatinine as unknown
+    (engine/same_time.py); the order-select check says why on a warning card, in either order."""
+    request = load("antiviral-dose-check.request.json")
+    request["hook"] = "order-select"
+    request["context"]["selections"] = ["MedicationRequest/mr-vgc-1"]
+    entries = request["prefetch"]["observations"]["entry"]
+    second = json.loads(json.dumps(entries[0]))
+    second["resource"]["id"] = "dose-obs-1b"
+    second["resource"]["valueQuantity"]["value"] = 3.0
+    answers = []
+    for order in ([*entries, second], [second, *entries]):
+        request["prefetch"]["observations"]["entry"] = order
+        cards = client.post("/cds-services/cmv-antiviral-dose-check-select", json=request).json()
+        answers.append(cards["cards"])
+    assert [c["summary"] for c in answers[0]] == [c["summary"] for c in answers[1]]
+    found = [c for c in answers[0] if "Contradictory results of creatinine" in c["detail"]]
+    assert len(found) == 1 and found[0]["indicator"] == "warning"
+    assert "2026-11-20" in found[0]["summary"]
+
+
 def test_missing_prefetch_without_fhir_server_is_412(client: TestClient) -> None:
     response = client.post(
         "/cds-services/cmv-pregnancy-valacyclovir",

@@ -31,6 +31,8 @@ from cmvcds.adapters.fhir.mapping import (
 from cmvcds.adapters.fhir.medications import infer_indication
 from cmvcds.adapters.fhir.subjects import bundle_urls, context_patient, not_ours
 from cmvcds.engine import dosing
+from cmvcds.engine.dosing.result import alert_dict
+from cmvcds.engine.same_time import without_contradictions
 from cmvcds.errors import InputError
 
 __all__ = ["RECORD_KEYS", "Service", "discovery", "map_record"]
@@ -442,6 +444,18 @@ def _dose_check(
     patient = dosing.dose_patient_from_case(case, case.assessed_on)
     mapped.foreign = foreign + mapped.foreign
     cards += _record_cards(mapped, request, clinic, base, service, unmapped=False)
+    # a contradictory result the dose reads is unknown: say why before any order is checked
+    _, contradictions = without_contradictions(case, case.assessed_on)
+    cards += alert_cards(
+        {
+            "alerts": [alert_dict(a) for a in contradictions.alerts],
+            "knowledge": {"version": clinic.knowledge.version},
+        },
+        base_url=base,
+        service_id=service.id,
+        hook_instance=request.hookInstance,
+        codes=("contradictory-input",),
+    )
     for resource, course in ours:
         key = f"order/{resource.get('id', len(cards))}"
         indication = course.get("indication")
