@@ -34,9 +34,10 @@ def test_held_without_a_new_count_is_rechecked_today(run: Run) -> None:
     [alert] = [a for a in alerts(result, AlertCode.NEUTROPENIA) if "held since" in a.message]
     assert alert.severity == Severity.WARNING
     assert alert.message == (
-        "valganciclovir: held since 2025-09-10 for toxicity, not completed: ANC 400 cells/uL on 2025-09-09 "
-        "(before the hold) has not risen above 500. Keep holding and recheck the blood count; restart when "
-        "it recovers."
+        "valganciclovir: held since 2025-09-10 for toxicity, not completed: no ANC since the hold "
+        "(last 400 cells/uL on 2025-09-09; restart above 500); no platelets measured (restart above "
+        "25000); no hemoglobin measured (restart above 8). Keep holding and recheck the blood count; "
+        "restart when it recovers."
     )
     assert any(
         s.event == ScheduleEvent.BLOOD_COUNT and str(s.earliest) == "2025-09-15"
@@ -45,7 +46,13 @@ def test_held_without_a_new_count_is_rechecked_today(run: Run) -> None:
 
 
 def test_held_recovered_restarts_at_full_dose(run: Run) -> None:
-    result = run(held(("2025-09-09", 400), ("2025-09-14", 600)))
+    """ANC 600 ≥ 500 with platelets and Hb above the label's limits, all since the hold."""
+    raw = held(("2025-09-09", 400), ("2025-09-14", 600))
+    raw["observations"] += [
+        {"date": "2025-09-14", "code": "platelets", "value": 150000, "unit": "cells/uL"},
+        {"date": "2025-09-14", "code": "hemoglobin", "value": 12, "unit": "g/dL"},
+    ]
+    result = run(raw)
     [alert] = [a for a in alerts(result, AlertCode.NEUTROPENIA) if "held since" in a.message]
     assert alert.severity == Severity.INFO
     assert alert.message == (

@@ -36,13 +36,52 @@ def test_held_course_shows_the_hold_first_and_the_dose_when_restarted(
     assert "HOLD" in assessment_text(doc)
 
 
-def test_recovered_count_restarts_the_course(
-    probe: Callable[[str], Case], knowledge: Knowledge
-) -> None:
-    doc = assess(probe("c3c-resume760"), knowledge).to_dict()
+def test_recovered_count_restarts_the_course(knowledge: Knowledge) -> None:
+    """c3c (ANC 760 > 750 on 2026-03-30) with platelets 120,000/µL and Hb 11 g/dL on the same day:
+    every limit of valganciclovir (label §5.1: ANC, platelets, Hb) is met since the hold."""
+    from tests.outside_probe.conftest import parsed, raw_case
+
+    raw = raw_case("c3c-resume760")
+    raw["observations"] += [
+        {"date": "2026-03-30", "code": "platelets", "value": 120000, "unit": "cells/uL"},
+        {"date": "2026-03-30", "code": "hemoglobin", "value": 11, "unit": "g/dL"},
+    ]
+    doc = assess(parsed(raw, knowledge), knowledge).to_dict()
     (regimen,) = doc["regimens"]
     assert "held" not in regimen
     assert clinical_view(doc).todo[0].startswith("Give valganciclovir")
+
+
+def test_a_count_not_measured_since_the_hold_keeps_it(
+    probe: Callable[[str], Case], knowledge: Knowledge
+) -> None:
+    """c3c as written: ANC 760 recovered, but no platelets or Hb since the hold: label §5.1 limits
+    all three, so the course stays held and the missing counts are named."""
+    doc = assess(probe("c3c-resume760"), knowledge).to_dict()
+    (regimen,) = doc["regimens"]
+    assert regimen["held"].startswith("held since 2026-03-24")
+    hold = next(a for a in doc["alerts"] if "Keep holding" in a["message"])
+    assert "no platelets measured" in hold["message"]
+    assert "no hemoglobin measured" in hold["message"]
+    assert hold["code"] == "thrombocytopenia"  # the first count waited for, not neutropenia
+
+
+def test_platelets_before_the_course_do_not_let_it_restart(knowledge: Knowledge) -> None:
+    """Platelets 20,000/µL on 2026-03-05 (before the course) and never since: the recovered ANC
+    alone does not restart it (before: INFO "restart" beside CRITICAL "do not give")."""
+    from tests.outside_probe.conftest import parsed, raw_case
+
+    raw = raw_case("c3c-resume760")
+    raw["observations"] += [
+        {"date": "2026-03-05", "code": "platelets", "value": 20000, "unit": "cells/uL"},
+        {"date": "2026-03-30", "code": "hemoglobin", "value": 11, "unit": "g/dL"},
+    ]
+    doc = assess(parsed(raw, knowledge), knowledge).to_dict()
+    hold = next(a for a in doc["alerts"] if "Keep holding" in a["message"])
+    assert "no platelets since the hold (last 20000 /uL on 2026-03-05" in hold["message"]
+    assert hold["code"] == "thrombocytopenia"
+    assert not any(a["severity"] == "info" and "restart" in a["message"] for a in doc["alerts"])
+    assert all("held" in r for r in doc["regimens"])  # the label check also refuses the dose
 
 
 def test_cds_card_says_hold(probe: Callable[[str], Case], knowledge: Knowledge) -> None:

@@ -77,11 +77,13 @@ def _follow(
     limits, waiting, ready = _read_counts(result, case, knowledge, settings, course, on)
     drug = course.drug
     if waiting or not ready:
-        detail = "; ".join(waiting) or "no blood count since the hold"
+        detail = "; ".join(text for _, text in waiting) or "no blood count since the hold"
         cited = tuple(dict.fromkeys(c for limit in limits for c in limit.citations))
+        # the code of the count still waited for (the first), not of the drug's first limit
+        first = waiting[0][0] if waiting else (limits[0] if limits else None)
         result.alerts.append(
             Alert(
-                limits[0].alert if limits else CODE_ALERT["anc"],
+                first.alert if first is not None else CODE_ALERT["anc"],
                 Severity.WARNING,
                 f"{drug}: held since {since} for toxicity, not completed: {detail}. Keep holding and recheck "
                 "the blood count; restart when it recovers.",
@@ -128,41 +130,52 @@ def _read_counts(
     settings: SiteSettings,
     course: Course,
     on: date,
-) -> tuple[list[Limit], list[str], list[tuple[Limit, Observation]]]:
-    """The drug's limits, the counts still below their restart level (as sentences) and those
-    above it, read from the latest count of each kind since the course started."""
+) -> tuple[list[Limit], list[tuple[Limit, str]], list[tuple[Limit, Observation]]]:
+    """The drug's limits, the counts not yet shown above their restart level (each with its
+    limit, as a sentence) and those above it. Every limit of the drug needs a count since the
+    hold (label §5.1: each count below its limit is a reason not to give): a count last measured
+    before the hold (or never) keeps the course held and is named."""
     assert course.stop is not None
     since = course.stop
-    values = {
-        code: sorted(
+    limits = limits_for(
+        result, knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
+    )
+    waiting: list[tuple[Limit, str]] = []
+    ready: list[tuple[Limit, Observation]] = []
+    for limit in limits:
+        found = sorted(
             (
                 o
-                for o in case.results(code)
-                if course.start <= o.date <= on
-                and o.value is not None
-                and o.specimen != "fetal_blood"
+                for o in case.results(limit.code)
+                if o.date <= on and o.value is not None and o.specimen != "fetal_blood"
             ),
             key=lambda o: (o.date, o.value),
         )
-        for code in CODE_ALERT
-    }
-    measured = {code for code, found in values.items() if found}
-    limits = limits_for(result, knowledge, settings, case.context.value, course.drug, measured)
-    waiting: list[str] = []
-    ready: list[tuple[Limit, Observation]] = []
-    for limit in limits:
-        latest = values[limit.code][-1]
-        assert latest.value is not None
         level = limit.resume_above if limit.resume_above is not None else limit.hold_below
-        above = latest.value > level if limit.resume_above is not None else latest.value >= level
         name = limit.code.upper() if limit.code == "anc" else limit.code
+        if not found:
+            waiting.append((limit, f"no {name} measured (restart above {plain(level)})"))
+            continue
+        latest = found[-1]
+        assert latest.value is not None
+        above = latest.value > level if limit.resume_above is not None else latest.value >= level
         if latest.date > since and above:
             ready.append((limit, latest))
-        else:
-            when = "since the hold" if latest.date > since else "before the hold"
+        elif latest.date > since:
             waiting.append(
-                f"{name} {plain(latest.value)} {latest.unit} on {latest.date} ({when}) has not risen above "
-                f"{plain(level)}"
+                (
+                    limit,
+                    f"{name} {plain(latest.value)} {latest.unit} on {latest.date} (since the hold) "
+                    f"has not risen above {plain(level)}",
+                )
+            )
+        else:
+            waiting.append(
+                (
+                    limit,
+                    f"no {name} since the hold (last {plain(latest.value)} {latest.unit} on "
+                    f"{latest.date}; restart above {plain(level)})",
+                )
             )
     return limits, waiting, ready
 
