@@ -58,3 +58,20 @@ def test_a_monthly_weight_is_current(probe: Callable[[str], Case], knowledge: Kn
     assert "weight-out-of-date" not in [a["code"] for a in doc["alerts"]]
     (regimen,) = doc["regimens"]
     assert regimen["weight_date"] == "2026-05-11"
+
+
+def test_an_undated_weight_is_not_taken_as_current(knowledge: Knowledge) -> None:
+    """c12 with its weight only as the undated ``patient.weight_kg`` (3.2 kg): the dose is shown on
+    it (16 mg/kg × 3.2 kg = 51.2 mg) with no weight date and a warning, never as today's weight."""
+    from tests.outside_probe.conftest import parsed, raw_case
+
+    raw = raw_case("c12-oldweight")
+    raw["observations"] = [o for o in raw["observations"] if o["code"] != "weight"]
+    raw["patient"]["weight_kg"] = 3.2
+    doc = assess(parsed(raw, knowledge), knowledge).to_dict()
+    (regimen,) = doc["regimens"]
+    assert (regimen["dose_mg"], regimen["weight_kg"]) == (51.2, 3.2)
+    assert "weight_date" not in regimen
+    (alert,) = [a for a in doc["alerts"] if a["code"] == "weight-out-of-date"]
+    assert "3.2 kg with no date: weight not dated" in alert["message"]
+    assert "weigh the infant and recalculate the dose" in alert["message"]

@@ -5,7 +5,8 @@ Methods; the pack's ``cong-dose-review`` schedule row); seed 001 (IJID 2020) pro
 dosage/weight adjustments" against resistance on long courses. A dose computed on a weight older
 than the site's limit (``congenital_max_weight_age_days``; reference profile: 31 days, one month)
 is still shown on that weight, but flagged: weigh the infant and recalculate. An undated
-``patient.weight_kg`` is the case's current weight and is not judged.
+``patient.weight_kg`` cannot be judged current: the dose is shown on it with the same warning
+(a growing infant's weight without a date may be any age).
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ def weighed_regimen(
         return regimen
     weighed = replace(regimen, weight_kg=float(patient.weight_kg), weight_date=patient.weight_date)
     if patient.weight_date is None:
+        result.alerts.append(
+            Alert(
+                AlertCode.WEIGHT_OUT_OF_DATE,
+                Severity.WARNING,
+                f"The {regimen.drug} dose is computed on a weight of {patient.weight_kg} kg with no "
+                f"date: weight not dated. A growing infant's dose on an old weight falls below "
+                f"{regimen.dose_mg_per_kg:g} mg/kg: weigh the infant and recalculate the dose.",
+                regimen.citations,
+            )
+        )
         return weighed
     limit = use_setting(result, settings, knowledge, SETTING)
     age = (on - patient.weight_date).days

@@ -50,7 +50,7 @@ class DosePatient:
     renal_observations: tuple[Observation, ...] = ()
     pregnancy: Pregnancy | None = None
     #: the date of the weight observation ``weight_kg`` comes from (None: ``patient.weight_kg``,
-    #: undated, taken as current)
+    #: undated: an infant's per-kg dose on it is flagged, engine/weight_age.py)
     weight_date: date | None = None
 
     @property
