@@ -97,3 +97,20 @@ def test_a_decision_that_waits_says_what_it_waits_for(client: TestClient) -> Non
     line = next(li for li in todo_box.split("<li") if "cannot be decided yet" in li)
     assert "creatinine" in line and "GFR" in line, line
     assert "seroconversion" not in line, line
+
+
+def test_regimens_table_shows_the_hold_and_the_weight_date(client: TestClient) -> None:
+    """c3d (outside probe): valganciclovir held since 2026-03-24 (ANC 740 < 750): its row in the
+    Regimens table says it is on hold and names the weight the dose used (3.4 kg on 2026-03-23)."""
+    path = ROOT / "tests" / "outside_probe" / "cases" / "c3d-resume740.yaml"
+    posted = client.post(
+        "/cases/upload", files={"file": (path.name, path.read_bytes())}, follow_redirects=False
+    )
+    assert posted.status_code == 303
+    page = client.get(posted.headers["location"]).text
+    table = page[page.index('class="regimens"') :]
+    start = table.index('data-regimen="valganciclovir"')
+    row = table[start : table.index("</tr>", start)]
+    assert "on hold — dose when restarted" in row
+    assert "held since 2026-03-24 for toxicity" in row
+    assert "on the weight of 2026-03-23, 3.4 kg" in row
