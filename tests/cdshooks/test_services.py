@@ -431,3 +431,19 @@ def test_cors_preflight_for_the_cds_hooks_sandbox(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "*"
     assert "POST" in response.headers["access-control-allow-methods"]
+
+
+def test_a_held_regimen_is_never_a_draft_order(knowledge: Knowledge) -> None:
+    """c3d (outside probe): valganciclovir held (ANC 740 < 750): the card shows the hold and
+    offers no MedicationRequest to sign; the same regimen not held is offered (RxNorm 275891)."""
+    from cmvcds.adapters.cdshooks.services import _suggestion
+    from cmvcds.assess import assess
+    from tests.outside_probe.conftest import parsed, raw_case
+
+    doc = assess(parsed(raw_case("c3d-resume740"), knowledge), knowledge).to_dict()
+    assert doc["regimens"][0]["held"]
+    request = CdsRequest.model_validate(load("antiviral-dose-check.request.json"))
+    clinic = Clinic(knowledge, today=lambda: TODAY)
+    assert _suggestion(doc, request, clinic) is None
+    doc["regimens"][0].pop("held")
+    assert _suggestion(doc, request, clinic) is not None

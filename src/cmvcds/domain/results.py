@@ -8,7 +8,7 @@ accompany any output that used it.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
@@ -161,3 +161,11 @@ class PathwayResult:
         append_new(self.missing, other.missing)
         self.settings_used.update(other.settings_used)
         self.settings_origin.update(other.settings_origin)
+
+
+def held_line(regimen: Mapping[str, Any], line: str) -> str:
+    """``line`` (a regimen in words) as a message shows it: a held regimen's hold comes first and
+    its dose is the dose when restarted (ADR 0029); the plain-text outputs (CDS cards, FHIR
+    guidance) share this wording."""
+    held = regimen.get("held")
+    return f"HOLD — {held}. Dose when restarted: {line}" if held else line

@@ -21,6 +21,7 @@ from cmvcds.adapters.cdshooks.models import (
     Source,
     Suggestion,
 )
+from cmvcds.domain.results import held_line
 
 __all__ = [
     "OVERRIDE_REASONS",
@@ -111,7 +112,7 @@ def _regimen_line(g: dict[str, Any]) -> str:
     span = f", {g.get('start', '?')} → {g.get('stop') or 'open'}"
     stop = f" ({g['stop_rule']})" if g.get("stop_rule") else ""
     line = f"{g['drug']} {dose}{every} {g.get('route', '')}{span}{stop}"
-    return f"HOLD — {g['held']}. Dose when restarted: {line}" if g.get("held") else line
+    return held_line(g, line)
 
 
 def decision_cards(

@@ -290,6 +290,8 @@ def _suggestion(doc: dict[str, Any], request: CdsRequest, clinic: Clinic) -> dic
     if not doc.get("regimens"):
         return None
     g = doc["regimens"][0]
+    if g.get("held"):
+        return None  # a held regimen is not to be ordered: its dose is for the restart
     sets = value_sets(clinic.knowledge)
     code = next(
         (m for m in sets.table.medications if m.system == RXNORM and m.drug == g["drug"]), None

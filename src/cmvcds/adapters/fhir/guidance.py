@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from cmvcds.domain.results import held_line
+
 __all__ = ["ISSUE_ALERTS", "assessment_bundle"]
 
 NAMESPACE = uuid.UUID("0b8f3c52-1d7e-4c3e-9a51-5e2f4f7d9a10")
@@ -61,7 +63,7 @@ def _regimen(g: dict[str, Any]) -> str:
     )
     span = f" from {g.get('start', '?')} to {g.get('stop') or 'open'}"
     line = f"{g['drug']} {dose}{every} {g.get('route', '')}{span}".replace("  ", " ")
-    return f"HOLD — {g['held']}. Dose when restarted: {line}" if g.get("held") else line
+    return held_line(g, line)
 
 
 def assessment_bundle(
