@@ -76,8 +76,8 @@ def conflicting_dates(observations: Iterable[Observation], on: date) -> dict[Key
         if seen is not None and o.date <= on:
             values.setdefault((_key(o), o.date), set()).add(seen)
     found: dict[Key, list[date]] = {}
-    for (key, day), seen in sorted(values.items(), key=lambda item: item[0][1]):
-        if len(seen) > 1:
+    for (key, day), results in sorted(values.items(), key=lambda item: item[0][1]):
+        if len(results) > 1:
             found.setdefault(key, []).append(day)
     return found
 
