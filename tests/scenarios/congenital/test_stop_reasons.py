@@ -85,10 +85,12 @@ def test_held_for_neutropenia_is_not_completed_and_is_rechecked(
     )
     [held] = [a for a in alert(doc, "neutropenia") if "held since 2026-04-02" in a["message"]]
     assert held["severity"] == "warning"
+    # no ANC since the hold, nor platelets or Hb (label §5.1 limits all three)
     assert (
-        "ANC 400 cells/uL on 2026-04-01 (before the hold) has not risen above 750"
+        "no ANC since the hold (last 400 cells/uL on 2026-04-01; restart above 750)"
         in held["message"]
     )
+    assert "no platelets measured" in held["message"]
     assert {"event": "blood-count", "earliest": "2026-04-05"}.items() <= next(
         s for s in doc["schedule"] if s["event"] == "blood-count" and s["earliest"] == "2026-04-05"
     ).items()
@@ -112,7 +114,12 @@ def test_held_anc_exactly_750_keeps_holding(run: Callable[..., dict[str, Any]]) 
 def test_held_anc_800_restarts_and_shows_every_source_on_the_dose(
     run: Callable[..., dict[str, Any]],
 ) -> None:
-    doc = run(case("2026-04-05", HELD, anc=(("2026-04-01", 400), ("2026-04-04", 800))))
+    raw = case("2026-04-05", HELD, anc=(("2026-04-01", 400), ("2026-04-04", 800)))
+    raw["observations"] += [  # every label §5.1 count above its limit since the hold
+        {"date": "2026-04-04", "code": "platelets", "value": 150000, "unit": "cells/uL"},
+        {"date": "2026-04-04", "code": "hemoglobin", "value": 12, "unit": "g/dL"},
+    ]
+    doc = run(raw)
     [ready] = [a for a in alert(doc, "neutropenia") if "held since" in a["message"]]
     assert ready["severity"] == "info"
     assert congenital(doc)["outcome"] == "recommended"
