@@ -177,13 +177,13 @@ def bundle_to_case(
         if kind not in READ:
             continue
         label = where or f"{kind}/{resource.get('id', '?')}"
-        problems = _validate(label, resource) + _bindings(label, resource, sets)
-        why = None if problems else not_ours(resource, whose, urls)
+        why = not_ours(resource, whose, urls)  # first: another patient's record, valid or not
         if why:
             foreign.append(f"{kind}/{resource.get('id', '?')} not used: {why}")
             continue
         if kind == "DiagnosticReport":
             reports.append(resource)
+        problems = _validate(label, resource) + _bindings(label, resource, sets)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             ignored.append(f"{kind}/{resource.get('id', '?')} ignored: {problems[0]}{more}")

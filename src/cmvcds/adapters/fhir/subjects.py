@@ -115,7 +115,8 @@ def context_patient(
         full = frozenset(url for url, r in urls.items() if r is only)
         return ContextPatient(None, None, _identifiers(only), full)
     if patient_id is None:
-        ids = sorted({str(p.get("id")) for p in patients})
+        ids = sorted({str(p["id"]) for p in patients if p.get("id") is not None})
+        ids += ["?"] * sum(p.get("id") is None for p in patients)  # each id-less one counts
         if not ids:
             ids = sorted(
                 {
