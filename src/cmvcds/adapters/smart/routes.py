@@ -389,5 +389,5 @@ def reload(
         return _refused(str(refused), 403)
     except (LaunchRefused, PreconditionFailed) as refused:
         return _refused(str(refused), 502)
-    launches.reopen(store.engine, live.row, notes, seal(tokens, session, live.row))
+    launches.reopen(store.engine, session, live.row, notes, seal(tokens, session, live.row))
     return RedirectResponse("/smart/assessment", status_code=303)
