@@ -254,10 +254,10 @@ async def upload_case(
             )
             raw = mapped.case
             unmapped = [
-                *mapped.foreign,
+                *(i18n.said(line) for line in mapped.foreign),
                 *mapped.ignored,
                 *mapped.unmapped,
-                *(f"assumed: {n}" for n in mapped.notes),
+                *(_("assumed: %(note)s", note=n) for n in mapped.notes),
             ]
         clinic.parse(raw)
     except InputError as error:
