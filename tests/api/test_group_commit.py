@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from cmvcds.adapters.api.group_commit import GroupCommit
 from cmvcds.adapters.api.store import CardsShown, CaseStore
@@ -69,7 +70,9 @@ def test_concurrent_requests_share_commits_and_each_resumes_after_its_own() -> N
     assert threading.get_ident() not in disk.threads  # the blocking write never ran on the loop
 
 
-def test_a_failed_commit_fails_every_request_in_it_and_the_next_commit_proceeds() -> None:
+def test_a_failed_commit_fails_only_the_bad_request_and_the_next_commit_proceeds() -> None:
+    """Review: one failing item failed every call of its batch; its items are now written one
+    by one, so only "bad" fails."""
     disk = SlowDisk(0.05, fail_on="bad")
     commits = GroupCommit(disk)
 
@@ -88,8 +91,8 @@ def test_a_failed_commit_fails_every_request_in_it_and_the_next_commit_proceeds(
         return [await first, *rest, after]
 
     outcome = _run(main())
-    assert outcome == ["kept", *["disk full while writing bad"] * 3, "kept"]
-    assert disk.batches == [["first"], ["after"]]
+    assert outcome == ["kept", "disk full while writing bad", "kept", "kept", "kept"]
+    assert disk.batches == [["first"], ["neighbour"], ["other"], ["after"]]
 
 
 def test_a_cancelled_request_does_not_stop_the_others() -> None:
@@ -128,3 +131,27 @@ def test_the_store_keeps_the_cards_of_calls_committed_together(tmp_path: Path) -
         assert store.cards_shown(call.hook_instance) == call.cards
     assert store.cards_shown("no-cards") == []
     store.add_cards([])  # nothing to write: no empty insert
+
+
+def test_a_card_breaking_a_constraint_fails_its_call_only(tmp_path: Path) -> None:
+    """Review: calls committed together with one whose row breaks a NOT NULL constraint (no
+    knowledge version) all failed; on a real SQLite store only that call fails now."""
+    store = CaseStore(f"sqlite:///{tmp_path / 'cards.sqlite3'}")
+    commits = GroupCommit(store.add_cards)
+    card = {"uuid": "u", "indicator": "info", "summary": "card"}
+    calls = [CardsShown("svc", f"hook-{i}", [card], "v") for i in range(3)]
+    bad = CardsShown("svc", "hook-bad", [card], None)  # type: ignore[arg-type]
+
+    async def request(call: CardsShown) -> str:
+        try:
+            await commits.submit(call)
+        except IntegrityError:
+            return "refused"
+        return "kept"
+
+    async def main() -> list[str]:
+        return await asyncio.gather(*(request(c) for c in [calls[0], bad, *calls[1:]]))
+
+    assert _run(main()) == ["kept", "refused", "kept", "kept"]
+    assert [store.cards_shown(c.hook_instance) for c in calls] == [[card]] * 3
+    assert store.cards_shown("hook-bad") == []

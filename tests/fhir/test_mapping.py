@@ -99,6 +99,7 @@ def test_a_resource_breaking_fhir_r4_is_refused_naming_the_element(knowledge: Kn
         "resourceType": "Observation",
         "id": "x",
         "status": "final",
+        "subject": {"reference": "Patient/p-preg-1"},  # ours: whose is checked first
         "valueQuantity": {"value": "many"},
     }
     good = copy.deepcopy(PREGNANCY["observations"]["entry"][2]["resource"])

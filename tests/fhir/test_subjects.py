@@ -207,3 +207,31 @@ def test_a_context_patient_id_that_is_not_a_fhir_id_is_refused(knowledge: Knowle
     """Probe: ``context.patientId`` "../../etc/passwd" was accepted."""
     with pytest.raises(InputError, match="is not a FHIR id"):
         _map(knowledge, _searchset(_record()), patient="../../etc/passwd")
+
+
+def test_two_patients_without_id_are_two_patients(knowledge: Knowledge) -> None:
+    """Review: two id-less Patients collapsed to the one id "None", refused as "patient None"."""
+    anonymous = [
+        {k: v for k, v in patient(p, "female", "1992-04-11").items() if k != "id"}
+        for p in ("p1", "p2")
+    ]
+    with pytest.raises(InputError, match=r"records of 2 patients \(\?, \?\)"):
+        _map(
+            knowledge,
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": r} for r in anonymous],
+            },
+        )
+
+
+def test_another_patients_invalid_resource_is_said_not_ours(knowledge: Knowledge) -> None:
+    """Review: an invalid resource of another patient was reported "ignored" for its defect, not
+    "not used" as another patient's record."""
+    invalid = _stranger({"reference": "Patient/p2"}, status="not-a-status")
+    mapped = _map(knowledge, _searchset(_record(invalid)), patient="p1", server=EHR)
+    assert mapped.ignored == []
+    assert mapped.foreign == [
+        "Observation/x-cr not used: its subject 'Patient/p2' is another patient, not Patient/p1"
+    ]

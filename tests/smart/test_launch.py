@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, update
 
 from cmvcds.adapters.smart.oauth import code_challenge
 from cmvcds.adapters.smart.routes import STATE_COOKIE
@@ -235,6 +236,32 @@ def test_openid_fhiruser_the_id_token_is_checked_and_says_who_signed_in(site: Si
     assert f"Signed in at the EHR as {site.ehr.fhir}/Practitioner/dr-rossi" in page.text
     assert "data-smart-reload" in page.text
     assert "/auth/jwks" in site.ehr.seen  # the signature was checked with the EHR's own key
+
+
+def test_the_notes_are_kept_sealed_and_nothing_is_left_once_the_session_expires(
+    site: Site,
+) -> None:
+    """Review: the notes (who signed in at the EHR, another patient's resources refused) were
+    stored in clear, and an expired session's row kept its sealed tokens. The page still says
+    them; the database holds them only sealed; once the session has expired the next access
+    deletes the row."""
+    site.ehr.strays = foreign_results(PATIENT, "us-preg-other")[:1]
+    engine = create_engine(site.database)
+    with _browser(site) as browser:
+        assert browser.get(_to_callback(browser, site, _ehr_launch(browser, site))).is_redirect
+        page = html.unescape(browser.get(f"{site.cmvcds}/smart/assessment").text)
+        assert "Signed in at the EHR as " in page and "us-preg-other" in page
+        with engine.connect() as connection:
+            row = connection.execute(select(smart_launches)).one()
+        kept = str(tuple(row))
+        assert row.notes_json and row.tokens_sealed
+        assert "dr-rossi" not in kept and "Signed in" not in kept and "us-preg-other" not in kept
+        with engine.begin() as connection:  # eight hours later
+            connection.execute(update(smart_launches).values(session_expires_at=time.time() - 1))
+        assert browser.get(f"{site.cmvcds}/smart/assessment").status_code == 401
+    with engine.connect() as connection:
+        assert connection.execute(select(smart_launches)).all() == []
+    engine.dispose()
 
 
 def _forged_key() -> object:

@@ -86,3 +86,34 @@ def test_the_store_refuses_a_version_saved_from_an_older_one(tmp_path: Path) -> 
     with pytest.raises(StaleVersion):
         store.save_version(key, {"id": "c", "n": 2}, None, "b", expected=1)
     assert store.latest_version(key) == 2
+
+
+def test_a_row_the_editor_deleted_stays_deleted_when_reapplied(client: TestClient) -> None:
+    """Review: a row the stale form no longer sends (B deleted the first IgG) came back from the
+    latest version when B's changes were re-applied; it is now listed as B's and applied."""
+    location, values, n = _case(client)
+    opened = values | {"_base_version": "1", "format": "cmvcds-case/1"}
+    added = {f"observations[{n}].{k}": v for k, v in CREATININE.items()}
+    assert _post_form(client, location + "/edit", opened | added).status_code == 303
+    deleted = {k: v for k, v in opened.items() if not k.startswith("observations[0].")}
+    stale = _post_form(client, location + "/edit", deleted)
+    assert stale.status_code == 409
+    assert "observations[0].result</code>: negative → —" in stale.text  # listed as B's change
+    assert not re.search(r'name="observations\[0\].result"[^>]*value="negative"', stale.text)
+    assert re.search(rf'name="observations\[{n}\].value"[^>]*value="1.5"', stale.text)
+
+
+def test_an_edit_without_the_version_it_was_opened_from_is_refused(client: TestClient) -> None:
+    """Review: a form without ``_base_version`` was saved blindly, undoing A's result."""
+    location, values, n = _case(client)
+    opened = values | {"_base_version": "1", "format": "cmvcds-case/1"}
+    added = {f"observations[{n}].{k}": v for k, v in CREATININE.items()}
+    assert _post_form(client, location + "/edit", opened | added).status_code == 303
+    blind = {k: v for k, v in opened.items() if k != "_base_version"}
+    refused = _post_form(client, location + "/edit", blind | {"patient.weight_kg": "66"})
+    assert refused.status_code == 422
+    assert "does not say which version" in refused.text
+    assert 'name="_base_version" value="2"' in refused.text
+    assert re.search(r'name="patient.weight_kg"[^>]*value="66"', refused.text)  # kept as typed
+    assert f"observations[{n}].value: 1.5 → —" in refused.text  # what saving it would undo
+    assert client.get(location).text.count("<tr data-version=") == 2  # nothing saved

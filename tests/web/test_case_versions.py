@@ -48,7 +48,7 @@ def test_an_unchanged_edit_gives_the_same_case(client: TestClient, path: Path) -
     form = client.get(location + "/edit").text
     for name in raw_to_form(raw):
         assert f'name="{name}"' in form, f"{path.name}: the edit form has no {name}"
-    saved = _post_form(client, location + "/edit", raw_to_form(raw))
+    saved = _post_form(client, location + "/edit", raw_to_form(raw) | {"_base_version": "1"})
     assert saved.status_code == 303, saved.text[-800:]
     assert yaml.safe_load(client.get(location + "/case.yaml").text) == _without_empty(raw)
     versions = client.get(location).text
@@ -76,6 +76,7 @@ def test_adding_a_result_keeps_both_versions_with_their_knowledge(client: TestCl
         f"observations[{n}].unit": "cells/uL",
         "_change": "ANC of 10 March added",
         "format": "cmvcds-case/1",
+        "_base_version": "1",
     }
     assert _post_form(client, location + "/edit", values).status_code == 303
     now = client.get(location + "/assessment.json").json()
@@ -94,7 +95,9 @@ def test_adding_a_result_keeps_both_versions_with_their_knowledge(client: TestCl
 def test_an_invalid_edit_is_refused_and_keeps_the_version(client: TestClient) -> None:
     location = _upload(client, ROOT / "examples" / "congenital.yaml")
     values = raw_to_form(yaml.safe_load(client.get(location + "/case.yaml").text))
-    refused = _post_form(client, location + "/edit", values | {"patient.weight_kg": "900"})
+    refused = _post_form(
+        client, location + "/edit", values | {"patient.weight_kg": "900", "_base_version": "1"}
+    )
     assert refused.status_code == 422 and "900 kg is implausible" in refused.text
     assert 'action="' + location + '/edit"' in refused.text
     assert client.get(location).text.count("<tr data-version=") == 1

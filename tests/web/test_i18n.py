@@ -9,6 +9,7 @@ Clinical texts of the knowledge pack (decision reasons, alerts) are translated b
 
 from __future__ import annotations
 
+import ast
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,8 +20,12 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from jinja2 import Environment, nodes
 
+from cmvcds.adapters.fhir.mapping import bundle_to_case
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.render import TEMPLATE_DIR
+from cmvcds.knowledge import Knowledge
+from tests.conftest import TODAY
+from tests.fhir.ehr.generate import creat, patient
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT_TEMPLATES = ROOT / "src" / "cmvcds" / "adapters" / "report" / "templates"
@@ -283,3 +288,42 @@ def test_every_value_the_pages_translate_has_its_italian() -> None:
     values = [*SourceKind, *StatementKind, *ReviewStatus, *ReviewAction, *Role]
     words = {str(v.value).replace("_", " ") for v in values}
     assert sorted(words - _catalog_ids()) == []  # and each msgid has its msgstr: test above
+
+
+def _reason_templates() -> set[str]:
+    """The templates of every ``Reason`` the FHIR mapping writes (below the web layer: not
+    extracted by pybabel, their msgids are added by hand)."""
+    found = set()
+    for module in (ADAPTERS / "fhir").glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Reason":
+                first = node.args[0]
+                assert isinstance(first, ast.Constant), f"{module.name}: a Reason needs a template"
+                found.add(first.value)
+    return found
+
+
+def test_every_reason_of_the_fhir_mapping_has_its_italian() -> None:
+    templates = _reason_templates()
+    assert len(templates) >= 17
+    assert sorted(templates - _catalog_ids()) == []
+
+
+def test_another_patients_resource_is_said_in_italian(knowledge: Knowledge) -> None:
+    """Review: the reasons of ``adapters/fhir/subjects.py`` stayed English in the Italian notice."""
+    record = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": patient("p1", "female", "1992-04-11")},
+        {"resource": creat("x-cr", "p2", "2026-11-20", 1.5)},
+    ]}  # fmt: skip
+    mapped = bundle_to_case(record, knowledge, context="pregnancy", assessed_on=TODAY)
+    english = "Observation/x-cr not used: its subject 'Patient/p2' is another patient, not Patient/p1"
+    assert mapped.foreign == [english]
+    token = i18n.set_language("it")
+    try:
+        assert [i18n.said(line) for line in mapped.foreign] == [
+            "Observation/x-cr non usato: il suo subject 'Patient/p2' è un altro paziente, "
+            "non Patient/p1"
+        ]
+    finally:
+        i18n.reset_language(token)
+    assert i18n.said(english) == english  # a plain text is left as it is

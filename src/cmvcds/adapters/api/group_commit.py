@@ -8,8 +8,10 @@ worker thread (~75 us of CPU per hop). Here the requests of one event loop queue
 one writer task per loop sends everything queued to a thread as one transaction, and while that
 commit is on the disk the next requests queue for the next one — as PostgreSQL does for
 concurrent sessions. What each request is told is unchanged: its item is committed when
-``submit`` returns; if the transaction fails, every request in it gets the error and nothing of
-theirs is kept. A request cancelled while waiting leaves its item to be written all the same.
+``submit`` returns. If a shared transaction fails, its items are written again one per
+transaction, so only the request whose own item fails gets the error (one bad item does not
+fail its neighbours). A request cancelled while waiting leaves its item to be written all the
+same.
 """
 
 from __future__ import annotations
@@ -58,11 +60,8 @@ class GroupCommit(Generic[T]):
     async def _drain(self, queue: _Queue[T]) -> None:
         while True:
             batch, queue.waiting = queue.waiting, []
-            error: Exception | None = None
             try:
-                await to_thread.run_sync(self._write, [item for item, _ in batch])
-            except Exception as failed:  # told to every request of the batch
-                error = failed
+                errors = await self._commit([item for item, _ in batch])
             except BaseException:  # the loop is closing: nobody is left waiting for an answer
                 queue.writer = None
                 for _, done in batch + queue.waiting:
@@ -70,7 +69,7 @@ class GroupCommit(Generic[T]):
                 raise
             if not queue.waiting:
                 queue.writer = None  # before waking anyone: the next submit starts a writer
-            for _, done in batch:
+            for (_, done), error in zip(batch, errors, strict=True):
                 if done.done():  # its request was cancelled meanwhile
                     continue
                 if error is None:
@@ -79,3 +78,23 @@ class GroupCommit(Generic[T]):
                     done.set_exception(error)
             if queue.writer is None:
                 return
+
+    async def _commit(self, items: list[T]) -> list[Exception | None]:
+        """Write ``items`` in one transaction; if it fails, each in its own: the error of each
+        item (None: committed)."""
+        try:
+            await to_thread.run_sync(self._write, items)
+        except Exception as failed:
+            if len(items) == 1:
+                return [failed]
+        else:
+            return [None] * len(items)
+        errors: list[Exception | None] = []
+        for item in items:
+            try:
+                await to_thread.run_sync(self._write, [item])
+            except Exception as failed:  # this item's own fault: told to its request only
+                errors.append(failed)
+            else:
+                errors.append(None)
+        return errors

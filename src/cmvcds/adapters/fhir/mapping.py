@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from cmvcds.adapters.fhir import medications as meds
 from cmvcds.adapters.fhir.medications import order_indication
+from cmvcds.adapters.fhir.reason import Reason
 from cmvcds.adapters.fhir.results import (
     AVIDITY_FLAGS,
     SEROLOGY_FLAGS,
@@ -177,13 +178,19 @@ def bundle_to_case(
         if kind not in READ:
             continue
         label = where or f"{kind}/{resource.get('id', '?')}"
-        problems = _validate(label, resource) + _bindings(label, resource, sets)
-        why = None if problems else not_ours(resource, whose, urls)
+        why = not_ours(resource, whose, urls)  # first: another patient's record, valid or not
         if why:
-            foreign.append(f"{kind}/{resource.get('id', '?')} not used: {why}")
+            foreign.append(
+                Reason(
+                    "%(resource)s not used: %(why)s",
+                    resource=f"{kind}/{resource.get('id', '?')}",
+                    why=why,
+                )
+            )
             continue
         if kind == "DiagnosticReport":
             reports.append(resource)
+        problems = _validate(label, resource) + _bindings(label, resource, sets)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             ignored.append(f"{kind}/{resource.get('id', '?')} ignored: {problems[0]}{more}")
@@ -235,7 +242,12 @@ def _report_results(
         why = not_ours(item, whose, urls, container=report)
         if why:
             foreign.append(
-                f"DiagnosticReport/{report.get('id', '?')} result #{item.get('id')} not used: {why}"
+                Reason(
+                    "%(resource)s result #%(result)s not used: %(why)s",
+                    resource=f"DiagnosticReport/{report.get('id', '?')}",
+                    result=item.get("id"),
+                    why=why,
+                )
             )
             continue
         result = dict(item)

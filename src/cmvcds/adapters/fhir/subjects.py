@@ -40,6 +40,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmvcds.adapters.fhir.reason import Reason
+
 __all__ = ["ContextPatient", "bundle_urls", "context_patient", "not_ours"]
 
 #: The element naming the patient, per resource type the mapping reads (``mapping.READ``; FHIR
@@ -69,7 +71,7 @@ class ContextPatient:
 
     @property
     def name(self) -> str:
-        return f"Patient/{self.id}" if self.id else "the Bundle's Patient (no id)"
+        return f"Patient/{self.id}" if self.id else Reason("the Bundle's Patient (no id)")
 
 
 def bundle_urls(data: Any) -> dict[str, dict[str, Any]]:
@@ -115,7 +117,8 @@ def context_patient(
         full = frozenset(url for url, r in urls.items() if r is only)
         return ContextPatient(None, None, _identifiers(only), full)
     if patient_id is None:
-        ids = sorted({str(p.get("id")) for p in patients})
+        ids = sorted({str(p["id"]) for p in patients if p.get("id") is not None})
+        ids += ["?"] * sum(p.get("id") is None for p in patients)  # each id-less one counts
         if not ids:
             ids = sorted(
                 {
@@ -162,7 +165,11 @@ def not_ours(
             urls.get(u) is resource for u in patient.full_urls
         ):
             return None
-        return f"it is another patient (Patient/{resource.get('id', '?')}), not {patient.name}"
+        return Reason(
+            "it is another patient (%(other)s), not %(patient)s",
+            other=f"Patient/{resource.get('id', '?')}",
+            patient=patient.name,
+        )
     element = PATIENT_ELEMENT.get(str(kind))
     if element is None:
         return None
@@ -170,23 +177,37 @@ def not_ours(
     if ref is None and container is not None:
         return None  # a contained result without subject is its report's (checked itself)
     if not isinstance(ref, dict) or not (ref.get("reference") or ref.get("identifier")):
-        return (
-            f"it names no patient ({kind}.{element} is absent or empty): it cannot be "
-            f"attributed to {patient.name}"
+        return Reason(
+            "it names no patient (%(element)s is absent or empty): it cannot be attributed to "
+            "%(patient)s",
+            element=f"{kind}.{element}",
+            patient=patient.name,
         )
     typed = ref.get("type")
     if typed not in (None, "Patient"):
-        return f"its {element} is a {typed}, not {patient.name}"
+        return Reason(
+            "its %(element)s is a %(type)s, not %(patient)s",
+            element=element,
+            type=typed,
+            patient=patient.name,
+        )
     literal = ref.get("reference")
     if isinstance(literal, str) and literal:
         problem = _resolve(literal, patient, urls, container or resource)
         if problem:
-            return f"its {element} {literal!r} {problem}"
+            return Reason(
+                "its %(element)s %(reference)s %(problem)s",
+                element=element,
+                reference=repr(literal),
+                problem=problem,
+            )
     identifier = ref.get("identifier")
     if identifier is not None:
         problem = _identified(identifier, patient, alone=not literal)
         if problem:
-            return f"its {element} identifier {problem}"
+            return Reason(
+                "its %(element)s identifier %(problem)s", element=element, problem=problem
+            )
     return None
 
 
@@ -206,32 +227,36 @@ def _resolve(
             None,
         )
         if inner is None or inner.get("resourceType") != "Patient":
-            return "is not a contained Patient"
+            return Reason("is not a contained Patient")
         if patient.identifiers & _identifiers(inner):
             return None
-        return f"is a contained Patient without an identifier of {patient.name}"
+        return Reason(
+            "is a contained Patient without an identifier of %(patient)s", patient=patient.name
+        )
     if literal in patient.full_urls:
         return None
     relative = _RELATIVE.match(literal)
     if relative:
         if relative.group(1) == patient.id:
             return None
-        return f"is another patient, not {patient.name}"
+        return Reason("is another patient, not %(patient)s", patient=patient.name)
     if literal.startswith(("urn:uuid:", "urn:oid:")):
         target = urls.get(literal)
         if target is None:
-            return "resolves to no entry of the Bundle (fullUrl)"
-        return (
-            f"resolves to {target.get('resourceType')}/{target.get('id', '?')}, not {patient.name}"
+            return Reason("resolves to no entry of the Bundle (fullUrl)")
+        return Reason(
+            "resolves to %(target)s, not %(patient)s",
+            target=f"{target.get('resourceType')}/{target.get('id', '?')}",
+            patient=patient.name,
         )
     absolute = _ABSOLUTE.match(literal)
     if absolute is None:
-        return "is not a reference to a Patient"
+        return Reason("is not a reference to a Patient")
     if patient.server is None or absolute.group(1).rstrip("/") != patient.server:
-        return "is on another FHIR server than the record's (it cannot be checked)"
+        return Reason("is on another FHIR server than the record's (it cannot be checked)")
     if absolute.group(2) == patient.id:
         return None
-    return f"is another patient, not {patient.name}"
+    return Reason("is another patient, not %(patient)s", patient=patient.name)
 
 
 def _identifiers(resource: dict[str, Any]) -> frozenset[tuple[str, str]]:
@@ -246,11 +271,19 @@ def _identified(identifier: Any, patient: ContextPatient, *, alone: bool) -> str
     system = identifier.get("system") if isinstance(identifier, dict) else None
     value = identifier.get("value") if isinstance(identifier, dict) else None
     if not system or not value:
-        return "has no system and value: it cannot be matched" if alone else None
+        return Reason("has no system and value: it cannot be matched") if alone else None
     if (str(system), str(value)) in patient.identifiers:
         return None
     if alone:
-        return f"{system}|{value} is not an identifier of {patient.name}"
+        return Reason(
+            "%(identifier)s is not an identifier of %(patient)s",
+            identifier=f"{system}|{value}",
+            patient=patient.name,
+        )
     if any(s == system for s, _ in patient.identifiers):
-        return f"{system}|{value} contradicts {patient.name}'s identifier in that system"
+        return Reason(
+            "%(identifier)s contradicts %(patient)s's identifier in that system",
+            identifier=f"{system}|{value}",
+            patient=patient.name,
+        )
     return None

@@ -5,18 +5,20 @@ cookie and the authorization request), holds the PKCE verifier until the code co
 is claimed once: a second callback with the same state finds it no longer pending. Once done,
 the row holds the SHA-256 of the browser's session cookie and the key of the case opened, so
 that the cookie opens that one case and nothing else (``ClinicalAccess``). The access and
-refresh tokens are stored only sealed with the session cookie (``sealed``): never in clear.
+refresh tokens, and the notes said while reading the record (who signed in, other patients'
+resources refused), are stored only sealed with the session cookie (``sealed``): never in clear.
+A row whose session has expired is deleted on the next access, sealed values and all.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Engine, delete, insert, select, update
 
+from cmvcds.adapters.smart.sealed import open_notes, seal_notes
 from cmvcds.registry.web_tables import smart_launches
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "begin",
     "claim",
     "finish",
+    "purge",
     "reopen",
     "row_key",
     "session_case",
@@ -75,17 +78,27 @@ def state_id(state: str) -> str:
     return _hash(state)[:16]
 
 
-def begin(engine: Engine, state: str, launch: Launch) -> None:
-    """Record a pending launch (expired rows of other launches are removed first)."""
+def purge(engine: Engine) -> None:
+    """Delete the launches never finished in time and the sessions expired, with their sealed
+    tokens and notes: nothing of them is kept once they can no longer be used."""
     now = time.time()
     with engine.begin() as connection:
         connection.execute(
             delete(smart_launches).where(
-                smart_launches.c.expires_at < now,
-                (smart_launches.c.session_expires_at.is_(None))
-                | (smart_launches.c.session_expires_at < now),
+                (
+                    smart_launches.c.session_expires_at.is_(None)
+                    & (smart_launches.c.expires_at < now)
+                )
+                | (smart_launches.c.session_expires_at < now)
             )
         )
+
+
+def begin(engine: Engine, state: str, launch: Launch) -> None:
+    """Record a pending launch (expired rows of other launches are removed first)."""
+    purge(engine)
+    now = time.time()
+    with engine.begin() as connection:
         connection.execute(
             insert(smart_launches).values(
                 state_hash=_hash(state),
@@ -144,7 +157,7 @@ def finish(
                 session_hash=_hash(session),
                 session_expires_at=time.time() + SESSION_TTL_S,
                 case_key=case_key,
-                notes_json=json.dumps(notes, ensure_ascii=False),
+                notes_json=seal_notes(notes, session, _hash(state)),
                 tokens_sealed=tokens_sealed,
             )
         )
@@ -160,6 +173,7 @@ def _live(session: str) -> tuple[ColumnElement[bool], ...]:
 
 def session_launch(engine: Engine, session: str) -> Session | None:
     """The launch behind a live session cookie (to read the record again)."""
+    purge(engine)
     with engine.connect() as connection:
         row = connection.execute(select(smart_launches).where(*_live(session))).first()
     if row is None or row.case_key is None:
@@ -167,22 +181,28 @@ def session_launch(engine: Engine, session: str) -> Session | None:
     return Session(row.state_hash, row.iss, row.token_endpoint, row.tokens_sealed, row.case_key)
 
 
-def reopen(engine: Engine, row: str, notes: list[str], tokens_sealed: str | None) -> None:
+def reopen(
+    engine: Engine, session: str, row: str, notes: list[str], tokens_sealed: str | None
+) -> None:
     """The record was read again: what was said while reading it, and the tokens now in use."""
     with engine.begin() as connection:
         connection.execute(
             update(smart_launches)
             .where(smart_launches.c.state_hash == row)
-            .values(notes_json=json.dumps(notes, ensure_ascii=False), tokens_sealed=tokens_sealed)
+            .values(notes_json=seal_notes(notes, session, row), tokens_sealed=tokens_sealed)
         )
 
 
 def session_case(engine: Engine, session: str) -> tuple[int, list[str]] | None:
     """The case a live session cookie opens, and what was said while reading the record."""
+    purge(engine)
     with engine.connect() as connection:
         row = connection.execute(
-            select(smart_launches.c.case_key, smart_launches.c.notes_json).where(*_live(session))
+            select(
+                smart_launches.c.state_hash, smart_launches.c.case_key, smart_launches.c.notes_json
+            ).where(*_live(session))
         ).first()
     if row is None or row.case_key is None:
         return None
-    return int(row.case_key), json.loads(row.notes_json or "[]")
+    notes = open_notes(row.notes_json, session, row.state_hash) if row.notes_json else None
+    return int(row.case_key), notes or []

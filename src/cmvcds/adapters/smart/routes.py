@@ -58,7 +58,7 @@ from cmvcds.adapters.smart.oauth import (
     verify_id_token,
 )
 from cmvcds.adapters.smart.sealed import Tokens, open_sealed, seal
-from cmvcds.adapters.web.i18n import N_
+from cmvcds.adapters.web.i18n import N_, said
 from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.pages import case_page
 from cmvcds.adapters.web.render import render
@@ -330,9 +330,18 @@ def _open_case(
     )
     notes = [
         *signed_in,
-        *(_("Not this patient's, not used: %(line)s") % {"line": line} for line in mapped.foreign),
-        *(f"Not read from the record: {line}" for line in [*mapped.ignored, *mapped.unmapped]),
-        *(f"Assumed while reading the record: {line}" for line in mapped.notes),
+        *(
+            _("Not this patient's, not used: %(line)s") % {"line": said(line)}
+            for line in mapped.foreign
+        ),
+        *(
+            _("Not read from the record: %(line)s") % {"line": line}
+            for line in [*mapped.ignored, *mapped.unmapped]
+        ),
+        *(
+            _("Assumed while reading the record: %(line)s") % {"line": line}
+            for line in mapped.notes
+        ),
     ]
     return key, notes
 
@@ -389,5 +398,5 @@ def reload(
         return _refused(str(refused), 403)
     except (LaunchRefused, PreconditionFailed) as refused:
         return _refused(str(refused), 502)
-    launches.reopen(store.engine, live.row, notes, seal(tokens, session, live.row))
+    launches.reopen(store.engine, session, live.row, notes, seal(tokens, session, live.row))
     return RedirectResponse("/smart/assessment", status_code=303)

@@ -4,7 +4,9 @@ own changes re-applied on the latest version, for them to check and save again.
 The form carries the version it was opened from (``_base_version``). Values are compared as
 the form shows them (``forms.raw_to_form``). Rows the editor added to a list (an index past the
 rows of the version they opened) go after the latest version's rows, so two people who each
-add a result both keep theirs.
+add a result both keep theirs. A field of the opened version the form no longer sends (a row
+the editor deleted, a box unchecked) is a change of the editor's too: listed with theirs and
+applied as emptied, never dropped in favour of the latest version's value.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def reapply(
 ) -> Reapplied:
     """``typed`` (the submitted form) was opened as ``opened``; ``latest`` is the case now."""
     mine_typed = {k: v for k, v in typed.items() if not k.startswith("_")}
+    mine_typed |= {k: "" for k in opened if not k.startswith("_") and k not in typed}  # deleted
     mine = [
         (n, opened.get(n, ""), v) for n, v in sorted(mine_typed.items()) if opened.get(n, "") != v
     ]

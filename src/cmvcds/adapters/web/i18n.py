@@ -20,6 +20,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cmvcds.adapters.fhir.reason import Reason
+
 __all__ = [
     "COOKIE",
     "DEFAULT",
@@ -106,6 +108,15 @@ def current_path() -> str:
 
 def gettext(message: str) -> str:
     return translations(current_language()).ugettext(message)
+
+
+def said(text: str) -> str:
+    """``text`` in the page's language when it is a ``Reason`` of the FHIR mapping (its template
+    is a msgid, its values translated in turn); any other text as it is."""
+    if not isinstance(text, Reason):
+        return text
+    values = {k: said(v) if isinstance(v, str) else v for k, v in text.values.items()}
+    return gettext(text.template) % values if values else gettext(text.template)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -254,10 +254,10 @@ async def upload_case(
             )
             raw = mapped.case
             unmapped = [
-                *mapped.foreign,
+                *(i18n.said(line) for line in mapped.foreign),
                 *mapped.ignored,
                 *mapped.unmapped,
-                *(f"assumed: {n}" for n in mapped.notes),
+                *(_("assumed: %(note)s", note=n) for n in mapped.notes),
             ]
         clinic.parse(raw)
     except InputError as error:
@@ -310,6 +310,24 @@ def _stale_edit(
                       conflict=merged)  # fmt: skip
 
 
+def _unversioned_edit(
+    clinic: Clinic, store: CaseStore, key: int, typed: dict[str, str]
+) -> HTMLResponse:
+    """422: the form does not say which version it was opened from, so whether it would undo a
+    change saved meanwhile is unknown; nothing is saved. The form comes back with what was typed
+    on the latest version, each difference from it listed, to check and save again."""
+    latest = store.versions(key)[-1]
+    merged = reapply(raw_to_form(latest.raw), raw_to_form(latest.raw), typed)
+    merged.values[BASE_FIELD] = str(latest.version)
+    summary = [
+        _("Not saved: the form does not say which version of the case it was opened from. "
+          "Check these changes to the latest version and save again."),
+        *(f"{name}: {old or '—'} → {new or '—'}" for name, old, new in merged.mine),
+    ]  # fmt: skip
+    rows = _rows(merged.values, "observations", OBSERVATION_ROWS, spare=1)
+    return _form_page(clinic, merged.values, None, summary, 422, rows, action=f"/cases/{key}/edit")
+
+
 @router.post("/cases/{key}/edit", response_class=HTMLResponse)
 async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreDep) -> Response:
     """Save the edited case as its next version, with the assessment it now gives; a form
@@ -318,7 +336,9 @@ async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreD
     pairs = await _pairs(request)
     typed = dict(pairs)
     base = base_version(typed)
-    if base is not None and base != store.latest_version(key):
+    if base is None:
+        return _unversioned_edit(clinic, store, key, typed)
+    if base != store.latest_version(key):
         return _stale_edit(clinic, store, key, typed, base)
     raw, remap, problems = _check(clinic, pairs)
     if problems:
@@ -332,7 +352,7 @@ async def save_case(key: int, request: Request, clinic: ClinicDep, store: StoreD
     try:
         store.save_version(key, raw, clinic.assess(raw), change, expected=base)
     except StaleVersion:  # saved by someone else between the check above and this save
-        return _stale_edit(clinic, store, key, typed, base or 0)
+        return _stale_edit(clinic, store, key, typed, base)
     return RedirectResponse(f"/cases/{key}", status_code=303)
 
 

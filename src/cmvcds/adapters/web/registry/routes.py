@@ -60,7 +60,7 @@ __all__ = ["COOKIE", "FORM_LIMITS", "MAX_BODY", "RegistryRoute", "client_address
 
 MAX_BODY = 256 * 1024  # bytes: the largest CRF form with its free text is a few kB
 FORM_LIMITS = {"max_fields": 1000, "max_files": 0, "max_part_size": 64 * 1024}
-BUSY = "The registry is busy with another user's change; please submit again in a moment."
+BUSY = N_("The registry is busy with another user's change; please submit again in a moment.")
 CONFLICT = N_(
     "Another user saved this record at the same moment, so your change was not saved. "
     "Reload the page, check what is recorded now and submit again."
@@ -92,7 +92,7 @@ class RegistryRoute(APIRoute):
         return run
 
     def busy(self) -> Response:
-        response = page("registry_error.html", 503, title="Busy", viewer=None, message=BUSY)
+        response = page("registry_error.html", 503, title=_("Busy"), viewer=None, message=_(BUSY))
         response.headers["Retry-After"] = "1"
         return response
 
