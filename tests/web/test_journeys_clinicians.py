@@ -17,8 +17,8 @@ and axe-core on every page reached (``journey_steps.check_page``).
   pages back to English.
 - The neonatologist: a symptomatic newborn ("More rows" keeps what was typed; valganciclovir
   recommended, 16 mg/kg: 51.2 mg) → the course started, then an ANC of 400 on day 10: the
-  critical hold first, both versions kept → the course recorded as held for toxicity → the ANC of
-  1,200 a week later: restart, the sources differing on the dose → the course resumed → month 7:
+  critical hold first, both versions kept → the course recorded as held for toxicity → the blood
+  count a week later (ANC 1,200, platelets, Hb): restart, the sources differing on the dose → the course resumed → month 7:
   the course completed on 2026-09-19 (6 months counted from the restart), no further antiviral,
   the follow-up calendar by month and its .ics file → the dose calculator in mg/kg and mL of oral
   solution.
@@ -287,12 +287,15 @@ def test_neonatologist_from_birth_to_month_7_with_a_hold_and_a_resume(
     page.get_by_role("button", name="Save and re-assess").click()
     expect(page.locator("#versions tbody tr")).to_have_count(3)
 
-    # A week later the ANC is 1,200: restart (the sources differ on the dose).
+    # A week later the blood count: ANC 1,200, platelets and Hb normal: restart (every label §5.1
+    # limit has a count since the hold; the sources differ on the dose).
     page.get_by_role("link", name="Add a result").click()
     expect(page.locator("#f-therapy-0-stop-reason")).to_have_value("held_toxicity")
     page.fill("#f-assessed-on", "2026-03-18")
     fill_row(page, 5, "2026-03-18", "anc", value="1200", unit="cells/uL")
-    page.fill("#f-change", "ANC 1200")
+    fill_row(page, 6, "2026-03-18", "platelets", value="210000", unit="cells/uL")
+    fill_row(page, 7, "2026-03-18", "hemoglobin", value="13.5", unit="g/dL")
+    page.fill("#f-change", "blood count: ANC 1200")
     page.get_by_role("button", name="Save and re-assess").click()
     expect(decision).to_have_attribute("data-outcome", "recommended")
     expect(decision).to_contain_text("held since 2026-03-11 for toxicity")
@@ -318,8 +321,8 @@ def test_neonatologist_from_birth_to_month_7_with_a_hold_and_a_resume(
     page.fill("#f-patient-weight-kg", "7.4")
     page.fill("#f-therapy-1-stop", "2026-09-19")
     page.select_option("#f-therapy-1-stop-reason", "completed")
-    fill_row(page, 6, "2026-09-30", "weight", value="7.4", unit="kg")
-    fill_row(page, 7, "2026-09-30", "anc", value="2100", unit="cells/uL")
+    fill_row(page, 8, "2026-09-30", "weight", value="7.4", unit="kg")
+    fill_row(page, 9, "2026-09-30", "anc", value="2100", unit="cells/uL")
     page.fill("#f-change", "month 7: course completed")
     check_page(page, "neonate-month7-form")
     page.get_by_role("button", name="Save and re-assess").click()
