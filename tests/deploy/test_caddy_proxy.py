@@ -17,7 +17,8 @@ import shutil
 import ssl
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -31,6 +32,8 @@ from cmvcds.knowledge import Knowledge
 from tests.cdshooks.test_jwt import SANDBOX, SERVICE, Keys
 from tests.cdshooks.test_services import load
 from tests.conftest import TODAY
+from tests.deploy.conftest import pg_admin, pg_url
+from tests.deploy.test_readyz import _migrate
 from tests.live_server import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,13 +61,15 @@ def _wait_ready(url: str, root: Path, deadline_s: float = 45) -> ssl.SSLContext:
         time.sleep(0.3)
 
 
-@pytest.fixture
-def proxied(tmp_path: Path, knowledge: Knowledge, keys: Keys) -> Iterator[tuple[str, str, Path]]:
-    """cmvcds on 127.0.0.1 (JWT verification on, the sandbox trusted) behind the shipped
-    Caddyfile; yields the proxy's https and http base URLs and Caddy's log file."""
+@contextmanager
+def behind_caddy(
+    tmp_path: Path, knowledge: Knowledge, keys: Keys, database_url: str
+) -> Iterator[tuple[str, str, Path]]:
+    """cmvcds on 127.0.0.1 (JWT verification on, the sandbox trusted, on ``database_url``) behind
+    the shipped Caddyfile; yields the proxy's https and http base URLs and Caddy's log file."""
     (tmp_path / "jwks.json").write_text(json.dumps(keys.jwks))
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'cmvcds.sqlite3'}",
+        database_url=database_url,
         demo_cases=False,
         mode="demo",
         cds_trusted_issuers={SANDBOX: str(tmp_path / "jwks.json")},
@@ -91,6 +96,13 @@ def proxied(tmp_path: Path, knowledge: Knowledge, keys: Keys) -> Iterator[tuple[
             finally:
                 process.terminate()
                 process.wait(15)
+
+
+@pytest.fixture
+def proxied(tmp_path: Path, knowledge: Knowledge, keys: Keys) -> Iterator[tuple[str, str, Path]]:
+    """cmvcds on SQLite behind the shipped Caddyfile (see ``behind_caddy``)."""
+    with behind_caddy(tmp_path, knowledge, keys, f"sqlite:///{tmp_path / 'cmvcds.sqlite3'}") as urls:
+        yield urls
 
 
 def _caddy(env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -152,3 +164,36 @@ def test_cmvcds_behind_the_shipped_caddyfile_over_tls(
     assert "secret-term" not in log
     assert token not in log and inner not in log
     assert all("Authorization" not in a["request"]["headers"] for a in cds)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_behind_the_proxy_readyz_goes_red_when_the_database_stops(
+    tmp_path: Path, knowledge: Knowledge, keys: Keys, pg_database: Callable[[], str]
+) -> None:
+    """The deployment the compose file describes, without Docker: cmvcds on PostgreSQL behind the
+    shipped Caddyfile over TLS answers a signed CDS call; when PostgreSQL stops accepting
+    connections, ``/readyz`` through the proxy goes red (503), and green again when it is back."""
+    name = pg_database()
+    url = pg_url(name)
+    _migrate(url)
+    with behind_caddy(tmp_path, knowledge, keys, url) as (base, _, _):
+        root = tmp_path / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
+        tls = _wait_ready(f"{base}/readyz", root)
+        with httpx.Client(base_url=base, verify=tls, timeout=30) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            token = keys.token(aud=f"{base}{SERVICE}")
+            body = load("pregnancy-valacyclovir.request.json")
+            answer = client.post(SERVICE, json=body, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["cards"]
+            pg_admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+            pg_admin(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            )
+            red = client.get("/readyz")
+            assert red.status_code == 503, red.text
+            assert red.json()["checks"]["database"] == "unreachable"
+            pg_admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+            assert client.get("/readyz").status_code == 200
