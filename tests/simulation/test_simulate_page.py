@@ -4,45 +4,15 @@ open the page, choose a strategy, set a small cohort, submit, read the report.""
 from __future__ import annotations
 
 import re
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from cmvcds.adapters.api.app import create_app
-from cmvcds.adapters.api.service import Clinic
-from cmvcds.adapters.api.settings import Settings
-from cmvcds.adapters.web.pages import CHROMIUM_ARGS
-from cmvcds.knowledge import Knowledge
-from tests.conftest import TODAY
-from tests.live_server import serving
+from tests.web.test_browser import browser, server  # noqa: F401  (the shared chromium and app fixtures)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("serve")
-    settings = Settings(database_url=f"sqlite:///{folder / 'cmvcds.sqlite3'}", examples_dir=ROOT / "examples")
-    with serving(create_app(settings, Clinic(knowledge, today=lambda: TODAY))) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        subprocess.run(["bash", str(ROOT / "tools" / "ensure_chromium.sh")], check=False)
-    if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is missing: run tools/ensure_chromium.sh")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
-        yield launched
-        launched.close()
 
 
 def _run_small(page: Page, strategy: Locator) -> Locator:
@@ -57,7 +27,7 @@ def _run_small(page: Page, strategy: Locator) -> Locator:
     return page.locator("#simulation-report")
 
 
-def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browser: Browser) -> None:
+def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browser: Browser) -> None:  # noqa: F811
     page = browser.new_page()
     page.goto(f"{server}/simulate")
     page.fill("#f-seed", "5")
@@ -77,7 +47,7 @@ def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browse
     page.close()
 
 
-def test_the_run_and_its_report_in_italian(server: str, browser: Browser) -> None:
+def test_the_run_and_its_report_in_italian(server: str, browser: Browser) -> None:  # noqa: F811
     """Switched to Italian (IT), the form, the job's page and the report read in Italian: the
     strategies, the population, the headings, the outcome rows, the charts' captions, the
     parameters; the sources as written."""
@@ -102,7 +72,7 @@ def test_the_run_and_its_report_in_italian(server: str, browser: Browser) -> Non
     context.close()
 
 
-def test_a_longer_run_shows_its_progress_then_its_report(server: str, browser: Browser) -> None:
+def test_a_longer_run_shows_its_progress_then_its_report(server: str, browser: Browser) -> None:  # noqa: F811
     """25 parts of work (50,000 women in 5 chunks, 20 PSA draws): the page shows a progress bar
     that advances, reloading itself, and then the report in place of the bar."""
     page = browser.new_page()
@@ -119,14 +89,14 @@ def test_a_longer_run_shows_its_progress_then_its_report(server: str, browser: B
     page.close()
 
 
-def test_an_unknown_run_is_not_found(server: str, browser: Browser) -> None:
+def test_an_unknown_run_is_not_found(server: str, browser: Browser) -> None:  # noqa: F811
     page = browser.new_page()
     response = page.goto(f"{server}/simulate/jobs/no-such-run")
     assert response is not None and response.status == 404
     page.close()
 
 
-def test_a_too_large_run_is_refused_with_its_limit(server: str, browser: Browser) -> None:
+def test_a_too_large_run_is_refused_with_its_limit(server: str, browser: Browser) -> None:  # noqa: F811
     page = browser.new_page()
     page.goto(f"{server}/simulate")
     page.fill("#f-n", "10000000")
