@@ -220,6 +220,13 @@ def test_published_models_carry_their_counts_and_the_comparison_is_arithmetic() 
     assert compare(50, lim)["within_tolerance"]
     # Périllaud-Dubois 2023: 375 prevented per 800,000 pregnancies
     assert model(KNOWLEDGE, "perillauddubois2023").reported * 8 == 375
+    # Dzubay 2025 (second-hand): 2,898 transmissions prevented in its cohort of 2,869,141, compared
+    # on the cohort's scale: 101.0 per 100,000 is within, the 4.5 simulated with the Italian inputs not
+    dzubay = model(KNOWLEDGE, "dzubay2025")
+    assert (dzubay.reported, dzubay.per, published_inputs(KNOWLEDGE, "dzubay2025")) == (2898, 2_869_141, {})
+    assert round(dzubay.reported / dzubay.per * 100_000, 1) == 101.0
+    assert compare(101.0 * dzubay.per / 100_000, dzubay)["within_tolerance"]
+    assert not compare(4.5 * dzubay.per / 100_000, dzubay)["within_tolerance"]
 
 
 @pytest.mark.parametrize("model_id", ["billettedevillemeur2020-primary", "billettedevillemeur2020-fetal"])
