@@ -24,14 +24,15 @@ NOT_NEEDED = (
     "cmvcds.assess",
     "fastapi",
     "starlette",
+    "typer",  # the console script's fast path (adapters/cli/argv.py)
 )
 
 RUN_AND_LIST = """
 import json, sys
 sys.argv = ["cmvcds", "ask", sys.argv[1], "--format", "json"]
-from cmvcds.adapters.cli.main import app
+from cmvcds.adapters.cli.main import run
 try:
-    app()
+    run()
 except SystemExit as end:
     code = end.code
 else:
