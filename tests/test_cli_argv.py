@@ -4,6 +4,7 @@ prints (stdout, stderr, exit code) for the same argv; every other form falls bac
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,7 @@ def _fast(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str
         code = 0
     except SystemExit as end:
         code = end.code if isinstance(end.code, int) else 1
+    assert gc.isenabled()  # the collector, off while the command runs, is back for the caller
     out = capsys.readouterr()
     return code, out.out, out.err
 
