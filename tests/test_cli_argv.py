@@ -5,15 +5,20 @@ prints (stdout, stderr, exit code) for the same argv; every other form falls bac
 from __future__ import annotations
 
 import gc
+import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pydantic
 import pytest
 from typer.testing import CliRunner
 
 from cmvcds.adapters.cli import argv
 from cmvcds.adapters.cli.main import app
+from cmvcds.adapters.cli.no_plugins import LOADER
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -121,17 +126,51 @@ def test_the_console_script_falls_back_to_typer_with_its_message_and_exit_code()
     assert "'xml' is not one of" in done.stderr and done.stdout == ""
 
 
-def test_the_console_script_takes_the_fast_path_without_importing_typer() -> None:
-    listing = (
-        "import sys; sys.argv = ['cmvcds', 'assess', sys.argv[1], '--format=json']\n"
-        "from cmvcds.adapters.cli.main import run\n"
-        "run(); print('@@', sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'click')))"
-    )
+LISTING = (
+    "import sys; sys.argv = ['cmvcds', 'assess', sys.argv[1], '--format=json']\n"
+    "from cmvcds.adapters.cli.main import run\n"
+    "run(); print('@@', sorted(m for m in sys.modules if m.split('.')[0] in "
+    "('typer', 'click', 'importlib') and m != 'importlib'))"
+)
+
+
+def _fast_path_modules(**env: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", listing, str(EXAMPLES / "pregnancy.yaml")],
+        [sys.executable, "-c", LISTING, str(EXAMPLES / "pregnancy.yaml")],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **env},
     )
-    assert '"context": "pregnancy"' in done.stdout
-    assert done.stdout.rstrip().endswith("@@ []")
+    report, modules = done.stdout.rsplit("@@", 1)
+    assert json.loads(report)["context"] == "pregnancy"  # the assessment ran and printed
+    return modules
+
+
+def test_the_console_script_takes_the_fast_path_without_typer_or_plugin_discovery() -> None:
+    modules = _fast_path_modules()
+    assert "typer" not in modules and "click" not in modules
+    assert "importlib.metadata" not in modules  # pydantic's plugin loader stood in for
+
+
+def test_plugins_the_user_asks_for_are_still_looked_for() -> None:
+    """``PYDANTIC_DISABLE_PLUGINS`` set by the user (here empty: no plugin disabled) is kept, and
+    pydantic's own loader then looks for plugins."""
+    assert "importlib.metadata" in _fast_path_modules(PYDANTIC_DISABLE_PLUGINS="")
+
+
+def test_pydantic_imports_only_get_plugins_from_the_loader_no_plugins_stands_in_for() -> None:
+    """``no_plugins`` answers ``get_plugins`` alone: a pydantic that imports more from its loader
+    (an upgrade) fails here, not in a user's ``cmvcds assess``."""
+    package = Path(pydantic.__file__).parent
+    names: set[str] = set()
+    for source in package.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        names |= {
+            name.strip()
+            for found in re.findall(r"from (?:\.|pydantic\.plugin\.)_loader import ([\w, ]+)", text)
+            for name in found.split(",")
+        }
+        assert "_loader." not in text.replace("._loader import", ""), source
+    assert names == {"get_plugins"}
+    assert LOADER == "pydantic.plugin._loader"

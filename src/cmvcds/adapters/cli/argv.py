@@ -14,10 +14,11 @@ own messages and exit codes. ``tests/test_cli_argv.py`` runs both paths on the s
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+
+from cmvcds.adapters.cli.no_plugins import without_plugins
 
 __all__ = ["parse", "run"]
 
@@ -88,16 +89,15 @@ def run(argv: Sequence[str]) -> bool:
     """Run ``cmvcds *argv`` when ``parse`` recognises it (errors end in ``SystemExit`` with the
     command's exit code; an interrupt ends with 130, as Typer ends it); False when it does not.
 
-    Both commands run without pydantic plugins, whichever path answers: discovering them reads the
-    metadata of every installed distribution (~5-10 ms of each cold command) and cmvcds uses none;
-    ``PYDANTIC_DISABLE_PLUGINS`` set by the user (even empty) is kept. The cycle collector is off
-    while the command runs (back on after, for a caller in the same process): start-up builds
-    hundreds of classes and thousands of objects, that trigger full collections finding nothing
-    (~40 ms of a cold ``assess`` or ``ask``); reference counting still frees the rest, and the
+    Both commands run without pydantic plugins, whichever path answers (``no_plugins``: looking
+    for them costs ~20-40 ms of each cold command, and cmvcds uses none). The cycle collector is
+    off while the command runs (back on after, for a caller in the same process): start-up builds
+    hundreds of classes and thousands of objects, which trigger full collections that find
+    nothing (~40 ms of a cold ``assess`` or ``ask``); reference counting still frees the rest, the
     input is bounded (``DEFAULT_LIMITS``) and the process ends with the command."""
     if not argv or argv[0] not in _OPTIONS:
         return False
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    without_plugins()
     collecting = gc.isenabled()
     gc.disable()
     try:
