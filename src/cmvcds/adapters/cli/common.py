@@ -2,7 +2,9 @@
 
 Typer-free, so that the console script's fast path (``argv``) runs ``assess`` and ``ask`` without
 importing Typer: an error is written to stderr here and ends the process with ``SystemExit``,
-which Typer and its test runner pass on with the same exit code.
+which Typer and its test runner pass on with the same exit code. The document reader (and YAML
+with it) is imported by the functions that read a document: ``cmvcds ask`` without ``--case``
+reads none.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
 from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge, load_knowledge
 
@@ -56,6 +57,8 @@ def read_bounded(path: Path, limit: int, what: str = "file", field: str | None =
 def read_case_file(path: Path) -> Any:
     """The raw mapping of a YAML or JSON case file, read by the one bounded reader of untrusted
     documents (``cmvcds.domain.documents``): aliases, duplicate keys, deep nesting refused."""
+    from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
+
     data = read_bounded(path, DEFAULT_LIMITS.max_bytes, "case file", field="CASE")
     return parse_document(data, str(path), "json" if path.suffix.lower() == ".json" else "yaml")
 
@@ -68,6 +71,7 @@ def load_case(path: Path, knowledge: Knowledge) -> Case:
 
 def read_settings(path: Path | None, knowledge: Knowledge) -> SiteSettings:
     """The site settings from ``path``, else ``$CMVCDS_SETTINGS``, else none chosen."""
+    from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
     from cmvcds.domain.settings import SiteSettings, parse_settings
 
     chosen = path or (
