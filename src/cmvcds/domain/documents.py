@@ -26,7 +26,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
 import yaml
 
 from cmvcds.errors import DocumentError
@@ -136,7 +135,11 @@ def _text(data: bytes | str, name: str, limits: Limits) -> str:
 
 def _json(text: str, name: str, limits: Limits) -> Any:
     """The value of a JSON text: by orjson (compiled) when its answer is provably the standard
-    library's below, else by ``_json_checked``, which names the problem (issue 20)."""
+    library's below, else by ``_json_checked``, which names the problem (issue 20). orjson is
+    imported here, on the first JSON document: with its ``uuid`` and ``platform`` it costs a
+    YAML case's cold ``cmvcds assess`` ~5 ms it never uses (issue 20, item 3)."""
+    import orjson
+
     characters = _ESCAPED_CONTROL.search(text) is not None
     if _orjson_safe(text, limits):
         try:

@@ -7,14 +7,16 @@ loader validates each file against the pydantic schema the manifest names, refus
 of a source id that ``sources/*.yaml`` does not define, and computes a SHA-256 over every file so
 that each assessment can state exactly which knowledge produced it. Errors name the file, the
 row and the field.
+
+A pack already validated is read from the compiled cache (``cache.py``) without parsing any YAML
+or CSV, so ``yaml`` and ``csv`` are imported by the functions that parse them: ``cmvcds ask``
+never needs them otherwise (issue 20, item 4).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import importlib
-import io
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -24,7 +26,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from cmvcds.errors import KnowledgeError
@@ -213,18 +214,21 @@ def _schema(reference: str, file: str) -> type[BaseModel]:
     return model
 
 
-#: libyaml's parser when present (ten times faster); the same safe subset of YAML either way.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _read_yaml(file: Path) -> Any:
+    import yaml
+
+    # libyaml's parser when present (ten times faster); the same safe subset of YAML either way.
+    parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        return yaml.load(file.read_text(encoding="utf-8"), Loader=parser)
     except yaml.YAMLError as error:
         raise KnowledgeError(f"{file.name}: not valid YAML: {error}") from None
 
 
 def _csv_rows(file: Path) -> Iterator[dict[str, str]]:
+    import csv
+    import io
+
     text = file.read_text(encoding="utf-8")
     lines = [line for line in text.splitlines(keepends=True) if not line.startswith("#")]
     yield from csv.DictReader(io.StringIO("".join(lines)))

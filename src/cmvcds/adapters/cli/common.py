@@ -1,4 +1,11 @@
-"""What every command shares: reading case files, the knowledge and settings, error exits."""
+"""What every command shares: reading case files, the knowledge and settings, error exits.
+
+Typer-free, so that the console script's fast path (``argv``) runs ``assess`` and ``ask`` without
+importing Typer: an error is written to stderr here and ends the process with ``SystemExit``,
+which Typer and its test runner pass on with the same exit code. The document reader (and YAML
+with it) is imported by the functions that read a document: ``cmvcds ask`` without ``--case``
+reads none.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
-from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
 from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge, load_knowledge
 
@@ -53,6 +57,8 @@ def read_bounded(path: Path, limit: int, what: str = "file", field: str | None =
 def read_case_file(path: Path) -> Any:
     """The raw mapping of a YAML or JSON case file, read by the one bounded reader of untrusted
     documents (``cmvcds.domain.documents``): aliases, duplicate keys, deep nesting refused."""
+    from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
+
     data = read_bounded(path, DEFAULT_LIMITS.max_bytes, "case file", field="CASE")
     return parse_document(data, str(path), "json" if path.suffix.lower() == ".json" else "yaml")
 
@@ -65,6 +71,7 @@ def load_case(path: Path, knowledge: Knowledge) -> Case:
 
 def read_settings(path: Path | None, knowledge: Knowledge) -> SiteSettings:
     """The site settings from ``path``, else ``$CMVCDS_SETTINGS``, else none chosen."""
+    from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
     from cmvcds.domain.settings import SiteSettings, parse_settings
 
     chosen = path or (
@@ -89,13 +96,25 @@ def exits_on_error() -> Iterator[None]:
         yield
     except CmvcdsError as error:
         for line in getattr(error, "problems", None) or [str(error)]:
-            typer.echo(f"error: {line}", err=True)
-        raise typer.Exit(error.exit_code) from None
-    except typer.Exit:
-        raise
-    except Exception as error:  # a bug: say so in one line, never a traceback to the user
-        typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
-        raise typer.Exit(1) from None
+            _stderr(f"error: {line}")
+        raise SystemExit(error.exit_code) from None
+    except Exception as error:
+        if _is_typer_exit(error):  # a command's own exit code (e.g. ``validate``'s 2)
+            raise
+        _stderr(f"internal error: {type(error).__name__}: {error}")  # a bug: one line, no traceback
+        raise SystemExit(1) from None
+
+
+def _is_typer_exit(error: Exception) -> bool:
+    """Whether ``error`` is ``typer.Exit``: only a command run by Typer can raise it, so Typer is
+    imported whenever it can be one (checked without importing it on the fast path)."""
+    typer = sys.modules.get("typer")
+    return typer is not None and isinstance(error, typer.Exit)
+
+
+def _stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def emit(text: str) -> None:

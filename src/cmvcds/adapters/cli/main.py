@@ -7,15 +7,18 @@ embedding model) inside the command, so that ``cmvcds --help`` answers at once.
 ``run`` (the console script) builds only the command named on the command line: building every
 command's options costs ~40 ms of a cold ``cmvcds assess`` (issue 20, item 3). Help, an unknown
 command or no command get the whole app; ``app`` (what the tests drive) is the whole app too.
+The plain forms of ``assess`` and ``ask`` do not even import Typer (``argv``: the same function
+runs, Typer answers everything else).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
 __all__ = ["COMMANDS", "build", "run"]
 
@@ -50,6 +53,8 @@ def _root() -> None:
 def build(only: str | None = None) -> typer.Typer:
     """The app with every command, or with the command ``only`` alone (the app stays a group of
     commands either way, so ``cmvcds assess CASE`` reads the same)."""
+    import typer
+
     app = typer.Typer(
         name="cmvcds",
         no_args_is_help=True,
@@ -68,6 +73,10 @@ def build(only: str | None = None) -> typer.Typer:
 
 def run() -> None:
     """The ``cmvcds`` console script."""
+    from cmvcds.adapters.cli import argv
+
+    if argv.run(sys.argv[1:]):
+        return
     name = sys.argv[1] if len(sys.argv) > 1 else None
     build(name if name in COMMANDS else None)()
 
