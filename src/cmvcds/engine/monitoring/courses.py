@@ -33,7 +33,6 @@ def months_on_or_after(day: date, months: range, on: date) -> list[date]:
     return [d for d in (add_months(day, m) for m in months[skip:]) if d >= on]
 
 
-
 def days_covered(spans: Iterable[tuple[date, date]]) -> int:
     """How many distinct days the ``(first, last)`` spans cover, both ends included (a span
     whose last day is before its first covers none).
