@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Protocol, TypeVar
 
@@ -102,6 +103,15 @@ class Alert:
     citations: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=1024)
+def unverified_alert(what: str, citations: tuple[str, ...]) -> Alert:
+    """The ``unverified-fact`` alert naming ``what``, built once and shared (it is frozen): the
+    same few dozen knowledge rows are flagged in case after case, ~8 times per case (issue 20).
+    Bounded (``lru_cache``): a text that names a case value only costs its own entry."""
+    message = f"Not yet verified against its primary source: {what}."
+    return Alert(AlertCode.UNVERIFIED_FACT, Severity.WARNING, message, citations)
+
+
 @dataclass(frozen=True)
 class SettingUse:
     """A setting a decision used: its value and where it came from (``site`` or
@@ -144,10 +154,9 @@ class PathwayResult:
         """A short ``unverified-fact`` alert naming the fact: what a clinician needs to weigh.
         The research note of how it was (not) checked stays in the pack's provenance (the
         knowledge pages), never in a clinical output."""
-        message = f"Not yet verified against its primary source: {what}."
-        alert = Alert(AlertCode.UNVERIFIED_FACT, Severity.WARNING, message, citations)
+        alert = unverified_alert(what, citations)
         # an equal alert has the same message: the messages are compared first, in C
-        if message not in map(_MESSAGE, self.alerts) or alert not in self.alerts:
+        if alert.message not in map(_MESSAGE, self.alerts) or alert not in self.alerts:
             self.alerts.append(alert)
 
     def extend(self, other: PathwayResult) -> None:

@@ -37,7 +37,13 @@ from cmvcds.domain.vocabulary import (
 )
 from cmvcds.engine.congenital_follow_up import long_course_review, read_results
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
-from cmvcds.engine.monitoring import Course, add_months, plan_schedule, therapy_courses
+from cmvcds.engine.monitoring import (
+    Course,
+    add_months,
+    months_on_or_after,
+    plan_schedule,
+    therapy_courses,
+)
 from cmvcds.engine.monitoring.held import held_on, still_held
 from cmvcds.engine.weight_age import weighed_regimen
 from cmvcds.knowledge import Knowledge
@@ -405,11 +411,8 @@ def _follow_up(
     for visit in calendar.visits:
         if visit.categories and category not in visit.categories:
             continue
-        days = [
-            add_months(birth, month)
-            for month in range(visit.from_months, visit.until_months + 1, visit.every_months)
-        ]
-        days = [d for d in days if d >= on]
+        months = range(visit.from_months, visit.until_months + 1, visit.every_months)
+        days = months_on_or_after(birth, months, on)
         if not days:
             continue
         cited = result.cite(visit, f"congenital CMV follow-up {visit.id}")

@@ -18,7 +18,7 @@ from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome,
 from cmvcds.engine.hiv_maintenance import continue_maintenance
 from cmvcds.engine.hiv_rna import hiv_rna
 from cmvcds.engine.intravitreal import intravitreal_regimens, intravitreal_summary
-from cmvcds.engine.monitoring import add_months
+from cmvcds.engine.monitoring import add_months, days_covered
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
@@ -177,14 +177,11 @@ def _neurological(case: Case, on: date, t: Tables, plan: Plan, organs: list[str]
 
 
 def _anti_cmv_days(case: Case, on: date, t: Tables) -> int:
-    days: set[date] = set()
-    for course in case.therapy:
-        if course.drug in t.hiv.anti_cmv_drugs.values and course.start <= on:
-            end = min(course.stop or on, on)
-            days.update(
-                course.start + timedelta(days=i) for i in range((end - course.start).days + 1)
-            )
-    return len(days)
+    return days_covered(
+        (course.start, min(course.stop or on, on))
+        for course in case.therapy
+        if course.drug in t.hiv.anti_cmv_drugs.values and course.start <= on
+    )
 
 
 def _retinitis(

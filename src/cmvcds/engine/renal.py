@@ -24,6 +24,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Literal
 
+from cmvcds.engine.decimal_power import power
 from cmvcds.knowledge.schemas.drugs import RenalFormulas, SchwartzK
 
 __all__ = [
@@ -177,9 +178,9 @@ def ckd_epi_2021(
         ratio = decimal_of(creatinine_mg_dl) / kappa
         value = (
             c.base
-            * min(ratio, Decimal(1)) ** alpha
-            * max(ratio, Decimal(1)) ** c.exponent_above
-            * c.age_base ** decimal_of(age_years)
+            * power(min(ratio, Decimal(1)), alpha)
+            * power(max(ratio, Decimal(1)), c.exponent_above)
+            * power(c.age_base, decimal_of(age_years))
         )
         if female:
             value *= c.female_factor

@@ -34,7 +34,9 @@ from cmvcds.engine.monitoring.courses import (
     Course,
     Episode,
     add_months,
+    days_covered,
     episodes,
+    months_on_or_after,
     therapy_courses,
 )
 from cmvcds.engine.monitoring.dose import underdosed_drugs
@@ -49,9 +51,11 @@ __all__ = [
     "RefractoryCall",
     "add_months",
     "current_weight",
+    "days_covered",
     "episodes",
     "evaluate",
     "fired_rules",
+    "months_on_or_after",
     "plan_schedule",
     "planned_dates",
     "refractory_calls",

@@ -19,6 +19,35 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def months_on_or_after(day: date, months: range, on: date) -> list[date]:
+    """``add_months(day, m)`` for each ``m`` of ``months`` (an increasing range) that falls on or
+    after ``on``, in order, without computing the earlier ones.
+
+    A follow-up calendar to school age dated from birth and assessed months later computed ~90
+    past dates per case only to drop them (issue 20). Every ``m`` up to ``before`` lands in a
+    calendar month before ``on``'s month, so it is skipped by arithmetic; the dates from there on
+    are computed and compared as before.
+    """
+    before = (on.year - day.year) * 12 + on.month - day.month - 1
+    skip = max(0, -(-(before + 1 - months.start) // months.step))
+    return [d for d in (add_months(day, m) for m in months[skip:]) if d >= on]
+
+
+def days_covered(spans: Iterable[tuple[date, date]]) -> int:
+    """How many distinct days the ``(first, last)`` spans cover, both ends included (a span
+    whose last day is before its first covers none).
+
+    Counted by merging the spans in day numbers; listing every date of every course into a set
+    was one ``date`` per day of therapy, hundreds per HIV case (issue 20)."""
+    count, reached = 0, 0  # reached: the last day number counted (ordinals start at 1)
+    for first, last in sorted((a.toordinal(), b.toordinal()) for a, b in spans):
+        first = max(first, reached + 1)
+        if last >= first:
+            count += last - first + 1
+            reached = last
+    return count
+
+
 @dataclass(frozen=True)
 class Course:
     """One drug given continuously; later entries of the same drug continue it with a new dose."""

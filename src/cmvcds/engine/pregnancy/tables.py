@@ -28,6 +28,12 @@ class PregnancyTables:
 
 
 def pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
+    """The AIFA 648/96 tables, checked and gathered once per pack (``Knowledge.derived``; it
+    was six look-ups and a new object per case, issue 20)."""
+    return knowledge.derived(_pregnancy_tables)
+
+
+def _pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
     return PregnancyTables(
         protocol=knowledge.table("pregnancy_protocol", PregnancyProtocol),
         signs=knowledge.table("pregnancy_fetal_signs", FetalSignTable),

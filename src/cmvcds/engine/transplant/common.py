@@ -83,6 +83,12 @@ class Tables:
 
 
 def tables(knowledge: Knowledge) -> Tables:
+    """The rule tables of the immune-status pathways, checked and gathered once per pack
+    (``Knowledge.derived``; it was six look-ups and a new object per call, issue 20)."""
+    return knowledge.derived(_tables)
+
+
+def _tables(knowledge: Knowledge) -> Tables:
     return Tables(
         sot=knowledge.table("sot_prevention", SotPrevention),
         hsct=knowledge.table("hsct_prevention", HsctPrevention),

@@ -14,6 +14,7 @@ ACOG redating thresholds used when an LMP and a dating scan disagree.
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -55,8 +56,13 @@ def holds(value: Decimal, comparison: Comparison, limit: Decimal) -> bool:
 GA_PATTERN = r"^\d{1,2}\+[0-6]$"
 
 
+@lru_cache(maxsize=1024)
 def ga_days(text: str) -> int:
-    """``"20+1"`` → 141 (the knowledge layer cannot import domain.GestationalAge)."""
+    """``"20+1"`` → 141 (the knowledge layer cannot import domain.GestationalAge).
+
+    Remembered by text (``lru_cache``, every valid w+d fits: at most 700): a pregnancy case asks
+    for the protocol's landmarks ~9 times, and each was a regular-expression match (issue 20);
+    an invalid text raises every time, it is never remembered."""
     match = re.match(GA_PATTERN, text)
     if not match:
         raise ValueError(f"{text!r} is not a gestational age w+d")
