@@ -48,6 +48,7 @@ FAST = [
     ["ask", "ganciclovir dose", "--case", str(EXAMPLES / "transplant-kidney-dposrneg.yaml")],
     ["ask", "ganciclovir dose", "--case", str(EXAMPLES / "missing.yaml")],
     ["ask", "what is the weather tomorrow"],
+    ["ask", "ganciclovir dose", "--settings", str(EXAMPLES / "settings.yaml")],  # refused: no case
 ]
 
 #: Forms left to Typer: help, typos, missing or extra arguments, unknown, repeated or valueless
@@ -174,3 +175,51 @@ def test_pydantic_imports_only_get_plugins_from_the_loader_no_plugins_stands_in_
         assert "_loader." not in text.replace("._loader import", ""), source
     assert names == {"get_plugins"}
     assert LOADER == "pydantic.plugin._loader"
+
+
+def test_ask_refuses_settings_without_a_case(capsys: pytest.CaptureFixture[str]) -> None:
+    """Settings shape only a personalised answer: given alone they would be dropped without a
+    word, so both paths refuse them (exit 2) and say what is needed."""
+    code, out, err = _fast(["ask", "ganciclovir dose", "--settings", str(EXAMPLES / "settings.yaml")], capsys)
+    assert (code, out) == (2, "")
+    assert "--settings" in err and "--case" in err
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``cmvcds assess CASE | head -c0``: the reader left; no 'internal error' line, exit 1."""
+    done = subprocess.run(
+        f"{sys.executable} -m cmvcds assess {EXAMPLES / 'congenital.yaml'} --format json | head -c0",
+        shell=True,
+        capture_output=True,
+        text=True,
+        executable="/bin/bash",
+    )
+    assert done.stderr == ""
+
+
+def test_an_unreadable_case_gets_the_same_message_on_both_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typer's own readability check would word an unreadable file differently from the fast
+    path; it is off, so both name the file with cmvcds's message. (The tests may run as root,
+    for whom every file is readable: the operating system's refusal is simulated.)"""
+    locked = tmp_path / "locked.yaml"
+    locked.write_text((EXAMPLES / "pregnancy.yaml").read_text())
+    real_access, real_open = os.access, Path.open
+
+    def access(path: object, mode: int, *args: object, **kwargs: object) -> bool:
+        return False if os.fspath(path) == str(locked) else real_access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    def open_(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if str(self) == str(locked):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(Path, "open", open_)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: open_(self, "rb").read())
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    for args in (["assess", str(locked)], ["ask", "ganciclovir dose", "--case", str(locked)]):
+        typer = CliRunner().invoke(app, args)
+        assert _fast(args, capsys) == (typer.exit_code, typer.stdout, typer.stderr)
+        assert typer.exit_code == 2 and "not readable" not in typer.stderr

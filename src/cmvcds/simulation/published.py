@@ -37,6 +37,7 @@ def compare(found: float, published: PublishedModel) -> dict[str, Any]:
         "relative_difference": round(relative, 3),
         "tolerance": published.tolerance,
         "within_tolerance": relative <= published.tolerance,
+        "verified": published.verified,
     }
 
 

@@ -1,7 +1,7 @@
 """The work of ``cmvcds ask``, without Typer: the Typer command (``ask``) and the console script's
 fast path (``argv``) both call ``answer``, so they print the same bytes.
 
-The answer engine is built once per process (``answer_engine()``; the web app shares it). The
+The answer engine is built once per process (``answer_engine()``). The
 sentence vectors of the knowledge statements are cached on disk, one file per model, keyed by
 each text, under ``$CMVCDS_CACHE_DIR`` (default ``~/.cache/cmvcds``): the first run embeds every
 statement, later runs only read them; the built index itself is cached beside them, keyed by the
@@ -27,6 +27,7 @@ from cmvcds.adapters.cli.common import (
     load_case,
     read_settings,
 )
+from cmvcds.errors import InputError
 
 if TYPE_CHECKING:
     from cmvcds.engine.answers import AnswerEngine
@@ -70,6 +71,8 @@ def answer(
     """Answer ``question`` for ``audience`` (personalised with the case file ``case``) and print
     it in ``format``; errors exit as ``exits_on_error`` says."""
     with exits_on_error():
+        if settings is not None and case is None:  # settings shape a case's answer, nothing else
+            raise InputError("applies to a personalised answer: give --case too", field="--settings")
         knowledge = knowledge_pack()
         assessment = None
         if case is not None:

@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from cmvcds.adapters.cli.answer import AskFormat, Audience, answer, answer_engine, render_text
+from cmvcds.adapters.cli.answer import AskFormat, Audience, answer
 
-__all__ = ["answer_engine", "ask", "render_text"]
+__all__ = ["ask"]
 
 
 def ask(
@@ -26,11 +26,15 @@ def ask(
         ),
     ] = Audience.CLINICIAN,
     case: Annotated[
-        Path | None, typer.Option("--case", help="Personalise with this case file (cmvcds-case/1).")
+        Path | None, typer.Option(
+            "--case", help="Personalise with this case file (cmvcds-case/1).", readable=False
+        )
     ] = None,
     settings: Annotated[
         Path | None,
-        typer.Option("--settings", help="Site settings file (default: $CMVCDS_SETTINGS)."),
+        typer.Option(
+            "--settings", help="Site settings file (default: $CMVCDS_SETTINGS).", readable=False
+        ),
     ] = None,
     format: Annotated[AskFormat, typer.Option("--format", help="Output format.")] = AskFormat.TEXT,
 ) -> None:

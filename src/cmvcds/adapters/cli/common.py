@@ -98,11 +98,21 @@ def exits_on_error() -> Iterator[None]:
         for line in getattr(error, "problems", None) or [str(error)]:
             _stderr(f"error: {line}")
         raise SystemExit(error.exit_code) from None
+    except BrokenPipeError:  # the reader left (``| head``): not a bug, nothing more to say
+        _quiet_stdout()
+        raise SystemExit(1) from None
     except Exception as error:
         if _is_typer_exit(error):  # a command's own exit code (e.g. ``validate``'s 2)
             raise
         _stderr(f"internal error: {type(error).__name__}: {error}")  # a bug: one line, no traceback
         raise SystemExit(1) from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of a closed pipe stays silent
+    (the Python documentation's advice for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _is_typer_exit(error: Exception) -> bool:

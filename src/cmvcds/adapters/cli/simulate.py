@@ -116,7 +116,7 @@ def _comparison_text(c: dict[str, Any]) -> str:
         "model": c["model"], "outcome": gettext(outcome) if outcome else c["outcome"], "strategy": c["strategy"],
         "per": number(c["per"]), "reported": number(c["reported"]), "simulated": number(c["simulated"]),
         "difference": percent(c["relative_difference"]), "tolerance": number(c["tolerance"] * 100) + "%",
-    } + "\n"  # fmt: skip
+    } + ("" if c.get("verified", True) else gettext("; the reported count is not verified")) + "\n"  # fmt: skip
 
 
 def _progress(done: int, total: int) -> None:
