@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 REQUEST = ROOT / "tests" / "cdshooks" / "fixtures" / "pregnancy-valacyclovir.request.json"
 PATH = "/cds-services/cmv-pregnancy-valacyclovir"
+ISSUER = "https://bench.invalid"
 
 
 def free_port() -> int:
@@ -50,19 +52,45 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, workers: int, folder: str) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, workers: int, folder: str, jwks: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``cmvcds serve`` on ``port``: with ``jwks``, JWT verification on (the default of a
+    deployment: each call's signed token verified and its ``jti`` claimed in the database), the
+    bench's issuer trusted with that JWKS file; without, ``--insecure-no-jwt``."""
     env = os.environ | {
         "CMVCDS_DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
         "CMVCDS_DEMO_CASES": "false",
     }
     cmvcds = str(Path(sys.executable).parent / "cmvcds")
-    # the services' own time, without JWT verification (a signed token per request, verified and
-    # claimed in the database, is the deployment's cost on top: not measured here)
-    command = [
-        *(cmvcds, "serve", "--port", str(port), "--workers", str(workers), "--no-demo"),
-        "--insecure-no-jwt",
-    ]
+    command = [cmvcds, "serve", "--port", str(port), "--workers", str(workers), "--no-demo"]
+    if jwks is None:
+        command.append("--insecure-no-jwt")
+    else:
+        env["CMVCDS_CDS_TRUSTED_ISSUERS"] = json.dumps({ISSUER: str(jwks)})
     return subprocess.Popen(command, env=env, cwd=folder)
+
+
+def signed_tokens(folder: str, audience: str, count: int) -> tuple[Path, list[str]]:
+    """A JWKS file of a new ES384 key (as the CDS Hooks sandbox signs) and ``count`` tokens for
+    ``audience``, each with its own ``jti`` (a replayed one is refused)."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "bench", "alg": "ES384", "use": "sig"})
+    jwks = Path(folder) / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [jwk]}))
+    now = int(time.time())
+    claims = {"iss": ISSUER, "sub": "bench", "aud": audience, "iat": now, "exp": now + 600}
+    tokens = [
+        jwt.encode(
+            {**claims, "jti": f"bench-{i}"}, key, algorithm="ES384", headers={"kid": "bench"}
+        )
+        for i in range(count)
+    ]
+    return jwks, tokens
 
 
 def tree_cpu_s(pid: int) -> float:
@@ -179,9 +207,25 @@ function done(summary, latency, requests)
 end
 """
 
+#: With ``--jwt``: ``request`` sends the next token of ``TOKENS`` (one per request, never reused).
+WRK_TOKENS = """
+local next_token = 0
+function request()
+  next_token = next_token + 1
+  wrk.headers["Authorization"] = "Bearer " .. TOKENS[next_token]
+  return wrk.format()
+end
+"""
+
 
 def wrk_load(
-    port: int, body: bytes | None, concurrency: int, seconds: float, path: str, expect: bytes
+    port: int,
+    body: bytes | None,
+    concurrency: int,
+    seconds: float,
+    path: str,
+    expect: bytes,
+    tokens: Sequence[str] = (),
 ) -> tuple[int, int, float, float, float, float]:
     """One wrk run (1 thread, ``concurrency`` keep-alive connections, closed loop, ``seconds``):
     requests, errors, elapsed s, p50 ms, p99 ms, wrk's own CPU s. wrk times its requests with
@@ -193,6 +237,8 @@ def wrk_load(
                 f'wrk.method = "POST"\nwrk.body = {_lua_string(body)}\n'
                 'wrk.headers["Content-Type"] = "application/json"\n'
             )
+        if tokens:  # each request its own signed token, in turn
+            script.write(f"TOKENS = {{{','.join(json.dumps(t) for t in tokens)}}}\n{WRK_TOKENS}")
         script.write(WRK_SCRIPT)
         script.flush()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -251,10 +297,16 @@ def python_load(
 
 
 def measure(
-    client: str, port: int, body: bytes | None, args: argparse.Namespace, path: str, expect: bytes
+    client: str,
+    port: int,
+    body: bytes | None,
+    args: argparse.Namespace,
+    path: str,
+    expect: bytes,
+    tokens: Sequence[str] = (),
 ) -> Run:
     if client == "wrk":
-        return Run(*wrk_load(port, body, args.concurrency, args.seconds, path, expect))
+        return Run(*wrk_load(port, body, args.concurrency, args.seconds, path, expect, tokens))
     return python_load(port, body, args, path, expect)
 
 
@@ -270,6 +322,11 @@ def main() -> None:
         "--requests", type=int, default=4000, help="most requests per run (python client)"
     )
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--jwt",
+        action="store_true",
+        help="JWT verification on, as deployed: a signed token per call (wrk only)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--seconds", type=float, default=10.0, help="length (wrk) or time limit of each run"
@@ -278,23 +335,30 @@ def main() -> None:
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
+    if args.jwt and client != "wrk":
+        raise SystemExit("--jwt needs wrk (a signed token per request)")
     body = json.dumps(json.loads(REQUEST.read_text())).encode()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder:
-        server = start_server(port, args.workers, folder)
+        jwks: Path | None = None
+        tokens: list[str] = []
+        if args.jwt:  # more tokens than a run can send: 2,000 calls/s
+            jwks, tokens = signed_tokens(folder, f"{base}{PATH}", int(2000 * args.seconds))
+        server = start_server(port, args.workers, folder, jwks)
         try:
             asyncio.run(wait_ready(base))
             before = tree_cpu_s(server.pid)
             floor = measure(client, port, None, args, "/api/v1/healthz", b"ok")
             between = tree_cpu_s(server.pid)
-            service = measure(client, port, body, args, PATH, b'"cards":[{')
+            service = measure(client, port, body, args, PATH, b'"cards":[{', tokens)
             after = tree_cpu_s(server.pid)
         finally:
             server.terminate()
             server.wait(10)
     print(
-        f"bench_cds: client {client}, server workers {args.workers}, client concurrency "
+        f"bench_cds: client {client}, JWT {'on' if args.jwt else 'off'}, server workers "
+        f"{args.workers}, client concurrency "
         f"{args.concurrency}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     floor_rate = _report("GET /api/v1/healthz (floor)", floor)
