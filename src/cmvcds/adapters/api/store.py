@@ -36,7 +36,15 @@ from cmvcds.registry.web_tables import (
     web_cases,
 )
 
-__all__ = ["CardsShown", "CaseStore", "CaseVersion", "StaleVersion", "StoredCase", "metadata"]
+__all__ = [
+    "CardsShown",
+    "CaseStore",
+    "CaseVersion",
+    "JtiClaim",
+    "StaleVersion",
+    "StoredCase",
+    "metadata",
+]
 
 LOG = logging.getLogger("cmvcds.web")
 
@@ -51,6 +59,14 @@ class CardsShown(NamedTuple):
     hook_instance: str
     cards: list[dict[str, Any]]
     version: str
+
+
+class JtiClaim(NamedTuple):
+    """A verified CDS Hooks JWT's id, kept until ``expires_at`` (epoch seconds)."""
+
+    issuer: str
+    jti: str
+    expires_at: float
 
 
 @dataclass(frozen=True)
@@ -250,6 +266,14 @@ class CaseStore:
         except IntegrityError:
             return False
         return True
+
+    def claim_jtis(self, claims: Sequence[JtiClaim]) -> None:
+        """Record the JWT ids of ``claims`` in one transaction (the CDS route sends the calls
+        verified together: ``GroupCommit``), expired rows deleted first; ``IntegrityError`` when
+        one was already recorded (a replay), and then none is. ``claim_jti`` for one."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time()))
+            connection.execute(insert(cds_jwt_seen), [claim._asdict() for claim in claims])
 
     def add_cards(self, calls: Sequence[CardsShown]) -> None:
         """Keep every card of ``calls`` (CDS Hooks cards shown, issue 16) in one transaction:
