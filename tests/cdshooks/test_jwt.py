@@ -207,6 +207,23 @@ def test_a_replay_is_refused_by_another_worker(
     assert _call(first, token).status_code == 401
 
 
+def test_concurrent_calls_share_the_claim_of_their_ids_and_a_replay_among_them_is_refused(
+    client: TestClient, keys: Keys
+) -> None:
+    """Twelve calls at once (their jti claims committed together, issue 20 item 5): each of the
+    ten tokens sent once is accepted; of the token sent three times, exactly one call is."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tokens = [keys.token() for _ in range(10)]
+    twice = keys.token()
+    with client, ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda token: _call(client, token), [*tokens, twice, twice, twice]))
+    assert [a.status_code for a in answers[:10]] == [200] * 10
+    replays = sorted(a.status_code for a in answers[10:])
+    assert replays == [200, 401, 401]
+    assert all("replayed" in a.json()["detail"] for a in answers[10:] if a.status_code == 401)
+
+
 # --- fhirServer: allow-list, https for tokens, encoding, redirects, non-JSON ------------------
 
 

@@ -7,7 +7,9 @@ has not arrived within ``BODY_TIMEOUT_S`` is a 408. A JSON body
 (or one sent without a content type, which FastAPI would read as JSON) is checked by
 ``cmvcds.domain.documents`` — duplicate keys, NaN, deep nesting, huge numbers, control characters
 and non-UTF-8 are a 422 naming the problem in one line, whichever route it was sent to, so that
-FastAPI's own lenient ``json.loads`` only ever sees a document already accepted.
+FastAPI's own lenient ``json.loads`` only ever sees a document already accepted. The value read
+is kept in the request's scope under ``PARSED_JSON``: the routes of ``GuardedJsonRoute``
+(``guarded_json.py``) take it instead of parsing the body a second time (issue 20, item 5).
 
 API paths answer ``application/problem+json``; pages answer a short HTML page.
 """
@@ -25,7 +27,7 @@ import anyio
 from cmvcds.domain.documents import DEFAULT_LIMITS, Limits, parse_document
 from cmvcds.errors import InputError
 
-__all__ = ["DEFAULT_BODY_LIMITS", "BodyGuard", "BodyLimit"]
+__all__ = ["DEFAULT_BODY_LIMITS", "PARSED_JSON", "BodyGuard", "BodyLimit"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,6 +62,8 @@ DEFAULT_BODY_LIMITS: tuple[BodyLimit, ...] = (
     BodyLimit("/cds-services", 10_000_000, max_string=10_000_000),  # FHIR attachments
 )
 _API_PREFIXES = ("/api/", "/cds-services")
+#: The scope key of the JSON body's value, as the guard read it.
+PARSED_JSON = "cmvcds.parsed_json"
 _JSON_TYPES = ("application/json",)
 
 
@@ -122,7 +126,7 @@ class BodyGuard:
         media = headers.get("content-type", "").split(";")[0].strip().lower()
         if body and (not media or media in _JSON_TYPES or media.endswith("+json")):
             try:
-                parse_document(
+                scope[PARSED_JSON] = parse_document(
                     bytes(body),
                     "request body",
                     "json",

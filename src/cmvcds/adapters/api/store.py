@@ -36,7 +36,15 @@ from cmvcds.registry.web_tables import (
     web_cases,
 )
 
-__all__ = ["CardsShown", "CaseStore", "CaseVersion", "StaleVersion", "StoredCase", "metadata"]
+__all__ = [
+    "CardsShown",
+    "CaseStore",
+    "CaseVersion",
+    "JtiClaim",
+    "StaleVersion",
+    "StoredCase",
+    "metadata",
+]
 
 LOG = logging.getLogger("cmvcds.web")
 
@@ -51,6 +59,14 @@ class CardsShown(NamedTuple):
     hook_instance: str
     cards: list[dict[str, Any]]
     version: str
+
+
+class JtiClaim(NamedTuple):
+    """A verified CDS Hooks JWT's id, kept until ``expires_at`` (epoch seconds)."""
+
+    issuer: str
+    jti: str
+    expires_at: float
 
 
 @dataclass(frozen=True)
@@ -232,24 +248,17 @@ class CaseStore:
                 added += 1
         return added
 
-    def claim_jti(self, issuer: str, jti: str, expires_at: float) -> bool:
-        """Record a JWT id until ``expires_at`` (epoch seconds); False when already recorded.
+    def claim_jtis(self, claims: Sequence[JtiClaim]) -> None:
+        """Record the JWT ids of ``claims`` until their ``expires_at``, in one transaction (the
+        CDS route sends the calls verified together: ``GroupCommit``); ``IntegrityError`` when
+        one was recorded before (a replay), and then none of them is.
 
-        The primary key makes the claim atomic across workers and databases; expired rows are
-        deleted first, in the same transaction (one commit, one wait for the disk, per call: a
-        replay's rollback only leaves the clean-up to the next claim), so the table holds only
-        tokens that could still be replayed."""
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time())
-                )
-                connection.execute(
-                    insert(cds_jwt_seen).values(issuer=issuer, jti=jti, expires_at=expires_at)
-                )
-        except IntegrityError:
-            return False
-        return True
+        The primary key makes a claim atomic across workers and databases; expired rows are
+        deleted first, in the same transaction (one commit, one wait for the disk, per batch),
+        so the table holds only tokens that could still be replayed."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(cds_jwt_seen).where(cds_jwt_seen.c.expires_at < time.time()))
+            connection.execute(insert(cds_jwt_seen), [claim._asdict() for claim in claims])
 
     def add_cards(self, calls: Sequence[CardsShown]) -> None:
         """Keep every card of ``calls`` (CDS Hooks cards shown, issue 16) in one transaction:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Annotated, Any
 
+from anyio import from_thread
 from fastapi import APIRouter, Body, Header, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
 from cmvcds.adapters.api.group_commit import GroupCommit
+from cmvcds.adapters.api.guarded_json import GuardedJsonRoute
 from cmvcds.adapters.api.problems import problem_responses
-from cmvcds.adapters.api.store import CardsShown
+from cmvcds.adapters.api.store import CardsShown, JtiClaim
 from cmvcds.adapters.cdshooks.auth import JwtVerifier, Unauthorized
 from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback, Link
 from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather, tls_verify
@@ -23,7 +26,7 @@ from cmvcds.registry.db import is_lock_timeout
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
+router = APIRouter(prefix="/cds-services", tags=["cds-hooks"], route_class=GuardedJsonRoute)
 
 
 def _services(request: Request, clinic: Any) -> dict[str, Service]:
@@ -42,19 +45,44 @@ def _cards_kept(request: Request) -> GroupCommit[CardsShown]:
     return kept
 
 
+def _jti_claims(request: Request) -> GroupCommit[JtiClaim]:
+    """The installation's writer of verified JWT ids: concurrent calls share a commit."""
+    kept: GroupCommit[JtiClaim] | None = getattr(request.app.state, "cds_jti_claims", None)
+    if kept is None:
+        kept = request.app.state.cds_jti_claims = GroupCommit(request.app.state.store.claim_jtis)
+    return kept
+
+
+def _claim_from_thread(claims: GroupCommit[JtiClaim]) -> Callable[[str, str, float], bool]:
+    """The verifier's ``claim`` (called in a worker thread): the id is committed by the event
+    loop's group commit, so that concurrent calls share one wait for the disk (one transaction
+    per call capped a server near 200 verified calls/s and timed out on SQLite's write lock
+    under load: issue 20, item 5). False: the id was recorded before (a replay)."""
+
+    def claim(issuer: str, jti: str, expires_at: float) -> bool:
+        try:
+            from_thread.run(claims.submit, JtiClaim(issuer, jti, expires_at))
+        except IntegrityError:
+            return False
+        return True
+
+    return claim
+
+
 def _base_url(request: Request, public_url: str | None) -> str:
     return (public_url or str(request.base_url)).rstrip("/")
 
 
 def _authorise(request: Request, settings: Any, authorization: str | None) -> None:
-    """The caller's JWT verified (auth.py), unless the installation runs ``--insecure-no-jwt``."""
+    """The caller's JWT verified (auth.py), unless the installation runs ``--insecure-no-jwt``.
+    Called in a worker thread of the event loop (the JWKS may be fetched)."""
     if settings.cds_insecure_no_jwt:
         return
     verifier: JwtVerifier | None = getattr(request.app.state, "cds_jwt", None)
     if verifier is None:
         verifier = request.app.state.cds_jwt = JwtVerifier(
             settings.cds_trusted_issuers,
-            request.app.state.store.claim_jti,
+            _claim_from_thread(_jti_claims(request)),
             leeway_s=settings.cds_jwt_leeway_s,
             max_lifetime_s=settings.cds_jwt_max_lifetime_s,
             jwks_timeout_s=settings.fhir_timeout_s,
@@ -82,11 +110,12 @@ async def call(
     service_id: str,
     body: CdsRequest,
     request: Request,
-    clinic: ClinicDep,
-    settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Run on the event loop (the work is CPU only); a JWKS or FHIR server fetch goes to a thread."""
+    """Run on the event loop (the work is CPU only); a JWKS or FHIR server fetch goes to a thread.
+    The clinic and settings are read from the app's state, not injected: FastAPI's solving of
+    two sub-dependencies cost ~5 % of a call (issue 20, item 5)."""
+    clinic, settings = request.app.state.clinic, request.app.state.settings
     service = _services(request, clinic).get(service_id)
     if service is None:
         raise HTTPException(404, f"no CDS service {service_id!r}")
