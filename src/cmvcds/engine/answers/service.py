@@ -104,7 +104,8 @@ class AnswerEngine:
 
     def snapshot(self) -> dict[str, Any]:
         """The built index as picklable data for a cache kept by the caller: everything but the
-        knowledge pack, the embedding model and the in-memory databases (``restore``)."""
+        knowledge pack and the embedding model, the in-memory FTS5 databases as images
+        (``Ranker.state``; ``restore``)."""
         return {
             "vocabulary": self.vocabulary,
             "texts": self.texts,
@@ -123,7 +124,8 @@ class AnswerEngine:
     ) -> AnswerEngine:
         """The engine ``snapshot()`` described, for ``knowledge`` (the pack it was built from:
         the caller keys its cache by the pack's digest), without generating, normalising,
-        checking or embedding anything again."""
+        indexing, checking or embedding anything again. ``ValueError`` when a part is not usable
+        (an FTS5 image that does not match its digest, another embedder): rebuild then."""
         engine = cls.__new__(cls)
         engine.knowledge = knowledge
         engine.vocabulary = snapshot["vocabulary"]
