@@ -82,13 +82,19 @@ def test_a_later_ask_restores_the_index_without_building_the_table_schemas(
     """The second `cmvcds ask` restores the cached index: it answers as the first did without
     generating the table statements (so the pregnancy, congenital and transplant schemas, which
     only generating needs, are never built), and reads neither YAML nor CSV (the compiled pack is
-    read from its cache: issue 20, item 4)."""
+    read from its cache: issue 20, item 4). A later dose question builds the drug label schema
+    (its dose is computed from the label) but not the resistance table's nor the translation
+    table's (the index holds the Italian clinical texts)."""
     env = {**os.environ, "CMVCDS_CACHE_DIR": str(tmp_path)}
     env.pop("CMVCDS_DATABASE_URL", None)
     runs = []
-    for _ in range(2):
+    for question in (
+        "How is letermovir used after HSCT?",
+        "How is letermovir used after HSCT?",
+        "Valganciclovir dose after kidney transplant with CrCl 35",
+    ):
         done = subprocess.run(
-            [sys.executable, "-c", RUN_AND_LIST, "How is letermovir used after HSCT?"],
+            [sys.executable, "-c", RUN_AND_LIST, question],
             capture_output=True,
             text=True,
             check=True,
@@ -96,11 +102,15 @@ def test_a_later_ask_restores_the_index_without_building_the_table_schemas(
         )
         report, listing = done.stdout.rsplit("\n@@", 1)
         runs.append((json.loads(report), json.loads(listing)["modules"]))
-    (first, _), (later, modules) = runs
+    (first, _), (later, modules), (dose, dose_modules) = runs
     assert list(tmp_path.glob("answer-index-*.pickle"))
     assert later == first and later["covered"]
-    built = {"pregnancy", "congenital", "transplant"} & {
-        m.rsplit(".", 1)[1] for m in modules if m.startswith("cmvcds.knowledge.schemas.")
-    }
-    assert built == set()
-    assert {"yaml", "csv", "cmvcds.domain.documents"} & set(modules) == set()
+
+    def schemas(loaded: list[str]) -> set[str]:
+        return {m.rsplit(".", 1)[1] for m in loaded if m.startswith("cmvcds.knowledge.schemas.")}
+
+    not_needed = {"pregnancy", "congenital", "transplant", "resistance", "translations"}
+    assert schemas(modules) & (not_needed | {"drugs"}) == set()
+    assert {"yaml", "csv", "cmvcds.domain.documents", "importlib.resources"} & set(modules) == set()
+    assert dose["covered"] and "450 mg every 48 h" in dose["summary"]
+    assert schemas(dose_modules) & not_needed == set() and "drugs" in schemas(dose_modules)

@@ -27,7 +27,6 @@ import pickle
 import sqlite3
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -126,10 +125,10 @@ def write_index(model: str, key: str, snapshot: Mapping[str, Any]) -> None:
 
 
 def packaged_vectors_file(model: str) -> Path:
-    """Where the package keeps the prebuilt vectors for ``model``."""
-    return (
-        Path(str(resources.files("cmvcds.adapters") / "data")) / f"answer-vectors-{_tag(model)}.npz"
-    )
+    """Where the package keeps the prebuilt vectors for ``model`` (``adapters/data``, a package
+    data directory: read from the file system, like every file of the installed package; no
+    ``importlib.resources``, ~6 ms of every later ``cmvcds ask``)."""
+    return Path(__file__).with_name("data") / f"answer-vectors-{_tag(model)}.npz"
 
 
 def read_vectors(path: Path) -> dict[str, NDArray[np.float32]]:
