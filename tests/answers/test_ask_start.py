@@ -28,7 +28,7 @@ NOT_NEEDED = (
 )
 
 RUN_AND_LIST = """
-import json, sys
+import json, os, sys
 sys.argv = ["cmvcds", "ask", sys.argv[1], "--format", "json"]
 from cmvcds.adapters.cli.main import run
 try:
@@ -37,7 +37,8 @@ except SystemExit as end:
     code = end.code
 else:
     code = 0
-print("\\n@@" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+print("\\n@@" + json.dumps({"code": code, "modules": sorted(sys.modules), "threads": threads}))
 """
 
 
@@ -87,7 +88,8 @@ def test_a_later_ask_restores_the_index_without_building_the_table_schemas(
     table's (the index holds the Italian clinical texts)."""
     env = {**os.environ, "CMVCDS_CACHE_DIR": str(tmp_path)}
     env.pop("CMVCDS_DATABASE_URL", None)
-    runs = []
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    runs, threads = [], []
     for question in (
         "How is letermovir used after HSCT?",
         "How is letermovir used after HSCT?",
@@ -102,6 +104,7 @@ def test_a_later_ask_restores_the_index_without_building_the_table_schemas(
         )
         report, listing = done.stdout.rsplit("\n@@", 1)
         runs.append((json.loads(report), json.loads(listing)["modules"]))
+        threads.append(json.loads(listing)["threads"])
     (first, _), (later, modules), (dose, dose_modules) = runs
     assert list(tmp_path.glob("answer-index-*.pickle"))
     assert later == first and later["covered"]
@@ -114,3 +117,5 @@ def test_a_later_ask_restores_the_index_without_building_the_table_schemas(
     assert {"yaml", "csv", "cmvcds.domain.documents", "importlib.resources"} & set(modules) == set()
     assert dose["covered"] and "450 mg every 48 h" in dose["summary"]
     assert schemas(dose_modules) & not_needed == set() and "drugs" in schemas(dose_modules)
+    # One thread: OpenBLAS starts none (one per core otherwise, spinning ~100 ms of CPU).
+    assert threads == [1, 1, 1] or threads == [None] * 3
