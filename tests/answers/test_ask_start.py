@@ -28,7 +28,7 @@ NOT_NEEDED = (
 )
 
 RUN_AND_LIST = """
-import json, sys
+import json, os, sys
 sys.argv = ["cmvcds", "ask", sys.argv[1], "--format", "json"]
 from cmvcds.adapters.cli.main import run
 try:
@@ -37,7 +37,8 @@ except SystemExit as end:
     code = end.code
 else:
     code = 0
-print("\\n@@" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
+threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+print("\\n@@" + json.dumps({"code": code, "modules": sorted(sys.modules), "threads": threads}))
 """
 
 
@@ -82,13 +83,20 @@ def test_a_later_ask_restores_the_index_without_building_the_table_schemas(
     """The second `cmvcds ask` restores the cached index: it answers as the first did without
     generating the table statements (so the pregnancy, congenital and transplant schemas, which
     only generating needs, are never built), and reads neither YAML nor CSV (the compiled pack is
-    read from its cache: issue 20, item 4)."""
+    read from its cache: issue 20, item 4). A later dose question builds the drug label schema
+    (its dose is computed from the label) but not the resistance table's nor the translation
+    table's (the index holds the Italian clinical texts)."""
     env = {**os.environ, "CMVCDS_CACHE_DIR": str(tmp_path)}
     env.pop("CMVCDS_DATABASE_URL", None)
-    runs = []
-    for _ in range(2):
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    runs, threads = [], []
+    for question in (
+        "How is letermovir used after HSCT?",
+        "How is letermovir used after HSCT?",
+        "Valganciclovir dose after kidney transplant with CrCl 35",
+    ):
         done = subprocess.run(
-            [sys.executable, "-c", RUN_AND_LIST, "How is letermovir used after HSCT?"],
+            [sys.executable, "-c", RUN_AND_LIST, question],
             capture_output=True,
             text=True,
             check=True,
@@ -96,11 +104,18 @@ def test_a_later_ask_restores_the_index_without_building_the_table_schemas(
         )
         report, listing = done.stdout.rsplit("\n@@", 1)
         runs.append((json.loads(report), json.loads(listing)["modules"]))
-    (first, _), (later, modules) = runs
+        threads.append(json.loads(listing)["threads"])
+    (first, _), (later, modules), (dose, dose_modules) = runs
     assert list(tmp_path.glob("answer-index-*.pickle"))
     assert later == first and later["covered"]
-    built = {"pregnancy", "congenital", "transplant"} & {
-        m.rsplit(".", 1)[1] for m in modules if m.startswith("cmvcds.knowledge.schemas.")
-    }
-    assert built == set()
-    assert {"yaml", "csv", "cmvcds.domain.documents"} & set(modules) == set()
+
+    def schemas(loaded: list[str]) -> set[str]:
+        return {m.rsplit(".", 1)[1] for m in loaded if m.startswith("cmvcds.knowledge.schemas.")}
+
+    not_needed = {"pregnancy", "congenital", "transplant", "resistance", "translations"}
+    assert schemas(modules) & (not_needed | {"drugs"}) == set()
+    assert {"yaml", "csv", "cmvcds.domain.documents", "importlib.resources"} & set(modules) == set()
+    assert dose["covered"] and "450 mg every 48 h" in dose["summary"]
+    assert schemas(dose_modules) & not_needed == set() and "drugs" in schemas(dose_modules)
+    # One thread: OpenBLAS starts none (one per core otherwise, spinning ~100 ms of CPU).
+    assert threads == [1, 1, 1] or threads == [None] * 3

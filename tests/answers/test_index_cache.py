@@ -1,17 +1,21 @@
 """The cached Ask index (issue 19): a later process restores the built index instead of building
 it; a corrupt or stale cache is ignored and rebuilt; a read-only cache directory falls back to the
 user's cache directory. Driven through ``build_engine`` with the shipped pack, as `cmvcds ask` and
-the web app call it."""
+the web app call it. The FTS5 tables are cached as SQLite images (issue 20, item 4): one that
+does not match its SHA-256 (a flipped byte, a truncated image) is refused and the index rebuilt."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from cmvcds.adapters.answer_index import build_engine, index_key, read_index
-from cmvcds.engine.answers import default_embedder
+from cmvcds.engine.answers import AnswerEngine, default_embedder, retrieval
+from cmvcds.engine.answers.retrieval import FtsImage, concept_bonus, query_terms
 from cmvcds.knowledge import Knowledge
 
 QUESTION = "Qual è la dose di valganciclovir nel neonato?"
@@ -38,14 +42,49 @@ def _index_file(root: Path) -> Path:
     return found
 
 
+QUESTIONS = (
+    QUESTION,
+    "Valganciclovir dose after kidney transplant with CrCl 35",
+    "Which UL97 mutations confer ganciclovir resistance?",
+    "What is the capital of France?",
+)
+
+
+def _ranks(engine: AnswerEngine, question: str) -> tuple[object, ...]:
+    """Every hit (rank, BM25 rank, similarity, fused score) of both indexes for ``question``."""
+    u = engine.understand(question)
+    terms = query_terms(u, engine.lexicon)
+    return (
+        engine.ranker.rank(u.semantic_query, terms, concept_bonus(engine.items, u, engine.lexicon)),
+        engine.examples.ranker.rank(u.semantic_query, terms),
+        engine.ranker.bm25(terms),
+    )
+
+
 def test_a_restored_index_answers_as_the_built_one(
     knowledge: Knowledge, cache: Path, model: str
 ) -> None:
     built = build_engine(knowledge)
-    assert read_index(model, index_key(knowledge, model)) is not None
+    snapshot = read_index(model, index_key(knowledge, model))
+    assert snapshot is not None and isinstance(snapshot["ranker"][0], FtsImage)
     restored = build_engine(knowledge)
     assert restored is not built and restored.items == built.items
-    assert restored.ask(QUESTION) == built.ask(QUESTION)
+    for question in QUESTIONS:
+        assert _ranks(restored, question) == _ranks(built, question)
+        assert restored.ask(question) == built.ask(question)
+
+
+def test_without_the_serialize_api_the_rows_are_cached_and_indexed_again(
+    knowledge: Knowledge, cache: Path, model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite built without ``sqlite3_serialize`` (SQLite < 3.36 without the compile option)."""
+    monkeypatch.setattr(retrieval, "SERIALIZABLE", False)
+    built = build_engine(knowledge)
+    snapshot = read_index(model, index_key(knowledge, model))
+    assert snapshot is not None and isinstance(snapshot["ranker"][0], tuple)
+    restored = build_engine(knowledge)
+    for question in QUESTIONS:
+        assert _ranks(restored, question) == _ranks(built, question)
 
 
 def _corrupt(stored: bytes) -> bytes:
@@ -68,6 +107,36 @@ def test_a_broken_cache_is_ignored_and_rebuilt(
     assert build_engine(knowledge).ask(QUESTION) == expected
     assert path.read_bytes().startswith(key.encode())  # written again, readable
     assert read_index(model, key) is not None
+
+
+def _flipped(image: FtsImage) -> FtsImage:
+    middle = len(image.data) // 2
+    return replace(
+        image, data=image.data[:middle] + bytes([image.data[middle] ^ 1]) + image.data[middle + 1 :]
+    )
+
+
+def _truncated(image: FtsImage) -> FtsImage:
+    return replace(image, data=image.data[: len(image.data) // 2])
+
+
+@pytest.mark.parametrize("breaking", [_flipped, _truncated], ids=["flipped-byte", "truncated"])
+def test_an_fts_image_that_does_not_match_its_digest_is_rebuilt_never_searched(
+    knowledge: Knowledge, cache: Path, model: str, breaking: Callable[[FtsImage], FtsImage]
+) -> None:
+    expected = build_engine(knowledge).ask(QUESTION)
+    path = _index_file(cache)
+    key, body = path.read_bytes().split(b"\n", 1)
+    snapshot = pickle.loads(body)
+    image, *rest = snapshot["ranker"]
+    snapshot["ranker"] = (breaking(image), *rest)
+    path.write_bytes(key + b"\n" + pickle.dumps(snapshot))
+    with pytest.raises(ValueError, match="SHA-256"):
+        AnswerEngine.restore(knowledge, default_embedder(), snapshot)
+    assert build_engine(knowledge).ask(QUESTION) == expected
+    stored = read_index(model, key.decode())  # written again, with an image that loads
+    assert stored is not None and stored["ranker"][0] == image
+    assert stored["ranker"][0].load().execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
 def test_a_cache_directory_that_cannot_be_written_falls_back_to_the_users(

@@ -50,7 +50,14 @@ class AskFormat(StrEnum):
 def answer_engine() -> AnswerEngine:
     """The process-wide engine of the configured knowledge pack (built on first use; the
     embedding model and numpy load only then, so ``cmvcds --help`` stays fast). Statements the
-    package has no prebuilt vector for are embedded with progress on stderr."""
+    package has no prebuilt vector for are embedded with progress on stderr.
+
+    numpy's OpenBLAS is held to one thread (``OPENBLAS_NUM_THREADS=1``, unless the user set it;
+    read when numpy loads, here): an answer multiplies one 384-value vector by a few hundred
+    rows, which a second thread does not speed up, while OpenBLAS starts a thread per core that
+    spins waiting for work (~25 ms of CPU at import, ~100 ms over a later ``cmvcds ask`` on 2
+    cores; the similarities are bit-identical)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from cmvcds.adapters.answer_index import build_engine
 
     return build_engine(knowledge_pack(), progress=_progress)

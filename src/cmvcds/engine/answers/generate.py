@@ -22,7 +22,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.engine.answers.evidence import Evidence
 from cmvcds.engine.answers.label_wording import (
     band_result,
@@ -64,7 +63,11 @@ _INDICATION_POPULATIONS: Mapping[str, str] = {
 }
 
 Generator = Callable[[Knowledge, Template], Iterator[Evidence]]
-QuestionGenerator = Callable[[Knowledge, Template, Understanding], Iterator[Evidence]]
+#: A question generator also receives the pack's Italian clinical texts (``italian_texts``),
+#: which the engine keeps in its index: a later process does not unpickle the translation table.
+QuestionGenerator = Callable[
+    [Knowledge, Template, Understanding, Mapping[str, str]], Iterator[Evidence]
+]
 
 
 # ------------------------------------------------------------------ formatting
@@ -456,13 +459,12 @@ STATIC: Mapping[str, Generator] = {
 
 
 def _dose_at_crcl(
-    knowledge: Knowledge, template: Template, question: Understanding
+    knowledge: Knowledge, template: Template, question: Understanding, texts: Mapping[str, str]
 ) -> Iterator[Evidence]:
     crcl = question.numbers.get("crcl_ml_min")
     if not isinstance(crcl, Decimal) or not question.drugs:
         return
     wanted = {t for t in question.topics if t in set(INDICATION_TOPICS.values())}
-    texts = knowledge.derived(italian_texts)
     for label in _drug_labels(knowledge, template.table):
         if label.drug not in question.drugs or label.renal_measure != "crcl_ml_min":
             continue
@@ -582,11 +584,12 @@ def _phased_result(
 
 
 def _amniocentesis_date(
-    knowledge: Knowledge, template: Template, question: Understanding
+    knowledge: Knowledge, template: Template, question: Understanding, texts: Mapping[str, str]
 ) -> Iterator[Evidence]:
     ga_text = question.numbers.get("gestational_age")
     if not isinstance(ga_text, str) or "pregnancy_protocol" not in knowledge.tables:
         return
+    from cmvcds.domain.gestational_age import GestationalAge
     from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
 
     p = knowledge.table("pregnancy_protocol", PregnancyProtocol)
@@ -622,7 +625,7 @@ fill = _evidence
 
 
 def _resistance_lists(
-    knowledge: Knowledge, template: Template, question: Understanding
+    knowledge: Knowledge, template: Template, question: Understanding, texts: Mapping[str, str]
 ) -> Iterator[Evidence]:
     from cmvcds.engine.answers.resistance_lists import resistance_lists
 
@@ -652,14 +655,18 @@ def table_evidence(knowledge: Knowledge, templates: TemplateSet) -> list[Evidenc
 
 
 def question_evidence(
-    knowledge: Knowledge, templates: TemplateSet, question: Understanding
+    knowledge: Knowledge,
+    templates: TemplateSet,
+    question: Understanding,
+    texts: Mapping[str, str],
 ) -> list[Evidence]:
-    """The statements computed for this question from its numbers (a CrCl, a gestational age)."""
+    """The statements computed for this question from its numbers (a CrCl, a gestational age);
+    ``texts``: the pack's ``italian_texts``."""
     out: list[Evidence] = []
     for template in templates.templates:
         generator = QUESTION.get(template.id)
         if generator is not None:
-            out.extend(generator(knowledge, template, question))
+            out.extend(generator(knowledge, template, question, texts))
     return out
 
 

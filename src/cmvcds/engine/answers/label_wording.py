@@ -16,7 +16,6 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.translations import PLACEHOLDER, TranslationTable
 
 if TYPE_CHECKING:  # the drug schemas are built only when a label is read
     from cmvcds.knowledge.schemas.drugs import Band, RegimenRow
@@ -76,9 +75,12 @@ _REGIONS_IT = {"us": "USA", "eu": "UE"}
 
 
 def italian_texts(knowledge: Knowledge) -> Mapping[str, str]:
-    """English sentence → Italian, the exact (placeholder-free) rows of ``clinical_texts_it``."""
+    """English sentence → Italian, the exact (placeholder-free) rows of ``clinical_texts_it``
+    (read when the index is built; the engine keeps the mapping in its cached index)."""
     if "clinical_texts_it" not in knowledge.tables:
         return {}
+    from cmvcds.knowledge.schemas.translations import PLACEHOLDER, TranslationTable
+
     table = knowledge.table("clinical_texts_it", TranslationTable)
     return {row.en: row.it for row in table.rows if not PLACEHOLDER.search(row.en)}
 

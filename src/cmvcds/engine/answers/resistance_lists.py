@@ -4,7 +4,8 @@
 single mutation of that gene whose level for that drug is low, moderate or high, as the resistance
 report would call it (HerpesDRG-DB rows, cmvcds' levels and curated calls), grouped by level. The
 lists are computed at question time, and the resistance engine (Biopython, the reference genome)
-is imported only then, so a question about anything else does not pay for it.
+and the resistance table's schema are imported only then, so a question about anything else (a
+dose question, a pregnancy question) does not pay for them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from cmvcds.engine.answers.vocabulary import Understanding
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.answers import Template
 from cmvcds.knowledge.schemas.base import Fact
-from cmvcds.knowledge.schemas.resistance import ResistanceDrugs
 
 __all__ = ["resistance_lists"]
 
@@ -41,6 +41,7 @@ def resistance_lists(
         return
     from cmvcds.engine.answers.generate import fill
     from cmvcds.engine.resistance.report import mutation_levels
+    from cmvcds.knowledge.schemas.resistance import ResistanceDrugs
 
     drugs = {d.drug: d for d in knowledge.table("resistance_drugs", ResistanceDrugs).drugs}
     asked_genes = {g.upper() for g in _GENE.findall(question.question.lower())}

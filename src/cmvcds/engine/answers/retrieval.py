@@ -8,10 +8,17 @@ sentence-embedding model (``embedding.py``), when installed, gives the cosine si
 sentence. The two rankings are fused by reciprocal rank (k = 60) and the concepts the question
 names add a small bonus; items about another population or another drug are then set aside.
 No file is read or written: the index is a pure function of the knowledge.
+
+A caller that caches the index (``adapters/answer_index.py``) keeps ``Ranker.state()``: the
+FTS5 database as SQLite serialises it (``sqlite3.Connection.serialize``, Python 3.11), with its
+SHA-256, so that a later process loads the same pages in about a millisecond instead of inserting
+and tokenising every row again (~40 ms for the two tables). An image whose digest does not match
+is refused, never searched. A SQLite built without the serialize API keeps the rows instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import threading
@@ -26,7 +33,7 @@ from cmvcds.engine.answers.evidence import Evidence
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, stems
 from cmvcds.knowledge.schemas.answers import QuestionVocabulary
 
-__all__ = ["RRF_K", "Hit", "Ranker", "keywords_for", "select"]
+__all__ = ["RRF_K", "FtsImage", "Hit", "Ranker", "keywords_for", "select"]
 
 #: Reciprocal-rank-fusion constant (Cormack et al. 2009).
 RRF_K = 60
@@ -37,6 +44,42 @@ CONCEPT_BONUS = 0.004
 STEM_WEIGHT = 0.2
 #: How many BM25 hits enter the fusion.
 BM25_DEPTH = 60
+
+
+#: Whether this SQLite can serialise a database to bytes and back (it lacks the API when built
+#: without it, e.g. SQLite < 3.36 without ``SQLITE_ENABLE_DESERIALIZE``).
+SERIALIZABLE = hasattr(sqlite3.Connection, "serialize")
+
+_SCHEMA = (
+    "CREATE VIRTUAL TABLE docs USING fts5(body, keywords, stemmed,"
+    " tokenize='unicode61 remove_diacritics 2')"
+)
+
+#: The indexed texts: each one's normalised sentence, keywords and their stems.
+Rows = tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class FtsImage:
+    """The built FTS5 database as ``sqlite3.Connection.serialize`` returns it, and its SHA-256
+    (so that a corrupt or truncated image is refused, not searched)."""
+
+    data: bytes
+    sha256: str
+
+    @classmethod
+    def of(cls, db: sqlite3.Connection) -> FtsImage:
+        data = db.serialize()
+        return cls(data, hashlib.sha256(data).hexdigest())
+
+    def load(self) -> sqlite3.Connection:
+        """A new in-memory database holding the image's pages; ``ValueError`` when the image is
+        not the one its digest names."""
+        if hashlib.sha256(self.data).hexdigest() != self.sha256:
+            raise ValueError("the cached FTS5 image does not match its SHA-256")
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        db.deserialize(self.data)
+        return db
 
 
 @dataclass(frozen=True)
@@ -72,48 +115,46 @@ class Ranker:
             computed = {keys[i]: fresh[row] for row, i in enumerate(missing) if fresh is not None}
             stacked = [np.asarray(known.get(key, computed.get(key)), np.float32) for key in keys]
             matrix = np.vstack(stacked) if stacked else np.zeros((0, 384), dtype=np.float32)
-        self._index(rows, keys, matrix, embedder)
+        self._db = _indexed(rows)
+        self._rows: Rows | None = tuple(rows)
+        self._set(len(rows), keys, matrix, embedder)
 
-    def _index(
+    def _set(
         self,
-        rows: Sequence[tuple[str, str, str]],
+        size: int,
         keys: tuple[str, ...],
         matrix: NDArray[np.float32] | None,
         embedder: Embedder | None,
     ) -> None:
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute(
-            "CREATE VIRTUAL TABLE docs USING fts5(body, keywords, stemmed, tokenize='unicode61 remove_diacritics 2')"
-        )
-        self._db.executemany(
-            "INSERT INTO docs(rowid, body, keywords, stemmed) VALUES (?, ?, ?, ?)",
-            [(i + 1, *row) for i, row in enumerate(rows)],
-        )
-        self._db.commit()
-        self._rows = tuple(rows)
-        self.size = len(rows)
+        self.size = size
         self.embedder = embedder
         self.keys = keys
         self.matrix = matrix
 
-    def state(self) -> tuple[tuple[tuple[str, str, str], ...], tuple[str, ...], object]:
-        """The indexed texts (normalised, and their stems), their vector keys and matrix: a
-        cache's plain data."""
-        return self._rows, self.keys, self.matrix
+    def state(self) -> tuple[FtsImage | Rows, int, tuple[str, ...], object]:
+        """A cache's plain data: the FTS5 database's image (or, where SQLite cannot serialise,
+        the indexed texts, normalised, and their stems), how many texts, their vector keys and
+        matrix."""
+        with self._lock:
+            fts = FtsImage.of(self._db) if SERIALIZABLE or self._rows is None else self._rows
+        return fts, self.size, self.keys, self.matrix
 
     @classmethod
     def restore(
-        cls,
-        state: tuple[tuple[tuple[str, str, str], ...], tuple[str, ...], object],
-        embedder: Embedder | None,
+        cls, state: tuple[FtsImage | Rows, int, tuple[str, ...], object], embedder: Embedder | None
     ) -> Ranker:
-        """The ranker ``state()`` described, indexed again without normalising or embedding."""
-        rows, keys, matrix = state
+        """The ranker ``state()`` described, without normalising, tokenising or embedding again
+        (from rows, indexed again). ``ValueError`` when the state is not usable here."""
+        fts, size, keys, matrix = state
         if (embedder is None) != (matrix is None):
             raise ValueError("the cached ranker was built with another embedder")
         ranker = cls.__new__(cls)
-        ranker._index(rows, keys, matrix if isinstance(matrix, np.ndarray) else None, embedder)
+        if isinstance(fts, FtsImage):
+            ranker._db, ranker._rows = fts.load(), None
+        else:
+            ranker._db, ranker._rows = _indexed(fts), fts
+        ranker._set(size, keys, matrix if isinstance(matrix, np.ndarray) else None, embedder)
         return ranker
 
     def vectors(self) -> dict[str, NDArray[np.float32]]:
@@ -179,6 +220,18 @@ class Ranker:
             )
         hits.sort(key=lambda h: (-h.score, h.index))
         return hits
+
+
+def _indexed(rows: Sequence[tuple[str, str, str]]) -> sqlite3.Connection:
+    """An in-memory FTS5 table of ``rows`` (body, keywords, stems), row ids from 1."""
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.execute(_SCHEMA)
+    db.executemany(
+        "INSERT INTO docs(rowid, body, keywords, stemmed) VALUES (?, ?, ?, ?)",
+        [(i + 1, *row) for i, row in enumerate(rows)],
+    )
+    db.commit()
+    return db
 
 
 def _stemmed(text: str) -> str:

@@ -25,6 +25,7 @@ from cmvcds.engine.answers.generate import (
     question_evidence,
     table_evidence,
 )
+from cmvcds.engine.answers.label_wording import italian_texts
 from cmvcds.engine.answers.retrieval import Hit, Ranker, keywords_for, select
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
 from cmvcds.errors import InputError, KnowledgeError
@@ -65,6 +66,8 @@ class AnswerEngine:
         self.vocabulary = knowledge.table("answer_vocabulary", QuestionVocabulary)
         self.texts = knowledge.table("answer_texts", AnswerTexts)
         self.templates = knowledge.table("answer_templates", TemplateSet)
+        #: The pack's Italian clinical texts, for the statements computed per question.
+        self.italian: Mapping[str, str] = knowledge.derived(italian_texts)
         statements = knowledge.table("answer_statements", StatementSet)
         written = [from_statement(s) for s in statements.statements]
         #: Statements an answer states by rule, never retrieved (nor indexed: their words would
@@ -104,11 +107,13 @@ class AnswerEngine:
 
     def snapshot(self) -> dict[str, Any]:
         """The built index as picklable data for a cache kept by the caller: everything but the
-        knowledge pack, the embedding model and the in-memory databases (``restore``)."""
+        knowledge pack and the embedding model, the in-memory FTS5 databases as images
+        (``Ranker.state``; ``restore``)."""
         return {
             "vocabulary": self.vocabulary,
             "texts": self.texts,
             "templates": self.templates,
+            "italian": dict(self.italian),
             "boundaries": self.boundaries,
             "items": self.items,
             "ranker": self.ranker.state(),
@@ -123,12 +128,14 @@ class AnswerEngine:
     ) -> AnswerEngine:
         """The engine ``snapshot()`` described, for ``knowledge`` (the pack it was built from:
         the caller keys its cache by the pack's digest), without generating, normalising,
-        checking or embedding anything again."""
+        indexing, checking or embedding anything again. ``ValueError`` when a part is not usable
+        (an FTS5 image that does not match its digest, another embedder): rebuild then."""
         engine = cls.__new__(cls)
         engine.knowledge = knowledge
         engine.vocabulary = snapshot["vocabulary"]
         engine.texts = snapshot["texts"]
         engine.templates = snapshot["templates"]
+        engine.italian = snapshot["italian"]
         engine.boundaries = snapshot["boundaries"]
         engine.items = snapshot["items"]
         engine.ranker = Ranker.restore(snapshot["ranker"], embedder)
@@ -199,7 +206,7 @@ class AnswerEngine:
         if not self._in_scope(understanding) and not case_items:
             return self._not_covered(question, audience, understanding)
         computed = _by_fit(
-            question_evidence(self.knowledge, self.templates, understanding),
+            question_evidence(self.knowledge, self.templates, understanding, self.italian),
             understanding,
             self.lexicon.expand_populations(understanding.populations),
         )
