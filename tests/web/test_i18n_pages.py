@@ -354,3 +354,17 @@ def test_every_word_the_forms_offer_has_its_italian(knowledge: Knowledge) -> Non
         and translate(str(word).replace("_", " ").replace("-", " "), "it") is None
     )
     assert missing == []
+
+
+def test_the_label_heading_of_an_italian_dose_answer_is_marked_english(
+    italian: TestClient,
+) -> None:
+    """Ask's dose answer names where the label was read, in the (English) label's own heading:
+    marked lang="en" (as the source under "Source" is), the rest of the sentence Italian."""
+    question, audience = QUESTIONS["clinician, generated dose statement"]
+    html = italian.post("/ask", data={"question": question, "audience": audience}).text
+    assert 'ogni 24 h (<span lang="en">§2.5 Table 2</span>).' in html
+    assert "Table" not in visible_text(html)  # the heading is the only English, and it is marked
+    question, audience = QUESTIONS["auto, English"]  # answered in English: left as it is
+    english = italian.post("/ask", data={"question": question, "audience": audience}).text
+    assert "every 24 h (§2.5 Table 2)." in english
