@@ -224,5 +224,5 @@ def test_a_part_holding_a_semicolon_in_parentheses_is_translated_whole() -> None
     italian = translate(english, "it")
     assert italian is not None
     assert "(ultima 420 cellule/uL il 2026-04-20; riprendere sopra 750)" in italian
-    assert "piastrine mai misurate (riprendere sopra 25000)" in italian
-    assert "emoglobina mai misurata (riprendere sopra 8)" in italian
+    assert "nessuna conta delle piastrine registrata (riprendere sopra 25000)" in italian
+    assert "nessun valore di emoglobina registrato (riprendere sopra 8)" in italian
