@@ -15,6 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 
+from cmvcds.adapters.web.i18n import translations
+from cmvcds.adapters.web.registry.routes import BUSY
 from cmvcds.registry.db import LOCK_TIMEOUT_MS
 from cmvcds.registry.models import DataValue, Subject
 
@@ -77,6 +79,13 @@ def test_the_api_answers_a_busy_problem(site: Site, world: World) -> None:
         started = time.monotonic()
         busy = client.get("/api/v1/registry/subjects", headers=headers)
         waited = time.monotonic() - started
+        italian = client.get(
+            "/api/v1/registry/subjects", headers={**headers, "Accept-Language": "it"}
+        )
     assert busy.status_code == 503 and busy.json()["title"] == "Busy", busy.text
     assert busy.headers["retry-after"] == "1" and waited < LOCK_TIMEOUT_MS / 1000 + 1.0
+    assert busy.json()["detail"] == BUSY
+    # asked in Italian, the detail a person reads is Italian; the title stays the English key
+    assert italian.status_code == 503 and italian.json()["title"] == "Busy", italian.text
+    assert italian.json()["detail"] == translations("it").ugettext(BUSY) != BUSY
     assert client.get("/api/v1/registry/subjects", headers=headers).status_code == 200

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from cmvcds.adapters.web.i18n import LocaleMiddleware
 from cmvcds.adapters.web.registry import router
 from cmvcds.adapters.web.registry.routes import now
 
@@ -32,6 +33,7 @@ def make_site(world: World) -> tuple[TestClient, Clock, dict[str, str]]:
         key_b = pregnancy(s, world.entry_b, treated=False, transmitted=True, mrn="B-1")
     app = FastAPI()
     app.include_router(router)
+    app.add_middleware(LocaleMiddleware)  # as create_app: the language of each request
     app.state.registry = world.registry
     clock = Clock()
     app.dependency_overrides[now] = clock

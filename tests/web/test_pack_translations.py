@@ -210,3 +210,19 @@ def test_dictionary_fields_parse_as_the_registry_reads_them() -> None:
         line for line in text.splitlines(keepends=True) if not line.startswith("#")))))  # fmt: skip
     labels = {row["Field Label"] for row in rows}
     assert labels <= _registry_texts()
+
+
+def test_a_part_holding_a_semicolon_in_parentheses_is_translated_whole() -> None:
+    """A held course's alert lists each count waited for, joined by "; "; a count last measured
+    before the hold carries its own "; " inside parentheses: it is one part, not two halves."""
+    english = (
+        "valganciclovir: held since 2026-04-20 for toxicity, not completed: no ANC since the hold "
+        "(last 420 cells/uL on 2026-04-20; restart above 750); no platelets measured (restart "
+        "above 25000); no hemoglobin measured (restart above 8). Keep holding and recheck the "
+        "blood count; restart when it recovers."
+    )
+    italian = translate(english, "it")
+    assert italian is not None
+    assert "(ultima 420 cellule/uL il 2026-04-20; riprendere sopra 750)" in italian
+    assert "nessuna conta delle piastrine registrata (riprendere sopra 25000)" in italian
+    assert "nessun valore di emoglobina registrato (riprendere sopra 8)" in italian

@@ -104,10 +104,12 @@ def context_patient(
     """The context patient of ``resources``: ``patient_id`` when the caller names it (CDS Hooks
     ``context.patientId``, the SMART launch's patient), else the one Patient of the data, else
     the one patient their references name; a sentence saying why when the data name none or
-    several (an upload holding two patients' records is refused whole, never split by guess)."""
+    several (an upload holding two patients' records is refused whole, never split by guess), a
+    ``Reason`` that a page says in its own language."""
     if patient_id is not None and not re.fullmatch(_ID, patient_id):
-        return (
-            f"the context patient id {patient_id[:80]!r} is not a FHIR id ([A-Za-z0-9-.]{{1,64}})"
+        return Reason(
+            "the context patient id %(id)s is not a FHIR id ([A-Za-z0-9-.]{1,64})",
+            id=repr(patient_id[:80]),
         )
     listed = list(resources)
     patients = [r for r in listed if r.get("resourceType") == "Patient"]
@@ -130,10 +132,14 @@ def context_patient(
             )
         if len(ids) != 1:
             return (
-                f"the data hold the records of {len(ids)} patients ({', '.join(ids[:5])}): "
-                "send one patient's record"
+                Reason(
+                    "the data hold the records of %(count)s patients (%(ids)s): send one "
+                    "patient's record",
+                    count=len(ids),
+                    ids=", ".join(ids[:5]),
+                )
                 if ids
-                else "the data name no patient (no Patient resource, no Patient/… subject)"
+                else Reason("the data name no patient (no Patient resource, no Patient/… subject)")
             )
         patient_id = ids[0]
     ours = [p for p in patients if p.get("id") == patient_id]

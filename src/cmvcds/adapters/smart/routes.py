@@ -312,7 +312,8 @@ def _open_case(
         mapped = map_record(clinic, data, request)
     except InputError as error:
         raise LaunchRefused(
-            _("the record could not be read as a case: %(error)s") % {"error": error}
+            _("the record could not be read as a case: %(error)s")
+            % {"error": error if error.field else said(error.message)}
         ) from None
     try:
         assessment = clinic.assess(mapped.case)

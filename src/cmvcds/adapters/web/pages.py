@@ -261,7 +261,8 @@ async def upload_case(
             ]
         clinic.parse(raw)
     except InputError as error:
-        lines = [f"{p['field']}: {p['message']}" for p in problems_of(error)]
+        # a whole-Bundle refusal (two patients, none) is a Reason: said in the page's language
+        lines = [f"{p['field']}: {i18n.said(p['message'])}" for p in problems_of(error)]
         return _page(
             "home.html",
             422,

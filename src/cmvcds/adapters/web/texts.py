@@ -4,7 +4,7 @@ English is what the engine writes; the Italian comes from the pack's ``clinical_
 (``knowledge/schemas/i18n.py``, ADR 0020). A text is translated whole when a row's ``en``
 matches it exactly or as a sentence shape (``{date}``, ``{n}`` match the computed values, which
 are carried over unchanged; ``{text}`` matches a piece translated in turn); else a text made of
-parts joined by "; " is translated part by part. A text with no translation is shown in English
+parts joined by "; " is translated part by part (a "; " inside parentheses does not cut). A text with no translation is shown in English
 (``translate`` returns None for it: the coverage test lists those).
 """
 
@@ -92,11 +92,28 @@ def translate(text: str, language: str, depth: int = 0) -> str | None:
             result = result.replace(placeholder, value)
         if complete:
             return result
-    if "; " in text:
-        parts = [translate(part, language, depth + 1) for part in text.split("; ")]
+    pieces = _parts(text)
+    if len(pieces) > 1:
+        parts = [translate(part, language, depth + 1) for part in pieces]
         if all(part is not None for part in parts):
             return "; ".join(str(part) for part in parts)
     return None
+
+
+def _parts(text: str) -> list[str]:
+    """``text`` cut at each "; " outside parentheses: a part that holds a "; " of its own inside
+    parentheses ("no ANC since the hold (last 420 cells/uL on 2026-04-20; restart above 750)")
+    stays whole."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and text.startswith("; ", i):
+            parts.append(text[start:i])
+            start = i + 2
+    return [*parts, text[start:]]
 
 
 def clinical(text: object) -> str:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cmvcds.adapters.answer_index import build_engine
 from cmvcds.adapters.api.problems import problem_responses, problems_of
 from cmvcds.adapters.api.service import Clinic, read_case_text
+from cmvcds.adapters.web.ask.locators import with_locators_marked
 from cmvcds.engine.answers import AnswerEngine
 from cmvcds.engine.answers.service import MAX_QUESTION_CHARS
 from cmvcds.errors import InputError
@@ -93,6 +94,7 @@ def _environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     install_i18n(env)  # base.html's switch and gettext
+    env.filters["locators_marked"] = with_locators_marked
     return env
 
 
@@ -116,11 +118,18 @@ def _page(request: Request, question: str, audience: str, case_text: str) -> HTM
             audience=audience,
             case_text=case_text,
             answer=answer,
+            locators=_locators(answer),
             problems=problems,
             max_chars=MAX_QUESTION_CHARS,
         )
     )
     return HTMLResponse(html, status_code=status)
+
+
+def _locators(answer: dict[str, Any] | None) -> list[str]:
+    """Where in their sources the answer's statements were read (each statement's locator)."""
+    sections = (answer or {}).get("sections") or []
+    return [s["locator"] for section in sections for s in section["statements"] if s.get("locator")]
 
 
 @router.get("/ask", include_in_schema=False, response_class=HTMLResponse)

@@ -5,7 +5,9 @@ Authentication is the pages' session: the ``cmvcds_registry`` cookie, or the sam
 login's throttling). Every answer is scoped like the pages (a site user sees only their site;
 another site's subject is refused like an absent one). Errors are ``application/problem+json``
 whatever app mounts the router: 401 no or expired session, 403 role, 404 not visible, 422 input,
-503 (with ``Retry-After``) when another user's change held a lock longer than the registry waits.
+503 (with ``Retry-After``) when another user's change held a lock longer than the registry waits
+(that refusal and the 409 conflict say their ``detail`` in the page language of the request:
+``lang`` cookie or ``Accept-Language``; the ``title`` stays the English key).
 A request's transaction commits before its answer is sent.
 
     POST /sessions                       {username, password} → {token, csrf_token, expires_at}
@@ -32,6 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cmvcds.adapters.api.problems import ProblemResponse, problem_responses, problems_of
+from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.registry.routes import (
     BUSY,
     CONFLICT,
@@ -92,10 +95,10 @@ class ProblemRoute(APIRoute):
                 return _problem(422, "Invalid input", "the request is malformed", errors=errors)
             except DBAPIError as error:
                 if is_conflict(error):
-                    return _problem(409, "Conflict", CONFLICT)
+                    return _problem(409, "Conflict", _(CONFLICT))
                 if not is_lock_timeout(error):
                     raise
-                return _problem(503, "Busy", BUSY)
+                return _problem(503, "Busy", _(BUSY))
 
         return run
 
