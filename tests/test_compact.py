@@ -75,7 +75,25 @@ class _Edges:
     anything: Any = None
 
 
+@dataclass(frozen=True)
+class _Hidden:
+    _private: int
+    shown: str
+
+
+def _with_extra_attribute() -> _Inner:
+    value = _Inner(date(2026, 4, 1), Severity.CRITICAL)
+    object.__setattr__(value, "cached", 1.0)  # orjson would write it; plain does not
+    return value
+
+
 _VALUES = [
+    _Inner(date(2026, 1, 1), Severity.INFO),  # written by orjson as it is
+    _Hidden(1, "x"),
+    _with_extra_attribute(),
+    [_Edges(2.5, 0.5, Decimal(1), Decimal(1), datetime(2026, 1, 1), _Level.TEXT,
+            _Inner(date(2026, 1, 1), Severity.INFO), (), ("a",), citations=("c",), dose_mg=3.0)],
+
     _Edges(
         whole=2.0,
         half=0.5,

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from cmvcds.domain.case import Case
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 ASSESSMENT_FORMAT = "cmvcds-assessment/1"
+
+_BY_DATE_AND_EVENT = attrgetter("earliest", "event")
 
 
 Pathway = Callable[[Case, Knowledge, date, SiteSettings], PathwayResult]
@@ -119,7 +122,7 @@ class Assessment:
             "findings": r.findings,
             "decisions": r.decisions,
             "regimens": r.regimens,
-            "schedule": sorted(r.schedule, key=lambda s: (s.earliest, s.event)),
+            "schedule": sorted(r.schedule, key=_BY_DATE_AND_EVENT),
             "alerts": r.alerts,
             "missing": r.missing,
             "settings": r.settings_used,
