@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -640,7 +641,7 @@ class _Checker:
         patient = self.case.patient
         if patient.birth_date is None:
             return
-        kg_unit = UnitSpec(unit="kg")
+        kg_unit = _kg()
         weights: list[tuple[str, Date, Decimal, Decimal, UnitSpec]] = []
         if patient.weight_kg is not None:
             kg = patient.weight_kg
@@ -686,15 +687,17 @@ class _Checker:
         """A fetus number names one fetus of this pregnancy: never beyond ``pregnancy.fetuses``."""
         pregnancy = self.case.pregnancy
         count = pregnancy.fetuses if pregnancy is not None else 1
-        tagged = [
-            (f"observations[{i}].fetus", o.fetus) for i, o in enumerate(self.case.observations)
-        ] + [(f"ultrasound[{i}].fetus", u.fetus) for i, u in enumerate(self.case.ultrasound)]
-        for path, fetus in tagged:
-            if fetus is not None and fetus > count:
-                self._add(
-                    f"{path}: fetus {fetus} in a pregnancy of {count} fetus(es) "
-                    "(pregnancy.fetuses); number the fetuses 1 … fetuses"
-                )
+        tagged = (
+            ("observations", [o.fetus for o in self.case.observations]),
+            ("ultrasound", [u.fetus for u in self.case.ultrasound]),
+        )
+        for where, fetuses in tagged:
+            for i, fetus in enumerate(fetuses):
+                if fetus is not None and fetus > count:
+                    self._add(
+                        f"{where}[{i}].fetus: fetus {fetus} in a pregnancy of {count} "
+                        "fetus(es) (pregnancy.fetuses); number the fetuses 1 … fetuses"
+                    )
 
     def _pregnancy(self) -> "None":
         self._fetus_numbers()
@@ -810,6 +813,13 @@ class _Checker:
             for j, gene in enumerate(result.genes_tested):
                 if gene not in words.genes:
                     self._add(f"genotype[{i}].genes_tested[{j}]: unknown gene {gene!r}")
+
+
+@cache
+def _kg() -> UnitSpec:
+    """The kilogram of ``patient.weight_kg``: built once (a pydantic model, not per case), on
+    first use (building its schema at import would slow a cold ``cmvcds assess``)."""
+    return UnitSpec(unit="kg")
 
 
 def _match_unit(given: str | None, spec: ObservationSpec) -> UnitSpec | None:
