@@ -417,10 +417,11 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
         case = Case.model_validate(data)
     except ValidationError as error:
         raise _format_error([_pydantic_problem(e) for e in error.errors()]) from None
-    problems = _Checker(case, knowledge, today).problems()
+    checker = _Checker(case, knowledge, today)
+    problems = checker.problems()
     if problems:
         raise _format_error(problems)
-    return _normalised(case, knowledge)
+    return _normalised(case, knowledge, checker.canonical)
 
 
 def _internal_keys(data: dict[str, Any]) -> list[str]:
@@ -494,6 +495,9 @@ class _Checker:
         self.medications = knowledge.table("medications", MedicationCatalogue)
         self.today = today
         self.found: list[str] = []
+        #: each valued observation's unit as matched and value in the canonical unit, by the
+        #: observation's identity: ``_normalised`` uses them (not matched nor divided twice)
+        self.canonical: dict[int, tuple[UnitSpec, Decimal]] = {}
 
     def problems(self) -> list[str]:
         self._dates()
@@ -758,6 +762,7 @@ class _Checker:
             )
             return
         value = _canonical(value, unit)
+        self.canonical[id(observation)] = unit, value
         if spec.plausible:
             low, high = spec.plausible
             if not low <= value <= high:
@@ -851,8 +856,11 @@ def _canonical(value: Decimal, unit: UnitSpec) -> "Decimal":
     return value if unit.divide_by is None else value / unit.divide_by
 
 
-def _normalised(case: Case, knowledge: Knowledge) -> "Case":
-    """Convert each observation's value to its canonical unit, keeping the input in ``given``."""
+def _normalised(
+    case: Case, knowledge: Knowledge, canonical: dict[int, tuple[UnitSpec, Decimal]]
+) -> "Case":
+    """Convert each observation's value to its canonical unit, keeping the input in ``given``
+    (``canonical``: the checker's unit and converted value of each, by identity)."""
     catalogue = knowledge.table("observations", ObservationCatalogue)
     observations = []
     for observation in case.observations:
@@ -861,10 +869,9 @@ def _normalised(case: Case, knowledge: Knowledge) -> "Case":
         if observation.specimen is None and spec.default_specimen:
             update["specimen"] = spec.default_specimen
         if observation.value is not None:
-            unit = _match_unit(observation.unit, spec)
-            assert unit is not None  # the checker refused unknown units
+            unit, value = canonical[id(observation)]  # the checker refused unknown units
             update["given"] = f"{observation.value} {observation.unit}"
-            update["value"] = _canonical(observation.value, unit)
+            update["value"] = value
             update["unit"] = spec.canonical_unit if unit.divide_by is not None else unit.unit
         observations.append(_replaced(observation, update) if update else observation)
     return _replaced(case, {"observations": tuple(observations)})
