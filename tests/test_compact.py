@@ -31,7 +31,9 @@ def test_every_golden_assessment_is_written_byte_for_byte_as_its_plain_document(
     fhir = {"not_used": ["Observation/x"], "assumed": ["a note: with a colon"]}
     records = _records()
     for record in records:
-        case = parse_case(decode(record["case"]), knowledge, today=date.fromisoformat(record["today"]))
+        case = parse_case(
+            decode(record["case"]), knowledge, today=date.fromisoformat(record["today"])
+        )
         settings = None
         if record.get("settings") is not None:
             raw = record["settings"]
@@ -88,12 +90,24 @@ def _with_extra_attribute() -> _Inner:
 
 
 _VALUES = [
-    _Inner(date(2026, 1, 1), Severity.INFO),  # written by orjson as it is
+    _Inner(date(2026, 1, 1), Severity.INFO),
     _Hidden(1, "x"),
     _with_extra_attribute(),
-    [_Edges(2.5, 0.5, Decimal(1), Decimal(1), datetime(2026, 1, 1), _Level.TEXT,
-            _Inner(date(2026, 1, 1), Severity.INFO), (), ("a",), citations=("c",), dose_mg=3.0)],
-
+    [
+        _Edges(
+            2.5,
+            0.5,
+            Decimal(1),
+            Decimal(1),
+            datetime(2026, 1, 1),
+            _Level.TEXT,
+            _Inner(date(2026, 1, 1), Severity.INFO),
+            (),
+            ("a",),
+            citations=("c",),
+            dose_mg=3.0,
+        )
+    ],
     _Edges(
         whole=2.0,
         half=0.5,
@@ -108,8 +122,18 @@ _VALUES = [
         mapping={1: 2.0, "d": date(2026, 1, 1), "nested": {"x": (Decimal("1e3"), "y")}},
         anything=[_Level.WHOLE, 3.0, {"z": _Inner(date(2026, 2, 2), Severity.WARNING)}],
     ),
-    _Edges(1.5, 2.0, Decimal("-0"), Decimal("1E-7"), datetime(2026, 1, 1), _Level.TEXT,
-           _Inner(date(2026, 1, 1), Severity.INFO), (), (), anything=Decimal("7")),
+    _Edges(
+        1.5,
+        2.0,
+        Decimal("-0"),
+        Decimal("1E-7"),
+        datetime(2026, 1, 1),
+        _Level.TEXT,
+        _Inner(date(2026, 1, 1), Severity.INFO),
+        (),
+        (),
+        anything=Decimal("7"),
+    ),
     [_Inner(date(2026, 1, 1), Severity.INFO), 2.0, "t"],
     {"k": (_Inner(date(2026, 1, 1), Severity.INFO),)},
 ]

@@ -127,7 +127,9 @@ class Assessment:
             "missing": r.missing,
             "settings": r.settings_used,
             "settings_detail": [
-                r.settings_origin[name] for name in sorted(r.settings_used) if name in r.settings_origin
+                r.settings_origin[name]
+                for name in sorted(r.settings_used)
+                if name in r.settings_origin
             ],
         }
 
