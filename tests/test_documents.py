@@ -127,6 +127,13 @@ _FAST_EDGES = [
     '[1, 2, {"x": [true, false, null]}]',
     '{"a": [{"b": 1}, {"b": 1, "b": 1}]}',
     '"just text: with a colon"',
+    # bounds the fast reading checks over the containers alone (depth, key length)
+    "[" * 40 + "]" * 40,
+    "[" * 41 + "]" * 41,
+    '{"a": ' * 39 + "[1]" + "}" * 39,
+    '{"a": ' * 40 + "[1]" + "}" * 40,
+    '{"' + "k" * 200 + '": 1}',
+    '[{"a": [{"' + "k" * 201 + '": 1}]}]',
 ]
 
 

@@ -170,3 +170,29 @@ def test_sentences_of_pack_rows() -> None:
     assert sentence("hold the drug") == "hold the drug."
     assert sentence("Is the count rising?") == "Is the count rising?"
     assert clause("Do not give valganciclovir (label §5.1).") == "Do not give valganciclovir (label §5.1)"
+
+
+def test_the_normalised_copy_is_what_model_copy_gives(
+    make_case: Callable[[dict[str, Any]], Case],
+) -> None:
+    """``_replaced`` (the parser's cheap copy, issue 20) against pydantic's ``model_copy``."""
+    from cmvcds.domain.case import _replaced
+
+    raw = {
+        **BASE,
+        "observations": [
+            {"date": "2026-02-20", "code": "creatinine", "value": 97.24, "unit": "µmol/L"}
+        ],
+    }
+    case = make_case(raw)
+    observation = case.observations[0]
+    update = {"given": "1 mg/dL", "value": Decimal("1"), "unit": "mg/dL", "specimen": None}
+    for model, changes in ((observation, update), (case, {"observations": ()}), (case, {})):
+        ours, theirs = _replaced(model, changes), model.model_copy(update=changes)
+        assert ours == theirs and hash(ours) == hash(theirs)
+        assert ours.model_fields_set == theirs.model_fields_set
+        assert ours.model_dump() == theirs.model_dump()
+        dumped = [m.model_dump_json(exclude_unset=True) for m in (ours, theirs)]
+        assert dumped[0] == dumped[1]
+    with pytest.raises(ValueError, match="frozen"):
+        _replaced(observation, update).value = Decimal(2)  # type: ignore[misc]

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -416,10 +417,11 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
         case = Case.model_validate(data)
     except ValidationError as error:
         raise _format_error([_pydantic_problem(e) for e in error.errors()]) from None
-    problems = _Checker(case, knowledge, today).problems()
+    checker = _Checker(case, knowledge, today)
+    problems = checker.problems()
     if problems:
         raise _format_error(problems)
-    return _normalised(case, knowledge)
+    return _normalised(case, knowledge, checker.canonical)
 
 
 def _internal_keys(data: dict[str, Any]) -> list[str]:
@@ -493,6 +495,9 @@ class _Checker:
         self.medications = knowledge.table("medications", MedicationCatalogue)
         self.today = today
         self.found: list[str] = []
+        #: each valued observation's unit as matched and value in the canonical unit, by the
+        #: observation's identity: ``_normalised`` uses them (not matched nor divided twice)
+        self.canonical: dict[int, tuple[UnitSpec, Decimal]] = {}
 
     def problems(self) -> list[str]:
         self._dates()
@@ -640,7 +645,7 @@ class _Checker:
         patient = self.case.patient
         if patient.birth_date is None:
             return
-        kg_unit = UnitSpec(unit="kg")
+        kg_unit = _kg()
         weights: list[tuple[str, Date, Decimal, Decimal, UnitSpec]] = []
         if patient.weight_kg is not None:
             kg = patient.weight_kg
@@ -686,15 +691,17 @@ class _Checker:
         """A fetus number names one fetus of this pregnancy: never beyond ``pregnancy.fetuses``."""
         pregnancy = self.case.pregnancy
         count = pregnancy.fetuses if pregnancy is not None else 1
-        tagged = [
-            (f"observations[{i}].fetus", o.fetus) for i, o in enumerate(self.case.observations)
-        ] + [(f"ultrasound[{i}].fetus", u.fetus) for i, u in enumerate(self.case.ultrasound)]
-        for path, fetus in tagged:
-            if fetus is not None and fetus > count:
-                self._add(
-                    f"{path}: fetus {fetus} in a pregnancy of {count} fetus(es) "
-                    "(pregnancy.fetuses); number the fetuses 1 … fetuses"
-                )
+        tagged = (
+            ("observations", [o.fetus for o in self.case.observations]),
+            ("ultrasound", [u.fetus for u in self.case.ultrasound]),
+        )
+        for where, fetuses in tagged:
+            for i, fetus in enumerate(fetuses):
+                if fetus is not None and fetus > count:
+                    self._add(
+                        f"{where}[{i}].fetus: fetus {fetus} in a pregnancy of {count} "
+                        "fetus(es) (pregnancy.fetuses); number the fetuses 1 … fetuses"
+                    )
 
     def _pregnancy(self) -> "None":
         self._fetus_numbers()
@@ -755,6 +762,7 @@ class _Checker:
             )
             return
         value = _canonical(value, unit)
+        self.canonical[id(observation)] = unit, value
         if spec.plausible:
             low, high = spec.plausible
             if not low <= value <= high:
@@ -812,6 +820,13 @@ class _Checker:
                     self._add(f"genotype[{i}].genes_tested[{j}]: unknown gene {gene!r}")
 
 
+@cache
+def _kg() -> UnitSpec:
+    """The kilogram of ``patient.weight_kg``: built once (a pydantic model, not per case), on
+    first use (building its schema at import would slow a cold ``cmvcds assess``)."""
+    return UnitSpec(unit="kg")
+
+
 def _match_unit(given: str | None, spec: ObservationSpec) -> UnitSpec | None:
     if given is None:
         return None
@@ -841,8 +856,11 @@ def _canonical(value: Decimal, unit: UnitSpec) -> "Decimal":
     return value if unit.divide_by is None else value / unit.divide_by
 
 
-def _normalised(case: Case, knowledge: Knowledge) -> "Case":
-    """Convert each observation's value to its canonical unit, keeping the input in ``given``."""
+def _normalised(
+    case: Case, knowledge: Knowledge, canonical: dict[int, tuple[UnitSpec, Decimal]]
+) -> "Case":
+    """Convert each observation's value to its canonical unit, keeping the input in ``given``
+    (``canonical``: the checker's unit and converted value of each, by identity)."""
     catalogue = knowledge.table("observations", ObservationCatalogue)
     observations = []
     for observation in case.observations:
@@ -851,10 +869,27 @@ def _normalised(case: Case, knowledge: Knowledge) -> "Case":
         if observation.specimen is None and spec.default_specimen:
             update["specimen"] = spec.default_specimen
         if observation.value is not None:
-            unit = _match_unit(observation.unit, spec)
-            assert unit is not None  # the checker refused unknown units
+            unit, value = canonical[id(observation)]  # the checker refused unknown units
             update["given"] = f"{observation.value} {observation.unit}"
-            update["value"] = _canonical(observation.value, unit)
+            update["value"] = value
             update["unit"] = spec.canonical_unit if unit.divide_by is not None else unit.unit
-        observations.append(observation.model_copy(update=update))
-    return case.model_copy(update={"observations": tuple(observations)})
+        observations.append(_replaced(observation, update) if update else observation)
+    return _replaced(case, {"observations": tuple(observations)})
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def _replaced(model: _M, update: dict[str, Any]) -> _M:
+    """``model.model_copy(update=update)`` for a frozen model without private attributes or
+    extras (``extra="forbid"``), built as pydantic's ``model_construct`` builds one: the same
+    value, fields set and equality, at about half the cost (``model_copy`` goes through
+    ``copy.copy`` of each attribute; a case has a dozen observations, issue 20).
+    ``tests/test_domain.py`` holds it to ``model_copy``."""
+    copy = type(model).__new__(type(model))
+    _set(copy, "__dict__", {**model.__dict__, **update})
+    _set(copy, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    _set(copy, "__pydantic_extra__", None)
+    _set(copy, "__pydantic_private__", None)
+    return copy
