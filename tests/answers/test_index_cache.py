@@ -148,3 +148,15 @@ def test_a_cache_directory_that_cannot_be_written_falls_back_to_the_users(
     assert answer["covered"]
     assert _index_file(tmp_path / "home" / ".cache" / "cmvcds")
     assert read_index(model, index_key(knowledge, model)) is not None  # and read from there
+
+
+def test_the_index_key_follows_the_code_that_builds_the_pack(
+    knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cached index keeps pack objects and the Italian texts they give: a release that
+    changes only the knowledge schemas or loader must not be served the old index."""
+    import cmvcds.adapters.answer_index as answer_index
+
+    before = index_key(knowledge, "model")
+    monkeypatch.setattr(answer_index, "code_digest", lambda: "another release of the schemas")
+    assert index_key(knowledge, "model") != before

@@ -66,3 +66,18 @@ def test_a_context_gets_its_own_answer() -> None:
             answers.append(str(power(base, exponent)))
             assert answers[-1] == str(base**exponent)
     assert answers == ["1.039944204306674537309292401", "1.0399", "1.04", "1.03"]
+
+
+def test_a_context_that_traps_inexact_raises_as_decimal_does() -> None:
+    """A power remembered under the default context is not handed to a context that traps
+    Inexact: there ``Decimal.__pow__`` raises, and so does ``power`` (the traps are in the key)."""
+    from decimal import Inexact
+
+    base, exponent = Decimal("0.93"), Decimal("-0.302")
+    power(base, exponent)  # remembered under the default context
+    with localcontext() as context:
+        context.traps[Inexact] = True
+        with pytest.raises(Inexact):
+            base**exponent
+        with pytest.raises(Inexact):
+            power(base, exponent)

@@ -37,6 +37,7 @@ import cmvcds.engine.answers as answers_package
 from cmvcds.engine.answers import AnswerEngine, default_embedder
 from cmvcds.engine.answers.embedding import Embedder
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.cache import code_digest
 
 __all__ = [
     "build_engine",
@@ -70,10 +71,12 @@ def _cache_file(model: str) -> Path:
 
 def index_key(knowledge: Knowledge, model: str) -> str:
     """SHA-256 of what the built index depends on: the pack (its statements and tables), the
-    embedding model, the answer engine's source, the Python version and the SQLite version (the
-    FTS5 images are SQLite's pages)."""
+    code that builds the pack's objects (the index keeps some, and the Italian texts they give),
+    the embedding model, the answer engine's source, the Python version and the SQLite version
+    (the FTS5 images are SQLite's pages)."""
     digest = hashlib.sha256(
-        f"{knowledge.sha256}\0{model}\0{sys.version_info[:2]}\0{sqlite3.sqlite_version}".encode()
+        f"{knowledge.sha256}\0{code_digest()}\0{model}\0{sys.version_info[:2]}\0"
+        f"{sqlite3.sqlite_version}".encode()
     )
     for module in sorted(Path(answers_package.__file__).parent.glob("*.py")):
         digest.update(module.name.encode() + b"\0" + module.read_bytes())

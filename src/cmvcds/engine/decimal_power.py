@@ -9,8 +9,8 @@ of ``Decimal.__pow__`` itself is remembered instead: same operation, same answer
 
 The key is the exact text of both operands (``str`` is exact and round-trips: the same sign,
 digits and exponent), so that ``Decimal('1.0')`` and ``Decimal('1')``, equal as numbers, never
-share an entry, and every context setting that can change a rounded result (precision, rounding,
-Emin, Emax, clamp). An answer found in the memo does not raise the context's Inexact/Rounded
+share an entry, and every context setting that can change a rounded result or whether it raises
+(precision, rounding, Emin, Emax, clamp, the traps enabled). An answer found in the memo does not raise the context's Inexact/Rounded
 flags: callers compute in a ``localcontext`` whose flags nobody reads. ``functools.lru_cache``
 bounds the memory and is thread-safe; a call that raises is not remembered.
 """
@@ -37,6 +37,7 @@ def power(base: Decimal, exponent: Decimal) -> Decimal:
         context.Emin,
         context.Emax,
         context.clamp,
+        frozenset(signal for signal, enabled in context.traps.items() if enabled),
     )
 
 
@@ -49,7 +50,8 @@ def _power(
     emin: int,
     emax: int,
     clamp: int,
+    traps: frozenset[type],
 ) -> Decimal:
     """The power of the operands rebuilt from their text (exactly the same Decimals), in the
-    current context, whose settings are the last five arguments of the key."""
+    current context, whose settings are the last six arguments of the key."""
     return Decimal(base) ** Decimal(exponent)

@@ -42,7 +42,7 @@ def cache_dir() -> Path | None:
 
 
 @cache
-def _code_digest() -> str:
+def code_digest() -> str:
     """SHA-256 of the code that builds a ``Knowledge`` (loader, schemas) and of its runtime."""
     import pydantic
 
@@ -62,7 +62,7 @@ def _entry(pack_sha256: str) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    return folder / f"knowledge-{pack_sha256}-{_code_digest()[:16]}.pickle"
+    return folder / f"knowledge-{pack_sha256}-{code_digest()[:16]}.pickle"
 
 
 def read(pack_sha256: str) -> Any | None:
