@@ -591,7 +591,11 @@ def test_more_concurrent_verified_calls_than_worker_threads_all_answer(
             answers = await asyncio.gather(*tasks)
         return not pending, [a.status_code for a in answers]
 
-    in_time, statuses = asyncio.run(calls())
+    loop = asyncio.new_event_loop()  # not asyncio.run: the thread's current loop stays as it was
+    try:
+        in_time, statuses = loop.run_until_complete(calls())
+    finally:
+        loop.close()
     assert statuses == [200] * 13
     assert in_time, "calls hung until more threads were given"
 
