@@ -557,3 +557,74 @@ def test_signed_call_with_another_patients_patient_resource_does_not_use_it(
     given = _call(client, keys.token(), body)
     assert "Patient/OTHER not used: it is another patient" in _foreign_detail(given)
     assert not any("recommended" in s for _, s in _decision_cards(given))
+
+
+def test_more_concurrent_verified_calls_than_worker_threads_all_answer(
+    tmp_path: Path, knowledge: Knowledge, keys: Keys
+) -> None:
+    """Twelve verified calls at once with four worker threads (the default pool has forty:
+    forty-one callers hung a worker for good when a call held its thread while its jti claim
+    waited for a commit that needed a thread of the same pool). Every call answers, and so does
+    the liveness probe (a plain function: a worker thread)."""
+    import asyncio
+
+    import anyio.to_thread
+    import httpx
+
+    app = create_app(_settings(tmp_path, keys), Clinic(knowledge, today=lambda: TODAY))
+    body = load("pregnancy-valacyclovir.request.json")
+
+    async def calls() -> tuple[bool, list[int]]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = 4
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            tasks = [
+                asyncio.ensure_future(
+                    http.post(SERVICE, json=body, headers={"Authorization": f"Bearer {token}"})
+                )
+                for token in [keys.token() for _ in range(12)]
+            ]
+            tasks.append(asyncio.ensure_future(http.get("/api/v1/healthz")))
+            _, pending = await asyncio.wait(tasks, timeout=10)
+            limiter.total_tokens = 40  # a hung loop gets its threads back, so the test ends
+            answers = await asyncio.gather(*tasks)
+        return not pending, [a.status_code for a in answers]
+
+    loop = asyncio.new_event_loop()  # not asyncio.run: the thread's current loop stays as it was
+    try:
+        in_time, statuses = loop.run_until_complete(calls())
+    finally:
+        loop.close()
+    assert statuses == [200] * 13
+    assert in_time, "calls hung until more threads were given"
+
+
+def test_a_jti_claim_behind_a_held_write_lock_answers_503_and_no_cards(
+    tmp_path: Path, client: TestClient, keys: Keys
+) -> None:
+    """Another transaction holds the database's write lock: the call's id cannot be recorded
+    within the lock timeout, so the call is answered 503 with Retry-After, as a card write is
+    (not 500), shows no card, and the same token is accepted once the lock is gone (its id was
+    never recorded)."""
+    import sqlite3
+
+    from cmvcds.registry.db import LOCK_TIMEOUT_MS
+
+    token = keys.token()
+    with client:
+        assert _call(client, keys.token()).status_code == 200  # the tables exist
+        holder = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            busy = _call(client, token)
+            waited = time.monotonic() - started
+        finally:
+            holder.rollback()
+            holder.close()
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+        assert "busy" in busy.json()["detail"] and "cards" not in busy.json()
+        assert waited < LOCK_TIMEOUT_MS / 1000 + 1.0, waited
+        assert _call(client, token).status_code == 200
+        assert _call(client, token).status_code == 401  # and now it is a replay

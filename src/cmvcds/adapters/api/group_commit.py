@@ -12,6 +12,10 @@ concurrent sessions. What each request is told is unchanged: its item is committ
 transaction, so only the request whose own item fails gets the error (one bad item does not
 fail its neighbours). A request cancelled while waiting leaves its item to be written all the
 same.
+
+The writer's thread is not drawn from the loop's default thread pool (anyio's 40 tokens, which
+the requests share): it has its own limiter, so a commit never queues behind requests that hold
+every thread — if one of them waited for that commit, the worker would hang for good.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from weakref import WeakKeyDictionary
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 __all__ = ["GroupCommit"]
 
@@ -31,10 +35,12 @@ T = TypeVar("T")
 
 @dataclass
 class _Queue(Generic[T]):
-    """The items waiting on one event loop, and the task writing them (None: no commit runs)."""
+    """The items waiting on one event loop, the task writing them (None: no commit runs) and
+    its own thread token (one writer per loop: one thread at a time)."""
 
     waiting: list[tuple[T, asyncio.Future[None]]] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
+    thread: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(1))
 
 
 class GroupCommit(Generic[T]):
@@ -61,7 +67,7 @@ class GroupCommit(Generic[T]):
         while True:
             batch, queue.waiting = queue.waiting, []
             try:
-                errors = await self._commit([item for item, _ in batch])
+                errors = await self._commit([item for item, _ in batch], queue.thread)
             except BaseException:  # the loop is closing: nobody is left waiting for an answer
                 queue.writer = None
                 for _, done in batch + queue.waiting:
@@ -79,11 +85,11 @@ class GroupCommit(Generic[T]):
             if queue.writer is None:
                 return
 
-    async def _commit(self, items: list[T]) -> list[Exception | None]:
+    async def _commit(self, items: list[T], thread: CapacityLimiter) -> list[Exception | None]:
         """Write ``items`` in one transaction; if it fails, each in its own: the error of each
         item (None: committed)."""
         try:
-            await to_thread.run_sync(self._write, items)
+            await to_thread.run_sync(self._write, items, limiter=thread)
         except Exception as failed:
             if len(items) == 1:
                 return [failed]
@@ -92,7 +98,7 @@ class GroupCommit(Generic[T]):
         errors: list[Exception | None] = []
         for item in items:
             try:
-                await to_thread.run_sync(self._write, [item])
+                await to_thread.run_sync(self._write, [item], limiter=thread)
             except Exception as failed:  # this item's own fault: told to its request only
                 errors.append(failed)
             else:

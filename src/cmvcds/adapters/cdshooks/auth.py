@@ -10,25 +10,34 @@ token must:
 - name this service's endpoint as its audience, carry ``iss``, ``exp``, ``iat`` and ``jti``;
 - be valid now within ``leeway_s`` of clock skew, not be issued in the future, and live at most
   ``max_lifetime_s`` (``exp - iat``; the specification recommends five minutes);
-- not be replayed: each ``jti`` is claimed once in ``ReplayCache`` — the installation's database,
-  shared by every worker process — until the token expires.
+- not be replayed: ``verify`` hands the token's ``(iss, jti, exp + leeway)`` to ``claim``, which
+  records it in the installation's database, shared by every worker process (the CDS route:
+  ``CaseStore.claim_jtis`` through the event loop's ``GroupCommit``; the table's primary key
+  refuses a second claim), and keeps it until the token expires. The call is refused unless its
+  claim is committed first.
+
+The signature is checked in a worker thread (CPU, and a JWKS URL may be fetched); the claim is
+awaited on the event loop, holding no thread: a thread that waited for the claim's commit, which
+itself needs a thread, hung a worker for good once every thread of the pool waited so.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import jwt
+from anyio import to_thread
 
 __all__ = ["ALGORITHMS", "JwtVerifier", "Unauthorized"]
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
 
-#: ``claim(issuer, jti, expires_at) -> bool``: True the first time, False for a replay.
-ClaimJti = Callable[[str, str, float], bool]
+#: ``await claim(issuer, jti, expires_at) -> bool``: True once the id is durably recorded, False
+#: when it was recorded before (a replay); a database error propagates (the call is not answered).
+ClaimJti = Callable[[str, str, float], Awaitable[bool]]
 
 
 class Unauthorized(Exception):
@@ -69,7 +78,17 @@ class JwtVerifier:
                 return key.key
         raise Unauthorized(f"no key {kid!r} in the JWKS of {issuer}")
 
-    def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
+    async def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
+        """The claims of the call's token once it is checked (in a worker thread) and its
+        ``jti`` claimed (awaited on the event loop); ``Unauthorized`` otherwise."""
+        claims = await to_thread.run_sync(self.check, authorization, audience)
+        if not await self.claim(claims["iss"], claims["jti"], float(claims["exp"]) + self.leeway_s):
+            raise Unauthorized("JWT replayed (jti already seen)")
+        return claims
+
+    def check(self, authorization: str | None, audience: str) -> dict[str, Any]:
+        """The token's claims once its signature, audience, times and ``jti`` verify, its id not
+        yet claimed (``verify`` does that). Blocking: a JWKS URL may be fetched."""
         if not self.issuers:
             raise Unauthorized(
                 "no trusted CDS client is configured (CMVCDS_CDS_TRUSTED_ISSUERS); "
@@ -106,6 +125,4 @@ class JwtVerifier:
             )
         if not isinstance(claims["jti"], str) or not claims["jti"] or len(claims["jti"]) > 200:
             raise Unauthorized("the JWT jti must be a text of 1–200 characters")
-        if not self.claim(issuer, claims["jti"], exp + self.leeway_s):
-            raise Unauthorized("JWT replayed (jti already seen)")
         return claims

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from anyio import from_thread
 from fastapi import APIRouter, Body, Header, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -17,7 +15,7 @@ from cmvcds.adapters.api.group_commit import GroupCommit
 from cmvcds.adapters.api.guarded_json import GuardedJsonRoute
 from cmvcds.adapters.api.problems import problem_responses
 from cmvcds.adapters.api.store import CardsShown, JtiClaim
-from cmvcds.adapters.cdshooks.auth import JwtVerifier, Unauthorized
+from cmvcds.adapters.cdshooks.auth import ClaimJti, JwtVerifier, Unauthorized
 from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback, Link
 from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather, tls_verify
 from cmvcds.adapters.cdshooks.services import Service, discovery
@@ -53,15 +51,15 @@ def _jti_claims(request: Request) -> GroupCommit[JtiClaim]:
     return kept
 
 
-def _claim_from_thread(claims: GroupCommit[JtiClaim]) -> Callable[[str, str, float], bool]:
-    """The verifier's ``claim`` (called in a worker thread): the id is committed by the event
-    loop's group commit, so that concurrent calls share one wait for the disk (one transaction
-    per call capped a server near 200 verified calls/s and timed out on SQLite's write lock
-    under load: issue 20, item 5). False: the id was recorded before (a replay)."""
+def _claim(claims: GroupCommit[JtiClaim]) -> ClaimJti:
+    """The verifier's ``claim`` (awaited on the event loop, holding no worker thread): the id is
+    committed by the loop's group commit, so that concurrent calls share one wait for the disk
+    (one transaction per call capped a server near 200 verified calls/s and timed out on SQLite's
+    write lock under load: issue 20, item 5). False: the id was recorded before (a replay)."""
 
-    def claim(issuer: str, jti: str, expires_at: float) -> bool:
+    async def claim(issuer: str, jti: str, expires_at: float) -> bool:
         try:
-            from_thread.run(claims.submit, JtiClaim(issuer, jti, expires_at))
+            await claims.submit(JtiClaim(issuer, jti, expires_at))
         except IntegrityError:
             return False
         return True
@@ -69,29 +67,42 @@ def _claim_from_thread(claims: GroupCommit[JtiClaim]) -> Callable[[str, str, flo
     return claim
 
 
+def _busy(what: str) -> HTTPException:
+    """503: the database gave up waiting for another transaction's lock (``is_lock_timeout``);
+    the call was not answered, and may be sent again."""
+    return HTTPException(
+        503, f"busy: {what} could not be recorded; try again", headers={"Retry-After": "1"}
+    )
+
+
 def _base_url(request: Request, public_url: str | None) -> str:
     return (public_url or str(request.base_url)).rstrip("/")
 
 
-def _authorise(request: Request, settings: Any, authorization: str | None) -> None:
-    """The caller's JWT verified (auth.py), unless the installation runs ``--insecure-no-jwt``.
-    Called in a worker thread of the event loop (the JWKS may be fetched)."""
+async def _authorise(request: Request, settings: Any, authorization: str | None) -> None:
+    """The caller's JWT verified and its id claimed (auth.py), unless the installation runs
+    ``--insecure-no-jwt``: 401 if it does not verify or was replayed, 503 if the database was
+    too busy to record its id."""
     if settings.cds_insecure_no_jwt:
         return
     verifier: JwtVerifier | None = getattr(request.app.state, "cds_jwt", None)
     if verifier is None:
         verifier = request.app.state.cds_jwt = JwtVerifier(
             settings.cds_trusted_issuers,
-            _claim_from_thread(_jti_claims(request)),
+            _claim(_jti_claims(request)),
             leeway_s=settings.cds_jwt_leeway_s,
             max_lifetime_s=settings.cds_jwt_max_lifetime_s,
             jwks_timeout_s=settings.fhir_timeout_s,
         )
     audience = f"{_base_url(request, settings.public_url)}{request.url.path}"
     try:
-        verifier.verify(authorization, audience)
+        await verifier.verify(authorization, audience)
     except Unauthorized as error:
         raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+    except DBAPIError as error:
+        if not is_lock_timeout(error):
+            raise
+        raise _busy("the token's id") from None
 
 
 @router.get("", summary="CDS Hooks discovery")
@@ -119,8 +130,7 @@ async def call(
     service = _services(request, clinic).get(service_id)
     if service is None:
         raise HTTPException(404, f"no CDS service {service_id!r}")
-    if not settings.cds_insecure_no_jwt:  # a JWKS fetch or a jti claim in the database: a thread
-        await run_in_threadpool(_authorise, request, settings, authorization)
+    await _authorise(request, settings, authorization)
     if body.hook != service.hook:
         raise HTTPException(400, f"service {service_id} answers {service.hook}, not {body.hook}")
     given = body.prefetch or {}
@@ -162,9 +172,7 @@ async def call(
     except DBAPIError as error:
         if not is_lock_timeout(error):
             raise
-        raise HTTPException(
-            503, "busy: the cards could not be recorded; try again", headers={"Retry-After": "1"}
-        ) from None
+        raise _busy("the cards") from None
     return Response(response.model_dump_json(exclude_none=True), media_type="application/json")
 
 
@@ -179,7 +187,7 @@ def smart_link(base: str) -> Link:
     responses=problem_responses(401, 404, 422),
     summary="Feedback on the cards of a service (accepted / overridden)",
 )
-def feedback(
+async def feedback(
     service_id: str,
     request: Request,
     clinic: ClinicDep,
@@ -188,9 +196,16 @@ def feedback(
     body: Annotated[Feedback, Body()],
     authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
+    """On the event loop, like a call (its token's id is claimed there); the feedback is
+    written in a worker thread."""
     if service_id not in _services(request, clinic):
         raise HTTPException(404, f"no CDS service {service_id!r}")
-    _authorise(request, settings, authorization)
-    for item in body.feedback:  # each kept with the hook instance of the call that showed it
-        store.add_feedback(service_id, item.model_dump(mode="json", exclude_none=True))
+    await _authorise(request, settings, authorization)
+    items = [item.model_dump(mode="json", exclude_none=True) for item in body.feedback]
+    await run_in_threadpool(_keep_feedback, store, service_id, items)
     return {}
+
+
+def _keep_feedback(store: Any, service_id: str, items: list[dict[str, Any]]) -> None:
+    for item in items:  # each kept with the hook instance of the call that showed it
+        store.add_feedback(service_id, item)
