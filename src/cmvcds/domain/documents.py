@@ -188,6 +188,8 @@ def _no_key_dropped(value: Any, text: str) -> bool:
     inside a text, and orjson writes them all back (it never escapes a ':'; ``_orjson_safe``
     sent an escaped one the long way); a duplicate key it kept once takes its ':' away.
     Counted in C on both sides."""
+    import orjson  # already imported by the caller: a lookup in sys.modules
+
     return orjson.dumps(value).count(b":") == text.count(":")
 
 
