@@ -76,6 +76,33 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(pack: Path, cache: Path) -
     assert entry.read_bytes() != b"not a pickle"
 
 
+@pytest.mark.parametrize(
+    ("text", "damaged"),
+    [
+        (b"16 mg/kg", b"96 mg/kg"),  # still unpickles: a dose would change without a word
+        # in a table unpickled on first use: a wrong year, or a failure on every run
+        (b"from 3 to 6 years", b"from 7 to 6 years"),
+        (b"from 3 to 6 years", b"from \xc3 to 6 years"),
+    ],
+    ids=["digit", "table-digit", "table-not-utf8"],
+)
+def test_a_damaged_cache_file_is_never_used(
+    pack: Path, cache: Path, text: bytes, damaged: bytes
+) -> None:
+    """One damaged byte inside the cached pack (outside probe, session 5): the file's bytes no
+    longer match the SHA-256 stored with them, so the pack is validated again and the copy
+    replaced: the same knowledge as a clean load, every table readable."""
+    good = load_knowledge(pack)
+    (entry,) = cache.glob("knowledge-*.pickle")
+    stored = entry.read_bytes()
+    assert text in stored
+    entry.write_bytes(stored.replace(text, damaged, 1))
+    again = load_knowledge(pack)
+    assert again == good
+    assert all(again.tables[name] == good.tables[name] for name in good.tables)
+    assert entry.read_bytes() == stored  # written again from the validated pack
+
+
 def test_an_unwritable_cache_falls_back_to_normal_loading(
     pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,6 @@ does not match its SHA-256 (a flipped byte, a truncated image) is refused and th
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from cmvcds.adapters.answer_index import build_engine, index_key, read_index
 from cmvcds.engine.answers import AnswerEngine, default_embedder, retrieval
 from cmvcds.engine.answers.retrieval import FtsImage, concept_bonus, query_terms
-from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge import Knowledge, checked_pickle
 
 QUESTION = "Qual è la dose di valganciclovir nel neonato?"
 
@@ -95,7 +94,16 @@ def _stale(stored: bytes) -> bytes:
     return b"0" * 64 + b"\n" + stored.split(b"\n", 1)[1]  # built from another pack or code
 
 
-@pytest.mark.parametrize("breaking", [_corrupt, _stale], ids=["corrupt", "stale"])
+def _one_digit_changed(stored: bytes) -> bytes:
+    """A damaged byte that still unpickles: the first "16 mg/kg" of the index reads "96 mg/kg"
+    (outside probe, session 5: the answer changed and nothing said so)."""
+    assert b"16 mg/kg" in stored
+    return stored.replace(b"16 mg/kg", b"96 mg/kg", 1)
+
+
+@pytest.mark.parametrize(
+    "breaking", [_corrupt, _stale, _one_digit_changed], ids=["corrupt", "stale", "one-digit"]
+)
 def test_a_broken_cache_is_ignored_and_rebuilt(
     knowledge: Knowledge, cache: Path, model: str, breaking: Callable[[bytes], bytes]
 ) -> None:
@@ -127,10 +135,10 @@ def test_an_fts_image_that_does_not_match_its_digest_is_rebuilt_never_searched(
     expected = build_engine(knowledge).ask(QUESTION)
     path = _index_file(cache)
     key, body = path.read_bytes().split(b"\n", 1)
-    snapshot = pickle.loads(body)
+    snapshot = checked_pickle.loads(body)
     image, *rest = snapshot["ranker"]
     snapshot["ranker"] = (breaking(image), *rest)
-    path.write_bytes(key + b"\n" + pickle.dumps(snapshot))
+    path.write_bytes(key + b"\n" + checked_pickle.dumps(snapshot))  # a file whose own digest holds
     with pytest.raises(ValueError, match="SHA-256"):
         AnswerEngine.restore(knowledge, default_embedder(), snapshot)
     assert build_engine(knowledge).ask(QUESTION) == expected

@@ -14,7 +14,8 @@ one pickle per model, headed by the SHA-256 of what it was built from (the pack'
 model, the answer engine's source, the Python and SQLite versions): a later process restores it
 instead of building it (−120 ms of a ``cmvcds ask``, and no FTS5 table filled again). A cache
 whose key differs (another pack, changed statements or code) or that cannot be read (corrupt,
-truncated, an FTS5 image that does not match its digest) is ignored and rebuilt; one that cannot
+truncated, bytes that do not match the SHA-256 stored with them — ``checked_pickle`` — or an
+FTS5 image that does not match its digest) is ignored and rebuilt; one that cannot
 be written (a read-only ``$CMVCDS_CACHE_DIR``) goes to the user's cache directory, or nowhere.
 """
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 import sqlite3
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 import cmvcds.engine.answers as answers_package
 from cmvcds.engine.answers import AnswerEngine, default_embedder
 from cmvcds.engine.answers.embedding import Embedder
-from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge import Knowledge, checked_pickle
 from cmvcds.knowledge.cache import code_digest
 
 __all__ = [
@@ -99,10 +99,8 @@ def read_index(model: str, key: str) -> dict[str, Any] | None:
         snapshot = None
         try:
             with (root / f"answer-index-{_tag(model)}.pickle").open("rb") as stored:
-                if (
-                    stored.readline().strip() == key.encode()
-                ):  # else another pack, statements or code
-                    snapshot = pickle.load(stored)
+                if stored.readline().strip() == key.encode():  # else another pack or code
+                    snapshot = checked_pickle.loads(stored.read())
         except Exception:  # a missing, corrupt or truncated cache is rebuilt, never fatal
             snapshot = None
         if isinstance(snapshot, dict):
@@ -114,7 +112,7 @@ def read_index(model: str, key: str) -> dict[str, Any] | None:
 
 def write_index(model: str, key: str, snapshot: Mapping[str, Any]) -> None:
     """``snapshot`` headed by ``key``, in the first cache directory that can be written."""
-    data = key.encode() + b"\n" + pickle.dumps(dict(snapshot), protocol=pickle.HIGHEST_PROTOCOL)
+    data = key.encode() + b"\n" + checked_pickle.dumps(dict(snapshot))
     for root in _cache_dirs():
         path = root / f"answer-index-{_tag(model)}.pickle"
         try:

@@ -100,7 +100,13 @@ def _fail(name: str, message: str) -> DocumentError:
 def _check_characters(value: str, name: str, where: str = "") -> None:
     found = _CONTROL.search(value)
     if found is not None:
-        raise _fail(name, f"{where}control character U+{ord(found.group()):04X} is not accepted")
+        code = ord(found.group())
+        kind = (
+            "lone surrogate (half of a UTF-16 pair, not a character)"
+            if 0xD800 <= code <= 0xDFFF
+            else "directional formatting character" if code >= 0x202A else "control character"
+        )
+        raise _fail(name, f"{where}{kind} U+{code:04X} is not accepted")
 
 
 def _text(data: bytes | str, name: str, limits: Limits) -> str:

@@ -5,7 +5,9 @@ the pack only changes when someone edits it. The validated ``Knowledge`` object 
 user cache directory under a key that covers every byte that decides its content: the pack's own
 SHA-256 (every file, names included - the same digest every output carries), the bytes of the
 loader and schema modules that build it, and the Python and pydantic versions that pickled it.
-Any change to any of these gives a new key, so an edited pack can never load a stale copy.
+Any change to any of these gives a new key, so an edited pack can never load a stale copy. The
+file carries the SHA-256 of its own bytes, checked before unpickling (``checked_pickle``), so a
+damaged copy is never used either (its tables are unpickled on first use, after that check).
 
 Where: ``$CMVCDS_CACHE_DIR``, else ``$XDG_CACHE_HOME/cmvcds``, else ``~/.cache/cmvcds``.
 ``CMVCDS_CACHE_DIR=""`` (empty) turns the cache off. Any failure to read or write the cache is
@@ -18,12 +20,12 @@ import contextlib
 import dataclasses
 import hashlib
 import os
-import pickle
 import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cmvcds.knowledge import checked_pickle
 from cmvcds.knowledge.lazy_tables import LazyTables
 
 __all__ = ["cache_dir", "read", "write"]
@@ -52,6 +54,7 @@ def code_digest() -> str:
         _CODE / "loader.py",
         _CODE / "cache.py",
         _CODE / "lazy_tables.py",
+        _CODE / "checked_pickle.py",
         *sorted((_CODE / "schemas").glob("*.py")),
     ]:
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
@@ -71,8 +74,8 @@ def read(pack_sha256: str) -> Any | None:
         entry = _entry(pack_sha256)
         if entry is None or not entry.is_file():
             return None
-        knowledge = pickle.loads(entry.read_bytes())
-    except Exception:  # a broken cache file is never an error: the pack is re-validated
+        knowledge = checked_pickle.loads(entry.read_bytes())
+    except Exception:  # a broken or damaged cache file is never an error: the pack is re-validated
         return None
     if getattr(knowledge, "sha256", None) != pack_sha256:
         return None
@@ -90,7 +93,7 @@ def write(knowledge: Any) -> None:
     try:
         lazy = dataclasses.replace(knowledge, tables=LazyTables.of(knowledge.tables))
         entry.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(pickle.dumps(lazy, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.write_bytes(checked_pickle.dumps(lazy))
         os.replace(partial, entry)
     except Exception:  # read-only home, full disk, unpicklable value: load normally next time
         with contextlib.suppress(OSError):
