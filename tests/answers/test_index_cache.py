@@ -168,3 +168,21 @@ def test_the_index_key_follows_the_code_that_builds_the_pack(
     before = index_key(knowledge, "model")
     monkeypatch.setattr(answer_index, "code_digest", lambda: "another release of the schemas")
     assert index_key(knowledge, "model") != before
+
+
+def test_a_damaged_vector_file_is_read_as_empty_not_as_other_vectors(tmp_path: Path) -> None:
+    """The vectors of a site's own statements are cached as .npz (a zip: each member with its
+    CRC-32): one damaged byte makes the file unreadable, so its texts are embedded again rather
+    than ranked with wrong vectors or failing the question."""
+    import numpy as np
+
+    from cmvcds.adapters.answer_index import read_vectors, write_vectors
+
+    path = tmp_path / "vectors.npz"
+    write_vectors(path, {"a": np.full(384, 0.5, dtype=np.float32), "b": np.ones(384, dtype=np.float32)})
+    assert set(read_vectors(path)) == {"a", "b"}
+    stored = bytearray(path.read_bytes())
+    at = stored.find(np.float32(0.5).tobytes())
+    stored[at + 3] ^= 0x40
+    path.write_bytes(bytes(stored))
+    assert read_vectors(path) == {}

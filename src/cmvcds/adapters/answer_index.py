@@ -26,6 +26,7 @@ import hashlib
 import os
 import sqlite3
 import sys
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,7 @@ def read_vectors(path: Path) -> dict[str, NDArray[np.float32]]:
             if "keys" not in stored.files:  # a cache written before the one-matrix layout
                 return {key: stored[key] for key in stored.files}
             keys, matrix = stored["keys"], stored["vectors"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # BadZipFile: a CRC-32 mismatch
         return {}
     return {str(key): matrix[i] for i, key in enumerate(keys)}
 
