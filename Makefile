@@ -38,6 +38,8 @@ knowledge-docs: $(STAMP)
 	$(BIN)/python tools/render_knowledge.py
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| echo "Debian's wrk could not be installed: bench_cds.py uses its Python client"
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
