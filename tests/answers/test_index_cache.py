@@ -186,3 +186,22 @@ def test_a_damaged_vector_file_is_read_as_empty_not_as_other_vectors(tmp_path: P
     stored[at + 3] ^= 0x40
     path.write_bytes(bytes(stored))
     assert read_vectors(path) == {}
+
+
+def test_no_damaged_byte_of_a_vector_file_fails_a_question_or_changes_a_vector(tmp_path: Path) -> None:
+    """Every single byte of a small vector file flipped in turn (review, session 5: some flips
+    raised EOFError or RuntimeError, and every question failed until the file was deleted): the
+    file reads as the same vectors or as none."""
+    import numpy as np
+
+    from cmvcds.adapters.answer_index import read_vectors, write_vectors
+
+    path = tmp_path / "vectors.npz"
+    write_vectors(path, {"a": np.full(8, 0.5, dtype=np.float32)})
+    clean = path.read_bytes()
+    for at in range(len(clean)):
+        damaged = bytearray(clean)
+        damaged[at] ^= 0xFF
+        path.write_bytes(bytes(damaged))
+        found = read_vectors(path)
+        assert found == {} or (set(found) == {"a"} and (found["a"] == 0.5).all()), at

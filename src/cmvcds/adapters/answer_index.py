@@ -26,7 +26,6 @@ import hashlib
 import os
 import sqlite3
 import sys
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -116,12 +115,14 @@ def write_index(model: str, key: str, snapshot: Mapping[str, Any]) -> None:
     data = key.encode() + b"\n" + checked_pickle.dumps(dict(snapshot))
     for root in _cache_dirs():
         path = root / f"answer-index-{_tag(model)}.pickle"
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         try:
             root.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(data)
             tmp.replace(path)
-        except OSError:
+        except OSError:  # full disk, a directory in the way: no half-written copy left behind
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             continue
         return
 
@@ -140,8 +141,8 @@ def read_vectors(path: Path) -> dict[str, NDArray[np.float32]]:
             if "keys" not in stored.files:  # a cache written before the one-matrix layout
                 return {key: stored[key] for key in stored.files}
             keys, matrix = stored["keys"], stored["vectors"]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # BadZipFile: a CRC-32 mismatch
-        return {}
+    except Exception:  # damaged (a CRC-32 mismatch, a torn header: EOFError, RuntimeError, ...)
+        return {}  # or missing: its texts are embedded again, never a failed question
     return {str(key): matrix[i] for i, key in enumerate(keys)}
 
 
@@ -154,9 +155,13 @@ def write_vectors(path: Path, vectors: Mapping[str, NDArray[np.float32]]) -> Non
         else np.zeros((0, 384), dtype=np.float32)
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, keys=np.array(keys), vectors=matrix)
-    tmp.replace(path)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # two processes never share a partial file
+    try:
+        np.savez(tmp, keys=np.array(keys), vectors=matrix)
+        tmp.replace(path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 class _Reporting:
