@@ -75,6 +75,11 @@ OTHER_CONTEXTS = (
     "cmvcds.knowledge.schemas.answers",
     "cmvcds.knowledge.schemas.registry",
     "cmvcds.knowledge.schemas.fhir",
+    # nor, without therapy or a viral load, the monitoring pathway (engine/monitoring/gate.py)
+    "cmvcds.engine.monitoring.pathway",
+    "cmvcds.engine.kinetics",
+    "cmvcds.knowledge.schemas.monitoring",
+    "cmvcds.knowledge.schemas.transplant",
 )
 
 

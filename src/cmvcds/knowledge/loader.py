@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -316,9 +317,29 @@ def _where(path: tuple[Any, ...], csv_rows: bool) -> str:
 def _digest(root: Path) -> str:
     """SHA-256 over every file of the pack, in path order, names included."""
     digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(file.relative_to(root).as_posix().encode())
+    for parts in _pack_files(root):
+        digest.update("/".join(parts).encode())
         digest.update(b"\0")
-        digest.update(file.read_bytes())
+        digest.update(root.joinpath(*parts).read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _pack_files(root: Path) -> list[tuple[str, ...]]:
+    """The pack's files (``__pycache__`` left out) as path components under ``root``, sorted as
+    ``sorted(root.rglob("*"))`` sorts them: component by component. Listed with ``os.walk``,
+    which, like ``rglob``, does not enter linked folders: a third of ``rglob``'s cost, on every
+    cold start (issue 20, item 3)."""
+    top = os.fspath(root)
+    found: list[tuple[str, ...]] = []
+    for folder, _, names in os.walk(top):
+        inner = os.path.relpath(folder, top)
+        prefix = () if inner == os.curdir else tuple(inner.split(os.sep))
+        if "__pycache__" in prefix:
+            continue
+        found.extend(
+            (*prefix, name)
+            for name in names
+            if name != "__pycache__" and os.path.isfile(os.path.join(folder, name))
+        )
+    return sorted(found)

@@ -28,22 +28,56 @@ exposure     is the ganciclovir AUC12 on target (reported or from timed concentr
 refractory   is the infection refractory (Chemaly 2019)?
 resistance   is resistance suspected (rise, refractory, breakthrough) -> genotyping?
 pathway      evaluate(case, knowledge, on, settings) -> PathwayResult
+gate         the same, empty without importing the rest when there is no course and no series
 """
 
-from cmvcds.engine.monitoring.courses import (
-    Course,
-    Episode,
-    add_months,
-    days_covered,
-    episodes,
-    months_on_or_after,
-    therapy_courses,
-)
-from cmvcds.engine.monitoring.dose import underdosed_drugs
-from cmvcds.engine.monitoring.pathway import evaluate
-from cmvcds.engine.monitoring.refractory import RefractoryCall, refractory_calls
-from cmvcds.engine.monitoring.renal_rules import current_weight, fired_rules
-from cmvcds.engine.monitoring.schedule import plan_schedule, planned_dates
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from cmvcds.engine.monitoring.gate import evaluate
+
+if TYPE_CHECKING:
+    from cmvcds.engine.monitoring.courses import (
+        Course,
+        Episode,
+        add_months,
+        days_covered,
+        episodes,
+        months_on_or_after,
+        therapy_courses,
+    )
+    from cmvcds.engine.monitoring.dose import underdosed_drugs
+    from cmvcds.engine.monitoring.refractory import RefractoryCall, refractory_calls
+    from cmvcds.engine.monitoring.renal_rules import current_weight, fired_rules
+    from cmvcds.engine.monitoring.schedule import plan_schedule, planned_dates
+
+#: The package's other names → their module, imported on first use (PEP 562): a case with
+#: nothing to monitor imports none of them (``gate``; issue 20, item 3).
+_MODULES = {
+    "Course": "courses",
+    "Episode": "courses",
+    "add_months": "courses",
+    "days_covered": "courses",
+    "episodes": "courses",
+    "months_on_or_after": "courses",
+    "therapy_courses": "courses",
+    "underdosed_drugs": "dose",
+    "RefractoryCall": "refractory",
+    "refractory_calls": "refractory",
+    "current_weight": "renal_rules",
+    "fired_rules": "renal_rules",
+    "plan_schedule": "schedule",
+    "planned_dates": "schedule",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Course",
