@@ -32,7 +32,6 @@ def assess_case(case: Path, format: AssessFormat, settings: Path | None) -> None
     ``exits_on_error`` says."""
     with exits_on_error():
         raw = read_case_file(case)  # a hostile file is refused before the engine is loaded
-        from cmvcds.adapters.report.text import assessment_text
         from cmvcds.assess import assess as run_assessment
         from cmvcds.domain.case import parse_case
 
@@ -58,4 +57,6 @@ def assess_case(case: Path, format: AssessFormat, settings: Path | None) -> None
 
             emit(assessment_html(document))
         else:
+            from cmvcds.adapters.report.text import assessment_text
+
             emit(assessment_text(document))
