@@ -156,3 +156,11 @@ def test_the_fast_json_reading_answers_as_the_checked_one(text: str) -> None:
 def test_the_fast_json_reading_keeps_a_stricter_number_limit() -> None:
     with pytest.raises(DocumentError, match="too long"):
         parse_document('{"n": 123456}', "x.json", "json", Limits(max_number_chars=5))
+
+
+def test_a_stray_nul_byte_is_named_not_taken_for_utf16() -> None:
+    # an outside tester's NDJSON line: UTF-8 with one NUL, once refused as "UTF-16 or UTF-32"
+    with pytest.raises(DocumentError, match="a NUL byte at offset 9: NUL bytes are not text"):
+        parse_document(b'{"id": "a\x00b"}', "line 13", "json")
+    with pytest.raises(DocumentError, match="UTF-16 or UTF-32"):
+        parse_document('{"id": "ab"}'.encode("utf-16-le"), "line 1", "json")

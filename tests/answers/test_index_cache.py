@@ -147,15 +147,20 @@ def test_an_fts_image_that_does_not_match_its_digest_is_rebuilt_never_searched(
     assert stored["ranker"][0].load().execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
-def test_a_cache_directory_that_cannot_be_written_falls_back_to_the_users(
-    knowledge: Knowledge, cache: Path, model: str, tmp_path: Path
+def test_a_cache_directory_that_cannot_be_written_is_not_replaced_by_another(
+    knowledge: Knowledge, cache: Path, model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # deploy.md: the operator's folder is the cache, the only place a pickle is read from
     cache.parent.mkdir(exist_ok=True)
     cache.write_text("a file where the directory should be")  # unwritable even for root
     answer = build_engine(knowledge).ask(QUESTION)
     assert answer["covered"]
-    assert _index_file(tmp_path / "home" / ".cache" / "cmvcds")
-    assert read_index(model, index_key(knowledge, model)) is not None  # and read from there
+    home = tmp_path / "home" / ".cache" / "cmvcds"
+    assert not home.exists()
+    assert read_index(model, index_key(knowledge, model)) is None
+    monkeypatch.setenv("CMVCDS_CACHE_DIR", "")  # empty: no cache at all
+    assert build_engine(knowledge).ask(QUESTION) == answer
+    assert not home.exists() and read_index(model, index_key(knowledge, model)) is None
 
 
 def test_the_index_key_follows_the_code_that_builds_the_pack(
@@ -179,7 +184,9 @@ def test_a_damaged_vector_file_is_read_as_empty_not_as_other_vectors(tmp_path: P
     from cmvcds.adapters.answer_index import read_vectors, write_vectors
 
     path = tmp_path / "vectors.npz"
-    write_vectors(path, {"a": np.full(384, 0.5, dtype=np.float32), "b": np.ones(384, dtype=np.float32)})
+    write_vectors(
+        path, {"a": np.full(384, 0.5, dtype=np.float32), "b": np.ones(384, dtype=np.float32)}
+    )
     assert set(read_vectors(path)) == {"a", "b"}
     stored = bytearray(path.read_bytes())
     at = stored.find(np.float32(0.5).tobytes())
@@ -188,7 +195,9 @@ def test_a_damaged_vector_file_is_read_as_empty_not_as_other_vectors(tmp_path: P
     assert read_vectors(path) == {}
 
 
-def test_no_damaged_byte_of_a_vector_file_fails_a_question_or_changes_a_vector(tmp_path: Path) -> None:
+def test_no_damaged_byte_of_a_vector_file_fails_a_question_or_changes_a_vector(
+    tmp_path: Path,
+) -> None:
     """Every single byte of a small vector file flipped in turn (review, session 5: some flips
     raised EOFError or RuntimeError, and every question failed until the file was deleted): the
     file reads as the same vectors or as none."""

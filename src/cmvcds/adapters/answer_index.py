@@ -5,7 +5,7 @@ statements of its own knowledge pack (``adapters/data/answer-vectors-<model>.npz
 ``tools/build_ask_vectors.py`` and checked current by a test), so a fresh install answers its first
 question without embedding anything. Vectors of texts the package does not hold (a site's own or an
 edited pack) are computed once, with progress reported, and kept in ``$CMVCDS_CACHE_DIR`` (default
-``~/.cache/cmvcds``), one file per model, keyed by statement text: a changed statement is embedded
+``$XDG_CACHE_HOME/cmvcds``, else ``~/.cache/cmvcds``; empty: no cache), one file per model, keyed by statement text: a changed statement is embedded
 again and an unchanged one never is.
 
 The built index itself (the statements generated from the tables, the compiled vocabulary, the
@@ -16,7 +16,7 @@ instead of building it (−120 ms of a ``cmvcds ask``, and no FTS5 table filled 
 whose key differs (another pack, changed statements or code) or that cannot be read (corrupt,
 truncated, bytes that do not match the SHA-256 stored with them — ``checked_pickle`` — or an
 FTS5 image that does not match its digest) is ignored and rebuilt; one that cannot
-be written (a read-only ``$CMVCDS_CACHE_DIR``) goes to the user's cache directory, or nowhere.
+be written (a read-only ``$CMVCDS_CACHE_DIR``) is not kept: the index is built in each process.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import cmvcds.engine.answers as answers_package
 from cmvcds.engine.answers import AnswerEngine, default_embedder
 from cmvcds.engine.answers.embedding import Embedder
 from cmvcds.knowledge import Knowledge, checked_pickle
-from cmvcds.knowledge.cache import code_digest
+from cmvcds.knowledge.cache import cache_dir, code_digest
 
 __all__ = [
     "build_engine",
@@ -58,15 +58,18 @@ def _tag(model: str) -> str:
 
 
 def _cache_dirs() -> list[Path]:
-    """``$CMVCDS_CACHE_DIR`` when set, then the user's cache directory."""
-    user = Path.home() / ".cache" / "cmvcds"
-    configured = os.environ.get("CMVCDS_CACHE_DIR")
-    return [Path(configured), user] if configured and Path(configured) != user else [user]
+    """The one cache folder of the pack cache (``knowledge.cache.cache_dir``: ``$CMVCDS_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/cmvcds``, else ``~/.cache/cmvcds``), or none when the variable is set
+    empty. Never a second folder: an operator who gave the service a folder only it can write
+    (a pickle is code) must not have pickles read from anywhere else."""
+    root = cache_dir()
+    return [] if root is None else [root]
 
 
-def _cache_file(model: str) -> Path:
+def _cache_file(model: str) -> Path | None:
     """One file per model; it holds the vectors of the current statements, keyed by their text."""
-    return _cache_dirs()[0] / f"answer-vectors-{_tag(model)}.npz"
+    roots = _cache_dirs()
+    return roots[0] / f"answer-vectors-{_tag(model)}.npz" if roots else None
 
 
 def index_key(knowledge: Knowledge, model: str) -> str:
@@ -83,18 +86,8 @@ def index_key(knowledge: Knowledge, model: str) -> str:
     return digest.hexdigest()
 
 
-def _writable(root: Path) -> bool:
-    """Whether ``root`` is, or can be created as, a directory this process writes to."""
-    existing = root
-    while not existing.exists():
-        existing = existing.parent
-    return existing.is_dir() and os.access(existing, os.W_OK)
-
-
 def read_index(model: str, key: str) -> dict[str, Any] | None:
-    """The cached index built for ``key``; none when missing, stale or unreadable. The user's
-    cache directory is read only when ``$CMVCDS_CACHE_DIR`` cannot be written (where
-    ``write_index`` then keeps it)."""
+    """The cached index built for ``key``; none when missing, stale or unreadable."""
     for root in _cache_dirs():
         snapshot = None
         try:
@@ -105,8 +98,6 @@ def read_index(model: str, key: str) -> dict[str, Any] | None:
             snapshot = None
         if isinstance(snapshot, dict):
             return snapshot
-        if _writable(root):
-            return None  # this is the cache: rebuilt here
     return None
 
 
@@ -211,13 +202,13 @@ def build_engine(
             return AnswerEngine.restore(knowledge, embedder, snapshot)
     packaged = read_vectors(packaged_vectors_file(embedder.name))
     path = _cache_file(embedder.name)
-    cached = read_vectors(path)
+    cached = read_vectors(path) if path is not None else {}
     known: Mapping[str, Any] = {**packaged, **cached}
     used = _Reporting(embedder, progress) if progress is not None else embedder
     engine = AnswerEngine(knowledge, used, known)
     computed = engine.vectors()
     extra = {k: v for k, v in computed.items() if k not in packaged}
-    if set(extra) != set(cached):
+    if path is not None and set(extra) != set(cached):
         with contextlib.suppress(OSError):  # a cache that cannot be written is simply not used
             write_vectors(path, extra)
     write_index(embedder.name, key, engine.snapshot())

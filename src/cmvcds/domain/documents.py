@@ -119,8 +119,12 @@ def _text(data: bytes | str, name: str, limits: Limits) -> str:
         for bom, encoding in _BOMS.items():
             if data.startswith(bom):
                 raise _fail(name, f"the file is {encoding}; save it as UTF-8")
-        if b"\x00" in data[:4096]:
+        head = data[:4096]
+        if head.count(b"\x00") * 4 >= len(head) > 0:  # ASCII in UTF-16/32: a NUL in every 2 or 4
             raise _fail(name, "the file is UTF-16 or UTF-32 (NUL bytes); save it as UTF-8")
+        if b"\x00" in data:
+            where = data.index(b"\x00")
+            raise _fail(name, f"a NUL byte at offset {where}: NUL bytes are not text; remove it")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:

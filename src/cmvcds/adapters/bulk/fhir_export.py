@@ -8,6 +8,11 @@ SQLite table keyed by patient (constant memory whatever the export's size), then
 patient at a time: each patient becomes one line, the JSON list of their resources, which the
 worker maps with the FHIR mapping of the CDS Hooks services (``bundle_to_case``) and assesses.
 
+The spool holds every patient's record (names, identifiers, results), so it is SQLite's
+*private temporary* database (``connect("")``): SQLite unlinks its file as soon as it is opened,
+so no copy is left on disk by a run that is killed (SIGTERM, SIGKILL, out of memory), not only by
+one that ends; it goes to ``$SQLITE_TMPDIR`` or ``$TMPDIR`` (SQLite's own rule).
+
 A line that is not a JSON resource, or a resource that names no patient (``Patient.id``,
 ``subject`` or ``patient`` reference), cannot be attributed: it gets a ``cmvcds-bulk-error/1``
 record naming its file and line, and the run goes on.
@@ -17,7 +22,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,53 +39,52 @@ class FhirExport:
         self.files = sorted(p for p in folder.iterdir() if p.name.endswith(".ndjson"))
         self.total_bytes = sum(p.stat().st_size for p in self.files)
 
-    def spool(self, spool: Path) -> Iterator[Outcome]:
-        """Write every attributable resource to ``spool``; yield an error for every other line."""
-        with sqlite3.connect(spool) as db:
-            db.execute("CREATE TABLE IF NOT EXISTS r (patient TEXT, seq INTEGER, body BLOB)")
-            seq = 0
-            for path in self.files:
-                with path.open("rb") as handle:
-                    for number, line in enumerate(handle, start=1):
-                        if not line.strip():
-                            continue
-                        patient, problem = _patient_of(line)
-                        if patient is None:
-                            yield _unattributed(path.name, number, problem)
-                            continue
-                        seq += 1
-                        db.execute("INSERT INTO r VALUES (?, ?, ?)", (patient, seq, line.strip()))
-            db.execute("CREATE INDEX IF NOT EXISTS by_patient ON r (patient, seq)")
+    def spool(self, db: sqlite3.Connection) -> Iterator[Outcome]:
+        """Write every attributable resource to ``db``; yield an error for every other line."""
+        db.execute("CREATE TABLE r (patient TEXT, seq INTEGER, body BLOB)")
+        seq = 0
+        for path in self.files:
+            with path.open("rb") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    patient, problem = _patient_of(line)
+                    if patient is None:
+                        yield _unattributed(path.name, number, problem)
+                        continue
+                    seq += 1
+                    db.execute("INSERT INTO r VALUES (?, ?, ?)", (patient, seq, line.strip()))
+        db.execute("CREATE INDEX by_patient ON r (patient, seq)")
+        db.commit()
 
-    def patients(self, spool: Path) -> Iterator[tuple[int, bytes, int]]:
+    def patients(self, db: sqlite3.Connection) -> Iterator[tuple[int, bytes, int]]:
         """``(ordinal, JSON list of the patient's resources, its bytes)``, one patient at a time."""
-        with sqlite3.connect(spool) as db:
-            rows = db.execute("SELECT patient, body FROM r ORDER BY patient, seq")
-            current: str | None = None
-            bodies: list[bytes] = []
-            ordinal = 0
-            for patient, body in rows:
-                if patient != current and bodies:
-                    ordinal += 1
-                    yield ordinal, _group(bodies), sum(len(b) for b in bodies)
-                    bodies = []
-                current = patient
-                bodies.append(body)
-            if bodies:
-                yield ordinal + 1, _group(bodies), sum(len(b) for b in bodies)
+        rows = db.execute("SELECT patient, body FROM r ORDER BY patient, seq")
+        current: str | None = None
+        bodies: list[bytes] = []
+        ordinal = 0
+        for patient, body in rows:
+            if patient != current and bodies:
+                ordinal += 1
+                yield ordinal, _group(bodies), sum(len(b) for b in bodies)
+                bodies = []
+            current = patient
+            bodies.append(body)
+        if bodies:
+            yield ordinal + 1, _group(bodies), sum(len(b) for b in bodies)
 
     def lines(self) -> tuple[Iterator[Outcome], Iterator[tuple[int, bytes, int]]]:
-        """The unattributable lines' errors, then the patients (a temporary spool for both)."""
-        folder = tempfile.TemporaryDirectory(prefix="cmvcds-export-")
-        spool = Path(folder.name) / "spool.sqlite"
+        """The unattributable lines' errors, then the patients (one private spool for both,
+        closed — and so gone — when the patients are read or the run stops)."""
+        db = sqlite3.connect("")
 
         def patients() -> Iterator[tuple[int, bytes, int]]:
             try:
-                yield from self.patients(spool)
+                yield from self.patients(db)
             finally:
-                folder.cleanup()
+                db.close()
 
-        return self.spool(spool), patients()
+        return self.spool(db), patients()
 
 
 def _group(bodies: list[bytes]) -> bytes:

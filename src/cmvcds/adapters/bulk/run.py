@@ -15,6 +15,9 @@ input order as soon as the oldest chunk is done, and the summary keeps counts on
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -26,11 +29,12 @@ from typing import IO, Any, Protocol, TextIO
 from cmvcds.adapters.bulk.fhir_export import FhirExport
 from cmvcds.adapters.bulk.progress import Progress
 from cmvcds.adapters.bulk.summary import Summary
-from cmvcds.adapters.bulk.worker import Job, Outcome, assess_chunk, prepare
+from cmvcds.adapters.bulk.worker import Job, Outcome, TooLarge, assess_chunk, prepare
+from cmvcds.domain.documents import DEFAULT_LIMITS
 
 __all__ = ["assess_bulk", "assess_fhir_export", "chunks", "numbered"]
 
-Chunk = list[tuple[int, bytes]]
+Chunk = list[tuple[int, bytes | TooLarge]]
 
 
 class _Pending(Protocol):
@@ -47,15 +51,27 @@ class _Done:
         return assess_chunk(self.job, self.chunk)
 
 
-def numbered(source: IO[bytes]) -> Iterator[tuple[int, bytes, int]]:
+def numbered(source: IO[bytes]) -> Iterator[tuple[int, bytes | TooLarge, int]]:
     """``(line number, line, its bytes)``, numbering from 1; blank lines are skipped (NDJSON
-    allows them as separators) but still counted, so line numbers match the file."""
-    for number, line in enumerate(source, start=1):
-        if line.strip():
+    allows them as separators) but still counted, so line numbers match the file. A line longer
+    than a case may be is read past, not held: ``TooLarge`` with its size stands for it."""
+    limit = DEFAULT_LIMITS.max_bytes
+    number = 0
+    while line := source.readline(limit + 3):  # room for the limit and a CRLF: one read
+        number += 1
+        if len(line) > limit + 2 or (len(line) > limit and not line.endswith(b"\n")):
+            length = len(line)
+            while not line.endswith(b"\n") and (line := source.readline(1 << 20)):
+                length += len(line)
+            size = length - (2 if line.endswith(b"\r\n") else 1 if line.endswith(b"\n") else 0)
+            yield number, TooLarge(size), length
+        elif line.strip():
             yield number, line.rstrip(b"\r\n"), len(line)
 
 
-def chunks(lines: Iterable[tuple[int, bytes, int]], size: int) -> Iterator[tuple[Chunk, int]]:
+def chunks(
+    lines: Iterable[tuple[int, bytes | TooLarge, int]], size: int
+) -> Iterator[tuple[Chunk, int]]:
     """``(chunk of at most size lines, bytes read for it)``."""
     chunk: Chunk = []
     read = 0
@@ -112,7 +128,7 @@ def assess_fhir_export(
 
 
 def _run(
-    lines: Iterable[tuple[int, bytes, int]],
+    lines: Iterable[tuple[int, bytes | TooLarge, int]],
     sink: TextIO,
     job: Job,
     workers: int,
@@ -160,11 +176,25 @@ def _executor(
         ProcessPoolExecutor(
             max_workers=workers,
             mp_context=_start_method(job),
-            initializer=prepare,
+            initializer=_worker_start,
             initargs=(job,),
         )
     )
     return (lambda chunk: pool.submit(assess_chunk, job, chunk)), workers
+
+
+def _worker_start(job: Job) -> None:
+    """A pool worker: ends with its parent (Linux ``PR_SET_PDEATHSIG``: a run killed with
+    SIGKILL would otherwise leave its workers, each holding a loaded pack, running as orphans),
+    then loads the job's knowledge and settings once."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        set_parent_death_signal = 1  # PR_SET_PDEATHSIG, <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before the call: nobody to wait for
+            os._exit(1)
+    prepare(job)
 
 
 def _start_method(job: Job) -> multiprocessing.context.BaseContext:

@@ -17,27 +17,47 @@ from typing import Any
 
 from cmvcds.assess import Assessment, assess
 from cmvcds.domain.case import parse_case
-from cmvcds.domain.documents import parse_document
+from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
 from cmvcds.domain.plain import plain
 from cmvcds.domain.settings import SiteSettings, parse_settings
-from cmvcds.errors import CmvcdsError
+from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge, load_knowledge
 
-__all__ = ["ERROR_FORMAT", "Job", "Outcome", "assess_chunk", "assess_line", "by_name", "prepare"]
+__all__ = [
+    "ERROR_FORMAT",
+    "Job",
+    "Outcome",
+    "TooLarge",
+    "assess_chunk",
+    "assess_line",
+    "by_name",
+    "prepare",
+]
 
 ERROR_FORMAT = "cmvcds-bulk-error/1"
 
 
 @dataclass(frozen=True)
 class Job:
-    """What every chunk of one run shares: where the knowledge and settings are, and today."""
+    """What every chunk of one run shares: the knowledge and settings, and today.
+
+    A job names its settings by their *content* (``settings_text``, the bytes the run was
+    started with) and its pack by its SHA-256 (``pack_sha256``), not only by path: a worker
+    that outlives a run (a Dask worker of a standing cluster) keeps what it loaded per job, so a
+    settings file edited at the same path, or another pack at the same ``$CMVCDS_KNOWLEDGE``,
+    must make a different job — never a stale answer under the new run's name."""
 
     today: date
     knowledge_path: str | None = None
+    #: Where the settings came from: named in messages; read only when no text is given.
     settings_path: str | None = None
     #: Set for a FHIR Bulk Data export: each line is one patient's resources, mapped to a case
     #: of this context (the export does not say which clinical context a patient is seen in).
     fhir_context: str | None = None
+    #: The settings file's bytes as the run read them (the CLI sets it).
+    settings_text: bytes | None = None
+    #: The SHA-256 of the pack the run was started with; a worker whose pack differs refuses.
+    pack_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +71,18 @@ class Outcome:
     error: bool = False
 
 
+@dataclass(frozen=True)
+class TooLarge:
+    """A line longer than a case may be, in place of its text: the reader skips its bytes
+    instead of holding them (one unterminated multi-gigabyte line must not fill the memory),
+    and the worker refuses it with the words a case file that size gets."""
+
+    size: int
+
+
 _LOADED: dict[Job, tuple[Knowledge, SiteSettings]] = {}
+#: Jobs kept per process: a standing worker serves run after run; the oldest is let go.
+_KEPT = 4
 
 
 def prepare(job: Job) -> tuple[Knowledge, SiteSettings]:
@@ -59,20 +90,43 @@ def prepare(job: Job) -> tuple[Knowledge, SiteSettings]:
     found = _LOADED.get(job)
     if found is None:
         knowledge = load_knowledge(job.knowledge_path)
+        if job.pack_sha256 is not None and knowledge.sha256 != job.pack_sha256:
+            raise InputError(
+                f"this worker's knowledge pack (version {knowledge.version}, SHA-256 "
+                f"{knowledge.sha256[:12]}…) is not the one the run was started with (SHA-256 "
+                f"{job.pack_sha256[:12]}…); install the same pack on every worker"
+            )
         settings = SiteSettings()
-        if job.settings_path is not None:
+        data = job.settings_text
+        if data is None and job.settings_path is not None:
             data = Path(job.settings_path).read_bytes()
-            raw = parse_document(data, job.settings_path, "yaml")
-            settings = parse_settings(raw, knowledge, origin=job.settings_path)
+        if data is not None:
+            origin = job.settings_path or "settings"
+            raw = parse_document(data, origin, "yaml")
+            settings = parse_settings(raw, knowledge, origin=origin)
+        while len(_LOADED) >= _KEPT:
+            del _LOADED[next(iter(_LOADED))]
         found = _LOADED[job] = (knowledge, settings)
     return found
 
 
 def assess_line(
-    number: int, text: bytes | str, knowledge: Knowledge, settings: SiteSettings, job: Job
+    number: int,
+    text: bytes | str | TooLarge,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    job: Job,
 ) -> Outcome:
     """The outcome of one NDJSON line; never raises for a bad case, says why on the line."""
     case_id: Any = None
+    if isinstance(text, TooLarge):
+        limit = DEFAULT_LIMITS.max_bytes
+        return _error(
+            number,
+            None,
+            f"line {number}: larger than the {limit:,} bytes accepted ({text.size:,})",
+            job,
+        )
     fhir: dict[str, list[str]] = {}
     try:
         raw = parse_document(text, f"line {number}", "json")
@@ -112,7 +166,7 @@ def _json_line(assessment: Assessment, fhir: dict[str, list[str]]) -> str:
         return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def assess_chunk(job: Job, lines: list[tuple[int, bytes]]) -> list[Outcome]:
+def assess_chunk(job: Job, lines: list[tuple[int, bytes | TooLarge]]) -> list[Outcome]:
     """The outcomes of ``lines`` in order, with the worker's once-loaded knowledge."""
     knowledge, settings = prepare(job)
     return [assess_line(n, text, knowledge, settings, job) for n, text in lines]
