@@ -83,14 +83,17 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     def measured(code: str) -> bool:
         return any(o.date <= on and o.value is not None for o in case.results(code))
 
-    def value(code: str, specimen: str | None = None) -> Decimal | None:
-        observation = latest(code, specimen)
+    def value(observation: Observation | None) -> Decimal | None:
         return observation.value if observation else None
 
+    # each measurement is looked up once (the renal ones serve twice: values and observations)
     weighed = latest("weight")
     protein = latest("urine_protein")
     protein_value = protein.value if protein else None
     dipstick = protein.result if protein and protein.value is None else None
+    creatinine = latest("creatinine")
+    egfr = latest("egfr")
+    crcl = latest("creatinine_clearance_24h")
 
     co_medications = list(case.co_medications_on(on))
     for course in case.therapy:
@@ -103,11 +106,7 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     }
 
     pregnant = case.pregnancy is not None or case.context is Context.PREGNANCY
-    renal = tuple(
-        o
-        for o in (latest("creatinine"), latest("egfr"), latest("creatinine_clearance_24h"))
-        if o is not None
-    )
+    renal = tuple(o for o in (creatinine, egfr, crcl) if o is not None)
 
     ga_weeks = None
     if case.congenital and case.congenital.gestational_age_at_birth:
@@ -118,17 +117,17 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         age_days=patient.age_days_on(on),
         age_months=_whole_months(patient.birth_date, on) if patient.birth_date else None,
         sex=patient.sex.value if patient.sex else ("female" if pregnant else None),
-        weight_kg=value("weight") if measured("weight") else patient.weight_kg,
-        height_cm=value("height") if measured("height") else patient.height_cm,
-        creatinine_mg_dl=value("creatinine"),
-        egfr_ml_min_173=value("egfr"),
-        measured_crcl_ml_min=value("creatinine_clearance_24h"),
+        weight_kg=value(weighed) if measured("weight") else patient.weight_kg,
+        height_cm=value(latest("height")) if measured("height") else patient.height_cm,
+        creatinine_mg_dl=value(creatinine),
+        egfr_ml_min_173=value(egfr),
+        measured_crcl_ml_min=value(crcl),
         dialysis=patient.dialysis,
         birth_weight_for_gestational_age=patient.birth_weight_for_gestational_age,
         gestational_age_at_birth_weeks=ga_weeks,
-        anc_per_ul=value("anc"),
-        platelets_per_ul=value("platelets", "blood"),
-        hemoglobin_g_dl=value("hemoglobin"),
+        anc_per_ul=value(latest("anc")),
+        platelets_per_ul=value(latest("platelets", "blood")),
+        hemoglobin_g_dl=value(latest("hemoglobin")),
         urine_protein_mg_dl=protein_value,
         urine_protein_dipstick=dipstick,
         co_medications=tuple(dict.fromkeys(co_medications)),

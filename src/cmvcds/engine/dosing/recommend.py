@@ -72,6 +72,30 @@ _ITEMS = {
 }
 
 
+#: The renal inputs as a clearance names them, and as ``_not_used`` names them.
+_INPUT_NAMES = {"measured CrCl": "crcl_measured"}
+
+#: Each label check's measure and the input it reads.
+_CHECKED_INPUTS = (
+    ("creatinine_mg_dl", "creatinine"),
+    ("anc_per_ul", "anc"),
+    ("platelets_per_ul", "platelets"),
+    ("hemoglobin_g_dl", "hemoglobin"),
+    ("urine_protein_mg_dl", "urine_protein"),
+    ("dialysis", "dialysis"),
+)
+
+#: Why a regimen did not read an input, for the inputs whose reason is not renal.
+_NOT_READ = {
+    "height": "no body-surface, Schwartz or ideal-weight formula applies to this regimen",
+    "dialysis": "the regimen's source gives no dose by dialysis: ask a specialist",
+    "anc": "no blood-count limit of the label applies to this drug and indication",
+    "platelets": "no blood-count limit of the label applies to this drug and indication",
+    "hemoglobin": "no blood-count limit of the label applies to this drug and indication",
+    "urine_protein": "no urine-protein limit of the label applies to this drug and indication",
+}
+
+
 def drugs_available(knowledge: Knowledge) -> tuple[str, ...]:
     """The drugs the knowledge pack can dose (lowercase INN)."""
     return tuple(sorted(n.removeprefix("drug_") for n in knowledge.tables if n.startswith("drug_")))
@@ -206,42 +230,44 @@ class _Work:
         Judged only on a recommended dose (an earlier stop has not reached every step)."""
         p, row = self.patient, self.row
         assert row is not None
+        given = [
+            name
+            for name, present in (
+                ("creatinine", p.creatinine_mg_dl is not None),
+                ("egfr", p.egfr_ml_min_173 is not None),
+                ("crcl_measured", p.measured_crcl_ml_min is not None),
+                ("height", p.height_cm is not None),
+                ("dialysis", p.dialysis != "none"),
+                ("anc", p.anc_per_ul is not None),
+                ("platelets", p.platelets_per_ul is not None),
+                ("hemoglobin", p.hemoglobin_g_dl is not None),
+                (
+                    "urine_protein",
+                    p.urine_protein_mg_dl is not None or bool(p.urine_protein_dipstick),
+                ),
+            )
+            if present
+        ]
+        if not given:
+            return ()
         used: set[str] = set()
         if self.renal is not None:
-            names = {"measured CrCl": "crcl_measured"}
-            used |= {names.get(k, k) for k in self.renal.clearance.inputs}
+            used.update(_INPUT_NAMES.get(k, k) for k in self.renal.clearance.inputs)
             if self.renal.clearance.method == "cockcroft-gault":
                 used.add("height")
         if row.protocol_exclusions is not None:
             used |= {"creatinine", "egfr", "crcl_measured"}
         measures = {c.measure for c in self._active_checks()}
-        if measures & {"crcl_ml_min", "crcl_ml_min_kg"} and self.renal is not None:
+        if self.renal is not None and not measures.isdisjoint(("crcl_ml_min", "crcl_ml_min_kg")):
             used |= {"creatinine", "crcl_measured", "height"}
-        for measure, name in (
-            ("creatinine_mg_dl", "creatinine"),
-            ("anc_per_ul", "anc"),
-            ("platelets_per_ul", "platelets"),
-            ("hemoglobin_g_dl", "hemoglobin"),
-            ("urine_protein_mg_dl", "urine_protein"),
-            ("dialysis", "dialysis"),
-        ):
-            if measure in measures:
-                used.add(name)
+        used.update(name for measure, name in _CHECKED_INPUTS if measure in measures)
         if self.renal is not None or any(b.dialysis for b in row.bands) or row.formula:
             used.add("dialysis")
         if row.formula is not None:
             used.add("height")  # body-surface area of the paediatric formula
-        given = {
-            "creatinine": p.creatinine_mg_dl is not None,
-            "egfr": p.egfr_ml_min_173 is not None,
-            "crcl_measured": p.measured_crcl_ml_min is not None,
-            "height": p.height_cm is not None,
-            "dialysis": p.dialysis != "none",
-            "anc": p.anc_per_ul is not None,
-            "platelets": p.platelets_per_ul is not None,
-            "hemoglobin": p.hemoglobin_g_dl is not None,
-            "urine_protein": p.urine_protein_mg_dl is not None or bool(p.urine_protein_dipstick),
-        }
+        unused = [name for name in given if name not in used]
+        if not unused:
+            return ()
         renal = "the regimen has no renal adjustment in its source"
         if self.renal is not None:
             renal = f"the dose is chosen on {self.renal.clearance.method}"
@@ -251,17 +277,10 @@ class _Work:
             "creatinine": renal,
             "egfr": renal + (" (a reported eGFR is not the label's measure)" if self.renal else ""),
             "crcl_measured": renal,
-            "height": "no body-surface, Schwartz or ideal-weight formula applies to this regimen",
-            "dialysis": "the regimen's source gives no dose by dialysis: ask a specialist",
-            "anc": "no blood-count limit of the label applies to this drug and indication",
-            "platelets": "no blood-count limit of the label applies to this drug and indication",
-            "hemoglobin": "no blood-count limit of the label applies to this drug and indication",
-            "urine_protein": "no urine-protein limit of the label applies to this drug and indication",
         }
         return tuple(
-            (name, f"not used by {self.label.drug} {row.id}: {why[name]}")
-            for name, present in given.items()
-            if present and name not in used
+            (name, f"not used by {self.label.drug} {row.id}: {why.get(name) or _NOT_READ[name]}")
+            for name in unused
         )
 
     # -- the steps ---------------------------------------------------------------------------
