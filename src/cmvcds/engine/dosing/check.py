@@ -23,12 +23,11 @@ from typing import Any
 from cmvcds.domain.results import Alert
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.patient import DosePatient
-from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.dosing.recommend import dosing_policy, recommend_dose
 from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, alert_dict, schedule_wording
 from cmvcds.engine.renal import WeightBasis
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.drugs import DosingPolicy
 
 __all__ = ["DoseCheck", "PrescribedDose", "check_dose"]
 
@@ -110,7 +109,7 @@ def check_dose(
         target_mg[0] * target_per_week.numerator,
         target_mg[1] * target_per_week.denominator,
     )
-    policy = knowledge.table("dosing_policy", DosingPolicy)
+    policy = knowledge.derived(dosing_policy)
     tolerance, scale = policy.check_tolerance_fraction.as_integer_ratio()
 
     def compare(value: tuple[int, int], reference: tuple[int, int]) -> int:

@@ -10,6 +10,7 @@ from cmvcds.domain.case import Case, Observation, Pregnancy
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.domain.memo import same_call
 from cmvcds.domain.vocabulary import Context
+from cmvcds.engine.frozen import frozen
 from cmvcds.engine.same_time import current
 
 __all__ = ["DosePatient", "dose_patient_from_case"]
@@ -78,10 +79,12 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     def latest(code: str, specimen: str | None = None) -> Observation | None:
         # two different results on the latest date contradict each other: unknown, never the one
         # written last (engine/same_time.py; ``assess`` says so in a contradictory-input alert)
-        return current(case.results(code, specimen), on)
+        found = case.results(code, specimen)
+        return current(found, on) if found else None
 
     def measured(code: str) -> bool:
-        return any(o.date <= on and o.value is not None for o in case.results(code))
+        found = case.results(code)
+        return bool(found) and any(o.date <= on and o.value is not None for o in found)
 
     def value(observation: Observation | None) -> Decimal | None:
         return observation.value if observation else None
@@ -112,7 +115,8 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     if case.congenital and case.congenital.gestational_age_at_birth:
         ga_weeks = GestationalAge.parse(case.congenital.gestational_age_at_birth).weeks
 
-    return DosePatient(
+    return frozen(
+        DosePatient,
         age_years=patient.age_on(on),
         age_days=patient.age_days_on(on),
         age_months=_whole_months(patient.birth_date, on) if patient.birth_date else None,

@@ -32,6 +32,7 @@ from cmvcds.engine.dosing.interactions import active_interactions, interaction_m
 from cmvcds.engine.dosing.patient import DosePatient
 from cmvcds.engine.dosing.protocol import protocol_exclusions
 from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, RenalResult, schedule_wording
+from cmvcds.engine.frozen import frozen
 from cmvcds.engine.renal import (
     Clearance,
     WeightBasis,
@@ -146,11 +147,21 @@ def recommend_dose(
         indication=indication,
         region=region,
         knowledge=knowledge,
-        formulas=knowledge.table("renal_formulas", RenalFormulas),
-        policy=knowledge.table("dosing_policy", DosingPolicy),
+        formulas=knowledge.derived(_renal_formulas),
+        policy=knowledge.derived(dosing_policy),
         weight_basis=weight_basis,
     )
     return work.run(regimen, route)
+
+
+def _renal_formulas(knowledge: Knowledge) -> RenalFormulas:
+    """The pack's renal formulas, checked once per pack (``Knowledge.derived``)."""
+    return knowledge.table("renal_formulas", RenalFormulas)
+
+
+def dosing_policy(knowledge: Knowledge) -> DosingPolicy:
+    """The pack's dosing policy, checked once per pack (``Knowledge.derived``)."""
+    return knowledge.table("dosing_policy", DosingPolicy)
 
 
 def _indication(value: Indication | str) -> Indication:
@@ -205,7 +216,8 @@ class _Work:
 
     def result(self, outcome: Outcome, regimen: DoseRegimen | None = None) -> DoseResult:
         not_used = self._not_used() if outcome is Outcome.RECOMMENDED else ()
-        return DoseResult(
+        return frozen(
+            DoseResult,
             outcome=outcome,
             drug=self.label.drug,
             indication=self.indication,
@@ -837,7 +849,8 @@ class _Work:
             if isinstance(outcome_or_phase, Outcome):
                 return outcome_or_phase
             then = outcome_or_phase
-        return DoseRegimen(
+        return frozen(
+            DoseRegimen,
             dose_mg=dose_mg,
             every_h=every_h,
             schedule=schedule,
@@ -917,7 +930,8 @@ class _Work:
                     f"one {tablet.strength_mg} mg tablet may be used if the child can swallow tablets.",
                 )
         volume = self._volume(dose, solution)
-        return DoseRegimen(
+        return frozen(
+            DoseRegimen,
             dose_mg=dose,
             every_h=formula.every_h,
             schedule=schedule_wording(formula.every_h),
