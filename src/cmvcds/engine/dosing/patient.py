@@ -82,15 +82,15 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         found = case.results(code, specimen)
         return current(found, on) if found else None
 
-    def measured(code: str) -> bool:
-        found = case.results(code)
-        return bool(found) and any(o.date <= on and o.value is not None for o in found)
+    def measured(found: tuple[Observation, ...]) -> bool:
+        return any(o.date <= on and o.value is not None for o in found)
 
     def value(observation: Observation | None) -> Decimal | None:
         return observation.value if observation else None
 
     # each measurement is looked up once (the renal ones serve twice: values and observations)
-    weighed = latest("weight")
+    weights, heights = case.results("weight"), case.results("height")
+    weighed = current(weights, on) if weights else None
     protein = latest("urine_protein")
     protein_value = protein.value if protein else None
     dipstick = protein.result if protein and protein.value is None else None
@@ -121,8 +121,8 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         age_days=patient.age_days_on(on),
         age_months=_whole_months(patient.birth_date, on) if patient.birth_date else None,
         sex=patient.sex.value if patient.sex else ("female" if pregnant else None),
-        weight_kg=value(weighed) if measured("weight") else patient.weight_kg,
-        height_cm=value(latest("height")) if measured("height") else patient.height_cm,
+        weight_kg=value(weighed) if measured(weights) else patient.weight_kg,
+        height_cm=value(current(heights, on)) if measured(heights) else patient.height_cm,
         creatinine_mg_dl=value(creatinine),
         egfr_ml_min_173=value(egfr),
         measured_crcl_ml_min=value(crcl),
