@@ -75,22 +75,30 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     per case and day (the pathways of one assessment ask for it several times).
     """
     patient = case.patient
+    # the observations of the codes read here, in one pass, each code's in the case's order: the
+    # reading that stands on a day depends only on the order within its (latest) date, which
+    # the case's order is, as ``Case.results`` (sorted by date, stably) keeps it
+    readings: dict[str, list[Observation]] = {}
+    for o in case.observations:
+        if o.code in _READ:
+            readings.setdefault(o.code, []).append(o)
 
     def latest(code: str, specimen: str | None = None) -> Observation | None:
         # two different results on the latest date contradict each other: unknown, never the one
         # written last (engine/same_time.py; ``assess`` says so in a contradictory-input alert)
-        found = case.results(code, specimen)
+        found = readings.get(code)
+        if found and specimen is not None:
+            found = [o for o in found if o.specimen == specimen]
         return current(found, on) if found else None
 
-    def measured(found: tuple[Observation, ...]) -> bool:
-        return any(o.date <= on and o.value is not None for o in found)
+    def measured(code: str) -> bool:
+        return any(o.date <= on and o.value is not None for o in readings.get(code, ()))
 
     def value(observation: Observation | None) -> Decimal | None:
         return observation.value if observation else None
 
     # each measurement is looked up once (the renal ones serve twice: values and observations)
-    weights, heights = case.results("weight"), case.results("height")
-    weighed = current(weights, on) if weights else None
+    weighed = latest("weight")
     protein = latest("urine_protein")
     protein_value = protein.value if protein else None
     dipstick = protein.result if protein and protein.value is None else None
@@ -121,8 +129,8 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         age_days=patient.age_days_on(on),
         age_months=_whole_months(patient.birth_date, on) if patient.birth_date else None,
         sex=patient.sex.value if patient.sex else ("female" if pregnant else None),
-        weight_kg=value(weighed) if measured(weights) else patient.weight_kg,
-        height_cm=value(current(heights, on)) if measured(heights) else patient.height_cm,
+        weight_kg=value(weighed) if measured("weight") else patient.weight_kg,
+        height_cm=value(latest("height")) if measured("height") else patient.height_cm,
         creatinine_mg_dl=value(creatinine),
         egfr_ml_min_173=value(egfr),
         measured_crcl_ml_min=value(crcl),
@@ -144,6 +152,22 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         pregnancy=case.pregnancy,
         weight_date=weighed.date if weighed is not None else None,
     )
+
+
+#: The observation codes a dose reads.
+_READ = frozenset(
+    {
+        "weight",
+        "height",
+        "urine_protein",
+        "creatinine",
+        "egfr",
+        "creatinine_clearance_24h",
+        "anc",
+        "platelets",
+        "hemoglobin",
+    }
+)
 
 
 def _whole_months(birth: date, on: date) -> int:
