@@ -50,29 +50,17 @@ def same_call(function: F) -> F:
     return cast(F, remembered)
 
 
-class _Same:
-    """An object as a key by identity (held, so that its id is not reused meanwhile)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __hash__(self) -> int:
-        return id(self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.value is self.value
-
-
 def _key(value: Any) -> Any:
+    """``value`` as part of a key: by value for the value types, else by identity (``id``; the
+    memo entry holds the object, so that its id is not reused while the entry lives)."""
     kind = type(value)
     if kind in _VALUES or isinstance(value, Enum):
         return (kind, value)
-    return _Same(value)
+    return id(value)
 
 
-_MISSING = object()
+def _named_key(option: tuple[str, Any]) -> tuple[str, Any]:
+    return option[0], _key(option[1])
 
 
 def per_subject(function: F) -> F:
@@ -86,10 +74,13 @@ def per_subject(function: F) -> F:
         seen = state
         if seen is None or seen[0] is not subject:
             seen = state = (subject, {})
-        key = (*map(_key, args), *((name, _key(v)) for name, v in options.items()))
-        found = seen[1].get(key, _MISSING)
-        if found is _MISSING:
-            found = seen[1][key] = function(subject, *args, **options)
-        return found
+        key = tuple(map(_key, args))
+        if options:
+            key += tuple(map(_named_key, options.items()))
+        entry = seen[1].get(key)
+        if entry is None:
+            # the arguments are kept with the answer: an argument keyed by identity stays alive
+            entry = seen[1][key] = (function(subject, *args, **options), args, options)
+        return entry[0]
 
     return cast(F, remembered)

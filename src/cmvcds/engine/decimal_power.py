@@ -28,17 +28,10 @@ _SIZE = 4096
 
 def power(base: Decimal, exponent: Decimal) -> Decimal:
     """``base ** exponent`` in the current context (see the module)."""
-    context = getcontext()
-    return _power(
-        str(base),
-        str(exponent),
-        context.prec,
-        context.rounding,
-        context.Emin,
-        context.Emax,
-        context.clamp,
-        frozenset(signal for signal, enabled in context.traps.items() if enabled),
-    )
+    # the context's settings as it pickles them, in one C call: (prec, rounding, Emin, Emax,
+    # capitals, clamp, flags, traps enabled); the flags are left out (they change no result)
+    prec, rounding, emin, emax, _, clamp, _, traps = getcontext().__reduce__()[1]
+    return _power(str(base), str(exponent), prec, rounding, emin, emax, clamp, frozenset(traps))
 
 
 @lru_cache(maxsize=_SIZE)

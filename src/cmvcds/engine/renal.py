@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import Literal
 
 from cmvcds.engine.decimal_power import power
+from cmvcds.engine.frozen import frozen
 from cmvcds.knowledge.schemas.drugs import RenalFormulas, SchwartzK
 
 __all__ = [
@@ -86,7 +87,10 @@ def cockcroft_gault(
     and needs ``height_cm``; it is named in the result.
     """
     cg = formulas.cockcroft_gault
-    weight: Number = decimal_of(weight_kg) if not isinstance(weight_kg, Fraction) else weight_kg
+    # ``isinstance`` on Decimal and int, never on the Fraction ABC (a slow check in Python)
+    weight: Decimal | Fraction = (
+        decimal_of(weight_kg) if isinstance(weight_kg, Decimal | int) else weight_kg
+    )
     notes: list[str] = []
     if weight_basis != "actual":
         if height_cm is None:
@@ -111,8 +115,9 @@ def cockcroft_gault(
     denominator = _ratio(cg.divisor * decimal_of(creatinine_mg_dl))
     value = Fraction(numerator[0] * denominator[1], numerator[1] * denominator[0])
     factor = f" × {cg.female_factor}" if female else ""
-    shown_weight = _show(weight) if isinstance(weight, Fraction) else str(weight)
-    return Clearance(
+    shown_weight = str(weight) if isinstance(weight, Decimal) else _show(weight)
+    return frozen(
+        Clearance,
         value=value,
         unit="mL/min",
         method="cockcroft-gault",
@@ -140,7 +145,8 @@ def cockcroft_gault_per_kg(
         numerator *= cg.female_factor
     value = _exact(numerator) / _exact(cg.divisor * decimal_of(creatinine_mg_dl))
     factor = f" × {cg.female_factor}" if female else ""
-    return Clearance(
+    return frozen(
+        Clearance,
         value=value,
         unit="mL/min/kg",
         method="cockcroft-gault-per-kg",
@@ -154,7 +160,8 @@ def measured_per_kg(
     *, crcl_ml_min: Number, weight_kg: Number, citations: tuple[str, ...]
 ) -> Clearance:
     """A measured 24-h creatinine clearance divided by body weight (mL/min/kg)."""
-    return Clearance(
+    return frozen(
+        Clearance,
         value=Fraction(crcl_ml_min) / Fraction(weight_kg),
         unit="mL/min/kg",
         method="measured-24h-per-kg",
@@ -185,7 +192,8 @@ def ckd_epi_2021(
         if female:
             value *= c.female_factor
     factor = f" × {c.female_factor}" if female else ""
-    return Clearance(
+    return frozen(
+        Clearance,
         value=Fraction(value),
         unit="mL/min/1.73 m²",
         method="ckd-epi-2021",
@@ -203,7 +211,8 @@ def bedside_schwartz(
 ) -> Clearance:
     """Bedside Schwartz (2009) eGFR, mL/min/1.73 m²: k × height / creatinine, k = 0.413."""
     k = formulas.bedside_schwartz.k
-    return Clearance(
+    return frozen(
+        Clearance,
         value=Fraction(k) * Fraction(height_cm) / Fraction(creatinine_mg_dl),
         unit="mL/min/1.73 m²",
         method="bedside-schwartz",
@@ -250,7 +259,8 @@ def schwartz_label(
     if cap is not None and raw > Fraction(cap):
         value = Fraction(cap)
         notes = (f"calculated {_show(raw)} mL/min/1.73 m² exceeds {cap}: {cap} used (label)",)
-    return Clearance(
+    return frozen(
+        Clearance,
         value=value,
         unit="mL/min/1.73 m²",
         method="schwartz-label",
@@ -299,16 +309,18 @@ def adjusted_body_weight(formulas: RenalFormulas, *, ibw: Fraction, weight_kg: N
 
 def decimal_of(value: Number) -> Decimal:
     """A Decimal for ``value`` (a Fraction is divided out at the current precision)."""
-    if isinstance(value, Fraction):
-        return Decimal(value.numerator) / Decimal(value.denominator)
-    return Decimal(value)
+    if isinstance(value, Decimal):  # immutable: itself
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 def _ratio(value: Number) -> tuple[int, int]:
     """``value`` as an exact (numerator, denominator) pair of integers."""
-    if isinstance(value, Fraction):
-        return value.numerator, value.denominator
-    return Decimal(value).as_integer_ratio()
+    if isinstance(value, Decimal | int):
+        return value.as_integer_ratio()
+    return value.numerator, value.denominator
 
 
 def _times(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:

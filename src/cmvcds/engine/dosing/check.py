@@ -23,12 +23,11 @@ from typing import Any
 from cmvcds.domain.results import Alert
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.patient import DosePatient
-from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.dosing.recommend import dosing_policy, recommend_dose
 from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, alert_dict, schedule_wording
 from cmvcds.engine.renal import WeightBasis
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.drugs import DosingPolicy
 
 __all__ = ["DoseCheck", "PrescribedDose", "check_dose"]
 
@@ -99,31 +98,47 @@ def check_dose(
             (why, *recommendation.reasons),
         )
     target = recommendation.regimen
+    # exact rationals as (numerator, denominator) pairs of ints, denominators positive: the same
+    # comparisons and figures as Fraction arithmetic, without its per-operation objects
     ordered_mg = _ordered_mg(order, patient)
     per_week = _per_week(order)
-    ordered_week = ordered_mg * per_week
-    target_week = Fraction(target.dose_mg) * target.doses_per_week
-    policy = knowledge.table("dosing_policy", DosingPolicy)
-    tolerance = Fraction(policy.check_tolerance_fraction)
+    ordered_week = (ordered_mg[0] * per_week[0], ordered_mg[1] * per_week[1])
+    target_mg = target.dose_mg.as_integer_ratio()
+    target_per_week = target.doses_per_week
+    target_week = (
+        target_mg[0] * target_per_week.numerator,
+        target_mg[1] * target_per_week.denominator,
+    )
+    policy = knowledge.derived(dosing_policy)
+    tolerance, scale = policy.check_tolerance_fraction.as_integer_ratio()
 
-    def compare(value: Fraction, reference: Fraction) -> int:
-        if value > reference * (1 + tolerance):
+    def compare(value: tuple[int, int], reference: tuple[int, int]) -> int:
+        """1 above reference × (1 + tolerance), -1 below reference × (1 − tolerance), else 0."""
+        measured, limit = value[0] * reference[1] * scale, reference[0] * value[1]
+        if measured > limit * (scale + tolerance):
             return 1
-        if value < reference * (1 - tolerance):
+        if measured < limit * (scale - tolerance):
             return -1
         return 0
 
     weekly = compare(ordered_week, target_week)
-    per_dose = compare(ordered_mg, Fraction(target.dose_mg))
+    per_dose = compare(ordered_mg, target_mg)
     direction = weekly or per_dose
-    daily = per_week >= 7 and target.doses_per_week >= 7  # else per week: a daily mean misleads
+    # else per week: a daily mean misleads
+    daily = per_week[0] >= 7 * per_week[1] and target_per_week >= 7
     ordered_total = (
-        f"{_show(ordered_week / 7)} mg/day" if daily else f"{_show(ordered_week)} mg/week"
+        f"{_show((ordered_week[0], ordered_week[1] * 7))} mg/day"
+        if daily
+        else f"{_show(ordered_week)} mg/week"
     )
-    target_total = f"{_show(target.daily_mg)} mg/day" if daily else f"{_show(target_week)} mg/week"
+    target_total = (
+        f"{_show((target_week[0], target_week[1] * 7))} mg/day"
+        if daily
+        else f"{_show(target_week)} mg/week"
+    )
     ordered_text = f"{_show(ordered_mg)} mg {_order_schedule(order)} ({ordered_total})"
     target_text = (
-        f"{_show(Fraction(target.dose_mg))} mg {target.schedule} ({target_total}; {target.band}; "
+        f"{_show(target_mg)} mg {target.schedule} ({target_total}; {target.band}; "
         f"{', '.join(target.citations)})"
     )
     if direction == 0:
@@ -146,14 +161,14 @@ def check_dose(
         message = f"Ordered {ordered_text} is below the labelled {target_text}."
     severity, citations = Severity.WARNING, recommendation.citations
     if direction > 0:
-        ratio = ordered_week / target_week
+        ratio = Fraction(ordered_week[0] * target_week[1], ordered_week[1] * target_week[0])
         met = [r for r in policy.overdose_severity if ratio >= Fraction(r.ratio_at_least)]
         if met:
             rule = max(met, key=lambda r: r.ratio_at_least)
             severity = Severity(rule.severity)
             citations = tuple(dict.fromkeys((*citations, *policy.citations)))
             message += (
-                f" The order is {_show(ratio)}× the labelled daily amount "
+                f" The order is {_show((ratio.numerator, ratio.denominator))}× the labelled daily amount "
                 f"({rule.severity} at ≥ {rule.ratio_at_least}×, {', '.join(policy.citations)})."
             )
     alert = Alert(code, severity, message, citations)
@@ -162,21 +177,27 @@ def check_dose(
     )
 
 
-def _ordered_mg(order: PrescribedDose, patient: DosePatient) -> Fraction:
+def _ordered_mg(order: PrescribedDose, patient: DosePatient) -> tuple[int, int]:
+    """The ordered mg per administration, exact (numerator, denominator)."""
     if order.dose_mg is not None:
-        return Fraction(order.dose_mg)
+        return order.dose_mg.as_integer_ratio()
     if order.dose_mg_per_kg is not None:
         if patient.weight_kg is None:
             raise InputError("an order in mg/kg needs the patient's weight", field="weight")
-        return Fraction(order.dose_mg_per_kg) * Fraction(patient.weight_kg)
+        per_kg, kg = order.dose_mg_per_kg.as_integer_ratio(), patient.weight_kg.as_integer_ratio()
+        return per_kg[0] * kg[0], per_kg[1] * kg[1]
     raise InputError("an order needs dose_mg or dose_mg_per_kg", field="dose_mg")
 
 
-def _per_week(order: PrescribedDose) -> Fraction:
+def _per_week(order: PrescribedDose) -> tuple[int, int]:
+    """The ordered administrations per week, exact (numerator, denominator)."""
     if order.every_h is not None:
-        return Fraction(168) / Fraction(order.every_h)
+        hours, part = order.every_h.as_integer_ratio()
+        if hours == 0:
+            raise ZeroDivisionError("an order every 0 hours")
+        return (168 * part, hours) if hours > 0 else (-168 * part, -hours)
     if order.doses_per_week is not None:
-        return Fraction(order.doses_per_week)
+        return order.doses_per_week.as_integer_ratio()
     raise InputError("an order needs every_h or doses_per_week", field="every_h")
 
 
@@ -186,7 +207,9 @@ def _order_schedule(order: PrescribedDose) -> str:
     return f"{order.doses_per_week} times weekly"
 
 
-def _show(value: Fraction) -> str:
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"{float(value):.1f}"
+def _show(value: tuple[int, int]) -> str:
+    """An exact (numerator, denominator) amount: whole, else to one decimal (as its float)."""
+    numerator, denominator = value
+    if numerator % denominator == 0:
+        return str(numerator // denominator)
+    return f"{numerator / denominator:.1f}"

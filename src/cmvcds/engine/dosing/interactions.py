@@ -34,7 +34,10 @@ def active_interactions(
 ) -> list[Interaction]:
     """The rows of ``label`` for ``region`` that the patient's co-medications (or intolerances)
     trigger; with ``look_back``, a drug stopped within a row's look-back counts too."""
-    taken = set(patient.co_medications) - {label.drug}
+    taken = set(patient.co_medications)
+    taken.discard(label.drug)
+    if not taken and not patient.intolerances and not (look_back and patient.stopped_days_ago):
+        return []  # nothing taken, stopped or not tolerated: no row can fire
     intolerant = set(patient.intolerances)
 
     def fires(rule: Interaction) -> bool:

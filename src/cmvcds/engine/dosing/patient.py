@@ -10,6 +10,7 @@ from cmvcds.domain.case import Case, Observation, Pregnancy
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.domain.memo import same_call
 from cmvcds.domain.vocabulary import Context
+from cmvcds.engine.frozen import frozen
 from cmvcds.engine.same_time import current
 
 __all__ = ["DosePatient", "dose_patient_from_case"]
@@ -74,23 +75,36 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     per case and day (the pathways of one assessment ask for it several times).
     """
     patient = case.patient
+    # the observations of the codes read here, in one pass, each code's in the case's order: the
+    # reading that stands on a day depends only on the order within its (latest) date, which
+    # the case's order is, as ``Case.results`` (sorted by date, stably) keeps it
+    readings: dict[str, list[Observation]] = {}
+    for o in case.observations:
+        if o.code in _READ:
+            readings.setdefault(o.code, []).append(o)
 
     def latest(code: str, specimen: str | None = None) -> Observation | None:
         # two different results on the latest date contradict each other: unknown, never the one
         # written last (engine/same_time.py; ``assess`` says so in a contradictory-input alert)
-        return current(case.results(code, specimen), on)
+        found = readings.get(code)
+        if found and specimen is not None:
+            found = [o for o in found if o.specimen == specimen]
+        return current(found, on) if found else None
 
     def measured(code: str) -> bool:
-        return any(o.date <= on and o.value is not None for o in case.results(code))
+        return any(o.date <= on and o.value is not None for o in readings.get(code, ()))
 
-    def value(code: str, specimen: str | None = None) -> Decimal | None:
-        observation = latest(code, specimen)
+    def value(observation: Observation | None) -> Decimal | None:
         return observation.value if observation else None
 
+    # each measurement is looked up once (the renal ones serve twice: values and observations)
     weighed = latest("weight")
     protein = latest("urine_protein")
     protein_value = protein.value if protein else None
     dipstick = protein.result if protein and protein.value is None else None
+    creatinine = latest("creatinine")
+    egfr = latest("egfr")
+    crcl = latest("creatinine_clearance_24h")
 
     co_medications = list(case.co_medications_on(on))
     for course in case.therapy:
@@ -103,32 +117,29 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
     }
 
     pregnant = case.pregnancy is not None or case.context is Context.PREGNANCY
-    renal = tuple(
-        o
-        for o in (latest("creatinine"), latest("egfr"), latest("creatinine_clearance_24h"))
-        if o is not None
-    )
+    renal = tuple(o for o in (creatinine, egfr, crcl) if o is not None)
 
     ga_weeks = None
     if case.congenital and case.congenital.gestational_age_at_birth:
         ga_weeks = GestationalAge.parse(case.congenital.gestational_age_at_birth).weeks
 
-    return DosePatient(
+    return frozen(
+        DosePatient,
         age_years=patient.age_on(on),
         age_days=patient.age_days_on(on),
         age_months=_whole_months(patient.birth_date, on) if patient.birth_date else None,
         sex=patient.sex.value if patient.sex else ("female" if pregnant else None),
-        weight_kg=value("weight") if measured("weight") else patient.weight_kg,
-        height_cm=value("height") if measured("height") else patient.height_cm,
-        creatinine_mg_dl=value("creatinine"),
-        egfr_ml_min_173=value("egfr"),
-        measured_crcl_ml_min=value("creatinine_clearance_24h"),
+        weight_kg=value(weighed) if measured("weight") else patient.weight_kg,
+        height_cm=value(latest("height")) if measured("height") else patient.height_cm,
+        creatinine_mg_dl=value(creatinine),
+        egfr_ml_min_173=value(egfr),
+        measured_crcl_ml_min=value(crcl),
         dialysis=patient.dialysis,
         birth_weight_for_gestational_age=patient.birth_weight_for_gestational_age,
         gestational_age_at_birth_weeks=ga_weeks,
-        anc_per_ul=value("anc"),
-        platelets_per_ul=value("platelets", "blood"),
-        hemoglobin_g_dl=value("hemoglobin"),
+        anc_per_ul=value(latest("anc")),
+        platelets_per_ul=value(latest("platelets", "blood")),
+        hemoglobin_g_dl=value(latest("hemoglobin")),
         urine_protein_mg_dl=protein_value,
         urine_protein_dipstick=dipstick,
         co_medications=tuple(dict.fromkeys(co_medications)),
@@ -141,6 +152,22 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         pregnancy=case.pregnancy,
         weight_date=weighed.date if weighed is not None else None,
     )
+
+
+#: The observation codes a dose reads.
+_READ = frozenset(
+    {
+        "weight",
+        "height",
+        "urine_protein",
+        "creatinine",
+        "egfr",
+        "creatinine_clearance_24h",
+        "anc",
+        "platelets",
+        "hemoglobin",
+    }
+)
 
 
 def _whole_months(birth: date, on: date) -> int:

@@ -32,6 +32,7 @@ from cmvcds.engine.dosing.interactions import active_interactions, interaction_m
 from cmvcds.engine.dosing.patient import DosePatient
 from cmvcds.engine.dosing.protocol import protocol_exclusions
 from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, RenalResult, schedule_wording
+from cmvcds.engine.frozen import frozen
 from cmvcds.engine.renal import (
     Clearance,
     WeightBasis,
@@ -69,6 +70,30 @@ _ITEMS = {
     "anc_per_ul": "anc",
     "platelets_per_ul": "platelets",
     "hemoglobin_g_dl": "hemoglobin",
+}
+
+
+#: The renal inputs as a clearance names them, and as ``_not_used`` names them.
+_INPUT_NAMES = {"measured CrCl": "crcl_measured"}
+
+#: Each label check's measure and the input it reads.
+_CHECKED_INPUTS = (
+    ("creatinine_mg_dl", "creatinine"),
+    ("anc_per_ul", "anc"),
+    ("platelets_per_ul", "platelets"),
+    ("hemoglobin_g_dl", "hemoglobin"),
+    ("urine_protein_mg_dl", "urine_protein"),
+    ("dialysis", "dialysis"),
+)
+
+#: Why a regimen did not read an input, for the inputs whose reason is not renal.
+_NOT_READ = {
+    "height": "no body-surface, Schwartz or ideal-weight formula applies to this regimen",
+    "dialysis": "the regimen's source gives no dose by dialysis: ask a specialist",
+    "anc": "no blood-count limit of the label applies to this drug and indication",
+    "platelets": "no blood-count limit of the label applies to this drug and indication",
+    "hemoglobin": "no blood-count limit of the label applies to this drug and indication",
+    "urine_protein": "no urine-protein limit of the label applies to this drug and indication",
 }
 
 
@@ -122,14 +147,26 @@ def recommend_dose(
         indication=indication,
         region=region,
         knowledge=knowledge,
-        formulas=knowledge.table("renal_formulas", RenalFormulas),
-        policy=knowledge.table("dosing_policy", DosingPolicy),
+        formulas=knowledge.derived(_renal_formulas),
+        policy=knowledge.derived(dosing_policy),
         weight_basis=weight_basis,
     )
     return work.run(regimen, route)
 
 
+def _renal_formulas(knowledge: Knowledge) -> RenalFormulas:
+    """The pack's renal formulas, checked once per pack (``Knowledge.derived``)."""
+    return knowledge.table("renal_formulas", RenalFormulas)
+
+
+def dosing_policy(knowledge: Knowledge) -> DosingPolicy:
+    """The pack's dosing policy, checked once per pack (``Knowledge.derived``)."""
+    return knowledge.table("dosing_policy", DosingPolicy)
+
+
 def _indication(value: Indication | str) -> Indication:
+    if isinstance(value, Indication):  # the pathways pass the member: no Enum look-up
+        return value
     try:
         return Indication(value)
     except ValueError:
@@ -181,7 +218,8 @@ class _Work:
 
     def result(self, outcome: Outcome, regimen: DoseRegimen | None = None) -> DoseResult:
         not_used = self._not_used() if outcome is Outcome.RECOMMENDED else ()
-        return DoseResult(
+        return frozen(
+            DoseResult,
             outcome=outcome,
             drug=self.label.drug,
             indication=self.indication,
@@ -206,42 +244,44 @@ class _Work:
         Judged only on a recommended dose (an earlier stop has not reached every step)."""
         p, row = self.patient, self.row
         assert row is not None
+        given = [
+            name
+            for name, present in (
+                ("creatinine", p.creatinine_mg_dl is not None),
+                ("egfr", p.egfr_ml_min_173 is not None),
+                ("crcl_measured", p.measured_crcl_ml_min is not None),
+                ("height", p.height_cm is not None),
+                ("dialysis", p.dialysis != "none"),
+                ("anc", p.anc_per_ul is not None),
+                ("platelets", p.platelets_per_ul is not None),
+                ("hemoglobin", p.hemoglobin_g_dl is not None),
+                (
+                    "urine_protein",
+                    p.urine_protein_mg_dl is not None or bool(p.urine_protein_dipstick),
+                ),
+            )
+            if present
+        ]
+        if not given:
+            return ()
         used: set[str] = set()
         if self.renal is not None:
-            names = {"measured CrCl": "crcl_measured"}
-            used |= {names.get(k, k) for k in self.renal.clearance.inputs}
+            used.update(_INPUT_NAMES.get(k, k) for k in self.renal.clearance.inputs)
             if self.renal.clearance.method == "cockcroft-gault":
                 used.add("height")
         if row.protocol_exclusions is not None:
             used |= {"creatinine", "egfr", "crcl_measured"}
         measures = {c.measure for c in self._active_checks()}
-        if measures & {"crcl_ml_min", "crcl_ml_min_kg"} and self.renal is not None:
+        if self.renal is not None and not measures.isdisjoint(("crcl_ml_min", "crcl_ml_min_kg")):
             used |= {"creatinine", "crcl_measured", "height"}
-        for measure, name in (
-            ("creatinine_mg_dl", "creatinine"),
-            ("anc_per_ul", "anc"),
-            ("platelets_per_ul", "platelets"),
-            ("hemoglobin_g_dl", "hemoglobin"),
-            ("urine_protein_mg_dl", "urine_protein"),
-            ("dialysis", "dialysis"),
-        ):
-            if measure in measures:
-                used.add(name)
+        used.update(name for measure, name in _CHECKED_INPUTS if measure in measures)
         if self.renal is not None or any(b.dialysis for b in row.bands) or row.formula:
             used.add("dialysis")
         if row.formula is not None:
             used.add("height")  # body-surface area of the paediatric formula
-        given = {
-            "creatinine": p.creatinine_mg_dl is not None,
-            "egfr": p.egfr_ml_min_173 is not None,
-            "crcl_measured": p.measured_crcl_ml_min is not None,
-            "height": p.height_cm is not None,
-            "dialysis": p.dialysis != "none",
-            "anc": p.anc_per_ul is not None,
-            "platelets": p.platelets_per_ul is not None,
-            "hemoglobin": p.hemoglobin_g_dl is not None,
-            "urine_protein": p.urine_protein_mg_dl is not None or bool(p.urine_protein_dipstick),
-        }
+        unused = [name for name in given if name not in used]
+        if not unused:
+            return ()
         renal = "the regimen has no renal adjustment in its source"
         if self.renal is not None:
             renal = f"the dose is chosen on {self.renal.clearance.method}"
@@ -251,17 +291,10 @@ class _Work:
             "creatinine": renal,
             "egfr": renal + (" (a reported eGFR is not the label's measure)" if self.renal else ""),
             "crcl_measured": renal,
-            "height": "no body-surface, Schwartz or ideal-weight formula applies to this regimen",
-            "dialysis": "the regimen's source gives no dose by dialysis: ask a specialist",
-            "anc": "no blood-count limit of the label applies to this drug and indication",
-            "platelets": "no blood-count limit of the label applies to this drug and indication",
-            "hemoglobin": "no blood-count limit of the label applies to this drug and indication",
-            "urine_protein": "no urine-protein limit of the label applies to this drug and indication",
         }
         return tuple(
-            (name, f"not used by {self.label.drug} {row.id}: {why[name]}")
-            for name, present in given.items()
-            if present and name not in used
+            (name, f"not used by {self.label.drug} {row.id}: {why.get(name) or _NOT_READ[name]}")
+            for name in unused
         )
 
     # -- the steps ---------------------------------------------------------------------------
@@ -661,7 +694,7 @@ class _Work:
             and p.urine_protein_dipstick
         ):
             mapped = self.policy.dipstick_mg_dl.get(p.urine_protein_dipstick)
-            return Fraction(mapped) if mapped is not None else None
+            return _exact(mapped) if mapped is not None else None
         value = {
             "creatinine_mg_dl": p.creatinine_mg_dl,
             "urine_protein_mg_dl": p.urine_protein_mg_dl,
@@ -669,7 +702,7 @@ class _Work:
             "platelets_per_ul": p.platelets_per_ul,
             "hemoglobin_g_dl": p.hemoglobin_g_dl,
         }.get(check.measure)
-        return Fraction(value) if value is not None else None
+        return _exact(value) if value is not None else None
 
     def _checks(self) -> Outcome | None:
         outcome: Outcome | None = None
@@ -757,7 +790,7 @@ class _Work:
         )
         # proximity is informational (the band itself was chosen exactly): float is enough here
         shown, width = float(value), float(margin)
-        near = [e for e in row.band_edges if abs(shown - float(e)) <= width]
+        near = [e for e, at in self._printed(row, band).edges if abs(shown - at) <= width]
         if near:
             self.cite(self.policy, "boundary-case margin")
             self.alert(
@@ -768,6 +801,10 @@ class _Work:
                 self.policy.citations,
             )
 
+    def _printed(self, row: RegimenRow, band: Band) -> _Printed:
+        """What ``band`` of ``row`` prints whatever the patient, worked out once per pack."""
+        return self.knowledge.derived(_PrintedBands).of(self.label, row, band)
+
     def _phase(self, row: RegimenRow, weight: Decimal | None) -> DoseRegimen | Outcome:
         if row.formula is not None:
             return self._pediatric(row, row.formula, weight)
@@ -775,7 +812,8 @@ class _Work:
         if isinstance(chosen, Outcome):
             return chosen
         band = chosen
-        self.cite(band, f"{self.label.drug} {row.id} band {band.crcl_wording}")
+        printed = self._printed(row, band)
+        self.cite(band, printed.cited_as)
         band_text = _band_text(band, self.renal)
         if band.refuse is not None:
             self.reasons.append(band.reason or "")
@@ -797,19 +835,18 @@ class _Work:
             assert override.dose_mg is not None and override.every_h is not None
             self.reasons.append(f"{override.message} ({_source(override)})")
             dose_mg, every_h, dose_mg_per_kg = override.dose_mg, override.every_h, None
-        if every_h is not None:
-            schedule = schedule_wording(every_h)
-            hours, part = every_h.as_integer_ratio()
-            per_week = Fraction(168 * part, hours)
+        if override is not None:
+            assert every_h is not None
+            schedule, per_week = schedule_wording(every_h), _per_week(every_h, None)
         else:
-            assert band.schedule is not None and band.doses_per_week is not None
-            schedule, per_week = band.schedule, Fraction(band.doses_per_week)
-        formulation = self.label.formulation(band.formulation or row.formulation)
+            assert printed.schedule is not None and printed.doses_per_week is not None
+            schedule, per_week = printed.schedule, printed.doses_per_week
+        formulation = printed.formulation
         volume = self._volume(dose_mg, formulation)
         dose_text = f"{_plain(dose_mg)} mg"
         if dose_mg_per_kg is not None:
             dose_text = f"{_plain(dose_mg_per_kg)} mg/kg × {weight} kg = {dose_text}"
-        self.reasons.append(f"{band_text}: {dose_text} {schedule} ({_source(band, row)}).")
+        self.reasons.append(f"{band_text}: {dose_text} {schedule} ({printed.source}).")
         then = None
         if row.then is not None:
             following = self.label.regimen(row.then)
@@ -818,32 +855,23 @@ class _Work:
             if isinstance(outcome_or_phase, Outcome):
                 return outcome_or_phase
             then = outcome_or_phase
-        return DoseRegimen(
+        return frozen(
+            DoseRegimen,
             dose_mg=dose_mg,
             every_h=every_h,
             schedule=schedule,
             doses_per_week=per_week,
             band=band_text,
-            citations=tuple(dict.fromkeys((*row.citations, *band.citations))),
+            citations=printed.citations,
             dose_mg_per_kg=dose_mg_per_kg,
             formulation=formulation.id if formulation else None,
             oral_solution_ml=volume,
             administration=row.administration,
-            section=band.section or row.section,
+            section=printed.section,
             then=then,
-            renally_adjusted=_adjusted(row, band),
-            **self._row_fields(row),
+            renally_adjusted=printed.renally_adjusted,
+            **printed.row_fields,
         )
-
-    def _row_fields(self, row: RegimenRow) -> dict[str, Any]:
-        """The fields of a regimen that come from its row whatever the band."""
-        return {
-            "route": row.route,
-            "row": f"{self.label.drug}/{row.id}",
-            "duration_days": row.duration_days,
-            "duration": row.duration,
-            "until_post_transplant_day": row.until_post_transplant_day,
-        }
 
     def _volume(self, dose_mg: Decimal, formulation: Formulation | None) -> Decimal | None:
         """mL of an oral solution for ``dose_mg`` (policy decimals), or None for other forms."""
@@ -898,7 +926,8 @@ class _Work:
                     f"one {tablet.strength_mg} mg tablet may be used if the child can swallow tablets.",
                 )
         volume = self._volume(dose, solution)
-        return DoseRegimen(
+        return frozen(
+            DoseRegimen,
             dose_mg=dose,
             every_h=formula.every_h,
             schedule=schedule_wording(formula.every_h),
@@ -910,8 +939,81 @@ class _Work:
             oral_solution_ml=volume,
             administration=administration,
             section=row.section,
-            **self._row_fields(row),
+            **_row_fields(self.label, row),
         )
+
+
+def _row_fields(label: DrugLabel, row: RegimenRow) -> dict[str, Any]:
+    """The fields of a regimen that come from its row whatever the band."""
+    return {
+        "route": row.route,
+        "row": f"{label.drug}/{row.id}",
+        "duration_days": row.duration_days,
+        "duration": row.duration,
+        "until_post_transplant_day": row.until_post_transplant_day,
+    }
+
+
+def _per_week(every_h: Decimal | None, doses_per_week: Decimal | None) -> Fraction:
+    """Administrations per week, exact: 168 h over the interval, else as the label counts them."""
+    if every_h is not None:
+        hours, part = every_h.as_integer_ratio()
+        return Fraction(168 * part, hours)
+    assert doses_per_week is not None
+    return Fraction(doses_per_week)
+
+
+@dataclass(frozen=True)
+class _Printed:
+    """What a band of a regimen row prints whatever the patient: its citation label, schedule
+    and doses per week, formulation, source, citations, whether it is a renal adjustment, its
+    section and its row's fields, and the row's band edges (each with its float, for the
+    boundary note)."""
+
+    cited_as: str
+    schedule: str | None
+    doses_per_week: Fraction | None
+    formulation: Formulation | None
+    source: str
+    citations: tuple[str, ...]
+    renally_adjusted: bool
+    section: str | None
+    row_fields: dict[str, Any]
+    edges: tuple[tuple[Decimal, float], ...]
+
+
+class _PrintedBands:
+    """The ``_Printed`` of each (row, band) of a pack's labels, worked out on first use and kept
+    with the pack (``Knowledge.derived``: a dose used to redo this for every patient). The rows
+    and bands are the pack's own objects, kept alive by it; an entry also holds them and is used
+    only for the very same objects. Two threads may both work an entry out: the same value."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._entries: dict[tuple[int, int], tuple[RegimenRow, Band, _Printed]] = {}
+
+    def of(self, label: DrugLabel, row: RegimenRow, band: Band) -> _Printed:
+        entry = self._entries.get((id(row), id(band)))
+        if entry is not None and entry[0] is row and entry[1] is band:
+            return entry[2]
+        schedule, per_week = None, None  # a refusing band has no dose
+        if band.every_h is not None:
+            schedule, per_week = schedule_wording(band.every_h), _per_week(band.every_h, None)
+        elif band.doses_per_week is not None:
+            schedule, per_week = band.schedule, _per_week(None, band.doses_per_week)
+        printed = _Printed(
+            cited_as=f"{label.drug} {row.id} band {band.crcl_wording}",
+            schedule=schedule,
+            doses_per_week=per_week,
+            formulation=label.formulation(band.formulation or row.formulation),
+            source=_source(band, row),
+            citations=tuple(dict.fromkeys((*row.citations, *band.citations))),
+            renally_adjusted=_adjusted(row, band),
+            section=band.section or row.section,
+            row_fields=_row_fields(label, row),
+            edges=tuple((e, float(e)) for e in row.band_edges),
+        )
+        self._entries[id(row), id(band)] = (row, band, printed)
+        return printed
 
 
 def _adjusted(row: RegimenRow, band: Band) -> bool:
@@ -934,6 +1036,12 @@ def _source(row: Fact, parent: RegimenRow | None = None) -> str:
     section = getattr(row, "section", None) or (parent.section if parent else None)
     text = ", ".join(row.citations)
     return f"{text} {section}" if section else text
+
+
+def _exact(value: Decimal | int) -> Fraction:
+    """``Fraction(value)`` from its integer ratio (no ``numbers.Rational`` ABC check)."""
+    numerator, denominator = value.as_integer_ratio()
+    return Fraction(numerator, denominator)
 
 
 def _round(value: Decimal, quantum: Decimal) -> Decimal:

@@ -104,7 +104,14 @@ class DoseRegimen:
     @property
     def daily_mg(self) -> Fraction:
         """Average mg per day (exact): dose × doses per week / 7."""
-        return Fraction(self.dose_mg) * self.doses_per_week / 7
+        return Fraction(*self.daily_ratio)
+
+    @property
+    def daily_ratio(self) -> tuple[int, int]:
+        """``daily_mg`` as an exact (numerator, denominator) pair, not reduced: its float is the
+        same (integer division rounds correctly), without building Fractions."""
+        mg, per_week = self.dose_mg.as_integer_ratio(), self.doses_per_week
+        return mg[0] * per_week.numerator, mg[1] * per_week.denominator * 7
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -248,7 +255,7 @@ def _regimen(
         every_h=float(phase.every_h) if phase.every_h is not None else None,
         route=phase.route,
         citations=result.citations,
-        daily_mg=round(float(phase.daily_mg), 2),
+        daily_mg=round(_quotient(phase.daily_ratio), 2),
         schedule=phase.schedule,
         start=start,
         stop=stop,
@@ -259,6 +266,11 @@ def _regimen(
         else None,
         duration_days=phase.duration_days,
     )
+
+
+def _quotient(ratio: tuple[int, int]) -> float:
+    """The float of an exact ratio (correctly rounded, as ``float(Fraction(...))``)."""
+    return ratio[0] / ratio[1]
 
 
 def _number(value: Decimal | Fraction, places: int | None = None) -> int | float:

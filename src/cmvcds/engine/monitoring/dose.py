@@ -141,10 +141,9 @@ def drugs_below_target(
     patient = dose_patient_from_case(case, on)
     low = set()
     for course in active:
-        indication = indication_of(case, course.current(on), knowledge)
-        alerts = (
-            dose_alerts(course.current(on), patient, knowledge, indication) if indication else ()
-        )
+        entry = course.current(on)
+        indication = indication_of(case, entry, knowledge)
+        alerts = dose_alerts(entry, patient, knowledge, indication) if indication else ()
         if any(a.code == AlertCode.DOSE_BELOW_TARGET for a in alerts):
             low.add(course.drug)
     return low
