@@ -41,7 +41,7 @@ from cmvcds.engine.monitoring.courses import (
 )
 from cmvcds.engine.monitoring.dose import underdosed_drugs
 from cmvcds.engine.monitoring.pathway import evaluate
-from cmvcds.engine.monitoring.refractory import RefractoryCall, refractory_calls
+from cmvcds.engine.monitoring.refractory import RefractoryCall, below_target, refractory_calls
 from cmvcds.engine.monitoring.renal_rules import current_weight, fired_rules
 from cmvcds.engine.monitoring.schedule import plan_schedule, planned_dates
 
@@ -50,6 +50,7 @@ __all__ = [
     "Episode",
     "RefractoryCall",
     "add_months",
+    "below_target",
     "current_weight",
     "days_covered",
     "episodes",
