@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -31,6 +31,18 @@ def months_on_or_after(day: date, months: range, on: date) -> list[date]:
     before = (on.year - day.year) * 12 + on.month - day.month - 1
     skip = max(0, -(-(before + 1 - months.start) // months.step))
     return [d for d in (add_months(day, m) for m in months[skip:]) if d >= on]
+
+
+def monthly_on_or_after(day: date, first: int, on: date) -> Iterator[date]:
+    """``add_months(day, m)`` for ``m`` = ``first``, ``first`` + 1, … that falls on or after
+    ``on``, in order and without end (the caller stops at its horizon); the months before ``on``'s
+    month are skipped by arithmetic, as in ``months_on_or_after``."""
+    month = max(first, (on.year - day.year) * 12 + on.month - day.month)
+    while True:
+        found = add_months(day, month)
+        if found >= on:
+            yield found
+        month += 1
 
 
 def days_covered(spans: Iterable[tuple[date, date]]) -> int:

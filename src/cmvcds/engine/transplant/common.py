@@ -35,6 +35,7 @@ from cmvcds.domain.vocabulary import (
 )
 from cmvcds.engine.dosing.patient import dose_patient_from_case
 from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.transplant import (
@@ -442,17 +443,16 @@ def schedule_monitoring(
     last = stop or max(start, on) + timedelta(days=int(monitoring.open_course_horizon_days.value))
     if stop is None:
         result.cite(monitoring.open_course_horizon_days, "monitoring horizon of an open course")
-    planned = set(result.schedule)
     for item in monitoring.items(drug, indication, population):
         citations = result.cite(item, f"{item.event} every {item.every_days} days on {drug}")
         event, reason = ScheduleEvent(item.event), f"{drug}: {item.reason}"
-        step = timedelta(days=item.every_days)
-        day = start
-        if day < on:  # the first planned day on or after ``on``
-            day += step * -((start - on).days // item.every_days)
-        while day <= last:
-            entry = ScheduleItem(event, day, citations, reason=reason)
-            if entry not in planned:
-                planned.add(entry)
-                result.schedule.append(entry)
-            day += step
+        taken = planned_days(result.schedule, event, citations, reason)
+        every = item.every_days
+        first = start.toordinal()
+        if first < on.toordinal():  # the first planned day on or after ``on``
+            first += every * -((first - on.toordinal()) // every)
+        result.schedule.extend(
+            ScheduleItem(event, day, citations, reason=reason)
+            for day in map(date.fromordinal, range(first, last.toordinal() + 1, every))
+            if day not in taken
+        )
