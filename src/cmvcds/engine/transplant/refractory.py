@@ -88,9 +88,7 @@ def status(case: Case, on: date, t: Tables, plan: Plan) -> Status:
     treating = course is not None and course.indication != "prophylaxis"
     mismatch = _assay_mismatch(case, on, course) if treating else None
     underdosed = (
-        treating
-        and course is not None
-        and course.drug in below_target(case, plan.knowledge, on)
+        treating and course is not None and course.drug in below_target(case, plan.knowledge, on)
     )
     if course is not None and treating and p is not None and (on - course.start).days >= minimum:
         if p.course == "worsening":
