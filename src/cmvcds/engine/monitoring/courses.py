@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cmvcds.domain.case import TherapyCourse
+from cmvcds.domain.memo import same_call
 
 
 def add_months(day: date, months: int) -> date:
@@ -89,7 +90,21 @@ class Course:
 
 
 def therapy_courses(therapy: Iterable[TherapyCourse]) -> tuple[Course, ...]:
-    """Group therapy entries into courses: same drug, each entry starting by the day after the last stop."""
+    """Group therapy entries into courses: same drug, each entry starting by the day after the last stop.
+
+    A case's own (immutable) therapy tuple is grouped once per assessment: the monitoring,
+    transplant, congenital and HIV pathways all ask for its courses."""
+    if type(therapy) is tuple:
+        return _courses_of(therapy)
+    return _group_courses(therapy)
+
+
+@same_call
+def _courses_of(therapy: tuple[TherapyCourse, ...]) -> tuple[Course, ...]:
+    return _group_courses(therapy)
+
+
+def _group_courses(therapy: Iterable[TherapyCourse]) -> tuple[Course, ...]:
     by_drug: dict[str, list[TherapyCourse]] = {}
     for entry in therapy:
         by_drug.setdefault(entry.drug, []).append(entry)

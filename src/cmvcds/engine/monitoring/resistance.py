@@ -42,7 +42,7 @@ def kinetics(
 ) -> list[Marker]:
     rules = knowledge.table("monitoring_kinetics", KineticsRules)
     rise_rule = rules.resistance_rise
-    spans = episodes(courses, rise_rule.drugs, on)
+    spans = episodes(courses, rise_rule.drugs, on) if series else ()
     markers: list[Marker] = []
     triggers: list[_Trigger] = []
     if case.context.value not in rules.refractory.contexts:  # transplant: in the refractory calls

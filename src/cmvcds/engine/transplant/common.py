@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from cmvcds.domain.case import Case, Observation
@@ -68,6 +69,8 @@ __all__ = [
     "schedule_monitoring",
     "tables",
 ]
+
+_MESSAGE = attrgetter("message")
 
 #: Specimens whose CMV DNA is a blood viral load (the pre-emptive and clearance tests).
 BLOOD_SPECIMENS = ("plasma", "whole_blood")
@@ -234,8 +237,14 @@ def add_alert(
     citations: Iterable[str] = (),
 ) -> None:
     alert = Alert(code, severity, message, tuple(citations))
-    if alert not in result.alerts:
+    if is_new(alert, result.alerts):
         result.alerts.append(alert)
+
+
+def is_new(alert: Alert, alerts: list[Alert]) -> bool:
+    """Whether ``alerts`` lacks ``alert``: the messages are compared first, in C (an equal alert
+    has the same message), before the dataclass comparisons (issue 20)."""
+    return alert.message not in map(_MESSAGE, alerts) or alert not in alerts
 
 
 def levels_alert_given(result: PathwayResult) -> bool:
@@ -349,7 +358,7 @@ def regimen(
         if missing not in result.missing:
             result.missing.append(missing)
     for alert in dose.alerts:
-        if alert not in result.alerts:
+        if is_new(alert, result.alerts):
             result.alerts.append(alert)
     if dose.outcome is not Outcome.RECOMMENDED:
         return dose.outcome, None
