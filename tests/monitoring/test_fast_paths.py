@@ -22,7 +22,12 @@ import pytest
 from cmvcds.domain.case import Case, Observation, parse_case
 from cmvcds.domain.results import PathwayResult, ScheduleItem
 from cmvcds.domain.vocabulary import ScheduleEvent
-from cmvcds.engine.monitoring.courses import add_months, monthly_on_or_after, therapy_courses
+from cmvcds.engine.monitoring.courses import (
+    add_months,
+    monthly_on_or_after,
+    recurring_days,
+    therapy_courses,
+)
 from cmvcds.engine.monitoring.dose import drugs_below_target
 from cmvcds.engine.monitoring.refractory import below_target, refractory_calls
 from cmvcds.engine.monitoring.schedule import planned_dates
@@ -155,6 +160,21 @@ def test_monthly_dates_match_add_months() -> None:
         plain = [d for d in (add_months(day, m) for m in range(first, first + 60)) if d >= on]
         dates = monthly_on_or_after(day, first, on)
         assert [next(dates) for _ in range(10)] == plain[:10]
+
+
+def test_recurring_days_match_the_stepping_loop() -> None:
+    rng = random.Random(12)
+    for _ in range(20_000):
+        start = date(2025, 1, 1) + timedelta(days=rng.randint(0, 400))
+        every = rng.randint(1, 30)
+        on = start + timedelta(days=rng.randint(-60, 300))
+        last = start + timedelta(days=rng.randint(-10, 400))
+        plain, day = [], start
+        while day <= last:
+            if day >= on:
+                plain.append(day)
+            day += timedelta(days=every)
+        assert list(recurring_days(start, every, on, last)) == plain, (start, every, on, last)
 
 
 def _plain_schedule_monitoring(

@@ -46,6 +46,15 @@ def monthly_on_or_after(day: date, first: int, on: date) -> Iterator[date]:
         month += 1
 
 
+def recurring_days(start: date, every: int, on: date, last: date) -> Iterator[date]:
+    """``start``, ``start`` + ``every`` days, … from the first on or after ``on`` through ``last``:
+    the days before ``on`` are skipped by arithmetic, not stepped through (issue 20)."""
+    first, today = start.toordinal(), on.toordinal()
+    if first < today:
+        first += every * -((first - today) // every)
+    return map(date.fromordinal, range(first, last.toordinal() + 1, every))
+
+
 def days_covered(spans: Iterable[tuple[date, date]]) -> int:
     """How many distinct days the ``(first, last)`` spans cover, both ends included (a span
     whose last day is before its first covers none).

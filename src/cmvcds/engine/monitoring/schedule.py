@@ -82,7 +82,7 @@ def plan_schedule(
         event, reason = ScheduleEvent(rule.event), f"{drug}: {rule.reason}"
         taken = planned_days(result.schedule, event, cited, reason)
         result.schedule.extend(
-            ScheduleItem(event, day, cited, reason=reason) for day in dates if day not in taken
+            ScheduleItem(event, day, cited, None, reason) for day in dates if day not in taken
         )
 
 

@@ -36,6 +36,7 @@ from cmvcds.domain.vocabulary import (
 )
 from cmvcds.engine.dosing.patient import dose_patient_from_case
 from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
@@ -456,12 +457,8 @@ def schedule_monitoring(
         citations = result.cite(item, f"{item.event} every {item.every_days} days on {drug}")
         event, reason = ScheduleEvent(item.event), f"{drug}: {item.reason}"
         taken = planned_days(result.schedule, event, citations, reason)
-        every = item.every_days
-        first = start.toordinal()
-        if first < on.toordinal():  # the first planned day on or after ``on``
-            first += every * -((first - on.toordinal()) // every)
         result.schedule.extend(
-            ScheduleItem(event, day, citations, reason=reason)
-            for day in map(date.fromordinal, range(first, last.toordinal() + 1, every))
+            ScheduleItem(event, day, citations, None, reason)  # positional: hundreds per case
+            for day in recurring_days(start, item.every_days, on, last)
             if day not in taken
         )
