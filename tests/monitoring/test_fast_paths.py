@@ -23,13 +23,20 @@ from cmvcds.domain.case import Case, Observation, parse_case
 from cmvcds.domain.results import PathwayResult, ScheduleItem
 from cmvcds.domain.vocabulary import ScheduleEvent
 from cmvcds.engine.monitoring.courses import (
+    Course,
     add_months,
+    entry_end,
+    episodes,
     monthly_on_or_after,
     recurring_days,
     therapy_courses,
 )
 from cmvcds.engine.monitoring.dose import drugs_below_target
-from cmvcds.engine.monitoring.refractory import below_target, refractory_calls
+from cmvcds.engine.monitoring.refractory import (
+    _treatment_episodes,
+    below_target,
+    refractory_calls,
+)
 from cmvcds.engine.monitoring.schedule import planned_dates
 from cmvcds.engine.same_time import (
     _compared,
@@ -240,3 +247,19 @@ def test_refractory_calls_once_per_case_equal_a_fresh_computation(
         assert below_target(case, knowledge, on) == expected
         assert refractory_calls(case, knowledge, on) == fresh_calls(case, knowledge, on)
         assert refractory_calls(case, knowledge, on) is refractory_calls(case, knowledge, on)
+
+
+def test_treatment_episodes_match_copied_entries(cases: list[Case]) -> None:
+    """The spans of the entries in force equal episodes of entries copied with that stop."""
+    for case in cases:
+        courses = therapy_courses(case.therapy)
+        drugs = {c.drug for c in courses}
+        for on in (case.assessed_on, case.assessed_on - timedelta(days=20)):
+            copied = [
+                Course(c.drug, (e.model_copy(update={"stop": entry_end(c, i, on)}),))
+                for c in courses
+                for i, e in enumerate(c.entries)
+                if e.indication != "prophylaxis" and e.start <= on
+            ]
+            for wanted in (drugs, set(list(drugs)[:1])):
+                assert _treatment_episodes(courses, wanted, on) == episodes(copied, wanted, on)

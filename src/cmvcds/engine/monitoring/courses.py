@@ -147,11 +147,15 @@ class Episode:
 def episodes(courses: Iterable[Course], drugs: Iterable[str], on: date) -> tuple[Episode, ...]:
     """The episodes of therapy with ``drugs`` up to ``on`` (courses starting later are ignored)."""
     wanted = set(drugs)
-    spans = sorted(
+    return merged_episodes(
         (c.start, c.end_by(on), c.drug) for c in courses if c.drug in wanted and c.start <= on
     )
+
+
+def merged_episodes(spans: Iterable[tuple[date, date, str]]) -> tuple[Episode, ...]:
+    """The ``(start, end, drug)`` spans merged where they overlap or touch, in date order."""
     merged: list[Episode] = []
-    for start, end, drug in spans:
+    for start, end, drug in sorted(spans):
         if merged and start <= merged[-1].end + timedelta(days=1):
             last = merged[-1]
             names = last.drugs if drug in last.drugs else (*last.drugs, drug)

@@ -22,7 +22,7 @@ from cmvcds.engine.monitoring.courses import (
     Episode,
     entry_end,
     episode_of,
-    episodes,
+    merged_episodes,
     therapy_courses,
 )
 from cmvcds.engine.monitoring.dose import drugs_below_target
@@ -51,14 +51,16 @@ class RefractoryCall:
 def _treatment_episodes(
     courses: Sequence[Course], drugs: Iterable[str], on: date
 ) -> tuple[Episode, ...]:
-    """Episodes of treatment with ``drugs``: entries given as prophylaxis do not count."""
-    entries = [
-        Course(c.drug, (e.model_copy(update={"stop": entry_end(c, i, on)}),))
+    """Episodes of treatment with ``drugs``: entries given as prophylaxis do not count (each
+    entry spans its days in force, ``entry_end``)."""
+    wanted = set(drugs)
+    return merged_episodes(
+        (e.start, entry_end(c, i, on), c.drug)
         for c in courses
+        if c.drug in wanted
         for i, e in enumerate(c.entries)
         if e.indication != "prophylaxis" and e.start <= on
-    ]
-    return episodes(entries, drugs, on)
+    )
 
 
 @same_call
