@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 _LOG_PLACES = Decimal("0.001")
+_ONE = Decimal(1)
 _LOG10_2 = Decimal(2).log10()
 _NON_QUANTIFIED = ("not_detected", "detected_below_lloq", "below_lloq", "detected")
 
@@ -71,7 +72,7 @@ class _Observation(Protocol):
 def log10(value: Decimal) -> Decimal:
     """The exact-as-Decimal log10 of a positive value (a value of 0 counts as 1 copy: log10 0);
     ``Decimal.log10``'s own answer, computed faster (``exact_log``)."""
-    return exact_log10(max(value, Decimal(1)))
+    return exact_log10(max(value, _ONE))
 
 
 @dataclass(frozen=True)

@@ -59,25 +59,43 @@ def reading(o: Observation) -> Decimal | str | None:
 
 def current(observations: Iterable[Observation], on: date) -> Observation | None:
     """The result of one measurement standing on ``on``: the latest with a value or text result,
-    or None when that date carries two different results (unknown, never the one written last)."""
-    found = [o for o in observations if o.date <= on and reading(o) is not None]
-    if not found:
-        return None
-    day = max(o.date for o in found)
-    last = [o for o in found if o.date == day]
-    return last[0] if len({reading(o) for o in last}) == 1 else None
+    or None when that date carries two different results (unknown, never the one written last).
+
+    One pass, comparing each result of the latest date with the first (the dose patient asks
+    for about nine measurements per case, issue 20)."""
+    found: Observation | None = None
+    day = date.min
+    shown: Decimal | str | None = None
+    agree = True
+    for o in observations:
+        when = o.date
+        if when > on or when < day:
+            continue
+        seen = reading(o)
+        if seen is None:
+            continue
+        if found is None or when > day:
+            found, day, shown, agree = o, when, seen, True
+        elif seen is not shown and seen != shown:
+            agree = False
+    return found if agree else None
 
 
 def conflicting_dates(observations: Iterable[Observation], on: date) -> dict[Key, list[date]]:
-    """For each measurement, the dates up to ``on`` carrying two or more different results."""
-    values: dict[tuple[Key, date], set[Decimal | str]] = {}
+    """For each measurement, the dates up to ``on`` carrying two or more different results
+    (measurements in order of their first contradictory date, then of first appearance)."""
+    first: dict[tuple[Key, date], Decimal | str] = {}
+    clashes: set[tuple[Key, date]] = set()
     for o in observations:
         seen = reading(o)
         if seen is not None and o.date <= on:
-            values.setdefault((_key(o), o.date), set()).add(seen)
+            at = (_key(o), o.date)
+            was = first.setdefault(at, seen)
+            if was is not seen and was != seen:
+                clashes.add(at)
     found: dict[Key, list[date]] = {}
-    for (key, day), results in sorted(values.items(), key=lambda item: item[0][1]):
-        if len(results) > 1:
+    if clashes:
+        for key, day in sorted((at for at in first if at in clashes), key=lambda at: at[1]):
             found.setdefault(key, []).append(day)
     return found
 
@@ -88,8 +106,12 @@ def without_contradictions(case: Case, on: date) -> tuple[Case, PathwayResult]:
     A contradictory date that is the latest of its measurement (up to ``on``) removes that
     measurement's earlier results as well: the current value is unknown, not the previous one.
     """
-    conflicts = conflicting_dates(filter(_compared(case), case.observations), on)
     result = PathwayResult()
+    # a case with no contradiction among all its results has none among those compared: the
+    # exceptions (``_compared``) are sorted out only when there is one (issue 20)
+    if not conflicting_dates(case.observations, on):
+        return case, result
+    conflicts = conflicting_dates(filter(_compared(case), case.observations), on)
     if not conflicts:
         return case, result
     dropped: set[int] = set()

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         therapy_courses,
     )
     from cmvcds.engine.monitoring.dose import underdosed_drugs
-    from cmvcds.engine.monitoring.refractory import RefractoryCall, refractory_calls
+    from cmvcds.engine.monitoring.refractory import RefractoryCall, below_target, refractory_calls
     from cmvcds.engine.monitoring.renal_rules import current_weight, fired_rules
     from cmvcds.engine.monitoring.schedule import plan_schedule, planned_dates
 
@@ -64,6 +64,7 @@ _MODULES = {
     "underdosed_drugs": "dose",
     "RefractoryCall": "refractory",
     "refractory_calls": "refractory",
+    "below_target": "refractory",
     "current_weight": "renal_rules",
     "fired_rules": "renal_rules",
     "plan_schedule": "schedule",
@@ -84,6 +85,7 @@ __all__ = [
     "Episode",
     "RefractoryCall",
     "add_months",
+    "below_target",
     "current_weight",
     "days_covered",
     "episodes",

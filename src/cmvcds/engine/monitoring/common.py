@@ -38,11 +38,21 @@ def pregnancy_protocol_course(case: Case, knowledge: Knowledge, drug: str) -> bo
     woman takes is monitored like anyone else's."""
     if case.context is not Context.PREGNANCY and not case.carries_pregnancy:
         return False
-    label = knowledge.tables.get(f"drug_{drug}")
-    return isinstance(label, DrugLabel) and any(
-        indication in _PROTOCOL_INDICATIONS
-        for row in label.regimens
-        for indication in row.indications
+    return drug in knowledge.derived(_protocol_drugs)
+
+
+def _protocol_drugs(knowledge: Knowledge) -> frozenset[str]:
+    """The drugs whose label has a pregnancy protocol indication, read once per pack."""
+    return frozenset(
+        name.removeprefix("drug_")
+        for name, label in knowledge.tables.items()
+        if name.startswith("drug_")
+        and isinstance(label, DrugLabel)
+        and any(
+            indication in _PROTOCOL_INDICATIONS
+            for row in label.regimens
+            for indication in row.indications
+        )
     )
 
 

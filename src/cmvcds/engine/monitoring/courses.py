@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cmvcds.domain.case import TherapyCourse
+from cmvcds.domain.memo import same_call
 
 
 def add_months(day: date, months: int) -> date:
@@ -31,6 +32,27 @@ def months_on_or_after(day: date, months: range, on: date) -> list[date]:
     before = (on.year - day.year) * 12 + on.month - day.month - 1
     skip = max(0, -(-(before + 1 - months.start) // months.step))
     return [d for d in (add_months(day, m) for m in months[skip:]) if d >= on]
+
+
+def monthly_on_or_after(day: date, first: int, on: date) -> Iterator[date]:
+    """``add_months(day, m)`` for ``m`` = ``first``, ``first`` + 1, … that falls on or after
+    ``on``, in order and without end (the caller stops at its horizon); the months before ``on``'s
+    month are skipped by arithmetic, as in ``months_on_or_after``."""
+    month = max(first, (on.year - day.year) * 12 + on.month - day.month)
+    while True:
+        found = add_months(day, month)
+        if found >= on:
+            yield found
+        month += 1
+
+
+def recurring_days(start: date, every: int, on: date, last: date) -> Iterator[date]:
+    """``start``, ``start`` + ``every`` days, … from the first on or after ``on`` through ``last``:
+    the days before ``on`` are skipped by arithmetic, not stepped through (issue 20)."""
+    first, today = start.toordinal(), on.toordinal()
+    if first < today:
+        first += every * -((first - today) // every)
+    return map(date.fromordinal, range(first, last.toordinal() + 1, every))
 
 
 def days_covered(spans: Iterable[tuple[date, date]]) -> int:
@@ -77,7 +99,21 @@ class Course:
 
 
 def therapy_courses(therapy: Iterable[TherapyCourse]) -> tuple[Course, ...]:
-    """Group therapy entries into courses: same drug, each entry starting by the day after the last stop."""
+    """Group therapy entries into courses: same drug, each entry starting by the day after the last stop.
+
+    A case's own (immutable) therapy tuple is grouped once per assessment: the monitoring,
+    transplant, congenital and HIV pathways all ask for its courses."""
+    if type(therapy) is tuple:
+        return _courses_of(therapy)
+    return _group_courses(therapy)
+
+
+@same_call
+def _courses_of(therapy: tuple[TherapyCourse, ...]) -> tuple[Course, ...]:
+    return _group_courses(therapy)
+
+
+def _group_courses(therapy: Iterable[TherapyCourse]) -> tuple[Course, ...]:
     by_drug: dict[str, list[TherapyCourse]] = {}
     for entry in therapy:
         by_drug.setdefault(entry.drug, []).append(entry)
@@ -111,11 +147,15 @@ class Episode:
 def episodes(courses: Iterable[Course], drugs: Iterable[str], on: date) -> tuple[Episode, ...]:
     """The episodes of therapy with ``drugs`` up to ``on`` (courses starting later are ignored)."""
     wanted = set(drugs)
-    spans = sorted(
+    return merged_episodes(
         (c.start, c.end_by(on), c.drug) for c in courses if c.drug in wanted and c.start <= on
     )
+
+
+def merged_episodes(spans: Iterable[tuple[date, date, str]]) -> tuple[Episode, ...]:
+    """The ``(start, end, drug)`` spans merged where they overlap or touch, in date order."""
     merged: list[Episode] = []
-    for start, end, drug in spans:
+    for start, end, drug in sorted(spans):
         if merged and start <= merged[-1].end + timedelta(days=1):
             last = merged[-1]
             names = last.drugs if drug in last.drugs else (*last.drugs, drug)

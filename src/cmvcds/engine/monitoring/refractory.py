@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from cmvcds.domain.case import Case
+from cmvcds.domain.memo import same_call
 from cmvcds.domain.vocabulary import (
     AlertCode,
 )
@@ -21,7 +22,7 @@ from cmvcds.engine.monitoring.courses import (
     Episode,
     entry_end,
     episode_of,
-    episodes,
+    merged_episodes,
     therapy_courses,
 )
 from cmvcds.engine.monitoring.dose import drugs_below_target
@@ -50,29 +51,41 @@ class RefractoryCall:
 def _treatment_episodes(
     courses: Sequence[Course], drugs: Iterable[str], on: date
 ) -> tuple[Episode, ...]:
-    """Episodes of treatment with ``drugs``: entries given as prophylaxis do not count."""
-    entries = [
-        Course(c.drug, (e.model_copy(update={"stop": entry_end(c, i, on)}),))
+    """Episodes of treatment with ``drugs``: entries given as prophylaxis do not count (each
+    entry spans its days in force, ``entry_end``)."""
+    wanted = set(drugs)
+    return merged_episodes(
+        (e.start, entry_end(c, i, on), c.drug)
         for c in courses
+        if c.drug in wanted
         for i, e in enumerate(c.entries)
         if e.indication != "prophylaxis" and e.start <= on
-    ]
-    return episodes(entries, drugs, on)
+    )
 
 
+@same_call
+def below_target(case: Case, knowledge: Knowledge, on: date) -> frozenset[str]:
+    """The drugs in ``case.therapy`` whose dose in force on ``on`` is below target
+    (``drugs_below_target``), asked of the dosing engine once per case and day: the refractory
+    calls, the transplant pathway's T20 and SOT prophylaxis all need it (three to four dose checks
+    per course in a transplant case, issue 20)."""
+    return frozenset(drugs_below_target(case, knowledge, therapy_courses(case.therapy), on))
+
+
+@same_call
 def refractory_calls(case: Case, knowledge: Knowledge, on: date) -> tuple[RefractoryCall, ...]:
     """The refractory status of each blood viral-load series (transplant patients; empty otherwise).
 
     Baseline = the last load on or before the start of the current treatment episode (I-T2;
     prophylaxis does not start it); evaluable after ``min_days`` of therapy on a dose that is
-    not below target.
+    not below target. Computed once per case and day (the monitoring and the transplant pathway
+    both ask); the doses are checked only when a series falls in a treatment episode.
     """
     rules = knowledge.table("monitoring_kinetics", KineticsRules).refractory
     if case.context.value not in rules.contexts:
         return ()
     courses = therapy_courses(case.therapy)
     spans = _treatment_episodes(courses, rules.drugs, on)
-    low_dose = drugs_below_target(case, knowledge, courses, on)
     calls = []
     for s in viral_load_series(case.observations, until=on):
         if s.specimen not in BLOOD or not s.points:
@@ -86,7 +99,7 @@ def refractory_calls(case: Case, knowledge: Knowledge, on: date) -> tuple[Refrac
         days = (latest.day - episode.start).days
         change = None if baseline is None else latest.log10 - baseline.log10
         code: AlertCode | None = None
-        underdosed = bool(low_dose & set(episode.drugs))
+        underdosed = not below_target(case, knowledge, on).isdisjoint(episode.drugs)
         evaluable = baseline is not None and days >= rules.min_days and not underdosed
         if baseline is None:
             reason = "no viral load on or before the start of therapy to compare with"

@@ -23,9 +23,8 @@ from cmvcds.engine.kinetics import (
     confirmed_rise,
 )
 from cmvcds.engine.monitoring.common import BLOOD, log10_text, plain
-from cmvcds.engine.monitoring.courses import Course, episode_of, episodes
-from cmvcds.engine.monitoring.dose import drugs_below_target
-from cmvcds.engine.monitoring.refractory import refractory_calls
+from cmvcds.engine.monitoring.courses import Course, Episode, episode_of, episodes
+from cmvcds.engine.monitoring.refractory import below_target, refractory_calls
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
     KineticsRules,
@@ -43,7 +42,7 @@ def kinetics(
 ) -> list[Marker]:
     rules = knowledge.table("monitoring_kinetics", KineticsRules)
     rise_rule = rules.resistance_rise
-    spans = episodes(courses, rise_rule.drugs, on)
+    spans = episodes(courses, rise_rule.drugs, on) if series else ()
     markers: list[Marker] = []
     triggers: list[_Trigger] = []
     if case.context.value not in rules.refractory.contexts:  # transplant: in the refractory calls
@@ -327,16 +326,19 @@ def _not_falling_on_a_low_dose(
     """Outside transplant: a blood viral load that has not fallen since the previous one while a
     drug in force is below its target dose says "check dose and adherence" (before any call of
     resistance; seed 001: constant dosage/weight adjustments)."""
-    low = drugs_below_target(case, knowledge, courses, on)
-    if not low:
-        return
-    spans = episodes(courses, low, on)
+    low: frozenset[str] | None = None  # the doses are checked only for a load that has not fallen
+    spans: tuple[Episode, ...] = ()
     for s in series:
         points = s.points
-        if s.specimen not in BLOOD or len(points) < 2 or episode_of(points[-1].day, spans) is None:
+        if s.specimen not in BLOOD or len(points) < 2:
             continue
         before, latest = points[-2], points[-1]
         if latest.value < before.value:
+            continue
+        if low is None:
+            low = below_target(case, knowledge, on)
+            spans = episodes(courses, low, on) if low else ()
+        if not low or episode_of(latest.day, spans) is None:
             continue
         drugs = ", ".join(sorted(low))
         result.alerts.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from cmvcds.domain.case import Case
@@ -11,7 +12,7 @@ from cmvcds.domain.vocabulary import (
     ScheduleEvent,
 )
 from cmvcds.engine.monitoring.common import pregnancy_protocol_course
-from cmvcds.engine.monitoring.courses import Course, add_months, evidence_limit
+from cmvcds.engine.monitoring.courses import Course, evidence_limit, monthly_on_or_after
 from cmvcds.engine.monitoring.stop_rule import treatment_ended
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
@@ -21,16 +22,39 @@ from cmvcds.knowledge.schemas.monitoring import (
 )
 from cmvcds.knowledge.schemas.transplant import RegimenMonitoring
 
+_DAY = timedelta(days=1)
 
-def planned_dates(rule: ScheduleRule, start: date, end: date) -> tuple[date, ...]:
-    """Every date ``rule`` plans for a course from ``start`` (day 0) to ``end`` (inclusive)."""
-    days: set[date] = {start + timedelta(weeks=w) for w in rule.at_weeks}
+
+def planned_dates(
+    rule: ScheduleRule, start: date, end: date, since: date | None = None
+) -> tuple[date, ...]:
+    """Every date ``rule`` plans for a course from ``start`` (day 0) to ``end`` (inclusive), from
+    ``since`` on when given (the months before it are skipped by arithmetic, issue 20)."""
+    first = start + _DAY if since is None or since <= start else since
+    days: set[date] = {
+        d for w in rule.at_weeks if first <= (d := start + timedelta(weeks=w)) <= end
+    }
     if rule.monthly_from:
-        month = rule.monthly_from
-        while add_months(start, month) <= end:
-            days.add(add_months(start, month))
-            month += 1
-    return tuple(sorted(d for d in days if start < d <= end))
+        for day in monthly_on_or_after(start, rule.monthly_from, first):
+            if day > end:
+                break
+            days.add(day)
+    return tuple(sorted(days))
+
+
+def planned_days(
+    schedule: Iterable[ScheduleItem], event: ScheduleEvent, citations: tuple[str, ...], reason: str
+) -> set[date]:
+    """The days ``schedule`` already holds this very check on (same event, citations and reason,
+    no latest date): a calendar adds only the others, so that a check planned twice is kept once.
+
+    The dates are compared instead of building a set of every item and a new item for each
+    candidate date (hashing frozen dataclasses was most of the calendars' cost, issue 20)."""
+    return {
+        s.earliest
+        for s in schedule
+        if s.reason == reason and s.event == event and s.citations == citations and s.latest is None
+    }
 
 
 def plan_schedule(
@@ -48,20 +72,18 @@ def plan_schedule(
     Dates before ``since`` (the assessment date of a running course) are past, not plans: left out.
     """
     table = knowledge.table("monitoring_schedules", MonitoringSchedules)
-    planned = set(result.schedule)
     for rule in table.rules:
         if not rule.applies(context, drug):
             continue
-        dates = [d for d in planned_dates(rule, start, end) if since is None or d >= since]
+        dates = planned_dates(rule, start, end, since)
         if not dates:
             continue
         cited = result.cite(rule, f"monitoring schedule {rule.id}")
-        event = ScheduleEvent(rule.event)
-        for day in dates:
-            item = ScheduleItem(event, day, cited, reason=f"{drug}: {rule.reason}")
-            if item not in planned:
-                planned.add(item)
-                result.schedule.append(item)
+        event, reason = ScheduleEvent(rule.event), f"{drug}: {rule.reason}"
+        taken = planned_days(result.schedule, event, cited, reason)
+        result.schedule.extend(
+            ScheduleItem(event, day, cited, None, reason) for day in dates if day not in taken
+        )
 
 
 def _planned_end(knowledge: Knowledge, context: str, course: Course, on: date) -> date:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from cmvcds.domain.case import Case, Observation
@@ -35,6 +36,8 @@ from cmvcds.domain.vocabulary import (
 )
 from cmvcds.engine.dosing.patient import dose_patient_from_case
 from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.monitoring.courses import recurring_days
+from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.transplant import (
@@ -67,6 +70,8 @@ __all__ = [
     "schedule_monitoring",
     "tables",
 ]
+
+_MESSAGE = attrgetter("message")
 
 #: Specimens whose CMV DNA is a blood viral load (the pre-emptive and clearance tests).
 BLOOD_SPECIMENS = ("plasma", "whole_blood")
@@ -233,8 +238,14 @@ def add_alert(
     citations: Iterable[str] = (),
 ) -> None:
     alert = Alert(code, severity, message, tuple(citations))
-    if alert not in result.alerts:
+    if is_new(alert, result.alerts):
         result.alerts.append(alert)
+
+
+def is_new(alert: Alert, alerts: list[Alert]) -> bool:
+    """Whether ``alerts`` lacks ``alert``: the messages are compared first, in C (an equal alert
+    has the same message), before the dataclass comparisons (issue 20)."""
+    return alert.message not in map(_MESSAGE, alerts) or alert not in alerts
 
 
 def levels_alert_given(result: PathwayResult) -> bool:
@@ -348,7 +359,7 @@ def regimen(
         if missing not in result.missing:
             result.missing.append(missing)
     for alert in dose.alerts:
-        if alert not in result.alerts:
+        if is_new(alert, result.alerts):
             result.alerts.append(alert)
     if dose.outcome is not Outcome.RECOMMENDED:
         return dose.outcome, None
@@ -442,17 +453,12 @@ def schedule_monitoring(
     last = stop or max(start, on) + timedelta(days=int(monitoring.open_course_horizon_days.value))
     if stop is None:
         result.cite(monitoring.open_course_horizon_days, "monitoring horizon of an open course")
-    planned = set(result.schedule)
     for item in monitoring.items(drug, indication, population):
         citations = result.cite(item, f"{item.event} every {item.every_days} days on {drug}")
         event, reason = ScheduleEvent(item.event), f"{drug}: {item.reason}"
-        step = timedelta(days=item.every_days)
-        day = start
-        if day < on:  # the first planned day on or after ``on``
-            day += step * -((start - on).days // item.every_days)
-        while day <= last:
-            entry = ScheduleItem(event, day, citations, reason=reason)
-            if entry not in planned:
-                planned.add(entry)
-                result.schedule.append(entry)
-            day += step
+        taken = planned_days(result.schedule, event, citations, reason)
+        result.schedule.extend(
+            ScheduleItem(event, day, citations, None, reason)  # positional: hundreds per case
+            for day in recurring_days(start, item.every_days, on, last)
+            if day not in taken
+        )

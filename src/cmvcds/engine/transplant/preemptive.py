@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from cmvcds.domain.case import Case
 from cmvcds.domain.results import ScheduleItem
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
+from cmvcds.engine.monitoring.courses import recurring_days
+from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
@@ -36,16 +38,14 @@ def surveillance(
 ) -> None:
     """Weekly viral-load checks from ``start`` (or ``on``) through ``stop``."""
     schedule = plan.result.schedule
-    planned = set(schedule)
     citations = tuple(plan.citations)
-    day = start
-    while day <= stop:
-        if day >= on:
-            item = ScheduleItem(ScheduleEvent.VIRAL_LOAD, day, citations, reason=reason)
-            if item not in planned:
-                planned.add(item)
-                schedule.append(item)
-        day += timedelta(days=interval_days)
+    event = ScheduleEvent.VIRAL_LOAD
+    taken = planned_days(schedule, event, citations, reason)
+    schedule.extend(
+        ScheduleItem(event, day, citations, None, reason)
+        for day in recurring_days(start, interval_days, on, stop)
+        if day not in taken
+    )
 
 
 def episode(

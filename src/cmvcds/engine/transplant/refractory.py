@@ -14,7 +14,7 @@ from datetime import date
 from cmvcds.domain.case import Case
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.patient import dose_patient_from_case
-from cmvcds.engine.monitoring import refractory_calls, underdosed_drugs
+from cmvcds.engine.monitoring import below_target, refractory_calls
 from cmvcds.engine.resistance import interpret_mutations
 from cmvcds.engine.transplant.common import (
     Plan,
@@ -88,9 +88,7 @@ def status(case: Case, on: date, t: Tables, plan: Plan) -> Status:
     treating = course is not None and course.indication != "prophylaxis"
     mismatch = _assay_mismatch(case, on, course) if treating else None
     underdosed = (
-        treating
-        and course is not None
-        and course.drug in underdosed_drugs(case, plan.knowledge, on)
+        treating and course is not None and course.drug in below_target(case, plan.knowledge, on)
     )
     if course is not None and treating and p is not None and (on - course.start).days >= minimum:
         if p.course == "worsening":

@@ -14,7 +14,7 @@ from cmvcds.domain.case import Case, Transplant
 from cmvcds.domain.results import Missing, ScheduleItem
 from cmvcds.domain.settings import SITE
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
-from cmvcds.engine.monitoring import underdosed_drugs
+from cmvcds.engine.monitoring import below_target
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
@@ -247,7 +247,7 @@ def _breakthrough(
     shown = f"{latest.value} {latest.unit}" if latest.value is not None else "detected"
     prophylaxis.rule("T20")
     preemptive.rule("T8")
-    low = course.drug in underdosed_drugs(case, prophylaxis.knowledge, on)
+    low = course.drug in below_target(case, prophylaxis.knowledge, on)
     interval = t.sot.surveillance_interval_days
     add_alert(
         result,
