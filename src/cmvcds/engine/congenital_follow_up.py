@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from cmvcds.domain.case import Case, FollowUpResult, Observation, TherapyCourse
 from cmvcds.domain.results import Alert, Missing, PathwayResult
@@ -52,6 +53,12 @@ class EarCourse:
 
     def deterioration(self) -> str | None:
         """How the latest result is worse than the earlier ones (None: it is not)."""
+        return self._deterioration
+
+    @cached_property
+    def _deterioration(self) -> str | None:
+        """``deterioration()``, worked out once per ear: the alert, the trend and the review all
+        ask for it (four to six times per case, issue 20)."""
         if len(self.points) < 2:
             return None
         *earlier, (_, latest) = self.points
