@@ -272,6 +272,11 @@ class _Index:
     resistance_codons: Mapping[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     rules: Mapping[str, tuple[CombinedEffectRule, ...]] = field(default_factory=dict)  # by drug
     unverified_rows: Mapping[str, str] = field(default_factory=dict)  # rule/curation id -> note
+    #: the contribution of each (mutation or combination, drug, combination?) a report has met,
+    #: built on first use (``_contribution_of``): it depends on the pack alone
+    contributions: dict[tuple[str, str, bool], Contribution] = field(
+        default_factory=dict, compare=False
+    )
 
 
 _INDEXES: dict[tuple[str, str], _Index] = {}  # memo of a pure function of the (immutable) pack
@@ -411,6 +416,21 @@ def _contribution(
     )
 
 
+def _contribution_of(
+    index: _Index, mutation: str, drug: str, assessment: Assessment, *, combination: bool = False
+) -> Contribution:
+    """``_contribution`` of ``mutation`` (``assessment``: the index's row of it for ``drug``),
+    built once per pack: every report calls every drug on every mutation found, and each call
+    rebuilt the same sets of references and studies (issue 20)."""
+    key = (mutation, drug, combination)
+    found = index.contributions.get(key)
+    if found is None:
+        found = index.contributions[key] = _contribution(
+            mutation, assessment, combination=combination
+        )
+    return found
+
+
 def _uncovered(index: _Index, drug: str, genotype: Genotype) -> list[str]:
     missing: list[str] = []
     covered = {c.gene: c.codons for c in genotype.coverage if c.basis != "listed"}
@@ -481,14 +501,16 @@ def _call_drug(
                     continue
                 explained |= members
                 contributions.append(
-                    _contribution("+".join(sorted(members)), assessment, combination=True)
+                    _contribution_of(
+                        index, "+".join(sorted(members)), drug.drug, assessment, combination=True
+                    )
                 )
     characterised: dict[str, bool] = {}
     unknown: list[str] = []
     for mutation in in_genes:
         single = index.singles.get((mutation, drug.drug))
         if single is not None:
-            contributions.append(_contribution(mutation, single))
+            contributions.append(_contribution_of(index, mutation, drug.drug, single))
         elif mutation not in explained:
             unknown.append(mutation)
         characterised[mutation] = mutation not in unknown
