@@ -20,12 +20,14 @@ Every rule reads ``data/congenital/follow_up.yaml``:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
 from cmvcds.domain.case import Case, FollowUpResult, Observation, TherapyCourse
+from cmvcds.domain.memo import same_call
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.sentences import sentence
 from cmvcds.domain.vocabulary import AlertCode, Severity
@@ -93,8 +95,11 @@ class EarCourse:
         }
 
 
-def ear_courses(case: Case, rule: HearingChange) -> list[EarCourse]:
-    """The hearing course of each ear with at least one recorded result (left, then right)."""
+@same_call
+def ear_courses(case: Case, rule: HearingChange) -> tuple[EarCourse, ...]:
+    """The hearing course of each ear with at least one recorded result (left, then right).
+    The results and the long-course review of one case share them (``same_call``), and with
+    them each ear's deterioration, worked out once."""
     results = case.congenital.follow_up if case.congenital else ()
     courses = []
     for ear in ("left", "right"):
@@ -105,7 +110,7 @@ def ear_courses(case: Case, rule: HearingChange) -> list[EarCourse]:
         )
         if points:
             courses.append(EarCourse(ear, tuple(points), rule))
-    return courses
+    return tuple(courses)
 
 
 def _of(case: Case, assessment: str) -> list[FollowUpResult]:
@@ -233,7 +238,7 @@ def long_course_review(
 
 
 def _summary(
-    ears: list[EarCourse],
+    ears: Sequence[EarCourse],
     development: list[FollowUpResult],
     eyes: list[FollowUpResult],
     loads: list[Observation],
