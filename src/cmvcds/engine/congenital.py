@@ -416,9 +416,10 @@ def _follow_up(
 ) -> None:
     """The long-term follow-up calendar to school age (hearing, eyes, neurodevelopment), from
     ``congenital/follow_up.yaml``: one schedule item per visit from ``on`` onward, dated from birth.
-    Called while ``result.schedule`` is still empty (``evaluate``)."""
+    An item already planned is planned once; ``evaluate`` calls this on an empty schedule, where
+    the pack's distinct visits (``_FollowUpVisits.distinct``) cannot plan one twice."""
     visits = knowledge.derived(_follow_up_visits)
-    planned: set[ScheduleItem] | None = None if visits.distinct else set()
+    planned = None if visits.distinct and not result.schedule else set(result.schedule)
     for visit in visits.by_category.get(category, visits.unrestricted):
         days = months_on_or_after(birth, visit.months, on)
         if not days:
