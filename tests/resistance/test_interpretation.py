@@ -312,3 +312,17 @@ def test_a_mutation_list_never_claims_whole_gene_coverage(knowledge: Knowledge) 
     text = resistance_text(doc)
     assert "UL54: extent sequenced not stated" in text
     assert "codons 1–" not in text
+
+
+def test_contributions_kept_per_pack_are_the_ones_a_report_builds(knowledge: Knowledge) -> None:
+    """Each mutation x drug contribution is built once per pack (``_Index.contributions``, issue
+    20): a report from the kept ones equals a report built afresh, singles and combinations."""
+    from cmvcds.engine.resistance import report
+
+    mutations = "UL97:M460V, UL54:K513N, UL54:V812L, UL27:C415*, UL27:A406V, UL97:C592G"
+    kept = interpret_mutations(mutations, ALL_GENES, knowledge)
+    assert interpret_mutations(mutations, ALL_GENES, knowledge) == kept
+    index = report._index(knowledge, report.DEFAULT_VIRUS)
+    assert index.contributions  # filled by the reports above
+    index.contributions.clear()
+    assert interpret_mutations(mutations, ALL_GENES, knowledge) == kept

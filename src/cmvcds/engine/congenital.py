@@ -18,9 +18,11 @@ Rules N1–N4 of ../shared/clinical/pregnancy-congenital.md §4, with every crit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import get_args
 
 from cmvcds.domain.case import Case
 from cmvcds.domain.gestational_age import GestationalAge
@@ -47,7 +49,12 @@ from cmvcds.engine.monitoring import (
 from cmvcds.engine.monitoring.held import held_on, still_held
 from cmvcds.engine.weight_age import weighed_regimen
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.congenital import CongenitalCriteria, FollowUpCalendar
+from cmvcds.knowledge.schemas.congenital import (
+    Category,
+    CongenitalCriteria,
+    FollowUpCalendar,
+    FollowUpVisit,
+)
 
 __all__ = ["Diagnosis", "classify", "evaluate"]
 
@@ -205,20 +212,25 @@ def _diagnosis(case: Case, criteria: CongenitalCriteria, birth: date) -> Diagnos
             o.result in _POSITIVE or (o.value is not None and o.value > 0)
         ):
             candidates.append((o.date, o.specimen))
-    if not candidates:
-        return None
-
-    def verdict(day: date, specimen: str) -> str:
+    best: tuple[int, date, str] | None = None
+    for day, specimen in candidates:
         age = (day - birth).days
         if specimen in rule.confirming_specimens and age <= rule.max_age_days:
-            return "confirmed"
-        if specimen in rule.late_specimens:
-            return "late"
-        return "unconfirmed"
+            rank = 0
+        elif specimen in rule.late_specimens:
+            rank = 1
+        else:
+            rank = 2
+        if best is None or (rank, day, specimen) < best:
+            best = (rank, day, specimen)
+    if best is None:
+        return None
+    rank, day, specimen = best
+    return Diagnosis(specimen, day, (day - birth).days, _VERDICTS[rank])
 
-    rank = {"confirmed": 0, "late": 1, "unconfirmed": 2}
-    day, specimen = min(candidates, key=lambda c: (rank[verdict(*c)], c[0], c[1]))
-    return Diagnosis(specimen, day, (day - birth).days, verdict(day, specimen))
+
+#: the verdicts of ``_diagnosis``, best first (the earliest of the best verdict is the diagnosis)
+_VERDICTS = ("confirmed", "late", "unconfirmed")
 
 
 def _treat(
@@ -403,24 +415,69 @@ def _follow_up(
     result: PathwayResult, knowledge: Knowledge, category: str, birth: date, on: date
 ) -> None:
     """The long-term follow-up calendar to school age (hearing, eyes, neurodevelopment), from
-    ``congenital/follow_up.yaml``: one schedule item per visit from ``on`` onward, dated from birth."""
-    calendar = knowledge.tables.get("congenital_follow_up")
-    if not isinstance(calendar, FollowUpCalendar):
-        return
-    planned = set(result.schedule)
-    for visit in calendar.visits:
-        if visit.categories and category not in visit.categories:
-            continue
-        months = range(visit.from_months, visit.until_months + 1, visit.every_months)
-        days = months_on_or_after(birth, months, on)
+    ``congenital/follow_up.yaml``: one schedule item per visit from ``on`` onward, dated from birth.
+    An item already planned is planned once; ``evaluate`` calls this on an empty schedule, where
+    the pack's distinct visits (``_FollowUpVisits.distinct``) cannot plan one twice."""
+    visits = knowledge.derived(_follow_up_visits)
+    planned = None if visits.distinct and not result.schedule else set(result.schedule)
+    for visit in visits.by_category.get(category, visits.unrestricted):
+        days = months_on_or_after(birth, visit.months, on)
         if not days:
             continue
-        cited = result.cite(visit, f"congenital CMV follow-up {visit.id}")
+        cited = result.cite(visit.row, visit.what)
         for day in days:
-            item = ScheduleItem(ScheduleEvent(visit.event), day, cited, reason=visit.reason)
-            if item not in planned:
+            item = ScheduleItem(visit.event, day, cited, reason=visit.row.reason)
+            if planned is None:
+                result.schedule.append(item)
+            elif item not in planned:
                 planned.add(item)
                 result.schedule.append(item)
+
+
+@dataclass(frozen=True)
+class _Visit:
+    """A follow-up visit row as the calendar reads it: its event, months from birth, and the
+    words of its citation (``_follow_up_visits``)."""
+
+    row: FollowUpVisit
+    event: ScheduleEvent
+    months: range
+    what: str
+
+
+@dataclass(frozen=True)
+class _FollowUpVisits:
+    """The pack's follow-up visits for each disease category, in the calendar's order.
+    ``distinct``: no two visits share event, citations and reason, so no two planned items can
+    be equal (a visit's own dates all differ) and the calendar needs no de-duplication."""
+
+    by_category: Mapping[str, tuple[_Visit, ...]]
+    unrestricted: tuple[_Visit, ...]  # the visits of every category (for any other word)
+    distinct: bool
+
+
+def _follow_up_visits(knowledge: Knowledge) -> _FollowUpVisits:
+    """Built once per pack (``Knowledge.derived``): each case used to re-read every visit row and
+    convert its event, per planned date (issue 20)."""
+    calendar = knowledge.tables.get("congenital_follow_up")
+    if not isinstance(calendar, FollowUpCalendar):
+        return _FollowUpVisits({}, (), True)
+    visits = [
+        _Visit(
+            v,
+            ScheduleEvent(v.event),
+            range(v.from_months, v.until_months + 1, v.every_months),
+            f"congenital CMV follow-up {v.id}",
+        )
+        for v in calendar.visits
+    ]
+    by_category = {
+        category: tuple(v for v in visits if not v.row.categories or category in v.row.categories)
+        for category in get_args(Category)
+    }
+    unrestricted = tuple(v for v in visits if not v.row.categories)
+    keys = {(v.event, v.row.citations, v.row.reason) for v in visits}
+    return _FollowUpVisits(by_category, unrestricted, len(keys) == len(visits))
 
 
 def _no_dose(outcome: Outcome, reasons: tuple[str, ...], missing: tuple[Missing, ...]) -> str:

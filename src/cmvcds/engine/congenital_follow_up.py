@@ -20,11 +20,14 @@ Every rule reads ``data/congenital/follow_up.yaml``:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from cmvcds.domain.case import Case, FollowUpResult, Observation, TherapyCourse
+from cmvcds.domain.memo import same_call
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.sentences import sentence
 from cmvcds.domain.vocabulary import AlertCode, Severity
@@ -52,6 +55,12 @@ class EarCourse:
 
     def deterioration(self) -> str | None:
         """How the latest result is worse than the earlier ones (None: it is not)."""
+        return self._deterioration
+
+    @cached_property
+    def _deterioration(self) -> str | None:
+        """``deterioration()``, worked out once per ear: the alert, the trend and the review all
+        ask for it (four to six times per case, issue 20)."""
         if len(self.points) < 2:
             return None
         *earlier, (_, latest) = self.points
@@ -86,8 +95,11 @@ class EarCourse:
         }
 
 
-def ear_courses(case: Case, rule: HearingChange) -> list[EarCourse]:
-    """The hearing course of each ear with at least one recorded result (left, then right)."""
+@same_call
+def ear_courses(case: Case, rule: HearingChange) -> tuple[EarCourse, ...]:
+    """The hearing course of each ear with at least one recorded result (left, then right).
+    The results and the long-course review of one case share them (``same_call``), and with
+    them each ear's deterioration, worked out once."""
     results = case.congenital.follow_up if case.congenital else ()
     courses = []
     for ear in ("left", "right"):
@@ -98,7 +110,7 @@ def ear_courses(case: Case, rule: HearingChange) -> list[EarCourse]:
         )
         if points:
             courses.append(EarCourse(ear, tuple(points), rule))
-    return courses
+    return tuple(courses)
 
 
 def _of(case: Case, assessment: str) -> list[FollowUpResult]:
@@ -226,7 +238,7 @@ def long_course_review(
 
 
 def _summary(
-    ears: list[EarCourse],
+    ears: Sequence[EarCourse],
     development: list[FollowUpResult],
     eyes: list[FollowUpResult],
     loads: list[Observation],

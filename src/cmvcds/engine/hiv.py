@@ -315,7 +315,7 @@ def _induction(
     if intravitreal:
         for row in h.intravitreal:
             plan.cite(row, f"intravitreal {row.drug} dose")
-        plan.because(f"{intravitreal_summary(h.intravitreal)} (H3)")
+        plan.because(f"{intravitreal_summary(plan.knowledge)} (H3)")
     _valganciclovir(
         case,
         on,
@@ -326,7 +326,7 @@ def _induction(
         start=start,
     )
     if intravitreal:
-        plan.result.regimens.extend(intravitreal_regimens(h.intravitreal, start))
+        plan.result.regimens.extend(intravitreal_regimens(plan.knowledge, start))
 
 
 def _induction_overrun(

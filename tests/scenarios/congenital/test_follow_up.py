@@ -125,3 +125,37 @@ def test_no_follow_up_without_a_confirmed_infection(
     raw["assessed_on"] = "2026-03-29"
     result = plan(make_case, knowledge, raw)
     assert result.schedule == []
+
+
+def test_the_calendar_read_once_per_pack_plans_what_the_rows_say(knowledge: Knowledge) -> None:
+    """``_follow_up`` reads the visits once per pack (issue 20): for every category, birth date
+    (month ends included) and assessment date, it plans exactly what reading the rows of
+    ``follow_up.yaml`` per case planned (the reference below), in the same order."""
+    from cmvcds.domain.results import ScheduleItem
+    from cmvcds.engine.monitoring import months_on_or_after
+    from cmvcds.knowledge.schemas.congenital import FollowUpCalendar
+
+    calendar = knowledge.table("congenital_follow_up", FollowUpCalendar)
+
+    def reference(category: str, birth: date, on: date) -> list[ScheduleItem]:
+        planned: list[ScheduleItem] = []
+        for visit in calendar.visits:
+            if visit.categories and category not in visit.categories:
+                continue
+            months = range(visit.from_months, visit.until_months + 1, visit.every_months)
+            for day in months_on_or_after(birth, months, on):
+                item = ScheduleItem(
+                    ScheduleEvent(visit.event), day, visit.citations, reason=visit.reason
+                )
+                if item not in planned:
+                    planned.append(item)
+        return planned
+
+    births = [date(2026, 1, 31), date(2026, 3, 1), date(2024, 2, 29), date(2025, 8, 30)]
+    for category in ("moderate_severe", "mild", "asymptomatic", "isolated_snhl", "other"):
+        for birth in births:
+            for months_later in (0, 1, 11, 25, 40, 80):
+                on = date(birth.year + months_later // 12, 1 + months_later % 12, 15)
+                result = PathwayResult()
+                congenital._follow_up(result, knowledge, category, birth, on)
+                assert result.schedule == reference(category, birth, on)

@@ -269,9 +269,17 @@ class _Index:
     singles: Mapping[tuple[str, str], Assessment]
     combinations: Mapping[str, tuple[tuple[frozenset[str], str, Assessment], ...]]  # by member
     with_data: frozenset[str]
-    resistance_codons: Mapping[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
+    #: by drug: each gene's codons where a mutation confers resistance to it, ascending
+    resistance_codons: Mapping[str, tuple[tuple[str, tuple[int, ...]], ...]] = field(
+        default_factory=dict
+    )
     rules: Mapping[str, tuple[CombinedEffectRule, ...]] = field(default_factory=dict)  # by drug
     unverified_rows: Mapping[str, str] = field(default_factory=dict)  # rule/curation id -> note
+    #: the contribution of each (mutation or combination, drug, combination?) a report has met,
+    #: built on first use (``_contribution_of``): it depends on the pack alone
+    contributions: dict[tuple[str, str, bool], Contribution] = field(
+        default_factory=dict, compare=False
+    )
 
 
 _INDEXES: dict[tuple[str, str], _Index] = {}  # memo of a pure function of the (immutable) pack
@@ -334,13 +342,16 @@ def _index(knowledge: Knowledge, virus: str) -> _Index:
         if assessment.level.is_resistance:
             change = parse_change_id(mutation)
             codons[(drug, change.gene)].update(range(change.start, change.end + 1))
+    resistance_codons: dict[str, list[tuple[str, tuple[int, ...]]]] = defaultdict(list)
+    for (drug, gene), at in codons.items():
+        resistance_codons[drug].append((gene, tuple(sorted(at))))
     index = _Index(
         levels=levels,
         drugs=drugs,
         singles=singles,
         combinations={k: tuple(v) for k, v in by_member.items()},
         with_data=frozenset(m for m, _ in single_rows),
-        resistance_codons={k: tuple(sorted(v)) for k, v in codons.items()},
+        resistance_codons={k: tuple(v) for k, v in resistance_codons.items()},
         rules={k: tuple(v) for k, v in rules.items()},
         unverified_rows=unverified_rows,
     )
@@ -411,11 +422,35 @@ def _contribution(
     )
 
 
-def _uncovered(index: _Index, drug: str, genotype: Genotype) -> list[str]:
+def _contribution_of(
+    index: _Index, mutation: str, drug: str, assessment: Assessment, *, combination: bool = False
+) -> Contribution:
+    """``_contribution`` of ``mutation`` (``assessment``: the index's row of it for ``drug``),
+    built once per pack: every report calls every drug on every mutation found, and each call
+    rebuilt the same sets of references and studies (issue 20)."""
+    key = (mutation, drug, combination)
+    found = index.contributions.get(key)
+    if found is None:
+        found = index.contributions[key] = _contribution(
+            mutation, assessment, combination=combination
+        )
+    return found
+
+
+def _covered(genotype: Genotype) -> dict[str, tuple[tuple[int, int], ...]]:
+    """The codon intervals known to be read, by gene (a listed mutation tells none)."""
+    return {c.gene: c.codons for c in genotype.coverage if c.basis != "listed"}
+
+
+def _uncovered(
+    index: _Index, drug: str, covered: Mapping[str, tuple[tuple[int, int], ...]]
+) -> list[str]:
+    """The resistance codons of ``drug`` in a gene read only in part: ``gene:codon``."""
     missing: list[str] = []
-    covered = {c.gene: c.codons for c in genotype.coverage if c.basis != "listed"}
-    for (d, gene), codons in index.resistance_codons.items():
-        if d != drug or gene not in covered:
+    if not covered:  # no extent read is known (e.g. a mutation list): nothing to report
+        return missing
+    for gene, codons in index.resistance_codons.get(drug, ()):
+        if gene not in covered:
             continue
         intervals = covered[gene]
         gaps = [c for c in codons if not any(lo <= c <= hi for lo, hi in intervals)]
@@ -462,6 +497,7 @@ def _call_drug(
     genotype: Genotype,
     found: Sequence[str],
     frequency: Mapping[str, float],
+    covered: Mapping[str, tuple[tuple[int, int], ...]],
 ) -> tuple[DrugCall, dict[str, bool]]:
     """The drug's call, and for each mutation considered whether it is characterised for it."""
     in_genes = [m for m in found if m.partition(":")[0] in drug.genes]
@@ -481,14 +517,16 @@ def _call_drug(
                     continue
                 explained |= members
                 contributions.append(
-                    _contribution("+".join(sorted(members)), assessment, combination=True)
+                    _contribution_of(
+                        index, "+".join(sorted(members)), drug.drug, assessment, combination=True
+                    )
                 )
     characterised: dict[str, bool] = {}
     unknown: list[str] = []
     for mutation in in_genes:
         single = index.singles.get((mutation, drug.drug))
         if single is not None:
-            contributions.append(_contribution(mutation, single))
+            contributions.append(_contribution_of(index, mutation, drug.drug, single))
         elif mutation not in explained:
             unknown.append(mutation)
         characterised[mutation] = mutation not in unknown
@@ -497,7 +535,7 @@ def _call_drug(
         (c.level for c in contributions), key=lambda level: level.rank, default=Level.SUSCEPTIBLE
     )
     not_tested = tuple(g for g in drug.required_genes if g not in genotype.genes_tested)
-    not_covered = tuple(_uncovered(index, drug.drug, genotype))
+    not_covered = tuple(_uncovered(index, drug.drug, covered))
     resistant = [c for c in contributions if c.level.is_resistance]
     if top.is_resistance:
         level = top
@@ -574,13 +612,14 @@ def interpret(
     index = _index(knowledge, virus)
     found = [c.id for c in genotype.calls]
     frequency = {c.id: c.frequency for c in genotype.calls}
+    covered = _covered(genotype)
     calls: dict[str, DrugCall] = {}
     characterised: dict[str, bool] = {}
     resistance: set[str] = set()
     for drug in index.drugs:
         if drug.phenotype_from:
             continue
-        call, known = _call_drug(index, drug, genotype, found, frequency)
+        call, known = _call_drug(index, drug, genotype, found, frequency, covered)
         calls[drug.drug] = call
         for mutation, ok in known.items():
             characterised[mutation] = characterised.get(mutation, True) and ok
