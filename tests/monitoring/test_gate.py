@@ -54,8 +54,8 @@ def test_the_package_imports_its_modules_on_first_use() -> None:
         f"import sys\nHEAVY = {HEAVY!r}\n"
         "from cmvcds.engine import monitoring\n"
         "print(sorted(m for m in sys.modules if m in HEAVY))\n"
-        "from cmvcds.engine.monitoring import add_months, underdosed_drugs\n"
-        "print(callable(add_months) and callable(underdosed_drugs))\n"
+        "from cmvcds.engine.monitoring import add_months, refractory_calls\n"
+        "print(callable(add_months) and callable(refractory_calls))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

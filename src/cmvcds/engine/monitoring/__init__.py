@@ -46,7 +46,6 @@ if TYPE_CHECKING:
         months_on_or_after,
         therapy_courses,
     )
-    from cmvcds.engine.monitoring.dose import underdosed_drugs
     from cmvcds.engine.monitoring.refractory import RefractoryCall, below_target, refractory_calls
     from cmvcds.engine.monitoring.renal_rules import current_weight, fired_rules
     from cmvcds.engine.monitoring.schedule import plan_schedule, planned_dates
@@ -61,7 +60,6 @@ _MODULES = {
     "episodes": "courses",
     "months_on_or_after": "courses",
     "therapy_courses": "courses",
-    "underdosed_drugs": "dose",
     "RefractoryCall": "refractory",
     "refractory_calls": "refractory",
     "below_target": "refractory",
@@ -96,5 +94,4 @@ __all__ = [
     "planned_dates",
     "refractory_calls",
     "therapy_courses",
-    "underdosed_drugs",
 ]

@@ -21,7 +21,7 @@ from cmvcds.engine.dosing import (
     running_course_alerts,
 )
 from cmvcds.engine.monitoring.common import CODE_ALERT, plain, pregnancy_protocol_course
-from cmvcds.engine.monitoring.courses import Course, therapy_courses
+from cmvcds.engine.monitoring.courses import Course
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.transplant import TreatmentRules
@@ -124,11 +124,6 @@ def describe_dose(dose: DoseResult) -> str:
     if regimen is None:
         return f"dose outcome {dose.outcome.value}: {'; '.join(dose.reasons)}"
     return f"now {plain(regimen.dose_mg)} mg {regimen.schedule} {regimen.route} ({regimen.band})"
-
-
-def underdosed_drugs(case: Case, knowledge: Knowledge, on: date) -> set[str]:
-    """The drugs in ``case.therapy`` whose dose in force on ``on`` the dosing engine finds below target."""
-    return drugs_below_target(case, knowledge, therapy_courses(case.therapy), on)
 
 
 def drugs_below_target(
