@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cmvcds.engine.pregnancy.monitoring import MonitoringPlan, monitoring_plan
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.pregnancy import (
     DatingRules,
@@ -22,7 +23,7 @@ class PregnancyTables:
     protocol: PregnancyProtocol
     signs: FetalSignTable
     timing: TimingTable
-    monitoring: MonitoringTable
+    monitoring: MonitoringPlan  # Table 2 by course (monitoring.py)
     rules: RuleBook
     dating: DatingRules
 
@@ -38,7 +39,7 @@ def _pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
         protocol=knowledge.table("pregnancy_protocol", PregnancyProtocol),
         signs=knowledge.table("pregnancy_fetal_signs", FetalSignTable),
         timing=knowledge.table("pregnancy_timing", TimingTable),
-        monitoring=knowledge.table("pregnancy_monitoring", MonitoringTable),
+        monitoring=monitoring_plan(knowledge.table("pregnancy_monitoring", MonitoringTable)),
         rules=knowledge.table("pregnancy_rules", RuleBook),
         dating=knowledge.table("pregnancy_dating", DatingRules),
     )

@@ -1,0 +1,78 @@
+"""The pregnancy pathway's cheaper computations give exactly what the plain ones gave (issue 20).
+
+Each test keeps the plain computation the engine used before, and compares it with the engine's
+on many random inputs and on the pack's own tables: same values, same order, same alerts.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from cmvcds.domain.results import PathwayResult, ScheduleItem
+from cmvcds.domain.vocabulary import ScheduleEvent
+from cmvcds.engine.pregnancy.monitoring import monitoring_plan, monitoring_schedule
+from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.pregnancy import MonitoringItem, MonitoringTable
+
+
+def _plain_schedule(
+    table: MonitoringTable, course: str, start: date, until: date, result: PathwayResult
+) -> list[ScheduleItem]:
+    """Table 2 as the pathway read it before: row by row, repeats added one date at a time."""
+    items: list[ScheduleItem] = []
+    for row in table.items:
+        if course not in row.applies_to:
+            continue
+        offsets = sorted(set(row.at_days))
+        if row.every_days:
+            day = (offsets[-1] if offsets else 0) + row.every_days
+            while start + timedelta(days=day) < until:
+                offsets.append(day)
+                day += row.every_days
+        planned = [start + timedelta(days=d) for d in offsets if start + timedelta(days=d) < until]
+        if not planned:
+            continue
+        citations = result.cite(row, f"monitoring during valacyclovir: {row.event} ({row.reason})")
+        items += [
+            ScheduleItem(ScheduleEvent(row.event), day, citations, reason=row.reason)
+            for day in planned
+        ]
+    return items
+
+
+def _random_table(rng: random.Random) -> MonitoringTable:
+    events = ["renal-function", "blood-count", "liver-function", "fetal-ultrasound"]
+    courses = ["prevention", "fetal-treatment"]
+    rows = []
+    for _ in range(rng.randint(0, 5)):
+        rows.append(
+            MonitoringItem(
+                event=rng.choice(events),  # type: ignore[arg-type]
+                applies_to=tuple(rng.choices(courses, k=rng.randint(1, 3))),  # type: ignore[arg-type]
+                at_days=tuple(rng.randint(-5, 60) for _ in range(rng.randint(0, 4))),
+                every_days=rng.choice([None, 1, 7, 14, 28, 30]),
+                reason=f"reason {rng.randint(0, 9)}",
+                citations=("cmvcds2026-pregnancy-interpretations",),
+                verified=rng.random() < 0.5,
+            )
+        )
+    return MonitoringTable(items=tuple(rows))
+
+
+def _same(table: MonitoringTable, course: str, start: date, until: date) -> None:
+    plain, fast = PathwayResult(), PathwayResult()
+    expected = _plain_schedule(table, course, start, until, plain)
+    assert monitoring_schedule(monitoring_plan(table), course, start, until, fast) == expected
+    assert fast.alerts == plain.alerts
+
+
+def test_monitoring_schedule_matches_the_plain_loop(knowledge: Knowledge) -> None:
+    rng = random.Random(2026)
+    pack = knowledge.table("pregnancy_monitoring", MonitoringTable)
+    for _ in range(3_000):
+        start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 400))
+        until = start + timedelta(days=rng.randint(-30, 300))
+        course = rng.choice(["prevention", "fetal-treatment"])
+        _same(pack, course, start, until)
+        _same(_random_table(rng), course, start, until)
