@@ -6,14 +6,90 @@ on many random inputs and on the pack's own tables: same values, same order, sam
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 from datetime import date, timedelta
+from pathlib import Path
 
+from tests.golden.codec import decode
+
+from cmvcds.domain.case import Case, Observation, parse_case
+from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.domain.results import PathwayResult, ScheduleItem
 from cmvcds.domain.vocabulary import ScheduleEvent
+from cmvcds.engine.pregnancy import exclusions, infection
+from cmvcds.engine.pregnancy.dating import ga_text
 from cmvcds.engine.pregnancy.monitoring import monitoring_plan, monitoring_schedule
+from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.pregnancy import MonitoringItem, MonitoringTable
+
+GOLDEN = Path(__file__).parents[2] / "golden" / "golden.ndjson.gz"
+
+
+def _golden_cases(knowledge: Knowledge) -> list[Case]:
+    """Every case of the golden file that has observations: real inputs, all contexts."""
+    if _PARSED:
+        return _PARSED
+    found = _PARSED
+    with gzip.open(GOLDEN, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            try:
+                case = parse_case(
+                    decode(record["case"]), knowledge, today=date.fromisoformat(record["today"])
+                )
+            except CmvcdsError:
+                continue
+            if case.observations:
+                found.append(case)
+    return found
+
+
+_PARSED: list[Case] = []
+
+
+def _days_around(case: Case, rng: random.Random) -> list[date]:
+    """The case's own dates and a few around them: every boundary of ``on`` is crossed."""
+    dates = sorted({o.date for o in case.observations})
+    return [*dates, dates[0] - timedelta(days=1), *(rng.choice(dates) for _ in range(3))]
+
+
+def _plain_of(seen: list[Observation], code: str) -> list[Observation]:
+    return sorted(
+        (o for o in seen if o.code == code),
+        key=lambda o: (o.date, o.result or "", o.specimen or ""),
+    )
+
+
+def test_serology_by_code_matches_the_plain_filter(knowledge: Knowledge) -> None:
+    rng = random.Random(13)
+    for case in _golden_cases(knowledge):
+        for on in _days_around(case, rng):
+            seen = [o for o in case.observations if o.date <= on]
+            for code in ("cmv_igg", "cmv_igm", "cmv_igg_avidity", "cmv_dna", "creatinine"):
+                assert infection._of(case, code, on) == _plain_of(seen, code), (case.id, on)
+
+
+def _plain_latest(case: Case, codes: tuple[str, ...], on: date) -> Observation | None:
+    found = [
+        o for code in codes for o in case.results(code) if o.date <= on and o.value is not None
+    ]
+    return max(found, key=lambda o: o.date) if found else None
+
+
+def test_latest_renal_result_matches_the_plain_maximum(knowledge: Knowledge) -> None:
+    rng = random.Random(14)
+    for case in _golden_cases(knowledge):
+        for on in _days_around(case, rng):
+            for codes in (("creatinine",), ("egfr", "creatinine_clearance_24h")):
+                assert exclusions._latest(case, codes, on) is _plain_latest(case, codes, on)
+
+
+def test_gestational_age_text_is_the_domain_printing() -> None:
+    for days in range(0, 1500):
+        assert ga_text(days) == str(GestationalAge(days))
 
 
 def _plain_schedule(

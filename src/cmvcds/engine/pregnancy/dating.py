@@ -25,7 +25,7 @@ def ga_text(days: int) -> str:
     """``w+d`` for a gestational age in days; a day before the LMP reads ``-d days``."""
     if days < 0:
         return f"{-days} days before the LMP"
-    return str(GestationalAge(days))
+    return f"{days // 7}+{days % 7}"  # as GestationalAge prints it, without building one
 
 
 @dataclass(frozen=True)

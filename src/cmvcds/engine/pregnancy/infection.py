@@ -10,7 +10,6 @@ date order, so the order in which a case lists them never matters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -104,13 +103,13 @@ def classify_infection(
     ``window_start`` is the first day of the periconceptional window (I-6): a CMV IgG positive
     before it is immunity that precedes this pregnancy (rule I-13).
     """
-    seen = [o for o in case.observations if o.date <= on]
-    igg = _of(seen, "cmv_igg")
-    igm = _of(seen, "cmv_igm")
-    avidity = [o for o in _of(seen, "cmv_igg_avidity") if o.result is not None]
-    maternal = tuple(protocol.primary_dna_specimens.specimens)
-    dna = [o for o in _of(seen, "cmv_dna") if o.specimen in maternal]
-    plasma = [o for o in _of(seen, "cmv_dna") if o.specimen == "plasma" and detected(o)]
+    igg = _of(case, "cmv_igg", on)
+    igm = _of(case, "cmv_igm", on)
+    avidity = [o for o in _of(case, "cmv_igg_avidity", on) if o.result is not None]
+    maternal = protocol.primary_dna_specimens.specimens
+    every_dna = _of(case, "cmv_dna", on)
+    dna = [o for o in every_dna if o.specimen in maternal]
+    plasma = [o for o in every_dna if o.specimen == "plasma" and detected(o)]
     markers = sorted(
         [o.date for o in igg + igm if o.result == "positive"]
         + [o.date for o in dna + plasma if detected(o)]
@@ -240,11 +239,17 @@ def _contradictory(conflicts: list[tuple[str, str]]) -> MaternalInfection:
     )
 
 
-def _of(seen: Iterable[Observation], code: str) -> list[Observation]:
-    return sorted(
-        (o for o in seen if o.code == code),
-        key=lambda o: (o.date, o.result or "", o.specimen or ""),
-    )
+def _of(case: Case, code: str, on: date) -> list[Observation]:
+    """The results of ``code`` dated on or before ``on``, by date, then result and specimen (the
+    case's index holds them by date, in the case's order within a day)."""
+    found = [o for o in case.results(code) if o.date <= on]
+    if len(found) > 1:
+        found.sort(key=_order)
+    return found
+
+
+def _order(o: Observation) -> tuple[date, str, str]:
+    return (o.date, o.result or "", o.specimen or "")
 
 
 def _classify(

@@ -48,7 +48,6 @@ from cmvcds.engine.pregnancy.prevention import (
 from cmvcds.engine.pregnancy.regimen import course_start, valacyclovir_regimen
 from cmvcds.engine.pregnancy.tables import PregnancyTables, pregnancy_tables
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.pregnancy import ga_days
 
 __all__ = ["evaluate"]
 
@@ -129,16 +128,7 @@ class _Evaluation:
         self._lmp = dating.lmp
         result.findings["gestational_age"] = dating.ga(self.on)
         result.findings["dating"] = {"basis": dating.basis, "lmp": dating.lmp, "edd": dating.edd}
-        protocol = self.t.protocol
-        landmarks = sorted(
-            (
-                protocol.amniocentesis_not_before.ga,
-                protocol.prevention_onset_before.ga,
-                protocol.stop_without_amniocentesis.ga,
-            ),
-            key=ga_days,
-        )  # the protocol's own landmarks, so a signed-off change moves them everywhere
-        result.findings["key_dates"] = {ga: dating.date_of(ga_days(ga)) for ga in landmarks}
+        result.findings["key_dates"] = {ga: dating.date_of(days) for ga, days in self.t.landmarks}
         if pregnancy.fetuses > 1:
             result.findings["fetuses"] = pregnancy.fetuses
         peri, site_window = self.periconceptional()
@@ -411,7 +401,7 @@ class _Evaluation:
         missing: list[Missing] = []
         for fetus in infected:
             signs = signs_of_fetus(self.case, on, fetus, self.t.signs, protocol, result, fetuses)
-            outcome, why_fetus, gaps = fetal_outcome(signs, self.t.signs, result)
+            outcome, why_fetus, gaps = fetal_outcome(signs, self.t.signs.table, result)
             label = f"fetus {fetus}" if fetus else "fetus"
             readings[label] = signs
             outcomes.append(outcome)

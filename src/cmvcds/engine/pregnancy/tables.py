@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cmvcds.engine.pregnancy.fetal import SignIndex, sign_index
 from cmvcds.engine.pregnancy.monitoring import MonitoringPlan, monitoring_plan
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.pregnancy import (
@@ -21,11 +22,14 @@ __all__ = ["PregnancyTables", "pregnancy_tables"]
 @dataclass(frozen=True)
 class PregnancyTables:
     protocol: PregnancyProtocol
-    signs: FetalSignTable
+    signs: SignIndex  # Table 1, indexed (fetal.py)
     timing: TimingTable
     monitoring: MonitoringPlan  # Table 2 by course (monitoring.py)
     rules: RuleBook
     dating: DatingRules
+    #: the protocol's own landmarks (w+d, days), earliest first: the key dates of every case,
+    #: so that a signed-off change of the protocol moves them everywhere
+    landmarks: tuple[tuple[str, int], ...]
 
 
 def pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
@@ -35,11 +39,22 @@ def pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
 
 
 def _pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
+    protocol = knowledge.table("pregnancy_protocol", PregnancyProtocol)
+    limits = (
+        protocol.amniocentesis_not_before,
+        protocol.prevention_onset_before,
+        protocol.stop_without_amniocentesis,
+    )
     return PregnancyTables(
-        protocol=knowledge.table("pregnancy_protocol", PregnancyProtocol),
-        signs=knowledge.table("pregnancy_fetal_signs", FetalSignTable),
+        protocol=protocol,
+        signs=sign_index(knowledge.table("pregnancy_fetal_signs", FetalSignTable)),
         timing=knowledge.table("pregnancy_timing", TimingTable),
         monitoring=monitoring_plan(knowledge.table("pregnancy_monitoring", MonitoringTable)),
         rules=knowledge.table("pregnancy_rules", RuleBook),
         dating=knowledge.table("pregnancy_dating", DatingRules),
+        landmarks=tuple(sorted(((limit.ga, limit.days) for limit in limits), key=_days)),
     )
+
+
+def _days(landmark: tuple[str, int]) -> int:
+    return landmark[1]
