@@ -152,3 +152,50 @@ def test_monitoring_schedule_matches_the_plain_loop(knowledge: Knowledge) -> Non
         course = rng.choice(["prevention", "fetal-treatment"])
         _same(pack, course, start, until)
         _same(_random_table(rng), course, start, until)
+
+
+def _plain_contradictions(
+    igg: list[Observation], igm: list[Observation], avidity: list[Observation]
+) -> list[tuple[str, str]]:
+    """I-9 as the pathway read it before: every list grouped by day, same day or not."""
+    found: list[tuple[str, str]] = []
+    for code, name, rows in (
+        ("cmv_igg", "IgG", igg),
+        ("cmv_igm", "IgM", igm),
+        ("cmv_igg_avidity", "IgG avidity", avidity),
+    ):
+        by_day: dict[date, set[str]] = {}
+        for o in rows:
+            if o.result is not None and o.result != "equivocal":
+                by_day.setdefault(o.date, set()).add(o.result)
+        found += [
+            (code, f"CMV {name} both {' and '.join(sorted(results))} on {day}")
+            for day, results in sorted(by_day.items())
+            if len(results) > 1
+        ]
+    positive = next((o.date for o in igg if o.result == "positive"), None)
+    later = [
+        o.date for o in igg if o.result == "negative" and positive is not None and o.date > positive
+    ]
+    if positive is not None and later:
+        found.append(
+            (
+                "cmv_igg",
+                f"CMV IgG positive on {positive} but negative on {later[0]} (reverse seroconversion)",
+            )
+        )
+    return found
+
+
+def test_contradictions_match_the_plain_grouping(knowledge: Knowledge) -> None:
+    rng = random.Random(15)
+    contradictory = 0
+    for case in _golden_cases(knowledge):
+        for on in _days_around(case, rng):
+            igg = infection._of(case, "cmv_igg", on)
+            igm = infection._of(case, "cmv_igm", on)
+            avidity = [o for o in infection._of(case, "cmv_igg_avidity", on) if o.result]
+            expected = _plain_contradictions(igg, igm, avidity)
+            assert infection.contradictions(igg, igm, avidity) == expected, (case.id, on)
+            contradictory += bool(expected)
+    assert contradictory  # the golden cases hold same-day contradictions

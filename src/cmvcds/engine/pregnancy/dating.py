@@ -44,7 +44,7 @@ class PregnancyDating:
         return ga_text(self.day(on))
 
     def date_of(self, days: int) -> date:
-        return self.lmp + timedelta(days=days)
+        return self.lmp + timedelta(days)  # positional: days (the keyword costs 3x, issue 20)
 
     @property
     def edd(self) -> date:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import pairwise
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, Missing
@@ -176,7 +177,8 @@ def _changed_over_time(igm: list[Observation], avidity: list[Observation]) -> li
 def contradictions(
     igg: list[Observation], igm: list[Observation], avidity: list[Observation]
 ) -> list[tuple[str, str]]:
-    """Serology that cannot all be true (I-9): ``(code, what)`` for each contradiction.
+    """Serology that cannot all be true (I-9): ``(code, what)`` for each contradiction (each
+    list in date order, as ``classify_infection`` reads them).
 
     Two different results of one test on the same day, and an IgG negative after a positive IgG
     (IgG does not disappear after a primary infection: a reverse seroconversion is a laboratory
@@ -188,6 +190,8 @@ def contradictions(
         ("cmv_igm", "IgM", igm),
         ("cmv_igg_avidity", "IgG avidity", avidity),
     ):
+        if not _same_day(rows):
+            continue
         by_day: dict[date, set[str]] = {}
         for o in rows:
             if o.result is not None and o.result != "equivocal":
@@ -209,6 +213,12 @@ def contradictions(
             )
         )
     return found
+
+
+def _same_day(rows: list[Observation]) -> bool:
+    """Whether two of ``rows`` (in date order) share a date: else none can contradict another
+    on its day (the common case, decided without grouping)."""
+    return any(a.date == b.date for a, b in pairwise(rows))
 
 
 def _contradictory(conflicts: list[tuple[str, str]]) -> MaternalInfection:

@@ -21,6 +21,7 @@ class PlannedCheck:
     event: ScheduleEvent
     offsets: tuple[int, ...]
     every_days: int | None
+    repeats_from: int  # the day of the first repeat (when ``every_days``)
     what: str  # how an unverified row is named in its alert
 
 
@@ -33,11 +34,13 @@ def monitoring_plan(table: MonitoringTable) -> MonitoringPlan:
     of every case, issue 20)."""
     plan: dict[str, list[PlannedCheck]] = {}
     for row in table.items:
+        offsets = tuple(sorted(set(row.at_days)))
         check = PlannedCheck(
             row,
             ScheduleEvent(row.event),
-            tuple(sorted(set(row.at_days))),
+            offsets,
             row.every_days,
+            (offsets[-1] if offsets else 0) + (row.every_days or 0),
             f"monitoring during valacyclovir: {row.event} ({row.reason})",
         )
         for course in dict.fromkeys(row.applies_to):
@@ -54,15 +57,12 @@ def monitoring_schedule(
     span = (until - start).days  # a check on day d of the course is planned when d < span
     for check in plan.get(course, ()):
         days = [d for d in check.offsets if d < span]
-        every = check.every_days
-        if every:
-            first = (check.offsets[-1] if check.offsets else 0) + every
-            days += range(first, span, every)
+        if check.every_days:
+            days += range(check.repeats_from, span, check.every_days)
         if not days:
             continue
         citations = result.cite(check.row, check.what)
         event, reason = check.event, check.row.reason
-        items += [
-            ScheduleItem(event, start + timedelta(days=d), citations, reason=reason) for d in days
-        ]
+        # timedelta(d) is d days (positional: three times cheaper than the keyword)
+        items += [ScheduleItem(event, start + timedelta(d), citations, None, reason) for d in days]
     return items
