@@ -10,6 +10,8 @@ import gzip
 import json
 import random
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from tests.golden.codec import decode
@@ -199,3 +201,26 @@ def test_contradictions_match_the_plain_grouping(knowledge: Knowledge) -> None:
             assert infection.contradictions(igg, igm, avidity) == expected, (case.id, on)
             contradictory += bool(expected)
     assert contradictory  # the golden cases hold same-day contradictions
+
+
+def test_egfr_shown_is_the_plain_truncation() -> None:
+    rng = random.Random(16)
+    values = [Fraction(rng.randint(-(10**7), 10**7), rng.randint(1, 10**5)) for _ in range(20_000)]
+    values += [Fraction(0), Fraction(-1, 20), Fraction(899, 10), Fraction(8999, 100)]
+    for value in values:
+        assert exclusions._shown(value) == Decimal(int(value * 10)) / 10, value
+        assert str(exclusions._shown(value)) == str(Decimal(int(value * 10)) / 10), value
+
+
+def test_shown_against_tries_the_same_places() -> None:
+    rng = random.Random(17)
+    for _ in range(20_000):
+        value = Decimal(rng.randint(0, 10**8)).scaleb(-rng.randint(0, 8))
+        limit = Decimal(rng.choice(["1.1", "90", "12", "1.10", "0"]))
+        expected = value
+        for places in range(2, 7):
+            shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+            if (shown > limit) == (value > limit) and (shown < limit) == (value < limit):
+                expected = shown
+                break
+        assert str(exclusions.shown_against(value, limit)) == str(expected), (value, limit)

@@ -238,14 +238,18 @@ def _computed_egfr(
     return _shown(clearance.value), method
 
 
+#: 0.01 … 0.000001: the places ``shown_against`` tries, in order.
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(2, 7))
+
+
 def shown_against(value: Decimal, limit: Decimal) -> Decimal:
     """``value`` to 2 decimals, or as many more (up to 6) as it takes to show its side of ``limit``.
 
     97.3 µmol/L is 1.1007 mg/dL: "1.10" would read as not above 1.1, so it is shown as 1.101.
     A value at the limit is shown at the limit (1.1 → 1.10).
     """
-    for places in range(2, 7):
-        shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    for quantum in _QUANTA:
+        shown = value.quantize(quantum, rounding=ROUND_HALF_UP)
         if (shown > limit) == (value > limit) and (shown < limit) == (value < limit):
             return shown
     return value
@@ -265,4 +269,6 @@ def _shown(value: Fraction | Decimal) -> Decimal:
     """The eGFR for display, truncated to one decimal (never rounded up across the limit)."""
     if isinstance(value, Decimal):
         return value
-    return Decimal(int(value * 10)) / 10
+    # int(value * 10) in whole numbers: Fraction arithmetic is slow Python (issue 20)
+    tenths = abs(value.numerator) * 10 // value.denominator
+    return Decimal(tenths if value.numerator >= 0 else -tenths) / 10

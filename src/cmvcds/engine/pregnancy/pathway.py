@@ -9,6 +9,7 @@ It dates the pregnancy, classifies the maternal infection, decides ``valacyclovi
 from __future__ import annotations
 
 from datetime import date
+from itertools import chain
 from typing import Any
 
 from cmvcds.domain.case import Case
@@ -90,6 +91,13 @@ class _Evaluation:
 
     def periconceptional(self) -> tuple[PeriodBounds, bool]:
         """The periconceptional window: the site's setting when chosen, else the default (I-6)."""
+        built = self.t.periconceptional  # the default, built once per pack
+        if (
+            built is not None
+            and self.settings.get(_PERI_FROM) is None
+            and self.settings.get(_PERI_TO) is None
+        ):
+            return built, False
         default = self.t.timing.periconceptional
         days = [default.from_day, default.to_day]
         chosen = 0
@@ -482,7 +490,7 @@ def _sentence(text: str) -> str:
 
 
 def _union(*groups: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(c for group in groups for c in group))
+    return tuple(dict.fromkeys(chain.from_iterable(groups)))
 
 
 def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings) -> PathwayResult:
