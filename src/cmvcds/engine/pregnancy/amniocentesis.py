@@ -52,7 +52,7 @@ def earliest_amniocentesis(
     latest_onset: date, dating: PregnancyDating, protocol: PregnancyProtocol
 ) -> date:
     """Rule A4: the later of (latest plausible onset + 8 weeks) and the date of GA 20+1."""
-    after_onset = latest_onset + timedelta(days=protocol.amniocentesis_after_onset.days)
+    after_onset = latest_onset + timedelta(protocol.amniocentesis_after_onset.days)  # days
     floor = dating.date_of(protocol.amniocentesis_not_before.days)
     return max(after_onset, floor)
 

@@ -164,6 +164,8 @@ def _changed_over_time(igm: list[Observation], avidity: list[Observation]) -> li
     different result is named rather than dropped without a word (issue 14 item 2)."""
     notes = []
     for name, rows in (("CMV IgM", igm), ("IgG avidity", avidity)):
+        if len(rows) < 2:
+            continue  # one result cannot differ from another
         results = [(o.date, o.result) for o in rows if o.result is not None]
         if len({r for _, r in results}) > 1:
             shown = "; ".join(f"{r} on {d}" for d, r in results)
