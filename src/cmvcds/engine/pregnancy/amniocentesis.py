@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from cmvcds.domain.case import Case, Pregnancy
 from cmvcds.domain.results import Alert, PathwayResult, ScheduleItem
@@ -15,8 +15,7 @@ from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
 __all__ = ["Amniocentesis", "amniocenteses", "earliest_amniocentesis", "plan_amniocentesis"]
 
 
-@dataclass(frozen=True)
-class Amniocentesis:
+class Amniocentesis(NamedTuple):
     """One amniotic-fluid CMV PCR: sampled on ``sampled``, known on ``reported``."""
 
     sampled: date

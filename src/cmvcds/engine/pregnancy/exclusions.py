@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Missing, PathwayResult
@@ -30,8 +30,7 @@ __all__ = ["Exclusions", "check_exclusions", "shown_against"]
 _GFR_CODES = {"egfr": "mL/min/1.73 m²", "creatinine_clearance_24h": "mL/min"}
 
 
-@dataclass(frozen=True)
-class Exclusions:
+class Exclusions(NamedTuple):
     """What excludes (reasons), whether any is renal, what is missing, and the renal findings."""
 
     excluded: tuple[str, ...]

@@ -10,9 +10,9 @@ date order, so the order in which a case lists them never matters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, Missing
@@ -49,8 +49,7 @@ def detected(o: Observation) -> bool:
     return o.value is not None and o.value > 0
 
 
-@dataclass(frozen=True)
-class OnsetWindow:
+class OnsetWindow(NamedTuple):
     """When the primary infection began: after ``earliest - 1`` and on or before ``latest``.
 
     ``earliest`` is None when nothing bounds the onset from below ("on or before ``latest``").
@@ -64,8 +63,9 @@ class OnsetWindow:
         return [self.earliest, self.latest]
 
 
-@dataclass(frozen=True)
-class MaternalInfection:
+class MaternalInfection(NamedTuple):
+    """The maternal infection status, why, and what it needs (an immutable named tuple)."""
+
     status: str
     reasons: tuple[str, ...]
     criterion: str | None = None
@@ -76,8 +76,7 @@ class MaternalInfection:
     rules: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class PeriodBounds:
+class PeriodBounds(NamedTuple):
     """The periconceptional window in days from the LMP (both ends inclusive)."""
 
     from_day: int
@@ -123,7 +122,7 @@ def classify_infection(
     )
     changed = _changed_over_time(igm, avidity)
     if changed:
-        found = replace(found, reasons=(*found.reasons, *changed))
+        found = found._replace(reasons=(*found.reasons, *changed))
     return _with_symptom_onset(found, _symptom_onset(case))
 
 
