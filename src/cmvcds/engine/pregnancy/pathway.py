@@ -42,6 +42,7 @@ from cmvcds.engine.pregnancy.infection import (
 )
 from cmvcds.engine.pregnancy.monitoring import monitoring_schedule
 from cmvcds.engine.pregnancy.prevention import (
+    Course,
     course_of,
     exclusion_outcome,
     indication_for_prevention,
@@ -264,17 +265,11 @@ class _Evaluation:
         )
         rules = (*indication.rules, *course.rules)
         stop_citations = _union(base, protocol.stop_without_amniocentesis.citations)
-        stop_item = ScheduleItem(
-            ScheduleEvent.STOP_VALACYCLOVIR,
-            course.stop,
-            stop_citations,
-            reason=f"prevention course: {course.stop_rule}",
-        )
         if course.stop <= on:
             # The course is over: its stop date matters when a result ended it or a course was given.
             given = any(t.drug == "valacyclovir" for t in self.case.therapy)
             if course.by_result or given:
-                result.schedule.append(stop_item)
+                result.schedule.append(_stop_item(course, stop_citations))
             if not (course.by_result and any(a.positive for a in amnios)):
                 self._overdue(course.stop, course.ended_because, dating, stop_citations)
             ended = f"The prevention course ends on {course.stop}: {course.ended_because}."
@@ -329,7 +324,7 @@ class _Evaluation:
             )
         )
         result.regimens.append(regimen)
-        result.schedule.append(stop_item)
+        result.schedule.append(_stop_item(course, stop_citations))
         result.schedule.extend(
             monitoring_schedule(self.t.monitoring, "prevention", start, course.stop, result)
         )
@@ -470,6 +465,16 @@ class _Evaluation:
         result.schedule += monitoring_schedule(
             self.t.monitoring, "fetal-treatment", start, dating.edd, result
         )
+
+
+def _stop_item(course: Course, citations: tuple[str, ...]) -> ScheduleItem:
+    """The prevention course's stop date as a schedule item (built only when it is shown)."""
+    return ScheduleItem(
+        ScheduleEvent.STOP_VALACYCLOVIR,
+        course.stop,
+        citations,
+        reason=f"prevention course: {course.stop_rule}",
+    )
 
 
 def _combine(outcomes: list[Outcome]) -> Outcome:
