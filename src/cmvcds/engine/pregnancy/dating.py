@@ -46,7 +46,7 @@ class PregnancyDating(NamedTuple):
         return ga_text(self.day(on))
 
     def date_of(self, days: int) -> date:
-        return self.lmp + timedelta(days)  # positional: days (the keyword costs 3x, issue 20)
+        return self.lmp + timedelta(days)  # positional: days (the keyword form is slower)
 
     @property
     def edd(self) -> date:
