@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from cmvcds.domain.case import Case, Pregnancy
 from cmvcds.domain.results import Alert, PathwayResult, ScheduleItem
@@ -15,8 +15,7 @@ from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
 __all__ = ["Amniocentesis", "amniocenteses", "earliest_amniocentesis", "plan_amniocentesis"]
 
 
-@dataclass(frozen=True)
-class Amniocentesis:
+class Amniocentesis(NamedTuple):
     """One amniotic-fluid CMV PCR: sampled on ``sampled``, known on ``reported``."""
 
     sampled: date
@@ -52,7 +51,7 @@ def earliest_amniocentesis(
     latest_onset: date, dating: PregnancyDating, protocol: PregnancyProtocol
 ) -> date:
     """Rule A4: the later of (latest plausible onset + 8 weeks) and the date of GA 20+1."""
-    after_onset = latest_onset + timedelta(days=protocol.amniocentesis_after_onset.days)
+    after_onset = latest_onset + timedelta(protocol.amniocentesis_after_onset.days)  # days
     floor = dating.date_of(protocol.amniocentesis_not_before.days)
     return max(after_onset, floor)
 

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.engine.renal import ckd_epi_2021
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.drugs import RenalFormulas
-from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol, Threshold
+from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
 
 __all__ = ["Exclusions", "check_exclusions", "shown_against"]
 
@@ -30,8 +30,7 @@ __all__ = ["Exclusions", "check_exclusions", "shown_against"]
 _GFR_CODES = {"egfr": "mL/min/1.73 m²", "creatinine_clearance_24h": "mL/min"}
 
 
-@dataclass(frozen=True)
-class Exclusions:
+class Exclusions(NamedTuple):
     """What excludes (reasons), whether any is renal, what is missing, and the renal findings."""
 
     excluded: tuple[str, ...]
@@ -39,6 +38,47 @@ class Exclusions:
     missing: tuple[Missing, ...]
     findings: dict[str, Any]
     citations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """The three thresholds as printed (``< 12 years`` …) and what their citations name: written
+    once per pack, not three times a case (issue 20)."""
+
+    protocol: PregnancyProtocol
+    age: str
+    creatinine: str
+    egfr: str
+    age_cited: str
+    creatinine_cited: str
+    egfr_cited: str
+    no_age: Missing
+
+
+def _wording_of(protocol: PregnancyProtocol) -> _Wording:
+    age = protocol.exclusion_age.text()
+    creatinine = protocol.exclusion_creatinine.text()
+    egfr = protocol.exclusion_egfr.text()
+    return _Wording(
+        protocol,
+        age,
+        creatinine,
+        egfr,
+        f"age exclusion ({age})",
+        f"creatinine exclusion ({creatinine}; unit assumed)",
+        f"glomerular filtration exclusion ({egfr}; equation not stated)",
+        Missing("patient.birth_date", f"age is an exclusion criterion ({age}) and enters the eGFR"),
+    )
+
+
+def _pack_wording(knowledge: Knowledge) -> _Wording:
+    return _wording_of(knowledge.table("pregnancy_protocol", PregnancyProtocol))
+
+
+def _wording(protocol: PregnancyProtocol, knowledge: Knowledge) -> _Wording:
+    """The pack's wording when ``protocol`` is the pack's own table (both callers), else its own."""
+    found = knowledge.derived(_pack_wording)
+    return found if found.protocol is protocol else _wording_of(protocol)
 
 
 def check_exclusions(
@@ -50,6 +90,7 @@ def check_exclusions(
     since: date | None = None,
 ) -> Exclusions:
     """Rule A7 on ``on``; with ``since``, renal results older than it do not count (I-11)."""
+    words = _wording(protocol, knowledge)
     reasons: list[str] = []
     renal = False
     missing: list[Missing] = []
@@ -57,23 +98,18 @@ def check_exclusions(
     citations: list[str] = []
     age = case.patient.age_on(on)
     rule = protocol.exclusion_age
-    citations += result.cite(rule, f"age exclusion ({rule.text()})")
+    citations += result.cite(rule, words.age_cited)
     if age is None:
-        missing.append(
-            Missing(
-                "patient.birth_date",
-                f"age is an exclusion criterion ({rule.text()}) and enters the eGFR",
-            )
-        )
+        missing.append(words.no_age)
     elif rule.met_by(age):
-        reasons.append(f"Age {age} years {rule.text()}: excluded (rule A7).")
+        reasons.append(f"Age {age} years {words.age}: excluded (rule A7).")
     latest = _latest(case, ("creatinine",), on)
     creatinine = latest if latest is not None and _current(latest, since) else None
     rule = protocol.exclusion_creatinine
-    citations += result.cite(rule, f"creatinine exclusion ({rule.text()}; unit assumed)")
+    citations += result.cite(rule, words.creatinine_cited)
     if creatinine is None or creatinine.value is None:
         missing.append(
-            Missing("creatinine", _why_missing("creatinine", latest, since, rule.text()))
+            Missing("creatinine", _why_missing("creatinine", latest, since, words.creatinine))
         )
     else:
         findings["creatinine_mg_dl"] = shown_against(creatinine.value, rule.limit)
@@ -81,13 +117,11 @@ def check_exclusions(
         if rule.met_by(creatinine.value):
             renal = True
             reasons.append(
-                f"Creatinine {_mg_dl(creatinine, rule.limit)} on {creatinine.date} {rule.text()}: excluded (rule A7)."
+                f"Creatinine {_mg_dl(creatinine, rule.limit)} on {creatinine.date} {words.creatinine}: excluded (rule A7)."
             )
     rule = protocol.exclusion_egfr
-    citations += result.cite(
-        rule, f"glomerular filtration exclusion ({rule.text()}; equation not stated)"
-    )
-    latest = _latest(case, tuple(_GFR_CODES), on)
+    citations += result.cite(rule, words.egfr_cited)
+    latest = _latest(case, _GFR, on)
     reported = latest if latest is not None and _current(latest, since) else None
     if reported is not None and creatinine is not None and reported.date < creatinine.date:
         reported = None  # older than the creatinine it should describe
@@ -98,7 +132,7 @@ def check_exclusions(
         if rule.met_by(reported.value):
             renal = True
             reasons.append(
-                f"{_gfr_name(reported.code)} {reported.value} {unit} on {reported.date} {rule.text()}: excluded (rule A7)."
+                f"{_gfr_name(reported.code)} {reported.value} {unit} on {reported.date} {words.egfr}: excluded (rule A7)."
             )
     else:
         computed = _computed_egfr(case, age, creatinine, protocol, knowledge, citations)
@@ -112,17 +146,28 @@ def check_exclusions(
         else:
             if computed is not None:
                 findings["egfr_computed"], findings["egfr_computed_method"] = computed
-            missing.append(Missing("egfr", _why_no_gfr(latest, creatinine, since, computed, rule)))
+            missing.append(
+                Missing("egfr", _why_no_gfr(latest, creatinine, since, computed, words.egfr))
+            )
     return Exclusions(
         tuple(reasons), renal, tuple(missing), findings, tuple(dict.fromkeys(citations))
     )
 
 
+_GFR = tuple(_GFR_CODES)
+
+
 def _latest(case: Case, codes: tuple[str, ...], on: date) -> Observation | None:
-    found = [
-        o for code in codes for o in case.results(code) if o.date <= on and o.value is not None
-    ]
-    return max(found, key=lambda o: o.date) if found else None
+    """The latest result with a value on or before ``on``; of several on that day, the first
+    listed (``codes`` in order, each oldest first)."""
+    best: Observation | None = None
+    for code in codes:
+        for o in case.results(code):
+            if o.date > on:
+                break
+            if o.value is not None and (best is None or o.date > best.date):
+                best = o
+    return best
 
 
 def _current(observation: Observation, since: date | None) -> bool:
@@ -143,11 +188,11 @@ def _why_no_gfr(
     creatinine: Observation | None,
     since: date | None,
     computed: tuple[Decimal, str] | None,
-    rule: Threshold,
+    limit: str,
 ) -> str:
     ask = (
         "report the laboratory's eGFR or a measured creatinine clearance "
-        f"(exclusion {rule.text()}, rule A7)"
+        f"(exclusion {limit}, rule A7)"
     )
     if latest is not None and since is not None and latest.date < since:
         why = f"the latest GFR ({latest.date}) predates this pregnancy (LMP {since}): {ask}"
@@ -158,7 +203,7 @@ def _why_no_gfr(
     if computed is not None:
         why += (
             f"; CKD-EPI 2021 from the creatinine gives {computed[0]} mL/min/1.73 m², shown for information "
-            f"only: {rule.text()} does not exclude on a computed value, because the protocol does not name its equation and "
+            f"only: {limit} does not exclude on a computed value, because the protocol does not name its equation and "
             "CKD-EPI is not validated in pregnancy, where creatinine-based estimates run low (I-4)"
         )
     return why
@@ -192,14 +237,18 @@ def _computed_egfr(
     return _shown(clearance.value), method
 
 
+#: 0.01 … 0.000001: the places ``shown_against`` tries, in order.
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(2, 7))
+
+
 def shown_against(value: Decimal, limit: Decimal) -> Decimal:
     """``value`` to 2 decimals, or as many more (up to 6) as it takes to show its side of ``limit``.
 
     97.3 µmol/L is 1.1007 mg/dL: "1.10" would read as not above 1.1, so it is shown as 1.101.
     A value at the limit is shown at the limit (1.1 → 1.10).
     """
-    for places in range(2, 7):
-        shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    for quantum in _QUANTA:
+        shown = value.quantize(quantum, rounding=ROUND_HALF_UP)
         if (shown > limit) == (value > limit) and (shown < limit) == (value < limit):
             return shown
     return value
@@ -219,4 +268,6 @@ def _shown(value: Fraction | Decimal) -> Decimal:
     """The eGFR for display, truncated to one decimal (never rounded up across the limit)."""
     if isinstance(value, Decimal):
         return value
-    return Decimal(int(value * 10)) / 10
+    # int(value * 10) in whole numbers: Fraction arithmetic is slow Python (issue 20)
+    tenths = abs(value.numerator) * 10 // value.denominator
+    return Decimal(tenths if value.numerator >= 0 else -tenths) / 10

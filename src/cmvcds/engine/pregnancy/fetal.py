@@ -11,6 +11,7 @@ named finding its measurement contradicts is asked to be confirmed (I-12).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -28,9 +29,11 @@ from cmvcds.knowledge.schemas.pregnancy import (
 
 __all__ = [
     "FetalSigns",
+    "SignIndex",
     "classify_exam",
     "fetal_blood_signs",
     "fetal_outcome",
+    "sign_index",
     "signs_before_amniocentesis",
     "signs_of_fetus",
 ]
@@ -79,17 +82,43 @@ MEASUREMENTS = (
 )
 
 
-def classify_exam(exam: Ultrasound, table: FetalSignTable, result: PathwayResult) -> FetalSigns:
+@dataclass(frozen=True)
+class SignIndex:
+    """Table 1 indexed once per pack: its rows by finding, and for each measurement an
+    examination can carry, the rows it decides by finding (they were searched per examination)."""
+
+    table: FetalSignTable
+    rows_of: dict[str, tuple[FetalSign, ...]]
+    measured: tuple[tuple[str, tuple[tuple[str, tuple[FetalSign, ...]], ...]], ...]
+
+
+def sign_index(table: FetalSignTable) -> SignIndex:
+    """The ``SignIndex`` of ``table`` (rows in the table's order)."""
+    rows_of: dict[str, list[FetalSign]] = {}
+    for row in table.signs:
+        rows_of.setdefault(row.finding, []).append(row)
+    measured = tuple(
+        (
+            name,
+            tuple((finding, tuple(rows)) for finding, rows in table.rows_measured_by(name).items()),
+        )
+        for name in MEASUREMENTS
+    )
+    return SignIndex(table, {finding: tuple(rows) for finding, rows in rows_of.items()}, measured)
+
+
+def classify_exam(exam: Ultrasound, index: SignIndex, result: PathwayResult) -> FetalSigns:
     """Classify every finding of one ultrasound examination under Table 1, and every measurement.
 
     A measurement decides the sign it measures whether or not the finding is named (I-12): a
     cisterna magna of 12 mm is a severe sign with no finding listed. A named finding whose
     measurement contradicts its definition is not classified and is asked to be confirmed.
     """
+    table = index.table
     signs = FetalSigns(exam=exam.date)
     named = set(exam.findings)
     for finding in sorted(named):
-        rows = [row for row in table.signs if row.finding == finding]
+        rows = index.rows_of.get(finding, ())
         if not rows:
             signs.not_counted.append(f"{finding} (not a Table 1 sign)")
             continue
@@ -115,23 +144,23 @@ def classify_exam(exam: Ultrasound, table: FetalSignTable, result: PathwayResult
         else:
             text = row.label + (f" ({measured})" if measured else "")
             getattr(signs, row.category).append(text)
-    for name in MEASUREMENTS:
+    for name, decided in index.measured:
         if getattr(exam, name) is None:
             continue
-        for finding, rows in table.rows_measured_by(name).items():
+        for finding, decided_rows in decided:
             if finding not in named:
-                _unnamed(exam, finding, rows, signs, table, result)
+                _unnamed(exam, finding, decided_rows, signs, table, result)
     return signs
 
 
-def _defined_by(rows: list[FetalSign]) -> Measurement | None:
+def _defined_by(rows: Sequence[FetalSign]) -> Measurement | None:
     return next((r.defined_by for r in rows if r.defined_by is not None), None)
 
 
 def _contradicted(
     exam: Ultrasound,
     finding: str,
-    rows: list[FetalSign],
+    rows: Sequence[FetalSign],
     signs: FetalSigns,
     table: FetalSignTable,
     result: PathwayResult,
@@ -175,7 +204,7 @@ def _contradicted(
 def _unnamed(
     exam: Ultrasound,
     finding: str,
-    rows: list[FetalSign],
+    rows: Sequence[FetalSign],
     signs: FetalSigns,
     table: FetalSignTable,
     result: PathwayResult,
@@ -197,7 +226,7 @@ def _unnamed(
     getattr(signs, row.category).append(f"{row.label} ({measured}; measured, finding not named)")
 
 
-def _row_for(exam: Ultrasound, rows: list[FetalSign]) -> tuple[FetalSign | None, str | None]:
+def _row_for(exam: Ultrasound, rows: Sequence[FetalSign]) -> tuple[FetalSign | None, str | None]:
     """The row whose condition holds, and the measurement as shown; (None, None) if unmeasured."""
     if all(row.when is None for row in rows):
         return rows[0], None
@@ -269,7 +298,7 @@ def signs_of_fetus(
     case: Case,
     on: date,
     fetus: int | None,
-    table: FetalSignTable,
+    index: SignIndex,
     protocol: PregnancyProtocol,
     result: PathwayResult,
     fetuses: int = 1,
@@ -282,7 +311,7 @@ def signs_of_fetus(
     """
     exams = [u for u in case.ultrasound if u.date <= on and _same_fetus(u.fetus, fetus, fetuses)]
     latest = max(exams, key=lambda u: u.date) if exams else None
-    signs = classify_exam(latest, table, result) if latest else FetalSigns()
+    signs = classify_exam(latest, index, result) if latest else FetalSigns()
     fetal_blood_signs(case, on, fetus, protocol, signs, result, fetuses)
     if fetuses > 1:
         signs.unattributed += [
@@ -303,7 +332,7 @@ def signs_before_amniocentesis(
     case: Case,
     on: date,
     fetuses: int,
-    table: FetalSignTable,
+    index: SignIndex,
     protocol: PregnancyProtocol,
     result: PathwayResult,
 ) -> dict[str, object]:
@@ -315,7 +344,7 @@ def signs_before_amniocentesis(
     """
     shown: dict[str, object] = {}
     for fetus in [None] if fetuses == 1 else list(range(1, fetuses + 1)):
-        signs = signs_of_fetus(case, on, fetus, table, protocol, result, fetuses)
+        signs = signs_of_fetus(case, on, fetus, index, protocol, result, fetuses)
         finding = signs.as_finding()
         if signs.exam is not None and len(finding) > 1:
             shown[f"fetus {fetus}" if fetus else "fetus"] = finding

@@ -10,9 +10,9 @@ date order, so the order in which a case lists them never matters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import pairwise
+from typing import NamedTuple
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, Missing
@@ -49,8 +49,7 @@ def detected(o: Observation) -> bool:
     return o.value is not None and o.value > 0
 
 
-@dataclass(frozen=True)
-class OnsetWindow:
+class OnsetWindow(NamedTuple):
     """When the primary infection began: after ``earliest - 1`` and on or before ``latest``.
 
     ``earliest`` is None when nothing bounds the onset from below ("on or before ``latest``").
@@ -64,8 +63,9 @@ class OnsetWindow:
         return [self.earliest, self.latest]
 
 
-@dataclass(frozen=True)
-class MaternalInfection:
+class MaternalInfection(NamedTuple):
+    """The maternal infection status, why, and what it needs (an immutable named tuple)."""
+
     status: str
     reasons: tuple[str, ...]
     criterion: str | None = None
@@ -76,8 +76,7 @@ class MaternalInfection:
     rules: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class PeriodBounds:
+class PeriodBounds(NamedTuple):
     """The periconceptional window in days from the LMP (both ends inclusive)."""
 
     from_day: int
@@ -104,13 +103,13 @@ def classify_infection(
     ``window_start`` is the first day of the periconceptional window (I-6): a CMV IgG positive
     before it is immunity that precedes this pregnancy (rule I-13).
     """
-    seen = [o for o in case.observations if o.date <= on]
-    igg = _of(seen, "cmv_igg")
-    igm = _of(seen, "cmv_igm")
-    avidity = [o for o in _of(seen, "cmv_igg_avidity") if o.result is not None]
-    maternal = tuple(protocol.primary_dna_specimens.specimens)
-    dna = [o for o in _of(seen, "cmv_dna") if o.specimen in maternal]
-    plasma = [o for o in _of(seen, "cmv_dna") if o.specimen == "plasma" and detected(o)]
+    igg = _of(case, "cmv_igg", on)
+    igm = _of(case, "cmv_igm", on)
+    avidity = [o for o in _of(case, "cmv_igg_avidity", on) if o.result is not None]
+    maternal = protocol.primary_dna_specimens.specimens
+    every_dna = _of(case, "cmv_dna", on)
+    dna = [o for o in every_dna if o.specimen in maternal]
+    plasma = [o for o in every_dna if o.specimen == "plasma" and detected(o)]
     markers = sorted(
         [o.date for o in igg + igm if o.result == "positive"]
         + [o.date for o in dna + plasma if detected(o)]
@@ -123,7 +122,7 @@ def classify_infection(
     )
     changed = _changed_over_time(igm, avidity)
     if changed:
-        found = replace(found, reasons=(*found.reasons, *changed))
+        found = found._replace(reasons=(*found.reasons, *changed))
     return _with_symptom_onset(found, _symptom_onset(case))
 
 
@@ -164,6 +163,8 @@ def _changed_over_time(igm: list[Observation], avidity: list[Observation]) -> li
     different result is named rather than dropped without a word (issue 14 item 2)."""
     notes = []
     for name, rows in (("CMV IgM", igm), ("IgG avidity", avidity)):
+        if len(rows) < 2:
+            continue  # one result cannot differ from another
         results = [(o.date, o.result) for o in rows if o.result is not None]
         if len({r for _, r in results}) > 1:
             shown = "; ".join(f"{r} on {d}" for d, r in results)
@@ -177,7 +178,8 @@ def _changed_over_time(igm: list[Observation], avidity: list[Observation]) -> li
 def contradictions(
     igg: list[Observation], igm: list[Observation], avidity: list[Observation]
 ) -> list[tuple[str, str]]:
-    """Serology that cannot all be true (I-9): ``(code, what)`` for each contradiction.
+    """Serology that cannot all be true (I-9): ``(code, what)`` for each contradiction (each
+    list in date order, as ``classify_infection`` reads them).
 
     Two different results of one test on the same day, and an IgG negative after a positive IgG
     (IgG does not disappear after a primary infection: a reverse seroconversion is a laboratory
@@ -189,6 +191,8 @@ def contradictions(
         ("cmv_igm", "IgM", igm),
         ("cmv_igg_avidity", "IgG avidity", avidity),
     ):
+        if not _same_day(rows):
+            continue
         by_day: dict[date, set[str]] = {}
         for o in rows:
             if o.result is not None and o.result != "equivocal":
@@ -210,6 +214,12 @@ def contradictions(
             )
         )
     return found
+
+
+def _same_day(rows: list[Observation]) -> bool:
+    """Whether two of ``rows`` (in date order) share a date: else none can contradict another
+    on its day (the common case, decided without grouping)."""
+    return any(a.date == b.date for a, b in pairwise(rows))
 
 
 def _contradictory(conflicts: list[tuple[str, str]]) -> MaternalInfection:
@@ -240,11 +250,17 @@ def _contradictory(conflicts: list[tuple[str, str]]) -> MaternalInfection:
     )
 
 
-def _of(seen: Iterable[Observation], code: str) -> list[Observation]:
-    return sorted(
-        (o for o in seen if o.code == code),
-        key=lambda o: (o.date, o.result or "", o.specimen or ""),
-    )
+def _of(case: Case, code: str, on: date) -> list[Observation]:
+    """The results of ``code`` dated on or before ``on``, by date, then result and specimen (the
+    case's index holds them by date, in the case's order within a day)."""
+    found = [o for o in case.results(code) if o.date <= on]
+    if len(found) > 1:
+        found.sort(key=_order)
+    return found
+
+
+def _order(o: Observation) -> tuple[date, str, str]:
+    return (o.date, o.result or "", o.specimen or "")
 
 
 def _classify(

@@ -2,35 +2,68 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 from cmvcds.domain.results import PathwayResult, ScheduleItem
 from cmvcds.domain.vocabulary import ScheduleEvent
-from cmvcds.knowledge.schemas.pregnancy import MonitoringTable
+from cmvcds.knowledge.schemas.pregnancy import MonitoringItem, MonitoringTable
 
-__all__ = ["monitoring_schedule"]
+__all__ = ["MonitoringPlan", "PlannedCheck", "monitoring_plan", "monitoring_schedule"]
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    """One Table 2 row as a course reads it: its fixed day offsets (distinct, ascending), then
+    every ``every_days`` after the last of them (or after the start)."""
+
+    row: MonitoringItem
+    event: ScheduleEvent
+    offsets: tuple[int, ...]
+    every_days: int | None
+    repeats_from: int  # the day of the first repeat (when ``every_days``)
+    what: str  # how an unverified row is named in its alert
+
+
+#: The checks of each course (``prevention``/``fetal-treatment``), in the table's order.
+MonitoringPlan = dict[str, tuple[PlannedCheck, ...]]
+
+
+def monitoring_plan(table: MonitoringTable) -> MonitoringPlan:
+    """Table 2 by course, read once per pack (it was filtered and sorted again for every course
+    of every case, issue 20)."""
+    plan: dict[str, list[PlannedCheck]] = {}
+    for row in table.items:
+        offsets = tuple(sorted(set(row.at_days)))
+        check = PlannedCheck(
+            row,
+            ScheduleEvent(row.event),
+            offsets,
+            row.every_days,
+            (offsets[-1] if offsets else 0) + (row.every_days or 0),
+            f"monitoring during valacyclovir: {row.event} ({row.reason})",
+        )
+        for course in dict.fromkeys(row.applies_to):
+            plan.setdefault(course, []).append(check)
+    return {course: tuple(checks) for course, checks in plan.items()}
 
 
 def monitoring_schedule(
-    table: MonitoringTable, course: str, start: date, until: date, result: PathwayResult
+    plan: MonitoringPlan, course: str, start: date, until: date, result: PathwayResult
 ) -> list[ScheduleItem]:
-    """Every planned check of ``course`` (``prevention``/``fetal-treatment``) from ``start`` to before ``until``."""
+    """Every planned check of ``course`` (``prevention``/``fetal-treatment``) from ``start`` to
+    before ``until``: the fixed offsets, then the repeats, counted by arithmetic."""
     items: list[ScheduleItem] = []
-    for row in table.items:
-        if course not in row.applies_to:
+    span = (until - start).days  # a check on day d of the course is planned when d < span
+    first = start.toordinal()  # day d is the date of ordinal first + d (cheaper than a timedelta)
+    of = date.fromordinal
+    for check in plan.get(course, ()):
+        days = [d for d in check.offsets if d < span]
+        if check.every_days:
+            days += range(check.repeats_from, span, check.every_days)
+        if not days:
             continue
-        offsets = sorted(set(row.at_days))
-        if row.every_days:
-            day = (offsets[-1] if offsets else 0) + row.every_days
-            while start + timedelta(days=day) < until:
-                offsets.append(day)
-                day += row.every_days
-        planned = [start + timedelta(days=d) for d in offsets if start + timedelta(days=d) < until]
-        if not planned:
-            continue
-        citations = result.cite(row, f"monitoring during valacyclovir: {row.event} ({row.reason})")
-        items += [
-            ScheduleItem(ScheduleEvent(row.event), day, citations, reason=row.reason)
-            for day in planned
-        ]
+        citations = result.cite(check.row, check.what)
+        event, reason = check.event, check.row.reason
+        items += [ScheduleItem(event, of(first + d), citations, None, reason) for d in days]
     return items

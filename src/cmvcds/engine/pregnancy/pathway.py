@@ -9,6 +9,7 @@ It dates the pregnancy, classifies the maternal infection, decides ``valacyclovi
 from __future__ import annotations
 
 from datetime import date
+from itertools import chain
 from typing import Any
 
 from cmvcds.domain.case import Case
@@ -41,6 +42,7 @@ from cmvcds.engine.pregnancy.infection import (
 )
 from cmvcds.engine.pregnancy.monitoring import monitoring_schedule
 from cmvcds.engine.pregnancy.prevention import (
+    Course,
     course_of,
     exclusion_outcome,
     indication_for_prevention,
@@ -48,7 +50,6 @@ from cmvcds.engine.pregnancy.prevention import (
 from cmvcds.engine.pregnancy.regimen import course_start, valacyclovir_regimen
 from cmvcds.engine.pregnancy.tables import PregnancyTables, pregnancy_tables
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.pregnancy import ga_days
 
 __all__ = ["evaluate"]
 
@@ -91,6 +92,13 @@ class _Evaluation:
 
     def periconceptional(self) -> tuple[PeriodBounds, bool]:
         """The periconceptional window: the site's setting when chosen, else the default (I-6)."""
+        built = self.t.periconceptional  # the default, built once per pack
+        if (
+            built is not None
+            and self.settings.get(_PERI_FROM) is None
+            and self.settings.get(_PERI_TO) is None
+        ):
+            return built, False
         default = self.t.timing.periconceptional
         days = [default.from_day, default.to_day]
         chosen = 0
@@ -129,16 +137,7 @@ class _Evaluation:
         self._lmp = dating.lmp
         result.findings["gestational_age"] = dating.ga(self.on)
         result.findings["dating"] = {"basis": dating.basis, "lmp": dating.lmp, "edd": dating.edd}
-        protocol = self.t.protocol
-        landmarks = sorted(
-            (
-                protocol.amniocentesis_not_before.ga,
-                protocol.prevention_onset_before.ga,
-                protocol.stop_without_amniocentesis.ga,
-            ),
-            key=ga_days,
-        )  # the protocol's own landmarks, so a signed-off change moves them everywhere
-        result.findings["key_dates"] = {ga: dating.date_of(ga_days(ga)) for ga in landmarks}
+        result.findings["key_dates"] = {ga: dating.date_of(days) for ga, days in self.t.landmarks}
         if pregnancy.fetuses > 1:
             result.findings["fetuses"] = pregnancy.fetuses
         peri, site_window = self.periconceptional()
@@ -266,17 +265,11 @@ class _Evaluation:
         )
         rules = (*indication.rules, *course.rules)
         stop_citations = _union(base, protocol.stop_without_amniocentesis.citations)
-        stop_item = ScheduleItem(
-            ScheduleEvent.STOP_VALACYCLOVIR,
-            course.stop,
-            stop_citations,
-            reason=f"prevention course: {course.stop_rule}",
-        )
         if course.stop <= on:
             # The course is over: its stop date matters when a result ended it or a course was given.
             given = any(t.drug == "valacyclovir" for t in self.case.therapy)
             if course.by_result or given:
-                result.schedule.append(stop_item)
+                result.schedule.append(_stop_item(course, stop_citations))
             if not (course.by_result and any(a.positive for a in amnios)):
                 self._overdue(course.stop, course.ended_because, dating, stop_citations)
             ended = f"The prevention course ends on {course.stop}: {course.ended_because}."
@@ -331,7 +324,7 @@ class _Evaluation:
             )
         )
         result.regimens.append(regimen)
-        result.schedule.append(stop_item)
+        result.schedule.append(_stop_item(course, stop_citations))
         result.schedule.extend(
             monitoring_schedule(self.t.monitoring, "prevention", start, course.stop, result)
         )
@@ -411,7 +404,7 @@ class _Evaluation:
         missing: list[Missing] = []
         for fetus in infected:
             signs = signs_of_fetus(self.case, on, fetus, self.t.signs, protocol, result, fetuses)
-            outcome, why_fetus, gaps = fetal_outcome(signs, self.t.signs, result)
+            outcome, why_fetus, gaps = fetal_outcome(signs, self.t.signs.table, result)
             label = f"fetus {fetus}" if fetus else "fetus"
             readings[label] = signs
             outcomes.append(outcome)
@@ -474,6 +467,16 @@ class _Evaluation:
         )
 
 
+def _stop_item(course: Course, citations: tuple[str, ...]) -> ScheduleItem:
+    """The prevention course's stop date as a schedule item (built only when it is shown)."""
+    return ScheduleItem(
+        ScheduleEvent.STOP_VALACYCLOVIR,
+        course.stop,
+        citations,
+        reason=f"prevention course: {course.stop_rule}",
+    )
+
+
 def _combine(outcomes: list[Outcome]) -> Outcome:
     """One decision for several infected fetuses: agreement, else specialist review."""
     distinct = set(outcomes)
@@ -492,7 +495,7 @@ def _sentence(text: str) -> str:
 
 
 def _union(*groups: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(c for group in groups for c in group))
+    return tuple(dict.fromkeys(chain.from_iterable(groups)))
 
 
 def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings) -> PathwayResult:

@@ -8,8 +8,8 @@ already given) until the amniocentesis result is reported, or until 26+0 without
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import AlertCode, Outcome, Severity
@@ -28,8 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Indication:
+class Indication(NamedTuple):
     """Whether the prevention indication holds: ``outcome`` None means it does."""
 
     outcome: Outcome | None
@@ -38,8 +37,7 @@ class Indication:
     missing: tuple[Missing, ...] = ()
 
 
-@dataclass(frozen=True)
-class Course:
+class Course(NamedTuple):
     """The prevention course's stop date and why."""
 
     stop: date

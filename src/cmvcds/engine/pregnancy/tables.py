@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cmvcds.engine.pregnancy.fetal import SignIndex, sign_index
+from cmvcds.engine.pregnancy.infection import PeriodBounds
+from cmvcds.engine.pregnancy.monitoring import MonitoringPlan, monitoring_plan
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.pregnancy import (
     DatingRules,
@@ -20,11 +23,16 @@ __all__ = ["PregnancyTables", "pregnancy_tables"]
 @dataclass(frozen=True)
 class PregnancyTables:
     protocol: PregnancyProtocol
-    signs: FetalSignTable
+    signs: SignIndex  # Table 1, indexed (fetal.py)
     timing: TimingTable
-    monitoring: MonitoringTable
+    monitoring: MonitoringPlan  # Table 2 by course (monitoring.py)
     rules: RuleBook
     dating: DatingRules
+    #: the protocol's own landmarks (w+d, days), earliest first: the key dates of every case,
+    #: so that a signed-off change of the protocol moves them everywhere
+    landmarks: tuple[tuple[str, int], ...]
+    #: the default window (I-6), when no site setting moves it (None: the pack gives no bounds)
+    periconceptional: PeriodBounds | None
 
 
 def pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
@@ -34,11 +42,29 @@ def pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
 
 
 def _pregnancy_tables(knowledge: Knowledge) -> PregnancyTables:
+    protocol = knowledge.table("pregnancy_protocol", PregnancyProtocol)
+    limits = (
+        protocol.amniocentesis_not_before,
+        protocol.prevention_onset_before,
+        protocol.stop_without_amniocentesis,
+    )
+    timing = knowledge.table("pregnancy_timing", TimingTable)
+    window = timing.periconceptional
     return PregnancyTables(
-        protocol=knowledge.table("pregnancy_protocol", PregnancyProtocol),
-        signs=knowledge.table("pregnancy_fetal_signs", FetalSignTable),
-        timing=knowledge.table("pregnancy_timing", TimingTable),
-        monitoring=knowledge.table("pregnancy_monitoring", MonitoringTable),
+        protocol=protocol,
+        signs=sign_index(knowledge.table("pregnancy_fetal_signs", FetalSignTable)),
+        timing=timing,
+        monitoring=monitoring_plan(knowledge.table("pregnancy_monitoring", MonitoringTable)),
         rules=knowledge.table("pregnancy_rules", RuleBook),
         dating=knowledge.table("pregnancy_dating", DatingRules),
+        periconceptional=(
+            PeriodBounds(window.from_day, window.to_day)
+            if window.from_day is not None and window.to_day is not None
+            else None
+        ),
+        landmarks=tuple(sorted(((limit.ga, limit.days) for limit in limits), key=_days)),
     )
+
+
+def _days(landmark: tuple[str, int]) -> int:
+    return landmark[1]
