@@ -421,7 +421,7 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
     problems = checker.problems()
     if problems:
         raise _format_error(problems)
-    return _normalised(case, knowledge, checker.canonical)
+    return _normalised(case, knowledge, checker.canonical, data.get("observations"))
 
 
 def _internal_keys(data: dict[str, Any]) -> list[str]:
@@ -519,58 +519,64 @@ class _Checker:
                 "an assessment can only be made on what is known today"
             )
         birth = case.patient.birth_date
-        for path, day in self._dated_items():
+        for path, i, day in self._dated_items():
             if day > case.assessed_on:
-                self._add(f"{path}: {day} is after assessed_on ({case.assessed_on})")
+                self._add(f"{path.format(i)}: {day} is after assessed_on ({case.assessed_on})")
             if (
                 birth is not None
                 and day < birth
                 and not path.startswith(("pregnancy", "ultrasound"))
             ):
-                self._add(f"{path}: {day} is before the patient's birth_date ({birth})")
+                self._add(f"{path.format(i)}: {day} is before the patient's birth_date ({birth})")
         if birth is not None and birth > case.assessed_on:
             self._add(f"patient.birth_date: {birth} is after assessed_on ({case.assessed_on})")
 
-    def _dated_items(self) -> list[tuple[str, date]]:
+    def _dated_items(self) -> list[tuple[str, int, date]]:
+        """Every date of the case with where it is: a path whose ``{}`` is the entry's index,
+        formatted only for a date found wrong (most cases have none: issue 20)."""
         case = self.case
-        items: list[tuple[str, date]] = []
+        items: list[tuple[str, int, date]] = []
+        add = items.append
         for i, o in enumerate(case.observations):
-            items.append((f"observations[{i}].date", o.date))
+            add(("observations[{}].date", i, o.date))
             if o.reported is not None:
-                items.append((f"observations[{i}].reported", o.reported))
+                add(("observations[{}].reported", i, o.reported))
                 if o.reported < o.date:
                     self._add(
                         f"observations[{i}].reported: {o.reported} is before the sample date {o.date}"
                     )
-        items += [(f"ultrasound[{i}].date", u.date) for i, u in enumerate(case.ultrasound)]
-        items += [(f"therapy[{i}].start", t.start) for i, t in enumerate(case.therapy)]
-        items += [(f"genotype[{i}].date", g.date) for i, g in enumerate(case.genotype)]
+        for i, u in enumerate(case.ultrasound):
+            add(("ultrasound[{}].date", i, u.date))
+        for i, t in enumerate(case.therapy):
+            add(("therapy[{}].start", i, t.start))
+        for i, g in enumerate(case.genotype):
+            add(("genotype[{}].date", i, g.date))
         for i, t in enumerate(case.therapy):
             if t.stop is not None and t.stop < t.start:
                 self._add(f"therapy[{i}].stop: {t.stop} is before its start {t.start}")
-        items += [(f"medications[{i}].start", m.start) for i, m in enumerate(case.medications)]
+        for i, m in enumerate(case.medications):
+            add(("medications[{}].start", i, m.start))
         for i, m in enumerate(case.medications):
             if m.stop is not None and m.stop < m.start:
                 self._add(f"medications[{i}].stop: {m.stop} is before its start {m.start}")
-        if case.pregnancy and case.pregnancy.symptom_onset:
-            items.append(("pregnancy.symptom_onset", case.pregnancy.symptom_onset))
-        if case.pregnancy and case.pregnancy.lmp:
-            items.append(("pregnancy.lmp", case.pregnancy.lmp))
-        if case.pregnancy and case.pregnancy.dating:
-            items.append(("pregnancy.dating.date", case.pregnancy.dating.date))
+        pregnancy, congenital = case.pregnancy, case.congenital
+        if pregnancy and pregnancy.symptom_onset:
+            add(("pregnancy.symptom_onset", 0, pregnancy.symptom_onset))
+        if pregnancy and pregnancy.lmp:
+            add(("pregnancy.lmp", 0, pregnancy.lmp))
+        if pregnancy and pregnancy.dating:
+            add(("pregnancy.dating.date", 0, pregnancy.dating.date))
         if case.presentation and case.presentation.symptom_onset:
-            items.append(("presentation.symptom_onset", case.presentation.symptom_onset))
-        if case.congenital and case.congenital.diagnosis:
-            items.append(("congenital.diagnosis.date", case.congenital.diagnosis.date))
-        if case.congenital:
-            items += [
-                (f"congenital.follow_up[{i}].date", f.date)
-                for i, f in enumerate(case.congenital.follow_up)
-            ]
+            add(("presentation.symptom_onset", 0, case.presentation.symptom_onset))
+        if congenital and congenital.diagnosis:
+            add(("congenital.diagnosis.date", 0, congenital.diagnosis.date))
+        if congenital:
+            for i, f in enumerate(congenital.follow_up):
+                add(("congenital.follow_up[{}].date", i, f.date))
         if case.transplant and case.transplant.date:
-            items.append(("transplant.date", case.transplant.date))
+            add(("transplant.date", 0, case.transplant.date))
         if case.hiv and case.hiv.art_start:
-            items.append(("hiv.art_start", case.hiv.art_start))
+            add(("hiv.art_start", 0, case.hiv.art_start))
         return items
 
     def _range(
@@ -857,13 +863,20 @@ def _canonical(value: Decimal, unit: UnitSpec) -> "Decimal":
 
 
 def _normalised(
-    case: Case, knowledge: Knowledge, canonical: dict[int, tuple[UnitSpec, Decimal]]
+    case: Case,
+    knowledge: Knowledge,
+    canonical: dict[int, tuple[UnitSpec, Decimal]],
+    entries: Any,
 ) -> "Case":
     """Convert each observation's value to its canonical unit, keeping the input in ``given``
-    (``canonical``: the checker's unit and converted value of each, by identity)."""
+    (``canonical``: the checker's unit and converted value of each, by identity). ``case`` and
+    the observations pydantic built from a mapping of ``entries`` (the input's observations) are
+    new, seen by no one yet: they are completed in place (``_completed``, issue 20); an
+    observation given as a model instance (pydantic keeps the instance) is copied."""
     catalogue = knowledge.table("observations", ObservationCatalogue)
+    given = entries if type(entries) is list or type(entries) is tuple else ()
     observations = []
-    for observation in case.observations:
+    for i, observation in enumerate(case.observations):
         spec = catalogue.codes[observation.code]
         update: dict[str, Any] = {}
         if observation.specimen is None and spec.default_specimen:
@@ -873,8 +886,13 @@ def _normalised(
             update["given"] = f"{observation.value} {observation.unit}"
             update["value"] = value
             update["unit"] = spec.canonical_unit if unit.divide_by is not None else unit.unit
-        observations.append(_replaced(observation, update) if update else observation)
-    return _replaced(case, {"observations": tuple(observations)})
+        if update:
+            if i < len(given) and type(given[i]) is dict:
+                _completed(observation, update)
+            else:
+                observation = _replaced(observation, update)
+        observations.append(observation)
+    return _completed(case, {"observations": tuple(observations)})
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -893,3 +911,11 @@ def _replaced(model: _M, update: dict[str, Any]) -> _M:
     _set(copy, "__pydantic_extra__", None)
     _set(copy, "__pydantic_private__", None)
     return copy
+
+
+def _completed(model: _M, update: dict[str, Any]) -> _M:
+    """``model`` itself with ``update`` applied, as ``_replaced`` would give it in a copy (the
+    same values and fields set): only for a model just validated that nothing else holds."""
+    model.__dict__.update(update)
+    _set(model, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    return model
