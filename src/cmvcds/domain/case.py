@@ -56,16 +56,22 @@ __all__ = [
 CASE_FORMAT: Literal["cmvcds-case/1"] = "cmvcds-case/1"
 
 
+#: What ``isinstance`` is given below: a tuple built once (``int | float`` builds a union at
+#: every call, and these run for every date and measurement of every case, issue 20).
+_INT_OR_FLOAT = (int, float)
+_NUMBER_TYPES = (int, float, Decimal)
+
+
 def _not_a_number(value: Any) -> "Any":
     """Dates are ISO 8601 text (or YAML dates); a number is never read as a timestamp."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if type(value) is not str and isinstance(value, _INT_OR_FLOAT) and not isinstance(value, bool):
         raise ValueError(f"{value!r} is not a date; use ISO 8601, e.g. 2026-03-02")
     return value
 
 
 def _a_number(value: Any) -> "Any":
     """Measurements are numbers; text such as "64" or a boolean is a mistake, not a value."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
         raise ValueError(f"{value!r} is not a number")
     return value
 
@@ -421,7 +427,7 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
     problems = checker.problems()
     if problems:
         raise _format_error(problems)
-    return _normalised(case, knowledge, checker.canonical, data.get("observations"))
+    return _normalised(case, checker.catalogue, checker.canonical, data.get("observations"))
 
 
 def _internal_keys(data: dict[str, Any]) -> list[str]:
@@ -484,15 +490,24 @@ def _path(loc: tuple[Any, ...]) -> str:
     return text or "(case)"
 
 
+def _tables(
+    knowledge: Knowledge,
+) -> tuple[ObservationCatalogue, PlausibilityLimits, Vocabularies, MedicationCatalogue]:
+    """The tables the checker reads, looked up (and their kinds checked) once per pack."""
+    return (
+        knowledge.table("observations", ObservationCatalogue),
+        knowledge.table("plausibility", PlausibilityLimits),
+        knowledge.table("vocabularies", Vocabularies),
+        knowledge.table("medications", MedicationCatalogue),
+    )
+
+
 class _Checker:
     """The checks that need knowledge or cross-field reasoning; collects every problem."""
 
     def __init__(self, case: Case, knowledge: Knowledge, today: date) -> "None":
         self.case = case
-        self.catalogue = knowledge.table("observations", ObservationCatalogue)
-        self.limits = knowledge.table("plausibility", PlausibilityLimits)
-        self.words = knowledge.table("vocabularies", Vocabularies)
-        self.medications = knowledge.table("medications", MedicationCatalogue)
+        self.catalogue, self.limits, self.words, self.medications = knowledge.derived(_tables)
         self.today = today
         self.found: list[str] = []
         #: each valued observation's unit as matched and value in the canonical unit, by the
@@ -864,7 +879,7 @@ def _canonical(value: Decimal, unit: UnitSpec) -> "Decimal":
 
 def _normalised(
     case: Case,
-    knowledge: Knowledge,
+    catalogue: ObservationCatalogue,
     canonical: dict[int, tuple[UnitSpec, Decimal]],
     entries: Any,
 ) -> "Case":
@@ -873,7 +888,6 @@ def _normalised(
     the observations pydantic built from a mapping of ``entries`` (the input's observations) are
     new, seen by no one yet: they are completed in place (``_completed``, issue 20); an
     observation given as a model instance (pydantic keeps the instance) is copied."""
-    catalogue = knowledge.table("observations", ObservationCatalogue)
     given = entries if type(entries) is list or type(entries) is tuple else ()
     observations = []
     for i, observation in enumerate(case.observations):
