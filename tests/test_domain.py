@@ -196,3 +196,34 @@ def test_the_normalised_copy_is_what_model_copy_gives(
         assert dumped[0] == dumped[1]
     with pytest.raises(ValueError, match="frozen"):
         _replaced(observation, update).value = Decimal(2)  # type: ignore[misc]
+
+
+def test_observations_completed_in_place_are_what_the_copies_give(knowledge: Knowledge) -> None:
+    """``parse_case`` completes the observations it built from mappings in place (issue 20) and
+    copies one given as a model instance (pydantic keeps it: the caller's object, never
+    changed): both give the same case, on the observations of every generated case."""
+    import sys
+    from pathlib import Path
+
+    from cmvcds.domain.case import Observation, parse_case
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from bulk_cases import generate
+
+    checked = 0
+    for raw in generate(60):
+        given = [Observation.model_validate(o) for o in raw.get("observations", ())]
+        before = [o.model_dump() for o in given]
+        in_place = parse_case(raw, knowledge, today=date(2026, 12, 7))
+        copied = parse_case({**raw, "observations": given}, knowledge, today=date(2026, 12, 7))
+        assert in_place == copied
+        assert in_place.model_dump() == copied.model_dump()
+        assert in_place.model_fields_set == copied.model_fields_set
+        for ours, theirs in zip(in_place.observations, copied.observations, strict=True):
+            assert ours.model_fields_set == theirs.model_fields_set
+            assert ours.model_dump_json(exclude_unset=True) == theirs.model_dump_json(
+                exclude_unset=True
+            )
+        assert [o.model_dump() for o in given] == before  # the caller's instances unchanged
+        checked += len(given)
+    assert checked > 100

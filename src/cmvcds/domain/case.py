@@ -56,16 +56,22 @@ __all__ = [
 CASE_FORMAT: Literal["cmvcds-case/1"] = "cmvcds-case/1"
 
 
+#: What ``isinstance`` is given below: a tuple built once (``int | float`` builds a union at
+#: every call, and these run for every date and measurement of every case, issue 20).
+_INT_OR_FLOAT = (int, float)
+_NUMBER_TYPES = (int, float, Decimal)
+
+
 def _not_a_number(value: Any) -> "Any":
     """Dates are ISO 8601 text (or YAML dates); a number is never read as a timestamp."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if type(value) is not str and isinstance(value, _INT_OR_FLOAT) and not isinstance(value, bool):
         raise ValueError(f"{value!r} is not a date; use ISO 8601, e.g. 2026-03-02")
     return value
 
 
 def _a_number(value: Any) -> "Any":
     """Measurements are numbers; text such as "64" or a boolean is a mistake, not a value."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
         raise ValueError(f"{value!r} is not a number")
     return value
 
@@ -368,8 +374,14 @@ class Case(_Model):
         return value
 
     def results(self, code: str, specimen: str | None = None) -> tuple[Observation, ...]:
-        """Observations of ``code`` (and ``specimen``), oldest first."""
-        found = _by_code(self.observations).get(code, ())
+        """Observations of ``code`` (and ``specimen``), oldest first (the engines ask ~15 times
+        per case: the last case's index is read here, without a call, issue 20)."""
+        observations = self.observations
+        last = _LAST_INDEX[0]
+        if last is not None and last[0] is observations:
+            found = last[1].get(code, ())
+        else:
+            found = _by_code(observations).get(code, ())
         if specimen is None:
             return found
         return tuple(o for o in found if o.specimen == specimen)
@@ -421,7 +433,7 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
     problems = checker.problems()
     if problems:
         raise _format_error(problems)
-    return _normalised(case, knowledge, checker.canonical)
+    return _normalised(case, checker.catalogue, checker.canonical, data.get("observations"))
 
 
 def _internal_keys(data: dict[str, Any]) -> list[str]:
@@ -484,15 +496,24 @@ def _path(loc: tuple[Any, ...]) -> str:
     return text or "(case)"
 
 
+def _tables(
+    knowledge: Knowledge,
+) -> tuple[ObservationCatalogue, PlausibilityLimits, Vocabularies, MedicationCatalogue]:
+    """The tables the checker reads, looked up (and their kinds checked) once per pack."""
+    return (
+        knowledge.table("observations", ObservationCatalogue),
+        knowledge.table("plausibility", PlausibilityLimits),
+        knowledge.table("vocabularies", Vocabularies),
+        knowledge.table("medications", MedicationCatalogue),
+    )
+
+
 class _Checker:
     """The checks that need knowledge or cross-field reasoning; collects every problem."""
 
     def __init__(self, case: Case, knowledge: Knowledge, today: date) -> "None":
         self.case = case
-        self.catalogue = knowledge.table("observations", ObservationCatalogue)
-        self.limits = knowledge.table("plausibility", PlausibilityLimits)
-        self.words = knowledge.table("vocabularies", Vocabularies)
-        self.medications = knowledge.table("medications", MedicationCatalogue)
+        self.catalogue, self.limits, self.words, self.medications = knowledge.derived(_tables)
         self.today = today
         self.found: list[str] = []
         #: each valued observation's unit as matched and value in the canonical unit, by the
@@ -519,58 +540,64 @@ class _Checker:
                 "an assessment can only be made on what is known today"
             )
         birth = case.patient.birth_date
-        for path, day in self._dated_items():
+        for path, i, day in self._dated_items():
             if day > case.assessed_on:
-                self._add(f"{path}: {day} is after assessed_on ({case.assessed_on})")
+                self._add(f"{path.format(i)}: {day} is after assessed_on ({case.assessed_on})")
             if (
                 birth is not None
                 and day < birth
                 and not path.startswith(("pregnancy", "ultrasound"))
             ):
-                self._add(f"{path}: {day} is before the patient's birth_date ({birth})")
+                self._add(f"{path.format(i)}: {day} is before the patient's birth_date ({birth})")
         if birth is not None and birth > case.assessed_on:
             self._add(f"patient.birth_date: {birth} is after assessed_on ({case.assessed_on})")
 
-    def _dated_items(self) -> list[tuple[str, date]]:
+    def _dated_items(self) -> list[tuple[str, int, date]]:
+        """Every date of the case with where it is: a path whose ``{}`` is the entry's index,
+        formatted only for a date found wrong (most cases have none: issue 20)."""
         case = self.case
-        items: list[tuple[str, date]] = []
+        items: list[tuple[str, int, date]] = []
+        add = items.append
         for i, o in enumerate(case.observations):
-            items.append((f"observations[{i}].date", o.date))
+            add(("observations[{}].date", i, o.date))
             if o.reported is not None:
-                items.append((f"observations[{i}].reported", o.reported))
+                add(("observations[{}].reported", i, o.reported))
                 if o.reported < o.date:
                     self._add(
                         f"observations[{i}].reported: {o.reported} is before the sample date {o.date}"
                     )
-        items += [(f"ultrasound[{i}].date", u.date) for i, u in enumerate(case.ultrasound)]
-        items += [(f"therapy[{i}].start", t.start) for i, t in enumerate(case.therapy)]
-        items += [(f"genotype[{i}].date", g.date) for i, g in enumerate(case.genotype)]
+        for i, u in enumerate(case.ultrasound):
+            add(("ultrasound[{}].date", i, u.date))
+        for i, t in enumerate(case.therapy):
+            add(("therapy[{}].start", i, t.start))
+        for i, g in enumerate(case.genotype):
+            add(("genotype[{}].date", i, g.date))
         for i, t in enumerate(case.therapy):
             if t.stop is not None and t.stop < t.start:
                 self._add(f"therapy[{i}].stop: {t.stop} is before its start {t.start}")
-        items += [(f"medications[{i}].start", m.start) for i, m in enumerate(case.medications)]
+        for i, m in enumerate(case.medications):
+            add(("medications[{}].start", i, m.start))
         for i, m in enumerate(case.medications):
             if m.stop is not None and m.stop < m.start:
                 self._add(f"medications[{i}].stop: {m.stop} is before its start {m.start}")
-        if case.pregnancy and case.pregnancy.symptom_onset:
-            items.append(("pregnancy.symptom_onset", case.pregnancy.symptom_onset))
-        if case.pregnancy and case.pregnancy.lmp:
-            items.append(("pregnancy.lmp", case.pregnancy.lmp))
-        if case.pregnancy and case.pregnancy.dating:
-            items.append(("pregnancy.dating.date", case.pregnancy.dating.date))
+        pregnancy, congenital = case.pregnancy, case.congenital
+        if pregnancy and pregnancy.symptom_onset:
+            add(("pregnancy.symptom_onset", 0, pregnancy.symptom_onset))
+        if pregnancy and pregnancy.lmp:
+            add(("pregnancy.lmp", 0, pregnancy.lmp))
+        if pregnancy and pregnancy.dating:
+            add(("pregnancy.dating.date", 0, pregnancy.dating.date))
         if case.presentation and case.presentation.symptom_onset:
-            items.append(("presentation.symptom_onset", case.presentation.symptom_onset))
-        if case.congenital and case.congenital.diagnosis:
-            items.append(("congenital.diagnosis.date", case.congenital.diagnosis.date))
-        if case.congenital:
-            items += [
-                (f"congenital.follow_up[{i}].date", f.date)
-                for i, f in enumerate(case.congenital.follow_up)
-            ]
+            add(("presentation.symptom_onset", 0, case.presentation.symptom_onset))
+        if congenital and congenital.diagnosis:
+            add(("congenital.diagnosis.date", 0, congenital.diagnosis.date))
+        if congenital:
+            for i, f in enumerate(congenital.follow_up):
+                add(("congenital.follow_up[{}].date", i, f.date))
         if case.transplant and case.transplant.date:
-            items.append(("transplant.date", case.transplant.date))
+            add(("transplant.date", 0, case.transplant.date))
         if case.hiv and case.hiv.art_start:
-            items.append(("hiv.art_start", case.hiv.art_start))
+            add(("hiv.art_start", 0, case.hiv.art_start))
         return items
 
     def _range(
@@ -857,13 +884,19 @@ def _canonical(value: Decimal, unit: UnitSpec) -> "Decimal":
 
 
 def _normalised(
-    case: Case, knowledge: Knowledge, canonical: dict[int, tuple[UnitSpec, Decimal]]
+    case: Case,
+    catalogue: ObservationCatalogue,
+    canonical: dict[int, tuple[UnitSpec, Decimal]],
+    entries: Any,
 ) -> "Case":
     """Convert each observation's value to its canonical unit, keeping the input in ``given``
-    (``canonical``: the checker's unit and converted value of each, by identity)."""
-    catalogue = knowledge.table("observations", ObservationCatalogue)
+    (``canonical``: the checker's unit and converted value of each, by identity). ``case`` and
+    the observations pydantic built from a mapping of ``entries`` (the input's observations) are
+    new, seen by no one yet: they are completed in place (``_completed``, issue 20); an
+    observation given as a model instance (pydantic keeps the instance) is copied."""
+    given = entries if type(entries) is list or type(entries) is tuple else ()
     observations = []
-    for observation in case.observations:
+    for i, observation in enumerate(case.observations):
         spec = catalogue.codes[observation.code]
         update: dict[str, Any] = {}
         if observation.specimen is None and spec.default_specimen:
@@ -873,8 +906,13 @@ def _normalised(
             update["given"] = f"{observation.value} {observation.unit}"
             update["value"] = value
             update["unit"] = spec.canonical_unit if unit.divide_by is not None else unit.unit
-        observations.append(_replaced(observation, update) if update else observation)
-    return _replaced(case, {"observations": tuple(observations)})
+        if update:
+            if i < len(given) and type(given[i]) is dict:
+                _completed(observation, update)
+            else:
+                observation = _replaced(observation, update)
+        observations.append(observation)
+    return _completed(case, {"observations": tuple(observations)})
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -893,3 +931,11 @@ def _replaced(model: _M, update: dict[str, Any]) -> _M:
     _set(copy, "__pydantic_extra__", None)
     _set(copy, "__pydantic_private__", None)
     return copy
+
+
+def _completed(model: _M, update: dict[str, Any]) -> _M:
+    """``model`` itself with ``update`` applied, as ``_replaced`` would give it in a copy (the
+    same values and fields set): only for a model just validated that nothing else holds."""
+    model.__dict__.update(update)
+    _set(model, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    return model

@@ -54,6 +54,12 @@ def compact(value: Any) -> Any:
             return value
         return {str(k): compact(v) for k, v in value.items()}
     if kind is list or kind is tuple:
+        kinds = set(map(type, value))
+        convert = _CONVERTERS.get(kinds.pop()) if len(kinds) == 1 else None
+        if convert is not None:
+            # a list of results (decisions, schedule, alerts …): each converted here as
+            # ``_default`` would convert it, without orjson's round trip through it
+            return list(map(convert, value))
         return value if _written_as_is(value) else [compact(v) for v in value]
     return value if _as_is(kind) else plain(value)
 

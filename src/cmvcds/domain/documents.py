@@ -41,10 +41,12 @@ _CORE_TAGS = frozenset(
 _CONTROL = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
-#: The JSON escapes that can put a control character into a text (``\b``, ``\f``, ``\u00XX``,
-#: ``\u202X``/``\u206X``, a surrogate ``\uD8XX``-``\uDFXX``; upper or lower case hex):
-#: without one, every text of the document is a piece of the text already checked whole.
-_ESCAPED_CONTROL = re.compile(r"\\(?:[bf]|u00|u20[26]|u[dD][89a-fA-F])")
+#: The JSON escapes that can put a control character into a text (``\b``, ``\f``, ``\u000X``
+#: to ``\u001X``, ``\u007F``, ``\u008X``/``\u009X``, ``\u202X``/``\u206X``, a surrogate
+#: ``\uD8XX``-``\uDFXX``; upper or lower case hex): without one, every text of the document is
+#: a piece of the text already checked whole. A letter such as ``\u00b5`` (µ, as Python's
+#: ``json.dumps`` writes it) is none of them (issue 20: such a line took the full walk).
+_ESCAPED_CONTROL = re.compile(r"\\(?:[bf]|u00[0189]|u007[fF]|u20[26]|u[dD][89a-fA-F])")
 #: Every digit byte as b"0" (``_orjson_safe`` looks for runs of digits).
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _NUMBER_LIKE = re.compile(r"^[-+]?[0-9._]")
