@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Column, DateTime, Table, select
@@ -45,7 +44,6 @@ def _audited() -> dict[str, type[Audited]]:
     }
 
 
-@cache
 def _columns(model: type[Audited]) -> list[str]:
     table = model.__table__  # type: ignore[attr-defined]
     listed = getattr(model, "__audit_columns__", None)
@@ -76,6 +74,8 @@ class _Replay:
     def __init__(self, models: dict[str, type[Audited]], key: bytes) -> None:
         self.models = models
         self.key = key
+        #: each table's trail columns, worked out once (``apply`` runs once per trail entry)
+        self.columns = {name: _columns(model) for name, model in models.items()}
         self.rows: dict[str, dict[str, dict[str, str | None] | None]] = {t: {} for t in models}
         self.labels: dict[tuple[str, str], str | None] = {}
         self.sites: dict[tuple[str, str], str | None] = {}
@@ -95,7 +95,7 @@ class _Replay:
         state = table.get(entry.entity_id)
         if state is None:
             state = table[entry.entity_id] = {}
-        columns = _columns(model)
+        columns = self.columns[entry.entity]
         column = columns[0] if len(columns) == 1 else (entry.field or "")
         state[column] = entry.new_value
         self.labels[(entry.entity, entry.entity_id)] = entry.field
@@ -127,7 +127,7 @@ def _compare_table(
     table = model.__table__  # type: ignore[attr-defined]
     expected = replay.rows[name]
     seen: set[str] = set()
-    columns = _columns(model)
+    columns = replay.columns[name]
     for row in session.execute(select(table)):
         seen.add(row.id)
         state = expected.get(row.id, _UNRECORDED)

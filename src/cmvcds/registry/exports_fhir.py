@@ -160,7 +160,9 @@ class _Slot:
         row = self.kinds.get(measured.test)
         label = choices(row).get(choice, choice) if row else choice
         observation = self._base(measured.test)
-        codings = [{"system": f"{self.system}:{measured.test}", "code": choice, "display": label}]
+        codings: list[dict[str, str | None]] = [
+            {"system": f"{self.system}:{measured.test}", "code": choice, "display": label}
+        ]
         if test is not None and test.loinc:
             codings.insert(0, {"system": LOINC, "code": test.loinc, "display": test.display})
         observation["code"] = {"coding": codings, "text": label}

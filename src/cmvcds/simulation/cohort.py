@@ -70,7 +70,7 @@ def onset_days(
     pre_rate = -math.log(1 - inputs["preconception_incidence"]) / pre_weeks
     rate = -math.log(1 - inputs["primary_incidence"]) / (PREGNANCY_TO_WEEK - PREGNANCY_FROM_WEEK)
     e = cohort.exposure
-    weeks = np.full(len(cohort), np.nan)
+    weeks = np.full(len(cohort), np.nan, dtype=np.float64)
     pre_total = pre_rate * pre_weeks
     in_pre = e < pre_total
     weeks[in_pre] = PRECONCEPTION_FROM_WEEK + e[in_pre] / pre_rate

@@ -179,7 +179,7 @@ def simulate(
         merged = merge(results[offset : offset + size])
         offset += size
         psa.append({s: {"cost_eur": cost(t, inputs_d) / psa_n, "qaly_loss": qaly_loss(t, inputs_d) / psa_n} for s, t in merged.items()})
-    bars = []
+    bars: list[dict[str, Any]] = []
     focus = chosen[1].name if len(chosen) > 1 else reference
     for row in rows:
         ends = []
@@ -260,7 +260,7 @@ def _map_dask(fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str
 
     def gather(client: Any) -> list[R]:
         futures = client.map(fn, tasks, pure=False)
-        for done, _ in enumerate(as_completed(futures), 1):
+        for done, _ in enumerate(as_completed(futures), 1):  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
             if progress is not None:
                 progress(done, len(futures))
         return list(client.gather(futures))

@@ -90,7 +90,8 @@ def summarise(
         row["symptomatic_averted"] = (ref["symptomatic"] - t["symptomatic"]) * scale
         row["sequelae_averted"] = (ref["sequelae"] - t["sequelae"]) * scale
         row["nns"] = PER / averted if averted > 0 else None
-        row["nnt"] = row["women_treated"] / averted if averted > 0 and row["women_treated"] else None  # type: ignore[operator]
+        treated = row["women_treated"]
+        row["nnt"] = treated / averted if averted > 0 and treated else None
         d_cost = (cost(t, inputs) - cost(ref, inputs)) * scale
         d_qaly = (qaly_loss(ref, inputs) - qaly_loss(t, inputs)) * scale
         row["incremental_cost_eur"] = d_cost

@@ -15,6 +15,7 @@ version, the OpenAPI document, the registry (its own access rules) and the CDS H
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,7 +90,8 @@ def _smart_opens(scope: Scope) -> bool:
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope["headers"]:
+    raw: Iterable[tuple[bytes, bytes]] = scope["headers"]  # ASGI: (name, value) byte pairs
+    for key, value in raw:
         if key.lower() == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 found, _, content = part.strip().partition("=")
@@ -105,7 +107,9 @@ def _public(path: str) -> bool:
 
 
 def _token(scope: Scope) -> str | None:
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    headers: dict[str, str] = {
+        k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+    }
     scheme, _, credentials = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
         return credentials.strip()

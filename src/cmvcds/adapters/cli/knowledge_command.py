@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -36,7 +36,7 @@ def knowledge(
         if reference_profile:
             _reference_profile(pack, format)
             return
-        document = {
+        document: dict[str, Any] = {  # the JSON document (also read for the text listing)
             "version": pack.version,
             "released": pack.released.isoformat(),
             "sha256": pack.sha256,
@@ -78,7 +78,7 @@ def knowledge(
 def _reference_profile(pack: Knowledge, format: str) -> None:
     """Every setting's reference-profile row: value (or why none), basis, sources, setting."""
     specs = setting_specs(pack)
-    rows = []
+    rows: list[dict[str, Any]] = []  # JSON rows
     for name, row in sorted(reference_rows(pack).items()):
         spec = specs[name]
         rows.append(

@@ -98,4 +98,5 @@ def calendar_ics(doc: dict[str, Any], key: int) -> bytes:
         event.add("description", f"{reason}\n{cited} {sources}".strip())
         event.add("transp", "TRANSPARENT")
         calendar.add_component(event)
-    return calendar.to_ical()
+    ics: bytes = calendar.to_ical()  # icalendar leaves to_ical unannotated (it returns bytes)
+    return ics

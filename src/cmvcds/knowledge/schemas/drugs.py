@@ -386,7 +386,8 @@ class DrugLabel(Fact):
                 raise ValueError(f"{row.id}: then names an unknown regimen {row.then!r}")
         following = {r.id: r.then for r in self.regimens}
         for start in following:
-            seen, current = set(), start
+            seen: set[str] = set()
+            current: str | None = start
             while current is not None:
                 if current in seen:
                     raise ValueError(f"{start}: its then phases loop back to {current}")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cmvcds.errors import InputError, RegistryError
+from cmvcds.knowledge.schemas.registry import DateCheck, SoftCheck
 from cmvcds.registry.access import Actor, Permission, not_found, require, require_site
 from cmvcds.registry.date_checks import CONSENT, date_findings
 from cmvcds.registry.dictionary import Crf, crf_from_knowledge, parse_dictionary
@@ -202,7 +203,8 @@ def save_form(
             current[name] = value
     queries = []
     soft = crf.soft_findings(instrument, {k: v for k, v in values.items() if v})
-    for check in [*soft, *(check for check in dated if check.severity == "soft")]:
+    asked: list[SoftCheck | DateCheck] = [*soft, *(c for c in dated if c.severity == "soft")]
+    for check in asked:
         if check.id in pending:
             continue  # the monitor already has this question open
         queries.append(DataQuery(

@@ -278,12 +278,13 @@ def login_submit(
         with _registry(request).session(None) as session:
             started = login(session, username, password, now=clock, client=client_address(request))
     except AccessDenied as error:
-        throttled = isinstance(error, LoginThrottled)
-        response = page("registry_login.html", 429 if throttled else 401, title="Registry login",
-                        csrf=cookie, viewer=None, error=str(error))  # fmt: skip
-        if throttled:
-            response.headers["Retry-After"] = str(error.retry_after)
-        return response
+        throttled = error if isinstance(error, LoginThrottled) else None
+        status = 401 if throttled is None else 429
+        refused = page("registry_login.html", status, title="Registry login", csrf=cookie,
+                       viewer=None, error=str(error))  # fmt: skip
+        if throttled is not None:
+            refused.headers["Retry-After"] = str(throttled.retry_after)
+        return refused
     response = RedirectResponse("/registry/", status_code=303)
     response.set_cookie(
         COOKIE, started.token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
