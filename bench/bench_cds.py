@@ -15,7 +15,7 @@ CPU per request from the cores the server runs on, wrk a fraction of that. Both 
 are measured with the same client; the report names it.
 
     .venv/bin/python bench/bench_cds.py [--client auto|wrk|python] [--seconds 10]
-        [--requests 4000] [--concurrency 8] [--workers 2]
+        [--requests 4000] [--concurrency 8] [--workers 2] [--server-log FILE]
 """
 
 from __future__ import annotations
