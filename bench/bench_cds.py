@@ -15,7 +15,7 @@ CPU per request from the cores the server runs on, wrk a fraction of that. Both 
 are measured with the same client; the report names it.
 
     .venv/bin/python bench/bench_cds.py [--client auto|wrk|python] [--seconds 10]
-        [--requests 4000] [--concurrency 8] [--workers 2]
+        [--requests 4000] [--concurrency 8] [--workers 2] [--server-log FILE]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -53,11 +54,13 @@ def free_port() -> int:
 
 
 def start_server(
-    port: int, workers: int, folder: str, jwks: Path | None = None
+    port: int, workers: int, folder: str, log: IO[bytes], jwks: Path | None = None
 ) -> subprocess.Popen[bytes]:
     """``cmvcds serve`` on ``port``: with ``jwks``, JWT verification on (the default of a
     deployment: each call's signed token verified and its ``jti`` claimed in the database), the
-    bench's issuer trusted with that JWKS file; without, ``--insecure-no-jwt``."""
+    bench's issuer trusted with that JWKS file; without, ``--insecure-no-jwt``. Its output (a JSON
+    access line per request) goes to ``log``, not to the terminal: a terminal drawing thousands
+    of lines a second slows the server and buries the report."""
     env = os.environ | {
         "CMVCDS_DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
         "CMVCDS_DEMO_CASES": "false",
@@ -68,7 +71,7 @@ def start_server(
         command.append("--insecure-no-jwt")
     else:
         env["CMVCDS_CDS_TRUSTED_ISSUERS"] = json.dumps({ISSUER: str(jwks)})
-    return subprocess.Popen(command, env=env, cwd=folder)
+    return subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=log)
 
 
 def signed_tokens(folder: str, audience: str, count: int) -> tuple[Path, list[str]]:
@@ -331,6 +334,9 @@ def main() -> None:
     parser.add_argument(
         "--seconds", type=float, default=10.0, help="length (wrk) or time limit of each run"
     )
+    parser.add_argument(
+        "--server-log", help="keep the server's output (JSON lines) in this file (default: dropped)"
+    )
     args = parser.parse_args()
     client = args.client
     if client == "auto":
@@ -345,17 +351,20 @@ def main() -> None:
         tokens: list[str] = []
         if args.jwt:  # more tokens than a run can send: 2,000 calls/s
             jwks, tokens = signed_tokens(folder, f"{base}{PATH}", int(2000 * args.seconds))
-        server = start_server(port, args.workers, folder, jwks)
-        try:
-            asyncio.run(wait_ready(base))
-            before = tree_cpu_s(server.pid)
-            floor = measure(client, port, None, args, "/api/v1/healthz", b"ok")
-            between = tree_cpu_s(server.pid)
-            service = measure(client, port, body, args, PATH, b'"cards":[{', tokens)
-            after = tree_cpu_s(server.pid)
-        finally:
-            server.terminate()
-            server.wait(10)
+        log_path = Path(args.server_log or Path(folder) / "server.log")
+        with log_path.open("wb") as log:
+            server = start_server(port, args.workers, folder, log, jwks)
+            try:
+                asyncio.run(wait_ready(base))
+                before = tree_cpu_s(server.pid)
+                floor = measure(client, port, None, args, "/api/v1/healthz", b"ok")
+                between = tree_cpu_s(server.pid)
+                service = measure(client, port, body, args, PATH, b'"cards":[{', tokens)
+                after = tree_cpu_s(server.pid)
+            finally:
+                server.terminate()
+                server.wait(10)
+        access = len(re.findall(rb'"logger": ?"cmvcds.access"', log_path.read_bytes()))
     print(
         f"bench_cds: client {client}, JWT {'on' if args.jwt else 'off'}, server workers "
         f"{args.workers}, client concurrency "
@@ -383,6 +392,7 @@ def main() -> None:
         f"p99 {service.p99_ms / floor.p99_ms:.1f}x; target 1,000 requests/s and p99 < 50 ms: "
         f"{'met' if rate >= 1000 and service.p99_ms < 50 else 'not met'} in this run"
     )
+    print(f"server log: {access:,} access lines ({args.server_log or 'a temporary file'})")
     if floor.errors or service.errors:
         raise SystemExit(1)
 

@@ -137,3 +137,50 @@ def test_serve_writes_json_lines_without_identity(tmp_path: Path) -> None:
     # every line uvicorn or cmvcds logs is JSON (the CLI's own start-up lines are plain text)
     for line in text.splitlines():
         assert line.startswith("{") or line.startswith("cmvcds: "), line
+
+
+def test_log_lines_are_written_in_blocks_and_within_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``BlockStreamHandler``: info lines wait (one write for many), a warning is written at
+    once with those before it, and nothing waits longer than ``FLUSH_S``."""
+    import io
+
+    from cmvcds.adapters.api import logs
+
+    monkeypatch.setattr(logs, "FLUSH_S", 0.05)
+    stream = io.StringIO()
+    handler = logs.BlockStreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("cmvcds.test-block-handler")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        logger.info("first")
+        logger.info("second")
+        assert stream.getvalue() == ""
+        logger.warning("third")
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert [line["message"] for line in lines] == ["first", "second", "third"]
+        logger.info("fourth")
+        deadline = time.monotonic() + 5
+        while "fourth" not in stream.getvalue():
+            assert time.monotonic() < deadline, "an info line waited more than FLUSH_S"
+            time.sleep(0.01)
+        assert stream.getvalue().endswith("\n")
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_a_line_is_the_same_json_as_before() -> None:
+    """orjson writes the line; its value is ``json.dumps``'s (a value orjson cannot write goes
+    through ``json.dumps``)."""
+    record = logging.makeLogRecord(
+        {"name": "cmvcds.access", "levelno": 20, "levelname": "INFO", "msg": "request è",
+         "method": "GET", "path": "/x", "status": 200, "duration_ms": 1.5, "request_id": "r1"}
+    )  # fmt: skip
+    line = JsonFormatter().format(record)
+    assert json.loads(line)["message"] == "request è"
+    record.status = 2**70  # beyond orjson's integers
+    assert json.loads(JsonFormatter().format(record))["status"] == 2**70

@@ -6,6 +6,7 @@ The registry's and the question-answering pages are mounted when their packages 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -36,7 +37,7 @@ from cmvcds.domain.case import Case
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.core import PlausibilityLimits
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "served_app"]
 
 LOG = logging.getLogger("cmvcds.api")
 
@@ -120,6 +121,19 @@ def create_app(settings: Settings | None = None, clinic: Clinic | None = None) -
     SITE["demo_mode"] = settings.mode == "demo"
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def served_app() -> FastAPI:
+    """``create_app()`` as each ``cmvcds serve`` worker runs it, its start-up objects then frozen
+    out of the cycle collector (``gc.freeze``): the knowledge pack, the modules and the app are
+    ~260,000 objects that live as long as the process, and every full collection walked them
+    all (~130-190 ms of CPU, a pause of every call in flight; issue 20, item 5). Collections
+    still run for what the requests leave behind. Not in ``create_app``: a process that makes
+    many apps (the tests) would keep each one's garbage for good."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app
 
 

@@ -67,16 +67,25 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            LOG.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": _path(scope),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "request_id": request_id,
-                },
-            )
+            if LOG.isEnabledFor(logging.INFO):  # the record made directly: no caller lookup
+                LOG.handle(
+                    LOG.makeRecord(
+                        LOG.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        "request",
+                        (),
+                        None,
+                        extra={
+                            "method": scope["method"],
+                            "path": _path(scope),
+                            "status": status,
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                            "request_id": request_id,
+                        },
+                    )
+                )
             REQUEST_ID.reset(token)
 
 

@@ -100,7 +100,7 @@ def serve(
                 err=True,
             )
         uvicorn.run(
-            "cmvcds.adapters.api.app:create_app",
+            "cmvcds.adapters.api.app:served_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
