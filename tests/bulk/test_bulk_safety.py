@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from typer.testing import CliRunner
 from cmvcds.adapters.bulk import Job
 from cmvcds.adapters.bulk.fhir_export import FhirExport
 from cmvcds.adapters.bulk.run import numbered
-from cmvcds.adapters.bulk.worker import TooLarge, assess_chunk, prepare
+from cmvcds.adapters.bulk.worker import TooLarge, assess_chunk, pinned, prepare
 from cmvcds.adapters.cli.main import app
 from cmvcds.domain.documents import DEFAULT_LIMITS
 from cmvcds.errors import InputError
@@ -248,3 +249,31 @@ def test_a_giant_line_is_read_past_not_held() -> None:
     record = json.loads(line.text)
     assert line.error and record["line"] == 4
     assert record["error"] == f"line 4: larger than the {limit:,} bytes accepted ({limit + 5:,})"
+
+
+def test_a_job_given_paths_only_is_pinned_to_the_bytes_and_pack_it_started_with(
+    tmp_path: Path,
+) -> None:
+    # the Python API's jobs too (review: only the CLI filled them in)
+    settings = tmp_path / "site.yaml"
+    settings.write_text((ROOT / "examples" / "settings.yaml").read_text())
+    job = pinned(Job(today=date(2026, 12, 7), settings_path=str(settings)))
+    assert job.settings_text == settings.read_bytes()
+    assert job.pack_sha256 == prepare(Job(today=date(2026, 12, 7)))[0].sha256
+    settings.write_text("kidney_dpos_rneg_drug: letermovir\n")
+    again = pinned(Job(today=date(2026, 12, 7), settings_path=str(settings)))
+    assert again != job and prepare(again)[1] != prepare(job)[1]
+
+
+def test_threads_of_one_worker_load_a_job_once_and_never_fail(tmp_path: Path) -> None:
+    # a Dask worker runs chunks on several threads; more jobs than are kept, all at once
+    jobs = [Job(today=date(2026, 12, day)) for day in range(1, 11)]
+    line = json.dumps(examples()[0]).encode()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(lambda job: assess_chunk(job, [(1, line)]), jobs * 4))
+    finally:
+        sys.setswitchinterval(switch)
+    assert all(not o[0].error for o in outcomes), [o[0].text for o in outcomes if o[0].error]

@@ -29,7 +29,7 @@ from typing import IO, Any, Protocol, TextIO
 from cmvcds.adapters.bulk.fhir_export import FhirExport
 from cmvcds.adapters.bulk.progress import Progress
 from cmvcds.adapters.bulk.summary import Summary
-from cmvcds.adapters.bulk.worker import Job, Outcome, TooLarge, assess_chunk, prepare
+from cmvcds.adapters.bulk.worker import Job, Outcome, TooLarge, assess_chunk, pinned, prepare
 from cmvcds.domain.documents import DEFAULT_LIMITS
 
 __all__ = ["assess_bulk", "assess_fhir_export", "chunks", "numbered"]
@@ -139,6 +139,7 @@ def _run(
     summary: Summary | None = None,
 ) -> Summary:
     summary = summary or Summary()
+    job = pinned(job)
     meter = Progress(progress, total_bytes)
     with ExitStack() as stack:
         submit, parallelism = _executor(stack, job, workers, dask)

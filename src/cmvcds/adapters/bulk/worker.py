@@ -10,7 +10,8 @@ initializer) and kept in this module, so a chunk carries only text.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,28 @@ _LOADED: dict[Job, tuple[Knowledge, SiteSettings]] = {}
 _KEPT = 4
 
 
+_LOADING = threading.Lock()
+
+
+def pinned(job: Job) -> Job:
+    """``job`` naming its settings by their bytes and its pack by its SHA-256, read here, once,
+    by the process that starts the run: a job built with paths only would otherwise be loaded
+    by path on a worker that outlives the run, and answer with an earlier run's settings."""
+    if job.settings_text is None and job.settings_path is not None:
+        job = replace(job, settings_text=Path(job.settings_path).read_bytes())
+    if job.pack_sha256 is None:
+        job = replace(job, pack_sha256=load_knowledge(job.knowledge_path).sha256)
+    return job
+
+
 def prepare(job: Job) -> tuple[Knowledge, SiteSettings]:
-    """The knowledge and settings of ``job``, loaded (and validated) once per process."""
+    """The knowledge and settings of ``job``, loaded (and validated) once per process (under a
+    lock: a Dask worker runs chunks on several threads)."""
+    with _LOADING:
+        return _prepare(job)
+
+
+def _prepare(job: Job) -> tuple[Knowledge, SiteSettings]:
     found = _LOADED.get(job)
     if found is None:
         knowledge = load_knowledge(job.knowledge_path)

@@ -42,15 +42,16 @@ def pregnancy_protocol_course(case: Case, knowledge: Knowledge, drug: str) -> bo
 
 
 def _protocol_drugs(knowledge: Knowledge) -> frozenset[str]:
-    """The drugs whose label has a pregnancy protocol indication, read once per pack."""
+    """The drugs whose label has a pregnancy protocol indication, read once per pack (only the
+    drug labels: a cached pack unpickles a table when it is read, and a cold ``cmvcds assess``
+    must not read every table for this)."""
     return frozenset(
         name.removeprefix("drug_")
-        for name, label in knowledge.tables.items()
+        for name in knowledge.names_of(DrugLabel)
         if name.startswith("drug_")
-        and isinstance(label, DrugLabel)
         and any(
             indication in _PROTOCOL_INDICATIONS
-            for row in label.regimens
+            for row in knowledge.table(name, DrugLabel).regimens
             for indication in row.indications
         )
     )
