@@ -22,6 +22,7 @@ import pytest
 from cmvcds.domain.case import Case, Observation, parse_case
 from cmvcds.domain.results import PathwayResult, ScheduleItem
 from cmvcds.domain.vocabulary import Indication, ScheduleEvent
+from cmvcds.engine.dosing import dose_patient_from_case
 from cmvcds.engine.monitoring.courses import (
     Course,
     add_months,
@@ -31,7 +32,6 @@ from cmvcds.engine.monitoring.courses import (
     recurring_days,
     therapy_courses,
 )
-from cmvcds.engine.dosing import dose_patient_from_case
 from cmvcds.engine.monitoring.dose import (
     _patient_dose_alerts,
     dose_alerts,
