@@ -315,13 +315,14 @@ class _Work:
                 Outcome.INSUFFICIENT_DATA if self.collected.missing else Outcome.SPECIALIST_REVIEW
             )
         self.row = row
-        self.cite(row, f"{self.label.drug} regimen {row.id}")
+        texts = self.knowledge.derived(_RowTexts).of(self.label, row)
+        self.cite(row, texts.cited_as)
         if row.outcome is not None:
             self.reasons.append(row.reason or "")
             if row.alert:
                 self.alert(row.alert, "warning", row.reason or "", row.citations)
             return self.result(Outcome(row.outcome))
-        self.reasons.append(f"Regimen: {row.description} ({_source(row)}).")
+        self.reasons.append(texts.regimen)
         if row.protocol_exclusions is not None:
             refusal = self._protocol(row)
             if refusal is not None:
@@ -850,7 +851,9 @@ class _Work:
         then = None
         if row.then is not None:
             following = self.label.regimen(row.then)
-            self.cite(following, f"{self.label.drug} regimen {following.id}")
+            self.cite(
+                following, self.knowledge.derived(_RowTexts).of(self.label, following).cited_as
+            )
             outcome_or_phase = self._phase(following, weight)
             if isinstance(outcome_or_phase, Outcome):
                 return outcome_or_phase
@@ -980,6 +983,35 @@ class _Printed:
     section: str | None
     row_fields: dict[str, Any]
     edges: tuple[tuple[Decimal, float], ...]
+
+
+@dataclass(frozen=True)
+class _RowText:
+    """What a regimen row prints whatever the patient: its citation label and the reason line
+    naming it with its source."""
+
+    cited_as: str
+    regimen: str
+
+
+class _RowTexts:
+    """The ``_RowText`` of each regimen row of a pack's labels, worked out on first use and kept
+    with the pack (``Knowledge.derived``), as ``_PrintedBands`` (issue 20: the two texts were
+    formatted for every dose)."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._entries: dict[int, tuple[RegimenRow, _RowText]] = {}
+
+    def of(self, label: DrugLabel, row: RegimenRow) -> _RowText:
+        entry = self._entries.get(id(row))
+        if entry is not None and entry[0] is row:
+            return entry[1]
+        text = _RowText(
+            cited_as=f"{label.drug} regimen {row.id}",
+            regimen=f"Regimen: {row.description} ({_source(row)}).",
+        )
+        self._entries[id(row)] = (row, text)
+        return text
 
 
 class _PrintedBands:
