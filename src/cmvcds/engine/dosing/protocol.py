@@ -14,8 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from cmvcds.domain.case import Case, Observation, Patient
-from cmvcds.domain.memo import per_subject
-from cmvcds.domain.results import Alert, Missing, PathwayResult
+from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.vocabulary import Context
 from cmvcds.engine.dosing.patient import DosePatient
 from cmvcds.errors import InputError
@@ -49,33 +48,17 @@ def protocol_exclusions(
     Raises ``InputError`` when the patient has no ``assessed_on`` (``dose_patient_from_case`` sets
     it): the protocol dates what it compares.
     """
-    if patient.assessed_on is None:
-        raise InputError(
-            "the pregnancy protocol's exclusions need the assessment date (dose_patient_from_case)",
-            field="assessed_on",
-        )
-    verdict, flagged = _verdict(patient, protocol, knowledge)
-    for alert in flagged:  # what the rule's citing added to a fresh result, added here likewise
-        if alert not in collected.alerts:
-            collected.alerts.append(alert)
-    return verdict
-
-
-@per_subject
-def _verdict(
-    patient: DosePatient, protocol: ProtocolExclusions, knowledge: Knowledge
-) -> tuple[ProtocolVerdict, tuple[Alert, ...]]:
-    """The verdict on ``patient``, with the ``unverified-fact`` alerts the rule raised while
-    citing (its only mark on a result). Remembered for the patient (``per_subject``, the pack by
-    identity): a pregnancy asks for the prevention and the fetal-treatment dose, each the same
-    protocol check (issue 20)."""
     # Imported here: the pregnancy pathway imports the dose calculator for its regimen.
     from cmvcds.engine.pregnancy.dating import date_pregnancy
     from cmvcds.engine.pregnancy.exclusions import check_exclusions
 
     assert protocol == "pregnancy_protocol"
     on = patient.assessed_on
-    assert on is not None
+    if on is None:
+        raise InputError(
+            "the pregnancy protocol's exclusions need the assessment date (dose_patient_from_case)",
+            field="assessed_on",
+        )
     case = _case(patient, on)
     rules = knowledge.table("pregnancy_protocol", PregnancyProtocol)
     since = None
@@ -85,8 +68,7 @@ def _verdict(
             patient.pregnancy, knowledge.table("pregnancy_dating", DatingRules), PathwayResult()
         )
         since = dating.lmp if dating is not None else None
-    cited = PathwayResult()
-    found = check_exclusions(case, on, rules, knowledge, cited, since=since)
+    found = check_exclusions(case, on, rules, knowledge, collected, since=since)
     passed: tuple[str, ...] = ()
     if not found.excluded and not found.missing:
         passed = (
@@ -94,8 +76,7 @@ def _verdict(
             + _findings(patient, found.findings)
             + ".",
         )
-    verdict = ProtocolVerdict(found.excluded, found.missing, found.renal, passed, found.citations)
-    return verdict, tuple(cited.alerts)
+    return ProtocolVerdict(found.excluded, found.missing, found.renal, passed, found.citations)
 
 
 def _findings(patient: DosePatient, findings: dict[str, Any]) -> str:
