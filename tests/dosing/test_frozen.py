@@ -44,6 +44,8 @@ def test_a_dose_patient_and_its_results_are_the_same_values(pack: Knowledge) -> 
             _same(result)
             if result.renal is not None:
                 _same(result.renal.clearance)
+            for phase in result.as_regimens() if result.regimen is not None else ():
+                _same(phase)  # the assessment's Regimen of each phase
             regimen = result.regimen
             while regimen is not None:
                 _same(regimen)

@@ -21,7 +21,8 @@ import pytest
 
 from cmvcds.domain.case import Case, Observation, parse_case
 from cmvcds.domain.results import PathwayResult, ScheduleItem
-from cmvcds.domain.vocabulary import ScheduleEvent
+from cmvcds.domain.vocabulary import Indication, ScheduleEvent
+from cmvcds.engine.dosing import dose_patient_from_case
 from cmvcds.engine.monitoring.courses import (
     Course,
     add_months,
@@ -31,7 +32,12 @@ from cmvcds.engine.monitoring.courses import (
     recurring_days,
     therapy_courses,
 )
-from cmvcds.engine.monitoring.dose import drugs_below_target
+from cmvcds.engine.monitoring.dose import (
+    _patient_dose_alerts,
+    dose_alerts,
+    drugs_below_target,
+    indication_of,
+)
 from cmvcds.engine.monitoring.refractory import (
     _treatment_episodes,
     below_target,
@@ -247,6 +253,30 @@ def test_refractory_calls_once_per_case_equal_a_fresh_computation(
         assert below_target(case, knowledge, on) == expected
         assert refractory_calls(case, knowledge, on) == fresh_calls(case, knowledge, on)
         assert refractory_calls(case, knowledge, on) is refractory_calls(case, knowledge, on)
+
+
+def test_dose_alerts_remembered_per_patient_equal_a_fresh_check(
+    cases: list[Case], knowledge: Knowledge
+) -> None:
+    """The monitoring pathway's dose check and the below-target doses share one ``check_dose``
+    per entry and patient: the remembered alerts equal a fresh check, for every indication."""
+    fresh = _patient_dose_alerts.__wrapped__  # type: ignore[attr-defined]
+    checked = 0
+    for case in cases:
+        on = case.assessed_on
+        patient = dose_patient_from_case(case, on)
+        for course in therapy_courses(case.therapy):
+            entry = course.current(on)
+            given = indication_of(case, entry, knowledge)
+            for indication in {given, *Indication} - {None}:
+                assert indication is not None
+                expected = fresh(patient, entry, knowledge, indication)
+                assert dose_alerts(entry, patient, knowledge, indication) == expected
+                assert dose_alerts(entry, patient, knowledge, indication) is dose_alerts(
+                    entry, patient, knowledge, indication
+                )
+                checked += bool(expected)
+    assert checked > 50
 
 
 def test_treatment_episodes_match_copied_entries(cases: list[Case]) -> None:

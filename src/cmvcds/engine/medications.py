@@ -27,6 +27,8 @@ LOOK_BACK_DAYS = 7
 def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings) -> PathwayResult:
     """``findings.medications``: the courses running on ``on`` or stopped in the look-back."""
     result = PathwayResult()
+    if not case.medications:  # most cases: nothing to look up in the catalogue
+        return result
     catalogue = knowledge.table("medications", MedicationCatalogue)
     shown = []
     for course in sorted(case.medications, key=lambda m: (m.start, m.drug)):
@@ -53,6 +55,8 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
 
 def immunosuppressive(case: Case, knowledge: Knowledge, on: date) -> list[str]:
     """The running medications that make a patient immunocompromised, as ``drug (since date)``."""
+    if not case.medications:
+        return []
     catalogue = knowledge.table("medications", MedicationCatalogue)
     found = []
     for course in case.medications:

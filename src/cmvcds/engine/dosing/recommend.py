@@ -193,7 +193,7 @@ class _Work:
     reasons: list[str] = field(default_factory=list)
     renal: RenalResult | None = None
     row: RegimenRow | None = None
-    checks: list[Check] | None = None
+    checks: _ActiveChecks | None = None
     interactions: list[Interaction] | None = None
     not_for_patient: list[str] = field(default_factory=list)
 
@@ -271,7 +271,7 @@ class _Work:
                 used.add("height")
         if row.protocol_exclusions is not None:
             used |= {"creatinine", "egfr", "crcl_measured"}
-        measures = {c.measure for c in self._active_checks()}
+        measures = self._active_checks().measures
         if self.renal is not None and not measures.isdisjoint(("crcl_ml_min", "crcl_ml_min_kg")):
             used |= {"creatinine", "crcl_measured", "height"}
         used.update(name for measure, name in _CHECKED_INPUTS if measure in measures)
@@ -315,13 +315,14 @@ class _Work:
                 Outcome.INSUFFICIENT_DATA if self.collected.missing else Outcome.SPECIALIST_REVIEW
             )
         self.row = row
-        self.cite(row, f"{self.label.drug} regimen {row.id}")
+        texts = self.knowledge.derived(_RowTexts).of(self.label, row)
+        self.cite(row, texts.cited_as)
         if row.outcome is not None:
             self.reasons.append(row.reason or "")
             if row.alert:
                 self.alert(row.alert, "warning", row.reason or "", row.citations)
             return self.result(Outcome(row.outcome))
-        self.reasons.append(f"Regimen: {row.description} ({_source(row)}).")
+        self.reasons.append(texts.regimen)
         if row.protocol_exclusions is not None:
             refusal = self._protocol(row)
             if refusal is not None:
@@ -518,17 +519,12 @@ class _Work:
             return True
         if self.patient.dialysis != "none" and any(b.dialysis for b in row.bands):
             return False
-        checks_crcl = any(
-            c.measure in ("crcl_ml_min", "crcl_ml_min_kg") for c in self._active_checks()
-        )
-        return row.renal_bands or checks_crcl
+        return row.renal_bands or self._active_checks().on_crcl
 
     def _renal(self, row: RegimenRow) -> None:
         if not self._renal_needed(row):
             return
-        optional = not (row.renal_bands or row.formula) and not any(
-            c.required for c in self._active_checks() if c.measure.startswith("crcl")
-        )
+        optional = not (row.renal_bands or row.formula) and not self._active_checks().crcl_required
         before = len(self.collected.missing)
         self._clearance(row)
         if optional:  # only cautions depend on it: computed when the inputs are there, else skipped
@@ -667,16 +663,12 @@ class _Work:
 
     # -- checks and interactions -------------------------------------------------------------
 
-    def _active_checks(self) -> list[Check]:
+    def _active_checks(self) -> _ActiveChecks:
         if self.checks is None:
             route = self.row.route if self.row else None
-            self.checks = [
-                c
-                for c in self.label.checks
-                if self.region in c.regions
-                and (route is None or route in c.routes)
-                and (not c.indications or self.indication.value in c.indications)
-            ]
+            self.checks = self.knowledge.derived(_LabelChecks).of(
+                self.label, self.region, route, self.indication.value
+            )
         return self.checks
 
     def _measure(self, check: Check) -> Fraction | None:
@@ -706,7 +698,7 @@ class _Work:
 
     def _checks(self) -> Outcome | None:
         outcome: Outcome | None = None
-        for check in self._active_checks():
+        for check in self._active_checks().checks:
             if check.measure == "dialysis":
                 fired = self.patient.dialysis in check.dialysis
             elif check.measure == "child_pugh":
@@ -850,7 +842,9 @@ class _Work:
         then = None
         if row.then is not None:
             following = self.label.regimen(row.then)
-            self.cite(following, f"{self.label.drug} regimen {following.id}")
+            self.cite(
+                following, self.knowledge.derived(_RowTexts).of(self.label, following).cited_as
+            )
             outcome_or_phase = self._phase(following, weight)
             if isinstance(outcome_or_phase, Outcome):
                 return outcome_or_phase
@@ -980,6 +974,80 @@ class _Printed:
     section: str | None
     row_fields: dict[str, Any]
     edges: tuple[tuple[Decimal, float], ...]
+
+
+@dataclass(frozen=True)
+class _ActiveChecks:
+    """The label checks that apply to a region, route and indication, with what the steps ask
+    of them: their measures, whether one reads a creatinine clearance, whether such a one is
+    required."""
+
+    checks: tuple[Check, ...]
+    measures: frozenset[str]
+    on_crcl: bool
+    crcl_required: bool
+
+
+class _LabelChecks:
+    """The ``_ActiveChecks`` of each label, region, route and indication of a pack, worked out
+    on first use and kept with the pack (``Knowledge.derived``; they were filtered for every
+    dose, issue 20). An entry holds its label and is used only for that very object."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._entries: dict[tuple[int, str, str | None, str], tuple[DrugLabel, _ActiveChecks]]
+        self._entries = {}
+
+    def of(
+        self, label: DrugLabel, region: str, route: str | None, indication: str
+    ) -> _ActiveChecks:
+        key = (id(label), region, route, indication)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is label:
+            return entry[1]
+        checks = tuple(
+            c
+            for c in label.checks
+            if region in c.regions
+            and (route is None or route in c.routes)
+            and (not c.indications or indication in c.indications)
+        )
+        active = _ActiveChecks(
+            checks=checks,
+            measures=frozenset(c.measure for c in checks),
+            on_crcl=any(c.measure in ("crcl_ml_min", "crcl_ml_min_kg") for c in checks),
+            crcl_required=any(c.required for c in checks if c.measure.startswith("crcl")),
+        )
+        self._entries[key] = (label, active)
+        return active
+
+
+@dataclass(frozen=True)
+class _RowText:
+    """What a regimen row prints whatever the patient: its citation label and the reason line
+    naming it with its source."""
+
+    cited_as: str
+    regimen: str
+
+
+class _RowTexts:
+    """The ``_RowText`` of each regimen row of a pack's labels, worked out on first use and kept
+    with the pack (``Knowledge.derived``), as ``_PrintedBands`` (issue 20: the two texts were
+    formatted for every dose)."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._entries: dict[int, tuple[RegimenRow, _RowText]] = {}
+
+    def of(self, label: DrugLabel, row: RegimenRow) -> _RowText:
+        entry = self._entries.get(id(row))
+        if entry is not None and entry[0] is row:
+            return entry[1]
+        text = _RowText(
+            cited_as=f"{label.drug} regimen {row.id}",
+            regimen=f"Regimen: {row.description} ({_source(row)}).",
+        )
+        self._entries[id(row)] = (row, text)
+        return text
 
 
 class _PrintedBands:

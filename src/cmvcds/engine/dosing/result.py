@@ -10,6 +10,7 @@ from typing import Any
 
 from cmvcds.domain.results import Alert, Missing, Regimen
 from cmvcds.domain.vocabulary import Indication, Outcome
+from cmvcds.engine.frozen import frozen
 from cmvcds.engine.renal import Clearance
 
 __all__ = [
@@ -248,7 +249,10 @@ def _regimen(
     stop: date | None,
     stop_rule: str | None,
 ) -> Regimen:
-    return Regimen(
+    """The assessment's ``Regimen`` of ``phase``, its fields written at once (``frozen``: one
+    per recommended course, issue 20)."""
+    return frozen(
+        Regimen,
         drug=result.drug,
         indication=result.indication.value,
         dose_mg=float(phase.dose_mg),

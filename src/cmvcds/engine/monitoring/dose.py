@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from cmvcds.domain.case import Case, TherapyCourse
+from cmvcds.domain.memo import per_subject
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import (
     AlertCode,
@@ -96,6 +97,16 @@ def dose_alerts(
     and adds the hold/resume logic; so are interaction alerts, which ``course_interactions``
     raises for every running course whether or not its dose can be checked.
     """
+    return _patient_dose_alerts(patient, entry, knowledge, indication)
+
+
+@per_subject
+def _patient_dose_alerts(
+    patient: DosePatient, entry: TherapyCourse, knowledge: Knowledge, indication: Indication
+) -> tuple[Alert, ...]:
+    """``dose_alerts``, remembered for the patient (``per_subject``: the frozen entry and pack by
+    identity, the indication by value): the monitoring pathway's dose check and the below-target
+    doses (refractory calls, T20, SOT prophylaxis) ask it of the same entry (issue 20)."""
     if f"drug_{entry.drug}" not in knowledge.tables:
         return ()
     if (entry.dose_mg is None and entry.dose_mg_per_kg is None) or entry.every_h is None:

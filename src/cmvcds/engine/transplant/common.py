@@ -44,6 +44,7 @@ from cmvcds.knowledge.schemas.transplant import (
     HivRules,
     HsctPrevention,
     ImmuneRules,
+    MonitoringItem,
     RegimenMonitoring,
     SotPrevention,
     TreatmentRules,
@@ -449,16 +450,52 @@ def schedule_monitoring(
     on: date,
 ) -> None:
     """One schedule item per planned check of ``drug`` from ``start`` (or ``on``) to ``stop``."""
-    monitoring = knowledge.table("regimen_monitoring", RegimenMonitoring)
+    monitoring = tables(knowledge).monitoring
     last = stop or max(start, on) + timedelta(days=int(monitoring.open_course_horizon_days.value))
     if stop is None:
         result.cite(monitoring.open_course_horizon_days, "monitoring horizon of an open course")
-    for item in monitoring.items(drug, indication, population):
-        citations = result.cite(item, f"{item.event} every {item.every_days} days on {drug}")
-        event, reason = ScheduleEvent(item.event), f"{drug}: {item.reason}"
-        taken = planned_days(result.schedule, event, citations, reason)
+    for check in knowledge.derived(_MonitoringChecks).of(drug, indication, population):
+        item = check.item
+        citations = result.cite(item, check.cited_as)
+        taken = planned_days(result.schedule, check.event, citations, check.reason)
         result.schedule.extend(
-            ScheduleItem(event, day, citations, None, reason)  # positional: hundreds per case
+            ScheduleItem(check.event, day, citations, None, check.reason)  # positional: hundreds
             for day in recurring_days(start, item.every_days, on, last)
             if day not in taken
         )
+
+
+@dataclass(frozen=True)
+class _Check:
+    """A ``regimen_monitoring`` item as the calendar of one drug prints it: its event, the reason
+    of its schedule items and the name of its citation (the same for every patient)."""
+
+    item: MonitoringItem
+    event: ScheduleEvent
+    reason: str
+    cited_as: str
+
+
+class _MonitoringChecks:
+    """The ``_Check``s of each (drug, indication, population) of a pack's ``regimen_monitoring``,
+    worked out on first use and kept with the pack (``Knowledge.derived``: every recommended
+    course redid the search, the event look-up and the texts, issue 20)."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._monitoring = tables(knowledge).monitoring
+        self._checks: dict[tuple[str, str, str], tuple[_Check, ...]] = {}
+
+    def of(self, drug: str, indication: str, population: str) -> tuple[_Check, ...]:
+        key = (drug, indication, population)
+        checks = self._checks.get(key)
+        if checks is None:
+            checks = self._checks[key] = tuple(
+                _Check(
+                    item,
+                    ScheduleEvent(item.event),
+                    f"{drug}: {item.reason}",
+                    f"{item.event} every {item.every_days} days on {drug}",
+                )
+                for item in self._monitoring.items(drug, indication, population)
+            )
+        return checks

@@ -67,9 +67,10 @@ def sot_prevention(case: Case, on: date, t: Tables, prophylaxis: Plan, preemptiv
     age = case.patient.age_on(on)
     if age is None:
         missing.append(Missing("patient.age_years", "the SOT rules apply to adults"))
-    rows = [r for r in t.sot.strategies if r.organ == tx.organ] or list(t.sot.strategies)
-    needs = [(r, f"prevention strategy {r.organ} {r.serostatus}") for r in rows]
-    if refuse_missing((prophylaxis, preemptive), missing, *needs):
+    if missing:  # the rows that need the missing items, named only then (issue 20)
+        rows = [r for r in t.sot.strategies if r.organ == tx.organ] or list(t.sot.strategies)
+        needs = [(r, f"prevention strategy {r.organ} {r.serostatus}") for r in rows]
+        refuse_missing((prophylaxis, preemptive), missing, *needs)
         return
     assert group is not None and tx.date is not None and age is not None
     if refuse_minor((prophylaxis, preemptive), age, t.sot.adult_age_years, "SOT prevention"):
