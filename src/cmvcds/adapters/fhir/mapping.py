@@ -9,6 +9,13 @@ Codes are looked up in the ``fhir_valuesets`` knowledge table; a code we do not 
 result we cannot read, is listed in ``MappedCase.unmapped`` — reported, never dropped silently —
 and every assumption made while reading (an inferred indication, administrations joined into a
 course) in ``MappedCase.notes``. Results contained in a DiagnosticReport are read like any other.
+
+A reading the case holds once (LMP, EDD, dating, pregnancy status, weight, height, sex, birth
+date) may come from several resources: it is taken from the latest by effective date, two
+different values of that date are a contradiction (neither used, said), never the last in the
+list (``latest.Latest``, probe6 #21). A resource of a type not read, or dated to the month or
+year only (valid FHIR), is said not used by name; the rest of the record is read (probe6 #6, #7).
+A deceased patient is refused, never assessed as alive (probe6 #19).
 """
 
 from __future__ import annotations
