@@ -146,3 +146,27 @@ def test_export_lines_validate_against_the_published_schema(tmp_path: Path) -> N
     (line,) = run(tmp_path, "pregnancy")
     assert line["fhir"]["not_used"]
     jsonschema.validate(line, assessment_schema(), format_checker=jsonschema.FormatChecker())
+
+
+def test_two_different_medications_with_one_id_are_not_guessed(tmp_path: Path) -> None:
+    """#21's class for shared resources: Medication/m1 exported twice with different products
+    (valganciclovir, then another code): the order is not read by the last one, it is said."""
+    write(
+        tmp_path,
+        Patient(id="p3", gender="male", birthDate="1970-01-01"),
+        Medication(id="m1", code={"coding": [{"system": RXNORM, "code": "275891"}]}),
+        Medication(id="m1", code={"coding": [{"system": RXNORM, "code": "4678"}]}),
+        MedicationRequest(
+            id="mr1",
+            status="active",
+            intent="order",
+            subject={"reference": "Patient/p3"},
+            medicationReference={"reference": "Medication/m1"},
+            authoredOn="2026-11-01",
+        ),
+    )
+    (line,) = run(tmp_path)
+    assert (
+        "Medication/m1: different resources with this id were sent: contradictory, none used"
+        in line["fhir"]["not_used"]
+    )

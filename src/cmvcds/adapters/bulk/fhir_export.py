@@ -171,11 +171,8 @@ def _medications(bodies: list[bytes], db: sqlite3.Connection) -> list[bytes]:
                 wanted.append(name)
     found: list[bytes] = []
     for name in wanted:
-        row = db.execute(
-            "SELECT body FROM r WHERE patient = ? ORDER BY seq DESC LIMIT 1", (_SHARED + name,)
-        ).fetchone()
-        if row is not None:
-            found.append(row[0])
+        rows = db.execute("SELECT DISTINCT body FROM r WHERE patient = ?", (_SHARED + name,))
+        found += [body for (body,) in rows]  # every version: the mapping says if they differ
     return found
 
 

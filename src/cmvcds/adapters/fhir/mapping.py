@@ -187,6 +187,7 @@ def bundle_to_case(
     if isinstance(whose, str):
         raise InputError(whose)
     unread: list[str] = []
+    clashes: set[str] = set()
     for where, resource in found:
         kind = resource.get("resourceType")
         if kind == "OperationOutcome":
@@ -215,12 +216,21 @@ def bundle_to_case(
             ignored.append(f"{kind}/{resource.get('id', '?')} ignored: {problems[0]}{more}")
             continue
         if kind == "Medication":
-            bundled[f"Medication/{resource.get('id')}"] = resource
+            key = f"Medication/{resource.get('id')}"
+            if key in bundled and bundled[key] != resource:  # one id, two contents: no guess
+                clashes.add(key)
+            bundled[key] = resource
         elif kind == "DiagnosticReport":
             resources += _report_results(label, resource, whose, urls, foreign)
         else:
             resources.append((label, resource))
-    mapper = _Mapper(sets, context, assessed_on, bundled)
+    mapper = _Mapper(
+        sets, context, assessed_on, {k: v for k, v in bundled.items() if k not in clashes}
+    )
+    mapper.unmapped += [
+        f"{key}: different resources with this id were sent: contradictory, none used"
+        for key in sorted(clashes)
+    ]
     mapper.unmapped += unread
     if not any(r.get("resourceType") == "Patient" for _, r in resources):
         mapper.patient_id = whose.id  # the case id names the patient the resources name
