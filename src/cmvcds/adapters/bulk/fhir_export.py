@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from cmvcds.adapters.bulk.worker import ERROR_FORMAT, Outcome
+from cmvcds.domain.documents import Limits, parse_document
+from cmvcds.errors import InputError
 
 __all__ = ["LINE_BUDGET", "SHARED_TYPES", "FhirExport"]
 
@@ -58,6 +60,12 @@ _SHARED = " "
 #: The largest patient line built (the worker accepts 2,000,000 bytes per line).
 LINE_BUDGET = 1_900_000
 _PATIENT = re.compile(rb'"resourceType"\s*:\s*"Patient"')
+#: The worker's bounds of one line, the size kept to ``LINE_BUDGET``.
+_LINE_LIMITS = Limits(max_bytes=LINE_BUDGET)
+_LONG_TEXT = re.compile(rb'"[^"]{%d,}' % (_LINE_LIMITS.max_string // 2))
+#: What the mapping reads of a Patient (and the identifiers that match references to it).
+_PATIENT_READ = ("resourceType", "id", "meta", "identifier", "gender", "birthDate", "active",
+                 "deceasedBoolean", "deceasedDateTime")  # fmt: skip
 
 
 class FhirExport:
@@ -125,12 +133,14 @@ def _group(patient: str, bodies: list[bytes], db: sqlite3.Connection) -> bytes:
     if not any(_PATIENT.search(b) for b in bodies):
         resources.insert(0, json.dumps(_absent_patient(patient)).encode())
     line = b"[" + b",".join(resources) + b"]"
-    if len(line) <= LINE_BUDGET:
+    if not _may_exceed(line):
         return line
     line = b"[" + b",".join(_cut_down(resources)) + b"]"
-    if len(line) <= LINE_BUDGET:
+    try:  # exactly the worker's bounds: a line it would refuse is refused here, by name
+        parse_document(line, f"Patient/{patient}", "json", _LINE_LIMITS)
         return line
-    kept = [b for b in resources if _PATIENT.search(b)]
+    except InputError as error:
+        problem = str(error)
     outcome = {
         "resourceType": "OperationOutcome",
         "id": "record-too-large",
@@ -138,13 +148,24 @@ def _group(patient: str, bodies: list[bytes], db: sqlite3.Connection) -> bytes:
             {
                 "severity": "fatal",
                 "code": "too-costly",
-                "diagnostics": f"the record of Patient/{patient} holds {len(line):,} bytes of "
-                f"resources cmvcds reads, more than the {LINE_BUDGET:,} of one patient's line: "
-                "not assessed",
+                "diagnostics": f"the resources cmvcds reads of Patient/{patient} exceed what "
+                f"one patient's line may hold ({' '.join(problem.split())}; lines are kept to "
+                f"{LINE_BUDGET:,} bytes): not assessed",
             }
         ],
     }
-    return b"[" + b",".join([*kept[:1], json.dumps(outcome).encode()]) + b"]"
+    named = {"resourceType": "Patient", "id": patient}
+    return json.dumps([named, outcome]).encode()
+
+
+def _may_exceed(line: bytes) -> bool:
+    """A cheap test that ``line`` may break a bound of the worker's reader (its size, its number
+    of values, one long text): only such lines are cut down and checked exactly."""
+    return (
+        len(line) > LINE_BUDGET
+        or line.count(b",") + line.count(b"{") > _LINE_LIMITS.max_nodes // 2
+        or _LONG_TEXT.search(line) is not None
+    )
 
 
 def _absent_patient(patient: str) -> dict[str, Any]:
@@ -191,6 +212,8 @@ def _cut_down(resources: list[bytes]) -> list[bytes]:
         kind = resource.get("resourceType")
         if kind not in READ:
             resource = {"resourceType": kind, "id": resource.get("id")}
+        elif kind == "Patient":
+            resource = {k: resource[k] for k in _PATIENT_READ if k in resource}
         elif kind == "Observation" and not any(
             (c.get("system"), c.get("code")) in known
             for c in (resource.get("code") or {}).get("coding") or []
