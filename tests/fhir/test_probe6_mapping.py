@@ -167,6 +167,17 @@ def test_a_step_down_order_is_read_as_induction_then_ongoing_maintenance() -> No
     ]  # fmt: skip
 
 
+def test_overlapping_or_undated_dosages_are_said_not_read_as_the_first() -> None:
+    """#20: 450 mg morning and 450 mg evening written as two instructions from the same day:
+    neither alone is the dose; the course is kept (the drug is taken) and its dose said."""
+    result = mapped(
+        order(dosageInstruction=[dose(450, 1, "2026-11-01"), dose(450, 1, "2026-11-01")]),
+        context="transplant",
+    )
+    assert result.case["therapy"] == [{"drug": "valganciclovir", "start": "2026-11-01"}]
+    assert any("2 dosage instructions" in u and "NOT checked" in u for u in result.unmapped)
+
+
 def test_dose_range_coded_timing_and_hold_are_read_or_said() -> None:
     """#20: a BID code is an interval of 12 h; a dose range and a hold are said, never silent."""
     bid = mapped(
@@ -229,7 +240,7 @@ def test_a_partial_date_leaves_one_resource_out_not_the_patient(knowledge: Knowl
         observation("o13", "2160-0", "2026-11",
                     valueQuantity={"value": 0.7, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}),
     )  # fmt: skip
-    assert any(u.startswith("entry[2].resource: Observation 2160-0 effective date '2026-11'")
+    assert any(u.startswith("entry[2].resource (Observation/o13): Observation 2160-0 effective date '2026-11'")
                for u in result.unmapped)  # fmt: skip
     case = parse_case(result.case, knowledge, today=TODAY)  # not refused whole
     assert assess(case, knowledge).result.decisions

@@ -525,7 +525,7 @@ class _Mapper:
         day = _effective(resource)
         if day is None and _effective_text(resource):
             self.unmapped.append(
-                f"{label}: Observation {spec.code} effective date "
+                f"{_named(label, resource)}: Observation {spec.code} effective date "
                 f"{str(_effective_text(resource))!r} is not a full date (day unknown): not used"
             )
             return
@@ -727,6 +727,13 @@ class _Mapper:
         elif self.pregnancy:
             self.unmapped.append("pregnancy dating given for a case whose context is not pregnancy")
         return MappedCase(case, self.unmapped, self.conditions, self.pregnant, notes=notes)
+
+
+def _named(label: str, resource: dict[str, Any]) -> str:
+    """``label`` (where the resource was in the data) with the resource's ``Type/id`` when the
+    label does not already say it (a prefetch position means nothing to the reader)."""
+    name = f"{resource.get('resourceType')}/{resource.get('id', '?')}"
+    return label if label == name else f"{label} ({name})"
 
 
 def _show(codings: Iterable[tuple[str, str, str]]) -> str:

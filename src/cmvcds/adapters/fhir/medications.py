@@ -302,9 +302,9 @@ def medication_course(
         course = _course(resource, {}, product, lookups)
         if isinstance(course, dict):
             course["unread"] = (
-                f"{kind} of {product.drug} has {len(dosages)} dosage instructions (e.g. a "
-                "step-down) that are not each dated (timing.repeat.boundsPeriod): the dose was "
-                "NOT checked"
+                f"{kind} of {product.drug} has {len(dosages)} dosage instructions that do not "
+                "each give dates following one another (timing.repeat.boundsPeriod): the dose "
+                "was NOT checked"
             )
         return course
     return _course(resource, dosages[0], product, lookups)
@@ -316,24 +316,30 @@ def medication_courses(
     bundled: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]] | str:
     """The therapy entries of one medication resource: one per dosage instruction when an order
-    has several each with its own dates (induction then maintenance, read as two courses, so
-    the current dose is the maintenance one), else ``medication_course``'s one (a sentence
-    when it cannot be read; none when its status says it is not to be used)."""
-    dosages = [d for d in resource.get("dosageInstruction") or [] if isinstance(d, dict)]
-    dated = len(dosages) > 1 and all(
-        _date(
-            (((d.get("timing") or {}).get("repeat") or {}).get("boundsPeriod") or {}).get("start")
-        )
-        for d in dosages
-    )
+    has several that follow one another, each with its own dates (induction then maintenance,
+    read as two courses, so the current dose is the maintenance one), else
+    ``medication_course``'s one (several dosages that are not so dated, or that overlap — two
+    doses a day written as two instructions — give a course whose dose is said NOT checked); a
+    sentence when it cannot be read; none when its status says it is not to be used."""
     single = medication_course(resource, lookups, bundled)
-    if not dated or not isinstance(single, dict):
+    dosages = [d for d in resource.get("dosageInstruction") or [] if isinstance(d, dict)]
+    if len(dosages) < 2 or not isinstance(single, dict):
         return [single] if isinstance(single, dict) else single if single else []
     product = _product(_medication(resource, bundled or {})[0] or {}, lookups)
     assert product is not None  # ``single`` was read
     courses = [_course(resource, d, product, lookups) for d in dosages]
-    problems = [c for c in courses if isinstance(c, str)]
-    return problems[0] if problems else [c for c in courses if isinstance(c, dict)]
+    read = sorted((c for c in courses if isinstance(c, dict)), key=lambda c: c["start"])
+    follow = len(read) == len(courses) and all(
+        "stop" in a and a["stop"] < b["start"] for a, b in itertools.pairwise(read)
+    )
+    dated = all(_bounds_start(d) for d in dosages)
+    return read if dated and follow else [single]
+
+
+def _bounds_start(dosage: dict[str, Any]) -> str | None:
+    return _date(
+        (((dosage.get("timing") or {}).get("repeat") or {}).get("boundsPeriod") or {}).get("start")
+    )
 
 
 def _course(
