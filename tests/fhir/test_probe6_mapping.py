@@ -242,6 +242,12 @@ def test_a_partial_date_leaves_one_resource_out_not_the_patient(knowledge: Knowl
     )  # fmt: skip
     assert any(u.startswith("entry[2].resource (Observation/o13): Observation 2160-0 effective date '2026-11'")
                for u in result.unmapped)  # fmt: skip
+    future = mapped(patient(), observation("o14", "2160-0", "2999-01-01", valueQuantity={
+        "value": 0.7, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}))  # fmt: skip
+    assert any(
+        "(Observation/o14)" in u and "after the assessment date" in u for u in future.unmapped
+    )
+    parse_case(future.case, knowledge, today=TODAY)  # the rest of the record is read
     case = parse_case(result.case, knowledge, today=TODAY)  # not refused whole
     assert assess(case, knowledge).result.decisions
 

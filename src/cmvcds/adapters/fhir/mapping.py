@@ -533,6 +533,14 @@ class _Mapper:
             self.unmapped.append(f"{label}: Observation {spec.code} has no effective date")
             return
         name = f"Observation/{resource.get('id', '?')}"
+        if (
+            day > self.assessed_on.isoformat()
+        ):  # the case refuses it: this resource only is left out
+            self.unmapped.append(
+                f"{_named(label, resource)}: Observation {spec.code} is dated {day}, after the "
+                f"assessment date {self.assessed_on.isoformat()}: not used"
+            )
+            return
         if spec.maps_to in PREGNANCY_TARGETS:
             self._pregnancy(label, name, spec, day, resource)
             return
