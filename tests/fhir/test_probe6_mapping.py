@@ -150,20 +150,20 @@ def dose(mg: int, per_day: int, start: str, end: str | None = None) -> dict[str,
 
 
 def test_a_step_down_order_is_read_as_induction_then_ongoing_maintenance() -> None:
-    """#20: 900 mg bid to 11-21 then 900 mg daily from 11-22, in one order: the patient is on
+    """#20: 900 mg bid to 11-09 then 900 mg daily from 11-10, in one order: the patient is on
     900 mg daily today, not off therapy."""
     result = mapped(
         patient(gender="male"),
         order(
-            dosageInstruction=[dose(900, 2, "2026-11-01", "2026-11-21"), dose(900, 1, "2026-11-22")]
+            dosageInstruction=[dose(900, 2, "2026-10-20", "2026-11-09"), dose(900, 1, "2026-11-10")]
         ),
         context="transplant",
     )
     assert result.case["therapy"] == [
         {"drug": "valganciclovir", "dose_mg": 900, "every_h": 12,
-         "start": "2026-11-01", "stop": "2026-11-21"},
+         "start": "2026-10-20", "stop": "2026-11-09"},
         {"drug": "valganciclovir", "dose_mg": 900, "every_h": 24,
-         "start": "2026-11-22"},
+         "start": "2026-11-10"},
     ]  # fmt: skip
 
 
@@ -176,6 +176,19 @@ def test_overlapping_or_undated_dosages_are_said_not_read_as_the_first() -> None
     )
     assert result.case["therapy"] == [{"drug": "valganciclovir", "start": "2026-11-01"}]
     assert any("2 dosage instructions" in u and "NOT checked" in u for u in result.unmapped)
+
+
+def test_a_course_with_impossible_dates_is_left_out_by_name(knowledge: Knowledge) -> None:
+    """#7's class: an order ending before it starts is that order's problem, not a refusal of
+    the patient naming ``therapy[0]``."""
+    result = mapped(
+        patient(gender="male"),
+        order(dosageInstruction=[dose(900, 1, "2026-11-10", "2026-11-01")]),
+        context="transplant",
+    )
+    assert result.case["therapy"] == []
+    assert any("(MedicationRequest/mr1)" in u and "before it starts" in u for u in result.unmapped)
+    parse_case(result.case, knowledge, today=TODAY)
 
 
 def test_dose_range_coded_timing_and_hold_are_read_or_said() -> None:

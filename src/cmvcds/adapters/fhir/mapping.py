@@ -434,10 +434,23 @@ class _Mapper:
             for course in courses:
                 if "unread" in course:
                     self.unmapped.append(f"{label}: {course.pop('unread')}")
+                wrong = self._misdated(course)
+                if wrong:  # the case would refuse it: this resource only is left out
+                    self.unmapped.append(f"{_named(label, resource)}: {kind} {wrong}: not used")
+                    continue
                 if kind == "MedicationAdministration":
                     self.administrations.add(course)
                 else:
                     self.therapy.append(course)
+
+    def _misdated(self, course: dict[str, Any]) -> str | None:
+        """Why a course's dates cannot be those of a course of this case, if they cannot."""
+        start, stop = course["start"], course.get("stop")
+        if start > self.assessed_on.isoformat():
+            return f"of {course['drug']} starts on {start}, after the assessment date"
+        if stop is not None and stop < start:
+            return f"of {course['drug']} ends on {stop}, before it starts ({start})"
+        return None
 
     def _patient(self, resource: dict[str, Any]) -> None:
         """Sex and birth date of the Patient; read in ``result`` once every Patient resource of
