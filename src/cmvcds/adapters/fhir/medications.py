@@ -322,7 +322,8 @@ def medication_courses(
     doses a day written as two instructions — give a course whose dose is said NOT checked); a
     sentence when it cannot be read; none when its status says it is not to be used."""
     single = medication_course(resource, lookups, bundled)
-    dosages = [d for d in resource.get("dosageInstruction") or [] if isinstance(d, dict)]
+    listed = resource.get("dosageInstruction") or resource.get("dosage")  # Request, Statement
+    dosages = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
     if len(dosages) < 2 or not isinstance(single, dict):
         return [single] if isinstance(single, dict) else single if single else []
     product = _product(_medication(resource, bundled or {})[0] or {}, lookups)
