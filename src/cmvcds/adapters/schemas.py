@@ -155,6 +155,18 @@ def assessment_schema() -> dict[str, Any]:
                 "missing": {"type": "array", "items": missing},
                 "settings": {"type": "object"},
                 "settings_detail": {"type": "array", "items": setting_use},
+                "fhir": {
+                    **_object(
+                        [],
+                        {
+                            "not_used": {"type": "array", "items": _TEXT},
+                            "assumed": {"type": "array", "items": _TEXT},
+                        },
+                    ),
+                    "description": "on a line of a FHIR Bulk Data export only (ADR 0016 §4): "
+                    "what of the patient's resources was not used, and why, and what was "
+                    "assumed while reading them",
+                },
             },
         ),
     }

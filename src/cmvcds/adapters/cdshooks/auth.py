@@ -94,9 +94,10 @@ class JwtVerifier:
                 "no trusted CDS client is configured (CMVCDS_CDS_TRUSTED_ISSUERS); "
                 "every call is refused"
             )
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():  # RFC 7235 §2.1: case-insensitive
             raise Unauthorized("a Bearer JWT is required")
-        token = authorization.removeprefix("Bearer ").strip()
+        token = token.strip()
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") not in ALGORITHMS:

@@ -218,6 +218,12 @@ def gather(
         notes = _follow_pages(data, request, allowed_servers, timeout_s, transport, verify)
         if notes:
             data[PAGING_NOTES] = notes
+    elif any(next_link(value) for value in data.values()):  # no server to read them from
+        data[PAGING_NOTES] = [
+            note
+            for key, value in data.items()
+            for note in follow_pages(value, None, base=None, label=key)[1]
+        ]
     empty = sorted(key for key in needed if data.get(key) is None)
     if empty:
         raise PreconditionFailed(f"required data not available: {', '.join(empty)}")

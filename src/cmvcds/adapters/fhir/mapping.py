@@ -9,11 +9,19 @@ Codes are looked up in the ``fhir_valuesets`` knowledge table; a code we do not 
 result we cannot read, is listed in ``MappedCase.unmapped`` — reported, never dropped silently —
 and every assumption made while reading (an inferred indication, administrations joined into a
 course) in ``MappedCase.notes``. Results contained in a DiagnosticReport are read like any other.
+
+A reading the case holds once (LMP, EDD, dating, pregnancy status, weight, height, sex, birth
+date) may come from several resources: it is taken from the latest by effective date, two
+different values of that date are a contradiction (neither used, said), never the last in the
+list (``latest.Latest``, probe6 #21). A resource of a type not read, or dated to the month or
+year only (valid FHIR), is said not used by name; the rest of the record is read (probe6 #6, #7).
+A deceased patient is refused, never assessed as alive (probe6 #19).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +33,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from cmvcds.adapters.fhir import medications as meds
+from cmvcds.adapters.fhir.latest import Latest
 from cmvcds.adapters.fhir.medications import order_indication
 from cmvcds.adapters.fhir.reason import Reason
 from cmvcds.adapters.fhir.results import (
@@ -45,6 +54,7 @@ from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.fhir import FhirValueSets, ObservationCode
 
 __all__ = [
+    "ABSENT_PATIENT",
     "MappedCase",
     "ValueSets",
     "bundle_to_case",
@@ -64,6 +74,9 @@ READ = (
     "Medication",
 )
 MEDICATION_USES = ("MedicationRequest", "MedicationStatement", "MedicationAdministration")
+#: ``meta.tag`` of the stand-in Patient an export reader gives a patient whose resources name
+#: them but who has no Patient resource (it carries the id only, and is said missing).
+ABSENT_PATIENT = ("urn:cmvcds:fhir", "patient-resource-absent")
 PREGNANCY_TARGETS = frozenset({"pregnancy_status", "gestational_age", "lmp", "edd"})
 
 
@@ -173,9 +186,16 @@ def bundle_to_case(
     whose = context_patient(patient, (r for _, r in found), urls, server)
     if isinstance(whose, str):
         raise InputError(whose)
+    unread: list[str] = []
+    clashes: set[str] = set()
     for where, resource in found:
         kind = resource.get("resourceType")
-        if kind not in READ:
+        if kind == "OperationOutcome":
+            _refuse_if_fatal(resource)
+        if kind not in READ:  # said, never dropped without a word (probe6 #6)
+            unread.append(
+                f"{kind}/{resource.get('id', '?')} not used: type {kind} is not read by cmvcds"
+            )
             continue
         label = where or f"{kind}/{resource.get('id', '?')}"
         why = not_ours(resource, whose, urls)  # first: another patient's record, valid or not
@@ -196,12 +216,24 @@ def bundle_to_case(
             ignored.append(f"{kind}/{resource.get('id', '?')} ignored: {problems[0]}{more}")
             continue
         if kind == "Medication":
-            bundled[f"Medication/{resource.get('id')}"] = resource
+            key = f"Medication/{resource.get('id')}"
+            if key in bundled and bundled[key] != resource:  # one id, two contents: no guess
+                clashes.add(key)
+            bundled[key] = resource
         elif kind == "DiagnosticReport":
             resources += _report_results(label, resource, whose, urls, foreign)
         else:
             resources.append((label, resource))
-    mapper = _Mapper(sets, context, assessed_on, bundled)
+    mapper = _Mapper(
+        sets, context, assessed_on, {k: v for k, v in bundled.items() if k not in clashes}
+    )
+    mapper.unmapped += [
+        f"{key}: different resources with this id were sent: contradictory, none used"
+        for key in sorted(clashes)
+    ]
+    mapper.unmapped += unread
+    if not any(r.get("resourceType") == "Patient" for _, r in resources):
+        mapper.patient_id = whose.id  # the case id names the patient the resources name
     for label, resource in resources:
         mapper.add(label, resource)
     sent = {f"{r.get('resourceType')}/{r.get('id')}" for _, r in resources}
@@ -325,17 +357,39 @@ def _codings(concept: Any) -> list[tuple[str, str, str]]:
     ]
 
 
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date(value: Any) -> str | None:
-    return str(value)[:10] if value else None
+    """The day of a FHIR ``date``/``dateTime``/``instant``; None when absent or partial (FHIR
+    allows ``YYYY`` and ``YYYY-MM``: the day is then not known, and the caller says so)."""
+    day = str(value)[:10] if value else ""
+    return day if _FULL_DATE.fullmatch(day) else None
 
 
-def _effective(resource: dict[str, Any]) -> str | None:
-    return _date(
+def _effective_text(resource: dict[str, Any]) -> Any:
+    return (
         resource.get("effectiveDateTime")
         or (resource.get("effectivePeriod") or {}).get("start")
         or resource.get("effectiveInstant")
         or resource.get("issued")
     )
+
+
+def _effective(resource: dict[str, Any]) -> str | None:
+    return _date(_effective_text(resource))
+
+
+def _refuse_if_fatal(outcome: dict[str, Any]) -> None:
+    """An OperationOutcome with a fatal issue in place of a record (e.g. an export that could not
+    give a patient's resources whole) refuses the case with its diagnostics: assessing the rest
+    would rest on a record known to be incomplete."""
+    for issue in outcome.get("issue") or []:
+        if isinstance(issue, dict) and issue.get("severity") == "fatal":
+            raise InputError(
+                f"OperationOutcome/{outcome.get('id', '?')}: "
+                f"{issue.get('diagnostics') or issue.get('code') or 'fatal issue'}"
+            )
 
 
 class _Mapper:
@@ -360,7 +414,9 @@ class _Mapper:
         self.unmapped: list[str] = []
         self.conditions: set[str] = set()
         self.pregnant: bool | None = None
-        self._latest: dict[str, str] = {}
+        #: single-valued readings given by several resources, chosen by date (``latest``)
+        self.latest = Latest()
+        self.patients: list[dict[str, Any]] = []
 
     def add(self, label: str, resource: dict[str, Any]) -> None:
         kind = resource["resourceType"]
@@ -371,28 +427,80 @@ class _Mapper:
         elif kind == "Condition":
             self._condition(label, resource)
         elif kind in MEDICATION_USES:
-            course = medication_course(resource, self.sets, self.bundled)
-            if isinstance(course, str):
-                self.unmapped.append(f"{label}: {course}")
+            courses = meds.medication_courses(resource, self.sets.medication_lookups, self.bundled)
+            if isinstance(courses, str):
+                self.unmapped.append(f"{label}: {courses}")
                 return
-            if course is not None and "unread" in course:
-                self.unmapped.append(f"{label}: {course.pop('unread')}")
-            if course is not None and kind == "MedicationAdministration":
-                self.administrations.add(course)
-            elif course is not None:
-                self.therapy.append(course)
+            for course in courses:
+                if "unread" in course:
+                    self.unmapped.append(f"{label}: {course.pop('unread')}")
+                wrong = self._misdated(course)
+                if wrong:  # the case would refuse it: this resource only is left out
+                    self.unmapped.append(f"{_named(label, resource)}: {kind} {wrong}: not used")
+                    continue
+                if kind == "MedicationAdministration":
+                    self.administrations.add(course)
+                else:
+                    self.therapy.append(course)
+
+    def _misdated(self, course: dict[str, Any]) -> str | None:
+        """Why a course's dates cannot be those of a course of this case, if they cannot."""
+        start, stop = course["start"], course.get("stop")
+        if start > self.assessed_on.isoformat():
+            return f"of {course['drug']} starts on {start}, after the assessment date"
+        if stop is not None and stop < start:
+            return f"of {course['drug']} ends on {stop}, before it starts ({start})"
+        return None
 
     def _patient(self, resource: dict[str, Any]) -> None:
+        """Sex and birth date of the Patient; read in ``result`` once every Patient resource of
+        the record is known (two resources of one patient that disagree are not guessed)."""
         self.patient_id = resource.get("id")
-        if resource.get("gender") in ("male", "female"):
-            self.patient["sex"] = resource["gender"]
-        if resource.get("birthDate") and len(str(resource["birthDate"])) == 10:
-            self.patient["birth_date"] = resource["birthDate"]
+        name = f"Patient/{resource.get('id', '?')}"
+        if any(
+            isinstance(t, dict) and (t.get("system"), t.get("code")) == ABSENT_PATIENT
+            for t in (resource.get("meta") or {}).get("tag") or []
+        ):
+            self.unmapped.append(
+                f"{name}: no Patient resource was sent: sex, birth date and vital status are "
+                "not known"
+            )
+            return
+        dead = resource.get("deceasedDateTime") or resource.get("deceasedBoolean")
+        if dead:  # probe6 #19: never assessed as alive
+            when = f" on {dead}" if isinstance(dead, str) else ""
+            raise InputError(f"{name} is deceased{when} (Patient.deceased): not assessed")
+        if resource.get("active") is False:
+            self.unmapped.append(
+                f"{name}: the record is marked inactive (Patient.active false); read as given"
+            )
+        born = resource.get("birthDate")
+        if born and _date(born) is None:
+            self.unmapped.append(
+                f"{name}: birthDate {born!r} is not a full date (day unknown): not used"
+            )
+        self.patients.append(resource)
+
+    def _demographics(self) -> None:
+        """``patient.sex`` and ``patient.birth_date`` when every Patient resource agrees."""
+        for key, element, read in (
+            ("sex", "gender", lambda v: v if v in ("male", "female") else None),
+            ("birth_date", "birthDate", _date),
+        ):
+            values = {str(v) for p in self.patients if (v := read(p.get(element)))}
+            if len(values) == 1:
+                self.patient[key] = values.pop()
+            elif len(values) > 1:
+                self.unmapped.append(
+                    f"Patient/{self.patient_id}: {len(self.patients)} Patient resources give "
+                    f"different {element} ({', '.join(sorted(values))}): contradictory, none used"
+                )
 
     def _condition(self, label: str, resource: dict[str, Any]) -> None:
         status = [c for _, c, _ in _codings(resource.get("verificationStatus"))]
         if any(c in ("refuted", "entered-in-error") for c in status):
             return
+        name = f"Condition/{resource.get('id', '?')}"
         for system, code, _display in _codings(resource.get("code")):
             meaning = self.sets.conditions.get((system, code))
             if meaning:
@@ -400,7 +508,8 @@ class _Mapper:
                 if (system, code) in self.sets.organs:
                     self.organs.add(self.sets.organs[(system, code)])
                 if meaning == "pregnant":
-                    self.pregnant = True
+                    recorded = resource.get("onsetDateTime") or resource.get("recordedDate")
+                    self.latest.add("pregnancy status", _date(recorded) or "", True, name)
                 return
         first = _codings(resource.get("code"))
         self.unmapped.append(f"{label}: Condition code {_show(first)} is not in the value sets")
@@ -427,11 +536,26 @@ class _Mapper:
             )
             return
         day = _effective(resource)
+        if day is None and _effective_text(resource):
+            self.unmapped.append(
+                f"{_named(label, resource)}: Observation {spec.code} effective date "
+                f"{str(_effective_text(resource))!r} is not a full date (day unknown): not used"
+            )
+            return
         if day is None:
             self.unmapped.append(f"{label}: Observation {spec.code} has no effective date")
             return
+        name = f"Observation/{resource.get('id', '?')}"
+        if (
+            day > self.assessed_on.isoformat()
+        ):  # the case refuses it: this resource only is left out
+            self.unmapped.append(
+                f"{_named(label, resource)}: Observation {spec.code} is dated {day}, after the "
+                f"assessment date {self.assessed_on.isoformat()}: not used"
+            )
+            return
         if spec.maps_to in PREGNANCY_TARGETS:
-            self._pregnancy(label, spec, day, resource)
+            self._pregnancy(label, name, spec, day, resource)
             return
         item: dict[str, Any] = {"date": day, "code": spec.maps_to}
         sample = spec.specimen or specimen(resource)
@@ -450,9 +574,8 @@ class _Mapper:
         self.observations.append(item)
         if spec.maps_to in ("weight", "height") and "value" in item:
             key, unit = ("weight_kg", "kg") if spec.maps_to == "weight" else ("height_cm", "cm")
-            if item["unit"] == unit and day >= self._latest.get(key, ""):
-                self.patient[key] = item["value"]
-                self._latest[key] = day
+            if str(item["unit"]).lower() == unit:  # "Kg", "CM": unit text as typed
+                self.latest.add(key, day, item["value"], name)
 
     def _reading(self, spec: ObservationCode, resource: dict[str, Any]) -> dict[str, Any] | str:
         """``value``/``unit`` or ``result`` of an Observation, or why it cannot be read."""
@@ -529,12 +652,12 @@ class _Mapper:
         return None
 
     def _pregnancy(
-        self, label: str, spec: ObservationCode, day: str, resource: dict[str, Any]
+        self, label: str, name: str, spec: ObservationCode, day: str, resource: dict[str, Any]
     ) -> None:
         if spec.maps_to == "pregnancy_status":
             result = self._result(resource)
             if result in ("pregnant", "not_pregnant"):
-                self.pregnant = result == "pregnant"
+                self.latest.add("pregnancy status", day, result == "pregnant", name)
             else:
                 self.unmapped.append(f"{label}: pregnancy status answer not in the value sets")
         elif spec.maps_to == "gestational_age":
@@ -554,22 +677,47 @@ class _Mapper:
             )
             if days is None:
                 self.unmapped.append(f"{label}: gestational age needs a value in wk or d")
-            elif day >= self._latest.get("dating", ""):
-                self.pregnancy["dating"] = {
+            else:
+                dating = {
                     "date": day,
                     "gestational_age": str(GestationalAge(int(days.to_integral_value()))),
                 }
-                self._latest["dating"] = day
+                self.latest.add("dating", day, dating, name)
         else:
-            when = _date(resource.get("valueDateTime"))
+            given = resource.get("valueDateTime")
+            when = _date(given)
             if when is None:
-                self.unmapped.append(f"{label}: {spec.maps_to} needs valueDateTime")
-            else:
-                self.pregnancy[spec.maps_to] = when
+                self.unmapped.append(
+                    f"{label}: {spec.maps_to} needs valueDateTime"
+                    + (f" with a full date, not {str(given)!r}" if given else "")
+                )
+            else:  # the latest recorded LMP/EDD, never the last in the list (probe6 #21)
+                self.latest.add(spec.maps_to, day, when, name)
+
+    def _choose(self, notes: list[str]) -> None:
+        """Every single-valued reading from the latest resource that gives it (``Latest``)."""
+        self._demographics()
+        for reading, put in (
+            ("weight_kg", self.patient),
+            ("height_cm", self.patient),
+            ("lmp", self.pregnancy),
+            ("edd", self.pregnancy),
+            ("dating", self.pregnancy),
+        ):
+            value, contradiction, superseded = self.latest.chosen(reading)
+            if value is not None:
+                put[reading] = value
+            self.unmapped += contradiction
+            notes += superseded
+        status, contradiction, superseded = self.latest.chosen("pregnancy status")
+        self.pregnant = status
+        self.unmapped += contradiction
+        notes += superseded
 
     def result(self, case_id: str | None) -> MappedCase:
         given, notes = self.administrations.courses()
         self.therapy += given
+        self._choose(notes)
         for course in self.therapy:
             if "indication" in course:
                 continue
@@ -600,6 +748,13 @@ class _Mapper:
         elif self.pregnancy:
             self.unmapped.append("pregnancy dating given for a case whose context is not pregnancy")
         return MappedCase(case, self.unmapped, self.conditions, self.pregnant, notes=notes)
+
+
+def _named(label: str, resource: dict[str, Any]) -> str:
+    """``label`` (where the resource was in the data) with the resource's ``Type/id`` when the
+    label does not already say it (a prefetch position means nothing to the reader)."""
+    name = f"{resource.get('resourceType')}/{resource.get('id', '?')}"
+    return label if label == name else f"{label} ({name})"
 
 
 def _show(codings: Iterable[tuple[str, str, str]]) -> str:

@@ -15,6 +15,7 @@ and the inference is then said, never silent.
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ __all__ = [
     "Lookups",
     "infer_indication",
     "medication_course",
+    "medication_courses",
     "order_indication",
 ]
 
@@ -97,8 +99,27 @@ def _plain(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+#: Hours between doses of the HL7 v3 GTSAbbreviation timing codes (``Timing.code``) that name a
+#: fixed interval; other codes (AM, PM, WK…) are said, not read.
+TIMING_CODES = {
+    "QD": 24,
+    "BID": 12,
+    "TID": 8,
+    "QID": 6,
+    "QOD": 48,
+    "Q4H": 4,
+    "Q6H": 6,
+    "Q8H": 8,
+    "Q12H": 12,
+}
+
+
 def _date(value: Any) -> str | None:
-    return str(value)[:10] if value else None
+    """The day of a FHIR date/dateTime; None when absent or partial (``YYYY``, ``YYYY-MM``)."""
+    day = str(value)[:10] if value else ""
+    return day if _FULL_DATE.fullmatch(day) else None
 
 
 def _medication(
@@ -217,12 +238,16 @@ def _named_drug(
 
 def _dose(dosage: dict[str, Any], product: Product) -> tuple[dict[str, Any], str | None]:
     """``dose_mg`` or ``dose_mg_per_kg`` of one dosage, or why the dose cannot be read."""
-    quantity = (
-        dosage.get("dose")
-        or (((dosage.get("doseAndRate") or [{}])[0]) or {}).get("doseQuantity")
-        or {}
-    )
+    rate = ((dosage.get("doseAndRate") or [{}])[0]) or {}
+    quantity = dosage.get("dose") or rate.get("doseQuantity") or {}
     amount = _number(quantity.get("value"))
+    if amount is None and isinstance(rate.get("doseRange"), dict):
+        low, high = rate["doseRange"].get("low") or {}, rate["doseRange"].get("high") or {}
+        return {}, (
+            f"dose given as a range ({low.get('value', '?')} to {high.get('value', '?')} "
+            f"{high.get('code') or high.get('unit') or low.get('unit') or ''}".rstrip()
+            + "), not one dose"
+        )
     if amount is None:
         return {}, None
     unit = str(quantity.get("code") or quantity.get("unit") or "")
@@ -270,21 +295,76 @@ def medication_course(
             f"; it names {named}, which was therefore NOT checked" if named else ""
         )
     if kind == "MedicationAdministration":
-        dosage = resource.get("dosage") or {}
+        dosages = [resource.get("dosage") or {}]
     else:
-        dosages = resource.get("dosageInstruction") or resource.get("dosage") or []
-        dosage = dosages[0] if dosages else {}
+        dosages = resource.get("dosageInstruction") or resource.get("dosage") or [{}]
+    if len(dosages) > 1:  # read one by one by ``medication_courses`` when each has its dates
+        course = _course(resource, {}, product, lookups)
+        if isinstance(course, dict):
+            course["unread"] = (
+                f"{kind} of {product.drug} has {len(dosages)} dosage instructions that do not "
+                "each give dates following one another (timing.repeat.boundsPeriod): the dose "
+                "was NOT checked"
+            )
+        return course
+    return _course(resource, dosages[0], product, lookups)
+
+
+def medication_courses(
+    resource: dict[str, Any],
+    lookups: Lookups,
+    bundled: Mapping[str, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]] | str:
+    """The therapy entries of one medication resource: one per dosage instruction when an order
+    has several that follow one another, each with its own dates (induction then maintenance,
+    read as two courses, so the current dose is the maintenance one), else
+    ``medication_course``'s one (several dosages that are not so dated, or that overlap — two
+    doses a day written as two instructions — give a course whose dose is said NOT checked); a
+    sentence when it cannot be read; none when its status says it is not to be used."""
+    single = medication_course(resource, lookups, bundled)
+    listed = resource.get("dosageInstruction") or resource.get("dosage")  # Request, Statement
+    dosages = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
+    if len(dosages) < 2 or not isinstance(single, dict):
+        return [single] if isinstance(single, dict) else single if single else []
+    product = _product(_medication(resource, bundled or {})[0] or {}, lookups)
+    assert product is not None  # ``single`` was read
+    courses = [_course(resource, d, product, lookups) for d in dosages]
+    read = sorted((c for c in courses if isinstance(c, dict)), key=lambda c: c["start"])
+    follow = len(read) == len(courses) and all(
+        "stop" in a and a["stop"] < b["start"] for a, b in itertools.pairwise(read)
+    )
+    dated = all(_bounds_start(d) for d in dosages)
+    return read if dated and follow else [single]
+
+
+def _bounds_start(dosage: dict[str, Any]) -> str | None:
+    return _date(
+        (((dosage.get("timing") or {}).get("repeat") or {}).get("boundsPeriod") or {}).get("start")
+    )
+
+
+def _course(
+    resource: dict[str, Any], dosage: dict[str, Any], product: Product, lookups: Lookups
+) -> dict[str, Any] | str:
+    """The therapy entry of ``resource`` given with one ``dosage``; a sentence when it has no
+    start date; what of the dosage cannot be read is said in ``unread``."""
+    kind = resource["resourceType"]
     course: dict[str, Any] = {"drug": product.drug}
     amount, problem = _dose(dosage, product)
-    if problem:  # the course is still real (e.g. for the therapy monitor); its dose is not read
-        course["unread"] = f"{kind} of {product.drug}: {problem}; the dose was NOT checked"
     course.update(amount)
-    repeat = ((dosage.get("timing") or {}).get("repeat")) or {}
-    period = _number(repeat.get("period"))
-    frequency = _number(repeat.get("frequency") or 1)
-    hours = {"h": 1, "d": 24, "wk": 168}.get(str(repeat.get("periodUnit")))
-    if period and frequency and hours:
-        course["every_h"] = _plain(period * hours / frequency)
+    timing = dosage.get("timing") or {}
+    repeat = timing.get("repeat") or {}
+    hours, timing_problem = _interval(timing)
+    if hours is not None:
+        course["every_h"] = hours
+    unread = [p for p in (problem, timing_problem) if p]
+    said = [f"{'; '.join(unread)}; the dose was NOT checked"] if unread else []
+    if resource.get("status") == "on-hold":  # FHIR: "actions implied … temporarily halted"
+        said.append(
+            "it is on hold (status on-hold): read as ordered, but whether it is taken now is not known"
+        )
+    if said:  # the course is still real (e.g. for the therapy monitor); what is not read is said
+        course["unread"] = f"{kind} of {product.drug}: {'; '.join(said)}"
     route = (
         next(
             (
@@ -299,20 +379,47 @@ def medication_course(
     if route:
         course["route"] = route
     bounds = repeat.get("boundsPeriod") or resource.get("effectivePeriod") or {}
-    start = _date(
-        bounds.get("start") or resource.get("authoredOn") or resource.get("effectiveDateTime")
-    )
+    given = bounds.get("start") or resource.get("authoredOn") or resource.get("effectiveDateTime")
+    start = _date(given)
     if start is None:
-        return f"{kind} of {product.drug} has no start date"
+        return f"{kind} of {product.drug} has no start date" + (
+            f" (only {str(given)!r}, not a full date)" if given else ""
+        )
     course["start"] = start
     if bounds.get("end"):
-        course["stop"] = _date(bounds["end"])
+        stop = _date(bounds["end"])
+        if stop is None:
+            return f"{kind} of {product.drug} ends on {str(bounds['end'])!r}, not a full date"
+        course["stop"] = stop
     if kind == "MedicationAdministration":
         course["given_at"] = str(resource.get("effectiveDateTime") or bounds.get("start"))
     indication = order_indication(resource)
     if indication:
         course["indication"] = indication
     return course
+
+
+def _interval(timing: dict[str, Any]) -> tuple[int | float | None, str | None]:
+    """Hours between doses from ``timing.repeat`` (frequency per period), else from a
+    ``timing.code`` naming a fixed interval (BID…); or why a timing given cannot be read."""
+    repeat = timing.get("repeat") or {}
+    period = _number(repeat.get("period"))
+    frequency = _number(repeat.get("frequency") or 1)
+    hours = {"h": 1, "d": 24, "wk": 168}.get(str(repeat.get("periodUnit")))
+    if period and frequency and hours:
+        return _plain(period * hours / frequency), None
+    codes = [c for _, c, _ in _codings(timing.get("code"))]
+    known = [TIMING_CODES[c] for c in codes if c in TIMING_CODES]
+    if known:
+        return known[0], None
+    if codes or timing.get("code"):
+        return None, f"timing {_show(timing.get('code'))} is not an interval cmvcds reads"
+    if period or repeat.get("periodUnit"):
+        return None, (
+            f"timing {repeat.get('frequency', 1)} per {repeat.get('period')} "
+            f"{repeat.get('periodUnit')} is not an interval cmvcds reads"
+        )
+    return None, None
 
 
 def order_indication(resource: dict[str, Any]) -> str | None:

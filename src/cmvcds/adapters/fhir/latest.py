@@ -1,0 +1,71 @@
+"""One value of a reading that several resources may give (the LMP, the EDD, the dating scan,
+the pregnancy status, the weight, the height), chosen by a stated rule — never by the order in
+which the resources came (a FHIR search is often newest first, an export file in any order).
+
+The rule (probe6 #21): the value with the latest effective date is used; an older, different
+value is said to have been superseded. Two different values on that latest date contradict each
+other: neither is used and the contradiction is said, as the case model does with contradictory
+inputs (asked to be confirmed, never guessed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Latest"]
+
+
+@dataclass
+class Latest:
+    """Candidate values per reading: ``(date, value, source)``; ``chosen`` applies the rule."""
+
+    found: dict[str, list[tuple[str, Any, str]]] = field(default_factory=dict)
+
+    def add(self, reading: str, day: str, value: Any, source: str) -> None:
+        """``value`` of ``reading`` recorded on ``day`` (ISO date; ``""`` when undated) by
+        ``source`` (the resource's name, for what is said)."""
+        self.found.setdefault(reading, []).append((day, value, source))
+
+    def chosen(self, reading: str) -> tuple[Any, list[str], list[str]]:
+        """``(value or None, not used, notes)`` of ``reading``: the latest value; a sentence
+        for a contradiction on the latest date (``not used``) and one naming each older,
+        different value superseded (``notes``)."""
+        candidates = self.found.get(reading) or []
+        if not candidates:
+            return None, [], []
+        day = max(d for d, _, _ in candidates)
+        newest = [(v, s) for d, v, s in candidates if d == day]
+        values = _distinct(v for v, _ in newest)
+        if len(values) > 1:
+            return (
+                None,
+                [
+                    f"{reading}: {len(newest)} resources of {day or 'no date'} give different "
+                    f"values ({'; '.join(f'{s}: {_show(v)}' for v, s in newest)}): "
+                    "contradictory, none used"
+                ],
+                [],
+            )
+        value = values[0]
+        older = [(d, v, s) for d, v, s in candidates if d != day and v != value]
+        notes = [
+            f"{reading}: {s} of {d or 'no date'} ({_show(v)}) superseded by the later "
+            f"{_show(value)} of {day}"
+            for d, v, s in sorted(older, key=lambda c: c[0])
+        ]
+        return value, [], notes
+
+
+def _distinct(values: Any) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,288 @@
+"""The FHIR mapping on EHR-shaped R4B records (outside probe6): one test per class of defect,
+each asserting the clinical input the case gets. The records are built with the ``fhir.resources``
+R4B models, as an EHR would send them."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+
+from cmvcds.adapters.fhir.mapping import MappedCase, bundle_to_case
+from cmvcds.assess import assess
+from cmvcds.domain.case import parse_case
+from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge, load_knowledge
+from tests.conftest import TODAY
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SUBJECT = {"reference": "Patient/p1"}
+
+
+def fhir(model: Any) -> dict[str, Any]:
+    """The resource as the EHR sends it (JSON)."""
+    out: dict[str, Any] = json.loads(model.model_dump_json(by_alias=True, exclude_none=True))
+    return out
+
+
+def patient(**extra: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {"id": "p1", "gender": "female", "birthDate": "1992-04-11"}
+    return fhir(Patient(**(fields | extra)))
+
+
+def observation(ident: str, code: str, when: str, **value: Any) -> dict[str, Any]:
+    return fhir(
+        Observation(
+            id=ident,
+            status="final",
+            subject=SUBJECT,
+            code={"coding": [{"system": LOINC, "code": code}]},
+            effectiveDateTime=when,
+            **value,
+        )
+    )
+
+
+def mapped(*resources: dict[str, Any], context: str = "pregnancy") -> MappedCase:
+    """The case the mapping gives for a searchset of ``resources`` (in that order)."""
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+    bundle["entry"] = [{"resource": r} for r in resources]
+    return bundle_to_case(bundle, _knowledge(), context=context, assessed_on=TODAY)
+
+
+@cache
+def _knowledge() -> Knowledge:
+    return load_knowledge()
+
+
+def lmp(ident: str, recorded: str, value: str) -> dict[str, Any]:
+    return observation(ident, "8665-2", recorded, valueDateTime=value)
+
+
+def edd(ident: str, recorded: str, value: str) -> dict[str, Any]:
+    return observation(ident, "11778-8", recorded, valueDateTime=value)
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_the_latest_recorded_lmp_and_edd_are_used_whatever_the_order(newest_first: bool) -> None:
+    """#21: a corrected LMP (recorded 2026-11-20) supersedes the first-visit estimate (recorded
+    2026-10-10); a newest-first search put the old one last, and it won."""
+    lmps = [lmp("new", "2026-11-20", "2026-10-01"), lmp("old", "2026-10-10", "2026-09-01")]
+    edds = [edd("e-new", "2026-11-20", "2027-07-08"), edd("e-old", "2026-10-10", "2027-06-08")]
+    order = 1 if newest_first else -1
+    result = mapped(patient(), *lmps[::order], *edds[::order])
+    assert result.case["pregnancy"] == {"lmp": "2026-10-01", "edd": "2027-07-08"}
+    assert any("Observation/old of 2026-10-10 (2026-09-01) superseded" in n for n in result.notes)
+
+
+def test_two_different_lmps_recorded_the_same_day_are_refused_not_picked() -> None:
+    """#21: the same date, two values: a contradiction, neither used, said (never list order)."""
+    result = mapped(
+        patient(), lmp("a", "2026-11-20", "2026-10-01"), lmp("b", "2026-11-20", "2026-09-01")
+    )
+    assert "lmp" not in result.case["pregnancy"]
+    assert any("lmp:" in u and "contradictory, none used" in u for u in result.unmapped)
+
+
+def test_weight_is_the_latest_and_a_same_day_conflict_is_not_used() -> None:
+    """#21 (the class: every single-valued reading): two weights of one day that disagree give
+    no weight (the dose per kg is not computed on a guess)."""
+    kg = {"unit": "kg", "system": UCUM, "code": "kg"}
+    same_day = mapped(
+        patient(),
+        observation("w1", "29463-7", "2026-11-20", valueQuantity={"value": 64, **kg}),
+        observation("w2", "29463-7", "2026-11-20", valueQuantity={"value": 46, **kg}),
+    )
+    assert "weight_kg" not in same_day.case["patient"]
+    assert any("weight_kg:" in u and "contradictory" in u for u in same_day.unmapped)
+
+
+def test_the_latest_pregnancy_status_is_used_whatever_the_order() -> None:
+    """#21: "pregnant" of 2026-11-20 after "not pregnant" of 2026-09-01, sent newest first."""
+    status = "82810-3"
+    sct = "http://snomed.info/sct"
+    newest = observation(
+        "s2",
+        status,
+        "2026-11-20",
+        valueCodeableConcept={"coding": [{"system": sct, "code": "77386006"}]},
+    )
+    oldest = observation(
+        "s1",
+        status,
+        "2026-09-01",
+        valueCodeableConcept={"coding": [{"system": sct, "code": "60001007"}]},
+    )
+    assert mapped(patient(), newest, oldest).pregnant is True
+
+
+def order(**dosage_fields: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "id": "mr1",
+        "status": "active",
+        "intent": "order",
+        "subject": SUBJECT,
+        "authoredOn": "2026-11-01",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "275891"}]},
+    }
+    return fhir(MedicationRequest(**(fields | dosage_fields)))
+
+
+def dose(mg: int, per_day: int, start: str, end: str | None = None) -> dict[str, Any]:
+    bounds = {"start": start} | ({"end": end} if end else {})
+    return {
+        "timing": {
+            "repeat": {"frequency": per_day, "period": 1, "periodUnit": "d", "boundsPeriod": bounds}
+        },
+        "doseAndRate": [
+            {"doseQuantity": {"value": mg, "unit": "mg", "system": UCUM, "code": "mg"}}
+        ],
+    }
+
+
+def test_a_step_down_order_is_read_as_induction_then_ongoing_maintenance() -> None:
+    """#20: 900 mg bid to 11-09 then 900 mg daily from 11-10, in one order: the patient is on
+    900 mg daily today, not off therapy."""
+    result = mapped(
+        patient(gender="male"),
+        order(
+            dosageInstruction=[dose(900, 2, "2026-10-20", "2026-11-09"), dose(900, 1, "2026-11-10")]
+        ),
+        context="transplant",
+    )
+    assert result.case["therapy"] == [
+        {"drug": "valganciclovir", "dose_mg": 900, "every_h": 12,
+         "start": "2026-10-20", "stop": "2026-11-09"},
+        {"drug": "valganciclovir", "dose_mg": 900, "every_h": 24,
+         "start": "2026-11-10"},
+    ]  # fmt: skip
+
+
+def test_overlapping_or_undated_dosages_are_said_not_read_as_the_first() -> None:
+    """#20: 450 mg morning and 450 mg evening written as two instructions from the same day:
+    neither alone is the dose; the course is kept (the drug is taken) and its dose said."""
+    result = mapped(
+        order(dosageInstruction=[dose(450, 1, "2026-11-01"), dose(450, 1, "2026-11-01")]),
+        context="transplant",
+    )
+    assert result.case["therapy"] == [{"drug": "valganciclovir", "start": "2026-11-01"}]
+    assert any("2 dosage instructions" in u and "NOT checked" in u for u in result.unmapped)
+
+
+def test_a_course_with_impossible_dates_is_left_out_by_name(knowledge: Knowledge) -> None:
+    """#7's class: an order ending before it starts is that order's problem, not a refusal of
+    the patient naming ``therapy[0]``."""
+    result = mapped(
+        patient(gender="male"),
+        order(dosageInstruction=[dose(900, 1, "2026-11-10", "2026-11-01")]),
+        context="transplant",
+    )
+    assert result.case["therapy"] == []
+    assert any("(MedicationRequest/mr1)" in u and "before it starts" in u for u in result.unmapped)
+    parse_case(result.case, knowledge, today=TODAY)
+
+
+def test_dose_range_coded_timing_and_hold_are_read_or_said() -> None:
+    """#20: a BID code is an interval of 12 h; a dose range and a hold are said, never silent."""
+    bid = mapped(
+        order(dosageInstruction=[{
+            "timing": {"code": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation", "code": "BID"}]}},
+            "doseAndRate": [{"doseQuantity": {"value": 900, "unit": "mg", "system": UCUM, "code": "mg"}}],
+        }]),
+        context="transplant",
+    )  # fmt: skip
+    assert bid.case["therapy"][0]["every_h"] == 12 and bid.unmapped == []
+    ranged = mapped(
+        order(dosageInstruction=[{
+            "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+            "doseAndRate": [{"doseRange": {"low": {"value": 450, "unit": "mg", "code": "mg", "system": UCUM},
+                                           "high": {"value": 900, "unit": "mg", "code": "mg", "system": UCUM}}}],
+        }]),
+        context="transplant",
+    )  # fmt: skip
+    assert "dose_mg" not in ranged.case["therapy"][0]
+    assert any("range (450 to 900 mg)" in u and "NOT checked" in u for u in ranged.unmapped)
+    held = mapped(order(status="on-hold", dosageInstruction=[dose(900, 1, "2026-11-01")]),
+                  context="transplant")  # fmt: skip
+    assert any("on hold" in u for u in held.unmapped)
+
+
+def test_resources_of_types_not_read_are_said_not_dropped() -> None:
+    """#6: an aciclovir allergy is not looked at by cmvcds: the reader is told so."""
+    allergy = fhir(
+        AllergyIntolerance(
+            id="a1",
+            patient=SUBJECT,
+            code={"coding": [{"system": "http://snomed.info/sct", "code": "294505008"}]},
+        )
+    )
+    visit = fhir(
+        Encounter(
+            id="e1",
+            status="finished",
+            subject=SUBJECT,
+            class_fhir={
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                "code": "AMB",
+            },
+        )
+    )
+    result = mapped(patient(), allergy, visit)
+    assert result.unmapped == [
+        "AllergyIntolerance/a1 not used: type AllergyIntolerance is not read by cmvcds",
+        "Encounter/e1 not used: type Encounter is not read by cmvcds",
+    ]
+
+
+def test_a_partial_date_leaves_one_resource_out_not_the_patient(knowledge: Knowledge) -> None:
+    """#7: ``effectiveDateTime: "2026-11"`` is valid FHIR; that result is not used (named), the
+    rest of the record is assessed."""
+    result = mapped(
+        patient(),
+        lmp("l1", "2026-11-20", "2026-10-01"),
+        observation("o13", "2160-0", "2026-11",
+                    valueQuantity={"value": 0.7, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}),
+    )  # fmt: skip
+    assert any(u.startswith("entry[2].resource (Observation/o13): Observation 2160-0 effective date '2026-11'")
+               for u in result.unmapped)  # fmt: skip
+    future = mapped(patient(), observation("o14", "2160-0", "2999-01-01", valueQuantity={
+        "value": 0.7, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}))  # fmt: skip
+    assert any(
+        "(Observation/o14)" in u and "after the assessment date" in u for u in future.unmapped
+    )
+    parse_case(future.case, knowledge, today=TODAY)  # the rest of the record is read
+    case = parse_case(result.case, knowledge, today=TODAY)  # not refused whole
+    assert assess(case, knowledge).result.decisions
+
+
+def test_two_patient_resources_that_disagree_give_no_sex_or_birth_date() -> None:
+    """#9: female/1990 and male/1950 for one id: neither is guessed."""
+    result = mapped(patient(birthDate="1990-01-01"), patient(gender="male", birthDate="1950-01-01"))
+    assert "sex" not in result.case["patient"] and "birth_date" not in result.case["patient"]
+    assert sum("contradictory, none used" in u for u in result.unmapped) == 2
+
+
+def test_a_deceased_patient_is_refused_not_assessed_as_alive() -> None:
+    """#19."""
+    with pytest.raises(InputError, match="Patient/p1 is deceased on 2026-11-25"):
+        mapped(patient(deceasedDateTime="2026-11-25", active=False))
+
+
+def test_weight_in_kg_typed_as_text_and_a_partial_birth_date_are_read_or_said() -> None:
+    """#16: unit text "Kg" is kilograms; a birth date "1992-04" is said, not dropped silently."""
+    result = mapped(
+        patient(birthDate="1992-04"),
+        observation("w", "29463-7", "2026-11-20", valueQuantity={"value": 64, "unit": "Kg"}),
+    )
+    assert result.case["patient"] == {"sex": "female", "weight_kg": 64}
+    assert any("birthDate '1992-04' is not a full date" in u for u in result.unmapped)
