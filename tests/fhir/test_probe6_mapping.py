@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
@@ -286,3 +287,54 @@ def test_weight_in_kg_typed_as_text_and_a_partial_birth_date_are_read_or_said() 
     )
     assert result.case["patient"] == {"sex": "female", "weight_kg": 64}
     assert any("birthDate '1992-04' is not a full date" in u for u in result.unmapped)
+
+
+SNOMED = "http://snomed.info/sct"
+
+
+def pregnancy_condition(clinical: str = "active", **dates: Any) -> dict[str, Any]:
+    status = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+    return fhir(
+        Condition(
+            id="c1",
+            subject=SUBJECT,
+            code={"coding": [{"system": SNOMED, "code": "77386006"}]},
+            clinicalStatus={"coding": [{"system": status, "code": clinical}]},
+            **dates,
+        )
+    )
+
+
+def negative_test(when: str) -> dict[str, Any]:
+    coded = {"coding": [{"system": SNOMED, "code": "60001007"}]}
+    return observation("n1", "82810-3", when, valueCodeableConcept=coded)
+
+
+def test_a_pregnancy_condition_is_dated_when_recorded_not_by_its_onset() -> None:
+    """review7 #1: onset 10-01 (about the LMP), recorded 11-20; a negative test of 10-15 is
+    older than the record, so she is pregnant."""
+    condition = pregnancy_condition(onsetDateTime="2026-10-01", recordedDate="2026-11-20")
+    for order_ in (
+        (condition, negative_test("2026-10-15")),
+        (negative_test("2026-10-15"), condition),
+    ):
+        assert mapped(patient(), *order_).pregnant is True
+
+
+def test_an_undated_pregnancy_condition_and_a_negative_test_are_said_contradictory() -> None:
+    """review7 #1: an undated active pregnancy Condition never loses silently to a negative
+    test: the status is not used (never "not pregnant") and the contradiction is said."""
+    result = mapped(patient(), pregnancy_condition(), negative_test("2025-06-01"))
+    assert result.pregnant is None
+    assert any("Condition/c1" in u and "contradictory" in u for u in result.unmapped)
+
+
+def test_a_resolved_pregnancy_condition_is_not_a_current_pregnancy() -> None:
+    """review7 #8: a pregnancy of 2024, resolved and abated, is not a pregnancy now."""
+    resolved = pregnancy_condition(
+        "resolved", onsetDateTime="2024-01-10", abatementDateTime="2024-10-01"
+    )
+    result = mapped(patient(), resolved)
+    assert result.pregnant is None
+    assert "pregnant" not in result.conditions
+    assert any("Condition/c1" in u and "not a current pregnancy" in u for u in result.unmapped)

@@ -504,15 +504,41 @@ class _Mapper:
         for system, code, _display in _codings(resource.get("code")):
             meaning = self.sets.conditions.get((system, code))
             if meaning:
+                if meaning == "pregnant" and not self._pregnancy_condition(name, resource):
+                    return
                 self.conditions.add(meaning)
                 if (system, code) in self.sets.organs:
                     self.organs.add(self.sets.organs[(system, code)])
-                if meaning == "pregnant":
-                    recorded = resource.get("onsetDateTime") or resource.get("recordedDate")
-                    self.latest.add("pregnancy status", _date(recorded) or "", True, name)
                 return
         first = _codings(resource.get("code"))
         self.unmapped.append(f"{label}: Condition code {_show(first)} is not in the value sets")
+
+    def _pregnancy_condition(self, name: str, resource: dict[str, Any]) -> bool:
+        """A pregnancy Condition as a pregnancy status reading, dated when it was RECORDED
+        (recordedDate, the assertedDate extension, else meta.lastUpdated), never by its onset
+        (about the LMP: an older negative test would then seem later). A resolved, inactive or
+        abated one is not a current pregnancy (review7 #1, #8): False, and that is said."""
+        clinical = {c for _, c, _ in _codings(resource.get("clinicalStatus"))}
+        abated = any(k.startswith("abatement") for k in resource)
+        if clinical & {"inactive", "resolved", "remission"} or abated:
+            why = ", ".join(sorted(clinical)) or "abated"
+            self.unmapped.append(f"{name}: pregnancy {why}: not a current pregnancy, not used")
+            return False
+        asserted = next(
+            (
+                e.get("valueDateTime")
+                for e in resource.get("extension") or []
+                if isinstance(e, dict) and str(e.get("url", "")).endswith("condition-assertedDate")
+            ),
+            None,
+        )
+        recorded = (
+            resource.get("recordedDate")
+            or asserted
+            or (resource.get("meta") or {}).get("lastUpdated")
+        )
+        self.latest.add("pregnancy status", _date(recorded) or "", True, name)
+        return True
 
     def _observation(self, label: str, resource: dict[str, Any]) -> None:
         binding = self.sets.bindings.get(("Observation", "status"))
@@ -710,6 +736,20 @@ class _Mapper:
             self.unmapped += contradiction
             notes += superseded
         status, contradiction, superseded = self.latest.chosen("pregnancy status")
+        conditions = [
+            (d, s)
+            for d, v, s in self.latest.found.get("pregnancy status", [])
+            if v is True and s.startswith("Condition/")
+        ]
+        if status is False and conditions:
+            # An active pregnancy Condition is never outweighed silently by a negative test
+            # (review7 #1): the two contradict each other and the status is asked, not guessed.
+            said = "; ".join(f"{s} (recorded {d or 'no date'})" for d, s in conditions)
+            self.unmapped.append(
+                f"pregnancy status: active pregnancy Condition {said} and a negative pregnancy "
+                "test not older than it: contradictory, none used (confirm whether she is pregnant)"
+            )
+            status, superseded = None, []
         self.pregnant = status
         self.unmapped += contradiction
         notes += superseded
