@@ -338,3 +338,38 @@ def test_a_resolved_pregnancy_condition_is_not_a_current_pregnancy() -> None:
     assert result.pregnant is None
     assert "pregnant" not in result.conditions
     assert any("Condition/c1" in u and "not a current pregnancy" in u for u in result.unmapped)
+
+
+def test_a_step_down_whose_dosages_share_a_day_is_read_as_two_ended_courses() -> None:
+    """review7 #2: 900 mg bid 10-01→10-21 then daily 10-21→11-20 (a Period end is inclusive):
+    the second starts on the shared day, the first stops the day before; never one ongoing
+    course from authoredOn."""
+    result = mapped(
+        patient(gender="male"),
+        order(dosageInstruction=[
+            dose(900, 2, "2026-10-01", "2026-10-21"), dose(900, 1, "2026-10-21", "2026-11-20")
+        ]),
+        context="transplant",
+    )  # fmt: skip
+    assert result.case["therapy"] == [
+        {"drug": "valganciclovir", "dose_mg": 900, "every_h": 12,
+         "start": "2026-10-01", "stop": "2026-10-20"},
+        {"drug": "valganciclovir", "dose_mg": 900, "every_h": 24,
+         "start": "2026-10-21", "stop": "2026-11-20"},
+    ]  # fmt: skip
+
+
+def test_dated_dosages_that_overlap_give_their_span_not_an_ongoing_course() -> None:
+    """review7 #2: two ended dosages that overlap: the course ended with the last one (dose
+    said NOT checked), never ongoing from authoredOn."""
+    result = mapped(
+        patient(gender="male"),
+        order(dosageInstruction=[
+            dose(450, 1, "2026-10-01", "2026-10-31"), dose(450, 1, "2026-10-15", "2026-11-20")
+        ]),
+        context="transplant",
+    )  # fmt: skip
+    assert result.case["therapy"] == [
+        {"drug": "valganciclovir", "start": "2026-10-01", "stop": "2026-11-20"}
+    ]
+    assert any("NOT checked" in u for u in result.unmapped)

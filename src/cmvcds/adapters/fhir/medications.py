@@ -19,7 +19,7 @@ import re
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -317,9 +317,12 @@ def medication_courses(
 ) -> list[dict[str, Any]] | str:
     """The therapy entries of one medication resource: one per dosage instruction when an order
     has several that follow one another, each with its own dates (induction then maintenance,
-    read as two courses, so the current dose is the maintenance one), else
+    read as two courses, so the current dose is the maintenance one; a day shared by one's
+    end and the next's start — a FHIR Period end is inclusive — is the day the dose changes, so
+    the first course stops the day before, as the case's courses do not overlap), else
     ``medication_course``'s one (several dosages that are not so dated, or that overlap — two
-    doses a day written as two instructions — give a course whose dose is said NOT checked); a
+    doses a day written as two instructions — give a course whose dose is said NOT checked,
+    from the first dosage's start to the last one's end, ongoing only if one has no end); a
     sentence when it cannot be read; none when its status says it is not to be used."""
     single = medication_course(resource, lookups, bundled)
     listed = resource.get("dosageInstruction") or resource.get("dosage")  # Request, Statement
@@ -330,11 +333,23 @@ def medication_courses(
     assert product is not None  # ``single`` was read
     courses = [_course(resource, d, product, lookups) for d in dosages]
     read = sorted((c for c in courses if isinstance(c, dict)), key=lambda c: c["start"])
+    for a, b in itertools.pairwise(read):
+        if a.get("stop") == b["start"] and a["start"] < b["start"]:
+            a["stop"] = (date.fromisoformat(b["start"]) - timedelta(days=1)).isoformat()
     follow = len(read) == len(courses) and all(
         "stop" in a and a["stop"] < b["start"] for a, b in itertools.pairwise(read)
     )
-    dated = all(_bounds_start(d) for d in dosages)
-    return read if dated and follow else [single]
+    if not all(_bounds_start(d) for d in dosages):
+        return [single]
+    if follow:
+        return read
+    # Dated but not successive (review7 #2): the order spans its dosages' dates, never the
+    # authoredOn of an order whose dosages all ended.
+    single["start"] = min(c["start"] for c in read) if read else single["start"]
+    stops = [c.get("stop") for c in read]
+    if len(read) == len(courses) and all(stops):
+        single["stop"] = max(str(s) for s in stops)
+    return [single]
 
 
 def _bounds_start(dosage: dict[str, Any]) -> str | None:
