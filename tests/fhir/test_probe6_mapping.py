@@ -12,6 +12,7 @@ import pytest
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
@@ -373,3 +374,30 @@ def test_dated_dosages_that_overlap_give_their_span_not_an_ongoing_course() -> N
         {"drug": "valganciclovir", "start": "2026-10-01", "stop": "2026-11-20"}
     ]
     assert any("NOT checked" in u for u in result.unmapped)
+
+
+def test_two_versions_of_one_medication_are_one_medication_and_a_true_clash_is_named() -> None:
+    """review7 #3: Medication/m1 sent twice, differing only in meta (versions in an export): the
+    order is read. Two truly different contents: the order says so, not "was not sent"."""
+    coded = {"coding": [{"system": RXNORM, "code": "275891"}]}
+    v1 = fhir(Medication(id="m1", code=coded))
+    v2 = fhir(
+        Medication(
+            id="m1", code=coded, meta={"versionId": "2", "lastUpdated": "2026-11-02T10:00:00Z"}
+        )
+    )
+    other = fhir(Medication(id="m1", code={"coding": [{"system": RXNORM, "code": "000000"}]}))
+    request = order(
+        medicationCodeableConcept=None,
+        medicationReference={"reference": "Medication/m1"},
+        dosageInstruction=[dose(900, 1, "2026-11-01")],
+    )
+    same = mapped(patient(gender="male"), request, v1, v2, context="transplant")
+    assert [c["drug"] for c in same.case["therapy"]] == ["valganciclovir"]
+    clash = mapped(patient(gender="male"), request, v1, other, context="transplant")
+    assert clash.case["therapy"] == []
+    assert not any("not sent" in u for u in clash.unmapped)
+    assert any(
+        "Medication/m1" in u and "contradictory" in u and "MedicationRequest" in u
+        for u in clash.unmapped
+    )

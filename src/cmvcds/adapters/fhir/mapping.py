@@ -217,15 +217,18 @@ def bundle_to_case(
             continue
         if kind == "Medication":
             key = f"Medication/{resource.get('id')}"
-            if key in bundled and bundled[key] != resource:  # one id, two contents: no guess
-                clashes.add(key)
+            if key in bundled and _content(bundled[key]) != _content(resource):
+                clashes.add(key)  # one id, two contents: no guess
             bundled[key] = resource
         elif kind == "DiagnosticReport":
             resources += _report_results(label, resource, whose, urls, foreign)
         else:
             resources.append((label, resource))
     mapper = _Mapper(
-        sets, context, assessed_on, {k: v for k, v in bundled.items() if k not in clashes}
+        sets,
+        context,
+        assessed_on,
+        {k: meds.CONTRADICTORY if k in clashes else v for k, v in bundled.items()},
     )
     mapper.unmapped += [
         f"{key}: different resources with this id were sent: contradictory, none used"
@@ -378,6 +381,12 @@ def _effective_text(resource: dict[str, Any]) -> Any:
 
 def _effective(resource: dict[str, Any]) -> str | None:
     return _date(_effective_text(resource))
+
+
+def _content(resource: dict[str, Any]) -> dict[str, Any]:
+    """What a resource says, without its ``meta`` and narrative ``text``: two versions of one
+    Medication that differ only there (an export keeps every version) are the same medication."""
+    return {k: v for k, v in resource.items() if k not in ("meta", "text")}
 
 
 def _refuse_if_fatal(outcome: dict[str, Any]) -> None:

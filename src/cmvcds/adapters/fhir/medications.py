@@ -27,6 +27,7 @@ from cmvcds.domain.vocabulary import Indication
 from cmvcds.knowledge.schemas.fhir import MedicationCode
 
 __all__ = [
+    "CONTRADICTORY",
     "Administrations",
     "Lookups",
     "infer_indication",
@@ -122,6 +123,11 @@ def _date(value: Any) -> str | None:
     return day if _FULL_DATE.fullmatch(day) else None
 
 
+#: Stands in the bundled Medications for an id sent with different contents (review7 #3): the
+#: order that references it says so, rather than that it was not sent.
+CONTRADICTORY: dict[str, Any] = {}
+
+
 def _medication(
     resource: dict[str, Any], bundled: Mapping[str, dict[str, Any]]
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -146,6 +152,8 @@ def _medication(
         return (found, None) if found else (None, f"references contained {ref}, which is absent")
     key = "/".join(ref.rstrip("/").split("/")[-2:])
     found = bundled.get(key)
+    if found is CONTRADICTORY:
+        return None, f"references {ref}, sent as different resources: contradictory, none used"
     if found is None:
         return (
             None,
