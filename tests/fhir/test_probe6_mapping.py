@@ -401,3 +401,17 @@ def test_two_versions_of_one_medication_are_one_medication_and_a_true_clash_is_n
         "Medication/m1" in u and "contradictory" in u and "MedicationRequest" in u
         for u in clash.unmapped
     )
+
+
+def test_the_latest_lmp_is_the_latest_instant_not_the_latest_local_date() -> None:
+    """review7 #5: 11-20T02:00Z is earlier than 11-19T23:00-05:00 (11-20T04:00Z); a same-day
+    correction (08:00 then 17:00) is the later value, not a contradiction."""
+    early = observation("a", "8665-2", "2026-11-20T02:00:00Z", valueDateTime="2026-10-01")
+    late = observation("b", "8665-2", "2026-11-19T23:00:00-05:00", valueDateTime="2026-10-05")
+    for sent in ((early, late), (late, early)):
+        assert mapped(patient(), *sent).case["pregnancy"]["lmp"] == "2026-10-05"
+    morning = observation("m", "8665-2", "2026-11-20T08:00:00+01:00", valueDateTime="2026-10-01")
+    evening = observation("e", "8665-2", "2026-11-20T17:00:00+01:00", valueDateTime="2026-10-03")
+    corrected = mapped(patient(), evening, morning)
+    assert corrected.case["pregnancy"]["lmp"] == "2026-10-03"
+    assert not any("contradictory" in u for u in corrected.unmapped)

@@ -546,7 +546,7 @@ class _Mapper:
             or asserted
             or (resource.get("meta") or {}).get("lastUpdated")
         )
-        self.latest.add("pregnancy status", _date(recorded) or "", True, name)
+        self.latest.add("pregnancy status", _date(recorded) or "", True, name, recorded)
         return True
 
     def _observation(self, label: str, resource: dict[str, Any]) -> None:
@@ -610,7 +610,7 @@ class _Mapper:
         if spec.maps_to in ("weight", "height") and "value" in item:
             key, unit = ("weight_kg", "kg") if spec.maps_to == "weight" else ("height_cm", "cm")
             if str(item["unit"]).lower() == unit:  # "Kg", "CM": unit text as typed
-                self.latest.add(key, day, item["value"], name)
+                self.latest.add(key, day, item["value"], name, _effective_text(resource))
 
     def _reading(self, spec: ObservationCode, resource: dict[str, Any]) -> dict[str, Any] | str:
         """``value``/``unit`` or ``result`` of an Observation, or why it cannot be read."""
@@ -692,7 +692,9 @@ class _Mapper:
         if spec.maps_to == "pregnancy_status":
             result = self._result(resource)
             if result in ("pregnant", "not_pregnant"):
-                self.latest.add("pregnancy status", day, result == "pregnant", name)
+                self.latest.add(
+                    "pregnancy status", day, result == "pregnant", name, _effective_text(resource)
+                )
             else:
                 self.unmapped.append(f"{label}: pregnancy status answer not in the value sets")
         elif spec.maps_to == "gestational_age":
@@ -717,7 +719,7 @@ class _Mapper:
                     "date": day,
                     "gestational_age": str(GestationalAge(int(days.to_integral_value()))),
                 }
-                self.latest.add("dating", day, dating, name)
+                self.latest.add("dating", day, dating, name, _effective_text(resource))
         else:
             given = resource.get("valueDateTime")
             when = _date(given)
@@ -727,7 +729,7 @@ class _Mapper:
                     + (f" with a full date, not {str(given)!r}" if given else "")
                 )
             else:  # the latest recorded LMP/EDD, never the last in the list (probe6 #21)
-                self.latest.add(spec.maps_to, day, when, name)
+                self.latest.add(spec.maps_to, day, when, name, _effective_text(resource))
 
     def _choose(self, notes: list[str]) -> None:
         """Every single-valued reading from the latest resource that gives it (``Latest``)."""
