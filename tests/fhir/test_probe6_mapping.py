@@ -415,3 +415,25 @@ def test_the_latest_lmp_is_the_latest_instant_not_the_latest_local_date() -> Non
     corrected = mapped(patient(), evening, morning)
     assert corrected.case["pregnancy"]["lmp"] == "2026-10-03"
     assert not any("contradictory" in u for u in corrected.unmapped)
+
+
+def timed(timing: dict[str, Any]) -> MappedCase:
+    quantity = {"value": 900, "unit": "mg", "system": UCUM, "code": "mg"}
+    dosage = {"timing": timing, "doseAndRate": [{"doseQuantity": quantity}]}
+    return mapped(order(dosageInstruction=[dosage]), context="transplant")
+
+
+def test_timing_codes_are_read_only_in_their_system_and_a_disagreement_is_said() -> None:
+    """review7 #6, #7: a local "BID" is not HL7's; 2 a day with code QD disagree; MORN and EVE
+    with no frequency: no interval, and each is said (dose NOT checked), never a guess."""
+    gts = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+    local = timed({"code": {"coding": [{"system": "http://hospital.example/freq", "code": "BID"}]}})
+    twice = {"frequency": 2, "period": 1, "periodUnit": "d"}
+    clash = timed({"repeat": twice, "code": {"coding": [{"system": gts, "code": "QD"}]}})
+    agree = timed({"repeat": twice, "code": {"coding": [{"system": gts, "code": "BID"}]}})
+    when = timed({"repeat": {"when": ["MORN", "EVE"]}})
+    for result in (local, clash, when):
+        assert "every_h" not in result.case["therapy"][0]
+        assert any("NOT checked" in u for u in result.unmapped)
+    assert any("disagree" in u for u in clash.unmapped)
+    assert agree.case["therapy"][0]["every_h"] == 12

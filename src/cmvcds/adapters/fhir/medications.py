@@ -422,26 +422,42 @@ def _course(
     return course
 
 
+#: The code system of the timing abbreviations (BID, TID, QD…) read as intervals.
+GTS_ABBREVIATION = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+
+
 def _interval(timing: dict[str, Any]) -> tuple[int | float | None, str | None]:
-    """Hours between doses from ``timing.repeat`` (frequency per period), else from a
-    ``timing.code`` naming a fixed interval (BID…); or why a timing given cannot be read."""
+    """Hours between doses from ``timing.repeat`` (frequency per period) and/or a
+    ``timing.code`` naming a fixed interval (BID…, read only in HL7's GTSAbbreviation system or
+    with no system: a local code of the same letters may mean something else); or why a timing
+    given cannot be read — a repeat and a code that disagree, or times of day (``when``) with no
+    frequency, are said, never resolved by a guess (review7 #6, #7)."""
     repeat = timing.get("repeat") or {}
     period = _number(repeat.get("period"))
     frequency = _number(repeat.get("frequency") or 1)
     hours = {"h": 1, "d": 24, "wk": 168}.get(str(repeat.get("periodUnit")))
-    if period and frequency and hours:
-        return _plain(period * hours / frequency), None
-    codes = [c for _, c, _ in _codings(timing.get("code"))]
+    every = _plain(period * hours / frequency) if period and frequency and hours else None
+    codes = [c for s, c, _ in _codings(timing.get("code")) if s in ("", GTS_ABBREVIATION)]
     known = [TIMING_CODES[c] for c in codes if c in TIMING_CODES]
+    if every is not None and known and known[0] != every:
+        return None, (
+            f"timing {repeat.get('frequency', 1)} per {repeat.get('period')} "
+            f"{repeat.get('periodUnit')} and code {_show(timing.get('code'))} disagree"
+        )
+    if every is not None:
+        return every, None
     if known:
         return known[0], None
-    if codes or timing.get("code"):
+    if timing.get("code"):
         return None, f"timing {_show(timing.get('code'))} is not an interval cmvcds reads"
     if period or repeat.get("periodUnit"):
         return None, (
             f"timing {repeat.get('frequency', 1)} per {repeat.get('period')} "
             f"{repeat.get('periodUnit')} is not an interval cmvcds reads"
         )
+    if repeat.get("when") or repeat.get("timeOfDay"):
+        times = ", ".join(str(w) for w in repeat.get("when") or repeat.get("timeOfDay") or [])
+        return None, f"timing at {times} with no frequency is not an interval cmvcds reads"
     return None, None
 
 
