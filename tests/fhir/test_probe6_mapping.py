@@ -17,6 +17,7 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
+from cmvcds.adapters.cdshooks.services import _context_of
 from cmvcds.adapters.fhir.mapping import MappedCase, bundle_to_case
 from cmvcds.assess import assess
 from cmvcds.domain.case import parse_case
@@ -437,3 +438,9 @@ def test_timing_codes_are_read_only_in_their_system_and_a_disagreement_is_said()
         assert any("NOT checked" in u for u in result.unmapped)
     assert any("disagree" in u for u in clash.unmapped)
     assert agree.case["therapy"][0]["every_h"] == 12
+
+
+def test_a_contradicted_pregnancy_condition_still_routes_to_the_pregnancy_assessment() -> None:
+    """review7 #1: the CDS/SMART router does not assess her as a non-pregnant patient."""
+    result = mapped(patient(), pregnancy_condition(), negative_test("2025-06-01"))
+    assert _context_of(result) == "pregnancy"
