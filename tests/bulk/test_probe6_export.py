@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from fhir.resources.R4B.device import Device
 from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
@@ -170,3 +171,17 @@ def test_two_different_medications_with_one_id_are_not_guessed(tmp_path: Path) -
         "Medication/m1: different resources with this id were sent: contradictory, none used"
         in line["fhir"]["not_used"]
     )
+
+
+def test_a_device_that_names_its_patient_is_theirs_and_said_not_used(tmp_path: Path) -> None:
+    """review7 #4: R4 ``Device.patient``: the Device is given to p3 and said not used, as the
+    direct mapping says it; never dropped without a word as nobody's."""
+    write(
+        tmp_path,
+        Patient(id="p3", gender="male", birthDate="1970-01-01"),
+        Device(id="dev1", patient={"reference": "Patient/p3"}),
+        creatinine("c1", "p3", "2026-11-20"),
+    )
+    (line,) = run(tmp_path)
+    assert line["case_id"] == "p3"
+    assert any("Device/dev1" in x for x in line["fhir"]["not_used"])

@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
+from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
+from cmvcds.adapters.cdshooks.services import _context_of
 from cmvcds.adapters.fhir.mapping import MappedCase, bundle_to_case
 from cmvcds.assess import assess
 from cmvcds.domain.case import parse_case
@@ -286,3 +289,158 @@ def test_weight_in_kg_typed_as_text_and_a_partial_birth_date_are_read_or_said() 
     )
     assert result.case["patient"] == {"sex": "female", "weight_kg": 64}
     assert any("birthDate '1992-04' is not a full date" in u for u in result.unmapped)
+
+
+SNOMED = "http://snomed.info/sct"
+
+
+def pregnancy_condition(clinical: str = "active", **dates: Any) -> dict[str, Any]:
+    status = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+    return fhir(
+        Condition(
+            id="c1",
+            subject=SUBJECT,
+            code={"coding": [{"system": SNOMED, "code": "77386006"}]},
+            clinicalStatus={"coding": [{"system": status, "code": clinical}]},
+            **dates,
+        )
+    )
+
+
+def negative_test(when: str) -> dict[str, Any]:
+    coded = {"coding": [{"system": SNOMED, "code": "60001007"}]}
+    return observation("n1", "82810-3", when, valueCodeableConcept=coded)
+
+
+def test_a_pregnancy_condition_is_dated_when_recorded_not_by_its_onset() -> None:
+    """review7 #1: onset 10-01 (about the LMP), recorded 11-20; a negative test of 10-15 is
+    older than the record, so she is pregnant."""
+    condition = pregnancy_condition(onsetDateTime="2026-10-01", recordedDate="2026-11-20")
+    for order_ in (
+        (condition, negative_test("2026-10-15")),
+        (negative_test("2026-10-15"), condition),
+    ):
+        assert mapped(patient(), *order_).pregnant is True
+
+
+def test_an_undated_pregnancy_condition_and_a_negative_test_are_said_contradictory() -> None:
+    """review7 #1: an undated active pregnancy Condition never loses silently to a negative
+    test: the status is not used (never "not pregnant") and the contradiction is said."""
+    result = mapped(patient(), pregnancy_condition(), negative_test("2025-06-01"))
+    assert result.pregnant is None
+    assert any("Condition/c1" in u and "contradictory" in u for u in result.unmapped)
+
+
+def test_a_resolved_pregnancy_condition_is_not_a_current_pregnancy() -> None:
+    """review7 #8: a pregnancy of 2024, resolved and abated, is not a pregnancy now."""
+    resolved = pregnancy_condition(
+        "resolved", onsetDateTime="2024-01-10", abatementDateTime="2024-10-01"
+    )
+    result = mapped(patient(), resolved)
+    assert result.pregnant is None
+    assert "pregnant" not in result.conditions
+    assert any("Condition/c1" in u and "not a current pregnancy" in u for u in result.unmapped)
+
+
+def test_a_step_down_whose_dosages_share_a_day_is_read_as_two_ended_courses() -> None:
+    """review7 #2: 900 mg bid 10-01→10-21 then daily 10-21→11-20 (a Period end is inclusive):
+    the second starts on the shared day, the first stops the day before; never one ongoing
+    course from authoredOn."""
+    result = mapped(
+        patient(gender="male"),
+        order(dosageInstruction=[
+            dose(900, 2, "2026-10-01", "2026-10-21"), dose(900, 1, "2026-10-21", "2026-11-20")
+        ]),
+        context="transplant",
+    )  # fmt: skip
+    assert result.case["therapy"] == [
+        {"drug": "valganciclovir", "dose_mg": 900, "every_h": 12,
+         "start": "2026-10-01", "stop": "2026-10-20"},
+        {"drug": "valganciclovir", "dose_mg": 900, "every_h": 24,
+         "start": "2026-10-21", "stop": "2026-11-20"},
+    ]  # fmt: skip
+
+
+def test_dated_dosages_that_overlap_give_their_span_not_an_ongoing_course() -> None:
+    """review7 #2: two ended dosages that overlap: the course ended with the last one (dose
+    said NOT checked), never ongoing from authoredOn."""
+    result = mapped(
+        patient(gender="male"),
+        order(dosageInstruction=[
+            dose(450, 1, "2026-10-01", "2026-10-31"), dose(450, 1, "2026-10-15", "2026-11-20")
+        ]),
+        context="transplant",
+    )  # fmt: skip
+    assert result.case["therapy"] == [
+        {"drug": "valganciclovir", "start": "2026-10-01", "stop": "2026-11-20"}
+    ]
+    assert any("NOT checked" in u for u in result.unmapped)
+
+
+def test_two_versions_of_one_medication_are_one_medication_and_a_true_clash_is_named() -> None:
+    """review7 #3: Medication/m1 sent twice, differing only in meta (versions in an export): the
+    order is read. Two truly different contents: the order says so, not "was not sent"."""
+    coded = {"coding": [{"system": RXNORM, "code": "275891"}]}
+    v1 = fhir(Medication(id="m1", code=coded))
+    v2 = fhir(
+        Medication(
+            id="m1", code=coded, meta={"versionId": "2", "lastUpdated": "2026-11-02T10:00:00Z"}
+        )
+    )
+    other = fhir(Medication(id="m1", code={"coding": [{"system": RXNORM, "code": "000000"}]}))
+    request = order(
+        medicationCodeableConcept=None,
+        medicationReference={"reference": "Medication/m1"},
+        dosageInstruction=[dose(900, 1, "2026-11-01")],
+    )
+    same = mapped(patient(gender="male"), request, v1, v2, context="transplant")
+    assert [c["drug"] for c in same.case["therapy"]] == ["valganciclovir"]
+    clash = mapped(patient(gender="male"), request, v1, other, context="transplant")
+    assert clash.case["therapy"] == []
+    assert not any("not sent" in u for u in clash.unmapped)
+    assert any(
+        "Medication/m1" in u and "contradictory" in u and "MedicationRequest" in u
+        for u in clash.unmapped
+    )
+
+
+def test_the_latest_lmp_is_the_latest_instant_not_the_latest_local_date() -> None:
+    """review7 #5: 11-20T02:00Z is earlier than 11-19T23:00-05:00 (11-20T04:00Z); a same-day
+    correction (08:00 then 17:00) is the later value, not a contradiction."""
+    early = observation("a", "8665-2", "2026-11-20T02:00:00Z", valueDateTime="2026-10-01")
+    late = observation("b", "8665-2", "2026-11-19T23:00:00-05:00", valueDateTime="2026-10-05")
+    for sent in ((early, late), (late, early)):
+        assert mapped(patient(), *sent).case["pregnancy"]["lmp"] == "2026-10-05"
+    morning = observation("m", "8665-2", "2026-11-20T08:00:00+01:00", valueDateTime="2026-10-01")
+    evening = observation("e", "8665-2", "2026-11-20T17:00:00+01:00", valueDateTime="2026-10-03")
+    corrected = mapped(patient(), evening, morning)
+    assert corrected.case["pregnancy"]["lmp"] == "2026-10-03"
+    assert not any("contradictory" in u for u in corrected.unmapped)
+
+
+def timed(timing: dict[str, Any]) -> MappedCase:
+    quantity = {"value": 900, "unit": "mg", "system": UCUM, "code": "mg"}
+    dosage = {"timing": timing, "doseAndRate": [{"doseQuantity": quantity}]}
+    return mapped(order(dosageInstruction=[dosage]), context="transplant")
+
+
+def test_timing_codes_are_read_only_in_their_system_and_a_disagreement_is_said() -> None:
+    """review7 #6, #7: a local "BID" is not HL7's; 2 a day with code QD disagree; MORN and EVE
+    with no frequency: no interval, and each is said (dose NOT checked), never a guess."""
+    gts = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+    local = timed({"code": {"coding": [{"system": "http://hospital.example/freq", "code": "BID"}]}})
+    twice = {"frequency": 2, "period": 1, "periodUnit": "d"}
+    clash = timed({"repeat": twice, "code": {"coding": [{"system": gts, "code": "QD"}]}})
+    agree = timed({"repeat": twice, "code": {"coding": [{"system": gts, "code": "BID"}]}})
+    when = timed({"repeat": {"when": ["MORN", "EVE"]}})
+    for result in (local, clash, when):
+        assert "every_h" not in result.case["therapy"][0]
+        assert any("NOT checked" in u for u in result.unmapped)
+    assert any("disagree" in u for u in clash.unmapped)
+    assert agree.case["therapy"][0]["every_h"] == 12
+
+
+def test_a_contradicted_pregnancy_condition_still_routes_to_the_pregnancy_assessment() -> None:
+    """review7 #1: the CDS/SMART router does not assess her as a non-pregnant patient."""
+    result = mapped(patient(), pregnancy_condition(), negative_test("2025-06-01"))
+    assert _context_of(result) == "pregnancy"

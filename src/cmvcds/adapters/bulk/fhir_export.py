@@ -44,8 +44,8 @@ from cmvcds.errors import InputError
 
 __all__ = ["LINE_BUDGET", "SHARED_TYPES", "FhirExport"]
 
-#: Resource types that belong to no patient: kept by name, not refused (FHIR R4: none of them has
-#: a subject or patient element).
+#: Resource types that may belong to no patient: kept by name, not refused. One that names a
+#: patient all the same (R4 ``Device.patient``) is that patient's (review7 #4).
 SHARED_TYPES = frozenset(
     {
         "Medication",
@@ -240,16 +240,16 @@ def _patient_of(line: bytes) -> tuple[str | None, str]:
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
         return None, "not a FHIR resource (no resourceType)"
     kind = resource["resourceType"]
-    if kind in SHARED_TYPES:  # nobody's record: kept by name (a Medication is referenced)
-        return f"{_SHARED}{kind}/{resource.get('id')}", ""
     if kind == "Patient":
         found = resource.get("id")
         return (found, "") if isinstance(found, str) and found else (None, "Patient without id")
-    for key in ("subject", "patient"):
+    for key in ("subject", "patient"):  # first: a Device that names a patient is theirs
         reference = resource.get(key)
         target = reference.get("reference") if isinstance(reference, dict) else None
         if isinstance(target, str) and "Patient/" in target:
             return target.rsplit("Patient/", 1)[1].split("/")[0], ""
+    if kind in SHARED_TYPES:  # nobody's record: kept by name (a Medication is referenced)
+        return f"{_SHARED}{kind}/{resource.get('id')}", ""
     return None, f"{kind} names no patient (subject or patient reference to Patient/…)"
 
 

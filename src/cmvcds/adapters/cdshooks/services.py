@@ -346,7 +346,9 @@ def map_record(clinic: Clinic, data: dict[str, Any], request: CdsRequest) -> Map
 def _context_of(mapped: MappedCase) -> str:
     if "congenital_cmv" in mapped.conditions:
         return "congenital"
-    if mapped.pregnant:
+    if mapped.pregnant or (mapped.pregnant is None and "pregnant" in mapped.conditions):
+        # an active pregnancy Condition whose status is contradicted (review7 #1): assessed as
+        # a pregnancy, whose answer asks for what is missing, never as not pregnant
         return "pregnancy"
     return "immunocompromised"
 

@@ -217,15 +217,18 @@ def bundle_to_case(
             continue
         if kind == "Medication":
             key = f"Medication/{resource.get('id')}"
-            if key in bundled and bundled[key] != resource:  # one id, two contents: no guess
-                clashes.add(key)
+            if key in bundled and _content(bundled[key]) != _content(resource):
+                clashes.add(key)  # one id, two contents: no guess
             bundled[key] = resource
         elif kind == "DiagnosticReport":
             resources += _report_results(label, resource, whose, urls, foreign)
         else:
             resources.append((label, resource))
     mapper = _Mapper(
-        sets, context, assessed_on, {k: v for k, v in bundled.items() if k not in clashes}
+        sets,
+        context,
+        assessed_on,
+        {k: meds.CONTRADICTORY if k in clashes else v for k, v in bundled.items()},
     )
     mapper.unmapped += [
         f"{key}: different resources with this id were sent: contradictory, none used"
@@ -380,6 +383,12 @@ def _effective(resource: dict[str, Any]) -> str | None:
     return _date(_effective_text(resource))
 
 
+def _content(resource: dict[str, Any]) -> dict[str, Any]:
+    """What a resource says, without its ``meta`` and narrative ``text``: two versions of one
+    Medication that differ only there (an export keeps every version) are the same medication."""
+    return {k: v for k, v in resource.items() if k not in ("meta", "text")}
+
+
 def _refuse_if_fatal(outcome: dict[str, Any]) -> None:
     """An OperationOutcome with a fatal issue in place of a record (e.g. an export that could not
     give a patient's resources whole) refuses the case with its diagnostics: assessing the rest
@@ -504,15 +513,41 @@ class _Mapper:
         for system, code, _display in _codings(resource.get("code")):
             meaning = self.sets.conditions.get((system, code))
             if meaning:
+                if meaning == "pregnant" and not self._pregnancy_condition(name, resource):
+                    return
                 self.conditions.add(meaning)
                 if (system, code) in self.sets.organs:
                     self.organs.add(self.sets.organs[(system, code)])
-                if meaning == "pregnant":
-                    recorded = resource.get("onsetDateTime") or resource.get("recordedDate")
-                    self.latest.add("pregnancy status", _date(recorded) or "", True, name)
                 return
         first = _codings(resource.get("code"))
         self.unmapped.append(f"{label}: Condition code {_show(first)} is not in the value sets")
+
+    def _pregnancy_condition(self, name: str, resource: dict[str, Any]) -> bool:
+        """A pregnancy Condition as a pregnancy status reading, dated when it was RECORDED
+        (recordedDate, the assertedDate extension, else meta.lastUpdated), never by its onset
+        (about the LMP: an older negative test would then seem later). A resolved, inactive or
+        abated one is not a current pregnancy (review7 #1, #8): False, and that is said."""
+        clinical = {c for _, c, _ in _codings(resource.get("clinicalStatus"))}
+        abated = any(k.startswith("abatement") for k in resource)
+        if clinical & {"inactive", "resolved", "remission"} or abated:
+            why = ", ".join(sorted(clinical)) or "abated"
+            self.unmapped.append(f"{name}: pregnancy {why}: not a current pregnancy, not used")
+            return False
+        asserted = next(
+            (
+                e.get("valueDateTime")
+                for e in resource.get("extension") or []
+                if isinstance(e, dict) and str(e.get("url", "")).endswith("condition-assertedDate")
+            ),
+            None,
+        )
+        recorded = (
+            resource.get("recordedDate")
+            or asserted
+            or (resource.get("meta") or {}).get("lastUpdated")
+        )
+        self.latest.add("pregnancy status", _date(recorded) or "", True, name, recorded)
+        return True
 
     def _observation(self, label: str, resource: dict[str, Any]) -> None:
         binding = self.sets.bindings.get(("Observation", "status"))
@@ -575,7 +610,7 @@ class _Mapper:
         if spec.maps_to in ("weight", "height") and "value" in item:
             key, unit = ("weight_kg", "kg") if spec.maps_to == "weight" else ("height_cm", "cm")
             if str(item["unit"]).lower() == unit:  # "Kg", "CM": unit text as typed
-                self.latest.add(key, day, item["value"], name)
+                self.latest.add(key, day, item["value"], name, _effective_text(resource))
 
     def _reading(self, spec: ObservationCode, resource: dict[str, Any]) -> dict[str, Any] | str:
         """``value``/``unit`` or ``result`` of an Observation, or why it cannot be read."""
@@ -657,7 +692,9 @@ class _Mapper:
         if spec.maps_to == "pregnancy_status":
             result = self._result(resource)
             if result in ("pregnant", "not_pregnant"):
-                self.latest.add("pregnancy status", day, result == "pregnant", name)
+                self.latest.add(
+                    "pregnancy status", day, result == "pregnant", name, _effective_text(resource)
+                )
             else:
                 self.unmapped.append(f"{label}: pregnancy status answer not in the value sets")
         elif spec.maps_to == "gestational_age":
@@ -682,7 +719,7 @@ class _Mapper:
                     "date": day,
                     "gestational_age": str(GestationalAge(int(days.to_integral_value()))),
                 }
-                self.latest.add("dating", day, dating, name)
+                self.latest.add("dating", day, dating, name, _effective_text(resource))
         else:
             given = resource.get("valueDateTime")
             when = _date(given)
@@ -692,7 +729,7 @@ class _Mapper:
                     + (f" with a full date, not {str(given)!r}" if given else "")
                 )
             else:  # the latest recorded LMP/EDD, never the last in the list (probe6 #21)
-                self.latest.add(spec.maps_to, day, when, name)
+                self.latest.add(spec.maps_to, day, when, name, _effective_text(resource))
 
     def _choose(self, notes: list[str]) -> None:
         """Every single-valued reading from the latest resource that gives it (``Latest``)."""
@@ -710,6 +747,20 @@ class _Mapper:
             self.unmapped += contradiction
             notes += superseded
         status, contradiction, superseded = self.latest.chosen("pregnancy status")
+        conditions = [
+            (d, s)
+            for d, v, s in self.latest.found.get("pregnancy status", [])
+            if v is True and s.startswith("Condition/")
+        ]
+        if status is False and conditions:
+            # An active pregnancy Condition is never outweighed silently by a negative test
+            # (review7 #1): the two contradict each other and the status is asked, not guessed.
+            said = "; ".join(f"{s} (recorded {d or 'no date'})" for d, s in conditions)
+            self.unmapped.append(
+                f"pregnancy status: active pregnancy Condition {said} and a negative pregnancy "
+                "test not older than it: contradictory, none used (confirm whether she is pregnant)"
+            )
+            status, superseded = None, []
         self.pregnant = status
         self.unmapped += contradiction
         notes += superseded

@@ -19,7 +19,7 @@ import re
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,6 +27,7 @@ from cmvcds.domain.vocabulary import Indication
 from cmvcds.knowledge.schemas.fhir import MedicationCode
 
 __all__ = [
+    "CONTRADICTORY",
     "Administrations",
     "Lookups",
     "infer_indication",
@@ -122,6 +123,11 @@ def _date(value: Any) -> str | None:
     return day if _FULL_DATE.fullmatch(day) else None
 
 
+#: Stands in the bundled Medications for an id sent with different contents (review7 #3): the
+#: order that references it says so, rather than that it was not sent.
+CONTRADICTORY: dict[str, Any] = {}
+
+
 def _medication(
     resource: dict[str, Any], bundled: Mapping[str, dict[str, Any]]
 ) -> tuple[dict[str, Any] | None, str | None]:
@@ -146,6 +152,8 @@ def _medication(
         return (found, None) if found else (None, f"references contained {ref}, which is absent")
     key = "/".join(ref.rstrip("/").split("/")[-2:])
     found = bundled.get(key)
+    if found is CONTRADICTORY:
+        return None, f"references {ref}, sent as different resources: contradictory, none used"
     if found is None:
         return (
             None,
@@ -317,9 +325,12 @@ def medication_courses(
 ) -> list[dict[str, Any]] | str:
     """The therapy entries of one medication resource: one per dosage instruction when an order
     has several that follow one another, each with its own dates (induction then maintenance,
-    read as two courses, so the current dose is the maintenance one), else
+    read as two courses, so the current dose is the maintenance one; a day shared by one's
+    end and the next's start — a FHIR Period end is inclusive — is the day the dose changes, so
+    the first course stops the day before, as the case's courses do not overlap), else
     ``medication_course``'s one (several dosages that are not so dated, or that overlap — two
-    doses a day written as two instructions — give a course whose dose is said NOT checked); a
+    doses a day written as two instructions — give a course whose dose is said NOT checked,
+    from the first dosage's start to the last one's end, ongoing only if one has no end); a
     sentence when it cannot be read; none when its status says it is not to be used."""
     single = medication_course(resource, lookups, bundled)
     listed = resource.get("dosageInstruction") or resource.get("dosage")  # Request, Statement
@@ -330,11 +341,23 @@ def medication_courses(
     assert product is not None  # ``single`` was read
     courses = [_course(resource, d, product, lookups) for d in dosages]
     read = sorted((c for c in courses if isinstance(c, dict)), key=lambda c: c["start"])
+    for a, b in itertools.pairwise(read):
+        if a.get("stop") == b["start"] and a["start"] < b["start"]:
+            a["stop"] = (date.fromisoformat(b["start"]) - timedelta(days=1)).isoformat()
     follow = len(read) == len(courses) and all(
         "stop" in a and a["stop"] < b["start"] for a, b in itertools.pairwise(read)
     )
-    dated = all(_bounds_start(d) for d in dosages)
-    return read if dated and follow else [single]
+    if not all(_bounds_start(d) for d in dosages):
+        return [single]
+    if follow:
+        return read
+    # Dated but not successive (review7 #2): the order spans its dosages' dates, never the
+    # authoredOn of an order whose dosages all ended.
+    single["start"] = min(c["start"] for c in read) if read else single["start"]
+    stops = [c.get("stop") for c in read]
+    if len(read) == len(courses) and all(stops):
+        single["stop"] = max(str(s) for s in stops)
+    return [single]
 
 
 def _bounds_start(dosage: dict[str, Any]) -> str | None:
@@ -399,26 +422,42 @@ def _course(
     return course
 
 
+#: The code system of the timing abbreviations (BID, TID, QD…) read as intervals.
+GTS_ABBREVIATION = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+
+
 def _interval(timing: dict[str, Any]) -> tuple[int | float | None, str | None]:
-    """Hours between doses from ``timing.repeat`` (frequency per period), else from a
-    ``timing.code`` naming a fixed interval (BID…); or why a timing given cannot be read."""
+    """Hours between doses from ``timing.repeat`` (frequency per period) and/or a
+    ``timing.code`` naming a fixed interval (BID…, read only in HL7's GTSAbbreviation system or
+    with no system: a local code of the same letters may mean something else); or why a timing
+    given cannot be read — a repeat and a code that disagree, or times of day (``when``) with no
+    frequency, are said, never resolved by a guess (review7 #6, #7)."""
     repeat = timing.get("repeat") or {}
     period = _number(repeat.get("period"))
     frequency = _number(repeat.get("frequency") or 1)
     hours = {"h": 1, "d": 24, "wk": 168}.get(str(repeat.get("periodUnit")))
-    if period and frequency and hours:
-        return _plain(period * hours / frequency), None
-    codes = [c for _, c, _ in _codings(timing.get("code"))]
+    every = _plain(period * hours / frequency) if period and frequency and hours else None
+    codes = [c for s, c, _ in _codings(timing.get("code")) if s in ("", GTS_ABBREVIATION)]
     known = [TIMING_CODES[c] for c in codes if c in TIMING_CODES]
+    if every is not None and known and known[0] != every:
+        return None, (
+            f"timing {repeat.get('frequency', 1)} per {repeat.get('period')} "
+            f"{repeat.get('periodUnit')} and code {_show(timing.get('code'))} disagree"
+        )
+    if every is not None:
+        return every, None
     if known:
         return known[0], None
-    if codes or timing.get("code"):
+    if timing.get("code"):
         return None, f"timing {_show(timing.get('code'))} is not an interval cmvcds reads"
     if period or repeat.get("periodUnit"):
         return None, (
             f"timing {repeat.get('frequency', 1)} per {repeat.get('period')} "
             f"{repeat.get('periodUnit')} is not an interval cmvcds reads"
         )
+    if repeat.get("when") or repeat.get("timeOfDay"):
+        times = ", ".join(str(w) for w in repeat.get("when") or repeat.get("timeOfDay") or [])
+        return None, f"timing at {times} with no frequency is not an interval cmvcds reads"
     return None, None
 
 
