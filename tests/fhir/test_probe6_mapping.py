@@ -444,3 +444,26 @@ def test_a_contradicted_pregnancy_condition_still_routes_to_the_pregnancy_assess
     """review7 #1: the CDS/SMART router does not assess her as a non-pregnant patient."""
     result = mapped(patient(), pregnancy_condition(), negative_test("2025-06-01"))
     assert _context_of(result) == "pregnancy"
+
+
+def test_an_older_weight_used_because_the_later_one_cannot_be_read_says_so() -> None:
+    """review7 #9: a later weight in pounds is not converted (no conversion is guessed); the
+    older weight in kg that is used instead must be said to be older than the record's latest."""
+    older = observation(
+        "w1",
+        "29463-7",
+        "2025-06-01",
+        valueQuantity={"value": 80, "unit": "kg", "system": UCUM, "code": "kg"},
+    )
+    later = observation(
+        "w2",
+        "29463-7",
+        "2026-11-15",
+        valueQuantity={"value": 132, "unit": "lb", "system": UCUM, "code": "[lb_av]"},
+    )
+    case = mapped(patient(), later, older)
+    assert case.case["patient"]["weight_kg"] == 80
+    said = [n for n in case.notes if "weight_kg" in n and "could not be read" in n]
+    assert (
+        said and "2025-06-01" in said[0] and "Observation/w2" in said[0] and "2026-11-15" in said[0]
+    )

@@ -425,6 +425,9 @@ class _Mapper:
         self.pregnant: bool | None = None
         #: single-valued readings given by several resources, chosen by date (``latest``)
         self.latest = Latest()
+        #: Weights and heights that could not be read ``(weight|height, day, resource)``: an
+        #: older one used instead must say so (review7 #9).
+        self.unread_sizes: list[tuple[str, str, str]] = []
         self.patients: list[dict[str, Any]] = []
 
     def add(self, label: str, resource: dict[str, Any]) -> None:
@@ -604,6 +607,8 @@ class _Mapper:
         reading = self._reading(spec, resource)
         if isinstance(reading, str):
             self.unmapped.append(f"{label}: {spec.maps_to} {spec.code} {reading}")
+            if spec.maps_to in ("weight", "height"):
+                self.unread_sizes.append((spec.maps_to, day, name))
             return
         item.update(reading)
         self.observations.append(item)
@@ -731,6 +736,20 @@ class _Mapper:
             else:  # the latest recorded LMP/EDD, never the last in the list (probe6 #21)
                 self.latest.add(spec.maps_to, day, when, name, _effective_text(resource))
 
+    def _later_unread(self, reading: str, value: Any) -> list[str]:
+        """A sentence for each weight or height recorded after the one used that could not be
+        read (a unit with no conversion): the value used is older than the record's latest."""
+        kind = {"weight_kg": "weight", "height_cm": "height"}.get(reading)
+        if kind is None:
+            return []
+        used = max((d for d, v, _ in self.latest.found.get(reading, []) if v == value), default="")
+        return [
+            f"{reading}: {value} of {used} is used; the later {kind} {name} of {day} "
+            "could not be read"
+            for k, day, name in self.unread_sizes
+            if k == kind and day > used
+        ]
+
     def _choose(self, notes: list[str]) -> None:
         """Every single-valued reading from the latest resource that gives it (``Latest``)."""
         self._demographics()
@@ -744,6 +763,7 @@ class _Mapper:
             value, contradiction, superseded = self.latest.chosen(reading)
             if value is not None:
                 put[reading] = value
+                notes += self._later_unread(reading, value)
             self.unmapped += contradiction
             notes += superseded
         status, contradiction, superseded = self.latest.chosen("pregnancy status")
