@@ -26,12 +26,15 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measured(cases: int, context: str) -> None:
-    """Inside valgrind: set up, switch instrumentation on, assess the measured half."""
+def prepared(cases: int, context: str) -> tuple[Any, Any, list[Any]]:
+    """``(knowledge, settings, measured cases)``: ``cases`` generated cases parsed, the first
+    half assessed unmeasured (lazy imports, other cases' memos), the second half (only
+    ``context``'s unless ALL) returned to be measured."""
     sys.path.insert(0, str(ROOT / "tools"))
     from bulk_cases import generate
 
@@ -54,28 +57,43 @@ def measured(cases: int, context: str) -> None:
         assess(case, knowledge, settings=settings)
     if context != "ALL":
         chosen = [c for c in chosen if c.context.value == context]
-    print(f"measured cases: {len(chosen)}", file=sys.stderr)
+    return knowledge, settings, chosen
+
+
+def collect_from_here() -> None:
+    """Switch callgrind's instrumentation on for this process (valgrind started it off)."""
     subprocess.run(
         ["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True
     )
+
+
+def measured(cases: int, context: str) -> None:
+    """Inside valgrind: set up, switch instrumentation on, assess the measured half."""
+    from cmvcds.assess import assess
+
+    knowledge, settings, chosen = prepared(cases, context)
+    print(f"measured cases: {len(chosen)}", file=sys.stderr)
+    collect_from_here()
     functools.reduce(lambda _, case: assess(case, knowledge, settings=settings), chosen, None)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--cases", type=int, default=240)
     parser.add_argument("--context", default="ALL")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.inside:
-        measured(args.cases, args.context)
-        return
+    return parser.parse_args()
+
+
+def counted(script: str, cases: int, context: str) -> tuple[int, int]:
+    """``(measured cases, instructions)`` of ``script --inside`` run under callgrind, collecting
+    only inside ``functools.reduce`` (hash seed fixed); exits with valgrind's words on failure."""
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed: nothing measured")
     command = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
         "--toggle-collect=functools_reduce", "--callgrind-out-file=/dev/null",
-        sys.executable, __file__, "--inside", "--cases", str(args.cases), "--context", args.context,
+        sys.executable, script, "--inside", "--cases", str(cases), "--context", context,
     ]  # fmt: skip
     run = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
@@ -84,8 +102,16 @@ def main() -> None:
     collected = re.search(r"Collected : (\d+)", run.stderr)
     if run.returncode or count is None or collected is None or int(count.group(1)) == 0:
         sys.exit(run.stderr[-2000:])
-    n = int(count.group(1))
-    print(f"{args.context}: {n} cases, {int(collected.group(1)) // n:,} instructions per case")
+    return int(count.group(1)), int(collected.group(1))
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    if args.inside:
+        measured(args.cases, args.context)
+        return
+    n, instructions = counted(__file__, args.cases, args.context)
+    print(f"{args.context}: {n} cases, {instructions // n:,} instructions per case")
 
 
 if __name__ == "__main__":

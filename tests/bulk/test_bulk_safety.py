@@ -20,13 +20,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cmvcds.adapters.bulk import Job
+from cmvcds.adapters.bulk import Job, worker
 from cmvcds.adapters.bulk.fhir_export import FhirExport
 from cmvcds.adapters.bulk.run import numbered
 from cmvcds.adapters.bulk.worker import TooLarge, assess_chunk, pinned, prepare
 from cmvcds.adapters.cli.main import app
 from cmvcds.domain.documents import DEFAULT_LIMITS
 from cmvcds.errors import InputError
+from cmvcds.knowledge import Knowledge
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -265,15 +266,32 @@ def test_a_job_given_paths_only_is_pinned_to_the_bytes_and_pack_it_started_with(
     assert again != job and prepare(again)[1] != prepare(job)[1]
 
 
-def test_threads_of_one_worker_load_a_job_once_and_never_fail(tmp_path: Path) -> None:
-    # a Dask worker runs chunks on several threads; more jobs than are kept, all at once
-    jobs = [Job(today=date(2026, 12, day)) for day in range(1, 11)]
+def test_threads_of_one_worker_load_a_job_once_and_never_fail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a Dask worker runs chunks on several threads: a job is loaded once, however many of its
+    # chunks arrive at once (each load slow, as reading a pack is), and more jobs than are kept
+    # never fail a chunk (review6: two threads evicting one job raised KeyError)
     line = json.dumps(examples()[0]).encode()
+    real = worker.load_knowledge()
+    loads: list[str | None] = []
+
+    def slow_load(path: str | None = None) -> Knowledge:
+        loads.append(path)
+        time.sleep(0.05)
+        return real
+
+    monkeypatch.setattr(worker, "load_knowledge", slow_load)
+    monkeypatch.setattr(worker, "_LOADED", {})
+    few = [Job(today=date(2026, 12, day)) for day in range(1, 4)]
+    many = [Job(today=date(2026, 11, day)) for day in range(1, 11)]
     switch = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # threads switch as often as they can
     try:
         with ThreadPoolExecutor(8) as pool:
-            outcomes = list(pool.map(lambda job: assess_chunk(job, [(1, line)]), jobs * 4))
+            first = list(pool.map(lambda job: assess_chunk(job, [(1, line)]), few * 8))
+            assert len(loads) == len(few)  # once per job, not once per thread
+            outcomes = first + list(pool.map(lambda job: assess_chunk(job, [(1, line)]), many * 4))
     finally:
         sys.setswitchinterval(switch)
     assert all(not o[0].error for o in outcomes), [o[0].text for o in outcomes if o[0].error]

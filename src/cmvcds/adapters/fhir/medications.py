@@ -103,7 +103,9 @@ def _plain(value: Decimal) -> int | float:
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 #: Hours between doses of the HL7 v3 GTSAbbreviation timing codes (``Timing.code``) that name a
-#: fixed interval; other codes (AM, PM, WK…) are said, not read.
+#: fixed interval (their definitions: https://terminology.hl7.org/CodeSystem-v3-GTSAbbreviation.html,
+#: the value set the FHIR R4 Timing.code binding names); other codes (AM, PM, WK…) are said,
+#: not read.
 TIMING_CODES = {
     "QD": 24,
     "BID": 12,
