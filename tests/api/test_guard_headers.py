@@ -169,3 +169,25 @@ def test_a_case_key_past_64_bits_is_a_404_not_a_500(client: TestClient) -> None:
     for url in ["/cases/99999999999999999999", "/cases/9223372036854775808/assessment.json"]:
         response = client.get(url)
         assert response.status_code == 404, url
+
+
+def test_a_body_that_is_not_json_is_415_on_every_api_route(client: TestClient) -> None:
+    """probe8 R6: a YAML case file posted to the API was refused as "a case must be a mapping";
+    `curl -d @case.json` (form-encoded by default) was read as a form. Every API and CDS Hooks
+    body is JSON, so another content type is named and JSON asked for; pages keep their forms."""
+    yaml_case = b"id: probe8\ncontext: pregnancy\n"
+    for url, media in [
+        ("/api/v1/assess", "application/yaml"),
+        ("/api/v1/dose", "application/x-www-form-urlencoded"),
+        ("/api/v1/resistance", "text/plain"),
+        ("/cds-services/cmv-pregnancy-valacyclovir", "text/yaml; charset=utf-8"),
+    ]:
+        response = client.post(url, content=yaml_case, headers={"content-type": media})
+        assert response.status_code == 415, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        detail = response.json()["detail"]
+        assert media.split(";")[0] in detail and "application/json" in detail
+    fhir_json = client.post(
+        "/api/v1/assess", content=b"{}", headers={"content-type": "application/fhir+json"}
+    )
+    assert fhir_json.status_code == 422  # read as JSON, refused for its content

@@ -11,6 +11,9 @@ FastAPI's own lenient ``json.loads`` only ever sees a document already accepted.
 is kept in the request's scope under ``PARSED_JSON``: the routes of ``GuardedJsonRoute``
 (``guarded_json.py``) take it instead of parsing the body a second time (issue 20, item 5).
 
+Every API and CDS Hooks route reads JSON: a body sent to one with another content type (a YAML
+case file, a form post) is a 415 that says to send JSON.
+
 API paths answer ``application/problem+json``; pages answer a short HTML page.
 """
 
@@ -124,7 +127,20 @@ class BodyGuard:
             )
             return
         media = headers.get("content-type", "").split(";")[0].strip().lower()
-        if body and (not media or media in _JSON_TYPES or media.endswith("+json")):
+        json_body = not media or media in _JSON_TYPES or media.endswith("+json")
+        if body and not json_body and path.startswith(_API_PREFIXES):
+            # Every API and CDS Hooks body is JSON: a YAML case file or a form post was
+            # otherwise read as something else and refused for its shape (probe8 R6).
+            await _refuse(
+                send,
+                path,
+                415,
+                "Unsupported media type",
+                f"the body was sent as {media}; the API reads JSON only: send it with "
+                "Content-Type: application/json (a YAML case file is read by `cmvcds assess`)",
+            )
+            return
+        if body and json_body:
             try:
                 scope[PARSED_JSON] = parse_document(
                     bytes(body),
