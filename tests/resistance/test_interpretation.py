@@ -259,6 +259,23 @@ def test_bad_mutations_are_input_errors_naming_the_value(
     assert caught.value.exit_code == 2
 
 
+def test_every_unreadable_change_of_a_list_is_named_and_no_partial_report_is_made(
+    knowledge: Knowledge,
+) -> None:
+    """probe8 R7: with one bad change the user saw that one only, and fixed the list one error
+    at a time. Every bad change is named at once; no report is made from the rest, because a
+    change left out (a typo of UL97:C592G, say) could turn a resistant call into "susceptible"."""
+    text = "UL97:M460V, UL54:A809V, UL97:Q9999Z, UL97:A460V"
+    with pytest.raises(SequenceInputError) as caught:
+        interpret_mutations(text, None, knowledge)
+    message = str(caught.value)
+    assert message.startswith("2 of 4 listed changes could not be read")
+    assert "'UL97:Q9999Z': position outside UL97 (1-707)" in message
+    assert "'UL97:A460V': UL97 residue 460 is M in the Merlin reference" in message
+    assert "a change left out could hide resistance" in message
+    assert caught.value.exit_code == 2
+
+
 def test_mutation_in_a_gene_declared_untested_is_refused(knowledge: Knowledge) -> None:
     with pytest.raises(SequenceInputError, match="not listed as tested"):
         interpret_mutations("UL97:M460V", ["UL54"], knowledge)

@@ -177,15 +177,35 @@ def read_mutation_list(
     texts = re.split(r"[,;\n]", items) if isinstance(items, str) else list(items)
     written: dict[str, list[str]] = {}
     synonymous: list[str] = []
+    problems: list[str] = []
     for text in texts:
         if text.strip():
-            change = parse_mutation(text, genes)
+            try:
+                change = parse_mutation(text.strip(), genes)
+            except SequenceInputError as error:
+                problems.append(str(error))
+                continue
             if change.kind == "sub" and change.alt == change.ref:
                 synonymous.append(change.id)
                 continue
             written.setdefault(change.id, []).append(text.strip())
+    if problems:
+        # Every unreadable change named at once, and no report: calls made without one of the
+        # listed changes could read "susceptible" where it confers resistance (probe8 R7).
+        raise SequenceInputError(_unread(problems, len(written) + len(synonymous)))
     repeated = {m: tuple(t) for m, t in written.items() if len(t) > 1}
     return tuple(written), repeated, tuple(synonymous)
+
+
+def _unread(problems: list[str], readable: int) -> str:
+    if len(problems) == 1 and not readable:
+        return problems[0]
+    listed = "; ".join(problems)
+    return (
+        f"{len(problems)} of {len(problems) + readable} listed changes could not be read "
+        f"({listed}); correct them and send the list again: no report is made from part of "
+        "a list, because a change left out could hide resistance"
+    )
 
 
 @lru_cache(maxsize=4096)
