@@ -66,6 +66,30 @@ DOSE_FORMS = {
         "patient.creatinine_unit": "mg/dL",
     },
 }  # fmt: skip
+#: Every drug and indication of the dose calculator at normal and three reduced renal
+#: functions, on both labels (probe8 R1: "Somministrare 450 mg per bocca every 2 days"; the
+#: schedules, band reasons, regimen names and infusion notes of the lower bands were English).
+DOSE_GRID = {
+    f"{drug} {indication}, creatinine {creatinine}, {region}": {
+        "drug": drug, "indication": indication, "region": region,
+        "organ": "kidney" if indication == "prophylaxis" else "",
+        "co_medications": "cyclosporine" if drug == "letermovir" and creatinine == "0.7" else "",
+        "patient.age_years": "62", "patient.sex": "male", "patient.weight_kg": "70",
+        "patient.height_cm": "175", "patient.creatinine": creatinine,
+        "patient.creatinine_unit": "mg/dL",
+    }
+    for drug, indication in [
+        ("valganciclovir", "prophylaxis"), ("valganciclovir", "induction"),
+        ("valganciclovir", "maintenance"), ("valganciclovir", "preemptive"),
+        ("ganciclovir", "induction"), ("ganciclovir", "maintenance"),
+        ("ganciclovir", "prophylaxis"), ("ganciclovir", "preemptive"),
+        ("foscarnet", "induction"), ("foscarnet", "maintenance"),
+        ("cidofovir", "induction"), ("cidofovir", "maintenance"),
+        ("letermovir", "prophylaxis"),
+    ]
+    for creatinine in ("0.7", "1.8", "4", "8")
+    for region in ("us", "eu")
+}  # fmt: skip
 #: Congenital courses held for toxicity (ADR 0029), uploaded as files: the "on hold" regimen and
 #: its alerts when counts are missing since the hold, still low, or recovered; the IV ganciclovir
 #: bridge of an infant who cannot take oral; a running course whose counts fell below the label's
@@ -229,7 +253,7 @@ def _pages(client: TestClient) -> Iterator[tuple[str, str]]:
             ).text,
         )
     yield "dose", client.get("/dose").text
-    for name, form in DOSE_FORMS.items():
+    for name, form in (DOSE_FORMS | DOSE_GRID).items():
         yield f"dose, {name}", client.post("/dose", data=form).text
     yield "resistance", client.get("/resistance").text
     mutations = "UL97:M460V, UL97:C592G, UL54:A809V, UL56:C325Y, UL27:R233S"

@@ -127,6 +127,33 @@ def test_a_dose_check_reads_in_italian_part_by_part() -> None:
     )
 
 
+def test_a_dose_reason_reads_in_italian_with_its_citation() -> None:
+    """probe8 R1: the dose calculator's reasons were English on the Italian page. The band, the
+    computed dose and the schedule are translated; the citation ({source}) keeps its source ids,
+    its label section worded in Italian where the pack gives it; a regimen the pack has no
+    Italian for stays English whole (never half translated)."""
+    assert translate(
+        "CrCl > 0.6 and ≤ 0.8 mL/min/kg: 80 mg/kg × 70 kg = 5600 mg every 2 days "
+        "(foscavir-us-label Table 13 maintenance, 90 mg/kg/day column).",
+        "it",
+    ) == (
+        "CrCl > 0.6 e ≤ 0.8 mL/min/kg: 80 mg/kg × 70 kg = 5600 mg ogni 2 giorni "
+        "(foscavir-us-label Tabella 13 mantenimento, colonna 90 mg/kg/die)."
+    )
+    assert translate(
+        "Regimen: CMV retinitis in AIDS, induction (adults), then maintenance "
+        "(vistide-us-label Dosage and administration: induction).",
+        "it",
+    ) == (
+        "Schema: Retinite da CMV nell'AIDS, induzione (adulti), poi mantenimento "
+        "(vistide-us-label Posologia e modo di somministrazione: induzione)."
+    )
+    assert translate("CrCl ≥ 25 and < 40 mL/min: 450 mg every 2 days (x-label §9).", "it") == (
+        "CrCl ≥ 25 e < 40 mL/min: 450 mg ogni 2 giorni (x-label §9)."
+    )
+    assert translate("Regimen: A regimen the pack has never seen (x-label §9).", "it") is None
+
+
 def test_what_to_do_now_and_the_unverified_list_read_in_italian(knowledge: Knowledge) -> None:
     raw = yaml.safe_load((ROOT / "examples" / "transplant-kidney-dposrneg.yaml").read_text())
     case = parse_case(raw, knowledge, today=date.fromisoformat(str(raw["assessed_on"])))

@@ -3,9 +3,11 @@
 English is what the engine writes; the Italian comes from the pack's ``clinical_texts_it`` table
 (``knowledge/schemas/i18n.py``, ADR 0020). A text is translated whole when a row's ``en``
 matches it exactly or as a sentence shape (``{date}``, ``{n}`` match the computed values, which
-are carried over unchanged; ``{text}`` matches a piece translated in turn); else a text made of
-parts joined by "; " is translated part by part (a "; " inside parentheses does not cut). A text with no translation is shown in English
-(``translate`` returns None for it: the coverage test lists those).
+are carried over unchanged, as are ``{code}`` identifiers; ``{text}`` matches a piece translated
+in turn; ``{source}`` matches a citation, whose label section is worded in Italian where a row
+gives it and else kept as cited); else a text made of parts joined by "; " is translated part
+by part (a "; " inside parentheses does not cut). A text with no translation is shown in
+English (``translate`` returns None for it: the coverage test lists those).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ _KIND = {
     "n": r"-?\d+(?:[.,]\d+)*",
     "text": r".+?",
     "code": r"[\w.\-/≥≤<>²µ, ]+?",
+    # a citation inside parentheses: no unbalanced parenthesis, at most one level of its own
+    "source": r"[^()]+(?:\([^()]*\)[^()]*)*",
 }
 
 
@@ -89,6 +93,9 @@ def translate(text: str, language: str, depth: int = 0) -> str | None:
                 inner = translate(value, language, depth + 1)
                 complete = complete and inner is not None
                 value = inner if inner is not None else value
+            elif placeholder.startswith("{source"):
+                # the section of an English-language label, in Italian where the pack words it
+                value = catalogue.exact.get(value, value)
             result = result.replace(placeholder, value)
         if complete:
             return result

@@ -5,11 +5,14 @@ pack's rows and computed values (dates, doses). A translation row gives the Ital
 text: ``en`` is the English as shown, where ``{date}``, ``{n}`` and ``{text}`` (optionally
 numbered: ``{date2}``, ``{n3}``) stand for a computed date, a computed number and a piece of
 text that is itself translated (e.g. the name of an unverified fact); ``{code}`` stands for
-identifiers carried over as they are (source ids, setting names, a renal band's bounds). Computed values are carried
-over untouched into ``it``: a dose or a date is never re-typed by a translation.
+identifiers carried over as they are (source ids, setting names, a renal band's bounds);
+``{source}`` stands for a citation as the engine prints it inside parentheses (source ids and
+the section of an English-language label, with at most one level of parentheses of its own:
+"valcyte-us-label §2.5 Table 2 (induction column)"), carried over as cited. Computed values are
+carried over untouched into ``it``: a dose or a date is never re-typed by a translation.
 
 Validated on load: every ``en`` unique; ``it`` non-empty and holding exactly the placeholders of
-``en``; placeholders from the four kinds only. ``review`` says who made the translation; a
+``en``; placeholders from the five kinds only. ``review`` says who made the translation; a
 machine-drafted one awaits a clinician's review (provenance, never shown on the pages).
 """
 
@@ -23,7 +26,7 @@ from cmvcds.knowledge.schemas.base import Strict
 __all__ = ["PLACEHOLDER", "Translation", "TranslationTable"]
 
 #: A placeholder of a translation row: its kind and an optional number.
-PLACEHOLDER = re.compile(r"\{(date|n|text|code)(\d*)\}")
+PLACEHOLDER = re.compile(r"\{(date|n|text|code|source)(\d*)\}")
 _BRACES = re.compile(r"[{}]")
 
 
@@ -43,7 +46,10 @@ class Translation(Strict):
     def _same_placeholders(self) -> "Translation":
         for text in (self.en, self.it):
             if _BRACES.findall(PLACEHOLDER.sub("", text)):
-                raise ValueError(f"{text!r}: a brace outside a {{date}}/{{n}}/{{text}}/{{code}} placeholder")
+                raise ValueError(
+                    f"{text!r}: a brace outside a {{date}}/{{n}}/{{text}}/{{code}}/{{source}} "
+                    "placeholder"
+                )
         if placeholders(self.en) != placeholders(self.it):
             raise ValueError(
                 f"{self.en!r}: the translation's placeholders {placeholders(self.it)} differ from "
