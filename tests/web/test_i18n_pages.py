@@ -392,3 +392,12 @@ def test_the_label_heading_of_an_italian_dose_answer_is_marked_english(
     question, audience = QUESTIONS["auto, English"]  # answered in English: left as it is
     english = italian.post("/ask", data={"question": question, "audience": audience}).text
     assert "every 24 h (§2.5 Table 2)." in english
+
+
+def test_the_dashboard_names_its_key_fields_by_their_italian_labels(italian: TestClient) -> None:
+    """probe8 R1: the completeness columns read "treated recorded" and "amnio cmv pcr recorded",
+    the fields' codes; they name the study dictionary's labels, in the page's language."""
+    headers = re.findall(r"<th>([^<]*)</th>", italian.get("/registry/").text)
+    assert "Trattata con valaciclovir per la prevenzione della trasmissione registrato" in headers
+    assert "CMV DNA (PCR) nel liquido amniotico registrato" in headers
+    assert not any(h.startswith(("treated", "amnio cmv pcr")) for h in headers), headers

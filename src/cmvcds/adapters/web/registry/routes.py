@@ -322,8 +322,15 @@ def dashboard(viewer: ViewerDep) -> Response:
         if viewer.actor.role.site_scoped:
             query = query.where(DataQuery.site_id == viewer.actor.site_id)
         queries = list(viewer.session.scalars(query))
+    # the key fields' labels of the study dictionary (translated with the forms' own labels)
+    labels = {f.field_name: f.field_label for f in crf.current_crf(viewer.session).fields}
     return page(
-        "registry_dashboard.html", title="Registry", viewer=viewer, rows=rows, queries=queries
+        "registry_dashboard.html",
+        title="Registry",
+        viewer=viewer,
+        rows=rows,
+        queries=queries,
+        field_labels=labels,
     )
 
 
