@@ -447,3 +447,25 @@ def test_a_held_regimen_is_never_a_draft_order(knowledge: Knowledge) -> None:
     assert _suggestion(doc, request, clinic) is None
     doc["regimens"][0].pop("held")
     assert _suggestion(doc, request, clinic) is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("not a bundle", "a string"),
+        ([{"resourceType": "Observation"}], "a list"),
+        ({"entry": []}, "an object without resourceType"),
+        (7, "a number"),
+    ],
+)
+def test_a_prefetch_value_that_is_not_a_fhir_resource_is_412_naming_it(
+    client: TestClient, value: object, said: str
+) -> None:
+    """probe8 R2: ``"observations": "not a bundle"`` was read as no observations and answered
+    200 with no cards, which the EHR cannot tell from "nothing to say"."""
+    request = load("pregnancy-valacyclovir.request.json")
+    request["prefetch"]["observations"] = value
+    response = client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request)
+    assert response.status_code == 412, response.text
+    detail = response.json()["detail"]
+    assert "prefetch observations is not a FHIR resource" in detail and said in detail

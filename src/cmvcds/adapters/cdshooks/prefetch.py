@@ -105,11 +105,25 @@ def paged_query(query: str) -> str:
     return "&".join([query, *extra])
 
 
-def _usable(value: Any) -> Any:
-    """``None`` for an absent result: null, or an OperationOutcome in place of the data."""
-    if isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
+def _usable(value: Any, key: str) -> Any:
+    """``None`` for an absent result: null, or an OperationOutcome in place of the data. A value
+    that is not a FHIR resource (a string, a list, an object without ``resourceType``) is a 412
+    naming the key: read as "no data", it gave an empty answer the EHR could not tell from
+    "nothing to say" (probe8 R2)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+        kind = "an object without resourceType" if isinstance(value, dict) else _json_kind(value)
+        raise PreconditionFailed(
+            f"prefetch {key} is not a FHIR resource ({kind}): send a Bundle or resource, or null"
+        )
+    if value["resourceType"] == "OperationOutcome":
         return None
     return value
+
+
+def _json_kind(value: Any) -> str:
+    return {str: "a string", list: "a list", bool: "true or false"}.get(type(value), "a number")
 
 
 def allowed_server(server: str, allowed: Sequence[str]) -> bool:
@@ -190,7 +204,7 @@ def gather(
     missing = [key for key in templates if key not in given]
     for key in templates:
         if key in given:
-            data[key] = _usable(given[key])
+            data[key] = _usable(given[key], key)
     if missing and request.fhirServer:
         base = _check_server(request, allowed_servers)
         headers = {"Accept": "application/fhir+json"}
@@ -205,7 +219,7 @@ def gather(
         ) as client:
             for key in missing:
                 url = f"{base}/{paged_query(render_template(templates[key], request.context))}"
-                data[key] = _usable(_fetch(client, key, url))
+                data[key] = _usable(_fetch(client, key, url), key)
     elif missing:
         absent = sorted(needed & set(missing))
         if absent:
