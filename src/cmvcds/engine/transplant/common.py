@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from operator import attrgetter
 from typing import Any
 
@@ -35,7 +36,7 @@ from cmvcds.domain.vocabulary import (
     Severity,
 )
 from cmvcds.engine.dosing.patient import dose_patient_from_case
-from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.dosing.recommend import drug_label, recommend_dose
 from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.errors import CmvcdsError
@@ -70,6 +71,7 @@ __all__ = [
     "regimen",
     "schedule_monitoring",
     "tables",
+    "treatment_course",
 ]
 
 _MESSAGE = attrgetter("message")
@@ -298,6 +300,65 @@ def current_course(case: Case, on: date, drugs: Iterable[str]) -> Therapy | None
         ):
             start = earlier.start
     return Therapy(course.drug, start, course.stop, course.route, course.indication)
+
+
+def treatment_course(case: Case, on: date, knowledge: Knowledge) -> Therapy | None:
+    """The latest course of a treatment drug running on ``on`` that treats CMV, or None.
+
+    How a running course is read (probe9 #3: a valganciclovir 900 mg q12h induction course was
+    re-read as prophylaxis, halved and dated from its own start): by its ``indication`` when
+    given (induction, pre-emptive or refractory therapy: treatment; prophylaxis or maintenance:
+    not); with no indication, by its dose: a drug the labels never give as prophylaxis, or a daily
+    dose above the dosing engine's prophylaxis dose for this patient today, is a treatment dose.
+    A course whose dose cannot be compared (no dose given, no prophylaxis dose today) is not
+    read as treatment here: the monitoring pathway asks for its indication.
+    """
+    drugs = tables(knowledge).treatment.treatment_drugs.values
+    running = [
+        e
+        for e in case.therapy
+        if e.drug in drugs and e.start <= on and (e.stop is None or e.stop >= on)
+    ]
+    for entry in sorted(running, key=attrgetter("start"), reverse=True):
+        if entry.indication is None:
+            treating = _treatment_dose(case, on, knowledge, entry)
+        else:
+            treating = phase(entry.indication) == "treatment"
+        if treating:
+            return Therapy(entry.drug, entry.start, entry.stop, entry.route, entry.indication)
+    return None
+
+
+def _treatment_dose(case: Case, on: date, knowledge: Knowledge, entry: Any) -> bool:
+    """Is a course given without an indication at a treatment dose (see ``treatment_course``)?"""
+    label = drug_label(knowledge, entry.drug)
+    if not any(
+        Indication.PROPHYLAXIS.value in row.indications and row.outcome is None
+        for row in label.regimens
+    ):
+        return True  # foscarnet, cidofovir, maribavir: never a prophylaxis drug
+    if entry.every_h is None or (entry.dose_mg is None and entry.dose_mg_per_kg is None):
+        return False
+    try:
+        dose = recommend_dose(
+            dose_patient_from_case(case, on),
+            entry.drug,
+            Indication.PROPHYLAXIS,
+            knowledge,
+            route=entry.route,
+        )
+    except CmvcdsError:
+        return False
+    regimen = dose.regimen
+    if regimen is None:
+        return False
+    per_day = Fraction(24) / Fraction(entry.every_h)
+    if entry.dose_mg is not None:
+        return Fraction(entry.dose_mg) * per_day > regimen.daily_mg
+    if regimen.dose_mg_per_kg is None or regimen.every_h is None:
+        return False
+    target = Fraction(regimen.dose_mg_per_kg) * Fraction(24) / Fraction(regimen.every_h)
+    return Fraction(entry.dose_mg_per_kg) * per_day > target
 
 
 def plasma_loads(case: Case, on: date) -> tuple[Observation, ...]:
