@@ -72,6 +72,7 @@ __all__ = [
     "schedule_monitoring",
     "tables",
     "treatment_course",
+    "treatment_dose",
 ]
 
 _MESSAGE = attrgetter("message")
@@ -321,7 +322,7 @@ def treatment_course(case: Case, on: date, knowledge: Knowledge) -> Therapy | No
     ]
     for entry in sorted(running, key=attrgetter("start"), reverse=True):
         if entry.indication is None:
-            treating = _treatment_dose(case, on, knowledge, entry)
+            treating = treatment_dose(case, on, knowledge, entry) is True
         else:
             treating = phase(entry.indication) == "treatment"
         if treating:
@@ -329,8 +330,9 @@ def treatment_course(case: Case, on: date, knowledge: Knowledge) -> Therapy | No
     return None
 
 
-def _treatment_dose(case: Case, on: date, knowledge: Knowledge, entry: Any) -> bool:
-    """Is a course given without an indication at a treatment dose (see ``treatment_course``)?"""
+def treatment_dose(case: Case, on: date, knowledge: Knowledge, entry: Any) -> bool | None:
+    """Is a course given without an indication at a treatment dose (see ``treatment_course``)?
+    False at or below the prophylaxis dose; None when the doses cannot be compared."""
     label = drug_label(knowledge, entry.drug)
     if not any(
         Indication.PROPHYLAXIS.value in row.indications and row.outcome is None
@@ -338,7 +340,7 @@ def _treatment_dose(case: Case, on: date, knowledge: Knowledge, entry: Any) -> b
     ):
         return True  # foscarnet, cidofovir, maribavir: never a prophylaxis drug
     if entry.every_h is None or (entry.dose_mg is None and entry.dose_mg_per_kg is None):
-        return False
+        return None
     try:
         dose = recommend_dose(
             dose_patient_from_case(case, on),
@@ -348,15 +350,15 @@ def _treatment_dose(case: Case, on: date, knowledge: Knowledge, entry: Any) -> b
             route=entry.route,
         )
     except CmvcdsError:
-        return False
+        return None
     regimen = dose.regimen
     if regimen is None:
-        return False
+        return None
     per_day = Fraction(24) / Fraction(entry.every_h)
     if entry.dose_mg is not None:
         return Fraction(entry.dose_mg) * per_day > regimen.daily_mg
     if regimen.dose_mg_per_kg is None or regimen.every_h is None:
-        return False
+        return None
     target = Fraction(regimen.dose_mg_per_kg) * Fraction(24) / Fraction(regimen.every_h)
     return Fraction(entry.dose_mg_per_kg) * per_day > target
 
