@@ -32,9 +32,7 @@ PREVENTION = ("prophylaxis", "preemptive", "pregnancy-prevention")
 
 
 def _never_together(knowledge: Knowledge) -> set[frozenset[str]]:
-    labels = {
-        t.drug: t for t in knowledge.tables.values() if isinstance(t, DrugLabel)
-    }
+    labels = {t.drug: t for t in knowledge.tables.values() if isinstance(t, DrugLabel)}
     pairs = set()
     for drug, label in labels.items():
         for rule in label.interactions:
@@ -63,7 +61,9 @@ def conflicts(document: dict[str, Any], knowledge: Knowledge) -> list[str]:
     out = []
     for a, b in combinations(regimens, 2):
         if frozenset((a["drug"], b["drug"])) in pairs:
-            out.append(f"regimens {a['drug']} ({a['indication']}) and {b['drug']} ({b['indication']})")
+            out.append(
+                f"regimens {a['drug']} ({a['indication']}) and {b['drug']} ({b['indication']})"
+            )
     prevention = {r["drug"] for r in regimens if r["indication"] in PREVENTION}
     for drug in _offered(document, rules):
         for given in prevention:
@@ -119,4 +119,6 @@ def test_probe9_refractory_vignettes_are_consistent(
     # the defect this guards: the same output with the old valganciclovir prophylaxis regimen
     broken = dict(document)
     broken["regimens"] = [{"drug": "valganciclovir", "indication": "prophylaxis"}]
-    assert conflicts(broken, knowledge) == ["valganciclovir prevention regimen beside the maribavir option"]
+    assert conflicts(broken, knowledge) == [
+        "valganciclovir prevention regimen beside the maribavir option"
+    ]

@@ -73,10 +73,20 @@ def test_no_administration_text_of_the_pack_types_a_unit_count(pack: Knowledge) 
 @pytest.mark.parametrize(
     ("co_medications", "route", "dose", "formulation", "units"),
     [
-        ([], "oral", 480, "tablet-480",
-         "Per dose: 1 × 480 mg tablet, or 2 × 240 mg tablets, or 4 × 120 mg pellet packets."),
-        (["cyclosporine"], "oral", 240, "tablet-240",
-         "Per dose: 1 × 240 mg tablet, or 2 × 120 mg pellet packets."),
+        (
+            [],
+            "oral",
+            480,
+            "tablet-480",
+            "Per dose: 1 × 480 mg tablet, or 2 × 240 mg tablets, or 4 × 120 mg pellet packets.",
+        ),
+        (
+            ["cyclosporine"],
+            "oral",
+            240,
+            "tablet-240",
+            "Per dose: 1 × 240 mg tablet, or 2 × 120 mg pellet packets.",
+        ),
         (["cyclosporine"], "iv", 240, "injection-240", "Per dose: 1 × 240 mg vial."),
     ],
 )
@@ -90,8 +100,13 @@ def test_letermovir_units_follow_the_cyclosporine_dose(
 ) -> None:
     # PREVYMIS US PI §2.3/§2.4: 480 mg once daily, 240 mg once daily with cyclosporine
     patient = make_patient(
-        age_years=45, weight_kg=65, height_cm=165, creatinine_mg_dl=0.8, sex="female",
-        transplant_organ="hsct", co_medications=tuple(co_medications),
+        age_years=45,
+        weight_kg=65,
+        height_cm=165,
+        creatinine_mg_dl=0.8,
+        sex="female",
+        transplant_organ="hsct",
+        co_medications=tuple(co_medications),
     )
     result = recommend_dose(patient, "letermovir", Indication.PROPHYLAXIS, pack, route=route)
     assert result.regimen is not None

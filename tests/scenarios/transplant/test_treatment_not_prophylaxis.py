@@ -46,8 +46,20 @@ KIDNEY_DPOS_RNEG: dict[str, Any] = {
     "presentation": {"disease": "asymptomatic_dnaemia", "course": "stable"},
     "observations": [
         {"date": "2026-06-18", "code": "creatinine", "value": 1.0, "unit": "mg/dL"},
-        {"date": "2026-06-01", "code": "cmv_dna", "specimen": "plasma", "value": 5000, "unit": "IU/mL"},
-        {"date": "2026-06-18", "code": "cmv_dna", "specimen": "plasma", "value": 80000, "unit": "IU/mL"},
+        {
+            "date": "2026-06-01",
+            "code": "cmv_dna",
+            "specimen": "plasma",
+            "value": 5000,
+            "unit": "IU/mL",
+        },
+        {
+            "date": "2026-06-18",
+            "code": "cmv_dna",
+            "specimen": "plasma",
+            "value": 80000,
+            "unit": "IU/mL",
+        },
         {"date": "2026-06-18", "code": "anc", "value": 2500, "unit": "cells/uL"},
     ],
     "therapy": [
@@ -86,8 +98,12 @@ def test_refractory_treatment_course_is_not_relabelled_prophylaxis(knowledge: Kn
 
 @pytest.mark.parametrize(
     ("co_medication", "dose"),
-    [(None, "400 mg twice daily"), ("carbamazepine", "800 mg twice daily"),
-     ("phenytoin", "1200 mg twice daily"), ("phenobarbital", "1200 mg twice daily")],
+    [
+        (None, "400 mg, twice daily"),
+        ("carbamazepine", "800 mg, twice daily"),
+        ("phenytoin", "1200 mg, twice daily"),
+        ("phenobarbital", "1200 mg, twice daily"),
+    ],
 )
 def test_offered_maribavir_carries_its_dose_for_the_co_medications(
     knowledge: Knowledge, co_medication: str | None, dose: str
@@ -98,11 +114,12 @@ def test_offered_maribavir_carries_its_dose_for_the_co_medications(
     document = run(knowledge, with_(KIDNEY_DPOS_RNEG, transplant=tx))
     reasons = _options(document)
     assert any(r.startswith("Maribavir for 8 weeks") for r in reasons)
-    assert f"maribavir if chosen: {dose} oral (no renal adjustment; dosing engine)" in reasons
+    assert f"maribavir if chosen: {dose}, oral (no renal adjustment; dosing engine)" in reasons
     messages = [a["message"] for a in document["alerts"]]
     if co_medication:
         assert any(
-            a["code"] == "drug-interaction" and "maribavir dose is" in a["message"]
+            a["code"] == "drug-interaction"
+            and "maribavir dose is" in a["message"]
             and dose.split(" mg")[0].replace("1200", "1,200") in a["message"]
             for a in document["alerts"]
         ), messages
@@ -113,7 +130,7 @@ def test_offered_maribavir_carries_its_dose_for_the_co_medications(
 def test_offered_foscarnet_carries_its_renal_dose(knowledge: Knowledge) -> None:
     # CrCl 77.8 mL/min / 70 kg = 1.11 mL/min/kg: FOSCAVIR band > 1.0–1.4, 45 mg/kg q8h = 3150 mg
     reasons = _options(run(knowledge, KIDNEY_DPOS_RNEG))
-    assert any(r.startswith("foscarnet if chosen: 3150 mg every 8 hours iv") for r in reasons)
+    assert any(r.startswith("foscarnet if chosen: 3150 mg, every 8 hours, iv") for r in reasons)
 
 
 def test_treatment_dose_without_an_indication_is_read_as_treatment(knowledge: Knowledge) -> None:
@@ -121,8 +138,15 @@ def test_treatment_dose_without_an_indication_is_read_as_treatment(knowledge: Kn
     # refractory call yet): above the 900 mg/day prophylaxis dose at CrCl ≥ 60 → treatment dose
     raw = with_(
         KIDNEY_DPOS_RNEG,
-        therapy=[{"drug": "valganciclovir", "dose_mg": 900, "every_h": 12, "route": "oral",
-                  "start": "2026-06-10"}],
+        therapy=[
+            {
+                "drug": "valganciclovir",
+                "dose_mg": 900,
+                "every_h": 12,
+                "route": "oral",
+                "start": "2026-06-10",
+            }
+        ],
     )
     document = run(knowledge, raw)
     assert outcomes(document)["antiviral-prophylaxis"] == "not_indicated"
@@ -140,8 +164,15 @@ def test_prophylaxis_dose_without_an_indication_stays_prophylaxis(knowledge: Kno
         KIDNEY_DPOS_RNEG,
         presentation=None,
         observations=KIDNEY_DPOS_RNEG["observations"][:1],
-        therapy=[{"drug": "valganciclovir", "dose_mg": 900, "every_h": 24, "route": "oral",
-                  "start": "2026-01-13"}],
+        therapy=[
+            {
+                "drug": "valganciclovir",
+                "dose_mg": 900,
+                "every_h": 24,
+                "route": "oral",
+                "start": "2026-01-13",
+            }
+        ],
     )
     document = run(knowledge, raw)
     assert outcomes(document)["antiviral-prophylaxis"] == "recommended"
@@ -150,7 +181,9 @@ def test_prophylaxis_dose_without_an_indication_stays_prophylaxis(knowledge: Kno
     assert (chosen["start"], chosen["stop"]) == ("2026-01-13", "2026-07-29")
 
 
-def test_new_prophylaxis_after_treatment_is_not_dated_from_the_treatment(knowledge: Knowledge) -> None:
+def test_new_prophylaxis_after_treatment_is_not_dated_from_the_treatment(
+    knowledge: Knowledge,
+) -> None:
     # induction 2026-05-01 → 2026-05-28 stopped, load cleared: prophylaxis resumes from today, not
     # from the induction start
     raw = with_(
@@ -158,10 +191,24 @@ def test_new_prophylaxis_after_treatment_is_not_dated_from_the_treatment(knowled
         presentation=None,
         observations=[
             *KIDNEY_DPOS_RNEG["observations"][:1],
-            {"date": "2026-05-28", "code": "cmv_dna", "specimen": "plasma", "result": "not_detected"},
+            {
+                "date": "2026-05-28",
+                "code": "cmv_dna",
+                "specimen": "plasma",
+                "result": "not_detected",
+            },
         ],
-        therapy=[{"drug": "valganciclovir", "dose_mg": 900, "every_h": 12, "route": "oral",
-                  "start": "2026-05-01", "stop": "2026-05-28", "indication": "induction"}],
+        therapy=[
+            {
+                "drug": "valganciclovir",
+                "dose_mg": 900,
+                "every_h": 12,
+                "route": "oral",
+                "start": "2026-05-01",
+                "stop": "2026-05-28",
+                "indication": "induction",
+            }
+        ],
     )
     document = run(knowledge, raw)
     for chosen in regimens(document, "valganciclovir"):
@@ -193,10 +240,22 @@ def test_hsct_letermovir_is_not_recommended_beside_treatment(knowledge: Knowledg
     raw = with_(
         HSCT_R_POS,
         therapy=[
-            {"drug": "letermovir", "dose_mg": 480, "every_h": 24, "route": "oral",
-             "start": "2026-05-06", "indication": "prophylaxis"},
-            {"drug": "ganciclovir", "dose_mg_per_kg": 5, "every_h": 12, "route": "iv",
-             "start": "2026-06-01", "indication": "induction"},
+            {
+                "drug": "letermovir",
+                "dose_mg": 480,
+                "every_h": 24,
+                "route": "oral",
+                "start": "2026-05-06",
+                "indication": "prophylaxis",
+            },
+            {
+                "drug": "ganciclovir",
+                "dose_mg_per_kg": 5,
+                "every_h": 12,
+                "route": "iv",
+                "start": "2026-06-01",
+                "indication": "induction",
+            },
         ],
     )
     document = run(knowledge, raw)
@@ -219,8 +278,16 @@ def test_hsct_surveillance_without_letermovir_does_not_name_it(knowledge: Knowle
     # with letermovir running the sentence says so
     on_letermovir = with_(
         HSCT_R_POS,
-        therapy=[{"drug": "letermovir", "dose_mg": 480, "every_h": 24, "route": "oral",
-                  "start": "2026-05-06", "indication": "prophylaxis"}],
+        therapy=[
+            {
+                "drug": "letermovir",
+                "dose_mg": 480,
+                "every_h": 24,
+                "route": "oral",
+                "start": "2026-05-06",
+                "indication": "prophylaxis",
+            }
+        ],
     )
     reasons = decision(run(knowledge, on_letermovir), "preemptive-therapy")["reasons"]
     assert any("during letermovir" in r for r in reasons)

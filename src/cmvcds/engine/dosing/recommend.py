@@ -979,12 +979,17 @@ def unit_lines(label: DrugLabel, route: str, dose_mg: Decimal) -> tuple[str, ...
     ways = []
     for form in sorted(
         label.formulations,
-        key=lambda f: (list(_UNIT_NAMES).index(f.form) if f.form in _UNIT_NAMES else 9, -(f.strength_mg or 0)),
+        key=lambda f: (
+            list(_UNIT_NAMES).index(f.form) if f.form in _UNIT_NAMES else 9,
+            -(f.strength_mg or 0),
+        ),
     ):
         count = _whole_units(form, dose_mg) if form.route == route else None
         if count is not None:
             one, many = _UNIT_NAMES[form.form]
-            ways.append(f"{count} × {_plain(form.strength_mg or Decimal(0))} mg {one if count == 1 else many}")
+            ways.append(
+                f"{count} × {_plain(form.strength_mg or Decimal(0))} mg {one if count == 1 else many}"
+            )
     return (f"Per dose: {', or '.join(ways)}.",) if ways else ()
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from cmvcds.domain.case import Case
 from cmvcds.domain.results import Missing, ScheduleItem
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
+from cmvcds.engine.monitoring import refractory_calls
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
@@ -26,7 +27,6 @@ from cmvcds.engine.transplant.common import (
     regimen,
     treatment_course,
 )
-from cmvcds.engine.monitoring import refractory_calls
 from cmvcds.engine.transplant.preemptive import Episode, episode, surveillance
 
 __all__ = ["hsct_prevention", "marrow_choice"]

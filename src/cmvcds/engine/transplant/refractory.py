@@ -311,7 +311,7 @@ def _offer(case: Case, on: date, plan: Plan, option: ManagementOption, verdict: 
         )
         return
     plan.because(
-        f"{option.drug} if chosen: {_mg(chosen.dose_mg)} mg {chosen.schedule} {chosen.route} "
+        f"{option.drug} if chosen: {_mg(chosen.dose_mg)} mg, {chosen.schedule}, {chosen.route} "
         f"({chosen.band}; dosing engine)"
     )
 
