@@ -300,3 +300,44 @@ def test_no_prophylaxis_regimen_beside_an_option_it_must_not_be_combined_with(
     offered_maribavir = any("never with (val)ganciclovir" in r for r in _options(document))
     assert offered_maribavir
     assert not [r for r in document["regimens"] if r["drug"] in GANCICLOVIRS]
+
+
+@pytest.mark.parametrize(
+    ("every_h", "start", "reading"),
+    [(24, "2026-01-13", "prophylaxis"), (12, "2026-06-01", "treatment")],
+)
+def test_a_course_without_an_indication_is_read_by_its_dose_everywhere(
+    knowledge: Knowledge, every_h: int, start: str, reading: str
+) -> None:
+    # valganciclovir 900 mg without an indication, load 5,000 → 80,000 IU/mL (06-01 → 06-18).
+    # Once daily since day 3 is the prophylaxis dose (Valcyte label, CrCl ≥ 60): a breakthrough on
+    # prophylaxis (Kotton 2018: treatment dose, genotype after prolonged exposure), never a
+    # refractory call on "therapy". Twice daily is a treatment dose: refractory after 17 days
+    # (Chemaly 2019), never "breakthrough on prophylaxis".
+    raw = with_(
+        KIDNEY_DPOS_RNEG,
+        presentation=None,
+        therapy=[
+            {
+                "drug": "valganciclovir",
+                "dose_mg": 900,
+                "every_h": every_h,
+                "route": "oral",
+                "start": start,
+            }
+        ],
+    )
+    document = run(knowledge, raw)
+    messages = " ".join(a["message"] for a in document["alerts"])
+    assert outcomes(document)["antiviral-prophylaxis"] == "not_indicated"
+    assert [r for r in document["regimens"] if r["indication"] == "prophylaxis"] == []
+    if reading == "prophylaxis":
+        assert "refractory-cmv" not in alerts(document)
+        assert "on valganciclovir prophylaxis" in messages
+        assert outcomes(document)["preemptive-therapy"] == "recommended"
+        [given] = regimens(document, "valganciclovir")
+        assert (given["indication"], given["dose_mg"], given["every_h"]) == ("preemptive", 900, 12)
+    else:
+        assert "refractory-cmv" in alerts(document)
+        assert "prophylaxis" not in messages.replace("prophylaxis beside", "")
+        assert outcomes(document)["antiviral-treatment"] == "specialist_review"

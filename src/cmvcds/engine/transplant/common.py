@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from operator import attrgetter
 from typing import Any
 
@@ -36,8 +35,9 @@ from cmvcds.domain.vocabulary import (
     Severity,
 )
 from cmvcds.engine.dosing.patient import dose_patient_from_case
-from cmvcds.engine.dosing.recommend import drug_label, recommend_dose
+from cmvcds.engine.dosing.recommend import recommend_dose
 from cmvcds.engine.monitoring.courses import recurring_days
+from cmvcds.engine.monitoring.dose import treatment_dose
 from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
@@ -328,39 +328,6 @@ def treatment_course(case: Case, on: date, knowledge: Knowledge) -> Therapy | No
         if treating:
             return Therapy(entry.drug, entry.start, entry.stop, entry.route, entry.indication)
     return None
-
-
-def treatment_dose(case: Case, on: date, knowledge: Knowledge, entry: Any) -> bool | None:
-    """Is a course given without an indication at a treatment dose (see ``treatment_course``)?
-    False at or below the prophylaxis dose; None when the doses cannot be compared."""
-    label = drug_label(knowledge, entry.drug)
-    if not any(
-        Indication.PROPHYLAXIS.value in row.indications and row.outcome is None
-        for row in label.regimens
-    ):
-        return True  # foscarnet, cidofovir, maribavir: never a prophylaxis drug
-    if entry.every_h is None or (entry.dose_mg is None and entry.dose_mg_per_kg is None):
-        return None
-    try:
-        dose = recommend_dose(
-            dose_patient_from_case(case, on),
-            entry.drug,
-            Indication.PROPHYLAXIS,
-            knowledge,
-            route=entry.route,
-        )
-    except CmvcdsError:
-        return None
-    regimen = dose.regimen
-    if regimen is None:
-        return None
-    per_day = Fraction(24) / Fraction(entry.every_h)
-    if entry.dose_mg is not None:
-        return Fraction(entry.dose_mg) * per_day > regimen.daily_mg
-    if regimen.dose_mg_per_kg is None or regimen.every_h is None:
-        return None
-    target = Fraction(regimen.dose_mg_per_kg) * Fraction(24) / Fraction(regimen.every_h)
-    return Fraction(entry.dose_mg_per_kg) * per_day > target
 
 
 def plasma_loads(case: Case, on: date) -> tuple[Observation, ...]:
