@@ -833,7 +833,7 @@ class _Work:
         else:
             assert printed.schedule is not None and printed.doses_per_week is not None
             schedule, per_week = printed.schedule, printed.doses_per_week
-        formulation = printed.formulation
+        formulation = dose_formulation(self.label, row.route, dose_mg, printed.formulation)
         volume = self._volume(dose_mg, formulation)
         dose_text = f"{_plain(dose_mg)} mg"
         if dose_mg_per_kg is not None:
@@ -860,7 +860,7 @@ class _Work:
             dose_mg_per_kg=dose_mg_per_kg,
             formulation=formulation.id if formulation else None,
             oral_solution_ml=volume,
-            administration=row.administration,
+            administration=(*unit_lines(self.label, row.route, dose_mg), *row.administration),
             section=printed.section,
             then=then,
             renally_adjusted=printed.renally_adjusted,
@@ -935,6 +935,62 @@ class _Work:
             section=row.section,
             **_row_fields(self.label, row),
         )
+
+
+#: How a unit of each solid form is named in the administration line (singular, plural).
+_UNIT_NAMES = {
+    "tablet": ("tablet", "tablets"),
+    "oral_pellets": ("pellet packet", "pellet packets"),
+    "injection": ("vial", "vials"),
+}
+
+
+def _whole_units(form: Formulation, dose_mg: Decimal) -> int | None:
+    """How many units of ``form`` make ``dose_mg`` exactly; None when they cannot."""
+    if form.strength_mg is None or form.form not in _UNIT_NAMES:
+        return None
+    count, rest = divmod(dose_mg, form.strength_mg)
+    return int(count) if rest == 0 and count >= 1 else None
+
+
+def dose_formulation(
+    label: DrugLabel, route: str, dose_mg: Decimal, printed: Formulation | None
+) -> Formulation | None:
+    """The formulation named beside ``dose_mg``: the row's when whole units of it make the dose
+    (or it is a solution, or no other form of the route does), else the largest strength of the
+    same route and form that does (probe9 #5: letermovir 240 mg with cyclosporine was printed
+    with ``tablet-480``)."""
+    if printed is None or printed.strength_mg is None or _whole_units(printed, dose_mg):
+        return printed
+    fitting = [
+        f
+        for f in label.formulations
+        if f.route == route and f.form == printed.form and _whole_units(f, dose_mg)
+    ]
+    if not fitting:
+        return printed  # a weight-based dose drawn from a reconstituted vial
+    return max(fitting, key=lambda f: f.strength_mg or 0)
+
+
+def unit_lines(label: DrugLabel, route: str, dose_mg: Decimal) -> tuple[str, ...]:
+    """The units that make ``dose_mg`` ("Per dose: 1 × 240 mg tablet, or 2 × 120 mg pellet
+    packets."), computed from the dose actually recommended and the label's formulations of the
+    route, never typed beside a dose: a dose that no whole number of units makes has no line."""
+    ways = []
+    for form in sorted(
+        label.formulations,
+        key=lambda f: (
+            list(_UNIT_NAMES).index(f.form) if f.form in _UNIT_NAMES else 9,
+            -(f.strength_mg or 0),
+        ),
+    ):
+        count = _whole_units(form, dose_mg) if form.route == route else None
+        if count is not None:
+            one, many = _UNIT_NAMES[form.form]
+            ways.append(
+                f"{count} × {_plain(form.strength_mg or Decimal(0))} mg {one if count == 1 else many}"
+            )
+    return (f"Per dose: {', or '.join(ways)}.",) if ways else ()
 
 
 def _row_fields(label: DrugLabel, row: RegimenRow) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from fractions import Fraction
 
 from cmvcds.domain.case import Case, TherapyCourse
 from cmvcds.domain.memo import per_subject
@@ -19,11 +20,12 @@ from cmvcds.engine.dosing import (
     check_dose,
     dose_patient_from_case,
     drug_label,
+    recommend_dose,
     running_course_alerts,
 )
 from cmvcds.engine.monitoring.common import CODE_ALERT, plain, pregnancy_protocol_course
 from cmvcds.engine.monitoring.courses import Course
-from cmvcds.errors import InputError
+from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.transplant import TreatmentRules
 
@@ -153,3 +155,42 @@ def drugs_below_target(
         if any(a.code == AlertCode.DOSE_BELOW_TARGET for a in alerts):
             low.add(course.drug)
     return low
+
+
+def treatment_dose(case: Case, on: date, knowledge: Knowledge, entry: TherapyCourse) -> bool | None:
+    """Is a course given without an indication at a treatment dose? True for a drug the labels
+    never give as prophylaxis (foscarnet, cidofovir, maribavir) or a daily dose above the dosing
+    engine's prophylaxis dose for the patient on ``on``; False at or below it; None when the
+    doses cannot be compared (no dose or interval given, no prophylaxis dose today). The
+    transplant pathway and the monitoring engine read such a course alike (probe9 #3)."""
+    try:
+        label = drug_label(knowledge, entry.drug)
+    except CmvcdsError:
+        return None
+    if not any(
+        Indication.PROPHYLAXIS.value in row.indications and row.outcome is None
+        for row in label.regimens
+    ):
+        return True  # foscarnet, cidofovir, maribavir: never a prophylaxis drug
+    if entry.every_h is None or (entry.dose_mg is None and entry.dose_mg_per_kg is None):
+        return None
+    try:
+        dose = recommend_dose(
+            dose_patient_from_case(case, on),
+            entry.drug,
+            Indication.PROPHYLAXIS,
+            knowledge,
+            route=entry.route,
+        )
+    except CmvcdsError:
+        return None
+    regimen = dose.regimen
+    if regimen is None:
+        return None
+    per_day = Fraction(24) / Fraction(entry.every_h)
+    if entry.dose_mg is not None:
+        return Fraction(entry.dose_mg) * per_day > regimen.daily_mg
+    if entry.dose_mg_per_kg is None or regimen.dose_mg_per_kg is None or regimen.every_h is None:
+        return None
+    target = Fraction(regimen.dose_mg_per_kg) * Fraction(24) / Fraction(regimen.every_h)
+    return Fraction(entry.dose_mg_per_kg) * per_day > target

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from cmvcds.domain.case import Case
+from cmvcds.domain.case import Case, TherapyCourse
 from cmvcds.domain.memo import same_call
 from cmvcds.domain.vocabulary import (
     AlertCode,
@@ -25,7 +25,7 @@ from cmvcds.engine.monitoring.courses import (
     merged_episodes,
     therapy_courses,
 )
-from cmvcds.engine.monitoring.dose import drugs_below_target
+from cmvcds.engine.monitoring.dose import drugs_below_target, treatment_dose
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
     KineticsRules,
@@ -49,17 +49,24 @@ class RefractoryCall:
 
 
 def _treatment_episodes(
-    courses: Sequence[Course], drugs: Iterable[str], on: date
+    courses: Sequence[Course],
+    drugs: Iterable[str],
+    on: date,
+    prophylaxis_dose: Callable[[TherapyCourse], bool] | None = None,
 ) -> tuple[Episode, ...]:
-    """Episodes of treatment with ``drugs``: entries given as prophylaxis do not count (each
-    entry spans its days in force, ``entry_end``)."""
+    """Episodes of treatment with ``drugs``: entries given as prophylaxis do not count, nor an
+    entry without an indication that ``prophylaxis_dose`` reads as a prophylaxis dose (probe9
+    #3: it is prophylaxis, not therapy to call refractory); each entry spans its days in force
+    (``entry_end``)."""
     wanted = set(drugs)
     return merged_episodes(
         (e.start, entry_end(c, i, on), c.drug)
         for c in courses
         if c.drug in wanted
         for i, e in enumerate(c.entries)
-        if e.indication != "prophylaxis" and e.start <= on
+        if e.indication != "prophylaxis"
+        and e.start <= on
+        and not (e.indication is None and prophylaxis_dose is not None and prophylaxis_dose(e))
     )
 
 
@@ -85,7 +92,12 @@ def refractory_calls(case: Case, knowledge: Knowledge, on: date) -> tuple[Refrac
     if case.context.value not in rules.contexts:
         return ()
     courses = therapy_courses(case.therapy)
-    spans = _treatment_episodes(courses, rules.drugs, on)
+    spans = _treatment_episodes(
+        courses,
+        rules.drugs,
+        on,
+        lambda entry: treatment_dose(case, on, knowledge, entry) is False,
+    )
     calls = []
     for s in viral_load_series(case.observations, until=on):
         if s.specimen not in BLOOD or not s.points:

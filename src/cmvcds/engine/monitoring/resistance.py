@@ -24,6 +24,7 @@ from cmvcds.engine.kinetics import (
 )
 from cmvcds.engine.monitoring.common import BLOOD, log10_text, plain
 from cmvcds.engine.monitoring.courses import Course, Episode, episode_of, episodes
+from cmvcds.engine.monitoring.dose import treatment_dose
 from cmvcds.engine.monitoring.refractory import below_target, refractory_calls
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
@@ -183,6 +184,8 @@ def _breakthrough(
         entry = course.current(on)
         if not course.active_on(on) or entry.indication not in (None, "prophylaxis"):
             continue
+        if entry.indication is None and treatment_dose(case, on, knowledge, entry):
+            continue  # a treatment dose given without an indication is not prophylaxis (probe9)
         rising = course.drug in rule.rising_drugs
         if not rising and course.drug not in rule.threshold_drugs:
             continue

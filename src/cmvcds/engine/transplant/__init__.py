@@ -14,7 +14,16 @@ from cmvcds.domain.case import Case
 from cmvcds.domain.results import Decision, Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
-from cmvcds.engine.transplant.common import Plan, Tables, add_alert, current_course, regimen, tables
+from cmvcds.engine.transplant.common import (
+    Plan,
+    Tables,
+    Therapy,
+    add_alert,
+    current_course,
+    regimen,
+    tables,
+    treatment_dose,
+)
 from cmvcds.engine.transplant.hsct import hsct_prevention, marrow_choice
 from cmvcds.engine.transplant.preemptive import surveillance
 from cmvcds.engine.transplant.refractory import manage, status
@@ -113,7 +122,11 @@ def treatment_decision(
             plan.done(outcome)
             return outcome
         underdosed = found.underdosed
-    treating = course is not None and course.indication not in ("prophylaxis", "preemptive")
+    treating = (
+        course is not None
+        and course.indication not in ("prophylaxis", "preemptive")
+        and not (course.indication is None and _prophylaxis_dose(case, on, knowledge, course))
+    )
     if not disease and not treating:
         return None
     plan.reasons.clear()
@@ -151,6 +164,19 @@ def treatment_decision(
         _secondary_prevention(case, on, t, plan)
     plan.done(outcome)
     return outcome
+
+
+def _prophylaxis_dose(case: Case, on: date, knowledge: Knowledge, course: Therapy) -> bool:
+    """A course given without an indication at (or below) the prophylaxis dose is prophylaxis,
+    not a treatment course to continue at treatment dose (probe9 #3, the mirror case: 900 mg
+    once daily was read as induction and "continued" at 900 mg twice daily)."""
+    entries = [
+        e
+        for e in case.therapy
+        if e.drug == course.drug and e.start <= on and (e.stop is None or e.stop >= on)
+    ]
+    latest = max(entries, key=lambda e: e.start, default=None)
+    return latest is not None and treatment_dose(case, on, knowledge, latest) is False
 
 
 def _letermovir_as_treatment(case: Case, on: date, t: Tables, result: PathwayResult) -> None:

@@ -37,6 +37,7 @@ from cmvcds.domain.vocabulary import (
 from cmvcds.engine.dosing.patient import dose_patient_from_case
 from cmvcds.engine.dosing.recommend import recommend_dose
 from cmvcds.engine.monitoring.courses import recurring_days
+from cmvcds.engine.monitoring.dose import treatment_dose
 from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
@@ -70,6 +71,8 @@ __all__ = [
     "regimen",
     "schedule_monitoring",
     "tables",
+    "treatment_course",
+    "treatment_dose",
 ]
 
 _MESSAGE = attrgetter("message")
@@ -298,6 +301,33 @@ def current_course(case: Case, on: date, drugs: Iterable[str]) -> Therapy | None
         ):
             start = earlier.start
     return Therapy(course.drug, start, course.stop, course.route, course.indication)
+
+
+def treatment_course(case: Case, on: date, knowledge: Knowledge) -> Therapy | None:
+    """The latest course of a treatment drug running on ``on`` that treats CMV, or None.
+
+    How a running course is read (probe9 #3: a valganciclovir 900 mg q12h induction course was
+    re-read as prophylaxis, halved and dated from its own start): by its ``indication`` when
+    given (induction, pre-emptive or refractory therapy: treatment; prophylaxis or maintenance:
+    not); with no indication, by its dose: a drug the labels never give as prophylaxis, or a daily
+    dose above the dosing engine's prophylaxis dose for this patient today, is a treatment dose.
+    A course whose dose cannot be compared (no dose given, no prophylaxis dose today) is not
+    read as treatment here: the monitoring pathway asks for its indication.
+    """
+    drugs = tables(knowledge).treatment.treatment_drugs.values
+    running = [
+        e
+        for e in case.therapy
+        if e.drug in drugs and e.start <= on and (e.stop is None or e.stop >= on)
+    ]
+    for entry in sorted(running, key=attrgetter("start"), reverse=True):
+        if entry.indication is None:
+            treating = treatment_dose(case, on, knowledge, entry) is True
+        else:
+            treating = phase(entry.indication) == "treatment"
+        if treating:
+            return Therapy(entry.drug, entry.start, entry.stop, entry.route, entry.indication)
+    return None
 
 
 def plasma_loads(case: Case, on: date) -> tuple[Observation, ...]:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from cmvcds.domain.case import Case
 from cmvcds.domain.results import Missing, ScheduleItem
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
+from cmvcds.engine.monitoring import refractory_calls
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
@@ -24,6 +25,7 @@ from cmvcds.engine.transplant.common import (
     refuse_minor,
     refuse_missing,
     regimen,
+    treatment_course,
 )
 from cmvcds.engine.transplant.preemptive import Episode, episode, surveillance
 
@@ -142,6 +144,37 @@ def _recipient_positive(
         prophylaxis.done(Outcome.NOT_INDICATED)
         preemptive.done(pet.outcome)
         return
+    treated = treatment_course(case, on, prophylaxis.knowledge)
+    calls = [
+        c
+        for c in refractory_calls(case, prophylaxis.knowledge, on)
+        if c.evaluable and c.code is not None
+    ]
+    if treated is not None or calls:
+        # probe9 #3: letermovir is not continued beside treatment of CMV infection (as beside
+        # pre-emptive therapy above); prevention is decided again when treatment stops.
+        what = (
+            f"{treated.drug} {treated.indication or 'treatment-dose (no indication given)'} therapy "
+            f"running since {treated.start}"
+            if treated is not None
+            else f"{calls[0].code.value.replace('-', ' ') if calls[0].code else ''}, {calls[0].series}"
+        )
+        prophylaxis.because(
+            f"CMV infection under treatment ({what}): stop letermovir while treatment runs; "
+            "prevention is decided again when treatment stops",
+            (h.letermovir_stop_day, "letermovir prophylaxis"),
+        )
+        prophylaxis.done(Outcome.NOT_INDICATED)
+        if pet is not None:
+            preemptive.done(pet.outcome)
+        else:
+            preemptive.because(
+                f"CMV infection under treatment ({what}): managed under antiviral-treatment, not "
+                "as a separate pre-emptive course",
+                (t.treatment.treatment_drugs, "treatment of CMV infection replaces prevention"),
+            )
+            preemptive.done(Outcome.NOT_INDICATED)
+        return
     stop_day = int(h.letermovir_stop_day.value)
     prophylaxis.cite(h.letermovir_stop_day, "letermovir through day 100")
     extended = _extension(case, on, t, prophylaxis)
@@ -155,6 +188,7 @@ def _recipient_positive(
         prophylaxis.done(Outcome.NOT_INDICATED)
         _surveillance_after(case, on, t, preemptive, pet)
         return
+    given = False  # letermovir running or recommended
     if course is None and day > window.high:
         prophylaxis.because(
             f"day {day}: later than the letermovir start window (day {int(window.low)}–{int(window.high)})",
@@ -216,6 +250,7 @@ def _recipient_positive(
                 result.cite(h.letermovir_stop_day, "letermovir prophylaxis"),
             )
             prophylaxis.done(Outcome.RECOMMENDED)
+            given = True
         else:
             prophylaxis.because(
                 f"letermovir is not recommended by the dosing engine ({outcome.value}); see its alerts"
@@ -230,7 +265,11 @@ def _recipient_positive(
         t,
         preemptive,
         tx.date + timedelta(days=stop_day),
-        "weekly CMV PCR continues during letermovir",
+        # probe9 #11: "during letermovir" only when letermovir is given or recommended
+        "weekly CMV PCR surveillance"
+        if not given
+        else "weekly CMV PCR continues during letermovir",
+        letermovir=given,
     )
 
 
@@ -262,7 +301,10 @@ def _extension(case: Case, on: date, t: Tables, plan: Plan) -> bool:
     return True
 
 
-def _weekly_pcr(case: Case, on: date, t: Tables, preemptive: Plan, end: date, why: str) -> None:
+def _weekly_pcr(
+    case: Case, on: date, t: Tables, preemptive: Plan, end: date, why: str, letermovir: bool = False
+) -> None:
+    """Weekly PCR through ``end``; ``letermovir``: the patient is on (or is recommended) letermovir."""
     h = t.hsct
     tx = case.transplant
     assert tx is not None and tx.date is not None
@@ -282,8 +324,9 @@ def _weekly_pcr(case: Case, on: date, t: Tables, preemptive: Plan, end: date, wh
     loads = plasma_loads(case, on)
     if loads and (loads[-1].value is not None or loads[-1].result == "detected"):
         repeat = h.abortive_dnaemia_repeat_days
+        abortive = "may be abortive under letermovir; " if letermovir else ""
         preemptive.because(
-            f"DNAemia below the threshold on {loads[-1].date}: may be abortive under letermovir; repeat within "
+            f"DNAemia below the threshold on {loads[-1].date}: {abortive}repeat within "
             f"{int(repeat.value)} days",
             (repeat, "repeat PCR for low-level DNAemia"),
         )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from cmvcds.domain.case import Case
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.patient import dose_patient_from_case
+from cmvcds.engine.dosing.recommend import recommend_dose
 from cmvcds.engine.monitoring import below_target, refractory_calls
 from cmvcds.engine.resistance import interpret_mutations
 from cmvcds.engine.transplant.common import (
@@ -23,6 +25,7 @@ from cmvcds.engine.transplant.common import (
     add_alert,
     current_course,
     give,
+    is_new,
     plasma_loads,
 )
 from cmvcds.errors import CmvcdsError
@@ -226,9 +229,9 @@ def manage(
                 treatment.option("high-dose-ganciclovir").citations,
             )
             if _maribavir_possible(case, on, t, plan, mbv, cns_ocular):
-                _option(plan, treatment.option("maribavir"), "alternative")
+                _offer(case, on, plan, treatment.option("maribavir"), "alternative")
             if fos != _RESISTANT:
-                _option(plan, treatment.option("foscarnet"), "alternative")
+                _offer(case, on, plan, treatment.option("foscarnet"), "alternative")
             return _give(case, on, plan, t, treatment.option("high-dose-ganciclovir"), population)
         if fos != _RESISTANT:
             _option(
@@ -250,7 +253,7 @@ def manage(
                 plan, treatment.option("maribavir"), "recommended for ganciclovir-resistant CMV"
             )
             if fos != _RESISTANT:
-                _option(plan, treatment.option("foscarnet"), "alternative")
+                _offer(case, on, plan, treatment.option("foscarnet"), "alternative")
             return _give(case, on, plan, t, treatment.option("maribavir"), population)
         if fos in (_SUSCEPTIBLE, _UNKNOWN, _NOT_ASSESSED):
             _option(
@@ -270,6 +273,53 @@ def _option(plan: Plan, option: ManagementOption, verdict: str) -> None:
     plan.because(f"{option.wording} ({verdict})", (option, f"option {option.id}"))
 
 
+def _offer(case: Case, on: date, plan: Plan, option: ManagementOption, verdict: str) -> None:
+    """An option offered beside another (not given as the regimen): its wording, then the dose
+    the dosing engine gives this patient for it (renal function, weight, co-medications: e.g.
+    maribavir 800 mg q12h with carbamazepine, LIVTENCITY §2.2) and that dose's alerts (probe9 #4:
+    the option named maribavir without a dose). No regimen is added: the choice is the
+    specialist's, and a regimen is a recommended course."""
+    _option(plan, option, verdict)
+    if option.drug is None or option.indication is None:
+        return
+    try:
+        dose = recommend_dose(
+            dose_patient_from_case(case, on),
+            option.drug,
+            Indication(option.indication),
+            plan.knowledge,
+            regimen=option.regimen,
+            route=option.route,
+        )
+    except CmvcdsError as error:
+        plan.because(f"{option.drug} if chosen: no dose from the dosing engine ({error})")
+        return
+    for alert in dose.alerts:
+        if is_new(alert, plan.result.alerts):
+            plan.result.alerts.append(alert)
+    for missing in dose.missing:
+        if missing not in plan.result.missing:
+            plan.result.missing.append(missing)
+    for source in dose.citations:
+        if source not in plan.citations:
+            plan.citations.append(source)
+    chosen = dose.regimen
+    if chosen is None:
+        plan.because(
+            f"{option.drug} if chosen: the dosing engine gives no dose for this patient "
+            f"({dose.outcome.value}); see its alerts"
+        )
+        return
+    plan.because(
+        f"{option.drug} if chosen: {_mg(chosen.dose_mg)} mg, {chosen.schedule}, {chosen.route} "
+        f"({chosen.band}; dosing engine)"
+    )
+
+
+def _mg(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
 def _pending(
     case: Case, on: date, t: Tables, plan: Plan, found: Status, severe: bool, population: str
 ) -> Outcome:
@@ -286,8 +336,8 @@ def _pending(
         plan.because("continue the current drug at a verified dose while genotyping is pending")
     else:
         plan.because("switch the drug while genotyping is pending")
-    _option(plan, treatment.option("maribavir"), "option")
-    _option(plan, treatment.option("foscarnet"), "option")
+    _offer(case, on, plan, treatment.option("maribavir"), "option")
+    _offer(case, on, plan, treatment.option("foscarnet"), "option")
     return Outcome.SPECIALIST_REVIEW
 
 

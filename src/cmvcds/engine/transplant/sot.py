@@ -14,7 +14,7 @@ from cmvcds.domain.case import Case, Transplant
 from cmvcds.domain.results import Missing, ScheduleItem
 from cmvcds.domain.settings import SITE
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
-from cmvcds.engine.monitoring import below_target
+from cmvcds.engine.monitoring import below_target, refractory_calls
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
@@ -22,10 +22,12 @@ from cmvcds.engine.transplant.common import (
     current_course,
     is_below_lloq,
     levels_alert_given,
+    phase,
     plasma_loads,
     refuse_minor,
     refuse_missing,
     regimen,
+    treatment_course,
 )
 from cmvcds.engine.transplant.preemptive import Episode, episode, surveillance
 from cmvcds.knowledge.schemas.transplant import SotStrategy
@@ -181,6 +183,8 @@ def _prophylaxis(
             )
             plan.done(Outcome.NOT_INDICATED)
         return
+    if under_treatment(case, on, t, prophylaxis, preemptive):
+        return
     pet = _breakthrough(case, on, t, prophylaxis, preemptive)
     if pet is not None and pet.active:
         prophylaxis.because(
@@ -222,6 +226,51 @@ def _prophylaxis(
     preemptive.done(Outcome.NOT_INDICATED)
 
 
+def under_treatment(case: Case, on: date, t: Tables, prophylaxis: Plan, preemptive: Plan) -> bool:
+    """Close both prevention decisions when CMV infection is being treated; True if so.
+
+    A running treatment course (``treatment_course``: induction or refractory therapy, or a
+    treatment dose given without an indication) or a refractory call on the viral loads means
+    the infection is treated under ``antiviral-treatment``: prophylaxis is not given beside it
+    (treatment-dose therapy replaces it, and a prophylaxis course of a drug the treatment
+    options exclude, such as valganciclovir beside maribavir, must not be recommended), and no
+    separate pre-emptive course starts. A pre-emptive course is left to ``_breakthrough`` (T10).
+    Prevention is decided again when treatment stops (Kotton 2018 §treatment; probe9 #3).
+    """
+    course = treatment_course(case, on, prophylaxis.knowledge)
+    if course is not None and course.indication == "preemptive":
+        return False
+    calls = [
+        c
+        for c in refractory_calls(case, prophylaxis.knowledge, on)
+        if c.evaluable and c.code is not None
+    ]
+    if course is None and not calls:
+        return False
+    if course is not None:
+        given = course.indication or "treatment-dose (no indication given)"
+        what = f"{course.drug} {given} therapy running since {course.start}"
+    else:
+        code = calls[0].code
+        assert code is not None
+        what = f"{code.value.replace('-', ' ')}, {calls[0].series}"
+    fact = (t.treatment.treatment_drugs, "treatment of CMV infection replaces prevention")
+    prophylaxis.rule("T20")
+    prophylaxis.because(
+        f"CMV infection under treatment ({what}): no prophylaxis beside it; prevention is "
+        "decided again when treatment stops",
+        fact,
+    )
+    prophylaxis.done(Outcome.NOT_INDICATED)
+    preemptive.because(
+        f"CMV infection under treatment ({what}): managed under antiviral-treatment, not as a "
+        "separate pre-emptive course",
+        fact,
+    )
+    preemptive.done(Outcome.NOT_INDICATED)
+    return True
+
+
 def _breakthrough(
     case: Case, on: date, t: Tables, prophylaxis: Plan, preemptive: Plan
 ) -> Episode | None:
@@ -238,6 +287,8 @@ def _breakthrough(
     course = current_course(case, on, drugs)
     if course is None or course.indication not in (None, "prophylaxis", "preemptive"):
         return None
+    if course.indication is None and treatment_course(case, on, prophylaxis.knowledge) is not None:
+        return None  # a treatment dose given without an indication (``under_treatment``)
     pet = partial(_off_protocol_episode, case, on, t, preemptive)
     if course.indication == "preemptive":
         return pet()
@@ -283,8 +334,10 @@ def _breakthrough(
 
 
 def _start(case: Case, on: date, drug: str) -> date:
+    """The start of the running prophylaxis course of ``drug``, else ``on``: a course of another
+    phase (pre-emptive, induction …) is never re-dated as prophylaxis."""
     course = current_course(case, on, (drug,))
-    if course is None or course.indication == "preemptive":
+    if course is None or phase(course.indication) == "treatment":
         return on
     return course.start
 
