@@ -37,7 +37,9 @@ def _templates() -> list[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Reason":
                 first = node.args[0]
-                for part in (first.body, first.orelse) if isinstance(first, ast.IfExp) else (first,):
+                for part in (
+                    (first.body, first.orelse) if isinstance(first, ast.IfExp) else (first,)
+                ):
                     if isinstance(part, ast.Constant):
                         found.append(part.value)
     return found
@@ -74,20 +76,30 @@ def _probes() -> list[MappedCase]:
     stand_in = patient(meta={"tag": [{"system": ABSENT_PATIENT[0], "code": ABSENT_PATIENT[1]}]})
     return [
         # an older weight used because the later one is in pounds (review7 #9)
-        mapped(patient(), observation("w2", "29463-7", "2026-11-15", valueQuantity=pounds),
-               observation("w1", "29463-7", "2025-06-01", valueQuantity=kg)),  # fmt: skip
+        mapped(
+            patient(),
+            observation("w2", "29463-7", "2026-11-15", valueQuantity=pounds),
+            observation("w1", "29463-7", "2025-06-01", valueQuantity=kg),
+        ),
         # two weights of one day that differ; an older one superseded
-        mapped(patient(), observation("a", "29463-7", "2026-11-01", valueQuantity=kg),
-               observation("b", "29463-7", "2026-11-01", valueQuantity={**kg, "value": 70}),
-               observation("c", "29463-7", "2026-01-01", valueQuantity={**kg, "value": 60})),  # fmt: skip
+        mapped(
+            patient(),
+            observation("a", "29463-7", "2026-11-01", valueQuantity=kg),
+            observation("b", "29463-7", "2026-11-01", valueQuantity={**kg, "value": 70}),
+            observation("c", "29463-7", "2026-01-01", valueQuantity={**kg, "value": 60}),
+        ),
         # a result dated to the month only; the stand-in Patient of an export
         mapped(stand_in, observation("m", "29463-7", "2026-10", valueQuantity=kg)),
         # a birth date to the year, a type not read
         mapped(patient(birthDate="1992"), {"resourceType": "Encounter", "id": "e1"}),
         # timing codes: a local code, a disagreement, times of day without frequency
         timed({"code": {"coding": [{"system": "http://hospital.example/freq", "code": "BID"}]}}),
-        timed({"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"},
-               "code": {"coding": [{"system": GTS, "code": "QD"}]}}),  # fmt: skip
+        timed(
+            {
+                "repeat": {"frequency": 2, "period": 1, "periodUnit": "d"},
+                "code": {"coding": [{"system": GTS, "code": "QD"}]},
+            }
+        ),
         timed({"repeat": {"when": ["MORN", "EVE"]}}),
     ]
 
@@ -97,7 +109,9 @@ def _corpus() -> list[MappedCase]:
     for path in CASES:
         for _where, data in bundles(load(path)):
             try:
-                out.append(bundle_to_case(data, _knowledge(), context="pregnancy", assessed_on=TODAY))
+                out.append(
+                    bundle_to_case(data, _knowledge(), context="pregnancy", assessed_on=TODAY)
+                )
             except InputError:
                 continue
     return out
@@ -146,5 +160,3 @@ def test_a_nested_reason_is_said_whole_in_italian() -> None:
         "che non riportano ciascuna date consecutive (timing.repeat.boundsPeriod): la dose NON "
         "è stata verificata"
     )
-
-

@@ -90,16 +90,23 @@ class Latest:
         notes = [
             Reason(
                 "%(reading)s: %(resource)s of %(date)s (%(value)s) superseded by the later "
-                "%(later)s of %(later_date)s"
-                if d
-                else "%(reading)s: %(resource)s of no date (%(value)s) superseded by the later "
+                "%(later)s of %(later_date)s",
+                reading=_reading(reading),
+                resource=s,
+                date=d,
+                value=_show(v),
+                later=_show(value),
+                later_date=day,
+            )
+            if d
+            else Reason(
+                "%(reading)s: %(resource)s of no date (%(value)s) superseded by the later "
                 "%(later)s of %(later_date)s",
                 reading=_reading(reading),
                 resource=s,
                 value=_show(v),
                 later=_show(value),
                 later_date=day,
-                **({"date": d} if d else {}),
             )
             for d, v, s in sorted(older, key=lambda c: c[0])
         ]
@@ -108,7 +115,9 @@ class Latest:
 
 def _reading(reading: str) -> str:
     """The reading's name as said: a case field (``weight_kg``) as it is, words translated."""
-    return Reason(reading) if reading in ("pregnancy status", "dating") else reading
+    if reading == "pregnancy status":
+        return Reason("pregnancy status")
+    return Reason("dating") if reading == "dating" else reading
 
 
 def _distinct(values: Any) -> list[Any]:

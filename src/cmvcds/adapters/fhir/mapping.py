@@ -216,15 +216,16 @@ def bundle_to_case(
             reports.append(resource)
         problems = _validate(label, resource) + _bindings(label, resource, sets)
         if problems:
+            name = f"{kind}/{resource.get('id', '?')}"
             ignored.append(
                 Reason(
-                    "%(resource)s ignored: %(problem)s (and %(more)s more)"
-                    if len(problems) > 1
-                    else "%(resource)s ignored: %(problem)s",
-                    resource=f"{kind}/{resource.get('id', '?')}",
+                    "%(resource)s ignored: %(problem)s (and %(more)s more)",
+                    resource=name,
                     problem=problems[0],
-                    **({"more": len(problems) - 1} if len(problems) > 1 else {}),
+                    more=len(problems) - 1,
                 )
+                if len(problems) > 1
+                else Reason("%(resource)s ignored: %(problem)s", resource=name, problem=problems[0])
             )
             continue
         if kind == "Medication":
@@ -742,10 +743,10 @@ class _Mapper:
         if target == "cmv_dna" and not has_value:
             text = resource.get("valueString")
             result = (dna_text(text) if isinstance(text, str) else None) or self._result(resource)
-            return {"result": result} if result else Reason(UNREADABLE)
+            return {"result": result} if result else _unreadable()
         if not has_value:
             result = self._result(resource)
-            return {"result": result} if result else Reason(UNREADABLE)
+            return {"result": result} if result else _unreadable()
         assert isinstance(quantity, dict)
         value = number(quantity["value"])
         code = quantity.get("code")
@@ -875,9 +876,16 @@ class _Mapper:
         return [
             Reason(
                 "%(reading)s: %(value)s of %(used)s is used; the later weight %(resource)s of "
-                "%(date)s could not be read"
-                if kind == "weight"
-                else "%(reading)s: %(value)s of %(used)s is used; the later height %(resource)s of "
+                "%(date)s could not be read",
+                reading=reading,
+                value=value,
+                used=used,
+                resource=name,
+                date=day,
+            )
+            if kind == "weight"
+            else Reason(
+                "%(reading)s: %(value)s of %(used)s is used; the later height %(resource)s of "
                 "%(date)s could not be read",
                 reading=reading,
                 value=value,
@@ -982,8 +990,9 @@ class _Mapper:
         return MappedCase(case, self.unmapped, self.conditions, self.pregnant, notes=notes)
 
 
-#: An Observation whose value cannot be read.
-UNREADABLE = "has no value or coded result we can read"
+def _unreadable() -> Reason:
+    """Why an Observation's value cannot be read."""
+    return Reason("has no value or coded result we can read")
 
 
 def _at(where: str, why: str) -> Reason:

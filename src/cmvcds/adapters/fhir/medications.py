@@ -584,18 +584,24 @@ class Administrations:
             if gaps and "every_h" not in course:
                 course["every_h"] = round(statistics.median(gaps))
             out.append(course)
+            given = {
+                "n": len(doses),
+                "drug": f"{drug} {route}" if route else drug,
+                "start": doses[0]["start"],
+                "last": doses[-1]["start"],
+            }
             notes.append(
                 Reason(
                     "%(n)s administration(s) of %(drug)s from %(start)s to %(last)s read as one "
-                    "course, every %(every_h)s h (median interval), last dose as the current dose"
-                    if "every_h" in course
-                    else "%(n)s administration(s) of %(drug)s from %(start)s to %(last)s read as "
-                    "one course, last dose as the current dose",
-                    n=len(doses),
-                    drug=f"{drug} {route}" if route else drug,
-                    start=doses[0]["start"],
-                    last=doses[-1]["start"],
-                    **({"every_h": course["every_h"]} if "every_h" in course else {}),
+                    "course, every %(every_h)s h (median interval), last dose as the current dose",
+                    every_h=course["every_h"],
+                    **given,
+                )
+                if "every_h" in course
+                else Reason(
+                    "%(n)s administration(s) of %(drug)s from %(start)s to %(last)s read as one "
+                    "course, last dose as the current dose",
+                    **given,
                 )
             )
         return out, notes

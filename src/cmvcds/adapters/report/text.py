@@ -31,7 +31,7 @@ def assessment_text(doc: dict[str, Any]) -> str:
         lines.append(f"  {d['id']}: {d['outcome'].upper()}{_cite(d)}")
         lines += [f"    - {reason}" for reason in d.get("reasons", [])]
         if d.get("genes"):
-            lines.append(f"    {_('genes to sequence:')} {', '.join(d['genes'])}")
+            lines.append("    " + _("genes to sequence:") + " " + ", ".join(d["genes"]))
     if doc["findings"]:
         lines += ["", _("FINDINGS")]
         for key, value in doc["findings"].items():
@@ -61,7 +61,7 @@ def assessment_text(doc: dict[str, Any]) -> str:
                 f"  {g['drug']} {dose}{every} {g['route']} ({g['indication']}){span}{_cite(g)}"
             )
             if g.get("stop_rule"):
-                lines.append(f"    {_('stop:')} {g['stop_rule']}")
+                lines.append("    " + _("stop:") + " " + str(g["stop_rule"]))
             if g.get("weight_kg") is not None:
                 lines.append(f"    on weight {g['weight_kg']} kg ({g.get('weight_date') or 'undated'})")
     if doc["schedule"]:
