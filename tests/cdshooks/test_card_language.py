@@ -150,3 +150,22 @@ def test_the_therapy_monitor_says_its_alerts_and_what_it_did_not_read_in_italian
         first = en["detail"].split("\n\n")[0]
         if "`" not in first and not first.startswith("**"):  # an alert's message: the pack's
             assert it["detail"].startswith(str(translate(first, "it")))
+
+
+def test_an_inferred_indication_is_said_in_italian(english_site: TestClient) -> None:
+    """A valganciclovir order with no reasonCode for a kidney recipient with no CMV infection
+    recorded: checked as prophylaxis, and the card says it was inferred (EHR corpus case)."""
+    case = json.loads(
+        (
+            Path(__file__).parents[1]
+            / "fhir"
+            / "ehr"
+            / "cases"
+            / "dose-indication-inferred-prophylaxis.json"
+        ).read_text(encoding="utf-8")
+    )
+    response = english_site.post(DOSE, json=case["request"], headers={"Accept-Language": "it"})
+    assert response.status_code == 200 and response.headers["content-language"] == "it"
+    inferred = [c for c in response.json()["cards"] if "dedotta" in c["summary"]]
+    assert len(inferred) == 1 and inferred[0]["indicator"] == "info"
+    assert "ricevente di trapianto senza infezione o malattia da CMV" in inferred[0]["detail"]

@@ -447,8 +447,8 @@ def _dose_check(
         elif isinstance(course, str) and "NOT checked" in course:
             cards.append(_unread_order_card(resource, course, request, service, clinic, base))
     if not ours:
-        said = MappedCase({}, foreign=foreign)
-        return cards + _record_cards(said, request, clinic, base, service, unmapped=False)
+        record = MappedCase({}, foreign=foreign)
+        return cards + _record_cards(record, request, clinic, base, service, unmapped=False)
     try:
         mapped = _map(
             clinic, data, "immunocompromised", request, ("patient", "observations", "conditions")
@@ -460,7 +460,7 @@ def _dose_check(
     mapped.foreign = foreign + mapped.foreign
     cards += _record_cards(mapped, request, clinic, base, service, unmapped=False)
     # a contradictory result the dose reads is unknown: say why before any order is checked
-    _, contradictions = without_contradictions(case, case.assessed_on)
+    _case, contradictions = without_contradictions(case, case.assessed_on)
     cards += alert_cards(
         {
             "alerts": [alert_dict(a) for a in contradictions.alerts],

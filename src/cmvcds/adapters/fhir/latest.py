@@ -87,7 +87,7 @@ class Latest:
         value = values[0]
         chosen = {s for _, s in newest}
         older = [(d, v, s) for d, v, s in candidates if s not in chosen and v != value]
-        notes = [
+        notes: list[str] = [
             Reason(
                 "%(reading)s: %(resource)s of %(date)s (%(value)s) superseded by the later "
                 "%(later)s of %(later_date)s",

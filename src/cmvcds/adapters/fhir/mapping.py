@@ -726,7 +726,7 @@ class _Mapper:
             if str(item["unit"]).lower() == unit:  # "Kg", "CM": unit text as typed
                 self.latest.add(key, day, item["value"], name, _effective_text(resource))
 
-    def _reading(self, spec: ObservationCode, resource: dict[str, Any]) -> dict[str, Any] | Reason:
+    def _reading(self, spec: ObservationCode, resource: dict[str, Any]) -> dict[str, Any] | str:
         """``value``/``unit`` or ``result`` of an Observation, or why it cannot be read."""
         quantity = resource.get("valueQuantity")
         has_value = isinstance(quantity, dict) and quantity.get("value") is not None

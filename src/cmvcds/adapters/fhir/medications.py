@@ -570,7 +570,8 @@ class Administrations:
 
     def courses(self) -> tuple[list[dict[str, Any]], list[str]]:
         """The courses, and one note per course saying how it was built."""
-        out, notes = [], []
+        out: list[dict[str, Any]] = []
+        notes: list[str] = []
         for (drug, route), doses in sorted(self.given.items()):
             doses.sort(key=lambda c: c["given_at"])
             course = {k: v for k, v in doses[-1].items() if k not in ("given_at", "start", "stop")}
