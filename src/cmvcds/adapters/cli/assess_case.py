@@ -95,4 +95,9 @@ def _print(document: dict[str, Any], format: AssessFormat, language: AssessLangu
     else:
         from cmvcds.adapters.report.text import assessment_text
 
-        emit(assessment_text(document))
+        if language is AssessLanguage.EN:
+            emit(assessment_text(document))
+        else:
+            from cmvcds.adapters.web.i18n import gettext
+
+            emit(assessment_text(document, gettext))

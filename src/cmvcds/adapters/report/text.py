@@ -3,9 +3,8 @@ alerts and missing data, each line with its citations in brackets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-
-from cmvcds.adapters.web.i18n import gettext as _
 
 __all__ = ["assessment_text"]
 
@@ -15,10 +14,15 @@ def _cite(item: dict[str, Any]) -> str:
     return f"  [{'; '.join(citations)}]" if citations else ""
 
 
-def assessment_text(doc: dict[str, Any]) -> str:
-    """Render a ``cmvcds-assessment/1`` document as plain text, its headings in the language
-    being rendered (``cmvcds assess --lang``: the clinical texts come translated with the
-    document, ``web.texts.document_in``)."""
+def _english(message: str) -> str:
+    return message
+
+
+def assessment_text(doc: dict[str, Any], _: Callable[[str], str] = _english) -> str:
+    """Render a ``cmvcds-assessment/1`` document as plain text; ``_`` says its own words in
+    another language (``cmvcds assess --lang it`` passes ``web.i18n.gettext``: the English
+    path imports no web module, ``tests/test_cold_start.py``); the clinical texts come
+    translated with the document (``web.texts.document_in``)."""
     k = doc["knowledge"]
     lines = [
         _("cmvcds assessment — case %(case)s (%(context)s) on %(date)s")
