@@ -23,8 +23,9 @@ from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.i18n import PO_FILE, said
 from cmvcds.errors import InputError
 from tests.conftest import TODAY
+from tests.fhir.builders import UCUM
 from tests.fhir.ehr.test_ehr_corpus import CASES, bundles, load
-from tests.fhir.test_probe6_mapping import UCUM, _knowledge, mapped, observation, patient, timed
+from tests.fhir.test_probe6_mapping import _knowledge, mapped, observation, patient, timed
 
 FHIR = Path(__file__).resolve().parents[2] / "src" / "cmvcds" / "adapters" / "fhir"
 GTS = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
