@@ -38,6 +38,12 @@ FAST = [
     ["assess", str(EXAMPLES / "pregnancy.yaml"), "--format", "fhir"],
     ["assess", str(EXAMPLES / "pregnancy.yaml"), "--settings", str(EXAMPLES / "settings.yaml")],
     ["assess", str(EXAMPLES / "missing.yaml")],
+    *(
+        ["assess", str(EXAMPLES / "pregnancy.yaml"), "--lang", "it", "--format", fmt]
+        for fmt in ("text", "json", "html", "fhir")
+    ),
+    ["assess", "--lang=en", str(EXAMPLES / "transplant-kidney-dposrneg.yaml")],
+    ["assess", str(EXAMPLES / "missing.yaml"), "--lang", "it"],
     ["assess", str(EXAMPLES)],
     ["assess", str(BAD / "01-unknown-top-key.yaml")],
     ["assess", str(BAD / "07-bad-date.yaml"), "--format", "json"],
@@ -72,6 +78,10 @@ TYPER = [
     ["assess", "-"],
     ["assess", ""],
     ["assess", "case.yaml", "--settings", ""],
+    ["assess", "case.yaml", "--lang", "fr"],
+    ["assess", "case.yaml", "--lang", "IT"],
+    ["assess", "case.yaml", "--lang", "it", "--lang", "en"],
+    ["assess", "case.yaml", "--lang"],
     ["ask"],
     ["ask", "question", "--case", "--help"],
     ["ask", "question", "--audience", "nobody"],

@@ -151,3 +151,23 @@ def test_what_orjson_refuses_is_refused_both_ways() -> None:
         orjson.dumps(plain(big))
     with pytest.raises(TypeError):
         dumps(big)
+
+
+def test_both_converters_take_their_skips_from_the_one_rule() -> None:
+    """``plain`` and ``compact`` generate their converters from ``field_rule`` (design.md §4):
+    every key of ``KEEP_EMPTY`` written when None or empty, every other key left out when None
+    or ``()`` and written as an empty list; the two ways give the same JSON for each."""
+    import dataclasses
+
+    from cmvcds.domain.plain import KEEP_EMPTY, field_rule
+
+    assert {n for n in KEEP_EMPTY if field_rule(n).other == "True"} == KEEP_EMPTY
+    assert field_rule("reason").none == "pass"
+    names = [*sorted(KEEP_EMPTY), "reason", "genes"]
+    shape = dataclasses.make_dataclass("_Shape", [(n, Any) for n in names], frozen=True)
+    for empty in (None, (), []):
+        value = shape(*[empty] * len(names))
+        written = plain(value)
+        expected = set(KEEP_EMPTY) | ({"reason", "genes"} if isinstance(empty, list) else set())
+        assert set(written) == expected, empty
+        assert dumps(value) == orjson.dumps(written)

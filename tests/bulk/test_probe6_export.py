@@ -20,10 +20,8 @@ from fhir.resources.R4B.practitioner import Practitioner
 
 from cmvcds.adapters.bulk import ERROR_FORMAT, Job, assess_fhir_export
 from cmvcds.adapters.schemas import assessment_schema
+from tests.fhir.builders import LOINC, RXNORM, UCUM, dosage, observation_model
 
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 TODAY = date(2026, 12, 7)
 
 
@@ -36,14 +34,8 @@ def write(folder: Path, *models: Any) -> None:
 
 
 def creatinine(ident: str, who: str, when: str, value: float = 0.8) -> Observation:
-    return Observation(
-        id=ident,
-        status="final",
-        subject={"reference": f"Patient/{who}"},
-        code={"coding": [{"system": LOINC, "code": "2160-0"}]},
-        effectiveDateTime=when,
-        valueQuantity={"value": value, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"},
-    )
+    quantity = {"value": value, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}
+    return observation_model(ident, "2160-0", when, patient=who, valueQuantity=quantity)
 
 
 def run(folder: Path, context: str = "transplant") -> list[dict[str, Any]]:
@@ -68,14 +60,7 @@ def test_a_medication_of_the_export_is_given_to_the_order_that_references_it(
             subject={"reference": "Patient/p3"},
             medicationReference={"reference": "Medication/m1"},
             authoredOn="2026-11-01",
-            dosageInstruction=[
-                {
-                    "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
-                    "doseAndRate": [
-                        {"doseQuantity": {"value": 900, "unit": "mg", "system": UCUM, "code": "mg"}}
-                    ],
-                }
-            ],
+            dosageInstruction=[dosage(900)],
         ),
     )
     (line,) = run(tmp_path)  # no error line for Medication or Practitioner

@@ -4,7 +4,6 @@ R4B models, as an EHR would send them."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -14,7 +13,6 @@ from fhir.resources.R4B.condition import Condition
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
-from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
 from cmvcds.adapters.cdshooks.services import _context_of
@@ -24,17 +22,10 @@ from cmvcds.domain.case import parse_case
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge, load_knowledge
 from tests.conftest import TODAY
+from tests.fhir.builders import RXNORM, UCUM, as_json, dosage, observation_model
 
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SUBJECT = {"reference": "Patient/p1"}
-
-
-def fhir(model: Any) -> dict[str, Any]:
-    """The resource as the EHR sends it (JSON)."""
-    out: dict[str, Any] = json.loads(model.model_dump_json(by_alias=True, exclude_none=True))
-    return out
+fhir = as_json
 
 
 def patient(**extra: Any) -> dict[str, Any]:
@@ -43,16 +34,7 @@ def patient(**extra: Any) -> dict[str, Any]:
 
 
 def observation(ident: str, code: str, when: str, **value: Any) -> dict[str, Any]:
-    return fhir(
-        Observation(
-            id=ident,
-            status="final",
-            subject=SUBJECT,
-            code={"coding": [{"system": LOINC, "code": code}]},
-            effectiveDateTime=when,
-            **value,
-        )
-    )
+    return fhir(observation_model(ident, code, when, **value))
 
 
 def mapped(*resources: dict[str, Any], context: str = "pregnancy") -> MappedCase:
@@ -141,15 +123,7 @@ def order(**dosage_fields: Any) -> dict[str, Any]:
 
 
 def dose(mg: int, per_day: int, start: str, end: str | None = None) -> dict[str, Any]:
-    bounds = {"start": start} | ({"end": end} if end else {})
-    return {
-        "timing": {
-            "repeat": {"frequency": per_day, "period": 1, "periodUnit": "d", "boundsPeriod": bounds}
-        },
-        "doseAndRate": [
-            {"doseQuantity": {"value": mg, "unit": "mg", "system": UCUM, "code": "mg"}}
-        ],
-    }
+    return dosage(mg, per_day, start, end)
 
 
 def test_a_step_down_order_is_read_as_induction_then_ongoing_maintenance() -> None:

@@ -5,7 +5,7 @@ for every case, and building the plain values first cost about seven times what 
 write them (issue 20). ``dumps`` gives the same bytes without most of that (``compact`` keeps what
 it can as it is, ``write`` writes it): orjson walks the values itself and hands each dataclass to ``_default`` (``OPT_PASSTHROUGH_DATACLASS``), whose
 converter, generated once per class, maps its fields by ``plain``'s rule (declaration order; None
-and ``()`` left out except ``KEEP_EMPTY``) but keeps as they are the values that orjson writes
+and ``()`` left out except ``KEEP_EMPTY``: ``plain.field_rule``, the one source of those skips) but keeps as they are the values that orjson writes
 exactly as their plain form: texts, ints, booleans, exact dates (orjson's ISO form is
 ``isoformat()``), enums whose values are all texts or ints (orjson writes the value), dataclasses
 (their turn comes through ``_default``), and tuples or lists of these. Every other value (a float,
@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from cmvcds.domain.plain import KEEP_EMPTY, plain
+from cmvcds.domain.plain import field_rule, plain
 
 __all__ = ["compact", "dumps", "write"]
 
@@ -126,18 +126,18 @@ def _converter(kind: type) -> Callable[[Any], dict[str, Any]]:
     lines = ["def convert(value):", "    out = {}"]
     for f in fields(kind):
         name = f.name
-        keep = name in KEEP_EMPTY
+        rule = field_rule(name)  # the skips of ``plain``'s rule, from its one source
         lines += [
             f"    item = value.{name}",
             "    kind = type(item)",
             "    if kind in as_is:",
             f"        out[{name!r}] = item",
             "    elif kind is tuple or kind is list:",
-            f"        if {'True' if keep else 'item or kind is list'}:",
+            f"        if {rule.sequence}:",
             f"            out[{name!r}] = item if as_is_all(map(type, item)) else compact(item)",
             "    elif item is None:",
-            f"        {f'out[{name!r}] = None' if keep else 'pass'}",
-            f"    elif {'True' if keep else 'not item == ()'}:",
+            f"        {rule.none}",
+            f"    elif {rule.other}:",
             f"        out[{name!r}] = compact(item)",
         ]
     lines.append("    return out")

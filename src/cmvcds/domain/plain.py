@@ -16,15 +16,37 @@ character for character.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-__all__ = ["KEEP_EMPTY", "plain"]
+__all__ = ["KEEP_EMPTY", "FieldRule", "field_rule", "plain"]
 
 #: Keys design.md shows even when empty or null.
 KEEP_EMPTY = frozenset({"citations", "reasons", "stop", "every_h", "dose_mg"})
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """The rule's skips for one dataclass field, as the source lines of the converters that
+    ``plain`` and ``compact`` generate (one place, so that the two cannot come to differ): the
+    condition for writing a tuple or list ``item`` (of type ``kind``), the statement for a None
+    ``item``, and the condition for writing any other ``item``."""
+
+    sequence: str
+    none: str
+    other: str
+
+
+def field_rule(name: str) -> FieldRule:
+    """The rule for the field ``name``: left out when None or ``()`` (an empty list is
+    written), except the keys of ``KEEP_EMPTY``, always written."""
+    if name in KEEP_EMPTY:
+        return FieldRule("True", f"out[{name!r}] = None", "True")
+    return FieldRule("item or kind is list", "pass", "not item == ()")
+
 
 Converter = Callable[[Any], Any]
 
@@ -98,24 +120,24 @@ def _dataclass_converter(kind: type) -> Converter:
     lines = ["def convert(value):", "    out = {}"]
     for f in fields(kind):
         name = f.name
-        keep = name in KEEP_EMPTY
+        rule = field_rule(name)
         lines += [
             f"    item = value.{name}",
             "    kind = type(item)",
             "    if kind is str:",
             f"        out[{name!r}] = item",
             "    elif kind is tuple or kind is list:",
-            f"        if {'True' if keep else 'item or kind is list'}:",
+            f"        if {rule.sequence}:",
             f"            out[{name!r}] = [v if type(v) is str else plain(v) for v in item]",
             "    elif item is None:",
-            f"        {f'out[{name!r}] = None' if keep else 'pass'}",
+            f"        {rule.none}",
             "    else:",
             "        convert = get(kind)",
             "        if convert is _enum:",
             f"            out[{name!r}] = item._value_",
             "        elif convert is _date:",
             f"            out[{name!r}] = item.isoformat()",
-            f"        elif {'True' if keep else 'not item == ()'}:",
+            f"        elif {rule.other}:",
             f"            out[{name!r}] = plain(item)",
         ]
     lines.append("    return out")

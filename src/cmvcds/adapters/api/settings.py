@@ -86,6 +86,13 @@ class Settings(BaseSettings):
             "must equal one or lie under it). Empty: never fetch, prefetch only."
         ),
     )
+    cds_language: Literal["en", "it"] = Field(
+        default="en",
+        description=(
+            "Language of the CDS Hooks cards when the EHR's call does not ask for one of ours "
+            "in its Accept-Language header (CDS Hooks 2.0 carries no language of its own)."
+        ),
+    )
     public_url: str | None = Field(
         default=None,
         description="Base URL as the EHR reaches us (card links, JWT audience, SMART redirect).",

@@ -9,7 +9,9 @@
   need cmvcds installed (same version) and the knowledge/settings paths readable.
 
 Memory stays constant: at most ``2 × parallelism`` chunks are in flight, results are written in
-input order as soon as the oldest chunk is done, and the summary keeps counts only.
+input order as soon as the oldest chunk is done, and the summary keeps counts only, with the
+case ids seen in a bounded table (``duplicates``: a later line with an id already assessed is
+refused and said, on its line and in the summary).
 """
 
 from __future__ import annotations
@@ -149,7 +151,8 @@ def _run(
         def drain_one() -> None:
             nonlocal done_bytes
             pending, size = window.popleft()
-            for outcome in pending.result():
+            for result in pending.result():
+                outcome = summary.checked(result)  # a case id seen before: refused, said
                 sink.write(outcome.text + "\n")
                 summary.add(outcome)
             done_bytes += size

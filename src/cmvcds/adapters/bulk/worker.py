@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cmvcds.adapters.bulk.duplicates import Earlier, digest
 from cmvcds.assess import Assessment, assess
 from cmvcds.domain.case import parse_case
 from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
@@ -32,6 +33,7 @@ __all__ = [
     "assess_chunk",
     "assess_line",
     "by_name",
+    "duplicate",
     "prepare",
 ]
 
@@ -70,6 +72,10 @@ class Outcome:
     decisions: tuple[tuple[str, str], ...] = ()
     alerts: tuple[str, ...] = ()
     error: bool = False
+    #: The case id of an assessed line, and a digest of the line (``duplicates``): a later line
+    #: with the same id is refused by the process that writes the output.
+    case_id: str | None = None
+    digest: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,7 @@ def assess_line(
             job,
         )
     fhir: dict[str, list[str]] = {}
+    line_digest = digest(text)
     try:
         raw = parse_document(text, f"line {number}", "json")
         if job.fhir_context is not None:
@@ -170,6 +177,8 @@ def assess_line(
         text,
         tuple((plain(d.id), plain(d.outcome)) for d in result.decisions),
         tuple(plain(a.code) for a in result.alerts),
+        case_id=case_id if isinstance(case_id, str) else None,
+        digest=line_digest,
     )
 
 
@@ -235,6 +244,21 @@ def _from_fhir(
     if mapped.notes:
         said["assumed"] = list(mapped.notes)
     return mapped.case, said
+
+
+def duplicate(outcome: Outcome, earlier: Earlier) -> Outcome:
+    """The refusal of an assessed line whose case id an earlier assessed line had."""
+    same = "an identical line" if earlier.identical else "a line with different content"
+    record = {
+        "format": ERROR_FORMAT,
+        "line": outcome.line,
+        "case_id": outcome.case_id,
+        "error": f"duplicate case id {outcome.case_id!r}: {same} with this id is line "
+        f"{earlier.line}, assessed there; not assessed again (each case is counted once: "
+        "correct the input and run it again)",
+        "duplicate_of": earlier.line,
+    }
+    return Outcome(outcome.line, json.dumps(record, ensure_ascii=False), error=True)
 
 
 def _error(number: int, case_id: Any, problem: str, job: Job) -> Outcome:

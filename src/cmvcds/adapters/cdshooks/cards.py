@@ -4,6 +4,12 @@ Wording rules: a summary is one sentence shorter than 140 characters (cut with a
 the data make it longer); the detail is GitHub-flavoured Markdown with the reasons, dates, doses,
 missing data and the knowledge version; the source names the first citation and links to its
 knowledge page; a card with a suggestion says ``at-most-one``.
+
+Language: the cards are said in the language being rendered (``web.i18n``, set per call by the
+route from ``Accept-Language`` or the site's ``cds_language``): their own words from the gettext
+catalogue, the engine's texts (reasons, alerts, missing data) from the pack's
+``clinical_texts_it``, the FHIR mapping's lines (``Reason``) from the catalogue. In English they
+are the texts as written (the goldens of ``tests/cdshooks``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ from cmvcds.adapters.cdshooks.models import (
     Source,
     Suggestion,
 )
+from cmvcds.adapters.web.i18n import N_, current_language, said
+from cmvcds.adapters.web.i18n import gettext as _
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.domain.results import held_line
 
 __all__ = [
@@ -36,20 +45,20 @@ __all__ = [
 NAMESPACE = uuid.UUID("6f1d3c52-8f0e-4a53-9d1f-6c8b1e0f4a21")
 
 DECISION_TITLES = {
-    "valacyclovir-prevention": "Valacyclovir to prevent fetal CMV infection (L. 648/96)",
-    "valacyclovir-fetal-treatment": "Valacyclovir for fetal CMV disease",
-    "valganciclovir-congenital": "Valganciclovir for congenital CMV",
-    "antiviral-prophylaxis": "CMV antiviral prophylaxis",
-    "preemptive-therapy": "Pre-emptive CMV therapy",
-    "antiviral-treatment": "CMV antiviral treatment",
-    "resistance-genotyping": "CMV resistance genotyping",
+    "valacyclovir-prevention": N_("Valacyclovir to prevent fetal CMV infection (L. 648/96)"),
+    "valacyclovir-fetal-treatment": N_("Valacyclovir for fetal CMV disease"),
+    "valganciclovir-congenital": N_("Valganciclovir for congenital CMV"),
+    "antiviral-prophylaxis": N_("CMV antiviral prophylaxis"),
+    "preemptive-therapy": N_("Pre-emptive CMV therapy"),
+    "antiviral-treatment": N_("CMV antiviral treatment"),
+    "resistance-genotyping": N_("CMV resistance genotyping"),
 }
 OUTCOME_WORDS = {
-    "recommended": "recommended",
-    "not_indicated": "not indicated",
-    "excluded": "excluded",
-    "specialist_review": "specialist review needed",
-    "insufficient_data": "insufficient data",
+    "recommended": N_("recommended"),
+    "not_indicated": N_("not indicated"),
+    "excluded": N_("excluded"),
+    "specialist_review": N_("specialist review needed"),
+    "insufficient_data": N_("insufficient data"),
 }
 OUTCOME_INDICATOR: dict[str, Literal["info", "warning", "critical"]] = {
     "recommended": "info",
@@ -93,7 +102,11 @@ def _source(citations: Sequence[str], base_url: str, knowledge: dict[str, str]) 
 
 def _links(citations: Sequence[str], base_url: str) -> list[Link]:
     return [
-        Link(label=f"Source: {c}", url=f"{base_url}/knowledge/sources/{c}", type="absolute")
+        Link(
+            label=_("Source: %(source)s") % {"source": c},
+            url=f"{base_url}/knowledge/sources/{c}",
+            type="absolute",
+        )
         for c in list(citations)[:3]
     ]
 
@@ -102,16 +115,26 @@ def _bullets(items: Iterable[str]) -> list[str]:
     return [f"- {item}" for item in items]
 
 
+def _heading(words: str) -> str:
+    return f"**{_(words)}**"
+
+
 def _regimen_line(g: dict[str, Any]) -> str:
-    dose = f"{g['dose_mg']} mg" if g.get("dose_mg") is not None else "dose: see the calculator"
+    dose = f"{g['dose_mg']} mg" if g.get("dose_mg") is not None else _("dose: see the calculator")
     every = (
-        f" every {g['every_h']} h"
+        " " + _("every %(hours)s h") % {"hours": g["every_h"]}
         if g.get("every_h")
-        else (f" {g['schedule']}" if g.get("schedule") else "")
+        else (f" {clinical(g['schedule'])}" if g.get("schedule") else "")
     )
-    span = f", {g.get('start', '?')} → {g.get('stop') or 'open'}"
-    stop = f" ({g['stop_rule']})" if g.get("stop_rule") else ""
+    stop_date = g.get("stop") or _("open")
+    span = f", {g.get('start', '?')} → {stop_date}"
+    stop = f" ({clinical(g['stop_rule'])})" if g.get("stop_rule") else ""
     line = f"{g['drug']} {dose}{every} {g.get('route', '')}{span}{stop}"
+    if g.get("held") and current_language() != "en":
+        return _("HOLD — %(held)s. Dose when restarted: %(line)s") % {
+            "held": clinical(g["held"]),
+            "line": line,
+        }
     return held_line(g, line)
 
 
@@ -132,19 +155,20 @@ def decision_cards(
     for d in doc.get("decisions", []):
         if wanted is not None and d["id"] not in wanted:
             continue
-        title = DECISION_TITLES.get(d["id"], d["id"])
-        words = [f"{title}: {OUTCOME_WORDS.get(d['outcome'], d['outcome'])}"]
+        title = _(DECISION_TITLES[d["id"]]) if d["id"] in DECISION_TITLES else d["id"]
+        outcome = OUTCOME_WORDS.get(d["outcome"])
+        words = [f"{title}: {_(outcome) if outcome else d['outcome']}"]
         if findings.get("gestational_age"):
-            words.append(f"GA {findings['gestational_age']}")
+            words.append(_("GA %(ga)s") % {"ga": findings["gestational_age"]})
         amnio = next(
             (s for s in doc.get("schedule", []) if s.get("event") == "amniocentesis"), None
         )
         if amnio and d["outcome"] == "recommended":
-            words.append(f"amniocentesis from {amnio['earliest']}")
-        lines = ["**Why**", *_bullets(d.get("reasons", []))]
+            words.append(_("amniocentesis from %(date)s") % {"date": amnio["earliest"]})
+        lines = [_heading(N_("Why")), *_bullets(clinical(r) for r in d.get("reasons", []))]
         regimens = [g for g in doc.get("regimens", []) if d["outcome"] == "recommended"]
         if regimens:
-            lines += ["", "**Regimen**", *_bullets(_regimen_line(g) for g in regimens)]
+            lines += ["", _heading(N_("Regimen")), *_bullets(_regimen_line(g) for g in regimens)]
         dates = [
             s
             for s in doc.get("schedule", [])
@@ -153,27 +177,40 @@ def decision_cards(
         if dates:
             lines += [
                 "",
-                "**Dates**",
-                *_bullets(f"{s['event']}: from {s['earliest']}" for s in dates),
+                _heading(N_("Dates")),
+                *_bullets(
+                    _("%(event)s: from %(date)s")
+                    % {"event": _event(s["event"]), "date": s["earliest"]}
+                    for s in dates
+                ),
             ]
         if doc.get("missing"):
             lines += [
                 "",
-                "**Missing data**",
-                *_bullets(f"{m['item']}: {m['why']}" for m in doc["missing"]),
+                _heading(N_("Missing data")),
+                *_bullets(f"{m['item']}: {clinical(m['why'])}" for m in doc["missing"]),
             ]
         unverified = [a for a in doc.get("alerts", []) if a.get("code") == "unverified-fact"]
         if unverified:
             lines += [
                 "",
-                f"{len(unverified)} fact(s) used are not yet verified against their primary source.",
+                _("%(n)s fact(s) used are not yet verified against their primary source.")
+                % {"n": len(unverified)},
             ]
         if unmapped:
-            lines += ["", "**Not read from the record**", *_bullets(unmapped[:10])]
+            lines += [
+                "",
+                _heading(N_("Not read from the record")),
+                *_bullets(said(u) for u in unmapped[:10]),
+            ]
         knowledge = doc.get("knowledge") or {}
         lines += [
             "",
-            f"Knowledge {knowledge.get('version', '?')}; sources: {', '.join(d.get('citations', []))}.",
+            _("Knowledge %(version)s; sources: %(sources)s.")
+            % {
+                "version": knowledge.get("version", "?"),
+                "sources": ", ".join(d.get("citations", [])),
+            },
         ]
         card = Card(
             uuid=card_uuid(hook_instance, service_id, d["id"]),
@@ -203,6 +240,13 @@ def decision_cards(
     return cards
 
 
+def _event(event: str) -> str:
+    """A schedule event's name (``stop-valacyclovir``) in the language being rendered."""
+    if current_language() == "en":
+        return event
+    return clinical(event.replace("-", " "))
+
+
 def alert_cards(
     doc: dict[str, Any],
     *,
@@ -223,9 +267,15 @@ def alert_cards(
         cards.append(
             Card(
                 uuid=card_uuid(hook_instance, service_id, f"alert/{i}/{a['code']}"),
-                summary=summary(a["message"]),
-                detail=f"{a['message']}\n\nAlert `{a['code']}`; knowledge {knowledge.get('version', '?')}; "
-                f"sources: {', '.join(citations) or 'none'}.",
+                summary=summary(clinical(a["message"])),
+                detail=clinical(a["message"])
+                + "\n\n"
+                + _("Alert `%(code)s`; knowledge %(version)s; sources: %(sources)s.")
+                % {
+                    "code": a["code"],
+                    "version": knowledge.get("version", "?"),
+                    "sources": ", ".join(citations) or _("none"),
+                },
                 indicator=a["severity"],
                 source=_source(citations, base_url, knowledge),
                 links=_links(citations, base_url),
@@ -247,8 +297,11 @@ def problem_card(
     """The card shown when the record cannot be assessed (the parser's messages, listed)."""
     return Card(
         uuid=card_uuid(hook_instance, service_id, "problems"),
-        summary=summary(f"{title}: {len(problems)} problem(s) in the record; see details."),
-        detail="\n".join(["**Problems**", *_bullets(problems[:20])]),
+        summary=summary(
+            _("%(title)s: %(n)s problem(s) in the record; see details.")
+            % {"title": _(title), "n": len(problems)}
+        ),
+        detail="\n".join([_heading(N_("Problems")), *_bullets(said(p) for p in problems[:20])]),
         indicator="warning",
         source=Source(label=f"cmvcds {version}", url=f"{base_url}/knowledge"),
     )
@@ -279,16 +332,23 @@ def record_cards(
     def left_out(key: str, text: str, why: str, heading: str, items: Sequence[str]) -> Card:
         return Card(
             uuid=card_uuid(hook_instance, service_id, key),
-            summary=summary(f"{title}: {len(items)} {text}; see details."),
+            summary=summary(
+                _("%(title)s: %(n)s %(what)s; see details.")
+                % {"title": _(title), "n": len(items), "what": _(text)}
+            ),
             detail="\n".join(
                 [
-                    why,
+                    _(why),
                     "",
-                    f"**{heading}**",
-                    *_bullets(items[:20]),
-                    *([f"- … and {len(items) - 20} more"] if len(items) > 20 else []),
+                    _heading(heading),
+                    *_bullets(said(item) for item in items[:20]),
+                    *(
+                        ["- " + _("… and %(n)s more") % {"n": len(items) - 20}]
+                        if len(items) > 20
+                        else []
+                    ),
                     "",
-                    f"Knowledge {version}.",
+                    _("Knowledge %(version)s.") % {"version": version},
                 ]
             ),
             indicator="warning",
@@ -300,11 +360,13 @@ def record_cards(
         cards.append(
             left_out(
                 "record/foreign",
-                "resource(s) not of this patient were not used",
-                "These resources do not belong to the patient in context (context.patientId), "
-                "or name no patient. The other cards were computed without them; check how the "
-                "record was queried.",
-                "Not this patient's",
+                N_("resource(s) not of this patient were not used"),
+                N_(
+                    "These resources do not belong to the patient in context (context.patientId), "
+                    "or name no patient. The other cards were computed without them; check how the "
+                    "record was queried."
+                ),
+                N_("Not this patient's"),
                 foreign,
             )
         )
@@ -312,9 +374,9 @@ def record_cards(
         cards.append(
             left_out(
                 "record/ignored",
-                "item(s) of the record ignored or not read",
-                "The other cards were computed without these items; check them in the record.",
-                "Ignored or not read",
+                N_("item(s) of the record ignored or not read"),
+                N_("The other cards were computed without these items; check them in the record."),
+                N_("Ignored or not read"),
                 ignored,
             )
         )
@@ -322,9 +384,15 @@ def record_cards(
         cards.append(
             Card(
                 uuid=card_uuid(hook_instance, service_id, "record/notes"),
-                summary=summary(f"{title}: read with {len(notes)} assumption(s); see details."),
+                summary=summary(
+                    _("%(title)s: read with %(n)s assumption(s); see details.")
+                    % {"title": _(title), "n": len(notes)}
+                ),
                 detail="\n".join(
-                    ["**Assumptions made while reading the record**", *_bullets(notes[:20])]
+                    [
+                        _heading(N_("Assumptions made while reading the record")),
+                        *_bullets(said(n) for n in notes[:20]),
+                    ]
                 ),
                 indicator="info",
                 source=source,

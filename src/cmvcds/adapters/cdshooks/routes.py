@@ -20,6 +20,7 @@ from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback, L
 from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather, tls_verify
 from cmvcds.adapters.cdshooks.services import Service, discovery
 from cmvcds.adapters.fhir.paging import next_link
+from cmvcds.adapters.web.i18n import gettext, preferred, reset_language, set_language
 from cmvcds.registry.db import is_lock_timeout
 
 __all__ = ["router"]
@@ -183,10 +184,15 @@ async def call(
     except PreconditionFailed as error:
         raise HTTPException(412, str(error)) from None
     base = _base_url(request, settings.public_url)
-    cards = service.handler(body, data, clinic, base, service)
-    if settings.smart_client_id:
-        for card in cards:
-            card.links = [*(card.links or []), smart_link(base)]
+    language = card_language(request.headers.get("accept-language"), settings.cds_language)
+    token = set_language(language)
+    try:
+        cards = service.handler(body, data, clinic, base, service)
+        if settings.smart_client_id:
+            for card in cards:
+                card.links = [*(card.links or []), smart_link(base)]
+    finally:
+        reset_language(token)
     # Cards are validated when built: no second validation by FastAPI; the answer's bytes come
     # from pydantic's compiled serialiser (no json.dumps of the plain copy the store keeps).
     response = CdsResponse(cards=cards)
@@ -200,13 +206,25 @@ async def call(
         if not is_lock_timeout(error):
             raise
         raise _busy("the cards") from None
-    return Response(response.model_dump_json(exclude_none=True), media_type="application/json")
+    return Response(
+        response.model_dump_json(exclude_none=True),
+        media_type="application/json",
+        headers={"Content-Language": language, "Vary": "Accept-Language"},
+    )
+
+
+def card_language(accept_language: str | None, site: str) -> str:
+    """The language of the cards: CDS Hooks 2.0 gives a service call no language field (its
+    ``context`` and ``fhirAuthorization`` carry none), so the call's HTTP ``Accept-Language``
+    (RFC 9110 §12.5.4) decides when it names one of ours, else the installation's
+    ``cds_language`` (``CMVCDS_CDS_LANGUAGE``); the answer says it in ``Content-Language``."""
+    return preferred(accept_language) or site
 
 
 def smart_link(base: str) -> Link:
     """The card link that opens the cmvcds app for the patient in context (CDS Hooks 2.0: a
     ``smart`` link's url is the app's launch URL; the EHR adds ``iss`` and ``launch``)."""
-    return Link(label="Open the cmvcds assessment", url=f"{base}/smart/launch", type="smart")
+    return Link(label=gettext("Open the cmvcds assessment"), url=f"{base}/smart/launch", type="smart")
 
 
 @router.post(

@@ -29,7 +29,11 @@ from cmvcds.adapters.fhir.mapping import (
     value_sets,
 )
 from cmvcds.adapters.fhir.medications import infer_indication
+from cmvcds.adapters.fhir.reason import Reason
 from cmvcds.adapters.fhir.subjects import bundle_urls, context_patient, not_ours
+from cmvcds.adapters.web.i18n import N_, said
+from cmvcds.adapters.web.i18n import gettext as _
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.engine import dosing
 from cmvcds.engine.dosing.result import alert_dict
 from cmvcds.engine.same_time import without_contradictions
@@ -115,7 +119,7 @@ def discovery(clinic: Clinic) -> list[Service]:
         Service(
             id="cmv-pregnancy-valacyclovir",
             hook="patient-view",
-            title="CMV in pregnancy: valacyclovir (AIFA L. 648/96)",
+            title=N_("CMV in pregnancy: valacyclovir (AIFA L. 648/96)"),
             description=(
                 "For a pregnant patient with CMV serology or PCR results: is the maternal infection primary, "
                 "may she receive valacyclovir 8 g/day under Law 648/96, when is the amniocentesis and when to stop."
@@ -133,7 +137,7 @@ def discovery(clinic: Clinic) -> list[Service]:
         Service(
             id="cmv-therapy-monitor",
             hook="patient-view",
-            title="CMV antiviral therapy monitor",
+            title=N_("CMV antiviral therapy monitor"),
             description=(
                 "For a patient on a CMV antiviral: a rising viral load on therapy (suspected resistance), "
                 "a dose that no longer fits renal function or weight, and marrow toxicity."
@@ -168,11 +172,11 @@ def discovery(clinic: Clinic) -> list[Service]:
             )
             # one service per hook (CDS Hooks 2.0), the same check on signing and on selecting
             for service_id, hook, title in (
-                ("cmv-antiviral-dose-check", "order-sign", "CMV antiviral dose check"),
+                ("cmv-antiviral-dose-check", "order-sign", N_("CMV antiviral dose check")),
                 (
                     "cmv-antiviral-dose-check-select",
                     "order-select",
-                    "CMV antiviral dose check (on selecting an order)",
+                    N_("CMV antiviral dose check (on selecting an order)"),
                 ),
             )
         ),
@@ -231,7 +235,7 @@ def _record_cards(
 def _mapping_card(
     error: InputError, service: Service, request: CdsRequest, clinic: Clinic, base: str
 ) -> list[Card]:
-    lines = [f"{p['field']}: {p['message']}" for p in problems_of(error)]
+    lines = [f"{p['field']}: {said(p['message'])}" for p in problems_of(error)]
     return [
         problem_card(
             service.title,
@@ -332,7 +336,7 @@ def _suggestion(doc: dict[str, Any], request: CdsRequest, clinic: Clinic) -> dic
             }
         ],
     }
-    return {"label": f"Order {text}", "resource": resource}
+    return {"label": _("Order %(order)s") % {"order": text}, "resource": resource}
 
 
 def map_record(clinic: Clinic, data: dict[str, Any], request: CdsRequest) -> MappedCase:
@@ -391,12 +395,19 @@ def _orders_of_patient(
         request.fhirServer,
     )
     if isinstance(whose, str):
-        return [], [f"draft orders not checked: {whose}"]
-    kept, foreign = [], []
+        return [], [Reason("draft orders not checked: %(why)s", why=whose)]
+    kept: list[dict[str, Any]] = []
+    foreign: list[str] = []
     for order in orders:
         why = not_ours(order, whose, urls)
         if why:
-            foreign.append(f"MedicationRequest/{order.get('id', '?')} not checked: {why}")
+            foreign.append(
+                Reason(
+                    "%(order)s not checked: %(why)s",
+                    order=f"MedicationRequest/{order.get('id', '?')}",
+                    why=why,
+                )
+            )
         else:
             kept.append(order)
     return kept, foreign
@@ -436,8 +447,8 @@ def _dose_check(
         elif isinstance(course, str) and "NOT checked" in course:
             cards.append(_unread_order_card(resource, course, request, service, clinic, base))
     if not ours:
-        said = MappedCase({}, foreign=foreign)
-        return cards + _record_cards(said, request, clinic, base, service, unmapped=False)
+        record = MappedCase({}, foreign=foreign)
+        return cards + _record_cards(record, request, clinic, base, service, unmapped=False)
     try:
         mapped = _map(
             clinic, data, "immunocompromised", request, ("patient", "observations", "conditions")
@@ -449,7 +460,7 @@ def _dose_check(
     mapped.foreign = foreign + mapped.foreign
     cards += _record_cards(mapped, request, clinic, base, service, unmapped=False)
     # a contradictory result the dose reads is unknown: say why before any order is checked
-    _, contradictions = without_contradictions(case, case.assessed_on)
+    _case, contradictions = without_contradictions(case, case.assessed_on)
     cards += alert_cards(
         {
             "alerts": [alert_dict(a) for a in contradictions.alerts],
@@ -474,10 +485,14 @@ def _dose_check(
                 Card(
                     uuid=card_uuid(request.hookInstance, service.id, f"{key}/indication"),
                     summary=summary(
-                        f"{course['drug']} order checked as {indication}: indication inferred, not stated."
+                        _("%(drug)s order checked as %(indication)s: indication inferred, not stated.")
+                        % {"drug": course["drug"], "indication": clinical(indication)}
                     ),
-                    detail=f"The order states no indication (`reasonCode`). Inferred: **{indication}** — "
-                    f"{inferred[1]}. If this is wrong, state the indication on the order.",
+                    detail=_(
+                        "The order states no indication (`reasonCode`). Inferred: **%(indication)s**"
+                        " — %(why)s. If this is wrong, state the indication on the order."
+                    )
+                    % {"indication": clinical(indication), "why": said(inferred[1])},
                     indicator="info",
                     source=Source(label=f"cmvcds {clinic.knowledge.version}", url=f"{base}/dose"),
                 )
@@ -487,11 +502,11 @@ def _dose_check(
                 Card(
                     uuid=card_uuid(request.hookInstance, service.id, key),
                     summary=summary(
-                        f"{course['drug']} dose not checked: the order does not state its indication."
+                        _("%(drug)s dose not checked: the order does not state its indication.")
+                        % {"drug": course["drug"]}
                     ),
-                    detail="Give the indication as `reasonCode` text (one of: "
-                    + ", ".join(i.value for i in Indication)
-                    + ").",
+                    detail=_("Give the indication as `reasonCode` text (one of: %(codes)s).")
+                    % {"codes": ", ".join(i.value for i in Indication)},
                     indicator="info",
                     source=Source(label=f"cmvcds {clinic.knowledge.version}", url=f"{base}/dose"),
                 )
@@ -529,14 +544,19 @@ def _unread_order_card(
     return Card(
         uuid=card_uuid(request.hookInstance, service.id, key),
         summary=summary(
-            "CMV antiviral order not checked: its medication code is not known to cmvcds."
+            _("CMV antiviral order not checked: its medication code is not known to cmvcds.")
         ),
-        detail=f"{reason}.\n\nCheck the dose by hand or with the dose calculator; knowledge "
-        f"{clinic.knowledge.version}.",
+        detail=f"{said(reason)}.\n\n"
+        + _("Check the dose by hand or with the dose calculator; knowledge %(version)s.")
+        % {"version": clinic.knowledge.version},
         indicator="warning",
         source=Source(label=f"cmvcds {clinic.knowledge.version}", url=f"{base}/dose"),
-        links=[Link(label="Dose calculator", url=f"{base}/dose", type="absolute")],
+        links=[_calculator(base)],
     )
+
+
+def _calculator(base: str) -> Link:
+    return Link(label=_("Dose calculator"), url=f"{base}/dose", type="absolute")
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -562,31 +582,37 @@ def _check_card(
         url=f"{base}/knowledge/sources/{citations[0]}" if citations else f"{base}/dose",
     )
     renal = recommendation.get("renal") or {}
-    detail = [*check.get("reasons", [])]
+    detail = [clinical(r) for r in check.get("reasons", [])]
     if renal:
         detail += [
             "",
-            f"Renal function: {renal.get('method', '')} {renal.get('crcl_ml_min', '')} mL/min ({renal.get('band', '')}).",
+            _("Renal function: %(method)s %(crcl)s mL/min (%(band)s).")
+            % {
+                "method": renal.get("method", ""),
+                "crcl": renal.get("crcl_ml_min", ""),
+                "band": renal.get("band", ""),
+            },
         ]
-    detail += ["", f"Sources: {', '.join(citations)}."]
+    detail += ["", _("Sources: %(sources)s.") % {"sources": ", ".join(citations)}]
     if status == "no-recommendation":
         return Card(
             uuid=card_uuid(request.hookInstance, service.id, key),
             summary=summary(
-                f"{recommendation['drug']}: no labelled dose to check this order against."
+                _("%(drug)s: no labelled dose to check this order against.")
+                % {"drug": recommendation["drug"]}
             ),
             detail="\n".join(detail),
             indicator="warning",
             source=source,
-            links=[Link(label="Dose calculator", url=f"{base}/dose", type="absolute")],
+            links=[_calculator(base)],
         )
     suggested = check.get("suggested") or {}
     wording = {
-        "above": "above the labelled dose",
-        "below": "below the labelled dose",
-        "renal-adjustment": "above the renally adjusted dose",
+        "above": N_("above the labelled dose"),
+        "below": N_("below the labelled dose"),
+        "renal-adjustment": N_("above the renally adjusted dose"),
     }
-    target = f"{suggested.get('dose_mg')} mg {suggested.get('schedule', '')}".strip()
+    target = f"{suggested.get('dose_mg')} mg {clinical(suggested.get('schedule', ''))}".strip()
     crcl = (
         f" (CrCl {renal['crcl_ml_min']} mL/min)"
         if status == "renal-adjustment" and renal.get("crcl_ml_min")
@@ -595,17 +621,25 @@ def _check_card(
     card = Card(
         uuid=card_uuid(request.hookInstance, service.id, key),
         summary=summary(
-            f"{recommendation['drug']} order {wording.get(status, status)}: label gives {target}{crcl}."
+            _("%(drug)s order %(status)s: label gives %(target)s%(crcl)s.")
+            % {
+                "drug": recommendation["drug"],
+                "status": _(wording[status]) if status in wording else status,
+                "target": target,
+                "crcl": crcl,
+            }
         ),
         detail="\n".join(detail),
         indicator="critical" if status in ("above", "renal-adjustment") else "warning",
         source=source,
-        links=[Link(label="Dose calculator", url=f"{base}/dose", type="absolute")],
+        links=[_calculator(base)],
         overrideReasons=list(OVERRIDE_REASONS),
     )
     if suggested.get("dose_mg") is not None:
         replacement = _replaced(resource, suggested)
-        label = f"Change to {suggested['dose_mg']} mg {suggested.get('schedule', '')}".strip()
+        label = _("Change to %(dose)s") % {
+            "dose": f"{suggested['dose_mg']} mg {clinical(suggested.get('schedule', ''))}".strip()
+        }
         card.suggestions = [
             Suggestion(
                 label=label,

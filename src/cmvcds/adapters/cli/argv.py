@@ -24,7 +24,7 @@ __all__ = ["parse", "run"]
 
 #: The commands of the fast path → the options each takes (each with a value).
 _OPTIONS: dict[str, frozenset[str]] = {
-    "assess": frozenset({"--format", "--settings"}),
+    "assess": frozenset({"--format", "--settings", "--lang"}),
     "ask": frozenset({"--audience", "--case", "--settings", "--format"}),
 }
 
@@ -63,13 +63,14 @@ def parse(argv: Sequence[str]) -> Callable[[], None] | None:
     argument, given = found
     try:
         if argv[0] == "assess":
-            from cmvcds.adapters.cli.assess_case import AssessFormat, assess_case
+            from cmvcds.adapters.cli.assess_case import AssessFormat, AssessLanguage, assess_case
 
             return partial(
                 assess_case,
                 Path(argument),
                 AssessFormat(given.get("--format", AssessFormat.TEXT)),
                 _path(given.get("--settings")),
+                AssessLanguage(given.get("--lang", AssessLanguage.EN)),
             )
         from cmvcds.adapters.cli.answer import AskFormat, Audience, answer
 

@@ -7,6 +7,7 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from cmvcds.adapters.cli.common import (
     emit,
@@ -17,7 +18,7 @@ from cmvcds.adapters.cli.common import (
     today,
 )
 
-__all__ = ["AssessFormat", "assess_case"]
+__all__ = ["AssessFormat", "AssessLanguage", "assess_case"]
 
 
 class AssessFormat(StrEnum):
@@ -27,9 +28,26 @@ class AssessFormat(StrEnum):
     FHIR = "fhir"
 
 
-def assess_case(case: Path, format: AssessFormat, settings: Path | None) -> None:
-    """Assess the case file ``case`` and print it in ``format``; errors exit as
-    ``exits_on_error`` says."""
+class AssessLanguage(StrEnum):
+    """The languages of the output (those of the web pages)."""
+
+    EN = "en"
+    IT = "it"
+
+
+def assess_case(
+    case: Path,
+    format: AssessFormat,
+    settings: Path | None,
+    language: AssessLanguage = AssessLanguage.EN,
+) -> None:
+    """Assess the case file ``case`` and print it in ``format`` and ``language``; errors exit as
+    ``exits_on_error`` says.
+
+    In Italian every format says the same document in Italian: the clinical texts (reasons,
+    alerts, missing data, schedules) from the pack's ``clinical_texts_it`` (English where a text
+    has none), the text and HTML reports' own words from the gettext catalogue; the FHIR Bundle
+    states ``language``. Codes, ids, dates, doses and citations are the same in both."""
     with exits_on_error():
         raw = read_case_file(case)  # a hostile file is refused before the engine is loaded
         from cmvcds.assess import assess as run_assessment
@@ -40,23 +58,46 @@ def assess_case(case: Path, format: AssessFormat, settings: Path | None) -> None
         document = run_assessment(
             parsed, knowledge, settings=read_settings(settings, knowledge)
         ).to_dict()
-        if format is AssessFormat.JSON:
-            emit(json.dumps(document, indent=2, ensure_ascii=False))
-        elif format is AssessFormat.FHIR:
-            from cmvcds.adapters.fhir.guidance import assessment_bundle
+        if language is not AssessLanguage.EN:
+            from cmvcds.adapters.web.i18n import reset_language, set_language
+            from cmvcds.adapters.web.texts import document_in
 
-            bundle = assessment_bundle(
-                document,
-                patient=None,
-                now=str(document["assessed_on"]),
-                base_url=os.environ.get("CMVCDS_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
-            )
-            emit(json.dumps(bundle, indent=2, ensure_ascii=False))
-        elif format is AssessFormat.HTML:
-            from cmvcds.adapters.report.html import assessment_html
-
-            emit(assessment_html(document))
+            document = document_in(document, language.value)
+            token = set_language(language.value)
+            try:
+                _print(document, format, language)
+            finally:
+                reset_language(token)
         else:
-            from cmvcds.adapters.report.text import assessment_text
+            _print(document, format, language)
 
+
+def _print(document: dict[str, Any], format: AssessFormat, language: AssessLanguage) -> None:
+    """Print ``document`` in ``format`` (in the language being rendered)."""
+    if format is AssessFormat.JSON:
+        emit(json.dumps(document, indent=2, ensure_ascii=False))
+    elif format is AssessFormat.FHIR:
+        from cmvcds.adapters.fhir.guidance import assessment_bundle
+
+        bundle = assessment_bundle(
+            document,
+            patient=None,
+            now=str(document["assessed_on"]),
+            base_url=os.environ.get("CMVCDS_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+        )
+        if language is not AssessLanguage.EN:
+            bundle = {"resourceType": "Bundle", "language": language.value, **bundle}
+        emit(json.dumps(bundle, indent=2, ensure_ascii=False))
+    elif format is AssessFormat.HTML:
+        from cmvcds.adapters.report.html import assessment_html
+
+        emit(assessment_html(document))
+    else:
+        from cmvcds.adapters.report.text import assessment_text
+
+        if language is AssessLanguage.EN:
             emit(assessment_text(document))
+        else:
+            from cmvcds.adapters.web.i18n import gettext
+
+            emit(assessment_text(document, gettext))

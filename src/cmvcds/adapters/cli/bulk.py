@@ -79,7 +79,7 @@ def assess_bulk(
 ) -> None:
     """Assess every case of an NDJSON file: one assessment (or error record) per line, in order.
 
-    A bad line gives a cmvcds-bulk-error/1 record with its line number and the problem; the run goes on. Exit code 2 when any line was refused, 0 when all were assessed.
+    A bad line gives a cmvcds-bulk-error/1 record with its line number and the problem; the run goes on. A line whose case id an earlier assessed line had is refused as a duplicate (duplicate_of: that line), and the summary lists the duplicates. Exit code 2 when any line was refused, 0 when all were assessed.
     """
     from cmvcds.adapters.bulk import Job
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cmvcds.adapters.cli.assess_case import AssessFormat, assess_case
+from cmvcds.adapters.cli.assess_case import AssessFormat, AssessLanguage, assess_case
 from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack, read_case_file, today
 from cmvcds.errors import CaseFormatError
 
@@ -26,9 +26,13 @@ def assess(
         AssessFormat, typer.Option("--format", help="Output format.")
     ] = AssessFormat.TEXT,
     settings: SettingsOpt = None,
+    lang: Annotated[
+        AssessLanguage,
+        typer.Option("--lang", help="Language of the output, in every format (it: the clinical texts in Italian)."),
+    ] = AssessLanguage.EN,
 ) -> None:
     """Assess a case: decisions, regimens, dates, alerts and missing data, each cited."""
-    assess_case(case, format, settings)
+    assess_case(case, format, settings, lang)
 
 
 def validate(case: CaseArg) -> None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cmvcds.adapters.fhir.reason import Reason
+
 __all__ = ["Latest"]
 
 
@@ -59,24 +61,63 @@ class Latest:
                 newest = [(v, s) for v, s in newest if timed[s] == top]
         values = _distinct(v for v, _ in newest)
         if len(values) > 1:
+            given = "; ".join(f"{s}: {_show(v)}" for v, s in newest)
             return (
                 None,
                 [
-                    f"{reading}: {len(newest)} resources of {day or 'no date'} give different "
-                    f"values ({'; '.join(f'{s}: {_show(v)}' for v, s in newest)}): "
-                    "contradictory, none used"
+                    Reason(
+                        "%(reading)s: %(n)s resources of %(date)s give different values "
+                        "(%(values)s): contradictory, none used",
+                        reading=_reading(reading),
+                        n=len(newest),
+                        date=day,
+                        values=given,
+                    )
+                    if day
+                    else Reason(
+                        "%(reading)s: %(n)s resources of no date give different values "
+                        "(%(values)s): contradictory, none used",
+                        reading=_reading(reading),
+                        n=len(newest),
+                        values=given,
+                    )
                 ],
                 [],
             )
         value = values[0]
         chosen = {s for _, s in newest}
         older = [(d, v, s) for d, v, s in candidates if s not in chosen and v != value]
-        notes = [
-            f"{reading}: {s} of {d or 'no date'} ({_show(v)}) superseded by the later "
-            f"{_show(value)} of {day}"
+        notes: list[str] = [
+            Reason(
+                "%(reading)s: %(resource)s of %(date)s (%(value)s) superseded by the later "
+                "%(later)s of %(later_date)s",
+                reading=_reading(reading),
+                resource=s,
+                date=d,
+                value=_show(v),
+                later=_show(value),
+                later_date=day,
+            )
+            if d
+            else Reason(
+                "%(reading)s: %(resource)s of no date (%(value)s) superseded by the later "
+                "%(later)s of %(later_date)s",
+                reading=_reading(reading),
+                resource=s,
+                value=_show(v),
+                later=_show(value),
+                later_date=day,
+            )
             for d, v, s in sorted(older, key=lambda c: c[0])
         ]
         return value, [], notes
+
+
+def _reading(reading: str) -> str:
+    """The reading's name as said: a case field (``weight_kg``) as it is, words translated."""
+    if reading == "pregnancy status":
+        return Reason("pregnancy status")
+    return Reason("dating") if reading == "dating" else reading
 
 
 def _distinct(values: Any) -> list[Any]:

@@ -194,7 +194,11 @@ def bundle_to_case(
             _refuse_if_fatal(resource)
         if kind not in READ:  # said, never dropped without a word (probe6 #6)
             unread.append(
-                f"{kind}/{resource.get('id', '?')} not used: type {kind} is not read by cmvcds"
+                Reason(
+                    "%(resource)s not used: type %(kind)s is not read by cmvcds",
+                    resource=f"{kind}/{resource.get('id', '?')}",
+                    kind=kind,
+                )
             )
             continue
         label = where or f"{kind}/{resource.get('id', '?')}"
@@ -212,8 +216,17 @@ def bundle_to_case(
             reports.append(resource)
         problems = _validate(label, resource) + _bindings(label, resource, sets)
         if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            ignored.append(f"{kind}/{resource.get('id', '?')} ignored: {problems[0]}{more}")
+            name = f"{kind}/{resource.get('id', '?')}"
+            ignored.append(
+                Reason(
+                    "%(resource)s ignored: %(problem)s (and %(more)s more)",
+                    resource=name,
+                    problem=problems[0],
+                    more=len(problems) - 1,
+                )
+                if len(problems) > 1
+                else Reason("%(resource)s ignored: %(problem)s", resource=name, problem=problems[0])
+            )
             continue
         if kind == "Medication":
             key = f"Medication/{resource.get('id')}"
@@ -231,7 +244,10 @@ def bundle_to_case(
         {k: meds.CONTRADICTORY if k in clashes else v for k, v in bundled.items()},
     )
     mapper.unmapped += [
-        f"{key}: different resources with this id were sent: contradictory, none used"
+        Reason(
+            "%(resource)s: different resources with this id were sent: contradictory, none used",
+            resource=key,
+        )
         for key in sorted(clashes)
     ]
     mapper.unmapped += unread
@@ -248,8 +264,12 @@ def bundle_to_case(
         ]
         if missing:
             mapper.unmapped.append(
-                f"DiagnosticReport/{resource.get('id', '?')}: {len(missing)} result(s) not sent with it "
-                f"({', '.join(missing[:5])}); they were not read"
+                Reason(
+                    "%(report)s: %(n)s result(s) not sent with it (%(refs)s); they were not read",
+                    report=f"DiagnosticReport/{resource.get('id', '?')}",
+                    n=len(missing),
+                    refs=", ".join(missing[:5]),
+                )
             )
     mapped = mapper.result(case_id)
     mapped.ignored = ignored
@@ -441,27 +461,38 @@ class _Mapper:
         elif kind in MEDICATION_USES:
             courses = meds.medication_courses(resource, self.sets.medication_lookups, self.bundled)
             if isinstance(courses, str):
-                self.unmapped.append(f"{label}: {courses}")
+                self.unmapped.append(_at(label, courses))
                 return
             for course in courses:
                 if "unread" in course:
-                    self.unmapped.append(f"{label}: {course.pop('unread')}")
-                wrong = self._misdated(course)
+                    self.unmapped.append(_at(label, course.pop("unread")))
+                wrong = self._misdated(kind, course)
                 if wrong:  # the case would refuse it: this resource only is left out
-                    self.unmapped.append(f"{_named(label, resource)}: {kind} {wrong}: not used")
+                    self.unmapped.append(_at(_named(label, resource), wrong))
                     continue
                 if kind == "MedicationAdministration":
                     self.administrations.add(course)
                 else:
                     self.therapy.append(course)
 
-    def _misdated(self, course: dict[str, Any]) -> str | None:
+    def _misdated(self, kind: str, course: dict[str, Any]) -> Reason | None:
         """Why a course's dates cannot be those of a course of this case, if they cannot."""
         start, stop = course["start"], course.get("stop")
         if start > self.assessed_on.isoformat():
-            return f"of {course['drug']} starts on {start}, after the assessment date"
+            return Reason(
+                "%(kind)s of %(drug)s starts on %(start)s, after the assessment date: not used",
+                kind=kind,
+                drug=course["drug"],
+                start=start,
+            )
         if stop is not None and stop < start:
-            return f"of {course['drug']} ends on {stop}, before it starts ({start})"
+            return Reason(
+                "%(kind)s of %(drug)s ends on %(stop)s, before it starts (%(start)s): not used",
+                kind=kind,
+                drug=course["drug"],
+                stop=stop,
+                start=start,
+            )
         return None
 
     def _patient(self, resource: dict[str, Any]) -> None:
@@ -474,22 +505,41 @@ class _Mapper:
             for t in (resource.get("meta") or {}).get("tag") or []
         ):
             self.unmapped.append(
-                f"{name}: no Patient resource was sent: sex, birth date and vital status are "
-                "not known"
+                Reason(
+                    "%(patient)s: no Patient resource was sent: sex, birth date and vital status "
+                    "are not known",
+                    patient=name,
+                )
             )
             return
         dead = resource.get("deceasedDateTime") or resource.get("deceasedBoolean")
         if dead:  # probe6 #19: never assessed as alive
-            when = f" on {dead}" if isinstance(dead, str) else ""
-            raise InputError(f"{name} is deceased{when} (Patient.deceased): not assessed")
+            raise InputError(
+                Reason(
+                    "%(patient)s is deceased on %(date)s (Patient.deceased): not assessed",
+                    patient=name,
+                    date=dead,
+                )
+                if isinstance(dead, str)
+                else Reason(
+                    "%(patient)s is deceased (Patient.deceased): not assessed", patient=name
+                )
+            )
         if resource.get("active") is False:
             self.unmapped.append(
-                f"{name}: the record is marked inactive (Patient.active false); read as given"
+                Reason(
+                    "%(patient)s: the record is marked inactive (Patient.active false); read as given",
+                    patient=name,
+                )
             )
         born = resource.get("birthDate")
         if born and _date(born) is None:
             self.unmapped.append(
-                f"{name}: birthDate {born!r} is not a full date (day unknown): not used"
+                Reason(
+                    "%(patient)s: birthDate %(given)s is not a full date (day unknown): not used",
+                    patient=name,
+                    given=repr(born),
+                )
             )
         self.patients.append(resource)
 
@@ -504,8 +554,14 @@ class _Mapper:
                 self.patient[key] = values.pop()
             elif len(values) > 1:
                 self.unmapped.append(
-                    f"Patient/{self.patient_id}: {len(self.patients)} Patient resources give "
-                    f"different {element} ({', '.join(sorted(values))}): contradictory, none used"
+                    Reason(
+                        "%(patient)s: %(n)s Patient resources give different %(element)s "
+                        "(%(values)s): contradictory, none used",
+                        patient=f"Patient/{self.patient_id}",
+                        n=len(self.patients),
+                        element=element,
+                        values=", ".join(sorted(values)),
+                    )
                 )
 
     def _condition(self, label: str, resource: dict[str, Any]) -> None:
@@ -523,7 +579,13 @@ class _Mapper:
                     self.organs.add(self.sets.organs[(system, code)])
                 return
         first = _codings(resource.get("code"))
-        self.unmapped.append(f"{label}: Condition code {_show(first)} is not in the value sets")
+        self.unmapped.append(
+            Reason(
+                "%(where)s: Condition code %(code)s is not in the value sets",
+                where=label,
+                code=_show(first),
+            )
+        )
 
     def _pregnancy_condition(self, name: str, resource: dict[str, Any]) -> bool:
         """A pregnancy Condition as a pregnancy status reading, dated when it was RECORDED
@@ -533,8 +595,18 @@ class _Mapper:
         clinical = {c for _, c, _ in _codings(resource.get("clinicalStatus"))}
         abated = any(k.startswith("abatement") for k in resource)
         if clinical & {"inactive", "resolved", "remission"} or abated:
-            why = ", ".join(sorted(clinical)) or "abated"
-            self.unmapped.append(f"{name}: pregnancy {why}: not a current pregnancy, not used")
+            self.unmapped.append(
+                Reason(
+                    "%(condition)s: pregnancy %(status)s: not a current pregnancy, not used",
+                    condition=name,
+                    status=", ".join(sorted(clinical)),
+                )
+                if clinical & {"inactive", "resolved", "remission"}
+                else Reason(
+                    "%(condition)s: pregnancy abated: not a current pregnancy, not used",
+                    condition=name,
+                )
+            )
             return False
         asserted = next(
             (
@@ -556,7 +628,11 @@ class _Mapper:
         binding = self.sets.bindings.get(("Observation", "status"))
         if binding and binding.use and resource.get("status") not in binding.use:
             self.unmapped.append(
-                f"{label}: Observation status {resource.get('status')!r} is not used"
+                Reason(
+                    "%(where)s: Observation status %(status)s is not used",
+                    where=label,
+                    status=repr(resource.get("status")),
+                )
             )
             return
         codings = _codings(resource.get("code"))
@@ -570,26 +646,47 @@ class _Mapper:
         )
         if spec is None:
             self.unmapped.append(
-                f"{label}: Observation code {_show(codings)} is not in the value sets"
+                Reason(
+                    "%(where)s: Observation code %(code)s is not in the value sets",
+                    where=label,
+                    code=_show(codings),
+                )
             )
             return
         day = _effective(resource)
         if day is None and _effective_text(resource):
             self.unmapped.append(
-                f"{_named(label, resource)}: Observation {spec.code} effective date "
-                f"{str(_effective_text(resource))!r} is not a full date (day unknown): not used"
+                Reason(
+                    "%(where)s: Observation %(code)s effective date %(given)s is not a full date "
+                    "(day unknown): not used",
+                    where=_named(label, resource),
+                    code=spec.code,
+                    given=repr(str(_effective_text(resource))),
+                )
             )
             return
         if day is None:
-            self.unmapped.append(f"{label}: Observation {spec.code} has no effective date")
+            self.unmapped.append(
+                Reason(
+                    "%(where)s: Observation %(code)s has no effective date",
+                    where=label,
+                    code=spec.code,
+                )
+            )
             return
         name = f"Observation/{resource.get('id', '?')}"
         if (
             day > self.assessed_on.isoformat()
         ):  # the case refuses it: this resource only is left out
             self.unmapped.append(
-                f"{_named(label, resource)}: Observation {spec.code} is dated {day}, after the "
-                f"assessment date {self.assessed_on.isoformat()}: not used"
+                Reason(
+                    "%(where)s: Observation %(code)s is dated %(date)s, after the assessment date "
+                    "%(assessed_on)s: not used",
+                    where=_named(label, resource),
+                    code=spec.code,
+                    date=day,
+                    assessed_on=self.assessed_on.isoformat(),
+                )
             )
             return
         if spec.maps_to in PREGNANCY_TARGETS:
@@ -599,14 +696,26 @@ class _Mapper:
         sample = spec.specimen or specimen(resource)
         if spec.maps_to == "cmv_dna" and sample is None:
             self.unmapped.append(
-                f"{label}: CMV DNA {spec.code} does not say the specimen (Observation.specimen)"
+                Reason(
+                    "%(where)s: CMV DNA %(code)s does not say the specimen (Observation.specimen)",
+                    where=label,
+                    code=spec.code,
+                )
             )
             return
         if sample:
             item["specimen"] = sample
         reading = self._reading(spec, resource)
         if isinstance(reading, str):
-            self.unmapped.append(f"{label}: {spec.maps_to} {spec.code} {reading}")
+            self.unmapped.append(
+                Reason(
+                    "%(where)s: %(reading)s %(code)s %(why)s",
+                    where=label,
+                    reading=spec.maps_to,
+                    code=spec.code,
+                    why=reading,
+                )
+            )
             if spec.maps_to in ("weight", "height"):
                 self.unread_sizes.append((spec.maps_to, day, name))
             return
@@ -629,29 +738,36 @@ class _Mapper:
             return (
                 {"result": result}
                 if result
-                else "has no coded result or interpretation (POS/NEG/A/N)"
+                else Reason("has no coded result or interpretation (POS/NEG/A/N)")
             )
         if target == "cmv_dna" and not has_value:
             text = resource.get("valueString")
             result = (dna_text(text) if isinstance(text, str) else None) or self._result(resource)
-            return {"result": result} if result else "has no value or coded result we can read"
+            return {"result": result} if result else _unreadable()
         if not has_value:
             result = self._result(resource)
-            return {"result": result} if result else "has no value or coded result we can read"
+            return {"result": result} if result else _unreadable()
         assert isinstance(quantity, dict)
         value = number(quantity["value"])
         code = quantity.get("code")
         if code and quantity.get("system", UCUM) == UCUM and str(code) not in self.sets.units:
-            return f"has unit {code!r}, which cmvcds does not read (no conversion is guessed)"
+            return Reason(
+                "has unit %(unit)s, which cmvcds does not read (no conversion is guessed)",
+                unit=repr(code),
+            )
         unit = self.sets.units.get(str(code or "")) or quantity.get("unit")
         comparator = quantity.get("comparator")
         if target == "cmv_dna" and comparator in ("<", "<="):
             # "< 35 IU/mL": not detected, or detected below the LLOQ — never "detected".
             return {"result": "below_lloq"}
         if comparator:
-            return f"is {comparator} {quantity['value']} (a bound, not a value): not used"
+            return Reason(
+                "is %(comparator)s %(value)s (a bound, not a value): not used",
+                comparator=comparator,
+                value=quantity["value"],
+            )
         if value is None or not unit:
-            return "has a quantity without a usable unit"
+            return Reason("has a quantity without a usable unit")
         return {"value": plain_number(value), "unit": unit}
 
     def _interpretation(self, resource: dict[str, Any], target: str) -> str | None:
@@ -701,7 +817,9 @@ class _Mapper:
                     "pregnancy status", day, result == "pregnant", name, _effective_text(resource)
                 )
             else:
-                self.unmapped.append(f"{label}: pregnancy status answer not in the value sets")
+                self.unmapped.append(
+                    Reason("%(where)s: pregnancy status answer not in the value sets", where=label)
+                )
         elif spec.maps_to == "gestational_age":
             quantity = resource.get("valueQuantity") or {}
             value = number(quantity.get("value"))
@@ -718,7 +836,9 @@ class _Mapper:
                 )
             )
             if days is None:
-                self.unmapped.append(f"{label}: gestational age needs a value in wk or d")
+                self.unmapped.append(
+                    Reason("%(where)s: gestational age needs a value in wk or d", where=label)
+                )
             else:
                 dating = {
                     "date": day,
@@ -730,8 +850,18 @@ class _Mapper:
             when = _date(given)
             if when is None:
                 self.unmapped.append(
-                    f"{label}: {spec.maps_to} needs valueDateTime"
-                    + (f" with a full date, not {str(given)!r}" if given else "")
+                    Reason(
+                        "%(where)s: %(reading)s needs valueDateTime with a full date, not %(given)s",
+                        where=label,
+                        reading=spec.maps_to,
+                        given=repr(str(given)),
+                    )
+                    if given
+                    else Reason(
+                        "%(where)s: %(reading)s needs valueDateTime",
+                        where=label,
+                        reading=spec.maps_to,
+                    )
                 )
             else:  # the latest recorded LMP/EDD, never the last in the list (probe6 #21)
                 self.latest.add(spec.maps_to, day, when, name, _effective_text(resource))
@@ -744,8 +874,25 @@ class _Mapper:
             return []
         used = max((d for d, v, _ in self.latest.found.get(reading, []) if v == value), default="")
         return [
-            f"{reading}: {value} of {used} is used; the later {kind} {name} of {day} "
-            "could not be read"
+            Reason(
+                "%(reading)s: %(value)s of %(used)s is used; the later weight %(resource)s of "
+                "%(date)s could not be read",
+                reading=reading,
+                value=value,
+                used=used,
+                resource=name,
+                date=day,
+            )
+            if kind == "weight"
+            else Reason(
+                "%(reading)s: %(value)s of %(used)s is used; the later height %(resource)s of "
+                "%(date)s could not be read",
+                reading=reading,
+                value=value,
+                used=used,
+                resource=name,
+                date=day,
+            )
             for k, day, name in self.unread_sizes
             if k == kind and day > used
         ]
@@ -775,10 +922,21 @@ class _Mapper:
         if status is False and conditions:
             # An active pregnancy Condition is never outweighed silently by a negative test
             # (review7 #1): the two contradict each other and the status is asked, not guessed.
-            said = "; ".join(f"{s} (recorded {d or 'no date'})" for d, s in conditions)
             self.unmapped.append(
-                f"pregnancy status: active pregnancy Condition {said} and a negative pregnancy "
-                "test not older than it: contradictory, none used (confirm whether she is pregnant)"
+                Reason(
+                    "pregnancy status: active pregnancy Condition %(conditions)s and a negative "
+                    "pregnancy test not older than it: contradictory, none used (confirm whether "
+                    "she is pregnant)",
+                    conditions=Reason.joined(
+                        "; ",
+                        [
+                            Reason("%(condition)s (recorded %(date)s)", condition=s, date=d)
+                            if d
+                            else Reason("%(condition)s (recorded no date)", condition=s)
+                            for d, s in conditions
+                        ],
+                    ),
+                )
             )
             status, superseded = None, []
         self.pregnant = status
@@ -796,8 +954,14 @@ class _Mapper:
             if inferred is not None:
                 course["indication"] = inferred[0]
                 notes.append(
-                    f"{course['drug']} from {course['start']}: indication '{inferred[0]}' inferred "
-                    f"({inferred[1]}); the order does not state it"
+                    Reason(
+                        "%(drug)s from %(start)s: indication '%(indication)s' inferred (%(why)s); "
+                        "the order does not state it",
+                        drug=course["drug"],
+                        start=course["start"],
+                        indication=inferred[0],
+                        why=inferred[1],
+                    )
                 )
         case: dict[str, Any] = {
             "format": "cmvcds-case/1",
@@ -812,13 +976,28 @@ class _Mapper:
             case["transplant"] = {"organ": next(iter(self.organs))}
         elif len(self.organs) > 1:
             self.unmapped.append(
-                f"transplant status names several organs ({', '.join(sorted(self.organs))}): none used"
+                Reason(
+                    "transplant status names several organs (%(organs)s): none used",
+                    organs=", ".join(sorted(self.organs)),
+                )
             )
         if self.context == "pregnancy":
             case["pregnancy"] = self.pregnancy
         elif self.pregnancy:
-            self.unmapped.append("pregnancy dating given for a case whose context is not pregnancy")
+            self.unmapped.append(
+                Reason("pregnancy dating given for a case whose context is not pregnancy")
+            )
         return MappedCase(case, self.unmapped, self.conditions, self.pregnant, notes=notes)
+
+
+def _unreadable() -> Reason:
+    """Why an Observation's value cannot be read."""
+    return Reason("has no value or coded result we can read")
+
+
+def _at(where: str, why: str) -> Reason:
+    """``where: why`` (a place in the data and a sentence said in turn)."""
+    return Reason("%(where)s: %(why)s", where=where, why=why)
 
 
 def _named(label: str, resource: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cmvcds.adapters.fhir.reason import Reason
 from cmvcds.domain.vocabulary import Indication
 from cmvcds.knowledge.schemas.fhir import MedicationCode
 
@@ -139,7 +140,7 @@ def _medication(
         return {"code": resource["medicationCodeableConcept"]}, None
     ref = (resource.get("medicationReference") or {}).get("reference")
     if not isinstance(ref, str):
-        return None, "names no medication"
+        return None, Reason("names no medication")
     if ref.startswith("#"):
         found = next(
             (
@@ -151,15 +152,25 @@ def _medication(
             ),
             None,
         )
-        return (found, None) if found else (None, f"references contained {ref}, which is absent")
+        return (
+            (found, None)
+            if found
+            else (None, Reason("references contained %(ref)s, which is absent", ref=ref))
+        )
     key = "/".join(ref.rstrip("/").split("/")[-2:])
     found = bundled.get(key)
     if found is CONTRADICTORY:
-        return None, f"references {ref}, sent as different resources: contradictory, none used"
+        return None, Reason(
+            "references %(ref)s, sent as different resources: contradictory, none used", ref=ref
+        )
     if found is None:
         return (
             None,
-            f"references {ref}, which was not sent with it (add _include=MedicationRequest:medication)",
+            Reason(
+                "references %(ref)s, which was not sent with it "
+                "(add _include=MedicationRequest:medication)",
+                ref=ref,
+            ),
         )
     return found, None
 
@@ -253,10 +264,11 @@ def _dose(dosage: dict[str, Any], product: Product) -> tuple[dict[str, Any], str
     amount = _number(quantity.get("value"))
     if amount is None and isinstance(rate.get("doseRange"), dict):
         low, high = rate["doseRange"].get("low") or {}, rate["doseRange"].get("high") or {}
-        return {}, (
-            f"dose given as a range ({low.get('value', '?')} to {high.get('value', '?')} "
-            f"{high.get('code') or high.get('unit') or low.get('unit') or ''}".rstrip()
-            + "), not one dose"
+        unit = high.get("code") or high.get("unit") or low.get("unit") or ""
+        return {}, Reason(
+            "dose given as a range (%(low)s to %(high)s), not one dose",
+            low=low.get("value", "?"),
+            high=f"{high.get('value', '?')} {unit}".rstrip(),
         )
     if amount is None:
         return {}, None
@@ -272,7 +284,13 @@ def _dose(dosage: dict[str, Any], product: Product) -> tuple[dict[str, Any], str
         return {"dose_mg": _plain(amount * product.strength_mg)}, None
     return (
         {},
-        f"dose {amount} {unit!r} cannot be read as mg of {product.drug} (product {product.code})",
+        Reason(
+            "dose %(amount)s %(unit)s cannot be read as mg of %(drug)s (product %(product)s)",
+            amount=amount,
+            unit=repr(unit),
+            drug=product.drug,
+            product=product.code,
+        ),
     )
 
 
@@ -297,13 +315,21 @@ def medication_course(
     if product is None:
         named = _named_drug(medication, resource, lookups)
         what = (
-            f"medication {missing}"
+            Reason("%(kind)s medication %(why)s", kind=kind, why=missing)
             if missing
-            else f"medication {_show((medication or {}).get('code'))} is not in the value sets"
+            else Reason(
+                "%(kind)s medication %(code)s is not in the value sets",
+                kind=kind,
+                code=_show((medication or {}).get("code")),
+            )
         )
-        return f"{kind} {what}" + (
-            f"; it names {named}, which was therefore NOT checked" if named else ""
-        )
+        if named:
+            return Reason(
+                "%(what)s; it names %(drug)s, which was therefore NOT checked",
+                what=what,
+                drug=named,
+            )
+        return what
     if kind == "MedicationAdministration":
         dosages = [resource.get("dosage") or {}]
     else:
@@ -311,10 +337,12 @@ def medication_course(
     if len(dosages) > 1:  # read one by one by ``medication_courses`` when each has its dates
         course = _course(resource, {}, product, lookups)
         if isinstance(course, dict):
-            course["unread"] = (
-                f"{kind} of {product.drug} has {len(dosages)} dosage instructions that do not "
-                "each give dates following one another (timing.repeat.boundsPeriod): the dose "
-                "was NOT checked"
+            course["unread"] = Reason(
+                "%(kind)s of %(drug)s has %(n)s dosage instructions that do not each give dates "
+                "following one another (timing.repeat.boundsPeriod): the dose was NOT checked",
+                kind=kind,
+                drug=product.drug,
+                n=len(dosages),
             )
         return course
     return _course(resource, dosages[0], product, lookups)
@@ -383,13 +411,25 @@ def _course(
     if hours is not None:
         course["every_h"] = hours
     unread = [p for p in (problem, timing_problem) if p]
-    said = [f"{'; '.join(unread)}; the dose was NOT checked"] if unread else []
+    said: list[str] = (
+        [Reason("%(why)s; the dose was NOT checked", why=Reason.joined("; ", unread))]
+        if unread
+        else []
+    )
     if resource.get("status") == "on-hold":  # FHIR: "actions implied … temporarily halted"
         said.append(
-            "it is on hold (status on-hold): read as ordered, but whether it is taken now is not known"
+            Reason(
+                "it is on hold (status on-hold): read as ordered, but whether it is taken now is "
+                "not known"
+            )
         )
     if said:  # the course is still real (e.g. for the therapy monitor); what is not read is said
-        course["unread"] = f"{kind} of {product.drug}: {'; '.join(said)}"
+        course["unread"] = Reason(
+            "%(kind)s of %(drug)s: %(why)s",
+            kind=kind,
+            drug=product.drug,
+            why=Reason.joined("; ", said),
+        )
     route = (
         next(
             (
@@ -407,14 +447,24 @@ def _course(
     given = bounds.get("start") or resource.get("authoredOn") or resource.get("effectiveDateTime")
     start = _date(given)
     if start is None:
-        return f"{kind} of {product.drug} has no start date" + (
-            f" (only {str(given)!r}, not a full date)" if given else ""
-        )
+        if given:
+            return Reason(
+                "%(kind)s of %(drug)s has no start date (only %(given)s, not a full date)",
+                kind=kind,
+                drug=product.drug,
+                given=repr(str(given)),
+            )
+        return Reason("%(kind)s of %(drug)s has no start date", kind=kind, drug=product.drug)
     course["start"] = start
     if bounds.get("end"):
         stop = _date(bounds["end"])
         if stop is None:
-            return f"{kind} of {product.drug} ends on {str(bounds['end'])!r}, not a full date"
+            return Reason(
+                "%(kind)s of %(drug)s ends on %(given)s, not a full date",
+                kind=kind,
+                drug=product.drug,
+                given=repr(str(bounds["end"])),
+            )
         course["stop"] = stop
     if kind == "MedicationAdministration":
         course["given_at"] = str(resource.get("effectiveDateTime") or bounds.get("start"))
@@ -442,24 +492,33 @@ def _interval(timing: dict[str, Any]) -> tuple[int | float | None, str | None]:
     codes = [c for s, c, _ in _codings(timing.get("code")) if s in ("", GTS_ABBREVIATION)]
     known = [TIMING_CODES[c] for c in codes if c in TIMING_CODES]
     if every is not None and known and known[0] != every:
-        return None, (
-            f"timing {repeat.get('frequency', 1)} per {repeat.get('period')} "
-            f"{repeat.get('periodUnit')} and code {_show(timing.get('code'))} disagree"
+        return None, Reason(
+            "timing %(frequency)s per %(period)s %(unit)s and code %(code)s disagree",
+            frequency=repeat.get("frequency", 1),
+            period=repeat.get("period"),
+            unit=repeat.get("periodUnit"),
+            code=_show(timing.get("code")),
         )
     if every is not None:
         return every, None
     if known:
         return known[0], None
     if timing.get("code"):
-        return None, f"timing {_show(timing.get('code'))} is not an interval cmvcds reads"
+        return None, Reason(
+            "timing %(code)s is not an interval cmvcds reads", code=_show(timing.get("code"))
+        )
     if period or repeat.get("periodUnit"):
-        return None, (
-            f"timing {repeat.get('frequency', 1)} per {repeat.get('period')} "
-            f"{repeat.get('periodUnit')} is not an interval cmvcds reads"
+        return None, Reason(
+            "timing %(frequency)s per %(period)s %(unit)s is not an interval cmvcds reads",
+            frequency=repeat.get("frequency", 1),
+            period=repeat.get("period"),
+            unit=repeat.get("periodUnit"),
         )
     if repeat.get("when") or repeat.get("timeOfDay"):
         times = ", ".join(str(w) for w in repeat.get("when") or repeat.get("timeOfDay") or [])
-        return None, f"timing at {times} with no frequency is not an interval cmvcds reads"
+        return None, Reason(
+            "timing at %(times)s with no frequency is not an interval cmvcds reads", times=times
+        )
     return None, None
 
 
@@ -492,7 +551,10 @@ def infer_indication(
     ):
         return (
             "prophylaxis",
-            "transplant recipient with no CMV infection or disease recorded and no CMV DNA detected",
+            Reason(
+                "transplant recipient with no CMV infection or disease recorded and no CMV DNA "
+                "detected"
+            ),
         )
     return None
 
@@ -508,7 +570,8 @@ class Administrations:
 
     def courses(self) -> tuple[list[dict[str, Any]], list[str]]:
         """The courses, and one note per course saying how it was built."""
-        out, notes = [], []
+        out: list[dict[str, Any]] = []
+        notes: list[str] = []
         for (drug, route), doses in sorted(self.given.items()):
             doses.sort(key=lambda c: c["given_at"])
             course = {k: v for k, v in doses[-1].items() if k not in ("given_at", "start", "stop")}
@@ -522,15 +585,25 @@ class Administrations:
             if gaps and "every_h" not in course:
                 course["every_h"] = round(statistics.median(gaps))
             out.append(course)
+            given = {
+                "n": len(doses),
+                "drug": f"{drug} {route}" if route else drug,
+                "start": doses[0]["start"],
+                "last": doses[-1]["start"],
+            }
             notes.append(
-                f"{len(doses)} administration(s) of {drug}{' ' + route if route else ''} from {doses[0]['start']} "
-                f"to {doses[-1]['start']} read as one course"
-                + (
-                    f", every {course['every_h']} h (median interval)"
-                    if "every_h" in course
-                    else ""
+                Reason(
+                    "%(n)s administration(s) of %(drug)s from %(start)s to %(last)s read as one "
+                    "course, every %(every_h)s h (median interval), last dose as the current dose",
+                    every_h=course["every_h"],
+                    **given,
                 )
-                + ", last dose as the current dose"
+                if "every_h" in course
+                else Reason(
+                    "%(n)s administration(s) of %(drug)s from %(start)s to %(last)s read as one "
+                    "course, last dose as the current dose",
+                    **given,
+                )
             )
         return out, notes
 

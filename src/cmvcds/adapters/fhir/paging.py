@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cmvcds.adapters.fhir.reason import Reason
+
 __all__ = ["MAX_PAGES", "Fetch", "follow_pages", "next_link"]
 
 #: Pages read per search at most (the first included); at 100 entries per page, 2000 results.
@@ -45,7 +47,10 @@ def follow_pages(
         return bundle, []
     if fetch is None or not base:
         return bundle, [
-            f"{label}: further pages (link next) not read: the request gives no fhirServer"
+            Reason(
+                "%(where)s: further pages (link next) not read: the request gives no fhirServer",
+                where=label,
+            )
         ]
     prefix = base.rstrip("/") + "/"
     merged = dict(bundle)
@@ -54,20 +59,48 @@ def follow_pages(
     pages = 1
     while url is not None:
         if not url.startswith(prefix):
-            return merged, [f"{label}: next page {url} is outside the FHIR server {base}; not read"]
+            return merged, [
+                Reason(
+                    "%(where)s: next page %(url)s is outside the FHIR server %(base)s; not read",
+                    where=label,
+                    url=url,
+                    base=base,
+                )
+            ]
         if pages >= max_pages:
-            return merged, [f"{label}: stopped after {max_pages} pages; later results not read"]
+            return merged, [
+                Reason(
+                    "%(where)s: stopped after %(n)s pages; later results not read",
+                    where=label,
+                    n=max_pages,
+                )
+            ]
         try:
             page = fetch(url)
         except Exception as error:  # any failure of the client's fetch is reported
-            return merged, [f"{label}: page {pages + 1} could not be read ({type(error).__name__})"]
+            return merged, [
+                Reason(
+                    "%(where)s: page %(n)s could not be read (%(error)s)",
+                    where=label,
+                    n=pages + 1,
+                    error=type(error).__name__,
+                )
+            ]
         if not isinstance(page, dict) or page.get("resourceType") != "Bundle":
-            return merged, [f"{label}: page {pages + 1} is not a Bundle; not read"]
+            return merged, [
+                Reason("%(where)s: page %(n)s is not a Bundle; not read", where=label, n=pages + 1)
+            ]
         merged["entry"] += list(page.get("entry") or [])
         pages += 1
         url = next_link(page)
         if url in seen:
-            return merged, [f"{label}: page {pages} links back to an earlier page; stopped"]
+            return merged, [
+                Reason(
+                    "%(where)s: page %(n)s links back to an earlier page; stopped",
+                    where=label,
+                    n=pages,
+                )
+            ]
         if url is not None:
             seen.add(url)
     merged["link"] = [lk for lk in bundle.get("link") or [] if lk.get("relation") != "next"]

@@ -9,6 +9,7 @@ translating those that are ``Reason``\\ s in turn (``adapters/web/i18n.said``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["Reason"]
@@ -25,3 +26,11 @@ class Reason(str):
         made.template = template
         made.values = values
         return made
+
+    @classmethod
+    def joined(cls, separator: str, parts: Sequence[str]) -> Reason:
+        """``parts`` joined by ``separator``, each said in turn (a template of no words: a
+        catalogue has nothing to translate in it)."""
+        separator = separator.replace("%", "%%")
+        template = separator.join(f"%(p{i})s" for i in range(len(parts)))
+        return cls(template, **{f"p{i}": part for i, part in enumerate(parts)})

@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cmvcds.adapters.fhir.reason import Reason
+
 __all__ = [
     "AVIDITY_FLAGS",
     "SEROLOGY_FLAGS",
@@ -123,6 +125,6 @@ def avidity(resource: dict[str, Any], flagged: str | None) -> dict[str, Any] | s
         return {"result": flagged}
     if value is not None and str(quantity.get("code") or quantity.get("unit")) == "%":
         return {"value": plain_number(value), "unit": "%"}
-    return (
+    return Reason(
         "needs the laboratory's category (low/intermediate/high) or its cut-offs in referenceRange"
     )

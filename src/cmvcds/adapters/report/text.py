@@ -3,6 +3,7 @@ alerts and missing data, each line with its citations in brackets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["assessment_text"]
@@ -13,22 +14,30 @@ def _cite(item: dict[str, Any]) -> str:
     return f"  [{'; '.join(citations)}]" if citations else ""
 
 
-def assessment_text(doc: dict[str, Any]) -> str:
-    """Render a ``cmvcds-assessment/1`` document as plain text."""
+def _english(message: str) -> str:
+    return message
+
+
+def assessment_text(doc: dict[str, Any], _: Callable[[str], str] = _english) -> str:
+    """Render a ``cmvcds-assessment/1`` document as plain text; ``_`` says its own words in
+    another language (``cmvcds assess --lang it`` passes ``web.i18n.gettext``: the English
+    path imports no web module, ``tests/test_cold_start.py``); the clinical texts come
+    translated with the document (``web.texts.document_in``)."""
     k = doc["knowledge"]
     lines = [
-        f"cmvcds assessment — case {doc['case_id']} ({doc['context']}) on {doc['assessed_on']}",
-        f"knowledge {k['version']} (sha256 {k['sha256'][:12]}…)",
+        _("cmvcds assessment — case %(case)s (%(context)s) on %(date)s")
+        % {"case": doc["case_id"], "context": doc["context"], "date": doc["assessed_on"]},
+        _("knowledge %(version)s (sha256 %(sha)s…)") % {"version": k["version"], "sha": k["sha256"][:12]},
         "",
-        "DECISIONS",
+        _("DECISIONS"),
     ]
     for d in doc["decisions"]:
         lines.append(f"  {d['id']}: {d['outcome'].upper()}{_cite(d)}")
         lines += [f"    - {reason}" for reason in d.get("reasons", [])]
         if d.get("genes"):
-            lines.append(f"    genes to sequence: {', '.join(d['genes'])}")
+            lines.append("    " + _("genes to sequence:") + " " + ", ".join(d["genes"]))
     if doc["findings"]:
-        lines += ["", "FINDINGS"]
+        lines += ["", _("FINDINGS")]
         for key, value in doc["findings"].items():
             if key == "viral_load_kinetics":
                 lines += _kinetics(value)
@@ -37,7 +46,7 @@ def assessment_text(doc: dict[str, Any]) -> str:
             else:
                 lines.append(f"  {key}: {_flat(value)}")
     if doc["regimens"]:
-        lines += ["", "REGIMENS"]
+        lines += ["", _("REGIMENS")]
         for g in doc["regimens"]:
             dose = (
                 f"{g.get('dose_mg')} mg" if g.get("dose_mg") is not None else "dose: see decision"
@@ -56,26 +65,26 @@ def assessment_text(doc: dict[str, Any]) -> str:
                 f"  {g['drug']} {dose}{every} {g['route']} ({g['indication']}){span}{_cite(g)}"
             )
             if g.get("stop_rule"):
-                lines.append(f"    stop: {g['stop_rule']}")
+                lines.append("    " + _("stop:") + " " + str(g["stop_rule"]))
             if g.get("weight_kg") is not None:
                 lines.append(f"    on weight {g['weight_kg']} kg ({g.get('weight_date') or 'undated'})")
     if doc["schedule"]:
-        lines += ["", "SCHEDULE"]
+        lines += ["", _("SCHEDULE")]
         for s in doc["schedule"]:
             window = s["earliest"] + (f" – {s['latest']}" if s.get("latest") else "")
             reason = f": {s['reason']}" if s.get("reason") else ""
             lines.append(f"  {window}  {s['event']}{reason}{_cite(s)}")
     if doc["alerts"]:
-        lines += ["", "ALERTS"]
+        lines += ["", _("ALERTS")]
         lines += [
             f"  [{a['severity']}] {a['code']}: {a['message']}{_cite(a)}" for a in doc["alerts"]
         ]
     if doc["missing"]:
-        lines += ["", "MISSING DATA"]
+        lines += ["", _("MISSING DATA")]
         lines += [f"  {m['item']}: {m['why']}" for m in doc["missing"]]
     if doc.get("settings"):
         origins = {u["name"]: u for u in doc.get("settings_detail", [])}
-        lines += ["", "SETTINGS USED (site settings file, else the cited reference profile)"]
+        lines += ["", _("SETTINGS USED (site settings file, else the cited reference profile)")]
         for name, value in doc["settings"].items():
             use = origins.get(name)
             if use is not None and use["origin"] == "reference-profile":
@@ -84,7 +93,7 @@ def assessment_text(doc: dict[str, Any]) -> str:
                 )
             else:
                 lines.append(f"  {name} = {value}  (site)")
-    lines += ["", "Decision support only: it does not replace clinical judgement."]
+    lines += ["", _("Decision support only: it does not replace clinical judgement.")]
     return "\n".join(lines)
 
 

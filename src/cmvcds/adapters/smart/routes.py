@@ -336,11 +336,11 @@ def _open_case(
             for line in mapped.foreign
         ),
         *(
-            _("Not read from the record: %(line)s") % {"line": line}
+            _("Not read from the record: %(line)s") % {"line": said(line)}
             for line in [*mapped.ignored, *mapped.unmapped]
         ),
         *(
-            _("Assumed while reading the record: %(line)s") % {"line": line}
+            _("Assumed while reading the record: %(line)s") % {"line": said(line)}
             for line in mapped.notes
         ),
     ]

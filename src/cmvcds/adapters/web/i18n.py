@@ -35,6 +35,7 @@ __all__ = [
     "gettext",
     "negotiate",
     "ngettext",
+    "preferred",
     "reset_language",
     "set_language",
     "translations",
@@ -70,6 +71,12 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
     (by q, then order), else English."""
     if cookie in LANGUAGES:
         return str(cookie)
+    return preferred(accept_language) or DEFAULT
+
+
+def preferred(accept_language: str | None) -> str | None:
+    """The best language of an ``Accept-Language`` header (RFC 9110 §12.5.4: by q, then order;
+    a region is ignored, ``it-IT`` is ``it``) among ours; None when it names none of them."""
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate((accept_language or "").split(",")):
         tag, _, params = part.strip().partition(";")
@@ -84,7 +91,7 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
         primary = tag.strip().lower().split("-")[0]
         if primary in LANGUAGES and quality > 0:
             ranked.append((-quality, position, primary))
-    return min(ranked)[2] if ranked else DEFAULT
+    return min(ranked)[2] if ranked else None
 
 
 def current_language() -> str:
@@ -113,8 +120,8 @@ def gettext(message: str) -> str:
 def said(text: str) -> str:
     """``text`` in the page's language when it is a ``Reason`` of the FHIR mapping (its template
     is a msgid, its values translated in turn); any other text as it is."""
-    if not isinstance(text, Reason):
-        return text
+    if not isinstance(text, Reason) or _language.get() == DEFAULT:
+        return text  # a Reason is its own English
     values = {k: said(v) if isinstance(v, str) else v for k, v in text.values.items()}
     return gettext(text.template) % values if values else gettext(text.template)
 

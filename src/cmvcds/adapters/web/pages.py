@@ -255,9 +255,9 @@ async def upload_case(
             raw = mapped.case
             unmapped = [
                 *(i18n.said(line) for line in mapped.foreign),
-                *mapped.ignored,
-                *mapped.unmapped,
-                *(_("assumed: %(note)s", note=n) for n in mapped.notes),
+                *(i18n.said(line) for line in mapped.ignored),
+                *(i18n.said(line) for line in mapped.unmapped),
+                *(_("assumed: %(note)s", note=i18n.said(n)) for n in mapped.notes),
             ]
         clinic.parse(raw)
     except InputError as error:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from cmvcds.adapters.web.i18n import DEFAULT, current_language
 from cmvcds.knowledge import Knowledge, load_knowledge
 from cmvcds.knowledge.schemas.translations import PLACEHOLDER, TranslationTable
 
-__all__ = ["clinical", "shown_error", "translate"]
+__all__ = ["clinical", "document_in", "shown_error", "translate"]
 
 _KIND = {
     "date": r"\d{4}-\d{2}-\d{2}",
@@ -140,3 +141,32 @@ def shown_error(message: str) -> str:
 
 
 _CODES = re.compile(r"((?:[a-z][a-z0-9_]*: )*)(.*)", re.S)
+
+
+def document_in(doc: dict[str, Any], language: str) -> dict[str, Any]:
+    """A copy of a ``cmvcds-assessment/1`` document whose clinical texts (decision reasons, alert
+    messages, missing-data lines, regimen schedules, stop rules and holds, schedule reasons) are
+    in ``language``, each in English where the pack has no translation for it. Codes, ids,
+    dates, doses and citations are carried over as they are (the same document, said in
+    another language: ``cmvcds assess --lang``)."""
+    if language == DEFAULT:
+        return doc
+
+    def said(text: Any) -> Any:
+        return translate(text, language) or text if isinstance(text, str) else text
+
+    out = dict(doc)
+    out["decisions"] = [
+        {**d, "reasons": [said(r) for r in d.get("reasons") or []]} for d in doc.get("decisions") or []
+    ]
+    out["alerts"] = [{**a, "message": said(a.get("message"))} for a in doc.get("alerts") or []]
+    out["missing"] = [{**m, "why": said(m.get("why"))} for m in doc.get("missing") or []]
+    out["regimens"] = [
+        {**g, **{k: said(g[k]) for k in ("schedule", "stop_rule", "held") if g.get(k)}}
+        for g in doc.get("regimens") or []
+    ]
+    out["schedule"] = [
+        {**s, **({"reason": said(s["reason"])} if s.get("reason") else {})}
+        for s in doc.get("schedule") or []
+    ]
+    return out
