@@ -35,7 +35,8 @@ from cmvcds.domain.vocabulary import (
     Severity,
 )
 from cmvcds.engine.dosing.patient import dose_patient_from_case
-from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.dosing.intolerance import intolerance_names, not_tolerated
+from cmvcds.engine.dosing.recommend import dosing_policy, recommend_dose
 from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.errors import CmvcdsError
@@ -431,6 +432,13 @@ def give(
         regimen_name=regimen_name,
     )
     if chosen is None:
+        barring = not_tolerated(plan.knowledge, case.patient.intolerances, drug)
+        if barring:
+            plan.because(
+                f"{drug} is not given: recorded intolerance of {intolerance_names(barring)}; "
+                f"{plan.knowledge.derived(dosing_policy).intolerance} (see the drug-intolerance alert)"
+            )
+            return Outcome.SPECIALIST_REVIEW
         plan.because(
             f"the dosing engine gives no {indication.value} dose of {drug} for this patient ({outcome.value}); "
             "see its alerts"
