@@ -26,6 +26,7 @@ from cmvcds.engine.transplant.common import (
     add_alert,
     current_course,
     give,
+    not_given,
     regimen,
     tables,
 )
@@ -93,9 +94,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
     )
     prophylaxis.rule("H2")
     prophylaxis.because(
-        _no_prophylaxis(
-            cd4[-1] if cd4 else None, on_art, h.cd4_cutoff_per_ul.value, has_retinitis
-        ),
+        _no_prophylaxis(cd4[-1] if cd4 else None, on_art, h.cd4_cutoff_per_ul.value, has_retinitis),
         (h.cd4_cutoff_per_ul, "CD4 cut-off"),
     )
     prophylaxis.done(Outcome.NOT_INDICATED)
@@ -176,6 +175,8 @@ def _neurological(case: Case, on: date, t: Tables, plan: Plan, organs: list[str]
         (t.hiv.neurological_organs, "neurological CMV disease"),
     )
     for drug in ("ganciclovir", "foscarnet"):
+        if not_given(plan, case, drug):
+            continue
         regimen(
             plan.result,
             case,
@@ -336,10 +337,16 @@ def _induction(
             )
     if start < on:
         plan.because(f"induction running since {start}: continue to day {days} ({stop})")
+    barred: tuple[str, ...] = ()
     if intravitreal:
         for row in h.intravitreal:
             plan.cite(row, f"intravitreal {row.drug} dose")
         plan.because(f"{intravitreal_summary(plan.knowledge)} (H3)")
+        barred = tuple(
+            r.drug
+            for r in h.intravitreal
+            if not_given(plan, case, r.drug, f"intravitreal {r.drug}")
+        )
     _valganciclovir(
         case,
         on,
@@ -350,7 +357,7 @@ def _induction(
         start=start,
     )
     if intravitreal:
-        plan.result.regimens.extend(intravitreal_regimens(plan.knowledge, start))
+        plan.result.regimens.extend(intravitreal_regimens(plan.knowledge, start, barred))
 
 
 def _induction_overrun(

@@ -29,7 +29,9 @@ class Intolerance:
 
     def message(self, why: str) -> str:
         if self.row is not None:
-            return f"Recorded intolerance of {self.listed} (patient.intolerances): {self.row.message}"
+            return (
+                f"Recorded intolerance of {self.listed} (patient.intolerances): {self.row.message}"
+            )
         return (
             f"Recorded intolerance of {self.drug} (patient.intolerances): {self.drug} is not "
             f"dosed; {why}."
@@ -48,7 +50,9 @@ def intolerances_barring(
         if rule.when != "intolerant" or rule.effect != "review" or region not in rule.regions:
             continue
         found.extend(
-            Intolerance(label.drug, listed, rule) for listed in rule.with_any if listed in intolerances
+            Intolerance(label.drug, listed, rule)
+            for listed in rule.with_any
+            if listed in intolerances
         )
     return tuple(found)
 
