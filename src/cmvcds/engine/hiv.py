@@ -162,7 +162,7 @@ def _no_prophylaxis(
         return f"{head}; {art}; no CD4 count given"
     count = f"CD4 {int(latest.value)} cells/µL on {latest.date}"
     if latest.value >= cutoff:
-        return f"{head}; {art}, {count}"
+        return f"{head}; {art}; {count}"
     if retinitis:
         return f"{head}; {art}; {count} is below it"
     return f"{head}; {art}; {count} is below it: dilated fundoscopy to look for retinitis"
