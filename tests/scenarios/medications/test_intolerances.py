@@ -372,7 +372,7 @@ def test_hiv_sight_threatening_lesion_keeps_the_tolerated_intravitreal_drug(
          "not on ART: start ART (see its alert); CD4 30 cells/µL on 2026-03-09 is below it",
          "dilated fundoscopy"),
         # on ART, CD4 above the cut-off
-        ({"on_art": True}, 180, "on ART, CD4 180 cells/µL on 2026-03-09", "below"),
+        ({"on_art": True}, 180, "; on ART; CD4 180 cells/µL on 2026-03-09", "below"),
         # on ART, CD4 low, no retinitis known: screen the eyes
         ({"on_art": True}, 40,
          "on ART; CD4 40 cells/µL on 2026-03-09 is below it: dilated fundoscopy", "start ART"),
