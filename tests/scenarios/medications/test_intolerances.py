@@ -477,3 +477,13 @@ def test_a_running_course_of_a_drug_not_tolerated_is_flagged(knowledge: Knowledg
     assert decision(document, "antiviral-treatment")["outcome"] == "specialist_review"
     assert regimens(document) == []
     assert codes(document, "drug-intolerance")
+
+
+def test_an_intolerance_no_rule_reads_is_said(knowledge: Knowledge) -> None:
+    """Nothing accepted is dropped without a word: tacrolimus (no CMV drug, named by no label
+    row) is reported; probenecid (the cidofovir label's hypersensitivity row reads it) is not."""
+    document = run(knowledge, changed(PREGNANCY, intolerances=["tacrolimus", "probenecid"]))
+    note = document["findings"]["intolerances_not_read"]
+    assert "tacrolimus" in note and "probenecid" not in note
+    assert decision(document, "valacyclovir-prevention")["outcome"] == "recommended"
+    assert "intolerances_not_read" not in run(knowledge, PREGNANCY)["findings"]

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.drugs import DrugLabel, Interaction
 
-__all__ = ["Intolerance", "intolerance_names", "intolerances_barring", "not_tolerated"]
+__all__ = [
+    "Intolerance",
+    "intolerance_names",
+    "intolerances_barring",
+    "not_tolerated",
+    "unread_intolerances",
+]
 
 
 @dataclass(frozen=True)
@@ -76,3 +82,24 @@ def intolerance_names(barring: tuple[Intolerance, ...]) -> str:
     return ", ".join(
         i.listed if i.row is None else f"{i.listed} (cross-reacts with {i.drug})" for i in barring
     )
+
+
+def unread_intolerances(knowledge: Knowledge, intolerances: tuple[str, ...]) -> tuple[str, ...]:
+    """The listed drugs no rule reads: not a drug the pack doses, and named by no label row as a
+    drug whose intolerance matters (cidofovir: probenecid, sulfa drugs; the prodrug pair). The
+    assessment says so, rather than drop them without a word."""
+    if not intolerances:
+        return ()
+    read = knowledge.derived(_read_intolerances)
+    return tuple(drug for drug in intolerances if drug not in read)
+
+
+def _read_intolerances(knowledge: Knowledge) -> frozenset[str]:
+    """The drugs a recorded intolerance of changes an answer: every dosed drug and every drug an
+    intolerance row names, read once per pack."""
+    read: set[str] = set()
+    for name in knowledge.names_of(DrugLabel):
+        label = knowledge.table(name, DrugLabel)
+        read.add(label.drug)
+        read.update(d for r in label.interactions if r.when == "intolerant" for d in r.with_any)
+    return frozenset(read)
