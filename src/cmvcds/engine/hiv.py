@@ -155,8 +155,12 @@ def _no_prophylaxis(
     prevention (US HIV OI guideline), whatever the count today."""
     head = "no primary CMV prophylaxis with valganciclovir in HIV: the prevention is ART that keeps CD4 above"
     head += f" {int(cutoff)} cells/µL"
-    art = {True: "on ART", False: "not on ART: start ART (see its alert)"}.get(
-        on_art, "ART not stated: start ART if not on it"
+    art = (
+        "on ART"
+        if on_art is True
+        else "not on ART: start ART (see its alert)"
+        if on_art is False
+        else "ART not stated: start ART if not on it"
     )
     if latest is None or latest.value is None:
         return f"{head}; {art}; no CD4 count given"
