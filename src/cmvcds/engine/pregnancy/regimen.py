@@ -7,8 +7,12 @@ from datetime import date
 from cmvcds.domain.case import Case
 from cmvcds.domain.results import PathwayResult, Regimen
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome
-from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
-from cmvcds.engine.monitoring.dose import dose_alerts
+from cmvcds.engine.dosing import (
+    PrescribedDose,
+    check_dose,
+    dose_patient_from_case,
+    recommend_dose,
+)
 from cmvcds.knowledge import Knowledge
 
 __all__ = ["course_start", "dose_in_force", "valacyclovir_regimen"]
@@ -60,17 +64,27 @@ def dose_in_force(
                 "(therapy dose_mg, every_h), so it cannot be compared with the protocol dose (A3)."
             )
             continue
-        for alert in dose_alerts(entry, patient, knowledge, indication):
-            if alert.code in (AlertCode.DOSE_BELOW_TARGET, AlertCode.DOSE_ABOVE_TARGET):
-                reasons.append(
-                    f"Valacyclovir in force since {entry.start}: {alert.message} Give the "
-                    "protocol dose (A3)."
-                )
+        order = PrescribedDose(
+            drug=entry.drug,
+            indication=indication,
+            dose_mg=entry.dose_mg,
+            dose_mg_per_kg=entry.dose_mg_per_kg,
+            every_h=entry.every_h,
+            route=entry.route,
+        )
+        for alert in check_dose(order, patient, knowledge).alerts:
+            if alert.code not in _DOSE_CODES:
+                continue  # the recommendation's own alerts are the decision's already
+            reasons.append(
+                f"Valacyclovir in force since {entry.start}: {alert.message} Give the "
+                "protocol dose (A3)."
+            )
             if alert not in result.alerts:
                 result.alerts.append(alert)
     return tuple(reasons)
 
 
+_DOSE_CODES = (AlertCode.DOSE_BELOW_TARGET, AlertCode.DOSE_ABOVE_TARGET)
 _PROTOCOL = frozenset({Indication.PREGNANCY_PREVENTION.value, Indication.FETAL_TREATMENT.value})
 
 #: Why no regimen when the patient does not tolerate valacyclovir (probe9 finding 1).
