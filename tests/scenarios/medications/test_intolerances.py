@@ -487,3 +487,19 @@ def test_an_intolerance_no_rule_reads_is_said(knowledge: Knowledge) -> None:
     assert "tacrolimus" in note and "probenecid" not in note
     assert decision(document, "valacyclovir-prevention")["outcome"] == "recommended"
     assert "intolerances_not_read" not in run(knowledge, PREGNANCY)["findings"]
+
+
+def test_a_running_course_without_its_dose_is_flagged_too(knowledge: Knowledge) -> None:
+    """The monitoring pathway's running-course alert does not need the dose: probe9 vignette
+    p26 with valacyclovir already started (no dose recorded) and on the intolerance list."""
+    raw = changed(
+        PREGNANCY,
+        intolerances=["valacyclovir"],
+        therapy=[{"drug": "valacyclovir", "start": "2026-03-03"}],
+    )
+    document = run(knowledge, raw)
+    assert decision(document, "valacyclovir-prevention")["outcome"] == "specialist_review"
+    running = [a for a in codes(document, "drug-intolerance") if "is running" in a["message"]]
+    [alert] = running
+    assert alert["severity"] == "critical"
+    assert alert["message"].startswith("valacyclovir is running (since 2026-03-03)")
