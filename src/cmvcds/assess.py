@@ -151,4 +151,19 @@ def assess(
             f"The {case.context.value} case carries a pregnancy: the AIFA Law 648/96 valacyclovir "
             "assessment (prevention of fetal infection, in-utero treatment) was run as well."
         )
+    if case.patient.intolerances:
+        _intolerances_not_read(case, knowledge, merged)
     return Assessment(case.id, day, knowledge.stamp(), case.context, merged)
+
+
+def _intolerances_not_read(case: Case, knowledge: Knowledge, merged: PathwayResult) -> None:
+    """Say which listed intolerances no rule reads (probe9: nothing dropped without a word)."""
+    from cmvcds.engine.dosing.intolerance import unread_intolerances
+
+    unread = unread_intolerances(knowledge, case.patient.intolerances)
+    if unread:
+        merged.findings["intolerances_not_read"] = (
+            f"patient.intolerances lists {', '.join(unread)}: cmvcds recommends no such drug and "
+            "no label row names it, so it changes no decision here (every CMV antiviral on the "
+            "list is never dosed)."
+        )

@@ -120,6 +120,25 @@ def test_dose_valganciclovir_induction_at_crcl_55(client: TestClient) -> None:
     assert "valcyte-us-label" in body["citations"]
 
 
+def test_dose_of_a_drug_the_patient_does_not_tolerate(client: TestClient) -> None:
+    # probe9 finding 1: a drug on the patient's intolerance list is never dosed (the dosing
+    # engine's drug-intolerance alert); the same patient without it gets 450 mg twice daily.
+    patient = {"age_years": 60, "sex": "male", "weight_kg": 70, "height_cm": 175, "creatinine": 1.4,
+               "intolerances": ["valganciclovir"]}  # fmt: skip
+    body = client.post(
+        "/api/v1/dose",
+        json={"drug": "valganciclovir", "indication": "induction", "patient": patient},
+    ).json()
+    assert body["outcome"] == "specialist_review" and body["regimen"] is None
+    assert [a["code"] for a in body["alerts"]] == ["drug-intolerance"]
+    unknown = {**patient, "intolerances": ["no-such-drug"]}
+    response = client.post(
+        "/api/v1/dose",
+        json={"drug": "valganciclovir", "indication": "induction", "patient": unknown},
+    )
+    assert response.status_code == 422 and "patient.intolerances[0]" in response.text
+
+
 def test_dose_from_a_case(client: TestClient) -> None:
     response = client.post(
         "/api/v1/dose",

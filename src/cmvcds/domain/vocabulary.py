@@ -63,6 +63,7 @@ class AlertCode(StrEnum):
     AMNIOCENTESIS_TOO_EARLY = "amniocentesis-too-early"
     LATE_TRANSMISSION_POSSIBLE = "late-transmission-possible"
     DRUG_INTERACTION = "drug-interaction"
+    DRUG_INTOLERANCE = "drug-intolerance"
     ASSAY_MISMATCH = "assay-mismatch"
     EARLY_RISE_EXPECTED = "early-rise-expected"
     REDUCE_IMMUNOSUPPRESSION = "reduce-immunosuppression"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from decimal import Decimal
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Missing, PathwayResult
@@ -25,6 +26,7 @@ from cmvcds.engine.transplant.common import (
     add_alert,
     current_course,
     give,
+    not_given,
     regimen,
     tables,
 )
@@ -92,7 +94,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
     )
     prophylaxis.rule("H2")
     prophylaxis.because(
-        "no primary CMV prophylaxis with valganciclovir in HIV: ART keeps CD4 above the cut-off",
+        _no_prophylaxis(cd4[-1] if cd4 else None, on_art, h.cd4_cutoff_per_ul.value, has_retinitis),
         (h.cd4_cutoff_per_ul, "CD4 cut-off"),
     )
     prophylaxis.done(Outcome.NOT_INDICATED)
@@ -145,6 +147,31 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
     return result
 
 
+def _no_prophylaxis(
+    latest: Observation | None, on_art: bool | None, cutoff: Decimal, retinitis: bool
+) -> str:
+    """Rule H2 in this patient's facts (probe9 finding 10: "ART keeps CD4 above the cut-off" was
+    printed for a patient with CD4 30 not on ART). ART that keeps CD4 above the cut-off is the
+    prevention (US HIV OI guideline), whatever the count today."""
+    head = "no primary CMV prophylaxis with valganciclovir in HIV: the prevention is ART that keeps CD4 above"
+    head += f" {int(cutoff)} cells/µL"
+    art = (
+        "on ART"
+        if on_art is True
+        else "not on ART: start ART (see its alert)"
+        if on_art is False
+        else "ART not stated: start ART if not on it"
+    )
+    if latest is None or latest.value is None:
+        return f"{head}; {art}; no CD4 count given"
+    count = f"CD4 {int(latest.value)} cells/µL on {latest.date}"
+    if latest.value >= cutoff:
+        return f"{head}; {art}; {count}"
+    if retinitis:
+        return f"{head}; {art}; {count} is below it"
+    return f"{head}; {art}; {count} is below it: dilated fundoscopy to look for retinitis"
+
+
 def _neurological(case: Case, on: date, t: Tables, plan: Plan, organs: list[str]) -> None:
     plan.rule("H9")
     plan.because(
@@ -152,6 +179,8 @@ def _neurological(case: Case, on: date, t: Tables, plan: Plan, organs: list[str]
         (t.hiv.neurological_organs, "neurological CMV disease"),
     )
     for drug in ("ganciclovir", "foscarnet"):
+        if not_given(plan, case, drug):
+            continue
         regimen(
             plan.result,
             case,
@@ -312,10 +341,16 @@ def _induction(
             )
     if start < on:
         plan.because(f"induction running since {start}: continue to day {days} ({stop})")
+    barred: tuple[str, ...] = ()
     if intravitreal:
         for row in h.intravitreal:
             plan.cite(row, f"intravitreal {row.drug} dose")
         plan.because(f"{intravitreal_summary(plan.knowledge)} (H3)")
+        barred = tuple(
+            r.drug
+            for r in h.intravitreal
+            if not_given(plan, case, r.drug, f"intravitreal {r.drug}")
+        )
     _valganciclovir(
         case,
         on,
@@ -326,7 +361,7 @@ def _induction(
         start=start,
     )
     if intravitreal:
-        plan.result.regimens.extend(intravitreal_regimens(plan.knowledge, start))
+        plan.result.regimens.extend(intravitreal_regimens(plan.knowledge, start, barred))
 
 
 def _induction_overrun(

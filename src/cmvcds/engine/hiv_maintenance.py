@@ -19,7 +19,7 @@ from decimal import Decimal
 from cmvcds.domain.case import Case
 from cmvcds.domain.vocabulary import Indication, Outcome
 from cmvcds.engine.monitoring import current_weight, fired_rules, therapy_courses
-from cmvcds.engine.transplant.common import Plan, Therapy, regimen
+from cmvcds.engine.transplant.common import Plan, Therapy, not_given, regimen
 
 __all__ = ["continue_maintenance"]
 
@@ -63,10 +63,11 @@ def continue_maintenance(
         route=running.route,
     )
     if chosen is None:
-        plan.because(
-            f"the dosing engine gives no maintenance dose of {drug} for this patient "
-            f"({outcome.value}); see its alerts"
-        )
+        if not not_given(plan, case, drug):
+            plan.because(
+                f"the dosing engine gives no maintenance dose of {drug} for this patient "
+                f"({outcome.value}); see its alerts"
+            )
         plan.done(Outcome.SPECIALIST_REVIEW)
         return True
     reduce = [rule for rule, _ in fired if rule.effect == "reduce"]

@@ -18,7 +18,7 @@ from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
 from cmvcds.engine.medications import immunosuppressive
 from cmvcds.engine.transplant import treatment_decision
-from cmvcds.engine.transplant.common import Plan, add_alert, regimen, tables
+from cmvcds.engine.transplant.common import Plan, add_alert, not_given, regimen, tables
 from cmvcds.knowledge import Knowledge
 
 __all__ = ["evaluate_immunocompetent", "evaluate_immunocompromised"]
@@ -85,14 +85,15 @@ def evaluate_immunocompetent(
             population="other",
             route="iv",
         )
-        plan.because(
-            "suggested if treated: IV ganciclovir"
-            + (
-                ""
-                if outcome is Outcome.RECOMMENDED
-                else f" (no dose from the dosing engine: {outcome.value})"
+        if outcome is Outcome.RECOMMENDED or not not_given(plan, case, "ganciclovir"):
+            plan.because(
+                "suggested if treated: IV ganciclovir"
+                + (
+                    ""
+                    if outcome is Outcome.RECOMMENDED
+                    else f" (no dose from the dosing engine: {outcome.value})"
+                )
             )
-        )
         plan.done(Outcome.SPECIALIST_REVIEW)
         return result
     plan.rule("I1")

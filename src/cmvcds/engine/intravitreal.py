@@ -37,6 +37,7 @@ class _Injection:
     dose_mg: float
     schedule: str
     course: str  # "1–4 injections over 7–10 days"
+    alone: str  # the schedule without "(or foscarnet: one of the two)", when the other is barred
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,11 @@ def _intravitreal(knowledge: Knowledge) -> _Intravitreal:
             f"{row.injections_low}–{row.injections_high} injections over "
             f"{row.over_days_low}–{row.over_days_high} days"
         )
-        schedule = (
+        alone = (
             f"{_mg(row.dose_mg)} mg in {_mg(row.volume_ml)} mL per intravitreal injection, {course}"
-            + (f" (or {alternative}: one of the two)" if alternative else "")
         )
-        injections.append(_Injection(row, float(row.dose_mg), schedule, course))
+        schedule = alone + (f" (or {alternative}: one of the two)" if alternative else "")
+        injections.append(_Injection(row, float(row.dose_mg), schedule, course, alone))
     return _Intravitreal(_summary(rows), tuple(injections))
 
 
@@ -77,8 +78,14 @@ def intravitreal_summary(knowledge: Knowledge) -> str:
     return knowledge.derived(_intravitreal).summary
 
 
-def intravitreal_regimens(knowledge: Knowledge, start: date) -> tuple[Regimen, ...]:
-    """One intravitreal induction regimen per row, starting with the systemic induction."""
+def intravitreal_regimens(
+    knowledge: Knowledge, start: date, barred: tuple[str, ...] = ()
+) -> tuple[Regimen, ...]:
+    """One intravitreal induction regimen per row, starting with the systemic induction; none for
+    a ``barred`` drug (a recorded intolerance, which the caller words), and then no "or" to it."""
+    injections = [
+        i for i in knowledge.derived(_intravitreal).injections if i.row.drug not in barred
+    ]
     return tuple(
         Regimen(
             drug=i.row.drug,
@@ -87,12 +94,12 @@ def intravitreal_regimens(knowledge: Knowledge, start: date) -> tuple[Regimen, .
             every_h=None,
             route="intravitreal",
             citations=i.row.citations,
-            schedule=i.schedule,
+            schedule=i.alone if barred else i.schedule,
             start=start,
             stop_rule=(
                 f"{i.course} from {start}, beside the systemic induction; the ophthalmologist "
                 "sets the number (H3)"
             ),
         )
-        for i in knowledge.derived(_intravitreal).injections
+        for i in injections
     )

@@ -64,6 +64,11 @@ class DosePatient(_Closed):
     creatinine: float | None = Field(default=None, gt=0)
     creatinine_unit: Literal["mg/dL", "umol/L"] = "mg/dL"
     dialysis: Literal["none", "hemodialysis", "peritoneal", "crrt"] | None = None
+    intolerances: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Drugs the patient does not tolerate (INN): never dosed (drug-intolerance).",
+    )
 
 
 class DoseRequest(_Closed):

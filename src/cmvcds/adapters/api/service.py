@@ -97,7 +97,15 @@ class Clinic:
 
     def patient_case(self, patient: dict[str, Any]) -> Case:
         """A minimal case from the calculator's patient fields (as ``cmvcds dose`` flags)."""
-        fields = {"age_years", "sex", "weight_kg", "height_cm", "dialysis", "birth_date"}
+        fields = {
+            "age_years",
+            "sex",
+            "weight_kg",
+            "height_cm",
+            "dialysis",
+            "birth_date",
+            "intolerances",
+        }
         today = self.today().isoformat()
         raw: dict[str, Any] = {
             "id": "dose-calculator",

@@ -58,6 +58,7 @@ MONITOR_ALERTS = (
     "high-drug-exposure",
     "renal-exclusion",
     "drug-interaction",
+    "drug-intolerance",
     "weight-out-of-date",
     "contradictory-input",
 )

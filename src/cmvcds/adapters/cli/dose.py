@@ -102,6 +102,13 @@ def dose(
         list[str] | None,
         typer.Option("--co-medication", help="A co-medication (INN); repeat for more."),
     ] = None,
+    intolerance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--intolerance",
+            help="A drug the patient does not tolerate (INN); repeat for more. Never dosed.",
+        ),
+    ] = None,
     birth_weight_for_ga: Annotated[
         str | None,
         typer.Option("--birth-weight-for-ga", help="low or appropriate (infants < 1 year)."),
@@ -152,9 +159,13 @@ def dose(
             "hemoglobin": (hemoglobin, "g/dL"),
             "urine_protein": (urine_protein, "mg/dL"),
         }
-        parsed = parse_case(
-            _with_flags(raw, flags, observations, organ, today()), knowledge, today=today()
-        )
+        data = _with_flags(raw, flags, observations, organ, today())
+        if intolerance:
+            listed = data["patient"].get("intolerances") or []
+            data["patient"]["intolerances"] = list(
+                dict.fromkeys([*listed, *(d.strip().lower() for d in intolerance)])
+            )
+        parsed = parse_case(data, knowledge, today=today())
         patient = dose_patient_from_case(parsed, parsed.assessed_on)
         if co_medication:
             medications = (*patient.co_medications, *(m.strip().lower() for m in co_medication))

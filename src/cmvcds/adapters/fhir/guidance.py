@@ -29,6 +29,7 @@ ISSUE_ALERTS = frozenset(
         "high-drug-exposure",
         "renal-exclusion",
         "drug-interaction",
+        "drug-intolerance",
         "neutropenia",
         "thrombocytopenia",
         "anemia",

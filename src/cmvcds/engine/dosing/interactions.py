@@ -50,6 +50,7 @@ def active_interactions(
         rule
         for rule in label.interactions
         if region in rule.regions
+        and rule.effect != "review"  # an intolerance row: ``intolerance.intolerances_barring``
         and fires(rule)
         and (not rule.only_with or taken.intersection(rule.only_with))
     ]

@@ -3,7 +3,9 @@
 The steps, each recorded in ``reasons`` for the pharmacist:
 
 1. the label rows of the drug for the indication and region (``--regimen``/``--route`` choose
-   among alternatives); no row → ``not_indicated``;
+   among alternatives); no row → ``not_indicated``; a drug on the patient's intolerance list, or
+   one its label says cross-reacts with a drug on it → ``specialist_review`` with a
+   ``drug-intolerance`` alert (``intolerance``; never dosed, in every pathway);
 2. the row for this patient's population (organ, age, weight, sex); none → ``specialist_review``
    (outside the label), ``not_indicated`` (a regimen for the other sex: pregnancy), or
    ``insufficient_data`` naming what is missing; then the exclusions of the protocol the row
@@ -29,6 +31,7 @@ from cmvcds.domain.memo import per_subject
 from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.interactions import active_interactions, interaction_message
+from cmvcds.engine.dosing.intolerance import intolerances_barring
 from cmvcds.engine.dosing.patient import DosePatient
 from cmvcds.engine.dosing.protocol import protocol_exclusions
 from cmvcds.engine.dosing.result import DoseRegimen, DoseResult, RenalResult, schedule_wording
@@ -307,6 +310,8 @@ class _Work:
                 f"{self.indication.value}."
             )
             return self.result(Outcome.NOT_INDICATED)
+        if self.patient.intolerances and self._intolerant():
+            return self.result(Outcome.SPECIALIST_REVIEW)
         row = self._for_patient(rows)
         if row is None:
             if self.not_for_patient:
@@ -721,6 +726,19 @@ class _Work:
                 self.reasons.append(check.message)
                 outcome = Outcome.SPECIALIST_REVIEW
         return outcome
+
+    def _intolerant(self) -> bool:
+        """A recorded intolerance of the drug, or of a drug its label says cross-reacts with it:
+        not dosed, a ``drug-intolerance`` alert naming it (probe9 finding 1)."""
+        barring = intolerances_barring(self.label, self.patient.intolerances, self.region)
+        for intolerance in barring:
+            fact: Fact = intolerance.row if intolerance.row is not None else self.policy
+            what = "recorded intolerance" if intolerance.row is None else intolerance.row.id
+            self.cite(fact, f"{self.label.drug}: {what}")
+            message = intolerance.message(self.policy.intolerance)
+            self.reasons.append(message)
+            self.alert("drug-intolerance", "critical", message, fact.citations)
+        return bool(barring)
 
     def _interactions(self) -> Outcome | None:
         outcome: Outcome | None = None

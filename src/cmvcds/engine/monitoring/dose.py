@@ -12,6 +12,7 @@ from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import (
     AlertCode,
     Indication,
+    Severity,
 )
 from cmvcds.engine.dosing import (
     DosePatient,
@@ -23,6 +24,8 @@ from cmvcds.engine.dosing import (
     recommend_dose,
     running_course_alerts,
 )
+from cmvcds.engine.dosing.intolerance import intolerance_names, not_tolerated
+from cmvcds.engine.dosing.recommend import dosing_policy
 from cmvcds.engine.monitoring.common import CODE_ALERT, plain, pregnancy_protocol_course
 from cmvcds.engine.monitoring.courses import Course
 from cmvcds.errors import CmvcdsError, InputError
@@ -82,12 +85,43 @@ def course_interactions(
     """The label's interaction rows that the running course meets, whatever its dose or
     indication: another antiviral course counts (maribavir with ganciclovir or valganciclovir,
     LIVTENCITY US PI §5.1, §7.1), as do the ``medications`` courses running today."""
+    _not_tolerated(result, knowledge, course, patient)
     if f"drug_{course.drug}" not in knowledge.tables:
         return
     for rule, alert in running_course_alerts(drug_label(knowledge, course.drug), patient):
         result.cite(rule, f"{course.drug} interaction {rule.id}")
         if alert not in result.alerts:
             result.alerts.append(alert)
+
+
+def _not_tolerated(
+    result: PathwayResult, knowledge: Knowledge, course: Course, patient: DosePatient
+) -> None:
+    """A running course of a drug the intolerance list bars (itself, or a drug its label says
+    cross-reacts): one critical ``drug-intolerance`` alert, whether or not its dose is recorded
+    (probe9 finding 1; the dose check leaves this alert to it)."""
+    barring = not_tolerated(knowledge, patient.intolerances, course.drug)
+    if not barring:
+        return
+    policy = knowledge.derived(dosing_policy)
+    citations: list[str] = []
+    for intolerance in barring:
+        fact = intolerance.row if intolerance.row is not None else policy
+        citations += [
+            c
+            for c in result.cite(fact, f"{course.drug}: recorded intolerance")
+            if c not in citations
+        ]
+    alert = Alert(
+        AlertCode.DRUG_INTOLERANCE,
+        Severity.CRITICAL,
+        f"{course.drug} is running (since {course.start}) although the patient's "
+        f"intolerance list names {intolerance_names(barring)}: stop it, or confirm with a "
+        f"specialist; {policy.intolerance}.",
+        tuple(citations),
+    )
+    if alert not in result.alerts:
+        result.alerts.append(alert)
 
 
 def dose_alerts(
@@ -128,7 +162,8 @@ def _patient_dose_alerts(
     return tuple(
         a
         for a in verdict.alerts
-        if a.code not in CODE_ALERT.values() and a.code != AlertCode.DRUG_INTERACTION
+        if a.code not in CODE_ALERT.values()
+        and a.code not in (AlertCode.DRUG_INTERACTION, AlertCode.DRUG_INTOLERANCE)
     )
 
 

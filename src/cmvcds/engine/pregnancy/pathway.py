@@ -47,7 +47,7 @@ from cmvcds.engine.pregnancy.prevention import (
     exclusion_outcome,
     indication_for_prevention,
 )
-from cmvcds.engine.pregnancy.regimen import course_start, valacyclovir_regimen
+from cmvcds.engine.pregnancy.regimen import course_start, dose_in_force, valacyclovir_regimen
 from cmvcds.engine.pregnancy.tables import PregnancyTables, pregnancy_tables
 from cmvcds.knowledge import Knowledge
 
@@ -313,6 +313,7 @@ class _Evaluation:
             *indication.reasons,
             "No exclusion criterion applies (A7).",
             *self._dose_notes(),
+            *dose_in_force(self.case, on, Indication.PREGNANCY_PREVENTION, self.knowledge, result),
         )
         result.decisions.append(
             Decision(
@@ -459,6 +460,7 @@ class _Evaluation:
             "Treat until delivery; it may follow a prevention course (A6).",
         ]
         reasons += self._dose_notes()
+        reasons += dose_in_force(self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result)
         citations = _union(citations, regimen.citations)
         self._decide(fetal, Outcome.RECOMMENDED, reasons, citations, (*rules, "A3", "A9"))
         result.regimens.append(regimen)

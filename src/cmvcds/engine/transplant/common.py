@@ -34,8 +34,9 @@ from cmvcds.domain.vocabulary import (
     ScheduleEvent,
     Severity,
 )
+from cmvcds.engine.dosing.intolerance import intolerance_names, not_tolerated
 from cmvcds.engine.dosing.patient import dose_patient_from_case
-from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.dosing.recommend import dosing_policy, recommend_dose
 from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.dose import treatment_dose
 from cmvcds.engine.monitoring.schedule import planned_days
@@ -461,12 +462,39 @@ def give(
         regimen_name=regimen_name,
     )
     if chosen is None:
+        if not_given(plan, case, drug):
+            return Outcome.SPECIALIST_REVIEW
         plan.because(
             f"the dosing engine gives no {indication.value} dose of {drug} for this patient ({outcome.value}); "
             "see its alerts"
         )
         return Outcome.SPECIALIST_REVIEW
     return Outcome.RECOMMENDED
+
+
+def not_given(plan: Plan, case: Case, drug: str, what: str | None = None) -> bool:
+    """Whether a recorded intolerance bars ``drug`` (the dosing engine then gives no dose): the
+    plan then says so, naming it, with the dosing engine's ``drug-intolerance`` alert (raised
+    here too for a drug it does not dose, e.g. an intravitreal injection; probe9 finding 1)."""
+    barring = not_tolerated(plan.knowledge, case.patient.intolerances, drug)
+    if not barring:
+        return False
+    policy = plan.knowledge.derived(dosing_policy)
+    for intolerance in barring:
+        fact: Cited = intolerance.row if intolerance.row is not None else policy
+        plan.cite(fact, f"{drug}: recorded intolerance")
+        add_alert(
+            plan.result,
+            AlertCode.DRUG_INTOLERANCE,
+            Severity.CRITICAL,
+            intolerance.message(policy.intolerance),
+            fact.citations,
+        )
+    plan.because(
+        f"{what or drug} is not given: recorded intolerance of {intolerance_names(barring)}; "
+        f"{policy.intolerance} (see the drug-intolerance alert)"
+    )
+    return True
 
 
 def schedule_monitoring(

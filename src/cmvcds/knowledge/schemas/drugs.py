@@ -297,12 +297,14 @@ class Check(Interval, Fact):
 
 
 class Interaction(Fact):
-    """A co-medication rule: ``dose`` replaces the dose; ``exclude`` refuses; ``warn`` alerts."""
+    """A co-medication rule: ``dose`` replaces the dose; ``exclude`` refuses; ``warn`` alerts;
+    ``review`` (intolerance rows only: a cross-reacting drug the label names) leaves the drug to a
+    specialist, as the patient's recorded intolerance of the drug itself does."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     with_any: tuple[str, ...] = Field(min_length=1)
     only_with: tuple[str, ...] = ()
-    effect: Literal["dose", "exclude", "warn"]
+    effect: Literal["dose", "exclude", "warn", "review"]
     severity: Literal["info", "warning", "critical"] = "warning"
     message: str
     dose_mg: Decimal | None = Field(default=None, gt=0)
@@ -320,6 +322,8 @@ class Interaction(Fact):
     def _dose_given(self) -> "Interaction":
         if self.effect == "dose" and (self.dose_mg is None or self.every_h is None):
             raise ValueError(f"{self.id}: a dose interaction needs dose_mg and every_h")
+        if self.effect == "review" and self.when != "intolerant":
+            raise ValueError(f"{self.id}: a review row is an intolerance row (when: intolerant)")
         return self
 
 
@@ -516,3 +520,5 @@ class DosingPolicy(Fact):
     overdose_severity: tuple[OverdoseSeverity, ...] = Field(min_length=1)
     oral_solution_ml_decimals: int
     dipstick_mg_dl: dict[str, Decimal]
+    intolerance: str
+    """Why a drug on the patient's intolerance list is never dosed (the refusal's wording)."""
