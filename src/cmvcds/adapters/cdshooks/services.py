@@ -56,6 +56,7 @@ MONITOR_ALERTS = (
     "drug-interaction",
     "weight-out-of-date",
     "contradictory-input",
+    "implausible-input",
 )
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 #: Laboratory reports whose results are contained Observations (Italian FSE, many LIS exports).
