@@ -893,9 +893,27 @@ class _Work:
             self.renal = RenalResult(self.renal.clearance, band_text, self.renal.crcl_ml_min)
         dose_mg_per_kg = band.dose_mg_per_kg
         every_h = band.every_h
+        capped = ""
+        dose_mg_per_kg_given = None
         if dose_mg_per_kg is not None:
             assert weight is not None
             dose_mg = dose_mg_per_kg * weight
+            cap = band.max_dose
+            if cap is not None and dose_mg > cap.mg:
+                self.cite(cap, f"{self.label.drug} largest single dose")
+                capped = (
+                    f" is above the largest single dose of the label, {_plain(cap.mg)} mg "
+                    f"({_source(cap)}): {_plain(cap.mg)} mg"
+                )
+                self.alert(
+                    "implausible-input",
+                    "warning",
+                    f"{_plain(dose_mg_per_kg)} mg/kg × {weight} kg = {_plain(dose_mg)} mg"
+                    f"{capped} is given instead. Check the weight: a per-kg dose above the "
+                    "label's largest dose is never given.",
+                    cap.citations,
+                )
+                dose_mg, dose_mg_per_kg_given = cap.mg, dose_mg_per_kg
         else:
             assert band.dose_mg is not None
             dose_mg = band.dose_mg
@@ -913,7 +931,9 @@ class _Work:
         formulation = printed.formulation
         volume = self._volume(dose_mg, formulation)
         dose_text = f"{_plain(dose_mg)} mg"
-        if dose_mg_per_kg is not None:
+        if dose_mg_per_kg_given is not None:
+            dose_text = f"{_plain(dose_mg_per_kg_given)} mg/kg × {weight} kg{capped}"
+        elif dose_mg_per_kg is not None:
             dose_text = f"{_plain(dose_mg_per_kg)} mg/kg × {weight} kg = {dose_text}"
         self.reasons.append(f"{band_text}: {dose_text} {schedule} ({printed.source}).")
         then = None
@@ -934,7 +954,7 @@ class _Work:
             doses_per_week=per_week,
             band=band_text,
             citations=printed.citations,
-            dose_mg_per_kg=dose_mg_per_kg,
+            dose_mg_per_kg=None if dose_mg_per_kg_given is not None else dose_mg_per_kg,
             formulation=formulation.id if formulation else None,
             oral_solution_ml=volume,
             administration=row.administration,
