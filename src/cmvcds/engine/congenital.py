@@ -542,18 +542,18 @@ def _course_over(
 
 def _weight_on(case: Case, day: date) -> tuple[Decimal | None, str]:
     """The weight at the start of treatment ``day`` and when it was weighed, in words: the latest
-    weight on or before ``day``, else the birth weight (weighed before any start), else the
-    current ``patient.weight_kg`` when the start is the assessment date, else the earliest weight
+    weight on or before ``day``, else the current ``patient.weight_kg`` when the start is the
+    assessment date, else the birth weight (weighed before any start), else the earliest weight
     after the start, named as such (probe8 S2: the current 0.62 kg was called the weight "at
     the start" of a course begun months earlier at 3.2 kg)."""
     weights = [o for o in case.results("weight") if o.value is not None]
     before = [o for o in weights if o.date <= day]
     if before:
-        return before[-1].value, f"at the start (weighed {before[-1].date})"
-    if case.congenital is not None and case.congenital.birth_weight_kg is not None:
-        return case.congenital.birth_weight_kg, "at the start (birth weight)"
+        return before[-1].value, "at the start"
     if case.patient.weight_kg is not None and day >= case.assessed_on:
         return case.patient.weight_kg, "at the start"
+    if case.congenital is not None and case.congenital.birth_weight_kg is not None:
+        return case.congenital.birth_weight_kg, "at the start"  # weighed at birth, before it
     if weights:
         return weights[0].value, f"on {weights[0].date}, the first weight after the start ({day})"
     if case.patient.weight_kg is not None:

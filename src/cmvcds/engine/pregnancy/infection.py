@@ -76,6 +76,9 @@ class MaternalInfection(NamedTuple):
     missing: tuple[Missing, ...] = ()
     alerts: tuple[Alert, ...] = ()
     rules: tuple[str, ...] = ()
+    #: a low or intermediate IgG avidity of a seroconversion, in words (I-14: it does not
+    #: narrow the onset window; the boundary alert names it)
+    avidity: str | None = None
 
 
 class PeriodBounds(NamedTuple):
@@ -298,6 +301,10 @@ def _classify(
         dated = _avidity_in_window(window, after, last, avidity_days)
         if isinstance(dated, MaternalInfection):
             return dated
+        if isinstance(dated, str):  # low or intermediate: named where the dating is doubted
+            return MaternalInfection(
+                "primary", (reason,), "seroconversion", window, first, avidity=dated
+            )
         window, note = dated
         return MaternalInfection(
             "primary", (reason, note), "seroconversion", window, first, rules=("I-14",)
@@ -383,21 +390,20 @@ def _classify(
 
 def _avidity_in_window(
     window: OnsetWindow, avidity: list[Observation], last_negative: date, days: int
-) -> tuple[OnsetWindow, str] | MaternalInfection:
+) -> tuple[OnsetWindow, str] | MaternalInfection | str:
     """Rule I-14: the IgG avidity of a seroconversion (``avidity``: the results on or after the
     first positive IgG, in date order). A high avidity ends the window ``days`` before its
-    sample (or contradicts the last negative IgG); a low or intermediate one is named only."""
+    sample (the window and a reason), or contradicts the last negative IgG (a contradictory
+    infection); a low or intermediate one does not narrow it (its description, for the alert)."""
     high = next((o for o in avidity if o.result == "high"), None)
     if high is None:
         shown = avidity[0]
         if shown.result == "low":
-            return window, (
-                f"IgG avidity low on {shown.date}: consistent with an infection within about "
-                f"{days} days before it; it does not narrow the seroconversion window (I-14)."
+            return (
+                f"the IgG avidity low on {shown.date} is consistent with an infection within "
+                f"about {days} days before it but does not exclude an earlier onset"
             )
-        return window, (
-            f"IgG avidity {shown.result} on {shown.date}: it does not date the infection (I-14)."
-        )
+        return f"the IgG avidity {shown.result} on {shown.date} does not date the infection"
     bound = high.date - timedelta(days=days)
     if window.earliest is not None and bound < window.earliest:
         return _contradictory(

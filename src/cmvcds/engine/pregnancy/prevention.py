@@ -166,9 +166,8 @@ def indication_for_prevention(
                 f"{window_start}) cannot be excluded. It counts as within the window (I-2.3) and prevention is "
                 "indicated; a preconceptional infection would be outside the indication (A2). Review the dating "
                 + (
-                    "with the specialist (earlier stored samples, symptoms; the IgG avidity given "
-                    "does not place the onset before the window, I-14)."
-                    if "I-14" in infection.rules
+                    f"with the specialist (earlier stored samples, symptoms; {infection.avidity}, I-14)."
+                    if infection.avidity is not None
                     else "with the specialist (earlier stored samples, avidity, symptoms)."
                 ),
                 limit_rule.citations,
