@@ -79,9 +79,16 @@ def test_cli_refuses_an_infant_of_90_kg() -> None:
     assert INFANT_90KG in result.output
 
 
-@pytest.mark.parametrize(("field", "value"), [("weight_kg", True), ("weight_kg", "70"),
-                                              ("creatinine", False), ("age_years", "50"),
-                                              ("birth_date", 19700101)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("weight_kg", True),
+        ("weight_kg", "70"),
+        ("creatinine", False),
+        ("age_years", "50"),
+        ("birth_date", 19700101),
+    ],
+)
 def test_api_numbers_are_json_numbers(client: TestClient, field: str, value: Any) -> None:
     """``true`` was read as 1.0 kg (CrCl 0.83 mL/min, excluded) and "70" as 70 kg."""
     patient: dict[str, Any] = {"age_years": 50, "sex": "male", "weight_kg": 70, "creatinine": 1.5}

@@ -47,7 +47,11 @@ def _weight(ident: str, days_ago: int, kg: float) -> dict[str, Any]:
 
 
 def _searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r} for r in resources],
+    }
 
 
 def _request(last_kg: float) -> dict[str, Any]:
@@ -134,7 +138,12 @@ def _request(last_kg: float) -> dict[str, Any]:
         "hookInstance": "b5f9b7d2-8e33-4b0e-9f3f-2f0f3c1e9a01",
         "context": {"userId": "Practitioner/pr1", "patientId": "p1"},
         "prefetch": {
-            "patient": {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": birth},
+            "patient": {
+                "resourceType": "Patient",
+                "id": "p1",
+                "gender": "male",
+                "birthDate": birth,
+            },
             "observations": _searchset([*weights, urine]),
             "conditions": _searchset([condition]),
             "medications": _searchset([json.loads(order.model_dump_json(exclude_none=True))]),

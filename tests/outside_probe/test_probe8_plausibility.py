@@ -54,7 +54,13 @@ INFANT: dict[str, Any] = {
         {"date": "2026-11-14", "code": "weight", "value": 6.2, "unit": "kg"},
     ],
     "therapy": [
-        {"drug": "valganciclovir", "dose_mg": 51, "every_h": 12, "route": "oral", "start": "2026-07-19"}
+        {
+            "drug": "valganciclovir",
+            "dose_mg": 51,
+            "every_h": 12,
+            "route": "oral",
+            "start": "2026-07-19",
+        }
     ],
 }
 
@@ -328,7 +334,10 @@ def test_high_avidity_before_the_last_negative_is_contradictory(
 @pytest.mark.parametrize(
     ("avidity", "named"),
     [
-        ("low", "the IgG avidity low on 2026-02-20 is consistent with an infection within about 90 days"),
+        (
+            "low",
+            "the IgG avidity low on 2026-02-20 is consistent with an infection within about 90 days",
+        ),
         ("intermediate", "the IgG avidity intermediate on 2026-02-20 does not date the infection"),
         (None, "(earlier stored samples, avidity, symptoms)"),
     ],

@@ -154,7 +154,7 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         renal_observations=renal,
         pregnancy=case.pregnancy,
         weight_date=weighed.date if weighed is not None else None,
-        previous_weight=_previous(readings.get("weight", ()), weighed),
+        previous_weight=_previous(readings.get("weight", []), weighed),
     )
 
 

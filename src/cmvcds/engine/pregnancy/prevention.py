@@ -79,8 +79,12 @@ def indication_for_prevention(
     """Rules A1 and A2 (with I-1, I-2): is valacyclovir prevention indicated?"""
     status = infection.status
     if status == "insufficient_data":
-        rules = ("A1", *infection.rules)
-        return Indication(Outcome.INSUFFICIENT_DATA, infection.reasons, rules, infection.missing)
+        return Indication(
+            Outcome.INSUFFICIENT_DATA,
+            infection.reasons,
+            ("A1", *infection.rules),
+            infection.missing,
+        )
     if status == "none":
         return Indication(
             Outcome.NOT_INDICATED,
@@ -103,7 +107,7 @@ def indication_for_prevention(
     limit = dating.date_of(limit_rule.days)
     where = where_onset(onset, window_start, limit)
     span = _span(onset, dating)
-    rules: tuple[str, ...] = ("A1", "A2", "I-1", "I-2", "I-6", *infection.rules)
+    rules = ("A1", "A2", "I-1", "I-2", "I-6", *infection.rules)
     reasons = [*infection.reasons, f"Onset {span} ({onset.basis})."]
     if where == "before" and onset.by_avidity is not None:
         # I-14: the onset is preconceptional on the avidity alone (assay-dependent maturation)
