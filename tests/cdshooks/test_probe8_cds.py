@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -183,3 +184,16 @@ def test_a_decimal_slip_below_the_weight_for_age_gives_no_overdose_card(
     assert "dose-above-target" not in text and "overdose" not in text
     assert "9.92" not in text
     assert "0.62 kg is implausible" in text
+
+
+def test_a_pregnant_80_year_old_gets_no_valacyclovir_card(client: TestClient) -> None:
+    """probe8 W4: born 1945 with a pregnancy: a wrong birth date, said, never 'recommended'."""
+    request = json.loads(
+        (Path(__file__).parent / "fixtures" / "pregnancy-valacyclovir.request.json").read_text()
+    )
+    request["prefetch"]["patient"]["birthDate"] = "1945-01-01"
+    response = client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request)
+    assert response.status_code == 200, response.text
+    text = json.dumps(response.json()["cards"])
+    assert "a pregnancy at 81 years of age is implausible" in text
+    assert "2000 mg" not in text and "recommended" not in text.lower()
