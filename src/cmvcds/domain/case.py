@@ -622,6 +622,7 @@ class _Checker:
             if age is not None and age > self.limits.age_years[1]:
                 self._add(f"patient.birth_date: an age of {age} years is implausible")
         self._weights_for_age()
+        self._maternal_age()
         if patient.sex is Sex.MALE and (
             self.case.context is Context.PREGNANCY or self.case.carries_pregnancy
         ):
@@ -668,15 +669,23 @@ class _Checker:
             )
 
     def _weights_for_age(self) -> "None":
-        """A weight far above any child of that age is a typing or unit error (kg for g)."""
+        """A weight far above or below any child of that age is a typing or unit error (kg for
+        g, 0.62 for 6.2). The age is the birth date's or, without one, ``age_years`` on
+        ``assessed_on`` (probe8 S1: an 18-day-old given as 0.05 years at 90 kg was dosed)."""
         patient = self.case.patient
-        if patient.birth_date is None:
+        assessed = self.case.assessed_on
+        if patient.birth_date is not None:
+            birth, approximate = patient.birth_date, False
+        elif patient.age_years is not None and 0 <= patient.age_years <= self.limits.age_years[1]:
+            days = int(patient.age_years * Decimal("365.25"))
+            birth, approximate = assessed - timedelta(days=days), True
+        else:
             return
         kg_unit = _kg()
         weights: list[tuple[str, Date, Decimal, Decimal, UnitSpec]] = []
         if patient.weight_kg is not None:
             kg = patient.weight_kg
-            weights.append(("patient.weight_kg", self.case.assessed_on, kg, kg, kg_unit))
+            weights.append(("patient.weight_kg", assessed, kg, kg, kg_unit))
         weight_spec = self.catalogue.codes["weight"]
         for i, o in enumerate(self.case.observations):
             unit = _match_unit(o.unit, weight_spec) if o.code == "weight" else None
@@ -685,16 +694,46 @@ class _Checker:
                     (f"observations[{i}].value", o.date, o.value, _canonical(o.value, unit), unit)
                 )
         for path, day, typed, kg, unit in weights:
-            age_days = (day - patient.birth_date).days
+            age_days = (day - birth).days
+            if age_days < 0:
+                continue  # before birth: the date checks say so (birth date), or age unknown then
+            age = (
+                f"about {age_days} days of age (age_years {patient.age_years} on {assessed})"
+                if approximate
+                else f"{age_days} days of age"
+            )
             for band in self.limits.weight_for_age:
                 if age_days < band.below_age_days:
                     if kg > band.weight_kg_max:
                         most = _as_typed(band.weight_kg_max, unit)
                         self._add(
-                            f"{path}: {typed} {unit.unit} is implausible at {age_days} days of age "
+                            f"{path}: {typed} {unit.unit} is implausible at {age} "
                             f"(at most {most} {unit.unit} below {band.below_age_days} days)"
                         )
+                    elif kg < band.weight_kg_min:
+                        least = _as_typed(band.weight_kg_min, unit)
+                        self._add(
+                            f"{path}: {typed} {unit.unit} is implausible at {age} "
+                            f"(at least {least} {unit.unit} below {band.below_age_days} days; "
+                            "a decimal slip?)"
+                        )
                     break
+
+    def _maternal_age(self) -> "None":
+        """A pregnancy in a child or an old woman is a wrong birth date or age (probe8 W4)."""
+        case = self.case
+        if not (case.context is Context.PREGNANCY or case.carries_pregnancy):
+            return
+        age = case.patient.age_on(case.assessed_on)
+        if age is None:
+            return
+        low, high = self.limits.maternal_age.years
+        if not low <= age <= high:
+            where = "patient.birth_date" if case.patient.birth_date else "patient.age_years"
+            self._add(
+                f"{where}: a pregnancy at {age} years of age is implausible (accepted maternal "
+                f"age {low}–{high} years); check the birth date or age"
+            )
 
     def _ga(self, path: str, ga: GestationalAge) -> "None":
         limit = GestationalAge(self.limits.gestational_age_max_days)

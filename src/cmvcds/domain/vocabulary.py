@@ -86,6 +86,7 @@ class AlertCode(StrEnum):
     SOURCES_DIFFER = "sources-differ"
     CONTRADICTORY_INPUT = "contradictory-input"
     WEIGHT_OUT_OF_DATE = "weight-out-of-date"
+    IMPLAUSIBLE_INPUT = "implausible-input"
 
 
 class ScheduleEvent(StrEnum):

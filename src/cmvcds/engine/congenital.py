@@ -259,7 +259,7 @@ def _treat(
     # a hold still active: the dose is the dose when restarted, never "give" (probe session 4, D3)
     holding = bool(held) and still_held(case, knowledge, settings, held[-1], on)
     age_at_start = (start - birth).days
-    weight = _weight_on(case, start)
+    weight, weighed = _weight_on(case, start)
     assert case.congenital is not None
     ga_text = case.congenital.gestational_age_at_birth
     outside: list[str] = []
@@ -284,7 +284,7 @@ def _treat(
             Missing("weight", "the dose is per kg and the trial enrolled infants ≥ 1.8 kg")
         )
     elif weight < trial.min_weight_kg:
-        outside.append(f"weight {weight} kg at the start (trial: ≥ {trial.min_weight_kg} kg)")
+        outside.append(f"weight {weight} kg {weighed} (trial: ≥ {trial.min_weight_kg} kg)")
     result.findings["congenital"]["trial_population"] = "outside" if outside else "inside"
 
     drug = plan.iv_alternative_drug if case.patient.can_take_oral is False else plan.drug
@@ -540,17 +540,28 @@ def _course_over(
     return _decide(result, Outcome.SPECIALIST_REVIEW, reason, cited)
 
 
-def _weight_on(case: Case, day: date) -> Decimal | None:
-    """The latest weight on or before ``day`` (else patient.weight_kg, the birth weight, the first weight)."""
+def _weight_on(case: Case, day: date) -> tuple[Decimal | None, str]:
+    """The weight at the start of treatment ``day`` and when it was weighed, in words: the latest
+    weight on or before ``day``, else the current ``patient.weight_kg`` when the start is the
+    assessment date, else the birth weight (weighed before any start), else the earliest weight
+    after the start, named as such (probe8 S2: the current 0.62 kg was called the weight "at
+    the start" of a course begun months earlier at 3.2 kg)."""
     weights = [o for o in case.results("weight") if o.value is not None]
     before = [o for o in weights if o.date <= day]
     if before:
-        return before[-1].value
-    if case.patient.weight_kg is not None:
-        return case.patient.weight_kg
+        return before[-1].value, "at the start"
+    if case.patient.weight_kg is not None and day >= case.assessed_on:
+        return case.patient.weight_kg, "at the start"
     if case.congenital is not None and case.congenital.birth_weight_kg is not None:
-        return case.congenital.birth_weight_kg
-    return weights[0].value if weights else None
+        return case.congenital.birth_weight_kg, "at the start"  # weighed at birth, before it
+    if weights:
+        return weights[0].value, f"on {weights[0].date}, the first weight after the start ({day})"
+    if case.patient.weight_kg is not None:
+        return (
+            case.patient.weight_kg,
+            f"on {case.assessed_on}, the only weight known (the start was {day})",
+        )
+    return None, ""
 
 
 def _decide(

@@ -9,9 +9,32 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from cmvcds.domain.vocabulary import Indication, Outcome
+
+
+def _number_only(value: Any) -> Any:
+    """A measurement is a JSON number: ``true`` is not 1 kg and ``"70"`` is not 70 kg (probe8 W4;
+    pydantic's lax mode would convert both)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{value!r} is not a number")
+    return value
+
+
+def _date_text_only(value: Any) -> Any:
+    """A date is ISO 8601 text: a number is never read as a timestamp (as in the case format)."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"{value!r} is not a date; use ISO 8601, e.g. 2026-03-02")
+    return value
+
+
+#: A measured quantity of a request: a JSON number only (never a boolean or text).
+Number = Annotated[float, BeforeValidator(_number_only), WithJsonSchema({"type": "number"})]
+#: A calendar date of a request: ISO 8601 text only.
+DateText = Annotated[
+    date, BeforeValidator(_date_text_only), WithJsonSchema({"type": "string", "format": "date"})
+]
 
 
 class _Open(BaseModel):
@@ -56,12 +79,12 @@ class DosePatient(_Closed):
     Only the sign is checked here; the plausible ranges are the case parser's, from
     ``core/plausibility.yaml`` and ``core/observations.yaml``, so they are stated once."""
 
-    age_years: float | None = Field(default=None, ge=0)
-    birth_date: date | None = None
+    age_years: Number | None = Field(default=None, ge=0)
+    birth_date: DateText | None = None
     sex: Literal["female", "male"] | None = None
-    weight_kg: float | None = Field(default=None, gt=0)
-    height_cm: float | None = Field(default=None, gt=0)
-    creatinine: float | None = Field(default=None, gt=0)
+    weight_kg: Number | None = Field(default=None, gt=0)
+    height_cm: Number | None = Field(default=None, gt=0)
+    creatinine: Number | None = Field(default=None, gt=0)
     creatinine_unit: Literal["mg/dL", "umol/L"] = "mg/dL"
     dialysis: Literal["none", "hemodialysis", "peritoneal", "crrt"] | None = None
     intolerances: list[str] = Field(
@@ -108,7 +131,7 @@ class ResistanceRequest(_Closed):
     genes_tested: list[GeneName] | None = Field(default=None, max_length=20)
     fasta: str | None = Field(default=None, max_length=2_000_000)
     vcf: str | None = Field(default=None, max_length=20_000_000)
-    threshold: float | None = Field(default=None, gt=0, le=1)
+    threshold: Number | None = Field(default=None, gt=0, le=1)
     sample: str | None = Field(default=None, max_length=200)  # of a multi-sample VCF
     virus: Literal["cmv", "hsv1", "hsv2", "vzv"] = Field(
         default="cmv",

@@ -161,4 +161,5 @@ def _pydantic_error(error: dict[str, Any]) -> dict[str, str]:
     field = ""
     for part in loc:
         field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
-    return {"field": field or "(body)", "message": str(error.get("msg", "invalid"))}
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")  # a validator's words
+    return {"field": field or "(body)", "message": message}

@@ -61,6 +61,7 @@ MONITOR_ALERTS = (
     "drug-intolerance",
     "weight-out-of-date",
     "contradictory-input",
+    "implausible-input",
 )
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 #: Laboratory reports whose results are contained Observations (Italian FSE, many LIS exports).

@@ -53,6 +53,9 @@ class DosePatient:
     #: the date of the weight observation ``weight_kg`` comes from (None: ``patient.weight_kg``,
     #: undated: an infant's per-kg dose on it is flagged, engine/weight_age.py)
     weight_date: date | None = None
+    #: the weighing before the one ``weight_kg`` comes from (its date and kg): a weight far from
+    #: it is doubted, and no dose is computed on it (probe8 S2, ``recommend._weight_doubt``)
+    previous_weight: tuple[date, Decimal] | None = None
 
     @property
     def whole_months(self) -> int | None:
@@ -151,7 +154,20 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         renal_observations=renal,
         pregnancy=case.pregnancy,
         weight_date=weighed.date if weighed is not None else None,
+        previous_weight=_previous(readings.get("weight", []), weighed),
     )
+
+
+def _previous(weights: list[Observation], weighed: Observation | None) -> tuple[date, Decimal] | None:
+    """The latest weight dated before ``weighed`` (the weight in use), as (date, kg)."""
+    if weighed is None:
+        return None
+    earlier = [o for o in weights if o.date < weighed.date and o.value is not None]
+    if not earlier:
+        return None
+    last = max(earlier, key=lambda o: o.date)  # the first of a day kept: max is stable
+    assert last.value is not None
+    return last.date, last.value
 
 
 #: The observation codes a dose reads.

@@ -50,6 +50,7 @@ from cmvcds.engine.renal import (
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.base import Fact
+from cmvcds.knowledge.schemas.core import PlausibilityLimits
 from cmvcds.knowledge.schemas.drugs import (
     Band,
     Check,
@@ -155,6 +156,11 @@ def recommend_dose(
         weight_basis=weight_basis,
     )
     return work.run(regimen, route)
+
+
+def _percent(ratio: Decimal) -> str:
+    """``ratio`` as a whole percentage (0.113 → 11)."""
+    return format((ratio * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP), "f")
 
 
 def _renal_formulas(knowledge: Knowledge) -> RenalFormulas:
@@ -333,7 +339,8 @@ class _Work:
             if refusal is not None:
                 return self.result(refusal)
 
-        self._renal(row)
+        if not self._weight_doubted(row):
+            self._renal(row)
         refusal = self._checks()
         refusal = self._interactions() or refusal
         if refusal is Outcome.EXCLUDED:
@@ -517,6 +524,73 @@ class _Work:
         self.reasons.extend(verdict.passed)
         return None
 
+    # -- plausibility of the weight and of a computed clearance (probe8 S2, W4) --------------
+
+    def _reads_weight(self, row: RegimenRow) -> bool:
+        """Whether ``row``'s dose or renal function is computed from the weight."""
+        p = self.patient
+        if self.label.weight_based(row.id) or row.formula is not None:
+            return True
+        return (
+            self._renal_needed(row)
+            and self.label.renal_measure == "crcl_ml_min"
+            and p.measured_crcl_ml_min is None
+        )
+
+    def _weight_doubted(self, row: RegimenRow) -> bool:
+        """A weight far from the patient's previous weight (``core/plausibility.yaml``
+        ``weight_change``) is a typing or unit error until checked: no dose or clearance is
+        computed on it; the answer is ``insufficient_data`` naming the weight to check."""
+        p = self.patient
+        if p.weight_kg is None or p.previous_weight is None or p.weight_date is None:
+            return False
+        if not self._reads_weight(row):
+            return False
+        rule = self.knowledge.table("plausibility", PlausibilityLimits).weight_change
+        before, kg = p.previous_weight
+        days = (p.weight_date - before).days
+        if days > rule.within_days or kg <= 0:
+            return False
+        ratio = p.weight_kg / kg
+        highest = 1 + rule.highest_gain_per_30_days * Decimal(max(days, 30)) / 30
+        if rule.lowest_ratio <= ratio <= highest:
+            return False
+        change = "fell" if ratio < 1 else "rose"
+        self.cite(rule, "plausible change between two weights")
+        message = (
+            f"Check the weight: {p.weight_kg} kg on {p.weight_date} {change} to "
+            f"{_percent(ratio)} % of {kg} kg weighed {days} days earlier ({before}), beyond the "
+            f"plausible change (from {_percent(rule.lowest_ratio)} % to {_percent(highest)} % "
+            f"in {days} days): probably a typing or unit error. No {self.label.drug} dose is "
+            "computed on it; confirm or correct the weight."
+        )
+        self.need("weight", message)
+        self.alert("implausible-input", "critical", message, rule.citations)
+        return True
+
+    def _implausible_clearance(self, ml_min: Fraction, clearance: Clearance) -> None:
+        """A computed clearance above the pack's limit (``computed_crcl``): the inputs are named
+        and no dose is computed on it (``insufficient_data``: check them)."""
+        rule = self.knowledge.table("plausibility", PlausibilityLimits).computed_crcl
+        if ml_min <= rule.above_ml_min:
+            return
+        self.cite(rule, "plausible computed creatinine clearance")
+        inputs = ", ".join(f"{name} {value}" for name, value in clearance.inputs.items())
+        basis = (
+            f"{self.weight_basis} body weight"
+            if self.weight_basis != "actual"
+            else "the actual body weight (label), a stable creatinine"
+        )
+        message = (
+            f"The creatinine clearance computed by {clearance.method} is {float(ml_min):.0f} mL/min ({inputs}; "
+            f"assumed: {basis}), above the plausible {rule.above_ml_min} mL/min: an input is "
+            "probably wrong (a creatinine in µmol/L entered as mg/dL, a weight in pounds) or the "
+            f"formula does not hold for this patient. No {self.label.drug} dose is computed on it: "
+            "check the creatinine and the weight, or give a measured 24-h creatinine clearance."
+        )
+        self.need("creatinine", message)
+        self.alert("implausible-input", "critical", message, rule.citations)
+
     # -- renal function ----------------------------------------------------------------------
 
     def _renal_needed(self, row: RegimenRow) -> bool:
@@ -588,6 +662,8 @@ class _Work:
             )
             ml_min = clearance.value * Fraction(p.weight_kg) if p.weight_kg is not None else None
             self.renal = RenalResult(clearance, crcl_ml_min=ml_min)
+            if ml_min is not None:
+                self._implausible_clearance(ml_min, clearance)
         else:
             assert p.weight_kg is not None
             clearance = cockcroft_gault(
@@ -601,6 +677,7 @@ class _Work:
             )
             clearance = self._obesity_note(clearance)
             self.renal = RenalResult(clearance)
+            self._implausible_clearance(clearance.value, clearance)
         self.cite(self.formulas.cockcroft_gault, "Cockcroft-Gault formula")
 
     def _obesity_note(self, clearance: Clearance) -> Clearance:
@@ -834,9 +911,27 @@ class _Work:
             self.renal = RenalResult(self.renal.clearance, band_text, self.renal.crcl_ml_min)
         dose_mg_per_kg = band.dose_mg_per_kg
         every_h = band.every_h
+        capped = ""
+        dose_mg_per_kg_given = None
         if dose_mg_per_kg is not None:
             assert weight is not None
             dose_mg = dose_mg_per_kg * weight
+            cap = band.max_dose
+            if cap is not None and dose_mg > cap.mg:
+                self.cite(cap, f"{self.label.drug} largest single dose")
+                capped = (
+                    f" is above the largest single dose of the label, {_plain(cap.mg)} mg "
+                    f"({_source(cap)}): {_plain(cap.mg)} mg"
+                )
+                self.alert(
+                    "implausible-input",
+                    "warning",
+                    f"{_plain(dose_mg_per_kg)} mg/kg × {weight} kg = {_plain(dose_mg)} mg"
+                    f"{capped} is given instead. Check the weight: a per-kg dose above the "
+                    "label's largest dose is never given.",
+                    cap.citations,
+                )
+                dose_mg, dose_mg_per_kg_given = cap.mg, dose_mg_per_kg
         else:
             assert band.dose_mg is not None
             dose_mg = band.dose_mg
@@ -854,7 +949,9 @@ class _Work:
         formulation = dose_formulation(self.label, row.route, dose_mg, printed.formulation)
         volume = self._volume(dose_mg, formulation)
         dose_text = f"{_plain(dose_mg)} mg"
-        if dose_mg_per_kg is not None:
+        if dose_mg_per_kg_given is not None:
+            dose_text = f"{_plain(dose_mg_per_kg_given)} mg/kg × {weight} kg{capped}"
+        elif dose_mg_per_kg is not None:
             dose_text = f"{_plain(dose_mg_per_kg)} mg/kg × {weight} kg = {dose_text}"
         self.reasons.append(f"{band_text}: {dose_text} {schedule} ({printed.source}).")
         then = None
@@ -875,7 +972,7 @@ class _Work:
             doses_per_week=per_week,
             band=band_text,
             citations=printed.citations,
-            dose_mg_per_kg=dose_mg_per_kg,
+            dose_mg_per_kg=None if dose_mg_per_kg_given is not None else dose_mg_per_kg,
             formulation=formulation.id if formulation else None,
             oral_solution_ml=volume,
             administration=(*unit_lines(self.label, row.route, dose_mg), *row.administration),

@@ -58,6 +58,8 @@ class OnsetWindow(NamedTuple):
     earliest: date | None
     latest: date
     basis: str
+    #: the date of the high-avidity sample that ended the window (I-14), else None
+    by_avidity: date | None = None
 
     def as_list(self) -> list[date | None]:
         return [self.earliest, self.latest]
@@ -74,6 +76,9 @@ class MaternalInfection(NamedTuple):
     missing: tuple[Missing, ...] = ()
     alerts: tuple[Alert, ...] = ()
     rules: tuple[str, ...] = ()
+    #: a low or intermediate IgG avidity of a seroconversion, in words (I-14: it does not
+    #: narrow the onset window; the boundary alert names it)
+    avidity: str | None = None
 
 
 class PeriodBounds(NamedTuple):
@@ -118,7 +123,11 @@ def classify_infection(
     if conflicts:
         return _contradictory(conflicts)
     found = _preconceptional_immunity(
-        _classify(igg, igm, avidity, dna, plasma, markers), igg, window_start
+        _classify(
+            igg, igm, avidity, dna, plasma, markers, protocol.high_avidity_onset_before.days
+        ),
+        igg,
+        window_start,
     )
     changed = _changed_over_time(igm, avidity)
     if changed:
@@ -270,6 +279,7 @@ def _classify(
     dna: list[Observation],
     plasma: list[Observation],
     markers: list[date],
+    avidity_days: int,
 ) -> MaternalInfection:
     positives = [o for o in igg if o.result == "positive"]
     if not positives:
@@ -284,12 +294,20 @@ def _classify(
             markers[0],
             "seroconversion: after the last negative, on or before the first positive sample",
         )
+        reason = f"CMV IgG negative on {last} and positive on {first}: seroconversion (criterion a)."
+        after = [o for o in avidity if o.date >= first]
+        if not after:
+            return MaternalInfection("primary", (reason,), "seroconversion", window, first)
+        dated = _avidity_in_window(window, after, last, avidity_days)
+        if isinstance(dated, MaternalInfection):
+            return dated
+        if isinstance(dated, str):  # low or intermediate: named where the dating is doubted
+            return MaternalInfection(
+                "primary", (reason,), "seroconversion", window, first, avidity=dated
+            )
+        window, note = dated
         return MaternalInfection(
-            "primary",
-            (f"CMV IgG negative on {last} and positive on {first}: seroconversion (criterion a).",),
-            "seroconversion",
-            window,
-            first,
+            "primary", (reason, note), "seroconversion", window, first, rules=("I-14",)
         )
     undated = OnsetWindow(None, markers[0], "on or before the first positive sample")
     igm_positive = [o for o in igm if o.result == "positive"]
@@ -367,6 +385,51 @@ def _classify(
             "cmv_dna (maternal whole blood, urine or saliva)",
             "intermediate avidity: CMV DNA detected in maternal whole blood, urine or saliva would establish primary infection (criterion c)",
         ),
+    )
+
+
+def _avidity_in_window(
+    window: OnsetWindow, avidity: list[Observation], last_negative: date, days: int
+) -> tuple[OnsetWindow, str] | MaternalInfection | str:
+    """Rule I-14: the IgG avidity of a seroconversion (``avidity``: the results on or after the
+    first positive IgG, in date order). A high avidity ends the window ``days`` before its
+    sample (the window and a reason), or contradicts the last negative IgG (a contradictory
+    infection); a low or intermediate one does not narrow it (its description, for the alert)."""
+    high = next((o for o in avidity if o.result == "high"), None)
+    if high is None:
+        shown = avidity[0]
+        if shown.result == "low":
+            return (
+                f"the IgG avidity low on {shown.date} is consistent with an infection within "
+                f"about {days} days before it but does not exclude an earlier onset"
+            )
+        return f"the IgG avidity {shown.result} on {shown.date} does not date the infection"
+    bound = high.date - timedelta(days=days)
+    if window.earliest is not None and bound < window.earliest:
+        return _contradictory(
+            [
+                (
+                    "cmv_igg_avidity",
+                    f"IgG avidity high on {high.date} (onset at least {days} days earlier, on or "
+                    f"before {bound}) but CMV IgG negative on {last_negative} (I-14)",
+                )
+            ]
+        )
+    note = (
+        f"IgG avidity high on {high.date}: the infection began at least {days} days before that "
+        f"sample, on or before {bound} (I-14)."
+    )
+    if bound >= window.latest:
+        return window, note
+    return (
+        OnsetWindow(
+            window.earliest,
+            bound,
+            f"seroconversion with a high IgG avidity on {high.date}: after the last negative, "
+            f"at least {days} days before the avidity sample",
+            high.date,
+        ),
+        note,
     )
 
 

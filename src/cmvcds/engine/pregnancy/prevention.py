@@ -79,8 +79,12 @@ def indication_for_prevention(
     """Rules A1 and A2 (with I-1, I-2): is valacyclovir prevention indicated?"""
     status = infection.status
     if status == "insufficient_data":
-        rules = ("A1", *infection.rules)
-        return Indication(Outcome.INSUFFICIENT_DATA, infection.reasons, rules, infection.missing)
+        return Indication(
+            Outcome.INSUFFICIENT_DATA,
+            infection.reasons,
+            ("A1", *infection.rules),
+            infection.missing,
+        )
     if status == "none":
         return Indication(
             Outcome.NOT_INDICATED,
@@ -103,8 +107,29 @@ def indication_for_prevention(
     limit = dating.date_of(limit_rule.days)
     where = where_onset(onset, window_start, limit)
     span = _span(onset, dating)
-    rules = ("A1", "A2", "I-1", "I-2", "I-6")
+    rules = ("A1", "A2", "I-1", "I-2", "I-6", *infection.rules)
     reasons = [*infection.reasons, f"Onset {span} ({onset.basis})."]
+    if where == "before" and onset.by_avidity is not None:
+        # I-14: the onset is preconceptional on the avidity alone (assay-dependent maturation)
+        reasons.append(
+            f"The high IgG avidity on {onset.by_avidity} places the onset on or before "
+            f"{onset.latest}, before the periconceptional window (from {window_start}): a "
+            "preconceptional infection, outside the indication (A2), if the avidity holds; "
+            "avidity maturation depends on the assay: specialist review (I-14)."
+        )
+        result.alerts.append(
+            Alert(
+                AlertCode.BOUNDARY_CASE,
+                Severity.WARNING,
+                f"Seroconversion with a high IgG avidity on {onset.by_avidity}: the avidity dates "
+                f"the onset on or before {onset.latest}, before the periconceptional window "
+                f"(from {window_start}), i.e. preconceptional and outside the prevention "
+                "indication (A2). Valacyclovir is not recommended on the I-2.3 default; the "
+                "specialist decides (avidity assay, earlier stored samples, symptoms) (I-14).",
+                limit_rule.citations,
+            )
+        )
+        return Indication(Outcome.SPECIALIST_REVIEW, tuple(reasons), rules)
     if where == "before":
         reasons.append(
             f"The onset precedes the periconceptional window (from {window_start}): preconceptional infection, outside the indication (A2)."
@@ -144,7 +169,11 @@ def indication_for_prevention(
                 f"Onset {span}: a preconceptional onset (before the periconceptional window, which starts on "
                 f"{window_start}) cannot be excluded. It counts as within the window (I-2.3) and prevention is "
                 "indicated; a preconceptional infection would be outside the indication (A2). Review the dating "
-                "with the specialist (earlier stored samples, avidity, symptoms).",
+                + (
+                    f"with the specialist (earlier stored samples, symptoms; {infection.avidity}, I-14)."
+                    if infection.avidity is not None
+                    else "with the specialist (earlier stored samples, avidity, symptoms)."
+                ),
                 limit_rule.citations,
             )
         )

@@ -41,10 +41,39 @@ class ObservationCatalogue(Strict):
 
 
 class WeightForAge(Strict):
-    """Below ``below_age_days`` of age, a weight above ``weight_kg_max`` is implausible."""
+    """Below ``below_age_days`` of age, a weight above ``weight_kg_max`` (or below
+    ``weight_kg_min``) is implausible."""
 
     below_age_days: int = Field(gt=0)
     weight_kg_max: Decimal = Field(gt=0)
+    weight_kg_min: Decimal = Field(default=Decimal(0), ge=0)
+
+
+class WeightChange(Fact):
+    """How far one weight may differ from the patient's previous weight before it is doubted.
+
+    Two weights at most ``within_days`` apart are compared: the later one below
+    ``lowest_ratio`` × the earlier, or above (1 + ``highest_gain_per_30_days`` × days / 30) × the
+    earlier (days counted as at least 30), is a typing or unit error until checked: no dose is
+    computed on it (insufficient data: check the weight)."""
+
+    within_days: int = Field(gt=0)
+    lowest_ratio: Decimal = Field(gt=0, lt=1)
+    highest_gain_per_30_days: Decimal = Field(gt=0)
+
+
+class MaternalAge(Fact):
+    """The ages (whole years, both ends included) at which a pregnancy is plausible input."""
+
+    years: tuple[Decimal, Decimal]
+
+
+class ComputedClearance(Fact):
+    """A creatinine clearance computed from creatinine, age, weight and sex above
+    ``above_ml_min`` mL/min is implausible: an input is wrong (a creatinine in µmol/L typed as
+    mg/dL, a weight in pounds) or the formula does not hold; no dose is computed on it."""
+
+    above_ml_min: Decimal = Field(gt=0)
 
 
 class PlausibilityLimits(Fact):
@@ -57,6 +86,9 @@ class PlausibilityLimits(Fact):
     age_years: tuple[Decimal, Decimal]
     gestational_age_max_days: int
     fetuses_max: int
+    weight_change: WeightChange
+    maternal_age: MaternalAge
+    computed_crcl: ComputedClearance
 
 
 class Vocabularies(Fact):

@@ -129,6 +129,15 @@ class Interval(Strict):
         return f"{name} {' and '.join(parts)}" if parts else "any renal function"
 
 
+class DoseCap(Fact):
+    """The largest single dose a per-kg band may give (``mg``), with its source: a heavier
+    weight gives the cap, said in an alert (probe8 S1: 16 mg/kg × 90 kg = 1,440 mg in an
+    infant, 1.6 × the adult dose)."""
+
+    mg: Decimal = Field(gt=0)
+    section: str | None = None
+
+
 class Band(Interval, Fact):
     """One renal row: the band, then the dose (or the refusal) the label prints for it.
 
@@ -140,6 +149,7 @@ class Band(Interval, Fact):
     dialysis: tuple[Dialysis, ...] = ()
     dose_mg: Decimal | None = Field(default=None, gt=0)
     dose_mg_per_kg: Decimal | None = Field(default=None, gt=0)
+    max_dose: DoseCap | None = None
     every_h: Decimal | None = Field(default=None, gt=0)
     schedule: str | None = None
     doses_per_week: Decimal | None = Field(default=None, gt=0)
@@ -156,6 +166,8 @@ class Band(Interval, Fact):
             return self
         if (self.dose_mg is None) == (self.dose_mg_per_kg is None):
             raise ValueError("give exactly one of dose_mg and dose_mg_per_kg")
+        if self.max_dose is not None and self.dose_mg_per_kg is None:
+            raise ValueError("max_dose caps a dose_mg_per_kg")
         if self.every_h is None and (self.schedule is None or self.doses_per_week is None):
             raise ValueError("give every_h, or a schedule with its doses_per_week")
         return self

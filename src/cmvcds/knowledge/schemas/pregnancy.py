@@ -130,6 +130,8 @@ class PregnancyProtocol(Strict):
     late_transmission: Fact
     fetal_treatment_until_delivery: Fact
     pregnancy_length: Interval
+    #: I-14: a high IgG avidity dates the onset at least this many days before its sample.
+    high_avidity_onset_before: Interval
 
 
 class Measurement(Strict):
