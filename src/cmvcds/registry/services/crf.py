@@ -16,6 +16,12 @@ from cmvcds.knowledge.schemas.registry import DateCheck, SoftCheck
 from cmvcds.registry.access import Actor, Permission, not_found, require, require_site
 from cmvcds.registry.date_checks import CONSENT, date_findings
 from cmvcds.registry.dictionary import Crf, crf_from_knowledge, parse_dictionary
+from cmvcds.registry.free_text import (
+    Finding,
+    find_identifiers,
+    free_text_fields,
+    known_variants,
+)
 from cmvcds.registry.identity import hides_identity, identifier_fields
 from cmvcds.registry.models import (
     AuditEntry,
@@ -25,7 +31,9 @@ from cmvcds.registry.models import (
     DataValue,
     DictionaryVersion,
     FormVersion,
+    IdentityLink,
     QueryStatus,
+    Subject,
     utc_now,
 )
 from cmvcds.registry.services.subjects import get_subject
@@ -33,6 +41,7 @@ from cmvcds.registry.services.subjects import get_subject
 __all__ = [
     "ChangedSince",
     "FormResult",
+    "IdentifierInFreeText",
     "Opened",
     "StaleForm",
     "answer_query",
@@ -156,6 +165,47 @@ class StaleForm(RegistryError):
         self.changes, self.now, self.saved_by, self.saved_at = changes, now, saved_by, saved_at
 
 
+class IdentifierInFreeText(InputError):
+    """Free text that seems to identify a person (``free_text.py``): refused at entry.
+
+    ``confirmable``: only findings that may be false alarms (the user may confirm that the text
+    identifies no one); a certain identifier (the subject's own record number or birth date, a
+    valid codice fiscale, an e-mail address) must be taken out of the text."""
+
+    def __init__(self, found: dict[str, list[Finding]]) -> None:
+        self.found = found
+        self.confirmable = not any(f.certain for items in found.values() for f in items)
+        listed = "; ".join(
+            f"{name}: " + ", ".join(f"{f.kind} {f.text!r}" for f in items)
+            for name, items in found.items()
+        )
+        advice = (
+            "write it without them or, if it identifies no one, tick the confirmation and save again"
+            if self.confirmable else "write it without them"
+        )
+        super().__init__(
+            f"free text reaches the central (pseudonymised) registry and must not identify anyone; "
+            f"found {listed}: {advice}",
+            field=next(iter(found)),
+        )
+
+
+def _known_identifiers(session: Session, crf: Crf, subject: Subject) -> list[str]:
+    """The subject's (and her mother's) record number and identifier field values as recorded."""
+    family = [subject.id] + ([subject.mother_id] if subject.mother_id else [])
+    known = list(session.scalars(
+        select(IdentityLink.hospital_record_number).where(IdentityLink.subject_id.in_(family))
+    ))  # fmt: skip
+    identifiers = identifier_fields(crf)
+    if identifiers:
+        known += session.scalars(
+            select(DataValue.value).where(
+                DataValue.subject_id.in_(family), DataValue.field.in_(identifiers)
+            )
+        )
+    return known_variants(known)
+
+
 def _version_row(
     session: Session, subject_id: str, event: str, instrument: str, instance: int
 ) -> FormVersion | None:
@@ -275,6 +325,7 @@ def save_form(
     today: date | None = None,
     opened_with: Opened | None = None,
     shown: Mapping[str, str] | None = None,
+    confirm_free_text: bool = False,
 ) -> FormResult:
     """Validate and store ``values`` (field → text; ``""`` clears a field; a value equal to the
     recorded one is left alone).
@@ -290,6 +341,9 @@ def save_form(
     nothing, unless what is recorded now is already exactly what was submitted (a double
     submission: nothing to do). Without it (a write not made from a page) the version simply
     moves on, so that pages open on the form become stale.
+
+    Free text that seems to identify a person is refused (``IdentifierInFreeText``) unless every
+    finding is uncertain and ``confirm_free_text`` says the user checked it identifies no one.
     """
     require(actor, Permission.ENTER_DATA)
     subject = get_subject(session, actor, pseudonym)
@@ -313,6 +367,15 @@ def save_form(
         raise InputError(
             "; ".join(f"{name}: {message}" for name, message in errors.items()), field=instrument
         )
+    free = free_text_fields(crf)
+    typed = {k: v for k, v in values.items() if k in free and v}
+    if typed:
+        known = _known_identifiers(session, crf, subject)
+        found = {k: hits for k, v in typed.items() if (hits := find_identifiers(v, known))}
+        if found:
+            refusal = IdentifierInFreeText(found)
+            if not (refusal.confirmable and confirm_free_text):
+                raise refusal
     if opened_with is not None and values:
         # Compare-and-set first: once it holds, no other save of this form can come between
         # the values read above and the writes below (they all move the version on).

@@ -504,7 +504,8 @@ def form_submit(
         with viewer.session.begin_nested():
             result = crf.save_form(viewer.session, viewer.actor, pseudonym, event, instrument, values,
                                    instance=instance, reason=reason, today=clock.date(),
-                                   opened_with=opened, shown=shown_values)  # fmt: skip
+                                   opened_with=opened, shown=shown_values,
+                                   confirm_free_text=form.get("confirm_free_text") == "1")  # fmt: skip
     except AccessDenied as error:
         return _denied(viewer, str(error))
     except crf.StaleForm as stale:
@@ -522,6 +523,8 @@ def form_submit(
             context["message"] = _(FORM_CONFLICT)
             return page("registry_form.html", 409, **context)
         context["message"] = shown_error(str(error))
+        if isinstance(error, crf.IdentifierInFreeText):
+            context["confirm_free_text"] = error.confirmable
         return page("registry_form.html", 422, **context)
     viewer.session.commit()  # committed (and the audit head released) before the redirect
     where = f"/registry/subjects/{quote(pseudonym)}/{quote(event)}/{quote(instrument)}"
@@ -579,11 +582,12 @@ def export_submit(
     profile: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
     dates: Annotated[str, Form()] = "coarsen",
+    free_text: Annotated[str, Form()] = "screen",
 ) -> Response:
     try:
         check_csrf(viewer.web, csrf)
         result = exports.export(viewer.session, viewer.actor, fmt=fmt, profile=profile, now=clock,
-                                dates=dates)  # fmt: skip
+                                dates=dates, free_text=free_text)  # fmt: skip
     except (AccessDenied, InputError) as error:
         return page("registry_exports.html", 403, title="Exports", viewer=viewer, formats=exports.FORMATS,
                     profiles=_profiles(viewer.actor), error=str(error))  # fmt: skip
