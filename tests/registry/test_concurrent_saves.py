@@ -97,8 +97,8 @@ def test_two_users_saving_one_new_form_at_once_never_get_a_500(world: World) -> 
             }  # fmt: skip
             outcomes[instance] = _at_once(
                 {v: partial(c.post, target, data=forms[v], follow_redirects=False)
-                 for v, c in users.items()}  # fmt: skip
-            )
+                 for v, c in users.items()}
+            )  # fmt: skip
         for client in users.values():
             client.close()
     for instance, answers in outcomes.items():

@@ -41,13 +41,12 @@ BASE = {"f_enrolment_date": "2026-01-12", "f_maternal_age_years": "36", "f_fetus
 
 def _users(world: World, *names: str) -> dict[str, Actor]:
     with world.registry.session(SYSTEM) as s:
-        return {
-            name: study.actor_for(study.create_user(
-                s, SYSTEM, username=name, password=PASSWORD, role=Role.SITE_DATA_ENTRY,
-                site_id=world.site_a,
-            ))  # fmt: skip
+        made = {
+            name: study.create_user(s, SYSTEM, username=name, password=PASSWORD,
+                                    role=Role.SITE_DATA_ENTRY, site_id=world.site_a)
             for name in names
-        }
+        }  # fmt: skip
+        return {name: study.actor_for(user) for name, user in made.items()}
 
 
 def _subject(world: World) -> str:
@@ -102,7 +101,10 @@ def test_the_stale_save_of_the_probe_is_refused_naming_who_changed_what(world: W
     url = f"/registry/subjects/{key}/{FORM[0]}/{FORM[1]}"
     app = _app(world)
     rossi, bianchi = _client(app, "rossi"), _client(app, "bianchi")
-    seen_by_rossi, seen_by_bianchi = opened_form(rossi.get(url).text), opened_form(bianchi.get(url).text)
+    seen_by_rossi, seen_by_bianchi = (
+        opened_form(rossi.get(url).text),
+        opened_form(bianchi.get(url).text),
+    )
     assert seen_by_bianchi["o_fetuses"] == "1" and seen_by_bianchi["version"] == "1"
 
     first = rossi.post(url, data={**seen_by_rossi, **BASE, "f_fetuses": "2",
@@ -138,7 +140,10 @@ def test_a_field_the_stale_user_left_alone_takes_the_recorded_value(world: World
     url = f"/registry/subjects/{key}/{FORM[0]}/{FORM[1]}"
     app = _app(world)
     rossi, bianchi = _client(app, "rossi"), _client(app, "bianchi")
-    seen_by_rossi, seen_by_bianchi = opened_form(rossi.get(url).text), opened_form(bianchi.get(url).text)
+    seen_by_rossi, seen_by_bianchi = (
+        opened_form(rossi.get(url).text),
+        opened_form(bianchi.get(url).text),
+    )
     assert rossi.post(url, data={**seen_by_rossi, **BASE, "f_fetuses": "2", "reason": "scan"},
                       follow_redirects=False).status_code == 303  # fmt: skip
     stale = bianchi.post(url, data={**seen_by_bianchi, **BASE, "f_maternal_age_years": "37",
@@ -203,7 +208,7 @@ def _at_once(calls: dict[str, Callable[[], object]]) -> dict[str, object]:
         barrier.wait()
         try:
             results[key] = calls[key]()
-        except Exception as error:  # noqa: BLE001 - what each writer was told is the result
+        except Exception as error:  # what each writer was told is the result
             results[key] = error
 
     threads = [threading.Thread(target=run, args=(key,)) for key in calls]
@@ -252,9 +257,9 @@ def test_twelve_simultaneous_saves_of_one_cell_over_http(world: World, writers: 
         clients = {name: _client(base, name) for name in names}
         forms = {
             name: {**opened_form(c.get(url).text), **BASE, "f_maternal_age_years": str(n + 20),
-                   "reason": name}  # fmt: skip
+                   "reason": name}
             for n, (name, c) in enumerate(clients.items())
-        }
+        }  # fmt: skip
         answers = _at_once({
             name: partial(c.post, url, data=forms[name], follow_redirects=False)
             for name, c in clients.items()

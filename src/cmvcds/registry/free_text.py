@@ -70,10 +70,12 @@ def free_text_fields(crf: Crf) -> frozenset[str]:
     )
 
 
-_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                (1, 0, 5, 7, 9, 13, 15, 17, 19, 21) + (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18,
-                                                       20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23),
-                strict=True))  # fmt: skip
+_ODD_VALUES = (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22,
+               25, 24, 23)  # fmt: skip
+#: The decree's values of a character in an odd position (digits as the first ten letters).
+_ODD = dict(zip("0123456789", _ODD_VALUES[:10], strict=True)) | dict(
+    zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", _ODD_VALUES, strict=True)
+)
 
 
 def codice_fiscale_valid(code: str) -> bool:
@@ -113,11 +115,12 @@ _TITLED = re.compile(
 )
 _NAME_SURNAME = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ'’]{2,}\s+([A-ZÀ-Ý]{3,})\b")
 #: Capitals that are not surnames (a "Word WORD" with one of them is not flagged as a name).
-_ACRONYMS = frozenset(
+_ACRONYM_TEXT = (
     "CMV HIV HBV HCV EBV HSV VZV PCR DNA RNA IGG IGM IGA AIFA ALT AST GGT LDH CRP PCT ECG EEG MRI "
     "RMN TAC CT ICU UTI CTCAE SAE AE ORL ENT USG ECO BMI NICU PICU EMA FDA OMS WHO ASL AOU ULN LLN "
-    "BID TID QID IV EV OS PO SC IM ANC WBC RBC PLT HGB HCT INR PTT APTT".split()
+    "BID TID QID IV EV OS PO SC IM ANC WBC RBC PLT HGB HCT INR PTT APTT"
 )
+_ACRONYMS = frozenset(_ACRONYM_TEXT.split())
 
 
 def _dated(value: str) -> list[str]:

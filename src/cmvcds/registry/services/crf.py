@@ -292,7 +292,7 @@ def _stale(
     for name in sorted(set(shown_values) | set(cells)):
         recorded = cells[name].value if name in cells else ""
         shown_value = shown_values.get(name, "")
-        if name in shown_values and recorded != shown_value or (
+        if (name in shown_values and recorded != shown_value) or (
             name not in shown_values and name in by_cell
         ):
             who, when = by_cell.get(name, (saved_by, saved_at))
