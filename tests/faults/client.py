@@ -1,7 +1,9 @@
 """A registry user driving a server process over plain HTTP: log in, enrol, save a CRF form.
 
 Each ``User`` keeps one connection (like a browser); nothing is retried, so that a write counts
-as acknowledged only when the server answered it (303 for an enrolment, 200 "Saved." for a form).
+as acknowledged only when the server answered it (303 for an enrolment; for a form, the 303
+back to it with ``saved=1``: Post/Redirect/Get). A form is read before it is saved, as in a
+browser: the save carries the version the page was opened at (ADR 0031-fix8b).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -139,10 +142,14 @@ class User:
 
     def save_treated(self, pseudonym: str, value: str, reason: str = "") -> Reply:
         """Save the valacyclovir form's ``treated`` field (a change needs ``reason``)."""
-        fields = {"f_treated": value, **({"reason": reason} if reason else {})}
-        return self.post_form(
-            f"/registry/subjects/{pseudonym}/valacyclovir_start/valacyclovir", fields
-        )
+        path = f"/registry/subjects/{pseudonym}/valacyclovir_start/valacyclovir"
+        page = self.call("GET", path)
+        if page.status != 200:
+            return page
+        opened = dict(re.findall(r'<input type="hidden" name="(version|seen|o_\w+)" value="([^"]*)"',
+                                 page.body))  # fmt: skip
+        fields = {**opened, "f_treated": value, **({"reason": reason} if reason else {})}
+        return self.post_form(path, fields)
 
     def close(self) -> None:
         self.conn.close()
@@ -157,4 +164,4 @@ def enrolled(reply: Reply) -> str | None:
 
 
 def saved(reply: Reply) -> bool:
-    return reply.status == 200 and "Saved." in reply.body
+    return reply.status == 303 and "saved=1" in reply.headers.get("location", "")

@@ -1,6 +1,6 @@
 """kill -9 of the real server while users enrol and save CRF forms concurrently, repeated.
 
-Every write the server acknowledged (a 303 to the new subject, a 200 "Saved.") must be
+Every write the server acknowledged (a 303 to the new subject, a 303 back to the saved form) must be
 committed at the moment it is acknowledged (an independent reader sees it at once, the user's
 next page finds it) and must be in the database after the restart; the audit trail must verify
 (``cmvcds registry verify-audit``). One lost write fails the test.

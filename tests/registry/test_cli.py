@@ -21,8 +21,8 @@ def run(*args: str, stdin: str | None = None) -> str:
 def test_registry_commands(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("CMVCDS_DATABASE_URL", url)
-    assert json.loads(run("registry", "init", "--format", "json"))["revision"] == "0007"
-    assert "from 0007 to 0007" in run("registry", "migrate")
+    assert json.loads(run("registry", "init", "--format", "json"))["revision"] == "0008"
+    assert "from 0008 to 0008" in run("registry", "migrate")
     run("registry", "create-site", "FI01", "Careggi, Firenze")
     run("registry", "create-user", "pi_a", "--role", "site_investigator", "--site", "FI01", "--password-stdin",
         stdin="a long passphrase\n")  # fmt: skip
@@ -49,7 +49,7 @@ def test_registry_commands(tmp_path: Path, monkeypatch) -> None:  # type: ignore
     doc = json.loads(run("registry", "export", "--user", "dm", "--out", str(out), "--export-format", "redcap",
                          "--profile", "central", "--format", "json"))  # fmt: skip
     assert doc["files"] == [
-        "arms.csv", "data_access_groups.csv", "dictionary.csv", "events.csv",
+        "README.txt", "arms.csv", "data_access_groups.csv", "dictionary.csv", "events.csv",
         "instrument_event_mapping.csv", "records.csv", "repeating_instruments.csv",
     ] and doc["subjects"] == 0  # fmt: skip
     with (out / "dictionary.csv").open(encoding="utf-8") as handle:

@@ -20,7 +20,7 @@ from cmvcds.registry.dictionary import crf_from_knowledge
 from cmvcds.registry.models import DataQuery, DataValue
 
 from .conftest import World
-from .web import csrf_of, log_in
+from .web import log_in, opened_form
 
 DESIGN = crf_from_knowledge(load_knowledge()).design
 TODAY = date(2026, 3, 2)
@@ -65,9 +65,11 @@ def test_every_date_check_names_date_fields_of_its_form() -> None:
         assert check.field in form, check.id
 
 
-def _form(client: TestClient, key: str, event: str, instrument: str) -> tuple[str, str]:
+def _form(
+    client: TestClient, key: str, event: str, instrument: str
+) -> tuple[str, dict[str, str]]:
     url = f"/registry/subjects/{key}/{event}/{instrument}"
-    return url, csrf_of(client.get(url).text)
+    return url, opened_form(client.get(url).text)
 
 
 def test_a_future_diagnosis_and_an_onset_after_diagnosis_are_refused(
@@ -77,12 +79,12 @@ def test_a_future_diagnosis_and_an_onset_after_diagnosis_are_refused(
     assert log_in(client, "entry_a") == 303
     url, csrf = _form(client, keys["a"], "maternal_diagnosis", "maternal_infection")
     future = client.post(
-        url, data={"csrf": csrf, "f_diagnosis_date": "2026-03-03", "reason": "typo"}
+        url, data={**csrf, "f_diagnosis_date": "2026-03-03", "reason": "typo"}
     )
     assert future.status_code == 422 and "future" in future.text
-    onset = client.post(url, data={"csrf": csrf, "f_onset_date": "2026-01-11"})
+    onset = client.post(url, data={**csrf, "f_onset_date": "2026-01-11"})
     assert onset.status_code == 422 and "cannot follow its diagnosis" in onset.text
-    fine = client.post(url, data={"csrf": csrf, "f_onset_date": "2025-12-20"})
+    fine = client.post(url, data={**csrf, "f_onset_date": "2025-12-20"})
     assert fine.status_code == 200 and "Saved." in fine.text
     with world.registry.session(SYSTEM) as s:
         stored = {
@@ -100,7 +102,7 @@ def test_enrolment_before_consent_is_saved_with_a_query_for_the_monitor(
     client, _clock, keys = site
     assert log_in(client, "entry_a") == 303
     url, csrf = _form(client, keys["a"], "maternal_diagnosis", "enrolment")
-    saved = client.post(url, data={"csrf": csrf, "f_enrolment_date": "2026-01-11"})
+    saved = client.post(url, data={**csrf, "f_enrolment_date": "2026-01-11"})
     assert saved.status_code == 200 and "Saved. 1 query opened" in saved.text
     with world.registry.session(SYSTEM) as s:
         query = s.scalars(

@@ -52,7 +52,7 @@ def test_redcap_import_files_agree(world: World, cohort: dict[str, str], profile
     actor = world.dm if profile == "central" else world.pi_a
     with world.registry.session(actor) as s:
         files = exports.export(s, actor, fmt="redcap", profile=profile).files
-    assert set(files) == {"records.csv", "dictionary.csv", "arms.csv", "events.csv",
+    assert set(files) - {"README.txt"} == {"records.csv", "dictionary.csv", "arms.csv", "events.csv",
                           "instrument_event_mapping.csv", "repeating_instruments.csv",
                           "data_access_groups.csv"}  # fmt: skip
     dictionary = _rows(files["dictionary.csv"])

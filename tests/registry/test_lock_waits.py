@@ -21,7 +21,7 @@ from cmvcds.registry.db import LOCK_TIMEOUT_MS
 from cmvcds.registry.models import DataValue, Subject
 
 from .conftest import World
-from .web import Clock, csrf_of, log_in
+from .web import Clock, log_in, opened_form
 
 Site = tuple[TestClient, Clock, dict[str, str]]
 
@@ -45,8 +45,8 @@ def test_a_save_behind_a_held_lock_answers_503_within_a_second(site: Site, world
     client, _clock, keys = site
     log_in(client, "entry_a")
     url = f"/registry/subjects/{keys['a']}/maternal_diagnosis/maternal_infection"
-    token = csrf_of(client.get(url).text)
-    form = {"csrf": token, "f_infection_timing": "1", "reason": "re-dated from the serology"}
+    form = {**opened_form(client.get(url).text), "f_infection_timing": "1",
+            "reason": "re-dated from the serology"}  # fmt: skip
     with audit_head_locked(world.registry.url):
         started = time.monotonic()
         busy = client.post(url, data=form)

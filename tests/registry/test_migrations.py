@@ -15,7 +15,7 @@ from cmvcds.registry.web_tables import metadata as web_metadata
 
 
 def test_migrated_schema_matches_the_models(registry: Registry) -> None:
-    assert migrate.current_revision(registry.engine) == migrate.head_revision() == "0007"
+    assert migrate.current_revision(registry.engine) == migrate.head_revision() == "0008"
     with registry.engine.connect() as connection:
         context = MigrationContext.configure(connection)
         diff = compare_metadata(context, [Base.metadata, web_metadata])  # type: ignore[arg-type]
@@ -23,7 +23,7 @@ def test_migrated_schema_matches_the_models(registry: Registry) -> None:
 
 
 def test_upgrade_is_idempotent(registry: Registry) -> None:
-    assert migrate.upgrade(registry.engine) == "0007"
+    assert migrate.upgrade(registry.engine) == "0008"
     with registry.engine.connect() as connection:
         assert connection.execute(text("SELECT seq FROM audit_head")).scalar_one() == 0
 
@@ -81,7 +81,7 @@ def test_a_pre_key_trail_verifies_as_legacy_up_to_the_marker(registry: Registry)
         config.attributes["connection"] = connection
         command.downgrade(config, "0004")
     _legacy_entries(registry, 3)
-    assert migrate.upgrade(registry.engine) == "0007"
+    assert migrate.upgrade(registry.engine) == "0008"
     with registry.session(SYSTEM) as s:
         assert audit.verify(s).keyed_from == 4
         study.create_site(s, SYSTEM, code="PD01", name="Padova")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from cmvcds.registry import security
 
 from .conftest import PASSWORD
-from .web import T0, Clock, csrf_of, log_in
+from .web import T0, Clock, csrf_of, log_in, opened_form
 
 
 def test_login_dashboard_and_isolation(site: tuple[TestClient, Clock, dict[str, str]]) -> None:
@@ -40,13 +40,14 @@ def test_form_entry_validation_reason_and_csrf(
     url = f"/registry/subjects/{keys['a']}/amniocentesis/amniocentesis"
     page = client.get(url)
     token = csrf_of(page.text)
-    bad = client.post(url, data={"csrf": token, "f_amnio_ga_days": "abc"})
+    opened = opened_form(page.text)
+    bad = client.post(url, data={**opened, "f_amnio_ga_days": "abc"})
     assert bad.status_code == 422 and "not a number" in bad.text
     forged = client.post(url, data={"csrf": "forged", "f_amnio_ga_days": "150"})
     assert forged.status_code == 403
-    no_reason = client.post(url, data={"csrf": token, "f_amnio_ga_days": "140"})
+    no_reason = client.post(url, data={**opened, "f_amnio_ga_days": "140"})
     assert no_reason.status_code == 422 and "needs a reason" in no_reason.text
-    saved = client.post(url, data={"csrf": token, "f_amnio_ga_days": "140", "reason": "typo"})
+    saved = client.post(url, data={**opened, "f_amnio_ga_days": "140", "reason": "typo"})
     assert saved.status_code == 200 and "query opened" in saved.text
     assert 'value="140"' in saved.text
     other = client.post(f"/registry/subjects/{keys['b']}/amniocentesis/amniocentesis",

@@ -22,7 +22,7 @@ from cmvcds.registry.access import SYSTEM
 from cmvcds.registry.models import DataValue
 
 from .conftest import World
-from .web import csrf_of, log_in
+from .web import log_in, opened_form
 
 LAB = "/registry/subjects/{key}/maternal_diagnosis/laboratory"
 
@@ -48,7 +48,7 @@ def test_another_instance_of_a_repeating_form_is_added_from_the_event_grid(
     assert _links(grid, key, "laboratory") == [lab]  # nothing recorded: one form, no "add"
     first = client.get(lab)
     saved = client.post(lab + "?instance=1", data={
-        "csrf": csrf_of(first.text), "f_lab_date": "2026-01-10", "f_lab_test": "1",
+        **opened_form(first.text), "f_lab_date": "2026-01-10", "f_lab_test": "1",
         "f_lab_value": "0.6"})  # fmt: skip
     assert saved.status_code == 200 and "Saved." in saved.text
     grid = client.get(f"/registry/subjects/{key}").text
@@ -58,7 +58,7 @@ def test_another_instance_of_a_repeating_form_is_added_from_the_event_grid(
     page = client.get(add[1])
     assert "laboratory #2" in page.text and 'name="f_lab_date" value=""' in page.text
     saved = client.post(add[1], data={
-        "csrf": csrf_of(page.text), "f_lab_date": "2026-02-20", "f_lab_test": "1",
+        **opened_form(page.text), "f_lab_date": "2026-02-20", "f_lab_test": "1",
         "f_lab_value": "0.7"})  # fmt: skip
     assert saved.status_code == 200 and "Saved." in saved.text
     assert _stored(world, "laboratory") == {
@@ -82,7 +82,7 @@ def test_a_form_that_does_not_repeat_has_one_instance(
     url = f"/registry/subjects/{keys['a']}/maternal_diagnosis/enrolment"
     page = client.get(url)
     assert "Add another" not in page.text and "add-instance" not in page.text
-    refused = client.post(url + "?instance=2", data={"csrf": csrf_of(page.text),
+    refused = client.post(url + "?instance=2", data={**opened_form(page.text),
                                                       "f_fetuses": "1"})  # fmt: skip
     assert refused.status_code == 422 and "only repeating instruments repeat" in refused.text
     assert all(n == 1 for n, _f in _stored(world, "enrolment"))
@@ -137,7 +137,7 @@ def test_the_registry_form_speaks_italian(world: World) -> None:
     )
     refused = client.post(
         f"/registry/subjects/{keys['a']}/maternal_diagnosis/maternal_infection",
-        data={"csrf": csrf_of(text), "f_diagnosis_date": "2026-03-03", "reason": "errore"},
+        data={**opened_form(text), "f_diagnosis_date": "2026-03-03", "reason": "errore"},
     )
     assert refused.status_code == 422
     assert "Una data futura non può essere già stata osservata; controllare la data." in refused.text

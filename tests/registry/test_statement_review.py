@@ -76,7 +76,7 @@ def test_the_reviewer_is_a_central_role_that_only_reviews(world: World) -> None:
 
 
 def test_migrated_schema_has_the_review_table_and_matches_the_models(registry: Registry) -> None:
-    assert migrate.current_revision(registry.engine) == migrate.head_revision() == "0007"
+    assert migrate.current_revision(registry.engine) == migrate.head_revision() == "0008"
     with registry.engine.connect() as connection:
         context = MigrationContext.configure(connection)  # the web tables are migrated too
         assert compare_metadata(context, [Base.metadata, web_metadata]) == []  # type: ignore[arg-type]

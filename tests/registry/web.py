@@ -53,3 +53,12 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match
     return match[1]
+
+
+def opened_form(html: str) -> dict[str, str]:
+    """What a CRF page carries back with its save: the CSRF token, the version the form was
+    opened at (``version``, ``seen``) and the values it showed (``o_<field>``)."""
+    import html as markup
+
+    found = re.findall(r'<input type="hidden" name="(csrf|version|seen|o_\w+)" value="([^"]*)"', html)
+    return {name: markup.unescape(value) for name, value in found}

@@ -8,7 +8,10 @@ Profiles:
              (``dates="shift"``, see ``dates.py``) or, the default, the month of the shifted
              date (``dates="coarsen"``, ``YYYY-MM``; never the true month: true months and
              shifted days together give the offset away, issue 17); the exported dictionary
-             says which
+             says which; free text (the adverse-event term…) is screened for identifiers and
+             withheld whole where one is found (``free_text="screen"``, the default) or withheld
+             altogether (``free_text="withhold"``), see ``free_text.py``; the export's
+             README.txt says which and how many values were withheld
 REDCap's flat CSV carries a ``<form>_complete`` column after each form's fields, with REDCap's
 codes: 0 Incomplete (a required field is missing), 1 Unverified (complete, but a query on the
 form is still open), 2 Complete; empty on a row where the form has no data.
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,6 +39,7 @@ from cmvcds.registry.dictionary import Crf, choices
 from cmvcds.registry.export_load import FORM_STATUS, ExportSubject, load_subjects
 from cmvcds.registry.exports_fhir import fhir_files
 from cmvcds.registry.exports_redcap import export_dictionary, records_csv, setup_files
+from cmvcds.registry.free_text import FREE_TEXT_POLICIES, free_text_fields
 from cmvcds.registry.models import (
     AuditEntry,
     DataValue,
@@ -45,7 +49,15 @@ from cmvcds.registry.models import (
 )
 from cmvcds.registry.services.crf import current_crf
 
-__all__ = ["DATE_POLICIES", "FORMATS", "FORM_STATUS", "PROFILES", "ExportResult", "export"]
+__all__ = [
+    "DATE_POLICIES",
+    "FORMATS",
+    "FORM_STATUS",
+    "FREE_TEXT_POLICIES",
+    "PROFILES",
+    "ExportResult",
+    "export",
+]
 
 FORMATS = ("redcap", "odm", "fhir")
 PROFILES = ("site", "central")
@@ -70,10 +82,13 @@ def export(
     profile: str,
     now: datetime | None = None,
     dates: str = "coarsen",
+    free_text: str = "screen",
 ) -> ExportResult:
     """Export the subjects ``actor`` may export in format ``fmt`` and ``profile``; logged.
 
     ``dates`` (central profile only): ``coarsen`` to the month or ``shift`` by the secret offset.
+    ``free_text`` (central profile only): ``screen`` withholds a free-text value in which an
+    identifier is found, ``withhold`` every free-text value (``free_text.py``).
     """
     if fmt not in FORMATS:
         raise InputError(f"format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
@@ -81,13 +96,19 @@ def export(
         raise InputError(f"profile {profile!r}: one of {', '.join(PROFILES)}", field="profile")
     if dates not in DATE_POLICIES:
         raise InputError(f"dates {dates!r}: one of {', '.join(DATE_POLICIES)}", field="dates")
+    if free_text not in FREE_TEXT_POLICIES:
+        raise InputError(
+            f"free text {free_text!r}: one of {', '.join(FREE_TEXT_POLICIES)}", field="free_text"
+        )
     policy = "exact" if profile == "site" else dates
     require(actor, Permission.EXPORT_SITE if profile == "site" else Permission.EXPORT_CENTRAL)
     if profile == "site" and not actor.site_id:
         raise InputError("the identified profile is for a site's own investigator", field="profile")
     crf = current_crf(session)
     fields = _profile_fields(crf, profile, policy)
-    subjects = load_subjects(session, actor, crf, profile, {f.field_name for f in fields}, policy)
+    withheld: Counter[str] = Counter()
+    subjects = load_subjects(session, actor, crf, profile, {f.field_name for f in fields}, policy,
+                             free_text=free_text, withheld=withheld)  # fmt: skip
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     if fmt == "redcap":
         exported = export_dictionary(fields, profile)
@@ -100,6 +121,8 @@ def export(
         files = {"study.odm.xml": _odm(crf, fields, subjects, stamp, audits)}
     else:
         files = fhir_files(crf, fields, subjects, profile)
+    if profile == "central":
+        files["README.txt"] = central_readme(crf, fmt, policy, free_text, withheld, stamp)
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
@@ -125,6 +148,42 @@ def export(
         reason=f"export {fmt} {profile}",
     )
     return ExportResult(files=files, subjects=len(subjects), sha256=log.sha256, log_id=log.id)
+
+
+def central_readme(
+    crf: Crf, fmt: str, dates: str, free_text: str, withheld: Counter[str], stamp: str
+) -> str:
+    """What the pseudonymised export did to identity, and what it cannot promise."""
+    fields = sorted(free_text_fields(crf))
+    dated = {"coarsen": COARSEN_NOTE, "shift": SHIFT_NOTE}[dates]
+    if free_text == "withhold":
+        text_rule = (
+            f"every value of the free-text field(s) {', '.join(fields) or '(none)'} is replaced by "
+            '"[withheld: free text]".'
+        )
+    else:
+        text_rule = (
+            f"the free-text field(s) {', '.join(fields) or '(none)'} were screened for identifiers "
+            "(the subject's record number and birth dates as recorded at the site, Italian tax "
+            "codes, phone numbers, e-mail addresses, street addresses, names after a title or "
+            'written "Name SURNAME"); a value in which one was found is replaced whole by '
+            '"[withheld: possible identifier]". The screen cannot recognise every personal name '
+            "or description of a person: free text in this export is NOT guaranteed to be free "
+            "of identity. Export with free text withheld (free_text=withhold) where the study's "
+            "data protection assessment requires it."
+        )
+    counts = ", ".join(f"{name}: {n}" for name, n in sorted(withheld.items())) or "none"
+    return (
+        f"Pseudonymised (central) export of {crf.design.name} ({crf.design.oid}), format {fmt}, "
+        f"made {stamp}.\n\n"
+        "Identity: subjects are named by their registry pseudonym only; the hospital record "
+        "number and every field flagged Identifier? = y are left out.\n"
+        f"Dates: {dated}.\n"
+        f"Free text: {text_rule}\n"
+        f"Values withheld: {counts}.\n"
+        "Subjects who withdrew consent are not exported. This export is logged (export_log and "
+        "the audit trail) with the SHA-256 of its files.\n"
+    )
 
 
 SHIFT_NOTE = "shifted by a secret per-family offset (intervals kept; not the real date)"

@@ -9,7 +9,7 @@ from cmvcds.registry.models.audit import (
     ExportLog,
 )
 from cmvcds.registry.models.base import Audited, Base, new_id, utc_now
-from cmvcds.registry.models.data import DataQuery, DataValue, QueryStatus
+from cmvcds.registry.models.data import DataQuery, DataValue, FormVersion, QueryStatus
 from cmvcds.registry.models.review import REVIEW_STATUSES, StatementReview
 from cmvcds.registry.models.site import LoginAttempt, Site, User, WebSession
 from cmvcds.registry.models.subject import Consent, DateShift, IdentityLink, Subject
@@ -28,6 +28,7 @@ __all__ = [
     "DateShift",
     "DictionaryVersion",
     "ExportLog",
+    "FormVersion",
     "IdentityLink",
     "LoginAttempt",
     "QueryStatus",

@@ -60,3 +60,30 @@ class DataQuery(CrfCell, Audited, Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class FormVersion(Base):
+    """How many times one form instance (subject × event × instrument × instance) was saved.
+
+    The optimistic-concurrency token of the CRF pages (ADR 0031-fix8b): a form carries the
+    version it was opened at, and a save moves it on only with ``UPDATE … WHERE version =
+    <opened>`` (the first save: an ``INSERT`` that the unique key lets only one writer make), so
+    of two saves from forms opened at the same version exactly one is stored. Not audited: it is
+    concurrency bookkeeping; the values and who changed them are in the trail.
+    """
+
+    __tablename__ = "form_versions"
+    __table_args__ = (
+        UniqueConstraint(
+            "subject_id", "event", "instrument", "instance", name="uq_form_versions_form"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.id"))
+    event: Mapped[str] = mapped_column(String(60))
+    instrument: Mapped[str] = mapped_column(String(60))
+    instance: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    saved_by: Mapped[str] = mapped_column(String(80))
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

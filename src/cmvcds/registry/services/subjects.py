@@ -219,7 +219,16 @@ def withdraw_consent(
     subject = get_subject(session, actor, pseudonym)
     if not reason.strip():
         raise InputError("a withdrawal needs a reason", field="reason")
-    consents = list(session.scalars(select(Consent).where(Consent.subject_id == subject.id)))
+    # Locked: of two withdrawals at once the second finds the first's and changes nothing.
+    consents = list(session.scalars(
+        select(Consent).where(Consent.subject_id == subject.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ))  # fmt: skip
+    if consents and all(row.withdrawn_on is not None for row in consents):
+        raise InputError(
+            f"consent was already withdrawn on {max(r.withdrawn_on for r in consents if r.withdrawn_on)}",
+            field="withdrawn_on",
+        )
     session.info["reason"] = session.info.get("reason") or f"consent withdrawn: {reason}"
     for row in consents:
         if row.withdrawn_on is None:

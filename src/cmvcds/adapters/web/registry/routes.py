@@ -25,6 +25,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -358,12 +359,22 @@ def event_grid(viewer: ViewerDep, pseudonym: str, enrolled: int = 0) -> HTMLResp
 
 
 def _form_context(
-    viewer: Viewer, pseudonym: str, event: str, instrument: str, instance: int
-) -> dict[str, Any]:
+    viewer: Viewer, pseudonym: str, event: str, instrument: str, instance: int,
+    kept: tuple[crf.Opened, dict[str, str]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The form page's context. ``kept``: the version and values the user's page was opened
+    with, carried again when the page is re-shown after a refusal (so that a save made
+    meanwhile by someone else still makes the next save stale); else read now, the version
+    before the values (``crf.opened``)."""
     forms = crf.current_crf(viewer.session)
+    opened = crf.opened(viewer.session, viewer.actor, pseudonym, event, instrument, instance=instance)
     values = crf.read_form(
         viewer.session, viewer.actor, pseudonym, event, instrument, instance=instance
     )
+    if kept is not None:
+        opened, shown_values = kept
+    else:
+        shown_values = values
     rows = [
         {
             "row": row,
@@ -393,22 +404,88 @@ def _form_context(
         "event_label": next((e.label for e in forms.design.events if e.name == event), event),
         "repeating": instrument in forms.design.repeating,
         "next_instance": max([n for n, _status in recorded] + [instance]) + 1,
+        "opened": opened, "shown_values": shown_values, "conflicts": {},
     }  # fmt: skip
+
+
+STALE = N_(
+    "This form was changed by %(who)s at %(when)s since you opened it, so nothing was saved. "
+    "Your values are kept below, each next to what is recorded now: check them and save again "
+    "(a changed recorded value needs a reason)."
+)
+STALE_FIELD = N_("Recorded now: %(recorded)s — changed by %(who)s at %(when)s; your page showed %(shown)s.")
 
 
 @router.get("/subjects/{pseudonym}/{event}/{instrument}", response_class=HTMLResponse)
 def form_page(
-    viewer: ViewerDep, pseudonym: str, event: str, instrument: str, instance: int = 1
-) -> HTMLResponse:
+    viewer: ViewerDep, pseudonym: str, event: str, instrument: str, instance: int = 1,
+    saved: int = 0, queries: int = 0,
+) -> HTMLResponse:  # fmt: skip
+    """The form; ``saved=1`` (the redirect after a save: Post/Redirect/Get) says it was saved
+    and how many queries the save opened."""
     try:
-        return page(
-            "registry_form.html", **_form_context(viewer, pseudonym, event, instrument, instance)
-        )
+        context = _form_context(viewer, pseudonym, event, instrument, instance)
     except AccessDenied as error:
         return _denied(viewer, str(error))
+    if saved:
+        context["message"] = _("Saved.") + (
+            " " + ngettext("%(num)d query opened for the monitor.", "%(num)d queries opened for the monitor.",
+                           queries) % {"num": queries} if queries > 0 else ""
+        )  # fmt: skip
+        context["saved"] = True
+    response = page("registry_form.html", **context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
-@router.post("/subjects/{pseudonym}/{event}/{instrument}", response_class=HTMLResponse)
+def _opened_of(form: FormData) -> tuple[crf.Opened, dict[str, str]]:
+    """The version and the values the submitting page was opened with (``version``, ``seen``,
+    ``o_<field>``). A page without a version (drawn before it carried one, or forged) is given
+    version -1, which no form has: its save is refused as stale unless it changes nothing."""
+    try:
+        version = int(str(form.get("version", "")))
+    except ValueError:
+        version = -1
+    try:
+        seen = int(str(form.get("seen", "")))
+    except ValueError:
+        seen = 0
+    shown_values = {k[2:]: str(v) for k, v in form.multi_items() if k.startswith("o_")}
+    return crf.Opened(version=version, seen=seen), shown_values
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "?"
+
+
+def _stale_page(
+    viewer: Viewer, pseudonym: str, event: str, instrument: str, instance: int,
+    stale: crf.StaleForm, values: dict[str, str], shown_values: dict[str, str],
+) -> HTMLResponse:  # fmt: skip
+    """The form again (409), carrying the version recorded now: each value another user changed
+    is shown with both values; a field this user left as it was takes the recorded value."""
+    context = _form_context(viewer, pseudonym, event, instrument, instance)
+    conflicts = {c.field: c for c in stale.changes}
+    for row in context["rows"]:
+        name = row["row"].field_name
+        mine = values.get(name)
+        if mine is None:
+            continue
+        untouched = name in shown_values and mine == shown_values[name]
+        if not (name in conflicts and untouched):
+            row["value"] = mine  # the user's own value (the recorded one is named beside it)
+    context["conflicts"] = {
+        name: _(STALE_FIELD) % {"recorded": c.recorded or "—", "who": c.by, "when": _when(c.at),
+                                "shown": c.shown or "—"}
+        for name, c in conflicts.items()
+    }  # fmt: skip
+    who = ", ".join(sorted({c.by for c in stale.changes})) or stale.saved_by
+    moments = [c.at for c in stale.changes if c.at] or ([stale.saved_at] if stale.saved_at else [])
+    context["message"] = _(STALE) % {"who": who, "when": _when(max(moments) if moments else None)}
+    return page("registry_form.html", 409, **context)
+
+
+@router.post("/subjects/{pseudonym}/{event}/{instrument}", response_model=None)
 def form_submit(
     form: FormDep,  # first: the body is read before the viewer's transaction opens
     viewer: ViewerDep,
@@ -417,7 +494,7 @@ def form_submit(
     event: str,
     instrument: str,
     instance: int = 1,
-) -> HTMLResponse:
+) -> Response:
     try:
         check_csrf(viewer.web, str(form.get("csrf", "")))
     except AccessDenied as error:
@@ -429,19 +506,23 @@ def form_submit(
             boxes.setdefault(k[2:], []).append(str(v))
     values.update({key: ",".join(ticked) for key, ticked in boxes.items()})
     reason = str(form.get("reason", "")) or None
+    opened, shown_values = _opened_of(form)
     try:
-        context = _form_context(viewer, pseudonym, event, instrument, instance)
-        previous = {r["row"].field_name: r["value"] for r in context["rows"]}
-        changed = {k: v for k, v in values.items() if previous.get(k, "") != v}
         with viewer.session.begin_nested():
-            result = crf.save_form(viewer.session, viewer.actor, pseudonym, event, instrument, changed,
-                                   instance=instance, reason=reason, today=clock.date())  # fmt: skip
+            result = crf.save_form(viewer.session, viewer.actor, pseudonym, event, instrument, values,
+                                   instance=instance, reason=reason, today=clock.date(),
+                                   opened_with=opened, shown=shown_values,
+                                   confirm_free_text=form.get("confirm_free_text") == "1")  # fmt: skip
     except AccessDenied as error:
         return _denied(viewer, str(error))
+    except crf.StaleForm as stale:
+        return _stale_page(viewer, pseudonym, event, instrument, instance, stale, values,
+                           shown_values)  # fmt: skip
     except (InputError, RegistryError, IntegrityError) as error:
         if isinstance(error, IntegrityError) and not is_conflict(error):
             raise
-        context = _form_context(viewer, pseudonym, event, instrument, instance)
+        context = _form_context(viewer, pseudonym, event, instrument, instance,
+                                kept=(opened, shown_values))  # fmt: skip
         for row in context["rows"]:
             if row["row"].field_name in values:
                 row["value"] = values[row["row"].field_name]
@@ -449,15 +530,15 @@ def form_submit(
             context["message"] = _(FORM_CONFLICT)
             return page("registry_form.html", 409, **context)
         context["message"] = shown_error(str(error))
+        if isinstance(error, crf.IdentifierInFreeText):
+            context["confirm_free_text"] = error.confirmable
         return page("registry_form.html", 422, **context)
-    viewer.session.commit()  # committed (and the audit head released) before "Saved." is drawn
-    context = _form_context(viewer, pseudonym, event, instrument, instance)
-    context["message"] = _("Saved.") + (
-        " " + ngettext("%(num)d query opened for the monitor.", "%(num)d queries opened for the monitor.",
-                       len(result.queries)) % {"num": len(result.queries)} if result.queries else ""
-    )  # fmt: skip
-    context["saved"] = True
-    return page("registry_form.html", **context)
+    viewer.session.commit()  # committed (and the audit head released) before the redirect
+    where = f"/registry/subjects/{quote(pseudonym)}/{quote(event)}/{quote(instrument)}"
+    return RedirectResponse(
+        f"{where}?{urlencode({'instance': instance, 'saved': 1, 'queries': len(result.queries)})}",
+        status_code=303,
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -508,11 +589,12 @@ def export_submit(
     profile: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
     dates: Annotated[str, Form()] = "coarsen",
+    free_text: Annotated[str, Form()] = "screen",
 ) -> Response:
     try:
         check_csrf(viewer.web, csrf)
         result = exports.export(viewer.session, viewer.actor, fmt=fmt, profile=profile, now=clock,
-                                dates=dates)  # fmt: skip
+                                dates=dates, free_text=free_text)  # fmt: skip
     except (AccessDenied, InputError) as error:
         return page("registry_exports.html", 403, title="Exports", viewer=viewer, formats=exports.FORMATS,
                     profiles=_profiles(viewer.actor), error=str(error))  # fmt: skip

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from cmvcds.adapters.web.i18n import N_
 from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.registry.routes import (
     RegistryRoute,
@@ -137,11 +139,21 @@ def _consent_page(
     )  # fmt: skip
 
 
+#: What the consent page says after a change (``?done=<what>``: the redirect carries no prose).
+CONSENT_DONE = {
+    "recorded": N_("Consent recorded."),
+    "withdrawn": N_("Consent withdrawn: the subject is left out of exports and analyses."),
+}
+
+
 @router.get("/subjects/{pseudonym}/consent", response_class=HTMLResponse)
 def consent_page(
-    viewer: ViewerDep, clock: Annotated[datetime, Depends(now)], pseudonym: str
+    viewer: ViewerDep, clock: Annotated[datetime, Depends(now)], pseudonym: str, done: str = ""
 ) -> HTMLResponse:
     try:
+        if done in CONSENT_DONE:
+            return _consent_page(viewer, pseudonym, clock.date(), message=_(CONSENT_DONE[done]),
+                                 done=True)  # fmt: skip
         return _consent_page(viewer, pseudonym, clock.date())
     except AccessDenied as error:
         return _denied(viewer, str(error))
@@ -160,19 +172,21 @@ def consent_submit(
         with viewer.session.begin_nested():
             if form.action == "record":
                 subjects.record_consent(viewer.session, viewer.actor, pseudonym, form.consent())
-                done = _("Consent recorded.")
+                done = "recorded"
             elif form.action == "withdraw":
                 on = (_date(form.withdrawn_on, "withdrawn_on") if form.withdrawn_on.strip()
                       else clock.date())  # fmt: skip
                 subjects.withdraw_consent(
                     viewer.session, viewer.actor, pseudonym, on=on, reason=form.reason
                 )
-                done = _("Consent withdrawn: the subject is left out of exports and analyses.")
+                done = "withdrawn"
             else:
                 raise InputError(f"unknown action {form.action!r}", field="action")
     except AccessDenied as error:
         return _denied(viewer, str(error))
     except InputError as error:
         return _consent_page(viewer, pseudonym, clock.date(), 422, message=shown_error(str(error)))
-    viewer.session.commit()  # committed (and the audit head released) before the page is drawn
-    return _consent_page(viewer, pseudonym, clock.date(), message=done, done=True)
+    viewer.session.commit()  # committed (and the audit head released) before the redirect
+    return RedirectResponse(  # Post/Redirect/Get: Back and Reload never post the form again
+        f"/registry/subjects/{quote(pseudonym)}/consent?done={done}", status_code=303
+    )
