@@ -1,0 +1,64 @@
+"""``fast_init``: a frozen dataclass whose ``__init__`` writes its fields into ``__dict__``.
+
+The ``__init__`` that ``@dataclass(frozen=True)`` generates writes each field through
+``object.__setattr__`` (its own ``__setattr__`` refuses), a C call through a slot wrapper per
+field. ``fast_init(cls)`` replaces it with one of the same signature that stores the same values,
+in the same order, into the new instance's ``__dict__`` (issue 20: the result values, built by
+the dozen per case). The instance is the same in every respect the generated ``__init__`` gives
+(equality, hash, ``repr``, fields, pickling, ``__dict__`` and its order): only for classes whose
+``__init__`` does nothing else (no ``__post_init__``, no ``InitVar``, no ``init=False`` field, no
+slots, no descriptor named as a field), which is checked when the class is decorated.
+``tests/test_fast_init.py`` compares both on many values.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import MISSING, fields, is_dataclass
+from typing import Any, TypeVar
+
+__all__ = ["fast_init"]
+
+C = TypeVar("C", bound=type)
+
+#: The default-factory marker of the generated ``__init__`` (as ``dataclasses`` does).
+_FACTORY = object()
+
+
+def fast_init(cls: C) -> C:
+    """``cls`` (a frozen dataclass) with the ``__init__`` described in the module."""
+    generated = cls.__init__  # type: ignore[misc]
+    assert is_dataclass(cls) and cls.__dataclass_params__.frozen, cls  # type: ignore[attr-defined]
+    assert not hasattr(cls, "__post_init__") and "__slots__" not in cls.__dict__, cls
+    names = [f.name for f in fields(cls)]
+    parameters = list(inspect.signature(generated).parameters.values())[1:]
+    assert [p.name for p in parameters] == names, cls  # no InitVar, no init=False field
+    namespace: dict[str, Any] = {"_FACTORY": _FACTORY}
+    signature: list[str] = []
+    body: list[str] = ["    _d = self.__dict__"]
+    keyword_only = False
+    for f, parameter in zip(fields(cls), parameters, strict=True):
+        name = f.name
+        assert f.init and not hasattr(type(inspect.getattr_static(cls, name, None)), "__set__")
+        if parameter.kind is parameter.KEYWORD_ONLY and not keyword_only:
+            signature.append("*")
+            keyword_only = True
+        if f.default is not MISSING:
+            namespace[f"_default_{name}"] = f.default
+            signature.append(f"{name}=_default_{name}")
+        elif f.default_factory is not MISSING:
+            namespace[f"_factory_{name}"] = f.default_factory
+            signature.append(f"{name}=_FACTORY")
+            body.append(f"    if {name} is _FACTORY:")
+            body.append(f"        {name} = _factory_{name}()")
+        else:
+            signature.append(name)
+        body.append(f"    _d[{name!r}] = {name}")
+    source = f"def __init__(self, {', '.join(signature)}):\n" + "\n".join(body)
+    exec(source, namespace)  # source built from the class's own field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__annotations__ = dict(generated.__annotations__)
+    init.__doc__ = generated.__doc__
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
