@@ -7,8 +7,9 @@ in the same order, into the new instance's ``__dict__`` (issue 20: the result va
 the dozen per case). The instance is the same in every respect the generated ``__init__`` gives
 (equality, hash, ``repr``, fields, pickling, ``__dict__`` and its order): only for classes whose
 ``__init__`` does nothing else (no ``__post_init__``, no ``InitVar``, no ``init=False`` field, no
-slots, no descriptor named as a field), which is checked when the class is decorated.
-``tests/test_fast_init.py`` compares both on many values.
+slots, no descriptor named as a field), which is checked when the class is decorated (else
+``TypeError``).
+``tests/test_results_fast_paths.py`` compares both on many values.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ import inspect
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any, TypeVar
 
-__all__ = ["fast_init"]
+__all__ = ["GENERATED", "fast_init"]
 
 C = TypeVar("C", bound=type)
+
+#: The ``__init__`` each decorated class had from ``@dataclass``, kept for the tests that
+#: compare the two.
+GENERATED: dict[type, Any] = {}
 
 #: The default-factory marker of the generated ``__init__`` (as ``dataclasses`` does).
 _FACTORY = object()
@@ -28,18 +33,21 @@ _FACTORY = object()
 def fast_init(cls: C) -> C:
     """``cls`` (a frozen dataclass) with the ``__init__`` described in the module."""
     generated = cls.__init__  # type: ignore[misc]
-    assert is_dataclass(cls) and cls.__dataclass_params__.frozen, cls  # type: ignore[attr-defined]
-    assert not hasattr(cls, "__post_init__") and "__slots__" not in cls.__dict__, cls
-    names = [f.name for f in fields(cls)]
+    if not (is_dataclass(cls) and cls.__dataclass_params__.frozen):  # type: ignore[attr-defined]
+        raise TypeError(f"fast_init: {cls.__qualname__} is not a frozen dataclass")
+    if hasattr(cls, "__post_init__") or any("__slots__" in c.__dict__ for c in cls.__mro__[:-1]):
+        raise TypeError(f"fast_init: {cls.__qualname__} has __post_init__ or slots")
     parameters = list(inspect.signature(generated).parameters.values())[1:]
-    assert [p.name for p in parameters] == names, cls  # no InitVar, no init=False field
+    if [p.name for p in parameters] != [f.name for f in fields(cls)]:
+        raise TypeError(f"fast_init: {cls.__qualname__} has an InitVar or an init=False field")
     namespace: dict[str, Any] = {"_FACTORY": _FACTORY}
     signature: list[str] = []
     body: list[str] = ["    _d = self.__dict__"]
     keyword_only = False
     for f, parameter in zip(fields(cls), parameters, strict=True):
         name = f.name
-        assert f.init and not hasattr(type(inspect.getattr_static(cls, name, None)), "__set__")
+        if hasattr(type(inspect.getattr_static(cls, name, None)), "__set__"):
+            raise TypeError(f"fast_init: {cls.__qualname__}.{name} is a descriptor")
         if parameter.kind is parameter.KEYWORD_ONLY and not keyword_only:
             signature.append("*")
             keyword_only = True
@@ -60,5 +68,6 @@ def fast_init(cls: C) -> C:
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__annotations__ = dict(generated.__annotations__)
     init.__doc__ = generated.__doc__
+    GENERATED[cls] = generated
     cls.__init__ = init  # type: ignore[misc]
     return cls
