@@ -268,3 +268,33 @@ def test_flag_unverified_adds_an_alert_when_the_message_then_value_test_did(
             if before:
                 assert merged.alerts[-1] is alert
             alerts = merged.alerts
+
+
+def test_a_new_pathway_result_is_what_the_generated_init_made() -> None:
+    @dataclass
+    class Generated:
+        findings: dict[str, Any] = field(default_factory=dict)
+        decisions: list[Decision] = field(default_factory=list)
+        regimens: list[Regimen] = field(default_factory=list)
+        schedule: list[ScheduleItem] = field(default_factory=list)
+        alerts: list[Alert] = field(default_factory=list)
+        missing: list[Missing] = field(default_factory=list)
+        settings_used: dict[str, Any] = field(default_factory=dict)
+        settings_origin: dict[str, SettingUse] = field(default_factory=dict)
+
+    names = [f.name for f in fields(PathwayResult)]
+    assert names == [f.name for f in fields(Generated)]
+    assert list(inspect.signature(PathwayResult).parameters) == names
+    for given in range(1 << len(names)):
+        values = {n: [i] for i, n in enumerate(names) if given >> i & 1}
+        new, old = PathwayResult(**values), Generated(**values)
+        assert list(new.__dict__.items()) == list(old.__dict__.items())
+        assert all(new.__dict__[n] is values[n] for n in values)
+        assert all(type(new.__dict__[n]) is type(old.__dict__[n]) for n in names)
+        assert repr(new).partition("(")[2] == repr(old).partition("(")[2]
+        positional = [values.get(n, []) for n in names]
+        assert PathwayResult(*positional) == PathwayResult(
+            **dict(zip(names, positional, strict=True))
+        )
+    first, second = PathwayResult(), PathwayResult()
+    assert first.alerts is not second.alerts and first.findings is not second.findings

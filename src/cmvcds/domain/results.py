@@ -43,9 +43,13 @@ def append_new(items: list[T], new: Collection[T]) -> None:
         _append_hashed(items, new)
         return
     looks = set(map(look, items))
+    values = list(map(look, new))
+    fresh = set(values)
+    if len(fresh) == len(values) and looks.isdisjoint(fresh):
+        items.extend(new)  # the usual merge: nothing in common, nothing twice (compared in C)
+        return
     seen: set[T] | None = None  # the items themselves, when first needed
-    for item in new:
-        value = look(item)
+    for item, value in zip(new, values, strict=True):
         if value not in looks:
             looks.add(value)
         else:
@@ -167,6 +171,10 @@ class Missing:
     why: str
 
 
+#: The marker of a ``PathwayResult`` field not given (a new empty container).
+_EMPTY: Any = object()
+
+
 @dataclass
 class PathwayResult:
     """What one pathway concludes; ``assess`` merges several of these into an Assessment."""
@@ -179,6 +187,29 @@ class PathwayResult:
     missing: list[Missing] = field(default_factory=list)
     settings_used: dict[str, Any] = field(default_factory=dict)
     settings_origin: dict[str, SettingUse] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        findings: dict[str, Any] = _EMPTY,
+        decisions: list[Decision] = _EMPTY,
+        regimens: list[Regimen] = _EMPTY,
+        schedule: list[ScheduleItem] = _EMPTY,
+        alerts: list[Alert] = _EMPTY,
+        missing: list[Missing] = _EMPTY,
+        settings_used: dict[str, Any] = _EMPTY,
+        settings_origin: dict[str, SettingUse] = _EMPTY,
+    ) -> None:
+        """As the generated ``__init__``, each container that is not given a new empty one, built by
+        a literal (``dict()`` and ``list()`` through their types cost more; five results a case,
+        issue 20)."""
+        self.findings = {} if findings is _EMPTY else findings
+        self.decisions = [] if decisions is _EMPTY else decisions
+        self.regimens = [] if regimens is _EMPTY else regimens
+        self.schedule = [] if schedule is _EMPTY else schedule
+        self.alerts = [] if alerts is _EMPTY else alerts
+        self.missing = [] if missing is _EMPTY else missing
+        self.settings_used = {} if settings_used is _EMPTY else settings_used
+        self.settings_origin = {} if settings_origin is _EMPTY else settings_origin
 
     def cite(self, fact: Cited, what: str) -> tuple[str, ...]:
         """The citations of ``fact``; adds an ``unverified-fact`` alert if it is unverified."""
