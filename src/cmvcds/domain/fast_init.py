@@ -1,14 +1,16 @@
-"""``fast_init``: a frozen dataclass whose ``__init__`` writes its fields into ``__dict__``.
+"""``fast_init``: a frozen dataclass whose ``__init__`` gives the instance its ``__dict__`` at once.
 
 The ``__init__`` that ``@dataclass(frozen=True)`` generates writes each field through
 ``object.__setattr__`` (its own ``__setattr__`` refuses), a C call through a slot wrapper per
-field. ``fast_init(cls)`` replaces it with one of the same signature that stores the same values,
-in the same order, into the new instance's ``__dict__`` (issue 20: the result values, built by
-the dozen per case). The instance is the same in every respect the generated ``__init__`` gives
-(equality, hash, ``repr``, fields, pickling, ``__dict__`` and its order): only for classes whose
-``__init__`` does nothing else (no ``__post_init__``, no ``InitVar``, no ``init=False`` field, no
-slots, no descriptor named as a field), which is checked when the class is decorated (else
-``TypeError``).
+field. ``fast_init(cls)`` replaces it with one of the same signature that builds the same fields,
+in the same order, as one dict and sets it as the new instance's ``__dict__`` (issue 20: the
+result values, built by the dozen per case). A new dict, not the instance's own written key by
+key: CPython 3.11 makes that one share its keys with the class, and its specialised attribute
+reads then fall back to the slow path on every read (ADR 0031). The instance is the same in
+every respect the generated ``__init__`` gives (equality, hash, ``repr``, fields, pickling,
+``__dict__`` and its order): only for classes whose ``__init__`` does nothing else (no
+``__post_init__``, no ``InitVar``, no ``init=False`` field, no slots, no descriptor named as a
+field), which is checked when the class is decorated (else ``TypeError``).
 ``tests/test_results_fast_paths.py`` compares both on many values.
 """
 
@@ -40,9 +42,9 @@ def fast_init(cls: C) -> C:
     parameters = list(inspect.signature(generated).parameters.values())[1:]
     if [p.name for p in parameters] != [f.name for f in fields(cls)]:
         raise TypeError(f"fast_init: {cls.__qualname__} has an InitVar or an init=False field")
-    namespace: dict[str, Any] = {"_FACTORY": _FACTORY}
+    namespace: dict[str, Any] = {"_FACTORY": _FACTORY, "_set": object.__setattr__}
     signature: list[str] = []
-    body: list[str] = ["    _d = self.__dict__"]
+    body: list[str] = []
     keyword_only = False
     for f, parameter in zip(fields(cls), parameters, strict=True):
         name = f.name
@@ -61,7 +63,8 @@ def fast_init(cls: C) -> C:
             body.append(f"        {name} = _factory_{name}()")
         else:
             signature.append(name)
-        body.append(f"    _d[{name!r}] = {name}")
+    state = ", ".join(f"{name!r}: {name}" for name in (f.name for f in fields(cls)))
+    body.append(f"    _set(self, '__dict__', {{{state}}})")
     source = f"def __init__(self, {', '.join(signature)}):\n" + "\n".join(body)
     exec(source, namespace)  # source built from the class's own field names
     init = namespace["__init__"]
