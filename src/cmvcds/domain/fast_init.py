@@ -72,5 +72,5 @@ def fast_init(cls: C) -> C:
     init.__annotations__ = dict(generated.__annotations__)
     init.__doc__ = generated.__doc__
     GENERATED[cls] = generated
-    cls.__init__ = init  # type: ignore[misc]
+    cls.__init__ = init  # type: ignore[method-assign]
     return cls
