@@ -8,13 +8,15 @@ accompany any output that used it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, is_
 from typing import Any, Protocol, TypeVar
 
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Outcome, ScheduleEvent, Severity
 
 T = TypeVar("T")
@@ -25,11 +27,43 @@ _MESSAGE = attrgetter("message")
 def append_new(items: list[T], new: Collection[T]) -> None:
     """Append each of ``new`` not already in ``items`` (same values), in order, once each.
 
-    The results are frozen, hashable values: one set lookup per item instead of a scan of the
-    list (a calendar of hundreds of dates made the scans the engine's largest cost, issue 20).
+    The results are frozen, hashable values, but their hash is a Python method: hashing every
+    item of the merged lists again at each pathway's merge was a tenth of the engine's
+    instructions (issue 20). Two equal results have the same ``_FIRST_LOOK`` fields (texts,
+    dates and enums, hashed in C and cached), so an item whose fields are not among the
+    items' is new without hashing it; only the others are looked up among the items by value.
+    A list holding any other type (or more than one) takes the plain way (``_append_hashed``).
     """
     if not new:
         return
+    new = list(new)
+    kind = type(new[0])
+    look = _FIRST_LOOK.get(kind)
+    if look is None or {*map(type, new), *map(type, items)} != {kind}:
+        _append_hashed(items, new)
+        return
+    looks = set(map(look, items))
+    values = list(map(look, new))
+    fresh = set(values)
+    if len(fresh) == len(values) and looks.isdisjoint(fresh):
+        items.extend(new)  # the usual merge: nothing in common, nothing twice (compared in C)
+        return
+    seen: set[T] | None = None  # the items themselves, when first needed
+    for item, value in zip(new, values, strict=True):
+        if value not in looks:
+            looks.add(value)
+        else:
+            if seen is None:
+                seen = set(items)
+            if item in seen:
+                continue
+        if seen is not None:
+            seen.add(item)
+        items.append(item)
+
+
+def _append_hashed(items: list[T], new: Collection[T]) -> None:
+    """``append_new`` by the items' own hash and equality (the way it was)."""
     seen = set(items)
     for item in new:
         if item not in seen:
@@ -50,6 +84,7 @@ class Cited(Protocol):
     def note(self) -> str | None: ...
 
 
+@fast_init
 @dataclass(frozen=True)
 class Decision:
     id: DecisionId
@@ -62,6 +97,7 @@ class Decision:
     reference_profile: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True)
 class Regimen:
     drug: str
@@ -86,6 +122,7 @@ class Regimen:
     weight_date: date | None = None
 
 
+@fast_init
 @dataclass(frozen=True)
 class ScheduleItem:
     event: ScheduleEvent
@@ -95,6 +132,7 @@ class ScheduleItem:
     reason: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True)
 class Alert:
     code: AlertCode
@@ -112,6 +150,7 @@ def unverified_alert(what: str, citations: tuple[str, ...]) -> Alert:
     return Alert(AlertCode.UNVERIFIED_FACT, Severity.WARNING, message, citations)
 
 
+@fast_init
 @dataclass(frozen=True)
 class SettingUse:
     """A setting a decision used: its value and where it came from (``site`` or
@@ -125,10 +164,15 @@ class SettingUse:
     basis: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True)
 class Missing:
     item: str
     why: str
+
+
+#: The marker of a ``PathwayResult`` field not given (a new empty container).
+_EMPTY: Any = object()
 
 
 @dataclass
@@ -144,6 +188,29 @@ class PathwayResult:
     settings_used: dict[str, Any] = field(default_factory=dict)
     settings_origin: dict[str, SettingUse] = field(default_factory=dict)
 
+    def __init__(
+        self,
+        findings: dict[str, Any] = _EMPTY,
+        decisions: list[Decision] = _EMPTY,
+        regimens: list[Regimen] = _EMPTY,
+        schedule: list[ScheduleItem] = _EMPTY,
+        alerts: list[Alert] = _EMPTY,
+        missing: list[Missing] = _EMPTY,
+        settings_used: dict[str, Any] = _EMPTY,
+        settings_origin: dict[str, SettingUse] = _EMPTY,
+    ) -> None:
+        """As the generated ``__init__``, each container that is not given a new empty one, built by
+        a literal (``dict()`` and ``list()`` through their types cost more; five results a case,
+        issue 20)."""
+        self.findings = {} if findings is _EMPTY else findings
+        self.decisions = [] if decisions is _EMPTY else decisions
+        self.regimens = [] if regimens is _EMPTY else regimens
+        self.schedule = [] if schedule is _EMPTY else schedule
+        self.alerts = [] if alerts is _EMPTY else alerts
+        self.missing = [] if missing is _EMPTY else missing
+        self.settings_used = {} if settings_used is _EMPTY else settings_used
+        self.settings_origin = {} if settings_origin is _EMPTY else settings_origin
+
     def cite(self, fact: Cited, what: str) -> tuple[str, ...]:
         """The citations of ``fact``; adds an ``unverified-fact`` alert if it is unverified."""
         if not fact.verified:
@@ -155,9 +222,13 @@ class PathwayResult:
         The research note of how it was (not) checked stays in the pack's provenance (the
         knowledge pages), never in a clinical output."""
         alert = unverified_alert(what, citations)
-        # an equal alert has the same message: the messages are compared first, in C
-        if alert.message not in map(_MESSAGE, self.alerts) or alert not in self.alerts:
-            self.alerts.append(alert)
+        alerts = self.alerts
+        # an equal alert has the same message: the messages are compared first, in C, then
+        # the alerts by identity (the alert is shared), and only then by value
+        if alert.message not in map(_MESSAGE, alerts) or (
+            not any(map(is_, alerts, repeat(alert))) and alert not in alerts
+        ):
+            alerts.append(alert)
 
     def extend(self, other: PathwayResult) -> None:
         """Merge ``other`` into this result; an alert, schedule item or missing item that is
@@ -170,6 +241,14 @@ class PathwayResult:
         append_new(self.missing, other.missing)
         self.settings_used.update(other.settings_used)
         self.settings_origin.update(other.settings_origin)
+
+
+#: For each result class ``append_new`` knows: fields that equal values share, read in C.
+_FIRST_LOOK: dict[type, Callable[[Any], Any]] = {
+    ScheduleItem: attrgetter("earliest", "event"),
+    Alert: attrgetter("message"),
+    Missing: attrgetter("item"),
+}
 
 
 def held_line(regimen: Mapping[str, Any], line: str) -> str:

@@ -58,10 +58,15 @@ def frozen(cls: type[T], /, **values: Any) -> T:
     if not (required <= values.keys() <= names):
         return cls(**values)  # the TypeError ``__init__`` gives
     instance = object.__new__(cls)
-    state = instance.__dict__
-    state.update(defaults)
+    state = dict(defaults)
     for name, factory in factories:
         if name not in values:
             state[name] = factory()
     state.update(values)
+    # a new dict, not the instance's own (CPython 3.11 makes that one share its keys with the
+    # class, which the specialised attribute reads then step around: ADR 0031)
+    _SET(instance, "__dict__", state)
     return instance
+
+
+_SET = object.__setattr__

@@ -24,6 +24,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Protocol
 
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.memo import same_call
 from cmvcds.engine.exact_log import log10 as exact_log10
 
@@ -75,6 +76,7 @@ def log10(value: Decimal) -> Decimal:
     return exact_log10(max(value, _ONE))
 
 
+@fast_init
 @dataclass(frozen=True)
 class Point:
     """One quantified viral load."""
@@ -88,6 +90,7 @@ class Point:
         return cls(day, value, log10(value))
 
 
+@fast_init
 @dataclass(frozen=True)
 class Series:
     """Every viral load of one specimen in one unit, oldest first (``key`` e.g. ``plasma IU/mL``)."""
@@ -201,6 +204,7 @@ def confirmed_rise(points: Sequence[Point], threshold: Decimal) -> Rise | None:
     return None
 
 
+@fast_init
 @dataclass(frozen=True)
 class Trend:
     """The kinetics of a series: nadir, change from it, slope since it and the doubling time."""
@@ -274,6 +278,7 @@ def auc_trapezoid(samples: Sequence[tuple[Decimal, Decimal]]) -> Decimal:
     return total
 
 
+@fast_init
 @dataclass(frozen=True)
 class Marker:
     """An alert drawn on a series at the date it fired."""
@@ -284,6 +289,7 @@ class Marker:
     label: str
 
 
+@fast_init
 @dataclass(frozen=True)
 class TherapyBar:
     """A course drawn under the chart: from ``start`` to ``stop`` (or the assessment date)."""
@@ -296,6 +302,7 @@ class TherapyBar:
     every_h: Decimal | None = None
 
 
+@fast_init
 @dataclass(frozen=True)
 class ChartSeries:
     key: str
@@ -309,6 +316,7 @@ class ChartSeries:
     doubling_time_days: Decimal | None
 
 
+@fast_init
 @dataclass(frozen=True)
 class ChartData:
     """Everything the web page draws: one line per series, markers and therapy bars."""

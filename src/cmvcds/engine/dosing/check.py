@@ -20,6 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.results import Alert
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing.patient import DosePatient
@@ -32,6 +33,7 @@ from cmvcds.knowledge import Knowledge
 __all__ = ["DoseCheck", "PrescribedDose", "check_dose"]
 
 
+@fast_init
 @dataclass(frozen=True)
 class PrescribedDose:
     """An order: ``dose_mg`` (or ``dose_mg_per_kg``) every ``every_h`` hours, or ``doses_per_week``."""
@@ -46,6 +48,7 @@ class PrescribedDose:
     regimen: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True)
 class DoseCheck:
     """The verdict on an order: ``matches``, ``below``, ``above``, ``renal-adjustment`` or

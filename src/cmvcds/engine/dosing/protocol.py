@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from cmvcds.domain.case import Case, Observation, Patient
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.vocabulary import Context
 from cmvcds.engine.dosing.patient import DosePatient
@@ -25,6 +26,7 @@ from cmvcds.knowledge.schemas.pregnancy import DatingRules, PregnancyProtocol
 __all__ = ["ProtocolVerdict", "protocol_exclusions"]
 
 
+@fast_init
 @dataclass(frozen=True)
 class ProtocolVerdict:
     """What excludes (reasons), what is missing, whether a renal criterion excluded, why nothing

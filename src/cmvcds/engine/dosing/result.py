@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.results import Alert, Missing, Regimen
 from cmvcds.domain.vocabulary import Indication, Outcome
 from cmvcds.engine.frozen import frozen
@@ -43,6 +44,7 @@ def schedule_wording(every_h: Decimal) -> str:
     return f"every {every_h} hours"
 
 
+@fast_init
 @dataclass(frozen=True)
 class RenalResult:
     """The renal function a dose was chosen on, with the band it fell in."""

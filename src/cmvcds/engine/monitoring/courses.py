@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cmvcds.domain.case import TherapyCourse
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.memo import same_call
 
 
@@ -70,6 +71,7 @@ def days_covered(spans: Iterable[tuple[date, date]]) -> int:
     return count
 
 
+@fast_init
 @dataclass(frozen=True)
 class Course:
     """One drug given continuously; later entries of the same drug continue it with a new dose."""
@@ -131,6 +133,7 @@ def _group_courses(therapy: Iterable[TherapyCourse]) -> tuple[Course, ...]:
     return tuple(sorted(courses, key=lambda c: (c.start, c.drug)))
 
 
+@fast_init
 @dataclass(frozen=True)
 class Episode:
     """Days on any of a set of drugs, overlapping or adjacent courses merged (``end`` inclusive)."""

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from cmvcds.domain.case import Case
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, ScheduleItem
 from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import (
@@ -153,6 +154,7 @@ def kinetics(
     return markers
 
 
+@fast_init
 @dataclass(frozen=True)
 class _Trigger:
     """Why genotyping is considered; ``gate`` replaces the (val)ganciclovir exposure rule."""

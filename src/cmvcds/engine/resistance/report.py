@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.engine.resistance.codons import Call
 from cmvcds.engine.resistance.levels import (
     Assessment,
@@ -71,6 +72,7 @@ __all__ = [
 FORMAT = "cmvcds-resistance/1"
 
 
+@fast_init
 @dataclass(frozen=True)
 class GeneCoverage:
     """Codons covered in one gene (1-based inclusive intervals) and how that is known."""
@@ -128,6 +130,7 @@ class Flag:
     rule: str  # its id in the knowledge table
 
 
+@fast_init
 @dataclass(frozen=True)
 class DrugCall:
     drug: str

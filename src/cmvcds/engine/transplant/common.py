@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.results import (
     Alert,
     Cited,
@@ -265,6 +266,7 @@ def age_years(case: Case, on: date) -> Decimal | None:
     return case.patient.age_on(on)
 
 
+@fast_init
 @dataclass(frozen=True)
 class Therapy:
     """A course from the case's ``therapy`` list, as the rules read it."""

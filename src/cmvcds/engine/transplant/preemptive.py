@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from cmvcds.domain.case import Case
+from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.results import ScheduleItem
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
 from cmvcds.engine.monitoring.courses import recurring_days
@@ -25,6 +26,7 @@ from cmvcds.engine.transplant.treatment import clearance, stop_rule_text
 __all__ = ["Episode", "episode", "surveillance"]
 
 
+@fast_init
 @dataclass(frozen=True)
 class Episode:
     """The pre-emptive decision's outcome; ``active`` when therapy runs or starts (prophylaxis stops)."""
