@@ -269,10 +269,8 @@ def _hold_resume(
         message = f"{name} {shown} is below {plain(limit.hold_below)}: {clause(limit.action)}"
         if limit.resume_above is not None:
             message += f" (restart when above {plain(limit.resume_above)})"
-        message += f"; next {name} on {recheck}"
-        result.alerts.append(
-            Alert(limit.alert, Severity.CRITICAL, sentence(f"{drug}: {message}"), limit.citations)
-        )
+        message = sentence(f"{drug}: {message}") + f" Recheck the {name} on {recheck}."
+        result.alerts.append(Alert(limit.alert, Severity.CRITICAL, message, limit.citations))
     elif held_since is not None:
         result.alerts.append(
             Alert(

@@ -1,6 +1,5 @@
 """Schema of the observation catalogue: codes, accepted units, conversions and plausible ranges."""
 
-
 from decimal import Decimal
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
