@@ -180,9 +180,7 @@ def test_pydantic_imports_only_get_plugins_from_the_loader_no_plugins_stands_in_
 def test_ask_refuses_settings_without_a_case(capsys: pytest.CaptureFixture[str]) -> None:
     """Settings shape only a personalised answer: given alone they would be dropped without a
     word, so both paths refuse them (exit 2) and say what is needed."""
-    code, out, err = _fast(
-        ["ask", "ganciclovir dose", "--settings", str(EXAMPLES / "settings.yaml")], capsys
-    )
+    code, out, err = _fast(["ask", "ganciclovir dose", "--settings", str(EXAMPLES / "settings.yaml")], capsys)
     assert (code, out) == (2, "")
     assert "--settings" in err and "--case" in err
 

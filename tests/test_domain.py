@@ -153,18 +153,14 @@ def test_unset_setting_is_reported_missing(knowledge: Knowledge) -> None:
         use_setting(result, SiteSettings(), knowledge, "no_such_setting")
 
 
-@given(
-    st.text(alphabet=st.characters(blacklist_characters="?!"), min_size=1).filter(
-        lambda t: t.rstrip(". ")
-    )
-)
+@given(st.text(alphabet=st.characters(blacklist_characters="?!"), min_size=1).filter(
+    lambda t: t.rstrip(". ")
+))
 def test_a_quoted_row_ends_with_one_full_stop_whether_or_not_it_has_its_own(row: str) -> None:
     # pack rows are written both ways ("... (label §5.1)." and "hold the drug; recheck the ANC")
     quoted = sentence(f"valganciclovir: {row}")
     assert quoted.endswith(".") and not quoted.endswith("..")
-    assert (
-        quoted == sentence(f"valganciclovir: {row}.") == sentence(f"valganciclovir: {clause(row)}")
-    )
+    assert quoted == sentence(f"valganciclovir: {row}.") == sentence(f"valganciclovir: {clause(row)}")
 
 
 def test_sentences_of_pack_rows() -> None:
@@ -173,10 +169,7 @@ def test_sentences_of_pack_rows() -> None:
     )
     assert sentence("hold the drug") == "hold the drug."
     assert sentence("Is the count rising?") == "Is the count rising?"
-    assert (
-        clause("Do not give valganciclovir (label §5.1).")
-        == "Do not give valganciclovir (label §5.1)"
-    )
+    assert clause("Do not give valganciclovir (label §5.1).") == "Do not give valganciclovir (label §5.1)"
 
 
 def test_the_normalised_copy_is_what_model_copy_gives(

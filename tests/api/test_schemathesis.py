@@ -37,9 +37,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 def _ask_index_built_first() -> None:
     """The first question builds Ask's search index (seconds on a loaded machine): build it
     before schemathesis times each call (10 s), so that a slow first build is not a failure."""
-    answer = TestClient(APP).post(
-        "/api/v1/ask", json={"question": "What is the treatment for CMV?"}
-    )
+    answer = TestClient(APP).post("/api/v1/ask", json={"question": "What is the treatment for CMV?"})
     assert answer.status_code == 200, answer.text
 
 

@@ -101,9 +101,7 @@ def behind_caddy(
 @pytest.fixture
 def proxied(tmp_path: Path, knowledge: Knowledge, keys: Keys) -> Iterator[tuple[str, str, Path]]:
     """cmvcds on SQLite behind the shipped Caddyfile (see ``behind_caddy``)."""
-    with behind_caddy(
-        tmp_path, knowledge, keys, f"sqlite:///{tmp_path / 'cmvcds.sqlite3'}"
-    ) as urls:
+    with behind_caddy(tmp_path, knowledge, keys, f"sqlite:///{tmp_path / 'cmvcds.sqlite3'}") as urls:
         yield urls
 
 

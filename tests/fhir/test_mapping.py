@@ -304,12 +304,7 @@ def test_branded_product_described_by_ingredient_and_strength_rolls_up(
 
 @pytest.mark.parametrize(
     ("code", "becomes"),
-    [
-        ("22244-8", "cmv_igg"),
-        ("30325-5", "cmv_igm"),
-        ("13949-3", "cmv_igg"),
-        ("24119-0", "cmv_igm"),
-    ],
+    [("22244-8", "cmv_igg"), ("30325-5", "cmv_igm"), ("13949-3", "cmv_igg"), ("24119-0", "cmv_igm")],
 )
 def test_common_presence_serology_codes_are_read(
     knowledge: Knowledge, code: str, becomes: str
@@ -324,9 +319,7 @@ def test_common_presence_serology_codes_are_read(
         "subject": {"reference": "Patient/p"},
         "effectiveDateTime": "2026-11-10",
         "valueCodeableConcept": {
-            "coding": [
-                {"system": "http://snomed.info/sct", "code": "10828004", "display": "Positive"}
-            ]
+            "coding": [{"system": "http://snomed.info/sct", "code": "10828004", "display": "Positive"}]
         },
     }
     mapped = bundle_to_case(

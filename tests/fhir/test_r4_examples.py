@@ -142,7 +142,7 @@ def test_report_whose_results_were_not_sent_says_so(knowledge: Knowledge) -> Non
         # the example Bundle also holds the order (probe6 #6: a type not read is said)
         "ServiceRequest/req not used: type ServiceRequest is not read by cmvcds",
         "DiagnosticReport/f001: 5 result(s) not sent with it (Observation/f001, Observation/f002, "
-        "Observation/f003, Observation/f004, Observation/f005); they were not read",
+        "Observation/f003, Observation/f004, Observation/f005); they were not read"
     ]
 
 

@@ -224,8 +224,6 @@ def compare_dose(doc: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     if "inputs_not_used" in expected:
         got = sorted(u["input"] for u in doc.get("inputs_not_used", []))
         if got != sorted(expected["inputs_not_used"]):
-            problems.append(
-                f"inputs_not_used {got} (expected {sorted(expected['inputs_not_used'])})"
-            )
+            problems.append(f"inputs_not_used {got} (expected {sorted(expected['inputs_not_used'])})")
     problems += _alerts(doc, expected)
     return problems

@@ -28,9 +28,7 @@ LAB = "/registry/subjects/{key}/maternal_diagnosis/laboratory"
 
 
 def _links(html: str, key: str, instrument: str) -> list[str]:
-    return re.findall(
-        rf'href="(/registry/subjects/{key}/maternal_diagnosis/{instrument}[^"]*)"', html
-    )
+    return re.findall(rf'href="(/registry/subjects/{key}/maternal_diagnosis/{instrument}[^"]*)"', html)
 
 
 def _stored(world: World, instrument: str) -> dict[tuple[int, str], str]:
@@ -64,18 +62,12 @@ def test_another_instance_of_a_repeating_form_is_added_from_the_event_grid(
         "f_lab_value": "0.7"})  # fmt: skip
     assert saved.status_code == 200 and "Saved." in saved.text
     assert _stored(world, "laboratory") == {
-        (1, "lab_date"): "2026-01-10",
-        (1, "lab_test"): "1",
-        (1, "lab_value"): "0.6",
-        (2, "lab_date"): "2026-02-20",
-        (2, "lab_test"): "1",
-        (2, "lab_value"): "0.7",
+        (1, "lab_date"): "2026-01-10", (1, "lab_test"): "1", (1, "lab_value"): "0.6",
+        (2, "lab_date"): "2026-02-20", (2, "lab_test"): "1", (2, "lab_value"): "0.7",
     }  # the second instance beside the first, which is untouched
     grid = client.get(f"/registry/subjects/{key}").text
     assert _links(grid, key, "laboratory") == [
-        f"{lab}?instance=1",
-        f"{lab}?instance=2",
-        f"{lab}?instance=3",
+        f"{lab}?instance=1", f"{lab}?instance=2", f"{lab}?instance=3"
     ]
     assert 'data-instance="2"' in grid
     # the saved instance offers the next one too
@@ -113,14 +105,12 @@ def test_the_date_logic_is_shown_beside_each_date_field(
     assert infection["diagnosis_date"] == (
         "Date check: not in the future (hard check: the form is not saved)"
     )
-    assert (
-        "not after Date of diagnosis of maternal primary infection (hard check"
-        in (infection["onset_date"])
+    assert "not after Date of diagnosis of maternal primary infection (hard check" in (
+        infection["onset_date"]
     )
     enrolment = _rules(client.get(f"{base}/enrolment").text)
-    assert (
-        "not before the date consent was signed (soft check: the form is saved and a query"
-        in (enrolment["enrolment_date"])
+    assert "not before the date consent was signed (soft check: the form is saved and a query" in (
+        enrolment["enrolment_date"]
     )
     # a field with no date check has no line
     assert "maternal_birth_date" not in enrolment
@@ -150,8 +140,6 @@ def test_the_registry_form_speaks_italian(world: World) -> None:
         data={"csrf": csrf_of(text), "f_diagnosis_date": "2026-03-03", "reason": "errore"},
     )
     assert refused.status_code == 422
-    assert (
-        "Una data futura non può essere già stata osservata; controllare la data." in refused.text
-    )
+    assert "Una data futura non può essere già stata osservata; controllare la data." in refused.text
     grid = client.get(f"/registry/subjects/{keys['a']}").text
     assert "Diagnosi materna" in grid and "laboratorio (vuota)" in grid

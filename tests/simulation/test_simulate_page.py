@@ -14,6 +14,7 @@ from tests.web.test_browser import browser, server  # noqa: F401  (the shared ch
 pytestmark = pytest.mark.browser
 
 
+
 def _run_small(page: Page, strategy: Locator) -> Locator:
     """Choose ``strategy`` alone, 2,000 women and 2 PSA draws of 200, submit; the report."""
     for box in page.locator("input[name=strategy]").all():
@@ -33,13 +34,9 @@ def test_a_user_runs_a_small_simulation_and_reads_the_report(server: str, browse
     page.select_option("#f-population", "apulia-under-25")
     report = _run_small(page, page.locator("input[value=first-trimester]"))
     expect(report).to_be_visible(timeout=120_000)  # the job's page reloads until the run is done
-    expect(report).to_contain_text(
-        "population Apulia, 2016-2019, women under 25 (seroprevalence 55.6%)"
-    )
+    expect(report).to_contain_text("population Apulia, 2016-2019, women under 25 (seroprevalence 55.6%)")
     expect(report).to_contain_text("Women given valacyclovir (prevention)")
-    expect(report.locator("table.simulation thead th")).to_have_text(
-        ["", "No screening", "First-trimester serology"]
-    )
+    expect(report.locator("table.simulation thead th")).to_have_text(["", "No screening", "First-trimester serology"])
     expect(report.locator("svg").first).to_be_visible()
     expect(report).to_contain_text("Shahar-Nissan")
     assert "/simulate/jobs/" in page.url  # the run's own page, which a reload shows again
@@ -60,30 +57,16 @@ def test_the_run_and_its_report_in_italian(server: str, browser: Browser) -> Non
     page.click("nav.languages a[data-lang=it]")
     expect(page.locator("h1")).to_have_text("Simulazione dello screening")
     page.select_option("#f-population", label="Puglia, 2016-2019, donne di 40 anni e oltre (80,6%)")
-    report = _run_small(
-        page, page.get_by_label("Consigli igienici alla prima visita, nessuna sierologia")
-    )
+    report = _run_small(page, page.get_by_label("Consigli igienici alla prima visita, nessuna sierologia"))
     expect(report).to_be_visible(timeout=120_000)
     assert "/simulate/jobs/" in page.url
     expect(page.locator("html")).to_have_attribute("lang", "it")
-    expect(report.locator("h2")).to_have_text(
-        ["Risultati per 100.000 gravidanze", "Grafici", "Parametri e loro fonti"]
-    )
-    expect(report.locator("table.simulation thead th")).to_have_text(
-        ["", "Nessuno screening", "Consigli igienici"]
-    )
-    expect(report.locator("table.simulation tbody th").first).to_have_text(
-        "Infezioni primarie materne"
-    )
-    expect(report).to_contain_text(
-        "popolazione Puglia, 2016-2019, donne di 40 anni e oltre (sieroprevalenza 80,6%)"
-    )
-    expect(report.locator("figcaption").first).to_have_text(
-        "Esiti per 100.000 gravidanze per strategia."
-    )
-    expect(report).to_contain_text(
-        "Rischio relativo di infezione primaria dopo i consigli igienici (dalla prima visita)"
-    )
+    expect(report.locator("h2")).to_have_text(["Risultati per 100.000 gravidanze", "Grafici", "Parametri e loro fonti"])
+    expect(report.locator("table.simulation thead th")).to_have_text(["", "Nessuno screening", "Consigli igienici"])
+    expect(report.locator("table.simulation tbody th").first).to_have_text("Infezioni primarie materne")
+    expect(report).to_contain_text("popolazione Puglia, 2016-2019, donne di 40 anni e oltre (sieroprevalenza 80,6%)")
+    expect(report.locator("figcaption").first).to_have_text("Esiti per 100.000 gravidanze per strategia.")
+    expect(report).to_contain_text("Rischio relativo di infezione primaria dopo i consigli igienici (dalla prima visita)")
     expect(report).to_contain_text("Revello")  # the sources as written
     expect(report).not_to_contain_text("Fetal infections")
     context.close()

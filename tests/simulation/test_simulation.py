@@ -77,9 +77,7 @@ def _pack_with(tmp_path: Path, change: dict[str, object]) -> Path:
         ({"citations": ["no-such-source"]}, "unknown source id"),
     ],
 )
-def test_a_bad_parameter_row_is_refused_on_load(
-    tmp_path: Path, change: dict[str, object], message: str
-) -> None:
+def test_a_bad_parameter_row_is_refused_on_load(tmp_path: Path, change: dict[str, object], message: str) -> None:
     with pytest.raises(KnowledgeError, match=message):
         load_knowledge(_pack_with(tmp_path, change))
 
@@ -123,47 +121,23 @@ def test_identical_visits_reach_assess_once() -> None:
 @FAST
 @given(seed=st.integers(0, 10_000))
 def test_no_screening_never_treats_anyone(seed: int) -> None:
-    totals = run_cohort(
-        Task(BASE, (STRATEGIES["no-screening"], STRATEGIES["hygiene"]), 1500, seed, (0,)), KNOWLEDGE
-    )
+    totals = run_cohort(Task(BASE, (STRATEGIES["no-screening"], STRATEGIES["hygiene"]), 1500, seed, (0,)), KNOWLEDGE)
     assert totals["no-screening"]["treated"] == 0 and totals["hygiene"]["treated"] == 0
     assert totals["no-screening"]["detected"] == 0
 
 
 @FAST
 @given(seed=st.integers(0, 10_000), a=st.floats(0.05, 1.0), b=st.floats(0.05, 1.0))
-def test_a_more_effective_drug_never_increases_fetal_infections(
-    seed: int, a: float, b: float
-) -> None:
+def test_a_more_effective_drug_never_increases_fetal_infections(seed: int, a: float, b: float) -> None:
     strong, weak = sorted((a, b))
     strategy = (STRATEGIES["first-trimester"],)
-    more = run_cohort(
-        Task(
-            {**BASE, "valacyclovir_odds_ratio": strong, "primary_incidence": 0.2},
-            strategy,
-            800,
-            seed,
-            (0,),
-        ),
-        KNOWLEDGE,
-    )
-    less = run_cohort(
-        Task(
-            {**BASE, "valacyclovir_odds_ratio": weak, "primary_incidence": 0.2},
-            strategy,
-            800,
-            seed,
-            (0,),
-        ),
-        KNOWLEDGE,
-    )
+    more = run_cohort(Task({**BASE, "valacyclovir_odds_ratio": strong, "primary_incidence": 0.2}, strategy, 800, seed, (0,)), KNOWLEDGE)
+    less = run_cohort(Task({**BASE, "valacyclovir_odds_ratio": weak, "primary_incidence": 0.2}, strategy, 800, seed, (0,)), KNOWLEDGE)
     assert more["first-trimester"]["fetal_infection"] <= less["first-trimester"]["fetal_infection"]
 
 
 @FAST
-@given(
-    price=st.sampled_from([k for k in BASE if k.startswith("cost_")]), factor=st.floats(1.0, 10.0)
-)
+@given(price=st.sampled_from([k for k in BASE if k.startswith("cost_")]), factor=st.floats(1.0, 10.0))
 def test_costs_are_monotone_in_prices(price: str, factor: float) -> None:
     totals = run_cohort(Task(BASE, (STRATEGIES["repeated"],), 500, 3, (0,)), KNOWLEDGE)["repeated"]
     assert cost(totals, {**BASE, price: BASE[price] * factor}) >= cost(totals, BASE)
@@ -188,9 +162,7 @@ def test_seeded_golden_run() -> None:
 
 def test_workers_do_not_change_the_result() -> None:
     one = simulate(strategies=["first-trimester"], n=12_000, seed=11, knowledge=KNOWLEDGE)
-    two = simulate(
-        strategies=["first-trimester"], n=12_000, seed=11, workers=2, knowledge=KNOWLEDGE
-    )
+    two = simulate(strategies=["first-trimester"], n=12_000, seed=11, workers=2, knowledge=KNOWLEDGE)
     assert one.base == two.base
 
 
@@ -208,20 +180,7 @@ def test_psa_ceac_and_tornado_are_reported() -> None:
 
 def test_cli_json_and_html(tmp_path: Path) -> None:
     runner = CliRunner()
-    done = runner.invoke(
-        app,
-        [
-            "simulate",
-            "--strategies",
-            "first-trimester",
-            "--n",
-            "3000",
-            "--seed",
-            "4",
-            "--format",
-            "json",
-        ],
-    )
+    done = runner.invoke(app, ["simulate", "--strategies", "first-trimester", "--n", "3000", "--seed", "4", "--format", "json"])
     assert done.exit_code == 0, done.output
     document = json.loads(done.output)
     assert document["format"] == "cmvcds-simulation/1" and document["reference"] == "no-screening"
@@ -246,9 +205,7 @@ def test_cli_refuses_an_unknown_strategy_or_parameter() -> None:
 def test_a_local_dask_cluster_gives_the_same_result() -> None:
     pytest.importorskip("distributed")
     here = simulate(strategies=["repeated"], n=3000, seed=13, knowledge=KNOWLEDGE)
-    dask = simulate(
-        strategies=["repeated"], n=3000, seed=13, workers=1, scheduler="local", knowledge=KNOWLEDGE
-    )
+    dask = simulate(strategies=["repeated"], n=3000, seed=13, workers=1, scheduler="local", knowledge=KNOWLEDGE)
     assert dask.base == here.base
 
 
@@ -258,37 +215,22 @@ def test_published_models_carry_their_counts_and_the_comparison_is_arithmetic() 
     from cmvcds.simulation.published import compare, model, published_inputs
 
     lim = model(KNOWLEDGE, "lim2025")
-    assert (lim.reported, lim.per, published_inputs(KNOWLEDGE, "lim2025")) == (
-        54,
-        100_000,
-        {"seroprevalence": 0.717},
-    )
-    assert (
-        compare(3.5, lim)["relative_difference"] == 0.935
-        and not compare(3.5, lim)["within_tolerance"]
-    )
+    assert (lim.reported, lim.per, published_inputs(KNOWLEDGE, "lim2025")) == (54, 100_000, {"seroprevalence": 0.717})
+    assert compare(3.5, lim)["relative_difference"] == 0.935 and not compare(3.5, lim)["within_tolerance"]
     assert compare(50, lim)["within_tolerance"]
     # Périllaud-Dubois 2023: 375 prevented per 800,000 pregnancies
     assert model(KNOWLEDGE, "perillauddubois2023").reported * 8 == 375
     # Dzubay 2025 (second-hand): 2,898 transmissions prevented in its cohort of 2,869,141, compared
     # on the cohort's scale: 101.0 per 100,000 is within, the 4.5 simulated with the Italian inputs not
     dzubay = model(KNOWLEDGE, "dzubay2025")
-    assert (dzubay.reported, dzubay.per, published_inputs(KNOWLEDGE, "dzubay2025")) == (
-        2898,
-        2_869_141,
-        {},
-    )
+    assert (dzubay.reported, dzubay.per, published_inputs(KNOWLEDGE, "dzubay2025")) == (2898, 2_869_141, {})
     assert round(dzubay.reported / dzubay.per * 100_000, 1) == 101.0
     assert compare(101.0 * dzubay.per / 100_000, dzubay)["within_tolerance"]
     assert not compare(4.5 * dzubay.per / 100_000, dzubay)["within_tolerance"]
 
 
-@pytest.mark.parametrize(
-    "model_id", ["billettedevillemeur2020-primary", "billettedevillemeur2020-fetal"]
-)
-def test_billette_de_villemeur_2020_counts_are_reproduced_with_its_own_inputs(
-    model_id: str,
-) -> None:
+@pytest.mark.parametrize("model_id", ["billettedevillemeur2020-primary", "billettedevillemeur2020-fetal"])
+def test_billette_de_villemeur_2020_counts_are_reproduced_with_its_own_inputs(model_id: str) -> None:
     """Billette de Villemeur 2020 (BMC Infect Dis 20:418), abstract: 4352 primary infections and
     1741 foetal infections among 800,000 pregnant women; Table 1: seroprevalence 45.6 %, primary
     incidence 1.0 %, transmission 40 %. With those inputs and its structure (no periconceptional
@@ -296,13 +238,7 @@ def test_billette_de_villemeur_2020_counts_are_reproduced_with_its_own_inputs(
     from cmvcds.simulation.published import compare, model, published_inputs, simulated
 
     paper = model(KNOWLEDGE, model_id)
-    result = simulate(
-        strategies=[paper.strategy],
-        n=40_000,
-        seed=2026,
-        inputs=published_inputs(KNOWLEDGE, model_id),
-        knowledge=KNOWLEDGE,
-    )
+    result = simulate(strategies=[paper.strategy], n=40_000, seed=2026, inputs=published_inputs(KNOWLEDGE, model_id), knowledge=KNOWLEDGE)
     verdict = compare(simulated(result, paper), paper)
     assert verdict["within_tolerance"], verdict
 
@@ -314,13 +250,8 @@ def test_billette_de_villemeur_fetal_count_needs_its_structure() -> None:
     from cmvcds.simulation.published import compare, model, published_inputs, simulated
 
     paper = model(KNOWLEDGE, "billettedevillemeur2020-fetal")
-    inputs = {
-        **published_inputs(KNOWLEDGE, paper.id),
-        "nonprimary_congenital_risk": BASE["nonprimary_congenital_risk"],
-    }
-    result = simulate(
-        strategies=[paper.strategy], n=40_000, seed=2026, inputs=inputs, knowledge=KNOWLEDGE
-    )
+    inputs = {**published_inputs(KNOWLEDGE, paper.id), "nonprimary_congenital_risk": BASE["nonprimary_congenital_risk"]}
+    result = simulate(strategies=[paper.strategy], n=40_000, seed=2026, inputs=inputs, knowledge=KNOWLEDGE)
     assert not compare(simulated(result, paper), paper)["within_tolerance"]
 
 
@@ -347,12 +278,7 @@ def test_serology_visits_after_the_scan_follow_its_work_up() -> None:
     """A repeat visit after the 20-week scan is held only for a woman the scan did not send to
     the work-up (serology at 20+1, amniocentesis at 21+0): the engine is never handed results
     dated after the day it assesses, whatever the repeat weeks (4-36)."""
-    inputs = {
-        "seroprevalence": 0.3,
-        "primary_incidence": 0.08,
-        "preconception_incidence": 0.0,
-        "testing_uptake": 1.0,
-    }
+    inputs = {"seroprevalence": 0.3, "primary_incidence": 0.08, "preconception_incidence": 0.0, "testing_uptake": 1.0}
     for weeks in ((30,), (16, 36)):
         result = simulate(strategies=["no-screening", "repeated"], n=20_000, seed=5, repeat_weeks=weeks,
                           inputs=inputs, knowledge=KNOWLEDGE)  # fmt: skip
@@ -366,9 +292,7 @@ def test_cli_runs_a_published_model() -> None:
     document = json.loads(done.output)
     assert document["inputs"]["seroprevalence"] == 0.717
     assert document["published"]["model"] == "lim2025" and document["published"]["reported"] == 54
-    assert document["published"]["simulated"] == round(
-        document["results"]["first-trimester"]["fetal_infections_averted"], 1
-    )
+    assert document["published"]["simulated"] == round(document["results"]["first-trimester"]["fetal_infections_averted"], 1)
 
 
 def test_cli_runs_a_published_cohort_with_its_repeat_visit() -> None:
@@ -377,29 +301,12 @@ def test_cli_runs_a_published_cohort_with_its_repeat_visit() -> None:
     assert done.exit_code == 0, done.output
     document = json.loads(done.output)
     assert {s["name"]: s["repeat_weeks"] for s in document["strategies"]}["repeated"] == [33]
-    detected = {
-        s: document["results"][s]["primary_detected"] for s in ("first-trimester", "repeated")
-    }
-    assert document["published"]["simulated"] == round(
-        detected["repeated"] - detected["first-trimester"], 1
-    )
-    done = CliRunner().invoke(
-        app,
-        [
-            "simulate",
-            "--published",
-            "lamarre2016-seroconversions",
-            "--strategies",
-            "repeated",
-            "--n",
-            "200",
-        ],
-    )
+    detected = {s: document["results"][s]["primary_detected"] for s in ("first-trimester", "repeated")}
+    assert document["published"]["simulated"] == round(detected["repeated"] - detected["first-trimester"], 1)
+    done = CliRunner().invoke(app, ["simulate", "--published", "lamarre2016-seroconversions", "--strategies", "repeated", "--n", "200"])
     assert done.exit_code != 0 and "'first-trimester': add it to --strategies" in done.output
 
 
 def test_cli_says_when_the_published_strategy_is_not_run() -> None:
-    done = CliRunner().invoke(
-        app, ["simulate", "--published", "lim2025", "--strategies", "hygiene", "--n", "200"]
-    )
+    done = CliRunner().invoke(app, ["simulate", "--published", "lim2025", "--strategies", "hygiene", "--n", "200"])
     assert done.exit_code != 0 and "add it to --strategies" in done.output

@@ -52,35 +52,19 @@ def test_nonprimary_rows_carry_the_published_figures() -> None:
     # Faure-Bardon 2019 (2nd/3rd-trimester primary infections) is not a source for non-primary
     assert "faurebardon2019-cid-first-trimester-sequelae" not in sequelae.citations
     # far above the 2nd/3rd-trimester primary rows, not above first-trimester primary infection
-    assert (
-        BASE["symptomatic_later"]
-        < symptomatic.low
-        < symptomatic.base
-        <= BASE["symptomatic_first_trimester"]
-    )
+    assert BASE["symptomatic_later"] < symptomatic.low < symptomatic.base <= BASE["symptomatic_first_trimester"]
     assert BASE["sequelae_later"] < sequelae.low < sequelae.base <= BASE["sequelae_first_trimester"]
 
 
 @pytest.mark.parametrize(
     ("symptomatic_u", "sequelae_u", "expected"),
-    [
-        (0.05, 0.05, (1, 1)),
-        (0.0809, 0.0999, (1, 1)),
-        (0.081, 0.10, (0, 0)),
-        (0.09, 0.09, (0, 1)),
-        (0.5, 0.5, (0, 0)),
-    ],
+    [(0.05, 0.05, (1, 1)), (0.0809, 0.0999, (1, 1)), (0.081, 0.10, (0, 0)), (0.09, 0.09, (0, 1)), (0.5, 0.5, (0, 0))],
 )
 def test_an_infected_fetus_after_nonprimary_infection_has_the_nonprimary_risks(
     symptomatic_u: float, sequelae_u: float, expected: tuple[int, int]
 ) -> None:
     """Risk 8.1% symptomatic and 10% sequelae: a draw below the risk is affected, at it is not."""
-    course = follow(
-        _nonprimary(symptomatic=symptomatic_u, sequelae=sequelae_u),
-        STRATEGIES["no-screening"],
-        BASE,
-        Clinic(KNOWLEDGE),
-    )
+    course = follow(_nonprimary(symptomatic=symptomatic_u, sequelae=sequelae_u), STRATEGIES["no-screening"], BASE, Clinic(KNOWLEDGE))
     assert course.fetal_infection == 1
     assert (course.symptomatic, course.sequelae) == expected
 
@@ -88,24 +72,9 @@ def test_an_infected_fetus_after_nonprimary_infection_has_the_nonprimary_risks(
 def test_the_later_primary_rows_do_not_reach_nonprimary_infection() -> None:
     clinic, strategy = Clinic(KNOWLEDGE), STRATEGIES["no-screening"]
     woman = _nonprimary(symptomatic=0.5, sequelae=0.5)
-    later_only = {
-        **BASE,
-        "symptomatic_later": 1.0,
-        "sequelae_later": 1.0,
-        "symptomatic_nonprimary": 0.0,
-        "sequelae_nonprimary": 0.0,
-    }
-    assert (
-        follow(woman, strategy, later_only, clinic).symptomatic,
-        follow(woman, strategy, later_only, clinic).sequelae,
-    ) == (0, 0)
-    nonprimary_only = {
-        **BASE,
-        "symptomatic_later": 0.0,
-        "sequelae_later": 0.0,
-        "symptomatic_nonprimary": 1.0,
-        "sequelae_nonprimary": 1.0,
-    }
+    later_only = {**BASE, "symptomatic_later": 1.0, "sequelae_later": 1.0, "symptomatic_nonprimary": 0.0, "sequelae_nonprimary": 0.0}
+    assert (follow(woman, strategy, later_only, clinic).symptomatic, follow(woman, strategy, later_only, clinic).sequelae) == (0, 0)
+    nonprimary_only = {**BASE, "symptomatic_later": 0.0, "sequelae_later": 0.0, "symptomatic_nonprimary": 1.0, "sequelae_nonprimary": 1.0}
     course = follow(woman, strategy, nonprimary_only, clinic)
     assert (course.symptomatic, course.sequelae) == (1, 1)
 
@@ -113,20 +82,8 @@ def test_the_later_primary_rows_do_not_reach_nonprimary_infection() -> None:
 def test_cohort_sequelae_follow_the_nonprimary_rate() -> None:
     """Without primary infections every sequela is non-primary: none when its rate is 0."""
     no_primary = {"primary_incidence": 0.0, "preconception_incidence": 0.0}
-    none = simulate(
-        ["no-screening"],
-        n=20_000,
-        seed=3,
-        inputs={**no_primary, "sequelae_nonprimary": 0.0},
-        knowledge=KNOWLEDGE,
-    )
-    some = simulate(
-        ["no-screening"],
-        n=20_000,
-        seed=3,
-        inputs={**no_primary, "sequelae_nonprimary": 1.0},
-        knowledge=KNOWLEDGE,
-    )
+    none = simulate(["no-screening"], n=20_000, seed=3, inputs={**no_primary, "sequelae_nonprimary": 0.0}, knowledge=KNOWLEDGE)
+    some = simulate(["no-screening"], n=20_000, seed=3, inputs={**no_primary, "sequelae_nonprimary": 1.0}, knowledge=KNOWLEDGE)
     assert none.base["no-screening"]["primary_infections"] == 0
     assert none.base["no-screening"]["sequelae"] == 0
     # every infected fetus then has sequelae: as many as fetal infections carried to birth
@@ -161,12 +118,7 @@ def test_cli_refuses_a_huge_cohort_with_exit_2() -> None:
 
 def test_progress_is_reported_per_chunk(capsys: pytest.CaptureFixture[str]) -> None:
     seen: list[tuple[int, int]] = []
-    simulate(
-        ["no-screening"],
-        n=300,
-        knowledge=KNOWLEDGE,
-        progress=lambda done, total: seen.append((done, total)),
-    )
+    simulate(["no-screening"], n=300, knowledge=KNOWLEDGE, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 1)]
     for done in range(1, 41):
         cli_simulate._progress(done, 40)
@@ -201,14 +153,9 @@ def test_cli_refuses_an_impossible_setting_naming_it(setting: str, parameter: st
     assert parameter in done.output
 
 
-@pytest.mark.parametrize(
-    "setting",
-    ["igm_sensitivity=1", "testing_uptake=0", "cost_avidity=0", "valacyclovir_odds_ratio=1"],
-)
+@pytest.mark.parametrize("setting", ["igm_sensitivity=1", "testing_uptake=0", "cost_avidity=0", "valacyclovir_odds_ratio=1"])
 def test_settings_at_the_edge_of_their_kind_are_accepted(setting: str) -> None:
-    done = CliRunner().invoke(
-        app, ["simulate", "--set", setting, "--strategies", "first-trimester", "--n", "10"]
-    )
+    done = CliRunner().invoke(app, ["simulate", "--set", setting, "--strategies", "first-trimester", "--n", "10"])
     assert done.exit_code == 0, done.output
 
 
@@ -226,9 +173,7 @@ def test_an_empty_strategy_list_is_refused(names: str) -> None:
 
 @pytest.mark.parametrize("weeks", ["10,5", "16,16", "12,20,18"])
 def test_repeat_weeks_out_of_order_are_refused(weeks: str) -> None:
-    done = CliRunner().invoke(
-        app, ["simulate", "--strategies", "repeated", "--repeat-weeks", weeks, "--n", "10"]
-    )
+    done = CliRunner().invoke(app, ["simulate", "--strategies", "repeated", "--repeat-weeks", weeks, "--n", "10"])
     assert done.exit_code == 2 and "ascending" in done.output
 
 

@@ -17,9 +17,7 @@ from cmvcds.simulation import simulate
 from cmvcds.simulation.parameters import base_inputs, draw_inputs, parameter_rows, varied
 
 KNOWLEDGE = load_knowledge()
-POPULATIONS = {
-    p.id: p for p in KNOWLEDGE.table("simulation_seroprevalence", SeroprevalenceTable).populations
-}
+POPULATIONS = {p.id: p for p in KNOWLEDGE.table("simulation_seroprevalence", SeroprevalenceTable).populations}
 
 
 def test_the_rows_carry_the_figures_read_in_their_sources() -> None:
@@ -31,9 +29,7 @@ def test_the_rows_carry_the_figures_read_in_their_sources() -> None:
     assert got["apulia-under-25"][0] == pytest.approx(1 - 0.444)
     assert got["singapore"] == (0.717, 0.67, 0.76)
     assert [p.country for p in POPULATIONS.values()][:4] == ["IT"] * 4  # Italian data first
-    assert not any(
-        POPULATIONS[pid].verified for pid in ("apulia", "apulia-under-25", "apulia-40-plus")
-    )
+    assert not any(POPULATIONS[pid].verified for pid in ("apulia", "apulia-under-25", "apulia-40-plus"))
 
 
 def test_the_default_population_is_the_seroprevalence_row() -> None:
@@ -48,15 +44,10 @@ def test_a_population_replaces_the_seroprevalence_its_range_and_its_sources() ->
     assert rows["seroprevalence"].citations == ("jpmh2021-apulia-seroprevalence",)
     assert not rows["seroprevalence"].verified
     assert "seroprevalence" in {p.id for p in varied(KNOWLEDGE, "apulia-under-25")}
-    draws = [
-        draw_inputs(KNOWLEDGE, np.random.default_rng(i), "apulia-under-25")["seroprevalence"]
-        for i in range(300)
-    ]
+    draws = [draw_inputs(KNOWLEDGE, np.random.default_rng(i), "apulia-under-25")["seroprevalence"] for i in range(300)]
     assert 0.50 < float(np.mean(draws)) < 0.61  # centred on 55.6 %, not on the default 68.3 %
     others = [k for k in base_inputs(KNOWLEDGE) if k != "seroprevalence"]
-    assert {k: base_inputs(KNOWLEDGE, "apulia")[k] for k in others} == {
-        k: base_inputs(KNOWLEDGE)[k] for k in others
-    }
+    assert {k: base_inputs(KNOWLEDGE, "apulia")[k] for k in others} == {k: base_inputs(KNOWLEDGE)[k] for k in others}
 
 
 def test_younger_women_have_more_primary_infections_with_the_same_draws() -> None:

@@ -45,9 +45,7 @@ def _read(page: str) -> str:
     """What a reader sees: the text, the charts' labels (matplotlib writes each label's text in a
     comment beside its glyphs), without the style, the SVG metadata, the ids in ``<code>`` and
     the cited sources."""
-    page = re.sub(
-        r"<style>.*?</style>|<metadata>.*?</metadata>|<code>.*?</code>", " ", page, flags=re.S
-    )
+    page = re.sub(r"<style>.*?</style>|<metadata>.*?</metadata>|<code>.*?</code>", " ", page, flags=re.S)
     text = html.unescape(re.sub(r"<(?!!--)[^>]*>|<!--|-->", " ", page))
     for source in KNOWLEDGE.sources.values():
         text = text.replace(source.citation(), " ")
@@ -75,24 +73,14 @@ def test_the_italian_report_has_no_english_left_but_its_sources(result: Simulati
         page = render_html(result, KNOWLEDGE)
     text = _read(page)
     assert _english_left(text) == []
-    english_labels = [
-        p.label for p in (*parameter_rows(KNOWLEDGE, result.population), *POPULATIONS)
-    ]
-    english_labels += [t for s in STRATEGIES.values() for t in (s.title, s.label)] + [
-        label for _, label in ROWS
-    ]
+    english_labels = [p.label for p in (*parameter_rows(KNOWLEDGE, result.population), *POPULATIONS)]
+    english_labels += [t for s in STRATEGIES.values() for t in (s.title, s.label)] + [label for _, label in ROWS]
     assert [label for label in english_labels if label in text] == []
     assert page.startswith('<!doctype html>\n<html lang="it">')
     assert "<h2>Risultati per 100.000 gravidanze</h2>" in page
     assert "<th>Nessuno screening</th><th>Sierologia nel primo trimestre</th>" in page
-    assert (
-        "popolazione <b>Puglia, 2016-2019, donne sotto i 25 anni</b> (sieroprevalenza 55,6%)"
-        in page
-    )
-    assert (
-        "Sieroprevalenza IgG anti-CMV alla prima visita: Puglia, 2016-2019, donne sotto i 25 anni"
-        in text
-    )
+    assert "popolazione <b>Puglia, 2016-2019, donne sotto i 25 anni</b> (sieroprevalenza 55,6%)" in page
+    assert "Sieroprevalenza IgG anti-CMV alla prima visita: Puglia, 2016-2019, donne sotto i 25 anni" in text
     # the charts: axes, legends and the tornado's parameters in Italian, ticks written 20.000 and 0,2
     for label in ("disponibilità a pagare (EUR per QALY)", "probabilità di costo-efficacia", "Neonati",
                   "Sierologia nel primo trimestre", "beneficio monetario netto per 100.000 a 40.000 EUR/QALY (EUR)",
@@ -118,14 +106,7 @@ def test_every_strategy_parameter_and_population_label_has_its_italian() -> None
     catalogue = _catalogue()
     texts = [t for s in STRATEGIES.values() for t in (s.title, s.label)]
     assert [t for t in texts if catalogue.get(t, t) == t] == []
-    labels = [
-        p.label
-        for p in (
-            *parameter_rows(KNOWLEDGE),
-            *POPULATIONS,
-            *(p.as_parameter() for p in POPULATIONS),
-        )
-    ]
+    labels = [p.label for p in (*parameter_rows(KNOWLEDGE), *POPULATIONS, *(p.as_parameter() for p in POPULATIONS))]
     assert [label for label in labels if translate(label, "it") is None] == []
 
 
@@ -141,25 +122,10 @@ def test_the_text_table_in_italian(result: SimulationResult) -> None:
 
 def test_cli_lang_it_text_and_html(tmp_path: Path) -> None:
     runner = CliRunner()
-    done = runner.invoke(
-        app,
-        [
-            "simulate",
-            "--strategies",
-            "first-trimester",
-            "--n",
-            "2000",
-            "--seed",
-            "5",
-            "--lang",
-            "it",
-        ],
-    )
+    done = runner.invoke(app, ["simulate", "--strategies", "first-trimester", "--n", "2000", "--seed", "5", "--lang", "it"])
     assert done.exit_code == 0, done.output
     lines = done.output.splitlines()
-    assert lines[0].startswith(
-        "Simulazione dello screening del CMV: 2.000 gravidanze, seme 5, per 100.000"
-    )
+    assert lines[0].startswith("Simulazione dello screening del CMV: 2.000 gravidanze, seme 5, per 100.000")
     assert [line.split("  ")[0] for line in lines[2:5]] == [
         "Infezioni primarie materne", "Infezioni primarie diagnosticate", "Donne trattate con valaciclovir (prevenzione)"]  # fmt: skip
     page = tmp_path / "report.html"
@@ -172,11 +138,9 @@ def test_cli_lang_it_text_and_html(tmp_path: Path) -> None:
     published = runner.invoke(app, ["simulate", "--published", "lim2025", "--strategies", "first-trimester",
                                     "--n", "1000", "--lang", "it"])  # fmt: skip
     assert published.exit_code == 0, published.output
-    assert (
-        "Modello pubblicato lim2025: Infezioni fetali evitate con first-trimester, per 100.000: pubblicato 54"
-        in published.output
-    )
+    assert "Modello pubblicato lim2025: Infezioni fetali evitate con first-trimester, per 100.000: pubblicato 54" in published.output
     english = runner.invoke(app, ["simulate", "--strategies", "hygiene", "--n", "1000"])
     assert english.output.startswith("CMV screening simulation: 1,000 pregnancies")
     refused = runner.invoke(app, ["simulate", "--n", "10", "--lang", "fr"])
     assert refused.exit_code == 2 and "--lang" in refused.output
+

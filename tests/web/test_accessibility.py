@@ -20,7 +20,6 @@ from tests.web.test_browser import browser  # noqa: F401  (the shared chromium f
 
 pytestmark = pytest.mark.browser
 
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
     # axe-core is injected as a script of the test's own: the page's CSP (script-src 'self',

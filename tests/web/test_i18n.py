@@ -316,9 +316,7 @@ def test_another_patients_resource_is_said_in_italian(knowledge: Knowledge) -> N
         {"resource": creat("x-cr", "p2", "2026-11-20", 1.5)},
     ]}  # fmt: skip
     mapped = bundle_to_case(record, knowledge, context="pregnancy", assessed_on=TODAY)
-    english = (
-        "Observation/x-cr not used: its subject 'Patient/p2' is another patient, not Patient/p1"
-    )
+    english = "Observation/x-cr not used: its subject 'Patient/p2' is another patient, not Patient/p1"
     assert mapped.foreign == [english]
     token = i18n.set_language("it")
     try:

@@ -51,9 +51,7 @@ def test_coordinator_from_first_login_to_an_export_and_the_analyses(
     page.get_by_label("User name").fill(COORDINATOR)
     page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
     page.get_by_role("combobox", name=re.compile("^Role")).select_option("site_investigator")
-    page.get_by_role("combobox", name=re.compile(r"^Site \(site roles only\)")).select_option(
-        "DEMO01"
-    )
+    page.get_by_role("combobox", name=re.compile(r"^Site \(site roles only\)")).select_option("DEMO01")
     page.get_by_role("button", name="Create user").click()
     expect(page.locator("table").first).to_contain_text(COORDINATOR)
     check_page(page, "coord-admin-users")
@@ -70,9 +68,7 @@ def test_coordinator_from_first_login_to_an_export_and_the_analyses(
     page.get_by_label("Arruolato il").fill("2026-11-20")
     page.get_by_label("Versione del foglio informativo").fill("2.1")
     page.get_by_label("Firmato il").fill("2026-11-19")
-    page.get_by_label(
-        "Consenso scritto al trattamento off-label ai sensi della Legge 648/96"
-    ).check()
+    page.get_by_label("Consenso scritto al trattamento off-label ai sensi della Legge 648/96").check()
     check_page(page, "coord-enrol-it")
     page.get_by_role("button", name="Arruola").click()
     heading = page.get_by_role("heading", level=1)
@@ -117,9 +113,7 @@ def test_coordinator_from_first_login_to_an_export_and_the_analyses(
     page.get_by_role("link", name=pseudonym).first.click()
     page.locator('a[href$="/maternal_diagnosis/laboratory"]').click()
     page.get_by_label("Data del prelievo").fill("2026-10-02")
-    page.get_by_role("combobox", name=re.compile("^Esame")).select_option(
-        label="Creatinina (mg/dL)"
-    )
+    page.get_by_role("combobox", name=re.compile("^Esame")).select_option(label="Creatinina (mg/dL)")
     page.get_by_label("Risultato (numerico)").fill("0.6")
     page.get_by_role("button", name="Salva").click()
     expect(page.get_by_role("status")).to_have_text("Salvato.")

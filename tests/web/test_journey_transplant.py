@@ -158,12 +158,8 @@ def test_transplant_physician_from_a_new_kidney_recipient_to_a_refractory_episod
     # The same assessment in Italian: the alerts and reasons are the pack's Italian rows.
     page.locator('a[data-lang="it"]').click()
     refractory = page.locator('.alerts li[data-alert="refractory-cmv"]')
-    expect(refractory).to_contain_text(
-        "Infezione da CMV refrattaria: plasma UI/mL 200000 il 2026-10-19"
-    )
-    expect(page.locator("#todo")).to_contain_text(
-        "Somministrare valganciclovir 450 mg per bocca due volte al giorno"
-    )
+    expect(refractory).to_contain_text("Infezione da CMV refrattaria: plasma UI/mL 200000 il 2026-10-19")
+    expect(page.locator("#todo")).to_contain_text("Somministrare valganciclovir 450 mg per bocca due volte al giorno")
     assert "Not yet verified" not in page.locator("main").inner_text()
     check_page(page, "tx-refractory-it")
     page.locator('a[data-lang="en"]').click()

@@ -331,9 +331,7 @@ def test_neonatologist_from_birth_to_month_7_with_a_hold_and_a_resume(
     expect(page.locator("#versions tbody tr")).to_have_count(6)
     months = calendar.locator("h3")
     expect(months.first).to_have_text("December 2026")
-    expect(
-        calendar.locator('li[data-day="2027-03-01"] [data-event="ophthalmology"]')
-    ).to_be_visible()
+    expect(calendar.locator('li[data-day="2027-03-01"] [data-event="ophthalmology"]')).to_be_visible()
     check_page(page, "neonate-month7-calendar")
     with page.expect_download() as download:
         page.get_by_role("link", name="Add to a calendar (.ics)").click()

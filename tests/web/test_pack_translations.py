@@ -138,9 +138,7 @@ def test_what_to_do_now_and_the_unverified_list_read_in_italian(knowledge: Knowl
         _language.reset(token)
     assert view.todo and all(translate(line, "it") is not None or "Somministrare" in line
                              or "Ancora necessari" in line for line in view.todo)  # fmt: skip
-    assert view.todo[0].startswith(
-        "Somministrare valganciclovir 450 mg per bocca una volta al giorno"
-    )
+    assert view.todo[0].startswith("Somministrare valganciclovir 450 mg per bocca una volta al giorno")
     assert view.unverified and all(not u["what"].startswith("Not yet") for u in view.unverified)
 
 

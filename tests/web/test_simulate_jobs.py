@@ -49,11 +49,7 @@ def test_an_input_error_is_the_jobs_error_and_a_crash_is_said_so() -> None:
 
     refused, crashed = jobs.start({}, refuse), jobs.start({}, crash)
     _wait(jobs, crashed.id)
-    assert (
-        refused.finished
-        and refused.result is None
-        and "between 1 and 50,000" in (refused.error or "")
-    )
+    assert refused.finished and refused.result is None and "between 1 and 50,000" in (refused.error or "")
     assert crashed.error == "the run failed (ZeroDivisionError); see the server log"
 
 

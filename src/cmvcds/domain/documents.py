@@ -106,9 +106,7 @@ def _check_characters(value: str, name: str, where: str = "") -> None:
         kind = (
             "lone surrogate (half of a UTF-16 pair, not a character)"
             if 0xD800 <= code <= 0xDFFF
-            else "directional formatting character"
-            if code >= 0x202A
-            else "control character"
+            else "directional formatting character" if code >= 0x202A else "control character"
         )
         raise _fail(name, f"{where}{kind} U+{code:04X} is not accepted")
 

@@ -169,9 +169,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
                     policy.citations,
                 )
             )
-        return _decide(
-            result, outcome, sentence(policy.reason[0].upper() + policy.reason[1:]), cited
-        )
+        return _decide(result, outcome, sentence(policy.reason[0].upper() + policy.reason[1:]), cited)
 
     return _treat(result, case, knowledge, settings, criteria, on, birth, diagnosis, cited)
 

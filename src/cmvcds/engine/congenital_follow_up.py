@@ -222,18 +222,10 @@ def long_course_review(
         "ophthalmology": [{"date": r.date, "result": r.result} for r in eyes],
         "neurodevelopment": [{"date": r.date, "result": r.result} for r in development],
         "viral_load": [
-            {
-                "date": o.date,
-                "value": o.value,
-                "unit": o.unit,
-                "result": o.result,
-                "specimen": o.specimen,
-            }
+            {"date": o.date, "value": o.value, "unit": o.unit, "result": o.result, "specimen": o.specimen}
             for o in loads
         ],
-        "toxicity": [
-            {"date": o.date, "code": o.code, "value": o.value, "unit": o.unit} for o in labs
-        ],
+        "toxicity": [{"date": o.date, "code": o.code, "value": o.value, "unit": o.unit} for o in labs],
         "courses_stopped": [
             {"drug": t.drug, "start": t.start, "stop": t.stop, "stop_reason": t.stop_reason}
             for t in stopped

@@ -56,7 +56,9 @@ def make_cohort(n: int, inputs: Mapping[str, float], rng: np.random.Generator) -
     return Cohort(seropositive, booking, exposure, draws)
 
 
-def onset_days(cohort: Cohort, inputs: Mapping[str, float], counselled: bool) -> np.ndarray:
+def onset_days(
+    cohort: Cohort, inputs: Mapping[str, float], counselled: bool
+) -> np.ndarray:
     """Day of primary-infection onset of each seronegative woman (NaN: none, or seropositive).
 
     Piecewise-constant weekly hazard: the preconceptional rate from week -8 to -2, then the

@@ -95,32 +95,16 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
         c.amniocenteses, c.dna = 1, c.dna + 1
         report = amnio_day + int(inputs["amniocentesis_report_days"])
         positive = infected and woman.u["amnio_sensitivity"] < inputs["amniocentesis_sensitivity"]
-        observations.append(
-            (
-                amnio_day,
-                "cmv_dna",
-                "detected" if positive else "not_detected",
-                "amniotic_fluid",
-                report,
-            )
-        )
+        observations.append((amnio_day, "cmv_dna", "detected" if positive else "not_detected", "amniotic_fluid", report))
         if signs and not scans:
             scans = ((report, signs),)
         verdict = clinic.see(report, tuple(observations), scans, start)
         end = report if start is not None else None
-        if (
-            positive
-            and verdict.fetal_treatment == "recommended"
-            and woman.u["accept"] < inputs["valacyclovir_acceptance"]
-        ):
+        if positive and verdict.fetal_treatment == "recommended" and woman.u["accept"] < inputs["valacyclovir_acceptance"]:
             in_utero_from = report
         if woman.u["loss"] < inputs["amniocentesis_loss"]:
             c.losses = 1
-        elif (
-            positive
-            and "periventricular_hyperechogenicity" in signs
-            and woman.u["termination"] < inputs["termination_severe"]
-        ):
+        elif positive and "periventricular_hyperechogenicity" in signs and woman.u["termination"] < inputs["termination_severe"]:
             c.terminations = 1
     if start is not None:
         c.treated = 1
@@ -141,12 +125,7 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
 
 
 def _visits(
-    woman: Woman,
-    weeks: list[int],
-    inputs: Mapping[str, float],
-    clinic: Clinic,
-    observations: list[Obs],
-    c: Course,
+    woman: Woman, weeks: list[int], inputs: Mapping[str, float], clinic: Clinic, observations: list[Obs], c: Course
 ) -> tuple[bool, int | None, int | None, int | None]:
     """Serology visits at ``weeks`` until IgG is positive or prevention is recommended: whether
     they ended so, and valacyclovir's start and stop days and the amniocentesis day (or None)."""
@@ -170,9 +149,7 @@ def _visits(
     return False, start, stop_day, amnio_day
 
 
-def _serology(
-    woman: Woman, day: int, inputs: Mapping[str, float], observations: list[Obs], c: Course
-) -> bool:
+def _serology(woman: Woman, day: int, inputs: Mapping[str, float], observations: list[Obs], c: Course) -> bool:
     """IgG and IgM on ``day``; avidity and creatinine when both are positive; blood DNA when the
     avidity is intermediate. Returns whether IgG is positive."""
     since = day - woman.onset if not math.isnan(woman.onset) else math.nan
@@ -181,35 +158,23 @@ def _serology(
     if woman.seropositive:
         igm = woman.u["igm"] < inputs["igm_positive_seropositive"]
     else:
-        igm = (
-            recent
-            and since < inputs["igm_persistence_weeks"] * 7
-            and woman.u["igm"] < inputs["igm_sensitivity"]
-        )
+        igm = recent and since < inputs["igm_persistence_weeks"] * 7 and woman.u["igm"] < inputs["igm_sensitivity"]
     c.igg_igm += 1
-    observations += [
-        (day, "cmv_igg", _sign(igg), None, None),
-        (day, "cmv_igm", _sign(igm), None, None),
-    ]
+    observations += [(day, "cmv_igg", _sign(igg), None, None), (day, "cmv_igm", _sign(igm), None, None)]
     if igg and igm:
         c.avidity += 1
         if recent and since < inputs["avidity_maturation_weeks"] * 7:
             avidity = "low" if woman.u["avidity"] < inputs["avidity_low_recent"] else "intermediate"
         else:
             avidity = "high" if woman.u["avidity"] < inputs["avidity_high_past"] else "intermediate"
-        observations += [
-            (day, "cmv_igg_avidity", avidity, None, None),
-            (day, "creatinine", "", None, None),
-        ]
+        observations += [(day, "cmv_igg_avidity", avidity, None, None), (day, "creatinine", "", None, None)]
         if avidity == "intermediate":
             c.dna += 1
             if woman.seropositive or not recent:
                 dna = woman.u["dna"] < inputs["dnaemia_false_positive"]
             else:
                 dna = since < 42 and woman.u["dna"] < inputs["dnaemia_sensitivity"]
-            observations.append(
-                (day, "cmv_dna", "detected" if dna else "not_detected", "whole_blood", None)
-            )
+            observations.append((day, "cmv_dna", "detected" if dna else "not_detected", "whole_blood", None))
     return igg
 
 
@@ -235,18 +200,12 @@ def _transmitted(woman: Woman, inputs: Mapping[str, float], start: int | None) -
     after the course ends (seed 000), with a good prognosis. One uniform draw decides both, so
     a more effective drug never raises a woman's total risk (min(early + (1 - early) × late, p))."""
     if math.isnan(woman.onset):
-        return woman.seropositive and woman.u["nonprimary"] < inputs[
-            "nonprimary_congenital_risk"
-        ], 0
+        return woman.seropositive and woman.u["nonprimary"] < inputs["nonprimary_congenital_risk"], 0
     period = _period(woman.onset)
     p = inputs[f"transmission_{period}"]
     if start is None or period == "third_trimester":
         return woman.u["transmission"] < p, 0
-    ratio = inputs[
-        "valacyclovir_odds_ratio_second_trimester"
-        if period == "second_trimester"
-        else "valacyclovir_odds_ratio"
-    ]
+    ratio = inputs["valacyclovir_odds_ratio_second_trimester" if period == "second_trimester" else "valacyclovir_odds_ratio"]
     odds_ratio = ratio if start - woman.onset <= inputs["valacyclovir_window_weeks"] * 7 else 1.0
     early = odds_ratio * p / (1 - p + odds_ratio * p)
     late = early + (1 - early) * inputs["late_transmission_after_negative_amniocentesis"]

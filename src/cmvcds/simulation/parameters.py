@@ -22,29 +22,16 @@ from cmvcds.knowledge.schemas.simulation import (
     SeroprevalenceTable,
 )
 
-__all__ = [
-    "base_inputs",
-    "check_values",
-    "draw_inputs",
-    "override",
-    "parameter_rows",
-    "population",
-    "varied",
-]
+__all__ = ["base_inputs", "check_values", "draw_inputs", "override", "parameter_rows", "population", "varied"]
 
 Z95 = 1.959964
 
 
 def population(knowledge: Knowledge, population_id: str) -> Population:
     """The seroprevalence row ``population_id`` (a region, or an age band of one)."""
-    rows = {
-        p.id: p
-        for p in knowledge.table("simulation_seroprevalence", SeroprevalenceTable).populations
-    }
+    rows = {p.id: p for p in knowledge.table("simulation_seroprevalence", SeroprevalenceTable).populations}
     if population_id not in rows:
-        raise InputError(
-            f"unknown population {population_id!r}; known: {', '.join(rows)}", field="--population"
-        )
+        raise InputError(f"unknown population {population_id!r}; known: {', '.join(rows)}", field="--population")
     return rows[population_id]
 
 
@@ -82,10 +69,7 @@ def check_values(knowledge: Knowledge, changes: Mapping[str, float]) -> None:
         if row.quantity == "probability" and not 0 <= value <= 1:
             raise InputError(f"a probability: {value} must lie between 0 and 1", field=name)
         if row.quantity in ("odds_ratio", "relative_risk") and value <= 0:
-            raise InputError(
-                f"{'an odds' if row.quantity == 'odds_ratio' else 'a relative'} ratio: {value} must be above 0",
-                field=name,
-            )
+            raise InputError(f"{'an odds' if row.quantity == 'odds_ratio' else 'a relative'} ratio: {value} must be above 0", field=name)
         if row.quantity in ("cost", "weeks", "qaly") and value < 0:
             raise InputError(f"a {row.quantity}: {value} cannot be negative", field=name)
 
@@ -98,9 +82,7 @@ def override(inputs: Mapping[str, float], changes: Mapping[str, float]) -> dict[
     return {**inputs, **changes}
 
 
-def draw_inputs(
-    knowledge: Knowledge, rng: np.random.Generator, population_id: str | None = None
-) -> dict[str, float]:
+def draw_inputs(knowledge: Knowledge, rng: np.random.Generator, population_id: str | None = None) -> dict[str, float]:
     """One PSA draw: every varied parameter sampled from its distribution, the rest at base."""
     values = base_inputs(knowledge, population_id)
     for row in varied(knowledge, population_id):

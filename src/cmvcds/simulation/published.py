@@ -17,9 +17,7 @@ def model(knowledge: Knowledge, model_id: str) -> PublishedModel:
     """The published model ``model_id``."""
     models = {m.id: m for m in knowledge.table("simulation_published", PublishedModels).models}
     if model_id not in models:
-        raise InputError(
-            f"unknown published model {model_id!r}; known: {', '.join(models)}", field="--published"
-        )
+        raise InputError(f"unknown published model {model_id!r}; known: {', '.join(models)}", field="--published")
     return models[model_id]
 
 
@@ -47,15 +45,10 @@ def simulated(result: SimulationResult, published: PublishedModel) -> float:
     """The simulator's count for ``published.outcome`` under ``published.strategy``, per
     ``published.per`` pregnancies (averted counts are against ``result``'s reference; any other
     count under a strategy other than the paper's reference, minus the reference's)."""
-    difference = (
-        not published.outcome.endswith("_averted") and published.reference != published.strategy
-    )
+    difference = not published.outcome.endswith("_averted") and published.reference != published.strategy
     for name in (published.strategy, published.reference) if difference else (published.strategy,):
         if name not in result.base:
-            raise InputError(
-                f"{published.id} is compared under {name!r}: add it to --strategies",
-                field="--strategies",
-            )
+            raise InputError(f"{published.id} is compared under {name!r}: add it to --strategies", field="--strategies")
     value = float(result.base[published.strategy][published.outcome] or 0.0)
     if difference:
         value -= float(result.base[published.reference][published.outcome] or 0.0)

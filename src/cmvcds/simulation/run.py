@@ -26,16 +26,7 @@ from cmvcds.simulation.parameters import base_inputs, check_values, draw_inputs,
 from cmvcds.simulation.strategies import Strategy, strategies_named
 from cmvcds.simulation.tally import add, cost, merge, qaly_loss, summarise
 
-__all__ = [
-    "CHUNK",
-    "MAX_DRAWS",
-    "MAX_PREGNANCIES",
-    "MAX_TOTAL",
-    "Progress",
-    "SimulationResult",
-    "run_cohort",
-    "simulate",
-]
+__all__ = ["CHUNK", "MAX_DRAWS", "MAX_PREGNANCIES", "MAX_TOTAL", "Progress", "SimulationResult", "run_cohort", "simulate"]
 
 CHUNK = 10_000
 #: Largest cohort (``n``, ``psa_n``, ``tornado_n``): about five years of Italian births, which one
@@ -121,10 +112,7 @@ class SimulationResult:
             "pregnancies": self.n,
             "per": 100_000,
             "reference": self.strategies[0].name,
-            "strategies": [
-                {"name": s.name, "label": s.label, "repeat_weeks": list(s.repeat_weeks)}
-                for s in self.strategies
-            ],
+            "strategies": [{"name": s.name, "label": s.label, "repeat_weeks": list(s.repeat_weeks)} for s in self.strategies],
             "inputs": self.inputs,
             "results": self.base,
             "psa": {"draws": len(self.psa), "per_pregnancy": self.psa},
@@ -156,23 +144,14 @@ def simulate(
     Sizes past ``MAX_PREGNANCIES``, ``MAX_DRAWS`` or ``MAX_TOTAL`` are refused (``InputError``);
     ``progress`` is told how many chunks are done as they complete."""
     if n < 1 or psa_draws < 0 or psa_n < 1 or tornado_n < 1:
-        raise InputError(
-            "n, psa_n and tornado_n must be positive, psa_draws not negative", field="n"
-        )
+        raise InputError("n, psa_n and tornado_n must be positive, psa_draws not negative", field="n")
     for name, size in (("n", n), ("psa_n", psa_n), ("tornado_n", tornado_n)):
         if size > MAX_PREGNANCIES:
-            raise InputError(
-                f"{size:,} is above the maximum of {MAX_PREGNANCIES:,} pregnancies per cohort",
-                field=name,
-            )
+            raise InputError(f"{size:,} is above the maximum of {MAX_PREGNANCIES:,} pregnancies per cohort", field=name)
     if psa_draws > MAX_DRAWS:
         raise InputError(f"{psa_draws:,} is above the maximum of {MAX_DRAWS:,}", field="psa_draws")
     knowledge = knowledge or load_knowledge()
-    total = (
-        n
-        + psa_draws * psa_n
-        + (2 * len(varied(knowledge, population)) * tornado_n if tornado else 0)
-    )
+    total = n + psa_draws * psa_n + (2 * len(varied(knowledge, population)) * tornado_n if tornado else 0)
     if total > MAX_TOTAL:
         raise InputError(
             f"{total:,} pregnancies in all (base case, PSA and tornado) is above the maximum of {MAX_TOTAL:,} per run",
@@ -184,12 +163,7 @@ def simulate(
     tasks = _tasks(values, chosen, n, seed, (0,))
     draws: list[dict[str, float]] = []
     for d in range(psa_draws):
-        draws.append(
-            override(
-                draw_inputs(knowledge, np.random.default_rng([seed, 1, d]), population),
-                inputs or {},
-            )
-        )
+        draws.append(override(draw_inputs(knowledge, np.random.default_rng([seed, 1, d]), population), inputs or {}))
         tasks += _tasks(draws[-1], chosen, psa_n, seed, (1, d))
     rows = varied(knowledge, population) if tornado else ()
     for row in rows:  # the same women (seed key 2) at every end: only the parameter changes
@@ -204,15 +178,7 @@ def simulate(
         size = len(_chunks(psa_n))
         merged = merge(results[offset : offset + size])
         offset += size
-        psa.append(
-            {
-                s: {
-                    "cost_eur": cost(t, inputs_d) / psa_n,
-                    "qaly_loss": qaly_loss(t, inputs_d) / psa_n,
-                }
-                for s, t in merged.items()
-            }
-        )
+        psa.append({s: {"cost_eur": cost(t, inputs_d) / psa_n, "qaly_loss": qaly_loss(t, inputs_d) / psa_n} for s, t in merged.items()})
     bars: list[dict[str, Any]] = []
     focus = chosen[1].name if len(chosen) > 1 else reference
     for row in rows:
@@ -221,11 +187,7 @@ def simulate(
             size = len(_chunks(tornado_n))
             merged = merge(results[offset : offset + size])
             offset += size
-            ends.append(
-                _net_benefit_gain(merged, {**values, row.id: value}, focus, reference, wtp)
-                / tornado_n
-                * 100_000
-            )
+            ends.append(_net_benefit_gain(merged, {**values, row.id: value}, focus, reference, wtp) / tornado_n * 100_000)
         bars.append({"parameter": row.id, "label": row.label, "low": row.low, "high": row.high,
                      "nmb_at_low": ends[0], "nmb_at_high": ends[1]})  # fmt: skip
     bars.sort(key=lambda b: -abs(b["nmb_at_high"] - b["nmb_at_low"]))
@@ -240,30 +202,14 @@ def _chunks(n: int) -> list[int]:
     return [min(CHUNK, n - start) for start in range(0, n, CHUNK)]
 
 
-def _tasks(
-    inputs: Mapping[str, float],
-    strategies: tuple[Strategy, ...],
-    n: int,
-    seed: int,
-    key: tuple[int, ...],
-) -> list[Task]:
-    return [
-        Task(dict(inputs), strategies, size, seed, (*key, i)) for i, size in enumerate(_chunks(n))
-    ]
+def _tasks(inputs: Mapping[str, float], strategies: tuple[Strategy, ...], n: int, seed: int, key: tuple[int, ...]) -> list[Task]:
+    return [Task(dict(inputs), strategies, size, seed, (*key, i)) for i, size in enumerate(_chunks(n))]
 
 
-def _net_benefit_gain(
-    merged: Mapping[str, Mapping[str, int]],
-    inputs: Mapping[str, float],
-    focus: str,
-    reference: str,
-    wtp: float,
-) -> float:
+def _net_benefit_gain(merged: Mapping[str, Mapping[str, int]], inputs: Mapping[str, float], focus: str, reference: str, wtp: float) -> float:
     """Net monetary benefit of ``focus`` over ``reference`` (euros, the whole chunk)."""
-
     def nmb(s: str) -> float:
         return -wtp * qaly_loss(merged[s], inputs) - cost(merged[s], inputs)
-
     return nmb(focus) - nmb(reference)
 
 
@@ -282,22 +228,14 @@ def _ceac(psa: list[dict[str, dict[str, float]]], names: list[str]) -> dict[str,
     return curve
 
 
-def _map(
-    fn: Callable[[T], R],
-    tasks: list[T],
-    workers: int,
-    scheduler: str | None,
-    progress: Progress | None = None,
-) -> list[R]:
+def _map(fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str | None, progress: Progress | None = None) -> list[R]:
     """``fn`` over ``tasks`` in order: here, on a process pool, or on a Dask cluster."""
     if scheduler is not None:
         return _map_dask(fn, tasks, workers, scheduler, progress)
     if workers <= 1 or len(tasks) == 1:
         return _collect((fn(t) for t in tasks), len(tasks), progress)
     context = multiprocessing.get_context(
-        "fork"
-        if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-        else "spawn"
+        "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 else "spawn"
     )
     load_knowledge()  # forked workers inherit the validated pack
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -314,15 +252,11 @@ def _collect(results: Iterable[R], total: int, progress: Progress | None) -> lis
     return done
 
 
-def _map_dask(
-    fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str, progress: Progress | None
-) -> list[R]:
+def _map_dask(fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str, progress: Progress | None) -> list[R]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - depends on the install
-        raise InputError(
-            "--scheduler needs Dask distributed: pip install 'cmvcds[bulk]'", field="--scheduler"
-        ) from None
+        raise InputError("--scheduler needs Dask distributed: pip install 'cmvcds[bulk]'", field="--scheduler") from None
 
     def gather(client: Any) -> list[R]:
         futures = client.map(fn, tasks, pure=False)
@@ -332,15 +266,9 @@ def _map_dask(
         return list(client.gather(futures))
 
     if scheduler == "local":
-        with (
-            LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=max(workers, 1),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster) as client,
-        ):  # type: ignore[no-untyped-call]
+        with LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=max(workers, 1), threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
             return gather(client)
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)  # type: ignore[no-untyped-call]

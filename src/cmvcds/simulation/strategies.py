@@ -36,19 +36,14 @@ STRATEGIES: dict[str, Strategy] = {
 }  # fmt: skip
 
 
-def strategies_named(
-    names: list[str] | tuple[str, ...], repeat_weeks: tuple[int, ...] | None = None
-) -> tuple[Strategy, ...]:
+def strategies_named(names: list[str] | tuple[str, ...], repeat_weeks: tuple[int, ...] | None = None) -> tuple[Strategy, ...]:
     """The strategies ``names`` (``no-screening`` always first: it is the reference)."""
     if not names:
-        raise InputError(
-            f"no strategy given; choose from {', '.join(STRATEGIES)}", field="--strategies"
-        )
+        raise InputError(f"no strategy given; choose from {', '.join(STRATEGIES)}", field="--strategies")
     unknown = [n for n in names if n not in STRATEGIES]
     if unknown:
         raise InputError(
-            f"unknown strategy {unknown[0]!r}; choose from {', '.join(STRATEGIES)}",
-            field="--strategies",
+            f"unknown strategy {unknown[0]!r}; choose from {', '.join(STRATEGIES)}", field="--strategies"
         )
     chosen = ["no-screening", *[n for n in dict.fromkeys(names) if n != "no-screening"]]
     result = []
@@ -59,10 +54,7 @@ def strategies_named(
                 raise InputError("repeat weeks must lie between 4 and 36", field="--repeat-weeks")
             if any(a >= b for a, b in pairwise(repeat_weeks)):
                 weeks = ",".join(map(str, repeat_weeks))
-                raise InputError(
-                    f"repeat weeks must be given in ascending order without repeats, got {weeks}",
-                    field="--repeat-weeks",
-                )
+                raise InputError(f"repeat weeks must be given in ascending order without repeats, got {weeks}", field="--repeat-weeks")
             s = replace(s, repeat_weeks=tuple(repeat_weeks))
         result.append(s)
     return tuple(result)

@@ -55,10 +55,9 @@ def cost(totals: Mapping[str, float], inputs: Mapping[str, float]) -> float:
 
 def qaly_loss(totals: Mapping[str, float], inputs: Mapping[str, float]) -> float:
     """QALYs lost by the children: sequelae, and symptomatic newborns without sequelae."""
-    return (
-        totals.get("sequelae", 0) * inputs["qaly_loss_sequelae"]
-        + totals.get("symptomatic_only", 0) * inputs["qaly_loss_symptomatic"]
-    )
+    return totals.get("sequelae", 0) * inputs["qaly_loss_sequelae"] + totals.get(
+        "symptomatic_only", 0
+    ) * inputs["qaly_loss_symptomatic"]
 
 
 def summarise(

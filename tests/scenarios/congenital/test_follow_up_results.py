@@ -85,9 +85,7 @@ def test_hearing_deterioration_boundaries(
         cited = next(a for a in result.alerts if a.code == AlertCode.HEARING_DETERIORATION)
         assert "lanzieri2017-pediatrics-snhl-asymptomatic" in cited.citations
         # the 10 dB step is not read in its source: flagged for clinicians
-        assert any(
-            "hearing loss and deterioration" in m for m in alerts(result, AlertCode.UNVERIFIED_FACT)
-        )
+        assert any("hearing loss and deterioration" in m for m in alerts(result, AlertCode.UNVERIFIED_FACT))
 
 
 def test_progression_is_measured_from_the_best_earlier_result(
@@ -137,9 +135,7 @@ def test_new_abnormal_eye_result(make_case: Make, knowledge: Knowledge) -> None:
         {"date": "2026-11-01", "assessment": "ophthalmology", "result": "abnormal"},
     )
     [message] = alerts(run(make_case, knowledge, raw), AlertCode.FOLLOW_UP_FINDING)
-    assert message.startswith(
-        "New abnormal ophthalmology result on 2026-11-01 (normal on 2026-06-01)"
-    )
+    assert message.startswith("New abnormal ophthalmology result on 2026-11-01 (normal on 2026-06-01)")
     assert "ophthalmology review" in message
 
 
@@ -173,7 +169,9 @@ def test_development_back_to_normal_raises_nothing(make_case: Make, knowledge: K
         ({"date": "2026-02-01", "assessment": "ophthalmology", "result": "normal"}, "before the patient's birth_date"),
     ],
 )  # fmt: skip
-def test_malformed_results_are_refused(make_case: Make, entry: dict[str, Any], words: str) -> None:
+def test_malformed_results_are_refused(
+    make_case: Make, entry: dict[str, Any], words: str
+) -> None:
     with pytest.raises(CaseFormatError) as caught:
         make_case(later(BASE, entry))
     assert words in caught.value.message
@@ -248,10 +246,7 @@ def test_cli_text_and_html_show_the_review_side_by_side() -> None:
 
     runner = CliRunner()
     text = runner.invoke(app, ["assess", str(LONG)], env={"CMVCDS_SETTINGS": ""}).stdout
-    assert (
-        "risk–benefit review: valganciclovir from 2025-06-10 (planned end 2025-12-10), 6 months on therapy"
-        in text
-    )
+    assert "risk–benefit review: valganciclovir from 2025-06-10 (planned end 2025-12-10), 6 months on therapy" in text
     assert "    hearing left: 2025-06-05 60 dB HL, 2025-12-01 55 dB HL (stable)" in text
     assert "    neurodevelopment: 2025-12-01 abnormal" in text
     assert "    toxicity labs: 2026-01-04 anc 1400 cells/uL" in text
@@ -263,7 +258,7 @@ def test_cli_text_and_html_show_the_review_side_by_side() -> None:
     section = section[: section.index("</section>")]
     assert section.count('data-course="hearing-left"') == 2
     assert section.count('data-course="viral-load"') == 8
-    assert "<td>2025-12-01</td><td>Neurodevelopment</td><td>abnormal</td>" in section
+    assert '<td>2025-12-01</td><td>Neurodevelopment</td><td>abnormal</td>' in section
     # the review is not repeated in the generic findings list
     assert 'data-finding="long_course_review"' in html
     assert html.count("long_course_review") == 1

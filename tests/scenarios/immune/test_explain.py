@@ -39,9 +39,7 @@ def test_transplant_overview_sentences_come_from_the_tables(knowledge: Knowledge
         "(kidney_dpos_rneg_drug)." in texts["prevention"]
     )
     assert any(
-        t.startswith(
-            "Valganciclovir, treatment (pre-emptive or of disease): 900 mg twice daily oral"
-        )
+        t.startswith("Valganciclovir, treatment (pre-emptive or of disease): 900 mg twice daily oral")
         for t in texts["doses"]
     )
     assert any(

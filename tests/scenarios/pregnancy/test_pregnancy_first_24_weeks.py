@@ -106,7 +106,4 @@ def test_dossier_shows_both_readings(knowledge: Knowledge) -> None:
     assert "Interpretation I-1 — clinical sign-off needed" in html
     assert "Judged on the onset (2026-06-05 (23+6)): eligible (applied)" in html
     assert "Judged on the diagnosis (2026-06-10 (24+4)): not eligible" in html
-    assert (
-        "diagnosticata un&#39;infezione primaria" in html
-        or "diagnosticata un'infezione primaria" in html
-    )
+    assert "diagnosticata un&#39;infezione primaria" in html or "diagnosticata un'infezione primaria" in html

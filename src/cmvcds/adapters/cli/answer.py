@@ -79,9 +79,7 @@ def answer(
     it in ``format``; errors exit as ``exits_on_error`` says."""
     with exits_on_error():
         if settings is not None and case is None:  # settings shape a case's answer, nothing else
-            raise InputError(
-                "applies to a personalised answer: give --case too", field="--settings"
-            )
+            raise InputError("applies to a personalised answer: give --case too", field="--settings")
         knowledge = knowledge_pack()
         assessment = None
         if case is not None:

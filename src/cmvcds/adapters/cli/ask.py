@@ -26,10 +26,9 @@ def ask(
         ),
     ] = Audience.CLINICIAN,
     case: Annotated[
-        Path | None,
-        typer.Option(
+        Path | None, typer.Option(
             "--case", help="Personalise with this case file (cmvcds-case/1).", readable=False
-        ),
+        )
     ] = None,
     settings: Annotated[
         Path | None,

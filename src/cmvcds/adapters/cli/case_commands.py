@@ -12,16 +12,11 @@ from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack, rea
 from cmvcds.errors import CaseFormatError
 
 CaseArg = Annotated[
-    Path,
-    typer.Argument(
-        help="Case file (YAML or JSON, cmvcds-case/1).", show_default=False, readable=False
-    ),
+    Path, typer.Argument(help="Case file (YAML or JSON, cmvcds-case/1).", show_default=False, readable=False)
 ]
 SettingsOpt = Annotated[
     Path | None,
-    typer.Option(
-        "--settings", help="Site settings file (default: $CMVCDS_SETTINGS).", readable=False
-    ),
+    typer.Option("--settings", help="Site settings file (default: $CMVCDS_SETTINGS).", readable=False),
 ]
 
 

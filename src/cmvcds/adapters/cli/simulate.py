@@ -27,85 +27,35 @@ class Language(StrEnum):
 
 def simulate(
     strategies: Annotated[
-        str,
-        typer.Option(
-            "--strategies",
-            help="Comma-separated: no-screening, first-trimester, repeated, hygiene.",
-        ),
+        str, typer.Option("--strategies", help="Comma-separated: no-screening, first-trimester, repeated, hygiene.")
     ] = "no-screening,first-trimester,repeated,hygiene",
-    n: Annotated[
-        int, typer.Option("--n", min=1, help="Pregnancies simulated for the base case.")
-    ] = 100_000,
-    psa_draws: Annotated[
-        int, typer.Option("--psa-draws", min=0, help="Probabilistic sensitivity analysis draws.")
-    ] = 0,
-    psa_n: Annotated[
-        int, typer.Option("--psa-n", min=1, help="Pregnancies per PSA draw.")
-    ] = 10_000,
-    tornado: Annotated[
-        bool,
-        typer.Option(
-            "--tornado/--no-tornado",
-            help="One-way sensitivity (tornado) on every varied parameter.",
-        ),
-    ] = False,
-    tornado_n: Annotated[
-        int, typer.Option("--tornado-n", min=1, help="Pregnancies per tornado run.")
-    ] = 10_000,
-    wtp: Annotated[
-        float, typer.Option("--wtp", min=0, help="Willingness to pay, EUR per QALY (tornado).")
-    ] = 40_000.0,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Seed: the same seed gives the same result.")
-    ] = 1,
-    workers: Annotated[
-        int,
-        typer.Option("--workers", min=1, help="Processes on this machine (or local Dask workers)."),
-    ] = 1,
+    n: Annotated[int, typer.Option("--n", min=1, help="Pregnancies simulated for the base case.")] = 100_000,
+    psa_draws: Annotated[int, typer.Option("--psa-draws", min=0, help="Probabilistic sensitivity analysis draws.")] = 0,
+    psa_n: Annotated[int, typer.Option("--psa-n", min=1, help="Pregnancies per PSA draw.")] = 10_000,
+    tornado: Annotated[bool, typer.Option("--tornado/--no-tornado", help="One-way sensitivity (tornado) on every varied parameter.")] = False,
+    tornado_n: Annotated[int, typer.Option("--tornado-n", min=1, help="Pregnancies per tornado run.")] = 10_000,
+    wtp: Annotated[float, typer.Option("--wtp", min=0, help="Willingness to pay, EUR per QALY (tornado).")] = 40_000.0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed: the same seed gives the same result.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes on this machine (or local Dask workers).")] = 1,
     scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Dask scheduler address (tcp://host:8786), or 'local' for a local cluster.",
-        ),
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a local cluster.")
     ] = None,
-    repeat_weeks: Annotated[
-        str | None,
-        typer.Option("--repeat-weeks", help="Weeks of the repeated serology, e.g. 16,22."),
-    ] = None,
+    repeat_weeks: Annotated[str | None, typer.Option("--repeat-weeks", help="Weeks of the repeated serology, e.g. 16,22.")] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a parameter: ID=VALUE (repeatable).")
     ] = None,
     published: Annotated[
-        str | None,
-        typer.Option(
-            "--published",
-            help="Run with a published model's base-case inputs (simulation_published id).",
-        ),
+        str | None, typer.Option("--published", help="Run with a published model's base-case inputs (simulation_published id).")
     ] = None,
     population: Annotated[
         str | None,
-        typer.Option(
-            "--population",
-            help="Seroprevalence of a region or age band (simulation_seroprevalence id, e.g. apulia-under-25).",
-        ),
+        typer.Option("--population", help="Seroprevalence of a region or age band (simulation_seroprevalence id, e.g. apulia-under-25)."),
     ] = None,
     format: Annotated[
-        Format,
-        typer.Option(
-            "--format",
-            help="Output format (pdf: the HTML report printed by chromium; bytes to stdout without -o).",
-        ),
+        Format, typer.Option("--format", help="Output format (pdf: the HTML report printed by chromium; bytes to stdout without -o).")
     ] = Format.TEXT,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
-    ] = None,
-    lang: Annotated[
-        Language,
-        typer.Option(
-            "--lang", help="Language of the text and HTML/PDF report (JSON is not translated)."
-        ),
-    ] = Language.EN,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of the text and HTML/PDF report (JSON is not translated).")] = Language.EN,
 ) -> None:
     """Simulate pregnancies under CMV screening policies (per 100,000: detections, treatments, outcomes, costs, ICERs).
 
@@ -121,9 +71,7 @@ def simulate(
         knowledge = load_knowledge()
         changes = dict(published_inputs(knowledge, published)) if published else {}
         changes.update(_settings(set_ or []))
-        weeks = _weeks(repeat_weeks) or (
-            model(knowledge, published).repeat_weeks if published else None
-        )
+        weeks = _weeks(repeat_weeks) or (model(knowledge, published).repeat_weeks if published else None)
         result = run(
             strategies=[s.strip() for s in strategies.split(",") if s.strip()],
             n=n, seed=seed, psa_draws=psa_draws, psa_n=psa_n, tornado=tornado, tornado_n=tornado_n,
@@ -133,11 +81,7 @@ def simulate(
         comparison = None
         if published:  # the paper's count beside the simulator's (docs/simulation.md)
             paper = model(knowledge, published)
-            comparison = {
-                **compare(simulated(result, paper), paper),
-                "per": paper.per,
-                "strategy": paper.strategy,
-            }
+            comparison = {**compare(simulated(result, paper), paper), "per": paper.per, "strategy": paper.strategy}
         if format is Format.JSON:
             document = result.to_dict()
             if comparison is not None:
@@ -162,10 +106,8 @@ def _comparison_text(c: dict[str, Any]) -> str:
     from cmvcds.adapters.web.i18n import gettext
 
     if c["within_tolerance"]:
-        line = gettext(
-            "Published model %(model)s: %(outcome)s under %(strategy)s, per %(per)s: reported %(reported)s, "
-            "simulated %(simulated)s (%(difference)s apart, within the %(tolerance)s tolerance)"
-        )
+        line = gettext("Published model %(model)s: %(outcome)s under %(strategy)s, per %(per)s: reported %(reported)s, "
+                       "simulated %(simulated)s (%(difference)s apart, within the %(tolerance)s tolerance)")
     else:
         line = gettext("Published model %(model)s: %(outcome)s under %(strategy)s, per %(per)s: reported %(reported)s, "
                        "simulated %(simulated)s (%(difference)s apart, NOT within the %(tolerance)s tolerance)")  # fmt: skip
@@ -200,6 +142,4 @@ def _weeks(text: str | None) -> tuple[int, ...] | None:
     try:
         return tuple(int(w) for w in text.split(","))
     except ValueError:
-        raise InputError(
-            f"expected weeks like 16,22, got {text!r}", field="--repeat-weeks"
-        ) from None
+        raise InputError(f"expected weeks like 16,22, got {text!r}", field="--repeat-weeks") from None

@@ -23,16 +23,7 @@ from cmvcds.simulation import SimulationResult
 from cmvcds.simulation.parameters import parameter_rows, population
 from cmvcds.simulation.strategies import Strategy
 
-__all__ = [
-    "DISTRIBUTIONS",
-    "ROWS",
-    "number",
-    "percent",
-    "render_html",
-    "render_text",
-    "report_body",
-    "title",
-]
+__all__ = ["DISTRIBUTIONS", "ROWS", "number", "percent", "render_html", "render_text", "report_body", "title"]
 
 #: Output rows shown per strategy, with their labels (per 100,000 pregnancies).
 ROWS = (
@@ -95,10 +86,8 @@ def render_text(result: SimulationResult) -> str:
     width = max(len(label) for _, label in labels) + 2
     knowledge = result.knowledge.get("version", "")
     if result.population:
-        heading = gettext(
-            "CMV screening simulation: %(n)s pregnancies, seed %(seed)s, per 100,000 (reference: "
-            "%(reference)s; knowledge %(version)s; population %(population)s, seroprevalence %(seroprevalence)s)"
-        )
+        heading = gettext("CMV screening simulation: %(n)s pregnancies, seed %(seed)s, per 100,000 (reference: "
+                          "%(reference)s; knowledge %(version)s; population %(population)s, seroprevalence %(seroprevalence)s)")
     else:
         heading = gettext("CMV screening simulation: %(n)s pregnancies, seed %(seed)s, per 100,000 (reference: "
                           "%(reference)s; knowledge %(version)s)")  # fmt: skip
@@ -108,13 +97,9 @@ def render_text(result: SimulationResult) -> str:
         "".ljust(width) + "".join(n.rjust(18) for n in names),
     ]  # fmt: skip
     for key, label in labels:
-        lines.append(
-            label.ljust(width) + "".join(_fmt(result.base[n][key]).rjust(18) for n in names)
-        )
+        lines.append(label.ljust(width) + "".join(_fmt(result.base[n][key]).rjust(18) for n in names))
     if result.psa:
-        curves = ", ".join(
-            f"{n} {format_percent(result.ceac[n][8], locale=current_language())}" for n in names
-        )
+        curves = ", ".join(f"{n} {format_percent(result.ceac[n][8], locale=current_language())}" for n in names)
         lines.append(gettext("PSA: %(draws)s draws; CEAC at EUR 40,000/QALY: %(curves)s")
                      % {"draws": len(result.psa), "curves": curves})  # fmt: skip
     return "\n".join(lines)
@@ -158,17 +143,8 @@ def report_body(result: SimulationResult, knowledge: Knowledge) -> str:
                   "assessment of cmvcds (knowledge %(version)s, sha256 %(sha)s…).")  # fmt: skip
     run %= {"n": number(result.n), "seed": result.seed, "version": escape(result.knowledge.get("version", "")),
             "sha": escape(result.knowledge.get("sha256", "")[:12])}  # fmt: skip
-    caveat = gettext(
-        "A model, not a prediction: every input is listed below with its source, and unverified inputs are marked."
-    )
-    headings = [
-        escape(gettext(h))
-        for h in (
-            N_("Results per 100,000 pregnancies"),
-            N_("Charts"),
-            N_("Inputs and their sources"),
-        )
-    ]
+    caveat = gettext("A model, not a prediction: every input is listed below with its source, and unverified inputs are marked.")
+    headings = [escape(gettext(h)) for h in (N_("Results per 100,000 pregnancies"), N_("Charts"), N_("Inputs and their sources"))]
     return f"""<p>{run}
 {_counts(result, knowledge)}
 {escape(caveat)}</p>
@@ -183,9 +159,7 @@ def _counts(result: SimulationResult, knowledge: Knowledge) -> str:
     """The unit and reference of the counts, and the seroprevalence row chosen (``--population``)."""
     reference = f"<b>{escape(title(result.strategies[0]))}</b>"
     if result.population is None:
-        return gettext("Counts per 100,000 pregnancies; reference strategy %(reference)s.") % {
-            "reference": reference
-        }
+        return gettext("Counts per 100,000 pregnancies; reference strategy %(reference)s.") % {"reference": reference}
     row = population(knowledge, result.population)
     return gettext(
         "Counts per 100,000 pregnancies; reference strategy %(reference)s; population %(population)s "
@@ -198,9 +172,7 @@ def _parameters(result: SimulationResult, knowledge: Knowledge) -> str:
     rows = []
     unverified = escape(gettext("(unverified)"))
     for p in parameter_rows(knowledge, result.population):
-        sources = "; ".join(
-            f"<cite>{escape(knowledge.sources[c].citation())}</cite>" for c in p.citations
-        )
+        sources = "; ".join(f"<cite>{escape(knowledge.sources[c].citation())}</cite>" for c in p.citations)
         flag = f" <span class='unverified'>{unverified}</span>" if not p.verified else ""
         unit = f" {p.currency} {p.price_year}" if p.currency else ""
         used = result.inputs.get(p.id, p.base)
@@ -210,10 +182,7 @@ def _parameters(result: SimulationResult, knowledge: Knowledge) -> str:
             f"<td>{number(used)}{unit}</td><td>{number(p.low)}–{number(p.high)} ({escape(distribution)})</td>"
             f"<td style='text-align:left'>{sources}</td></tr>"
         )
-    heads = "".join(
-        f"<th>{escape(gettext(h))}</th>"
-        for h in (N_("Parameter"), N_("Used"), N_("Range (PSA)"), N_("Sources"))
-    )
+    heads = "".join(f"<th>{escape(gettext(h))}</th>" for h in (N_("Parameter"), N_("Used"), N_("Range (PSA)"), N_("Sources")))
     return f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -221,16 +190,12 @@ def _svg(figure: Any, caption: str) -> str:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
-    for (
-        ax
-    ) in figure.axes:  # numeric ticks as the language writes numbers (0,2 and 20.000 in Italian)
+    for ax in figure.axes:  # numeric ticks as the language writes numbers (0,2 and 20.000 in Italian)
         for axis in (ax.xaxis, ax.yaxis):
             if isinstance(axis.get_major_formatter(), ScalarFormatter):
                 axis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
     buffer = io.StringIO()
-    figure.savefig(
-        buffer, format="svg", bbox_inches="tight", metadata={"Date": None}
-    )  # the same run, the same page
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})  # the same run, the same page
     plt.close(figure)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
@@ -249,13 +214,7 @@ def _pyplot() -> Any:
 
 def _bar_chart(result: SimulationResult) -> str:
     plt = _pyplot()
-    keys = (
-        "fetal_infections",
-        "symptomatic_newborns",
-        "sequelae",
-        "women_treated",
-        "amniocenteses",
-    )
+    keys = ("fetal_infections", "symptomatic_newborns", "sequelae", "women_treated", "amniocenteses")
     labels = dict(ROWS)
     figure, ax = plt.subplots(figsize=(8, 3.5))
     width = 0.8 / len(result.strategies)
@@ -313,7 +272,5 @@ def _tornado_chart(result: SimulationResult) -> str:
     xlabel = gettext("net monetary benefit per 100,000 at EUR %(wtp)s/QALY (EUR)")
     ax.set_xlabel(xlabel % {"wtp": number(result.wtp, "#,##0")})
     focus = result.strategies[1] if len(result.strategies) > 1 else result.strategies[0]
-    caption = gettext(
-        "Tornado: %(focus)s against %(reference)s, each parameter at its low and high value."
-    )
+    caption = gettext("Tornado: %(focus)s against %(reference)s, each parameter at its low and high value.")
     return _svg(figure, caption % {"focus": title(focus), "reference": title(result.strategies[0])})

@@ -58,9 +58,7 @@ def assessment_text(doc: dict[str, Any]) -> str:
             if g.get("stop_rule"):
                 lines.append(f"    stop: {g['stop_rule']}")
             if g.get("weight_kg") is not None:
-                lines.append(
-                    f"    on weight {g['weight_kg']} kg ({g.get('weight_date') or 'undated'})"
-                )
+                lines.append(f"    on weight {g['weight_kg']} kg ({g.get('weight_date') or 'undated'})")
     if doc["schedule"]:
         lines += ["", "SCHEDULE"]
         for s in doc["schedule"]:
@@ -147,9 +145,7 @@ def _long_course(review: dict[str, Any]) -> list[str]:
             + ", ".join(f"{o['date']} {o['code']} {o['value']} {o['unit']}" for o in labs)
         )
     for t in review.get("courses_stopped") or []:
-        lines.append(
-            f"    course stopped: {t['drug']} {t['start']}–{t['stop']} ({t['stop_reason']})"
-        )
+        lines.append(f"    course stopped: {t['drug']} {t['start']}–{t['stop']} ({t['stop_reason']})")
     for g in review.get("genotypes") or []:
         lines.append(f"    genotype {g['date']}: {', '.join(g['mutations']) or 'no mutation'}")
     if review.get("not_recorded"):

@@ -33,12 +33,7 @@ __all__ = ["JOBS", "LIMITS", "POLL_SECONDS", "router"]
 router = APIRouter(include_in_schema=False)
 
 #: Largest values a web request may ask for (name → (default, maximum)).
-LIMITS = {
-    "n": (20_000, 50_000),
-    "psa_draws": (20, 100),
-    "psa_n": (2_000, 5_000),
-    "seed": (1, 2**31 - 1),
-}
+LIMITS = {"n": (20_000, 50_000), "psa_draws": (20, 100), "psa_n": (2_000, 5_000), "seed": (1, 2**31 - 1)}
 #: Seconds between two looks of a running job's page at its progress.
 POLL_SECONDS = 1
 #: This process's simulation jobs.
@@ -52,9 +47,7 @@ def _page(knowledge: Knowledge, values: dict[str, str], chosen: list[str], error
     html = render("simulate.html", v=values, chosen=chosen, strategies=STRATEGIES, limits=LIMITS,
                   errors=errors or [], job=job, report=report, poll=POLL_SECONDS,
                   unavailable=unavailable, populations=populations, percent=percent)  # fmt: skip
-    return HTMLResponse(
-        html, status_code=status, headers={"Cache-Control": "no-store"} if job else None
-    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"} if job else None)
 
 
 @router.get("/simulate", response_class=HTMLResponse)
@@ -97,9 +90,7 @@ def simulate_job(job_id: str, clinic: ClinicDep) -> HTMLResponse:
         return _page(clinic.knowledge, values, chosen, job=job)
     if job.error is not None:
         return _page(clinic.knowledge, values, chosen, errors=[job.error], status=422)
-    return _page(
-        clinic.knowledge, values, chosen, job=job, report=report_body(job.result, clinic.knowledge)
-    )
+    return _page(clinic.knowledge, values, chosen, job=job, report=report_body(job.result, clinic.knowledge))
 
 
 @router.get("/simulate/jobs/{job_id}/report.pdf", response_model=None)
@@ -123,9 +114,7 @@ def simulate_pdf(job_id: str, clinic: ClinicDep) -> Response:
 def _job(job_id: str) -> Job:
     job = JOBS.get(job_id)
     if job is None:
-        raise HTTPException(
-            404, "no such simulation run (runs are kept in memory until the server restarts)"
-        )
+        raise HTTPException(404, "no such simulation run (runs are kept in memory until the server restarts)")
     return job
 
 
@@ -136,13 +125,9 @@ def _bounded(text: str, name: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise InputError(
-            gettext("expected a whole number, got %(text)s") % {"text": repr(text)}, field=name
-        ) from None
+        raise InputError(gettext("expected a whole number, got %(text)s") % {"text": repr(text)}, field=name) from None
     low = 1 if name in ("n", "psa_n") else 0
     if not low <= value <= maximum:
-        message = gettext(
-            "must lie between %(low)s and %(high)s on this page (use the CLI for more)"
-        )
+        message = gettext("must lie between %(low)s and %(high)s on this page (use the CLI for more)")
         raise InputError(message % {"low": low, "high": number(maximum)}, field=name)
     return value

@@ -310,9 +310,7 @@ def _place(
 Block = tuple[int, int, int, int]  # target start, target end, piece start, piece end
 
 
-def _short_flank_ungapped(
-    blocks: list[Block], free_end: str, t_len: int, p_len: int
-) -> list[Block]:
+def _short_flank_ungapped(blocks: list[Block], free_end: str, t_len: int, p_len: int) -> list[Block]:
     """An indel with fewer than ``MIN_FLANK`` aligned bases between it and a free end is not called.
 
     With free end gaps, a few bases matching by chance at the very end of a sequence (the start

@@ -8,6 +8,7 @@ restate a table (a dose, a threshold) are not written here: a ``Template`` names
 the sentence shape, and the numbers come from the table at run time.
 """
 
+
 from datetime import date as Date
 from enum import StrEnum
 from typing import Literal

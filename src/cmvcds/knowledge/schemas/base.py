@@ -5,6 +5,7 @@ whether it has been checked against the primary text (``verified``). The engine 
 citations of each row it uses and raises an ``unverified-fact`` alert for each unverified one.
 """
 
+
 from datetime import date
 from enum import StrEnum
 

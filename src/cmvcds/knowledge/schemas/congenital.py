@@ -7,6 +7,7 @@ population of Kimberlin 2015, the manifestations that make disease moderate/seve
 from the dosing tables (``data/drugs/``) through ``engine/dosing.py``.
 """
 
+
 from decimal import Decimal
 from typing import Literal
 

@@ -1,5 +1,6 @@
 """Schema of the observation catalogue: codes, accepted units, conversions and plausible ranges."""
 
+
 from decimal import Decimal
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator

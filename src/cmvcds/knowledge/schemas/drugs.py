@@ -17,6 +17,7 @@ A drug file (``drugs/<inn>.yaml``) is the label turned into rows the engine inte
 Every row is a ``Fact``: it cites its label section and says whether it was verified.
 """
 
+
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property

@@ -9,6 +9,7 @@ and maribavir raise their levels), and ``corticosteroid``, ``biologic`` and
 drugs from this catalogue (a test checks every name).
 """
 
+
 from typing import Literal
 
 from pydantic import Field, model_validator

@@ -8,6 +8,7 @@ to genotype), ``tdm.yaml`` (ganciclovir AUC12 target and high exposure) and ``ev
 ``cmvcds2026-monitoring-policy``.
 """
 
+
 from decimal import Decimal
 from typing import Literal
 

@@ -6,6 +6,7 @@ row per field, forms contiguous, the first field the record id) and ``registry/s
 that open a query for the monitor, and the outcome analyses of the study).
 """
 
+
 from decimal import Decimal
 from typing import Literal
 

@@ -11,6 +11,7 @@ that the simulator is checked against (docs/simulation.md). ``simulation/seropre
 holds seroprevalence by region and age band (``cmvcds simulate --population``).
 """
 
+
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -46,15 +47,10 @@ class Parameter(Fact):
     @model_validator(mode="after")
     def _coherent(self) -> "Parameter":
         if not self.low <= self.base <= self.high:
-            raise ValueError(
-                f"{self.id}: base {self.base} outside its range {self.low}-{self.high}"
-            )
+            raise ValueError(f"{self.id}: base {self.base} outside its range {self.low}-{self.high}")
         if self.quantity == "probability" and not 0 <= self.low <= self.high <= 1:
             raise ValueError(f"{self.id}: a probability must lie between 0 and 1")
-        if (
-            self.quantity in ("odds_ratio", "relative_risk", "cost", "weeks", "qaly")
-            and self.low < 0
-        ):
+        if self.quantity in ("odds_ratio", "relative_risk", "cost", "weeks", "qaly") and self.low < 0:
             raise ValueError(f"{self.id}: a {self.quantity} cannot be negative")
         if self.quantity == "cost" and (self.currency is None or self.price_year is None):
             raise ValueError(f"{self.id}: a cost needs its currency and price_year")
@@ -102,12 +98,8 @@ class PublishedModel(Fact):
     reference: str
     repeat_weeks: tuple[int, ...] | None = None
     outcome: Literal[
-        "fetal_infections_averted",
-        "symptomatic_averted",
-        "sequelae_averted",
-        "fetal_infections",
-        "primary_infections",
-        "primary_detected",
+        "fetal_infections_averted", "symptomatic_averted", "sequelae_averted", "fetal_infections",
+        "primary_infections", "primary_detected",
     ]
     reported: float
     per: int = Field(gt=0)

@@ -43,9 +43,7 @@ class Translation(Strict):
     def _same_placeholders(self) -> "Translation":
         for text in (self.en, self.it):
             if _BRACES.findall(PLACEHOLDER.sub("", text)):
-                raise ValueError(
-                    f"{text!r}: a brace outside a {{date}}/{{n}}/{{text}}/{{code}} placeholder"
-                )
+                raise ValueError(f"{text!r}: a brace outside a {{date}}/{{n}}/{{text}}/{{code}} placeholder")
         if placeholders(self.en) != placeholders(self.it):
             raise ValueError(
                 f"{self.en!r}: the translation's placeholders {placeholders(self.it)} differ from "

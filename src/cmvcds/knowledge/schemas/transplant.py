@@ -8,6 +8,7 @@ overview (``cmvcds explain``); its sentences are knowledge statements or generat
 other tables, never typed in code.
 """
 
+
 from decimal import Decimal
 from typing import Literal
 

@@ -145,11 +145,7 @@ _P = Permission
 # The registry menu: each entry with the permissions (any one suffices) its page's service
 # requires, so a role is offered exactly the pages ``access.GRANTS`` lets it use (issue 15).
 MENU: tuple[tuple[str, str, frozenset[Permission]], ...] = (
-    (
-        "/registry/",
-        N_("Dashboard"),
-        frozenset(_P) - {_P.REVIEW_STATEMENTS},
-    ),  # a reviewer's is Review
+    ("/registry/", N_("Dashboard"), frozenset(_P) - {_P.REVIEW_STATEMENTS}),  # a reviewer's is Review
     ("/registry/subjects", N_("Subjects"), frozenset({_P.READ_DATA})),
     ("/registry/analyses", N_("Analyses"), frozenset({_P.ANALYSE})),
     ("/registry/exports", N_("Exports"), frozenset({_P.EXPORT_SITE, _P.EXPORT_CENTRAL})),
@@ -380,9 +376,7 @@ def _form_context(
             )
         )
     )  # fmt: skip
-    recorded = crf.form_instances(viewer.session, viewer.actor, pseudonym).get(
-        (event, instrument), []
-    )
+    recorded = crf.form_instances(viewer.session, viewer.actor, pseudonym).get((event, instrument), [])
     return {
         "title": f"{pseudonym} · {event} · {instrument}", "viewer": viewer, "pseudonym": pseudonym,
         "event": event, "instrument": instrument, "instance": instance, "rows": rows, "queries": open_queries,

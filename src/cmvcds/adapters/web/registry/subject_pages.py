@@ -120,18 +120,12 @@ def enrol_submit(
         return _denied(viewer, str(error))
     except InputError as error:
         values = form.model_dump(exclude={"csrf"})
-        return _enrol_page(
-            viewer, clock.date(), 422, message=shown_error(str(error)), values=values
-        )
+        return _enrol_page(viewer, clock.date(), 422, message=shown_error(str(error)), values=values)
     return RedirectResponse(f"/registry/subjects/{subject.pseudonym}?enrolled=1", status_code=303)
 
 
 def _consent_page(
-    viewer: Viewer,
-    pseudonym: str,
-    today: date,
-    status: int = 200,
-    message: str | None = None,
+    viewer: Viewer, pseudonym: str, today: date, status: int = 200, message: str | None = None,
     done: bool = False,
 ) -> HTMLResponse:
     consents = subjects.consents_of(viewer.session, viewer.actor, pseudonym)
