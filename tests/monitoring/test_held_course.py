@@ -36,8 +36,8 @@ def test_held_without_a_new_count_is_rechecked_today(run: Run) -> None:
     assert alert.message == (
         "valganciclovir: held since 2025-09-10 for toxicity, not completed: no ANC since the hold "
         "(last 400 cells/uL on 2025-09-09; restart above 500); no platelets measured (restart above "
-        "25000); no hemoglobin measured (restart above 8). Keep holding and recheck the blood count; "
-        "restart when it recovers."
+        "25000); no hemoglobin measured (restart above 8). Keep holding and recheck the blood count "
+        "on 2025-09-15; restart when it recovers."
     )
     assert any(
         s.event == ScheduleEvent.BLOOD_COUNT and str(s.earliest) == "2025-09-15"

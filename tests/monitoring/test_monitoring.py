@@ -301,7 +301,8 @@ def test_anc_below_500_holds(run: Run) -> None:
     # the site row has no full stop of its own: the alert ends with one
     assert alert.message == (
         "valganciclovir: ANC 499 cells/uL on 2025-06-24 is below 500: hold the drug; recheck the "
-        "ANC (about twice weekly) and restart when it recovers (restart when above 750)."
+        "ANC (about twice weekly) and restart when it recovers (restart when above 750). Recheck the "
+        "ANC on 2025-07-01."  # 3 days after 06-24 (the row's recheck_days) is past: due today
     )
 
 
@@ -352,8 +353,8 @@ def test_platelets_below_the_label_limit(run: Run) -> None:
     # the label row ends with its own full stop: the alert does not add a second one
     assert alert.message == (
         "valganciclovir: platelets 24000 /uL on 2025-06-24 is below 25000: Do not give "
-        "valganciclovir with platelets below 25,000/µL (label §5.1)."
-    )
+        "valganciclovir with platelets below 25,000/µL (label §5.1). Recheck the platelets on 2025-07-01."
+    )  # the label sets no recheck interval: the recheck is due today
 
 
 def test_hemoglobin_below_the_label_limit(run: Run) -> None:

@@ -47,6 +47,7 @@ from cmvcds.engine.monitoring import (
     therapy_courses,
 )
 from cmvcds.engine.monitoring.held import held_on, still_held
+from cmvcds.engine.monitoring.toxicity import count_holds, held_text, hold_reason
 from cmvcds.engine.weight_age import weighed_regimen
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.congenital import (
@@ -256,8 +257,16 @@ def _treat(
     held = [c for c in courses if held_on(c, courses, on)] if not running else []
     if courses and not running and not (held and on <= stop):
         return _course_over(result, case, courses, on, start, stop, cited)
-    # a hold still active: the dose is the dose when restarted, never "give" (probe session 4, D3)
-    holding = bool(held) and still_held(case, knowledge, settings, held[-1], on)
+    # a hold still active: the dose is the dose when restarted, never "give" (probe session 4,
+    # D3), whether recorded (stop_reason: held_toxicity) or read from the counts of a running
+    # course (the walk of the monitoring alerts: a count below the hold level, not yet above the
+    # restart level; probe9 #6). The decision is then ``excluded`` (ADR 0029, 0031).
+    holding = still_held(case, knowledge, settings, held[-1], on) if held else None
+    counted = (
+        count_holds(case, knowledge, settings, running[-1].drug, running[-1].start, on)
+        if running
+        else ()
+    )
     age_at_start = (start - birth).days
     weight, weighed = _weight_on(case, start)
     assert case.congenital is not None
@@ -329,6 +338,14 @@ def _treat(
                 )
                 reasons.append(summary)
                 cited = (*cited, *review_cited)
+        elif running and counted:
+            outcome = Outcome.EXCLUDED
+            continuing = (
+                f"On {running[-1].drug} since {start} (day {age_at_start} of life): hold it now — a "
+                f"temporary hold, not the end of the course: {hold_reason(counted)}; then complete "
+                f"{plan.duration_months} months on {stop}."
+            )
+            reasons.append(continuing)
         elif running:
             continuing = (
                 f"On {running[-1].drug} since {start} (day {age_at_start} of life): continue to complete "
@@ -336,11 +353,11 @@ def _treat(
             )
             reasons.append(continuing)
         elif held and holding:
+            outcome = Outcome.EXCLUDED
             reasons.append(
                 f"{held[-1].drug} since {start} (day {age_at_start} of life), held since {held[-1].stop} for "
-                f"toxicity: the course is not completed; keep holding. Restart when the blood counts "
-                f"recover (see the alerts) and complete {plan.duration_months} months on {stop}; the "
-                "dose below is the dose when restarted."
+                f"toxicity: the course is not completed; keep holding: {holding.reason()}. Then complete "
+                f"{plan.duration_months} months on {stop}; the dose below is the dose when restarted."
             )
         elif held:
             reasons.append(
@@ -353,6 +370,10 @@ def _treat(
                 f"Start by day {trial.max_start_age_days} of life; {plan.duration_months} months of therapy."
             )
 
+    if counted and not continuing:
+        # outside the trial, beyond 6 months or missing data: the hold stands all the same
+        reasons.append(f"Hold {running[-1].drug} now — a temporary hold: {hold_reason(counted)}.")
+    cited = (*cited, *(c for hold in counted for c in hold.limit.citations))
     plan_cited = result.cite(plan, "6-month plan")
     if weight is not None:
         patient = dose_patient_from_case(case, on)
@@ -386,14 +407,17 @@ def _treat(
             # every regimen of the course: the weight it used, and the hold while one is active
             regimen = weighed_regimen(built, patient, result, knowledge, settings, on)
             if holding:
-                regimen = replace(
-                    regimen,
-                    held=f"held since {held[-1].stop} for toxicity: keep holding until the blood "
-                    "count recovers (see the alerts); this is the dose when restarted",
-                )
+                regimen = replace(regimen, held=holding.held_text())
+            elif counted:
+                regimen = replace(regimen, held=held_text(counted))
             result.regimens.append(regimen)
         else:
-            if running and dose.outcome is Outcome.EXCLUDED and continuing in reasons:
+            if (
+                running
+                and not counted
+                and dose.outcome is Outcome.EXCLUDED
+                and continuing in reasons
+            ):
                 # a running course the label says not to give today is held, not ended (outside
                 # probe, session 4, D10); the outcome vocabulary has no "hold": it stays excluded
                 reasons[reasons.index(continuing)] = (

@@ -20,6 +20,10 @@ from cmvcds.knowledge import Knowledge
 
 TODAY = date(2026, 11, 21)
 
+#: the baseline's EDD: LMP 2025-12-20 + 280 days (Naegele; ACOG CO 700): the planned stop of an
+#: in-utero course, "until the end of gestation" (AIFA 648/96 Allegato 1; probe9 #9)
+EDD = "2026-09-26"
+
 BASELINE: dict[str, Any] = {
     "format": "cmvcds-case/1",
     "id": "vignette",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pregnancy_cases import AMNIO, BASELINE, case, expected, run, summary
+from pregnancy_cases import AMNIO, BASELINE, EDD, case, expected, run, summary
 
 from cmvcds.knowledge import Knowledge
 
@@ -30,7 +30,7 @@ def fetal(
     outcome: str, *, alerts: list[str] | None = None, missing: list[str] | None = None
 ) -> dict[str, Any]:
     regimens = (
-        [("fetal-treatment", 2000, 6, "2026-05-20", None)] if outcome == "recommended" else []
+        [("fetal-treatment", 2000, 6, "2026-05-20", EDD)] if outcome == "recommended" else []
     )
     return expected(
         ga="21+4",
@@ -135,7 +135,7 @@ def test_non_primary_infection_with_positive_amniocentesis(knowledge: Knowledge)
     assert summary(run(knowledge, raw)) == expected(
         ga="21+4", infection={"status": "non_primary"},
         decisions={"valacyclovir-prevention": "not_indicated", "valacyclovir-fetal-treatment": "recommended"},
-        regimens=[("fetal-treatment", 2000, 6, "2026-05-20", None)], amniocentesis=[], stop=[],
+        regimens=[("fetal-treatment", 2000, 6, "2026-05-20", EDD)], amniocentesis=[], stop=[],
     )  # fmt: skip
 
 
@@ -168,7 +168,7 @@ def test_fetal_treatment_follows_a_prevention_course(knowledge: Knowledge) -> No
         },
     ]
     assert summary(run(knowledge, raw))["regimens"] == [
-        ("fetal-treatment", 2000, 6, "2026-05-20", None)
+        ("fetal-treatment", 2000, 6, "2026-05-20", EDD)
     ]
 
 

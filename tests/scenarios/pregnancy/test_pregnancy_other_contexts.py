@@ -14,7 +14,7 @@ import copy
 from typing import Any
 
 import pytest
-from pregnancy_cases import AMNIO, BASELINE, TODAY, expected, run, summary
+from pregnancy_cases import AMNIO, BASELINE, EDD, TODAY, expected, run, summary
 
 from cmvcds.domain.case import parse_case
 from cmvcds.errors import CaseFormatError
@@ -128,7 +128,7 @@ def test_hiv_positive_amniocentesis_with_a_sign(knowledge: Knowledge) -> None:
     )
     got = summary(run(knowledge, raw))
     assert got["decisions"]["valacyclovir-fetal-treatment"] == "recommended"
-    assert got["regimens"] == [("fetal-treatment", 2000, 6, "2026-05-20", None)]
+    assert got["regimens"] == [("fetal-treatment", 2000, 6, "2026-05-20", EDD)]
 
 
 def test_kidney_recipient_pregnant(knowledge: Knowledge) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pregnancy_cases import BASELINE, case, expected, run, serology, summary
+from pregnancy_cases import BASELINE, EDD, case, expected, run, serology, summary
 
 from cmvcds.knowledge import Knowledge
 
@@ -273,7 +273,7 @@ def test_positive_amniocentesis_stops_prevention_on_its_report(knowledge: Knowle
     check(knowledge, raw, expected(
         ga="21+4",
         decisions={"valacyclovir-prevention": "not_indicated", "valacyclovir-fetal-treatment": "recommended"},
-        regimens=[("fetal-treatment", 2000, 6, "2026-05-20", None)], amniocentesis=[], stop=["2026-05-19"],
+        regimens=[("fetal-treatment", 2000, 6, "2026-05-20", EDD)], amniocentesis=[], stop=["2026-05-19"],
     ))  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pregnancy_cases import BASELINE, case, expected, run, summary
+from pregnancy_cases import BASELINE, EDD, case, expected, run, summary
 
 from cmvcds.knowledge import Knowledge
 
@@ -162,7 +162,7 @@ def test_p15_discordant_twins_test_the_negative_twin_at_birth(knowledge: Knowled
     doc = run(knowledge, twins(amnio("detected", 1), amnio("not_detected", 2)))
     assert summary(doc) == twin_answer(
         "recommended",
-        regimens=[("fetal-treatment", 2000, 6, "2026-05-20", None)],
+        regimens=[("fetal-treatment", 2000, 6, "2026-05-20", EDD)],
         alerts=["boundary-case", "late-transmission-possible"],
     )
     assert messages(doc, "late-transmission-possible") == [

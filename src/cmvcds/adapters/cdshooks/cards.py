@@ -138,6 +138,13 @@ def _regimen_line(g: dict[str, Any]) -> str:
     return held_line(g, line)
 
 
+def _shown(decision: dict[str, Any], regimen: dict[str, Any]) -> bool:
+    """Whether a decision's card or action lists ``regimen``: every regimen under a recommended
+    decision; a held regimen (its dose is for the restart) under an excluded one (ADR 0031)."""
+    outcome = decision.get("outcome")
+    return outcome == "recommended" or (outcome == "excluded" and bool(regimen.get("held")))
+
+
 def decision_cards(
     doc: dict[str, Any],
     *,
@@ -166,7 +173,8 @@ def decision_cards(
         if amnio and d["outcome"] == "recommended":
             words.append(_("amniocentesis from %(date)s") % {"date": amnio["earliest"]})
         lines = [_heading(N_("Why")), *_bullets(clinical(r) for r in d.get("reasons", []))]
-        regimens = [g for g in doc.get("regimens", []) if d["outcome"] == "recommended"]
+        # a held course's decision is excluded (ADR 0031): its card still shows the hold first
+        regimens = [g for g in doc.get("regimens", []) if _shown(d, g)]
         if regimens:
             lines += ["", _heading(N_("Regimen")), *_bullets(_regimen_line(g) for g in regimens)]
         dates = [

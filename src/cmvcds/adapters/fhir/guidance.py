@@ -79,7 +79,13 @@ def assessment_bundle(
     group_id, response_id = _id(key, "group"), _id(key, "response")
     actions = []
     for d in doc.get("decisions") or []:
-        regimens = [g for g in doc.get("regimens") or [] if d.get("outcome") == "recommended"]
+        # a held regimen (ADR 0031: its decision is excluded) is listed with its hold first
+        regimens = [
+            g
+            for g in doc.get("regimens") or []
+            if d.get("outcome") == "recommended"
+            or (d.get("outcome") == "excluded" and g.get("held"))
+        ]
         action: dict[str, Any] = {
             "title": d["id"],
             "description": f"{d['id']}: {d['outcome']}. " + " ".join(d.get("reasons") or []),

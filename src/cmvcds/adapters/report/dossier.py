@@ -275,7 +275,12 @@ def _dispensing(document: Mapping[str, Any], knowledge: Knowledge | None) -> lis
         if regimen.get("drug") != "valacyclovir" or not regimen.get("start"):
             continue
         end = regimen.get("stop") or edd
-        item: dict[str, Any] = {"regimen": regimen, "until_edd": not regimen.get("stop")}
+        # in-utero treatment runs until delivery: its stop is the EDD (ADR 0031), or none
+        until_edd = not regimen.get("stop") or (
+            bool(edd) and str(regimen.get("stop")) == str(edd)
+            and "until delivery" in str(regimen.get("stop_rule", ""))
+        )  # fmt: skip
+        item: dict[str, Any] = {"regimen": regimen, "until_edd": until_edd}
         if not end:
             item["missing"] = True
             out.append(item)

@@ -81,7 +81,7 @@ def translate(text: str, language: str, depth: int = 0) -> str | None:
     found = catalogue.exact.get(text)
     if found is not None:
         return found
-    if depth > 3:
+    if depth > 5:  # a hold names each count waited for: "A and B and C" nests (ADR 0031)
         return None
     for shape in catalogue.shapes:
         match = shape.pattern.fullmatch(text)

@@ -11,6 +11,7 @@ several differing wordings are all shown under ``sources-differ``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from cmvcds.domain.case import Case, Observation
@@ -21,6 +22,7 @@ from cmvcds.engine.monitoring.common import CODE_ALERT, plain
 from cmvcds.engine.monitoring.courses import Course
 from cmvcds.engine.monitoring.toxicity import Limit, limits_for, restart_dose
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.core import ObservationCatalogue
 from cmvcds.knowledge.schemas.drugs import DrugLabel
 
 HELD = "held_toxicity"
@@ -48,17 +50,67 @@ def held_courses(
             _follow(result, case, knowledge, settings, course, on)
 
 
+@dataclass(frozen=True)
+class StillHeld:
+    """A course held for toxicity that must stay held on a day: what each count waited for says,
+    what restarts it and when to count again (the earliest recheck)."""
+
+    since: date
+    waiting: tuple[str, ...]
+    conditions: tuple[str, ...]
+    recheck: date
+
+    def held_text(self) -> str:
+        """The regimen's ``held`` sentence (ADR 0029, 0031)."""
+        return (
+            f"held since {self.since} for toxicity: keep holding until {self._until()} "
+            f"({'; '.join(self.waiting)}); recheck on {self.recheck}; this is the dose when restarted"
+        )
+
+    def reason(self) -> str:
+        """The decision's words for the hold (no full stop)."""
+        return f"restart only when {self._until()}; recheck on {self.recheck}"
+
+    def _until(self) -> str:
+        return " and ".join(self.conditions) or "the blood count recovers"
+
+
 def still_held(
     case: Case, knowledge: Knowledge, settings: SiteSettings, course: Course, on: date
-) -> bool:
+) -> StillHeld | None:
     """Whether a course held for toxicity must stay held on ``on``: a blood count since the hold
     has not risen above its restart level (or none has been taken), or the drug has no
     blood-count limits (a renal recheck comes first). The pathways that give the course's dose
-    show it as the dose when restarted while this holds (outside probe, session 4, D3)."""
+    show it as the dose when restarted while this holds (outside probe, session 4, D3), with the
+    restart condition and the recheck date (probe9 #6)."""
+    assert course.stop is not None
     if not _counted(case, knowledge, settings, course):
-        return True
+        return StillHeld(
+            course.stop,
+            ("the drug has no blood-count limit",),
+            ("creatinine and urine protein are rechecked (the label's renal rules)",),
+            on,
+        )
     _, waiting, ready = _read_counts(PathwayResult(), case, knowledge, settings, course, on)
-    return bool(waiting) or not ready
+    if ready and not waiting:
+        return None
+    return StillHeld(
+        course.stop,
+        tuple(w.text for w in waiting) or ("no blood count since the hold",),
+        tuple(w.limit.restart_condition(w.unit) for w in waiting),
+        min((w.recheck for w in waiting), default=on),
+    )
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """A count not yet shown above its restart level since the hold: its limit, what was (not)
+    measured, its unit (the count's, else the pack's canonical unit) and when to count again."""
+
+    limit: Limit
+    text: str
+    unit: str
+    recheck: date
 
 
 def _follow(
@@ -77,30 +129,31 @@ def _follow(
     limits, waiting, ready = _read_counts(result, case, knowledge, settings, course, on)
     drug = course.drug
     if waiting or not ready:
-        detail = "; ".join(text for _, text in waiting) or "no blood count since the hold"
+        detail = "; ".join(w.text for w in waiting) or "no blood count since the hold"
         cited = tuple(dict.fromkeys(c for limit in limits for c in limit.citations))
         # the code of the count still waited for (the first), not of the drug's first limit
-        first = waiting[0][0] if waiting else (limits[0] if limits else None)
+        first = waiting[0].limit if waiting else (limits[0] if limits else None)
+        recheck = min((w.recheck for w in waiting), default=on)
         result.alerts.append(
             Alert(
                 first.alert if first is not None else CODE_ALERT["anc"],
                 Severity.WARNING,
                 f"{drug}: held since {since} for toxicity, not completed: {detail}. Keep holding and recheck "
-                "the blood count; restart when it recovers.",
+                f"the blood count on {recheck}; restart when it recovers.",
                 cited,
             )
         )
         result.schedule.append(
             ScheduleItem(
                 ScheduleEvent.BLOOD_COUNT,
-                on,
+                recheck,
                 cited,
                 reason=f"{drug} held for toxicity since {since}: recheck before restarting",
             )
         )
         return
     for limit, latest in ready:
-        name = limit.code.upper() if limit.code == "anc" else limit.code
+        name = limit.name
         level = limit.resume_above if limit.resume_above is not None else limit.hold_below
         restart, cited = restart_dose(result, limit, drug)
         result.alerts.append(
@@ -130,17 +183,19 @@ def _read_counts(
     settings: SiteSettings,
     course: Course,
     on: date,
-) -> tuple[list[Limit], list[tuple[Limit, str]], list[tuple[Limit, Observation]]]:
+) -> tuple[list[Limit], list[_Waiting], list[tuple[Limit, Observation]]]:
     """The drug's limits, the counts not yet shown above their restart level (each with its
-    limit, as a sentence) and those above it. Every limit of the drug needs a count since the
-    hold (label §5.1: each count below its limit is a reason not to give): a count last measured
-    before the hold (or never) keeps the course held and is named."""
+    limit, as a sentence, and its recheck date) and those above it. Every limit of the drug
+    needs a count since the hold (label §5.1: each count below its limit is a reason not to
+    give): a count last measured before the hold (or never) keeps the course held, is named and
+    is due today."""
     assert course.stop is not None
     since = course.stop
     limits = limits_for(
         result, knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
     )
-    waiting: list[tuple[Limit, str]] = []
+    catalogue = knowledge.table("observations", ObservationCatalogue).codes
+    waiting: list[_Waiting] = []
     ready: list[tuple[Limit, Observation]] = []
     for limit in limits:
         found = sorted(
@@ -152,9 +207,13 @@ def _read_counts(
             key=lambda o: (o.date, o.value),
         )
         level = limit.resume_above if limit.resume_above is not None else limit.hold_below
-        name = limit.code.upper() if limit.code == "anc" else limit.code
+        name = limit.name
+        spec = catalogue.get(limit.code)
+        unit = (spec.canonical_unit if spec is not None else None) or ""
         if not found:
-            waiting.append((limit, f"no {name} measured (restart above {plain(level)})"))
+            waiting.append(
+                _Waiting(limit, f"no {name} measured (restart above {plain(level)})", unit, on)
+            )
             continue
         latest = found[-1]
         assert latest.value is not None
@@ -163,18 +222,22 @@ def _read_counts(
             ready.append((limit, latest))
         elif latest.date > since:
             waiting.append(
-                (
+                _Waiting(
                     limit,
                     f"{name} {plain(latest.value)} {latest.unit} on {latest.date} (since the hold) "
                     f"has not risen above {plain(level)}",
+                    latest.unit or unit,
+                    limit.recheck(latest.date, on),
                 )
             )
         else:
             waiting.append(
-                (
+                _Waiting(
                     limit,
                     f"no {name} since the hold (last {plain(latest.value)} {latest.unit} on "
                     f"{latest.date}; restart above {plain(level)})",
+                    latest.unit or unit,
+                    on,
                 )
             )
     return limits, waiting, ready

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from cmvcds.domain.case import Case, Observation
-from cmvcds.domain.results import Alert, PathwayResult
+from cmvcds.domain.results import Alert, PathwayResult, ScheduleItem
 from cmvcds.domain.sentences import clause, sentence
 from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import (
     AlertCode,
+    ScheduleEvent,
     Severity,
 )
 from cmvcds.engine.dosing import (
@@ -24,7 +25,7 @@ from cmvcds.engine.monitoring.courses import Course
 from cmvcds.engine.monitoring.dose import describe_dose, indication_of
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
-from cmvcds.knowledge.schemas.drugs import DrugLabel
+from cmvcds.knowledge.schemas.drugs import Check, DrugLabel
 from cmvcds.knowledge.schemas.monitoring import (
     BloodCountLimit,
     ResumeDose,
@@ -43,6 +44,70 @@ class Limit:
     action: str
     citations: tuple[str, ...]
     resume_doses: tuple[ResumeDose, ...] = ()
+    #: days from a count that keeps the drug held to the next count (the row's
+    #: ``recheck_days``); None (a label limit: the label sets no interval): recheck now
+    recheck_days: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.code.upper() if self.code == "anc" else self.code
+
+    def restart_condition(self, unit: str) -> str:
+        """What restarts the drug, as the comparison reads it (strict, as written: ``> resume_above``;
+        a label limit without a restart level: not below ``hold_below``)."""
+        if self.resume_above is not None:
+            return f"{self.name} above {plain(self.resume_above)} {unit}".rstrip()
+        return f"{self.name} at least {plain(self.hold_below)} {unit}".rstrip()
+
+    def recheck(self, counted: date, on: date) -> date:
+        """When to count again after a count on ``counted`` that keeps the drug held: the row's
+        interval after it, never before ``on`` (an overdue recheck is due today)."""
+        if self.recheck_days is None:
+            return on
+        return max(on, counted + timedelta(days=self.recheck_days))
+
+
+@dataclass(frozen=True)
+class CountHold:
+    """A blood-count hold in force on a day (one limit of the drug): since when, the latest
+    count, what restarts the drug and when to count again (probe9 #6: the hold the alert states
+    is the hold the decision and the regimen carry)."""
+
+    drug: str
+    limit: Limit
+    since: date
+    latest: Observation
+    recheck: date
+
+    @property
+    def shown(self) -> str:
+        assert self.latest.value is not None
+        return f"{plain(self.latest.value)} {self.latest.unit} on {self.latest.date}"
+
+    @property
+    def condition(self) -> str:
+        return self.limit.restart_condition(self.latest.unit or "")
+
+    def clause(self, then: str) -> str:
+        """The hold in words, ``then`` introducing the restart condition ("keep holding until")."""
+        name = self.limit.name
+        return (
+            f"held since {self.since} for {self.limit.alert.value} ({name} below "
+            f"{plain(self.limit.hold_below)}; latest {name} {self.shown}): {then} "
+            f"{self.condition}; recheck the {name} on {self.recheck}"
+        )
+
+
+def held_text(holds: Sequence[CountHold]) -> str:
+    """A regimen's ``held`` sentence for the count holds in force (ADR 0029, 0031)."""
+    return "; ".join(h.clause("keep holding until") for h in holds) + (
+        "; this is the dose when restarted"
+    )
+
+
+def hold_reason(holds: Sequence[CountHold]) -> str:
+    """The decision's words for the count holds in force (no full stop)."""
+    return "; ".join(h.clause("restart only when") for h in holds)
 
 
 def limits_for(
@@ -91,34 +156,34 @@ def _site_limit(
     cited = (
         row.citations if site_chose_all else result.cite(row, f"{row.alert} hold/resume thresholds")
     )
-    return Limit(row.code, AlertCode(row.alert), hold, resume, row.action, cited, row.resume_doses)
+    return Limit(
+        row.code,
+        AlertCode(row.alert),
+        hold,
+        resume,
+        row.action,
+        cited,
+        row.resume_doses,
+        row.recheck_days,
+    )
 
 
-def blood_counts(
-    result: PathwayResult,
-    case: Case,
-    knowledge: Knowledge,
-    settings: SiteSettings,
-    course: Course,
-    on: date,
-) -> None:
-    values = {
+def _counts(case: Case, start: date, on: date) -> dict[str, list[Observation]]:
+    """The blood counts of each code from ``start`` to ``on`` (fetal blood is not the patient's)."""
+    return {
         code: [
             o
             for o in case.results(code)
-            if course.start <= o.date <= on and o.value is not None and o.specimen != "fetal_blood"
+            if start <= o.date <= on and o.value is not None and o.specimen != "fetal_blood"
         ]
         for code in CODE_ALERT
     }
-    measured = {code for code, found in values.items() if found}
-    for limit in limits_for(result, knowledge, settings, case.context.value, course.drug, measured):
-        _hold_resume(result, limit, course.drug, values[limit.code])
 
 
-def _hold_resume(
-    result: PathwayResult, limit: Limit, drug: str, values: Sequence[Observation]
-) -> None:
-    """Walk the counts in date order: below ``hold_below`` holds; above ``resume_above`` restarts."""
+def _walk(limit: Limit, values: Sequence[Observation]) -> tuple[date | None, date | None]:
+    """Walk the counts in date order: below ``hold_below`` holds; above ``resume_above`` (a label
+    limit without one: not below ``hold_below``) restarts. The hold in force at the end (its
+    first day) and the day of the last restart."""
     held_since: date | None = None
     resumed: date | None = None
     for o in sorted(values, key=lambda o: (o.date, o.value)):
@@ -130,24 +195,90 @@ def _hold_resume(
             limit.resume_above is None or o.value > limit.resume_above
         ):
             held_since, resumed = None, o.date
+    return held_since, resumed
+
+
+def count_holds(
+    case: Case,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    drug: str,
+    start: date,
+    on: date,
+) -> tuple[CountHold, ...]:
+    """The blood-count holds in force on ``on`` for a course of ``drug`` running since ``start``:
+    the same walk as the monitoring alerts (``blood_counts``), so the pathways that give the
+    course's dose carry the hold the alert states (probe9 #6). Pure: the citations and the
+    settings used are recorded by the monitoring pathway."""
+    values = _counts(case, start, on)
+    measured = {code for code, found in values.items() if found}
+    holds = []
+    for limit in limits_for(
+        PathwayResult(), knowledge, settings, case.context.value, drug, measured
+    ):
+        since, _ = _walk(limit, values[limit.code])
+        if since is not None:
+            latest = max(values[limit.code], key=lambda o: (o.date, o.value))
+            holds.append(CountHold(drug, limit, since, latest, limit.recheck(latest.date, on)))
+    return tuple(holds)
+
+
+def blood_counts(
+    result: PathwayResult,
+    case: Case,
+    knowledge: Knowledge,
+    settings: SiteSettings,
+    course: Course,
+    on: date,
+) -> None:
+    values = _counts(case, course.start, on)
+    measured = {code for code, found in values.items() if found}
+    for limit in limits_for(result, knowledge, settings, case.context.value, course.drug, measured):
+        label = _label_check(knowledge, course.drug, limit.code)
+        _hold_resume(result, limit, course.drug, values[limit.code], on, label)
+
+
+def _label_check(knowledge: Knowledge, drug: str, code: str) -> Check | None:
+    """The drug label's own limit on the count ``code`` (valganciclovir §5.1: ANC < 500), if any."""
+    label = knowledge.tables.get(f"drug_{drug}")
+    if not isinstance(label, DrugLabel):
+        return None
+    return next(
+        (c for c in label.checks if MEASURE_CODE.get(c.measure) == code and c.below is not None),
+        None,
+    )
+
+
+def _hold_resume(
+    result: PathwayResult,
+    limit: Limit,
+    drug: str,
+    values: Sequence[Observation],
+    on: date,
+    label: Check | None = None,
+) -> None:
+    """The alert of the walk's end state: a count below the limit (critical), a hold not yet
+    recovered (warning), a restart; while a hold is in force, a ``blood-count`` recheck item."""
+    held_since, resumed = _walk(limit, values)
     latest = max(values, key=lambda o: (o.date, o.value))
     assert latest.value is not None
     shown = f"{plain(latest.value)} {latest.unit} on {latest.date}"
-    name = limit.code.upper() if limit.code == "anc" else limit.code
+    name = limit.name
+    recheck = limit.recheck(latest.date, on)
     if latest.value < limit.hold_below:
         message = f"{name} {shown} is below {plain(limit.hold_below)}: {clause(limit.action)}"
         if limit.resume_above is not None:
             message += f" (restart when above {plain(limit.resume_above)})"
-        result.alerts.append(
-            Alert(limit.alert, Severity.CRITICAL, sentence(f"{drug}: {message}"), limit.citations)
-        )
+        message = sentence(f"{drug}: {message}") + f" Recheck the {name} on {recheck}."
+        result.alerts.append(Alert(limit.alert, Severity.CRITICAL, message, limit.citations))
     elif held_since is not None:
         result.alerts.append(
             Alert(
                 limit.alert,
                 Severity.WARNING,
                 f"{drug}: held since {held_since} ({name} below {plain(limit.hold_below)}); {name} {shown} "
-                f"has not yet risen above {plain(limit.resume_above or limit.hold_below)}: keep holding and recheck.",
+                f"has not yet risen above {plain(limit.resume_above or limit.hold_below)}: keep holding and recheck "
+                f"the {name} on {recheck}.",
                 limit.citations,
             )
         )
@@ -162,17 +293,55 @@ def _hold_resume(
                 tuple(dict.fromkeys((*limit.citations, *cited))),
             )
         )
+    if held_since is not None:
+        result.schedule.append(
+            ScheduleItem(
+                ScheduleEvent.BLOOD_COUNT,
+                recheck,
+                limit.citations,
+                reason=f"{drug} held for {limit.alert.value} since {held_since}: recheck the {name} "
+                f"before restarting (restart when {limit.restart_condition(latest.unit or '')})",
+            )
+        )
     for edge in (limit.hold_below, limit.resume_above):
         if edge is not None and latest.value == edge:
-            result.alerts.append(
-                Alert(
-                    AlertCode.BOUNDARY_CASE,
-                    Severity.WARNING,
-                    f"{drug}: {name} {shown} lies exactly on the threshold {plain(edge)}; the thresholds are "
-                    "read as strict (< to hold, > to restart) — confirm the local protocol.",
-                    limit.citations,
-                )
-            )
+            result.alerts.append(_on_the_edge(limit, drug, shown, edge, held_since, label))
+
+
+def _on_the_edge(
+    limit: Limit,
+    drug: str,
+    shown: str,
+    edge: Decimal,
+    held_since: date | None,
+    label: Check | None,
+) -> Alert:
+    """A count exactly on a threshold: what the strict reading does with it, and on what basis.
+    The hold edge is read as the label words its limit (valganciclovir §5.1: "below 500"); the
+    neonatal protocol's own wording (< 500 or ≤ 500) was not read (probe9 #8)."""
+    name = limit.name
+    state = f"held since {held_since}" if held_since is not None else "not held"
+    cited = limit.citations
+    if edge == limit.hold_below:
+        rule = f"the hold is read as strict ({name} below {plain(edge)})"
+        if label is not None and label.below == edge and label.citations != limit.citations:
+            section = f" {label.section}" if label.section else ""
+            rule += f", as the drug label words its limit ({label.citations[0]}{section}: below {plain(edge)})"
+            cited = tuple(dict.fromkeys((*cited, *label.citations)))
+        if limit.resume_above is not None:
+            rule += f"; a hold in force ends only above {plain(limit.resume_above)}"
+    else:
+        rule = f"the restart is read as strict ({name} above {plain(edge)}, not at it)"
+    return Alert(
+        AlertCode.BOUNDARY_CASE,
+        Severity.WARNING,
+        f"{drug}: {name} {shown} lies exactly on the threshold {plain(edge)}: {state} — {rule}. "
+        "A protocol that holds at or below the threshold would hold it: confirm the local protocol."
+        if edge == limit.hold_below and held_since is None
+        else f"{drug}: {name} {shown} lies exactly on the threshold {plain(edge)}: {state} — {rule}; "
+        "confirm the local protocol.",
+        cited,
+    )
 
 
 def renal_decline(

@@ -440,9 +440,17 @@ class _Evaluation:
             self._decide(fetal, outcome, reasons, citations, rules)
             return
         start = course_start(self.case, on, positive.reported)
+        # "until the end of gestation" (A6): the planned stop is the EDD, the structured date
+        # beside the rule (probe9 #9); an EDD already past gives no date (delivery is awaited)
+        due = dating.edd if dating.edd >= on else None
+        rule = (
+            f"until delivery (EDD {dating.edd}) (A6)"
+            if due is not None
+            else f"until delivery (EDD {dating.edd} passed: no planned date; stop at delivery) (A6)"
+        )
         regimen, dose_reasons, dose_outcome = valacyclovir_regimen(
             self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result,
-            start=start, stop=None, stop_rule=f"until delivery (EDD {dating.edd}) (A6)",
+            start=start, stop=due, stop_rule=rule,
         )  # fmt: skip
         if regimen is None:
             reasons += dose_reasons

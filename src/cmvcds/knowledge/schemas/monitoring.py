@@ -94,6 +94,9 @@ class BloodCountLimit(Scoped):
     resume_setting: str | None = None
     action: str
     resume_doses: tuple[ResumeDose, ...] = ()
+    #: days from a count that keeps the drug held to the next count (the recheck date the
+    #: alert, the decision and the held regimen name; ADR 0031)
+    recheck_days: int | None = Field(default=None, ge=1, le=14)
 
     @model_validator(mode="after")
     def _resume_above_hold(self) -> "BloodCountLimit":

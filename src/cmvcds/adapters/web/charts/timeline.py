@@ -88,7 +88,9 @@ def _courses(doc: dict[str, Any], case: dict[str, Any] | None, on: date) -> list
         if start is None or (drug, start) in finished:
             continue
         stop = as_date(r.get("stop"))
-        open_to_delivery = stop is None and "delivery" in str(r.get("stop_rule", ""))
+        # in-utero treatment runs until delivery: its stop is the EDD, or none once it has
+        # passed (ADR 0031); either way it is drawn and labelled as running to delivery
+        open_to_delivery = "until delivery" in str(r.get("stop_rule", ""))
         if (drug, start) in running:
             start = on
         planned.append(_Course(drug, start, stop, _dose(r), False, open_to_delivery))
@@ -290,10 +292,10 @@ def _course_bar(
     label = escape(f"{course.drug} {course.dose}".strip() if not frame.narrow else course.drug)
     state = "given" if course.given else "planned"
     until = (
-        f"{course.stop}"
-        if course.stop
-        else gettext("delivery (EDD %(day)s)") % {"day": edd}
+        gettext("delivery (EDD %(day)s)") % {"day": edd}
         if course.to_delivery
+        else f"{course.stop}"
+        if course.stop
         else gettext("open")
     )
     width = max(x(b) - x(a), 2)
