@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -191,3 +192,22 @@ def test_a_body_that_is_not_json_is_415_on_every_api_route(client: TestClient) -
         "/api/v1/assess", content=b"{}", headers={"content-type": "application/fhir+json"}
     )
     assert fhir_json.status_code == 422  # read as JSON, refused for its content
+
+
+def test_a_json_body_sent_without_a_content_type_is_read_as_json(client: TestClient) -> None:
+    """review9b #7: the guard read a body without a content type as JSON, but FastAPI left it as
+    bytes and answered 422 "Input should be a valid dictionary" to a valid dose request."""
+    request = {
+        "drug": "valganciclovir",
+        "indication": "induction",
+        "patient": {"age_years": 54, "sex": "male", "weight_kg": 80, "creatinine": 1.8},
+    }
+    sent = json.dumps(request).encode()
+    typed = client.post("/api/v1/dose", content=sent, headers={"content-type": "application/json"})
+    for bare in (
+        client.post("/api/v1/dose", content=sent),  # no header at all
+        client.post("/api/v1/dose", content=sent, headers={"content-type": ""}),
+    ):
+        assert bare.status_code == 200, bare.text
+        assert bare.json()["regimen"] == typed.json()["regimen"]
+    assert typed.status_code == 200, typed.text

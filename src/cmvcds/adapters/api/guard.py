@@ -140,6 +140,11 @@ class BodyGuard:
                 "Content-Type: application/json (a YAML case file is read by `cmvcds assess`)",
             )
             return
+        if body and not media and path.startswith(_API_PREFIXES):
+            # read as JSON here, so FastAPI too (without a content type it left the body as
+            # bytes and refused it as "not a valid dictionary": review9b #7)
+            kept = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+            scope["headers"] = [*kept, (b"content-type", b"application/json")]
         if body and json_body:
             try:
                 scope[PARSED_JSON] = parse_document(
