@@ -469,3 +469,23 @@ def test_a_prefetch_value_that_is_not_a_fhir_resource_is_412_naming_it(
     assert response.status_code == 412, response.text
     detail = response.json()["detail"]
     assert "prefetch observations is not a FHIR resource" in detail and said in detail
+
+
+def test_one_resource_in_place_of_a_searchset_is_read_as_its_bundle(client: TestClient) -> None:
+    """review9b #8: one Observation sent for the ``observations`` search was read as no data
+    (200, no cards). A resource of the searched type is read as a searchset of it; a resource of
+    another type is a 412 naming both."""
+    url = "/cds-services/cmv-pregnancy-valacyclovir"
+    request = load("pregnancy-valacyclovir.request.json")
+    entries = request["prefetch"]["observations"]["entry"]
+    kept = dict(request, prefetch=dict(request["prefetch"], observations={
+        "resourceType": "Bundle", "type": "searchset", "entry": [entries[1]]}))  # fmt: skip
+    alone = dict(request, prefetch=dict(request["prefetch"], observations=entries[1]["resource"]))
+    as_bundle = client.post(url, json=kept)
+    as_resource = client.post(url, json=alone)
+    assert as_resource.status_code == 200
+    assert as_resource.json() == as_bundle.json()
+    wrong = dict(request, prefetch=dict(request["prefetch"], observations=request["prefetch"]["patient"]))
+    refused = client.post(url, json=wrong)
+    assert refused.status_code == 412
+    assert "prefetch observations is a Patient" in refused.json()["detail"]

@@ -105,11 +105,12 @@ def paged_query(query: str) -> str:
     return "&".join([query, *extra])
 
 
-def _usable(value: Any, key: str) -> Any:
+def _usable(value: Any, key: str, template: str) -> Any:
     """``None`` for an absent result: null, or an OperationOutcome in place of the data. A value
     that is not a FHIR resource (a string, a list, an object without ``resourceType``) is a 412
     naming the key: read as "no data", it gave an empty answer the EHR could not tell from
-    "nothing to say" (probe8 R2)."""
+    "nothing to say" (probe8 R2). For a search template, a single resource of the searched type
+    is read as its searchset; a resource of another type is a 412."""
     if value is None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
@@ -117,8 +118,19 @@ def _usable(value: Any, key: str) -> Any:
         raise PreconditionFailed(
             f"prefetch {key} is not a FHIR resource ({kind}): send a Bundle or resource, or null"
         )
-    if value["resourceType"] == "OperationOutcome":
+    kind = value["resourceType"]
+    if kind == "OperationOutcome":
         return None
+    searched, search, _ = template.partition("?")
+    if search and kind != "Bundle":
+        if kind != searched:
+            raise PreconditionFailed(
+                f"prefetch {key} is a {kind}; its template is a search of {searched}: send the "
+                "searchset Bundle"
+            )
+        # one resource of the searched type in place of its searchset: read as a Bundle of it
+        # (it was read as no data at all: review9b #8)
+        return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": value}]}
     return value
 
 
@@ -204,7 +216,7 @@ def gather(
     missing = [key for key in templates if key not in given]
     for key in templates:
         if key in given:
-            data[key] = _usable(given[key], key)
+            data[key] = _usable(given[key], key, templates[key])
     if missing and request.fhirServer:
         base = _check_server(request, allowed_servers)
         headers = {"Accept": "application/fhir+json"}
@@ -219,7 +231,7 @@ def gather(
         ) as client:
             for key in missing:
                 url = f"{base}/{paged_query(render_template(templates[key], request.context))}"
-                data[key] = _usable(_fetch(client, key, url), key)
+                data[key] = _usable(_fetch(client, key, url), key, templates[key])
     elif missing:
         absent = sorted(needed & set(missing))
         if absent:
