@@ -77,9 +77,7 @@ def _resources() -> list[dict[str, Any]]:
     for path in sorted((ROOT / "tests" / "cdshooks" / "fixtures").glob("*.request.json")):
         found.append(json.loads(path.read_text(encoding="utf-8")))
     found += list(generate(150, seed=7))
-    return [
-        r for data in found for _, r in resources_of(data) if r.get("resourceType") in READ
-    ]
+    return [r for data in found for _, r in resources_of(data) if r.get("resourceType") in READ]
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
