@@ -102,6 +102,7 @@ class _Primitive:
     adapter: TypeAdapter[Any]
     token: list[str]
     many: bool
+    key: int  # the adapter's: a value valid for one type is valid wherever that type is
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ _Plan = _Primitive | _Model | None
 #: name the model does not have is not kept; it is kept as sent).
 _plans: dict[type, dict[str, _Plan | str]] = {}
 _UNPLANNED = "unplanned"
+#: One validator per primitive type (an ``Annotated`` type: equal types, one adapter, kept).
+_adapters: dict[Any, TypeAdapter[Any]] = {}
 
 
 def _shape(model: type, data: dict[str, Any]) -> dict[str, Any]:
@@ -133,21 +136,27 @@ def _shape(model: type, data: dict[str, Any]) -> dict[str, Any]:
             plan = plans[key] = _plan(model, key)
         if plan is None or isinstance(plan, str):
             out[key] = value
-        elif plan.many:
-            out[key] = [_item(plan, v) for v in value] if isinstance(value, list) else ["=", value]
-        else:
+        elif not plan.many:
             out[key] = _item(plan, value)
+        elif type(value) is list:
+            out[key] = [_item(plan, v) for v in value]
+        else:
+            out[key] = ["=", value]
     return out
+
+
+_JSON_LEAVES = frozenset({str, int, float, bool})
 
 
 def _item(plan: _Primitive | _Model, value: Any) -> Any:
     """One value of a field: a shape, a type's token, or ``["=", value]`` (kept as sent; the
     tag keeps a value sent from ever equalling a token or a shape)."""
-    if isinstance(plan, _Model):
-        return _shape(plan.model, value) if isinstance(value, dict) else ["=", value]
-    if type(value) not in (str, int, float, bool):  # null, object, array, not JSON: as sent
+    kind = type(value)
+    if kind is dict:
+        return _shape(plan.model, value) if isinstance(plan, _Model) else ["=", value]
+    if kind not in _JSON_LEAVES or isinstance(plan, _Model):  # null, array, not JSON: as sent
         return ["=", value]
-    leaf = (id(plan.adapter), type(value), value)
+    leaf = (plan.key, kind, value)
     valid = _valid_leaves.get(leaf)
     if valid is None:
         try:
@@ -184,5 +193,8 @@ def _plan(model: type, key: str) -> _Plan:
         marks = typing.get_args(annotation)[1:]
         if marks and all(type(m).__module__ == "fhir_core.types" for m in marks):
             name = "|".join(type(m).__name__ for m in marks)
-            return _Primitive(TypeAdapter(annotation), ["\x00fhir", name], many)
+            adapter = _adapters.get(annotation)
+            if adapter is None:
+                adapter = _adapters[annotation] = TypeAdapter(annotation)
+            return _Primitive(adapter, ["\x00fhir", name], many, id(adapter))
     return _AS_SENT
