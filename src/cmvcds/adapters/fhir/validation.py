@@ -44,6 +44,7 @@ __all__ = ["fhir_problems", "shape"]
 #: ``get``/``set``/``clear`` are safe from the worker threads the web pages use).
 _LIMIT = 4096
 _LEAF_LIMIT = 65536
+_LEAF_TEXT = 200  # longest text whose validity is remembered (memory: 65,536 × 200 at most)
 _problems_by_content: dict[tuple[str, bytes], tuple[str, ...]] = {}
 _valid_shapes: dict[tuple[str, bytes], bool] = {}
 _valid_leaves: dict[tuple[int, type, Any], bool] = {}
@@ -164,9 +165,10 @@ def _item(plan: _Primitive | _Model, value: Any) -> Any:
             valid = True
         except ValidationError:
             valid = False
-        if len(_valid_leaves) >= _LEAF_LIMIT:
-            _valid_leaves.clear()
-        _valid_leaves[leaf] = valid
+        if kind is not str or len(value) <= _LEAF_TEXT:  # long texts are not kept
+            if len(_valid_leaves) >= _LEAF_LIMIT:
+                _valid_leaves.clear()
+            _valid_leaves[leaf] = valid
     return plan.token if valid else ["=", value]
 
 
