@@ -9,13 +9,20 @@ same server, same client and concurrency, measured in the same run just before: 
 own CPU time per request (its processes' user + system time, from ``/proc``) is printed too: on a
 machine shared with other work it is the steadiest figure of what a request costs.
 
+Each call carries a patient of its own (``--patients 1000``, the default: the golden request
+varied by ``tools/cds_requests.py``, new ids, dates moved back, values scaled), as an EHR's calls
+do when clinicians open different charts; the server caches work by content (the FHIR
+validation of a resource), so one request sent again and again measured those caches, not a new
+patient (``--patients 1``: the golden request every time, the figures before 2026-12-07 19:40).
+The bodies are sent in turn; past ``N`` calls a patient comes again.
+
 The load generator is ``wrk`` (compiled; Debian package ``wrk``) when it is on the PATH, else a
 minimal asyncio client of this process: on a 2-core machine the Python client takes ~0.2 ms of
 CPU per request from the cores the server runs on, wrk a fraction of that. Both floor and service
 are measured with the same client; the report names it.
 
     .venv/bin/python bench/bench_cds.py [--client auto|wrk|python] [--seconds 10]
-        [--requests 4000] [--concurrency 8] [--workers 2] [--server-log FILE]
+        [--requests 4000] [--concurrency 8] [--workers 2] [--patients 1000] [--server-log FILE]
 """
 
 from __future__ import annotations
@@ -42,6 +49,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUEST = ROOT / "tests" / "cdshooks" / "fixtures" / "pregnancy-valacyclovir.request.json"
+sys.path.insert(0, str(ROOT / "tools"))
+from cds_requests import generate  # noqa: E402
+
 PATH = "/cds-services/cmv-pregnancy-valacyclovir"
 ISSUER = "https://bench.invalid"
 
@@ -148,7 +158,7 @@ async def _post(
 
 async def load(
     port: int,
-    body: bytes | None,
+    body: bytes | Sequence[bytes] | None,
     total: int,
     concurrency: int,
     limit_s: float,
@@ -158,27 +168,32 @@ async def load(
     """``concurrency`` keep-alive connections, each sending the next request when the last is
     answered (a closed loop), until ``total`` requests or ``limit_s`` seconds. A minimal client
     on raw sockets, so that the load generator takes little of the machine's two cores. A POST
-    of ``body``, or a GET when it is None."""
+    of ``body`` (of each body in turn, when several), or a GET when it is None."""
     if body is None:
-        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+        requests = [f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()]
     else:
-        request = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
+        requests = [
+            (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(one)}\r\n\r\n"
+            ).encode()
+            + one
+            for one in ([body] if isinstance(body, bytes) else body)
+        ]
     latencies: list[float] = []
     errors = 0
     sent = 0
     connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
     for reader, writer in connections:  # warm-up, not counted
-        for _ in range(5):
-            await _post(reader, writer, request)
+        for i in range(5):
+            await _post(reader, writer, requests[i % len(requests)])
     start = time.perf_counter()
     stop_at = start + limit_s
 
     async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal sent, errors
         while sent < total and time.perf_counter() < stop_at:
+            request = requests[sent % len(requests)]
             sent += 1
             t0 = time.perf_counter()
             status, answer = await _post(reader, writer, request)
@@ -210,12 +225,14 @@ function done(summary, latency, requests)
 end
 """
 
-#: With ``--jwt``: ``request`` sends the next token of ``TOKENS`` (one per request, never reused).
-WRK_TOKENS = """
-local next_token = 0
+#: ``request`` sends the next body of ``BODIES`` in turn (one patient each; ``nil``: wrk.body)
+#: and, with ``--jwt``, the next token of ``TOKENS`` (one per request, never reused).
+WRK_REQUEST = """
+local sent = 0
 function request()
-  next_token = next_token + 1
-  wrk.headers["Authorization"] = "Bearer " .. TOKENS[next_token]
+  sent = sent + 1
+  if TOKENS then wrk.headers["Authorization"] = "Bearer " .. TOKENS[sent] end
+  if BODIES then return wrk.format(nil, nil, nil, BODIES[(sent - 1) % #BODIES + 1]) end
   return wrk.format()
 end
 """
@@ -223,7 +240,7 @@ end
 
 def wrk_load(
     port: int,
-    body: bytes | None,
+    body: bytes | Sequence[bytes] | None,
     concurrency: int,
     seconds: float,
     path: str,
@@ -235,13 +252,18 @@ def wrk_load(
     microsecond resolution (its HdrHistogram); its percentiles are read from ``done``."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(f"EXPECT = {json.dumps(expect.decode())}\n")
-        if body is not None:
+        bodies = [body] if isinstance(body, bytes) else body
+        if bodies is not None:
             script.write(
-                f'wrk.method = "POST"\nwrk.body = {_lua_string(body)}\n'
+                f'wrk.method = "POST"\nwrk.body = {_lua_string(bodies[0])}\n'
                 'wrk.headers["Content-Type"] = "application/json"\n'
             )
+        if bodies is not None and len(bodies) > 1:  # a patient per request, in turn
+            script.write(f"BODIES = {{{','.join(_lua_string(b) for b in bodies)}}}\n")
         if tokens:  # each request its own signed token, in turn
-            script.write(f"TOKENS = {{{','.join(json.dumps(t) for t in tokens)}}}\n{WRK_TOKENS}")
+            script.write(f"TOKENS = {{{','.join(json.dumps(t) for t in tokens)}}}\n")
+        if tokens or (bodies is not None and len(bodies) > 1):
+            script.write(WRK_REQUEST)
         script.write(WRK_SCRIPT)
         script.flush()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -284,7 +306,11 @@ class Run:
 
 
 def python_load(
-    port: int, body: bytes | None, args: argparse.Namespace, path: str, expect: bytes
+    port: int,
+    body: bytes | Sequence[bytes] | None,
+    args: argparse.Namespace,
+    path: str,
+    expect: bytes,
 ) -> Run:
     """``load`` by this process's asyncio client, as a ``Run``."""
     started = time.process_time()
@@ -302,7 +328,7 @@ def python_load(
 def measure(
     client: str,
     port: int,
-    body: bytes | None,
+    body: bytes | Sequence[bytes] | None,
     args: argparse.Namespace,
     path: str,
     expect: bytes,
@@ -332,6 +358,13 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--patients",
+        type=int,
+        default=1000,
+        help="calls of different patients sent in turn (tools/cds_requests.py); 1: the golden "
+        "request every time (what the server's caches answer)",
+    )
+    parser.add_argument(
         "--seconds", type=float, default=10.0, help="length (wrk) or time limit of each run"
     )
     parser.add_argument(
@@ -343,7 +376,11 @@ def main() -> None:
         client = "wrk" if shutil.which("wrk") else "python"
     if args.jwt and client != "wrk":
         raise SystemExit("--jwt needs wrk (a signed token per request)")
-    body = json.dumps(json.loads(REQUEST.read_text())).encode()
+    bodies = (
+        [json.dumps(json.loads(REQUEST.read_text())).encode()]
+        if args.patients <= 1
+        else [json.dumps(r).encode() for r in generate(args.patients)]
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as folder:
@@ -359,7 +396,7 @@ def main() -> None:
                 before = tree_cpu_s(server.pid)
                 floor = measure(client, port, None, args, "/api/v1/healthz", b"ok")
                 between = tree_cpu_s(server.pid)
-                service = measure(client, port, body, args, PATH, b'"cards":[{', tokens)
+                service = measure(client, port, bodies, args, PATH, b'"cards":[{', tokens)
                 after = tree_cpu_s(server.pid)
             finally:
                 server.terminate()
@@ -368,7 +405,8 @@ def main() -> None:
     print(
         f"bench_cds: client {client}, JWT {'on' if args.jwt else 'off'}, server workers "
         f"{args.workers}, client concurrency "
-        f"{args.concurrency}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        f"{args.concurrency}, patients {args.patients}, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f}"
     )
     floor_rate = _report("GET /api/v1/healthz (floor)", floor)
     rate = _report(f"POST {PATH}", service)

@@ -5,6 +5,7 @@ therapy offer override reasons, and with SMART configured every card links to th
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,15 @@ from sqlalchemy import select
 from cmvcds.adapters.api.app import create_app
 from cmvcds.adapters.api.service import Clinic
 from cmvcds.adapters.api.settings import Settings
+from cmvcds.adapters.cdshooks.models import CdsResponse
 from cmvcds.knowledge import Knowledge
 from cmvcds.registry.web_tables import cds_feedback
 from tests.conftest import TODAY
 
 FIXTURES = Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from cds_requests import generate  # noqa: E402
+
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 
@@ -109,3 +114,23 @@ def test_cards_link_to_the_smart_app_launch_when_smart_is_configured(
     with _smart_app(tmp_path, knowledge, None) as client:
         cards = client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request).json()
     assert all(link["type"] == "absolute" for c in cards["cards"] for link in c.get("links", []))
+
+
+def test_the_answer_is_what_pydantic_writes(client: TestClient) -> None:
+    """The answer's bytes (orjson, from the plain copy the store keeps) are those pydantic's own
+    serialiser writes for the same response, and the cards kept are the cards shown, for a new
+    patient at every call (tools/cds_requests.py) and for each golden request (issue 20 item 5:
+    one serialisation instead of two)."""
+    calls = [("cmv-pregnancy-valacyclovir", r) for r in generate(60, seed=5)]
+    calls += [
+        ("cmv-pregnancy-valacyclovir", _request("pregnancy-valacyclovir")),
+        ("cmv-therapy-monitor", _request("therapy-monitor")),
+        ("cmv-antiviral-dose-check", _request("antiviral-dose-check")),
+    ]
+    store = client.app.state.store  # type: ignore[attr-defined]
+    for service, request in calls:
+        response = client.post(f"/cds-services/{service}", json=request)
+        assert response.status_code == 200 and response.json()["cards"]
+        again = CdsResponse.model_validate_json(response.content)
+        assert response.content == again.model_dump_json(exclude_none=True).encode()
+        assert store.cards_shown(request["hookInstance"]) == response.json()["cards"]

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -271,7 +272,7 @@ class CaseStore:
                 "card_uuid": str(card.get("uuid", "")),
                 "indicator": str(card.get("indicator", "")),
                 "summary": str(card.get("summary", ""))[:200],
-                "card_json": json.dumps(card, ensure_ascii=False),
+                "card_json": _card_json(card),
                 "knowledge_version": call.version,
                 "shown_at": now,
             }
@@ -344,3 +345,12 @@ def _version(row: Any) -> CaseVersion:
 
 def _stored(row: Any) -> StoredCase:
     return StoredCase(row.id, row.case_id, row.context, row.origin, json.loads(row.raw_json))
+
+
+def _card_json(card: dict[str, Any]) -> str:
+    """A card shown as JSON text (orjson, ~10x faster than json.dumps: the cards of every CDS
+    call are written; issue 20 item 5); what orjson cannot write goes through json.dumps."""
+    try:
+        return orjson.dumps(card).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(card, ensure_ascii=False)

@@ -25,12 +25,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from fhir.resources.R4B import get_fhir_model_class
-from pydantic import ValidationError
 
 from cmvcds.adapters.fhir import medications as meds
 from cmvcds.adapters.fhir.latest import Latest
@@ -48,6 +45,7 @@ from cmvcds.adapters.fhir.results import (
     specimen,
 )
 from cmvcds.adapters.fhir.subjects import ContextPatient, bundle_urls, context_patient, not_ours
+from cmvcds.adapters.fhir.validation import fhir_problems
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
@@ -319,9 +317,8 @@ def _report_results(
 
 
 def _validate(label: str, resource: dict[str, Any]) -> list[str]:
-    return [
-        f"{label}.{problem}" for problem in _fhir_problems(resource["resourceType"], _key(resource))
-    ]
+    kind = resource["resourceType"]
+    return [f"{label}.{problem}" for problem in fhir_problems(kind, resource, _key(resource))]
 
 
 def _key(resource: dict[str, Any]) -> bytes:
@@ -336,21 +333,6 @@ def _key(resource: dict[str, Any]) -> bytes:
 
 #: Keys sorted; dates and datetimes through ``default=str``, as ``json.dumps`` writes them.
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
-@lru_cache(maxsize=4096)
-def _fhir_problems(kind: str, text: bytes) -> tuple[str, ...]:
-    """FHIR R4 problems of one resource (cached by content: an EHR sends the same resources of a
-    patient again at every chart opening, and the answer depends on the content only)."""
-    model = get_fhir_model_class(kind)
-    try:
-        model.model_validate_json(text)
-    except ValidationError as error:
-        return tuple(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (FHIR R4 {kind})"
-            for e in error.errors()[:5]
-        )
-    return ()
 
 
 def _bindings(label: str, resource: dict[str, Any], sets: ValueSets) -> list[str]:
