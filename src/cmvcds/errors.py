@@ -23,6 +23,8 @@ clinician can correct the input without reading code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 __all__ = [
     "AccessDenied",
     "AuditIntegrityError",
@@ -59,6 +61,30 @@ class InputError(CmvcdsError):
 
 class CaseFormatError(InputError):
     """A case breaks the cmvcds-case/1 format."""
+
+    def named_as_sent(
+        self, names: Mapping[str, str], *, made_by_us: Sequence[str] = ()
+    ) -> CaseFormatError:
+        """This error with its problems named by the fields the user sent, where a caller built
+        the case from other fields (the dose calculator's ``patient.creatinine`` or
+        ``--creatinine`` is the case's ``observations[0].value``): a field is renamed by its
+        whole path, else by the item it lies in. A problem with a field in ``made_by_us`` (a
+        value the caller filled in, e.g. today's date) is left out when another problem
+        remains: it only repeats one the user can act on (probe8 R3). ``names`` maps a case
+        path (``observations[0].unit``) or an item (``observations[0]``, for any of its parts)
+        to the field the user sent."""
+        lines: list[str] = list(getattr(self, "problems", None) or [str(self)])
+        said = []
+        for line in lines:
+            field, _, message = line.partition(": ")
+            if field in made_by_us and len(lines) > 1:
+                continue
+            item = field.split(".")[0]
+            shown = names.get(field) or names.get(item) or field
+            said.append(f"{shown}: {message}" if message else line)
+        refused = CaseFormatError(said[0])
+        refused.problems = said  # type: ignore[attr-defined]
+        return refused
 
 
 class DocumentError(InputError):

@@ -20,7 +20,7 @@ from cmvcds.domain.documents import DEFAULT_LIMITS, parse_document
 from cmvcds.domain.settings import SiteSettings, parse_settings
 from cmvcds.engine import dosing
 from cmvcds.engine.same_time import dose_with_contradictions
-from cmvcds.errors import SettingsError
+from cmvcds.errors import CaseFormatError, SettingsError
 from cmvcds.knowledge import Knowledge, load_knowledge
 
 __all__ = ["Clinic", "NotAvailable", "read_case_text"]
@@ -123,7 +123,12 @@ class Clinic:
                     "unit": patient.get("creatinine_unit") or "mg/dL",
                 }
             )
-        return self.parse(raw)
+        try:
+            return self.parse(raw)
+        except CaseFormatError as error:
+            names = {"observations[0]": "patient.creatinine",
+                     "observations[0].unit": "patient.creatinine_unit"}  # fmt: skip
+            raise error.named_as_sent(names, made_by_us=["observations[0].date"]) from None
 
     def resistance(self, request: dict[str, Any]) -> dict[str, Any]:
         """The ``cmvcds-resistance/1`` document of a mutation list, FASTA or VCF text."""
@@ -167,3 +172,4 @@ def examples_folder(settings: Settings) -> Path | None:
         if candidate is not None and candidate.is_dir():
             return candidate
     return None
+

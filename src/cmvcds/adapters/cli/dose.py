@@ -19,7 +19,7 @@ import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack, read_case_file, today
 from cmvcds.domain.vocabulary import Indication
-from cmvcds.errors import InputError
+from cmvcds.errors import CaseFormatError, InputError
 from cmvcds.knowledge import Knowledge
 
 
@@ -165,7 +165,12 @@ def dose(
             data["patient"]["intolerances"] = list(
                 dict.fromkeys([*listed, *(d.strip().lower() for d in intolerance)])
             )
-        parsed = parse_case(data, knowledge, today=today())
+        try:
+            parsed = parse_case(data, knowledge, today=today())
+        except CaseFormatError as error:
+            names, dates = _flag_names(raw, observations)
+            names |= {f"patient.{key}": _PATIENT_FLAGS[key] for key, v in flags.items() if v is not None}
+            raise error.named_as_sent(names, made_by_us=dates) from None
         patient = dose_patient_from_case(parsed, parsed.assessed_on)
         if co_medication:
             medications = (*patient.co_medications, *(m.strip().lower() for m in co_medication))
@@ -186,6 +191,39 @@ def dose(
             emit(json.dumps(document, indent=2, ensure_ascii=False))
         else:
             emit(dose_text(document, knowledge))
+
+
+def _flag_names(
+    raw: dict[str, Any], observations: dict[str, tuple[Decimal | None, str]]
+) -> tuple[dict[str, str], list[str]]:
+    """The flag of each observation ``_with_flags`` adds to the case (after the file's own), and
+    their dates (today's, not typed): a problem is named by the flag the user gave."""
+    given = raw.get("observations")
+    first = len(given) if isinstance(given, list) else 0
+    names: dict[str, str] = {}
+    dates = []
+    added = [code for code, (value, _) in observations.items() if value is not None]
+    for i, code in enumerate(added, start=first):
+        flag = "--" + _FLAGS.get(code, code).replace("_", "-")
+        names[f"observations[{i}]"] = flag
+        if code == "creatinine":
+            names[f"observations[{i}].unit"] = "--creatinine-unit"
+        dates.append(f"observations[{i}].date")
+    return names, dates
+
+
+#: The flag of each observation code, where it is not the code itself.
+_FLAGS = {"creatinine_clearance_24h": "crcl_measured"}
+#: The flag of each patient field.
+_PATIENT_FLAGS = {
+    "age_years": "--age",
+    "birth_date": "--birth-date",
+    "sex": "--sex",
+    "weight_kg": "--weight-kg",
+    "height_cm": "--height-cm",
+    "dialysis": "--dialysis",
+    "birth_weight_for_gestational_age": "--birth-weight-for-ga",
+}
 
 
 def _with_flags(
