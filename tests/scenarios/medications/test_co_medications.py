@@ -153,10 +153,16 @@ def test_maribavir_with_carbamazepine_is_800(knowledge: Knowledge) -> None:
     assert _phase(document) == (800, 12)
 
 
-def test_maribavir_with_rifampin_not_recommended(knowledge: Knowledge) -> None:
-    document = dose(knowledge, taking(("rifampin", "2026-03-01", None)), "maribavir", "refractory")
+@pytest.mark.parametrize("inducer", ["rifampin", "rifabutin", "st-johns-wort"])
+def test_maribavir_with_rifampin_not_recommended(knowledge: Knowledge, inducer: str) -> None:
+    # LIVTENCITY §7 / SmPC: co-administration not recommended (levels fall; no dose adjustment is
+    # labelled): no dose, the reason named and cited (review9b #4: it used to give 400 mg BID)
+    document = dose(knowledge, taking((inducer, "2026-03-01", None)), "maribavir", "refractory")
     assert [s for s, _ in interactions(document)] == ["critical"]
-    assert _phase(document) == (400, 12)
+    assert document["outcome"] == "excluded"
+    assert document["regimen"] is None
+    assert any("not recommended" in r for r in document["reasons"])
+    assert "livtencity-us-label" in document["citations"]
 
 
 # --- (val)ganciclovir and foscarnet -----------------------------------------------------------

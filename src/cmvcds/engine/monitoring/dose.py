@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 from cmvcds.domain.case import Case, TherapyCourse
@@ -192,40 +193,117 @@ def drugs_below_target(
     return low
 
 
+#: the observation codes that give renal function (the dose band of a course's start)
+_RENAL = ("creatinine", "egfr", "creatinine_clearance_24h")
+#: the label rows a course without an indication may be a prevention course of
+_PREVENTION = (Indication.PROPHYLAXIS.value, Indication.MAINTENANCE.value)
+
+
 def treatment_dose(case: Case, on: date, knowledge: Knowledge, entry: TherapyCourse) -> bool | None:
-    """Is a course given without an indication at a treatment dose? True for a drug the labels
-    never give as prophylaxis (foscarnet, cidofovir, maribavir) or a daily dose above the dosing
-    engine's prophylaxis dose for the patient on ``on``; False at or below it; None when the
-    doses cannot be compared (no dose or interval given, no prophylaxis dose today). The
-    transplant pathway and the monitoring engine read such a course alike (probe9 #3)."""
+    """Is a course given without an indication at a treatment dose (review9b)?
+
+    False for a drug the treatment rules never give as treatment (``not_treatment_drugs``:
+    letermovir, whatever its dose). True for a drug whose label has no prophylaxis or
+    maintenance dose (maribavir). Otherwise its daily dose is compared with the label's doses
+    for the patient's renal function at the course's START (else at the first renal result
+    during the course), never with today's (a prophylaxis course whose dose was not yet lowered
+    after renal function fell is not treatment):
+
+    - True only at or above the treatment (induction, else pre-emptive) dose of that band AND
+      above every prophylaxis and maintenance dose of the label at any renal band (ganciclovir
+      5 mg/kg every 12 h is also the label's first prophylaxis phase: never True);
+    - False at or below the prophylaxis dose of that band and below its treatment dose;
+    - None otherwise, or when the doses cannot be compared (no dose or interval, no renal
+      result, no label dose): the callers keep their reading of a course without an indication
+      and the monitoring pathway asks for it (``therapy:DRUG.indication``).
+    """
+    treatment = knowledge.tables.get("cmv_treatment")
+    if isinstance(treatment, TreatmentRules) and entry.drug in treatment.not_treatment_drugs.values:
+        return False
     try:
         label = drug_label(knowledge, entry.drug)
     except CmvcdsError:
         return None
+    prevention = [
+        row
+        for row in label.regimens
+        if row.outcome is None
+        and set(_PREVENTION).intersection(row.indications)
+        and (entry.route is None or row.route == entry.route)
+    ]
     if not any(
-        Indication.PROPHYLAXIS.value in row.indications and row.outcome is None
+        row.outcome is None and set(_PREVENTION).intersection(row.indications)
         for row in label.regimens
     ):
-        return True  # foscarnet, cidofovir, maribavir: never a prophylaxis drug
+        return True  # maribavir: never a prophylaxis or maintenance drug
     if entry.every_h is None or (entry.dose_mg is None and entry.dose_mg_per_kg is None):
         return None
+    found = _start_doses(case, on, knowledge, entry)
+    if found is None:
+        return None
+    weight, treat, prevent = found
+    daily = _daily(
+        entry.dose_mg, entry.dose_mg_per_kg, Fraction(24) / Fraction(entry.every_h), weight
+    )
+    if daily is None:
+        return None
+    most = Fraction(0)
+    for row in prevention:
+        for band in row.bands:
+            if band.refuse is not None:
+                continue
+            if band.every_h is not None:
+                per_day = Fraction(24) / Fraction(band.every_h)
+            elif band.doses_per_week is not None:
+                per_day = Fraction(band.doses_per_week) / 7
+            else:
+                continue
+            value = _daily(band.dose_mg, band.dose_mg_per_kg, per_day, weight)
+            if value is None:
+                return None  # a per-kg prevention dose and no weight: not comparable
+            most = max(most, value)
+    if treat is not None and daily >= treat and daily > most:
+        return True
+    if prevent is not None and daily <= prevent and (treat is None or daily < treat):
+        return False
+    return None
+
+
+def _daily(
+    dose_mg: Decimal | None, per_kg: Decimal | None, per_day: Fraction, weight: Decimal | None
+) -> Fraction | None:
+    """mg per day of a dose given in mg or mg/kg (``weight``), ``per_day`` times a day."""
+    if dose_mg is not None:
+        return Fraction(dose_mg) * per_day
+    if per_kg is None or weight is None:
+        return None
+    return Fraction(per_kg) * Fraction(weight) * per_day
+
+
+def _start_doses(
+    case: Case, on: date, knowledge: Knowledge, entry: TherapyCourse
+) -> tuple[Decimal | None, Fraction | None, Fraction | None] | None:
+    """(weight, treatment mg/day, prophylaxis mg/day) of the dosing engine for the patient at
+    the course's start, else on the first day with a renal result during the course; None when
+    no day gives either dose."""
+    later = {o.date for o in case.observations if o.code in _RENAL and entry.start < o.date <= on}
+    days = [entry.start, *sorted(later)]
+    for day in days:
+        patient = dose_patient_from_case(case, day)
+        treat = _engine_daily(patient, entry, knowledge, Indication.INDUCTION)
+        if treat is None:
+            treat = _engine_daily(patient, entry, knowledge, Indication.PREEMPTIVE)
+        prevent = _engine_daily(patient, entry, knowledge, Indication.PROPHYLAXIS)
+        if treat is not None or prevent is not None:
+            return patient.weight_kg, treat, prevent
+    return None
+
+
+def _engine_daily(
+    patient: DosePatient, entry: TherapyCourse, knowledge: Knowledge, indication: Indication
+) -> Fraction | None:
     try:
-        dose = recommend_dose(
-            dose_patient_from_case(case, on),
-            entry.drug,
-            Indication.PROPHYLAXIS,
-            knowledge,
-            route=entry.route,
-        )
+        dose = recommend_dose(patient, entry.drug, indication, knowledge, route=entry.route)
     except CmvcdsError:
         return None
-    regimen = dose.regimen
-    if regimen is None:
-        return None
-    per_day = Fraction(24) / Fraction(entry.every_h)
-    if entry.dose_mg is not None:
-        return Fraction(entry.dose_mg) * per_day > regimen.daily_mg
-    if entry.dose_mg_per_kg is None or regimen.dose_mg_per_kg is None or regimen.every_h is None:
-        return None
-    target = Fraction(regimen.dose_mg_per_kg) * Fraction(24) / Fraction(regimen.every_h)
-    return Fraction(entry.dose_mg_per_kg) * per_day > target
+    return dose.regimen.daily_mg if dose.regimen is not None else None

@@ -15,7 +15,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.case import Case, Observation, TherapyCourse
 from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.results import (
     Alert,
@@ -75,6 +75,8 @@ __all__ = [
     "tables",
     "treatment_course",
     "treatment_dose",
+    "unclear_course",
+    "unclear_reason",
 ]
 
 _MESSAGE = attrgetter("message")
@@ -331,6 +333,36 @@ def treatment_course(case: Case, on: date, knowledge: Knowledge) -> Therapy | No
         if treating:
             return Therapy(entry.drug, entry.start, entry.stop, entry.route, entry.indication)
     return None
+
+
+def unclear_course(case: Case, on: date, knowledge: Knowledge) -> TherapyCourse | None:
+    """The latest course of a treatment drug running on ``on`` without an indication whose dose
+    reads neither as treatment nor as prophylaxis (``treatment_dose`` is None: ganciclovir
+    5 mg/kg every 12 h is the label's treatment dose and its first prophylaxis phase), or None.
+    Prevention is not closed on such a reading (review9b): its decision says the indication is
+    needed."""
+    drugs = tables(knowledge).treatment.treatment_drugs.values
+    running = [
+        e
+        for e in case.therapy
+        if e.drug in drugs
+        and e.indication is None
+        and e.start <= on
+        and (e.stop is None or e.stop >= on)
+    ]
+    for entry in sorted(running, key=attrgetter("start"), reverse=True):
+        if treatment_dose(case, on, knowledge, entry) is None:
+            return entry
+    return None
+
+
+def unclear_reason(plan: Plan, entry: TherapyCourse) -> None:
+    """The prevention decision's line for ``unclear_course``."""
+    plan.because(
+        f"{entry.drug} running since {entry.start} without an indication, at a dose that is "
+        "both a treatment and a prophylaxis dose (or not comparable): record its indication; "
+        "if it treats CMV infection, prevention stops while treatment runs"
+    )
 
 
 def plasma_loads(case: Case, on: date) -> tuple[Observation, ...]:

@@ -26,6 +26,8 @@ from cmvcds.engine.transplant.common import (
     refuse_missing,
     regimen,
     treatment_course,
+    unclear_course,
+    unclear_reason,
 )
 from cmvcds.engine.transplant.preemptive import Episode, episode, surveillance
 
@@ -175,6 +177,9 @@ def _recipient_positive(
             )
             preemptive.done(Outcome.NOT_INDICATED)
         return
+    unclear = unclear_course(case, on, prophylaxis.knowledge)
+    if unclear is not None:
+        unclear_reason(prophylaxis, unclear)  # review9b: letermovir kept, the indication asked
     stop_day = int(h.letermovir_stop_day.value)
     prophylaxis.cite(h.letermovir_stop_day, "letermovir through day 100")
     extended = _extension(case, on, t, prophylaxis)

@@ -305,9 +305,14 @@ def _offer(case: Case, on: date, plan: Plan, option: ManagementOption, verdict: 
             plan.citations.append(source)
     chosen = dose.regimen
     if chosen is None:
+        # review9b #4: say why (maribavir with rifampin: not recommended, LIVTENCITY §7), the
+        # label row's citations are among the dose's, cited above
+        why = "; ".join(
+            a.message.rstrip(".") for a in dose.alerts if a.severity == Severity.CRITICAL
+        )
         plan.because(
             f"{option.drug} if chosen: the dosing engine gives no dose for this patient "
-            f"({dose.outcome.value}); see its alerts"
+            f"({dose.outcome.value}{': ' + why if why else ''}); see its alerts"
         )
         return
     plan.because(

@@ -28,6 +28,8 @@ from cmvcds.engine.transplant.common import (
     refuse_missing,
     regimen,
     treatment_course,
+    unclear_course,
+    unclear_reason,
 )
 from cmvcds.engine.transplant.preemptive import Episode, episode, surveillance
 from cmvcds.knowledge.schemas.transplant import SotStrategy
@@ -185,6 +187,9 @@ def _prophylaxis(
         return
     if under_treatment(case, on, t, prophylaxis, preemptive):
         return
+    unclear = unclear_course(case, on, prophylaxis.knowledge)
+    if unclear is not None:
+        unclear_reason(prophylaxis, unclear)  # review9b: prophylaxis kept, the indication asked
     pet = _breakthrough(case, on, t, prophylaxis, preemptive)
     if pet is not None and pet.active:
         prophylaxis.because(
