@@ -41,9 +41,11 @@ def by_severity(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(alerts, key=lambda a: order.get(str(a.get("severity")), 3))
 
 
-def regimen_line(regimen: dict[str, Any]) -> str:
+def regimen_line(regimen: dict[str, Any], today: str | None = None) -> str:
     """ "Give valganciclovir 450 mg by mouth once daily from 2026-03-06 to 2026-09-17." (in the
-    page's language: the words translated, the computed dose and dates as computed)."""
+    page's language: the words translated, the computed dose and dates as computed). A course
+    that started before ``today`` (the assessment's date) is given from today, its start named:
+    a dose re-computed on a new weight is not given from the course's first day (probe8 R4)."""
     drug = clinical(regimen["drug"])
     if regimen.get("held"):
         # a held course: the hold is the instruction, the dose is for the restart (ADR 0029)
@@ -56,8 +58,13 @@ def regimen_line(regimen: dict[str, Any]) -> str:
         text = _("Give %(drug)s") % {"drug": drug}
     if regimen.get("dose_mg") is not None:
         text += f" {regimen['dose_mg']} mg"
+    amounts = []
     if regimen.get("dose_mg_per_kg") is not None:
-        text += f" ({regimen['dose_mg_per_kg']} mg/kg)"
+        amounts.append(f"{regimen['dose_mg_per_kg']} mg/kg")
+    if regimen.get("oral_solution_ml") is not None:
+        amounts.append(_("%(ml)s mL of the oral solution") % {"ml": regimen["oral_solution_ml"]})
+    if amounts:
+        text += f" ({'; '.join(amounts)})"
     if regimen.get("weight_date"):
         text += " " + _("on the weight of %(date)s, %(kg)s kg") % {
             "date": regimen["weight_date"],
@@ -70,8 +77,14 @@ def regimen_line(regimen: dict[str, Any]) -> str:
         text += " " + clinical(regimen["schedule"])
     elif regimen.get("every_h"):
         text += " " + _("every %(hours)s h") % {"hours": regimen["every_h"]}
-    if regimen.get("start"):
-        text += " " + _("from %(date)s") % {"date": regimen["start"]}
+    start = regimen.get("start")
+    if start and today and str(start) < today:
+        text += " " + _("from %(date)s (course started %(start)s)") % {
+            "date": today,
+            "start": start,
+        }
+    elif start:
+        text += " " + _("from %(date)s") % {"date": start}
     if regimen.get("stop"):
         text += " " + _("to %(date)s") % {"date": regimen["stop"]}
     elif regimen.get("stop_rule"):
@@ -103,9 +116,10 @@ def clinical_view(doc: dict[str, Any]) -> ClinicalView:
         if alert.get("severity") == Severity.CRITICAL.value:
             view.todo.append(clinical(alert["message"]))
     regimens = doc.get("regimens") or []
-    held = [regimen_line(r) for r in regimens if r.get("held")]
+    today = str(doc["assessed_on"]) if doc.get("assessed_on") else None
+    held = [regimen_line(r, today) for r in regimens if r.get("held")]
     view.todo[:0] = held  # a hold comes first: nothing below may read as "give it now"
-    view.todo += [regimen_line(r) for r in regimens if not r.get("held")]
+    view.todo += [regimen_line(r, today) for r in regimens if not r.get("held")]
     for decision in doc.get("decisions") or []:
         outcome = decision.get("outcome")
         words = {
