@@ -177,6 +177,7 @@ def test_null_patient_is_412(client: TestClient) -> None:
 def test_no_cards_for_a_man_or_without_cmv_results(client: TestClient) -> None:
     request = load("pregnancy-valacyclovir.request.json")
     request["prefetch"]["patient"]["gender"] = "male"
+    del request["prefetch"]["observations"]["entry"][0]  # no pregnancy in his record
     assert client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request).json() == {
         "cards": []
     }
@@ -489,3 +490,17 @@ def test_one_resource_in_place_of_a_searchset_is_read_as_its_bundle(client: Test
     refused = client.post(url, json=wrong)
     assert refused.status_code == 412
     assert "prefetch observations is a Patient" in refused.json()["detail"]
+
+
+def test_a_man_recorded_as_pregnant_gets_a_card_saying_the_record_contradicts_itself(
+    client: TestClient,
+) -> None:
+    """probe8 R2: a male patient with a pregnancy in the record and a CMV seroconversion got 200
+    with no cards, which the EHR cannot tell from "nothing to advise"."""
+    request = load("pregnancy-valacyclovir.request.json")  # pregnancy status: pregnant
+    request["prefetch"]["patient"]["gender"] = "male"
+    cards = client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request).json()["cards"]
+    assert len(cards) == 1
+    assert cards[0]["indicator"] in ("warning", "critical")
+    assert "recorded as male and has an active pregnancy" in cards[0]["detail"]
+    assert not cards[0].get("suggestions")  # nothing to order from a contradictory record

@@ -261,7 +261,17 @@ def _pregnancy(
         any(o["code"] in CMV_CODES for o in mapped.case["observations"])
         or "cmv_infection" in mapped.conditions
     )
-    if mapped.pregnant is False or mapped.case["patient"].get("sex") == "male" or not has_cmv:
+    male = mapped.case["patient"].get("sex") == "male"
+    if male and has_cmv and (mapped.pregnant or "pregnant" in mapped.conditions):
+        # a contradictory record is said, not answered with no card at all (probe8 R2): the EHR
+        # could not tell it from "nothing to advise"
+        refused = InputError(
+            _("the patient is recorded as male and has an active pregnancy in the record: "
+              "the record contradicts itself; correct it and call again"),
+            field="patient.gender",
+        )  # fmt: skip
+        return _mapping_card(refused, service, request, clinic, base)
+    if mapped.pregnant is False or male or not has_cmv:
         # nothing to advise; what was not this patient's is still said
         return _record_cards(
             MappedCase(mapped.case, foreign=mapped.foreign), request, clinic, base, service,
