@@ -60,6 +60,13 @@ DOSE_FORMS = {
         "patient.sex": "female", "patient.weight_kg": "60", "patient.creatinine": "1.0",
         "patient.creatinine_unit": "mg/dL",
     },
+    # refused: the input problems in Italian too (probe8 R1: "900 kg is implausible (accepted
+    # range…)", "observations[0].value: 0.01 mg/dL is implausible")
+    "implausible weight": {
+        "drug": "valganciclovir", "indication": "induction", "patient.age_years": "54",
+        "patient.sex": "male", "patient.weight_kg": "900", "patient.creatinine": "0.01",
+        "patient.creatinine_unit": "mg/dL",
+    },
     "no organ": {
         "drug": "valganciclovir", "indication": "prophylaxis", "patient.age_years": "54",
         "patient.sex": "male", "patient.weight_kg": "80", "patient.creatinine": "1.8",

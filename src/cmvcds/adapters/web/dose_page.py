@@ -210,6 +210,8 @@ async def dose_page(request: Request, clinic: ClinicDep) -> HTMLResponse:
         result = _answer(values, clinic)
     except InputError as error:
         rows = _dose_case(values, clinic)[1]
-        errors = [f"{_form_field(p['field'], rows)}: {p['message']}" for p in problems_of(error)]
+        errors = [
+            f"{_form_field(p['field'], rows)}: {clinical(p['message'])}" for p in problems_of(error)
+        ]
         return _page(clinic, values, errors=errors)
     return _page(clinic, values, result=result)

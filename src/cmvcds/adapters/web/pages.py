@@ -31,6 +31,7 @@ from cmvcds.adapters.web.forms import Remap, errors_by_field, form_to_raw, raw_t
 from cmvcds.adapters.web.knowledge_browser import router as knowledge_router
 from cmvcds.adapters.web.render import STATIC_DIR, render
 from cmvcds.adapters.web.simulate_page import router as simulate_router
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.adapters.web.vocab import CHOICES, form_vocabulary
 from cmvcds.domain.case import Case
 from cmvcds.domain.documents import DEFAULT_LIMITS
@@ -143,8 +144,13 @@ def _check(
     try:
         clinic.parse(raw)
     except InputError as error:
-        return raw, remap, problems_of(error)
+        return raw, remap, shown_problems(error)
     return raw, remap, []
+
+
+def shown_problems(error: InputError) -> list[dict[str, str]]:
+    """The problems of ``error``, each message in the page's language (the field as sent)."""
+    return [{**p, "message": clinical(p["message"])} for p in problems_of(error)]
 
 
 async def _pairs(request: Request) -> list[tuple[str, str]]:
@@ -405,7 +411,7 @@ def case_page(
     try:
         doc = clinic.assess(stored.raw)
     except InputError as error:
-        lines = [f"{p['field']}: {p['message']}" for p in problems_of(error)]
+        lines = [f"{p['field']}: {p['message']}" for p in shown_problems(error)]
         return _page(
             "case_invalid.html",
             422,
@@ -575,7 +581,7 @@ def _answer_page(
     try:
         result = answer()
     except InputError as error:
-        errors = [f"{p['field']}: {p['message']}" for p in problems_of(error)]
+        errors = [f"{p['field']}: {p['message']}" for p in shown_problems(error)]
     except NotAvailable as error:
         unavailable = str(error)
     return _page(
