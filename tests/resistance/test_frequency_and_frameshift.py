@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cmvcds.adapters.cli.main import app
+from cmvcds.adapters.cli.main import app as cli
 from cmvcds.adapters.report.resistance_html import (
     resistance_html,
     resistance_summary_row,
@@ -30,6 +31,7 @@ from cmvcds.engine.resistance import Level, interpret_fasta, interpret_vcf
 from cmvcds.engine.resistance.genes import ReferenceGenes, reverse_complement, translate
 from cmvcds.engine.resistance.report import mutation_levels
 from cmvcds.knowledge import Knowledge
+from tests.api.conftest import app, client
 from tests.resistance.conftest import (
     codon,
     fasta,
@@ -39,6 +41,8 @@ from tests.resistance.conftest import (
     vcf,
     vcf_line,
 )
+
+__all__ = ["app", "client"]  # the API/web fixtures
 
 DRUGS = ["ganciclovir", "valganciclovir", "foscarnet", "cidofovir", "brincidofovir"]
 
@@ -173,7 +177,7 @@ def test_batch_path_after_a_sample_id_hints_at_the_path_form(
     sample.write_text(vcf(snv(genes.gene("UL97"), 460, 0, "G", af=0.9)))
     batch = tmp_path / "batch.tsv"
     batch.write_text(f"S1\t{sample}\nS2\tUL97:M460V\n{sample.name}\n")
-    result = CliRunner().invoke(app, ["resistance", "--batch", str(batch), "--format", "json"])
+    result = CliRunner().invoke(cli, ["resistance", "--batch", str(batch), "--format", "json"])
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 2
     assert "looks like a file" in lines[0]["error"]
@@ -181,3 +185,24 @@ def test_batch_path_after_a_sample_id_hints_at_the_path_form(
     assert lines[1]["mutations"][0]["id"] == "UL97:M460V"
     assert lines[2]["mutations"][0]["id"] == "UL97:M460V"  # the path form works
     assert "looks like a file" not in lines[1].get("error", "")
+
+
+def test_api_and_web_page_say_frequency_not_given(
+    client: TestClient, genes: ReferenceGenes
+) -> None:
+    text = _a809v_without_frequency(genes)
+    api = client.post("/api/v1/resistance", json={"vcf": text})
+    assert api.status_code == 200
+    doc = api.json()
+    assert doc["mutations"][0]["frequency"] is None
+    assert [f["code"] for f in doc["drugs"]["foscarnet"]["flags"]] == ["frequency-not-given"]
+    files = {"sequence": ("s.vcf", text.encode())}
+    page = client.post("/resistance", data={"virus": "cmv"}, files=files)
+    assert page.status_code == 200
+    row = page.text.split('data-drug="foscarnet"')[1].split("</tr>")[0]
+    assert 'data-flag="frequency-not-given"' in row
+    assert "Depends on a variant of unknown frequency" in row and "UL54:A809V" in row
+    assert (
+        'data-flag="frequency-not-given"'
+        not in page.text.split('data-drug="cidofovir"')[1].split("</tr>")[0]
+    )
