@@ -25,8 +25,8 @@ __all__ = ["MAX_WINDOW", "MIXTURE_FREQUENCY", "UNCOVERED", "Call", "call_changes
 UNCOVERED = "?"
 MAX_WINDOW = 40
 #: Frequency reported for an amino acid read from a mixed base (IUPAC code) of a consensus
-#: sequence: present as a mixture, proportion unknown.
-MIXTURE_FREQUENCY = 0.5
+#: sequence: present as a mixture, proportion not given (never invented: ADR 0031-fix10c).
+MIXTURE_FREQUENCY = None
 IUPAC = {
     "A": "A", "C": "C", "G": "G", "T": "T", "R": "AG", "Y": "CT", "K": "GT", "M": "AC",
     "S": "CG", "W": "AT", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG",
@@ -35,7 +35,8 @@ IUPAC = {
 
 @dataclass(frozen=True)
 class Call:
-    """An amino-acid change found in a sample, with its allele frequency (1.0 for a consensus)
+    """An amino-acid change found in a sample, with its allele frequency (1.0 for a consensus
+    base, ``None`` for a mixed base)
     and, for NGS variants, its haplotype: ``majority`` (the linked variants above 50 %),
     ``separate`` (translated on its own) or ``phased:<PS>`` (phased by the caller). ``None``: a
     VCF variant whose frequency the file does not give (reported so, never invented)."""

@@ -26,7 +26,8 @@ Rules (data in ``knowledge/data/resistance``):
 - minority variants (below the reporting threshold) are listed and never drive a call; one
   with a resistance row for a drug flags that drug's call (``resistance-below-threshold``: the
   mutation and its frequency) without changing its level;
-- a mutation whose frequency the input does not give (a VCF record without AF, FREQ, AD or DP4)
+- a mutation whose frequency the input does not give (a VCF record without AF, FREQ, AD or DP4,
+  or a mixed base of a consensus sequence)
   counts as present, its frequency reported as not given (``None``, JSON ``null``), and flags
   each drug call it raises to resistance or to unknown (``frequency-not-given``): the call
   depends on a variant of unknown frequency (ADR 0031-fix10c).
@@ -620,10 +621,11 @@ def _frequency_flags(
     if not missing:
         return ()
     text = (
-        f"This call depends on {', '.join(missing)}, whose allele frequency the VCF does not give "
-        f"(no AF, FREQ, AD or DP4): counted as present at or above the {threshold:.0%} reporting "
-        "threshold, which is not known. Below the threshold it would not count. Obtain the "
-        "frequency (re-export the VCF with AF or AD) before relying on this call."
+        f"This call depends on {', '.join(missing)}, whose allele frequency the input does not "
+        "give (a VCF record without AF, FREQ, AD or DP4, or a mixed base of a consensus "
+        f"sequence): counted as present at or above the {threshold:.0%} reporting threshold, "
+        "which is not known. Below the threshold it would not count. Obtain the frequency (a "
+        "VCF with AF or AD, or NGS) before relying on this call."
     )
     citations = tuple(dict.fromkeys((*index.levels.citations, "arup-cmv-resistance-ngs")))
     return (Flag("frequency-not-given", text, missing, citations, "default_threshold"),)
