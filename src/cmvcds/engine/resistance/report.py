@@ -636,10 +636,10 @@ def _below_threshold(index: _Index, drug: ResistanceDrug, genotype: Genotype) ->
     drug's row, the level unchanged (they never drive a call)."""
     flags = []
     for call in genotype.minority:
-        if call.id.partition(":")[0] not in drug.genes:
-            continue
         single = index.singles.get((call.id, drug.drug))
         if single is None or not single.level.is_resistance:
+            continue
+        if call.id.partition(":")[0] not in drug.genes:
             continue
         seen = "frequency not given" if call.frequency is None else f"{call.frequency:.1%}"
         text = (
