@@ -262,7 +262,10 @@ laboratory-selected strain over clinical isolate) and the median fold change; a 
 of mutations is applied only when the whole combination is present and the frequencies show the mutations share
 genomes (their sum above 100 % for two), otherwise the call is flagged as a possible combination; NGS variants above 50 %
 are read as one majority haplotype, the others each as its own (never merged into an invented codon), and a minority
-frameshift never changes the reading frame of the majority;{% if doc.virus in (None, 'cmv') %} resistance mutations of UL97 and UL54 found
+frameshift never changes the reading frame of the majority; a variant whose frequency the input does not give (a VCF
+record without AF, FREQ, AD or DP4, or a mixed base) is shown as "frequency not given", never as a number, counts as present
+and flags each call it drives; a resistance mutation below the reporting threshold is named on its drug's row without
+changing the level;{% if doc.virus in (None, 'cmv') %} resistance mutations of UL97 and UL54 found
 together without a measured combination are flagged "or higher" (their combined effect is uncharacterised). A curated
 level replaces the measured one where the study's own reading or later evidence contradicts it (both are shown).{% endif %} Levels: fold change &lt; 2 susceptible,
 2–&lt; 5 low, 5–&lt; 15 moderate, ≥ 15 high. A change of uncharacterised effect makes the drug "unknown", a target
