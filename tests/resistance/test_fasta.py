@@ -102,10 +102,16 @@ def test_ambiguous_bases_leave_their_codons_uncovered(
 def test_mixed_bases_are_read_as_mixtures(knowledge: Knowledge, genes: ReferenceGenes) -> None:
     ul97 = genes.gene("UL97")  # R = A/G at codon 460 (ATG/GTG); Y = C/T at 595 (TTG/CTG, both Leu)
     report = interpret_fasta(fasta(("s", mutate(ul97, {460: "RTG", 595: "YTG"}))), knowledge)
-    assert summary(report) == ([("UL97:M460V", 0.5, "resistance")], {"UL97": [[1, 707]]})
+    # proportion not given: never shown as an invented 50 % (ADR 0031-fix10c)
+    assert summary(report) == ([("UL97:M460V", None, "resistance")], {"UL97": [[1, 707]]})
     assert report.warnings == (
-        "mixed bases (IUPAC codes) read as mixtures, proportion unknown (shown as 0.5): UL97:M460V",
+        "mixed bases (IUPAC codes) read as mixtures, proportion not given (frequency not given; "
+        "the drug calls they drive are flagged): UL97:M460V",
     )
+    ganciclovir = report.drug("ganciclovir")
+    assert [(f.code, f.mutations) for f in ganciclovir.flags] == [
+        ("frequency-not-given", ("UL97:M460V",))
+    ]
 
 
 def test_whole_genome_locates_every_gene_including_minus_strand_and_spliced(

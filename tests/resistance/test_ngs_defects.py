@@ -267,14 +267,14 @@ def test_a_combination_phenotype_needs_frequencies_that_imply_co_occurrence(
 def test_mixed_bases_of_a_consensus_cannot_show_linkage(
     knowledge: Knowledge, genes: ReferenceGenes
 ) -> None:
-    """UL56 ATG->AYG (M329M/T) and UL89 GAC->GAM (D344D/E): two mixtures (read as 50 % each)
+    """UL56 ATG->AYG (M329M/T) and UL89 GAC->GAM (D344D/E): two mixtures (proportion not given)
     cannot show they share a genome; the same changes as consensus bases are one genome."""
     ul56, ul89 = genes.gene("UL56"), genes.gene("UL89")
     assert codon(ul56, 329) == "ATG" and codon(ul89, 344) == "GAC"
     mixed = fasta(("ul56", mutate(ul56, {329: "AYG"})), ("ul89", mutate(ul89, {344: "GAM"})))
     letermovir = interpret_fasta(mixed, knowledge).drug("letermovir")
     assert letermovir.level is Level.LOW  # M329T alone (hdrg202, hdrg246)
-    assert [f.code for f in letermovir.flags] == ["possible-combination"]
+    assert [f.code for f in letermovir.flags] == ["frequency-not-given", "possible-combination"]
     consensus = fasta(("ul56", mutate(ul56, {329: "ACG"})), ("ul89", mutate(ul89, {344: "GAA"})))
     assert interpret_fasta(consensus, knowledge).drug("letermovir").level is Level.MODERATE
 

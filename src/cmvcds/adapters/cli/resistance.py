@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack, read_bounded, write_pdf
-from cmvcds.errors import CmvcdsError, InputError
+from cmvcds.errors import CmvcdsError, InputError, SequenceInputError
 from cmvcds.knowledge import Knowledge
 
 if TYPE_CHECKING:
@@ -262,7 +262,18 @@ def _sample(
     if len(fields) >= 2:
         sample_id, listed = fields[0].strip(), fields[1]
         tested = _genes(fields[2]) if len(fields) > 2 and fields[2].strip() else genes
-        report = interpret_mutations(listed, tested, knowledge, threshold=threshold, virus=virus)
+        try:
+            report = interpret_mutations(
+                listed, tested, knowledge, threshold=threshold, virus=virus
+            )
+        except SequenceInputError as error:
+            if not _looks_like_path(listed, base):
+                raise
+            raise SequenceInputError(
+                f"{error}. The line reads as 'sample_id<TAB>mutations', but {listed.strip()!r} "
+                "looks like a file: a VCF or FASTA file is given by its path alone on its line "
+                "(the sample id is then the path, or path#sample for each sample of a VCF)"
+            ) from None
         return [(sample_id, report)]
     written = fields[0].strip()
     path = Path(written)
@@ -270,6 +281,19 @@ def _sample(
         path = base / written
     reports = _sequence_file(path, knowledge, genes, threshold, sample, virus=virus)
     return [(f"{written}#{name}" if name else written, r) for name, r in reports.items()]
+
+
+_FILE_ENDINGS = (".vcf", ".vcf.gz", ".fa", ".fasta", ".fas", ".fna", ".gz", ".txt", ".tsv")
+
+
+def _looks_like_path(text: str, base: Path) -> bool:
+    """Whether a batch line's mutation column is rather a file path (a misread line form)."""
+    written = text.strip()
+    if not written or "," in written or ":" in written.partition("/")[0]:
+        return False
+    if "/" in written or "\\" in written or written.lower().endswith(_FILE_ENDINGS):
+        return True
+    return (base / written).is_file() or Path(written).is_file()
 
 
 def _run_batch(
@@ -339,6 +363,8 @@ def _table(header: list[str], rows: list[list[str]], virus: str = "cmv") -> str:
             if virus == "cmv"
             else ""
         )
-        + "a measured combination whose mutations were not shown to share genomes"
+        + "a measured combination whose mutations were not shown to share genomes; "
+        "? the call depends on a variant whose frequency the VCF does not give; "
+        "* a resistance mutation for the drug was seen below the reporting threshold"
     )
     return "\n".join([*lines, "", legend])

@@ -32,7 +32,21 @@ HAPLOTYPE_WORDING = {
 FLAG_WORDING = {
     "combined-effect-uncharacterised": "Combined effect uncharacterised",
     "possible-combination": "Possible combination, linkage not shown",
+    "frequency-not-given": "Depends on a variant of unknown frequency",
+    "resistance-below-threshold": "Resistance mutation below the threshold",
 }
+#: Flags that mean the level may be higher (linkage); the others qualify the call otherwise.
+LINKAGE_FLAGS = frozenset({"combined-effect-uncharacterised", "possible-combination"})
+#: The batch table's mark of each flag after the short level (legend in the CLI).
+FLAG_MARK = {"frequency-not-given": "?", "resistance-below-threshold": "*"}
+NOT_GIVEN = "frequency not given"
+
+
+def _frequency(value: float | None, digits: int = 1) -> str:
+    """A frequency as a percentage; one the input did not give is said so, never a number."""
+    return NOT_GIVEN if value is None else f"{value * 100:.{digits}f}%"
+
+
 SHORT = {
     "susceptible": "S",
     "low": "LOW",
@@ -78,8 +92,14 @@ def _coverage(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _linkage(call: dict[str, Any]) -> bool:
+    return any(f["code"] in LINKAGE_FLAGS for f in call.get("flags", []))
+
+
 def _or_higher(call: dict[str, Any]) -> str:
     codes = {f["code"] for f in call.get("flags", [])}
+    if not codes & LINKAGE_FLAGS:
+        return ""
     if "combined-effect-uncharacterised" in codes:
         return " or higher (combined effect not measured)"
     return " or higher if the flagged mutations share genomes (linkage not shown)"
@@ -119,13 +139,16 @@ def resistance_text(doc: dict[str, Any]) -> str:
         if call.get("flags"):
             line += _or_higher(call)
         if call["fold_change"]:
-            alone = " (each mutation alone)" if call.get("flags") else ""
+            alone = " (each mutation alone)" if _linkage(call) else ""
             line += f"  fold change {_fold(call['fold_change'])}{alone}"
         if call["mutations"]:
             line += f"  ({', '.join(call['mutations'])})"
         lines.append(line)
         for flag in call.get("flags", []):
-            lines.append(f"    ! {flag['text']} [{', '.join(flag['mutations'])}]")
+            label = (
+                "" if flag["code"] in LINKAGE_FLAGS else f"{FLAG_WORDING[flag['code']].upper()}: "
+            )
+            lines.append(f"    ! {label}{flag['text']} [{', '.join(flag['mutations'])}]")
         if not call.get("phenotype_from"):
             lines += [f"    curated: {c}" for c in _curated(call)]
         if call.get("unknown"):
@@ -140,7 +163,7 @@ def resistance_text(doc: dict[str, Any]) -> str:
             lines.append(f"    {call.get('note') or 'same phenotype as ' + call['phenotype_from']}")
     lines += ["", "MUTATIONS"]
     lines += [
-        f"  {m['id']:<20} {m['frequency']:>6.1%}  {m['status']}"
+        f"  {m['id']:<20} {_frequency(m['frequency']):>6}  {m['status']}"
         + (
             f"  ({HAPLOTYPE_WORDING.get(m['haplotype'], m['haplotype'])})"
             if m.get("haplotype")
@@ -150,7 +173,7 @@ def resistance_text(doc: dict[str, Any]) -> str:
     ] or ["  none"]
     if doc["minority"]:
         lines += ["", f"MINORITY VARIANTS (below {doc['threshold']:.0%}; not used for the calls)"]
-        lines += [f"  {m['id']:<20} {m['frequency']:>6.1%}" for m in doc["minority"]]
+        lines += [f"  {m['id']:<20} {_frequency(m['frequency']):>6}" for m in doc["minority"]]
     lines += ["", "COVERAGE", *[f"  {c}" for c in _coverage(doc)]]
     for title, key in (("WARNINGS", "warnings"), ("NOT YET VERIFIED", "unverified")):
         if doc.get(key):
@@ -164,7 +187,17 @@ def resistance_text(doc: dict[str, Any]) -> str:
 def resistance_summary_row(doc: dict[str, Any], drugs: list[str]) -> list[str]:
     """One batch-table row: sample, a short level per drug, the mutations found."""
     levels = [
-        SHORT[doc["drugs"][d]["level"]] + ("+" if doc["drugs"][d].get("flags") else "")
+        SHORT[doc["drugs"][d]["level"]]
+        + ("+" if _linkage(doc["drugs"][d]) else "")
+        + "".join(
+            sorted(
+                {
+                    FLAG_MARK[f["code"]]
+                    for f in doc["drugs"][d].get("flags", [])
+                    if f["code"] in FLAG_MARK
+                }
+            )
+        )
         for d in drugs
     ]
     mutations = ", ".join(m["id"] for m in doc["mutations"]) or "—"
@@ -192,8 +225,8 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 <h2>Interpretation by drug</h2>
 <table><tr><th>Drug</th><th>Level</th><th>Fold change (EC50)</th><th>Mutations responsible</th><th>Notes</th></tr>
 {% for drug, call in doc.drugs.items() %}
-<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}{{ not_measured(call) }}{% if call.flags %}{{ or_higher(call) }}{% endif %}</td>
-<td>{{ fold(call.fold_change) }}{% if call.flags and call.fold_change %} (each mutation alone){% endif %}</td><td>{{ call.mutations | join(', ') or '—' }}</td>
+<tr><td>{{ drug }}</td><td class="level {{ call.level }}">{{ wording[call.level] }}{{ not_measured(call) }}{% if call.flags %}{{ or_higher(call) }}{% endif %}{% for flag in call.flags if flag.code == 'frequency-not-given' %}<br><b class="flag">{{ flag_wording[flag.code] }}: {{ flag.mutations | join(', ') }}</b>{% endfor %}</td>
+<td>{{ fold(call.fold_change) }}{% if linkage(call) and call.fold_change %} (each mutation alone){% endif %}</td><td>{{ call.mutations | join(', ') or '—' }}</td>
 <td class="small">{% for flag in call.flags %}<b class="flag">{{ flag_wording.get(flag.code, flag.code) }} ({{ flag.mutations | join(' + ') }}):</b> {{ flag.text }} {% endfor %}
 {% if not call.phenotype_from %}{% for line in curated(call) %}Curated: {{ line }} {% endfor %}{% endif %}{% if call.unknown %}Uncharacterised: {{ call.unknown | join(', ') }}. {% endif %}
 {% if call.genes_not_tested %}Not sequenced: {{ call.genes_not_tested | join(', ') }}. {% endif %}
@@ -204,7 +237,7 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 <h2>Mutations found</h2>
 {% if lollipops %}<div class="lollipops">{% for svg in lollipops %}{{ svg | safe }}{% endfor %}</div>{% endif %}
 {% if doc.mutations %}<table><tr><th>Mutation</th><th>Frequency</th><th>Status</th><th>Evidence (per drug)</th></tr>
-{% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%{% if m.haplotype %}<br><span class="small">{{ haplotype_wording.get(m.haplotype, m.haplotype) }}</span>{% endif %}</td><td>{{ m.status }}</td>
+{% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ frequency(m.frequency) }}{% if m.haplotype %}<br><span class="small">{{ haplotype_wording.get(m.haplotype, m.haplotype) }}</span>{% endif %}</td><td>{{ m.status }}</td>
 <td class="small">{% for drug, call in doc.drugs.items() if not call.phenotype_from %}{% for e in call.evidence if m.id in e.mutation.split('+') %}
 {{ drug }}: {{ e.level }}{% if e.polymorphism %} (known polymorphism){% endif %}{% if e.fold_change %} ({{ fold(e.fold_change) }}){% endif %}{% if e.combination %} as {{ e.mutation }}{% endif %},
 {{ evidence_wording.get(e.evidence, e.evidence) }}, {{ e.studies }} stud{{ 'y' if e.studies == 1 else 'ies' }}{% if e.qualitative %}, resistant without a fold change{% endif %}{% if e.curated %}; measured {{ e.curated.level_measured }}, curated to {{ e.level }}{% endif %}<br>
@@ -213,7 +246,7 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 
 {% if doc.minority %}<h2>Minority variants (below the threshold; not used for the calls)</h2>
 <table><tr><th>Mutation</th><th>Frequency</th></tr>
-{% for m in doc.minority %}<tr><td>{{ m.id }}</td><td>{{ '%.1f' % (m.frequency * 100) }}%</td></tr>{% endfor %}</table>{% endif %}
+{% for m in doc.minority %}<tr><td>{{ m.id }}</td><td>{{ frequency(m.frequency) }}</td></tr>{% endfor %}</table>{% endif %}
 
 <h2>Genes and coverage</h2>
 <ul>{% for line in coverage %}<li>{{ line }}</li>{% endfor %}</ul>
@@ -229,7 +262,10 @@ laboratory-selected strain over clinical isolate) and the median fold change; a 
 of mutations is applied only when the whole combination is present and the frequencies show the mutations share
 genomes (their sum above 100 % for two), otherwise the call is flagged as a possible combination; NGS variants above 50 %
 are read as one majority haplotype, the others each as its own (never merged into an invented codon), and a minority
-frameshift never changes the reading frame of the majority;{% if doc.virus in (None, 'cmv') %} resistance mutations of UL97 and UL54 found
+frameshift never changes the reading frame of the majority; a variant whose frequency the input does not give (a VCF
+record without AF, FREQ, AD or DP4, or a mixed base) is shown as "frequency not given", never as a number, counts as present
+and flags each call it drives; a resistance mutation below the reporting threshold is named on its drug's row without
+changing the level;{% if doc.virus in (None, 'cmv') %} resistance mutations of UL97 and UL54 found
 together without a measured combination are flagged "or higher" (their combined effect is uncharacterised). A curated
 level replaces the measured one where the study's own reading or later evidence contradicts it (both are shown).{% endif %} Levels: fold change &lt; 2 susceptible,
 2–&lt; 5 low, 5–&lt; 15 moderate, ≥ 15 high. A change of uncharacterised effect makes the drug "unknown", a target
@@ -292,12 +328,14 @@ def lollipops(doc: dict[str, Any], lengths: dict[str, int] | None = None) -> lis
             if not mutation["id"].startswith(gene + ":"):
                 continue
             codon = parse_change_id(mutation["id"]).start
-            top = round(base - tall * max(0.05, min(1.0, mutation["frequency"])), 1)
+            given = mutation["frequency"]  # not given: a full-height stem, dashed, labelled so
+            top = round(base - tall * (1.0 if given is None else max(0.05, min(1.0, given))), 1)
             colour = _STATUS_COLOUR.get(mutation.get("status", ""), "#999999")
             fill = colour if called else "white"
-            label = _escape(f"{mutation['id']} {mutation['frequency']:.0%}")
+            label = _escape(f"{mutation['id']} {_frequency(given, 0)}")
             parts += [
-                f'<line x1="{x(codon)}" y1="{base}" x2="{x(codon)}" y2="{top}" stroke="{colour}"/>',
+                f'<line x1="{x(codon)}" y1="{base}" x2="{x(codon)}" y2="{top}" stroke="{colour}"'
+                + (' stroke-dasharray="3 2"/>' if given is None else "/>"),
                 f'<circle data-mutation="{_escape(mutation["id"])}" cx="{x(codon)}" cy="{top}" '
                 f'r="4" fill="{fill}" stroke="{colour}"><title>{label}</title></circle>',
             ]
@@ -373,6 +411,8 @@ def resistance_html(doc: dict[str, Any], knowledge: Knowledge | None = None) -> 
         or_higher=_or_higher,
         not_measured=_not_measured,
         flag_wording=FLAG_WORDING,
+        linkage=_linkage,
+        frequency=_frequency,
         fold=_fold,
         curated=_curated,
         lollipops=lollipops(doc, lengths),

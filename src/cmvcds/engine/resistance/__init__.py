@@ -165,11 +165,11 @@ def interpret_fasta(
         declared = _genes(knowledge, genes_tested, virus)
         tested = tuple(g for g in tested if g in declared)
     warnings = [] if coverage else ["no resistance gene was found in the FASTA input"]
-    mixtures = [c.id for c in calls if c.frequency == MIXTURE_FREQUENCY]
+    mixtures = [c.id for c in calls if c.frequency is MIXTURE_FREQUENCY]
     if mixtures:
         warnings.append(
-            f"mixed bases (IUPAC codes) read as mixtures, proportion unknown (shown as "
-            f"{MIXTURE_FREQUENCY}): {', '.join(mixtures)}"
+            "mixed bases (IUPAC codes) read as mixtures, proportion not given (frequency not "
+            f"given; the drug calls they drive are flagged): {', '.join(mixtures)}"
         )
     genotype = Genotype(
         calls=tuple(calls),

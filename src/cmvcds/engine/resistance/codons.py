@@ -25,8 +25,8 @@ __all__ = ["MAX_WINDOW", "MIXTURE_FREQUENCY", "UNCOVERED", "Call", "call_changes
 UNCOVERED = "?"
 MAX_WINDOW = 40
 #: Frequency reported for an amino acid read from a mixed base (IUPAC code) of a consensus
-#: sequence: present as a mixture, proportion unknown.
-MIXTURE_FREQUENCY = 0.5
+#: sequence: present as a mixture, proportion not given (never invented: ADR 0031-fix10c).
+MIXTURE_FREQUENCY = None
 IUPAC = {
     "A": "A", "C": "C", "G": "G", "T": "T", "R": "AG", "Y": "CT", "K": "GT", "M": "AC",
     "S": "CG", "W": "AT", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG",
@@ -35,12 +35,14 @@ IUPAC = {
 
 @dataclass(frozen=True)
 class Call:
-    """An amino-acid change found in a sample, with its allele frequency (1.0 for a consensus)
+    """An amino-acid change found in a sample, with its allele frequency (1.0 for a consensus
+    base, ``None`` for a mixed base)
     and, for NGS variants, its haplotype: ``majority`` (the linked variants above 50 %),
-    ``separate`` (translated on its own) or ``phased:<PS>`` (phased by the caller)."""
+    ``separate`` (translated on its own) or ``phased:<PS>`` (phased by the caller). ``None``: a
+    VCF variant whose frequency the file does not give (reported so, never invented)."""
 
     id: str
-    frequency: float
+    frequency: float | None
     haplotype: str | None = None
 
 
@@ -94,7 +96,11 @@ def call_changes(
                 calls.append(Call(f"{gene.name}:{protein[c]}{c + 1}{residue}", frequency))
             continue
         end = c
-        while (len(query) - 3 * (end - c + 1)) % 3 and end + 1 < last and end - c < MAX_WINDOW:
+        while (
+            end + 1 < last
+            and end - c < MAX_WINDOW
+            and ((len(query) - 3 * (end - c + 1)) % 3 or _indel(aligned, end + 1))
+        ):  # until the frame is restored and no indel runs on into the next codon
             end += 1
             query += "".join(aligned[3 * end : 3 * end + 3])
         done_until = end
@@ -109,6 +115,13 @@ def call_changes(
         for change in _peptide_changes(gene.name, protein[c : end + 1], translate(query), c + 1):
             calls.append(Call(change, frequency))
     return [_shifted(call, protein) for call in _merge_deletions(calls)]
+
+
+def _indel(aligned: Sequence[str], codon: int) -> bool:
+    """Whether ``codon`` gains or loses bases: an indel running into it from the window before
+    belongs to the window (a 13-base deletion over codons 591-595 is one frameshift, never the
+    in-frame del591-594 plus a frameshift at 595)."""
+    return sum(map(len, aligned[3 * codon : 3 * codon + 3])) != 3
 
 
 def _same(alt: str, protein: str, first: int) -> int:
@@ -194,7 +207,10 @@ def _merge_deletions(calls: list[Call]) -> list[Call]:
         ):
             gene = span[0]
             merged[-1] = Call(
-                f"{gene}:del{prev_span[1]}-{span[2]}", min(previous.frequency, call.frequency)
+                f"{gene}:del{prev_span[1]}-{span[2]}",
+                None
+                if previous.frequency is None or call.frequency is None
+                else min(previous.frequency, call.frequency),
             )
         else:
             merged.append(call)

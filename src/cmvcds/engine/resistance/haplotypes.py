@@ -29,6 +29,12 @@ drives a call. Assumption stated: variants of the majority haplotype
 are nested (three variants at 60 % in one codon are read as one haplotype, as is the common
 reading of consensus calls), which can overstate the frequency of a majority change sharing a
 codon with a separate haplotype by that haplotype's share; it never drops or invents a change.
+
+**A variant whose frequency the VCF does not give** (no AF, FREQ, AD or DP4) is never given one
+(ADR 0031-fix10c): it is not known to be above 50 %, so it is not in the majority haplotype; it is
+read as its own haplotype (shares genomes with nothing it is not phased with), is called (present,
+as the record says: a resistance mutation is not dropped for want of a number), and its change
+carries frequency ``None``; the report flags every drug call it affects.
 """
 
 from __future__ import annotations
@@ -154,7 +160,10 @@ def _majority(variants: list[Variant], result: VcfCalls) -> tuple[list[Variant],
     majority: list[Variant] = []
     others: list[Variant] = []
     taken: dict[int, Variant] = {}
-    for variant in sorted(variants, key=lambda v: (-v.frequency, v.position, v.alt)):
+    for variant in sorted(variants, key=lambda v: (-_known(v), v.position, v.alt)):
+        if variant.frequency is None:
+            others.append(variant)
+            continue
         if variant.frequency > CONSENSUS and variant.position not in taken:
             taken[variant.position] = variant
             majority.append(variant)
@@ -167,6 +176,21 @@ def _majority(variants: list[Variant], result: VcfCalls) -> tuple[list[Variant],
             )
         others.append(variant)
     return majority, others
+
+
+def _known(variant: Variant) -> float:
+    """The frequency to order by: a frequency not given sorts last (it is never a majority)."""
+    return -1.0 if variant.frequency is None else variant.frequency
+
+
+def _sum(*frequencies: float | None) -> float | None:
+    """The sum of frequencies, ``None`` when one is not given."""
+    known = [f for f in frequencies if f is not None]
+    return sum(known) if len(known) == len(frequencies) else None
+
+
+def _percent(frequency: float | None) -> str:
+    return "frequency not given" if frequency is None else f"{frequency:.0%}"
 
 
 def _translate(
@@ -200,11 +224,14 @@ def _gene_calls(
 ) -> None:
     ordered = sorted(variants, key=lambda v: (v.position, v.ref, v.alt))  # record order is moot
     edits = {v: _edits(model, v) for v in ordered}
-    majority, others = _majority([v for v in ordered if v.frequency >= threshold], result)
+    majority, others = _majority(
+        [v for v in ordered if v.frequency is None or v.frequency >= threshold], result
+    )
     aligned = list(model.cds)
     frequencies: dict[int, float] = {}
     touched: set[int] = set()
     for variant in majority:
+        assert variant.frequency is not None  # a majority variant has one (> 50 %)
         touched |= _apply(aligned, edits[variant])
         for _, index, _ in edits[variant]:
             frequencies[index] = min(variant.frequency, frequencies.get(index, 1.0))
@@ -219,29 +246,37 @@ def _gene_calls(
     groups += [(f"phased:{key[0]}", group) for key, group in phased.items()]
     scratch = list(model.cds)
 
-    def haplotype(group: list[Variant], frequency: float) -> list[Call]:
+    def haplotype(group: list[Variant], frequency: float | None) -> list[Call]:
         """The group's changes, carrying the majority variants it must share genomes with."""
-        linked = [edits[m] for m in majority if m.frequency + frequency > 1]
+        linked = (  # a frequency not given shows no link; a majority variant has one
+            [edits[m] for m in majority if m.frequency + frequency > 1]  # type: ignore[operator]
+            if frequency is not None
+            else []
+        )
         return _translate(model, scratch, linked, [edits[v] for v in group])
 
     for label, group in groups:
-        frequency = min(v.frequency for v in group)
+        given = [v.frequency for v in group if v.frequency is not None]
+        frequency = min(given) if len(given) == len(group) else None
         for call in haplotype(group, frequency):
             if call.id in majority_ids:
                 continue
             known = found.get(call.id)
-            total = min(1.0, frequency + (known.frequency if known else 0.0))
+            total = _sum(frequency, known.frequency if known else 0.0)
+            total = None if total is None else min(1.0, total)
             found[call.id] = Call(call.id, total, label if known is None else known.haplotype)
             if ":fs" in call.id:
                 result.warnings.append(
-                    f"frameshift {call.id} at {frequency:.0%} lies outside the majority haplotype "
-                    f"(below {CONSENSUS:.0%}): reported as such; the majority is read in its own "
-                    "reading frame"
+                    f"frameshift {call.id} ({_percent(frequency)}) lies outside the majority "
+                    f"haplotype (not shown above {CONSENSUS:.0%}): reported as such; the majority "
+                    "is read in its own reading frame"
                 )
     result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
     _unlinked_readings([*majority, *others], edits, found, haplotype, result, model.name)
     listed = {m.id for m in result.minority}
-    for variant in (v for v in ordered if v.frequency < threshold):
+    for variant in ordered:
+        if variant.frequency is None or variant.frequency >= threshold:
+            continue
         if not edits[variant]:
             continue
         for call in haplotype([variant], variant.frequency):
@@ -254,7 +289,7 @@ def _unlinked_readings(
     called: list[Variant],
     edits: Mapping[Variant, Edits],
     found: dict[str, Call],
-    haplotype: Callable[[list[Variant], float], list[Call]],
+    haplotype: Callable[[list[Variant], float | None], list[Call]],
     result: VcfCalls,
     gene: str,
 ) -> None:
@@ -270,17 +305,19 @@ def _unlinked_readings(
             for second in here[i + 1 :]:
                 if (
                     first.position == second.position
-                    or first.frequency + second.frequency > 1
+                    or (_sum(first.frequency, second.frequency) or 0.0) > 1
                     or (first.phase is not None and first.phase == second.phase)
                 ):
                     continue
-                together = min(first.frequency, second.frequency)
+                known = [f for f in (first.frequency, second.frequency) if f is not None]
+                together = min(known) if len(known) == 2 else None
                 unseen = [c.id for c in haplotype([first, second], together) if c.id not in found]
                 if unseen:
                     result.warnings.append(
                         f"{gene} codon {codon + 1}: the variants at {first.position} "
-                        f"({first.frequency:.0%}) and {second.position} ({second.frequency:.0%}) "
-                        "need not share a genome (frequencies sum to at most 100 %, no phase) "
+                        f"({_percent(first.frequency)}) and {second.position} "
+                        f"({_percent(second.frequency)}) need not share a genome (frequencies not "
+                        "shown to sum above 100 %, no phase) "
                         f"and were read apart; on one genome they would read {', '.join(unseen)} "
                         "(not called; confirm by phased sequencing)"
                     )

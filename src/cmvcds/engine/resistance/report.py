@@ -23,7 +23,14 @@ Rules (data in ``knowledge/data/resistance``):
   resistant to foscarnet, and unknown for ganciclovir). The natural strain polymorphisms of
   ``polymorphisms.yaml`` fill in where the mutation table has no row for a mutation × drug, for
   the drug of their row only (a listed row that gains a measured row is a pack inconsistency);
-- minority variants (below the reporting threshold) are listed and never drive a call.
+- minority variants (below the reporting threshold) are listed and never drive a call; one
+  with a resistance row for a drug flags that drug's call (``resistance-below-threshold``: the
+  mutation and its frequency) without changing its level;
+- a mutation whose frequency the input does not give (a VCF record without AF, FREQ, AD or DP4,
+  or a mixed base of a consensus sequence)
+  counts as present, its frequency reported as not given (``None``, JSON ``null``), and flags
+  each drug call it raises to resistance or to unknown (``frequency-not-given``): the call
+  depends on a variant of unknown frequency (ADR 0031-fix10c).
 """
 
 from __future__ import annotations
@@ -151,7 +158,7 @@ class DrugCall:
 @dataclass(frozen=True)
 class MutationFinding:
     id: str
-    frequency: float
+    frequency: float | None  # None: not given by the input (never invented)
     status: MutationStatus
     haplotype: str | None = None
 
@@ -184,13 +191,16 @@ class ResistanceReport:
             "mutations": [
                 {
                     "id": m.id,
-                    "frequency": round(m.frequency, 4),
+                    "frequency": None if m.frequency is None else round(m.frequency, 4),
                     "status": m.status.value,
                     **({"haplotype": m.haplotype} if m.haplotype else {}),
                 }
                 for m in self.mutations
             ],
-            "minority": [{"id": m.id, "frequency": round(m.frequency, 4)} for m in self.minority],
+            "minority": [
+                {"id": m.id, "frequency": None if m.frequency is None else round(m.frequency, 4)}
+                for m in self.minority
+            ],
             "drugs": {d.drug: _drug_dict(d) for d in self.drugs},
             "unknown": list(self.unknown),
             "coverage": {
@@ -461,15 +471,24 @@ def _uncovered(
     return missing
 
 
-def _linked(members: frozenset[str], frequency: Mapping[str, float]) -> bool:
-    """Whether the frequencies force every member onto the same genomes (sum > n - 1)."""
-    return sum(frequency[m] for m in members) > len(members) - 1 + 1e-9
+def _linked(members: frozenset[str], frequency: Mapping[str, float | None]) -> bool:
+    """Whether the frequencies force every member onto the same genomes (sum > n - 1); a
+    frequency not given shows nothing."""
+    known = [frequency[m] for m in members]
+    return None not in known and sum(f for f in known if f) > len(members) - 1 + 1e-9
+
+
+def _percent(value: float | None) -> str:
+    return "frequency not given" if value is None else f"{value:.0%}"
 
 
 def _possible_combination(
-    members: frozenset[str], assessment: Assessment, frequency: Mapping[str, float], drug: str
+    members: frozenset[str],
+    assessment: Assessment,
+    frequency: Mapping[str, float | None],
+    drug: str,
 ) -> Flag:
-    listed = " and ".join(f"{m} ({frequency[m]:.0%})" for m in sorted(members))
+    listed = " and ".join(f"{m} ({_percent(frequency[m])})" for m in sorted(members))
     fold = assessment.fold_change
     measured = (
         f"{_number(fold[0])}-{_number(fold[1])}-fold"
@@ -499,7 +518,7 @@ def _call_drug(
     drug: ResistanceDrug,
     genotype: Genotype,
     found: Sequence[str],
-    frequency: Mapping[str, float],
+    frequency: Mapping[str, float | None],
     covered: Mapping[str, tuple[tuple[int, int], ...]],
 ) -> tuple[DrugCall, dict[str, bool]]:
     """The drug's call, and for each mutation considered whether it is characterised for it."""
@@ -548,7 +567,12 @@ def _call_drug(
         level = Level.UNKNOWN
     else:
         level = Level.SUSCEPTIBLE
-    flags = _flags(index.rules.get(drug.drug, ()), resistant) + tuple(possible)
+    flags = (
+        _frequency_flags(index, drug.drug, resistant, unknown, frequency, genotype.threshold)
+        + _flags(index.rules.get(drug.drug, ()), resistant)
+        + tuple(possible)
+        + _below_threshold(index, drug, genotype)
+    )
     at_top = [c.fold_change for c in resistant if c.level is top and c.fold_change]
     fold = (min(f[0] for f in at_top), max(f[1] for f in at_top)) if at_top else None
     citations: tuple[str, ...] = ()
@@ -583,6 +607,61 @@ def _call_drug(
     return call, characterised
 
 
+def _frequency_flags(
+    index: _Index,
+    drug: str,
+    resistant: Sequence[Contribution],
+    unknown: Sequence[str],
+    frequency: Mapping[str, float | None],
+    threshold: float,
+) -> tuple[Flag, ...]:
+    """The call rests on mutations whose frequency the input does not give (ADR 0031-fix10c)."""
+    behind = {m for c in resistant for m in c.mutation.split("+")} | set(unknown)
+    missing = tuple(sorted(m for m in behind if frequency.get(m, 0.0) is None))
+    if not missing:
+        return ()
+    text = (
+        f"This call depends on {', '.join(missing)}, whose allele frequency the input does not "
+        "give (a VCF record without AF, FREQ, AD or DP4, or a mixed base of a consensus "
+        f"sequence): counted as present at or above the {threshold:.0%} reporting threshold, "
+        "which is not known. Below the threshold it would not count. Obtain the frequency (a "
+        "VCF with AF or AD, or NGS) before relying on this call."
+    )
+    citations = tuple(dict.fromkeys((*index.levels.citations, "arup-cmv-resistance-ngs")))
+    return (Flag("frequency-not-given", text, missing, citations, "default_threshold"),)
+
+
+def _below_threshold(index: _Index, drug: ResistanceDrug, genotype: Genotype) -> tuple[Flag, ...]:
+    """Known resistance mutations for ``drug`` seen below the reporting threshold: named on the
+    drug's row, the level unchanged (they never drive a call)."""
+    flags = []
+    for call in genotype.minority:
+        single = index.singles.get((call.id, drug.drug))
+        if single is None or not single.level.is_resistance:
+            continue
+        if call.id.partition(":")[0] not in drug.genes:
+            continue
+        seen = "frequency not given" if call.frequency is None else f"{call.frequency:.1%}"
+        text = (
+            f"{call.id} ({single.level.wording.lower()} to {drug.drug}) was seen at {seen}, below "
+            f"the {genotype.threshold:.0%} reporting threshold: not counted in this level."
+        )
+        flags.append(
+            Flag(
+                "resistance-below-threshold",
+                text,
+                (call.id,),
+                tuple(
+                    dict.fromkeys(
+                        (*index.levels.citations, "charles2024-herpesdrg", "herpesdrg-db-2026q2")
+                    )
+                ),
+                "default_threshold",
+            )
+        )
+    return tuple(flags)
+
+
 def _flags(
     rules: Sequence[CombinedEffectRule], resistant: Sequence[Contribution]
 ) -> tuple[Flag, ...]:
@@ -614,7 +693,7 @@ def interpret(
     """The report for ``genotype`` of ``virus`` (pure: same genotype and pack, same report)."""
     index = _index(knowledge, virus)
     found = [c.id for c in genotype.calls]
-    frequency = {c.id: c.frequency for c in genotype.calls}
+    frequency: dict[str, float | None] = {c.id: c.frequency for c in genotype.calls}
     covered = _covered(genotype)
     calls: dict[str, DrugCall] = {}
     characterised: dict[str, bool] = {}

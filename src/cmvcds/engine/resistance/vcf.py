@@ -3,8 +3,8 @@
 Allele frequency, first found of: INFO ``AF`` (LoFreq, bcftools), FORMAT ``AF``, FORMAT ``FREQ``
 (VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). In a VCF of
 several samples INFO holds the pooled cohort, so only the chosen sample's FORMAT fields count
-(its ``GT`` without the allele means absent). A record without any frequency is taken as 1.0 and
-the report says so. Records whose FILTER is neither ``PASS`` nor ``.`` are left out (and counted);
+(its ``GT`` without the allele means absent). A record without any frequency keeps ``None``
+(frequency not given: never invented, ADR 0031-fix10c) and the report says so. Records whose FILTER is neither ``PASS`` nor ``.`` are left out (and counted);
 so are symbolic alleles (``<DEL>``, ``*``) and positions outside the genome, each with a warning.
 Records outside the resistance genes are skipped at the line, before anything is built from them.
 How the variants become amino-acid changes: :mod:`haplotypes`.
@@ -29,7 +29,7 @@ class Variant(NamedTuple):  # a tuple: built for every record kept, hashed by th
     position: int
     ref: str
     alt: str
-    frequency: float
+    frequency: float | None  # None: the VCF gives none (never invented)
     phase: tuple[str, int] | None = None  # (phase set, haplotype side) when GT is phased
 
 
@@ -357,7 +357,7 @@ def parse_vcf(
         read = _frequencies(cols, sample_fields, len(alt_list), number, pooled_info)
         if read is None or None in read:
             no_frequency += 1
-        frequencies = [1.0 if f is None else f for f in read or [None] * len(alt_list)]
+        frequencies: Sequence[float | None] = read or [None] * len(alt_list)
         phases = _phases(sample_fields, len(alt_list))
         for alt, frequency, phase in zip(alt_list, frequencies, phases, strict=False):
             if alt in _SYMBOLIC_REFERENCE:
@@ -365,7 +365,7 @@ def parse_vcf(
             if alt == "*" or alt.startswith("<") or not alt.isalpha():
                 symbolic[alt] = symbolic.get(alt, 0) + 1
                 continue
-            if frequency > 0:
+            if frequency is None or frequency > 0:
                 variants.append(Variant(number, start, ref.upper(), alt.upper(), frequency, phase))
     warnings = []
     if not header[0]:
@@ -377,7 +377,9 @@ def parse_vcf(
         warnings.append(f"{filtered} VCF record(s) failed their FILTER and were left out")
     if no_frequency:
         warnings.append(
-            f"{no_frequency} VCF record(s) had no allele frequency and were taken as 1.0"
+            f"{no_frequency} VCF record(s) gave no allele frequency (no AF, FREQ, AD or DP4): "
+            "their variants are reported as 'frequency not given', read as their own haplotype, "
+            "and the drug calls they affect are flagged"
         )
     if symbolic:
         kinds = ", ".join(f"{alt!r} ×{n}" for alt, n in sorted(symbolic.items()))
