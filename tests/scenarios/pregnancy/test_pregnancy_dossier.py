@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from pregnancy_cases import BASELINE, TODAY, case, run
 from typer.testing import CliRunner
 

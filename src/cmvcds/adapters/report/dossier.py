@@ -29,9 +29,9 @@ from stdnum.it import codicefiscale
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.i18n import N_
 from cmvcds.adapters.web.render import install_i18n
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.domain.case import Case
 from cmvcds.engine.pregnancy.dispensing import Dispensing, quantity_to_dispense
-from cmvcds.adapters.web.texts import clinical
 from cmvcds.errors import InputError, NotEligible
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.pregnancy import PharmacyDossier, RuleBook
