@@ -12,6 +12,9 @@ Library code raises these and never prints; the CLI maps them to exit codes (2 f
     │   │                            an alias, a duplicate key, not UTF-8, too large or too deep
     │   ├── SequenceInputError       a FASTA, VCF or mutation list that cannot be read
     │   └── SettingsError            the site settings file is malformed or out of range
+    ├── NotEligible                  a document that exists only for an eligible case (the Law
+    │                                648/96 dossier, its consent form) asked for one that is not:
+    │                                the outcomes, their reasons and what is missing (exit code 3)
     ├── KnowledgeError               the knowledge pack is malformed (file, row and field named)
     └── RegistryError                the study database refused an operation
         ├── AccessDenied             the user may not see or change that record
@@ -33,6 +36,7 @@ __all__ = [
     "DocumentError",
     "InputError",
     "KnowledgeError",
+    "NotEligible",
     "RegistryError",
     "SequenceInputError",
     "SettingsError",
@@ -93,6 +97,17 @@ class DocumentError(InputError):
 
 class SequenceInputError(InputError):
     """A FASTA, VCF or mutation list that cannot be interpreted."""
+
+
+class NotEligible(CmvcdsError):
+    """A document made only for an eligible case was asked for a case that is not eligible:
+    ``problems`` says the outcome of each decision, its reasons and what is missing."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = [message, *problems]
 
 
 class KnowledgeError(CmvcdsError):

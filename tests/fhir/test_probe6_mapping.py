@@ -15,7 +15,7 @@ from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.patient import Patient
 
-from cmvcds.adapters.cdshooks.services import _context_of
+from cmvcds.adapters.cdshooks.services import record_context
 from cmvcds.adapters.fhir.mapping import MappedCase, bundle_to_case
 from cmvcds.assess import assess
 from cmvcds.domain.case import parse_case
@@ -417,7 +417,7 @@ def test_timing_codes_are_read_only_in_their_system_and_a_disagreement_is_said()
 def test_a_contradicted_pregnancy_condition_still_routes_to_the_pregnancy_assessment() -> None:
     """review7 #1: the CDS/SMART router does not assess her as a non-pregnant patient."""
     result = mapped(patient(), pregnancy_condition(), negative_test("2025-06-01"))
-    assert _context_of(result) == "pregnancy"
+    assert record_context(result) == "pregnancy"
 
 
 def test_an_older_weight_used_because_the_later_one_cannot_be_read_says_so() -> None:

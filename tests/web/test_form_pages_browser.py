@@ -51,10 +51,16 @@ def _watch(page: Page) -> list[str]:
     return seen
 
 
-def _pregnancy_case(page: Page, server: str) -> str:
-    """The address of the demo pregnancy case (the demo cases are loaded in file order)."""
+def _pregnancy_case(page: Page, server: str, name: str = "demo-pregnancy-01") -> str:
+    """The address of a demo pregnancy case (the demo cases are loaded in file order)."""
     page.goto(server + "/")
-    return str(page.get_by_role("link", name="demo-pregnancy-01").get_attribute("href"))
+    return str(page.get_by_role("link", name=name, exact=True).get_attribute("href"))
+
+
+#: A demo case whose valacyclovir is recommended (in-utero treatment) and stays so in this module
+#: (the stale-edit test below makes demo-pregnancy-01 excluded, and an excluded case has no
+#: dossier: probe10 W1).
+ELIGIBLE = "demo-pregnancy-fetal-01"
 
 
 @pytest.mark.parametrize("path", FORM_PAGES)
@@ -62,7 +68,7 @@ def test_a_form_page_logs_no_error_and_no_failed_request(
     page: Page, server: str, path: str
 ) -> None:
     seen = _watch(page)
-    page.goto(server + path.format(pregnancy=_pregnancy_case(page, server)))
+    page.goto(server + path.format(pregnancy=_pregnancy_case(page, server, ELIGIBLE)))
     page.wait_for_load_state("networkidle")
     typed = (
         "input:visible:is([type=text], [type=number], [type=date], :not([type])), textarea:visible"
@@ -117,7 +123,7 @@ def test_a_wrong_tax_code_keeps_the_dossier_form_in_italian(browser: Browser, se
     page = context.new_page()
     typed = {"patient_name": "Rossi Maria", "birth_date": "11/04/1992", "tax_code": "RSSMRA92D51H501Z",
              "hospital": "Ospedale San Gerardo", "ward": "Ostetricia B", "prescriber": "Dr.ssa Bianchi"}  # fmt: skip
-    page.goto(server + _pregnancy_case(page, server) + "/dossier")
+    page.goto(server + _pregnancy_case(page, server, ELIGIBLE) + "/dossier")
     for name, value in typed.items():
         page.fill(f'input[name="{name}"]', value)
     page.click("#fill-dossier")

@@ -316,8 +316,8 @@ def test_the_consent_language_switch_keeps_the_typed_identification(italian: Tes
     """Switching the consent form to English posts what was typed again (hidden fields of a POST
     form), so nothing is lost and nothing goes into a URL."""
     home = italian.get("/").text
-    case = next(c for c in _links(home, r"/cases/\d+")
-                if 'href="' + c + '/dossier"' in italian.get(c).text)  # fmt: skip
+    case = next(c for c in _links(home, r"/cases/\d+")  # a case that qualifies: its dossier's link
+                if 'href="' + c + '/dossier">' in italian.get(c).text)  # fmt: skip
     typed = {"patient_name": "Rossi Maria", "birth_date": "", "hospital": "Ospedale di Prova",
              "ward": "Ostetricia", "prescriber": "Dr. Bianchi", "tax_code": ""}  # fmt: skip
     italian_form = italian.post(case + "/consent?lang=it", data=typed).text

@@ -125,7 +125,7 @@ def test_obstetrician_from_serology_to_dossier_and_consent_in_italian(
     expect(page.locator('[data-dispense="500"]')).to_contain_text(
         "Valaciclovir compresse da 500 mg: 1776 compresse"
     )
-    expect(page.locator('[data-dispense="500"]')).to_contain_text("per 111 giorni dal 2026-03-02")
+    expect(page.locator('[data-dispense="500"]')).to_contain_text("per 111 giorni dal 02/03/2026")
     expect(page.locator('tr[data-pack="038817060"]')).to_contain_text("43")
     expect(page.get_by_role("heading", name="Dati da registrare per il monitoraggio Legge 648/96"))
     expect(page.locator('tr[data-record="amniocentesis"]')).to_contain_text("Amniocentesi")

@@ -107,3 +107,29 @@ def test_dossier_shows_both_readings(knowledge: Knowledge) -> None:
     assert "Judged on the onset (2026-06-05 (23+6)): eligible (applied)" in html
     assert "Judged on the diagnosis (2026-06-10 (24+4)): not eligible" in html
     assert "diagnosticata un&#39;infezione primaria" in html or "diagnosticata un'infezione primaria" in html
+
+
+def test_no_dossier_for_a_window_straddling_24_0(knowledge: Knowledge) -> None:
+    """An onset window straddling 24+0 is specialist review (A2, I-1): no 648/96 dossier or
+    consent form is made (probe10 W1); the refusal says so and why."""
+    import copy
+
+    from pregnancy_cases import TODAY
+
+    from cmvcds.adapters.report.dossier import consent_html, dossier_html, refusal_html
+    from cmvcds.domain.case import parse_case
+    from cmvcds.errors import NotEligible
+
+    raw = late_case(None, "2026-06-10")
+    document = run(knowledge, raw)
+    parsed = parse_case(copy.deepcopy(raw), knowledge, today=TODAY)
+    for make in (lambda: dossier_html(document, parsed, knowledge),
+                 lambda: consent_html(document, parsed)):  # fmt: skip
+        with pytest.raises(NotEligible) as refused:
+            make()
+        assert refused.value.exit_code == 3
+        assert refused.value.problems[1].startswith("valacyclovir-prevention: specialist_review — ")
+    page = refusal_html(document, parsed)
+    assert 'data-outcome="specialist_review"' in page
+    assert "A specialist review is needed" in page
+    assert "I, the undersigned" not in page and "data-print=" not in page

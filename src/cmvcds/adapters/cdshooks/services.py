@@ -351,22 +351,55 @@ def _suggestion(doc: dict[str, Any], request: CdsRequest, clinic: Clinic) -> dic
     return {"label": _("Order %(order)s") % {"order": text}, "resource": resource}
 
 
-def map_record(clinic: Clinic, data: dict[str, Any], request: CdsRequest) -> MappedCase:
-    """The patient's whole record as a case in the context it reads as (congenital CMV,
-    pregnancy, else immunocompromised): what the SMART app opens (raises ``InputError``)."""
-    probe = _map(clinic, data, "immunocompromised", request)
-    context = _context_of(probe)
-    return probe if context == "immunocompromised" else _map(clinic, data, context, request)
+#: Why no context is read from a record: what would have established one.
+NO_CONTEXT = N_(
+    "the record establishes no patient population: no pregnancy (Condition or pregnancy status), "
+    "congenital CMV infection or transplant status among its Conditions and Observations"
+)
 
 
-def _context_of(mapped: MappedCase) -> str:
+def record_context(mapped: MappedCase) -> str | None:
+    """The context the record establishes, or None: a congenital CMV infection, a pregnancy, a
+    transplant (a transplant-status Condition). Nothing else establishes one: a record with none
+    of them is never assumed immunocompromised (probe10 W6), nor immunocompetent."""
     if "congenital_cmv" in mapped.conditions:
         return "congenital"
     if mapped.pregnant or (mapped.pregnant is None and "pregnant" in mapped.conditions):
         # an active pregnancy Condition whose status is contradicted (review7 #1): assessed as
         # a pregnancy, whose answer asks for what is missing, never as not pregnant
         return "pregnancy"
-    return "immunocompromised"
+    if "transplant_recipient" in mapped.conditions:
+        # the transplant pathway, which asks for the serostatus and date it needs; formerly
+        # "other immunocompromised", whose answer is "no prophylaxis outside transplantation"
+        return "transplant"
+    return None
+
+
+def map_record(
+    clinic: Clinic, data: dict[str, Any], request: CdsRequest, chosen: str | None = None
+) -> MappedCase:
+    """The patient's whole record as a case in the context it establishes
+    (:func:`record_context`), else in ``chosen`` (the user's choice), else with no context: the
+    case then has no ``context`` key, and whoever opens it asks for one (raises ``InputError``)."""
+    probe = _map(clinic, data, "immunocompromised", request)
+    context = record_context(probe) or chosen
+    if context is None:
+        del probe.case["context"]
+        probe.case.pop("transplant", None)
+        return probe
+    mapped = _map(clinic, data, context, request)
+    if context == chosen and record_context(probe) is None:
+        mapped.notes.append(
+            Reason("context %(context)s as chosen by the user: %(why)s", context=context,
+                   why=Reason(NO_CONTEXT))
+        )  # fmt: skip
+    return mapped
+
+
+#: The context the therapy monitor checks a course in when the record establishes none: the
+#: monitoring rules common to every population (those of the congenital and transplant
+#: populations are scoped to them), said on a card; its decisions are never shown.
+MONITOR_FALLBACK = "immunocompromised"
 
 
 def _monitor(
@@ -380,6 +413,16 @@ def _monitor(
         o["code"] == "cmv_dna" for o in mapped.case["observations"]
     ):
         return _record_cards(mapped, request, clinic, base, service, unmapped=True)
+    if "context" not in mapped.case:
+        mapped.case["context"] = MONITOR_FALLBACK
+        mapped.notes.append(
+            Reason(
+                "%(why)s: the course was checked with the monitoring rules common to every "
+                "population; those specific to a population (congenital, transplant) were not "
+                "applied: record the population",
+                why=Reason(NO_CONTEXT),
+            )
+        )
     try:
         doc = clinic.assess(mapped.case)
     except InputError as error:

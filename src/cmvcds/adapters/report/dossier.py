@@ -13,6 +13,7 @@ document and the case; the clinical answer is not recomputed here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -28,16 +29,31 @@ from stdnum.it import codicefiscale
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.i18n import N_
 from cmvcds.adapters.web.render import install_i18n
+from cmvcds.adapters.web.texts import clinical
 from cmvcds.domain.case import Case
 from cmvcds.engine.pregnancy.dispensing import Dispensing, quantity_to_dispense
-from cmvcds.errors import InputError
+from cmvcds.errors import InputError, NotEligible
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.pregnancy import PharmacyDossier, RuleBook
 
-__all__ = ["DOSSIER_DECISIONS", "PrintFields", "consent_html", "dossier_html", "in_language"]
+__all__ = [
+    "DOSSIER_DECISIONS",
+    "PrintFields",
+    "consent_html",
+    "dossier_html",
+    "dossier_refusal",
+    "in_language",
+    "local_dates",
+    "refusal_html",
+]
 
-#: The decisions a 648/96 dossier documents.
+#: The decisions a 648/96 dossier documents: it (and its consent form) is made only when one of
+#: them is ``recommended`` (AIFA Determina 16-12-2020: the listing covers the protocol's
+#: indications only; anything else is not dispensed under Law 648/96).
 DOSSIER_DECISIONS = ("valacyclovir-prevention", "valacyclovir-fetal-treatment")
+ELIGIBLE = "recommended"
+#: An ISO date (YYYY-MM-DD) standing alone in a text.
+_ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _ENV = Environment(
@@ -130,10 +146,10 @@ class PrintFields:
             age = case.patient.age_on(on) if case.patient.birth_date else case.patient.age_years
             years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
             if born > on:
-                found.append(("birth_date", _("after the assessment date %(date)s") % {"date": on}))
+                found.append(("birth_date", _("after the assessment date %(date)s") % {"date": local_dates(on)}))
             elif age is not None and Decimal(years) != Decimal(int(age)):
                 found.append(("birth_date", _("gives an age of %(years)s on %(date)s; the case says %(age)s")
-                              % {"years": years, "date": on, "age": age}))  # fmt: skip
+                              % {"years": years, "date": local_dates(on), "age": age}))  # fmt: skip
         if self.tax_code:
             try:
                 code = codicefiscale.validate(self.tax_code)
@@ -169,6 +185,72 @@ def _typed_date(text: str) -> date | None:
     return None
 
 
+def local_dates(text: object) -> str:
+    """``text`` with each ISO date in the form of the page's language: DD/MM/YYYY in Italian
+    (the form of Italian documents), ISO elsewhere. For the printed documents only: the machine
+    outputs (JSON, FHIR, calendar) keep ISO."""
+    shown = "" if text is None else str(text)
+    if i18n.current_language() != "it":
+        return shown
+    return _ISO_DATE.sub(lambda m: f"{m[3]}/{m[2]}/{m[1]}", shown)
+
+
+def _clinical(text: object) -> str:
+    return local_dates(clinical(text))
+
+
+_ENV.filters["day"] = local_dates
+_ENV.filters["clinical"] = _clinical
+
+
+def dossier_refusal(document: Mapping[str, Any]) -> NotEligible | None:
+    """Why no 648/96 dossier (nor consent form) is made for ``document``, or None when one of
+    its valacyclovir decisions is ``recommended``. The refusal names each decision's outcome
+    and reasons and, for insufficient data, what is missing (``problems``, in English: the CLI
+    prints them; the web page renders the same from the document)."""
+    decisions = [d for d in document.get("decisions", []) if d.get("id") in DOSSIER_DECISIONS]
+    if any(d.get("outcome") == ELIGIBLE for d in decisions):
+        return None
+    case_id = document.get("case_id") or ""
+    lines: list[str] = []
+    for d in decisions:
+        reasons = "; ".join(str(r) for r in d.get("reasons", []))
+        lines.append(f"{d.get('id')}: {d.get('outcome')}" + (f" — {reasons}" if reasons else ""))
+    if not decisions:
+        lines.append("the assessment has no valacyclovir decision")
+    if any(d.get("outcome") == "insufficient_data" for d in decisions) or not decisions:
+        lines += [f"needed: {m.get('item')} — {m.get('why')}" for m in document.get("missing", [])]
+    outcomes = ", ".join(sorted({str(d.get("outcome")) for d in decisions})) or "no decision"
+    named = f" for case {case_id}" if case_id else ""
+    return NotEligible(
+        f"no Law 648/96 dossier{named}: valacyclovir is not recommended ({outcomes}); "
+        "nothing to file, dispense or consent to",
+        lines,
+    )
+
+
+def _refuse_unless_eligible(document: Mapping[str, Any]) -> None:
+    refusal = dossier_refusal(document)
+    if refusal is not None:
+        raise refusal
+
+
+def refusal_html(document: Mapping[str, Any], case: Case, back: str = "") -> str:
+    """The page shown instead of the dossier, its PDF or its consent form for a case whose
+    valacyclovir decisions are none ``recommended``: each decision's outcome and reasons and what
+    is missing; no identification form, no checklist, nothing to sign."""
+    decisions = [d for d in document.get("decisions", []) if d.get("id") in DOSSIER_DECISIONS]
+    needs_data = not decisions or any(d.get("outcome") == "insufficient_data" for d in decisions)
+    return _ENV.get_template("dossier_refused.html").render(
+        doc=document,
+        case_id=case.id,
+        decisions=decisions,
+        missing=document.get("missing", []) if needs_data else [],
+        review=any(d.get("outcome") == "specialist_review" for d in decisions),
+        back=back,
+    )
+
+
 @contextmanager
 def in_language(language: str) -> Iterator[None]:
     """Render in ``language`` whatever the page's language (the consent form is Italian first)."""
@@ -196,7 +278,11 @@ def dossier_html(
     ``refused`` lists the typed fields that could not be printed, as (field, message), shown
     above the form, whose inputs keep ``typed`` (what the user typed, echoed back to them only)
     with the refused ones marked invalid.
+
+    Raises :class:`NotEligible` when no valacyclovir decision of ``document`` is
+    ``recommended``: a dossier is never made for a case that does not qualify.
     """
+    _refuse_unless_eligible(document)
     decisions = [d for d in document.get("decisions", []) if d.get("id") in DOSSIER_DECISIONS]
     rule_ids = sorted({r for d in decisions for r in d.get("rules", [])}, key=_rule_order)
     cited = _cited(document)
@@ -245,7 +331,9 @@ def consent_html(
     document: Mapping[str, Any], case: Case, fields: PrintFields | None = None, back: str = ""
 ) -> str:
     """The patient information sheet and the written informed-consent form for the valacyclovir
-    course of ``document``, in the language being rendered (:func:`in_language`)."""
+    course of ``document``, in the language being rendered (:func:`in_language`); raises
+    :class:`NotEligible` as :func:`dossier_html` does."""
+    _refuse_unless_eligible(document)
     regimens = [g for g in document.get("regimens", []) if g.get("drug") == "valacyclovir"]
     fields = fields or PrintFields()
     return _ENV.get_template("consent.html").render(

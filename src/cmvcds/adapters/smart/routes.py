@@ -20,6 +20,10 @@ context, from the EHR (``/smart/launch?iss=…&launch=…``) or standalone (``/s
    the record again for the same patient, as the case's next version; an access token that has
    expired is first renewed
    with the refresh token (which the answer may replace).
+7. A record that establishes no context (``cdshooks.services.record_context``: no pregnancy,
+   congenital CMV infection or transplant status) is stored without one and never assessed in an
+   assumed one: the page says so and asks which it is; ``POST /smart/context`` reads the record
+   again in the context chosen (probe10 W6).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import httpx
-from fastapi import APIRouter, Cookie, Query, Request
+from fastapi import APIRouter, Cookie, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cmvcds.adapters.api.deps import ClinicDep, SettingsDep, StoreDep
@@ -44,7 +48,7 @@ from cmvcds.adapters.cdshooks.prefetch import (
     gather,
     tls_verify,
 )
-from cmvcds.adapters.cdshooks.services import discovery, map_record
+from cmvcds.adapters.cdshooks.services import NO_CONTEXT, discovery, map_record
 from cmvcds.adapters.smart import launches
 from cmvcds.adapters.smart.oauth import (
     LaunchRefused,
@@ -60,7 +64,7 @@ from cmvcds.adapters.smart.oauth import (
 from cmvcds.adapters.smart.sealed import Tokens, open_sealed, seal
 from cmvcds.adapters.web.i18n import N_, said
 from cmvcds.adapters.web.i18n import gettext as _
-from cmvcds.adapters.web.pages import case_page
+from cmvcds.adapters.web.pages import CONTEXT_LABELS, case_page
 from cmvcds.adapters.web.render import render
 from cmvcds.errors import InputError
 
@@ -289,9 +293,11 @@ def _open_case(
     store: CaseStore,
     launch_id: str,
     into: int | None = None,
+    chosen: str | None = None,
 ) -> tuple[int, list[str]]:
     """Read the patient's record from ``iss``, store it as a case (or as the next version of
-    case ``into``); returns its key and what was not read or assumed (shown on the page)."""
+    case ``into``); returns its key and what was not read or assumed (shown on the page). The
+    context is the one the record establishes, else ``chosen``, else none (the page asks)."""
     service = next(s for s in discovery(clinic) if s.id == RECORD_SERVICE)
     request = CdsRequest(
         hook="smart-launch",
@@ -309,14 +315,14 @@ def _open_case(
         verify=tls_verify(settings.fhir_ca_file),
     )
     try:
-        mapped = map_record(clinic, data, request)
+        mapped = map_record(clinic, data, request, chosen)
     except InputError as error:
         raise LaunchRefused(
             _("the record could not be read as a case: %(error)s")
             % {"error": error if error.field else said(error.message)}
         ) from None
     try:
-        assessment = clinic.assess(mapped.case)
+        assessment = clinic.assess(mapped.case) if "context" in mapped.case else None
     except InputError:
         assessment = None  # the case page lists the problems
     if into is None:
@@ -358,7 +364,43 @@ def assessment(
     if opened is None:
         return _refused(_(NO_LIVE_LAUNCH), 401)
     key, notes = opened
+    stored = store.get(key)
+    if stored is not None and not stored.raw.get("context"):
+        return _choose_context(notes)
     return case_page(key, clinic, store, notices=notes, smart_reload=True)
+
+
+def _choose_context(notes: list[str], status: int = 200) -> HTMLResponse:
+    """The page of a record that establishes no context: why, and the choice (never assumed)."""
+    return HTMLResponse(
+        render(
+            "smart_context.html",
+            title=_("Which patients' pathway applies?"),
+            reason=_(NO_CONTEXT),
+            contexts=CONTEXT_LABELS,
+            notices=notes,
+        ),
+        status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/context", response_class=HTMLResponse)
+def choose_context(
+    settings: SettingsDep,
+    clinic: ClinicDep,
+    store: StoreDep,
+    context: Annotated[str, Form(max_length=40)] = "",
+    session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+) -> Response:
+    """The context the user chose for a record that establishes none: the record is read again
+    and assessed in it (the choice is said on the page)."""
+    if context not in CONTEXT_LABELS:
+        opened = launches.session_case(store.engine, session) if session else None
+        if opened is None:
+            return _refused(_(NO_LIVE_LAUNCH), 401)
+        return _choose_context(opened[1], 422)
+    return _read_again(settings, clinic, store, session, context)
 
 
 @router.post("/reload", response_class=HTMLResponse)
@@ -370,6 +412,18 @@ def reload(
 ) -> Response:
     """Read the record of the launch's patient again (renewing an expired access token with the
     refresh token first), kept as the next version of the case this session opened."""
+    return _read_again(settings, clinic, store, session)
+
+
+def _read_again(
+    settings: Settings,
+    clinic: Clinic,
+    store: CaseStore,
+    session: str | None,
+    chosen: str | None = None,
+) -> Response:
+    """Read the launch's record again as the next version of its case (``chosen``: the context
+    the user chose, for a record that establishes none); back to the assessment page."""
     live = launches.session_launch(store.engine, session) if session else None
     if live is None or session is None:
         return _refused(_(NO_LIVE_LAUNCH), 401)
@@ -393,7 +447,7 @@ def reload(
                 )
             tokens = _kept(renewed, tokens.patient, tokens.refresh_token, tokens.fhir_user)
         _key, notes = _open_case(
-            live.iss, tokens, settings, clinic, store, live.row[:16], into=live.case_key
+            live.iss, tokens, settings, clinic, store, live.row[:16], live.case_key, chosen
         )
     except PermissionError as refused:
         return _refused(str(refused), 403)

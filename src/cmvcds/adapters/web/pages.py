@@ -21,7 +21,14 @@ from cmvcds.adapters.api.deps import ClinicDep, StoreDep
 from cmvcds.adapters.api.problems import problems_of
 from cmvcds.adapters.api.service import Clinic, NotAvailable, read_case_text
 from cmvcds.adapters.api.store import CaseStore, StaleVersion, StoredCase
-from cmvcds.adapters.report.dossier import PrintFields, consent_html, dossier_html, in_language
+from cmvcds.adapters.report.dossier import (
+    PrintFields,
+    consent_html,
+    dossier_html,
+    dossier_refusal,
+    in_language,
+    refusal_html,
+)
 from cmvcds.adapters.report.html import assessment_html, assessment_parts
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.calendar import calendar_ics
@@ -468,6 +475,20 @@ def _pregnancy_case(key: int, clinic: Clinic, store: CaseStore) -> tuple[Case, d
     return case, clinic.assess_case(case)
 
 
+#: The status of the page shown instead of a dossier, its PDF or its consent form for a case that
+#: does not qualify: the request conflicts with the case's assessment.
+NOT_ELIGIBLE = 409
+
+
+def _not_eligible(key: int, case: Case, document: dict[str, Any]) -> HTMLResponse | None:
+    """The page saying why no dossier (PDF, consent form) is made, when valacyclovir is not
+    recommended for the case (409); None when it is."""
+    if dossier_refusal(document) is None:
+        return None
+    html = refusal_html(document, case, back=f"/cases/{key}")
+    return HTMLResponse(html, NOT_ELIGIBLE, headers={"Cache-Control": "no-store"})
+
+
 async def _typed_fields(request: Request) -> PrintFields:
     """The identification typed on the dossier page (a POST body: never in a URL, a log or the
     store); nothing on a GET."""
@@ -507,6 +528,8 @@ async def case_dossier(
     """The Law 648/96 dossier the prescribing physician files (printable), with the form that
     prints the patient's identification, hospital, ward and prescriber into it."""
     case, document = _pregnancy_case(key, clinic, store)
+    if (refused := _not_eligible(key, case, document)) is not None:
+        return refused
     return _dossier_page(key, clinic, document, case, await _typed_fields(request))
 
 
@@ -517,6 +540,8 @@ async def case_dossier_pdf(
     """The dossier as PDF, printed by headless chromium (with the identification typed); an
     unprintable identification gets the dossier page back with what to correct (422)."""
     case, document = _pregnancy_case(key, clinic, store)
+    if (refused := _not_eligible(key, case, document)) is not None:
+        return refused
     fields = await _typed_fields(request)
     if fields.problems(case):
         return _dossier_page(key, clinic, document, case, fields)
@@ -531,6 +556,8 @@ async def case_consent(
     """The patient information sheet and the written informed-consent form: Italian first,
     English on request (``lang``), whatever the language of the pages."""
     case, document = _pregnancy_case(key, clinic, store)
+    if (refused := _not_eligible(key, case, document)) is not None:
+        return refused  # in the page's language: it is for the physician, not to be signed
     fields = await _typed_fields(request)
     if fields.problems(case):  # the dossier page again, with what to correct (422)
         return _dossier_page(key, clinic, document, case, fields)
