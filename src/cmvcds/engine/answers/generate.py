@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -173,7 +174,7 @@ def _drug_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
                 "message_it": texts.get(rule.message),
                 "section": rule.section or "label",
             }
-            yield _evidence(
+            item = _evidence(
                 template,
                 f"{label.drug}:{rule.id}",
                 fields,
@@ -183,6 +184,13 @@ def _drug_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
                 topics=(*topics, *extra),
                 needs_drug=True,
             )
+            if template.id == "drug-interactions":
+                item = replace(
+                    item,
+                    co_drugs=tuple(getattr(rule, "with_any", ())),
+                    changes_dose=getattr(rule, "effect", None) == "dose",
+                )
+            yield item
 
 
 def _named_drugs(rule: Any, knowledge: Knowledge) -> tuple[str, ...]:

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cmvcds.engine.answers.compose import AUDIENCES, compose, compose_not_covered
+from cmvcds.engine.answers.compose import (
+    AUDIENCES,
+    compose,
+    compose_not_covered,
+    compose_refused,
+)
 from cmvcds.engine.answers.embedding import Embedder
 from cmvcds.engine.answers.evidence import Evidence, from_statement
 from cmvcds.engine.answers.generate import (
@@ -26,6 +31,7 @@ from cmvcds.engine.answers.generate import (
     table_evidence,
 )
 from cmvcds.engine.answers.label_wording import italian_texts
+from cmvcds.engine.answers.patient_safety import asks_for_dose, unsafe_request
 from cmvcds.engine.answers.retrieval import Hit, Ranker, keywords_for, select
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
 from cmvcds.errors import InputError, KnowledgeError
@@ -198,6 +204,16 @@ class AnswerEngine:
             raise InputError(
                 f"audience {audience!r} is not one of {', '.join(AUDIENCES)}", field="audience"
             )
+        if unsafe_request(normalise(question)):
+            # "foscarnet without a prescription", "comprare ganciclovir online": not answered.
+            return compose_refused(
+                question=question,
+                audience=audience,
+                understanding=understanding,
+                method=self.method,
+                knowledge=self.knowledge,
+                texts=self.texts,
+            )
         case_items = case_evidence(assessment, self.templates) if assessment is not None else []
         if assessment is not None and not understanding.populations:
             # A personalised answer keeps to the patient's context: no HIV retinitis or
@@ -213,7 +229,9 @@ class AnswerEngine:
         # A patient asking only for a dose ("what dose do I take?") is answered by who decides
         # it (the boundary statement leads); one asking about "high-dose" valacyclovir and their
         # kidneys asks whether it is safe, not how much.
-        asks_dose = audience == "patient" and set(understanding.topics) == {"dose"}
+        asks_dose = audience == "patient" and (
+            set(understanding.topics) == {"dose"} or asks_for_dose(normalise(question))
+        )
         if audience == "patient" and "dose" in understanding.topics and not asks_dose:
             topics = tuple(t for t in understanding.topics if t != "dose")
             understanding = replace(understanding, topics=topics)
@@ -236,8 +254,14 @@ class AnswerEngine:
         if not chosen and not computed and not case_items and not asks_dose:
             return self._not_covered(question, audience, understanding)
         leading, trailing = _leading_computed(computed, understanding)
+        # What answers the question before anything general: the dose with the co-medication the
+        # question names (letermovir with cyclosporine: 240 mg, not the 480 mg of the table);
+        # the protocol's window when the question is about a later pregnancy.
+        first = [*self._co_medication_doses(understanding), *self._late_pregnancy(understanding)]
+        chosen = [i for i in chosen if i not in first]
         ordered = [
             *_relevant_case(case_items, understanding),
+            *first,
             *leading,
             *chosen[:1],
             *trailing,
@@ -262,7 +286,44 @@ class AnswerEngine:
             texts=self.texts,
             vocabulary=self.vocabulary,
             case=assessment,
+            dose_boundary=self.boundaries[_PATIENT_DOSE],
         )
+
+    def _co_medication_doses(self, understanding: Understanding) -> list[Evidence]:
+        """The label's interactions of a drug asked about with a co-medication the question names
+        ("letermovir with cyclosporine"): a dose change first; for a dose question only a dose
+        change leads (no change of dose: the regimen answers it)."""
+        if not understanding.drugs or not {"dose", "interactions"} & set(understanding.topics):
+            return []
+        words = set(normalise(understanding.question).split())
+        named = [
+            item
+            for item in self.items
+            if item.co_drugs
+            and item.drugs[:1]
+            and item.drugs[0] in understanding.drugs
+            and any(_names(words, co) for co in item.co_drugs)
+        ]
+        if "dose" in understanding.topics:
+            return [i for i in named if i.changes_dose]
+        return sorted(named, key=lambda i: not i.changes_dose)
+
+    def _late_pregnancy(self, understanding: Understanding) -> list[Evidence]:
+        """The AIFA window (onset before 24+0) when the question places the infection or the
+        start of treatment after it ("third trimester", "terzo trimestre", week 30)."""
+        if "pregnancy" not in understanding.populations:
+            return []
+        window = next((i for i in self.items if i.id.startswith(_WINDOW)), None)
+        if window is None:
+            return []
+        text = normalise(understanding.question)
+        late = bool(_LATE_PREGNANCY.search(text))
+        ga = understanding.numbers.get("gestational_age")
+        if isinstance(ga, str) and "valacyclovir" in understanding.drugs:
+            weeks = int(ga.split("+")[0])
+            limit = re.search(r"(\d+)\+", window.text)
+            late = late or (limit is not None and weeks >= int(limit.group(1)))
+        return [window] if late else []
 
     def _in_scope(self, u: Understanding) -> bool:
         """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""
@@ -496,6 +557,23 @@ def _by_fit(
 
     return sorted(items, key=fit)
 
+
+def _names(words: set[str], drug: str) -> bool:
+    """Whether a question's words name ``drug`` (its Italian ending too: ciclosporin-a)."""
+    name = normalise(drug)
+    if " " in name:
+        return name in " ".join(sorted(words))
+    stem = name[:-1] if name[-1] in "aeio" else name  # carbamazepine / carbamazepina
+    return any(w == name or (w.startswith(stem) and len(w) - len(stem) <= 2) for w in words)
+
+
+#: The AIFA protocol's window statement (generated: ``pregnancy-prevention-window:aifa``).
+_WINDOW = "pregnancy-prevention-window:"
+#: A later pregnancy than the protocol's window (onset before 24+0).
+_LATE_PREGNANCY = re.compile(
+    r"(?<![a-z])(?:(?:second|third|2nd|3rd|last) trimester|(?:secondo|terzo|ultimo) trimestre"
+    r"|late (?:in )?pregnancy|tarda gravidanza|fine (?:della )?gravidanza)(?![a-z])"
+)
 
 #: Antivirals also used for other herpesviruses than CMV.
 _HERPES_DRUGS = frozenset({"acyclovir", "valacyclovir"})
