@@ -53,12 +53,12 @@ def carries_dose(text: str) -> bool:
 
 #: A question for the amount to take, on normalised text (lower case, no accents).
 _DOSE_QUESTION = re.compile(
-    r"(?<![a-z])(?:how many\b.*\b(?:tablets?|pills?|capsules?|mg|milligrams?|doses?|sachets?|ml)"
+    r"(?<![a-z])(?:how many\b.*\b(?:tablets?|pills?|capsules?|mg|milligrams?|grams?|doses?|sachets?|ml)"
     r"|how much\b.*\b(?:take|give|have|use|valganciclovir|ganciclovir|valacyclovir|valaciclovir"
     r"|letermovir|maribavir|foscarnet|cidofovir|acyclovir|aciclovir|medicine|drug)"
     r"|what (?:dose|amount)|which dose|my dose|the dose (?:i|my|for me)|double (?:my|the|a) dose"
     r"|(?:take|have) (?:a |an )?(?:extra|double|bigger|smaller|higher|lower) dose"
-    r"|quant[ei] (?:compresse|pastiglie|capsule|pillole|mg|milligrammi|dosi|bustine|ml)"
+    r"|quant[ei] (?:compresse|pastiglie|capsule|pillole|mg|milligrammi|grammi|dosi|bustine|ml)"
     r"|quanto (?:ne |lo |la )?(?:devo|posso|dovrei|prendere|assumere|dare)"
     r"|quanto .*\b(?:prendere|assumere|dare)|che dose|quale dose (?:devo|prendo|mi)"
     r"|la mia dose|raddoppiare (?:la )?dose|dose doppia)(?![a-z])"

@@ -219,7 +219,9 @@ class AnswerEngine:
             # A personalised answer keeps to the patient's context: no HIV retinitis or
             # transplant statements for a pregnancy case.
             understanding = replace(understanding, populations=case_populations(assessment))
-        if not self._in_scope(understanding) and not case_items:
+        if not case_items and (
+            not self._in_scope(understanding) or _unknown_treatment(understanding)
+        ):
             return self._not_covered(question, audience, understanding)
         computed = _by_fit(
             question_evidence(self.knowledge, self.templates, understanding, self.italian),
@@ -471,15 +473,23 @@ def _leading_computed(
     asked_date = bool({"timing"} & set(understanding.topics)) or bool(
         _AMNIOCENTESIS.search(normalise(understanding.question))
     )
+    # "Which UL97 mutations…?", "What does A809V mean for foscarnet?" are answered by the list.
+    asked_list = bool(_ASKS_MUTATIONS.search(understanding.question))
     leading = [
         i
         for i in computed
-        if not i.id.startswith(_LISTS) and (not i.id.startswith(_DATES) or asked_date)
+        if (not i.id.startswith(_LISTS) or asked_list)
+        and (not i.id.startswith(_DATES) or asked_date)
     ]
     return leading, [i for i in computed if i not in leading]
 
 
 _AMNIOCENTESIS = re.compile(r"amniocentes[ie]s?")
+#: A question for the mutations themselves: which/what/quali mutations, or one named (A809V).
+_ASKS_MUTATIONS = re.compile(
+    r"(?i)\b(?:which|what|list|quali|quale|elenco)\b.{0,40}\b(?:mutations?|mutazion[ei]|variants?"
+    r"|variant[ei])\b|\b[ACDEFGHIKLMNPQRSTVWY]\d{2,4}[ACDEFGHIKLMNPQRSTVWY]\b"
+)
 _DATES = ("amniocentesis-after-onset:",)
 #: The table's lists (every resistance mutation of a gene for a drug) complete an answer; the
 #: statement on what to do leads.
@@ -556,6 +566,19 @@ def _by_fit(
         return -score
 
     return sorted(items, key=fit)
+
+
+#: Words that name a treatment the vocabulary does not know (remdesivir, brincidofovir,
+#: hyperimmune globulin, a monoclonal antibody).
+_TREATMENT_WORD = re.compile(r"(?:vir|mab|globulin[ae]?|immunoglobulin[ae]?|globuline)$")
+
+
+def _unknown_treatment(understanding: Understanding) -> bool:
+    """The question is about a treatment the knowledge does not know and names none it knows
+    ("What is the dose of remdesivir for CMV?"): not covered, rather than an unrelated answer."""
+    return not understanding.drugs and any(
+        _TREATMENT_WORD.search(t) for t in understanding.unknown_terms
+    )
 
 
 def _names(words: set[str], drug: str) -> bool:
