@@ -59,8 +59,8 @@ _DOSE_QUESTION = re.compile(
     r"|what (?:dose|amount)|which dose|my dose|the dose (?:i|my|for me)|double (?:my|the|a) dose"
     r"|(?:take|have) (?:a |an )?(?:extra|double|bigger|smaller|higher|lower) dose"
     r"|quant[ei] (?:compresse|pastiglie|capsule|pillole|mg|milligrammi|grammi|dosi|bustine|ml)"
-    r"|quanto (?:ne |lo |la )?(?:devo|posso|dovrei|prendere|assumere|dare)"
-    r"|quanto .*\b(?:prendere|assumere|dare)|che dose|quale dose (?:devo|prendo|mi)"
+    r"|(?<!per )quanto (?:ne |lo |la )?(?:devo|posso|dovrei|prendere|assumere|dare)"
+    r"|(?<!per )quanto (?!tempo)(?:\w+ ){0,4}(?:prendere|assumere|dare)\b|che dose|quale dose (?:devo|prendo|mi)"
     r"|la mia dose|raddoppiare (?:la )?dose|dose doppia)(?![a-z])"
 )
 

@@ -79,9 +79,16 @@ class AnswerEngine:
         #: Statements an answer states by rule, never retrieved (nor indexed: their words would
         #: shift the BM25 weights of the others).
         self.boundaries = {i.id: i for i in written if i.id in _BOUNDARIES}
+        generated = table_evidence(knowledge, self.templates)
         self.items: tuple[Evidence, ...] = (
             *(i for i in written if i.id not in _BOUNDARIES),
-            *table_evidence(knowledge, self.templates),
+            *(i for i in generated if not i.id.startswith(_ADMINISTRATION)),
+        )
+        #: How each drug is given (``drug-administration``): added by rule when the question asks
+        #: how, or names what a line says (probenecid, saline), never retrieved (indexed, their
+        #: many similar lines would shift the ranking of everything else).
+        self.administration: tuple[Evidence, ...] = tuple(
+            i for i in generated if i.id.startswith(_ADMINISTRATION)
         )
         self._check_concepts()
         self.ranker = Ranker(
@@ -122,6 +129,7 @@ class AnswerEngine:
             "italian": dict(self.italian),
             "boundaries": self.boundaries,
             "items": self.items,
+            "administration": self.administration,
             "ranker": self.ranker.state(),
             "examples": self.examples.ranker.state(),
             "lexicon": self.lexicon,
@@ -144,6 +152,7 @@ class AnswerEngine:
         engine.italian = snapshot["italian"]
         engine.boundaries = snapshot["boundaries"]
         engine.items = snapshot["items"]
+        engine.administration = snapshot["administration"]
         engine.ranker = Ranker.restore(snapshot["ranker"], embedder)
         engine.examples = _Examples(
             engine.texts.examples, Ranker.restore(snapshot["examples"], embedder)
@@ -157,7 +166,7 @@ class AnswerEngine:
         return {**self.ranker.vectors(), **self.examples.ranker.vectors()}
 
     def _check_concepts(self) -> None:
-        for item in (*self.items, *self.boundaries.values()):
+        for item in (*self.items, *self.administration, *self.boundaries.values()):
             for group, names in (
                 (self.vocabulary.populations, item.populations),
                 (self.vocabulary.drugs, item.drugs),
@@ -266,6 +275,7 @@ class AnswerEngine:
             *first,
             *leading,
             *chosen[:1],
+            *self._how_given(understanding),
             *trailing,
             *chosen[1:],
         ]
@@ -309,6 +319,25 @@ class AnswerEngine:
         if "dose" in understanding.topics:
             return [i for i in named if i.changes_dose]
         return sorted(named, key=lambda i: not i.changes_dose)
+
+    def _how_given(self, understanding: Understanding) -> list[Evidence]:
+        """How a drug asked about is given: every line when the question asks how (or about
+        hydration), else the lines that share a rare word with it ("how is probenecid given?")."""
+        if not understanding.drugs:
+            return []
+        text = normalise(understanding.question)
+        every = bool(_HOW_GIVEN.search(text))
+        words = {
+            t for t in understanding.tokens if len(t) >= 5 and t not in self.lexicon.ignorable
+        } - set(understanding.drugs)
+        out = []
+        for item in self.administration:
+            if item.drugs[0] not in understanding.drugs:
+                continue
+            line = set(re.findall(r"[a-z]+", normalise(item.text.split("): ", 1)[-1])))
+            if every or words & line:
+                out.append(item)
+        return out
 
     def _late_pregnancy(self, understanding: Understanding) -> list[Evidence]:
         """The AIFA window (onset before 24+0) when the question places the infection or the
@@ -590,6 +619,15 @@ def _names(words: set[str], drug: str) -> bool:
     return any(w == name or (w.startswith(stem) and len(w) - len(stem) <= 2) for w in words)
 
 
+#: Generated statements of how a drug is given (added by rule: ``AnswerEngine._how_given``).
+_ADMINISTRATION = "drug-administration:"
+#: A question for how a drug is given: its administration, infusion, hydration.
+_HOW_GIVEN = re.compile(
+    r"(?<![a-z])(?:how (?:is|are|do|should|to)\b.{0,40}\b(?:given|administered|infused|taken|give"
+    r"|administer|infuse|take)|administration|administer\w*|infusion|infuse|hydrat\w*|prehydrat\w*"
+    r"|come si (?:somministra|infonde|prende|assume|d[aà])|somministrazion\w*|infusione"
+    r"|idrata\w*|preidrata\w*)(?![a-z])"
+)
 #: The AIFA protocol's window statement (generated: ``pregnancy-prevention-window:aifa``).
 _WINDOW = "pregnancy-prevention-window:"
 #: A later pregnancy than the protocol's window (onset before 24+0).
