@@ -11,10 +11,18 @@ protocol, Allegato 1 (seed 000: prevention for an onset before 24+0); FOSCAVIR T
 from __future__ import annotations
 
 import re
+from datetime import date
+from pathlib import Path
 
 import pytest
+import yaml
 
+from cmvcds.assess import assess
+from cmvcds.domain.case import parse_case
 from cmvcds.engine.answers import AnswerEngine
+from cmvcds.knowledge import Knowledge
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def ids(document: dict[str, object]) -> list[str]:
@@ -154,3 +162,25 @@ def test_the_week_of_the_infection_still_dates_the_amniocentesis(engine: AnswerE
     document = engine.ask("Infection at 10 weeks of pregnancy: when is the amniocentesis?")
     assert "amniocentesis-after-onset:onset-70" in ids(document)
     assert "20+1" in document["summary"]
+
+
+def test_a_late_pregnancy_risk_question_keeps_its_risk_answer(engine: AnswerEngine) -> None:
+    """A question on the risk in the third trimester keeps its risk answer, not the protocol."""
+    document = engine.ask(
+        "If I catch CMV in the third trimester, is my baby more likely to be infected?", "patient"
+    )
+    assert ids(document)[0] != "pregnancy-prevention-window:aifa"
+
+
+def test_a_patient_reads_the_case_decision_without_engine_keys(
+    engine: AnswerEngine, knowledge: Knowledge
+) -> None:
+    """probe10 S1: "kidney_dpos_rneg_drug = valganciclovir from the reference profile" and the
+    "Not yet verified" alerts are for the clinician."""
+    raw = yaml.safe_load((EXAMPLES / "transplant-kidney-dposrneg.yaml").read_text("utf-8"))
+    assessment = assess(parse_case(raw, knowledge, today=date(2026, 12, 7)), knowledge).to_dict()
+    patient = engine.ask("What is my plan?", "patient", assessment)
+    clinician = engine.ask("What is my plan?", "clinician", assessment)
+    assert "kidney_dpos_rneg_drug" in str(clinician["sections"])
+    assert "kidney_dpos_rneg_drug" not in str(patient["sections"])
+    assert "Not yet verified against" not in str(patient["sections"])

@@ -786,13 +786,14 @@ def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list
         citations: Sequence[str],
         topics: tuple[str, ...],
         drugs: tuple[str, ...] = (),
+        plain: str | None = "",
     ) -> None:
         out.append(
             Evidence(
                 id=f"case:{key}",
                 kind="case",
                 text=text,
-                plain=text,
+                plain=text if plain == "" else plain,
                 citations=tuple(citations) or (CASE_FORMAT_SOURCE,),
                 locator=f"assessment of {assessment.get('case_id')} on {assessment.get('assessed_on')}",
                 topics=topics,
@@ -809,11 +810,18 @@ def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list
             outcome=_OUTCOME_WORDING.get(d["outcome"], d["outcome"]),
             reasons=" ".join(d.get("reasons", [])),
         )
+        # A patient reads the decision without the engine's reasons (profile keys, rule ids).
+        plain = sentences["decision"].format(
+            decision=d["id"].replace("-", " "),
+            outcome=_OUTCOME_WORDING.get(d["outcome"], d["outcome"]),
+            reasons="",
+        )
         add(
             f"decision-{i}",
             text.strip(),
             d.get("citations", []),
             _DECISION_TOPICS.get(d["id"], ("treatment",)),
+            plain=plain.strip(),
         )
     for i, r in enumerate(assessment.get("regimens", [])):
         if r.get("dose_mg") is not None:
@@ -869,7 +877,16 @@ def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list
         if a.get("severity") == "info":
             continue
         text = sentences["alert"].format(severity=a["severity"], message=a["message"])
-        add(f"alert-{i}", text, a.get("citations", []), ("monitoring", "toxicity"))
+        # "Not yet verified against its primary source: reference-profile value …" is for the
+        # clinician checking the knowledge, not for a patient.
+        provenance = str(a["message"]).startswith("Not yet verified")
+        add(
+            f"alert-{i}",
+            text,
+            a.get("citations", []),
+            ("monitoring", "toxicity"),
+            plain=None if provenance else "",
+        )
     for i, m in enumerate(assessment.get("missing", [])):
         text = sentences["missing"].format(item=m["item"], why=m["why"])
         add(f"missing-{i}", text, [], ("eligibility",))

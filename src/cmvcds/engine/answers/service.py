@@ -344,6 +344,11 @@ class AnswerEngine:
         start of treatment after it ("third trimester", "terzo trimestre", week 30)."""
         if "pregnancy" not in understanding.populations:
             return []
+        about_treatment = "valacyclovir" in understanding.drugs or bool(
+            {"treatment", "prophylaxis", "efficacy", "eligibility"} & set(understanding.topics)
+        )
+        if not about_treatment or "risk" in understanding.topics:
+            return []  # "If I catch CMV in the third trimester, is my baby more likely infected?"
         window = next((i for i in self.items if i.id.startswith(_WINDOW)), None)
         if window is None:
             return []
