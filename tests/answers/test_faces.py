@@ -244,9 +244,7 @@ def test_api_and_page_give_a_patient_with_a_case_no_dose(client: TestClient) -> 
     ).json()
     assert not dose.search(body["summary"] + json.dumps(body["sections"], ensure_ascii=False))
     assert "la decide il medico" in body["summary"]
-    page = client.post(
-        "/ask", data={"question": question, "audience": "patient", "case": raw}
-    ).text
+    page = client.post("/ask", data={"question": question, "audience": "patient", "case": raw}).text
     assert "la decide il medico" in page and "2000 mg" not in page
 
 

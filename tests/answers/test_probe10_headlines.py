@@ -72,9 +72,7 @@ def test_cidofovir_answers_give_the_probenecid_and_saline_rows(
     engine: AnswerEngine, question: str
 ) -> None:
     document = engine.ask(question, "clinician")
-    text = " ".join(
-        s["text"] for sec in document["sections"] for s in sec["statements"]
-    )
+    text = " ".join(s["text"] for sec in document["sections"] for s in sec["statements"])
     assert re.search(r"Probenecid 2 g", text), text
     assert re.search(r"1 L (?:di soluzione fisiologica )?0\.9%|1 L 0\.9% saline", text), text
     assert "vistide-us-label" in {r["id"] for r in document["references"]}
