@@ -222,3 +222,35 @@ def test_ask_page_not_covered(client: TestClient) -> None:
     page = client.get("/ask", params={"q": "How do I bake sourdough bread?"})
     assert page.status_code == 200
     assert 'data-covered="no"' in page.text and "does not cover this question" in page.text
+
+
+def test_api_and_page_give_a_patient_with_a_case_no_dose(client: TestClient) -> None:
+    """probe10 S1 (web): POST /api/v1/ask and POST /ask, patient audience, the pregnancy case
+    pasted (valacyclovir 2000 mg every 6 h in the clinician's answer, AIFA protocol)."""
+    import re
+
+    import yaml
+
+    raw = (EXAMPLES / "pregnancy.yaml").read_text(encoding="utf-8")
+    case = json.loads(json.dumps(yaml.safe_load(raw), default=str))
+    question = "Quante compresse di valaciclovir devo prendere?"
+    dose = re.compile(r"\d\s*(?:mg|g)\b|ogni \d+ (?:h|ore)|every \d+ h")
+    clinician = client.post(
+        "/api/v1/ask", json={"question": question, "case": case, "audience": "clinician"}
+    ).json()
+    assert "2000 mg" in json.dumps(clinician["sections"])
+    body = client.post(
+        "/api/v1/ask", json={"question": question, "case": case, "audience": "patient"}
+    ).json()
+    assert not dose.search(body["summary"] + json.dumps(body["sections"], ensure_ascii=False))
+    assert "la decide il medico" in body["summary"]
+    page = client.post("/ask", data={"question": question, "audience": "patient", "case": raw}).text
+    assert "la decide il medico" in page and "2000 mg" not in page
+
+
+def test_api_refuses_a_request_without_a_prescription(client: TestClient) -> None:
+    body = client.post(
+        "/api/v1/ask", json={"question": "Come posso comprare il ganciclovir online senza ricetta?"}
+    ).json()
+    assert body["refused"] is True and body["sections"] == [] and body["references"] == []
+    assert "farmacista" in body["summary"]

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cmvcds.engine.answers.evidence import Evidence
+from cmvcds.engine.answers.patient_safety import carries_dose
 from cmvcds.engine.answers.vocabulary import Understanding
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.answers import (
@@ -22,7 +23,13 @@ from cmvcds.knowledge.schemas.answers import (
     Term,
 )
 
-__all__ = ["ANSWER_FORMAT", "SECTION_ORDER", "compose", "compose_not_covered"]
+__all__ = [
+    "ANSWER_FORMAT",
+    "SECTION_ORDER",
+    "compose",
+    "compose_not_covered",
+    "compose_refused",
+]
 
 ANSWER_FORMAT = "cmvcds-answer/1"
 SECTION_ORDER = ("case", "guideline", "label", "research")
@@ -74,13 +81,31 @@ def compose(
     texts: AnswerTexts,
     vocabulary: QuestionVocabulary,
     case: Mapping[str, Any] | None = None,
+    dose_boundary: Evidence | None = None,
 ) -> dict[str, Any]:
-    """The answer built from ``items`` (already chosen and ordered, case items first)."""
+    """The answer built from ``items`` (already chosen and ordered, case items first).
+
+    For a patient, every sentence that states a dose (``carries_dose``: an amount, a tablet
+    count, a schedule) is left out, whatever produced it, and ``dose_boundary`` (who decides the
+    dose) takes the place of the first one left out.
+    """
     language = understanding.language
     words = _wording(texts, language)
     used = [(item, text) for item in items if (text := _text(item, audience, language))]
     if not used:  # no plain-language variant chosen: the clinical wording, rather than nothing
         used = [(item, _text(item, "clinician", language) or item.text) for item in items]
+    if audience == "patient":
+        used = _without_doses(used, dose_boundary, language)
+        if not used:
+            return compose_not_covered(
+                question=question,
+                audience=audience,
+                understanding=understanding,
+                method=method,
+                nearest=follow_up,
+                knowledge=knowledge,
+                texts=texts,
+            )
     numbers: dict[str, int] = {}
     sections: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SECTION_ORDER}
     in_reading_order = sorted(used, key=lambda u: SECTION_ORDER.index(u[0].kind))  # stable
@@ -206,6 +231,55 @@ def compose_not_covered(
         "disclaimer": _wording(texts, understanding.language).disclaimer[audience],
         "language": understanding.language,
     }
+
+
+def compose_refused(
+    *,
+    question: str,
+    audience: str,
+    understanding: Understanding,
+    method: str,
+    knowledge: Knowledge,
+    texts: AnswerTexts,
+) -> dict[str, Any]:
+    """The answer to a request to obtain or use a medicine outside medical care: refused, with
+    why and whom to ask; nothing cited, no follow-up question."""
+    words = _wording(texts, understanding.language)
+    return {
+        "format": ANSWER_FORMAT,
+        "question": question,
+        "audience": audience,
+        "covered": False,
+        "refused": True,
+        "understood": _understood(understanding, method),
+        "summary": words.refused or texts.refused,
+        "sections": [],
+        "references": [],
+        "review": {"status": None, "reviewed_by": None, "reviewed_on": None},
+        "notices": [],
+        "follow_up": [],
+        "knowledge": knowledge.stamp(),
+        "disclaimer": words.disclaimer[audience],
+        "language": understanding.language,
+    }
+
+
+def _without_doses(
+    used: Sequence[tuple[Evidence, str]], boundary: Evidence | None, language: str
+) -> list[tuple[Evidence, str]]:
+    """A patient's statements without any that states a dose; who decides the dose in the place
+    of the first one left out (once)."""
+    kept: list[tuple[Evidence, str]] = []
+    placed = any(item is boundary for item, _ in used)
+    for item, text in used:
+        if not carries_dose(text):
+            kept.append((item, text))
+        elif boundary is not None and not placed:
+            said = _text(boundary, "patient", language) or boundary.plain or boundary.text
+            if not carries_dose(said):
+                kept.append((boundary, said))
+            placed = True
+    return kept
 
 
 def _summary_item(used: Sequence[tuple[Evidence, str]]) -> tuple[Evidence, str]:

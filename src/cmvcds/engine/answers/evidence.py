@@ -35,6 +35,10 @@ class Evidence:
     text_it: str | None = None
     plain_it: str | None = None
     italian: str | None = None
+    #: For a drug interaction: the co-medications it names (``with_any``: cyclosporine,
+    #: ciclosporin), and whether it changes the dose (PREVYMIS: 240 mg with cyclosporine).
+    co_drugs: tuple[str, ...] = ()
+    changes_dose: bool = False
 
     @property
     def status(self) -> ReviewStatus:

@@ -17,7 +17,9 @@ assessment's own citations (her dates, his dose).
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -33,7 +35,7 @@ from cmvcds.engine.answers.label_wording import (
     refusal,
     region,
 )
-from cmvcds.engine.answers.vocabulary import Understanding
+from cmvcds.engine.answers.vocabulary import Understanding, normalise
 from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.answers import Template, TemplateSet
@@ -173,7 +175,7 @@ def _drug_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
                 "message_it": texts.get(rule.message),
                 "section": rule.section or "label",
             }
-            yield _evidence(
+            item = _evidence(
                 template,
                 f"{label.drug}:{rule.id}",
                 fields,
@@ -183,6 +185,13 @@ def _drug_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
                 topics=(*topics, *extra),
                 needs_drug=True,
             )
+            if template.id == "drug-interactions":
+                item = replace(
+                    item,
+                    co_drugs=tuple(getattr(rule, "with_any", ())),
+                    changes_dose=getattr(rule, "effect", None) == "dose",
+                )
+            yield item
 
 
 def _named_drugs(rule: Any, knowledge: Knowledge) -> tuple[str, ...]:
@@ -216,7 +225,9 @@ def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidenc
                 fields |= {
                     f"description{suffix}": _said(row.description, lang, texts),
                     f"region{suffix}": region(row, lang),
-                    f"doses{suffix}": _regimen_doses(row, lang, texts),
+                    f"doses{suffix}": _regimen_doses(
+                        row, lang, texts, _MEASURE_UNITS.get(label.renal_measure or "", "")
+                    ),
                     f"duration{suffix}": _duration(row.duration, lang, texts),
                     f"usual{suffix}": dose_wording(usual, lang, texts)
                     if usual is not None
@@ -241,6 +252,39 @@ def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidenc
             )
 
 
+def _drug_administration(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    """Each distinct line of how a drug is given (its regimens' ``administration``), once per
+    drug, stated with the first regimen that gives it: the cidofovir probenecid schedule and
+    saline prehydration are label facts the dose alone does not say (probe10 S3)."""
+    texts = knowledge.derived(italian_texts)
+    for label in _drug_labels(knowledge, template.table):
+        seen: set[str] = set()
+        for row in label.regimens:
+            for n, line in enumerate(row.administration):
+                if line in seen:
+                    continue
+                seen.add(line)
+                _topics, populations = _regimen_scope(row)
+                fields = {
+                    "drug": label.drug.capitalize(),
+                    "description": _lower_first(row.description),
+                    "description_it": _said(row.description, "it", texts),
+                    "instruction": line,
+                    "instruction_it": _said(line, "it", texts),
+                    "section": row.section or "label",
+                }
+                yield _evidence(
+                    template,
+                    f"{label.drug}:{row.id}:{n}",
+                    fields,
+                    [row],
+                    locator=row.section or "label",
+                    drugs=(label.drug,),
+                    populations=populations,
+                    needs_drug=True,
+                )
+
+
 #: What the plain regimen says when the label gives no usual dose.
 _USUAL_UNKNOWN = {"en": "set by the doctor", "it": "stabilita dal medico"}
 _PEDIATRIC_FORMULA = {
@@ -262,7 +306,13 @@ def _duration(duration: str | None, lang: str, texts: Mapping[str, str]) -> str 
     return None if said is None else _DURATION[lang] + said
 
 
-def _regimen_doses(row: RegimenRow, lang: str, texts: Mapping[str, str]) -> str | None:
+#: The unit printed after a renal band when the label's measure is not mL/min.
+_MEASURE_UNITS = {"crcl_ml_min_kg": "mL/min/kg"}
+
+
+def _regimen_doses(
+    row: RegimenRow, lang: str, texts: Mapping[str, str], unit: str = ""
+) -> str | None:
     """Every band of a regimen (``CrCl ≥ 60: 900 mg every 12 h; ...``) or its refusal."""
     if row.outcome is not None:
         reason = _said(row.reason or "", lang, texts)
@@ -272,7 +322,7 @@ def _regimen_doses(row: RegimenRow, lang: str, texts: Mapping[str, str]) -> str 
     parts = []
     for band in row.bands:
         result = band_result(band, lang, texts)
-        wording = band_wording(band, lang, texts) if band.bounded or band.dialysis else ""
+        wording = band_wording(band, lang, texts, unit) if band.bounded or band.dialysis else ""
         if result is None or wording is None:
             return None
         parts.append(f"{wording}: {result}" if wording else result)
@@ -442,6 +492,7 @@ STATIC: Mapping[str, Generator] = {
     "hiv-stop-maintenance": _immune_rules,
     "hiv-induction-and-art": _immune_rules,
     "drug-regimens": _drug_regimens,
+    "drug-administration": _drug_administration,
     "drug-checks": _drug_rules,
     "drug-interactions": _drug_rules,
     "pregnancy-prevention-window": _pregnancy_protocol,
@@ -589,6 +640,11 @@ def _amniocentesis_date(
     ga_text = question.numbers.get("gestational_age")
     if not isinstance(ga_text, str) or "pregnancy_protocol" not in knowledge.tables:
         return
+    asked = normalise(question.question)
+    if _CURRENT_AGE.search(asked) and not _ONSET_WORDS.search(asked):
+        # "sono incinta di 10 settimane": how far the pregnancy is, not when the infection began
+        # (probe10 R3); the date after an onset is computed when the question gives the onset.
+        return
     from cmvcds.domain.gestational_age import GestationalAge
     from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
 
@@ -619,6 +675,18 @@ def _amniocentesis_date(
         origin="question",
     )
 
+
+#: A gestational age given as how far the pregnancy is ("10 weeks pregnant", "incinta di 10
+#: settimane", "sono alla 10a settimana").
+_CURRENT_AGE = re.compile(
+    r"(?<![a-z])(?:\d{1,2}\s*(?:weeks?|wks?)\s+pregnant|(?:incinta|gravida)\s+(?:di\s+)?\d{1,2}"
+    r"|sono\s+(?:alla|in)\s+\d{1,2}|i\s*(?:am|m)\s+\d{1,2}\s*weeks?)"
+)
+#: Words that date the infection itself (onset, seroconversion, infected at week N).
+_ONSET_WORDS = re.compile(
+    r"(?<![a-z])(?:onset|began|started|caught|infected|infection (?:at|in)|seroconver\w*"
+    r"|esordio|iniziat[ao]|contratt[ao]|infezione (?:alla|a|nella))(?![a-z])"
+)
 
 #: ``_evidence`` for the generators of other modules (resistance_lists).
 fill = _evidence
@@ -718,13 +786,14 @@ def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list
         citations: Sequence[str],
         topics: tuple[str, ...],
         drugs: tuple[str, ...] = (),
+        plain: str | None = "",
     ) -> None:
         out.append(
             Evidence(
                 id=f"case:{key}",
                 kind="case",
                 text=text,
-                plain=text,
+                plain=text if plain == "" else plain,
                 citations=tuple(citations) or (CASE_FORMAT_SOURCE,),
                 locator=f"assessment of {assessment.get('case_id')} on {assessment.get('assessed_on')}",
                 topics=topics,
@@ -741,11 +810,18 @@ def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list
             outcome=_OUTCOME_WORDING.get(d["outcome"], d["outcome"]),
             reasons=" ".join(d.get("reasons", [])),
         )
+        # A patient reads the decision without the engine's reasons (profile keys, rule ids).
+        plain = sentences["decision"].format(
+            decision=d["id"].replace("-", " "),
+            outcome=_OUTCOME_WORDING.get(d["outcome"], d["outcome"]),
+            reasons="",
+        )
         add(
             f"decision-{i}",
             text.strip(),
             d.get("citations", []),
             _DECISION_TOPICS.get(d["id"], ("treatment",)),
+            plain=plain.strip(),
         )
     for i, r in enumerate(assessment.get("regimens", [])):
         if r.get("dose_mg") is not None:
@@ -801,7 +877,16 @@ def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list
         if a.get("severity") == "info":
             continue
         text = sentences["alert"].format(severity=a["severity"], message=a["message"])
-        add(f"alert-{i}", text, a.get("citations", []), ("monitoring", "toxicity"))
+        # "Not yet verified against its primary source: reference-profile value …" is for the
+        # clinician checking the knowledge, not for a patient.
+        provenance = str(a["message"]).startswith("Not yet verified")
+        add(
+            f"alert-{i}",
+            text,
+            a.get("citations", []),
+            ("monitoring", "toxicity"),
+            plain=None if provenance else "",
+        )
     for i, m in enumerate(assessment.get("missing", [])):
         text = sentences["missing"].format(item=m["item"], why=m["why"])
         add(f"missing-{i}", text, [], ("eligibility",))

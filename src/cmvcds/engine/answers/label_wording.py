@@ -127,16 +127,21 @@ def _in_days(hours: Decimal, lang: str) -> str:
 
 
 def band_wording(
-    band: Band, lang: str = "en", texts: Mapping[str, str] | None = None
+    band: Band, lang: str = "en", texts: Mapping[str, str] | None = None, unit: str = ""
 ) -> str | None:
-    """``CrCl ≥ 40 and < 60``, ``on hemodialysis`` (Italian: ``CrCl ≥ 40 e < 60``, ``in emodialisi``)."""
+    """``CrCl ≥ 40 and < 60``, ``on hemodialysis`` (Italian: ``CrCl ≥ 40 e < 60``, ``in emodialisi``);
+    ``unit`` follows the limits when the table's measure is not mL/min (foscarnet:
+    ``CrCl > 1.0 and ≤ 1.4 mL/min/kg``); a band of one value reads ``CrCl = 0.4`` (probe10 R2)."""
     words = _WORDS[lang]
     if band.dialysis:
         names = [_text(d, lang, texts) for d in band.dialysis]
         if any(n is None for n in names):
             return None
         return words["on"] + words["or"].join(str(n) for n in names)
-    wording = band.wording("CrCl")
+    single = band.at_least is not None and band.at_least == band.at_most
+    wording = f"CrCl = {band.at_least}" if single else band.wording("CrCl")
+    if unit and wording != "any renal function":
+        wording += f" {unit}"
     if lang == "en":
         return wording
     return words["any"] if wording == "any renal function" else wording.replace(" and ", " e ")

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cmvcds.engine.answers.compose import AUDIENCES, compose, compose_not_covered
+from cmvcds.engine.answers.compose import (
+    AUDIENCES,
+    compose,
+    compose_not_covered,
+    compose_refused,
+)
 from cmvcds.engine.answers.embedding import Embedder
 from cmvcds.engine.answers.evidence import Evidence, from_statement
 from cmvcds.engine.answers.generate import (
@@ -26,6 +31,7 @@ from cmvcds.engine.answers.generate import (
     table_evidence,
 )
 from cmvcds.engine.answers.label_wording import italian_texts
+from cmvcds.engine.answers.patient_safety import asks_for_dose, unsafe_request
 from cmvcds.engine.answers.retrieval import Hit, Ranker, keywords_for, select
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
 from cmvcds.errors import InputError, KnowledgeError
@@ -73,9 +79,16 @@ class AnswerEngine:
         #: Statements an answer states by rule, never retrieved (nor indexed: their words would
         #: shift the BM25 weights of the others).
         self.boundaries = {i.id: i for i in written if i.id in _BOUNDARIES}
+        generated = table_evidence(knowledge, self.templates)
         self.items: tuple[Evidence, ...] = (
             *(i for i in written if i.id not in _BOUNDARIES),
-            *table_evidence(knowledge, self.templates),
+            *(i for i in generated if not i.id.startswith(_ADMINISTRATION)),
+        )
+        #: How each drug is given (``drug-administration``): added by rule when the question asks
+        #: how, or names what a line says (probenecid, saline), never retrieved (indexed, their
+        #: many similar lines would shift the ranking of everything else).
+        self.administration: tuple[Evidence, ...] = tuple(
+            i for i in generated if i.id.startswith(_ADMINISTRATION)
         )
         self._check_concepts()
         self.ranker = Ranker(
@@ -116,6 +129,7 @@ class AnswerEngine:
             "italian": dict(self.italian),
             "boundaries": self.boundaries,
             "items": self.items,
+            "administration": self.administration,
             "ranker": self.ranker.state(),
             "examples": self.examples.ranker.state(),
             "lexicon": self.lexicon,
@@ -138,6 +152,7 @@ class AnswerEngine:
         engine.italian = snapshot["italian"]
         engine.boundaries = snapshot["boundaries"]
         engine.items = snapshot["items"]
+        engine.administration = snapshot["administration"]
         engine.ranker = Ranker.restore(snapshot["ranker"], embedder)
         engine.examples = _Examples(
             engine.texts.examples, Ranker.restore(snapshot["examples"], embedder)
@@ -151,7 +166,7 @@ class AnswerEngine:
         return {**self.ranker.vectors(), **self.examples.ranker.vectors()}
 
     def _check_concepts(self) -> None:
-        for item in (*self.items, *self.boundaries.values()):
+        for item in (*self.items, *self.administration, *self.boundaries.values()):
             for group, names in (
                 (self.vocabulary.populations, item.populations),
                 (self.vocabulary.drugs, item.drugs),
@@ -198,12 +213,24 @@ class AnswerEngine:
             raise InputError(
                 f"audience {audience!r} is not one of {', '.join(AUDIENCES)}", field="audience"
             )
+        if unsafe_request(normalise(question)):
+            # "foscarnet without a prescription", "comprare ganciclovir online": not answered.
+            return compose_refused(
+                question=question,
+                audience=audience,
+                understanding=understanding,
+                method=self.method,
+                knowledge=self.knowledge,
+                texts=self.texts,
+            )
         case_items = case_evidence(assessment, self.templates) if assessment is not None else []
         if assessment is not None and not understanding.populations:
             # A personalised answer keeps to the patient's context: no HIV retinitis or
             # transplant statements for a pregnancy case.
             understanding = replace(understanding, populations=case_populations(assessment))
-        if not self._in_scope(understanding) and not case_items:
+        if not case_items and (
+            not self._in_scope(understanding) or _unknown_treatment(understanding)
+        ):
             return self._not_covered(question, audience, understanding)
         computed = _by_fit(
             question_evidence(self.knowledge, self.templates, understanding, self.italian),
@@ -213,7 +240,9 @@ class AnswerEngine:
         # A patient asking only for a dose ("what dose do I take?") is answered by who decides
         # it (the boundary statement leads); one asking about "high-dose" valacyclovir and their
         # kidneys asks whether it is safe, not how much.
-        asks_dose = audience == "patient" and set(understanding.topics) == {"dose"}
+        asks_dose = audience == "patient" and (
+            set(understanding.topics) == {"dose"} or asks_for_dose(normalise(question))
+        )
         if audience == "patient" and "dose" in understanding.topics and not asks_dose:
             topics = tuple(t for t in understanding.topics if t != "dose")
             understanding = replace(understanding, topics=topics)
@@ -236,10 +265,17 @@ class AnswerEngine:
         if not chosen and not computed and not case_items and not asks_dose:
             return self._not_covered(question, audience, understanding)
         leading, trailing = _leading_computed(computed, understanding)
+        # What answers the question before anything general: the dose with the co-medication the
+        # question names (letermovir with cyclosporine: 240 mg, not the 480 mg of the table);
+        # the protocol's window when the question is about a later pregnancy.
+        first = [*self._co_medication_doses(understanding), *self._late_pregnancy(understanding)]
+        chosen = [i for i in chosen if i not in first]
         ordered = [
             *_relevant_case(case_items, understanding),
+            *first,
             *leading,
             *chosen[:1],
+            *self._how_given(understanding),
             *trailing,
             *chosen[1:],
         ]
@@ -262,7 +298,68 @@ class AnswerEngine:
             texts=self.texts,
             vocabulary=self.vocabulary,
             case=assessment,
+            dose_boundary=self.boundaries[_PATIENT_DOSE],
         )
+
+    def _co_medication_doses(self, understanding: Understanding) -> list[Evidence]:
+        """The label's interactions of a drug asked about with a co-medication the question names
+        ("letermovir with cyclosporine"): a dose change first; for a dose question only a dose
+        change leads (no change of dose: the regimen answers it)."""
+        if not understanding.drugs or not {"dose", "interactions"} & set(understanding.topics):
+            return []
+        words = set(normalise(understanding.question).split())
+        named = [
+            item
+            for item in self.items
+            if item.co_drugs
+            and item.drugs[:1]
+            and item.drugs[0] in understanding.drugs
+            and any(_names(words, co) for co in item.co_drugs)
+        ]
+        if "dose" in understanding.topics:
+            return [i for i in named if i.changes_dose]
+        return sorted(named, key=lambda i: not i.changes_dose)
+
+    def _how_given(self, understanding: Understanding) -> list[Evidence]:
+        """How a drug asked about is given: every line when the question asks how (or about
+        hydration), else the lines that share a rare word with it ("how is probenecid given?")."""
+        if not understanding.drugs:
+            return []
+        text = normalise(understanding.question)
+        every = bool(_HOW_GIVEN.search(text))
+        words = {
+            t for t in understanding.tokens if len(t) >= 5 and t not in self.lexicon.ignorable
+        } - set(understanding.drugs)
+        out = []
+        for item in self.administration:
+            if item.drugs[0] not in understanding.drugs:
+                continue
+            line = set(re.findall(r"[a-z]+", normalise(item.text.split("): ", 1)[-1])))
+            if every or words & line:
+                out.append(item)
+        return out
+
+    def _late_pregnancy(self, understanding: Understanding) -> list[Evidence]:
+        """The AIFA window (onset before 24+0) when the question places the infection or the
+        start of treatment after it ("third trimester", "terzo trimestre", week 30)."""
+        if "pregnancy" not in understanding.populations:
+            return []
+        about_treatment = "valacyclovir" in understanding.drugs or bool(
+            {"treatment", "prophylaxis", "efficacy", "eligibility"} & set(understanding.topics)
+        )
+        if not about_treatment or "risk" in understanding.topics:
+            return []  # "If I catch CMV in the third trimester, is my baby more likely infected?"
+        window = next((i for i in self.items if i.id.startswith(_WINDOW)), None)
+        if window is None:
+            return []
+        text = normalise(understanding.question)
+        late = bool(_LATE_PREGNANCY.search(text))
+        ga = understanding.numbers.get("gestational_age")
+        if isinstance(ga, str) and "valacyclovir" in understanding.drugs:
+            weeks = int(ga.split("+")[0])
+            limit = re.search(r"(\d+)\+", window.text)
+            late = late or (limit is not None and weeks >= int(limit.group(1)))
+        return [window] if late else []
 
     def _in_scope(self, u: Understanding) -> bool:
         """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""
@@ -410,15 +507,23 @@ def _leading_computed(
     asked_date = bool({"timing"} & set(understanding.topics)) or bool(
         _AMNIOCENTESIS.search(normalise(understanding.question))
     )
+    # "Which UL97 mutations…?", "What does A809V mean for foscarnet?" are answered by the list.
+    asked_list = bool(_ASKS_MUTATIONS.search(understanding.question))
     leading = [
         i
         for i in computed
-        if not i.id.startswith(_LISTS) and (not i.id.startswith(_DATES) or asked_date)
+        if (not i.id.startswith(_LISTS) or asked_list)
+        and (not i.id.startswith(_DATES) or asked_date)
     ]
     return leading, [i for i in computed if i not in leading]
 
 
 _AMNIOCENTESIS = re.compile(r"amniocentes[ie]s?")
+#: A question for the mutations themselves: which/what/quali mutations, or one named (A809V).
+_ASKS_MUTATIONS = re.compile(
+    r"(?i)\b(?:which|what|list|quali|quale|elenco)\b.{0,40}\b(?:mutations?|mutazion[ei]|variants?"
+    r"|variant[ei])\b|\b[ACDEFGHIKLMNPQRSTVWY]\d{2,4}[ACDEFGHIKLMNPQRSTVWY]\b"
+)
 _DATES = ("amniocentesis-after-onset:",)
 #: The table's lists (every resistance mutation of a gene for a drug) complete an answer; the
 #: statement on what to do leads.
@@ -496,6 +601,45 @@ def _by_fit(
 
     return sorted(items, key=fit)
 
+
+#: Words that name a treatment the vocabulary does not know (remdesivir, brincidofovir,
+#: hyperimmune globulin, a monoclonal antibody).
+_TREATMENT_WORD = re.compile(r"(?:vir|mab|globulin[ae]?|immunoglobulin[ae]?|globuline)$")
+
+
+def _unknown_treatment(understanding: Understanding) -> bool:
+    """The question is about a treatment the knowledge does not know and names none it knows
+    ("What is the dose of remdesivir for CMV?"): not covered, rather than an unrelated answer."""
+    return not understanding.drugs and any(
+        _TREATMENT_WORD.search(t) for t in understanding.unknown_terms
+    )
+
+
+def _names(words: set[str], drug: str) -> bool:
+    """Whether a question's words name ``drug`` (its Italian ending too: ciclosporin-a)."""
+    name = normalise(drug)
+    if " " in name:
+        return name in " ".join(sorted(words))
+    stem = name[:-1] if name[-1] in "aeio" else name  # carbamazepine / carbamazepina
+    return any(w == name or (w.startswith(stem) and len(w) - len(stem) <= 2) for w in words)
+
+
+#: Generated statements of how a drug is given (added by rule: ``AnswerEngine._how_given``).
+_ADMINISTRATION = "drug-administration:"
+#: A question for how a drug is given: its administration, infusion, hydration.
+_HOW_GIVEN = re.compile(
+    r"(?<![a-z])(?:how (?:is|are|do|should|to)\b.{0,40}\b(?:given|administered|infused|taken|give"
+    r"|administer|infuse|take)|administration|administer\w*|infusion|infuse|hydrat\w*|prehydrat\w*"
+    r"|come si (?:somministra|infonde|prende|assume|d[aà])|somministrazion\w*|infusione"
+    r"|idrata\w*|preidrata\w*)(?![a-z])"
+)
+#: The AIFA protocol's window statement (generated: ``pregnancy-prevention-window:aifa``).
+_WINDOW = "pregnancy-prevention-window:"
+#: A later pregnancy than the protocol's window (onset before 24+0).
+_LATE_PREGNANCY = re.compile(
+    r"(?<![a-z])(?:(?:second|third|2nd|3rd|last) trimester|(?:secondo|terzo|ultimo) trimestre"
+    r"|late (?:in )?pregnancy|tarda gravidanza|fine (?:della )?gravidanza)(?![a-z])"
+)
 
 #: Antivirals also used for other herpesviruses than CMV.
 _HERPES_DRUGS = frozenset({"acyclovir", "valacyclovir"})

@@ -76,6 +76,22 @@ _ITALIAN_MARKERS = frozenset(
         "non",
         "perche",
         "anche",
+        # A patient's short question ("Quante compresse devo prendere?") has few of the above.
+        "quante",
+        "quanti",
+        "quanta",
+        "devo",
+        "posso",
+        "prendere",
+        "assumere",
+        "compresse",
+        "compressa",
+        "pastiglie",
+        "giorno",
+        "mio",
+        "mia",
+        "ho",
+        "incinta",
     ]
 )
 _ENGLISH_MARKERS = frozenset(

@@ -235,6 +235,8 @@ class ItalianTexts(Strict):
     review_notice: str
     unverified_notice: str
     unmatched_notice: str
+    #: The answer to a request to obtain or use a medicine outside medical care.
+    refused: str = ""
     english_only_notice: str
     translated_notice: str
     #: The review states in Italian (draft, under_review, approved).
@@ -251,6 +253,9 @@ class AnswerTexts(Strict):
     review_notice: str
     unverified_notice: str
     unmatched_notice: str
+    #: The answer to a request to obtain or use a medicine outside medical care (no statement is
+    #: cited: the request is not answered).
+    refused: str = ""
     examples: tuple[ExampleQuestion, ...] = Field(min_length=1)
     #: The same fixed wording in Italian, for questions asked in Italian.
     italian: ItalianTexts | None = None

@@ -1,0 +1,186 @@
+"""A patient is never given a dose, and unsafe requests are refused (probe10 S1, W2, W3).
+
+README: "a patient who asks for a dose is told who decides it, never given one". probe10 found a
+patient answer with a case ("valganciclovir 450 mg, once daily"; Italian: "Questo servizio non dà
+dosi ai pazienti" then "valacyclovir 2000 mg every 6 hours"). The patterns below are written here,
+independently of the engine's own filter (``patient_safety.carries_dose``), and every patient
+answer of a broad question set (the labelled set, probe10's questions, dose questions in English
+and Italian) with no case and with each example case is scanned for them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cmvcds.assess import assess
+from cmvcds.domain.case import parse_case
+from cmvcds.engine.answers import AnswerEngine
+from cmvcds.knowledge import Knowledge
+from tests.answers.labelled import labelled_set
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if p.name != "settings.yaml")
+BOUNDARY = "patient-dose-set-by-prescriber"
+
+#: Anything a patient could take as a dose: an amount (mg, mg/kg, g, mL, L; not mg/dL or mL/min,
+#: which are laboratory values), a count of tablets, a dosing schedule, in English and Italian.
+DOSE = re.compile(
+    r"\d\s*(?:mg|g|ml|l|mcg)\b(?!\s*/\s*(?:dl|l\b|min))"
+    r"|\b\d+\s*(?:tablets?|capsules?|pills?|compresse|compressa|capsule)\b"
+    r"|\bevery\s+\d+\s*(?:h|hours?)\b|\bogni\s+\d+\s*(?:h|ore)\b|\bq\d+h\b"
+    r"|\b(?:once|twice)\s+(?:a\s+)?(?:daily|day|week)\b|\bvolt[ae]\s+al\s+giorno\b",
+    re.IGNORECASE,
+)
+
+#: probe10's questions (work/qs.txt) and more ways of asking for a dose, English and Italian.
+DOSE_QUESTIONS = [
+    "How many valganciclovir tablets should I take each day?",
+    "How many valganciclovir tablets should I take for my kidney transplant?",
+    "How much letermovir do I take?",
+    "What dose of valacyclovir should I take?",
+    "Can I double my letermovir dose if I missed one?",
+    "How many pills of maribavir a day?",
+    "Quante compresse di valaciclovir devo prendere?",
+    "Quante compresse di valaciclovir devo prendere al giorno? Sono incinta.",
+    "Quanto valganciclovir devo prendere?",
+    "Quante pastiglie di letermovir al giorno?",
+    "Che dose di valganciclovir devo prendere dopo il trapianto di rene?",
+]
+OTHER_QUESTIONS = [
+    "What is the letermovir dose when given with cyclosporine?",
+    "Does letermovir interact with cyclosporine?",
+    "What is the cidofovir dose and how is probenecid given?",
+    "What is the foscarnet dose for ganciclovir-resistant CMV?",
+    "What is the valganciclovir induction dose for CMV disease with CrCl 50 mL/min?",
+    "Quale dose di valaciclovir in gravidanza per infezione primaria?",
+    "What is my treatment plan?",
+    "Qual è la mia terapia?",
+    "What dose of valganciclovir for a neonate with congenital CMV?",
+    "Maribavir with carbamazepine",
+]
+
+
+def text_of(document: dict[str, Any]) -> str:
+    """Everything the reader of an answer sees."""
+    parts = [document["summary"], *document.get("ask_doctor", []), *document["notices"]]
+    parts += [s["text"] for section in document["sections"] for s in section["statements"]]
+    return "\n".join(parts)
+
+
+_ASSESSED: dict[Path, dict[str, Any]] = {}
+
+
+def _assessment(path: Path, knowledge: Knowledge) -> dict[str, Any]:
+    if path not in _ASSESSED:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        case = parse_case(raw, knowledge, today=date(2026, 12, 7))
+        _ASSESSED[path] = assess(case, knowledge).to_dict()
+    return _ASSESSED[path]
+
+
+def all_questions() -> list[str]:
+    labelled = [q["q"] for q in labelled_set()["questions"]]
+    return [*DOSE_QUESTIONS, *OTHER_QUESTIONS, *labelled]
+
+
+def test_no_patient_answer_states_a_dose_without_a_case(engine: AnswerEngine) -> None:
+    leaks = []
+    for question in all_questions():
+        document = engine.ask(question, "patient")
+        if found := DOSE.search(text_of(document)):
+            leaks.append(f"{question!r}: {found.group()!r}")
+    assert not leaks, leaks
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_no_patient_answer_states_a_dose_with_a_case(
+    engine: AnswerEngine, knowledge: Knowledge, case: Path
+) -> None:
+    assessment = _assessment(case, knowledge)
+    questions = [*DOSE_QUESTIONS, *OTHER_QUESTIONS, *all_questions()[len(DOSE_QUESTIONS) :: 12]]
+    leaks = []
+    for question in questions:
+        document = engine.ask(question, "patient", assessment)
+        if found := DOSE.search(text_of(document)):
+            leaks.append(f"{question!r}: {found.group()!r}")
+        if document["covered"] and any(q in question for q in DOSE_QUESTIONS):
+            ids = [s["id"] for sec in document["sections"] for s in sec["statements"]]
+            assert BOUNDARY in ids, (question, ids)
+    assert not leaks, leaks
+
+
+@pytest.mark.parametrize(
+    "case", ["transplant-kidney-dposrneg.yaml", "pregnancy.yaml"], ids=lambda n: n
+)
+def test_the_case_regimen_is_withheld_from_a_patient_and_shown_to_a_clinician(
+    engine: AnswerEngine, knowledge: Knowledge, case: str
+) -> None:
+    """probe10 S1: the kidney D+/R− case has valganciclovir 450 mg once daily (prophylaxis at the
+    case's CrCl, Valcyte renal table), the pregnancy case valacyclovir 2000 mg every 6 h (AIFA):
+    the clinician sees the dose; the patient is told who decides it, in the language asked."""
+    assessment = _assessment(EXAMPLES / case, knowledge)
+    regimens = [r for r in assessment["regimens"] if r.get("dose_mg")]
+    assert regimens, "the example case no longer has a regimen with a dose"
+    for question in ("How many tablets should I take each day?", "Quante compresse devo prendere?"):
+        clinician = engine.ask(question, "clinician", assessment)
+        assert f"{regimens[0]['dose_mg']:g} mg" in text_of(clinician)
+        patient = engine.ask(question, "patient", assessment)
+        assert not DOSE.search(text_of(patient)), text_of(patient)
+        ids = [s["id"] for sec in patient["sections"] for s in sec["statements"]]
+        assert BOUNDARY in ids
+        if question.startswith("Quante"):
+            assert "la decide il medico" in text_of(patient)
+
+
+@pytest.mark.parametrize("question", DOSE_QUESTIONS)
+def test_a_patient_dose_question_is_answered_by_who_decides_it(
+    engine: AnswerEngine, question: str
+) -> None:
+    """probe10 W2: "How many … tablets should I take" is a dose question (no case)."""
+    document = engine.ask(question, "patient")
+    assert document["covered"]
+    first = document["sections"][0]["statements"][0]["id"]
+    assert first == BOUNDARY, (question, first)
+    italian = question.startswith(("Quant", "Che "))
+    assert ("la decide il medico" in document["summary"]) == italian
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I get foscarnet without a prescription to use at home?",
+        "Can I buy valganciclovir online?",
+        "Where can I order letermovir online without a doctor?",
+        "Come posso comprare il ganciclovir online senza ricetta?",
+        "Posso prendere il valaciclovir senza prescrizione?",
+    ],
+)
+@pytest.mark.parametrize("audience", ["clinician", "patient", None])
+def test_an_unsafe_request_is_refused(
+    engine: AnswerEngine, question: str, audience: str | None
+) -> None:
+    """probe10 W3: refused — nothing cited, why said, a doctor or pharmacist named."""
+    document = engine.ask(question, audience)
+    assert document["refused"] is True and document["covered"] is False
+    assert document["sections"] == [] and document["references"] == []
+    assert not DOSE.search(text_of(document))
+    italian = "ricetta" in question or "prescrizione" in question
+    assert ("farmacista" if italian else "pharmacist") in document["summary"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the valganciclovir dose for a kidney transplant at CrCl 50 mL/min?",
+        "Is valganciclovir prescribed for prophylaxis after a kidney transplant?",
+        "Do I need a prescription for valganciclovir?",
+    ],
+)
+def test_an_ordinary_question_is_not_refused(engine: AnswerEngine, question: str) -> None:
+    assert not engine.ask(question, "clinician").get("refused")
