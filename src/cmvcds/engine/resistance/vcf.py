@@ -3,7 +3,10 @@
 Allele frequency, first found of: INFO ``AF`` (LoFreq, bcftools), FORMAT ``AF``, FORMAT ``FREQ``
 (VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). In a VCF of
 several samples INFO holds the pooled cohort, so only the chosen sample's FORMAT fields count
-(its ``GT`` without the allele means absent). A record without any frequency keeps ``None``
+(its ``GT`` without the allele means absent). ``.`` (the VCF missing value, alone or in a list) is
+no value. A list whose count does not match the alternatives (Number=A) cannot be matched to the
+alleles: every alternative of that record keeps ``None``, with a warning naming the line (ADR
+0031-fixr3). A record without any frequency keeps ``None``
 (frequency not given: never invented, ADR 0031-fix10c) and the report says so. Records whose FILTER is neither ``PASS`` nor ``.`` are left out (and counted);
 so are symbolic alleles (``<DEL>``, ``*``) and positions outside the genome, each with a warning.
 Records outside the resistance genes are skipped at the line, before anything is built from them.
@@ -87,32 +90,65 @@ def _sample_fields(cols: list[str], column: int) -> dict[str, str]:
     return {key: values[i] for key, i in pairs if i < len(values)}
 
 
+def _values(text: str, line: int, what: str) -> list[float | None] | None:
+    """A Number=A list (``0.3,0.1``); ``.`` is the VCF missing value (frequency not given), and
+    a list that is all ``.`` (``AF=.``) is no value at all: None, the next source is read."""
+    parts = text.split(",")
+    if all(v == "." for v in parts):
+        return None
+    return [None if v == "." else _number(v, line, what) for v in parts]
+
+
+class _Read(NamedTuple):
+    frequencies: Sequence[float | None] | None  # one per alternative, or None: none given
+    mismatch: str | None = None  # the source whose value count does not match the alternatives
+
+
+def _matched(values: list[float | None], n_alt: int, what: str) -> _Read:
+    """Number=A: one value per alternative. Any other count cannot be matched to the alleles
+    (which allele does the one value of ``AF=0.5`` for ``T,G`` belong to?): every alternative of
+    the line is then frequency not given, never cut to size (ADR 0031-fixr3)."""
+    if len(values) == n_alt:
+        return _Read(values)
+    return _Read([None] * n_alt, f"{what} gives {len(values)} value(s) for {n_alt} alternative(s)")
+
+
 def _frequencies(
     cols: list[str], sample: dict[str, str], n_alt: int, line: int, pooled_info: bool
-) -> Sequence[float | None] | None:
+) -> _Read:
     info_af = _info(cols[7], "AF") if pooled_info else None
-    if info_af:
-        return [_number(v, line, "INFO AF") for v in info_af.split(",")][:n_alt]
+    read = _values(info_af, line, "INFO AF") if info_af else None
+    if read is not None:
+        return _matched(read, n_alt, "INFO AF")
     if sample:
-        if sample.get("AF", ".") != ".":
-            return [_number(v, line, "FORMAT AF") for v in sample["AF"].split(",")][:n_alt]
-        if sample.get("FREQ", ".") != ".":
-            return [_number(v, line, "FORMAT FREQ") for v in sample["FREQ"].split(",")][:n_alt]
+        for key, what in (("AF", "FORMAT AF"), ("FREQ", "FORMAT FREQ")):
+            read = _values(sample[key], line, what) if sample.get(key) else None
+            if read is not None:
+                return _matched(read, n_alt, what)
         if sample.get("AD", ".") != ".":
-            depths = [int(v) for v in sample["AD"].split(",") if v.isdigit()]
+            parts = sample["AD"].split(",")
+            if len(parts) != n_alt + 1:
+                what = f"FORMAT AD (reference and alternatives) gives {len(parts)} count(s) for"
+                return _Read([None] * n_alt, f"{what} {n_alt} alternative(s)")
+            if not all(v.isdigit() or v == "." for v in parts):
+                raise SequenceInputError(
+                    f"VCF line {line}: FORMAT AD {sample['AD']!r} is not a list of read counts"
+                )
+            if "." in parts:  # a missing count: the total, so every fraction, is not known
+                return _Read([None] * n_alt)
+            depths = [int(v) for v in parts]
             total = sum(depths)
-            if len(depths) == n_alt + 1:
-                return [d / total if total else 0.0 for d in depths[1:]]
+            return _Read([d / total if total else 0.0 for d in depths[1:]])
         if not pooled_info and "GT" in sample:
             alleles = sample["GT"].replace("|", "/").split("/")
-            return [None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)]
+            return _Read([None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)])
     dp4 = _info(cols[7], "DP4") if pooled_info else None
     if dp4:
         reads = [int(v) for v in dp4.split(",") if v.isdigit()]
         reads_total = sum(reads)
         if len(reads) == 4 and reads_total > 0 and n_alt == 1:
-            return [(reads[2] + reads[3]) / reads_total]
-    return None
+            return _Read([(reads[2] + reads[3]) / reads_total])
+    return _Read(None)
 
 
 def _phases(sample: dict[str, str], n_alt: int) -> list[tuple[str, int] | None]:
@@ -308,6 +344,7 @@ def parse_vcf(
     filtered = no_frequency = 0
     symbolic: dict[str, int] = {}
     outside: list[str] = []
+    unmatched: list[str] = []
     base = accession.split(".")[0]
     selected = None
     if intervals is not None and genome_length is not None:
@@ -354,12 +391,14 @@ def parse_vcf(
             continue
         alt_list = alts.split(",")
         sample_fields = _sample_fields(cols, column)
-        read = _frequencies(cols, sample_fields, len(alt_list), number, pooled_info)
+        read, mismatch = _frequencies(cols, sample_fields, len(alt_list), number, pooled_info)
         if read is None or None in read:
             no_frequency += 1
+        if mismatch:
+            unmatched.append(f"line {number}: {mismatch} ({alts})")
         frequencies: Sequence[float | None] = read or [None] * len(alt_list)
         phases = _phases(sample_fields, len(alt_list))
-        for alt, frequency, phase in zip(alt_list, frequencies, phases, strict=False):
+        for alt, frequency, phase in zip(alt_list, frequencies, phases, strict=True):
             if alt in _SYMBOLIC_REFERENCE:
                 continue
             if alt == "*" or alt.startswith("<") or not alt.isalpha():
@@ -375,9 +414,21 @@ def parse_vcf(
         )
     if filtered:
         warnings.append(f"{filtered} VCF record(s) failed their FILTER and were left out")
+    if unmatched:
+        warnings.append(
+            f"{len(unmatched)} VCF record(s) give a number of allele frequencies that does not "
+            "match their alternative alleles (one per alternative, VCF Number=A): the values "
+            "cannot be matched to the alleles, so every alternative of the record is reported "
+            "as 'frequency not given' ("
+            + "; ".join(unmatched[:5])
+            + (" …" if len(unmatched) > 5 else "")
+            + ")"
+        )
     if no_frequency:
         warnings.append(
-            f"{no_frequency} VCF record(s) gave no allele frequency (no AF, FREQ, AD or DP4): "
+            f"{no_frequency} VCF record(s) gave no allele frequency (no AF, FREQ, AD or DP4, the "
+            "missing value '.', or values not matching the alleles) for some or all of their "
+            "alternatives: "
             "their variants are reported as 'frequency not given', read as their own haplotype, "
             "and the drug calls they affect are flagged"
         )
