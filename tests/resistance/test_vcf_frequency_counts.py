@@ -13,8 +13,8 @@ import pytest
 
 from cmvcds.engine.resistance import Level, interpret_vcf
 from cmvcds.engine.resistance.genes import ReferenceGenes
-from cmvcds.knowledge import Knowledge
 from cmvcds.errors import SequenceInputError
+from cmvcds.knowledge import Knowledge
 from tests.resistance.conftest import VCF_HEADER, codon, genome_base, position, vcf, vcf_line
 
 LINE = VCF_HEADER.count("\n") + 1  # the number of the one record line
@@ -77,9 +77,7 @@ def test_format_ad_count_not_matching_the_alleles(
         interpret_vcf(_codon_460(genes, "G", ".", "GT:AD", "0/1:70,x"), knowledge)
 
 
-def test_missing_value_is_frequency_not_given(
-    knowledge: Knowledge, genes: ReferenceGenes
-) -> None:
+def test_missing_value_is_frequency_not_given(knowledge: Knowledge, genes: ReferenceGenes) -> None:
     # before: "INFO AF '.' is not a number" refused the file
     for info, fmt, sample in (("AF=.", "", ""), (".", "GT:AF", "0/1:.")):
         report = interpret_vcf(_codon_460(genes, "G", info, fmt, sample), knowledge)
