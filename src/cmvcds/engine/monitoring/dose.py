@@ -13,6 +13,7 @@ from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import (
     AlertCode,
     Indication,
+    Outcome,
     Severity,
 )
 from cmvcds.engine.dosing import (
@@ -74,10 +75,74 @@ def check_course_dose(
                     f"the indication of the {course.drug} course is needed to check its dose",
                 )
             )
+            alert = unknown_indication_overdose(entry, patient, knowledge)
+            if alert is not None and alert not in result.alerts:
+                result.alerts.append(alert)
         return
     for alert in dose_alerts(entry, patient, knowledge, indication):
         if alert not in result.alerts:
             result.alerts.append(alert)
+
+
+#: the indications a course recorded without one may be under (congenital and pregnancy rows
+#: belong to other contexts, which ``indication_of`` or the pregnancy protocol already read)
+_ANY_INDICATION = (
+    Indication.INDUCTION,
+    Indication.PREEMPTIVE,
+    Indication.REFRACTORY,
+    Indication.MAINTENANCE,
+    Indication.PROPHYLAXIS,
+)
+
+
+def unknown_indication_overdose(
+    entry: TherapyCourse, patient: DosePatient, knowledge: Knowledge
+) -> Alert | None:
+    """A course without an indication whose dose is above EVERY labelled dose for this patient
+    today (review10): the order checked against the highest labelled weekly amount of the drug's
+    indications for the patient's renal band (the treatment/induction row), with the dosing
+    engine's ``dose-renal-adjustment``/``dose-above-target`` alert and severity. None when the
+    order is within it, or when it cannot be compared (no dose, no labelled dose)."""
+    if f"drug_{entry.drug}" not in knowledge.tables:
+        return None
+    if (entry.dose_mg is None and entry.dose_mg_per_kg is None) or entry.every_h is None:
+        return None
+    highest: tuple[Fraction, Indication] | None = None
+    for indication in _ANY_INDICATION:
+        try:
+            dose = recommend_dose(patient, entry.drug, indication, knowledge, route=entry.route)
+        except CmvcdsError:
+            continue
+        if dose.outcome is not Outcome.RECOMMENDED or dose.regimen is None:
+            continue
+        weekly = Fraction(dose.regimen.dose_mg) * Fraction(dose.regimen.doses_per_week)
+        if highest is None or weekly > highest[0]:
+            highest = (weekly, indication)
+    if highest is None:
+        return None
+    order = PrescribedDose(
+        drug=entry.drug,
+        indication=highest[1],
+        dose_mg=entry.dose_mg,
+        dose_mg_per_kg=entry.dose_mg_per_kg,
+        every_h=entry.every_h,
+        route=entry.route,
+    )
+    try:
+        verdict = check_dose(order, patient, knowledge)
+    except CmvcdsError:
+        return None
+    if verdict.status not in ("above", "renal-adjustment") or not verdict.alerts:
+        return None
+    alert = verdict.alerts[0]
+    return Alert(
+        alert.code,
+        alert.severity,
+        f"{entry.drug} course without a recorded indication, compared with the highest labelled "
+        f"dose for this patient ({highest[1].value}): {alert.message} It is above every "
+        "labelled dose of the drug; record the indication.",
+        alert.citations,
+    )
 
 
 def course_interactions(

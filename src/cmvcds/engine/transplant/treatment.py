@@ -11,10 +11,14 @@ import itertools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 from cmvcds.domain.case import Case, Observation
+from cmvcds.domain.results import Alert
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
+from cmvcds.engine.dosing import dose_patient_from_case
 from cmvcds.engine.kinetics import viral_load_series
+from cmvcds.engine.monitoring.dose import unknown_indication_overdose
 from cmvcds.engine.transplant.common import (
     BLOOD_SPECIMENS,
     Plan,
@@ -26,6 +30,7 @@ from cmvcds.engine.transplant.common import (
     is_below_lloq,
     plasma_loads,
 )
+from cmvcds.knowledge import Knowledge
 
 __all__ = [
     "Clearance",
@@ -235,6 +240,16 @@ def treat_disease(
     minimum = int(treatment.min_treatment_days.value)
     plan.cite(treatment.min_treatment_days, "minimum treatment duration")
     resolved = case.presentation is not None and case.presentation.course == "resolved"
+    overdose = _unrecorded_overdose(case, on, plan.knowledge, course)
+    if overdose is not None:
+        plan.because(
+            f"the {course.drug} course running since {course.start} has no recorded indication "
+            "and its dose is above every labelled dose for today's renal function: do not "
+            "continue it at this dose (see the dose alert); record its indication to decide "
+            "whether treatment continues",
+            (t.treatment.min_treatment_days, "treatment at a verified dose"),
+        )
+        return Outcome.INSUFFICIENT_DATA
     if days >= minimum and resolved:
         cleared = clearance(case, on, course.start, plan, t, threshold_setting)
         if cleared.met is None:
@@ -251,6 +266,24 @@ def treat_disease(
     else:
         plan.because(f"continue: day {days}, no clinical resolution yet")
     return _continue(case, on, t, plan, course, population, stop_text)
+
+
+def _unrecorded_overdose(
+    case: Case, on: date, knowledge: Knowledge, course: Therapy
+) -> Alert | None:
+    """The dose alert of the latest running ``course.drug`` entry without an indication whose dose
+    is above every labelled dose today (review10: never "continue" it), else None."""
+    if course.indication is not None:
+        return None
+    entries = [
+        e
+        for e in case.therapy
+        if e.drug == course.drug and e.start <= on and (e.stop is None or e.stop >= on)
+    ]
+    latest = max(entries, key=attrgetter("start"), default=None)
+    if latest is None or latest.indication is not None:
+        return None
+    return unknown_indication_overdose(latest, dose_patient_from_case(case, on), knowledge)
 
 
 def _current_treatment(case: Case, on: date, t: Tables) -> Therapy | None:
