@@ -140,6 +140,10 @@ def _visits(
             c.detected = 1
             c.specialist = 1
             amnio_day = verdict.amniocentesis_day
+            if amnio_day is not None and amnio_day < day:
+                # "from" a date already past (an onset dated well before the visit, e.g. a high
+                # avidity at a late repeat visit, rule I-14): done at the earliest from this visit
+                amnio_day = day
         if verdict.prevention == "recommended":
             if woman.u["accept"] < inputs["valacyclovir_acceptance"]:
                 start, stop_day = day, verdict.stop_day
