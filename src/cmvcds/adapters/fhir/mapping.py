@@ -353,6 +353,16 @@ def _bindings(label: str, resource: dict[str, Any], sets: ValueSets) -> list[str
     return found
 
 
+#: The Conditions that set a record's context or organ (besides a pregnancy, read as a
+#: pregnancy status): used only when current and confirmed (``_current_condition``).
+_STATUS_CONDITIONS = {
+    "transplant_recipient": Reason("transplant status"),
+    "congenital_cmv": Reason("congenital CMV infection"),
+}
+#: FHIR condition-clinical codes of a current Condition (recurrence, relapse: kinds of active).
+_CURRENT = frozenset({"active", "recurrence", "relapse"})
+
+
 def _codings(concept: Any) -> list[tuple[str, str, str]]:
     if not isinstance(concept, dict):
         return []
@@ -556,6 +566,10 @@ class _Mapper:
             if meaning:
                 if meaning == "pregnant" and not self._pregnancy_condition(name, resource):
                     return
+                if meaning in _STATUS_CONDITIONS and not self._current_condition(
+                    name, meaning, resource
+                ):
+                    return
                 self.conditions.add(meaning)
                 if (system, code) in self.sets.organs:
                     self.organs.add(self.sets.organs[(system, code)])
@@ -568,6 +582,40 @@ class _Mapper:
                 code=_show(first),
             )
         )
+
+    def _current_condition(self, name: str, meaning: str, resource: dict[str, Any]) -> bool:
+        """A transplant-status or congenital CMV Condition is used (it sets the record's context,
+        the organ, the inferred indication) only when it is current and confirmed: its
+        clinicalStatus absent or active (recurrence, relapse), its verificationStatus absent or
+        confirmed, and no abatement. A resolved, inactive, abated, unconfirmed (provisional,
+        differential) or unreadable one sets nothing (review10, as a pregnancy: review7 #1, #8):
+        False, and the note says which Condition and why."""
+        what = _STATUS_CONDITIONS[meaning]
+        clinical = {c for _, c, _ in _codings(resource.get("clinicalStatus"))}
+        verification = {c for _, c, _ in _codings(resource.get("verificationStatus"))}
+        why: Reason | None = None
+        if clinical - _CURRENT:
+            why = Reason(
+                "%(condition)s: %(what)s with clinical status %(status)s: not current, not used",
+                condition=name,
+                what=what,
+                status=", ".join(sorted(clinical)),
+            )
+        elif any(k.startswith("abatement") for k in resource):
+            why = Reason(
+                "%(condition)s: %(what)s abated: not current, not used", condition=name, what=what
+            )
+        elif verification - {"confirmed"}:
+            why = Reason(
+                "%(condition)s: %(what)s with verification status %(status)s: not confirmed, "
+                "not used",
+                condition=name,
+                what=what,
+                status=", ".join(sorted(verification)),
+            )
+        if why is not None:
+            self.unmapped.append(why)
+        return why is None
 
     def _pregnancy_condition(self, name: str, resource: dict[str, Any]) -> bool:
         """A pregnancy Condition as a pregnancy status reading, dated when it was RECORDED
