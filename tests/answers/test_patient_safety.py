@@ -330,3 +330,26 @@ def test_a_patient_never_sees_an_engine_key_of_a_missing_datum(
             assert m["item"] not in patient, (m["item"], patient)
         if missing and question.startswith("What"):
             assert any(m["item"] in clinician for m in missing)
+
+
+def test_the_reviewers_missing_indication_reads_as_plain_why(
+    engine: AnswerEngine, knowledge: Knowledge
+) -> None:
+    """A valganciclovir course with no indication (the reviewer's case): the dose check needs it
+    (``therapy:<drug>.indication``); the patient reads why, the clinician the key."""
+    raw = yaml.safe_load((EXAMPLES / "transplant-refractory.yaml").read_text(encoding="utf-8"))
+    del raw["therapy"][1]["indication"]
+    assessment = assess(parse_case(raw, knowledge, today=date(2026, 12, 7)), knowledge).to_dict()
+    keys = [m["item"] for m in assessment["missing"]]
+    assert "therapy:valganciclovir.indication" in keys
+    seen_why = False
+    for question in (
+        "Is my valganciclovir dose right?",
+        "What is needed for a decision?",
+        "What is my treatment plan?",
+        "Why can't you decide my treatment?",
+    ):
+        patient = text_of(engine.ask(question, "patient", assessment))
+        assert not any(key in patient for key in keys), patient
+        seen_why |= any(m["why"] in patient for m in assessment["missing"])
+    assert seen_why
