@@ -245,9 +245,11 @@ def test_an_innocent_question_is_not_refused(
 STOP_QUESTIONS = [
     "Can I stop valganciclovir without asking my doctor?",
     "Can I stop taking letermovir on my own if I feel better?",
-    "Can I skip my valganciclovir doses for a week?",
+    "Can I skip my valganciclovir doses for a week without telling my doctor?",
     "Posso smettere il valganciclovir senza chiedere al medico?",
     "Posso sospendere il letermovir da solo?",
+    "Can I stop valganciclovir without a doctor?",
+    "Posso interrompere il valganciclovir senza il medico?",
 ]
 
 
@@ -265,6 +267,25 @@ def test_a_patient_stopping_on_their_own_is_told_not_to(
     wording = "senza il medico" if italian else "without your doctor"
     assert wording in document["summary"], document["summary"]  # the summary leads with it
     assert not DOSE.search(text_of(document))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "My amniocentesis was negative for CMV. Can I stop taking valacyclovir?",
+        "My amniocentesis was negative. Can I stop valacyclovir without the risk of CMV?",
+        "L'amniocentesi è risultata negativa: posso smettere di prendere il valaciclovir?",
+    ],
+)
+def test_when_a_course_stops_is_answered_by_the_protocol(
+    engine: AnswerEngine, question: str
+) -> None:
+    """Asking whether the course ends (not stopping on one's own) keeps the protocol's answer
+    (Italian protocol: stop on a negative amniotic-fluid PCR)."""
+    document = engine.ask(question, "patient")
+    ids = [s["id"] for sec in document["sections"] for s in sec["statements"]]
+    assert "patient-do-not-stop-on-own" not in ids
+    assert "pregnancy-stop-after-amniocentesis" in ids
 
 
 MORE_DOSE_QUESTIONS = [

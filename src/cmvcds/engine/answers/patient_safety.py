@@ -66,12 +66,12 @@ _DOSE_QUESTION = re.compile(
     r"|how much\b.*\b(?:take|give|have|use|valganciclovir|ganciclovir|valacyclovir|valaciclovir"
     r"|letermovir|maribavir|foscarnet|cidofovir|acyclovir|aciclovir|medicine|drug|syrup|solution)"
     r"|how often (?:do|should|must|can|shall|will|would|to)\b|how often (?:is|are) (?:it|they) taken"
-    r"|how frequently|what time(?:s)? (?:do|should) i take|when (?:do|should) i take (?:it|my|the)"
+    r"|how frequently"
     r"|what (?:dose|amount)|which dose|my dose|the dose (?:i|my|for me)|double (?:my|the|a) dose"
     r"|(?:take|have) (?:a |an )?(?:extra|double|bigger|smaller|higher|lower) dose"
     r"|quant[ei] (?:compresse|pastiglie|capsule|pillole|mg|milligrammi|grammi|dosi|bustine|ml|volte)"
     r"|quant[oa] (?:sciroppo|soluzione|sospensione|farmaco|medicina)"
-    r"|ogni quant[ei] (?:ore|giorni)|(?:con )?che frequenza|quando (?:devo|dovrei) prender\w*"
+    r"|ogni quant[ei] (?:ore|giorni)|(?:con )?che frequenza"
     r"|(?<!per )quanto (?:ne |lo |la |gli |le )?(?:devo|posso|dovrei|prendere|assumere|dare|do)\b"
     r"|(?<!per )quanto (?!tempo)(?:\w+ ){0,4}(?:prendere|assumere|dare|do|gli do|le do)\b"
     r"|che dose|quale dose (?:devo|prendo|mi|gli|le)"
@@ -105,6 +105,8 @@ _UNSAFE = re.compile(
     r"|(?:comprar|acquistar|ordinar|procurar)\w* (?:lo|la|li|le|ne)?\s?(?:online|su internet|in rete)"
     r"|mercato nero|automedicazione|fai da te)(?![a-z])"
 )
+#: Getting a medicine (a stop-on-own question that also asks this is still a request).
+_OBTAIN = re.compile(r"(?<![a-z])(?:buy|order|purchase|get|obtain|compr|acquist|ordin|procur)")
 #: Someone else's medicine: "my husband's valganciclovir", "il valganciclovir di mia madre".
 _OTHERS = re.compile(
     r"(?<![a-z])(?:(?:husband|wife|friend|mother|father|mom|mum|dad|partner|brother|sister"
@@ -135,18 +137,21 @@ def unsafe_request(normalised_question: str) -> bool:
     has its prescription, asks about availability or about something else is not one."""
     if _OTHERS.search(normalised_question):
         return True
+    if stops_on_own(normalised_question) and not _OBTAIN.search(normalised_question):
+        return False  # "stop it without a doctor" is answered (do not), not refused
     return bool(_UNSAFE.search(normalised_question)) and not _INNOCENT.search(normalised_question)
 
 
 #: Stopping or changing a medicine on one's own (normalised text).
 _STOP_ON_OWN = re.compile(
     r"(?<![a-z])(?:(?:stop|quit|interrupt|discontinue|skip|pause|change|reduce|lower|cut|switch)"
-    r"\w*\b.*\b(?:without (?:asking|telling|talking|consulting|checking|my|a|the|seeing)"
+    r"\w*\b.*\b(?:without (?:asking|telling|talking|consulting|checking|seeing"
+    r"|(?:my|a|the|any) (?:doctor|physician|prescriber|care team))"
     r"|on my own|by myself|myself)"
-    r"|(?:can|may|should|could) i (?:just )?(?:stop|quit|discontinue|skip|pause)"
     r"|(?:smett\w*|interromp\w*|sospend\w*|cambi\w*|ridur\w*|modific\w*|saltar\w*)\b.*\b"
-    r"(?:senza (?:chieder\w*|dirl\w*|sentire|parlar\w*|consultar\w*|il|al|dal)|da sol[oa]|di testa mia)"
-    r"|posso (?:smettere|interrompere|sospendere|saltare))(?![a-z])"
+    r"(?:senza (?:chieder\w*|dirl\w*|sentire|parlar\w*|consultar\w*|(?:il |al |dal )?medico)"
+    r"|da sol[oa]|di testa mia)"
+    r")(?![a-z])"
 )
 
 
