@@ -21,6 +21,7 @@ import yaml
 from cmvcds.assess import assess
 from cmvcds.domain.case import parse_case
 from cmvcds.engine.answers import AnswerEngine
+from cmvcds.engine.answers.patient_safety import carries_dose
 from cmvcds.knowledge import Knowledge
 from tests.answers.labelled import labelled_set
 
@@ -184,3 +185,192 @@ def test_an_unsafe_request_is_refused(
 )
 def test_an_ordinary_question_is_not_refused(engine: AnswerEngine, question: str) -> None:
     assert not engine.ask(question, "clinician").get("refused")
+
+
+# --- reviewer fixr5 -------------------------------------------------------------------------
+
+#: Requests to obtain or use a medicine outside care (no prescription, unofficial source,
+#: someone else's medicine): refused.
+UNSAFE = [
+    "Can I take my husband's valganciclovir?",
+    "Can I use someone else's prescription for valganciclovir?",
+    "Can I use leftover valganciclovir from a friend?",
+    "Where can I buy letermovir over the counter?",
+    "Can I get maribavir on the black market?",
+    "Can I self-medicate with valacyclovir for CMV?",
+    "Is it safe to take valganciclovir without a prescription?",
+    "Posso usare il valganciclovir di mia madre?",
+    "Posso prendere il letermovir di un amico?",
+    "Posso comprare compresse di valganciclovir su internet?",
+    "Dove compro il valganciclovir senza ricetta?",
+]
+#: Questions that mention a prescription they have, ask about availability, or are about
+#: something else: answered (reviewer fixr5, item 1).
+INNOCENT = [
+    "My pharmacy is out of stock, can I order valganciclovir online from another pharmacy"
+    " with my prescription?",
+    "is valganciclovir available over the counter in Italy?",
+    "can I buy groceries online while on valganciclovir?",
+    "Do I need a prescription for valganciclovir?",
+    "Is letermovir sold over the counter?",
+    "Can I order a refill of my valganciclovir prescription online with my prescription?",
+    "Can I buy a thermometer online to check my fever on valganciclovir?",
+    "Il valganciclovir è disponibile senza ricetta in Italia?",
+    "Posso ordinare il valganciclovir online con la mia ricetta?",
+    "Serve la ricetta per il valganciclovir?",
+    "Posso comprare la spesa online mentre prendo il valganciclovir?",
+    "Il letermovir si vende senza ricetta?",
+]
+
+
+@pytest.mark.parametrize("question", UNSAFE)
+def test_a_request_outside_care_is_refused(engine: AnswerEngine, question: str) -> None:
+    document = engine.ask(question, "patient")
+    assert document["refused"] is True, question
+    assert document["sections"] == [] and document["references"] == []
+
+
+@pytest.mark.parametrize("question", INNOCENT)
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_an_innocent_question_is_not_refused(
+    engine: AnswerEngine, question: str, audience: str
+) -> None:
+    document = engine.ask(question, audience)
+    assert not document.get("refused"), question
+    assert "unsafe" not in document["summary"] and "without a prescription" not in document[
+        "summary"
+    ]
+
+
+STOP_QUESTIONS = [
+    "Can I stop valganciclovir without asking my doctor?",
+    "Can I stop taking letermovir on my own if I feel better?",
+    "Can I skip my valganciclovir doses for a week without telling my doctor?",
+    "Posso smettere il valganciclovir senza chiedere al medico?",
+    "Posso sospendere il letermovir da solo?",
+    "Can I stop valganciclovir without a doctor?",
+    "Posso interrompere il valganciclovir senza il medico?",
+]
+
+
+@pytest.mark.parametrize("question", STOP_QUESTIONS)
+def test_a_patient_stopping_on_their_own_is_told_not_to(
+    engine: AnswerEngine, question: str
+) -> None:
+    """Valcyte Medication Guide: take exactly as prescribed; do not stop or change it without
+    talking to the healthcare provider (statement patient-do-not-stop-on-own)."""
+    document = engine.ask(question, "patient")
+    assert document["covered"] and not document.get("refused")
+    ids = [s["id"] for sec in document["sections"] for s in sec["statements"]]
+    assert "patient-do-not-stop-on-own" in ids, (question, ids)
+    italian = question.startswith("Posso")
+    wording = "senza il medico" if italian else "without your doctor"
+    assert wording in document["summary"], document["summary"]  # the summary leads with it
+    assert not DOSE.search(text_of(document))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "My amniocentesis was negative for CMV. Can I stop taking valacyclovir?",
+        "My amniocentesis was negative. Can I stop valacyclovir without the risk of CMV?",
+        "L'amniocentesi è risultata negativa: posso smettere di prendere il valaciclovir?",
+    ],
+)
+def test_when_a_course_stops_is_answered_by_the_protocol(
+    engine: AnswerEngine, question: str
+) -> None:
+    """Asking whether the course ends (not stopping on one's own) keeps the protocol's answer
+    (Italian protocol: stop on a negative amniotic-fluid PCR)."""
+    document = engine.ask(question, "patient")
+    ids = [s["id"] for sec in document["sections"] for s in sec["statements"]]
+    assert "patient-do-not-stop-on-own" not in ids
+    assert "pregnancy-stop-after-amniocentesis" in ids
+
+
+MORE_DOSE_QUESTIONS = [
+    "Ogni quante ore devo prendere il valganciclovir?",
+    "Il mio bambino pesa 4 kg: quanto sciroppo di valganciclovir gli do?",
+    "How often do I take valganciclovir?",
+    "How many times a day do I take letermovir?",
+    "Quante volte al giorno devo prendere il valaciclovir?",
+]
+
+
+@pytest.mark.parametrize("question", MORE_DOSE_QUESTIONS)
+def test_how_often_and_how_much_syrup_are_dose_questions(
+    engine: AnswerEngine, question: str
+) -> None:
+    """Reviewer fixr5 item 3: frequency and syrup volume are the dose: the doctor decides."""
+    document = engine.ask(question, "patient")
+    assert document["covered"]
+    assert document["sections"][0]["statements"][0]["id"] == BOUNDARY, question
+    assert not DOSE.search(text_of(document))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "take 900 milligrams",
+        "450 milligrammi",
+        "two 450-mg tablets",
+        "5 cc",
+        "every other day",
+        "ogni 2 giorni",
+        "2 cpr da 450",
+        "1½ tablets",
+        "a giorni alterni",
+        "3 ml of syrup",
+    ],
+)
+def test_carries_dose_finds_every_way_of_writing_a_dose(text: str) -> None:
+    assert carries_dose(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["creatinine 1.2 mg/dL", "CrCl 50 mL/min", "viral load 1000 IU/mL", "for 200 days",
+     "every week the blood count is checked", "for 6 months"],
+)
+def test_carries_dose_leaves_laboratory_values_and_durations(text: str) -> None:
+    assert not carries_dose(text), text
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_a_patient_never_sees_an_engine_key_of_a_missing_datum(
+    engine: AnswerEngine, knowledge: Knowledge, case: Path
+) -> None:
+    """Reviewer fixr5 item 4: "Needed for a decision: therapy:valganciclovir.indication" showed a
+    patient the engine's key; the patient reads why it is needed."""
+    assessment = _assessment(case, knowledge)
+    missing = assessment.get("missing", [])
+    for question in ("What is my treatment plan?", "Qual è la mia terapia?"):
+        patient = text_of(engine.ask(question, "patient", assessment))
+        clinician = text_of(engine.ask(question, "clinician", assessment))
+        for m in missing:
+            assert m["item"] not in patient, (m["item"], patient)
+        if missing and question.startswith("What"):
+            assert any(m["item"] in clinician for m in missing)
+
+
+def test_the_reviewers_missing_indication_reads_as_plain_why(
+    engine: AnswerEngine, knowledge: Knowledge
+) -> None:
+    """A valganciclovir course with no indication (the reviewer's case): the dose check needs it
+    (``therapy:<drug>.indication``); the patient reads why, the clinician the key."""
+    raw = yaml.safe_load((EXAMPLES / "transplant-refractory.yaml").read_text(encoding="utf-8"))
+    del raw["therapy"][1]["indication"]
+    assessment = assess(parse_case(raw, knowledge, today=date(2026, 12, 7)), knowledge).to_dict()
+    keys = [m["item"] for m in assessment["missing"]]
+    assert "therapy:valganciclovir.indication" in keys
+    seen_why = False
+    for question in (
+        "Is my valganciclovir dose right?",
+        "What is needed for a decision?",
+        "What is my treatment plan?",
+        "Why can't you decide my treatment?",
+    ):
+        patient = text_of(engine.ask(question, "patient", assessment))
+        assert not any(key in patient for key in keys), patient
+        seen_why |= any(m["why"] in patient for m in assessment["missing"])
+    assert seen_why

@@ -889,5 +889,8 @@ def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list
         )
     for i, m in enumerate(assessment.get("missing", [])):
         text = sentences["missing"].format(item=m["item"], why=m["why"])
-        add(f"missing-{i}", text, [], ("eligibility",))
+        # A patient reads why the datum is needed, never the engine's key
+        # ("therapy:valganciclovir.indication").
+        plain = sentences["missing_plain"].format(why=m["why"])
+        add(f"missing-{i}", text, [], ("eligibility",), plain=plain)
     return out

@@ -31,7 +31,7 @@ from cmvcds.engine.answers.generate import (
     table_evidence,
 )
 from cmvcds.engine.answers.label_wording import italian_texts
-from cmvcds.engine.answers.patient_safety import asks_for_dose, unsafe_request
+from cmvcds.engine.answers.patient_safety import asks_for_dose, stops_on_own, unsafe_request
 from cmvcds.engine.answers.retrieval import Hit, Ranker, keywords_for, select
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
 from cmvcds.errors import InputError, KnowledgeError
@@ -262,7 +262,9 @@ class AnswerEngine:
             for i in chosen
             if not (i.id.startswith("drug-regimens:") and set(i.drugs) & computed_drugs)
         ]
-        if not chosen and not computed and not case_items and not asks_dose:
+        # "Can I stop valganciclovir without asking my doctor?": told not to, first.
+        stops = audience == "patient" and stops_on_own(normalise(question))
+        if not chosen and not computed and not case_items and not asks_dose and not stops:
             return self._not_covered(question, audience, understanding)
         leading, trailing = _leading_computed(computed, understanding)
         # What answers the question before anything general: the dose with the co-medication the
@@ -283,6 +285,8 @@ class AnswerEngine:
             ordered = [i for i in ordered if not i.id.startswith(_DOSING_IDS)]
             if asks_dose:
                 ordered = [self.boundaries[_PATIENT_DOSE], *ordered]
+            if stops:
+                ordered = [self.boundaries[_PATIENT_STOP], *ordered]
             if not ordered:
                 return self._not_covered(question, audience, understanding)
         if reviews:
@@ -654,7 +658,8 @@ _DOSING_IDS = (
 #: Who decides a patient's dose (no dosing instructions to patients): the answer to a patient's
 #: dose question, never retrieved for anything else.
 _PATIENT_DOSE = "patient-dose-set-by-prescriber"
-_BOUNDARIES = frozenset({_PATIENT_DOSE})
+_PATIENT_STOP = "patient-do-not-stop-on-own"
+_BOUNDARIES = frozenset({_PATIENT_DOSE, _PATIENT_STOP})
 #: Regimens stated by a population's protocol (computed from its tables; see templates.yaml).
 _PROTOCOL_REGIMENS = ("pregnancy-prevention-regimen:",)
 
