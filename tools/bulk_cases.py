@@ -44,16 +44,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _shift(value: Any, days: int) -> Any:
+def shifted_back(value: Any, days: int) -> Any:
+    """Every ISO date (``YYYY-MM-DD``) in ``value`` moved back ``days`` days (also used by
+    ``cds_requests.py``)."""
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return (date.fromisoformat(value) - timedelta(days=days)).isoformat()
         except ValueError:
             return value
     if isinstance(value, dict):
-        return {k: _shift(v, days) for k, v in value.items()}
+        return {k: shifted_back(v, days) for k, v in value.items()}
     if isinstance(value, list):
-        return [_shift(v, days) for v in value]
+        return [shifted_back(v, days) for v in value]
     return value
 
 
@@ -63,7 +65,7 @@ def _scaled(value: float, rng: random.Random) -> float:
 
 def variant(case: dict[str, Any], n: int, rng: random.Random) -> dict[str, Any]:
     """The ``n``-th copy of ``case``: dates shifted back, weight and lab values scaled."""
-    out: dict[str, Any] = _shift(case, rng.randint(0, 700))
+    out: dict[str, Any] = shifted_back(case, rng.randint(0, 700))
     out["id"] = f"{case['id']}-{n:07d}"
     patient = out.get("patient") or {}
     if isinstance(patient.get("weight_kg"), int | float):

@@ -21,29 +21,16 @@ import random
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+from bulk_cases import shifted_back
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "cdshooks" / "fixtures" / "pregnancy-valacyclovir.request.json"
 #: The most days the golden request's dates are moved back: its pregnancy (39 days of gestation
 #: on 2026-10-20) stays below 24 weeks on any day of 2026-12.
 MAX_SHIFT_DAYS = 56
-
-
-def _shift(value: Any, days: int) -> Any:
-    """Every ISO date (``YYYY-MM-DD``) in ``value`` moved back ``days`` days."""
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return (date.fromisoformat(value) - timedelta(days=days)).isoformat()
-        except ValueError:
-            return value
-    if isinstance(value, dict):
-        return {k: _shift(v, days) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shift(v, days) for v in value]
-    return value
 
 
 def _renamed(value: Any, old: str, new: str) -> Any:
@@ -60,7 +47,7 @@ def _renamed(value: Any, old: str, new: str) -> Any:
 def variant(golden: dict[str, Any], n: int, rng: random.Random) -> dict[str, Any]:
     """The ``n``-th patient: the golden call with its dates, values and ids varied."""
     out: dict[str, Any] = _renamed(golden, "p-preg-1", f"p-bench-{n:07d}")
-    out = _shift(out, rng.randint(0, MAX_SHIFT_DAYS))
+    out = shifted_back(out, rng.randint(0, MAX_SHIFT_DAYS))
     out["hookInstance"] = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     for entry in out["prefetch"]["observations"]["entry"]:
         resource = entry["resource"]
