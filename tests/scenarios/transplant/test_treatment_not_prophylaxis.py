@@ -123,8 +123,27 @@ def test_offered_maribavir_carries_its_dose_for_the_co_medications(
             and dose.split(" mg")[0].replace("1200", "1,200") in a["message"]
             for a in document["alerts"]
         ), messages
-    # valganciclovir is running: switching to maribavir means stopping it (critical alert)
-    assert any("Maribavir antagonises ganciclovir and valganciclovir" in m for m in messages)
+    # valganciclovir is running: switching to maribavir means stopping it (LIVTENCITY §5.1,
+    # §7.1). Nobody gives maribavir yet, so it is said as the option's, a warning: the critical
+    # alerts stay those of what the patient is given
+    antagonism = [a for a in document["alerts"] if "Maribavir antagonises" in a["message"]]
+    assert [(a["severity"], a["message"][:48]) for a in antagonism] == [
+        ("warning", "maribavir if chosen: Maribavir antagonises ganci")
+    ], messages
+
+
+def test_an_option_already_given_keeps_its_alerts_as_they_are(knowledge: Knowledge) -> None:
+    """The same refractory case with maribavir recorded as running beside valganciclovir: its
+    antagonism alert is about what is given, so it stays critical and is not said "if chosen"."""
+    therapy = [
+        *KIDNEY_DPOS_RNEG["therapy"],
+        {"drug": "maribavir", "dose_mg": 400, "every_h": 12, "route": "oral",
+         "start": "2026-06-15", "indication": "refractory"},
+    ]  # fmt: skip
+    document = run(knowledge, with_(KIDNEY_DPOS_RNEG, therapy=therapy))
+    antagonism = [a for a in document["alerts"] if "Maribavir antagonises" in a["message"]]
+    assert antagonism and all(a["severity"] == "critical" for a in antagonism)
+    assert not any("if chosen" in a["message"] for a in antagonism)
 
 
 def test_offered_foscarnet_carries_its_renal_dose(knowledge: Knowledge) -> None:
