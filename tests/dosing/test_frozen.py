@@ -64,3 +64,14 @@ def test_defaults_are_filled_and_bad_fields_raise_as_init_does() -> None:
         frozen(DosePatient, **required, unknown=1)
     with pytest.raises(TypeError):
         frozen(DoseResult, outcome=None)
+
+
+def test_every_field_given_builds_on_the_call_s_own_dict() -> None:
+    """With every field given, ``frozen`` keeps the call's keyword dict as the value's
+    ``__dict__`` (ADR 0032): it is that call's own, so the caller's mapping stays apart."""
+    patient = make_patient()
+    every = {f.name: getattr(patient, f.name) for f in dataclasses.fields(DosePatient)}
+    built = frozen(DosePatient, **every)
+    assert vars(built) == vars(patient) and vars(built) is not every
+    every["weight_kg"] = "changed"
+    assert built == patient and built.weight_kg == patient.weight_kg
