@@ -35,6 +35,7 @@ from cmvcds.domain.results import (
     ScheduleItem,
     SettingUse,
     append_new,
+    schedule_items,
     unverified_alert,
 )
 from cmvcds.domain.settings import SiteSettings
@@ -298,3 +299,38 @@ def test_a_new_pathway_result_is_what_the_generated_init_made() -> None:
         )
     first, second = PathwayResult(), PathwayResult()
     assert first.alerts is not second.alerts and first.findings is not second.findings
+
+
+def test_schedule_items_are_the_items_the_generated_init_builds(
+    golden_results: list[PathwayResult],
+) -> None:
+    """``schedule_items`` (a calendar's items without a class call each, ADR 0032) gives, for
+    every golden schedule item without a latest date, the very item ``ScheduleItem`` builds;
+    and for random dates, events, citations and reasons (None too), in order, none skipped."""
+    counted = 0
+    for result in golden_results:
+        for item in result.schedule:
+            if item.latest is not None:
+                continue
+            (built,) = schedule_items(item.event, [item.earliest], item.citations, item.reason)
+            _same(
+                built,
+                _old(ScheduleItem, item.event, item.earliest, item.citations, None, item.reason),
+            )
+            _same(
+                built, ScheduleItem(item.event, item.earliest, item.citations, reason=item.reason)
+            )
+            counted += 1
+    assert counted > 50_000
+    rng = random.Random(32)
+    events = list(ScheduleEvent)
+    for _ in range(300):
+        event = rng.choice(events)
+        days = [date.fromordinal(rng.randrange(730_000, 740_000)) for _ in range(rng.randrange(6))]
+        citations = tuple(str(rng.random()) for _ in range(rng.randrange(3)))
+        reason = rng.choice([None, "", str(rng.random())])
+        built = schedule_items(event, iter(days), citations, reason)
+        assert len(built) == len(days)
+        for item, day in zip(built, days, strict=True):
+            _same(item, _old(ScheduleItem, event, day, citations, None, reason))
+    assert schedule_items(ScheduleEvent.VIRAL_LOAD, [], (), None) == []

@@ -26,7 +26,7 @@ from typing import get_args
 
 from cmvcds.domain.case import Case
 from cmvcds.domain.gestational_age import GestationalAge
-from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, ScheduleItem
+from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, schedule_items
 from cmvcds.domain.sentences import clause, sentence
 from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import (
@@ -449,11 +449,12 @@ def _follow_up(
         if not days:
             continue
         cited = result.cite(visit.row, visit.what)
-        for day in days:
-            item = ScheduleItem(visit.event, day, cited, reason=visit.row.reason)
-            if planned is None:
-                result.schedule.append(item)
-            elif item not in planned:
+        items = schedule_items(visit.event, days, cited, visit.row.reason)
+        if planned is None:
+            result.schedule += items
+            continue
+        for item in items:
+            if item not in planned:
                 planned.add(item)
                 result.schedule.append(item)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from cmvcds.domain.case import Case
-from cmvcds.domain.results import PathwayResult, ScheduleItem
+from cmvcds.domain.results import PathwayResult, ScheduleItem, schedule_items
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import (
     ScheduleEvent,
@@ -81,8 +81,8 @@ def plan_schedule(
         cited = result.cite(rule, f"monitoring schedule {rule.id}")
         event, reason = ScheduleEvent(rule.event), f"{drug}: {rule.reason}"
         taken = planned_days(result.schedule, event, cited, reason)
-        result.schedule.extend(
-            ScheduleItem(event, day, cited, None, reason) for day in dates if day not in taken
+        result.schedule += schedule_items(
+            event, [day for day in dates if day not in taken], cited, reason
         )
 
 

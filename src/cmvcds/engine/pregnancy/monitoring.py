@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from cmvcds.domain.results import PathwayResult, ScheduleItem
+from cmvcds.domain.results import PathwayResult, ScheduleItem, schedule_items
 from cmvcds.domain.vocabulary import ScheduleEvent
 from cmvcds.knowledge.schemas.pregnancy import MonitoringItem, MonitoringTable
 
@@ -65,5 +65,5 @@ def monitoring_schedule(
             continue
         citations = result.cite(check.row, check.what)
         event, reason = check.event, check.row.reason
-        items += [ScheduleItem(event, of(first + d), citations, None, reason) for d in days]
+        items += schedule_items(event, [of(first + d) for d in days], citations, reason)
     return items

@@ -24,7 +24,7 @@ from cmvcds.domain.results import (
     Missing,
     PathwayResult,
     Regimen,
-    ScheduleItem,
+    schedule_items,
 )
 from cmvcds.domain.settings import REFERENCE_PROFILE, SiteSettings, setting_specs, use_setting
 from cmvcds.domain.vocabulary import (
@@ -550,10 +550,11 @@ def schedule_monitoring(
         item = check.item
         citations = result.cite(item, check.cited_as)
         taken = planned_days(result.schedule, check.event, citations, check.reason)
-        result.schedule.extend(
-            ScheduleItem(check.event, day, citations, None, check.reason)  # positional: hundreds
-            for day in recurring_days(start, item.every_days, on, last)
-            if day not in taken
+        result.schedule += schedule_items(
+            check.event,
+            [day for day in recurring_days(start, item.every_days, on, last) if day not in taken],
+            citations,
+            check.reason,
         )
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from cmvcds.domain.case import Case
 from cmvcds.domain.fast_init import fast_init
-from cmvcds.domain.results import ScheduleItem
+from cmvcds.domain.results import schedule_items
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
 from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.schedule import planned_days
@@ -43,10 +43,11 @@ def surveillance(
     citations = tuple(plan.citations)
     event = ScheduleEvent.VIRAL_LOAD
     taken = planned_days(schedule, event, citations, reason)
-    schedule.extend(
-        ScheduleItem(event, day, citations, None, reason)
-        for day in recurring_days(start, interval_days, on, stop)
-        if day not in taken
+    schedule += schedule_items(
+        event,
+        [day for day in recurring_days(start, interval_days, on, stop) if day not in taken],
+        citations,
+        reason,
     )
 
 
