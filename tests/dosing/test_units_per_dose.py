@@ -17,7 +17,7 @@ import pytest
 
 from cmvcds.domain.vocabulary import Indication
 from cmvcds.engine.dosing import recommend_dose
-from cmvcds.engine.dosing.recommend import dose_formulation, unit_lines
+from cmvcds.engine.dosing.recommend import _RouteUnits, dose_formulation, unit_lines
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.drugs import DrugLabel
 from tests.dosing.conftest import make_patient
@@ -113,3 +113,58 @@ def test_letermovir_units_follow_the_cyclosporine_dose(
     assert result.regimen.dose_mg == dose
     assert result.regimen.formulation == formulation
     assert result.regimen.administration[0] == units
+
+
+_UNIT_NAMES = {
+    "tablet": ("tablet", "tablets"),
+    "oral_pellets": ("pellet packet", "pellet packets"),
+    "injection": ("vial", "vials"),
+}
+
+
+def _unit_lines_before(label: DrugLabel, route: str, dose_mg: Decimal) -> tuple[str, ...]:
+    """``unit_lines`` as it was before its units were kept per pack (ADR 0032): the label's
+    formulations sorted and read again for every dose."""
+    ways = []
+    for form in sorted(
+        label.formulations,
+        key=lambda f: (
+            list(_UNIT_NAMES).index(f.form) if f.form in _UNIT_NAMES else 9,
+            -(f.strength_mg or 0),
+        ),
+    ):
+        count = None
+        if form.route == route and form.strength_mg is not None and form.form in _UNIT_NAMES:
+            whole, rest = divmod(dose_mg, form.strength_mg)
+            count = int(whole) if rest == 0 and whole >= 1 else None
+        if count is not None:
+            one, many = _UNIT_NAMES[form.form]
+            strength = format(form.strength_mg.normalize(), "f")
+            ways.append(f"{count} × {strength} mg {one if count == 1 else many}")
+    return (f"Per dose: {', or '.join(ways)}.",) if ways else ()
+
+
+def test_unit_lines_from_the_units_kept_per_pack_are_the_lines_worked_out_afresh(
+    pack: Knowledge,
+) -> None:
+    """Every label and route of the pack, every dose from 0.5 to 3,000 mg in steps that hit
+    and miss whole units (and each label dose): the same lines, from ``route_units`` kept per
+    pack (as a recommended dose reads them) and worked out again."""
+    units_of = pack.derived(_RouteUnits)
+    doses = sorted(
+        {Decimal(n) / 2 for n in range(1, 6001, 7)}
+        | {Decimal(n) for n in range(10, 3001, 10)}
+        | {d for label in _labels(pack) for _, _, d in _doses(label)}
+    )
+    lines = 0
+    for label in _labels(pack):
+        for route in sorted({f.route for f in label.formulations} | {"oral", "iv"}):
+            units = units_of.of(label, route)
+            assert units_of.of(label, route) is units  # kept, not worked out again
+            for dose in doses:
+                kept = unit_lines(label, route, dose, units)
+                assert (
+                    kept == _unit_lines_before(label, route, dose) == unit_lines(label, route, dose)
+                ), (label.drug, route, dose)
+                lines += bool(kept)
+    assert lines >= 60  # doses that whole units make (the rest have no line, alike)

@@ -888,6 +888,10 @@ class _Work:
                 self.policy.citations,
             )
 
+    def _units(self, route: str) -> tuple[_Unit, ...]:
+        """``route_units`` of this label's ``route``, kept per pack."""
+        return self.knowledge.derived(_RouteUnits).of(self.label, route)
+
     def _printed(self, row: RegimenRow, band: Band) -> _Printed:
         """What ``band`` of ``row`` prints whatever the patient, worked out once per pack."""
         return self.knowledge.derived(_PrintedBands).of(self.label, row, band)
@@ -975,7 +979,10 @@ class _Work:
             dose_mg_per_kg=None if dose_mg_per_kg_given is not None else dose_mg_per_kg,
             formulation=formulation.id if formulation else None,
             oral_solution_ml=volume,
-            administration=(*unit_lines(self.label, row.route, dose_mg), *row.administration),
+            administration=(
+                *unit_lines(self.label, row.route, dose_mg, self._units(row.route)),
+                *row.administration,
+            ),
             section=printed.section,
             then=then,
             renally_adjusted=printed.renally_adjusted,
@@ -1087,25 +1094,67 @@ def dose_formulation(
     return max(fitting, key=lambda f: f.strength_mg or 0)
 
 
-def unit_lines(label: DrugLabel, route: str, dose_mg: Decimal) -> tuple[str, ...]:
+def unit_lines(
+    label: DrugLabel, route: str, dose_mg: Decimal, units: tuple[_Unit, ...] | None = None
+) -> tuple[str, ...]:
     """The units that make ``dose_mg`` ("Per dose: 1 × 240 mg tablet, or 2 × 120 mg pellet
     packets."), computed from the dose actually recommended and the label's formulations of the
-    route, never typed beside a dose: a dose that no whole number of units makes has no line."""
+    route, never typed beside a dose: a dose that no whole number of units makes has no line.
+    ``units``: ``route_units(label, route)``, when the caller has it at hand (kept per pack)."""
     ways = []
-    for form in sorted(
+    for unit in route_units(label, route) if units is None else units:
+        count, rest = divmod(dose_mg, unit.strength_mg)  # as ``_whole_units``
+        if rest == 0 and count >= 1:
+            ways.append(
+                f"{int(count)} × {unit.strength} mg {unit.one if count == 1 else unit.many}"
+            )
+    return (f"Per dose: {', or '.join(ways)}.",) if ways else ()
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A solid form of a route, as ``unit_lines`` names whole units of it."""
+
+    strength_mg: Decimal
+    strength: str  # the strength as printed
+    one: str
+    many: str
+
+
+def route_units(label: DrugLabel, route: str) -> tuple[_Unit, ...]:
+    """The formulations of ``route`` counted in whole units (a named solid form with a strength),
+    in the order ``unit_lines`` names them: tablets, then pellets, then vials, each the largest
+    strength first (the label's order among equals)."""
+    ordered = sorted(
         label.formulations,
         key=lambda f: (
             list(_UNIT_NAMES).index(f.form) if f.form in _UNIT_NAMES else 9,
             -(f.strength_mg or 0),
         ),
-    ):
-        count = _whole_units(form, dose_mg) if form.route == route else None
-        if count is not None:
-            one, many = _UNIT_NAMES[form.form]
-            ways.append(
-                f"{count} × {_plain(form.strength_mg or Decimal(0))} mg {one if count == 1 else many}"
-            )
-    return (f"Per dose: {', or '.join(ways)}.",) if ways else ()
+    )
+    return tuple(
+        _Unit(f.strength_mg, _plain(f.strength_mg), *_UNIT_NAMES[f.form])
+        for f in ordered
+        if f.route == route and f.form in _UNIT_NAMES and f.strength_mg is not None
+    )
+
+
+class _RouteUnits:
+    """``route_units`` of each (label, route) of a pack, worked out on first use and kept with
+    the pack (``Knowledge.derived``, as ``_RowTexts``): every recommended dose sorted the label's
+    formulations again and read each one's fields (issue 20, ADR 0032). An entry holds its label
+    and is used only for the very same object."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._entries: dict[tuple[int, str], tuple[DrugLabel, tuple[_Unit, ...]]] = {}
+
+    def of(self, label: DrugLabel, route: str) -> tuple[_Unit, ...]:
+        entry = self._entries.get((id(label), route))
+        if entry is not None and entry[0] is label:
+            return entry[1]
+        units = route_units(label, route)
+        self._entries[(id(label), route)] = (label, units)
+        return units
 
 
 def _row_fields(label: DrugLabel, row: RegimenRow) -> dict[str, Any]:
