@@ -63,7 +63,7 @@ def measured(cases: int, context: str) -> None:
     """Inside valgrind: assess, recording the dose calls, then replay them measured."""
     from cmvcds.assess import assess
 
-    knowledge, settings, chosen = prepared(cases, context)
+    knowledge, settings, chosen, _ = prepared(cases, context)
     calls: list[Call] = []
     restore = _recorded(calls)
     for case in chosen:

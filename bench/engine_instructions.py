@@ -1,6 +1,7 @@
 """Machine instructions per ``assess()`` call, by context: a figure a busy machine cannot move.
 
     .venv/bin/python bench/engine_instructions.py [--cases 240] [--context ALL|pregnancy|...]
+        [--phase assess|case|json]
 
 CPU timers on the shared 2-core machine moved by ±40 % between two runs of the same code (issue
 20), too much to see a 5 % step. Valgrind's callgrind counts the instructions executed instead,
@@ -11,6 +12,9 @@ before), then the second half (only ``--context`` cases, if given) is assessed i
 ``functools.reduce``, the one C function callgrind collects in (``--toggle-collect``).
 Instrumentation is switched on just before it (``callgrind_control -i on``), so the set-up runs
 at near-native speed.
+``--phase`` counts another step of a bulk line instead (bench_bulk.py's phases): ``case``,
+``parse_case`` of the measured cases' parsed documents; ``json``, ``Assessment.to_json`` of their
+assessments (made before instrumentation starts).
 Needs ``valgrind``; prints ``instructions per case`` for the code on ``PYTHONPATH``.
 """
 
@@ -29,12 +33,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The day the cases are parsed and assessed on (``tools/bulk_cases.py`` dates them before it).
+TODAY = date(2026, 12, 7)
 
 
-def prepared(cases: int, context: str) -> tuple[Any, Any, list[Any]]:
-    """``(knowledge, settings, measured cases)``: ``cases`` generated cases parsed, the first
-    half assessed unmeasured (lazy imports, other cases' memos), the second half (only
-    ``context``'s unless ALL) returned to be measured."""
+def prepared(cases: int, context: str) -> tuple[Any, Any, list[Any], list[Any]]:
+    """``(knowledge, settings, measured cases, their documents)``: ``cases`` generated cases
+    parsed, the first half assessed unmeasured (lazy imports, other cases' memos), the second
+    half (only ``context``'s unless ALL) returned to be measured, with the parsed documents they
+    were validated from."""
     sys.path.insert(0, str(ROOT / "tools"))
     from bulk_cases import generate
 
@@ -44,20 +51,18 @@ def prepared(cases: int, context: str) -> tuple[Any, Any, list[Any]]:
     from cmvcds.domain.case import parse_case
     from cmvcds.domain.documents import parse_document
 
-    job = Job(today=date(2026, 12, 7))
+    job = Job(today=TODAY)
     knowledge, settings = prepare(job)
-    parsed = [
-        parse_case(
-            parse_document(json.dumps(c).encode(), "line", "json"), knowledge, today=job.today
-        )
-        for c in generate(cases)
-    ]
-    warm, chosen = parsed[: cases // 2], parsed[cases // 2 :]
-    for case in warm:
+    documents = [parse_document(json.dumps(c).encode(), "line", "json") for c in generate(cases)]
+    parsed = [parse_case(d, knowledge, today=job.today) for d in documents]
+    for case in parsed[: cases // 2]:
         assess(case, knowledge, settings=settings)
-    if context != "ALL":
-        chosen = [c for c in chosen if c.context.value == context]
-    return knowledge, settings, chosen
+    chosen = [
+        (c, d)
+        for c, d in zip(parsed[cases // 2 :], documents[cases // 2 :], strict=True)
+        if context == "ALL" or c.context.value == context
+    ]
+    return knowledge, settings, [c for c, _ in chosen], [d for _, d in chosen]
 
 
 def collect_from_here() -> None:
@@ -67,25 +72,38 @@ def collect_from_here() -> None:
     )
 
 
-def measured(cases: int, context: str) -> None:
-    """Inside valgrind: set up, switch instrumentation on, assess the measured half."""
+def measured(cases: int, context: str, phase: str = "assess") -> None:
+    """Inside valgrind: set up, switch instrumentation on, run ``phase`` on the measured half."""
     from cmvcds.assess import assess
+    from cmvcds.domain.case import parse_case
 
-    knowledge, settings, chosen = prepared(cases, context)
+    knowledge, settings, chosen, documents = prepared(cases, context)
     print(f"measured cases: {len(chosen)}", file=sys.stderr)
-    collect_from_here()
-    functools.reduce(lambda _, case: assess(case, knowledge, settings=settings), chosen, None)
+    if phase == "case":
+        today = TODAY
+        collect_from_here()
+        functools.reduce(lambda _, d: parse_case(d, knowledge, today=today), documents, None)
+    elif phase == "json":
+        done = [assess(case, knowledge, settings=settings) for case in chosen]
+        for assessment in done:  # each result class's converter is generated on first use
+            assessment.to_json()
+        collect_from_here()
+        functools.reduce(lambda _, a: a.to_json(), done, None)
+    else:
+        collect_from_here()
+        functools.reduce(lambda _, case: assess(case, knowledge, settings=settings), chosen, None)
 
 
 def arguments(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--cases", type=int, default=240)
     parser.add_argument("--context", default="ALL")
+    parser.add_argument("--phase", choices=("assess", "case", "json"), default="assess")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-def counted(script: str, cases: int, context: str) -> tuple[int, int]:
+def counted(script: str, cases: int, context: str, phase: str = "assess") -> tuple[int, int]:
     """``(measured cases, instructions)`` of ``script --inside`` run under callgrind, collecting
     only inside ``functools.reduce`` (hash seed fixed); exits with valgrind's words on failure."""
     if shutil.which("valgrind") is None:
@@ -94,6 +112,7 @@ def counted(script: str, cases: int, context: str) -> tuple[int, int]:
         "valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=no",
         "--toggle-collect=functools_reduce", "--callgrind-out-file=/dev/null",
         sys.executable, script, "--inside", "--cases", str(cases), "--context", context,
+        "--phase", phase,
     ]  # fmt: skip
     run = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
@@ -108,10 +127,11 @@ def counted(script: str, cases: int, context: str) -> tuple[int, int]:
 def main() -> None:
     args = arguments(__doc__.splitlines()[0])
     if args.inside:
-        measured(args.cases, args.context)
+        measured(args.cases, args.context, args.phase)
         return
-    n, instructions = counted(__file__, args.cases, args.context)
-    print(f"{args.context}: {n} cases, {instructions // n:,} instructions per case")
+    n, instructions = counted(__file__, args.cases, args.context, args.phase)
+    phase = "" if args.phase == "assess" else f" ({args.phase})"
+    print(f"{args.context}{phase}: {n} cases, {instructions // n:,} instructions per case")
 
 
 if __name__ == "__main__":
