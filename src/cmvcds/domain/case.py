@@ -790,29 +790,26 @@ class _Checker:
                 self._ga(f"pregnancy ({basis})", GestationalAge.on(self.case.assessed_on, lmp))
 
     def _observation(self, path: str, observation: Observation) -> "None":
-        spec = self.catalogue.codes.get(observation.code)
+        # each field read once: a model's attribute read takes pydantic's slow path (issue 20)
+        code, result, specimen = observation.code, observation.result, observation.specimen
+        value = observation.value
+        spec = self.catalogue.codes.get(code)
         if spec is None:
             known = ", ".join(sorted(self.catalogue.codes))
-            self._add(
-                f"{path}.code: unknown observation code {observation.code!r} (known: {known})"
-            )
+            self._add(f"{path}.code: unknown observation code {code!r} (known: {known})")
             return
-        if observation.result is not None and observation.result not in spec.results:
+        if result is not None and result not in spec.results:
             accepted = ", ".join(spec.results) or "none (give value and unit)"
-            self._add(
-                f"{path}.result: {observation.result!r} is not accepted for {observation.code} ({accepted})"
-            )
-        if observation.specimen is not None and observation.specimen not in spec.specimens:
+            self._add(f"{path}.result: {result!r} is not accepted for {code} ({accepted})")
+        if specimen is not None and specimen not in spec.specimens:
             accepted = ", ".join(spec.specimens) or "none"
-            self._add(
-                f"{path}.specimen: {observation.specimen!r} is not accepted for {observation.code} ({accepted})"
-            )
-        if observation.code == "cmv_dna" and observation.specimen is None:
+            self._add(f"{path}.specimen: {specimen!r} is not accepted for {code} ({accepted})")
+        if code == "cmv_dna" and specimen is None:
             self._add(f"{path}.specimen: required for cmv_dna ({', '.join(spec.specimens)})")
-        if observation.value is None and observation.result is None:
+        if value is None and result is None:
             self._add(f"{path}: give a result or a value with its unit")
-        if observation.value is not None:
-            self._quantity(path, observation, observation.value, spec)
+        if value is not None:
+            self._quantity(path, observation, value, spec)
 
     def _quantity(
         self, path: str, observation: Observation, value: Decimal, spec: ObservationSpec
@@ -940,9 +937,9 @@ def _normalised(
         update: dict[str, Any] = {}
         if observation.specimen is None and spec.default_specimen:
             update["specimen"] = spec.default_specimen
-        if observation.value is not None:
+        if (typed := observation.value) is not None:
             unit, value = canonical[id(observation)]  # the checker refused unknown units
-            update["given"] = f"{observation.value} {observation.unit}"
+            update["given"] = f"{typed} {observation.unit}"
             update["value"] = value
             update["unit"] = spec.canonical_unit if unit.divide_by is not None else unit.unit
         if update:
