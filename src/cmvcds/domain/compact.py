@@ -89,8 +89,8 @@ def _written_as_is(container: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> b
     for kind in kinds - _AS_IS:
         if kind not in _CONTAINERS and not _as_is(kind):
             return False
-    # a loop, not ``all`` over a generator: a generator per container cost a fifth of the walk
-    for v in values:
+    # a loop, not ``all`` over a generator (one per container): the JSON line −1.2 % (ADR 0032)
+    for v in values:  # noqa: SIM110
         if type(v) in _CONTAINERS and not _written_as_is(v):
             return False
     return True

@@ -142,7 +142,7 @@ def schedule_items(
     (the same ``__dict__``, in field order, as ``fast_init``'s ``__init__`` writes it), built
     without a call through the class per item. A calendar writes dozens of items that differ
     only in their date; the class call (``type_call``, ``slot_tp_init``, a frame) was a third of
-    an item's cost (issue 20, ADR 0032: −1.0 % of the engine's instructions per case).
+    an item's cost (issue 20, ADR 0032: −0.7 % of the engine's instructions per case).
     ``tests/test_results_fast_paths.py`` compares both."""
     new, put = _NEW, _SET
     items = []
