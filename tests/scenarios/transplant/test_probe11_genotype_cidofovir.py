@@ -111,3 +111,53 @@ def test_weekly_cidofovir_on_day_14_is_flagged_day_13_is_not(knowledge: Knowledg
     (message,) = _overrun(run(knowledge, _cidofovir("2026-11-05")))  # day 14
     assert "once weekly for 2 consecutive weeks" in message and "maintenance" in message
     assert "therapy-beyond-evidence" in alerts(run(knowledge, _cidofovir("2026-11-20")))
+
+
+# --- U4, U2: a running labelled prophylaxis drug; IV ganciclovir on haemodialysis ---------------
+
+KIDNEY: dict[str, Any] = {
+    "id": "probe11-kidney",
+    "assessed_on": "2026-11-20",
+    "context": "transplant",
+    "patient": {"sex": "male", "age_years": 50, "weight_kg": 70, "height_cm": 175},
+    "observations": [{"date": "2026-11-19", "code": "creatinine", "value": 1.2, "unit": "mg/dL"}],
+    "transplant": {"organ": "kidney", "date": "2026-11-15", "donor_cmv_igg": "positive",
+                   "recipient_cmv_igg": "negative", "co_medications": ["tacrolimus"]},
+}  # fmt: skip
+
+
+def _letermovir_running() -> dict[str, Any]:
+    raw = copy.deepcopy(KIDNEY)
+    raw["therapy"] = [{"drug": "letermovir", "dose_mg": 480, "every_h": 24, "route": "oral",
+                       "start": "2026-11-16", "indication": "prophylaxis"}]  # fmt: skip
+    return raw
+
+
+def test_a_running_labelled_letermovir_is_kept_under_the_reference_profile(
+    knowledge: Knowledge,
+) -> None:
+    document = run(knowledge, _letermovir_running(), site={})
+    assert [r["drug"] for r in document["regimens"]] == ["letermovir"]
+    reasons = decision(document, "antiviral-prophylaxis")["reasons"]
+    assert any("letermovir prophylaxis running since 2026-11-16" in r and "continued" in r for r in reasons)
+
+
+def test_the_sites_own_choice_switches_and_says_so(knowledge: Knowledge) -> None:
+    document = run(knowledge, _letermovir_running(), site={"kidney_dpos_rneg_drug": "valganciclovir"})
+    assert [r["drug"] for r in document["regimens"]] == ["valganciclovir"]
+    reasons = decision(document, "antiviral-prophylaxis")["reasons"]
+    assert any("is valganciclovir, switch to valganciclovir per the site's protocol" in r for r in reasons)
+
+
+def test_on_haemodialysis_the_iv_ganciclovir_dose_is_named(knowledge: Knowledge) -> None:
+    """CYTOVENE-IV renal table on haemodialysis: 1.25 mg/kg × 70 kg = 87.5 mg, then 0.625 mg/kg =
+    43.75 mg, three times weekly after dialysis."""
+    raw = copy.deepcopy(KIDNEY)
+    raw["patient"]["dialysis"] = "hemodialysis"
+    raw["observations"][0]["value"] = 7.0
+    document = run(knowledge, raw, site={})
+    prophylaxis = decision(document, "antiviral-prophylaxis")
+    assert prophylaxis["outcome"] == "specialist_review"
+    assert any("IV ganciclovir: if chosen, 87.5 mg (1.25 mg/kg)" in r and "43.75 mg" in r
+               for r in prophylaxis["reasons"])  # fmt: skip
+    assert document["regimens"] == []
