@@ -26,7 +26,11 @@ ASSESSED_ON = date(2026, 11, 21)
 
 def make_patient(**changes: Any) -> DosePatient:
     """A 40-year-old man of 72 kg and 175 cm with creatinine 1.0 mg/dL (CG CrCl 100 mL/min),
-    described on ``ASSESSED_ON``."""
+    described on ``ASSESSED_ON``. Given a measured CrCl and no creatinine, the patient has the
+    measured value only (probe11 S4: a creatinine beside it that gives another dose is a
+    contradiction, tested in test_renal_contradiction.py)."""
+    if "measured_crcl_ml_min" in changes and "creatinine_mg_dl" not in changes:
+        changes = {**changes, "creatinine_mg_dl": None}
     base: dict[str, Any] = {
         "age_years": Decimal(40),
         "age_days": None,

@@ -92,6 +92,7 @@ def assessment_schema() -> dict[str, Any]:
             "held": {"type": "string"},
             "weight_kg": number,
             "weight_date": _DATE,
+            "renal_basis": {"type": "string"},
             "citations": {**_CITATIONS, "minItems": 1},
         },
     )
@@ -264,6 +265,10 @@ def dose_schema() -> dict[str, Any]:
             "citations": _CITATIONS,
             "reasons": {"type": "array", "items": _TEXT},
             "missing": {"type": "array", "items": missing},
+            "renal_basis": {
+                "type": "string",
+                "description": "the renal measure the dose used, when more than one was given (probe11 S4)",
+            },
             "inputs_not_used": {
                 "type": "array",
                 "description": "inputs given that the chosen regimen does not read, each with why (ADR 0018)",

@@ -120,6 +120,8 @@ class Regimen:
     #: ADR 0029: the weight a per-kg dose was computed on, and its date (None: undated)
     weight_kg: float | None = None
     weight_date: date | None = None
+    #: probe11 S4: the renal measure the dose was chosen on, when more than one was given
+    renal_basis: str | None = None
 
 
 @fast_init

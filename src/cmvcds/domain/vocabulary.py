@@ -87,6 +87,7 @@ class AlertCode(StrEnum):
     CONTRADICTORY_INPUT = "contradictory-input"
     WEIGHT_OUT_OF_DATE = "weight-out-of-date"
     IMPLAUSIBLE_INPUT = "implausible-input"
+    DNAEMIA_UNCLASSIFIED = "dnaemia-unclassified"
 
 
 class ScheduleEvent(StrEnum):

@@ -16,6 +16,7 @@ from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
+from cmvcds.engine.hiv_alternative import excluded, induction_alternative
 from cmvcds.engine.hiv_maintenance import continue_maintenance
 from cmvcds.engine.hiv_rna import hiv_rna
 from cmvcds.engine.intravitreal import intravitreal_regimens, intravitreal_summary
@@ -515,7 +516,13 @@ def _valganciclovir(
     *,
     start: date | None = None,
 ) -> None:
-    """Close ``plan`` with the dosing engine's valganciclovir regimen (specialist if it gives none)."""
+    """Close ``plan`` with the dosing engine's valganciclovir regimen (specialist if it gives none);
+    for induction, the guideline's IV alternative when valganciclovir is excluded (probe11 W4)."""
+    if indication is Indication.INDUCTION and excluded(case, on, plan, "valganciclovir", indication):
+        plan.done(
+            induction_alternative(case, on, tables(plan.knowledge), plan, stop, stop_rule, start or on)
+        )
+        return
     plan.done(
         give(
             plan,

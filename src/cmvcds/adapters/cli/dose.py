@@ -279,6 +279,8 @@ def dose_text(document: dict[str, Any], knowledge: Knowledge) -> str:
         if "band" in renal:
             lines.append(f"  band: {renal['band']}")
         lines += [f"  note: {n}" for n in renal.get("notes", [])]
+    if document.get("renal_basis"):
+        lines.append(f"  used: {document['renal_basis']}")
     regimen = document.get("regimen")
     phase = regimen
     label = "Regimen"

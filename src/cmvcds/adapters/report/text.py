@@ -68,6 +68,8 @@ def assessment_text(doc: dict[str, Any], _: Callable[[str], str] = _english) -> 
                 lines.append("    " + _("stop:") + " " + str(g["stop_rule"]))
             if g.get("weight_kg") is not None:
                 lines.append(f"    on weight {g['weight_kg']} kg ({g.get('weight_date') or 'undated'})")
+            if g.get("renal_basis"):
+                lines.append(f"    renal function used: {g['renal_basis']}")
     if doc["schedule"]:
         lines += ["", _("SCHEDULE")]
         for s in doc["schedule"]:

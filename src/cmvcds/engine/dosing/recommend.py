@@ -201,6 +201,8 @@ class _Work:
     citations: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     renal: RenalResult | None = None
+    #: probe11 S4: which renal measure the dose used, said when the patient gave more than one
+    renal_basis: str | None = None
     row: RegimenRow | None = None
     checks: _ActiveChecks | None = None
     interactions: list[Interaction] | None = None
@@ -241,6 +243,7 @@ class _Work:
             region=self.region,
             regimen_id=self.row.id if self.row else None,
             inputs_not_used=not_used,
+            renal_basis=self.renal_basis if outcome is Outcome.RECOMMENDED else None,
         )
 
     def _not_used(self) -> tuple[tuple[str, str], ...]:
@@ -568,13 +571,16 @@ class _Work:
         self.alert("implausible-input", "critical", message, rule.citations)
         return True
 
-    def _implausible_clearance(self, ml_min: Fraction, clearance: Clearance) -> None:
+    def _implausible_clearance(self, ml_min: Fraction, clearance: Clearance, row: RegimenRow) -> None:
         """A computed clearance above the pack's limit (``computed_crcl``): the inputs are named
-        and no dose is computed on it (``insufficient_data``: check them)."""
+        and no dose is computed on it (``insufficient_data``: check them) — unless obesity
+        explains it (probe11 W3, below)."""
         rule = self.knowledge.table("plausibility", PlausibilityLimits).computed_crcl
         if ml_min <= rule.above_ml_min:
             return
         self.cite(rule, "plausible computed creatinine clearance")
+        if self._explained_by_obesity(ml_min, clearance, row, rule.above_ml_min):
+            return
         inputs = ", ".join(f"{name} {value}" for name, value in clearance.inputs.items())
         basis = (
             f"{self.weight_basis} body weight"
@@ -636,6 +642,7 @@ class _Work:
                     citations=self.label.citations,
                 )
                 self.renal = RenalResult(clearance)
+            self._contradicted_by_creatinine(row)
             return
         why = f"{self.label.drug} is dosed on Cockcroft-Gault creatinine clearance (label)"
         if p.creatinine_mg_dl is None:
@@ -663,7 +670,7 @@ class _Work:
             ml_min = clearance.value * Fraction(p.weight_kg) if p.weight_kg is not None else None
             self.renal = RenalResult(clearance, crcl_ml_min=ml_min)
             if ml_min is not None:
-                self._implausible_clearance(ml_min, clearance)
+                self._implausible_clearance(ml_min, clearance, row)
         else:
             assert p.weight_kg is not None
             clearance = cockcroft_gault(
@@ -677,8 +684,166 @@ class _Work:
             )
             clearance = self._obesity_note(clearance)
             self.renal = RenalResult(clearance)
-            self._implausible_clearance(clearance.value, clearance)
+            self._implausible_clearance(clearance.value, clearance, row)
         self.cite(self.formulas.cockcroft_gault, "Cockcroft-Gault formula")
+
+    def _explained_by_obesity(
+        self, ml_min: Fraction, clearance: Clearance, row: RegimenRow, limit: Decimal
+    ) -> bool:
+        """probe11 W3: a Cockcroft-Gault clearance on the actual weight above the plausible limit
+        is not an input error when the patient is obese (actual weight above the pack's obesity
+        ratio × ideal weight) and the same formula on the adjusted body weight is within the
+        limit. The dose is then given when both values give the same dose (every band above a
+        cut-off printing one dose, e.g. valganciclovir CrCl ≥ 60); when they give different doses
+        the weight basis is the prescriber's choice (``weight_basis``), named as missing.
+        """
+        p = self.patient
+        if (
+            self.weight_basis != "actual"
+            or p.height_cm is None
+            or p.weight_kg is None
+            or p.sex is None
+            or p.age_years is None
+            or p.creatinine_mg_dl is None
+        ):
+            return False
+        ibw = ideal_weight_kg(self.formulas, height_cm=p.height_cm, sex=p.sex)
+        ratio = self.formulas.ibw_devine.obesity_ratio
+        if not (ibw > 0 and float(p.weight_kg) > float(ratio) * ibw):
+            return False
+        adjusted = cockcroft_gault(
+            self.formulas,
+            age_years=p.age_years,
+            weight_kg=p.weight_kg,
+            creatinine_mg_dl=p.creatinine_mg_dl,
+            sex=p.sex,
+            weight_basis="adjusted",
+            height_cm=p.height_cm,
+        )
+        if adjusted.value > limit:
+            return False
+        chosen = clearance.value
+        other = (
+            adjusted.value
+            if clearance.unit == "mL/min"
+            else clearance.value  # per kg: the weight drops out of the band
+        )
+        differ = self._renal_differences(row, chosen, other)
+        basis = (
+            f"Cockcroft-Gault {float(ml_min):.0f} mL/min on the actual weight {p.weight_kg} kg "
+            f"(above {limit} mL/min) is explained by obesity (more than {ratio} × the ideal "
+            f"body weight {ibw:.1f} kg): on the adjusted body weight it is "
+            f"{adjusted.rounded(1)} mL/min"
+        )
+        if differ:
+            message = (
+                f"{basis}, and the two give different {self.label.drug} doses "
+                f"({'; '.join(differ)}): the label uses body weight; choose the weight basis "
+                "(actual, ideal or adjusted: weight_basis) for this patient."
+            )
+            self.need("weight_basis", message)
+            self.alert("boundary-case", "warning", message, self.label.citations)
+            return True
+        self.renal_basis = (
+            f"{basis}; both give the same {self.label.drug} dose (the label uses body weight)"
+        )
+        return True
+
+    def _contradicted_by_creatinine(self, row: RegimenRow) -> None:
+        """probe11 S4: a measured 24-h CrCl and the Cockcroft-Gault estimate from a creatinine
+        given beside it that fall in different dose bands (or on different sides of a label
+        check on clearance) contradict each other for this dose: neither is used silently. The
+        answer is ``insufficient_data`` naming both, with a critical ``contradictory-input``
+        alert (the dose on each is said). Measures that give the same dose are not a conflict:
+        the measured value is used and the output says so (``renal_basis``).
+        """
+        p = self.patient
+        measured = self.renal
+        if (
+            measured is None
+            or p.creatinine_mg_dl is None
+            or p.age_years is None
+            or p.sex is None
+            or p.age_years < 18  # Cockcroft-Gault is an adult formula
+        ):
+            if measured is not None and p.creatinine_mg_dl is not None:
+                self.renal_basis = (
+                    f"the measured 24-h creatinine clearance (creatinine {p.creatinine_mg_dl} "
+                    "mg/dL not compared: Cockcroft-Gault needs adult age and sex)"
+                )
+            return
+        if self.label.renal_measure == "crcl_ml_min_kg":
+            estimate = cockcroft_gault_per_kg(
+                self.formulas, age_years=p.age_years, creatinine_mg_dl=p.creatinine_mg_dl, sex=p.sex
+            )
+        else:
+            if p.weight_kg is None or (self.weight_basis != "actual" and p.height_cm is None):
+                self.renal_basis = (
+                    f"the measured 24-h creatinine clearance (creatinine {p.creatinine_mg_dl} "
+                    "mg/dL not compared: Cockcroft-Gault needs the weight)"
+                )
+                return
+            estimate = cockcroft_gault(
+                self.formulas,
+                age_years=p.age_years,
+                weight_kg=p.weight_kg,
+                creatinine_mg_dl=p.creatinine_mg_dl,
+                sex=p.sex,
+                weight_basis=self.weight_basis,
+                height_cm=p.height_cm,
+            )
+        differ = self._renal_differences(row, measured.value, estimate.value)
+        unit = measured.clearance.unit
+        places = 3 if unit == "mL/min/kg" else 1
+        if not differ:
+            self.renal_basis = (
+                f"the measured 24-h creatinine clearance {measured.clearance.rounded(places)} {unit}; "
+                f"the Cockcroft-Gault estimate {estimate.rounded(places)} {unit} from creatinine "
+                f"{p.creatinine_mg_dl} mg/dL gives the same dose"
+            )
+            return
+        dates = {o.code: o.date for o in p.renal_observations}
+        when = {
+            name: f" on {dates[code]}" if code in dates else ""
+            for name, code in (("m", "creatinine_clearance_24h"), ("c", "creatinine"))
+        }
+        message = (
+            f"Contradictory renal function: the measured 24-h creatinine clearance "
+            f"{measured.clearance.rounded(places)} {unit}{when['m']} and "
+            f"the Cockcroft-Gault estimate {estimate.rounded(places)} {unit} "
+            f"from creatinine {p.creatinine_mg_dl} mg/dL{when['c']} give different "
+            f"{self.label.drug} doses ({'; '.join(differ)}). No dose is chosen on either: "
+            "confirm which holds (a creatinine not at steady state, an incomplete urine "
+            "collection) and give that one."
+        )
+        self.cite(self.formulas.cockcroft_gault, "Cockcroft-Gault formula")
+        self.need("renal_function", message)
+        self.alert("contradictory-input", "critical", message, self.label.citations)
+        self.renal = None
+
+    def _renal_differences(self, row: RegimenRow, a: Fraction, b: Fraction) -> list[str]:
+        """What differs between two renal values for ``row`` (and the phase after it): the band
+        each falls in, and each label check on clearance that one value meets and the other not."""
+        differ: list[str] = []
+        rows = [row]
+        if row.then is not None:
+            rows.append(self.label.regimen(row.then))
+        for r in rows:
+            if not r.renal_bands:
+                continue
+            bands = [band for band in r.bands if not band.dialysis]
+            first = next((band for band in bands if band.contains(a)), None)
+            second = next((band for band in bands if band.contains(b)), None)
+            if first is not second and first is not None and second is not None:
+                differ.append(
+                    f"{r.id}: {_band_dose(first)} on the measured value against "
+                    f"{_band_dose(second)} on the estimate"
+                )
+        unit = "crcl_ml_min_kg" if self.label.renal_measure == "crcl_ml_min_kg" else "crcl_ml_min"
+        for check in self._active_checks().checks:
+            if check.measure == unit and check.contains(a) != check.contains(b):
+                differ.append(f"{check.id}: met by one value only")
+        return differ
 
     def _obesity_note(self, clearance: Clearance) -> Clearance:
         p = self.patient
@@ -840,11 +1005,31 @@ class _Work:
     # -- the dose ----------------------------------------------------------------------------
 
     def _weight_if_needed(self, row: RegimenRow) -> Decimal | None:
-        if self.label.weight_based(row.id) and self.patient.weight_kg is None:
+        p = self.patient
+        if self.label.weight_based(row.id) and p.weight_kg is None:
             self.need(
                 "weight", f"{self.label.drug} {self.indication.value} is dosed by body weight"
             )
-        return self.patient.weight_kg
+        elif (
+            self.label.weight_based(row.id)
+            and row.formula is None
+            and p.weight_kg is not None
+            and p.height_cm is not None
+            and p.sex is not None
+            and (p.age_years is None or p.age_years >= 18)
+        ):
+            # probe11 U3: a per-kg dose on an obese patient's actual weight is said, as the
+            # Cockcroft-Gault note says it for the clearance (the label doses on body weight)
+            ibw = ideal_weight_kg(self.formulas, height_cm=p.height_cm, sex=p.sex)
+            ratio = self.formulas.ibw_devine.obesity_ratio
+            if ibw > 0 and float(p.weight_kg) > float(ratio) * ibw:
+                self.cite(self.formulas.ibw_devine, "ideal body weight (obesity note)")
+                self.reasons.append(
+                    f"The per-kg dose is on the actual weight {p.weight_kg} kg, more than {ratio} × "
+                    f"the ideal body weight ({ibw:.1f} kg): the label doses on body weight; an "
+                    "ideal or adjusted weight is an institutional choice (weight_basis)."
+                )
+        return p.weight_kg
 
     def _band(self, row: RegimenRow) -> Band | Outcome:
         bands = row.bands
@@ -1318,6 +1503,19 @@ def _band_text(band: Band, renal: RenalResult | None) -> str:
         return "no renal adjustment"
     unit = renal.clearance.unit if renal else "mL/min"
     return f"{band.crcl_wording} {unit}"
+
+
+def _band_dose(band: Band) -> str:
+    """A band's printed dose with its band, e.g. ``900 mg every 24 h (CrCl ≥ 60)``."""
+    if band.refuse is not None:
+        return f"{band.refuse} ({band.crcl_wording})"
+    dose = f"{_plain(band.dose_mg)} mg" if band.dose_mg is not None else ""
+    if band.dose_mg_per_kg is not None:
+        dose = f"{_plain(band.dose_mg_per_kg)} mg/kg"
+    every = (
+        f"every {_plain(band.every_h)} h" if band.every_h is not None else band.schedule or ""
+    )
+    return f"{dose} {every} ({band.crcl_wording})"
 
 
 def _source(row: Fact, parent: RegimenRow | None = None) -> str:

@@ -169,6 +169,8 @@ class DoseResult:
     knowledge: dict[str, str] = field(default_factory=dict)
     #: inputs given that the chosen regimen never read: (input, why) — reported, never silent
     inputs_not_used: tuple[tuple[str, str], ...] = ()
+    #: probe11 S4: the renal measure the dose used, when the patient gave more than one
+    renal_basis: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``cmvcds-dose/1`` JSON document (design.md, "The dose calculator")."""
@@ -185,6 +187,8 @@ class DoseResult:
             "reasons": list(self.reasons),
             "missing": [{"item": m.item, "why": m.why} for m in self.missing],
         }
+        if self.renal_basis:
+            out["renal_basis"] = self.renal_basis
         if self.inputs_not_used:
             out["inputs_not_used"] = [{"input": i, "why": w} for i, w in self.inputs_not_used]
         if self.knowledge:
@@ -271,6 +275,7 @@ def _regimen(
         if phase.oral_solution_ml is not None
         else None,
         duration_days=phase.duration_days,
+        renal_basis=result.renal_basis,
     )
 
 

@@ -17,7 +17,7 @@ from cmvcds.engine.kinetics import (
 )
 from cmvcds.engine.monitoring.courses import entry_end, therapy_courses
 from cmvcds.engine.monitoring.dose import check_course_dose, course_interactions
-from cmvcds.engine.monitoring.duration import evidence_alerts
+from cmvcds.engine.monitoring.duration import evidence_alerts, fixed_phase_overrun
 from cmvcds.engine.monitoring.exposure import tdm
 from cmvcds.engine.monitoring.held import held_courses
 from cmvcds.engine.monitoring.liver import liver_checks
@@ -48,6 +48,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
         renal_decline(result, case, knowledge, course, on, patient)
         on_therapy_renal(result, case, knowledge, course, on)
         evidence_alerts(result, knowledge, context, course, on)
+        fixed_phase_overrun(result, knowledge, course, on)
         tdm(result, case, knowledge, settings, context, course, on)
         liver_checks(result, case, knowledge, course, on)
     held_courses(result, case, knowledge, settings, courses, on)

@@ -284,6 +284,14 @@ def _genotyping(
                     citations,
                 )
             )
+    elif reported := [g for g in case.genotype if g.date <= on and g.mutations]:
+        # probe11 W5 (b09): a mutation already reported is not "uncommon"; it is interpreted
+        outcome = Outcome.NOT_INDICATED
+        latest = max(reported, key=lambda g: g.date)
+        reasons.append(
+            f"A genotype reported on {latest.date} already shows {', '.join(latest.mutations)}: "
+            "interpret it with the resistance report."
+        )
     else:
         outcome = Outcome.SPECIALIST_REVIEW
         reasons.append(

@@ -18,6 +18,7 @@ from cmvcds.engine.monitoring import refractory_calls
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
+    Therapy,
     add_alert,
     current_course,
     levels_alert_given,
@@ -193,6 +194,9 @@ def _recipient_positive(
         prophylaxis.done(Outcome.NOT_INDICATED)
         _surveillance_after(case, on, t, preemptive, pet)
         return
+    if pet is not None and pet.unclassified:
+        _unclassified(case, on, t, prophylaxis, preemptive, pet, course, stop, stop_day)
+        return
     given = False  # letermovir running or recommended
     if course is None and day > window.high:
         prophylaxis.because(
@@ -276,6 +280,59 @@ def _recipient_positive(
         else "weekly CMV PCR continues during letermovir",
         letermovir=given,
     )
+
+
+def _unclassified(
+    case: Case,
+    on: date,
+    t: Tables,
+    prophylaxis: Plan,
+    preemptive: Plan,
+    pet: Episode,
+    course: Therapy | None,
+    stop: date,
+    stop_day: int,
+) -> None:
+    """probe11 S3: letermovir is prophylaxis, not treatment (its trial excluded patients with
+    detectable DNAemia): over a quantified DNAemia the tool cannot classify (the site's
+    threshold is not set) it is neither started nor said to continue; the decision is
+    ``insufficient_data`` naming the threshold. A running course is still checked (its dose
+    alerts stand: the dose if it continues is said, without a regimen)."""
+    h = t.hsct
+    why = (
+        "quantified CMV DNAemia and the site's pre-emptive threshold pet_threshold_iu_ml.hsct "
+        "is not set: letermovir prophylaxis cannot be decided (it is not a treatment; at or "
+        "above the threshold pre-emptive therapy replaces it)"
+    )
+    if course is not None:
+        outcome, chosen = regimen(
+            prophylaxis.result,
+            case,
+            prophylaxis.knowledge,
+            on,
+            "letermovir",
+            Indication.PROPHYLAXIS,
+            start=course.start,
+            stop=stop,
+            stop_rule=f"through day {stop_day} after HSCT",
+            population="hsct",
+            schedule=False,
+        )
+        if chosen is not None:
+            prophylaxis.result.regimens.remove(chosen)
+            why += (
+                f"; letermovir running since {course.start}: if it continues, "
+                f"{chosen.dose_mg:g} mg every {chosen.every_h:g} h (see the alerts)"
+            )
+        else:
+            why += f"; letermovir running since {course.start}: no dose ({outcome.value}, see the alerts)"
+    prophylaxis.because(
+        why,
+        (h.letermovir_stop_day, "letermovir prophylaxis"),
+        (t.treatment.not_treatment_drugs, "letermovir is not a treatment drug"),
+    )
+    prophylaxis.done(Outcome.INSUFFICIENT_DATA)
+    preemptive.done(pet.outcome)
 
 
 def _extension(case: Case, on: date, t: Tables, plan: Plan) -> bool:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from cmvcds.domain.case import Case
+from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.fast_init import fast_init
-from cmvcds.domain.results import schedule_items
+from cmvcds.domain.results import Missing, schedule_items
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
+from cmvcds.engine.dosing import recommend_dose
+from cmvcds.engine.dosing.patient import dose_patient_from_case
 from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.engine.transplant.common import (
@@ -22,8 +24,9 @@ from cmvcds.engine.transplant.common import (
     plasma_loads,
 )
 from cmvcds.engine.transplant.treatment import clearance, stop_rule_text
+from cmvcds.errors import CmvcdsError
 
-__all__ = ["Episode", "episode", "surveillance"]
+__all__ = ["Episode", "dose_needs", "episode", "surveillance", "unclassified_alert"]
 
 
 @fast_init
@@ -33,6 +36,9 @@ class Episode:
 
     outcome: Outcome
     active: bool
+    #: probe11 S3: a quantified DNAemia the tool cannot classify (the site's threshold is not
+    #: set): no prevention may be recommended over it
+    unclassified: bool = False
 
 
 def surveillance(
@@ -125,15 +131,18 @@ def episode(
     threshold = plan.setting(threshold_setting)
     if threshold is None:
         shown = f"viral load {latest.value} {latest.unit} on {latest.date}"
+        if course is None:  # under a running treatment the load is that treatment's matter
+            unclassified_alert(plan, loads, threshold_setting, population)
+            dose_needs(plan, case, on, t)
         if not on_protocol:
             plan.rule("T8")
             plan.because(
                 f"asymptomatic DNAemia ({shown}) outside a pre-emptive protocol and the site's threshold "
                 f"{threshold_setting} is not set: specialist review"
             )
-            return Episode(Outcome.SPECIALIST_REVIEW, False)
+            return Episode(Outcome.SPECIALIST_REVIEW, False, unclassified=True)
         plan.because(f"{shown}: the site's threshold {threshold_setting} is not set")
-        return Episode(Outcome.INSUFFICIENT_DATA, False)
+        return Episode(Outcome.INSUFFICIENT_DATA, False, unclassified=True)
     plan.cite_setting(threshold_setting)
     if latest.unit != "IU/mL":
         add_alert(
@@ -174,3 +183,79 @@ def episode(
         route=route,
     )
     return Episode(given, True)
+
+
+def unclassified_alert(
+    plan: Plan, loads: tuple[Observation, ...], threshold_setting: str, population: str
+) -> None:
+    """probe11 S3: a quantified DNAemia with no site threshold cannot be classified; the alert
+    is critical when the load rises (the latest quantified load above the one before it in the
+    same specimen and unit), a warning otherwise. No threshold is invented (the reference
+    profile names none: no guideline gives one)."""
+    latest = loads[-1]
+    assert latest.value is not None
+    before = [
+        o
+        for o in loads[:-1]
+        if o.value is not None
+        and o.unit == latest.unit
+        and o.specimen == latest.specimen
+        and o.date < latest.date
+    ]
+    previous = before[-1] if before else None
+    common = (
+        f"the site's pre-emptive threshold {threshold_setting} is not set (no guideline gives "
+        "one): the tool cannot tell whether pre-emptive therapy must start. Decide now against "
+        "the centre's own threshold"
+        + ("; letermovir prophylaxis is not a treatment of DNAemia." if population == "hsct" else ".")
+    )
+    if previous is not None and previous.value is not None and latest.value > previous.value:
+        add_alert(
+            plan.result,
+            AlertCode.DNAEMIA_UNCLASSIFIED,
+            Severity.CRITICAL,
+            f"Rising CMV DNAemia ({previous.value} {previous.unit} on {previous.date}, "
+            f"{latest.value} {latest.unit} on {latest.date}) and {common}",
+            tuple(plan.citations),
+        )
+        return
+    add_alert(
+        plan.result,
+        AlertCode.DNAEMIA_UNCLASSIFIED,
+        Severity.WARNING,
+        f"CMV DNAemia {latest.value} {latest.unit} on {latest.date} and {common}",
+        tuple(plan.citations),
+    )
+
+
+def dose_needs(plan: Plan, case: Case, on: date, t: Tables) -> None:
+    """probe11 S3: what a pre-emptive dose of each candidate drug (first line oral and IV, and
+    the marrow-sparing alternative) would need that the case lacks (weight, creatinine …), named
+    in ``missing`` beside the threshold, so that everything is at hand once it is set."""
+    drugs = dict.fromkeys(
+        (
+            *t.treatment.first_line_oral.values,
+            *t.treatment.first_line_iv.values,
+            *t.treatment.marrow_sparing.values,
+        )
+    )
+    patient = dose_patient_from_case(case, on)
+    result = plan.result
+    for drug in drugs:
+        try:
+            dose = recommend_dose(patient, drug, Indication.PREEMPTIVE, plan.knowledge)
+        except CmvcdsError:  # a drug the dosing tables do not hold for this use
+            continue
+        if dose.outcome is not Outcome.INSUFFICIENT_DATA:
+            continue
+        for missing in dose.missing:
+            if missing.item.startswith("setting:") or any(
+                m.item == missing.item for m in result.missing
+            ):
+                continue
+            result.missing.append(
+                Missing(
+                    missing.item,
+                    f"a pre-emptive {drug} dose, once the threshold is set, needs it: {missing.why}",
+                )
+            )

@@ -355,7 +355,22 @@ def _pending(
             "switch now: severe, CNS or ocular disease; specialist review",
         )
         return _give(case, on, plan, t, treatment.option("foscarnet"), population)
-    if found.refractory is AlertCode.PROBABLE_REFRACTORY_CMV:
+    reported = [g for g in case.genotype if g.date <= on]
+    if reported:
+        # probe11 W5 (b08): a genotype already reported is read, never "pending"
+        latest = max(reported, key=lambda g: g.date)
+        genes = ", ".join(latest.genes_tested) or "genes not stated"
+        what = (
+            f"the genotype of {latest.date} ({genes}) found no mutation"
+            if not latest.mutations
+            else f"the genotype of {latest.date} shows {', '.join(latest.mutations)} (see the "
+            "resistance report)"
+        )
+        if found.refractory is AlertCode.PROBABLE_REFRACTORY_CMV:
+            plan.because(f"continue the current drug at a verified dose: {what}")
+        else:
+            plan.because(f"switch the drug: {what}")
+    elif found.refractory is AlertCode.PROBABLE_REFRACTORY_CMV:
         plan.because("continue the current drug at a verified dose while genotyping is pending")
     else:
         plan.because("switch the drug while genotyping is pending")

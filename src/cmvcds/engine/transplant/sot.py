@@ -12,8 +12,11 @@ from functools import partial
 
 from cmvcds.domain.case import Case, Transplant
 from cmvcds.domain.results import Missing, ScheduleItem
-from cmvcds.domain.settings import SITE
+from cmvcds.domain.settings import REFERENCE_PROFILE, SITE, setting_specs
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
+from cmvcds.engine.dosing import recommend_dose
+from cmvcds.engine.dosing.patient import dose_patient_from_case
+from cmvcds.engine.dosing.result import DoseRegimen
 from cmvcds.engine.monitoring import below_target, refractory_calls
 from cmvcds.engine.transplant.common import (
     Plan,
@@ -168,7 +171,7 @@ def _prophylaxis(
             preemptive.because("no routine viral-load monitoring during prophylaxis")
             preemptive.done(Outcome.NOT_INDICATED)
             return
-        drug = str(chosen)
+        drug = _running_choice(case, on, prophylaxis, row.drug_setting, str(chosen), f"{tx.organ} {label}")
     stop = tx.date + timedelta(days=stop_day)
     day = (on - tx.date).days
     if on > stop:
@@ -413,6 +416,8 @@ def _valganciclovir(
                 "letermovir replaces it only for a low ANC or valganciclovir intolerance (T4): "
                 "choose the drug with a specialist"
             )
+            if outcome is Outcome.EXCLUDED and case.patient.dialysis == "hemodialysis":
+                _iv_ganciclovir_on_dialysis(case, on, prophylaxis)
             return Outcome.SPECIALIST_REVIEW
         prophylaxis.because(
             "valganciclovir is not suitable (ANC below its limit; see the dosing engine's alerts)"
@@ -640,3 +645,53 @@ def _preemptive_strategy(
         "pre-emptive surveillance: weekly CMV viral load",
     )
     preemptive.done(Outcome.RECOMMENDED)
+
+
+def _running_choice(
+    case: Case, on: date, plan: Plan, setting: str, chosen: str, population: str
+) -> str:
+    """probe11 U4: the prophylaxis drug when another labelled choice of ``setting`` is already
+    running as prophylaxis. A reference-profile value (no site choice) does not switch a running,
+    labelled drug (letermovir for kidney D+/R−: PREVYMIS label 2023): it is continued, and said so.
+    A site's own choice stands, and the switch is said."""
+    choices = setting_specs(plan.knowledge)[setting].choices
+    running = current_course(case, on, tuple(c for c in choices if c != chosen))
+    if running is None or running.indication not in (None, "prophylaxis"):
+        return chosen
+    if plan.settings.origin_of(setting) == REFERENCE_PROFILE:
+        plan.because(
+            f"{running.drug} prophylaxis running since {running.start}: a labelled choice for "
+            f"{population}, continued (the reference profile's {chosen} applies to a new start; "
+            f"the site may choose with {setting})"
+        )
+        return running.drug
+    plan.because(
+        f"{running.drug} prophylaxis running since {running.start}: the site's choice {setting} is "
+        f"{chosen}, switch to {chosen} per the site's protocol"
+    )
+    return chosen
+
+
+def _iv_ganciclovir_on_dialysis(case: Case, on: date, plan: Plan) -> None:
+    """probe11 U2: valganciclovir is excluded on haemodialysis and its label names IV ganciclovir
+    instead; the IV ganciclovir dose the dosing engine gives (CYTOVENE label, haemodialysis row) is
+    said beside the specialist review, as the option, never as a regimen."""
+    dose = recommend_dose(
+        dose_patient_from_case(case, on), "ganciclovir", Indication.PROPHYLAXIS, plan.knowledge
+    )
+    if dose.regimen is None:
+        return
+    for source in dose.citations:
+        if source not in plan.citations:
+            plan.citations.append(source)
+    phases = []
+    phase: DoseRegimen | None = dose.regimen
+    while phase is not None:
+        per_kg = f" ({phase.dose_mg_per_kg.normalize():f} mg/kg)" if phase.dose_mg_per_kg else ""
+        phases.append(f"{phase.dose_mg.normalize():f} mg{per_kg} {phase.schedule}")
+        phase = phase.then
+    plan.because(
+        "on haemodialysis the valganciclovir label names IV ganciclovir: if chosen, "
+        + " then ".join(phases)
+        + " (dosing engine)"
+    )

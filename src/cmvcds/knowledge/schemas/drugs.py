@@ -213,6 +213,9 @@ class RegimenRow(Fact):
     protocol_exclusions: ProtocolExclusions | None = None
     duration_days: int | None = None
     duration: str | None = None
+    #: probe11 W6: the label fixes the phase's length (cidofovir induction: once weekly × 2,
+    #: then maintenance); a running course still ordered as this phase after it is flagged
+    fixed_duration: bool = False
     until_post_transplant_day: int | None = None
     then: str | None = None
     section: str | None = None

@@ -221,6 +221,7 @@ class HivRules(Strict):
     neurological_organs: Words
     anti_cmv_drugs: Words
     immune_recovery_uveitis: Words
+    induction_alternatives: Words
 
 
 class ImmuneRules(Strict):

@@ -1,0 +1,133 @@
+"""Renal measures that disagree, and an obese patient's high Cockcroft-Gault (outside probe11
+S4, W3, U3).
+
+Expected values worked from the sources:
+- VALCYTE US label §2.5 Table 2, induction: CrCl ≥ 60 mL/min 900 mg twice daily; 40–59 450 mg
+  twice daily; 25–39 450 mg once daily.
+- Cockcroft-Gault 1976: (140 − age) × weight / (72 × creatinine); the baseline patient (40 y,
+  72 kg, creatinine 1.0) has 100 mL/min; at 80 y exactly 60, at 81 y 59.
+- VISTIDE US label §4: contraindicated at CrCl ≤ 55 mL/min (85 y, creatinine 1.0: 55 exactly).
+- Devine ideal weight, man of 170 cm: 50 + 2.3 × (170 / 2.54 − 60) = 65.9 kg; adjusted weight
+  IBW + 0.4 × (150 − IBW) = 99.5 kg; CG at 45 y, creatinine 0.9: 219.9 (actual), 145.9 (adjusted).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from cmvcds.domain.vocabulary import AlertCode, Outcome
+from cmvcds.engine.dosing import recommend_dose
+from cmvcds.knowledge import Knowledge
+from tests.dosing.conftest import make_patient
+
+
+def _vgc(knowledge: Knowledge, **changes: object):  # type: ignore[no-untyped-def]
+    return recommend_dose(make_patient(**changes), "valganciclovir", "induction", knowledge)
+
+
+def test_a_measured_clearance_and_a_creatinine_giving_other_doses_give_no_dose(
+    pack: Knowledge,
+) -> None:
+    """probe11 b15 in the calculator: measured 100 mL/min against CG 50 mL/min (creatinine 2.0)."""
+    result = _vgc(pack, measured_crcl_ml_min=100, creatinine_mg_dl="2.0")
+    assert result.outcome is Outcome.INSUFFICIENT_DATA and result.regimen is None
+    assert result.renal is None  # neither measure is the one the dose is chosen on
+    (alert,) = [a for a in result.alerts if a.code is AlertCode.CONTRADICTORY_INPUT]
+    assert alert.severity.value == "critical"
+    assert "100.0 mL/min" in alert.message and "50.0 mL/min" in alert.message
+    assert "900 mg every 12 h (CrCl ≥ 60)" in alert.message
+    assert "450 mg every 12 h (CrCl ≥ 40 and < 60)" in alert.message
+    assert [m.item for m in result.missing] == ["renal_function"]
+
+
+def test_measures_giving_the_same_dose_are_dosed_and_the_measure_is_named(pack: Knowledge) -> None:
+    result = _vgc(pack, measured_crcl_ml_min=100, creatinine_mg_dl="1.0")
+    assert result.outcome is Outcome.RECOMMENDED
+    assert result.regimen is not None and result.regimen.dose_mg == 900
+    assert result.renal is not None and result.renal.clearance.method == "measured-24h"
+    assert result.renal_basis is not None
+    assert "measured 24-h creatinine clearance 100.0 mL/min" in result.renal_basis
+    assert "gives the same dose" in result.renal_basis
+    assert not [a for a in result.alerts if a.code is AlertCode.CONTRADICTORY_INPUT]
+
+
+@pytest.mark.parametrize(
+    ("measured", "age", "contradictory"),
+    [(60, 80, False), (59, 80, True), (60, 81, True), (59, 81, False)],
+)
+def test_the_band_edge_decides_a_contradiction_exactly(
+    pack: Knowledge, measured: int, age: int, contradictory: bool
+) -> None:
+    """CG is exactly 60 at 80 y and 59 at 81 y (creatinine 1.0); the ≥ 60 band edge splits them."""
+    result = _vgc(pack, measured_crcl_ml_min=measured, age_years=age, creatinine_mg_dl="1.0")
+    flagged = any(a.code is AlertCode.CONTRADICTORY_INPUT for a in result.alerts)
+    assert flagged is contradictory
+    assert (result.outcome is Outcome.INSUFFICIENT_DATA) is contradictory
+
+
+def test_a_label_check_met_by_one_measure_only_is_a_contradiction(pack: Knowledge) -> None:
+    """Cidofovir: measured 56 mL/min is allowed, CG 55 (85 y) is contraindicated (≤ 55)."""
+    result = recommend_dose(
+        make_patient(
+            measured_crcl_ml_min=56,
+            age_years=85,
+            creatinine_mg_dl="1.0",
+            urine_protein_mg_dl=Decimal(0),
+        ),
+        "cidofovir",
+        "induction",
+        pack,
+    )
+    assert result.outcome is Outcome.INSUFFICIENT_DATA and result.regimen is None
+    assert any(a.code is AlertCode.CONTRADICTORY_INPUT for a in result.alerts)
+
+
+def test_foscarnet_per_kg_measures_are_compared_too(pack: Knowledge) -> None:
+    """Measured 100 mL/min ÷ 72 kg = 1.39 against CG per kg (140 − 40) / (72 × 3.0) = 0.46."""
+    result = recommend_dose(
+        make_patient(measured_crcl_ml_min=100, creatinine_mg_dl="3.0"), "foscarnet", "induction", pack
+    )
+    assert result.outcome is Outcome.INSUFFICIENT_DATA
+    assert any(a.code is AlertCode.CONTRADICTORY_INPUT for a in result.alerts)
+
+
+def _obese(**changes: object):  # type: ignore[no-untyped-def]
+    base = {"age_years": 45, "weight_kg": 150, "height_cm": 170, "creatinine_mg_dl": "0.9"}
+    return make_patient(**{**base, **changes})
+
+
+def test_an_obese_patients_high_clearance_is_dosed_when_both_weights_give_one_dose(
+    pack: Knowledge,
+) -> None:
+    result = recommend_dose(_obese(), "valganciclovir", "induction", pack)
+    assert result.outcome is Outcome.RECOMMENDED
+    assert result.regimen is not None and result.regimen.dose_mg == 900
+    assert result.regimen.every_h == 12
+    assert not [a for a in result.alerts if a.code is AlertCode.IMPLAUSIBLE_INPUT]
+    assert result.renal_basis is not None
+    assert "explained by obesity" in result.renal_basis and "145.9 mL/min" in result.renal_basis
+
+
+def test_without_height_a_clearance_above_200_is_still_refused(pack: Knowledge) -> None:
+    result = recommend_dose(_obese(height_cm=None), "valganciclovir", "induction", pack)
+    assert result.outcome is Outcome.INSUFFICIENT_DATA
+    assert any(a.code is AlertCode.IMPLAUSIBLE_INPUT for a in result.alerts)
+
+
+def test_above_200_on_the_adjusted_weight_too_is_still_refused(pack: Knowledge) -> None:
+    """Creatinine 0.4: CG 494.8 (actual) and 328.1 (adjusted) mL/min: not explained by obesity."""
+    result = recommend_dose(_obese(creatinine_mg_dl="0.4"), "valganciclovir", "induction", pack)
+    assert result.outcome is Outcome.INSUFFICIENT_DATA
+    assert any(a.code is AlertCode.IMPLAUSIBLE_INPUT for a in result.alerts)
+
+
+def test_a_per_kg_dose_on_an_obese_weight_says_so(pack: Knowledge) -> None:
+    """probe11 D19: foscarnet in a woman of 140 kg, 160 cm (IBW 45.5 + 2.3 × (160/2.54 − 60) = 52.4 kg)."""
+    obese = make_patient(age_years=45, sex="female", weight_kg=140, height_cm=160)
+    result = recommend_dose(obese, "foscarnet", "induction", pack)
+    assert result.outcome is Outcome.RECOMMENDED
+    assert any("per-kg dose is on the actual weight 140 kg" in r and "52.4 kg" in r for r in result.reasons)
+    lean = recommend_dose(make_patient(), "foscarnet", "induction", pack)
+    assert not any("per-kg dose is on the actual weight" in r for r in lean.reasons)
