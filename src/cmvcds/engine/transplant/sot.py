@@ -12,12 +12,13 @@ from functools import partial
 
 from cmvcds.domain.case import Case, Transplant
 from cmvcds.domain.results import Missing, ScheduleItem
-from cmvcds.domain.settings import SITE
+from cmvcds.domain.settings import SITE, setting_specs
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
 from cmvcds.engine.monitoring import below_target, refractory_calls
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
+    Therapy,
     add_alert,
     current_course,
     is_below_lloq,
@@ -160,6 +161,17 @@ def _prophylaxis(
     prophylaxis.cite(t.sot.prophylaxis_drug, "prophylaxis drug")
     if row.drug_setting:
         chosen = prophylaxis.setting(row.drug_setting)
+        running = _running_option(case, on, row.drug_setting, prophylaxis)
+        if running is not None and running.drug != chosen:
+            # debt22: a running prophylaxis course of another of the row's options (kidney
+            # D+/R−: valganciclovir or letermovir) goes on as the drug it is; the site's choice
+            # is for a course not yet started (never a second prophylaxis drug beside the first)
+            chosen = running.drug
+            prophylaxis.because(
+                f"{tx.organ} {label}: {running.drug} prophylaxis running since {running.start}, "
+                f"one of the guideline's options: continued (the site's choice "
+                f"{row.drug_setting} is for a new course)"
+            )
         if chosen is None:
             prophylaxis.because(
                 f"{tx.organ} {label}: valganciclovir or letermovir; the site's choice {row.drug_setting} is not set"
@@ -336,6 +348,19 @@ def _breakthrough(
     if item not in result.schedule:
         result.schedule.append(item)
     return Episode(Outcome.NOT_INDICATED, False)
+
+
+def _running_option(case: Case, on: date, setting: str, prophylaxis: Plan) -> Therapy | None:
+    """The running prophylaxis course (indication prophylaxis) of one of the drugs the site's
+    ``setting`` chooses between (its spec's choices), else None."""
+    spec = setting_specs(prophylaxis.knowledge).get(setting)
+    if spec is None or not spec.choices:
+        return None
+    course = current_course(case, on, spec.choices)
+    if course is None or course.indication != Indication.PROPHYLAXIS.value:
+        return None
+    prophylaxis.cite(spec, f"{course.drug}: an option of {setting}")
+    return course
 
 
 def _start(case: Case, on: date, drug: str) -> date:
