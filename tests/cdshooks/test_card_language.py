@@ -96,13 +96,17 @@ def test_an_italian_clinician_reads_the_pregnancy_card_in_italian(english_site: 
         "Valaciclovir per la prevenzione dell'infezione fetale da CMV (L. 648/96): raccomandato; "
         "EG 10+1; amniocentesi dal 2027-01-30."
     )
-    # the same card: id, indicator, citations, the order suggested (2000 mg)
+    # the same card: id, indicator, citations, the order suggested (2000 mg every 6 h); the
+    # order's dosage text, which the clinician reads, in the card's language (debt22)
     for key in ("uuid", "indicator", "selectionBehavior"):
         assert first[key] == first_en[key]
-    assert (
-        first["suggestions"][0]["actions"][0]["resource"]
-        == (first_en["suggestions"][0]["actions"][0]["resource"])
-    )
+    order = first["suggestions"][0]["actions"][0]["resource"]
+    order_en = first_en["suggestions"][0]["actions"][0]["resource"]
+    assert order_en["dosageInstruction"][0]["text"] == "valacyclovir 2000 mg every 6 hours oral"
+    assert order["dosageInstruction"][0]["text"] == "valaciclovir 2000 mg ogni 6 ore orale"
+    for one in (order, order_en):
+        one["dosageInstruction"][0].pop("text")
+    assert order == order_en  # coded dose, timing, drug: the same order
     assert first["detail"].startswith("**Perché**\n- ")
     why = first_en["detail"].split("\n\n")[0].splitlines()[1:]
     for line in why:  # every reason from the pack's translation, its dates carried over
@@ -127,6 +131,9 @@ def test_the_site_setting_gives_italian_cards_unless_the_call_asks_for_english(
         "450 mg due volte al giorno (CrCl 48.61 mL/min)."
     )
     assert card["suggestions"][0]["label"] == "Modifica in 450 mg due volte al giorno"
+    update = card["suggestions"][0]["actions"][0]["resource"]["dosageInstruction"][0]
+    assert update["text"] == "450 mg due volte al giorno"  # debt22: not "twice daily"
+    assert update["doseAndRate"][0]["doseQuantity"]["value"] == 450
     assert "Funzione renale: cockcroft-gault 48.61 mL/min" in card["detail"]
     assert "Dose prescritta 900 mg due volte al giorno (1800 mg/die)" in card["detail"]
     said, english = _cards(italian_site, DOSE, "antiviral-dose-check.request.json", "en")

@@ -44,6 +44,7 @@ RESOURCE_TYPES = (
     "MedicationStatement",
     "MedicationAdministration",
     "DiagnosticReport",
+    "AllergyIntolerance",
 )
 
 

@@ -163,6 +163,62 @@ def _held_case(name: str) -> bytes:
     ).encode()  # fmt: skip
 
 
+#: debt22: the newest engine texts (fixr1: a course without an indication whose dose is above
+#: every labelled dose, its alert and the reason it is not continued; fixr5: the patient's plain
+#: "Still needed for a decision" line of Ask about a case; debt22: a running cidofovir induction
+#: continued as cidofovir, a running IV ganciclovir of an infant, a record's allergies).
+UNCLEAR_COURSE = """format: cmvcds-case/1
+id: unclear-course
+assessed_on: '2026-05-30'
+context: transplant
+patient: {sex: male, age_years: 60, weight_kg: 70, height_cm: 175}
+transplant: {organ: kidney, date: '2026-03-01', donor_cmv_igg: positive, recipient_cmv_igg: negative}
+observations:
+  - {date: '2026-05-29', code: creatinine, value: 4.0, unit: mg/dL}
+therapy:
+  - {drug: valganciclovir, dose_mg: 900, every_h: 12, route: oral, start: '2026-03-03'}
+"""
+HIV_CIDOFOVIR = """format: cmvcds-case/1
+id: hiv-cidofovir-induction
+assessed_on: '2026-04-01'
+context: hiv
+patient: {sex: male, age_years: 44, weight_kg: 70, height_cm: 176}
+hiv: {on_art: true, art_start: '2026-03-01', retinitis: {zone: 2, active: true, sight_threatening: false}}
+observations:
+  - {date: '2026-03-30', code: creatinine, value: 0.8, unit: mg/dL}
+  - {date: '2026-03-30', code: urine_protein, result: negative}
+  - {date: '2026-03-30', code: cd4, value: 70, unit: cells/uL}
+therapy:
+  - {drug: cidofovir, dose_mg: 350, every_h: 168, route: iv, start: '2026-03-01', indication: induction}
+"""
+INFANT_ON_GANCICLOVIR = HELD_CASE.format(
+    id="infant-ganciclovir", on="2026-03-20", patient="", stop="", observations="",
+    drug="ganciclovir", dose=19, route="iv",
+)  # fmt: skip
+NEW_CASES = {
+    "course without indication above every labelled dose": UNCLEAR_COURSE,
+    "running cidofovir induction overdue": HIV_CIDOFOVIR,
+    "infant on IV ganciclovir": INFANT_ON_GANCICLOVIR,
+}
+#: A record with allergies: one read as an intolerance, one not a drug, one not active.
+ALLERGY_BUNDLE = {"resourceType": "Bundle", "type": "collection", "entry": [
+    {"resource": {"resourceType": "Patient", "id": "p1", "gender": "male",
+                  "birthDate": "1966-01-01"}},
+    {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
+                  "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+                  "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "Z94.0"}]}}},
+    {"resource": {"resourceType": "AllergyIntolerance", "id": "a1", "patient": {"reference": "Patient/p1"},
+                  "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
+                  "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "code": "unconfirmed"}]},
+                  "code": {"text": "valganciclovir"}}},
+    {"resource": {"resourceType": "AllergyIntolerance", "id": "a2", "patient": {"reference": "Patient/p1"},
+                  "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "active"}]},
+                  "code": {"coding": [{"system": "http://snomed.info/sct", "code": "227493005", "display": "Cashew nuts"}]}}},
+    {"resource": {"resourceType": "AllergyIntolerance", "id": "a3", "patient": {"reference": "Patient/p1"},
+                  "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "code": "resolved"}]},
+                  "code": {"coding": [{"system": "http://www.whocc.no/atc", "code": "J05AD01"}]}}},
+]}  # fmt: skip
+
 #: FHIR Bundles refused whole: two patients' records, and no patient named.
 REFUSED_BUNDLES = {
     "two patients": {"resourceType": "Bundle", "type": "collection", "entry": [
@@ -251,6 +307,18 @@ def _pages(client: TestClient) -> Iterator[tuple[str, str]]:
             name,
             client.post("/cases/upload", files={"file": (f"caso-{i}.yaml", _held_case(name))}).text,
         )
+    for i, (name, text) in enumerate(NEW_CASES.items()):
+        upload = (f"nuovo-{i}.yaml", text.encode())
+        yield name, client.post("/cases/upload", files={"file": upload}).text
+    upload = ("allergie.json", json.dumps(ALLERGY_BUNDLE).encode())
+    yield (
+        "FHIR Bundle with allergies",
+        client.post("/cases/upload", data={"context": "transplant"}, files={"file": upload}).text,
+    )
+    for audience in ("patient", "clinician"):
+        yield f"ask about a case, {audience}", client.post("/ask", data={
+            "question": "Quale dose di valganciclovir?", "audience": audience,
+            "case": UNCLEAR_COURSE}).text  # fmt: skip
     for name, bundle in REFUSED_BUNDLES.items():
         upload = ("bundle.json", json.dumps(bundle).encode())
         yield (

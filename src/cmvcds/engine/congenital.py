@@ -296,14 +296,34 @@ def _treat(
         outside.append(f"weight {weight} kg {weighed} (trial: ≥ {trial.min_weight_kg} kg)")
     result.findings["congenital"]["trial_population"] = "outside" if outside else "inside"
 
-    drug = plan.iv_alternative_drug if case.patient.can_take_oral is False else plan.drug
+    # debt22: a running IV ganciclovir course is read as the drug it is, never as a valganciclovir
+    # course dated from its start: it goes on until oral therapy is stated possible, and the
+    # switch to oral valganciclovir is dated today
+    bridging = bool(running) and running[-1].drug == plan.iv_alternative_drug
+    oral_unknown = bridging and case.patient.can_take_oral is None
+    drug = (
+        plan.iv_alternative_drug
+        if case.patient.can_take_oral is False or oral_unknown
+        else plan.drug
+    )
+    switch_today = bridging and drug == plan.drug
     reasons = [
         f"Congenital CMV confirmed ({diagnosis.specimen} PCR on day {diagnosis.age_days} of life); moderately to "
         "severely symptomatic disease.",
     ]
-    if drug != plan.drug:
+    if oral_unknown:
+        reasons.append(
+            f"On IV {drug}: continue it until oral therapy is possible (patient.can_take_oral "
+            f"not stated), then oral {plan.drug}."
+        )
+    elif drug != plan.drug:
         reasons.append(
             f"Oral therapy is not possible: IV {drug} until it is, then oral {plan.drug}."
+        )
+    elif switch_today:
+        reasons.append(
+            f"On IV {plan.iv_alternative_drug}; oral therapy is possible: switch to oral "
+            f"{plan.drug} from {on}."
         )
     if outside:
         outcome = Outcome.SPECIALIST_REVIEW
@@ -403,7 +423,9 @@ def _treat(
                     "decision, reviewed monthly",
                 )
             else:
-                built = dose.as_regimen(start=start, stop=stop, stop_rule=plan.stop_rule)
+                built = dose.as_regimen(
+                    start=on if switch_today else start, stop=stop, stop_rule=plan.stop_rule
+                )
             # every regimen of the course: the weight it used, and the hold while one is active
             regimen = weighed_regimen(built, patient, result, knowledge, settings, on)
             if holding:

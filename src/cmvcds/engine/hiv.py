@@ -17,13 +17,14 @@ from cmvcds.domain.results import Missing, PathwayResult
 from cmvcds.domain.settings import SiteSettings
 from cmvcds.domain.vocabulary import AlertCode, DecisionId, Indication, Outcome, Severity
 from cmvcds.engine.hiv_alternative import excluded, induction_alternative
-from cmvcds.engine.hiv_maintenance import continue_maintenance
+from cmvcds.engine.hiv_maintenance import continue_induction, continue_maintenance
 from cmvcds.engine.hiv_rna import hiv_rna
 from cmvcds.engine.intravitreal import intravitreal_regimens, intravitreal_summary
 from cmvcds.engine.monitoring import add_months, days_covered
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
+    Therapy,
     add_alert,
     current_course,
     give,
@@ -33,6 +34,7 @@ from cmvcds.engine.transplant.common import (
 )
 from cmvcds.engine.transplant.treatment import treat_disease
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.drugs import DrugLabel
 
 __all__ = ["evaluate"]
 
@@ -287,7 +289,19 @@ def _induction(
         and str(zone) in h.sight_threatening_zones.values
     )
     intravitreal = sight_threatening is True or by_zone
-    days = plan.setting("hiv_induction_days")
+    running = current_course(case, on, h.anti_cmv_drugs.values)
+    inducing = (
+        running if running is not None and running.indication in (None, "induction") else None
+    )
+    days = _label_induction_days(plan, inducing) if inducing is not None else None
+    if days is None:
+        days = plan.setting("hiv_induction_days")
+    elif inducing is not None:
+        plan.because(
+            f"{inducing.drug} induction lasts as its label says ({days} days), not the site's "
+            "hiv_induction_days",
+            (h.label_induction_drugs, f"{inducing.drug} induction length"),
+        )
     if days is None:
         plan.rule("H3" if intravitreal else "H4")
         plan.because(
@@ -297,14 +311,12 @@ def _induction(
         )
         plan.done(Outcome.INSUFFICIENT_DATA)
         return
-    plan.cite_setting("hiv_induction_days")
-    running = current_course(case, on, h.anti_cmv_drugs.values)
-    start = on
-    if running is not None and running.indication in (None, "induction"):
-        start = running.start
+    if inducing is None or inducing.drug not in h.label_induction_drugs.values:
+        plan.cite_setting("hiv_induction_days")
+    start = inducing.start if inducing is not None else on
     stop = start + timedelta(days=int(days))
     if stop < on:
-        _induction_overrun(case, on, plan, start, stop, int(days))
+        _induction_overrun(case, on, plan, start, stop, int(days), inducing)
         return
     where = f"zone {zone}" if zone is not None else "zone not stated"
     if by_zone:
@@ -352,21 +364,43 @@ def _induction(
             for r in h.intravitreal
             if not_given(plan, case, r.drug, f"intravitreal {r.drug}")
         )
-    _valganciclovir(
-        case,
-        on,
-        plan,
-        Indication.INDUCTION,
-        stop,
-        f"induction for {days} days, then maintenance",
-        start=start,
-    )
+    until = f"induction for {days} days, then maintenance"
+    if inducing is not None and inducing.drug != "valganciclovir":
+        # debt22: the running course is continued as the drug it is, never re-read as a
+        # valganciclovir induction dated from its start
+        if not continue_induction(plan, case, on, inducing, stop, until):
+            _valganciclovir(case, on, plan, Indication.INDUCTION, stop, until)
+    else:
+        _valganciclovir(case, on, plan, Indication.INDUCTION, stop, until, start=start)
     if intravitreal:
         plan.result.regimens.extend(intravitreal_regimens(plan.knowledge, start, barred))
 
 
+def _label_induction_days(plan: Plan, running: Therapy) -> int | None:
+    """The label's fixed induction length of ``running``'s drug (``label_induction_drugs``:
+    cidofovir, two weekly doses), read from its label's induction regimen; None for the others
+    (the site's ``hiv_induction_days``) or when the label gives no single length."""
+    if running.drug not in tables(plan.knowledge).hiv.label_induction_drugs.values:
+        return None
+    label = plan.knowledge.tables.get(f"drug_{running.drug}")
+    if not isinstance(label, DrugLabel):
+        return None
+    lengths = {
+        r.duration_days
+        for r in label.regimens
+        if "induction" in r.indications and r.duration_days is not None
+    }
+    return lengths.pop() if len(lengths) == 1 else None
+
+
 def _induction_overrun(
-    case: Case, on: date, plan: Plan, start: date, stop: date, days: int
+    case: Case,
+    on: date,
+    plan: Plan,
+    start: date,
+    stop: date,
+    days: int,
+    running: Therapy | None = None,
 ) -> None:
     """Induction started on ``start`` ran past its planned ``days``: step down to maintenance now."""
     plan.rule("H5")
@@ -382,14 +416,16 @@ def _induction_overrun(
         f"(stop {stop}): step down to maintenance; review activity with ophthalmology.",
         plan.citations,
     )
-    _valganciclovir(
-        case,
-        on,
-        plan,
-        Indication.MAINTENANCE,
-        None,
-        "until the stop criteria are met (ART, inactive lesions, CD4, duration)",
-    )
+    until = "until the stop criteria are met (ART, inactive lesions, CD4, duration)"
+    if (
+        running is not None
+        and running.drug != "valganciclovir"
+        and continue_maintenance(
+            plan, case, on, Therapy(running.drug, on, None, running.route, "maintenance"), until
+        )
+    ):
+        return  # the drug in force steps down to its own maintenance (debt22)
+    _valganciclovir(case, on, plan, Indication.MAINTENANCE, None, until)
 
 
 def _maintenance_or_stop(

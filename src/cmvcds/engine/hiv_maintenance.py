@@ -1,4 +1,6 @@
-"""H5 with a maintenance drug other than valganciclovir: continue the course in force.
+"""H3–H5 with a running drug other than valganciclovir: continue the course in force as the
+drug it is (debt22: a running cidofovir induction was read as a valganciclovir induction, dosed
+with valganciclovir from the cidofovir start).
 
 The US HIV OI guideline (CMV chapter) prefers oral valganciclovir for chronic maintenance and
 lists IV ganciclovir, foscarnet and cidofovir (5 mg/kg every other week with probenecid and
@@ -7,7 +9,8 @@ no source tells to switch a patient back. So a running maintenance course of one
 guideline's anti-CMV drugs is continued at its label dose, adjusted by the label's on-therapy renal
 rows (VISTIDE: a creatinine rise of 0.3–0.4 mg/dL above baseline reduces 5 to 3 mg/kg; ≥ 0.5 mg/dL
 or ≥ 3+ proteinuria discontinues it: maintenance then goes on with the guideline's preferred drug,
-oral valganciclovir, dosed by the caller).
+oral valganciclovir, dosed by the caller). A running induction of one of them is continued the
+same way to the end of its induction (``continue_induction``): its label dose, its own dates.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from cmvcds.domain.vocabulary import Indication, Outcome
 from cmvcds.engine.monitoring import current_weight, fired_rules, therapy_courses
 from cmvcds.engine.transplant.common import Plan, Therapy, not_given, regimen
 
-__all__ = ["continue_maintenance"]
+__all__ = ["continue_induction", "continue_maintenance"]
 
 
 def _mg(value: Decimal) -> str:
@@ -33,7 +36,29 @@ def continue_maintenance(
 ) -> bool:
     """Close ``plan`` with the running maintenance drug's regimen (renally adjusted by its label);
     False, with the reason, when its label discontinues it (the caller gives valganciclovir)."""
+    return _continue(plan, case, on, running, Indication.MAINTENANCE, None, stop_rule)
+
+
+def continue_induction(
+    plan: Plan, case: Case, on: date, running: Therapy, stop: date, stop_rule: str
+) -> bool:
+    """Close ``plan`` with the running induction drug's regimen from its own start to ``stop``
+    (renally adjusted by its label's on-therapy rows); False, with the reason, when its label
+    discontinues it (the caller gives the guideline's preferred drug, oral valganciclovir)."""
+    return _continue(plan, case, on, running, Indication.INDUCTION, stop, stop_rule)
+
+
+def _continue(
+    plan: Plan,
+    case: Case,
+    on: date,
+    running: Therapy,
+    indication: Indication,
+    stop: date | None,
+    stop_rule: str,
+) -> bool:
     drug = running.drug
+    phase = indication.value
     course = next(
         (c for c in therapy_courses(case.therapy) if c.drug == drug and c.active_on(on)), None
     )
@@ -42,13 +67,13 @@ def continue_maintenance(
         plan.cite(rule, f"{drug} on-therapy renal rule {rule.id}")
         if rule.effect == "discontinue":
             plan.because(
-                f"{shown}: {rule.message} Maintenance goes on with the guideline's preferred drug, "
-                f"oral valganciclovir; {drug} stops today ({on})"
+                f"{shown}: {rule.message} {phase.capitalize()} goes on with the guideline's preferred "
+                f"drug, oral valganciclovir; {drug} stops today ({on})"
             )
             return False
     plan.because(
-        f"continue the maintenance drug in force ({drug}, since {running.start}): a guideline "
-        "maintenance option; a change to oral valganciclovir is the prescriber's choice"
+        f"continue the {phase} drug in force ({drug}, since {running.start}): a guideline "
+        f"{phase} option; a change to oral valganciclovir is the prescriber's choice"
     )
     outcome, chosen = regimen(
         plan.result,
@@ -56,8 +81,9 @@ def continue_maintenance(
         plan.knowledge,
         on,
         drug,
-        Indication.MAINTENANCE,
+        indication,
         start=running.start,
+        stop=stop,
         stop_rule=stop_rule,
         population="hiv",
         route=running.route,
@@ -65,7 +91,7 @@ def continue_maintenance(
     if chosen is None:
         if not not_given(plan, case, drug):
             plan.because(
-                f"the dosing engine gives no maintenance dose of {drug} for this patient "
+                f"the dosing engine gives no {phase} dose of {drug} for this patient "
                 f"({outcome.value}); see its alerts"
             )
         plan.done(Outcome.SPECIALIST_REVIEW)

@@ -142,11 +142,13 @@ def test_a_running_labelled_letermovir_is_kept_under_the_reference_profile(
     assert any("letermovir prophylaxis running since 2026-11-16" in r and "continued" in r for r in reasons)
 
 
-def test_the_sites_own_choice_switches_and_says_so(knowledge: Knowledge) -> None:
+def test_the_sites_own_choice_is_for_a_new_course(knowledge: Knowledge) -> None:
+    """A site choosing valganciclovir does not switch, nor add to, a running labelled letermovir
+    (debt22 and fix11b merged: one rule, the running option goes on)."""
     document = run(knowledge, _letermovir_running(), site={"kidney_dpos_rneg_drug": "valganciclovir"})
-    assert [r["drug"] for r in document["regimens"]] == ["valganciclovir"]
+    assert [r["drug"] for r in document["regimens"]] == ["letermovir"]
     reasons = decision(document, "antiviral-prophylaxis")["reasons"]
-    assert any("is valganciclovir, switch to valganciclovir per the site's protocol" in r for r in reasons)
+    assert any("is for a new course" in r for r in reasons)
 
 
 def test_on_haemodialysis_the_iv_ganciclovir_dose_is_named(knowledge: Knowledge) -> None:

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
         default=(
             "patient/Patient.rs patient/Observation.rs patient/Condition.rs "
             "patient/MedicationRequest.rs patient/MedicationAdministration.rs "
-            "patient/DiagnosticReport.rs"
+            "patient/DiagnosticReport.rs patient/AllergyIntolerance.rs"
         ),
         description=(
             "SMART on FHIR: the resource scopes requested (read and search of the patient's "

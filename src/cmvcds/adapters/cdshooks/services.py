@@ -66,8 +66,19 @@ MONITOR_ALERTS = (
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 #: Laboratory reports whose results are contained Observations (Italian FSE, many LIS exports).
 REPORTS = "DiagnosticReport?patient={{context.patientId}}&category=LAB"
+#: Recorded allergies and intolerances: read as ``patient.intolerances`` (debt22, ADR 0032), so
+#: that no card doses a drug the record says the patient does not tolerate.
+ALLERGIES = "AllergyIntolerance?patient={{context.patientId}}"
 #: The prefetch keys read as the patient's record.
-RECORD_KEYS = ("patient", "observations", "conditions", "medications", "administrations", "reports")
+RECORD_KEYS = (
+    "patient",
+    "observations",
+    "conditions",
+    "medications",
+    "administrations",
+    "reports",
+    "allergies",
+)
 
 Handler = Callable[[CdsRequest, dict[str, Any], Clinic, str, "Service"], list[Card]]
 
@@ -132,6 +143,7 @@ def discovery(clinic: Clinic) -> list[Service]:
                 "conditions": "Condition?patient={{context.patientId}}",
                 "medications": "MedicationRequest?patient={{context.patientId}}",
                 "reports": REPORTS,
+                "allergies": ALLERGIES,
             },
             required=("patient", "observations"),
             handler=_pregnancy,
@@ -151,6 +163,7 @@ def discovery(clinic: Clinic) -> list[Service]:
                 "medications": "MedicationRequest?patient={{context.patientId}}",
                 "administrations": "MedicationAdministration?patient={{context.patientId}}",
                 "reports": REPORTS,
+                "allergies": ALLERGIES,
             },
             required=("patient", "observations", "medications"),
             handler=_monitor,
@@ -168,6 +181,7 @@ def discovery(clinic: Clinic) -> list[Service]:
                     "patient": patient,
                     "observations": _observation_query(dose_codes),
                     "conditions": "Condition?patient={{context.patientId}}",
+                    "allergies": ALLERGIES,
                 },
                 required=("patient", "observations"),
                 handler=_dose_check,
@@ -319,9 +333,15 @@ def _suggestion(doc: dict[str, Any], request: CdsRequest, clinic: Clinic) -> dic
     }
     if g.get("every_h"):
         repeat.update({"frequency": 1, "period": g["every_h"], "periodUnit": "h"})
-    text = f"{g['drug']} {g['dose_mg']} mg {g.get('schedule') or ''} {g.get('route', '')}".replace(
-        "  ", " "
-    ).strip()
+    # in the card's language, as the card's own text (debt22): the schedule and route words are
+    # the pack's clinical texts; the coded dose, timing and drug code are the same in any language
+    words = (
+        clinical(g["drug"]),
+        f"{g['dose_mg']} mg",
+        clinical(g.get("schedule") or ""),
+        clinical(g.get("route") or ""),
+    )
+    text = " ".join(w for w in words if w)
     resource = {
         "resourceType": "MedicationRequest",
         "status": "draft",
@@ -506,7 +526,11 @@ def _dose_check(
         return cards + _record_cards(record, request, clinic, base, service, unmapped=False)
     try:
         mapped = _map(
-            clinic, data, "immunocompromised", request, ("patient", "observations", "conditions")
+            clinic,
+            data,
+            "immunocompromised",
+            request,
+            ("patient", "observations", "conditions", "allergies"),
         )
         case = clinic.parse(mapped.case)
     except InputError as error:
@@ -649,6 +673,21 @@ def _check_card(
             },
         ]
     detail += ["", _("Sources: %(sources)s.") % {"sources": ", ".join(citations)}]
+    barred = [a for a in check.get("alerts") or [] if a.get("code") == "drug-intolerance"]
+    if status == "no-recommendation" and barred:
+        # the record says the patient does not tolerate the ordered drug (an AllergyIntolerance,
+        # debt22): a critical card naming it, not "no labelled dose" (a warning)
+        return Card(
+            uuid=card_uuid(request.hookInstance, service.id, key),
+            summary=summary(
+                _("%(drug)s order: the record lists an intolerance of it; not dosed.")
+                % {"drug": recommendation["drug"]}
+            ),
+            detail="\n".join(detail),  # the reasons name the intolerance (and its source)
+            indicator="critical",
+            source=source,
+            links=[_calculator(base)],
+        )
     if status == "no-recommendation":
         return Card(
             uuid=card_uuid(request.hookInstance, service.id, key),
@@ -727,6 +766,6 @@ def _replaced(resource: dict[str, Any], suggested: dict[str, Any]) -> dict[str, 
     repeat = dosage.setdefault("timing", {}).setdefault("repeat", {})
     if suggested.get("every_h"):
         repeat.update({"frequency": 1, "period": suggested["every_h"], "periodUnit": "h"})
-    dosage["text"] = f"{suggested['dose_mg']} mg {suggested.get('schedule', '')}".strip()
+    dosage["text"] = f"{suggested['dose_mg']} mg {clinical(suggested.get('schedule', ''))}".strip()
     new["dosageInstruction"] = dosages
     return new

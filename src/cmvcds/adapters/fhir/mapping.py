@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 
 from cmvcds.adapters.fhir import medications as meds
+from cmvcds.adapters.fhir.allergies import AllergyLookups, allergy_lookups, read_allergy
 from cmvcds.adapters.fhir.latest import Latest
 from cmvcds.adapters.fhir.medications import order_indication
 from cmvcds.adapters.fhir.reason import Reason
@@ -70,6 +71,7 @@ READ = (
     "MedicationAdministration",
     "DiagnosticReport",
     "Medication",
+    "AllergyIntolerance",
 )
 MEDICATION_USES = ("MedicationRequest", "MedicationStatement", "MedicationAdministration")
 #: ``meta.tag`` of the stand-in Patient an export reader gives a patient whose resources name
@@ -240,6 +242,7 @@ def bundle_to_case(
         context,
         assessed_on,
         {k: meds.CONTRADICTORY if k in clashes else v for k, v in bundled.items()},
+        allergy_lookups(knowledge),
     )
     mapper.unmapped += [
         Reason(
@@ -420,8 +423,13 @@ class _Mapper:
         context: str,
         assessed_on: date,
         bundled: dict[str, dict[str, Any]] | None = None,
+        allergies: AllergyLookups | None = None,
     ) -> None:
         self.sets = sets
+        self.allergies = allergies
+        #: ``patient.intolerances`` read from AllergyIntolerance resources (``allergies``).
+        self.intolerances: dict[str, None] = {}
+        self.allergy_notes: list[str] = []
         self.bundled = bundled or {}
         self.administrations = meds.Administrations()
         self.organs: set[str] = set()
@@ -450,6 +458,8 @@ class _Mapper:
             self._observation(label, resource)
         elif kind == "Condition":
             self._condition(label, resource)
+        elif kind == "AllergyIntolerance":
+            self._allergy(resource)
         elif kind in MEDICATION_USES:
             courses = meds.medication_courses(resource, self.sets.medication_lookups, self.bundled)
             if isinstance(courses, str):
@@ -466,6 +476,19 @@ class _Mapper:
                     self.administrations.add(course)
                 else:
                     self.therapy.append(course)
+
+    def _allergy(self, resource: dict[str, Any]) -> None:
+        """A recorded allergy or intolerance of a drug → ``patient.intolerances`` (debt22,
+        ``allergies.read_allergy``); one not used is said (unmapped), an assumption noted."""
+        if self.allergies is None:
+            return
+        name = f"AllergyIntolerance/{resource.get('id', '?')}"
+        drug, notes = read_allergy(name, resource, self.allergies)
+        if drug is None:
+            self.unmapped += notes
+            return
+        self.intolerances[drug] = None
+        self.allergy_notes += notes
 
     def _misdated(self, kind: str, course: dict[str, Any]) -> Reason | None:
         """Why a course's dates cannot be those of a course of this case, if they cannot."""
@@ -977,6 +1000,16 @@ class _Mapper:
         given, notes = self.administrations.courses()
         self.therapy += given
         self._choose(notes)
+        if self.intolerances:
+            self.patient["intolerances"] = sorted(self.intolerances)
+            notes.append(
+                Reason(
+                    "recorded allergies or intolerances read as patient.intolerances: %(drugs)s "
+                    "(AllergyIntolerance)",
+                    drugs=", ".join(sorted(self.intolerances)),
+                )
+            )
+        notes += self.allergy_notes
         for course in self.therapy:
             if "indication" in course:
                 continue

@@ -45,7 +45,7 @@ from cmvcds.adapters.fhir.reason import Reason
 __all__ = ["ContextPatient", "bundle_urls", "context_patient", "not_ours"]
 
 #: The element naming the patient, per resource type the mapping reads (``mapping.READ``; FHIR
-#: R4: all of them call it ``subject``); a Medication names no patient and is not checked.
+#: R4: ``subject``, but ``patient`` for an AllergyIntolerance); a Medication names no patient.
 PATIENT_ELEMENT = {
     "Observation": "subject",
     "Condition": "subject",
@@ -53,6 +53,7 @@ PATIENT_ELEMENT = {
     "MedicationStatement": "subject",
     "MedicationAdministration": "subject",
     "DiagnosticReport": "subject",
+    "AllergyIntolerance": "patient",
 }
 _ID = r"[A-Za-z0-9\-.]{1,64}"
 _RELATIVE = re.compile(rf"^Patient/({_ID})(?:/_history/{_ID})?$")

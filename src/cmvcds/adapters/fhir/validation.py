@@ -83,6 +83,11 @@ def validate(kind: str, text: bytes) -> tuple[str, ...]:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (FHIR R4 {kind})"
             for e in error.errors()[:5]
         )
+    except KeyError as error:
+        # fhir.resources looks a contained resource's type up by name and raises KeyError for a
+        # type that does not exist ("resourceType": "2026-11-10"; found by the mutation test of
+        # tests/fhir/test_validation_cache.py, debt22): a problem of the resource, never a 500
+        return (f"contained: unknown resource type {error} (FHIR R4 {kind})",)
     return ()
 
 

@@ -109,6 +109,11 @@ def _dose_case(values: dict[str, str], clinic: Clinic) -> tuple[dict[str, Any], 
     patient = {k: v for k, v in (raw.get("patient") or {}).items() if k in PATIENT_FIELDS}
     if "age_years" in patient:
         patient.pop("birth_date", None)  # as the CLI: an age given wins over a birth date
+    # drugs the patient does not tolerate (debt22): never dosed, as the API's and CLI's
+    # ``intolerances``; an unknown name is refused by the case parser, naming this field
+    intolerant = [d.strip().lower() for d in values.get("intolerances", "").split(",") if d.strip()]
+    if intolerant:
+        patient["intolerances"] = list(dict.fromkeys(intolerant))
     observations: list[dict[str, Any]] = []
     rows: dict[str, str] = {}
     for name, (code, unit) in LAB_FIELDS.items():
@@ -144,6 +149,8 @@ def _choice(values: dict[str, str], name: str, choices: dict[str, str], default:
 
 def _form_field(path: str, rows: dict[str, str]) -> str:
     """The form's name of a case path (``observations[1].value`` → ``crcl_measured``)."""
+    if path.startswith("patient.intolerances"):
+        return "intolerances"
     row = path.split(".", 1)[0]
     return rows.get(row, path)
 

@@ -267,10 +267,15 @@ async def upload_case(
             )
             raw = mapped.case
             unmapped = [
-                *(i18n.said(line) for line in mapped.foreign),
-                *(i18n.said(line) for line in mapped.ignored),
-                *(i18n.said(line) for line in mapped.unmapped),
-                *(_("assumed: %(note)s", note=i18n.said(n)) for n in mapped.notes),
+                *(
+                    _("Not used from %(file)s: %(line)s", file=name, line=i18n.said(line))
+                    for line in (*mapped.foreign, *mapped.ignored, *mapped.unmapped)
+                ),
+                # an assumption made while reading is not something left out (debt22)
+                *(
+                    _("Read from %(file)s, assumed: %(note)s", file=name, note=i18n.said(n))
+                    for n in mapped.notes
+                ),
             ]
         clinic.parse(raw)
     except InputError as error:
@@ -287,9 +292,7 @@ async def upload_case(
         )
     key = store.add(raw, f"upload:{name}"[:40], clinic.assess(raw))
     if unmapped:  # shown once, with the assessment: what of the Bundle was not used, and why
-        return case_page(
-            key, clinic, store, notices=[f"Not used from {name}: {line}" for line in unmapped]
-        )
+        return case_page(key, clinic, store, notices=unmapped)
     return RedirectResponse(f"/cases/{key}", status_code=303)
 
 

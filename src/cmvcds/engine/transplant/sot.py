@@ -12,7 +12,7 @@ from functools import partial
 
 from cmvcds.domain.case import Case, Transplant
 from cmvcds.domain.results import Missing, ScheduleItem
-from cmvcds.domain.settings import REFERENCE_PROFILE, SITE, setting_specs
+from cmvcds.domain.settings import SITE, setting_specs
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
 from cmvcds.engine.dosing import recommend_dose
 from cmvcds.engine.dosing.patient import dose_patient_from_case
@@ -21,6 +21,7 @@ from cmvcds.engine.monitoring import below_target, refractory_calls
 from cmvcds.engine.transplant.common import (
     Plan,
     Tables,
+    Therapy,
     add_alert,
     current_course,
     is_below_lloq,
@@ -163,6 +164,17 @@ def _prophylaxis(
     prophylaxis.cite(t.sot.prophylaxis_drug, "prophylaxis drug")
     if row.drug_setting:
         chosen = prophylaxis.setting(row.drug_setting)
+        running = _running_option(case, on, row.drug_setting, prophylaxis)
+        if running is not None and running.drug != chosen:
+            # debt22: a running prophylaxis course of another of the row's options (kidney
+            # D+/R−: valganciclovir or letermovir) goes on as the drug it is; the site's choice
+            # is for a course not yet started (never a second prophylaxis drug beside the first)
+            chosen = running.drug
+            prophylaxis.because(
+                f"{tx.organ} {label}: {running.drug} prophylaxis running since {running.start}, "
+                f"one of the guideline's options: continued (the {_whose(prophylaxis, row.drug_setting)} "
+                f"choice {row.drug_setting} is for a new course)"
+            )
         if chosen is None:
             prophylaxis.because(
                 f"{tx.organ} {label}: valganciclovir or letermovir; the site's choice {row.drug_setting} is not set"
@@ -171,7 +183,7 @@ def _prophylaxis(
             preemptive.because("no routine viral-load monitoring during prophylaxis")
             preemptive.done(Outcome.NOT_INDICATED)
             return
-        drug = _running_choice(case, on, prophylaxis, row.drug_setting, str(chosen), f"{tx.organ} {label}")
+        drug = str(chosen)
     stop = tx.date + timedelta(days=stop_day)
     day = (on - tx.date).days
     if on > stop:
@@ -339,6 +351,21 @@ def _breakthrough(
     if item not in result.schedule:
         result.schedule.append(item)
     return Episode(Outcome.NOT_INDICATED, False)
+
+
+def _running_option(case: Case, on: date, setting: str, prophylaxis: Plan) -> Therapy | None:
+    """The running prophylaxis course (indication prophylaxis or not given) of one of the drugs
+    the site's ``setting`` chooses between (its spec's choices), else None. It goes on as the drug
+    it is (kidney D+/R−: letermovir is labelled, PREVYMIS 2023), whether the choice is the site's
+    or the reference profile's: the choice is for a course not yet started (debt22, probe11 U4)."""
+    spec = setting_specs(prophylaxis.knowledge).get(setting)
+    if spec is None or not spec.choices:
+        return None
+    course = current_course(case, on, spec.choices)
+    if course is None or course.indication not in (None, Indication.PROPHYLAXIS.value):
+        return None  # a course without an indication is read as prophylaxis here (probe11 U4)
+    prophylaxis.cite(spec, f"{course.drug}: an option of {setting}")
+    return course
 
 
 def _start(case: Case, on: date, drug: str) -> date:
@@ -645,31 +672,6 @@ def _preemptive_strategy(
         "pre-emptive surveillance: weekly CMV viral load",
     )
     preemptive.done(Outcome.RECOMMENDED)
-
-
-def _running_choice(
-    case: Case, on: date, plan: Plan, setting: str, chosen: str, population: str
-) -> str:
-    """probe11 U4: the prophylaxis drug when another labelled choice of ``setting`` is already
-    running as prophylaxis. A reference-profile value (no site choice) does not switch a running,
-    labelled drug (letermovir for kidney D+/R−: PREVYMIS label 2023): it is continued, and said so.
-    A site's own choice stands, and the switch is said."""
-    choices = setting_specs(plan.knowledge)[setting].choices
-    running = current_course(case, on, tuple(c for c in choices if c != chosen))
-    if running is None or running.indication not in (None, "prophylaxis"):
-        return chosen
-    if plan.settings.origin_of(setting) == REFERENCE_PROFILE:
-        plan.because(
-            f"{running.drug} prophylaxis running since {running.start}: a labelled choice for "
-            f"{population}, continued (the reference profile's {chosen} applies to a new start; "
-            f"the site may choose with {setting})"
-        )
-        return running.drug
-    plan.because(
-        f"{running.drug} prophylaxis running since {running.start}: the site's choice {setting} is "
-        f"{chosen}, switch to {chosen} per the site's protocol"
-    )
-    return chosen
 
 
 def _iv_ganciclovir_on_dialysis(case: Case, on: date, plan: Plan) -> None:

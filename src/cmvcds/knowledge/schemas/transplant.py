@@ -222,6 +222,9 @@ class HivRules(Strict):
     anti_cmv_drugs: Words
     immune_recovery_uveitis: Words
     induction_alternatives: Words
+    #: Drugs whose induction is the label's fixed course (cidofovir: two weekly doses), not the
+    #: site's 14–21 days (``induction_days``, the daily-dosed drugs'); debt22.
+    label_induction_drugs: Words
 
 
 class ImmuneRules(Strict):

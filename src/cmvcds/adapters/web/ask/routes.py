@@ -98,6 +98,30 @@ def _environment() -> Environment:
     return env
 
 
+def _case_said_in_italian(answer: dict[str, Any]) -> dict[str, Any]:
+    """An Italian answer's statements about the patient's own case (its decisions, regimens,
+    alerts, missing data), which the engine words in English, in the pack's Italian where it has
+    every part (``texts.translate``), else left in English and marked so; the summary repeating
+    one of them too (debt22: "antiviral-prophylaxis: not indicated. …" on an Italian page)."""
+    from cmvcds.adapters.web.texts import translate
+
+    if answer.get("language") != "it" or not answer.get("covered"):
+        return answer
+    summary = str(answer.get("summary") or "")
+    for section in answer.get("sections") or []:
+        for statement in section.get("statements") or []:
+            if statement.get("origin") != "case" or statement.get("language") != "en":
+                continue
+            italian = translate(str(statement["text"]), "it")
+            if italian is None:
+                continue
+            if summary.endswith(statement["text"]):
+                summary = summary[: len(summary) - len(statement["text"])] + italian
+            statement.update(text=italian, language="it", translation="machine-draft")
+    answer["summary"] = summary
+    return answer
+
+
 def _page(request: Request, question: str, audience: str, case_text: str) -> HTMLResponse:
     answer = None
     problems: list[dict[str, str]] = []
@@ -105,7 +129,7 @@ def _page(request: Request, question: str, audience: str, case_text: str) -> HTM
     if question.strip():
         try:
             case = read_case_text(case_text) if case_text.strip() else None
-            answer = _answer(request, question, audience, case)
+            answer = _case_said_in_italian(_answer(request, question, audience, case))
         except InputError as error:
             problems = problems_of(error)
             status = 422
