@@ -7,7 +7,11 @@ p99 < 50 ms on a 2-core machine with ``--workers 2``). The floor is ``GET /api/v
 same server, same client and concurrency, measured in the same run just before: the ratios
 (throughput and p99 against it) hold on a busy machine, the absolute figures do not. The server's
 own CPU time per request (its processes' user + system time, from ``/proc``) is printed too: on a
-machine shared with other work it is the steadiest figure of what a request costs.
+machine shared with other work it is the steadiest figure of what a request costs. With
+``--workers`` > 1, the workers' shares of that CPU during the CDS calls, and the client's
+connections per worker (sampled 1 s in, ``tools/proc_sockets.py``), show whether the kernel
+spread the pool over the workers (ADR 0032-cds22: uvicorn's one shared socket let the worker
+that woke first take all 8 connections, the other core idle).
 
 Each call carries a patient of its own (``--patients 1000``, the default: the golden request
 varied by ``tools/cds_requests.py``, new ids, dates moved back, values scaled), as an EHR's calls
