@@ -7,7 +7,11 @@ p99 < 50 ms on a 2-core machine with ``--workers 2``). The floor is ``GET /api/v
 same server, same client and concurrency, measured in the same run just before: the ratios
 (throughput and p99 against it) hold on a busy machine, the absolute figures do not. The server's
 own CPU time per request (its processes' user + system time, from ``/proc``) is printed too: on a
-machine shared with other work it is the steadiest figure of what a request costs.
+machine shared with other work it is the steadiest figure of what a request costs. With
+``--workers`` > 1, the workers' shares of that CPU during the CDS calls, and the client's
+connections per worker (sampled 1 s in, ``tools/proc_sockets.py``), show whether the kernel
+spread the pool over the workers (ADR 0032-cds22: uvicorn's one shared socket let the worker
+that woke first take all 8 connections, the other core idle).
 
 Each call carries a patient of its own (``--patients 1000``, the default: the golden request
 varied by ``tools/cds_requests.py``, new ids, dates moved back, values scaled), as an EHR's calls
@@ -39,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REQUEST = ROOT / "tests" / "cdshooks" / "fixtures" / "pregnancy-valacyclovir.request.json"
 sys.path.insert(0, str(ROOT / "tools"))
 from cds_requests import generate  # noqa: E402
+from proc_sockets import connections_per_worker  # noqa: E402
 
 PATH = "/cds-services/cmv-pregnancy-valacyclovir"
 ISSUER = "https://bench.invalid"
@@ -106,8 +112,8 @@ def signed_tokens(folder: str, audience: str, count: int) -> tuple[Path, list[st
     return jwks, tokens
 
 
-def tree_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` and its descendants (Linux ``/proc``)."""
+def _process_times() -> tuple[dict[int, int], dict[int, float]]:
+    """Every process's parent and user + system CPU seconds (Linux ``/proc``)."""
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
@@ -120,12 +126,34 @@ def tree_cpu_s(pid: int) -> float:
             continue
         parents[int(entry.name)] = int(fields[1])
         times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return parents, times
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its descendants (Linux ``/proc``)."""
+    parents, times = _process_times()
     tree, grew = {pid}, True
     while grew:
         found = {child for child, parent in parents.items() if parent in tree} - tree
         tree |= found
         grew = bool(found)
     return sum(times.get(p, 0.0) for p in tree)
+
+
+def children_cpu_s(pid: int) -> dict[int, float]:
+    """CPU seconds of each child of ``pid`` (the server's workers, and multiprocessing's
+    resource tracker, which takes none)."""
+    parents, times = _process_times()
+    return {child: times[child] for child, parent in parents.items() if parent == pid}
+
+
+def worker_shares(before: dict[int, float], after: dict[int, float]) -> list[float]:
+    """Each worker's share of the workers' CPU between two ``children_cpu_s``, largest first
+    (1/N each when the kernel spreads the connections evenly; one near 1.0: one worker did all
+    the work while the others idled)."""
+    used = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+    total = sum(used.values()) or 1.0
+    return sorted((u / total for u in used.values() if u > 0), reverse=True)
 
 
 async def wait_ready(base: str, limit_s: float = 120) -> None:
@@ -396,8 +424,16 @@ def main() -> None:
                 before = tree_cpu_s(server.pid)
                 floor = measure(client, port, None, args, "/api/v1/healthz", b"ok")
                 between = tree_cpu_s(server.pid)
+                workers_before = children_cpu_s(server.pid)
+                pools: list[dict[int, int]] = []  # the client's connections per worker, 1 s in
+                sample = threading.Timer(
+                    1.0, lambda: pools.append(connections_per_worker(server.pid, port))
+                )
+                sample.start()
                 service = measure(client, port, bodies, args, PATH, b'"cards":[{', tokens)
+                sample.cancel()
                 after = tree_cpu_s(server.pid)
+                shares = worker_shares(workers_before, children_cpu_s(server.pid))
             finally:
                 server.terminate()
                 server.wait(10)
@@ -419,6 +455,14 @@ def main() -> None:
         f"service {cpu:.2f} ms ({cpu / floor_cpu:.1f}x); the client's ({client}): "
         f"{floor_client:.2f} and {client_cpu:.2f} ms"
     )
+    if args.workers > 1:
+        held = sorted(pools[0].values(), reverse=True) if pools else []
+        print(
+            "the workers' shares of their CPU during the CDS calls: "
+            + " / ".join(f"{share:.0%}" for share in shares)
+            + "; the client's connections per worker: "
+            + (" / ".join(map(str, held)) or "not sampled")
+        )
     cores = os.cpu_count() or 1
     print(
         f"CPU-bound projection on {cores} idle cores (server + client CPU per request): floor "

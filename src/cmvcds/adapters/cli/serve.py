@@ -8,7 +8,7 @@ cases of ``examples/``, ``--insecure-no-jwt`` drops the JWT — both for a local
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -99,17 +99,40 @@ def serve(
                 "a client (or --insecure-no-jwt for a local demo).",
                 err=True,
             )
-        uvicorn.run(
-            "cmvcds.adapters.api.app:served_app",
-            factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
-            workers=workers,
-            http=PROTOCOL,
-            log_config=LOGGING,  # JSON lines; one per request from the app's RequestLog
-            log_level="warning",
-            access_log=False,
-        )
+        options: dict[str, Any] = {
+            "factory": True,
+            "host": host or settings.host,
+            "port": port or settings.port,
+            "http": PROTOCOL,
+            "log_config": LOGGING,  # JSON lines; one per request from the app's RequestLog
+            "log_level": "warning",
+            "access_log": False,
+        }
+        if workers == 1:
+            uvicorn.run(APP, **options)
+        else:
+            _run_workers(uvicorn.Config(APP, workers=workers, **options))
+
+
+#: The app each worker builds (``create_app`` from the environment's settings).
+APP = "cmvcds.adapters.api.app:served_app"
+
+
+def _run_workers(config: Any) -> None:
+    """uvicorn's supervisor of ``config.workers`` processes, each accepting on its own
+    ``SO_REUSEPORT`` socket so that the kernel spreads connections over them (uvicorn's shared
+    socket left a keep-alive pool on one worker: ``adapters/api/listener.py``, ADR 0032-cds22)."""
+    from uvicorn.supervisors import Multiprocess
+
+    from cmvcds.adapters.api.listener import bind_listener
+
+    listener = bind_listener(config.host, config.port)
+    try:
+        Multiprocess(config, sockets=[listener]).run()
+    except KeyboardInterrupt:  # as uvicorn.run: the supervisor has stopped its workers
+        pass
+    finally:
+        listener.close()
 
 
 def _prepare_registry(url: str, demo_users: bool) -> None:
