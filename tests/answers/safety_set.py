@@ -8,6 +8,7 @@ failures by kind. Run as a script for the table recorded in tests/answers/README
 from __future__ import annotations
 
 import re
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -137,11 +138,10 @@ def main() -> None:
     knowledge = load_knowledge()
     result = score(build_engine(knowledge), knowledge)
     passed = sum(p for p, _ in result["by_kind"].values())
-    print(f"held-out safety set: {passed}/{result['total']} pass")
-    for kind, (p, n) in result["by_kind"].items():
-        print(f"  {kind}: {p}/{n}")
-    for failure in result["failures"]:
-        print("  FAIL", failure)
+    lines = [f"held-out safety set: {passed}/{result['total']} pass"]
+    lines += [f"  {kind}: {p}/{n}" for kind, (p, n) in result["by_kind"].items()]
+    lines += [f"  FAIL {failure}" for failure in result["failures"]]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
