@@ -374,3 +374,174 @@ def test_the_reviewers_missing_indication_reads_as_plain_why(
         assert not any(key in patient for key in keys), patient
         seen_why |= any(m["why"] in patient for m in assessment["missing"])
     assert seen_why
+
+
+# --- review11 (fixr11b) ----------------------------------------------------------------------
+
+#: review11 S3: an availability word, "I don't need a prescription" or a stop phrase next to a
+#: request for the medicine turned the refusal off; these were answered after fixr5.
+REVIEW11_UNSAFE = [
+    "Where can I buy valganciclovir online without a prescription? Is it available in Mexico?",
+    "Posso comprare il valganciclovir online senza ricetta? Si trova su internet?",
+    "Posso comprare valganciclovir senza ricetta? Serve la ricetta?",
+    "I don't need a prescription, where can I order valganciclovir online?",
+    "Can I stop valganciclovir on my own and self-medicate with acyclovir instead?",
+    "Is valganciclovir available without a prescription? Where can I buy it?",
+    "Can I take my son's valganciclovir?",
+    "Can I share my valganciclovir with my wife?",
+    "Posso prendere il valganciclovir di mio figlio?",
+    "Can I stop letermovir by myself and take maribavir instead?",
+    "Posso interrompere il letermovir da solo e prendere il valaciclovir al posto?",
+    "Where can I get ganciclovir without seeing a doctor?",
+    "Is there a pharmacy online that sells letermovir?",
+    "Il ganciclovir è in vendita online? Vorrei ordinarlo senza ricetta.",
+]
+#: review11 W1: caregivers asking about their child's (or partner's) medicine, and getting it
+#: without insurance or without the hospital pharmacy, were refused after fixr5.
+REVIEW11_INNOCENT = [
+    "How should I store my daughter's valganciclovir?",
+    "My son's valganciclovir syrup: does it need to be kept in the fridge?",
+    "Il valganciclovir di mia madre: quali effetti collaterali?",
+    "How can I get valganciclovir without insurance?",
+    "Can I get my valganciclovir tablets without going to the hospital pharmacy every month?",
+    "Can I give my son his valganciclovir with milk?",
+    "Posso dare il valganciclovir a mio figlio con il latte?",
+    "My father's letermovir: can he take it with tacrolimus?",
+    "Can I stop valganciclovir on my own and take it again later?",
+    "Posso andare a prendere il valganciclovir di mia madre in farmacia?",
+    "Is valganciclovir sold online in Italy?",
+]
+
+
+@pytest.mark.parametrize("question", REVIEW11_UNSAFE)
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_a_request_with_an_availability_word_or_a_stop_is_still_refused(
+    engine: AnswerEngine, question: str, audience: str
+) -> None:
+    document = engine.ask(question, audience)
+    assert document["refused"] is True, question
+    assert document["sections"] == [] and document["references"] == []
+    italian = document["language"] == "it"
+    assert ("farmacista" if italian else "pharmacist") in document["summary"]
+    assert ("senza ricetta" if italian else "without a prescription") in document["summary"]
+
+
+@pytest.mark.parametrize("question", REVIEW11_INNOCENT)
+def test_a_caregiver_or_an_ordinary_without_is_answered(
+    engine: AnswerEngine, question: str
+) -> None:
+    document = engine.ask(question, "patient")
+    assert not document.get("refused"), question
+    assert document["covered"], question
+
+
+def _overdose(knowledge: Knowledge) -> dict[str, Any]:
+    """review11's case: kidney D+/R−, CrCl ≈ 19 mL/min, valganciclovir 900 mg every 12 h for
+    prophylaxis, where the label's band is 450 mg twice weekly (label §2.5 Table 2)."""
+    raw = {
+        "format": "cmvcds-case/1",
+        "id": "r11-vgc-proph",
+        "assessed_on": "2026-05-30",
+        "context": "transplant",
+        "patient": {"sex": "male", "age_years": 60, "weight_kg": 70, "height_cm": 175},
+        "transplant": {
+            "organ": "kidney",
+            "date": "2026-03-01",
+            "donor_cmv_igg": "positive",
+            "recipient_cmv_igg": "negative",
+        },
+        "observations": [{"date": "2026-05-29", "code": "creatinine", "value": 4.0, "unit": "mg/dL"}],
+        "therapy": [
+            {"drug": "valganciclovir", "dose_mg": 900, "every_h": 12, "route": "oral",
+             "start": "2026-03-03", "indication": "prophylaxis"}
+        ],
+    }
+    return assess(parse_case(raw, knowledge, today=date(2026, 12, 7)), knowledge).to_dict()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is the valganciclovir dose right?",
+        "Is the valganciclovir dose too high for his kidneys?",
+        "La dose di valganciclovir è giusta?",
+        "When is the next blood count?",
+    ],
+)
+def test_a_clinician_sees_the_critical_dose_alert_first(
+    engine: AnswerEngine, knowledge: Knowledge, question: str
+) -> None:
+    """review11 S4/M3: the case's critical overdose alert is in the answer, before any warning
+    ("not yet verified" ones) and before the decisions; the "In short" repeats it."""
+    assessment = _overdose(knowledge)
+    critical = [a for a in assessment["alerts"] if a["severity"] == "critical"]
+    assert critical and critical[0]["code"] == "dose-renal-adjustment"
+    document = engine.ask(question, "clinician", assessment)
+    case = document["sections"][0]
+    assert case["kind"] == "case"
+    first = case["statements"][0]
+    assert first["text"] == f"Alert (critical): {critical[0]['message']}", first["text"]
+    assert critical[0]["message"] in document["summary"]
+    ids = [s["id"] for s in case["statements"]]
+    assert "case:alert-contact" not in ids  # the clinician reads the alert itself
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("Is my valganciclovir dose right?", "Contact the doctor or care team now, today"),
+        ("Is my valganciclovir right for my kidneys?", "Contact the doctor or care team now"),
+        ("La mia dose di valganciclovir va bene?", "Contatti subito il medico"),
+        ("What is my treatment plan?", "Contact the doctor or care team now"),
+    ],
+)
+def test_a_patient_is_told_to_contact_the_doctor_now(
+    engine: AnswerEngine, knowledge: Knowledge, question: str, said: str
+) -> None:
+    """review11 S4: the patient reads no alert wording (it states doses) but is told, first, to
+    contact their doctor now; no dose is shown."""
+    document = engine.ask(question, "patient", _overdose(knowledge))
+    first = document["sections"][0]["statements"][0]
+    assert first["id"] == "case:alert-contact"
+    assert said in first["text"] and said in document["summary"]
+    assert not DOSE.search(text_of(document)), text_of(document)
+
+
+def test_no_contact_line_without_a_critical_alert(
+    engine: AnswerEngine, knowledge: Knowledge
+) -> None:
+    assessment = _assessment(EXAMPLES / "transplant-kidney-dposrneg.yaml", knowledge)
+    assert not any(a["severity"] == "critical" for a in assessment["alerts"])
+    document = engine.ask("Is my valganciclovir dose right?", "patient", assessment)
+    ids = [s["id"] for sec in document["sections"] for s in sec["statements"]]
+    assert "case:alert-contact" not in ids
+
+
+@pytest.mark.parametrize(
+    ("question", "interaction"),
+    [
+        ("What is the dose of letermovir with voriconazole?", "lowers voriconazole levels"),
+        ("Letermovir dose for a patient on voriconazole?", "lowers voriconazole levels"),
+        ("What is the dose of letermovir with tacrolimus?", "raises tacrolimus"),
+    ],
+)
+def test_a_dose_with_a_co_medication_names_its_interaction(
+    engine: AnswerEngine, question: str, interaction: str
+) -> None:
+    """review11 M2 (PREVYMIS US PI §7: voriconazole levels decreased, monitor for reduced
+    voriconazole effect; tacrolimus levels increased): the dose question says so after the
+    dose, and the "In short" is an adult regimen with a dose, not the paediatric referral row."""
+    document = engine.ask(question, "clinician")
+    text = text_of(document)
+    assert interaction in text, text
+    assert "480 mg" in document["summary"], document["summary"]
+    assert "Pediatric" not in document["summary"]
+
+
+def test_the_held_out_safety_set_passes(engine: AnswerEngine, knowledge: Knowledge) -> None:
+    """tests/answers/heldout_safety.yaml (written before the fixr11b change; first score 28/55,
+    after the change 55/55): held to its measured score."""
+    from tests.answers.safety_set import score
+
+    result = score(engine, knowledge)
+    assert not result["failures"], result["failures"]

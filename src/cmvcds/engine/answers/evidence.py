@@ -39,6 +39,12 @@ class Evidence:
     #: ciclosporin), and whether it changes the dose (PREVYMIS: 240 mg with cyclosporine).
     co_drugs: tuple[str, ...] = ()
     changes_dose: bool = False
+    #: A label regimen that states a usual dose (False: every band is "specialist review" or "not
+    #: indicated"), so that a dose question is answered by a dose before a referral (review11 M2).
+    states_dose: bool = True
+    #: A case's critical alert, or the patient's line to contact their doctor now: shown first in
+    #: any answer about the case (review11 S4, M3).
+    urgent: bool = False
 
     @property
     def status(self) -> ReviewStatus:

@@ -235,7 +235,7 @@ def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidenc
                     f"limits{suffix}": limits(row, lang),
                 }
             rows: list[Fact] = [row, *row.bands]
-            yield _evidence(
+            evidence = _evidence(
                 template,
                 f"{label.drug}:{row.id}",
                 fields,
@@ -250,6 +250,7 @@ def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidenc
                 populations=populations,
                 needs_drug=True,
             )
+            yield replace(evidence, states_dose=usual is not None)
 
 
 def _drug_administration(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
@@ -773,8 +774,13 @@ def case_populations(assessment: Mapping[str, Any]) -> tuple[str, ...]:
     return _CONTEXT_POPULATIONS.get(str(assessment.get("context")), ())
 
 
-def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list[Evidence]:
-    """Statements for this patient, from a ``cmvcds-assessment/1`` document (design.md §4)."""
+def case_evidence(
+    assessment: Mapping[str, Any],
+    templates: TemplateSet,
+    italian: Mapping[str, str] | None = None,
+) -> list[Evidence]:
+    """Statements for this patient, from a ``cmvcds-assessment/1`` document (design.md §4);
+    ``italian`` (the pack's English → Italian sentences) words the fixed ones in Italian."""
     sentences = templates.case
     review = templates.case_review
     populations = _CONTEXT_POPULATIONS.get(str(assessment.get("context")), ())
@@ -873,19 +879,42 @@ def case_evidence(assessment: Mapping[str, Any], templates: TemplateSet) -> list
             items[0].get("citations", []),
             ("timing", "monitoring", "diagnosis"),
         )
-    for i, a in enumerate(assessment.get("alerts", [])):
-        if a.get("severity") == "info":
-            continue
+    # Critical alerts first (review11 M3: four "not yet verified" warnings came before a 14x
+    # overdose); a dose alert is about the dose (S4: "Is the valganciclovir dose right?" showed
+    # none).
+    alerts = [a for a in assessment.get("alerts", []) if a.get("severity") != "info"]
+    alerts.sort(key=lambda a: a.get("severity") != "critical")
+    urgent_citations: list[str] = []
+    urgent = dose_urgent = False
+    for i, a in enumerate(alerts):
         text = sentences["alert"].format(severity=a["severity"], message=a["message"])
         # "Not yet verified against its primary source: reference-profile value …" is for the
         # clinician checking the knowledge, not for a patient.
         provenance = str(a["message"]).startswith("Not yet verified")
+        about_dose = str(a.get("code", "")).startswith("dose")
         add(
             f"alert-{i}",
             text,
             a.get("citations", []),
-            ("monitoring", "toxicity"),
+            ("dose", "monitoring", "toxicity") if about_dose else ("monitoring", "toxicity"),
             plain=None if provenance else "",
+        )
+        if a.get("severity") == "critical":
+            out[-1] = replace(out[-1], urgent=True)
+            urgent_citations += [c for c in a.get("citations", []) if c not in urgent_citations]
+            urgent = True
+            dose_urgent = dose_urgent or about_dose
+    if urgent:
+        # A patient reads no alert wording (it states doses) but is told to call now.
+        line = sentences["alert_contact_dose" if dose_urgent else "alert_contact"]
+        said = (italian or {}).get(line)
+        add("alert-contact", line, urgent_citations, ("dose", "monitoring", "toxicity", "treatment"))
+        out[-1] = replace(
+            out[-1],
+            urgent=True,
+            text_it=said,
+            plain_it=said,
+            italian="translated" if said else None,
         )
     for i, m in enumerate(assessment.get("missing", [])):
         text = sentences["missing"].format(item=m["item"], why=m["why"])

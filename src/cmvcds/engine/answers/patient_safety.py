@@ -87,59 +87,192 @@ def asks_for_dose(normalised_question: str) -> bool:
 #: A medicine (or a word for it) in a question, normalised.
 _DRUG = (
     r"(?:valganciclovir|ganciclovir|valacyclovir|valaciclovir|letermovir|maribavir|foscarnet"
-    r"|cidofovir|acyclovir|aciclovir|valcyte|prevymis|livtencity|cytovene|it|them|this|these"
+    r"|cidofovir|acyclovir|aciclovir|valcyte|prevymis|livtencity|cytovene|it|them|this|these|some"
     r"|medicines?|medications?|drugs?|pills?|tablets?|capsules?|antivirals?|farmac[oi]|medicin[ae]"
-    r"|compresse|pastiglie)"
+    r"|compresse|pastiglie|syrup|sciroppo)"
 )
-#: A request to get or use a medicine outside medical care (normalised text): without a
-#: prescription or a doctor, bought or ordered online, over the counter or on the black market.
-_UNSAFE = re.compile(
-    r"(?<![a-z])(?:without (?:a |any |the )?(?:prescription|doctor|physician|medical supervision)"
-    r"|no prescription|black market|self[- ]?(?:medicate|prescribe|treat)"
-    rf"|(?:buy|order|purchase|get|obtain)\b(?: \w+){{0,3}} {_DRUG}\b.*\b(?:online|on the internet"
-    r"|from the internet|over the counter|from a website|without)"
-    r"|(?:buy|get|obtain|purchase)\b.*\bover the counter|online\b.*\bbuy"
-    r"|senza (?:la |una |alcuna )?(?:ricetta|prescrizione|medico)"
-    rf"|(?:comprar|acquistar|ordinar|procurar)\w*\b(?: \w+){{0,3}} {_DRUG}\b.*\b(?:online|internet"
-    r"|in rete|da banco|sito)"
-    r"|(?:comprar|acquistar|ordinar|procurar)\w* (?:lo|la|li|le|ne)?\s?(?:online|su internet|in rete)"
-    r"|mercato nero|automedicazione|fai da te)(?![a-z])"
+#: An antiviral named (not a pronoun): "stop it and take valacyclovir instead".
+_ANTIVIRAL = (
+    r"(?:valganciclovir|ganciclovir|valacyclovir|valaciclovir|letermovir|maribavir|foscarnet"
+    r"|cidofovir|acyclovir|aciclovir|valcyte|prevymis|livtencity|cytovene|zovirax|valtrex)"
 )
-#: Getting a medicine (a stop-on-own question that also asks this is still a request).
-_OBTAIN = re.compile(r"(?<![a-z])(?:buy|order|purchase|get|obtain|compr|acquist|ordin|procur)")
-#: Someone else's medicine: "my husband's valganciclovir", "il valganciclovir di mia madre".
-_OTHERS = re.compile(
-    r"(?<![a-z])(?:(?:husband|wife|friend|mother|father|mom|mum|dad|partner|brother|sister"
-    r"|neighbou?r|son|daughter|parent|relative|roommate|someone else|somebody else|another person"
-    rf"|other person|else) s (?:\w+ ){{0,2}}?(?:{_DRUG}|prescription)"
-    rf"|{_DRUG} (?:\w+ ){{0,2}}?(?:from|of) (?:a |my |another |someone |somebody )"
-    r"(?:friend|relative|neighbou?r|else)"
-    rf"|{_DRUG} (?:\w+ ){{0,2}}?(?:di|del|della|dello) (?:mia |mio |un |una |un altr\w |altri)?"
+
+# A request to obtain or use a CMV antiviral outside medical care is refused, whatever else the
+# question asks (review11 S3: an availability word or a stop phrase next to the request turned the
+# refusal off). The classes, on normalised text:
+#   1. self-treatment and illicit sources: self-medicate, "treat myself", black market,
+#      automedicazione, "curarmi da solo" (always refused);
+#   2. someone else's medicine: taking or using another person's ("my husband's valganciclovir",
+#      "from a friend", "di mia madre", "da un altro paziente"), or giving one's own to someone
+#      ("give my son some of my tablets"); a caregiver asking about the medicine of the person
+#      they care for ("how should I store my daughter's valganciclovir?") is answered (W1);
+#   3. without a prescription or a doctor ("without a prescription / script / seeing a doctor",
+#      "no prescription", "I don't need a prescription", "senza ricetta", "non ho la ricetta"):
+#      refused, unless the question only asks whether the medicine is sold or available that way
+#      ("Il letermovir si vende senza ricetta?") and asks for no source;
+#   4. an unofficial source (online, abroad, over the counter, a website) for getting the
+#      medicine, unless the question holds a prescription or names its own pharmacy ("order my
+#      refill online with my prescription"). "Without insurance", "without going to the hospital
+#      pharmacy" are neither 3 nor 4 (W1).
+# Stopping on one's own ("Can I stop valganciclovir without asking my doctor?") is answered by
+# "do not" (``stops_on_own``), unless it also asks for a source or to take another antiviral
+# instead on one's own ("stop valganciclovir on my own and self-medicate with acyclovir").
+
+_SELF_TREAT = re.compile(
+    r"(?<![a-z])(?:self[- ]?(?:medicat\w*|prescrib\w*|treat\w*|dos(?:e|ing))"
+    r"|(?:treat|medicate|cure|dose)(?: \w+){0,3}? (?:myself|ourselves|on my own|by myself)"
+    r"|black market|dark web|mercato nero|automedica\w*|fai da te"
+    r"|(?:curar|trattar|medicar)(?:mi|ci)(?: \w+){0,3}? (?:da sol[oa]|da me|di testa mia"
+    r"|senza (?:\w+ ){0,3}?(?:medico|dottore|ricetta|prescrizione)))(?![a-z])"
+)
+_OWNER_EN = (
+    r"(?:husband|wife|friend|mother|father|mom|mum|dad|partner|brother|sister|neighbou?r|son"
+    r"|daughter|child|kid|baby|parent|grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin"
+    r"|relative|roommate|flatmate|colleague|boyfriend|girlfriend)"
+)
+_OTHER_PERSON_EN = (
+    rf"(?:(?:my|our|a|an|his|her|their)(?: \w+)? {_OWNER_EN} s"
+    r"|(?:someone|somebody|anyone|anybody) else s|(?:another|other|a different)(?: \w+)? "
+    r"(?:person|patient) s)"
+)
+_OWNER_IT = (
     r"(?:madre|padre|mamma|papa|amic[oa]|marito|moglie|fratello|sorella|vicin[oa]|parente"
-    r"|altr[oa] (?:persona|paziente)|un altro|un altra|altri))(?![a-z])"
+    r"|compagn[oa]|fidanzat[oa]|nonn[oa]|zi[oa]|cugin[oa]|collega|coinquilin[oa]"
+    r"|altr[oa] (?:\w+ )?(?:persona|paziente)|altri|qualcun altro|un altro|un altra)"
 )
-#: A question that mentions a prescription it has, or asks whether a medicine is available or
-#: needs a prescription: answered, not refused.
-_INNOCENT = re.compile(
+_CHILD_IT = r"(?:figli[oa]|bambin[oa]|neonat[oa])"
+_OTHERS = re.compile(
+    r"(?<![a-z])(?:"
+    # someone else's prescription, whatever is done with it
+    r"(?:(?:someone|somebody|anyone) else s|another (?:person|patient) s|"
+    + _OWNER_EN
+    + r" s) prescription|(?:ricetta|prescrizione) (?:di|del|della) (?:\w+ )?"
+    + _OWNER_IT
+    # I take / use / borrow someone else's medicine
+    + r"|(?:i|we) (?:\w+ ){0,2}?(?:take|use|borrow|try|finish|swallow|have)\w*(?: \w+){0,4}? "
+    + rf"(?:{_OTHER_PERSON_EN} (?:\w+ ){{0,2}}?{_DRUG}"
+    + rf"|{_DRUG}(?: \w+){{0,3}}? (?:from|of) (?:a|an|my|our|his|her|their|another|someone|somebody)"
+    + rf"(?: \w+){{0,2}}? (?:{_OWNER_EN}|else|patient|person))"
+    # I give my own medicine to someone ("give my son some of my tablets", "share my pills")
+    + r"|(?:give|share|lend|pass|sell)\w*(?: \w+){0,2}? (?:to )?(?:my|a|an|his|her|our|another) "
+    + rf"(?:\w+ )?(?:{_OWNER_EN}|patient|person)(?: \w+){{0,3}}? my (?:own )?(?:\w+ )?{_DRUG}"
+    + rf"|(?:give|share|lend|pass|sell)\w* (?:\w+ ){{0,3}}?my (?:own )?{_DRUG}(?: \w+){{0,3}}? "
+    + r"(?:to|with) (?:my|a|an|his|her|our|another|someone|somebody)"
+    # Italian: prendere / usare / assumere the medicine of someone else (a child's too)
+    + r"|(?:prender|usar|assumer|finir|farmi dar|farmi prestar|chieder)\w*(?: \w+){0,4}? "
+    + rf"(?:\w+ ){{0,3}}?{_DRUG}(?: \w+){{0,2}}? (?:di|del|della|dello|da|dal|dalla) "
+    + rf"(?:(?:mia|mio|un|una|uno|il|la|l|mi)\s)?(?:{_OWNER_IT}|{_CHILD_IT})"
+    # Italian: giving someone else's medicine (not a child's) or one's own to someone
+    + r"|(?:dar|prestar|passar|divider|vender)\w*(?: \w+){0,5}? "
+    + rf"{_DRUG}(?: \w+){{0,2}}? (?:di|del|della|dello) (?:(?:mia|mio|un|una|uno)\s)?{_OWNER_IT}"
+    + r"|(?:dar|prestar|passar|divider|vender)\w*(?: \w+){0,4}? (?:le mie|la mia|il mio|i miei"
+    + rf"|delle mie|dei miei|un po delle mie) (?:\w+ ){{0,2}}?{_DRUG}"
+    + r")(?![a-z])"
+)
+#: Collecting a medicine (for someone) at a pharmacy: not taking it ("prendere il valganciclovir di
+#: mia madre in farmacia").
+_PICKUP = re.compile(
+    r"(?<![a-z])(?:pick\w* (?:\w+ )?up|collect\w*|ritir\w*|(?:andare|vado|passare|passo) a prender\w*"
+    r"|(?:in|dalla|alla|nella) farmacia|from the pharmacy|at the pharmacy)(?![a-z])"
+)
+_NO_PRESCRIPTION = re.compile(
+    r"(?<![a-z])(?:without (?:(?:a|an|any|the|my|your|seeing|asking|consulting|visiting|going to"
+    r"|valid|doctor s|medical)\s){0,3}(?:prescriptions?|scripts?|rx|doctors?|physicians?|prescribers?"
+    r"|gp|medical supervision)"
+    r"|no (?:\w+ )?(?:prescriptions?|scripts?|rx)(?! (?:is )?(?:needed|required))"
+    r"|(?:don t|do not|dont|won t|will not|doesn t|does not) (?:\w+ )?(?:need|have|require|want)\w* "
+    r"(?:a |an |any )?(?:\w+ )?(?:prescription|script)"
+    r"|senza (?:(?:la|una|alcuna|il|un|bisogno di|obbligo di|passare dal|andare dal|chiedere al"
+    r"|sentire il|consultare il|dirlo al|dal|al|col|ricorrere al|una visita dal)\s){0,3}"
+    r"(?:ricetta|prescrizione|medico|dottore)"
+    r"|non (?:ho|abbiamo|ha) (?:la |una |nessuna |alcuna )?(?:ricetta|prescrizione))(?![a-z])"
+)
+#: An unofficial source of the medicine.
+_SOURCE = re.compile(
+    r"(?<![a-z])(?:online|on line|internet|web ?sites?|the web|abroad|overseas|over the counter"
+    r"|from another country|e ?bay|amazon|in rete|sito|siti|all estero|da banco)(?![a-z])"
+)
+#: Getting the medicine itself (a verb with the medicine as its object).
+_OBTAIN = re.compile(
+    rf"(?<![a-z])(?:buy|order|purchase|get|obtain|acquire|source|find)\w*(?: \w+){{0,3}}? {_DRUG}"
+    rf"(?![a-z])|(?<![a-z])(?:compr|acquist|ordin|procur|trov|otten)\w*(?: \w+){{0,3}}? {_DRUG}"
+    r"(?![a-z])"
+)
+#: Asking for somewhere or someone to get it from (a seller, a website).
+_ASKS_SELLER = re.compile(
+    r"(?<![a-z])(?:(?:is there|are there|do you know|know of|recommend|suggest) (?:a |an |any )?"
+    r"(?:\w+ )?(?:website|site|pharmacy|shop|store|seller|vendor|supplier|place|way)"
+    r"|which (?:\w+ )?(?:pharmacy|website|site|shop|store|seller|vendor|supplier)"
+    r"|(?:sell|send|ship|mail|post)\w* (?:me|us)"
+    r"|esiste (?:un|una|qualche) (?:\w+ )?(?:sito|farmacia|negozio|modo)"
+    r"|(?:quale|che) (?:\w+ )?(?:sito|farmacia|negozio)"
+    r"|(?:mi|ci) (?:\w+ )?(?:vend|spedisc|spedir|mand|procur)\w*"
+    r"|qualcuno (?:\w+ ){0,2}?(?:vend|procur|spedisc|mand)\w*)(?![a-z])"
+)
+#: Asking where or how to get it, or saying one wants to ("where can I order", "posso comprare").
+_ASKS_TO_GET = re.compile(
+    r"(?<![a-z])(?:(?:where|how)(?: else)?(?: can| could| do| would| should| might| may| to)"
+    r"(?: i| we| you| one)? (?:buy|order|purchase|get|obtain|find|source|acquire)"
+    r"|(?:can|could|may) (?:i|we) (?:\w+ )?(?:buy|order|purchase|get|obtain|acquire)"
+    r"|(?:i|we) (?:\w+ ){0,2}?(?:want|like|need|wish|trying|try|plan)\w* to (?:buy|order|purchase"
+    r"|get|obtain|acquire)"
+    r"|(?:dove|come)(?: (?:posso|potrei|possiamo|si puo|faccio a|fare a|riesco a))? "
+    r"(?:compr|acquist|ordin|procur|otten)\w*|dove (?:\w+ )?(?:trov|prend)\w*"
+    r"|(?:posso|possiamo|potrei|voglio|vorrei|devo) (?:\w+ )?(?:compr|acquist|ordin|procur|otten)\w*)"
+    r"(?![a-z])"
+)
+#: A question that holds a prescription or names its own pharmacy.
+_HELD = re.compile(
     r"(?<![a-z])(?:with (?:my|a|the|our|his|her|their|a valid) (?:\w+ )?prescription"
-    r"|(?:is|are) (?:\w+ ){1,3}(?:available|sold|on sale|prescription[- ]only)"
-    r"|(?:need|require|requires|needs) (?:a |any )?prescription"
-    r"|con (?:la |una |mia |la mia |regolare )?(?:ricetta|prescrizione)"
-    r"|si vende|venduto|vendut[aie]|in vendita|disponibile|si trova"
-    r"|(?:serve|servono|ci vuole|occorre|bisogna avere) (?:la |una )?(?:ricetta|prescrizione)"
-    r"|da banco\b(?! \w*(?:comprar|acquistar)))(?![a-z])"
+    r"|my (?:\w+ )?prescription|refills?|repeat prescription"
+    r"|from (?:my|our|the) (?:\w+ ){0,3}?(?:pharmacy|hospital|clinic|centre|center|doctor)"
+    r"|con (?:la |una |mia |la mia |regolare )?(?:ricetta|prescrizione)|la mia ricetta"
+    r"|(?:dalla|nella|alla) (?:mia )?farmacia (?:dell ospedale|ospedaliera|del centro))(?![a-z])"
+)
+#: A question whether a medicine is sold or available, or needs a prescription.
+_AVAILABILITY = re.compile(
+    r"(?<![a-z])(?:(?:is|are) (?:\w+ ){1,3}?(?:available|sold|on sale|prescription[- ]only|licensed"
+    r"|approved|marketed)"
+    r"|(?:do|does|will|would) (?:\w+ )?(?:\w+ )?(?:need|require)\w* (?:a |an |any )?(?:\w+ )?"
+    r"prescription|(?:is|are) (?:a |any )?prescriptions? (?:needed|required|necessary)"
+    r"|si vend\w*|vendut[oaie]|in vendita|disponibil\w*|si trova\w*"
+    r"|(?:serve|servono|ci vuole|occorre|bisogna avere|e necessaria|e obbligatoria) "
+    r"(?:la |una )?(?:ricetta|prescrizione)|(?:ricetta|prescrizione) (?:e )?(?:obbligatoria"
+    r"|necessaria))(?![a-z])"
+)
+#: After stopping on one's own, taking another antiviral on one's own instead.
+_SWITCH_ON_OWN = re.compile(
+    r"(?<![a-z])(?:and|then|e|poi|instead|invece|al posto)(?: \w+){0,3}? (?:take|use|start|switch"
+    r"|go on|try|prender\w*|usar\w*|assumer\w*|iniziar\w*|curarmi|passare|provar\w*)"
+    rf"(?: \w+){{0,3}}? {_ANTIVIRAL}(?![a-z])"
 )
 
 
 def unsafe_request(normalised_question: str) -> bool:
     """A request to obtain or use a CMV antiviral outside medical care (``normalise``d text):
-    without a prescription, from an unofficial source, someone else's medicine. A question that
-    has its prescription, asks about availability or about something else is not one."""
-    if _OTHERS.search(normalised_question):
+    self-treatment, someone else's medicine, without a prescription or a doctor, from an
+    unofficial source. A caregiver's question about the medicine of the person they care for, a
+    question that holds its prescription, or one that only asks whether a medicine is available or
+    needs a prescription is not one."""
+    q = normalised_question
+    if _SELF_TREAT.search(q):
         return True
-    if stops_on_own(normalised_question) and not _OBTAIN.search(normalised_question):
-        return False  # "stop it without a doctor" is answered (do not), not refused
-    return bool(_UNSAFE.search(normalised_question)) and not _INNOCENT.search(normalised_question)
+    if _OTHERS.search(q) and not _PICKUP.search(q):
+        return True
+    seller = bool(_ASKS_SELLER.search(q))
+    obtains = bool(_OBTAIN.search(q))
+    if stops_on_own(q):
+        # "Can I stop it without asking my doctor?" is answered (do not), unless it also asks
+        # for the medicine from a source outside care or to take another antiviral instead.
+        outside = _SOURCE.search(q) or _NO_PRESCRIPTION.search(q)
+        return bool(_SWITCH_ON_OWN.search(q)) or bool(outside and (obtains or seller))
+    if _NO_PRESCRIPTION.search(q):
+        # "Il letermovir si vende senza ricetta?" asks what the law is; "Posso comprarlo senza
+        # ricetta? Serve la ricetta?" asks for it.
+        return not _AVAILABILITY.search(q) or seller or obtains or bool(_ASKS_TO_GET.search(q))
+    if _SOURCE.search(q) and (obtains or seller):
+        return not _HELD.search(q)
+    return False
 
 
 #: Stopping or changing a medicine on one's own (normalised text).

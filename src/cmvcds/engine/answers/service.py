@@ -223,7 +223,13 @@ class AnswerEngine:
                 knowledge=self.knowledge,
                 texts=self.texts,
             )
-        case_items = case_evidence(assessment, self.templates) if assessment is not None else []
+        case_items = (
+            case_evidence(assessment, self.templates, self.italian)
+            if assessment is not None
+            else []
+        )
+        if audience != "patient":  # the clinician reads the alert itself, not the patient's line
+            case_items = [i for i in case_items if i.id != _CONTACT_NOW]
         if assessment is not None and not understanding.populations:
             # A personalised answer keeps to the patient's context: no HIV retinitis or
             # transplant statements for a pregnancy case.
@@ -270,13 +276,17 @@ class AnswerEngine:
         # What answers the question before anything general: the dose with the co-medication the
         # question names (letermovir with cyclosporine: 240 mg, not the 480 mg of the table);
         # the protocol's window when the question is about a later pregnancy.
-        first = [*self._co_medication_doses(understanding), *self._late_pregnancy(understanding)]
-        chosen = [i for i in chosen if i not in first]
+        # The label's other interactions with a co-medication named follow the dose (letermovir
+        # with voriconazole: 480 mg, and voriconazole levels fall; review11 M2).
+        changes, named = self._co_medication_doses(understanding)
+        first = [*changes, *self._late_pregnancy(understanding)]
+        chosen = [i for i in chosen if i not in first and i not in named]
         ordered = [
             *_relevant_case(case_items, understanding),
             *first,
             *leading,
             *chosen[:1],
+            *named,
             *self._how_given(understanding),
             *trailing,
             *chosen[1:],
@@ -287,6 +297,9 @@ class AnswerEngine:
                 ordered = [self.boundaries[_PATIENT_DOSE], *ordered]
             if stops:
                 ordered = [self.boundaries[_PATIENT_STOP], *ordered]
+            # "Contact your doctor now" before anything else (review11 S4); the alert it stands
+            # for states doses and is left out for a patient.
+            ordered = sorted(ordered, key=lambda i: (i.id != _CONTACT_NOW, not i.urgent))
             if not ordered:
                 return self._not_covered(question, audience, understanding)
         if reviews:
@@ -305,12 +318,16 @@ class AnswerEngine:
             dose_boundary=self.boundaries[_PATIENT_DOSE],
         )
 
-    def _co_medication_doses(self, understanding: Understanding) -> list[Evidence]:
+    def _co_medication_doses(
+        self, understanding: Understanding
+    ) -> tuple[list[Evidence], list[Evidence]]:
         """The label's interactions of a drug asked about with a co-medication the question names
-        ("letermovir with cyclosporine"): a dose change first; for a dose question only a dose
-        change leads (no change of dose: the regimen answers it)."""
+        ("letermovir with cyclosporine"), as (those that lead, those that follow the regimen):
+        a dose change leads; for a dose question an interaction that does not change the dose
+        follows the regimen, which answers the dose (review11 M2: "the dose of letermovir with
+        voriconazole" never said that voriconazole levels fall)."""
         if not understanding.drugs or not {"dose", "interactions"} & set(understanding.topics):
-            return []
+            return [], []
         words = set(normalise(understanding.question).split())
         named = [
             item
@@ -321,8 +338,11 @@ class AnswerEngine:
             and any(_names(words, co) for co in item.co_drugs)
         ]
         if "dose" in understanding.topics:
-            return [i for i in named if i.changes_dose]
-        return sorted(named, key=lambda i: not i.changes_dose)
+            return (
+                [i for i in named if i.changes_dose],
+                [i for i in named if not i.changes_dose],
+            )
+        return sorted(named, key=lambda i: not i.changes_dose), []
 
     def _how_given(self, understanding: Understanding) -> list[Evidence]:
         """How a drug asked about is given: every line when the question asks how (or about
@@ -451,7 +471,7 @@ FUSED_WEIGHT = 10
 
 def _closest(
     pair: tuple[Evidence, Hit], populations: frozenset[str], understanding: Understanding
-) -> tuple[int, int, int, int, int, int, int, float, int]:
+) -> tuple[int, int, int, int, int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
     asked first (for a treatment question naming none, the statements about no population in
     particular that concern only the drugs asked, if any); for a dose question its regimen (the dose
@@ -481,6 +501,8 @@ def _closest(
     return (
         -int(fit or general),
         -int(dose and item.id.startswith("drug-regimens:")),
+        # A regimen with a dose before a referral ("specialist review") for a dose question.
+        -int(dose and item.states_dose),
         -int(fit and _plain_treatment(topics) and item.id.startswith(_PROTOCOL_REGIMENS)),
         -int(_names_study(item, understanding)),
         int(bool(set(item.topics) & _NARROW_TOPICS - narrow_asked)),
@@ -660,6 +682,8 @@ _DOSING_IDS = (
 _PATIENT_DOSE = "patient-dose-set-by-prescriber"
 _PATIENT_STOP = "patient-do-not-stop-on-own"
 _BOUNDARIES = frozenset({_PATIENT_DOSE, _PATIENT_STOP})
+#: A patient's line to contact their doctor now about a critical alert (``case_evidence``).
+_CONTACT_NOW = "case:alert-contact"
 #: Regimens stated by a population's protocol (computed from its tables; see templates.yaml).
 _PROTOCOL_REGIMENS = ("pregnancy-prevention-regimen:",)
 
@@ -673,10 +697,17 @@ def _reviewed(item: Evidence, reviews: Mapping[str, ReviewRecord]) -> Evidence:
 
 
 def _relevant_case(items: Sequence[Evidence], understanding: Understanding) -> list[Evidence]:
-    """The patient's own items: decisions and regimens always; dates and alerts when asked for."""
+    """The patient's own items: critical alerts (and a patient's line to contact the doctor now)
+    first, whatever is asked (review11 S4, M3); decisions and regimens always; dates and other
+    alerts when asked for (a dose question: the dose alerts)."""
+    urgent = [i for i in items if i.urgent]
     always = [
         i for i in items if i.id.startswith(("case:decision", "case:regimen", "case:missing"))
     ]
     asked = set(understanding.topics)
-    rest = [i for i in items if i not in always and (not asked or asked & set(i.topics))]
-    return [*always, *rest]
+    rest = [
+        i
+        for i in items
+        if i not in always and not i.urgent and (not asked or asked & set(i.topics))
+    ]
+    return [*urgent, *always, *rest]
