@@ -27,9 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import yaml
-
 from cmvcds.errors import DocumentError
+from cmvcds.knowledge.pyyaml import yaml
 
 __all__ = ["DEFAULT_LIMITS", "DocumentError", "Limits", "parse_document"]
 

@@ -216,7 +216,7 @@ def _schema(reference: str, file: str) -> type[BaseModel]:
 
 
 def _read_yaml(file: Path) -> Any:
-    import yaml
+    from cmvcds.knowledge.pyyaml import yaml
 
     # libyaml's parser when present (ten times faster); the same safe subset of YAML either way.
     parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
