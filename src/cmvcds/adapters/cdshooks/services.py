@@ -696,7 +696,11 @@ def _check_card(
                 % {"drug": recommendation["drug"]}
             ),
             detail="\n".join(detail),
-            indicator="warning",
+            # review11 S1: an order the label excludes for this patient (valganciclovir on
+            # hemodialysis) carries the dose check's critical alert: the card is critical too
+            indicator="critical"
+            if any(a.get("severity") == "critical" for a in check.get("alerts", []))
+            else "warning",
             source=source,
             links=[_calculator(base)],
         )

@@ -92,11 +92,12 @@ def check_dose(
     )
     if recommendation.outcome is not Outcome.RECOMMENDED or recommendation.regimen is None:
         why = f"No labelled dose to compare with: {recommendation.outcome.wording}."
+        unchecked = _unchecked_alert(order, patient, recommendation)
         return DoseCheck(
             "no-recommendation",
             order,
             recommendation,
-            recommendation.alerts,
+            recommendation.alerts if unchecked is None else (unchecked, *recommendation.alerts),
             None,
             (why, *recommendation.reasons),
         )
@@ -178,6 +179,50 @@ def check_dose(
     return DoseCheck(
         status, order, recommendation, (alert, *recommendation.alerts), target, (message,)
     )
+
+
+#: the outcomes with no labelled dose that an order is never silently left at (review11 S1)
+_UNCHECKED = (Outcome.EXCLUDED, Outcome.SPECIALIST_REVIEW, Outcome.NOT_INDICATED)
+
+
+def _unchecked_alert(
+    order: PrescribedDose, patient: DosePatient, recommendation: DoseResult
+) -> Alert | None:
+    """The alert of an order the label gives no dose for (review11 S1: valganciclovir 900 mg
+    every 12 h on hemodialysis, where VALCYTE §2.5/§8.6 says "not recommended … use IV
+    ganciclovir", had no alert at all). ``excluded`` is critical: the label rules the drug out for
+    this patient (``renal-exclusion`` when a renal band or the dialysis mode did, else
+    ``dose-above-target``: there is no labelled dose to be within); ``specialist_review`` and
+    ``not_indicated`` are a warning (``dose-renal-adjustment`` for a renal reason): the order
+    cannot be checked. Each names the label's reason, which names its alternative, with its
+    citations. None when the dosing engine already raised an alert as severe, or the outcome is
+    ``insufficient_data`` (its missing items say what is needed)."""
+    outcome = recommendation.outcome
+    if outcome not in _UNCHECKED:
+        return None
+    severity = Severity.CRITICAL if outcome is Outcome.EXCLUDED else Severity.WARNING
+    rank = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)
+    if any(
+        rank.index(a.severity) >= rank.index(severity) and a.code is not AlertCode.UNVERIFIED_FACT
+        for a in recommendation.alerts
+    ):
+        return None
+    renal = recommendation.renal is not None or patient.dialysis != "none"
+    indication = recommendation.indication.value
+    why = next((r for r in reversed(recommendation.reasons) if r), "")
+    if outcome is Outcome.EXCLUDED:
+        code = AlertCode.RENAL_EXCLUSION if renal else AlertCode.DOSE_ABOVE_TARGET
+        message = (
+            f"{order.drug} ({indication}): the label gives no dose for this patient; do not "
+            f"continue this order. {why}"
+        )
+    else:
+        code = AlertCode.DOSE_RENAL_ADJUSTMENT if renal else AlertCode.DOSE_ABOVE_TARGET
+        message = (
+            f"{order.drug} ({indication}): the label gives no dose to check this order against; "
+            f"review it with a specialist. {why}"
+        )
+    return Alert(code, severity, message.strip(), recommendation.citations)
 
 
 def _ordered_mg(order: PrescribedDose, patient: DosePatient) -> tuple[int, int]:

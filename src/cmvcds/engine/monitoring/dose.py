@@ -108,18 +108,20 @@ def unknown_indication_overdose(
     if (entry.dose_mg is None and entry.dose_mg_per_kg is None) or entry.every_h is None:
         return None
     highest: tuple[Fraction, Indication] | None = None
+    refused: list[tuple[Outcome, Indication]] = []
     for indication in _ANY_INDICATION:
         try:
             dose = recommend_dose(patient, entry.drug, indication, knowledge, route=entry.route)
         except CmvcdsError:
             continue
         if dose.outcome is not Outcome.RECOMMENDED or dose.regimen is None:
+            refused.append((dose.outcome, indication))
             continue
         weekly = Fraction(dose.regimen.dose_mg) * Fraction(dose.regimen.doses_per_week)
         if highest is None or weekly > highest[0]:
             highest = (weekly, indication)
     if highest is None:
-        return None
+        return _no_labelled_dose(entry, patient, knowledge, refused)
     order = PrescribedDose(
         drug=entry.drug,
         indication=highest[1],
@@ -143,6 +145,100 @@ def unknown_indication_overdose(
         "labelled dose of the drug; record the indication.",
         alert.citations,
     )
+
+
+#: the outcomes of a course the label gives no dose for, the most severe first (review11 S1)
+_REFUSALS = (Outcome.EXCLUDED, Outcome.SPECIALIST_REVIEW)
+
+
+def _no_labelled_dose(
+    entry: TherapyCourse,
+    patient: DosePatient,
+    knowledge: Knowledge,
+    refused: list[tuple[Outcome, Indication]],
+) -> Alert | None:
+    """A course without an indication for which NO indication of the label has a dose for this
+    patient today (review11 S1: valganciclovir 900 mg every 12 h on hemodialysis, VALCYTE §2.5
+    Table 2/§8.6 "not recommended … use IV ganciclovir"): the dose check's alert for the first
+    indication refused as ``excluded`` (critical), else as ``specialist_review`` (warning), its
+    message prefixed with what was compared. None when the label has no row of the drug for
+    any of these indications (``not_indicated`` only) or the order cannot be read."""
+    for outcome in _REFUSALS:
+        chosen = next((i for o, i in refused if o is outcome), None)
+        if chosen is None:
+            continue
+        alert = _order_alert(entry, patient, knowledge, chosen)
+        if alert is None:
+            return None
+        return Alert(
+            alert.code,
+            alert.severity,
+            f"{entry.drug} course without a recorded indication: no indication of the label "
+            f"has a dose of it for this patient. {alert.message}",
+            alert.citations,
+        )
+    return None
+
+
+def _order_alert(
+    entry: TherapyCourse, patient: DosePatient, knowledge: Knowledge, indication: Indication
+) -> Alert | None:
+    """The dose check's own alert on ``entry`` ordered for ``indication``: a ``dose-*`` or
+    ``renal-exclusion`` alert (an unverified fact, a blood-count limit — ``blood_counts``'s — an
+    interaction or an intolerance is raised by its own rule); None when there is none."""
+    order = PrescribedDose(
+        drug=entry.drug,
+        indication=indication,
+        dose_mg=entry.dose_mg,
+        dose_mg_per_kg=entry.dose_mg_per_kg,
+        every_h=entry.every_h,
+        route=entry.route,
+    )
+    try:
+        verdict = check_dose(order, patient, knowledge)
+    except CmvcdsError:
+        return None
+    return next((a for a in verdict.alerts if a.code in _DOSE_CODES), None)
+
+
+#: the dose check's own alert codes (the rest are other rules' alerts carried by the answer)
+_DOSE_CODES = (
+    AlertCode.DOSE_ABOVE_TARGET,
+    AlertCode.DOSE_BELOW_TARGET,
+    AlertCode.DOSE_RENAL_ADJUSTMENT,
+    AlertCode.RENAL_EXCLUSION,
+)
+
+
+def course_exclusion(
+    case: Case, entry: TherapyCourse, patient: DosePatient, knowledge: Knowledge
+) -> tuple[Alert, str] | None:
+    """The critical alert and the label's reason when the running ``entry`` is of a drug the
+    label EXCLUDES for this patient today (a renal band, the dialysis mode …; review11 S1): for
+    its recorded indication, else when no indication of the label has a dose and at least one
+    is excluded. A pathway never continues such a course; the reason names the label's
+    alternative ("use IV ganciclovir …"). None otherwise."""
+    indication = indication_of(case, entry, knowledge)
+    wanted = (indication,) if indication is not None else _ANY_INDICATION
+    doses = []
+    for each in wanted:
+        try:
+            doses.append(recommend_dose(patient, entry.drug, each, knowledge, route=entry.route))
+        except CmvcdsError:
+            continue
+    if any(d.outcome is Outcome.RECOMMENDED for d in doses):
+        return None
+    excluded = next((d for d in doses if d.outcome is Outcome.EXCLUDED), None)
+    if excluded is None:
+        return None
+    if (entry.dose_mg is None and entry.dose_mg_per_kg is None) or entry.every_h is None:
+        alert: Alert | None = None
+    else:
+        alert = _order_alert(entry, patient, knowledge, excluded.indication)
+    why = next((r for r in reversed(excluded.reasons) if r), "")
+    if alert is None or alert.severity is not Severity.CRITICAL:
+        return None
+    return alert, why
 
 
 def course_interactions(

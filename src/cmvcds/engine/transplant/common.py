@@ -37,12 +37,13 @@ from cmvcds.domain.vocabulary import (
 )
 from cmvcds.engine.dosing.intolerance import intolerance_names, not_tolerated
 from cmvcds.engine.dosing.patient import dose_patient_from_case
-from cmvcds.engine.dosing.recommend import dosing_policy, recommend_dose
+from cmvcds.engine.dosing.recommend import dosing_policy, drugs_available, recommend_dose
 from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.dose import treatment_dose
 from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.drugs import DrugLabel
 from cmvcds.knowledge.schemas.transplant import (
     HivRules,
     HsctPrevention,
@@ -61,13 +62,18 @@ __all__ = [
     "Therapy",
     "add_alert",
     "age_years",
+    "beside_unclear",
+    "cmv_antivirals",
     "current_course",
     "give",
+    "in_place_reason",
     "in_therapy",
     "is_below_lloq",
     "levels_alert_given",
+    "other_prevention",
     "phase",
     "plasma_loads",
+    "refusal",
     "refuse_minor",
     "refuse_missing",
     "regimen",
@@ -357,11 +363,114 @@ def unclear_course(case: Case, on: date, knowledge: Knowledge) -> TherapyCourse 
 
 
 def unclear_reason(plan: Plan, entry: TherapyCourse) -> None:
-    """The prevention decision's line for ``unclear_course``."""
+    """The prevention decision's line for ``unclear_course``: a drug the label gives no
+    prophylaxis dose (foscarnet, cidofovir, maribavir) is never said to be at one (review11 S2)."""
+    no_prophylaxis = _no_prophylaxis_row(plan.knowledge, entry.drug)
+    if no_prophylaxis is not None:
+        plan.cite(no_prophylaxis, f"{entry.drug}: no labelled prophylaxis dose")
+        plan.because(
+            f"{entry.drug} running since {entry.start} without an indication; the label gives "
+            f"{entry.drug} no prophylaxis dose: record its indication; if it treats CMV "
+            "infection, prevention stops while treatment runs"
+        )
+        return
     plan.because(
         f"{entry.drug} running since {entry.start} without an indication, at a dose that is "
         "both a treatment and a prophylaxis dose (or not comparable): record its indication; "
         "if it treats CMV infection, prevention stops while treatment runs"
+    )
+
+
+def _no_prophylaxis_row(knowledge: Knowledge, drug: str) -> Cited | None:
+    """The label fact saying ``drug`` has no prophylaxis dose (FOSCAVIR's ``not_indicated`` row,
+    else the label itself when no row names prophylaxis: maribavir, cidofovir), or None when a
+    prophylaxis row gives a dose at some renal band."""
+    label = knowledge.tables.get(f"drug_{drug}")
+    if not isinstance(label, DrugLabel):
+        return None
+    rows = [r for r in label.regimens if Indication.PROPHYLAXIS.value in r.indications]
+    if any(r.outcome is None and any(b.refuse is None for b in r.bands) for r in rows):
+        return None
+    return rows[0] if rows else label
+
+
+def cmv_antivirals(knowledge: Knowledge) -> tuple[str, ...]:
+    """The drugs a ``therapy`` course of which is a CMV antiviral course (the case format's
+    ``therapy`` holds CMV antiviral courses only): every drug the pack doses, valacyclovir's CMV
+    prophylaxis included. Prevention never proposes a second one beside a running course."""
+    return drugs_available(knowledge)
+
+
+def beside_unclear(
+    case: Case, on: date, t: Tables, drug: str, prophylaxis: Plan, preemptive: Plan | None
+) -> bool:
+    """Close both prevention decisions when ``drug`` (the prophylaxis drug to propose) is not
+    running and another CMV antiviral runs without an indication at a dose that may treat CMV
+    infection (``unclear_course``; a drug with no labelled prophylaxis dose is never read as
+    prophylaxis); True if so (review11 S2: foscarnet 50 mg/kg every 12 h and IV ganciclovir
+    5 mg/kg every 12 h, DNAemia 90,000 IU/mL, were given valganciclovir prophylaxis "start now"
+    beside them and "no routine viral-load monitoring"). No second antiviral is proposed beside
+    a course that may be treatment; both decisions are ``insufficient_data`` until its
+    indication is recorded (the monitoring pathway asks ``therapy:DRUG.indication``);
+    ``preemptive`` None leaves that decision to the caller (HSCT: weekly PCR goes on)."""
+    entry = unclear_course(case, on, prophylaxis.knowledge)
+    if entry is None or entry.drug == drug or current_course(case, on, (drug,)) is not None:
+        return False
+    unclear_reason(prophylaxis, entry)
+    fact = (t.treatment.treatment_drugs, "treatment of CMV infection replaces prevention")
+    prophylaxis.rule("T20")
+    prophylaxis.because(
+        f"no {drug} prophylaxis beside the {entry.drug} course: it may treat CMV infection, and "
+        "no second CMV antiviral starts beside a treatment",
+        fact,
+    )
+    prophylaxis.done(Outcome.INSUFFICIENT_DATA)
+    if preemptive is None:
+        return True
+    preemptive.because(
+        f"{entry.drug} running since {entry.start} without an indication: its indication "
+        "decides whether the viral loads are followed as treatment (antiviral-treatment) or as "
+        "breakthrough on prophylaxis; record it",
+        fact,
+    )
+    preemptive.done(Outcome.INSUFFICIENT_DATA)
+    return True
+
+
+def other_prevention(case: Case, on: date, knowledge: Knowledge, drug: str) -> Therapy | None:
+    """The latest running course of a CMV antiviral other than ``drug`` that is not treatment
+    (a recorded prophylaxis or maintenance course, or a prophylaxis dose without an indication)
+    while ``drug`` itself is not running: a proposal of ``drug`` is then made in its place,
+    never beside it (review11 S2: valganciclovir "start now" beside IV ganciclovir or
+    letermovir prophylaxis). Courses read as treatment or unclear are ``under_treatment``'s and
+    ``beside_unclear``'s."""
+    if current_course(case, on, (drug,)) is not None:
+        return None
+    running = [
+        e
+        for e in case.therapy
+        if e.drug in cmv_antivirals(knowledge)
+        and e.drug != drug
+        and e.start <= on
+        and (e.stop is None or e.stop >= on)
+    ]
+    for entry in sorted(running, key=attrgetter("start"), reverse=True):
+        if entry.indication is None:
+            treating = tables(knowledge).treatment.treatment_drugs.values
+            if entry.drug in treating and treatment_dose(case, on, knowledge, entry) is not False:
+                continue  # treatment or unclear: ``under_treatment``/``beside_unclear``'s
+        elif phase(entry.indication) == "treatment":
+            continue
+        return Therapy(entry.drug, entry.start, entry.stop, entry.route, entry.indication)
+    return None
+
+
+def in_place_reason(plan: Plan, course: Therapy, drug: str) -> None:
+    """The prevention decision's line for ``other_prevention``."""
+    plan.because(
+        f"{course.drug} ({course.indication or 'prophylaxis dose, no indication'}) running since "
+        f"{course.start}: give {drug} in its place, never beside it (stop {course.drug} when "
+        f"{drug} starts), or keep {course.drug} and do not start {drug}"
     )
 
 
@@ -466,6 +575,50 @@ def in_therapy(case: Case, on: date, drug: str, indication: Indication) -> bool:
     )
 
 
+def refusal(
+    case: Case,
+    on: date,
+    knowledge: Knowledge,
+    drug: str,
+    indication: Indication,
+    *,
+    route: str | None = None,
+    regimen_name: str | None = None,
+    regions: tuple[str, ...] = ("us",),
+) -> str:
+    """What a decision says after "the dosing engine gives no dose" (review11 M4: "see its
+    alerts" was said where the dosing engine raised none): ``see its alerts`` when its answer
+    (the same as ``regimen``'s, remembered) holds a warning or critical alert, else the items it
+    needs, else its reason itself ("Valganciclovir tablets are not recommended on hemodialysis;
+    use IV ganciclovir …")."""
+    patient = dose_patient_from_case(case, on)
+    dose = None
+    for region in regions:
+        try:
+            dose = recommend_dose(
+                patient,
+                drug,
+                indication,
+                knowledge,
+                regimen=regimen_name,
+                route=route,
+                region=region,
+            )
+        except CmvcdsError:
+            return "see its alerts"
+        if dose.outcome is Outcome.RECOMMENDED or dose.outcome is Outcome.EXCLUDED:
+            break
+    if dose is None or any(
+        a.severity is not Severity.INFO and a.code is not AlertCode.UNVERIFIED_FACT
+        for a in dose.alerts
+    ):
+        return "see its alerts"
+    if dose.missing:
+        return f"it needs {', '.join(m.item for m in dose.missing)}"
+    why = next((r for r in reversed(dose.reasons) if r), "")
+    return f"its reason: {why}" if why else "see its reasons"
+
+
 def give(
     plan: Plan,
     case: Case,
@@ -498,9 +651,12 @@ def give(
     if chosen is None:
         if not_given(plan, case, drug):
             return Outcome.SPECIALIST_REVIEW
+        why = refusal(
+            case, on, plan.knowledge, drug, indication, route=route, regimen_name=regimen_name
+        )
         plan.because(
-            f"the dosing engine gives no {indication.value} dose of {drug} for this patient ({outcome.value}); "
-            "see its alerts"
+            f"the dosing engine gives no {indication.value} dose of {drug} for this patient "
+            f"({outcome.value}); {why}"
         )
         return Outcome.SPECIALIST_REVIEW
     return Outcome.RECOMMENDED

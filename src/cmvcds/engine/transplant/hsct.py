@@ -20,9 +20,13 @@ from cmvcds.engine.transplant.common import (
     Tables,
     Therapy,
     add_alert,
+    beside_unclear,
     current_course,
+    in_place_reason,
     levels_alert_given,
+    other_prevention,
     plasma_loads,
+    refusal,
     refuse_minor,
     refuse_missing,
     regimen,
@@ -178,6 +182,22 @@ def _recipient_positive(
             )
             preemptive.done(Outcome.NOT_INDICATED)
         return
+    if beside_unclear(case, on, t, "letermovir", prophylaxis, None):
+        # review11 S2: no letermovir started beside a course that may be treatment; the
+        # pre-emptive surveillance goes on
+        if pet is not None:
+            preemptive.done(pet.outcome)
+        else:
+            _weekly_pcr(
+                case,
+                on,
+                t,
+                preemptive,
+                tx.date + timedelta(days=int(h.letermovir_stop_day.value)),
+                "weekly CMV PCR surveillance",
+                letermovir=False,
+            )
+        return
     unclear = unclear_course(case, on, prophylaxis.knowledge)
     if unclear is not None:
         unclear_reason(prophylaxis, unclear)  # review9b: letermovir kept, the indication asked
@@ -229,6 +249,9 @@ def _recipient_positive(
                 f"R+ allogeneic HSCT: letermovir from day {int(window.low)}–{int(window.high)} through day {stop_day} ({stop})",
                 (window, "letermovir start window"),
             )
+            other = other_prevention(case, on, prophylaxis.knowledge, "letermovir")
+            if other is not None:
+                in_place_reason(prophylaxis, other, "letermovir")  # review11 S2
             citations = result.cite(h.letermovir_interacting_drugs, "letermovir interactions")
             interacting = [
                 d for d in case.co_medications_on(on) if d in h.letermovir_interacting_drugs.values
@@ -261,8 +284,9 @@ def _recipient_positive(
             prophylaxis.done(Outcome.RECOMMENDED)
             given = True
         else:
+            why = refusal(case, on, prophylaxis.knowledge, "letermovir", Indication.PROPHYLAXIS)
             prophylaxis.because(
-                f"letermovir is not recommended by the dosing engine ({outcome.value}); see its alerts"
+                f"letermovir is not recommended by the dosing engine ({outcome.value}); {why}"
             )
             prophylaxis.done(Outcome.SPECIALIST_REVIEW)
     if pet is not None:

@@ -23,11 +23,16 @@ from cmvcds.engine.transplant.common import (
     Tables,
     Therapy,
     add_alert,
+    beside_unclear,
+    cmv_antivirals,
     current_course,
+    in_place_reason,
     is_below_lloq,
     levels_alert_given,
+    other_prevention,
     phase,
     plasma_loads,
+    refusal,
     refuse_minor,
     refuse_missing,
     regimen,
@@ -202,6 +207,10 @@ def _prophylaxis(
         return
     if under_treatment(case, on, t, prophylaxis, preemptive):
         return
+    if beside_unclear(case, on, t, drug, prophylaxis, preemptive):
+        return  # review11 S2: no second antiviral beside a course that may be treatment
+    if _dnaemia_beside(case, on, t, drug, prophylaxis, preemptive):
+        return  # review11 S2: DNAemia during a course the breakthrough rules do not read
     unclear = unclear_course(case, on, prophylaxis.knowledge)
     if unclear is not None:
         unclear_reason(prophylaxis, unclear)  # review9b: prophylaxis kept, the indication asked
@@ -219,7 +228,11 @@ def _prophylaxis(
         outcome = _letermovir(case, on, t, group, prophylaxis)
     else:
         outcome = _valganciclovir(case, on, t, row, group, label, stop, stop_day, prophylaxis)
-    if day > window.high and current_course(case, on, (drug,)) is None:
+    other = other_prevention(case, on, prophylaxis.knowledge, drug)
+    if other is not None:
+        if outcome is None:  # review11 S2: a switch, never beside it
+            in_place_reason(prophylaxis, other, drug)
+    elif day > window.high and current_course(case, on, (drug,)) is None:
         prophylaxis.because(
             f"day {day}: later than the usual start window (day {int(window.low)}–{int(window.high)}); start now",
             (window, "prophylaxis start window"),
@@ -305,7 +318,9 @@ def _breakthrough(
     result = prophylaxis.result
     drugs = (*t.sot.prophylaxis_drug.values, "ganciclovir", "letermovir")
     course = current_course(case, on, drugs)
-    if course is None or course.indication not in (None, "prophylaxis", "preemptive"):
+    if course is None:
+        return _untreated_dnaemia(case, on, t, preemptive)
+    if course.indication not in (None, "prophylaxis", "preemptive"):
         return None
     if course.indication is None and treatment_course(case, on, prophylaxis.knowledge) is not None:
         return None  # a treatment dose given without an indication (``under_treatment``)
@@ -366,6 +381,75 @@ def _running_option(case: Case, on: date, setting: str, prophylaxis: Plan) -> Th
         return None  # a course without an indication is read as prophylaxis here (probe11 U4)
     prophylaxis.cite(spec, f"{course.drug}: an option of {setting}")
     return course
+
+
+def _untreated_dnaemia(case: Case, on: date, t: Tables, preemptive: Plan) -> Episode | None:
+    """A detected blood load after the transplant, the latest on or before ``on``, with no CMV
+    antiviral running (review11 S2: 90,000 IU/mL was given "start now" prophylaxis and "no
+    routine viral-load monitoring"): the off-protocol episode (T6 at the site's threshold, else
+    T8 specialist review), never prophylaxis alone. None when there is no such load or a CMV
+    antiviral runs (``_dnaemia_beside``)."""
+    tx = case.transplant
+    assert tx is not None and tx.date is not None
+    loads = [o for o in plasma_loads(case, on) if o.date >= tx.date]
+    if not loads or is_below_lloq(loads[-1]):
+        return None
+    if current_course(case, on, cmv_antivirals(preemptive.knowledge)) is not None:
+        return None
+    return _off_protocol_episode(case, on, t, preemptive)
+
+
+def _dnaemia_beside(
+    case: Case, on: date, t: Tables, drug: str, prophylaxis: Plan, preemptive: Plan
+) -> bool:
+    """Close both prevention decisions for specialist review when a detected blood load since
+    its start meets a running CMV antiviral course the breakthrough rules do not read (a
+    maintenance course, or foscarnet, cidofovir or maribavir not as treatment; review11 S2:
+    foscarnet maintenance at 90,000 IU/mL got valganciclovir prophylaxis and "no routine
+    viral-load monitoring"); True if so. A repeat load in a week is planned; no second
+    antiviral is proposed beside the course, nor in its place before the review."""
+    breakthrough = (*t.sot.prophylaxis_drug.values, "ganciclovir", "letermovir")
+    running = [
+        c
+        for c in case.therapy
+        if c.drug in cmv_antivirals(prophylaxis.knowledge)
+        and c.start <= on
+        and (c.stop is None or c.stop >= on)
+        and (c.drug not in breakthrough or c.indication not in (None, "prophylaxis", "preemptive"))
+        and phase(c.indication) != "treatment"
+    ]
+    for course in sorted(running, key=lambda c: c.start, reverse=True):
+        loads = [o for o in plasma_loads(case, on) if o.date > course.start]
+        if not loads or is_below_lloq(loads[-1]):
+            continue
+        latest = loads[-1]
+        shown = f"{latest.value} {latest.unit}" if latest.value is not None else "detected"
+        what = (
+            f"CMV DNAemia ({shown} on {latest.date}) while {course.drug} "
+            f"({course.indication or 'no indication'}) runs since {course.start}"
+        )
+        interval = t.sot.surveillance_interval_days
+        prophylaxis.rule("T20")
+        prophylaxis.because(
+            f"{what}: no {drug} prophylaxis beside it or in its place before a specialist review"
+        )
+        prophylaxis.done(Outcome.SPECIALIST_REVIEW)
+        preemptive.rule("T8")
+        preemptive.because(
+            f"{what}: specialist review; repeat the viral load in {int(interval.value)} days",
+            (interval, "weekly viral load"),
+        )
+        item = ScheduleItem(
+            ScheduleEvent.VIRAL_LOAD,
+            on + timedelta(days=int(interval.value)),
+            interval.citations,
+            reason="repeat CMV viral load: DNAemia during another antiviral's course",
+        )
+        if item not in preemptive.result.schedule:
+            preemptive.result.schedule.append(item)
+        preemptive.done(Outcome.SPECIALIST_REVIEW)
+        return True
+    return False
 
 
 def _start(case: Case, on: date, drug: str) -> date:
@@ -438,8 +522,16 @@ def _valganciclovir(
                     + (", ".join(m.item for m in prophylaxis.result.missing[asked:]) or "more data")
                 )
                 return Outcome.INSUFFICIENT_DATA
+            why = refusal(
+                case,
+                on,
+                prophylaxis.knowledge,
+                "valganciclovir",
+                Indication.PROPHYLAXIS,
+                regions=("us", "eu"),
+            )
             prophylaxis.because(
-                f"valganciclovir prophylaxis: {outcome.value} by the dosing engine (see its alerts); "
+                f"valganciclovir prophylaxis: {outcome.value} by the dosing engine ({why}); "
                 "letermovir replaces it only for a low ANC or valganciclovir intolerance (T4): "
                 "choose the drug with a specialist"
             )
@@ -490,9 +582,8 @@ def _letermovir(case: Case, on: date, t: Tables, group: str, prophylaxis: Plan) 
         population="sot",
     )
     if outcome is not Outcome.RECOMMENDED:
-        prophylaxis.because(
-            f"letermovir prophylaxis: {outcome.value} by the dosing engine; see its alerts"
-        )
+        why = refusal(case, on, prophylaxis.knowledge, "letermovir", Indication.PROPHYLAXIS)
+        prophylaxis.because(f"letermovir prophylaxis: {outcome.value} by the dosing engine; {why}")
         return (
             Outcome.INSUFFICIENT_DATA
             if outcome is Outcome.INSUFFICIENT_DATA

@@ -18,7 +18,7 @@ from cmvcds.domain.results import Alert
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, Severity
 from cmvcds.engine.dosing import dose_patient_from_case
 from cmvcds.engine.kinetics import viral_load_series
-from cmvcds.engine.monitoring.dose import unknown_indication_overdose
+from cmvcds.engine.monitoring.dose import course_exclusion, unknown_indication_overdose
 from cmvcds.engine.transplant.common import (
     BLOOD_SPECIMENS,
     Plan,
@@ -240,6 +240,14 @@ def treat_disease(
     minimum = int(treatment.min_treatment_days.value)
     plan.cite(treatment.min_treatment_days, "minimum treatment duration")
     resolved = case.presentation is not None and case.presentation.course == "resolved"
+    excluded = _excluded_course(case, on, plan.knowledge, course)
+    if excluded is not None:
+        plan.because(
+            f"the {course.drug} course running since {course.start}: the label gives no dose of "
+            f"it for this patient; do not continue it (see the critical alert): {excluded}",
+            (t.treatment.min_treatment_days, "treatment at a verified dose"),
+        )
+        return Outcome.SPECIALIST_REVIEW
     overdose = _unrecorded_overdose(case, on, plan.knowledge, course)
     if overdose is not None:
         plan.because(
@@ -284,6 +292,22 @@ def _unrecorded_overdose(
     if latest is None or latest.indication is not None:
         return None
     return unknown_indication_overdose(latest, dose_patient_from_case(case, on), knowledge)
+
+
+def _excluded_course(case: Case, on: date, knowledge: Knowledge, course: Therapy) -> str | None:
+    """The label's reason when the latest running ``course.drug`` entry is of a drug the label
+    excludes for this patient today (``course_exclusion``: valganciclovir on hemodialysis, "use
+    IV ganciclovir …"; review11 S1): such a course is never "continued". None otherwise."""
+    entries = [
+        e
+        for e in case.therapy
+        if e.drug == course.drug and e.start <= on and (e.stop is None or e.stop >= on)
+    ]
+    latest = max(entries, key=attrgetter("start"), default=None)
+    if latest is None:
+        return None
+    found = course_exclusion(case, latest, dose_patient_from_case(case, on), knowledge)
+    return None if found is None else found[1]
 
 
 def _current_treatment(case: Case, on: date, t: Tables) -> Therapy | None:
