@@ -47,6 +47,7 @@ class Severity(StrEnum):
 
 class AlertCode(StrEnum):
     SUSPECTED_RESISTANCE = "suspected-resistance"
+    GENOTYPIC_RESISTANCE = "genotypic-resistance"
     REFRACTORY_CMV = "refractory-cmv"
     PROBABLE_REFRACTORY_CMV = "probable-refractory-cmv"
     CHECK_DOSING_ADHERENCE = "check-dosing-adherence"

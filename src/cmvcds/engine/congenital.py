@@ -38,6 +38,8 @@ from cmvcds.domain.vocabulary import (
     Severity,
 )
 from cmvcds.engine.congenital_follow_up import long_course_review, read_results
+from cmvcds.engine.congenital_genotype import read_genotype
+from cmvcds.engine.congenital_renal import infant_renal
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.engine.monitoring import (
     Course,
@@ -46,7 +48,7 @@ from cmvcds.engine.monitoring import (
     plan_schedule,
     therapy_courses,
 )
-from cmvcds.engine.monitoring.held import held_on, still_held
+from cmvcds.engine.monitoring.held import held_on, still_held, unmeasured_since_hold
 from cmvcds.engine.monitoring.toxicity import count_holds, held_text, hold_reason
 from cmvcds.engine.weight_age import weighed_regimen
 from cmvcds.knowledge import Knowledge
@@ -57,7 +59,7 @@ from cmvcds.knowledge.schemas.congenital import (
     FollowUpVisit,
 )
 
-__all__ = ["Diagnosis", "classify", "evaluate"]
+__all__ = ["Diagnosis", "classify", "evaluate", "treated_category"]
 
 _DECISION = DecisionId.VALGANCICLOVIR_CONGENITAL
 _POSITIVE = ("detected", "detected_below_lloq")
@@ -159,6 +161,31 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
     if chosen is not None:
         outcome = Outcome(chosen)
     if outcome != Outcome.RECOMMENDED:
+        running = [
+            c
+            for c in therapy_courses(case.therapy)
+            if c.drug in (criteria.plan.drug, criteria.plan.iv_alternative_drug) and c.active_on(on)
+        ]
+        if running and criteria.running_not_indicated is not None:
+            # probe11 W2: a course running although not indicated is said, never dosed up
+            row = criteria.running_not_indicated
+            said = f"On {running[-1].drug} since {running[-1].start}: {row.action}."
+            cited = (*cited, *result.cite(row, "a course running although not indicated"))
+            result.alerts.append(
+                Alert(AlertCode.OUTSIDE_EVIDENCE_BASE, Severity.WARNING, said, row.citations)
+            )
+            reasons_now = [sentence(policy.reason[0].upper() + policy.reason[1:]), said]
+            if policy.setting is not None:
+                result.alerts.append(
+                    Alert(
+                        AlertCode.LOW_EVIDENCE,
+                        Severity.INFO,
+                        f"Policy: {sentence(policy.reason)} A site may choose specialist review instead "
+                        f"(setting {policy.setting}).",
+                        policy.citations,
+                    )
+                )
+            return _decide(result, outcome, reasons_now, cited)
         if policy.setting is not None:
             result.alerts.append(
                 Alert(
@@ -169,9 +196,23 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
                     policy.citations,
                 )
             )
-        return _decide(result, outcome, sentence(policy.reason[0].upper() + policy.reason[1:]), cited)
+        return _decide(
+            result, outcome, sentence(policy.reason[0].upper() + policy.reason[1:]), cited
+        )
 
     return _treat(result, case, knowledge, settings, criteria, on, birth, diagnosis, cited)
+
+
+def treated_category(case: Case, knowledge: Knowledge) -> bool:
+    """False when the infant's disease category is one the pack does not treat and no site
+    setting can change that (asymptomatic): a running course's dose is then not to be raised
+    (probe11 W2; the monitoring pathway asks before a dose-below-target alert)."""
+    if case.congenital is None:
+        return True
+    criteria = knowledge.table("congenital_criteria", CongenitalCriteria)
+    category, _ = classify(case, criteria, PathwayResult())
+    policy = criteria.policy(category)
+    return policy.outcome == "recommended" or policy.setting is not None
 
 
 def classify(
@@ -294,6 +335,29 @@ def _treat(
         )
     elif weight < trial.min_weight_kg:
         outside.append(f"weight {weight} kg {weighed} (trial: ≥ {trial.min_weight_kg} kg)")
+    # the trial's renal entry criterion (probe11 S2): its alert and missing length come with the
+    # dose (the dosing engine reads the same rule); here it places the infant outside the trial
+    renal = infant_renal(dose_patient_from_case(case, on), knowledge, result)
+    renal_outside = renal is not None and renal.impaired
+    if renal is not None and renal.impaired:
+        outside.append(renal.text)
+    for missing in renal.missing if renal is not None else ():
+        if missing not in result.missing:
+            result.missing.append(missing)
+    # a reported genotype read through the resistance engine (probe11 S1)
+    genotype = (
+        read_genotype(
+            case,
+            knowledge,
+            criteria.genotype,
+            (plan.drug, plan.iv_alternative_drug),
+            on,
+            result,
+        )
+        if criteria.genotype is not None
+        else None
+    )
+    resistant = genotype is not None and bool(genotype.resistant)
     result.findings["congenital"]["trial_population"] = "outside" if outside else "inside"
 
     # debt22: a running IV ganciclovir course is read as the drug it is, never as a valganciclovir
@@ -328,7 +392,12 @@ def _treat(
     if outside:
         outcome = Outcome.SPECIALIST_REVIEW
         reasons.append(
-            f"Outside the trial evidence: {'; '.join(outside)}. The dose below is what a clinician would use if they proceed."
+            f"Outside the trial evidence: {'; '.join(outside)}."
+            + (
+                ""
+                if renal_outside or resistant
+                else " The dose below is what a clinician would use if they proceed."
+            )
         )
         result.alerts.append(
             Alert(
@@ -345,6 +414,11 @@ def _treat(
         outcome = Outcome.RECOMMENDED
         if running and on > stop:
             outcome = Outcome.SPECIALIST_REVIEW
+            reasons.append(
+                f"The planned {plan.duration_months}-month course was complete on {stop}: stop "
+                f"{running[-1].drug} and record the stop date (therapy[].stop, stop_reason completed), "
+                "unless a specialist has decided to continue it."
+            )
             reasons.append(
                 f"On {running[-1].drug} since {start} (day {age_at_start} of life), continued beyond the "
                 f"{plan.duration_months} months of trial evidence (ended {stop}): a specialist's risk–benefit "
@@ -380,22 +454,49 @@ def _treat(
                 f"{plan.duration_months} months on {stop}; the dose below is the dose when restarted."
             )
         elif held:
+            unmeasured = unmeasured_since_hold(case, knowledge, settings, held[-1], on)
             reasons.append(
                 f"{held[-1].drug} since {start} (day {age_at_start} of life), held since {held[-1].stop} for "
-                f"toxicity: the course is not completed. Restart when the blood counts recover (see the "
-                f"alerts) and complete {plan.duration_months} months on {stop}."
+                f"toxicity: the course is not completed. The count that caused the hold has recovered "
+                f"(see the alerts): restart and complete {plan.duration_months} months on {stop}."
+                + (
+                    f" Not measured since the hold: {', '.join(unmeasured)} — measure them with the "
+                    "restart (a full blood count)."
+                    if unmeasured
+                    else ""
+                )
             )
         else:
             reasons.append(
                 f"Start by day {trial.max_start_age_days} of life; {plan.duration_months} months of therapy."
             )
 
+    if renal is not None and renal.text and not renal.impaired:
+        reasons.append(f"Renal function read: {renal.text}.")
+    if genotype is not None:
+        cited = (*cited, *genotype.citations)
+        if resistant:
+            # never "continue" a drug the genotype confers resistance to (probe11 S1)
+            if continuing in reasons and continuing:
+                reasons.remove(continuing)
+                continuing = ""
+            if outcome in (Outcome.RECOMMENDED, Outcome.EXCLUDED, Outcome.INSUFFICIENT_DATA):
+                outcome = Outcome.SPECIALIST_REVIEW
+            result.alerts.append(
+                Alert(
+                    AlertCode.GENOTYPIC_RESISTANCE,
+                    Severity.CRITICAL,
+                    genotype.text,
+                    genotype.citations,
+                )
+            )
+        reasons.append(genotype.text)
     if counted and not continuing:
         # outside the trial, beyond 6 months or missing data: the hold stands all the same
         reasons.append(f"Hold {running[-1].drug} now — a temporary hold: {hold_reason(counted)}.")
     cited = (*cited, *(c for hold in counted for c in hold.limit.citations))
     plan_cited = result.cite(plan, "6-month plan")
-    if weight is not None:
+    if weight is not None and not resistant:
         patient = dose_patient_from_case(case, on)
         dose = recommend_dose(patient, drug, Indication.CONGENITAL, knowledge)
         for alert in dose.alerts:
@@ -447,7 +548,8 @@ def _treat(
                     "a temporary hold, not the end of the course: restart when the count recovers "
                     f"(see the alerts) and complete {plan.duration_months} months on {stop}."
                 )
-            reasons.append(_no_dose(dose.outcome, dose.reasons, dose.missing))
+            said = tuple(r for r in dose.reasons if not (renal_outside and r.startswith("Outside")))
+            reasons.append(_no_dose(dose.outcome, said, dose.missing))
             if outcome == Outcome.RECOMMENDED:
                 outcome = Outcome(dose.outcome.value)
         cited = (*cited, *dose.citations)

@@ -196,10 +196,16 @@ def long_course_review(
         key=lambda o: (o.date, o.code),
     )
     stopped = [t for t in case.therapy if t.stop_reason is not None]
+    at_diagnosis = case.congenital.hearing if case.congenital else None
     not_recorded = [
         name
         for name, absent in (
-            ("hearing results (congenital.follow_up, assessment hearing)", not ears),
+            (
+                "hearing results since diagnosis (congenital.follow_up, assessment hearing)"
+                if at_diagnosis
+                else "hearing results (congenital.follow_up, assessment hearing)",
+                not ears,
+            ),
             ("neurodevelopmental assessment (congenital.follow_up)", not development),
             ("blood CMV viral load", not loads),
             ("blood counts", not any(o.code == "anc" for o in labs)),
@@ -219,13 +225,22 @@ def long_course_review(
             "weighs": review.shows,
         },
         "hearing": {e.ear: e.as_dict() for e in ears},
+        "hearing_at_diagnosis": at_diagnosis,
         "ophthalmology": [{"date": r.date, "result": r.result} for r in eyes],
         "neurodevelopment": [{"date": r.date, "result": r.result} for r in development],
         "viral_load": [
-            {"date": o.date, "value": o.value, "unit": o.unit, "result": o.result, "specimen": o.specimen}
+            {
+                "date": o.date,
+                "value": o.value,
+                "unit": o.unit,
+                "result": o.result,
+                "specimen": o.specimen,
+            }
             for o in loads
         ],
-        "toxicity": [{"date": o.date, "code": o.code, "value": o.value, "unit": o.unit} for o in labs],
+        "toxicity": [
+            {"date": o.date, "code": o.code, "value": o.value, "unit": o.unit} for o in labs
+        ],
         "courses_stopped": [
             {"drug": t.drug, "start": t.start, "stop": t.stop, "stop_reason": t.stop_reason}
             for t in stopped
@@ -234,7 +249,7 @@ def long_course_review(
         "not_recorded": not_recorded,
         "citations": list(cited),
     }
-    return _summary(ears, development, eyes, loads, labs, stopped, months), cited
+    return _summary(ears, development, eyes, loads, labs, stopped, months, at_diagnosis), cited
 
 
 def _summary(
@@ -245,8 +260,12 @@ def _summary(
     labs: list[Observation],
     stopped: list[TherapyCourse],
     months: int,
+    at_diagnosis: str | None = None,
 ) -> str:
     parts = [f"{months} months on therapy"]
+    # probe11 U5: congenital.hearing (the status at diagnosis) was accepted and never read here
+    if at_diagnosis:
+        parts.append(f"hearing at diagnosis {at_diagnosis.replace('_', ' ')}")
     if ears:
         parts.append(
             "hearing "
@@ -255,7 +274,9 @@ def _summary(
             )
         )
     else:
-        parts.append("hearing not recorded")
+        parts.append(
+            "no hearing result since diagnosis" if at_diagnosis else "hearing not recorded"
+        )
     parts.append(
         f"development {development[-1].result} on {development[-1].date}"
         if development

@@ -21,12 +21,14 @@ from cmvcds.domain.results import Cited
 from cmvcds.domain.settings import reference_profile, setting_specs
 from cmvcds.domain.vocabulary import Context
 from cmvcds.engine.dosing.patient import dose_patient_from_case
-from cmvcds.engine.dosing.recommend import recommend_dose
+from cmvcds.engine.dosing.recommend import drug_label, recommend_dose
 from cmvcds.engine.dosing.result import DoseRegimen
 from cmvcds.engine.transplant.common import Tables, tables
 from cmvcds.errors import CmvcdsError, InputError
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.congenital import CongenitalCriteria, FollowUpCalendar
 from cmvcds.knowledge.schemas.core import SettingCatalogue
+from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol, Threshold
 from cmvcds.knowledge.schemas.transplant import Overview, OverviewSection, ReferencePatient
 
 __all__ = ["OVERVIEW_FORMAT", "CitedOverview", "OverviewStatement", "contexts", "overview"]
@@ -299,6 +301,124 @@ class _Builder:
                     item,
                 )
 
+    def _congenital_plan(self, _: OverviewSection) -> Iterable[OverviewStatement]:
+        """Congenital CMV (probe11 U7): who is treated, with what, for how long, from
+        ``congenital/criteria.yaml``, the congenital dosing rows and the follow-up calendar."""
+        c = self.knowledge.table("congenital_criteria", CongenitalCriteria)
+        d, trial, plan = c.diagnosis, c.trial_population, c.plan
+        yield self._say(
+            f"Congenital infection is confirmed by CMV DNA in {' or '.join(d.confirming_specimens)} "
+            f"within the first {d.max_age_days} days of life; later, by a positive "
+            f"{', '.join(s.replace('_', ' ') for s in d.late_specimens)}.",
+            d,
+        )
+        for policy in c.policies:
+            yield self._say(
+                f"{_CATEGORY.get(policy.category, policy.category)}: "
+                f"{policy.outcome.replace('_', ' ')} — "
+                f"{policy.reason}"
+                + (f" (site setting {policy.setting})." if policy.setting else "."),
+                policy,
+            )
+        yield self._say(
+            f"Trial population: start by day {trial.max_start_age_days} of life, gestational age "
+            f"≥ {trial.min_gestational_age_weeks} weeks, weight ≥ {trial.min_weight_kg} kg; outside "
+            "it, specialist review.",
+            trial,
+        )
+        for drug, route in ((plan.drug, plan.route), (plan.iv_alternative_drug, "iv")):
+            rows = drug_label(self.knowledge, drug).rows_for("congenital", "us")
+            for row in rows:
+                for band in row.bands:
+                    if band.dose_mg_per_kg is None or band.every_h is None:
+                        continue
+                    yield self._say(
+                        f"{drug.capitalize()} {_n(band.dose_mg_per_kg)} mg/kg every "
+                        f"{_n(band.every_h)} h ({route}): {row.duration}.",
+                        row,
+                        band,
+                    )
+        yield self._say(
+            f"Duration: {plan.duration_months} months ({plan.stop_rule}); IV {plan.iv_alternative_drug} "
+            f"while oral {plan.drug} is not possible.",
+            plan,
+        )
+        if c.renal_entry is not None:
+            yield self._say(
+                "Renal function: the infant's creatinine clearance (label Schwartz) at least "
+                f"{_n(c.renal_entry.min_crcl_ml_min_1_73m2)} mL/min/1.73 m²; below it, "
+                f"{c.renal_entry.action}.",
+                c.renal_entry,
+            )
+        if c.genotype is not None:
+            yield self._say(f"A resistance genotype: {c.genotype.action}.", c.genotype)
+        calendar = self.knowledge.tables.get("congenital_follow_up")
+        if isinstance(calendar, FollowUpCalendar):
+            for visit in calendar.visits:
+                when = (
+                    f"at {visit.from_months} months"
+                    if visit.from_months == visit.until_months
+                    else f"from {visit.from_months} to {visit.until_months} months, every "
+                    f"{visit.every_months}"
+                )
+                yield self._say(f"Follow-up, {visit.event}: {visit.reason} ({when}).", visit)
+
+    def _pregnancy_plan(self, _: OverviewSection) -> Iterable[OverviewStatement]:
+        """Pregnancy (probe11 U7): the AIFA 648/96 valacyclovir protocol from
+        ``pregnancy/protocol.yaml`` and the valacyclovir pregnancy dosing row."""
+        p = self.knowledge.table("pregnancy_protocol", PregnancyProtocol)
+        yield self._say(
+            "Prevention of fetal infection: valacyclovir after a primary maternal infection with "
+            f"onset before {p.prevention_onset_before.ga} weeks of gestation.",
+            p.prevention_onset_before,
+        )
+        for row in drug_label(self.knowledge, "valacyclovir").rows_for(
+            "pregnancy-prevention", "us"
+        ) or drug_label(self.knowledge, "valacyclovir").rows_for("pregnancy-prevention", "eu"):
+            for band in row.bands:
+                if band.dose_mg is None or band.every_h is None:
+                    continue
+                yield self._say(
+                    f"Valacyclovir {_n(band.dose_mg)} mg every {_n(band.every_h)} h "
+                    f"({_n(band.dose_mg * 24 / band.every_h)} mg a day), the same dose in a "
+                    "multiple pregnancy.",
+                    row,
+                    band,
+                    p.multiple_pregnancy_dose,
+                )
+        yield self._say(
+            f"Amniocentesis at least {p.amniocentesis_after_onset.days} days after the onset and "
+            f"never before {p.amniocentesis_not_before.ga} weeks; without amniocentesis, therapy "
+            f"until {p.stop_without_amniocentesis.ga} weeks.",
+            p.amniocentesis_after_onset,
+            p.amniocentesis_not_before,
+            p.stop_without_amniocentesis,
+        )
+        yield self._say(
+            "Treatment in utero of a mild or moderate fetal infection: until delivery. Fetal blood "
+            f"signs read (protocol Table 1): viraemia {_cmp(p.fetal_viraemia)}, platelets "
+            f"{_cmp(p.fetal_platelets)}.",
+            p.fetal_treatment_until_delivery,
+            p.fetal_viraemia,
+            p.fetal_platelets,
+        )
+        yield self._say(
+            f"Excluded: age {_cmp(p.exclusion_age)}, creatinine {_cmp(p.exclusion_creatinine)}, "
+            f"glomerular filtration {_cmp(p.exclusion_egfr)}.",
+            p.exclusion_age,
+            p.exclusion_creatinine,
+            p.exclusion_egfr,
+        )
+        yield self._say(
+            "Written informed consent under Law 648/96 (the physician's direct responsibility).",
+            p.written_consent,
+        )
+        yield self._say(
+            "The newborn is tested at birth: transmission after a negative amniocentesis was "
+            "reported.",
+            p.late_transmission,
+        )
+
     def _resistance_options(self, _: OverviewSection) -> Iterable[OverviewStatement]:
         for option in self.t.treatment.options:
             yield self._say(option.wording, option)
@@ -368,3 +488,21 @@ def _reference_case(reference: ReferencePatient, on: date, organ: str | None) ->
         ),
         transplant=Transplant(organ=organ, allogeneic=True) if organ else None,
     )
+
+
+#: the congenital disease categories in words
+_CATEGORY = {
+    "moderate_severe": "Moderate or severe disease",
+    "mild": "Mild disease",
+    "isolated_snhl": "Isolated sensorineural hearing loss",
+    "asymptomatic": "Asymptomatic infection",
+}
+
+#: how a protocol threshold's comparison is printed
+_SIGNS = {"lt": "<", "gt": ">", "le": "≤", "ge": "≥"}
+
+
+def _cmp(threshold: Threshold) -> str:
+    """``> 1.1 mg/dL``: a threshold as the protocol prints it."""
+    sign = _SIGNS.get(str(threshold.comparison), str(threshold.comparison))
+    return f"{sign} {_n(threshold.limit)} {threshold.unit}".rstrip()

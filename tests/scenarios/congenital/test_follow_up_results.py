@@ -200,7 +200,8 @@ def test_review_lays_hearing_and_development_beside_load_and_toxicity(
     assert decision.outcome == Outcome.SPECIALIST_REVIEW
     summary = next(r for r in decision.reasons if r.startswith("Risk–benefit review"))
     assert summary == (
-        "Risk–benefit review of the long course: 6 months on therapy; hearing left 60 → 45 dB HL (better); "
+        "Risk–benefit review of the long course: 6 months on therapy; hearing at diagnosis bilateral snhl; "
+        "hearing left 60 → 45 dB HL (better); "
         "development abnormal on 2025-12-15; viral load 50000 IU/mL → 5000 IU/mL (nadir 200 on 2025-09-10); "
         "lowest ANC 1400 cells/uL on 2026-01-04; 0 hold(s) for toxicity."
     )
@@ -218,13 +219,16 @@ def test_review_lays_hearing_and_development_beside_load_and_toxicity(
 def test_review_names_what_is_not_recorded(make_case: Make, knowledge: Knowledge) -> None:
     result = run(make_case, knowledge, long_course())
     review = result.findings["long_course_review"]
+    # the case gives congenital.hearing at diagnosis: the review says it and asks for results since
+    # (probe11 U5: that input was accepted and never read)
+    assert review["hearing_at_diagnosis"] == "bilateral_snhl"
     assert review["not_recorded"] == [
-        "hearing results (congenital.follow_up, assessment hearing)",
+        "hearing results since diagnosis (congenital.follow_up, assessment hearing)",
         "neurodevelopmental assessment (congenital.follow_up)",
     ]
     assert {m.item for m in result.missing} >= set(review["not_recorded"])
     summary = next(r for r in result.decisions[0].reasons if r.startswith("Risk–benefit review"))
-    assert "hearing not recorded; development not recorded" in summary
+    assert "hearing at diagnosis bilateral snhl; no hearing result since diagnosis; development not recorded" in summary
 
 
 def test_no_review_within_the_planned_course(make_case: Make, knowledge: Knowledge) -> None:

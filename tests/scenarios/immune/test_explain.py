@@ -18,7 +18,10 @@ from cmvcds.knowledge import Knowledge
 EXAMPLES = Path(__file__).parents[3] / "examples"
 
 
-@pytest.mark.parametrize("context", ["transplant", "hiv", "immunocompetent", "immunocompromised"])
+@pytest.mark.parametrize(
+    "context",
+    ["transplant", "hiv", "immunocompetent", "immunocompromised", "congenital", "pregnancy"],
+)
 def test_every_statement_is_cited_and_versioned(knowledge: Knowledge, context: str) -> None:
     document = overview(context, knowledge).to_dict()
     assert document["knowledge"] == knowledge.stamp()
@@ -39,7 +42,9 @@ def test_transplant_overview_sentences_come_from_the_tables(knowledge: Knowledge
         "(kidney_dpos_rneg_drug)." in texts["prevention"]
     )
     assert any(
-        t.startswith("Valganciclovir, treatment (pre-emptive or of disease): 900 mg twice daily oral")
+        t.startswith(
+            "Valganciclovir, treatment (pre-emptive or of disease): 900 mg twice daily oral"
+        )
         for t in texts["doses"]
     )
     assert any(
@@ -50,9 +55,43 @@ def test_transplant_overview_sentences_come_from_the_tables(knowledge: Knowledge
 
 
 def test_unknown_context(knowledge: Knowledge) -> None:
-    assert set(contexts(knowledge)) == {"transplant", "hiv", "immunocompetent", "immunocompromised"}
-    with pytest.raises(InputError, match="no overview for 'pregnancy'"):
-        overview("pregnancy", knowledge)
+    assert set(contexts(knowledge)) == {
+        "transplant",
+        "hiv",
+        "immunocompetent",
+        "immunocompromised",
+        "congenital",
+        "pregnancy",
+    }
+    with pytest.raises(InputError, match="no overview for 'neonatal'"):
+        overview("neonatal", knowledge)
+
+
+def test_congenital_and_pregnancy_overviews_come_from_their_tables(knowledge: Knowledge) -> None:
+    """probe11 U7: ``explain congenital`` and ``explain pregnancy`` did not exist. Their sentences
+    are generated from congenital/criteria.yaml, the congenital dosing rows (Kimberlin 2015: 16 mg/kg
+    twice daily; Kimberlin 2003: IV ganciclovir 6 mg/kg) and the AIFA 648/96 protocol (valacyclovir
+    2 g four times daily = 8 g/day; onset before 24+0)."""
+
+    def texts(context: str) -> list[dict[str, object]]:
+        document = overview(context, knowledge).to_dict()
+        return [st for section in document["sections"] for st in section["statements"]]
+
+    congenital = texts("congenital")
+    said = [str(st["text"]) for st in congenital]
+    assert (
+        "Valganciclovir 16 mg/kg every 12 h (oral): 6 months; recalculate the dose monthly for weight."
+        in said
+    )
+    assert any(t.startswith("Ganciclovir 6 mg/kg every 12 h (iv)") for t in said)
+    assert any(
+        "start by day 30 of life, gestational age ≥ 32 weeks, weight ≥ 1.8 kg" in t for t in said
+    )
+    renal = next(st for st in congenital if str(st["text"]).startswith("Renal function"))
+    assert renal["verified"] is False  # the trial's renal criterion is not yet verified
+    pregnancy = [str(st["text"]) for st in texts("pregnancy")]
+    assert any(t.startswith("Valacyclovir 2000 mg every 6 h (8000 mg a day)") for t in pregnancy)
+    assert any("onset before 24+0 weeks" in t for t in pregnancy)
 
 
 def test_cli_text_and_json() -> None:

@@ -37,6 +37,9 @@ class ProtocolVerdict:
     renal: bool
     passed: tuple[str, ...]
     citations: tuple[str, ...]
+    #: the exclusion sends the dose to a specialist rather than refusing it (the congenital
+    #: trial's renal entry criterion, probe11 S2)
+    review: bool = False
 
 
 def protocol_exclusions(
@@ -54,6 +57,8 @@ def protocol_exclusions(
     from cmvcds.engine.pregnancy.dating import date_pregnancy
     from cmvcds.engine.pregnancy.exclusions import check_exclusions
 
+    if protocol == "congenital_trial":
+        return _congenital_trial(patient, knowledge, collected)
     assert protocol == "pregnancy_protocol"
     on = patient.assessed_on
     if on is None:
@@ -79,6 +84,34 @@ def protocol_exclusions(
             + ".",
         )
     return ProtocolVerdict(found.excluded, found.missing, found.renal, passed, found.citations)
+
+
+def _congenital_trial(
+    patient: DosePatient, knowledge: Knowledge, collected: PathwayResult
+) -> ProtocolVerdict:
+    """The congenital trial's renal entry criterion (``engine/congenital_renal.py``): an infant
+    below it is outside the trial population, the full regimen a specialist's decision."""
+    from cmvcds.engine.congenital_renal import infant_renal
+
+    found = infant_renal(patient, knowledge, collected)
+    if found is None:
+        return ProtocolVerdict((), (), False, (), ())
+    if found.impaired:
+        return ProtocolVerdict(
+            (f"Outside the trial population: {found.text}.",),
+            (),
+            True,
+            (),
+            found.citations,
+            review=True,
+        )
+    # a missing length or birth-weight class is said, not made blocking: the dose does not
+    # depend on it unless the estimate falls below the criterion (the pathway lists it as missing)
+    passed = tuple(
+        f"Renal entry criterion of the trial not checked: {m.item} is needed ({m.why})."
+        for m in found.missing
+    ) or ((f"Renal entry criterion of the trial: {found.text}.",) if found.text else ())
+    return ProtocolVerdict((), (), False, passed, found.citations)
 
 
 def _findings(patient: DosePatient, findings: dict[str, Any]) -> str:

@@ -283,6 +283,8 @@ class _Work:
                 used.add("height")
         if row.protocol_exclusions is not None:
             used |= {"creatinine", "egfr", "crcl_measured"}
+        if row.protocol_exclusions == "congenital_trial":
+            used.add("height")  # the infant's label Schwartz (engine/congenital_renal.py)
         measures = self._active_checks().measures
         if self.renal is not None and not measures.isdisjoint(("crcl_ml_min", "crcl_ml_min_kg")):
             used |= {"creatinine", "crcl_measured", "height"}
@@ -510,6 +512,10 @@ class _Work:
         for source in verdict.citations:
             if source not in self.citations:
                 self.citations.append(source)
+        if verdict.excluded and verdict.review:
+            self.reasons.extend(verdict.excluded)
+            self.alert("renal-exclusion", "critical", " ".join(verdict.excluded), verdict.citations)
+            return Outcome.SPECIALIST_REVIEW
         if verdict.excluded:
             self.reasons.extend(verdict.excluded)
             if verdict.renal:

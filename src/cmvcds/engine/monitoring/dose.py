@@ -79,7 +79,16 @@ def check_course_dose(
             if alert is not None and alert not in result.alerts:
                 result.alerts.append(alert)
         return
+    raise_ok = True
+    if indication is Indication.CONGENITAL:
+        # probe11 W2: never prompt a higher dose of a course the congenital pathway says is not
+        # indicated (imported here: the congenital pathway imports this package)
+        from cmvcds.engine.congenital import treated_category
+
+        raise_ok = treated_category(case, knowledge)
     for alert in dose_alerts(entry, patient, knowledge, indication):
+        if not raise_ok and alert.code is AlertCode.DOSE_BELOW_TARGET:
+            continue
         if alert not in result.alerts:
             result.alerts.append(alert)
 

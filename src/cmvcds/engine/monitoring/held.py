@@ -197,8 +197,8 @@ def _read_counts(
     catalogue = knowledge.table("observations", ObservationCatalogue).codes
     waiting: list[_Waiting] = []
     ready: list[tuple[Limit, Observation]] = []
-    for limit in limits:
-        found = sorted(
+    counts = {
+        limit.code: sorted(
             (
                 o
                 for o in case.results(limit.code)
@@ -206,10 +206,33 @@ def _read_counts(
             ),
             key=lambda o: (o.date, o.value),
         )
+        for limit in limits
+    }
+    causes = _causes(limits, counts, since)
+    for limit in limits:
+        found = counts[limit.code]
         level = limit.resume_above if limit.resume_above is not None else limit.hold_below
         name = limit.name
         spec = catalogue.get(limit.code)
         unit = (spec.canonical_unit if spec is not None else None) or ""
+        if causes and limit.code not in causes:
+            # probe11 W1: the restart follows the hold's cause (Kimberlin 2015: restart when the
+            # ANC recovers); a count that did not cause the hold blocks the restart only when it
+            # has fallen below its own hold level since, and is never named as a toxicity unmeasured
+            since_hold = [o for o in found if o.date > since]
+            latest_value = since_hold[-1].value if since_hold else None
+            if latest_value is not None and latest_value < limit.hold_below:
+                latest = since_hold[-1]
+                waiting.append(
+                    _Waiting(
+                        limit,
+                        f"{name} {plain(latest_value)} {latest.unit} on {latest.date} (since the hold) "
+                        f"is below {plain(limit.hold_below)}",
+                        latest.unit or unit,
+                        limit.recheck(latest.date, on),
+                    )
+                )
+            continue
         if not found:
             waiting.append(
                 _Waiting(limit, f"no {name} measured (restart above {plain(level)})", unit, on)
@@ -241,6 +264,36 @@ def _read_counts(
                 )
             )
     return limits, waiting, ready
+
+
+def _causes(limits: Sequence[Limit], counts: dict[str, list[Observation]], since: date) -> set[str]:
+    """The counts that caused the hold: each limit whose latest count on or before the hold date
+    was below its hold level (empty when no count explains the hold: then every limit must be
+    shown to have recovered, as before)."""
+    causes = set()
+    for limit in limits:
+        before = [o for o in counts[limit.code] if o.date <= since]
+        if before and before[-1].value is not None and before[-1].value < limit.hold_below:
+            causes.add(limit.code)
+    return causes
+
+
+def unmeasured_since_hold(
+    case: Case, knowledge: Knowledge, settings: SiteSettings, course: Course, on: date
+) -> tuple[str, ...]:
+    """The names of the drug's blood counts not measured since the hold (the plain request
+    before a restart, probe11 W1)."""
+    assert course.stop is not None
+    limits = limits_for(
+        PathwayResult(), knowledge, settings, case.context.value, course.drug, set(CODE_ALERT)
+    )
+    return tuple(
+        limit.name
+        for limit in limits
+        if not any(
+            course.stop < o.date <= on and o.value is not None for o in case.results(limit.code)
+        )
+    )
 
 
 def _renal_recheck(

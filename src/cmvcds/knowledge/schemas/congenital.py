@@ -7,7 +7,6 @@ population of Kimberlin 2015, the manifestations that make disease moderate/seve
 from the dosing tables (``data/drugs/``) through ``engine/dosing.py``.
 """
 
-
 from decimal import Decimal
 from typing import Literal
 
@@ -69,6 +68,30 @@ class TreatmentPlan(Fact):
     stop_rule: str
 
 
+class RenalEntry(Fact):
+    """The trial's renal entry criterion (probe11 S2): the infant's renal function, estimated with
+    the valganciclovir label's Schwartz (its k table for infants), must be at least
+    ``min_crcl_ml_min_1_73m2``; below it the infant is outside the trial population and the
+    full 16 mg/kg regimen (no renal adjustment in its source) is a specialist's decision."""
+
+    min_crcl_ml_min_1_73m2: Decimal = Field(gt=0)
+    action: str
+
+
+class GenotypeAction(Fact):
+    """A reported resistance genotype read in the congenital decision (probe11 S1): a drug of the
+    plan the genotype confers resistance to is not continued without a specialist."""
+
+    action: str
+    no_mutation: str
+
+
+class RunningNotIndicated(Fact):
+    """A course running in an infant whose disease category is not treated (probe11 W2)."""
+
+    action: str
+
+
 class CongenitalCriteria(Strict):
     """``congenital/criteria.yaml``."""
 
@@ -78,6 +101,9 @@ class CongenitalCriteria(Strict):
     severity: SeverityRule
     policies: tuple[CategoryPolicy, ...] = Field(min_length=1)
     plan: TreatmentPlan
+    renal_entry: RenalEntry | None = None
+    genotype: GenotypeAction | None = None
+    running_not_indicated: RunningNotIndicated | None = None
 
     @model_validator(mode="after")
     def _every_category_once(self) -> "CongenitalCriteria":

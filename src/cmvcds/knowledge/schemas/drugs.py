@@ -36,7 +36,7 @@ RefusalOutcome = Literal["not_indicated", "excluded", "specialist_review"]
 Sex = Literal["female", "male"]
 #: Exclusion rules kept by another pathway's tables, applied by the dose calculator through that
 #: pathway's own function (never copied): ``pregnancy_protocol`` is the AIFA 648/96 rule A7.
-ProtocolExclusions = Literal["pregnancy_protocol"]
+ProtocolExclusions = Literal["pregnancy_protocol", "congenital_trial"]
 IndicationName = Literal[
     "induction",
     "maintenance",

@@ -325,6 +325,8 @@ class OverviewSection(Strict):
             "settings",
             "treatment_durations",
             "hiv_durations",
+            "congenital_plan",
+            "pregnancy_plan",
         ]
         | None
     ) = None
