@@ -12,6 +12,13 @@ Profiles:
              withheld whole where one is found (``free_text="screen"``, the default) or withheld
              altogether (``free_text="withhold"``), see ``free_text.py``; the export's
              README.txt says which and how many values were withheld
+The hospital record number of the identified (site) profile is in the REDCap CSV (a
+``hospital_record_number`` column, flagged ``Identifier? = y`` in its dictionary) and in the
+FHIR Patient (an ``identifier``), not in the CDISC ODM (probe12 #7, ADR 0032-fix12): ODM 1.3.2
+has no element for a subject's other identifiers (``SubjectData`` carries only ``SubjectKey``,
+the pseudonym here), and putting it in an invented form would add a CRF item the study's
+dictionary does not have; a site that needs its record numbers with ODM data joins on the
+pseudonym with its REDCap or FHIR export.
 REDCap's flat CSV carries a ``<form>_complete`` column after each form's fields, with REDCap's
 codes: 0 Incomplete (a required field is missing), 1 Unverified (complete, but a query on the
 form is still open), 2 Complete; empty on a row where the form has no data.
