@@ -173,8 +173,8 @@ def central_readme(
             f"the free-text field(s) {', '.join(fields) or '(none)'} were screened for identifiers "
             "(the subject's record number and birth dates as recorded at the site, Italian tax "
             "codes, phone numbers, e-mail addresses, street addresses, names after a title or "
-            'written "Name SURNAME", and a common given name beside a capitalised word, e.g. '
-            '"Maria Rossi", "ROSSI Maria"); a value in which one was found is replaced whole by '
+            'written "Name SURNAME", and a common given name beside a capitalised word in '
+            "either order); a value in which one was found is replaced whole by "
             '"[withheld: possible identifier]". The screen cannot recognise every personal name '
             "or description of a person: free text in this export is NOT guaranteed to be free "
             "of identity. Export with free text withheld (free_text=withhold) where the study's "
