@@ -66,8 +66,8 @@ def test_dictionary_errors_name_the_place(text: str, where: str) -> None:
 
 
 @pytest.mark.parametrize(("values", "message"), [
-    ({"amnio_ga_days": "twenty"}, "not a number"),
-    ({"amnio_ga_days": "140.5"}, "not an integer"),
+    ({"amnio_ga_days": "twenty"}, "not a whole number"),
+    ({"amnio_ga_days": "140.5"}, "not a whole number"),
     ({"amnio_ga_days": "69"}, "outside 70–300"),
     ({"amnio_cmv_pcr": "2"}, "not a choice"),
     ({"amnio_date": "2026-02-30"}, "not a date"),

@@ -42,7 +42,7 @@ def test_form_entry_validation_reason_and_csrf(
     token = csrf_of(page.text)
     opened = opened_form(page.text)
     bad = client.post(url, data={**opened, "f_amnio_ga_days": "abc"})
-    assert bad.status_code == 422 and "not a number" in bad.text
+    assert bad.status_code == 422 and "not a whole number" in bad.text
     forged = client.post(url, data={"csrf": "forged", "f_amnio_ga_days": "150"})
     assert forged.status_code == 403
     no_reason = client.post(url, data={**opened, "f_amnio_ga_days": "140"})

@@ -114,7 +114,7 @@ def test_coordinator_from_first_login_to_an_export_and_the_analyses(
     page.locator('a[href$="/maternal_diagnosis/laboratory"]').click()
     page.get_by_label("Data del prelievo").fill("2026-10-02")
     page.get_by_role("combobox", name=re.compile("^Esame")).select_option(label="Creatinina (mg/dL)")
-    page.get_by_label("Risultato (numerico)").fill("0.6")
+    page.get_by_label("Risultato (numerico)").fill("0,6")  # the Italian page: decimal comma (ADR 0032-fix12), stored 0.6
     page.get_by_role("button", name="Salva").click()
     expect(page.get_by_role("status")).to_have_text("Salvato.")
     page.get_by_role("link", name="+ Aggiungi un'altra istanza: laboratorio").click()
@@ -123,7 +123,7 @@ def test_coordinator_from_first_login_to_an_export_and_the_analyses(
     page.get_by_role("combobox", name=re.compile("^Esame")).select_option(
         label="Indice di avidità delle IgG anti-CMV"
     )
-    page.get_by_label("Risultato (numerico)").fill("0.22")
+    page.get_by_label("Risultato (numerico)").fill("0,22")
     page.get_by_role("button", name="Salva").click()
     expect(page.get_by_role("status")).to_have_text("Salvato.")
     check_page(page, "coord-laboratory-2-it")

@@ -10,6 +10,10 @@ No request waits long behind another's lock: PostgreSQL gives up a lock wait aft
 left idle after ``IDLE_TIMEOUT``; SQLite's busy wait is ``LOCK_TIMEOUT`` too. The web layer
 turns such a refusal into 503 "busy, try again" (``is_lock_timeout``), and a row another user
 created at the same moment (a unique key taken meanwhile) into 409 "conflict" (``is_conflict``).
+
+Every engine hides its statements' bound parameters (``hide_parameters``): a failed write's
+error text never carries a hospital record number or a CRF value (probe12 finding 1; the log
+formatter also drops database error messages, ``cmvcds.adapters.api.logs``).
 """
 
 from __future__ import annotations
@@ -54,11 +58,15 @@ def make_engine(url: str | None = None) -> Engine:
     PostgreSQL a short lock wait and bounded statements (see the module's docstring)."""
     resolved = database_url(url)
     if resolved.startswith("sqlite"):
-        engine = create_engine(resolved, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            resolved, connect_args={"timeout": LOCK_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    engine = create_engine(resolved, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    engine = create_engine(
+        resolved, pool_pre_ping=True, pool_size=10, max_overflow=30, hide_parameters=True
+    )
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _postgresql_timeouts)
     return engine

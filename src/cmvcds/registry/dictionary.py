@@ -32,6 +32,7 @@ from cmvcds.knowledge.schemas.registry import (
     SoftCheck,
     StudyDesign,
 )
+from cmvcds.registry.numbers import canonical, is_numeric, parse_stored
 
 __all__ = ["Crf", "crf_from_knowledge", "dictionary_csv", "parse_dictionary"]
 
@@ -172,6 +173,32 @@ class Crf:
                     errors[name] = message
         return errors
 
+    def canonical(
+        self, instrument: str, values: Mapping[str, str], decimal: str = "."
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """``values`` with each number as it is stored (``numbers.canonical``; typed with the
+        page's ``decimal`` separator), and ``{field: message}`` for numbers refused; a checkbox
+        field's ticked codes once each, in the dictionary's order."""
+        form = {row.field_name: row for row in self.forms.get(instrument, ())}
+        out: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        for name, value in values.items():
+            row = form.get(name)
+            out[name] = value
+            if row is None or value.strip() == "":
+                continue
+            if row.field_type == "checkbox":
+                ticked = {code.strip() for code in value.split(",") if code.strip()}
+                known = [code for code in choices(row) if code in ticked]
+                out[name] = ",".join(known + sorted(ticked - set(known)))  # unknown: refused later
+            elif is_numeric(row.validation, row.field_type):
+                stored, message = canonical(row.validation or "slider", value, decimal)
+                if message:
+                    errors[name] = message
+                else:
+                    out[name] = stored or ""
+        return out, errors
+
     def missing_required(self, instrument: str, values: Mapping[str, str]) -> list[str]:
         """Required fields (shown by their branching logic) that have no value."""
         return [
@@ -211,20 +238,18 @@ def _check_value(row: DictionaryField, value: str) -> str | None:
             return f"{value!r} is not a choice of {row.field_name!r} (choices: {', '.join(codes)})"
         return None
     kind = row.validation
+    if is_numeric(kind, row.field_type):  # the stored form (``numbers.canonical``) only
+        kind = kind or "slider"
+        stored, message = canonical(kind, value, "," if kind.endswith("comma_decimal") else ".")
+        if message or stored is None:
+            return message
+        return _bounds(row, parse_stored(kind, stored))
     if kind.startswith("date"):
         try:
             date.fromisoformat(value)
         except ValueError:
             return f"{value!r} is not a date (YYYY-MM-DD)"
         return _bounds(row, value)
-    if kind in ("integer", "number") or row.field_type == "slider":
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            return f"{value!r} is not a number"
-        if not number.is_finite() or (kind == "integer" and number != number.to_integral_value()):
-            return f"{value!r} is not {'an integer' if kind == 'integer' else 'a number'}"
-        return _bounds(row, number)
     return None
 
 
@@ -254,7 +279,8 @@ COMPARE = {
 
 def _fires(check: SoftCheck, raw: str) -> bool:
     try:
-        given: Decimal | str = Decimal(raw) if isinstance(check.value, Decimal) else raw
+        number = raw.replace(",", ".")  # a ``*_comma_decimal`` field's stored comma
+        given: Decimal | str = Decimal(number) if isinstance(check.value, Decimal) else raw
     except InvalidOperation:
         return False
     return bool(COMPARE[check.op](given, check.value))

@@ -12,6 +12,13 @@ Profiles:
              withheld whole where one is found (``free_text="screen"``, the default) or withheld
              altogether (``free_text="withhold"``), see ``free_text.py``; the export's
              README.txt says which and how many values were withheld
+The hospital record number of the identified (site) profile is in the REDCap CSV (a
+``hospital_record_number`` column, flagged ``Identifier? = y`` in its dictionary) and in the
+FHIR Patient (an ``identifier``), not in the CDISC ODM (probe12 #7, ADR 0032-fix12): ODM 1.3.2
+has no element for a subject's other identifiers (``SubjectData`` carries only ``SubjectKey``,
+the pseudonym here), and putting it in an invented form would add a CRF item the study's
+dictionary does not have; a site that needs its record numbers with ODM data joins on the
+pseudonym with its REDCap or FHIR export.
 REDCap's flat CSV carries a ``<form>_complete`` column after each form's fields, with REDCap's
 codes: 0 Incomplete (a required field is missing), 1 Unverified (complete, but a query on the
 form is still open), 2 Complete; empty on a row where the form has no data.
@@ -166,7 +173,8 @@ def central_readme(
             f"the free-text field(s) {', '.join(fields) or '(none)'} were screened for identifiers "
             "(the subject's record number and birth dates as recorded at the site, Italian tax "
             "codes, phone numbers, e-mail addresses, street addresses, names after a title or "
-            'written "Name SURNAME"); a value in which one was found is replaced whole by '
+            'written "Name SURNAME", and a common given name beside a capitalised word in '
+            "either order); a value in which one was found is replaced whole by "
             '"[withheld: possible identifier]". The screen cannot recognise every personal name '
             "or description of a person: free text in this export is NOT guaranteed to be free "
             "of identity. Export with free text withheld (free_text=withhold) where the study's "

@@ -19,9 +19,12 @@ What is looked for: the subject's (and mother's) hospital record number and iden
 values as the site recorded them (birth dates also as dd/mm/yyyy), Italian tax codes
 (codice fiscale, omocodia included), phone numbers (Italian mobile and landline, +39/0039,
 after "tel"/"cell"), e-mail addresses, street addresses (via/viale/piazza/corso… + a name),
-and a name after a title (sig./sig.ra/dott./Mr/Mrs…) or written "Name SURNAME". A personal name
-written any other way cannot be recognised reliably: the README says so, and a study that
-needs certainty exports with ``free_text="withhold"``.
+a name after a title (sig./sig.ra/dott./Mr/Mrs…) or written "Name SURNAME", and (fix12, probe12 #7,
+review11 W2) a common given name (``given_names.py``) next to a capitalised word, either order:
+"Maria Rossi", "ROSSI Maria", "Rossi, Maria" (not after "San"/"Santa": "Santa Maria Nuova" is a
+hospital; not next to a drug or an acronym). A name not on the list, written in lower case or
+alone, cannot be recognised reliably: the README says so, and a study that needs certainty
+exports with ``free_text="withhold"``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cmvcds.registry.dictionary import Crf
+from cmvcds.registry.given_names import GIVEN_NAMES
 
 __all__ = [
     "FREE_TEXT_POLICIES",
@@ -121,6 +125,18 @@ _ACRONYM_TEXT = (
     "BID TID QID IV EV OS PO SC IM ANC WBC RBC PLT HGB HCT INR PTT APTT"
 )
 _ACRONYMS = frozenset(_ACRONYM_TEXT.split())
+#: Capitalised words next to a given name that make no person's name (drugs, places of care).
+_NOT_SURNAMES_TEXT = (
+    "valaciclovir valacyclovir aciclovir acyclovir ganciclovir valganciclovir letermovir maribavir "
+    "foscarnet cidofovir cytotect megalotect nuova novella hospital ospedale policlinico clinic "
+    "clinica reparto day san santa santo sant"
+)
+_NOT_SURNAMES = frozenset(_NOT_SURNAMES_TEXT.split())
+_WORD = r"[A-ZÀ-Ý][a-zà-ÿ'’]+|[A-ZÀ-Ý]{2,}"
+_GIVEN_PAIR = re.compile(
+    rf"(?<![\w'’])(?P<first>{_WORD})(?P<sep>,?\s+)(?P<second>{_WORD})(?![\w'’])"
+)
+_SAINT = re.compile(r"(?i:\b(?:san|santa|santo|sant|s)\.?[\s'’]*)$")
 
 
 def _dated(value: str) -> list[str]:
@@ -172,4 +188,31 @@ def find_identifiers(text: str, known: Iterable[str] = ()) -> list[Finding]:
         for m in _NAME_SURNAME.finditer(text)
         if m.group(1).upper() not in _ACRONYMS
     ]
+    seen = {f.text for f in findings}
+    findings += [
+        Finding("name", name, False) for name in _given_name_pairs(text) if name not in seen
+    ]
     return findings
+
+
+def _given_name_pairs(text: str) -> list[str]:
+    """ "Maria Rossi", "ROSSI Maria", "Rossi, Maria": a given name beside a capitalised word."""
+    found: list[str] = []
+    for start in range(len(text)):  # overlapping pairs ("Rash Maria Rossi"): every word start
+        if start and (text[start - 1].isalnum() or text[start - 1] in "'’"):
+            continue
+        match = _GIVEN_PAIR.match(text, start)
+        if match is None:
+            continue
+        first, second = match["first"], match["second"]
+        words = {first.casefold(), second.casefold()}
+        if not words & GIVEN_NAMES or words & _NOT_SURNAMES:
+            continue
+        if first.upper() in _ACRONYMS or second.upper() in _ACRONYMS:
+            continue
+        if "," in match["sep"] and second.casefold() not in GIVEN_NAMES:
+            continue  # "Maria, Rossi": a list, not a name; "ROSSI, Maria" is one
+        if first.casefold() in GIVEN_NAMES and _SAINT.search(text[: match.start()]):
+            continue  # Santa Maria Nuova, San Giovanni Rotondo: places
+        found.append(match.group(0))
+    return found

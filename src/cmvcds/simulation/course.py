@@ -21,6 +21,7 @@ __all__ = ["Course", "Woman", "follow"]
 SCAN_DAY = 140  # the 20+0 anomaly scan
 WORKUP_DAY = 141  # serology after an abnormal scan
 DIAGNOSTIC_AMNIO_DAY = 147  # 21+0
+AMNIO_AFTER_ONSET = 56  # seed 000: amniocentesis at least 8 weeks after the maternal infection
 TERM_DAY = 280
 PERICONCEPTION_TO = 35  # Daiminger 2005: up to 5 weeks after the LMP (pregnancy_timing)
 FIRST_TRIMESTER_TO = 97
@@ -74,12 +75,12 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
     finished, start, stop_day, amnio_day = seen
     p_symptomatic, p_sequelae = _outcome_risks(woman, inputs)
     infected, c.late_infection = _transmitted(woman, inputs, start)
-    signs = _signs(woman, inputs, infected and woman.u["symptomatic"] < p_symptomatic)
+    signs = _signs(woman, inputs, infected and woman.u["symptomatic"] < p_symptomatic, SCAN_DAY)
     later = [w for w in weeks if w * 7 > SCAN_DAY]
     if later and not finished and not (amnio_day is None and signs):
         _, start, stop_day, amnio_day = _visits(woman, later, inputs, clinic, observations, c)
         infected, c.late_infection = _transmitted(woman, inputs, start)
-        signs = _signs(woman, inputs, infected and woman.u["symptomatic"] < p_symptomatic)
+        signs = _signs(woman, inputs, infected and woman.u["symptomatic"] < p_symptomatic, SCAN_DAY)
     if amnio_day is not None and amnio_day >= TERM_DAY:
         amnio_day = None  # scheduled after the birth (a late visit): not done
     scans: tuple[Scan, ...] = ()
@@ -87,7 +88,7 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
         # the 20-week scan shows Table 1 signs: serology, then a diagnostic amniocentesis
         c.specialist = 1
         _serology(woman, WORKUP_DAY, inputs, observations, c)
-        amnio_day = DIAGNOSTIC_AMNIO_DAY
+        amnio_day = _diagnostic_amnio_day(woman)
         scans = ((SCAN_DAY, signs),)
     in_utero_from: int | None = None
     end = stop_day if start is not None and stop_day is not None else None
@@ -96,8 +97,9 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
         report = amnio_day + int(inputs["amniocentesis_report_days"])
         positive = infected and woman.u["amnio_sensitivity"] < inputs["amniocentesis_sensitivity"]
         observations.append((amnio_day, "cmv_dna", "detected" if positive else "not_detected", "amniotic_fluid", report))
-        if signs and not scans:
-            scans = ((report, signs),)
+        if not scans:  # the scan at the report: signs only of an infection already there
+            signs = _signs(woman, inputs, infected and woman.u["symptomatic"] < p_symptomatic, report)
+            scans = ((report, signs),) if signs else ()
         verdict = clinic.see(report, tuple(observations), scans, start)
         end = report if start is not None else None
         if positive and verdict.fetal_treatment == "recommended" and woman.u["accept"] < inputs["valacyclovir_acceptance"]:
@@ -122,6 +124,14 @@ def follow(woman: Woman, strategy: Strategy, inputs: Mapping[str, float], clinic
         c.sequelae = int(woman.u["sequelae"] < p_sequelae)
         c.symptomatic_only = int(c.symptomatic and not c.sequelae)
     return c
+
+
+def _diagnostic_amnio_day(woman: Woman) -> int:
+    """The amniocentesis after a scan's signs: from 21+0, and at least 8 weeks after the true
+    onset (seed 000); signs are seen only after the onset, so this is never before it."""
+    if math.isnan(woman.onset):
+        return DIAGNOSTIC_AMNIO_DAY
+    return max(DIAGNOSTIC_AMNIO_DAY, math.ceil(woman.onset) + AMNIO_AFTER_ONSET)
 
 
 def _visits(
@@ -231,9 +241,13 @@ def _outcome_risks(woman: Woman, inputs: Mapping[str, float]) -> tuple[float, fl
     return inputs["symptomatic_later"], inputs["sequelae_later"]
 
 
-def _signs(woman: Woman, inputs: Mapping[str, float], affected: bool) -> tuple[str, ...]:
-    """AIFA Table 1 signs seen on ultrasound in a fetus that will be symptomatic."""
+def _signs(woman: Woman, inputs: Mapping[str, float], affected: bool, day: int) -> tuple[str, ...]:
+    """AIFA Table 1 signs seen on an ultrasound on ``day`` in a fetus that will be symptomatic:
+    none before the maternal infection (probe12 #4: a fetus infected at 27.6 weeks showed signs
+    on the 20-week scan). After a non-primary infection (no onset day) as before."""
     if not affected or woman.u["ultrasound"] >= inputs["ultrasound_detects_affected"]:
+        return ()
+    if not math.isnan(woman.onset) and woman.onset >= day:
         return ()
     if woman.u["severe"] < inputs["severe_cerebral_share"]:
         return ("periventricular_hyperechogenicity",)

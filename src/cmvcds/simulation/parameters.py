@@ -22,7 +22,7 @@ from cmvcds.knowledge.schemas.simulation import (
     SeroprevalenceTable,
 )
 
-__all__ = ["base_inputs", "check_values", "draw_inputs", "override", "parameter_rows", "population", "varied"]
+__all__ = ["base_inputs", "check_values", "draw_inputs", "override", "parameter_rows", "population", "report_days_max", "varied"]
 
 Z95 = 1.959964
 
@@ -70,8 +70,36 @@ def check_values(knowledge: Knowledge, changes: Mapping[str, float]) -> None:
             raise InputError(f"a probability: {value} must lie between 0 and 1", field=name)
         if row.quantity in ("odds_ratio", "relative_risk") and value <= 0:
             raise InputError(f"{'an odds' if row.quantity == 'odds_ratio' else 'a relative'} ratio: {value} must be above 0", field=name)
-        if row.quantity in ("cost", "weeks", "qaly") and value < 0:
+        if row.quantity in ("cost", "qaly") and value < 0:
             raise InputError(f"a {row.quantity}: {value} cannot be negative", field=name)
+        unit = "days" if name.endswith("_days") else "weeks"  # a duration's row says its unit
+        if row.quantity == "weeks" and value < 0:
+            raise InputError(f"a duration: {value:g} {unit} cannot be negative", field=name)
+        if name == "amniocentesis_report_days":
+            _check_report_days(value, name, report_days_max(knowledge))
+
+
+def report_days_max(knowledge: Knowledge) -> int:
+    """The longest amniocentesis report delay the simulation can follow (probe12 #6): an
+    amniocentesis is done up to the day before term (``course.TERM_DAY``), and its report is
+    read by the engine, which refuses a gestational age past the pack's plausibility limit
+    (44+0): 308 - 279 = 29 days."""
+    from cmvcds.knowledge.schemas.core import PlausibilityLimits
+    from cmvcds.simulation.course import TERM_DAY
+
+    limits = knowledge.table("plausibility", PlausibilityLimits)
+    return limits.gestational_age_max_days - (TERM_DAY - 1)
+
+
+def _check_report_days(value: float, name: str, longest: int) -> None:
+    if not value.is_integer():
+        raise InputError(f"{value:g} is not a whole number of days", field=name)
+    if value > longest:
+        raise InputError(
+            f"{value:g} days: an amniocentesis just before term would be reported past the "
+            f"plausible end of pregnancy, 44+0 (at most {longest} days)",
+            field=name,
+        )
 
 
 def override(inputs: Mapping[str, float], changes: Mapping[str, float]) -> dict[str, float]:

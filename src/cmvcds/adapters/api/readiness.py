@@ -88,7 +88,9 @@ def probe_engine(url: str) -> Engine:
         connect_args = {"timeout": PROBE_TIMEOUT_S}
     else:
         connect_args = {}
-    return create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    return create_engine(
+        url, poolclass=NullPool, connect_args=connect_args, hide_parameters=True
+    )
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,10 @@ The spool holds every patient's record (names, identifiers, results), so it is S
 so no copy is left on disk by a run that is killed (SIGTERM, SIGKILL, out of memory), not only by
 one that ends; it goes to ``$SQLITE_TMPDIR`` or ``$TMPDIR`` (SQLite's own rule).
 
-A line that is not a JSON resource, or a resource that names no patient (``Patient.id``,
+A line nested deeper than ``Limits.max_depth`` (40) levels is refused before it is parsed
+(``_too_deep``: Python's JSON parser recurses, and one hostile line would end the whole run with
+RecursionError, probe12 #5), as for a case file. A line that is not a JSON resource, or a
+resource that names no patient (``Patient.id``,
 ``subject`` or ``patient`` reference), cannot be attributed: it gets a ``cmvcds-bulk-error/1``
 record naming its file and line, and the run goes on. Resources that are nobody's record
 (``Medication``, ``Practitioner``, ``Organization``, ``Location``…: ``SHARED_TYPES``) are not
@@ -231,10 +234,33 @@ def _cut_down(resources: list[bytes]) -> list[bytes]:
     return out
 
 
+#: The deepest nesting of a resource line (the bound of case documents).
+MAX_DEPTH = Limits().max_depth
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _too_deep(line: bytes, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether ``line`` nests arrays and objects more than ``max_depth`` levels deep (brackets
+    inside strings do not count). A line with few brackets is passed at the cost of a count."""
+    if line.count(b"[") + line.count(b"{") <= max_depth:
+        return False
+    depth = 0
+    for bracket in _BRACKET.findall(_STRING.sub(b"", line)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > max_depth:
+            return True
+    return False
+
+
 def _patient_of(line: bytes) -> tuple[str | None, str]:
     """The patient a resource belongs to, or None and why not."""
+    if _too_deep(line):
+        return None, f"nested more than {MAX_DEPTH} levels deep"
     try:
         resource: Any = json.loads(line)
+    except RecursionError:  # not reached past ``_too_deep``; a last guard, never the run's end
+        return None, "nested too deep to read"
     except ValueError as error:
         return None, f"not valid JSON: {error}"
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):

@@ -104,7 +104,15 @@ def exits_on_error() -> Iterator[None]:
     except Exception as error:
         if _is_typer_exit(error):  # a command's own exit code (e.g. ``validate``'s 2)
             raise
-        _stderr(f"internal error: {type(error).__name__}: {error}")  # a bug: one line, no traceback
+        from cmvcds.adapters.api.logs import is_database_error, safe_error_line
+
+        # a bug: one line, no traceback; a database error's text may quote data: withheld
+        said = (
+            safe_error_line(error)
+            if is_database_error(error)
+            else f"{type(error).__name__}: {error}"
+        )
+        _stderr(f"internal error: {said}")
         raise SystemExit(1) from None
 
 

@@ -21,7 +21,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", hide_parameters=True)
     with engine.connect() as own:
         context.configure(connection=own, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -154,14 +154,15 @@ class StaleForm(RegistryError):
 
     def __init__(self, changes: list[ChangedSince], now: Opened, saved_by: str,
                  saved_at: datetime | None) -> None:  # fmt: skip
-        listed = "; ".join(
-            f"{c.field}: {c.shown or '(empty)'} → {c.recorded or '(empty)'} by {c.by}"
-            + (f" at {c.at:%Y-%m-%d %H:%M} UTC" if c.at else "")
-            for c in changes
-        ) or f"saved again by {saved_by}"
-        super().__init__(
-            f"this form was changed since you opened it ({listed}); nothing was saved"
+        listed = (
+            "; ".join(
+                f"{c.field}: {c.shown or '(empty)'} → {c.recorded or '(empty)'} by {c.by}"
+                + (f" at {c.at:%Y-%m-%d %H:%M} UTC" if c.at else "")
+                for c in changes
+            )
+            or f"saved again by {saved_by}"
         )
+        super().__init__(f"this form was changed since you opened it ({listed}); nothing was saved")
         self.changes, self.now, self.saved_by, self.saved_at = changes, now, saved_by, saved_at
 
 
@@ -181,7 +182,8 @@ class IdentifierInFreeText(InputError):
         )
         advice = (
             "write it without them or, if it identifies no one, tick the confirmation and save again"
-            if self.confirmable else "write it without them"
+            if self.confirmable
+            else "write it without them"
         )
         super().__init__(
             f"free text reaches the central (pseudonymised) registry and must not identify anyone; "
@@ -222,7 +224,13 @@ def _head_seq(session: Session) -> int:
 
 
 def opened(
-    session: Session, actor: Actor, pseudonym: str, event: str, instrument: str, *, instance: int = 1
+    session: Session,
+    actor: Actor,
+    pseudonym: str,
+    event: str,
+    instrument: str,
+    *,
+    instance: int = 1,
 ) -> Opened:
     """The token a form page carries: read *before* the values it shows, so that a save made
     between the two makes the page's save refused (never the other way round)."""
@@ -326,6 +334,7 @@ def save_form(
     opened_with: Opened | None = None,
     shown: Mapping[str, str] | None = None,
     confirm_free_text: bool = False,
+    decimal: str = ".",
 ) -> FormResult:
     """Validate and store ``values`` (field → text; ``""`` clears a field; a value equal to the
     recorded one is left alone).
@@ -344,12 +353,21 @@ def save_form(
 
     Free text that seems to identify a person is refused (``IdentifierInFreeText``) unless every
     finding is uncertain and ``confirm_free_text`` says the user checked it identifies no one.
+
+    Numbers are stored canonical (``numbers.canonical``), typed with ``decimal`` as the decimal
+    separator (the page's language: ``numbers.DECIMAL``); checkbox codes once each, in order.
     """
     require(actor, Permission.ENTER_DATA)
     subject = get_subject(session, actor, pseudonym)
     crf = current_crf(session)
     crf.check_slot(event, instrument, instance, subject.kind)
-    values = {k: str(v).strip() for k, v in values.items()}
+    values, wrong = crf.canonical(
+        instrument, {k: str(v).strip() for k, v in values.items()}, decimal
+    )
+    if wrong:
+        raise InputError(
+            "; ".join(f"{name}: {message}" for name, message in wrong.items()), field=instrument
+        )
     if crf.record_id_field in values:
         raise InputError(
             "the record id is the subject's pseudonym and cannot be entered",

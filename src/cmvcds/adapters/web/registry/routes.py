@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from cmvcds.adapters.web.i18n import N_, ngettext
+from cmvcds.adapters.web.i18n import N_, current_language, ngettext
 from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.registry.date_hints import date_hints
 from cmvcds.adapters.web.render import TEMPLATE_DIR, install_i18n
@@ -47,6 +47,7 @@ from cmvcds.registry.access import Actor, Permission, require
 from cmvcds.registry.db import Registry, is_conflict, is_lock_timeout
 from cmvcds.registry.dictionary import choices, shown
 from cmvcds.registry.models import DataQuery, QueryStatus, Role, WebSession
+from cmvcds.registry.numbers import DECIMAL, as_typed
 from cmvcds.registry.security import (
     SESSION_LIFETIME,
     LoginThrottled,
@@ -379,7 +380,11 @@ def _form_context(
         {
             "row": row,
             "choices": choices(row),
-            "value": values.get(row.field_name, ""),
+            "value": as_typed(
+                row.validation or row.field_type,
+                values.get(row.field_name, ""),
+                DECIMAL.get(current_language(), "."),
+            ),
             "shown": shown(row, values),
         }
         for row in forms.forms.get(instrument, ())
@@ -504,7 +509,8 @@ def form_submit(
     for k, v in form.multi_items():
         if k.startswith("c_"):
             boxes.setdefault(k[2:], []).append(str(v))
-    values.update({key: ",".join(ticked) for key, ticked in boxes.items()})
+    # the hidden empty c_<field> (so that unticking all boxes clears the field) is no code
+    values.update({key: ",".join(code for code in ticked if code) for key, ticked in boxes.items()})
     reason = str(form.get("reason", "")) or None
     opened, shown_values = _opened_of(form)
     try:
@@ -512,7 +518,8 @@ def form_submit(
             result = crf.save_form(viewer.session, viewer.actor, pseudonym, event, instrument, values,
                                    instance=instance, reason=reason, today=clock.date(),
                                    opened_with=opened, shown=shown_values,
-                                   confirm_free_text=form.get("confirm_free_text") == "1")  # fmt: skip
+                                   confirm_free_text=form.get("confirm_free_text") == "1",
+                                   decimal=DECIMAL.get(current_language(), "."))  # fmt: skip
     except AccessDenied as error:
         return _denied(viewer, str(error))
     except crf.StaleForm as stale:
