@@ -715,6 +715,17 @@ class _Work:
         ratio = self.formulas.ibw_devine.obesity_ratio
         if not (ibw > 0 and float(p.weight_kg) > float(ratio) * ibw):
             return False
+        # review12 S3: a weight in pounds looks obese too; only a weight plausible for the height
+        # (BMI at most the pack's limit) is explained by obesity, else the refusal stands.
+        bmi = Fraction(p.weight_kg) / (Fraction(p.height_cm) / 100) ** 2
+        bmi_max = self.knowledge.table("plausibility", PlausibilityLimits).computed_crcl.obese_bmi_max
+        if bmi > Fraction(bmi_max):
+            self.reasons.append(
+                f"The weight {p.weight_kg} kg at {p.height_cm} cm is a body-mass index of "
+                f"{float(bmi):.1f} kg/m², above {bmi_max}: obesity is not taken to explain "
+                "the clearance (a weight in pounds?)."
+            )
+            return False
         adjusted = cockcroft_gault(
             self.formulas,
             age_years=p.age_years,
