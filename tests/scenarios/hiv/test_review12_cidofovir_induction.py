@@ -65,3 +65,31 @@ def test_past_the_first_maintenance_date_it_starts_today(knowledge: Knowledge) -
     doc = run(knowledge, case("2026-04-20"))
     assert _shown(doc) == [("cidofovir", "maintenance", 336, "2026-04-20")]
     assert "therapy-beyond-evidence" in alerts(doc)
+
+
+def _creatinines(first: float, second: float) -> list[dict[str, Any]]:
+    """No creatinine before the 03-25 start: the earliest on treatment is 03-30 (review12 r12)."""
+    return [
+        {"date": "2026-03-30", "code": "creatinine", "value": first, "unit": "mg/dL"},
+        {"date": "2026-03-31", "code": "creatinine", "value": second, "unit": "mg/dL"},
+        {"date": "2026-03-31", "code": "urine_protein", "result": "negative"},
+        {"date": "2026-03-30", "code": "cd4", "value": 70, "unit": "cells/uL"},
+    ]
+
+
+@pytest.mark.parametrize(("second", "discontinued"), [(1.3, True), (1.4, True), (1.2, False)])
+def test_a_rise_without_baseline_is_measured_from_the_earliest_on_treatment(
+    knowledge: Knowledge, second: float, discontinued: bool
+) -> None:
+    """review12 W2: 0.8 → 1.4 mg/dL on cidofovir with no pre-treatment creatinine went on at
+    5 mg/kg with no alert; the VISTIDE ≥ 0.5 mg/dL rule is applied from the earliest value on
+    treatment (0.5 fires, 0.4 reduces instead), and the missing baseline is said."""
+    doc = run(knowledge, case("2026-04-01", _creatinines(0.8, second)))
+    critical = [a for a in doc["alerts"] if a["code"] == "renal-exclusion"]
+    assert bool(critical) is discontinued
+    if discontinued:
+        assert "no baseline before the start on 2026-03-25" in critical[0]["message"]
+        assert [r["drug"] for r in regimens(doc)] == ["valganciclovir"]
+    else:
+        assert [r["dose_mg_per_kg"] for r in regimens(doc)] == [3]
+    assert "creatinine:baseline:cidofovir" in [m["item"] for m in doc["missing"]]
