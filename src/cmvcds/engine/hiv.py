@@ -601,9 +601,20 @@ def _valganciclovir(
     """Close ``plan`` with the dosing engine's valganciclovir regimen (specialist if it gives none);
     for induction, the guideline's IV alternative when valganciclovir is excluded (probe11 W4)."""
     if indication is Indication.INDUCTION and excluded(case, on, plan, "valganciclovir", indication):
-        plan.done(
-            induction_alternative(case, on, tables(plan.knowledge), plan, stop, stop_rule, start or on)
-        )
+        # review12 W4: a drug not yet given starts today, never dated from the excluded drug's
+        # start; its induction has the planned length from today
+        moved = start is not None and stop is not None and start < on
+        if moved:
+            assert start is not None and stop is not None
+            stop = on + (stop - start)
+        outcome = induction_alternative(case, on, tables(plan.knowledge), plan, stop, stop_rule, on)
+        if moved and outcome is Outcome.RECOMMENDED:
+            assert stop is not None
+            plan.because(
+                f"the alternative starts today ({on}): a full induction of {(stop - on).days} days "
+                f"to {stop}; the days already given since {start} are the prescriber's to count"
+            )
+        plan.done(outcome)
         return
     plan.done(
         give(
