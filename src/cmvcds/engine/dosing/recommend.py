@@ -820,7 +820,7 @@ class _Work:
                 if lacking:
                     not_compared = (
                         f"creatinine {p.creatinine_mg_dl} mg/dL not compared: Cockcroft-Gault "
-                        f"needs the {' and '.join(lacking)}"
+                        f"needs {', '.join(lacking)}"
                     )
                 else:
                     estimate = self._cockcroft_gault_beside()
@@ -859,8 +859,8 @@ class _Work:
                     f"The{measured_text[3:]}{on('creatinine_clearance_24h')} is not "
                     f"used beside the creatinine {p.creatinine_mg_dl} mg/dL"
                     f"{on('creatinine')}: the two are not compared ({not_compared}), and a "
-                    "creatinine that gives another dose band would contradict it. Give the "
-                    f"{' and '.join(lacking)} (or a reported eGFR) so they can be compared."
+                    "creatinine that gives another dose band would contradict it. Give "
+                    f"{', '.join(lacking)} (or a reported eGFR) so they can be compared."
                 )
                 for item in lacking:
                     self.need(item, message)
