@@ -7,10 +7,9 @@ Expected values worked from the sources:
 - Cockcroft-Gault 1976: (140 − age) × weight / (72 × creatinine); the baseline patient (40 y,
   72 kg, creatinine 1.0) has 100 mL/min; at 80 y exactly 60, at 81 y 59.
 - VISTIDE US label §4: contraindicated at CrCl ≤ 55 mL/min (85 y, creatinine 1.0: 55 exactly).
-- Devine ideal weight, man of 175 cm: 50 + 2.3 × (175 / 2.54 − 60) = 70.5 kg; adjusted weight
-  IBW + 0.4 × (150 − IBW) = 102.3 kg; CG at 45 y, creatinine 0.9: 219.9 (actual), 149.9 (adjusted).
-  BMI 150 / 1.75² = 49.0, within the pack's obese_bmi_max 50 (review12 S3; fix11b's case of
-  150 kg at 170 cm, BMI 51.9, is above it now).
+- Devine ideal weight, man of 170 cm: 50 + 2.3 × (170 / 2.54 − 60) = 65.9 kg; adjusted weight
+  IBW + 0.4 × (150 − IBW) = 99.5 kg; CG at 45 y, creatinine 0.9: 219.9 (actual), 145.9 (adjusted).
+  BMI 150 / 1.7² = 51.9, within the pack's obese_bmi_max 60 (review12 S3).
 """
 
 from __future__ import annotations
@@ -96,7 +95,7 @@ def test_foscarnet_per_kg_measures_are_compared_too(pack: Knowledge) -> None:
 
 
 def _obese(**changes: object):  # type: ignore[no-untyped-def]
-    base = {"age_years": 45, "weight_kg": 150, "height_cm": 175, "creatinine_mg_dl": "0.9"}
+    base = {"age_years": 45, "weight_kg": 150, "height_cm": 170, "creatinine_mg_dl": "0.9"}
     return make_patient(**{**base, **changes})
 
 
@@ -109,7 +108,7 @@ def test_an_obese_patients_high_clearance_is_dosed_when_both_weights_give_one_do
     assert result.regimen.every_h == 12
     assert not [a for a in result.alerts if a.code is AlertCode.IMPLAUSIBLE_INPUT]
     assert result.renal_basis is not None
-    assert "explained by obesity" in result.renal_basis and "149.9 mL/min" in result.renal_basis
+    assert "explained by obesity" in result.renal_basis and "145.9 mL/min" in result.renal_basis
 
 
 def test_without_height_a_clearance_above_200_is_still_refused(pack: Knowledge) -> None:
@@ -119,7 +118,7 @@ def test_without_height_a_clearance_above_200_is_still_refused(pack: Knowledge) 
 
 
 def test_above_200_on_the_adjusted_weight_too_is_still_refused(pack: Knowledge) -> None:
-    """Creatinine 0.4: CG 494.8 (actual) and 337.4 (adjusted) mL/min: not explained by obesity."""
+    """Creatinine 0.4: CG 494.8 (actual) and 328.1 (adjusted) mL/min: not explained by obesity."""
     result = recommend_dose(_obese(creatinine_mg_dl="0.4"), "valganciclovir", "induction", pack)
     assert result.outcome is Outcome.INSUFFICIENT_DATA
     assert any(a.code is AlertCode.IMPLAUSIBLE_INPUT for a in result.alerts)
@@ -199,8 +198,8 @@ def test_without_weight_a_concordant_egfr_allows_the_comparison(pack: Knowledge)
 
 # review12 S3 (repro r64): a 90 kg man of 180 cm typed as 198 (pounds) looked obese and was dosed
 # ganciclovir 5 mg/kg on 198 kg (990 mg). Obesity explains a clearance above 200 mL/min only for a
-# weight plausible for the height: BMI at most the pack's obese_bmi_max (50). At 175 cm BMI 50 is
-# 153.125 kg (CG at 45 y, creatinine 0.9: 95 × 153.125 / 64.8 = 224.5 mL/min, adjusted 151.8).
+# weight plausible for the height: BMI at most the pack's obese_bmi_max (60). At 170 cm BMI 60 is
+# 173.4 kg (CG at 45 y, creatinine 0.9: 95 × 173.4 / 64.8 = 254.2 mL/min, adjusted 159.7).
 
 
 def test_a_weight_in_pounds_is_refused_again_for_a_per_kg_drug(pack: Knowledge) -> None:
@@ -214,7 +213,7 @@ def test_a_weight_in_pounds_is_refused_again_for_a_per_kg_drug(pack: Knowledge) 
     assert any("61.1 kg/m²" in r for r in result.reasons)
 
 
-@pytest.mark.parametrize(("weight", "explained"), [("153.125", True), ("153.2", False)])
+@pytest.mark.parametrize(("weight", "explained"), [("173.4", True), ("173.5", False)])
 def test_the_bmi_limit_of_the_obesity_explanation_is_exact(
     pack: Knowledge, weight: str, explained: bool
 ) -> None:
