@@ -9,6 +9,7 @@ Expected values worked from the sources:
 - VISTIDE US label §4: contraindicated at CrCl ≤ 55 mL/min (85 y, creatinine 1.0: 55 exactly).
 - Devine ideal weight, man of 170 cm: 50 + 2.3 × (170 / 2.54 − 60) = 65.9 kg; adjusted weight
   IBW + 0.4 × (150 − IBW) = 99.5 kg; CG at 45 y, creatinine 0.9: 219.9 (actual), 145.9 (adjusted).
+  BMI 150 / 1.7² = 51.9, within the pack's obese_bmi_max 60 (review12 S3).
 """
 
 from __future__ import annotations
@@ -131,3 +132,92 @@ def test_a_per_kg_dose_on_an_obese_weight_says_so(pack: Knowledge) -> None:
     assert any("per-kg dose is on the actual weight 140 kg" in r and "52.4 kg" in r for r in result.reasons)
     lean = recommend_dose(make_patient(), "foscarnet", "induction", pack)
     assert not any("per-kg dose is on the actual weight" in r for r in lean.reasons)
+
+
+# review12 S1 (/tmp/review12/REPORT.md, repro r62/r63): the contradiction check is not skipped
+# when Cockcroft-Gault cannot be computed. VALCYTE US label §2.5 Table 2, prevention column:
+# CrCl ≥ 60 mL/min 900 mg once daily; 25–39 450 mg every 2 days; 10–24 450 mg twice weekly.
+# A 50-year-old man of 70 kg with creatinine 3.0: CG (140 − 50) × 70 / (72 × 3.0) = 29.2 mL/min.
+
+
+def _prevention(knowledge: Knowledge, **changes: object):  # type: ignore[no-untyped-def]
+    return recommend_dose(
+        make_patient(**{"age_years": 50, "weight_kg": 70, "transplant_organ": "kidney", **changes}),
+        "valganciclovir",
+        "prophylaxis",
+        knowledge,
+    )
+
+
+@pytest.mark.parametrize(("absent", "item"), [("weight_kg", "weight"), ("sex", "sex")])
+def test_a_measured_clearance_beside_a_creatinine_not_comparable_is_not_dosed(
+    pack: Knowledge, absent: str, item: str
+) -> None:
+    """review12 S1: measured 100 mL/min with creatinine 3.0 and no weight (or sex) gave
+    900 mg daily silently; the input that would allow the comparison is asked for instead."""
+    result = _prevention(pack, measured_crcl_ml_min=100, creatinine_mg_dl="3.0", **{absent: None})
+    assert result.outcome is Outcome.INSUFFICIENT_DATA and result.regimen is None
+    (missing,) = [m for m in result.missing if m.item == item]
+    assert "not compared" in missing.why and "creatinine 3.0 mg/dL" in missing.why
+
+
+def test_with_all_inputs_the_same_case_is_a_contradiction(pack: Knowledge) -> None:
+    result = _prevention(pack, measured_crcl_ml_min=100, creatinine_mg_dl="3.0")
+    assert result.outcome is Outcome.INSUFFICIENT_DATA
+    assert any(a.code is AlertCode.CONTRADICTORY_INPUT for a in result.alerts)
+    assert "450 mg every 48 h (CrCl ≥ 25 and < 40)" in "".join(a.message for a in result.alerts)
+
+
+@pytest.mark.parametrize(
+    ("egfr", "contradictory"), [(20, True), (59, True), (60, False), (100, False)]
+)
+def test_a_reported_egfr_in_another_band_is_a_contradiction(
+    pack: Knowledge, egfr: int, contradictory: bool
+) -> None:
+    """review12 S1: an eGFR of 20 beside a measured 100 mL/min gave 900 mg daily ("eGFR not
+    used"); the eGFR is compared as a check, the ≥ 60 band edge deciding."""
+    result = _prevention(pack, measured_crcl_ml_min=100, egfr_ml_min_173=egfr)
+    flagged = any(a.code is AlertCode.CONTRADICTORY_INPUT for a in result.alerts)
+    assert flagged is contradictory
+    if contradictory:
+        assert result.outcome is Outcome.INSUFFICIENT_DATA and result.regimen is None
+    else:
+        assert result.regimen is not None and result.regimen.dose_mg == 900
+        assert result.renal_basis is not None and "eGFR" in result.renal_basis
+        assert not [name for name, _ in result.inputs_not_used if name == "egfr"]
+
+
+def test_without_weight_a_concordant_egfr_allows_the_comparison(pack: Knowledge) -> None:
+    """The brief's alternative: no weight, but an eGFR in the measured value's band."""
+    result = _prevention(
+        pack, measured_crcl_ml_min=100, creatinine_mg_dl="3.0", weight_kg=None, egfr_ml_min_173=95
+    )
+    assert result.outcome is Outcome.RECOMMENDED
+    assert result.renal_basis is not None and "needs weight" in result.renal_basis
+
+
+# review12 S3 (repro r64): a 90 kg man of 180 cm typed as 198 (pounds) looked obese and was dosed
+# ganciclovir 5 mg/kg on 198 kg (990 mg). Obesity explains a clearance above 200 mL/min only for a
+# weight plausible for the height: BMI at most the pack's obese_bmi_max (60). At 170 cm BMI 60 is
+# 173.4 kg (CG at 45 y, creatinine 0.9: 95 × 173.4 / 64.8 = 254.2 mL/min, adjusted 159.7).
+
+
+def test_a_weight_in_pounds_is_refused_again_for_a_per_kg_drug(pack: Knowledge) -> None:
+    patient = make_patient(
+        age_years=60, weight_kg=198, height_cm=180, creatinine_mg_dl="1.0", sex="male"
+    )
+    result = recommend_dose(patient, "ganciclovir", "induction", pack)
+    assert result.outcome is Outcome.INSUFFICIENT_DATA and result.regimen is None
+    (alert,) = [a for a in result.alerts if a.code is AlertCode.IMPLAUSIBLE_INPUT]
+    assert alert.severity.value == "critical" and "a weight in pounds" in alert.message
+    assert any("61.1 kg/m²" in r for r in result.reasons)
+
+
+@pytest.mark.parametrize(("weight", "explained"), [("173.4", True), ("173.5", False)])
+def test_the_bmi_limit_of_the_obesity_explanation_is_exact(
+    pack: Knowledge, weight: str, explained: bool
+) -> None:
+    result = recommend_dose(_obese(weight_kg=weight), "valganciclovir", "induction", pack)
+    refused = any(a.code is AlertCode.IMPLAUSIBLE_INPUT for a in result.alerts)
+    assert refused is not explained
+    assert (result.outcome is Outcome.RECOMMENDED) is explained

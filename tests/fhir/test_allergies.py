@@ -122,9 +122,43 @@ def test_text_only_is_read_and_said_as_read_from_the_text(knowledge: Knowledge) 
     assert mapped.case["patient"]["intolerances"] == ["valganciclovir"]
     assert any("read from the text" in n for n in mapped.notes), mapped.notes
     # ganciclovir is a word inside valganciclovir: never read from it
+    alone = read(knowledge, allergy({"text": "valganciclovir"}))
+    assert alone.case["patient"]["intolerances"] == ["valganciclovir"]
+    # review12 S2: a text naming two drugs records both (debt22 dropped it, asking for two resources)
     both = read(knowledge, allergy({"text": "ganciclovir and valganciclovir"}))
-    assert "intolerances" not in both.case["patient"]
-    assert "names several drugs" in both.unmapped[0]
+    assert both.case["patient"]["intolerances"] == ["ganciclovir", "valganciclovir"]
+    assert both.unmapped == []
+
+
+@pytest.mark.parametrize(
+    ("text", "drug"),
+    [
+        ("Valcyte", "valganciclovir"),
+        ("Cytovene", "ganciclovir"),
+        ("Cymevene", "ganciclovir"),
+        ("Foscavir", "foscarnet"),
+        ("Vistide", "cidofovir"),
+        ("Prevymis", "letermovir"),
+        ("Livtencity", "maribavir"),
+        ("Sulfa drugs", "trimethoprim-sulfamethoxazole"),
+        ("sulfonamide", "trimethoprim-sulfamethoxazole"),
+        ("Bactrim", "trimethoprim-sulfamethoxazole"),
+        ("cotrimoxazole", "trimethoprim-sulfamethoxazole"),
+    ],
+)
+def test_a_brand_or_a_sulfa_class_name_is_read(knowledge: Knowledge, text: str, drug: str) -> None:
+    """review12 S2 (allergy_probe): brands of the labels' titles (pack allergy_names) and the
+    sulfa names of the VISTIDE contraindication ("probenecid or other sulfa-containing
+    medications") were "not a drug cmvcds doses or reads"."""
+    mapped = read(knowledge, allergy({"text": text}))
+    assert mapped.case["patient"]["intolerances"] == [drug]
+    assert any("read from the text" in n for n in mapped.notes)
+
+
+def test_an_allergy_naming_no_known_drug_is_said(knowledge: Knowledge) -> None:
+    mapped = read(knowledge, allergy({"text": "Penicillin"}))
+    assert "intolerances" not in mapped.case["patient"]
+    assert any("Penicillin" in u and "not a drug cmvcds" in u for u in mapped.unmapped)
 
 
 def test_an_unconfirmed_one_is_used_and_said(knowledge: Knowledge) -> None:

@@ -72,6 +72,43 @@ DOSE_FORMS = {
         "patient.sex": "male", "patient.weight_kg": "80", "patient.creatinine": "1.8",
         "patient.creatinine_unit": "mg/dL",
     },
+    # review12 W5 (repro test_r70_italian_new_texts.py): the renal-basis, contradiction, obesity
+    # and eGFR texts of fix11b and review12 S1/S3 were English on the Italian dose page
+    "measured CrCl, contradictory creatinine": {
+        "drug": "valganciclovir", "indication": "prophylaxis", "organ": "kidney",
+        "patient.age_years": "50", "patient.sex": "male", "patient.weight_kg": "70",
+        "patient.creatinine": "3.0", "patient.creatinine_unit": "mg/dL", "crcl_measured": "100",
+    },
+    "measured CrCl, same band": {
+        "drug": "valganciclovir", "indication": "prophylaxis", "organ": "kidney",
+        "patient.age_years": "50", "patient.sex": "male", "patient.weight_kg": "70",
+        "patient.creatinine": "1.0", "patient.creatinine_unit": "mg/dL", "crcl_measured": "100",
+    },
+    "measured CrCl, creatinine, no weight": {
+        "drug": "valganciclovir", "indication": "prophylaxis", "organ": "kidney",
+        "patient.age_years": "50", "patient.sex": "male",
+        "patient.creatinine": "3.0", "patient.creatinine_unit": "mg/dL", "crcl_measured": "100",
+    },
+    "measured CrCl, contradictory eGFR": {
+        "drug": "valganciclovir", "indication": "prophylaxis", "organ": "kidney",
+        "patient.age_years": "50", "patient.sex": "male", "patient.weight_kg": "70",
+        "egfr": "20", "crcl_measured": "100",
+    },
+    "measured CrCl, same-band eGFR": {
+        "drug": "valganciclovir", "indication": "prophylaxis", "organ": "kidney",
+        "patient.age_years": "50", "patient.sex": "male", "patient.weight_kg": "70",
+        "egfr": "90", "crcl_measured": "100",
+    },
+    "obese, explained": {
+        "drug": "valganciclovir", "indication": "induction", "patient.age_years": "45",
+        "patient.sex": "male", "patient.weight_kg": "150", "patient.height_cm": "175",
+        "patient.creatinine": "0.9", "patient.creatinine_unit": "mg/dL",
+    },
+    "obese, a weight in pounds": {
+        "drug": "ganciclovir", "indication": "induction", "patient.age_years": "60",
+        "patient.sex": "male", "patient.weight_kg": "198", "patient.height_cm": "180",
+        "patient.creatinine": "1.0", "patient.creatinine_unit": "mg/dL",
+    },
 }  # fmt: skip
 #: Every drug and indication of the dose calculator at normal and three reduced renal
 #: functions, on both labels (probe8 R1: "Somministrare 450 mg per bocca every 2 days"; the

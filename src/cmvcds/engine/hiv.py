@@ -315,8 +315,11 @@ def _induction(
         plan.cite_setting("hiv_induction_days")
     start = inducing.start if inducing is not None else on
     stop = start + timedelta(days=int(days))
-    if stop < on:
-        _induction_overrun(case, on, plan, start, stop, int(days), inducing)
+    intervals = _label_intervals(plan, inducing) if inducing is not None else None
+    # review12 W1: a label's fixed induction (cidofovir: 2 weekly doses, days 0 and 7) is over
+    # on day 14 itself (the day is exclusive: a third weekly dose would fall on it)
+    if stop < on or (intervals is not None and stop <= on):
+        _induction_overrun(case, on, plan, start, stop, int(days), inducing, intervals)
         return
     where = f"zone {zone}" if zone is not None else "zone not stated"
     if by_zone:
@@ -393,6 +396,31 @@ def _label_induction_days(plan: Plan, running: Therapy) -> int | None:
     return lengths.pop() if len(lengths) == 1 else None
 
 
+def _label_intervals(plan: Plan, running: Therapy) -> tuple[int, int] | None:
+    """``(induction, maintenance)`` dosing intervals in hours of a label-fixed induction drug
+    (``label_induction_drugs``: cidofovir 168 h then 336 h, VISTIDE Dosage and administration),
+    read from its label's regimens; None for the other drugs or when the label gives no single
+    interval for either phase."""
+    if _label_induction_days(plan, running) is None:
+        return None
+    label = plan.knowledge.tables.get(f"drug_{running.drug}")
+    if not isinstance(label, DrugLabel):
+        return None
+    found = []
+    for phase in ("induction", "maintenance"):
+        every = {
+            band.every_h
+            for r in label.regimens
+            if phase in r.indications
+            for band in r.bands
+            if band.every_h is not None and not band.dialysis
+        }
+        if len(every) != 1:
+            return None
+        found.append(int(every.pop()))
+    return found[0], found[1]
+
+
 def _induction_overrun(
     case: Case,
     on: date,
@@ -401,27 +429,45 @@ def _induction_overrun(
     stop: date,
     days: int,
     running: Therapy | None = None,
+    intervals: tuple[int, int] | None = None,
 ) -> None:
-    """Induction started on ``start`` ran past its planned ``days``: step down to maintenance now."""
+    """Induction started on ``start`` ran past its planned ``days``: step down to maintenance now.
+
+    review12 W1: for a label-fixed induction (``intervals``: cidofovir every 168 h for 14 days)
+    the last induction dose is the last interval before ``stop`` and the first maintenance dose
+    is one maintenance interval after it (VISTIDE: weekly × 2, then every 2 weeks: doses on days
+    0 and 7, maintenance from day 21), not today."""
     plan.rule("H5")
-    plan.because(
-        f"induction started on {start} was planned for {days} days (to {stop}); it is "
-        f"{(on - stop).days} days overdue: step down to maintenance now, ophthalmology to confirm response"
-    )
-    add_alert(
-        plan.result,
-        AlertCode.THERAPY_BEYOND_EVIDENCE,
-        Severity.WARNING,
-        f"Retinitis induction since {start} has run {(on - start).days} days, beyond its planned {days} days "
-        f"(stop {stop}): step down to maintenance; review activity with ophthalmology.",
-        plan.citations,
-    )
+    first = on
+    if intervals is not None:
+        every, then = intervals
+        hours = days * 24
+        last = start + timedelta(hours=((hours - 1) // every) * every)
+        first = max(on, last + timedelta(hours=then))
+        plan.because(
+            f"induction started on {start} was planned for {days} days (to {stop}), its last "
+            f"dose on {last}: maintenance from {first}, ophthalmology to confirm response"
+        )
+    else:
+        plan.because(
+            f"induction started on {start} was planned for {days} days (to {stop}); it is "
+            f"{(on - stop).days} days overdue: step down to maintenance now, ophthalmology to confirm response"
+        )
+    if on > stop:
+        add_alert(
+            plan.result,
+            AlertCode.THERAPY_BEYOND_EVIDENCE,
+            Severity.WARNING,
+            f"Retinitis induction since {start} has run {(on - start).days} days, beyond its planned {days} days "
+            f"(stop {stop}): step down to maintenance; review activity with ophthalmology.",
+            plan.citations,
+        )
     until = "until the stop criteria are met (ART, inactive lesions, CD4, duration)"
     if (
         running is not None
         and running.drug != "valganciclovir"
         and continue_maintenance(
-            plan, case, on, Therapy(running.drug, on, None, running.route, "maintenance"), until
+            plan, case, on, Therapy(running.drug, first, None, running.route, "maintenance"), until
         )
     ):
         return  # the drug in force steps down to its own maintenance (debt22)
@@ -555,9 +601,20 @@ def _valganciclovir(
     """Close ``plan`` with the dosing engine's valganciclovir regimen (specialist if it gives none);
     for induction, the guideline's IV alternative when valganciclovir is excluded (probe11 W4)."""
     if indication is Indication.INDUCTION and excluded(case, on, plan, "valganciclovir", indication):
-        plan.done(
-            induction_alternative(case, on, tables(plan.knowledge), plan, stop, stop_rule, start or on)
-        )
+        # review12 W4: a drug not yet given starts today, never dated from the excluded drug's
+        # start; its induction has the planned length from today
+        moved = start is not None and stop is not None and start < on
+        if moved:
+            assert start is not None and stop is not None
+            stop = on + (stop - start)
+        outcome = induction_alternative(case, on, tables(plan.knowledge), plan, stop, stop_rule, on)
+        if moved and outcome is Outcome.RECOMMENDED:
+            assert stop is not None
+            plan.because(
+                f"the alternative starts today ({on}): a full induction of {(stop - on).days} days "
+                f"to {stop}; the days already given since {start} are the prescriber's to count"
+            )
+        plan.done(outcome)
         return
     plan.done(
         give(

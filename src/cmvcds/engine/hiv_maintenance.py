@@ -72,7 +72,8 @@ def _continue(
             )
             return False
     plan.because(
-        f"continue the {phase} drug in force ({drug}, since {running.start}): a guideline "
+        f"continue the {phase} drug in force ({drug}, "
+        f"{'since' if running.start <= on else 'from'} {running.start}): a guideline "
         f"{phase} option; a change to oral valganciclovir is the prescriber's choice"
     )
     outcome, chosen = regimen(

@@ -18,7 +18,10 @@ What is read, and why:
 - ``code``: a coding of the FHIR medication value sets (RxNorm ingredient or clinical drug, SNOMED
   CT clinical drug, ATC, Italian AIC: the product rolls up to its ingredient) or of the
   co-medication catalogue (RxNorm, ATC); else the text (``code.text`` or a coding's display)
-  naming one known drug as a whole word (INN, catalogue alias), said as read from the text.
+  naming known drugs as whole words (INN, catalogue alias, or a brand or class name of the pack's
+  ``allergy_names``: Valcyte, Foscavir, "sulfa drugs"…), said as read from the text. A text
+  naming several drugs ("ganciclovir and valganciclovir") records each of them (review12 S2:
+  debt22 dropped it, asking for one resource per drug, and the dose card then offered the drug).
   Any other substance (a food, penicillin) is not a drug cmvcds reads: said, not used.
 - ``type`` (allergy or intolerance), ``criticality``, ``reaction`` (manifestation, severity) are
   not read: the intolerance list does not carry severity, and whether to re-challenge or
@@ -53,7 +56,7 @@ class AllergyLookups:
     """Codes and names of the drugs an intolerance may name (a valid ``patient.intolerances``)."""
 
     codes: dict[tuple[str, str], str]
-    names: dict[str, str]
+    names: dict[str, tuple[str, ...]]
     pattern: re.Pattern[str] | None
 
 
@@ -70,15 +73,17 @@ def _build(knowledge: Knowledge) -> AllergyLookups:
         for m in knowledge.table("fhir_valuesets", FhirValueSets).medications
         if m.drug in drugs
     }
-    names = {d: d for d in drugs}
+    names: dict[str, tuple[str, ...]] = {d: (d,) for d in drugs}
     for row in catalogue.medications:
         if row.rxnorm:
             codes.setdefault((RXNORM, row.rxnorm), row.drug)
         if row.atc:
             codes.setdefault((ATC, row.atc), row.drug)
-        names.setdefault(row.drug, row.drug)
+        names.setdefault(row.drug, (row.drug,))
         for alias in row.aliases:
-            names.setdefault(alias, row.drug)
+            names.setdefault(alias, (row.drug,))
+    for extra in knowledge.table("fhir_valuesets", FhirValueSets).allergy_names:
+        names.setdefault(extra.name, extra.drugs)
     words = {n.replace("_", " "): d for n, d in names.items()} | names
     pattern = re.compile(
         r"(?<![a-z0-9-])("
@@ -104,14 +109,14 @@ def _status(concept: Any, system: str) -> set[str]:
 
 def read_allergy(
     name: str, resource: dict[str, Any], lookups: AllergyLookups
-) -> tuple[str | None, list[Reason]]:
-    """``(drug, notes)``: the drug ``resource`` (``AllergyIntolerance/<id>``, named ``name``)
-    records an intolerance of, or None with the sentence saying why it is not used; a drug may
+) -> tuple[tuple[str, ...], list[Reason]]:
+    """``(drugs, notes)``: the drugs ``resource`` (``AllergyIntolerance/<id>``, named ``name``)
+    records an intolerance of, or none with the sentence saying why it is not used; drugs may
     come with notes too (read from its text, unconfirmed)."""
     verification = _status(resource.get("verificationStatus"), VERIFICATION)
     refuted = verification & {"refuted", "entered-in-error"}
     if refuted:
-        return None, [
+        return (), [
             Reason(
                 "%(resource)s not used: verification status %(status)s",
                 resource=name,
@@ -120,7 +125,7 @@ def read_allergy(
         ]
     clinical = _status(resource.get("clinicalStatus"), CLINICAL)
     if not clinical:
-        return None, [
+        return (), [
             Reason(
                 "%(resource)s not used: it gives no clinical status (active, inactive, resolved); "
                 "confirm it and record it as active if it still applies",
@@ -128,7 +133,7 @@ def read_allergy(
             )
         ]
     if "active" not in clinical:
-        return None, [
+        return (), [
             Reason(
                 "%(resource)s not used: clinical status %(status)s (not active)",
                 resource=name,
@@ -137,41 +142,38 @@ def read_allergy(
         ]
     concept = resource.get("code")
     codings = _codes(concept)
-    drug = next((lookups.codes[(s, c)] for s, c, _ in codings if (s, c) in lookups.codes), None)
+    coded = next((lookups.codes[(s, c)] for s, c, _ in codings if (s, c) in lookups.codes), None)
     notes: list[Reason] = []
-    if drug is None:
+    found: tuple[str, ...] = (coded,) if coded is not None else ()
+    if coded is None:
         texts = [str((concept or {}).get("text") or ""), *(d for _, _, d in codings)]
-        found = (
-            {lookups.names[m.group(1)] for t in texts for m in lookups.pattern.finditer(t.lower())}
+        named = (
+            [
+                d
+                for t in texts
+                for m in lookups.pattern.finditer(t.lower())
+                for d in lookups.names[m.group(1)]
+            ]
             if lookups.pattern is not None
-            else set()
+            else []
         )
+        found = tuple(dict.fromkeys(named))
         shown = ", ".join(f"{s}|{c}" + (f" ({d})" if d else "") for s, c, d in codings) or repr(
             (concept or {}).get("text") or "(no code)"
         )
-        if len(found) > 1:
-            return None, [
-                Reason(
-                    "%(resource)s not used: its text names several drugs (%(drugs)s): record one "
-                    "AllergyIntolerance per drug",
-                    resource=name,
-                    drugs=", ".join(sorted(found)),
-                )
-            ]
         if not found:
-            return None, [
+            return (), [
                 Reason(
                     "%(resource)s not used: %(code)s is not a drug cmvcds doses or reads",
                     resource=name,
                     code=shown,
                 )
             ]
-        drug = found.pop()
         notes.append(
             Reason(
                 "%(resource)s: %(drug)s read from the text %(text)s (no code cmvcds knows)",
                 resource=name,
-                drug=drug,
+                drug=", ".join(found),
                 text=shown,
             )
         )
@@ -180,7 +182,7 @@ def read_allergy(
             Reason(
                 "%(resource)s: unconfirmed (suspected) intolerance of %(drug)s, used as recorded",
                 resource=name,
-                drug=drug,
+                drug=", ".join(found),
             )
         )
-    return drug, notes
+    return found, notes

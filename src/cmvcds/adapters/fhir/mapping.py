@@ -483,11 +483,12 @@ class _Mapper:
         if self.allergies is None:
             return
         name = f"AllergyIntolerance/{resource.get('id', '?')}"
-        drug, notes = read_allergy(name, resource, self.allergies)
-        if drug is None:
+        drugs, notes = read_allergy(name, resource, self.allergies)
+        if not drugs:
             self.unmapped += notes
             return
-        self.intolerances[drug] = None
+        for drug in drugs:
+            self.intolerances[drug] = None
         self.allergy_notes += notes
 
     def _misdated(self, kind: str, course: dict[str, Any]) -> Reason | None:

@@ -203,6 +203,8 @@ class _Work:
     renal: RenalResult | None = None
     #: probe11 S4: which renal measure the dose used, said when the patient gave more than one
     renal_basis: str | None = None
+    #: review12 S1: a reported eGFR was compared with the measured clearance (so it was read)
+    egfr_compared: bool = False
     row: RegimenRow | None = None
     checks: _ActiveChecks | None = None
     interactions: list[Interaction] | None = None
@@ -285,6 +287,8 @@ class _Work:
             used |= {"creatinine", "egfr", "crcl_measured"}
         if row.protocol_exclusions == "congenital_trial":
             used.add("height")  # the infant's label Schwartz (engine/congenital_renal.py)
+        if self.egfr_compared:
+            used.add("egfr")
         measures = self._active_checks().measures
         if self.renal is not None and not measures.isdisjoint(("crcl_ml_min", "crcl_ml_min_kg")):
             used |= {"creatinine", "crcl_measured", "height"}
@@ -717,6 +721,17 @@ class _Work:
         ratio = self.formulas.ibw_devine.obesity_ratio
         if not (ibw > 0 and float(p.weight_kg) > float(ratio) * ibw):
             return False
+        # review12 S3: a weight in pounds looks obese too; only a weight plausible for the height
+        # (BMI at most the pack's limit) is explained by obesity, else the refusal stands.
+        bmi = Fraction(p.weight_kg) / (Fraction(p.height_cm) / 100) ** 2
+        bmi_max = self.knowledge.table("plausibility", PlausibilityLimits).computed_crcl.obese_bmi_max
+        if bmi > Fraction(bmi_max):
+            self.reasons.append(
+                f"The weight {p.weight_kg} kg at {p.height_cm} cm is a body-mass index of "
+                f"{float(bmi):.1f} kg/m², above {bmi_max}: obesity is not taken to explain "
+                "the clearance (a weight in pounds?)."
+            )
+            return False
         adjusted = cockcroft_gault(
             self.formulas,
             age_years=p.age_years,
@@ -762,70 +777,143 @@ class _Work:
         answer is ``insufficient_data`` naming both, with a critical ``contradictory-input``
         alert (the dose on each is said). Measures that give the same dose are not a conflict:
         the measured value is used and the output says so (``renal_basis``).
+
+        review12 S1: a reported eGFR beside the measured value is compared the same way (it is
+        not the label's measure, but an eGFR in another band is a contradiction signal); when
+        Cockcroft-Gault cannot be computed for an adult (weight, sex or age missing) and no
+        eGFR is there to compare, the measured value is not used silently beside the creatinine:
+        the missing input is asked for (``insufficient_data``), naming why.
         """
         p = self.patient
         measured = self.renal
-        if (
-            measured is None
-            or p.creatinine_mg_dl is None
-            or p.age_years is None
-            or p.sex is None
-            or p.age_years < 18  # Cockcroft-Gault is an adult formula
-        ):
-            if measured is not None and p.creatinine_mg_dl is not None:
-                self.renal_basis = (
-                    f"the measured 24-h creatinine clearance (creatinine {p.creatinine_mg_dl} "
-                    "mg/dL not compared: Cockcroft-Gault needs adult age and sex)"
-                )
+        if measured is None or (p.creatinine_mg_dl is None and p.egfr_ml_min_173 is None):
             return
-        if self.label.renal_measure == "crcl_ml_min_kg":
-            estimate = cockcroft_gault_per_kg(
-                self.formulas, age_years=p.age_years, creatinine_mg_dl=p.creatinine_mg_dl, sex=p.sex
-            )
-        else:
-            if p.weight_kg is None or (self.weight_basis != "actual" and p.height_cm is None):
-                self.renal_basis = (
-                    f"the measured 24-h creatinine clearance (creatinine {p.creatinine_mg_dl} "
-                    "mg/dL not compared: Cockcroft-Gault needs the weight)"
-                )
-                return
-            estimate = cockcroft_gault(
-                self.formulas,
-                age_years=p.age_years,
-                weight_kg=p.weight_kg,
-                creatinine_mg_dl=p.creatinine_mg_dl,
-                sex=p.sex,
-                weight_basis=self.weight_basis,
-                height_cm=p.height_cm,
-            )
-        differ = self._renal_differences(row, measured.value, estimate.value)
         unit = measured.clearance.unit
         places = 3 if unit == "mL/min/kg" else 1
+        dates = {o.code: o.date for o in p.renal_observations}
+
+        def on(code: str) -> str:
+            return f" on {dates[code]}" if code in dates else ""
+
+        others: list[tuple[str, str, Fraction]] = []  # (name, how it is said, value)
+        not_compared = ""
+        lacking: list[str] = []
+        if p.creatinine_mg_dl is not None:
+            if p.age_years is not None and p.age_years < 18:  # Cockcroft-Gault is an adult formula
+                not_compared = (
+                    f"creatinine {p.creatinine_mg_dl} mg/dL not compared: Cockcroft-Gault is an "
+                    "adult formula"
+                )
+            else:
+                lacking = [
+                    item
+                    for item, absent in (
+                        ("age", p.age_years is None),
+                        ("sex", p.sex is None),
+                        (
+                            "weight",
+                            self.label.renal_measure != "crcl_ml_min_kg" and p.weight_kg is None,
+                        ),
+                        (
+                            "height",
+                            self.label.renal_measure != "crcl_ml_min_kg"
+                            and self.weight_basis != "actual"
+                            and p.height_cm is None,
+                        ),
+                    )
+                    if absent
+                ]
+                if lacking:
+                    not_compared = (
+                        f"creatinine {p.creatinine_mg_dl} mg/dL not compared: Cockcroft-Gault "
+                        f"needs {', '.join(lacking)}"
+                    )
+                else:
+                    estimate = self._cockcroft_gault_beside()
+                    self.cite(self.formulas.cockcroft_gault, "Cockcroft-Gault formula")
+                    others.append(
+                        (
+                            "Cockcroft-Gault",
+                            f"the Cockcroft-Gault estimate {estimate.rounded(places)} {unit} "
+                            f"from creatinine {p.creatinine_mg_dl} mg/dL{on('creatinine')}",
+                            estimate.value,
+                        )
+                    )
+        if p.egfr_ml_min_173 is not None:
+            egfr = Fraction(p.egfr_ml_min_173)
+            if unit == "mL/min/kg":
+                assert p.weight_kg is not None  # the measured value was divided by it
+                egfr = egfr / Fraction(p.weight_kg)
+                text = f"{float(egfr):.3f} mL/min/kg (÷ {p.weight_kg} kg)"
+            else:
+                text = f"{float(egfr):.1f} mL/min"
+            others.append(
+                (
+                    "eGFR",
+                    f"the reported eGFR {p.egfr_ml_min_173} mL/min/1.73 m²{on('egfr')} "
+                    f"({text}; not the label's measure, compared as a check)",
+                    egfr,
+                )
+            )
+            self.egfr_compared = True
+        measured_text = (
+            f"the measured 24-h creatinine clearance {measured.clearance.rounded(places)} {unit}"
+        )
+        if not others:
+            if lacking:
+                message = (
+                    f"The{measured_text[3:]}{on('creatinine_clearance_24h')} is not "
+                    f"used beside the creatinine {p.creatinine_mg_dl} mg/dL"
+                    f"{on('creatinine')}: the two are not compared ({not_compared}), and a "
+                    "creatinine that gives another dose band would contradict it. Give "
+                    f"{', '.join(lacking)} (or a reported eGFR) so they can be compared."
+                )
+                for item in lacking:
+                    self.need(item, message)
+                self.renal = None
+            elif not_compared:
+                self.renal_basis = f"the measured 24-h creatinine clearance ({not_compared})"
+            return
+        differ: list[str] = []
+        for name, _, value in others:
+            found = self._renal_differences(row, measured.value, value)
+            differ += [f"{d} ({name})" if len(others) > 1 else d for d in found]
         if not differ:
+            compared = " and ".join(text for _, text, _ in others)
             self.renal_basis = (
-                f"the measured 24-h creatinine clearance {measured.clearance.rounded(places)} {unit}; "
-                f"the Cockcroft-Gault estimate {estimate.rounded(places)} {unit} from creatinine "
-                f"{p.creatinine_mg_dl} mg/dL gives the same dose"
+                f"{measured_text}; {compared} give{'s' if len(others) == 1 else ''} the same dose"
+                + (f" ({not_compared})" if not_compared else "")
             )
             return
-        dates = {o.code: o.date for o in p.renal_observations}
-        when = {
-            name: f" on {dates[code]}" if code in dates else ""
-            for name, code in (("m", "creatinine_clearance_24h"), ("c", "creatinine"))
-        }
         message = (
-            f"Contradictory renal function: the measured 24-h creatinine clearance "
-            f"{measured.clearance.rounded(places)} {unit}{when['m']} and "
-            f"the Cockcroft-Gault estimate {estimate.rounded(places)} {unit} "
-            f"from creatinine {p.creatinine_mg_dl} mg/dL{when['c']} give different "
+            f"Contradictory renal function: {measured_text}{on('creatinine_clearance_24h')} "
+            f"and {' and '.join(text for _, text, _ in others)} give different "
             f"{self.label.drug} doses ({'; '.join(differ)}). No dose is chosen on either: "
             "confirm which holds (a creatinine not at steady state, an incomplete urine "
             "collection) and give that one."
         )
-        self.cite(self.formulas.cockcroft_gault, "Cockcroft-Gault formula")
         self.need("renal_function", message)
         self.alert("contradictory-input", "critical", message, self.label.citations)
         self.renal = None
+
+    def _cockcroft_gault_beside(self) -> Clearance:
+        """Cockcroft-Gault on the patient's inputs (all present), in the label's measure."""
+        p = self.patient
+        assert p.creatinine_mg_dl is not None and p.age_years is not None and p.sex is not None
+        if self.label.renal_measure == "crcl_ml_min_kg":
+            return cockcroft_gault_per_kg(
+                self.formulas, age_years=p.age_years, creatinine_mg_dl=p.creatinine_mg_dl, sex=p.sex
+            )
+        assert p.weight_kg is not None
+        return cockcroft_gault(
+            self.formulas,
+            age_years=p.age_years,
+            weight_kg=p.weight_kg,
+            creatinine_mg_dl=p.creatinine_mg_dl,
+            sex=p.sex,
+            weight_basis=self.weight_basis,
+            height_cm=p.height_cm,
+        )
 
     def _renal_differences(self, row: RegimenRow, a: Fraction, b: Fraction) -> list[str]:
         """What differs between two renal values for ``row`` (and the phase after it): the band

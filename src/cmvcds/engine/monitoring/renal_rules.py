@@ -92,7 +92,18 @@ def _creatinine_rise(
         )
         if gap not in result.missing:
             result.missing.append(gap)
-        return None
+        # review12 W2: without a pre-treatment baseline the rise is measured from the earliest
+        # creatinine on treatment (a rise from it is at least the rise on treatment), said so
+        first, latest = min(during, key=lambda o: o.date), _latest(during)
+        if first.date == latest.date:
+            return None
+        assert first.value is not None and latest.value is not None
+        rise = latest.value - first.value
+        return rise, (
+            f"creatinine {plain(latest.value)} mg/dL on {latest.date} vs {plain(first.value)} "
+            f"mg/dL on {first.date}, the earliest on {course.drug} (rise {plain(rise)} mg/dL; no "
+            f"baseline before the start on {course.start})"
+        )
     baseline, latest = before[-1], _latest(during)
     assert baseline.value is not None and latest.value is not None
     rise = latest.value - baseline.value

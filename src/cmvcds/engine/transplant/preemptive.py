@@ -13,6 +13,7 @@ from cmvcds.domain.results import Missing, schedule_items
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
 from cmvcds.engine.dosing import recommend_dose
 from cmvcds.engine.dosing.patient import dose_patient_from_case
+from cmvcds.engine.kinetics import log10
 from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.schedule import planned_days
 from cmvcds.engine.transplant.common import (
@@ -21,10 +22,12 @@ from cmvcds.engine.transplant.common import (
     add_alert,
     current_course,
     give,
+    is_below_lloq,
     plasma_loads,
 )
 from cmvcds.engine.transplant.treatment import clearance, stop_rule_text
 from cmvcds.errors import CmvcdsError
+from cmvcds.knowledge.schemas.monitoring import KineticsRules
 
 __all__ = ["Episode", "dose_needs", "episode", "surveillance", "unclassified_alert"]
 
@@ -188,17 +191,20 @@ def episode(
 def unclassified_alert(
     plan: Plan, loads: tuple[Observation, ...], threshold_setting: str, population: str
 ) -> None:
-    """probe11 S3: a quantified DNAemia with no site threshold cannot be classified; the alert
-    is critical when the load rises (the latest quantified load above the one before it in the
-    same specimen and unit), a warning otherwise. No threshold is invented (the reference
-    profile names none: no guideline gives one)."""
+    """probe11 S3: a quantified DNAemia with no site threshold cannot be classified. review12
+    W3: the alert is critical when the load rose by at least the pack's ``rise_log10`` from the
+    previous result of the same specimen and unit (a not-detected or below-LLOQ result counting
+    as 1 IU/mL, log10 0, as in the kinetics) or is at least its ``level_iu_ml``; a warning
+    otherwise (a change within assay variability, a low level). No threshold is invented (the
+    reference profile names none: no guideline gives one)."""
+    rule = plan.knowledge.table("monitoring_kinetics", KineticsRules).unclassified_dnaemia
     latest = loads[-1]
     assert latest.value is not None
     before = [
         o
         for o in loads[:-1]
-        if o.value is not None
-        and o.unit == latest.unit
+        if (o.value is not None or is_below_lloq(o))
+        and (o.unit == latest.unit or (o.value is None and o.unit is None))
         and o.specimen == latest.specimen
         and o.date < latest.date
     ]
@@ -207,15 +213,40 @@ def unclassified_alert(
         f"the site's pre-emptive threshold {threshold_setting} is not set (no guideline gives "
         "one): the tool cannot tell whether pre-emptive therapy must start. Decide now against "
         "the centre's own threshold"
-        + ("; letermovir prophylaxis is not a treatment of DNAemia." if population == "hsct" else ".")
+        + (
+            "; letermovir prophylaxis is not a treatment of DNAemia."
+            if population == "hsct"
+            else "."
+        )
     )
-    if previous is not None and previous.value is not None and latest.value > previous.value:
+    rise: Decimal | None = None
+    if previous is not None:
+        earlier = previous.value if previous.value is not None else Decimal(0)
+        rise = log10(latest.value) - log10(earlier)
+    high = latest.unit == "IU/mL" and latest.value >= rule.level_iu_ml
+    if (rise is not None and rise >= rule.rise_log10) or high:
+        plan.cite(rule, "unclassified DNAemia: rise and level")
+        assert rise is None or previous is not None
+        if rise is not None and rise >= rule.rise_log10 and previous is not None:
+            shown = (
+                f"{previous.value} {previous.unit}"
+                if previous.value is not None
+                else (previous.result or "not detected").replace("_", " ")
+            )
+            message = (
+                f"Rising CMV DNAemia ({shown} on {previous.date}, {latest.value} {latest.unit} on "
+                f"{latest.date}: +{rise:.2f} log10, at least {rule.rise_log10}) and {common}"
+            )
+        else:
+            message = (
+                f"CMV DNAemia {latest.value} {latest.unit} on {latest.date}, at or above "
+                f"{rule.level_iu_ml} IU/mL, and {common}"
+            )
         add_alert(
             plan.result,
             AlertCode.DNAEMIA_UNCLASSIFIED,
             Severity.CRITICAL,
-            f"Rising CMV DNAemia ({previous.value} {previous.unit} on {previous.date}, "
-            f"{latest.value} {latest.unit} on {latest.date}) and {common}",
+            message,
             tuple(plan.citations),
         )
         return

@@ -167,15 +167,17 @@ def _prophylaxis(
         )
     drug = t.sot.prophylaxis_drug.values[0]
     prophylaxis.cite(t.sot.prophylaxis_drug, "prophylaxis drug")
+    continued: str | None = None
     if row.drug_setting:
         chosen = prophylaxis.setting(row.drug_setting)
         running = _running_option(case, on, row.drug_setting, prophylaxis)
         if running is not None and running.drug != chosen:
             # debt22: a running prophylaxis course of another of the row's options (kidney
             # D+/R−: valganciclovir or letermovir) goes on as the drug it is; the site's choice
-            # is for a course not yet started (never a second prophylaxis drug beside the first)
+            # is for a course not yet started (never a second prophylaxis drug beside the first);
+            # said once no DNAemia stops it (review12 S4)
             chosen = running.drug
-            prophylaxis.because(
+            continued = (
                 f"{tx.organ} {label}: {running.drug} prophylaxis running since {running.start}, "
                 f"one of the guideline's options: continued (the {_whose(prophylaxis, row.drug_setting)} "
                 f"choice {row.drug_setting} is for a new course)"
@@ -223,6 +225,11 @@ def _prophylaxis(
         prophylaxis.done(Outcome.NOT_INDICATED)
         preemptive.done(pet.outcome)
         return
+    if pet is not None and pet.unclassified and drug == "letermovir":
+        _letermovir_over_dnaemia(case, on, t, group, prophylaxis, preemptive, pet)
+        return
+    if continued is not None:
+        prophylaxis.because(continued)
     window = t.sot.prophylaxis_start_window_days
     if drug == "letermovir":
         outcome = _letermovir(case, on, t, group, prophylaxis)
@@ -611,6 +618,52 @@ def _letermovir(case: Case, on: date, t: Tables, group: str, prophylaxis: Plan) 
             citations,
         )
     return None
+
+
+def _letermovir_over_dnaemia(
+    case: Case,
+    on: date,
+    t: Tables,
+    group: str,
+    prophylaxis: Plan,
+    preemptive: Plan,
+    pet: Episode,
+) -> None:
+    """review12 S4: fix11b's HSCT rule (probe11 S3) in SOT too. Letermovir is prophylaxis, not
+    treatment (PREVYMIS label: prophylaxis only; its trials excluded detectable DNAemia): over a
+    quantified breakthrough DNAemia the tool cannot classify (the site's pre-emptive threshold is
+    not set) it is not said to continue; the decision is ``insufficient_data`` naming the
+    threshold, and the dose if it continues is said without a regimen (its alerts stand)."""
+    result = prophylaxis.result
+    before, said = list(result.regimens), len(prophylaxis.reasons)
+    outcome = _letermovir(case, on, t, group, prophylaxis)
+    added = [r for r in result.regimens if r not in before]
+    for chosen in added:
+        result.regimens.remove(chosen)
+    # neither "continued" (debt22, a running option) nor the course's dates are said over it
+    del prophylaxis.reasons[said:]
+    prophylaxis.reasons[:] = [
+        r for r in prophylaxis.reasons if "one of the guideline's options: continued" not in r
+    ]
+    course = current_course(case, on, ("letermovir",))
+    why = (
+        "quantified CMV DNAemia and the site's pre-emptive threshold pet_threshold_iu_ml.sot is "
+        "not set: letermovir prophylaxis cannot be decided (it is not a treatment; at or above "
+        "the threshold pre-emptive therapy replaces it)"
+    )
+    if course is not None and added:
+        chosen = added[0]
+        why += (
+            f"; letermovir running since {course.start}: if it continues, "
+            f"{chosen.dose_mg:g} mg every {chosen.every_h:g} h (see the alerts)"
+        )
+    elif course is not None:
+        why += f"; letermovir running since {course.start}: no dose ({(outcome or Outcome.RECOMMENDED).value}, see the alerts)"
+    prophylaxis.because(
+        why, (t.treatment.not_treatment_drugs, "letermovir is not a treatment drug")
+    )
+    prophylaxis.done(Outcome.INSUFFICIENT_DATA)
+    preemptive.done(pet.outcome)
 
 
 def _whose(plan: Plan, setting: str) -> str:

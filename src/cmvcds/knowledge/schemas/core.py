@@ -74,6 +74,10 @@ class ComputedClearance(Fact):
     mg/dL, a weight in pounds) or the formula does not hold; no dose is computed on it."""
 
     above_ml_min: Decimal = Field(gt=0)
+    #: review12 S3: obesity explains a clearance above the limit only when the weight itself is
+    #: plausible for the height (body-mass index at most this); above it a weight in pounds is
+    #: the likelier reading and the refusal stands.
+    obese_bmi_max: Decimal = Field(gt=0)
 
 
 class PlausibilityLimits(Fact):

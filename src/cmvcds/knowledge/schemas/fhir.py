@@ -101,6 +101,14 @@ class Binding(Fact):
     )
 
 
+class AllergyName(Fact):
+    """review12 S2: a name an allergy text may use for a drug cmvcds reads (a brand, a class):
+    ``name`` lower case, matched as a whole word; ``drugs`` the intolerance(s) it records."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9 -]*$")
+    drugs: tuple[str, ...] = Field(min_length=1)
+
+
 class FhirValueSets(Strict):
     """``fhir/valuesets.yaml``."""
 
@@ -111,5 +119,7 @@ class FhirValueSets(Strict):
     routes: tuple[RouteCode, ...]
     units: tuple[UnitCode, ...]
     bindings: tuple[Binding, ...]
+    #: review12 S2: brand and class names an AllergyIntolerance text may use
+    allergy_names: tuple[AllergyName, ...] = ()
     #: The standards the table implements (FHIR R4, UCUM units, CDS Hooks prefetch).
     citations: tuple[str, ...] = ()

@@ -170,6 +170,16 @@ class GeneRule(Fact):
     genes: tuple[str, ...] = Field(min_length=1)
 
 
+class UnclassifiedDnaemia(Fact):
+    """review12 W3: how urgent a quantified DNAemia is when the site's pre-emptive threshold is
+    not set: critical at a rise of at least ``rise_log10`` from the previous result of the series
+    (not detected counts as 1 IU/mL, as in the kinetics) or at a load of at least
+    ``level_iu_ml`` IU/mL; a warning otherwise (within assay variability, low level)."""
+
+    rise_log10: Decimal = Field(gt=0)
+    level_iu_ml: Decimal = Field(gt=0)
+
+
 class KineticsRules(Strict):
     """``monitoring/kinetics.yaml``."""
 
@@ -178,6 +188,7 @@ class KineticsRules(Strict):
     breakthrough: BreakthroughRule
     genotyping: GenotypingRule
     genes: tuple[GeneRule, ...] = Field(min_length=1)
+    unclassified_dnaemia: UnclassifiedDnaemia
 
     def genes_after(self, drugs: set[str]) -> tuple[tuple[str, ...], tuple[GeneRule, ...]]:
         """The genes to test after exposure to ``drugs`` (in table order) and the rows used."""
