@@ -221,3 +221,36 @@ def test_the_bmi_limit_of_the_obesity_explanation_is_exact(
     refused = any(a.code is AlertCode.IMPLAUSIBLE_INPUT for a in result.alerts)
     assert refused is not explained
     assert (result.outcome is Outcome.RECOMMENDED) is explained
+
+
+# review12 S3, the gap fixr12 left: an 80 kg man typed as 176 (pounds) at 180 cm is BMI
+# 176 / 1.8² = 54.3, under obese_bmi_max, and his Cockcroft-Gault (60 y, creatinine 1.0:
+# 80 × 176 / 72 = 195.6 mL/min) is under 200: nothing refuses it. A per-kg dose at BMI ≥ 40 (WHO
+# class III obesity, the pack's weight_confirmation row) is given with a warning to confirm the
+# unit; 72.9 kg at 135 cm is BMI 40.0 (the boundary), 72.8 kg is 39.9.
+
+
+@pytest.mark.parametrize(
+    ("weight", "height", "warned"),
+    [("176", "180", True), ("72.9", "135", True), ("72.8", "135", False), ("80", "180", False)],
+)
+def test_a_per_kg_dose_at_class_iii_obesity_asks_to_confirm_the_weight_unit(
+    pack: Knowledge, weight: str, height: str, warned: bool
+) -> None:
+    patient = make_patient(
+        age_years=60, weight_kg=weight, height_cm=height, creatinine_mg_dl="1.0", sex="male"
+    )
+    result = recommend_dose(patient, "ganciclovir", "induction", pack)
+    assert result.outcome is Outcome.RECOMMENDED  # a warning only: real obese patients are dosed
+    confirm = [a for a in result.alerts if a.code is AlertCode.CONFIRM_WEIGHT_UNIT]
+    assert bool(confirm) is warned
+    if warned:
+        assert confirm[0].severity.value == "warning" and "in kilograms" in confirm[0].message
+
+
+def test_a_fixed_dose_asks_no_weight_unit(pack: Knowledge) -> None:
+    """Valganciclovir induction is 900 mg whatever the weight: the weight's unit does not change
+    the dose (it may change the clearance, which the plausibility rules check)."""
+    patient = make_patient(age_years=60, weight_kg="176", height_cm="180", creatinine_mg_dl="1.0", sex="male")
+    result = recommend_dose(patient, "valganciclovir", "induction", pack)
+    assert not any(a.code is AlertCode.CONFIRM_WEIGHT_UNIT for a in result.alerts)

@@ -109,6 +109,11 @@ DOSE_FORMS = {
         "patient.sex": "male", "patient.weight_kg": "198", "patient.height_cm": "180",
         "patient.creatinine": "1.0", "patient.creatinine_unit": "mg/dL",
     },
+    "per-kg dose at BMI 54, weight unit to confirm": {
+        "drug": "ganciclovir", "indication": "induction", "patient.age_years": "60",
+        "patient.sex": "male", "patient.weight_kg": "176", "patient.height_cm": "180",
+        "patient.creatinine": "1.0", "patient.creatinine_unit": "mg/dL",
+    },
 }  # fmt: skip
 #: Every drug and indication of the dose calculator at normal and three reduced renal
 #: functions, on both labels (probe8 R1: "Somministrare 450 mg per bocca every 2 days"; the

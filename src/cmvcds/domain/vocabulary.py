@@ -89,6 +89,7 @@ class AlertCode(StrEnum):
     WEIGHT_OUT_OF_DATE = "weight-out-of-date"
     IMPLAUSIBLE_INPUT = "implausible-input"
     DNAEMIA_UNCLASSIFIED = "dnaemia-unclassified"
+    CONFIRM_WEIGHT_UNIT = "confirm-weight-unit"
 
 
 class ScheduleEvent(StrEnum):

@@ -1123,7 +1123,27 @@ class _Work:
                     f"the ideal body weight ({ibw:.1f} kg): the label doses on body weight; an "
                     "ideal or adjusted weight is an institutional choice (weight_basis)."
                 )
+        if self.label.weight_based(row.id) and p.weight_kg is not None and p.height_cm is not None:
+            self._confirm_weight_unit(p.weight_kg, p.height_cm)
         return p.weight_kg
+
+    def _confirm_weight_unit(self, weight_kg: Decimal, height_cm: Decimal) -> None:
+        """A per-kg dose on a body-mass index at WHO class III obesity or above is given, with a
+        warning to confirm the weight is in kilograms: a weight in pounds looks like severe
+        obesity and gives 2.2 times the dose (review12 S3; the plausibility pack row)."""
+        rule = self.knowledge.table("plausibility", PlausibilityLimits).weight_confirmation
+        bmi = weight_kg / (height_cm / 100) ** 2
+        if bmi < rule.bmi_min:
+            return
+        self.cite(rule, "weight confirmation (body-mass index)")
+        self.alert(
+            AlertCode.CONFIRM_WEIGHT_UNIT.value,
+            Severity.WARNING.value,
+            f"Weight {weight_kg} kg at {height_cm} cm is a body-mass index of {bmi:.1f} (at least "
+            f"{rule.bmi_min}): confirm it was measured in kilograms before giving this per-kg "
+            "dose (a weight in pounds would give 2.2 times the dose).",
+            rule.citations,
+        )
 
     def _band(self, row: RegimenRow) -> Band | Outcome:
         bands = row.bands

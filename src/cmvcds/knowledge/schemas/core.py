@@ -80,6 +80,14 @@ class ComputedClearance(Fact):
     obese_bmi_max: Decimal = Field(gt=0)
 
 
+class WeightConfirmation(Fact):
+    """A per-kg dose on a weight whose body-mass index is at least ``bmi_min`` (WHO class III
+    obesity) is given with a warning to confirm the weight is in kilograms: a weight in pounds
+    looks like severe obesity and gives 2.2 times the dose (review12 S3, fixr12's open gap)."""
+
+    bmi_min: Decimal = Field(gt=0)
+
+
 class PlausibilityLimits(Fact):
     """Limits on case values outside observations (weight, height, gestational age, age)."""
 
@@ -93,6 +101,7 @@ class PlausibilityLimits(Fact):
     weight_change: WeightChange
     maternal_age: MaternalAge
     computed_crcl: ComputedClearance
+    weight_confirmation: WeightConfirmation
 
 
 class Vocabularies(Fact):
