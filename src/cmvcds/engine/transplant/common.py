@@ -38,6 +38,7 @@ from cmvcds.domain.vocabulary import (
 from cmvcds.engine.dosing.intolerance import intolerance_names, not_tolerated
 from cmvcds.engine.dosing.patient import dose_patient_from_case
 from cmvcds.engine.dosing.recommend import dosing_policy, drugs_available, recommend_dose
+from cmvcds.engine.dosing.result import DoseResult
 from cmvcds.engine.monitoring.courses import recurring_days
 from cmvcds.engine.monitoring.dose import treatment_dose
 from cmvcds.engine.monitoring.schedule import planned_days
@@ -487,6 +488,32 @@ def is_below_lloq(observation: Observation) -> bool:
     return observation.result in ("not_detected", "detected_below_lloq", "below_lloq")
 
 
+def label_dose(
+    case: Case,
+    on: date,
+    knowledge: Knowledge,
+    drug: str,
+    indication: Indication,
+    regimen_name: str | None,
+    route: str | None,
+    regions: tuple[str, ...],
+) -> DoseResult:
+    """The dosing engine's answer for ``drug``: ``regions`` tried in order (the US label, then
+    e.g. the EU SmPC where the US label has no row for this use), the first that recommends or
+    excludes it, else the last. Raises ``CmvcdsError`` for a drug or regimen the dosing tables
+    do not hold. One reading for ``regimen`` and ``refusal`` (the same answer, remembered)."""
+    if not regions:
+        raise ValueError("label_dose needs at least one region")
+    patient = dose_patient_from_case(case, on)
+    for region in regions:
+        dose = recommend_dose(
+            patient, drug, indication, knowledge, regimen=regimen_name, route=route, region=region
+        )
+        if dose.outcome is Outcome.RECOMMENDED or dose.outcome is Outcome.EXCLUDED:
+            break
+    return dose
+
+
 def regimen(
     result: PathwayResult,
     case: Case,
@@ -509,27 +536,13 @@ def regimen(
     ``regions`` are tried in order (the US label, then e.g. the EU SmPC where the US label has no
     row for this use); only the alerts of the answer used are kept.
     """
-    patient = dose_patient_from_case(case, on)
-    dose = None
-    for region in regions:
-        try:
-            dose = recommend_dose(
-                patient,
-                drug,
-                indication,
-                knowledge,
-                regimen=regimen_name,
-                route=route,
-                region=region,
-            )
-        except CmvcdsError as error:  # a drug or regimen the dosing tables do not hold
-            result.missing.append(
-                Missing(f"dose:{drug}", f"no {indication.value} dose of {drug}: {error}")
-            )
-            return Outcome.INSUFFICIENT_DATA, None
-        if dose.outcome is Outcome.RECOMMENDED or dose.outcome is Outcome.EXCLUDED:
-            break
-    assert dose is not None
+    try:
+        dose = label_dose(case, on, knowledge, drug, indication, regimen_name, route, regions)
+    except CmvcdsError as error:  # a drug or regimen the dosing tables do not hold
+        result.missing.append(
+            Missing(f"dose:{drug}", f"no {indication.value} dose of {drug}: {error}")
+        )
+        return Outcome.INSUFFICIENT_DATA, None
     for missing in dose.missing:
         if missing not in result.missing:
             result.missing.append(missing)
@@ -591,24 +604,11 @@ def refusal(
     (the same as ``regimen``'s, remembered) holds a warning or critical alert, else the items it
     needs, else its reason itself ("Valganciclovir tablets are not recommended on hemodialysis;
     use IV ganciclovir …")."""
-    patient = dose_patient_from_case(case, on)
-    dose = None
-    for region in regions:
-        try:
-            dose = recommend_dose(
-                patient,
-                drug,
-                indication,
-                knowledge,
-                regimen=regimen_name,
-                route=route,
-                region=region,
-            )
-        except CmvcdsError:
-            return "see its alerts"
-        if dose.outcome is Outcome.RECOMMENDED or dose.outcome is Outcome.EXCLUDED:
-            break
-    if dose is None or any(
+    try:
+        dose = label_dose(case, on, knowledge, drug, indication, regimen_name, route, regions)
+    except CmvcdsError:
+        return "see its alerts"
+    if any(
         a.severity is not Severity.INFO and a.code is not AlertCode.UNVERIFIED_FACT
         for a in dose.alerts
     ):
