@@ -708,19 +708,13 @@ class _Work:
         the weight basis is the prescriber's choice (``weight_basis``), named as missing.
         """
         p = self.patient
-        if (
-            self.weight_basis != "actual"
-            or p.height_cm is None
-            or p.weight_kg is None
-            or p.sex is None
-            or p.age_years is None
-            or p.creatinine_mg_dl is None
-        ):
+        if self.weight_basis != "actual" or p.age_years is None or p.creatinine_mg_dl is None:
             return False
-        ibw = ideal_weight_kg(self.formulas, height_cm=p.height_cm, sex=p.sex)
+        ibw = self._ideal_weight_if_obese()
+        if ibw is None:
+            return False
+        assert p.height_cm is not None and p.weight_kg is not None and p.sex is not None
         ratio = self.formulas.ibw_devine.obesity_ratio
-        if not (ibw > 0 and float(p.weight_kg) > float(ratio) * ibw):
-            return False
         # review12 S3: a weight in pounds looks obese too; only a weight plausible for the height
         # (BMI at most the pack's limit) is explained by obesity, else the refusal stands.
         bmi = Fraction(p.weight_kg) / (Fraction(p.height_cm) / 100) ** 2
@@ -939,18 +933,23 @@ class _Work:
                 differ.append(f"{check.id}: met by one value only")
         return differ
 
-    def _obesity_note(self, clearance: Clearance) -> Clearance:
+    def _ideal_weight_if_obese(self) -> float | None:
+        """The Devine ideal body weight when the actual weight is above the pack's obesity ratio
+        × it (``renal_formulas.ibw_devine.obesity_ratio``), else None (not obese, or height,
+        weight or sex not given). One test for the clearance note, the obesity explanation of a
+        high clearance (probe11 W3) and the per-kg dose note (probe11 U3)."""
         p = self.patient
-        if (
-            self.weight_basis != "actual"
-            or p.height_cm is None
-            or p.weight_kg is None
-            or p.sex is None
-        ):
-            return clearance
+        if p.height_cm is None or p.weight_kg is None or p.sex is None:
+            return None
         ibw = ideal_weight_kg(self.formulas, height_cm=p.height_cm, sex=p.sex)
         ratio = self.formulas.ibw_devine.obesity_ratio
-        if ibw > 0 and float(p.weight_kg) > float(ratio) * ibw:  # a note, not a decision
+        return ibw if ibw > 0 and float(p.weight_kg) > float(ratio) * ibw else None
+
+    def _obesity_note(self, clearance: Clearance) -> Clearance:
+        p = self.patient
+        ibw = None if self.weight_basis != "actual" else self._ideal_weight_if_obese()
+        ratio = self.formulas.ibw_devine.obesity_ratio
+        if ibw is not None:  # a note, not a decision
             note = (
                 f"actual weight {p.weight_kg} kg is more than {ratio} × the ideal body weight "
                 f"({ibw:.1f} kg): the label uses body weight; an ideal or adjusted weight is an "
@@ -1107,16 +1106,13 @@ class _Work:
         elif (
             self.label.weight_based(row.id)
             and row.formula is None
-            and p.weight_kg is not None
-            and p.height_cm is not None
-            and p.sex is not None
             and (p.age_years is None or p.age_years >= 18)
         ):
             # probe11 U3: a per-kg dose on an obese patient's actual weight is said, as the
             # Cockcroft-Gault note says it for the clearance (the label doses on body weight)
-            ibw = ideal_weight_kg(self.formulas, height_cm=p.height_cm, sex=p.sex)
+            ibw = self._ideal_weight_if_obese()
             ratio = self.formulas.ibw_devine.obesity_ratio
-            if ibw > 0 and float(p.weight_kg) > float(ratio) * ibw:
+            if ibw is not None:
                 self.cite(self.formulas.ibw_devine, "ideal body weight (obesity note)")
                 self.reasons.append(
                     f"The per-kg dose is on the actual weight {p.weight_kg} kg, more than {ratio} × "
