@@ -131,14 +131,7 @@ def unknown_indication_overdose(
             highest = (weekly, indication)
     if highest is None:
         return _no_labelled_dose(entry, patient, knowledge, refused)
-    order = PrescribedDose(
-        drug=entry.drug,
-        indication=highest[1],
-        dose_mg=entry.dose_mg,
-        dose_mg_per_kg=entry.dose_mg_per_kg,
-        every_h=entry.every_h,
-        route=entry.route,
-    )
+    order = _prescribed(entry, highest[1])
     try:
         verdict = check_dose(order, patient, knowledge)
     except CmvcdsError:
@@ -189,13 +182,9 @@ def _no_labelled_dose(
     return None
 
 
-def _order_alert(
-    entry: TherapyCourse, patient: DosePatient, knowledge: Knowledge, indication: Indication
-) -> Alert | None:
-    """The dose check's own alert on ``entry`` ordered for ``indication``: a ``dose-*`` or
-    ``renal-exclusion`` alert (an unverified fact, a blood-count limit — ``blood_counts``'s — an
-    interaction or an intolerance is raised by its own rule); None when there is none."""
-    order = PrescribedDose(
+def _prescribed(entry: TherapyCourse, indication: Indication) -> PrescribedDose:
+    """The running course ``entry`` as the dose check's order for ``indication``."""
+    return PrescribedDose(
         drug=entry.drug,
         indication=indication,
         dose_mg=entry.dose_mg,
@@ -203,6 +192,15 @@ def _order_alert(
         every_h=entry.every_h,
         route=entry.route,
     )
+
+
+def _order_alert(
+    entry: TherapyCourse, patient: DosePatient, knowledge: Knowledge, indication: Indication
+) -> Alert | None:
+    """The dose check's own alert on ``entry`` ordered for ``indication``: a ``dose-*`` or
+    ``renal-exclusion`` alert (an unverified fact, a blood-count limit — ``blood_counts``'s — an
+    interaction or an intolerance is raised by its own rule); None when there is none."""
+    order = _prescribed(entry, indication)
     try:
         verdict = check_dose(order, patient, knowledge)
     except CmvcdsError:
@@ -318,14 +316,7 @@ def _patient_dose_alerts(
         return ()
     if (entry.dose_mg is None and entry.dose_mg_per_kg is None) or entry.every_h is None:
         return ()
-    order = PrescribedDose(
-        drug=entry.drug,
-        indication=indication,
-        dose_mg=entry.dose_mg,
-        dose_mg_per_kg=entry.dose_mg_per_kg,
-        every_h=entry.every_h,
-        route=entry.route,
-    )
+    order = _prescribed(entry, indication)
     try:
         verdict = check_dose(order, patient, knowledge)
     except InputError:
