@@ -161,6 +161,16 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
     if chosen is not None:
         outcome = Outcome(chosen)
     if outcome != Outcome.RECOMMENDED:
+        if policy.setting is not None:
+            result.alerts.append(
+                Alert(
+                    AlertCode.LOW_EVIDENCE,
+                    Severity.INFO,
+                    f"Policy: {sentence(policy.reason)} A site may choose specialist review instead "
+                    f"(setting {policy.setting}).",
+                    policy.citations,
+                )
+            )
         running = [
             c
             for c in therapy_courses(case.therapy)
@@ -175,27 +185,7 @@ def evaluate(case: Case, knowledge: Knowledge, on: date, settings: SiteSettings)
                 Alert(AlertCode.OUTSIDE_EVIDENCE_BASE, Severity.WARNING, said, row.citations)
             )
             reasons_now = [sentence(policy.reason[0].upper() + policy.reason[1:]), said]
-            if policy.setting is not None:
-                result.alerts.append(
-                    Alert(
-                        AlertCode.LOW_EVIDENCE,
-                        Severity.INFO,
-                        f"Policy: {sentence(policy.reason)} A site may choose specialist review instead "
-                        f"(setting {policy.setting}).",
-                        policy.citations,
-                    )
-                )
             return _decide(result, outcome, reasons_now, cited)
-        if policy.setting is not None:
-            result.alerts.append(
-                Alert(
-                    AlertCode.LOW_EVIDENCE,
-                    Severity.INFO,
-                    f"Policy: {sentence(policy.reason)} A site may choose specialist review instead "
-                    f"(setting {policy.setting}).",
-                    policy.citations,
-                )
-            )
         return _decide(
             result, outcome, sentence(policy.reason[0].upper() + policy.reason[1:]), cited
         )
