@@ -41,7 +41,7 @@ from cmvcds.engine.transplant.common import (
     unclear_reason,
 )
 from cmvcds.engine.transplant.preemptive import Episode, episode, surveillance
-from cmvcds.knowledge.schemas.transplant import SotStrategy
+from cmvcds.knowledge.schemas.transplant import SotStrategy, Value
 
 __all__ = ["serostatus_group", "sot_prevention"]
 
@@ -364,15 +364,22 @@ def _breakthrough(
         f"continue prophylaxis and repeat the viral load in {int(interval.value)} days",
         (interval, "weekly viral load"),
     )
+    _repeat_viral_load(
+        result.schedule, on, interval, "repeat CMV viral load: breakthrough DNAemia on prophylaxis"
+    )
+    return Episode(Outcome.NOT_INDICATED, False)
+
+
+def _repeat_viral_load(schedule: list[ScheduleItem], on: date, interval: Value, reason: str) -> None:
+    """A repeat CMV viral load one surveillance interval after ``on`` (once in the schedule)."""
     item = ScheduleItem(
         ScheduleEvent.VIRAL_LOAD,
         on + timedelta(days=int(interval.value)),
         interval.citations,
-        reason="repeat CMV viral load: breakthrough DNAemia on prophylaxis",
+        reason=reason,
     )
-    if item not in result.schedule:
-        result.schedule.append(item)
-    return Episode(Outcome.NOT_INDICATED, False)
+    if item not in schedule:
+        schedule.append(item)
 
 
 def _running_option(case: Case, on: date, setting: str, prophylaxis: Plan) -> Therapy | None:
@@ -446,14 +453,12 @@ def _dnaemia_beside(
             f"{what}: specialist review; repeat the viral load in {int(interval.value)} days",
             (interval, "weekly viral load"),
         )
-        item = ScheduleItem(
-            ScheduleEvent.VIRAL_LOAD,
-            on + timedelta(days=int(interval.value)),
-            interval.citations,
-            reason="repeat CMV viral load: DNAemia during another antiviral's course",
+        _repeat_viral_load(
+            preemptive.result.schedule,
+            on,
+            interval,
+            "repeat CMV viral load: DNAemia during another antiviral's course",
         )
-        if item not in preemptive.result.schedule:
-            preemptive.result.schedule.append(item)
         preemptive.done(Outcome.SPECIALIST_REVIEW)
         return True
     return False
