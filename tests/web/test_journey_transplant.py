@@ -93,6 +93,14 @@ def test_transplant_physician_from_a_new_kidney_recipient_to_a_refractory_episod
     page.fill("#f-crcl-measured", "30")
     page.click("#dose-button")
     expect(page.locator("#f-crcl-measured")).to_have_value("30")
+    # The measured 30 mL/min and the creatinine's Cockcroft-Gault 53 mL/min fall in different
+    # bands: no dose on either, both shown (probe11 S4, fix11b); the physician trusts the
+    # 24-h collection and clears the creatinine.
+    expect(page.locator(".dose-result")).to_contain_text("Contradictory renal function")
+    expect(page.locator(".dose-result")).to_contain_text("450 mg every 48 h")
+    expect(page.locator("#instruction")).to_have_count(0)
+    page.fill("#f-creatinine", "")
+    page.click("#dose-button")
     expect(page.locator("#instruction")).to_have_text(
         re.compile(r"^Give 450 mg by mouth every 2 days")
     )
