@@ -64,8 +64,12 @@ def test_instruction_line_kidney_prophylaxis(client: TestClient) -> None:
     # Without the organ the label cannot choose its row: the page says what is missing.
     no_organ = client.post("/dose", data={k: v for k, v in form.items() if k != "organ"}).text
     assert "transplant.organ" in no_organ
-    # A measured clearance of 30 mL/min: the 25–39 band, 450 mg every 2 days.
-    assert _dose(client, **form, crcl_measured="30").startswith("Give 450 mg by mouth every 2 days")
+    # A measured clearance of 30 mL/min beside the creatinine's Cockcroft-Gault 53 mL/min: other
+    # bands, no dose on either (probe11 S4); the measured value alone: the 25–39 band.
+    both = client.post("/dose", data={**form, "crcl_measured": "30"}).text
+    assert "Contradictory renal function" in both and 'id="instruction"' not in both
+    alone = {k: v for k, v in form.items() if k != "patient.creatinine"}
+    assert _dose(client, **alone, crcl_measured="30").startswith("Give 450 mg by mouth every 2 days")
 
 
 def test_instruction_line_congenital_in_mg_per_kg_and_ml(client: TestClient) -> None:
