@@ -107,8 +107,10 @@ def test_breakthrough_at_threshold_starts_treatment_dose(
 
 def test_breakthrough_with_no_threshold_set_is_specialist_review(knowledge: Knowledge) -> None:
     doc = run(knowledge, on_prophylaxis(load("2026-05-19", 2500)), pet_threshold_iu_ml__sot=None)
+    # debt23 (ADR 0033 decision 1): the load cannot be classified, so prophylaxis is not simply
+    # "recommended" as if the blood were negative: insufficient data naming the threshold
     assert outcomes(doc) == {
-        "antiviral-prophylaxis": "recommended",
+        "antiviral-prophylaxis": "insufficient_data",
         "preemptive-therapy": "specialist_review",
     }
     pet = decision(doc, "preemptive-therapy")

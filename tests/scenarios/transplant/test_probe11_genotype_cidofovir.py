@@ -81,7 +81,11 @@ def test_without_a_genotype_it_is_still_pending(knowledge: Knowledge) -> None:
 def test_a_reported_mutation_is_not_called_uncommon(knowledge: Knowledge) -> None:
     genotyping = decision(run(knowledge, B09), "resistance-genotyping")
     assert not any("uncommon" in r for r in genotyping["reasons"])
-    assert any("already shows UL54:A987G" in r for r in genotyping["reasons"])
+    # debt23: the reading already made is said, not "interpret it with the resistance report"
+    assert any(
+        "A genotype was reported on 2026-11-18 (UL97, UL54): UL54:A987G. Its reading:" in r
+        for r in genotyping["reasons"]
+    )
     assert genotyping["outcome"] == "not_indicated"
 
 

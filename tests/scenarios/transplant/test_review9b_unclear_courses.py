@@ -235,18 +235,20 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], tuple[Any, ...]]] = [
         "v2_breakthrough",
         kidney_vgc("1.8", RISING),
         NO_SITE,
+        # debt23 (ADR 0033 decision 1): the quantified DNAemia cannot be classified without the
+        # site's threshold, so prophylaxis is insufficient data, not "recommended" (no regimen,
+        # hence no late-CMV alert dated from its stop)
         (
             {
-                "antiviral-prophylaxis": "recommended",
+                "antiviral-prophylaxis": "insufficient_data",
                 "preemptive-therapy": "specialist_review",
                 "resistance-genotyping": "recommended",
             },
-            [("valganciclovir", "prophylaxis", 450, 24)],
+            [],
             [
                 "check-dosing-adherence",
                 "dose-renal-adjustment",
                 "drug-interaction",
-                "late-cmv-risk",
                 "suspected-resistance",
             ],
             ["setting:pet_threshold_iu_ml.sot", VALGANCICLOVIR_INDICATION],

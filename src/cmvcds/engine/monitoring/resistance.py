@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from cmvcds.domain.case import Case
+from cmvcds.domain.case import Case, Genotype
 from cmvcds.domain.fast_init import fast_init
 from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, ScheduleItem
 from cmvcds.domain.settings import SiteSettings, use_setting
@@ -27,6 +27,8 @@ from cmvcds.engine.monitoring.common import BLOOD, log10_text, plain
 from cmvcds.engine.monitoring.courses import Course, Episode, episode_of, episodes
 from cmvcds.engine.monitoring.dose import treatment_dose
 from cmvcds.engine.monitoring.refractory import below_target, refractory_calls
+from cmvcds.engine.resistance import interpret_mutations
+from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
     KineticsRules,
@@ -245,11 +247,11 @@ def _genotyping(
     cited: list[str] = list(result.cite(rules.genotyping, "genotyping exposure rule"))
     for row in rows:
         cited.extend(result.cite(row, f"genes to sequence after {row.drug}"))
-    citations = tuple(dict.fromkeys(cited))
     exposure = sum(e.days for e in episodes(courses, rules.genotyping.exposure_drugs, on))
     needed, exposed = rules.genotyping.min_exposure_days, "(val)ganciclovir"
     if trigger.gate is not None:
         exposure, needed, exposed = trigger.gate
+    citations = tuple(dict.fromkeys(cited))  # the genotyping rule's own (a schedule item's)
     done = [g for g in case.genotype if g.date >= since]
     reasons = [
         f"Triggered by {why} (since {since}); {exposure} days of cumulative {exposed} exposure."
@@ -257,9 +259,9 @@ def _genotyping(
     low = _too_low_to_amplify(series, rules.genotyping.min_log10_iu_ml)
     if done:
         outcome = Outcome.NOT_INDICATED
-        reasons.append(
-            f"A genotype was reported on {done[-1].date}: interpret it with the resistance report."
-        )
+        reading, read_from = genotype_reading(done[-1], knowledge)
+        reasons.append(reading)
+        cited.extend(read_from)
     elif low is not None:
         outcome = Outcome.INSUFFICIENT_DATA
         reasons.append(
@@ -287,11 +289,9 @@ def _genotyping(
     elif reported := [g for g in case.genotype if g.date <= on and g.mutations]:
         # probe11 W5 (b09): a mutation already reported is not "uncommon"; it is interpreted
         outcome = Outcome.NOT_INDICATED
-        latest = max(reported, key=lambda g: g.date)
-        reasons.append(
-            f"A genotype reported on {latest.date} already shows {', '.join(latest.mutations)}: "
-            "interpret it with the resistance report."
-        )
+        reading, read_from = genotype_reading(max(reported, key=lambda g: g.date), knowledge)
+        reasons.append(reading)
+        cited.extend(read_from)
     else:
         outcome = Outcome.SPECIALIST_REVIEW
         reasons.append(
@@ -303,7 +303,7 @@ def _genotyping(
             DecisionId.RESISTANCE_GENOTYPING,
             outcome,
             tuple(reasons),
-            citations,
+            tuple(dict.fromkeys(cited)),
             rules=("D-4", "T22"),
             # genes to sequence only when sequencing is (or may be) asked for now
             genes=() if outcome is Outcome.NOT_INDICATED else genes,
@@ -367,3 +367,31 @@ def _not_falling_on_a_low_dose(
                 ),
             )
         )
+
+
+def genotype_reading(genotype: Genotype, knowledge: Knowledge) -> tuple[str, tuple[str, ...]]:
+    """What a reported genotype already says (debt23): its mutations and the resistance call of
+    each drug from the resistance tables (``interpret_mutations``, the same reading as the
+    ``antiviral-treatment`` decision's), with their citations; the genotyping decision refers to
+    this result, not to a report still to be read. A genotype that cannot be interpreted is said
+    so, with the reason."""
+    found = ", ".join(genotype.mutations) if genotype.mutations else "no mutation"
+    genes = f" ({', '.join(genotype.genes_tested)})" if genotype.genes_tested else ""
+    head = f"A genotype was reported on {genotype.date}{genes}: {found}"
+    try:
+        report = interpret_mutations(
+            list(genotype.mutations), list(genotype.genes_tested) or None, knowledge
+        )
+    except CmvcdsError as error:
+        return f"{head}; it cannot be interpreted ({error}): ask the laboratory.", ()
+    calls = "; ".join(
+        f"{call.drug}: {call.level.wording.partition(':')[0].lower()}"
+        + (" (flagged: see the resistance report)" if call.flags else "")
+        for call in report.drugs
+    )
+    cited = tuple(dict.fromkeys(c for call in report.drugs for c in call.citations))
+    return (
+        f"{head}. Its reading: {calls}. Choose the drug on this reading; no new genotype is "
+        "needed for it.",
+        cited,
+    )

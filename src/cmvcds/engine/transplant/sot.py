@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from functools import partial
 
 from cmvcds.domain.case import Case, Transplant
-from cmvcds.domain.results import Missing, ScheduleItem
+from cmvcds.domain.results import Cited, Missing, Regimen, ScheduleItem
 from cmvcds.domain.settings import SITE, setting_specs
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
 from cmvcds.engine.dosing import recommend_dose
@@ -225,8 +225,10 @@ def _prophylaxis(
         prophylaxis.done(Outcome.NOT_INDICATED)
         preemptive.done(pet.outcome)
         return
-    if pet is not None and pet.unclassified and drug == "letermovir":
-        _letermovir_over_dnaemia(case, on, t, group, prophylaxis, preemptive, pet)
+    if pet is not None and pet.unclassified:
+        _over_unclassified(
+            case, on, t, row, group, label, stop, stop_day, drug, prophylaxis, preemptive, pet
+        )
         return
     if continued is not None:
         prophylaxis.because(continued)
@@ -625,50 +627,87 @@ def _letermovir(case: Case, on: date, t: Tables, group: str, prophylaxis: Plan) 
     return None
 
 
-def _letermovir_over_dnaemia(
+def _over_unclassified(
     case: Case,
     on: date,
     t: Tables,
+    row: SotStrategy,
     group: str,
+    label: str,
+    stop: date,
+    stop_day: int,
+    drug: str,
     prophylaxis: Plan,
     preemptive: Plan,
     pet: Episode,
 ) -> None:
-    """review12 S4: fix11b's HSCT rule (probe11 S3) in SOT too. Letermovir is prophylaxis, not
-    treatment (PREVYMIS label: prophylaxis only; its trials excluded detectable DNAemia): over a
-    quantified breakthrough DNAemia the tool cannot classify (the site's pre-emptive threshold is
-    not set) it is not said to continue; the decision is ``insufficient_data`` naming the
-    threshold, and the dose if it continues is said without a regimen (its alerts stand)."""
+    """A quantified CMV DNAemia the tool cannot classify (the site's pre-emptive threshold
+    ``pet_threshold_iu_ml.sot`` is not set; no guideline gives one): prophylaxis is neither
+    started nor said to continue as if the blood were negative, since at or above the threshold
+    pre-emptive therapy replaces it (Kotton 2018 §prevention; Razonable 2013: thresholds are
+    assay- and centre-specific). The decision is ``insufficient_data`` naming the threshold; the
+    dose if it starts or continues is said without a regimen (its alerts stand).
+
+    review12 S4 (letermovir: PREVYMIS §1, prophylaxis only, its trials excluded detectable
+    DNAemia) and debt23 (valganciclovir: fix11b's HSCT rule, ADR 0032, in SOT for every drug)."""
     result = prophylaxis.result
-    before, said = list(result.regimens), len(prophylaxis.reasons)
-    outcome = _letermovir(case, on, t, group, prophylaxis)
+    before, said, seen = list(result.regimens), len(prophylaxis.reasons), len(result.alerts)
+    if drug == "letermovir":
+        outcome = _letermovir(case, on, t, group, prophylaxis)
+    else:
+        outcome = _valganciclovir(case, on, t, row, group, label, stop, stop_day, prophylaxis)
+    chosen_drug = drug
     added = [r for r in result.regimens if r not in before]
     for chosen in added:
         result.regimens.remove(chosen)
+        chosen_drug = chosen.drug
     # neither "continued" (debt22, a running option) nor the course's dates are said over it
     del prophylaxis.reasons[said:]
     prophylaxis.reasons[:] = [
         r for r in prophylaxis.reasons if "one of the guideline's options: continued" not in r
     ]
-    course = current_course(case, on, ("letermovir",))
+    course = current_course(case, on, (chosen_drug,))
     why = (
         "quantified CMV DNAemia and the site's pre-emptive threshold pet_threshold_iu_ml.sot is "
-        "not set: letermovir prophylaxis cannot be decided (it is not a treatment; at or above "
-        "the threshold pre-emptive therapy replaces it)"
+        f"not set: {chosen_drug} prophylaxis cannot be decided ("
+        + ("it is not a treatment; " if chosen_drug == "letermovir" else "")
+        + "at or above the threshold pre-emptive therapy replaces it)"
     )
+    alerted = any(a.severity is not Severity.INFO for a in result.alerts[seen:])
     if course is not None and added:
         chosen = added[0]
         why += (
-            f"; letermovir running since {course.start}: if it continues, "
-            f"{chosen.dose_mg:g} mg every {chosen.every_h:g} h (see the alerts)"
+            f"; {chosen_drug} running since {course.start}: if it continues, "
+            + _dose_words(chosen)
+            + (" (see the alerts)" if alerted else "")
         )
     elif course is not None:
-        why += f"; letermovir running since {course.start}: no dose ({(outcome or Outcome.RECOMMENDED).value}, see the alerts)"
-    prophylaxis.because(
-        why, (t.treatment.not_treatment_drugs, "letermovir is not a treatment drug")
-    )
+        why += (
+            f"; {chosen_drug} running since {course.start}: no dose "
+            f"({(outcome or Outcome.RECOMMENDED).value}, see the alerts)"
+        )
+    elif added:
+        chosen = added[0]
+        why += (
+            f"; below the threshold, {chosen_drug} prophylaxis would be "
+            f"{_dose_words(chosen)} through day {stop_day} ({stop})"
+        )
+    facts: list[tuple[Cited, str]] = []
+    if chosen_drug == "letermovir":
+        facts.append((t.treatment.not_treatment_drugs, "letermovir is not a treatment drug"))
+    prophylaxis.because(why, *facts)
+    prophylaxis.cite_setting("pet_threshold_iu_ml.sot")
     prophylaxis.done(Outcome.INSUFFICIENT_DATA)
     preemptive.done(pet.outcome)
+
+
+def _dose_words(chosen: Regimen) -> str:
+    """A regimen's dose as a reason says it: ``900 mg every 24 h`` (a per-kg dose with its
+    mg/kg; a schedule in words when there is no fixed interval)."""
+    per_kg = f" ({chosen.dose_mg_per_kg:g} mg/kg)" if chosen.dose_mg_per_kg else ""
+    dose = f"{chosen.dose_mg:g} mg{per_kg}" if chosen.dose_mg is not None else "a dose"
+    every = f"every {chosen.every_h:g} h" if chosen.every_h is not None else chosen.schedule or ""
+    return f"{dose} {every}".strip()
 
 
 def _whose(plan: Plan, setting: str) -> str:
