@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Alert, PathwayResult, ScheduleItem
@@ -236,6 +237,50 @@ def blood_counts(
     for limit in limits_for(result, knowledge, settings, case.context.value, course.drug, measured):
         label = _label_check(knowledge, course.drug, limit.code)
         _hold_resume(result, limit, course.drug, values[limit.code], on, label)
+    for check in _review_checks(knowledge, course.drug):
+        code = MEASURE_CODE[check.measure]
+        if values[code]:
+            _review_count(result, check, course.drug, values[code], on)
+
+
+def _review_checks(knowledge: Knowledge, drug: str) -> tuple[Check, ...]:
+    """The label's blood-count rows that send the drug to a specialist's review rather than
+    hold it (debt23: cidofovir, ANC ≤ 500 cells/µL, the label's grade of serious neutropenia;
+    the label gives no hold or restart level, so no hold walk)."""
+    label = knowledge.tables.get(f"drug_{drug}")
+    if not isinstance(label, DrugLabel):
+        return ()
+    return tuple(
+        c for c in label.checks if c.effect == "review" and c.measure in MEASURE_CODE
+    )
+
+
+def _review_count(
+    result: PathwayResult, check: Check, drug: str, values: Sequence[Observation], on: date
+) -> None:
+    """A critical alert when the latest count of the course lies in the review row's range: the
+    next dose only after a specialist's review; the count is rechecked before it (today). The
+    alert is the dosing engine's own for the row (equal, so said once when a pathway doses the
+    course too); the count and its date are in the recheck item."""
+    latest = max(values, key=lambda o: (o.date, o.value))
+    assert latest.value is not None
+    if not check.contains(Fraction(latest.value)):
+        return
+    code = MEASURE_CODE[check.measure]
+    name = code.upper() if code == "anc" else code
+    result.cite(check, f"{drug} {check.id} limit")  # the dosing engine's words: cited once
+    alert = Alert(AlertCode(check.alert), Severity(check.severity), check.message, check.citations)
+    if alert not in result.alerts:
+        result.alerts.append(alert)
+    result.schedule.append(
+        ScheduleItem(
+            ScheduleEvent.BLOOD_COUNT,
+            on,
+            check.citations,
+            reason=f"{drug}: {name} {plain(latest.value)} {latest.unit} on {latest.date}: "
+            "recheck before the next dose and review with a specialist",
+        )
+    )
 
 
 def _label_check(knowledge: Knowledge, drug: str, code: str) -> Check | None:
