@@ -373,6 +373,10 @@ def case(
     pages: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     context: dict[str, Any] = {"userId": "Practitioner/dr-1", "patientId": pid}
+    if "allergies" not in prefetch:
+        # the services' AllergyIntolerance template (debt22), answered "none recorded" (an
+        # empty searchset); an absent key is said on a warning card (debt23)
+        prefetch = {**prefetch, "allergies": searchset([], self_url=f"{EHR}/AllergyIntolerance")}
     if orders is not None:
         context["draftOrders"] = collection(orders)
     return {

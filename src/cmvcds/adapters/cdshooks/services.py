@@ -69,6 +69,13 @@ REPORTS = "DiagnosticReport?patient={{context.patientId}}&category=LAB"
 #: Recorded allergies and intolerances: read as ``patient.intolerances`` (debt22, ADR 0032), so
 #: that no card doses a drug the record says the patient does not tolerate.
 ALLERGIES = "AllergyIntolerance?patient={{context.patientId}}"
+#: What a card says when no AllergyIntolerance data reached the service (the prefetch key is
+#: absent and there was no fhirServer to fetch it, or the EHR sent null): the doses were not
+#: checked against recorded allergies; an empty Bundle means none recorded and says nothing.
+NOT_CHECKED_ALLERGIES = N_(
+    "AllergyIntolerance: not prefetched and not fetched, so allergies and intolerances were "
+    "not checked (an empty Bundle would mean none recorded)."
+)
 #: The prefetch keys read as the patient's record.
 RECORD_KEYS = (
     "patient",
@@ -223,6 +230,9 @@ def _map(
         patient=patient_id,
         server=request.fhirServer,
     )
+    if "allergies" in keys and data.get("allergies") is None:
+        # debt23: absent (not prefetched, not fetched) is not "none recorded" (an empty Bundle)
+        notes.append(Reason(NOT_CHECKED_ALLERGIES))
     mapped.ignored = notes + mapped.ignored
     return mapped
 
