@@ -438,14 +438,17 @@ def beside_unclear(
     return True
 
 
-def other_prevention(case: Case, on: date, knowledge: Knowledge, drug: str) -> Therapy | None:
+def other_prevention(
+    case: Case, on: date, knowledge: Knowledge, drug: str, *, beside: bool = False
+) -> Therapy | None:
     """The latest running course of a CMV antiviral other than ``drug`` that is not treatment
     (a recorded prophylaxis or maintenance course, or a prophylaxis dose without an indication)
     while ``drug`` itself is not running: a proposal of ``drug`` is then made in its place,
     never beside it (review11 S2: valganciclovir "start now" beside IV ganciclovir or
     letermovir prophylaxis). Courses read as treatment or unclear are ``under_treatment``'s and
-    ``beside_unclear``'s."""
-    if current_course(case, on, (drug,)) is not None:
+    ``beside_unclear``'s. ``beside``: such a course while ``drug`` runs too (debt23: HSCT
+    letermovir and valganciclovir prophylaxis both running)."""
+    if (current_course(case, on, (drug,)) is not None) is not beside:
         return None
     running = [
         e

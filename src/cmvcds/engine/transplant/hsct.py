@@ -223,6 +223,9 @@ def _recipient_positive(
             f"day {day}: later than the letermovir start window (day {int(window.low)}–{int(window.high)})",
             (window, "letermovir start window"),
         )
+        other = other_prevention(case, on, prophylaxis.knowledge, "letermovir")
+        if other is not None:
+            in_place_reason(prophylaxis, other, "letermovir")  # debt23: the running course said
         prophylaxis.done(Outcome.SPECIALIST_REVIEW)
     else:
         outcome, _ = regimen(
@@ -252,6 +255,9 @@ def _recipient_positive(
             other = other_prevention(case, on, prophylaxis.knowledge, "letermovir")
             if other is not None:
                 in_place_reason(prophylaxis, other, "letermovir")  # review11 S2
+            both = other_prevention(case, on, prophylaxis.knowledge, "letermovir", beside=True)
+            if both is not None:
+                _both_running(prophylaxis, both, t)
             citations = result.cite(h.letermovir_interacting_drugs, "letermovir interactions")
             interacting = [
                 d for d in case.co_medications_on(on) if d in h.letermovir_interacting_drugs.values
@@ -303,6 +309,20 @@ def _recipient_positive(
         if not given
         else "weekly CMV PCR continues during letermovir",
         letermovir=given,
+    )
+
+
+def _both_running(prophylaxis: Plan, other: Therapy, t: Tables) -> None:
+    """debt23 (ADR 0032-fixr11a: no second CMV antiviral beside a running course): letermovir
+    and another CMV antiviral's prevention course (valganciclovir or ganciclovir prophylaxis)
+    both running. Letermovir is the labelled prophylaxis of R+ allogeneic HSCT (PREVYMIS §1;
+    Marty 2017) and the one this decision recommends: the other course stops, unless a
+    specialist records a reason for both; both are never continued without a word."""
+    prophylaxis.because(
+        f"{other.drug} ({other.indication or 'prophylaxis dose, no indication'}) running since "
+        f"{other.start} beside letermovir: one CMV prophylaxis, not both; stop {other.drug} "
+        "(letermovir continues) unless a specialist records a reason for both",
+        (t.hsct.letermovir_stop_day, "letermovir prophylaxis"),
     )
 
 
