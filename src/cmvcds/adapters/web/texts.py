@@ -21,7 +21,7 @@ from cmvcds.adapters.web.i18n import DEFAULT, current_language
 from cmvcds.knowledge import Knowledge, load_knowledge
 from cmvcds.knowledge.schemas.translations import PLACEHOLDER, TranslationTable
 
-__all__ = ["clinical", "document_in", "shown_error", "translate"]
+__all__ = ["clinical", "document_in", "overview_in", "shown_error", "translate"]
 
 _KIND = {
     "date": r"\d{4}-\d{2}-\d{2}",
@@ -168,5 +168,30 @@ def document_in(doc: dict[str, Any], language: str) -> dict[str, Any]:
     out["schedule"] = [
         {**s, **({"reason": said(s["reason"])} if s.get("reason") else {})}
         for s in doc.get("schedule") or []
+    ]
+    return out
+
+
+def overview_in(doc: dict[str, Any], language: str) -> dict[str, Any]:
+    """A copy of a ``cmvcds-overview/1`` document (``cmvcds explain``) whose title, section
+    titles and sentences are in ``language``, each in English where the pack has no translation
+    for it; citations, verification flags and the knowledge version are carried over (debt23)."""
+    if language == DEFAULT:
+        return doc
+
+    def said(text: Any) -> Any:
+        return translate(text, language) or text if isinstance(text, str) else text
+
+    out = dict(doc)
+    out["title"] = said(doc.get("title"))
+    out["sections"] = [
+        {
+            **section,
+            "title": said(section.get("title")),
+            "statements": [
+                {**s, "text": said(s.get("text"))} for s in section.get("statements") or []
+            ],
+        }
+        for section in doc.get("sections") or []
     ]
     return out
