@@ -133,6 +133,7 @@ class ResistanceLevels(Fact):
     aggregate: Literal["median", "max"]
     resistant_without_value: Literal["low", "moderate", "high"]
     default_threshold: Decimal = Field(gt=0, lt=1)
+    default_min_depth: int = Field(ge=1)
 
     @model_validator(mode="after")
     def _contiguous(self) -> "ResistanceLevels":
