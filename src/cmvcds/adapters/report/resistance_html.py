@@ -28,6 +28,7 @@ LEVEL_WORDING = {level.value: level.wording for level in Level}
 HAPLOTYPE_WORDING = {
     "majority": "majority haplotype (variants above 50 %, linked)",
     "separate": "own haplotype (not shown to share genomes with other variants)",
+    "mixture": "mixture (another residue was reported at this codon; proportion not given)",
 }
 FLAG_WORDING = {
     "combined-effect-uncharacterised": "Combined effect uncharacterised",

@@ -19,7 +19,7 @@ Modules: ``mutations`` (notation), ``genes`` (reference), ``alignment`` (FASTA),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cmvcds.engine.resistance.codons import MIXTURE_FREQUENCY, Call, call_changes, covered_codons
 from cmvcds.engine.resistance.genes import reference_genes
@@ -110,7 +110,8 @@ def interpret_mutations(
 ) -> ResistanceReport:
     """The report for a mutation list; genes tested default to the genes of the listed mutations."""
     genes = reference_genes(knowledge, virus)
-    ids, repeated, synonymous = read_mutation_list(mutations, genes)
+    read = read_mutation_list(mutations, genes)
+    ids, repeated, synonymous = read.ids, read.repeated, read.synonymous
     tested = (
         _genes(knowledge, genes_tested, virus)
         if genes_tested is not None
@@ -122,21 +123,68 @@ def interpret_mutations(
             f"mutations {', '.join(outside)} lie in genes not listed as tested"
         )
     coverage = tuple(GeneCoverage(g, _listed_positions(g, ids), "listed") for g in tested)
-    warnings = tuple(
-        f"{m} was listed {len(texts)} times ({'; '.join(repr(t) for t in texts)}); counted once"
-        for m, texts in repeated.items()
-    ) + tuple(
-        f"{m} is synonymous (no amino-acid change): it has no effect on any drug"
-        for m in synonymous
+    conflicts = _one_codon(ids, read.mixtures)
+    mixed = set(read.mixtures) | {m for group in conflicts for m in group}
+    written: dict[str, list[str]] = {}
+    for m, text in read.mixtures.items():
+        written.setdefault(text, []).append(m)
+    warnings = (
+        tuple(
+            f"{m} was listed {len(texts)} times ({'; '.join(repr(t) for t in texts)}); counted once"
+            for m, texts in repeated.items()
+        )
+        + tuple(
+            f"{m} is synonymous (no amino-acid change): it has no effect on any drug"
+            for m in synonymous
+        )
+        + tuple(
+            f"{text!r} read as a mixture: {', '.join(found)}"
+            + (", each" if len(found) > 1 else "")
+            + " present in part of the population (proportion not given); the drug calls "
+            "they drive are flagged"
+            for text, found in written.items()
+        )
+        + tuple(
+            f"{' and '.join(group)} are listed at one codon: a genome carries one residue there, "
+            "so they cannot all be at 100 %: a mixture of populations (proportions not given), or "
+            "an error in the report. Each is read as present in part of the population and the "
+            "drug calls they drive are flagged; confirm with the laboratory (a mixture is written "
+            f"{_mixture_text(group)})"
+            for group in conflicts
+        )
     )
     genotype = Genotype(
-        calls=tuple(Call(m, 1.0) for m in ids),
+        # a list gives no frequency: each change present as the laboratory reported it (JSON
+        # null, "frequency not given", never 100 %); a mixture's changes are marked so
+        calls=tuple(Call(m, None, "mixture" if m in mixed else None) for m in ids),
         genes_tested=tested,
         coverage=coverage,
         threshold=_threshold(knowledge, threshold),
         warnings=warnings,
     )
     return interpret(genotype, knowledge, virus)
+
+
+def _one_codon(ids: Sequence[str], mixtures: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """Groups of listed substitutions to different residues at one codon not written as one
+    mixture (``UL97:A594V`` and ``UL97:A594T``): a conflict (probe15 A6)."""
+    by_codon: dict[tuple[str, int], list[str]] = {}
+    for m in ids:
+        change = parse_change_id(m)
+        if change.kind == "sub":
+            by_codon.setdefault((change.gene, change.start), []).append(m)
+
+    def one_mixture(group: list[str]) -> bool:
+        texts = {mixtures.get(m) for m in group}
+        return len(texts) == 1 and None not in texts
+
+    return [tuple(g) for g in by_codon.values() if len(g) > 1 and not one_mixture(g)]
+
+
+def _mixture_text(group: Sequence[str]) -> str:
+    """``UL97:A594V/T`` for the group ``UL97:A594V``, ``UL97:A594T``."""
+    first = group[0]
+    return first + "".join("/" + m[-1] for m in group[1:])
 
 
 def interpret_fasta(

@@ -434,7 +434,7 @@ def default_threshold(knowledge: Knowledge) -> float:
 def default_min_depth(knowledge: Knowledge) -> int:
     """The pack's reference minimum read depth for NGS variants (levels.yaml; a site overrides
     it): no guideline sets one (ADR 0033-fix15a)."""
-    return knowledge.table("resistance_levels", ResistanceLevels).default_min_depth
+    return knowledge.table("resistance_levels", ResistanceLevels).min_depth.reads
 
 
 def _contribution(
@@ -562,6 +562,7 @@ def _call_drug(
     """The drug's call, and for each mutation considered whether it is characterised for it."""
     in_genes = [m for m in found if m.partition(":")[0] in drug.genes]
     present = set(found)
+    mixed = {c.id for c in genotype.calls if c.haplotype == "mixture"}
     contributions: list[Contribution] = []
     explained: set[str] = set()
     seen: set[frozenset[str]] = set()
@@ -570,7 +571,8 @@ def _call_drug(
         for members, combo_drug, assessment in index.combinations.get(mutation, ()):
             if combo_drug == drug.drug and members <= present and members not in seen:
                 seen.add(members)
-                if not _linked(members, frequency, genotype.source == "mutations"):
+                one_genome = genotype.source == "mutations" and not members & mixed
+                if not _linked(members, frequency, one_genome):
                     possible.append(
                         _possible_combination(members, assessment, frequency, drug.drug)
                     )
@@ -612,10 +614,17 @@ def _call_drug(
     else:
         level = Level.SUSCEPTIBLE
     flags = (
-        (
-            _frequency_flags(index, drug.drug, resistant, unknown, frequency, genotype.threshold)
-            if genotype.source != "mutations"  # a list: the laboratory called each one present
-            else ()
+        _frequency_flags(
+            index,
+            drug.drug,
+            resistant,
+            unknown,
+            # a list: the laboratory called each change present; only a mixture's proportion
+            # is not given
+            {m: None if m in mixed else 1.0 for m in frequency}
+            if genotype.source == "mutations"
+            else frequency,
+            genotype.threshold,
         )
         + _flags(index.rules.get(drug.drug, ()), resistant)
         + tuple(possible)
@@ -672,8 +681,9 @@ def _frequency_flags(
         return ()
     text = (
         f"This call depends on {', '.join(missing)}, whose allele frequency the input does not "
-        "give (a VCF record without AF, FREQ, AD or DP4, or a mixed base of a consensus "
-        f"sequence): counted as present at or above the {threshold:.0%} reporting threshold, "
+        "give (a VCF record without AF, FREQ, AD or DP4, a mixed base of a consensus "
+        "sequence, or a mixture in a mutation list): counted as present at or above the "
+        f"{threshold:.0%} reporting threshold, "
         "which is not known. Below the threshold it would not count. Obtain the frequency (a "
         "VCF with AF or AD, or NGS) before relying on this call."
     )
@@ -744,8 +754,8 @@ def _below_depth(index: _Index, drug: ResistanceDrug, genotype: Genotype) -> tup
                 "below-minimum-depth",
                 text,
                 (low.id,),
-                tuple(dict.fromkeys((*index.levels.citations,))),
-                "default_min_depth",
+                index.levels.min_depth.citations,
+                "min_depth",
             )
         )
     return tuple(flags)
