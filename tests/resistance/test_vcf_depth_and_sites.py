@@ -105,6 +105,10 @@ def test_ivar_counts_and_alt_freq(knowledge: Knowledge, genes: ReferenceGenes) -
     counts_only = vcf(_m460(genes, "G", "GT:REF_DP:ALT_DP", "1:800:200"))
     called, _ = _found(interpret_vcf(counts_only, knowledge, genes_tested=GENES))
     assert called == {"UL97:M460V": 0.2}
+    # TOTAL_DP (iVar: every read at the position) is the site depth: 200/4000, a minority
+    with_total = vcf(_m460(genes, "G", "GT:REF_DP:ALT_DP:TOTAL_DP", "1:800:200:4000"))
+    called, minority = _found(interpret_vcf(with_total, knowledge, genes_tested=GENES))
+    assert (called, minority) == ({}, {"UL97:M460V": 0.05})
 
 
 def test_a_single_read_is_not_a_call(knowledge: Knowledge) -> None:

@@ -85,8 +85,10 @@ _MASK_PAD = 64
 _MASKS: dict[tuple[tuple[int, int], ...], bytearray] = {}  # memo of a pure function
 
 
-#: the FORMAT keys this module reads (iVar: ALT_FREQ, REF_DP, ALT_DP)
-_READ_KEYS = frozenset({"AF", "FREQ", "AD", "GT", "PS", "DP", "ALT_FREQ", "REF_DP", "ALT_DP"})
+#: the FORMAT keys this module reads (iVar: ALT_FREQ, REF_DP, ALT_DP, TOTAL_DP)
+_READ_KEYS = frozenset(
+    {"AF", "FREQ", "AD", "GT", "PS", "DP", "ALT_FREQ", "REF_DP", "ALT_DP", "TOTAL_DP"}
+)
 _KEY_INDEX: dict[str, tuple[tuple[str, int], ...]] = {}  # memo: FORMAT column -> read keys
 
 
@@ -193,11 +195,13 @@ def _frequencies(
 
 
 def _depth(cols: list[str], sample: dict[str, str], line: int, pooled_info: bool) -> int | None:
-    """The read depth the record states for the sample: FORMAT DP, else (one sample) INFO DP."""
-    if "DP" in sample:
-        found = _count(sample["DP"], line, "FORMAT DP")
-        if found is not None:
-            return found
+    """The read depth the record states for the sample: FORMAT DP (or iVar's TOTAL_DP), else
+    (one sample) INFO DP."""
+    for key in ("DP", "TOTAL_DP"):
+        if key in sample:
+            found = _count(sample[key], line, f"FORMAT {key}")
+            if found is not None:
+                return found
     if pooled_info:
         info_dp = _info(cols[7], "DP")
         if info_dp is not None:
