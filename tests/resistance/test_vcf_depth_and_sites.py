@@ -83,6 +83,21 @@ def test_dp_above_the_allele_reads_is_the_denominator(
     assert called == {"UL97:M460V": 0.12}
 
 
+def test_a_genotype_af_yields_to_the_reads(knowledge: Knowledge, genes: ReferenceGenes) -> None:
+    # GATK/freebayes INFO AF is AC/AN (1.00 for a haploid "1"): the reads say 400/1000
+    gatk = "AC=1;AF=1.00;AN=1;DP=1000"
+    text = vcf(_m460(genes, "G", "GT:AD:DP", "1:600,400:1000", gatk))
+    called, _ = _found(interpret_vcf(text, knowledge, genes_tested=GENES))
+    assert called == {"UL97:M460V": 0.4}
+    # LoFreq's AF (no AN) is the reads' frequency already: used as given
+    text = vcf(_m460(genes, "G", "GT:AD:DP", "1:600,400:1000", "DP=1000;AF=0.38"))
+    called, _ = _found(interpret_vcf(text, knowledge, genes_tested=GENES))
+    assert called == {"UL97:M460V": 0.38}
+    # no reads of the sample: the genotype AF, as before
+    called, _ = _found(interpret_vcf(vcf(_m460(genes, "G", "", "", gatk)), knowledge))
+    assert called == {"UL97:M460V": 1.0}
+
+
 def test_dp4_rows_split_from_one_site_are_not_apportioned(
     knowledge: Knowledge, genes: ReferenceGenes
 ) -> None:

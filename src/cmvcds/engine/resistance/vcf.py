@@ -1,7 +1,10 @@
 """VCF (against the virus's reference, HCMV NC_006273.2) → the variants of one sample, with allele frequencies and phase.
 
-Allele frequency, first found of: INFO ``AF`` (LoFreq, bcftools), FORMAT ``AF``, FORMAT ``FREQ``
-(VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). In a VCF of
+Allele frequency, first found of: INFO ``AF`` (LoFreq), FORMAT ``AF``, FORMAT ``FREQ``
+(VarScan, ``45.2%``), iVar ``ALT_FREQ``, FORMAT ``AD`` and iVar ``REF_DP``/``ALT_DP`` (alt reads
+over the site's total depth, every record of the position read: ADR 0033-fix15a), INFO ``AF``
+beside ``AN`` (GATK, freebayes: AC/AN, the genotypes' frequency, so read after the reads), INFO
+``DP4`` (alt / all reads). In a VCF of
 several samples INFO holds the pooled cohort, so only the chosen sample's FORMAT fields count
 (its ``GT`` without the allele means absent). ``.`` (the VCF missing value, alone or in a list) is
 no value. A list whose count does not match the alternatives (Number=A) cannot be matched to the
@@ -150,7 +153,10 @@ def _frequencies(
     frequencies need the depth of the whole site: a record split from a multi-allelic site
     (``bcftools norm -m-``) holds the reference and one alternative only (ADR 0033-fix15a)."""
     info_af = _info(cols[7], "AF") if pooled_info else None
-    read = _values(info_af, line, "INFO AF") if info_af else None
+    # INFO AF beside AN (GATK, freebayes) is AC/AN, the genotypes' allele frequency (1.00 for a
+    # haploid "1" whatever the reads): the sample's reads are read first, that AF last
+    genotypes = info_af is not None and _info(cols[7], "AN") is not None
+    read = _values(info_af, line, "INFO AF") if info_af and not genotypes else None
     if read is not None:
         return _matched(read, n_alt, "INFO AF")
     if sample:
@@ -183,9 +189,13 @@ def _frequencies(
             alt_reads = _count(alt_dp, line, "FORMAT ALT_DP")
             if ref_dp is not None and alt_reads is not None:
                 return _Read(None, counts=(ref_dp, (alt_reads,)), source="iVar REF_DP/ALT_DP")
-        if not pooled_info and "GT" in sample:
-            alleles = sample["GT"].replace("|", "/").split("/")
-            return _Read([None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)])
+    if genotypes:  # no reads of the sample: the genotypes' frequency, as before
+        read = _values(info_af, line, "INFO AF") if info_af else None
+        if read is not None:
+            return _matched(read, n_alt, "INFO AF")
+    if sample and not pooled_info and "GT" in sample:
+        alleles = sample["GT"].replace("|", "/").split("/")
+        return _Read([None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)])
     dp4 = _info(cols[7], "DP4") if pooled_info else None
     if dp4:
         reads = [int(v) for v in dp4.split(",") if v.isdigit()]
