@@ -180,6 +180,20 @@ def test_resistance_report_of_a_mutation_list(client: TestClient) -> None:
     assert ganciclovir["level"] not in ("susceptible", "not_assessed")
 
 
+def test_resistance_vcf_minimum_depth_is_said_and_can_be_set(client: TestClient) -> None:
+    # probe15 S2: one read (DP=2) is not a call at the default minimum of 100 reads
+    text = (Path(__file__).parents[1] / "resistance" / "data" / "probe15" / "lowdp.vcf").read_text()
+    body = client.post("/api/v1/resistance", json={"vcf": text, "genes_tested": ["UL97"]}).json()
+    assert (body["min_depth"], body["mutations"]) == (100, [])
+    assert body["low_depth"] == [{"id": "UL97:M460V", "frequency": 0.5, "depth": 2}]
+    assert body["drugs"]["ganciclovir"]["level"] == "not_assessed"
+    own = {"vcf": text, "genes_tested": ["UL97"], "min_depth": 2}
+    body = client.post("/api/v1/resistance", json=own).json()
+    assert body["drugs"]["ganciclovir"]["level"] == "moderate"
+    refused = client.post("/api/v1/resistance", json={"vcf": text, "min_depth": 0})
+    assert refused.status_code == 422
+
+
 def test_resistance_needs_a_genotype(client: TestClient) -> None:
     response = client.post("/api/v1/resistance", json={})
     assert response.status_code == 422

@@ -57,7 +57,9 @@ def _a809v_without_frequency(genes: ReferenceGenes, info: str = "DP=1000") -> st
 
 def test_no_frequency_is_not_invented(knowledge: Knowledge, genes: ReferenceGenes) -> None:
     for info in ("DP=1000", "."):  # INFO depth only, or nothing: no AF, FREQ, AD or DP4
-        report = interpret_vcf(_a809v_without_frequency(genes, info), knowledge)
+        report = interpret_vcf(
+            _a809v_without_frequency(genes, info), knowledge, genes_tested=["UL97", "UL54"]
+        )
         doc = report.to_dict()
         (finding,) = doc["mutations"]
         assert finding["id"] == "UL54:A809V"

@@ -133,6 +133,12 @@ class ResistanceRequest(_Closed):
     vcf: str | None = Field(default=None, max_length=20_000_000)
     threshold: Number | None = Field(default=None, gt=0, le=1)
     sample: str | None = Field(default=None, max_length=200)  # of a multi-sample VCF
+    min_depth: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="reads an NGS variant's site needs to be called (default: the pack's, 100)",
+    )
     virus: Literal["cmv", "hsv1", "hsv2", "vzv"] = Field(
         default="cmv",
         description="cmv (NC_006273.2), hsv1 (NC_001806.2), hsv2 (NC_001798.2), vzv (NC_001348.1)",

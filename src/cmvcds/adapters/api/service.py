@@ -156,6 +156,7 @@ class Clinic:
                 genes_tested=genes,
                 sample=request.get("sample") or None,
                 virus=virus,
+                min_depth=request.get("min_depth"),
             )
         document: dict[str, Any] = report.to_dict()
         return document

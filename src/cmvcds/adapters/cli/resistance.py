@@ -110,6 +110,7 @@ def _sequence_file(
     sample: str | None = None,
     expected: str | None = None,
     virus: str = "cmv",
+    min_depth: int | None = None,
 ) -> dict[str, ResistanceReport]:
     """The report(s) of a FASTA or VCF file: one per VCF sample (``""`` for a FASTA or a VCF of
     one sample), or only ``sample``'s."""
@@ -120,11 +121,17 @@ def _sequence_file(
         return {"": interpret_fasta(text, knowledge, genes_tested=genes, virus=virus)}
     if sample is not None:
         report = interpret_vcf(
-            text, knowledge, threshold=threshold, genes_tested=genes, sample=sample, virus=virus
+            text,
+            knowledge,
+            threshold=threshold,
+            genes_tested=genes,
+            sample=sample,
+            virus=virus,
+            min_depth=min_depth,
         )
         return {sample: report}
     reports = interpret_vcf_samples(
-        text, knowledge, threshold=threshold, genes_tested=genes, virus=virus
+        text, knowledge, threshold=threshold, genes_tested=genes, virus=virus, min_depth=min_depth
     )
     return reports if len(reports) > 1 else {"": next(iter(reports.values()))}
 
@@ -154,6 +161,14 @@ def resistance(
     sample: Annotated[
         str | None,
         typer.Option("--sample", help="The sample of a multi-sample VCF (default: each one)."),
+    ] = None,
+    min_depth: Annotated[
+        int | None,
+        typer.Option(
+            "--min-depth",
+            min=1,
+            help="Minimum read depth to call an NGS variant (default: the pack's reference, 100).",
+        ),
     ] = None,
     virus: Annotated[
         Virus,
@@ -197,7 +212,9 @@ def resistance(
                 raise InputError(
                     f"--format {format.value} renders one sample; use json or text with --batch"
                 )
-            failed = _run_batch(batch, knowledge, genes, threshold, format, sample, virus.value)
+            failed = _run_batch(
+                batch, knowledge, genes, threshold, format, sample, virus.value, min_depth
+            )
             if failed:
                 raise typer.Exit(2)
             return
@@ -216,7 +233,14 @@ def resistance(
         else:
             assert vcf is not None
             reports = _sequence_file(
-                vcf, knowledge, genes, threshold, sample, expected="vcf", virus=virus.value
+                vcf,
+                knowledge,
+                genes,
+                threshold,
+                sample,
+                expected="vcf",
+                virus=virus.value,
+                min_depth=min_depth,
             )
         if len(reports) > 1 and format in SINGLE:
             raise InputError(
@@ -256,6 +280,7 @@ def _sample(
     threshold: float | None,
     sample: str | None,
     virus: str,
+    min_depth: int | None = None,
 ) -> list[tuple[str, ResistanceReport]]:
     from cmvcds.engine.resistance import interpret_mutations
 
@@ -279,7 +304,9 @@ def _sample(
     path = Path(written)
     if not path.is_absolute() and not path.exists():
         path = base / written
-    reports = _sequence_file(path, knowledge, genes, threshold, sample, virus=virus)
+    reports = _sequence_file(
+        path, knowledge, genes, threshold, sample, virus=virus, min_depth=min_depth
+    )
     return [(f"{written}#{name}" if name else written, r) for name, r in reports.items()]
 
 
@@ -304,6 +331,7 @@ def _run_batch(
     format: ResistanceFormat,
     sample: str | None = None,
     virus: str = "cmv",
+    min_depth: int | None = None,
 ) -> int:
     from cmvcds.adapters.report.resistance_html import resistance_summary_row
 
@@ -319,7 +347,7 @@ def _run_batch(
             documents = [
                 {"sample_id": name, **report.to_dict()}
                 for name, report in _sample(
-                    fields, path.parent, knowledge, genes, threshold, sample, virus
+                    fields, path.parent, knowledge, genes, threshold, sample, virus, min_depth
                 )
             ]
         except CmvcdsError as error:
@@ -365,6 +393,7 @@ def _table(header: list[str], rows: list[list[str]], virus: str = "cmv") -> str:
         )
         + "a measured combination whose mutations were not shown to share genomes; "
         "? the call depends on a variant whose frequency the VCF does not give; "
-        "* a resistance mutation for the drug was seen below the reporting threshold"
+        "* a resistance mutation for the drug was seen below the reporting threshold; "
+        "! a variant at a resistance codon of the drug was read below the minimum depth"
     )
     return "\n".join([*lines, "", legend])

@@ -28,23 +28,37 @@ LEVEL_WORDING = {level.value: level.wording for level in Level}
 HAPLOTYPE_WORDING = {
     "majority": "majority haplotype (variants above 50 %, linked)",
     "separate": "own haplotype (not shown to share genomes with other variants)",
+    "mixture": "mixture (another residue was reported at this codon; proportion not given)",
 }
 FLAG_WORDING = {
     "combined-effect-uncharacterised": "Combined effect uncharacterised",
     "possible-combination": "Possible combination, linkage not shown",
     "frequency-not-given": "Depends on a variant of unknown frequency",
     "resistance-below-threshold": "Resistance mutation below the threshold",
+    "below-minimum-depth": "Variant below the minimum read depth",
 }
 #: Flags that mean the level may be higher (linkage); the others qualify the call otherwise.
 LINKAGE_FLAGS = frozenset({"combined-effect-uncharacterised", "possible-combination"})
 #: The batch table's mark of each flag after the short level (legend in the CLI).
-FLAG_MARK = {"frequency-not-given": "?", "resistance-below-threshold": "*"}
+FLAG_MARK = {
+    "frequency-not-given": "?",
+    "resistance-below-threshold": "*",
+    "below-minimum-depth": "!",
+}
 NOT_GIVEN = "frequency not given"
+#: A mutation list gives no frequency: its mutations are present as the laboratory reported them.
+LISTED = "frequency not given (listed)"
+COVERAGE_UNKNOWN = (
+    "coverage unknown — a VCF lists variants, not the codons read; declare the genes the assay "
+    "covers (--genes-tested)"
+)
 
 
-def _frequency(value: float | None, digits: int = 1) -> str:
+def _frequency(value: float | None, digits: int = 1, listed: bool = False) -> str:
     """A frequency as a percentage; one the input did not give is said so, never a number."""
-    return NOT_GIVEN if value is None else f"{value * 100:.{digits}f}%"
+    if value is None:
+        return LISTED if listed else NOT_GIVEN
+    return f"{value * 100:.{digits}f}%"
 
 
 SHORT = {
@@ -87,6 +101,8 @@ def _coverage(doc: dict[str, Any]) -> list[str]:
                 f"{gene}: extent sequenced not stated — a mutation list gives only the codons "
                 f"listed ({spans or 'none'}); the gene was declared tested"
             )
+        elif item["basis"] == "variants":
+            lines.append(f"{gene}: {COVERAGE_UNKNOWN}")
         else:
             lines.append(f"{gene}: codons {spans} ({item['basis']})")
     return lines
@@ -159,11 +175,17 @@ def resistance_text(doc: dict[str, Any]) -> str:
             lines.append(
                 f"    known resistance codons not covered: {', '.join(call['not_covered'])}"
             )
+        if call.get("coverage_unknown"):
+            lines.append(
+                f"    not assessable for {drug}: coverage of {', '.join(call['coverage_unknown'])} "
+                "unknown (the VCF lists variants, not the codons read)"
+            )
         if call.get("phenotype_from"):
             lines.append(f"    {call.get('note') or 'same phenotype as ' + call['phenotype_from']}")
+    listed = doc.get("input") == "mutations"
     lines += ["", "MUTATIONS"]
     lines += [
-        f"  {m['id']:<20} {_frequency(m['frequency']):>6}  {m['status']}"
+        f"  {m['id']:<20} {_frequency(m['frequency'], listed=listed):>6}  {m['status']}"
         + (
             f"  ({HAPLOTYPE_WORDING.get(m['haplotype'], m['haplotype'])})"
             if m.get("haplotype")
@@ -174,6 +196,13 @@ def resistance_text(doc: dict[str, Any]) -> str:
     if doc["minority"]:
         lines += ["", f"MINORITY VARIANTS (below {doc['threshold']:.0%}; not used for the calls)"]
         lines += [f"  {m['id']:<20} {_frequency(m['frequency']):>6}" for m in doc["minority"]]
+    if doc.get("low_depth"):
+        lines += ["", f"NOT CALLED (read depth below the minimum {doc['min_depth']})"]
+        lines += [
+            f"  {m['id']:<20} {_frequency(m['frequency']):>6}  depth {m['depth']} below the "
+            f"minimum {doc['min_depth']}: not called"
+            for m in doc["low_depth"]
+        ]
     lines += ["", "COVERAGE", *[f"  {c}" for c in _coverage(doc)]]
     for title, key in (("WARNINGS", "warnings"), ("NOT YET VERIFIED", "unverified")):
         if doc.get(key):
@@ -231,13 +260,14 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 {% if not call.phenotype_from %}{% for line in curated(call) %}Curated: {{ line }} {% endfor %}{% endif %}{% if call.unknown %}Uncharacterised: {{ call.unknown | join(', ') }}. {% endif %}
 {% if call.genes_not_tested %}Not sequenced: {{ call.genes_not_tested | join(', ') }}. {% endif %}
 {% if call.not_covered %}Known resistance codons not covered: {{ call.not_covered | join(', ') }}. {% endif %}
+{% if call.coverage_unknown %}Not assessable for {{ drug }}: coverage of {{ call.coverage_unknown | join(', ') }} unknown (the VCF lists variants, not the codons read). {% endif %}
 {% if call.note %}{{ call.note }}{% endif %}</td></tr>
 {% endfor %}</table>
 
 <h2>Mutations found</h2>
 {% if lollipops %}<div class="lollipops">{% for svg in lollipops %}{{ svg | safe }}{% endfor %}</div>{% endif %}
 {% if doc.mutations %}<table><tr><th>Mutation</th><th>Frequency</th><th>Status</th><th>Evidence (per drug)</th></tr>
-{% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ frequency(m.frequency) }}{% if m.haplotype %}<br><span class="small">{{ haplotype_wording.get(m.haplotype, m.haplotype) }}</span>{% endif %}</td><td>{{ m.status }}</td>
+{% for m in doc.mutations %}<tr><td>{{ m.id }}</td><td>{{ frequency(m.frequency, 1, doc.input == 'mutations') }}{% if m.haplotype %}<br><span class="small">{{ haplotype_wording.get(m.haplotype, m.haplotype) }}</span>{% endif %}</td><td>{{ m.status }}</td>
 <td class="small">{% for drug, call in doc.drugs.items() if not call.phenotype_from %}{% for e in call.evidence if m.id in e.mutation.split('+') %}
 {{ drug }}: {{ e.level }}{% if e.polymorphism %} (known polymorphism){% endif %}{% if e.fold_change %} ({{ fold(e.fold_change) }}){% endif %}{% if e.combination %} as {{ e.mutation }}{% endif %},
 {{ evidence_wording.get(e.evidence, e.evidence) }}, {{ e.studies }} stud{{ 'y' if e.studies == 1 else 'ies' }}{% if e.qualitative %}, resistant without a fold change{% endif %}{% if e.curated %}; measured {{ e.curated.level_measured }}, curated to {{ e.level }}{% endif %}<br>
@@ -247,6 +277,10 @@ knowledge {{ doc.knowledge.version }} (sha256 {{ doc.knowledge.sha256[:12] }}…
 {% if doc.minority %}<h2>Minority variants (below the threshold; not used for the calls)</h2>
 <table><tr><th>Mutation</th><th>Frequency</th></tr>
 {% for m in doc.minority %}<tr><td>{{ m.id }}</td><td>{{ frequency(m.frequency) }}</td></tr>{% endfor %}</table>{% endif %}
+
+{% if doc.low_depth %}<h2>Not called: read depth below the minimum {{ doc.min_depth }}</h2>
+<table><tr><th>Mutation</th><th>Frequency</th><th>Depth</th></tr>
+{% for m in doc.low_depth %}<tr><td>{{ m.id }}</td><td>{{ frequency(m.frequency) }}</td><td>{{ m.depth }} (below the minimum {{ doc.min_depth }}: not called)</td></tr>{% endfor %}</table>{% endif %}
 
 <h2>Genes and coverage</h2>
 <ul>{% for line in coverage %}<li>{{ line }}</li>{% endfor %}</ul>

@@ -5,7 +5,8 @@ Public API (pure; the caller reads files and passes their text; ``virus`` is ``c
 
     interpret_mutations(["UL97:M460V"], genes_tested=None, knowledge, virus="cmv") -> ResistanceReport
     interpret_fasta(text, knowledge, virus="cmv") -> ResistanceReport
-    interpret_vcf(text, knowledge, threshold=0.10, sample=None, virus="cmv") -> ResistanceReport
+    interpret_vcf(text, knowledge, threshold=0.10, sample=None, virus="cmv", min_depth=None)
+        -> ResistanceReport
     interpret_vcf_samples(text, knowledge, virus="cmv") -> {sample: ResistanceReport}
     read_upload(data) -> ("vcf" | "fasta", text)   # gzip and format told from the bytes
     report.to_dict()  # the cmvcds-resistance/1 JSON object
@@ -18,7 +19,7 @@ Modules: ``mutations`` (notation), ``genes`` (reference), ``alignment`` (FASTA),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from cmvcds.engine.resistance.codons import MIXTURE_FREQUENCY, Call, call_changes, covered_codons
 from cmvcds.engine.resistance.genes import reference_genes
@@ -34,6 +35,7 @@ from cmvcds.engine.resistance.report import (
     Genotype,
     MutationFinding,
     ResistanceReport,
+    default_min_depth,
     default_threshold,
     interpret,
 )
@@ -108,7 +110,8 @@ def interpret_mutations(
 ) -> ResistanceReport:
     """The report for a mutation list; genes tested default to the genes of the listed mutations."""
     genes = reference_genes(knowledge, virus)
-    ids, repeated, synonymous = read_mutation_list(mutations, genes)
+    read = read_mutation_list(mutations, genes)
+    ids, repeated, synonymous = read.ids, read.repeated, read.synonymous
     tested = (
         _genes(knowledge, genes_tested, virus)
         if genes_tested is not None
@@ -120,21 +123,68 @@ def interpret_mutations(
             f"mutations {', '.join(outside)} lie in genes not listed as tested"
         )
     coverage = tuple(GeneCoverage(g, _listed_positions(g, ids), "listed") for g in tested)
-    warnings = tuple(
-        f"{m} was listed {len(texts)} times ({'; '.join(repr(t) for t in texts)}); counted once"
-        for m, texts in repeated.items()
-    ) + tuple(
-        f"{m} is synonymous (no amino-acid change): it has no effect on any drug"
-        for m in synonymous
+    conflicts = _one_codon(ids, read.mixtures)
+    mixed = set(read.mixtures) | {m for group in conflicts for m in group}
+    written: dict[str, list[str]] = {}
+    for m, text in read.mixtures.items():
+        written.setdefault(text, []).append(m)
+    warnings = (
+        tuple(
+            f"{m} was listed {len(texts)} times ({'; '.join(repr(t) for t in texts)}); counted once"
+            for m, texts in repeated.items()
+        )
+        + tuple(
+            f"{m} is synonymous (no amino-acid change): it has no effect on any drug"
+            for m in synonymous
+        )
+        + tuple(
+            f"{text!r} read as a mixture: {', '.join(found)}"
+            + (", each" if len(found) > 1 else "")
+            + " present in part of the population (proportion not given); the drug calls "
+            "they drive are flagged"
+            for text, found in written.items()
+        )
+        + tuple(
+            f"{' and '.join(group)} are listed at one codon: a genome carries one residue there, "
+            "so they cannot all be at 100 %: a mixture of populations (proportions not given), or "
+            "an error in the report. Each is read as present in part of the population and the "
+            "drug calls they drive are flagged; confirm with the laboratory (a mixture is written "
+            f"{_mixture_text(group)})"
+            for group in conflicts
+        )
     )
     genotype = Genotype(
-        calls=tuple(Call(m, 1.0) for m in ids),
+        # a list gives no frequency: each change present as the laboratory reported it (JSON
+        # null, "frequency not given", never 100 %); a mixture's changes are marked so
+        calls=tuple(Call(m, None, "mixture" if m in mixed else None) for m in ids),
         genes_tested=tested,
         coverage=coverage,
         threshold=_threshold(knowledge, threshold),
         warnings=warnings,
     )
     return interpret(genotype, knowledge, virus)
+
+
+def _one_codon(ids: Sequence[str], mixtures: Mapping[str, str]) -> list[tuple[str, ...]]:
+    """Groups of listed substitutions to different residues at one codon not written as one
+    mixture (``UL97:A594V`` and ``UL97:A594T``): a conflict (probe15 A6)."""
+    by_codon: dict[tuple[str, int], list[str]] = {}
+    for m in ids:
+        change = parse_change_id(m)
+        if change.kind == "sub":
+            by_codon.setdefault((change.gene, change.start), []).append(m)
+
+    def one_mixture(group: list[str]) -> bool:
+        texts = {mixtures.get(m) for m in group}
+        return len(texts) == 1 and None not in texts
+
+    return [tuple(g) for g in by_codon.values() if len(g) > 1 and not one_mixture(g)]
+
+
+def _mixture_text(group: Sequence[str]) -> str:
+    """``UL97:A594V/T`` for the group ``UL97:A594V``, ``UL97:A594T``."""
+    first = group[0]
+    return first + "".join("/" + m[-1] for m in group[1:])
 
 
 def interpret_fasta(
@@ -182,6 +232,29 @@ def interpret_fasta(
     return interpret(genotype, knowledge, virus)
 
 
+def _minimum_depth(knowledge: Knowledge, min_depth: int | None) -> int:
+    value = default_min_depth(knowledge) if min_depth is None else min_depth
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SequenceInputError(f"minimum depth {value!r} must be a whole number of reads >= 1")
+    return value
+
+
+def _without(
+    intervals: tuple[tuple[int, int], ...], codons: set[int]
+) -> tuple[tuple[int, int], ...]:
+    """``intervals`` with ``codons`` taken out."""
+    result: list[tuple[int, int]] = []
+    for lo, hi in intervals:
+        start = lo
+        for codon in sorted(c for c in codons if lo <= c <= hi):
+            if codon > start:
+                result.append((start, codon - 1))
+            start = codon + 1
+        if start <= hi:
+            result.append((start, hi))
+    return tuple(result)
+
+
 def interpret_vcf(
     text: str,
     knowledge: Knowledge,
@@ -190,13 +263,18 @@ def interpret_vcf(
     genes_tested: Sequence[str] | None = None,
     sample: str | None = None,
     virus: str = DEFAULT_VIRUS,
+    min_depth: int | None = None,
 ) -> ResistanceReport:
     """The report for one sample of a VCF against the virus's reference (HCMV NC_006273.2;
-    ``sample`` names it when the VCF holds several: never the first one silently); genes tested
-    default to genes with a record."""
+    ``sample`` names it when the VCF holds several: never the first one silently). Genes tested
+    default to genes with a record, whose extent read is then unknown (a VCF lists variants, not
+    the codons read): no drug of those genes is called susceptible. A variant read at fewer than
+    ``min_depth`` reads (default: the pack's reference default) is not called, and its codon is
+    not assessable (ADR 0033-fix15a)."""
     genes = reference_genes(knowledge, virus)
     limit = _threshold(knowledge, threshold)
-    result = vcf_calls(text, genes, limit, genes.genome_length, sample)
+    depth = _minimum_depth(knowledge, min_depth)
+    result = vcf_calls(text, genes, limit, genes.genome_length, sample, depth)
     if genes_tested is not None:
         tested = _genes(knowledge, genes_tested, virus)
         basis = "declared"
@@ -211,17 +289,65 @@ def interpret_vcf(
         )
     if genes_tested is None:
         warnings.append(
-            "genes tested were taken to be those with a VCF record in their coding sequence; "
-            "declare them (--genes-tested) when the assay covers more"
+            "genes tested were taken to be those with a VCF record in their coding sequence, "
+            "and which of their codons were read is not known (a VCF lists variants, not the "
+            "codons read): no drug is called susceptible from it. Declare the genes the assay "
+            "covers (--genes-tested) to assess them"
         )
+    if result.outside:
+        where = ", ".join(result.outside_at) + (
+            " …" if result.outside > len(result.outside_at) else ""
+        )
+        warnings.append(
+            f"outside the genes read for resistance ({', '.join(genes.genes)}): "
+            f"{result.outside} variant record(s), not interpreted (POS {where})"
+        )
+    shallow = [c for c in result.low_depth if c.id.partition(":")[0] in tested]
+    if shallow:
+        warnings.append(
+            "; ".join(
+                f"{c.id}: depth {c.depth} below the minimum {depth}: not called" for c in shallow
+            )
+        )
+    if result.depth_not_given:
+        warnings.append(
+            f"{result.depth_not_given} variant(s) in the resistance genes come with no read depth "
+            f"(no DP, AD, DP4 or iVar counts): the minimum depth of {depth} reads could not be "
+            "checked for them"
+        )
+    warnings.append(
+        f"minimum read depth {depth} reads"
+        + (
+            " (cmvcds reference default: no guideline sets one; a site sets its own with "
+            "--min-depth)"
+            if min_depth is None
+            else " (set for this run)"
+        )
+    )
+    low_codons: dict[str, set[int]] = {}
+    for c in shallow:
+        change = parse_change_id(c.id)
+        low_codons.setdefault(change.gene, set()).update(range(change.start, change.end + 1))
+    coverage = tuple(
+        GeneCoverage(
+            g,
+            _without(((1, genes.gene(g).codons),), low_codons.get(g, set()))
+            if basis == "declared"
+            else (),
+            basis,
+        )
+        for g in tested
+    )
     genotype = Genotype(
         calls=tuple(c for c in result.calls if c.id.partition(":")[0] in tested),
         genes_tested=tested,
-        coverage=tuple(GeneCoverage(g, ((1, genes.gene(g).codons),), basis) for g in tested),
+        coverage=coverage,
         threshold=limit,
         minority=tuple(c for c in result.minority if c.id.partition(":")[0] in tested),
         warnings=tuple(warnings),
         source="vcf",
+        min_depth=depth,
+        low_depth=tuple(shallow),
     )
     return interpret(genotype, knowledge, virus)
 
@@ -233,13 +359,19 @@ def interpret_vcf_samples(
     threshold: float | None = None,
     genes_tested: Sequence[str] | None = None,
     virus: str = DEFAULT_VIRUS,
+    min_depth: int | None = None,
 ) -> dict[str, ResistanceReport]:
     """One report per sample of a VCF (its ``#CHROM`` names), in the file's order; a VCF with
     one sample or none gives one report under its name (or ``""``)."""
     names = vcf_samples(text)
     if len(names) <= 1:
         report = interpret_vcf(
-            text, knowledge, threshold=threshold, genes_tested=genes_tested, virus=virus
+            text,
+            knowledge,
+            threshold=threshold,
+            genes_tested=genes_tested,
+            virus=virus,
+            min_depth=min_depth,
         )
         return {names[0] if names else "": report}
     return {
@@ -250,6 +382,7 @@ def interpret_vcf_samples(
             genes_tested=genes_tested,
             sample=name,
             virus=virus,
+            min_depth=min_depth,
         )
         for name in names
     }

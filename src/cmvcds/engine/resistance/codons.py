@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from cmvcds.engine.resistance.genes import GeneModel, codon_table, translate
 from cmvcds.engine.resistance.mutations import parse_change_id, shift_3prime
 
-__all__ = ["MAX_WINDOW", "MIXTURE_FREQUENCY", "UNCOVERED", "Call", "call_changes", "covered_codons"]
+__all__ = [
+    "MAX_WINDOW",
+    "MIXTURE_FREQUENCY",
+    "UNCOVERED",
+    "Call",
+    "LowDepth",
+    "call_changes",
+    "covered_codons",
+]
 
 UNCOVERED = "?"
 MAX_WINDOW = 40
@@ -44,6 +52,16 @@ class Call:
     id: str
     frequency: float | None
     haplotype: str | None = None
+
+
+@dataclass(frozen=True)
+class LowDepth:
+    """A change an NGS variant would make, read at fewer reads than the minimum depth: not
+    called (one read cannot show a population), its codon not assessable (ADR 0033-fix15a)."""
+
+    id: str
+    frequency: float | None
+    depth: int
 
 
 def covered_codons(aligned: Sequence[str]) -> list[tuple[int, int]]:

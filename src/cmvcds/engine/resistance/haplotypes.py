@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from cmvcds.engine.resistance.codons import MAX_WINDOW, Call, call_changes
+from cmvcds.engine.resistance.codons import MAX_WINDOW, Call, LowDepth, call_changes
 from cmvcds.engine.resistance.genes import GeneModel, ReferenceGenes, reverse_complement
 from cmvcds.engine.resistance.mutations import parse_change_id
 from cmvcds.engine.resistance.vcf import Variant, parse_vcf
@@ -62,6 +62,12 @@ class VcfCalls:
     minority: list[Call] = field(default_factory=list)
     genes_seen: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    #: changes of variants read at fewer reads than the minimum depth (not called)
+    low_depth: list[LowDepth] = field(default_factory=list)
+    #: records outside the coding sequences of the genes read: their number, the first POS
+    outside: int = 0
+    outside_at: list[str] = field(default_factory=list)
+    depth_not_given: int = 0  # variants in the genes whose record gives no read depth
 
 
 Edits = list[tuple[str, int, str]]  # (kind, coding index, bases): sub, del, ins (after index)
@@ -126,16 +132,22 @@ def vcf_calls(
     threshold: float,
     genome_length: int | None = None,
     sample: str | None = None,
+    min_depth: int | None = None,
 ) -> VcfCalls:
-    """The calls of one sample of a VCF, gene by gene (see the module doc for the haplotypes)."""
+    """The calls of one sample of a VCF, gene by gene (see the module doc for the haplotypes).
+    A variant whose site was read at fewer than ``min_depth`` reads is not called: its change
+    is listed in ``low_depth`` (ADR 0033-fix15a)."""
     spans = {name: model.span() for name, model in genes.genes.items()}
-    variants, warnings = parse_vcf(
+    read = parse_vcf(
         text, genes.accession, genome_length=genome_length, spans=spans.values(), sample=sample
     )
-    result = VcfCalls(warnings=warnings)
+    variants = read.variants
+    result = VcfCalls(warnings=read.warnings, outside=read.outside)
+    result.outside_at.extend(read.outside_at)
     by_position = sorted(variants, key=attrgetter("position"))
     starts = [v.position for v in by_position]
     longest = max((len(v.ref) for v in variants), default=1)
+    used: set[Variant] = set()
     for name, model in genes.genes.items():
         lo, hi = spans[name]
         window = by_position[bisect_left(starts, lo - longest + 1) : bisect_right(starts, hi)]
@@ -149,9 +161,20 @@ def vcf_calls(
             continue
         here.sort(key=attrgetter("line"))  # record order: the first REF mismatch is named
         result.genes_seen.add(name)
+        used.update(here)
         for variant in here:
             _check_ref(model, variant, genes.accession)
-        _gene_calls(model, here, threshold, result)
+        shallow = [
+            v for v in here if min_depth is not None and v.depth is not None and v.depth < min_depth
+        ]
+        result.depth_not_given += sum(v.depth is None for v in here)
+        _gene_calls(model, [v for v in here if v not in shallow], threshold, result, shallow)
+    if len(used) < len(variants):  # in a gene's span (or its margin) but not in its coding bases
+        unused = [v for v in variants if v not in used]
+        result.outside += len(unused)
+        result.outside_at = sorted([*read.outside_at, *(str(v.position) for v in unused)], key=int)[
+            :5
+        ]
     return result
 
 
@@ -220,10 +243,15 @@ def _translate(
 
 
 def _gene_calls(
-    model: GeneModel, variants: Iterable[Variant], threshold: float, result: VcfCalls
+    model: GeneModel,
+    variants: Iterable[Variant],
+    threshold: float,
+    result: VcfCalls,
+    shallow: Iterable[Variant] = (),
 ) -> None:
     ordered = sorted(variants, key=lambda v: (v.position, v.ref, v.alt))  # record order is moot
-    edits = {v: _edits(model, v) for v in ordered}
+    shallow = sorted(shallow, key=lambda v: (v.position, v.ref, v.alt))
+    edits = {v: _edits(model, v) for v in (*ordered, *shallow)}
     majority, others = _majority(
         [v for v in ordered if v.frequency is None or v.frequency >= threshold], result
     )
@@ -283,6 +311,10 @@ def _gene_calls(
             if call.id not in found and call.id not in listed:
                 listed.add(call.id)
                 result.minority.append(Call(call.id, variant.frequency))
+    for variant in shallow:
+        assert variant.depth is not None  # shallow: a depth below the minimum
+        for call in haplotype([variant], variant.frequency):
+            result.low_depth.append(LowDepth(call.id, variant.frequency, variant.depth))
 
 
 def _unlinked_readings(

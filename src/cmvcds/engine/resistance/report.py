@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cmvcds.domain.fast_init import fast_init
-from cmvcds.engine.resistance.codons import Call
+from cmvcds.engine.resistance.codons import Call, LowDepth
 from cmvcds.engine.resistance.levels import (
     Assessment,
     Level,
@@ -87,7 +87,9 @@ class GeneCoverage:
     gene: str
     codons: tuple[tuple[int, int], ...]
     #: "sequence" (FASTA: the codons read), "declared" (VCF genes_tested), "variants" (a VCF
-    #: record in the gene), "listed" (a mutation list: only the listed codons are known; the
+    #: record in the gene: which codons were read is unknown, as a VCF lists variants only, so
+    #: ``codons`` is empty and no drug of the gene is called susceptible from it; ADR
+    #: 0033-fix15a), "listed" (a mutation list: only the listed codons are known; the
     #: extent sequenced is not stated, so no codon is ever reported "not covered" from it)
     basis: str
 
@@ -103,6 +105,9 @@ class Genotype:
     minority: tuple[Call, ...] = ()
     warnings: tuple[str, ...] = ()
     source: str = "mutations"
+    #: NGS only: the minimum read depth applied, and the changes read below it (not called)
+    min_depth: int | None = None
+    low_depth: tuple[LowDepth, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,8 @@ class DrugCall:
     phenotype_from: str | None = None
     note: str | None = None
     flags: tuple[Flag, ...] = ()
+    #: genes of the drug whose codons read are not known (a VCF without declared genes)
+    coverage_unknown: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,8 @@ class ResistanceReport:
     unverified: tuple[str, ...] = ()
     source: str = "mutations"
     virus: str = DEFAULT_VIRUS
+    min_depth: int | None = None
+    low_depth: tuple[LowDepth, ...] = ()
 
     def drug(self, name: str) -> DrugCall:
         return next(d for d in self.drugs if d.drug == name)
@@ -211,6 +220,21 @@ class ResistanceReport:
             "warnings": list(self.warnings),
             "unverified": list(self.unverified),
             "virus": self.virus,  # ADR 0022: after the contract's keys, their order kept
+            **(
+                {
+                    "min_depth": self.min_depth,
+                    "low_depth": [
+                        {
+                            "id": m.id,
+                            "frequency": None if m.frequency is None else round(m.frequency, 4),
+                            "depth": m.depth,
+                        }
+                        for m in self.low_depth
+                    ],
+                }
+                if self.source == "vcf"
+                else {}
+            ),
         }
 
 
@@ -256,6 +280,8 @@ def _drug_dict(call: DrugCall) -> dict[str, Any]:
         result["genes_not_tested"] = list(call.genes_not_tested)
     if call.not_covered:
         result["not_covered"] = list(call.not_covered)
+    if call.coverage_unknown:
+        result["coverage_unknown"] = list(call.coverage_unknown)
     if call.phenotype_from:
         result["phenotype_from"] = call.phenotype_from
     if call.note:
@@ -405,6 +431,12 @@ def default_threshold(knowledge: Knowledge) -> float:
     return float(knowledge.table("resistance_levels", ResistanceLevels).default_threshold)
 
 
+def default_min_depth(knowledge: Knowledge) -> int:
+    """The pack's reference minimum read depth for NGS variants (levels.yaml; a site overrides
+    it): no guideline sets one (ADR 0033-fix15a)."""
+    return knowledge.table("resistance_levels", ResistanceLevels).min_depth.reads
+
+
 def _contribution(
     mutation: str, assessment: Assessment, *, combination: bool = False, polymorphism: bool = False
 ) -> Contribution:
@@ -451,8 +483,9 @@ def _contribution_of(
 
 
 def _covered(genotype: Genotype) -> dict[str, tuple[tuple[int, int], ...]]:
-    """The codon intervals known to be read, by gene (a listed mutation tells none)."""
-    return {c.gene: c.codons for c in genotype.coverage if c.basis != "listed"}
+    """The codon intervals known to be read, by gene (a listed mutation tells none, nor does a
+    VCF record: a VCF lists variants, not the codons read)."""
+    return {c.gene: c.codons for c in genotype.coverage if c.basis not in ("listed", "variants")}
 
 
 def _uncovered(
@@ -471,9 +504,14 @@ def _uncovered(
     return missing
 
 
-def _linked(members: frozenset[str], frequency: Mapping[str, float | None]) -> bool:
+def _linked(
+    members: frozenset[str], frequency: Mapping[str, float | None], one_genome: bool = False
+) -> bool:
     """Whether the frequencies force every member onto the same genomes (sum > n - 1); a
-    frequency not given shows nothing."""
+    frequency not given shows nothing, except in a mutation list (``one_genome``), read as one
+    genome as it always was (the report's module doc)."""
+    if one_genome:
+        return True
     known = [frequency[m] for m in members]
     return None not in known and sum(f for f in known if f) > len(members) - 1 + 1e-9
 
@@ -524,6 +562,7 @@ def _call_drug(
     """The drug's call, and for each mutation considered whether it is characterised for it."""
     in_genes = [m for m in found if m.partition(":")[0] in drug.genes]
     present = set(found)
+    mixed = {c.id for c in genotype.calls if c.haplotype == "mixture"}
     contributions: list[Contribution] = []
     explained: set[str] = set()
     seen: set[frozenset[str]] = set()
@@ -532,7 +571,8 @@ def _call_drug(
         for members, combo_drug, assessment in index.combinations.get(mutation, ()):
             if combo_drug == drug.drug and members <= present and members not in seen:
                 seen.add(members)
-                if not _linked(members, frequency):
+                one_genome = genotype.source == "mutations" and not members & mixed
+                if not _linked(members, frequency, one_genome):
                     possible.append(
                         _possible_combination(members, assessment, frequency, drug.drug)
                     )
@@ -558,20 +598,38 @@ def _call_drug(
     )
     not_tested = tuple(g for g in drug.required_genes if g not in genotype.genes_tested)
     not_covered = tuple(_uncovered(index, drug.drug, covered))
+    unknown_extent = {c.gene for c in genotype.coverage if c.basis == "variants"}
+    coverage_unknown = tuple(  # said only where it decides the level (no resistance found)
+        g
+        for g in drug.genes
+        if g in genotype.genes_tested and g in unknown_extent and not top.is_resistance
+    )
     resistant = [c for c in contributions if c.level.is_resistance]
     if top.is_resistance:
         level = top
-    elif not_tested or not_covered:
+    elif not_tested or not_covered or coverage_unknown:
         level = Level.NOT_ASSESSED
     elif unknown:
         level = Level.UNKNOWN
     else:
         level = Level.SUSCEPTIBLE
     flags = (
-        _frequency_flags(index, drug.drug, resistant, unknown, frequency, genotype.threshold)
+        _frequency_flags(
+            index,
+            drug.drug,
+            resistant,
+            unknown,
+            # a list: the laboratory called each change present; only a mixture's proportion
+            # is not given
+            {m: None if m in mixed else 1.0 for m in frequency}
+            if genotype.source == "mutations"
+            else frequency,
+            genotype.threshold,
+        )
         + _flags(index.rules.get(drug.drug, ()), resistant)
         + tuple(possible)
         + _below_threshold(index, drug, genotype)
+        + _below_depth(index, drug, genotype)
     )
     at_top = [c.fold_change for c in resistant if c.level is top and c.fold_change]
     fold = (min(f[0] for f in at_top), max(f[1] for f in at_top)) if at_top else None
@@ -603,6 +661,7 @@ def _call_drug(
         not_covered=not_covered[:20],
         note=drug.note,
         flags=flags,
+        coverage_unknown=coverage_unknown,
     )
     return call, characterised
 
@@ -622,8 +681,9 @@ def _frequency_flags(
         return ()
     text = (
         f"This call depends on {', '.join(missing)}, whose allele frequency the input does not "
-        "give (a VCF record without AF, FREQ, AD or DP4, or a mixed base of a consensus "
-        f"sequence): counted as present at or above the {threshold:.0%} reporting threshold, "
+        "give (a VCF record without AF, FREQ, AD or DP4, a mixed base of a consensus "
+        "sequence, or a mixture in a mutation list): counted as present at or above the "
+        f"{threshold:.0%} reporting threshold, "
         "which is not known. Below the threshold it would not count. Obtain the frequency (a "
         "VCF with AF or AD, or NGS) before relying on this call."
     )
@@ -657,6 +717,45 @@ def _below_threshold(index: _Index, drug: ResistanceDrug, genotype: Genotype) ->
                     )
                 ),
                 "default_threshold",
+            )
+        )
+    return tuple(flags)
+
+
+def _below_depth(index: _Index, drug: ResistanceDrug, genotype: Genotype) -> tuple[Flag, ...]:
+    """Changes in ``drug``'s genes read below the minimum depth: not called, named on the
+    drug's row (a resistance mutation for it, or any change at one of its resistance codons),
+    never silently "susceptible": its codon is then not covered (ADR 0033-fix15a)."""
+    flags = []
+    codons = dict(index.resistance_codons.get(drug.drug, ()))
+    for low in genotype.low_depth:
+        change = parse_change_id(low.id)
+        if change.gene not in drug.genes:
+            continue
+        single = index.singles.get((low.id, drug.drug))
+        at_codon = any(
+            c in codons.get(change.gene, ()) for c in range(change.start, change.end + 1)
+        )
+        if not at_codon and (single is None or not single.level.is_resistance):
+            continue
+        seen = "frequency not given" if low.frequency is None else f"{low.frequency:.1%}"
+        what = (
+            f" ({single.level.wording.lower()} to {drug.drug})"
+            if single is not None and single.level.is_resistance
+            else f" (at a {drug.drug} resistance codon)"
+        )
+        text = (
+            f"{low.id}{what} was seen at {seen} with depth {low.depth}, below the minimum "
+            f"{genotype.min_depth}: not called; the codon is not assessable at this depth. "
+            "Resequence (or confirm with the laboratory's own minimum) before relying on this call."
+        )
+        flags.append(
+            Flag(
+                "below-minimum-depth",
+                text,
+                (low.id,),
+                index.levels.min_depth.citations,
+                "min_depth",
             )
         )
     return tuple(flags)
@@ -743,6 +842,8 @@ def interpret(
     unverified = _unverified(index) + tuple(
         note for key, note in index.unverified_rows.items() if key in used
     )
+    if genotype.min_depth is not None:
+        unverified += ("Minimum read depth for NGS variants (a reference default, no guideline)",)
     return ResistanceReport(
         knowledge=knowledge.stamp(),
         threshold=genotype.threshold,
@@ -756,6 +857,8 @@ def interpret(
         unverified=unverified,
         source=genotype.source,
         virus=virus,
+        min_depth=genotype.min_depth,
+        low_depth=genotype.low_depth,
     )
 
 

@@ -1,7 +1,10 @@
 """VCF (against the virus's reference, HCMV NC_006273.2) → the variants of one sample, with allele frequencies and phase.
 
-Allele frequency, first found of: INFO ``AF`` (LoFreq, bcftools), FORMAT ``AF``, FORMAT ``FREQ``
-(VarScan, ``45.2%``), FORMAT ``AD`` (alt / all reads), INFO ``DP4`` (alt / all reads). In a VCF of
+Allele frequency, first found of: INFO ``AF`` (LoFreq), FORMAT ``AF``, FORMAT ``FREQ``
+(VarScan, ``45.2%``), iVar ``ALT_FREQ``, FORMAT ``AD`` and iVar ``REF_DP``/``ALT_DP`` (alt reads
+over the site's total depth, every record of the position read: ADR 0033-fix15a), INFO ``AF``
+beside ``AN`` (GATK, freebayes: AC/AN, the genotypes' frequency, so read after the reads), INFO
+``DP4`` (alt / all reads). In a VCF of
 several samples INFO holds the pooled cohort, so only the chosen sample's FORMAT fields count
 (its ``GT`` without the allele means absent). ``.`` (the VCF missing value, alone or in a list) is
 no value. A list whose count does not match the alternatives (Number=A) cannot be matched to the
@@ -34,6 +37,18 @@ class Variant(NamedTuple):  # a tuple: built for every record kept, hashed by th
     alt: str
     frequency: float | None  # None: the VCF gives none (never invented)
     phase: tuple[str, int] | None = None  # (phase set, haplotype side) when GT is phased
+    #: reads at the site (DP, else the reads of all its alleles), None when the VCF gives none
+    depth: int | None = None
+
+
+class VcfRead(NamedTuple):
+    """What :func:`parse_vcf` read: the variants, warnings, and the records left out because
+    they lie outside the genes read (their number and the POS of the first five)."""
+
+    variants: list[Variant]
+    warnings: list[str]
+    outside: int = 0
+    outside_at: tuple[str, ...] = ()
 
 
 def _number(text: str, line: int, what: str) -> float:
@@ -73,12 +88,15 @@ _MASK_PAD = 64
 _MASKS: dict[tuple[tuple[int, int], ...], bytearray] = {}  # memo of a pure function
 
 
-_READ_KEYS = frozenset({"AF", "FREQ", "AD", "GT", "PS"})  # the FORMAT keys this module reads
+#: the FORMAT keys this module reads (iVar: ALT_FREQ, REF_DP, ALT_DP, TOTAL_DP)
+_READ_KEYS = frozenset(
+    {"AF", "FREQ", "AD", "GT", "PS", "DP", "ALT_FREQ", "REF_DP", "ALT_DP", "TOTAL_DP"}
+)
 _KEY_INDEX: dict[str, tuple[tuple[str, int], ...]] = {}  # memo: FORMAT column -> read keys
 
 
 def _sample_fields(cols: list[str], column: int) -> dict[str, str]:
-    """The FORMAT keys read here (AF, FREQ, AD, GT, PS) of the chosen sample, as
+    """The FORMAT keys read here (``_READ_KEYS``) of the chosen sample, as
     ``dict(zip(FORMAT, sample))`` would give them (a repeated key: the last one)."""
     if len(cols) <= column:
         return {}
@@ -102,6 +120,10 @@ def _values(text: str, line: int, what: str) -> list[float | None] | None:
 class _Read(NamedTuple):
     frequencies: Sequence[float | None] | None  # one per alternative, or None: none given
     mismatch: str | None = None  # the source whose value count does not match the alternatives
+    #: read counts (reference, one per alternative) whose frequencies are taken over the site's
+    #: total depth once every record of the position is read (:func:`_site_frequencies`)
+    counts: tuple[int, tuple[int, ...]] | None = None
+    source: str = ""  # where the counts come from: "AD", "iVar REF_DP/ALT_DP" or "DP4"
 
 
 def _matched(values: list[float | None], n_alt: int, what: str) -> _Read:
@@ -113,15 +135,36 @@ def _matched(values: list[float | None], n_alt: int, what: str) -> _Read:
     return _Read([None] * n_alt, f"{what} gives {len(values)} value(s) for {n_alt} alternative(s)")
 
 
+def _count(text: str, line: int, what: str) -> int | None:
+    """A read count (``DP``, ``REF_DP``): ``.`` or nothing is none; anything else not a whole
+    number is an input error naming the line (VCF 4.2 §1.6.2: DP is an Integer)."""
+    if not text or text == ".":
+        return None
+    if not text.isdigit():
+        raise SequenceInputError(f"VCF line {line}: {what} {text!r} is not a read count")
+    return int(text)
+
+
 def _frequencies(
     cols: list[str], sample: dict[str, str], n_alt: int, line: int, pooled_info: bool
 ) -> _Read:
+    """The alternatives' frequencies as the caller states them (INFO AF, FORMAT AF, FREQ, iVar
+    ALT_FREQ), else their read counts (FORMAT AD, iVar REF_DP/ALT_DP, INFO DP4), whose
+    frequencies need the depth of the whole site: a record split from a multi-allelic site
+    (``bcftools norm -m-``) holds the reference and one alternative only (ADR 0033-fix15a)."""
     info_af = _info(cols[7], "AF") if pooled_info else None
-    read = _values(info_af, line, "INFO AF") if info_af else None
+    # INFO AF beside AN (GATK, freebayes) is AC/AN, the genotypes' allele frequency (1.00 for a
+    # haploid "1" whatever the reads): the sample's reads are read first, that AF last
+    genotypes = info_af is not None and _info(cols[7], "AN") is not None
+    read = _values(info_af, line, "INFO AF") if info_af and not genotypes else None
     if read is not None:
         return _matched(read, n_alt, "INFO AF")
     if sample:
-        for key, what in (("AF", "FORMAT AF"), ("FREQ", "FORMAT FREQ")):
+        for key, what in (
+            ("AF", "FORMAT AF"),
+            ("FREQ", "FORMAT FREQ"),
+            ("ALT_FREQ", "FORMAT ALT_FREQ (iVar)"),
+        ):
             read = _values(sample[key], line, what) if sample.get(key) else None
             if read is not None:
                 return _matched(read, n_alt, what)
@@ -137,18 +180,92 @@ def _frequencies(
             if "." in parts:  # a missing count: the total, so every fraction, is not known
                 return _Read([None] * n_alt)
             depths = [int(v) for v in parts]
-            total = sum(depths)
-            return _Read([d / total if total else 0.0 for d in depths[1:]])
-        if not pooled_info and "GT" in sample:
-            alleles = sample["GT"].replace("|", "/").split("/")
-            return _Read([None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)])
+            return _Read(None, counts=(depths[0], tuple(depths[1:])), source="AD")
+        alt_dp = sample.get("ALT_DP", ".")
+        if alt_dp != ".":
+            if n_alt != 1:
+                return _Read([None] * n_alt, f"iVar ALT_DP gives 1 count for {n_alt} alternatives")
+            ref_dp = _count(sample.get("REF_DP", "."), line, "FORMAT REF_DP")
+            alt_reads = _count(alt_dp, line, "FORMAT ALT_DP")
+            if ref_dp is not None and alt_reads is not None:
+                return _Read(None, counts=(ref_dp, (alt_reads,)), source="iVar REF_DP/ALT_DP")
+    if genotypes:  # no reads of the sample: the genotypes' frequency, as before
+        read = _values(info_af, line, "INFO AF") if info_af else None
+        if read is not None:
+            return _matched(read, n_alt, "INFO AF")
+    if sample and not pooled_info and "GT" in sample:
+        alleles = sample["GT"].replace("|", "/").split("/")
+        return _Read([None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)])
     dp4 = _info(cols[7], "DP4") if pooled_info else None
     if dp4:
         reads = [int(v) for v in dp4.split(",") if v.isdigit()]
-        reads_total = sum(reads)
-        if len(reads) == 4 and reads_total > 0 and n_alt == 1:
-            return _Read([(reads[2] + reads[3]) / reads_total])
+        if len(reads) == 4 and sum(reads) > 0 and n_alt == 1:
+            return _Read(None, counts=(reads[0] + reads[1], (reads[2] + reads[3],)), source="DP4")
     return _Read(None)
+
+
+def _depth(cols: list[str], sample: dict[str, str], line: int, pooled_info: bool) -> int | None:
+    """The read depth the record states for the sample: FORMAT DP (or iVar's TOTAL_DP), else
+    (one sample) INFO DP."""
+    for key in ("DP", "TOTAL_DP"):
+        if key in sample:
+            found = _count(sample[key], line, f"FORMAT {key}")
+            if found is not None:
+                return found
+    if pooled_info:
+        info_dp = _info(cols[7], "DP")
+        if info_dp is not None:
+            return _count(info_dp, line, "INFO DP")
+    return None
+
+
+class _Counted(NamedTuple):
+    """A variant whose frequency waits for its site's total depth."""
+
+    at: int  # its index in the variants list
+    reference: int  # reads of the reference allele on its record
+    reads: int  # reads of its alternative
+    depth: int | None  # DP stated by its record
+    source: str
+
+
+def _site_frequencies(
+    variants: list[Variant], counted: list[_Counted], warnings: list[str]
+) -> None:
+    """The frequency of each variant read from counts, over the total depth at its site
+    (VCF 4.2 §1.6.2: ``AD`` is the read depth of each allele, ``DP`` the read depth at the
+    position): DP when the record gives it, and never less than the reads of every allele of the
+    position — the reference once, each alternative of every record there once. A record split
+    from a multi-allelic site (``bcftools norm -m-``: ``A>G 100,60`` and ``A>C 100,840``, DP
+    1000) gives 60/1000 = 6 %, not 60/160 = 37.5 %. DP4 counts every non-reference base as
+    "alt" (bcftools), so two DP4 records at one position cannot be told apart: frequency not
+    given (ADR 0033-fix15a)."""
+    by_site: dict[int, list[_Counted]] = {}
+    for item in counted:
+        by_site.setdefault(variants[item.at].position, []).append(item)
+    ambiguous: list[str] = []
+    for position, items in by_site.items():
+        alleles: dict[tuple[str, str], int] = {}
+        for item in items:
+            key = (variants[item.at].ref, variants[item.at].alt)
+            alleles[key] = max(item.reads, alleles.get(key, 0))
+        reads = max(item.reference for item in items) + sum(alleles.values())
+        split_dp4 = len(alleles) > 1 and sum(item.source == "DP4" for item in items) > 1
+        if split_dp4:
+            ambiguous.append(str(position))
+        for item in items:
+            total = max(reads, item.depth or 0)
+            frequency: float | None = item.reads / total if total else 0.0
+            if split_dp4 and item.source == "DP4":
+                frequency = None
+            variants[item.at] = variants[item.at]._replace(frequency=frequency, depth=total)
+    if ambiguous:
+        warnings.append(
+            "several records at one position give their reads as INFO DP4 only, which counts "
+            "every non-reference base as 'alt': the reads of each alternative are not known, "
+            f"so their frequency is not given (POS {', '.join(ambiguous[:5])}"
+            f"{' …' if len(ambiguous) > 5 else ''})"
+        )
 
 
 def _phases(sample: dict[str, str], n_alt: int) -> list[tuple[str, int] | None]:
@@ -226,9 +343,31 @@ _GENOME_MASKS: dict[tuple[tuple[tuple[int, int], ...], int], bytearray] = {}  # 
 Record = tuple[int, list[str]]  # (line number, the record's tab-separated columns)
 
 
-def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], bool] | None:
+class _Skipped:
+    """The records left out unread because they lie outside the genes: their number and the
+    (line, POS) of the first few, in file order."""
+
+    __slots__ = ("count", "first")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[tuple[int, str]] = []
+
+    def add(self, line: int, pos: str) -> None:
+        self.count += 1
+        if len(self.first) < _EXAMPLES:
+            self.first.append((line, pos))
+
+
+_EXAMPLES = 5
+
+
+def _select(
+    text: str, accession: str, mask: bytearray, skipped: _Skipped
+) -> tuple[list[Record], bool, int] | None:
     """(line number, columns) of every record the line filter of :func:`parse_vcf` would keep,
-    and whether a ``#CHROM`` line was seen, computed column-wise instead of one Python step per
+    whether a ``#CHROM`` line was seen, and the records' column count (the records left out
+    are counted in ``skipped``), computed column-wise instead of one Python step per
     line; the kept records' columns are taken from that one split, never rebuilt and split again.
 
     The records (after the ``#`` header) are split on tabs once; when every record has the same
@@ -278,6 +417,12 @@ def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], b
         hit.update(compress(range(count), map(not_, lengths)))
     offset = text.count("\n", 0, body_start) + 1
     seen_header = text.startswith("#CHROM") or "\n#CHROM" in text[:body_start]
+    skipped.count += count - len(hit)
+    for j in range(count):
+        if len(skipped.first) >= _EXAMPLES:
+            break
+        if j not in hit:
+            skipped.first.append((offset + j, positions[j]))
     selected: list[Record] = []
     for j in sorted(hit):  # the columns of line j (its last one ends at the line break)
         first, last = j * per_line, (j + 1) * per_line
@@ -285,7 +430,13 @@ def _select(text: str, accession: str, mask: bytearray) -> tuple[list[Record], b
         cols[0] = accession
         cols.append(fields[last].partition("\n")[0])
         selected.append((offset + j, cols))
-    return selected, seen_header
+    return selected, seen_header, per_line + 1
+
+
+def _whole(found: int, columns: int | None) -> bool:
+    """Whether a line of ``found`` columns may be skipped unread: the header's width, or the
+    8 fixed columns of a line without samples (a shorter line is refused, never skipped)."""
+    return found == columns or found == 8 or (columns is None and found > 8)
 
 
 def _line_records(
@@ -294,9 +445,13 @@ def _line_records(
     mask: bytearray | None,
     limit: int,
     header: list[bool],
+    skipped: _Skipped,
+    columns: int | None,
 ) -> Iterator[Record]:
     """The records of ``text`` read line by line (any shape :func:`_select` hands back), those
-    surely outside ``mask`` skipped at the line unsplit; ``header[0]`` set on a ``#CHROM`` line."""
+    surely outside ``mask`` skipped at the line unsplit (and counted in ``skipped``) unless their
+    column count differs from the header's ``columns`` (a cut line is read, so refused);
+    ``header[0]`` set on a ``#CHROM`` line."""
     width = len(mask) if mask is not None else 0
     prefix = accession + "\t"
     skip = len(prefix)
@@ -314,11 +469,52 @@ def _line_records(
                 if start >= width or not mask[start]:
                     t3 = raw.find("\t", t2 + 1)
                     t4 = raw.find("\t", t3 + 1)
-                    if t3 > 0 and 0 < t4 - t3 - 1 <= _MASK_PAD and start + t4 - t3 - 2 <= limit:
+                    if (
+                        t3 > 0
+                        and 0 < t4 - t3 - 1 <= _MASK_PAD
+                        and start + t4 - t3 - 2 <= limit
+                        and _whole(raw.count("\t") + 1, columns)
+                    ):
+                        skipped.add(number, pos)
                         continue
         if raw.isspace():
             continue
         yield number, raw.split("\t")
+
+
+def _header_width(text: str) -> int | None:
+    """The number of columns of the ``#CHROM`` line (None without one)."""
+    for raw in head_lines(text):
+        if raw.startswith("#CHROM"):
+            return raw.rstrip("\r\n").count("\t") + 1
+        if raw and not raw.startswith("#"):
+            break
+    return None
+
+
+def _cut_info(info: str) -> bool:
+    """An INFO entry with a key and no value (``AC=``, ``DP=;``): a line cut short, or broken
+    (VCF 4.2 §1.6.1: ``key=value`` pairs, flags without ``=``)."""
+    return info.endswith("=") or "=;" in info
+
+
+def _check_last_line(text: str, columns: int | None) -> None:
+    """A file cut during writing ends inside a record, without a line break: that record
+    is refused by line number (never read as a call) when it holds fewer columns than the
+    header or an INFO entry without a value (probe15 S6)."""
+    if not text or text.endswith(("\n", "\r")):
+        return
+    last = text[text.rfind("\n") + 1 :]
+    if not last.strip() or last.startswith("#"):
+        return
+    number = text.count("\n") + 1
+    cols = last.split("\t")
+    if (columns is not None and len(cols) < columns) or len(cols) < 8 or _cut_info(cols[7]):
+        raise SequenceInputError(
+            f"VCF line {number} is cut short ({len(cols)} of {columns or 8} columns"
+            f"{', INFO ' + repr(cols[7]) if len(cols) >= 8 else ''}) and the file ends without a "
+            "line break: the file looks truncated; send the complete VCF"
+        )
 
 
 def parse_vcf(
@@ -328,10 +524,12 @@ def parse_vcf(
     genome_length: int | None = None,
     spans: Iterable[tuple[int, int]] | None = None,
     sample: str | None = None,
-) -> tuple[list[Variant], list[str]]:
-    """The variants of a VCF against ``accession`` (of one sample), and warnings about what was
-    left out. ``spans``: genome intervals of interest; records outside them are skipped unread."""
+) -> VcfRead:
+    """The variants of a VCF against ``accession`` (of one sample), warnings about what was
+    left out, and the records outside ``spans`` (genome intervals of interest), skipped unread."""
     column, pooled_info = _sample_column(text, sample)
+    columns = _header_width(text)
+    _check_last_line(text, columns)
     intervals = tuple(sorted(spans)) if spans is not None else None
     mask = None
     if intervals is not None:
@@ -341,20 +539,25 @@ def parse_vcf(
     width = len(mask) if mask is not None else 0
     limit = genome_length if genome_length is not None else 1 << 62
     variants: list[Variant] = []
+    counted: list[_Counted] = []
     filtered = no_frequency = 0
     symbolic: dict[str, int] = {}
     outside: list[str] = []
     unmatched: list[str] = []
     base = accession.split(".")[0]
+    skipped = _Skipped()
     selected = None
     if intervals is not None and genome_length is not None:
-        selected = _select(text, accession, _genome_mask(intervals, genome_length))
+        selected = _select(text, accession, _genome_mask(intervals, genome_length), skipped)
+        if selected is not None and (selected[2] < 8 or (columns or 8) > selected[2] > 8):
+            skipped = _Skipped()  # cut or FORMAT-without-sample lines: refused line by line
+            selected = None
     header = [False]
     records: Iterable[Record]
     if selected is not None:
-        records, header[0] = selected
+        records, header[0], _ = selected
     else:
-        records = _line_records(text, accession, mask, limit, header)
+        records = _line_records(text, accession, mask, limit, header, skipped, columns)
     for number, cols in records:
         if len(cols) < 5:
             raise SequenceInputError(
@@ -372,6 +575,12 @@ def parse_vcf(
         if genome_length is not None and start + len(ref) - 1 > genome_length:
             outside.append(pos)
             continue
+        if len(cols) < 8 or (columns is not None and columns > len(cols) > 8):
+            raise SequenceInputError(
+                f"VCF line {number}: {len(cols)} tab-separated columns where "
+                f"{'the header has ' + str(columns) if columns else 'at least 8 are expected'} "
+                "(a line cut short?)"
+            )
         if (
             intervals is not None
             and (start >= width or not mask[start])  # type: ignore[index]
@@ -380,32 +589,52 @@ def parse_vcf(
                 or not any(start <= hi and start + len(ref) - 1 >= lo for lo, hi in intervals)
             )
         ):
+            skipped.add(number, pos)
             continue  # outside the resistance genes: skipped at the line
-        if len(cols) < 8:
-            raise SequenceInputError(
-                f"VCF line {number}: expected at least 8 tab-separated columns"
-            )
         alts, filt = cols[4], cols[6]
+        if _cut_info(cols[7]):
+            raise SequenceInputError(
+                f"VCF line {number}: INFO {cols[7]!r} has an entry without a value "
+                "(a line cut short?)"
+            )
         if filt not in ("PASS", "."):
             filtered += 1
             continue
         alt_list = alts.split(",")
         sample_fields = _sample_fields(cols, column)
-        read, mismatch = _frequencies(cols, sample_fields, len(alt_list), number, pooled_info)
-        if read is None or None in read:
+        read = _frequencies(cols, sample_fields, len(alt_list), number, pooled_info)
+        if read.mismatch:
+            unmatched.append(f"line {number}: {read.mismatch} ({alts})")
+        counts = read.counts
+        if counts is None and (read.frequencies is None or None in read.frequencies):
             no_frequency += 1
-        if mismatch:
-            unmatched.append(f"line {number}: {mismatch} ({alts})")
-        frequencies: Sequence[float | None] = read or [None] * len(alt_list)
+        frequencies: Sequence[float | None] = read.frequencies or [None] * len(alt_list)
+        depth = _depth(cols, sample_fields, number, pooled_info)
+        if depth is None and counts is not None:
+            depth = counts[0] + sum(counts[1])
         phases = _phases(sample_fields, len(alt_list))
-        for alt, frequency, phase in zip(alt_list, frequencies, phases, strict=True):
+        for k, (alt, frequency, phase) in enumerate(
+            zip(alt_list, frequencies, phases, strict=True)
+        ):
             if alt in _SYMBOLIC_REFERENCE:
                 continue
             if alt == "*" or alt.startswith("<") or not alt.isalpha():
                 symbolic[alt] = symbolic.get(alt, 0) + 1
                 continue
-            if frequency is None or frequency > 0:
-                variants.append(Variant(number, start, ref.upper(), alt.upper(), frequency, phase))
+            if counts is not None:
+                counted.append(_Counted(len(variants), counts[0], counts[1][k], depth, read.source))
+            elif frequency is not None and frequency <= 0:
+                continue
+            variants.append(
+                Variant(number, start, ref.upper(), alt.upper(), frequency, phase, depth)
+            )
+    if counted:
+        site_warnings: list[str] = []
+        _site_frequencies(variants, counted, site_warnings)
+        variants = [v for v in variants if v.frequency is None or v.frequency > 0]
+    else:
+        site_warnings = []
+    variants, repeated = _unique(variants)
     warnings = []
     if not header[0]:
         warnings.append(
@@ -443,4 +672,49 @@ def parse_vcf(
             f"{len(outside)} VCF record(s) lie outside {accession} (1-{genome_length}) and were "
             f"left out (POS {', '.join(outside[:5])}{' …' if len(outside) > 5 else ''})"
         )
-    return variants, warnings
+    warnings += site_warnings + repeated
+    return VcfRead(variants, warnings, skipped.count, tuple(pos for _, pos in skipped.first))
+
+
+def _unique(variants: list[Variant]) -> tuple[list[Variant], list[str]]:
+    """Each variant (POS, REF, ALT) once: a record repeated (a file concatenated twice, a
+    merge) would otherwise add its frequency again. Copies that agree are read once; copies
+    that give different frequencies keep the highest (a copy showing it above the threshold is
+    not dropped, none is invented; one without a frequency leaves it 'frequency not given').
+    Both are warned about, naming the lines (probe15 A3)."""
+    first: dict[tuple[int, str, str], int] = {}
+    repeats: dict[int, list[Variant]] = {}
+    kept: list[Variant] = []
+    for variant in variants:
+        key = (variant.position, variant.ref, variant.alt)
+        at = first.get(key)
+        if at is None:
+            first[key] = len(kept)
+            kept.append(variant)
+        else:
+            repeats.setdefault(at, []).append(variant)
+    if not repeats:
+        return variants, []
+    examples: list[str] = []
+    differ = 0
+    for at, copies in repeats.items():
+        original = kept[at]
+        given = [v.frequency for v in (original, *copies)]
+        if len(set(given)) > 1:
+            differ += 1
+            known = [f for f in given if f is not None]
+            kept[at] = original._replace(frequency=max(known) if len(known) == len(given) else None)
+        if len(examples) < _EXAMPLES:
+            lines = ", ".join(str(v.line) for v in (original, *copies))
+            examples.append(f"{original.position} {original.ref}>{original.alt} (lines {lines})")
+    more = " …" if len(repeats) > _EXAMPLES else ""
+    text = (
+        f"{len(repeats)} variant(s) are given by more than one VCF record: each is read once, "
+        f"never added up ({'; '.join(examples)}{more})"
+    )
+    if differ:
+        text += (
+            f"; {differ} of them with different frequencies: the highest is reported (which "
+            "record is right is not known; check the pipeline)"
+        )
+    return kept, [text]

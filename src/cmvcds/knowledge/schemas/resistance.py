@@ -125,6 +125,15 @@ class LevelBand(Strict):
     wording: str
 
 
+class MinimumDepth(Strict):
+    """The reads an NGS variant's site needs for the variant to be called (a reference default
+    the site overrides: no guideline sets one; ADR 0033-fix15a)."""
+
+    reads: int = Field(ge=1)
+    citations: tuple[str, ...] = Field(min_length=1)
+    verified: bool = False
+
+
 class ResistanceLevels(Fact):
     """``levels.yaml``: fold-change bands and how several studies of one mutation are combined."""
 
@@ -133,6 +142,7 @@ class ResistanceLevels(Fact):
     aggregate: Literal["median", "max"]
     resistant_without_value: Literal["low", "moderate", "high"]
     default_threshold: Decimal = Field(gt=0, lt=1)
+    min_depth: MinimumDepth
 
     @model_validator(mode="after")
     def _contiguous(self) -> "ResistanceLevels":
