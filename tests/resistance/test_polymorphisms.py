@@ -58,7 +58,7 @@ def test_a_listed_ul54_polymorphism_is_susceptible_for_its_drug_only(
             [],
         )
     # not characterised for every drug of its gene: the mutation itself stays "unknown"
-    assert doc["mutations"] == [{"id": "UL54:S655L", "frequency": None, "status": "unknown"}]
+    assert doc["mutations"] == [{"id": "UL54:S655L", "frequency": 1.0, "status": "unknown"}]
     assert "Natural polymorphism UL54:S655L for ganciclovir" in doc["unverified"]
 
 

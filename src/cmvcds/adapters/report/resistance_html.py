@@ -46,8 +46,8 @@ FLAG_MARK = {
     "below-minimum-depth": "!",
 }
 NOT_GIVEN = "frequency not given"
-#: A mutation list gives no frequency: its mutations are present as the laboratory reported them.
-LISTED = "frequency not given (listed)"
+#: A mutation list's changes are present as the laboratory reported them, not measured.
+LISTED = "listed (frequency not given)"
 COVERAGE_UNKNOWN = (
     "coverage unknown — a VCF lists variants, not the codons read; declare the genes the assay "
     "covers (--genes-tested)"
@@ -55,9 +55,14 @@ COVERAGE_UNKNOWN = (
 
 
 def _frequency(value: float | None, digits: int = 1, listed: bool = False) -> str:
-    """A frequency as a percentage; one the input did not give is said so, never a number."""
+    """A frequency as a percentage; one the input did not give is said so, never a number.
+
+    A mutation list's changes carry 1.0 in the JSON (present as reported, design.md) but were not
+    measured: they are shown as listed, never as "100.0%" (probe15 A5)."""
+    if listed:
+        return LISTED
     if value is None:
-        return LISTED if listed else NOT_GIVEN
+        return NOT_GIVEN
     return f"{value * 100:.{digits}f}%"
 
 

@@ -154,9 +154,12 @@ def interpret_mutations(
         )
     )
     genotype = Genotype(
-        # a list gives no frequency: each change present as the laboratory reported it (JSON
-        # null, "frequency not given", never 100 %); a mixture's changes are marked so
-        calls=tuple(Call(m, None, "mixture" if m in mixed else None) for m in ids),
+        # a listed change is present as the laboratory reported it: frequency 1.0 in the JSON
+        # (design.md's contract), shown as "listed", never as a measured 100 %; a mixture's
+        # changes give no frequency (null) and are marked so
+        calls=tuple(
+            Call(m, None, "mixture") if m in mixed else Call(m, 1.0, None) for m in ids
+        ),
         genes_tested=tested,
         coverage=coverage,
         threshold=_threshold(knowledge, threshold),
