@@ -103,6 +103,19 @@ def check_exclusions(
         missing.append(words.no_age)
     elif rule.met_by(age):
         reasons.append(f"Age {age} years {words.age}: excluded (rule A7).")
+    dialysis = case.patient.dialysis
+    if dialysis != "none":
+        # probe13 S1: dialysis is a glomerular filtration far below the limit, whatever the
+        # creatinine between sessions reads (protocol.yaml exclusion_dialysis, I-4)
+        renal = True
+        findings["dialysis"] = dialysis
+        citations += result.cite(
+            protocol.exclusion_dialysis, "dialysis: glomerular filtration < 90 mL/min (I-4)"
+        )
+        reasons.append(
+            f"On {dialysis} (patient.dialysis): kidney failure, a glomerular filtration below "
+            f"the protocol's limit ({words.egfr}): excluded (rule A7, I-4)."
+        )
     latest = _latest(case, ("creatinine",), on)
     creatinine = latest if latest is not None and _current(latest, since) else None
     rule = protocol.exclusion_creatinine
@@ -134,7 +147,7 @@ def check_exclusions(
             reasons.append(
                 f"{_gfr_name(reported.code)} {reported.value} {unit} on {reported.date} {words.egfr}: excluded (rule A7)."
             )
-    else:
+    elif dialysis == "none":  # on dialysis no creatinine-based estimate is shown (S1)
         computed = _computed_egfr(case, age, creatinine, protocol, knowledge, citations)
         if computed is not None:
             citations += result.cite(

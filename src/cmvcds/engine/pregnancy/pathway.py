@@ -24,7 +24,7 @@ from cmvcds.domain.vocabulary import (
     Severity,
 )
 from cmvcds.engine.pregnancy.amniocentesis import Amniocentesis, amniocenteses, plan_amniocentesis
-from cmvcds.engine.pregnancy.dating import PregnancyDating, date_pregnancy
+from cmvcds.engine.pregnancy.dating import CONTRADICTION_NEEDED, PregnancyDating, date_pregnancy
 from cmvcds.engine.pregnancy.exclusions import Exclusions, check_exclusions
 from cmvcds.engine.pregnancy.fetal import (
     FetalSigns,
@@ -125,6 +125,27 @@ class _Evaluation:
             )
             return result
         dating = date_pregnancy(pregnancy, self.t.dating, result)
+        if dating is None and any(m.item == CONTRADICTION_NEEDED for m in result.missing):
+            # probe13 S4: the datings contradict each other; what does not depend on the dates
+            # is still given (the renal and age exclusions, with the stricter, later LMP for I-11)
+            self._lmp = max(lmp for lmp, _ in pregnancy.implied_lmps())
+            self.result.decisions.append(
+                Decision(
+                    DecisionId.VALACYCLOVIR_PREVENTION,
+                    Outcome.INSUFFICIENT_DATA,
+                    (
+                        "No decision: the datings given contradict each other beyond the ACOG "
+                        "redating thresholds, and every protocol date (onset before 24+0, "
+                        "amniocentesis from 20+1, stop at 26+0) depends on the dating.",
+                    ),
+                    _union(
+                        self.t.protocol.prevention_onset_before.citations, self.t.dating.citations
+                    ),
+                    ("A1", "A2"),
+                )
+            )
+            self.exclusions()
+            return result
         if dating is None:
             self._undecidable(
                 "the pregnancy is not dated",
@@ -287,7 +308,14 @@ class _Evaluation:
         if outcome is Outcome.INSUFFICIENT_DATA:
             result.missing.extend(m for m in self.exclusions().missing if m not in result.missing)
         if outcome is not None:
-            reasons = (*indication.reasons, *why)
+            # the exclusion first: it is what "what to do now" shows (probe13 S3)
+            reasons = (
+                (*why, *indication.reasons)
+                if outcome is Outcome.EXCLUDED
+                else (*indication.reasons, *why)
+            )
+            if outcome is Outcome.EXCLUDED:
+                self._stop_running(why, citations)
             result.decisions.append(
                 Decision(DecisionId.VALACYCLOVIR_PREVENTION, outcome, reasons, citations, rules)
             )
@@ -358,6 +386,45 @@ class _Evaluation:
             )
         )
 
+    def _stop_running(self, why: tuple[str, ...], citations: tuple[str, ...]) -> None:
+        """probe13 S3: a valacyclovir course running on the day an exclusion applies (a renal
+        criterion, dialysis, age, a severe fetal sign, no sign of fetal disease): stop it now, with
+        the exclusion as the reason. One alert and one stop item, however many decisions exclude."""
+        on = self.on
+        if any(
+            i.event is ScheduleEvent.STOP_VALACYCLOVIR and i.earliest == on
+            for i in self.result.schedule
+        ):
+            return
+        running = [
+            t
+            for t in self.case.therapy
+            if t.drug == "valacyclovir" and t.start <= on and (t.stop is None or t.stop >= on)
+        ]
+        if not running:
+            return
+        course = running[0]
+        until = f"until {course.stop}" if course.stop else "with no stop date"
+        because = " ".join(why)
+        self.result.alerts.insert(  # first: nothing above it may read as "give it"
+            0,
+            Alert(
+                AlertCode.THERAPY_BEYOND_EVIDENCE,
+                Severity.CRITICAL,
+                f"Stop valacyclovir now: the course started on {course.start} (recorded {until}) is "
+                f"running on {on}, and an exclusion criterion now applies. {because}",
+                citations,
+            ),
+        )
+        self.result.schedule.append(
+            ScheduleItem(
+                ScheduleEvent.STOP_VALACYCLOVIR,
+                on,
+                citations,
+                reason=f"stop now: {because}",
+            )
+        )
+
     def _dose_notes(self) -> list[str]:
         protocol = self.t.protocol
         fetuses = self.case.pregnancy.fetuses if self.case.pregnancy else 1
@@ -422,6 +489,8 @@ class _Evaluation:
             *(("I-10",) if fetuses > 1 else ()),
         )
         outcome = _combine(outcomes)
+        if outcome is Outcome.EXCLUDED:
+            reasons = [*reasons[1:], reasons[0]]  # the exclusion first (probe13 S3)
         if outcome is Outcome.SPECIALIST_REVIEW and len(set(outcomes)) > 1:
             message = "The fetuses differ in eligibility for in-utero treatment: specialist review."
             result.alerts.append(Alert(AlertCode.BOUNDARY_CASE, Severity.WARNING, message, base))
@@ -432,10 +501,15 @@ class _Evaluation:
             rules = (*rules, "A7", "I-4", "I-11")
             if exclusion is Outcome.INSUFFICIENT_DATA:
                 missing += [m for m in exclusions.missing if m not in missing]
-            if exclusion is not None:
+            if exclusion is Outcome.EXCLUDED:
+                outcome = exclusion
+                reasons = [*why_excluded, *reasons]  # the exclusion first (probe13 S3)
+            elif exclusion is not None:
                 outcome = exclusion
                 reasons += why_excluded
         result.missing.extend(m for m in missing if m not in result.missing)
+        if outcome is Outcome.EXCLUDED:
+            self._stop_running(tuple(reasons[:1]), citations)
         if outcome is not Outcome.RECOMMENDED:
             self._decide(fetal, outcome, reasons, citations, rules)
             return
