@@ -303,3 +303,73 @@ def test_no_sign_with_normal_fetal_blood_says_no_abnormality(knowledge: Knowledg
     fetal = run(knowledge, raw)["decisions"][1]
     assert fetal["outcome"] == "excluded"
     assert "no fetal-blood abnormality" in fetal["reasons"][0]
+
+
+# --- S1: every patient input of the pregnancy form is read or said unread -------------------------
+
+
+def test_cannot_take_oral_is_a_specialist_decision(knowledge: Knowledge) -> None:
+    """The protocol's valacyclovir is 2 g tablets every 6 hours by mouth: no other route."""
+    doc = run(knowledge, case(patient={**BASELINE["patient"], "can_take_oral": False}))
+    decision = doc["decisions"][0]
+    assert decision["outcome"] == "specialist_review"
+    assert any("cannot take oral medication" in r for r in decision["reasons"])
+    assert doc["regimens"] == []
+
+
+def test_can_take_oral_true_is_the_baseline(knowledge: Knowledge) -> None:
+    doc = run(knowledge, case(patient={**BASELINE["patient"], "can_take_oral": True}))
+    assert outcomes(doc) == {"valacyclovir-prevention": "recommended"}
+
+
+@pytest.mark.parametrize(
+    ("weight", "height", "flagged"), [(150, 120, True), (86.4, 120, False), (86.5, 120, True)]
+)
+def test_implausible_body_mass_index_is_named(
+    knowledge: Knowledge, weight: float, height: int, flagged: bool
+) -> None:
+    """plausibility.computed_crcl.obese_bmi_max = 60: 86.4 kg at 120 cm is BMI 60.0 (not above),
+    86.5 kg is 60.07; 150 kg at 120 cm is 104.2. The protocol dose does not change (A3)."""
+    doc = run(
+        knowledge, case(patient={**BASELINE["patient"], "weight_kg": weight, "height_cm": height})
+    )
+    assert (("implausible-input", "warning") in codes(doc)) is flagged
+    assert outcomes(doc) == {"valacyclovir-prevention": "recommended"}
+
+
+def test_inputs_no_pregnancy_rule_reads_are_named(knowledge: Knowledge) -> None:
+    doc = run(knowledge, case(patient={**BASELINE["patient"], "icu": True, "child_pugh": "A"}))
+    assert doc["findings"]["inputs_not_read"].startswith("patient.icu, patient.child_pugh:")
+    assert "inputs_not_read" not in run(knowledge, BASELINE)["findings"]
+
+
+# --- N5: the adult CKD-EPI equation is not used under 18 ----------------------------------------
+
+
+@pytest.mark.parametrize(("age", "outcome"), [(11, "excluded"), (12, "insufficient_data"),
+                                              (17, "insufficient_data"), (18, "recommended")])  # fmt: skip
+def test_ckd_epi_is_not_computed_under_18(knowledge: Knowledge, age: int, outcome: str) -> None:
+    """Seed 000: age below 12 excludes. CKD-EPI 2021 (Inker 2021) is an adult equation: at 12-17
+    the creatinine alone cannot clear the GFR criterion; the laboratory's GFR is asked for."""
+    observations = [o for o in BASELINE["observations"] if o["code"] != "egfr"]
+    patient = {k: v for k, v in BASELINE["patient"].items() if k != "birth_date"}
+    doc = run(knowledge, case(patient={**patient, "age_years": age}, observations=observations))
+    assert outcomes(doc) == {"valacyclovir-prevention": outcome}
+    if outcome == "insufficient_data":
+        why = next(m["why"] for m in doc["missing"] if m["item"] == "egfr")
+        assert "adult equation" in why
+        assert "egfr" not in doc["findings"]["renal"]
+
+
+# --- N6: past the EDD -----------------------------------------------------------------------------
+
+
+def test_in_utero_treatment_past_the_edd_says_so(knowledge: Knowledge) -> None:
+    """EDD 2026-09-26; assessed 2026-10-03 (41+0)."""
+    raw = af_positive(["hepatomegaly"])
+    raw["assessed_on"] = "2026-10-03"
+    doc = run(knowledge, raw)
+    fetal = doc["decisions"][1]
+    assert fetal["outcome"] == "recommended"
+    assert doc["regimens"][0]["stop"] is None
+    assert any(r.startswith("Past the EDD (2026-09-26; 41+0 today)") for r in fetal["reasons"])

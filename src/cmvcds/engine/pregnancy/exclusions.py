@@ -160,7 +160,12 @@ def check_exclusions(
             if computed is not None:
                 findings["egfr_computed"], findings["egfr_computed_method"] = computed
             missing.append(
-                Missing("egfr", _why_no_gfr(latest, creatinine, since, computed, words.egfr))
+                Missing(
+                    "egfr",
+                    _why_no_gfr(
+                        latest, creatinine, since, computed, words.egfr, _minor(age, knowledge)
+                    ),
+                )
             )
     return Exclusions(
         tuple(reasons), renal, tuple(missing), findings, tuple(dict.fromkeys(citations))
@@ -202,6 +207,7 @@ def _why_no_gfr(
     since: date | None,
     computed: tuple[Decimal, str] | None,
     limit: str,
+    young: bool = False,
 ) -> str:
     ask = (
         "report the laboratory's eGFR or a measured creatinine clearance "
@@ -213,6 +219,11 @@ def _why_no_gfr(
         why = f"the latest GFR ({latest.date}) is older than the creatinine of {creatinine.date}: {ask}"
     else:
         why = f"no GFR reported: {ask}"
+    if computed is None and young:
+        why += (
+            "; CKD-EPI 2021 is an adult equation (18 years and older) and is not computed at this "
+            "age: a measured GFR or the laboratory's paediatric estimate is needed"
+        )
     if computed is not None:
         why += (
             f"; CKD-EPI 2021 from the creatinine gives {computed[0]} mL/min/1.73 m², shown for information "
@@ -220,6 +231,12 @@ def _why_no_gfr(
             "CKD-EPI is not validated in pregnancy, where creatinine-based estimates run low (I-4)"
         )
     return why
+
+
+def _minor(age: Decimal | None, knowledge: Knowledge) -> bool:
+    """Below the adult age of CKD-EPI 2021 (probe13 N5)."""
+    adult = knowledge.table("renal_formulas", RenalFormulas).ckd_epi_2021.min_age_years
+    return age is not None and adult is not None and age < adult
 
 
 def _gfr_name(code: str) -> str:
@@ -238,6 +255,9 @@ def _computed_egfr(
     if creatinine is None or creatinine.value is None or age is None:
         return None
     formulas = knowledge.table("renal_formulas", RenalFormulas)
+    adult = formulas.ckd_epi_2021.min_age_years
+    if adult is not None and age < adult:
+        return None  # an adult equation (probe13 N5): the reported or measured GFR is asked for
     sex = case.patient.sex.value if case.patient.sex else "female"
     clearance = ckd_epi_2021(
         formulas, creatinine_mg_dl=creatinine.value, age_years=int(age), sex=sex

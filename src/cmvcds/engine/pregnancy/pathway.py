@@ -9,6 +9,7 @@ It dates the pregnancy, classifies the maternal infection, decides ``valacyclovi
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from itertools import chain
 from typing import Any
 
@@ -17,6 +18,7 @@ from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, Sched
 from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import (
     AlertCode,
+    Context,
     DecisionId,
     Indication,
     Outcome,
@@ -50,6 +52,7 @@ from cmvcds.engine.pregnancy.prevention import (
 from cmvcds.engine.pregnancy.regimen import course_start, dose_in_force, valacyclovir_regimen
 from cmvcds.engine.pregnancy.tables import PregnancyTables, pregnancy_tables
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.core import PlausibilityLimits
 
 __all__ = ["evaluate"]
 
@@ -156,6 +159,7 @@ class _Evaluation:
             )
             return result
         self._lmp = dating.lmp
+        self._patient_inputs()
         result.findings["gestational_age"] = dating.ga(self.on)
         result.findings["dating"] = {"basis": dating.basis, "lmp": dating.lmp, "edd": dating.edd}
         result.findings["key_dates"] = {ga: dating.date_of(days) for ga, days in self.t.landmarks}
@@ -386,6 +390,48 @@ class _Evaluation:
             )
         )
 
+    def _patient_inputs(self) -> None:
+        """probe13 S1/N6: every patient input the pregnancy form accepts is read by a rule or said
+        to be unread. The protocol dose is fixed (2 g every 6 h, A3), so weight and height decide
+        nothing here; an implausible pair (a body-mass index above the plausibility row's limit) is
+        still named. ``can_take_oral`` is read by the regimen (tablets only)."""
+        patient, result = self.case.patient, self.result
+        if patient.weight_kg is not None and patient.height_cm is not None:
+            limits = self.knowledge.table("plausibility", PlausibilityLimits)
+            bmi = Decimal(patient.weight_kg) / (Decimal(patient.height_cm) / 100) ** 2
+            limit = limits.computed_crcl.obese_bmi_max
+            if bmi > limit:
+                result.alerts.append(
+                    Alert(
+                        AlertCode.IMPLAUSIBLE_INPUT,
+                        Severity.WARNING,
+                        f"The weight {patient.weight_kg} kg at {patient.height_cm} cm is a body-mass "
+                        f"index of {bmi.quantize(Decimal('0.1'))} kg/m², above {limit}: check the "
+                        "weight and the height (a weight in pounds?). The protocol dose does not "
+                        "depend on them (A3).",
+                        result.cite(limits, "body-mass index plausibility (probe13 N6)"),
+                    )
+                )
+        if self.case.context is not Context.PREGNANCY:
+            return
+        unread = [
+            name
+            for name, value in (
+                ("patient.icu", patient.icu),
+                ("patient.child_pugh", patient.child_pugh),
+                (
+                    "patient.birth_weight_for_gestational_age",
+                    patient.birth_weight_for_gestational_age,
+                ),
+            )
+            if value is not None
+        ]
+        if unread:
+            result.findings["inputs_not_read"] = (
+                f"{', '.join(unread)}: no rule of the AIFA 648/96 protocol reads "
+                f"{'it' if len(unread) == 1 else 'them'}, so {'it changes' if len(unread) == 1 else 'they change'} no decision here."
+            )
+
     def _stop_running(self, why: tuple[str, ...], citations: tuple[str, ...]) -> None:
         """probe13 S3: a valacyclovir course running on the day an exclusion applies (a renal
         criterion, dialysis, age, a severe fetal sign, no sign of fetal disease): stop it now, with
@@ -541,6 +587,12 @@ class _Evaluation:
             "No exclusion criterion applies (A7).",
             "Treat until delivery; it may follow a prevention course (A6).",
         ]
+        if due is None:  # probe13 N6: past the EDD the course has no planned stop date
+            reasons.append(
+                f"Past the EDD ({dating.edd}; {dating.ga(on)} today): valacyclovir continues until "
+                "delivery, with no planned stop date; the timing of delivery is an obstetric "
+                "decision outside the protocol."
+            )
         reasons += self._dose_notes()
         reasons += dose_in_force(self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result)
         citations = _union(citations, regimen.citations)
