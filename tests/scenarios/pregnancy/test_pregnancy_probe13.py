@@ -373,3 +373,27 @@ def test_in_utero_treatment_past_the_edd_says_so(knowledge: Knowledge) -> None:
     assert fetal["outcome"] == "recommended"
     assert doc["regimens"][0]["stop"] is None
     assert any(r.startswith("Past the EDD (2026-09-26; 41+0 today)") for r in fetal["reasons"])
+
+
+# --- N2: INN spellings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("inn", "usan"), [("aciclovir", "acyclovir"), ("valaciclovir", "valacyclovir"),
+                                           ("Valaciclovir", "valacyclovir")])  # fmt: skip
+def test_inn_spellings_are_the_same_drug(knowledge: Knowledge, inn: str, usan: str) -> None:
+    """The WHO INN (valaciclovir, aciclovir; the Italian page itself writes 'valaciclovir') is the
+    drug the case format spells valacyclovir/acyclovir (vocabularies.yaml drug_synonyms)."""
+    by_inn = run(knowledge, case(patient={**BASELINE["patient"], "intolerances": [inn]}))
+    by_usan = run(knowledge, case(patient={**BASELINE["patient"], "intolerances": [usan]}))
+    assert outcomes(by_inn) == outcomes(by_usan) == {"valacyclovir-prevention": "specialist_review"}
+    # a running course recorded under the INN is the valacyclovir course the exclusion stops
+    raw = rising(1.4)
+    raw["therapy"] = [{**RUNNING[0], "drug": inn}]
+    if usan == "valacyclovir":
+        assert stops(run(knowledge, raw)) == ["2026-03-21"]
+
+
+def test_inn_valaciclovir_doses_on_the_dose_calculator(knowledge: Knowledge) -> None:
+    from cmvcds.engine.dosing.recommend import drug_label
+
+    assert drug_label(knowledge, "valaciclovir").drug == "valacyclovir"
