@@ -116,7 +116,7 @@ class Vocabularies(Fact):
     genes: tuple[str, ...]
     #: probe13 N2: other spellings of a drug of ``drugs`` (the INN where the case format uses the
     #: USAN: valaciclovir → valacyclovir), read as that drug wherever a drug name is read
-    drug_synonyms: dict[str, str] = {}
+    drug_synonyms: dict[str, str] = Field(default_factory=dict)
 
     def canonical_drug(self, name: str) -> str:
         """``name`` as the case format spells it (``valaciclovir`` → ``valacyclovir``)."""
