@@ -397,3 +397,32 @@ def test_inn_valaciclovir_doses_on_the_dose_calculator(knowledge: Knowledge) -> 
     from cmvcds.engine.dosing.recommend import drug_label
 
     assert drug_label(knowledge, "valaciclovir").drug == "valacyclovir"
+
+
+# --- N3: an avidity value without its category ----------------------------------------------------
+
+
+def avidity_value_only(*, seroconversion: bool) -> dict[str, Any]:
+    rows = [o for o in copy.deepcopy(BASELINE["observations"]) if o["code"] != "cmv_igg_avidity"]
+    if not seroconversion:
+        rows = [o for o in rows if not (o["code"] == "cmv_igg" and o["result"] == "negative")]
+    rows.append({"date": "2026-02-20", "code": "cmv_igg_avidity", "value": 20, "unit": "%"})
+    return case(observations=rows)
+
+
+def test_avidity_value_without_category_asks_for_the_category(knowledge: Knowledge) -> None:
+    """IgG and IgM positive, avidity 20 % without a category: criteria (b)/(c) need the category,
+    and the assay's cut-offs are not known: the category is asked for, not 'the avidity'."""
+    doc = run(knowledge, avidity_value_only(seroconversion=False))
+    decision = doc["decisions"][0]
+    assert decision["outcome"] == "insufficient_data"
+    assert [m["item"] for m in doc["missing"]] == ["cmv_igg_avidity.result"]
+    assert "IgG avidity 20 % on 2026-02-20" in doc["missing"][0]["why"]
+    assert "without IgG avidity" not in " ".join(decision["reasons"])
+
+
+def test_avidity_value_beside_a_seroconversion_is_named(knowledge: Knowledge) -> None:
+    doc = run(knowledge, avidity_value_only(seroconversion=True))
+    decision = doc["decisions"][0]
+    assert decision["outcome"] == "recommended"  # criterion (a) does not need the avidity
+    assert any("IgG avidity 20 %" in r for r in decision["reasons"])
