@@ -589,7 +589,9 @@ PREGNANCY_IT = {
         {"date": "2026-02-20", "code": "cmv_igg_avidity", "value": 20, "unit": "%"},
         *_no("cmv_igg", "cmv_igm", "cmv_igg_avidity")]),
     "age 12 without a GFR (N5)": _p(patient={"birth_date": "2013-06-01"}, observations=_no("egfr")),
-    "BMI 104 (N6)": _p(patient={"weight_kg": 150, "height_cm": 120, "icu": True}),
+    "BMI 104 (N6)": _p(patient={"weight_kg": 150, "height_cm": 120, "icu": True},
+                       add=[{"date": "2026-02-20", "code": "platelets", "value": 250,
+                             "unit": "10^9/L"}]),
     "in-utero treatment past the EDD (N6)": _p(
         assessed_on="2026-10-03", add=[_AF_POSITIVE],
         ultrasound=[{"date": "2026-05-19", "findings": ["hepatomegaly"]}]),

@@ -426,3 +426,31 @@ def test_avidity_value_beside_a_seroconversion_is_named(knowledge: Knowledge) ->
     decision = doc["decisions"][0]
     assert decision["outcome"] == "recommended"  # criterion (a) does not need the avidity
     assert any("IgG avidity 20 %" in r for r in decision["reasons"])
+
+
+def test_observations_and_courses_no_pregnancy_rule_reads_are_named(knowledge: Knowledge) -> None:
+    """Maternal ALT and platelets (AIFA Table 2 monitoring is not transcribed), a drug level's
+    hours after dose, and a ganciclovir course: named as not read, never dropped silently."""
+    observations = [
+        *copy.deepcopy(BASELINE["observations"]),
+        {"date": "2026-02-20", "code": "alt", "value": 30, "unit": "U/L"},
+        {"date": "2026-02-20", "code": "platelets", "value": 250, "unit": "10^9/L"},
+        {"date": "2026-02-20", "code": "weight", "value": 64, "unit": "kg"},
+    ]
+    therapy = [{"drug": "ganciclovir", "start": "2026-01-02", "stop": "2026-01-05"}]
+    doc = run(knowledge, case(observations=observations, therapy=therapy))
+    said = doc["findings"]["inputs_not_read"]
+    assert said.startswith("observations alt, observations platelets/blood, therapy ganciclovir:")
+    assert "weight" not in said  # read: the body-mass index plausibility
+    assert outcomes(doc) == {"valacyclovir-prevention": "recommended"}
+
+
+def test_fetal_blood_platelets_are_read(knowledge: Knowledge) -> None:
+    raw = af_positive([])
+    raw["observations"].append(
+        {"date": "2026-05-19", "code": "platelets", "specimen": "fetal_blood", "value": 90000,
+         "unit": "/mm3"}
+    )  # fmt: skip
+    doc = run(knowledge, raw)
+    assert "inputs_not_read" not in doc["findings"]
+    assert outcomes(doc)["valacyclovir-fetal-treatment"] == "recommended"

@@ -25,6 +25,7 @@ from cmvcds.domain.vocabulary import (
     ScheduleEvent,
     Severity,
 )
+from cmvcds.engine.dosing import dose_patient_from_case
 from cmvcds.engine.pregnancy.amniocentesis import Amniocentesis, amniocenteses, plan_amniocentesis
 from cmvcds.engine.pregnancy.dating import CONTRADICTION_NEEDED, PregnancyDating, date_pregnancy
 from cmvcds.engine.pregnancy.exclusions import Exclusions, check_exclusions
@@ -396,16 +397,17 @@ class _Evaluation:
         nothing here; an implausible pair (a body-mass index above the plausibility row's limit) is
         still named. ``can_take_oral`` is read by the regimen (tablets only)."""
         patient, result = self.case.patient, self.result
-        if patient.weight_kg is not None and patient.height_cm is not None:
+        body = dose_patient_from_case(self.case, self.on)  # the latest measured weight and height
+        if body.weight_kg is not None and body.height_cm is not None:
             limits = self.knowledge.table("plausibility", PlausibilityLimits)
-            bmi = Decimal(patient.weight_kg) / (Decimal(patient.height_cm) / 100) ** 2
+            bmi = Decimal(body.weight_kg) / (Decimal(body.height_cm) / 100) ** 2
             limit = limits.computed_crcl.obese_bmi_max
             if bmi > limit:
                 result.alerts.append(
                     Alert(
                         AlertCode.IMPLAUSIBLE_INPUT,
                         Severity.WARNING,
-                        f"The weight {patient.weight_kg} kg at {patient.height_cm} cm is a body-mass "
+                        f"The weight {body.weight_kg} kg at {body.height_cm} cm is a body-mass "
                         f"index of {bmi.quantize(Decimal('0.1'))} kg/m², above {limit}: check the "
                         "weight and the height (a weight in pounds?). The protocol dose does not "
                         "depend on them (A3).",
@@ -426,6 +428,19 @@ class _Evaluation:
             )
             if value is not None
         ]
+        unread += sorted(
+            {
+                f"observations {o.code}" + (f"/{o.specimen}" if o.specimen else "")
+                for o in self.case.observations
+                if o.code not in _READ_CODES
+                or (o.code == "platelets" and o.specimen != "fetal_blood")
+            }
+        )
+        if any(o.hours_after_dose is not None for o in self.case.observations):
+            unread.append("observations hours_after_dose")
+        unread += sorted(
+            {f"therapy {t.drug}" for t in self.case.therapy if t.drug != "valacyclovir"}
+        )
         if unread:
             result.findings["inputs_not_read"] = (
                 f"{', '.join(unread)}: no rule of the AIFA 648/96 protocol reads "
@@ -601,6 +616,14 @@ class _Evaluation:
         result.schedule += monitoring_schedule(
             self.t.monitoring, "fetal-treatment", start, dating.edd, result
         )
+
+
+#: The observations a rule of this pathway reads (maternal serology and CMV DNA, amniotic fluid and
+#: fetal blood, the renal exclusions); fetal platelets only from fetal blood (Table 1).
+_READ_CODES = frozenset(
+    {"cmv_igg", "cmv_igm", "cmv_igg_avidity", "cmv_dna", "platelets", "creatinine", "egfr",
+     "creatinine_clearance_24h", "weight", "height"}
+)  # fmt: skip
 
 
 def _stop_item(course: Course, citations: tuple[str, ...]) -> ScheduleItem:
