@@ -568,6 +568,9 @@ PREGNANCY_IT = {
         add=[{"date": "2026-03-20", "code": "creatinine", "value": 1.4, "unit": "mg/dL"}]),
     "LMP and EDD 53 days apart (S4)": _p(pregnancy={"edd": "2026-11-18"}),
     "LMP and EDD 10 days apart": _p(pregnancy={"edd": "2026-10-06"}),
+    "LMP and EDD apart, AF+ and hepatomegaly (S4)": _p(
+        pregnancy={"edd": "2026-11-18"}, assessed_on="2026-05-20", add=[_AF_POSITIVE],
+        ultrasound=[{"date": "2026-05-19", "findings": ["hepatomegaly"]}]),
     "named microcephaly -2.5 SD (S5)": _p(
         assessed_on="2026-05-20", add=[_AF_POSITIVE],
         ultrasound=[{"date": "2026-05-19", "findings": ["hepatomegaly", "microcephaly"],

@@ -454,3 +454,20 @@ def test_fetal_blood_platelets_are_read(knowledge: Knowledge) -> None:
     doc = run(knowledge, raw)
     assert "inputs_not_read" not in doc["findings"]
     assert outcomes(doc)["valacyclovir-fetal-treatment"] == "recommended"
+
+
+def test_contradictory_dating_still_gives_the_fetal_decision(knowledge: Knowledge) -> None:
+    """S4, "still give every part not depending on dates": AF+ with hepatomegaly decides
+    in-utero treatment (A6) whatever the dating; only the EDD (a planned stop, monitoring dates)
+    is withheld."""
+    raw = af_positive(["hepatomegaly"])
+    raw["pregnancy"]["edd"] = "2026-11-18"  # 53 days after the LMP's EDD
+    doc = run(knowledge, raw)
+    assert outcomes(doc) == {
+        "valacyclovir-prevention": "insufficient_data",
+        "valacyclovir-fetal-treatment": "recommended",
+    }
+    regimen = doc["regimens"][0]
+    assert (regimen["dose_mg"], regimen["every_h"], regimen["stop"]) == (2000, 6, None)
+    assert "the dating is contradictory" in regimen["stop_rule"]
+    assert [m["item"] for m in doc["missing"]] == ["pregnancy.dating"]

@@ -149,6 +149,9 @@ class _Evaluation:
                 )
             )
             self.exclusions()
+            amnios = amniocenteses(case, self.on)
+            if amnios:
+                self._fetal_treatment(None, amnios)
             return result
         if dating is None:
             self._undecidable(
@@ -508,7 +511,9 @@ class _Evaluation:
     ) -> None:
         self.result.decisions.append(Decision(decision, outcome, tuple(reasons), citations, rules))
 
-    def _fetal_treatment(self, dating: PregnancyDating, amnios: tuple[Amniocentesis, ...]) -> None:
+    def _fetal_treatment(
+        self, dating: PregnancyDating | None, amnios: tuple[Amniocentesis, ...]
+    ) -> None:
         """Rule A6 once an amniocentesis is known; a regimen until delivery when recommended."""
         protocol, result, on = self.t.protocol, self.result, self.on
         fetal = DecisionId.VALACYCLOVIR_FETAL_TREATMENT
@@ -577,12 +582,18 @@ class _Evaluation:
         start = course_start(self.case, on, positive.reported)
         # "until the end of gestation" (A6): the planned stop is the EDD, the structured date
         # beside the rule (probe9 #9); an EDD already past gives no date (delivery is awaited)
-        due = dating.edd if dating.edd >= on else None
-        rule = (
-            f"until delivery (EDD {dating.edd}) (A6)"
-            if due is not None
-            else f"until delivery (EDD {dating.edd} passed: no planned date; stop at delivery) (A6)"
-        )
+        # (probe13 S4: with a contradictory dating the decision, which needs no date, is given;
+        # the EDD, and so a planned stop and monitoring dates, are not)
+        due = dating.edd if dating is not None and dating.edd >= on else None
+        if dating is None:
+            rule = "until delivery (no EDD: the dating is contradictory; stop at delivery) (A6)"
+        elif due is not None:
+            rule = f"until delivery (EDD {dating.edd}) (A6)"
+        else:
+            rule = (
+                f"until delivery (EDD {dating.edd} passed: no planned date; stop at delivery) (A6)"
+            )
+
         regimen, dose_reasons, dose_outcome = valacyclovir_regimen(
             self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result,
             start=start, stop=due, stop_rule=rule,
@@ -602,7 +613,7 @@ class _Evaluation:
             "No exclusion criterion applies (A7).",
             "Treat until delivery; it may follow a prevention course (A6).",
         ]
-        if due is None:  # probe13 N6: past the EDD the course has no planned stop date
+        if dating is not None and due is None:  # probe13 N6: past the EDD, no planned stop
             reasons.append(
                 f"Past the EDD ({dating.edd}; {dating.ga(on)} today): valacyclovir continues until "
                 "delivery, with no planned stop date; the timing of delivery is an obstetric "
@@ -613,9 +624,10 @@ class _Evaluation:
         citations = _union(citations, regimen.citations)
         self._decide(fetal, Outcome.RECOMMENDED, reasons, citations, (*rules, "A3", "A9"))
         result.regimens.append(regimen)
-        result.schedule += monitoring_schedule(
-            self.t.monitoring, "fetal-treatment", start, dating.edd, result
-        )
+        if dating is not None:
+            result.schedule += monitoring_schedule(
+                self.t.monitoring, "fetal-treatment", start, dating.edd, result
+            )
 
 
 #: The observations a rule of this pathway reads (maternal serology and CMV DNA, amniotic fluid and
