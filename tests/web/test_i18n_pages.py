@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -518,3 +519,121 @@ def test_the_dashboard_names_its_key_fields_by_their_italian_labels(italian: Tes
     assert "Trattata con valaciclovir per la prevenzione della trasmissione registrato" in headers
     assert "CMV DNA (PCR) nel liquido amniotico registrato" in headers
     assert not any(h.startswith(("treated", "amnio cmv pcr")) for h in headers), headers
+
+
+# --- probe13 N1: the pregnancy pathway's texts in Italian -----------------------------------------
+
+#: probe13's pregnancy vignettes, rebuilt on one baseline (LMP 2025-12-20, seroconversion IgG
+#: negative 2026-01-10 / positive 2026-02-20, creatinine 0.62, eGFR 118, assessed 2026-03-02).
+_P_BASE: dict[str, Any] = {
+    "format": "cmvcds-case/1", "id": "probe13-it", "assessed_on": "2026-03-02", "context": "pregnancy",
+    "patient": {"sex": "female", "birth_date": "1992-04-11", "weight_kg": 64, "height_cm": 166},
+    "pregnancy": {"lmp": "2025-12-20", "fetuses": 1},
+    "observations": [
+        {"date": "2026-01-10", "code": "cmv_igg", "result": "negative"},
+        {"date": "2026-02-20", "code": "cmv_igg", "result": "positive"},
+        {"date": "2026-02-20", "code": "cmv_igm", "result": "positive"},
+        {"date": "2026-02-20", "code": "cmv_igg_avidity", "result": "low"},
+        {"date": "2026-02-20", "code": "creatinine", "value": 0.62, "unit": "mg/dL"},
+        {"date": "2026-02-20", "code": "egfr", "value": 118, "unit": "mL/min/1.73m2"},
+    ],
+    "ultrasound": [{"date": "2026-02-27", "findings": []}],
+}  # fmt: skip
+_AF_POSITIVE = {"date": "2026-05-12", "code": "cmv_dna", "specimen": "amniotic_fluid",
+                "result": "detected", "reported": "2026-05-19"}  # fmt: skip
+_RUNNING = [{"drug": "valacyclovir", "start": "2026-03-02", "dose_mg": 2000, "every_h": 6}]
+
+
+def _p(**changes: Any) -> dict[str, Any]:
+    raw = json.loads(json.dumps(_P_BASE))
+    for key, value in changes.items():
+        if key in ("patient", "pregnancy"):
+            raw[key].update(value)
+        elif key == "add":
+            raw["observations"] += value
+        else:
+            raw[key] = value
+    return raw
+
+
+def _no(*codes: str) -> list[dict[str, Any]]:
+    return [o for o in _P_BASE["observations"] if o["code"] not in codes]
+
+
+PREGNANCY_IT = {
+    "dialysis (S1)": _p(patient={"dialysis": "hemodialysis"}),
+    "acyclovir hypersensitivity (S2)": _p(patient={"intolerances": ["acyclovir"]}),
+    "creatinine rise on a running course (S3)": _p(
+        assessed_on="2026-03-21", therapy=_RUNNING,
+        add=[{"date": "2026-03-20", "code": "creatinine", "value": 1.4, "unit": "mg/dL"}]),
+    "LMP and EDD 53 days apart (S4)": _p(pregnancy={"edd": "2026-11-18"}),
+    "LMP and EDD 10 days apart": _p(pregnancy={"edd": "2026-10-06"}),
+    "LMP and EDD apart, AF+ and hepatomegaly (S4)": _p(
+        pregnancy={"edd": "2026-11-18"}, assessed_on="2026-05-20", add=[_AF_POSITIVE],
+        ultrasound=[{"date": "2026-05-19", "findings": ["hepatomegaly"]}]),
+    "named microcephaly -2.5 SD (S5)": _p(
+        assessed_on="2026-05-20", add=[_AF_POSITIVE],
+        ultrasound=[{"date": "2026-05-19", "findings": ["hepatomegaly", "microcephaly"],
+                     "head_circumference_sd": -2.5}]),
+    "AF+ and hepatomegaly": _p(assessed_on="2026-05-20", add=[_AF_POSITIVE],
+                               ultrasound=[{"date": "2026-05-19", "findings": ["hepatomegaly"]}]),
+    "AF+ without a sign, course running (N4)": _p(
+        assessed_on="2026-05-20", add=[_AF_POSITIVE], therapy=_RUNNING,
+        ultrasound=[{"date": "2026-05-19", "findings": []}]),
+    "no creatinine": _p(observations=_no("creatinine", "egfr")),
+    "intermediate avidity, no DNA": _p(observations=[
+        {"date": "2026-02-20", "code": "cmv_igg", "result": "positive"},
+        {"date": "2026-02-20", "code": "cmv_igm", "result": "positive"},
+        {"date": "2026-02-20", "code": "cmv_igg_avidity", "result": "intermediate"},
+        *_no("cmv_igg", "cmv_igm", "cmv_igg_avidity")]),
+    "avidity value only (N3)": _p(observations=[
+        {"date": "2026-02-20", "code": "cmv_igg", "result": "positive"},
+        {"date": "2026-02-20", "code": "cmv_igm", "result": "positive"},
+        {"date": "2026-02-20", "code": "cmv_igg_avidity", "value": 20, "unit": "%"},
+        *_no("cmv_igg", "cmv_igm", "cmv_igg_avidity")]),
+    "age 12 without a GFR (N5)": _p(patient={"birth_date": "2013-06-01"}, observations=_no("egfr")),
+    "BMI 104 (N6)": _p(patient={"weight_kg": 150, "height_cm": 120, "icu": True},
+                       add=[{"date": "2026-02-20", "code": "platelets", "value": 250,
+                             "unit": "10^9/L"}]),
+    "in-utero treatment past the EDD (N6)": _p(
+        assessed_on="2026-10-03", add=[_AF_POSITIVE],
+        ultrasound=[{"date": "2026-05-19", "findings": ["hepatomegaly"]}]),
+    "cannot take oral medication": _p(patient={"can_take_oral": False}),
+    "an intolerance no rule reads": _p(patient={"intolerances": ["foscarnet", "probenecid"]}),
+}  # fmt: skip
+
+
+def _pregnancy_texts(doc: dict[str, Any]) -> Iterator[str]:
+    for d in doc["decisions"]:
+        yield from d["reasons"]
+    for a in doc["alerts"]:
+        if a["code"] != "unverified-fact":
+            yield a["message"]
+    for m in doc["missing"]:
+        yield m["why"]
+    for r in doc["regimens"]:
+        if r.get("stop_rule"):
+            yield r["stop_rule"]
+    for s in doc["schedule"]:
+        if s.get("reason"):
+            yield s["reason"]
+    findings = doc["findings"]
+    for key in ("inputs_not_read", "intolerances_not_read"):
+        if key in findings:
+            yield findings[key]
+    if "dating" in findings:
+        yield findings["dating"]["basis"]
+
+
+@pytest.mark.parametrize("name", list(PREGNANCY_IT))
+def test_every_pregnancy_text_of_probe13_has_its_italian(knowledge: Knowledge, name: str) -> None:
+    """probe13 N1: English on the Italian pages (the renal alert, "Mild/moderate sign(s)…", the
+    missing-data lines, the dating warning …). The class: an engine sentence without its it.yaml
+    row. Every clinical text of these vignettes translates."""
+    from cmvcds.assess import assess
+    from cmvcds.domain.case import parse_case
+
+    case = parse_case(PREGNANCY_IT[name], knowledge, today=TODAY)
+    doc = assess(case, knowledge).to_dict()
+    untranslated = sorted({t for t in _pregnancy_texts(doc) if translate(t, "it") is None})
+    assert untranslated == []

@@ -141,3 +141,19 @@ def test_the_calendar_page_and_its_ics(client: TestClient) -> None:
     italian = client.get(location, headers={"Accept-Language": "it"}).text
     assert '<h3 data-month="2026-03">marzo 2026</h3>' in italian
     assert "Calendario dei controlli" in italian
+
+
+def test_the_italian_timeline_names_the_course_in_italian(knowledge: Knowledge) -> None:
+    """probe13 N1: "valacyclovir 2000 mg q6h" on an Italian page: the course label is the page's
+    language (the drug's Italian name, "ogni 6 h"); English keeps "every 6 h"."""
+    from cmvcds.adapters.web import i18n
+
+    doc, raw = _assessed(knowledge, "pregnancy-fetal-treatment.yaml")
+    assert "valacyclovir 2000 mg every 6 h" in (pregnancy_timeline(doc, case=raw) or "")
+    token = i18n.set_language("it")
+    try:
+        svg = pregnancy_timeline(doc, case=raw) or ""
+    finally:
+        i18n.reset_language(token)
+    assert "valaciclovir 2000 mg ogni 6 h" in svg
+    assert "q6h" not in svg and "valacyclovir" not in svg.replace('data-drug="valacyclovir"', "")

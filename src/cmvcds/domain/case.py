@@ -412,6 +412,32 @@ _LAST_INDEX: list[tuple[tuple[Observation, ...], dict[str, tuple[Observation, ..
 ]
 
 
+def _drug_synonyms(data: dict[str, Any], words: Vocabularies) -> dict[str, Any]:
+    """``therapy[].drug`` and ``patient.intolerances`` spelt as the case format spells them:
+    the INN ``valaciclovir``/``aciclovir`` is read as ``valacyclovir``/``acyclovir`` (probe13 N2;
+    the pack's ``drug_synonyms`` row). Anything else is left for the validation to judge."""
+    if not words.drug_synonyms:
+        return data
+    therapy = data.get("therapy")
+    if isinstance(therapy, list):
+        data["therapy"] = [
+            {**t, "drug": words.canonical_drug(t["drug"])}
+            if isinstance(t, dict) and isinstance(t.get("drug"), str)
+            else t
+            for t in therapy
+        ]
+    patient = data.get("patient")
+    if isinstance(patient, dict) and isinstance(patient.get("intolerances"), list):
+        data["patient"] = {
+            **patient,
+            "intolerances": [
+                words.canonical_drug(d) if isinstance(d, str) else d
+                for d in patient["intolerances"]
+            ],
+        }
+    return data
+
+
 def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
     """Validate ``raw`` (a mapping from YAML/JSON/form) into a ``Case``; ``today`` is the real date.
 
@@ -420,7 +446,7 @@ def parse_case(raw: Any, knowledge: Knowledge, *, today: date) -> "Case":
     """
     if not isinstance(raw, dict):
         raise CaseFormatError("a case must be a mapping of keys to values", field="(case)")
-    data = dict(raw)
+    data = _drug_synonyms(dict(raw), knowledge.table("vocabularies", Vocabularies))
     data.setdefault("assessed_on", today.isoformat())
     internal = _internal_keys(data)
     if internal:

@@ -50,7 +50,7 @@ from cmvcds.engine.renal import (
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.base import Fact
-from cmvcds.knowledge.schemas.core import PlausibilityLimits
+from cmvcds.knowledge.schemas.core import PlausibilityLimits, Vocabularies
 from cmvcds.knowledge.schemas.drugs import (
     Band,
     Check,
@@ -108,6 +108,7 @@ def drugs_available(knowledge: Knowledge) -> tuple[str, ...]:
 
 def drug_label(knowledge: Knowledge, drug: str) -> DrugLabel:
     """The label rows of ``drug``; an unknown drug is an input error listing the known ones."""
+    drug = knowledge.table("vocabularies", Vocabularies).canonical_drug(drug)  # probe13 N2
     try:
         value = knowledge.tables[f"drug_{drug}"]
     except KeyError:

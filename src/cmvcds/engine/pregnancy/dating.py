@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from cmvcds.domain.case import Pregnancy
+from cmvcds.domain.case import Dating, Pregnancy
 from cmvcds.domain.gestational_age import DAYS_LMP_TO_EDD, GestationalAge
-from cmvcds.domain.results import Alert, PathwayResult
+from cmvcds.domain.results import Alert, Missing, PathwayResult
 from cmvcds.domain.vocabulary import AlertCode, Severity
 from cmvcds.knowledge.schemas.pregnancy import DatingRules, ga_days
 
-__all__ = ["PregnancyDating", "date_pregnancy", "ga_text"]
+__all__ = ["CONTRADICTION_NEEDED", "PregnancyDating", "date_pregnancy", "ga_text"]
 
 
 def ga_text(days: int) -> str:
@@ -66,6 +66,8 @@ def date_pregnancy(
         else None
     )
     if by_edd is not None:
+        if _contradicts_edd(by_edd, by_lmp, by_scan, scan, rules, result):
+            return None
         for other, name in ((by_scan, "dating scan"), (by_lmp, "LMP")):
             if other is not None and other != by_edd:
                 _disagree(
@@ -81,6 +83,70 @@ def date_pregnancy(
     if by_lmp is not None:
         return PregnancyDating(by_lmp, "LMP")
     return None
+
+
+#: What is asked for when the datings given contradict each other (probe13 S4).
+CONTRADICTION_NEEDED = "pregnancy.dating"
+
+
+def _contradicts_edd(
+    by_edd: date,
+    by_lmp: date | None,
+    by_scan: date | None,
+    scan: Dating | None,
+    rules: DatingRules,
+    result: PathwayResult,
+) -> bool:
+    """An EDD that an LMP or a dating scan contradicts beyond the ACOG redating thresholds
+    (probe13 S4): the protocol's dates cannot be placed, so the pathway asks for the dating
+    ultrasound instead of choosing one. A scan is judged by the threshold for its own GA; an LMP,
+    whose EDD may come from any scan, by the widest threshold (21 days from 28+0): a larger gap is
+    more than any redating by a scan explains, and the scan that set the EDD is not given."""
+    gaps: list[str] = []
+    if by_scan is not None and scan is not None:
+        scan_days = ga_days(scan.gestational_age)
+        limit = _limit(rules, scan_days)
+        gap = abs((by_scan - by_edd).days)
+        if gap > limit:
+            gaps.append(
+                f"the dating scan at {ga_text(scan_days)} and the EDD disagree by {gap} days "
+                f"(> {limit}, the ACOG redating threshold at that age)"
+            )
+    if by_lmp is not None:
+        widest = max(b.more_than_days for b in rules.bands)
+        gap = abs((by_lmp - by_edd).days)
+        if gap > widest:
+            gaps.append(
+                f"the LMP and the EDD disagree by {gap} days (> {widest}, the widest ACOG "
+                "redating threshold)"
+            )
+    if not gaps:
+        return False
+    citations = result.cite(rules, "ACOG redating thresholds (contradictory dating)")
+    what = "; ".join(gaps)
+    result.alerts.append(
+        Alert(
+            AlertCode.CONTRADICTORY_INPUT,
+            Severity.WARNING,
+            f"Contradictory dating: {what}. Every protocol date (24+0, 20+1, 26+0, the EDD) "
+            "depends on it: none is placed until the dating is confirmed.",
+            citations,
+        )
+    )
+    result.missing.append(
+        Missing(
+            CONTRADICTION_NEEDED,
+            f"{what}: give the dating ultrasound that set the EDD (its date and the gestational "
+            "age by crown-rump length), or correct the LMP or the EDD",
+        )
+    )
+    return True
+
+
+def _limit(rules: DatingRules, scan_days: int) -> int:
+    return next(
+        b.more_than_days for b in rules.bands if b.up_to is None or scan_days <= ga_days(b.up_to)
+    )
 
 
 def _lmp_or_scan(

@@ -103,6 +103,19 @@ def check_exclusions(
         missing.append(words.no_age)
     elif rule.met_by(age):
         reasons.append(f"Age {age} years {words.age}: excluded (rule A7).")
+    dialysis = case.patient.dialysis
+    if dialysis != "none":
+        # probe13 S1: dialysis is a glomerular filtration far below the limit, whatever the
+        # creatinine between sessions reads (protocol.yaml exclusion_dialysis, I-4)
+        renal = True
+        findings["dialysis"] = dialysis
+        citations += result.cite(
+            protocol.exclusion_dialysis, "dialysis: glomerular filtration < 90 mL/min (I-4)"
+        )
+        reasons.append(
+            f"On {dialysis} (patient.dialysis): kidney failure, a glomerular filtration below "
+            f"the protocol's limit ({words.egfr}): excluded (rule A7, I-4)."
+        )
     latest = _latest(case, ("creatinine",), on)
     creatinine = latest if latest is not None and _current(latest, since) else None
     rule = protocol.exclusion_creatinine
@@ -134,7 +147,7 @@ def check_exclusions(
             reasons.append(
                 f"{_gfr_name(reported.code)} {reported.value} {unit} on {reported.date} {words.egfr}: excluded (rule A7)."
             )
-    else:
+    elif dialysis == "none":  # on dialysis no creatinine-based estimate is shown (S1)
         computed = _computed_egfr(case, age, creatinine, protocol, knowledge, citations)
         if computed is not None:
             citations += result.cite(
@@ -147,7 +160,12 @@ def check_exclusions(
             if computed is not None:
                 findings["egfr_computed"], findings["egfr_computed_method"] = computed
             missing.append(
-                Missing("egfr", _why_no_gfr(latest, creatinine, since, computed, words.egfr))
+                Missing(
+                    "egfr",
+                    _why_no_gfr(
+                        latest, creatinine, since, computed, words.egfr, _minor(age, knowledge)
+                    ),
+                )
             )
     return Exclusions(
         tuple(reasons), renal, tuple(missing), findings, tuple(dict.fromkeys(citations))
@@ -189,6 +207,7 @@ def _why_no_gfr(
     since: date | None,
     computed: tuple[Decimal, str] | None,
     limit: str,
+    young: bool = False,
 ) -> str:
     ask = (
         "report the laboratory's eGFR or a measured creatinine clearance "
@@ -200,6 +219,11 @@ def _why_no_gfr(
         why = f"the latest GFR ({latest.date}) is older than the creatinine of {creatinine.date}: {ask}"
     else:
         why = f"no GFR reported: {ask}"
+    if computed is None and young:
+        why += (
+            "; CKD-EPI 2021 is an adult equation (18 years and older) and is not computed at this "
+            "age: a measured GFR or the laboratory's paediatric estimate is needed"
+        )
     if computed is not None:
         why += (
             f"; CKD-EPI 2021 from the creatinine gives {computed[0]} mL/min/1.73 m², shown for information "
@@ -207,6 +231,12 @@ def _why_no_gfr(
             "CKD-EPI is not validated in pregnancy, where creatinine-based estimates run low (I-4)"
         )
     return why
+
+
+def _minor(age: Decimal | None, knowledge: Knowledge) -> bool:
+    """Below the adult age of CKD-EPI 2021 (probe13 N5)."""
+    adult = knowledge.table("renal_formulas", RenalFormulas).ckd_epi_2021.min_age_years
+    return age is not None and adult is not None and age < adult
 
 
 def _gfr_name(code: str) -> str:
@@ -225,6 +255,9 @@ def _computed_egfr(
     if creatinine is None or creatinine.value is None or age is None:
         return None
     formulas = knowledge.table("renal_formulas", RenalFormulas)
+    adult = formulas.ckd_epi_2021.min_age_years
+    if adult is not None and age < adult:
+        return None  # an adult equation (probe13 N5): the reported or measured GFR is asked for
     sex = case.patient.sex.value if case.patient.sex else "female"
     clearance = ckd_epi_2021(
         formulas, creatinine_mg_dl=creatinine.value, age_years=int(age), sex=sex

@@ -52,6 +52,9 @@ class FetalSigns:
     could_be_severe: bool = False
     unattributed: list[str] = field(default_factory=list)
     contradicted: list[str] = field(default_factory=list)
+    #: named findings Table 1 places in no row (probe13 S5: a microcephaly of -2.5 SD, which
+    #: the table lists only as severe below -3 SD): shown, and left to a specialist
+    outside_table: list[str] = field(default_factory=list)
     exam: date | None = None
     sampled_blood: bool = False
     citations: list[str] = field(default_factory=list)
@@ -65,6 +68,7 @@ class FetalSigns:
             "fetal_blood",
             "not_counted",
             "contradicted",
+            "outside_table",
         ):
             values = getattr(self, name)
             if values:
@@ -136,6 +140,11 @@ def classify_exam(exam: Ultrasound, index: SignIndex, result: PathwayResult) -> 
                     f"{finding.replace('_', ' ')} on {exam.date} without {field_name}: Table 1 classifies it by "
                     + "; ".join(r.label for r in rows),
                 )
+            )
+        elif row is None and all(r.category == "severe_cerebral" for r in rows):
+            signs.outside_table.append(
+                f"{finding.replace('_', ' ')} ({measured}): named, but Table 1 lists it only as a "
+                f"severe sign ({'; '.join(r.label for r in rows)}), and as no mild/moderate sign"
             )
         elif row is None:
             signs.not_counted.append(
@@ -390,6 +399,24 @@ def fetal_outcome(
             "eligibility (A8, I-12)."
         )
         return Outcome.INSUFFICIENT_DATA, reasons, missing
+    if signs.outside_table:
+        text = "; ".join(signs.outside_table)
+        reasons.append(
+            f"A named fetal finding the protocol does not classify: {text}. It neither qualifies "
+            "nor excludes under Table 1, and a cerebral abnormality may change the prognosis: "
+            "specialist review (A6, A8)."
+        )
+        result.alerts.append(
+            Alert(
+                AlertCode.BOUNDARY_CASE,
+                Severity.WARNING,
+                f"Fetal finding outside AIFA Table 1: {text}. Not counted as a sign of mild/moderate "
+                "disease nor as a severe sign: the eligibility for in-utero treatment is a "
+                "specialist's decision.",
+                tuple(signs.citations),
+            )
+        )
+        return Outcome.SPECIALIST_REVIEW, reasons, missing
     if len(signs.isolated_cerebral) > 1:
         result.cite(
             table.isolated_means_single, "'isolated' cerebral sign read as exactly one (I-7)"
@@ -424,8 +451,13 @@ def fetal_outcome(
         )
         return Outcome.INSUFFICIENT_DATA, reasons, missing
     where = f"ultrasound of {signs.exam}" if signs.exam else "no ultrasound"
+    blood = (
+        "no fetal-blood abnormality"
+        if signs.sampled_blood
+        else "fetal blood not tested"  # probe13 N4: never "no abnormality" without a sample
+    )
     reasons.append(
-        f"No ultrasound sign of fetal disease ({where}) and no fetal-blood abnormality: an exclusion criterion of the "
+        f"No ultrasound sign of fetal disease ({where}) and {blood}: an exclusion criterion of the "
         "AIFA protocol for in-utero treatment (A6)."
     )
     if not signs.sampled_blood:

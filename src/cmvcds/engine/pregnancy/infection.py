@@ -110,7 +110,10 @@ def classify_infection(
     """
     igg = _of(case, "cmv_igg", on)
     igm = _of(case, "cmv_igm", on)
-    avidity = [o for o in _of(case, "cmv_igg_avidity", on) if o.result is not None]
+    every_avidity = _of(case, "cmv_igg_avidity", on)
+    avidity = [o for o in every_avidity if o.result is not None]
+    # probe13 N3: a value without the laboratory's category is named, never read as "no avidity"
+    uncategorised = [o for o in every_avidity if o.result is None and o.value is not None]
     maternal = protocol.primary_dna_specimens.specimens
     every_dna = _of(case, "cmv_dna", on)
     dna = [o for o in every_dna if o.specimen in maternal]
@@ -132,7 +135,37 @@ def classify_infection(
     changed = _changed_over_time(igm, avidity)
     if changed:
         found = found._replace(reasons=(*found.reasons, *changed))
+    if uncategorised:
+        found = _avidity_values(found, uncategorised, avidity)
     return _with_symptom_onset(found, _symptom_onset(case))
+
+
+def _avidity_values(
+    found: MaternalInfection, values: list[Observation], categorised: list[Observation]
+) -> MaternalInfection:
+    """IgG avidity given as a number without the laboratory's category (probe13 N3). Avidity
+    cut-offs are assay-specific (CDC: not all assays validated; low/high bands differ between
+    manufacturers) and the case format carries none, so the number is never classified here: the
+    category is asked for by name, instead of "no avidity"."""
+    shown = "; ".join(f"{o.value}{' ' + o.unit if o.unit else ''} on {o.date}" for o in values)
+    what = (
+        f"IgG avidity {shown} is given as a number without the laboratory's category: avidity "
+        "cut-offs differ between assays and none is known for this one; give the category the "
+        "laboratory reports (low, intermediate or high)"
+    )
+    missing = tuple(
+        Missing("cmv_igg_avidity.result", what) if m.item == "cmv_igg_avidity" else m
+        for m in found.missing
+    )
+    if missing != found.missing:
+        reasons = tuple(
+            r.replace("without IgG avidity", "without an IgG avidity category")
+            for r in found.reasons
+        )
+        return found._replace(reasons=(*reasons, f"{what}."), missing=missing)
+    if categorised:
+        return found
+    return found._replace(reasons=(*found.reasons, f"{what} (not needed for this decision)."))
 
 
 def _preconceptional_immunity(

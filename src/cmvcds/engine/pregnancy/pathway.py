@@ -9,6 +9,7 @@ It dates the pregnancy, classifies the maternal infection, decides ``valacyclovi
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from itertools import chain
 from typing import Any
 
@@ -17,14 +18,16 @@ from cmvcds.domain.results import Alert, Decision, Missing, PathwayResult, Sched
 from cmvcds.domain.settings import SiteSettings, use_setting
 from cmvcds.domain.vocabulary import (
     AlertCode,
+    Context,
     DecisionId,
     Indication,
     Outcome,
     ScheduleEvent,
     Severity,
 )
+from cmvcds.engine.dosing import dose_patient_from_case
 from cmvcds.engine.pregnancy.amniocentesis import Amniocentesis, amniocenteses, plan_amniocentesis
-from cmvcds.engine.pregnancy.dating import PregnancyDating, date_pregnancy
+from cmvcds.engine.pregnancy.dating import CONTRADICTION_NEEDED, PregnancyDating, date_pregnancy
 from cmvcds.engine.pregnancy.exclusions import Exclusions, check_exclusions
 from cmvcds.engine.pregnancy.fetal import (
     FetalSigns,
@@ -50,6 +53,7 @@ from cmvcds.engine.pregnancy.prevention import (
 from cmvcds.engine.pregnancy.regimen import course_start, dose_in_force, valacyclovir_regimen
 from cmvcds.engine.pregnancy.tables import PregnancyTables, pregnancy_tables
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.core import PlausibilityLimits
 
 __all__ = ["evaluate"]
 
@@ -125,6 +129,30 @@ class _Evaluation:
             )
             return result
         dating = date_pregnancy(pregnancy, self.t.dating, result)
+        if dating is None and any(m.item == CONTRADICTION_NEEDED for m in result.missing):
+            # probe13 S4: the datings contradict each other; what does not depend on the dates
+            # is still given (the renal and age exclusions, with the stricter, later LMP for I-11)
+            self._lmp = max(lmp for lmp, _ in pregnancy.implied_lmps())
+            self.result.decisions.append(
+                Decision(
+                    DecisionId.VALACYCLOVIR_PREVENTION,
+                    Outcome.INSUFFICIENT_DATA,
+                    (
+                        "No decision: the datings given contradict each other beyond the ACOG "
+                        "redating thresholds, and every protocol date (onset before 24+0, "
+                        "amniocentesis from 20+1, stop at 26+0) depends on the dating.",
+                    ),
+                    _union(
+                        self.t.protocol.prevention_onset_before.citations, self.t.dating.citations
+                    ),
+                    ("A1", "A2"),
+                )
+            )
+            self.exclusions()
+            amnios = amniocenteses(case, self.on)
+            if amnios:
+                self._fetal_treatment(None, amnios)
+            return result
         if dating is None:
             self._undecidable(
                 "the pregnancy is not dated",
@@ -135,6 +163,7 @@ class _Evaluation:
             )
             return result
         self._lmp = dating.lmp
+        self._patient_inputs()
         result.findings["gestational_age"] = dating.ga(self.on)
         result.findings["dating"] = {"basis": dating.basis, "lmp": dating.lmp, "edd": dating.edd}
         result.findings["key_dates"] = {ga: dating.date_of(days) for ga, days in self.t.landmarks}
@@ -287,7 +316,14 @@ class _Evaluation:
         if outcome is Outcome.INSUFFICIENT_DATA:
             result.missing.extend(m for m in self.exclusions().missing if m not in result.missing)
         if outcome is not None:
-            reasons = (*indication.reasons, *why)
+            # the exclusion first: it is what "what to do now" shows (probe13 S3)
+            reasons = (
+                (*why, *indication.reasons)
+                if outcome is Outcome.EXCLUDED
+                else (*indication.reasons, *why)
+            )
+            if outcome is Outcome.EXCLUDED:
+                self._stop_running(why, citations)
             result.decisions.append(
                 Decision(DecisionId.VALACYCLOVIR_PREVENTION, outcome, reasons, citations, rules)
             )
@@ -358,6 +394,101 @@ class _Evaluation:
             )
         )
 
+    def _patient_inputs(self) -> None:
+        """probe13 S1/N6: every patient input the pregnancy form accepts is read by a rule or said
+        to be unread. The protocol dose is fixed (2 g every 6 h, A3), so weight and height decide
+        nothing here; an implausible pair (a body-mass index above the plausibility row's limit) is
+        still named. ``can_take_oral`` is read by the regimen (tablets only)."""
+        patient, result = self.case.patient, self.result
+        body = dose_patient_from_case(self.case, self.on)  # the latest measured weight and height
+        if body.weight_kg is not None and body.height_cm is not None:
+            limits = self.knowledge.table("plausibility", PlausibilityLimits)
+            bmi = Decimal(body.weight_kg) / (Decimal(body.height_cm) / 100) ** 2
+            limit = limits.computed_crcl.obese_bmi_max
+            if bmi > limit:
+                result.alerts.append(
+                    Alert(
+                        AlertCode.IMPLAUSIBLE_INPUT,
+                        Severity.WARNING,
+                        f"The weight {body.weight_kg} kg at {body.height_cm} cm is a body-mass "
+                        f"index of {bmi.quantize(Decimal('0.1'))} kg/m², above {limit}: check the "
+                        "weight and the height (a weight in pounds?). The protocol dose does not "
+                        "depend on them (A3).",
+                        result.cite(limits, "body-mass index plausibility (probe13 N6)"),
+                    )
+                )
+        if self.case.context is not Context.PREGNANCY:
+            return
+        unread = [
+            name
+            for name, value in (
+                ("patient.icu", patient.icu),
+                ("patient.child_pugh", patient.child_pugh),
+                (
+                    "patient.birth_weight_for_gestational_age",
+                    patient.birth_weight_for_gestational_age,
+                ),
+            )
+            if value is not None
+        ]
+        unread += sorted(
+            {
+                f"observations {o.code}" + (f"/{o.specimen}" if o.specimen else "")
+                for o in self.case.observations
+                if o.code not in _READ_CODES
+                or (o.code == "platelets" and o.specimen != "fetal_blood")
+            }
+        )
+        if any(o.hours_after_dose is not None for o in self.case.observations):
+            unread.append("observations hours_after_dose")
+        unread += sorted(
+            {f"therapy {t.drug}" for t in self.case.therapy if t.drug != "valacyclovir"}
+        )
+        if unread:
+            result.findings["inputs_not_read"] = (
+                f"{', '.join(unread)}: no rule of the AIFA 648/96 protocol reads "
+                f"{'it' if len(unread) == 1 else 'them'}, so {'it changes' if len(unread) == 1 else 'they change'} no decision here."
+            )
+
+    def _stop_running(self, why: tuple[str, ...], citations: tuple[str, ...]) -> None:
+        """probe13 S3: a valacyclovir course running on the day an exclusion applies (a renal
+        criterion, dialysis, age, a severe fetal sign, no sign of fetal disease): stop it now, with
+        the exclusion as the reason. One alert and one stop item, however many decisions exclude."""
+        on = self.on
+        if any(
+            i.event is ScheduleEvent.STOP_VALACYCLOVIR and i.earliest == on
+            for i in self.result.schedule
+        ):
+            return
+        running = [
+            t
+            for t in self.case.therapy
+            if t.drug == "valacyclovir" and t.start <= on and (t.stop is None or t.stop >= on)
+        ]
+        if not running:
+            return
+        course = running[0]
+        until = f"until {course.stop}" if course.stop else "with no stop date"
+        because = " ".join(why)
+        self.result.alerts.insert(  # first: nothing above it may read as "give it"
+            0,
+            Alert(
+                AlertCode.THERAPY_BEYOND_EVIDENCE,
+                Severity.CRITICAL,
+                f"Stop valacyclovir now: the course started on {course.start} (recorded {until}) is "
+                f"running on {on}, and an exclusion criterion now applies. {because}",
+                citations,
+            ),
+        )
+        self.result.schedule.append(
+            ScheduleItem(
+                ScheduleEvent.STOP_VALACYCLOVIR,
+                on,
+                citations,
+                reason=f"stop now: {because}",
+            )
+        )
+
     def _dose_notes(self) -> list[str]:
         protocol = self.t.protocol
         fetuses = self.case.pregnancy.fetuses if self.case.pregnancy else 1
@@ -380,7 +511,9 @@ class _Evaluation:
     ) -> None:
         self.result.decisions.append(Decision(decision, outcome, tuple(reasons), citations, rules))
 
-    def _fetal_treatment(self, dating: PregnancyDating, amnios: tuple[Amniocentesis, ...]) -> None:
+    def _fetal_treatment(
+        self, dating: PregnancyDating | None, amnios: tuple[Amniocentesis, ...]
+    ) -> None:
         """Rule A6 once an amniocentesis is known; a regimen until delivery when recommended."""
         protocol, result, on = self.t.protocol, self.result, self.on
         fetal = DecisionId.VALACYCLOVIR_FETAL_TREATMENT
@@ -422,6 +555,8 @@ class _Evaluation:
             *(("I-10",) if fetuses > 1 else ()),
         )
         outcome = _combine(outcomes)
+        if outcome is Outcome.EXCLUDED:
+            reasons = [*reasons[1:], reasons[0]]  # the exclusion first (probe13 S3)
         if outcome is Outcome.SPECIALIST_REVIEW and len(set(outcomes)) > 1:
             message = "The fetuses differ in eligibility for in-utero treatment: specialist review."
             result.alerts.append(Alert(AlertCode.BOUNDARY_CASE, Severity.WARNING, message, base))
@@ -432,22 +567,33 @@ class _Evaluation:
             rules = (*rules, "A7", "I-4", "I-11")
             if exclusion is Outcome.INSUFFICIENT_DATA:
                 missing += [m for m in exclusions.missing if m not in missing]
-            if exclusion is not None:
+            if exclusion is Outcome.EXCLUDED:
+                outcome = exclusion
+                reasons = [*why_excluded, *reasons]  # the exclusion first (probe13 S3)
+            elif exclusion is not None:
                 outcome = exclusion
                 reasons += why_excluded
         result.missing.extend(m for m in missing if m not in result.missing)
+        if outcome is Outcome.EXCLUDED:
+            self._stop_running(tuple(reasons[:1]), citations)
         if outcome is not Outcome.RECOMMENDED:
             self._decide(fetal, outcome, reasons, citations, rules)
             return
         start = course_start(self.case, on, positive.reported)
         # "until the end of gestation" (A6): the planned stop is the EDD, the structured date
         # beside the rule (probe9 #9); an EDD already past gives no date (delivery is awaited)
-        due = dating.edd if dating.edd >= on else None
-        rule = (
-            f"until delivery (EDD {dating.edd}) (A6)"
-            if due is not None
-            else f"until delivery (EDD {dating.edd} passed: no planned date; stop at delivery) (A6)"
-        )
+        # (probe13 S4: with a contradictory dating the decision, which needs no date, is given;
+        # the EDD, and so a planned stop and monitoring dates, are not)
+        due = dating.edd if dating is not None and dating.edd >= on else None
+        if dating is None:
+            rule = "until delivery (no EDD: the dating is contradictory; stop at delivery) (A6)"
+        elif due is not None:
+            rule = f"until delivery (EDD {dating.edd}) (A6)"
+        else:
+            rule = (
+                f"until delivery (EDD {dating.edd} passed: no planned date; stop at delivery) (A6)"
+            )
+
         regimen, dose_reasons, dose_outcome = valacyclovir_regimen(
             self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result,
             start=start, stop=due, stop_rule=rule,
@@ -467,14 +613,29 @@ class _Evaluation:
             "No exclusion criterion applies (A7).",
             "Treat until delivery; it may follow a prevention course (A6).",
         ]
+        if dating is not None and due is None:  # probe13 N6: past the EDD, no planned stop
+            reasons.append(
+                f"Past the EDD ({dating.edd}; {dating.ga(on)} today): valacyclovir continues until "
+                "delivery, with no planned stop date; the timing of delivery is an obstetric "
+                "decision outside the protocol."
+            )
         reasons += self._dose_notes()
         reasons += dose_in_force(self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result)
         citations = _union(citations, regimen.citations)
         self._decide(fetal, Outcome.RECOMMENDED, reasons, citations, (*rules, "A3", "A9"))
         result.regimens.append(regimen)
-        result.schedule += monitoring_schedule(
-            self.t.monitoring, "fetal-treatment", start, dating.edd, result
-        )
+        if dating is not None:
+            result.schedule += monitoring_schedule(
+                self.t.monitoring, "fetal-treatment", start, dating.edd, result
+            )
+
+
+#: The observations a rule of this pathway reads (maternal serology and CMV DNA, amniotic fluid and
+#: fetal blood, the renal exclusions); fetal platelets only from fetal blood (Table 1).
+_READ_CODES = frozenset(
+    {"cmv_igg", "cmv_igm", "cmv_igg_avidity", "cmv_dna", "platelets", "creatinine", "egfr",
+     "creatinine_clearance_24h", "weight", "height"}
+)  # fmt: skip
 
 
 def _stop_item(course: Course, citations: tuple[str, ...]) -> ScheduleItem:

@@ -31,6 +31,9 @@ def valacyclovir_regimen(
 ) -> tuple[Regimen | None, tuple[str, ...], Outcome]:
     """The regimen (None when the dosing engine recommends none), the dosing engine's reasons and
     the decision's outcome; without a regimen, the reasons start with a sentence saying why."""
+    if case.patient.can_take_oral is False:
+        # probe13 S1: the protocol's valacyclovir is tablets only (2 g every 6 hours by mouth)
+        return None, (NOT_ORAL,), Outcome.SPECIALIST_REVIEW
     dose = recommend_dose(dose_patient_from_case(case, on), "valacyclovir", indication, knowledge)
     result.alerts.extend(a for a in dose.alerts if a not in result.alerts)
     if dose.outcome is not Outcome.RECOMMENDED or dose.regimen is None:
@@ -91,6 +94,14 @@ _PROTOCOL = frozenset({Indication.PREGNANCY_PREVENTION.value, Indication.FETAL_T
 INTOLERANT = (
     "Valacyclovir is not recommended for this patient, and the AIFA 648/96 protocol names no "
     "other drug: specialist review."
+)
+
+
+#: Why no regimen when the patient cannot take oral medication (probe13 S1).
+NOT_ORAL = (
+    "The patient cannot take oral medication (patient.can_take_oral): valacyclovir is given as "
+    "tablets (2 g every 6 hours by mouth), and the AIFA 648/96 protocol names no other route or "
+    "drug: specialist review."
 )
 
 

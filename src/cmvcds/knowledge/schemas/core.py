@@ -114,6 +114,13 @@ class Vocabularies(Fact):
     stop_reasons: tuple[str, ...]
     drugs: tuple[str, ...]
     genes: tuple[str, ...]
+    #: probe13 N2: other spellings of a drug of ``drugs`` (the INN where the case format uses the
+    #: USAN: valaciclovir → valacyclovir), read as that drug wherever a drug name is read
+    drug_synonyms: dict[str, str] = Field(default_factory=dict)
+
+    def canonical_drug(self, name: str) -> str:
+        """``name`` as the case format spells it (``valaciclovir`` → ``valacyclovir``)."""
+        return self.drug_synonyms.get(name.strip().lower(), name)
 
 
 class SettingSpec(Fact):

@@ -483,6 +483,8 @@ class CkdEpi2021(Fact):
     exponent_above: Decimal
     age_base: Decimal
     female_factor: Decimal
+    #: the equation was developed and validated in adults (probe13 N5): below this age it is not used
+    min_age_years: Decimal | None = None
 
 
 class Devine(Fact):

@@ -121,6 +121,8 @@ class PregnancyProtocol(Strict):
     exclusion_age: Threshold
     exclusion_creatinine: Threshold
     exclusion_egfr: Threshold
+    #: probe13 S1: dialysis (kidney replacement therapy) is a glomerular filtration below the limit.
+    exclusion_dialysis: Fact
     computed_egfr: Fact
     primary_dna_specimens: Specimens
     fetal_viraemia: Threshold

@@ -62,7 +62,8 @@ def _key_dates(key_dates: Any) -> list[Landmark]:
 
 def _dose(course: dict[str, Any]) -> str:
     if course.get("dose_mg") and course.get("every_h"):
-        return f"{course['dose_mg']} mg q{course['every_h']}h"
+        # in the page's language (probe13 N1: "valacyclovir 2000 mg q6h" on an Italian page)
+        return clinical(f"{course['dose_mg']} mg every {course['every_h']} h")
     return ""
 
 
@@ -289,7 +290,8 @@ def _course_bar(
     """One course on the treatment row: solid when given, hatched-light when planned."""
     a = ga(course.start)
     b = ga(course.stop) if course.stop else ga(edd) if course.to_delivery else end_days
-    label = escape(f"{course.drug} {course.dose}".strip() if not frame.narrow else course.drug)
+    drug = clinical(course.drug)
+    label = escape(f"{drug} {course.dose}".strip() if not frame.narrow else drug)
     state = "given" if course.given else "planned"
     until = (
         gettext("delivery (EDD %(day)s)") % {"day": edd}
