@@ -9,11 +9,14 @@ whole process's instructions (issue 20, item 3, ADR 0033). The converters that `
 in every process (it is built from the classes' field names), so its compiled code can be kept.
 
 ``compiled(source)`` is ``compile(source, "<string>", "exec")`` looked up by the source text
-itself, first in this process, then in the cache file that ``load`` read. ``cache_dataclasses``
-makes ``dataclasses`` compile through it: the module's ``exec`` (a global it looks up in its own
-namespace before the builtins) becomes ``run``, which executes the same code with the same
-globals and locals; nothing else changes. Only the console script's one-shot commands turn these
-on (``adapters/cli/argv.py``); a server or a test process compiles as Python does.
+itself (and the mode), first in this process, then in the cache file that ``load`` read.
+``cache_stdlib`` makes ``dataclasses`` compile through it: the module's ``exec`` (a global it
+looks up in its own namespace before the builtins) becomes ``run``, which executes the same code
+with the same globals and locals. It does the same for ``typing``'s ``compile`` of each forward
+reference (a text annotation: ``pydantic_core``'s schema types have ~700 of them, 4 % of the
+process), answered by ``compile_expression`` with the same code object or the same
+``SyntaxError``. Nothing else changes. Only the console script's one-shot commands turn these on
+(``adapters/cli/argv.py``); a server or a test process compiles as Python does.
 
 The cache file (``code-<tag>.marshal`` in the knowledge cache's folder) holds, for each source
 text, its code in ``marshal`` form, under the SHA-256 of the payload and the interpreter's exact
@@ -31,11 +34,12 @@ import hashlib
 import marshal
 import os
 import sys
+import typing
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
-__all__ = ["cache_dataclasses", "cache_file", "compiled", "load", "run", "save"]
+__all__ = ["cache_file", "cache_stdlib", "compile_expression", "compiled", "load", "run", "save"]
 
 _MAGIC = b"cmvcds-code-sha256:"
 
@@ -47,29 +51,41 @@ _RUNTIME = f"{sys.version}\0{sys.flags.optimize}".encode()
 #: rewritten with those of the run that writes it only.
 _MOST = 4000
 
-#: Source text → code compiled in (or read into) this process.
-_CODES: dict[str, CodeType] = {}
+_Key = tuple[str, str]  # (mode, source text)
 
-#: Source text → the ``marshal`` bytes of its code, from the cache file, decoded on first use.
-_STORED: dict[str, bytes] = {}
+#: (mode, source text) → code compiled in (or read into) this process.
+_CODES: dict[_Key, CodeType] = {}
 
-#: Texts compiled in this process that the cache file did not hold.
-_NEW: set[str] = set()
+#: (mode, source text) → the ``marshal`` bytes of its code, from the cache file, decoded on
+#: first use.
+_STORED: dict[_Key, bytes] = {}
+
+#: Keys compiled in this process that the cache file did not hold.
+_NEW: set[_Key] = set()
 
 
-def compiled(source: str) -> CodeType:
-    """``compile(source, "<string>", "exec")`` (no future features inherited: what ``exec`` of
-    the text gives in a module without them), from the cache when it holds ``source``."""
-    code = _CODES.get(source)
+def compiled(source: str, mode: str = "exec") -> CodeType:
+    """``compile(source, "<string>", mode)`` (no future features inherited: what ``exec`` of the
+    text gives in a module without them), from the cache when it holds ``source``."""
+    key = (mode, source)
+    code = _CODES.get(key)
     if code is None:
-        stored = _STORED.get(source)
+        stored = _STORED.get(key)
         if stored is not None:
             code = marshal.loads(stored)
         else:
-            code = compile(source, "<string>", "exec", dont_inherit=True)
-            _NEW.add(source)
-        _CODES[source] = code
+            code = compile(source, "<string>", mode, dont_inherit=True)
+            _NEW.add(key)
+        _CODES[key] = code
     return code
+
+
+def compile_expression(source: Any, filename: Any, mode: Any, *args: Any, **kwargs: Any) -> Any:
+    """``compile(source, filename, mode, ...)``; a text compiled as ``typing`` compiles a forward
+    reference (``"<string>"``, ``"eval"``, nothing else given) through ``compiled``."""
+    if type(source) is str and filename == "<string>" and mode == "eval" and not (args or kwargs):
+        return compiled(source, "eval")
+    return compile(source, filename, mode, *args, **kwargs)
 
 
 def run(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
@@ -83,9 +99,11 @@ def run(source: Any, globals: dict[str, Any] | None = None, locals: Any = None) 
     exec(source, globals, locals)
 
 
-def cache_dataclasses() -> None:
-    """Make ``dataclasses`` compile the methods it writes through ``compiled``."""
+def cache_stdlib() -> None:
+    """Make ``dataclasses`` compile the methods it writes, and ``typing`` its forward references,
+    through ``compiled``."""
     dataclasses.exec = run  # type: ignore[attr-defined]
+    typing.compile = compile_expression  # type: ignore[attr-defined]
 
 
 def cache_file() -> Path | None:
@@ -135,7 +153,7 @@ def save(path: Path | None) -> None:
     _NEW.clear()
 
 
-def _decode(data: bytes) -> dict[str, bytes] | None:
+def _decode(data: bytes) -> dict[_Key, bytes] | None:
     """The entries of a cache file's bytes, or None when they are not a whole file written by
     ``save`` under this interpreter (checked before anything is decoded)."""
     header_end = len(_MAGIC) + 64
@@ -148,7 +166,7 @@ def _decode(data: bytes) -> dict[str, bytes] | None:
         return None
     entries = marshal.loads(payload)
     if type(entries) is not dict or not all(
-        type(k) is str and type(v) is bytes for k, v in entries.items()
+        type(k) is tuple and len(k) == 2 and type(v) is bytes for k, v in entries.items()
     ):
         return None
     return entries
