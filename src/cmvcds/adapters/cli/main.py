@@ -73,12 +73,10 @@ def build(only: str | None = None) -> typer.Typer:
 
 def run(end_at_once: bool = False) -> None:
     """``cmvcds`` with the arguments of ``sys.argv``; with ``end_at_once`` (the console script),
-    a plain ``assess`` or ``ask`` that succeeded ends the process at once (``_end_at_once``)."""
+    a plain ``assess`` or ``ask`` that succeeded ends the process at once (``argv.run``)."""
     from cmvcds.adapters.cli import argv
 
-    if argv.run(sys.argv[1:]):
-        if end_at_once:
-            _end_at_once()
+    if argv.run(sys.argv[1:], end_at_once=end_at_once):
         return
     name = sys.argv[1] if len(sys.argv) > 1 else None
     build(name if name in COMMANDS else None)()
@@ -87,28 +85,6 @@ def run(end_at_once: bool = False) -> None:
 def console() -> None:
     """The ``cmvcds`` console script (``[project.scripts]``) and ``python -m cmvcds``."""
     run(end_at_once=True)
-
-
-def _end_at_once() -> None:
-    """Exit with 0 once stdout and stderr are written, without tearing the interpreter down.
-
-    Why: tearing down a process that built ~100 classes and imported ~180 modules (freeing every
-    module's objects, a last full collection) is 7 % of a cold ``cmvcds assess``'s instructions,
-    for nothing a one-shot command needs (issue 20, item 3, ADR 0033). Only after the fast path's
-    ``assess`` or ``ask`` (no server, no workers, no atexit handler of cmvcds's; the code cache is
-    written by then) and only with no other thread running; when stdout cannot be written (the
-    reader left) the interpreter ends as before and says so as before."""
-    import os
-    import threading
-
-    if threading.active_count() != 1:
-        return
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except Exception:  # the interpreter's own exit reports it, as before
-        return
-    os._exit(0)
 
 
 def __getattr__(name: str) -> Any:
