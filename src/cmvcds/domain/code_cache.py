@@ -15,8 +15,8 @@ looks up in its own namespace before the builtins) becomes ``run``, which execut
 with the same globals and locals. It does the same for ``typing``'s ``compile`` of each forward
 reference (a text annotation: ``pydantic_core``'s schema types have ~700 of them, 4 % of the
 process), answered by ``compile_expression`` with the same code object or the same
-``SyntaxError``. Nothing else changes. Only the console script's one-shot commands turn these on
-(``adapters/cli/argv.py``); a server or a test process compiles as Python does.
+``SyntaxError``. Nothing else changes. Only the console script's one-shot commands turn these on,
+for as long as the command runs (``adapters/cli/argv.py``); a server compiles as Python does.
 
 The cache file (``code-<tag>.marshal`` in the knowledge cache's folder) holds, for each source
 text, its code in ``marshal`` form, under the SHA-256 of the payload and the interpreter's exact
@@ -39,7 +39,16 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-__all__ = ["cache_file", "cache_stdlib", "compile_expression", "compiled", "load", "run", "save"]
+__all__ = [
+    "cache_file",
+    "cache_stdlib",
+    "compile_expression",
+    "compiled",
+    "load",
+    "release_stdlib",
+    "run",
+    "save",
+]
 
 _MAGIC = b"cmvcds-code-sha256:"
 
@@ -104,6 +113,13 @@ def cache_stdlib() -> None:
     through ``compiled``."""
     dataclasses.exec = run  # type: ignore[attr-defined]
     typing.compile = compile_expression  # type: ignore[attr-defined]
+
+
+def release_stdlib() -> None:
+    """Undo ``cache_stdlib``: ``dataclasses`` and ``typing`` find the builtins again."""
+    for module, name, ours in ((dataclasses, "exec", run), (typing, "compile", compile_expression)):
+        if vars(module).get(name) is ours:
+            delattr(module, name)
 
 
 def cache_file() -> Path | None:

@@ -127,6 +127,7 @@ def run(argv: Sequence[str], end_at_once: bool = False) -> bool:
         if collecting:
             gc.enable()
         code_cache.save(cache)
+        code_cache.release_stdlib()
     return True
 
 
