@@ -143,7 +143,7 @@ def test_the_file_is_in_the_knowledge_caches_folder(
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    found = code_cache.cache_file()
+    found = code_cache.cache_file("assess")
     folder = cache_dir()
     assert (found is None) == (folder is None)
     if found is not None:
@@ -164,7 +164,7 @@ def _assess(cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_assess_prints_the_same_with_the_cache_cold_warm_or_damaged(tmp_path: Path) -> None:
     cold = _assess(tmp_path, str(EXAMPLE), "--format", "json")
     assert (cold.returncode, cold.stderr) == (0, "")
-    (written,) = tmp_path.glob("code-*.marshal")
+    (written,) = tmp_path.glob("code-*-assess.marshal")
     size = written.stat().st_size
     warm = _assess(tmp_path, str(EXAMPLE), "--format", "json")
     assert (warm.returncode, warm.stdout, warm.stderr) == (0, cold.stdout, "")

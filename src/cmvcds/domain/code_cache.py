@@ -18,7 +18,7 @@ process), answered by ``compile_expression`` with the same code object or the sa
 ``SyntaxError``. Nothing else changes. Only the console script's one-shot commands turn these on,
 for as long as the command runs (``adapters/cli/argv.py``); a server compiles as Python does.
 
-The cache file (``code-<tag>.marshal`` in the knowledge cache's folder) holds, for each source
+The cache file (``code-<tag>-<command>.marshal`` in the knowledge cache's folder) holds, for each source
 text, its code in ``marshal`` form, under the SHA-256 of the payload and the interpreter's exact
 version and optimisation level: a damaged file or one written by another Python is not read (and
 is rewritten); a text not in it is compiled. Like the knowledge cache (``knowledge/cache.py``),
@@ -122,17 +122,19 @@ def release_stdlib() -> None:
             delattr(module, name)
 
 
-def cache_file() -> Path | None:
-    """The cache file, in the knowledge cache's folder (``knowledge.cache.cache_dir``, whose
-    rule this repeats so that it can be found before anything is imported; a test holds the two
-    together), or None when the cache is turned off (``CMVCDS_CACHE_DIR=""``)."""
+def cache_file(command: str) -> Path | None:
+    """The cache file of ``command`` (each command its own, holding only what it compiles), in
+    the knowledge cache's folder (``knowledge.cache.cache_dir``, whose rule this repeats so that
+    it can be found before anything is imported; a test holds the two together), or None when
+    the cache is turned off (``CMVCDS_CACHE_DIR=""``)."""
     override = os.environ.get("CMVCDS_CACHE_DIR")
     if override is not None:
         folder = Path(override) if override else None
     else:
         xdg = os.environ.get("XDG_CACHE_HOME")
         folder = (Path(xdg) if xdg else Path.home() / ".cache") / "cmvcds"
-    return None if folder is None else folder / f"code-{sys.implementation.cache_tag}.marshal"
+    name = f"code-{sys.implementation.cache_tag}-{command}.marshal"
+    return None if folder is None else folder / name
 
 
 def load(path: Path | None) -> None:

@@ -108,7 +108,7 @@ def run(argv: Sequence[str], end_at_once: bool = False) -> bool:
     if not argv or argv[0] not in _OPTIONS:
         return False
     without_plugins()
-    cache = code_cache.cache_file()
+    cache = code_cache.cache_file(argv[0])
     code_cache.load(cache)
     code_cache.cache_stdlib()
     collecting = gc.isenabled()
