@@ -60,7 +60,8 @@ def _child(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 def cold_assess_ms() -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     """Interleaved runs of `python -c pass` and `cmvcds assess`, after one warm-up run that
-    writes the bytecode (as an installed wheel has it) and the compiled knowledge pack cache."""
+    writes the bytecode (as an installed wheel has it), the compiled knowledge pack cache and the
+    command's code cache (`domain/code_cache.py`)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     assess = [str(Path(sys.executable).parent / "cmvcds"), "assess", str(EXAMPLE)]
     floor = [sys.executable, "-c", "pass"]

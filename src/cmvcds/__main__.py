@@ -1,5 +1,5 @@
 """``python -m cmvcds`` is the ``cmvcds`` command."""
 
-from cmvcds.adapters.cli.main import run
+from cmvcds.adapters.cli.main import console
 
-run()
+console()

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from cmvcds.domain.code_cache import compiled
 from cmvcds.domain.plain import field_rule, plain
 
 __all__ = ["compact", "dumps", "write"]
@@ -150,7 +151,8 @@ def _converter(kind: type) -> Callable[[Any], dict[str, Any]]:
         "as_is_all": _AS_IS.issuperset,
         "compact": compact,
     }
-    exec("\n".join(lines), namespace)  # source built from the class's own field names
+    # source built from the class's own field names, compiled once per machine (``code_cache``)
+    exec(compiled("\n".join(lines)), namespace)
     converter: Callable[[Any], dict[str, Any]] = namespace["convert"]
     return converter
 

@@ -20,6 +20,8 @@ import inspect
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any, TypeVar
 
+from cmvcds.domain.code_cache import compiled
+
 __all__ = ["GENERATED", "fast_init"]
 
 C = TypeVar("C", bound=type)
@@ -66,7 +68,8 @@ def fast_init(cls: C) -> C:
     state = ", ".join(f"{name!r}: {name}" for name in (f.name for f in fields(cls)))
     body.append(f"    _set(self, '__dict__', {{{state}}})")
     source = f"def __init__(self, {', '.join(signature)}):\n" + "\n".join(body)
-    exec(source, namespace)  # source built from the class's own field names
+    # source built from the class's own field names, compiled once per machine (``code_cache``)
+    exec(compiled(source), namespace)
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__annotations__ = dict(generated.__annotations__)

@@ -22,6 +22,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from cmvcds.domain.code_cache import compiled
+
 __all__ = ["KEEP_EMPTY", "FieldRule", "field_rule", "plain"]
 
 #: Keys design.md shows even when empty or null.
@@ -147,7 +149,8 @@ def _dataclass_converter(kind: type) -> Converter:
         "_enum": _enum,
         "_date": _date,
     }
-    exec("\n".join(lines), namespace)  # source built from the class's own field names
+    # source built from the class's own field names, compiled once per machine (``code_cache``)
+    exec(compiled("\n".join(lines)), namespace)
     converter: Converter = namespace["convert"]
     return converter
 

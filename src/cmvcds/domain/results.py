@@ -87,6 +87,9 @@ class Cited(Protocol):
 @fast_init
 @dataclass(frozen=True)
 class Decision:
+    """One decision of a pathway (design.md §4 ``decisions``): its outcome, with the reasons,
+    citations, rules, genes and settings it rests on."""
+
     id: DecisionId
     outcome: Outcome
     reasons: tuple[str, ...]
@@ -100,6 +103,9 @@ class Decision:
 @fast_init
 @dataclass(frozen=True)
 class Regimen:
+    """A regimen a pathway proposes (design.md §4 ``regimens``): drug, dose, interval, route and
+    dates, with its citations."""
+
     drug: str
     indication: str
     dose_mg: float | None
@@ -127,6 +133,9 @@ class Regimen:
 @fast_init
 @dataclass(frozen=True)
 class ScheduleItem:
+    """A dated event to plan (design.md §4 ``schedule``): from ``earliest`` to ``latest``, with
+    its reason and citations."""
+
     event: ScheduleEvent
     earliest: date
     citations: tuple[str, ...]
@@ -176,6 +185,8 @@ if [f.name for f in fields(ScheduleItem)] != ["event", "earliest", "citations", 
 @fast_init
 @dataclass(frozen=True)
 class Alert:
+    """An alert of the assessment (design.md §4 ``alerts``): code, severity, message, citations."""
+
     code: AlertCode
     severity: Severity
     message: str
@@ -208,6 +219,8 @@ class SettingUse:
 @fast_init
 @dataclass(frozen=True)
 class Missing:
+    """What a part of the assessment needs and the case lacks (design.md §4 ``missing``), and why."""
+
     item: str
     why: str
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import typer
 
-__all__ = ["COMMANDS", "build", "run"]
+__all__ = ["COMMANDS", "build", "console", "run"]
 
 #: Command name → ``module:attribute`` in this package: a function for a command, a Typer app
 #: for a group of commands (``stats``, ``registry``). Their order is the order of ``--help``.
@@ -71,14 +71,20 @@ def build(only: str | None = None) -> typer.Typer:
     return app
 
 
-def run() -> None:
-    """The ``cmvcds`` console script."""
+def run(end_at_once: bool = False) -> None:
+    """``cmvcds`` with the arguments of ``sys.argv``; with ``end_at_once`` (the console script),
+    a plain ``assess`` or ``ask`` that succeeded ends the process at once (``argv.run``)."""
     from cmvcds.adapters.cli import argv
 
-    if argv.run(sys.argv[1:]):
+    if argv.run(sys.argv[1:], end_at_once=end_at_once):
         return
     name = sys.argv[1] if len(sys.argv) > 1 else None
     build(name if name in COMMANDS else None)()
+
+
+def console() -> None:
+    """The ``cmvcds`` console script (``[project.scripts]``) and ``python -m cmvcds``."""
+    run(end_at_once=True)
 
 
 def __getattr__(name: str) -> Any:

@@ -22,6 +22,8 @@ __all__ = ["PregnancyTables", "pregnancy_tables"]
 
 @dataclass(frozen=True)
 class PregnancyTables:
+    """The knowledge tables of the pregnancy pathway, read from the pack once per pack."""
+
     protocol: PregnancyProtocol
     signs: SignIndex  # Table 1, indexed (fetal.py)
     timing: TimingTable
