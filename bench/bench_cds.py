@@ -11,7 +11,9 @@ machine shared with other work it is the steadiest figure of what a request cost
 ``--workers`` > 1, the workers' shares of that CPU during the CDS calls, and the client's
 connections per worker (sampled 1 s in, ``tools/proc_sockets.py``), show whether the kernel
 spread the pool over the workers (ADR 0032-cds22: uvicorn's one shared socket let the worker
-that woke first take all 8 connections, the other core idle).
+that woke first take all 8 connections, the other core idle). The load starts once ``/readyz``
+answers and every worker listens (``wait_listening``; ADR 0033-cds23: started when the first
+worker answered, all 8 connections stayed on it).
 
 Each call carries a patient of its own (``--patients 1000``, the default: the golden request
 varied by ``tools/cds_requests.py``, new ids, dates moved back, values scaled), as an EHR's calls
@@ -56,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REQUEST = ROOT / "tests" / "cdshooks" / "fixtures" / "pregnancy-valacyclovir.request.json"
 sys.path.insert(0, str(ROOT / "tools"))
 from cds_requests import generate  # noqa: E402
-from proc_sockets import connections_per_worker  # noqa: E402
+from proc_sockets import connections_per_worker, listening_workers  # noqa: E402
 
 PATH = "/cds-services/cmv-pregnancy-valacyclovir"
 ISSUER = "https://bench.invalid"
@@ -157,16 +159,33 @@ def worker_shares(before: dict[int, float], after: dict[int, float]) -> list[flo
 
 
 async def wait_ready(base: str, limit_s: float = 120) -> None:
+    """Until ``/readyz`` answers 200 (with ``--workers N``, from this branch on, only once
+    every worker listens: ADR 0033-cds23)."""
     deadline = time.monotonic() + limit_s
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             try:
-                if (await client.get(f"{base}/api/v1/healthz")).status_code == 200:
+                if (await client.get(f"{base}/readyz")).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.2)
     raise SystemExit("the server did not start")
+
+
+def wait_listening(pid: int, port: int, workers: int, limit_s: float = 120) -> None:
+    """Until ``workers`` children of the server listen on ``port`` (read from ``/proc``; with
+    one worker the server itself listens and answering is enough). The load's keep-alive
+    connections are opened at once and kept: opened while one worker still started, they all
+    went to the other (2026-12-08 01:21, 8/0, one core idle), whatever ``serve`` reports. Read
+    here too, so that a base without ``/readyz``'s check is measured the same way."""
+    if workers <= 1:
+        return
+    deadline = time.monotonic() + limit_s
+    while len(listening_workers(pid, port)) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not {workers} workers listening on port {port}")
+        time.sleep(0.1)
 
 
 async def _post(
@@ -421,6 +440,7 @@ def main() -> None:
             server = start_server(port, args.workers, folder, log, jwks)
             try:
                 asyncio.run(wait_ready(base))
+                wait_listening(server.pid, port, args.workers)
                 before = tree_cpu_s(server.pid)
                 floor = measure(client, port, None, args, "/api/v1/healthz", b"ok")
                 between = tree_cpu_s(server.pid)

@@ -151,3 +151,75 @@ def test_a_port_already_served_still_refuses_a_second_server(
     _, stderr = second.communicate(timeout=90)
     assert second.returncode == 3  # uvicorn's startup failure
     assert "Address already in use" in stderr
+
+
+def test_readyz_is_green_only_once_every_worker_listens(tmp_path: Path) -> None:
+    """ADR 0033-cds23: a pool opened while one worker still starts stays on the other (bench_cds
+    2026-12-08 01:21: 8/0). ``/readyz`` is polled from the server's start: every 200 comes when
+    both workers listen (counted in /proc after the answer; a worker never stops listening
+    meanwhile), and says so; a 503 said while one listened names the workers."""
+    import httpx
+
+    port = _free_port()
+    process = _start(tmp_path, port)
+    answers: list[tuple[int, dict[str, object], int]] = []
+    try:
+        deadline = time.monotonic() + 90
+        with httpx.Client(timeout=10) as client:
+            while time.monotonic() < deadline:
+                assert process.poll() is None
+                try:
+                    response = client.get(f"http://127.0.0.1:{port}/readyz")
+                except httpx.TransportError:
+                    time.sleep(0.02)
+                    continue
+                answers.append(
+                    (
+                        response.status_code,
+                        response.json(),
+                        len(listening_workers(process.pid, port)),
+                    )
+                )
+                if response.status_code == 200:
+                    break
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    status, body, listening = answers[-1]
+    assert status == 200 and listening == 2, answers
+    assert body["checks"]["workers"] == "2 of 2"  # type: ignore[index]
+    for status, body, _ in answers[:-1]:
+        assert status == 503
+        assert body["checks"]["workers"] == "1 of 2", body  # type: ignore[index]
+        assert any("1 of 2 workers listen" in p for p in body["problems"])  # type: ignore[attr-defined]
+
+
+def test_listening_sockets_counts_listeners_of_the_address_only() -> None:
+    """The count ``/readyz`` reads: sockets listening on the address, not one merely bound
+    (the parent's), nor one of another address on the same port."""
+    from cmvcds.adapters.api.listener import _reuse_port_socket, listening_sockets
+
+    bound = _reuse_port_socket(socket.AF_INET, ("127.0.0.1", 0))
+    port = bound.getsockname()[1]
+    first = _reuse_port_socket(socket.AF_INET, ("127.0.0.1", port))
+    second = _reuse_port_socket(socket.AF_INET, ("127.0.0.1", port))
+    other = _reuse_port_socket(socket.AF_INET, ("127.0.0.2", port))
+    try:
+        assert listening_sockets(socket.AF_INET, "127.0.0.1", port) == 0
+        first.listen()
+        other.listen()
+        assert listening_sockets(socket.AF_INET, "127.0.0.1", port) == 1
+        second.listen()
+        assert listening_sockets(socket.AF_INET, "127.0.0.1", port) == 2
+        assert listening_sockets(socket.AF_INET, "127.0.0.2", port) == 1
+    finally:
+        for sock in (bound, first, second, other):
+            sock.close()
+    if socket.has_ipv6:
+        with contextlib.suppress(OSError):  # a machine without IPv6 loopback: not tested
+            six = _reuse_port_socket(socket.AF_INET6, ("::1", 0))
+            try:
+                six.listen()
+                assert listening_sockets(socket.AF_INET6, "::1", six.getsockname()[1]) == 1
+            finally:
+                six.close()

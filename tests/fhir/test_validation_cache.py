@@ -119,19 +119,24 @@ def test_shape_cache_says_what_a_fresh_validation_says(monkeypatch: pytest.Monke
     mutated = [_mutated(r, rng) for r in base for _ in range(6)]
     rng.shuffle(mutated)
     checked = invalid = shared = 0
+    original = validation.validate
+    validations = []
+    monkeypatch.setattr(
+        validation, "validate", lambda kind, text: validations.append(kind) or original(kind, text)
+    )
     for resource in base + mutated:
         kind = resource["resourceType"]
         try:
             text = _key(resource)
         except TypeError:
             continue
-        before = len(validation._problems_by_content)
+        before = len(validations)
         said = validation.fhir_problems(kind, resource, text)
-        fresh = validation.validate(kind, text)
+        shared += len(validations) == before  # answered by a cache, not validated
+        fresh = original(kind, text)
         assert said == fresh, (resource, said, fresh)
         checked += 1
         invalid += bool(fresh)
-        shared += len(validation._problems_by_content) == before  # answered by a cache
     # the mutations made many invalid resources, and valid shapes did answer
     assert checked > 2000 and invalid > checked // 4 and shared > checked // 4
 
@@ -148,3 +153,21 @@ def test_a_new_patient_is_answered_by_shape_and_a_bad_date_is_not() -> None:
     assert validation.shape("Observation", bad) != validation.shape("Observation", one)
     problems = validation.fhir_problems("Observation", bad, _key(bad))
     assert problems and problems[0].startswith("effectiveDateTime")
+
+
+def test_a_resource_found_valid_by_shape_is_not_walked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The therapy monitor maps each record twice (``services.map_record``): the second time a
+    resource's answer comes from the content cache, without the shape walk; the same answer."""
+    first, second = list(generate(2, seed=5))
+    resource = [r for _, r in resources_of(first["prefetch"])][1]
+    validation.fhir_problems("Observation", resource, _key(resource))  # its shape now known
+    new = [r for _, r in resources_of(second["prefetch"])][1]
+    walks = []
+    shape = validation.shape
+    monkeypatch.setattr(validation, "shape", lambda kind, r: walks.append(kind) or shape(kind, r))
+    assert validation.fhir_problems("Observation", new, _key(new)) == ()
+    assert validation.fhir_problems("Observation", new, _key(new)) == ()
+    assert walks == ["Observation"]
+    assert validation.validate("Observation", _key(new)) == ()

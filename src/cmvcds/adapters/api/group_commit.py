@@ -14,19 +14,25 @@ fail its neighbours). A request cancelled while waiting leaves its item to be wr
 same.
 
 The writer's thread is not drawn from the loop's default thread pool (anyio's 40 tokens, which
-the requests share): it has its own limiter, so a commit never queues behind requests that hold
-every thread — if one of them waited for that commit, the worker would hang for good.
+the requests share): each loop's writer has a thread of its own, so a commit never queues behind
+requests that hold every thread — if one of them waited for that commit, the worker would hang
+for good. It is handed the batch by ``loop.run_in_executor`` on that one-thread executor, with
+the writer task's context, as anyio's ``to_thread.run_sync`` did: the same thread hop without
+anyio's cancel scope and limiter around it, ~0.1–0.2 ms less of the event loop's CPU a commit
+(in process, each call committing alone: 3.32 against 3.54 ms a call; issue 20 item 5, cds23).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from weakref import WeakKeyDictionary
-
-from anyio import CapacityLimiter, to_thread
 
 __all__ = ["GroupCommit"]
 
@@ -40,7 +46,12 @@ class _Queue(Generic[T]):
 
     waiting: list[tuple[T, asyncio.Future[None]]] = field(default_factory=list)
     writer: asyncio.Task[None] | None = None
-    thread: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(1))
+    thread: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="cmvcds-commit")
+    )
+
+    def __post_init__(self) -> None:  # a loop gone, its writer's thread ends
+        weakref.finalize(self, self.thread.shutdown, wait=False)
 
 
 class GroupCommit(Generic[T]):
@@ -85,11 +96,11 @@ class GroupCommit(Generic[T]):
             if queue.writer is None:
                 return
 
-    async def _commit(self, items: list[T], thread: CapacityLimiter) -> list[Exception | None]:
+    async def _commit(self, items: list[T], thread: ThreadPoolExecutor) -> list[Exception | None]:
         """Write ``items`` in one transaction; if it fails, each in its own: the error of each
         item (None: committed)."""
         try:
-            await to_thread.run_sync(self._write, items, limiter=thread)
+            await self._in_thread(items, thread)
         except Exception as failed:
             if len(items) == 1:
                 return [failed]
@@ -98,9 +109,16 @@ class GroupCommit(Generic[T]):
         errors: list[Exception | None] = []
         for item in items:
             try:
-                await to_thread.run_sync(self._write, [item], limiter=thread)
+                await self._in_thread([item], thread)
             except Exception as failed:  # this item's own fault: told to its request only
                 errors.append(failed)
             else:
                 errors.append(None)
         return errors
+
+    async def _in_thread(self, items: list[T], thread: ThreadPoolExecutor) -> None:
+        """``write(items)`` in the writer's thread, in this task's context. Cancelled meanwhile
+        (the loop closing), the write still ends in its thread, as with anyio's
+        ``run_sync``; its requests are cancelled either way (``_drain``)."""
+        run = functools.partial(contextvars.copy_context().run, self._write, items)
+        await asyncio.get_running_loop().run_in_executor(thread, run)

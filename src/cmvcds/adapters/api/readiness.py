@@ -1,5 +1,7 @@
 """``/readyz``: whether this instance can serve — the database answers, the registry schema is at
-the Alembic head and the web app's tables exist.
+the Alembic head and the web app's tables exist; with ``cmvcds serve --workers N``, every worker
+listens (``listener.workers_listening``: a pool of keep-alive connections opened while one worker
+still starts would stay on the others for good; ADR 0033-cds23).
 
 ``/api/v1/healthz`` stays the *liveness* probe (the process answers; never touches the database),
 so an orchestrator restarts a hung process but only takes an instance out of the load balancer
@@ -18,11 +20,12 @@ from typing import Any, Literal
 from alembic.runtime.migration import MigrationContext
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from cmvcds.adapters.api.listener import workers_listening
 from cmvcds.adapters.api.store import metadata
 from cmvcds.registry.migrate import head_revision
 
@@ -38,6 +41,11 @@ class ReadinessChecks(BaseModel):
     database: Literal["ok", "unreachable"]
     schema_revision: str | None
     schema_head: str
+    workers: str | None = Field(
+        default=None,
+        description="With `cmvcds serve --workers N`: how many of the N workers listen "
+        "(`2 of 2`); absent with one process.",
+    )
 
 
 class ReadinessOut(BaseModel):
@@ -56,19 +64,24 @@ class Readiness:
     schema_revision: str | None
     schema_head: str
     problems: list[str] = field(default_factory=list)
+    #: ``(listening, of)`` in a worker of ``serve --workers N``; None otherwise.
+    workers: tuple[int, int] | None = None
 
     @property
     def ready(self) -> bool:
         return not self.problems
 
     def body(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {
+            "database": self.database,
+            "schema_revision": self.schema_revision,
+            "schema_head": self.schema_head,
+        }
+        if self.workers is not None:
+            checks["workers"] = f"{self.workers[0]} of {self.workers[1]}"
         return {
             "status": "ready" if self.ready else "not ready",
-            "checks": {
-                "database": self.database,
-                "schema_revision": self.schema_revision,
-                "schema_head": self.schema_head,
-            },
+            "checks": checks,
             "problems": self.problems,
         }
 
@@ -99,9 +112,26 @@ def _head() -> str:
     return head_revision()
 
 
-def check_readiness(engine: Engine, web_tables: list[str]) -> Readiness:
-    """Probe ``engine``: connect, read the Alembic revision, look for ``web_tables``."""
+def check_readiness(
+    engine: Engine, web_tables: list[str], workers: tuple[int, int] | None = None
+) -> Readiness:
+    """Probe ``engine``: connect, read the Alembic revision, look for ``web_tables``; with
+    ``workers`` (``(listening, of)``), all of them must listen."""
     head = _head()
+    result = _database(engine, web_tables, head)
+    if workers is None:
+        return result
+    problems = list(result.problems)
+    if workers[0] < workers[1]:
+        problems.append(
+            f"{workers[0]} of {workers[1]} workers listen: the others are still starting "
+            "(connections opened now would all stay on the ones that listen)"
+        )
+    return Readiness(result.database, result.schema_revision, head, problems, workers)
+
+
+def _database(engine: Engine, web_tables: list[str], head: str) -> Readiness:
+    """The database's part of the probe."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -142,5 +172,5 @@ def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     if getattr(state, "probe_engine", None) is None:
         state.probe_engine = probe_engine(state.settings.database_url)
-    result = check_readiness(state.probe_engine, list(metadata.tables))
+    result = check_readiness(state.probe_engine, list(metadata.tables), workers_listening())
     return JSONResponse(result.body(), status_code=200 if result.ready else 503)

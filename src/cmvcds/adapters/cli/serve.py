@@ -126,7 +126,7 @@ def _run_workers(config: Any) -> None:
 
     from cmvcds.adapters.api.listener import bind_listener
 
-    listener = bind_listener(config.host, config.port)
+    listener = bind_listener(config.host, config.port, config.workers)
     try:
         Multiprocess(config, sockets=[listener]).run()
     except KeyboardInterrupt:  # as uvicorn.run: the supervisor has stopped its workers

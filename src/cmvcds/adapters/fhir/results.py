@@ -69,6 +69,8 @@ _SPECIMENS = (
 def specimen(resource: dict[str, Any]) -> str | None:
     """The case specimen an Observation's ``specimen`` reference names in its display."""
     text = str((resource.get("specimen") or {}).get("display") or "").lower()
+    if not text:  # most results name none: no word of _SPECIMENS is empty
+        return None
     return next((s for s, words in _SPECIMENS if any(w in text for w in words)), None)
 
 

@@ -5,7 +5,8 @@ Validating a resource with fhir.resources costs ~90 µs (its models check each e
 one (issue 20, item 5). Two caches, neither changing what is said:
 
 - **by content** (the canonical JSON text): the same resources sent again (an EHR sends a
-  patient's resources at every chart opening) get the problems found the first time;
+  patient's resources at every chart opening, the therapy monitor maps a record twice) get the
+  problems found the first time, or none when it was found valid;
 - **by shape**, for resources found valid: the shape of a resource is its JSON with every
   *primitive value* (a FHIR ``id``, ``code``, ``dateTime``, ``decimal``, ``string``…, told by the
   field's type in the fhir.resources model that validates it) that is itself valid for its type
@@ -61,8 +62,11 @@ def fhir_problems(kind: str, resource: dict[str, Any], text: bytes) -> tuple[str
     except TypeError:  # not plain JSON (a date object, an integer beyond 64 bits): no shape
         form = None
     if form is not None and form in _valid_shapes:
-        return ()
-    problems = validate(kind, text)
+        problems: tuple[str, ...] = ()
+    else:
+        problems = validate(kind, text)
+    # remembered by content, valid or not: the therapy monitor maps each record twice
+    # (``services.map_record``: for its context, then the case), the shape walked once
     if len(_problems_by_content) >= _LIMIT:
         _problems_by_content.clear()
     _problems_by_content[kind, text] = problems
