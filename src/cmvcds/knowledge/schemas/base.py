@@ -3,19 +3,123 @@
 Every clinical number in cmvcds lives in a row that names its sources (``citations``) and says
 whether it has been checked against the primary text (``verified``). The engine reports the
 citations of each row it uses and raises an ``unverified-fact`` alert for each unverified one.
+
+The rows (and the case, ``domain/case.py``) are pydantic *dataclasses* (ADR 0033): validated
+by pydantic-core exactly as models were, but each instance is a plain object. A
+``pydantic.BaseModel`` defines ``__getattr__``, so CPython 3.11 reads every attribute of a model
+through its slow hook (``slot_tp_getattr_hook``, 13.5 % of the engine, 22 % of ``parse_case``)
+and never specialises the read; a dataclass's attributes are read as any object's. ``Strict``
+keeps the few model methods the rest of the code calls (``model_validate``, ``model_dump``,
+``model_copy``, ``model_fields``, ``model_json_schema``) with the models' behaviour and error
+messages.
 """
 
-
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, dataclass_transform
 
-from pydantic import BaseModel, ConfigDict, Field
+import pydantic.dataclasses
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails
+
+#: What a dataclass validator reports where a model's says otherwise (pydantic-core names the
+#: same refusal after a function call's arguments): translated, so every message stays a model's.
+_AS_MODEL = {
+    "unexpected_keyword_argument": "extra_forbidden",
+    "missing_keyword_only_argument": "missing",
+    "missing_argument": "missing",
+    "dataclass_type": "model_type",
+    "dataclass_exact_type": "model_type",
+}
 
 
-class Strict(BaseModel):
-    """A frozen model that refuses unknown keys: a typo in knowledge is an error, not a default."""
+def _as_model_error(error: ValidationError) -> ValidationError:
+    """``error`` as a ``BaseModel`` would have raised it (the same types, messages, places)."""
+    details: list[InitErrorDetails] = []
+    for line in error.errors(include_url=False):
+        kind = _AS_MODEL.get(line["type"], line["type"])
+        detail: InitErrorDetails = {"type": kind, "loc": line["loc"], "input": line["input"]}
+        ctx = line.get("ctx")
+        if ctx is not None and kind != "extra_forbidden" and kind != "missing":
+            detail["ctx"] = ctx
+        details.append(detail)
+    return ValidationError.from_exception_data(error.title, details)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+class _Fields:
+    """``cls.model_fields``: the fields pydantic collected, by name (a model's attribute)."""
+
+    def __get__(self, instance: object, owner: type[Any]) -> dict[str, FieldInfo]:
+        return owner.__pydantic_fields__  # type: ignore[no-any-return]
+
+
+#: One adapter per class, for its JSON schema (built on first use).
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(Field,))
+class Strict:
+    """A frozen row that refuses unknown keys: a typo in knowledge is an error, not a default.
+
+    Each subclass is made a frozen, keyword-only pydantic dataclass when it is defined, with the
+    ``model_config`` it inherits or sets (``frozen`` is the dataclass's own).
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", defer_build=True)
+
+    if TYPE_CHECKING:
+        model_fields: ClassVar[dict[str, FieldInfo]]
+    else:
+        model_fields = _Fields()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        pydantic.dataclasses.dataclass(cls, frozen=True, kw_only=True, config=cls.model_config)
+
+    @classmethod
+    def model_validate(cls, obj: Any) -> Self:
+        """``obj`` (a mapping, or an instance) validated into this class, as a model would."""
+        try:
+            return cls.__pydantic_validator__.validate_python(obj)  # type: ignore[attr-defined,no-any-return]
+        except ValidationError as error:
+            if any(line["type"] in _AS_MODEL for line in error.errors(include_url=False)):
+                raise _as_model_error(error) from None
+            raise
+
+    def model_dump(
+        self,
+        *,
+        mode: Literal["json", "python"] = "python",
+        by_alias: bool | None = None,
+        exclude_none: bool = False,
+        include: Any = None,
+        exclude: Any = None,
+    ) -> dict[str, Any]:
+        """The fields as a mapping, as ``BaseModel.model_dump`` writes them."""
+        return type(self).__pydantic_serializer__.to_python(  # type: ignore[attr-defined,no-any-return]
+            self, mode=mode, by_alias=by_alias, exclude_none=exclude_none,
+            include=include, exclude=exclude,
+        )
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Self:
+        """A copy with ``update`` written over it, not validated (as ``BaseModel.model_copy``)."""
+        copy = object.__new__(type(self))
+        state = dict(self.__dict__)
+        if update:
+            state.update(update)
+        object.__setattr__(copy, "__dict__", state)
+        return copy
+
+    @classmethod
+    def model_json_schema(
+        cls, *, by_alias: bool = True, ref_template: str = "#/$defs/{model}",
+        mode: Literal["validation", "serialization"] = "validation",
+    ) -> dict[str, Any]:
+        """The JSON schema of the class, as ``BaseModel.model_json_schema`` gives it."""
+        adapter = _ADAPTERS.get(cls) or _ADAPTERS.setdefault(cls, TypeAdapter(cls))
+        return adapter.json_schema(by_alias=by_alias, ref_template=ref_template, mode=mode)
 
 
 class Fact(Strict):
