@@ -48,6 +48,13 @@ def _as_model_error(error: ValidationError) -> ValidationError:
     return ValidationError.from_exception_data(error.title, details)
 
 
+def _frozen(instance: object, name: str, value: Any) -> ValidationError:
+    """What assigning to a frozen model raises."""
+    return ValidationError.from_exception_data(
+        type(instance).__name__, [{"type": "frozen_instance", "loc": (name,), "input": value}]
+    )
+
+
 class _Fields:
     """``cls.model_fields``: the fields pydantic collected, by name (a model's attribute)."""
 
@@ -63,8 +70,11 @@ _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 class Strict:
     """A frozen row that refuses unknown keys: a typo in knowledge is an error, not a default.
 
-    Each subclass is made a frozen, keyword-only pydantic dataclass when it is defined, with the
-    ``model_config`` it inherits or sets (``frozen`` is the dataclass's own).
+    Each subclass is made a keyword-only pydantic dataclass when it is defined, with the
+    ``model_config`` it inherits or sets. Frozen as a frozen model is: assigning or deleting a
+    field raises pydantic's ``frozen_instance`` error (a ``ValueError``), and the hash is the
+    fields' (``unsafe_hash``). pydantic-core, ``cached_property`` and ``pickle`` write the
+    instance's ``__dict__`` directly, as they did for models.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", defer_build=True)
@@ -76,7 +86,15 @@ class Strict:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        pydantic.dataclasses.dataclass(cls, frozen=True, kw_only=True, config=cls.model_config)
+        pydantic.dataclasses.dataclass(
+            cls, kw_only=True, unsafe_hash=True, config=cls.model_config
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise _frozen(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise _frozen(self, name, None)
 
     @classmethod
     def model_validate(cls, obj: Any) -> Self:
