@@ -44,7 +44,7 @@ FieldType = Literal[
 class DictionaryField(Strict):
     """One row of a REDCap data dictionary (column headers as REDCap writes them)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     # The aliases are ``REDCAP_COLUMNS`` in order, written out: a dataclass field's alias must be
     # a literal for the type checker (tests/test_plain_rows.py holds them to the tuple).
