@@ -84,6 +84,16 @@ def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
     return adapter
 
 
+def _keyword_only(field: FieldInfo) -> FieldInfo:
+    """``field`` keyword-only, as every field of the class is: pydantic takes a ``Field()``'s own
+    ``kw_only`` (unset: positional), and pydantic-core checks positional fields first, so its
+    errors would no longer come in the fields' order (a model's order; tests/test_plain_rows.py)."""
+    if field.kw_only is None:
+        field.kw_only = True
+        field._attributes_set["kw_only"] = True
+    return field
+
+
 class _Fields:
     """``cls.model_fields``: the fields as pydantic collects them, by name (a model's attribute)."""
 
@@ -131,7 +141,7 @@ class Strict:
         for name in own.get("__annotations__", {}):
             value = own.get(name)
             if isinstance(value, FieldInfo):  # pydantic reads it as the field's default
-                setattr(cls, name, dataclasses.field(default=value))
+                setattr(cls, name, dataclasses.field(default=_keyword_only(value)))
         # No ``__init__``, ``__eq__``, ``__hash__``, ``__repr__`` generated for each class (the
         # standard library compiles each on its own); nor a docstring from the signature.
         doc = own.get("__doc__")
