@@ -17,7 +17,6 @@ from typing import Any, get_args, get_origin
 
 import pytest
 import yaml
-from pydantic import BaseModel
 
 from cmvcds.assess import assess
 from cmvcds.domain.case import Case, parse_case
@@ -25,12 +24,13 @@ from cmvcds.domain.settings import parse_settings
 from cmvcds.engine.dosing import dose_patient_from_case, recommend_dose
 from cmvcds.errors import CaseFormatError
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.base import Strict
 from tests.conftest import TODAY
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def key_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+def key_paths(model: type[Strict], prefix: str = "") -> list[str]:
     """Every leaf key of ``model``: ``patient.weight_kg``, ``observations[].value`` …"""
     paths: list[str] = []
     for name, field in model.model_fields.items():
@@ -43,12 +43,12 @@ def key_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     return paths
 
 
-def _models(annotation: Any) -> list[tuple[type[BaseModel], str]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _models(annotation: Any) -> list[tuple[type[Strict], str]]:
+    if isinstance(annotation, type) and issubclass(annotation, Strict):
         return [(annotation, "")]
-    found: list[tuple[type[BaseModel], str]] = []
+    found: list[tuple[type[Strict], str]] = []
     for arg in get_args(annotation):
-        if get_origin(annotation) is tuple and isinstance(arg, type) and issubclass(arg, BaseModel):
+        if get_origin(annotation) is tuple and isinstance(arg, type) and issubclass(arg, Strict):
             found.append((arg, "[]"))
         elif arg is not Ellipsis:
             found += _models(arg)

@@ -175,7 +175,11 @@ def test_sentences_of_pack_rows() -> None:
 def test_the_normalised_copy_is_what_model_copy_gives(
     make_case: Callable[[dict[str, Any]], Case],
 ) -> None:
-    """``_replaced`` (the parser's cheap copy, issue 20) against pydantic's ``model_copy``."""
+    """``_replaced`` (the parser's cheap copy, issue 20) against ``model_copy`` and against a
+    validated copy (``dataclasses.replace`` calls the validating ``__init__``): the case parts
+    are pydantic dataclasses (ADR 0033), without a model's "fields set"."""
+    import dataclasses
+
     from cmvcds.domain.case import _replaced
 
     raw = {
@@ -189,11 +193,11 @@ def test_the_normalised_copy_is_what_model_copy_gives(
     update = {"given": "1 mg/dL", "value": Decimal("1"), "unit": "mg/dL", "specimen": None}
     for model, changes in ((observation, update), (case, {"observations": ()}), (case, {})):
         ours, theirs = _replaced(model, changes), model.model_copy(update=changes)
-        assert ours == theirs and hash(ours) == hash(theirs)
-        assert ours.model_fields_set == theirs.model_fields_set
-        assert ours.model_dump() == theirs.model_dump()
-        dumped = [m.model_dump_json(exclude_unset=True) for m in (ours, theirs)]
-        assert dumped[0] == dumped[1]
+        validated = dataclasses.replace(model, **changes)
+        assert ours == theirs == validated and hash(ours) == hash(theirs) == hash(validated)
+        assert ours.__dict__ == theirs.__dict__ == validated.__dict__
+        assert ours.model_dump() == theirs.model_dump() == validated.model_dump()
+        assert ours is not model and ours.__dict__ is not model.__dict__
     with pytest.raises(ValueError, match="frozen"):
         _replaced(observation, update).value = Decimal(2)  # type: ignore[misc]
 
@@ -218,12 +222,10 @@ def test_observations_completed_in_place_are_what_the_copies_give(knowledge: Kno
         copied = parse_case({**raw, "observations": given}, knowledge, today=date(2026, 12, 7))
         assert in_place == copied
         assert in_place.model_dump() == copied.model_dump()
-        assert in_place.model_fields_set == copied.model_fields_set
+        assert in_place.__dict__ == copied.__dict__
         for ours, theirs in zip(in_place.observations, copied.observations, strict=True):
-            assert ours.model_fields_set == theirs.model_fields_set
-            assert ours.model_dump_json(exclude_unset=True) == theirs.model_dump_json(
-                exclude_unset=True
-            )
+            assert ours.__dict__ == theirs.__dict__
+            assert ours.model_dump(mode="json") == theirs.model_dump(mode="json")
         assert [o.model_dump() for o in given] == before  # the caller's instances unchanged
         checked += len(given)
     assert checked > 100

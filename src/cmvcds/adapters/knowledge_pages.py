@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel
-
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.base import Strict
 
 __all__ = ["index_page", "table_page", "table_pages"]
 
@@ -86,7 +85,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, tuple | list):
         return "; ".join(_cell(v) for v in value)
-    if isinstance(value, BaseModel):
+    if isinstance(value, Strict):
         return ", ".join(f"{k}={_cell(v)}" for k, v in value.model_dump(exclude_none=True).items())
     if isinstance(value, dict):
         return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
@@ -106,17 +105,17 @@ def _rows_table(rows: tuple[Any, ...]) -> list[str]:
     return lines
 
 
-def _document(model: BaseModel, level: int) -> Iterator[str]:
+def _document(model: Strict, level: int) -> Iterator[str]:
     scalars = []
     for key in type(model).model_fields:
         value = getattr(model, key)
-        if isinstance(value, tuple) and value and isinstance(value[0], BaseModel):
+        if isinstance(value, tuple) and value and isinstance(value[0], Strict):
             yield f"{'#' * level} {key}"
             yield ""
             yield from _rows_table(value)
             yield ""
         elif (
-            isinstance(value, dict) and value and isinstance(next(iter(value.values())), BaseModel)
+            isinstance(value, dict) and value and isinstance(next(iter(value.values())), Strict)
         ):
             yield f"{'#' * level} {key}"
             yield ""
@@ -131,7 +130,7 @@ def _document(model: BaseModel, level: int) -> Iterator[str]:
             for k, v in rows:
                 yield f"| {k} | " + " | ".join(_cell(getattr(v, c)) for c in columns) + " |"
             yield ""
-        elif isinstance(value, BaseModel):
+        elif isinstance(value, Strict):
             yield f"{'#' * level} {key}"
             yield ""
             yield from _document(value, level + 1)
@@ -143,7 +142,7 @@ def _document(model: BaseModel, level: int) -> Iterator[str]:
 
 
 def _citations(value: Any) -> Iterator[str]:
-    if isinstance(value, BaseModel):
+    if isinstance(value, Strict):
         for key in type(value).model_fields:
             item = getattr(value, key)
             if key in ("citations", "sources") and isinstance(item, tuple):

@@ -18,7 +18,6 @@ from functools import cache
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -34,6 +33,7 @@ from cmvcds.domain.gestational_age import DAYS_LMP_TO_EDD, GestationalAge
 from cmvcds.domain.vocabulary import Context
 from cmvcds.errors import CaseFormatError
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.base import Strict
 from cmvcds.knowledge.schemas.core import (
     ObservationCatalogue,
     ObservationSpec,
@@ -83,8 +83,11 @@ Date = Annotated[date, BeforeValidator(_not_a_number)]
 Number = Annotated[Decimal, BeforeValidator(_a_number), WithJsonSchema({"type": "number"})]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Model(Strict):
+    """A frozen part of a case that refuses unknown keys: a pydantic dataclass, read as a plain
+    object (``Strict``, ADR 0033); its validators are built when the class is defined."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def _gestational_age_text(value: str) -> str:
@@ -977,27 +980,20 @@ def _normalised(
     return _completed(case, {"observations": tuple(observations)})
 
 
-_M = TypeVar("_M", bound=BaseModel)
+_M = TypeVar("_M", bound=Strict)
 _set = object.__setattr__
 
 
 def _replaced(model: _M, update: dict[str, Any]) -> _M:
-    """``model.model_copy(update=update)`` for a frozen model without private attributes or
-    extras (``extra="forbid"``), built as pydantic's ``model_construct`` builds one: the same
-    value, fields set and equality, at about half the cost (``model_copy`` goes through
-    ``copy.copy`` of each attribute; a case has a dozen observations, issue 20).
-    ``tests/test_domain.py`` holds it to ``model_copy``."""
-    copy = type(model).__new__(type(model))
+    """``model.model_copy(update=update)``: the same fields, a new instance (a case has a dozen
+    observations, issue 20). ``tests/test_domain.py`` holds it to ``model_copy``."""
+    copy = object.__new__(type(model))
     _set(copy, "__dict__", {**model.__dict__, **update})
-    _set(copy, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
-    _set(copy, "__pydantic_extra__", None)
-    _set(copy, "__pydantic_private__", None)
     return copy
 
 
 def _completed(model: _M, update: dict[str, Any]) -> _M:
     """``model`` itself with ``update`` applied, as ``_replaced`` would give it in a copy (the
-    same values and fields set): only for a model just validated that nothing else holds."""
+    same values): only for a model just validated that nothing else holds."""
     model.__dict__.update(update)
-    _set(model, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
     return model

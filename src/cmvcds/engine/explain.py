@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from cmvcds.domain.case import Case, Observation, Patient, Transplant
+from cmvcds.domain.case import Case, Observation, Patient, Sex, Transplant
 from cmvcds.domain.results import Cited
 from cmvcds.domain.settings import reference_profile, setting_specs
 from cmvcds.domain.vocabulary import Context
@@ -477,7 +477,7 @@ def _reference_case(reference: ReferencePatient, on: date, organ: str | None) ->
         assessed_on=on,
         context=Context.TRANSPLANT if organ else Context.IMMUNOCOMPETENT,
         patient=Patient(
-            sex=reference.sex,
+            sex=Sex(reference.sex),
             age_years=reference.age_years,
             weight_kg=reference.weight_kg,
             height_cm=reference.height_cm,
@@ -486,7 +486,9 @@ def _reference_case(reference: ReferencePatient, on: date, organ: str | None) ->
             Observation(date=on, code="creatinine", value=reference.creatinine_mg_dl, unit="mg/dL"),
             Observation(date=on, code="urine_protein", result=reference.urine_protein),
         ),
-        transplant=Transplant(organ=organ, allogeneic=True) if organ else None,
+        transplant=(
+            Transplant.model_validate({"organ": organ, "allogeneic": True}) if organ else None
+        ),
     )
 
 

@@ -27,12 +27,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from cmvcds.errors import KnowledgeError
 from cmvcds.knowledge import cache as compiled
 from cmvcds.knowledge.lazy_tables import LazyTables
-from cmvcds.knowledge.schemas.base import Manifest, Source, TableSpec
+from cmvcds.knowledge.schemas.base import Manifest, Source, Strict, TableSpec
 
 __all__ = ["DEFAULT_PACK", "Knowledge", "load_knowledge"]
 
@@ -203,14 +203,14 @@ def _load_sources(root: Path) -> dict[str, Source]:
     return sources
 
 
-def _schema(reference: str, file: str) -> type[BaseModel]:
+def _schema(reference: str, file: str) -> type[Strict]:
     module_name, class_name = reference.split(":")
     try:
         module = importlib.import_module(f"cmvcds.knowledge.schemas.{module_name}")
         model = getattr(module, class_name)
     except (ImportError, AttributeError):
         raise KnowledgeError(f"manifest.yaml: {file}: unknown schema {reference!r}") from None
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+    if not (isinstance(model, type) and issubclass(model, Strict)):
         raise KnowledgeError(f"manifest.yaml: {file}: schema {reference!r} is not a model")
     return model
 
@@ -235,7 +235,7 @@ def _csv_rows(file: Path) -> Iterator[dict[str, str]]:
     yield from csv.DictReader(io.StringIO("".join(lines)))
 
 
-def _csv_cells(model: type[BaseModel], row: dict[str, str]) -> dict[str, Any]:
+def _csv_cells(model: type[Strict], row: dict[str, str]) -> dict[str, Any]:
     """Empty cells are absent; cells of tuple-typed fields are ``;``-separated lists."""
     tuple_fields = _tuple_fields(model)
     cells: dict[str, Any] = {}
@@ -249,11 +249,16 @@ def _csv_cells(model: type[BaseModel], row: dict[str, str]) -> dict[str, Any]:
     return cells
 
 
-@cache
-def _tuple_fields(model: type[BaseModel]) -> frozenset[str]:
-    return frozenset(
-        name for name, info in model.model_fields.items() if _is_tuple(info.annotation)
-    )
+def _tuple_fields(model: type[Strict]) -> frozenset[str]:
+    found = _TUPLE_FIELDS.get(model)
+    if found is None:
+        found = _TUPLE_FIELDS[model] = frozenset(
+            name for name, info in model.model_fields.items() if _is_tuple(info.annotation)
+        )
+    return found
+
+
+_TUPLE_FIELDS: dict[type[Strict], frozenset[str]] = {}
 
 
 def _is_tuple(annotation: Any) -> bool:
@@ -263,7 +268,7 @@ def _is_tuple(annotation: Any) -> bool:
     return origin is tuple or annotation is tuple
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Strict)
 
 
 def _validate(model: type[M], raw: Any, file: str, where: str | None) -> M:

@@ -12,9 +12,8 @@ import sqlite3
 import threading
 from typing import Any
 
-from pydantic import BaseModel
-
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.base import Strict
 
 __all__ = ["KnowledgeIndex"]
 
@@ -71,9 +70,9 @@ def _text(table: Any) -> str:
     """A table's content as searchable words (models dumped to JSON, keys and values)."""
     if isinstance(table, tuple):
         data: Any = [
-            row.model_dump(mode="json") if isinstance(row, BaseModel) else row for row in table
+            row.model_dump(mode="json") if isinstance(row, Strict) else row for row in table
         ]
-    elif isinstance(table, BaseModel):
+    elif isinstance(table, Strict):
         data = table.model_dump(mode="json")
     else:
         data = table

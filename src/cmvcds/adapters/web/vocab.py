@@ -12,8 +12,6 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel
-
 from cmvcds.domain.case import (
     Congenital,
     Diagnosis,
@@ -27,17 +25,18 @@ from cmvcds.domain.case import (
 )
 from cmvcds.domain.vocabulary import Context, Indication
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.base import Strict
 from cmvcds.knowledge.schemas.core import ObservationCatalogue, PlausibilityLimits, Vocabularies
 
 __all__ = ["CHOICES", "form_vocabulary", "words"]
 
 
-def words(model: type[BaseModel], name: str) -> list[str]:
+def words(model: type[Strict], name: str) -> list[str]:
     """The accepted words of a closed field of the case model (``Literal``, enum, optional)."""
     return _words(model.model_fields[name].annotation)
 
 
-def whole_numbers(model: type[BaseModel], name: str) -> list[str]:
+def whole_numbers(model: type[Strict], name: str) -> list[str]:
     """The whole numbers a bounded integer field accepts (``ge``…``le``), as text."""
     low = high = None
     for constraint in model.model_fields[name].metadata:

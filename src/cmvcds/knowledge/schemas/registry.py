@@ -44,26 +44,30 @@ FieldType = Literal[
 class DictionaryField(Strict):
     """One row of a REDCap data dictionary (column headers as REDCap writes them)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    field_name: str = Field(alias=REDCAP_COLUMNS[0], pattern=r"^[a-z][a-z0-9_]*$", max_length=100)
-    form_name: str = Field(alias=REDCAP_COLUMNS[1], pattern=r"^[a-z][a-z0-9_]*$")
-    section_header: str = Field("", alias=REDCAP_COLUMNS[2])
-    field_type: FieldType = Field(alias=REDCAP_COLUMNS[3])
-    field_label: str = Field(alias=REDCAP_COLUMNS[4])
-    choices: str = Field("", alias=REDCAP_COLUMNS[5])
-    field_note: str = Field("", alias=REDCAP_COLUMNS[6])
-    validation: str = Field("", alias=REDCAP_COLUMNS[7])
-    validation_min: str = Field("", alias=REDCAP_COLUMNS[8])
-    validation_max: str = Field("", alias=REDCAP_COLUMNS[9])
-    identifier: Literal["", "y"] = Field("", alias=REDCAP_COLUMNS[10])
-    branching_logic: str = Field("", alias=REDCAP_COLUMNS[11])
-    required: Literal["", "y"] = Field("", alias=REDCAP_COLUMNS[12])
-    custom_alignment: str = Field("", alias=REDCAP_COLUMNS[13])
-    question_number: str = Field("", alias=REDCAP_COLUMNS[14])
-    matrix_group: str = Field("", alias=REDCAP_COLUMNS[15])
-    matrix_ranking: str = Field("", alias=REDCAP_COLUMNS[16])
-    field_annotation: str = Field("", alias=REDCAP_COLUMNS[17])
+    # The aliases are ``REDCAP_COLUMNS`` in order, written out: a dataclass field's alias must be
+    # a literal for the type checker (tests/test_plain_rows.py holds them to the tuple).
+    field_name: str = Field(
+        alias="Variable / Field Name", pattern=r"^[a-z][a-z0-9_]*$", max_length=100
+    )
+    form_name: str = Field(alias="Form Name", pattern=r"^[a-z][a-z0-9_]*$")
+    section_header: str = Field("", alias="Section Header")
+    field_type: FieldType = Field(alias="Field Type")
+    field_label: str = Field(alias="Field Label")
+    choices: str = Field("", alias="Choices, Calculations, OR Slider Labels")
+    field_note: str = Field("", alias="Field Note")
+    validation: str = Field("", alias="Text Validation Type OR Show Slider Number")
+    validation_min: str = Field("", alias="Text Validation Min")
+    validation_max: str = Field("", alias="Text Validation Max")
+    identifier: Literal["", "y"] = Field("", alias="Identifier?")
+    branching_logic: str = Field("", alias="Branching Logic (Show field only if...)")
+    required: Literal["", "y"] = Field("", alias="Required Field?")
+    custom_alignment: str = Field("", alias="Custom Alignment")
+    question_number: str = Field("", alias="Question Number (surveys only)")
+    matrix_group: str = Field("", alias="Matrix Group Name")
+    matrix_ranking: str = Field("", alias="Matrix Ranking?")
+    field_annotation: str = Field("", alias="Field Annotation")
 
 
 class StudyEvent(Strict):
