@@ -488,6 +488,49 @@ def _immune_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence
     yield _evidence(template, "rules", fields, rows, locator=template.table, drugs=drugs)
 
 
+def _blood_count_holds(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    """What to do when an infant's blood count falls on valganciclovir or ganciclovir: the pack's
+    hold/restart limits (``monitoring/toxicity.yaml``, congenital rows) and every restart dose
+    its sources give (fix15b, probe15 S5: the question got a resistance passage)."""
+    if "monitoring_toxicity" not in knowledge.tables:
+        return
+    from cmvcds.knowledge.schemas.monitoring import ToxicityLimits
+
+    limits = knowledge.table("monitoring_toxicity", ToxicityLimits)
+    for row in limits.blood_counts:
+        if "congenital" not in row.contexts or row.resume_above is None:
+            continue
+        restart: dict[str, list[str]] = {"en": [], "it": []}
+        for option in row.resume_doses:
+            whole = option.fraction == 1
+            after = option.resume_above
+            restart["en"].append(
+                ("the full dose" if whole else f"{number(option.fraction * 100)}% of the dose")
+                + (f" once the count is above {number(after)}/mm³" if after is not None else "")
+            )
+            restart["it"].append(
+                ("la dose piena" if whole else f"il {number(option.fraction * 100)}% della dose")
+                + (f" quando la conta supera {number(after)}/mm³" if after is not None else "")
+            )
+        fields = {
+            "drugs": " or ".join(row.drugs),
+            "drugs_it": " o ".join(row.drugs),
+            "hold": number(row.hold_below),
+            "resume": number(row.resume_above),
+            "restart": "; ".join(restart["en"]) or "not stated",
+            "restart_it": "; ".join(restart["it"]) or "non indicata",
+        }
+        rows: list[Fact] = [row, *row.resume_doses]
+        yield _evidence(
+            template,
+            row.id,
+            fields,
+            rows,
+            locator=f"monitoring toxicity {row.id}",
+            drugs=tuple(row.drugs),
+        )
+
+
 STATIC: Mapping[str, Generator] = {
     "sot-treatment-minimum": _immune_rules,
     "hiv-stop-maintenance": _immune_rules,
@@ -504,6 +547,7 @@ STATIC: Mapping[str, Generator] = {
     "congenital-trial-population": _congenital_criteria,
     "congenital-diagnosis-window": _congenital_criteria,
     "congenital-plan": _congenital_criteria,
+    "congenital-count-hold": _blood_count_holds,
 }
 
 

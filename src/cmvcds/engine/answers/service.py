@@ -31,7 +31,15 @@ from cmvcds.engine.answers.generate import (
     table_evidence,
 )
 from cmvcds.engine.answers.label_wording import italian_texts
-from cmvcds.engine.answers.patient_safety import asks_for_dose, stops_on_own, unsafe_request
+from cmvcds.engine.answers.patient_safety import (
+    asks_for_dose,
+    asks_to_stop,
+    carries_dose,
+    own_medicine,
+    self_harm,
+    stops_on_own,
+    unsafe_request,
+)
 from cmvcds.engine.answers.retrieval import Hit, Ranker, keywords_for, select
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
 from cmvcds.errors import InputError, KnowledgeError
@@ -79,10 +87,17 @@ class AnswerEngine:
         #: Statements an answer states by rule, never retrieved (nor indexed: their words would
         #: shift the BM25 weights of the others).
         self.boundaries = {i.id: i for i in written if i.id in _BOUNDARIES}
-        generated = table_evidence(knowledge, self.templates)
+        generated = [_by_source_kind(i, knowledge) for i in table_evidence(knowledge, self.templates)]
+        written = [_by_source_kind(i, knowledge) for i in written]
         self.items: tuple[Evidence, ...] = (
             *(i for i in written if i.id not in _BOUNDARIES),
-            *(i for i in generated if not i.id.startswith(_ADMINISTRATION)),
+            *(i for i in generated if not i.id.startswith((_ADMINISTRATION, _COUNT_HOLD))),
+        )
+        #: What to do when an infant's blood count falls: added by rule when the question asks
+        #: (``_count_hold``), never retrieved (indexed, it would shift the ranking of the other
+        #: monitoring statements).
+        self.count_holds: tuple[Evidence, ...] = tuple(
+            i for i in generated if i.id.startswith(_COUNT_HOLD)
         )
         #: How each drug is given (``drug-administration``): added by rule when the question asks
         #: how, or names what a line says (probenecid, saline), never retrieved (indexed, their
@@ -130,6 +145,7 @@ class AnswerEngine:
             "boundaries": self.boundaries,
             "items": self.items,
             "administration": self.administration,
+            "count_holds": self.count_holds,
             "ranker": self.ranker.state(),
             "examples": self.examples.ranker.state(),
             "lexicon": self.lexicon,
@@ -153,6 +169,9 @@ class AnswerEngine:
         engine.boundaries = snapshot["boundaries"]
         engine.items = snapshot["items"]
         engine.administration = snapshot["administration"]
+        if "count_holds" not in snapshot:
+            raise ValueError("a snapshot of an older engine (no count_holds): rebuild")
+        engine.count_holds = snapshot["count_holds"]
         engine.ranker = Ranker.restore(snapshot["ranker"], embedder)
         engine.examples = _Examples(
             engine.texts.examples, Ranker.restore(snapshot["examples"], embedder)
@@ -166,7 +185,12 @@ class AnswerEngine:
         return {**self.ranker.vectors(), **self.examples.ranker.vectors()}
 
     def _check_concepts(self) -> None:
-        for item in (*self.items, *self.administration, *self.boundaries.values()):
+        for item in (
+            *self.items,
+            *self.administration,
+            *self.count_holds,
+            *self.boundaries.values(),
+        ):
             for group, names in (
                 (self.vocabulary.populations, item.populations),
                 (self.vocabulary.drugs, item.drugs),
@@ -213,7 +237,30 @@ class AnswerEngine:
             raise InputError(
                 f"audience {audience!r} is not one of {', '.join(AUDIENCES)}", field="audience"
             )
-        if unsafe_request(normalise(question)):
+        normalised = normalise(question)
+        if self_harm(normalised):
+            # "Give me a lethal dose", "I want to kill myself with my tablets": whoever asks, an
+            # emergency number and a crisis line, never content (fix15b, probe15 S3).
+            return compose_refused(
+                question=question,
+                audience=audience,
+                understanding=understanding,
+                method=self.method,
+                knowledge=self.knowledge,
+                texts=self.texts,
+                crisis=True,
+            )
+        if (
+            audience == "clinician"
+            and assessment is None
+            and (asks_for_dose(normalised) or carries_dose(question) or asks_to_stop(normalised))
+            and own_medicine(normalised)
+        ):
+            # A patient asking about their own dose or stopping their own medicine is answered as
+            # a patient whatever the reader chose: a patient is never given a dose (README). With
+            # a case the reader holds the case's regimen already, and the choice stands (ADR 0033).
+            audience = "patient"
+        if unsafe_request(normalised):
             # "foscarnet without a prescription", "comprare ganciclovir online": not answered.
             return compose_refused(
                 question=question,
@@ -243,11 +290,13 @@ class AnswerEngine:
             understanding,
             self.lexicon.expand_populations(understanding.populations),
         )
-        # A patient asking only for a dose ("what dose do I take?") is answered by who decides
-        # it (the boundary statement leads); one asking about "high-dose" valacyclovir and their
+        # A patient asking only for a dose ("what dose do I take?", "devo prendere 2 compresse?")
+        # is answered by who decides it (the boundary statement leads); one asking about "high-dose" valacyclovir and their
         # kidneys asks whether it is safe, not how much.
         asks_dose = audience == "patient" and (
-            set(understanding.topics) == {"dose"} or asks_for_dose(normalise(question))
+            set(understanding.topics) == {"dose"}
+            or asks_for_dose(normalised)
+            or (carries_dose(question) and own_medicine(normalised))
         )
         if audience == "patient" and "dose" in understanding.topics and not asks_dose:
             topics = tuple(t for t in understanding.topics if t != "dose")
@@ -268,8 +317,13 @@ class AnswerEngine:
             for i in chosen
             if not (i.id.startswith("drug-regimens:") and set(i.drugs) & computed_drugs)
         ]
-        # "Can I stop valganciclovir without asking my doctor?": told not to, first.
-        stops = audience == "patient" and stops_on_own(normalise(question))
+        # "Can I stop valganciclovir without asking my doctor?", "Can I stop my valganciclovir
+        # because I feel tired?": told not to, first. Asking whether a course ends ("my
+        # amniocentesis was negative: can I stop?") is answered by the sources' stop rule.
+        symptom = bool(_SYMPTOM.search(normalised))
+        stops = audience == "patient" and (
+            stops_on_own(normalised) or (symptom and asks_to_stop(normalised))
+        )
         if not chosen and not computed and not case_items and not asks_dose and not stops:
             return self._not_covered(question, audience, understanding)
         leading, trailing = _leading_computed(computed, understanding)
@@ -279,7 +333,7 @@ class AnswerEngine:
         # The label's other interactions with a co-medication named follow the dose (letermovir
         # with voriconazole: 480 mg, and voriconazole levels fall; review11 M2).
         changes, named = self._co_medication_doses(understanding)
-        first = [*changes, *self._late_pregnancy(understanding)]
+        first = [*changes, *self._late_pregnancy(understanding), *self._count_hold(understanding)]
         chosen = [i for i in chosen if i not in first and i not in named]
         ordered = [
             *_relevant_case(case_items, understanding),
@@ -296,7 +350,14 @@ class AnswerEngine:
             if asks_dose:
                 ordered = [self.boundaries[_PATIENT_DOSE], *ordered]
             if stops:
-                ordered = [self.boundaries[_PATIENT_STOP], *ordered]
+                # "Can I stop my valganciclovir because I feel tired?": do not stop on your own
+                # first, then what the symptom may mean (S4).
+                boundary = [self.boundaries[_PATIENT_STOP]]
+                if symptom and (
+                    not understanding.drugs or set(understanding.drugs) & _MARROW_DRUGS
+                ):
+                    boundary.append(self.boundaries[_PATIENT_SYMPTOMS])
+                ordered = [*boundary, *(i for i in ordered if i not in boundary)]
             # "Contact your doctor now" before anything else (review11 S4); the alert it stands
             # for states doses and is left out for a patient.
             ordered = sorted(ordered, key=lambda i: (i.id != _CONTACT_NOW, not i.urgent))
@@ -362,6 +423,19 @@ class AnswerEngine:
             if every or words & line:
                 out.append(item)
         return out
+
+    def _count_hold(self, understanding: Understanding) -> list[Evidence]:
+        """What to do when an infant's blood count falls (``congenital-count-hold``) when the
+        question asks about a count falling, gives a count, or asks about a hold ("neutrophils
+        below 500", "ANC 400: hold?",
+        "i neutrofili scendono sotto 500"): it leads (fix15b, probe15 S5)."""
+        if "congenital" not in understanding.populations or "toxicity" not in understanding.topics:
+            return []
+        if understanding.drugs and not set(understanding.drugs) & _MARROW_DRUGS:
+            return []
+        if not _COUNT_FALLS.search(normalise(understanding.question)):
+            return []
+        return list(self.count_holds)
 
     def _late_pregnancy(self, understanding: Understanding) -> list[Evidence]:
         """The AIFA window (onset before 24+0) when the question places the infection or the
@@ -681,7 +755,24 @@ _DOSING_IDS = (
 #: dose question, never retrieved for anything else.
 _PATIENT_DOSE = "patient-dose-set-by-prescriber"
 _PATIENT_STOP = "patient-do-not-stop-on-own"
-_BOUNDARIES = frozenset({_PATIENT_DOSE, _PATIENT_STOP})
+_PATIENT_SYMPTOMS = "patient-report-symptoms"
+_COUNT_HOLD = "congenital-count-hold:"
+#: A blood count falling, below a limit, or a hold asked about (normalised text).
+_COUNT_FALLS = re.compile(
+    r"(?<![a-z])(?:below|under|fall\w*|fell|drop\w*|low|lower|decreas\w*|hold\w*|held|withh\w*"
+    r"|pause\w*|interrupt\w*|sotto|scend\w*|cal\w*|bass\w*|sospend\w*|sospes\w*|interromp\w*"
+    r"|(?:neutrophil\w*|neutrofil\w*|anc)\D{0,20}\d)(?![a-z])"
+)
+#: A symptom given as the reason to stop or skip ("because I feel tired", "mi sento stanca").
+_SYMPTOM = re.compile(
+    r"(?<![a-z])(?:tired\w*|fatigue\w*|exhaust\w*|weak\w*|sick|unwell|nause\w*|vomit\w*"
+    r"|diarrh\w*|rash\w*|dizz\w*|headache\w*|fever\w*|side effects?|stanc\w*"
+    r"|affaticat\w*|debol\w*|nause\w*|vomit\w*|diarrea|febbre|mal di testa|effetti collaterali"
+    r"|effetti indesiderati|sto male)(?![a-z])"
+)
+_BOUNDARIES = frozenset({_PATIENT_DOSE, _PATIENT_STOP, _PATIENT_SYMPTOMS})
+#: Drugs whose marrow toxicity a symptom may signal (``patient-report-symptoms``).
+_MARROW_DRUGS = frozenset({"ganciclovir", "valganciclovir"})
 #: A patient's line to contact their doctor now about a critical alert (``case_evidence``).
 _CONTACT_NOW = "case:alert-contact"
 #: Regimens stated by a population's protocol (computed from its tables; see templates.yaml).
@@ -711,3 +802,15 @@ def _relevant_case(items: Sequence[Evidence], understanding: Understanding) -> l
         if i not in always and not i.urgent and (not asked or asked & set(i.topics))
     ]
     return [*urgent, *always, *rest]
+
+
+def _by_source_kind(item: Evidence, knowledge: Knowledge) -> Evidence:
+    """A statement headed "From the drug label" that cites no label is headed by what it cites
+    (fix15b, probe15 B6: the off-label trial regimens, valganciclovir 16 mg/kg every 12 h of
+    Kimberlin 2015, were shown as label text): research when it cites research, else guideline."""
+    if item.kind != "label" or not item.citations:
+        return item
+    kinds = {knowledge.sources[c].kind.value for c in item.citations if c in knowledge.sources}
+    if not kinds or "label" in kinds:
+        return item
+    return replace(item, kind="research" if "research" in kinds else "guideline")

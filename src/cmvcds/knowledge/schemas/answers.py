@@ -237,6 +237,8 @@ class ItalianTexts(Strict):
     unmatched_notice: str
     #: The answer to a request to obtain or use a medicine outside medical care.
     refused: str = ""
+    #: The answer to a question that reads as self-harm or overdose intent.
+    crisis: str = ""
     english_only_notice: str
     translated_notice: str
     #: The review states in Italian (draft, under_review, approved).
@@ -256,6 +258,9 @@ class AnswerTexts(Strict):
     #: The answer to a request to obtain or use a medicine outside medical care (no statement is
     #: cited: the request is not answered).
     refused: str = ""
+    #: The answer to a question that reads as self-harm or overdose intent, whoever asks: an
+    #: emergency number and a crisis line, no content (fix15b, probe15 S3).
+    crisis: str = ""
     examples: tuple[ExampleQuestion, ...] = Field(min_length=1)
     #: The same fixed wording in Italian, for questions asked in Italian.
     italian: ItalianTexts | None = None
