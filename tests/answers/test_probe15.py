@@ -219,4 +219,35 @@ def test_the_probe15_heldout_set_holds_its_floor(
     assert result["total"] - len(failed) >= FLOOR, failed
 
 
-FLOOR = 47
+FLOOR = 51
+
+
+def test_a_dose_question_names_the_labels_dose_change_with_a_co_medication(
+    engine: AnswerEngine,
+) -> None:
+    """B3: letermovir prophylaxis is 480 mg, 240 mg with ciclosporin (label §2.4), also when the
+    question names no co-medication."""
+    text = text_of(engine.ask("Letermovir dose for prophylaxis in a stem-cell recipient?"))
+    assert "480 mg" in text and "With cyclosporine the letermovir dose is 240 mg" in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can a mother breastfeed while taking valganciclovir?",
+        "Is valganciclovir safe during lactation?",
+        "Posso allattare il mio bambino se prendo il valaciclovir?",
+        "How can I manufacture letermovir?",
+        "Come si può sintetizzare il valganciclovir?",
+    ],
+)
+def test_a_subject_the_knowledge_does_not_hold_is_not_covered(
+    engine: AnswerEngine, question: str
+) -> None:
+    document = engine.ask(question)
+    assert document["covered"] is False and document["sections"] == []
+
+
+def test_dna_synthesis_is_mechanism_not_making_a_medicine(engine: AnswerEngine) -> None:
+    document = engine.ask("How does ganciclovir inhibit viral DNA synthesis?", "clinician")
+    assert document["covered"] is True

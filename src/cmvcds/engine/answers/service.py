@@ -282,7 +282,9 @@ class AnswerEngine:
             # transplant statements for a pregnancy case.
             understanding = replace(understanding, populations=case_populations(assessment))
         if not case_items and (
-            not self._in_scope(understanding) or _unknown_treatment(understanding)
+            not self._in_scope(understanding)
+            or _unknown_treatment(understanding)
+            or self._uncovered(normalised)
         ):
             return self._not_covered(question, audience, understanding)
         computed = _by_fit(
@@ -399,6 +401,18 @@ class AnswerEngine:
             and any(_names(words, co) for co in item.co_drugs)
         ]
         if "dose" in understanding.topics:
+            if not named:
+                # "What is the letermovir prophylaxis dose?" names no co-medication: the label's
+                # dose changes with one (letermovir 240 mg with ciclosporin) follow the regimen
+                # (fix15b, probe15 B3).
+                return [], [
+                    item
+                    for item in self.items
+                    if item.co_drugs
+                    and item.changes_dose
+                    and item.drugs[:1]
+                    and item.drugs[0] in understanding.drugs
+                ]
             return (
                 [i for i in named if i.changes_dose],
                 [i for i in named if not i.changes_dose],
@@ -458,6 +472,15 @@ class AnswerEngine:
             limit = re.search(r"(\d+)\+", window.text)
             late = late or (limit is not None and weeks >= int(limit.group(1)))
         return [window] if late else []
+
+    def _uncovered(self, normalised_question: str) -> bool:
+        """The question names a subject the knowledge holds nothing about (vocabulary
+        ``uncovered_subjects``: breastfeeding, making a medicine)."""
+        subjects = self.vocabulary.uncovered_subjects
+        if not subjects:
+            return False
+        pattern = r"(?<![a-z])(?:" + "|".join(re.escape(normalise(s)) for s in subjects) + r")(?![a-z])"
+        return bool(re.search(pattern, normalised_question))
 
     def _in_scope(self, u: Understanding) -> bool:
         """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""

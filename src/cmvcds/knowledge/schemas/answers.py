@@ -198,6 +198,9 @@ class QuestionVocabulary(Strict):
     #: Other infections: a question about one of them (and no CMV drug) is not about CMV, even
     #: when its words appear in a statement ("varicella-zoster" in the letermovir statements).
     other_infections: tuple[str, ...] = ()
+    #: Subjects the knowledge holds nothing about (breastfeeding, making a medicine): a question
+    #: naming one is not covered, rather than answered by the statements about its other words.
+    uncovered_subjects: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _neighbours_known(self) -> "QuestionVocabulary":
