@@ -219,7 +219,7 @@ def test_the_probe15_heldout_set_holds_its_floor(
     assert result["total"] - len(failed) >= FLOOR, failed
 
 
-FLOOR = 51
+FLOOR = 52
 
 
 def test_a_dose_question_names_the_labels_dose_change_with_a_co_medication(
@@ -251,3 +251,29 @@ def test_a_subject_the_knowledge_does_not_hold_is_not_covered(
 def test_dna_synthesis_is_mechanism_not_making_a_medicine(engine: AnswerEngine) -> None:
     document = engine.ask("How does ganciclovir inhibit viral DNA synthesis?", "clinician")
     assert document["covered"] is True
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Valganciclovir prophylaxis duration after heart transplantation?",
+        "Per quanto tempo la profilassi con valganciclovir dopo trapianto di cuore?",
+    ],
+)
+def test_an_organ_named_is_answered_by_that_organs_row(
+    engine: AnswerEngine, question: str
+) -> None:
+    """B1: a heart recipient's prophylaxis runs to day 100 (label §2.2, adults: heart or
+    kidney-pancreas); the kidney IMPACT trial (200 days) and the paediatric row do not lead."""
+    document = engine.ask(question, "clinician")
+    summary = document["summary"]
+    assert re.search(r"\b100\b", summary) and "IMPACT" not in summary
+    assert re.search(r"heart|cuore", summary, re.IGNORECASE)
+    assert not re.search(r"pediatric|pediatrico", summary, re.IGNORECASE)
+
+
+def test_a_paediatric_row_leads_when_a_child_is_named(engine: AnswerEngine) -> None:
+    summary = engine.ask(
+        "How long is valganciclovir prophylaxis for a child after heart transplant?", "clinician"
+    )["summary"]
+    assert re.search(r"pediatric", summary, re.IGNORECASE) and re.search(r"\b100\b", summary)

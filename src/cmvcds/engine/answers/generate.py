@@ -246,6 +246,9 @@ def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidenc
                     *topics,
                     *(("renal",) if row.renal_bands else ()),
                     *(("eligibility",) if fields["limits"] or row.outcome else ()),
+                    # "How long is prophylaxis after a heart transplant?": the row's own duration
+                    # (through day 100) answers it (fix15b, probe15 B1).
+                    *(("duration",) if row.duration else ()),
                 ),
                 populations=populations,
                 needs_drug=True,

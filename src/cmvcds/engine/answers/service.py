@@ -568,9 +568,11 @@ FUSED_WEIGHT = 10
 
 def _closest(
     pair: tuple[Evidence, Hit], populations: frozenset[str], understanding: Understanding
-) -> tuple[int, int, int, int, int, int, int, int, float, int]:
+) -> tuple[int, int, int, int, int, int, int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
-    asked first (for a treatment question naming none, the statements about no population in
+    asked first (and, when the question names a transplanted organ, not about another organ only:
+    the kidney IMPACT trial does not answer a heart-transplant question; a paediatric label row
+    does not lead when the question names no child) (for a treatment question naming none, the statements about no population in
     particular that concern only the drugs asked, if any); for a dose question its regimen (the dose
     itself) first, unless it asks how the dose is followed; a study the question names by its
     author; then closest in meaning to the question (cosine similarity plus the weighted fused
@@ -597,6 +599,8 @@ def _closest(
     narrow_asked = set() if "diagnosis" in topics else set(topics)
     return (
         -int(fit or general),
+        int(_other_organ(item, understanding)),
+        int(_children_unasked(item, understanding)),
         -int(dose and item.id.startswith("drug-regimens:")),
         # A regimen with a dose before a referral ("specialist review") for a dose question.
         -int(dose and item.states_dose),
@@ -608,6 +612,56 @@ def _closest(
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
+
+
+#: A transplanted organ named in a question or a statement (normalised text).
+_TRANSPLANT_ORGANS = {
+    "kidney": r"kidney|renal transplant|rene|renale|reni",
+    "heart": r"heart|cuore|cardiac|cardiaco",
+    "liver": r"liver|hepatic transplant|fegato|epatico",
+    "lung": r"lung|polmone|polmoni|polmonare",
+    "pancreas": r"pancreas",
+    "intestine": r"intestin\w*|small bowel",
+}
+_ORGAN_PATTERNS = {
+    organ: re.compile(rf"(?<![a-z])(?:{words})(?![a-z])")
+    for organ, words in _TRANSPLANT_ORGANS.items()
+}
+#: An organ as a transplant ("heart transplant", "trapianto di cuore", "kidney recipients").
+_TRANSPLANT_WORD = re.compile(r"(?<![a-z])(?:transplant\w*|recipients?|trapiant\w*|graft)(?![a-z])")
+
+
+def _organs(text: str) -> frozenset[str]:
+    """The transplanted organs ``text`` (normalised) names, when it speaks of a transplant."""
+    if not _TRANSPLANT_WORD.search(text):
+        return frozenset()
+    return frozenset(o for o, pattern in _ORGAN_PATTERNS.items() if pattern.search(text))
+
+
+def _other_organ(item: Evidence, understanding: Understanding) -> bool:
+    """The question names a transplanted organ and the statement is about other organs only
+    (fix15b, probe15 B1)."""
+    asked = _organs(normalise(understanding.question))
+    if not asked:
+        return False
+    named = _organs(normalise(item.text))
+    return bool(named) and not named & asked
+
+
+_PAEDIATRIC = re.compile(r"(?<![a-z])(?:pediatric|paediatric|pediatrico|pediatrica)(?![a-z])")
+_CHILD = re.compile(
+    r"(?<![a-z])(?:child\w*|kids?|infants?|bab(?:y|ies)|newborns?|neonat\w*|pediatric|paediatric"
+    r"|adolescen\w*|teen\w*|years? old|bambin\w*|figli\w*|lattant\w*|pediatric\w*|ragazz\w*"
+    r"|anni)(?![a-z])"
+)
+
+
+def _children_unasked(item: Evidence, understanding: Understanding) -> bool:
+    """A label row for children (its text says paediatric) when the question names no child."""
+    if not item.id.startswith("drug-regimens:"):
+        return False
+    text = normalise(understanding.question)
+    return bool(_PAEDIATRIC.search(normalise(item.text))) and not _CHILD.search(text)
 
 
 def _names_study(item: Evidence, understanding: Understanding) -> bool:
