@@ -748,10 +748,19 @@ def _resistance_lists(
     yield from resistance_lists(knowledge, template, question)
 
 
+def _mutation_calls(
+    knowledge: Knowledge, template: Template, question: Understanding, texts: Mapping[str, str]
+) -> Iterator[Evidence]:
+    from cmvcds.engine.answers.resistance_lists import mutation_calls
+
+    yield from mutation_calls(knowledge, template, question)
+
+
 QUESTION: Mapping[str, QuestionGenerator] = {
     "dose-at-crcl": _dose_at_crcl,
     "amniocentesis-after-onset": _amniocentesis_date,
     "resistance-mutations": _resistance_lists,
+    "resistance-mutation-call": _mutation_calls,
 }
 
 

@@ -486,6 +486,8 @@ class AnswerEngine:
         """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""
         if u.other_infection and not u.drugs:
             return False  # "symptoms of varicella in pregnancy": another virus
+        if _GENE_MUTATION.search(u.question.lower()):
+            return True  # "UL97:M460V found: which antiviral now?" (its calls answer it)
         if u.anchored:
             # "Can you catch CMV from a cat?": CMV and nothing the knowledge knows about it.
             return bool(u.populations or u.drugs or u.topics) or not u.unknown_terms
@@ -686,12 +688,17 @@ def _leading_computed(
     )
     # "Which UL97 mutations…?", "What does A809V mean for foscarnet?" are answered by the list.
     asked_list = bool(_ASKS_MUTATIONS.search(understanding.question))
+    # "Does UL97 C592G cause high-level resistance?", "Which drug for UL97 M460V?": the named
+    # mutation's own calls answer it, before the gene's whole list (fix15b, probe15 B2).
+    calls = [i for i in computed if i.id.startswith(_CALLS)]
     leading = [
         i
         for i in computed
-        if (not i.id.startswith(_LISTS) or asked_list)
+        if (not i.id.startswith(_LISTS) or (asked_list and not calls))
         and (not i.id.startswith(_DATES) or asked_date)
+        and i not in calls
     ]
+    leading = [*calls, *leading]
     return leading, [i for i in computed if i not in leading]
 
 
@@ -705,6 +712,10 @@ _DATES = ("amniocentesis-after-onset:",)
 #: The table's lists (every resistance mutation of a gene for a drug) complete an answer; the
 #: statement on what to do leads.
 _LISTS = ("resistance-mutations:",)
+#: A mutation named with its gene ("UL97 M460V"): inside cmvcds' field.
+_GENE_MUTATION = re.compile(r"(?<![a-z0-9])ul\d{2,3}[\s:]*[a-z]\d{1,4}[a-z*](?![a-z0-9])")
+#: A named mutation's calls per drug (``resistance_lists.mutation_calls``).
+_CALLS = ("resistance-mutation-call:",)
 
 
 def _plain_treatment(topics: Sequence[str]) -> bool:
