@@ -219,7 +219,7 @@ def test_the_probe15_heldout_set_holds_its_floor(
     assert result["total"] - len(failed) >= FLOOR, failed
 
 
-FLOOR = 54
+FLOOR = 55
 
 
 def test_a_dose_question_names_the_labels_dose_change_with_a_co_medication(
@@ -297,3 +297,26 @@ def test_a_named_mutation_is_answered_by_its_own_calls(
 ) -> None:
     """B2: the table's level and fold change for the mutation named, first."""
     assert re.search(expected, engine.ask(question, "clinician")["summary"])
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # label §2.3 (drugs/valganciclovir.yaml formula: factor 7, CrCl cap 150, 900 mg, 25 mg)
+        (
+            "What is the paediatric valganciclovir formula after a kidney transplant?",
+            "dose (mg) = 7 × BSA (Mosteller, m²) × CrCl (label Schwartz, mL/min/1.73 m², at most"
+            " 150) every 24 h, at most 900 mg, rounded to 25 mg",
+        ),
+        (
+            "Qual è la formula pediatrica del valganciclovir dopo trapianto di rene?",
+            "dose (mg) = 7 × BSA (Mosteller, m²) × CrCl (Schwartz della scheda tecnica,"
+            " mL/min/1,73 m², al massimo 150) ogni 24 h, al massimo 900 mg, arrotondata a 25 mg",
+        ),
+    ],
+)
+def test_the_paediatric_formula_is_stated(
+    engine: AnswerEngine, question: str, expected: str
+) -> None:
+    """B4: the label's paediatric formula with its own coefficients, not "the label's formula"."""
+    assert expected in engine.ask(question, "clinician")["summary"]

@@ -253,7 +253,9 @@ def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidenc
                 populations=populations,
                 needs_drug=True,
             )
-            yield replace(evidence, states_dose=usual is not None)
+            # A paediatric formula states the dose as much as a band does.
+            stated = usual is not None or getattr(row, "formula", None) is not None
+            yield replace(evidence, states_dose=stated)
 
 
 def _drug_administration(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
@@ -296,6 +298,13 @@ _PEDIATRIC_FORMULA = {
     "it": "dose dalla formula pediatrica della scheda tecnica",
 }
 _DURATION = {"en": "; duration ", "it": "; durata "}
+_BSA_CRCL = {
+    "en": "dose (mg) = {factor} × BSA (Mosteller, m²) × CrCl (label Schwartz, mL/min/1.73 m², at"
+    " most {cap}) every {every} h, at most {dose_cap} mg, rounded to {round_to} mg",
+    "it": "dose (mg) = {factor} × BSA (Mosteller, m²) × CrCl (Schwartz della scheda tecnica,"
+    " mL/min/1,73 m², al massimo {cap}) ogni {every} h, al massimo {dose_cap} mg, arrotondata a"
+    " {round_to} mg",
+}
 
 
 def _said(english: str, lang: str, texts: Mapping[str, str]) -> str | None:
@@ -322,7 +331,18 @@ def _regimen_doses(
         reason = _said(row.reason or "", lang, texts)
         return None if reason is None else f"{refusal(row.outcome, lang)}: {reason}"
     if not row.bands:
-        return _PEDIATRIC_FORMULA[lang]
+        formula = getattr(row, "formula", None)
+        if formula is None or getattr(formula, "kind", None) != "bsa-crcl":
+            return _PEDIATRIC_FORMULA[lang]
+        # The formula's own coefficients (drugs/*.yaml ``formula``), so that "what is the
+        # paediatric formula?" is answered (fix15b, probe15 B4).
+        return _BSA_CRCL[lang].format(
+            factor=number(formula.factor),
+            cap=number(formula.crcl_cap_ml_min_173),
+            dose_cap=number(formula.dose_cap_mg),
+            round_to=number(formula.round_to_mg),
+            every=number(formula.every_h),
+        )
     parts = []
     for band in row.bands:
         result = band_result(band, lang, texts)
