@@ -80,7 +80,7 @@ def parse(argv: Sequence[str]) -> Callable[[], None] | None:
         return partial(
             answer,
             argument,
-            Audience(given.get("--audience", Audience.CLINICIAN)),
+            Audience(given.get("--audience", Audience.AUTO)),
             _path(given.get("--case")),
             _path(given.get("--settings")),
             AskFormat(given.get("--format", AskFormat.TEXT)),

@@ -24,7 +24,7 @@ def ask(
             "--audience",
             help="Wording for a clinician or a patient; auto: as the question's wording tells.",
         ),
-    ] = Audience.CLINICIAN,
+    ] = Audience.AUTO,
     case: Annotated[
         Path | None, typer.Option(
             "--case", help="Personalise with this case file (cmvcds-case/1).", readable=False

@@ -241,10 +241,16 @@ def compose_refused(
     method: str,
     knowledge: Knowledge,
     texts: AnswerTexts,
+    crisis: bool = False,
 ) -> dict[str, Any]:
     """The answer to a request to obtain or use a medicine outside medical care: refused, with
-    why and whom to ask; nothing cited, no follow-up question."""
+    why and whom to ask; nothing cited, no follow-up question. ``crisis``: the question reads as
+    self-harm or overdose intent, and the summary is the crisis text (an emergency number and a
+    crisis line in the question's language) instead."""
     words = _wording(texts, understanding.language)
+    summary = (
+        (words.crisis or texts.crisis) if crisis else (words.refused or texts.refused)
+    )
     return {
         "format": ANSWER_FORMAT,
         "question": question,
@@ -252,7 +258,7 @@ def compose_refused(
         "covered": False,
         "refused": True,
         "understood": _understood(understanding, method),
-        "summary": words.refused or texts.refused,
+        "summary": summary,
         "sections": [],
         "references": [],
         "review": {"status": None, "reviewed_by": None, "reviewed_on": None},

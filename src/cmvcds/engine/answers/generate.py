@@ -246,11 +246,16 @@ def _drug_regimens(knowledge: Knowledge, template: Template) -> Iterator[Evidenc
                     *topics,
                     *(("renal",) if row.renal_bands else ()),
                     *(("eligibility",) if fields["limits"] or row.outcome else ()),
+                    # "How long is prophylaxis after a heart transplant?": the row's own duration
+                    # (through day 100) answers it (fix15b, probe15 B1).
+                    *(("duration",) if row.duration else ()),
                 ),
                 populations=populations,
                 needs_drug=True,
             )
-            yield replace(evidence, states_dose=usual is not None)
+            # A paediatric formula states the dose as much as a band does.
+            stated = usual is not None or getattr(row, "formula", None) is not None
+            yield replace(evidence, states_dose=stated)
 
 
 def _drug_administration(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
@@ -293,6 +298,13 @@ _PEDIATRIC_FORMULA = {
     "it": "dose dalla formula pediatrica della scheda tecnica",
 }
 _DURATION = {"en": "; duration ", "it": "; durata "}
+_BSA_CRCL = {
+    "en": "dose (mg) = {factor} × BSA (Mosteller, m²) × CrCl (label Schwartz, mL/min/1.73 m², at"
+    " most {cap}) every {every} h, at most {dose_cap} mg, rounded to {round_to} mg",
+    "it": "dose (mg) = {factor} × BSA (Mosteller, m²) × CrCl (Schwartz della scheda tecnica,"
+    " mL/min/1,73 m², al massimo {cap}) ogni {every} h, al massimo {dose_cap} mg, arrotondata a"
+    " {round_to} mg",
+}
 
 
 def _said(english: str, lang: str, texts: Mapping[str, str]) -> str | None:
@@ -319,7 +331,18 @@ def _regimen_doses(
         reason = _said(row.reason or "", lang, texts)
         return None if reason is None else f"{refusal(row.outcome, lang)}: {reason}"
     if not row.bands:
-        return _PEDIATRIC_FORMULA[lang]
+        formula = getattr(row, "formula", None)
+        if formula is None or getattr(formula, "kind", None) != "bsa-crcl":
+            return _PEDIATRIC_FORMULA[lang]
+        # The formula's own coefficients (drugs/*.yaml ``formula``), so that "what is the
+        # paediatric formula?" is answered (fix15b, probe15 B4).
+        return _BSA_CRCL[lang].format(
+            factor=number(formula.factor),
+            cap=number(formula.crcl_cap_ml_min_173),
+            dose_cap=number(formula.dose_cap_mg),
+            round_to=number(formula.round_to_mg),
+            every=number(formula.every_h),
+        )
     parts = []
     for band in row.bands:
         result = band_result(band, lang, texts)
@@ -488,6 +511,49 @@ def _immune_rules(knowledge: Knowledge, template: Template) -> Iterator[Evidence
     yield _evidence(template, "rules", fields, rows, locator=template.table, drugs=drugs)
 
 
+def _blood_count_holds(knowledge: Knowledge, template: Template) -> Iterator[Evidence]:
+    """What to do when an infant's blood count falls on valganciclovir or ganciclovir: the pack's
+    hold/restart limits (``monitoring/toxicity.yaml``, congenital rows) and every restart dose
+    its sources give (fix15b, probe15 S5: the question got a resistance passage)."""
+    if "monitoring_toxicity" not in knowledge.tables:
+        return
+    from cmvcds.knowledge.schemas.monitoring import ToxicityLimits
+
+    limits = knowledge.table("monitoring_toxicity", ToxicityLimits)
+    for row in limits.blood_counts:
+        if "congenital" not in row.contexts or row.resume_above is None:
+            continue
+        restart: dict[str, list[str]] = {"en": [], "it": []}
+        for option in row.resume_doses:
+            whole = option.fraction == 1
+            after = option.resume_above
+            restart["en"].append(
+                ("the full dose" if whole else f"{number(option.fraction * 100)}% of the dose")
+                + (f" once the count is above {number(after)}/mm³" if after is not None else "")
+            )
+            restart["it"].append(
+                ("la dose piena" if whole else f"il {number(option.fraction * 100)}% della dose")
+                + (f" quando la conta supera {number(after)}/mm³" if after is not None else "")
+            )
+        fields = {
+            "drugs": " or ".join(row.drugs),
+            "drugs_it": " o ".join(row.drugs),
+            "hold": number(row.hold_below),
+            "resume": number(row.resume_above),
+            "restart": "; ".join(restart["en"]) or "not stated",
+            "restart_it": "; ".join(restart["it"]) or "non indicata",
+        }
+        rows: list[Fact] = [row, *row.resume_doses]
+        yield _evidence(
+            template,
+            row.id,
+            fields,
+            rows,
+            locator=f"monitoring toxicity {row.id}",
+            drugs=tuple(row.drugs),
+        )
+
+
 STATIC: Mapping[str, Generator] = {
     "sot-treatment-minimum": _immune_rules,
     "hiv-stop-maintenance": _immune_rules,
@@ -504,6 +570,7 @@ STATIC: Mapping[str, Generator] = {
     "congenital-trial-population": _congenital_criteria,
     "congenital-diagnosis-window": _congenital_criteria,
     "congenital-plan": _congenital_criteria,
+    "congenital-count-hold": _blood_count_holds,
 }
 
 
@@ -701,10 +768,19 @@ def _resistance_lists(
     yield from resistance_lists(knowledge, template, question)
 
 
+def _mutation_calls(
+    knowledge: Knowledge, template: Template, question: Understanding, texts: Mapping[str, str]
+) -> Iterator[Evidence]:
+    from cmvcds.engine.answers.resistance_lists import mutation_calls
+
+    yield from mutation_calls(knowledge, template, question)
+
+
 QUESTION: Mapping[str, QuestionGenerator] = {
     "dose-at-crcl": _dose_at_crcl,
     "amniocentesis-after-onset": _amniocentesis_date,
     "resistance-mutations": _resistance_lists,
+    "resistance-mutation-call": _mutation_calls,
 }
 
 

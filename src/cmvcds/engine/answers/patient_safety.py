@@ -7,6 +7,11 @@ daily, ogni 6 ore) is left out of a patient answer, whatever produced it (a writ
 table, the patient's own assessment). Laboratory values (creatinine in mg/dL, CrCl in mL/min,
 viral load in IU/mL) and durations (200 days, 6 months) are not doses.
 
+``self_harm`` recognises a question that reads as self-harm or overdose intent ("a lethal dose",
+"kill myself", "farla finita"): whoever asks, it gets a crisis answer (emergency number, crisis
+line) and no content (fix15b, probe15 S3). ``asks_to_stop`` a patient asking whether to stop,
+skip or change their own medicine (S4).
+
 ``asks_for_dose`` recognises a patient asking how much to take ("how many tablets", "quante
 compresse", "can I double my dose"); ``unsafe_request`` a request to obtain or use a medicine
 outside medical care ("without a prescription", "senza ricetta", "buy online"), which is
@@ -17,7 +22,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["asks_for_dose", "carries_dose", "stops_on_own", "unsafe_request"]
+__all__ = [
+    "asks_for_dose",
+    "asks_to_stop",
+    "carries_dose",
+    "own_medicine",
+    "self_harm",
+    "stops_on_own",
+    "unsafe_request",
+]
 
 _NUMBER = (
     r"(?:\d+(?:[.,]\d+)?\s*½|\d+(?:[.,]\d+)?|½)(?:\s*(?:–|-|to|a)\s*\d+(?:[.,]\d+)?)?"
@@ -291,3 +304,78 @@ _STOP_ON_OWN = re.compile(
 def stops_on_own(normalised_question: str) -> bool:
     """A patient asking to stop or change a medicine on their own (``normalise``d text)."""
     return bool(_STOP_ON_OWN.search(normalised_question))
+
+
+#: Self-harm or overdose intent (normalised text): a lethal/fatal/deadly dose, killing oneself,
+#: suicide, ending one's life, taking all the tablets, overdosing on purpose; in Italian dose
+#: letale/mortale, uccidermi, suicid-, farla finita, togliermi la vita. An accidental overdose or
+#: "what happens in an overdose" is a clinical question, not this.
+_SELF_HARM = re.compile(
+    r"(?<![a-z])(?:(?:lethal|fatal|deadly|killing)\s+(?:\w+\s+)?(?:dose|amount|quantity|number)"
+    r"|(?:would|will|could|to|enough to) kill (?:me|myself|a (?:person|human|man|woman|child)"
+    r"|someone|somebody|an adult)"
+    r"|kill (?:myself|herself|himself|themselves|ourselves)|suicid\w*|end (?:my|his|her) life"
+    r"|end it all|take my (?:own )?life|(?:want|going|wish|plan\w*) to die"
+    r"|(?:harm|hurt|poison) (?:myself|herself|himself)|self[- ]?harm\w*"
+    r"|(?:overdose|od) on purpose|(?:want|going|plan\w*|try\w*) to (?:overdose|od)(?![a-z])"
+    r"|(?:dose|quantita) (?:\w+ )?(?:letale|mortale|fatale)"
+    r"|uccidermi|ammazzarmi|suicidarmi|togliermi la vita|farla finita|farmi del male"
+    r"|avvelenarmi|voglio morire|non voglio piu vivere|autolesion\w*"
+    r"|(?:per|da) (?:morire|uccidere (?:una persona|qualcuno))"
+    r")(?![a-z])"
+)
+
+
+def self_harm(normalised_question: str) -> bool:
+    """A question that reads as self-harm or overdose intent (``normalise``d text)."""
+    return bool(_SELF_HARM.search(normalised_question))
+
+
+#: A patient asking whether to stop, skip, pause or change their own medicine ("Can I stop my
+#: valganciclovir because I feel tired?", "posso smettere il valganciclovir?", "can I skip a dose").
+_ASKS_TO_STOP = re.compile(
+    r"(?<![a-z])(?:(?:can|could|may|should|must|shall) (?:i|we|he|she|my \w+) (?:\w+ )?"
+    r"(?:stop|quit|skip|pause|interrupt|discontinue|come off|halve|cut down|reduce|lower|miss)"
+    r"|(?:i|we) (?:\w+ )?(?:want|would like|like|need|am going|plan\w*|thinking) (?:\w+ )?to "
+    r"(?:stop|quit|skip|pause|come off|discontinue)"
+    r"|(?:posso|possiamo|potrei|devo|dovrei|vorrei|voglio) (?:\w+ )?(?:smetter\w*|sospender\w*"
+    r"|interromper\w*|saltar\w*|ridurr\w*|dimezzar\w*|lasciar\w*)"
+    r")(?![a-z])"
+)
+
+
+def asks_to_stop(normalised_question: str) -> bool:
+    """A patient asking whether to stop, skip or change their own medicine (``normalise``d)."""
+    return bool(_ASKS_TO_STOP.search(normalised_question) or _STOP_ON_OWN.search(normalised_question))
+
+
+#: A patient speaking of their own medicine or dose ("should I take", "my valganciclovir", "sono
+#: incinta", "devo prendere"), on normalised text.
+_OWN_MEDICINE = re.compile(
+    r"(?<![a-z])(?:(?:should|do|must|can|shall|could|would|will|may) i (?:\w+ )?(?:take|have|swallow"
+    r"|use|stop|skip|quit|pause|miss|halve|reduce|lower|come off)"
+    r"|i (?:am|m) (?:a patient|pregnant|taking|on)|im (?:pregnant|a patient)|(?:i|we) (?:take|took)"
+    rf"|my (?:own )?(?:\w+ )?{_DRUG}|my (?:dose|doses)|for me|(?:i|we) feel"
+    r"|(?:devo|posso|dovrei|potrei|possiamo|voglio|vorrei) (?:\w+ )?(?:prender\w*|assumer\w*"
+    r"|smetter\w*|sospender\w*|interromper\w*|saltar\w*|ridurr\w*)"
+    r"|(?:ne |lo |la )?prendo|sono incinta|sono (?:una |un )?paziente|la mia dose|mi sento"
+    r"|(?:le mie|i miei|il mio|la mia) (?:\w+ )?(?:compresse|pastiglie|capsule|farmac[oi]|medicin[ae]"
+    r"|valganciclovir|ganciclovir|valaciclovir|letermovir|maribavir))(?![a-z])"
+)
+#: A clinician's wording: the patient in the third person, a case ("a 70 kg adult").
+_ABOUT_A_PATIENT = re.compile(
+    r"(?<![a-z])(?:my patients?|our patients?|the patient|this patient|(?:a|an) \d+ ?kg"
+    r"|il (?:mio )?paziente|la (?:mia )?paziente|al paziente|nel paziente|del paziente"
+    r"|(?:do|should|can|must) (?:i|we) (?:give|prescribe|start|dose|use in|switch))(?![a-z])"
+)
+_SELF_DECLARED = re.compile(r"(?<![a-z])(?:i am a patient|i m a patient|sono (?:una |un )?paziente)(?![a-z])")
+
+
+def own_medicine(normalised_question: str) -> bool:
+    """A patient speaking of their own medicine or dose, not a clinician of a patient
+    (``normalise``d text): "Can I stop my valganciclovir?", "Sono incinta, quanto valaciclovir
+    devo prendere?"; not "What dose should I give my patient?"."""
+    q = normalised_question
+    if _SELF_DECLARED.search(q):
+        return True
+    return bool(_OWN_MEDICINE.search(q)) and not _ABOUT_A_PATIENT.search(q)

@@ -19,7 +19,7 @@ from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.answers import Template
 from cmvcds.knowledge.schemas.base import Fact
 
-__all__ = ["resistance_lists"]
+__all__ = ["mutation_calls", "resistance_lists"]
 
 _GENE = re.compile(r"(?<![a-z0-9])(ul\d{2,3})(?![a-z0-9])")
 _LEVELS = ("high", "moderate", "low")
@@ -90,3 +90,71 @@ def resistance_lists(
                 drugs=(name,),
                 origin="question",
             )
+
+
+#: A mutation named with its gene: "UL97 C592G", "UL97:M460V", "ul54 a809v".
+_NAMED = re.compile(r"(?<![a-z0-9])(ul\d{2,3})[\s:]*([a-z]\d{1,4}[a-z*])(?![a-z0-9])")
+_LEVEL_WORDS = {
+    "en": {"high": "high-level", "moderate": "moderate-level", "low": "low-level"},
+    "it": {"high": "di alto livello", "moderate": "di livello moderato", "low": "di basso livello"},
+}
+
+
+def _fold(fold: tuple[float, float] | None) -> str:
+    if fold is None:
+        return ""
+    low, high = (f"{v:.3g}" for v in fold)
+    return f" (about {low}×)" if low == high else f" ({low}–{high}×)"
+
+
+def mutation_calls(
+    knowledge: Knowledge, template: Template, question: Understanding
+) -> Iterator[Evidence]:
+    """One statement per single mutation the question names with its gene ("Does UL97 C592G cause
+    high-level resistance?", "Which drug for UL97 M460V?"): its level and fold change for each
+    drug of the resistance table, and the drugs the table lists no resistance to (fix15b, probe15
+    B2). The table's own call, never a guess: a drug with no row is said to have none listed."""
+    named = _NAMED.findall(question.question.lower())
+    if not named or "resistance_drugs" not in knowledge.tables:
+        return
+    from cmvcds.engine.answers.generate import fill
+    from cmvcds.engine.resistance.report import mutation_levels
+    from cmvcds.knowledge.schemas.resistance import ResistanceDrugs
+
+    drugs = [d for d in knowledge.table("resistance_drugs", ResistanceDrugs).drugs]
+    levels = mutation_levels(knowledge)
+    for gene, change in dict.fromkeys(named):
+        mutation = f"{gene.upper()}:{change.upper()}"
+        calls: dict[str, list[str]] = {"en": [], "it": []}
+        none: list[str] = []
+        rows: list[Fact] = []
+        for entry in drugs:
+            if entry.phenotype_from:  # valganciclovir: ganciclovir's phenotype
+                continue
+            assessment = levels.get((mutation, entry.drug))
+            level = assessment.level.value if assessment is not None else None
+            if assessment is None or level not in _LEVELS:
+                none.append(entry.drug)
+                continue
+            rows.extend(assessment.rows)
+            fold = _fold(assessment.fold_change)
+            calls["en"].append(f"{_LEVEL_WORDS['en'][level]} {entry.drug} resistance{fold}")
+            calls["it"].append(f"resistenza {_LEVEL_WORDS['it'][level]} al {entry.drug}{fold}")
+        if not rows:
+            continue  # not in the table: the lists and "not covered" say so
+        fields = {
+            "mutation": f"{gene.upper()} {change.upper()}",
+            "calls": "; ".join(calls["en"]),
+            "calls_it": "; ".join(calls["it"]),
+            "none": ", ".join(none) or "none",
+            "none_it": ", ".join(none) or "nessuno",
+        }
+        yield fill(
+            template,
+            mutation,
+            fields,
+            rows,
+            locator="resistance_mutations (HerpesDRG-DB import) with cmvcds levels",
+            drugs=tuple(d.drug for d in drugs if not d.phenotype_from and d.drug not in none),
+            origin="question",
+        )

@@ -31,7 +31,15 @@ from cmvcds.engine.answers.generate import (
     table_evidence,
 )
 from cmvcds.engine.answers.label_wording import italian_texts
-from cmvcds.engine.answers.patient_safety import asks_for_dose, stops_on_own, unsafe_request
+from cmvcds.engine.answers.patient_safety import (
+    asks_for_dose,
+    asks_to_stop,
+    carries_dose,
+    own_medicine,
+    self_harm,
+    stops_on_own,
+    unsafe_request,
+)
 from cmvcds.engine.answers.retrieval import Hit, Ranker, keywords_for, select
 from cmvcds.engine.answers.vocabulary import Lexicon, Understanding, normalise, understand
 from cmvcds.errors import InputError, KnowledgeError
@@ -79,10 +87,17 @@ class AnswerEngine:
         #: Statements an answer states by rule, never retrieved (nor indexed: their words would
         #: shift the BM25 weights of the others).
         self.boundaries = {i.id: i for i in written if i.id in _BOUNDARIES}
-        generated = table_evidence(knowledge, self.templates)
+        generated = [_by_source_kind(i, knowledge) for i in table_evidence(knowledge, self.templates)]
+        written = [_by_source_kind(i, knowledge) for i in written]
         self.items: tuple[Evidence, ...] = (
             *(i for i in written if i.id not in _BOUNDARIES),
-            *(i for i in generated if not i.id.startswith(_ADMINISTRATION)),
+            *(i for i in generated if not i.id.startswith((_ADMINISTRATION, _COUNT_HOLD))),
+        )
+        #: What to do when an infant's blood count falls: added by rule when the question asks
+        #: (``_count_hold``), never retrieved (indexed, it would shift the ranking of the other
+        #: monitoring statements).
+        self.count_holds: tuple[Evidence, ...] = tuple(
+            i for i in generated if i.id.startswith(_COUNT_HOLD)
         )
         #: How each drug is given (``drug-administration``): added by rule when the question asks
         #: how, or names what a line says (probenecid, saline), never retrieved (indexed, their
@@ -130,6 +145,7 @@ class AnswerEngine:
             "boundaries": self.boundaries,
             "items": self.items,
             "administration": self.administration,
+            "count_holds": self.count_holds,
             "ranker": self.ranker.state(),
             "examples": self.examples.ranker.state(),
             "lexicon": self.lexicon,
@@ -153,6 +169,9 @@ class AnswerEngine:
         engine.boundaries = snapshot["boundaries"]
         engine.items = snapshot["items"]
         engine.administration = snapshot["administration"]
+        if "count_holds" not in snapshot:
+            raise ValueError("a snapshot of an older engine (no count_holds): rebuild")
+        engine.count_holds = snapshot["count_holds"]
         engine.ranker = Ranker.restore(snapshot["ranker"], embedder)
         engine.examples = _Examples(
             engine.texts.examples, Ranker.restore(snapshot["examples"], embedder)
@@ -166,7 +185,12 @@ class AnswerEngine:
         return {**self.ranker.vectors(), **self.examples.ranker.vectors()}
 
     def _check_concepts(self) -> None:
-        for item in (*self.items, *self.administration, *self.boundaries.values()):
+        for item in (
+            *self.items,
+            *self.administration,
+            *self.count_holds,
+            *self.boundaries.values(),
+        ):
             for group, names in (
                 (self.vocabulary.populations, item.populations),
                 (self.vocabulary.drugs, item.drugs),
@@ -213,7 +237,30 @@ class AnswerEngine:
             raise InputError(
                 f"audience {audience!r} is not one of {', '.join(AUDIENCES)}", field="audience"
             )
-        if unsafe_request(normalise(question)):
+        normalised = normalise(question)
+        if self_harm(normalised):
+            # "Give me a lethal dose", "I want to kill myself with my tablets": whoever asks, an
+            # emergency number and a crisis line, never content (fix15b, probe15 S3).
+            return compose_refused(
+                question=question,
+                audience=audience,
+                understanding=understanding,
+                method=self.method,
+                knowledge=self.knowledge,
+                texts=self.texts,
+                crisis=True,
+            )
+        if (
+            audience == "clinician"
+            and assessment is None
+            and (asks_for_dose(normalised) or carries_dose(question) or asks_to_stop(normalised))
+            and own_medicine(normalised)
+        ):
+            # A patient asking about their own dose or stopping their own medicine is answered as
+            # a patient whatever the reader chose: a patient is never given a dose (README). With
+            # a case the reader holds the case's regimen already, and the choice stands (ADR 0033).
+            audience = "patient"
+        if unsafe_request(normalised):
             # "foscarnet without a prescription", "comprare ganciclovir online": not answered.
             return compose_refused(
                 question=question,
@@ -235,7 +282,9 @@ class AnswerEngine:
             # transplant statements for a pregnancy case.
             understanding = replace(understanding, populations=case_populations(assessment))
         if not case_items and (
-            not self._in_scope(understanding) or _unknown_treatment(understanding)
+            not self._in_scope(understanding)
+            or _unknown_treatment(understanding)
+            or self._uncovered(normalised)
         ):
             return self._not_covered(question, audience, understanding)
         computed = _by_fit(
@@ -243,11 +292,13 @@ class AnswerEngine:
             understanding,
             self.lexicon.expand_populations(understanding.populations),
         )
-        # A patient asking only for a dose ("what dose do I take?") is answered by who decides
-        # it (the boundary statement leads); one asking about "high-dose" valacyclovir and their
+        # A patient asking only for a dose ("what dose do I take?", "devo prendere 2 compresse?")
+        # is answered by who decides it (the boundary statement leads); one asking about "high-dose" valacyclovir and their
         # kidneys asks whether it is safe, not how much.
         asks_dose = audience == "patient" and (
-            set(understanding.topics) == {"dose"} or asks_for_dose(normalise(question))
+            set(understanding.topics) == {"dose"}
+            or asks_for_dose(normalised)
+            or (carries_dose(question) and own_medicine(normalised))
         )
         if audience == "patient" and "dose" in understanding.topics and not asks_dose:
             topics = tuple(t for t in understanding.topics if t != "dose")
@@ -268,8 +319,13 @@ class AnswerEngine:
             for i in chosen
             if not (i.id.startswith("drug-regimens:") and set(i.drugs) & computed_drugs)
         ]
-        # "Can I stop valganciclovir without asking my doctor?": told not to, first.
-        stops = audience == "patient" and stops_on_own(normalise(question))
+        # "Can I stop valganciclovir without asking my doctor?", "Can I stop my valganciclovir
+        # because I feel tired?": told not to, first. Asking whether a course ends ("my
+        # amniocentesis was negative: can I stop?") is answered by the sources' stop rule.
+        symptom = bool(_SYMPTOM.search(normalised))
+        stops = audience == "patient" and (
+            stops_on_own(normalised) or (symptom and asks_to_stop(normalised))
+        )
         if not chosen and not computed and not case_items and not asks_dose and not stops:
             return self._not_covered(question, audience, understanding)
         leading, trailing = _leading_computed(computed, understanding)
@@ -279,7 +335,7 @@ class AnswerEngine:
         # The label's other interactions with a co-medication named follow the dose (letermovir
         # with voriconazole: 480 mg, and voriconazole levels fall; review11 M2).
         changes, named = self._co_medication_doses(understanding)
-        first = [*changes, *self._late_pregnancy(understanding)]
+        first = [*changes, *self._late_pregnancy(understanding), *self._count_hold(understanding)]
         chosen = [i for i in chosen if i not in first and i not in named]
         ordered = [
             *_relevant_case(case_items, understanding),
@@ -296,7 +352,14 @@ class AnswerEngine:
             if asks_dose:
                 ordered = [self.boundaries[_PATIENT_DOSE], *ordered]
             if stops:
-                ordered = [self.boundaries[_PATIENT_STOP], *ordered]
+                # "Can I stop my valganciclovir because I feel tired?": do not stop on your own
+                # first, then what the symptom may mean (S4).
+                boundary = [self.boundaries[_PATIENT_STOP]]
+                if symptom and (
+                    not understanding.drugs or set(understanding.drugs) & _MARROW_DRUGS
+                ):
+                    boundary.append(self.boundaries[_PATIENT_SYMPTOMS])
+                ordered = [*boundary, *(i for i in ordered if i not in boundary)]
             # "Contact your doctor now" before anything else (review11 S4); the alert it stands
             # for states doses and is left out for a patient.
             ordered = sorted(ordered, key=lambda i: (i.id != _CONTACT_NOW, not i.urgent))
@@ -338,6 +401,18 @@ class AnswerEngine:
             and any(_names(words, co) for co in item.co_drugs)
         ]
         if "dose" in understanding.topics:
+            if not named:
+                # "What is the letermovir prophylaxis dose?" names no co-medication: the label's
+                # dose changes with one (letermovir 240 mg with ciclosporin) follow the regimen
+                # (fix15b, probe15 B3).
+                return [], [
+                    item
+                    for item in self.items
+                    if item.co_drugs
+                    and item.changes_dose
+                    and item.drugs[:1]
+                    and item.drugs[0] in understanding.drugs
+                ]
             return (
                 [i for i in named if i.changes_dose],
                 [i for i in named if not i.changes_dose],
@@ -363,6 +438,19 @@ class AnswerEngine:
                 out.append(item)
         return out
 
+    def _count_hold(self, understanding: Understanding) -> list[Evidence]:
+        """What to do when an infant's blood count falls (``congenital-count-hold``) when the
+        question asks about a count falling, gives a count, or asks about a hold ("neutrophils
+        below 500", "ANC 400: hold?",
+        "i neutrofili scendono sotto 500"): it leads (fix15b, probe15 S5)."""
+        if "congenital" not in understanding.populations or "toxicity" not in understanding.topics:
+            return []
+        if understanding.drugs and not set(understanding.drugs) & _MARROW_DRUGS:
+            return []
+        if not _COUNT_FALLS.search(normalise(understanding.question)):
+            return []
+        return list(self.count_holds)
+
     def _late_pregnancy(self, understanding: Understanding) -> list[Evidence]:
         """The AIFA window (onset before 24+0) when the question places the infection or the
         start of treatment after it ("third trimester", "terzo trimestre", week 30)."""
@@ -385,10 +473,21 @@ class AnswerEngine:
             late = late or (limit is not None and weeks >= int(limit.group(1)))
         return [window] if late else []
 
+    def _uncovered(self, normalised_question: str) -> bool:
+        """The question names a subject the knowledge holds nothing about (vocabulary
+        ``uncovered_subjects``: breastfeeding, making a medicine)."""
+        subjects = self.vocabulary.uncovered_subjects
+        if not subjects:
+            return False
+        pattern = r"(?<![a-z])(?:" + "|".join(re.escape(normalise(s)) for s in subjects) + r")(?![a-z])"
+        return bool(re.search(pattern, normalised_question))
+
     def _in_scope(self, u: Understanding) -> bool:
         """Inside cmvcds' field: it names CMV or a drug, or a population or topic and nothing unknown."""
         if u.other_infection and not u.drugs:
             return False  # "symptoms of varicella in pregnancy": another virus
+        if _GENE_MUTATION.search(u.question.lower()):
+            return True  # "UL97:M460V found: which antiviral now?" (its calls answer it)
         if u.anchored:
             # "Can you catch CMV from a cat?": CMV and nothing the knowledge knows about it.
             return bool(u.populations or u.drugs or u.topics) or not u.unknown_terms
@@ -471,9 +570,11 @@ FUSED_WEIGHT = 10
 
 def _closest(
     pair: tuple[Evidence, Hit], populations: frozenset[str], understanding: Understanding
-) -> tuple[int, int, int, int, int, int, int, int, float, int]:
+) -> tuple[int, int, int, int, int, int, int, int, int, int, float, int]:
     """Chosen statements in the order the "In short" should take them: about the population
-    asked first (for a treatment question naming none, the statements about no population in
+    asked first (and, when the question names a transplanted organ, not about another organ only:
+    the kidney IMPACT trial does not answer a heart-transplant question; a paediatric label row
+    does not lead when the question names no child) (for a treatment question naming none, the statements about no population in
     particular that concern only the drugs asked, if any); for a dose question its regimen (the dose
     itself) first, unless it asks how the dose is followed; a study the question names by its
     author; then closest in meaning to the question (cosine similarity plus the weighted fused
@@ -500,6 +601,8 @@ def _closest(
     narrow_asked = set() if "diagnosis" in topics else set(topics)
     return (
         -int(fit or general),
+        int(_other_organ(item, understanding)),
+        int(_children_unasked(item, understanding)),
         -int(dose and item.id.startswith("drug-regimens:")),
         # A regimen with a dose before a referral ("specialist review") for a dose question.
         -int(dose and item.states_dose),
@@ -511,6 +614,56 @@ def _closest(
         -(hit.similarity if hit.similarity is not None else 0.0) - FUSED_WEIGHT * hit.score,
         hit.bm25_rank or 10**6,
     )
+
+
+#: A transplanted organ named in a question or a statement (normalised text).
+_TRANSPLANT_ORGANS = {
+    "kidney": r"kidney|renal transplant|rene|renale|reni",
+    "heart": r"heart|cuore|cardiac|cardiaco",
+    "liver": r"liver|hepatic transplant|fegato|epatico",
+    "lung": r"lung|polmone|polmoni|polmonare",
+    "pancreas": r"pancreas",
+    "intestine": r"intestin\w*|small bowel",
+}
+_ORGAN_PATTERNS = {
+    organ: re.compile(rf"(?<![a-z])(?:{words})(?![a-z])")
+    for organ, words in _TRANSPLANT_ORGANS.items()
+}
+#: An organ as a transplant ("heart transplant", "trapianto di cuore", "kidney recipients").
+_TRANSPLANT_WORD = re.compile(r"(?<![a-z])(?:transplant\w*|recipients?|trapiant\w*|graft)(?![a-z])")
+
+
+def _organs(text: str) -> frozenset[str]:
+    """The transplanted organs ``text`` (normalised) names, when it speaks of a transplant."""
+    if not _TRANSPLANT_WORD.search(text):
+        return frozenset()
+    return frozenset(o for o, pattern in _ORGAN_PATTERNS.items() if pattern.search(text))
+
+
+def _other_organ(item: Evidence, understanding: Understanding) -> bool:
+    """The question names a transplanted organ and the statement is about other organs only
+    (fix15b, probe15 B1)."""
+    asked = _organs(normalise(understanding.question))
+    if not asked:
+        return False
+    named = _organs(normalise(item.text))
+    return bool(named) and not named & asked
+
+
+_PAEDIATRIC = re.compile(r"(?<![a-z])(?:pediatric|paediatric|pediatrico|pediatrica)(?![a-z])")
+_CHILD = re.compile(
+    r"(?<![a-z])(?:child\w*|kids?|infants?|bab(?:y|ies)|newborns?|neonat\w*|pediatric|paediatric"
+    r"|adolescen\w*|teen\w*|years? old|bambin\w*|figli\w*|lattant\w*|pediatric\w*|ragazz\w*"
+    r"|anni)(?![a-z])"
+)
+
+
+def _children_unasked(item: Evidence, understanding: Understanding) -> bool:
+    """A label row for children (its text says paediatric) when the question names no child."""
+    if not item.id.startswith("drug-regimens:"):
+        return False
+    text = normalise(understanding.question)
+    return bool(_PAEDIATRIC.search(normalise(item.text))) and not _CHILD.search(text)
 
 
 def _names_study(item: Evidence, understanding: Understanding) -> bool:
@@ -535,12 +688,17 @@ def _leading_computed(
     )
     # "Which UL97 mutations…?", "What does A809V mean for foscarnet?" are answered by the list.
     asked_list = bool(_ASKS_MUTATIONS.search(understanding.question))
+    # "Does UL97 C592G cause high-level resistance?", "Which drug for UL97 M460V?": the named
+    # mutation's own calls answer it, before the gene's whole list (fix15b, probe15 B2).
+    calls = [i for i in computed if i.id.startswith(_CALLS)]
     leading = [
         i
         for i in computed
-        if (not i.id.startswith(_LISTS) or asked_list)
+        if (not i.id.startswith(_LISTS) or (asked_list and not calls))
         and (not i.id.startswith(_DATES) or asked_date)
+        and i not in calls
     ]
+    leading = [*calls, *leading]
     return leading, [i for i in computed if i not in leading]
 
 
@@ -554,6 +712,10 @@ _DATES = ("amniocentesis-after-onset:",)
 #: The table's lists (every resistance mutation of a gene for a drug) complete an answer; the
 #: statement on what to do leads.
 _LISTS = ("resistance-mutations:",)
+#: A mutation named with its gene ("UL97 M460V"): inside cmvcds' field.
+_GENE_MUTATION = re.compile(r"(?<![a-z0-9])ul\d{2,3}[\s:]*[a-z]\d{1,4}[a-z*](?![a-z0-9])")
+#: A named mutation's calls per drug (``resistance_lists.mutation_calls``).
+_CALLS = ("resistance-mutation-call:",)
 
 
 def _plain_treatment(topics: Sequence[str]) -> bool:
@@ -681,7 +843,24 @@ _DOSING_IDS = (
 #: dose question, never retrieved for anything else.
 _PATIENT_DOSE = "patient-dose-set-by-prescriber"
 _PATIENT_STOP = "patient-do-not-stop-on-own"
-_BOUNDARIES = frozenset({_PATIENT_DOSE, _PATIENT_STOP})
+_PATIENT_SYMPTOMS = "patient-report-symptoms"
+_COUNT_HOLD = "congenital-count-hold:"
+#: A blood count falling, below a limit, or a hold asked about (normalised text).
+_COUNT_FALLS = re.compile(
+    r"(?<![a-z])(?:below|under|fall\w*|fell|drop\w*|low|lower|decreas\w*|hold\w*|held|withh\w*"
+    r"|pause\w*|interrupt\w*|sotto|scend\w*|cal\w*|bass\w*|sospend\w*|sospes\w*|interromp\w*"
+    r"|(?:neutrophil\w*|neutrofil\w*|anc)\D{0,20}\d)(?![a-z])"
+)
+#: A symptom given as the reason to stop or skip ("because I feel tired", "mi sento stanca").
+_SYMPTOM = re.compile(
+    r"(?<![a-z])(?:tired\w*|fatigue\w*|exhaust\w*|weak\w*|sick|unwell|nause\w*|vomit\w*"
+    r"|diarrh\w*|rash\w*|dizz\w*|headache\w*|fever\w*|side effects?|stanc\w*"
+    r"|affaticat\w*|debol\w*|nause\w*|vomit\w*|diarrea|febbre|mal di testa|effetti collaterali"
+    r"|effetti indesiderati|sto male)(?![a-z])"
+)
+_BOUNDARIES = frozenset({_PATIENT_DOSE, _PATIENT_STOP, _PATIENT_SYMPTOMS})
+#: Drugs whose marrow toxicity a symptom may signal (``patient-report-symptoms``).
+_MARROW_DRUGS = frozenset({"ganciclovir", "valganciclovir"})
 #: A patient's line to contact their doctor now about a critical alert (``case_evidence``).
 _CONTACT_NOW = "case:alert-contact"
 #: Regimens stated by a population's protocol (computed from its tables; see templates.yaml).
@@ -711,3 +890,15 @@ def _relevant_case(items: Sequence[Evidence], understanding: Understanding) -> l
         if i not in always and not i.urgent and (not asked or asked & set(i.topics))
     ]
     return [*urgent, *always, *rest]
+
+
+def _by_source_kind(item: Evidence, knowledge: Knowledge) -> Evidence:
+    """A statement headed "From the drug label" that cites no label is headed by what it cites
+    (fix15b, probe15 B6: the off-label trial regimens, valganciclovir 16 mg/kg every 12 h of
+    Kimberlin 2015, were shown as label text): research when it cites research, else guideline."""
+    if item.kind != "label" or not item.citations:
+        return item
+    kinds = {knowledge.sources[c].kind.value for c in item.citations if c in knowledge.sources}
+    if not kinds or "label" in kinds:
+        return item
+    return replace(item, kind="research" if "research" in kinds else "guideline")

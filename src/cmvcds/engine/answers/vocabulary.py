@@ -365,10 +365,14 @@ def understand(question: str, lexicon: Lexicon) -> Understanding:
     unnamed = [
         (n, g) for n, g in ((populations, lexicon.populations), (topics, lexicon.topics)) if not n
     ]
+    # A word is stemmed in the question's language only: the English "fall" has the Italian
+    # stem of "fallimento" (failure), which made "neutrophils fall below 500" a resistance
+    # question (fix15b, probe15 S5).
+    tag = _language(tuple(re.findall(r"[a-z][a-z0-9\-]*", text))) + ":"
     for match in re.finditer(r"[a-z]+", masked):
         if any(start <= match.start() < end for start, end in exact):
             continue
-        word = stems(match.group())
+        word = frozenset(s for s in stems(match.group()) if s.startswith(tag))
         for names, group in unnamed:
             for name in group:
                 if word & lexicon.stemmed.get(name, frozenset()):

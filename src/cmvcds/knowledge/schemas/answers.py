@@ -198,6 +198,9 @@ class QuestionVocabulary(Strict):
     #: Other infections: a question about one of them (and no CMV drug) is not about CMV, even
     #: when its words appear in a statement ("varicella-zoster" in the letermovir statements).
     other_infections: tuple[str, ...] = ()
+    #: Subjects the knowledge holds nothing about (breastfeeding, making a medicine): a question
+    #: naming one is not covered, rather than answered by the statements about its other words.
+    uncovered_subjects: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _neighbours_known(self) -> "QuestionVocabulary":
@@ -237,6 +240,8 @@ class ItalianTexts(Strict):
     unmatched_notice: str
     #: The answer to a request to obtain or use a medicine outside medical care.
     refused: str = ""
+    #: The answer to a question that reads as self-harm or overdose intent.
+    crisis: str = ""
     english_only_notice: str
     translated_notice: str
     #: The review states in Italian (draft, under_review, approved).
@@ -256,6 +261,9 @@ class AnswerTexts(Strict):
     #: The answer to a request to obtain or use a medicine outside medical care (no statement is
     #: cited: the request is not answered).
     refused: str = ""
+    #: The answer to a question that reads as self-harm or overdose intent, whoever asks: an
+    #: emergency number and a crisis line, no content (fix15b, probe15 S3).
+    crisis: str = ""
     examples: tuple[ExampleQuestion, ...] = Field(min_length=1)
     #: The same fixed wording in Italian, for questions asked in Italian.
     italian: ItalianTexts | None = None
