@@ -171,6 +171,15 @@ def _check_server(request: CdsRequest, allowed: Sequence[str]) -> str:
     return server
 
 
+def _unusable_server(request: CdsRequest, allowed: Sequence[str]) -> str | None:
+    """Why ``fhirServer`` may not be read (not on the allow-list, a token over http), or None."""
+    try:
+        _check_server(request, allowed)
+    except PreconditionFailed as refused:
+        return str(refused)
+    return None
+
+
 def _fetch(client: httpx.Client, key: str, url: str) -> Any:
     try:
         with client.stream("GET", url) as response:
@@ -228,7 +237,8 @@ def gather(
     # key, the prefetch template key MUST have a value of null": never a 412 (probe14 F8). With
     # a fhirServer the key is read from it; without, the answer says nothing of it was read.
     nulls = [key for key in templates if key in given and data[key] is None]
-    if request.fhirServer:
+    refused = _unusable_server(request, allowed_servers) if nulls and request.fhirServer else None
+    if request.fhirServer and refused is None:
         missing += nulls
     if missing and request.fhirServer:
         base = _check_server(request, allowed_servers)
@@ -278,7 +288,13 @@ def gather(
             *(data.get(PAGING_NOTES) or []),
             *(
                 f"prefetch {key} was null (the EHR had no data for it, or could not get it)"
-                + ("" if request.fhirServer else " and no fhirServer was given to read it from")
+                + (
+                    " and no fhirServer was given to read it from"
+                    if not request.fhirServer
+                    else f" and it was not read from the fhirServer ({refused})"
+                    if refused
+                    else ""
+                )
                 + ": nothing of it was read or checked"
                 for key in said_null
             ),

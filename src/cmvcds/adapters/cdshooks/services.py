@@ -62,6 +62,7 @@ MONITOR_ALERTS = (
     "weight-out-of-date",
     "contradictory-input",
     "implausible-input",
+    "assay-mismatch",  # probe14 F3: loads in another specimen or unit are not compared
 )
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 #: Laboratory reports whose results are contained Observations (Italian FSE, many LIS exports).

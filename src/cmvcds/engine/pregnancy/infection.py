@@ -129,10 +129,27 @@ def classify_infection(
         igg,
         window_start,
     )
-    changed = _changed_over_time(igm, avidity)
+    changed = _changed_over_time(igm, avidity) + _uncategorised_avidity(case, on)
     if changed:
         found = found._replace(reasons=(*found.reasons, *changed))
     return _with_symptom_onset(found, _symptom_onset(case))
+
+
+def _uncategorised_avidity(case: Case, on: date) -> list[str]:
+    """An IgG avidity given only as a value (75 %): not read, and said (probe14 F4: the answer
+    said "without IgG avidity"). Avidity cut-offs are the assay's own: no value is banded here."""
+    return [
+        f"The IgG avidity of {o.date} ({plain_value(o)}) was not read: it is a value without the "
+        "laboratory's category, and avidity cut-offs are assay-specific; give the category "
+        "(low, intermediate or high) the laboratory reports, or its cut-offs."
+        for o in _of(case, "cmv_igg_avidity", on)
+        if o.result is None and o.value is not None
+    ]
+
+
+def plain_value(observation: Observation) -> str:
+    """An observation's value and unit as given."""
+    return observation.given or f"{observation.value} {observation.unit or ''}".strip()
 
 
 def _preconceptional_immunity(
