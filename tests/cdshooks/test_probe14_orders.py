@@ -351,3 +351,27 @@ def test_letermovir_prophylaxis_is_checked_or_says_what_it_needs(client: TestCli
     assert [
         c for c in cards if c["indicator"] == "critical" and "480 mg once daily" in c["summary"]
     ], cards
+
+
+def test_a_coded_reason_is_named_and_still_not_an_indication(client: TestClient) -> None:
+    """probe14 note: SNOMED 28944009 (Cytomegalovirus infection) is a diagnosis, not induction
+    or maintenance: the dose is not checked, and the card now names the code it read."""
+    coded = order(
+        reason={
+            "coding": [
+                {
+                    "system": "http://snomed.info/sct",
+                    "code": "28944009",
+                    "display": "Cytomegalovirus infection",
+                }
+            ]
+        }
+    )
+    body = dose_request([coded], renal_and_weight(70, 1.0), who=patient(**MAN))
+    cards = client.post(DOSE_CHECK, json=body).json()["cards"]
+    stated = [c for c in cards if "does not state its indication" in c["summary"]]
+    assert stated, cards
+    assert (
+        "http://snomed.info/sct|28944009 (Cytomegalovirus infection) names a diagnosis"
+        in stated[0]["detail"]
+    )

@@ -609,7 +609,8 @@ def _dose_check(
                         _("%(drug)s dose not checked: the order does not state its indication.")
                         % {"drug": course["drug"]}
                     ),
-                    detail=_("Give the indication as `reasonCode` text (one of: %(codes)s).")
+                    detail=_coded_reasons(resource)
+                    + _("Give the indication as `reasonCode` text (one of: %(codes)s).")
                     % {"codes": ", ".join(i.value for i in Indication)},
                     indicator="info",
                     source=Source(label=f"cmvcds {clinic.knowledge.version}", url=f"{base}/dose"),
@@ -633,6 +634,28 @@ def _dose_check(
         if card is not None:
             cards.append(card)
     return cards
+
+
+def _coded_reasons(resource: dict[str, Any]) -> str:
+    """What a coded ``reasonCode`` said, when it named no indication of the dose calculator
+    (probe14 note: SNOMED 28944009 "Cytomegalovirus infection" is a diagnosis; no verified code
+    names the phase, induction or maintenance, so none is mapped)."""
+    codes = [
+        f"{c.get('system', '?')}|{c.get('code', '?')}"
+        + (f" ({c['display']})" if isinstance(c.get("display"), str) else "")
+        for concept in resource.get("reasonCode") or []
+        if isinstance(concept, dict)
+        for c in concept.get("coding") or []
+        if isinstance(c, dict)
+    ]
+    if not codes:
+        return ""
+    return (
+        _("Its reasonCode %(codes)s names a diagnosis, not which of the label's indications "
+          "(induction, maintenance, prophylaxis …) the dose is for.")
+        % {"codes": "; ".join(codes)}
+        + " "
+    )  # fmt: skip
 
 
 def _unread_order_card(
