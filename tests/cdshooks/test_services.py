@@ -168,10 +168,15 @@ def test_missing_prefetch_without_fhir_server_is_412(client: TestClient) -> None
     assert "patient" in response.json()["detail"]
 
 
-def test_null_patient_is_412(client: TestClient) -> None:
+def test_null_patient_is_answered_and_said_not_read(client: TestClient) -> None:
+    """CDS Hooks 2.0 §Prefetch: a key the client has no data for is null; it was a 412
+    (probe14 F8). The answer says the Patient was not read (sex and birth date unknown)."""
     request = load("pregnancy-valacyclovir.request.json")
     request["prefetch"]["patient"] = None
-    assert client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request).status_code == 412
+    response = client.post("/cds-services/cmv-pregnancy-valacyclovir", json=request)
+    assert response.status_code == 200, response.text
+    details = "\n".join(c["detail"] for c in response.json()["cards"])
+    assert "prefetch patient was null" in details
 
 
 def test_no_cards_for_a_man_or_without_cmv_results(client: TestClient) -> None:

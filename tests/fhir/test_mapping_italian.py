@@ -73,7 +73,8 @@ def _lines(result: MappedCase) -> list[str]:
 
 def _probes() -> list[MappedCase]:
     kg = {"value": 80, "unit": "kg", "system": UCUM, "code": "kg"}
-    pounds = {"value": 132, "unit": "lb", "system": UCUM, "code": "[lb_av]"}
+    # a unit still not read (pounds are since probe14 F6: 1 [lb_av] = 0.45359237 kg)
+    pounds = {"value": 9.4, "unit": "st", "system": UCUM, "code": "[stone_av]"}
     stand_in = patient(meta={"tag": [{"system": ABSENT_PATIENT[0], "code": ABSENT_PATIENT[1]}]})
     return [
         # an older weight used because the later one is in pounds (review7 #9)

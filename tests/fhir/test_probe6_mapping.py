@@ -258,13 +258,18 @@ def test_a_deceased_patient_is_refused_not_assessed_as_alive() -> None:
 
 
 def test_weight_in_kg_typed_as_text_and_a_partial_birth_date_are_read_or_said() -> None:
-    """#16: unit text "Kg" is kilograms; a birth date "1992-04" is said, not dropped silently."""
+    """#16: unit text "Kg" is kilograms; a birth date "1992-04" is said, not dropped silently.
+    probe14 F6: an adult's birth month gives the least age it allows (born 1992-04-30: 34 on
+    2026-11-21), said; a child's is still not used."""
     result = mapped(
         patient(birthDate="1992-04"),
         observation("w", "29463-7", "2026-11-20", valueQuantity={"value": 64, "unit": "Kg"}),
     )
-    assert result.case["patient"] == {"sex": "female", "weight_kg": 64}
-    assert any("birthDate '1992-04' is not a full date" in u for u in result.unmapped)
+    assert result.case["patient"] == {"sex": "female", "weight_kg": 64, "age_years": 34}
+    assert any("birthDate '1992-04' gives no day: age read as 34 years" in n for n in result.notes)
+    child = mapped(patient(birthDate="2020-04"))
+    assert "age_years" not in child.case["patient"]
+    assert any("birthDate '2020-04' is not a full date" in u for u in child.unmapped)
 
 
 SNOMED = "http://snomed.info/sct"
@@ -423,8 +428,9 @@ def test_a_contradicted_pregnancy_condition_still_routes_to_the_pregnancy_assess
 
 
 def test_an_older_weight_used_because_the_later_one_cannot_be_read_says_so() -> None:
-    """review7 #9: a later weight in pounds is not converted (no conversion is guessed); the
-    older weight in kg that is used instead must be said to be older than the record's latest."""
+    """review7 #9: a later weight in a unit cmvcds does not read (stones; pounds are read since
+    probe14 F6) is not converted (no conversion is guessed); the older weight in kg that is used
+    instead must be said to be older than the record's latest."""
     older = observation(
         "w1",
         "29463-7",
@@ -435,7 +441,7 @@ def test_an_older_weight_used_because_the_later_one_cannot_be_read_says_so() -> 
         "w2",
         "29463-7",
         "2026-11-15",
-        valueQuantity={"value": 132, "unit": "lb", "system": UCUM, "code": "[lb_av]"},
+        valueQuantity={"value": 9.4, "unit": "st", "system": UCUM, "code": "[stone_av]"},
     )
     case = mapped(patient(), later, older)
     assert case.case["patient"]["weight_kg"] == 80

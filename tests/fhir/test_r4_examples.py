@@ -94,14 +94,15 @@ def test_weight_in_pounds_and_height_in_inches_are_reported_not_misread(
     knowledge: Knowledge,
 ) -> None:
     """The spec's weight example is 185 [lb_av] and its height 66.899999 [in_i]: taking them as kg
-    or cm would triple a weight-based dose; cmvcds guesses no conversion and says so."""
-    for name, code in (
-        ("observation-example.json", "[lb_av]"),
-        ("observation-example-body-height.json", "[in_i]"),
-    ):
-        mapped = read(name, knowledge)
-        assert mapped.case["observations"] == []
-        assert len(mapped.unmapped) == 1 and code in mapped.unmapped[0], mapped.unmapped
+    or cm would triple a weight-based dose. Pounds are read since probe14 F6 (1 [lb_av] =
+    0.45359237 kg exactly, converted by the case: 185 lb = 83.91 kg); inches are still not
+    converted, and that is said."""
+    mapped = read("observation-example.json", knowledge)
+    [weight] = mapped.case["observations"]
+    assert (weight["code"], weight["value"], weight["unit"]) == ("weight", 185, "lb")
+    mapped = read("observation-example-body-height.json", knowledge)
+    assert mapped.case["observations"] == []
+    assert len(mapped.unmapped) == 1 and "[in_i]" in mapped.unmapped[0], mapped.unmapped
 
 
 def test_local_lab_code_and_component_only_egfr_are_reported(knowledge: Knowledge) -> None:

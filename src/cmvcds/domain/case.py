@@ -930,7 +930,10 @@ def _match_unit(given: str | None, spec: ObservationSpec) -> UnitSpec | None:
 
 def _as_typed(canonical: Decimal, unit: UnitSpec) -> str:
     """A canonical limit in the unit the user typed, without trailing zeros or exponent."""
-    value = canonical if unit.divide_by is None else canonical * unit.divide_by
+    if unit.multiply_by is not None:
+        value = canonical / unit.multiply_by
+    else:
+        value = canonical if unit.divide_by is None else canonical * unit.divide_by
     return format(value.normalize(), "f")
 
 
@@ -938,13 +941,15 @@ def _range_as_typed(low: Decimal, high: Decimal, unit: UnitSpec, spec: Observati
     """An accepted range in the unit the user typed (outside probe, session 4, D10: a µmol/L
     creatinine was told its range in mg/dL), with the canonical range after it when they differ."""
     typed = f"{_as_typed(low, unit)}–{_as_typed(high, unit)} {unit.unit}"
-    if unit.divide_by is None or unit.divide_by == 1:
+    if unit.multiply_by is None and (unit.divide_by is None or unit.divide_by == 1):
         return typed
     return f"{typed}, i.e. {format(low.normalize(), 'f')}–{format(high.normalize(), 'f')} {spec.canonical_unit}"
 
 
 def _canonical(value: Decimal, unit: UnitSpec) -> "Decimal":
     """``value`` in the code's canonical unit (unchanged for a unit that is its own scale)."""
+    if unit.multiply_by is not None:
+        return value * unit.multiply_by
     return value if unit.divide_by is None else value / unit.divide_by
 
 

@@ -90,6 +90,7 @@ class AlertCode(StrEnum):
     IMPLAUSIBLE_INPUT = "implausible-input"
     DNAEMIA_UNCLASSIFIED = "dnaemia-unclassified"
     CONFIRM_WEIGHT_UNIT = "confirm-weight-unit"
+    PREGNANCY_FETAL_RISK = "pregnancy-fetal-risk"
 
 
 class ScheduleEvent(StrEnum):

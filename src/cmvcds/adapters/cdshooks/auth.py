@@ -108,15 +108,24 @@ class JwtVerifier:
             issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
             if not isinstance(issuer, str) or issuer not in self.issuers:
                 raise Unauthorized(f"issuer {issuer!r} is not trusted")
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                self._key(issuer, kid),
-                algorithms=ALGORITHMS,
-                audience=audience,
-                issuer=issuer,
-                leeway=self.leeway_s,
-                options={"require": ["exp", "iat", "jti", "iss", "aud"]},
-            )
+            key = self._key(issuer, kid)
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token,
+                    key,
+                    algorithms=ALGORITHMS,
+                    audience=audience,
+                    issuer=issuer,
+                    leeway=self.leeway_s,
+                    options={"require": ["exp", "iat", "jti", "iss", "aud"]},
+                )
+            except (TypeError, ValueError):
+                # probe14 F7: a kid naming a key of another type (an EC key for an RS384 token)
+                # made PyJWT raise TypeError, answered 500; it is a token that does not verify
+                raise Unauthorized(
+                    f"JWT refused: key {kid!r} of {issuer} is not a key for algorithm "
+                    f"{header.get('alg')!r}"
+                ) from None
         except jwt.PyJWTError as error:
             raise Unauthorized(f"JWT refused: {error}") from None
         exp, iat = float(claims["exp"]), float(claims["iat"])

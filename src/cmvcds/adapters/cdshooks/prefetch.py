@@ -27,6 +27,7 @@ from cmvcds.domain.documents import Limits, parse_document
 from cmvcds.errors import InputError
 
 __all__ = [
+    "FETCHED_MEDICATIONS",
     "PAGING_NOTES",
     "PreconditionFailed",
     "allowed_server",
@@ -34,10 +35,16 @@ __all__ = [
     "paged_query",
     "render_template",
     "tls_verify",
+    "unresolved_medications",
 ]
 
 #: The key of ``gather``'s answer that lists the searchset pages it could not read (a card says so).
 PAGING_NOTES = "_cmvcds_paging_notes"
+#: The key of ``gather``'s answer holding the Medications draft orders reference and the request
+#: did not send, read from ``fhirServer`` (probe14 S2), by reference (``Medication/<id>``).
+FETCHED_MEDICATIONS = "_cmvcds_medications"
+#: A FHIR logical id (R4 §2.26.0.3: up to 64 of A–Z a–z 0–9 - .).
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 
 #: The largest FHIR answer read (a page of a searchset); the reader's other bounds apply too.
 MAX_FHIR_BYTES = 10_000_000
@@ -164,6 +171,15 @@ def _check_server(request: CdsRequest, allowed: Sequence[str]) -> str:
     return server
 
 
+def _unusable_server(request: CdsRequest, allowed: Sequence[str]) -> str | None:
+    """Why ``fhirServer`` may not be read (not on the allow-list, a token over http), or None."""
+    try:
+        _check_server(request, allowed)
+    except PreconditionFailed as refused:
+        return str(refused)
+    return None
+
+
 def _fetch(client: httpx.Client, key: str, url: str) -> Any:
     try:
         with client.stream("GET", url) as response:
@@ -217,6 +233,13 @@ def gather(
     for key in templates:
         if key in given:
             data[key] = _usable(given[key], key, templates[key])
+    # CDS Hooks 2.0 §Prefetch: "If the CDS Client has no data to populate a template prefetch
+    # key, the prefetch template key MUST have a value of null": never a 412 (probe14 F8). With
+    # a fhirServer the key is read from it; without, the answer says nothing of it was read.
+    nulls = [key for key in templates if key in given and data[key] is None]
+    refused = _unusable_server(request, allowed_servers) if nulls and request.fhirServer else None
+    if request.fhirServer and refused is None:
+        missing += nulls
     if missing and request.fhirServer:
         base = _check_server(request, allowed_servers)
         headers = {"Accept": "application/fhir+json"}
@@ -250,7 +273,33 @@ def gather(
             for key, value in data.items()
             for note in follow_pages(value, None, base=None, label=key)[1]
         ]
-    empty = sorted(key for key in needed if data.get(key) is None)
+    unresolved = unresolved_medications(request)
+    if unresolved and request.fhirServer:
+        fetched, notes = _fetch_medications(
+            request, unresolved, allowed_servers, timeout_s, transport, verify
+        )
+        data[FETCHED_MEDICATIONS] = fetched
+        if notes:
+            data[PAGING_NOTES] = [*(data.get(PAGING_NOTES) or []), *notes]
+    # a required key said null is said on a card (it was a 412); an optional one is "none"
+    said_null = [key for key in nulls if data.get(key) is None and key in needed]
+    if said_null:
+        data[PAGING_NOTES] = [
+            *(data.get(PAGING_NOTES) or []),
+            *(
+                f"prefetch {key} was null (the EHR had no data for it, or could not get it)"
+                + (
+                    " and no fhirServer was given to read it from"
+                    if not request.fhirServer
+                    else f" and it was not read from the fhirServer ({refused})"
+                    if refused
+                    else ""
+                )
+                + ": nothing of it was read or checked"
+                for key in said_null
+            ),
+        ]
+    empty = sorted(key for key in needed if data.get(key) is None and key not in nulls)
     if empty:
         raise PreconditionFailed(f"required data not available: {', '.join(empty)}")
     return data
@@ -290,3 +339,71 @@ def _follow_pages(
                 )
                 notes += problems
     return notes
+
+
+def unresolved_medications(request: CdsRequest) -> list[str]:
+    """The ``Medication/<id>`` references of the draft orders that neither the draftOrders
+    Bundle nor the order itself (``contained``) holds (probe14 S2: such an order passed
+    unchecked, the Medication never fetched)."""
+    from cmvcds.adapters.fhir.mapping import resources_of
+
+    resources = [r for _, r in resources_of(request.context.get("draftOrders"))]
+    sent = {
+        f"Medication/{r.get('id')}" for r in resources if r.get("resourceType") == "Medication"
+    }
+    wanted: list[str] = []
+    for order in resources:
+        if order.get("resourceType") != "MedicationRequest":
+            continue
+        ref = (order.get("medicationReference") or {}).get("reference")
+        if not isinstance(ref, str) or ref.startswith("#"):
+            continue
+        kind, _, ident = ref.rstrip("/").rpartition("/")
+        key = f"Medication/{ident}"
+        if kind == "Medication" and _FHIR_ID.match(ident) and key not in sent and key not in wanted:
+            wanted.append(key)
+    return wanted
+
+
+def _fetch_medications(
+    request: CdsRequest,
+    references: list[str],
+    allowed: Sequence[str],
+    timeout_s: float,
+    transport: httpx.BaseTransport | None,
+    verify: ssl.SSLContext | bool,
+) -> tuple[dict[str, Any], list[str]]:
+    """Each referenced Medication read from ``fhirServer`` through the guarded client (the
+    allow-list, https for a token, no redirects, bounded answers), and what could not be read:
+    an order whose Medication is not read is then said NOT checked, never dropped."""
+    try:
+        base = _check_server(request, allowed)
+    except PreconditionFailed as refused:
+        return {}, [f"{ref}: not read from the FHIR server: {refused}" for ref in references]
+    headers = {"Accept": "application/fhir+json"}
+    if request.fhirAuthorization is not None:
+        headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
+    found: dict[str, Any] = {}
+    notes: list[str] = []
+    with httpx.Client(
+        timeout=timeout_s,
+        headers=headers,
+        transport=transport,
+        follow_redirects=False,
+        verify=verify,
+    ) as client:
+        for ref in references:
+            try:
+                resource = _fetch(client, ref, f"{base}/{ref}")
+            except PreconditionFailed as failed:
+                notes.append(f"{ref}: not read from the FHIR server: {failed}")
+                continue
+            if (
+                isinstance(resource, dict)
+                and resource.get("resourceType") == "Medication"
+                and f"Medication/{resource.get('id')}" == ref
+            ):
+                found[ref] = resource
+            else:
+                notes.append(f"{ref}: the FHIR server has no such Medication")
+    return found, notes

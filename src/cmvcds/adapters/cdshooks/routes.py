@@ -18,7 +18,12 @@ from cmvcds.adapters.api.problems import problem_responses
 from cmvcds.adapters.api.store import CardsShown, JtiClaim
 from cmvcds.adapters.cdshooks.auth import ClaimJti, JwtVerifier, Unauthorized
 from cmvcds.adapters.cdshooks.models import CdsRequest, CdsResponse, Feedback, Link
-from cmvcds.adapters.cdshooks.prefetch import PreconditionFailed, gather, tls_verify
+from cmvcds.adapters.cdshooks.prefetch import (
+    PreconditionFailed,
+    gather,
+    tls_verify,
+    unresolved_medications,
+)
 from cmvcds.adapters.cdshooks.services import Service, discovery
 from cmvcds.adapters.fhir.paging import next_link
 from cmvcds.adapters.web.i18n import gettext, preferred, reset_language, set_language
@@ -165,7 +170,9 @@ async def call(
     given = body.prefetch or {}
     # a missing key, or a further page of a searchset, is read from the FHIR server: in a thread
     fetch = body.fhirServer is not None and (
-        any(key not in given for key in service.prefetch) or any(map(next_link, given.values()))
+        any(given.get(key) is None for key in service.prefetch)  # absent, or null (probe14 F8)
+        or any(map(next_link, given.values()))
+        or bool(unresolved_medications(body))  # probe14 S2: a draft order's Medication
     )
     try:
         if fetch:

@@ -20,7 +20,7 @@ from cmvcds.adapters.cdshooks.cards import (
     summary,
 )
 from cmvcds.adapters.cdshooks.models import Action, Card, CdsRequest, Link, Source, Suggestion
-from cmvcds.adapters.cdshooks.prefetch import PAGING_NOTES
+from cmvcds.adapters.cdshooks.prefetch import FETCHED_MEDICATIONS, PAGING_NOTES
 from cmvcds.adapters.fhir.mapping import (
     MappedCase,
     bundle_to_case,
@@ -28,7 +28,7 @@ from cmvcds.adapters.fhir.mapping import (
     resources_of,
     value_sets,
 )
-from cmvcds.adapters.fhir.medications import infer_indication
+from cmvcds.adapters.fhir.medications import infer_indication, names_no_cmv_drug
 from cmvcds.adapters.fhir.reason import Reason
 from cmvcds.adapters.fhir.subjects import bundle_urls, context_patient, not_ours
 from cmvcds.adapters.web.i18n import N_, said
@@ -62,6 +62,7 @@ MONITOR_ALERTS = (
     "weight-out-of-date",
     "contradictory-input",
     "implausible-input",
+    "assay-mismatch",  # probe14 F3: loads in another specimen or unit are not compared
 )
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 #: Laboratory reports whose results are contained Observations (Italian FSE, many LIS exports).
@@ -132,8 +133,20 @@ def discovery(clinic: Clinic) -> list[Service]:
         "lmp",
         "edd",
     )
+    # the pregnancy readings too (probe14 S1): a drug whose label warns of fetal toxicity is
+    # never checked as if the patient were not pregnant
     dose_codes = sets.loinc_codes(
-        "creatinine", "egfr", "weight", "height", "anc", "platelets", "hemoglobin"
+        "creatinine",
+        "egfr",
+        "weight",
+        "height",
+        "anc",
+        "platelets",
+        "hemoglobin",
+        "pregnancy_status",
+        "gestational_age",
+        "lmp",
+        "edd",
     )
     return [
         Service(
@@ -514,9 +527,13 @@ def _dose_check(
         chosen = {str(s) for s in selections}
         orders = [r for r in orders if f"MedicationRequest/{r.get('id')}" in chosen]
     bundled = {
-        f"Medication/{r.get('id')}": r
-        for _, r in resources_of(request.context.get("draftOrders"))
-        if r.get("resourceType") == "Medication"
+        # the Medications the orders reference that were read from fhirServer (probe14 S2)
+        **(data.get(FETCHED_MEDICATIONS) or {}),
+        **{
+            f"Medication/{r.get('id')}": r
+            for _, r in resources_of(request.context.get("draftOrders"))
+            if r.get("resourceType") == "Medication"
+        },
     }
     orders, foreign = _orders_of_patient(orders, request, data)
     ours: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -525,11 +542,17 @@ def _dose_check(
         course = medication_course(resource, sets, bundled)
         if isinstance(course, dict) and "unread" in course:
             cards.append(
-                _unread_order_card(resource, course["unread"], request, service, clinic, base)
+                _unread_order_card(
+                    resource, course["unread"], request, service, clinic, base, course["drug"]
+                )
             )
         elif isinstance(course, dict):
             ours.append((resource, course))
-        elif isinstance(course, str) and "NOT checked" in course:
+        elif isinstance(course, str) and not names_no_cmv_drug(
+            resource, sets.medication_lookups, bundled
+        ):
+            # every order that may be of a CMV antiviral and cannot be read gets a card saying
+            # why (probe14 S2): only an order known to be of another drug is left unsaid
             cards.append(_unread_order_card(resource, course, request, service, clinic, base))
     if not ours:
         record = MappedCase({}, foreign=foreign)
@@ -547,7 +570,9 @@ def _dose_check(
         return cards + _mapping_card(error, service, request, clinic, base)
     patient = dosing.dose_patient_from_case(case, case.assessed_on)
     mapped.foreign = foreign + mapped.foreign
-    cards += _record_cards(mapped, request, clinic, base, service, unmapped=False)
+    # what of the dose's readings could not be read is said (probe14 F6: a weight in [lb_av], a
+    # birthDate without its day were dropped without a word, the order card naming nothing)
+    cards += _record_cards(mapped, request, clinic, base, service, unmapped=True)
     # a contradictory result the dose reads is unknown: say why before any order is checked
     _case, contradictions = without_contradictions(case, case.assessed_on)
     cards += alert_cards(
@@ -594,7 +619,8 @@ def _dose_check(
                         _("%(drug)s dose not checked: the order does not state its indication.")
                         % {"drug": course["drug"]}
                     ),
-                    detail=_("Give the indication as `reasonCode` text (one of: %(codes)s).")
+                    detail=_coded_reasons(resource)
+                    + _("Give the indication as `reasonCode` text (one of: %(codes)s).")
                     % {"codes": ", ".join(i.value for i in Indication)},
                     indicator="info",
                     source=Source(label=f"cmvcds {clinic.knowledge.version}", url=f"{base}/dose"),
@@ -620,6 +646,28 @@ def _dose_check(
     return cards
 
 
+def _coded_reasons(resource: dict[str, Any]) -> str:
+    """What a coded ``reasonCode`` said, when it named no indication of the dose calculator
+    (probe14 note: SNOMED 28944009 "Cytomegalovirus infection" is a diagnosis; no verified code
+    names the phase, induction or maintenance, so none is mapped)."""
+    codes = [
+        f"{c.get('system', '?')}|{c.get('code', '?')}"
+        + (f" ({c['display']})" if isinstance(c.get("display"), str) else "")
+        for concept in resource.get("reasonCode") or []
+        if isinstance(concept, dict)
+        for c in concept.get("coding") or []
+        if isinstance(c, dict)
+    ]
+    if not codes:
+        return ""
+    return (
+        _("Its reasonCode %(codes)s names a diagnosis, not which of the label's indications "
+          "(induction, maintenance, prophylaxis …) the dose is for.")
+        % {"codes": "; ".join(codes)}
+        + " "
+    )  # fmt: skip
+
+
 def _unread_order_card(
     resource: dict[str, Any],
     reason: str,
@@ -627,13 +675,18 @@ def _unread_order_card(
     service: Service,
     clinic: Clinic,
     base: str,
+    drug: str | None = None,
 ) -> Card:
-    """A CMV antiviral order whose medication cannot be read: a warning, never silence."""
+    """An order that may be of a CMV antiviral and cannot be checked: a warning naming why,
+    never silence. Its summary blames the medication only when the drug was not recognised
+    (probe14 F9: a range or a volume of a known drug is not an unknown code)."""
     key = f"order/{resource.get('id', '?')}/unread"
     return Card(
         uuid=card_uuid(request.hookInstance, service.id, key),
         summary=summary(
-            _("CMV antiviral order not checked: its medication code is not known to cmvcds.")
+            _("%(drug)s order not checked: its dose could not be read (see why).") % {"drug": drug}
+            if drug
+            else _("CMV antiviral order not checked: its medication could not be identified.")
         ),
         detail=f"{said(reason)}.\n\n"
         + _("Check the dose by hand or with the dose calculator; knowledge %(version)s.")
@@ -662,9 +715,10 @@ def _check_card(
     key: str,
 ) -> Card | None:
     status = check["status"]
-    if status == "matches":
-        return None
     recommendation = check["recommendation"]
+    fetal = _fetal_risk(recommendation)
+    if status == "matches" and not fetal:
+        return None
     citations = recommendation.get("citations") or []
     source = Source(
         label=f"cmvcds {clinic.knowledge.version}" + (f": {citations[0]}" if citations else ""),
@@ -672,17 +726,27 @@ def _check_card(
     )
     renal = recommendation.get("renal") or {}
     detail = [clinical(r) for r in check.get("reasons", [])]
+    detail += _missing_lines(recommendation)
+    detail += [clinical(a["message"]) for a in fetal if a["message"] not in check.get("reasons", [])]
     if renal:
+        line = (
+            _("Renal function: %(method)s %(crcl)s mL/min (%(band)s).")
+            if renal.get("band")
+            else _("Renal function: %(method)s %(crcl)s mL/min.")
+        )
         detail += [
             "",
-            _("Renal function: %(method)s %(crcl)s mL/min (%(band)s).")
+            line
             % {
                 "method": renal.get("method", ""),
                 "crcl": renal.get("crcl_ml_min", ""),
                 "band": renal.get("band", ""),
             },
         ]
-    detail += ["", _("Sources: %(sources)s.") % {"sources": ", ".join(citations)}]
+    if citations:  # never an empty "Sources: ." (probe14 F6)
+        detail += ["", _("Sources: %(sources)s.") % {"sources": ", ".join(citations)}]
+    if fetal and status in ("matches", "no-recommendation"):
+        return _fetal_card(check, fetal, detail, source, request, service, clinic, base, key)
     barred = [a for a in check.get("alerts") or [] if a.get("code") == "drug-intolerance"]
     if status == "no-recommendation" and barred:
         # the record says the patient does not tolerate the ordered drug (an AllergyIntolerance,
@@ -758,6 +822,56 @@ def _check_card(
         ]
         card.selectionBehavior = "at-most-one"
     return card
+
+
+def _fetal_risk(recommendation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The label's pregnancy alerts of a dose (probe14 S1: the patient is pregnant and the drug's
+    label warns of fetal toxicity)."""
+    return [a for a in recommendation.get("alerts") or [] if a.get("code") == "pregnancy-fetal-risk"]
+
+
+def _missing_lines(recommendation: dict[str, Any]) -> list[str]:
+    """What the dose needs and the record did not give (probe14 F6: "Insufficient data" alone
+    named nothing)."""
+    return [
+        _("Needed: %(item)s — %(why)s.") % {"item": m["item"], "why": clinical(m["why"])}
+        for m in recommendation.get("missing") or []
+    ]
+
+
+def _fetal_card(
+    check: dict[str, Any],
+    fetal: list[dict[str, Any]],
+    detail: list[str],
+    source: Source,
+    request: CdsRequest,
+    service: Service,
+    clinic: Clinic,
+    base: str,
+    key: str,
+) -> Card:
+    """The card of an order for a pregnant patient of a drug whose label warns of fetal
+    toxicity: critical when the label row refuses the dose (valganciclovir, ganciclovir,
+    cidofovir), else as the alert says (foscarnet: a warning), whatever the dose comparison."""
+    drug = check["recommendation"]["drug"]
+    critical = any(a.get("severity") == "critical" for a in fetal)
+    cited = [c for a in fetal for c in a.get("citations") or []]
+    return Card(
+        uuid=card_uuid(request.hookInstance, service.id, key),
+        summary=summary(
+            _("%(drug)s ordered for a pregnant patient: its label warns of fetal toxicity.")
+            % {"drug": drug}
+        ),
+        detail="\n".join(detail),
+        indicator="critical" if critical else "warning",
+        source=Source(
+            label=f"cmvcds {clinic.knowledge.version}: {cited[0]}", url=f"{base}/knowledge/sources/{cited[0]}"
+        )
+        if cited
+        else source,
+        links=[_calculator(base)],
+        overrideReasons=list(OVERRIDE_REASONS),
+    )
 
 
 def _replaced(resource: dict[str, Any], suggested: dict[str, Any]) -> dict[str, Any]:

@@ -549,7 +549,7 @@ class _Mapper:
                 )
             )
         born = resource.get("birthDate")
-        if born and _date(born) is None:
+        if born and _date(born) is None and _partial_birth(born) is None:
             self.unmapped.append(
                 Reason(
                     "%(patient)s: birthDate %(given)s is not a full date (day unknown): not used",
@@ -559,7 +559,7 @@ class _Mapper:
             )
         self.patients.append(resource)
 
-    def _demographics(self) -> None:
+    def _demographics(self, notes: list[str]) -> None:
         """``patient.sex`` and ``patient.birth_date`` when every Patient resource agrees."""
         for key, element, read in (
             ("sex", "gender", lambda v: v if v in ("male", "female") else None),
@@ -579,6 +579,45 @@ class _Mapper:
                         values=", ".join(sorted(values)),
                     )
                 )
+
+        if "birth_date" not in self.patient:
+            self._partial_age(notes)
+
+    def _partial_age(self, notes: list[str]) -> None:
+        """An adult's age from a birthDate given to the month or the year only (probe14 F6):
+        the least age it allows (born on the period's last day), in whole years, when that is
+        at least 18 (an adult whatever the day); a child's partial date is not used (its dose
+        needs the age in days or months)."""
+        given = {str(p.get("birthDate")) for p in self.patients if p.get("birthDate")}
+        latest = {_partial_birth(b) for b in given}
+        if len(given) != 1 or None in latest:
+            return
+        born = latest.pop()
+        assert born is not None
+        on = self.assessed_on
+        years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        name = f"Patient/{self.patient_id}"
+        if years < 18:
+            self.unmapped.append(
+                Reason(
+                    "%(patient)s: birthDate %(given)s is not a full date: a child's age is needed "
+                    "to the day; not used",
+                    patient=name,
+                    given=repr(next(iter(given))),
+                )
+            )
+            return
+        self.patient["age_years"] = years
+        notes.append(
+            Reason(
+                "%(patient)s: birthDate %(given)s gives no day: age read as %(years)s years, the "
+                "least it can be on %(today)s (an adult whatever the day)",
+                patient=name,
+                given=repr(next(iter(given))),
+                years=years,
+                today=on.isoformat(),
+            )
+        )
 
     def _condition(self, label: str, resource: dict[str, Any]) -> None:
         status = [c for _, c, _ in _codings(resource.get("verificationStatus"))]
@@ -953,7 +992,7 @@ class _Mapper:
 
     def _choose(self, notes: list[str]) -> None:
         """Every single-valued reading from the latest resource that gives it (``Latest``)."""
-        self._demographics()
+        self._demographics(notes)
         for reading, put in (
             ("weight_kg", self.patient),
             ("height_cm", self.patient),
@@ -996,6 +1035,22 @@ class _Mapper:
         self.pregnant = status
         self.unmapped += contradiction
         notes += superseded
+        if status is None and not contradiction and self._future_edd():
+            # probe14 S1: an estimated delivery date still to come is a current pregnancy
+            self.pregnant = True
+            notes.append(
+                Reason(
+                    "pregnancy read from the estimated delivery date %(edd)s, after %(today)s "
+                    "(no pregnancy status recorded)",
+                    edd=self.pregnancy["edd"],
+                    today=self.assessed_on.isoformat(),
+                )
+            )
+
+    def _future_edd(self) -> bool:
+        """The record's chosen EDD lies after the assessment date."""
+        edd = self.pregnancy.get("edd")
+        return isinstance(edd, str) and edd > self.assessed_on.isoformat()
 
     def result(self, case_id: str | None) -> MappedCase:
         given, notes = self.administrations.courses()
@@ -1047,11 +1102,42 @@ class _Mapper:
             )
         if self.context == "pregnancy":
             case["pregnancy"] = self.pregnancy
+        elif self.pregnant and self.context != "congenital":
+            # probe14 S1: a pregnant patient is carried as pregnant in any context, so that every
+            # pathway and dose reads it (a drug whose label warns of fetal toxicity is not dosed
+            # silently); her dating goes with it
+            case["pregnancy"] = self.pregnancy
+            notes.append(
+                Reason(
+                    "the record says the patient is pregnant: the %(context)s case carries the "
+                    "pregnancy",
+                    context=self.context,
+                )
+            )
         elif self.pregnancy:
             self.unmapped.append(
                 Reason("pregnancy dating given for a case whose context is not pregnancy")
             )
         return MappedCase(case, self.unmapped, self.conditions, self.pregnant, notes=notes)
+
+
+def _partial_birth(value: Any) -> date | None:
+    """The last day a FHIR birthDate given to the month (``YYYY-MM``) or year (``YYYY``) allows;
+    None for anything else."""
+    import calendar
+
+    if not isinstance(value, str):
+        return None
+    parts = value.split("-")
+    if not all(p.isdigit() for p in parts) or len(parts[0]) != 4 or len(parts) > 2:
+        return None
+    year = int(parts[0])
+    if len(parts) == 1:
+        return date(year, 12, 31) if year >= 1 else None
+    if len(parts[1]) != 2 or not 1 <= int(parts[1]) <= 12:
+        return None
+    month = int(parts[1])
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _unreadable() -> Reason:

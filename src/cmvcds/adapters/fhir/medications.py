@@ -175,6 +175,19 @@ def _medication(
     return found, None
 
 
+def names_no_cmv_drug(
+    resource: dict[str, Any], lookups: Lookups, bundled: Mapping[str, dict[str, Any]] | None = None
+) -> bool:
+    """Whether an order that could not be read is known not to be of a drug cmvcds checks: its
+    medication was found (coded, contained, or sent beside it) and neither its codes nor its
+    texts name one. Any other order that cannot be read is said NOT checked, with why (probe14
+    S2: an order whose ``medicationReference`` was not sent passed with no card at all)."""
+    medication, missing = _medication(resource, bundled or {})
+    if missing is not None or medication is None:
+        return False
+    return _product(medication, lookups) is None and _named_drug(medication, resource, lookups) is None
+
+
 @dataclass(frozen=True)
 class Product:
     """What a medication code or Medication rolls up to."""
@@ -282,6 +295,17 @@ def _dose(dosage: dict[str, Any], product: Product) -> tuple[dict[str, Any], str
     )
     if form is not None and form == product.form and product.strength_mg is not None:
         return {"dose_mg": _plain(amount * product.strength_mg)}, None
+    if unit.lower() in ("ml", "l"):
+        # probe14 F9: a volume is read as mg only with the product's concentration
+        return {}, Reason(
+            "dose %(amount)s %(unit)s is a volume: reading it as mg of %(drug)s needs the "
+            "concentration (mg/mL) of the product, which the order does not give "
+            "(product %(product)s)",
+            amount=amount,
+            unit=unit,
+            drug=product.drug,
+            product=product.code,
+        )
     return (
         {},
         Reason(

@@ -101,8 +101,9 @@ def dna_text(text: str) -> str | None:
 
 def avidity(resource: dict[str, Any], flagged: str | None) -> dict[str, Any] | str:
     """Avidity as the laboratory's category: from a coded/text result, from the band of its own
-    ``referenceRange`` cut-offs that holds the ratio or index, or from its L/H flag; a value in %
-    without bands is passed on as a value (the case format's cut-offs then apply)."""
+    ``referenceRange`` cut-offs that holds the ratio or index (bands named in their text, or
+    one numeric range read as the grey zone: ``_cut_offs``), or from its L/H flag; a value
+    without any of them is refused with why (cut-offs are the assay's own, none is assumed)."""
     quantity = resource.get("valueQuantity") or {}
     value = number(quantity.get("value"))
     text = str(
@@ -123,10 +124,36 @@ def avidity(resource: dict[str, Any], flagged: str | None) -> dict[str, Any] | s
             band_word = next((w for w, names in _BANDS if any(n in label for n in names)), None)
             if band_word and (low is None or value >= low) and (high is None or value < high):
                 return {"result": band_word}
+        banded = _cut_offs(value, resource.get("referenceRange") or [])
+        if banded is not None:
+            return {"result": banded}
     if flagged:
         return {"result": flagged}
     if value is not None and str(quantity.get("code") or quantity.get("unit")) == "%":
-        return {"value": plain_number(value), "unit": "%"}
+        # probe14 F4: a % without the laboratory's category or cut-offs was passed on and then
+        # dropped ("without IgG avidity"); avidity cut-offs are the assay's own: refused, said
+        return Reason(
+            "is %(value)s %% without the laboratory's category (low/intermediate/high), its L/H "
+            "flag or its cut-offs in referenceRange: avidity cut-offs are assay-specific, none "
+            "is assumed",
+            value=plain_number(value),
+        )
     return Reason(
         "needs the laboratory's category (low/intermediate/high) or its cut-offs in referenceRange"
     )
+
+
+def _cut_offs(value: Any, ranges: list[Any]) -> str | None:
+    """The band of an avidity from the laboratory's one numeric ``referenceRange`` without text
+    (probe14 F5: low 0.30, high 0.45): read as its grey zone, as avidity reports give it —
+    below ``low`` low avidity, above ``high`` high, from ``low`` to ``high`` inclusive
+    intermediate. Anything else (several ranges, one bound only, a text) is not read here."""
+    if len(ranges) != 1 or not isinstance(ranges[0], dict) or ranges[0].get("text"):
+        return None
+    low = number((ranges[0].get("low") or {}).get("value"))
+    high = number((ranges[0].get("high") or {}).get("value"))
+    if low is None or high is None or not low < high:
+        return None
+    if value < low:
+        return "low"
+    return "high" if value > high else "intermediate"

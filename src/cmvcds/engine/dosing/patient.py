@@ -56,6 +56,10 @@ class DosePatient:
     #: the weighing before the one ``weight_kg`` comes from (its date and kg): a weight far from
     #: it is doubted, and no dose is computed on it (probe8 S2, ``recommend._weight_doubt``)
     previous_weight: tuple[date, Decimal] | None = None
+    #: the case carries a pregnancy in any context (``Case.carries_pregnancy``, or the pregnancy
+    #: context): the labels' pregnancy checks read it (probe14 S1); False is "not recorded as
+    #: pregnant", never "known not pregnant"
+    pregnant: bool = False
 
     @property
     def whole_months(self) -> int | None:
@@ -119,7 +123,10 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         if m.stop is not None and m.start <= m.stop < on and m.drug not in co_medications
     }
 
-    pregnant = case.pregnancy is not None or case.context is Context.PREGNANCY
+    # an infant's case may hold its prenatal amniotic-fluid results: never the infant's pregnancy
+    pregnant = case.context is not Context.CONGENITAL and (
+        case.carries_pregnancy or case.context is Context.PREGNANCY
+    )
     renal = tuple(o for o in (creatinine, egfr, crcl) if o is not None)
 
     ga_weeks = None
@@ -155,6 +162,7 @@ def dose_patient_from_case(case: Case, on: date) -> DosePatient:
         pregnancy=case.pregnancy,
         weight_date=weighed.date if weighed is not None else None,
         previous_weight=_previous(readings.get("weight", []), weighed),
+        pregnant=pregnant,
     )
 
 

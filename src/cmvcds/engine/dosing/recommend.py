@@ -1044,6 +1044,8 @@ class _Work:
                 fired = self.patient.dialysis in check.dialysis
             elif check.measure == "child_pugh":
                 fired = self.patient.child_pugh in check.child_pugh
+            elif check.measure == "pregnancy":
+                fired = self.patient.pregnant
             else:
                 value = self._measure(check)
                 if value is None:

@@ -32,6 +32,7 @@ from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
     KineticsRules,
+    ResistanceRise,
 )
 
 
@@ -51,6 +52,7 @@ def kinetics(
     triggers: list[_Trigger] = []
     if case.context.value not in rules.refractory.contexts:  # transplant: in the refractory calls
         _not_falling_on_a_low_dose(result, case, knowledge, courses, series, on)
+        _not_comparable(result, series, spans, rise_rule, on)
     for s in series:
         if s.specimen not in rise_rule.specimens or not s.points:
             continue
@@ -154,6 +156,44 @@ def kinetics(
             result, case, knowledge, courses, series, on, min(triggers, key=lambda t: t.day)
         )
     return markers
+
+
+def _not_comparable(
+    result: PathwayResult,
+    series: Sequence[Series],
+    spans: Sequence[Episode],
+    rule: ResistanceRise,
+    on: date,
+) -> None:
+    """The latest blood viral load on therapy and the load before it in another specimen or
+    unit (plasma IU/mL then whole blood, or copies/mL): the trend is not judged across them, and
+    that is said with what is needed (probe14 F3: nothing was said; transplant cases have T20).
+    Copies/mL are never converted to IU/mL: the factor is the assay's own."""
+    loads = sorted(
+        (p.day, s.key) for s in series if s.specimen in rule.specimens for p in s.points if p.day <= on
+    )
+    if len(loads) < 2:
+        return
+    (before, before_key), (latest, latest_key) = loads[-2], loads[-1]
+    if before_key == latest_key or episode_of(latest, spans) is None:
+        return
+    alert = Alert(
+        AlertCode.ASSAY_MISMATCH,
+        Severity.WARNING,
+        f"The viral load of {latest} ({latest_key}) cannot be compared with the one of {before} "
+        f"({before_key}): another specimen or unit; the trend on therapy (rise, refractory "
+        "infection) was not assessed. Repeat the load in the earlier specimen and unit with "
+        "the same assay; copies/mL are not converted to IU/mL without the assay's own factor.",
+        rule.citations,
+    )
+    if alert not in result.alerts:
+        result.alerts.append(alert)
+    missing = Missing(
+        "cmv_dna",
+        f"a blood viral load in the same specimen and unit as the one of {before} ({before_key})",
+    )
+    if missing not in result.missing:
+        result.missing.append(missing)
 
 
 @fast_init

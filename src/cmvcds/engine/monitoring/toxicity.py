@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from cmvcds.domain.case import Case, Observation
@@ -415,8 +415,8 @@ def renal_decline(
         return
     cited = result.cite(rule, "renal decline ratio")
     message = (
-        f"{course.drug}: creatinine rose from {plain(baseline.value)} mg/dL ({baseline.date}) to "
-        f"{plain(latest.value)} mg/dL ({latest.date}), at least {plain(rule.ratio)} × baseline: re-dose for the "
+        f"{course.drug}: creatinine rose from {_mg_dl(baseline)} ({baseline.date}) to "
+        f"{_mg_dl(latest)} ({latest.date}), at least {plain(rule.ratio)} × baseline: re-dose for the "
         "current renal function"
     )
     entry = course.current(on)
@@ -471,3 +471,11 @@ def _fraction_text(fraction: Decimal) -> str:
     if fraction == Decimal("0.5"):
         return "half dose"
     return f"{plain(fraction)} × the full dose"
+
+
+def _mg_dl(observation: Observation) -> str:
+    """A creatinine as shown: mg/dL to 2 decimals (probe14 F10: 300 µmol/L ÷ 88.4 printed with
+    28 digits); the rule compares the full values."""
+    assert observation.value is not None
+    shown = observation.value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+    return f"{plain(shown)} mg/dL"

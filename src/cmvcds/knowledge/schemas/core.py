@@ -9,11 +9,14 @@ from cmvcds.knowledge.schemas.base import Fact, Strict
 
 
 class UnitSpec(Strict):
-    """An accepted unit; ``divide_by`` converts to the code's canonical unit (None: its own scale)."""
+    """An accepted unit; ``divide_by`` converts to the code's canonical unit (None: its own scale),
+    or ``multiply_by`` where the definition is a product (1 [lb_av] = 0.45359237 kg exactly, whose
+    inverse has no finite decimal: probe14 F6)."""
 
     unit: str
     aliases: tuple[str, ...] = ()
     divide_by: Decimal | None = Decimal(1)
+    multiply_by: Decimal | None = None
 
 
 class ObservationSpec(Fact):

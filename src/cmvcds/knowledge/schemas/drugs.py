@@ -60,6 +60,7 @@ Measure = Literal[
     "hemoglobin_g_dl",
     "dialysis",
     "child_pugh",
+    "pregnancy",
 ]
 
 
@@ -292,7 +293,8 @@ class Check(Interval, Fact):
     """A threshold that refuses the drug (``exclude``), sends it to ``review`` or warns, when in range.
 
     ``measure: dialysis`` fires for the listed dialysis modes, ``measure: child_pugh`` for the listed
-    Child-Pugh classes. ``required`` makes a missing value an
+    Child-Pugh classes, ``measure: pregnancy`` when the case carries a pregnancy (probe14 S1: the
+    labels' embryo-fetal toxicity warnings). ``required`` makes a missing value an
     ``insufficient_data`` result (cidofovir cannot start without creatinine, CrCl and urine protein).
     """
 
