@@ -200,7 +200,12 @@ def test_assess_names_an_avidity_given_only_as_a_value(knowledge: Knowledge) -> 
         }
     )
     reasons = [r for d in doc["decisions"] for r in d["reasons"]]
-    assert any("IgG avidity of 2026-11-10 (75 %) was not read" in r for r in reasons), reasons
+    # fix13's rule (probe13 N3) answers probe14 F4 too: the value is named, the category asked for
+    assert any(
+        "IgG avidity 75 % on 2026-11-10 is given as a number without the laboratory's category" in r
+        for r in reasons
+    ), reasons
+    assert "without IgG avidity" not in " ".join(reasons)
 
 
 def test_a_converted_creatinine_is_shown_to_two_decimals(client: TestClient) -> None:
