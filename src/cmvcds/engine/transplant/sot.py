@@ -661,8 +661,15 @@ def _over_unclassified(
     for chosen in added:
         result.regimens.remove(chosen)
         chosen_drug = chosen.drug
-    # neither "continued" (debt22, a running option) nor the course's dates are said over it
-    del prophylaxis.reasons[said:]
+        for source in chosen.citations:  # the dose said below keeps its sources (fixr23a)
+            if source not in prophylaxis.citations:
+                prophylaxis.citations.append(source)
+    if outcome is None and len(prophylaxis.reasons) > said:
+        # only the recommendation's own line (its start window and dates) depends on the
+        # threshold; the chooser's other reasons (intolerance, dialysis, the missing creatinine,
+        # the label region) stand (fixr23a: the house rule on insufficient data)
+        del prophylaxis.reasons[-1]
+    # "continued" (debt22, a running option) is not said over it
     prophylaxis.reasons[:] = [
         r for r in prophylaxis.reasons if "one of the guideline's options: continued" not in r
     ]
@@ -697,7 +704,20 @@ def _over_unclassified(
         facts.append((t.treatment.not_treatment_drugs, "letermovir is not a treatment drug"))
     prophylaxis.because(why, *facts)
     prophylaxis.cite_setting("pet_threshold_iu_ml.sot")
+    other = other_prevention(case, on, prophylaxis.knowledge, chosen_drug)
+    if other is not None:  # review11 S2: a switch, never beside it, threshold or not
+        in_place_reason(prophylaxis, other, chosen_drug)
     prophylaxis.done(Outcome.INSUFFICIENT_DATA)
+    ends = [r.stop for r in added if r.stop]
+    if outcome is None and group == "d_pos_r_neg" and ends:
+        add_alert(
+            result,
+            AlertCode.LATE_CMV_RISK,
+            Severity.INFO,
+            f"D+/R−: when prophylaxis ends ({max(ends)}) the risk of late-onset CMV begins; teach "
+            "symptoms, test on any suggestive illness.",
+            row.citations,
+        )
     preemptive.done(pet.outcome)
 
 
