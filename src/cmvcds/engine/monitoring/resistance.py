@@ -28,7 +28,6 @@ from cmvcds.engine.monitoring.courses import Course, Episode, episode_of, episod
 from cmvcds.engine.monitoring.dose import treatment_dose
 from cmvcds.engine.monitoring.refractory import below_target, refractory_calls
 from cmvcds.engine.resistance import interpret_mutations
-from cmvcds.engine.resistance.levels import Level
 from cmvcds.errors import CmvcdsError
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.monitoring import (
@@ -319,7 +318,7 @@ def _read(
     """A reported genotype closes genotyping only when every gene asked for was sequenced; else
     the genes not sequenced are sent today (fixr23a), under the genotyping rule's citations."""
     reasons.append(reading.text)
-    rule = tuple(cited)  # the genotyping rule's own, before the reading's tables
+    rule = tuple(dict.fromkeys(cited))  # the genotyping rule's own, before the reading's tables
     cited.extend(reading.citations)
     if not reading.untested:
         return Outcome.NOT_INDICATED
@@ -427,7 +426,6 @@ def genotype_reading(
     )
     cited = tuple(dict.fromkeys(c for call in report.drugs for c in call.citations))
     if untested:
-        blind = [c.drug for c in report.drugs if c.level is Level.NOT_ASSESSED]
         return GenotypeReading(
             f"{head}. Its reading: {calls}. "
             + (
@@ -435,8 +433,9 @@ def genotype_reading(
                 if not genotype.genes_tested
                 else f"{', '.join(untested)} not sequenced"
             )
-            + (f" ({', '.join(blind)} not assessed)" if blind else "")
-            + f": send {', '.join(untested)} before choosing the drug on this reading.",
+            + f" (the genotyping rule asks for {', '.join(needed)} after this exposure; a drug "
+            f"they decide is not assessed): send {', '.join(untested)} before choosing the drug "
+            "on this reading.",
             cited,
             untested,
         )

@@ -393,7 +393,9 @@ def _breakthrough(
     return Episode(Outcome.NOT_INDICATED, False)
 
 
-def _repeat_viral_load(schedule: list[ScheduleItem], on: date, interval: Value, reason: str) -> None:
+def _repeat_viral_load(
+    schedule: list[ScheduleItem], on: date, interval: Value, reason: str
+) -> None:
     """A repeat CMV viral load one surveillance interval after ``on`` (once in the schedule)."""
     item = ScheduleItem(
         ScheduleEvent.VIRAL_LOAD,
@@ -726,11 +728,7 @@ def _over_unclassified(
         )
         + f"{chosen_drug} prophylaxis cannot be decided ("
         + ("it is not a treatment; " if chosen_drug == "letermovir" else "")
-        + (
-            "the quantitative result is needed: "
-            if pet.unquantified
-            else ""
-        )
+        + ("the quantitative result is needed: " if pet.unquantified else "")
         + "at or above the threshold pre-emptive therapy replaces it)"
     )
     alerted = any(a.severity is not Severity.INFO for a in result.alerts[seen:])
