@@ -27,6 +27,7 @@ from cmvcds.domain.documents import Limits, parse_document
 from cmvcds.errors import InputError
 
 __all__ = [
+    "ERRORED",
     "PAGING_NOTES",
     "PreconditionFailed",
     "allowed_server",
@@ -38,6 +39,10 @@ __all__ = [
 
 #: The key of ``gather``'s answer that lists the searchset pages it could not read (a card says so).
 PAGING_NOTES = "_cmvcds_paging_notes"
+#: The key of ``gather``'s answer that lists the prefetch keys for which the EHR (or the FHIR
+#: server) returned an error: an OperationOutcome in place of the data, or a searchset whose only
+#: entries are OperationOutcomes (search.mode outcome). Never "none recorded" (fixr23a).
+ERRORED = "_cmvcds_errored"
 
 #: The largest FHIR answer read (a page of a searchset); the reader's other bounds apply too.
 MAX_FHIR_BYTES = 10_000_000
@@ -214,8 +219,11 @@ def gather(
     given = request.prefetch or {}
     data: dict[str, Any] = {}
     missing = [key for key in templates if key not in given]
+    errored: list[str] = []
     for key in templates:
         if key in given:
+            if _is_error(given[key]):
+                errored.append(key)
             data[key] = _usable(given[key], key, templates[key])
     if missing and request.fhirServer:
         base = _check_server(request, allowed_servers)
@@ -231,7 +239,10 @@ def gather(
         ) as client:
             for key in missing:
                 url = f"{base}/{paged_query(render_template(templates[key], request.context))}"
-                data[key] = _usable(_fetch(client, key, url), key, templates[key])
+                fetched = _fetch(client, key, url)
+                if _is_error(fetched):
+                    errored.append(key)
+                data[key] = _usable(fetched, key, templates[key])
     elif missing:
         absent = sorted(needed & set(missing))
         if absent:
@@ -253,7 +264,29 @@ def gather(
     empty = sorted(key for key in needed if data.get(key) is None)
     if empty:
         raise PreconditionFailed(f"required data not available: {', '.join(empty)}")
+    if errored:
+        data[ERRORED] = errored
     return data
+
+
+def _is_error(value: Any) -> bool:
+    """An OperationOutcome in place of the data, or a searchset Bundle whose entries are all
+    OperationOutcomes (the server's search.mode ``outcome``: e.g. a search too costly)."""
+    if not isinstance(value, dict):
+        return False
+    if value.get("resourceType") == "OperationOutcome":
+        return True
+    entries = value.get("entry") if value.get("resourceType") == "Bundle" else None
+    return (
+        isinstance(entries, list)
+        and bool(entries)
+        and all(
+            isinstance(e, dict)
+            and isinstance(e.get("resource"), dict)
+            and e["resource"].get("resourceType") == "OperationOutcome"
+            for e in entries
+        )
+    )
 
 
 def _follow_pages(
@@ -286,7 +319,10 @@ def _follow_pages(
         for key, value in list(data.items()):
             if next_link(value):
                 data[key], problems = follow_pages(
-                    value, lambda url, key=key: _fetch(client, key, url), base=base, label=key  # type: ignore[misc]  # mypy#12557
+                    value,
+                    lambda url, key=key: _fetch(client, key, url),
+                    base=base,
+                    label=key,  # type: ignore[misc]  # mypy#12557
                 )
                 notes += problems
     return notes
