@@ -254,17 +254,11 @@ class FollowUpResult(_Model):
     def _keys_of_the_assessment(self) -> "FollowUpResult":
         if self.assessment == "hearing":
             if self.ear is None or self.threshold_db is None:
-                raise ValueError(
-                    "a hearing result needs ear (left or right) and threshold_db (dB HL)"
-                )
+                raise ValueError("a hearing result needs ear (left or right) and threshold_db (dB HL)")
             if self.result is not None:
-                raise ValueError(
-                    "a hearing result is its threshold_db; result is for eye and development"
-                )
+                raise ValueError("a hearing result is its threshold_db; result is for eye and development")
         elif self.ear is not None or self.threshold_db is not None:
-            raise ValueError(
-                f"{_a(self.assessment)} result has no ear or threshold_db; give result"
-            )
+            raise ValueError(f"{_a(self.assessment)} result has no ear or threshold_db; give result")
         elif self.result is None:
             raise ValueError(f"{_a(self.assessment)} result needs result (normal or abnormal)")
         return self

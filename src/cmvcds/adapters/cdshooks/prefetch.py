@@ -319,10 +319,7 @@ def _follow_pages(
         for key, value in list(data.items()):
             if next_link(value):
                 data[key], problems = follow_pages(
-                    value,
-                    lambda url, key=key: _fetch(client, key, url),
-                    base=base,
-                    label=key,  # type: ignore[misc]  # mypy#12557
+                    value, lambda url, key=key: _fetch(client, key, url), base=base, label=key  # type: ignore[misc]  # mypy#12557
                 )
                 notes += problems
     return notes

@@ -582,9 +582,7 @@ def _dose_check(
                 Card(
                     uuid=card_uuid(request.hookInstance, service.id, f"{key}/indication"),
                     summary=summary(
-                        _(
-                            "%(drug)s order checked as %(indication)s: indication inferred, not stated."
-                        )
+                        _("%(drug)s order checked as %(indication)s: indication inferred, not stated.")
                         % {"drug": course["drug"], "indication": clinical(indication)}
                     ),
                     detail=_(

@@ -257,7 +257,9 @@ def _review_checks(knowledge: Knowledge, drug: str) -> tuple[Check, ...]:
     label = knowledge.tables.get(f"drug_{drug}")
     if not isinstance(label, DrugLabel):
         return ()
-    return tuple(c for c in label.checks if c.effect == "review" and c.measure in MEASURE_CODE)
+    return tuple(
+        c for c in label.checks if c.effect == "review" and c.measure in MEASURE_CODE
+    )
 
 
 def _review_count(

@@ -393,9 +393,7 @@ def _breakthrough(
     return Episode(Outcome.NOT_INDICATED, False)
 
 
-def _repeat_viral_load(
-    schedule: list[ScheduleItem], on: date, interval: Value, reason: str
-) -> None:
+def _repeat_viral_load(schedule: list[ScheduleItem], on: date, interval: Value, reason: str) -> None:
     """A repeat CMV viral load one surveillance interval after ``on`` (once in the schedule)."""
     item = ScheduleItem(
         ScheduleEvent.VIRAL_LOAD,
