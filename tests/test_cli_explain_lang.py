@@ -49,3 +49,26 @@ def test_the_text_overview_says_its_own_words_in_italian() -> None:
     assert "(non ancora verificata)" in text
     assert "\nBibliografia\n" in text and "\nReferences\n" not in text
     assert "conoscenze cmvcds" in text
+
+
+NOTICE = "Questa panoramica è disponibile solo in inglese"
+
+
+@pytest.mark.parametrize("context", ["transplant", "hiv", "immunocompetent", "immunocompromised"])
+def test_an_overview_not_in_italian_is_english_with_an_italian_notice(context: str) -> None:
+    """fixr23a: never English and Italian mixed sentence by sentence; the notice says why."""
+    english_text = _run(context)
+    italian_text = _run(context, "--lang", "it")
+    first, _, rest = italian_text.partition("\n")
+    assert first.startswith(NOTICE) and "congenital, pregnancy" in first
+    assert rest.lstrip("\n") == english_text
+    done = CliRunner().invoke(app, ["explain", context, "--format", "json", "--lang", "it"])
+    assert json.loads(done.stdout) == json.loads(_run(context, "--format", "json"))
+    assert NOTICE in done.stderr
+
+
+def test_the_help_names_every_overview() -> None:
+    done = CliRunner().invoke(app, ["explain", "--help"])
+    said = " ".join(done.stdout.split())
+    assert "congenital" in said and "pregnancy" in said
+    assert "debt23" not in said

@@ -394,6 +394,24 @@ class Case(_Model):
         found = self.results(code, specimen)
         return found[-1] if found else None
 
+    def latest_genotype(self, on: date, since: date | None = None) -> Genotype | None:
+        """The genotype reported last by date (on or before ``on``, on or after ``since``), the
+        one every decision reads (fixr23a: never the last in list order). Reports of the same
+        latest date are read together (their mutations and genes tested joined, in order): a
+        mutation one of them found is not undone by another that missed it."""
+        found = [g for g in self.genotype if g.date <= on and (since is None or g.date >= since)]
+        if not found:
+            return None
+        day = max(g.date for g in found)
+        same = [g for g in found if g.date == day]
+        if len(same) == 1:
+            return same[0]
+        return Genotype(
+            date=day,
+            mutations=tuple(dict.fromkeys(m for g in same for m in g.mutations)),
+            genes_tested=tuple(dict.fromkeys(x for g in same for x in g.genes_tested)),
+        )
+
 
 def _by_code(observations: tuple[Observation, ...]) -> dict[str, tuple[Observation, ...]]:
     """The observations of each code, oldest first (a stable sort: equal dates keep the case's

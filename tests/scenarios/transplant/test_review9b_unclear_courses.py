@@ -236,8 +236,8 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], tuple[Any, ...]]] = [
         kidney_vgc("1.8", RISING),
         NO_SITE,
         # debt23 (ADR 0033 decision 1): the quantified DNAemia cannot be classified without the
-        # site's threshold, so prophylaxis is insufficient data, not "recommended" (no regimen,
-        # hence no late-CMV alert dated from its stop)
+        # site's threshold, so prophylaxis is insufficient data, not "recommended" (no regimen;
+        # fixr23a: the late-CMV info alert, which does not depend on the threshold, is kept)
         (
             {
                 "antiviral-prophylaxis": "insufficient_data",
@@ -249,6 +249,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], tuple[Any, ...]]] = [
                 "check-dosing-adherence",
                 "dose-renal-adjustment",
                 "drug-interaction",
+                "late-cmv-risk",
                 "suspected-resistance",
             ],
             ["setting:pet_threshold_iu_ml.sot", VALGANCICLOVIR_INDICATION],

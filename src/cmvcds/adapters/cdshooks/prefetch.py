@@ -27,6 +27,7 @@ from cmvcds.domain.documents import Limits, parse_document
 from cmvcds.errors import InputError
 
 __all__ = [
+    "ERRORED",
     "FETCHED_MEDICATIONS",
     "PAGING_NOTES",
     "PreconditionFailed",
@@ -45,6 +46,10 @@ PAGING_NOTES = "_cmvcds_paging_notes"
 FETCHED_MEDICATIONS = "_cmvcds_medications"
 #: A FHIR logical id (R4 §2.26.0.3: up to 64 of A–Z a–z 0–9 - .).
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+#: The key of ``gather``'s answer that lists the prefetch keys for which the EHR (or the FHIR
+#: server) returned an error: an OperationOutcome in place of the data, or a searchset whose only
+#: entries are OperationOutcomes (search.mode outcome). Never "none recorded" (fixr23a).
+ERRORED = "_cmvcds_errored"
 
 #: The largest FHIR answer read (a page of a searchset); the reader's other bounds apply too.
 MAX_FHIR_BYTES = 10_000_000
@@ -230,8 +235,11 @@ def gather(
     given = request.prefetch or {}
     data: dict[str, Any] = {}
     missing = [key for key in templates if key not in given]
+    errored: list[str] = []
     for key in templates:
         if key in given:
+            if _is_error(given[key]):
+                errored.append(key)
             data[key] = _usable(given[key], key, templates[key])
     # CDS Hooks 2.0 §Prefetch: "If the CDS Client has no data to populate a template prefetch
     # key, the prefetch template key MUST have a value of null": never a 412 (probe14 F8). With
@@ -254,7 +262,10 @@ def gather(
         ) as client:
             for key in missing:
                 url = f"{base}/{paged_query(render_template(templates[key], request.context))}"
-                data[key] = _usable(_fetch(client, key, url), key, templates[key])
+                fetched = _fetch(client, key, url)
+                if _is_error(fetched):
+                    errored.append(key)
+                data[key] = _usable(fetched, key, templates[key])
     elif missing:
         absent = sorted(needed & set(missing))
         if absent:
@@ -302,7 +313,29 @@ def gather(
     empty = sorted(key for key in needed if data.get(key) is None and key not in nulls)
     if empty:
         raise PreconditionFailed(f"required data not available: {', '.join(empty)}")
+    if errored:
+        data[ERRORED] = errored
     return data
+
+
+def _is_error(value: Any) -> bool:
+    """An OperationOutcome in place of the data, or a searchset Bundle whose entries are all
+    OperationOutcomes (the server's search.mode ``outcome``: e.g. a search too costly)."""
+    if not isinstance(value, dict):
+        return False
+    if value.get("resourceType") == "OperationOutcome":
+        return True
+    entries = value.get("entry") if value.get("resourceType") == "Bundle" else None
+    return (
+        isinstance(entries, list)
+        and bool(entries)
+        and all(
+            isinstance(e, dict)
+            and isinstance(e.get("resource"), dict)
+            and e["resource"].get("resourceType") == "OperationOutcome"
+            for e in entries
+        )
+    )
 
 
 def _follow_pages(

@@ -20,7 +20,7 @@ from cmvcds.adapters.cdshooks.cards import (
     summary,
 )
 from cmvcds.adapters.cdshooks.models import Action, Card, CdsRequest, Link, Source, Suggestion
-from cmvcds.adapters.cdshooks.prefetch import FETCHED_MEDICATIONS, PAGING_NOTES
+from cmvcds.adapters.cdshooks.prefetch import ERRORED, FETCHED_MEDICATIONS, PAGING_NOTES
 from cmvcds.adapters.fhir.mapping import (
     MappedCase,
     bundle_to_case,
@@ -76,6 +76,12 @@ ALLERGIES = "AllergyIntolerance?patient={{context.patientId}}"
 NOT_CHECKED_ALLERGIES = N_(
     "AllergyIntolerance: not prefetched and not fetched, so allergies and intolerances were "
     "not checked (an empty Bundle would mean none recorded)."
+)
+#: fixr23a: the EHR returned an error (an OperationOutcome, or a searchset of outcomes only) in
+#: place of the allergies: not checked, never "none recorded".
+ERROR_ALLERGIES = N_(
+    "AllergyIntolerance: the EHR returned an error (OperationOutcome) for allergies, so "
+    "allergies and intolerances were not checked."
 )
 #: The prefetch keys read as the patient's record.
 RECORD_KEYS = (
@@ -243,7 +249,9 @@ def _map(
         patient=patient_id,
         server=request.fhirServer,
     )
-    if "allergies" in keys and data.get("allergies") is None:
+    if "allergies" in keys and "allergies" in (data.get(ERRORED) or ()):
+        notes.append(Reason(ERROR_ALLERGIES))  # fixr23a: an error is not "not prefetched"
+    elif "allergies" in keys and data.get("allergies") is None:
         # debt23: absent (not prefetched, not fetched) is not "none recorded" (an empty Bundle)
         notes.append(Reason(NOT_CHECKED_ALLERGIES))
     mapped.ignored = notes + mapped.ignored

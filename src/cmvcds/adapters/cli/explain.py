@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from cmvcds.adapters.cli.common import emit, exits_on_error, knowledge_pack
+from cmvcds.adapters.web.i18n import N_
 
 
 class ExplainFormat(StrEnum):
@@ -24,9 +25,21 @@ class ExplainLanguage(StrEnum):
     IT = "it"
 
 
+#: The overviews the pack words in Italian (debt23); the others are given in English only, with
+#: a notice in Italian (fixr23a: never English and Italian mixed sentence by sentence).
+TRANSLATED = frozenset({"congenital", "pregnancy"})
+#: The notice (gettext; Italian in the .po).
+ENGLISH_ONLY = N_(
+    "This overview is available in English only; the Italian overviews are: %(which)s."
+)
+
+
 def explain(
     context: Annotated[
-        str, typer.Argument(help="transplant, hiv, immunocompetent or immunocompromised.")
+        str,
+        typer.Argument(
+            help="transplant, hiv, immunocompetent, immunocompromised, congenital or pregnancy."
+        ),
     ],
     format: Annotated[
         ExplainFormat, typer.Option("--format", help="Output format.")
@@ -35,15 +48,17 @@ def explain(
         ExplainLanguage,
         typer.Option(
             "--lang",
-            help="Language of the overview (it: its sentences from the pack's Italian texts).",
+            help="Language of the overview (it: congenital and pregnancy in Italian; the "
+            "others in English, with a notice).",
         ),
     ] = ExplainLanguage.EN,
 ) -> None:
-    """The treatment overview for a population: every sentence with its sources and the knowledge version.
+    """The treatment overview for a population: every sentence with its sources and the
+    knowledge version.
 
-    In Italian (``--lang it``) the title, section titles and sentences come from the pack's
-    ``clinical_texts_it`` (English where a sentence has none), the text's own words from the
-    gettext catalogue; citations, numbers and the knowledge version are the same (debt23)."""
+    In Italian (--lang it) the congenital and pregnancy overviews are given in Italian, with the
+    same citations, numbers and knowledge version; the other overviews are in English only, and
+    a notice in Italian says so."""
     from cmvcds.engine.explain import overview
 
     with exits_on_error():
@@ -54,10 +69,17 @@ def explain(
         from cmvcds.adapters.web.i18n import gettext, reset_language, set_language
         from cmvcds.adapters.web.texts import overview_in
 
-        document = overview_in(document, lang.value)
         token = set_language(lang.value)
         try:
-            _print(document, format, gettext)
+            if context not in TRANSLATED:
+                notice = gettext(ENGLISH_ONLY) % {"which": ", ".join(sorted(TRANSLATED))}
+                if format is ExplainFormat.TEXT:
+                    emit(notice + "\n")  # the text says it first
+                else:
+                    typer.echo(notice, err=True)  # JSON stays JSON
+                _print(document, format, lambda text: text)
+                return
+            _print(overview_in(document, lang.value), format, gettext)
         finally:
             reset_language(token)
 

@@ -292,16 +292,15 @@ def _genotyping(
     if trigger.gate is not None:
         exposure, needed, exposed = trigger.gate
     citations = tuple(dict.fromkeys(cited))  # the genotyping rule's own (a schedule item's)
-    done = [g for g in case.genotype if g.date >= since]
+    done = case.latest_genotype(on, since=since)  # by date, as antiviral-treatment reads it
     reasons = [
         f"Triggered by {why} (since {since}); {exposure} days of cumulative {exposed} exposure."
     ]
     low = _too_low_to_amplify(series, rules.genotyping.min_log10_iu_ml)
-    if done:
-        outcome = Outcome.NOT_INDICATED
-        reading, read_from = genotype_reading(done[-1], knowledge)
-        reasons.append(reading)
-        cited.extend(read_from)
+    untested: tuple[str, ...] = ()  # genes a reported genotype did not sequence
+    if done is not None:
+        reading = genotype_reading(done, knowledge, genes)
+        outcome, untested = _read(result, reasons, cited, reading, on), reading.untested
     elif low is not None:
         outcome = Outcome.INSUFFICIENT_DATA
         reasons.append(
@@ -326,12 +325,10 @@ def _genotyping(
                     citations,
                 )
             )
-    elif reported := [g for g in case.genotype if g.date <= on and g.mutations]:
+    elif (reported := case.latest_genotype(on)) is not None and reported.mutations:
         # probe11 W5 (b09): a mutation already reported is not "uncommon"; it is interpreted
-        outcome = Outcome.NOT_INDICATED
-        reading, read_from = genotype_reading(max(reported, key=lambda g: g.date), knowledge)
-        reasons.append(reading)
-        cited.extend(read_from)
+        reading = genotype_reading(reported, knowledge, genes)
+        outcome, untested = _read(result, reasons, cited, reading, on), reading.untested
     else:
         outcome = Outcome.SPECIALIST_REVIEW
         reasons.append(
@@ -346,9 +343,29 @@ def _genotyping(
             tuple(dict.fromkeys(cited)),
             rules=("D-4", "T22"),
             # genes to sequence only when sequencing is (or may be) asked for now
-            genes=() if outcome is Outcome.NOT_INDICATED else genes,
+            genes=() if outcome is Outcome.NOT_INDICATED else (untested or genes),
         )
     )
+
+
+def _read(
+    result: PathwayResult,
+    reasons: list[str],
+    cited: list[str],
+    reading: GenotypeReading,
+    on: date,
+) -> Outcome:
+    """A reported genotype closes genotyping only when every gene asked for was sequenced; else
+    the genes not sequenced are sent today (fixr23a), under the genotyping rule's citations."""
+    reasons.append(reading.text)
+    rule = tuple(dict.fromkeys(cited))  # the genotyping rule's own, before the reading's tables
+    cited.extend(reading.citations)
+    if not reading.untested:
+        return Outcome.NOT_INDICATED
+    result.schedule.append(
+        ScheduleItem(ScheduleEvent.GENOTYPE, on, rule, reason=", ".join(reading.untested))
+    )
+    return Outcome.RECOMMENDED
 
 
 def _too_low_to_amplify(series: Sequence[Series], min_log10: Decimal | None) -> str | None:
@@ -409,28 +426,60 @@ def _not_falling_on_a_low_dose(
         )
 
 
-def genotype_reading(genotype: Genotype, knowledge: Knowledge) -> tuple[str, tuple[str, ...]]:
+@fast_init
+@dataclass(frozen=True)
+class GenotypeReading:
+    """What a reported genotype says (``genotype_reading``): the sentence, its citations, and
+    the genes it still lacks among those the genotyping rule asks for (``untested``)."""
+
+    text: str
+    citations: tuple[str, ...]
+    untested: tuple[str, ...] = ()
+
+
+def genotype_reading(
+    genotype: Genotype, knowledge: Knowledge, needed: Sequence[str] = ()
+) -> GenotypeReading:
     """What a reported genotype already says (debt23): its mutations and the resistance call of
     each drug from the resistance tables (``interpret_mutations``, the same reading as the
     ``antiviral-treatment`` decision's), with their citations; the genotyping decision refers to
     this result, not to a report still to be read. A genotype that cannot be interpreted is said
-    so, with the reason."""
+    so, with the reason. A gene of ``needed`` (the rule's ``genes_after``: UL97 and UL54 after
+    ganciclovir, Kotton 2018) that was not sequenced is named (fixr23a): the drugs it decides are
+    "not assessed", so the drug is not chosen on this reading alone and sequencing stays open."""
     found = ", ".join(genotype.mutations) if genotype.mutations else "no mutation"
     genes = f" ({', '.join(genotype.genes_tested)})" if genotype.genes_tested else ""
     head = f"A genotype was reported on {genotype.date}{genes}: {found}"
+    untested = tuple(g for g in needed if g not in genotype.genes_tested)
     try:
         report = interpret_mutations(
             list(genotype.mutations), list(genotype.genes_tested) or None, knowledge
         )
     except CmvcdsError as error:
-        return f"{head}; it cannot be interpreted ({error}): ask the laboratory.", ()
+        return GenotypeReading(
+            f"{head}; it cannot be interpreted ({error}): ask the laboratory.", (), untested
+        )
     calls = "; ".join(
         f"{call.drug}: {call.level.wording.partition(':')[0].lower()}"
         + (" (flagged: see the resistance report)" if call.flags else "")
         for call in report.drugs
     )
     cited = tuple(dict.fromkeys(c for call in report.drugs for c in call.citations))
-    return (
+    if untested:
+        return GenotypeReading(
+            f"{head}. Its reading: {calls}. "
+            + (
+                "The genes tested were not stated"
+                if not genotype.genes_tested
+                else f"{', '.join(untested)} not sequenced"
+            )
+            + f" (the genotyping rule asks for {', '.join(needed)} after this exposure; a drug "
+            f"they decide is not assessed): send {', '.join(untested)} before choosing the drug "
+            "on this reading.",
+            cited,
+            untested,
+        )
+    return GenotypeReading(
         f"{head}. Its reading: {calls}. Choose the drug on this reading; no new genotype is "
         "needed for it.",
         cited,

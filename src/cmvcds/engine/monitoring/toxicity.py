@@ -239,8 +239,15 @@ def blood_counts(
         _hold_resume(result, limit, course.drug, values[limit.code], on, label)
     for check in _review_checks(knowledge, course.drug):
         code = MEASURE_CODE[check.measure]
-        if values[code]:
-            _review_count(result, check, course.drug, values[code], on)
+        # fixr23a: the count the course started on (the latest before its start) is read too
+        before = [
+            o
+            for o in case.results(code)
+            if o.date < course.start and o.value is not None and o.specimen != "fetal_blood"
+        ]
+        counted = [*before[-1:], *values[code]]
+        if counted:
+            _review_count(result, check, course.drug, counted, on)
 
 
 def _review_checks(knowledge: Knowledge, drug: str) -> tuple[Check, ...]:

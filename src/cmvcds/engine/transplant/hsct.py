@@ -324,6 +324,15 @@ def _both_running(prophylaxis: Plan, other: Therapy, t: Tables) -> None:
         "(letermovir continues) unless a specialist records a reason for both",
         (t.hsct.letermovir_stop_day, "letermovir prophylaxis"),
     )
+    # fixr23a: said as an alert too (a course without an indication raised none of its own)
+    add_alert(
+        prophylaxis.result,
+        AlertCode.DRUG_INTERACTION,
+        Severity.WARNING,
+        f"Two CMV antivirals running: {other.drug} since {other.start} beside letermovir; one "
+        f"prophylaxis, not both: stop {other.drug} unless a specialist records a reason for both.",
+        t.hsct.letermovir_stop_day.citations,
+    )
 
 
 def _unclassified(

@@ -42,6 +42,9 @@ class Episode:
     #: probe11 S3: a quantified DNAemia the tool cannot classify (the site's threshold is not
     #: set): no prevention may be recommended over it
     unclassified: bool = False
+    #: fixr23a: CMV DNA "detected" without a quantity (SOT): no prevention is decided over it
+    #: until the quantitative result is known
+    unquantified: bool = False
 
 
 def surveillance(

@@ -121,9 +121,8 @@ def status(case: Case, on: date, t: Tables, plan: Plan) -> Status:
             )
     levels: dict[str, str] = {}
     mutations: tuple[str, ...] = ()
-    results = [g for g in case.genotype if g.date <= on]
-    if results:
-        latest = max(results, key=lambda g: g.date)
+    latest = case.latest_genotype(on)  # the genotyping decision reads the same one
+    if latest is not None:
         try:
             report = interpret_mutations(
                 list(latest.mutations), list(latest.genes_tested) or None, plan.knowledge
@@ -355,10 +354,9 @@ def _pending(
             "switch now: severe, CNS or ocular disease; specialist review",
         )
         return _give(case, on, plan, t, treatment.option("foscarnet"), population)
-    reported = [g for g in case.genotype if g.date <= on]
-    if reported:
+    latest = case.latest_genotype(on)
+    if latest is not None:
         # probe11 W5 (b08): a genotype already reported is read, never "pending"
-        latest = max(reported, key=lambda g: g.date)
         genes = ", ".join(latest.genes_tested) or "genes not stated"
         what = (
             f"the genotype of {latest.date} ({genes}) found no mutation"

@@ -337,6 +337,25 @@ def _breakthrough(
     if course.indication == "preemptive":
         return pet()
     loads = [o for o in plasma_loads(case, on) if o.date > course.start]
+    if loads and loads[-1].result == "detected_below_lloq":
+        # fixr23a: DNA below the LLOQ on prophylaxis is not a breakthrough to treat (no quantity
+        # reaches a pre-emptive threshold, Kotton 2018; most such results stay below the LLOQ or
+        # clear, January 2022): prophylaxis continues, the load is repeated after one interval
+        interval = t.sot.surveillance_interval_days
+        preemptive.rule("T20")
+        preemptive.because(
+            f"CMV DNA detected below the LLOQ on {loads[-1].date} during {course.drug} prophylaxis: "
+            "not a DNAemia to treat; continue prophylaxis, check adherence and the dose for the "
+            f"renal function, and repeat the viral load in {int(interval.value)} days",
+            (interval, "weekly viral load"),
+        )
+        _repeat_viral_load(
+            result.schedule,
+            on,
+            interval,
+            "repeat CMV viral load: DNA below the LLOQ on prophylaxis",
+        )
+        return Episode(Outcome.NOT_INDICATED, False)
     if not loads or is_below_lloq(loads[-1]):
         return None
     latest = loads[-1]
@@ -358,6 +377,8 @@ def _breakthrough(
     found = pet()
     if found is not None:
         return found
+    if latest.value is None:
+        return _unquantified(on, t, preemptive)
     if latest.value is not None:
         preemptive.because(
             f"breakthrough DNAemia ({shown} on {latest.date}) below the pre-emptive threshold"
@@ -412,7 +433,29 @@ def _untreated_dnaemia(case: Case, on: date, t: Tables, preemptive: Plan) -> Epi
         return None
     if current_course(case, on, cmv_antivirals(preemptive.knowledge)) is not None:
         return None
-    return _off_protocol_episode(case, on, t, preemptive)
+    found = _off_protocol_episode(case, on, t, preemptive)
+    if found is None and loads[-1].value is None and loads[-1].result == "detected":
+        return _unquantified(on, t, preemptive)
+    return found
+
+
+def _unquantified(on: date, t: Tables, preemptive: Plan) -> Episode:
+    """fixr23a: CMV DNA detected without a quantity (the pre-emptive decision has said "repeat a
+    quantitative test"): the test is scheduled today and prevention waits for its result; at or
+    above the site's threshold pre-emptive therapy would replace prophylaxis (Kotton 2018)."""
+    interval = t.sot.surveillance_interval_days
+    preemptive.result.missing.append(
+        Missing("cmv_dna", "a quantitative CMV DNA result: DNA was detected without a quantity")
+    )
+    item = ScheduleItem(
+        ScheduleEvent.VIRAL_LOAD,
+        on,
+        interval.citations,
+        reason="quantitative CMV viral load: DNA detected without a quantity",
+    )
+    if item not in preemptive.result.schedule:
+        preemptive.result.schedule.append(item)
+    return Episode(Outcome.INSUFFICIENT_DATA, False, unclassified=True, unquantified=True)
 
 
 def _dnaemia_beside(
@@ -661,16 +704,29 @@ def _over_unclassified(
     for chosen in added:
         result.regimens.remove(chosen)
         chosen_drug = chosen.drug
-    # neither "continued" (debt22, a running option) nor the course's dates are said over it
-    del prophylaxis.reasons[said:]
+        for source in chosen.citations:  # the dose said below keeps its sources (fixr23a)
+            if source not in prophylaxis.citations:
+                prophylaxis.citations.append(source)
+    if outcome is None and len(prophylaxis.reasons) > said:
+        # only the recommendation's own line (its start window and dates) depends on the
+        # threshold; the chooser's other reasons (intolerance, dialysis, the missing creatinine,
+        # the label region) stand (fixr23a: the house rule on insufficient data)
+        del prophylaxis.reasons[-1]
+    # "continued" (debt22, a running option) is not said over it
     prophylaxis.reasons[:] = [
         r for r in prophylaxis.reasons if "one of the guideline's options: continued" not in r
     ]
     course = current_course(case, on, (chosen_drug,))
     why = (
-        "quantified CMV DNAemia and the site's pre-emptive threshold pet_threshold_iu_ml.sot is "
-        f"not set: {chosen_drug} prophylaxis cannot be decided ("
+        (
+            "CMV DNA detected without a quantity: "
+            if pet.unquantified
+            else "quantified CMV DNAemia and the site's pre-emptive threshold "
+            "pet_threshold_iu_ml.sot is not set: "
+        )
+        + f"{chosen_drug} prophylaxis cannot be decided ("
         + ("it is not a treatment; " if chosen_drug == "letermovir" else "")
+        + ("the quantitative result is needed: " if pet.unquantified else "")
         + "at or above the threshold pre-emptive therapy replaces it)"
     )
     alerted = any(a.severity is not Severity.INFO for a in result.alerts[seen:])
@@ -696,8 +752,22 @@ def _over_unclassified(
     if chosen_drug == "letermovir":
         facts.append((t.treatment.not_treatment_drugs, "letermovir is not a treatment drug"))
     prophylaxis.because(why, *facts)
-    prophylaxis.cite_setting("pet_threshold_iu_ml.sot")
+    if not pet.unquantified:
+        prophylaxis.cite_setting("pet_threshold_iu_ml.sot")
+    other = other_prevention(case, on, prophylaxis.knowledge, chosen_drug)
+    if other is not None:  # review11 S2: a switch, never beside it, threshold or not
+        in_place_reason(prophylaxis, other, chosen_drug)
     prophylaxis.done(Outcome.INSUFFICIENT_DATA)
+    ends = [r.stop for r in added if r.stop]
+    if outcome is None and group == "d_pos_r_neg" and ends:
+        add_alert(
+            result,
+            AlertCode.LATE_CMV_RISK,
+            Severity.INFO,
+            f"D+/R−: when prophylaxis ends ({max(ends)}) the risk of late-onset CMV begins; teach "
+            "symptoms, test on any suggestive illness.",
+            row.citations,
+        )
     preemptive.done(pet.outcome)
 
 
