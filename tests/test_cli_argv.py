@@ -190,7 +190,9 @@ def test_pydantic_imports_only_get_plugins_from_the_loader_no_plugins_stands_in_
 def test_ask_refuses_settings_without_a_case(capsys: pytest.CaptureFixture[str]) -> None:
     """Settings shape only a personalised answer: given alone they would be dropped without a
     word, so both paths refuse them (exit 2) and say what is needed."""
-    code, out, err = _fast(["ask", "ganciclovir dose", "--settings", str(EXAMPLES / "settings.yaml")], capsys)
+    code, out, err = _fast(
+        ["ask", "ganciclovir dose", "--settings", str(EXAMPLES / "settings.yaml")], capsys
+    )
     assert (code, out) == (2, "")
     assert "--settings" in err and "--case" in err
 
@@ -233,3 +235,59 @@ def test_an_unreadable_case_gets_the_same_message_on_both_paths(
         typer = CliRunner().invoke(app, args)
         assert _fast(args, capsys) == (typer.exit_code, typer.stdout, typer.stderr)
         assert typer.exit_code == 2 and "not readable" not in typer.stderr
+
+
+def test_exit_handlers_registered_before_the_command_still_run() -> None:
+    """A profiler or coverage registers an exit handler and then runs the console script: the
+    command must not end the process before that handler runs (review23d: ``python -m cProfile
+    -o p.prof -m cmvcds assess …`` wrote no profile)."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handler ran'))\n"
+        f"sys.argv = ['cmvcds', 'assess', {str(EXAMPLES / 'pregnancy.yaml')!r}]\n"
+        "from cmvcds.adapters.cli.main import console\n"
+        "console()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "valacyclovir" in done.stdout.lower()
+    assert done.stdout.rstrip().endswith("exit handler ran")
+
+
+def test_no_home_directory_means_no_code_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A uid without a passwd entry and no HOME/XDG_CACHE_HOME: the cache is off, not a traceback
+    (review23d)."""
+    from cmvcds.domain import code_cache
+
+    monkeypatch.delenv("CMVCDS_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert code_cache.cache_file("assess") is None
+
+
+def test_each_interpreter_build_and_optimisation_level_has_its_own_code_cache_file() -> None:
+    """``python`` and ``python -O`` (or two 3.11.x builds) sharing a cache folder keep a file
+    each instead of rewriting one on every run (review23d)."""
+    env = {**os.environ, "CMVCDS_CACHE_DIR": "/tmp/cmvcds-cache-name-test"}
+    names = {
+        subprocess.run(
+            [
+                sys.executable,
+                *flags,
+                "-c",
+                "from cmvcds.domain import code_cache; print(code_cache.cache_file('assess').name)",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout.strip()
+        for flags in ([], ["-O"])
+    }
+    assert len(names) == 2, names

@@ -132,8 +132,15 @@ def cache_file(command: str) -> Path | None:
         folder = Path(override) if override else None
     else:
         xdg = os.environ.get("XDG_CACHE_HOME")
-        folder = (Path(xdg) if xdg else Path.home() / ".cache") / "cmvcds"
-    name = f"code-{sys.implementation.cache_tag}-{command}.marshal"
+        try:
+            home = Path(xdg) if xdg else Path.home() / ".cache"
+        except RuntimeError:  # no home directory (a uid without a passwd entry): no cache
+            return None
+        folder = home / "cmvcds"
+    # the interpreter's build and -O level in the name: two interpreters sharing the folder
+    # (python and python -O, two 3.11.x venvs) keep a file each instead of rewriting one (review23d)
+    runtime = hashlib.sha256(_RUNTIME).hexdigest()[:8]
+    name = f"code-{sys.implementation.cache_tag}-{runtime}-{command}.marshal"
     return None if folder is None else folder / name
 
 

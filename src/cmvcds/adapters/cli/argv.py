@@ -13,6 +13,7 @@ own messages and exit codes. ``tests/test_cli_argv.py`` runs both paths on the s
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import sys
@@ -139,10 +140,15 @@ def _end_at_once() -> None:
     for nothing a one-shot command needs (issue 20, item 3, ADR 0033). Only after the fast path's
     ``assess`` or ``ask`` (no server, no workers, no atexit handler of cmvcds's; the code cache is
     written by then), while the cycle collector is still off (turned on, its first collection
-    would walk every object the command made), and only with no other thread running; when stdout
+    would walk every object the command made), and only with no other thread running and no exit
+    handler registered (a profiler's, coverage's: they need the interpreter's ending); when stdout
     cannot be written (the reader left) the interpreter ends as before and says so as before."""
     threading = sys.modules.get("threading")  # not imported: no other thread was started by it
     if threading is not None and threading.active_count() != 1:
+        return
+    # an exit handler someone registered (a profiler's, coverage's) or an interactive session
+    # (python -i) needs the interpreter's own ending (review23d)
+    if atexit._ncallbacks() or sys.flags.interactive:
         return
     try:
         sys.stdout.flush()
