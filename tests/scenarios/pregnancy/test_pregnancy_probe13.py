@@ -187,15 +187,23 @@ def test_in_utero_treatment_creatinine_rise_stops_it_now(knowledge: Knowledge) -
     assert "2026-06-11" in stops(doc)
 
 
-def test_severe_sign_on_a_running_course_stops_it_now(knowledge: Knowledge) -> None:
+def test_severe_sign_on_a_running_course_is_the_specialists_decision(
+    knowledge: Knowledge,
+) -> None:
+    """fixr23b (review of this fix): seed 000 excludes a severe sign from *starting* in-utero
+    treatment and says nothing of stopping one; a course started after the positive result is
+    in-utero treatment: not stopped automatically, a critical alert naming the sign."""
     raw = in_utero(0.6)
     raw["ultrasound"] = [{"date": "2026-06-10", "findings": ["porencephaly"]}]
     doc = run(knowledge, raw)
     fetal = doc["decisions"][1]
-    assert fetal["outcome"] == "excluded"
-    assert fetal["reasons"][0].startswith("Severe cerebral sign: porencephaly")
-    assert "Severe cerebral sign: porencephaly" in doc["alerts"][0]["message"]
-    assert "2026-06-11" in stops(doc)
+    assert fetal["outcome"] == "specialist_review"
+    assert any("porencephaly" in r and "not stopped automatically" in r for r in fetal["reasons"])
+    first = doc["alerts"][0]
+    assert (first["code"], first["severity"]) == ("outside-evidence-base", "critical")
+    assert "porencephaly" in first["message"] and "specialist" in first["message"]
+    assert "2026-06-11" not in stops(doc)
+    assert not any(a["message"].startswith("Stop valacyclovir now") for a in doc["alerts"])
 
 
 # --- S4: contradictory dating ---------------------------------------------------------------
