@@ -360,7 +360,8 @@ def test_ckd_epi_is_not_computed_under_18(knowledge: Knowledge, age: int, outcom
     """Seed 000: age below 12 excludes. CKD-EPI 2021 (Inker 2021) is an adult equation: at 12-17
     the creatinine alone cannot clear the GFR criterion; the laboratory's GFR is asked for."""
     observations = [o for o in BASELINE["observations"] if o["code"] != "egfr"]
-    patient = {k: v for k, v in BASELINE["patient"].items() if k != "birth_date"}
+    # no height: under 18 the bedside Schwartz estimate cannot be computed either (fixr23b)
+    patient = {k: v for k, v in BASELINE["patient"].items() if k not in ("birth_date", "height_cm")}
     doc = run(knowledge, case(patient={**patient, "age_years": age}, observations=observations))
     assert outcomes(doc) == {"valacyclovir-prevention": outcome}
     if outcome == "insufficient_data":

@@ -182,3 +182,55 @@ def test_contradictory_dating_gives_what_needs_no_date(knowledge: Knowledge) -> 
     assert planned and min(planned) >= "2026-05-20" and max(planned) < "2026-10-26"
     assert any(s["event"] == "fetal-ultrasound" for s in doc["schedule"])
     assert any("2026-10-26, the latest EDD" in r for r in doc["decisions"][1]["reasons"])
+
+
+# --- 12-17 years: the bedside Schwartz 2009 estimate (0.413 × height cm / creatinine mg/dL) ---
+
+
+def teenager(height: float | None, creatinine: float, age: int = 17) -> dict[str, Any]:
+    """No laboratory eGFR; the creatinine of 2026-02-20 and (optionally) the height."""
+    patient = {k: v for k, v in BASELINE["patient"].items() if k not in ("birth_date", "height_cm")}
+    patient["age_years"] = age
+    if height is not None:
+        patient["height_cm"] = height
+    observations = [o for o in BASELINE["observations"] if o["code"] not in ("egfr", "creatinine")]
+    observations.append(
+        {"date": "2026-02-20", "code": "creatinine", "value": creatinine, "unit": "mg/dL"}
+    )
+    return case(patient=patient, observations=observations)
+
+
+def test_seventeen_with_height_clears_the_gfr_by_schwartz(knowledge: Knowledge) -> None:
+    """0.413 × 166 / 0.62 = 110.58: truncated to 110.5, >= 90: the criterion is cleared."""
+    doc = run(knowledge, teenager(166, 0.62))
+    assert outcomes(doc) == {"valacyclovir-prevention": "recommended"}
+    renal = doc["findings"]["renal"]
+    assert renal["egfr"] == 110.5
+    assert renal["egfr_method"].startswith("bedside Schwartz 2009 (0.413 × height 166 cm")
+    assert "schwartz2009-jasn-bedside" in doc["decisions"][0]["citations"]
+
+
+def test_schwartz_at_exactly_90_clears(knowledge: Knowledge) -> None:
+    """0.413 × 180 / 0.826 = 90 exactly: not < 90 (A7 strict as printed)."""
+    doc = run(knowledge, teenager(180, 0.826, age=12))
+    assert outcomes(doc) == {"valacyclovir-prevention": "recommended"}
+    assert doc["findings"]["renal"]["egfr"] == 90
+
+
+def test_schwartz_below_90_never_excludes(knowledge: Knowledge) -> None:
+    """0.413 × 180 / 0.827 = 89.89: a computed value < 90 is shown and the laboratory's GFR is
+    asked for; it does not exclude (I-4)."""
+    doc = run(knowledge, teenager(180, 0.827))
+    assert outcomes(doc) == {"valacyclovir-prevention": "insufficient_data"}
+    assert doc["findings"]["renal"]["egfr_computed"] == 89.8
+    why = next(m["why"] for m in doc["missing"] if m["item"] == "egfr")
+    assert "bedside Schwartz 2009 estimate from the creatinine and the height gives 89.8" in why
+    assert not told_to_stop(doc)
+
+
+def test_seventeen_without_height_asks_for_height_or_gfr(knowledge: Knowledge) -> None:
+    doc = run(knowledge, teenager(None, 0.62))
+    assert outcomes(doc) == {"valacyclovir-prevention": "insufficient_data"}
+    why = next(m["why"] for m in doc["missing"] if m["item"] == "egfr")
+    assert "give the height" in why and "laboratory's GFR" in why
+    assert "egfr" not in doc["findings"]["renal"]
