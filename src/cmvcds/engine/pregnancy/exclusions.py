@@ -114,7 +114,7 @@ def check_exclusions(
             protocol.exclusion_dialysis, "dialysis: glomerular filtration < 90 mL/min (I-4)"
         )
         reasons.append(
-            f"On {dialysis} (patient.dialysis): kidney failure, a glomerular filtration below "
+            f"On {_DIALYSIS[dialysis]} (patient.dialysis): kidney failure, a glomerular filtration below "
             f"the protocol's limit ({words.egfr}): excluded (rule A7, I-4)."
         )
     latest = _latest(case, ("creatinine",), on)
@@ -176,6 +176,13 @@ def check_exclusions(
 
 
 _GFR = tuple(_GFR_CODES)
+
+#: ``patient.dialysis`` as a reason says it (review23b: not "On peritoneal", "On crrt")
+_DIALYSIS = {
+    "hemodialysis": "hemodialysis",
+    "peritoneal": "peritoneal dialysis",
+    "crrt": "continuous renal replacement therapy",
+}
 
 
 def _latest(case: Case, codes: tuple[str, ...], on: date) -> Observation | None:

@@ -618,10 +618,11 @@ class _Evaluation:
                 f"fetus had signs of mild/moderate disease qualifying it on {eligible_on} "
                 "(Table 1, A6)."
             )
+        several = len(readings) > 1  # a fetus is named only in a multiple pregnancy
         severe = [
-            f"{label}: {'; '.join(s.severe_cerebral)}"
+            f"{label}: {sign}" if several else sign
             for label, s in readings.items()
-            if s.severe_cerebral
+            for sign in s.severe_cerebral
         ]
         if severe:
             text = "; ".join(severe)
@@ -647,7 +648,11 @@ class _Evaluation:
         if eligible_on is None:
             return None  # never shown eligible: the exclusion stands (and stops the course)
         exams = (
-            ", ".join(f"{label} ultrasound of {s.exam}" for label, s in readings.items() if s.exam)
+            "; ".join(
+                f"{label} ultrasound of {s.exam}" if several else f"ultrasound of {s.exam}"
+                for label, s in readings.items()
+                if s.exam
+            )
             or "no ultrasound"
         )
         why = [
