@@ -517,8 +517,9 @@ class _Evaluation:
 
     def _stop_running(self, why: tuple[str, ...], citations: tuple[str, ...]) -> None:
         """probe13 S3: a valacyclovir course running on the day an exclusion applies (a renal
-        criterion, dialysis, age, a severe fetal sign, no sign of fetal disease): stop it now, with
-        the exclusion as the reason. One alert and one stop item, however many decisions exclude."""
+        criterion, dialysis, age; a fetal-sign exclusion only when the course is not an in-utero
+        treatment already under way, fixr23b): stop it now, with the exclusion as the reason. One
+        alert and one stop item, however many decisions exclude."""
         on = self.on
         if any(
             i.event is ScheduleEvent.STOP_VALACYCLOVIR and i.earliest == on
