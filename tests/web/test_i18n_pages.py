@@ -637,3 +637,62 @@ def test_every_pregnancy_text_of_probe13_has_its_italian(knowledge: Knowledge, n
     doc = assess(case, knowledge).to_dict()
     untranslated = sorted({t for t in _pregnancy_texts(doc) if translate(t, "it") is None})
     assert untranslated == []
+
+
+# --- review23b: the texts fixr23b added, the unverified facts and the findings' sentences ------
+
+_QUALIFYING_SCAN = {"date": "2026-05-19", "findings": ["hepatomegaly", "ventriculomegaly"],
+                    "ventricle_mm": 12}  # fmt: skip
+_IN_UTERO = [{**_RUNNING[0], "stop": "2026-05-19"},
+             {"drug": "valacyclovir", "start": "2026-05-20", "dose_mg": 2000, "every_h": 6}]  # fmt: skip
+
+
+def _running_in_utero(latest: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return _p(assessed_on="2026-06-10", add=[_AF_POSITIVE], therapy=_IN_UTERO,
+              ultrasound=[_QUALIFYING_SCAN, {"date": "2026-06-09", **latest}], **changes)  # fmt: skip
+
+
+REVIEW23B_IT = {
+    "in-utero course, signs faded": _running_in_utero({"findings": []}),
+    "in-utero course, porencephaly": _running_in_utero({"findings": ["porencephaly"]}),
+    "in-utero course, microcephaly -3.1 SD": _running_in_utero(
+        {"findings": ["microcephaly"], "head_circumference_sd": -3.1}),
+    "contradictory dating, dialysis, running": _p(
+        pregnancy={"edd": "2026-10-26"}, patient={"dialysis": "peritoneal"}, therapy=_RUNNING),
+    "contradictory dating, AF+ and signs": _running_in_utero(
+        {"findings": ["hepatomegaly"]}, pregnancy={"edd": "2026-10-26"}),
+    "17 years, Schwartz below 90": _p(
+        patient={"birth_date": "2008-03-03", "height_cm": 180}, observations=[
+            *_no("egfr", "creatinine"),
+            {"date": "2026-02-20", "code": "creatinine", "value": 0.827, "unit": "mg/dL"}]),
+    "17 years, no height": _p(
+        patient={"birth_date": "2008-03-03", "height_cm": None}, observations=_no("egfr")),
+    "acyclovir hypersensitivity": _p(patient={"intolerances": ["ACICLOVIR"]}),
+    "named microcephaly -2.5 SD, ICU": _p(
+        assessed_on="2026-05-20", add=[_AF_POSITIVE], patient={"icu": True},
+        ultrasound=[{"date": "2026-05-19", "findings": ["hepatomegaly", "microcephaly"],
+                     "head_circumference_sd": -2.5}]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(REVIEW23B_IT))
+def test_every_text_of_review23b_has_its_italian(knowledge: Knowledge, name: str) -> None:
+    """review23b: `--lang it` left English in the unverified facts fix13 added, the fetal
+    readings' lists and the unread-inputs sentence (findings were not translated at all)."""
+    from cmvcds.adapters.web.texts import document_in
+    from cmvcds.assess import assess
+    from cmvcds.domain.case import parse_case
+
+    case = parse_case(REVIEW23B_IT[name], knowledge, today=TODAY)
+    doc = assess(case, knowledge).to_dict()
+    texts = [*_pregnancy_texts(doc), *(a["message"] for a in doc["alerts"])]
+    for reading in doc["findings"].get("fetal_signs", {}).values():
+        texts += [v for key, value in reading.items() if isinstance(value, list) for v in value]
+    untranslated = sorted({t for t in texts if translate(t, "it") is None})
+    assert untranslated == []
+    italian = document_in(doc, "it")["findings"]
+    if "inputs_not_read" in italian:
+        assert "nessuna regola del protocollo AIFA 648/96" in italian["inputs_not_read"]
+    for reading in italian.get("fetal_signs", {}).values():
+        for shown in reading.get("outside_table", []):
+            assert shown.startswith("microcefalia (circonferenza cranica -2.5 DS)")

@@ -47,13 +47,17 @@ def stops(doc: dict[str, Any]) -> list[str]:
 # --- S1: dialysis is the GFR exclusion ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["hemodialysis", "peritoneal", "crrt"])
-def test_dialysis_excludes_and_is_named(knowledge: Knowledge, mode: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [("hemodialysis", "hemodialysis"), ("peritoneal", "peritoneal dialysis"),
+     ("crrt", "continuous renal replacement therapy")],
+)  # fmt: skip
+def test_dialysis_excludes_and_is_named(knowledge: Knowledge, mode: str, said: str) -> None:
     raw = case(patient={**BASELINE["patient"], "dialysis": mode})
     doc = run(knowledge, raw)
     decision = doc["decisions"][0]
     assert decision["outcome"] == "excluded"
-    assert decision["reasons"][0].startswith(f"On {mode} (patient.dialysis)")
+    assert decision["reasons"][0].startswith(f"On {said} (patient.dialysis): kidney failure")
     assert "< 90 mL/min" in decision["reasons"][0]
     assert doc["regimens"] == []
     assert ("renal-exclusion", "critical") in codes(doc)
@@ -187,15 +191,23 @@ def test_in_utero_treatment_creatinine_rise_stops_it_now(knowledge: Knowledge) -
     assert "2026-06-11" in stops(doc)
 
 
-def test_severe_sign_on_a_running_course_stops_it_now(knowledge: Knowledge) -> None:
+def test_severe_sign_on_a_running_course_is_the_specialists_decision(
+    knowledge: Knowledge,
+) -> None:
+    """fixr23b (review of this fix): seed 000 excludes a severe sign from *starting* in-utero
+    treatment and says nothing of stopping one; a course started after the positive result is
+    in-utero treatment: not stopped automatically, a critical alert naming the sign."""
     raw = in_utero(0.6)
     raw["ultrasound"] = [{"date": "2026-06-10", "findings": ["porencephaly"]}]
     doc = run(knowledge, raw)
     fetal = doc["decisions"][1]
-    assert fetal["outcome"] == "excluded"
-    assert fetal["reasons"][0].startswith("Severe cerebral sign: porencephaly")
-    assert "Severe cerebral sign: porencephaly" in doc["alerts"][0]["message"]
-    assert "2026-06-11" in stops(doc)
+    assert fetal["outcome"] == "specialist_review"
+    assert any("porencephaly" in r and "not stopped automatically" in r for r in fetal["reasons"])
+    first = doc["alerts"][0]
+    assert (first["code"], first["severity"]) == ("outside-evidence-base", "critical")
+    assert "porencephaly" in first["message"] and "specialist" in first["message"]
+    assert "2026-06-11" not in stops(doc)
+    assert not any(a["message"].startswith("Stop valacyclovir now") for a in doc["alerts"])
 
 
 # --- S4: contradictory dating ---------------------------------------------------------------
@@ -278,7 +290,7 @@ def test_named_microcephaly_is_never_dropped(knowledge: Knowledge, sd: float, ou
         assert any("microcephaly" in r for r in fetal["reasons"])
         assert ("boundary-case", "warning") in codes(doc)
         signs = doc["findings"]["fetal_signs"]["fetus"]
-        assert signs["outside_table"][0].startswith(f"microcephaly (head circumference sd {sd} SD)")
+        assert signs["outside_table"][0].startswith(f"microcephaly (head circumference {sd} SD)")
         assert doc["regimens"] == []
 
 
@@ -352,7 +364,8 @@ def test_ckd_epi_is_not_computed_under_18(knowledge: Knowledge, age: int, outcom
     """Seed 000: age below 12 excludes. CKD-EPI 2021 (Inker 2021) is an adult equation: at 12-17
     the creatinine alone cannot clear the GFR criterion; the laboratory's GFR is asked for."""
     observations = [o for o in BASELINE["observations"] if o["code"] != "egfr"]
-    patient = {k: v for k, v in BASELINE["patient"].items() if k != "birth_date"}
+    # no height: under 18 the bedside Schwartz estimate cannot be computed either (fixr23b)
+    patient = {k: v for k, v in BASELINE["patient"].items() if k not in ("birth_date", "height_cm")}
     doc = run(knowledge, case(patient={**patient, "age_years": age}, observations=observations))
     assert outcomes(doc) == {"valacyclovir-prevention": outcome}
     if outcome == "insufficient_data":

@@ -169,6 +169,37 @@ def document_in(doc: dict[str, Any], language: str) -> dict[str, Any]:
         {**s, **({"reason": said(s["reason"])} if s.get("reason") else {})}
         for s in doc.get("schedule") or []
     ]
+    if doc.get("findings"):
+        out["findings"] = _findings_in(doc["findings"], said)
+    return out
+
+
+#: the findings whose values are sentences (review23b: English under ``--lang it``); the fetal
+#: readings' lists are translated item by item. Keys, dates and numbers are carried over.
+_SENTENCE_FINDINGS = ("inputs_not_read", "intolerances_not_read")
+_SIGN_FINDINGS = ("fetal_signs", "fetal_signs_before_amniocentesis")
+
+
+def _findings_in(findings: dict[str, Any], said: Any) -> dict[str, Any]:
+    out = dict(findings)
+    for key in _SENTENCE_FINDINGS:
+        if isinstance(out.get(key), str):
+            out[key] = said(out[key])
+    for key in _SIGN_FINDINGS:
+        fetuses = out.get(key)
+        if not isinstance(fetuses, dict):
+            continue
+        out[key] = {
+            fetus: (
+                {
+                    name: [said(v) for v in value] if isinstance(value, list) else value
+                    for name, value in reading.items()
+                }
+                if isinstance(reading, dict)
+                else said(reading)
+            )
+            for fetus, reading in fetuses.items()
+        }
     return out
 
 

@@ -127,7 +127,8 @@ def _findings(patient: DosePatient, findings: dict[str, Any]) -> str:
 
 
 def _case(patient: DosePatient, on: date) -> Case:
-    """The case the pathway's rule reads: age, sex, the latest creatinine, eGFR and measured CrCl."""
+    """The case the pathway's rule reads: age, sex, height, the latest creatinine, eGFR and
+    measured CrCl."""
     observations = tuple(
         o
         for o in (
@@ -143,7 +144,10 @@ def _case(patient: DosePatient, on: date) -> Case:
         id="cmvcds-dose",
         assessed_on=on,
         context=Context.PREGNANCY,
-        patient=Patient.model_validate({"age_years": patient.age_years, "sex": patient.sex}),
+        # the height: under 18 the GFR criterion reads the bedside Schwartz estimate (fixr23b)
+        patient=Patient.model_validate(
+            {"age_years": patient.age_years, "sex": patient.sex, "height_cm": patient.height_cm}
+        ),
         pregnancy=patient.pregnancy,
         observations=observations,
     )

@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 
 from cmvcds.domain.case import Case, Observation
 from cmvcds.domain.results import Missing, PathwayResult
-from cmvcds.engine.renal import ckd_epi_2021
+from cmvcds.engine.dosing import dose_patient_from_case
+from cmvcds.engine.renal import bedside_schwartz, ckd_epi_2021
 from cmvcds.knowledge import Knowledge
 from cmvcds.knowledge.schemas.drugs import RenalFormulas
 from cmvcds.knowledge.schemas.pregnancy import PregnancyProtocol
@@ -113,7 +114,7 @@ def check_exclusions(
             protocol.exclusion_dialysis, "dialysis: glomerular filtration < 90 mL/min (I-4)"
         )
         reasons.append(
-            f"On {dialysis} (patient.dialysis): kidney failure, a glomerular filtration below "
+            f"On {_DIALYSIS[dialysis]} (patient.dialysis): kidney failure, a glomerular filtration below "
             f"the protocol's limit ({words.egfr}): excluded (rule A7, I-4)."
         )
     latest = _latest(case, ("creatinine",), on)
@@ -148,11 +149,13 @@ def check_exclusions(
                 f"{_gfr_name(reported.code)} {reported.value} {unit} on {reported.date} {words.egfr}: excluded (rule A7)."
             )
     elif dialysis == "none":  # on dialysis no creatinine-based estimate is shown (S1)
-        computed = _computed_egfr(case, age, creatinine, protocol, knowledge, citations)
+        computed = _computed_egfr(case, on, age, creatinine, protocol, knowledge, citations)
         if computed is not None:
             citations += result.cite(
                 protocol.computed_egfr,
-                "computed CKD-EPI 2021 eGFR accepted only when >= 90; never excludes (I-4)",
+                _SCHWARTZ_CITED
+                if _minor(age, knowledge)
+                else "computed CKD-EPI 2021 eGFR accepted only when >= 90; never excludes (I-4)",
             )
         if computed is not None and not rule.met_by(computed[0]):
             findings["egfr"], findings["egfr_method"] = computed
@@ -173,6 +176,13 @@ def check_exclusions(
 
 
 _GFR = tuple(_GFR_CODES)
+
+#: ``patient.dialysis`` as a reason says it (review23b: not "On peritoneal", "On crrt")
+_DIALYSIS = {
+    "hemodialysis": "hemodialysis",
+    "peritoneal": "peritoneal dialysis",
+    "crrt": "continuous renal replacement therapy",
+}
 
 
 def _latest(case: Case, codes: tuple[str, ...], on: date) -> Observation | None:
@@ -222,9 +232,16 @@ def _why_no_gfr(
     if computed is None and young:
         why += (
             "; CKD-EPI 2021 is an adult equation (18 years and older) and is not computed at this "
-            "age: a measured GFR or the laboratory's paediatric estimate is needed"
+            "age: give the height (for the bedside Schwartz 2009 estimate, accepted when >= 90) "
+            "or the laboratory's GFR"
         )
-    if computed is not None:
+    elif computed is not None and young:
+        why += (
+            f"; the bedside Schwartz 2009 estimate from the creatinine and the height gives "
+            f"{computed[0]} mL/min/1.73 m², shown for information only: {limit} does not exclude "
+            "on a computed value (I-4)"
+        )
+    elif computed is not None:
         why += (
             f"; CKD-EPI 2021 from the creatinine gives {computed[0]} mL/min/1.73 m², shown for information "
             f"only: {limit} does not exclude on a computed value, because the protocol does not name its equation and "
@@ -243,21 +260,42 @@ def _gfr_name(code: str) -> str:
     return "eGFR" if code == "egfr" else "Measured creatinine clearance"
 
 
+#: what the citation of the computed-eGFR row names for a patient under 18 (fixr23b)
+_SCHWARTZ_CITED = (
+    "computed bedside Schwartz 2009 eGFR (under 18) accepted only when >= 90; never excludes (I-4)"
+)
+
+
 def _computed_egfr(
     case: Case,
+    on: date,
     age: Decimal | None,
     creatinine: Observation | None,
     protocol: PregnancyProtocol,
     knowledge: Knowledge,
     citations: list[str],
 ) -> tuple[Decimal, str] | None:
-    """CKD-EPI 2021 from the creatinine, for information (never compared with the limit)."""
+    """The eGFR computed from the creatinine: CKD-EPI 2021 from 18 years; under 18, the bedside
+    Schwartz 2009 (k × height / creatinine, formulas.yaml ``bedside_schwartz``; Schwartz et al.,
+    JASN 2009;20:629, CKiD children 1-16 years) when a height is known (fixr23b). Accepted only
+    to clear the GFR criterion (>= 90), never to exclude (I-4)."""
     if creatinine is None or creatinine.value is None or age is None:
         return None
     formulas = knowledge.table("renal_formulas", RenalFormulas)
     adult = formulas.ckd_epi_2021.min_age_years
     if adult is not None and age < adult:
-        return None  # an adult equation (probe13 N5): the reported or measured GFR is asked for
+        # an adult equation (probe13 N5): under 18 the bedside Schwartz, which needs the height
+        height = dose_patient_from_case(case, on).height_cm
+        if height is None or protocol.exclusion_age.met_by(age):
+            return None  # no height; or below 12, excluded by age whatever the kidneys
+        schwartz = bedside_schwartz(formulas, height_cm=height, creatinine_mg_dl=creatinine.value)
+        citations += schwartz.citations
+        method = (
+            f"bedside Schwartz 2009 ({formulas.bedside_schwartz.k} × height {height} cm / "
+            f"creatinine {_mg_dl(creatinine, protocol.exclusion_creatinine.limit)} of "
+            f"{creatinine.date}), age {age}; not validated in pregnancy (I-4)"
+        )
+        return _shown(schwartz.value), method
     sex = case.patient.sex.value if case.patient.sex else "female"
     clearance = ckd_epi_2021(
         formulas, creatinine_mg_dl=creatinine.value, age_years=int(age), sex=sex

@@ -184,7 +184,7 @@ def _contradicted(
     citations = result.cite(
         table.measurement_decides, "a measurement decides its Table 1 sign (I-12)"
     )
-    shown = f"{definition.field.replace('_', ' ')} {value}{' ' + definition.unit if definition.unit else ''}"
+    shown = _measured(definition.field, value, definition.unit)
     name = finding.replace("_", " ")
     text = (
         f"{name} is named on the ultrasound of {exam.date}, but its {shown} does not meet its "
@@ -235,6 +235,16 @@ def _unnamed(
     getattr(signs, row.category).append(f"{row.label} ({measured}; measured, finding not named)")
 
 
+def _measured(field_name: str, value: object, unit: str | None) -> str:
+    """A measurement as shown: "head circumference -2.5 SD", not "head circumference sd -2.5 SD"
+    (review23b): an upper-case unit the field's name ends with is said once. The millimetre
+    fields keep their wording ("ventricle mm 12 mm", as the it.yaml rows read it)."""
+    name = field_name.replace("_", " ")
+    if unit and unit.isupper() and name.endswith(" " + unit.lower()):
+        name = name[: -len(unit) - 1]
+    return f"{name} {value}{' ' + unit if unit else ''}"
+
+
 def _row_for(exam: Ultrasound, rows: Sequence[FetalSign]) -> tuple[FetalSign | None, str | None]:
     """The row whose condition holds, and the measurement as shown; (None, None) if unmeasured."""
     if all(row.when is None for row in rows):
@@ -247,7 +257,7 @@ def _row_for(exam: Ultrasound, rows: Sequence[FetalSign]) -> tuple[FetalSign | N
         value: Decimal | int | None = getattr(exam, when.field)
         if value is None:
             return None, None
-        shown = f"{when.field.replace('_', ' ')} {value}{' ' + when.unit if when.unit else ''}"
+        shown = _measured(when.field, value, when.unit)
         if when.met_by(Decimal(value)):
             return row, shown
     return None, shown

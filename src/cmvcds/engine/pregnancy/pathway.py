@@ -133,22 +133,7 @@ class _Evaluation:
             # probe13 S4: the datings contradict each other; what does not depend on the dates
             # is still given (the renal and age exclusions, with the stricter, later LMP for I-11)
             self._lmp = max(lmp for lmp, _ in pregnancy.implied_lmps())
-            self.result.decisions.append(
-                Decision(
-                    DecisionId.VALACYCLOVIR_PREVENTION,
-                    Outcome.INSUFFICIENT_DATA,
-                    (
-                        "No decision: the datings given contradict each other beyond the ACOG "
-                        "redating thresholds, and every protocol date (onset before 24+0, "
-                        "amniocentesis from 20+1, stop at 26+0) depends on the dating.",
-                    ),
-                    _union(
-                        self.t.protocol.prevention_onset_before.citations, self.t.dating.citations
-                    ),
-                    ("A1", "A2"),
-                )
-            )
-            self.exclusions()
+            self._undated(pregnancy)
             amnios = amniocenteses(case, self.on)
             if amnios:
                 self._fetal_treatment(None, amnios)
@@ -201,6 +186,77 @@ class _Evaluation:
             if shown:
                 result.findings["fetal_signs_before_amniocentesis"] = shown
         return result
+
+    def _undated(self, pregnancy: Any) -> None:
+        """fixr23b: the datings contradict each other. The prevention decision needs the dates,
+        but an exclusion that needs none (renal, dialysis, age; A7) still excludes, and still stops
+        a running course; the dating is named as also needed. What the exclusions miss is asked
+        for with the dating."""
+        self._patient_inputs()
+        if pregnancy.fetuses > 1:
+            self.result.findings["fetuses"] = pregnancy.fetuses
+        self._undated_infection(pregnancy)
+        undated = (
+            "No decision: the datings given contradict each other beyond the ACOG "
+            "redating thresholds, and every protocol date (onset before 24+0, "
+            "amniocentesis from 20+1, stop at 26+0) depends on the dating."
+        )
+        citations = _union(
+            self.t.protocol.prevention_onset_before.citations, self.t.dating.citations
+        )
+        exclusions = self.exclusions()
+        outcome, why = exclusion_outcome(exclusions)
+        citations = _union(citations, exclusions.citations)
+        rules = ("A1", "A2", "A7", "I-4", "I-11")
+        if outcome is Outcome.EXCLUDED:
+            self._stop_running(why, citations)
+            also = (
+                "The dating is also needed (the datings given contradict each other beyond the "
+                "ACOG redating thresholds) for every other protocol date, but no date changes "
+                "this exclusion."
+            )
+            self._decide(
+                DecisionId.VALACYCLOVIR_PREVENTION, outcome, (*why, also), citations, rules
+            )
+            return
+        if outcome is Outcome.INSUFFICIENT_DATA:
+            self.result.missing.extend(
+                m for m in exclusions.missing if m not in self.result.missing
+            )
+        self._decide(
+            DecisionId.VALACYCLOVIR_PREVENTION, Outcome.INSUFFICIENT_DATA, (undated, *why),
+            citations, rules,
+        )  # fmt: skip
+
+    def _undated_infection(self, pregnancy: Any) -> None:
+        """The maternal infection without a chosen dating (fixr23b): its status, criterion, onset
+        window and diagnosis date need no gestational date; the periconceptional window (I-13)
+        does, so it is applied only when every dating given agrees on the status. The timing
+        (trimester) is not given: it depends on the dates."""
+        peri, _ = self.periconceptional()
+        found = [
+            classify_infection(
+                self.case,
+                self.on,
+                self.t.protocol,
+                PregnancyDating(lmp, basis).date_of(peri.from_day),
+            )
+            for lmp, basis in pregnancy.implied_lmps()
+        ]
+        if len({f.status for f in found}) != 1:
+            found = [classify_infection(self.case, self.on, self.t.protocol, None)]
+        infection = found[0]
+        self.result.alerts.extend(infection.alerts)
+        shown: dict[str, Any] = {"status": infection.status}
+        if infection.criterion:
+            shown["criterion"] = infection.criterion
+            shown["criterion_text"] = CRITERIA[infection.criterion]
+        if infection.onset is not None:
+            shown["onset_window"] = infection.onset.as_list()
+            shown["onset_basis"] = infection.onset.basis
+        if infection.diagnosed_on:
+            shown["diagnosed_on"] = infection.diagnosed_on
+        self.result.findings["maternal_infection"] = shown
 
     def _undecidable(self, why: str, missing: Missing) -> None:
         self.result.decisions.append(
@@ -450,21 +506,27 @@ class _Evaluation:
                 f"{'it' if len(unread) == 1 else 'them'}, so {'it changes' if len(unread) == 1 else 'they change'} no decision here."
             )
 
+    def _running_valacyclovir(self) -> list[Any]:
+        """The valacyclovir courses running on the assessment date."""
+        on = self.on
+        return [
+            t
+            for t in self.case.therapy
+            if t.drug == "valacyclovir" and t.start <= on and (t.stop is None or t.stop >= on)
+        ]
+
     def _stop_running(self, why: tuple[str, ...], citations: tuple[str, ...]) -> None:
         """probe13 S3: a valacyclovir course running on the day an exclusion applies (a renal
-        criterion, dialysis, age, a severe fetal sign, no sign of fetal disease): stop it now, with
-        the exclusion as the reason. One alert and one stop item, however many decisions exclude."""
+        criterion, dialysis, age; a fetal-sign exclusion only when the course is not an in-utero
+        treatment already under way, fixr23b): stop it now, with the exclusion as the reason. One
+        alert and one stop item, however many decisions exclude."""
         on = self.on
         if any(
             i.event is ScheduleEvent.STOP_VALACYCLOVIR and i.earliest == on
             for i in self.result.schedule
         ):
             return
-        running = [
-            t
-            for t in self.case.therapy
-            if t.drug == "valacyclovir" and t.start <= on and (t.stop is None or t.stop >= on)
-        ]
+        running = self._running_valacyclovir()
         if not running:
             return
         course = running[0]
@@ -488,6 +550,119 @@ class _Evaluation:
                 reason=f"stop now: {because}",
             )
         )
+
+    def _in_utero_course(
+        self, positive: Amniocentesis, infected: list[int | None]
+    ) -> tuple[Any, date | None] | None:
+        """fixr23b: the valacyclovir course running today that is an in-utero treatment, and the
+        date the fetus was found eligible (None when no reading on record qualified it).
+
+        A course started on or after the positive amniotic-fluid result, or recorded as
+        fetal treatment, is in-utero treatment (seed 000: prevention is suspended on a positive
+        result, and any further treatment is in-utero treatment); so is a course during which a
+        Table 1 reading (ultrasound or fetal blood, on or after the positive result, before
+        today) recommended it. None when no such course runs."""
+        on, case = self.on, self.case
+        fetuses = case.pregnancy.fetuses if case.pregnancy else 1
+        for course in self._running_valacyclovir():
+            first = max(course.start, positive.reported)
+            days = {first} | {
+                d
+                for d in chain(
+                    (u.date for u in case.ultrasound),
+                    (o.date for code in ("cmv_dna", "platelets") for o in case.results(code, "fetal_blood")),
+                )
+                if first <= d < on
+            }  # fmt: skip
+            for day in sorted(days):
+                # a past reading: its alerts and citations are not today's
+                scratch = PathwayResult()
+                eligible = [
+                    fetal_outcome(
+                        signs_of_fetus(
+                            case, day, fetus, self.t.signs, self.t.protocol, scratch, fetuses
+                        ),
+                        self.t.signs.table,
+                        scratch,
+                    )[0]
+                    is Outcome.RECOMMENDED
+                    for fetus in infected
+                ]
+                if all(eligible):
+                    return course, day
+            if course.start >= positive.reported or course.indication == "fetal-treatment":
+                return course, None
+        return None
+
+    def _signs_changed(
+        self,
+        running: tuple[Any, date | None],
+        readings: dict[str, FetalSigns],
+        reasons: list[str],
+        citations: tuple[str, ...],
+    ) -> tuple[list[Outcome], list[str]] | None:
+        """fixr23b: an in-utero course is running and today's Table 1 reading would exclude.
+        Seed 000: once eligible, "the treatment continues until the end of the gestation"; the
+        fetal-sign exclusions (a severe sign, no sign of disease) are judged at eligibility, and
+        the protocol says nothing of stopping a running course for them. Signs no longer seen:
+        treatment continues to delivery (the maternal exclusions are still checked). A severe
+        sign seen now: not stopped automatically; a critical alert and specialist review."""
+        course, eligible_on = running
+        if eligible_on is None:
+            started = (
+                f"In-utero treatment with valacyclovir is running (started {course.start}); no "
+                "reading in the case shows the Table 1 sign it was started on."
+            )
+        else:
+            started = (
+                f"In-utero treatment with valacyclovir is running (started {course.start}); the "
+                f"fetus had signs of mild/moderate disease qualifying it on {eligible_on} "
+                "(Table 1, A6)."
+            )
+        several = len(readings) > 1  # a fetus is named only in a multiple pregnancy
+        severe = [
+            f"{label}: {sign}" if several else sign
+            for label, s in readings.items()
+            for sign in s.severe_cerebral
+        ]
+        if severe:
+            text = "; ".join(severe)
+            self.result.alerts.insert(
+                0,
+                Alert(
+                    AlertCode.OUTSIDE_EVIDENCE_BASE,
+                    Severity.CRITICAL,
+                    f"Severe fetal cerebral sign during in-utero treatment: {text}. The protocol "
+                    "excludes a severe sign from starting treatment and says nothing of stopping a "
+                    "running course: whether to continue valacyclovir is the specialist's decision; "
+                    "review it now (A6, A8).",
+                    citations,
+                ),
+            )
+            why = [
+                started,
+                f"A severe cerebral sign is now seen ({text}): the protocol excludes it from starting "
+                "in-utero treatment and says nothing of stopping a running course; not stopped "
+                "automatically: specialist review (A6, A8).",
+            ]
+            return [Outcome.SPECIALIST_REVIEW], [reasons[0], *why]
+        if eligible_on is None:
+            return None  # never shown eligible: the exclusion stands (and stops the course)
+        exams = (
+            "; ".join(
+                f"{label} ultrasound of {s.exam}" if several else f"ultrasound of {s.exam}"
+                for label, s in readings.items()
+                if s.exam
+            )
+            or "no ultrasound"
+        )
+        why = [
+            started,
+            f"No sign of fetal disease is seen now ({exams}): the absence of signs is an exclusion "
+            "when eligibility is judged, not a reason to stop; once eligible, the treatment "
+            "continues until the end of the gestation (A6).",
+        ]
+        return [Outcome.RECOMMENDED], [reasons[0], *why]
 
     def _dose_notes(self) -> list[str]:
         protocol = self.t.protocol
@@ -546,6 +721,16 @@ class _Evaluation:
             missing += [g for g in gaps if g not in missing]
         result.findings["fetal_signs"] = {label: s.as_finding() for label, s in readings.items()}
         citations = _union(base, *(tuple(s.citations) for s in readings.values()))
+        if _combine(outcomes) is Outcome.EXCLUDED:
+            running = self._in_utero_course(positive, infected)
+            changed = (
+                None
+                if running is None
+                else self._signs_changed(running, readings, reasons, citations)
+            )
+            if changed is not None:  # fixr23b: a fetal-sign exclusion does not stop it by itself
+                outcomes, reasons = changed
+                missing = []  # what would qualify a fetus is not asked for a course that runs
         rules: tuple[str, ...] = (
             "A6",
             "A8",
@@ -560,7 +745,11 @@ class _Evaluation:
         if outcome is Outcome.SPECIALIST_REVIEW and len(set(outcomes)) > 1:
             message = "The fetuses differ in eligibility for in-utero treatment: specialist review."
             result.alerts.append(Alert(AlertCode.BOUNDARY_CASE, Severity.WARNING, message, base))
-        if outcome is Outcome.RECOMMENDED:
+        if outcome is Outcome.RECOMMENDED or (
+            outcome is Outcome.SPECIALIST_REVIEW and self._running_valacyclovir()
+        ):
+            # a running course is stopped by a maternal exclusion (drug safety, A7) whatever the
+            # fetal reading (fixr23b)
             exclusions = self.exclusions()
             exclusion, why_excluded = exclusion_outcome(exclusions)
             citations = _union(citations, exclusions.citations)
@@ -570,7 +759,7 @@ class _Evaluation:
             if exclusion is Outcome.EXCLUDED:
                 outcome = exclusion
                 reasons = [*why_excluded, *reasons]  # the exclusion first (probe13 S3)
-            elif exclusion is not None:
+            elif exclusion is not None and outcome is Outcome.RECOMMENDED:
                 outcome = exclusion
                 reasons += why_excluded
         result.missing.extend(m for m in missing if m not in result.missing)
@@ -619,6 +808,17 @@ class _Evaluation:
                 "delivery, with no planned stop date; the timing of delivery is an obstetric "
                 "decision outside the protocol."
             )
+        until: date | None = None
+        if dating is None and self.case.pregnancy is not None:
+            # fixr23b: monitoring is counted from the course start, not from a gestational date;
+            # without a chosen dating it is planned to the latest EDD any dating given implies
+            until = max(
+                PregnancyDating(lmp, b).edd for lmp, b in self.case.pregnancy.implied_lmps()
+            )
+            reasons.append(
+                f"Monitoring is planned from the course start ({start}) to {until}, the latest EDD "
+                "the datings given imply (the dating is contradictory); treatment stops at delivery."
+            )
         reasons += self._dose_notes()
         reasons += dose_in_force(self.case, on, Indication.FETAL_TREATMENT, self.knowledge, result)
         citations = _union(citations, regimen.citations)
@@ -627,6 +827,10 @@ class _Evaluation:
         if dating is not None:
             result.schedule += monitoring_schedule(
                 self.t.monitoring, "fetal-treatment", start, dating.edd, result
+            )
+        elif until is not None:
+            result.schedule += monitoring_schedule(
+                self.t.monitoring, "fetal-treatment", start, until, result
             )
 
 
