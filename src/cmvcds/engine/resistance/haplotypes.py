@@ -25,7 +25,9 @@ When two variants of one codon are read apart but would make another change on o
 warning names that reading (not called). The same change reached by several separate haplotypes
 is reported once, frequencies added. Each variant below the threshold is translated alone (with
 the majority variants it must share genomes with) and listed as a minority variant; it never
-drives a call. Assumption stated: variants of the majority haplotype
+drives a call alone, but the threshold applies to the amino-acid change, not to the base: the
+variants giving one change are added up first (143177 G>A and G>T, 6 % each, are M460I at 12 %:
+:func:`_pooled`, review23c). Assumption stated: variants of the majority haplotype
 are nested (three variants at 60 % in one codon are read as one haplotype, as is the common
 reading of consensus calls), which can overstate the frequency of a majority change sharing a
 codon with a separate haplotype by that haplotype's share; it never drops or invents a change.
@@ -255,6 +257,8 @@ def _gene_calls(
     majority, others = _majority(
         [v for v in ordered if v.frequency is None or v.frequency >= threshold], result
     )
+    scratch = list(model.cds)
+    pooled = _pooled(model, ordered, majority, others, edits, threshold, scratch)
     aligned = list(model.cds)
     frequencies: dict[int, float] = {}
     touched: set[int] = set()
@@ -272,7 +276,7 @@ def _gene_calls(
             phased.setdefault(variant.phase, []).append(variant)
     groups = [("separate", [v]) for v in others if v.phase is None]
     groups += [(f"phased:{key[0]}", group) for key, group in phased.items()]
-    scratch = list(model.cds)
+    groups += [("separate", [v]) for v in pooled]
 
     def haplotype(group: list[Variant], frequency: float | None) -> list[Call]:
         """The group's changes, carrying the majority variants it must share genomes with."""
@@ -289,6 +293,8 @@ def _gene_calls(
         for call in haplotype(group, frequency):
             if call.id in majority_ids:
                 continue
+            if group[0] in pooled and call.id not in pooled[group[0]]:
+                continue  # another change of a pooled variant: below the threshold (below)
             known = found.get(call.id)
             total = _sum(frequency, known.frequency if known else 0.0)
             total = None if total is None else min(1.0, total)
@@ -300,7 +306,7 @@ def _gene_calls(
                     "is read in its own reading frame"
                 )
     result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
-    _unlinked_readings([*majority, *others], edits, found, haplotype, result, model.name)
+    _unlinked_readings([*majority, *others, *pooled], edits, found, haplotype, result, model.name)
     listed = {m.id for m in result.minority}
     for variant in ordered:
         if variant.frequency is None or variant.frequency >= threshold:
@@ -308,6 +314,8 @@ def _gene_calls(
         if not edits[variant]:
             continue
         for call in haplotype([variant], variant.frequency):
+            if call.id in pooled.get(variant, ()):
+                continue
             if call.id not in found and call.id not in listed:
                 listed.add(call.id)
                 result.minority.append(Call(call.id, variant.frequency))
@@ -315,6 +323,51 @@ def _gene_calls(
         assert variant.depth is not None  # shallow: a depth below the minimum
         for call in haplotype([variant], variant.frequency):
             result.low_depth.append(LowDepth(call.id, variant.frequency, variant.depth))
+
+
+def _pooled(
+    model: GeneModel,
+    ordered: list[Variant],
+    majority: list[Variant],
+    others: list[Variant],
+    edits: Mapping[Variant, Edits],
+    threshold: float,
+    scratch: list[str],
+) -> dict[Variant, set[str]]:
+    """The variants below the threshold whose amino-acid change, added up over every variant
+    giving it, reaches the threshold (review23c 2): 143177 G>A and G>T at 6 % each are both
+    M460I (ATA, ATT), so 12 % of the reads carry M460I, above a 10 % threshold; tested one by
+    one neither would be. The threshold is applied to the change, not to the base. Each is
+    translated alone (with the majority variants it must share genomes with), as a minority
+    variant is; those returned are then read as separate haplotypes, whose frequencies the
+    caller adds up for the change (only the pooled change is called from them: any other
+    change of such a variant stays a minority one). Variants whose frequency is not given are
+    called already; variants of the majority haplotype are not added to."""
+    below = [v for v in ordered if v.frequency is not None and v.frequency < threshold and edits[v]]
+    if not below:
+        return {}
+
+    def changes(variant: Variant) -> list[str]:
+        frequency = variant.frequency or 0.0
+        linked = [edits[m] for m in majority if (m.frequency or 0.0) + frequency > 1]
+        return [c.id for c in _translate(model, scratch, linked, [edits[variant]])]
+
+    by_change: dict[str, list[Variant]] = {}
+    for variant in below:
+        for change in changes(variant):
+            by_change.setdefault(change, []).append(variant)
+    above: dict[str, float] = {}
+    for variant in others:  # called separate haplotypes with a frequency
+        if variant.frequency is not None and variant.phase is None:
+            for change in changes(variant):
+                above[change] = above.get(change, 0.0) + variant.frequency
+    pooled: dict[Variant, set[str]] = {}
+    for change, group in by_change.items():
+        total = above.get(change, 0.0) + sum(v.frequency or 0.0 for v in group)
+        if (len(group) > 1 or change in above) and total >= threshold - 1e-9:
+            for variant in group:
+                pooled.setdefault(variant, set()).add(change)
+    return pooled
 
 
 def _unlinked_readings(
