@@ -70,6 +70,8 @@ class VcfCalls:
     outside: int = 0
     outside_at: list[str] = field(default_factory=list)
     depth_not_given: int = 0  # variants in the genes whose record gives no read depth
+    #: called changes resting on a variant whose record gives no read depth (review23c 7)
+    no_depth: set[str] = field(default_factory=set)
 
 
 Edits = list[tuple[str, int, str]]  # (kind, coding index, bases): sub, del, ins (after index)
@@ -269,6 +271,11 @@ def _gene_calls(
             frequencies[index] = min(variant.frequency, frequencies.get(index, 1.0))
     calls = call_changes(model, aligned, touched, frequencies) if touched else []
     majority_ids = {c.id for c in calls}
+    shallow_codons = {i // 3 for v in majority if v.depth is None for _, i, _ in edits[v]}
+    for c in calls:
+        change = parse_change_id(c.id)
+        if any(k - 1 in shallow_codons for k in range(change.start, change.end + 1)):
+            result.no_depth.add(c.id)
     found: dict[str, Call] = {c.id: Call(c.id, c.frequency, "majority") for c in calls}
     phased: dict[tuple[str, int], list[Variant]] = {}
     for variant in others:
@@ -295,6 +302,8 @@ def _gene_calls(
                 continue
             if group[0] in pooled and call.id not in pooled[group[0]]:
                 continue  # another change of a pooled variant: below the threshold (below)
+            if any(v.depth is None for v in group):
+                result.no_depth.add(call.id)
             known = found.get(call.id)
             total = _sum(frequency, known.frequency if known else 0.0)
             total = None if total is None else min(1.0, total)
