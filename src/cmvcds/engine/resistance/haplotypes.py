@@ -260,7 +260,6 @@ def _gene_calls(
         [v for v in ordered if v.frequency is None or v.frequency >= threshold], result
     )
     scratch = list(model.cds)
-    pooled = _pooled(model, ordered, majority, others, edits, threshold, scratch)
     aligned = list(model.cds)
     frequencies: dict[int, float] = {}
     touched: set[int] = set()
@@ -272,7 +271,7 @@ def _gene_calls(
     calls = call_changes(model, aligned, touched, frequencies) if touched else []
     majority_ids = {c.id for c in calls}
     shallow_codons = {i // 3 for v in majority if v.depth is None for _, i, _ in edits[v]}
-    for c in calls:
+    for c in calls if shallow_codons else ():
         change = parse_change_id(c.id)
         if any(k - 1 in shallow_codons for k in range(change.start, change.end + 1)):
             result.no_depth.add(c.id)
@@ -283,7 +282,6 @@ def _gene_calls(
             phased.setdefault(variant.phase, []).append(variant)
     groups = [("separate", [v]) for v in others if v.phase is None]
     groups += [(f"phased:{key[0]}", group) for key, group in phased.items()]
-    groups += [("separate", [v]) for v in pooled]
 
     def haplotype(group: list[Variant], frequency: float | None) -> list[Call]:
         """The group's changes, carrying the majority variants it must share genomes with."""
@@ -300,8 +298,6 @@ def _gene_calls(
         for call in haplotype(group, frequency):
             if call.id in majority_ids:
                 continue
-            if group[0] in pooled and call.id not in pooled[group[0]]:
-                continue  # another change of a pooled variant: below the threshold (below)
             if any(v.depth is None for v in group):
                 result.no_depth.add(call.id)
             known = found.get(call.id)
@@ -314,17 +310,30 @@ def _gene_calls(
                     f"haplotype (not shown above {CONSENSUS:.0%}): reported as such; the majority "
                     "is read in its own reading frame"
                 )
+    # each variant below the threshold translated alone (with the majority variants it must
+    # share genomes with): its changes, added up per change before the threshold (_pooled)
+    alone = {
+        v: haplotype([v], v.frequency)
+        for v in ordered
+        if v.frequency is not None and v.frequency < threshold and edits[v]
+    }
+    pooled = _pooled(alone, found, majority_ids, threshold)
+    for pooled_id, group in pooled.items():
+        known = found.get(pooled_id)
+        total = sum(v.frequency or 0.0 for v in group) + (known.frequency or 0.0 if known else 0.0)
+        found[pooled_id] = Call(
+            pooled_id, min(1.0, total), known.haplotype if known else "separate"
+        )
+        if any(v.depth is None for v in group):
+            result.no_depth.add(pooled_id)
     result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
-    _unlinked_readings([*majority, *others, *pooled], edits, found, haplotype, result, model.name)
+    pooled_variants = [v for v in alone if any(v in group for group in pooled.values())]
+    _unlinked_readings(
+        [*majority, *others, *pooled_variants], edits, found, haplotype, result, model.name
+    )
     listed = {m.id for m in result.minority}
-    for variant in ordered:
-        if variant.frequency is None or variant.frequency >= threshold:
-            continue
-        if not edits[variant]:
-            continue
-        for call in haplotype([variant], variant.frequency):
-            if call.id in pooled.get(variant, ()):
-                continue
+    for variant, changes in alone.items():
+        for call in changes:
             if call.id not in found and call.id not in listed:
                 listed.add(call.id)
                 result.minority.append(Call(call.id, variant.frequency))
@@ -335,47 +344,32 @@ def _gene_calls(
 
 
 def _pooled(
-    model: GeneModel,
-    ordered: list[Variant],
-    majority: list[Variant],
-    others: list[Variant],
-    edits: Mapping[Variant, Edits],
+    alone: Mapping[Variant, list[Call]],
+    found: Mapping[str, Call],
+    majority_ids: set[str],
     threshold: float,
-    scratch: list[str],
-) -> dict[Variant, set[str]]:
-    """The variants below the threshold whose amino-acid change, added up over every variant
-    giving it, reaches the threshold (review23c 2): 143177 G>A and G>T at 6 % each are both
-    M460I (ATA, ATT), so 12 % of the reads carry M460I, above a 10 % threshold; tested one by
-    one neither would be. The threshold is applied to the change, not to the base. Each is
-    translated alone (with the majority variants it must share genomes with), as a minority
-    variant is; those returned are then read as separate haplotypes, whose frequencies the
-    caller adds up for the change (only the pooled change is called from them: any other
-    change of such a variant stays a minority one). Variants whose frequency is not given are
-    called already; variants of the majority haplotype are not added to."""
-    below = [v for v in ordered if v.frequency is not None and v.frequency < threshold and edits[v]]
-    if not below:
-        return {}
-
-    def changes(variant: Variant) -> list[str]:
-        frequency = variant.frequency or 0.0
-        linked = [edits[m] for m in majority if (m.frequency or 0.0) + frequency > 1]
-        return [c.id for c in _translate(model, scratch, linked, [edits[variant]])]
-
+) -> dict[str, list[Variant]]:
+    """The changes that variants below the threshold reach the threshold with, added up over
+    every variant giving them (review23c 2), and those variants: 143177 G>A and G>T at 6 % each
+    are both M460I (ATA, ATT), so 12 % of the reads carry M460I, above a 10 % threshold; tested
+    one by one neither would be. The threshold applies to the change, not to the base. A change
+    already called from a separate haplotype above the threshold adds its frequency (150 + 50 of
+    1000 reads: 20 %); one of the majority haplotype, or one whose frequency is not given (called
+    already), is left as it is. Only the pooled change is called from those variants: any other
+    change of theirs stays a minority one."""
     by_change: dict[str, list[Variant]] = {}
-    for variant in below:
-        for change in changes(variant):
-            by_change.setdefault(change, []).append(variant)
-    above: dict[str, float] = {}
-    for variant in others:  # called separate haplotypes with a frequency
-        if variant.frequency is not None and variant.phase is None:
-            for change in changes(variant):
-                above[change] = above.get(change, 0.0) + variant.frequency
-    pooled: dict[Variant, set[str]] = {}
+    for variant, changes in alone.items():
+        for call in changes:
+            if call.id not in majority_ids:
+                by_change.setdefault(call.id, []).append(variant)
+    pooled: dict[str, list[Variant]] = {}
     for change, group in by_change.items():
-        total = above.get(change, 0.0) + sum(v.frequency or 0.0 for v in group)
-        if (len(group) > 1 or change in above) and total >= threshold - 1e-9:
-            for variant in group:
-                pooled.setdefault(variant, set()).add(change)
+        known = found.get(change)
+        if known is not None and known.frequency is None:
+            continue  # called already, frequency not given
+        total = sum(v.frequency or 0.0 for v in group) + (known.frequency or 0.0 if known else 0.0)
+        if (len(group) > 1 or known is not None) and total >= threshold - 1e-9:
+            pooled[change] = group
     return pooled
 
 
