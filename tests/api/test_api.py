@@ -192,6 +192,17 @@ def test_resistance_vcf_minimum_depth_is_said_and_can_be_set(client: TestClient)
     assert body["drugs"]["ganciclovir"]["level"] == "moderate"
     refused = client.post("/api/v1/resistance", json={"vcf": text, "min_depth": 0})
     assert refused.status_code == 422
+    # review23c 6: a whole JSON number only (true was read as 1, "50" as 50)
+    for sent in (True, "50", 50.0, 2.5):
+        refused = client.post("/api/v1/resistance", json={"vcf": text, "min_depth": sent})
+        assert refused.status_code == 422, sent
+        assert refused.json()["errors"][0]["field"] == "min_depth"
+    # with a mutation list or a FASTA it does not apply: refused with the reason, not ignored
+    for genotype in ({"mutations": ["UL97:M460V"]}, {"fasta": ">x\nACGT\n"}):
+        refused = client.post("/api/v1/resistance", json={**genotype, "min_depth": 5})
+        assert refused.status_code == 422
+        (error,) = refused.json()["errors"]
+        assert error["field"] == "min_depth" and "applies to a VCF only" in error["message"]
 
 
 def test_resistance_needs_a_genotype(client: TestClient) -> None:

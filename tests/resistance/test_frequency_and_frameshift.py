@@ -86,7 +86,9 @@ def test_no_frequency_is_not_invented(knowledge: Knowledge, genes: ReferenceGene
         html = resistance_html(doc, knowledge)
         assert "frequency not given" in html and "100.0%" not in html
         row = resistance_summary_row(doc, DRUGS)
-        assert row[1:4] == ["LOW?", "LOW?", "LOW?"]  # flagged, not "+" (no linkage question)
+        # flagged, not "+" (no linkage question); "~": no read depth either (review23c 7)
+        mark = "LOW?" if info == "DP=1000" else "LOW?~"
+        assert row[1:4] == [mark, mark, mark]
 
 
 def test_no_frequency_variant_stays_out_of_the_majority(
@@ -114,7 +116,7 @@ def test_multi_sample_genotype_without_frequency(
     report = interpret_vcf(text, knowledge, sample="A")  # INFO AF pools both samples
     assert [(m.id, m.frequency) for m in report.mutations] == [("UL97:M460V", None)]
     flags = [f.code for f in report.drug("ganciclovir").flags]
-    assert flags == ["frequency-not-given"]
+    assert flags == ["frequency-not-given", "depth-not-given"]  # no DP either (review23c 7)
 
 
 def test_resistance_below_threshold_is_named_on_the_drug_row(
@@ -140,7 +142,8 @@ def test_resistance_below_threshold_is_named_on_the_drug_row(
     # at a 5 % threshold the same variant is called, and drives the level
     called = interpret_vcf(text, knowledge, threshold=0.05, genes_tested=["UL56"])
     assert called.drug("letermovir").level is Level.HIGH
-    assert not called.drug("letermovir").flags
+    # no below-threshold flag; the record gives AF only, no read depth (review23c 7)
+    assert [f.code for f in called.drug("letermovir").flags] == ["depth-not-given"]
 
 
 def _first_changed(protein: str, mutated_cds: str) -> int:

@@ -169,9 +169,12 @@ def test_minority_variants_never_change_a_call(
 ) -> None:
     ul97 = genes.gene("UL97")
     base = [snv(ul97, 460, 0, "G", af=0.9)]
+    # one minor variant per codon: two at one codon giving the same change are added up
+    # before the threshold (review23c: 6 % + 6 % of M460I is 12 %), so may rightly be called
+    one_per_codon = {r: (r, k, b, f) for r, k, b, f in reversed(minors)}.values()
     extra = [
         snv(ul97, r, k, b, af=round(f, 4))
-        for r, k, b, f in minors
+        for r, k, b, f in one_per_codon
         if r != 460 and b != ul97.cds[3 * (r - 1) + k]
     ]
     plain = interpret_vcf(vcf(*base), knowledge, genes_tested=["UL97", "UL54"])

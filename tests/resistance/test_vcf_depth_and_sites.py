@@ -93,9 +93,10 @@ def test_a_genotype_af_yields_to_the_reads(knowledge: Knowledge, genes: Referenc
     text = vcf(_m460(genes, "G", "GT:AD:DP", "1:600,400:1000", "DP=1000;AF=0.38"))
     called, _ = _found(interpret_vcf(text, knowledge, genes_tested=GENES))
     assert called == {"UL97:M460V": 0.38}
-    # no reads of the sample: the genotype AF, as before
+    # no reads of the sample: the genotype AF is no measured frequency (review23c 3): present,
+    # frequency not given
     called, _ = _found(interpret_vcf(vcf(_m460(genes, "G", "", "", gatk)), knowledge))
-    assert called == {"UL97:M460V": 1.0}
+    assert called == {"UL97:M460V": None}
 
 
 def test_dp4_rows_split_from_one_site_are_not_apportioned(

@@ -135,9 +135,13 @@ class ResistanceRequest(_Closed):
     sample: str | None = Field(default=None, max_length=200)  # of a multi-sample VCF
     min_depth: int | None = Field(
         default=None,
+        strict=True,  # a whole JSON number: true, "50" and 50.0 are refused (review23c 6)
         ge=1,
         le=10_000_000,
-        description="reads an NGS variant's site needs to be called (default: the pack's, 100)",
+        description=(
+            "reads an NGS variant's site needs to be called (default: the pack's, 100); a VCF "
+            "only: refused with mutations or fasta"
+        ),
     )
     virus: Literal["cmv", "hsv1", "hsv2", "vzv"] = Field(
         default="cmv",

@@ -118,6 +118,13 @@ def resistance(clinic: ClinicDep, request: ResistanceRequest) -> Any:
 def _resistance_document(clinic: ClinicDep, request: ResistanceRequest) -> dict[str, Any]:
     if not (request.mutations or request.fasta or request.vcf):
         raise _field_error("mutations", "give mutations, fasta or vcf")
+    if request.min_depth is not None and (request.mutations or request.fasta):
+        # a minimum read depth applies to NGS variants (a VCF) only: never silently ignored
+        raise _field_error(
+            "min_depth",
+            "min_depth applies to a VCF only (the reads at an NGS variant's site); a mutation "
+            "list or a FASTA has no read depth: leave min_depth out",
+        )
     return clinic.resistance(request.model_dump(mode="json", exclude_none=True))
 
 

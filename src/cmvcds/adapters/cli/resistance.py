@@ -394,6 +394,8 @@ def _table(header: list[str], rows: list[list[str]], virus: str = "cmv") -> str:
         + "a measured combination whose mutations were not shown to share genomes; "
         "? the call depends on a variant whose frequency the VCF does not give; "
         "* a resistance mutation for the drug was seen below the reporting threshold; "
-        "! a variant at a resistance codon of the drug was read below the minimum depth"
+        "! a variant at a resistance codon of the drug was read below the minimum depth "
+        "(named after the mutations, 'not called'); "
+        "~ the call depends on a variant whose VCF record gives no read depth"
     )
     return "\n".join([*lines, "", legend])

@@ -36,6 +36,7 @@ FLAG_WORDING = {
     "frequency-not-given": "Depends on a variant of unknown frequency",
     "resistance-below-threshold": "Resistance mutation below the threshold",
     "below-minimum-depth": "Variant below the minimum read depth",
+    "depth-not-given": "Depends on a variant with no read depth",
 }
 #: Flags that mean the level may be higher (linkage); the others qualify the call otherwise.
 LINKAGE_FLAGS = frozenset({"combined-effect-uncharacterised", "possible-combination"})
@@ -44,6 +45,7 @@ FLAG_MARK = {
     "frequency-not-given": "?",
     "resistance-below-threshold": "*",
     "below-minimum-depth": "!",
+    "depth-not-given": "~",
 }
 NOT_GIVEN = "frequency not given"
 #: A mutation list's changes are present as the laboratory reported them, not measured.
@@ -234,7 +236,16 @@ def resistance_summary_row(doc: dict[str, Any], drugs: list[str]) -> list[str]:
         )
         for d in drugs
     ]
-    mutations = ", ".join(m["id"] for m in doc["mutations"]) or "—"
+    mutations = (
+        ", ".join(
+            [m["id"] for m in doc["mutations"]]
+            + [  # not called, but named: the "!" of a drug says which variant (review23c 7)
+                f"{m['id']} (not called: depth {m['depth']} below {doc.get('min_depth')})"
+                for m in doc.get("low_depth") or []
+            ]
+        )
+        or "—"
+    )
     return [str(doc.get("sample_id", "")), *levels, mutations]
 
 
@@ -368,13 +379,26 @@ def lollipops(doc: dict[str, Any], lengths: dict[str, int] | None = None) -> lis
                 continue
             codon = parse_change_id(mutation["id"]).start
             given = mutation["frequency"]  # not given: a full-height stem, dashed, labelled so
-            top = round(base - tall * (1.0 if given is None else max(0.05, min(1.0, given))), 1)
+            # a mutation list's change is present as reported, not measured (its JSON 1.0 is
+            # no frequency): labelled "listed", a full-height dotted stem (review23c 5)
+            listed = called and doc.get("input") == "mutations"
+            top = round(
+                base - tall * (1.0 if given is None or listed else max(0.05, min(1.0, given))),
+                1,
+            )
             colour = _STATUS_COLOUR.get(mutation.get("status", ""), "#999999")
             fill = colour if called else "white"
-            label = _escape(f"{mutation['id']} {_frequency(given, 0)}")
+            label = _escape(f"{mutation['id']} {_frequency(given, 0, listed=listed)}")
+            style = (
+                ' stroke-dasharray="1 3" data-listed="true"/>'
+                if listed
+                else ' stroke-dasharray="3 2"/>'
+                if given is None
+                else "/>"
+            )
             parts += [
                 f'<line x1="{x(codon)}" y1="{base}" x2="{x(codon)}" y2="{top}" stroke="{colour}"'
-                + (' stroke-dasharray="3 2"/>' if given is None else "/>"),
+                + style,
                 f'<circle data-mutation="{_escape(mutation["id"])}" cx="{x(codon)}" cy="{top}" '
                 f'r="4" fill="{fill}" stroke="{colour}"><title>{label}</title></circle>',
             ]

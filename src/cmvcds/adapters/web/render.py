@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from cmvcds.adapters.web import i18n
 from cmvcds.adapters.web.texts import clinical
@@ -71,7 +71,15 @@ def install_i18n(env: Environment) -> None:
     env.globals["current_path"] = i18n.current_path
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["site"] = SITE
-    env.filters["clinical"] = clinical
+    env.filters["clinical"] = _clinical
+
+
+@pass_context
+def _clinical(context: Any, text: object) -> str:
+    """:func:`clinical` as a filter that reads the request's language: marked ``pass_context``
+    so that Jinja never folds ``{{ "literal" | clinical }}`` at compile time, in no request's
+    language (review23c 4: the flag labels stayed English on Italian pages)."""
+    return clinical(text)
 
 
 def render(template: str, /, **context: Any) -> str:

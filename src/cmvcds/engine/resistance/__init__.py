@@ -321,8 +321,8 @@ def interpret_vcf(
     warnings.append(
         f"minimum read depth {depth} reads"
         + (
-            " (cmvcds reference default: no guideline sets one; a site sets its own with "
-            "--min-depth)"
+            " (cmvcds reference default: no guideline sets one; a site sets its own with the "
+            "minimum depth setting: --min-depth, API min_depth)"
             if min_depth is None
             else " (set for this run)"
         )
@@ -351,6 +351,7 @@ def interpret_vcf(
         source="vcf",
         min_depth=depth,
         low_depth=tuple(shallow),
+        no_depth=frozenset(result.no_depth),
     )
     return interpret(genotype, knowledge, virus)
 

@@ -25,7 +25,9 @@ When two variants of one codon are read apart but would make another change on o
 warning names that reading (not called). The same change reached by several separate haplotypes
 is reported once, frequencies added. Each variant below the threshold is translated alone (with
 the majority variants it must share genomes with) and listed as a minority variant; it never
-drives a call. Assumption stated: variants of the majority haplotype
+drives a call alone, but the threshold applies to the amino-acid change, not to the base: the
+variants giving one change are added up first (143177 G>A and G>T, 6 % each, are M460I at 12 %:
+:func:`_pooled`, review23c). Assumption stated: variants of the majority haplotype
 are nested (three variants at 60 % in one codon are read as one haplotype, as is the common
 reading of consensus calls), which can overstate the frequency of a majority change sharing a
 codon with a separate haplotype by that haplotype's share; it never drops or invents a change.
@@ -68,6 +70,8 @@ class VcfCalls:
     outside: int = 0
     outside_at: list[str] = field(default_factory=list)
     depth_not_given: int = 0  # variants in the genes whose record gives no read depth
+    #: called changes resting on a variant whose record gives no read depth (review23c 7)
+    no_depth: set[str] = field(default_factory=set)
 
 
 Edits = list[tuple[str, int, str]]  # (kind, coding index, bases): sub, del, ins (after index)
@@ -255,6 +259,7 @@ def _gene_calls(
     majority, others = _majority(
         [v for v in ordered if v.frequency is None or v.frequency >= threshold], result
     )
+    scratch = list(model.cds)
     aligned = list(model.cds)
     frequencies: dict[int, float] = {}
     touched: set[int] = set()
@@ -265,6 +270,11 @@ def _gene_calls(
             frequencies[index] = min(variant.frequency, frequencies.get(index, 1.0))
     calls = call_changes(model, aligned, touched, frequencies) if touched else []
     majority_ids = {c.id for c in calls}
+    shallow_codons = {i // 3 for v in majority if v.depth is None for _, i, _ in edits[v]}
+    for c in calls if shallow_codons else ():
+        change = parse_change_id(c.id)
+        if any(k - 1 in shallow_codons for k in range(change.start, change.end + 1)):
+            result.no_depth.add(c.id)
     found: dict[str, Call] = {c.id: Call(c.id, c.frequency, "majority") for c in calls}
     phased: dict[tuple[str, int], list[Variant]] = {}
     for variant in others:
@@ -272,7 +282,6 @@ def _gene_calls(
             phased.setdefault(variant.phase, []).append(variant)
     groups = [("separate", [v]) for v in others if v.phase is None]
     groups += [(f"phased:{key[0]}", group) for key, group in phased.items()]
-    scratch = list(model.cds)
 
     def haplotype(group: list[Variant], frequency: float | None) -> list[Call]:
         """The group's changes, carrying the majority variants it must share genomes with."""
@@ -289,6 +298,8 @@ def _gene_calls(
         for call in haplotype(group, frequency):
             if call.id in majority_ids:
                 continue
+            if any(v.depth is None for v in group):
+                result.no_depth.add(call.id)
             known = found.get(call.id)
             total = _sum(frequency, known.frequency if known else 0.0)
             total = None if total is None else min(1.0, total)
@@ -299,15 +310,30 @@ def _gene_calls(
                     f"haplotype (not shown above {CONSENSUS:.0%}): reported as such; the majority "
                     "is read in its own reading frame"
                 )
+    # each variant below the threshold translated alone (with the majority variants it must
+    # share genomes with): its changes, added up per change before the threshold (_pooled)
+    alone = {
+        v: haplotype([v], v.frequency)
+        for v in ordered
+        if v.frequency is not None and v.frequency < threshold and edits[v]
+    }
+    pooled = _pooled(alone, found, majority_ids, threshold)
+    for pooled_id, group in pooled.items():
+        known = found.get(pooled_id)
+        total = sum(v.frequency or 0.0 for v in group) + (known.frequency or 0.0 if known else 0.0)
+        found[pooled_id] = Call(
+            pooled_id, min(1.0, total), known.haplotype if known else "separate"
+        )
+        if any(v.depth is None for v in group):
+            result.no_depth.add(pooled_id)
     result.calls.extend(sorted(found.values(), key=lambda c: parse_change_id(c.id).start))
-    _unlinked_readings([*majority, *others], edits, found, haplotype, result, model.name)
+    pooled_variants = [v for v in alone if any(v in group for group in pooled.values())]
+    _unlinked_readings(
+        [*majority, *others, *pooled_variants], edits, found, haplotype, result, model.name
+    )
     listed = {m.id for m in result.minority}
-    for variant in ordered:
-        if variant.frequency is None or variant.frequency >= threshold:
-            continue
-        if not edits[variant]:
-            continue
-        for call in haplotype([variant], variant.frequency):
+    for variant, changes in alone.items():
+        for call in changes:
             if call.id not in found and call.id not in listed:
                 listed.add(call.id)
                 result.minority.append(Call(call.id, variant.frequency))
@@ -315,6 +341,36 @@ def _gene_calls(
         assert variant.depth is not None  # shallow: a depth below the minimum
         for call in haplotype([variant], variant.frequency):
             result.low_depth.append(LowDepth(call.id, variant.frequency, variant.depth))
+
+
+def _pooled(
+    alone: Mapping[Variant, list[Call]],
+    found: Mapping[str, Call],
+    majority_ids: set[str],
+    threshold: float,
+) -> dict[str, list[Variant]]:
+    """The changes that variants below the threshold reach the threshold with, added up over
+    every variant giving them (review23c 2), and those variants: 143177 G>A and G>T at 6 % each
+    are both M460I (ATA, ATT), so 12 % of the reads carry M460I, above a 10 % threshold; tested
+    one by one neither would be. The threshold applies to the change, not to the base. A change
+    already called from a separate haplotype above the threshold adds its frequency (150 + 50 of
+    1000 reads: 20 %); one of the majority haplotype, or one whose frequency is not given (called
+    already), is left as it is. Only the pooled change is called from those variants: any other
+    change of theirs stays a minority one."""
+    by_change: dict[str, list[Variant]] = {}
+    for variant, changes in alone.items():
+        for call in changes:
+            if call.id not in majority_ids:
+                by_change.setdefault(call.id, []).append(variant)
+    pooled: dict[str, list[Variant]] = {}
+    for change, group in by_change.items():
+        known = found.get(change)
+        if known is not None and known.frequency is None:
+            continue  # called already, frequency not given
+        total = sum(v.frequency or 0.0 for v in group) + (known.frequency or 0.0 if known else 0.0)
+        if (len(group) > 1 or known is not None) and total >= threshold - 1e-9:
+            pooled[change] = group
+    return pooled
 
 
 def _unlinked_readings(

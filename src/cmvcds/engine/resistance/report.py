@@ -108,6 +108,8 @@ class Genotype:
     #: NGS only: the minimum read depth applied, and the changes read below it (not called)
     min_depth: int | None = None
     low_depth: tuple[LowDepth, ...] = ()
+    #: NGS only: called changes resting on a variant whose record gives no read depth
+    no_depth: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -630,6 +632,7 @@ def _call_drug(
         + tuple(possible)
         + _below_threshold(index, drug, genotype)
         + _below_depth(index, drug, genotype)
+        + _depth_not_given(index, drug.drug, resistant, unknown, genotype)
     )
     at_top = [c.fold_change for c in resistant if c.level is top and c.fold_change]
     fold = (min(f[0] for f in at_top), max(f[1] for f in at_top)) if at_top else None
@@ -759,6 +762,30 @@ def _below_depth(index: _Index, drug: ResistanceDrug, genotype: Genotype) -> tup
             )
         )
     return tuple(flags)
+
+
+def _depth_not_given(
+    index: _Index,
+    drug: str,
+    resistant: Sequence[Contribution],
+    unknown: Sequence[str],
+    genotype: Genotype,
+) -> tuple[Flag, ...]:
+    """The call rests on a VCF variant whose record gives no read depth (no DP, AD, DP4 or iVar
+    counts: INFO AF alone): the minimum depth could not be checked for it (review23c 7)."""
+    if not genotype.no_depth:
+        return ()
+    behind = {m for c in resistant for m in c.mutation.split("+")} | set(unknown)
+    missing = tuple(sorted(behind & genotype.no_depth))
+    if not missing:
+        return ()
+    text = (
+        f"This call depends on {', '.join(missing)}, whose VCF record gives no read depth (no "
+        "DP, AD, DP4 or iVar counts): the minimum depth of "
+        f"{genotype.min_depth} reads could not be checked, so the variant may rest on a few "
+        "reads. Obtain the depth (a VCF with DP or AD) before relying on this call."
+    )
+    return (Flag("depth-not-given", text, missing, index.levels.min_depth.citations, "min_depth"),)
 
 
 def _flags(

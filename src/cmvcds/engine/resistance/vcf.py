@@ -2,9 +2,10 @@
 
 Allele frequency, first found of: INFO ``AF`` (LoFreq), FORMAT ``AF``, FORMAT ``FREQ``
 (VarScan, ``45.2%``), iVar ``ALT_FREQ``, FORMAT ``AD`` and iVar ``REF_DP``/``ALT_DP`` (alt reads
-over the site's total depth, every record of the position read: ADR 0033-fix15a), INFO ``AF``
-beside ``AN`` (GATK, freebayes: AC/AN, the genotypes' frequency, so read after the reads), INFO
-``DP4`` (alt / all reads). In a VCF of
+over the site's total depth, every record of the position read: ADR 0033-fix15a), INFO
+``DP4`` (alt / all reads). INFO ``AF`` beside ``AN`` (GATK, freebayes) is AC/AN, the genotypes'
+frequency: never a measured frequency; without reads the variant is present by its genotype,
+frequency not given (review23c). In a VCF of
 several samples INFO holds the pooled cohort, so only the chosen sample's FORMAT fields count
 (its ``GT`` without the allele means absent). ``.`` (the VCF missing value, alone or in a list) is
 no value. A list whose count does not match the alternatives (Number=A) cannot be matched to the
@@ -124,6 +125,8 @@ class _Read(NamedTuple):
     #: total depth once every record of the position is read (:func:`_site_frequencies`)
     counts: tuple[int, tuple[int, ...]] | None = None
     source: str = ""  # where the counts come from: "AD", "iVar REF_DP/ALT_DP" or "DP4"
+    #: only the genotypes' AF (AC/AN) was given: present by the genotype, frequency not given
+    genotype_only: bool = False
 
 
 def _matched(values: list[float | None], n_alt: int, what: str) -> _Read:
@@ -189,18 +192,33 @@ def _frequencies(
             alt_reads = _count(alt_dp, line, "FORMAT ALT_DP")
             if ref_dp is not None and alt_reads is not None:
                 return _Read(None, counts=(ref_dp, (alt_reads,)), source="iVar REF_DP/ALT_DP")
-    if genotypes:  # no reads of the sample: the genotypes' frequency, as before
-        read = _values(info_af, line, "INFO AF") if info_af else None
-        if read is not None:
-            return _matched(read, n_alt, "INFO AF")
-    if sample and not pooled_info and "GT" in sample:
-        alleles = sample["GT"].replace("|", "/").split("/")
-        return _Read([None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)])
     dp4 = _info(cols[7], "DP4") if pooled_info else None
     if dp4:
         reads = [int(v) for v in dp4.split(",") if v.isdigit()]
         if len(reads) == 4 and sum(reads) > 0 and n_alt == 1:
             return _Read(None, counts=(reads[0] + reads[1], (reads[2] + reads[3],)), source="DP4")
+    if genotypes:
+        # no reads of the sample. VCF 4.2 §1.6.1 gives AC and AN as counts "in called
+        # genotypes" and AF as estimated "from primary data, not called genotypes"; GATK and
+        # freebayes write AF = AC/AN beside AN: which genotypes carry the allele (1.00 for a
+        # haploid "1"), never the share of the viral population. An allele in the genotype (or,
+        # without GT, of AF above 0) is present, frequency not given (review23c 3)
+        read = _values(info_af, line, "INFO AF") if info_af else None
+        if read is not None:
+            matched = _matched(read, n_alt, "INFO AF")
+            alleles = sample.get("GT", "").replace("|", "/").split("/") if sample else []
+            present = [
+                (str(k + 1) in alleles)
+                if alleles and alleles != ["."] and "." not in alleles
+                else f is None or f > 0
+                for k, f in enumerate(matched.frequencies or [None] * n_alt)
+            ]
+            return _Read(
+                [None if p else 0.0 for p in present], matched.mismatch, genotype_only=True
+            )
+    if sample and not pooled_info and "GT" in sample:
+        alleles = sample["GT"].replace("|", "/").split("/")
+        return _Read([None if str(k) in alleles else 0.0 for k in range(1, n_alt + 1)])
     return _Read(None)
 
 
@@ -515,6 +533,34 @@ def _check_last_line(text: str, columns: int | None) -> None:
             f"{', INFO ' + repr(cols[7]) if len(cols) >= 8 else ''}) and the file ends without a "
             "line break: the file looks truncated; send the complete VCF"
         )
+    cut = _cut_sample(cols)
+    if cut:
+        raise SequenceInputError(
+            f"VCF line {number} is cut short ({cut}) and the file ends without a line break: "
+            "the file looks truncated; send the complete VCF"
+        )
+
+
+def _cut_sample(cols: list[str]) -> str | None:
+    """Why the last sample column of a record looks cut, or None (review23c 1). VCF 4.2 §1.6.2
+    lets a sample drop trailing fields, so this is asked only of a file's last record when the
+    file ends without a line break: ``GT:AD:DP 1:100,9`` (cut from ``1:100,900:1000``) would
+    otherwise read M460V at 9 of 109 reads. Refused: fewer values than FORMAT keys, an empty
+    last value or one ending in ``,``, or a last ``AD`` (Number=R) with fewer counts than
+    alleles."""
+    if len(cols) < 10 or not cols[8]:
+        return None
+    keys = cols[8].split(":")
+    values = cols[-1].split(":")
+    sample = f"sample {cols[-1]!r} for FORMAT {cols[8]!r}"
+    if len(values) < len(keys):
+        return f"{sample}: {len(values)} of {len(keys)} values"
+    if not values[-1] or values[-1].endswith(","):
+        return f"{sample}: its last value is empty or ends in ','"
+    last_key = keys[len(values) - 1]
+    if last_key == "AD" and len(values[-1].split(",")) < len(cols[4].split(",")) + 1:
+        return f"{sample}: AD gives fewer counts than the record's alleles"
+    return None
 
 
 def parse_vcf(
@@ -544,6 +590,7 @@ def parse_vcf(
     symbolic: dict[str, int] = {}
     outside: list[str] = []
     unmatched: list[str] = []
+    genotype_only: list[str] = []
     base = accession.split(".")[0]
     skipped = _Skipped()
     selected = None
@@ -605,6 +652,8 @@ def parse_vcf(
         read = _frequencies(cols, sample_fields, len(alt_list), number, pooled_info)
         if read.mismatch:
             unmatched.append(f"line {number}: {read.mismatch} ({alts})")
+        if read.genotype_only:
+            genotype_only.append(str(number))
         counts = read.counts
         if counts is None and (read.frequencies is None or None in read.frequencies):
             no_frequency += 1
@@ -660,6 +709,18 @@ def parse_vcf(
             "alternatives: "
             "their variants are reported as 'frequency not given', read as their own haplotype, "
             "and the drug calls they affect are flagged"
+        )
+    if genotype_only:
+        warnings.append(
+            f"{len(genotype_only)} VCF record(s) give only INFO AF beside AN (AC/AN, the allele "
+            "frequency in called genotypes, VCF 4.2 §1.6.1), no reads of the sample (AD, DP4, "
+            "FREQ): "
+            "that AF says which genotypes carry the allele, not its share of the viral "
+            "population, so their variants are called present by the genotype with frequency "
+            "not given (lines "
+            + ", ".join(genotype_only[:5])
+            + (" …" if len(genotype_only) > 5 else "")
+            + ")"
         )
     if symbolic:
         kinds = ", ".join(f"{alt!r} ×{n}" for alt, n in sorted(symbolic.items()))
