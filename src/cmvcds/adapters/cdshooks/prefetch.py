@@ -250,16 +250,7 @@ def gather(
         missing += nulls
     if missing and request.fhirServer:
         base = _check_server(request, allowed_servers)
-        headers = {"Accept": "application/fhir+json"}
-        if request.fhirAuthorization is not None:
-            headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
-        with httpx.Client(
-            timeout=timeout_s,
-            headers=headers,
-            transport=transport,
-            follow_redirects=False,
-            verify=verify,
-        ) as client:
+        with _fhir_client(request, timeout_s, transport, verify) as client:
             for key in missing:
                 url = f"{base}/{paged_query(render_template(templates[key], request.context))}"
                 fetched = _fetch(client, key, url)
@@ -354,17 +345,8 @@ def _follow_pages(
     except PreconditionFailed as refused:
         return [f"{key}: further pages (link next) not read: {refused}"
                 for key, value in data.items() if next_link(value)]  # fmt: skip
-    headers = {"Accept": "application/fhir+json"}
-    if request.fhirAuthorization is not None:
-        headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
     notes: list[str] = []
-    with httpx.Client(
-        timeout=timeout_s,
-        headers=headers,
-        transport=transport,
-        follow_redirects=False,
-        verify=verify,
-    ) as client:
+    with _fhir_client(request, timeout_s, transport, verify) as client:
         for key, value in list(data.items()):
             if next_link(value):
                 data[key], problems = follow_pages(
@@ -413,18 +395,9 @@ def _fetch_medications(
         base = _check_server(request, allowed)
     except PreconditionFailed as refused:
         return {}, [f"{ref}: not read from the FHIR server: {refused}" for ref in references]
-    headers = {"Accept": "application/fhir+json"}
-    if request.fhirAuthorization is not None:
-        headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
     found: dict[str, Any] = {}
     notes: list[str] = []
-    with httpx.Client(
-        timeout=timeout_s,
-        headers=headers,
-        transport=transport,
-        follow_redirects=False,
-        verify=verify,
-    ) as client:
+    with _fhir_client(request, timeout_s, transport, verify) as client:
         for ref in references:
             try:
                 resource = _fetch(client, ref, f"{base}/{ref}")
@@ -440,3 +413,23 @@ def _fetch_medications(
             else:
                 notes.append(f"{ref}: the FHIR server has no such Medication")
     return found, notes
+
+
+def _fhir_client(
+    request: CdsRequest,
+    timeout_s: float,
+    transport: httpx.BaseTransport | None,
+    verify: ssl.SSLContext | bool,
+) -> httpx.Client:
+    """The client every read from ``fhirServer`` goes through: FHIR JSON, the EHR's access token
+    (``fhirAuthorization``) when given, no redirects followed, the caller's timeout and TLS."""
+    headers = {"Accept": "application/fhir+json"}
+    if request.fhirAuthorization is not None:
+        headers["Authorization"] = f"Bearer {request.fhirAuthorization.access_token}"
+    return httpx.Client(
+        timeout=timeout_s,
+        headers=headers,
+        transport=transport,
+        follow_redirects=False,
+        verify=verify,
+    )

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from functools import partial
 
 from cmvcds.domain.case import Case, Transplant
-from cmvcds.domain.results import Cited, Missing, Regimen, ScheduleItem
+from cmvcds.domain.results import Cited, Missing, PathwayResult, Regimen, ScheduleItem
 from cmvcds.domain.settings import SITE, setting_specs
 from cmvcds.domain.vocabulary import AlertCode, Indication, Outcome, ScheduleEvent, Severity
 from cmvcds.engine.dosing import recommend_dose
@@ -249,14 +249,7 @@ def _prophylaxis(
     prophylaxis.done(outcome or Outcome.RECOMMENDED)
     ends = [r.stop for r in result.regimens if r.indication == Indication.PROPHYLAXIS and r.stop]
     if outcome is None and group == "d_pos_r_neg" and ends:
-        add_alert(
-            result,
-            AlertCode.LATE_CMV_RISK,
-            Severity.INFO,
-            f"D+/R−: when prophylaxis ends ({max(ends)}) the risk of late-onset CMV begins; teach "
-            "symptoms, test on any suggestive illness.",
-            row.citations,
-        )
+        _late_cmv_risk(result, max(ends), row.citations)
     if pet is not None:
         preemptive.done(pet.outcome)
         return
@@ -760,14 +753,7 @@ def _over_unclassified(
     prophylaxis.done(Outcome.INSUFFICIENT_DATA)
     ends = [r.stop for r in added if r.stop]
     if outcome is None and group == "d_pos_r_neg" and ends:
-        add_alert(
-            result,
-            AlertCode.LATE_CMV_RISK,
-            Severity.INFO,
-            f"D+/R−: when prophylaxis ends ({max(ends)}) the risk of late-onset CMV begins; teach "
-            "symptoms, test on any suggestive illness.",
-            row.citations,
-        )
+        _late_cmv_risk(result, max(ends), row.citations)
     preemptive.done(pet.outcome)
 
 
@@ -954,4 +940,17 @@ def _iv_ganciclovir_on_dialysis(case: Case, on: date, plan: Plan) -> None:
         "on haemodialysis the valganciclovir label names IV ganciclovir: if chosen, "
         + " then ".join(phases)
         + " (dosing engine)"
+    )
+
+
+def _late_cmv_risk(result: PathwayResult, end: date, citations: tuple[str, ...]) -> None:
+    """D+/R−: the risk of late-onset CMV begins when prophylaxis ends (said with the prophylaxis,
+    whether it is recommended or waits for a threshold)."""
+    add_alert(
+        result,
+        AlertCode.LATE_CMV_RISK,
+        Severity.INFO,
+        f"D+/R−: when prophylaxis ends ({end}) the risk of late-onset CMV begins; teach "
+        "symptoms, test on any suggestive illness.",
+        citations,
     )
