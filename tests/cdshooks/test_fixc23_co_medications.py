@@ -164,3 +164,17 @@ def test_discovery_asks_for_active_medications(client: TestClient) -> None:
         assert services[sid]["prefetch"]["medications"] == (
             "MedicationRequest?patient={{context.patientId}}&status=active"
         )
+
+
+def test_the_italian_card_says_it_in_italian(signed: TestClient, keys: Keys) -> None:
+    body = dose_request([_letermovir(480)], renal_and_weight(70, 1.0), conditions=[HSCT])
+    response = signed.post(
+        probe14.DOSE_CHECK,
+        json=body,
+        headers={"Authorization": f"Bearer {keys.token()}", "Accept-Language": "it-IT,it;q=0.9"},
+    )
+    details = " ".join(c.get("detail", "") for c in response.json()["cards"])
+    assert (
+        "i farmaci concomitanti non sono stati verificati per la prescrizione di letermovir"
+        in details
+    )
