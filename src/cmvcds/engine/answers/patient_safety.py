@@ -418,3 +418,37 @@ def own_medicine(normalised_question: str) -> bool:
     if _SELF_DECLARED.search(q):
         return True
     return bool(_OWN_MEDICINE.search(q)) and not _ABOUT_A_PATIENT.search(q)
+
+
+#: Someone saying they (or the person they care for) took a medicine (normalised text).
+_TOOK = re.compile(
+    r"(?<![a-z])(?:(?:i|we|i ve|we ve|i have|we have) (?:\w+ ){0,2}?(?:took|taken|swallowed|had|take)"
+    r"|my (?:son|daughter|child|baby|husband|wife|partner|mother|father|mum|mom|dad) (?:\w+ ){0,2}?"
+    r"(?:took|has taken|swallowed|had|got)"
+    r"|(?:ho|abbiamo|ha) (?:\w+ ){0,2}?(?:preso|assunto|ingerito|inghiottito))(?![a-z])"
+)
+#: More than prescribed: "two doses", "twice", "double", "an extra dose", "due compresse invece di
+#: una", "di troppo".
+_EXCESS = re.compile(
+    r"(?<![a-z])(?:(?:two|2|three|3) (?:\w+ )?(?:doses|tablets|pills|capsules)|twice|double\w*"
+    r"|extra (?:\w+ )?(?:dose|tablet|pill|capsule)|too (?:much|many)|more than (?:prescribed|i should"
+    r"|my dose)|overdos\w*|(?:a |the )?second dose|another dose|dose again"
+    r"|(?:due|tre|2|3) (?:\w+ )?(?:dosi|compresse|pastiglie|capsule|volte)|doppi\w*|di troppo"
+    r"|in piu|piu (?:del|di quanto)|sovradosaggio|un altra dose|di nuovo)(?![a-z])"
+)
+#: By mistake ("accidentally", "per sbaglio", "forgot I had already taken it").
+_BY_MISTAKE = re.compile(
+    r"(?<![a-z])(?:accident\w*|by mistake|mistaken\w*|in error|by error|wrongly|inadvertent\w*"
+    r"|forgot (?:that )?(?:i|we) (?:had )?(?:already )?|already (?:taken|took|had)"
+    r"|per sbaglio|per errore|erroneamente|inavvertitamente|senza volere|gia (?:preso|assunt\w*)"
+    r"|dimenticat\w* di aver(?:e|lo|la)?)(?![a-z])"
+)
+
+
+def accidental_extra_dose(normalised_question: str) -> bool:
+    """Someone saying they took more of a medicine than prescribed by mistake (``normalise``d
+    text): "I accidentally took two doses of valganciclovir this morning", "ho preso per sbaglio due
+    compresse". "What happens in an accidental overdose?" (no one says they took it) is a clinical
+    question, not this; self-harm intent is ``self_harm``, checked first."""
+    q = normalised_question
+    return bool(_TOOK.search(q) and _EXCESS.search(q) and _BY_MISTAKE.search(q))
