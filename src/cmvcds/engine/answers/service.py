@@ -32,11 +32,11 @@ from cmvcds.engine.answers.generate import (
 )
 from cmvcds.engine.answers.label_wording import italian_texts
 from cmvcds.engine.answers.patient_safety import (
+    accidental_extra_dose,
     asks_for_dose,
     asks_to_stop,
     carries_dose,
     own_medicine,
-    accidental_extra_dose,
     self_harm,
     stops_on_own,
     unsafe_request,
