@@ -265,7 +265,9 @@ def compose_refused(
         "notices": [],
         "follow_up": [],
         "knowledge": knowledge.stamp(),
-        "disclaimer": words.disclaimer[audience],
+        # A crisis answer speaks to the person who asked, whoever the reader chose: never the
+        # clinicians' decision-support disclaimer (fixa23).
+        "disclaimer": words.disclaimer["patient" if crisis else audience],
         "language": understanding.language,
     }
 

@@ -322,13 +322,52 @@ _SELF_HARM = re.compile(
     r"|uccidermi|ammazzarmi|suicidarmi|togliermi la vita|farla finita|farmi del male"
     r"|avvelenarmi|voglio morire|non voglio piu vivere|autolesion\w*"
     r"|(?:per|da) (?:morire|uccidere (?:una persona|qualcuno))"
+    # Not waking up (fixa23): "pills to not wake up", "never wake up", "per non svegliarmi più";
+    # not "my baby won't wake up for feeds" nor "non si sveglia per la poppata".
+    r"|(?:to|so|and|that|i) (?:\w+ )?(?:not|never|don t|dont|won t|wont|do not|will not) "
+    r"(?:\w+ )?wake up|never (?:\w+ )?wake up|not wake up (?:again|ever|tomorrow)"
+    r"|non (?:mi )?(?:ri)?svegli(?:armi|arsi|erei|ero)|(?:per|da|cosi da) non (?:ri)?svegliar\w*"
+    # Not wanting to live (fixa23): "I don't want to live anymore", "non voglio vivere".
+    r"|(?:don t|dont|do not|no longer) (?:\w+ )?want to (?:live|be alive|be here|exist)"
+    r"|non voglio (?:piu )?(?:vivere|essere viv[oa]|esistere)"
     r")(?![a-z])"
+)
+#: Taking everything at once (fixa23): "all my foscarnet at once", "the whole box/bottle", "all the
+#: pills", "tutta la scatola", "tutte le compresse", "tutte insieme". Self-harm only with an ending
+#: (``_ENDING``) or despair (``_DESPAIR``) in the same question: "I took all my tablets this week
+#: as prescribed" is not.
+_ALL_AT_ONCE = re.compile(
+    r"(?<![a-z])(?:all (?:\w+ ){0,3}?at once|all at the same time|all together|all of (?:it|them)"
+    r"|(?:all|every one of) (?:my |the |of my |of the )?(?:\w+ )?(?:pills|tablets|capsules|meds"
+    r"|medicines?|medication|supply|stock)"
+    r"|(?:the|a|my) (?:whole|entire|full) (?:\w+ )?(?:box|bottle|pack\w*|strip|blister|supply)"
+    r"|everything (?:i have|at once)"
+    r"|tutt[ao] (?:la |il |quell[ao] |l )?(?:\w+ )?(?:scatol\w*|confezion\w*|flacon\w*|boccett\w*"
+    r"|bottigli\w*|blister|farmaco|medicina)|tutte (?:le |quelle )?(?:\w+ )?(?:pastiglie|compresse"
+    r"|capsule|pillole|medicine)|tutt[ei] insieme|tutto insieme|in una (?:sola )?volta)(?![a-z])"
+)
+#: Dying or ending it, said next to taking everything (fixa23).
+_ENDING = re.compile(
+    r"(?<![a-z])(?:die|dying|dead|death|(?:it|this|everything|all) (?:to |will |would )?(?:be )?over"
+    r"|end (?:it|this|everything)|over with|not wake|never wake"
+    r"|muoio|morir\w*|morto|morta|la faccio finita|farla finita|finirla|finita per sempre"
+    r"|non (?:mi )?(?:ri)?svegli\w*)(?![a-z])"
+)
+#: Despair, said next to taking everything (fixa23): "I can't go on", "non ce la faccio più".
+_DESPAIR = re.compile(
+    r"(?<![a-z])(?:can t go on|cannot go on|can t take (?:it|this) any ?more|can t do this any ?more"
+    r"|want (?:it|this|everything|it all) to (?:end|stop|be over)|tired of living|hopeless"
+    r"|non ce la faccio piu|non ne posso piu|voglio che (?:tutto )?finisca|stanc[oa] di vivere)(?![a-z])"
 )
 
 
 def self_harm(normalised_question: str) -> bool:
-    """A question that reads as self-harm or overdose intent (``normalise``d text)."""
-    return bool(_SELF_HARM.search(normalised_question))
+    """A question that reads as self-harm or overdose intent (``normalise``d text): the phrases of
+    ``_SELF_HARM``, or taking everything at once said with dying, ending it or despair."""
+    q = normalised_question
+    if _SELF_HARM.search(q):
+        return True
+    return bool(_ALL_AT_ONCE.search(q)) and bool(_ENDING.search(q) or _DESPAIR.search(q))
 
 
 #: A patient asking whether to stop, skip, pause or change their own medicine ("Can I stop my
@@ -379,3 +418,37 @@ def own_medicine(normalised_question: str) -> bool:
     if _SELF_DECLARED.search(q):
         return True
     return bool(_OWN_MEDICINE.search(q)) and not _ABOUT_A_PATIENT.search(q)
+
+
+#: Someone saying they (or the person they care for) took a medicine (normalised text).
+_TOOK = re.compile(
+    r"(?<![a-z])(?:(?:i|we|i ve|we ve|i have|we have) (?:\w+ ){0,2}?(?:took|taken|swallowed|had|take)"
+    r"|my (?:son|daughter|child|baby|husband|wife|partner|mother|father|mum|mom|dad) (?:\w+ ){0,2}?"
+    r"(?:took|has taken|swallowed|had|got)"
+    r"|(?:ho|abbiamo|ha) (?:\w+ ){0,2}?(?:preso|assunto|ingerito|inghiottito))(?![a-z])"
+)
+#: More than prescribed: "two doses", "twice", "double", "an extra dose", "due compresse invece di
+#: una", "di troppo".
+_EXCESS = re.compile(
+    r"(?<![a-z])(?:(?:two|2|three|3) (?:\w+ )?(?:doses|tablets|pills|capsules)|twice|double\w*"
+    r"|extra (?:\w+ )?(?:dose|tablet|pill|capsule)|too (?:much|many)|more than (?:prescribed|i should"
+    r"|my dose)|overdos\w*|(?:a |the )?second dose|another dose|dose again"
+    r"|(?:due|tre|2|3) (?:\w+ )?(?:dosi|compresse|pastiglie|capsule|volte)|doppi\w*|di troppo"
+    r"|in piu|piu (?:del|di quanto)|sovradosaggio|un altra dose|di nuovo)(?![a-z])"
+)
+#: By mistake ("accidentally", "per sbaglio", "forgot I had already taken it").
+_BY_MISTAKE = re.compile(
+    r"(?<![a-z])(?:accident\w*|by mistake|mistaken\w*|in error|by error|wrongly|inadvertent\w*"
+    r"|forgot (?:that )?(?:i|we) (?:had )?(?:already )?|already (?:taken|took|had)"
+    r"|per sbaglio|per errore|erroneamente|inavvertitamente|senza volere|gia (?:preso|assunt\w*)"
+    r"|dimenticat\w* di aver(?:e|lo|la)?)(?![a-z])"
+)
+
+
+def accidental_extra_dose(normalised_question: str) -> bool:
+    """Someone saying they took more of a medicine than prescribed by mistake (``normalise``d
+    text): "I accidentally took two doses of valganciclovir this morning", "ho preso per sbaglio due
+    compresse". "What happens in an accidental overdose?" (no one says they took it) is a clinical
+    question, not this; self-harm intent is ``self_harm``, checked first."""
+    q = normalised_question
+    return bool(_TOOK.search(q) and _EXCESS.search(q) and _BY_MISTAKE.search(q))

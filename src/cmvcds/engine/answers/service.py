@@ -32,6 +32,7 @@ from cmvcds.engine.answers.generate import (
 )
 from cmvcds.engine.answers.label_wording import italian_texts
 from cmvcds.engine.answers.patient_safety import (
+    accidental_extra_dose,
     asks_for_dose,
     asks_to_stop,
     carries_dose,
@@ -250,11 +251,19 @@ class AnswerEngine:
                 texts=self.texts,
                 crisis=True,
             )
+        # "I accidentally took two doses this morning": told to contact the doctor or pharmacist
+        # now (and emergency care if unwell) first, as a patient (fixa23).
+        extra_dose = accidental_extra_dose(normalised)
         if (
             audience == "clinician"
             and assessment is None
-            and (asks_for_dose(normalised) or carries_dose(question) or asks_to_stop(normalised))
-            and own_medicine(normalised)
+            and (
+                extra_dose
+                or (
+                    (asks_for_dose(normalised) or carries_dose(question) or asks_to_stop(normalised))
+                    and own_medicine(normalised)
+                )
+            )
         ):
             # A patient asking about their own dose or stopping their own medicine is answered as
             # a patient whatever the reader chose: a patient is never given a dose (README). With
@@ -281,7 +290,7 @@ class AnswerEngine:
             # A personalised answer keeps to the patient's context: no HIV retinitis or
             # transplant statements for a pregnancy case.
             understanding = replace(understanding, populations=case_populations(assessment))
-        if not case_items and (
+        if not case_items and not (extra_dose and audience == "patient") and (
             not self._in_scope(understanding)
             or _unknown_treatment(understanding)
             or self._uncovered(normalised)
@@ -326,7 +335,15 @@ class AnswerEngine:
         stops = audience == "patient" and (
             stops_on_own(normalised) or (symptom and asks_to_stop(normalised))
         )
-        if not chosen and not computed and not case_items and not asks_dose and not stops:
+        extra_dose = extra_dose and audience == "patient"
+        if (
+            not chosen
+            and not computed
+            and not case_items
+            and not asks_dose
+            and not stops
+            and not extra_dose
+        ):
             return self._not_covered(question, audience, understanding)
         leading, trailing = _leading_computed(computed, understanding)
         # What answers the question before anything general: the dose with the co-medication the
@@ -360,6 +377,9 @@ class AnswerEngine:
                 ):
                     boundary.append(self.boundaries[_PATIENT_SYMPTOMS])
                 ordered = [*boundary, *(i for i in ordered if i not in boundary)]
+            if extra_dose:
+                contact = self.boundaries[_PATIENT_EXTRA_DOSE]
+                ordered = [contact, *(i for i in ordered if i is not contact)]
             # "Contact your doctor now" before anything else (review11 S4); the alert it stands
             # for states doses and is left out for a patient.
             ordered = sorted(ordered, key=lambda i: (i.id != _CONTACT_NOW, not i.urgent))
@@ -858,7 +878,9 @@ _SYMPTOM = re.compile(
     r"|affaticat\w*|debol\w*|nause\w*|vomit\w*|diarrea|febbre|mal di testa|effetti collaterali"
     r"|effetti indesiderati|sto male)(?![a-z])"
 )
-_BOUNDARIES = frozenset({_PATIENT_DOSE, _PATIENT_STOP, _PATIENT_SYMPTOMS})
+#: What a patient who took an extra dose by mistake does now (fixa23).
+_PATIENT_EXTRA_DOSE = "patient-extra-dose-contact-now"
+_BOUNDARIES = frozenset({_PATIENT_DOSE, _PATIENT_STOP, _PATIENT_SYMPTOMS, _PATIENT_EXTRA_DOSE})
 #: Drugs whose marrow toxicity a symptom may signal (``patient-report-symptoms``).
 _MARROW_DRUGS = frozenset({"ganciclovir", "valganciclovir"})
 #: A patient's line to contact their doctor now about a critical alert (``case_evidence``).
