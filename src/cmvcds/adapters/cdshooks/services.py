@@ -34,6 +34,7 @@ from cmvcds.adapters.fhir.subjects import bundle_urls, context_patient, not_ours
 from cmvcds.adapters.web.i18n import N_, said
 from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.texts import clinical
+from cmvcds.domain.case import Case
 from cmvcds.engine import dosing
 from cmvcds.engine.dosing.result import alert_dict
 from cmvcds.engine.same_time import without_contradictions
@@ -573,7 +574,7 @@ def _dose_check(
             request,
             ("patient", "observations", "conditions", "allergies"),
         )
-        case = clinic.parse(mapped.case)
+        case = _dose_case(clinic, mapped)
     except InputError as error:
         return cards + _mapping_card(error, service, request, clinic, base)
     patient = dosing.dose_patient_from_case(case, case.assessed_on)
@@ -652,6 +653,30 @@ def _dose_check(
         if card is not None:
             cards.append(card)
     return cards
+
+
+def _dose_case(clinic: Clinic, mapped: MappedCase) -> Case:
+    """The dose check's case. A pregnancy the case cannot hold (an implausible gestational age,
+    a maternal age out of range) never stops the dose check of the whole record (review23e #1):
+    the pregnancy is dropped, the card says it could not be read and why, and every other check
+    is still made. Any other problem is raised as before."""
+    try:
+        return clinic.parse(mapped.case)
+    except InputError as error:
+        if "pregnancy" not in mapped.case:
+            raise
+        problems = "; ".join(f"{p['field']}: {p['message']}" for p in problems_of(error))
+        rest = {k: v for k, v in mapped.case.items() if k != "pregnancy"}
+        case = clinic.parse(rest)
+        mapped.case = rest
+        mapped.unmapped.append(
+            Reason(
+                "the pregnancy in the record could not be read (%(problems)s): not used, the doses "
+                "are checked without it; confirm whether the patient is pregnant",
+                problems=problems,
+            )
+        )
+        return case
 
 
 def _coded_reasons(resource: dict[str, Any]) -> str:
