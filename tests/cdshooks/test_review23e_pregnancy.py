@@ -149,3 +149,25 @@ def test_a_current_pregnancy_the_case_cannot_hold_is_dropped_and_said(
     assert "the pregnancy in the record could not be read" in everything, everything
     assert "is implausible" in everything, everything
     assert _overdose(cards)["indicator"] == "critical"
+
+
+def test_a_pregnant_patient_s_card_still_compares_the_order_with_the_label_dose(
+    client: TestClient,
+) -> None:
+    """review23e #2: pregnant now (status 30 days ago), CrCl 27.6 mL/min: the critical
+    fetal-toxicity card stays and also tells the order vs the label's renally adjusted dose
+    (450 mg once daily, Valcyte US label), computed as if not pregnant and said so."""
+    body = dose_request(
+        [order()],
+        [
+            *renal_and_weight(creatinine=3.0),
+            observation("o-p", "82810-3", days_ago=30, valueCodeableConcept=PREG),
+        ],
+    )
+    cards = _cards(client, body)
+    fetal = [c for c in cards if "ordered for a pregnant patient" in c["summary"]]
+    assert fetal and fetal[0]["indicator"] == "critical", [c["summary"] for c in cards]
+    detail = fetal[0]["detail"]
+    assert "as if she were not pregnant" in detail, detail
+    assert "renally adjusted" in detail and "450 mg" in detail, detail
+    assert "valcyte-us-label" in detail, detail

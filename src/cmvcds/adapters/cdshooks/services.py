@@ -650,9 +650,51 @@ def _dose_check(
             cards += _mapping_card(error, service, request, clinic, base)
             continue
         card = _check_card(check.to_dict(), resource, request, service, clinic, base, key)
+        if card is not None and patient.pregnant and check.status == "no-recommendation":
+            _add_label_comparison(card, order, patient, resource, request, service, clinic, base)
         if card is not None:
             cards.append(card)
     return cards
+
+
+def _add_label_comparison(
+    card: Card,
+    order: dosing.PrescribedDose,
+    patient: dosing.DosePatient,
+    resource: dict[str, Any],
+    request: CdsRequest,
+    service: Service,
+    clinic: Clinic,
+    base: str,
+) -> None:
+    """review23e #2: the label gives no dose in pregnancy for a drug with fetal toxicity, so the
+    pregnancy card said nothing of the order's size. The specialist is still told how the order
+    compares with the label's dose for this patient computed as if not pregnant (renal band,
+    weight), stated as such and with its citations; the pregnancy card stays as it is."""
+    from dataclasses import replace
+
+    try:
+        plain = dosing.check_dose(
+            order, replace(patient, pregnant=False, pregnancy=None), clinic.knowledge
+        )
+    except InputError:
+        return
+    if plain.status == "no-recommendation":
+        return
+    compared = _check_card(
+        plain.to_dict(), resource, request, service, clinic, base, "order/not-pregnant"
+    )
+    head = _(
+        "The label's dose for this patient computed as if she were not pregnant (the label "
+        "gives no dose in pregnancy; for the specialist's comparison only):"
+    )
+    said_line = (
+        f"{compared.summary}\n{compared.detail or ''}"
+        if compared is not None
+        else _("the order matches that dose (Sources: %(sources)s).")
+        % {"sources": ", ".join(plain.to_dict()["recommendation"].get("citations") or [])}
+    )
+    card.detail = f"{card.detail or ''}\n\n{head} {said_line}".strip()
 
 
 def _dose_case(clinic: Clinic, mapped: MappedCase) -> Case:
