@@ -35,6 +35,7 @@ from cmvcds.adapters.fhir.subjects import bundle_urls, context_patient, not_ours
 from cmvcds.adapters.web.i18n import N_, said
 from cmvcds.adapters.web.i18n import gettext as _
 from cmvcds.adapters.web.texts import clinical
+from cmvcds.domain.case import Case
 from cmvcds.engine import dosing
 from cmvcds.engine.dosing.recommend import drug_label
 from cmvcds.engine.dosing.result import alert_dict
@@ -594,7 +595,7 @@ def _dose_check(
             request,
             ("patient", "observations", "conditions", "allergies"),
         )
-        case = clinic.parse(mapped.case)
+        case = _dose_case(clinic, mapped)
     except InputError as error:
         return cards + _mapping_card(error, service, request, clinic, base)
     patient = dosing.dose_patient_from_case(case, case.assessed_on)
@@ -676,6 +677,8 @@ def _dose_check(
             cards += _mapping_card(error, service, request, clinic, base)
             continue
         card = _check_card(check.to_dict(), resource, request, service, clinic, base, key)
+        if card is not None and patient.pregnant and check.status == "no-recommendation":
+            _add_label_comparison(card, order, patient, resource, request, service, clinic, base)
         if card is not None:
             cards.append(card)
     return cards
@@ -761,6 +764,68 @@ def _unchecked_co_medications(
                 )
             )
     return said
+def _add_label_comparison(
+    card: Card,
+    order: dosing.PrescribedDose,
+    patient: dosing.DosePatient,
+    resource: dict[str, Any],
+    request: CdsRequest,
+    service: Service,
+    clinic: Clinic,
+    base: str,
+) -> None:
+    """review23e #2: the label gives no dose in pregnancy for a drug with fetal toxicity, so the
+    pregnancy card said nothing of the order's size. The specialist is still told how the order
+    compares with the label's dose for this patient computed as if not pregnant (renal band,
+    weight), stated as such and with its citations; the pregnancy card stays as it is."""
+    from dataclasses import replace
+
+    try:
+        plain = dosing.check_dose(
+            order, replace(patient, pregnant=False, pregnancy=None), clinic.knowledge
+        )
+    except InputError:
+        return
+    if plain.status == "no-recommendation":
+        return
+    compared = _check_card(
+        plain.to_dict(), resource, request, service, clinic, base, "order/not-pregnant"
+    )
+    head = _(
+        "The label's dose for this patient computed as if she were not pregnant (the label "
+        "gives no dose in pregnancy; for the specialist's comparison only):"
+    )
+    said_line = (
+        f"{compared.summary}\n{compared.detail or ''}"
+        if compared is not None
+        else _("the order matches that dose (Sources: %(sources)s).")
+        % {"sources": ", ".join(plain.to_dict()["recommendation"].get("citations") or [])}
+    )
+    card.detail = f"{card.detail or ''}\n\n{head} {said_line}".strip()
+
+
+def _dose_case(clinic: Clinic, mapped: MappedCase) -> Case:
+    """The dose check's case. A pregnancy the case cannot hold (an implausible gestational age,
+    a maternal age out of range) never stops the dose check of the whole record (review23e #1):
+    the pregnancy is dropped, the card says it could not be read and why, and every other check
+    is still made. Any other problem is raised as before."""
+    try:
+        return clinic.parse(mapped.case)
+    except InputError as error:
+        if "pregnancy" not in mapped.case:
+            raise
+        problems = "; ".join(f"{p['field']}: {p['message']}" for p in problems_of(error))
+        rest = {k: v for k, v in mapped.case.items() if k != "pregnancy"}
+        case = clinic.parse(rest)
+        mapped.case = rest
+        mapped.unmapped.append(
+            Reason(
+                "the pregnancy in the record could not be read (%(problems)s): not used, the doses "
+                "are checked without it; confirm whether the patient is pregnant",
+                problems=problems,
+            )
+        )
+        return case
 
 
 def _coded_reasons(resource: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import orjson
@@ -50,6 +50,7 @@ from cmvcds.adapters.fhir.validation import fhir_problems
 from cmvcds.domain.gestational_age import GestationalAge
 from cmvcds.errors import InputError
 from cmvcds.knowledge import Knowledge
+from cmvcds.knowledge.schemas.core import PlausibilityLimits
 from cmvcds.knowledge.schemas.fhir import FhirValueSets, ObservationCode
 
 __all__ = [
@@ -244,6 +245,9 @@ def bundle_to_case(
         {k: meds.CONTRADICTORY if k in clashes else v for k, v in bundled.items()},
         allergy_lookups(knowledge),
     )
+    mapper.longest_pregnancy_days = knowledge.table(
+        "plausibility", PlausibilityLimits
+    ).gestational_age_max_days
     mapper.unmapped += [
         Reason(
             "%(resource)s: different resources with this id were sent: contradictory, none used",
@@ -443,6 +447,9 @@ class _Mapper:
         self.unmapped: list[str] = []
         self.conditions: set[str] = set()
         self.pregnant: bool | None = None
+        #: the longest plausible pregnancy (pack ``plausibility.gestational_age_max_days``): a
+        #: pregnancy outside the pregnancy pathway is read only when current (review23e)
+        self.longest_pregnancy_days: int | None = None
         #: single-valued readings given by several resources, chosen by date (``latest``)
         self.latest = Latest()
         #: Weights and heights that could not be read ``(weight|height, day, resource)``: an
@@ -1052,6 +1059,53 @@ class _Mapper:
         edd = self.pregnancy.get("edd")
         return isinstance(edd, str) and edd > self.assessed_on.isoformat()
 
+    def _stale_pregnancy(self) -> bool:
+        """Outside the pregnancy pathway a pregnancy is carried only when CURRENT (review23e #1:
+        a delivered or contradictory pregnancy made the whole case invalid, and the dose check
+        of another drug was never made). Not current, and said (``unmapped``), when:
+
+        - the patient is recorded as male (contradictory evidence);
+        - the chosen estimated delivery date is past, or further ahead than the longest plausible
+          pregnancy (pack ``plausibility.gestational_age_max_days``, 44+0);
+        - the latest "pregnant" reading (status, or a Condition by its recorded date) is older
+          than that longest pregnancy, and no EDD still to come confirms it.
+
+        An undated pregnant reading is kept (never read as not pregnant on no evidence)."""
+        today = self.assessed_on
+        longest = timedelta(days=self.longest_pregnancy_days or 0)
+        why: Reason | None = None
+        edd = self.pregnancy.get("edd")
+        edd_text = _date(edd) if isinstance(edd, str) else None
+        edd_day = date.fromisoformat(edd_text) if edd_text else None
+        dated = sorted(
+            d
+            for d, v, _ in self.latest.found.get("pregnancy status", [])
+            if v is True and _date(d)
+        )
+        if self.patient.get("sex") == "male":
+            why = Reason(
+                "pregnancy evidence in the record of a patient recorded as male: contradictory, "
+                "pregnancy not read (confirm sex and pregnancy)"
+            )
+        elif edd_day is not None and edd_day < today:
+            why = Reason(
+                "estimated delivery date %(edd)s is past: pregnancy not current, not read",
+                edd=edd,
+            )
+        elif edd_day is not None and edd_day > today + longest:
+            why = Reason(
+                "estimated delivery date %(edd)s is implausibly far ahead: pregnancy not read",
+                edd=edd,
+            )
+        elif edd_day is None and dated and date.fromisoformat(dated[-1][:10]) < today - longest:
+            why = Reason(
+                "pregnancy status of %(date)s not current: not read", date=dated[-1]
+            )
+        if why is None:
+            return False
+        self.unmapped.append(why)
+        return True
+
     def result(self, case_id: str | None) -> MappedCase:
         given, notes = self.administrations.courses()
         self.therapy += given
@@ -1102,6 +1156,8 @@ class _Mapper:
             )
         if self.context == "pregnancy":
             case["pregnancy"] = self.pregnancy
+        elif self.pregnant and self.context != "congenital" and self._stale_pregnancy():
+            pass  # review23e: said by _stale_pregnancy; the case is read without it
         elif self.pregnant and self.context != "congenital":
             # probe14 S1: a pregnant patient is carried as pregnant in any context, so that every
             # pathway and dose reads it (a drug whose label warns of fetal toxicity is not dosed
