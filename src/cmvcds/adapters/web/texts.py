@@ -73,10 +73,16 @@ def _knowledge() -> Knowledge:
     return load_knowledge()
 
 
+#: A list of CMV gene symbols only (``UL97``, ``UL54, UL27``): written the same in every language.
+_GENE_LIST = re.compile(r"UL\d{1,3}(?:, UL\d{1,3})*")
+
+
 def translate(text: str, language: str, depth: int = 0) -> str | None:
     """``text`` in ``language``, or None when the pack has no translation for it."""
     if language == DEFAULT or not text:
         return text
+    if _GENE_LIST.fullmatch(text):  # gene symbols (a genotype item's "UL97, UL27") are the same
+        return text  # in every language
     catalogue = _catalogue(_knowledge().sha256, language)
     found = catalogue.exact.get(text)
     if found is not None:
